@@ -1,0 +1,101 @@
+/*-------------------------------------------------------------------------
+ *
+ * linear.h
+ *	  Linear and logistic regression kernels (linreg.c, logreg.c, lbfgs.c).
+ *
+ * Data is a dense design matrix X, n rows by p columns, column-major with
+ * leading dimension n (X[i + j * n] is row i, column j).  Coefficients are
+ * returned on the scale of X (any internal standardization is undone), as a
+ * row-major (p + 1) x k matrix: row j < p holds feature j's weights, row p
+ * the intercepts.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PGL_LINEAR_H
+#define PGL_LINEAR_H
+
+#include "pgl_algo.h"
+
+/*
+ * Ridge regression: minimize ||y - X w - b||^2 + l2 * ||w||^2 (sum of
+ * squares, intercept not penalized; the same objective as scikit-learn's
+ * Ridge(alpha = l2)).
+ *
+ * Centred XᵀX and Xᵀy are accumulated with DSYRK over batches of rows and the
+ * system solved by Cholesky (DPOTRF/DPOTRS) after Jacobi scaling.  When the
+ * system is singular or its reciprocal condition number (DPOCON) is below
+ * 1e-12, it falls back to a rank-revealing minimum-norm solve (symmetric
+ * eigendecomposition, DSYEVD, truncating eigenvalues below
+ * p * eps * max eigenvalue) and says so through env->notice, naming the rank.
+ *
+ * coef: (p + 1) doubles, written.  *rank: the numerical rank used (p when the
+ * Cholesky path succeeded).  Calls env->check_interrupts between batches.
+ */
+extern pgl_rc pgl_linreg_fit(const pgl_env *env,
+							 const double *X, int64_t n, int32_t p,
+							 const double *y, double l2,
+							 double *coef, int32_t *rank, pgl_status *st);
+
+/* out[i] = X[i,:] w + b for n rows (DGEMV) */
+extern void pgl_linreg_predict(const double *coef, int32_t p,
+							   const double *X, int64_t n, double *out);
+
+typedef struct pgl_logreg_params
+{
+	double		l2;				/* penalty on standardized weights, >= 0 */
+	int32_t		max_iter;		/* > 0 */
+	double		tol;			/* > 0; stop when ||grad||_inf <= tol */
+} pgl_logreg_params;
+
+/*
+ * Logistic regression.  label[i] in [0, k), k >= 2.  For k == 2 a binary
+ * sigmoid model with one weight column (class 1 is the positive class); for
+ * k > 2 multinomial softmax with k columns.  Minimizes
+ *	 (1/n) sum_i log-loss_i + (l2 / 2) * ||W_std||_F^2
+ * over standardized features (columns scaled to mean 0, standard deviation 1;
+ * constant columns left unscaled), intercepts not penalized, by L-BFGS (m = 10)
+ * with a line search satisfying the strong Wolfe conditions.  Scores and
+ * gradients are computed with DGEMM over the whole matrix.
+ *
+ * coef: (p + 1) * ncol doubles where ncol = (k == 2 ? 1 : k), on the scale of
+ * X.  *iterations and *loss report the last iteration.  Calls
+ * env->progress(iter, max_iter, loss) and env->check_interrupts every
+ * iteration.  Reaching max_iter is not an error (env->notice says so).
+ */
+extern pgl_rc pgl_logreg_fit(const pgl_env *env,
+							 const double *X, int64_t n, int32_t p,
+							 const int32_t *label, int32_t k,
+							 const pgl_logreg_params *params,
+							 double *coef, int32_t *iterations, double *loss,
+							 pgl_status *st);
+
+/*
+ * Class probabilities for n rows: proba is n x k row-major (k columns even
+ * for the binary model).  Numerically stable (max-subtracted softmax).
+ */
+extern pgl_rc pgl_logreg_predict_proba(const pgl_env *env, const double *coef,
+									   int32_t p, int32_t k,
+									   const double *X, int64_t n,
+									   double *proba, pgl_status *st);
+
+/*
+ * Generic L-BFGS minimizer (lbfgs.c), used by logreg and later by other
+ * smooth models.  fg computes f(x) and its gradient g; returns 0, or nonzero
+ * to abort.
+ */
+typedef double (*pgl_lbfgs_fg) (void *arg, const double *x, double *g);
+
+typedef struct pgl_lbfgs_result
+{
+	int32_t		iterations;
+	double		f;
+	double		gnorm_inf;
+	bool		converged;
+} pgl_lbfgs_result;
+
+extern pgl_rc pgl_lbfgs(const pgl_env *env, int32_t dim, double *x,
+						pgl_lbfgs_fg fg, void *arg,
+						int32_t max_iter, double tol, int32_t memory,
+						pgl_lbfgs_result *res, pgl_status *st);
+
+#endif							/* PGL_LINEAR_H */

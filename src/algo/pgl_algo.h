@@ -1,0 +1,173 @@
+/*-------------------------------------------------------------------------
+ *
+ * pgl_algo.h
+ *	  Shared types of pg_learn's algorithm layer (src/algo).
+ *
+ * Everything under src/algo is plain C11 over BLAS/LAPACK.  It never
+ * includes postgres.h, so it is built into the C unit tests and run under
+ * AddressSanitizer and UndefinedBehaviorSanitizer without a server.
+ *
+ * The glue (the .c files in src/) talks to this layer through three things:
+ *
+ *	- pgl_env: callbacks the glue supplies for memory, interrupts, progress
+ *	  and notices.  Inside a backend, alloc is palloc in a memory context
+ *	  (so an ERROR thrown from check_interrupts frees everything), and
+ *	  check_interrupts is CHECK_FOR_INTERRUPTS(), which may longjmp: an
+ *	  algorithm therefore allocates only through env->alloc and keeps no
+ *	  state outside its arguments.
+ *	- pgl_model: the in-memory model (preprocessing, target, parameters)
+ *	  that model_format.c writes and reads.
+ *	- return codes plus a message buffer (pgl_status), which the glue turns
+ *	  into ereport(ERROR).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PGL_ALGO_H
+#define PGL_ALGO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---------- environment supplied by the caller ---------- */
+
+typedef struct pgl_env
+{
+	void	   *arg;
+	/* allocate size bytes; returns NULL only if out of memory */
+	void	   *(*alloc) (void *arg, size_t size);
+	void		(*free) (void *arg, void *ptr);
+	/* may not return (a backend throws on cancel) */
+	void		(*check_interrupts) (void *arg);
+	/* iteration progress; loss may be NaN when not known */
+	void		(*progress) (void *arg, int iter, int max_iter, double loss);
+	/* an informational message meant for the user (NOTICE) */
+	void		(*notice) (void *arg, const char *msg, const char *hint);
+} pgl_env;
+
+/* helpers over pgl_env (defined in env.c) */
+extern void *pgl_alloc(const pgl_env *env, size_t size);
+extern void *pgl_alloc0(const pgl_env *env, size_t size);
+extern void pgl_free(const pgl_env *env, void *ptr);
+extern void pgl_interrupts(const pgl_env *env);
+extern void pgl_progress(const pgl_env *env, int iter, int max_iter, double loss);
+extern void pgl_notice(const pgl_env *env, const char *msg, const char *hint);
+
+/* an env over malloc/free with no-op callbacks (unit tests, tools) */
+extern const pgl_env pgl_malloc_env;
+
+/* ---------- status ---------- */
+
+typedef enum pgl_rc
+{
+	PGL_OK = 0,
+	PGL_ERR_NOMEM,				/* allocation failed */
+	PGL_ERR_INVALID,			/* invalid argument / option value */
+	PGL_ERR_NUMERIC,			/* solver failed (NaN, divergence) */
+	PGL_ERR_CORRUPT				/* model blob failed validation */
+} pgl_rc;
+
+typedef struct pgl_status
+{
+	pgl_rc		rc;
+	char		msg[256];		/* lowercase, no period, like errmsg */
+	char		detail[256];	/* full sentence, or empty */
+} pgl_status;
+
+extern pgl_rc pgl_fail(pgl_status *st, pgl_rc rc, const char *fmt,...)
+			__attribute__((format(printf, 3, 4)));
+
+/* ---------- models ---------- */
+
+typedef enum pgl_algorithm
+{
+	PGL_ALGO_LINEAR_REGRESSION = 1,
+	PGL_ALGO_LOGISTIC_REGRESSION = 2
+	/* new algorithms get the next number; never reuse one */
+} pgl_algorithm;
+
+#define PGL_ALGO_MAX 2
+
+typedef enum pgl_task
+{
+	PGL_TASK_REGRESSION = 1,
+	PGL_TASK_CLASSIFICATION = 2
+} pgl_task;
+
+typedef enum pgl_feature_kind
+{
+	PGL_FEATURE_NUMERIC = 1,	/* one input column, NULL -> impute */
+	PGL_FEATURE_CATEGORICAL = 2 /* one-hot over vocabulary */
+} pgl_feature_kind;
+
+/*
+ * One source column of the training data and how it is encoded.
+ *
+ * A numeric feature becomes one input: its value, or impute when NULL.
+ * A categorical feature with n_categories values becomes n_categories
+ * one-hot inputs in vocabulary order (vocabulary sorted by strcmp, so it can
+ * be binary-searched); an unseen value encodes as all zeros, and NULL as the
+ * one-hot of impute_category (the most frequent training category).
+ */
+typedef struct pgl_feature
+{
+	char	   *name;			/* column name */
+	char	   *type_name;		/* SQL type as format_type() prints it */
+	int32_t		kind;			/* pgl_feature_kind */
+	double		impute;			/* numeric: training mean */
+	int32_t		impute_category;	/* categorical: index of mode */
+	int32_t		n_categories;
+	char	  **categories;		/* sorted by strcmp */
+} pgl_feature;
+
+/* A named dense array of parameters (row-major, up to 4 dimensions). */
+typedef enum pgl_dtype
+{
+	PGL_F64 = 1,
+	PGL_F32 = 2,
+	PGL_I32 = 3
+} pgl_dtype;
+
+#define PGL_TENSOR_NAME_LEN 32
+#define PGL_TENSOR_MAX_DIMS 4
+
+typedef struct pgl_tensor
+{
+	char		name[PGL_TENSOR_NAME_LEN];	/* NUL-terminated */
+	int32_t		dtype;			/* pgl_dtype */
+	int32_t		ndim;
+	int64_t		dims[PGL_TENSOR_MAX_DIMS];
+	void	   *data;			/* product(dims) elements of dtype */
+} pgl_tensor;
+
+typedef struct pgl_model
+{
+	int32_t		algorithm;		/* pgl_algorithm */
+	int32_t		task;			/* pgl_task */
+
+	int32_t		n_features;
+	pgl_feature *features;
+	int32_t		n_inputs;		/* width after encoding */
+
+	char	   *target_name;
+	char	   *target_type;	/* SQL type name */
+	int32_t		n_classes;		/* classification: labels as text, sorted */
+	char	  **classes;
+
+	int32_t		n_tensors;
+	pgl_tensor *tensors;
+} pgl_model;
+
+/* number of inputs the features encode to */
+extern int32_t pgl_model_input_width(const pgl_model *m);
+
+/* find a tensor by name; NULL if absent */
+extern const pgl_tensor *pgl_model_tensor(const pgl_model *m, const char *name);
+
+/* number of elements of a tensor */
+extern int64_t pgl_tensor_count(const pgl_tensor *t);
+
+/* free everything a model owns (allocated through env) */
+extern void pgl_model_free(const pgl_env *env, pgl_model *m);
+
+#endif							/* PGL_ALGO_H */
