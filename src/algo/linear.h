@@ -80,8 +80,9 @@ extern pgl_rc pgl_logreg_predict_proba(const pgl_env *env, const double *coef,
 
 /*
  * Generic L-BFGS minimizer (lbfgs.c), used by logreg and later by other
- * smooth models.  fg computes f(x) and its gradient g; returns 0, or nonzero
- * to abort.
+ * smooth models.  fg stores the gradient at x in g and returns f(x); a
+ * non-finite return value (or gradient) marks a point the line search must
+ * back away from.
  */
 typedef double (*pgl_lbfgs_fg) (void *arg, const double *x, double *g);
 

@@ -18,8 +18,9 @@ static int	unit_failed = 0;
 
 #define OK(cond, ...) \
 	do { \
+		int			unit_ok_ = (cond) ? 1 : 0; \
 		unit_n++; \
-		if (cond) \
+		if (unit_ok_) \
 			printf("ok %d - ", unit_n); \
 		else \
 		{ \
@@ -28,7 +29,7 @@ static int	unit_failed = 0;
 		} \
 		printf(__VA_ARGS__); \
 		printf("\n"); \
-		if (!(cond)) \
+		if (!unit_ok_) \
 			printf("#   at %s:%d: %s\n", __FILE__, __LINE__, #cond); \
 		fflush(stdout); \
 	} while (0)

@@ -1,0 +1,34 @@
+# pg_learn: machine learning inside PostgreSQL
+EXTENSION = pg_learn
+EXTVERSION = 0.1.0
+MODULE_big = pg_learn
+
+ALGO_OBJS = $(patsubst %.c,%.o,$(wildcard src/algo/*.c))
+GLUE_OBJS = $(patsubst %.c,%.o,$(wildcard src/*.c))
+OBJS = $(GLUE_OBJS) $(ALGO_OBJS)
+
+DATA = $(EXTENSION)--$(EXTVERSION).sql
+PGFILEDESC = "pg_learn - train and serve machine-learning models in PostgreSQL"
+
+REGRESS = catalog linear logistic predict evaluate errors
+REGRESS_OPTS = --inputdir=sql --outputdir=. --load-extension=$(EXTENSION)
+
+BLAS_INC ?= /usr/include/x86_64-linux-gnu/openblas-pthread
+PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/algo -I$(BLAS_INC)
+PG_CFLAGS = -std=gnu11 -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-declaration-after-statement
+SHLIB_LINK = -lopenblas -llapacke -lm
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# src/algo never sees postgres.h: compile it with its own flags
+src/algo/%.o: src/algo/%.c $(wildcard src/algo/*.h)
+	$(CC) -O2 -g -fno-omit-frame-pointer $(CFLAGS_SL) -std=c11 -D_GNU_SOURCE -Wall -Wextra -I$(srcdir)/src/algo -I$(BLAS_INC) -c -o $@ $<
+
+$(GLUE_OBJS): $(wildcard src/*.h) $(wildcard src/algo/*.h)
+
+unitcheck:
+	$(MAKE) -C test/unit check
+
+.PHONY: unitcheck

@@ -1,0 +1,205 @@
+/* pg_learn--0.1.0.sql: install script for pg_learn 0.1.0 */
+
+\echo Use "CREATE EXTENSION pg_learn" to load this file. \quit
+
+/* ------------------------------------------------------------------------
+ * Catalog.  Models, their versions (metadata only) and the blobs live in
+ * three tables, so that listing models never reads a blob.  They are
+ * registered with pg_extension_config_dump, so pg_dump brings them along.
+ * Ordinary roles read them; they change only through the ai_* functions,
+ * which write as the extension's owner after checking the caller.
+ * ------------------------------------------------------------------------ */
+
+CREATE TABLE @extschema@.ai_catalog_models (
+	name text PRIMARY KEY,
+	owner pg_catalog.regrole NOT NULL,
+	created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	deployed_version integer
+);
+
+CREATE TABLE @extschema@.ai_catalog_versions (
+	id bigserial PRIMARY KEY,
+	model_name text NOT NULL
+		REFERENCES @extschema@.ai_catalog_models (name)
+		ON DELETE CASCADE ON UPDATE CASCADE,
+	version integer NOT NULL,
+	algorithm text NOT NULL,
+	options jsonb NOT NULL,
+	feature_names text[] NOT NULL,
+	feature_types text[] NOT NULL,
+	target_name text,
+	target_type text,
+	data_source text NOT NULL,
+	rows_used bigint NOT NULL,
+	metrics jsonb NOT NULL,
+	blob_size integer NOT NULL,
+	trained_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	trained_by pg_catalog.regrole NOT NULL,
+	training_seconds double precision NOT NULL,
+	UNIQUE (model_name, version)
+);
+
+CREATE TABLE @extschema@.ai_catalog_blobs (
+	version_id bigint PRIMARY KEY
+		REFERENCES @extschema@.ai_catalog_versions (id) ON DELETE CASCADE,
+	blob bytea NOT NULL
+);
+-- models are dense floating point: compression costs time and saves little
+ALTER TABLE @extschema@.ai_catalog_blobs ALTER COLUMN blob SET STORAGE EXTERNAL;
+
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.ai_catalog_models', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.ai_catalog_versions', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.ai_catalog_versions_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.ai_catalog_blobs', '');
+
+REVOKE ALL ON @extschema@.ai_catalog_models, @extschema@.ai_catalog_versions,
+	@extschema@.ai_catalog_blobs FROM PUBLIC;
+GRANT SELECT ON @extschema@.ai_catalog_models, @extschema@.ai_catalog_versions
+	TO PUBLIC;
+
+COMMENT ON TABLE @extschema@.ai_catalog_models IS
+	'pg_learn models: one row per model name, with its owner and deployed version';
+COMMENT ON TABLE @extschema@.ai_catalog_versions IS
+	'pg_learn model versions: training metadata and metrics, one row per ai_train';
+COMMENT ON TABLE @extschema@.ai_catalog_blobs IS
+	'pg_learn model blobs (docs/model-format.md), one per version';
+
+CREATE VIEW @extschema@.ai_models AS
+SELECT m.name,
+	   v.version,
+	   v.algorithm,
+	   (v.version OPERATOR(pg_catalog.=) m.deployed_version) IS TRUE AS deployed,
+	   v.target_name,
+	   v.feature_names,
+	   v.rows_used,
+	   v.metrics,
+	   v.blob_size,
+	   v.options,
+	   v.data_source,
+	   v.trained_at,
+	   v.trained_by,
+	   v.training_seconds,
+	   m.owner
+  FROM @extschema@.ai_catalog_models m
+  JOIN @extschema@.ai_catalog_versions v ON v.model_name OPERATOR(pg_catalog.=) m.name;
+
+GRANT SELECT ON @extschema@.ai_models TO PUBLIC;
+COMMENT ON VIEW @extschema@.ai_models IS
+	'Every model version with its metrics, size, and whether it is the deployed one';
+
+/* ------------------------------------------------------------------------
+ * Training, deployment
+ * ------------------------------------------------------------------------ */
+
+CREATE FUNCTION @extschema@.ai_train(
+	name text,
+	algorithm text,
+	data text,
+	target text DEFAULT NULL,
+	options jsonb DEFAULT '{}',
+	OUT name text,
+	OUT version integer,
+	OUT algorithm text,
+	OUT rows_used bigint,
+	OUT metrics jsonb,
+	OUT seconds double precision)
+RETURNS record
+AS 'MODULE_PATHNAME', 'ai_train'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.ai_train(text, text, text, text, jsonb) IS
+	'Train a model on a table, view or SELECT and store it as a new version';
+
+CREATE FUNCTION @extschema@.ai_deploy(name text, version integer)
+RETURNS void
+AS 'MODULE_PATHNAME', 'ai_deploy'
+LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION @extschema@.ai_deploy(text, integer) IS
+	'Make a version of a model the live one (deploying an older version rolls back)';
+
+CREATE FUNCTION @extschema@.ai_drop_model(name text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'ai_drop_model'
+LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION @extschema@.ai_drop_model(text) IS
+	'Drop a model and all its versions';
+
+/* ------------------------------------------------------------------------
+ * Prediction
+ * ------------------------------------------------------------------------ */
+
+CREATE FUNCTION @extschema@.ai_predict(name text, features record)
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'ai_predict_record'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_predict(text, record) IS
+	'Predict with a regression model; features are matched to the row''s columns by name';
+
+CREATE FUNCTION @extschema@.ai_predict(name text, features double precision[])
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'ai_predict_array'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_predict(text, double precision[]) IS
+	'Predict with a regression model from a feature array in training order';
+
+CREATE FUNCTION @extschema@.ai_classify(name text, features record)
+RETURNS text
+AS 'MODULE_PATHNAME', 'ai_classify_record'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_classify(text, record) IS
+	'Most probable class label (as text) from a classifier; features matched by column name';
+
+CREATE FUNCTION @extschema@.ai_classify(name text, features double precision[])
+RETURNS text
+AS 'MODULE_PATHNAME', 'ai_classify_array'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_classify(text, double precision[]) IS
+	'Most probable class label (as text) from a feature array in training order';
+
+CREATE FUNCTION @extschema@.ai_predict_proba(name text, features record)
+RETURNS double precision[]
+AS 'MODULE_PATHNAME', 'ai_predict_proba_record'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_predict_proba(text, record) IS
+	'Class probabilities in the order of ai_model_classes(); features matched by column name';
+
+CREATE FUNCTION @extschema@.ai_predict_proba(name text, features double precision[])
+RETURNS double precision[]
+AS 'MODULE_PATHNAME', 'ai_predict_proba_array'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_predict_proba(text, double precision[]) IS
+	'Class probabilities in the order of ai_model_classes(), from a feature array';
+
+CREATE FUNCTION @extschema@.ai_model_classes(name text)
+RETURNS text[]
+AS 'MODULE_PATHNAME', 'ai_model_classes'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_model_classes(text) IS
+	'Class labels of the deployed version of a classifier, in probability order';
+
+CREATE FUNCTION @extschema@.ai_model_features(name text,
+	OUT "position" integer, OUT feature text, OUT type text, OUT kind text,
+	OUT inputs integer)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ai_model_features'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_model_features(text) IS
+	'Features of the deployed version of a model, in training (array) order';
+
+CREATE FUNCTION @extschema@.ai_model_coefficients(name text,
+	OUT feature text, OUT class text, OUT coefficient double precision)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ai_model_coefficients'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_model_coefficients(text) IS
+	'Coefficients of a linear or logistic model on the original scale of the features';
+
+/* ------------------------------------------------------------------------
+ * Evaluation
+ * ------------------------------------------------------------------------ */
+
+CREATE FUNCTION @extschema@.ai_evaluate(name text, data text)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'ai_evaluate'
+LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION @extschema@.ai_evaluate(text, text) IS
+	'Metrics of the deployed version of a model on a table, view or SELECT holding the target';

@@ -1,0 +1,88 @@
+-- pg_learn demo: a regression and a classifier on generated, realistic data.
+\set ON_ERROR_STOP 1
+\pset footer off
+SET client_min_messages = warning;
+DROP DATABASE IF EXISTS pg_learn_demo;
+CREATE DATABASE pg_learn_demo;
+\c pg_learn_demo
+SET client_min_messages = warning;
+CREATE EXTENSION pg_learn;
+SELECT setseed(0.42);
+
+\echo
+\echo '== 1. A table of 5,000 house sales (price depends on size, rooms, age, area) =='
+CREATE TABLE houses AS
+SELECT i AS id,
+       sqft, bedrooms, bathrooms, age, neighborhood, has_garage,
+       round((40000 + 120 * sqft + 8000 * bedrooms + 12000 * bathrooms - 900 * age
+              + CASE neighborhood WHEN 'downtown' THEN 60000 WHEN 'suburb' THEN 20000 ELSE 0 END
+              + CASE WHEN has_garage THEN 15000 ELSE 0 END
+              + 20000 * (random() - 0.5) * 2)::numeric, 0) AS price
+  FROM (SELECT i,
+               (800 + random() * 2200)::int AS sqft,
+               1 + (random() * 4)::int AS bedrooms,
+               1 + (random() * 2)::int AS bathrooms,
+               (random() * 60)::int AS age,
+               (ARRAY['downtown', 'suburb', 'rural'])[1 + (random() * 2)::int] AS neighborhood,
+               random() < 0.6 AS has_garage
+          FROM generate_series(1, 5000) i) s;
+SELECT * FROM houses ORDER BY id LIMIT 5;
+
+\echo '== 2. Train a linear regression (20% held out) =='
+SELECT name, version, algorithm, rows_used,
+       metrics -> 'test' ->> 'r2' AS test_r2,
+       metrics -> 'test' ->> 'rmse' AS test_rmse,
+       round(seconds::numeric, 3) AS seconds
+  FROM ai_train('house_price', 'linear_regression', 'houses', 'price',
+                '{"exclude": ["id"]}');
+
+\echo '== Coefficients on the original scale (true: 120/sqft, 8000/bedroom, -900/year) =='
+SELECT feature, round(coefficient::numeric, 1) AS coefficient
+  FROM ai_model_coefficients('house_price');
+
+\echo '== 3. Score the table with one SELECT =='
+SELECT id, sqft, neighborhood, price,
+       round(ai_predict('house_price', h)::numeric) AS predicted
+  FROM houses h ORDER BY id LIMIT 8;
+
+\echo '== 4. A churn table of 8,000 customers, and a logistic regression classifier =='
+CREATE TABLE customers AS
+SELECT i AS customer_id, tenure_months, monthly_charges, contract, support_calls,
+       random() < 1 / (1 + exp(-(-1.0 - 0.06 * tenure_months + 0.03 * monthly_charges
+                                 + 0.5 * support_calls
+                                 + CASE contract WHEN 'month-to-month' THEN 1.2
+                                                 WHEN 'one-year' THEN 0 ELSE -1.0 END))) AS churned
+  FROM (SELECT i,
+               (random() * 72)::int AS tenure_months,
+               round((20 + random() * 100)::numeric, 2) AS monthly_charges,
+               (ARRAY['month-to-month', 'one-year', 'two-year'])[1 + (random() * 2)::int] AS contract,
+               (random() * 5)::int AS support_calls
+          FROM generate_series(1, 8000) i) s;
+
+SELECT name, version, rows_used,
+       metrics -> 'test' ->> 'accuracy' AS test_accuracy,
+       metrics -> 'test' ->> 'roc_auc' AS test_auc,
+       metrics -> 'test' ->> 'log_loss' AS test_log_loss
+  FROM ai_train('churn', 'logistic_regression', 'customers', 'churned',
+                '{"exclude": ["customer_id"]}');
+
+\echo '== Classes, in the order ai_predict_proba uses =='
+SELECT ai_model_classes('churn');
+
+\echo '== 5. Predictions: label (cast back to boolean) and probability of churn =='
+SELECT customer_id, tenure_months, contract, support_calls, churned,
+       ai_classify('churn', c)::boolean AS predicted,
+       round((ai_predict_proba('churn', c))[2]::numeric, 3) AS p_churn
+  FROM customers c ORDER BY customer_id LIMIT 8;
+
+\echo '== 6. Evaluate on fresh data from a query; confusion matrix =='
+SELECT jsonb_pretty(ai_evaluate('churn',
+         'SELECT * FROM customers WHERE customer_id % 10 = 0') - 'per_class');
+
+\echo '== 7. Versions: retrain with l2, roll back, list =='
+SELECT version FROM ai_train('house_price', 'linear_regression', 'houses', 'price',
+                             '{"exclude": ["id"], "l2": 1000}');
+SELECT ai_deploy('house_price', 1);
+SELECT name, version, algorithm, deployed, rows_used, blob_size,
+       round((metrics -> 'test' ->> 'r2')::numeric, 4) AS test_r2
+  FROM ai_models ORDER BY name, version;

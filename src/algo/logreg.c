@@ -1,0 +1,416 @@
+/*-------------------------------------------------------------------------
+ *
+ * logreg.c
+ *	  Binary and multinomial logistic regression by L-BFGS.
+ *
+ * The columns of X are standardized once into a single n x p buffer (mean
+ * 0, standard deviation 1; constant columns are only centred, which makes
+ * them exactly zero).  The objective over the standardized parameters
+ *
+ *	 (1/n) sum_i log-loss_i + (l2 / 2) ||W||_F^2	(intercepts not penalized)
+ *
+ * and its gradient are computed with one DGEMM for the scores and one for
+ * Xᵀ (P - Y).  The coefficients are then mapped back to the scale of X.
+ *
+ * Parameter layout, here as in the returned coef: row-major (p + 1) x ncol,
+ * row j < p the weights of feature j, row p the intercepts.  Read as a
+ * column-major ncol x (p + 1) matrix (leading dimension ncol) this is Wᵀ,
+ * which is how it is handed to BLAS.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "linear.h"
+
+#include <cblas.h>
+#include <float.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define LOGREG_LBFGS_MEMORY 10
+#define LOGREG_PREDICT_ROWS 4096
+#define LOGREG_CONST_ULPS	64.0
+
+typedef struct logreg_ctx
+{
+	const double *Z;			/* standardized X, n x p column-major */
+	int64_t		n;
+	int32_t		p;
+	int32_t		ncol;			/* 1 (binary) or k */
+	const int32_t *label;
+	double		l2;
+	double	   *S;				/* scores / residuals, ncol x n col-major */
+} logreg_ctx;
+
+/* log(1 + exp(z)) without overflow */
+static inline double
+softplus(double z)
+{
+	return fmax(z, 0.0) + log1p(exp(-fabs(z)));
+}
+
+/* 1 / (1 + exp(-z)) without overflow */
+static inline double
+sigmoid(double z)
+{
+	if (z >= 0.0)
+		return 1.0 / (1.0 + exp(-z));
+	else
+	{
+		double		e = exp(z);
+
+		return e / (1.0 + e);
+	}
+}
+
+/* objective and gradient over the standardized parameters theta */
+static double
+logreg_fg(void *arg, const double *theta, double *grad)
+{
+	logreg_ctx *c = arg;
+	int64_t		n = c->n;
+	int32_t		p = c->p;
+	int32_t		ncol = c->ncol;
+	const double *b = theta + (size_t) p * ncol;
+	double	   *S = c->S;
+	double		loss = 0.0;
+	double		reg = 0.0;
+	double		inv_n = 1.0 / (double) n;
+
+	/* S = Wᵀ Zᵀ + b (ncol x n), i.e. scores row-major n x ncol */
+	for (int64_t i = 0; i < n; i++)
+		memcpy(S + (size_t) i * ncol, b, sizeof(double) * (size_t) ncol);
+	if (p > 0)
+		cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, ncol, (int) n, p,
+					1.0, theta, ncol, c->Z, (int) n, 1.0, S, ncol);
+
+	/* loss, and residuals P - Y in place of the scores */
+	if (ncol == 1)
+	{
+		for (int64_t i = 0; i < n; i++)
+		{
+			double		z = S[i];
+			double		yi = c->label[i] == 1 ? 1.0 : 0.0;
+
+			loss += softplus(z) - yi * z;
+			S[i] = sigmoid(z) - yi;
+		}
+	}
+	else
+	{
+		for (int64_t i = 0; i < n; i++)
+		{
+			double	   *s = S + (size_t) i * ncol;
+			double		m = s[0];
+			double		sum = 0.0;
+			double		lse;
+
+			for (int32_t k = 1; k < ncol; k++)
+				if (s[k] > m)
+					m = s[k];
+			for (int32_t k = 0; k < ncol; k++)
+				sum += exp(s[k] - m);
+			lse = m + log(sum);
+			loss += lse - s[c->label[i]];
+			for (int32_t k = 0; k < ncol; k++)
+				s[k] = exp(s[k] - lse);
+			s[c->label[i]] -= 1.0;
+		}
+	}
+
+	/* weight gradient (1/n) Zᵀ R + l2 W, stored as ncol x p (= p x ncol row-major) */
+	if (p > 0)
+	{
+		memcpy(grad, theta, sizeof(double) * (size_t) p * ncol);
+		cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, ncol, p, (int) n,
+					inv_n, S, ncol, c->Z, (int) n, c->l2, grad, ncol);
+		for (size_t j = 0; j < (size_t) p * ncol; j++)
+			reg += theta[j] * theta[j];
+	}
+
+	/* intercept gradient: column means of R */
+	{
+		double	   *gb = grad + (size_t) p * ncol;
+
+		for (int32_t k = 0; k < ncol; k++)
+			gb[k] = 0.0;
+		for (int64_t i = 0; i < n; i++)
+			for (int32_t k = 0; k < ncol; k++)
+				gb[k] += S[(size_t) i * ncol + k];
+		for (int32_t k = 0; k < ncol; k++)
+			gb[k] *= inv_n;
+	}
+
+	return loss * inv_n + 0.5 * c->l2 * reg;
+}
+
+pgl_rc
+pgl_logreg_fit(const pgl_env *env,
+			   const double *X, int64_t n, int32_t p,
+			   const int32_t *label, int32_t k,
+			   const pgl_logreg_params *params,
+			   double *coef, int32_t *iterations, double *loss,
+			   pgl_status *st)
+{
+	int32_t		ncol;
+	size_t		dim;
+	double	   *Z = NULL;
+	double	   *S = NULL;
+	double	   *mu = NULL;
+	double	   *sd = NULL;
+	double	   *theta = NULL;
+	logreg_ctx	ctx;
+	pgl_lbfgs_result res;
+	pgl_rc		rc = PGL_OK;
+
+	if (n < 1)
+		return pgl_fail(st, PGL_ERR_INVALID,
+						"logistic_regression needs at least one training row");
+	if (n > INT_MAX)
+		return pgl_fail(st, PGL_ERR_INVALID,
+						"logistic_regression supports at most %d training rows", INT_MAX);
+	if (p < 0 || k < 2)
+		return pgl_fail(st, PGL_ERR_INVALID,
+						"logistic_regression needs at least two classes");
+	if (!isfinite(params->l2) || params->l2 < 0.0)
+		return pgl_fail(st, PGL_ERR_INVALID,
+						"logistic_regression: \"l2\" must be a finite number >= 0");
+	if (params->max_iter <= 0)
+		return pgl_fail(st, PGL_ERR_INVALID,
+						"logistic_regression: \"max_iter\" must be positive");
+	if (!isfinite(params->tol) || params->tol <= 0.0)
+		return pgl_fail(st, PGL_ERR_INVALID,
+						"logistic_regression: \"tol\" must be positive");
+	for (int64_t i = 0; i < n; i++)
+		if (label[i] < 0 || label[i] >= k)
+			return pgl_fail(st, PGL_ERR_INVALID,
+							"logistic_regression: class index %d out of range",
+							(int) label[i]);
+
+	ncol = k == 2 ? 1 : k;
+	dim = ((size_t) p + 1) * (size_t) ncol;
+
+	Z = pgl_alloc(env, sizeof(double) * (size_t) n * (size_t) p);
+	S = pgl_alloc(env, sizeof(double) * (size_t) n * (size_t) ncol);
+	mu = pgl_alloc(env, sizeof(double) * (size_t) p);
+	sd = pgl_alloc(env, sizeof(double) * (size_t) p);
+	theta = pgl_alloc0(env, sizeof(double) * dim);
+	if (Z == NULL || S == NULL || mu == NULL || sd == NULL || theta == NULL)
+	{
+		rc = pgl_fail(st, PGL_ERR_NOMEM, "out of memory");
+		goto done;
+	}
+
+	/* standardize */
+	for (int32_t j = 0; j < p; j++)
+	{
+		const double *col = X + (size_t) j * (size_t) n;
+		double	   *zc = Z + (size_t) j * (size_t) n;
+		double		first = col[0];
+		double		sum = 0.0;
+		double		ss = 0.0;
+		double		m = 0.0;
+		double		s;
+		bool		same = true;
+
+		for (int64_t i = 0; i < n; i++)
+		{
+			sum += col[i];
+			if (fabs(col[i]) > m)
+				m = fabs(col[i]);
+			if (col[i] != first)
+				same = false;
+		}
+		if (!isfinite(sum))
+		{
+			rc = pgl_fail(st, PGL_ERR_INVALID,
+						  "logistic_regression: input column %d contains non-finite values",
+						  (int) j + 1);
+			goto done;
+		}
+		mu[j] = same ? first : sum / (double) n;
+		for (int64_t i = 0; i < n; i++)
+		{
+			double		v = col[i] - mu[j];
+
+			ss += v * v;
+		}
+		s = sqrt(ss / (double) n);
+		if (same || !isfinite(s) || s <= LOGREG_CONST_ULPS * DBL_EPSILON * m)
+		{
+			/* constant: centred to exactly zero, scale 1 */
+			sd[j] = 1.0;
+			memset(zc, 0, sizeof(double) * (size_t) n);
+			continue;
+		}
+		sd[j] = s;
+		for (int64_t i = 0; i < n; i++)
+			zc[i] = (col[i] - mu[j]) / s;
+	}
+
+	ctx.Z = Z;
+	ctx.n = n;
+	ctx.p = p;
+	ctx.ncol = ncol;
+	ctx.label = label;
+	ctx.l2 = params->l2;
+	ctx.S = S;
+
+	if (dim > INT32_MAX)
+	{
+		rc = pgl_fail(st, PGL_ERR_INVALID, "logistic_regression: too many parameters");
+		goto done;
+	}
+	rc = pgl_lbfgs(env, (int32_t) dim, theta, logreg_fg, &ctx,
+				   params->max_iter, params->tol, LOGREG_LBFGS_MEMORY, &res, st);
+	if (rc != PGL_OK)
+		goto done;
+
+	/* back to the scale of X */
+	for (int32_t c = 0; c < ncol; c++)
+	{
+		double		b = theta[(size_t) p * ncol + c];
+
+		for (int32_t j = 0; j < p; j++)
+		{
+			double		w = theta[(size_t) j * ncol + c] / sd[j];
+
+			coef[(size_t) j * ncol + c] = w;
+			b -= w * mu[j];
+		}
+		coef[(size_t) p * ncol + c] = b;
+	}
+	for (size_t j = 0; j < dim; j++)
+		if (!isfinite(coef[j]))
+		{
+			rc = pgl_fail(st, PGL_ERR_NUMERIC,
+						  "logistic_regression produced non-finite coefficients");
+			goto done;
+		}
+
+	*iterations = res.iterations;
+	*loss = res.f;
+
+	if (!res.converged)
+	{
+		char		msg[256];
+
+		if (res.iterations >= params->max_iter)
+		{
+			snprintf(msg, sizeof(msg),
+					 "logistic_regression did not converge in %d iterations",
+					 (int) res.iterations);
+			pgl_notice(env, msg,
+					   "Raise \"max_iter\", or raise \"l2\" if the classes are (nearly) separable.");
+		}
+		else
+		{
+			snprintf(msg, sizeof(msg),
+					 "logistic_regression stopped after %d iterations without reaching tol (gradient norm %g)",
+					 (int) res.iterations, res.gnorm_inf);
+			pgl_notice(env, msg,
+					   "The loss could not be reduced further in floating point; raise \"tol\", or raise \"l2\" if the classes are (nearly) separable.");
+		}
+	}
+
+done:
+	pgl_free(env, Z);
+	pgl_free(env, S);
+	pgl_free(env, mu);
+	pgl_free(env, sd);
+	pgl_free(env, theta);
+	return rc;
+}
+
+pgl_rc
+pgl_logreg_predict_proba(const pgl_env *env, const double *coef,
+						 int32_t p, int32_t k,
+						 const double *X, int64_t n,
+						 double *proba, pgl_status *st)
+{
+	int32_t		ncol;
+	const double *b;
+	double	   *buf = NULL;
+	int64_t		bsz = LOGREG_PREDICT_ROWS;
+
+	if (k < 2 || p < 0)
+		return pgl_fail(st, PGL_ERR_INVALID,
+						"logistic_regression: invalid model shape");
+	if (n <= 0)
+		return PGL_OK;
+	ncol = k == 2 ? 1 : k;
+	b = coef + (size_t) p * ncol;
+
+	/* BLAS takes int leading dimensions: very tall X is copied in blocks */
+	if (n > INT_MAX && p > 0)
+	{
+		buf = pgl_alloc(env, sizeof(double) * (size_t) bsz * (size_t) p);
+		if (buf == NULL)
+			return pgl_fail(st, PGL_ERR_NOMEM, "out of memory");
+	}
+
+	for (int64_t r0 = 0; r0 < n; r0 += bsz)
+	{
+		int64_t		rows = n - r0 < bsz ? n - r0 : bsz;
+		double	   *out = proba + (size_t) r0 * k;
+		const double *xb = X + r0;
+		int			ldx = (int) n;
+
+		pgl_interrupts(env);
+
+		/*
+		 * Scores go straight into proba: row i's ncol scores at
+		 * proba[i * k ...] (leading dimension k >= ncol).
+		 */
+		for (int64_t i = 0; i < rows; i++)
+			memcpy(out + (size_t) i * k, b, sizeof(double) * (size_t) ncol);
+		if (p > 0)
+		{
+			if (buf != NULL)
+			{
+				for (int32_t j = 0; j < p; j++)
+					memcpy(buf + (size_t) j * rows, X + (size_t) j * n + r0,
+						   sizeof(double) * (size_t) rows);
+				xb = buf;
+				ldx = (int) rows;
+			}
+			cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, ncol, (int) rows, p,
+						1.0, coef, ncol, xb, ldx, 1.0, out, k);
+		}
+
+		if (ncol == 1)
+		{
+			for (int64_t i = 0; i < rows; i++)
+			{
+				double		z = out[2 * i];
+
+				out[2 * i] = sigmoid(-z);
+				out[2 * i + 1] = sigmoid(z);
+			}
+		}
+		else
+		{
+			for (int64_t i = 0; i < rows; i++)
+			{
+				double	   *s = out + (size_t) i * k;
+				double		m = s[0];
+				double		sum = 0.0;
+
+				for (int32_t c = 1; c < k; c++)
+					if (s[c] > m)
+						m = s[c];
+				for (int32_t c = 0; c < k; c++)
+				{
+					s[c] = exp(s[c] - m);
+					sum += s[c];
+				}
+				for (int32_t c = 0; c < k; c++)
+					s[c] /= sum;
+			}
+		}
+	}
+
+	pgl_free(env, buf);
+	return PGL_OK;
+}

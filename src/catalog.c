@@ -1,0 +1,427 @@
+/*-------------------------------------------------------------------------
+ *
+ * catalog.c
+ *	  The model catalog: store versions, find the deployed one, deploy, drop.
+ *
+ * The catalog tables are readable by everyone and writable by no ordinary
+ * role.  The functions here check that the caller owns the model (or is a
+ * member of the owning role) and then write as the extension's owner,
+ * switching the user id only around the catalog statements; the training
+ * data itself is always read as the caller.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "pg_learn.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "commands/extension.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+
+PG_FUNCTION_INFO_V1(ai_deploy);
+PG_FUNCTION_INFO_V1(ai_drop_model);
+
+/*
+ * Schema and owner of the extension, looked up through SPI (PostgreSQL 15
+ * has no syscache for pg_extension) and remembered per backend for as long
+ * as the extension keeps its OID.  Must be called inside SPI.
+ */
+static Oid	cached_ext_oid = InvalidOid;
+static char cached_schema[NAMEDATALEN * 2 + 3];
+static Oid	cached_owner = InvalidOid;
+
+static void
+ext_lookup(void)
+{
+	Oid			ext = get_extension_oid("pg_learn", false);
+	bool		isnull;
+
+	if (ext == cached_ext_oid)
+		return;
+	if (SPI_execute("SELECT n.nspname, e.extowner FROM pg_catalog.pg_extension e "
+					"JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace "
+					"WHERE e.extname OPERATOR(pg_catalog.=) 'pg_learn'",
+					true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "pg_learn: extension not found in pg_extension");
+	strlcpy(cached_schema,
+			quote_identifier(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1)),
+			sizeof(cached_schema));
+	cached_owner = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0],
+												  SPI_tuptable->tupdesc, 2, &isnull));
+	cached_ext_oid = ext;
+}
+
+static const char *
+ext_schema(void)
+{
+	ext_lookup();
+	return cached_schema;
+}
+
+static Oid
+ext_owner(void)
+{
+	ext_lookup();
+	return cached_owner;
+}
+
+static void
+spi_exec(const char *sql, int nargs, Oid *types, Datum *values, int expect)
+{
+	int			rc = SPI_execute_with_args(sql, nargs, types, values, NULL, false, 0);
+
+	if (rc != expect)
+		elog(ERROR, "pg_learn: catalog statement failed (%s): %s",
+			 SPI_result_code_string(rc), sql);
+}
+
+/* run a query with one text parameter; writing = may lock or write */
+static void
+spi_query_name(const char *sql, const char *name, bool writing)
+{
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1] = {CStringGetTextDatum(name)};
+	int			rc = SPI_execute_with_args(sql, 1, types, values, NULL, !writing, 0);
+
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "pg_learn: catalog query failed (%s): %s",
+			 SPI_result_code_string(rc), sql);
+}
+
+static void
+model_not_found(const char *name)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_UNDEFINED_OBJECT),
+			 errmsg("model \"%s\" does not exist", name),
+			 errhint("SELECT DISTINCT name FROM ai_models lists the models; ai_train() creates one.")));
+}
+
+PglVersionInfo
+pgl_catalog_deployed(const char *name)
+{
+	PglVersionInfo info;
+	const char *s;
+	bool		isnull;
+	HeapTuple	tup;
+	TupleDesc	desc;
+	MemoryContext outer = CurrentMemoryContext;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	s = ext_schema();
+	spi_query_name(psprintf("SELECT v.id, v.version, v.algorithm, m.deployed_version IS NULL "
+							"FROM %s.ai_catalog_models m "
+							"LEFT JOIN %s.ai_catalog_versions v "
+							"ON v.model_name OPERATOR(pg_catalog.=) m.name "
+							"AND v.version OPERATOR(pg_catalog.=) m.deployed_version "
+							"WHERE m.name OPERATOR(pg_catalog.=) $1", s, s), name, false);
+	if (SPI_processed == 0)
+		model_not_found(name);
+	tup = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	if (DatumGetBool(SPI_getbinval(tup, desc, 4, &isnull)))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("model \"%s\" has no deployed version", name),
+				 errhint("Deploy one with ai_deploy(name, version); ai_models lists the versions.")));
+	info.version_id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
+	info.version = DatumGetInt32(SPI_getbinval(tup, desc, 2, &isnull));
+	info.algorithm = MemoryContextStrdup(outer, SPI_getvalue(tup, desc, 3));
+	SPI_finish();
+	return info;
+}
+
+bytea *
+pgl_catalog_blob(int64 version_id)
+{
+	Oid			types[1] = {INT8OID};
+	Datum		values[1] = {Int64GetDatum(version_id)};
+	bool		isnull;
+	Datum		d;
+	bytea	   *result;
+	MemoryContext outer = CurrentMemoryContext;
+	int			rc;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	rc = SPI_execute_with_args(psprintf("SELECT blob FROM %s.ai_catalog_blobs "
+										"WHERE version_id OPERATOR(pg_catalog.=) $1",
+										ext_schema()),
+							   1, types, values, NULL, true, 1);
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("model version " INT64_FORMAT " has no blob", version_id),
+				 errhint("Retrain the model, or deploy another version with ai_deploy().")));
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	{
+		MemoryContext old = MemoryContextSwitchTo(outer);
+
+		result = DatumGetByteaPCopy(d);
+		MemoryContextSwitchTo(old);
+	}
+	SPI_finish();
+	return result;
+}
+
+/*
+ * Lock the model's row and check the caller may change it.  Returns false
+ * if the model does not exist (and missing_ok).  Must run inside SPI, as
+ * the extension owner.
+ */
+static bool
+lock_model_checked(const char *schema, const char *name, Oid caller,
+				   bool missing_ok, const char *action)
+{
+	Oid			owner;
+	bool		isnull;
+
+	spi_query_name(psprintf("SELECT owner::pg_catalog.oid FROM %s.ai_catalog_models "
+							"WHERE name OPERATOR(pg_catalog.=) $1 FOR UPDATE", schema), name, true);
+	if (SPI_processed == 0)
+	{
+		if (!missing_ok)
+			model_not_found(name);
+		return false;
+	}
+	owner = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0],
+										   SPI_tuptable->tupdesc, 1, &isnull));
+	if (!has_privs_of_role(caller, owner))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to %s model \"%s\"", action, name),
+				 errdetail("The model belongs to role \"%s\".",
+						   GetUserNameFromId(owner, true) ? GetUserNameFromId(owner, true) : "?"),
+				 errhint("Only the owner, a member of the owning role, or a superuser may %s it.",
+						 action)));
+	return true;
+}
+
+/* state for running catalog writes as the extension owner */
+typedef struct OwnerSwitch
+{
+	Oid			caller;
+	Oid			saved_user;
+	int			saved_sec;
+} OwnerSwitch;
+
+static void
+become_owner(OwnerSwitch *sw)
+{
+	Oid			owner;
+
+	GetUserIdAndSecContext(&sw->saved_user, &sw->saved_sec);
+	sw->caller = sw->saved_user;
+	owner = ext_owner();
+	SetUserIdAndSecContext(owner, sw->saved_sec | SECURITY_LOCAL_USERID_CHANGE);
+}
+
+static void
+restore_user(OwnerSwitch *sw)
+{
+	SetUserIdAndSecContext(sw->saved_user, sw->saved_sec);
+}
+
+void
+pgl_check_model_writable(const char *name)
+{
+	OwnerSwitch sw;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	become_owner(&sw);
+	spi_query_name(psprintf("SELECT owner::pg_catalog.oid FROM %s.ai_catalog_models "
+							"WHERE name OPERATOR(pg_catalog.=) $1", ext_schema()), name, false);
+	if (SPI_processed > 0)
+	{
+		bool		isnull;
+		Oid			owner = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0],
+														   SPI_tuptable->tupdesc, 1, &isnull));
+
+		if (!has_privs_of_role(sw.caller, owner))
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("permission denied to retrain model \"%s\"", name),
+					 errdetail("The model belongs to role \"%s\".",
+							   GetUserNameFromId(owner, true) ? GetUserNameFromId(owner, true) : "?"),
+					 errhint("Choose another model name, or ask the owner to retrain it.")));
+	}
+	restore_user(&sw);
+	SPI_finish();
+}
+
+static Datum
+text_array(int n, char **items)
+{
+	Datum	   *d = palloc(sizeof(Datum) * (n > 0 ? n : 1));
+
+	for (int i = 0; i < n; i++)
+		d[i] = CStringGetTextDatum(items[i]);
+	return PointerGetDatum(construct_array(d, n, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+int32
+pgl_catalog_store(const PglNewVersion *nv)
+{
+	const pgl_model *m = nv->model;
+	OwnerSwitch sw;
+	const char *s;
+	int32		version;
+	int64		version_id;
+	bool		isnull;
+	char	  **fnames = palloc(sizeof(char *) * (m->n_features + 1));
+	char	  **ftypes = palloc(sizeof(char *) * (m->n_features + 1));
+
+	for (int i = 0; i < m->n_features; i++)
+	{
+		fnames[i] = m->features[i].name;
+		ftypes[i] = m->features[i].type_name;
+	}
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	become_owner(&sw);
+	s = ext_schema();
+
+	if (!lock_model_checked(s, nv->name, sw.caller, true, "retrain"))
+	{
+		Oid			types[2] = {TEXTOID, OIDOID};
+		Datum		values[2] = {CStringGetTextDatum(nv->name), ObjectIdGetDatum(sw.caller)};
+
+		spi_exec(psprintf("INSERT INTO %s.ai_catalog_models (name, owner) "
+						  "VALUES ($1, $2::pg_catalog.regrole)", s),
+				 2, types, values, SPI_OK_INSERT);
+	}
+
+	spi_query_name(psprintf("SELECT COALESCE(pg_catalog.max(version), 0) OPERATOR(pg_catalog.+) 1 "
+							"FROM %s.ai_catalog_versions WHERE model_name OPERATOR(pg_catalog.=) $1", s),
+				   nv->name, true);
+	version = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+
+	{
+		Oid			types[14] = {TEXTOID, INT4OID, TEXTOID, JSONBOID, TEXTARRAYOID,
+			TEXTARRAYOID, TEXTOID, TEXTOID, TEXTOID, INT8OID, TEXTOID, INT4OID,
+		OIDOID, FLOAT8OID};
+		Datum		values[14];
+		char		nulls[14];
+		int			rc;
+
+		memset(nulls, ' ', sizeof(nulls));
+		values[0] = CStringGetTextDatum(nv->name);
+		values[1] = Int32GetDatum(version);
+		values[2] = CStringGetTextDatum(nv->algorithm);
+		values[3] = JsonbPGetDatum(nv->options);
+		values[4] = text_array(m->n_features, fnames);
+		values[5] = text_array(m->n_features, ftypes);
+		values[6] = m->target_name ? CStringGetTextDatum(m->target_name) : (Datum) 0;
+		nulls[6] = m->target_name ? ' ' : 'n';
+		values[7] = m->target_type ? CStringGetTextDatum(m->target_type) : (Datum) 0;
+		nulls[7] = m->target_type ? ' ' : 'n';
+		values[8] = CStringGetTextDatum(nv->data_source);
+		values[9] = Int64GetDatum(nv->rows_used);
+		values[10] = CStringGetTextDatum(nv->metrics_json);
+		values[11] = Int32GetDatum(VARSIZE_ANY(nv->blob));
+		values[12] = ObjectIdGetDatum(sw.caller);
+		values[13] = Float8GetDatum(nv->seconds);
+
+		rc = SPI_execute_with_args(psprintf("INSERT INTO %s.ai_catalog_versions "
+											"(model_name, version, algorithm, options, feature_names, "
+											"feature_types, target_name, target_type, data_source, "
+											"rows_used, metrics, blob_size, trained_by, training_seconds) "
+											"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
+											"$11::pg_catalog.jsonb, $12, $13::pg_catalog.regrole, $14) "
+											"RETURNING id", s),
+								   14, types, values, nulls, false, 0);
+		if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
+			elog(ERROR, "pg_learn: could not insert the model version (%s)",
+				 SPI_result_code_string(rc));
+		version_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+												 SPI_tuptable->tupdesc, 1, &isnull));
+	}
+
+	{
+		Oid			types[2] = {INT8OID, BYTEAOID};
+		Datum		values[2] = {Int64GetDatum(version_id), PointerGetDatum(nv->blob)};
+
+		spi_exec(psprintf("INSERT INTO %s.ai_catalog_blobs (version_id, blob) VALUES ($1, $2)", s),
+				 2, types, values, SPI_OK_INSERT);
+	}
+
+	if (nv->deploy)
+	{
+		Oid			types[2] = {TEXTOID, INT4OID};
+		Datum		values[2] = {CStringGetTextDatum(nv->name), Int32GetDatum(version)};
+
+		spi_exec(psprintf("UPDATE %s.ai_catalog_models SET deployed_version = $2 "
+						  "WHERE name OPERATOR(pg_catalog.=) $1", s),
+				 2, types, values, SPI_OK_UPDATE);
+	}
+
+	restore_user(&sw);
+	SPI_finish();
+	return version;
+}
+
+Datum
+ai_deploy(PG_FUNCTION_ARGS)
+{
+	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	int32		version = PG_GETARG_INT32(1);
+	OwnerSwitch sw;
+	const char *s;
+	Oid			types[2] = {TEXTOID, INT4OID};
+	Datum		values[2] = {CStringGetTextDatum(name), Int32GetDatum(version)};
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	become_owner(&sw);
+	s = ext_schema();
+	lock_model_checked(s, name, sw.caller, false, "deploy");
+	spi_exec(psprintf("UPDATE %s.ai_catalog_models m SET deployed_version = $2 "
+					  "WHERE m.name OPERATOR(pg_catalog.=) $1 AND EXISTS "
+					  "(SELECT 1 FROM %s.ai_catalog_versions v "
+					  "WHERE v.model_name OPERATOR(pg_catalog.=) $1 "
+					  "AND v.version OPERATOR(pg_catalog.=) $2)", s, s),
+			 2, types, values, SPI_OK_UPDATE);
+	if (SPI_processed == 0)
+	{
+		spi_query_name(psprintf("SELECT pg_catalog.string_agg(version::text, ', ' ORDER BY version) "
+								"FROM %s.ai_catalog_versions WHERE model_name OPERATOR(pg_catalog.=) $1", s),
+					   name, true);
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("model \"%s\" has no version %d", name, version),
+				 errhint("Its versions are: %s.",
+						 SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1) ?
+						 SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1) : "none")));
+	}
+	restore_user(&sw);
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+Datum
+ai_drop_model(PG_FUNCTION_ARGS)
+{
+	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	OwnerSwitch sw;
+	const char *s;
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1] = {CStringGetTextDatum(name)};
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	become_owner(&sw);
+	s = ext_schema();
+	lock_model_checked(s, name, sw.caller, false, "drop");
+	spi_exec(psprintf("DELETE FROM %s.ai_catalog_models WHERE name OPERATOR(pg_catalog.=) $1", s),
+			 1, types, values, SPI_OK_DELETE);
+	restore_user(&sw);
+	SPI_finish();
+	PG_RETURN_VOID();
+}

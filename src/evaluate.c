@@ -1,0 +1,223 @@
+/*-------------------------------------------------------------------------
+ *
+ * evaluate.c
+ *	  ai_evaluate() and the metrics JSON shared with ai_train().
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "pg_learn.h"
+
+#include <math.h>
+
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/memutils.h"
+
+#include "algorithms.h"
+#include "metrics.h"
+#include "prep.h"
+
+PG_FUNCTION_INFO_V1(ai_evaluate);
+
+static void
+append_number(StringInfo buf, const char *key, double v, bool comma)
+{
+	if (comma)
+		appendStringInfoString(buf, ", ");
+	escape_json(buf, key);
+	if (isfinite(v))
+		appendStringInfo(buf, ": %.10g", v);
+	else
+		appendStringInfoString(buf, ": null");
+}
+
+void
+pgl_metrics_json(StringInfo buf, const pgl_model *m, int64 n,
+				 const double *y, const int32 *label, const double *pred)
+{
+	if (m->task == PGL_TASK_REGRESSION)
+	{
+		pgl_regression_metrics rm;
+
+		pgl_regression_metrics_compute(y, pred, n, &rm);
+		appendStringInfo(buf, "{\"n\": " INT64_FORMAT, n);
+		append_number(buf, "r2", rm.r2, true);
+		append_number(buf, "rmse", rm.rmse, true);
+		append_number(buf, "mae", rm.mae, true);
+		appendStringInfoChar(buf, '}');
+	}
+	else
+	{
+		pgl_class_metrics cm;
+		pgl_status	st;
+		pgl_env		env = pgl_backend_env(CurrentMemoryContext);
+		int			k = m->n_classes;
+
+		memset(&st, 0, sizeof(st));
+		if (pgl_class_metrics_compute(&env, label, pred, n, k, &cm, &st) != PGL_OK)
+			pgl_report(&st, "computing metrics failed");
+		appendStringInfo(buf, "{\"n\": " INT64_FORMAT, n);
+		append_number(buf, "accuracy", cm.accuracy, true);
+		append_number(buf, "precision_macro", cm.precision_macro, true);
+		append_number(buf, "recall_macro", cm.recall_macro, true);
+		append_number(buf, "f1_macro", cm.f1_macro, true);
+		append_number(buf, "log_loss", cm.log_loss, true);
+		if (k == 2)
+			append_number(buf, "roc_auc", cm.roc_auc, true);
+		appendStringInfoString(buf, ", \"per_class\": {");
+		for (int c = 0; c < k; c++)
+		{
+			if (c)
+				appendStringInfoString(buf, ", ");
+			escape_json(buf, m->classes[c]);
+			appendStringInfoString(buf, ": {");
+			append_number(buf, "precision", cm.precision[c], false);
+			append_number(buf, "recall", cm.recall[c], true);
+			append_number(buf, "f1", cm.f1[c], true);
+			appendStringInfo(buf, ", \"support\": " INT64_FORMAT "}", cm.support[c]);
+		}
+		appendStringInfoString(buf, "}, \"confusion\": {\"labels\": [");
+		for (int c = 0; c < k; c++)
+		{
+			if (c)
+				appendStringInfoString(buf, ", ");
+			escape_json(buf, m->classes[c]);
+		}
+		appendStringInfoString(buf, "], \"matrix\": [");
+		for (int a = 0; a < k; a++)
+		{
+			appendStringInfo(buf, "%s[", a ? ", " : "");
+			for (int p = 0; p < k; p++)
+				appendStringInfo(buf, "%s" INT64_FORMAT, p ? ", " : "", cm.confusion[a * k + p]);
+			appendStringInfoChar(buf, ']');
+		}
+		appendStringInfoString(buf, "]}}");
+		pgl_class_metrics_free(&env, &cm);
+	}
+}
+
+Datum
+ai_evaluate(PG_FUNCTION_ARGS)
+{
+	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *data = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	int64		version_id;
+	const pgl_model *m = pgl_model_get(name, &version_id);
+	const pgl_algo_ops *ops = pgl_algo_by_id(m->algorithm);
+	bool		classification = m->task == PGL_TASK_CLASSIFICATION;
+	MemoryContext cxt,
+				old;
+	PglDataSet *ds;
+	List	   *only = NIL;
+	const double **raw;
+	const bool **rnull;
+	int64		n;
+	int64	   *rows;
+	double	   *X,
+			   *pred;
+	int32	   *label = NULL;
+	pgl_env		env;
+	pgl_status	st;
+	StringInfoData buf;
+	Datum		result;
+
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "pg_learn evaluate",
+								ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+
+	for (int f = 0; f < m->n_features; f++)
+		only = lappend(only, m->features[f].name);
+	ds = pgl_read_data(data, m->target_name,
+					   classification ? PGL_COL_CATEGORICAL : PGL_COL_NUMERIC,
+					   NIL, only, pgl_algo_by_id(m->algorithm)->name);
+	n = ds->n_rows;
+	if (n == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("no rows to evaluate on"),
+				 errdetail("The data returned no rows with a non-NULL target \"%s\".",
+						   m->target_name)));
+
+	/* map the data's categories onto the model's vocabularies */
+	raw = palloc(sizeof(double *) * (m->n_features + 1));
+	rnull = palloc(sizeof(bool *) * (m->n_features + 1));
+	for (int f = 0; f < m->n_features; f++)
+	{
+		PglColumn  *c = &ds->features[f];
+		const pgl_feature *feat = &m->features[f];
+
+		if ((feat->kind == PGL_FEATURE_NUMERIC) != (c->kind == PGL_COL_NUMERIC))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("column \"%s\" has type %s, but model \"%s\" was trained on it as %s (%s)",
+							c->name, c->type_name, name,
+							feat->kind == PGL_FEATURE_NUMERIC ? "a number" : "a category",
+							feat->type_name),
+					 errhint("Cast the column in a SELECT to the type used in training.")));
+		if (c->kind == PGL_COL_CATEGORICAL)
+		{
+			int32		nv = pgl_vocab_size(c->vocab);
+			int32	   *map = palloc(sizeof(int32) * (nv + 1));
+
+			for (int32 i = 0; i < nv; i++)
+			{
+				const char *s = pgl_vocab_string(c->vocab, i);
+
+				map[i] = pgl_category_find(feat, s, strlen(s));
+			}
+			for (int64 r = 0; r < n; r++)
+				if (!c->nulls[r])
+					c->values[r] = map[(int32) c->values[r]];
+		}
+		raw[f] = c->values;
+		rnull[f] = c->nulls;
+	}
+	if (classification)
+	{
+		int32		nv = pgl_vocab_size(ds->target->vocab);
+		int32	   *map = palloc(sizeof(int32) * (nv + 1));
+
+		for (int32 i = 0; i < nv; i++)
+		{
+			const char *s = pgl_vocab_string(ds->target->vocab, i);
+
+			map[i] = -1;
+			for (int32 c = 0; c < m->n_classes; c++)
+				if (strcmp(m->classes[c], s) == 0)
+					map[i] = c;
+			if (map[i] < 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("label \"%s\" of target \"%s\" is not a class of model \"%s\"",
+								s, m->target_name, name),
+						 errhint("The model knows the classes listed by ai_model_classes('%s'); "
+								 "filter the other rows out.", name)));
+		}
+		label = palloc_extended(sizeof(int32) * n, MCXT_ALLOC_HUGE);
+		for (int64 r = 0; r < n; r++)
+			label[r] = map[(int32) ds->target->values[r]];
+	}
+
+	pgl_check_memory(ds->bytes + (Size) n * (m->n_inputs + (classification ? m->n_classes : 1)) * sizeof(double),
+					 psprintf("evaluating on " INT64_FORMAT " rows", n));
+	rows = palloc_extended(sizeof(int64) * n, MCXT_ALLOC_HUGE);
+	for (int64 r = 0; r < n; r++)
+		rows[r] = r;
+	X = palloc_extended(sizeof(double) * n * (m->n_inputs > 0 ? m->n_inputs : 1), MCXT_ALLOC_HUGE);
+	pgl_encode_rows(m, raw, rnull, rows, n, X);
+	pred = palloc_extended(sizeof(double) * n * (classification ? m->n_classes : 1), MCXT_ALLOC_HUGE);
+
+	pgl_set_blas_threads();
+	env = pgl_backend_env(cxt);
+	memset(&st, 0, sizeof(st));
+	if (ops->predict(&env, m, X, n, pred, &st) != PGL_OK)
+		pgl_report(&st, "prediction failed");
+
+	initStringInfo(&buf);
+	pgl_metrics_json(&buf, m, n, ds->target->values, label, pred);
+
+	MemoryContextSwitchTo(old);
+	result = DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));
+	MemoryContextDelete(cxt);
+	PG_RETURN_DATUM(result);
+}

@@ -1,0 +1,120 @@
+/*-------------------------------------------------------------------------
+ *
+ * model_cache.c
+ *	  Per-backend cache of deserialized models, keyed by version id.
+ *
+ * A version's blob never changes once stored, so a model is read from the
+ * catalog, validated and deserialized once per backend and version, into a
+ * memory context of its own under CacheMemoryContext.  Callers keep the
+ * pointer for one statement (fn_extra) together with pgl_cache_generation;
+ * the cache evicts (deletes contexts) only when it holds more than
+ * PGL_CACHE_MAX models, and bumps the generation when it does, so a
+ * caller whose generation is stale looks its model up again.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "pg_learn.h"
+
+#include "model_format.h"
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
+
+#define PGL_CACHE_MAX 32
+
+typedef struct CacheEntry
+{
+	int64		version_id;		/* hash key */
+	MemoryContext cxt;
+	pgl_model  *model;
+	uint64		last_used;
+} CacheEntry;
+
+static HTAB *model_cache = NULL;
+static uint64 use_clock = 0;
+uint64		pgl_cache_generation = 1;
+
+static void
+cache_init(void)
+{
+	HASHCTL		ctl;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(int64);
+	ctl.entrysize = sizeof(CacheEntry);
+	ctl.hcxt = CacheMemoryContext;
+	model_cache = hash_create("pg_learn models", 64, &ctl,
+							  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+}
+
+/* drop the least recently used model */
+static void
+cache_evict_one(void)
+{
+	HASH_SEQ_STATUS seq;
+	CacheEntry *e,
+			   *victim = NULL;
+
+	hash_seq_init(&seq, model_cache);
+	while ((e = hash_seq_search(&seq)) != NULL)
+		if (victim == NULL || e->last_used < victim->last_used)
+			victim = e;
+	if (victim)
+	{
+		MemoryContextDelete(victim->cxt);
+		hash_search(model_cache, &victim->version_id, HASH_REMOVE, NULL);
+		pgl_cache_generation++;
+	}
+}
+
+const pgl_model *
+pgl_model_by_version(int64 version_id, const char *name)
+{
+	CacheEntry *e;
+	bool		found;
+
+	if (model_cache == NULL)
+		cache_init();
+
+	e = hash_search(model_cache, &version_id, HASH_FIND, &found);
+	if (!found)
+	{
+		bytea	   *blob;
+		MemoryContext cxt;
+		pgl_env		env;
+		pgl_status	st;
+		pgl_model  *m = NULL;
+
+		while (hash_get_num_entries(model_cache) >= PGL_CACHE_MAX)
+			cache_evict_one();
+
+		blob = pgl_catalog_blob(version_id);
+		cxt = AllocSetContextCreate(CacheMemoryContext, "pg_learn model",
+									ALLOCSET_DEFAULT_SIZES);
+		MemoryContextSetIdentifier(cxt, MemoryContextStrdup(cxt, name));
+		env = pgl_backend_env(cxt);
+		memset(&st, 0, sizeof(st));
+		if (pgl_model_read(&env, (const uint8_t *) VARDATA_ANY(blob),
+						   VARSIZE_ANY_EXHDR(blob), &m, &st) != PGL_OK)
+		{
+			MemoryContextDelete(cxt);
+			pgl_report(&st, psprintf("model \"%s\" is corrupt", name));
+		}
+		pfree(blob);
+
+		e = hash_search(model_cache, &version_id, HASH_ENTER, &found);
+		e->cxt = cxt;
+		e->model = m;
+	}
+	e->last_used = ++use_clock;
+	return e->model;
+}
+
+const pgl_model *
+pgl_model_get(const char *name, int64 *version_id)
+{
+	PglVersionInfo info = pgl_catalog_deployed(name);
+
+	if (version_id)
+		*version_id = info.version_id;
+	return pgl_model_by_version(info.version_id, name);
+}

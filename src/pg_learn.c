@@ -1,0 +1,182 @@
+/*-------------------------------------------------------------------------
+ *
+ * pg_learn.c
+ *	  Module entry: GUCs, the algorithm environment, error reporting.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "pg_learn.h"
+
+#include <limits.h>
+#include <unistd.h>
+
+#include "miscadmin.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+
+PG_MODULE_MAGIC;
+
+/* OpenBLAS's own call (declared here to avoid pulling cblas.h into glue) */
+extern void openblas_set_num_threads(int num_threads);
+
+int			pgl_max_train_memory_kb = 1024 * 1024;	/* 1GB */
+int			pgl_threads = 0;
+bool		pgl_verbose = false;
+
+static int	blas_threads_applied = -1;
+
+void		_PG_init(void);
+
+void
+_PG_init(void)
+{
+	DefineCustomIntVariable("pg_learn.max_train_memory",
+							"Memory a training may use for its data.",
+							"Training reads the data into memory up to this size; "
+							"exceeding it is an error.",
+							&pgl_max_train_memory_kb,
+							1024 * 1024,
+							1024,
+							MAX_KILOBYTES,
+							PGC_USERSET,
+							GUC_UNIT_KB,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("pg_learn.threads",
+							"Threads the math kernels (BLAS) may use in a backend.",
+							"0 means one per CPU core.",
+							&pgl_threads,
+							0,
+							0,
+							1024,
+							PGC_USERSET,
+							0,
+							NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("pg_learn.verbose",
+							 "Report each training phase as a NOTICE.",
+							 NULL,
+							 &pgl_verbose,
+							 false,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	MarkGUCPrefixReserved("pg_learn");
+}
+
+void
+pgl_set_blas_threads(void)
+{
+	int			n = pgl_threads;
+
+	if (n <= 0)
+	{
+		long		cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+		n = cores > 0 ? (int) cores : 1;
+	}
+	if (n != blas_threads_applied)
+	{
+		openblas_set_num_threads(n);
+		blas_threads_applied = n;
+	}
+}
+
+/* ---------- the algo environment over palloc ---------- */
+
+static void *
+env_alloc(void *arg, size_t size)
+{
+	return MemoryContextAllocExtended((MemoryContext) arg, size,
+									  MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
+}
+
+static void
+env_free(void *arg, void *ptr)
+{
+	pfree(ptr);
+}
+
+static void
+env_interrupts(void *arg)
+{
+	CHECK_FOR_INTERRUPTS();
+}
+
+static void
+env_notice(void *arg, const char *msg, const char *hint)
+{
+	ereport(NOTICE,
+			(errmsg("%s", msg),
+			 hint && hint[0] ? errhint("%s", hint) : 0));
+}
+
+static void
+env_progress(void *arg, int iter, int max_iter, double loss)
+{
+	if (pgl_verbose && (iter % 10 == 0 || iter == max_iter))
+		ereport(NOTICE,
+				(errmsg("pg_learn: iteration %d of %d, loss %.6g", iter, max_iter, loss)));
+}
+
+pgl_env
+pgl_backend_env(MemoryContext cxt)
+{
+	pgl_env		env = {
+		.arg = cxt,
+		.alloc = env_alloc,
+		.free = env_free,
+		.check_interrupts = env_interrupts,
+		.progress = env_progress,
+		.notice = env_notice,
+	};
+
+	return env;
+}
+
+void
+pgl_report(const pgl_status *st, const char *what)
+{
+	int			code;
+
+	switch (st->rc)
+	{
+		case PGL_ERR_NOMEM:
+			code = ERRCODE_OUT_OF_MEMORY;
+			break;
+		case PGL_ERR_INVALID:
+			code = ERRCODE_INVALID_PARAMETER_VALUE;
+			break;
+		case PGL_ERR_NUMERIC:
+			code = ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE;
+			break;
+		case PGL_ERR_CORRUPT:
+			code = ERRCODE_DATA_CORRUPTED;
+			break;
+		default:
+			code = ERRCODE_INTERNAL_ERROR;
+			break;
+	}
+	ereport(ERROR,
+			(errcode(code),
+			 errmsg("%s: %s", what, st->msg),
+			 st->detail[0] ? errdetail("%s", st->detail) : 0,
+			 st->rc == PGL_ERR_CORRUPT ?
+			 errhint("Retrain the model, or deploy another version with ai_deploy().") : 0));
+	pg_unreachable();
+}
+
+void
+pgl_check_memory(Size bytes, const char *what)
+{
+	Size		limit = (Size) pgl_max_train_memory_kb * 1024;
+
+	if (bytes > limit)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%s needs %zu MB, more than pg_learn.max_train_memory (%d MB)",
+						what, bytes / (1024 * 1024), pgl_max_train_memory_kb / 1024),
+				 errhint("Raise pg_learn.max_train_memory, e.g. SET pg_learn.max_train_memory = '4GB', "
+						 "or train on a sample of the rows.")));
+}

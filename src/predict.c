@@ -1,0 +1,497 @@
+/*-------------------------------------------------------------------------
+ *
+ * predict.c
+ *	  ai_predict, ai_classify, ai_predict_proba and model introspection.
+ *
+ * Per call site (fn_extra) we keep, for one statement: the model name, the
+ * deployed version found by one catalog lookup, the cached model, and the
+ * mapping from the model's features to the columns of the row type we are
+ * given.  Per row we only deform the row, encode it and multiply.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "pg_learn.h"
+
+#include <math.h>
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "funcapi.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/typcache.h"
+
+#include "algorithms.h"
+#include "prep.h"
+
+PG_FUNCTION_INFO_V1(ai_predict_record);
+PG_FUNCTION_INFO_V1(ai_predict_array);
+PG_FUNCTION_INFO_V1(ai_classify_record);
+PG_FUNCTION_INFO_V1(ai_classify_array);
+PG_FUNCTION_INFO_V1(ai_predict_proba_record);
+PG_FUNCTION_INFO_V1(ai_predict_proba_array);
+PG_FUNCTION_INFO_V1(ai_model_classes);
+PG_FUNCTION_INFO_V1(ai_model_features);
+PG_FUNCTION_INFO_V1(ai_model_coefficients);
+
+typedef enum Want
+{
+	WANT_VALUE,					/* ai_predict: regression output */
+	WANT_CLASS,					/* ai_classify */
+	WANT_PROBA					/* ai_predict_proba */
+} Want;
+
+typedef struct PredictState
+{
+	char	   *name;
+	int64		version_id;
+	uint64		generation;
+	const pgl_model *model;
+	const pgl_algo_ops *ops;
+	int			n_out;
+
+	/* row type mapping, valid while tuptype/tuptypmod match */
+	Oid			tuptype;
+	int32		tuptypmod;
+	TupleDesc	tupdesc;
+	int		   *attno;			/* per feature: 0-based column */
+	Oid		   *atttype;
+	FmgrInfo   *outfn;
+	Datum	   *values;
+	bool	   *nulls;
+
+	double	   *raw;
+	bool	   *isnull;
+	double	   *x;
+	double	   *out;
+} PredictState;
+
+static const char *
+feature_list(const pgl_model *m)
+{
+	StringInfoData s;
+
+	initStringInfo(&s);
+	for (int f = 0; f < m->n_features; f++)
+		appendStringInfo(&s, "%s%s", f ? ", " : "", quote_identifier(m->features[f].name));
+	return s.data;
+}
+
+static void
+check_task(const char *name, const pgl_model *m, Want want)
+{
+	if (want == WANT_VALUE && m->task == PGL_TASK_CLASSIFICATION)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("model \"%s\" is a classifier", name),
+				 errhint("Use ai_classify() for the predicted label, or ai_predict_proba() for class probabilities.")));
+	if (want != WANT_VALUE && m->task != PGL_TASK_CLASSIFICATION)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("model \"%s\" is a regression model, not a classifier", name),
+				 errhint("Use ai_predict() for its numeric prediction.")));
+}
+
+static PredictState *
+get_state(FunctionCallInfo fcinfo, Want want)
+{
+	PredictState *st = fcinfo->flinfo->fn_extra;
+	text	   *name_t = PG_GETARG_TEXT_PP(0);
+	size_t		len = VARSIZE_ANY_EXHDR(name_t);
+	MemoryContext mcxt = fcinfo->flinfo->fn_mcxt;
+
+	if (st != NULL && strlen(st->name) == len &&
+		memcmp(st->name, VARDATA_ANY(name_t), len) == 0)
+	{
+		if (st->generation != pgl_cache_generation)
+		{
+			st->model = pgl_model_by_version(st->version_id, st->name);
+			st->generation = pgl_cache_generation;
+		}
+		return st;
+	}
+
+	if (st == NULL)
+		st = MemoryContextAllocZero(mcxt, sizeof(PredictState));
+	else
+	{
+		/* a different model name in the same call site: start over */
+		memset(st, 0, sizeof(PredictState));
+	}
+	st->name = MemoryContextStrdup(mcxt, text_to_cstring(name_t));
+	st->model = pgl_model_get(st->name, &st->version_id);
+	st->generation = pgl_cache_generation;
+	st->ops = pgl_algo_by_id(st->model->algorithm);
+	check_task(st->name, st->model, want);
+	st->n_out = st->model->task == PGL_TASK_CLASSIFICATION ? st->model->n_classes : 1;
+	st->raw = MemoryContextAlloc(mcxt, sizeof(double) * (st->model->n_features + 1));
+	st->isnull = MemoryContextAlloc(mcxt, sizeof(bool) * (st->model->n_features + 1));
+	st->x = MemoryContextAlloc(mcxt, sizeof(double) * (st->model->n_inputs + 1));
+	st->out = MemoryContextAlloc(mcxt, sizeof(double) * st->n_out);
+	fcinfo->flinfo->fn_extra = st;
+	return st;
+}
+
+static void
+reject_nonfinite(const char *feature, double v)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_EXCEPTION),
+			 errmsg("feature \"%s\" is %s", feature,
+					isnan(v) ? "NaN" : (v > 0 ? "Infinity" : "-Infinity")),
+			 errhint("Pass a finite number, or NULL to use the training mean.")));
+}
+
+/* map the model's features to the columns of this row type */
+static void
+map_row_type(PredictState *st, HeapTupleHeader rec, MemoryContext mcxt)
+{
+	Oid			tuptype = HeapTupleHeaderGetTypeId(rec);
+	int32		tuptypmod = HeapTupleHeaderGetTypMod(rec);
+	const pgl_model *m = st->model;
+	TupleDesc	desc;
+	MemoryContext old;
+
+	if (st->tupdesc && st->tuptype == tuptype && st->tuptypmod == tuptypmod)
+		return;
+
+	desc = lookup_rowtype_tupdesc(tuptype, tuptypmod);
+	old = MemoryContextSwitchTo(mcxt);
+	st->tupdesc = CreateTupleDescCopy(desc);
+	ReleaseTupleDesc(desc);
+	desc = st->tupdesc;
+	st->tuptype = tuptype;
+	st->tuptypmod = tuptypmod;
+	st->attno = palloc(sizeof(int) * (m->n_features + 1));
+	st->atttype = palloc(sizeof(Oid) * (m->n_features + 1));
+	st->outfn = palloc0(sizeof(FmgrInfo) * (m->n_features + 1));
+	st->values = palloc(sizeof(Datum) * (desc->natts + 1));
+	st->nulls = palloc(sizeof(bool) * (desc->natts + 1));
+
+	for (int f = 0; f < m->n_features; f++)
+	{
+		const pgl_feature *feat = &m->features[f];
+		int			found = -1;
+
+		for (int a = 0; a < desc->natts; a++)
+		{
+			Form_pg_attribute att = TupleDescAttr(desc, a);
+
+			if (!att->attisdropped && strcmp(NameStr(att->attname), feat->name) == 0)
+			{
+				found = a;
+				break;
+			}
+		}
+		if (found < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("the row has no column \"%s\", a feature of model \"%s\"",
+							feat->name, st->name),
+					 errdetail("The model's features are %s.", feature_list(m)),
+					 errhint("Features are matched to the row's columns by name; "
+							 "rename a column with AS in a subquery.")));
+		st->attno[f] = found;
+		st->atttype[f] = TupleDescAttr(desc, found)->atttypid;
+		if (feat->kind == PGL_FEATURE_NUMERIC)
+		{
+			if (!pgl_type_is_numeric(st->atttype[f]))
+				ereport(ERROR,
+						(errcode(ERRCODE_DATATYPE_MISMATCH),
+						 errmsg("column \"%s\" has type %s, but model \"%s\" was trained on it as a number (%s)",
+								feat->name, format_type_be(st->atttype[f]), st->name, feat->type_name),
+						 errhint("Cast the column to a numeric type in a subquery.")));
+		}
+		else
+		{
+			Oid			outfn;
+			bool		varlena;
+
+			getTypeOutputInfo(st->atttype[f], &outfn, &varlena);
+			fmgr_info_cxt(outfn, &st->outfn[f], mcxt);
+		}
+	}
+	MemoryContextSwitchTo(old);
+}
+
+/* encode the record's features into st->raw / st->isnull */
+static void
+read_record(PredictState *st, HeapTupleHeader rec)
+{
+	const pgl_model *m = st->model;
+	HeapTupleData tuple;
+
+	tuple.t_len = HeapTupleHeaderGetDatumLength(rec);
+	ItemPointerSetInvalid(&tuple.t_self);
+	tuple.t_tableOid = InvalidOid;
+	tuple.t_data = rec;
+	heap_deform_tuple(&tuple, st->tupdesc, st->values, st->nulls);
+
+	for (int f = 0; f < m->n_features; f++)
+	{
+		const pgl_feature *feat = &m->features[f];
+		int			a = st->attno[f];
+
+		st->isnull[f] = st->nulls[a];
+		if (st->nulls[a])
+			continue;
+		if (feat->kind == PGL_FEATURE_NUMERIC)
+		{
+			double		v = pgl_datum_to_double(st->values[a], st->atttype[f]);
+
+			if (!isfinite(v))
+				reject_nonfinite(feat->name, v);
+			st->raw[f] = v;
+		}
+		else
+		{
+			Oid			base = getBaseType(st->atttype[f]);
+
+			if (base == TEXTOID || base == VARCHAROID)
+			{
+				text	   *t = DatumGetTextPP(st->values[a]);
+
+				st->raw[f] = pgl_category_find(feat, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+			}
+			else
+			{
+				char	   *s = OutputFunctionCall(&st->outfn[f], st->values[a]);
+
+				st->raw[f] = pgl_category_find(feat, s, strlen(s));
+			}
+		}
+	}
+}
+
+/* encode the float8[] features into st->raw / st->isnull */
+static void
+read_array(PredictState *st, ArrayType *arr)
+{
+	const pgl_model *m = st->model;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+
+	for (int f = 0; f < m->n_features; f++)
+		if (m->features[f].kind != PGL_FEATURE_NUMERIC)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("model \"%s\" has a categorical feature \"%s\", which a float8[] cannot carry",
+							st->name, m->features[f].name),
+					 errhint("Pass a row instead, e.g. SELECT ai_predict('%s', t) FROM t.", st->name)));
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("feature array must have one dimension, not %d", ARR_NDIM(arr))));
+	deconstruct_array(arr, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+					  &elems, &nulls, &n);
+	if (n != m->n_features)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("model \"%s\" expects %d features, but the array has %d",
+						st->name, m->n_features, n),
+				 errdetail("The features in training order are %s.", feature_list(m))));
+	for (int f = 0; f < n; f++)
+	{
+		st->isnull[f] = nulls[f];
+		if (!nulls[f])
+		{
+			double		v = DatumGetFloat8(elems[f]);
+
+			if (!isfinite(v))
+				reject_nonfinite(m->features[f].name, v);
+			st->raw[f] = v;
+		}
+	}
+}
+
+/* predict the encoded row into st->out */
+static void
+predict_one(PredictState *st)
+{
+	pgl_env		env = pgl_backend_env(CurrentMemoryContext);
+	pgl_status	s;
+
+	pgl_encode_row(st->model, st->raw, st->isnull, st->x);
+	memset(&s, 0, sizeof(s));
+	if (st->ops->predict(&env, st->model, st->x, 1, st->out, &s) != PGL_OK)
+		pgl_report(&s, "prediction failed");
+}
+
+static PredictState *
+predict_record(FunctionCallInfo fcinfo, Want want)
+{
+	PredictState *st = get_state(fcinfo, want);
+	HeapTupleHeader rec = PG_GETARG_HEAPTUPLEHEADER(1);
+
+	map_row_type(st, rec, fcinfo->flinfo->fn_mcxt);
+	read_record(st, rec);
+	predict_one(st);
+	return st;
+}
+
+static PredictState *
+predict_array(FunctionCallInfo fcinfo, Want want)
+{
+	PredictState *st = get_state(fcinfo, want);
+
+	read_array(st, PG_GETARG_ARRAYTYPE_P(1));
+	predict_one(st);
+	return st;
+}
+
+static int
+argmax(const double *v, int n)
+{
+	int			best = 0;
+
+	for (int i = 1; i < n; i++)
+		if (v[i] > v[best])
+			best = i;
+	return best;
+}
+
+static Datum
+proba_array(PredictState *st)
+{
+	Datum	   *d = palloc(sizeof(Datum) * st->n_out);
+
+	for (int i = 0; i < st->n_out; i++)
+		d[i] = Float8GetDatum(st->out[i]);
+	return PointerGetDatum(construct_array(d, st->n_out, FLOAT8OID, 8,
+										   FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+Datum
+ai_predict_record(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_FLOAT8(predict_record(fcinfo, WANT_VALUE)->out[0]);
+}
+
+Datum
+ai_predict_array(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_FLOAT8(predict_array(fcinfo, WANT_VALUE)->out[0]);
+}
+
+Datum
+ai_classify_record(PG_FUNCTION_ARGS)
+{
+	PredictState *st = predict_record(fcinfo, WANT_CLASS);
+
+	PG_RETURN_TEXT_P(cstring_to_text(st->model->classes[argmax(st->out, st->n_out)]));
+}
+
+Datum
+ai_classify_array(PG_FUNCTION_ARGS)
+{
+	PredictState *st = predict_array(fcinfo, WANT_CLASS);
+
+	PG_RETURN_TEXT_P(cstring_to_text(st->model->classes[argmax(st->out, st->n_out)]));
+}
+
+Datum
+ai_predict_proba_record(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_DATUM(proba_array(predict_record(fcinfo, WANT_PROBA)));
+}
+
+Datum
+ai_predict_proba_array(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_DATUM(proba_array(predict_array(fcinfo, WANT_PROBA)));
+}
+
+/* ---------- introspection ---------- */
+
+Datum
+ai_model_classes(PG_FUNCTION_ARGS)
+{
+	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	const pgl_model *m = pgl_model_get(name, NULL);
+	Datum	   *d;
+
+	check_task(name, m, WANT_CLASS);
+	d = palloc(sizeof(Datum) * m->n_classes);
+	for (int i = 0; i < m->n_classes; i++)
+		d[i] = CStringGetTextDatum(m->classes[i]);
+	PG_RETURN_ARRAYTYPE_P(construct_array(d, m->n_classes, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+Datum
+ai_model_features(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	const pgl_model *m = pgl_model_get(name, NULL);
+
+	InitMaterializedSRF(fcinfo, 0);
+	for (int f = 0; f < m->n_features; f++)
+	{
+		const pgl_feature *feat = &m->features[f];
+		Datum		values[5];
+		bool		nulls[5] = {false, false, false, false, false};
+
+		values[0] = Int32GetDatum(f + 1);
+		values[1] = CStringGetTextDatum(feat->name);
+		values[2] = CStringGetTextDatum(feat->type_name);
+		values[3] = CStringGetTextDatum(feat->kind == PGL_FEATURE_NUMERIC ? "numeric" : "categorical");
+		values[4] = Int32GetDatum(feat->kind == PGL_FEATURE_NUMERIC ? 1 : feat->n_categories);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+Datum
+ai_model_coefficients(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	const pgl_model *m = pgl_model_get(name, NULL);
+	const pgl_tensor *t = pgl_model_tensor(m, "coef");
+	int64		ncol;
+	const double *w;
+	char	  **input_names;
+	int			col = 0;
+
+	if (t == NULL || t->ndim != 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("model \"%s\" has no coefficients", name),
+				 errhint("Only linear_regression and logistic_regression models have coefficients.")));
+	ncol = t->dims[1];
+	w = t->data;
+
+	/* "column" for numbers, "column=value" for one-hot inputs */
+	input_names = palloc(sizeof(char *) * (m->n_inputs + 1));
+	for (int f = 0; f < m->n_features; f++)
+	{
+		const pgl_feature *feat = &m->features[f];
+
+		if (feat->kind == PGL_FEATURE_NUMERIC)
+			input_names[col++] = feat->name;
+		else
+			for (int c = 0; c < feat->n_categories; c++)
+				input_names[col++] = psprintf("%s=%s", feat->name, feat->categories[c]);
+	}
+	input_names[m->n_inputs] = "(intercept)";
+
+	InitMaterializedSRF(fcinfo, 0);
+	for (int64 k = 0; k < ncol; k++)
+		for (int i = 0; i <= m->n_inputs; i++)
+		{
+			Datum		values[3];
+			bool		nulls[3] = {false, false, false};
+
+			values[0] = CStringGetTextDatum(input_names[i]);
+			if (m->task == PGL_TASK_CLASSIFICATION)
+				/* binary models have one column: the positive (second) class */
+				values[1] = CStringGetTextDatum(m->classes[ncol == 1 ? 1 : k]);
+			else
+				nulls[1] = true;
+			values[2] = Float8GetDatum(w[i * ncol + k]);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
+	return (Datum) 0;
+}
