@@ -325,7 +325,7 @@ pgl_catalog_store(const PglNewVersion *nv)
 		values[8] = CStringGetTextDatum(nv->data_source);
 		values[9] = Int64GetDatum(nv->rows_used);
 		values[10] = CStringGetTextDatum(nv->metrics_json);
-		values[11] = Int32GetDatum(VARSIZE_ANY(nv->blob));
+		values[11] = Int32GetDatum(VARSIZE_ANY_EXHDR(nv->blob));
 		values[12] = ObjectIdGetDatum(sw.caller);
 		values[13] = Float8GetDatum(nv->seconds);
 

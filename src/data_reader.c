@@ -65,6 +65,14 @@ pgl_type_is_numeric(Oid typid)
 	}
 }
 
+bool
+pgl_type_is_integer(Oid typid)
+{
+	Oid			base = getBaseType(typid);
+
+	return base == INT2OID || base == INT4OID || base == INT8OID;
+}
+
 /* types read as categories through their text form */
 static bool
 type_is_categorical(Oid typid)
@@ -301,14 +309,13 @@ receiver_startup(DestReceiver *self, int operation, TupleDesc desc)
 					 errhint("Use a classifier such as logistic_regression for labels, "
 							 "or cast the target to a number in a SELECT.")));
 		if (r->target_kind == PGL_COL_CATEGORICAL &&
-			(getBaseType(att->atttypid) == FLOAT4OID || getBaseType(att->atttypid) == FLOAT8OID ||
-			 !(pgl_type_is_numeric(att->atttypid) || type_is_categorical(att->atttypid))))
+			!(pgl_type_is_integer(att->atttypid) || type_is_categorical(att->atttypid)))
 			ereport(ERROR,
 					(errcode(ERRCODE_DATATYPE_MISMATCH),
 					 errmsg("target column \"%s\" has type %s, which %s cannot use as class labels",
 							r->target, format_type_be(att->atttypid), r->algorithm),
-					 errhint("Class labels must be integers, numeric, text, boolean or an enum; "
-							 "for a continuous target use linear_regression.")));
+					 errhint("Class labels must be integers, text, boolean or an enum; "
+							 "cast the target in a SELECT, or use linear_regression for a continuous target.")));
 		ds->target = palloc0(sizeof(PglColumn));
 		init_column(ds->target, att, target_att, r->target_kind, r->data_cxt);
 	}

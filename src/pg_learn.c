@@ -175,8 +175,8 @@ pgl_check_memory(Size bytes, const char *what)
 	if (bytes > limit)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("%s needs %zu MB, more than pg_learn.max_train_memory (%d MB)",
-						what, bytes / (1024 * 1024), pgl_max_train_memory_kb / 1024),
+				 errmsg("%s needs %.1f MB, more than pg_learn.max_train_memory (%.1f MB)",
+						what, bytes / 1048576.0, pgl_max_train_memory_kb / 1024.0),
 				 errhint("Raise pg_learn.max_train_memory, e.g. SET pg_learn.max_train_memory = '4GB', "
 						 "or train on a sample of the rows.")));
 }

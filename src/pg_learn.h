@@ -114,6 +114,9 @@ extern void pgl_check_single_select(const char *query);
 /* is this type read as a number? */
 extern bool pgl_type_is_numeric(Oid typid);
 
+/* smallint, integer or bigint (or a domain over one)? */
+extern bool pgl_type_is_integer(Oid typid);
+
 /* value of a numeric datum as double */
 extern double pgl_datum_to_double(Datum d, Oid typid);
 

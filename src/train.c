@@ -324,7 +324,7 @@ ai_train(PG_FUNCTION_ARGS)
 	if (classification)
 	{
 		m->n_classes = learn_vocabulary(ds->target, n, perm + n_test, n_train,
-										pgl_type_is_numeric(ds->target->typid),
+										pgl_type_is_integer(ds->target->typid),
 										&m->classes, &class_mode);
 		if (m->n_classes < 2)
 			ereport(ERROR,

@@ -118,7 +118,12 @@ eigen_solve(const pgl_env *env, double *W, int32_t p, const double *rhs,
 
 	/* eigenvalues come in ascending order */
 	maxeig = eig[p - 1];
-	thr = (double) p * DBL_EPSILON * maxeig;
+	/*
+	 * Directions weaker than the Cholesky path's condition limit are noise:
+	 * e.g. centred one-hot columns of one feature sum to zero only up to
+	 * rounding, which leaves an eigenvalue near 1e-16 * max.
+	 */
+	thr = fmax((double) p * DBL_EPSILON, LINREG_RCOND_MIN) * maxeig;
 
 	/* z = V diag(1 / lambda, truncated) Vᵀ rhs */
 	cblas_dgemv(CblasColMajor, CblasTrans, p, p, 1.0, W, p, rhs, 1, 0.0, t, 1);
