@@ -20,6 +20,7 @@
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 
 PG_FUNCTION_INFO_V1(ai_deploy);
@@ -101,6 +102,18 @@ model_not_found(const char *name)
 			 errhint("SELECT DISTINCT name FROM ai_models lists the models; ai_train() creates one.")));
 }
 
+/* state for running catalog statements as the extension owner */
+typedef struct OwnerSwitch
+{
+	Oid			caller;
+	Oid			saved_user;
+	int			saved_sec;
+	int			guc_nest;
+} OwnerSwitch;
+
+static void become_owner(OwnerSwitch *sw);
+static void restore_user(OwnerSwitch *sw);
+
 PglVersionInfo
 pgl_catalog_deployed(const char *name)
 {
@@ -146,9 +159,12 @@ pgl_catalog_blob(int64 version_id)
 	bytea	   *result;
 	MemoryContext outer = CurrentMemoryContext;
 	int			rc;
+	OwnerSwitch sw;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	/* blobs are not readable by ordinary roles: read as the owner */
+	become_owner(&sw);
 	rc = SPI_execute_with_args(psprintf("SELECT blob FROM %s.ai_catalog_blobs "
 										"WHERE version_id OPERATOR(pg_catalog.=) $1",
 										ext_schema()),
@@ -165,6 +181,7 @@ pgl_catalog_blob(int64 version_id)
 		result = DatumGetByteaPCopy(d);
 		MemoryContextSwitchTo(old);
 	}
+	restore_user(&sw);
 	SPI_finish();
 	return result;
 }
@@ -202,13 +219,6 @@ lock_model_checked(const char *schema, const char *name, Oid caller,
 	return true;
 }
 
-/* state for running catalog writes as the extension owner */
-typedef struct OwnerSwitch
-{
-	Oid			caller;
-	Oid			saved_user;
-	int			saved_sec;
-} OwnerSwitch;
 
 static void
 become_owner(OwnerSwitch *sw)
@@ -218,12 +228,19 @@ become_owner(OwnerSwitch *sw)
 	GetUserIdAndSecContext(&sw->saved_user, &sw->saved_sec);
 	sw->caller = sw->saved_user;
 	owner = ext_owner();
-	SetUserIdAndSecContext(owner, sw->saved_sec | SECURITY_LOCAL_USERID_CHANGE);
+	SetUserIdAndSecContext(owner, sw->saved_sec | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	/* nothing the caller planted on the search_path runs as the owner */
+	sw->guc_nest = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
 }
 
 static void
 restore_user(OwnerSwitch *sw)
 {
+	AtEOXact_GUC(true, sw->guc_nest);
 	SetUserIdAndSecContext(sw->saved_user, sw->saved_sec);
 }
 
