@@ -61,6 +61,17 @@ SELECT size, flag, round(ai_predict('pr_cat', c)::numeric, 4) AS predicted
 SELECT round(ai_predict('pr_cat', c)::numeric, 4) AS predicted
   FROM (SELECT 'large'::text AS size, true AS flag) c;
 
+-- parallel query: each worker loads the model itself
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+SELECT round(sum(ai_predict('pr', p))::numeric, 4) AS parallel_sum FROM pr p;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+RESET max_parallel_workers_per_gather;
+
 SELECT count(ai_drop_model(name)) AS dropped FROM (SELECT DISTINCT name FROM ai_models) m;
 DROP TABLE pr, pr_cat;
 DROP TYPE pr_size;
