@@ -7,12 +7,14 @@
 -- (sum of four uniforms, sd 1.15), and the binary label yb follows a logistic
 -- model of the centred score s = sum wj * (cj - (j % 5)):
 --   y  = 3 + sum wj * cj + noise,       wj = (-1)^j * (0.5 + 0.1 j)
---   yb = (0.5 * s + logit(u) > 0),     u uniform in (0, 1)
+--   yb = (0.1 * s + logit(u) > 0),     u uniform in (0, 1)
 
 CREATE EXTENSION IF NOT EXISTS pg_learn;
 
 DROP TABLE IF EXISTS bench_times;
 CREATE TABLE bench_times (step text, rep int, ms float8);
+DROP TABLE IF EXISTS bench_values;
+CREATE TABLE bench_values (key text, value text);
 
 -- run sql reps times, record each wall time (ms, measured in the server with
 -- clock_timestamp(), so no client transfer is included) and return the median
@@ -50,7 +52,7 @@ SELECT c1, c2, c3, c4, c5, c6, c7, c8, c9, c10,
 		 + (-1.6)*c11 + 1.7*c12 + (-1.8)*c13 + 1.9*c14 + (-2.0)*c15
 		 + 2.1*c16 + (-2.2)*c17 + 2.3*c18 + (-2.4)*c19 + 2.5*c20
 		 + 2 * (n1 + n2 + n3 + n4 - 2),
-	   (0.5 * ((-0.6)*(c1 - 1) + 0.7*(c2 - 2) + (-0.8)*(c3 - 3) + 0.9*(c4 - 4) + (-1.0)*c5
+	   (0.1 * ((-0.6)*(c1 - 1) + 0.7*(c2 - 2) + (-0.8)*(c3 - 3) + 0.9*(c4 - 4) + (-1.0)*c5
 			   + 1.1*(c6 - 1) + (-1.2)*(c7 - 2) + 1.3*(c8 - 3) + (-1.4)*(c9 - 4) + 1.5*c10
 			   + (-1.6)*(c11 - 1) + 1.7*(c12 - 2) + (-1.8)*(c13 - 3) + 1.9*(c14 - 4) + (-2.0)*c15
 			   + 2.1*(c16 - 1) + (-2.2)*(c17 - 2) + 2.3*(c18 - 3) + (-2.4)*(c19 - 4) + 2.5*c20)

@@ -21,6 +21,10 @@ SELECT * FROM ai_train('m', 'linear_regression', 'SELECT nonexistent FROM er', '
 -- not a single query
 SELECT * FROM ai_train('m', 'linear_regression', 'SELECT 1 AS y; DROP TABLE er', 'y');
 SELECT * FROM ai_train('m', 'linear_regression', 'with x as (select 1) delete from er', 'y');
+CREATE TABLE er_victim AS SELECT 1.0 AS x, 2.0 AS y;
+SELECT * FROM ai_train('m', 'linear_regression', 'WITH d AS (DELETE FROM er_victim RETURNING *) SELECT * FROM d', 'y');
+SELECT count(*) AS still_there FROM er_victim;
+DROP TABLE er_victim;
 -- missing target (no target given, or not in the data)
 SELECT * FROM ai_train('m', 'linear_regression', 'er');
 SELECT * FROM ai_train('m', 'linear_regression', 'er', 'price');
@@ -54,6 +58,8 @@ SELECT ai_predict('er_reg', ARRAY[[1.0, 2.0]]);
 -- a row lacking a feature column, or with one of an unusable type
 SELECT ai_predict('er_reg', r) FROM (SELECT 1.0 AS x) r;
 SELECT ai_predict('er_reg', r) FROM (SELECT 1.0 AS x, 'two'::text AS z) r;
+SELECT version FROM ai_train('er_cat', 'linear_regression', 'er', 'y', '{"exclude": ["id", "empty", "flag", "z", "x"]}');
+SELECT ai_predict('er_cat', r) FROM (SELECT 5 AS label) r;
 -- the wrong function for the model's task
 SELECT ai_predict('er_cls', ARRAY[1.0, 2.0]);
 SELECT ai_classify('er_reg', ARRAY[1.0, 2.0]);

@@ -65,5 +65,15 @@ SELECT (ai_predict_proba('logi_l2', l))[2] < (ai_predict_proba('logi', l))[2] AS
 -- max_iter reached: a NOTICE, not an error
 SELECT version FROM ai_train('logi_short', 'logistic_regression', 'logi', 'label', '{"exclude": ["id"], "max_iter": 2}');
 
+-- a class seen only in the hold-out rows: those rows are left out of the test metrics
+CREATE TABLE rare AS SELECT i, (i % 10)::float8 AS x,
+       CASE WHEN i = 1 THEN 'rare' WHEN i % 2 = 0 THEN 'a' ELSE 'b' END AS c
+  FROM generate_series(1, 100) i;
+SELECT version FROM ai_train('rare_x', 'logistic_regression', 'rare', 'c', '{"exclude": ["i"], "seed": 3}');
+SELECT ai_model_classes('rare_x');
+SELECT metrics ->> 'rows_test' AS rows_test, metrics ->> 'rows_test_unknown_class' AS unknown
+  FROM ai_models WHERE name = 'rare_x';
+DROP TABLE rare;
+
 SELECT count(ai_drop_model(name)) AS dropped FROM (SELECT DISTINCT name FROM ai_models) m;
 DROP TABLE logi, blobs;

@@ -48,6 +48,18 @@ BEGIN
   RAISE NOTICE 'sum %', round(s::numeric, 4);
 END $$;
 
+-- PL/pgSQL keeps expression state for the transaction; a deploy between its
+-- statements is still seen by the next one
+DO $$
+DECLARE v float8;
+BEGIN
+  v := ai_predict('pr', ARRAY[2.5, 3]);
+  RAISE NOTICE 'before deploy: %', round(v::numeric, 4);
+  PERFORM ai_deploy('pr', 2);
+  v := ai_predict('pr', ARRAY[2.5, 3]);
+  RAISE NOTICE 'after deploy: %', round(v::numeric, 4);
+END $$;
+
 -- an enum and a boolean as categories
 CREATE TYPE pr_size AS ENUM ('small', 'large');
 CREATE TABLE pr_cat AS SELECT i, (ARRAY['small', 'large']::pr_size[])[1 + i % 2] AS size, i % 3 = 0 AS flag,

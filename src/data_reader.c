@@ -168,6 +168,24 @@ pgl_check_single_select(const char *query)
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("data must be a query that returns rows"),
 				 errhint("Use a SELECT, WITH, VALUES or TABLE query, or a table or view name.")));
+	/* data-modifying WITH is only allowed at the top level: look there */
+	if (((SelectStmt *) rs->stmt)->withClause)
+	{
+		ListCell   *lc;
+
+		foreach(lc, ((SelectStmt *) rs->stmt)->withClause->ctes)
+		{
+			CommonTableExpr *cte = lfirst_node(CommonTableExpr, lc);
+
+			if (!IsA(cte->ctequery, SelectStmt))
+				ereport(ERROR,
+						(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+						 errmsg("data must not modify the database"),
+						 errdetail("The WITH query \"%s\" is an INSERT, UPDATE, DELETE or MERGE.",
+								   cte->ctename),
+						 errhint("Run the modification separately, then train on a plain query.")));
+		}
+	}
 }
 
 static void

@@ -20,6 +20,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
 #include "utils/typcache.h"
 
 #include "algorithms.h"
@@ -46,6 +47,9 @@ typedef struct PredictState
 {
 	char	   *name;
 	int64		version_id;
+	TransactionId snap_xmin;	/* snapshot of the last version lookup */
+	TransactionId snap_xmax;
+	CommandId	snap_cid;
 	uint64		generation;
 	const pgl_model *model;
 	const pgl_algo_ops *ops;
@@ -93,6 +97,30 @@ check_task(const char *name, const pgl_model *m, Want want)
 				 errhint("Use ai_predict() for its numeric prediction.")));
 }
 
+/*
+ * The deployed version is looked up once per statement.  A fresh FmgrInfo
+ * (a new statement) starts with no state; an expression state that lives
+ * longer than a statement (PL/pgSQL keeps simple expressions for the whole
+ * transaction) notices a new statement by its new snapshot, and looks again.
+ */
+static bool
+same_snapshot(PredictState *st, Snapshot snap)
+{
+	return snap->xmin == st->snap_xmin && snap->xmax == st->snap_xmax &&
+		snap->curcid == st->snap_cid;
+}
+
+static void
+remember_snapshot(PredictState *st, Snapshot snap)
+{
+	if (snap)
+	{
+		st->snap_xmin = snap->xmin;
+		st->snap_xmax = snap->xmax;
+		st->snap_cid = snap->curcid;
+	}
+}
+
 static PredictState *
 get_state(FunctionCallInfo fcinfo, Want want)
 {
@@ -100,27 +128,41 @@ get_state(FunctionCallInfo fcinfo, Want want)
 	text	   *name_t = PG_GETARG_TEXT_PP(0);
 	size_t		len = VARSIZE_ANY_EXHDR(name_t);
 	MemoryContext mcxt = fcinfo->flinfo->fn_mcxt;
+	Snapshot	snap = ActiveSnapshotSet() ? GetActiveSnapshot() : NULL;
+	PglVersionInfo info;
+	bool		have_info = false;
 
 	if (st != NULL && strlen(st->name) == len &&
 		memcmp(st->name, VARDATA_ANY(name_t), len) == 0)
 	{
-		if (st->generation != pgl_cache_generation)
+		if (snap != NULL && !same_snapshot(st, snap))
 		{
-			st->model = pgl_model_by_version(st->version_id, st->name);
-			st->generation = pgl_cache_generation;
+			info = pgl_catalog_deployed(st->name);
+			have_info = true;
+			remember_snapshot(st, snap);
 		}
-		return st;
+		if (!have_info || info.version_id == st->version_id)
+		{
+			if (st->generation != pgl_cache_generation)
+			{
+				st->model = pgl_model_by_version(st->version_id, st->name);
+				st->generation = pgl_cache_generation;
+			}
+			return st;
+		}
 	}
 
+	/* first call, another model name, or another deployed version */
 	if (st == NULL)
 		st = MemoryContextAllocZero(mcxt, sizeof(PredictState));
 	else
-	{
-		/* a different model name in the same call site: start over */
 		memset(st, 0, sizeof(PredictState));
-	}
 	st->name = MemoryContextStrdup(mcxt, text_to_cstring(name_t));
-	st->model = pgl_model_get(st->name, &st->version_id);
+	if (!have_info)
+		info = pgl_catalog_deployed(st->name);
+	remember_snapshot(st, snap);
+	st->version_id = info.version_id;
+	st->model = pgl_model_by_version(info.version_id, st->name);
 	st->generation = pgl_cache_generation;
 	st->ops = pgl_algo_by_id(st->model->algorithm);
 	check_task(st->name, st->model, want);
@@ -208,6 +250,12 @@ map_row_type(PredictState *st, HeapTupleHeader rec, MemoryContext mcxt)
 			Oid			outfn;
 			bool		varlena;
 
+			if (pgl_type_is_numeric(st->atttype[f]))
+				ereport(ERROR,
+						(errcode(ERRCODE_DATATYPE_MISMATCH),
+						 errmsg("column \"%s\" has type %s, but model \"%s\" was trained on it as a category (%s)",
+								feat->name, format_type_be(st->atttype[f]), st->name, feat->type_name),
+						 errhint("Cast the column to %s in a subquery.", feat->type_name)));
 			getTypeOutputInfo(st->atttype[f], &outfn, &varlena);
 			fmgr_info_cxt(outfn, &st->outfn[f], mcxt);
 		}

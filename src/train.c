@@ -198,6 +198,7 @@ ai_train(PG_FUNCTION_ARGS)
 	Datum		result;
 	bool		classification;
 	int32		class_mode;
+	int64		n_test_unknown = 0;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		ereport(ERROR,
@@ -341,19 +342,29 @@ ai_train(PG_FUNCTION_ARGS)
 							  algorithm, n, p));
 	X_train = palloc_extended(sizeof(double) * n_train * (p > 0 ? p : 1), MCXT_ALLOC_HUGE);
 	pgl_encode_rows(m, raw, rnull, perm + n_test, n_train, X_train);
-	if (n_test > 0)
-	{
-		X_test = palloc_extended(sizeof(double) * n_test * (p > 0 ? p : 1), MCXT_ALLOC_HUGE);
-		pgl_encode_rows(m, raw, rnull, perm, n_test, X_test);
-	}
 	if (classification)
 	{
 		lab_train = palloc_extended(sizeof(int32) * n_train, MCXT_ALLOC_HUGE);
 		lab_test = palloc_extended(sizeof(int32) * (n_test + 1), MCXT_ALLOC_HUGE);
 		for (int64 i = 0; i < n_train; i++)
 			lab_train[i] = (int32) ds->target->values[perm[n_test + i]];
+		/*
+		 * A label seen only in the hold-out is no class of the model: such
+		 * rows cannot be scored, so they are left out of the test metrics
+		 * (and counted).
+		 */
 		for (int64 i = 0; i < n_test; i++)
-			lab_test[i] = (int32) ds->target->values[perm[i]];
+		{
+			int32		label = (int32) ds->target->values[perm[i]];
+
+			if (label < 0)
+			{
+				n_test_unknown++;
+				continue;
+			}
+			perm[i - n_test_unknown] = perm[i];
+			lab_test[i - n_test_unknown] = label;
+		}
 	}
 	else
 	{
@@ -363,6 +374,13 @@ ai_train(PG_FUNCTION_ARGS)
 			y_train[i] = ds->target->values[perm[n_test + i]];
 		for (int64 i = 0; i < n_test; i++)
 			y_test[i] = ds->target->values[perm[i]];
+	}
+
+	n_test -= n_test_unknown;
+	if (n_test > 0)
+	{
+		X_test = palloc_extended(sizeof(double) * n_test * (p > 0 ? p : 1), MCXT_ALLOC_HUGE);
+		pgl_encode_rows(m, raw, rnull, perm, n_test, X_test);
 	}
 
 	/* fit */
@@ -409,6 +427,8 @@ ai_train(PG_FUNCTION_ARGS)
 					 n_train, n_test);
 	if (ds->n_skipped > 0)
 		appendStringInfo(&metrics, ", \"rows_skipped_null_target\": " INT64_FORMAT, ds->n_skipped);
+	if (n_test_unknown > 0)
+		appendStringInfo(&metrics, ", \"rows_test_unknown_class\": " INT64_FORMAT, n_test_unknown);
 	if (ops->id == PGL_ALGO_LINEAR_REGRESSION)
 		appendStringInfo(&metrics, ", \"rank\": %d", info.rank);
 	else
