@@ -7,8 +7,10 @@ environment (PGHOST, PGPORT, ...).
 
 import argparse
 import datetime
+import json
 import os
 import platform
+import re
 import subprocess
 
 import psycopg2
@@ -44,11 +46,38 @@ def openblas_version():
     return out
 
 
+NOTICE_RE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+) \S+ \[\d+\] "
+                       r"NOTICE:  pg_learn: training \"(\w+)\": (.+)$")
+END_RE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+) \S+ \[\d+\] "
+                    r"LOG:  duration: [\d.]+ ms  statement: .*ai_train\('(\w+)'")
+
+
+def training_phases(path, model):
+    """[(phase, ms)] of one verbose training, from the server log's timestamps
+    (the phase NOTICEs, then the statement's duration line)"""
+    marks = []
+    try:
+        with open(path) as f:
+            for line in f:
+                mt = NOTICE_RE.match(line)
+                if mt and mt.group(2) == model:
+                    marks.append((mt.group(3).split(" (")[0].strip(), mt.group(1)))
+                me = END_RE.match(line)
+                if me and me.group(2) == model:
+                    marks.append((None, me.group(1)))
+    except OSError:
+        return []
+    ts = [datetime.datetime.strptime(t, "%Y-%m-%d %H:%M:%S.%f") for _, t in marks]
+    return [(marks[i][0], 1000 * (ts[i + 1] - ts[i]).total_seconds())
+            for i in range(len(marks) - 1) if marks[i][0] is not None]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", required=True)
     ap.add_argument("--command", default="bench/run")
     ap.add_argument("--command-env", default="")
+    ap.add_argument("--server-log", default="")
     args = ap.parse_args()
 
     conn = psycopg2.connect("")
@@ -148,10 +177,20 @@ def main():
     for name, ok, detail in targets:
         print("%-4s %s: %s" % ("PASS" if ok else "MISS", name, detail))
     print()
+    phase_lines = []
+    for model, what in (("p_lin", "linear_regression (b)"),
+                        ("p_log", "logistic_regression (c)")):
+        ph = training_phases(args.server_log, model)
+        if ph:
+            total = sum(x for _, x in ph)
+            phase_lines.append("%s, one more run, %.0f ms: %s" % (
+                what, total, ", ".join("%s %.0f" % (n, x) for n, x in ph)))
+    for line in phase_lines:
+        print("phases ms: " + line)
     print("prediction sums (sanity): record %s, array %s, formula %s" % (
         val["sum_rec"], val["sum_arr"], val["sum_formula"]))
-    print("logistic: ours %s; sklearn iterations %s" % (
-        val["our_log_metrics"], val["peer_log_iterations"]))
+    print("logistic: ours %s L-BFGS iterations, sklearn %s" % (
+        json.loads(val["our_log_metrics"]).get("iterations"), val["peer_log_iterations"]))
 
     # ---- docs/benchmarks.md ----
     md = []
@@ -213,11 +252,21 @@ def main():
     for name, ok, detail in targets:
         md.append("| **%s** | %s | %s |" % ("PASS" if ok else "MISS", name, detail))
     md.append("")
+    if phase_lines:
+        md.append("Where training time goes (one extra training of each model with "
+                  "`pg_learn.verbose` on, phase boundaries from the server log's "
+                  "millisecond timestamps; scan floor (a) = %.0f ms):" % a)
+        md.append("")
+        for line in phase_lines:
+            md.append("- " + line)
+        md.append("")
+    lm = json.loads(val["our_log_metrics"])
     md.append("Sanity: the three prediction routes sum to %s (record), %s (array) and "
-              "%s (formula). Logistic metrics of ours: `%s`; sklearn hold-out "
-              "accuracy %.4f after %s L-BFGS iterations." % (
-                  val["sum_rec"], val["sum_arr"], val["sum_formula"],
-                  val["our_log_metrics"], acc_peer, val["peer_log_iterations"]))
+              "%s (formula). Logistic: ours hold-out accuracy %.4f (ROC AUC %s) after "
+              "%s L-BFGS iterations; sklearn hold-out accuracy %.4f after %s." % (
+                  val["sum_rec"], val["sum_arr"], val["sum_formula"], acc_ours,
+                  lm.get("test", {}).get("roc_auc"), lm.get("iterations"),
+                  acc_peer, val["peer_log_iterations"]))
     md.append("")
     with open(args.out, "w") as f:
         f.write("\n".join(md))

@@ -15,6 +15,7 @@
 #include "pg_learn.h"
 
 #include <math.h>
+#include <sys/mman.h>
 
 #include "access/htup_details.h"
 #include "catalog/namespace.h"
@@ -30,6 +31,8 @@
 #include "utils/regproc.h"
 #include "utils/typcache.h"
 
+#include "prep.h"
+
 #define PGL_MAX_CATEGORIES 10000
 #define PGL_MAX_CLASSES 1000
 
@@ -44,9 +47,23 @@ typedef struct PglReceiver
 	List	   *only;			/* if set: exactly these features, in order */
 	MemoryContext data_cxt;		/* buffers */
 	MemoryContext row_cxt;		/* reset per row */
-	int64		capacity;
-	Size		bytes_per_row;
+	double		rows_estimate;	/* the planner's, for the first allocation */
+
+	/*
+	 * Rows are first written to a small column-major staging buffer per part
+	 * (PGL_STAGE_ROWS rows, a few KB, cache-resident) and copied to the
+	 * blocks a batch at a time, so the blocks see sequential writes.
+	 */
+	double	   *stage[2];
+	bool	   *stage_nulls[2];	/* ncols x PGL_STAGE_ROWS */
+	int64	   *stage_rownum[2];	/* position in the data, for messages */
+	bool		stage_has_null[2];
+	int			staged[2];		/* rows in the stage: the part's last ones */
+	PglBatchHook hook;
+	void	   *hook_arg;
 } PglReceiver;
+
+#define PGL_STAGE_ROWS 128
 
 bool
 pgl_type_is_numeric(Oid typid)
@@ -194,6 +211,7 @@ init_column(PglColumn *c, Form_pg_attribute att, int attnum, PglColumnKind kind,
 {
 	c->name = pstrdup(NameStr(att->attname));
 	c->typid = att->atttypid;
+	c->basetype = getBaseType(att->atttypid);
 	c->type_name = format_type_be(att->atttypid);
 	c->attnum = attnum;
 	c->kind = kind;
@@ -347,55 +365,115 @@ receiver_startup(DestReceiver *self, int operation, TupleDesc desc)
 						   r->target ? quote_identifier(r->target) : ""),
 				 errhint("Features are all columns except the target and those in \"exclude\".")));
 
-	r->bytes_per_row = (ds->n_features + (ds->target ? 1 : 0)) * (sizeof(double) + sizeof(bool));
+	/* block columns: the features in order, then the target */
+	for (int f = 0; f < ds->n_features; f++)
+		ds->features[f].col = f;
+	ds->ncols = ds->n_features;
+	if (ds->target)
+		ds->target->col = ds->ncols++;
+
+	/* numbers only: the training rows can go straight to the hook */
+	ds->streamed = r->hook != NULL;
+	for (int f = 0; f < ds->n_features; f++)
+		if (ds->features[f].kind != PGL_COL_NUMERIC)
+			ds->streamed = false;
 	MemoryContextSwitchTo(old);
 }
 
+/*
+ * Ask for transparent huge pages on a big buffer: first-touch page faults
+ * are a visible part of reading a large table into memory.
+ */
 static void
-grow_buffers(PglReceiver *r)
+advise_huge_pages(void *p, Size bytes)
+{
+#ifdef MADV_HUGEPAGE
+	uintptr_t	start = TYPEALIGN(2 * 1024 * 1024, (uintptr_t) p);
+	uintptr_t	end = TYPEALIGN_DOWN(2 * 1024 * 1024, (uintptr_t) p + bytes);
+
+	if (end > start)
+		(void) madvise((void *) start, end - start, MADV_HUGEPAGE);
+#endif
+}
+
+static Size
+blocks_bytes(PglDataSet *ds, int64 cap0, int64 cap1)
+{
+	return (Size) (cap0 + cap1) * ds->ncols * sizeof(double);
+}
+
+/* (re)allocate a part's block for cap rows, keeping its n rows */
+static void
+resize_part(PglReceiver *r, int part, int64 cap)
 {
 	PglDataSet *ds = r->ds;
-	int64		cap = r->capacity == 0 ? 1024 : r->capacity * 2;
-	Size		bytes = (Size) cap * r->bytes_per_row;
+	PglPart    *pt = &ds->part[part];
+	Size		bytes = (Size) cap * ds->ncols * sizeof(double);
+	double	   *block = MemoryContextAllocHuge(r->data_cxt, bytes);
 
-	if (bytes > (Size) pgl_max_train_memory_kb * 1024)
-	{
-		/* a last step up to exactly the limit before giving up */
-		cap = ((Size) pgl_max_train_memory_kb * 1024) / r->bytes_per_row;
-		if (cap <= r->capacity)
-			pgl_check_memory((Size) (r->capacity + 1) * r->bytes_per_row,
-							 psprintf("reading more than " INT64_FORMAT " rows", r->capacity));
-		bytes = (Size) cap * r->bytes_per_row;
-	}
+	advise_huge_pages(block, bytes);
 
+	for (int c = 0; c < ds->ncols; c++)
+		if (pt->n > 0)
+			memcpy(block + (Size) c * cap, pt->block + (Size) c * pt->cap,
+				   sizeof(double) * pt->n);
 	for (int f = -1; f < ds->n_features; f++)
 	{
-		PglColumn  *c = f < 0 ? ds->target : &ds->features[f];
+		PglColumn  *col = f < 0 ? ds->target : &ds->features[f];
 
-		if (c == NULL)
-			continue;
-		if (c->values == NULL)
-		{
-			c->values = MemoryContextAllocHuge(r->data_cxt, sizeof(double) * cap);
-			c->nulls = MemoryContextAllocHuge(r->data_cxt, sizeof(bool) * cap);
-		}
-		else
-		{
-			c->values = repalloc_huge(c->values, sizeof(double) * cap);
-			c->nulls = repalloc_huge(c->nulls, sizeof(bool) * cap);
-		}
+		if (col && col->nulls[part])
+			col->nulls[part] = repalloc_huge(col->nulls[part], sizeof(bool) * cap);
 	}
-	r->capacity = cap;
-	ds->bytes = bytes;
+	if (pt->block)
+		pfree(pt->block);
+	pt->block = block;
+	pt->cap = cap;
+	ds->bytes = blocks_bytes(ds, ds->part[0].cap, ds->part[1].cap);
+}
+
+/*
+ * Room for one more row in a part: double it, within pg_learn.max_train_memory.
+ * The first allocation follows the planner's row estimate, so a table whose
+ * statistics are current is read without any reallocation.
+ */
+static void
+grow_part(PglReceiver *r, int part)
+{
+	PglDataSet *ds = r->ds;
+	PglPart    *pt = &ds->part[part];
+	Size		limit = (Size) pgl_max_train_memory_kb * 1024;
+	int64		other = ds->part[1 - part].cap;
+	int64		cap;
+
+	if (pt->cap == 0)
+	{
+		double		share = part == PGL_TEST ? ds->test_fraction : 1.0 - ds->test_fraction;
+		double		want = r->rows_estimate * share * 1.05 + 1024;
+
+		cap = want > (double) (limit / (ds->ncols * sizeof(double))) ?
+			(int64) (limit / (ds->ncols * sizeof(double)) / 2) : (int64) want;
+		if (cap < 1024)
+			cap = 1024;
+	}
+	else
+		cap = pt->cap * 2;
+
+	if (blocks_bytes(ds, cap, other) > limit)
+	{
+		/* a last step up to exactly the limit before giving up */
+		cap = (int64) (limit / (ds->ncols * sizeof(double))) - other;
+		if (cap <= pt->cap)
+			pgl_check_memory(blocks_bytes(ds, pt->cap + 1, other),
+							 psprintf("reading more than " INT64_FORMAT " rows", ds->n_rows));
+	}
+	resize_part(r, part, cap);
 }
 
 /* text form of a categorical datum (valid until the row context resets) */
 static const char *
 category_string(PglColumn *c, Datum d, Size *len)
 {
-	Oid			base = getBaseType(c->typid);
-
-	if (base == TEXTOID || base == VARCHAROID)
+	if (c->basetype == TEXTOID || c->basetype == VARCHAROID)
 	{
 		text	   *t = DatumGetTextPP(d);
 
@@ -424,27 +502,44 @@ reject_nonfinite(PglColumn *c, double v, int64 row, bool is_target)
 }
 
 static void
-read_value(PglReceiver *r, PglColumn *c, TupleTableSlot *slot, int64 row,
-		   bool is_target)
+set_null(PglReceiver *r, PglColumn *c, int part)
+{
+	r->stage_nulls[part][c->col * PGL_STAGE_ROWS + r->staged[part]] = true;
+	r->stage_has_null[part] = true;
+	c->n_nulls++;
+}
+
+static inline double
+numeric_value(PglColumn *c, Datum d)
+{
+	switch (c->basetype)
+	{
+		case FLOAT8OID:
+			return DatumGetFloat8(d);
+		case INT4OID:
+			return (double) DatumGetInt32(d);
+		case INT8OID:
+			return (double) DatumGetInt64(d);
+		default:
+			return pgl_datum_to_double(d, c->basetype);
+	}
+}
+
+static void
+read_value(PglReceiver *r, PglColumn *c, TupleTableSlot *slot, int part,
+		   int64 row, bool is_target)
 {
 	Datum		d = slot->tts_values[c->attnum];
-	bool		isnull = slot->tts_isnull[c->attnum];
+	double	   *dst = r->stage[part] + c->col * PGL_STAGE_ROWS + r->staged[part];
 
-	c->nulls[row] = isnull;
-	if (isnull)
+	if (slot->tts_isnull[c->attnum])
 	{
-		c->values[row] = 0;
-		c->n_nulls++;
+		*dst = 0;
+		set_null(r, c, part);
 		return;
 	}
 	if (c->kind == PGL_COL_NUMERIC)
-	{
-		double		v = pgl_datum_to_double(d, c->typid);
-
-		if (!isfinite(v))
-			reject_nonfinite(c, v, row + r->ds->n_skipped, is_target);
-		c->values[row] = v;
-	}
+		*dst = numeric_value(c, d); /* checked and summed in flush_stage */
 	else
 	{
 		Size		len;
@@ -461,8 +556,110 @@ read_value(PglReceiver *r, PglColumn *c, TupleTableSlot *slot, int64 row,
 							 "for a continuous target use linear_regression."
 							 : "Leave the column out with \"exclude\" (e.g. an id), "
 							 "or group its values in a SELECT.")));
-		c->values[row] = code;
+		*dst = code;
 	}
+}
+
+/* the 1-based position in the data of a part's row still in the stage */
+static int64
+row_number(PglReceiver *r, int part, int64 part_row)
+{
+	int64		i = part_row - (r->ds->part[part].n - r->staged[part]);
+
+	return r->stage_rownum[part][i];
+}
+
+/* hand the staged rows of a part to the hook, or copy them to the block */
+static void
+flush_stage(PglReceiver *r, int part)
+{
+	PglDataSet *ds = r->ds;
+	PglPart    *pt = &ds->part[part];
+	int			k = r->staged[part];
+	int64		first = pt->n - k;
+
+	/* numbers: refuse NaN and infinities, and sum them (for the means) */
+	for (int f = -1; f < ds->n_features; f++)
+	{
+		PglColumn  *col = f < 0 ? ds->target : &ds->features[f];
+		const double *v;
+		const bool *nl;
+		double		sum = 0;
+		int			count = 0;
+
+		if (col == NULL || col->kind != PGL_COL_NUMERIC)
+			continue;
+		v = r->stage[part] + col->col * PGL_STAGE_ROWS;
+		nl = r->stage_nulls[part] + col->col * PGL_STAGE_ROWS;
+		if (r->stage_has_null[part])
+		{
+			for (int i = 0; i < k; i++)
+				if (!nl[i])
+				{
+					sum += v[i];
+					count++;
+				}
+		}
+		else
+		{
+			for (int i = 0; i < k; i++)
+				sum += v[i];
+			count = k;
+		}
+		if (unlikely(!isfinite(sum)))
+		{
+			/* find the row, in arrival order, for the message */
+			for (int i = 0; i < k; i++)
+				if (!nl[i] && !isfinite(v[i]))
+					reject_nonfinite(col, v[i], row_number(r, part, first + i), f < 0);
+		}
+		col->sum[part] += sum;
+		col->count[part] += count;
+	}
+
+	if (part == PGL_TRAIN && ds->streamed)
+	{
+		const double **cols = palloc(sizeof(double *) * ds->ncols);
+		const bool **nulls = palloc(sizeof(bool *) * ds->ncols);
+
+		for (int c = 0; c < ds->ncols; c++)
+		{
+			cols[c] = r->stage[part] + c * PGL_STAGE_ROWS;
+			nulls[c] = r->stage_has_null[part] ? r->stage_nulls[part] + c * PGL_STAGE_ROWS : NULL;
+		}
+		r->hook(r->hook_arg, ds, cols, nulls, k);
+		pfree(cols);
+		pfree(nulls);
+	}
+	else
+	{
+		for (int c = 0; c < ds->ncols; c++)
+			memcpy(pt->block + (Size) c * pt->cap + first,
+				   r->stage[part] + c * PGL_STAGE_ROWS, sizeof(double) * k);
+		/* NULL flags: columns that have any get the flags of every row */
+		for (int f = -1; f < ds->n_features; f++)
+		{
+			PglColumn  *col = f < 0 ? ds->target : &ds->features[f];
+			bool	   *src;
+			bool		any = false;
+
+			if (col == NULL || (col->nulls[part] == NULL && !r->stage_has_null[part]))
+				continue;
+			src = r->stage_nulls[part] + col->col * PGL_STAGE_ROWS;
+			for (int i = 0; i < k; i++)
+				any |= src[i];
+			if (!any && col->nulls[part] == NULL)
+				continue;
+			if (col->nulls[part] == NULL)
+				col->nulls[part] = MemoryContextAllocZero(r->data_cxt,
+														  sizeof(bool) * pt->cap);
+			memcpy(col->nulls[part] + first, src, sizeof(bool) * k);
+		}
+	}
+	if (r->stage_has_null[part])
+		memset(r->stage_nulls[part], 0, sizeof(bool) * ds->ncols * PGL_STAGE_ROWS);
+	r->stage_has_null[part] = false;
+	r->staged[part] = 0;
 }
 
 static bool
@@ -470,8 +667,9 @@ receiver_receive(TupleTableSlot *slot, DestReceiver *self)
 {
 	PglReceiver *r = (PglReceiver *) self;
 	PglDataSet *ds = r->ds;
-	int64		row = ds->n_rows;
-	MemoryContext old;
+	int			part;
+	int64		row;
+	bool		need_reset = false;
 
 	slot_getallattrs(slot);
 
@@ -480,26 +678,67 @@ receiver_receive(TupleTableSlot *slot, DestReceiver *self)
 		ds->n_skipped++;
 		return true;
 	}
-	if ((row & 4095) == 0)
+	if ((ds->n_rows & 4095) == 0)
 		CHECK_FOR_INTERRUPTS();
-	if (row >= r->capacity)
-		grow_buffers(r);
 
-	old = MemoryContextSwitchTo(r->row_cxt);
+	part = pgl_row_in_test(ds->seed, ds->n_rows, ds->test_fraction) ? PGL_TEST : PGL_TRAIN;
+	row = ds->part[part].n;
+	if (row >= ds->part[part].cap && !(part == PGL_TRAIN && ds->streamed))
+		grow_part(r, part);
+	if (r->stage[part] == NULL)
+	{
+		r->stage[part] = MemoryContextAlloc(r->data_cxt,
+											sizeof(double) * PGL_STAGE_ROWS * ds->ncols);
+		r->stage_nulls[part] = MemoryContextAllocZero(r->data_cxt,
+													  sizeof(bool) * PGL_STAGE_ROWS * ds->ncols);
+		r->stage_rownum[part] = MemoryContextAlloc(r->data_cxt, sizeof(int64) * PGL_STAGE_ROWS);
+	}
+	r->stage_rownum[part][r->staged[part]] = ds->n_rows + ds->n_skipped;
+
 	if (ds->target)
-		read_value(r, ds->target, slot, row, true);
+	{
+		read_value(r, ds->target, slot, part, row, true);
+		need_reset |= ds->target->kind == PGL_COL_CATEGORICAL;
+	}
 	for (int f = 0; f < ds->n_features; f++)
-		read_value(r, &ds->features[f], slot, row, false);
-	MemoryContextSwitchTo(old);
-	MemoryContextReset(r->row_cxt);
+	{
+		PglColumn  *c = &ds->features[f];
 
+		if (c->kind == PGL_COL_NUMERIC)
+		{
+			if (likely(!slot->tts_isnull[c->attnum]))
+				r->stage[part][c->col * PGL_STAGE_ROWS + r->staged[part]] =
+					numeric_value(c, slot->tts_values[c->attnum]);
+			else
+				read_value(r, c, slot, part, row, false);
+		}
+		else
+		{
+			MemoryContext old = MemoryContextSwitchTo(r->row_cxt);
+
+			read_value(r, c, slot, part, row, false);
+			MemoryContextSwitchTo(old);
+			need_reset = true;
+		}
+	}
+	if (need_reset)
+		MemoryContextReset(r->row_cxt);
+
+	ds->part[part].n++;
 	ds->n_rows++;
+	if (++r->staged[part] == PGL_STAGE_ROWS)
+		flush_stage(r, part);
 	return true;
 }
 
 static void
 receiver_shutdown(DestReceiver *self)
 {
+	PglReceiver *r = (PglReceiver *) self;
+
+	for (int part = 0; part < 2; part++)
+		if (r->staged[part] > 0)
+			flush_stage(r, part);
 }
 
 static void
@@ -509,14 +748,20 @@ receiver_destroy(DestReceiver *self)
 
 PglDataSet *
 pgl_read_data(const char *data, const char *target, PglColumnKind target_kind,
-			  List *exclude, List *only, const char *algorithm)
+			  List *exclude, List *only, const char *algorithm,
+			  double test_fraction, uint64 seed,
+			  PglBatchHook hook, void *hook_arg)
 {
 	PglReceiver r;
 	PglDataSet *ds = palloc0(sizeof(PglDataSet));
 	SPIExecuteOptions opts;
+	SPIPlanPtr	plan;
+	CachedPlan *cplan;
 	int			rc;
 
 	ds->query = pgl_data_query(data);
+	ds->test_fraction = test_fraction;
+	ds->seed = seed;
 	pgl_check_single_select(ds->query);
 
 	memset(&r, 0, sizeof(r));
@@ -531,18 +776,37 @@ pgl_read_data(const char *data, const char *target, PglColumnKind target_kind,
 	r.algorithm = algorithm;
 	r.exclude = exclude;
 	r.only = only;
+	r.hook = hook;
+	r.hook_arg = hook_arg;
 	r.data_cxt = CurrentMemoryContext;
 	r.row_cxt = AllocSetContextCreate(CurrentMemoryContext, "pg_learn row",
 									  ALLOCSET_SMALL_SIZES);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+
+	/* plan once: the plan's row estimate sizes the first buffers */
+	plan = SPI_prepare(ds->query, 0, NULL);
+	if (plan == NULL)
+		elog(ERROR, "pg_learn: could not prepare the data query: %s",
+			 SPI_result_code_string(SPI_result));
+	cplan = SPI_plan_get_cached_plan(plan);
+	if (cplan && list_length(cplan->stmt_list) == 1)
+	{
+		PlannedStmt *ps = linitial_node(PlannedStmt, cplan->stmt_list);
+
+		if (ps->planTree)
+			r.rows_estimate = ps->planTree->plan_rows;
+	}
+	if (cplan)
+		ReleaseCachedPlan(cplan, NULL);
+
 	memset(&opts, 0, sizeof(opts));
 	opts.read_only = false;
 	opts.allow_nonatomic = false;
 	opts.tcount = 0;
 	opts.dest = &r.pub;
-	rc = SPI_execute_extended(ds->query, &opts);
+	rc = SPI_execute_plan_extended(plan, &opts);
 	/* with our own receiver SPI reports a SELECT as SPI_OK_UTILITY */
 	if (rc != SPI_OK_SELECT && rc != SPI_OK_UTILITY)
 		ereport(ERROR,
@@ -555,4 +819,100 @@ pgl_read_data(const char *data, const char *target, PglColumnKind target_kind,
 	if (ds->features == NULL)
 		elog(ERROR, "pg_learn: the data query did not start");
 	return ds;
+}
+
+/* append the hold-out rows to the training rows */
+void
+pgl_merge_parts(PglDataSet *ds)
+{
+	PglPart    *tr = &ds->part[PGL_TRAIN];
+	PglPart    *te = &ds->part[PGL_TEST];
+	int64		n = tr->n + te->n;
+	int64		cap = n > tr->cap ? n : tr->cap;
+	double	   *block;
+
+	if (te->n == 0)
+		return;
+	block = MemoryContextAllocHuge(GetMemoryChunkContext(tr->block ? tr->block : te->block),
+								   (Size) cap * ds->ncols * sizeof(double));
+	for (int c = 0; c < ds->ncols; c++)
+	{
+		if (tr->n > 0)
+			memcpy(block + (Size) c * cap, tr->block + (Size) c * tr->cap, sizeof(double) * tr->n);
+		memcpy(block + (Size) c * cap + tr->n, te->block + (Size) c * te->cap, sizeof(double) * te->n);
+	}
+	for (int f = -1; f < ds->n_features; f++)
+	{
+		PglColumn  *col = f < 0 ? ds->target : &ds->features[f];
+		bool	   *nulls;
+
+		if (col == NULL || (col->nulls[PGL_TRAIN] == NULL && col->nulls[PGL_TEST] == NULL))
+			continue;
+		nulls = MemoryContextAllocZero(GetMemoryChunkContext(block), sizeof(bool) * cap);
+		if (col->nulls[PGL_TRAIN])
+			memcpy(nulls, col->nulls[PGL_TRAIN], sizeof(bool) * tr->n);
+		if (col->nulls[PGL_TEST])
+			memcpy(nulls + tr->n, col->nulls[PGL_TEST], sizeof(bool) * te->n);
+		col->nulls[PGL_TRAIN] = nulls;
+		col->nulls[PGL_TEST] = NULL;
+		col->sum[PGL_TRAIN] += col->sum[PGL_TEST];
+		col->count[PGL_TRAIN] += col->count[PGL_TEST];
+		col->sum[PGL_TEST] = 0;
+		col->count[PGL_TEST] = 0;
+	}
+	for (int f = -1; f < ds->n_features; f++)
+	{
+		PglColumn  *col = f < 0 ? ds->target : &ds->features[f];
+
+		if (col == NULL || col->count[PGL_TEST] == 0)
+			continue;
+		col->sum[PGL_TRAIN] += col->sum[PGL_TEST];
+		col->count[PGL_TRAIN] += col->count[PGL_TEST];
+		col->sum[PGL_TEST] = 0;
+		col->count[PGL_TEST] = 0;
+	}
+	pfree(tr->block ? tr->block : te->block);
+	if (tr->block)
+		pfree(te->block);
+	tr->block = block;
+	tr->cap = cap;
+	tr->n = n;
+	te->block = NULL;
+	te->cap = 0;
+	te->n = 0;
+	ds->test_fraction = 0;
+}
+
+void
+pgl_compact_part(PglDataSet *ds, int part, const bool *keep)
+{
+	PglPart    *pt = &ds->part[part];
+	int64		k = 0;
+
+	for (int c = 0; c < ds->ncols; c++)
+	{
+		double	   *v = pt->block + (Size) c * pt->cap;
+
+		k = 0;
+		for (int64 i = 0; i < pt->n; i++)
+			if (keep[i])
+				v[k++] = v[i];
+	}
+	for (int f = -1; f < ds->n_features; f++)
+	{
+		PglColumn  *col = f < 0 ? ds->target : &ds->features[f];
+		bool	   *nl;
+
+		if (col == NULL || col->nulls[part] == NULL)
+			continue;
+		nl = col->nulls[part];
+		k = 0;
+		for (int64 i = 0; i < pt->n; i++)
+			if (keep[i])
+				nl[k++] = nl[i];
+	}
+	if (ds->ncols == 0)
+		for (int64 i = 0; i < pt->n; i++)
+			k += keep[i];
+	pt->n = k;
 }

@@ -112,7 +112,6 @@ ai_evaluate(PG_FUNCTION_ARGS)
 	const double **raw;
 	const bool **rnull;
 	int64		n;
-	int64	   *rows;
 	double	   *X,
 			   *pred;
 	int32	   *label = NULL;
@@ -129,7 +128,8 @@ ai_evaluate(PG_FUNCTION_ARGS)
 		only = lappend(only, m->features[f].name);
 	ds = pgl_read_data(data, m->target_name,
 					   classification ? PGL_COL_CATEGORICAL : PGL_COL_NUMERIC,
-					   NIL, only, pgl_algo_by_id(m->algorithm)->name);
+					   NIL, only, pgl_algo_by_id(m->algorithm)->name, 0.0, 0,
+					   NULL, NULL);
 	n = ds->n_rows;
 	if (n == 0)
 		ereport(ERROR,
@@ -165,12 +165,17 @@ ai_evaluate(PG_FUNCTION_ARGS)
 
 				map[i] = pgl_category_find(feat, s, strlen(s));
 			}
-			for (int64 r = 0; r < n; r++)
-				if (!c->nulls[r])
-					c->values[r] = map[(int32) c->values[r]];
+			{
+				double	   *v = pgl_column_values(ds, c, PGL_TRAIN);
+				bool	   *nl = c->nulls[PGL_TRAIN];
+
+				for (int64 r = 0; r < n; r++)
+					if (!(nl && nl[r]))
+						v[r] = map[(int32) v[r]];
+			}
 		}
-		raw[f] = c->values;
-		rnull[f] = c->nulls;
+		raw[f] = pgl_column_values(ds, c, PGL_TRAIN);
+		rnull[f] = c->nulls[PGL_TRAIN];
 	}
 	if (classification)
 	{
@@ -194,27 +199,28 @@ ai_evaluate(PG_FUNCTION_ARGS)
 								 "filter the other rows out.", name)));
 		}
 		label = palloc_extended(sizeof(int32) * n, MCXT_ALLOC_HUGE);
-		for (int64 r = 0; r < n; r++)
-			label[r] = map[(int32) ds->target->values[r]];
+		{
+			double	   *t = pgl_column_values(ds, ds->target, PGL_TRAIN);
+
+			for (int64 r = 0; r < n; r++)
+				label[r] = map[(int32) t[r]];
+		}
 	}
 
 	pgl_check_memory(ds->bytes + (Size) n * (m->n_inputs + (classification ? m->n_classes : 1)) * sizeof(double),
 					 psprintf("evaluating on " INT64_FORMAT " rows", n));
-	rows = palloc_extended(sizeof(int64) * n, MCXT_ALLOC_HUGE);
-	for (int64 r = 0; r < n; r++)
-		rows[r] = r;
 	X = palloc_extended(sizeof(double) * n * (m->n_inputs > 0 ? m->n_inputs : 1), MCXT_ALLOC_HUGE);
-	pgl_encode_rows(m, raw, rnull, rows, n, X);
+	pgl_encode_rows(m, raw, rnull, NULL, n, X);
 	pred = palloc_extended(sizeof(double) * n * (classification ? m->n_classes : 1), MCXT_ALLOC_HUGE);
 
 	pgl_set_blas_threads();
 	env = pgl_backend_env(cxt);
 	memset(&st, 0, sizeof(st));
-	if (ops->predict(&env, m, X, n, pred, &st) != PGL_OK)
+	if (ops->predict(&env, m, X, n, n, pred, &st) != PGL_OK)
 		pgl_report(&st, "prediction failed");
 
 	initStringInfo(&buf);
-	pgl_metrics_json(&buf, m, n, ds->target->values, label, pred);
+	pgl_metrics_json(&buf, m, n, pgl_column_values(ds, ds->target, PGL_TRAIN), label, pred);
 
 	MemoryContextSwitchTo(old);
 	result = DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));

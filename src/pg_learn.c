@@ -8,6 +8,7 @@
 #include "pg_learn.h"
 
 #include <limits.h>
+#include <math.h>
 #include <unistd.h>
 
 #include "miscadmin.h"
@@ -167,6 +168,14 @@ pgl_report(const pgl_status *st, const char *what)
 	pg_unreachable();
 }
 
+static char *
+pretty_size(double bytes)
+{
+	if (bytes < 10.0 * 1024 * 1024)
+		return psprintf("%.0f kB", ceil(bytes / 1024.0));
+	return psprintf("%.0f MB", ceil(bytes / (1024.0 * 1024.0)));
+}
+
 void
 pgl_check_memory(Size bytes, const char *what)
 {
@@ -175,8 +184,9 @@ pgl_check_memory(Size bytes, const char *what)
 	if (bytes > limit)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("%s needs %.1f MB, more than pg_learn.max_train_memory (%.1f MB)",
-						what, bytes / 1048576.0, pgl_max_train_memory_kb / 1024.0),
+				 errmsg("%s needs %s, more than pg_learn.max_train_memory (%s)",
+						what, pretty_size((double) bytes),
+						pretty_size(pgl_max_train_memory_kb * 1024.0)),
 				 errhint("Raise pg_learn.max_train_memory, e.g. SET pg_learn.max_train_memory = '4GB', "
 						 "or train on a sample of the rows.")));
 }

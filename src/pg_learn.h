@@ -68,19 +68,39 @@ extern int32 pgl_vocab_intern(PglVocab *v, const char *s, Size len);
 extern int32 pgl_vocab_size(PglVocab *v);
 extern const char *pgl_vocab_string(PglVocab *v, int32 code);
 
-/* one column of the data, column-major */
+/*
+ * The rows read are routed, as they arrive, to one of two parts: the
+ * training rows (PGL_TRAIN) and the hold-out (PGL_TEST).  Each part keeps
+ * all its columns in one column-major block (column c at block + c * cap),
+ * so when every feature is a number without NULLs the block is the design
+ * matrix itself (leading dimension cap) and training copies nothing.
+ */
+#define PGL_TRAIN 0
+#define PGL_TEST 1
+
+typedef struct PglPart
+{
+	int64		n;				/* rows */
+	int64		cap;			/* rows allocated per column */
+	double	   *block;			/* cap x ncols */
+} PglPart;
+
+/* one column of the data */
 typedef struct PglColumn
 {
 	char	   *name;
 	Oid			typid;
+	Oid			basetype;		/* getBaseType(typid) */
 	char	   *type_name;
 	int			attnum;			/* 0-based position in the result */
+	int			col;			/* column of the part blocks */
 	PglColumnKind kind;
 	FmgrInfo	outfunc;		/* categorical: text output of the type */
-	double	   *values;			/* numeric: value; categorical: code */
-	bool	   *nulls;
-	int64		n_nulls;
-	PglVocab   *vocab;			/* categorical only */
+	PglVocab   *vocab;			/* categorical only: code of each value */
+	bool	   *nulls[2];		/* per part; NULL until the first NULL */
+	int64		n_nulls;		/* in both parts */
+	double		sum[2];			/* numeric: sum of non-NULL values per part */
+	int64		count[2];		/* numeric: non-NULL values per part */
 } PglColumn;
 
 typedef struct PglDataSet
@@ -91,8 +111,29 @@ typedef struct PglDataSet
 	int			n_features;
 	PglColumn  *features;		/* n_features */
 	PglColumn  *target;			/* NULL when none asked for */
-	Size		bytes;			/* memory used by the buffers */
+	int			ncols;			/* columns of the blocks */
+	PglPart		part[2];
+	double		test_fraction;	/* rows routed to PGL_TEST */
+	uint64		seed;
+	Size		bytes;			/* memory of the blocks */
+	bool		streamed;		/* training rows went to the batch hook only */
 } PglDataSet;
+
+/*
+ * Optional consumer of the training rows, batch by batch (cols[c] and
+ * nulls[c] for the block columns, nulls[c] NULL when the batch has none).
+ * When given and every feature is a number, the training rows are not
+ * stored at all: ds->streamed is set and their blocks stay empty.
+ */
+typedef void (*PglBatchHook) (void *arg, PglDataSet *ds, const double *const *cols,
+							  const bool *const *nulls, int rows);
+
+/* the values of a column in a part (numbers, or vocabulary codes) */
+static inline double *
+pgl_column_values(PglDataSet *ds, PglColumn *c, int part)
+{
+	return ds->part[part].block + (Size) c->col * ds->part[part].cap;
+}
 
 /* "SELECT ..." or a (qualified) relation name -> SQL; ERROR if missing */
 extern char *pgl_data_query(const char *data);
@@ -106,7 +147,15 @@ extern char *pgl_data_query(const char *data);
  */
 extern PglDataSet *pgl_read_data(const char *data, const char *target,
 								 PglColumnKind target_kind, List *exclude,
-								 List *only, const char *algorithm);
+								 List *only, const char *algorithm,
+								 double test_fraction, uint64 seed,
+								 PglBatchHook hook, void *hook_arg);
+
+/* move the hold-out rows back into the training part */
+extern void pgl_merge_parts(PglDataSet *ds);
+
+/* remove the rows of a part whose keep[i] is false */
+extern void pgl_compact_part(PglDataSet *ds, int part, const bool *keep);
 
 /* ERROR unless query is exactly one SELECT-like statement */
 extern void pgl_check_single_select(const char *query);

@@ -363,7 +363,7 @@ predict_one(PredictState *st)
 
 	pgl_encode_row(st->model, st->raw, st->isnull, st->x);
 	memset(&s, 0, sizeof(s));
-	if (st->ops->predict(&env, st->model, st->x, 1, st->out, &s) != PGL_OK)
+	if (st->ops->predict(&env, st->model, st->x, 1, 1, st->out, &s) != PGL_OK)
 		pgl_report(&s, "prediction failed");
 }
 

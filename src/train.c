@@ -55,20 +55,21 @@ cmp_code_num(const void *a, const void *b)
 }
 
 /*
- * Build the sorted vocabulary of a categorical column from the rows in
- * rows[0..n) (the training split) and recode every row of the column to the
- * new index (-1 for a value seen only outside the training split).
- * Returns the number of categories; *cats and *mode are set.
+ * Build the sorted vocabulary of a categorical column from its training
+ * rows and recode both parts to the new index (-1 for a value seen only in
+ * the hold-out).  Returns the number of categories; *cats and *mode are set.
  */
 static int32
-learn_vocabulary(PglColumn *c, int64 total_rows, const int64 *rows, int64 n,
-				 bool numeric_order, char ***cats, int32 *mode)
+learn_vocabulary(PglDataSet *ds, PglColumn *c, bool numeric_order,
+				 char ***cats, int32 *mode)
 {
 	int32		nv = pgl_vocab_size(c->vocab);
 	CodeCount  *cc = palloc0(sizeof(CodeCount) * (nv > 0 ? nv : 1));
 	int32	   *remap = palloc(sizeof(int32) * (nv > 0 ? nv : 1));
 	int32		nk = 0;
 	int64		best = -1;
+	double	   *v = pgl_column_values(ds, c, PGL_TRAIN);
+	bool	   *nl = c->nulls[PGL_TRAIN];
 
 	for (int32 i = 0; i < nv; i++)
 	{
@@ -77,9 +78,9 @@ learn_vocabulary(PglColumn *c, int64 total_rows, const int64 *rows, int64 n,
 		if (numeric_order)
 			cc[i].num = strtod(cc[i].str, NULL);
 	}
-	for (int64 i = 0; i < n; i++)
-		if (!c->nulls[rows[i]])
-			cc[(int32) c->values[rows[i]]].count++;
+	for (int64 i = 0; i < ds->part[PGL_TRAIN].n; i++)
+		if (!(nl && nl[i]))
+			cc[(int32) v[i]].count++;
 
 	/* keep the values seen in training, in order */
 	for (int32 i = 0; i < nv; i++)
@@ -101,26 +102,42 @@ learn_vocabulary(PglColumn *c, int64 total_rows, const int64 *rows, int64 n,
 			*mode = i;
 		}
 	}
-	for (int64 r = 0; r < total_rows; r++)
-		if (!c->nulls[r])
-			c->values[r] = remap[(int32) c->values[r]];
+	for (int part = 0; part < 2; part++)
+	{
+		v = pgl_column_values(ds, c, part);
+		nl = c->nulls[part];
+		for (int64 r = 0; r < ds->part[part].n; r++)
+			if (!(nl && nl[r]))
+				v[r] = remap[(int32) v[r]];
+	}
 	return nk;
 }
 
-static double
-column_mean(PglColumn *c, const int64 *rows, int64 n, int64 *count)
-{
-	double		sum = 0;
-	int64		k = 0;
+/* ---------- streaming the training rows into sufficient statistics ---------- */
 
-	for (int64 i = 0; i < n; i++)
-		if (!c->nulls[rows[i]])
-		{
-			sum += c->values[rows[i]];
-			k++;
-		}
-	*count = k;
-	return k > 0 ? sum / k : 0.0;
+typedef struct GramHook
+{
+	const pgl_env *env;
+	pgl_gram	g;
+	bool		started;
+} GramHook;
+
+static void
+gram_hook(void *arg, PglDataSet *ds, const double *const *cols,
+		  const bool *const *nulls, int rows)
+{
+	GramHook   *h = arg;
+	pgl_status	st;
+
+	memset(&st, 0, sizeof(st));
+	if (!h->started)
+	{
+		if (pgl_gram_init(h->env, &h->g, ds->n_features, &st) != PGL_OK)
+			pgl_report(&st, "training failed");
+		h->started = true;
+	}
+	if (pgl_gram_add(h->env, &h->g, cols, nulls, rows, rows, &st) != PGL_OK)
+		pgl_report(&st, "training failed");
 }
 
 /* ---------- result row ---------- */
@@ -145,11 +162,29 @@ result_tuple(FunctionCallInfo fcinfo, const char *name, int32 version,
 	return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
 }
 
+/* with pg_learn.verbose: a NOTICE per phase, with the time the last one took */
 static void
 phase(const char *name, const char *what)
 {
-	if (pgl_verbose)
+	static instr_time last;
+	static bool started = false;
+	instr_time	now;
+
+	if (!pgl_verbose)
+		return;
+	INSTR_TIME_SET_CURRENT(now);
+	if (started && what != NULL)
+	{
+		instr_time	d = now;
+
+		INSTR_TIME_SUBTRACT(d, last);
+		ereport(NOTICE, (errmsg("pg_learn: training \"%s\": %s (previous phase %.1f ms)",
+								name, what, INSTR_TIME_GET_MILLISEC(d))));
+	}
+	else if (what != NULL)
 		ereport(NOTICE, (errmsg("pg_learn: training \"%s\": %s", name, what)));
+	last = now;
+	started = what != NULL;
 }
 
 /* ---------- ai_train ---------- */
@@ -173,16 +208,11 @@ ai_train(PG_FUNCTION_ARGS)
 	int64		n,
 				n_test,
 				n_train;
-	int64	   *perm;
 	int32		p;
-	double	   *X_train,
-			   *X_test = NULL;
-	double	   *y_train = NULL,
-			   *y_test = NULL;
-	int32	   *lab_train = NULL,
-			   *lab_test = NULL;
-	const double **raw;
-	const bool **rnull;
+	double	   *X[2] = {NULL, NULL};
+	int64		ld[2] = {1, 1};
+	double	   *y[2] = {NULL, NULL};
+	int32	   *label[2] = {NULL, NULL};
 	pgl_env		env;
 	pgl_status	st;
 	pgl_dataset dset;
@@ -199,6 +229,9 @@ ai_train(PG_FUNCTION_ARGS)
 	bool		classification;
 	int32		class_mode;
 	int64		n_test_unknown = 0;
+	GramHook	gram;
+	double		train_sse = 0,
+				train_sst = 0;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		ereport(ERROR,
@@ -235,10 +268,21 @@ ai_train(PG_FUNCTION_ARGS)
 									  ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(train_cxt);
 
-	/* read */
+	/*
+	 * Read, routing each row to the training rows or the hold-out.  An
+	 * algorithm that can fit from sufficient statistics gets the training
+	 * rows in batches as they arrive (when every feature is a number), so
+	 * they are never stored.
+	 */
 	phase(name, "reading data");
+	pgl_set_blas_threads();
+	env = pgl_backend_env(train_cxt);
+	memset(&gram, 0, sizeof(gram));
+	gram.env = &env;
 	ds = pgl_read_data(data, target, classification ? PGL_COL_CATEGORICAL : PGL_COL_NUMERIC,
-					   opts.exclude, NIL, algorithm);
+					   opts.exclude, NIL, algorithm,
+					   opts.test_size >= 0 ? opts.test_size : 0.2, opts.seed,
+					   ops->train_gram ? gram_hook : NULL, &gram);
 	n = ds->n_rows;
 	if (n == 0)
 		ereport(ERROR,
@@ -248,6 +292,44 @@ ai_train(PG_FUNCTION_ARGS)
 				 errdetail(INT64_FORMAT " rows were skipped because their target \"%s\" is NULL.",
 						   ds->n_skipped, target) :
 				 errdetail("The data \"%s\" returned no rows.", data)));
+	/* below 50 rows a default hold-out would be too small to tell anything */
+	if (opts.test_size < 0 && n < 50 && ds->part[PGL_TEST].n > 0)
+	{
+		if (ds->streamed)
+		{
+			/* the hold-out rows join the streamed statistics */
+			PglPart    *te = &ds->part[PGL_TEST];
+			const double **cols = palloc(sizeof(double *) * ds->ncols);
+			const bool **nulls = palloc(sizeof(bool *) * ds->ncols);
+
+			for (int c = 0; c < ds->ncols; c++)
+				cols[c] = te->block + (Size) c * te->cap;
+			for (int f = 0; f < ds->n_features; f++)
+				nulls[ds->features[f].col] = ds->features[f].nulls[PGL_TEST];
+			nulls[ds->target->col] = NULL;
+			gram_hook(&gram, ds, cols, nulls, (int) te->n);
+			for (int f = 0; f < ds->n_features; f++)
+			{
+				PglColumn  *c = &ds->features[f];
+
+				c->sum[PGL_TRAIN] += c->sum[PGL_TEST];
+				c->count[PGL_TRAIN] += c->count[PGL_TEST];
+			}
+			ds->part[PGL_TRAIN].n += te->n;
+			te->n = 0;
+		}
+		else
+			pgl_merge_parts(ds);
+	}
+	n_train = ds->part[PGL_TRAIN].n;
+	n_test = ds->part[PGL_TEST].n;
+	if (n_train == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("no training rows: all " INT64_FORMAT " rows fell in the hold-out", n),
+				 errhint("Lower \"test_size\" (now %g), or train on more rows.",
+						 ds->test_fraction)));
+
 	for (int f = 0; f < ds->n_features; f++)
 	{
 		PglColumn  *c = &ds->features[f];
@@ -266,25 +348,13 @@ ai_train(PG_FUNCTION_ARGS)
 							 "training mean (numbers) or most frequent value (categories).")));
 	}
 
-	/* split */
+	/* the model's preprocessing, learned on the training rows */
 	phase(name, "preprocessing");
-	if (opts.test_size < 0)
-		opts.test_size = n >= 50 ? 0.2 : 0.0;
-	n_test = (int64) floor(n * opts.test_size + 0.5);
-	if (n_test >= n)
-		n_test = n - 1;
-	n_train = n - n_test;
-	perm = palloc_extended(sizeof(int64) * n, MCXT_ALLOC_HUGE);
-	pgl_split(opts.seed, n, n_test, perm);
-
-	/* the model's preprocessing, learned on the training split */
 	m = palloc0(sizeof(pgl_model));
 	m->algorithm = ops->id;
 	m->task = ops->task;
 	m->n_features = ds->n_features;
 	m->features = palloc0(sizeof(pgl_feature) * ds->n_features);
-	raw = palloc(sizeof(double *) * ds->n_features);
-	rnull = palloc(sizeof(bool *) * ds->n_features);
 	for (int f = 0; f < ds->n_features; f++)
 	{
 		PglColumn  *c = &ds->features[f];
@@ -294,29 +364,25 @@ ai_train(PG_FUNCTION_ARGS)
 		feat->type_name = c->type_name;
 		if (c->kind == PGL_COL_NUMERIC)
 		{
-			int64		count;
-
 			feat->kind = PGL_FEATURE_NUMERIC;
-			feat->impute = column_mean(c, perm + n_test, n_train, &count);
-			if (count == 0)
+			if (c->count[PGL_TRAIN] == 0)
 				ereport(ERROR,
 						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 						 errmsg("column \"%s\" is NULL in every training row", c->name),
 						 errhint("Leave it out with \"exclude\", or use a smaller \"test_size\".")));
+			feat->impute = c->sum[PGL_TRAIN] / c->count[PGL_TRAIN];
 		}
 		else
 		{
 			feat->kind = PGL_FEATURE_CATEGORICAL;
-			feat->n_categories = learn_vocabulary(c, n, perm + n_test, n_train, false,
-												  &feat->categories, &feat->impute_category);
+			feat->n_categories = learn_vocabulary(ds, c, false, &feat->categories,
+												  &feat->impute_category);
 			if (feat->n_categories == 0)
 				ereport(ERROR,
 						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 						 errmsg("column \"%s\" is NULL in every training row", c->name),
 						 errhint("Leave it out with \"exclude\", or use a smaller \"test_size\".")));
 		}
-		raw[f] = c->values;
-		rnull[f] = c->nulls;
 	}
 	m->n_inputs = p = pgl_model_input_width(m);
 	m->target_name = ds->target->name;
@@ -324,8 +390,7 @@ ai_train(PG_FUNCTION_ARGS)
 
 	if (classification)
 	{
-		m->n_classes = learn_vocabulary(ds->target, n, perm + n_test, n_train,
-										pgl_type_is_integer(ds->target->typid),
+		m->n_classes = learn_vocabulary(ds, ds->target, pgl_type_is_integer(ds->target->typid),
 										&m->classes, &class_mode);
 		if (m->n_classes < 2)
 			ereport(ERROR,
@@ -333,73 +398,103 @@ ai_train(PG_FUNCTION_ARGS)
 					 errmsg("target column \"%s\" has only one class (%s) in the training rows",
 							target, m->n_classes ? m->classes[0] : "none"),
 					 errhint("A classifier needs at least two distinct labels.")));
-	}
 
-	/* design matrices */
-	pgl_check_memory(ds->bytes + (Size) n * p * sizeof(double) * (classification ? 2 : 1) +
-					 (Size) n * sizeof(int64),
-					 psprintf("training %s on " INT64_FORMAT " rows of %d inputs",
-							  algorithm, n, p));
-	X_train = palloc_extended(sizeof(double) * n_train * (p > 0 ? p : 1), MCXT_ALLOC_HUGE);
-	pgl_encode_rows(m, raw, rnull, perm + n_test, n_train, X_train);
-	if (classification)
-	{
-		lab_train = palloc_extended(sizeof(int32) * n_train, MCXT_ALLOC_HUGE);
-		lab_test = palloc_extended(sizeof(int32) * (n_test + 1), MCXT_ALLOC_HUGE);
-		for (int64 i = 0; i < n_train; i++)
-			lab_train[i] = (int32) ds->target->values[perm[n_test + i]];
 		/*
 		 * A label seen only in the hold-out is no class of the model: such
 		 * rows cannot be scored, so they are left out of the test metrics
 		 * (and counted).
 		 */
-		for (int64 i = 0; i < n_test; i++)
+		if (n_test > 0)
 		{
-			int32		label = (int32) ds->target->values[perm[i]];
+			double	   *lab = pgl_column_values(ds, ds->target, PGL_TEST);
+			bool	   *keep = palloc(sizeof(bool) * n_test);
 
-			if (label < 0)
+			for (int64 i = 0; i < n_test; i++)
 			{
-				n_test_unknown++;
-				continue;
+				keep[i] = lab[i] >= 0;
+				n_test_unknown += !keep[i];
 			}
-			perm[i - n_test_unknown] = perm[i];
-			lab_test[i - n_test_unknown] = label;
+			if (n_test_unknown > 0)
+				pgl_compact_part(ds, PGL_TEST, keep);
+			n_test = ds->part[PGL_TEST].n;
 		}
 	}
-	else
-	{
-		y_train = palloc_extended(sizeof(double) * n_train, MCXT_ALLOC_HUGE);
-		y_test = palloc_extended(sizeof(double) * (n_test + 1), MCXT_ALLOC_HUGE);
-		for (int64 i = 0; i < n_train; i++)
-			y_train[i] = ds->target->values[perm[n_test + i]];
-		for (int64 i = 0; i < n_test; i++)
-			y_test[i] = ds->target->values[perm[i]];
-	}
 
-	n_test -= n_test_unknown;
-	if (n_test > 0)
+	/* design matrices: the blocks themselves when nothing needs encoding */
+	for (int part = 0; part < 2; part++)
 	{
-		X_test = palloc_extended(sizeof(double) * n_test * (p > 0 ? p : 1), MCXT_ALLOC_HUGE);
-		pgl_encode_rows(m, raw, rnull, perm, n_test, X_test);
+		int64		rows = ds->part[part].n;
+		bool		direct = true;
+
+		if (part == PGL_TRAIN && ds->streamed)
+			continue;
+		for (int f = 0; f < ds->n_features; f++)
+			if (ds->features[f].kind != PGL_COL_NUMERIC || ds->features[f].nulls[part])
+				direct = false;
+		if (rows == 0)
+		{
+			X[part] = NULL;
+			ld[part] = 1;
+		}
+		else if (direct)
+		{
+			X[part] = ds->part[part].block;
+			ld[part] = ds->part[part].cap;
+		}
+		else
+		{
+			const double **raw = palloc(sizeof(double *) * (ds->n_features + 1));
+			const bool **rnull = palloc(sizeof(bool *) * (ds->n_features + 1));
+
+			for (int f = 0; f < ds->n_features; f++)
+			{
+				raw[f] = pgl_column_values(ds, &ds->features[f], part);
+				rnull[f] = ds->features[f].nulls[part];
+			}
+			pgl_check_memory(ds->bytes + (Size) rows * p * sizeof(double),
+							 psprintf("encoding " INT64_FORMAT " rows into %d inputs", rows, p));
+			X[part] = palloc_extended(sizeof(double) * rows * (p > 0 ? p : 1), MCXT_ALLOC_HUGE);
+			pgl_encode_rows(m, raw, rnull, NULL, rows, X[part]);
+			ld[part] = rows;
+		}
+		if (classification)
+		{
+			double	   *lab = pgl_column_values(ds, ds->target, part);
+
+			label[part] = palloc_extended(sizeof(int32) * (rows + 1), MCXT_ALLOC_HUGE);
+			for (int64 i = 0; i < rows; i++)
+				label[part][i] = (int32) lab[i];
+		}
+		else
+			y[part] = pgl_column_values(ds, ds->target, part);
 	}
 
 	/* fit */
 	phase(name, "training");
-	pgl_set_blas_threads();
-	env = pgl_backend_env(train_cxt);
 	memset(&st, 0, sizeof(st));
 	memset(&info, 0, sizeof(info));
-	dset.X = X_train;
+	dset.X = X[PGL_TRAIN];
+	dset.ld = ld[PGL_TRAIN];
 	dset.n = n_train;
 	dset.p = p;
-	dset.y = y_train;
-	dset.label = lab_train;
+	dset.y = y[PGL_TRAIN];
+	dset.label = label[PGL_TRAIN];
 	dset.n_classes = m->n_classes;
 	params.l2 = opts.l2 >= 0 ? opts.l2 : ops->default_l2;
 	params.max_iter = opts.max_iter;
 	params.tol = opts.tol;
 	params.seed = opts.seed;
-	if (ops->train(&env, &dset, &params, m, &info, &st) != PGL_OK)
+	if (ds->streamed)
+	{
+		double	   *impute = palloc(sizeof(double) * (p + 1));
+
+		for (int f = 0; f < m->n_features; f++)
+			impute[f] = m->features[f].impute;
+		if (ops->train_gram(&env, &gram.g, impute, &params, m, &info,
+							&train_sse, &train_sst, &st) != PGL_OK)
+			pgl_report(&st, psprintf("training \"%s\" failed", name));
+	}
+	else if (ops->train(&env, &dset, &params, m, &info, &st) != PGL_OK)
 		pgl_report(&st, psprintf("training \"%s\" failed", name));
 
 	/* evaluate */
@@ -409,18 +504,29 @@ ai_train(PG_FUNCTION_ARGS)
 	for (int part = 0; part < 2; part++)
 	{
 		int64		rows = part == 0 ? n_train : n_test;
-		double	   *X = part == 0 ? X_train : X_test;
 		double	   *pred;
 
 		if (rows == 0)
 			continue;
+		if (part == PGL_TRAIN && ds->streamed)
+		{
+			/*
+			 * The training rows were not kept: r2 and rmse follow exactly
+			 * from the sums of squares; the mean absolute error would need
+			 * the rows, so it is reported for the hold-out only.
+			 */
+			appendStringInfo(&metrics, "\"train\": {\"n\": " INT64_FORMAT, rows);
+			appendStringInfo(&metrics, ", \"r2\": %s, \"rmse\": %.10g}",
+							 train_sst > 0 ? psprintf("%.10g", 1 - train_sse / train_sst) : "null",
+							 sqrt(train_sse / rows));
+			continue;
+		}
 		pred = palloc_extended(sizeof(double) * rows * (classification ? m->n_classes : 1),
 							   MCXT_ALLOC_HUGE);
-		if (ops->predict(&env, m, X, rows, pred, &st) != PGL_OK)
+		if (ops->predict(&env, m, X[part], ld[part], rows, pred, &st) != PGL_OK)
 			pgl_report(&st, "evaluating the model failed");
 		appendStringInfo(&metrics, "%s\"%s\": ", part ? ", " : "", part == 0 ? "train" : "test");
-		pgl_metrics_json(&metrics, m, rows, part == 0 ? y_train : y_test,
-						 part == 0 ? lab_train : lab_test, pred);
+		pgl_metrics_json(&metrics, m, rows, y[part], label[part], pred);
 		pfree(pred);
 	}
 	appendStringInfo(&metrics, ", \"rows_train\": " INT64_FORMAT ", \"rows_test\": " INT64_FORMAT,
@@ -460,6 +566,8 @@ ai_train(PG_FUNCTION_ARGS)
 	nv.seconds = seconds;
 	nv.deploy = opts.deploy;
 	version = pgl_catalog_store(&nv);
+	phase(name, "done");
+	phase(name, NULL);
 
 	MemoryContextSwitchTo(old);
 	result = result_tuple(fcinfo, name, version, algorithm, n, metrics.data, seconds);

@@ -72,20 +72,77 @@ linreg_train(const pgl_env *env, const pgl_dataset *d,
 	rc = add_coef_tensor(env, m, d->p + 1, 1, &coef, st);
 	if (rc != PGL_OK)
 		return rc;
-	rc = pgl_linreg_fit(env, d->X, d->n, d->p, d->y, params->l2, coef,
+	rc = pgl_linreg_fit(env, d->X, d->ld, d->n, d->p, d->y, params->l2, coef,
 						&info->rank, st);
 	info->iterations = 1;
 	info->loss = NAN;
 	return rc;
 }
 
+/*
+ * Fit from the streamed Gram matrix; also return the training sums of
+ * squares (residual and total), exact from the same statistics.
+ */
+static pgl_rc
+linreg_train_gram(const pgl_env *env, pgl_gram *g, const double *impute,
+				  const pgl_train_params *params, pgl_model *m,
+				  pgl_train_info *info, double *sse, double *sst, pgl_status *st)
+{
+	int32_t		p = g->p;
+	size_t		ldc = (size_t) p + 1;
+	double	   *coef,
+			   *C,
+			   *mu,
+			   *maxabs;
+	bool	   *constant;
+	double		ybar,
+				s;
+	pgl_rc		rc;
+
+	rc = add_coef_tensor(env, m, p + 1, 1, &coef, st);
+	if (rc != PGL_OK)
+		return rc;
+	C = pgl_alloc(env, sizeof(double) * ldc * ldc);
+	mu = pgl_alloc(env, sizeof(double) * ldc);
+	maxabs = pgl_alloc(env, sizeof(double) * ldc);
+	constant = pgl_alloc(env, sizeof(bool) * ldc);
+	if (!C || !mu || !maxabs || !constant)
+		return pgl_fail(st, PGL_ERR_NOMEM, "out of memory");
+	rc = pgl_gram_finish(env, g, impute, C, mu, &ybar, maxabs, constant, st);
+	if (rc == PGL_OK)
+		rc = pgl_linreg_solve(env, C, g->n, p, mu, ybar, maxabs, constant,
+							  params->l2, coef, &info->rank, st);
+	if (rc == PGL_OK)
+	{
+		/* SSE = Cyy - 2 wᵀ Cxy + wᵀ Cxx w, over the centred data */
+		s = C[p + ldc * p];
+		*sst = s;
+		for (int32_t j = 0; j < p; j++)
+		{
+			double		cw = 0;
+
+			for (int32_t k = 0; k < p; k++)
+				cw += (j <= k ? C[j + ldc * k] : C[k + ldc * j]) * coef[k];
+			s += coef[j] * (cw - 2.0 * C[j + ldc * p]);
+		}
+		*sse = s > 0 ? s : 0;
+	}
+	info->iterations = 1;
+	info->loss = NAN;
+	pgl_free(env, C);
+	pgl_free(env, mu);
+	pgl_free(env, maxabs);
+	pgl_free(env, constant);
+	return rc;
+}
+
 static pgl_rc
 linreg_predict(const pgl_env *env, const pgl_model *m, const double *X,
-			   int64_t n, double *out, pgl_status *st)
+			   int64_t ld, int64_t n, double *out, pgl_status *st)
 {
 	(void) env;
 	(void) st;
-	pgl_linreg_predict(pgl_model_tensor(m, "coef")->data, m->n_inputs, X, n, out);
+	pgl_linreg_predict(pgl_model_tensor(m, "coef")->data, m->n_inputs, X, ld, n, out);
 	return PGL_OK;
 }
 
@@ -113,16 +170,16 @@ logreg_train(const pgl_env *env, const pgl_dataset *d,
 	if (rc != PGL_OK)
 		return rc;
 	info->rank = d->p;
-	return pgl_logreg_fit(env, d->X, d->n, d->p, d->label, d->n_classes, &lp,
+	return pgl_logreg_fit(env, d->X, d->ld, d->n, d->p, d->label, d->n_classes, &lp,
 						  coef, &info->iterations, &info->loss, st);
 }
 
 static pgl_rc
 logreg_predict(const pgl_env *env, const pgl_model *m, const double *X,
-			   int64_t n, double *out, pgl_status *st)
+			   int64_t ld, int64_t n, double *out, pgl_status *st)
 {
 	return pgl_logreg_predict_proba(env, pgl_model_tensor(m, "coef")->data,
-									m->n_inputs, m->n_classes, X, n, out, st);
+									m->n_inputs, m->n_classes, X, ld, n, out, st);
 }
 
 static pgl_rc
@@ -138,9 +195,9 @@ logreg_validate(const pgl_model *m, pgl_status *st)
 
 static const pgl_algo_ops algorithms[] = {
 	{PGL_ALGO_LINEAR_REGRESSION, "linear_regression", PGL_TASK_REGRESSION, 0.0,
-	linreg_train, linreg_predict, linreg_validate},
+	linreg_train, linreg_predict, linreg_validate, linreg_train_gram},
 	{PGL_ALGO_LOGISTIC_REGRESSION, "logistic_regression", PGL_TASK_CLASSIFICATION, 1e-4,
-	logreg_train, logreg_predict, logreg_validate},
+	logreg_train, logreg_predict, logreg_validate, NULL},
 };
 
 #define N_ALGORITHMS ((int) (sizeof(algorithms) / sizeof(algorithms[0])))

@@ -12,11 +12,13 @@
 #define PGL_ALGORITHMS_H
 
 #include "pgl_algo.h"
+#include "linear.h"
 
-/* Training data after preprocessing: dense, column-major n x p. */
+/* Training data after preprocessing: dense, column-major n x p, leading dimension ld. */
 typedef struct pgl_dataset
 {
 	const double *X;
+	int64_t		ld;
 	int64_t		n;
 	int32_t		p;
 	const double *y;			/* regression target, or NULL */
@@ -53,16 +55,26 @@ typedef struct pgl_algo_ops
 						  pgl_train_info *info, pgl_status *st);
 
 	/*
-	 * Predict n encoded rows (X column-major n x n_inputs).  out: n values
+	 * Predict n encoded rows (X column-major n x n_inputs, leading dimension
+	 * ld >= n).  out: n values
 	 * for regression, n x n_classes row-major probabilities for
 	 * classification.
 	 */
 	pgl_rc		(*predict) (const pgl_env *env, const pgl_model *m,
-							const double *X, int64_t n, double *out,
+							const double *X, int64_t ld, int64_t n, double *out,
 							pgl_status *st);
 
 	/* check the tensors against features/classes (called by the reader) */
 	pgl_rc		(*validate) (const pgl_model *m, pgl_status *st);
+
+	/*
+	 * Optional: fit from streamed sufficient statistics (gram.c) instead of
+	 * an in-memory matrix; the training rows are then never stored.
+	 */
+	pgl_rc		(*train_gram) (const pgl_env *env, pgl_gram *g, const double *impute,
+							   const pgl_train_params *params, pgl_model *m,
+							   pgl_train_info *info, double *sse, double *sst,
+							   pgl_status *st);
 } pgl_algo_ops;
 
 extern const pgl_algo_ops *pgl_algo_by_id(int32_t id);

@@ -4,7 +4,8 @@
  *	  Linear and logistic regression kernels (linreg.c, logreg.c, lbfgs.c).
  *
  * Data is a dense design matrix X, n rows by p columns, column-major with
- * leading dimension n (X[i + j * n] is row i, column j).  Coefficients are
+ * leading dimension ld >= n (X[i + j * ld] is row i, column j), so a matrix
+ * can be a block of a larger one.  Coefficients are
  * returned on the scale of X (any internal standardization is undone), as a
  * row-major (p + 1) x k matrix: row j < p holds feature j's weights, row p
  * the intercepts.
@@ -32,13 +33,77 @@
  * Cholesky path succeeded).  Calls env->check_interrupts between batches.
  */
 extern pgl_rc pgl_linreg_fit(const pgl_env *env,
-							 const double *X, int64_t n, int32_t p,
+							 const double *X, int64_t ld, int64_t n, int32_t p,
 							 const double *y, double l2,
 							 double *coef, int32_t *rank, pgl_status *st);
 
+/*
+ * The solve of pgl_linreg_fit from sufficient statistics: G is the centred
+ * Gram matrix of [X, y] over n rows ((p + 1) x (p + 1), column-major, upper
+ * triangle used; row/column p is y), mu the column means, ybar the mean of
+ * y, maxabs the largest |x| of each column and constant[j] whether column j
+ * is exactly constant (it may be set for columns found constant up to
+ * rounding).  Shared by the in-memory path and the streaming one.
+ */
+extern pgl_rc pgl_linreg_solve(const pgl_env *env, const double *G, int64_t n,
+							   int32_t p, const double *mu, double ybar,
+							   const double *maxabs, bool *constant, double l2,
+							   double *coef, int32_t *rank, pgl_status *st);
+
+/*
+ * Streaming sufficient statistics for linear regression (gram.c): rows are
+ * added in batches as they are read and never stored.  Values are shifted
+ * by the first value seen in each column (so the sums stay well conditioned
+ * without knowing the means in advance).  A NULL feature is imputed with a
+ * value only known at the end (the training mean): each column that has
+ * NULLs gets an indicator column in the accumulated Gram matrix, added when
+ * its first NULL arrives, from which the imputed statistics are exact.
+ */
+typedef struct pgl_gram
+{
+	int32_t		p;				/* features; column p of a batch is y */
+	int32_t		dim;			/* accumulated columns: 1, p features, y, indicators */
+	int32_t		cap;			/* allocated dimension of G */
+	double	   *G;				/* cap x cap column-major, upper triangle */
+	double	   *B;				/* batch buffer, PGL_GRAM_BATCH x cap */
+	int32_t		brows;			/* rows in B */
+	double	   *shift;			/* p + 1 */
+	bool	   *shifted;		/* shift set (a value was seen) */
+	int32_t    *indicator;		/* per feature: its indicator column, or -1 */
+	double	   *minv;			/* observed range per feature */
+	double	   *maxv;
+	int64_t		n;
+} pgl_gram;
+
+#define PGL_GRAM_BATCH 1024
+
+extern pgl_rc pgl_gram_init(const pgl_env *env, pgl_gram *g, int32_t p,
+							pgl_status *st);
+
+/*
+ * Add rows: cols[j] (j < p) are the feature columns, cols[p] the target,
+ * each with ld >= rows values; nulls[j] flags NULL features (nulls[j] may
+ * be NULL; the target is never NULL).
+ */
+extern pgl_rc pgl_gram_add(const pgl_env *env, pgl_gram *g,
+						   const double *const *cols, const bool *const *nulls,
+						   int64_t ld, int64_t rows, pgl_status *st);
+
+/*
+ * Finish with the imputation values (impute[j] for features with NULLs):
+ * C is the centred (p + 1) x (p + 1) Gram matrix of [X, y] as
+ * pgl_linreg_solve takes it, with mu, *ybar, maxabs and constant.
+ */
+extern pgl_rc pgl_gram_finish(const pgl_env *env, pgl_gram *g,
+							  const double *impute, double *C, double *mu,
+							  double *ybar, double *maxabs, bool *constant,
+							  pgl_status *st);
+
+extern void pgl_gram_free(const pgl_env *env, pgl_gram *g);
+
 /* out[i] = X[i,:] w + b for n rows (DGEMV) */
 extern void pgl_linreg_predict(const double *coef, int32_t p,
-							   const double *X, int64_t n, double *out);
+							   const double *X, int64_t ld, int64_t n, double *out);
 
 typedef struct pgl_logreg_params
 {
@@ -63,7 +128,7 @@ typedef struct pgl_logreg_params
  * iteration.  Reaching max_iter is not an error (env->notice says so).
  */
 extern pgl_rc pgl_logreg_fit(const pgl_env *env,
-							 const double *X, int64_t n, int32_t p,
+							 const double *X, int64_t ld, int64_t n, int32_t p,
 							 const int32_t *label, int32_t k,
 							 const pgl_logreg_params *params,
 							 double *coef, int32_t *iterations, double *loss,
@@ -75,7 +140,7 @@ extern pgl_rc pgl_logreg_fit(const pgl_env *env,
  */
 extern pgl_rc pgl_logreg_predict_proba(const pgl_env *env, const double *coef,
 									   int32_t p, int32_t k,
-									   const double *X, int64_t n,
+									   const double *X, int64_t ld, int64_t n,
 									   double *proba, pgl_status *st);
 
 /*

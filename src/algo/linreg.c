@@ -149,46 +149,19 @@ done:
 }
 
 pgl_rc
-pgl_linreg_fit(const pgl_env *env,
-			   const double *X, int64_t n, int32_t p,
-			   const double *y, double l2,
-			   double *coef, int32_t *rank, pgl_status *st)
+pgl_linreg_solve(const pgl_env *env, const double *G, int64_t n, int32_t p,
+				 const double *mu, double ybar, const double *maxabs,
+				 bool *constant, double l2,
+				 double *coef, int32_t *rank, pgl_status *st)
 {
-	double	   *mu = NULL;
-	double	   *maxabs = NULL;
-	bool	   *constant = NULL;
-	double	   *B = NULL;
-	double	   *G = NULL;
+	size_t		ldg = (size_t) p + 1;
 	double	   *W = NULL;
 	double	   *d = NULL;
 	double	   *rhs = NULL;
 	double	   *work = NULL;
 	lapack_int *iwork = NULL;
-	double		ybar;
-	double		ysum;
-	size_t		ldg;
-	int64_t		bsz;
 	bool		use_eigen = false;
 	pgl_rc		rc = PGL_OK;
-
-	if (n < 1)
-		return pgl_fail(st, PGL_ERR_INVALID,
-						"linear_regression needs at least one training row");
-	if (p < 0)
-		return pgl_fail(st, PGL_ERR_INVALID,
-						"linear_regression: invalid number of columns %d", (int) p);
-	if (!isfinite(l2) || l2 < 0.0)
-		return pgl_fail(st, PGL_ERR_INVALID,
-						"linear_regression: \"l2\" must be a finite number >= 0");
-
-	/* mean of y */
-	ysum = 0.0;
-	for (int64_t i = 0; i < n; i++)
-		ysum += y[i];
-	if (!isfinite(ysum))
-		return pgl_fail(st, PGL_ERR_INVALID,
-						"linear_regression: the target contains non-finite values");
-	ybar = ysum / (double) n;
 
 	if (p == 0)
 	{
@@ -196,93 +169,14 @@ pgl_linreg_fit(const pgl_env *env,
 		*rank = 0;
 		return PGL_OK;
 	}
-
-	ldg = (size_t) p + 1;
-	mu = pgl_alloc(env, sizeof(double) * (size_t) p);
-	maxabs = pgl_alloc(env, sizeof(double) * (size_t) p);
-	constant = pgl_alloc(env, sizeof(bool) * (size_t) p);
 	d = pgl_alloc(env, sizeof(double) * (size_t) p);
 	rhs = pgl_alloc(env, sizeof(double) * (size_t) p);
-	G = pgl_alloc0(env, sizeof(double) * ldg * ldg);
 	W = pgl_alloc(env, sizeof(double) * (size_t) p * (size_t) p);
-	if (mu == NULL || maxabs == NULL || constant == NULL || d == NULL ||
-		rhs == NULL || G == NULL || W == NULL)
+	if (d == NULL || rhs == NULL || W == NULL)
 	{
 		rc = pgl_fail(st, PGL_ERR_NOMEM, "out of memory");
 		goto done;
 	}
-
-	/* column means; exactly constant columns are centred exactly */
-	for (int32_t j = 0; j < p; j++)
-	{
-		const double *col = X + (size_t) j * (size_t) n;
-		double		first = col[0];
-		double		sum = 0.0;
-		double		m = 0.0;
-		bool		same = true;
-
-		for (int64_t i = 0; i < n; i++)
-		{
-			double		v = col[i];
-
-			sum += v;
-			if (fabs(v) > m)
-				m = fabs(v);
-			if (v != first)
-				same = false;
-		}
-		if (!isfinite(sum))
-		{
-			rc = pgl_fail(st, PGL_ERR_INVALID,
-						  "linear_regression: input column %d contains non-finite values",
-						  (int) j + 1);
-			goto done;
-		}
-		mu[j] = same ? first : sum / (double) n;
-		maxabs[j] = m;
-		constant[j] = same;
-	}
-
-	/* accumulate the centred Gram matrix over batches of rows */
-	bsz = LINREG_BATCH_DOUBLES / (int64_t) ldg;
-	if (bsz > LINREG_BATCH_ROWS)
-		bsz = LINREG_BATCH_ROWS;
-	if (bsz < LINREG_MIN_BATCH)
-		bsz = LINREG_MIN_BATCH;
-	if (bsz > n)
-		bsz = n;
-	B = pgl_alloc(env, sizeof(double) * (size_t) bsz * ldg);
-	if (B == NULL)
-	{
-		rc = pgl_fail(st, PGL_ERR_NOMEM, "out of memory");
-		goto done;
-	}
-	for (int64_t r0 = 0; r0 < n; r0 += bsz)
-	{
-		int64_t		rows = n - r0 < bsz ? n - r0 : bsz;
-
-		pgl_interrupts(env);
-		for (int32_t j = 0; j < p; j++)
-		{
-			const double *src = X + (size_t) j * (size_t) n + (size_t) r0;
-			double	   *dst = B + (size_t) j * (size_t) bsz;
-			double		m = mu[j];
-
-			for (int64_t i = 0; i < rows; i++)
-				dst[i] = src[i] - m;
-		}
-		{
-			const double *src = y + r0;
-			double	   *dst = B + (size_t) p * (size_t) bsz;
-
-			for (int64_t i = 0; i < rows; i++)
-				dst[i] = src[i] - ybar;
-		}
-		cblas_dsyrk(CblasColMajor, CblasUpper, CblasTrans, (int) ldg, (int) rows,
-					1.0, B, (int) bsz, r0 == 0 ? 0.0 : 1.0, G, (int) ldg);
-	}
-	pgl_free(env, B);
-	B = NULL;
 
 	/* Jacobi scaling; rounding-noise columns count as constant */
 	for (int32_t j = 0; j < p; j++)
@@ -387,11 +281,6 @@ pgl_linreg_fit(const pgl_env *env,
 		}
 
 done:
-	pgl_free(env, mu);
-	pgl_free(env, maxabs);
-	pgl_free(env, constant);
-	pgl_free(env, B);
-	pgl_free(env, G);
 	pgl_free(env, W);
 	pgl_free(env, d);
 	pgl_free(env, rhs);
@@ -400,17 +289,155 @@ done:
 	return rc;
 }
 
+pgl_rc
+pgl_linreg_fit(const pgl_env *env,
+			   const double *X, int64_t ld, int64_t n, int32_t p,
+			   const double *y, double l2,
+			   double *coef, int32_t *rank, pgl_status *st)
+{
+	double	   *mu = NULL;
+	double	   *maxabs = NULL;
+	bool	   *constant = NULL;
+	double	   *B = NULL;
+	double	   *G = NULL;
+	double		ybar;
+	double		ysum;
+	size_t		ldg;
+	int64_t		bsz;
+	pgl_rc		rc = PGL_OK;
+
+	if (n < 1)
+		return pgl_fail(st, PGL_ERR_INVALID,
+						"linear_regression needs at least one training row");
+	if (p < 0)
+		return pgl_fail(st, PGL_ERR_INVALID,
+						"linear_regression: invalid number of columns %d", (int) p);
+	if (!isfinite(l2) || l2 < 0.0)
+		return pgl_fail(st, PGL_ERR_INVALID,
+						"linear_regression: \"l2\" must be a finite number >= 0");
+
+	/* mean of y */
+	ysum = 0.0;
+	for (int64_t i = 0; i < n; i++)
+		ysum += y[i];
+	if (!isfinite(ysum))
+		return pgl_fail(st, PGL_ERR_INVALID,
+						"linear_regression: the target contains non-finite values");
+	ybar = ysum / (double) n;
+
+	if (p == 0)
+	{
+		coef[0] = ybar;
+		*rank = 0;
+		return PGL_OK;
+	}
+
+	ldg = (size_t) p + 1;
+	mu = pgl_alloc(env, sizeof(double) * (size_t) p);
+	maxabs = pgl_alloc(env, sizeof(double) * (size_t) p);
+	constant = pgl_alloc(env, sizeof(bool) * (size_t) p);
+	G = pgl_alloc0(env, sizeof(double) * ldg * ldg);
+	if (mu == NULL || maxabs == NULL || constant == NULL || G == NULL)
+	{
+		rc = pgl_fail(st, PGL_ERR_NOMEM, "out of memory");
+		goto done;
+	}
+
+	/* column means; exactly constant columns are centred exactly */
+	for (int32_t j = 0; j < p; j++)
+	{
+		const double *col = X + (size_t) j * (size_t) ld;
+		double		first = col[0];
+		double		sum = 0.0;
+		double		m = 0.0;
+		bool		same = true;
+
+		for (int64_t i = 0; i < n; i++)
+		{
+			double		v = col[i];
+
+			sum += v;
+			if (fabs(v) > m)
+				m = fabs(v);
+			if (v != first)
+				same = false;
+		}
+		if (!isfinite(sum))
+		{
+			rc = pgl_fail(st, PGL_ERR_INVALID,
+						  "linear_regression: input column %d contains non-finite values",
+						  (int) j + 1);
+			goto done;
+		}
+		mu[j] = same ? first : sum / (double) n;
+		maxabs[j] = m;
+		constant[j] = same;
+	}
+
+	/* accumulate the centred Gram matrix over batches of rows */
+	bsz = LINREG_BATCH_DOUBLES / (int64_t) ldg;
+	if (bsz > LINREG_BATCH_ROWS)
+		bsz = LINREG_BATCH_ROWS;
+	if (bsz < LINREG_MIN_BATCH)
+		bsz = LINREG_MIN_BATCH;
+	if (bsz > n)
+		bsz = n;
+	B = pgl_alloc(env, sizeof(double) * (size_t) bsz * ldg);
+	if (B == NULL)
+	{
+		rc = pgl_fail(st, PGL_ERR_NOMEM, "out of memory");
+		goto done;
+	}
+	for (int64_t r0 = 0; r0 < n; r0 += bsz)
+	{
+		int64_t		rows = n - r0 < bsz ? n - r0 : bsz;
+
+		pgl_interrupts(env);
+		for (int32_t j = 0; j < p; j++)
+		{
+			const double *src = X + (size_t) j * (size_t) ld + (size_t) r0;
+			double	   *dst = B + (size_t) j * (size_t) bsz;
+			double		m = mu[j];
+
+			for (int64_t i = 0; i < rows; i++)
+				dst[i] = src[i] - m;
+		}
+		{
+			const double *src = y + r0;
+			double	   *dst = B + (size_t) p * (size_t) bsz;
+
+			for (int64_t i = 0; i < rows; i++)
+				dst[i] = src[i] - ybar;
+		}
+		cblas_dsyrk(CblasColMajor, CblasUpper, CblasTrans, (int) ldg, (int) rows,
+					1.0, B, (int) bsz, r0 == 0 ? 0.0 : 1.0, G, (int) ldg);
+	}
+	pgl_free(env, B);
+	B = NULL;
+
+	rc = pgl_linreg_solve(env, G, n, p, mu, ybar, maxabs, constant, l2,
+						  coef, rank, st);
+
+done:
+	pgl_free(env, mu);
+	pgl_free(env, maxabs);
+	pgl_free(env, constant);
+	pgl_free(env, B);
+	pgl_free(env, G);
+	return rc;
+}
+
 void
 pgl_linreg_predict(const double *coef, int32_t p,
-				   const double *X, int64_t n, double *out)
+				   const double *X, int64_t ld, int64_t n, double *out)
 {
 	double		b = coef[p];
 
 	if (n <= 0)
 		return;
-	if (p > 0 && n <= INT_MAX)
+	if (p > 0 && ld <= INT_MAX)
 	{
-		cblas_dgemv(CblasColMajor, CblasNoTrans, (int) n, p, 1.0, X, (int) n,
+		cblas_dgemv(CblasColMajor, CblasNoTrans, (int) n, p, 1.0, X, (int) ld,
 					coef, 1, 0.0, out, 1);
 		for (int64_t i = 0; i < n; i++)
 			out[i] += b;
@@ -422,7 +449,7 @@ pgl_linreg_predict(const double *coef, int32_t p,
 		out[i] = b;
 	for (int32_t j = 0; j < p; j++)
 	{
-		const double *col = X + (size_t) j * (size_t) n;
+		const double *col = X + (size_t) j * (size_t) ld;
 		double		w = coef[j];
 
 		for (int64_t i = 0; i < n; i++)

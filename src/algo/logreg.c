@@ -147,7 +147,7 @@ logreg_fg(void *arg, const double *theta, double *grad)
 
 pgl_rc
 pgl_logreg_fit(const pgl_env *env,
-			   const double *X, int64_t n, int32_t p,
+			   const double *X, int64_t ld, int64_t n, int32_t p,
 			   const int32_t *label, int32_t k,
 			   const pgl_logreg_params *params,
 			   double *coef, int32_t *iterations, double *loss,
@@ -205,7 +205,7 @@ pgl_logreg_fit(const pgl_env *env,
 	/* standardize */
 	for (int32_t j = 0; j < p; j++)
 	{
-		const double *col = X + (size_t) j * (size_t) n;
+		const double *col = X + (size_t) j * (size_t) ld;
 		double	   *zc = Z + (size_t) j * (size_t) n;
 		double		first = col[0];
 		double		sum = 0.0;
@@ -326,7 +326,7 @@ done:
 pgl_rc
 pgl_logreg_predict_proba(const pgl_env *env, const double *coef,
 						 int32_t p, int32_t k,
-						 const double *X, int64_t n,
+						 const double *X, int64_t ld, int64_t n,
 						 double *proba, pgl_status *st)
 {
 	int32_t		ncol;
@@ -343,7 +343,7 @@ pgl_logreg_predict_proba(const pgl_env *env, const double *coef,
 	b = coef + (size_t) p * ncol;
 
 	/* BLAS takes int leading dimensions: very tall X is copied in blocks */
-	if (n > INT_MAX && p > 0)
+	if (ld > INT_MAX && p > 0)
 	{
 		buf = pgl_alloc(env, sizeof(double) * (size_t) bsz * (size_t) p);
 		if (buf == NULL)
@@ -355,7 +355,7 @@ pgl_logreg_predict_proba(const pgl_env *env, const double *coef,
 		int64_t		rows = n - r0 < bsz ? n - r0 : bsz;
 		double	   *out = proba + (size_t) r0 * k;
 		const double *xb = X + r0;
-		int			ldx = (int) n;
+		int			ldx = (int) ld;
 
 		pgl_interrupts(env);
 
@@ -370,7 +370,7 @@ pgl_logreg_predict_proba(const pgl_env *env, const double *coef,
 			if (buf != NULL)
 			{
 				for (int32_t j = 0; j < p; j++)
-					memcpy(buf + (size_t) j * rows, X + (size_t) j * n + r0,
+					memcpy(buf + (size_t) j * rows, X + (size_t) j * ld + r0,
 						   sizeof(double) * (size_t) rows);
 				xb = buf;
 				ldx = (int) rows;

@@ -85,9 +85,9 @@ pgl_encode_rows(const pgl_model *m, const double *const *raw,
 
 			for (int64_t i = 0; i < n; i++)
 			{
-				int64_t		r = rows[i];
+				int64_t		r = rows ? rows[i] : i;
 
-				dst[i] = nul[r] ? feat->impute : src[r];
+				dst[i] = nul && nul[r] ? feat->impute : src[r];
 			}
 			col++;
 		}
@@ -98,8 +98,8 @@ pgl_encode_rows(const pgl_model *m, const double *const *raw,
 			memset(dst, 0, sizeof(double) * (size_t) n * feat->n_categories);
 			for (int64_t i = 0; i < n; i++)
 			{
-				int64_t		r = rows[i];
-				int64_t		idx = nul[r] ? feat->impute_category : (int64_t) src[r];
+				int64_t		r = rows ? rows[i] : i;
+				int64_t		idx = nul && nul[r] ? feat->impute_category : (int64_t) src[r];
 
 				if (idx >= 0 && idx < feat->n_categories)
 					dst[idx * n + i] = 1.0;
@@ -125,28 +125,12 @@ pgl_rng_uniform(uint64_t *state)
 	return (pgl_rng_next(state) >> 11) * (1.0 / 9007199254740992.0);
 }
 
-void
-pgl_split(uint64_t seed, int64_t n, int64_t n_test, int64_t *perm)
+bool
+pgl_row_in_test(uint64_t seed, int64_t row, double fraction)
 {
-	uint64_t	state = seed;
-	int64_t		need = n_test,
-				t = 0,
-				r = n_test;
+	uint64_t	state = seed ^ ((uint64_t) row * UINT64_C(0xD1B54A32D192ED03));
 
-	/*
-	 * Selection sampling (Knuth, TAOCP 3.4.2, algorithm S): row i joins the
-	 * hold-out with probability need / (rows left), which picks exactly
-	 * n_test rows, uniformly, in one sequential pass with both parts already
-	 * in ascending order.
-	 */
-	for (int64_t i = 0; i < n; i++)
-	{
-		if (need > 0 && pgl_rng_uniform(&state) * (double) (n - i) < (double) need)
-		{
-			perm[t++] = i;
-			need--;
-		}
-		else
-			perm[r++] = i;
-	}
+	if (fraction <= 0.0)
+		return false;
+	return pgl_rng_uniform(&state) < fraction;
 }

@@ -27,7 +27,8 @@ extern void pgl_encode_row(const pgl_model *m, const double *raw,
 /*
  * Encode n rows from column-major raw data into X (column-major, leading
  * dimension n, n_inputs columns).  raw[f] and isnull[f] are the columns of
- * feature f; rows[i] selects the source row of output row i.
+ * feature f (isnull[f] may be NULL: no NULLs); rows[i] selects the source
+ * row of output row i, or rows is NULL for rows 0..n-1.
  */
 extern void pgl_encode_rows(const pgl_model *m, const double *const *raw,
 							const bool *const *isnull, const int64_t *rows,
@@ -40,10 +41,12 @@ extern uint64_t pgl_rng_next(uint64_t *state);
 extern double pgl_rng_uniform(uint64_t *state);
 
 /*
- * Fill perm with a seeded random split of the rows 0..n-1: the
- * first n_test entries are the hold-out rows, the rest the training rows,
- * each part sorted ascending so that reads stay sequential.
+ * Does row number row (0-based, in the order the rows arrive) belong to the
+ * hold-out?  Each row is drawn independently with probability fraction from
+ * a hash of (seed, row), so the decision needs no knowledge of the other
+ * rows: the same rows in the same order with the same seed give the same
+ * split, and it can be taken while the rows stream in.
  */
-extern void pgl_split(uint64_t seed, int64_t n, int64_t n_test, int64_t *perm);
+extern bool pgl_row_in_test(uint64_t seed, int64_t row, double fraction);
 
 #endif							/* PGL_PREP_H */

@@ -124,7 +124,7 @@ test_exact_recovery(void)
 			y[i] += w[j] * X[i + j * N];
 		}
 	}
-	rc = pgl_linreg_fit(&env, X, N, P, y, 0.0, coef, &rank, &st);
+	rc = pgl_linreg_fit(&env, X, N, N, P, y, 0.0, coef, &rank, &st);
 	OK(rc == PGL_OK, "noiseless fit succeeds");
 	for (int j = 0; j < P; j++)
 		NEAR(coef[j], w[j], 1e-10, "noiseless weight %d recovered (%.15g)", j, coef[j]);
@@ -132,7 +132,7 @@ test_exact_recovery(void)
 	OK(rank == P, "full rank reported (%d)", rank);
 	OK(c.notices == 0, "no notice for a well-posed system");
 
-	pgl_linreg_predict(coef, P, X, N, pred);
+	pgl_linreg_predict(coef, P, X, N, N, pred);
 	for (int i = 0; i < N; i++)
 		maxerr = fmax(maxerr, fabs(pred[i] - y[i]));
 	OK(maxerr < 1e-9, "predictions reproduce y (max error %g)", maxerr);
@@ -159,7 +159,7 @@ test_offset(void)
 		X[i] = 1e6 + urand();
 		y[i] = 2.0 * X[i] + 3.0;
 	}
-	rc = pgl_linreg_fit(&pgl_malloc_env, X, N, 1, y, 0.0, coef, &rank, &st);
+	rc = pgl_linreg_fit(&pgl_malloc_env, X, N, N, 1, y, 0.0, coef, &rank, &st);
 	OK(rc == PGL_OK,
 	   "fit with a large offset succeeds");
 	NEAR(coef[0], 2.0, 1e-7, "slope exact despite offset 1e6 (%.15g)", coef[0]);
@@ -238,7 +238,7 @@ test_ridge_reference(void)
 		w1 = (a * s1y - bb * s0y) / det;
 		b = my - m0 * w0 - m1 * w1;
 
-		rc = pgl_linreg_fit(&pgl_malloc_env, X, N, 2, y, l2, coef, &rank, &st);
+		rc = pgl_linreg_fit(&pgl_malloc_env, X, N, N, 2, y, l2, coef, &rank, &st);
 		OK(rc == PGL_OK,
 		   "ridge fit l2=%g succeeds", l2);
 		NEAR(coef[0], w0, 1e-10, "ridge l2=%g w0 matches closed form (%.12g vs %.12g)", l2, coef[0], w0);
@@ -277,7 +277,7 @@ test_shrinkage(void)
 	{
 		double		norm = 0;
 
-		pgl_linreg_fit(&pgl_malloc_env, X, N, P, y, l2, coef, &rank, &st);
+		pgl_linreg_fit(&pgl_malloc_env, X, N, N, P, y, l2, coef, &rank, &st);
 		for (int j = 0; j < P; j++)
 			norm += coef[j] * coef[j];
 		norm = sqrt(norm);
@@ -318,7 +318,7 @@ test_singular(void)
 		X[i + 4 * N] = nrand();
 		y[i] = 2.0 * X[i] - X[i + N] + 0.5 * X[i + 4 * N] + 7.0;
 	}
-	rc = pgl_linreg_fit(&env, X, N, P, y, 0.0, coef, &rank, &st);
+	rc = pgl_linreg_fit(&env, X, N, N, P, y, 0.0, coef, &rank, &st);
 	OK(rc == PGL_OK, "singular fit succeeds (%s)", st.msg);
 	OK(all_finite(coef, P + 1), "singular fit gives finite coefficients");
 	OK(c.notices == 1, "singular fit sends one notice (%d)", c.notices);
@@ -330,14 +330,14 @@ test_singular(void)
 	NEAR(coef[2], 1.0, 1e-8, "duplicated columns split the weight (%.12g)", coef[2]);
 	NEAR(coef[1], -1.0, 1e-8, "other weights unaffected (%.12g)", coef[1]);
 	NEAR(coef[P], 7.0, 1e-8, "intercept correct (%.12g)", coef[P]);
-	pgl_linreg_predict(coef, P, X, N, pred);
+	pgl_linreg_predict(coef, P, X, N, N, pred);
 	for (int i = 0; i < N; i++)
 		maxerr = fmax(maxerr, fabs(pred[i] - y[i]));
 	OK(maxerr < 1e-8, "singular fit still predicts y (max error %g)", maxerr);
 
 	/* with l2 > 0 the system is regular: no notice, constant still 0 */
 	c.notices = 0;
-	rc = pgl_linreg_fit(&env, X, N, P, y, 1e-3, coef, &rank, &st);
+	rc = pgl_linreg_fit(&env, X, N, N, P, y, 1e-3, coef, &rank, &st);
 	OK(rc == PGL_OK && c.notices == 0 && rank == P,
 	   "l2 > 0 makes it regular (rc %d, notices %d, rank %d)", rc, c.notices, rank);
 	OK(coef[3] == 0.0 && all_finite(coef, P + 1), "constant column weight 0 with l2 > 0");
@@ -357,36 +357,36 @@ test_degenerate_shapes(void)
 	counters	c;
 	pgl_env		env = make_env(&c);
 
-	rc = pgl_linreg_fit(&env, NULL, 5, 0, y, 0.0, coef, &rank, &st);
+	rc = pgl_linreg_fit(&env, NULL, 5, 5, 0, y, 0.0, coef, &rank, &st);
 	OK(rc == PGL_OK,
 	   "p = 0 fit succeeds");
 	NEAR(coef[0], 4.0, 1e-15, "p = 0 intercept is the mean of y");
 	OK(rank == 0, "p = 0 rank 0");
-	pgl_linreg_predict(coef, 0, NULL, 5, pred);
+	pgl_linreg_predict(coef, 0, NULL, 5, 5, pred);
 	OK(pred[0] == 4.0 && pred[4] == 4.0, "p = 0 predicts the mean");
 
-	rc = pgl_linreg_fit(&env, X, 5, 1, y, 0.0, coef, &rank, &st);
+	rc = pgl_linreg_fit(&env, X, 5, 5, 1, y, 0.0, coef, &rank, &st);
 	OK(rc == PGL_OK,
 	   "all-constant column fit succeeds");
 	OK(coef[0] == 0.0 && coef[1] == 4.0, "constant column: w 0, b mean (%g, %g)",
 	   coef[0], coef[1]);
 
-	rc = pgl_linreg_fit(&env, X, 1, 1, y, 0.0, coef, &rank, &st);
+	rc = pgl_linreg_fit(&env, X, 1, 1, 1, y, 0.0, coef, &rank, &st);
 	OK(rc == PGL_OK,
 	   "n = 1 fit succeeds");
 	OK(all_finite(coef, 2) && coef[1] == 1.0, "n = 1 gives finite coef, b = y");
 
-	rc = pgl_linreg_fit(&env, X, 0, 1, y, 0.0, coef, &rank, &st);
+	rc = pgl_linreg_fit(&env, X, 0, 0, 1, y, 0.0, coef, &rank, &st);
 	OK(rc == PGL_ERR_INVALID,
 	   "n = 0 is invalid");
 	OK(st.msg[0] != '\0', "n = 0 has a message: %s", st.msg);
-	rc = pgl_linreg_fit(&env, X, 5, 1, y, -1.0, coef, &rank, &st);
+	rc = pgl_linreg_fit(&env, X, 5, 5, 1, y, -1.0, coef, &rank, &st);
 	OK(rc == PGL_ERR_INVALID,
 	   "negative l2 is invalid");
 	{
 		double		Xn[5] = {1, 2, NAN, 4, 5};
 
-		rc = pgl_linreg_fit(&env, Xn, 5, 1, y, 0.0, coef, &rank, &st);
+		rc = pgl_linreg_fit(&env, Xn, 5, 5, 1, y, 0.0, coef, &rank, &st);
 		OK(rc == PGL_ERR_INVALID,
 		   "NaN input is rejected: %s", st.msg);
 	}
@@ -417,7 +417,7 @@ test_interrupts_and_batches(void)
 			y[i] += (j - 1.0) * X[i + j * N];
 		}
 	}
-	rc = pgl_linreg_fit(&env, X, N, P, y, 0.0, coef, &rank, &st);
+	rc = pgl_linreg_fit(&env, X, N, N, P, y, 0.0, coef, &rank, &st);
 	OK(rc == PGL_OK,
 	   "n = 20000 fit succeeds");
 	OK(c.interrupts >= 1, "interrupts checked during the fit (%d times)", c.interrupts);
@@ -459,7 +459,7 @@ test_alloc_failures(void)
 
 		c.fail_at = k;
 		c.allocs = 0;
-		rc = pgl_linreg_fit(&env, X, N, P, y, 0.0, coef, &rank, &st);
+		rc = pgl_linreg_fit(&env, X, N, N, P, y, 0.0, coef, &rank, &st);
 		if (rc == PGL_OK)
 			break;
 		if (rc != PGL_ERR_NOMEM)

@@ -233,7 +233,7 @@ test_binary(void)
 			X[i + j * N] = nrand() * (j + 1) + 5.0 * j;
 		label[i] = 6.0 * X[i] - 2.0 * (X[i + N] - 5.0) + 0.3 * nrand() + 1.0 > 0;
 	}
-	rc = pgl_logreg_fit(&env, X, N, P, label, 2, &lp, coef, &iters, &loss, &st);
+	rc = pgl_logreg_fit(&env, X, N, N, P, label, 2, &lp, coef, &iters, &loss, &st);
 	OK(rc == PGL_OK, "binary fit succeeds (%s)", st.msg);
 	OK(all_finite(coef, P + 1), "binary coefficients finite");
 	OK(coef[0] > 0 && coef[1] < 0, "binary signs recovered (%g, %g, %g)",
@@ -248,7 +248,7 @@ test_binary(void)
 	NEAR(loss, objective(coef, X, N, P, label, 2, lp.l2), 1e-9,
 		 "reported loss is the objective at the returned coefficients (%g)", loss);
 
-	rc = pgl_logreg_predict_proba(&env, coef, P, 2, X, N, proba, &st);
+	rc = pgl_logreg_predict_proba(&env, coef, P, 2, X, N, N, proba, &st);
 	OK(rc == PGL_OK, "binary predict succeeds");
 	acc = accuracy(proba, label, N, 2);
 	OK(acc > 0.95, "binary training accuracy %.3f > 0.95", acc);
@@ -293,11 +293,11 @@ test_multiclass(void)
 		for (int j = 0; j < P; j++)
 			X[i + j * N] = centers[label[i]][j] + nrand();
 	}
-	rc = pgl_logreg_fit(&env, X, N, P, label, K, &lp, coef, &iters, &loss, &st);
+	rc = pgl_logreg_fit(&env, X, N, N, P, label, K, &lp, coef, &iters, &loss, &st);
 	OK(rc == PGL_OK, "multiclass fit succeeds (%s)", st.msg);
 	OK(all_finite(coef, (P + 1) * K), "multiclass coefficients finite");
 	OK(c.notices == 0, "multiclass converged without notice (%d iterations)", iters);
-	rc = pgl_logreg_predict_proba(&env, coef, P, K, X, N, proba, &st);
+	rc = pgl_logreg_predict_proba(&env, coef, P, K, X, N, N, proba, &st);
 	OK(rc == PGL_OK, "multiclass predict succeeds");
 	acc = accuracy(proba, label, N, K);
 	OK(acc > 0.9, "multiclass accuracy %.3f > 0.9", acc);
@@ -310,7 +310,7 @@ test_multiclass(void)
 		double		Xe[4 * P] = {1e6, -1e6, 1e300, 0, -1e6, 1e6, 0, -1e300};
 		double		pe[4 * K];
 
-		rc = pgl_logreg_predict_proba(&env, coef, P, K, Xe, 4, pe, &st);
+		rc = pgl_logreg_predict_proba(&env, coef, P, K, Xe, 4, 4, pe, &st);
 		OK(rc == PGL_OK && proba_valid(pe, 4, K, &worst),
 		   "multiclass probabilities valid for extreme inputs");
 	}
@@ -350,7 +350,7 @@ test_optimality(void)
 		int			dim = (P + 1) * (k == 2 ? 1 : k);
 		double		maxg = 0;
 
-		rc = pgl_logreg_fit(&pgl_malloc_env, X, N, P, label, k, &lp, coef, &iters,
+		rc = pgl_logreg_fit(&pgl_malloc_env, X, N, N, P, label, k, &lp, coef, &iters,
 							&loss, &st);
 		OK(rc == PGL_OK, "k=%d small fit succeeds", k);
 		for (int t = 0; t < dim; t++)
@@ -400,8 +400,8 @@ test_scale_invariance(void)
 		Xs[i] = X[i] * 1000.0;
 		Xs[i + N] = X[i + N];
 	}
-	rc1 = pgl_logreg_fit(&pgl_malloc_env, X, N, P, label, 2, &lp, c1, &iters, &loss, &st);
-	rc2 = pgl_logreg_fit(&pgl_malloc_env, Xs, N, P, label, 2, &lp, c2, &iters, &loss, &st);
+	rc1 = pgl_logreg_fit(&pgl_malloc_env, X, N, N, P, label, 2, &lp, c1, &iters, &loss, &st);
+	rc2 = pgl_logreg_fit(&pgl_malloc_env, Xs, N, N, P, label, 2, &lp, c2, &iters, &loss, &st);
 	OK(rc1 == PGL_OK && rc2 == PGL_OK, "scale invariance fits succeed");
 	NEAR(c2[0] * 1000.0, c1[0], 1e-6, "scaled feature's weight is 1/1000 (%.10g vs %.10g)",
 		 c2[0] * 1000.0, c1[0]);
@@ -440,17 +440,17 @@ test_edge_cases(void)
 	}
 
 	/* intercept only: b = logit of the class frequency */
-	rc = pgl_logreg_fit(&env, X, N, 0, label, 2, &lp, coef, &iters, &loss, &st);
+	rc = pgl_logreg_fit(&env, X, N, N, 0, label, 2, &lp, coef, &iters, &loss, &st);
 	OK(rc == PGL_OK, "p = 0 binary fit succeeds");
 	NEAR(coef[0], log((double) n1 / (N - n1)), 1e-8, "p = 0 intercept is the logit (%g)", coef[0]);
-	rc = pgl_logreg_fit(&env, X, N, 0, label3, 3, &lp, coef, &iters, &loss, &st);
+	rc = pgl_logreg_fit(&env, X, N, N, 0, label3, 3, &lp, coef, &iters, &loss, &st);
 	OK(rc == PGL_OK, "p = 0 multiclass fit succeeds");
-	rc = pgl_logreg_predict_proba(&env, coef, 0, 3, X, N, proba, &st);
+	rc = pgl_logreg_predict_proba(&env, coef, 0, 3, X, N, N, proba, &st);
 	NEAR(proba[0], 16.0 / 40, 1e-8, "p = 0 multiclass proba = frequency of class 0 (%g)", proba[0]);
 	NEAR(proba[2], 8.0 / 40, 1e-8, "p = 0 multiclass proba = frequency of class 2 (%g)", proba[2]);
 
 	/* a constant column gets weight 0 */
-	rc = pgl_logreg_fit(&env, X, N, 2, label, 2, &lp, coef, &iters, &loss, &st);
+	rc = pgl_logreg_fit(&env, X, N, N, 2, label, 2, &lp, coef, &iters, &loss, &st);
 	OK(rc == PGL_OK && all_finite(coef, 3) && coef[1] == 0.0,
 	   "constant column: finite coefficients, weight 0 (%g)", coef[1]);
 
@@ -460,7 +460,7 @@ test_edge_cases(void)
 	lp.l2 = 0.0;
 	lp.max_iter = 5;
 	c.notices = 0;
-	rc = pgl_logreg_fit(&env, X, N, 1, label, 2, &lp, coef, &iters, &loss, &st);
+	rc = pgl_logreg_fit(&env, X, N, N, 1, label, 2, &lp, coef, &iters, &loss, &st);
 	OK(rc == PGL_OK, "max_iter reached is not an error");
 	OK(iters == 5, "stopped at max_iter (%d)", iters);
 	OK(c.notices == 1 && strstr(c.msg, "did not converge in 5 iterations") != NULL,
@@ -468,12 +468,12 @@ test_edge_cases(void)
 
 	/* invalid arguments */
 	label[3] = 2;
-	rc = pgl_logreg_fit(&env, X, N, 1, label, 2, &lp, coef, &iters, &loss, &st);
+	rc = pgl_logreg_fit(&env, X, N, N, 1, label, 2, &lp, coef, &iters, &loss, &st);
 	OK(rc == PGL_ERR_INVALID, "label out of range is invalid: %s", st.msg);
 	label[3] = 0;
-	rc = pgl_logreg_fit(&env, X, N, 1, label, 1, &lp, coef, &iters, &loss, &st);
+	rc = pgl_logreg_fit(&env, X, N, N, 1, label, 1, &lp, coef, &iters, &loss, &st);
 	OK(rc == PGL_ERR_INVALID, "k = 1 is invalid");
-	rc = pgl_logreg_fit(&env, X, 0, 1, label, 2, &lp, coef, &iters, &loss, &st);
+	rc = pgl_logreg_fit(&env, X, 0, 0, 1, label, 2, &lp, coef, &iters, &loss, &st);
 	OK(rc == PGL_ERR_INVALID, "n = 0 is invalid");
 }
 
@@ -508,7 +508,7 @@ test_alloc_failures(void)
 
 		c.fail_at = k;
 		c.allocs = 0;
-		rc = pgl_logreg_fit(&env, X, N, 2, label, 3, &lp, coef, &iters, &loss, &st);
+		rc = pgl_logreg_fit(&env, X, N, N, 2, label, 3, &lp, coef, &iters, &loss, &st);
 		if (rc == PGL_OK)
 			break;
 		if (rc != PGL_ERR_NOMEM)
