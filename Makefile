@@ -15,8 +15,8 @@ REGRESS_OPTS = --inputdir=sql --outputdir=. --load-extension=$(EXTENSION)
 
 BLAS_INC ?= /usr/include/x86_64-linux-gnu/openblas-pthread
 PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/algo -I$(BLAS_INC)
-PG_CFLAGS = -std=gnu11 -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-declaration-after-statement
-SHLIB_LINK = -lopenblas -llapacke -lm
+PG_CFLAGS = -O3 -std=gnu11 -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-declaration-after-statement
+SHLIB_LINK = -lopenblas -llapacke -lm -lpthread
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
@@ -24,7 +24,7 @@ include $(PGXS)
 
 # src/algo never sees postgres.h: compile it with its own flags
 src/algo/%.o: src/algo/%.c $(wildcard src/algo/*.h)
-	$(CC) -O2 -g -fno-omit-frame-pointer $(CFLAGS_SL) -std=c11 -D_GNU_SOURCE -Wall -Wextra -I$(srcdir)/src/algo -I$(BLAS_INC) -c -o $@ $<
+	$(CC) -O3 -g -fno-omit-frame-pointer $(CFLAGS_SL) -std=c11 -D_GNU_SOURCE -Wall -Wextra -I$(srcdir)/src/algo -I$(BLAS_INC) -c -o $@ $<
 
 $(GLUE_OBJS): $(wildcard src/*.h) $(wildcard src/algo/*.h)
 

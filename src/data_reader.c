@@ -61,6 +61,10 @@ typedef struct PglReceiver
 	int			staged[2];		/* rows in the stage: the part's last ones */
 	PglBatchHook hook;
 	void	   *hook_arg;
+
+	/* per feature, compact for the per-row loop: attribute and how to read it */
+	int		   *feat_att;
+	char	   *feat_how;		/* 'd' float8, 'i' int4, 'l' int8, 'n' other number, 'c' category */
 } PglReceiver;
 
 #define PGL_STAGE_ROWS 128
@@ -371,6 +375,19 @@ receiver_startup(DestReceiver *self, int operation, TupleDesc desc)
 	ds->ncols = ds->n_features;
 	if (ds->target)
 		ds->target->col = ds->ncols++;
+
+	r->feat_att = MemoryContextAlloc(r->data_cxt, sizeof(int) * (ds->n_features + 1));
+	r->feat_how = MemoryContextAlloc(r->data_cxt, ds->n_features + 1);
+	for (int f = 0; f < ds->n_features; f++)
+	{
+		PglColumn  *c = &ds->features[f];
+
+		r->feat_att[f] = c->attnum;
+		r->feat_how[f] = c->kind == PGL_COL_CATEGORICAL ? 'c' :
+			c->basetype == FLOAT8OID ? 'd' :
+			c->basetype == INT4OID ? 'i' :
+			c->basetype == INT8OID ? 'l' : 'n';
+	}
 
 	/* numbers only: the training rows can go straight to the hook */
 	ds->streamed = r->hook != NULL;
@@ -700,25 +717,44 @@ receiver_receive(TupleTableSlot *slot, DestReceiver *self)
 		read_value(r, ds->target, slot, part, row, true);
 		need_reset |= ds->target->kind == PGL_COL_CATEGORICAL;
 	}
-	for (int f = 0; f < ds->n_features; f++)
 	{
-		PglColumn  *c = &ds->features[f];
+		double	   *stage = r->stage[part] + r->staged[part];
+		Datum	   *values = slot->tts_values;
+		bool	   *isnull = slot->tts_isnull;
 
-		if (c->kind == PGL_COL_NUMERIC)
+		for (int f = 0; f < ds->n_features; f++)
 		{
-			if (likely(!slot->tts_isnull[c->attnum]))
-				r->stage[part][c->col * PGL_STAGE_ROWS + r->staged[part]] =
-					numeric_value(c, slot->tts_values[c->attnum]);
-			else
-				read_value(r, c, slot, part, row, false);
-		}
-		else
-		{
-			MemoryContext old = MemoryContextSwitchTo(r->row_cxt);
+			int			a = r->feat_att[f];
+			double	   *dst = stage + f * PGL_STAGE_ROWS;	/* column f is feature f */
 
-			read_value(r, c, slot, part, row, false);
-			MemoryContextSwitchTo(old);
-			need_reset = true;
+			if (unlikely(isnull[a]))
+			{
+				read_value(r, &ds->features[f], slot, part, row, false);
+				continue;
+			}
+			switch (r->feat_how[f])
+			{
+				case 'd':
+					*dst = DatumGetFloat8(values[a]);
+					break;
+				case 'i':
+					*dst = (double) DatumGetInt32(values[a]);
+					break;
+				case 'l':
+					*dst = (double) DatumGetInt64(values[a]);
+					break;
+				case 'n':
+					*dst = pgl_datum_to_double(values[a], ds->features[f].basetype);
+					break;
+				default:
+					{
+						MemoryContext old = MemoryContextSwitchTo(r->row_cxt);
+
+						read_value(r, &ds->features[f], slot, part, row, false);
+						MemoryContextSwitchTo(old);
+						need_reset = true;
+					}
+			}
 		}
 	}
 	if (need_reset)

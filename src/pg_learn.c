@@ -66,17 +66,26 @@ _PG_init(void)
 	MarkGUCPrefixReserved("pg_learn");
 }
 
+int
+pgl_thread_count(void)
+{
+	long		cores;
+
+	if (pgl_threads > 0)
+		return pgl_threads;
+	cores = sysconf(_SC_NPROCESSORS_ONLN);
+	return cores > 0 ? (int) cores : 1;
+}
+
 void
 pgl_set_blas_threads(void)
 {
-	int			n = pgl_threads;
+	pgl_set_blas_threads_n(pgl_thread_count());
+}
 
-	if (n <= 0)
-	{
-		long		cores = sysconf(_SC_NPROCESSORS_ONLN);
-
-		n = cores > 0 ? (int) cores : 1;
-	}
+void
+pgl_set_blas_threads_n(int n)
+{
 	if (n != blas_threads_applied)
 	{
 		openblas_set_num_threads(n);

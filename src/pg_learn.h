@@ -32,8 +32,12 @@ extern void pgl_report(const pgl_status *st, const char *what) pg_attribute_nore
 /* ERROR naming pg_learn.max_train_memory if bytes exceed it */
 extern void pgl_check_memory(Size bytes, const char *what);
 
+/* threads a training may use: pg_learn.threads, or the number of cores */
+extern int	pgl_thread_count(void);
+
 /* set BLAS threads from pg_learn.threads (once per backend and change) */
 extern void pgl_set_blas_threads(void);
+extern void pgl_set_blas_threads_n(int n);
 
 /* ---------- options.c ---------- */
 

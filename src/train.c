@@ -117,10 +117,24 @@ learn_vocabulary(PglDataSet *ds, PglColumn *c, bool numeric_order,
 
 typedef struct GramHook
 {
-	const pgl_env *env;
+	pgl_env		env;			/* a copy: the hook outlives no frame */
 	pgl_gram	g;
 	bool		started;
 } GramHook;
+
+/*
+ * Runs when the training context goes away, also on ERROR: the Gram matrix
+ * may have a worker thread, which must stop before its buffers are freed.
+ */
+static void
+gram_cleanup(void *arg)
+{
+	GramHook   *h = arg;
+
+	if (h->started)
+		pgl_gram_free(&h->env, &h->g);
+	h->started = false;
+}
 
 static void
 gram_hook(void *arg, PglDataSet *ds, const double *const *cols,
@@ -132,11 +146,11 @@ gram_hook(void *arg, PglDataSet *ds, const double *const *cols,
 	memset(&st, 0, sizeof(st));
 	if (!h->started)
 	{
-		if (pgl_gram_init(h->env, &h->g, ds->n_features, &st) != PGL_OK)
-			pgl_report(&st, "training failed");
 		h->started = true;
+		if (pgl_gram_init(&h->env, &h->g, ds->n_features, pgl_thread_count() > 1, &st) != PGL_OK)
+			pgl_report(&st, "training failed");
 	}
-	if (pgl_gram_add(h->env, &h->g, cols, nulls, rows, rows, &st) != PGL_OK)
+	if (pgl_gram_add(&h->env, &h->g, cols, nulls, rows, rows, &st) != PGL_OK)
 		pgl_report(&st, "training failed");
 }
 
@@ -229,7 +243,7 @@ ai_train(PG_FUNCTION_ARGS)
 	bool		classification;
 	int32		class_mode;
 	int64		n_test_unknown = 0;
-	GramHook	gram;
+	GramHook   *gram;
 	double		train_sse = 0,
 				train_sst = 0;
 
@@ -275,14 +289,26 @@ ai_train(PG_FUNCTION_ARGS)
 	 * they are never stored.
 	 */
 	phase(name, "reading data");
-	pgl_set_blas_threads();
+
+	/*
+	 * While rows stream in, the one BLAS user is the Gram worker thread; a
+	 * BLAS thread pool of its own would only compete with the reader.
+	 */
+	pgl_set_blas_threads_n(ops->train_gram ? 1 : pgl_thread_count());
 	env = pgl_backend_env(train_cxt);
-	memset(&gram, 0, sizeof(gram));
-	gram.env = &env;
+	gram = palloc0(sizeof(GramHook));
+	gram->env = env;
+	{
+		MemoryContextCallback *cb = palloc(sizeof(MemoryContextCallback));
+
+		cb->func = gram_cleanup;
+		cb->arg = gram;
+		MemoryContextRegisterResetCallback(train_cxt, cb);
+	}
 	ds = pgl_read_data(data, target, classification ? PGL_COL_CATEGORICAL : PGL_COL_NUMERIC,
 					   opts.exclude, NIL, algorithm,
 					   opts.test_size >= 0 ? opts.test_size : 0.2, opts.seed,
-					   ops->train_gram ? gram_hook : NULL, &gram);
+					   ops->train_gram ? gram_hook : NULL, gram);
 	n = ds->n_rows;
 	if (n == 0)
 		ereport(ERROR,
@@ -307,7 +333,7 @@ ai_train(PG_FUNCTION_ARGS)
 			for (int f = 0; f < ds->n_features; f++)
 				nulls[ds->features[f].col] = ds->features[f].nulls[PGL_TEST];
 			nulls[ds->target->col] = NULL;
-			gram_hook(&gram, ds, cols, nulls, (int) te->n);
+			gram_hook(gram, ds, cols, nulls, (int) te->n);
 			for (int f = 0; f < ds->n_features; f++)
 			{
 				PglColumn  *c = &ds->features[f];
@@ -471,6 +497,7 @@ ai_train(PG_FUNCTION_ARGS)
 
 	/* fit */
 	phase(name, "training");
+	pgl_set_blas_threads();
 	memset(&st, 0, sizeof(st));
 	memset(&info, 0, sizeof(info));
 	dset.X = X[PGL_TRAIN];
@@ -490,9 +517,10 @@ ai_train(PG_FUNCTION_ARGS)
 
 		for (int f = 0; f < m->n_features; f++)
 			impute[f] = m->features[f].impute;
-		if (ops->train_gram(&env, &gram.g, impute, &params, m, &info,
+		if (ops->train_gram(&env, &gram->g, impute, &params, m, &info,
 							&train_sse, &train_sst, &st) != PGL_OK)
 			pgl_report(&st, psprintf("training \"%s\" failed", name));
+		gram_cleanup(gram);
 	}
 	else if (ops->train(&env, &dset, &params, m, &info, &st) != PGL_OK)
 		pgl_report(&st, psprintf("training \"%s\" failed", name));

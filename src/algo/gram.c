@@ -19,7 +19,53 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <pthread.h>
 #include <string.h>
+
+typedef struct gram_worker
+{
+	pthread_t	thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	double	   *buf;			/* the batch the worker owns */
+	int32_t		rows;			/* > 0: a batch to add */
+	int32_t		dim;
+	bool		quit;
+	pgl_gram   *g;
+} gram_worker;
+
+static void *
+gram_worker_main(void *arg)
+{
+	gram_worker *w = arg;
+
+	pthread_mutex_lock(&w->mu);
+	for (;;)
+	{
+		while (w->rows == 0 && !w->quit)
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (w->rows == 0 && w->quit)
+			break;
+		pthread_mutex_unlock(&w->mu);
+		cblas_dsyrk(CblasColMajor, CblasUpper, CblasTrans, w->dim, w->rows,
+					1.0, w->buf, PGL_GRAM_BATCH, 1.0, w->g->G, w->g->cap);
+		pthread_mutex_lock(&w->mu);
+		w->rows = 0;
+		pthread_cond_broadcast(&w->cv);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+/* wait until the worker has added the batch it holds */
+static void
+gram_worker_wait(gram_worker *w)
+{
+	pthread_mutex_lock(&w->mu);
+	while (w->rows > 0)
+		pthread_cond_wait(&w->cv, &w->mu);
+	pthread_mutex_unlock(&w->mu);
+}
 
 /* grow G (and B) to hold at least dim columns, keeping what is accumulated */
 static pgl_rc
@@ -31,6 +77,8 @@ gram_reserve(const pgl_env *env, pgl_gram *g, int32_t dim, pgl_status *st)
 
 	if (dim <= g->cap)
 		return PGL_OK;
+	if (g->worker)
+		gram_worker_wait(g->worker);
 	while (cap < dim)
 		cap = cap < 8 ? 8 : cap * 2;
 	G = pgl_alloc0(env, sizeof(double) * (size_t) cap * (size_t) cap);
@@ -55,51 +103,130 @@ gram_reserve(const pgl_env *env, pgl_gram *g, int32_t dim, pgl_status *st)
 	g->G = G;
 	g->B = B;
 	g->cap = cap;
+	if (g->worker)
+	{
+		gram_worker *w = g->worker;
+		double	   *wb = pgl_alloc(env, sizeof(double) * (size_t) PGL_GRAM_BATCH * (size_t) cap);
+
+		if (wb == NULL)
+			return pgl_fail(st, PGL_ERR_NOMEM, "out of memory");
+		pgl_free(env, w->buf);
+		w->buf = wb;
+	}
 	return PGL_OK;
 }
 
 pgl_rc
-pgl_gram_init(const pgl_env *env, pgl_gram *g, int32_t p, pgl_status *st)
+pgl_gram_init(const pgl_env *env, pgl_gram *g, int32_t p, bool use_thread,
+			  pgl_status *st)
 {
+	pgl_rc		rc;
+
 	memset(g, 0, sizeof(*g));
 	g->p = p;
 	g->dim = p + 2;
 	g->shift = pgl_alloc0(env, sizeof(double) * ((size_t) p + 1));
 	g->shifted = pgl_alloc0(env, sizeof(bool) * ((size_t) p + 1));
 	g->indicator = pgl_alloc(env, sizeof(int32_t) * ((size_t) p + 1));
-	g->minv = pgl_alloc(env, sizeof(double) * ((size_t) p + 1));
-	g->maxv = pgl_alloc(env, sizeof(double) * ((size_t) p + 1));
-	if (!g->shift || !g->shifted || !g->indicator || !g->minv || !g->maxv)
+	g->varies = pgl_alloc0(env, sizeof(bool) * ((size_t) p + 1));
+	if (!g->shift || !g->shifted || !g->indicator || !g->varies)
 		return pgl_fail(st, PGL_ERR_NOMEM, "out of memory");
 	for (int32_t j = 0; j < p; j++)
 	{
 		g->indicator[j] = -1;
-		g->minv[j] = INFINITY;
-		g->maxv[j] = -INFINITY;
 	}
-	return gram_reserve(env, g, g->dim, st);
+	rc = gram_reserve(env, g, g->dim, st);
+	if (rc != PGL_OK || !use_thread)
+		return rc;
+
+	{
+		gram_worker *w = pgl_alloc0(env, sizeof(gram_worker));
+
+		if (w == NULL)
+			return pgl_fail(st, PGL_ERR_NOMEM, "out of memory");
+		w->g = g;
+		w->buf = pgl_alloc(env, sizeof(double) * (size_t) PGL_GRAM_BATCH * (size_t) g->cap);
+		if (w->buf == NULL)
+		{
+			pgl_free(env, w);
+			return pgl_fail(st, PGL_ERR_NOMEM, "out of memory");
+		}
+		pthread_mutex_init(&w->mu, NULL);
+		pthread_cond_init(&w->cv, NULL);
+		if (pthread_create(&w->thread, NULL, gram_worker_main, w) != 0)
+		{
+			/* no thread: carry on without one */
+			pthread_mutex_destroy(&w->mu);
+			pthread_cond_destroy(&w->cv);
+			pgl_free(env, w->buf);
+			pgl_free(env, w);
+			return PGL_OK;
+		}
+		g->worker = w;
+	}
+	return PGL_OK;
+}
+
+static void
+gram_stop_worker(const pgl_env *env, pgl_gram *g)
+{
+	gram_worker *w = g->worker;
+
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->quit = true;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->thread, NULL);
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->cv);
+	pgl_free(env, w->buf);
+	pgl_free(env, w);
+	g->worker = NULL;
 }
 
 void
 pgl_gram_free(const pgl_env *env, pgl_gram *g)
 {
+	gram_stop_worker(env, g);
 	pgl_free(env, g->G);
 	pgl_free(env, g->B);
 	pgl_free(env, g->shift);
 	pgl_free(env, g->shifted);
 	pgl_free(env, g->indicator);
-	pgl_free(env, g->minv);
-	pgl_free(env, g->maxv);
+	pgl_free(env, g->varies);
 	memset(g, 0, sizeof(*g));
 }
 
+/* add the rows in B to G: directly, or by handing B to the worker */
 static void
 gram_flush(pgl_gram *g)
 {
+	gram_worker *w = g->worker;
+
 	if (g->brows == 0)
 		return;
-	cblas_dsyrk(CblasColMajor, CblasUpper, CblasTrans, g->dim, g->brows,
-				1.0, g->B, PGL_GRAM_BATCH, 1.0, g->G, g->cap);
+	if (w == NULL)
+	{
+		cblas_dsyrk(CblasColMajor, CblasUpper, CblasTrans, g->dim, g->brows,
+					1.0, g->B, PGL_GRAM_BATCH, 1.0, g->G, g->cap);
+		g->brows = 0;
+		return;
+	}
+	pthread_mutex_lock(&w->mu);
+	while (w->rows > 0)
+		pthread_cond_wait(&w->cv, &w->mu);
+	{
+		double	   *t = w->buf;
+
+		w->buf = g->B;
+		g->B = t;
+	}
+	w->dim = g->dim;
+	w->rows = g->brows;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
 	g->brows = 0;
 }
 
@@ -163,18 +290,15 @@ pgl_gram_add(const pgl_env *env, pgl_gram *g, const double *const *cols,
 				nulls[j] + done : NULL;
 			double	   *dst = g->B + (size_t) (j + 1) * PGL_GRAM_BATCH + at;
 			double		s = g->shift[j];
-			double		lo = j < p ? g->minv[j] : 0,
-						hi = j < p ? g->maxv[j] : 0;
+			int			differs = 0;
 
+			/* plain loops over contiguous values: the compiler vectorizes them */
 			if (nl == NULL)
 			{
 				for (int64_t i = 0; i < k; i++)
 				{
-					double		v = src[i];
-
-					dst[i] = v - s;
-					lo = v < lo ? v : lo;
-					hi = v > hi ? v : hi;
+					dst[i] = src[i] - s;
+					differs |= dst[i] != 0.0;
 				}
 			}
 			else
@@ -183,27 +307,13 @@ pgl_gram_add(const pgl_env *env, pgl_gram *g, const double *const *cols,
 
 				for (int64_t i = 0; i < k; i++)
 				{
-					if (nl[i])
-					{
-						dst[i] = 0.0;
-						ind[i] = 1.0;
-					}
-					else
-					{
-						double		v = src[i];
-
-						dst[i] = v - s;
-						ind[i] = 0.0;
-						lo = v < lo ? v : lo;
-						hi = v > hi ? v : hi;
-					}
+					dst[i] = nl[i] ? 0.0 : src[i] - s;
+					ind[i] = nl[i] ? 1.0 : 0.0;
+					differs |= dst[i] != 0.0;
 				}
 			}
-			if (j < p)
-			{
-				g->minv[j] = lo;
-				g->maxv[j] = hi;
-			}
+			if (j < p && differs)
+				g->varies[j] = true;
 		}
 		/* indicator columns of features without NULLs in this batch */
 		for (int32_t j = 0; j < p; j++)
@@ -239,6 +349,8 @@ pgl_gram_finish(const pgl_env *env, pgl_gram *g, const double *impute,
 	pgl_rc		rc = PGL_OK;
 
 	gram_flush(g);
+	if (g->worker)
+		gram_worker_wait(g->worker);
 	if (g->n < 1)
 		return pgl_fail(st, PGL_ERR_INVALID, "linear_regression needs at least one training row");
 	A = pgl_alloc(env, sizeof(double) * (size_t) dim * dim);
@@ -277,20 +389,20 @@ pgl_gram_finish(const pgl_env *env, pgl_gram *g, const double *impute,
 				S[a + 1] * S[b + 1] / n;
 	for (int32_t j = 0; j < p; j++)
 	{
-		double		lo = g->minv[j],
-					hi = g->maxv[j];
+		double		cjj = C[j + (size_t) j * (p + 1)];
 
-		if (g->indicator[j] >= 0)
-		{
-			lo = impute[j] < lo ? impute[j] : lo;
-			hi = impute[j] > hi ? impute[j] : hi;
-		}
 		mu[j] = S[j + 1] / n + g->shift[j];
-		maxabs[j] = fmax(fabs(lo), fabs(hi));
-		constant[j] = lo == hi;
+
+		/*
+		 * Exactly constant: every value equals the first one (and so does
+		 * the mean that imputes NULLs).  The magnitude that sets the level
+		 * of rounding noise: the mean plus one standard deviation.
+		 */
+		constant[j] = !g->varies[j];
 		if (constant[j])
-			mu[j] = lo;
-		if (!isfinite(mu[j]) || !isfinite(C[j + (size_t) j * (p + 1)]))
+			mu[j] = g->shift[j];
+		maxabs[j] = fabs(mu[j]) + sqrt(fmax(cjj, 0.0) / n);
+		if (!isfinite(mu[j]) || !isfinite(cjj))
 		{
 			rc = pgl_fail(st, PGL_ERR_NUMERIC, "linear_regression: the sums of squares overflowed");
 			goto done;

@@ -70,15 +70,22 @@ typedef struct pgl_gram
 	double	   *shift;			/* p + 1 */
 	bool	   *shifted;		/* shift set (a value was seen) */
 	int32_t    *indicator;		/* per feature: its indicator column, or -1 */
-	double	   *minv;			/* observed range per feature */
-	double	   *maxv;
+	bool	   *varies;			/* a value differs from the first one */
 	int64_t		n;
+
+	/*
+	 * With a worker thread, full batches are handed to it (double buffering)
+	 * and the reader goes on filling the other buffer while DSYRK runs.  The
+	 * thread touches only G and the buffer it was given; it never calls back
+	 * into the caller.
+	 */
+	void	   *worker;			/* struct gram_worker, or NULL */
 } pgl_gram;
 
 #define PGL_GRAM_BATCH 1024
 
 extern pgl_rc pgl_gram_init(const pgl_env *env, pgl_gram *g, int32_t p,
-							pgl_status *st);
+							bool use_thread, pgl_status *st);
 
 /*
  * Add rows: cols[j] (j < p) are the feature columns, cols[p] the target,
@@ -99,6 +106,7 @@ extern pgl_rc pgl_gram_finish(const pgl_env *env, pgl_gram *g,
 							  double *ybar, double *maxabs, bool *constant,
 							  pgl_status *st);
 
+/* stops the worker thread, if any, and frees everything; safe to call twice */
 extern void pgl_gram_free(const pgl_env *env, pgl_gram *g);
 
 /* out[i] = X[i,:] w + b for n rows (DGEMV) */

@@ -707,8 +707,8 @@ get_string_ref(reader *r, const uint8_t **bytes, size_t *len, size_t max_len,
 static pgl_rc
 get_string(reader *r, char **out, const char *what)
 {
-	const uint8_t *bytes;
-	size_t		len;
+	const uint8_t *bytes = NULL;
+	size_t		len = 0;
 	char	   *s;
 
 	TRY(get_string_ref(r, &bytes, &len, MAX_STRING_LEN, what));
@@ -748,8 +748,8 @@ get_feature(reader *r, pgl_feature *f)
 static pgl_rc
 get_tensor(reader *r, pgl_tensor *t, int32_t index)
 {
-	const uint8_t *name;
-	size_t		name_len;
+	const uint8_t *name = NULL;
+	size_t		name_len = 0;
 	size_t		at;
 	size_t		esize;
 	int64_t		count;

@@ -17,6 +17,8 @@ static bool XN[P * N];
 static double Y[N];
 
 /* fit through the streaming path, feeding batches of the given sizes */
+static bool use_thread = false;
+
 static pgl_rc
 stream_fit(const int *sizes, int nsizes, double l2, double *coef, int32_t *rank,
 		   const double *impute)
@@ -33,7 +35,7 @@ stream_fit(const int *sizes, int nsizes, double l2, double *coef, int32_t *rank,
 	pgl_rc		rc;
 
 	memset(&st, 0, sizeof(st));
-	rc = pgl_gram_init(&pgl_malloc_env, &g, P, &st);
+	rc = pgl_gram_init(&pgl_malloc_env, &g, P, use_thread, &st);
 	while (rc == PGL_OK && at < N)
 	{
 		int64_t		rows = sizes[k++ % nsizes];
@@ -108,9 +110,12 @@ main(void)
 			dense[(size_t) j * N + i] = XN[(size_t) j * N + i] ? impute[j] : X[(size_t) j * N + i];
 	}
 
-	for (int pass = 0; pass < 2; pass++)
+	for (int pass = 0; pass < 4; pass++)
 	{
-		double		l2 = pass == 0 ? 0.0 : 10.0;
+		double		l2 = pass % 2 == 0 ? 0.0 : 10.0;
+
+		use_thread = pass >= 2;
+		printf("# %s worker thread\n", use_thread ? "with a" : "without a");
 
 		memset(&st, 0, sizeof(st));
 		OK(pgl_linreg_fit(&pgl_malloc_env, dense, N, N, P, Y, l2, ref, &rank_ref, &st) == PGL_OK,
@@ -128,6 +133,27 @@ main(void)
 		for (int j = 0; j <= P; j++)
 			maxdiff = fmax(maxdiff, fabs(got[j] - ref[j]) / fmax(1.0, fabs(ref[j])));
 		OK(maxdiff < 1e-9, "one batch gives the same coefficients (max rel diff %g)", maxdiff);
+	}
+
+	/* freeing while the worker may still hold a batch stops it cleanly */
+	{
+		pgl_gram	g;
+		const double *cols[P + 1];
+		const bool *nulls[P + 1];
+
+		memset(&st, 0, sizeof(st));
+		OK(pgl_gram_init(&pgl_malloc_env, &g, P, true, &st) == PGL_OK, "init with a worker");
+		for (int j = 0; j < P; j++)
+		{
+			cols[j] = X + (size_t) j * N;
+			nulls[j] = XN + (size_t) j * N;
+		}
+		cols[P] = Y;
+		nulls[P] = NULL;
+		OK(pgl_gram_add(&pgl_malloc_env, &g, cols, nulls, N, N, &st) == PGL_OK, "add rows");
+		pgl_gram_free(&pgl_malloc_env, &g);
+		pgl_gram_free(&pgl_malloc_env, &g);
+		OK(g.worker == NULL && g.G == NULL, "free stops the worker (twice is harmless)");
 	}
 
 	/* a constant column is found constant and gets weight 0 */
