@@ -38,21 +38,22 @@ static Oid	cached_owner = InvalidOid;
 static void
 ext_lookup(void)
 {
-	Oid			ext = get_extension_oid("pg_learn", false);
-	bool		isnull;
+	Oid	 ext = get_extension_oid("pg_learn", false);
+	bool isnull;
 
 	if (ext == cached_ext_oid)
 		return;
 	if (SPI_execute("SELECT n.nspname, e.extowner FROM pg_catalog.pg_extension e "
 					"JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace "
 					"WHERE e.extname OPERATOR(pg_catalog.=) 'pg_learn'",
-					true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+					true, 1) != SPI_OK_SELECT ||
+		SPI_processed != 1)
 		elog(ERROR, "pg_learn: extension not found in pg_extension");
 	strlcpy(cached_schema,
 			quote_identifier(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1)),
 			sizeof(cached_schema));
-	cached_owner = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0],
-												  SPI_tuptable->tupdesc, 2, &isnull));
+	cached_owner =
+		DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
 	cached_ext_oid = ext;
 }
 
@@ -73,42 +74,40 @@ ext_owner(void)
 static void
 spi_exec(const char *sql, int nargs, Oid *types, Datum *values, int expect)
 {
-	int			rc = SPI_execute_with_args(sql, nargs, types, values, NULL, false, 0);
+	int rc = SPI_execute_with_args(sql, nargs, types, values, NULL, false, 0);
 
 	if (rc != expect)
-		elog(ERROR, "pg_learn: catalog statement failed (%s): %s",
-			 SPI_result_code_string(rc), sql);
+		elog(ERROR, "pg_learn: catalog statement failed (%s): %s", SPI_result_code_string(rc), sql);
 }
 
 /* run a query with one text parameter; writing = may lock or write */
 static void
 spi_query_name(const char *sql, const char *name, bool writing)
 {
-	Oid			types[1] = {TEXTOID};
-	Datum		values[1] = {CStringGetTextDatum(name)};
-	int			rc = SPI_execute_with_args(sql, 1, types, values, NULL, !writing, 0);
+	Oid	  types[1] = {TEXTOID};
+	Datum values[1] = {CStringGetTextDatum(name)};
+	int	  rc = SPI_execute_with_args(sql, 1, types, values, NULL, !writing, 0);
 
 	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "pg_learn: catalog query failed (%s): %s",
-			 SPI_result_code_string(rc), sql);
+		elog(ERROR, "pg_learn: catalog query failed (%s): %s", SPI_result_code_string(rc), sql);
 }
 
 static void
 model_not_found(const char *name)
 {
-	ereport(ERROR,
-			(errcode(ERRCODE_UNDEFINED_OBJECT),
-			 errmsg("model \"%s\" does not exist", name),
-			 errhint("SELECT DISTINCT name FROM ai_models lists the models; ai_train() creates one.")));
+	ereport(
+		ERROR,
+		(errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("model \"%s\" does not exist", name),
+		 errhint("SELECT DISTINCT name FROM ai_models lists the models; ai_train() creates one.")));
 }
 
 /* state for running catalog statements as the extension owner */
 typedef struct OwnerSwitch
 {
-	Oid			caller;
-	Oid			saved_user;
-	int			saved_sec;
-	int			guc_nest;
+	Oid caller;
+	Oid saved_user;
+	int saved_sec;
+	int guc_nest;
 } OwnerSwitch;
 
 static void become_owner(OwnerSwitch *sw);
@@ -118,11 +117,11 @@ PglVersionInfo
 pgl_catalog_deployed(const char *name)
 {
 	PglVersionInfo info;
-	const char *s;
-	bool		isnull;
-	HeapTuple	tup;
-	TupleDesc	desc;
-	MemoryContext outer = CurrentMemoryContext;
+	const char	  *s;
+	bool		   isnull;
+	HeapTuple	   tup;
+	TupleDesc	   desc;
+	MemoryContext  outer = CurrentMemoryContext;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -132,16 +131,19 @@ pgl_catalog_deployed(const char *name)
 							"LEFT JOIN %s.ai_catalog_versions v "
 							"ON v.model_name OPERATOR(pg_catalog.=) m.name "
 							"AND v.version OPERATOR(pg_catalog.=) m.deployed_version "
-							"WHERE m.name OPERATOR(pg_catalog.=) $1", s, s), name, false);
+							"WHERE m.name OPERATOR(pg_catalog.=) $1",
+							s, s),
+				   name, false);
 	if (SPI_processed == 0)
 		model_not_found(name);
 	tup = SPI_tuptable->vals[0];
 	desc = SPI_tuptable->tupdesc;
 	if (DatumGetBool(SPI_getbinval(tup, desc, 4, &isnull)))
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("model \"%s\" has no deployed version", name),
-				 errhint("Deploy one with ai_deploy(name, version); ai_models lists the versions.")));
+		ereport(
+			ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("model \"%s\" has no deployed version", name),
+			 errhint("Deploy one with ai_deploy(name, version); ai_models lists the versions.")));
 	info.version_id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
 	info.version = DatumGetInt32(SPI_getbinval(tup, desc, 2, &isnull));
 	info.algorithm = MemoryContextStrdup(outer, SPI_getvalue(tup, desc, 3));
@@ -152,14 +154,14 @@ pgl_catalog_deployed(const char *name)
 bytea *
 pgl_catalog_blob(int64 version_id)
 {
-	Oid			types[1] = {INT8OID};
-	Datum		values[1] = {Int64GetDatum(version_id)};
-	bool		isnull;
-	Datum		d;
-	bytea	   *result;
+	Oid			  types[1] = {INT8OID};
+	Datum		  values[1] = {Int64GetDatum(version_id)};
+	bool		  isnull;
+	Datum		  d;
+	bytea		 *result;
 	MemoryContext outer = CurrentMemoryContext;
-	int			rc;
-	OwnerSwitch sw;
+	int			  rc;
+	OwnerSwitch	  sw;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -170,10 +172,9 @@ pgl_catalog_blob(int64 version_id)
 										ext_schema()),
 							   1, types, values, NULL, true, 1);
 	if (rc != SPI_OK_SELECT || SPI_processed != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("model version " INT64_FORMAT " has no blob", version_id),
-				 errhint("Retrain the model, or deploy another version with ai_deploy().")));
+		ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
+						errmsg("model version " INT64_FORMAT " has no blob", version_id),
+						errhint("Retrain the model, or deploy another version with ai_deploy().")));
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	{
 		MemoryContext old = MemoryContextSwitchTo(outer);
@@ -192,22 +193,24 @@ pgl_catalog_blob(int64 version_id)
  * the extension owner.
  */
 static bool
-lock_model_checked(const char *schema, const char *name, Oid caller,
-				   bool missing_ok, const char *action)
+lock_model_checked(const char *schema, const char *name, Oid caller, bool missing_ok,
+				   const char *action)
 {
-	Oid			owner;
-	bool		isnull;
+	Oid	 owner;
+	bool isnull;
 
 	spi_query_name(psprintf("SELECT owner::pg_catalog.oid FROM %s.ai_catalog_models "
-							"WHERE name OPERATOR(pg_catalog.=) $1 FOR UPDATE", schema), name, true);
+							"WHERE name OPERATOR(pg_catalog.=) $1 FOR UPDATE",
+							schema),
+				   name, true);
 	if (SPI_processed == 0)
 	{
 		if (!missing_ok)
 			model_not_found(name);
 		return false;
 	}
-	owner = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0],
-										   SPI_tuptable->tupdesc, 1, &isnull));
+	owner =
+		DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	if (!has_privs_of_role(caller, owner))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
@@ -219,22 +222,20 @@ lock_model_checked(const char *schema, const char *name, Oid caller,
 	return true;
 }
 
-
 static void
 become_owner(OwnerSwitch *sw)
 {
-	Oid			owner;
+	Oid owner;
 
 	GetUserIdAndSecContext(&sw->saved_user, &sw->saved_sec);
 	sw->caller = sw->saved_user;
 	owner = ext_owner();
 	SetUserIdAndSecContext(owner, sw->saved_sec | SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_RESTRICTED_OPERATION);
+									  SECURITY_RESTRICTED_OPERATION);
 	/* nothing the caller planted on the search_path runs as the owner */
 	sw->guc_nest = NewGUCNestLevel();
-	(void) set_config_option("search_path", "pg_catalog, pg_temp",
-							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
-							 true, 0, false);
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
 }
 
 static void
@@ -253,20 +254,23 @@ pgl_check_model_writable(const char *name)
 		elog(ERROR, "SPI_connect failed");
 	become_owner(&sw);
 	spi_query_name(psprintf("SELECT owner::pg_catalog.oid FROM %s.ai_catalog_models "
-							"WHERE name OPERATOR(pg_catalog.=) $1", ext_schema()), name, false);
+							"WHERE name OPERATOR(pg_catalog.=) $1",
+							ext_schema()),
+				   name, false);
 	if (SPI_processed > 0)
 	{
-		bool		isnull;
-		Oid			owner = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0],
-														   SPI_tuptable->tupdesc, 1, &isnull));
+		bool isnull;
+		Oid	 owner = DatumGetObjectId(
+			 SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 
 		if (!has_privs_of_role(sw.caller, owner))
-			ereport(ERROR,
-					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-					 errmsg("permission denied to retrain model \"%s\"", name),
-					 errdetail("The model belongs to role \"%s\".",
-							   GetUserNameFromId(owner, true) ? GetUserNameFromId(owner, true) : "?"),
-					 errhint("Choose another model name, or ask the owner to retrain it.")));
+			ereport(
+				ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to retrain model \"%s\"", name),
+				 errdetail("The model belongs to role \"%s\".",
+						   GetUserNameFromId(owner, true) ? GetUserNameFromId(owner, true) : "?"),
+				 errhint("Choose another model name, or ask the owner to retrain it.")));
 	}
 	restore_user(&sw);
 	SPI_finish();
@@ -275,7 +279,7 @@ pgl_check_model_writable(const char *name)
 static Datum
 text_array(int n, char **items)
 {
-	Datum	   *d = palloc(sizeof(Datum) * (n > 0 ? n : 1));
+	Datum *d = palloc(sizeof(Datum) * (n > 0 ? n : 1));
 
 	for (int i = 0; i < n; i++)
 		d[i] = CStringGetTextDatum(items[i]);
@@ -286,13 +290,13 @@ int32
 pgl_catalog_store(const PglNewVersion *nv)
 {
 	const pgl_model *m = nv->model;
-	OwnerSwitch sw;
-	const char *s;
-	int32		version;
-	int64		version_id;
-	bool		isnull;
-	char	  **fnames = palloc(sizeof(char *) * (m->n_features + 1));
-	char	  **ftypes = palloc(sizeof(char *) * (m->n_features + 1));
+	OwnerSwitch		 sw;
+	const char		*s;
+	int32			 version;
+	int64			 version_id;
+	bool			 isnull;
+	char		   **fnames = palloc(sizeof(char *) * (m->n_features + 1));
+	char		   **ftypes = palloc(sizeof(char *) * (m->n_features + 1));
 
 	for (int i = 0; i < m->n_features; i++)
 	{
@@ -307,26 +311,30 @@ pgl_catalog_store(const PglNewVersion *nv)
 
 	if (!lock_model_checked(s, nv->name, sw.caller, true, "retrain"))
 	{
-		Oid			types[2] = {TEXTOID, OIDOID};
-		Datum		values[2] = {CStringGetTextDatum(nv->name), ObjectIdGetDatum(sw.caller)};
+		Oid	  types[2] = {TEXTOID, OIDOID};
+		Datum values[2] = {CStringGetTextDatum(nv->name), ObjectIdGetDatum(sw.caller)};
 
 		spi_exec(psprintf("INSERT INTO %s.ai_catalog_models (name, owner) "
-						  "VALUES ($1, $2::pg_catalog.regrole)", s),
+						  "VALUES ($1, $2::pg_catalog.regrole)",
+						  s),
 				 2, types, values, SPI_OK_INSERT);
 	}
 
-	spi_query_name(psprintf("SELECT COALESCE(pg_catalog.max(version), 0) OPERATOR(pg_catalog.+) 1 "
-							"FROM %s.ai_catalog_versions WHERE model_name OPERATOR(pg_catalog.=) $1", s),
-				   nv->name, true);
-	version = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	spi_query_name(
+		psprintf("SELECT COALESCE(pg_catalog.max(version), 0) OPERATOR(pg_catalog.+) 1 "
+				 "FROM %s.ai_catalog_versions WHERE model_name OPERATOR(pg_catalog.=) $1",
+				 s),
+		nv->name, true);
+	version =
+		DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 
 	{
-		Oid			types[14] = {TEXTOID, INT4OID, TEXTOID, JSONBOID, TEXTARRAYOID,
-			TEXTARRAYOID, TEXTOID, TEXTOID, TEXTOID, INT8OID, TEXTOID, INT4OID,
-		OIDOID, FLOAT8OID};
-		Datum		values[14];
-		char		nulls[14];
-		int			rc;
+		Oid	  types[14] = {TEXTOID,		 INT4OID, TEXTOID, JSONBOID, TEXTARRAYOID,
+						   TEXTARRAYOID, TEXTOID, TEXTOID, TEXTOID,	 INT8OID,
+						   TEXTOID,		 INT4OID, OIDOID,  FLOAT8OID};
+		Datum values[14];
+		char  nulls[14];
+		int	  rc;
 
 		memset(nulls, ' ', sizeof(nulls));
 		values[0] = CStringGetTextDatum(nv->name);
@@ -346,24 +354,26 @@ pgl_catalog_store(const PglNewVersion *nv)
 		values[12] = ObjectIdGetDatum(sw.caller);
 		values[13] = Float8GetDatum(nv->seconds);
 
-		rc = SPI_execute_with_args(psprintf("INSERT INTO %s.ai_catalog_versions "
-											"(model_name, version, algorithm, options, feature_names, "
-											"feature_types, target_name, target_type, data_source, "
-											"rows_used, metrics, blob_size, trained_by, training_seconds) "
-											"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
-											"$11::pg_catalog.jsonb, $12, $13::pg_catalog.regrole, $14) "
-											"RETURNING id", s),
-								   14, types, values, nulls, false, 0);
+		rc = SPI_execute_with_args(
+			psprintf("INSERT INTO %s.ai_catalog_versions "
+					 "(model_name, version, algorithm, options, feature_names, "
+					 "feature_types, target_name, target_type, data_source, "
+					 "rows_used, metrics, blob_size, trained_by, training_seconds) "
+					 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
+					 "$11::pg_catalog.jsonb, $12, $13::pg_catalog.regrole, $14) "
+					 "RETURNING id",
+					 s),
+			14, types, values, nulls, false, 0);
 		if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
 			elog(ERROR, "pg_learn: could not insert the model version (%s)",
 				 SPI_result_code_string(rc));
-		version_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-												 SPI_tuptable->tupdesc, 1, &isnull));
+		version_id =
+			DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	}
 
 	{
-		Oid			types[2] = {INT8OID, BYTEAOID};
-		Datum		values[2] = {Int64GetDatum(version_id), PointerGetDatum(nv->blob)};
+		Oid	  types[2] = {INT8OID, BYTEAOID};
+		Datum values[2] = {Int64GetDatum(version_id), PointerGetDatum(nv->blob)};
 
 		spi_exec(psprintf("INSERT INTO %s.ai_catalog_blobs (version_id, blob) VALUES ($1, $2)", s),
 				 2, types, values, SPI_OK_INSERT);
@@ -371,11 +381,12 @@ pgl_catalog_store(const PglNewVersion *nv)
 
 	if (nv->deploy)
 	{
-		Oid			types[2] = {TEXTOID, INT4OID};
-		Datum		values[2] = {CStringGetTextDatum(nv->name), Int32GetDatum(version)};
+		Oid	  types[2] = {TEXTOID, INT4OID};
+		Datum values[2] = {CStringGetTextDatum(nv->name), Int32GetDatum(version)};
 
 		spi_exec(psprintf("UPDATE %s.ai_catalog_models SET deployed_version = $2 "
-						  "WHERE name OPERATOR(pg_catalog.=) $1", s),
+						  "WHERE name OPERATOR(pg_catalog.=) $1",
+						  s),
 				 2, types, values, SPI_OK_UPDATE);
 	}
 
@@ -403,19 +414,22 @@ ai_deploy(PG_FUNCTION_ARGS)
 					  "WHERE m.name OPERATOR(pg_catalog.=) $1 AND EXISTS "
 					  "(SELECT 1 FROM %s.ai_catalog_versions v "
 					  "WHERE v.model_name OPERATOR(pg_catalog.=) $1 "
-					  "AND v.version OPERATOR(pg_catalog.=) $2)", s, s),
+					  "AND v.version OPERATOR(pg_catalog.=) $2)",
+					  s, s),
 			 2, types, values, SPI_OK_UPDATE);
 	if (SPI_processed == 0)
 	{
-		spi_query_name(psprintf("SELECT pg_catalog.string_agg(version::text, ', ' ORDER BY version) "
-								"FROM %s.ai_catalog_versions WHERE model_name OPERATOR(pg_catalog.=) $1", s),
-					   name, true);
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("model \"%s\" has no version %d", name, version),
-				 errhint("Its versions are: %s.",
-						 SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1) ?
-						 SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1) : "none")));
+		spi_query_name(
+			psprintf("SELECT pg_catalog.string_agg(version::text, ', ' ORDER BY version) "
+					 "FROM %s.ai_catalog_versions WHERE model_name OPERATOR(pg_catalog.=) $1",
+					 s),
+			name, true);
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
+						errmsg("model \"%s\" has no version %d", name, version),
+						errhint("Its versions are: %s.",
+								SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1)
+									? SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1)
+									: "none")));
 	}
 	restore_user(&sw);
 	SPI_finish();

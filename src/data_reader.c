@@ -34,37 +34,37 @@
 #include "prep.h"
 
 #define PGL_MAX_CATEGORIES 10000
-#define PGL_MAX_CLASSES 1000
+#define PGL_MAX_CLASSES	   1000
 
 typedef struct PglReceiver
 {
-	DestReceiver pub;
-	PglDataSet *ds;
-	const char *target;
+	DestReceiver  pub;
+	PglDataSet	 *ds;
+	const char	 *target;
 	PglColumnKind target_kind;
-	const char *algorithm;
-	List	   *exclude;
-	List	   *only;			/* if set: exactly these features, in order */
-	MemoryContext data_cxt;		/* buffers */
-	MemoryContext row_cxt;		/* reset per row */
-	double		rows_estimate;	/* the planner's, for the first allocation */
+	const char	 *algorithm;
+	List		 *exclude;
+	List		 *only;			 /* if set: exactly these features, in order */
+	MemoryContext data_cxt;		 /* buffers */
+	MemoryContext row_cxt;		 /* reset per row */
+	double		  rows_estimate; /* the planner's, for the first allocation */
 
 	/*
 	 * Rows are first written to a small column-major staging buffer per part
 	 * (PGL_STAGE_ROWS rows, a few KB, cache-resident) and copied to the
 	 * blocks a batch at a time, so the blocks see sequential writes.
 	 */
-	double	   *stage[2];
-	bool	   *stage_nulls[2];	/* ncols x PGL_STAGE_ROWS */
-	int64	   *stage_rownum[2];	/* position in the data, for messages */
-	bool		stage_has_null[2];
-	int			staged[2];		/* rows in the stage: the part's last ones */
+	double		*stage[2];
+	bool		*stage_nulls[2];  /* ncols x PGL_STAGE_ROWS */
+	int64		*stage_rownum[2]; /* position in the data, for messages */
+	bool		 stage_has_null[2];
+	int			 staged[2]; /* rows in the stage: the part's last ones */
 	PglBatchHook hook;
-	void	   *hook_arg;
+	void		*hook_arg;
 
 	/* per feature, compact for the per-row loop: attribute and how to read it */
-	int		   *feat_att;
-	char	   *feat_how;		/* 'd' float8, 'i' int4, 'l' int8, 'n' other number, 'c' category */
+	int	 *feat_att;
+	char *feat_how; /* 'd' float8, 'i' int4, 'l' int8, 'n' other number, 'c' category */
 } PglReceiver;
 
 #define PGL_STAGE_ROWS 128
@@ -89,7 +89,7 @@ pgl_type_is_numeric(Oid typid)
 bool
 pgl_type_is_integer(Oid typid)
 {
-	Oid			base = getBaseType(typid);
+	Oid base = getBaseType(typid);
 
 	return base == INT2OID || base == INT4OID || base == INT8OID;
 }
@@ -98,7 +98,7 @@ pgl_type_is_integer(Oid typid)
 static bool
 type_is_categorical(Oid typid)
 {
-	Oid			base = getBaseType(typid);
+	Oid base = getBaseType(typid);
 
 	switch (base)
 	{
@@ -146,13 +146,13 @@ pgl_data_query(const char *data)
 
 	while (*p && isspace((unsigned char) *p))
 		p++;
-	if (*p == '(' ||
-		pg_strncasecmp(p, "select", 6) == 0 || pg_strncasecmp(p, "with", 4) == 0 ||
+	if (*p == '(' || pg_strncasecmp(p, "select", 6) == 0 || pg_strncasecmp(p, "with", 4) == 0 ||
 		pg_strncasecmp(p, "values", 6) == 0 || pg_strncasecmp(p, "table", 5) == 0)
 	{
-		if (p[0] != '(' && !isspace((unsigned char) p[pg_strncasecmp(p, "with", 4) == 0 ? 4 :
-														  pg_strncasecmp(p, "table", 5) == 0 ? 5 : 6]))
-			goto relation;		/* a relation named like "selections" */
+		if (p[0] != '(' && !isspace((unsigned char) p[pg_strncasecmp(p, "with", 4) == 0	   ? 4
+													  : pg_strncasecmp(p, "table", 5) == 0 ? 5
+																						   : 6]))
+			goto relation; /* a relation named like "selections" */
 		return pstrdup(p);
 	}
 
@@ -162,9 +162,9 @@ relation:
 	relid = RangeVarGetRelid(rv, NoLock, true);
 	if (!OidIsValid(relid))
 		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("relation \"%s\" does not exist", data),
-				 errhint("data must name a table or view (schema-qualified if it is not on the search_path), "
+				(errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation \"%s\" does not exist", data),
+				 errhint("data must name a table or view (schema-qualified if it is not on the "
+						 "search_path), "
 						 "or be a query starting with SELECT, WITH, VALUES or TABLE.")));
 	return psprintf("SELECT * FROM %s",
 					quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
@@ -175,8 +175,8 @@ relation:
 void
 pgl_check_single_select(const char *query)
 {
-	List	   *stmts = raw_parser(query, RAW_PARSE_DEFAULT);
-	RawStmt    *rs;
+	List	*stmts = raw_parser(query, RAW_PARSE_DEFAULT);
+	RawStmt *rs;
 
 	if (list_length(stmts) != 1)
 		ereport(ERROR,
@@ -192,9 +192,9 @@ pgl_check_single_select(const char *query)
 	/* data-modifying WITH is only allowed at the top level: look there */
 	if (((SelectStmt *) rs->stmt)->withClause)
 	{
-		ListCell   *lc;
+		ListCell *lc;
 
-		foreach(lc, ((SelectStmt *) rs->stmt)->withClause->ctes)
+		foreach (lc, ((SelectStmt *) rs->stmt)->withClause->ctes)
 		{
 			CommonTableExpr *cte = lfirst_node(CommonTableExpr, lc);
 
@@ -210,8 +210,7 @@ pgl_check_single_select(const char *query)
 }
 
 static void
-init_column(PglColumn *c, Form_pg_attribute att, int attnum, PglColumnKind kind,
-			MemoryContext cxt)
+init_column(PglColumn *c, Form_pg_attribute att, int attnum, PglColumnKind kind, MemoryContext cxt)
 {
 	c->name = pstrdup(NameStr(att->attname));
 	c->typid = att->atttypid;
@@ -221,8 +220,8 @@ init_column(PglColumn *c, Form_pg_attribute att, int attnum, PglColumnKind kind,
 	c->kind = kind;
 	if (kind == PGL_COL_CATEGORICAL)
 	{
-		Oid			outfn;
-		bool		varlena;
+		Oid	 outfn;
+		bool varlena;
 
 		getTypeOutputInfo(att->atttypid, &outfn, &varlena);
 		fmgr_info_cxt(outfn, &c->outfunc, cxt);
@@ -240,23 +239,23 @@ add_feature(PglReceiver *r, Form_pg_attribute att, int i)
 	else if (type_is_categorical(att->atttypid))
 		init_column(&ds->features[ds->n_features++], att, i, PGL_COL_CATEGORICAL, r->data_cxt);
 	else
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("column \"%s\" has type %s, which pg_learn cannot use as a feature",
-						NameStr(att->attname), format_type_be(att->atttypid)),
-				 errdetail("Features must be numeric (smallint, integer, bigint, real, double precision, numeric) "
-						   "or categorical (text, varchar, char, boolean, an enum)."),
-				 errhint("Leave it out with \"exclude\", or convert it in a SELECT.")));
+		ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+						errmsg("column \"%s\" has type %s, which pg_learn cannot use as a feature",
+							   NameStr(att->attname), format_type_be(att->atttypid)),
+						errdetail("Features must be numeric (smallint, integer, bigint, real, "
+								  "double precision, numeric) "
+								  "or categorical (text, varchar, char, boolean, an enum)."),
+						errhint("Leave it out with \"exclude\", or convert it in a SELECT.")));
 }
 
 static void
 receiver_startup(DestReceiver *self, int operation, TupleDesc desc)
 {
-	PglReceiver *r = (PglReceiver *) self;
-	PglDataSet *ds = r->ds;
-	MemoryContext old = MemoryContextSwitchTo(r->data_cxt);
-	ListCell   *lc;
-	int			target_att = -1;
+	PglReceiver	  *r = (PglReceiver *) self;
+	PglDataSet	  *ds = r->ds;
+	MemoryContext  old = MemoryContextSwitchTo(r->data_cxt);
+	ListCell	  *lc;
+	int			   target_att = -1;
 	StringInfoData cols;
 
 	initStringInfo(&cols);
@@ -266,8 +265,8 @@ receiver_startup(DestReceiver *self, int operation, TupleDesc desc)
 	for (int i = 0; i < desc->natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(desc, i);
-		const char *name = NameStr(att->attname);
-		bool		excluded = false;
+		const char		 *name = NameStr(att->attname);
+		bool			  excluded = false;
 
 		if (att->attisdropped)
 			continue;
@@ -286,7 +285,7 @@ receiver_startup(DestReceiver *self, int operation, TupleDesc desc)
 			target_att = i;
 			continue;
 		}
-		foreach(lc, r->exclude)
+		foreach (lc, r->exclude)
 			if (strcmp((char *) lfirst(lc), name) == 0)
 				excluded = true;
 		if (excluded)
@@ -297,38 +296,36 @@ receiver_startup(DestReceiver *self, int operation, TupleDesc desc)
 	}
 
 	/* evaluation: the model's features, in the model's order */
-	foreach(lc, r->only)
+	foreach (lc, r->only)
 	{
-		int			found = -1;
+		int found = -1;
 
 		for (int i = 0; i < desc->natts; i++)
 			if (!TupleDescAttr(desc, i)->attisdropped &&
 				strcmp(NameStr(TupleDescAttr(desc, i)->attname), (char *) lfirst(lc)) == 0)
 				found = i;
 		if (found < 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_COLUMN),
-					 errmsg("the data has no column \"%s\", a feature of the model",
-							(char *) lfirst(lc)),
-					 errhint("The data has the columns %s.", cols.data)));
+			ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
+							errmsg("the data has no column \"%s\", a feature of the model",
+								   (char *) lfirst(lc)),
+							errhint("The data has the columns %s.", cols.data)));
 		add_feature(r, TupleDescAttr(desc, found), found);
 	}
 
 	/* every excluded name must exist: a typo should not go unnoticed */
-	foreach(lc, r->exclude)
+	foreach (lc, r->exclude)
 	{
-		bool		found = false;
+		bool found = false;
 
 		for (int i = 0; i < desc->natts; i++)
 			if (!TupleDescAttr(desc, i)->attisdropped &&
 				strcmp(NameStr(TupleDescAttr(desc, i)->attname), (char *) lfirst(lc)) == 0)
 				found = true;
 		if (!found)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_COLUMN),
-					 errmsg("column \"%s\" listed in \"exclude\" is not in the data",
-							(char *) lfirst(lc)),
-					 errhint("The data has the columns %s.", cols.data)));
+			ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
+							errmsg("column \"%s\" listed in \"exclude\" is not in the data",
+								   (char *) lfirst(lc)),
+							errhint("The data has the columns %s.", cols.data)));
 	}
 
 	if (r->target)
@@ -336,10 +333,9 @@ receiver_startup(DestReceiver *self, int operation, TupleDesc desc)
 		Form_pg_attribute att;
 
 		if (target_att < 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_COLUMN),
-					 errmsg("target column \"%s\" is not in the data", r->target),
-					 errhint("The data has the columns %s.", cols.data)));
+			ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
+							errmsg("target column \"%s\" is not in the data", r->target),
+							errhint("The data has the columns %s.", cols.data)));
 		att = TupleDescAttr(desc, target_att);
 		if (r->target_kind == PGL_COL_NUMERIC && !pgl_type_is_numeric(att->atttypid))
 			ereport(ERROR,
@@ -355,7 +351,8 @@ receiver_startup(DestReceiver *self, int operation, TupleDesc desc)
 					 errmsg("target column \"%s\" has type %s, which %s cannot use as class labels",
 							r->target, format_type_be(att->atttypid), r->algorithm),
 					 errhint("Class labels must be integers, text, boolean or an enum; "
-							 "cast the target in a SELECT, or use linear_regression for a continuous target.")));
+							 "cast the target in a SELECT, or use linear_regression for a "
+							 "continuous target.")));
 		ds->target = palloc0(sizeof(PglColumn));
 		init_column(ds->target, att, target_att, r->target_kind, r->data_cxt);
 	}
@@ -380,13 +377,14 @@ receiver_startup(DestReceiver *self, int operation, TupleDesc desc)
 	r->feat_how = MemoryContextAlloc(r->data_cxt, ds->n_features + 1);
 	for (int f = 0; f < ds->n_features; f++)
 	{
-		PglColumn  *c = &ds->features[f];
+		PglColumn *c = &ds->features[f];
 
 		r->feat_att[f] = c->attnum;
-		r->feat_how[f] = c->kind == PGL_COL_CATEGORICAL ? 'c' :
-			c->basetype == FLOAT8OID ? 'd' :
-			c->basetype == INT4OID ? 'i' :
-			c->basetype == INT8OID ? 'l' : 'n';
+		r->feat_how[f] = c->kind == PGL_COL_CATEGORICAL ? 'c'
+						 : c->basetype == FLOAT8OID		? 'd'
+						 : c->basetype == INT4OID		? 'i'
+						 : c->basetype == INT8OID		? 'l'
+														: 'n';
 	}
 
 	/* numbers only: the training rows can go straight to the hook */
@@ -405,8 +403,8 @@ static void
 advise_huge_pages(void *p, Size bytes)
 {
 #ifdef MADV_HUGEPAGE
-	uintptr_t	start = TYPEALIGN(2 * 1024 * 1024, (uintptr_t) p);
-	uintptr_t	end = TYPEALIGN_DOWN(2 * 1024 * 1024, (uintptr_t) p + bytes);
+	uintptr_t start = TYPEALIGN(2 * 1024 * 1024, (uintptr_t) p);
+	uintptr_t end = TYPEALIGN_DOWN(2 * 1024 * 1024, (uintptr_t) p + bytes);
 
 	if (end > start)
 		(void) madvise((void *) start, end - start, MADV_HUGEPAGE);
@@ -424,7 +422,7 @@ static void
 resize_part(PglReceiver *r, int part, int64 cap)
 {
 	PglDataSet *ds = r->ds;
-	PglPart    *pt = &ds->part[part];
+	PglPart	   *pt = &ds->part[part];
 	Size		bytes = (Size) cap * ds->ncols * sizeof(double);
 	double	   *block = MemoryContextAllocHuge(r->data_cxt, bytes);
 
@@ -432,11 +430,10 @@ resize_part(PglReceiver *r, int part, int64 cap)
 
 	for (int c = 0; c < ds->ncols; c++)
 		if (pt->n > 0)
-			memcpy(block + (Size) c * cap, pt->block + (Size) c * pt->cap,
-				   sizeof(double) * pt->n);
+			memcpy(block + (Size) c * cap, pt->block + (Size) c * pt->cap, sizeof(double) * pt->n);
 	for (int f = -1; f < ds->n_features; f++)
 	{
-		PglColumn  *col = f < 0 ? ds->target : &ds->features[f];
+		PglColumn *col = f < 0 ? ds->target : &ds->features[f];
 
 		if (col && col->nulls[part])
 			col->nulls[part] = repalloc_huge(col->nulls[part], sizeof(bool) * cap);
@@ -457,18 +454,19 @@ static void
 grow_part(PglReceiver *r, int part)
 {
 	PglDataSet *ds = r->ds;
-	PglPart    *pt = &ds->part[part];
+	PglPart	   *pt = &ds->part[part];
 	Size		limit = (Size) pgl_max_train_memory_kb * 1024;
 	int64		other = ds->part[1 - part].cap;
 	int64		cap;
 
 	if (pt->cap == 0)
 	{
-		double		share = part == PGL_TEST ? ds->test_fraction : 1.0 - ds->test_fraction;
-		double		want = r->rows_estimate * share * 1.05 + 1024;
+		double share = part == PGL_TEST ? ds->test_fraction : 1.0 - ds->test_fraction;
+		double want = r->rows_estimate * share * 1.05 + 1024;
 
-		cap = want > (double) (limit / (ds->ncols * sizeof(double))) ?
-			(int64) (limit / (ds->ncols * sizeof(double)) / 2) : (int64) want;
+		cap = want > (double) (limit / (ds->ncols * sizeof(double)))
+				  ? (int64) (limit / (ds->ncols * sizeof(double)) / 2)
+				  : (int64) want;
 		if (cap < 1024)
 			cap = 1024;
 	}
@@ -492,14 +490,14 @@ category_string(PglColumn *c, Datum d, Size *len)
 {
 	if (c->basetype == TEXTOID || c->basetype == VARCHAROID)
 	{
-		text	   *t = DatumGetTextPP(d);
+		text *t = DatumGetTextPP(d);
 
 		*len = VARSIZE_ANY_EXHDR(t);
 		return VARDATA_ANY(t);
 	}
 	else
 	{
-		char	   *s = OutputFunctionCall(&c->outfunc, d);
+		char *s = OutputFunctionCall(&c->outfunc, d);
 
 		*len = strlen(s);
 		return s;
@@ -509,13 +507,13 @@ category_string(PglColumn *c, Datum d, Size *len)
 static void
 reject_nonfinite(PglColumn *c, double v, int64 row, bool is_target)
 {
-	ereport(ERROR,
-			(errcode(ERRCODE_DATA_EXCEPTION),
-			 errmsg("%s column \"%s\" holds %s in row " INT64_FORMAT,
-					is_target ? "target" : "feature", c->name,
-					isnan(v) ? "NaN" : (v > 0 ? "Infinity" : "-Infinity"), row + 1),
-			 errhint("Filter such rows out or replace the value in a SELECT, e.g. NULLIF(%s, 'NaN').",
-					 quote_identifier(c->name))));
+	ereport(
+		ERROR,
+		(errcode(ERRCODE_DATA_EXCEPTION),
+		 errmsg("%s column \"%s\" holds %s in row " INT64_FORMAT, is_target ? "target" : "feature",
+				c->name, isnan(v) ? "NaN" : (v > 0 ? "Infinity" : "-Infinity"), row + 1),
+		 errhint("Filter such rows out or replace the value in a SELECT, e.g. NULLIF(%s, 'NaN').",
+				 quote_identifier(c->name))));
 }
 
 static void
@@ -543,11 +541,10 @@ numeric_value(PglColumn *c, Datum d)
 }
 
 static void
-read_value(PglReceiver *r, PglColumn *c, TupleTableSlot *slot, int part,
-		   int64 row, bool is_target)
+read_value(PglReceiver *r, PglColumn *c, TupleTableSlot *slot, int part, int64 row, bool is_target)
 {
-	Datum		d = slot->tts_values[c->attnum];
-	double	   *dst = r->stage[part] + c->col * PGL_STAGE_ROWS + r->staged[part];
+	Datum	d = slot->tts_values[c->attnum];
+	double *dst = r->stage[part] + c->col * PGL_STAGE_ROWS + r->staged[part];
 
 	if (slot->tts_isnull[c->attnum])
 	{
@@ -570,9 +567,9 @@ read_value(PglReceiver *r, PglColumn *c, TupleTableSlot *slot, int part,
 					 errmsg("%s column \"%s\" has more than %d distinct values",
 							is_target ? "target" : "categorical", c->name, limit),
 					 errhint(is_target ? "A classifier needs a label with few distinct values; "
-							 "for a continuous target use linear_regression."
-							 : "Leave the column out with \"exclude\" (e.g. an id), "
-							 "or group its values in a SELECT.")));
+										 "for a continuous target use linear_regression."
+									   : "Leave the column out with \"exclude\" (e.g. an id), "
+										 "or group its values in a SELECT.")));
 		*dst = code;
 	}
 }
@@ -581,7 +578,7 @@ read_value(PglReceiver *r, PglColumn *c, TupleTableSlot *slot, int part,
 static int64
 row_number(PglReceiver *r, int part, int64 part_row)
 {
-	int64		i = part_row - (r->ds->part[part].n - r->staged[part]);
+	int64 i = part_row - (r->ds->part[part].n - r->staged[part]);
 
 	return r->stage_rownum[part][i];
 }
@@ -591,18 +588,18 @@ static void
 flush_stage(PglReceiver *r, int part)
 {
 	PglDataSet *ds = r->ds;
-	PglPart    *pt = &ds->part[part];
+	PglPart	   *pt = &ds->part[part];
 	int			k = r->staged[part];
 	int64		first = pt->n - k;
 
 	/* numbers: refuse NaN and infinities, and sum them (for the means) */
 	for (int f = -1; f < ds->n_features; f++)
 	{
-		PglColumn  *col = f < 0 ? ds->target : &ds->features[f];
+		PglColumn	 *col = f < 0 ? ds->target : &ds->features[f];
 		const double *v;
-		const bool *nl;
-		double		sum = 0;
-		int			count = 0;
+		const bool	 *nl;
+		double		  sum = 0;
+		int			  count = 0;
 
 		if (col == NULL || col->kind != PGL_COL_NUMERIC)
 			continue;
@@ -637,7 +634,7 @@ flush_stage(PglReceiver *r, int part)
 	if (part == PGL_TRAIN && ds->streamed)
 	{
 		const double **cols = palloc(sizeof(double *) * ds->ncols);
-		const bool **nulls = palloc(sizeof(bool *) * ds->ncols);
+		const bool	 **nulls = palloc(sizeof(bool *) * ds->ncols);
 
 		for (int c = 0; c < ds->ncols; c++)
 		{
@@ -651,14 +648,14 @@ flush_stage(PglReceiver *r, int part)
 	else
 	{
 		for (int c = 0; c < ds->ncols; c++)
-			memcpy(pt->block + (Size) c * pt->cap + first,
-				   r->stage[part] + c * PGL_STAGE_ROWS, sizeof(double) * k);
+			memcpy(pt->block + (Size) c * pt->cap + first, r->stage[part] + c * PGL_STAGE_ROWS,
+				   sizeof(double) * k);
 		/* NULL flags: columns that have any get the flags of every row */
 		for (int f = -1; f < ds->n_features; f++)
 		{
-			PglColumn  *col = f < 0 ? ds->target : &ds->features[f];
-			bool	   *src;
-			bool		any = false;
+			PglColumn *col = f < 0 ? ds->target : &ds->features[f];
+			bool	  *src;
+			bool	   any = false;
 
 			if (col == NULL || (col->nulls[part] == NULL && !r->stage_has_null[part]))
 				continue;
@@ -668,8 +665,7 @@ flush_stage(PglReceiver *r, int part)
 			if (!any && col->nulls[part] == NULL)
 				continue;
 			if (col->nulls[part] == NULL)
-				col->nulls[part] = MemoryContextAllocZero(r->data_cxt,
-														  sizeof(bool) * pt->cap);
+				col->nulls[part] = MemoryContextAllocZero(r->data_cxt, sizeof(bool) * pt->cap);
 			memcpy(col->nulls[part] + first, src, sizeof(bool) * k);
 		}
 	}
@@ -683,10 +679,10 @@ static bool
 receiver_receive(TupleTableSlot *slot, DestReceiver *self)
 {
 	PglReceiver *r = (PglReceiver *) self;
-	PglDataSet *ds = r->ds;
-	int			part;
-	int64		row;
-	bool		need_reset = false;
+	PglDataSet	*ds = r->ds;
+	int			 part;
+	int64		 row;
+	bool		 need_reset = false;
 
 	slot_getallattrs(slot);
 
@@ -704,10 +700,10 @@ receiver_receive(TupleTableSlot *slot, DestReceiver *self)
 		grow_part(r, part);
 	if (r->stage[part] == NULL)
 	{
-		r->stage[part] = MemoryContextAlloc(r->data_cxt,
-											sizeof(double) * PGL_STAGE_ROWS * ds->ncols);
-		r->stage_nulls[part] = MemoryContextAllocZero(r->data_cxt,
-													  sizeof(bool) * PGL_STAGE_ROWS * ds->ncols);
+		r->stage[part] =
+			MemoryContextAlloc(r->data_cxt, sizeof(double) * PGL_STAGE_ROWS * ds->ncols);
+		r->stage_nulls[part] =
+			MemoryContextAllocZero(r->data_cxt, sizeof(bool) * PGL_STAGE_ROWS * ds->ncols);
 		r->stage_rownum[part] = MemoryContextAlloc(r->data_cxt, sizeof(int64) * PGL_STAGE_ROWS);
 	}
 	r->stage_rownum[part][r->staged[part]] = ds->n_rows + ds->n_skipped;
@@ -718,14 +714,14 @@ receiver_receive(TupleTableSlot *slot, DestReceiver *self)
 		need_reset |= ds->target->kind == PGL_COL_CATEGORICAL;
 	}
 	{
-		double	   *stage = r->stage[part] + r->staged[part];
-		Datum	   *values = slot->tts_values;
-		bool	   *isnull = slot->tts_isnull;
+		double *stage = r->stage[part] + r->staged[part];
+		Datum  *values = slot->tts_values;
+		bool   *isnull = slot->tts_isnull;
 
 		for (int f = 0; f < ds->n_features; f++)
 		{
-			int			a = r->feat_att[f];
-			double	   *dst = stage + f * PGL_STAGE_ROWS;	/* column f is feature f */
+			int		a = r->feat_att[f];
+			double *dst = stage + f * PGL_STAGE_ROWS; /* column f is feature f */
 
 			if (unlikely(isnull[a]))
 			{
@@ -747,13 +743,13 @@ receiver_receive(TupleTableSlot *slot, DestReceiver *self)
 					*dst = pgl_datum_to_double(values[a], ds->features[f].basetype);
 					break;
 				default:
-					{
-						MemoryContext old = MemoryContextSwitchTo(r->row_cxt);
+				{
+					MemoryContext old = MemoryContextSwitchTo(r->row_cxt);
 
-						read_value(r, &ds->features[f], slot, part, row, false);
-						MemoryContextSwitchTo(old);
-						need_reset = true;
-					}
+					read_value(r, &ds->features[f], slot, part, row, false);
+					MemoryContextSwitchTo(old);
+					need_reset = true;
+				}
 			}
 		}
 	}
@@ -783,17 +779,16 @@ receiver_destroy(DestReceiver *self)
 }
 
 PglDataSet *
-pgl_read_data(const char *data, const char *target, PglColumnKind target_kind,
-			  List *exclude, List *only, const char *algorithm,
-			  double test_fraction, uint64 seed,
+pgl_read_data(const char *data, const char *target, PglColumnKind target_kind, List *exclude,
+			  List *only, const char *algorithm, double test_fraction, uint64 seed,
 			  PglBatchHook hook, void *hook_arg)
 {
-	PglReceiver r;
-	PglDataSet *ds = palloc0(sizeof(PglDataSet));
+	PglReceiver		  r;
+	PglDataSet		 *ds = palloc0(sizeof(PglDataSet));
 	SPIExecuteOptions opts;
-	SPIPlanPtr	plan;
-	CachedPlan *cplan;
-	int			rc;
+	SPIPlanPtr		  plan;
+	CachedPlan		 *cplan;
+	int				  rc;
 
 	ds->query = pgl_data_query(data);
 	ds->test_fraction = test_fraction;
@@ -815,8 +810,7 @@ pgl_read_data(const char *data, const char *target, PglColumnKind target_kind,
 	r.hook = hook;
 	r.hook_arg = hook_arg;
 	r.data_cxt = CurrentMemoryContext;
-	r.row_cxt = AllocSetContextCreate(CurrentMemoryContext, "pg_learn row",
-									  ALLOCSET_SMALL_SIZES);
+	r.row_cxt = AllocSetContextCreate(CurrentMemoryContext, "pg_learn row", ALLOCSET_SMALL_SIZES);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -845,10 +839,9 @@ pgl_read_data(const char *data, const char *target, PglColumnKind target_kind,
 	rc = SPI_execute_plan_extended(plan, &opts);
 	/* with our own receiver SPI reports a SELECT as SPI_OK_UTILITY */
 	if (rc != SPI_OK_SELECT && rc != SPI_OK_UTILITY)
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("data must be a query that returns rows"),
-				 errdetail("The statement \"%s\" is not a SELECT.", ds->query)));
+		ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
+						errmsg("data must be a query that returns rows"),
+						errdetail("The statement \"%s\" is not a SELECT.", ds->query)));
 	SPI_finish();
 	MemoryContextDelete(r.row_cxt);
 
@@ -861,11 +854,11 @@ pgl_read_data(const char *data, const char *target, PglColumnKind target_kind,
 void
 pgl_merge_parts(PglDataSet *ds)
 {
-	PglPart    *tr = &ds->part[PGL_TRAIN];
-	PglPart    *te = &ds->part[PGL_TEST];
-	int64		n = tr->n + te->n;
-	int64		cap = n > tr->cap ? n : tr->cap;
-	double	   *block;
+	PglPart *tr = &ds->part[PGL_TRAIN];
+	PglPart *te = &ds->part[PGL_TEST];
+	int64	 n = tr->n + te->n;
+	int64	 cap = n > tr->cap ? n : tr->cap;
+	double	*block;
 
 	if (te->n == 0)
 		return;
@@ -875,12 +868,13 @@ pgl_merge_parts(PglDataSet *ds)
 	{
 		if (tr->n > 0)
 			memcpy(block + (Size) c * cap, tr->block + (Size) c * tr->cap, sizeof(double) * tr->n);
-		memcpy(block + (Size) c * cap + tr->n, te->block + (Size) c * te->cap, sizeof(double) * te->n);
+		memcpy(block + (Size) c * cap + tr->n, te->block + (Size) c * te->cap,
+			   sizeof(double) * te->n);
 	}
 	for (int f = -1; f < ds->n_features; f++)
 	{
-		PglColumn  *col = f < 0 ? ds->target : &ds->features[f];
-		bool	   *nulls;
+		PglColumn *col = f < 0 ? ds->target : &ds->features[f];
+		bool	  *nulls;
 
 		if (col == NULL || (col->nulls[PGL_TRAIN] == NULL && col->nulls[PGL_TEST] == NULL))
 			continue;
@@ -898,7 +892,7 @@ pgl_merge_parts(PglDataSet *ds)
 	}
 	for (int f = -1; f < ds->n_features; f++)
 	{
-		PglColumn  *col = f < 0 ? ds->target : &ds->features[f];
+		PglColumn *col = f < 0 ? ds->target : &ds->features[f];
 
 		if (col == NULL || col->count[PGL_TEST] == 0)
 			continue;
@@ -922,12 +916,12 @@ pgl_merge_parts(PglDataSet *ds)
 void
 pgl_compact_part(PglDataSet *ds, int part, const bool *keep)
 {
-	PglPart    *pt = &ds->part[part];
-	int64		k = 0;
+	PglPart *pt = &ds->part[part];
+	int64	 k = 0;
 
 	for (int c = 0; c < ds->ncols; c++)
 	{
-		double	   *v = pt->block + (Size) c * pt->cap;
+		double *v = pt->block + (Size) c * pt->cap;
 
 		k = 0;
 		for (int64 i = 0; i < pt->n; i++)
@@ -936,8 +930,8 @@ pgl_compact_part(PglDataSet *ds, int part, const bool *keep)
 	}
 	for (int f = -1; f < ds->n_features; f++)
 	{
-		PglColumn  *col = f < 0 ? ds->target : &ds->features[f];
-		bool	   *nl;
+		PglColumn *col = f < 0 ? ds->target : &ds->features[f];
+		bool	  *nl;
 
 		if (col == NULL || col->nulls[part] == NULL)
 			continue;

@@ -32,8 +32,8 @@ append_number(StringInfo buf, const char *key, double v, bool comma)
 }
 
 void
-pgl_metrics_json(StringInfo buf, const pgl_model *m, int64 n,
-				 const double *y, const int32 *label, const double *pred)
+pgl_metrics_json(StringInfo buf, const pgl_model *m, int64 n, const double *y, const int32 *label,
+				 const double *pred)
 {
 	if (m->task == PGL_TASK_REGRESSION)
 	{
@@ -49,9 +49,9 @@ pgl_metrics_json(StringInfo buf, const pgl_model *m, int64 n,
 	else
 	{
 		pgl_class_metrics cm;
-		pgl_status	st;
-		pgl_env		env = pgl_backend_env(CurrentMemoryContext);
-		int			k = m->n_classes;
+		pgl_status		  st;
+		pgl_env			  env = pgl_backend_env(CurrentMemoryContext);
+		int				  k = m->n_classes;
 
 		memset(&st, 0, sizeof(st));
 		if (pgl_class_metrics_compute(&env, label, pred, n, k, &cm, &st) != PGL_OK)
@@ -99,65 +99,59 @@ pgl_metrics_json(StringInfo buf, const pgl_model *m, int64 n,
 Datum
 ai_evaluate(PG_FUNCTION_ARGS)
 {
-	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	char	   *data = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	int64		version_id;
-	const pgl_model *m = pgl_model_get(name, &version_id);
+	char			   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char			   *data = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	int64				version_id;
+	const pgl_model	   *m = pgl_model_get(name, &version_id);
 	const pgl_algo_ops *ops = pgl_algo_by_id(m->algorithm);
-	bool		classification = m->task == PGL_TASK_CLASSIFICATION;
-	MemoryContext cxt,
-				old;
-	PglDataSet *ds;
-	List	   *only = NIL;
-	const double **raw;
-	const bool **rnull;
-	int64		n;
-	double	   *X,
-			   *pred;
-	int32	   *label = NULL;
-	pgl_env		env;
-	pgl_status	st;
-	StringInfoData buf;
-	Datum		result;
+	bool				classification = m->task == PGL_TASK_CLASSIFICATION;
+	MemoryContext		cxt, old;
+	PglDataSet		   *ds;
+	List			   *only = NIL;
+	const double	  **raw;
+	const bool		  **rnull;
+	int64				n;
+	double			   *X, *pred;
+	int32			   *label = NULL;
+	pgl_env				env;
+	pgl_status			st;
+	StringInfoData		buf;
+	Datum				result;
 
-	cxt = AllocSetContextCreate(CurrentMemoryContext, "pg_learn evaluate",
-								ALLOCSET_DEFAULT_SIZES);
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "pg_learn evaluate", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(cxt);
 
 	for (int f = 0; f < m->n_features; f++)
 		only = lappend(only, m->features[f].name);
-	ds = pgl_read_data(data, m->target_name,
-					   classification ? PGL_COL_CATEGORICAL : PGL_COL_NUMERIC,
-					   NIL, only, pgl_algo_by_id(m->algorithm)->name, 0.0, 0,
-					   NULL, NULL);
+	ds = pgl_read_data(data, m->target_name, classification ? PGL_COL_CATEGORICAL : PGL_COL_NUMERIC,
+					   NIL, only, pgl_algo_by_id(m->algorithm)->name, 0.0, 0, NULL, NULL);
 	n = ds->n_rows;
 	if (n == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_NO_DATA_FOUND),
-				 errmsg("no rows to evaluate on"),
-				 errdetail("The data returned no rows with a non-NULL target \"%s\".",
-						   m->target_name)));
+		ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND), errmsg("no rows to evaluate on"),
+						errdetail("The data returned no rows with a non-NULL target \"%s\".",
+								  m->target_name)));
 
 	/* map the data's categories onto the model's vocabularies */
 	raw = palloc(sizeof(double *) * (m->n_features + 1));
 	rnull = palloc(sizeof(bool *) * (m->n_features + 1));
 	for (int f = 0; f < m->n_features; f++)
 	{
-		PglColumn  *c = &ds->features[f];
+		PglColumn		  *c = &ds->features[f];
 		const pgl_feature *feat = &m->features[f];
 
 		if ((feat->kind == PGL_FEATURE_NUMERIC) != (c->kind == PGL_COL_NUMERIC))
-			ereport(ERROR,
-					(errcode(ERRCODE_DATATYPE_MISMATCH),
-					 errmsg("column \"%s\" has type %s, but model \"%s\" was trained on it as %s (%s)",
-							c->name, c->type_name, name,
-							feat->kind == PGL_FEATURE_NUMERIC ? "a number" : "a category",
-							feat->type_name),
-					 errhint("Cast the column in a SELECT to the type used in training.")));
+			ereport(
+				ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("column \"%s\" has type %s, but model \"%s\" was trained on it as %s (%s)",
+						c->name, c->type_name, name,
+						feat->kind == PGL_FEATURE_NUMERIC ? "a number" : "a category",
+						feat->type_name),
+				 errhint("Cast the column in a SELECT to the type used in training.")));
 		if (c->kind == PGL_COL_CATEGORICAL)
 		{
-			int32		nv = pgl_vocab_size(c->vocab);
-			int32	   *map = palloc(sizeof(int32) * (nv + 1));
+			int32  nv = pgl_vocab_size(c->vocab);
+			int32 *map = palloc(sizeof(int32) * (nv + 1));
 
 			for (int32 i = 0; i < nv; i++)
 			{
@@ -166,8 +160,8 @@ ai_evaluate(PG_FUNCTION_ARGS)
 				map[i] = pgl_category_find(feat, s, strlen(s));
 			}
 			{
-				double	   *v = pgl_column_values(ds, c, PGL_TRAIN);
-				bool	   *nl = c->nulls[PGL_TRAIN];
+				double *v = pgl_column_values(ds, c, PGL_TRAIN);
+				bool   *nl = c->nulls[PGL_TRAIN];
 
 				for (int64 r = 0; r < n; r++)
 					if (!(nl && nl[r]))
@@ -179,8 +173,8 @@ ai_evaluate(PG_FUNCTION_ARGS)
 	}
 	if (classification)
 	{
-		int32		nv = pgl_vocab_size(ds->target->vocab);
-		int32	   *map = palloc(sizeof(int32) * (nv + 1));
+		int32  nv = pgl_vocab_size(ds->target->vocab);
+		int32 *map = palloc(sizeof(int32) * (nv + 1));
 
 		for (int32 i = 0; i < nv; i++)
 		{
@@ -193,25 +187,28 @@ ai_evaluate(PG_FUNCTION_ARGS)
 			if (map[i] < 0)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("label \"%s\" of target \"%s\" is not a class of model \"%s\"",
-								s, m->target_name, name),
+						 errmsg("label \"%s\" of target \"%s\" is not a class of model \"%s\"", s,
+								m->target_name, name),
 						 errhint("The model knows the classes listed by ai_model_classes('%s'); "
-								 "filter the other rows out.", name)));
+								 "filter the other rows out.",
+								 name)));
 		}
 		label = palloc_extended(sizeof(int32) * n, MCXT_ALLOC_HUGE);
 		{
-			double	   *t = pgl_column_values(ds, ds->target, PGL_TRAIN);
+			double *t = pgl_column_values(ds, ds->target, PGL_TRAIN);
 
 			for (int64 r = 0; r < n; r++)
 				label[r] = map[(int32) t[r]];
 		}
 	}
 
-	pgl_check_memory(ds->bytes + (Size) n * (m->n_inputs + (classification ? m->n_classes : 1)) * sizeof(double),
+	pgl_check_memory(ds->bytes + (Size) n * (m->n_inputs + (classification ? m->n_classes : 1)) *
+									 sizeof(double),
 					 psprintf("evaluating on " INT64_FORMAT " rows", n));
 	X = palloc_extended(sizeof(double) * n * (m->n_inputs > 0 ? m->n_inputs : 1), MCXT_ALLOC_HUGE);
 	pgl_encode_rows(m, raw, rnull, NULL, n, X);
-	pred = palloc_extended(sizeof(double) * n * (classification ? m->n_classes : 1), MCXT_ALLOC_HUGE);
+	pred =
+		palloc_extended(sizeof(double) * n * (classification ? m->n_classes : 1), MCXT_ALLOC_HUGE);
 
 	pgl_set_blas_threads();
 	env = pgl_backend_env(cxt);

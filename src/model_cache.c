@@ -23,27 +23,26 @@
 
 typedef struct CacheEntry
 {
-	int64		version_id;		/* hash key */
+	int64		  version_id; /* hash key */
 	MemoryContext cxt;
-	pgl_model  *model;
-	uint64		last_used;
+	pgl_model	 *model;
+	uint64		  last_used;
 } CacheEntry;
 
-static HTAB *model_cache = NULL;
+static HTAB	 *model_cache = NULL;
 static uint64 use_clock = 0;
-uint64		pgl_cache_generation = 1;
+uint64		  pgl_cache_generation = 1;
 
 static void
 cache_init(void)
 {
-	HASHCTL		ctl;
+	HASHCTL ctl;
 
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.keysize = sizeof(int64);
 	ctl.entrysize = sizeof(CacheEntry);
 	ctl.hcxt = CacheMemoryContext;
-	model_cache = hash_create("pg_learn models", 64, &ctl,
-							  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	model_cache = hash_create("pg_learn models", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 }
 
 /* drop the least recently used model */
@@ -51,8 +50,7 @@ static void
 cache_evict_one(void)
 {
 	HASH_SEQ_STATUS seq;
-	CacheEntry *e,
-			   *victim = NULL;
+	CacheEntry	   *e, *victim = NULL;
 
 	hash_seq_init(&seq, model_cache);
 	while ((e = hash_seq_search(&seq)) != NULL)
@@ -78,23 +76,22 @@ pgl_model_by_version(int64 version_id, const char *name)
 	e = hash_search(model_cache, &version_id, HASH_FIND, &found);
 	if (!found)
 	{
-		bytea	   *blob;
+		bytea		 *blob;
 		MemoryContext cxt;
-		pgl_env		env;
-		pgl_status	st;
-		pgl_model  *m = NULL;
+		pgl_env		  env;
+		pgl_status	  st;
+		pgl_model	 *m = NULL;
 
 		while (hash_get_num_entries(model_cache) >= PGL_CACHE_MAX)
 			cache_evict_one();
 
 		blob = pgl_catalog_blob(version_id);
-		cxt = AllocSetContextCreate(CacheMemoryContext, "pg_learn model",
-									ALLOCSET_DEFAULT_SIZES);
+		cxt = AllocSetContextCreate(CacheMemoryContext, "pg_learn model", ALLOCSET_DEFAULT_SIZES);
 		MemoryContextSetIdentifier(cxt, MemoryContextStrdup(cxt, name));
 		env = pgl_backend_env(cxt);
 		memset(&st, 0, sizeof(st));
-		if (pgl_model_read(&env, (const uint8_t *) VARDATA_ANY(blob),
-						   VARSIZE_ANY_EXHDR(blob), &m, &st) != PGL_OK)
+		if (pgl_model_read(&env, (const uint8_t *) VARDATA_ANY(blob), VARSIZE_ANY_EXHDR(blob), &m,
+						   &st) != PGL_OK)
 		{
 			MemoryContextDelete(cxt);
 			pgl_report(&st, psprintf("model \"%s\" is corrupt", name));

@@ -17,10 +17,9 @@
 static void
 option_error(const char *key, const char *expected, const char *got)
 {
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("option \"%s\" must be %s, not %s", key, expected, got),
-			 errhint("Valid options are: " VALID_KEYS ".")));
+	ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					errmsg("option \"%s\" must be %s, not %s", key, expected, got),
+					errhint("Valid options are: " VALID_KEYS ".")));
 }
 
 static const char *
@@ -33,8 +32,8 @@ jbv_describe(JsonbValue *v)
 		case jbvString:
 			return psprintf("\"%s\"", pnstrdup(v->val.string.val, v->val.string.len));
 		case jbvNumeric:
-			return DatumGetCString(DirectFunctionCall1(numeric_out,
-													   NumericGetDatum(v->val.numeric)));
+			return DatumGetCString(
+				DirectFunctionCall1(numeric_out, NumericGetDatum(v->val.numeric)));
 		case jbvBool:
 			return v->val.boolean ? "true" : "false";
 		case jbvBinary:
@@ -49,21 +48,19 @@ get_number(const char *key, JsonbValue *v, const char *expected)
 {
 	if (v->type != jbvNumeric)
 		option_error(key, expected, jbv_describe(v));
-	return DatumGetFloat8(DirectFunctionCall1(numeric_float8,
-											  NumericGetDatum(v->val.numeric)));
+	return DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric)));
 }
 
 static void
 parse_exclude(JsonbValue *v, PglTrainOptions *opts)
 {
-	JsonbIterator *it;
-	JsonbValue	elem;
+	JsonbIterator	  *it;
+	JsonbValue		   elem;
 	JsonbIteratorToken tok;
 
 	if (v->type == jbvString)
 	{
-		opts->exclude = lappend(opts->exclude,
-								pnstrdup(v->val.string.val, v->val.string.len));
+		opts->exclude = lappend(opts->exclude, pnstrdup(v->val.string.val, v->val.string.len));
 		return;
 	}
 	if (v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data))
@@ -77,18 +74,17 @@ parse_exclude(JsonbValue *v, PglTrainOptions *opts)
 		if (elem.type != jbvString)
 			option_error("exclude", "an array of column names",
 						 psprintf("an array holding %s", jbv_describe(&elem)));
-		opts->exclude = lappend(opts->exclude,
-								pnstrdup(elem.val.string.val, elem.val.string.len));
+		opts->exclude = lappend(opts->exclude, pnstrdup(elem.val.string.val, elem.val.string.len));
 	}
 }
 
 void
 pgl_parse_train_options(Jsonb *options, PglTrainOptions *opts)
 {
-	JsonbIterator *it;
-	JsonbValue	v;
+	JsonbIterator	  *it;
+	JsonbValue		   v;
 	JsonbIteratorToken tok;
-	char	   *key = NULL;
+	char			  *key = NULL;
 
 	opts->test_size = -1;
 	opts->seed = 42;
@@ -103,10 +99,9 @@ pgl_parse_train_options(Jsonb *options, PglTrainOptions *opts)
 		return;
 	if (!JB_ROOT_IS_OBJECT(options))
 		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("options must be a JSON object"),
-				 errhint("Pass for example '{\"l2\": 0.1, \"test_size\": 0.2}'. Valid options are: "
-						 VALID_KEYS ".")));
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("options must be a JSON object"),
+				 errhint("Pass for example '{\"l2\": 0.1, \"test_size\": 0.2}'. Valid options "
+						 "are: " VALID_KEYS ".")));
 
 	it = JsonbIteratorInit(&options->root);
 	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
@@ -121,7 +116,7 @@ pgl_parse_train_options(Jsonb *options, PglTrainOptions *opts)
 
 		if (strcmp(key, "test_size") == 0)
 		{
-			double		t = get_number(key, &v, "a number in [0, 1)");
+			double t = get_number(key, &v, "a number in [0, 1)");
 
 			if (!(t >= 0 && t < 1))
 				option_error(key, "a number in [0, 1)", jbv_describe(&v));
@@ -129,7 +124,7 @@ pgl_parse_train_options(Jsonb *options, PglTrainOptions *opts)
 		}
 		else if (strcmp(key, "seed") == 0)
 		{
-			double		s = get_number(key, &v, "a non-negative integer");
+			double s = get_number(key, &v, "a non-negative integer");
 
 			if (!(s >= 0 && s <= 9007199254740992.0 && s == floor(s)))
 				option_error(key, "a non-negative integer", jbv_describe(&v));
@@ -137,7 +132,7 @@ pgl_parse_train_options(Jsonb *options, PglTrainOptions *opts)
 		}
 		else if (strcmp(key, "l2") == 0)
 		{
-			double		l2 = get_number(key, &v, "a number >= 0");
+			double l2 = get_number(key, &v, "a number >= 0");
 
 			if (!(l2 >= 0 && isfinite(l2)))
 				option_error(key, "a number >= 0", jbv_describe(&v));
@@ -145,7 +140,7 @@ pgl_parse_train_options(Jsonb *options, PglTrainOptions *opts)
 		}
 		else if (strcmp(key, "max_iter") == 0)
 		{
-			double		m = get_number(key, &v, "an integer between 1 and 1000000");
+			double m = get_number(key, &v, "an integer between 1 and 1000000");
 
 			if (!(m >= 1 && m <= 1000000 && m == floor(m)))
 				option_error(key, "an integer between 1 and 1000000", jbv_describe(&v));
@@ -153,7 +148,7 @@ pgl_parse_train_options(Jsonb *options, PglTrainOptions *opts)
 		}
 		else if (strcmp(key, "tol") == 0)
 		{
-			double		t = get_number(key, &v, "a number > 0");
+			double t = get_number(key, &v, "a number > 0");
 
 			if (!(t > 0 && isfinite(t)))
 				option_error(key, "a number > 0", jbv_describe(&v));
@@ -180,8 +175,7 @@ pgl_parse_train_options(Jsonb *options, PglTrainOptions *opts)
 		}
 		else
 			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("unknown option \"%s\"", key),
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("unknown option \"%s\"", key),
 					 errhint("Valid options are: " VALID_KEYS ".")));
 	}
 }

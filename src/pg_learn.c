@@ -20,48 +20,29 @@ PG_MODULE_MAGIC;
 /* OpenBLAS's own call (declared here to avoid pulling cblas.h into glue) */
 extern void openblas_set_num_threads(int num_threads);
 
-int			pgl_max_train_memory_kb = 1024 * 1024;	/* 1GB */
-int			pgl_threads = 0;
-bool		pgl_verbose = false;
+int	 pgl_max_train_memory_kb = 1024 * 1024; /* 1GB */
+int	 pgl_threads = 0;
+bool pgl_verbose = false;
 
-static int	blas_threads_applied = -1;
+static int blas_threads_applied = -1;
 
-void		_PG_init(void);
+void _PG_init(void);
 
 void
 _PG_init(void)
 {
-	DefineCustomIntVariable("pg_learn.max_train_memory",
-							"Memory a training may use for its data.",
+	DefineCustomIntVariable("pg_learn.max_train_memory", "Memory a training may use for its data.",
 							"Training reads the data into memory up to this size; "
 							"exceeding it is an error.",
-							&pgl_max_train_memory_kb,
-							1024 * 1024,
-							1024,
-							MAX_KILOBYTES,
-							PGC_USERSET,
-							GUC_UNIT_KB,
-							NULL, NULL, NULL);
+							&pgl_max_train_memory_kb, 1024 * 1024, 1024, MAX_KILOBYTES, PGC_USERSET,
+							GUC_UNIT_KB, NULL, NULL, NULL);
 
-	DefineCustomIntVariable("pg_learn.threads",
-							"Threads the math kernels (BLAS) may use in a backend.",
-							"0 means one per CPU core.",
-							&pgl_threads,
-							0,
-							0,
-							1024,
-							PGC_USERSET,
-							0,
-							NULL, NULL, NULL);
+	DefineCustomIntVariable(
+		"pg_learn.threads", "Threads the math kernels (BLAS) may use in a backend.",
+		"0 means one per CPU core.", &pgl_threads, 0, 0, 1024, PGC_USERSET, 0, NULL, NULL, NULL);
 
-	DefineCustomBoolVariable("pg_learn.verbose",
-							 "Report each training phase as a NOTICE.",
-							 NULL,
-							 &pgl_verbose,
-							 false,
-							 PGC_USERSET,
-							 0,
-							 NULL, NULL, NULL);
+	DefineCustomBoolVariable("pg_learn.verbose", "Report each training phase as a NOTICE.", NULL,
+							 &pgl_verbose, false, PGC_USERSET, 0, NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("pg_learn");
 }
@@ -69,7 +50,7 @@ _PG_init(void)
 int
 pgl_thread_count(void)
 {
-	long		cores;
+	long cores;
 
 	if (pgl_threads > 0)
 		return pgl_threads;
@@ -117,23 +98,20 @@ env_interrupts(void *arg)
 static void
 env_notice(void *arg, const char *msg, const char *hint)
 {
-	ereport(NOTICE,
-			(errmsg("%s", msg),
-			 hint && hint[0] ? errhint("%s", hint) : 0));
+	ereport(NOTICE, (errmsg("%s", msg), hint && hint[0] ? errhint("%s", hint) : 0));
 }
 
 static void
 env_progress(void *arg, int iter, int max_iter, double loss)
 {
 	if (pgl_verbose && (iter % 10 == 0 || iter == max_iter))
-		ereport(NOTICE,
-				(errmsg("pg_learn: iteration %d of %d, loss %.6g", iter, max_iter, loss)));
+		ereport(NOTICE, (errmsg("pg_learn: iteration %d of %d, loss %.6g", iter, max_iter, loss)));
 }
 
 pgl_env
 pgl_backend_env(MemoryContext cxt)
 {
-	pgl_env		env = {
+	pgl_env env = {
 		.arg = cxt,
 		.alloc = env_alloc,
 		.free = env_free,
@@ -148,7 +126,7 @@ pgl_backend_env(MemoryContext cxt)
 void
 pgl_report(const pgl_status *st, const char *what)
 {
-	int			code;
+	int code;
 
 	switch (st->rc)
 	{
@@ -168,12 +146,11 @@ pgl_report(const pgl_status *st, const char *what)
 			code = ERRCODE_INTERNAL_ERROR;
 			break;
 	}
-	ereport(ERROR,
-			(errcode(code),
-			 errmsg("%s: %s", what, st->msg),
-			 st->detail[0] ? errdetail("%s", st->detail) : 0,
-			 st->rc == PGL_ERR_CORRUPT ?
-			 errhint("Retrain the model, or deploy another version with ai_deploy().") : 0));
+	ereport(ERROR, (errcode(code), errmsg("%s: %s", what, st->msg),
+					st->detail[0] ? errdetail("%s", st->detail) : 0,
+					st->rc == PGL_ERR_CORRUPT
+						? errhint("Retrain the model, or deploy another version with ai_deploy().")
+						: 0));
 	pg_unreachable();
 }
 
@@ -188,14 +165,14 @@ pretty_size(double bytes)
 void
 pgl_check_memory(Size bytes, const char *what)
 {
-	Size		limit = (Size) pgl_max_train_memory_kb * 1024;
+	Size limit = (Size) pgl_max_train_memory_kb * 1024;
 
 	if (bytes > limit)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("%s needs %s, more than pg_learn.max_train_memory (%s)",
-						what, pretty_size((double) bytes),
-						pretty_size(pgl_max_train_memory_kb * 1024.0)),
-				 errhint("Raise pg_learn.max_train_memory, e.g. SET pg_learn.max_train_memory = '4GB', "
-						 "or train on a sample of the rows.")));
+		ereport(
+			ERROR,
+			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+			 errmsg("%s needs %s, more than pg_learn.max_train_memory (%s)", what,
+					pretty_size((double) bytes), pretty_size(pgl_max_train_memory_kb * 1024.0)),
+			 errhint("Raise pg_learn.max_train_memory, e.g. SET pg_learn.max_train_memory = '4GB', "
+					 "or train on a sample of the rows.")));
 }

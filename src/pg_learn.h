@@ -33,7 +33,7 @@ extern void pgl_report(const pgl_status *st, const char *what) pg_attribute_nore
 extern void pgl_check_memory(Size bytes, const char *what);
 
 /* threads a training may use: pg_learn.threads, or the number of cores */
-extern int	pgl_thread_count(void);
+extern int pgl_thread_count(void);
 
 /* set BLAS threads from pg_learn.threads (once per backend and change) */
 extern void pgl_set_blas_threads(void);
@@ -43,14 +43,14 @@ extern void pgl_set_blas_threads_n(int n);
 
 typedef struct PglTrainOptions
 {
-	double		test_size;		/* < 0: not given */
-	uint64		seed;
-	double		l2;				/* < 0: not given */
-	int			max_iter;
-	double		tol;
-	List	   *exclude;		/* of char * */
-	bool		nulls_error;
-	bool		deploy;
+	double test_size; /* < 0: not given */
+	uint64 seed;
+	double l2; /* < 0: not given */
+	int	   max_iter;
+	double tol;
+	List  *exclude; /* of char * */
+	bool   nulls_error;
+	bool   deploy;
 } PglTrainOptions;
 
 extern void pgl_parse_train_options(Jsonb *options, PglTrainOptions *opts);
@@ -60,16 +60,16 @@ extern void pgl_parse_train_options(Jsonb *options, PglTrainOptions *opts);
 /* how a column is read */
 typedef enum PglColumnKind
 {
-	PGL_COL_NUMERIC,			/* int2/4/8, float4/8, numeric */
-	PGL_COL_CATEGORICAL			/* text-like, boolean, enum, anything else */
+	PGL_COL_NUMERIC,	/* int2/4/8, float4/8, numeric */
+	PGL_COL_CATEGORICAL /* text-like, boolean, enum, anything else */
 } PglColumnKind;
 
 /* a vocabulary of strings with a dense code per distinct value */
 typedef struct PglVocab PglVocab;
 
-extern PglVocab *pgl_vocab_create(MemoryContext cxt);
-extern int32 pgl_vocab_intern(PglVocab *v, const char *s, Size len);
-extern int32 pgl_vocab_size(PglVocab *v);
+extern PglVocab	  *pgl_vocab_create(MemoryContext cxt);
+extern int32	   pgl_vocab_intern(PglVocab *v, const char *s, Size len);
+extern int32	   pgl_vocab_size(PglVocab *v);
 extern const char *pgl_vocab_string(PglVocab *v, int32 code);
 
 /*
@@ -80,47 +80,47 @@ extern const char *pgl_vocab_string(PglVocab *v, int32 code);
  * matrix itself (leading dimension cap) and training copies nothing.
  */
 #define PGL_TRAIN 0
-#define PGL_TEST 1
+#define PGL_TEST  1
 
 typedef struct PglPart
 {
-	int64		n;				/* rows */
-	int64		cap;			/* rows allocated per column */
-	double	   *block;			/* cap x ncols */
+	int64	n;	   /* rows */
+	int64	cap;   /* rows allocated per column */
+	double *block; /* cap x ncols */
 } PglPart;
 
 /* one column of the data */
 typedef struct PglColumn
 {
-	char	   *name;
-	Oid			typid;
-	Oid			basetype;		/* getBaseType(typid) */
-	char	   *type_name;
-	int			attnum;			/* 0-based position in the result */
-	int			col;			/* column of the part blocks */
+	char		 *name;
+	Oid			  typid;
+	Oid			  basetype; /* getBaseType(typid) */
+	char		 *type_name;
+	int			  attnum; /* 0-based position in the result */
+	int			  col;	  /* column of the part blocks */
 	PglColumnKind kind;
-	FmgrInfo	outfunc;		/* categorical: text output of the type */
-	PglVocab   *vocab;			/* categorical only: code of each value */
-	bool	   *nulls[2];		/* per part; NULL until the first NULL */
-	int64		n_nulls;		/* in both parts */
-	double		sum[2];			/* numeric: sum of non-NULL values per part */
-	int64		count[2];		/* numeric: non-NULL values per part */
+	FmgrInfo	  outfunc;	/* categorical: text output of the type */
+	PglVocab	 *vocab;	/* categorical only: code of each value */
+	bool		 *nulls[2]; /* per part; NULL until the first NULL */
+	int64		  n_nulls;	/* in both parts */
+	double		  sum[2];	/* numeric: sum of non-NULL values per part */
+	int64		  count[2]; /* numeric: non-NULL values per part */
 } PglColumn;
 
 typedef struct PglDataSet
 {
-	char	   *query;			/* the SQL that was run */
-	int64		n_rows;			/* rows kept (non-NULL target) */
-	int64		n_skipped;		/* rows skipped for a NULL target */
-	int			n_features;
-	PglColumn  *features;		/* n_features */
-	PglColumn  *target;			/* NULL when none asked for */
-	int			ncols;			/* columns of the blocks */
-	PglPart		part[2];
-	double		test_fraction;	/* rows routed to PGL_TEST */
-	uint64		seed;
-	Size		bytes;			/* memory of the blocks */
-	bool		streamed;		/* training rows went to the batch hook only */
+	char	  *query;	  /* the SQL that was run */
+	int64	   n_rows;	  /* rows kept (non-NULL target) */
+	int64	   n_skipped; /* rows skipped for a NULL target */
+	int		   n_features;
+	PglColumn *features; /* n_features */
+	PglColumn *target;	 /* NULL when none asked for */
+	int		   ncols;	 /* columns of the blocks */
+	PglPart	   part[2];
+	double	   test_fraction; /* rows routed to PGL_TEST */
+	uint64	   seed;
+	Size	   bytes;	 /* memory of the blocks */
+	bool	   streamed; /* training rows went to the batch hook only */
 } PglDataSet;
 
 /*
@@ -129,8 +129,8 @@ typedef struct PglDataSet
  * When given and every feature is a number, the training rows are not
  * stored at all: ds->streamed is set and their blocks stay empty.
  */
-typedef void (*PglBatchHook) (void *arg, PglDataSet *ds, const double *const *cols,
-							  const bool *const *nulls, int rows);
+typedef void (*PglBatchHook)(void *arg, PglDataSet *ds, const double *const *cols,
+							 const bool *const *nulls, int rows);
 
 /* the values of a column in a part (numbers, or vocabulary codes) */
 static inline double *
@@ -149,11 +149,10 @@ extern char *pgl_data_query(const char *data);
  * only: if not NIL, read exactly these feature columns in this order
  * (evaluation) and ignore the others.
  */
-extern PglDataSet *pgl_read_data(const char *data, const char *target,
-								 PglColumnKind target_kind, List *exclude,
-								 List *only, const char *algorithm,
-								 double test_fraction, uint64 seed,
-								 PglBatchHook hook, void *hook_arg);
+extern PglDataSet *pgl_read_data(const char *data, const char *target, PglColumnKind target_kind,
+								 List *exclude, List *only, const char *algorithm,
+								 double test_fraction, uint64 seed, PglBatchHook hook,
+								 void *hook_arg);
 
 /* move the hold-out rows back into the training part */
 extern void pgl_merge_parts(PglDataSet *ds);
@@ -177,9 +176,9 @@ extern double pgl_datum_to_double(Datum d, Oid typid);
 
 typedef struct PglVersionInfo
 {
-	int64		version_id;
-	int32		version;
-	char	   *algorithm;
+	int64 version_id;
+	int32 version;
+	char *algorithm;
 } PglVersionInfo;
 
 /* deployed version of a model; ERROR if the model does not exist */
@@ -190,16 +189,16 @@ extern bytea *pgl_catalog_blob(int64 version_id);
 
 typedef struct PglNewVersion
 {
-	const char *name;
-	const char *algorithm;
-	Jsonb	   *options;
+	const char		*name;
+	const char		*algorithm;
+	Jsonb			*options;
 	const pgl_model *model;
-	const char *data_source;
-	int64		rows_used;
-	const char *metrics_json;
-	bytea	   *blob;
-	double		seconds;
-	bool		deploy;
+	const char		*data_source;
+	int64			 rows_used;
+	const char		*metrics_json;
+	bytea			*blob;
+	double			 seconds;
+	bool			 deploy;
 } PglNewVersion;
 
 /* ERROR unless the caller may (re)train a model of this name */
@@ -228,8 +227,7 @@ extern const pgl_model *pgl_model_by_version(int64 version_id, const char *name)
  * Append metrics of predictions to buf as a JSON object.  Regression: y and
  * pred (n each).  Classification: label and proba (n x k).
  */
-extern void pgl_metrics_json(StringInfo buf, const pgl_model *m, int64 n,
-							 const double *y, const int32 *label,
-							 const double *pred);
+extern void pgl_metrics_json(StringInfo buf, const pgl_model *m, int64 n, const double *y,
+							 const int32 *label, const double *pred);
 
-#endif							/* PG_LEARN_H */
+#endif /* PG_LEARN_H */

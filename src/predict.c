@@ -38,37 +38,37 @@ PG_FUNCTION_INFO_V1(ai_model_coefficients);
 
 typedef enum Want
 {
-	WANT_VALUE,					/* ai_predict: regression output */
-	WANT_CLASS,					/* ai_classify */
-	WANT_PROBA					/* ai_predict_proba */
+	WANT_VALUE, /* ai_predict: regression output */
+	WANT_CLASS, /* ai_classify */
+	WANT_PROBA	/* ai_predict_proba */
 } Want;
 
 typedef struct PredictState
 {
-	char	   *name;
-	int64		version_id;
-	TransactionId snap_xmin;	/* snapshot of the last version lookup */
-	TransactionId snap_xmax;
-	CommandId	snap_cid;
-	uint64		generation;
-	const pgl_model *model;
+	char			   *name;
+	int64				version_id;
+	TransactionId		snap_xmin; /* snapshot of the last version lookup */
+	TransactionId		snap_xmax;
+	CommandId			snap_cid;
+	uint64				generation;
+	const pgl_model	   *model;
 	const pgl_algo_ops *ops;
-	int			n_out;
+	int					n_out;
 
 	/* row type mapping, valid while tuptype/tuptypmod match */
-	Oid			tuptype;
-	int32		tuptypmod;
-	TupleDesc	tupdesc;
-	int		   *attno;			/* per feature: 0-based column */
-	Oid		   *atttype;
-	FmgrInfo   *outfn;
-	Datum	   *values;
-	bool	   *nulls;
+	Oid		  tuptype;
+	int32	  tuptypmod;
+	TupleDesc tupdesc;
+	int		 *attno; /* per feature: 0-based column */
+	Oid		 *atttype;
+	FmgrInfo *outfn;
+	Datum	 *values;
+	bool	 *nulls;
 
-	double	   *raw;
-	bool	   *isnull;
-	double	   *x;
-	double	   *out;
+	double *raw;
+	bool   *isnull;
+	double *x;
+	double *out;
 } PredictState;
 
 static const char *
@@ -87,14 +87,13 @@ check_task(const char *name, const pgl_model *m, Want want)
 {
 	if (want == WANT_VALUE && m->task == PGL_TASK_CLASSIFICATION)
 		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("model \"%s\" is a classifier", name),
-				 errhint("Use ai_classify() for the predicted label, or ai_predict_proba() for class probabilities.")));
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE), errmsg("model \"%s\" is a classifier", name),
+				 errhint("Use ai_classify() for the predicted label, or ai_predict_proba() for "
+						 "class probabilities.")));
 	if (want != WANT_VALUE && m->task != PGL_TASK_CLASSIFICATION)
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("model \"%s\" is a regression model, not a classifier", name),
-				 errhint("Use ai_predict() for its numeric prediction.")));
+		ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
+						errmsg("model \"%s\" is a regression model, not a classifier", name),
+						errhint("Use ai_predict() for its numeric prediction.")));
 }
 
 /*
@@ -107,7 +106,7 @@ static bool
 same_snapshot(PredictState *st, Snapshot snap)
 {
 	return snap->xmin == st->snap_xmin && snap->xmax == st->snap_xmax &&
-		snap->curcid == st->snap_cid;
+		   snap->curcid == st->snap_cid;
 }
 
 static void
@@ -124,16 +123,15 @@ remember_snapshot(PredictState *st, Snapshot snap)
 static PredictState *
 get_state(FunctionCallInfo fcinfo, Want want)
 {
-	PredictState *st = fcinfo->flinfo->fn_extra;
-	text	   *name_t = PG_GETARG_TEXT_PP(0);
-	size_t		len = VARSIZE_ANY_EXHDR(name_t);
-	MemoryContext mcxt = fcinfo->flinfo->fn_mcxt;
-	Snapshot	snap = ActiveSnapshotSet() ? GetActiveSnapshot() : NULL;
+	PredictState  *st = fcinfo->flinfo->fn_extra;
+	text		  *name_t = PG_GETARG_TEXT_PP(0);
+	size_t		   len = VARSIZE_ANY_EXHDR(name_t);
+	MemoryContext  mcxt = fcinfo->flinfo->fn_mcxt;
+	Snapshot	   snap = ActiveSnapshotSet() ? GetActiveSnapshot() : NULL;
 	PglVersionInfo info;
-	bool		have_info = false;
+	bool		   have_info = false;
 
-	if (st != NULL && strlen(st->name) == len &&
-		memcmp(st->name, VARDATA_ANY(name_t), len) == 0)
+	if (st != NULL && strlen(st->name) == len && memcmp(st->name, VARDATA_ANY(name_t), len) == 0)
 	{
 		if (snap != NULL && !same_snapshot(st, snap))
 		{
@@ -178,22 +176,21 @@ get_state(FunctionCallInfo fcinfo, Want want)
 static void
 reject_nonfinite(const char *feature, double v)
 {
-	ereport(ERROR,
-			(errcode(ERRCODE_DATA_EXCEPTION),
-			 errmsg("feature \"%s\" is %s", feature,
-					isnan(v) ? "NaN" : (v > 0 ? "Infinity" : "-Infinity")),
-			 errhint("Pass a finite number, or NULL to use the training mean.")));
+	ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
+					errmsg("feature \"%s\" is %s", feature,
+						   isnan(v) ? "NaN" : (v > 0 ? "Infinity" : "-Infinity")),
+					errhint("Pass a finite number, or NULL to use the training mean.")));
 }
 
 /* map the model's features to the columns of this row type */
 static void
 map_row_type(PredictState *st, HeapTupleHeader rec, MemoryContext mcxt)
 {
-	Oid			tuptype = HeapTupleHeaderGetTypeId(rec);
-	int32		tuptypmod = HeapTupleHeaderGetTypMod(rec);
+	Oid				 tuptype = HeapTupleHeaderGetTypeId(rec);
+	int32			 tuptypmod = HeapTupleHeaderGetTypMod(rec);
 	const pgl_model *m = st->model;
-	TupleDesc	desc;
-	MemoryContext old;
+	TupleDesc		 desc;
+	MemoryContext	 old;
 
 	if (st->tupdesc && st->tuptype == tuptype && st->tuptypmod == tuptypmod)
 		return;
@@ -214,7 +211,7 @@ map_row_type(PredictState *st, HeapTupleHeader rec, MemoryContext mcxt)
 	for (int f = 0; f < m->n_features; f++)
 	{
 		const pgl_feature *feat = &m->features[f];
-		int			found = -1;
+		int				   found = -1;
 
 		for (int a = 0; a < desc->natts; a++)
 		{
@@ -227,35 +224,36 @@ map_row_type(PredictState *st, HeapTupleHeader rec, MemoryContext mcxt)
 			}
 		}
 		if (found < 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_COLUMN),
-					 errmsg("the row has no column \"%s\", a feature of model \"%s\"",
-							feat->name, st->name),
-					 errdetail("The model's features are %s.", feature_list(m)),
-					 errhint("Features are matched to the row's columns by name; "
-							 "rename a column with AS in a subquery.")));
+			ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
+							errmsg("the row has no column \"%s\", a feature of model \"%s\"",
+								   feat->name, st->name),
+							errdetail("The model's features are %s.", feature_list(m)),
+							errhint("Features are matched to the row's columns by name; "
+									"rename a column with AS in a subquery.")));
 		st->attno[f] = found;
 		st->atttype[f] = TupleDescAttr(desc, found)->atttypid;
 		if (feat->kind == PGL_FEATURE_NUMERIC)
 		{
 			if (!pgl_type_is_numeric(st->atttype[f]))
-				ereport(ERROR,
-						(errcode(ERRCODE_DATATYPE_MISMATCH),
-						 errmsg("column \"%s\" has type %s, but model \"%s\" was trained on it as a number (%s)",
-								feat->name, format_type_be(st->atttype[f]), st->name, feat->type_name),
-						 errhint("Cast the column to a numeric type in a subquery.")));
+				ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+								errmsg("column \"%s\" has type %s, but model \"%s\" was trained on "
+									   "it as a number (%s)",
+									   feat->name, format_type_be(st->atttype[f]), st->name,
+									   feat->type_name),
+								errhint("Cast the column to a numeric type in a subquery.")));
 		}
 		else
 		{
-			Oid			outfn;
-			bool		varlena;
+			Oid	 outfn;
+			bool varlena;
 
 			if (pgl_type_is_numeric(st->atttype[f]))
-				ereport(ERROR,
-						(errcode(ERRCODE_DATATYPE_MISMATCH),
-						 errmsg("column \"%s\" has type %s, but model \"%s\" was trained on it as a category (%s)",
-								feat->name, format_type_be(st->atttype[f]), st->name, feat->type_name),
-						 errhint("Cast the column to %s in a subquery.", feat->type_name)));
+				ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+								errmsg("column \"%s\" has type %s, but model \"%s\" was trained on "
+									   "it as a category (%s)",
+									   feat->name, format_type_be(st->atttype[f]), st->name,
+									   feat->type_name),
+								errhint("Cast the column to %s in a subquery.", feat->type_name)));
 			getTypeOutputInfo(st->atttype[f], &outfn, &varlena);
 			fmgr_info_cxt(outfn, &st->outfn[f], mcxt);
 		}
@@ -268,7 +266,7 @@ static void
 read_record(PredictState *st, HeapTupleHeader rec)
 {
 	const pgl_model *m = st->model;
-	HeapTupleData tuple;
+	HeapTupleData	 tuple;
 
 	tuple.t_len = HeapTupleHeaderGetDatumLength(rec);
 	ItemPointerSetInvalid(&tuple.t_self);
@@ -279,14 +277,14 @@ read_record(PredictState *st, HeapTupleHeader rec)
 	for (int f = 0; f < m->n_features; f++)
 	{
 		const pgl_feature *feat = &m->features[f];
-		int			a = st->attno[f];
+		int				   a = st->attno[f];
 
 		st->isnull[f] = st->nulls[a];
 		if (st->nulls[a])
 			continue;
 		if (feat->kind == PGL_FEATURE_NUMERIC)
 		{
-			double		v = pgl_datum_to_double(st->values[a], st->atttype[f]);
+			double v = pgl_datum_to_double(st->values[a], st->atttype[f]);
 
 			if (!isfinite(v))
 				reject_nonfinite(feat->name, v);
@@ -294,17 +292,17 @@ read_record(PredictState *st, HeapTupleHeader rec)
 		}
 		else
 		{
-			Oid			base = getBaseType(st->atttype[f]);
+			Oid base = getBaseType(st->atttype[f]);
 
 			if (base == TEXTOID || base == VARCHAROID)
 			{
-				text	   *t = DatumGetTextPP(st->values[a]);
+				text *t = DatumGetTextPP(st->values[a]);
 
 				st->raw[f] = pgl_category_find(feat, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
 			}
 			else
 			{
-				char	   *s = OutputFunctionCall(&st->outfn[f], st->values[a]);
+				char *s = OutputFunctionCall(&st->outfn[f], st->values[a]);
 
 				st->raw[f] = pgl_category_find(feat, s, strlen(s));
 			}
@@ -317,35 +315,34 @@ static void
 read_array(PredictState *st, ArrayType *arr)
 {
 	const pgl_model *m = st->model;
-	Datum	   *elems;
-	bool	   *nulls;
-	int			n;
+	Datum			*elems;
+	bool			*nulls;
+	int				 n;
 
 	for (int f = 0; f < m->n_features; f++)
 		if (m->features[f].kind != PGL_FEATURE_NUMERIC)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATATYPE_MISMATCH),
-					 errmsg("model \"%s\" has a categorical feature \"%s\", which a float8[] cannot carry",
-							st->name, m->features[f].name),
-					 errhint("Pass a row instead, e.g. SELECT ai_predict('%s', t) FROM t.", st->name)));
+			ereport(
+				ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg(
+					 "model \"%s\" has a categorical feature \"%s\", which a float8[] cannot carry",
+					 st->name, m->features[f].name),
+				 errhint("Pass a row instead, e.g. SELECT ai_predict('%s', t) FROM t.", st->name)));
 	if (ARR_NDIM(arr) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("feature array must have one dimension, not %d", ARR_NDIM(arr))));
-	deconstruct_array(arr, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
-					  &elems, &nulls, &n);
+		ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+						errmsg("feature array must have one dimension, not %d", ARR_NDIM(arr))));
+	deconstruct_array(arr, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, &nulls, &n);
 	if (n != m->n_features)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("model \"%s\" expects %d features, but the array has %d",
-						st->name, m->n_features, n),
-				 errdetail("The features in training order are %s.", feature_list(m))));
+		ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+						errmsg("model \"%s\" expects %d features, but the array has %d", st->name,
+							   m->n_features, n),
+						errdetail("The features in training order are %s.", feature_list(m))));
 	for (int f = 0; f < n; f++)
 	{
 		st->isnull[f] = nulls[f];
 		if (!nulls[f])
 		{
-			double		v = DatumGetFloat8(elems[f]);
+			double v = DatumGetFloat8(elems[f]);
 
 			if (!isfinite(v))
 				reject_nonfinite(m->features[f].name, v);
@@ -358,8 +355,8 @@ read_array(PredictState *st, ArrayType *arr)
 static void
 predict_one(PredictState *st)
 {
-	pgl_env		env = pgl_backend_env(CurrentMemoryContext);
-	pgl_status	s;
+	pgl_env	   env = pgl_backend_env(CurrentMemoryContext);
+	pgl_status s;
 
 	pgl_encode_row(st->model, st->raw, st->isnull, st->x);
 	memset(&s, 0, sizeof(s));
@@ -370,7 +367,7 @@ predict_one(PredictState *st)
 static PredictState *
 predict_record(FunctionCallInfo fcinfo, Want want)
 {
-	PredictState *st = get_state(fcinfo, want);
+	PredictState   *st = get_state(fcinfo, want);
 	HeapTupleHeader rec = PG_GETARG_HEAPTUPLEHEADER(1);
 
 	map_row_type(st, rec, fcinfo->flinfo->fn_mcxt);
@@ -392,7 +389,7 @@ predict_array(FunctionCallInfo fcinfo, Want want)
 static int
 argmax(const double *v, int n)
 {
-	int			best = 0;
+	int best = 0;
 
 	for (int i = 1; i < n; i++)
 		if (v[i] > v[best])
@@ -403,12 +400,12 @@ argmax(const double *v, int n)
 static Datum
 proba_array(PredictState *st)
 {
-	Datum	   *d = palloc(sizeof(Datum) * st->n_out);
+	Datum *d = palloc(sizeof(Datum) * st->n_out);
 
 	for (int i = 0; i < st->n_out; i++)
 		d[i] = Float8GetDatum(st->out[i]);
-	return PointerGetDatum(construct_array(d, st->n_out, FLOAT8OID, 8,
-										   FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	return PointerGetDatum(
+		construct_array(d, st->n_out, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 }
 
 Datum
@@ -456,9 +453,9 @@ ai_predict_proba_array(PG_FUNCTION_ARGS)
 Datum
 ai_model_classes(PG_FUNCTION_ARGS)
 {
-	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char			*name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	const pgl_model *m = pgl_model_get(name, NULL);
-	Datum	   *d;
+	Datum			*d;
 
 	check_task(name, m, WANT_CLASS);
 	d = palloc(sizeof(Datum) * m->n_classes);
@@ -470,21 +467,22 @@ ai_model_classes(PG_FUNCTION_ARGS)
 Datum
 ai_model_features(PG_FUNCTION_ARGS)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	ReturnSetInfo	*rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char			*name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	const pgl_model *m = pgl_model_get(name, NULL);
 
 	InitMaterializedSRF(fcinfo, 0);
 	for (int f = 0; f < m->n_features; f++)
 	{
 		const pgl_feature *feat = &m->features[f];
-		Datum		values[5];
-		bool		nulls[5] = {false, false, false, false, false};
+		Datum			   values[5];
+		bool			   nulls[5] = {false, false, false, false, false};
 
 		values[0] = Int32GetDatum(f + 1);
 		values[1] = CStringGetTextDatum(feat->name);
 		values[2] = CStringGetTextDatum(feat->type_name);
-		values[3] = CStringGetTextDatum(feat->kind == PGL_FEATURE_NUMERIC ? "numeric" : "categorical");
+		values[3] =
+			CStringGetTextDatum(feat->kind == PGL_FEATURE_NUMERIC ? "numeric" : "categorical");
 		values[4] = Int32GetDatum(feat->kind == PGL_FEATURE_NUMERIC ? 1 : feat->n_categories);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
@@ -494,20 +492,20 @@ ai_model_features(PG_FUNCTION_ARGS)
 Datum
 ai_model_coefficients(PG_FUNCTION_ARGS)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	const pgl_model *m = pgl_model_get(name, NULL);
+	ReturnSetInfo	 *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char			 *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	const pgl_model	 *m = pgl_model_get(name, NULL);
 	const pgl_tensor *t = pgl_model_tensor(m, "coef");
-	int64		ncol;
-	const double *w;
-	char	  **input_names;
-	int			col = 0;
+	int64			  ncol;
+	const double	 *w;
+	char			**input_names;
+	int				  col = 0;
 
 	if (t == NULL || t->ndim != 2)
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("model \"%s\" has no coefficients", name),
-				 errhint("Only linear_regression and logistic_regression models have coefficients.")));
+		ereport(
+			ERROR,
+			(errcode(ERRCODE_WRONG_OBJECT_TYPE), errmsg("model \"%s\" has no coefficients", name),
+			 errhint("Only linear_regression and logistic_regression models have coefficients.")));
 	ncol = t->dims[1];
 	w = t->data;
 
@@ -529,8 +527,8 @@ ai_model_coefficients(PG_FUNCTION_ARGS)
 	for (int64 k = 0; k < ncol; k++)
 		for (int i = 0; i <= m->n_inputs; i++)
 		{
-			Datum		values[3];
-			bool		nulls[3] = {false, false, false};
+			Datum values[3];
+			bool  nulls[3] = {false, false, false};
 
 			values[0] = CStringGetTextDatum(input_names[i]);
 			if (m->task == PGL_TASK_CLASSIFICATION)

@@ -32,9 +32,9 @@ PG_FUNCTION_INFO_V1(ai_train);
 typedef struct CodeCount
 {
 	const char *str;
-	int32		code;			/* code in the reader's vocabulary */
-	int64		count;			/* rows in the training split */
-	double		num;			/* numeric labels: value, for ordering */
+	int32		code;  /* code in the reader's vocabulary */
+	int64		count; /* rows in the training split */
+	double		num;   /* numeric labels: value, for ordering */
 } CodeCount;
 
 static int
@@ -46,8 +46,7 @@ cmp_code_str(const void *a, const void *b)
 static int
 cmp_code_num(const void *a, const void *b)
 {
-	double		x = ((const CodeCount *) a)->num,
-				y = ((const CodeCount *) b)->num;
+	double x = ((const CodeCount *) a)->num, y = ((const CodeCount *) b)->num;
 
 	if (x != y)
 		return x < y ? -1 : 1;
@@ -60,16 +59,15 @@ cmp_code_num(const void *a, const void *b)
  * the hold-out).  Returns the number of categories; *cats and *mode are set.
  */
 static int32
-learn_vocabulary(PglDataSet *ds, PglColumn *c, bool numeric_order,
-				 char ***cats, int32 *mode)
+learn_vocabulary(PglDataSet *ds, PglColumn *c, bool numeric_order, char ***cats, int32 *mode)
 {
-	int32		nv = pgl_vocab_size(c->vocab);
-	CodeCount  *cc = palloc0(sizeof(CodeCount) * (nv > 0 ? nv : 1));
-	int32	   *remap = palloc(sizeof(int32) * (nv > 0 ? nv : 1));
-	int32		nk = 0;
-	int64		best = -1;
-	double	   *v = pgl_column_values(ds, c, PGL_TRAIN);
-	bool	   *nl = c->nulls[PGL_TRAIN];
+	int32	   nv = pgl_vocab_size(c->vocab);
+	CodeCount *cc = palloc0(sizeof(CodeCount) * (nv > 0 ? nv : 1));
+	int32	  *remap = palloc(sizeof(int32) * (nv > 0 ? nv : 1));
+	int32	   nk = 0;
+	int64	   best = -1;
+	double	  *v = pgl_column_values(ds, c, PGL_TRAIN);
+	bool	  *nl = c->nulls[PGL_TRAIN];
 
 	for (int32 i = 0; i < nv; i++)
 	{
@@ -117,9 +115,9 @@ learn_vocabulary(PglDataSet *ds, PglColumn *c, bool numeric_order,
 
 typedef struct GramHook
 {
-	pgl_env		env;			/* a copy: the hook outlives no frame */
-	pgl_gram	g;
-	bool		started;
+	pgl_env	 env; /* a copy: the hook outlives no frame */
+	pgl_gram g;
+	bool	 started;
 } GramHook;
 
 /*
@@ -129,7 +127,7 @@ typedef struct GramHook
 static void
 gram_cleanup(void *arg)
 {
-	GramHook   *h = arg;
+	GramHook *h = arg;
 
 	if (h->started)
 		pgl_gram_free(&h->env, &h->g);
@@ -137,11 +135,10 @@ gram_cleanup(void *arg)
 }
 
 static void
-gram_hook(void *arg, PglDataSet *ds, const double *const *cols,
-		  const bool *const *nulls, int rows)
+gram_hook(void *arg, PglDataSet *ds, const double *const *cols, const bool *const *nulls, int rows)
 {
-	GramHook   *h = arg;
-	pgl_status	st;
+	GramHook  *h = arg;
+	pgl_status st;
 
 	memset(&st, 0, sizeof(st));
 	if (!h->started)
@@ -157,12 +154,12 @@ gram_hook(void *arg, PglDataSet *ds, const double *const *cols,
 /* ---------- result row ---------- */
 
 static Datum
-result_tuple(FunctionCallInfo fcinfo, const char *name, int32 version,
-			 const char *algorithm, int64 rows, const char *metrics, double seconds)
+result_tuple(FunctionCallInfo fcinfo, const char *name, int32 version, const char *algorithm,
+			 int64 rows, const char *metrics, double seconds)
 {
-	TupleDesc	desc;
-	Datum		values[6];
-	bool		nulls[6] = {false, false, false, false, false, false};
+	TupleDesc desc;
+	Datum	  values[6];
+	bool	  nulls[6] = {false, false, false, false, false, false};
 
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
@@ -181,19 +178,19 @@ static void
 phase(const char *name, const char *what)
 {
 	static instr_time last;
-	static bool started = false;
-	instr_time	now;
+	static bool		  started = false;
+	instr_time		  now;
 
 	if (!pgl_verbose)
 		return;
 	INSTR_TIME_SET_CURRENT(now);
 	if (started && what != NULL)
 	{
-		instr_time	d = now;
+		instr_time d = now;
 
 		INSTR_TIME_SUBTRACT(d, last);
-		ereport(NOTICE, (errmsg("pg_learn: training \"%s\": %s (previous phase %.1f ms)",
-								name, what, INSTR_TIME_GET_MILLISEC(d))));
+		ereport(NOTICE, (errmsg("pg_learn: training \"%s\": %s (previous phase %.1f ms)", name,
+								what, INSTR_TIME_GET_MILLISEC(d))));
 	}
 	else if (what != NULL)
 		ereport(NOTICE, (errmsg("pg_learn: training \"%s\": %s", name, what)));
@@ -206,51 +203,45 @@ phase(const char *name, const char *what)
 Datum
 ai_train(PG_FUNCTION_ARGS)
 {
-	char	   *name;
-	char	   *algorithm;
-	char	   *data;
-	char	   *target;
-	Jsonb	   *options;
+	char			   *name;
+	char			   *algorithm;
+	char			   *data;
+	char			   *target;
+	Jsonb			   *options;
 	const pgl_algo_ops *ops;
-	PglTrainOptions opts;
-	MemoryContext train_cxt,
-				old;
-	instr_time	start,
-				elapsed;
-	PglDataSet *ds;
-	pgl_model  *m;
-	int64		n,
-				n_test,
-				n_train;
-	int32		p;
-	double	   *X[2] = {NULL, NULL};
-	int64		ld[2] = {1, 1};
-	double	   *y[2] = {NULL, NULL};
-	int32	   *label[2] = {NULL, NULL};
-	pgl_env		env;
-	pgl_status	st;
-	pgl_dataset dset;
-	pgl_train_params params;
-	pgl_train_info info;
-	StringInfoData metrics;
-	uint8_t    *buf;
-	size_t		buflen;
-	bytea	   *blob;
-	PglNewVersion nv;
-	int32		version;
-	double		seconds;
-	Datum		result;
-	bool		classification;
-	int32		class_mode;
-	int64		n_test_unknown = 0;
-	GramHook   *gram;
-	double		train_sse = 0,
-				train_sst = 0;
+	PglTrainOptions		opts;
+	MemoryContext		train_cxt, old;
+	instr_time			start, elapsed;
+	PglDataSet		   *ds;
+	pgl_model		   *m;
+	int64				n, n_test, n_train;
+	int32				p;
+	double			   *X[2] = {NULL, NULL};
+	int64				ld[2] = {1, 1};
+	double			   *y[2] = {NULL, NULL};
+	int32			   *label[2] = {NULL, NULL};
+	pgl_env				env;
+	pgl_status			st;
+	pgl_dataset			dset;
+	pgl_train_params	params;
+	pgl_train_info		info;
+	StringInfoData		metrics;
+	uint8_t			   *buf;
+	size_t				buflen;
+	bytea			   *blob;
+	PglNewVersion		nv;
+	int32				version;
+	double				seconds;
+	Datum				result;
+	bool				classification;
+	int32				class_mode;
+	int64				n_test_unknown = 0;
+	GramHook		   *gram;
+	double				train_sse = 0, train_sst = 0;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("name, algorithm and data of ai_train must not be NULL")));
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						errmsg("name, algorithm and data of ai_train must not be NULL")));
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	algorithm = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	data = text_to_cstring(PG_GETARG_TEXT_PP(2));
@@ -259,27 +250,26 @@ ai_train(PG_FUNCTION_ARGS)
 
 	if (name[0] == '\0')
 		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("model name must not be empty")));
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("model name must not be empty")));
 	ops = pgl_algo_by_name(algorithm);
 	if (ops == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown algorithm \"%s\"", algorithm),
-				 errhint("Valid algorithms are: %s.", pgl_algo_names())));
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("unknown algorithm \"%s\"", algorithm),
+						errhint("Valid algorithms are: %s.", pgl_algo_names())));
 	pgl_parse_train_options(options, &opts);
 	classification = ops->task == PGL_TASK_CLASSIFICATION;
 	if (target == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s needs a target column", algorithm),
-				 errhint("Name the column to predict: ai_train(name, '%s', data, target => 'column').",
-						 algorithm)));
+		ereport(
+			ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("%s needs a target column", algorithm),
+			 errhint("Name the column to predict: ai_train(name, '%s', data, target => 'column').",
+					 algorithm)));
 	pgl_check_model_writable(name);
 
 	INSTR_TIME_SET_CURRENT(start);
-	train_cxt = AllocSetContextCreate(CurrentMemoryContext, "pg_learn training",
-									  ALLOCSET_DEFAULT_SIZES);
+	train_cxt =
+		AllocSetContextCreate(CurrentMemoryContext, "pg_learn training", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(train_cxt);
 
 	/*
@@ -306,27 +296,25 @@ ai_train(PG_FUNCTION_ARGS)
 		MemoryContextRegisterResetCallback(train_cxt, cb);
 	}
 	ds = pgl_read_data(data, target, classification ? PGL_COL_CATEGORICAL : PGL_COL_NUMERIC,
-					   opts.exclude, NIL, algorithm,
-					   opts.test_size >= 0 ? opts.test_size : 0.2, opts.seed,
-					   ops->train_gram ? gram_hook : NULL, gram);
+					   opts.exclude, NIL, algorithm, opts.test_size >= 0 ? opts.test_size : 0.2,
+					   opts.seed, ops->train_gram ? gram_hook : NULL, gram);
 	n = ds->n_rows;
 	if (n == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_NO_DATA_FOUND),
-				 errmsg("no rows to train on"),
-				 ds->n_skipped > 0 ?
-				 errdetail(INT64_FORMAT " rows were skipped because their target \"%s\" is NULL.",
-						   ds->n_skipped, target) :
-				 errdetail("The data \"%s\" returned no rows.", data)));
+		ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND), errmsg("no rows to train on"),
+						ds->n_skipped > 0
+							? errdetail(INT64_FORMAT
+										" rows were skipped because their target \"%s\" is NULL.",
+										ds->n_skipped, target)
+							: errdetail("The data \"%s\" returned no rows.", data)));
 	/* below 50 rows a default hold-out would be too small to tell anything */
 	if (opts.test_size < 0 && n < 50 && ds->part[PGL_TEST].n > 0)
 	{
 		if (ds->streamed)
 		{
 			/* the hold-out rows join the streamed statistics */
-			PglPart    *te = &ds->part[PGL_TEST];
+			PglPart		  *te = &ds->part[PGL_TEST];
 			const double **cols = palloc(sizeof(double *) * ds->ncols);
-			const bool **nulls = palloc(sizeof(bool *) * ds->ncols);
+			const bool	 **nulls = palloc(sizeof(bool *) * ds->ncols);
 
 			for (int c = 0; c < ds->ncols; c++)
 				cols[c] = te->block + (Size) c * te->cap;
@@ -336,7 +324,7 @@ ai_train(PG_FUNCTION_ARGS)
 			gram_hook(gram, ds, cols, nulls, (int) te->n);
 			for (int f = 0; f < ds->n_features; f++)
 			{
-				PglColumn  *c = &ds->features[f];
+				PglColumn *c = &ds->features[f];
 
 				c->sum[PGL_TRAIN] += c->sum[PGL_TEST];
 				c->count[PGL_TRAIN] += c->count[PGL_TEST];
@@ -350,21 +338,20 @@ ai_train(PG_FUNCTION_ARGS)
 	n_train = ds->part[PGL_TRAIN].n;
 	n_test = ds->part[PGL_TEST].n;
 	if (n_train == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("no training rows: all " INT64_FORMAT " rows fell in the hold-out", n),
-				 errhint("Lower \"test_size\" (now %g), or train on more rows.",
-						 ds->test_fraction)));
+		ereport(
+			ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("no training rows: all " INT64_FORMAT " rows fell in the hold-out", n),
+			 errhint("Lower \"test_size\" (now %g), or train on more rows.", ds->test_fraction)));
 
 	for (int f = 0; f < ds->n_features; f++)
 	{
-		PglColumn  *c = &ds->features[f];
+		PglColumn *c = &ds->features[f];
 
 		if (c->n_nulls == n)
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("column \"%s\" is NULL in every row", c->name),
-					 errhint("Leave it out with \"exclude\": [\"%s\"].", c->name)));
+			ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+							errmsg("column \"%s\" is NULL in every row", c->name),
+							errhint("Leave it out with \"exclude\": [\"%s\"].", c->name)));
 		if (c->n_nulls > 0 && opts.nulls_error)
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -383,7 +370,7 @@ ai_train(PG_FUNCTION_ARGS)
 	m->features = palloc0(sizeof(pgl_feature) * ds->n_features);
 	for (int f = 0; f < ds->n_features; f++)
 	{
-		PglColumn  *c = &ds->features[f];
+		PglColumn	*c = &ds->features[f];
 		pgl_feature *feat = &m->features[f];
 
 		feat->name = c->name;
@@ -392,22 +379,24 @@ ai_train(PG_FUNCTION_ARGS)
 		{
 			feat->kind = PGL_FEATURE_NUMERIC;
 			if (c->count[PGL_TRAIN] == 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-						 errmsg("column \"%s\" is NULL in every training row", c->name),
-						 errhint("Leave it out with \"exclude\", or use a smaller \"test_size\".")));
+				ereport(
+					ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("column \"%s\" is NULL in every training row", c->name),
+					 errhint("Leave it out with \"exclude\", or use a smaller \"test_size\".")));
 			feat->impute = c->sum[PGL_TRAIN] / c->count[PGL_TRAIN];
 		}
 		else
 		{
 			feat->kind = PGL_FEATURE_CATEGORICAL;
-			feat->n_categories = learn_vocabulary(ds, c, false, &feat->categories,
-												  &feat->impute_category);
+			feat->n_categories =
+				learn_vocabulary(ds, c, false, &feat->categories, &feat->impute_category);
 			if (feat->n_categories == 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-						 errmsg("column \"%s\" is NULL in every training row", c->name),
-						 errhint("Leave it out with \"exclude\", or use a smaller \"test_size\".")));
+				ereport(
+					ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("column \"%s\" is NULL in every training row", c->name),
+					 errhint("Leave it out with \"exclude\", or use a smaller \"test_size\".")));
 		}
 	}
 	m->n_inputs = p = pgl_model_input_width(m);
@@ -432,8 +421,8 @@ ai_train(PG_FUNCTION_ARGS)
 		 */
 		if (n_test > 0)
 		{
-			double	   *lab = pgl_column_values(ds, ds->target, PGL_TEST);
-			bool	   *keep = palloc(sizeof(bool) * n_test);
+			double *lab = pgl_column_values(ds, ds->target, PGL_TEST);
+			bool   *keep = palloc(sizeof(bool) * n_test);
 
 			for (int64 i = 0; i < n_test; i++)
 			{
@@ -449,8 +438,8 @@ ai_train(PG_FUNCTION_ARGS)
 	/* design matrices: the blocks themselves when nothing needs encoding */
 	for (int part = 0; part < 2; part++)
 	{
-		int64		rows = ds->part[part].n;
-		bool		direct = true;
+		int64 rows = ds->part[part].n;
+		bool  direct = true;
 
 		if (part == PGL_TRAIN && ds->streamed)
 			continue;
@@ -470,7 +459,7 @@ ai_train(PG_FUNCTION_ARGS)
 		else
 		{
 			const double **raw = palloc(sizeof(double *) * (ds->n_features + 1));
-			const bool **rnull = palloc(sizeof(bool *) * (ds->n_features + 1));
+			const bool	 **rnull = palloc(sizeof(bool *) * (ds->n_features + 1));
 
 			for (int f = 0; f < ds->n_features; f++)
 			{
@@ -485,7 +474,7 @@ ai_train(PG_FUNCTION_ARGS)
 		}
 		if (classification)
 		{
-			double	   *lab = pgl_column_values(ds, ds->target, part);
+			double *lab = pgl_column_values(ds, ds->target, part);
 
 			label[part] = palloc_extended(sizeof(int32) * (rows + 1), MCXT_ALLOC_HUGE);
 			for (int64 i = 0; i < rows; i++)
@@ -513,12 +502,12 @@ ai_train(PG_FUNCTION_ARGS)
 	params.seed = opts.seed;
 	if (ds->streamed)
 	{
-		double	   *impute = palloc(sizeof(double) * (p + 1));
+		double *impute = palloc(sizeof(double) * (p + 1));
 
 		for (int f = 0; f < m->n_features; f++)
 			impute[f] = m->features[f].impute;
-		if (ops->train_gram(&env, &gram->g, impute, &params, m, &info,
-							&train_sse, &train_sst, &st) != PGL_OK)
+		if (ops->train_gram(&env, &gram->g, impute, &params, m, &info, &train_sse, &train_sst,
+							&st) != PGL_OK)
 			pgl_report(&st, psprintf("training \"%s\" failed", name));
 		gram_cleanup(gram);
 	}
@@ -531,8 +520,8 @@ ai_train(PG_FUNCTION_ARGS)
 	appendStringInfoChar(&metrics, '{');
 	for (int part = 0; part < 2; part++)
 	{
-		int64		rows = part == 0 ? n_train : n_test;
-		double	   *pred;
+		int64	rows = part == 0 ? n_train : n_test;
+		double *pred;
 
 		if (rows == 0)
 			continue;
@@ -566,8 +555,8 @@ ai_train(PG_FUNCTION_ARGS)
 	if (ops->id == PGL_ALGO_LINEAR_REGRESSION)
 		appendStringInfo(&metrics, ", \"rank\": %d", info.rank);
 	else
-		appendStringInfo(&metrics, ", \"iterations\": %d, \"loss\": %.10g",
-						 info.iterations, info.loss);
+		appendStringInfo(&metrics, ", \"iterations\": %d, \"loss\": %.10g", info.iterations,
+						 info.loss);
 	appendStringInfoChar(&metrics, '}');
 
 	/* save */
@@ -584,8 +573,8 @@ ai_train(PG_FUNCTION_ARGS)
 
 	nv.name = name;
 	nv.algorithm = algorithm;
-	nv.options = options ? options :
-		DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")));
+	nv.options =
+		options ? options : DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")));
 	nv.model = m;
 	nv.data_source = data;
 	nv.rows_used = n;

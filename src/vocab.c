@@ -16,19 +16,19 @@
 struct PglVocab
 {
 	MemoryContext cxt;
-	int32		n;				/* strings */
-	int32		cap;			/* string array capacity */
-	char	  **strs;
-	Size	   *lens;
-	uint32	   *hashes;
-	uint32		nslots;			/* power of two */
-	int32	   *slots;			/* code, or -1 */
+	int32		  n;   /* strings */
+	int32		  cap; /* string array capacity */
+	char		**strs;
+	Size		 *lens;
+	uint32		 *hashes;
+	uint32		  nslots; /* power of two */
+	int32		 *slots;  /* code, or -1 */
 };
 
 PglVocab *
 pgl_vocab_create(MemoryContext cxt)
 {
-	PglVocab   *v = MemoryContextAllocZero(cxt, sizeof(PglVocab));
+	PglVocab *v = MemoryContextAllocZero(cxt, sizeof(PglVocab));
 
 	v->cxt = cxt;
 	v->cap = 16;
@@ -44,13 +44,13 @@ pgl_vocab_create(MemoryContext cxt)
 static void
 vocab_grow_slots(PglVocab *v)
 {
-	uint32		nslots = v->nslots * 2;
-	int32	   *slots = MemoryContextAlloc(v->cxt, sizeof(int32) * nslots);
+	uint32 nslots = v->nslots * 2;
+	int32 *slots = MemoryContextAlloc(v->cxt, sizeof(int32) * nslots);
 
 	memset(slots, -1, sizeof(int32) * nslots);
 	for (int32 c = 0; c < v->n; c++)
 	{
-		uint32		i = v->hashes[c] & (nslots - 1);
+		uint32 i = v->hashes[c] & (nslots - 1);
 
 		while (slots[i] >= 0)
 			i = (i + 1) & (nslots - 1);
@@ -64,15 +64,14 @@ vocab_grow_slots(PglVocab *v)
 int32
 pgl_vocab_intern(PglVocab *v, const char *s, Size len)
 {
-	uint32		h = hash_bytes((const unsigned char *) s, (int) len);
-	uint32		i = h & (v->nslots - 1);
-	int32		code;
+	uint32 h = hash_bytes((const unsigned char *) s, (int) len);
+	uint32 i = h & (v->nslots - 1);
+	int32  code;
 
 	while (v->slots[i] >= 0)
 	{
 		code = v->slots[i];
-		if (v->hashes[code] == h && v->lens[code] == len &&
-			memcmp(v->strs[code], s, len) == 0)
+		if (v->hashes[code] == h && v->lens[code] == len && memcmp(v->strs[code], s, len) == 0)
 			return code;
 		i = (i + 1) & (v->nslots - 1);
 	}

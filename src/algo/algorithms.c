@@ -18,14 +18,14 @@ static pgl_rc
 validate_coef(const pgl_model *m, int32_t ncol, pgl_status *st)
 {
 	const pgl_tensor *t = pgl_model_tensor(m, "coef");
-	int32_t		width = pgl_model_input_width(m);
-	int64_t		count;
-	const double *w;
+	int32_t			  width = pgl_model_input_width(m);
+	int64_t			  count;
+	const double	 *w;
 
 	if (t == NULL)
 		return pgl_fail(st, PGL_ERR_CORRUPT, "model has no \"coef\" tensor");
-	if (width < 0 || t->dtype != PGL_F64 || t->ndim != 2 ||
-		t->dims[0] != (int64_t) width + 1 || t->dims[1] != ncol)
+	if (width < 0 || t->dtype != PGL_F64 || t->ndim != 2 || t->dims[0] != (int64_t) width + 1 ||
+		t->dims[1] != ncol)
 		return pgl_fail(st, PGL_ERR_CORRUPT,
 						"model \"coef\" tensor has the wrong shape for %d inputs and %d outputs",
 						(int) width, (int) ncol);
@@ -39,8 +39,8 @@ validate_coef(const pgl_model *m, int32_t ncol, pgl_status *st)
 }
 
 static pgl_rc
-add_coef_tensor(const pgl_env *env, pgl_model *m, int32_t rows, int32_t cols,
-				double **data, pgl_status *st)
+add_coef_tensor(const pgl_env *env, pgl_model *m, int32_t rows, int32_t cols, double **data,
+				pgl_status *st)
 {
 	pgl_tensor *t;
 
@@ -62,18 +62,16 @@ add_coef_tensor(const pgl_env *env, pgl_model *m, int32_t rows, int32_t cols,
 /* ---------- linear_regression ---------- */
 
 static pgl_rc
-linreg_train(const pgl_env *env, const pgl_dataset *d,
-			 const pgl_train_params *params, pgl_model *m,
+linreg_train(const pgl_env *env, const pgl_dataset *d, const pgl_train_params *params, pgl_model *m,
 			 pgl_train_info *info, pgl_status *st)
 {
-	double	   *coef;
-	pgl_rc		rc;
+	double *coef;
+	pgl_rc	rc;
 
 	rc = add_coef_tensor(env, m, d->p + 1, 1, &coef, st);
 	if (rc != PGL_OK)
 		return rc;
-	rc = pgl_linreg_fit(env, d->X, d->ld, d->n, d->p, d->y, params->l2, coef,
-						&info->rank, st);
+	rc = pgl_linreg_fit(env, d->X, d->ld, d->n, d->p, d->y, params->l2, coef, &info->rank, st);
 	info->iterations = 1;
 	info->loss = NAN;
 	return rc;
@@ -85,19 +83,15 @@ linreg_train(const pgl_env *env, const pgl_dataset *d,
  */
 static pgl_rc
 linreg_train_gram(const pgl_env *env, pgl_gram *g, const double *impute,
-				  const pgl_train_params *params, pgl_model *m,
-				  pgl_train_info *info, double *sse, double *sst, pgl_status *st)
+				  const pgl_train_params *params, pgl_model *m, pgl_train_info *info, double *sse,
+				  double *sst, pgl_status *st)
 {
-	int32_t		p = g->p;
-	size_t		ldc = (size_t) p + 1;
-	double	   *coef,
-			   *C,
-			   *mu,
-			   *maxabs;
-	bool	   *constant;
-	double		ybar,
-				s;
-	pgl_rc		rc;
+	int32_t p = g->p;
+	size_t	ldc = (size_t) p + 1;
+	double *coef, *C, *mu, *maxabs;
+	bool   *constant;
+	double	ybar, s;
+	pgl_rc	rc;
 
 	rc = add_coef_tensor(env, m, p + 1, 1, &coef, st);
 	if (rc != PGL_OK)
@@ -110,8 +104,8 @@ linreg_train_gram(const pgl_env *env, pgl_gram *g, const double *impute,
 		return pgl_fail(st, PGL_ERR_NOMEM, "out of memory");
 	rc = pgl_gram_finish(env, g, impute, C, mu, &ybar, maxabs, constant, st);
 	if (rc == PGL_OK)
-		rc = pgl_linreg_solve(env, C, g->n, p, mu, ybar, maxabs, constant,
-							  params->l2, coef, &info->rank, st);
+		rc = pgl_linreg_solve(env, C, g->n, p, mu, ybar, maxabs, constant, params->l2, coef,
+							  &info->rank, st);
 	if (rc == PGL_OK)
 	{
 		/* SSE = Cyy - 2 wᵀ Cxy + wᵀ Cxx w, over the centred data */
@@ -119,7 +113,7 @@ linreg_train_gram(const pgl_env *env, pgl_gram *g, const double *impute,
 		*sst = s;
 		for (int32_t j = 0; j < p; j++)
 		{
-			double		cw = 0;
+			double cw = 0;
 
 			for (int32_t k = 0; k < p; k++)
 				cw += (j <= k ? C[j + ldc * k] : C[k + ldc * j]) * coef[k];
@@ -137,8 +131,8 @@ linreg_train_gram(const pgl_env *env, pgl_gram *g, const double *impute,
 }
 
 static pgl_rc
-linreg_predict(const pgl_env *env, const pgl_model *m, const double *X,
-			   int64_t ld, int64_t n, double *out, pgl_status *st)
+linreg_predict(const pgl_env *env, const pgl_model *m, const double *X, int64_t ld, int64_t n,
+			   double *out, pgl_status *st)
 {
 	(void) env;
 	(void) st;
@@ -157,29 +151,28 @@ linreg_validate(const pgl_model *m, pgl_status *st)
 /* ---------- logistic_regression ---------- */
 
 static pgl_rc
-logreg_train(const pgl_env *env, const pgl_dataset *d,
-			 const pgl_train_params *params, pgl_model *m,
+logreg_train(const pgl_env *env, const pgl_dataset *d, const pgl_train_params *params, pgl_model *m,
 			 pgl_train_info *info, pgl_status *st)
 {
 	pgl_logreg_params lp = {params->l2, params->max_iter, params->tol};
-	int32_t		ncol = d->n_classes == 2 ? 1 : d->n_classes;
-	double	   *coef;
-	pgl_rc		rc;
+	int32_t			  ncol = d->n_classes == 2 ? 1 : d->n_classes;
+	double			 *coef;
+	pgl_rc			  rc;
 
 	rc = add_coef_tensor(env, m, d->p + 1, ncol, &coef, st);
 	if (rc != PGL_OK)
 		return rc;
 	info->rank = d->p;
-	return pgl_logreg_fit(env, d->X, d->ld, d->n, d->p, d->label, d->n_classes, &lp,
-						  coef, &info->iterations, &info->loss, st);
+	return pgl_logreg_fit(env, d->X, d->ld, d->n, d->p, d->label, d->n_classes, &lp, coef,
+						  &info->iterations, &info->loss, st);
 }
 
 static pgl_rc
-logreg_predict(const pgl_env *env, const pgl_model *m, const double *X,
-			   int64_t ld, int64_t n, double *out, pgl_status *st)
+logreg_predict(const pgl_env *env, const pgl_model *m, const double *X, int64_t ld, int64_t n,
+			   double *out, pgl_status *st)
 {
-	return pgl_logreg_predict_proba(env, pgl_model_tensor(m, "coef")->data,
-									m->n_inputs, m->n_classes, X, ld, n, out, st);
+	return pgl_logreg_predict_proba(env, pgl_model_tensor(m, "coef")->data, m->n_inputs,
+									m->n_classes, X, ld, n, out, st);
 }
 
 static pgl_rc
@@ -194,10 +187,10 @@ logreg_validate(const pgl_model *m, pgl_status *st)
 /* ---------- registry ---------- */
 
 static const pgl_algo_ops algorithms[] = {
-	{PGL_ALGO_LINEAR_REGRESSION, "linear_regression", PGL_TASK_REGRESSION, 0.0,
-	linreg_train, linreg_predict, linreg_validate, linreg_train_gram},
+	{PGL_ALGO_LINEAR_REGRESSION, "linear_regression", PGL_TASK_REGRESSION, 0.0, linreg_train,
+	 linreg_predict, linreg_validate, linreg_train_gram},
 	{PGL_ALGO_LOGISTIC_REGRESSION, "logistic_regression", PGL_TASK_CLASSIFICATION, 1e-4,
-	logreg_train, logreg_predict, logreg_validate, NULL},
+	 logreg_train, logreg_predict, logreg_validate, NULL},
 };
 
 #define N_ALGORITHMS ((int) (sizeof(algorithms) / sizeof(algorithms[0])))
@@ -234,8 +227,8 @@ pgl_algo_validate(const pgl_model *m, pgl_status *st)
 	if (ops == NULL)
 		return pgl_fail(st, PGL_ERR_CORRUPT, "unknown algorithm id %d", (int) m->algorithm);
 	if (m->task != ops->task)
-		return pgl_fail(st, PGL_ERR_CORRUPT, "task %d does not match algorithm %s",
-						(int) m->task, ops->name);
+		return pgl_fail(st, PGL_ERR_CORRUPT, "task %d does not match algorithm %s", (int) m->task,
+						ops->name);
 	if (m->n_inputs != pgl_model_input_width(m))
 		return pgl_fail(st, PGL_ERR_CORRUPT, "input width %d does not match the features",
 						(int) m->n_inputs);

@@ -21,7 +21,7 @@ pgl_alloc(const pgl_env *env, size_t size)
 void *
 pgl_alloc0(const pgl_env *env, size_t size)
 {
-	void	   *p = pgl_alloc(env, size);
+	void *p = pgl_alloc(env, size);
 
 	if (p)
 		memset(p, 0, size);
@@ -57,9 +57,9 @@ pgl_notice(const pgl_env *env, const char *msg, const char *hint)
 }
 
 pgl_rc
-pgl_fail(pgl_status *st, pgl_rc rc, const char *fmt,...)
+pgl_fail(pgl_status *st, pgl_rc rc, const char *fmt, ...)
 {
-	va_list		ap;
+	va_list ap;
 
 	st->rc = rc;
 	va_start(ap, fmt);
@@ -92,11 +92,10 @@ const pgl_env pgl_malloc_env = {
 int32_t
 pgl_model_input_width(const pgl_model *m)
 {
-	int64_t		w = 0;
+	int64_t w = 0;
 
 	for (int32_t i = 0; i < m->n_features; i++)
-		w += m->features[i].kind == PGL_FEATURE_CATEGORICAL ?
-			m->features[i].n_categories : 1;
+		w += m->features[i].kind == PGL_FEATURE_CATEGORICAL ? m->features[i].n_categories : 1;
 	return w > INT32_MAX ? -1 : (int32_t) w;
 }
 
@@ -112,7 +111,7 @@ pgl_model_tensor(const pgl_model *m, const char *name)
 int64_t
 pgl_tensor_count(const pgl_tensor *t)
 {
-	int64_t		c = 1;
+	int64_t c = 1;
 
 	for (int32_t d = 0; d < t->ndim; d++)
 		c *= t->dims[d];

@@ -24,14 +24,14 @@
 
 typedef struct gram_worker
 {
-	pthread_t	thread;
+	pthread_t		thread;
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	double	   *buf;			/* the batch the worker owns */
-	int32_t		rows;			/* > 0: a batch to add */
-	int32_t		dim;
-	bool		quit;
-	pgl_gram   *g;
+	pthread_cond_t	cv;
+	double		   *buf;  /* the batch the worker owns */
+	int32_t			rows; /* > 0: a batch to add */
+	int32_t			dim;
+	bool			quit;
+	pgl_gram	   *g;
 } gram_worker;
 
 static void *
@@ -47,8 +47,8 @@ gram_worker_main(void *arg)
 		if (w->rows == 0 && w->quit)
 			break;
 		pthread_mutex_unlock(&w->mu);
-		cblas_dsyrk(CblasColMajor, CblasUpper, CblasTrans, w->dim, w->rows,
-					1.0, w->buf, PGL_GRAM_BATCH, 1.0, w->g->G, w->g->cap);
+		cblas_dsyrk(CblasColMajor, CblasUpper, CblasTrans, w->dim, w->rows, 1.0, w->buf,
+					PGL_GRAM_BATCH, 1.0, w->g->G, w->g->cap);
 		pthread_mutex_lock(&w->mu);
 		w->rows = 0;
 		pthread_cond_broadcast(&w->cv);
@@ -71,9 +71,8 @@ gram_worker_wait(gram_worker *w)
 static pgl_rc
 gram_reserve(const pgl_env *env, pgl_gram *g, int32_t dim, pgl_status *st)
 {
-	int32_t		cap = g->cap;
-	double	   *G,
-			   *B;
+	int32_t cap = g->cap;
+	double *G, *B;
 
 	if (dim <= g->cap)
 		return PGL_OK;
@@ -106,7 +105,7 @@ gram_reserve(const pgl_env *env, pgl_gram *g, int32_t dim, pgl_status *st)
 	if (g->worker)
 	{
 		gram_worker *w = g->worker;
-		double	   *wb = pgl_alloc(env, sizeof(double) * (size_t) PGL_GRAM_BATCH * (size_t) cap);
+		double		*wb = pgl_alloc(env, sizeof(double) * (size_t) PGL_GRAM_BATCH * (size_t) cap);
 
 		if (wb == NULL)
 			return pgl_fail(st, PGL_ERR_NOMEM, "out of memory");
@@ -117,10 +116,9 @@ gram_reserve(const pgl_env *env, pgl_gram *g, int32_t dim, pgl_status *st)
 }
 
 pgl_rc
-pgl_gram_init(const pgl_env *env, pgl_gram *g, int32_t p, bool use_thread,
-			  pgl_status *st)
+pgl_gram_init(const pgl_env *env, pgl_gram *g, int32_t p, bool use_thread, pgl_status *st)
 {
-	pgl_rc		rc;
+	pgl_rc rc;
 
 	memset(g, 0, sizeof(*g));
 	g->p = p;
@@ -209,8 +207,8 @@ gram_flush(pgl_gram *g)
 		return;
 	if (w == NULL)
 	{
-		cblas_dsyrk(CblasColMajor, CblasUpper, CblasTrans, g->dim, g->brows,
-					1.0, g->B, PGL_GRAM_BATCH, 1.0, g->G, g->cap);
+		cblas_dsyrk(CblasColMajor, CblasUpper, CblasTrans, g->dim, g->brows, 1.0, g->B,
+					PGL_GRAM_BATCH, 1.0, g->G, g->cap);
 		g->brows = 0;
 		return;
 	}
@@ -218,7 +216,7 @@ gram_flush(pgl_gram *g)
 	while (w->rows > 0)
 		pthread_cond_wait(&w->cv, &w->mu);
 	{
-		double	   *t = w->buf;
+		double *t = w->buf;
 
 		w->buf = g->B;
 		g->B = t;
@@ -231,11 +229,11 @@ gram_flush(pgl_gram *g)
 }
 
 pgl_rc
-pgl_gram_add(const pgl_env *env, pgl_gram *g, const double *const *cols,
-			 const bool *const *nulls, int64_t ld, int64_t rows, pgl_status *st)
+pgl_gram_add(const pgl_env *env, pgl_gram *g, const double *const *cols, const bool *const *nulls,
+			 int64_t ld, int64_t rows, pgl_status *st)
 {
-	int32_t		p = g->p;
-	int64_t		done = 0;
+	int32_t p = g->p;
+	int64_t done = 0;
 
 	(void) ld;
 
@@ -247,7 +245,7 @@ pgl_gram_add(const pgl_env *env, pgl_gram *g, const double *const *cols,
 		for (int64_t i = 0; i < rows; i++)
 			if (nulls[j][i])
 			{
-				pgl_rc		rc;
+				pgl_rc rc;
 
 				gram_flush(g);
 				rc = gram_reserve(env, g, g->dim + 1, st);
@@ -274,8 +272,8 @@ pgl_gram_add(const pgl_env *env, pgl_gram *g, const double *const *cols,
 
 	while (done < rows)
 	{
-		int64_t		k = rows - done;
-		int32_t		at = g->brows;
+		int64_t k = rows - done;
+		int32_t at = g->brows;
 
 		if (k > PGL_GRAM_BATCH - at)
 			k = PGL_GRAM_BATCH - at;
@@ -286,8 +284,7 @@ pgl_gram_add(const pgl_env *env, pgl_gram *g, const double *const *cols,
 		{
 			const double *src = cols[j] + done;
 			/* rows of a column without an indicator hold no NULL (see above) */
-			const bool *nl = j < p && nulls[j] && g->indicator[j] >= 0 ?
-				nulls[j] + done : NULL;
+			const bool *nl = j < p && nulls[j] && g->indicator[j] >= 0 ? nulls[j] + done : NULL;
 			double	   *dst = g->B + (size_t) (j + 1) * PGL_GRAM_BATCH + at;
 			double		s = g->shift[j];
 			int			differs = 0;
@@ -303,7 +300,7 @@ pgl_gram_add(const pgl_env *env, pgl_gram *g, const double *const *cols,
 			}
 			else
 			{
-				double	   *ind = g->B + (size_t) g->indicator[j] * PGL_GRAM_BATCH + at;
+				double *ind = g->B + (size_t) g->indicator[j] * PGL_GRAM_BATCH + at;
 
 				for (int64_t i = 0; i < k; i++)
 				{
@@ -334,19 +331,15 @@ pgl_gram_add(const pgl_env *env, pgl_gram *g, const double *const *cols,
 }
 
 pgl_rc
-pgl_gram_finish(const pgl_env *env, pgl_gram *g, const double *impute,
-				double *C, double *mu, double *ybar, double *maxabs,
-				bool *constant, pgl_status *st)
+pgl_gram_finish(const pgl_env *env, pgl_gram *g, const double *impute, double *C, double *mu,
+				double *ybar, double *maxabs, bool *constant, pgl_status *st)
 {
-	int32_t		p = g->p;
-	int32_t		q = p + 2;		/* rows of T: 1, x_1..x_p, y */
-	int32_t		dim = g->dim;
-	double	   *A = NULL,
-			   *T = NULL,
-			   *TA = NULL,
-			   *S = NULL;
-	double		n;
-	pgl_rc		rc = PGL_OK;
+	int32_t p = g->p;
+	int32_t q = p + 2; /* rows of T: 1, x_1..x_p, y */
+	int32_t dim = g->dim;
+	double *A = NULL, *T = NULL, *TA = NULL, *S = NULL;
+	double	n;
+	pgl_rc	rc = PGL_OK;
 
 	gram_flush(g);
 	if (g->worker)
@@ -376,20 +369,19 @@ pgl_gram_finish(const pgl_env *env, pgl_gram *g, const double *impute,
 		if (j < p && g->indicator[j] >= 0)
 			T[(j + 1) + (size_t) g->indicator[j] * q] = impute[j] - g->shift[j];
 	}
-	cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, q, dim, dim,
-				1.0, T, q, A, dim, 0.0, TA, q);
-	cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, q, q, dim,
-				1.0, TA, q, T, q, 0.0, S, q);
+	cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, q, dim, dim, 1.0, T, q, A, dim, 0.0, TA,
+				q);
+	cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, q, q, dim, 1.0, TA, q, T, q, 0.0, S, q);
 
 	/* centre: C = S[1.., 1..] - sum sumᵀ / n */
 	n = S[0];
 	for (int32_t b = 0; b <= p; b++)
 		for (int32_t a = 0; a <= p; a++)
-			C[a + (size_t) b * (p + 1)] = S[(a + 1) + (size_t) (b + 1) * q] -
-				S[a + 1] * S[b + 1] / n;
+			C[a + (size_t) b * (p + 1)] =
+				S[(a + 1) + (size_t) (b + 1) * q] - S[a + 1] * S[b + 1] / n;
 	for (int32_t j = 0; j < p; j++)
 	{
-		double		cjj = C[j + (size_t) j * (p + 1)];
+		double cjj = C[j + (size_t) j * (p + 1)];
 
 		mu[j] = S[j + 1] / n + g->shift[j];
 

@@ -20,33 +20,33 @@
 #include <math.h>
 #include <string.h>
 
-#define LS_C1			1e-4	/* sufficient decrease */
-#define LS_C2			0.9		/* curvature (strong Wolfe) */
-#define LS_MAX_BRACKET	40		/* evaluations while bracketing */
-#define LS_MAX_ZOOM		40		/* evaluations while zooming */
-#define LS_STEP_MAX		1e20
-#define STALL_RELTOL	(10.0 * DBL_EPSILON)
-#define STALL_ITERS		5
+#define LS_C1		   1e-4 /* sufficient decrease */
+#define LS_C2		   0.9	/* curvature (strong Wolfe) */
+#define LS_MAX_BRACKET 40	/* evaluations while bracketing */
+#define LS_MAX_ZOOM	   40	/* evaluations while zooming */
+#define LS_STEP_MAX	   1e20
+#define STALL_RELTOL   (10.0 * DBL_EPSILON)
+#define STALL_ITERS	   5
 
 /* one evaluated point of the line search */
 typedef struct ls_point
 {
-	double	   *x;
-	double	   *g;
-	double		a;				/* step */
-	double		f;
-	double		dg;				/* directional derivative gᵀd */
+	double *x;
+	double *g;
+	double	a; /* step */
+	double	f;
+	double	dg; /* directional derivative gᵀd */
 } ls_point;
 
 typedef struct ls_state
 {
-	int32_t		dim;
-	pgl_lbfgs_fg fg;
-	void	   *arg;
+	int32_t		  dim;
+	pgl_lbfgs_fg  fg;
+	void		 *arg;
 	const double *x0;
 	const double *d;
-	double		f0;
-	double		dg0;
+	double		  f0;
+	double		  dg0;
 } ls_state;
 
 static bool
@@ -61,7 +61,7 @@ all_finite(const double *v, int32_t n)
 static double
 norm_inf(const double *v, int32_t n)
 {
-	double		m = 0.0;
+	double m = 0.0;
 
 	for (int32_t i = 0; i < n; i++)
 		if (fabs(v[i]) > m)
@@ -98,7 +98,7 @@ ls_eval(const ls_state *ls, ls_point *pt, double a)
 static void
 swap_points(ls_point *a, ls_point *b)
 {
-	ls_point	t = *a;
+	ls_point t = *a;
 
 	*a = *b;
 	*b = t;
@@ -112,21 +112,21 @@ swap_points(ls_point *a, ls_point *b)
 static double
 ls_interpolate(const ls_point *lo, double hi_a, double hi_f, double hi_dg)
 {
-	double		a_lo = lo->a;
-	double		width = hi_a - a_lo;
-	double		left = fmin(a_lo, hi_a) + 0.1 * fabs(width);
-	double		right = fmax(a_lo, hi_a) - 0.1 * fabs(width);
-	double		t = NAN;
+	double a_lo = lo->a;
+	double width = hi_a - a_lo;
+	double left = fmin(a_lo, hi_a) + 0.1 * fabs(width);
+	double right = fmax(a_lo, hi_a) - 0.1 * fabs(width);
+	double t = NAN;
 
 	if (isfinite(hi_f) && isfinite(hi_dg))
 	{
-		double		d1 = lo->dg + hi_dg - 3.0 * (lo->f - hi_f) / (a_lo - hi_a);
-		double		disc = d1 * d1 - lo->dg * hi_dg;
+		double d1 = lo->dg + hi_dg - 3.0 * (lo->f - hi_f) / (a_lo - hi_a);
+		double disc = d1 * d1 - lo->dg * hi_dg;
 
 		if (disc >= 0.0)
 		{
-			double		d2 = copysign(sqrt(disc), hi_a - a_lo);
-			double		den = hi_dg - lo->dg + 2.0 * d2;
+			double d2 = copysign(sqrt(disc), hi_a - a_lo);
+			double den = hi_dg - lo->dg + 2.0 * d2;
 
 			if (den != 0.0)
 				t = hi_a - (hi_a - a_lo) * (hi_dg + d2 - d1) / den;
@@ -135,7 +135,7 @@ ls_interpolate(const ls_point *lo, double hi_a, double hi_f, double hi_dg)
 	if (!(t >= left && t <= right) && isfinite(hi_f))
 	{
 		/* quadratic: f_lo + dg_lo s + c s^2 through f_hi */
-		double		c = (hi_f - lo->f - lo->dg * width) / (width * width);
+		double c = (hi_f - lo->f - lo->dg * width) / (width * width);
 
 		if (c > 0.0)
 			t = a_lo - lo->dg / (2.0 * c);
@@ -152,12 +152,11 @@ ls_interpolate(const ls_point *lo, double hi_a, double hi_f, double hi_dg)
  * true returned; on failure *lo is still the best point found.
  */
 static bool
-ls_zoom(const ls_state *ls, ls_point *lo, ls_point *trial,
-		double hi_a, double hi_f, double hi_dg)
+ls_zoom(const ls_state *ls, ls_point *lo, ls_point *trial, double hi_a, double hi_f, double hi_dg)
 {
 	for (int it = 0; it < LS_MAX_ZOOM; it++)
 	{
-		double		a;
+		double a;
 
 		if (fabs(hi_a - lo->a) <= DBL_EPSILON * fmax(fabs(hi_a), fabs(lo->a)))
 			return false;
@@ -196,7 +195,7 @@ ls_zoom(const ls_state *ls, ls_point *lo, ls_point *trial,
 static bool
 line_search(const ls_state *ls, double a_init, ls_point *best, ls_point *trial)
 {
-	double		a = a_init;
+	double a = a_init;
 
 	/* best starts as the point a = 0 */
 	best->a = 0.0;
@@ -206,8 +205,7 @@ line_search(const ls_state *ls, double a_init, ls_point *best, ls_point *trial)
 	for (int it = 0; it < LS_MAX_BRACKET; it++)
 	{
 		ls_eval(ls, trial, a);
-		if (trial->f > ls->f0 + LS_C1 * a * ls->dg0 ||
-			(it > 0 && trial->f >= best->f))
+		if (trial->f > ls->f0 + LS_C1 * a * ls->dg0 || (it > 0 && trial->f >= best->f))
 		{
 			/* [best, trial] brackets a Wolfe point (or trial is too far) */
 			ls_zoom(ls, best, trial, trial->a, trial->f, trial->dg);
@@ -220,9 +218,9 @@ line_search(const ls_state *ls, double a_init, ls_point *best, ls_point *trial)
 		}
 		if (trial->dg >= 0.0)
 		{
-			double		hi_a = best->a;
-			double		hi_f = best->f;
-			double		hi_dg = best->dg;
+			double hi_a = best->a;
+			double hi_f = best->f;
+			double hi_dg = best->dg;
 
 			swap_points(best, trial);
 			ls_zoom(ls, best, trial, hi_a, hi_f, hi_dg);
@@ -238,29 +236,27 @@ line_search(const ls_state *ls, double a_init, ls_point *best, ls_point *trial)
 }
 
 pgl_rc
-pgl_lbfgs(const pgl_env *env, int32_t dim, double *x,
-		  pgl_lbfgs_fg fg, void *arg,
-		  int32_t max_iter, double tol, int32_t memory,
-		  pgl_lbfgs_result *res, pgl_status *st)
+pgl_lbfgs(const pgl_env *env, int32_t dim, double *x, pgl_lbfgs_fg fg, void *arg, int32_t max_iter,
+		  double tol, int32_t memory, pgl_lbfgs_result *res, pgl_status *st)
 {
-	double	   *g = NULL;
-	double	   *d = NULL;
-	double	   *S = NULL;
-	double	   *Y = NULL;
-	double	   *rho = NULL;
-	double	   *alpha = NULL;
-	double	   *buf = NULL;
-	ls_point	best;
-	ls_point	trial;
-	ls_state	ls;
-	double		f;
-	double		gnorm;
-	int32_t		npairs = 0;
-	int32_t		head = 0;		/* slot of the next pair */
-	int32_t		iter = 0;
-	int32_t		stall = 0;
-	bool		converged = false;
-	pgl_rc		rc = PGL_OK;
+	double	*g = NULL;
+	double	*d = NULL;
+	double	*S = NULL;
+	double	*Y = NULL;
+	double	*rho = NULL;
+	double	*alpha = NULL;
+	double	*buf = NULL;
+	ls_point best;
+	ls_point trial;
+	ls_state ls;
+	double	 f;
+	double	 gnorm;
+	int32_t	 npairs = 0;
+	int32_t	 head = 0; /* slot of the next pair */
+	int32_t	 iter = 0;
+	int32_t	 stall = 0;
+	bool	 converged = false;
+	pgl_rc	 rc = PGL_OK;
 
 	if (dim < 0 || max_iter < 0 || !(tol >= 0.0))
 		return pgl_fail(st, PGL_ERR_INVALID, "lbfgs: invalid arguments");
@@ -274,8 +270,8 @@ pgl_lbfgs(const pgl_env *env, int32_t dim, double *x,
 	rho = pgl_alloc(env, sizeof(double) * (size_t) memory);
 	alpha = pgl_alloc(env, sizeof(double) * (size_t) memory);
 	buf = pgl_alloc(env, sizeof(double) * 4 * (size_t) dim);
-	if (g == NULL || d == NULL || S == NULL || Y == NULL || rho == NULL ||
-		alpha == NULL || buf == NULL)
+	if (g == NULL || d == NULL || S == NULL || Y == NULL || rho == NULL || alpha == NULL ||
+		buf == NULL)
 	{
 		rc = pgl_fail(st, PGL_ERR_NOMEM, "out of memory");
 		goto done;
@@ -288,8 +284,7 @@ pgl_lbfgs(const pgl_env *env, int32_t dim, double *x,
 	f = fg(arg, x, g);
 	if (!isfinite(f) || !all_finite(g, dim))
 	{
-		rc = pgl_fail(st, PGL_ERR_NUMERIC,
-					  "the objective is not finite at the starting point");
+		rc = pgl_fail(st, PGL_ERR_NUMERIC, "the objective is not finite at the starting point");
 		goto done;
 	}
 	gnorm = norm_inf(g, dim);
@@ -303,9 +298,9 @@ pgl_lbfgs(const pgl_env *env, int32_t dim, double *x,
 
 	while (!converged && iter < max_iter)
 	{
-		double		dg;
-		double		a_init;
-		bool		ok;
+		double dg;
+		double a_init;
+		bool   ok;
 
 		pgl_interrupts(env);
 
@@ -314,23 +309,23 @@ pgl_lbfgs(const pgl_env *env, int32_t dim, double *x,
 			d[i] = -g[i];
 		for (int32_t k = 0; k < npairs; k++)
 		{
-			int32_t		s = (head - 1 - k + memory) % memory;
+			int32_t s = (head - 1 - k + memory) % memory;
 
 			alpha[s] = rho[s] * dot(S + (size_t) s * dim, d, dim);
 			cblas_daxpy(dim, -alpha[s], Y + (size_t) s * dim, 1, d, 1);
 		}
 		if (npairs > 0)
 		{
-			int32_t		s = (head - 1 + memory) % memory;
+			int32_t		  s = (head - 1 + memory) % memory;
 			const double *ys = Y + (size_t) s * dim;
-			double		gamma = 1.0 / (rho[s] * dot(ys, ys, dim));
+			double		  gamma = 1.0 / (rho[s] * dot(ys, ys, dim));
 
 			cblas_dscal(dim, gamma, d, 1);
 		}
 		for (int32_t k = npairs - 1; k >= 0; k--)
 		{
-			int32_t		s = (head - 1 - k + memory) % memory;
-			double		beta = rho[s] * dot(Y + (size_t) s * dim, d, dim);
+			int32_t s = (head - 1 - k + memory) % memory;
+			double	beta = rho[s] * dot(Y + (size_t) s * dim, d, dim);
 
 			cblas_daxpy(dim, alpha[s] - beta, S + (size_t) s * dim, 1, d, 1);
 		}
@@ -360,16 +355,16 @@ pgl_lbfgs(const pgl_env *env, int32_t dim, double *x,
 			ok = line_search(&ls, fmin(1.0, 1.0 / sqrt(-dg)), &best, &trial);
 		}
 		if (!ok)
-			break;				/* no progress possible; keep x */
+			break; /* no progress possible; keep x */
 
 		iter++;
 
 		/* store the pair s = x+ - x, y = g+ - g when the curvature is positive */
 		{
-			double	   *sv = S + (size_t) head * dim;
-			double	   *yv = Y + (size_t) head * dim;
-			double		sy;
-			double		yy;
+			double *sv = S + (size_t) head * dim;
+			double *yv = Y + (size_t) head * dim;
+			double	sy;
+			double	yy;
 
 			for (int32_t i = 0; i < dim; i++)
 			{

@@ -32,10 +32,9 @@
  * coef: (p + 1) doubles, written.  *rank: the numerical rank used (p when the
  * Cholesky path succeeded).  Calls env->check_interrupts between batches.
  */
-extern pgl_rc pgl_linreg_fit(const pgl_env *env,
-							 const double *X, int64_t ld, int64_t n, int32_t p,
-							 const double *y, double l2,
-							 double *coef, int32_t *rank, pgl_status *st);
+extern pgl_rc pgl_linreg_fit(const pgl_env *env, const double *X, int64_t ld, int64_t n, int32_t p,
+							 const double *y, double l2, double *coef, int32_t *rank,
+							 pgl_status *st);
 
 /*
  * The solve of pgl_linreg_fit from sufficient statistics: G is the centred
@@ -45,10 +44,9 @@ extern pgl_rc pgl_linreg_fit(const pgl_env *env,
  * is exactly constant (it may be set for columns found constant up to
  * rounding).  Shared by the in-memory path and the streaming one.
  */
-extern pgl_rc pgl_linreg_solve(const pgl_env *env, const double *G, int64_t n,
-							   int32_t p, const double *mu, double ybar,
-							   const double *maxabs, bool *constant, double l2,
-							   double *coef, int32_t *rank, pgl_status *st);
+extern pgl_rc pgl_linreg_solve(const pgl_env *env, const double *G, int64_t n, int32_t p,
+							   const double *mu, double ybar, const double *maxabs, bool *constant,
+							   double l2, double *coef, int32_t *rank, pgl_status *st);
 
 /*
  * Streaming sufficient statistics for linear regression (gram.c): rows are
@@ -61,17 +59,17 @@ extern pgl_rc pgl_linreg_solve(const pgl_env *env, const double *G, int64_t n,
  */
 typedef struct pgl_gram
 {
-	int32_t		p;				/* features; column p of a batch is y */
-	int32_t		dim;			/* accumulated columns: 1, p features, y, indicators */
-	int32_t		cap;			/* allocated dimension of G */
-	double	   *G;				/* cap x cap column-major, upper triangle */
-	double	   *B;				/* batch buffer, PGL_GRAM_BATCH x cap */
-	int32_t		brows;			/* rows in B */
-	double	   *shift;			/* p + 1 */
-	bool	   *shifted;		/* shift set (a value was seen) */
-	int32_t    *indicator;		/* per feature: its indicator column, or -1 */
-	bool	   *varies;			/* a value differs from the first one */
-	int64_t		n;
+	int32_t	 p;			/* features; column p of a batch is y */
+	int32_t	 dim;		/* accumulated columns: 1, p features, y, indicators */
+	int32_t	 cap;		/* allocated dimension of G */
+	double	*G;			/* cap x cap column-major, upper triangle */
+	double	*B;			/* batch buffer, PGL_GRAM_BATCH x cap */
+	int32_t	 brows;		/* rows in B */
+	double	*shift;		/* p + 1 */
+	bool	*shifted;	/* shift set (a value was seen) */
+	int32_t *indicator; /* per feature: its indicator column, or -1 */
+	bool	*varies;	/* a value differs from the first one */
+	int64_t	 n;
 
 	/*
 	 * With a worker thread, full batches are handed to it (double buffering)
@@ -79,45 +77,43 @@ typedef struct pgl_gram
 	 * thread touches only G and the buffer it was given; it never calls back
 	 * into the caller.
 	 */
-	void	   *worker;			/* struct gram_worker, or NULL */
+	void *worker; /* struct gram_worker, or NULL */
 } pgl_gram;
 
 #define PGL_GRAM_BATCH 1024
 
-extern pgl_rc pgl_gram_init(const pgl_env *env, pgl_gram *g, int32_t p,
-							bool use_thread, pgl_status *st);
+extern pgl_rc pgl_gram_init(const pgl_env *env, pgl_gram *g, int32_t p, bool use_thread,
+							pgl_status *st);
 
 /*
  * Add rows: cols[j] (j < p) are the feature columns, cols[p] the target,
  * each with ld >= rows values; nulls[j] flags NULL features (nulls[j] may
  * be NULL; the target is never NULL).
  */
-extern pgl_rc pgl_gram_add(const pgl_env *env, pgl_gram *g,
-						   const double *const *cols, const bool *const *nulls,
-						   int64_t ld, int64_t rows, pgl_status *st);
+extern pgl_rc pgl_gram_add(const pgl_env *env, pgl_gram *g, const double *const *cols,
+						   const bool *const *nulls, int64_t ld, int64_t rows, pgl_status *st);
 
 /*
  * Finish with the imputation values (impute[j] for features with NULLs):
  * C is the centred (p + 1) x (p + 1) Gram matrix of [X, y] as
  * pgl_linreg_solve takes it, with mu, *ybar, maxabs and constant.
  */
-extern pgl_rc pgl_gram_finish(const pgl_env *env, pgl_gram *g,
-							  const double *impute, double *C, double *mu,
-							  double *ybar, double *maxabs, bool *constant,
+extern pgl_rc pgl_gram_finish(const pgl_env *env, pgl_gram *g, const double *impute, double *C,
+							  double *mu, double *ybar, double *maxabs, bool *constant,
 							  pgl_status *st);
 
 /* stops the worker thread, if any, and frees everything; safe to call twice */
 extern void pgl_gram_free(const pgl_env *env, pgl_gram *g);
 
 /* out[i] = X[i,:] w + b for n rows (DGEMV) */
-extern void pgl_linreg_predict(const double *coef, int32_t p,
-							   const double *X, int64_t ld, int64_t n, double *out);
+extern void pgl_linreg_predict(const double *coef, int32_t p, const double *X, int64_t ld,
+							   int64_t n, double *out);
 
 typedef struct pgl_logreg_params
 {
-	double		l2;				/* penalty on standardized weights, >= 0 */
-	int32_t		max_iter;		/* > 0 */
-	double		tol;			/* > 0; stop when ||grad||_inf <= tol */
+	double	l2;		  /* penalty on standardized weights, >= 0 */
+	int32_t max_iter; /* > 0 */
+	double	tol;	  /* > 0; stop when ||grad||_inf <= tol */
 } pgl_logreg_params;
 
 /*
@@ -135,21 +131,17 @@ typedef struct pgl_logreg_params
  * env->progress(iter, max_iter, loss) and env->check_interrupts every
  * iteration.  Reaching max_iter is not an error (env->notice says so).
  */
-extern pgl_rc pgl_logreg_fit(const pgl_env *env,
-							 const double *X, int64_t ld, int64_t n, int32_t p,
-							 const int32_t *label, int32_t k,
-							 const pgl_logreg_params *params,
-							 double *coef, int32_t *iterations, double *loss,
-							 pgl_status *st);
+extern pgl_rc pgl_logreg_fit(const pgl_env *env, const double *X, int64_t ld, int64_t n, int32_t p,
+							 const int32_t *label, int32_t k, const pgl_logreg_params *params,
+							 double *coef, int32_t *iterations, double *loss, pgl_status *st);
 
 /*
  * Class probabilities for n rows: proba is n x k row-major (k columns even
  * for the binary model).  Numerically stable (max-subtracted softmax).
  */
-extern pgl_rc pgl_logreg_predict_proba(const pgl_env *env, const double *coef,
-									   int32_t p, int32_t k,
-									   const double *X, int64_t ld, int64_t n,
-									   double *proba, pgl_status *st);
+extern pgl_rc pgl_logreg_predict_proba(const pgl_env *env, const double *coef, int32_t p, int32_t k,
+									   const double *X, int64_t ld, int64_t n, double *proba,
+									   pgl_status *st);
 
 /*
  * Generic L-BFGS minimizer (lbfgs.c), used by logreg and later by other
@@ -157,19 +149,18 @@ extern pgl_rc pgl_logreg_predict_proba(const pgl_env *env, const double *coef,
  * non-finite return value (or gradient) marks a point the line search must
  * back away from.
  */
-typedef double (*pgl_lbfgs_fg) (void *arg, const double *x, double *g);
+typedef double (*pgl_lbfgs_fg)(void *arg, const double *x, double *g);
 
 typedef struct pgl_lbfgs_result
 {
-	int32_t		iterations;
-	double		f;
-	double		gnorm_inf;
-	bool		converged;
+	int32_t iterations;
+	double	f;
+	double	gnorm_inf;
+	bool	converged;
 } pgl_lbfgs_result;
 
-extern pgl_rc pgl_lbfgs(const pgl_env *env, int32_t dim, double *x,
-						pgl_lbfgs_fg fg, void *arg,
-						int32_t max_iter, double tol, int32_t memory,
-						pgl_lbfgs_result *res, pgl_status *st);
+extern pgl_rc pgl_lbfgs(const pgl_env *env, int32_t dim, double *x, pgl_lbfgs_fg fg, void *arg,
+						int32_t max_iter, double tol, int32_t memory, pgl_lbfgs_result *res,
+						pgl_status *st);
 
-#endif							/* PGL_LINEAR_H */
+#endif /* PGL_LINEAR_H */

@@ -26,18 +26,18 @@
 #include <string.h>
 
 /* rows per DSYRK batch, and the target size of the batch buffer (doubles) */
-#define LINREG_BATCH_ROWS	4096
-#define LINREG_MIN_BATCH	256
+#define LINREG_BATCH_ROWS	 4096
+#define LINREG_MIN_BATCH	 256
 #define LINREG_BATCH_DOUBLES (1 << 20)
 
 /* a condition number worse than this sends the solve to the eigen path */
-#define LINREG_RCOND_MIN	1e-12
+#define LINREG_RCOND_MIN 1e-12
 
 /*
  * A column whose centred sum of squares is at the level of rounding noise
  * (relative to its largest magnitude) is constant: it gets weight 0.
  */
-#define LINREG_CONST_ULPS	64.0
+#define LINREG_CONST_ULPS 64.0
 
 /*
  * Build the Jacobi-scaled, regularized system into W (p x p, upper triangle,
@@ -46,16 +46,16 @@
  * row and column (so their weight is 0 on every path).
  */
 static void
-build_system(const double *G, int32_t p, const bool *constant, double l2,
-			 const double *d, double *W, double *rhs)
+build_system(const double *G, int32_t p, const bool *constant, double l2, const double *d,
+			 double *W, double *rhs)
 {
-	size_t		ldg = (size_t) p + 1;
+	size_t ldg = (size_t) p + 1;
 
 	for (int32_t j = 0; j < p; j++)
 	{
 		for (int32_t i = 0; i <= j; i++)
 		{
-			double		v;
+			double v;
 
 			if (constant[i] || constant[j])
 				v = 0.0;
@@ -75,8 +75,7 @@ build_system(const double *G, int32_t p, const bool *constant, double l2,
  * failure (st set).
  */
 static int32_t
-eigen_solve(const pgl_env *env, double *W, int32_t p, const double *rhs,
-			double *z, pgl_status *st)
+eigen_solve(const pgl_env *env, double *W, int32_t p, const double *rhs, double *z, pgl_status *st)
 {
 	double	   *eig = NULL;
 	double	   *t = NULL;
@@ -89,8 +88,7 @@ eigen_solve(const pgl_env *env, double *W, int32_t p, const double *rhs,
 	double		thr;
 	int32_t		rank = -1;
 
-	info = LAPACKE_dsyevd_work(LAPACK_COL_MAJOR, 'V', 'U', p, W, p, NULL,
-							   &wq, -1, &iwq, -1);
+	info = LAPACKE_dsyevd_work(LAPACK_COL_MAJOR, 'V', 'U', p, W, p, NULL, &wq, -1, &iwq, -1);
 	if (info != 0)
 	{
 		pgl_fail(st, PGL_ERR_NUMERIC,
@@ -107,12 +105,12 @@ eigen_solve(const pgl_env *env, double *W, int32_t p, const double *rhs,
 		pgl_fail(st, PGL_ERR_NOMEM, "out of memory");
 		goto done;
 	}
-	info = LAPACKE_dsyevd_work(LAPACK_COL_MAJOR, 'V', 'U', p, W, p, eig,
-							   work, (lapack_int) wq, iwork, iwq);
+	info = LAPACKE_dsyevd_work(LAPACK_COL_MAJOR, 'V', 'U', p, W, p, eig, work, (lapack_int) wq,
+							   iwork, iwq);
 	if (info != 0)
 	{
-		pgl_fail(st, PGL_ERR_NUMERIC,
-				 "linear_regression: eigendecomposition failed (info %d)", (int) info);
+		pgl_fail(st, PGL_ERR_NUMERIC, "linear_regression: eigendecomposition failed (info %d)",
+				 (int) info);
 		goto done;
 	}
 
@@ -149,10 +147,9 @@ done:
 }
 
 pgl_rc
-pgl_linreg_solve(const pgl_env *env, const double *G, int64_t n, int32_t p,
-				 const double *mu, double ybar, const double *maxabs,
-				 bool *constant, double l2,
-				 double *coef, int32_t *rank, pgl_status *st)
+pgl_linreg_solve(const pgl_env *env, const double *G, int64_t n, int32_t p, const double *mu,
+				 double ybar, const double *maxabs, bool *constant, double l2, double *coef,
+				 int32_t *rank, pgl_status *st)
 {
 	size_t		ldg = (size_t) p + 1;
 	double	   *W = NULL;
@@ -181,13 +178,12 @@ pgl_linreg_solve(const pgl_env *env, const double *G, int64_t n, int32_t p,
 	/* Jacobi scaling; rounding-noise columns count as constant */
 	for (int32_t j = 0; j < p; j++)
 	{
-		double		gjj = G[j + j * ldg];
-		double		noise = LINREG_CONST_ULPS * DBL_EPSILON * maxabs[j];
+		double gjj = G[j + j * ldg];
+		double noise = LINREG_CONST_ULPS * DBL_EPSILON * maxabs[j];
 
 		if (!isfinite(gjj))
 		{
-			rc = pgl_fail(st, PGL_ERR_NUMERIC,
-						  "linear_regression: the sums of squares overflowed");
+			rc = pgl_fail(st, PGL_ERR_NUMERIC, "linear_regression: the sums of squares overflowed");
 			goto done;
 		}
 		if (!constant[j] && (gjj <= 0.0 || gjj <= (double) n * noise * noise))
@@ -197,17 +193,16 @@ pgl_linreg_solve(const pgl_env *env, const double *G, int64_t n, int32_t p,
 	for (int32_t j = 0; j < p; j++)
 		if (!isfinite(G[j + (size_t) p * ldg]))
 		{
-			rc = pgl_fail(st, PGL_ERR_NUMERIC,
-						  "linear_regression: the sums of squares overflowed");
+			rc = pgl_fail(st, PGL_ERR_NUMERIC, "linear_regression: the sums of squares overflowed");
 			goto done;
 		}
 
 	/* Cholesky, with a condition estimate */
 	build_system(G, p, constant, l2, d, W, rhs);
 	{
-		double		anorm;
-		double		rcond = 0.0;
-		lapack_int	info;
+		double	   anorm;
+		double	   rcond = 0.0;
+		lapack_int info;
 
 		work = pgl_alloc(env, sizeof(double) * 3 * (size_t) p);
 		iwork = pgl_alloc(env, sizeof(lapack_int) * (size_t) p);
@@ -219,8 +214,7 @@ pgl_linreg_solve(const pgl_env *env, const double *G, int64_t n, int32_t p,
 		anorm = LAPACKE_dlansy_work(LAPACK_COL_MAJOR, '1', 'U', p, W, p, work);
 		info = LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'U', p, W, p);
 		if (info == 0)
-			info = LAPACKE_dpocon_work(LAPACK_COL_MAJOR, 'U', p, W, p, anorm,
-									   &rcond, work, iwork);
+			info = LAPACKE_dpocon_work(LAPACK_COL_MAJOR, 'U', p, W, p, anorm, &rcond, work, iwork);
 		if (info != 0 || !(rcond >= LINREG_RCOND_MIN))
 			use_eigen = true;
 		else
@@ -240,8 +234,8 @@ pgl_linreg_solve(const pgl_env *env, const double *G, int64_t n, int32_t p,
 
 	if (use_eigen)
 	{
-		char		msg[256];
-		int32_t		r;
+		char	msg[256];
+		int32_t r;
 
 		/* W was destroyed by the factorization: rebuild it */
 		build_system(G, p, constant, l2, d, W, rhs);
@@ -253,17 +247,20 @@ pgl_linreg_solve(const pgl_env *env, const double *G, int64_t n, int32_t p,
 		}
 		*rank = r;
 		snprintf(msg, sizeof(msg),
-				 "linear_regression: the system is singular or ill-conditioned (rank %d of %d columns); used a minimum-norm least-squares solve",
+				 "linear_regression: the system is singular or ill-conditioned (rank %d of %d "
+				 "columns); used a minimum-norm least-squares solve",
 				 (int) r, (int) p);
-		pgl_notice(env, msg,
-				   "Collinear or constant columns cause this, such as all one-hot columns of a categorical feature when l2 is 0; set \"l2\" above 0 or drop the redundant columns.");
+		pgl_notice(
+			env, msg,
+			"Collinear or constant columns cause this, such as all one-hot columns of a "
+			"categorical feature when l2 is 0; set \"l2\" above 0 or drop the redundant columns.");
 	}
 	else
 		memcpy(coef, rhs, sizeof(double) * (size_t) p);
 
 	/* undo the scaling; intercept from the means */
 	{
-		double		b = ybar;
+		double b = ybar;
 
 		for (int32_t j = 0; j < p; j++)
 		{
@@ -275,8 +272,8 @@ pgl_linreg_solve(const pgl_env *env, const double *G, int64_t n, int32_t p,
 	for (int32_t j = 0; j <= p; j++)
 		if (!isfinite(coef[j]))
 		{
-			rc = pgl_fail(st, PGL_ERR_NUMERIC,
-						  "linear_regression produced non-finite coefficients");
+			rc =
+				pgl_fail(st, PGL_ERR_NUMERIC, "linear_regression produced non-finite coefficients");
 			goto done;
 		}
 
@@ -290,28 +287,25 @@ done:
 }
 
 pgl_rc
-pgl_linreg_fit(const pgl_env *env,
-			   const double *X, int64_t ld, int64_t n, int32_t p,
-			   const double *y, double l2,
-			   double *coef, int32_t *rank, pgl_status *st)
+pgl_linreg_fit(const pgl_env *env, const double *X, int64_t ld, int64_t n, int32_t p,
+			   const double *y, double l2, double *coef, int32_t *rank, pgl_status *st)
 {
-	double	   *mu = NULL;
-	double	   *maxabs = NULL;
-	bool	   *constant = NULL;
-	double	   *B = NULL;
-	double	   *G = NULL;
-	double		ybar;
-	double		ysum;
-	size_t		ldg;
-	int64_t		bsz;
-	pgl_rc		rc = PGL_OK;
+	double *mu = NULL;
+	double *maxabs = NULL;
+	bool   *constant = NULL;
+	double *B = NULL;
+	double *G = NULL;
+	double	ybar;
+	double	ysum;
+	size_t	ldg;
+	int64_t bsz;
+	pgl_rc	rc = PGL_OK;
 
 	if (n < 1)
-		return pgl_fail(st, PGL_ERR_INVALID,
-						"linear_regression needs at least one training row");
+		return pgl_fail(st, PGL_ERR_INVALID, "linear_regression needs at least one training row");
 	if (p < 0)
-		return pgl_fail(st, PGL_ERR_INVALID,
-						"linear_regression: invalid number of columns %d", (int) p);
+		return pgl_fail(st, PGL_ERR_INVALID, "linear_regression: invalid number of columns %d",
+						(int) p);
 	if (!isfinite(l2) || l2 < 0.0)
 		return pgl_fail(st, PGL_ERR_INVALID,
 						"linear_regression: \"l2\" must be a finite number >= 0");
@@ -347,14 +341,14 @@ pgl_linreg_fit(const pgl_env *env,
 	for (int32_t j = 0; j < p; j++)
 	{
 		const double *col = X + (size_t) j * (size_t) ld;
-		double		first = col[0];
-		double		sum = 0.0;
-		double		m = 0.0;
-		bool		same = true;
+		double		  first = col[0];
+		double		  sum = 0.0;
+		double		  m = 0.0;
+		bool		  same = true;
 
 		for (int64_t i = 0; i < n; i++)
 		{
-			double		v = col[i];
+			double v = col[i];
 
 			sum += v;
 			if (fabs(v) > m)
@@ -390,33 +384,32 @@ pgl_linreg_fit(const pgl_env *env,
 	}
 	for (int64_t r0 = 0; r0 < n; r0 += bsz)
 	{
-		int64_t		rows = n - r0 < bsz ? n - r0 : bsz;
+		int64_t rows = n - r0 < bsz ? n - r0 : bsz;
 
 		pgl_interrupts(env);
 		for (int32_t j = 0; j < p; j++)
 		{
 			const double *src = X + (size_t) j * (size_t) ld + (size_t) r0;
-			double	   *dst = B + (size_t) j * (size_t) bsz;
-			double		m = mu[j];
+			double		 *dst = B + (size_t) j * (size_t) bsz;
+			double		  m = mu[j];
 
 			for (int64_t i = 0; i < rows; i++)
 				dst[i] = src[i] - m;
 		}
 		{
 			const double *src = y + r0;
-			double	   *dst = B + (size_t) p * (size_t) bsz;
+			double		 *dst = B + (size_t) p * (size_t) bsz;
 
 			for (int64_t i = 0; i < rows; i++)
 				dst[i] = src[i] - ybar;
 		}
-		cblas_dsyrk(CblasColMajor, CblasUpper, CblasTrans, (int) ldg, (int) rows,
-					1.0, B, (int) bsz, r0 == 0 ? 0.0 : 1.0, G, (int) ldg);
+		cblas_dsyrk(CblasColMajor, CblasUpper, CblasTrans, (int) ldg, (int) rows, 1.0, B, (int) bsz,
+					r0 == 0 ? 0.0 : 1.0, G, (int) ldg);
 	}
 	pgl_free(env, B);
 	B = NULL;
 
-	rc = pgl_linreg_solve(env, G, n, p, mu, ybar, maxabs, constant, l2,
-						  coef, rank, st);
+	rc = pgl_linreg_solve(env, G, n, p, mu, ybar, maxabs, constant, l2, coef, rank, st);
 
 done:
 	pgl_free(env, mu);
@@ -428,17 +421,17 @@ done:
 }
 
 void
-pgl_linreg_predict(const double *coef, int32_t p,
-				   const double *X, int64_t ld, int64_t n, double *out)
+pgl_linreg_predict(const double *coef, int32_t p, const double *X, int64_t ld, int64_t n,
+				   double *out)
 {
-	double		b = coef[p];
+	double b = coef[p];
 
 	if (n <= 0)
 		return;
 	if (p > 0 && ld <= INT_MAX)
 	{
-		cblas_dgemv(CblasColMajor, CblasNoTrans, (int) n, p, 1.0, X, (int) ld,
-					coef, 1, 0.0, out, 1);
+		cblas_dgemv(CblasColMajor, CblasNoTrans, (int) n, p, 1.0, X, (int) ld, coef, 1, 0.0, out,
+					1);
 		for (int64_t i = 0; i < n; i++)
 			out[i] += b;
 		return;
@@ -450,7 +443,7 @@ pgl_linreg_predict(const double *coef, int32_t p,
 	for (int32_t j = 0; j < p; j++)
 	{
 		const double *col = X + (size_t) j * (size_t) ld;
-		double		w = coef[j];
+		double		  w = coef[j];
 
 		for (int64_t i = 0; i < n; i++)
 			out[i] += w * col[i];

@@ -34,13 +34,13 @@
 
 typedef struct logreg_ctx
 {
-	const double *Z;			/* standardized X, n x p column-major */
-	int64_t		n;
-	int32_t		p;
-	int32_t		ncol;			/* 1 (binary) or k */
+	const double  *Z; /* standardized X, n x p column-major */
+	int64_t		   n;
+	int32_t		   p;
+	int32_t		   ncol; /* 1 (binary) or k */
 	const int32_t *label;
-	double		l2;
-	double	   *S;				/* scores / residuals, ncol x n col-major */
+	double		   l2;
+	double		  *S; /* scores / residuals, ncol x n col-major */
 } logreg_ctx;
 
 /* log(1 + exp(z)) without overflow */
@@ -58,7 +58,7 @@ sigmoid(double z)
 		return 1.0 / (1.0 + exp(-z));
 	else
 	{
-		double		e = exp(z);
+		double e = exp(z);
 
 		return e / (1.0 + e);
 	}
@@ -68,30 +68,30 @@ sigmoid(double z)
 static double
 logreg_fg(void *arg, const double *theta, double *grad)
 {
-	logreg_ctx *c = arg;
-	int64_t		n = c->n;
-	int32_t		p = c->p;
-	int32_t		ncol = c->ncol;
+	logreg_ctx	 *c = arg;
+	int64_t		  n = c->n;
+	int32_t		  p = c->p;
+	int32_t		  ncol = c->ncol;
 	const double *b = theta + (size_t) p * ncol;
-	double	   *S = c->S;
-	double		loss = 0.0;
-	double		reg = 0.0;
-	double		inv_n = 1.0 / (double) n;
+	double		 *S = c->S;
+	double		  loss = 0.0;
+	double		  reg = 0.0;
+	double		  inv_n = 1.0 / (double) n;
 
 	/* S = Wᵀ Zᵀ + b (ncol x n), i.e. scores row-major n x ncol */
 	for (int64_t i = 0; i < n; i++)
 		memcpy(S + (size_t) i * ncol, b, sizeof(double) * (size_t) ncol);
 	if (p > 0)
-		cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, ncol, (int) n, p,
-					1.0, theta, ncol, c->Z, (int) n, 1.0, S, ncol);
+		cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, ncol, (int) n, p, 1.0, theta, ncol,
+					c->Z, (int) n, 1.0, S, ncol);
 
 	/* loss, and residuals P - Y in place of the scores */
 	if (ncol == 1)
 	{
 		for (int64_t i = 0; i < n; i++)
 		{
-			double		z = S[i];
-			double		yi = c->label[i] == 1 ? 1.0 : 0.0;
+			double z = S[i];
+			double yi = c->label[i] == 1 ? 1.0 : 0.0;
 
 			loss += softplus(z) - yi * z;
 			S[i] = sigmoid(z) - yi;
@@ -101,10 +101,10 @@ logreg_fg(void *arg, const double *theta, double *grad)
 	{
 		for (int64_t i = 0; i < n; i++)
 		{
-			double	   *s = S + (size_t) i * ncol;
-			double		m = s[0];
-			double		sum = 0.0;
-			double		lse;
+			double *s = S + (size_t) i * ncol;
+			double	m = s[0];
+			double	sum = 0.0;
+			double	lse;
 
 			for (int32_t k = 1; k < ncol; k++)
 				if (s[k] > m)
@@ -123,15 +123,15 @@ logreg_fg(void *arg, const double *theta, double *grad)
 	if (p > 0)
 	{
 		memcpy(grad, theta, sizeof(double) * (size_t) p * ncol);
-		cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, ncol, p, (int) n,
-					inv_n, S, ncol, c->Z, (int) n, c->l2, grad, ncol);
+		cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, ncol, p, (int) n, inv_n, S, ncol,
+					c->Z, (int) n, c->l2, grad, ncol);
 		for (size_t j = 0; j < (size_t) p * ncol; j++)
 			reg += theta[j] * theta[j];
 	}
 
 	/* intercept gradient: column means of R */
 	{
-		double	   *gb = grad + (size_t) p * ncol;
+		double *gb = grad + (size_t) p * ncol;
 
 		for (int32_t k = 0; k < ncol; k++)
 			gb[k] = 0.0;
@@ -146,46 +146,38 @@ logreg_fg(void *arg, const double *theta, double *grad)
 }
 
 pgl_rc
-pgl_logreg_fit(const pgl_env *env,
-			   const double *X, int64_t ld, int64_t n, int32_t p,
-			   const int32_t *label, int32_t k,
-			   const pgl_logreg_params *params,
-			   double *coef, int32_t *iterations, double *loss,
-			   pgl_status *st)
+pgl_logreg_fit(const pgl_env *env, const double *X, int64_t ld, int64_t n, int32_t p,
+			   const int32_t *label, int32_t k, const pgl_logreg_params *params, double *coef,
+			   int32_t *iterations, double *loss, pgl_status *st)
 {
-	int32_t		ncol;
-	size_t		dim;
-	double	   *Z = NULL;
-	double	   *S = NULL;
-	double	   *mu = NULL;
-	double	   *sd = NULL;
-	double	   *theta = NULL;
-	logreg_ctx	ctx;
+	int32_t			 ncol;
+	size_t			 dim;
+	double			*Z = NULL;
+	double			*S = NULL;
+	double			*mu = NULL;
+	double			*sd = NULL;
+	double			*theta = NULL;
+	logreg_ctx		 ctx;
 	pgl_lbfgs_result res;
-	pgl_rc		rc = PGL_OK;
+	pgl_rc			 rc = PGL_OK;
 
 	if (n < 1)
-		return pgl_fail(st, PGL_ERR_INVALID,
-						"logistic_regression needs at least one training row");
+		return pgl_fail(st, PGL_ERR_INVALID, "logistic_regression needs at least one training row");
 	if (n > INT_MAX)
 		return pgl_fail(st, PGL_ERR_INVALID,
 						"logistic_regression supports at most %d training rows", INT_MAX);
 	if (p < 0 || k < 2)
-		return pgl_fail(st, PGL_ERR_INVALID,
-						"logistic_regression needs at least two classes");
+		return pgl_fail(st, PGL_ERR_INVALID, "logistic_regression needs at least two classes");
 	if (!isfinite(params->l2) || params->l2 < 0.0)
 		return pgl_fail(st, PGL_ERR_INVALID,
 						"logistic_regression: \"l2\" must be a finite number >= 0");
 	if (params->max_iter <= 0)
-		return pgl_fail(st, PGL_ERR_INVALID,
-						"logistic_regression: \"max_iter\" must be positive");
+		return pgl_fail(st, PGL_ERR_INVALID, "logistic_regression: \"max_iter\" must be positive");
 	if (!isfinite(params->tol) || params->tol <= 0.0)
-		return pgl_fail(st, PGL_ERR_INVALID,
-						"logistic_regression: \"tol\" must be positive");
+		return pgl_fail(st, PGL_ERR_INVALID, "logistic_regression: \"tol\" must be positive");
 	for (int64_t i = 0; i < n; i++)
 		if (label[i] < 0 || label[i] >= k)
-			return pgl_fail(st, PGL_ERR_INVALID,
-							"logistic_regression: class index %d out of range",
+			return pgl_fail(st, PGL_ERR_INVALID, "logistic_regression: class index %d out of range",
 							(int) label[i]);
 
 	ncol = k == 2 ? 1 : k;
@@ -206,13 +198,13 @@ pgl_logreg_fit(const pgl_env *env,
 	for (int32_t j = 0; j < p; j++)
 	{
 		const double *col = X + (size_t) j * (size_t) ld;
-		double	   *zc = Z + (size_t) j * (size_t) n;
-		double		first = col[0];
-		double		sum = 0.0;
-		double		ss = 0.0;
-		double		m = 0.0;
-		double		s;
-		bool		same = true;
+		double		 *zc = Z + (size_t) j * (size_t) n;
+		double		  first = col[0];
+		double		  sum = 0.0;
+		double		  ss = 0.0;
+		double		  m = 0.0;
+		double		  s;
+		bool		  same = true;
 
 		for (int64_t i = 0; i < n; i++)
 		{
@@ -232,7 +224,7 @@ pgl_logreg_fit(const pgl_env *env,
 		mu[j] = same ? first : sum / (double) n;
 		for (int64_t i = 0; i < n; i++)
 		{
-			double		v = col[i] - mu[j];
+			double v = col[i] - mu[j];
 
 			ss += v * v;
 		}
@@ -262,19 +254,19 @@ pgl_logreg_fit(const pgl_env *env,
 		rc = pgl_fail(st, PGL_ERR_INVALID, "logistic_regression: too many parameters");
 		goto done;
 	}
-	rc = pgl_lbfgs(env, (int32_t) dim, theta, logreg_fg, &ctx,
-				   params->max_iter, params->tol, LOGREG_LBFGS_MEMORY, &res, st);
+	rc = pgl_lbfgs(env, (int32_t) dim, theta, logreg_fg, &ctx, params->max_iter, params->tol,
+				   LOGREG_LBFGS_MEMORY, &res, st);
 	if (rc != PGL_OK)
 		goto done;
 
 	/* back to the scale of X */
 	for (int32_t c = 0; c < ncol; c++)
 	{
-		double		b = theta[(size_t) p * ncol + c];
+		double b = theta[(size_t) p * ncol + c];
 
 		for (int32_t j = 0; j < p; j++)
 		{
-			double		w = theta[(size_t) j * ncol + c] / sd[j];
+			double w = theta[(size_t) j * ncol + c] / sd[j];
 
 			coef[(size_t) j * ncol + c] = w;
 			b -= w * mu[j];
@@ -294,23 +286,25 @@ pgl_logreg_fit(const pgl_env *env,
 
 	if (!res.converged)
 	{
-		char		msg[256];
+		char msg[256];
 
 		if (res.iterations >= params->max_iter)
 		{
-			snprintf(msg, sizeof(msg),
-					 "logistic_regression did not converge in %d iterations",
+			snprintf(msg, sizeof(msg), "logistic_regression did not converge in %d iterations",
 					 (int) res.iterations);
-			pgl_notice(env, msg,
-					   "Raise \"max_iter\", or raise \"l2\" if the classes are (nearly) separable.");
+			pgl_notice(
+				env, msg,
+				"Raise \"max_iter\", or raise \"l2\" if the classes are (nearly) separable.");
 		}
 		else
 		{
 			snprintf(msg, sizeof(msg),
-					 "logistic_regression stopped after %d iterations without reaching tol (gradient norm %g)",
+					 "logistic_regression stopped after %d iterations without reaching tol "
+					 "(gradient norm %g)",
 					 (int) res.iterations, res.gnorm_inf);
 			pgl_notice(env, msg,
-					   "The loss could not be reduced further in floating point; raise \"tol\", or raise \"l2\" if the classes are (nearly) separable.");
+					   "The loss could not be reduced further in floating point; raise \"tol\", or "
+					   "raise \"l2\" if the classes are (nearly) separable.");
 		}
 	}
 
@@ -324,19 +318,16 @@ done:
 }
 
 pgl_rc
-pgl_logreg_predict_proba(const pgl_env *env, const double *coef,
-						 int32_t p, int32_t k,
-						 const double *X, int64_t ld, int64_t n,
-						 double *proba, pgl_status *st)
+pgl_logreg_predict_proba(const pgl_env *env, const double *coef, int32_t p, int32_t k,
+						 const double *X, int64_t ld, int64_t n, double *proba, pgl_status *st)
 {
-	int32_t		ncol;
+	int32_t		  ncol;
 	const double *b;
-	double	   *buf = NULL;
-	int64_t		bsz = LOGREG_PREDICT_ROWS;
+	double		 *buf = NULL;
+	int64_t		  bsz = LOGREG_PREDICT_ROWS;
 
 	if (k < 2 || p < 0)
-		return pgl_fail(st, PGL_ERR_INVALID,
-						"logistic_regression: invalid model shape");
+		return pgl_fail(st, PGL_ERR_INVALID, "logistic_regression: invalid model shape");
 	if (n <= 0)
 		return PGL_OK;
 	ncol = k == 2 ? 1 : k;
@@ -352,10 +343,10 @@ pgl_logreg_predict_proba(const pgl_env *env, const double *coef,
 
 	for (int64_t r0 = 0; r0 < n; r0 += bsz)
 	{
-		int64_t		rows = n - r0 < bsz ? n - r0 : bsz;
-		double	   *out = proba + (size_t) r0 * k;
+		int64_t		  rows = n - r0 < bsz ? n - r0 : bsz;
+		double		 *out = proba + (size_t) r0 * k;
 		const double *xb = X + r0;
-		int			ldx = (int) ld;
+		int			  ldx = (int) ld;
 
 		pgl_interrupts(env);
 
@@ -375,15 +366,15 @@ pgl_logreg_predict_proba(const pgl_env *env, const double *coef,
 				xb = buf;
 				ldx = (int) rows;
 			}
-			cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, ncol, (int) rows, p,
-						1.0, coef, ncol, xb, ldx, 1.0, out, k);
+			cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, ncol, (int) rows, p, 1.0, coef,
+						ncol, xb, ldx, 1.0, out, k);
 		}
 
 		if (ncol == 1)
 		{
 			for (int64_t i = 0; i < rows; i++)
 			{
-				double		z = out[2 * i];
+				double z = out[2 * i];
 
 				out[2 * i] = sigmoid(-z);
 				out[2 * i + 1] = sigmoid(z);
@@ -393,9 +384,9 @@ pgl_logreg_predict_proba(const pgl_env *env, const double *coef,
 		{
 			for (int64_t i = 0; i < rows; i++)
 			{
-				double	   *s = out + (size_t) i * k;
-				double		m = s[0];
-				double		sum = 0.0;
+				double *s = out + (size_t) i * k;
+				double	m = s[0];
+				double	sum = 0.0;
 
 				for (int32_t c = 1; c < k; c++)
 					if (s[c] > m)

@@ -32,14 +32,14 @@
 
 typedef struct ksum
 {
-	double		sum;
-	double		comp;			/* running compensation (lost low bits) */
+	double sum;
+	double comp; /* running compensation (lost low bits) */
 } ksum;
 
 static inline void
 ksum_add(ksum *k, double x)
 {
-	double		t = k->sum + x;
+	double t = k->sum + x;
 
 	if (fabs(k->sum) >= fabs(x))
 		k->comp += (k->sum - t) + x;
@@ -57,19 +57,15 @@ ksum_value(const ksum *k)
 /* ---------- regression ---------- */
 
 void
-pgl_regression_metrics_compute(const double *y, const double *pred,
-							   int64_t n, pgl_regression_metrics *out)
+pgl_regression_metrics_compute(const double *y, const double *pred, int64_t n,
+							   pgl_regression_metrics *out)
 {
-	ksum		sy = {0, 0};
-	ksum		sd = {0, 0};
-	ksum		sst = {0, 0};
-	ksum		sse = {0, 0};
-	ksum		sae = {0, 0};
-	double		ymin,
-				ymax,
-				mean,
-				dsum,
-				total;
+	ksum   sy = {0, 0};
+	ksum   sd = {0, 0};
+	ksum   sst = {0, 0};
+	ksum   sse = {0, 0};
+	ksum   sae = {0, 0};
+	double ymin, ymax, mean, dsum, total;
 
 	out->n = n;
 	if (n <= 0)
@@ -98,8 +94,8 @@ pgl_regression_metrics_compute(const double *y, const double *pred,
 	/* pass 2: squared deviations from the mean, and the errors */
 	for (int64_t i = 0; i < n; i++)
 	{
-		double		d = y[i] - mean;
-		double		e = y[i] - pred[i];
+		double d = y[i] - mean;
+		double e = y[i] - pred[i];
 
 		ksum_add(&sd, d);
 		ksum_add(&sst, d * d);
@@ -122,15 +118,15 @@ pgl_regression_metrics_compute(const double *y, const double *pred,
 
 typedef struct scored
 {
-	double		score;
-	int32_t		positive;		/* 1 if the row's label is class 1 */
+	double	score;
+	int32_t positive; /* 1 if the row's label is class 1 */
 } scored;
 
 static int
 scored_cmp(const void *a, const void *b)
 {
-	double		x = ((const scored *) a)->score;
-	double		y = ((const scored *) b)->score;
+	double x = ((const scored *) a)->score;
+	double y = ((const scored *) b)->score;
 
 	return (x > y) - (x < y);
 }
@@ -142,14 +138,13 @@ scored_cmp(const void *a, const void *b)
  * Sets *auc to NaN when one class is absent.
  */
 static pgl_rc
-binary_auc(const pgl_env *env, const int32_t *label, const double *proba,
-		   int64_t n, double *auc, pgl_status *st)
+binary_auc(const pgl_env *env, const int32_t *label, const double *proba, int64_t n, double *auc,
+		   pgl_status *st)
 {
-	scored	   *v;
-	int64_t		n_pos = 0,
-				n_neg;
-	int64_t		neg_below = 0;
-	ksum		u = {0, 0};
+	scored *v;
+	int64_t n_pos = 0, n_neg;
+	int64_t neg_below = 0;
+	ksum	u = {0, 0};
 
 	for (int64_t i = 0; i < n; i++)
 		n_pos += label[i] == 1;
@@ -176,9 +171,8 @@ binary_auc(const pgl_env *env, const int32_t *label, const double *proba,
 
 	for (int64_t i = 0; i < n;)
 	{
-		int64_t		j = i;
-		int64_t		pos = 0,
-					neg = 0;
+		int64_t j = i;
+		int64_t pos = 0, neg = 0;
 
 		while (j < n && v[j].score == v[i].score)
 		{
@@ -223,22 +217,18 @@ class_metrics_fail(const pgl_env *env, pgl_class_metrics *out, pgl_rc rc)
 }
 
 pgl_rc
-pgl_class_metrics_compute(const pgl_env *env, const int32_t *label,
-						  const double *proba, int64_t n, int32_t k,
-						  pgl_class_metrics *out, pgl_status *st)
+pgl_class_metrics_compute(const pgl_env *env, const int32_t *label, const double *proba, int64_t n,
+						  int32_t k, pgl_class_metrics *out, pgl_status *st)
 {
-	size_t		kk;
-	int64_t		correct = 0;
-	ksum		ll = {0, 0};
-	ksum		psum = {0, 0},
-				rsum = {0, 0},
-				fsum = {0, 0};
-	pgl_rc		rc;
+	size_t	kk;
+	int64_t correct = 0;
+	ksum	ll = {0, 0};
+	ksum	psum = {0, 0}, rsum = {0, 0}, fsum = {0, 0};
+	pgl_rc	rc;
 
 	memset(out, 0, sizeof(*out));
 	if (k < 1)
-		return pgl_fail(st, PGL_ERR_INVALID, "number of classes must be positive, not %d",
-						(int) k);
+		return pgl_fail(st, PGL_ERR_INVALID, "number of classes must be positive, not %d", (int) k);
 	if (n < 0)
 		return pgl_fail(st, PGL_ERR_INVALID, "number of rows must not be negative");
 	if ((size_t) k > SIZE_MAX / sizeof(int64_t) / (size_t) k)
@@ -253,8 +243,7 @@ pgl_class_metrics_compute(const pgl_env *env, const int32_t *label,
 							(int) label[i], (long long) i, (int) (k - 1));
 		for (int32_t c = 0; c < k; c++)
 			if (isnan(proba[i * k + c]))
-				return pgl_fail(st, PGL_ERR_INVALID,
-								"probability of class %d in row %lld is NaN",
+				return pgl_fail(st, PGL_ERR_INVALID, "probability of class %d in row %lld is NaN",
 								(int) c, (long long) i);
 		if ((i + 1) % INTERRUPT_EVERY == 0)
 			pgl_interrupts(env);
@@ -267,10 +256,9 @@ pgl_class_metrics_compute(const pgl_env *env, const int32_t *label,
 	out->f1 = pgl_alloc0(env, sizeof(double) * (size_t) k);
 	out->support = pgl_alloc0(env, sizeof(int64_t) * (size_t) k);
 	out->confusion = pgl_alloc0(env, sizeof(int64_t) * kk);
-	if (out->precision == NULL || out->recall == NULL || out->f1 == NULL ||
-		out->support == NULL || out->confusion == NULL)
-		return class_metrics_fail(env, out,
-								  pgl_fail(st, PGL_ERR_NOMEM, "out of memory"));
+	if (out->precision == NULL || out->recall == NULL || out->f1 == NULL || out->support == NULL ||
+		out->confusion == NULL)
+		return class_metrics_fail(env, out, pgl_fail(st, PGL_ERR_NOMEM, "out of memory"));
 
 	if (n == 0)
 	{
@@ -283,9 +271,9 @@ pgl_class_metrics_compute(const pgl_env *env, const int32_t *label,
 	for (int64_t i = 0; i < n; i++)
 	{
 		const double *row = proba + i * k;
-		int32_t		actual = label[i];
-		int32_t		predicted = 0;
-		double		p;
+		int32_t		  actual = label[i];
+		int32_t		  predicted = 0;
+		double		  p;
 
 		for (int32_t c = 1; c < k; c++)
 			if (row[c] > row[predicted])
@@ -309,10 +297,10 @@ pgl_class_metrics_compute(const pgl_env *env, const int32_t *label,
 	/* per-class scores from the confusion matrix */
 	for (int32_t c = 0; c < k; c++)
 	{
-		int64_t		tp = out->confusion[(size_t) c * (size_t) k + (size_t) c];
-		int64_t		row_sum = 0;	/* actual c: support */
-		int64_t		col_sum = 0;	/* predicted c */
-		int64_t		denom;
+		int64_t tp = out->confusion[(size_t) c * (size_t) k + (size_t) c];
+		int64_t row_sum = 0; /* actual c: support */
+		int64_t col_sum = 0; /* predicted c */
+		int64_t denom;
 
 		for (int32_t j = 0; j < k; j++)
 		{

@@ -12,34 +12,33 @@
 
 typedef struct pgl_regression_metrics
 {
-	int64_t		n;
-	double		r2;				/* 1 - SSE/SST; NaN when SST == 0 and n > 0 */
-	double		rmse;
-	double		mae;
+	int64_t n;
+	double	r2; /* 1 - SSE/SST; NaN when SST == 0 and n > 0 */
+	double	rmse;
+	double	mae;
 } pgl_regression_metrics;
 
 /* y and pred have n elements; n may be 0 (then all metrics NaN) */
-extern void pgl_regression_metrics_compute(const double *y, const double *pred,
-										   int64_t n,
+extern void pgl_regression_metrics_compute(const double *y, const double *pred, int64_t n,
 										   pgl_regression_metrics *out);
 
 typedef struct pgl_class_metrics
 {
-	int64_t		n;
-	int32_t		k;
-	double		accuracy;
-	double		precision_macro;	/* unweighted mean over classes */
-	double		recall_macro;
-	double		f1_macro;
-	double		log_loss;		/* mean, probabilities clipped to [1e-15, 1-1e-15] */
-	double		roc_auc;		/* binary only (score = proba of class 1); NaN
+	int64_t n;
+	int32_t k;
+	double	accuracy;
+	double	precision_macro; /* unweighted mean over classes */
+	double	recall_macro;
+	double	f1_macro;
+	double	log_loss; /* mean, probabilities clipped to [1e-15, 1-1e-15] */
+	double	roc_auc;  /* binary only (score = proba of class 1); NaN
 								 * otherwise or when one class is absent */
 	/* per class, k elements each (allocated through env) */
-	double	   *precision;		/* 0 when the class is never predicted */
-	double	   *recall;			/* 0 when the class has no support */
-	double	   *f1;
-	int64_t    *support;
-	int64_t    *confusion;		/* k x k row-major: [actual * k + predicted] */
+	double	*precision; /* 0 when the class is never predicted */
+	double	*recall;	/* 0 when the class has no support */
+	double	*f1;
+	int64_t *support;
+	int64_t *confusion; /* k x k row-major: [actual * k + predicted] */
 } pgl_class_metrics;
 
 /*
@@ -48,10 +47,9 @@ typedef struct pgl_class_metrics
  * class-1 scores with ties averaged (the Mann-Whitney statistic), O(n log n).
  */
 extern pgl_rc pgl_class_metrics_compute(const pgl_env *env, const int32_t *label,
-										const double *proba, int64_t n,
-										int32_t k, pgl_class_metrics *out,
-										pgl_status *st);
+										const double *proba, int64_t n, int32_t k,
+										pgl_class_metrics *out, pgl_status *st);
 
 extern void pgl_class_metrics_free(const pgl_env *env, pgl_class_metrics *m);
 
-#endif							/* PGL_METRICS_H */
+#endif /* PGL_METRICS_H */

@@ -29,18 +29,20 @@
 #include <string.h>
 
 /* fixed sizes of the encoding */
-#define HEADER_SIZE		16		/* magic, version, flags, total length */
-#define CRC_SIZE		4
-#define MAX_STRING_LEN	65535	/* bytes per string, excluding the NUL */
+#define HEADER_SIZE	   16 /* magic, version, flags, total length */
+#define CRC_SIZE	   4
+#define MAX_STRING_LEN 65535 /* bytes per string, excluding the NUL */
 
 /* minimum encoded size of repeated elements, for checking counts */
-#define MIN_STRING_SIZE		4	/* u32 length, no bytes */
-#define MIN_FEATURE_SIZE	28	/* 2 empty strings, kind, impute, impute
+#define MIN_STRING_SIZE 4 /* u32 length, no bytes */
+#define MIN_FEATURE_SIZE                                                                           \
+	28					   /* 2 empty strings, kind, impute, impute
 								 * category, n_categories */
-#define MIN_TENSOR_SIZE		12	/* empty name, dtype, ndim */
+#define MIN_TENSOR_SIZE 12 /* empty name, dtype, ndim */
 
 /* smallest valid-looking blob: header, fixed body fields, CRC */
-#define MIN_BODY_SIZE		32	/* algorithm, task, n_inputs, n_features,
+#define MIN_BODY_SIZE                                                                              \
+	32 /* algorithm, task, n_inputs, n_features,
 								 * 2 empty strings, n_classes, n_tensors */
 
 /* ---------- CRC-32C ---------- */
@@ -50,70 +52,38 @@
  * initial value and final xor 0xFFFFFFFF.  Table-driven, one byte at a time.
  */
 static const uint32_t crc32c_table[256] = {
-	0x00000000, 0xF26B8303, 0xE13B70F7, 0x1350F3F4,
-	0xC79A971F, 0x35F1141C, 0x26A1E7E8, 0xD4CA64EB,
-	0x8AD958CF, 0x78B2DBCC, 0x6BE22838, 0x9989AB3B,
-	0x4D43CFD0, 0xBF284CD3, 0xAC78BF27, 0x5E133C24,
-	0x105EC76F, 0xE235446C, 0xF165B798, 0x030E349B,
-	0xD7C45070, 0x25AFD373, 0x36FF2087, 0xC494A384,
-	0x9A879FA0, 0x68EC1CA3, 0x7BBCEF57, 0x89D76C54,
-	0x5D1D08BF, 0xAF768BBC, 0xBC267848, 0x4E4DFB4B,
-	0x20BD8EDE, 0xD2D60DDD, 0xC186FE29, 0x33ED7D2A,
-	0xE72719C1, 0x154C9AC2, 0x061C6936, 0xF477EA35,
-	0xAA64D611, 0x580F5512, 0x4B5FA6E6, 0xB93425E5,
-	0x6DFE410E, 0x9F95C20D, 0x8CC531F9, 0x7EAEB2FA,
-	0x30E349B1, 0xC288CAB2, 0xD1D83946, 0x23B3BA45,
-	0xF779DEAE, 0x05125DAD, 0x1642AE59, 0xE4292D5A,
-	0xBA3A117E, 0x4851927D, 0x5B016189, 0xA96AE28A,
-	0x7DA08661, 0x8FCB0562, 0x9C9BF696, 0x6EF07595,
-	0x417B1DBC, 0xB3109EBF, 0xA0406D4B, 0x522BEE48,
-	0x86E18AA3, 0x748A09A0, 0x67DAFA54, 0x95B17957,
-	0xCBA24573, 0x39C9C670, 0x2A993584, 0xD8F2B687,
-	0x0C38D26C, 0xFE53516F, 0xED03A29B, 0x1F682198,
-	0x5125DAD3, 0xA34E59D0, 0xB01EAA24, 0x42752927,
-	0x96BF4DCC, 0x64D4CECF, 0x77843D3B, 0x85EFBE38,
-	0xDBFC821C, 0x2997011F, 0x3AC7F2EB, 0xC8AC71E8,
-	0x1C661503, 0xEE0D9600, 0xFD5D65F4, 0x0F36E6F7,
-	0x61C69362, 0x93AD1061, 0x80FDE395, 0x72966096,
-	0xA65C047D, 0x5437877E, 0x4767748A, 0xB50CF789,
-	0xEB1FCBAD, 0x197448AE, 0x0A24BB5A, 0xF84F3859,
-	0x2C855CB2, 0xDEEEDFB1, 0xCDBE2C45, 0x3FD5AF46,
-	0x7198540D, 0x83F3D70E, 0x90A324FA, 0x62C8A7F9,
-	0xB602C312, 0x44694011, 0x5739B3E5, 0xA55230E6,
-	0xFB410CC2, 0x092A8FC1, 0x1A7A7C35, 0xE811FF36,
-	0x3CDB9BDD, 0xCEB018DE, 0xDDE0EB2A, 0x2F8B6829,
-	0x82F63B78, 0x709DB87B, 0x63CD4B8F, 0x91A6C88C,
-	0x456CAC67, 0xB7072F64, 0xA457DC90, 0x563C5F93,
-	0x082F63B7, 0xFA44E0B4, 0xE9141340, 0x1B7F9043,
-	0xCFB5F4A8, 0x3DDE77AB, 0x2E8E845F, 0xDCE5075C,
-	0x92A8FC17, 0x60C37F14, 0x73938CE0, 0x81F80FE3,
-	0x55326B08, 0xA759E80B, 0xB4091BFF, 0x466298FC,
-	0x1871A4D8, 0xEA1A27DB, 0xF94AD42F, 0x0B21572C,
-	0xDFEB33C7, 0x2D80B0C4, 0x3ED04330, 0xCCBBC033,
-	0xA24BB5A6, 0x502036A5, 0x4370C551, 0xB11B4652,
-	0x65D122B9, 0x97BAA1BA, 0x84EA524E, 0x7681D14D,
-	0x2892ED69, 0xDAF96E6A, 0xC9A99D9E, 0x3BC21E9D,
-	0xEF087A76, 0x1D63F975, 0x0E330A81, 0xFC588982,
-	0xB21572C9, 0x407EF1CA, 0x532E023E, 0xA145813D,
-	0x758FE5D6, 0x87E466D5, 0x94B49521, 0x66DF1622,
-	0x38CC2A06, 0xCAA7A905, 0xD9F75AF1, 0x2B9CD9F2,
-	0xFF56BD19, 0x0D3D3E1A, 0x1E6DCDEE, 0xEC064EED,
-	0xC38D26C4, 0x31E6A5C7, 0x22B65633, 0xD0DDD530,
-	0x0417B1DB, 0xF67C32D8, 0xE52CC12C, 0x1747422F,
-	0x49547E0B, 0xBB3FFD08, 0xA86F0EFC, 0x5A048DFF,
-	0x8ECEE914, 0x7CA56A17, 0x6FF599E3, 0x9D9E1AE0,
-	0xD3D3E1AB, 0x21B862A8, 0x32E8915C, 0xC083125F,
-	0x144976B4, 0xE622F5B7, 0xF5720643, 0x07198540,
-	0x590AB964, 0xAB613A67, 0xB831C993, 0x4A5A4A90,
-	0x9E902E7B, 0x6CFBAD78, 0x7FAB5E8C, 0x8DC0DD8F,
-	0xE330A81A, 0x115B2B19, 0x020BD8ED, 0xF0605BEE,
-	0x24AA3F05, 0xD6C1BC06, 0xC5914FF2, 0x37FACCF1,
-	0x69E9F0D5, 0x9B8273D6, 0x88D28022, 0x7AB90321,
-	0xAE7367CA, 0x5C18E4C9, 0x4F48173D, 0xBD23943E,
-	0xF36E6F75, 0x0105EC76, 0x12551F82, 0xE03E9C81,
-	0x34F4F86A, 0xC69F7B69, 0xD5CF889D, 0x27A40B9E,
-	0x79B737BA, 0x8BDCB4B9, 0x988C474D, 0x6AE7C44E,
-	0xBE2DA0A5, 0x4C4623A6, 0x5F16D052, 0xAD7D5351,
+	0x00000000, 0xF26B8303, 0xE13B70F7, 0x1350F3F4, 0xC79A971F, 0x35F1141C, 0x26A1E7E8, 0xD4CA64EB,
+	0x8AD958CF, 0x78B2DBCC, 0x6BE22838, 0x9989AB3B, 0x4D43CFD0, 0xBF284CD3, 0xAC78BF27, 0x5E133C24,
+	0x105EC76F, 0xE235446C, 0xF165B798, 0x030E349B, 0xD7C45070, 0x25AFD373, 0x36FF2087, 0xC494A384,
+	0x9A879FA0, 0x68EC1CA3, 0x7BBCEF57, 0x89D76C54, 0x5D1D08BF, 0xAF768BBC, 0xBC267848, 0x4E4DFB4B,
+	0x20BD8EDE, 0xD2D60DDD, 0xC186FE29, 0x33ED7D2A, 0xE72719C1, 0x154C9AC2, 0x061C6936, 0xF477EA35,
+	0xAA64D611, 0x580F5512, 0x4B5FA6E6, 0xB93425E5, 0x6DFE410E, 0x9F95C20D, 0x8CC531F9, 0x7EAEB2FA,
+	0x30E349B1, 0xC288CAB2, 0xD1D83946, 0x23B3BA45, 0xF779DEAE, 0x05125DAD, 0x1642AE59, 0xE4292D5A,
+	0xBA3A117E, 0x4851927D, 0x5B016189, 0xA96AE28A, 0x7DA08661, 0x8FCB0562, 0x9C9BF696, 0x6EF07595,
+	0x417B1DBC, 0xB3109EBF, 0xA0406D4B, 0x522BEE48, 0x86E18AA3, 0x748A09A0, 0x67DAFA54, 0x95B17957,
+	0xCBA24573, 0x39C9C670, 0x2A993584, 0xD8F2B687, 0x0C38D26C, 0xFE53516F, 0xED03A29B, 0x1F682198,
+	0x5125DAD3, 0xA34E59D0, 0xB01EAA24, 0x42752927, 0x96BF4DCC, 0x64D4CECF, 0x77843D3B, 0x85EFBE38,
+	0xDBFC821C, 0x2997011F, 0x3AC7F2EB, 0xC8AC71E8, 0x1C661503, 0xEE0D9600, 0xFD5D65F4, 0x0F36E6F7,
+	0x61C69362, 0x93AD1061, 0x80FDE395, 0x72966096, 0xA65C047D, 0x5437877E, 0x4767748A, 0xB50CF789,
+	0xEB1FCBAD, 0x197448AE, 0x0A24BB5A, 0xF84F3859, 0x2C855CB2, 0xDEEEDFB1, 0xCDBE2C45, 0x3FD5AF46,
+	0x7198540D, 0x83F3D70E, 0x90A324FA, 0x62C8A7F9, 0xB602C312, 0x44694011, 0x5739B3E5, 0xA55230E6,
+	0xFB410CC2, 0x092A8FC1, 0x1A7A7C35, 0xE811FF36, 0x3CDB9BDD, 0xCEB018DE, 0xDDE0EB2A, 0x2F8B6829,
+	0x82F63B78, 0x709DB87B, 0x63CD4B8F, 0x91A6C88C, 0x456CAC67, 0xB7072F64, 0xA457DC90, 0x563C5F93,
+	0x082F63B7, 0xFA44E0B4, 0xE9141340, 0x1B7F9043, 0xCFB5F4A8, 0x3DDE77AB, 0x2E8E845F, 0xDCE5075C,
+	0x92A8FC17, 0x60C37F14, 0x73938CE0, 0x81F80FE3, 0x55326B08, 0xA759E80B, 0xB4091BFF, 0x466298FC,
+	0x1871A4D8, 0xEA1A27DB, 0xF94AD42F, 0x0B21572C, 0xDFEB33C7, 0x2D80B0C4, 0x3ED04330, 0xCCBBC033,
+	0xA24BB5A6, 0x502036A5, 0x4370C551, 0xB11B4652, 0x65D122B9, 0x97BAA1BA, 0x84EA524E, 0x7681D14D,
+	0x2892ED69, 0xDAF96E6A, 0xC9A99D9E, 0x3BC21E9D, 0xEF087A76, 0x1D63F975, 0x0E330A81, 0xFC588982,
+	0xB21572C9, 0x407EF1CA, 0x532E023E, 0xA145813D, 0x758FE5D6, 0x87E466D5, 0x94B49521, 0x66DF1622,
+	0x38CC2A06, 0xCAA7A905, 0xD9F75AF1, 0x2B9CD9F2, 0xFF56BD19, 0x0D3D3E1A, 0x1E6DCDEE, 0xEC064EED,
+	0xC38D26C4, 0x31E6A5C7, 0x22B65633, 0xD0DDD530, 0x0417B1DB, 0xF67C32D8, 0xE52CC12C, 0x1747422F,
+	0x49547E0B, 0xBB3FFD08, 0xA86F0EFC, 0x5A048DFF, 0x8ECEE914, 0x7CA56A17, 0x6FF599E3, 0x9D9E1AE0,
+	0xD3D3E1AB, 0x21B862A8, 0x32E8915C, 0xC083125F, 0x144976B4, 0xE622F5B7, 0xF5720643, 0x07198540,
+	0x590AB964, 0xAB613A67, 0xB831C993, 0x4A5A4A90, 0x9E902E7B, 0x6CFBAD78, 0x7FAB5E8C, 0x8DC0DD8F,
+	0xE330A81A, 0x115B2B19, 0x020BD8ED, 0xF0605BEE, 0x24AA3F05, 0xD6C1BC06, 0xC5914FF2, 0x37FACCF1,
+	0x69E9F0D5, 0x9B8273D6, 0x88D28022, 0x7AB90321, 0xAE7367CA, 0x5C18E4C9, 0x4F48173D, 0xBD23943E,
+	0xF36E6F75, 0x0105EC76, 0x12551F82, 0xE03E9C81, 0x34F4F86A, 0xC69F7B69, 0xD5CF889D, 0x27A40B9E,
+	0x79B737BA, 0x8BDCB4B9, 0x988C474D, 0x6AE7C44E, 0xBE2DA0A5, 0x4C4623A6, 0x5F16D052, 0xAD7D5351,
 };
 
 /*
@@ -136,8 +106,8 @@ pgl_crc32c(uint32_t crc, const void *data, size_t len)
 static inline uint32_t
 get_u32(const uint8_t *p)
 {
-	return (uint32_t) p[0] | ((uint32_t) p[1] << 8) |
-		((uint32_t) p[2] << 16) | ((uint32_t) p[3] << 24);
+	return (uint32_t) p[0] | ((uint32_t) p[1] << 8) | ((uint32_t) p[2] << 16) |
+		   ((uint32_t) p[3] << 24);
 }
 
 static inline uint16_t
@@ -192,8 +162,8 @@ dtype_size(int32_t dtype)
 static int64_t
 checked_count(int32_t ndim, const int64_t *dims)
 {
-	int64_t		nonzero = 1;
-	bool		empty = false;
+	int64_t nonzero = 1;
+	bool	empty = false;
 
 	for (int32_t d = 0; d < ndim; d++)
 	{
@@ -248,9 +218,9 @@ static pgl_rc
 check_model(const pgl_env *env, const pgl_model *m, pgl_rc bad, pgl_status *st)
 {
 	const char **scratch;
-	int32_t		n_scratch;
-	int32_t		width;
-	bool		found;
+	int32_t		 n_scratch;
+	int32_t		 width;
+	bool		 found;
 
 	if (pgl_algo_by_id(m->algorithm) == NULL)
 		return pgl_fail(st, bad, "unknown algorithm id %d", (int) m->algorithm);
@@ -259,8 +229,7 @@ check_model(const pgl_env *env, const pgl_model *m, pgl_rc bad, pgl_status *st)
 
 	/* features */
 	if (m->n_features < 0 || (m->n_features > 0 && m->features == NULL))
-		return pgl_fail(st, bad, "model has an invalid feature count %d",
-						(int) m->n_features);
+		return pgl_fail(st, bad, "model has an invalid feature count %d", (int) m->n_features);
 	for (int32_t i = 0; i < m->n_features; i++)
 	{
 		const pgl_feature *f = &m->features[i];
@@ -274,9 +243,9 @@ check_model(const pgl_env *env, const pgl_model *m, pgl_rc bad, pgl_status *st)
 		if (f->kind == PGL_FEATURE_NUMERIC)
 		{
 			if (f->n_categories != 0 || f->impute_category != 0)
-				return pgl_fail(st, bad,
-								"model feature %d is numeric but has categories or an impute category",
-								(int) i);
+				return pgl_fail(
+					st, bad, "model feature %d is numeric but has categories or an impute category",
+					(int) i);
 		}
 		else if (f->kind == PGL_FEATURE_CATEGORICAL)
 		{
@@ -293,18 +262,20 @@ check_model(const pgl_env *env, const pgl_model *m, pgl_rc bad, pgl_status *st)
 					return pgl_fail(st, bad, "model feature %d category %d is not a valid string",
 									(int) i, (int) c);
 				if (c > 0 && strcmp(f->categories[c - 1], f->categories[c]) >= 0)
-					return pgl_fail(st, bad,
-									"model feature %d categories are not strictly sorted at category %d",
-									(int) i, (int) c);
+					return pgl_fail(
+						st, bad,
+						"model feature %d categories are not strictly sorted at category %d",
+						(int) i, (int) c);
 			}
 		}
 		else
-			return pgl_fail(st, bad, "model feature %d has unknown kind %d",
-							(int) i, (int) f->kind);
+			return pgl_fail(st, bad, "model feature %d has unknown kind %d", (int) i,
+							(int) f->kind);
 	}
 	width = pgl_model_input_width(m);
 	if (width < 0 || m->n_inputs != width)
-		return pgl_fail(st, bad, "model input width %d does not match the %d inputs its features encode to",
+		return pgl_fail(st, bad,
+						"model input width %d does not match the %d inputs its features encode to",
 						(int) m->n_inputs, (int) width);
 
 	/* target */
@@ -330,15 +301,15 @@ check_model(const pgl_env *env, const pgl_model *m, pgl_rc bad, pgl_status *st)
 	for (int32_t i = 0; i < m->n_tensors; i++)
 	{
 		const pgl_tensor *t = &m->tensors[i];
-		size_t		nlen = strnlen(t->name, PGL_TENSOR_NAME_LEN);
-		int64_t		count;
+		size_t			  nlen = strnlen(t->name, PGL_TENSOR_NAME_LEN);
+		int64_t			  count;
 
 		if (nlen == 0 || nlen >= PGL_TENSOR_NAME_LEN)
 			return pgl_fail(st, bad, "model tensor %d name is empty or longer than %d bytes",
 							(int) i, PGL_TENSOR_NAME_LEN - 1);
 		if (dtype_size(t->dtype) == 0)
-			return pgl_fail(st, bad, "model tensor %d has unknown dtype %d",
-							(int) i, (int) t->dtype);
+			return pgl_fail(st, bad, "model tensor %d has unknown dtype %d", (int) i,
+							(int) t->dtype);
 		if (t->ndim < 0 || t->ndim > PGL_TENSOR_MAX_DIMS)
 			return pgl_fail(st, bad, "model tensor %d has %d dimensions, at most %d are allowed",
 							(int) i, (int) t->ndim, PGL_TENSOR_MAX_DIMS);
@@ -384,8 +355,8 @@ check_model(const pgl_env *env, const pgl_model *m, pgl_rc bad, pgl_status *st)
  */
 typedef struct writer
 {
-	uint8_t    *buf;
-	uint64_t	pos;
+	uint8_t *buf;
+	uint64_t pos;
 } writer;
 
 static void
@@ -418,7 +389,7 @@ put_u32(writer *w, uint32_t v)
 static void
 put_i32(writer *w, int32_t v)
 {
-	uint32_t	u;
+	uint32_t u;
 
 	memcpy(&u, &v, sizeof(u));
 	put_u32(w, u);
@@ -435,7 +406,7 @@ put_u64(writer *w, uint64_t v)
 static void
 put_i64(writer *w, int64_t v)
 {
-	uint64_t	u;
+	uint64_t u;
 
 	memcpy(&u, &v, sizeof(u));
 	put_u64(w, u);
@@ -444,7 +415,7 @@ put_i64(writer *w, int64_t v)
 static void
 put_f64(writer *w, double v)
 {
-	uint64_t	u;
+	uint64_t u;
 
 	memcpy(&u, &v, sizeof(u));
 	put_u64(w, u);
@@ -454,7 +425,7 @@ put_f64(writer *w, double v)
 static void
 put_string(writer *w, const char *s)
 {
-	size_t		n = s ? strlen(s) : 0;
+	size_t n = s ? strlen(s) : 0;
 
 	put_u32(w, (uint32_t) n);
 	put_bytes(w, s, n);
@@ -463,8 +434,8 @@ put_string(writer *w, const char *s)
 static void
 put_tensor_data(writer *w, const pgl_tensor *t)
 {
-	int64_t		count = pgl_tensor_count(t);
-	size_t		esize = dtype_size(t->dtype);
+	int64_t count = pgl_tensor_count(t);
+	size_t	esize = dtype_size(t->dtype);
 
 	if (w->buf == NULL)
 	{
@@ -477,7 +448,7 @@ put_tensor_data(writer *w, const pgl_tensor *t)
 			put_f64(w, ((const double *) t->data)[i]);
 		else if (t->dtype == PGL_F32)
 		{
-			uint32_t	u;
+			uint32_t u;
 
 			memcpy(&u, &((const float *) t->data)[i], sizeof(u));
 			put_u32(w, u);
@@ -494,7 +465,7 @@ put_model(writer *w, const pgl_model *m)
 	put_bytes(w, PGL_FORMAT_MAGIC, 4);
 	put_u16(w, PGL_FORMAT_VERSION);
 	put_u16(w, 0);
-	put_u64(w, 0);				/* patched by pgl_model_write */
+	put_u64(w, 0); /* patched by pgl_model_write */
 
 	put_i32(w, m->algorithm);
 	put_i32(w, m->task);
@@ -541,13 +512,12 @@ put_model(writer *w, const pgl_model *m)
  * not, PGL_ERR_INVALID is returned with the reason.
  */
 pgl_rc
-pgl_model_write(const pgl_env *env, const pgl_model *m,
-				uint8_t **out, size_t *len, pgl_status *st)
+pgl_model_write(const pgl_env *env, const pgl_model *m, uint8_t **out, size_t *len, pgl_status *st)
 {
-	writer		w = {NULL, 0};
-	uint64_t	total;
-	uint8_t    *buf;
-	pgl_rc		rc;
+	writer	 w = {NULL, 0};
+	uint64_t total;
+	uint8_t *buf;
+	pgl_rc	 rc;
 
 	*out = NULL;
 	*len = 0;
@@ -589,16 +559,17 @@ typedef struct reader
 {
 	const pgl_env *env;
 	const uint8_t *buf;
-	size_t		pos;
-	size_t		end;			/* offset of the CRC: the body ends here */
-	pgl_status *st;
+	size_t		   pos;
+	size_t		   end; /* offset of the CRC: the body ends here */
+	pgl_status	  *st;
 } reader;
 
-#define TRY(expr) \
-	do { \
-		pgl_rc		rc_ = (expr); \
-		if (rc_ != PGL_OK) \
-			return rc_; \
+#define TRY(expr)                                                                                  \
+	do                                                                                             \
+	{                                                                                              \
+		pgl_rc rc_ = (expr);                                                                       \
+		if (rc_ != PGL_OK)                                                                         \
+			return rc_;                                                                            \
 	} while (0)
 
 static size_t
@@ -612,15 +583,15 @@ need(reader *r, size_t n)
 {
 	if (remaining(r) < n)
 		return pgl_fail(r->st, PGL_ERR_CORRUPT,
-						"model blob is truncated: need %zu bytes at offset %zu, %zu remain",
-						n, r->pos, remaining(r));
+						"model blob is truncated: need %zu bytes at offset %zu, %zu remain", n,
+						r->pos, remaining(r));
 	return PGL_OK;
 }
 
 static pgl_rc
 get_i32(reader *r, int32_t *v)
 {
-	uint32_t	u;
+	uint32_t u;
 
 	TRY(need(r, 4));
 	u = get_u32(r->buf + r->pos);
@@ -632,7 +603,7 @@ get_i32(reader *r, int32_t *v)
 static pgl_rc
 get_i64(reader *r, int64_t *v)
 {
-	uint64_t	u;
+	uint64_t u;
 
 	TRY(need(r, 8));
 	u = get_u64(r->buf + r->pos);
@@ -644,7 +615,7 @@ get_i64(reader *r, int64_t *v)
 static pgl_rc
 get_f64(reader *r, double *v)
 {
-	uint64_t	u;
+	uint64_t u;
 
 	TRY(need(r, 8));
 	u = get_u64(r->buf + r->pos);
@@ -661,17 +632,17 @@ get_f64(reader *r, double *v)
 static pgl_rc
 get_count(reader *r, int32_t *n, size_t min_size, const char *what)
 {
-	size_t		at = r->pos;
+	size_t at = r->pos;
 
 	TRY(get_i32(r, n));
 	if (*n < 0)
 		return pgl_fail(r->st, PGL_ERR_CORRUPT,
-						"model blob has a negative %s count %d at offset %zu",
-						what, (int) *n, at);
+						"model blob has a negative %s count %d at offset %zu", what, (int) *n, at);
 	if ((size_t) *n > remaining(r) / min_size)
-		return pgl_fail(r->st, PGL_ERR_CORRUPT,
-						"model blob is truncated: %d %s at offset %zu need at least %zu bytes, %zu remain",
-						(int) *n, what, at, (size_t) *n * min_size, remaining(r));
+		return pgl_fail(
+			r->st, PGL_ERR_CORRUPT,
+			"model blob is truncated: %d %s at offset %zu need at least %zu bytes, %zu remain",
+			(int) *n, what, at, (size_t) *n * min_size, remaining(r));
 	return PGL_OK;
 }
 
@@ -680,23 +651,22 @@ get_count(reader *r, int32_t *n, size_t min_size, const char *what)
  * return its bytes and length without copying.
  */
 static pgl_rc
-get_string_ref(reader *r, const uint8_t **bytes, size_t *len, size_t max_len,
-			   const char *what)
+get_string_ref(reader *r, const uint8_t **bytes, size_t *len, size_t max_len, const char *what)
 {
-	size_t		at = r->pos;
-	uint32_t	n;
+	size_t	 at = r->pos;
+	uint32_t n;
 
 	TRY(need(r, 4));
 	n = get_u32(r->buf + r->pos);
 	r->pos += 4;
 	if (n > max_len)
 		return pgl_fail(r->st, PGL_ERR_CORRUPT,
-						"model blob %s at offset %zu has length %u, the limit is %zu bytes",
-						what, at, (unsigned) n, max_len);
+						"model blob %s at offset %zu has length %u, the limit is %zu bytes", what,
+						at, (unsigned) n, max_len);
 	TRY(need(r, n));
 	if (memchr(r->buf + r->pos, '\0', n) != NULL)
-		return pgl_fail(r->st, PGL_ERR_CORRUPT,
-						"model blob %s at offset %zu contains a zero byte", what, at);
+		return pgl_fail(r->st, PGL_ERR_CORRUPT, "model blob %s at offset %zu contains a zero byte",
+						what, at);
 	*bytes = r->buf + r->pos;
 	*len = n;
 	r->pos += n;
@@ -708,8 +678,8 @@ static pgl_rc
 get_string(reader *r, char **out, const char *what)
 {
 	const uint8_t *bytes = NULL;
-	size_t		len = 0;
-	char	   *s;
+	size_t		   len = 0;
+	char		  *s;
 
 	TRY(get_string_ref(r, &bytes, &len, MAX_STRING_LEN, what));
 	s = pgl_alloc(r->env, len + 1);
@@ -725,7 +695,7 @@ get_string(reader *r, char **out, const char *what)
 static pgl_rc
 get_feature(reader *r, pgl_feature *f)
 {
-	int32_t		n;
+	int32_t n;
 
 	TRY(get_string(r, &f->name, "feature name"));
 	TRY(get_string(r, &f->type_name, "feature type name"));
@@ -749,11 +719,11 @@ static pgl_rc
 get_tensor(reader *r, pgl_tensor *t, int32_t index)
 {
 	const uint8_t *name = NULL;
-	size_t		name_len = 0;
-	size_t		at;
-	size_t		esize;
-	int64_t		count;
-	size_t		bytes;
+	size_t		   name_len = 0;
+	size_t		   at;
+	size_t		   esize;
+	int64_t		   count;
+	size_t		   bytes;
 	const uint8_t *p;
 
 	TRY(get_string_ref(r, &name, &name_len, PGL_TENSOR_NAME_LEN - 1, "tensor name"));
@@ -768,18 +738,19 @@ get_tensor(reader *r, pgl_tensor *t, int32_t index)
 	esize = dtype_size(t->dtype);
 	if (esize == 0)
 		return pgl_fail(r->st, PGL_ERR_CORRUPT,
-						"model blob tensor %d has unknown dtype %d at offset %zu",
-						(int) index, (int) t->dtype, at);
+						"model blob tensor %d has unknown dtype %d at offset %zu", (int) index,
+						(int) t->dtype, at);
 	at = r->pos;
 	TRY(get_i32(r, &t->ndim));
 	if (t->ndim < 0 || t->ndim > PGL_TENSOR_MAX_DIMS)
 	{
-		int32_t		ndim = t->ndim;
+		int32_t ndim = t->ndim;
 
 		t->ndim = 0;
-		return pgl_fail(r->st, PGL_ERR_CORRUPT,
-						"model blob tensor %d has %d dimensions at offset %zu, at most %d are allowed",
-						(int) index, (int) ndim, at, PGL_TENSOR_MAX_DIMS);
+		return pgl_fail(
+			r->st, PGL_ERR_CORRUPT,
+			"model blob tensor %d has %d dimensions at offset %zu, at most %d are allowed",
+			(int) index, (int) ndim, at, PGL_TENSOR_MAX_DIMS);
 	}
 	for (int32_t d = 0; d < t->ndim; d++)
 	{
@@ -795,11 +766,11 @@ get_tensor(reader *r, pgl_tensor *t, int32_t index)
 	count = checked_count(t->ndim, t->dims);
 	if (count < 0)
 		return pgl_fail(r->st, PGL_ERR_CORRUPT,
-						"model blob tensor %d has dimensions whose product overflows",
-						(int) index);
+						"model blob tensor %d has dimensions whose product overflows", (int) index);
 	if ((uint64_t) count > remaining(r) / esize)
 		return pgl_fail(r->st, PGL_ERR_CORRUPT,
-						"model blob is truncated: tensor %d data at offset %zu needs %lld elements of %zu bytes, %zu bytes remain",
+						"model blob is truncated: tensor %d data at offset %zu needs %lld elements "
+						"of %zu bytes, %zu bytes remain",
 						(int) index, r->pos, (long long) count, esize, remaining(r));
 	bytes = (size_t) count * esize;
 
@@ -811,13 +782,13 @@ get_tensor(reader *r, pgl_tensor *t, int32_t index)
 	{
 		if (t->dtype == PGL_F64)
 		{
-			uint64_t	u = get_u64(p + i * 8);
+			uint64_t u = get_u64(p + i * 8);
 
 			memcpy((double *) t->data + i, &u, 8);
 		}
 		else
 		{
-			uint32_t	u = get_u32(p + i * 4);
+			uint32_t u = get_u32(p + i * 4);
 
 			/* float and int32_t are both 4 bytes copied as bits */
 			memcpy((uint8_t *) t->data + i * 4, &u, 4);
@@ -830,7 +801,7 @@ get_tensor(reader *r, pgl_tensor *t, int32_t index)
 static pgl_rc
 get_body(reader *r, pgl_model *m)
 {
-	int32_t		n;
+	int32_t n;
 
 	TRY(get_i32(r, &m->algorithm));
 	if (pgl_algo_by_id(m->algorithm) == NULL)
@@ -886,19 +857,18 @@ get_body(reader *r, pgl_model *m)
 static pgl_rc
 check_envelope(const uint8_t *buf, size_t len, pgl_status *st)
 {
-	uint16_t	version;
-	uint16_t	flags;
-	uint64_t	total;
-	uint32_t	stored;
-	uint32_t	computed;
+	uint16_t version;
+	uint16_t flags;
+	uint64_t total;
+	uint32_t stored;
+	uint32_t computed;
 
 	if (len < 6)
 		return pgl_fail(st, PGL_ERR_CORRUPT,
 						"model blob is truncated: need %d bytes at offset 0, %zu remain",
 						HEADER_SIZE, len);
 	if (memcmp(buf, PGL_FORMAT_MAGIC, 4) != 0)
-		return pgl_fail(st, PGL_ERR_CORRUPT,
-						"model blob does not start with the magic \"PGLM\"");
+		return pgl_fail(st, PGL_ERR_CORRUPT, "model blob does not start with the magic \"PGLM\"");
 	version = get_u16(buf + 4);
 	if (version > PGL_FORMAT_VERSION)
 		return pgl_fail(st, PGL_ERR_CORRUPT,
@@ -920,9 +890,10 @@ check_envelope(const uint8_t *buf, size_t len, pgl_status *st)
 						"model blob length mismatch: header says %llu bytes, blob has %zu",
 						(unsigned long long) total, len);
 	if (len < HEADER_SIZE + MIN_BODY_SIZE + CRC_SIZE)
-		return pgl_fail(st, PGL_ERR_CORRUPT,
-						"model blob is truncated: %zu bytes is shorter than the smallest model (%d bytes)",
-						len, HEADER_SIZE + MIN_BODY_SIZE + CRC_SIZE);
+		return pgl_fail(
+			st, PGL_ERR_CORRUPT,
+			"model blob is truncated: %zu bytes is shorter than the smallest model (%d bytes)", len,
+			HEADER_SIZE + MIN_BODY_SIZE + CRC_SIZE);
 	stored = get_u32(buf + len - CRC_SIZE);
 	computed = pgl_crc32c(0, buf, len - CRC_SIZE);
 	if (stored != computed)
@@ -933,12 +904,11 @@ check_envelope(const uint8_t *buf, size_t len, pgl_status *st)
 }
 
 pgl_rc
-pgl_model_read(const pgl_env *env, const uint8_t *buf, size_t len,
-			   pgl_model **out, pgl_status *st)
+pgl_model_read(const pgl_env *env, const uint8_t *buf, size_t len, pgl_model **out, pgl_status *st)
 {
-	reader		r;
-	pgl_model  *m;
-	pgl_rc		rc;
+	reader	   r;
+	pgl_model *m;
+	pgl_rc	   rc;
 
 	*out = NULL;
 	if (buf == NULL && len > 0)

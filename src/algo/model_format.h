@@ -11,14 +11,14 @@
 
 #include "pgl_algo.h"
 
-#define PGL_FORMAT_MAGIC "PGLM"
+#define PGL_FORMAT_MAGIC   "PGLM"
 #define PGL_FORMAT_VERSION 1
 
 /*
  * Serialize m.  *out is allocated through env and holds *len bytes.
  */
-extern pgl_rc pgl_model_write(const pgl_env *env, const pgl_model *m,
-							  uint8_t **out, size_t *len, pgl_status *st);
+extern pgl_rc pgl_model_write(const pgl_env *env, const pgl_model *m, uint8_t **out, size_t *len,
+							  pgl_status *st);
 
 /*
  * Parse and fully validate a blob: header, declared length, CRC-32C, every
@@ -28,10 +28,10 @@ extern pgl_rc pgl_model_write(const pgl_env *env, const pgl_model *m,
  * leaves *out NULL; nothing allocated is leaked.  Never reads outside
  * buf[0 .. len).
  */
-extern pgl_rc pgl_model_read(const pgl_env *env, const uint8_t *buf,
-							 size_t len, pgl_model **out, pgl_status *st);
+extern pgl_rc pgl_model_read(const pgl_env *env, const uint8_t *buf, size_t len, pgl_model **out,
+							 pgl_status *st);
 
 /* CRC-32C (Castagnoli), as in iSCSI: pgl_crc32c(0, "123456789", 9) == 0xE3069283 */
 extern uint32_t pgl_crc32c(uint32_t crc, const void *data, size_t len);
 
-#endif							/* PGL_MODEL_FORMAT_H */
+#endif /* PGL_MODEL_FORMAT_H */

@@ -33,25 +33,25 @@
 
 typedef struct pgl_env
 {
-	void	   *arg;
+	void *arg;
 	/* allocate size bytes; returns NULL only if out of memory */
-	void	   *(*alloc) (void *arg, size_t size);
-	void		(*free) (void *arg, void *ptr);
+	void *(*alloc)(void *arg, size_t size);
+	void (*free)(void *arg, void *ptr);
 	/* may not return (a backend throws on cancel) */
-	void		(*check_interrupts) (void *arg);
+	void (*check_interrupts)(void *arg);
 	/* iteration progress; loss may be NaN when not known */
-	void		(*progress) (void *arg, int iter, int max_iter, double loss);
+	void (*progress)(void *arg, int iter, int max_iter, double loss);
 	/* an informational message meant for the user (NOTICE) */
-	void		(*notice) (void *arg, const char *msg, const char *hint);
+	void (*notice)(void *arg, const char *msg, const char *hint);
 } pgl_env;
 
 /* helpers over pgl_env (defined in env.c) */
 extern void *pgl_alloc(const pgl_env *env, size_t size);
 extern void *pgl_alloc0(const pgl_env *env, size_t size);
-extern void pgl_free(const pgl_env *env, void *ptr);
-extern void pgl_interrupts(const pgl_env *env);
-extern void pgl_progress(const pgl_env *env, int iter, int max_iter, double loss);
-extern void pgl_notice(const pgl_env *env, const char *msg, const char *hint);
+extern void	 pgl_free(const pgl_env *env, void *ptr);
+extern void	 pgl_interrupts(const pgl_env *env);
+extern void	 pgl_progress(const pgl_env *env, int iter, int max_iter, double loss);
+extern void	 pgl_notice(const pgl_env *env, const char *msg, const char *hint);
 
 /* an env over malloc/free with no-op callbacks (unit tests, tools) */
 extern const pgl_env pgl_malloc_env;
@@ -61,21 +61,21 @@ extern const pgl_env pgl_malloc_env;
 typedef enum pgl_rc
 {
 	PGL_OK = 0,
-	PGL_ERR_NOMEM,				/* allocation failed */
-	PGL_ERR_INVALID,			/* invalid argument / option value */
-	PGL_ERR_NUMERIC,			/* solver failed (NaN, divergence) */
-	PGL_ERR_CORRUPT				/* model blob failed validation */
+	PGL_ERR_NOMEM,	 /* allocation failed */
+	PGL_ERR_INVALID, /* invalid argument / option value */
+	PGL_ERR_NUMERIC, /* solver failed (NaN, divergence) */
+	PGL_ERR_CORRUPT	 /* model blob failed validation */
 } pgl_rc;
 
 typedef struct pgl_status
 {
-	pgl_rc		rc;
-	char		msg[256];		/* lowercase, no period, like errmsg */
-	char		detail[256];	/* full sentence, or empty */
+	pgl_rc rc;
+	char   msg[256];	/* lowercase, no period, like errmsg */
+	char   detail[256]; /* full sentence, or empty */
 } pgl_status;
 
-extern pgl_rc pgl_fail(pgl_status *st, pgl_rc rc, const char *fmt,...)
-			__attribute__((format(printf, 3, 4)));
+extern pgl_rc pgl_fail(pgl_status *st, pgl_rc rc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* ---------- models ---------- */
 
@@ -111,13 +111,13 @@ typedef enum pgl_feature_kind
  */
 typedef struct pgl_feature
 {
-	char	   *name;			/* column name */
-	char	   *type_name;		/* SQL type as format_type() prints it */
-	int32_t		kind;			/* pgl_feature_kind */
-	double		impute;			/* numeric: training mean */
-	int32_t		impute_category;	/* categorical: index of mode */
-	int32_t		n_categories;
-	char	  **categories;		/* sorted by strcmp */
+	char   *name;			 /* column name */
+	char   *type_name;		 /* SQL type as format_type() prints it */
+	int32_t kind;			 /* pgl_feature_kind */
+	double	impute;			 /* numeric: training mean */
+	int32_t impute_category; /* categorical: index of mode */
+	int32_t n_categories;
+	char  **categories; /* sorted by strcmp */
 } pgl_feature;
 
 /* A named dense array of parameters (row-major, up to 4 dimensions). */
@@ -133,26 +133,26 @@ typedef enum pgl_dtype
 
 typedef struct pgl_tensor
 {
-	char		name[PGL_TENSOR_NAME_LEN];	/* NUL-terminated */
-	int32_t		dtype;			/* pgl_dtype */
-	int32_t		ndim;
-	int64_t		dims[PGL_TENSOR_MAX_DIMS];
-	void	   *data;			/* product(dims) elements of dtype */
+	char	name[PGL_TENSOR_NAME_LEN]; /* NUL-terminated */
+	int32_t dtype;					   /* pgl_dtype */
+	int32_t ndim;
+	int64_t dims[PGL_TENSOR_MAX_DIMS];
+	void   *data; /* product(dims) elements of dtype */
 } pgl_tensor;
 
 typedef struct pgl_model
 {
-	int32_t		algorithm;		/* pgl_algorithm */
-	int32_t		task;			/* pgl_task */
+	int32_t algorithm; /* pgl_algorithm */
+	int32_t task;	   /* pgl_task */
 
-	int32_t		n_features;
+	int32_t		 n_features;
 	pgl_feature *features;
-	int32_t		n_inputs;		/* width after encoding */
+	int32_t		 n_inputs; /* width after encoding */
 
-	char	   *target_name;
-	char	   *target_type;	/* SQL type name */
-	int32_t		n_classes;		/* classification: labels as text, sorted */
-	char	  **classes;
+	char   *target_name;
+	char   *target_type; /* SQL type name */
+	int32_t n_classes;	 /* classification: labels as text, sorted */
+	char  **classes;
 
 	int32_t		n_tensors;
 	pgl_tensor *tensors;
@@ -170,4 +170,4 @@ extern int64_t pgl_tensor_count(const pgl_tensor *t);
 /* free everything a model owns (allocated through env) */
 extern void pgl_model_free(const pgl_env *env, pgl_model *m);
 
-#endif							/* PGL_ALGO_H */
+#endif /* PGL_ALGO_H */

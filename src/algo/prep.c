@@ -13,8 +13,8 @@
 static int
 cmp_len(const char *a, size_t alen, const char *b)
 {
-	size_t		blen = strlen(b);
-	int			c = memcmp(a, b, alen < blen ? alen : blen);
+	size_t blen = strlen(b);
+	int	   c = memcmp(a, b, alen < blen ? alen : blen);
 
 	if (c != 0)
 		return c;
@@ -24,13 +24,12 @@ cmp_len(const char *a, size_t alen, const char *b)
 int32_t
 pgl_category_find(const pgl_feature *f, const char *value, size_t len)
 {
-	int32_t		lo = 0,
-				hi = f->n_categories - 1;
+	int32_t lo = 0, hi = f->n_categories - 1;
 
 	while (lo <= hi)
 	{
-		int32_t		mid = lo + (hi - lo) / 2;
-		int			c = cmp_len(value, len, f->categories[mid]);
+		int32_t mid = lo + (hi - lo) / 2;
+		int		c = cmp_len(value, len, f->categories[mid]);
 
 		if (c == 0)
 			return mid;
@@ -43,10 +42,9 @@ pgl_category_find(const pgl_feature *f, const char *value, size_t len)
 }
 
 void
-pgl_encode_row(const pgl_model *m, const double *raw, const bool *isnull,
-			   double *x)
+pgl_encode_row(const pgl_model *m, const double *raw, const bool *isnull, double *x)
 {
-	int32_t		col = 0;
+	int32_t col = 0;
 
 	for (int32_t f = 0; f < m->n_features; f++)
 	{
@@ -56,7 +54,7 @@ pgl_encode_row(const pgl_model *m, const double *raw, const bool *isnull,
 			x[col++] = isnull[f] ? feat->impute : raw[f];
 		else
 		{
-			int64_t		idx = isnull[f] ? feat->impute_category : (int64_t) raw[f];
+			int64_t idx = isnull[f] ? feat->impute_category : (int64_t) raw[f];
 
 			memset(x + col, 0, sizeof(double) * feat->n_categories);
 			if (idx >= 0 && idx < feat->n_categories)
@@ -67,25 +65,24 @@ pgl_encode_row(const pgl_model *m, const double *raw, const bool *isnull,
 }
 
 void
-pgl_encode_rows(const pgl_model *m, const double *const *raw,
-				const bool *const *isnull, const int64_t *rows, int64_t n,
-				double *X)
+pgl_encode_rows(const pgl_model *m, const double *const *raw, const bool *const *isnull,
+				const int64_t *rows, int64_t n, double *X)
 {
-	int64_t		col = 0;
+	int64_t col = 0;
 
 	for (int32_t f = 0; f < m->n_features; f++)
 	{
 		const pgl_feature *feat = &m->features[f];
-		const double *src = raw[f];
-		const bool *nul = isnull[f];
+		const double	  *src = raw[f];
+		const bool		  *nul = isnull[f];
 
 		if (feat->kind == PGL_FEATURE_NUMERIC)
 		{
-			double	   *dst = X + col * n;
+			double *dst = X + col * n;
 
 			for (int64_t i = 0; i < n; i++)
 			{
-				int64_t		r = rows ? rows[i] : i;
+				int64_t r = rows ? rows[i] : i;
 
 				dst[i] = nul && nul[r] ? feat->impute : src[r];
 			}
@@ -93,13 +90,13 @@ pgl_encode_rows(const pgl_model *m, const double *const *raw,
 		}
 		else
 		{
-			double	   *dst = X + col * n;
+			double *dst = X + col * n;
 
 			memset(dst, 0, sizeof(double) * (size_t) n * feat->n_categories);
 			for (int64_t i = 0; i < n; i++)
 			{
-				int64_t		r = rows ? rows[i] : i;
-				int64_t		idx = nul && nul[r] ? feat->impute_category : (int64_t) src[r];
+				int64_t r = rows ? rows[i] : i;
+				int64_t idx = nul && nul[r] ? feat->impute_category : (int64_t) src[r];
 
 				if (idx >= 0 && idx < feat->n_categories)
 					dst[idx * n + i] = 1.0;
@@ -112,7 +109,7 @@ pgl_encode_rows(const pgl_model *m, const double *const *raw,
 uint64_t
 pgl_rng_next(uint64_t *state)
 {
-	uint64_t	z = (*state += UINT64_C(0x9E3779B97F4A7C15));
+	uint64_t z = (*state += UINT64_C(0x9E3779B97F4A7C15));
 
 	z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
 	z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
@@ -128,7 +125,7 @@ pgl_rng_uniform(uint64_t *state)
 bool
 pgl_row_in_test(uint64_t seed, int64_t row, double fraction)
 {
-	uint64_t	state = seed ^ ((uint64_t) row * UINT64_C(0xD1B54A32D192ED03));
+	uint64_t state = seed ^ ((uint64_t) row * UINT64_C(0xD1B54A32D192ED03));
 
 	if (fraction <= 0.0)
 		return false;

@@ -17,12 +17,10 @@
 #include "pgl_algo.h"
 
 /* index of value in the sorted vocabulary of f, or -1 */
-extern int32_t pgl_category_find(const pgl_feature *f, const char *value,
-								 size_t len);
+extern int32_t pgl_category_find(const pgl_feature *f, const char *value, size_t len);
 
 /* encode one row: raw/isnull have n_features entries, x has n_inputs */
-extern void pgl_encode_row(const pgl_model *m, const double *raw,
-						   const bool *isnull, double *x);
+extern void pgl_encode_row(const pgl_model *m, const double *raw, const bool *isnull, double *x);
 
 /*
  * Encode n rows from column-major raw data into X (column-major, leading
@@ -30,9 +28,8 @@ extern void pgl_encode_row(const pgl_model *m, const double *raw,
  * feature f (isnull[f] may be NULL: no NULLs); rows[i] selects the source
  * row of output row i, or rows is NULL for rows 0..n-1.
  */
-extern void pgl_encode_rows(const pgl_model *m, const double *const *raw,
-							const bool *const *isnull, const int64_t *rows,
-							int64_t n, double *X);
+extern void pgl_encode_rows(const pgl_model *m, const double *const *raw, const bool *const *isnull,
+							const int64_t *rows, int64_t n, double *X);
 
 /* splitmix64: a small, fast, seedable generator */
 extern uint64_t pgl_rng_next(uint64_t *state);
@@ -49,4 +46,4 @@ extern double pgl_rng_uniform(uint64_t *state);
  */
 extern bool pgl_row_in_test(uint64_t seed, int64_t row, double fraction);
 
-#endif							/* PGL_PREP_H */
+#endif /* PGL_PREP_H */

@@ -30,8 +30,8 @@ static pgl_rc frc;
 static char *
 xstrdup(const char *s)
 {
-	size_t		n = strlen(s) + 1;
-	char	   *p = pgl_alloc(env, n);
+	size_t n = strlen(s) + 1;
+	char  *p = pgl_alloc(env, n);
 
 	memcpy(p, s, n);
 	return p;
@@ -47,8 +47,8 @@ set_numeric(pgl_feature *f, const char *name, const char *type, double impute)
 }
 
 static void
-set_categorical(pgl_feature *f, const char *name, const char *type,
-				int n, const char *const *cats, int impute_category)
+set_categorical(pgl_feature *f, const char *name, const char *type, int n, const char *const *cats,
+				int impute_category)
 {
 	f->name = xstrdup(name);
 	f->type_name = xstrdup(type);
@@ -82,8 +82,8 @@ static pgl_model *
 make_linreg(void)
 {
 	static const char *const colors[] = {"blue", "green", "red"};
-	static const double coef[] = {0.5, -1.5, 2.0, 3.25, -0.0, 1e-300};
-	pgl_model  *m = pgl_alloc0(env, sizeof(pgl_model));
+	static const double		 coef[] = {0.5, -1.5, 2.0, 3.25, -0.0, 1e-300};
+	pgl_model				*m = pgl_alloc0(env, sizeof(pgl_model));
 
 	m->algorithm = PGL_ALGO_LINEAR_REGRESSION;
 	m->task = PGL_TASK_REGRESSION;
@@ -105,8 +105,8 @@ make_logreg(void)
 {
 	static const char *const bs[] = {"", "x"};
 	static const char *const classes[] = {"cat", "dog", "fish"};
-	double		coef[12];
-	pgl_model  *m = pgl_alloc0(env, sizeof(pgl_model));
+	double					 coef[12];
+	pgl_model				*m = pgl_alloc0(env, sizeof(pgl_model));
 
 	for (int i = 0; i < 12; i++)
 		coef[i] = (i - 5) * 0.375;
@@ -132,7 +132,7 @@ static pgl_model *
 make_tiny(void)
 {
 	static const double coef[] = {2.0, 1.0};
-	pgl_model  *m = pgl_alloc0(env, sizeof(pgl_model));
+	pgl_model		   *m = pgl_alloc0(env, sizeof(pgl_model));
 
 	m->algorithm = PGL_ALGO_LINEAR_REGRESSION;
 	m->task = PGL_TASK_REGRESSION;
@@ -161,7 +161,15 @@ str_eq(const char *a, const char *b)
 static bool
 models_equal(const pgl_model *a, const pgl_model *b, const char **why)
 {
-#define DIFF(cond, what) do { if (cond) { *why = what; return false; } } while (0)
+#define DIFF(cond, what)                                                                           \
+	do                                                                                             \
+	{                                                                                              \
+		if (cond)                                                                                  \
+		{                                                                                          \
+			*why = what;                                                                           \
+			return false;                                                                          \
+		}                                                                                          \
+	} while (0)
 	DIFF(a->algorithm != b->algorithm, "algorithm");
 	DIFF(a->task != b->task, "task");
 	DIFF(a->n_inputs != b->n_inputs, "n_inputs");
@@ -190,15 +198,15 @@ models_equal(const pgl_model *a, const pgl_model *b, const char **why)
 	{
 		const pgl_tensor *ta = &a->tensors[i];
 		const pgl_tensor *tb = &b->tensors[i];
-		size_t		es = ta->dtype == PGL_F64 ? 8 : 4;
+		size_t			  es = ta->dtype == PGL_F64 ? 8 : 4;
 
 		DIFF(strcmp(ta->name, tb->name) != 0, "tensor name");
 		DIFF(ta->dtype != tb->dtype, "tensor dtype");
 		DIFF(ta->ndim != tb->ndim, "tensor ndim");
 		for (int d = 0; d < ta->ndim; d++)
 			DIFF(ta->dims[d] != tb->dims[d], "tensor dims");
-		DIFF(pgl_tensor_count(ta) > 0 &&
-			 memcmp(ta->data, tb->data, es * pgl_tensor_count(ta)) != 0, "tensor data");
+		DIFF(pgl_tensor_count(ta) > 0 && memcmp(ta->data, tb->data, es * pgl_tensor_count(ta)) != 0,
+			 "tensor data");
 	}
 	*why = "";
 	return true;
@@ -213,38 +221,24 @@ models_equal(const pgl_model *a, const pgl_model *b, const char **why)
 
 typedef struct layout
 {
-	size_t		algorithm,
-				task,
-				n_inputs,
-				n_features;
-	int			nf;
+	size_t algorithm, task, n_inputs, n_features;
+	int	   nf;
 	struct
 	{
-		size_t		name,
-					type_name,
-					kind,
-					impute,
-					impute_category,
-					n_categories;
-		int			nc;
-		size_t		cat[MAXC];
-	}			f[MAXF];
-	size_t		target_name,
-				target_type,
-				n_classes;
-	int			nc;
-	size_t		cls[MAXC];
-	size_t		n_tensors;
-	int			nt;
+		size_t name, type_name, kind, impute, impute_category, n_categories;
+		int	   nc;
+		size_t cat[MAXC];
+	} f[MAXF];
+	size_t target_name, target_type, n_classes;
+	int	   nc;
+	size_t cls[MAXC];
+	size_t n_tensors;
+	int	   nt;
 	struct
 	{
-		size_t		name,
-					dtype,
-					ndim,
-					dims[4],
-					data;
-	}			t[MAXT];
-	size_t		crc;
+		size_t name, dtype, ndim, dims[4], data;
+	} t[MAXT];
+	size_t crc;
 } layout;
 
 static uint32_t
@@ -277,10 +271,15 @@ set_le64(uint8_t *p, uint64_t v)
 static void
 walk(const uint8_t *b, size_t len, layout *L)
 {
-	size_t		p = 16;
+	size_t p = 16;
 
 	memset(L, 0, sizeof(*L));
-#define STR(off) do { (off) = p; p += 4 + le32(b + p); } while (0)
+#define STR(off)                                                                                   \
+	do                                                                                             \
+	{                                                                                              \
+		(off) = p;                                                                                 \
+		p += 4 + le32(b + p);                                                                      \
+	} while (0)
 	L->algorithm = p;
 	p += 4;
 	L->task = p;
@@ -318,8 +317,8 @@ walk(const uint8_t *b, size_t len, layout *L)
 	p += 4;
 	for (int i = 0; i < L->nt; i++)
 	{
-		int			nd;
-		uint64_t	count = 1;
+		int		 nd;
+		uint64_t count = 1;
 
 		STR(L->t[i].name);
 		L->t[i].dtype = p;
@@ -352,7 +351,7 @@ restamp(uint8_t *b, size_t len)
 static uint8_t *
 dup_blob(const uint8_t *b, size_t len)
 {
-	uint8_t    *c = malloc(len ? len : 1);
+	uint8_t *c = malloc(len ? len : 1);
 
 	memcpy(c, b, len);
 	return c;
@@ -362,14 +361,14 @@ dup_blob(const uint8_t *b, size_t len)
 static void
 expect_corrupt(const uint8_t *b, size_t len, const char *expect, const char *what)
 {
-	pgl_model  *m = (pgl_model *) 0x1;
-	pgl_status	st;
-	pgl_rc		rc;
+	pgl_model *m = (pgl_model *) 0x1;
+	pgl_status st;
+	pgl_rc	   rc;
 
 	memset(&st, 0, sizeof(st));
 	rc = pgl_model_read(env, b, len, &m, &st);
 	OK(rc == PGL_ERR_CORRUPT && m == NULL && st.rc == PGL_ERR_CORRUPT &&
-	   strstr(st.msg, expect) != NULL,
+		   strstr(st.msg, expect) != NULL,
 	   "rejects %s: \"%s\"", what, st.msg);
 	if (rc == PGL_OK)
 		pgl_model_free(env, m);
@@ -377,10 +376,10 @@ expect_corrupt(const uint8_t *b, size_t len, const char *expect, const char *wha
 
 /* patch a 32-bit field of a copy of blob, re-stamp, expect rejection */
 static void
-patch32(const uint8_t *blob, size_t len, size_t off, uint32_t v,
-		const char *expect, const char *what)
+patch32(const uint8_t *blob, size_t len, size_t off, uint32_t v, const char *expect,
+		const char *what)
 {
-	uint8_t    *b = dup_blob(blob, len);
+	uint8_t *b = dup_blob(blob, len);
 
 	set_le32(b + off, v);
 	restamp(b, len);
@@ -389,10 +388,10 @@ patch32(const uint8_t *blob, size_t len, size_t off, uint32_t v,
 }
 
 static void
-patch64(const uint8_t *blob, size_t len, size_t off, uint64_t v,
-		const char *expect, const char *what)
+patch64(const uint8_t *blob, size_t len, size_t off, uint64_t v, const char *expect,
+		const char *what)
 {
-	uint8_t    *b = dup_blob(blob, len);
+	uint8_t *b = dup_blob(blob, len);
 
 	set_le64(b + off, v);
 	restamp(b, len);
@@ -401,10 +400,10 @@ patch64(const uint8_t *blob, size_t len, size_t off, uint64_t v,
 }
 
 static void
-patchbytes(const uint8_t *blob, size_t len, size_t off, const char *bytes,
-		   const char *expect, const char *what)
+patchbytes(const uint8_t *blob, size_t len, size_t off, const char *bytes, const char *expect,
+		   const char *what)
 {
-	uint8_t    *b = dup_blob(blob, len);
+	uint8_t *b = dup_blob(blob, len);
 
 	memcpy(b + off, bytes, strlen(bytes));
 	restamp(b, len);
@@ -417,7 +416,7 @@ patchbytes(const uint8_t *blob, size_t len, size_t off, const char *bytes,
 static uint32_t
 crc32c_bitwise(const uint8_t *p, size_t n)
 {
-	uint32_t	c = 0xFFFFFFFF;
+	uint32_t c = 0xFFFFFFFF;
 
 	for (size_t i = 0; i < n; i++)
 	{
@@ -433,7 +432,7 @@ static uint64_t rng_state = 0x9E3779B97F4A7C15ULL;
 static uint64_t
 rng(void)
 {
-	uint64_t	x = rng_state;
+	uint64_t x = rng_state;
 
 	x ^= x << 13;
 	x ^= x >> 7;
@@ -444,12 +443,11 @@ rng(void)
 static void
 test_crc(void)
 {
-	uint8_t		data[1000];
-	bool		same = true;
+	uint8_t data[1000];
+	bool	same = true;
 
 	OK(pgl_crc32c(0, "123456789", 9) == 0xE3069283,
-	   "crc32c(\"123456789\") == 0xE3069283 (got 0x%08X)",
-	   pgl_crc32c(0, "123456789", 9));
+	   "crc32c(\"123456789\") == 0xE3069283 (got 0x%08X)", pgl_crc32c(0, "123456789", 9));
 	OK(pgl_crc32c(0, "", 0) == 0, "crc32c of nothing is 0");
 	for (size_t i = 0; i < sizeof(data); i++)
 		data[i] = (uint8_t) rng();
@@ -457,17 +455,15 @@ test_crc(void)
 		if (pgl_crc32c(0, data, n) != crc32c_bitwise(data, n))
 			same = false;
 	OK(same, "table-driven crc32c matches a bitwise implementation");
-	OK(pgl_crc32c(pgl_crc32c(0, data, 400), data + 400, 600) ==
-	   pgl_crc32c(0, data, 1000), "crc32c chains over split input");
+	OK(pgl_crc32c(pgl_crc32c(0, data, 400), data + 400, 600) == pgl_crc32c(0, data, 1000),
+	   "crc32c chains over split input");
 }
 
 static void
 roundtrip(pgl_model *m, const char *name)
 {
-	uint8_t    *blob = NULL,
-			   *blob2 = NULL;
-	size_t		len = 0,
-				len2 = 0;
+	uint8_t	   *blob = NULL, *blob2 = NULL;
+	size_t		len = 0, len2 = 0;
 	pgl_model  *r = NULL;
 	pgl_status	st;
 	pgl_rc		rc;
@@ -502,29 +498,20 @@ test_golden(void)
 {
 	/* docs/model-format.md, "Worked example" */
 	static const uint8_t golden[] = {
-		0x50, 0x47, 0x4C, 0x4D, 0x01, 0x00, 0x00, 0x00,
-		0x8E, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-		0x01, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
-		0x01, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
-		0x01, 0x00, 0x00, 0x00, 0x78, 0x06, 0x00, 0x00,
-		0x00, 0x66, 0x6C, 0x6F, 0x61, 0x74, 0x38, 0x01,
-		0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-		0x00, 0xE0, 0x3F, 0x00, 0x00, 0x00, 0x00, 0x00,
-		0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x79,
-		0x06, 0x00, 0x00, 0x00, 0x66, 0x6C, 0x6F, 0x61,
-		0x74, 0x38, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00,
-		0x00, 0x00, 0x04, 0x00, 0x00, 0x00, 0x63, 0x6F,
-		0x65, 0x66, 0x01, 0x00, 0x00, 0x00, 0x02, 0x00,
-		0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00,
-		0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00,
-		0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-		0x00, 0x40, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-		0xF0, 0x3F, 0x6A, 0x8B, 0x9E, 0x26
-	};
-	pgl_model  *m = make_tiny();
-	uint8_t    *blob = NULL;
-	size_t		len = 0;
-	pgl_status	st;
+		0x50, 0x47, 0x4C, 0x4D, 0x01, 0x00, 0x00, 0x00, 0x8E, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+		0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x00,
+		0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x78, 0x06, 0x00, 0x00, 0x00, 0x66, 0x6C, 0x6F, 0x61,
+		0x74, 0x38, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xE0, 0x3F, 0x00,
+		0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x79, 0x06, 0x00, 0x00,
+		0x00, 0x66, 0x6C, 0x6F, 0x61, 0x74, 0x38, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
+		0x04, 0x00, 0x00, 0x00, 0x63, 0x6F, 0x65, 0x66, 0x01, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00,
+		0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00,
+		0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x40, 0x00, 0x00, 0x00, 0x00, 0x00,
+		0x00, 0xF0, 0x3F, 0x6A, 0x8B, 0x9E, 0x26};
+	pgl_model *m = make_tiny();
+	uint8_t	  *blob = NULL;
+	size_t	   len = 0;
+	pgl_status st;
 
 	frc = pgl_model_write(env, m, &blob, &len, &st);
 	OK(frc == PGL_OK, "tiny: write");
@@ -533,8 +520,7 @@ test_golden(void)
 	if (getenv("PGL_DUMP_GOLDEN"))
 	{
 		for (size_t i = 0; i < len; i++)
-			printf("%s0x%02X,%s", i % 8 == 0 ? "# " : " ", blob[i],
-				   i % 8 == 7 ? "\n" : "");
+			printf("%s0x%02X,%s", i % 8 == 0 ? "# " : " ", blob[i], i % 8 == 7 ? "\n" : "");
 		printf("\n");
 	}
 	free(blob);
@@ -544,12 +530,10 @@ test_golden(void)
 static void
 test_truncations_and_flips(pgl_model *m, const char *name, bool flips)
 {
-	uint8_t    *blob = NULL;
-	size_t		len = 0;
-	pgl_status	st;
-	int			accepted = 0,
-				leaked = 0,
-				wrong_rc = 0;
+	uint8_t	  *blob = NULL;
+	size_t	   len = 0;
+	pgl_status st;
+	int		   accepted = 0, leaked = 0, wrong_rc = 0;
 
 	if (pgl_model_write(env, m, &blob, &len, &st) != PGL_OK)
 	{
@@ -558,9 +542,9 @@ test_truncations_and_flips(pgl_model *m, const char *name, bool flips)
 	}
 	for (size_t n = 0; n < len; n++)
 	{
-		pgl_model  *r = (pgl_model *) 0x1;
-		uint8_t    *b = dup_blob(blob, n);	/* exact-size buffer for ASan */
-		pgl_rc		rc = pgl_model_read(env, b, n, &r, &st);
+		pgl_model *r = (pgl_model *) 0x1;
+		uint8_t	  *b = dup_blob(blob, n); /* exact-size buffer for ASan */
+		pgl_rc	   rc = pgl_model_read(env, b, n, &r, &st);
 
 		if (rc == PGL_OK)
 		{
@@ -585,8 +569,8 @@ test_truncations_and_flips(pgl_model *m, const char *name, bool flips)
 	for (size_t i = 0; i < len; i++)
 		for (int bit = 0; bit < 8; bit++)
 		{
-			pgl_model  *r = (pgl_model *) 0x1;
-			pgl_rc		rc;
+			pgl_model *r = (pgl_model *) 0x1;
+			pgl_rc	   rc;
 
 			blob[i] ^= (uint8_t) (1 << bit);
 			rc = pgl_model_read(env, blob, len, &r, &st);
@@ -602,21 +586,20 @@ test_truncations_and_flips(pgl_model *m, const char *name, bool flips)
 				wrong_rc++;
 		}
 	OK(accepted == 0 && leaked == 0 && wrong_rc == 0,
-	   "%s: all %zu single-bit flips rejected as corrupt (%d accepted)",
-	   name, len * 8, accepted);
+	   "%s: all %zu single-bit flips rejected as corrupt (%d accepted)", name, len * 8, accepted);
 	free(blob);
 }
 
 static void
 test_patched_linreg(void)
 {
-	pgl_model  *m = make_linreg();
-	uint8_t    *blob = NULL;
-	size_t		len = 0;
-	pgl_status	st;
-	layout		L;
-	double		nan = NAN;
-	uint64_t	nanbits;
+	pgl_model *m = make_linreg();
+	uint8_t	  *blob = NULL;
+	size_t	   len = 0;
+	pgl_status st;
+	layout	   L;
+	double	   nan = NAN;
+	uint64_t   nanbits;
 
 	memcpy(&nanbits, &nan, 8);
 	if (pgl_model_write(env, m, &blob, &len, &st) != PGL_OK)
@@ -629,7 +612,7 @@ test_patched_linreg(void)
 
 	/* envelope */
 	{
-		uint8_t    *b = dup_blob(blob, len);
+		uint8_t *b = dup_blob(blob, len);
 
 		b[len - 1] ^= 0xFF;
 		expect_corrupt(b, len, "checksum mismatch: stored 0x", "a wrong checksum");
@@ -637,12 +620,11 @@ test_patched_linreg(void)
 	}
 	patchbytes(blob, len, 0, "PGLX", "magic", "a wrong magic");
 	{
-		uint8_t    *b = dup_blob(blob, len);
+		uint8_t *b = dup_blob(blob, len);
 
 		b[4] = 2;
 		restamp(b, len);
-		expect_corrupt(b, len,
-					   "model format version 2 is newer than this pg_learn supports (1)",
+		expect_corrupt(b, len, "model format version 2 is newer than this pg_learn supports (1)",
 					   "a newer format version");
 		b[4] = 0;
 		restamp(b, len);
@@ -661,7 +643,7 @@ test_patched_linreg(void)
 	}
 	{
 		/* one extra byte before the CRC, with length and CRC fixed up */
-		uint8_t    *b = malloc(len + 1);
+		uint8_t *b = malloc(len + 1);
 
 		memcpy(b, blob, len - 4);
 		b[len - 4] = 0;
@@ -672,7 +654,8 @@ test_patched_linreg(void)
 
 	/* counts and lengths that lie */
 	patch32(blob, len, L.algorithm, 99, "unknown algorithm id 99", "an unknown algorithm id");
-	patch32(blob, len, L.task, PGL_TASK_CLASSIFICATION, "", "a classification task for linear_regression");
+	patch32(blob, len, L.task, PGL_TASK_CLASSIFICATION, "",
+			"a classification task for linear_regression");
 	patch32(blob, len, L.task, 77, "unknown task", "an unknown task");
 	patch32(blob, len, L.n_inputs, 6, "input width 6", "a wrong n_inputs");
 	patch32(blob, len, L.n_features, INT32_MAX, "2147483647 features", "n_features = 2^31-1");
@@ -688,15 +671,17 @@ test_patched_linreg(void)
 			"a categorical feature without categories");
 	patch64(blob, len, L.f[0].impute, nanbits, "non-finite impute", "a NaN impute value");
 	patch32(blob, len, L.f[1].impute_category, 3, "out of range", "impute_category = n_categories");
-	patch32(blob, len, L.f[1].impute_category, (uint32_t) -1, "out of range", "impute_category = -1");
+	patch32(blob, len, L.f[1].impute_category, (uint32_t) -1, "out of range",
+			"impute_category = -1");
 	patch32(blob, len, L.f[1].n_categories, INT32_MAX, "2147483647 categories",
 			"n_categories = 2^31-1");
 	patch32(blob, len, L.f[1].n_categories, (uint32_t) -5, "negative categories",
 			"n_categories = -5");
 	patchbytes(blob, len, L.f[1].cat[0] + 4, "zzzz", "not strictly sorted", "unsorted categories");
-	patchbytes(blob, len, L.f[1].cat[2] + 4, "gre", "not strictly sorted", "out-of-order categories");
+	patchbytes(blob, len, L.f[1].cat[2] + 4, "gre", "not strictly sorted",
+			   "out-of-order categories");
 	{
-		uint8_t    *b = dup_blob(blob, len);
+		uint8_t *b = dup_blob(blob, len);
 
 		b[L.f[1].name + 5] = 0;
 		restamp(b, len);
@@ -728,7 +713,7 @@ test_patched_linreg(void)
 	patch64(blob, len, L.t[0].dims[0], (uint64_t) INT64_MIN, "is negative", "dims[0] = -2^63");
 	{
 		/* the same 6 coefficients as [3, 2]: parses, but the shape is wrong */
-		uint8_t    *b = dup_blob(blob, len);
+		uint8_t *b = dup_blob(blob, len);
 
 		set_le64(b + L.t[0].dims[0], 3);
 		set_le64(b + L.t[0].dims[1], 2);
@@ -741,7 +726,8 @@ test_patched_linreg(void)
 		expect_corrupt(b, len, "overflows", "dims [2^40, 2^40]");
 		free(b);
 	}
-	patch64(blob, len, L.t[0].data + 16, nanbits, "coefficient 2 is not finite", "a NaN coefficient");
+	patch64(blob, len, L.t[0].data + 16, nanbits, "coefficient 2 is not finite",
+			"a NaN coefficient");
 	patch64(blob, len, L.t[0].data + 40, 0x7FF0000000000000ULL, "coefficient 5 is not finite",
 			"an infinite coefficient");
 
@@ -752,11 +738,11 @@ test_patched_linreg(void)
 static void
 test_patched_logreg(void)
 {
-	pgl_model  *m = make_logreg();
-	uint8_t    *blob = NULL;
-	size_t		len = 0;
-	pgl_status	st;
-	layout		L;
+	pgl_model *m = make_logreg();
+	uint8_t	  *blob = NULL;
+	size_t	   len = 0;
+	pgl_status st;
+	layout	   L;
 
 	if (pgl_model_write(env, m, &blob, &len, &st) != PGL_OK)
 	{
@@ -779,12 +765,12 @@ test_patched_logreg(void)
 static void
 test_writer_rejects(void)
 {
-	pgl_model  *m = make_linreg();
-	uint8_t    *blob = (uint8_t *) 0x1;
-	size_t		len = 1;
-	pgl_status	st;
-	pgl_rc		rc;
-	char	   *tmp;
+	pgl_model *m = make_linreg();
+	uint8_t	  *blob = (uint8_t *) 0x1;
+	size_t	   len = 1;
+	pgl_status st;
+	pgl_rc	   rc;
+	char	  *tmp;
 
 	tmp = m->features[1].categories[0];
 	m->features[1].categories[0] = m->features[1].categories[2];
@@ -813,8 +799,8 @@ test_writer_rejects(void)
 
 	memset(m->tensors[0].name, 'c', PGL_TENSOR_NAME_LEN);
 	rc = pgl_model_write(env, m, &blob, &len, &st);
-	OK(rc == PGL_ERR_INVALID && blob == NULL,
-	   "writer refuses an unterminated tensor name: \"%s\"", st.msg);
+	OK(rc == PGL_ERR_INVALID && blob == NULL, "writer refuses an unterminated tensor name: \"%s\"",
+	   st.msg);
 	if (rc == PGL_OK)
 		free(blob);
 	strcpy(m->tensors[0].name, "coef");
@@ -828,7 +814,8 @@ test_writer_rejects(void)
 
 	m->features[0].name[0] = '\0';
 	rc = pgl_model_write(env, m, &blob, &len, &st);
-	OK(rc == PGL_ERR_INVALID && blob == NULL, "writer refuses an empty feature name: \"%s\"", st.msg);
+	OK(rc == PGL_ERR_INVALID && blob == NULL, "writer refuses an empty feature name: \"%s\"",
+	   st.msg);
 	if (rc == PGL_OK)
 		free(blob);
 	m->features[0].name[0] = 'x';
@@ -842,14 +829,14 @@ test_writer_rejects(void)
 /* an allocator failing its n-th call, to test cleanup on out-of-memory */
 typedef struct failing
 {
-	int			calls;
-	int			fail_at;
+	int calls;
+	int fail_at;
 } failing;
 
 static void *
 failing_alloc(void *arg, size_t size)
 {
-	failing    *f = arg;
+	failing *f = arg;
 
 	if (f->calls++ == f->fail_at)
 		return NULL;
@@ -866,14 +853,13 @@ failing_free(void *arg, void *ptr)
 static void
 test_out_of_memory(void)
 {
-	pgl_model  *m = make_logreg();
-	uint8_t    *blob = NULL;
-	size_t		len = 0;
-	pgl_status	st;
-	failing		f;
-	pgl_env		fenv = {&f, failing_alloc, failing_free, NULL, NULL, NULL};
-	int			n_allocs,
-				bad = 0;
+	pgl_model *m = make_logreg();
+	uint8_t	  *blob = NULL;
+	size_t	   len = 0;
+	pgl_status st;
+	failing	   f;
+	pgl_env	   fenv = {&f, failing_alloc, failing_free, NULL, NULL, NULL};
+	int		   n_allocs, bad = 0;
 
 	pgl_model_write(env, m, &blob, &len, &st);
 
@@ -881,7 +867,7 @@ test_out_of_memory(void)
 	f.calls = 0;
 	f.fail_at = -1;
 	{
-		pgl_model  *r = NULL;
+		pgl_model *r = NULL;
 
 		frc = pgl_model_read(&fenv, blob, len, &r, &st);
 		OK(frc == PGL_OK, "read with a counting allocator");
@@ -890,8 +876,8 @@ test_out_of_memory(void)
 	n_allocs = f.calls;
 	for (int k = 0; k < n_allocs; k++)
 	{
-		pgl_model  *r = (pgl_model *) 0x1;
-		pgl_rc		rc;
+		pgl_model *r = (pgl_model *) 0x1;
+		pgl_rc	   rc;
 
 		f.calls = 0;
 		f.fail_at = k;
@@ -909,9 +895,9 @@ test_out_of_memory(void)
 	f.calls = 0;
 	f.fail_at = 0;
 	{
-		uint8_t    *b2 = (uint8_t *) 0x1;
-		size_t		l2;
-		pgl_rc		rc = pgl_model_write(&fenv, m, &b2, &l2, &st);
+		uint8_t *b2 = (uint8_t *) 0x1;
+		size_t	 l2;
+		pgl_rc	 rc = pgl_model_write(&fenv, m, &b2, &l2, &st);
 
 		if (rc == PGL_ERR_NOMEM)
 		{
@@ -931,10 +917,9 @@ static void
 mutate(uint8_t *b, size_t *len, size_t cap)
 {
 	static const uint32_t interesting[] = {
-		0, 1, 2, 3, 4, 5, 8, 31, 32, 33, 255, 256, 65535, 65536,
-		0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, 0xFFFFFFFE
-	};
-	size_t		n = *len;
+		0,	1,	 2,	  3,	 4,		5,			8,			31,			32,
+		33, 255, 256, 65535, 65536, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, 0xFFFFFFFE};
+	size_t n = *len;
 
 	switch (rng() % 6)
 	{
@@ -960,20 +945,20 @@ mutate(uint8_t *b, size_t *len, size_t cap)
 				*len = rng() % n;
 			break;
 		case 5:
+		{
+			size_t extra = rng() % 16;
+
+			if (n + extra <= cap)
 			{
-				size_t		extra = rng() % 16;
+				size_t at = n > 4 ? n - 4 : 0;
 
-				if (n + extra <= cap)
-				{
-					size_t		at = n > 4 ? n - 4 : 0;
-
-					memmove(b + at + extra, b + at, n - at);
-					for (size_t i = 0; i < extra; i++)
-						b[at + i] = (uint8_t) rng();
-					*len = n + extra;
-				}
+				memmove(b + at + extra, b + at, n - at);
+				for (size_t i = 0; i < extra; i++)
+					b[at + i] = (uint8_t) rng();
+				*len = n + extra;
 			}
-			break;
+		}
+		break;
 	}
 }
 
@@ -981,19 +966,19 @@ mutate(uint8_t *b, size_t *len, size_t cap)
 static bool
 fuzz_one(const uint8_t *b, size_t len, int *accepted)
 {
-	pgl_model  *r = (pgl_model *) 0x1;
-	pgl_status	st;
-	pgl_rc		rc = pgl_model_read(env, b, len, &r, &st);
-	bool		ok = true;
+	pgl_model *r = (pgl_model *) 0x1;
+	pgl_status st;
+	pgl_rc	   rc = pgl_model_read(env, b, len, &r, &st);
+	bool	   ok = true;
 
 	if (rc == PGL_OK)
 	{
-		uint8_t    *b2 = NULL;
-		size_t		l2 = 0;
+		uint8_t *b2 = NULL;
+		size_t	 l2 = 0;
 
 		(*accepted)++;
-		ok = pgl_model_write(env, r, &b2, &l2, &st) == PGL_OK &&
-			l2 == len && memcmp(b, b2, len) == 0;
+		ok = pgl_model_write(env, r, &b2, &l2, &st) == PGL_OK && l2 == len &&
+			 memcmp(b, b2, len) == 0;
 		free(b2);
 		pgl_model_free(env, r);
 	}
@@ -1005,20 +990,18 @@ fuzz_one(const uint8_t *b, size_t len, int *accepted)
 static void
 test_fuzz(void)
 {
-	pgl_model  *models[2] = {make_linreg(), make_logreg()};
-	uint8_t    *valid[2];
-	size_t		vlen[2];
-	pgl_status	st;
-	int			bad = 0,
-				accepted = 0;
-	const int	n_random = 20000,
-				n_mutations = 40000;
+	pgl_model *models[2] = {make_linreg(), make_logreg()};
+	uint8_t	  *valid[2];
+	size_t	   vlen[2];
+	pgl_status st;
+	int		   bad = 0, accepted = 0;
+	const int  n_random = 20000, n_mutations = 40000;
 
 	rng_state = 0x243F6A8885A308D3ULL;
 	for (int i = 0; i < n_random; i++)
 	{
-		size_t		len = rng() % 400;
-		uint8_t    *b = malloc(len ? len : 1);
+		size_t	 len = rng() % 400;
+		uint8_t *b = malloc(len ? len : 1);
 
 		for (size_t k = 0; k < len; k++)
 			b[k] = (uint8_t) rng();
@@ -1044,25 +1027,27 @@ test_fuzz(void)
 	bad = accepted = 0;
 	for (int i = 0; i < n_mutations; i++)
 	{
-		int			k = i % 2;
-		size_t		cap = vlen[k] + 64;
-		uint8_t    *b = malloc(cap);
-		size_t		len = vlen[k];
-		int			n_mut = 1 + (int) (rng() % 4);
-		uint8_t    *exact;
+		int		 k = i % 2;
+		size_t	 cap = vlen[k] + 64;
+		uint8_t *b = malloc(cap);
+		size_t	 len = vlen[k];
+		int		 n_mut = 1 + (int) (rng() % 4);
+		uint8_t *exact;
 
 		memcpy(b, valid[k], len);
 		for (int j = 0; j < n_mut; j++)
 			mutate(b, &len, cap);
 		if (len >= 20 && rng() % 8 != 0)
 			restamp(b, len);
-		exact = dup_blob(b, len);	/* so ASan sees reads past the end */
+		exact = dup_blob(b, len); /* so ASan sees reads past the end */
 		if (!fuzz_one(exact, len, &accepted))
 			bad++;
 		free(exact);
 		free(b);
 	}
-	OK(bad == 0, "%d mutations of valid blobs: no crash, all rejected or re-encoded identically (%d accepted)",
+	OK(bad == 0,
+	   "%d mutations of valid blobs: no crash, all rejected or re-encoded identically (%d "
+	   "accepted)",
 	   n_mutations, accepted);
 
 	for (int k = 0; k < 2; k++)
@@ -1075,18 +1060,17 @@ test_fuzz(void)
 static void
 test_misc(void)
 {
-	pgl_model  *r = (pgl_model *) 0x1;
-	pgl_status	st;
+	pgl_model *r = (pgl_model *) 0x1;
+	pgl_status st;
 
 	frc = pgl_model_read(env, NULL, 0, &r, &st);
-	OK(frc == PGL_ERR_CORRUPT && r == NULL,
-	   "an empty blob is rejected: \"%s\"", st.msg);
+	OK(frc == PGL_ERR_CORRUPT && r == NULL, "an empty blob is rejected: \"%s\"", st.msg);
 
 	/* model with target name/type NULL: written as empty, read back as "" */
 	{
-		pgl_model  *m = make_tiny();
-		uint8_t    *blob = NULL;
-		size_t		len = 0;
+		pgl_model *m = make_tiny();
+		uint8_t	  *blob = NULL;
+		size_t	   len = 0;
 
 		pgl_free(env, m->target_name);
 		pgl_free(env, m->target_type);
@@ -1096,9 +1080,8 @@ test_misc(void)
 		OK(frc == PGL_OK, "NULL target name and type are written");
 		r = NULL;
 		frc = pgl_model_read(env, blob, len, &r, &st);
-		OK(frc == PGL_OK && r != NULL &&
-		   r->target_name != NULL && r->target_name[0] == '\0' &&
-		   r->target_type != NULL && r->target_type[0] == '\0',
+		OK(frc == PGL_OK && r != NULL && r->target_name != NULL && r->target_name[0] == '\0' &&
+			   r->target_type != NULL && r->target_type[0] == '\0',
 		   "and read back as empty strings");
 		pgl_model_free(env, r);
 		free(blob);
@@ -1110,7 +1093,7 @@ test_misc(void)
 		pgl_model  *m = make_tiny();
 		pgl_model  *r2 = NULL;
 		pgl_tensor *t;
-		uint8_t    *blob = NULL;
+		uint8_t	   *blob = NULL;
 		size_t		len = 0;
 		const char *why = "";
 
@@ -1136,23 +1119,23 @@ test_misc(void)
 		frc = pgl_model_write(env, m, &blob, &len, &st);
 		OK(frc == PGL_OK, "write extra tensors (%s)", st.msg);
 		frc = pgl_model_read(env, blob, len, &r2, &st);
-		OK(frc == PGL_OK && r2 != NULL, "read extra tensors (%s)",
-		   st.msg);
+		OK(frc == PGL_OK && r2 != NULL, "read extra tensors (%s)", st.msg);
 		if (r2)
 		{
-			OK(models_equal(m, r2, &why), "extra tensors round-trip%s%s", *why ? ", differs in " : "", why);
+			OK(models_equal(m, r2, &why), "extra tensors round-trip%s%s",
+			   *why ? ", differs in " : "", why);
 			OK(*(int32_t *) r2->tensors[1].data == -42, "scalar int32 tensor value");
 			pgl_model_free(env, r2);
 		}
 		/* the same tensor name twice is refused */
 		{
-			uint8_t    *b = (uint8_t *) 0x1;
-			size_t		l2;
+			uint8_t *b = (uint8_t *) 0x1;
+			size_t	 l2;
 
 			strcpy(m->tensors[1].name, "coef");
 			frc = pgl_model_write(env, m, &b, &l2, &st);
-			OK(frc == PGL_ERR_INVALID && b == NULL,
-			   "writer refuses duplicate tensor names: \"%s\"", st.msg);
+			OK(frc == PGL_ERR_INVALID && b == NULL, "writer refuses duplicate tensor names: \"%s\"",
+			   st.msg);
 			strcpy(m->tensors[1].name, "n_iter");
 		}
 		free(blob);
@@ -1163,9 +1146,9 @@ test_misc(void)
 int
 main(void)
 {
-	pgl_model  *lin = make_linreg();
-	pgl_model  *log = make_logreg();
-	pgl_model  *tiny = make_tiny();
+	pgl_model *lin = make_linreg();
+	pgl_model *log = make_logreg();
+	pgl_model *tiny = make_tiny();
 
 	test_crc();
 	roundtrip(lin, "linear_regression");

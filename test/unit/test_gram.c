@@ -13,7 +13,7 @@
 #define P 4
 
 static double X[P * N];
-static bool XN[P * N];
+static bool	  XN[P * N];
 static double Y[N];
 
 /* fit through the streaming path, feeding batches of the given sizes */
@@ -23,24 +23,21 @@ static pgl_rc
 stream_fit(const int *sizes, int nsizes, double l2, double *coef, int32_t *rank,
 		   const double *impute)
 {
-	pgl_gram	g;
-	pgl_status	st;
-	double		C[(P + 1) * (P + 1)],
-				mu[P],
-				maxabs[P],
-				ybar;
-	bool		constant[P];
-	int64_t		at = 0;
-	int			k = 0;
-	pgl_rc		rc;
+	pgl_gram   g;
+	pgl_status st;
+	double	   C[(P + 1) * (P + 1)], mu[P], maxabs[P], ybar;
+	bool	   constant[P];
+	int64_t	   at = 0;
+	int		   k = 0;
+	pgl_rc	   rc;
 
 	memset(&st, 0, sizeof(st));
 	rc = pgl_gram_init(&pgl_malloc_env, &g, P, use_thread, &st);
 	while (rc == PGL_OK && at < N)
 	{
-		int64_t		rows = sizes[k++ % nsizes];
+		int64_t		  rows = sizes[k++ % nsizes];
 		const double *cols[P + 1];
-		const bool *nulls[P + 1];
+		const bool	 *nulls[P + 1];
 
 		if (rows > N - at)
 			rows = N - at;
@@ -57,8 +54,8 @@ stream_fit(const int *sizes, int nsizes, double l2, double *coef, int32_t *rank,
 	if (rc == PGL_OK)
 		rc = pgl_gram_finish(&pgl_malloc_env, &g, impute, C, mu, &ybar, maxabs, constant, &st);
 	if (rc == PGL_OK)
-		rc = pgl_linreg_solve(&pgl_malloc_env, C, N, P, mu, ybar, maxabs, constant, l2,
-							  coef, rank, &st);
+		rc = pgl_linreg_solve(&pgl_malloc_env, C, N, P, mu, ybar, maxabs, constant, l2, coef, rank,
+							  &st);
 	pgl_gram_free(&pgl_malloc_env, &g);
 	return rc;
 }
@@ -66,38 +63,35 @@ stream_fit(const int *sizes, int nsizes, double l2, double *coef, int32_t *rank,
 int
 main(void)
 {
-	uint64_t	rng = 12345;
-	double		impute[P];
-	double		dense[P * N];
-	double		ref[P + 1],
-				got[P + 1];
-	int32_t		rank_ref,
-				rank_got;
-	pgl_status	st;
-	int			sizes_a[] = {1, 7, 128, 1000, 3};
-	int			sizes_b[] = {N};
-	double		maxdiff;
+	uint64_t   rng = 12345;
+	double	   impute[P];
+	double	   dense[P * N];
+	double	   ref[P + 1], got[P + 1];
+	int32_t	   rank_ref, rank_got;
+	pgl_status st;
+	int		   sizes_a[] = {1, 7, 128, 1000, 3};
+	int		   sizes_b[] = {N};
+	double	   maxdiff;
 
 	/* features with offsets far from zero; column 2 gets NULLs from row 1500 on */
 	for (int64_t i = 0; i < N; i++)
 	{
-		double		y = 1.5;
+		double y = 1.5;
 
 		for (int j = 0; j < P; j++)
 		{
-			double		v = 1e4 * j + (pgl_rng_uniform(&rng) - 0.5) * (j + 1);
+			double v = 1e4 * j + (pgl_rng_uniform(&rng) - 0.5) * (j + 1);
 
 			X[(size_t) j * N + i] = v;
-			XN[(size_t) j * N + i] = (j == 2 && i >= 1500 && i % 3 == 0) ||
-				(j == 0 && i % 11 == 5);
+			XN[(size_t) j * N + i] = (j == 2 && i >= 1500 && i % 3 == 0) || (j == 0 && i % 11 == 5);
 			y += (j % 2 ? -1.0 : 2.0) * v;
 		}
 		Y[i] = y + pgl_rng_uniform(&rng) - 0.5;
 	}
 	for (int j = 0; j < P; j++)
 	{
-		double		sum = 0;
-		int64_t		cnt = 0;
+		double	sum = 0;
+		int64_t cnt = 0;
 
 		for (int64_t i = 0; i < N; i++)
 			if (!XN[(size_t) j * N + i])
@@ -112,7 +106,7 @@ main(void)
 
 	for (int pass = 0; pass < 4; pass++)
 	{
-		double		l2 = pass % 2 == 0 ? 0.0 : 10.0;
+		double l2 = pass % 2 == 0 ? 0.0 : 10.0;
 
 		use_thread = pass >= 2;
 		printf("# %s worker thread\n", use_thread ? "with a" : "without a");
@@ -137,9 +131,9 @@ main(void)
 
 	/* freeing while the worker may still hold a batch stops it cleanly */
 	{
-		pgl_gram	g;
+		pgl_gram	  g;
 		const double *cols[P + 1];
-		const bool *nulls[P + 1];
+		const bool	 *nulls[P + 1];
 
 		memset(&st, 0, sizeof(st));
 		OK(pgl_gram_init(&pgl_malloc_env, &g, P, true, &st) == PGL_OK, "init with a worker");

@@ -11,18 +11,18 @@
 
 typedef struct counters
 {
-	int			notices;
-	int			interrupts;
-	char		msg[512];
-	char		hint[512];
-	int			fail_at;		/* fail the allocation with this index, or -1 */
-	int			allocs;
+	int	 notices;
+	int	 interrupts;
+	char msg[512];
+	char hint[512];
+	int	 fail_at; /* fail the allocation with this index, or -1 */
+	int	 allocs;
 } counters;
 
 static void *
 count_alloc(void *arg, size_t size)
 {
-	counters   *c = arg;
+	counters *c = arg;
 
 	if (c->fail_at >= 0 && c->allocs++ == c->fail_at)
 		return NULL;
@@ -39,7 +39,7 @@ count_free(void *arg, void *ptr)
 static void
 count_notice(void *arg, const char *msg, const char *hint)
 {
-	counters   *c = arg;
+	counters *c = arg;
 
 	c->notices++;
 	snprintf(c->msg, sizeof(c->msg), "%s", msg);
@@ -55,7 +55,7 @@ count_interrupts(void *arg)
 static pgl_env
 make_env(counters *c)
 {
-	pgl_env		env = pgl_malloc_env;
+	pgl_env env = pgl_malloc_env;
 
 	memset(c, 0, sizeof(*c));
 	c->fail_at = -1;
@@ -100,20 +100,21 @@ test_exact_recovery(void)
 {
 	enum
 	{
-		N = 200, P = 4
+		N = 200,
+		P = 4
 	};
-	double		w[P] = {1.5, -2.0, 0.25, 3.0};
-	double		b = -0.75;
-	double	   *X = malloc(sizeof(double) * N * P);
-	double		y[N];
-	double		pred[N];
-	double		coef[P + 1];
-	int32_t		rank = -1;
-	counters	c;
-	pgl_env		env = make_env(&c);
-	pgl_status	st = {0};
-	pgl_rc		rc;
-	double		maxerr = 0.0;
+	double	   w[P] = {1.5, -2.0, 0.25, 3.0};
+	double	   b = -0.75;
+	double	  *X = malloc(sizeof(double) * N * P);
+	double	   y[N];
+	double	   pred[N];
+	double	   coef[P + 1];
+	int32_t	   rank = -1;
+	counters   c;
+	pgl_env	   env = make_env(&c);
+	pgl_status st = {0};
+	pgl_rc	   rc;
+	double	   maxerr = 0.0;
 
 	for (int i = 0; i < N; i++)
 	{
@@ -143,16 +144,16 @@ test_exact_recovery(void)
 static void
 test_offset(void)
 {
-	pgl_rc		rc;
+	pgl_rc rc;
 	enum
 	{
 		N = 500
 	};
-	double		X[N];
-	double		y[N];
-	double		coef[2];
-	int32_t		rank;
-	pgl_status	st = {0};
+	double	   X[N];
+	double	   y[N];
+	double	   coef[2];
+	int32_t	   rank;
+	pgl_status st = {0};
 
 	for (int i = 0; i < N; i++)
 	{
@@ -160,8 +161,7 @@ test_offset(void)
 		y[i] = 2.0 * X[i] + 3.0;
 	}
 	rc = pgl_linreg_fit(&pgl_malloc_env, X, N, N, 1, y, 0.0, coef, &rank, &st);
-	OK(rc == PGL_OK,
-	   "fit with a large offset succeeds");
+	OK(rc == PGL_OK, "fit with a large offset succeeds");
 	NEAR(coef[0], 2.0, 1e-7, "slope exact despite offset 1e6 (%.15g)", coef[0]);
 	NEAR(coef[1], 3.0, 1e-2, "intercept close despite offset (%.15g)", coef[1]);
 }
@@ -170,17 +170,17 @@ test_offset(void)
 static void
 test_ridge_reference(void)
 {
-	pgl_rc		rc;
+	pgl_rc rc;
 	enum
 	{
 		N = 60
 	};
-	double		X[N * 2];
-	double		y[N];
-	double		coef[3];
-	int32_t		rank;
-	pgl_status	st = {0};
-	double		l2s[] = {0.0, 0.5, 3.0, 1000.0};
+	double	   X[N * 2];
+	double	   y[N];
+	double	   coef[3];
+	int32_t	   rank;
+	pgl_status st = {0};
+	double	   l2s[] = {0.0, 0.5, 3.0, 1000.0};
 
 	for (int i = 0; i < N; i++)
 	{
@@ -191,22 +191,10 @@ test_ridge_reference(void)
 
 	for (int t = 0; t < 4; t++)
 	{
-		double		l2 = l2s[t];
-		double		m0 = 0,
-					m1 = 0,
-					my = 0;
-		double		s00 = 0,
-					s01 = 0,
-					s11 = 0,
-					s0y = 0,
-					s1y = 0;
-		double		a,
-					bb,
-					dd,
-					det,
-					w0,
-					w1,
-					b;
+		double l2 = l2s[t];
+		double m0 = 0, m1 = 0, my = 0;
+		double s00 = 0, s01 = 0, s11 = 0, s0y = 0, s1y = 0;
+		double a, bb, dd, det, w0, w1, b;
 
 		for (int i = 0; i < N; i++)
 		{
@@ -219,9 +207,7 @@ test_ridge_reference(void)
 		my /= N;
 		for (int i = 0; i < N; i++)
 		{
-			double		u = X[i] - m0,
-						v = X[i + N] - m1,
-						r = y[i] - my;
+			double u = X[i] - m0, v = X[i + N] - m1, r = y[i] - my;
 
 			s00 += u * u;
 			s01 += u * v;
@@ -239,11 +225,13 @@ test_ridge_reference(void)
 		b = my - m0 * w0 - m1 * w1;
 
 		rc = pgl_linreg_fit(&pgl_malloc_env, X, N, N, 2, y, l2, coef, &rank, &st);
-		OK(rc == PGL_OK,
-		   "ridge fit l2=%g succeeds", l2);
-		NEAR(coef[0], w0, 1e-10, "ridge l2=%g w0 matches closed form (%.12g vs %.12g)", l2, coef[0], w0);
-		NEAR(coef[1], w1, 1e-10, "ridge l2=%g w1 matches closed form (%.12g vs %.12g)", l2, coef[1], w1);
-		NEAR(coef[2], b, 1e-10, "ridge l2=%g intercept matches closed form (%.12g vs %.12g)", l2, coef[2], b);
+		OK(rc == PGL_OK, "ridge fit l2=%g succeeds", l2);
+		NEAR(coef[0], w0, 1e-10, "ridge l2=%g w0 matches closed form (%.12g vs %.12g)", l2, coef[0],
+			 w0);
+		NEAR(coef[1], w1, 1e-10, "ridge l2=%g w1 matches closed form (%.12g vs %.12g)", l2, coef[1],
+			 w1);
+		NEAR(coef[2], b, 1e-10, "ridge l2=%g intercept matches closed form (%.12g vs %.12g)", l2,
+			 coef[2], b);
 	}
 }
 
@@ -252,16 +240,17 @@ test_shrinkage(void)
 {
 	enum
 	{
-		N = 100, P = 3
+		N = 100,
+		P = 3
 	};
-	double		X[N * P];
-	double		y[N];
-	double		coef[P + 1];
-	int32_t		rank;
-	pgl_status	st = {0};
-	double		prev = INFINITY;
-	bool		monotone = true;
-	double		norm_big = 0;
+	double	   X[N * P];
+	double	   y[N];
+	double	   coef[P + 1];
+	int32_t	   rank;
+	pgl_status st = {0};
+	double	   prev = INFINITY;
+	bool	   monotone = true;
+	double	   norm_big = 0;
 
 	for (int i = 0; i < N; i++)
 	{
@@ -275,7 +264,7 @@ test_shrinkage(void)
 	}
 	for (double l2 = 0.0; l2 <= 1e4; l2 = l2 == 0.0 ? 0.1 : l2 * 10)
 	{
-		double		norm = 0;
+		double norm = 0;
 
 		pgl_linreg_fit(&pgl_malloc_env, X, N, N, P, y, l2, coef, &rank, &st);
 		for (int j = 0; j < P; j++)
@@ -296,25 +285,26 @@ test_singular(void)
 {
 	enum
 	{
-		N = 80, P = 5
+		N = 80,
+		P = 5
 	};
-	double		X[N * P];
-	double		y[N];
-	double		pred[N];
-	double		coef[P + 1];
-	int32_t		rank = -1;
-	counters	c;
-	pgl_env		env = make_env(&c);
-	pgl_status	st = {0};
-	pgl_rc		rc;
-	double		maxerr = 0;
+	double	   X[N * P];
+	double	   y[N];
+	double	   pred[N];
+	double	   coef[P + 1];
+	int32_t	   rank = -1;
+	counters   c;
+	pgl_env	   env = make_env(&c);
+	pgl_status st = {0};
+	pgl_rc	   rc;
+	double	   maxerr = 0;
 
 	for (int i = 0; i < N; i++)
 	{
 		X[i] = nrand();
 		X[i + N] = nrand();
-		X[i + 2 * N] = X[i];	/* duplicate of column 0 */
-		X[i + 3 * N] = 0.1;		/* constant, not exactly representable */
+		X[i + 2 * N] = X[i]; /* duplicate of column 0 */
+		X[i + 3 * N] = 0.1;	 /* constant, not exactly representable */
 		X[i + 4 * N] = nrand();
 		y[i] = 2.0 * X[i] - X[i + N] + 0.5 * X[i + 4 * N] + 7.0;
 	}
@@ -347,66 +337,60 @@ test_singular(void)
 static void
 test_degenerate_shapes(void)
 {
-	pgl_rc		rc;
-	double		y[5] = {1, 2, 3, 4, 10};
-	double		X[5] = {3, 3, 3, 3, 3};
-	double		coef[3];
-	double		pred[5];
-	int32_t		rank = -1;
-	pgl_status	st = {0};
-	counters	c;
-	pgl_env		env = make_env(&c);
+	pgl_rc	   rc;
+	double	   y[5] = {1, 2, 3, 4, 10};
+	double	   X[5] = {3, 3, 3, 3, 3};
+	double	   coef[3];
+	double	   pred[5];
+	int32_t	   rank = -1;
+	pgl_status st = {0};
+	counters   c;
+	pgl_env	   env = make_env(&c);
 
 	rc = pgl_linreg_fit(&env, NULL, 5, 5, 0, y, 0.0, coef, &rank, &st);
-	OK(rc == PGL_OK,
-	   "p = 0 fit succeeds");
+	OK(rc == PGL_OK, "p = 0 fit succeeds");
 	NEAR(coef[0], 4.0, 1e-15, "p = 0 intercept is the mean of y");
 	OK(rank == 0, "p = 0 rank 0");
 	pgl_linreg_predict(coef, 0, NULL, 5, 5, pred);
 	OK(pred[0] == 4.0 && pred[4] == 4.0, "p = 0 predicts the mean");
 
 	rc = pgl_linreg_fit(&env, X, 5, 5, 1, y, 0.0, coef, &rank, &st);
-	OK(rc == PGL_OK,
-	   "all-constant column fit succeeds");
-	OK(coef[0] == 0.0 && coef[1] == 4.0, "constant column: w 0, b mean (%g, %g)",
-	   coef[0], coef[1]);
+	OK(rc == PGL_OK, "all-constant column fit succeeds");
+	OK(coef[0] == 0.0 && coef[1] == 4.0, "constant column: w 0, b mean (%g, %g)", coef[0], coef[1]);
 
 	rc = pgl_linreg_fit(&env, X, 1, 1, 1, y, 0.0, coef, &rank, &st);
-	OK(rc == PGL_OK,
-	   "n = 1 fit succeeds");
+	OK(rc == PGL_OK, "n = 1 fit succeeds");
 	OK(all_finite(coef, 2) && coef[1] == 1.0, "n = 1 gives finite coef, b = y");
 
 	rc = pgl_linreg_fit(&env, X, 0, 0, 1, y, 0.0, coef, &rank, &st);
-	OK(rc == PGL_ERR_INVALID,
-	   "n = 0 is invalid");
+	OK(rc == PGL_ERR_INVALID, "n = 0 is invalid");
 	OK(st.msg[0] != '\0', "n = 0 has a message: %s", st.msg);
 	rc = pgl_linreg_fit(&env, X, 5, 5, 1, y, -1.0, coef, &rank, &st);
-	OK(rc == PGL_ERR_INVALID,
-	   "negative l2 is invalid");
+	OK(rc == PGL_ERR_INVALID, "negative l2 is invalid");
 	{
-		double		Xn[5] = {1, 2, NAN, 4, 5};
+		double Xn[5] = {1, 2, NAN, 4, 5};
 
 		rc = pgl_linreg_fit(&env, Xn, 5, 5, 1, y, 0.0, coef, &rank, &st);
-		OK(rc == PGL_ERR_INVALID,
-		   "NaN input is rejected: %s", st.msg);
+		OK(rc == PGL_ERR_INVALID, "NaN input is rejected: %s", st.msg);
 	}
 }
 
 static void
 test_interrupts_and_batches(void)
 {
-	pgl_rc		rc;
+	pgl_rc rc;
 	enum
 	{
-		N = 20000, P = 3
+		N = 20000,
+		P = 3
 	};
-	double	   *X = malloc(sizeof(double) * N * P);
-	double	   *y = malloc(sizeof(double) * N);
-	double		coef[P + 1];
-	int32_t		rank;
-	counters	c;
-	pgl_env		env = make_env(&c);
-	pgl_status	st = {0};
+	double	  *X = malloc(sizeof(double) * N * P);
+	double	  *y = malloc(sizeof(double) * N);
+	double	   coef[P + 1];
+	int32_t	   rank;
+	counters   c;
+	pgl_env	   env = make_env(&c);
+	pgl_status st = {0};
 
 	for (int i = 0; i < N; i++)
 	{
@@ -418,8 +402,7 @@ test_interrupts_and_batches(void)
 		}
 	}
 	rc = pgl_linreg_fit(&env, X, N, N, P, y, 0.0, coef, &rank, &st);
-	OK(rc == PGL_OK,
-	   "n = 20000 fit succeeds");
+	OK(rc == PGL_OK, "n = 20000 fit succeeds");
 	OK(c.interrupts >= 1, "interrupts checked during the fit (%d times)", c.interrupts);
 	NEAR(coef[0], -1.0, 1e-10, "multi-batch weight 0 exact");
 	NEAR(coef[2], 1.0, 1e-10, "multi-batch weight 2 exact");
@@ -434,28 +417,29 @@ test_alloc_failures(void)
 {
 	enum
 	{
-		N = 30, P = 3
+		N = 30,
+		P = 3
 	};
-	double		X[N * P];
-	double		y[N];
-	double		coef[P + 1];
-	int32_t		rank;
-	counters	c;
-	pgl_env		env = make_env(&c);
-	pgl_status	st = {0};
-	bool		all_nomem = true;
-	int			k;
+	double	   X[N * P];
+	double	   y[N];
+	double	   coef[P + 1];
+	int32_t	   rank;
+	counters   c;
+	pgl_env	   env = make_env(&c);
+	pgl_status st = {0};
+	bool	   all_nomem = true;
+	int		   k;
 
 	for (int i = 0; i < N * P; i++)
 		X[i] = nrand();
 	for (int i = 0; i < N; i++)
 	{
 		y[i] = nrand();
-		X[i + 2 * N] = X[i];	/* singular: exercise the eigen path too */
+		X[i + 2 * N] = X[i]; /* singular: exercise the eigen path too */
 	}
 	for (k = 0; k < 100; k++)
 	{
-		pgl_rc		rc;
+		pgl_rc rc;
 
 		c.fail_at = k;
 		c.allocs = 0;
@@ -465,8 +449,7 @@ test_alloc_failures(void)
 		if (rc != PGL_ERR_NOMEM)
 			all_nomem = false;
 	}
-	OK(k > 0 && k < 100 && all_nomem,
-	   "allocation failures give NOMEM (%d allocation points)", k);
+	OK(k > 0 && k < 100 && all_nomem, "allocation failures give NOMEM (%d allocation points)", k);
 }
 
 int

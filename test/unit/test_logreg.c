@@ -12,19 +12,19 @@
 
 typedef struct counters
 {
-	int			notices;
-	int			interrupts;
-	int			progress;
-	int			last_iter;
-	char		msg[512];
-	int			fail_at;		/* fail the allocation with this index, or -1 */
-	int			allocs;
+	int	 notices;
+	int	 interrupts;
+	int	 progress;
+	int	 last_iter;
+	char msg[512];
+	int	 fail_at; /* fail the allocation with this index, or -1 */
+	int	 allocs;
 } counters;
 
 static void *
 count_alloc(void *arg, size_t size)
 {
-	counters   *c = arg;
+	counters *c = arg;
 
 	if (c->fail_at >= 0 && c->allocs++ == c->fail_at)
 		return NULL;
@@ -41,7 +41,7 @@ count_free(void *arg, void *ptr)
 static void
 count_notice(void *arg, const char *msg, const char *hint)
 {
-	counters   *c = arg;
+	counters *c = arg;
 
 	(void) hint;
 	c->notices++;
@@ -57,7 +57,7 @@ count_interrupts(void *arg)
 static void
 count_progress(void *arg, int iter, int max_iter, double loss)
 {
-	counters   *c = arg;
+	counters *c = arg;
 
 	(void) max_iter;
 	(void) loss;
@@ -68,7 +68,7 @@ count_progress(void *arg, int iter, int max_iter, double loss)
 static pgl_env
 make_env(counters *c)
 {
-	pgl_env		env = pgl_malloc_env;
+	pgl_env env = pgl_malloc_env;
 
 	memset(c, 0, sizeof(*c));
 	c->fail_at = -1;
@@ -111,11 +111,11 @@ all_finite(const double *v, int n)
 static double
 accuracy(const double *proba, const int32_t *label, int n, int k)
 {
-	int			right = 0;
+	int right = 0;
 
 	for (int i = 0; i < n; i++)
 	{
-		int			best = 0;
+		int best = 0;
 
 		for (int c = 1; c < k; c++)
 			if (proba[i * k + c] > proba[i * k + best])
@@ -129,16 +129,16 @@ accuracy(const double *proba, const int32_t *label, int n, int k)
 static bool
 proba_valid(const double *proba, int n, int k, double *worst)
 {
-	bool		ok = true;
+	bool ok = true;
 
 	*worst = 0;
 	for (int i = 0; i < n; i++)
 	{
-		double		s = 0;
+		double s = 0;
 
 		for (int c = 0; c < k; c++)
 		{
-			double		v = proba[i * k + c];
+			double v = proba[i * k + c];
 
 			if (!(v >= 0.0 && v <= 1.0))
 				ok = false;
@@ -155,18 +155,16 @@ proba_valid(const double *proba, int n, int k, double *worst)
  * standard deviation of column j (the weights on standardized columns).
  */
 static double
-objective(const double *coef, const double *X, int n, int p,
-		  const int32_t *label, int k, double l2)
+objective(const double *coef, const double *X, int n, int p, const int32_t *label, int k, double l2)
 {
-	int			ncol = k == 2 ? 1 : k;
-	double		loss = 0;
-	double		reg = 0;
+	int	   ncol = k == 2 ? 1 : k;
+	double loss = 0;
+	double reg = 0;
 
 	for (int i = 0; i < n; i++)
 	{
-		double		z[16];
-		double		m = -INFINITY,
-					s = 0;
+		double z[16];
+		double m = -INFINITY, s = 0;
 
 		for (int c = 0; c < ncol; c++)
 		{
@@ -188,8 +186,7 @@ objective(const double *coef, const double *X, int n, int p,
 	}
 	for (int j = 0; j < p; j++)
 	{
-		double		mu = 0,
-					var = 0;
+		double mu = 0, var = 0;
 
 		for (int i = 0; i < n; i++)
 			mu += X[i + j * n];
@@ -210,22 +207,23 @@ test_binary(void)
 {
 	enum
 	{
-		N = 1000, P = 3
+		N = 1000,
+		P = 3
 	};
-	double	   *X = malloc(sizeof(double) * N * P);
-	int32_t		label[N];
-	double		coef[P + 1];
-	double	   *proba = malloc(sizeof(double) * N * 2);
+	double			 *X = malloc(sizeof(double) * N * P);
+	int32_t			  label[N];
+	double			  coef[P + 1];
+	double			 *proba = malloc(sizeof(double) * N * 2);
 	pgl_logreg_params lp = {1e-4, 200, 1e-6};
-	int32_t		iters = -1;
-	double		loss = NAN;
-	double		worst;
-	double		acc;
-	double		cosine;
-	counters	c;
-	pgl_env		env = make_env(&c);
-	pgl_status	st = {0};
-	pgl_rc		rc;
+	int32_t			  iters = -1;
+	double			  loss = NAN;
+	double			  worst;
+	double			  acc;
+	double			  cosine;
+	counters		  c;
+	pgl_env			  env = make_env(&c);
+	pgl_status		  st = {0};
+	pgl_rc			  rc;
 
 	for (int i = 0; i < N; i++)
 	{
@@ -236,10 +234,10 @@ test_binary(void)
 	rc = pgl_logreg_fit(&env, X, N, N, P, label, 2, &lp, coef, &iters, &loss, &st);
 	OK(rc == PGL_OK, "binary fit succeeds (%s)", st.msg);
 	OK(all_finite(coef, P + 1), "binary coefficients finite");
-	OK(coef[0] > 0 && coef[1] < 0, "binary signs recovered (%g, %g, %g)",
-	   coef[0], coef[1], coef[2]);
+	OK(coef[0] > 0 && coef[1] < 0, "binary signs recovered (%g, %g, %g)", coef[0], coef[1],
+	   coef[2]);
 	cosine = (6.0 * coef[0] - 2.0 * coef[1]) /
-		(sqrt(40.0) * sqrt(coef[0] * coef[0] + coef[1] * coef[1] + coef[2] * coef[2]));
+			 (sqrt(40.0) * sqrt(coef[0] * coef[0] + coef[1] * coef[1] + coef[2] * coef[2]));
 	OK(cosine > 0.98, "binary direction recovered (cosine %.4f)", cosine);
 	OK(iters > 0 && iters <= 200, "iterations reported (%d)", iters);
 	OK(c.progress == iters && c.last_iter == iters,
@@ -254,7 +252,7 @@ test_binary(void)
 	OK(acc > 0.95, "binary training accuracy %.3f > 0.95", acc);
 	OK(proba_valid(proba, N, 2, &worst), "binary probabilities valid (row sum error %g)", worst);
 	{
-		double		z = coef[P];
+		double z = coef[P];
 
 		for (int j = 0; j < P; j++)
 			z += coef[j] * X[7 + j * N];
@@ -270,22 +268,24 @@ test_multiclass(void)
 {
 	enum
 	{
-		N = 900, P = 2, K = 3
+		N = 900,
+		P = 2,
+		K = 3
 	};
-	double		X[N * P];
-	int32_t		label[N];
-	double		coef[(P + 1) * K];
-	double		proba[N * K];
-	double		centers[K][P] = {{0, 0}, {4, 0}, {0, 4}};
+	double			  X[N * P];
+	int32_t			  label[N];
+	double			  coef[(P + 1) * K];
+	double			  proba[N * K];
+	double			  centers[K][P] = {{0, 0}, {4, 0}, {0, 4}};
 	pgl_logreg_params lp = {1e-3, 300, 1e-7};
-	int32_t		iters;
-	double		loss;
-	double		worst;
-	double		acc;
-	counters	c;
-	pgl_env		env = make_env(&c);
-	pgl_status	st = {0};
-	pgl_rc		rc;
+	int32_t			  iters;
+	double			  loss;
+	double			  worst;
+	double			  acc;
+	counters		  c;
+	pgl_env			  env = make_env(&c);
+	pgl_status		  st = {0};
+	pgl_rc			  rc;
 
 	for (int i = 0; i < N; i++)
 	{
@@ -301,14 +301,15 @@ test_multiclass(void)
 	OK(rc == PGL_OK, "multiclass predict succeeds");
 	acc = accuracy(proba, label, N, K);
 	OK(acc > 0.9, "multiclass accuracy %.3f > 0.9", acc);
-	OK(proba_valid(proba, N, K, &worst), "multiclass probabilities valid (row sum error %g)", worst);
+	OK(proba_valid(proba, N, K, &worst), "multiclass probabilities valid (row sum error %g)",
+	   worst);
 	NEAR(loss, objective(coef, X, N, P, label, K, lp.l2), 1e-9,
 		 "multiclass loss is the objective at the coefficients");
 
 	/* extreme inputs: still valid probabilities, no NaN */
 	{
-		double		Xe[4 * P] = {1e6, -1e6, 1e300, 0, -1e6, 1e6, 0, -1e300};
-		double		pe[4 * K];
+		double Xe[4 * P] = {1e6, -1e6, 1e300, 0, -1e6, 1e6, 0, -1e300};
+		double pe[4 * K];
 
 		rc = pgl_logreg_predict_proba(&env, coef, P, K, Xe, 4, 4, pe, &st);
 		OK(rc == PGL_OK && proba_valid(pe, 4, K, &worst),
@@ -325,17 +326,18 @@ test_optimality(void)
 {
 	enum
 	{
-		N = 60, P = 2
+		N = 60,
+		P = 2
 	};
-	double		X[N * P];
-	int32_t		label2[N];
-	int32_t		label3[N];
-	double		coef[(P + 1) * 3];
+	double			  X[N * P];
+	int32_t			  label2[N];
+	int32_t			  label3[N];
+	double			  coef[(P + 1) * 3];
 	pgl_logreg_params lp = {0.05, 500, 1e-10};
-	int32_t		iters;
-	double		loss;
-	pgl_status	st = {0};
-	pgl_rc		rc;
+	int32_t			  iters;
+	double			  loss;
+	pgl_status		  st = {0};
+	pgl_rc			  rc;
 
 	for (int i = 0; i < N; i++)
 	{
@@ -347,18 +349,16 @@ test_optimality(void)
 	for (int k = 2; k <= 3; k++)
 	{
 		const int32_t *label = k == 2 ? label2 : label3;
-		int			dim = (P + 1) * (k == 2 ? 1 : k);
-		double		maxg = 0;
+		int			   dim = (P + 1) * (k == 2 ? 1 : k);
+		double		   maxg = 0;
 
-		rc = pgl_logreg_fit(&pgl_malloc_env, X, N, N, P, label, k, &lp, coef, &iters,
-							&loss, &st);
+		rc = pgl_logreg_fit(&pgl_malloc_env, X, N, N, P, label, k, &lp, coef, &iters, &loss, &st);
 		OK(rc == PGL_OK, "k=%d small fit succeeds", k);
 		for (int t = 0; t < dim; t++)
 		{
-			double		save = coef[t];
-			double		h = 1e-6 * fmax(1.0, fabs(save));
-			double		fp,
-						fm;
+			double save = coef[t];
+			double h = 1e-6 * fmax(1.0, fabs(save));
+			double fp, fm;
 
 			coef[t] = save + h;
 			fp = objective(coef, X, N, P, label, k, lp.l2);
@@ -377,19 +377,19 @@ test_scale_invariance(void)
 {
 	enum
 	{
-		N = 400, P = 2
+		N = 400,
+		P = 2
 	};
-	double		X[N * P];
-	double		Xs[N * P];
-	int32_t		label[N];
-	double		c1[P + 1];
-	double		c2[P + 1];
+	double			  X[N * P];
+	double			  Xs[N * P];
+	int32_t			  label[N];
+	double			  c1[P + 1];
+	double			  c2[P + 1];
 	pgl_logreg_params lp = {0.0, 500, 1e-9};
-	int32_t		iters;
-	double		loss;
-	pgl_status	st = {0};
-	pgl_rc		rc1,
-				rc2;
+	int32_t			  iters;
+	double			  loss;
+	pgl_status		  st = {0};
+	pgl_rc			  rc1, rc2;
 
 	for (int i = 0; i < N; i++)
 	{
@@ -416,24 +416,24 @@ test_edge_cases(void)
 	{
 		N = 40
 	};
-	double		X[N * 2];
-	int32_t		label[N];
-	int32_t		label3[N];
-	double		coef[3 * 3];
-	double		proba[N * 3];
+	double			  X[N * 2];
+	int32_t			  label[N];
+	int32_t			  label3[N];
+	double			  coef[3 * 3];
+	double			  proba[N * 3];
 	pgl_logreg_params lp = {1e-4, 100, 1e-10};
-	int32_t		iters;
-	double		loss;
-	counters	c;
-	pgl_env		env = make_env(&c);
-	pgl_status	st = {0};
-	pgl_rc		rc;
-	int			n1 = 0;
+	int32_t			  iters;
+	double			  loss;
+	counters		  c;
+	pgl_env			  env = make_env(&c);
+	pgl_status		  st = {0};
+	pgl_rc			  rc;
+	int				  n1 = 0;
 
 	for (int i = 0; i < N; i++)
 	{
 		X[i] = nrand();
-		X[i + N] = 2.5;			/* constant column */
+		X[i + N] = 2.5; /* constant column */
 		label[i] = i % 4 == 0;
 		n1 += label[i];
 		label3[i] = i % 5 == 0 ? 2 : i % 2;
@@ -484,17 +484,17 @@ test_alloc_failures(void)
 	{
 		N = 30
 	};
-	double		X[N * 2];
-	int32_t		label[N];
-	double		coef[3 * 3];
+	double			  X[N * 2];
+	int32_t			  label[N];
+	double			  coef[3 * 3];
 	pgl_logreg_params lp = {1e-2, 50, 1e-6};
-	int32_t		iters;
-	double		loss;
-	counters	c;
-	pgl_env		env = make_env(&c);
-	pgl_status	st = {0};
-	bool		all_nomem = true;
-	int			k;
+	int32_t			  iters;
+	double			  loss;
+	counters		  c;
+	pgl_env			  env = make_env(&c);
+	pgl_status		  st = {0};
+	bool			  all_nomem = true;
+	int				  k;
 
 	for (int i = 0; i < N; i++)
 	{
@@ -504,7 +504,7 @@ test_alloc_failures(void)
 	}
 	for (k = 0; k < 100; k++)
 	{
-		pgl_rc		rc;
+		pgl_rc rc;
 
 		c.fail_at = k;
 		c.allocs = 0;
@@ -514,27 +514,26 @@ test_alloc_failures(void)
 		if (rc != PGL_ERR_NOMEM)
 			all_nomem = false;
 	}
-	OK(k > 0 && k < 100 && all_nomem,
-	   "allocation failures give NOMEM (%d allocation points)", k);
+	OK(k > 0 && k < 100 && all_nomem, "allocation failures give NOMEM (%d allocation points)", k);
 }
 
 /* ---------- L-BFGS ---------- */
 
-static int	fg_calls;
+static int fg_calls;
 
 static double
 rosenbrock(void *arg, const double *x, double *g)
 {
-	int			dim = *(int *) arg;
-	double		f = 0;
+	int	   dim = *(int *) arg;
+	double f = 0;
 
 	fg_calls++;
 	for (int i = 0; i < dim; i++)
 		g[i] = 0;
 	for (int i = 0; i + 1 < dim; i++)
 	{
-		double		a = x[i + 1] - x[i] * x[i];
-		double		b = 1.0 - x[i];
+		double a = x[i + 1] - x[i] * x[i];
+		double b = 1.0 - x[i];
 
 		f += 100.0 * a * a + b * b;
 		g[i] += -400.0 * x[i] * a - 2.0 * b;
@@ -547,8 +546,8 @@ rosenbrock(void *arg, const double *x, double *g)
 static double
 barrier(void *arg, const double *x, double *g)
 {
-	int			dim = *(int *) arg;
-	double		f = 0;
+	int	   dim = *(int *) arg;
+	double f = 0;
 
 	for (int i = 0; i < dim; i++)
 	{
@@ -573,28 +572,29 @@ static void
 test_lbfgs(void)
 {
 	pgl_lbfgs_result res;
-	pgl_status	st = {0};
-	counters	c;
-	pgl_env		env = make_env(&c);
-	pgl_rc		rc;
+	pgl_status		 st = {0};
+	counters		 c;
+	pgl_env			 env = make_env(&c);
+	pgl_rc			 rc;
 
 	{
-		int			dim = 2;
-		double		x[2] = {-1.2, 1.0};
+		int	   dim = 2;
+		double x[2] = {-1.2, 1.0};
 
 		fg_calls = 0;
 		rc = pgl_lbfgs(&env, dim, x, rosenbrock, &dim, 1000, 1e-10, 10, &res, &st);
-		OK(rc == PGL_OK && res.converged, "Rosenbrock 2-d converges (%d iterations, %d evaluations)",
-		   res.iterations, fg_calls);
+		OK(rc == PGL_OK && res.converged,
+		   "Rosenbrock 2-d converges (%d iterations, %d evaluations)", res.iterations, fg_calls);
 		OK(fabs(x[0] - 1.0) < 1e-6 && fabs(x[1] - 1.0) < 1e-6,
 		   "Rosenbrock 2-d minimum found (%.10g, %.10g)", x[0], x[1]);
-		OK(res.f < 1e-12 && res.gnorm_inf <= 1e-10, "Rosenbrock f %g, |g| %g", res.f, res.gnorm_inf);
+		OK(res.f < 1e-12 && res.gnorm_inf <= 1e-10, "Rosenbrock f %g, |g| %g", res.f,
+		   res.gnorm_inf);
 		OK(c.progress == res.iterations, "progress once per iteration");
 	}
 	{
-		int			dim = 20;
-		double		x[20];
-		double		err = 0;
+		int	   dim = 20;
+		double x[20];
+		double err = 0;
 
 		for (int i = 0; i < dim; i++)
 			x[i] = i % 2 ? 1.0 : -1.2;
@@ -605,25 +605,24 @@ test_lbfgs(void)
 		   "Rosenbrock 20-d converges (%d iterations, error %g)", res.iterations, err);
 	}
 	{
-		int			dim = 3;
-		double		x[3] = {0.9, 0.05, 0.999};
+		int	   dim = 3;
+		double x[3] = {0.9, 0.05, 0.999};
 
 		rc = pgl_lbfgs(&env, dim, x, barrier, &dim, 200, 1e-10, 5, &res, &st);
-		OK(rc == PGL_OK && res.converged &&
-		   fabs(x[0] - 0.5) < 1e-8 && fabs(x[1] - 0.5) < 1e-8 && fabs(x[2] - 0.5) < 1e-8,
-		   "NaN outside the domain: steps shrink and it converges (%g %g %g)",
-		   x[0], x[1], x[2]);
+		OK(rc == PGL_OK && res.converged && fabs(x[0] - 0.5) < 1e-8 && fabs(x[1] - 0.5) < 1e-8 &&
+			   fabs(x[2] - 0.5) < 1e-8,
+		   "NaN outside the domain: steps shrink and it converges (%g %g %g)", x[0], x[1], x[2]);
 	}
 	{
-		int			dim = 1;
-		double		x[1] = {0};
+		int	   dim = 1;
+		double x[1] = {0};
 
 		rc = pgl_lbfgs(&env, dim, x, nan_fg, &dim, 10, 1e-6, 5, &res, &st);
 		OK(rc == PGL_ERR_NUMERIC, "NaN at the start is PGL_ERR_NUMERIC: %s", st.msg);
 	}
 	{
-		int			dim = 2;
-		double		x[2] = {-1.2, 1.0};
+		int	   dim = 2;
+		double x[2] = {-1.2, 1.0};
 
 		rc = pgl_lbfgs(&env, dim, x, rosenbrock, &dim, 3, 1e-10, 10, &res, &st);
 		OK(rc == PGL_OK && !res.converged && res.iterations == 3,

@@ -28,15 +28,15 @@
 
 typedef struct budget
 {
-	int			left;			/* allocations that still succeed */
-	int			live;			/* allocated and not yet freed */
+	int left; /* allocations that still succeed */
+	int live; /* allocated and not yet freed */
 } budget;
 
 static void *
 budget_alloc(void *arg, size_t size)
 {
-	budget	   *b = arg;
-	void	   *p;
+	budget *b = arg;
+	void   *p;
 
 	if (b->left <= 0)
 		return NULL;
@@ -50,7 +50,7 @@ budget_alloc(void *arg, size_t size)
 static void
 budget_free(void *arg, void *ptr)
 {
-	budget	   *b = arg;
+	budget *b = arg;
 
 	b->live--;
 	free(ptr);
@@ -61,10 +61,9 @@ budget_free(void *arg, void *ptr)
 static void
 test_regression(void)
 {
-	static const double y[] = {3, -0.5, 2, 7, 4.25};
-	static const double pred[] = {2.5, 0.0, 2, 8, 3.5};
-	double		yo[5],
-				po[5];
+	static const double	   y[] = {3, -0.5, 2, 7, 4.25};
+	static const double	   pred[] = {2.5, 0.0, 2, 8, 3.5};
+	double				   yo[5], po[5];
 	pgl_regression_metrics m;
 
 	pgl_regression_metrics_compute(y, pred, 5, &m);
@@ -93,8 +92,8 @@ static void
 test_regression_edges(void)
 {
 	/* 0.1 * 3 / 3 is not exactly 0.1, the mean must still give SST == 0 */
-	static const double y[] = {0.1, 0.1, 0.1};
-	static const double pred[] = {0.2, 0.0, 0.1};
+	static const double	   y[] = {0.1, 0.1, 0.1};
+	static const double	   pred[] = {0.2, 0.0, 0.1};
 	pgl_regression_metrics m;
 
 	pgl_regression_metrics_compute(y, pred, 3, &m);
@@ -118,7 +117,7 @@ test_regression_edges(void)
 static double *
 binary_proba(const double *score, int64_t n)
 {
-	double	   *p = malloc(sizeof(double) * 2 * (size_t) (n > 0 ? n : 1));
+	double *p = malloc(sizeof(double) * 2 * (size_t) (n > 0 ? n : 1));
 
 	for (int64_t i = 0; i < n; i++)
 	{
@@ -131,10 +130,10 @@ binary_proba(const double *score, int64_t n)
 static double
 auc_of(const int32_t *label, const double *score, int64_t n)
 {
-	double	   *p = binary_proba(score, n);
+	double			 *p = binary_proba(score, n);
 	pgl_class_metrics m;
-	pgl_status	st = {0};
-	double		auc = -1;
+	pgl_status		  st = {0};
+	double			  auc = -1;
 
 	if (pgl_class_metrics_compute(&pgl_malloc_env, label, p, n, 2, &m, &st) == PGL_OK)
 		auc = m.roc_auc;
@@ -150,12 +149,12 @@ test_binary(void)
 {
 	static const int32_t label[] = {0, 0, 1, 1, 0, 1, 0, 1, 1, 0};
 	/* ties: 0.4 three times (two classes), 0.1 twice (two classes) */
-	static const double score[] = {0.1, 0.4, 0.35, 0.8, 0.4, 0.4, 0.2, 0.9, 0.1, 0.55};
+	static const double	 score[] = {0.1, 0.4, 0.35, 0.8, 0.4, 0.4, 0.2, 0.9, 0.1, 0.55};
 	static const int64_t confusion[] = {4, 1, 3, 2};
-	double	   *p = binary_proba(score, LEN(label));
-	pgl_class_metrics m;
-	pgl_status	st = {0};
-	pgl_rc		rc;
+	double				*p = binary_proba(score, LEN(label));
+	pgl_class_metrics	 m;
+	pgl_status			 st = {0};
+	pgl_rc				 rc;
 
 	rc = pgl_class_metrics_compute(&pgl_malloc_env, label, p, LEN(label), 2, &m, &st);
 	OK(rc == PGL_OK, "binary: compute succeeds");
@@ -174,7 +173,7 @@ test_binary(void)
 	   "binary: confusion matrix matches sklearn");
 	pgl_class_metrics_free(&pgl_malloc_env, &m);
 	OK(m.precision == NULL && m.confusion == NULL, "binary: free clears the pointers");
-	pgl_class_metrics_free(&pgl_malloc_env, &m);	/* twice is harmless */
+	pgl_class_metrics_free(&pgl_malloc_env, &m); /* twice is harmless */
 	free(p);
 }
 
@@ -182,11 +181,11 @@ static void
 test_auc_edges(void)
 {
 	static const int32_t label[] = {0, 1, 0, 1, 1, 0};
-	static const double perfect[] = {0.1, 0.9, 0.2, 0.8, 0.7, 0.3};
-	static const double reversed[] = {0.9, 0.1, 0.8, 0.2, 0.3, 0.7};
-	static const double tied[] = {0.5, 0.5, 0.5, 0.5, 0.5, 0.5};
+	static const double	 perfect[] = {0.1, 0.9, 0.2, 0.8, 0.7, 0.3};
+	static const double	 reversed[] = {0.9, 0.1, 0.8, 0.2, 0.3, 0.7};
+	static const double	 tied[] = {0.5, 0.5, 0.5, 0.5, 0.5, 0.5};
 	static const int32_t one_class[] = {1, 1, 1};
-	static const double some[] = {0.2, 0.5, 0.9};
+	static const double	 some[] = {0.2, 0.5, 0.9};
 
 	OK(auc_of(label, perfect, 6) == 1.0, "AUC: perfect ranking gives 1");
 	OK(auc_of(label, reversed, 6) == 0.0, "AUC: reversed ranking gives 0");
@@ -198,10 +197,10 @@ static void
 test_log_loss_clip(void)
 {
 	static const int32_t label[] = {1, 0};
-	static const double wrong[] = {1.0, 0.0, 0.0, 1.0};
-	static const double right[] = {0.0, 1.0, 1.0, 0.0};
-	pgl_class_metrics m;
-	pgl_status	st = {0};
+	static const double	 wrong[] = {1.0, 0.0, 0.0, 1.0};
+	static const double	 right[] = {0.0, 1.0, 1.0, 0.0};
+	pgl_class_metrics	 m;
+	pgl_status			 st = {0};
 
 	/* sklearn log_loss(..., eps=1e-15): 34.538776394910684 */
 	OK(pgl_class_metrics_compute(&pgl_malloc_env, label, wrong, 2, 2, &m, &st) == PGL_OK,
@@ -226,25 +225,16 @@ test_multiclass(void)
 	static const int32_t label[] = {0, 1, 2, 2, 1, 0, 2, 1, 0, 2, 1};
 	/* row 4 ties classes 0 and 1: the lowest index (0) is predicted */
 	static const double proba[] = {
-		0.7, 0.2, 0.1,
-		0.1, 0.6, 0.3,
-		0.2, 0.2, 0.6,
-		0.3, 0.5, 0.2,
-		0.4, 0.4, 0.2,
-		0.5, 0.25, 0.25,
-		0.1, 0.1, 0.8,
-		0.05, 0.9, 0.05,
-		0.2, 0.3, 0.5,
-		0.33, 0.33, 0.34,
-		0.6, 0.3, 0.1,
+		0.7,  0.2, 0.1, 0.1, 0.6,  0.3, 0.2,  0.2, 0.6, 0.3, 0.5,  0.2,	 0.4,  0.4, 0.2, 0.5, 0.25,
+		0.25, 0.1, 0.1, 0.8, 0.05, 0.9, 0.05, 0.2, 0.3, 0.5, 0.33, 0.33, 0.34, 0.6, 0.3, 0.1,
 	};
-	static const double precision[] = {0.5, 0.6666666666666666, 0.75};
-	static const double recall[] = {0.6666666666666666, 0.5, 0.75};
-	static const double f1[] = {0.5714285714285715, 0.5714285714285715, 0.75};
+	static const double	 precision[] = {0.5, 0.6666666666666666, 0.75};
+	static const double	 recall[] = {0.6666666666666666, 0.5, 0.75};
+	static const double	 f1[] = {0.5714285714285715, 0.5714285714285715, 0.75};
 	static const int64_t support[] = {3, 4, 4};
 	static const int64_t confusion[] = {2, 0, 1, 2, 2, 0, 0, 1, 3};
-	pgl_class_metrics m;
-	pgl_status	st = {0};
+	pgl_class_metrics	 m;
+	pgl_status			 st = {0};
 
 	OK(pgl_class_metrics_compute(&pgl_malloc_env, label, proba, LEN(label), 3, &m, &st) == PGL_OK,
 	   "3-class: compute succeeds");
@@ -271,30 +261,27 @@ test_never_predicted(void)
 {
 	/* k = 4: class 2 is never predicted, class 3 neither occurs nor is predicted */
 	static const int32_t label[] = {0, 1, 2, 0, 1, 2};
-	static const double proba[] = {
-		0.6, 0.3, 0.1, 0.0,
-		0.2, 0.7, 0.1, 0.0,
-		0.5, 0.4, 0.1, 0.0,
-		0.9, 0.05, 0.05, 0.0,
-		0.45, 0.45, 0.1, 0.0,
-		0.1, 0.6, 0.3, 0.0,
-	};
-	static const double precision[] = {0.5, 0.5, 0.0, 0.0};
-	static const double recall[] = {1.0, 0.5, 0.0, 0.0};
-	static const double f1[] = {0.6666666666666666, 0.5, 0.0, 0.0};
+	static const double	 proba[] = {
+		 0.6, 0.3,	0.1,  0.0, 0.2,	 0.7,  0.1, 0.0, 0.5, 0.4, 0.1, 0.0,
+		 0.9, 0.05, 0.05, 0.0, 0.45, 0.45, 0.1, 0.0, 0.1, 0.6, 0.3, 0.0,
+	 };
+	static const double	 precision[] = {0.5, 0.5, 0.0, 0.0};
+	static const double	 recall[] = {1.0, 0.5, 0.0, 0.0};
+	static const double	 f1[] = {0.6666666666666666, 0.5, 0.0, 0.0};
 	static const int64_t support[] = {2, 2, 2, 0};
-	pgl_class_metrics m;
-	pgl_status	st = {0};
-	bool		same = true;
+	pgl_class_metrics	 m;
+	pgl_status			 st = {0};
+	bool				 same = true;
 
 	OK(pgl_class_metrics_compute(&pgl_malloc_env, label, proba, LEN(label), 4, &m, &st) == PGL_OK,
 	   "never predicted: compute succeeds");
 	for (int c = 0; c < 4; c++)
 		same = same && fabs(m.precision[c] - precision[c]) <= TOL &&
-			fabs(m.recall[c] - recall[c]) <= TOL &&
-			fabs(m.f1[c] - f1[c]) <= TOL && m.support[c] == support[c];
+			   fabs(m.recall[c] - recall[c]) <= TOL && fabs(m.f1[c] - f1[c]) <= TOL &&
+			   m.support[c] == support[c];
 	OK(same, "never predicted: per-class scores are 0 like sklearn zero_division=0");
-	NEAR(m.precision_macro, 0.25, TOL, "never predicted: macro precision over all 4 classes (sklearn)");
+	NEAR(m.precision_macro, 0.25, TOL,
+		 "never predicted: macro precision over all 4 classes (sklearn)");
 	NEAR(m.recall_macro, 0.375, TOL, "never predicted: macro recall (sklearn)");
 	NEAR(m.f1_macro, 0.29166666666666663, TOL, "never predicted: macro f1 (sklearn)");
 	NEAR(m.accuracy, 0.5, TOL, "never predicted: accuracy (sklearn)");
@@ -309,20 +296,20 @@ test_class_empty(void)
 {
 	pgl_class_metrics m;
 	pgl_class_metrics zero = {0};
-	pgl_status	st = {0};
-	bool		zeros = true;
+	pgl_status		  st = {0};
+	bool			  zeros = true;
 
 	OK(pgl_class_metrics_compute(&pgl_malloc_env, NULL, NULL, 0, 3, &m, &st) == PGL_OK,
 	   "n == 0: compute succeeds");
 	OK(m.n == 0 && m.k == 3, "n == 0: n and k");
 	OK(isnan(m.accuracy) && isnan(m.precision_macro) && isnan(m.recall_macro) &&
-	   isnan(m.f1_macro) && isnan(m.log_loss) && isnan(m.roc_auc),
+		   isnan(m.f1_macro) && isnan(m.log_loss) && isnan(m.roc_auc),
 	   "n == 0: summary metrics are NaN");
 	OK(m.precision && m.recall && m.f1 && m.support && m.confusion,
 	   "n == 0: per-class arrays allocated");
 	for (int c = 0; c < 3; c++)
-		zeros = zeros && m.precision[c] == 0 && m.recall[c] == 0 &&
-			m.f1[c] == 0 && m.support[c] == 0;
+		zeros =
+			zeros && m.precision[c] == 0 && m.recall[c] == 0 && m.f1[c] == 0 && m.support[c] == 0;
 	for (int c = 0; c < 9; c++)
 		zeros = zeros && m.confusion[c] == 0;
 	OK(zeros, "n == 0: per-class arrays are zero");
@@ -338,11 +325,11 @@ test_class_invalid(void)
 	static const int32_t bad_high[] = {0, 1, 3};
 	static const int32_t bad_low[] = {0, -1, 1};
 	static const int32_t good[] = {0, 1, 2};
-	static const double proba[] = {1, 0, 0, 0, 1, 0, 0, 0, 1};
-	double		nan_proba[9];
-	pgl_class_metrics m;
-	pgl_status	st = {0};
-	pgl_rc		rc;
+	static const double	 proba[] = {1, 0, 0, 0, 1, 0, 0, 0, 1};
+	double				 nan_proba[9];
+	pgl_class_metrics	 m;
+	pgl_status			 st = {0};
+	pgl_rc				 rc;
 
 	rc = pgl_class_metrics_compute(&pgl_malloc_env, bad_high, proba, 3, 3, &m, &st);
 	OK(rc == PGL_ERR_INVALID && st.rc == PGL_ERR_INVALID, "invalid: label >= k rejected");
@@ -351,7 +338,7 @@ test_class_invalid(void)
 	OK(m.precision == NULL && m.confusion == NULL, "invalid: nothing left allocated");
 	pgl_class_metrics_free(&pgl_malloc_env, &m);
 
-	st = (pgl_status) {0};
+	st = (pgl_status){0};
 	rc = pgl_class_metrics_compute(&pgl_malloc_env, bad_low, proba, 3, 3, &m, &st);
 	OK(rc == PGL_ERR_INVALID && strcmp(st.msg, "label -1 of row 1 is outside 0..2") == 0,
 	   "invalid: negative label rejected (got \"%s\")", st.msg);
@@ -359,12 +346,12 @@ test_class_invalid(void)
 
 	memcpy(nan_proba, proba, sizeof(proba));
 	nan_proba[5] = NAN;
-	st = (pgl_status) {0};
+	st = (pgl_status){0};
 	rc = pgl_class_metrics_compute(&pgl_malloc_env, good, nan_proba, 3, 3, &m, &st);
 	OK(rc == PGL_ERR_INVALID, "invalid: NaN probability rejected (%s)", st.msg);
 	pgl_class_metrics_free(&pgl_malloc_env, &m);
 
-	st = (pgl_status) {0};
+	st = (pgl_status){0};
 	rc = pgl_class_metrics_compute(&pgl_malloc_env, good, proba, 3, 0, &m, &st);
 	OK(rc == PGL_ERR_INVALID, "invalid: k == 0 rejected (%s)", st.msg);
 	pgl_class_metrics_free(&pgl_malloc_env, &m);
@@ -374,20 +361,20 @@ static void
 test_class_nomem(void)
 {
 	static const int32_t label[] = {0, 1, 1, 0};
-	static const double proba[] = {0.8, 0.2, 0.3, 0.7, 0.6, 0.4, 0.5, 0.5};
-	bool		all_nomem = true;
-	bool		no_leak = true;
-	bool		zeroed = true;
-	int			needed = -1;
+	static const double	 proba[] = {0.8, 0.2, 0.3, 0.7, 0.6, 0.4, 0.5, 0.5};
+	bool				 all_nomem = true;
+	bool				 no_leak = true;
+	bool				 zeroed = true;
+	int					 needed = -1;
 
 	/* 5 per-class arrays + the AUC sort array: fail each in turn */
 	for (int budget_n = 0; budget_n < 10; budget_n++)
 	{
-		budget		b = {budget_n, 0};
-		pgl_env		env = {.arg = &b,.alloc = budget_alloc,.free = budget_free};
+		budget			  b = {budget_n, 0};
+		pgl_env			  env = {.arg = &b, .alloc = budget_alloc, .free = budget_free};
 		pgl_class_metrics m;
-		pgl_status	st = {0};
-		pgl_rc		rc = pgl_class_metrics_compute(&env, label, proba, 4, 2, &m, &st);
+		pgl_status		  st = {0};
+		pgl_rc			  rc = pgl_class_metrics_compute(&env, label, proba, 4, 2, &m, &st);
 
 		if (rc == PGL_OK)
 		{
@@ -396,11 +383,10 @@ test_class_nomem(void)
 			no_leak = no_leak && b.live == 0;
 			break;
 		}
-		all_nomem = all_nomem && rc == PGL_ERR_NOMEM &&
-			strcmp(st.msg, "out of memory") == 0;
+		all_nomem = all_nomem && rc == PGL_ERR_NOMEM && strcmp(st.msg, "out of memory") == 0;
 		no_leak = no_leak && b.live == 0;
-		zeroed = zeroed && m.precision == NULL && m.recall == NULL &&
-			m.f1 == NULL && m.support == NULL && m.confusion == NULL;
+		zeroed = zeroed && m.precision == NULL && m.recall == NULL && m.f1 == NULL &&
+				 m.support == NULL && m.confusion == NULL;
 		pgl_class_metrics_free(&env, &m);
 	}
 	OK(needed == 6, "nomem: binary metrics need 6 allocations (got %d)", needed);
@@ -425,27 +411,25 @@ test_auc_large(void)
 {
 	enum
 	{
-		N = 1000000, BUCKETS = 1000
+		N = 1000000,
+		BUCKETS = 1000
 	};
-	int32_t    *label = malloc(sizeof(int32_t) * N);
-	double	   *proba = malloc(sizeof(double) * 2 * N);
-	int64_t    *pos = calloc(BUCKETS, sizeof(int64_t));
-	int64_t    *neg = calloc(BUCKETS, sizeof(int64_t));
-	uint64_t	s = 0x9e3779b97f4a7c15ULL;
-	int64_t		n_pos = 0,
-				neg_below = 0;
-	double		u = 0,
-				expected,
-				secs;
+	int32_t			 *label = malloc(sizeof(int32_t) * N);
+	double			 *proba = malloc(sizeof(double) * 2 * N);
+	int64_t			 *pos = calloc(BUCKETS, sizeof(int64_t));
+	int64_t			 *neg = calloc(BUCKETS, sizeof(int64_t));
+	uint64_t		  s = 0x9e3779b97f4a7c15ULL;
+	int64_t			  n_pos = 0, neg_below = 0;
+	double			  u = 0, expected, secs;
 	pgl_class_metrics m;
-	pgl_status	st = {0};
-	pgl_rc		rc;
-	clock_t		t0;
+	pgl_status		  st = {0};
+	pgl_rc			  rc;
+	clock_t			  t0;
 
 	/* random labels and scores on a grid of 1000 values (many ties) */
 	for (int i = 0; i < N; i++)
 	{
-		int			b = (int) (xorshift(&s) % BUCKETS);
+		int b = (int) (xorshift(&s) % BUCKETS);
 
 		label[i] = (int32_t) (xorshift(&s) >> 63);
 		proba[2 * i + 1] = (b + 0.5) / BUCKETS;

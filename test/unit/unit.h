@@ -13,30 +13,31 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static int	unit_n = 0;
-static int	unit_failed = 0;
+static int unit_n = 0;
+static int unit_failed = 0;
 
-#define OK(cond, ...) \
-	do { \
-		int			unit_ok_ = (cond) ? 1 : 0; \
-		unit_n++; \
-		if (unit_ok_) \
-			printf("ok %d - ", unit_n); \
-		else \
-		{ \
-			unit_failed++; \
-			printf("not ok %d - ", unit_n); \
-		} \
-		printf(__VA_ARGS__); \
-		printf("\n"); \
-		if (!unit_ok_) \
-			printf("#   at %s:%d: %s\n", __FILE__, __LINE__, #cond); \
-		fflush(stdout); \
+#define OK(cond, ...)                                                                              \
+	do                                                                                             \
+	{                                                                                              \
+		int unit_ok_ = (cond) ? 1 : 0;                                                             \
+		unit_n++;                                                                                  \
+		if (unit_ok_)                                                                              \
+			printf("ok %d - ", unit_n);                                                            \
+		else                                                                                       \
+		{                                                                                          \
+			unit_failed++;                                                                         \
+			printf("not ok %d - ", unit_n);                                                        \
+		}                                                                                          \
+		printf(__VA_ARGS__);                                                                       \
+		printf("\n");                                                                              \
+		if (!unit_ok_)                                                                             \
+			printf("#   at %s:%d: %s\n", __FILE__, __LINE__, #cond);                               \
+		fflush(stdout);                                                                            \
 	} while (0)
 
 /* |a - b| <= tol * max(1, |b|) */
-#define NEAR(a, b, tol, ...) \
-	OK(fabs((double) (a) - (double) (b)) <= (tol) * fmax(1.0, fabs((double) (b))), __VA_ARGS__)
+#define NEAR(a, b, tol, ...)                                                                       \
+	OK(fabs((double) (a) - (double) (b)) <= (tol) *fmax(1.0, fabs((double) (b))), __VA_ARGS__)
 
 static inline int
 unit_done(void)
