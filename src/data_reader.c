@@ -524,22 +524,6 @@ set_null(PglReceiver *r, PglColumn *c, int part)
 	c->n_nulls++;
 }
 
-static inline double
-numeric_value(PglColumn *c, Datum d)
-{
-	switch (c->basetype)
-	{
-		case FLOAT8OID:
-			return DatumGetFloat8(d);
-		case INT4OID:
-			return (double) DatumGetInt32(d);
-		case INT8OID:
-			return (double) DatumGetInt64(d);
-		default:
-			return pgl_datum_to_double(d, c->basetype);
-	}
-}
-
 static void
 read_value(PglReceiver *r, PglColumn *c, TupleTableSlot *slot, int part, int64 row, bool is_target)
 {
@@ -553,7 +537,7 @@ read_value(PglReceiver *r, PglColumn *c, TupleTableSlot *slot, int part, int64 r
 		return;
 	}
 	if (c->kind == PGL_COL_NUMERIC)
-		*dst = numeric_value(c, d); /* checked and summed in flush_stage */
+		*dst = pgl_datum_to_double(d, c->basetype); /* checked, summed in flush_stage */
 	else
 	{
 		Size		len;

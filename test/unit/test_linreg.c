@@ -3,95 +3,12 @@
  */
 #include "linear.h"
 #include "unit.h"
+#include "testenv.h"
 
 #include <stdint.h>
 #include <string.h>
 
-/* ---------- helpers ---------- */
-
-typedef struct counters
-{
-	int	 notices;
-	int	 interrupts;
-	char msg[512];
-	char hint[512];
-	int	 fail_at; /* fail the allocation with this index, or -1 */
-	int	 allocs;
-} counters;
-
-static void *
-count_alloc(void *arg, size_t size)
-{
-	counters *c = arg;
-
-	if (c->fail_at >= 0 && c->allocs++ == c->fail_at)
-		return NULL;
-	return malloc(size);
-}
-
-static void
-count_free(void *arg, void *ptr)
-{
-	(void) arg;
-	free(ptr);
-}
-
-static void
-count_notice(void *arg, const char *msg, const char *hint)
-{
-	counters *c = arg;
-
-	c->notices++;
-	snprintf(c->msg, sizeof(c->msg), "%s", msg);
-	snprintf(c->hint, sizeof(c->hint), "%s", hint ? hint : "");
-}
-
-static void
-count_interrupts(void *arg)
-{
-	((counters *) arg)->interrupts++;
-}
-
-static pgl_env
-make_env(counters *c)
-{
-	pgl_env env = pgl_malloc_env;
-
-	memset(c, 0, sizeof(*c));
-	c->fail_at = -1;
-	env.arg = c;
-	env.alloc = count_alloc;
-	env.free = count_free;
-	env.notice = count_notice;
-	env.check_interrupts = count_interrupts;
-	return env;
-}
-
-static uint64_t rng_state = 88172645463325252ULL;
-
-static double
-urand(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return ((rng_state >> 11) + 0.5) * (1.0 / 9007199254740992.0);
-}
-
-static double
-nrand(void)
-{
-	return sqrt(-2.0 * log(urand())) * cos(2.0 * M_PI * urand());
-}
-
-static bool
-all_finite(const double *v, int n)
-{
-	for (int i = 0; i < n; i++)
-		if (!isfinite(v[i]))
-			return false;
-	return true;
-}
+/* ---------- helpers (testenv.h) ---------- */
 
 /* ---------- tests ---------- */
 
