@@ -203,3 +203,104 @@ AS 'MODULE_PATHNAME', 'ai_evaluate'
 LANGUAGE C VOLATILE STRICT;
 COMMENT ON FUNCTION @extschema@.ai_evaluate(text, text) IS
 	'Metrics of the deployed version of a model on a table, view or SELECT holding the target';
+
+/* ------------------------------------------------------------------------
+ * Recommenders (algorithm 'als').  Ids are integers (bigint) or text; each
+ * function exists for both families and a model answers in its own.
+ * ------------------------------------------------------------------------ */
+
+CREATE FUNCTION @extschema@.ai_predict(name text, "user" bigint, item bigint)
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'ai_predict_rec_int'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_predict(text, bigint, bigint) IS
+	'Predicted rating (explicit) or score (implicit) of a user for an item';
+
+CREATE FUNCTION @extschema@.ai_predict(name text, "user" text, item text)
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'ai_predict_rec_text'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_predict(text, text, text) IS
+	'Predicted rating (explicit) or score (implicit) of a user for an item (text ids)';
+
+CREATE FUNCTION @extschema@.ai_recommend(name text, "user" bigint, k integer DEFAULT 10,
+	exclude_seen boolean DEFAULT true, OUT item bigint, OUT score double precision)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ai_recommend_int'
+LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 10;
+COMMENT ON FUNCTION @extschema@.ai_recommend(text, bigint, integer, boolean) IS
+	'Top-k items for a user, best first; an unknown user gets the most popular items';
+
+CREATE FUNCTION @extschema@.ai_recommend(name text, "user" text, k integer DEFAULT 10,
+	exclude_seen boolean DEFAULT true, OUT item text, OUT score double precision)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ai_recommend_text'
+LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 10;
+COMMENT ON FUNCTION @extschema@.ai_recommend(text, text, integer, boolean) IS
+	'Top-k items for a user (text ids), best first; an unknown user gets the most popular items';
+
+CREATE FUNCTION @extschema@.ai_recommend_all(name text, k integer DEFAULT 10,
+	OUT "user" bigint, OUT item bigint, OUT rank integer, OUT score double precision)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ai_recommend_all_int'
+LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 100000;
+COMMENT ON FUNCTION @extschema@.ai_recommend_all(text, integer) IS
+	'Top-k items for every user, streamed a block of users at a time';
+
+CREATE FUNCTION @extschema@.ai_recommend_all_text(name text, k integer DEFAULT 10,
+	OUT "user" text, OUT item text, OUT rank integer, OUT score double precision)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ai_recommend_all_text'
+LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 100000;
+COMMENT ON FUNCTION @extschema@.ai_recommend_all_text(text, integer) IS
+	'Top-k items for every user of a model with text ids';
+
+CREATE FUNCTION @extschema@.ai_similar_items(name text, item bigint, k integer DEFAULT 10,
+	OUT item bigint, OUT similarity double precision)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ai_similar_items_int'
+LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 10;
+COMMENT ON FUNCTION @extschema@.ai_similar_items(text, bigint, integer) IS
+	'Items most similar to an item (cosine similarity of item factors)';
+
+CREATE FUNCTION @extschema@.ai_similar_items(name text, item text, k integer DEFAULT 10,
+	OUT item text, OUT similarity double precision)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ai_similar_items_text'
+LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 10;
+COMMENT ON FUNCTION @extschema@.ai_similar_items(text, text, integer) IS
+	'Items most similar to an item (text ids)';
+
+CREATE FUNCTION @extschema@.ai_similar_users(name text, "user" bigint, k integer DEFAULT 10,
+	OUT "user" bigint, OUT similarity double precision)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ai_similar_users_int'
+LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 10;
+COMMENT ON FUNCTION @extschema@.ai_similar_users(text, bigint, integer) IS
+	'Users most similar to a user (cosine similarity of user factors)';
+
+CREATE FUNCTION @extschema@.ai_similar_users(name text, "user" text, k integer DEFAULT 10,
+	OUT "user" text, OUT similarity double precision)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ai_similar_users_text'
+LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 10;
+COMMENT ON FUNCTION @extschema@.ai_similar_users(text, text, integer) IS
+	'Users most similar to a user (text ids)';
+
+CREATE FUNCTION @extschema@.ai_recommend_for_ratings(name text, items bigint[],
+	ratings double precision[], k integer DEFAULT 10,
+	OUT item bigint, OUT score double precision)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ai_recommend_for_ratings_int'
+LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 10;
+COMMENT ON FUNCTION @extschema@.ai_recommend_for_ratings(text, bigint[], double precision[], integer) IS
+	'Top-k items for a user the model has not seen, folded in from their ratings';
+
+CREATE FUNCTION @extschema@.ai_recommend_for_ratings(name text, items text[],
+	ratings double precision[], k integer DEFAULT 10,
+	OUT item text, OUT score double precision)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ai_recommend_for_ratings_text'
+LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 10;
+COMMENT ON FUNCTION @extschema@.ai_recommend_for_ratings(text, text[], double precision[], integer) IS
+	'Top-k items for a new user from their ratings (text ids)';

@@ -16,6 +16,7 @@
 #include "algorithms.h"
 #include "metrics.h"
 #include "prep.h"
+#include "recommend.h"
 
 PG_FUNCTION_INFO_V1(ai_evaluate);
 
@@ -117,6 +118,9 @@ ai_evaluate(PG_FUNCTION_ARGS)
 	pgl_status			st;
 	StringInfoData		buf;
 	Datum				result;
+
+	if (m->task == PGL_TASK_RECOMMENDATION)
+		PG_RETURN_DATUM(pgl_evaluate_recommender(name, m, data));
 
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "pg_learn evaluate", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(cxt);

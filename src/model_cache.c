@@ -17,7 +17,9 @@
 
 #include "model_format.h"
 #include "utils/hsearch.h"
+#include "utils/builtins.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
 
 #define PGL_CACHE_MAX 32
 
@@ -114,4 +116,51 @@ pgl_model_get(const char *name, int64 *version_id)
 	if (version_id)
 		*version_id = info.version_id;
 	return pgl_model_by_version(info.version_id, name);
+}
+
+/*
+ * The deployed version is looked up once per statement.  A fresh FmgrInfo
+ * (a new statement) starts with no state; an expression state that lives
+ * longer than a statement (PL/pgSQL keeps simple expressions for the whole
+ * transaction) notices a new statement by its new snapshot, and looks again.
+ */
+const pgl_model *
+pgl_call_model(PglCallModel *cm, text *name, MemoryContext mcxt, bool *changed)
+{
+	size_t		   len = VARSIZE_ANY_EXHDR(name);
+	Snapshot	   snap = ActiveSnapshotSet() ? GetActiveSnapshot() : NULL;
+	PglVersionInfo info;
+	bool		   same_name = cm->name != NULL && strlen(cm->name) == len &&
+				   memcmp(cm->name, VARDATA_ANY(name), len) == 0;
+
+	*changed = false;
+	if (same_name && (snap == NULL || (snap->xmin == cm->snap_xmin && snap->xmax == cm->snap_xmax &&
+									   snap->curcid == cm->snap_cid)))
+	{
+		if (cm->generation != pgl_cache_generation)
+		{
+			cm->model = pgl_model_by_version(cm->version_id, cm->name);
+			cm->generation = pgl_cache_generation;
+		}
+		return cm->model;
+	}
+
+	if (!same_name)
+		cm->name = MemoryContextStrdup(mcxt, text_to_cstring(name));
+	info = pgl_catalog_deployed(cm->name);
+	if (snap)
+	{
+		cm->snap_xmin = snap->xmin;
+		cm->snap_xmax = snap->xmax;
+		cm->snap_cid = snap->curcid;
+	}
+	if (!same_name || info.version_id != cm->version_id || cm->model == NULL)
+		*changed = true;
+	if (*changed || cm->generation != pgl_cache_generation)
+	{
+		cm->version_id = info.version_id;
+		cm->model = pgl_model_by_version(info.version_id, cm->name);
+		cm->generation = pgl_cache_generation;
+	}
+	return cm->model;
 }

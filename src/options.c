@@ -3,6 +3,9 @@
  * options.c
  *	  Parse and validate the options jsonb of ai_train.
  *
+ * Each algorithm family accepts its own set of keys; an unknown key, or one
+ * that belongs to another family, is an error that lists the valid ones.
+ *
  *-------------------------------------------------------------------------
  */
 #include "pg_learn.h"
@@ -12,14 +15,19 @@
 #include "utils/builtins.h"
 #include "utils/numeric.h"
 
-#define VALID_KEYS "test_size, seed, l2, max_iter, tol, exclude, nulls, deploy"
+#define SUPERVISED_KEYS "test_size, seed, l2, max_iter, tol, exclude, nulls, deploy"
+#define RECOMMENDER_KEYS                                                                        \
+	"feedback, factors, l2, iterations, alpha, cg_steps, k, test_size, seed, user_col, "         \
+	"item_col, rating_col, duplicates, cold_start, deploy"
+
+static const char *valid_keys;
 
 static void
 option_error(const char *key, const char *expected, const char *got)
 {
 	ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					errmsg("option \"%s\" must be %s, not %s", key, expected, got),
-					errhint("Valid options are: " VALID_KEYS ".")));
+					errhint("Valid options are: %s.", valid_keys)));
 }
 
 static const char *
@@ -51,11 +59,43 @@ get_number(const char *key, JsonbValue *v, const char *expected)
 	return DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric)));
 }
 
+static int
+get_int(const char *key, JsonbValue *v, int lo, int hi)
+{
+	char	   *expected = psprintf("an integer between %d and %d", lo, hi);
+	double		d = get_number(key, v, expected);
+
+	if (!(d >= lo && d <= hi && d == floor(d)))
+		option_error(key, expected, jbv_describe(v));
+	return (int) d;
+}
+
+static char *
+get_string(const char *key, JsonbValue *v, const char *expected)
+{
+	if (v->type != jbvString)
+		option_error(key, expected, jbv_describe(v));
+	return pnstrdup(v->val.string.val, v->val.string.len);
+}
+
+/* one of the given words, returned as its index */
+static int
+get_choice(const char *key, JsonbValue *v, const char *const *choices, const char *expected)
+{
+	char	   *s = get_string(key, v, expected);
+
+	for (int i = 0; choices[i]; i++)
+		if (strcmp(s, choices[i]) == 0)
+			return i;
+	option_error(key, expected, jbv_describe(v));
+	return -1;
+}
+
 static void
 parse_exclude(JsonbValue *v, PglTrainOptions *opts)
 {
-	JsonbIterator	  *it;
-	JsonbValue		   elem;
+	JsonbIterator *it;
+	JsonbValue	elem;
 	JsonbIteratorToken tok;
 
 	if (v->type == jbvString)
@@ -74,26 +114,142 @@ parse_exclude(JsonbValue *v, PglTrainOptions *opts)
 		if (elem.type != jbvString)
 			option_error("exclude", "an array of column names",
 						 psprintf("an array holding %s", jbv_describe(&elem)));
-		opts->exclude = lappend(opts->exclude, pnstrdup(elem.val.string.val, elem.val.string.len));
+		opts->exclude = lappend(opts->exclude,
+								pnstrdup(elem.val.string.val, elem.val.string.len));
 	}
 }
 
-void
-pgl_parse_train_options(Jsonb *options, PglTrainOptions *opts)
+static void
+unknown_option(const char *key)
 {
-	JsonbIterator	  *it;
-	JsonbValue		   v;
-	JsonbIteratorToken tok;
-	char			  *key = NULL;
+	ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					errmsg("unknown option \"%s\"", key),
+					errhint("Valid options are: %s.", valid_keys)));
+}
 
+/* keys every family has */
+static bool
+parse_common(const char *key, JsonbValue *v, PglTrainOptions *opts)
+{
+	if (strcmp(key, "test_size") == 0)
+	{
+		double		t = get_number(key, v, "a number in [0, 1)");
+
+		if (!(t >= 0 && t < 1))
+			option_error(key, "a number in [0, 1)", jbv_describe(v));
+		opts->test_size = t;
+	}
+	else if (strcmp(key, "seed") == 0)
+	{
+		double		s = get_number(key, v, "a non-negative integer");
+
+		if (!(s >= 0 && s <= 9007199254740992.0 && s == floor(s)))
+			option_error(key, "a non-negative integer", jbv_describe(v));
+		opts->seed = (uint64) s;
+	}
+	else if (strcmp(key, "l2") == 0)
+	{
+		double		l2 = get_number(key, v, "a number >= 0");
+
+		if (!(l2 >= 0 && isfinite(l2)))
+			option_error(key, "a number >= 0", jbv_describe(v));
+		opts->l2 = l2;
+	}
+	else if (strcmp(key, "deploy") == 0)
+	{
+		if (v->type != jbvBool)
+			option_error(key, "true or false", jbv_describe(v));
+		opts->deploy = v->val.boolean;
+	}
+	else
+		return false;
+	return true;
+}
+
+static void
+parse_supervised(const char *key, JsonbValue *v, PglTrainOptions *opts)
+{
+	static const char *const nulls[] = {"impute", "error", NULL};
+
+	if (parse_common(key, v, opts))
+		return;
+	if (strcmp(key, "max_iter") == 0)
+		opts->max_iter = get_int(key, v, 1, 1000000);
+	else if (strcmp(key, "tol") == 0)
+	{
+		double		t = get_number(key, v, "a number > 0");
+
+		if (!(t > 0 && isfinite(t)))
+			option_error(key, "a number > 0", jbv_describe(v));
+		opts->tol = t;
+	}
+	else if (strcmp(key, "exclude") == 0)
+		parse_exclude(v, opts);
+	else if (strcmp(key, "nulls") == 0)
+		opts->nulls_error = get_choice(key, v, nulls, "\"impute\" or \"error\"") == 1;
+	else
+		unknown_option(key);
+}
+
+static void
+parse_recommender(const char *key, JsonbValue *v, PglTrainOptions *opts)
+{
+	static const char *const feedback[] = {"explicit", "implicit", NULL};
+	static const char *const duplicates[] = {"last", "sum", NULL};
+	static const char *const cold[] = {"popular", "error", NULL};
+
+	if (parse_common(key, v, opts))
+		return;
+	if (strcmp(key, "feedback") == 0)
+		opts->implicit =
+			get_choice(key, v, feedback, "\"explicit\" or \"implicit\"") == 1;
+	else if (strcmp(key, "factors") == 0)
+		opts->factors = get_int(key, v, 1, 1024);
+	else if (strcmp(key, "iterations") == 0)
+		opts->max_iter = get_int(key, v, 1, 1000);
+	else if (strcmp(key, "cg_steps") == 0)
+		opts->cg_steps = get_int(key, v, 1, 100);
+	else if (strcmp(key, "k") == 0)
+		opts->k = get_int(key, v, 1, 1000);
+	else if (strcmp(key, "alpha") == 0)
+	{
+		double		a = get_number(key, v, "a number >= 0");
+
+		if (!(a >= 0 && isfinite(a)))
+			option_error(key, "a number >= 0", jbv_describe(v));
+		opts->alpha = a;
+	}
+	else if (strcmp(key, "user_col") == 0)
+		opts->user_col = get_string(key, v, "a column name");
+	else if (strcmp(key, "item_col") == 0)
+		opts->item_col = get_string(key, v, "a column name");
+	else if (strcmp(key, "rating_col") == 0)
+		opts->rating_col = get_string(key, v, "a column name");
+	else if (strcmp(key, "duplicates") == 0)
+		opts->duplicates_sum = get_choice(key, v, duplicates, "\"last\" or \"sum\"") == 1;
+	else if (strcmp(key, "cold_start") == 0)
+		opts->cold_start_error = get_choice(key, v, cold, "\"popular\" or \"error\"") == 1;
+	else
+		unknown_option(key);
+}
+
+void
+pgl_parse_train_options(Jsonb *options, bool recommender, PglTrainOptions *opts)
+{
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	char	   *key = NULL;
+
+	memset(opts, 0, sizeof(*opts));
 	opts->test_size = -1;
 	opts->seed = 42;
 	opts->l2 = -1;
-	opts->max_iter = 200;
+	opts->max_iter = -1;
 	opts->tol = 1e-6;
-	opts->exclude = NIL;
-	opts->nulls_error = false;
 	opts->deploy = true;
+	opts->alpha = -1;
+	valid_keys = recommender ? RECOMMENDER_KEYS : SUPERVISED_KEYS;
 
 	if (options == NULL)
 		return;
@@ -101,7 +257,8 @@ pgl_parse_train_options(Jsonb *options, PglTrainOptions *opts)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("options must be a JSON object"),
 				 errhint("Pass for example '{\"l2\": 0.1, \"test_size\": 0.2}'. Valid options "
-						 "are: " VALID_KEYS ".")));
+						 "are: %s.",
+						 valid_keys)));
 
 	it = JsonbIteratorInit(&options->root);
 	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
@@ -113,69 +270,9 @@ pgl_parse_train_options(Jsonb *options, PglTrainOptions *opts)
 		}
 		if (tok != WJB_VALUE)
 			continue;
-
-		if (strcmp(key, "test_size") == 0)
-		{
-			double t = get_number(key, &v, "a number in [0, 1)");
-
-			if (!(t >= 0 && t < 1))
-				option_error(key, "a number in [0, 1)", jbv_describe(&v));
-			opts->test_size = t;
-		}
-		else if (strcmp(key, "seed") == 0)
-		{
-			double s = get_number(key, &v, "a non-negative integer");
-
-			if (!(s >= 0 && s <= 9007199254740992.0 && s == floor(s)))
-				option_error(key, "a non-negative integer", jbv_describe(&v));
-			opts->seed = (uint64) s;
-		}
-		else if (strcmp(key, "l2") == 0)
-		{
-			double l2 = get_number(key, &v, "a number >= 0");
-
-			if (!(l2 >= 0 && isfinite(l2)))
-				option_error(key, "a number >= 0", jbv_describe(&v));
-			opts->l2 = l2;
-		}
-		else if (strcmp(key, "max_iter") == 0)
-		{
-			double m = get_number(key, &v, "an integer between 1 and 1000000");
-
-			if (!(m >= 1 && m <= 1000000 && m == floor(m)))
-				option_error(key, "an integer between 1 and 1000000", jbv_describe(&v));
-			opts->max_iter = (int) m;
-		}
-		else if (strcmp(key, "tol") == 0)
-		{
-			double t = get_number(key, &v, "a number > 0");
-
-			if (!(t > 0 && isfinite(t)))
-				option_error(key, "a number > 0", jbv_describe(&v));
-			opts->tol = t;
-		}
-		else if (strcmp(key, "exclude") == 0)
-			parse_exclude(&v, opts);
-		else if (strcmp(key, "nulls") == 0)
-		{
-			if (v.type == jbvString && v.val.string.len == 6 &&
-				strncmp(v.val.string.val, "impute", 6) == 0)
-				opts->nulls_error = false;
-			else if (v.type == jbvString && v.val.string.len == 5 &&
-					 strncmp(v.val.string.val, "error", 5) == 0)
-				opts->nulls_error = true;
-			else
-				option_error(key, "\"impute\" or \"error\"", jbv_describe(&v));
-		}
-		else if (strcmp(key, "deploy") == 0)
-		{
-			if (v.type != jbvBool)
-				option_error(key, "true or false", jbv_describe(&v));
-			opts->deploy = v.val.boolean;
-		}
+		if (recommender)
+			parse_recommender(key, &v, opts);
 		else
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("unknown option \"%s\"", key),
-					 errhint("Valid options are: " VALID_KEYS ".")));
+			parse_supervised(key, &v, opts);
 	}
 }

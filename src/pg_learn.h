@@ -45,15 +45,26 @@ typedef struct PglTrainOptions
 {
 	double test_size; /* < 0: not given */
 	uint64 seed;
-	double l2; /* < 0: not given */
-	int	   max_iter;
+	double l2;		 /* < 0: not given */
+	int	   max_iter; /* iterations; < 0: not given */
 	double tol;
 	List  *exclude; /* of char * */
 	bool   nulls_error;
 	bool   deploy;
+	/* recommenders */
+	bool   implicit;
+	int	   factors; /* 0: not given */
+	double alpha;	/* < 0: not given */
+	int	   cg_steps;
+	int	   k;
+	char  *user_col;
+	char  *item_col;
+	char  *rating_col;
+	bool   duplicates_sum;
+	bool   cold_start_error;
 } PglTrainOptions;
 
-extern void pgl_parse_train_options(Jsonb *options, PglTrainOptions *opts);
+extern void pgl_parse_train_options(Jsonb *options, bool recommender, PglTrainOptions *opts);
 
 /* ---------- data_reader.c ---------- */
 
@@ -220,6 +231,26 @@ extern uint64 pgl_cache_generation;
 
 /* the model of a known version id (cached) */
 extern const pgl_model *pgl_model_by_version(int64 version_id, const char *name);
+
+/*
+ * The model a call site uses, looked up once per statement: kept in the
+ * caller's fn_extra state.  pgl_call_model returns the model and sets
+ * *changed when it is another model or version than on the previous call
+ * (then the caller rebuilds whatever it derived from it).
+ */
+typedef struct PglCallModel
+{
+	char			*name;
+	int64			 version_id;
+	uint64			 generation;
+	TransactionId	 snap_xmin; /* snapshot of the last version lookup */
+	TransactionId	 snap_xmax;
+	CommandId		 snap_cid;
+	const pgl_model *model;
+} PglCallModel;
+
+extern const pgl_model *pgl_call_model(PglCallModel *cm, text *name, MemoryContext mcxt,
+									   bool *changed);
 
 /* ---------- evaluate.c: metrics as JSON ---------- */
 

@@ -45,15 +45,11 @@ typedef enum Want
 
 typedef struct PredictState
 {
-	char			   *name;
-	int64				version_id;
-	TransactionId		snap_xmin; /* snapshot of the last version lookup */
-	TransactionId		snap_xmax;
-	CommandId			snap_cid;
-	uint64				generation;
-	const pgl_model	   *model;
+	PglCallModel	   cm;
+	char			  *name;
+	const pgl_model	  *model;
 	const pgl_algo_ops *ops;
-	int					n_out;
+	int				   n_out;
 
 	/* row type mapping, valid while tuptype/tuptypmod match */
 	Oid		  tuptype;
@@ -85,6 +81,11 @@ feature_list(const pgl_model *m)
 static void
 check_task(const char *name, const pgl_model *m, Want want)
 {
+	if (m->task == PGL_TASK_RECOMMENDATION)
+		ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
+						errmsg("model \"%s\" is a recommender", name),
+						errhint("Use ai_predict(name, user, item), ai_recommend() or "
+								"ai_recommend_all() with it.")));
 	if (want == WANT_VALUE && m->task == PGL_TASK_CLASSIFICATION)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE), errmsg("model \"%s\" is a classifier", name),
@@ -96,80 +97,36 @@ check_task(const char *name, const pgl_model *m, Want want)
 						errhint("Use ai_predict() for its numeric prediction.")));
 }
 
-/*
- * The deployed version is looked up once per statement.  A fresh FmgrInfo
- * (a new statement) starts with no state; an expression state that lives
- * longer than a statement (PL/pgSQL keeps simple expressions for the whole
- * transaction) notices a new statement by its new snapshot, and looks again.
- */
-static bool
-same_snapshot(PredictState *st, Snapshot snap)
-{
-	return snap->xmin == st->snap_xmin && snap->xmax == st->snap_xmax &&
-		   snap->curcid == st->snap_cid;
-}
-
-static void
-remember_snapshot(PredictState *st, Snapshot snap)
-{
-	if (snap)
-	{
-		st->snap_xmin = snap->xmin;
-		st->snap_xmax = snap->xmax;
-		st->snap_cid = snap->curcid;
-	}
-}
-
 static PredictState *
 get_state(FunctionCallInfo fcinfo, Want want)
 {
-	PredictState  *st = fcinfo->flinfo->fn_extra;
-	text		  *name_t = PG_GETARG_TEXT_PP(0);
-	size_t		   len = VARSIZE_ANY_EXHDR(name_t);
-	MemoryContext  mcxt = fcinfo->flinfo->fn_mcxt;
-	Snapshot	   snap = ActiveSnapshotSet() ? GetActiveSnapshot() : NULL;
-	PglVersionInfo info;
-	bool		   have_info = false;
+	PredictState	*st = fcinfo->flinfo->fn_extra;
+	MemoryContext	 mcxt = fcinfo->flinfo->fn_mcxt;
+	const pgl_model *m;
+	bool			 changed;
 
-	if (st != NULL && strlen(st->name) == len && memcmp(st->name, VARDATA_ANY(name_t), len) == 0)
-	{
-		if (snap != NULL && !same_snapshot(st, snap))
-		{
-			info = pgl_catalog_deployed(st->name);
-			have_info = true;
-			remember_snapshot(st, snap);
-		}
-		if (!have_info || info.version_id == st->version_id)
-		{
-			if (st->generation != pgl_cache_generation)
-			{
-				st->model = pgl_model_by_version(st->version_id, st->name);
-				st->generation = pgl_cache_generation;
-			}
-			return st;
-		}
-	}
-
-	/* first call, another model name, or another deployed version */
 	if (st == NULL)
-		st = MemoryContextAllocZero(mcxt, sizeof(PredictState));
-	else
+		st = fcinfo->flinfo->fn_extra = MemoryContextAllocZero(mcxt, sizeof(PredictState));
+	m = pgl_call_model(&st->cm, PG_GETARG_TEXT_PP(0), mcxt, &changed);
+	if (!changed)
+		return st;
+
+	/* another model or version: rebuild what depends on it */
+	{
+		PglCallModel cm = st->cm;
+
 		memset(st, 0, sizeof(PredictState));
-	st->name = MemoryContextStrdup(mcxt, text_to_cstring(name_t));
-	if (!have_info)
-		info = pgl_catalog_deployed(st->name);
-	remember_snapshot(st, snap);
-	st->version_id = info.version_id;
-	st->model = pgl_model_by_version(info.version_id, st->name);
-	st->generation = pgl_cache_generation;
-	st->ops = pgl_algo_by_id(st->model->algorithm);
-	check_task(st->name, st->model, want);
-	st->n_out = st->model->task == PGL_TASK_CLASSIFICATION ? st->model->n_classes : 1;
-	st->raw = MemoryContextAlloc(mcxt, sizeof(double) * (st->model->n_features + 1));
-	st->isnull = MemoryContextAlloc(mcxt, sizeof(bool) * (st->model->n_features + 1));
-	st->x = MemoryContextAlloc(mcxt, sizeof(double) * (st->model->n_inputs + 1));
+		st->cm = cm;
+	}
+	st->name = st->cm.name;
+	st->model = m;
+	st->ops = pgl_algo_by_id(m->algorithm);
+	check_task(st->name, m, want);
+	st->n_out = m->task == PGL_TASK_CLASSIFICATION ? m->n_classes : 1;
+	st->raw = MemoryContextAlloc(mcxt, sizeof(double) * (m->n_features + 1));
+	st->isnull = MemoryContextAlloc(mcxt, sizeof(bool) * (m->n_features + 1));
+	st->x = MemoryContextAlloc(mcxt, sizeof(double) * (m->n_inputs + 1));
 	st->out = MemoryContextAlloc(mcxt, sizeof(double) * st->n_out);
-	fcinfo->flinfo->fn_extra = st;
 	return st;
 }
 

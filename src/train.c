@@ -24,6 +24,7 @@
 #include "algorithms.h"
 #include "model_format.h"
 #include "prep.h"
+#include "recommend.h"
 
 PG_FUNCTION_INFO_V1(ai_train);
 
@@ -256,7 +257,9 @@ ai_train(PG_FUNCTION_ARGS)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						errmsg("unknown algorithm \"%s\"", algorithm),
 						errhint("Valid algorithms are: %s.", pgl_algo_names())));
-	pgl_parse_train_options(options, &opts);
+	if (ops->task == PGL_TASK_RECOMMENDATION)
+		return pgl_train_recommender(fcinfo, name, algorithm, data, target, options);
+	pgl_parse_train_options(options, false, &opts);
 	classification = ops->task == PGL_TASK_CLASSIFICATION;
 	if (target == NULL)
 		ereport(
@@ -497,7 +500,7 @@ ai_train(PG_FUNCTION_ARGS)
 	dset.label = label[PGL_TRAIN];
 	dset.n_classes = m->n_classes;
 	params.l2 = opts.l2 >= 0 ? opts.l2 : ops->default_l2;
-	params.max_iter = opts.max_iter;
+	params.max_iter = opts.max_iter > 0 ? opts.max_iter : 200;
 	params.tol = opts.tol;
 	params.seed = opts.seed;
 	if (ds->streamed)

@@ -184,6 +184,119 @@ logreg_validate(const pgl_model *m, pgl_status *st)
 	return validate_coef(m, m->n_classes == 2 ? 1 : m->n_classes, st);
 }
 
+/* ---------- als ---------- */
+
+/* a 1- or 2-d tensor with this dtype and these dims (d1 < 0: 1-d) */
+static const pgl_tensor *
+want_tensor(const pgl_model *m, const char *name, int32_t dtype, int64_t d0, int64_t d1,
+			pgl_status *st)
+{
+	const pgl_tensor *t = pgl_model_tensor(m, name);
+
+	if (t == NULL || t->dtype != dtype || t->ndim != (d1 == -1 ? 1 : 2) ||
+		(d0 >= 0 && t->dims[0] != d0) || (d1 >= 0 && t->dims[1] != d1))
+	{
+		pgl_fail(st, PGL_ERR_CORRUPT, "als model has no valid \"%s\" tensor", name);
+		return NULL;
+	}
+	return t;
+}
+
+/* the ids of users or items: I64 or STR, strictly ascending; returns count or -1 */
+static int64_t
+als_ids(const pgl_model *m, const char *int_name, const char *text_name, pgl_status *st)
+{
+	const pgl_tensor *t = pgl_model_tensor(m, int_name);
+
+	if (t != NULL)
+	{
+		const int64_t *ids;
+
+		if (t->dtype != PGL_I64 || t->ndim != 1)
+			return pgl_fail(st, PGL_ERR_CORRUPT, "als model \"%s\" tensor is malformed", int_name),
+				   -1;
+		ids = t->data;
+		for (int64_t i = 1; i < t->dims[0]; i++)
+			if (ids[i - 1] >= ids[i])
+				return pgl_fail(st, PGL_ERR_CORRUPT, "als model \"%s\" are not ascending",
+								int_name),
+					   -1;
+		return t->dims[0];
+	}
+	t = pgl_model_tensor(m, text_name);
+	if (t != NULL && t->dtype == PGL_STR && t->ndim == 1)
+	{
+		char **keys = t->data;
+
+		for (int64_t i = 1; i < t->dims[0]; i++)
+			if (strcmp(keys[i - 1], keys[i]) >= 0)
+				return pgl_fail(st, PGL_ERR_CORRUPT, "als model \"%s\" are not ascending",
+								text_name),
+					   -1;
+		return t->dims[0];
+	}
+	pgl_fail(st, PGL_ERR_CORRUPT, "als model has neither \"%s\" nor \"%s\"", int_name, text_name);
+	return -1;
+}
+
+static bool
+all_finite_f32(const pgl_tensor *t)
+{
+	const float *v = t->data;
+	int64_t		 n = pgl_tensor_count(t);
+
+	for (int64_t i = 0; i < n; i++)
+		if (!isfinite(v[i]))
+			return false;
+	return true;
+}
+
+static pgl_rc
+als_validate(const pgl_model *m, pgl_status *st)
+{
+	int64_t			  nu, ni, k, nnz;
+	const pgl_tensor *uf, *vf, *ub, *ib, *mu, *pop, *sp, *si, *cfg;
+	const int64_t	 *ptr;
+	const int32_t	 *items;
+
+	if (m->n_features != 0 || m->n_classes != 0)
+		return pgl_fail(st, PGL_ERR_CORRUPT, "als model must have no features and no classes");
+	if ((nu = als_ids(m, "user_ids", "user_keys", st)) < 0 ||
+		(ni = als_ids(m, "item_ids", "item_keys", st)) < 0)
+		return st->rc;
+	if (!(uf = want_tensor(m, "user_factors", PGL_F32, nu, -2, st)))
+		return st->rc;
+	k = uf->dims[1];
+	if (k < 1 || !(vf = want_tensor(m, "item_factors", PGL_F32, ni, k, st)) ||
+		!(ub = want_tensor(m, "user_bias", PGL_F32, nu, -1, st)) ||
+		!(ib = want_tensor(m, "item_bias", PGL_F32, ni, -1, st)) ||
+		!(mu = want_tensor(m, "global_mean", PGL_F64, 1, -1, st)) ||
+		!(pop = want_tensor(m, "item_popularity", PGL_F32, ni, -1, st)) ||
+		!(sp = want_tensor(m, "seen_ptr", PGL_I64, nu + 1, -1, st)) ||
+		!(si = want_tensor(m, "seen_items", PGL_I32, -1, -1, st)) ||
+		!(cfg = want_tensor(m, "config", PGL_F64, 6, -1, st)))
+		return st->rc == PGL_OK ? pgl_fail(st, PGL_ERR_CORRUPT, "als model has no factors")
+								: st->rc;
+	if (!all_finite_f32(uf) || !all_finite_f32(vf) || !all_finite_f32(ub) || !all_finite_f32(ib) ||
+		!isfinite(*(const double *) mu->data))
+		return pgl_fail(st, PGL_ERR_CORRUPT, "als model has non-finite parameters");
+	ptr = sp->data;
+	items = si->data;
+	nnz = si->dims[0];
+	if (ptr[0] != 0 || ptr[nu] != nnz)
+		return pgl_fail(st, PGL_ERR_CORRUPT,
+						"als model \"seen_ptr\" does not match \"seen_items\"");
+	for (int64_t u = 0; u < nu; u++)
+	{
+		if (ptr[u + 1] < ptr[u])
+			return pgl_fail(st, PGL_ERR_CORRUPT, "als model \"seen_ptr\" is not ascending");
+		for (int64_t q = ptr[u]; q < ptr[u + 1]; q++)
+			if (items[q] < 0 || items[q] >= ni || (q > ptr[u] && items[q - 1] >= items[q]))
+				return pgl_fail(st, PGL_ERR_CORRUPT, "als model \"seen_items\" is malformed");
+	}
+	return PGL_OK;
+}
+
 /* ---------- registry ---------- */
 
 static const pgl_algo_ops algorithms[] = {
@@ -191,6 +304,8 @@ static const pgl_algo_ops algorithms[] = {
 	 linreg_predict, linreg_validate, linreg_train_gram},
 	{PGL_ALGO_LOGISTIC_REGRESSION, "logistic_regression", PGL_TASK_CLASSIFICATION, 1e-4,
 	 logreg_train, logreg_predict, logreg_validate, NULL},
+	/* trained and used through its own glue (recommend*.c): no dense-matrix ops */
+	{PGL_ALGO_ALS, "als", PGL_TASK_RECOMMENDATION, 0.05, NULL, NULL, als_validate, NULL},
 };
 
 #define N_ALGORITHMS ((int) (sizeof(algorithms) / sizeof(algorithms[0])))
@@ -216,7 +331,7 @@ pgl_algo_by_name(const char *name)
 const char *
 pgl_algo_names(void)
 {
-	return "linear_regression, logistic_regression";
+	return "linear_regression, logistic_regression, als";
 }
 
 pgl_rc

@@ -151,7 +151,19 @@ pgl_model_free(const pgl_env *env, pgl_model *m)
 	if (m->tensors)
 	{
 		for (int32_t i = 0; i < m->n_tensors; i++)
-			pgl_free(env, m->tensors[i].data);
+		{
+			pgl_tensor *t = &m->tensors[i];
+
+			if (t->dtype == PGL_STR && t->data)
+			{
+				char  **strs = t->data;
+				int64_t count = pgl_tensor_count(t);
+
+				for (int64_t j = 0; j < count; j++)
+					pgl_free(env, strs[j]);
+			}
+			pgl_free(env, t->data);
+		}
 		pgl_free(env, m->tensors);
 	}
 	pgl_free(env, m);

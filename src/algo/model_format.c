@@ -19,6 +19,10 @@
  * invariants (pgl_algo_validate).  On failure everything allocated so far
  * is released through pgl_model_free.
  *
+ * Tensor dtypes: f64, f32, i32, i64 (fixed-size little-endian elements) and
+ * str (each element a string, read into a NUL-terminated allocation; the
+ * tensor's data is then a char *[count] array).
+ *
  *-------------------------------------------------------------------------
  */
 #include "model_format.h"
@@ -138,16 +142,23 @@ put_u64_at(uint8_t *p, uint64_t v)
 	put_u32_at(p + 4, (uint32_t) (v >> 32));
 }
 
+/*
+ * Encoded size of one element of a tensor of this dtype, or for PGL_STR the
+ * minimum (an empty string: its u32 length); 0 for an unknown dtype.
+ */
 static size_t
 dtype_size(int32_t dtype)
 {
 	switch (dtype)
 	{
 		case PGL_F64:
+		case PGL_I64:
 			return 8;
 		case PGL_F32:
 		case PGL_I32:
 			return 4;
+		case PGL_STR:
+			return MIN_STRING_SIZE;
 		default:
 			return 0;
 	}
@@ -213,9 +224,12 @@ string_ok(const char *s)
  * PGL_ERR_INVALID when writing, PGL_ERR_CORRUPT when reading.  Messages name
  * features, classes and tensors by index, never by their (possibly
  * garbage) text.
+ *
+ * Declared in model_format.h so that the unit tests can check a model's
+ * structure apart from its algorithm's invariants.
  */
-static pgl_rc
-check_model(const pgl_env *env, const pgl_model *m, pgl_rc bad, pgl_status *st)
+pgl_rc
+pgl_model_check_structure(const pgl_env *env, const pgl_model *m, pgl_rc bad, pgl_status *st)
 {
 	const char **scratch;
 	int32_t		 n_scratch;
@@ -224,8 +238,17 @@ check_model(const pgl_env *env, const pgl_model *m, pgl_rc bad, pgl_status *st)
 
 	if (pgl_algo_by_id(m->algorithm) == NULL)
 		return pgl_fail(st, bad, "unknown algorithm id %d", (int) m->algorithm);
-	if (m->task != PGL_TASK_REGRESSION && m->task != PGL_TASK_CLASSIFICATION)
+	if (m->task != PGL_TASK_REGRESSION && m->task != PGL_TASK_CLASSIFICATION &&
+		m->task != PGL_TASK_RECOMMENDATION)
 		return pgl_fail(st, bad, "unknown task id %d", (int) m->task);
+
+	/* a recommender scores (user, item) pairs: no features, no classes */
+	if (m->task == PGL_TASK_RECOMMENDATION &&
+		(m->n_features != 0 || m->n_inputs != 0 || m->n_classes != 0))
+		return pgl_fail(st, bad,
+						"recommendation model has %d features, %d inputs and %d classes, "
+						"needs none",
+						(int) m->n_features, (int) m->n_inputs, (int) m->n_classes);
 
 	/* features */
 	if (m->n_features < 0 || (m->n_features > 0 && m->features == NULL))
@@ -318,6 +341,15 @@ check_model(const pgl_env *env, const pgl_model *m, pgl_rc bad, pgl_status *st)
 			return pgl_fail(st, bad, "model tensor %d has invalid dimensions", (int) i);
 		if (count > 0 && t->data == NULL)
 			return pgl_fail(st, bad, "model tensor %d has no data", (int) i);
+		if (t->dtype == PGL_STR)
+		{
+			char *const *strs = t->data;
+
+			for (int64_t j = 0; j < count; j++)
+				if (!string_ok(strs[j]))
+					return pgl_fail(st, bad, "model tensor %d element %lld is not a valid string",
+									(int) i, (long long) j);
+		}
 	}
 
 	/*
@@ -437,6 +469,13 @@ put_tensor_data(writer *w, const pgl_tensor *t)
 	int64_t count = pgl_tensor_count(t);
 	size_t	esize = dtype_size(t->dtype);
 
+	if (t->dtype == PGL_STR)
+	{
+		/* each element a string; the sizing pass must see their lengths */
+		for (int64_t i = 0; i < count; i++)
+			put_string(w, ((char *const *) t->data)[i]);
+		return;
+	}
 	if (w->buf == NULL)
 	{
 		w->pos += (uint64_t) count * esize;
@@ -446,6 +485,8 @@ put_tensor_data(writer *w, const pgl_tensor *t)
 	{
 		if (t->dtype == PGL_F64)
 			put_f64(w, ((const double *) t->data)[i]);
+		else if (t->dtype == PGL_I64)
+			put_i64(w, ((const int64_t *) t->data)[i]);
 		else if (t->dtype == PGL_F32)
 		{
 			uint32_t u;
@@ -522,7 +563,7 @@ pgl_model_write(const pgl_env *env, const pgl_model *m, uint8_t **out, size_t *l
 	*out = NULL;
 	*len = 0;
 
-	rc = check_model(env, m, PGL_ERR_INVALID, st);
+	rc = pgl_model_check_structure(env, m, PGL_ERR_INVALID, st);
 	if (rc != PGL_OK)
 		return rc;
 	rc = pgl_algo_validate(m, st);
@@ -770,8 +811,27 @@ get_tensor(reader *r, pgl_tensor *t, int32_t index)
 	if ((uint64_t) count > remaining(r) / esize)
 		return pgl_fail(r->st, PGL_ERR_CORRUPT,
 						"model blob is truncated: tensor %d data at offset %zu needs %lld elements "
-						"of %zu bytes, %zu bytes remain",
-						(int) index, r->pos, (long long) count, esize, remaining(r));
+						"of %s%zu bytes, %zu bytes remain",
+						(int) index, r->pos, (long long) count,
+						t->dtype == PGL_STR ? "at least " : "", esize, remaining(r));
+
+	if (t->dtype == PGL_STR)
+	{
+		char **strs;
+
+		/*
+		 * count <= remaining / 4, so the array size cannot overflow.  Zeroed
+		 * and attached to t before any string is read, so that on failure
+		 * pgl_model_free frees exactly the strings read so far.
+		 */
+		strs = pgl_alloc0(r->env, sizeof(char *) * (size_t) count);
+		if (strs == NULL)
+			return pgl_fail(r->st, PGL_ERR_NOMEM, "out of memory");
+		t->data = strs;
+		for (int64_t i = 0; i < count; i++)
+			TRY(get_string(r, &strs[i], "tensor string element"));
+		return PGL_OK;
+	}
 	bytes = (size_t) count * esize;
 
 	t->data = pgl_alloc(r->env, bytes);
@@ -780,11 +840,12 @@ get_tensor(reader *r, pgl_tensor *t, int32_t index)
 	p = r->buf + r->pos;
 	for (int64_t i = 0; i < count; i++)
 	{
-		if (t->dtype == PGL_F64)
+		if (esize == 8)
 		{
 			uint64_t u = get_u64(p + i * 8);
 
-			memcpy((double *) t->data + i, &u, 8);
+			/* double and int64_t are both 8 bytes copied as bits */
+			memcpy((uint8_t *) t->data + i * 8, &u, 8);
 		}
 		else
 		{
@@ -930,7 +991,7 @@ pgl_model_read(const pgl_env *env, const uint8_t *buf, size_t len, pgl_model **o
 
 	rc = get_body(&r, m);
 	if (rc == PGL_OK)
-		rc = check_model(env, m, PGL_ERR_CORRUPT, st);
+		rc = pgl_model_check_structure(env, m, PGL_ERR_CORRUPT, st);
 	if (rc == PGL_OK)
 		rc = pgl_algo_validate(m, st);
 	if (rc != PGL_OK)

@@ -31,6 +31,14 @@ extern pgl_rc pgl_model_write(const pgl_env *env, const pgl_model *m, uint8_t **
 extern pgl_rc pgl_model_read(const pgl_env *env, const uint8_t *buf, size_t len, pgl_model **out,
 							 pgl_status *st);
 
+/*
+ * The structural rules both the writer and the reader apply (counts, strings,
+ * sorted vocabularies, tensor shapes, what each task allows), without the
+ * algorithm's own invariants; failures use rc "bad".
+ */
+extern pgl_rc pgl_model_check_structure(const pgl_env *env, const pgl_model *m, pgl_rc bad,
+										pgl_status *st);
+
 /* CRC-32C (Castagnoli), as in iSCSI: pgl_crc32c(0, "123456789", 9) == 0xE3069283 */
 extern uint32_t pgl_crc32c(uint32_t crc, const void *data, size_t len);
 

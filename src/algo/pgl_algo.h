@@ -82,16 +82,18 @@ extern pgl_rc pgl_fail(pgl_status *st, pgl_rc rc, const char *fmt, ...)
 typedef enum pgl_algorithm
 {
 	PGL_ALGO_LINEAR_REGRESSION = 1,
-	PGL_ALGO_LOGISTIC_REGRESSION = 2
+	PGL_ALGO_LOGISTIC_REGRESSION = 2,
+	PGL_ALGO_ALS = 3
 	/* new algorithms get the next number; never reuse one */
 } pgl_algorithm;
 
-#define PGL_ALGO_MAX 2
+#define PGL_ALGO_MAX 3
 
 typedef enum pgl_task
 {
 	PGL_TASK_REGRESSION = 1,
-	PGL_TASK_CLASSIFICATION = 2
+	PGL_TASK_CLASSIFICATION = 2,
+	PGL_TASK_RECOMMENDATION = 3 /* (user, item) -> score; no features */
 } pgl_task;
 
 typedef enum pgl_feature_kind
@@ -125,7 +127,9 @@ typedef enum pgl_dtype
 {
 	PGL_F64 = 1,
 	PGL_F32 = 2,
-	PGL_I32 = 3
+	PGL_I32 = 3,
+	PGL_I64 = 4,
+	PGL_STR = 5 /* data is char *[count], NUL-terminated strings */
 } pgl_dtype;
 
 #define PGL_TENSOR_NAME_LEN 32

@@ -8,7 +8,10 @@
  * every truncation, every single-bit flip, patched fields with a re-stamped
  * checksum (so that structural validation, not the CRC, must catch them),
  * allocation failures, and a fixed-seed fuzz loop.  Leaks are caught by
- * AddressSanitizer at exit.
+ * AddressSanitizer at exit, and every rejected read is also checked to
+ * have freed all it allocated.  The i64 and str tensor dtypes are tested on
+ * a linear_regression model carrying extra tensors of those dtypes; the
+ * rules for the recommendation task through pgl_model_check_structure.
  *
  *-------------------------------------------------------------------------
  */
@@ -146,6 +149,73 @@ make_tiny(void)
 	return m;
 }
 
+/* append a tensor (name, dtype, 1 or 2 dims) with data taken over */
+static void
+add_tensor(pgl_model *m, const char *name, int32_t dtype, int ndim, int64_t d0, int64_t d1,
+		   void *data)
+{
+	pgl_tensor *t;
+
+	m->tensors = realloc(m->tensors, sizeof(pgl_tensor) * (m->n_tensors + 1));
+	t = &m->tensors[m->n_tensors++];
+	memset(t, 0, sizeof(*t));
+	strcpy(t->name, name);
+	t->dtype = dtype;
+	t->ndim = ndim;
+	t->dims[0] = d0;
+	t->dims[1] = d1;
+	t->data = data;
+}
+
+/* a str tensor's data: n copies of the given strings */
+static char **
+str_array(int n, const char *const *v)
+{
+	char **a = pgl_alloc0(env, sizeof(char *) * (n ? n : 1));
+
+	for (int i = 0; i < n; i++)
+		a[i] = xstrdup(v[i]);
+	return a;
+}
+
+/* make_linreg plus an i64 tensor "ids" [6] and a str tensor "keys" [2, 3] */
+static const int64_t	 ext_ids[] = {INT64_MIN, -1, 0, 1, 4294967296LL, INT64_MAX};
+static const char *const ext_keys[] = {
+	"", "a", "h\xC3\xA9llo", "\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E", "a b", "\xF0\x9F\x98\x80"};
+
+static pgl_model *
+make_ext(void)
+{
+	pgl_model *m = make_linreg();
+	int64_t	  *ids = pgl_alloc(env, sizeof(ext_ids));
+
+	memcpy(ids, ext_ids, sizeof(ext_ids));
+	add_tensor(m, "ids", PGL_I64, 1, 6, 0, ids);
+	add_tensor(m, "keys", PGL_STR, 2, 2, 3, str_array(6, ext_keys));
+	return m;
+}
+
+/* make_tiny plus 1000 strings and 1000 int64 */
+static pgl_model *
+make_many(void)
+{
+	pgl_model *m = make_tiny();
+	char	 **keys = pgl_alloc0(env, sizeof(char *) * 1000);
+	int64_t	  *ids = pgl_alloc(env, sizeof(int64_t) * 1000);
+
+	for (int i = 0; i < 1000; i++)
+	{
+		char buf[32];
+
+		snprintf(buf, sizeof(buf), "user-%04d-\xC3\xBC", i);
+		keys[i] = xstrdup(i % 100 == 0 ? "" : buf);
+		ids[i] = (int64_t) i * 9007199254740993LL - 4503599627370496LL;
+	}
+	add_tensor(m, "user_keys", PGL_STR, 1, 1000, 0, keys);
+	add_tensor(m, "user_ids", PGL_I64, 1, 1000, 0, ids);
+	return m;
+}
+
 /* ---------- comparing models ---------- */
 
 static bool
@@ -198,15 +268,23 @@ models_equal(const pgl_model *a, const pgl_model *b, const char **why)
 	{
 		const pgl_tensor *ta = &a->tensors[i];
 		const pgl_tensor *tb = &b->tensors[i];
-		size_t			  es = ta->dtype == PGL_F64 ? 8 : 4;
+		size_t			  es = ta->dtype == PGL_F64 || ta->dtype == PGL_I64 ? 8 : 4;
 
 		DIFF(strcmp(ta->name, tb->name) != 0, "tensor name");
 		DIFF(ta->dtype != tb->dtype, "tensor dtype");
 		DIFF(ta->ndim != tb->ndim, "tensor ndim");
 		for (int d = 0; d < ta->ndim; d++)
 			DIFF(ta->dims[d] != tb->dims[d], "tensor dims");
-		DIFF(pgl_tensor_count(ta) > 0 && memcmp(ta->data, tb->data, es * pgl_tensor_count(ta)) != 0,
-			 "tensor data");
+		if (ta->dtype == PGL_STR)
+		{
+			for (int64_t j = 0; j < pgl_tensor_count(ta); j++)
+				DIFF(strcmp(((char **) ta->data)[j], ((char **) tb->data)[j]) != 0,
+					 "tensor string");
+		}
+		else
+			DIFF(pgl_tensor_count(ta) > 0 &&
+					 memcmp(ta->data, tb->data, es * pgl_tensor_count(ta)) != 0,
+				 "tensor data");
 	}
 	*why = "";
 	return true;
@@ -218,6 +296,7 @@ models_equal(const pgl_model *a, const pgl_model *b, const char **why)
 #define MAXF 8
 #define MAXC 8
 #define MAXT 4
+#define MAXS 8 /* string elements of a str tensor whose offsets are recorded */
 
 typedef struct layout
 {
@@ -237,6 +316,7 @@ typedef struct layout
 	struct
 	{
 		size_t name, dtype, ndim, dims[4], data;
+		size_t str[MAXS]; /* str tensors: offsets of the first elements */
 	} t[MAXT];
 	size_t crc;
 } layout;
@@ -333,7 +413,26 @@ walk(const uint8_t *b, size_t len, layout *L)
 			p += 8;
 		}
 		L->t[i].data = p;
-		p += count * (le32(b + L->t[i].dtype) == PGL_F64 ? 8 : 4);
+		switch (le32(b + L->t[i].dtype))
+		{
+			case PGL_STR:
+				for (uint64_t j = 0; j < count; j++)
+				{
+					size_t at;
+
+					STR(at);
+					if (j < MAXS)
+						L->t[i].str[j] = at;
+				}
+				break;
+			case PGL_F64:
+			case PGL_I64:
+				p += count * 8;
+				break;
+			default:
+				p += count * 4;
+				break;
+		}
 	}
 	L->crc = p;
 	OK(p + 4 == len, "layout walker agrees with the documented layout (%zu + 4 == %zu)", p, len);
@@ -357,21 +456,58 @@ dup_blob(const uint8_t *b, size_t len)
 	return c;
 }
 
-/* b must be rejected as corrupt, with a message containing expect */
+/*
+ * An allocator that can fail its n-th call (fail_at < 0: never), to test
+ * cleanup on out-of-memory, and counts the blocks still live, to check that
+ * a rejected read freed everything it allocated.
+ */
+typedef struct failing
+{
+	int calls;
+	int fail_at;
+	int live;
+} failing;
+
+static void *
+failing_alloc(void *arg, size_t size)
+{
+	failing *f = arg;
+	void	*p;
+
+	if (f->calls++ == f->fail_at)
+		return NULL;
+	p = malloc(size);
+	if (p != NULL)
+		f->live++;
+	return p;
+}
+
+static void
+failing_free(void *arg, void *ptr)
+{
+	failing *f = arg;
+
+	f->live--;
+	free(ptr);
+}
+
+/* b must be rejected as corrupt, with a message containing expect, leaking nothing */
 static void
 expect_corrupt(const uint8_t *b, size_t len, const char *expect, const char *what)
 {
 	pgl_model *m = (pgl_model *) 0x1;
 	pgl_status st;
 	pgl_rc	   rc;
+	failing	   f = {0, -1, 0};
+	pgl_env	   fenv = {&f, failing_alloc, failing_free, NULL, NULL, NULL};
 
 	memset(&st, 0, sizeof(st));
-	rc = pgl_model_read(env, b, len, &m, &st);
+	rc = pgl_model_read(&fenv, b, len, &m, &st);
 	OK(rc == PGL_ERR_CORRUPT && m == NULL && st.rc == PGL_ERR_CORRUPT &&
-		   strstr(st.msg, expect) != NULL,
-	   "rejects %s: \"%s\"", what, st.msg);
+		   strstr(st.msg, expect) != NULL && f.live == 0,
+	   "rejects %s: \"%s\"%s", what, st.msg, f.live ? " (leaks)" : "");
 	if (rc == PGL_OK)
-		pgl_model_free(env, m);
+		pgl_model_free(&fenv, m);
 }
 
 /* patch a 32-bit field of a copy of blob, re-stamp, expect rejection */
@@ -763,6 +899,213 @@ test_patched_logreg(void)
 }
 
 static void
+test_ext_values(void)
+{
+	pgl_model *m = make_ext();
+	uint8_t	  *blob = NULL;
+	size_t	   len = 0;
+	pgl_model *r = NULL;
+	pgl_status st;
+	bool	   same = true;
+
+	frc = pgl_model_write(env, m, &blob, &len, &st);
+	OK(frc == PGL_OK, "ext: write (%s)", frc ? st.msg : "ok");
+	frc = pgl_model_read(env, blob, len, &r, &st);
+	OK(frc == PGL_OK && r != NULL, "ext: read (%s)", frc ? st.msg : "ok");
+	if (r != NULL)
+	{
+		const pgl_tensor *ids = pgl_model_tensor(r, "ids");
+		const pgl_tensor *keys = pgl_model_tensor(r, "keys");
+
+		OK(ids != NULL && ids->dtype == PGL_I64 && ((int64_t *) ids->data)[0] == INT64_MIN &&
+			   ((int64_t *) ids->data)[5] == INT64_MAX && ((int64_t *) ids->data)[1] == -1 &&
+			   ((int64_t *) ids->data)[4] == 4294967296LL,
+		   "ext: i64 values including INT64_MIN and INT64_MAX");
+		for (int i = 0; i < 6 && keys != NULL; i++)
+			if (strcmp(((char **) keys->data)[i], ext_keys[i]) != 0)
+				same = false;
+		OK(keys != NULL && keys->dtype == PGL_STR && keys->ndim == 2 && same &&
+			   ((char **) keys->data)[0][0] == '\0',
+		   "ext: str values, empty and multi-byte UTF-8 strings, shape [2, 3]");
+		pgl_model_free(env, r);
+	}
+	free(blob);
+	pgl_model_free(env, m);
+}
+
+static void
+test_patched_ext(void)
+{
+	pgl_model *m = make_ext();
+	uint8_t	  *blob = NULL;
+	size_t	   len = 0;
+	pgl_status st;
+	layout	   L;
+	size_t	   ids, keys, last;
+
+	if (pgl_model_write(env, m, &blob, &len, &st) != PGL_OK)
+	{
+		OK(false, "ext: write: %s", st.msg);
+		pgl_model_free(env, m);
+		return;
+	}
+	walk(blob, len, &L);
+	OK(L.nt == 3, "ext: 3 tensors");
+	ids = 1;
+	keys = 2;
+	last = L.t[keys].str[5];
+
+	/* the i64 tensor */
+	patch32(blob, len, L.t[ids].dtype, 6, "unknown dtype 6", "dtype 6");
+	patch32(blob, len, L.t[ids].dtype, PGL_I32, "", "an i64 tensor read as i32");
+	patch32(blob, len, L.t[ids].dtype, PGL_STR, "", "an i64 tensor read as str");
+	patch64(blob, len, L.t[ids].dims[0], 7, "", "an i64 tensor one element too long");
+	patch64(blob, len, L.t[ids].dims[0], (uint64_t) 1 << 40, "truncated",
+			"an i64 tensor of 2^40 elements");
+	patch64(blob, len, L.t[ids].dims[0], (uint64_t) 1 << 61, "overflows",
+			"an i64 tensor of 2^61 elements");
+
+	/* the str tensor: counts that lie */
+	patch32(blob, len, L.t[keys].dtype, PGL_I32, "", "a str tensor read as i32");
+	patch32(blob, len, L.t[keys].dtype, PGL_I64, "", "a str tensor read as i64");
+	patch64(blob, len, L.t[keys].dims[0], 3, "", "a str tensor one row too long");
+	patch64(blob, len, L.t[keys].dims[0], 1, "unexpected bytes", "a str tensor one row too short");
+	patch64(blob, len, L.t[keys].dims[0], INT32_MAX, "truncated",
+			"a str tensor of 2^31-1 rows (before allocating)");
+	patch64(blob, len, L.t[keys].dims[0], (uint64_t) 1 << 40, "needs 3298534883328 elements",
+			"a str tensor of 3 x 2^40 elements (before allocating)");
+	patch64(blob, len, L.t[keys].dims[1], (uint64_t) 1 << 62, "overflows",
+			"a str tensor of 2 x 2^62 elements");
+	patch64(blob, len, L.t[keys].dims[1], (uint64_t) -3, "is negative", "a str tensor dim of -3");
+
+	/* the str tensor: string lengths that lie */
+	patch32(blob, len, L.t[keys].str[1], 65536, "the limit is 65535", "a 65536-byte str element");
+	patch32(blob, len, L.t[keys].str[1], UINT32_MAX, "the limit is 65535",
+			"a str element of 4 GiB");
+	patch32(blob, len, L.t[keys].str[1], 65535, "truncated", "a str element longer than the blob");
+	patch32(blob, len, L.t[keys].str[1], 0, "", "a str element length one too short");
+	patch32(blob, len, L.t[keys].str[0], 1, "", "a str element length one too long");
+	patch32(blob, len, last, 5, "truncated", "the last str element one byte too long");
+	patch32(blob, len, last, 3, "1 unexpected bytes", "the last str element one byte too short");
+	{
+		uint8_t *b = dup_blob(blob, len);
+
+		/* "a b" -> "a\0b" */
+		b[L.t[keys].str[4] + 5] = 0;
+		restamp(b, len);
+		expect_corrupt(b, len, "tensor string element at offset",
+					   "a zero byte inside a str element");
+		free(b);
+		b = dup_blob(blob, len);
+		/* the last byte of the last element */
+		b[last + 4 + 3] = 0;
+		restamp(b, len);
+		expect_corrupt(b, len, "contains a zero byte", "a zero byte ending the last str element");
+		free(b);
+	}
+	patchbytes(blob, len, L.t[keys].name + 4, "coef", "duplicate tensor name",
+			   "a str tensor named like another");
+
+	free(blob);
+	pgl_model_free(env, m);
+}
+
+/* structural rules of the recommendation task (no features, no classes) */
+static void
+test_recommendation(void)
+{
+	pgl_model	m;
+	pgl_model  *lin;
+	pgl_status	st;
+	uint8_t	   *blob = NULL;
+	size_t		len = 0;
+	char	   *classes[2] = {"a", "b"};
+	pgl_feature f;
+
+	memset(&m, 0, sizeof(m));
+	m.algorithm = PGL_ALGO_ALS;
+	m.task = PGL_TASK_RECOMMENDATION;
+	frc = pgl_model_check_structure(env, &m, PGL_ERR_INVALID, &st);
+	OK(frc == PGL_OK, "recommendation: no features, inputs, classes or target passes (%s)",
+	   frc ? st.msg : "ok");
+	m.target_name = "";
+	m.target_type = "";
+	frc = pgl_model_check_structure(env, &m, PGL_ERR_CORRUPT, &st);
+	OK(frc == PGL_OK, "recommendation: empty target name and type pass (%s)", frc ? st.msg : "ok");
+
+	memset(&f, 0, sizeof(f));
+	f.name = "x";
+	f.type_name = "";
+	f.kind = PGL_FEATURE_NUMERIC;
+	m.n_features = 1;
+	m.features = &f;
+	m.n_inputs = 1;
+	frc = pgl_model_check_structure(env, &m, PGL_ERR_CORRUPT, &st);
+	OK(frc == PGL_ERR_CORRUPT && strstr(st.msg, "recommendation model has 1 features") != NULL,
+	   "recommendation: a feature is refused: \"%s\"", st.msg);
+	m.n_features = 0;
+	m.features = NULL;
+	frc = pgl_model_check_structure(env, &m, PGL_ERR_INVALID, &st);
+	OK(frc == PGL_ERR_INVALID && strstr(st.msg, "1 inputs") != NULL,
+	   "recommendation: an input is refused: \"%s\"", st.msg);
+	m.n_inputs = 0;
+	m.n_classes = 2;
+	m.classes = classes;
+	frc = pgl_model_check_structure(env, &m, PGL_ERR_CORRUPT, &st);
+	OK(frc == PGL_ERR_CORRUPT && strstr(st.msg, "2 classes") != NULL,
+	   "recommendation: classes are refused: \"%s\"", st.msg);
+	m.n_classes = 0;
+	m.classes = NULL;
+	m.task = 4;
+	frc = pgl_model_check_structure(env, &m, PGL_ERR_CORRUPT, &st);
+	OK(frc == PGL_ERR_CORRUPT && strstr(st.msg, "unknown task id 4") != NULL,
+	   "task 4 is unknown: \"%s\"", st.msg);
+
+	/* today's rules for the other tasks are unchanged */
+	lin = make_linreg();
+	frc = pgl_model_check_structure(env, lin, PGL_ERR_INVALID, &st);
+	OK(frc == PGL_OK, "regression model with features passes the structural checks");
+	lin->task = PGL_TASK_RECOMMENDATION;
+	frc = pgl_model_check_structure(env, lin, PGL_ERR_INVALID, &st);
+	OK(frc == PGL_ERR_INVALID && strstr(st.msg, "recommendation model has 3 features") != NULL,
+	   "the same model with the recommendation task is refused: \"%s\"", st.msg);
+	lin->task = PGL_TASK_REGRESSION;
+
+	/*
+	 * A blob whose header is a valid recommender's passes the reader's
+	 * generic checks and fails only in pgl_algo_validate: an intercept-only
+	 * linear regression (no features) patched to the recommendation task.
+	 */
+	{
+		static const double coef[] = {3.0};
+		pgl_model		   *z = pgl_alloc0(env, sizeof(pgl_model));
+		layout				L;
+
+		z->algorithm = PGL_ALGO_LINEAR_REGRESSION;
+		z->task = PGL_TASK_REGRESSION;
+		set_coef(z, 1, 1, coef);
+		frc = pgl_model_write(env, z, &blob, &len, &st);
+		OK(frc == PGL_OK, "an intercept-only regression model is written (%s)",
+		   frc ? st.msg : "ok");
+		if (frc == PGL_OK)
+		{
+			walk(blob, len, &L);
+			patch32(blob, len, L.task, PGL_TASK_RECOMMENDATION, "does not match algorithm",
+					"the recommendation task on linear_regression (after the generic checks)");
+			free(blob);
+		}
+		/* and the writer, likewise */
+		z->task = PGL_TASK_RECOMMENDATION;
+		blob = (uint8_t *) 0x1;
+		frc = pgl_model_write(env, z, &blob, &len, &st);
+		OK(frc == PGL_ERR_INVALID && blob == NULL && strstr(st.msg, "does not match") != NULL,
+		   "writer: a featureless recommendation header passes the generic checks: \"%s\"", st.msg);
+		pgl_model_free(env, z);
+	}
+	pgl_model_free(env, lin);
+}
+
+static void
 test_writer_rejects(void)
 {
 	pgl_model *m = make_linreg();
@@ -782,6 +1125,49 @@ test_writer_rejects(void)
 		free(blob);
 	m->features[1].categories[2] = m->features[1].categories[0];
 	m->features[1].categories[0] = tmp;
+
+	{
+		pgl_model *x = make_ext();
+		char	 **keys = x->tensors[2].data;
+		char	  *k1 = keys[1];
+		char	  *big = malloc(65537);
+
+		keys[1] = NULL;
+		rc = pgl_model_write(env, x, &blob, &len, &st);
+		OK(rc == PGL_ERR_INVALID && blob == NULL && strstr(st.msg, "element 1") != NULL,
+		   "writer refuses a NULL str element: \"%s\"", st.msg);
+		if (rc == PGL_OK)
+			free(blob);
+		memset(big, 'x', 65536);
+		big[65536] = '\0';
+		keys[1] = big;
+		rc = pgl_model_write(env, x, &blob, &len, &st);
+		OK(rc == PGL_ERR_INVALID && blob == NULL && strstr(st.msg, "element 1") != NULL,
+		   "writer refuses a 65536-byte str element: \"%s\"", st.msg);
+		if (rc == PGL_OK)
+			free(blob);
+		big[65535] = '\0';
+		rc = pgl_model_write(env, x, &blob, &len, &st);
+		OK(rc == PGL_OK, "writer accepts a 65535-byte str element (%s)", rc ? st.msg : "ok");
+		if (rc == PGL_OK)
+		{
+			pgl_model *r = NULL;
+
+			frc = pgl_model_read(env, blob, len, &r, &st);
+			OK(frc == PGL_OK && r != NULL &&
+				   strlen(((char **) pgl_model_tensor(r, "keys")->data)[1]) == 65535,
+			   "and reads it back");
+			pgl_model_free(env, r);
+			free(blob);
+		}
+		keys[1] = k1;
+		free(big);
+		x->tensors[2].dtype = 9;
+		rc = pgl_model_write(env, x, &blob, &len, &st);
+		OK(rc == PGL_ERR_INVALID && blob == NULL, "writer refuses dtype 9: \"%s\"", st.msg);
+		x->tensors[2].dtype = PGL_STR;
+		pgl_model_free(env, x);
+	}
 
 	((double *) m->tensors[0].data)[3] = NAN;
 	rc = pgl_model_write(env, m, &blob, &len, &st);
@@ -826,38 +1212,13 @@ test_writer_rejects(void)
 	pgl_model_free(env, m);
 }
 
-/* an allocator failing its n-th call, to test cleanup on out-of-memory */
-typedef struct failing
-{
-	int calls;
-	int fail_at;
-} failing;
-
-static void *
-failing_alloc(void *arg, size_t size)
-{
-	failing *f = arg;
-
-	if (f->calls++ == f->fail_at)
-		return NULL;
-	return malloc(size);
-}
-
 static void
-failing_free(void *arg, void *ptr)
+test_out_of_memory(pgl_model *m, const char *name)
 {
-	(void) arg;
-	free(ptr);
-}
-
-static void
-test_out_of_memory(void)
-{
-	pgl_model *m = make_logreg();
 	uint8_t	  *blob = NULL;
 	size_t	   len = 0;
 	pgl_status st;
-	failing	   f;
+	failing	   f = {0, -1, 0};
 	pgl_env	   fenv = {&f, failing_alloc, failing_free, NULL, NULL, NULL};
 	int		   n_allocs, bad = 0;
 
@@ -870,9 +1231,10 @@ test_out_of_memory(void)
 		pgl_model *r = NULL;
 
 		frc = pgl_model_read(&fenv, blob, len, &r, &st);
-		OK(frc == PGL_OK, "read with a counting allocator");
+		OK(frc == PGL_OK, "%s: read with a counting allocator", name);
 		pgl_model_free(&fenv, r);
 	}
+	OK(f.live == 0, "%s: freeing the model frees all it allocated", name);
 	n_allocs = f.calls;
 	for (int k = 0; k < n_allocs; k++)
 	{
@@ -881,8 +1243,9 @@ test_out_of_memory(void)
 
 		f.calls = 0;
 		f.fail_at = k;
+		f.live = 0;
 		rc = pgl_model_read(&fenv, blob, len, &r, &st);
-		if (rc != PGL_ERR_NOMEM || r != NULL)
+		if (rc != PGL_ERR_NOMEM || r != NULL || f.live != 0)
 		{
 			printf("# allocation %d: rc %d, \"%s\"\n", k, (int) rc, st.msg);
 			bad++;
@@ -890,7 +1253,8 @@ test_out_of_memory(void)
 				pgl_model_free(&fenv, r);
 		}
 	}
-	OK(bad == 0, "each of the %d allocations of a read failing gives PGL_ERR_NOMEM", n_allocs);
+	OK(bad == 0, "%s: each of the %d allocations of a read failing gives PGL_ERR_NOMEM, no leak",
+	   name, n_allocs);
 
 	f.calls = 0;
 	f.fail_at = 0;
@@ -906,10 +1270,10 @@ test_out_of_memory(void)
 			f.fail_at = 1;
 			rc = pgl_model_write(&fenv, m, &b2, &l2, &st);
 		}
-		OK(rc == PGL_ERR_NOMEM && b2 == NULL, "write with a failing allocator gives PGL_ERR_NOMEM");
+		OK(rc == PGL_ERR_NOMEM && b2 == NULL,
+		   "%s: write with a failing allocator gives PGL_ERR_NOMEM", name);
 	}
 	free(blob);
-	pgl_model_free(env, m);
 }
 
 /* apply a random mutation to b (length *len, capacity cap) */
@@ -990,9 +1354,9 @@ fuzz_one(const uint8_t *b, size_t len, int *accepted)
 static void
 test_fuzz(void)
 {
-	pgl_model *models[2] = {make_linreg(), make_logreg()};
-	uint8_t	  *valid[2];
-	size_t	   vlen[2];
+	pgl_model *models[3] = {make_linreg(), make_logreg(), make_ext()};
+	uint8_t	  *valid[3];
+	size_t	   vlen[3];
 	pgl_status st;
 	int		   bad = 0, accepted = 0;
 	const int  n_random = 20000, n_mutations = 40000;
@@ -1022,12 +1386,12 @@ test_fuzz(void)
 	OK(bad == 0, "%d random blobs: no crash, all rejected or re-encoded identically (%d accepted)",
 	   n_random, accepted);
 
-	for (int k = 0; k < 2; k++)
+	for (int k = 0; k < 3; k++)
 		pgl_model_write(env, models[k], &valid[k], &vlen[k], &st);
 	bad = accepted = 0;
 	for (int i = 0; i < n_mutations; i++)
 	{
-		int		 k = i % 2;
+		int		 k = i % 3;
 		size_t	 cap = vlen[k] + 64;
 		uint8_t *b = malloc(cap);
 		size_t	 len = vlen[k];
@@ -1050,7 +1414,7 @@ test_fuzz(void)
 	   "accepted)",
 	   n_mutations, accepted);
 
-	for (int k = 0; k < 2; k++)
+	for (int k = 0; k < 3; k++)
 	{
 		free(valid[k]);
 		pgl_model_free(env, models[k]);
@@ -1149,24 +1513,37 @@ main(void)
 	pgl_model *lin = make_linreg();
 	pgl_model *log = make_logreg();
 	pgl_model *tiny = make_tiny();
+	pgl_model *ext = make_ext();
+	pgl_model *many = make_many();
 
 	test_crc();
 	roundtrip(lin, "linear_regression");
 	roundtrip(log, "logistic_regression");
 	roundtrip(tiny, "tiny");
+	roundtrip(ext, "i64 and str tensors");
+	roundtrip(many, "1000 strings");
 	test_golden();
 	test_truncations_and_flips(tiny, "tiny", true);
 	test_truncations_and_flips(lin, "linear_regression", true);
 	test_truncations_and_flips(log, "logistic_regression", true);
+	test_truncations_and_flips(ext, "i64 and str tensors", true);
+	test_truncations_and_flips(many, "1000 strings", false);
+	test_ext_values();
 	test_patched_linreg();
 	test_patched_logreg();
+	test_patched_ext();
+	test_recommendation();
 	test_writer_rejects();
-	test_out_of_memory();
+	test_out_of_memory(log, "logistic_regression");
+	test_out_of_memory(ext, "i64 and str tensors");
+	test_out_of_memory(many, "1000 strings");
 	test_misc();
 	test_fuzz();
 
 	pgl_model_free(env, lin);
 	pgl_model_free(env, log);
 	pgl_model_free(env, tiny);
+	pgl_model_free(env, ext);
+	pgl_model_free(env, many);
 	return unit_done();
 }

@@ -1,0 +1,870 @@
+/*-------------------------------------------------------------------------
+ *
+ * recommend_train.c
+ *	  ai_train(..., 'als', ...): read (user, item, rating) rows, map the ids
+ *	  to dense indexes, resolve duplicates, hold out ratings per user, fit,
+ *	  evaluate, and store the model.
+ *
+ * The rows are read through SPI with a DestReceiver of their own, as the
+ * calling role; each row costs 12 bytes (two indexes and a float rating),
+ * bounded by pg_learn.max_train_memory.  Integer ids map through a hash
+ * table, text ids through a PglVocab.  The model keeps the ids sorted, so
+ * that the dense index of an id is its position and a binary search finds it.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "recommend.h"
+
+#include <math.h>
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "portability/instr_time.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+#include "model_format.h"
+#include "prep.h"
+
+/* ---------- id maps ---------- */
+
+typedef struct IntEntry
+{
+	int64 id; /* hash key */
+	int32 idx;
+} IntEntry;
+
+typedef struct IdMap
+{
+	const char *what; /* "user" or "item" */
+	bool		text;
+	HTAB	   *ints;
+	int64	   *int_ids; /* by dense index */
+	int32		n;
+	int32		cap;
+	PglVocab   *texts;
+} IdMap;
+
+static void
+idmap_init(IdMap *m, const char *what, bool text, MemoryContext cxt)
+{
+	memset(m, 0, sizeof(*m));
+	m->what = what;
+	m->text = text;
+	if (text)
+		m->texts = pgl_vocab_create(cxt);
+	else
+	{
+		HASHCTL ctl;
+
+		memset(&ctl, 0, sizeof(ctl));
+		ctl.keysize = sizeof(int64);
+		ctl.entrysize = sizeof(IntEntry);
+		ctl.hcxt = cxt;
+		m->ints = hash_create("pg_learn ids", 1024, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		m->cap = 1024;
+		m->int_ids = MemoryContextAlloc(cxt, sizeof(int64) * m->cap);
+	}
+}
+
+static int32
+idmap_int(IdMap *m, int64 id)
+{
+	bool	  found;
+	IntEntry *e = hash_search(m->ints, &id, HASH_ENTER, &found);
+
+	if (!found)
+	{
+		if (m->n == INT32_MAX - 1)
+			ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+							errmsg("too many distinct %s ids", m->what)));
+		if (m->n == m->cap)
+		{
+			m->cap *= 2;
+			m->int_ids = repalloc_huge(m->int_ids, sizeof(int64) * m->cap);
+		}
+		e->idx = m->n;
+		m->int_ids[m->n++] = id;
+	}
+	return e->idx;
+}
+
+static int32
+idmap_size(IdMap *m)
+{
+	return m->text ? pgl_vocab_size(m->texts) : m->n;
+}
+
+/* ---------- reading ---------- */
+
+typedef struct RatingRow
+{
+	int32 u;
+	int32 i;
+	float r;
+	int32 pad;
+	int64 seq; /* arrival order */
+} RatingRow;
+
+typedef struct RecReceiver
+{
+	DestReceiver pub;
+	const char	*user_col;
+	const char	*item_col;
+	const char	*rating_col;
+	int			 att[3]; /* user, item, rating */
+	Oid			 typ[3];
+	FmgrInfo	 out[2];
+	IdMap		 users;
+	IdMap		 items;
+	RatingRow	*rows;
+	int64		 n;
+	int64		 cap;
+	int64		 skipped; /* rows with a NULL */
+	MemoryContext cxt;
+	MemoryContext row_cxt;
+} RecReceiver;
+
+static bool
+id_type_is_text(Oid typid)
+{
+	switch (getBaseType(typid))
+	{
+		case TEXTOID:
+		case VARCHAROID:
+		case BPCHAROID:
+		case NAMEOID:
+			return true;
+		default:
+			return false;
+	}
+}
+
+static int
+find_column(TupleDesc desc, const char *name, int fallback, const char *what,
+			const char *option)
+{
+	StringInfoData cols;
+
+	if (name == NULL)
+	{
+		int seen = 0;
+
+		for (int i = 0; i < desc->natts; i++)
+			if (!TupleDescAttr(desc, i)->attisdropped && seen++ == fallback)
+				return i;
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("the data has no %s column: it has %d columns", what, seen),
+				 errhint("An \"als\" model reads (user, item, rating): the first three columns, "
+						 "or the ones named by \"user_col\", \"item_col\" and \"rating_col\".")));
+	}
+	for (int i = 0; i < desc->natts; i++)
+		if (!TupleDescAttr(desc, i)->attisdropped &&
+			strcmp(NameStr(TupleDescAttr(desc, i)->attname), name) == 0)
+			return i;
+	initStringInfo(&cols);
+	for (int i = 0; i < desc->natts; i++)
+		if (!TupleDescAttr(desc, i)->attisdropped)
+			appendStringInfo(&cols, "%s%s", cols.len ? ", " : "",
+							 quote_identifier(NameStr(TupleDescAttr(desc, i)->attname)));
+	ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
+					errmsg("%s column \"%s\" (option \"%s\") is not in the data", what, name, option),
+					errhint("The data has the columns %s.", cols.data)));
+	return -1;
+}
+
+static void
+rec_startup(DestReceiver *self, int operation, TupleDesc desc)
+{
+	RecReceiver *r = (RecReceiver *) self;
+	const char	*what[3] = {"user", "item", "rating"};
+
+	r->att[0] = find_column(desc, r->user_col, 0, "user", "user_col");
+	r->att[1] = find_column(desc, r->item_col, 1, "item", "item_col");
+	r->att[2] = find_column(desc, r->rating_col, 2, "rating", "rating_col");
+	for (int c = 0; c < 3; c++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, r->att[c]);
+
+		r->typ[c] = getBaseType(att->atttypid);
+		for (int d = 0; d < c; d++)
+			if (r->att[d] == r->att[c])
+				ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+								errmsg("the %s and %s columns are the same column \"%s\"", what[d],
+									   what[c], NameStr(att->attname))));
+		if (c < 2)
+		{
+			if (!pgl_type_is_integer(att->atttypid) && !id_type_is_text(att->atttypid))
+				ereport(ERROR,
+						(errcode(ERRCODE_DATATYPE_MISMATCH),
+						 errmsg("%s column \"%s\" has type %s, but ids must be integers or text",
+								what[c], NameStr(att->attname), format_type_be(att->atttypid)),
+						 errhint("Cast the ids to bigint or text in a SELECT.")));
+			if (id_type_is_text(att->atttypid))
+			{
+				Oid	 fn;
+				bool varlena;
+
+				getTypeOutputInfo(att->atttypid, &fn, &varlena);
+				fmgr_info_cxt(fn, &r->out[c], r->cxt);
+			}
+		}
+		else if (!pgl_type_is_numeric(att->atttypid))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("rating column \"%s\" has type %s, but ratings must be numbers",
+							NameStr(att->attname), format_type_be(att->atttypid)),
+					 errhint("For implicit feedback without a rating, select 1 AS rating.")));
+	}
+	if (id_type_is_text(r->typ[0]) != id_type_is_text(r->typ[1]))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("user ids (%s) and item ids (%s) must be of the same family",
+						format_type_be(r->typ[0]), format_type_be(r->typ[1])),
+				 errhint("Make both integers or both text, e.g. SELECT user_id::text, item_code, "
+						 "rating FROM ...")));
+	idmap_init(&r->users, "user", id_type_is_text(r->typ[0]), r->cxt);
+	idmap_init(&r->items, "item", id_type_is_text(r->typ[1]), r->cxt);
+}
+
+static int32
+map_id(RecReceiver *r, int c, Datum d)
+{
+	IdMap *m = c == 0 ? &r->users : &r->items;
+
+	if (!m->text)
+		return idmap_int(m, r->typ[c] == INT8OID   ? DatumGetInt64(d)
+							: r->typ[c] == INT4OID ? (int64) DatumGetInt32(d)
+												   : (int64) DatumGetInt16(d));
+	if (r->typ[c] == TEXTOID || r->typ[c] == VARCHAROID)
+	{
+		text *t = DatumGetTextPP(d);
+
+		return pgl_vocab_intern(m->texts, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+	}
+	else
+	{
+		char *s = OutputFunctionCall(&r->out[c], d);
+
+		return pgl_vocab_intern(m->texts, s, strlen(s));
+	}
+}
+
+static bool
+rec_receive(TupleTableSlot *slot, DestReceiver *self)
+{
+	RecReceiver	 *r = (RecReceiver *) self;
+	RatingRow	 *row;
+	double		  v;
+	MemoryContext old;
+
+	slot_getallattrs(slot);
+	for (int c = 0; c < 3; c++)
+		if (slot->tts_isnull[r->att[c]])
+		{
+			r->skipped++;
+			return true;
+		}
+	if ((r->n & 4095) == 0)
+		CHECK_FOR_INTERRUPTS();
+	if (r->n == r->cap)
+	{
+		int64 cap = r->cap ? r->cap * 2 : 65536;
+
+		pgl_check_memory((Size) cap * sizeof(RatingRow),
+						 psprintf("reading more than " INT64_FORMAT " ratings", r->n));
+		r->rows = r->rows ? repalloc_huge(r->rows, sizeof(RatingRow) * cap)
+						  : MemoryContextAllocHuge(r->cxt, sizeof(RatingRow) * cap);
+		r->cap = cap;
+	}
+	v = pgl_datum_to_double(slot->tts_values[r->att[2]], r->typ[2]);
+	if (!isfinite(v) || fabs(v) > 1e30)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("rating %g in row " INT64_FORMAT " is not a usable number", v,
+						r->n + r->skipped + 1),
+				 errhint("Ratings must be finite; filter such rows out in a SELECT.")));
+	row = &r->rows[r->n];
+	old = MemoryContextSwitchTo(r->row_cxt);
+	row->u = map_id(r, 0, slot->tts_values[r->att[0]]);
+	row->i = map_id(r, 1, slot->tts_values[r->att[1]]);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(r->row_cxt);
+	row->r = (float) v;
+	row->pad = 0;
+	row->seq = r->n;
+	r->n++;
+	return true;
+}
+
+static void
+rec_shutdown(DestReceiver *self)
+{
+}
+
+static void
+rec_destroy(DestReceiver *self)
+{
+}
+
+static void
+read_ratings(RecReceiver *r, const char *data)
+{
+	char			 *query = pgl_data_query(data);
+	SPIExecuteOptions opts;
+	int				  rc;
+
+	pgl_check_single_select(query);
+	r->pub.receiveSlot = rec_receive;
+	r->pub.rStartup = rec_startup;
+	r->pub.rShutdown = rec_shutdown;
+	r->pub.rDestroy = rec_destroy;
+	r->pub.mydest = DestNone;
+	r->row_cxt = AllocSetContextCreate(r->cxt, "pg_learn row", ALLOCSET_SMALL_SIZES);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	memset(&opts, 0, sizeof(opts));
+	opts.dest = &r->pub;
+	rc = SPI_execute_extended(query, &opts);
+	if (rc != SPI_OK_SELECT && rc != SPI_OK_UTILITY)
+		ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
+						errmsg("data must be a query that returns rows")));
+	SPI_finish();
+}
+
+/* ---------- sorting ids and ratings ---------- */
+
+static const IdMap *sort_map; /* for the qsort comparators below */
+
+static int
+cmp_int_idx(const void *a, const void *b)
+{
+	int64 x = sort_map->int_ids[*(const int32 *) a];
+	int64 y = sort_map->int_ids[*(const int32 *) b];
+
+	return (x > y) - (x < y);
+}
+
+static int
+cmp_text_idx(const void *a, const void *b)
+{
+	return strcmp(pgl_vocab_string(sort_map->texts, *(const int32 *) a),
+				  pgl_vocab_string(sort_map->texts, *(const int32 *) b));
+}
+
+/* order of the ids (sorted), and remap[old index] = new index */
+static int32 *
+sorted_order(const IdMap *m, int32 **remap)
+{
+	int32  n = idmap_size((IdMap *) m);
+	int32 *order = palloc_extended(sizeof(int32) * (n + 1), MCXT_ALLOC_HUGE);
+
+	for (int32 i = 0; i < n; i++)
+		order[i] = i;
+	sort_map = m;
+	qsort(order, n, sizeof(int32), m->text ? cmp_text_idx : cmp_int_idx);
+	*remap = palloc_extended(sizeof(int32) * (n + 1), MCXT_ALLOC_HUGE);
+	for (int32 i = 0; i < n; i++)
+		(*remap)[order[i]] = i;
+	return order;
+}
+
+static int
+cmp_rating(const void *a, const void *b)
+{
+	const RatingRow *x = a, *y = b;
+
+	if (x->u != y->u)
+		return x->u < y->u ? -1 : 1;
+	if (x->i != y->i)
+		return x->i < y->i ? -1 : 1;
+	return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* the ids as a tensor: I64 or STR, in sorted order */
+static void
+id_tensor(pgl_tensor *t, const char *name_int, const char *name_text, const IdMap *m,
+		  const int32 *order)
+{
+	int32 n = idmap_size((IdMap *) m);
+
+	memset(t, 0, sizeof(*t));
+	t->ndim = 1;
+	t->dims[0] = n;
+	if (m->text)
+	{
+		char **keys = palloc_extended(sizeof(char *) * (n + 1), MCXT_ALLOC_HUGE);
+
+		for (int32 i = 0; i < n; i++)
+			keys[i] = (char *) pgl_vocab_string(m->texts, order[i]);
+		strlcpy(t->name, name_text, sizeof(t->name));
+		t->dtype = PGL_STR;
+		t->data = keys;
+	}
+	else
+	{
+		int64 *ids = palloc_extended(sizeof(int64) * (n + 1), MCXT_ALLOC_HUGE);
+
+		for (int32 i = 0; i < n; i++)
+			ids[i] = m->int_ids[order[i]];
+		strlcpy(t->name, name_int, sizeof(t->name));
+		t->dtype = PGL_I64;
+		t->data = ids;
+	}
+}
+
+static void
+tensor(pgl_tensor *t, const char *name, int dtype, int ndim, int64 d0, int64 d1, void *data)
+{
+	memset(t, 0, sizeof(*t));
+	strlcpy(t->name, name, sizeof(t->name));
+	t->dtype = dtype;
+	t->ndim = ndim;
+	t->dims[0] = d0;
+	t->dims[1] = d1;
+	t->data = data;
+}
+
+/* sort by (user, item, arrival) and resolve duplicates; returns the rows kept */
+static int64
+dedupe(RatingRow *rows, int64 n, bool sum, int64 *n_dups)
+{
+	int64 kept = 0;
+
+	qsort(rows, n, sizeof(RatingRow), cmp_rating);
+	*n_dups = 0;
+	for (int64 j = 0; j < n; j++)
+	{
+		if (kept > 0 && rows[kept - 1].u == rows[j].u && rows[kept - 1].i == rows[j].i)
+		{
+			(*n_dups)++;
+			if (sum)
+				rows[kept - 1].r += rows[j].r;
+			else
+				rows[kept - 1].r = rows[j].r;
+			continue;
+		}
+		rows[kept++] = rows[j];
+	}
+	return kept;
+}
+
+/* ---------- metrics JSON ---------- */
+
+static void
+json_number(StringInfo buf, const char *key, double v)
+{
+	if (isfinite(v))
+		appendStringInfo(buf, ", \"%s\": %.10g", key, v);
+	else
+		appendStringInfo(buf, ", \"%s\": null", key);
+}
+
+void
+pgl_rank_metrics_json(StringInfo buf, const pgl_rank_metrics *rm, int64 n, int32 k, bool implicit)
+{
+	appendStringInfo(buf, "{\"n\": " INT64_FORMAT ", \"users\": " INT64_FORMAT, n, rm->users);
+	if (!implicit)
+	{
+		json_number(buf, "rmse", rm->rmse);
+		json_number(buf, "mae", rm->mae);
+	}
+	json_number(buf, psprintf("precision@%d", k), rm->precision);
+	json_number(buf, psprintf("recall@%d", k), rm->recall);
+	json_number(buf, psprintf("ndcg@%d", k), rm->ndcg);
+	json_number(buf, psprintf("map@%d", k), rm->map);
+	json_number(buf, "coverage", rm->coverage);
+	appendStringInfoChar(buf, '}');
+}
+
+/* ---------- ai_train ---------- */
+
+static void
+env_report(pgl_rc rc, pgl_status *st, const char *what)
+{
+	if (rc != PGL_OK)
+		pgl_report(st, what);
+}
+
+Datum
+pgl_train_recommender(FunctionCallInfo fcinfo, const char *name, const char *algorithm,
+					  const char *data, const char *target, Jsonb *options)
+{
+	PglTrainOptions opts;
+	MemoryContext	train_cxt, old;
+	RecReceiver		r;
+	instr_time		start, elapsed;
+	int32		   *uorder, *iorder, *uremap, *iremap;
+	int32			n_users, n_items;
+	int64			n, kept, n_dups = 0, n_train = 0, n_test = 0;
+	int32		   *tr_u, *tr_i, *te_u, *te_i;
+	float		   *tr_r, *te_r;
+	pgl_ratings		train, test;
+	pgl_als_params	params;
+	pgl_als_model	am;
+	pgl_als_info	info;
+	pgl_rank_metrics rm;
+	pgl_env			env;
+	pgl_status		st;
+	pgl_model	   *m;
+	float		   *popularity;
+	double		   *config, *mu;
+	StringInfoData	metrics;
+	uint8_t		   *buf;
+	size_t			buflen;
+	bytea		   *blob;
+	PglNewVersion	nv;
+	int32			version, k;
+	double			seconds, test_size;
+	TupleDesc		desc;
+	Datum			values[6];
+	bool			nulls[6] = {false, false, false, false, false, false};
+
+	pgl_parse_train_options(options, true, &opts);
+	if (target && opts.rating_col == NULL)
+		opts.rating_col = (char *) target;
+	k = opts.k > 0 ? opts.k : 10;
+	pgl_check_model_writable(name);
+
+	INSTR_TIME_SET_CURRENT(start);
+	train_cxt = AllocSetContextCreate(CurrentMemoryContext, "pg_learn training",
+									  ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(train_cxt);
+	env = pgl_backend_env(train_cxt);
+	memset(&st, 0, sizeof(st));
+
+	/* read */
+	memset(&r, 0, sizeof(r));
+	r.user_col = opts.user_col;
+	r.item_col = opts.item_col;
+	r.rating_col = opts.rating_col;
+	r.cxt = train_cxt;
+	read_ratings(&r, data);
+	n = r.n;
+	if (n == 0)
+		ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND), errmsg("no ratings to train on"),
+						r.skipped > 0 ? errdetail(INT64_FORMAT " rows were skipped because their "
+														   "user, item or rating is NULL.",
+												  r.skipped)
+									  : errdetail("The data \"%s\" returned no rows.", data)));
+
+	/* sorted ids, and the ratings recoded to them and sorted by (user, item, arrival) */
+	uorder = sorted_order(&r.users, &uremap);
+	iorder = sorted_order(&r.items, &iremap);
+	n_users = idmap_size(&r.users);
+	n_items = idmap_size(&r.items);
+	for (int64 j = 0; j < n; j++)
+	{
+		r.rows[j].u = uremap[r.rows[j].u];
+		r.rows[j].i = iremap[r.rows[j].i];
+	}
+	/* duplicates: the last one wins, or they are summed */
+	kept = dedupe(r.rows, n, opts.duplicates_sum, &n_dups);
+
+	/*
+	 * Hold out ratings per user: each rating is drawn with probability
+	 * test_size, but a user always keeps at least one rating in training.
+	 */
+	test_size = opts.test_size >= 0 ? opts.test_size : (kept >= 50 ? 0.2 : 0.0);
+	tr_u = palloc_extended(sizeof(int32) * kept, MCXT_ALLOC_HUGE);
+	tr_i = palloc_extended(sizeof(int32) * kept, MCXT_ALLOC_HUGE);
+	tr_r = palloc_extended(sizeof(float) * kept, MCXT_ALLOC_HUGE);
+	te_u = palloc_extended(sizeof(int32) * (kept + 1), MCXT_ALLOC_HUGE);
+	te_i = palloc_extended(sizeof(int32) * (kept + 1), MCXT_ALLOC_HUGE);
+	te_r = palloc_extended(sizeof(float) * (kept + 1), MCXT_ALLOC_HUGE);
+	for (int64 j = 0; j < kept;)
+	{
+		int64 end = j;
+		int64 in_train = 0;
+
+		while (end < kept && r.rows[end].u == r.rows[j].u)
+			end++;
+		for (int64 q = j; q < end; q++)
+		{
+			bool held = pgl_row_in_test(opts.seed, q, test_size);
+
+			/* the user's last rating stays in training if none did */
+			if (held && !(q == end - 1 && in_train == 0))
+			{
+				te_u[n_test] = r.rows[q].u;
+				te_i[n_test] = r.rows[q].i;
+				te_r[n_test++] = r.rows[q].r;
+			}
+			else
+			{
+				tr_u[n_train] = r.rows[q].u;
+				tr_i[n_train] = r.rows[q].i;
+				tr_r[n_train++] = r.rows[q].r;
+				in_train++;
+			}
+		}
+		j = end;
+	}
+	env_report(pgl_ratings_build(&env, n_users, n_items, n_train, tr_u, tr_i, tr_r, &train, &st),
+			   &st, "training failed");
+	env_report(pgl_ratings_build(&env, n_users, n_items, n_test, te_u, te_i, te_r, &test, &st),
+			   &st, "training failed");
+
+	/* fit */
+	memset(&params, 0, sizeof(params));
+	params.implicit = opts.implicit;
+	params.factors = opts.factors > 0 ? opts.factors : 32;
+	params.l2 = opts.l2 >= 0 ? opts.l2 : (opts.implicit ? 0.1 : 0.05);
+	params.iterations = opts.max_iter > 0 ? opts.max_iter : 15;
+	params.alpha = opts.alpha >= 0 ? opts.alpha : 40.0;
+	params.cg_steps = opts.cg_steps > 0 ? opts.cg_steps : 3;
+	params.seed = opts.seed;
+	params.threads = pgl_thread_count();
+	pgl_set_blas_threads();
+	memset(&am, 0, sizeof(am));
+	memset(&info, 0, sizeof(info));
+	env_report(pgl_als_fit(&env, &train, &params, &am, &info, &st), &st,
+			   psprintf("training \"%s\" failed", name));
+
+	/* evaluate */
+	initStringInfo(&metrics);
+	appendStringInfo(&metrics, "{\"train\": {\"n\": " INT64_FORMAT, n_train);
+	if (!params.implicit)
+	{
+		double sse = 0, sae = 0;
+
+		for (int32 u = 0; u < n_users; u++)
+			for (int64 q = train.user_ptr[u]; q < train.user_ptr[u + 1]; q++)
+			{
+				double e = pgl_als_predict(&am, u, train.user_items[q]) - train.user_vals[q];
+
+				sse += e * e;
+				sae += fabs(e);
+			}
+		json_number(&metrics, "rmse", sqrt(sse / n_train));
+		json_number(&metrics, "mae", sae / n_train);
+	}
+	appendStringInfoChar(&metrics, '}');
+	if (n_test > 0)
+	{
+		appendStringInfoString(&metrics, ", \"test\": ");
+		env_report(pgl_als_evaluate(&env, &am, &train, &test, k, params.implicit, params.threads,
+									&rm, &st),
+				   &st, "evaluating the model failed");
+		pgl_rank_metrics_json(&metrics, &rm, n_test, k, params.implicit);
+	}
+	appendStringInfo(&metrics,
+					 ", \"k\": %d, \"users\": %d, \"items\": %d, \"rows_train\": " INT64_FORMAT
+					 ", \"rows_test\": " INT64_FORMAT ", \"duplicates\": " INT64_FORMAT
+					 ", \"iterations\": %d, \"loss\": %.10g, \"seconds_per_iteration\": %.6g",
+					 k, n_users, n_items, n_train, n_test, n_dups, info.iterations, info.loss,
+					 info.seconds_per_iteration);
+	if (r.skipped > 0)
+		appendStringInfo(&metrics, ", \"rows_skipped_null\": " INT64_FORMAT, r.skipped);
+	appendStringInfoChar(&metrics, '}');
+
+	/* the model */
+	m = palloc0(sizeof(pgl_model));
+	m->algorithm = PGL_ALGO_ALS;
+	m->task = PGL_TASK_RECOMMENDATION;
+	m->target_name = "";
+	m->target_type = "";
+	popularity = palloc0(sizeof(float) * (n_items + 1));
+	for (int32 i = 0; i < n_items; i++)
+		popularity[i] = (float) (train.item_ptr[i + 1] - train.item_ptr[i]);
+	config = palloc0(sizeof(double) * PGL_ALS_CFG_LEN);
+	config[PGL_ALS_CFG_IMPLICIT] = params.implicit ? 1 : 0;
+	config[PGL_ALS_CFG_L2] = params.l2;
+	config[PGL_ALS_CFG_ALPHA] = params.alpha;
+	config[PGL_ALS_CFG_CG_STEPS] = params.cg_steps;
+	config[PGL_ALS_CFG_COLD_ERROR] = opts.cold_start_error ? 1 : 0;
+	config[PGL_ALS_CFG_ITERATIONS] = params.iterations;
+	mu = palloc(sizeof(double));
+	*mu = am.mu;
+	m->n_tensors = 12;
+	m->tensors = palloc0(sizeof(pgl_tensor) * m->n_tensors);
+	id_tensor(&m->tensors[0], "user_ids", "user_keys", &r.users, uorder);
+	id_tensor(&m->tensors[1], "item_ids", "item_keys", &r.items, iorder);
+	tensor(&m->tensors[2], "user_factors", PGL_F32, 2, n_users, am.k, am.U);
+	tensor(&m->tensors[3], "item_factors", PGL_F32, 2, n_items, am.k, am.V);
+	tensor(&m->tensors[4], "user_bias", PGL_F32, 1, n_users, 0, am.user_bias);
+	tensor(&m->tensors[5], "item_bias", PGL_F32, 1, n_items, 0, am.item_bias);
+	tensor(&m->tensors[6], "global_mean", PGL_F64, 1, 1, 0, mu);
+	tensor(&m->tensors[7], "item_popularity", PGL_F32, 1, n_items, 0, popularity);
+	tensor(&m->tensors[8], "seen_ptr", PGL_I64, 1, n_users + 1, 0, train.user_ptr);
+	tensor(&m->tensors[9], "seen_items", PGL_I32, 1, n_train, 0, train.user_items);
+	tensor(&m->tensors[10], "config", PGL_F64, 1, PGL_ALS_CFG_LEN, 0, config);
+	/* the rating column's name, for ai_evaluate */
+	tensor(&m->tensors[11], "columns", PGL_STR, 1, 3, 0, NULL);
+	{
+		char **cols = palloc(sizeof(char *) * 3);
+
+		cols[0] = pstrdup(r.user_col ? r.user_col : "");
+		cols[1] = pstrdup(r.item_col ? r.item_col : "");
+		cols[2] = pstrdup(r.rating_col ? r.rating_col : "");
+		m->tensors[11].data = cols;
+	}
+
+	if (pgl_model_write(&env, m, &buf, &buflen, &st) != PGL_OK)
+		pgl_report(&st, "could not serialize the model");
+	blob = palloc_extended(VARHDRSZ + buflen, MCXT_ALLOC_HUGE);
+	SET_VARSIZE(blob, VARHDRSZ + buflen);
+	memcpy(VARDATA(blob), buf, buflen);
+
+	INSTR_TIME_SET_CURRENT(elapsed);
+	INSTR_TIME_SUBTRACT(elapsed, start);
+	seconds = INSTR_TIME_GET_DOUBLE(elapsed);
+
+	memset(&nv, 0, sizeof(nv));
+	nv.name = name;
+	nv.algorithm = algorithm;
+	nv.options =
+		options ? options : DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")));
+	nv.model = m;
+	nv.data_source = data;
+	nv.rows_used = kept;
+	nv.metrics_json = metrics.data;
+	nv.blob = blob;
+	nv.seconds = seconds;
+	nv.deploy = opts.deploy;
+	version = pgl_catalog_store(&nv);
+
+	MemoryContextSwitchTo(old);
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	desc = BlessTupleDesc(desc);
+	values[0] = CStringGetTextDatum(name);
+	values[1] = Int32GetDatum(version);
+	values[2] = CStringGetTextDatum(algorithm);
+	values[3] = Int64GetDatum(kept);
+	values[4] = DirectFunctionCall1(jsonb_in, CStringGetDatum(metrics.data));
+	values[5] = Float8GetDatum(seconds);
+	{
+		Datum result = HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
+
+		MemoryContextDelete(train_cxt);
+		PG_RETURN_DATUM(result);
+	}
+}
+
+/* ---------- ai_evaluate ---------- */
+
+static const char *
+column_option(const pgl_model *m, int c)
+{
+	const pgl_tensor *t = pgl_model_tensor(m, "columns");
+	char			**cols;
+
+	if (t == NULL || t->dtype != PGL_STR || t->dims[0] != 3)
+		return NULL;
+	cols = t->data;
+	return cols[c][0] ? cols[c] : NULL;
+}
+
+Datum
+pgl_evaluate_recommender(const char *name, const pgl_model *m, const char *data)
+{
+	PglRecView		 v;
+	MemoryContext	 cxt, old;
+	RecReceiver		 r;
+	int32			*umap, *imap;
+	int64			 n, kept, n_dups, unknown = 0;
+	int32			*tu, *ti;
+	float			*tr;
+	pgl_ratings		 seen, test;
+	pgl_rank_metrics rm;
+	pgl_env			 env;
+	pgl_status		 st;
+	StringInfoData	 buf;
+	Datum			 result;
+	int32			 k = 10;
+	bool			 implicit;
+
+	pgl_rec_view(name, m, &v);
+	implicit = v.config[PGL_ALS_CFG_IMPLICIT] != 0;
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "pg_learn evaluate", ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	env = pgl_backend_env(cxt);
+	memset(&st, 0, sizeof(st));
+
+	memset(&r, 0, sizeof(r));
+	r.user_col = column_option(m, 0);
+	r.item_col = column_option(m, 1);
+	r.rating_col = column_option(m, 2);
+	r.cxt = cxt;
+	read_ratings(&r, data);
+	if (r.users.text != v.text_users)
+		ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+						errmsg("model \"%s\" has %s ids, but the data has %s ids", name,
+							   v.text_users ? "text" : "integer", r.users.text ? "text" : "integer")));
+
+	/* the data's ids to the model's indexes (-1: unknown) */
+	umap = palloc(sizeof(int32) * (idmap_size(&r.users) + 1));
+	imap = palloc(sizeof(int32) * (idmap_size(&r.items) + 1));
+	for (int32 j = 0; j < idmap_size(&r.users); j++)
+		umap[j] = v.text_users ? pgl_rec_user_index_text(&v, pgl_vocab_string(r.users.texts, j),
+													  strlen(pgl_vocab_string(r.users.texts, j)))
+							   : pgl_rec_user_index_int(&v, r.users.int_ids[j]);
+	for (int32 j = 0; j < idmap_size(&r.items); j++)
+		imap[j] = v.text_items ? pgl_rec_item_index_text(&v, pgl_vocab_string(r.items.texts, j),
+													  strlen(pgl_vocab_string(r.items.texts, j)))
+							   : pgl_rec_item_index_int(&v, r.items.int_ids[j]);
+	n = 0;
+	for (int64 j = 0; j < r.n; j++)
+	{
+		int32 u = umap[r.rows[j].u], i = imap[r.rows[j].i];
+
+		if (u < 0 || i < 0)
+		{
+			unknown++;
+			continue;
+		}
+		r.rows[n] = r.rows[j];
+		r.rows[n].u = u;
+		r.rows[n].i = i;
+		n++;
+	}
+	if (n == 0)
+		ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND),
+						errmsg("no ratings of known users and items to evaluate on"),
+						errdetail(INT64_FORMAT " rows had a user or item the model does not know, "
+											   INT64_FORMAT " had a NULL.",
+								  unknown, r.skipped)));
+	kept = dedupe(r.rows, n, false, &n_dups);
+	tu = palloc(sizeof(int32) * kept);
+	ti = palloc(sizeof(int32) * kept);
+	tr = palloc(sizeof(float) * kept);
+	for (int64 j = 0; j < kept; j++)
+	{
+		tu[j] = r.rows[j].u;
+		ti[j] = r.rows[j].i;
+		tr[j] = r.rows[j].r;
+	}
+	if (pgl_ratings_build(&env, v.als.n_users, v.als.n_items, kept, tu, ti, tr, &test, &st) !=
+		PGL_OK)
+		pgl_report(&st, "evaluation failed");
+
+	/* the training ratings are not recommended again: they are the model's seen lists */
+	memset(&seen, 0, sizeof(seen));
+	seen.n_users = v.als.n_users;
+	seen.n_items = v.als.n_items;
+	seen.user_ptr = (int64_t *) v.seen_ptr;
+	seen.user_items = (int32_t *) v.seen_items;
+	seen.nnz = v.seen_ptr[v.als.n_users];
+	pgl_set_blas_threads();
+	if (pgl_als_evaluate(&env, &v.als, &seen, &test, k, implicit, pgl_thread_count(), &rm, &st) !=
+		PGL_OK)
+		pgl_report(&st, "evaluation failed");
+
+	initStringInfo(&buf);
+	pgl_rank_metrics_json(&buf, &rm, kept, k, implicit);
+	/* a few counts after the metrics */
+	buf.len--;
+	appendStringInfo(&buf, ", \"rows_unknown\": " INT64_FORMAT ", \"duplicates\": " INT64_FORMAT "}",
+					 unknown, n_dups);
+	MemoryContextSwitchTo(old);
+	result = DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));
+	MemoryContextDelete(cxt);
+	return result;
+}
