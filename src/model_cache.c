@@ -131,7 +131,7 @@ pgl_call_model(PglCallModel *cm, text *name, MemoryContext mcxt, bool *changed)
 	Snapshot	   snap = ActiveSnapshotSet() ? GetActiveSnapshot() : NULL;
 	PglVersionInfo info;
 	bool		   same_name = cm->name != NULL && strlen(cm->name) == len &&
-				   memcmp(cm->name, VARDATA_ANY(name), len) == 0;
+					 memcmp(cm->name, VARDATA_ANY(name), len) == 0;
 
 	*changed = false;
 	if (same_name && (snap == NULL || (snap->xmin == cm->snap_xmin && snap->xmax == cm->snap_xmax &&

@@ -16,8 +16,8 @@
 #include "utils/numeric.h"
 
 #define SUPERVISED_KEYS "test_size, seed, l2, max_iter, tol, exclude, nulls, deploy"
-#define RECOMMENDER_KEYS                                                                        \
-	"feedback, factors, l2, iterations, alpha, cg_steps, k, test_size, seed, user_col, "         \
+#define RECOMMENDER_KEYS                                                                           \
+	"feedback, factors, l2, iterations, alpha, cg_steps, k, test_size, seed, user_col, "           \
 	"item_col, rating_col, duplicates, cold_start, deploy"
 
 static const char *valid_keys;
@@ -62,8 +62,8 @@ get_number(const char *key, JsonbValue *v, const char *expected)
 static int
 get_int(const char *key, JsonbValue *v, int lo, int hi)
 {
-	char	   *expected = psprintf("an integer between %d and %d", lo, hi);
-	double		d = get_number(key, v, expected);
+	char  *expected = psprintf("an integer between %d and %d", lo, hi);
+	double d = get_number(key, v, expected);
 
 	if (!(d >= lo && d <= hi && d == floor(d)))
 		option_error(key, expected, jbv_describe(v));
@@ -82,7 +82,7 @@ get_string(const char *key, JsonbValue *v, const char *expected)
 static int
 get_choice(const char *key, JsonbValue *v, const char *const *choices, const char *expected)
 {
-	char	   *s = get_string(key, v, expected);
+	char *s = get_string(key, v, expected);
 
 	for (int i = 0; choices[i]; i++)
 		if (strcmp(s, choices[i]) == 0)
@@ -94,8 +94,8 @@ get_choice(const char *key, JsonbValue *v, const char *const *choices, const cha
 static void
 parse_exclude(JsonbValue *v, PglTrainOptions *opts)
 {
-	JsonbIterator *it;
-	JsonbValue	elem;
+	JsonbIterator	  *it;
+	JsonbValue		   elem;
 	JsonbIteratorToken tok;
 
 	if (v->type == jbvString)
@@ -114,16 +114,14 @@ parse_exclude(JsonbValue *v, PglTrainOptions *opts)
 		if (elem.type != jbvString)
 			option_error("exclude", "an array of column names",
 						 psprintf("an array holding %s", jbv_describe(&elem)));
-		opts->exclude = lappend(opts->exclude,
-								pnstrdup(elem.val.string.val, elem.val.string.len));
+		opts->exclude = lappend(opts->exclude, pnstrdup(elem.val.string.val, elem.val.string.len));
 	}
 }
 
 static void
 unknown_option(const char *key)
 {
-	ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					errmsg("unknown option \"%s\"", key),
+	ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("unknown option \"%s\"", key),
 					errhint("Valid options are: %s.", valid_keys)));
 }
 
@@ -133,7 +131,7 @@ parse_common(const char *key, JsonbValue *v, PglTrainOptions *opts)
 {
 	if (strcmp(key, "test_size") == 0)
 	{
-		double		t = get_number(key, v, "a number in [0, 1)");
+		double t = get_number(key, v, "a number in [0, 1)");
 
 		if (!(t >= 0 && t < 1))
 			option_error(key, "a number in [0, 1)", jbv_describe(v));
@@ -141,7 +139,7 @@ parse_common(const char *key, JsonbValue *v, PglTrainOptions *opts)
 	}
 	else if (strcmp(key, "seed") == 0)
 	{
-		double		s = get_number(key, v, "a non-negative integer");
+		double s = get_number(key, v, "a non-negative integer");
 
 		if (!(s >= 0 && s <= 9007199254740992.0 && s == floor(s)))
 			option_error(key, "a non-negative integer", jbv_describe(v));
@@ -149,7 +147,7 @@ parse_common(const char *key, JsonbValue *v, PglTrainOptions *opts)
 	}
 	else if (strcmp(key, "l2") == 0)
 	{
-		double		l2 = get_number(key, v, "a number >= 0");
+		double l2 = get_number(key, v, "a number >= 0");
 
 		if (!(l2 >= 0 && isfinite(l2)))
 			option_error(key, "a number >= 0", jbv_describe(v));
@@ -177,7 +175,7 @@ parse_supervised(const char *key, JsonbValue *v, PglTrainOptions *opts)
 		opts->max_iter = get_int(key, v, 1, 1000000);
 	else if (strcmp(key, "tol") == 0)
 	{
-		double		t = get_number(key, v, "a number > 0");
+		double t = get_number(key, v, "a number > 0");
 
 		if (!(t > 0 && isfinite(t)))
 			option_error(key, "a number > 0", jbv_describe(v));
@@ -201,8 +199,7 @@ parse_recommender(const char *key, JsonbValue *v, PglTrainOptions *opts)
 	if (parse_common(key, v, opts))
 		return;
 	if (strcmp(key, "feedback") == 0)
-		opts->implicit =
-			get_choice(key, v, feedback, "\"explicit\" or \"implicit\"") == 1;
+		opts->implicit = get_choice(key, v, feedback, "\"explicit\" or \"implicit\"") == 1;
 	else if (strcmp(key, "factors") == 0)
 		opts->factors = get_int(key, v, 1, 1024);
 	else if (strcmp(key, "iterations") == 0)
@@ -213,7 +210,7 @@ parse_recommender(const char *key, JsonbValue *v, PglTrainOptions *opts)
 		opts->k = get_int(key, v, 1, 1000);
 	else if (strcmp(key, "alpha") == 0)
 	{
-		double		a = get_number(key, v, "a number >= 0");
+		double a = get_number(key, v, "a number >= 0");
 
 		if (!(a >= 0 && isfinite(a)))
 			option_error(key, "a number >= 0", jbv_describe(v));
@@ -236,10 +233,10 @@ parse_recommender(const char *key, JsonbValue *v, PglTrainOptions *opts)
 void
 pgl_parse_train_options(Jsonb *options, bool recommender, PglTrainOptions *opts)
 {
-	JsonbIterator *it;
-	JsonbValue	v;
+	JsonbIterator	  *it;
+	JsonbValue		   v;
 	JsonbIteratorToken tok;
-	char	   *key = NULL;
+	char			  *key = NULL;
 
 	memset(opts, 0, sizeof(*opts));
 	opts->test_size = -1;

@@ -12,6 +12,7 @@
 
 #include "access/tupdesc.h"
 #include "fmgr.h"
+#include "portability/instr_time.h"
 #include "utils/jsonb.h"
 
 #include "pgl_algo.h"
@@ -217,6 +218,14 @@ extern void pgl_check_model_writable(const char *name);
 
 /* insert a version (creating the model row if new); returns version number */
 extern int32 pgl_catalog_store(const PglNewVersion *nv);
+
+/* ---------- train.c ---------- */
+
+/* serialize, store as a new version, and return ai_train's row (in out_cxt) */
+extern Datum pgl_store_trained(FunctionCallInfo fcinfo, MemoryContext out_cxt, const pgl_env *env,
+							   const pgl_model *m, const char *name, const char *algorithm,
+							   Jsonb *options, const char *data, int64 rows, const char *metrics,
+							   instr_time start, bool deploy);
 
 /* ---------- model_cache.c ---------- */
 

@@ -45,11 +45,11 @@ typedef enum Want
 
 typedef struct PredictState
 {
-	PglCallModel	   cm;
-	char			  *name;
-	const pgl_model	  *model;
+	PglCallModel		cm;
+	char			   *name;
+	const pgl_model	   *model;
 	const pgl_algo_ops *ops;
-	int				   n_out;
+	int					n_out;
 
 	/* row type mapping, valid while tuptype/tuptypmod match */
 	Oid		  tuptype;
@@ -82,10 +82,10 @@ static void
 check_task(const char *name, const pgl_model *m, Want want)
 {
 	if (m->task == PGL_TASK_RECOMMENDATION)
-		ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
-						errmsg("model \"%s\" is a recommender", name),
-						errhint("Use ai_predict(name, user, item), ai_recommend() or "
-								"ai_recommend_all() with it.")));
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE), errmsg("model \"%s\" is a recommender", name),
+				 errhint("Use ai_predict(name, user, item), ai_recommend() or "
+						 "ai_recommend_all() with it.")));
 	if (want == WANT_VALUE && m->task == PGL_TASK_CLASSIFICATION)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE), errmsg("model \"%s\" is a classifier", name),

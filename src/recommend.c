@@ -194,8 +194,7 @@ static void
 unknown_id(const char *name, const char *what, const char *id, const char *why)
 {
 	ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
-					errmsg("%s %s is not in model \"%s\"", what, id, name),
-					errhint("%s", why)));
+					errmsg("%s %s is not in model \"%s\"", what, id, name), errhint("%s", why)));
 }
 
 /* index of the user (or item) argument argno, or -1 */
@@ -459,8 +458,8 @@ recommend_all(FunctionCallInfo fcinfo, bool text_ids)
 				values[1] = item_datum(&ra->v, ra->items[(Size) b * ra->k + r]);
 				values[2] = Int32GetDatum(r + 1);
 				values[3] = Float8GetDatum(ra->scores[(Size) b * ra->k + r]);
-				SRF_RETURN_NEXT(fctx, HeapTupleGetDatum(heap_form_tuple(fctx->tuple_desc, values,
-																		nulls)));
+				SRF_RETURN_NEXT(
+					fctx, HeapTupleGetDatum(heap_form_tuple(fctx->tuple_desc, values, nulls)));
 			}
 			ra->cur_user++;
 			ra->cur_rank = 0;
@@ -470,8 +469,8 @@ recommend_all(FunctionCallInfo fcinfo, bool text_ids)
 
 		/* score the next block of users */
 		{
-			pgl_env	   env = pgl_backend_env(fctx->multi_call_memory_ctx);
-			pgl_status s;
+			pgl_env		env = pgl_backend_env(fctx->multi_call_memory_ctx);
+			pgl_status	s;
 			pgl_ratings seen;
 
 			memset(&seen, 0, sizeof(seen));
@@ -582,29 +581,29 @@ cmp_int32(const void *a, const void *b)
 static Datum
 recommend_for_ratings(FunctionCallInfo fcinfo, bool text_ids)
 {
-	ReturnSetInfo  *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	RecState	   *st = rec_state(fcinfo, text_ids);
-	ArrayType	   *ia = PG_GETARG_ARRAYTYPE_P(1);
-	ArrayType	   *ra = PG_GETARG_ARRAYTYPE_P(2);
-	int32			k = arg_k(fcinfo, 3);
-	Datum		   *ie, *re;
-	bool		   *in, *rn;
-	int				ni, nr;
-	int32		   *items, *sorted, *out;
-	float		   *ratings, *scores, *x, bias = 0;
-	int32			n;
-	pgl_als_params	params;
-	pgl_env			env = pgl_backend_env(CurrentMemoryContext);
-	pgl_status		s;
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	RecState	  *st = rec_state(fcinfo, text_ids);
+	ArrayType	  *ia = PG_GETARG_ARRAYTYPE_P(1);
+	ArrayType	  *ra = PG_GETARG_ARRAYTYPE_P(2);
+	int32		   k = arg_k(fcinfo, 3);
+	Datum		  *ie, *re;
+	bool		  *in, *rn;
+	int			   ni, nr;
+	int32		  *items, *sorted, *out;
+	float		  *ratings, *scores, *x, bias = 0;
+	int32		   n;
+	pgl_als_params params;
+	pgl_env		   env = pgl_backend_env(CurrentMemoryContext);
+	pgl_status	   s;
 
 	deconstruct_array(ia, text_ids ? TEXTOID : INT8OID, text_ids ? -1 : 8,
 					  text_ids ? false : FLOAT8PASSBYVAL, text_ids ? TYPALIGN_INT : TYPALIGN_DOUBLE,
 					  &ie, &in, &ni);
 	deconstruct_array(ra, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &re, &rn, &nr);
 	if (ni != nr)
-		ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-						errmsg("items and ratings must have the same length, not %d and %d", ni,
-							   nr)));
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("items and ratings must have the same length, not %d and %d", ni, nr)));
 	items = palloc(sizeof(int32) * (ni + 1));
 	ratings = palloc(sizeof(float) * (ni + 1));
 	for (int j = 0; j < ni; j++)
@@ -639,9 +638,9 @@ recommend_for_ratings(FunctionCallInfo fcinfo, bool text_ids)
 	if (ni == 0)
 	{
 		if (cold_start_error(&st->v))
-			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							errmsg("no ratings to fold in"),
-							errhint("The model was trained with \"cold_start\": \"error\".")));
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("no ratings to fold in"),
+					 errhint("The model was trained with \"cold_start\": \"error\".")));
 		emit_popular(rsinfo, st, k, fcinfo->flinfo->fn_mcxt);
 		return (Datum) 0;
 	}

@@ -13,29 +13,29 @@
 #include "als.h"
 
 /* config tensor layout (docs/model-format.md, "als") */
-#define PGL_ALS_CFG_IMPLICIT 0
-#define PGL_ALS_CFG_L2 1
-#define PGL_ALS_CFG_ALPHA 2
-#define PGL_ALS_CFG_CG_STEPS 3
+#define PGL_ALS_CFG_IMPLICIT   0
+#define PGL_ALS_CFG_L2		   1
+#define PGL_ALS_CFG_ALPHA	   2
+#define PGL_ALS_CFG_CG_STEPS   3
 #define PGL_ALS_CFG_COLD_ERROR 4
 #define PGL_ALS_CFG_ITERATIONS 5
-#define PGL_ALS_CFG_LEN 6
+#define PGL_ALS_CFG_LEN		   6
 
 /* a stored ALS model, with pointers into its tensors */
 typedef struct PglRecView
 {
 	const pgl_model *model;
-	pgl_als_model als;
-	bool		   text_users;
-	bool		   text_items;
-	const int64	  *user_ids; /* integer ids, ascending */
-	const int64	  *item_ids;
-	char		 **user_keys; /* text ids, strcmp order */
-	char		 **item_keys;
-	const float	  *popularity;
-	const int64	  *seen_ptr;
-	const int32	  *seen_items;
-	const double  *config;
+	pgl_als_model	 als;
+	bool			 text_users;
+	bool			 text_items;
+	const int64		*user_ids; /* integer ids, ascending */
+	const int64		*item_ids;
+	char		   **user_keys; /* text ids, strcmp order */
+	char		   **item_keys;
+	const float		*popularity;
+	const int64		*seen_ptr;
+	const int32		*seen_items;
+	const double	*config;
 } PglRecView;
 
 /* ranking metrics as a JSON object */
@@ -43,9 +43,8 @@ extern void pgl_rank_metrics_json(StringInfo buf, const pgl_rank_metrics *rm, in
 								  bool implicit);
 
 /* ai_train for algorithm "als" */
-extern Datum pgl_train_recommender(FunctionCallInfo fcinfo, const char *name,
-								   const char *algorithm, const char *data,
-								   const char *target, Jsonb *options);
+extern Datum pgl_train_recommender(FunctionCallInfo fcinfo, const char *name, const char *algorithm,
+								   const char *data, const char *target, Jsonb *options);
 
 /* ai_evaluate for a recommender */
 extern Datum pgl_evaluate_recommender(const char *name, const pgl_model *m, const char *data);
@@ -59,4 +58,4 @@ extern int32 pgl_rec_item_index_int(const PglRecView *v, int64 id);
 extern int32 pgl_rec_user_index_text(const PglRecView *v, const char *s, Size len);
 extern int32 pgl_rec_item_index_text(const PglRecView *v, const char *s, Size len);
 
-#endif							/* PGL_RECOMMEND_H */
+#endif /* PGL_RECOMMEND_H */

@@ -113,19 +113,19 @@ typedef struct RatingRow
 
 typedef struct RecReceiver
 {
-	DestReceiver pub;
-	const char	*user_col;
-	const char	*item_col;
-	const char	*rating_col;
-	int			 att[3]; /* user, item, rating */
-	Oid			 typ[3];
-	FmgrInfo	 out[2];
-	IdMap		 users;
-	IdMap		 items;
-	RatingRow	*rows;
-	int64		 n;
-	int64		 cap;
-	int64		 skipped; /* rows with a NULL */
+	DestReceiver  pub;
+	const char	 *user_col;
+	const char	 *item_col;
+	const char	 *rating_col;
+	int			  att[3]; /* user, item, rating */
+	Oid			  typ[3];
+	FmgrInfo	  out[2];
+	IdMap		  users;
+	IdMap		  items;
+	RatingRow	 *rows;
+	int64		  n;
+	int64		  cap;
+	int64		  skipped; /* rows with a NULL */
 	MemoryContext cxt;
 	MemoryContext row_cxt;
 } RecReceiver;
@@ -146,8 +146,7 @@ id_type_is_text(Oid typid)
 }
 
 static int
-find_column(TupleDesc desc, const char *name, int fallback, const char *what,
-			const char *option)
+find_column(TupleDesc desc, const char *name, int fallback, const char *what, const char *option)
 {
 	StringInfoData cols;
 
@@ -173,9 +172,10 @@ find_column(TupleDesc desc, const char *name, int fallback, const char *what,
 		if (!TupleDescAttr(desc, i)->attisdropped)
 			appendStringInfo(&cols, "%s%s", cols.len ? ", " : "",
 							 quote_identifier(NameStr(TupleDescAttr(desc, i)->attname)));
-	ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
-					errmsg("%s column \"%s\" (option \"%s\") is not in the data", what, name, option),
-					errhint("The data has the columns %s.", cols.data)));
+	ereport(ERROR,
+			(errcode(ERRCODE_UNDEFINED_COLUMN),
+			 errmsg("%s column \"%s\" (option \"%s\") is not in the data", what, name, option),
+			 errhint("The data has the columns %s.", cols.data)));
 	return -1;
 }
 
@@ -285,11 +285,10 @@ rec_receive(TupleTableSlot *slot, DestReceiver *self)
 	}
 	v = pgl_datum_to_double(slot->tts_values[r->att[2]], r->typ[2]);
 	if (!isfinite(v) || fabs(v) > 1e30)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("rating %g in row " INT64_FORMAT " is not a usable number", v,
-						r->n + r->skipped + 1),
-				 errhint("Ratings must be finite; filter such rows out in a SELECT.")));
+		ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
+						errmsg("rating %g in row " INT64_FORMAT " is not a usable number", v,
+							   r->n + r->skipped + 1),
+						errhint("Ratings must be finite; filter such rows out in a SELECT.")));
 	row = &r->rows[r->n];
 	old = MemoryContextSwitchTo(r->row_cxt);
 	row->u = map_id(r, 0, slot->tts_values[r->att[0]]);
@@ -496,35 +495,28 @@ Datum
 pgl_train_recommender(FunctionCallInfo fcinfo, const char *name, const char *algorithm,
 					  const char *data, const char *target, Jsonb *options)
 {
-	PglTrainOptions opts;
-	MemoryContext	train_cxt, old;
-	RecReceiver		r;
-	instr_time		start, elapsed;
-	int32		   *uorder, *iorder, *uremap, *iremap;
-	int32			n_users, n_items;
-	int64			n, kept, n_dups = 0, n_train = 0, n_test = 0;
-	int32		   *tr_u, *tr_i, *te_u, *te_i;
-	float		   *tr_r, *te_r;
-	pgl_ratings		train, test;
-	pgl_als_params	params;
-	pgl_als_model	am;
-	pgl_als_info	info;
+	PglTrainOptions	 opts;
+	MemoryContext	 train_cxt, old;
+	RecReceiver		 r;
+	instr_time		 start;
+	int32			*uorder, *iorder, *uremap, *iremap;
+	int32			 n_users, n_items;
+	int64			 n, kept, n_dups = 0, n_train = 0, n_test = 0;
+	int32			*tr_u, *tr_i, *te_u, *te_i;
+	float			*tr_r, *te_r;
+	pgl_ratings		 train, test;
+	pgl_als_params	 params;
+	pgl_als_model	 am;
+	pgl_als_info	 info;
 	pgl_rank_metrics rm;
-	pgl_env			env;
-	pgl_status		st;
-	pgl_model	   *m;
-	float		   *popularity;
-	double		   *config, *mu;
-	StringInfoData	metrics;
-	uint8_t		   *buf;
-	size_t			buflen;
-	bytea		   *blob;
-	PglNewVersion	nv;
-	int32			version, k;
-	double			seconds, test_size;
-	TupleDesc		desc;
-	Datum			values[6];
-	bool			nulls[6] = {false, false, false, false, false, false};
+	pgl_env			 env;
+	pgl_status		 st;
+	pgl_model		*m;
+	float			*popularity;
+	double			*config, *mu;
+	StringInfoData	 metrics;
+	int32			 k;
+	double			 test_size;
 
 	pgl_parse_train_options(options, true, &opts);
 	if (target && opts.rating_col == NULL)
@@ -533,8 +525,8 @@ pgl_train_recommender(FunctionCallInfo fcinfo, const char *name, const char *alg
 	pgl_check_model_writable(name);
 
 	INSTR_TIME_SET_CURRENT(start);
-	train_cxt = AllocSetContextCreate(CurrentMemoryContext, "pg_learn training",
-									  ALLOCSET_DEFAULT_SIZES);
+	train_cxt =
+		AllocSetContextCreate(CurrentMemoryContext, "pg_learn training", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(train_cxt);
 	env = pgl_backend_env(train_cxt);
 	memset(&st, 0, sizeof(st));
@@ -550,7 +542,7 @@ pgl_train_recommender(FunctionCallInfo fcinfo, const char *name, const char *alg
 	if (n == 0)
 		ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND), errmsg("no ratings to train on"),
 						r.skipped > 0 ? errdetail(INT64_FORMAT " rows were skipped because their "
-														   "user, item or rating is NULL.",
+															   "user, item or rating is NULL.",
 												  r.skipped)
 									  : errdetail("The data \"%s\" returned no rows.", data)));
 
@@ -608,8 +600,8 @@ pgl_train_recommender(FunctionCallInfo fcinfo, const char *name, const char *alg
 	}
 	env_report(pgl_ratings_build(&env, n_users, n_items, n_train, tr_u, tr_i, tr_r, &train, &st),
 			   &st, "training failed");
-	env_report(pgl_ratings_build(&env, n_users, n_items, n_test, te_u, te_i, te_r, &test, &st),
-			   &st, "training failed");
+	env_report(pgl_ratings_build(&env, n_users, n_items, n_test, te_u, te_i, te_r, &test, &st), &st,
+			   "training failed");
 
 	/* fit */
 	memset(&params, 0, sizeof(params));
@@ -706,43 +698,11 @@ pgl_train_recommender(FunctionCallInfo fcinfo, const char *name, const char *alg
 		m->tensors[11].data = cols;
 	}
 
-	if (pgl_model_write(&env, m, &buf, &buflen, &st) != PGL_OK)
-		pgl_report(&st, "could not serialize the model");
-	blob = palloc_extended(VARHDRSZ + buflen, MCXT_ALLOC_HUGE);
-	SET_VARSIZE(blob, VARHDRSZ + buflen);
-	memcpy(VARDATA(blob), buf, buflen);
-
-	INSTR_TIME_SET_CURRENT(elapsed);
-	INSTR_TIME_SUBTRACT(elapsed, start);
-	seconds = INSTR_TIME_GET_DOUBLE(elapsed);
-
-	memset(&nv, 0, sizeof(nv));
-	nv.name = name;
-	nv.algorithm = algorithm;
-	nv.options =
-		options ? options : DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")));
-	nv.model = m;
-	nv.data_source = data;
-	nv.rows_used = kept;
-	nv.metrics_json = metrics.data;
-	nv.blob = blob;
-	nv.seconds = seconds;
-	nv.deploy = opts.deploy;
-	version = pgl_catalog_store(&nv);
-
-	MemoryContextSwitchTo(old);
-	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-	desc = BlessTupleDesc(desc);
-	values[0] = CStringGetTextDatum(name);
-	values[1] = Int32GetDatum(version);
-	values[2] = CStringGetTextDatum(algorithm);
-	values[3] = Int64GetDatum(kept);
-	values[4] = DirectFunctionCall1(jsonb_in, CStringGetDatum(metrics.data));
-	values[5] = Float8GetDatum(seconds);
 	{
-		Datum result = HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
+		Datum result = pgl_store_trained(fcinfo, old, &env, m, name, algorithm, options, data, kept,
+										 metrics.data, start, opts.deploy);
 
+		MemoryContextSwitchTo(old);
 		MemoryContextDelete(train_cxt);
 		PG_RETURN_DATUM(result);
 	}
@@ -795,20 +755,21 @@ pgl_evaluate_recommender(const char *name, const pgl_model *m, const char *data)
 	r.cxt = cxt;
 	read_ratings(&r, data);
 	if (r.users.text != v.text_users)
-		ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
-						errmsg("model \"%s\" has %s ids, but the data has %s ids", name,
-							   v.text_users ? "text" : "integer", r.users.text ? "text" : "integer")));
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("model \"%s\" has %s ids, but the data has %s ids", name,
+						v.text_users ? "text" : "integer", r.users.text ? "text" : "integer")));
 
 	/* the data's ids to the model's indexes (-1: unknown) */
 	umap = palloc(sizeof(int32) * (idmap_size(&r.users) + 1));
 	imap = palloc(sizeof(int32) * (idmap_size(&r.items) + 1));
 	for (int32 j = 0; j < idmap_size(&r.users); j++)
 		umap[j] = v.text_users ? pgl_rec_user_index_text(&v, pgl_vocab_string(r.users.texts, j),
-													  strlen(pgl_vocab_string(r.users.texts, j)))
+														 strlen(pgl_vocab_string(r.users.texts, j)))
 							   : pgl_rec_user_index_int(&v, r.users.int_ids[j]);
 	for (int32 j = 0; j < idmap_size(&r.items); j++)
 		imap[j] = v.text_items ? pgl_rec_item_index_text(&v, pgl_vocab_string(r.items.texts, j),
-													  strlen(pgl_vocab_string(r.items.texts, j)))
+														 strlen(pgl_vocab_string(r.items.texts, j)))
 							   : pgl_rec_item_index_int(&v, r.items.int_ids[j]);
 	n = 0;
 	for (int64 j = 0; j < r.n; j++)
@@ -828,8 +789,9 @@ pgl_evaluate_recommender(const char *name, const pgl_model *m, const char *data)
 	if (n == 0)
 		ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND),
 						errmsg("no ratings of known users and items to evaluate on"),
-						errdetail(INT64_FORMAT " rows had a user or item the model does not know, "
-											   INT64_FORMAT " had a NULL.",
+						errdetail(INT64_FORMAT
+								  " rows had a user or item the model does not know, " INT64_FORMAT
+								  " had a NULL.",
 								  unknown, r.skipped)));
 	kept = dedupe(r.rows, n, false, &n_dups);
 	tu = palloc(sizeof(int32) * kept);
@@ -861,7 +823,8 @@ pgl_evaluate_recommender(const char *name, const pgl_model *m, const char *data)
 	pgl_rank_metrics_json(&buf, &rm, kept, k, implicit);
 	/* a few counts after the metrics */
 	buf.len--;
-	appendStringInfo(&buf, ", \"rows_unknown\": " INT64_FORMAT ", \"duplicates\": " INT64_FORMAT "}",
+	appendStringInfo(&buf,
+					 ", \"rows_unknown\": " INT64_FORMAT ", \"duplicates\": " INT64_FORMAT "}",
 					 unknown, n_dups);
 	MemoryContextSwitchTo(old);
 	result = DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));

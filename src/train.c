@@ -154,24 +154,66 @@ gram_hook(void *arg, PglDataSet *ds, const double *const *cols, const bool *cons
 
 /* ---------- result row ---------- */
 
-static Datum
-result_tuple(FunctionCallInfo fcinfo, const char *name, int32 version, const char *algorithm,
-			 int64 rows, const char *metrics, double seconds)
+/*
+ * The common end of every training: serialize the model, store it as a new
+ * version, and build ai_train's result row in out_cxt.  Runs in the
+ * training's memory context.
+ */
+Datum
+pgl_store_trained(FunctionCallInfo fcinfo, MemoryContext out_cxt, const pgl_env *env,
+				  const pgl_model *m, const char *name, const char *algorithm, Jsonb *options,
+				  const char *data, int64 rows, const char *metrics, instr_time start, bool deploy)
 {
-	TupleDesc desc;
-	Datum	  values[6];
-	bool	  nulls[6] = {false, false, false, false, false, false};
+	pgl_status	  st;
+	uint8_t		 *buf;
+	size_t		  buflen;
+	bytea		 *blob;
+	instr_time	  elapsed;
+	PglNewVersion nv;
+	TupleDesc	  desc;
+	Datum		  values[6];
+	bool		  nulls[6] = {false, false, false, false, false, false};
+	MemoryContext old;
 
+	memset(&st, 0, sizeof(st));
+	if (pgl_model_write(env, m, &buf, &buflen, &st) != PGL_OK)
+		pgl_report(&st, "could not serialize the model");
+	blob = palloc_extended(VARHDRSZ + buflen, MCXT_ALLOC_HUGE);
+	SET_VARSIZE(blob, VARHDRSZ + buflen);
+	memcpy(VARDATA(blob), buf, buflen);
+
+	INSTR_TIME_SET_CURRENT(elapsed);
+	INSTR_TIME_SUBTRACT(elapsed, start);
+
+	memset(&nv, 0, sizeof(nv));
+	nv.name = name;
+	nv.algorithm = algorithm;
+	nv.options =
+		options ? options : DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")));
+	nv.model = m;
+	nv.data_source = data;
+	nv.rows_used = rows;
+	nv.metrics_json = metrics;
+	nv.blob = blob;
+	nv.seconds = INSTR_TIME_GET_DOUBLE(elapsed);
+	nv.deploy = deploy;
+
+	old = MemoryContextSwitchTo(out_cxt);
+	values[1] = Int32GetDatum(pgl_catalog_store(&nv));
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 	desc = BlessTupleDesc(desc);
 	values[0] = CStringGetTextDatum(name);
-	values[1] = Int32GetDatum(version);
 	values[2] = CStringGetTextDatum(algorithm);
 	values[3] = Int64GetDatum(rows);
 	values[4] = DirectFunctionCall1(jsonb_in, CStringGetDatum(metrics));
-	values[5] = Float8GetDatum(seconds);
-	return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
+	values[5] = Float8GetDatum(nv.seconds);
+	{
+		Datum result = HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
+
+		MemoryContextSwitchTo(old);
+		return result;
+	}
 }
 
 /* with pg_learn.verbose: a NOTICE per phase, with the time the last one took */
@@ -212,7 +254,7 @@ ai_train(PG_FUNCTION_ARGS)
 	const pgl_algo_ops *ops;
 	PglTrainOptions		opts;
 	MemoryContext		train_cxt, old;
-	instr_time			start, elapsed;
+	instr_time			start;
 	PglDataSet		   *ds;
 	pgl_model		   *m;
 	int64				n, n_test, n_train;
@@ -227,12 +269,6 @@ ai_train(PG_FUNCTION_ARGS)
 	pgl_train_params	params;
 	pgl_train_info		info;
 	StringInfoData		metrics;
-	uint8_t			   *buf;
-	size_t				buflen;
-	bytea			   *blob;
-	PglNewVersion		nv;
-	int32				version;
-	double				seconds;
 	Datum				result;
 	bool				classification;
 	int32				class_mode;
@@ -564,33 +600,12 @@ ai_train(PG_FUNCTION_ARGS)
 
 	/* save */
 	phase(name, "saving");
-	if (pgl_model_write(&env, m, &buf, &buflen, &st) != PGL_OK)
-		pgl_report(&st, "could not serialize the model");
-	blob = palloc_extended(VARHDRSZ + buflen, MCXT_ALLOC_HUGE);
-	SET_VARSIZE(blob, VARHDRSZ + buflen);
-	memcpy(VARDATA(blob), buf, buflen);
-
-	INSTR_TIME_SET_CURRENT(elapsed);
-	INSTR_TIME_SUBTRACT(elapsed, start);
-	seconds = INSTR_TIME_GET_DOUBLE(elapsed);
-
-	nv.name = name;
-	nv.algorithm = algorithm;
-	nv.options =
-		options ? options : DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")));
-	nv.model = m;
-	nv.data_source = data;
-	nv.rows_used = n;
-	nv.metrics_json = metrics.data;
-	nv.blob = blob;
-	nv.seconds = seconds;
-	nv.deploy = opts.deploy;
-	version = pgl_catalog_store(&nv);
+	result = pgl_store_trained(fcinfo, old, &env, m, name, algorithm, options, data, n,
+							   metrics.data, start, opts.deploy);
 	phase(name, "done");
 	phase(name, NULL);
 
 	MemoryContextSwitchTo(old);
-	result = result_tuple(fcinfo, name, version, algorithm, n, metrics.data, seconds);
 	MemoryContextDelete(train_cxt);
 	PG_RETURN_DATUM(result);
 }
