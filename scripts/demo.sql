@@ -86,3 +86,28 @@ SELECT ai_deploy('house_price', 1);
 SELECT name, version, algorithm, deployed, rows_used, blob_size,
        round((metrics -> 'test' ->> 'r2')::numeric, 4) AS test_r2
   FROM ai_models ORDER BY name, version;
+
+\echo
+\echo '== 8. Recommendations: about 36,000 star ratings of 300 films by 1,000 users, ALS =='
+CREATE TABLE ratings AS
+SELECT user_id, film_id,
+       greatest(1, least(5, round(3.4 + 0.6 * sin(user_id * 0.37) * cos(film_id * 0.11)
+                                   + 0.6 * cos(user_id * 0.13) * sin(film_id * 0.29)
+                                   + 0.3 * (random() - 0.5))))::int AS stars
+  FROM (SELECT 1 + (random() * 999)::int AS user_id,
+               1 + floor(300 * random() ^ 1.8)::int AS film_id      -- a few films are popular
+          FROM generate_series(1, 40000)) s
+ GROUP BY 1, 2;
+SELECT name, rows_used, metrics -> 'users' AS users, metrics -> 'items' AS films,
+       round((metrics -> 'test' ->> 'rmse')::numeric, 3) AS test_rmse,
+       round((metrics -> 'test' ->> 'recall@10')::numeric, 3) AS test_recall_at_10,
+       round((metrics ->> 'seconds_per_iteration')::numeric, 4) AS s_per_iteration
+  FROM ai_train('films', 'als', 'ratings', options => '{"factors": 16}');
+
+\echo '== Five films for user 42 (ones they rated are left out) =='
+SELECT item AS film_id, round(score::numeric, 2) AS predicted_stars FROM ai_recommend('films', 42, 5);
+
+\echo '== Films like film 7, and a new user folded in from three ratings =='
+SELECT item AS film_id, round(similarity::numeric, 3) AS similarity FROM ai_similar_items('films', 7, 3);
+SELECT item AS film_id, round(score::numeric, 2) AS score
+  FROM ai_recommend_for_ratings('films', ARRAY[1, 2, 3]::bigint[], ARRAY[5, 4, 1], 3);
