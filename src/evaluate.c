@@ -120,7 +120,7 @@ ai_evaluate(PG_FUNCTION_ARGS)
 	Datum				result;
 
 	if (m->task == PGL_TASK_RECOMMENDATION)
-		PG_RETURN_DATUM(pgl_evaluate_recommender(name, m, data));
+		PG_RETURN_DATUM(pgl_evaluate_recommender(name, version_id, data));
 
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "pg_learn evaluate", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(cxt);
@@ -129,6 +129,8 @@ ai_evaluate(PG_FUNCTION_ARGS)
 		only = lappend(only, m->features[f].name);
 	ds = pgl_read_data(data, m->target_name, classification ? PGL_COL_CATEGORICAL : PGL_COL_NUMERIC,
 					   NIL, only, pgl_algo_by_id(m->algorithm)->name, 0.0, 0, NULL, NULL);
+	/* the data's query may have used other models and evicted this one */
+	m = pgl_model_by_version(version_id, name);
 	n = ds->n_rows;
 	if (n == 0)
 		ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND), errmsg("no rows to evaluate on"),

@@ -139,7 +139,11 @@ pgl_call_model(PglCallModel *cm, text *name, MemoryContext mcxt, bool *changed)
 	{
 		if (cm->generation != pgl_cache_generation)
 		{
-			cm->model = pgl_model_by_version(cm->version_id, cm->name);
+			const pgl_model *m = pgl_model_by_version(cm->version_id, cm->name);
+
+			/* evicted and loaded again: whatever pointed into it is stale */
+			*changed = m != cm->model;
+			cm->model = m;
 			cm->generation = pgl_cache_generation;
 		}
 		return cm->model;
@@ -158,8 +162,11 @@ pgl_call_model(PglCallModel *cm, text *name, MemoryContext mcxt, bool *changed)
 		*changed = true;
 	if (*changed || cm->generation != pgl_cache_generation)
 	{
+		const pgl_model *m = pgl_model_by_version(info.version_id, cm->name);
+
+		*changed |= m != cm->model;
 		cm->version_id = info.version_id;
-		cm->model = pgl_model_by_version(info.version_id, cm->name);
+		cm->model = m;
 		cm->generation = pgl_cache_generation;
 	}
 	return cm->model;

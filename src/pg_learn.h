@@ -244,8 +244,9 @@ extern const pgl_model *pgl_model_by_version(int64 version_id, const char *name)
 /*
  * The model a call site uses, looked up once per statement: kept in the
  * caller's fn_extra state.  pgl_call_model returns the model and sets
- * *changed when it is another model or version than on the previous call
- * (then the caller rebuilds whatever it derived from it).
+ * *changed when it is another model, version or copy than on the previous
+ * call (then the caller rebuilds whatever it derived from it; a copy changes
+ * when the per-backend cache evicted and reloaded the model).
  */
 typedef struct PglCallModel
 {

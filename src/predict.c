@@ -50,6 +50,7 @@ typedef struct PredictState
 	const pgl_model	   *model;
 	const pgl_algo_ops *ops;
 	int					n_out;
+	bool				ready; /* set up for cm's model */
 
 	/* row type mapping, valid while tuptype/tuptypmod match */
 	Oid		  tuptype;
@@ -108,7 +109,7 @@ get_state(FunctionCallInfo fcinfo, Want want)
 	if (st == NULL)
 		st = fcinfo->flinfo->fn_extra = MemoryContextAllocZero(mcxt, sizeof(PredictState));
 	m = pgl_call_model(&st->cm, PG_GETARG_TEXT_PP(0), mcxt, &changed);
-	if (!changed)
+	if (!changed && st->ready)
 		return st;
 
 	/* another model or version: rebuild what depends on it */
@@ -127,6 +128,7 @@ get_state(FunctionCallInfo fcinfo, Want want)
 	st->isnull = MemoryContextAlloc(mcxt, sizeof(bool) * (m->n_features + 1));
 	st->x = MemoryContextAlloc(mcxt, sizeof(double) * (m->n_inputs + 1));
 	st->out = MemoryContextAlloc(mcxt, sizeof(double) * st->n_out);
+	st->ready = true; /* not before: an ERROR above leaves it to be redone */
 	return st;
 }
 
@@ -152,13 +154,16 @@ map_row_type(PredictState *st, HeapTupleHeader rec, MemoryContext mcxt)
 	if (st->tupdesc && st->tuptype == tuptype && st->tuptypmod == tuptypmod)
 		return;
 
+	/* the mapping counts only once complete: an ERROR below leaves none */
+	st->tupdesc = NULL;
 	desc = lookup_rowtype_tupdesc(tuptype, tuptypmod);
 	old = MemoryContextSwitchTo(mcxt);
-	st->tupdesc = CreateTupleDescCopy(desc);
-	ReleaseTupleDesc(desc);
-	desc = st->tupdesc;
-	st->tuptype = tuptype;
-	st->tuptypmod = tuptypmod;
+	{
+		TupleDesc copy = CreateTupleDescCopy(desc);
+
+		ReleaseTupleDesc(desc);
+		desc = copy;
+	}
 	st->attno = palloc(sizeof(int) * (m->n_features + 1));
 	st->atttype = palloc(sizeof(Oid) * (m->n_features + 1));
 	st->outfn = palloc0(sizeof(FmgrInfo) * (m->n_features + 1));
@@ -215,6 +220,9 @@ map_row_type(PredictState *st, HeapTupleHeader rec, MemoryContext mcxt)
 			fmgr_info_cxt(outfn, &st->outfn[f], mcxt);
 		}
 	}
+	st->tuptype = tuptype;
+	st->tuptypmod = tuptypmod;
+	st->tupdesc = desc;
 	MemoryContextSwitchTo(old);
 }
 

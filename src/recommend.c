@@ -148,6 +148,7 @@ pgl_rec_item_index_text(const PglRecView *v, const char *s, Size len)
 typedef struct RecState
 {
 	PglCallModel cm;
+	bool		 ready; /* v describes cm's model */
 	PglRecView	 v;
 	int32		*popular; /* items by popularity, built on first need */
 } RecState;
@@ -163,10 +164,15 @@ rec_state(FunctionCallInfo fcinfo, bool text_ids)
 		st = fcinfo->flinfo->fn_extra =
 			MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(RecState));
 	m = pgl_call_model(&st->cm, PG_GETARG_TEXT_PP(0), fcinfo->flinfo->fn_mcxt, &changed);
-	if (changed)
+	if (changed || !st->ready)
 	{
+		st->ready = false;
 		pgl_rec_view(st->cm.name, m, &st->v);
 		st->popular = NULL;
+		st->ready = true;
+	}
+	/* every call: the same call site may pass ids of either family */
+	{
 		if (st->v.text_users != text_ids)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATATYPE_MISMATCH),
@@ -392,6 +398,9 @@ ai_recommend_text(PG_FUNCTION_ARGS)
 
 typedef struct RecAllState
 {
+	char	  *name;
+	int64	   version_id;
+	uint64	   generation; /* of the cache when v was made */
 	PglRecView v;
 	int32	   k;
 	int32	   u0, u1; /* current block */
@@ -418,8 +427,10 @@ recommend_all(FunctionCallInfo fcinfo, bool text_ids)
 		fctx = SRF_FIRSTCALL_INIT();
 		old = MemoryContextSwitchTo(fctx->multi_call_memory_ctx);
 		ra = palloc0(sizeof(RecAllState));
-		m = pgl_model_get(name, NULL);
+		ra->name = name;
+		m = pgl_model_get(name, &ra->version_id);
 		pgl_rec_view(name, m, &ra->v);
+		ra->generation = pgl_cache_generation;
 		if (ra->v.text_users != text_ids)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATATYPE_MISMATCH),
@@ -440,6 +451,16 @@ recommend_all(FunctionCallInfo fcinfo, bool text_ids)
 	}
 	fctx = SRF_PERCALL_SETUP();
 	ra = fctx->user_fctx;
+
+	/* the cache may have evicted the model between two calls: take it again */
+	if (ra->generation != pgl_cache_generation)
+	{
+		MemoryContext old = MemoryContextSwitchTo(fctx->multi_call_memory_ctx);
+
+		pgl_rec_view(ra->name, pgl_model_by_version(ra->version_id, ra->name), &ra->v);
+		ra->generation = pgl_cache_generation;
+		MemoryContextSwitchTo(old);
+	}
 
 	for (;;)
 	{

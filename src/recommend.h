@@ -47,7 +47,7 @@ extern Datum pgl_train_recommender(FunctionCallInfo fcinfo, const char *name, co
 								   const char *data, const char *target, Jsonb *options);
 
 /* ai_evaluate for a recommender */
-extern Datum pgl_evaluate_recommender(const char *name, const pgl_model *m, const char *data);
+extern Datum pgl_evaluate_recommender(const char *name, int64 version_id, const char *data);
 
 /* the view of a recommender model (ERROR if the model is something else) */
 extern void pgl_rec_view(const char *name, const pgl_model *m, PglRecView *v);

@@ -723,8 +723,9 @@ column_option(const pgl_model *m, int c)
 }
 
 Datum
-pgl_evaluate_recommender(const char *name, const pgl_model *m, const char *data)
+pgl_evaluate_recommender(const char *name, int64 version_id, const char *data)
 {
+	const pgl_model *m = pgl_model_by_version(version_id, name);
 	PglRecView		 v;
 	MemoryContext	 cxt, old;
 	RecReceiver		 r;
@@ -754,6 +755,9 @@ pgl_evaluate_recommender(const char *name, const pgl_model *m, const char *data)
 	r.rating_col = column_option(m, 2);
 	r.cxt = cxt;
 	read_ratings(&r, data);
+	/* the data's query may have used other models and evicted this one */
+	m = pgl_model_by_version(version_id, name);
+	pgl_rec_view(name, m, &v);
 	if (r.users.text != v.text_users)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
