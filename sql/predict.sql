@@ -73,6 +73,15 @@ SELECT size, flag, round(ai_predict('pr_cat', c)::numeric, 4) AS predicted
 SELECT round(ai_predict('pr_cat', c)::numeric, 4) AS predicted
   FROM (SELECT 'large'::text AS size, true AS flag) c;
 
+-- more models in one statement than the per-backend cache holds (32): the
+-- fixed call site keeps working while the other one evicts models
+SELECT count(*) AS trained FROM generate_series(1, 40) g,
+  LATERAL ai_train('pr_many_' || g, 'linear_regression',
+                   format('SELECT x, %s * x + %s AS y FROM generate_series(1, 5) x', g, g), 'y') t;
+SELECT round(sum(ai_predict('pr', ARRAY[2.5, 3]))::numeric, 4) AS fixed,
+       round(sum(ai_predict('pr_many_' || (i % 40 + 1), ARRAY[1.0]))::numeric, 4) AS rotating
+  FROM generate_series(0, 399) i;
+
 -- parallel query: each worker loads the model itself
 SET parallel_setup_cost = 0;
 SET parallel_tuple_cost = 0;
