@@ -272,6 +272,16 @@ def main():
                   lm.get("test", {}).get("roc_auc"), lm.get("iterations"),
                   acc_peer, val["peer_log_iterations"]))
     md.append("")
+    # keep the recommender section that bench/run_als writes between its markers
+    try:
+        with open(args.out) as f:
+            old = f.read()
+    except OSError:
+        old = ""
+    b, e = old.find("<!-- als:begin -->"), old.find("<!-- als:end -->")
+    if b >= 0 and e > b:
+        md.append(old[b:e + len("<!-- als:end -->")])
+        md.append("")
     with open(args.out, "w") as f:
         f.write("\n".join(md))
     print("wrote %s" % os.path.relpath(args.out))

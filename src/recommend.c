@@ -220,6 +220,13 @@ arg_index(FunctionCallInfo fcinfo, RecState *st, int argno, bool item, bool text
 				: pgl_rec_user_index_int(&st->v, PG_GETARG_INT64(argno));
 }
 
+static char *
+v_item_shown(const PglRecView *v, int32 i)
+{
+	return v->text_items ? psprintf("\"%s\"", v->item_keys[i])
+						 : psprintf(INT64_FORMAT, v->item_ids[i]);
+}
+
 static Datum
 item_datum(const PglRecView *v, int32 i)
 {
@@ -681,6 +688,12 @@ recommend_for_ratings(FunctionCallInfo fcinfo, bool text_ids)
 	sorted = palloc(sizeof(int32) * (ni + 1));
 	memcpy(sorted, items, sizeof(int32) * ni);
 	qsort(sorted, ni, sizeof(int32), cmp_int32);
+	for (int j = 1; j < ni; j++)
+		if (sorted[j] == sorted[j - 1])
+			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							errmsg("item %s appears more than once in the ratings",
+								   v_item_shown(&st->v, sorted[j])),
+							errhint("Give each item one rating.")));
 	out = palloc(sizeof(int32) * (k + 1));
 	scores = palloc(sizeof(float) * (k + 1));
 	als_report(pgl_als_recommend(&env, &st->v.als, x, bias, sorted, ni, k, out, scores, &n, &s),

@@ -19,7 +19,9 @@
 #define PGL_ALS_CFG_CG_STEPS   3
 #define PGL_ALS_CFG_COLD_ERROR 4
 #define PGL_ALS_CFG_ITERATIONS 5
-#define PGL_ALS_CFG_LEN		   6
+#define PGL_ALS_CFG_K		   6 /* k of the ranking metrics */
+#define PGL_ALS_CFG_DUP_SUM	   7 /* duplicates summed (1) or last (0) */
+#define PGL_ALS_CFG_LEN		   8
 
 /* a stored ALS model, with pointers into its tensors */
 typedef struct PglRecView

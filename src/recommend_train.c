@@ -6,7 +6,7 @@
  *	  evaluate, and store the model.
  *
  * The rows are read through SPI with a DestReceiver of their own, as the
- * calling role; each row costs 12 bytes (two indexes and a float rating),
+ * calling role; each row costs 24 bytes (two indexes, a rating, its position),
  * bounded by pg_learn.max_train_memory.  Integer ids map through a hash
  * table, text ids through a PglVocab.  The model keeps the ids sorted, so
  * that the dense index of an id is its position and a binary search finds it.
@@ -521,6 +521,12 @@ pgl_train_recommender(FunctionCallInfo fcinfo, const char *name, const char *alg
 	pgl_parse_train_options(options, true, &opts);
 	if (target && opts.rating_col == NULL)
 		opts.rating_col = (char *) target;
+	if (!opts.implicit && opts.l2 == 0)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("option \"l2\" must be above 0 for explicit feedback"),
+						errdetail("Each user's and item's least-squares system needs the "
+								  "regularization to be solvable."),
+						errhint("Use a small value such as 0.01, or \"feedback\": \"implicit\".")));
 	k = opts.k > 0 ? opts.k : 10;
 	pgl_check_model_writable(name);
 
@@ -598,6 +604,29 @@ pgl_train_recommender(FunctionCallInfo fcinfo, const char *name, const char *alg
 		}
 		j = end;
 	}
+	/* likewise an item whose ratings all fell in the hold-out gets one back */
+	{
+		bool *has_train = palloc0(sizeof(bool) * (n_items + 1));
+		int64 q = 0;
+
+		for (int64 j = 0; j < n_train; j++)
+			has_train[tr_i[j]] = true;
+		for (int64 j = 0; j < n_test; j++)
+		{
+			if (!has_train[te_i[j]])
+			{
+				has_train[te_i[j]] = true;
+				tr_u[n_train] = te_u[j];
+				tr_i[n_train] = te_i[j];
+				tr_r[n_train++] = te_r[j];
+				continue;
+			}
+			te_u[q] = te_u[j];
+			te_i[q] = te_i[j];
+			te_r[q++] = te_r[j];
+		}
+		n_test = q;
+	}
 	env_report(pgl_ratings_build(&env, n_users, n_items, n_train, tr_u, tr_i, tr_r, &train, &st),
 			   &st, "training failed");
 	env_report(pgl_ratings_build(&env, n_users, n_items, n_test, te_u, te_i, te_r, &test, &st), &st,
@@ -672,6 +701,8 @@ pgl_train_recommender(FunctionCallInfo fcinfo, const char *name, const char *alg
 	config[PGL_ALS_CFG_CG_STEPS] = params.cg_steps;
 	config[PGL_ALS_CFG_COLD_ERROR] = opts.cold_start_error ? 1 : 0;
 	config[PGL_ALS_CFG_ITERATIONS] = params.iterations;
+	config[PGL_ALS_CFG_K] = k;
+	config[PGL_ALS_CFG_DUP_SUM] = opts.duplicates_sum ? 1 : 0;
 	mu = palloc(sizeof(double));
 	*mu = am.mu;
 	m->n_tensors = 12;
@@ -739,11 +770,12 @@ pgl_evaluate_recommender(const char *name, int64 version_id, const char *data)
 	pgl_status		 st;
 	StringInfoData	 buf;
 	Datum			 result;
-	int32			 k = 10;
+	int32			 k;
 	bool			 implicit;
 
 	pgl_rec_view(name, m, &v);
 	implicit = v.config[PGL_ALS_CFG_IMPLICIT] != 0;
+	k = (int32) v.config[PGL_ALS_CFG_K];
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "pg_learn evaluate", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(cxt);
 	env = pgl_backend_env(cxt);
@@ -797,7 +829,7 @@ pgl_evaluate_recommender(const char *name, int64 version_id, const char *data)
 								  " rows had a user or item the model does not know, " INT64_FORMAT
 								  " had a NULL.",
 								  unknown, r.skipped)));
-	kept = dedupe(r.rows, n, false, &n_dups);
+	kept = dedupe(r.rows, n, v.config[PGL_ALS_CFG_DUP_SUM] != 0, &n_dups);
 	tu = palloc(sizeof(int32) * kept);
 	ti = palloc(sizeof(int32) * kept);
 	tr = palloc(sizeof(float) * kept);

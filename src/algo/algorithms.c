@@ -274,7 +274,7 @@ als_validate(const pgl_model *m, pgl_status *st)
 		!(pop = want_tensor(m, "item_popularity", PGL_F32, ni, -1, st)) ||
 		!(sp = want_tensor(m, "seen_ptr", PGL_I64, nu + 1, -1, st)) ||
 		!(si = want_tensor(m, "seen_items", PGL_I32, -1, -1, st)) ||
-		!(cfg = want_tensor(m, "config", PGL_F64, 6, -1, st)))
+		!(cfg = want_tensor(m, "config", PGL_F64, 8, -1, st)))
 		return st->rc == PGL_OK ? pgl_fail(st, PGL_ERR_CORRUPT, "als model has no factors")
 								: st->rc;
 	if (!all_finite_f32(uf) || !all_finite_f32(vf) || !all_finite_f32(ub) || !all_finite_f32(ib) ||
