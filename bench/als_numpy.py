@@ -5,7 +5,7 @@ Run with /usr/bin/python3 (Debian's numpy + psycopg2, numpy on the system
 OpenBLAS) inside the benchmark's cluster environment (PGHOST, PGPORT, ...).
 Fetches the ratings once (execute + fetchall + numpy.array), keeps a random
 90 % of them for training (ours trains on 90 % too: test_size 0.1), then
-times whole iterations (users, then items) of:
+times whole iterations (users, then items; 3 by default) of:
 
   explicit: biased weighted-lambda ALS; for each user u with items I,
             A = [V_I, 1], t = r - mu - c_I,
@@ -70,7 +70,7 @@ def implicit_half(ptr, idx, val, Y, l2, alpha, X):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--iterations", type=int, default=2)
+    ap.add_argument("--iterations", type=int, default=3)
     ap.add_argument("--factors", type=int, default=64)
     ap.add_argument("--l2-explicit", type=float, default=0.05)
     ap.add_argument("--l2-implicit", type=float, default=0.1)

@@ -25,6 +25,13 @@ CREATE TABLE er_victim AS SELECT 1.0 AS x, 2.0 AS y;
 SELECT * FROM ai_train('m', 'linear_regression', 'WITH d AS (DELETE FROM er_victim RETURNING *) SELECT * FROM d', 'y');
 SELECT count(*) AS still_there FROM er_victim;
 DROP TABLE er_victim;
+-- a query may start with comments; other statements are refused clearly; a
+-- syntax error points into the data
+SELECT rows_used FROM ai_train('er_comment', 'linear_regression', '/* c */ -- d
+  SELECT x, y FROM er', 'y');
+SELECT * FROM ai_train('m', 'linear_regression', 'EXPLAIN SELECT x, y FROM er', 'y');
+SELECT * FROM ai_train('m', 'linear_regression', 'SELECT x, y FROM er WHERE', 'y');
+SELECT * FROM ai_train(repeat('m', 201), 'linear_regression', 'er', 'y');
 -- missing target (no target given, or not in the data)
 SELECT * FROM ai_train('m', 'linear_regression', 'er');
 SELECT * FROM ai_train('m', 'linear_regression', 'er', 'price');

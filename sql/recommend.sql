@@ -80,6 +80,8 @@ SELECT * FROM ai_train('m', 'als', 'rt', options => '{"max_iter": 3}');
 SELECT * FROM ai_train('m', 'als', 'SELECT user_id, item_id, stars FROM rt WHERE false');
 SELECT * FROM ai_train('m', 'als', 'SELECT user_id, item_id, ''NaN''::float8 FROM rt');
 SELECT * FROM ai_train('m', 'als', 'rt', options => '{"l2": 0}');
+SELECT * FROM ai_train('m', 'als', 'SELECT user_id, item_id, 1e30 FROM rt');
+SELECT * FROM ai_recommend_for_ratings('rt', ARRAY[1]::bigint[], ARRAY[1e300], 5);
 SELECT * FROM ai_recommend_for_ratings('rt', ARRAY[1, 1]::bigint[], ARRAY[5, 4], 5);
 -- ai_evaluate uses the model's k
 SELECT version FROM ai_train('rt_k5', 'als', 'rt', options => '{"factors": 2, "iterations": 2, "k": 5}');

@@ -309,16 +309,21 @@ pgl_catalog_store(const PglNewVersion *nv)
 	become_owner(&sw);
 	s = ext_schema();
 
-	if (!lock_model_checked(s, nv->name, sw.caller, true, "retrain"))
+	/*
+	 * Create the model row if it is new.  ON CONFLICT waits for a concurrent
+	 * first training of the same name and then does nothing, so both end up
+	 * locking the one row below (and the second is a retrain, if allowed).
+	 */
 	{
 		Oid	  types[2] = {TEXTOID, OIDOID};
 		Datum values[2] = {CStringGetTextDatum(nv->name), ObjectIdGetDatum(sw.caller)};
 
 		spi_exec(psprintf("INSERT INTO %s.ai_catalog_models (name, owner) "
-						  "VALUES ($1, $2::pg_catalog.regrole)",
+						  "VALUES ($1, $2::pg_catalog.regrole) ON CONFLICT (name) DO NOTHING",
 						  s),
 				 2, types, values, SPI_OK_INSERT);
 	}
+	lock_model_checked(s, nv->name, sw.caller, false, "retrain");
 
 	spi_query_name(
 		psprintf("SELECT COALESCE(pg_catalog.max(version), 0) OPERATOR(pg_catalog.+) 1 "

@@ -136,27 +136,62 @@ pgl_datum_to_double(Datum d, Oid typid)
 	}
 }
 
+/* past whitespace and SQL comments */
+static const char *
+skip_blank(const char *p)
+{
+	for (;;)
+	{
+		while (*p && isspace((unsigned char) *p))
+			p++;
+		if (p[0] == '-' && p[1] == '-')
+		{
+			while (*p && *p != '\n')
+				p++;
+		}
+		else if (p[0] == '/' && p[1] == '*')
+		{
+			const char *end = strstr(p + 2, "*/");
+
+			p = end ? end + 2 : p + strlen(p);
+		}
+		else
+			return p;
+	}
+}
+
+/* does p start with the word w (case-insensitive, then a non-identifier character)? */
+static bool
+starts_with_word(const char *p, const char *w)
+{
+	size_t n = strlen(w);
+
+	return pg_strncasecmp(p, w, n) == 0 && !isalnum((unsigned char) p[n]) && p[n] != '_' &&
+		   p[n] != '$';
+}
+
 char *
 pgl_data_query(const char *data)
 {
-	const char *p = data;
+	static const char *const statements[] = {
+		"select", "with",  "values", "table", "explain", "create", "insert", "update",
+		"delete", "merge", "copy",	 "call",  "do",		 "show",   "set",	 NULL};
+	const char *p = skip_blank(data);
 	List	   *names;
 	RangeVar   *rv;
 	Oid			relid;
 
-	while (*p && isspace((unsigned char) *p))
-		p++;
-	if (*p == '(' || pg_strncasecmp(p, "select", 6) == 0 || pg_strncasecmp(p, "with", 4) == 0 ||
-		pg_strncasecmp(p, "values", 6) == 0 || pg_strncasecmp(p, "table", 5) == 0)
-	{
-		if (p[0] != '(' && !isspace((unsigned char) p[pg_strncasecmp(p, "with", 4) == 0	   ? 4
-													  : pg_strncasecmp(p, "table", 5) == 0 ? 5
-																						   : 6]))
-			goto relation; /* a relation named like "selections" */
-		return pstrdup(p);
-	}
+	/*
+	 * A query (possibly after comments), or a statement that is not one,
+	 * which pgl_check_single_select then refuses with a clear message;
+	 * anything else names a relation.
+	 */
+	if (*p == '(')
+		return pstrdup(data);
+	for (int i = 0; statements[i]; i++)
+		if (starts_with_word(p, statements[i]))
+			return pstrdup(data);
 
-relation:
 	names = stringToQualifiedNameList(data);
 	rv = makeRangeVarFromNameList(names);
 	relid = RangeVarGetRelid(rv, NoLock, true);
@@ -171,12 +206,37 @@ relation:
 											   get_rel_name(relid)));
 }
 
+static void
+query_error_callback(void *arg)
+{
+	const char *query = arg;
+	int			pos = geterrposition();
+
+	if (pos > 0)
+	{
+		errposition(0);
+		internalerrposition(pos);
+		internalerrquery(query);
+	}
+	else
+		errcontext("pg_learn data query \"%s\"", query);
+}
+
 /* the data must be exactly one statement, and one that returns rows */
 void
 pgl_check_single_select(const char *query)
 {
-	List	*stmts = raw_parser(query, RAW_PARSE_DEFAULT);
-	RawStmt *rs;
+	ErrorContextCallback cb;
+	List				*stmts;
+	RawStmt				*rs;
+
+	/* a syntax error points into the data, not into the calling statement */
+	cb.callback = query_error_callback;
+	cb.arg = (void *) query;
+	cb.previous = error_context_stack;
+	error_context_stack = &cb;
+	stmts = raw_parser(query, RAW_PARSE_DEFAULT);
+	error_context_stack = cb.previous;
 
 	if (list_length(stmts) != 1)
 		ereport(ERROR,

@@ -17,15 +17,26 @@
 
 #include "model_format.h"
 #include "utils/hsearch.h"
+#include "commands/extension.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 
 #define PGL_CACHE_MAX 32
 
+/*
+ * Version ids start again at 1 when the extension is dropped and created
+ * again, so the extension's OID is part of the key.
+ */
+typedef struct CacheKey
+{
+	Oid	  ext;
+	int64 version_id;
+} CacheKey;
+
 typedef struct CacheEntry
 {
-	int64		  version_id; /* hash key */
+	CacheKey	  key; /* hash key */
 	MemoryContext cxt;
 	pgl_model	 *model;
 	uint64		  last_used;
@@ -41,7 +52,7 @@ cache_init(void)
 	HASHCTL ctl;
 
 	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = sizeof(int64);
+	ctl.keysize = sizeof(CacheKey);
 	ctl.entrysize = sizeof(CacheEntry);
 	ctl.hcxt = CacheMemoryContext;
 	model_cache = hash_create("pg_learn models", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
@@ -61,7 +72,7 @@ cache_evict_one(void)
 	if (victim)
 	{
 		MemoryContextDelete(victim->cxt);
-		hash_search(model_cache, &victim->version_id, HASH_REMOVE, NULL);
+		hash_search(model_cache, &victim->key, HASH_REMOVE, NULL);
 		pgl_cache_generation++;
 	}
 }
@@ -69,13 +80,17 @@ cache_evict_one(void)
 const pgl_model *
 pgl_model_by_version(int64 version_id, const char *name)
 {
+	CacheKey	key;
 	CacheEntry *e;
 	bool		found;
 
 	if (model_cache == NULL)
 		cache_init();
 
-	e = hash_search(model_cache, &version_id, HASH_FIND, &found);
+	memset(&key, 0, sizeof(key));
+	key.ext = get_extension_oid("pg_learn", false);
+	key.version_id = version_id;
+	e = hash_search(model_cache, &key, HASH_FIND, &found);
 	if (!found)
 	{
 		bytea		 *blob;
@@ -100,7 +115,7 @@ pgl_model_by_version(int64 version_id, const char *name)
 		}
 		pfree(blob);
 
-		e = hash_search(model_cache, &version_id, HASH_ENTER, &found);
+		e = hash_search(model_cache, &key, HASH_ENTER, &found);
 		e->cxt = cxt;
 		e->model = m;
 	}

@@ -51,6 +51,7 @@ typedef struct PredictState
 	const pgl_algo_ops *ops;
 	int					n_out;
 	bool				ready; /* set up for cm's model */
+	const char		   *fname; /* the SQL function, for hints */
 
 	/* row type mapping, valid while tuptype/tuptypmod match */
 	Oid		  tuptype;
@@ -120,6 +121,9 @@ get_state(FunctionCallInfo fcinfo, Want want)
 		st->cm = cm;
 	}
 	st->name = st->cm.name;
+	st->fname = want == WANT_VALUE	 ? "ai_predict"
+				: want == WANT_CLASS ? "ai_classify"
+									 : "ai_predict_proba";
 	st->model = m;
 	st->ops = pgl_algo_by_id(m->algorithm);
 	check_task(st->name, m, want);
@@ -292,7 +296,8 @@ read_array(PredictState *st, ArrayType *arr)
 				 errmsg(
 					 "model \"%s\" has a categorical feature \"%s\", which a float8[] cannot carry",
 					 st->name, m->features[f].name),
-				 errhint("Pass a row instead, e.g. SELECT ai_predict('%s', t) FROM t.", st->name)));
+				 errhint("Pass a row instead, e.g. SELECT %s('%s', t) FROM t.", st->fname,
+						 st->name)));
 	if (ARR_NDIM(arr) > 1)
 		ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 						errmsg("feature array must have one dimension, not %d", ARR_NDIM(arr))));

@@ -656,9 +656,11 @@ recommend_for_ratings(FunctionCallInfo fcinfo, bool text_ids)
 		if (items[j] < 0)
 			unknown_id(st->cm.name, "item", shown,
 					   "Fold-in uses the factors of items seen in training; leave new items out.");
-		if (!isfinite(DatumGetFloat8(re[j])))
-			ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
-							errmsg("rating %d is not a finite number", j + 1)));
+		if (!isfinite(DatumGetFloat8(re[j])) || fabs(DatumGetFloat8(re[j])) > PGL_MAX_RATING)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("rating %d (%g) is not a usable number", j + 1, DatumGetFloat8(re[j])),
+					 errhint("Ratings must be finite and between -1e9 and 1e9.")));
 		ratings[j] = (float) DatumGetFloat8(re[j]);
 	}
 

@@ -12,6 +12,9 @@
 
 #include "als.h"
 
+/* ratings are kept in float32 and squared: keep them far from overflow */
+#define PGL_MAX_RATING 1e9
+
 /* config tensor layout (docs/model-format.md, "als") */
 #define PGL_ALS_CFG_IMPLICIT   0
 #define PGL_ALS_CFG_L2		   1

@@ -275,20 +275,26 @@ rec_receive(TupleTableSlot *slot, DestReceiver *self)
 		CHECK_FOR_INTERRUPTS();
 	if (r->n == r->cap)
 	{
-		int64 cap = r->cap ? r->cap * 2 : 65536;
+		Size  limit = (Size) pgl_max_train_memory_kb * 1024;
+		int64 cap = r->cap ? r->cap * 2 : Min(65536, (int64) (limit / sizeof(RatingRow) / 2));
 
-		pgl_check_memory((Size) cap * sizeof(RatingRow),
-						 psprintf("reading more than " INT64_FORMAT " ratings", r->n));
+		if ((Size) cap * sizeof(RatingRow) > limit)
+			cap = (int64) (limit / sizeof(RatingRow));
+		if (cap <= r->n)
+			pgl_check_memory((Size) (r->n + 1) * sizeof(RatingRow),
+							 psprintf("reading more than " INT64_FORMAT " ratings", r->n));
 		r->rows = r->rows ? repalloc_huge(r->rows, sizeof(RatingRow) * cap)
 						  : MemoryContextAllocHuge(r->cxt, sizeof(RatingRow) * cap);
 		r->cap = cap;
 	}
 	v = pgl_datum_to_double(slot->tts_values[r->att[2]], r->typ[2]);
-	if (!isfinite(v) || fabs(v) > 1e30)
-		ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
-						errmsg("rating %g in row " INT64_FORMAT " is not a usable number", v,
-							   r->n + r->skipped + 1),
-						errhint("Ratings must be finite; filter such rows out in a SELECT.")));
+	if (!isfinite(v) || fabs(v) > PGL_MAX_RATING)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("rating %g in row " INT64_FORMAT " is not a usable number", v,
+						r->n + r->skipped + 1),
+				 errhint("Ratings must be finite and between -1e9 and 1e9; filter or rescale "
+						 "them in a SELECT.")));
 	row = &r->rows[r->n];
 	old = MemoryContextSwitchTo(r->row_cxt);
 	row->u = map_id(r, 0, slot->tts_values[r->att[0]]);
@@ -564,6 +570,12 @@ pgl_train_recommender(FunctionCallInfo fcinfo, const char *name, const char *alg
 	}
 	/* duplicates: the last one wins, or they are summed */
 	kept = dedupe(r.rows, n, opts.duplicates_sum, &n_dups);
+	for (int64 j = 0; j < kept; j++)
+		if (fabs(r.rows[j].r) > PGL_MAX_RATING)
+			ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
+							errmsg("a summed rating reaches %g, beyond the limit of 1e9",
+								   (double) r.rows[j].r),
+							errhint("Rescale the ratings, or use \"duplicates\": \"last\".")));
 
 	/*
 	 * Hold out ratings per user: each rating is drawn with probability
@@ -643,6 +655,14 @@ pgl_train_recommender(FunctionCallInfo fcinfo, const char *name, const char *alg
 	params.seed = opts.seed;
 	params.threads = pgl_thread_count();
 	pgl_set_blas_threads();
+	/* the rows read, both orientations of the ratings, the factors, workspace */
+	pgl_check_memory((Size) r.cap * sizeof(RatingRow) +
+						 (Size) kept * 2 * (sizeof(int32) + sizeof(float) + sizeof(int64)) +
+						 (Size) (n_users + n_items) * (params.factors + 2) * sizeof(float) * 2 +
+						 (Size) params.threads * (params.factors + 1) * (params.factors + 1) *
+							 sizeof(double) * 4,
+					 psprintf("training %d factors for %d users and %d items", params.factors,
+							  n_users, n_items));
 	memset(&am, 0, sizeof(am));
 	memset(&info, 0, sizeof(info));
 	env_report(pgl_als_fit(&env, &train, &params, &am, &info, &st), &st,

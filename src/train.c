@@ -285,6 +285,10 @@ ai_train(PG_FUNCTION_ARGS)
 	target = PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3));
 	options = PG_ARGISNULL(4) ? NULL : PG_GETARG_JSONB_P(4);
 
+	if (strlen(name) > 200)
+		ereport(ERROR, (errcode(ERRCODE_NAME_TOO_LONG),
+						errmsg("model name is %zu bytes long, more than 200", strlen(name)),
+						errhint("Choose a shorter name.")));
 	if (name[0] == '\0')
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("model name must not be empty")));

@@ -208,6 +208,10 @@ als_ids(const pgl_model *m, const char *int_name, const char *text_name, pgl_sta
 {
 	const pgl_tensor *t = pgl_model_tensor(m, int_name);
 
+	if (t != NULL && pgl_model_tensor(m, text_name) != NULL)
+		return pgl_fail(st, PGL_ERR_CORRUPT, "als model has both \"%s\" and \"%s\"", int_name,
+						text_name),
+			   -1;
 	if (t != NULL)
 	{
 		const int64_t *ids;
@@ -264,6 +268,9 @@ als_validate(const pgl_model *m, pgl_status *st)
 	if ((nu = als_ids(m, "user_ids", "user_keys", st)) < 0 ||
 		(ni = als_ids(m, "item_ids", "item_keys", st)) < 0)
 		return st->rc;
+	if ((pgl_model_tensor(m, "user_ids") != NULL) != (pgl_model_tensor(m, "item_ids") != NULL))
+		return pgl_fail(st, PGL_ERR_CORRUPT,
+						"als model user and item ids are of different families");
 	if (!(uf = want_tensor(m, "user_factors", PGL_F32, nu, -2, st)))
 		return st->rc;
 	k = uf->dims[1];
@@ -278,8 +285,18 @@ als_validate(const pgl_model *m, pgl_status *st)
 		return st->rc == PGL_OK ? pgl_fail(st, PGL_ERR_CORRUPT, "als model has no factors")
 								: st->rc;
 	if (!all_finite_f32(uf) || !all_finite_f32(vf) || !all_finite_f32(ub) || !all_finite_f32(ib) ||
-		!isfinite(*(const double *) mu->data))
+		!all_finite_f32(pop) || !isfinite(*(const double *) mu->data))
 		return pgl_fail(st, PGL_ERR_CORRUPT, "als model has non-finite parameters");
+	{
+		const double *c = cfg->data;
+
+		/* implicit, l2, alpha, cg_steps, cold_start_error, iterations, k, duplicates */
+		if (!(c[0] == 0 || c[0] == 1) || !(c[1] >= 0 && isfinite(c[1])) ||
+			!(c[2] >= 0 && isfinite(c[2])) || !(c[3] >= 1 && c[3] <= 100) ||
+			!(c[4] == 0 || c[4] == 1) || !(c[5] >= 1 && c[5] <= 1000) ||
+			!(c[6] >= 1 && c[6] <= 1000) || !(c[7] == 0 || c[7] == 1))
+			return pgl_fail(st, PGL_ERR_CORRUPT, "als model \"config\" holds invalid values");
+	}
 	ptr = sp->data;
 	items = si->data;
 	nnz = si->dims[0];
