@@ -77,3 +77,15 @@ SELECT count(*) FROM ai_catalog_blobs;
 SELECT name, version FROM ai_train('cat_m', 'linear_regression', 'cat_data', 'y', '{"exclude": ["id"]}');
 SELECT ai_drop_model('cat_m');
 DROP TABLE cat_data;
+
+-- version ids start again when the extension is created again: the
+-- per-backend model cache must not serve the old model for the new id
+DROP EXTENSION pg_learn;
+CREATE EXTENSION pg_learn;
+SELECT version FROM ai_train('c1', 'linear_regression', 'SELECT x::float8 AS x, 2 * x + 1 AS y FROM generate_series(1, 10) x', 'y');
+SELECT round(ai_predict('c1', ARRAY[10.0])::numeric, 6) AS c1;
+DROP EXTENSION pg_learn;
+CREATE EXTENSION pg_learn;
+SELECT version FROM ai_train('c2', 'linear_regression', 'SELECT x::float8 AS x, -5 * x AS y FROM generate_series(1, 10) x', 'y');
+SELECT round(ai_predict('c2', ARRAY[10.0])::numeric, 6) AS c2;
+SELECT ai_drop_model('c2');
