@@ -648,9 +648,9 @@ pgl_train_recommender(FunctionCallInfo fcinfo, const char *name, const char *alg
 	memset(&params, 0, sizeof(params));
 	params.implicit = opts.implicit;
 	params.factors = opts.factors > 0 ? opts.factors : 32;
-	params.l2 = opts.l2 >= 0 ? opts.l2 : (opts.implicit ? 0.1 : 0.05);
+	params.l2 = opts.l2 >= 0 ? opts.l2 : (opts.implicit ? 30.0 : 0.05);
 	params.iterations = opts.max_iter > 0 ? opts.max_iter : 15;
-	params.alpha = opts.alpha >= 0 ? opts.alpha : 40.0;
+	params.alpha = opts.alpha >= 0 ? opts.alpha : 5.0;
 	params.cg_steps = opts.cg_steps > 0 ? opts.cg_steps : 3;
 	params.seed = opts.seed;
 	params.threads = pgl_thread_count();
