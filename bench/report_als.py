@@ -307,7 +307,7 @@ def main():
               "'{\"factors\": 64, \"iterations\": 5, \"test_size\": 0.1}')` and "
               "`ai_train('als_implicit', 'als', 'ratings_implicit', options => "
               "'{\"feedback\": \"implicit\", \"factors\": 64, \"iterations\": 5, "
-              "\"test_size\": 0.1}')` (defaults: l2 0.05 explicit / 0.1 implicit, alpha 40, "
+              "\"test_size\": 0.1}')` (defaults: l2 0.05 explicit / 30 implicit, alpha 5, "
               "cg_steps 3), with `pg_learn.threads = %s`, then again with 1. Seconds per "
               "iteration is `metrics->>'seconds_per_iteration'` (the fit's time, including "
               "its setup, over the iterations); the wall clock of the whole `ai_train` "
