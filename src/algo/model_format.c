@@ -656,12 +656,10 @@ get_i64(reader *r, int64_t *v)
 static pgl_rc
 get_f64(reader *r, double *v)
 {
-	uint64_t u;
+	int64_t bits;
 
-	TRY(need(r, 8));
-	u = get_u64(r->buf + r->pos);
-	memcpy(v, &u, sizeof(u));
-	r->pos += 8;
+	TRY(get_i64(r, &bits));
+	memcpy(v, &bits, sizeof(bits));
 	return PGL_OK;
 }
 
