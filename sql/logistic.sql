@@ -62,6 +62,13 @@ SELECT version FROM ai_train('logi_l2', 'logistic_regression', 'logi', 'label', 
 SELECT (ai_predict_proba('logi_l2', l))[2] < (ai_predict_proba('logi', l))[2] AS less_confident
   FROM (VALUES (1.0::float8, -1.0::float8, 'a')) AS l(x1, x2, segment);
 
+-- the units of a feature do not matter, even at extreme scales
+SELECT s AS scale, metrics -> 'train' ->> 'accuracy' AS accuracy
+  FROM unnest(ARRAY['1e-170', '1', '1e160']) s,
+       LATERAL ai_train('logi_scale', 'logistic_regression',
+                        format('SELECT i * %s::float8 AS x, i > 50 AS c FROM generate_series(1, 100) i', s),
+                        'c', '{"test_size": 0}') t;
+
 -- max_iter reached: a NOTICE, not an error
 SELECT version FROM ai_train('logi_short', 'logistic_regression', 'logi', 'label', '{"exclude": ["id"], "max_iter": 2}');
 

@@ -222,13 +222,18 @@ pgl_logreg_fit(const pgl_env *env, const double *X, int64_t ld, int64_t n, int32
 			goto done;
 		}
 		mu[j] = same ? first : sum / (double) n;
+
+		/*
+		 * Sum squares of deviations divided by the largest magnitude, so that
+		 * features around 1e+-160 neither overflow nor underflow.
+		 */
 		for (int64_t i = 0; i < n; i++)
 		{
-			double v = col[i] - mu[j];
+			double v = m > 0 ? (col[i] - mu[j]) / m : 0.0;
 
 			ss += v * v;
 		}
-		s = sqrt(ss / (double) n);
+		s = m * sqrt(ss / (double) n);
 		if (same || !isfinite(s) || s <= LOGREG_CONST_ULPS * DBL_EPSILON * m)
 		{
 			/* constant: centred to exactly zero, scale 1 */
