@@ -34,7 +34,7 @@ ask "ROLLBACK;" >/dev/null
 q $db "CREATE TABLE big AS SELECT a, b, c, a > b AS y
        FROM (SELECT random() AS a, random() AS b, random() AS c FROM generate_series(1, 400000)) s"
 LONG="SELECT version FROM ai_train('big', 'logistic_regression', 'big', 'y', '{\"max_iter\": 1000000, \"tol\": 1e-300, \"l2\": 0}')"
-out=$(PGOPTIONS="-c statement_timeout=2000" psql -X -q -At -d $db -c "$LONG" 2>&1)
+out=$(PGOPTIONS="-c statement_timeout=1000" psql -X -q -At -d $db -c "$LONG" 2>&1)
 echo "$out" | grep -q "canceling statement due to statement timeout"
 ok $? "statement_timeout cancels a long training"
 is "$(q $db "SELECT count(*) FROM ai_models WHERE name = 'big'")" "0" "the timed-out training left no model"
