@@ -304,3 +304,81 @@ AS 'MODULE_PATHNAME', 'ai_recommend_for_ratings_text'
 LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 10;
 COMMENT ON FUNCTION @extschema@.ai_recommend_for_ratings(text, text[], double precision[], integer) IS
 	'Top-k items for a new user from their ratings (text ids)';
+
+/* ------------------------------------------------------------------------
+ * Aggregates: one-pass statistics with float8[] states, parallel safe (the
+ * states are a type with text I/O, so parallel query and Citus can ship
+ * partial states); layouts in src/algo/moments.h
+ * ------------------------------------------------------------------------ */
+
+CREATE FUNCTION @extschema@.ai_stats_agg_sfunc(state pg_catalog.float8[], x pg_catalog.float8[])
+RETURNS pg_catalog.float8[]
+AS 'MODULE_PATHNAME', 'ai_stats_agg_sfunc'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_stats_agg_sfunc(pg_catalog.float8[], pg_catalog.float8[]) IS
+	'Transition function of ai_stats_agg: adds one row (Welford)';
+
+CREATE FUNCTION @extschema@.ai_stats_agg_combine(a pg_catalog.float8[], b pg_catalog.float8[])
+RETURNS pg_catalog.float8[]
+AS 'MODULE_PATHNAME', 'ai_stats_agg_combine'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_stats_agg_combine(pg_catalog.float8[], pg_catalog.float8[]) IS
+	'Combine function of ai_stats_agg: merges two partial states (Chan et al.)';
+
+CREATE FUNCTION @extschema@.ai_stats_agg_final(state pg_catalog.float8[])
+RETURNS pg_catalog.jsonb
+AS 'MODULE_PATHNAME', 'ai_stats_agg_final'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_stats_agg_final(pg_catalog.float8[]) IS
+	'Final function of ai_stats_agg: per-column statistics as a jsonb array';
+
+CREATE AGGREGATE @extschema@.ai_stats_agg(pg_catalog.float8[]) (
+	SFUNC = @extschema@.ai_stats_agg_sfunc,
+	STYPE = pg_catalog.float8[],
+	INITCOND = '{}',
+	COMBINEFUNC = @extschema@.ai_stats_agg_combine,
+	FINALFUNC = @extschema@.ai_stats_agg_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.ai_stats_agg(pg_catalog.float8[]) IS
+	'Per-column count, mean, variance, standard deviation, min and max of arrays (NULL elements skipped)';
+
+CREATE FUNCTION @extschema@.ai_linreg_agg_sfunc(state pg_catalog.float8[],
+	features pg_catalog.float8[], target pg_catalog.float8)
+RETURNS pg_catalog.float8[]
+AS 'MODULE_PATHNAME', 'ai_linreg_agg_sfunc'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_linreg_agg_sfunc(pg_catalog.float8[], pg_catalog.float8[], pg_catalog.float8) IS
+	'Transition function of ai_linreg_agg: adds one row to the means and centred co-moments (Welford)';
+
+CREATE FUNCTION @extschema@.ai_linreg_agg_combine(a pg_catalog.float8[], b pg_catalog.float8[])
+RETURNS pg_catalog.float8[]
+AS 'MODULE_PATHNAME', 'ai_linreg_agg_combine'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_linreg_agg_combine(pg_catalog.float8[], pg_catalog.float8[]) IS
+	'Combine function of ai_linreg_agg: merges two partial states (Chan et al.)';
+
+CREATE FUNCTION @extschema@.ai_linreg_agg_final(state pg_catalog.float8[])
+RETURNS pg_catalog.float8[]
+AS 'MODULE_PATHNAME', 'ai_linreg_agg_final'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_linreg_agg_final(pg_catalog.float8[]) IS
+	'Final function of ai_linreg_agg: the checked state, NULL when no row was added';
+
+CREATE AGGREGATE @extschema@.ai_linreg_agg(features pg_catalog.float8[], target pg_catalog.float8) (
+	SFUNC = @extschema@.ai_linreg_agg_sfunc,
+	STYPE = pg_catalog.float8[],
+	INITCOND = '{}',
+	COMBINEFUNC = @extschema@.ai_linreg_agg_combine,
+	FINALFUNC = @extschema@.ai_linreg_agg_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.ai_linreg_agg(pg_catalog.float8[], pg_catalog.float8) IS
+	'Sufficient statistics of a linear regression (row count, means, centred co-moments) for ai_linreg_solve';
+
+CREATE FUNCTION @extschema@.ai_linreg_solve(state pg_catalog.float8[], l2 pg_catalog.float8 DEFAULT 0)
+RETURNS pg_catalog.float8[]
+AS 'MODULE_PATHNAME', 'ai_linreg_solve'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_linreg_solve(pg_catalog.float8[], pg_catalog.float8) IS
+	'Ridge coefficients (weights, then the intercept) from a state of ai_linreg_agg';
