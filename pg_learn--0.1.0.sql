@@ -382,3 +382,88 @@ AS 'MODULE_PATHNAME', 'ai_linreg_solve'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.ai_linreg_solve(pg_catalog.float8[], pg_catalog.float8) IS
 	'Ridge coefficients (weights, then the intercept) from a state of ai_linreg_agg';
+
+CREATE FUNCTION @extschema@.ai_logreg_grad_agg_sfunc(state pg_catalog.float8[],
+	weights pg_catalog.float8[], features pg_catalog.float8[], label pg_catalog.float8)
+RETURNS pg_catalog.float8[]
+AS 'MODULE_PATHNAME', 'ai_logreg_grad_agg_sfunc'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_logreg_grad_agg_sfunc(pg_catalog.float8[], pg_catalog.float8[], pg_catalog.float8[], pg_catalog.float8) IS
+	'Transition function of ai_logreg_grad_agg: adds one row''s log-loss and gradient';
+
+CREATE FUNCTION @extschema@.ai_logreg_grad_agg_combine(a pg_catalog.float8[], b pg_catalog.float8[])
+RETURNS pg_catalog.float8[]
+AS 'MODULE_PATHNAME', 'ai_logreg_grad_agg_combine'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_logreg_grad_agg_combine(pg_catalog.float8[], pg_catalog.float8[]) IS
+	'Combine function of ai_logreg_grad_agg: adds two partial states';
+
+CREATE FUNCTION @extschema@.ai_logreg_grad_agg_final(state pg_catalog.float8[])
+RETURNS pg_catalog.float8[]
+AS 'MODULE_PATHNAME', 'ai_logreg_grad_agg_final'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_logreg_grad_agg_final(pg_catalog.float8[]) IS
+	'Final function of ai_logreg_grad_agg: [n, mean log-loss, mean gradient (weights, then intercept)]';
+
+CREATE AGGREGATE @extschema@.ai_logreg_grad_agg(weights pg_catalog.float8[],
+	features pg_catalog.float8[], label pg_catalog.float8) (
+	SFUNC = @extschema@.ai_logreg_grad_agg_sfunc,
+	STYPE = pg_catalog.float8[],
+	INITCOND = '{}',
+	COMBINEFUNC = @extschema@.ai_logreg_grad_agg_combine,
+	FINALFUNC = @extschema@.ai_logreg_grad_agg_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.ai_logreg_grad_agg(pg_catalog.float8[], pg_catalog.float8[], pg_catalog.float8) IS
+	'Mean log-loss and gradient of a binary logistic regression at the given weights: one optimizer step';
+
+CREATE FUNCTION @extschema@.ai_kmeans_step_agg_sfunc(state pg_catalog.float8[],
+	centroids pg_catalog.float8[], features pg_catalog.float8[])
+RETURNS pg_catalog.float8[]
+AS 'MODULE_PATHNAME', 'ai_kmeans_step_agg_sfunc'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_kmeans_step_agg_sfunc(pg_catalog.float8[], pg_catalog.float8[], pg_catalog.float8[]) IS
+	'Transition function of ai_kmeans_step_agg and ai_kmeans_inertia: assigns one point to its nearest centroid';
+
+CREATE FUNCTION @extschema@.ai_kmeans_step_agg_combine(a pg_catalog.float8[], b pg_catalog.float8[])
+RETURNS pg_catalog.float8[]
+AS 'MODULE_PATHNAME', 'ai_kmeans_step_agg_combine'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_kmeans_step_agg_combine(pg_catalog.float8[], pg_catalog.float8[]) IS
+	'Combine function of ai_kmeans_step_agg and ai_kmeans_inertia: adds two partial states of the same centroids';
+
+CREATE FUNCTION @extschema@.ai_kmeans_step_agg_final(state pg_catalog.float8[])
+RETURNS pg_catalog.float8[]
+AS 'MODULE_PATHNAME', 'ai_kmeans_step_agg_final'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_kmeans_step_agg_final(pg_catalog.float8[]) IS
+	'Final function of ai_kmeans_step_agg: the new centroids as a k x d array';
+
+CREATE FUNCTION @extschema@.ai_kmeans_inertia_final(state pg_catalog.float8[])
+RETURNS pg_catalog.float8
+AS 'MODULE_PATHNAME', 'ai_kmeans_inertia_final'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_kmeans_inertia_final(pg_catalog.float8[]) IS
+	'Final function of ai_kmeans_inertia: the sum of squared distances to the nearest centroids';
+
+CREATE AGGREGATE @extschema@.ai_kmeans_step_agg(centroids pg_catalog.float8[], features pg_catalog.float8[]) (
+	SFUNC = @extschema@.ai_kmeans_step_agg_sfunc,
+	STYPE = pg_catalog.float8[],
+	INITCOND = '{}',
+	COMBINEFUNC = @extschema@.ai_kmeans_step_agg_combine,
+	FINALFUNC = @extschema@.ai_kmeans_step_agg_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.ai_kmeans_step_agg(pg_catalog.float8[], pg_catalog.float8[]) IS
+	'One Lloyd step of k-means: the new centroids (k x d) from the given ones';
+
+CREATE AGGREGATE @extschema@.ai_kmeans_inertia(centroids pg_catalog.float8[], features pg_catalog.float8[]) (
+	SFUNC = @extschema@.ai_kmeans_step_agg_sfunc,
+	STYPE = pg_catalog.float8[],
+	INITCOND = '{}',
+	COMBINEFUNC = @extschema@.ai_kmeans_step_agg_combine,
+	FINALFUNC = @extschema@.ai_kmeans_inertia_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.ai_kmeans_inertia(pg_catalog.float8[], pg_catalog.float8[]) IS
+	'Sum of squared distances of the points to their nearest centroids (k-means inertia)';

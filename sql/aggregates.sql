@@ -196,3 +196,211 @@ SELECT ai_stats_agg_combine('{1, 1, 1, 0, 1, 1}', '{2, 1, 1, 0, 1, 1, 1, 1, 0, 1
 SELECT ai_linreg_agg_sfunc('{1, 2}', '{1}', 1);
 -- a state of the other aggregate (same length for 3 columns) is caught by its values
 SELECT ai_linreg_solve(ai_stats_agg_sfunc('{}', '{1, -2, 3}'));
+
+-- ========== ai_logreg_grad_agg ==========
+SET max_parallel_workers_per_gather = 0;
+CREATE TABLE agg_lr AS
+  SELECT i, sin(i) * 2 AS x1, cos(i * 0.3) AS x2,
+         (0.5 + 1.5 * sin(i) * 2 - cos(i * 0.3) + 1.2 * sin(i * 7.3) > 0)::int::float8 AS label
+    FROM generate_series(1, 20000) i;
+ANALYZE agg_lr;
+CREATE AGGREGATE agg_fold_logreg(float8[]) (SFUNC = ai_logreg_grad_agg_combine, STYPE = float8[], INITCOND = '{}');
+CREATE AGGREGATE agg_logreg_state(float8[], float8[], float8) (SFUNC = ai_logreg_grad_agg_sfunc, STYPE = float8[], INITCOND = '{}');
+SELECT p.proname, p.prokind, p.proparallel, p.proisstrict, format_type(p.prorettype, NULL) AS returns
+  FROM pg_proc p WHERE p.proname ~ '^ai_(logreg_grad|kmeans)' ORDER BY 1;
+SELECT a.aggfnoid::regproc, format_type(a.aggtranstype, NULL) AS stype, a.agginitval,
+       a.aggtransfn, a.aggcombinefn, a.aggfinalfn
+  FROM pg_aggregate a WHERE a.aggfnoid::regproc::text IN ('ai_logreg_grad_agg', 'ai_kmeans_step_agg', 'ai_kmeans_inertia') ORDER BY 1;
+
+-- the mean log-loss and gradient against the same sums written in SQL
+WITH g AS (SELECT ai_logreg_grad_agg('{0.3, -0.2, 0.1}', ARRAY[x1, x2], label) AS g FROM agg_lr),
+     h AS (SELECT count(*) AS n, avg(ln(1 + exp(z)) - label * z) AS loss,
+                  avg((1 / (1 + exp(-z)) - label) * x1) AS g1, avg((1 / (1 + exp(-z)) - label) * x2) AS g2,
+                  avg(1 / (1 + exp(-z)) - label) AS g3
+             FROM (SELECT *, 0.3 * x1 - 0.2 * x2 + 0.1 AS z FROM agg_lr) q)
+SELECT array_length(g, 1) AS length, g[1] AS n, g[1] = n AS n_ok,
+       agg_maxrel(g[2:5], ARRAY[loss, g1, g2, g3]) < 1e-12 AS same_as_sql
+  FROM g, h;
+-- the gradient is the derivative of the loss: central finite differences
+CREATE FUNCTION agg_axpy(a float8, x float8[], y float8[]) RETURNS float8[] LANGUAGE sql IMMUTABLE AS $$
+  SELECT array_agg(a * u + v ORDER BY k) FROM unnest(x, y) WITH ORDINALITY AS q(u, v, k) $$;
+CREATE FUNCTION agg_lr_loss(w float8[]) RETURNS float8 LANGUAGE sql STABLE AS $$
+  SELECT (ai_logreg_grad_agg(w, ARRAY[x1, x2], label))[2] FROM agg_lr $$;
+SELECT j, abs((agg_lr_loss(agg_axpy(1e-5, e, w)) - agg_lr_loss(agg_axpy(-1e-5, e, w))) / 2e-5 - g[2 + j]) < 1e-8
+       AS finite_difference_ok
+  FROM (SELECT '{0.3, -0.2, 0.1}'::float8[] AS w) c,
+       LATERAL (SELECT ai_logreg_grad_agg(c.w, ARRAY[x1, x2], label) AS g FROM agg_lr) q,
+       generate_series(1, 3) j,
+       LATERAL (SELECT array_agg(CASE WHEN m = j THEN 1 ELSE 0 END ORDER BY m)::float8[] AS e
+                  FROM generate_series(1, 3) m) d
+ ORDER BY j;
+-- gradient descent through the aggregate: every step lowers the loss
+CREATE TABLE agg_lr_steps (step int, loss float8);
+DO $$
+DECLARE
+  w float8[] := '{0, 0, 0}';
+  g float8[];
+BEGIN
+  FOR step IN 0 .. 15 LOOP
+    SELECT ai_logreg_grad_agg(w, ARRAY[x1, x2], label) INTO g FROM agg_lr;
+    INSERT INTO agg_lr_steps VALUES (step, g[2]);
+    w := agg_axpy(-1.0, g[3:5], w);
+  END LOOP;
+END $$;
+SELECT abs((SELECT loss FROM agg_lr_steps WHERE step = 0) - ln(2)) < 1e-12 AS starts_at_ln2,
+       bool_and(decreasing) AS every_step_lowers, min(loss) < 0.2 AS learned
+  FROM (SELECT loss, step = 0 OR loss < lag(loss) OVER (ORDER BY step) AS decreasing FROM agg_lr_steps) q;
+
+-- ========== ai_kmeans_step_agg, ai_kmeans_inertia ==========
+-- three blobs, and centroids to start from (the fourth gets no point)
+CREATE TABLE agg_km AS
+  SELECT i, (ARRAY[0, 5, 2])[i % 3 + 1] + sin(i) * 1.5 AS x,
+         (ARRAY[0, 1, 6])[i % 3 + 1] + cos(i * 1.3) * 1.5 AS y
+    FROM generate_series(1, 30000) i;
+ANALYZE agg_km;
+CREATE TABLE agg_km_c AS SELECT '{{1, 1}, {4, 0}, {3, 5}, {100, 100}}'::float8[] AS c;
+CREATE AGGREGATE agg_fold_kmeans(float8[]) (SFUNC = ai_kmeans_step_agg_combine, STYPE = float8[], INITCOND = '{}');
+CREATE AGGREGATE agg_kmeans_state(float8[], float8[]) (SFUNC = ai_kmeans_step_agg_sfunc, STYPE = float8[], INITCOND = '{}');
+-- one Lloyd step, in SQL: nearest centroid (lowest index on ties), then the means
+CREATE TABLE agg_km_ref AS
+  WITH cents AS (SELECT k, c[k][1] AS cx, c[k][2] AS cy FROM agg_km_c, generate_series(1, 4) k),
+       a AS (SELECT p.x, p.y, n.k, n.d
+               FROM agg_km p,
+                    LATERAL (SELECT k, (p.x - cx) ^ 2 + (p.y - cy) ^ 2 AS d FROM cents
+                              ORDER BY 2, 1 LIMIT 1) n)
+  SELECT k, count(a.k) AS n, coalesce(avg(a.x), min(cx)) AS cx, coalesce(avg(a.y), min(cy)) AS cy, sum(a.d) AS inertia
+    FROM cents LEFT JOIN a USING (k) GROUP BY k;
+SELECT k, n, round(cx::numeric, 6) AS cx, round(cy::numeric, 6) AS cy FROM agg_km_ref ORDER BY k;
+SELECT array_dims(s) AS dims,
+       agg_maxrel(ARRAY[s[1][1], s[1][2], s[2][1], s[2][2], s[3][1], s[3][2], s[4][1], s[4][2]],
+                  (SELECT array_agg(v ORDER BY k, m) FROM agg_km_ref, LATERAL (VALUES (1, cx), (2, cy)) u(m, v))) < 1e-9
+         AS same_as_sql,
+       s[4:4] AS empty_keeps_its_place,
+       abs(inertia - (SELECT sum(inertia) FROM agg_km_ref)) < 1e-9 * inertia AS same_inertia
+  FROM (SELECT ai_kmeans_step_agg(c, ARRAY[x, y]) AS s, ai_kmeans_inertia(c, ARRAY[x, y]) AS inertia
+          FROM agg_km, agg_km_c) q;
+-- centroids given flat (k * d values) or as a k x d array: the same step
+SELECT ai_kmeans_step_agg('{0, 0, 10, 10}', ARRAY[x, y]) = ai_kmeans_step_agg('{{0, 0}, {10, 10}}', ARRAY[x, y]) AS flat_same
+  FROM agg_km;
+-- Lloyd steps through the aggregates: the inertia never grows
+CREATE TABLE agg_km_steps (step int, inertia float8, c float8[]);
+DO $$
+DECLARE
+  c float8[] := '{{1, 1}, {4, 0}, {3, 5}}';
+  inertia float8;
+BEGIN
+  FOR step IN 0 .. 5 LOOP
+    SELECT ai_kmeans_inertia(c, ARRAY[x, y]) INTO inertia FROM agg_km;
+    INSERT INTO agg_km_steps VALUES (step, inertia, c);
+    SELECT ai_kmeans_step_agg(c, ARRAY[x, y]) INTO c FROM agg_km;
+  END LOOP;
+END $$;
+SELECT bool_and(ok) AS never_grows FROM (SELECT step = 0 OR inertia <= lag(inertia) OVER (ORDER BY step) AS ok FROM agg_km_steps) q;
+SELECT c::numeric(6,2)[] AS centroids_after_5_steps FROM agg_km_steps WHERE step = 5;
+
+-- ---------- parallel and groupings: the same results to 1e-9 ----------
+CREATE TABLE agg_results2 AS
+  SELECT 'serial'::text AS mode,
+         (SELECT ai_logreg_grad_agg('{0.3, -0.2, 0.1}', ARRAY[x1, x2], label) FROM agg_lr) AS logreg,
+         (SELECT ai_kmeans_step_agg(c, ARRAY[x, y]) FROM agg_km, agg_km_c) AS kmeans,
+         (SELECT ai_kmeans_inertia(c, ARRAY[x, y]) FROM agg_km, agg_km_c) AS inertia;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+SELECT agg_plan_has($$SELECT ai_logreg_grad_agg('{0.3, -0.2, 0.1}', ARRAY[x1, x2], label) FROM agg_lr$$, 'Partial Aggregate') AS partial_logreg,
+       agg_plan_has($$SELECT ai_logreg_grad_agg('{0.3, -0.2, 0.1}', ARRAY[x1, x2], label) FROM agg_lr$$, 'Finalize Aggregate') AS finalize_logreg,
+       agg_plan_has($$SELECT ai_kmeans_step_agg('{{1, 1}, {4, 0}}', ARRAY[x, y]) FROM agg_km$$, 'Partial Aggregate') AS partial_kmeans,
+       agg_plan_has($$SELECT ai_kmeans_inertia('{{1, 1}, {4, 0}}', ARRAY[x, y]) FROM agg_km$$, 'Gather') AS gather_inertia;
+INSERT INTO agg_results2
+  SELECT 'parallel',
+         (SELECT ai_logreg_grad_agg('{0.3, -0.2, 0.1}', ARRAY[x1, x2], label) FROM agg_lr),
+         (SELECT ai_kmeans_step_agg('{{1, 1}, {4, 0}, {3, 5}, {100, 100}}', ARRAY[x, y]) FROM agg_km),
+         (SELECT ai_kmeans_inertia('{{1, 1}, {4, 0}, {3, 5}, {100, 100}}', ARRAY[x, y]) FROM agg_km);
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+SET max_parallel_workers_per_gather = 0;
+INSERT INTO agg_results2
+  SELECT 'mod ' || m || CASE WHEN d THEN ' desc' ELSE '' END,
+         (SELECT ai_logreg_grad_agg_final(CASE WHEN d THEN agg_fold_logreg(s ORDER BY g DESC) ELSE agg_fold_logreg(s ORDER BY g) END)
+            FROM (SELECT i % m AS g, agg_logreg_state('{0.3, -0.2, 0.1}', ARRAY[x1, x2], label) AS s FROM agg_lr GROUP BY 1) q),
+         (SELECT ai_kmeans_step_agg_final(CASE WHEN d THEN agg_fold_kmeans(s ORDER BY g DESC) ELSE agg_fold_kmeans(s ORDER BY g) END)
+            FROM (SELECT i % m AS g, agg_kmeans_state(c, ARRAY[x, y]) AS s FROM agg_km, agg_km_c GROUP BY 1) q),
+         (SELECT ai_kmeans_inertia_final(CASE WHEN d THEN agg_fold_kmeans(s ORDER BY g DESC) ELSE agg_fold_kmeans(s ORDER BY g) END)
+            FROM (SELECT i % m AS g, agg_kmeans_state(c, ARRAY[x, y]) AS s FROM agg_km, agg_km_c GROUP BY 1) q)
+    FROM (VALUES (2), (3), (7), (1000)) ms(m), (VALUES (false), (true)) ds(d);
+INSERT INTO agg_results2
+  SELECT 'reversed',
+         (SELECT ai_logreg_grad_agg('{0.3, -0.2, 0.1}', ARRAY[x1, x2], label ORDER BY i DESC) FROM agg_lr),
+         (SELECT ai_kmeans_step_agg(c, ARRAY[x, y] ORDER BY y) FROM agg_km, agg_km_c),
+         (SELECT ai_kmeans_inertia(c, ARRAY[x, y] ORDER BY x DESC) FROM agg_km, agg_km_c);
+SELECT r.mode, r.logreg[1] AS n,
+       agg_maxrel(r.logreg, s.logreg) < 1e-9 AS same_loss_and_gradient,
+       agg_maxrel(ARRAY(SELECT unnest(r.kmeans)), ARRAY(SELECT unnest(s.kmeans))) < 1e-9 AS same_centroids,
+       abs(r.inertia - s.inertia) < 1e-9 * s.inertia AS same_inertia
+  FROM agg_results2 r, agg_results2 s WHERE s.mode = 'serial' ORDER BY r.mode;
+
+-- ---------- NULLs, empty input, direct calls ----------
+-- rows with a NULL label, features array or feature element are skipped
+SELECT ai_logreg_grad_agg('{1, 2, 3}', CASE WHEN i % 7 = 0 THEN NULL WHEN i % 7 = 1 THEN ARRAY[x1, NULL] ELSE ARRAY[x1, x2] END,
+                          CASE WHEN i % 7 = 2 THEN NULL ELSE label END)
+       = ai_logreg_grad_agg('{1, 2, 3}', ARRAY[x1, x2], label) FILTER (WHERE i % 7 > 2) AS logreg_nulls_skipped,
+       ai_kmeans_step_agg('{{0, 0}, {1, 1}}', CASE WHEN i % 5 = 0 THEN NULL WHEN i % 5 = 1 THEN ARRAY[x1, NULL] ELSE ARRAY[x1, x2] END)
+       = ai_kmeans_step_agg('{{0, 0}, {1, 1}}', ARRAY[x1, x2]) FILTER (WHERE i % 5 > 1) AS kmeans_nulls_skipped
+  FROM agg_lr WHERE i <= 1000;
+SELECT ai_logreg_grad_agg('{1, 2}', ARRAY[x], 1) IS NULL AS logreg_null, ai_kmeans_step_agg('{1}', ARRAY[x]) IS NULL AS kmeans_null,
+       ai_kmeans_inertia('{1}', ARRAY[x]) IS NULL AS inertia_null
+  FROM agg_km WHERE false;
+-- a small example, printed in full: no overflow at |z| = 1600 (the loss of that row is 1599)
+SELECT ai_logreg_grad_agg('{2, -1}', ARRAY[x], y)
+  FROM (VALUES (1.0::float8, 1.0::float8), (0, 0), (40, 1), (-800, 0), (800, 0)) v(x, y);
+SELECT ai_kmeans_step_agg('{{0, 0}, {5, 5}, {100, 100}}', ARRAY[x, y]) AS step, ai_kmeans_inertia('{0, 0, 5, 5, 100, 100}', ARRAY[x, y]) AS inertia
+  FROM (VALUES (1.0::float8, 1.0::float8), (2, 0), (6, 6), (4, 5)) v(x, y);
+-- a tie goes to the lower index
+SELECT ai_kmeans_step_agg('{{0}, {2}}', ARRAY[x]) FROM (VALUES (1.0::float8), (1.0)) v(x);
+-- the transition and combine functions may be called directly; their arguments are not changed
+SELECT s, ai_kmeans_step_agg_sfunc(s, '{0, 4}', '{3}') AS added, ai_kmeans_step_agg_combine(s, s) AS doubled,
+       ai_kmeans_step_agg_sfunc(s, '{0, 4}', '{NULL}') AS skipped, s AS unchanged
+  FROM (SELECT agg_kmeans_state('{0, 4}', ARRAY[x]) AS s FROM (VALUES (1.0::float8), (5)) v(x)) q;
+SELECT s, ai_logreg_grad_agg_sfunc(s, '{0, 0}', '{3}', 1) AS added, ai_logreg_grad_agg_combine(s, s) AS doubled, s AS unchanged
+  FROM (SELECT agg_logreg_state('{0, 0}', ARRAY[x], 0) AS s FROM (VALUES (1.0::float8), (5)) v(x)) q;
+
+-- ---------- errors ----------
+SELECT ai_logreg_grad_agg('{0, 0}', ARRAY[x], y) FROM (VALUES (1.0::float8, 1.0::float8), (2, 2)) v(x, y);
+SELECT ai_logreg_grad_agg('{0, 0}', ARRAY[1], 'NaN');
+SELECT ai_logreg_grad_agg('{0, 0}', ARRAY[1], -1);
+SELECT ai_logreg_grad_agg('{0, 0, 0}', ARRAY[1], 1);
+SELECT ai_logreg_grad_agg('{0, NULL}', ARRAY[1], 1);
+SELECT ai_logreg_grad_agg('{0, Infinity}', ARRAY[1], 1);
+SELECT ai_logreg_grad_agg('{{0, 0}}', ARRAY[1], 1);
+SELECT ai_logreg_grad_agg(w, x, 1) FROM (VALUES ('{0, 0}'::float8[], '{1}'::float8[]), ('{0, 0, 0}', '{1, 2}')) v(w, x);
+SELECT ai_logreg_grad_agg('{0, 0}', ARRAY['NaN'::float8], 1);
+SELECT ai_logreg_grad_agg('{1e300, 0}', ARRAY[1e300], 0);
+SELECT ai_logreg_grad_agg_final('{1, 2, 3}');
+SELECT ai_logreg_grad_agg_final('{1.5, 1, 0, 0, 0}');
+SELECT ai_logreg_grad_agg_final('{1, 1, -1, 0, 0}');
+SELECT ai_logreg_grad_agg_final('{1, 1, 0.5, 0, 2}');
+SELECT ai_logreg_grad_agg_final('{1, 0, 0.5, 0, 0}');
+SELECT ai_logreg_grad_agg_final('{1, 0.5, 0.5, 0, 0}');
+SELECT ai_logreg_grad_agg_combine('{1, 1, 0.5, 0, 0.5}', '{2, 1, 0.5, 0, 0, 0.5}');
+SELECT ai_logreg_grad_agg_sfunc('{1, 1, NaN, 0, 0.5}', '{0, 0}', '{1}', 1);
+SELECT ai_kmeans_step_agg('{0, 0, 1}', ARRAY[x, y]) FROM agg_km WHERE i = 1;
+SELECT ai_kmeans_step_agg('{{0, 0, 1}, {1, 1, 1}}', ARRAY[x, y]) FROM agg_km WHERE i = 1;
+SELECT ai_kmeans_step_agg('{{{0, 0}}}', ARRAY[x, y]) FROM agg_km WHERE i = 1;
+SELECT ai_kmeans_step_agg('{}', ARRAY[x, y]) FROM agg_km WHERE i = 1;
+SELECT ai_kmeans_step_agg('{0, NULL}', ARRAY[x, y]) FROM agg_km WHERE i = 1;
+SELECT ai_kmeans_step_agg('{0, NaN}', ARRAY[x, y]) FROM agg_km WHERE i = 1;
+SELECT ai_kmeans_step_agg('{0, 0}', ARRAY[x, 'Infinity']) FROM agg_km WHERE i = 1;
+SELECT ai_kmeans_step_agg(ARRAY[i, 0], ARRAY[x, y]) FROM agg_km WHERE i <= 2;
+SELECT ai_kmeans_step_agg('{0, 0, 0, 0}', x) FROM (VALUES ('{1, 2}'::float8[]), ('{1, 2, 3, 4}')) v(x);
+SELECT ai_kmeans_step_agg('{0}', ARRAY[x]) FROM (VALUES (1e200::float8), (-1e200)) v(x);
+SELECT ai_kmeans_step_agg_combine(agg_kmeans_state('{0, 1}', ARRAY[x]), agg_kmeans_state('{0, 2}', ARRAY[x])) FROM agg_km WHERE i = 1;
+SELECT ai_kmeans_step_agg_final('{2, 1, 0, 0, 1, 0, 0, 0}');
+SELECT ai_kmeans_step_agg_final('{2, 1, 0, 0, 1, 1.5, 0, 0, 0}');
+SELECT ai_kmeans_step_agg_final('{2, 1, 0, 0, 1, 0, 0, 0.5, 0}');
+SELECT ai_kmeans_step_agg_final('{2, 1, -1, 0, 1, 0, 0, 0, 0}');
+SELECT ai_kmeans_inertia_final('{0.5, 1, 0}');
+SELECT ai_kmeans_inertia_final('{2, 1, 0, 0, 1, 0, 0, NaN, 0}');
+-- a state of the other aggregate is refused
+SELECT ai_kmeans_step_agg_final(ai_logreg_grad_agg_sfunc('{}', '{0, 0}', '{1}', 1));

@@ -32,6 +32,7 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
+#include "aggsteps.h"
 #include "moments.h"
 
 PG_FUNCTION_INFO_V1(ai_stats_agg_sfunc);
@@ -41,6 +42,13 @@ PG_FUNCTION_INFO_V1(ai_linreg_agg_sfunc);
 PG_FUNCTION_INFO_V1(ai_linreg_agg_combine);
 PG_FUNCTION_INFO_V1(ai_linreg_agg_final);
 PG_FUNCTION_INFO_V1(ai_linreg_solve);
+PG_FUNCTION_INFO_V1(ai_logreg_grad_agg_sfunc);
+PG_FUNCTION_INFO_V1(ai_logreg_grad_agg_combine);
+PG_FUNCTION_INFO_V1(ai_logreg_grad_agg_final);
+PG_FUNCTION_INFO_V1(ai_kmeans_step_agg_sfunc);
+PG_FUNCTION_INFO_V1(ai_kmeans_step_agg_combine);
+PG_FUNCTION_INFO_V1(ai_kmeans_step_agg_final);
+PG_FUNCTION_INFO_V1(ai_kmeans_inertia_final);
 
 /*
  * The element data of an array (ARR_DATA_PTR, without its mixed-signedness
@@ -55,6 +63,17 @@ array_data(ArrayType *a)
 }
 
 typedef bool (*state_checker)(const double *s, size_t len, char *why, size_t whylen);
+
+/*
+ * An aggregate's state: its name (in messages), its full check and its
+ * length from the header (0 when the header itself is not plausible).
+ */
+typedef struct agg_kind
+{
+	const char	 *name;
+	state_checker check;
+	size_t (*shape)(const double *s, size_t len);
+} agg_kind;
 
 /* a float8[] of len zeros (callers fill it) */
 static ArrayType *
@@ -98,10 +117,11 @@ static pg_attribute_noreturn() void not_a_state(const char *agg, const char *why
 
 /*
  * The state of a call: NULL for the empty state '{}' (no rows yet), else its
- * values, with *p and *len.  full: check the values too, not only the shape.
+ * values, with *p (its first element) and *len.  full: check the values
+ * too, not only the shape.
  */
 static double *
-state_values(ArrayType *a, const char *agg, state_checker check, bool full, int32 *p, size_t *len)
+state_values(ArrayType *a, const agg_kind *kind, bool full, int32 *p, size_t *len)
 {
 	char	why[256];
 	double *s;
@@ -113,29 +133,59 @@ state_values(ArrayType *a, const char *agg, state_checker check, bool full, int3
 		return NULL;
 	}
 	if (ARR_NDIM(a) != 1 || ARR_HASNULL(a) || ARR_ELEMTYPE(a) != FLOAT8OID)
-		not_a_state(agg, "It is not a one-dimensional float8[] without NULLs.");
+		not_a_state(kind->name, "It is not a one-dimensional float8[] without NULLs.");
 	*len = (size_t) ARR_DIMS(a)[0];
 	s = array_data(a);
-	if (full)
+	/* a state this aggregate returned: its shape is enough */
+	if (full || kind->shape(s, *len) != *len)
 	{
-		if (!check(s, *len, why, sizeof(why)))
-			not_a_state(agg, why);
-	}
-	else
-	{
-		/* a state this aggregate returned: its shape is enough */
-		int32  q = *len >= 1 && s[0] >= 1 && s[0] <= PGL_MOMENTS_MAX_P ? (int32) s[0] : 0;
-		size_t want = check == pgl_stats_check ? PGL_STATS_LEN(q) : PGL_LINREG_STATE_LEN(q);
-
-		if (q == 0 || *len != want)
-		{
-			if (!check(s, *len, why, sizeof(why)))
-				not_a_state(agg, why);
-		}
+		if (!kind->check(s, *len, why, sizeof(why)))
+			not_a_state(kind->name, why);
 	}
 	*p = (int32) s[0];
 	return s;
 }
+
+static size_t
+stats_shape(const double *s, size_t len)
+{
+	return len >= 1 && s[0] >= 1 && s[0] <= PGL_MOMENTS_MAX_P ? PGL_STATS_LEN((int32) s[0]) : 0;
+}
+
+static size_t
+linreg_shape(const double *s, size_t len)
+{
+	return len >= 1 && s[0] >= 1 && s[0] <= PGL_MOMENTS_MAX_P ? PGL_LINREG_STATE_LEN((int32) s[0])
+															  : 0;
+}
+
+static size_t
+logreg_grad_shape(const double *s, size_t len)
+{
+	return len >= 1 && s[0] >= 1 && s[0] <= PGL_LOGREG_GRAD_MAX_P
+			   ? PGL_LOGREG_GRAD_LEN((int32) s[0])
+			   : 0;
+}
+
+static size_t
+kmeans_shape(const double *s, size_t len)
+{
+	return len >= 2 && s[0] >= 1 && s[0] <= PGL_KMEANS_MAX_K && s[1] >= 1 &&
+				   s[1] <= PGL_KMEANS_MAX_D && s[0] * s[1] <= PGL_KMEANS_MAX_KD
+			   ? PGL_KMEANS_LEN((int32) s[0], (int32) s[1])
+			   : 0;
+}
+
+#define STATS_AGG		"ai_stats_agg"
+#define LINREG_AGG		"ai_linreg_agg"
+#define LOGREG_GRAD_AGG "ai_logreg_grad_agg"
+#define KMEANS_AGG		"ai_kmeans_step_agg"
+
+static const agg_kind stats_kind = {STATS_AGG, pgl_stats_check, stats_shape};
+static const agg_kind linreg_kind = {LINREG_AGG, pgl_linreg_state_check, linreg_shape};
+static const agg_kind logreg_grad_kind = {LOGREG_GRAD_AGG, pgl_logreg_grad_check,
+										  logreg_grad_shape};
+static const agg_kind kmeans_kind = {KMEANS_AGG, pgl_kmeans_check, kmeans_shape};
 
 /*
  * The transition state to update: the first argument itself inside an
@@ -190,16 +240,13 @@ static pg_attribute_noreturn() void reject_nonfinite(const char *agg, const char
 					errhint("%s", hint)));
 }
 
-static pg_attribute_noreturn() void overflowed(const char *agg)
+static pg_attribute_noreturn() void overflowed(const char *agg, const char *what)
 {
-	ereport(ERROR,
-			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-			 errmsg("%s: the sums of squares overflowed", agg), errhint("Scale the values down.")));
+	ereport(ERROR, (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					errmsg("%s: the %s overflowed", agg, what), errhint("Scale the values down.")));
 }
 
 /* ---------- ai_stats_agg ---------- */
-
-#define STATS_AGG "ai_stats_agg"
 
 Datum
 ai_stats_agg_sfunc(PG_FUNCTION_ARGS)
@@ -209,7 +256,7 @@ ai_stats_agg_sfunc(PG_FUNCTION_ARGS)
 	ArrayType	 *st = writable_state(fcinfo, &in_agg);
 	int32		  p;
 	size_t		  len;
-	double		 *s = state_values(st, STATS_AGG, pgl_stats_check, !in_agg, &p, &len);
+	double		 *s = state_values(st, &stats_kind, !in_agg, &p, &len);
 	int			  n;
 	const double *v = array_data(x);
 	bits8		 *bitmap = ARR_NULLBITMAP(x);
@@ -238,14 +285,14 @@ ai_stats_agg_sfunc(PG_FUNCTION_ARGS)
 							 "are skipped.");
 		pgl_stats_add1(s, j, d);
 		if (!isfinite(s[1 + 5 * (size_t) j + 2]))
-			overflowed(STATS_AGG);
+			overflowed(STATS_AGG, "sums of squares");
 	}
 	PG_RETURN_ARRAYTYPE_P(st);
 }
 
 /* shared by the two combine functions */
 static Datum
-combine(FunctionCallInfo fcinfo, const char *agg, state_checker check,
+combine(FunctionCallInfo fcinfo, const agg_kind *kind,
 		void (*merge)(double *, const double *, int32))
 {
 	bool		  in_agg;
@@ -253,15 +300,15 @@ combine(FunctionCallInfo fcinfo, const char *agg, state_checker check,
 	ArrayType	 *b = PG_GETARG_ARRAYTYPE_P(1);
 	int32		  pa, pb;
 	size_t		  la, lb;
-	double		 *sa = state_values(a, agg, check, !in_agg, &pa, &la);
-	const double *sb = state_values(b, agg, check, true, &pb, &lb);
+	double		 *sa = state_values(a, kind, !in_agg, &pa, &la);
+	const double *sb = state_values(b, kind, true, &pb, &lb);
 
 	if (sb == NULL)
 		PG_RETURN_ARRAYTYPE_P(a);
 	if (sa == NULL)
 		PG_RETURN_ARRAYTYPE_P(copy_state(b));
 	if (pa != pb)
-		length_mismatch(agg, pa, pb);
+		length_mismatch(kind->name, pa, pb);
 	merge(sa, sb, pa);
 	PG_RETURN_ARRAYTYPE_P(a);
 }
@@ -269,7 +316,7 @@ combine(FunctionCallInfo fcinfo, const char *agg, state_checker check,
 Datum
 ai_stats_agg_combine(PG_FUNCTION_ARGS)
 {
-	return combine(fcinfo, STATS_AGG, pgl_stats_check, pgl_stats_merge);
+	return combine(fcinfo, &stats_kind, pgl_stats_merge);
 }
 
 static void
@@ -292,7 +339,7 @@ ai_stats_agg_final(PG_FUNCTION_ARGS)
 	ArrayType	  *st = PG_GETARG_ARRAYTYPE_P(0);
 	int32		   p;
 	size_t		   len;
-	const double  *s = state_values(st, STATS_AGG, pgl_stats_check, true, &p, &len);
+	const double  *s = state_values(st, &stats_kind, true, &p, &len);
 	StringInfoData buf;
 
 	if (s == NULL)
@@ -340,7 +387,6 @@ ai_stats_agg_final(PG_FUNCTION_ARGS)
 
 /* ---------- ai_linreg_agg ---------- */
 
-#define LINREG_AGG "ai_linreg_agg"
 #define LINREG_NONFINITE_HINT                                                                      \
 	"Filter such rows out, e.g. with NULLIF(x, 'NaN'): rows with a NULL feature or target are "    \
 	"skipped."
@@ -365,11 +411,11 @@ ai_linreg_agg_sfunc(PG_FUNCTION_ARGS)
 		if (AggCheckCallContext(fcinfo, NULL))
 			PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 		st = PG_GETARG_ARRAYTYPE_P_COPY(0);
-		(void) state_values(st, LINREG_AGG, pgl_linreg_state_check, true, &p, &len);
+		(void) state_values(st, &linreg_kind, true, &p, &len);
 		PG_RETURN_ARRAYTYPE_P(st);
 	}
 	st = writable_state(fcinfo, &in_agg);
-	s = state_values(st, LINREG_AGG, pgl_linreg_state_check, !in_agg, &p, &len);
+	s = state_values(st, &linreg_kind, !in_agg, &p, &len);
 	for (int j = 0; j < n; j++)
 		if (!isfinite(v[j]))
 			reject_nonfinite(LINREG_AGG, "features", j + 1, v[j], LINREG_NONFINITE_HINT);
@@ -393,7 +439,7 @@ ai_linreg_agg_sfunc(PG_FUNCTION_ARGS)
 
 		for (int32 j = 0; j <= p; j++)
 			if (!isfinite(mean[j]) || !isfinite(C[PGL_PACKED(j, j)]))
-				overflowed(LINREG_AGG);
+				overflowed(LINREG_AGG, "sums of squares");
 	}
 	PG_RETURN_ARRAYTYPE_P(st);
 }
@@ -401,7 +447,7 @@ ai_linreg_agg_sfunc(PG_FUNCTION_ARGS)
 Datum
 ai_linreg_agg_combine(PG_FUNCTION_ARGS)
 {
-	return combine(fcinfo, LINREG_AGG, pgl_linreg_state_check, pgl_linreg_state_merge);
+	return combine(fcinfo, &linreg_kind, pgl_linreg_state_merge);
 }
 
 /* the state itself (a copy: the executor may go on updating the original) */
@@ -412,7 +458,7 @@ ai_linreg_agg_final(PG_FUNCTION_ARGS)
 	int32	   p;
 	size_t	   len;
 
-	if (state_values(st, LINREG_AGG, pgl_linreg_state_check, true, &p, &len) == NULL)
+	if (state_values(st, &linreg_kind, true, &p, &len) == NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_ARRAYTYPE_P(copy_state(st));
 }
@@ -425,7 +471,7 @@ ai_linreg_solve(PG_FUNCTION_ARGS)
 	double		  l2 = PG_GETARG_FLOAT8(1);
 	int32		  p;
 	size_t		  len;
-	const double *s = state_values(st, LINREG_AGG, pgl_linreg_state_check, true, &p, &len);
+	const double *s = state_values(st, &linreg_kind, true, &p, &len);
 	MemoryContext cxt, old;
 	pgl_env		  env;
 	pgl_status	  status;
@@ -452,4 +498,284 @@ ai_linreg_solve(PG_FUNCTION_ARGS)
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(cxt);
 	PG_RETURN_ARRAYTYPE_P(result);
+}
+
+/* ---------- ai_logreg_grad_agg ---------- */
+
+#define LOGREG_NONFINITE_HINT                                                                      \
+	"Filter such rows out, e.g. with NULLIF(x, 'NaN'): rows with a NULL feature or label are "     \
+	"skipped."
+
+/* the weights of a row: p + 1 finite values, no NULLs */
+static const double *
+logreg_weights(ArrayType *w, int p)
+{
+	int			  n = ARR_NDIM(w) == 1 ? ARR_DIMS(w)[0] : array_length1(w);
+	const double *v;
+
+	if (ARR_NDIM(w) > 1)
+		ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+						errmsg("%s takes one-dimensional weights, not an array of %d dimensions",
+							   LOGREG_GRAD_AGG, ARR_NDIM(w))));
+	if (n != p + 1)
+		ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+						errmsg("%s: weights has %d elements, not %d for %d features",
+							   LOGREG_GRAD_AGG, n, p + 1, p),
+						errhint("Pass one weight per feature, then the intercept.")));
+	if (ARR_HASNULL(w))
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						errmsg("%s: weights has a NULL element", LOGREG_GRAD_AGG)));
+	v = array_data(w);
+	for (int j = 0; j <= p; j++)
+		if (!isfinite(v[j]))
+			reject_nonfinite(LOGREG_GRAD_AGG, "weights", j + 1, v[j],
+							 "The weights must be finite numbers.");
+	return v;
+}
+
+Datum
+ai_logreg_grad_agg_sfunc(PG_FUNCTION_ARGS)
+{
+	ArrayType	 *w = PG_GETARG_ARRAYTYPE_P(1);
+	ArrayType	 *x = PG_GETARG_ARRAYTYPE_P(2);
+	double		  y = PG_GETARG_FLOAT8(3);
+	bool		  in_agg;
+	ArrayType	 *st;
+	int32		  p;
+	size_t		  len;
+	double		 *s;
+	const double *v = array_data(x);
+	const double *wv;
+	int			  n;
+
+	input_array(x, LOGREG_GRAD_AGG, &n);
+	wv = logreg_weights(w, n);
+	if (!isfinite(y))
+		reject_nonfinite(LOGREG_GRAD_AGG, "label", 0, y, LOGREG_NONFINITE_HINT);
+	if (y != 0.0 && y != 1.0)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("%s: label must be 0 or 1, not %g", LOGREG_GRAD_AGG, y),
+						errhint("Map the two classes to 0 and 1, e.g. (label = 'yes')::int.")));
+	if (ARR_HASNULL(x))
+	{
+		/* a row with a NULL feature is skipped, like a NULL label */
+		if (AggCheckCallContext(fcinfo, NULL))
+			PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+		st = PG_GETARG_ARRAYTYPE_P_COPY(0);
+		(void) state_values(st, &logreg_grad_kind, true, &p, &len);
+		PG_RETURN_ARRAYTYPE_P(st);
+	}
+	st = writable_state(fcinfo, &in_agg);
+	s = state_values(st, &logreg_grad_kind, !in_agg, &p, &len);
+	for (int j = 0; j < n; j++)
+		if (!isfinite(v[j]))
+			reject_nonfinite(LOGREG_GRAD_AGG, "features", j + 1, v[j], LOGREG_NONFINITE_HINT);
+	if (s == NULL)
+	{
+		st = new_state(PGL_LOGREG_GRAD_LEN(n));
+		s = array_data(st);
+		pgl_logreg_grad_init(s, n);
+		p = n;
+	}
+	else if (p != n)
+		length_mismatch(LOGREG_GRAD_AGG, p, n);
+
+	pgl_logreg_grad_add(s, p, wv, v, y);
+	if (!isfinite(s[2]))
+		overflowed(LOGREG_GRAD_AGG, "loss");
+	for (int32 j = 0; j < p; j++)
+		if (!isfinite(s[3 + j]))
+			overflowed(LOGREG_GRAD_AGG, "gradient");
+	PG_RETURN_ARRAYTYPE_P(st);
+}
+
+Datum
+ai_logreg_grad_agg_combine(PG_FUNCTION_ARGS)
+{
+	return combine(fcinfo, &logreg_grad_kind, pgl_logreg_grad_merge);
+}
+
+/* [n, mean loss, mean gradient (p weights, then the intercept)] */
+Datum
+ai_logreg_grad_agg_final(PG_FUNCTION_ARGS)
+{
+	ArrayType	 *st = PG_GETARG_ARRAYTYPE_P(0);
+	int32		  p;
+	size_t		  len;
+	const double *s = state_values(st, &logreg_grad_kind, true, &p, &len);
+	ArrayType	 *result;
+	double		 *r;
+
+	if (s == NULL || s[1] == 0.0)
+		PG_RETURN_NULL();
+	result = new_state((size_t) p + 3);
+	r = array_data(result);
+	r[0] = s[1];
+	for (int32 j = 0; j <= p + 1; j++)
+		r[1 + j] = s[2 + j] / s[1];
+	PG_RETURN_ARRAYTYPE_P(result);
+}
+
+/* ---------- ai_kmeans_step_agg, ai_kmeans_inertia ---------- */
+
+#define KMEANS_NONFINITE_HINT                                                                      \
+	"Filter such rows out, e.g. with NULLIF(x, 'NaN'): rows with a NULL feature are skipped."
+
+/*
+ * The centroids of a row, for points of d dimensions: a k x d array, or a
+ * one-dimensional one of k*d values (row after row).  Sets *k.  Their values
+ * are checked by the caller.
+ */
+static const double *
+kmeans_centroids(ArrayType *c, int d, int32 *k)
+{
+	int n = array_length1(c);
+
+	if (ARR_NDIM(c) > 2 || n == 0)
+		ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+						errmsg("%s takes centroids as a k x d or a flat array, not %s", KMEANS_AGG,
+							   n == 0 ? "an empty array" : "one of more than 2 dimensions")));
+	if (ARR_NDIM(c) == 2 && ARR_DIMS(c)[1] != d)
+		ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+						errmsg("%s: the centroids have %d columns, the features %d elements",
+							   KMEANS_AGG, ARR_DIMS(c)[1], d),
+						errhint("Pass the centroids as a k x d array, one row per centroid.")));
+	if (ARR_NDIM(c) == 1 && n % d != 0)
+		ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+						errmsg("%s: the flat centroids have %d elements, not a multiple of the %d "
+							   "features",
+							   KMEANS_AGG, n, d),
+						errhint("Pass the centroids as a k x d array, one row per centroid.")));
+	*k = n / d;
+	if (*k > PGL_KMEANS_MAX_K || (double) *k * d > PGL_KMEANS_MAX_KD)
+		ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+						errmsg("%s takes at most %d centroids and %d values in all, not %d x %d",
+							   KMEANS_AGG, PGL_KMEANS_MAX_K, PGL_KMEANS_MAX_KD, (int) *k, d)));
+	if (ARR_HASNULL(c))
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						errmsg("%s: the centroids have a NULL element", KMEANS_AGG)));
+	return array_data(c);
+}
+
+Datum
+ai_kmeans_step_agg_sfunc(PG_FUNCTION_ARGS)
+{
+	ArrayType	 *c = PG_GETARG_ARRAYTYPE_P(1);
+	ArrayType	 *x = PG_GETARG_ARRAYTYPE_P(2);
+	bool		  in_agg;
+	ArrayType	 *st;
+	int32		  k, kk;
+	size_t		  len;
+	double		 *s;
+	const double *cv, *v = array_data(x);
+	int			  d;
+
+	input_array(x, KMEANS_AGG, &d);
+	cv = kmeans_centroids(c, d, &k);
+	if (ARR_HASNULL(x))
+	{
+		/* a row with a NULL feature is skipped */
+		if (AggCheckCallContext(fcinfo, NULL))
+			PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+		st = PG_GETARG_ARRAYTYPE_P_COPY(0);
+		(void) state_values(st, &kmeans_kind, true, &kk, &len);
+		PG_RETURN_ARRAYTYPE_P(st);
+	}
+	st = writable_state(fcinfo, &in_agg);
+	s = state_values(st, &kmeans_kind, !in_agg, &kk, &len);
+	for (int j = 0; j < d; j++)
+		if (!isfinite(v[j]))
+			reject_nonfinite(KMEANS_AGG, "features", j + 1, v[j], KMEANS_NONFINITE_HINT);
+	if (s == NULL)
+	{
+		for (size_t i = 0; i < (size_t) k * (size_t) d; i++)
+			if (!isfinite(cv[i]))
+				reject_nonfinite(KMEANS_AGG, "centroids", (int) i + 1, cv[i],
+								 "The centroids must be finite numbers.");
+		st = new_state(PGL_KMEANS_LEN(k, d));
+		s = array_data(st);
+		pgl_kmeans_init(s, k, d, cv);
+	}
+	else if (s[1] != d)
+		length_mismatch(KMEANS_AGG, (int32) s[1], d);
+	else if (kk != k || memcmp(s + 3, cv, sizeof(double) * (size_t) k * (size_t) d) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: the centroids differ between rows", KMEANS_AGG),
+				 errhint("Pass the same centroids to every row of one aggregate, e.g. from a "
+						 "scalar subquery.")));
+
+	(void) pgl_kmeans_add(s, v);
+	if (!isfinite(s[2]))
+		overflowed(KMEANS_AGG, "sum of squared distances");
+	PG_RETURN_ARRAYTYPE_P(st);
+}
+
+Datum
+ai_kmeans_step_agg_combine(PG_FUNCTION_ARGS)
+{
+	bool		  in_agg;
+	ArrayType	 *a = writable_state(fcinfo, &in_agg);
+	ArrayType	 *b = PG_GETARG_ARRAYTYPE_P(1);
+	int32		  ka, kb;
+	size_t		  la, lb;
+	double		 *sa = state_values(a, &kmeans_kind, !in_agg, &ka, &la);
+	const double *sb = state_values(b, &kmeans_kind, true, &kb, &lb);
+
+	if (sb == NULL)
+		PG_RETURN_ARRAYTYPE_P(a);
+	if (sa == NULL)
+		PG_RETURN_ARRAYTYPE_P(copy_state(b));
+	if (!pgl_kmeans_merge(sa, sb))
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("%s: the partial states have different centroids", KMEANS_AGG),
+						errhint("Merge only states computed from the same centroids.")));
+	if (!isfinite(sa[2]))
+		overflowed(KMEANS_AGG, "sum of squared distances");
+	PG_RETURN_ARRAYTYPE_P(a);
+}
+
+/* the new centroids, a k x d float8[] */
+Datum
+ai_kmeans_step_agg_final(PG_FUNCTION_ARGS)
+{
+	ArrayType	 *st = PG_GETARG_ARRAYTYPE_P(0);
+	int32		  k;
+	size_t		  len;
+	const double *s = state_values(st, &kmeans_kind, true, &k, &len);
+	int32		  d;
+	size_t		  kd;
+	Size		  bytes;
+	ArrayType	 *a;
+
+	if (s == NULL)
+		PG_RETURN_NULL();
+	d = (int32) s[1];
+	kd = (size_t) k * (size_t) d;
+	bytes = ARR_OVERHEAD_NONULLS(2) + sizeof(double) * kd;
+	a = (ArrayType *) palloc0(bytes);
+	SET_VARSIZE(a, bytes);
+	a->ndim = 2;
+	a->dataoffset = 0;
+	a->elemtype = FLOAT8OID;
+	ARR_DIMS(a)[0] = k;
+	ARR_DIMS(a)[1] = d;
+	ARR_LBOUND(a)[0] = 1;
+	ARR_LBOUND(a)[1] = 1;
+	pgl_kmeans_centroids(s, array_data(a));
+	PG_RETURN_ARRAYTYPE_P(a);
+}
+
+/* the sum of the squared distances of the points to their nearest centroid */
+Datum
+ai_kmeans_inertia_final(PG_FUNCTION_ARGS)
+{
+	ArrayType	 *st = PG_GETARG_ARRAYTYPE_P(0);
+	int32		  k;
+	size_t		  len;
+	const double *s = state_values(st, &kmeans_kind, true, &k, &len);
+
+	if (s == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_FLOAT8(s[2]);
 }
