@@ -467,3 +467,29 @@ CREATE AGGREGATE @extschema@.ai_kmeans_inertia(centroids pg_catalog.float8[], fe
 );
 COMMENT ON AGGREGATE @extschema@.ai_kmeans_inertia(pg_catalog.float8[], pg_catalog.float8[]) IS
 	'Sum of squared distances of the points to their nearest centroids (k-means inertia)';
+
+/* ------------------------------------------------------------------------
+ * Clustering (kmeans)
+ * ------------------------------------------------------------------------ */
+
+CREATE FUNCTION @extschema@.ai_cluster(name text, features record)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'ai_cluster_record'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_cluster(text, record) IS
+	'Cluster number (1 to k) of the nearest centroid of a kmeans model; features matched by column name';
+
+CREATE FUNCTION @extschema@.ai_cluster(name text, features double precision[])
+RETURNS integer
+AS 'MODULE_PATHNAME', 'ai_cluster_array'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_cluster(text, double precision[]) IS
+	'Cluster number (1 to k) of the nearest centroid of a kmeans model, from a feature array in training order';
+
+CREATE FUNCTION @extschema@.ai_centroids(name text,
+	OUT cluster integer, OUT centroid double precision[])
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ai_centroids'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_centroids(text) IS
+	'Centroids of the deployed version of a kmeans model, one row per cluster, in encoded input order';

@@ -121,6 +121,12 @@ ai_evaluate(PG_FUNCTION_ARGS)
 
 	if (m->task == PGL_TASK_RECOMMENDATION)
 		PG_RETURN_DATUM(pgl_evaluate_recommender(name, version_id, data));
+	if (m->task == PGL_TASK_CLUSTERING)
+		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						errmsg("ai_evaluate does not evaluate clustering model \"%s\"", name),
+						errdetail("A clustering model has no target to compare with; its training "
+								  "metrics hold the inertia and the silhouette."),
+						errhint("Assign rows to clusters with ai_cluster().")));
 
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "pg_learn evaluate", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(cxt);

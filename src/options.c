@@ -19,6 +19,7 @@
 #define RECOMMENDER_KEYS                                                                           \
 	"feedback, factors, l2, iterations, alpha, cg_steps, k, test_size, seed, user_col, "           \
 	"item_col, rating_col, duplicates, cold_start, deploy"
+#define CLUSTERING_KEYS "k, max_iter, tol, seed, exclude, nulls, deploy"
 
 static const char *valid_keys;
 
@@ -230,8 +231,43 @@ parse_recommender(const char *key, JsonbValue *v, PglTrainOptions *opts)
 		unknown_option(key);
 }
 
+/* kmeans: no target, so no hold-out and no supervised-only keys */
+static void
+parse_clustering(const char *key, JsonbValue *v, PglTrainOptions *opts)
+{
+	if (strcmp(key, "test_size") == 0)
+		ereport(
+			ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("option \"test_size\" is not used by kmeans"),
+			 errdetail("kmeans has no target to evaluate on a hold-out: it trains on every row."),
+			 errhint("Valid options are: %s.", valid_keys)));
+	if (strcmp(key, "k") == 0)
+		opts->k = get_int(key, v, 1, 100000);
+	else if (strcmp(key, "seed") == 0 || strcmp(key, "deploy") == 0 ||
+			 strcmp(key, "max_iter") == 0 || strcmp(key, "tol") == 0 ||
+			 strcmp(key, "exclude") == 0 || strcmp(key, "nulls") == 0)
+	{
+		if (strcmp(key, "tol") == 0 && v->type == jbvNumeric)
+		{
+			/* kmeans accepts tol = 0: run until no row changes cluster */
+			double t = get_number(key, v, "a number >= 0");
+
+			if (!(t >= 0 && isfinite(t)))
+				option_error(key, "a number >= 0", jbv_describe(v));
+			opts->tol = t;
+		}
+		else if (strcmp(key, "seed") == 0 || strcmp(key, "deploy") == 0)
+			parse_common(key, v, opts);
+		else
+			parse_supervised(key, v, opts);
+	}
+	else
+		unknown_option(key);
+}
+
 void
-pgl_parse_train_options(Jsonb *options, bool recommender, PglTrainOptions *opts)
+pgl_parse_train_options(Jsonb *options, int family, PglTrainOptions *opts)
 {
 	JsonbIterator	  *it;
 	JsonbValue		   v;
@@ -246,7 +282,11 @@ pgl_parse_train_options(Jsonb *options, bool recommender, PglTrainOptions *opts)
 	opts->tol = 1e-6;
 	opts->deploy = true;
 	opts->alpha = -1;
-	valid_keys = recommender ? RECOMMENDER_KEYS : SUPERVISED_KEYS;
+	valid_keys = family == PGL_OPTS_RECOMMENDER	 ? RECOMMENDER_KEYS
+				 : family == PGL_OPTS_CLUSTERING ? CLUSTERING_KEYS
+												 : SUPERVISED_KEYS;
+	if (family == PGL_OPTS_CLUSTERING)
+		opts->tol = 1e-4;
 
 	if (options == NULL)
 		return;
@@ -267,8 +307,10 @@ pgl_parse_train_options(Jsonb *options, bool recommender, PglTrainOptions *opts)
 		}
 		if (tok != WJB_VALUE)
 			continue;
-		if (recommender)
+		if (family == PGL_OPTS_RECOMMENDER)
 			parse_recommender(key, &v, opts);
+		else if (family == PGL_OPTS_CLUSTERING)
+			parse_clustering(key, &v, opts);
 		else
 			parse_supervised(key, &v, opts);
 	}

@@ -57,7 +57,7 @@ typedef struct PglTrainOptions
 	int	   factors; /* 0: not given */
 	double alpha;	/* < 0: not given */
 	int	   cg_steps;
-	int	   k;
+	int	   k; /* recommenders: ranking cutoff; kmeans: clusters; 0: not given */
 	char  *user_col;
 	char  *item_col;
 	char  *rating_col;
@@ -65,7 +65,12 @@ typedef struct PglTrainOptions
 	bool   cold_start_error;
 } PglTrainOptions;
 
-extern void pgl_parse_train_options(Jsonb *options, bool recommender, PglTrainOptions *opts);
+/* the option families of pgl_parse_train_options */
+#define PGL_OPTS_SUPERVISED	 0
+#define PGL_OPTS_RECOMMENDER 1
+#define PGL_OPTS_CLUSTERING	 2
+
+extern void pgl_parse_train_options(Jsonb *options, int family, PglTrainOptions *opts);
 
 /* ---------- data_reader.c ---------- */
 

@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * predict.c
- *	  ai_predict, ai_classify, ai_predict_proba and model introspection.
+ *	  ai_predict, ai_classify, ai_predict_proba, ai_cluster and model
+ *	  introspection (ai_centroids among it).
  *
  * Per call site (fn_extra) we keep, for one statement: the model name, the
  * deployed version found by one catalog lookup, the cached model, and the
@@ -32,15 +33,19 @@ PG_FUNCTION_INFO_V1(ai_classify_record);
 PG_FUNCTION_INFO_V1(ai_classify_array);
 PG_FUNCTION_INFO_V1(ai_predict_proba_record);
 PG_FUNCTION_INFO_V1(ai_predict_proba_array);
+PG_FUNCTION_INFO_V1(ai_cluster_record);
+PG_FUNCTION_INFO_V1(ai_cluster_array);
+PG_FUNCTION_INFO_V1(ai_centroids);
 PG_FUNCTION_INFO_V1(ai_model_classes);
 PG_FUNCTION_INFO_V1(ai_model_features);
 PG_FUNCTION_INFO_V1(ai_model_coefficients);
 
 typedef enum Want
 {
-	WANT_VALUE, /* ai_predict: regression output */
-	WANT_CLASS, /* ai_classify */
-	WANT_PROBA	/* ai_predict_proba */
+	WANT_VALUE,	 /* ai_predict: regression output */
+	WANT_CLASS,	 /* ai_classify */
+	WANT_PROBA,	 /* ai_predict_proba */
+	WANT_CLUSTER /* ai_cluster */
 } Want;
 
 typedef struct PredictState
@@ -88,6 +93,19 @@ check_task(const char *name, const pgl_model *m, Want want)
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE), errmsg("model \"%s\" is a recommender", name),
 				 errhint("Use ai_predict(name, user, item), ai_recommend() or "
 						 "ai_recommend_all() with it.")));
+	if (m->task == PGL_TASK_CLUSTERING && want != WANT_CLUSTER)
+		ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
+						errmsg("model \"%s\" is a clustering model", name),
+						errhint("Use ai_cluster() for the cluster number of a row, or "
+								"ai_centroids() for the cluster centres.")));
+	if (want == WANT_CLUSTER && m->task != PGL_TASK_CLUSTERING)
+		ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
+						errmsg("model \"%s\" is not a clustering model", name),
+						errhint(m->task == PGL_TASK_CLASSIFICATION
+									? "Use ai_classify() or ai_predict_proba() with a classifier."
+									: "Use ai_predict() with a regression model.")));
+	if (want == WANT_CLUSTER)
+		return;
 	if (want == WANT_VALUE && m->task == PGL_TASK_CLASSIFICATION)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE), errmsg("model \"%s\" is a classifier", name),
@@ -121,9 +139,10 @@ get_state(FunctionCallInfo fcinfo, Want want)
 		st->cm = cm;
 	}
 	st->name = st->cm.name;
-	st->fname = want == WANT_VALUE	 ? "ai_predict"
-				: want == WANT_CLASS ? "ai_classify"
-									 : "ai_predict_proba";
+	st->fname = want == WANT_VALUE	   ? "ai_predict"
+				: want == WANT_CLASS   ? "ai_classify"
+				: want == WANT_CLUSTER ? "ai_cluster"
+									   : "ai_predict_proba";
 	st->model = m;
 	st->ops = pgl_algo_by_id(m->algorithm);
 	check_task(st->name, m, want);
@@ -418,7 +437,57 @@ ai_predict_proba_array(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(proba_array(predict_array(fcinfo, WANT_PROBA)));
 }
 
+/* cluster numbers are 1-based in SQL (0-based in the model) */
+Datum
+ai_cluster_record(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT32((int32) predict_record(fcinfo, WANT_CLUSTER)->out[0] + 1);
+}
+
+Datum
+ai_cluster_array(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT32((int32) predict_array(fcinfo, WANT_CLUSTER)->out[0] + 1);
+}
+
 /* ---------- introspection ---------- */
+
+/* ai_centroids(name): (cluster 1..k, centroid in encoded input order) */
+Datum
+ai_centroids(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo	 *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char			 *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	const pgl_model	 *m = pgl_model_get(name, NULL);
+	const pgl_tensor *t;
+	const double	 *c;
+	int64			  k, p;
+	Datum			 *d;
+
+	if (m->task != PGL_TASK_CLUSTERING)
+		ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
+						errmsg("model \"%s\" is not a clustering model", name),
+						errhint("Only kmeans models have centroids.")));
+	t = pgl_model_tensor(m, "centroids");
+	c = t->data;
+	k = t->dims[0];
+	p = t->dims[1];
+	d = palloc(sizeof(Datum) * (p + 1));
+	InitMaterializedSRF(fcinfo, 0);
+	for (int64 i = 0; i < k; i++)
+	{
+		Datum values[2];
+		bool  nulls[2] = {false, false};
+
+		for (int64 j = 0; j < p; j++)
+			d[j] = Float8GetDatum(c[i * p + j]);
+		values[0] = Int32GetDatum((int32) i + 1);
+		values[1] = PointerGetDatum(
+			construct_array(d, (int) p, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
 
 Datum
 ai_model_classes(PG_FUNCTION_ARGS)
@@ -472,10 +541,12 @@ ai_model_coefficients(PG_FUNCTION_ARGS)
 	int				  col = 0;
 
 	if (t == NULL || t->ndim != 2)
-		ereport(
-			ERROR,
-			(errcode(ERRCODE_WRONG_OBJECT_TYPE), errmsg("model \"%s\" has no coefficients", name),
-			 errhint("Only linear_regression and logistic_regression models have coefficients.")));
+		ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
+						errmsg("model \"%s\" has no coefficients", name),
+						errhint(m->task == PGL_TASK_CLUSTERING
+									? "A kmeans model has centroids: see ai_centroids()."
+									: "Only linear_regression and logistic_regression models have "
+									  "coefficients.")));
 	ncol = t->dims[1];
 	w = t->data;
 

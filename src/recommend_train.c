@@ -524,7 +524,7 @@ pgl_train_recommender(FunctionCallInfo fcinfo, const char *name, const char *alg
 	int32			 k;
 	double			 test_size;
 
-	pgl_parse_train_options(options, true, &opts);
+	pgl_parse_train_options(options, PGL_OPTS_RECOMMENDER, &opts);
 	if (target && opts.rating_col == NULL)
 		opts.rating_col = (char *) target;
 	if (!opts.implicit && opts.l2 == 0)

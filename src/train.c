@@ -22,6 +22,7 @@
 #include "utils/memutils.h"
 
 #include "algorithms.h"
+#include "kmeans.h"
 #include "model_format.h"
 #include "prep.h"
 #include "recommend.h"
@@ -216,6 +217,36 @@ pgl_store_trained(FunctionCallInfo fcinfo, MemoryContext out_cxt, const pgl_env 
 	}
 }
 
+/*
+ * kmeans: {"train": {"n", "inertia", "silhouette", "cluster_sizes"},
+ * "iterations"}; the silhouette is null with fewer than two clusters.
+ */
+static void
+kmeans_metrics(StringInfo buf, const pgl_env *env, const pgl_model *m, const double *X, int64 ld,
+			   int64 n, int32 k, uint64 seed, int32 iterations)
+{
+	const pgl_tensor *in = pgl_model_tensor(m, "inertia");
+	const pgl_tensor *c = pgl_model_tensor(m, "centroids");
+	int32			 *label = palloc_extended(sizeof(int32) * (n + 1), MCXT_ALLOC_HUGE);
+	int64			 *sizes = palloc0(sizeof(int64) * k);
+	double			  sil;
+	pgl_status		  st;
+
+	memset(&st, 0, sizeof(st));
+	if (pgl_kmeans_assign(env, c->data, k, m->n_inputs, X, ld, n, label, NULL, &st) != PGL_OK ||
+		pgl_kmeans_silhouette(env, X, ld, n, m->n_inputs, label, k, seed, &sil, &st) != PGL_OK)
+		pgl_report(&st, "evaluating the model failed");
+	for (int64 i = 0; i < n; i++)
+		sizes[label[i]]++;
+	appendStringInfo(buf, "\"train\": {\"n\": " INT64_FORMAT ", \"inertia\": %.10g", n,
+					 *(const double *) in->data);
+	appendStringInfo(buf, ", \"silhouette\": %s, \"cluster_sizes\": [",
+					 isfinite(sil) ? psprintf("%.10g", sil) : "null");
+	for (int32 i = 0; i < k; i++)
+		appendStringInfo(buf, "%s" INT64_FORMAT, i ? ", " : "", sizes[i]);
+	appendStringInfo(buf, "]}, \"iterations\": %d", iterations);
+}
+
 /* with pg_learn.verbose: a NOTICE per phase, with the time the last one took */
 static void
 phase(const char *name, const char *what)
@@ -271,6 +302,7 @@ ai_train(PG_FUNCTION_ARGS)
 	StringInfoData		metrics;
 	Datum				result;
 	bool				classification;
+	bool				clustering;
 	int32				class_mode;
 	int64				n_test_unknown = 0;
 	GramHook		   *gram;
@@ -299,9 +331,18 @@ ai_train(PG_FUNCTION_ARGS)
 						errhint("Valid algorithms are: %s.", pgl_algo_names())));
 	if (ops->task == PGL_TASK_RECOMMENDATION)
 		return pgl_train_recommender(fcinfo, name, algorithm, data, target, options);
-	pgl_parse_train_options(options, false, &opts);
+	clustering = ops->task == PGL_TASK_CLUSTERING;
+	pgl_parse_train_options(options, clustering ? PGL_OPTS_CLUSTERING : PGL_OPTS_SUPERVISED, &opts);
 	classification = ops->task == PGL_TASK_CLASSIFICATION;
-	if (target == NULL)
+	if (clustering && target != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s takes no target column, but \"%s\" was given", algorithm, target),
+				 errhint("Clustering uses every column except those in \"exclude\" as features; "
+						 "call ai_train(name, '%s', data) without a target, and leave a column "
+						 "out with \"exclude\".",
+						 algorithm)));
+	if (target == NULL && !clustering)
 		ereport(
 			ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -339,7 +380,10 @@ ai_train(PG_FUNCTION_ARGS)
 		MemoryContextRegisterResetCallback(train_cxt, cb);
 	}
 	ds = pgl_read_data(data, target, classification ? PGL_COL_CATEGORICAL : PGL_COL_NUMERIC,
-					   opts.exclude, NIL, algorithm, opts.test_size >= 0 ? opts.test_size : 0.2,
+					   opts.exclude, NIL, algorithm,
+					   clustering			 ? 0.0
+					   : opts.test_size >= 0 ? opts.test_size
+											 : 0.2,
 					   opts.seed, ops->train_gram ? gram_hook : NULL, gram);
 	n = ds->n_rows;
 	if (n == 0)
@@ -443,8 +487,19 @@ ai_train(PG_FUNCTION_ARGS)
 		}
 	}
 	m->n_inputs = p = pgl_model_input_width(m);
-	m->target_name = ds->target->name;
-	m->target_type = ds->target->type_name;
+	m->target_name = ds->target ? ds->target->name : NULL;
+	m->target_type = ds->target ? ds->target->type_name : NULL;
+	if (clustering)
+	{
+		int32 k = opts.k > 0 ? opts.k : 8;
+
+		if (k > n_train)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("kmeans cannot find %d clusters in " INT64_FORMAT " rows", k, n_train),
+					 errhint(opts.k > 0 ? "Choose \"k\" between 1 and the number of rows."
+										: "The default \"k\" is 8; choose a smaller \"k\".")));
+	}
 
 	if (classification)
 	{
@@ -523,7 +578,7 @@ ai_train(PG_FUNCTION_ARGS)
 			for (int64 i = 0; i < rows; i++)
 				label[part][i] = (int32) lab[i];
 		}
-		else
+		else if (ds->target)
 			y[part] = pgl_column_values(ds, ds->target, part);
 	}
 
@@ -540,9 +595,10 @@ ai_train(PG_FUNCTION_ARGS)
 	dset.label = label[PGL_TRAIN];
 	dset.n_classes = m->n_classes;
 	params.l2 = opts.l2 >= 0 ? opts.l2 : ops->default_l2;
-	params.max_iter = opts.max_iter > 0 ? opts.max_iter : 200;
+	params.max_iter = opts.max_iter > 0 ? opts.max_iter : clustering ? 100 : 200;
 	params.tol = opts.tol;
 	params.seed = opts.seed;
+	params.k = opts.k > 0 ? opts.k : 8;
 	if (ds->streamed)
 	{
 		double *impute = palloc(sizeof(double) * (p + 1));
@@ -561,7 +617,10 @@ ai_train(PG_FUNCTION_ARGS)
 	phase(name, "evaluating");
 	initStringInfo(&metrics);
 	appendStringInfoChar(&metrics, '{');
-	for (int part = 0; part < 2; part++)
+	if (clustering)
+		kmeans_metrics(&metrics, &env, m, X[PGL_TRAIN], ld[PGL_TRAIN], n_train, params.k, opts.seed,
+					   info.iterations);
+	for (int part = 0; part < 2 && !clustering; part++)
 	{
 		int64	rows = part == 0 ? n_train : n_test;
 		double *pred;
@@ -589,14 +648,18 @@ ai_train(PG_FUNCTION_ARGS)
 		pgl_metrics_json(&metrics, m, rows, y[part], label[part], pred);
 		pfree(pred);
 	}
-	appendStringInfo(&metrics, ", \"rows_train\": " INT64_FORMAT ", \"rows_test\": " INT64_FORMAT,
-					 n_train, n_test);
+	if (!clustering)
+		appendStringInfo(&metrics,
+						 ", \"rows_train\": " INT64_FORMAT ", \"rows_test\": " INT64_FORMAT,
+						 n_train, n_test);
 	if (ds->n_skipped > 0)
 		appendStringInfo(&metrics, ", \"rows_skipped_null_target\": " INT64_FORMAT, ds->n_skipped);
 	if (n_test_unknown > 0)
 		appendStringInfo(&metrics, ", \"rows_test_unknown_class\": " INT64_FORMAT, n_test_unknown);
 	if (ops->id == PGL_ALGO_LINEAR_REGRESSION)
 		appendStringInfo(&metrics, ", \"rank\": %d", info.rank);
+	else if (clustering)
+		; /* kmeans_metrics wrote the iterations */
 	else
 		appendStringInfo(&metrics, ", \"iterations\": %d, \"loss\": %.10g", info.iterations,
 						 info.loss);

@@ -6,6 +6,7 @@
  *-------------------------------------------------------------------------
  */
 #include "algorithms.h"
+#include "kmeans.h"
 #include "linear.h"
 
 #include <math.h>
@@ -314,6 +315,103 @@ als_validate(const pgl_model *m, pgl_status *st)
 	return PGL_OK;
 }
 
+/* ---------- kmeans ---------- */
+
+/*
+ * Tensors: "centroids" f64 [k, n_inputs] (row-major, in the encoded input
+ * space on its raw scale) and "inertia" f64 [1] (training sum of squared
+ * distances to the nearest centroid).
+ */
+static pgl_rc
+kmeans_train(const pgl_env *env, const pgl_dataset *d, const pgl_train_params *params, pgl_model *m,
+			 pgl_train_info *info, pgl_status *st)
+{
+	pgl_kmeans_params kp = {params->k, params->max_iter, params->tol, params->seed};
+	pgl_tensor		 *t;
+	double			 *C, *inertia;
+	pgl_rc			  rc;
+
+	if (params->k < 1 || (int64_t) params->k > d->n)
+		return pgl_fail(st, PGL_ERR_INVALID,
+						"k must be between 1 and the %lld training rows, not %d", (long long) d->n,
+						(int) params->k);
+	m->tensors = pgl_alloc0(env, sizeof(pgl_tensor) * 2);
+	C = pgl_alloc(env, sizeof(double) * (size_t) params->k * (size_t) (d->p > 0 ? d->p : 1));
+	inertia = pgl_alloc(env, sizeof(double));
+	if (m->tensors == NULL || C == NULL || inertia == NULL)
+	{
+		pgl_free(env, m->tensors);
+		pgl_free(env, C);
+		pgl_free(env, inertia);
+		m->tensors = NULL;
+		return pgl_fail(st, PGL_ERR_NOMEM, "out of memory");
+	}
+	m->n_tensors = 2;
+	t = &m->tensors[0];
+	strcpy(t->name, "centroids");
+	t->dtype = PGL_F64;
+	t->ndim = 2;
+	t->dims[0] = params->k;
+	t->dims[1] = d->p;
+	t->data = C;
+	t = &m->tensors[1];
+	strcpy(t->name, "inertia");
+	t->dtype = PGL_F64;
+	t->ndim = 1;
+	t->dims[0] = 1;
+	t->data = inertia;
+	rc = pgl_kmeans_fit(env, d->X, d->ld, d->n, d->p, &kp, C, &info->iterations, inertia, st);
+	info->loss = *inertia;
+	info->rank = 0;
+	return rc;
+}
+
+static pgl_rc
+kmeans_predict(const pgl_env *env, const pgl_model *m, const double *X, int64_t ld, int64_t n,
+			   double *out, pgl_status *st)
+{
+	const pgl_tensor *t = pgl_model_tensor(m, "centroids");
+	int32_t			 *label;
+	pgl_rc			  rc;
+
+	if (n <= 0)
+		return PGL_OK;
+	label = pgl_alloc(env, sizeof(int32_t) * (size_t) n);
+	if (label == NULL)
+		return pgl_fail(st, PGL_ERR_NOMEM, "out of memory");
+	rc = pgl_kmeans_assign(env, t->data, (int32_t) t->dims[0], m->n_inputs, X, ld, n, label, NULL,
+						   st);
+	for (int64_t i = 0; rc == PGL_OK && i < n; i++)
+		out[i] = label[i];
+	pgl_free(env, label);
+	return rc;
+}
+
+static pgl_rc
+kmeans_validate(const pgl_model *m, pgl_status *st)
+{
+	const pgl_tensor *c = pgl_model_tensor(m, "centroids");
+	const pgl_tensor *in = pgl_model_tensor(m, "inertia");
+	int64_t			  count;
+
+	if (m->task != PGL_TASK_CLUSTERING || m->n_classes != 0)
+		return pgl_fail(st, PGL_ERR_CORRUPT, "kmeans model is not a clustering model");
+	if (c == NULL || c->dtype != PGL_F64 || c->ndim != 2 || c->dims[0] < 1 || c->dims[0] > 100000 ||
+		c->dims[1] != m->n_inputs)
+		return pgl_fail(st, PGL_ERR_CORRUPT,
+						"kmeans model has no valid \"centroids\" tensor of %d inputs",
+						(int) m->n_inputs);
+	if (in == NULL || in->dtype != PGL_F64 || in->ndim != 1 || in->dims[0] != 1 ||
+		!(*(const double *) in->data >= 0) || !isfinite(*(const double *) in->data))
+		return pgl_fail(st, PGL_ERR_CORRUPT, "kmeans model has no valid \"inertia\" tensor");
+	count = pgl_tensor_count(c);
+	for (int64_t i = 0; i < count; i++)
+		if (!isfinite(((const double *) c->data)[i]))
+			return pgl_fail(st, PGL_ERR_CORRUPT, "kmeans model centroid value %lld is not finite",
+							(long long) i);
+	return PGL_OK;
+}
+
 /* ---------- registry ---------- */
 
 static const pgl_algo_ops algorithms[] = {
@@ -323,6 +421,8 @@ static const pgl_algo_ops algorithms[] = {
 	 logreg_train, logreg_predict, logreg_validate, NULL},
 	/* trained and used through its own glue (recommend*.c): no dense-matrix ops */
 	{PGL_ALGO_ALS, "als", PGL_TASK_RECOMMENDATION, 0.05, NULL, NULL, als_validate, NULL},
+	{PGL_ALGO_KMEANS, "kmeans", PGL_TASK_CLUSTERING, 0.0, kmeans_train, kmeans_predict,
+	 kmeans_validate, NULL},
 };
 
 #define N_ALGORITHMS ((int) (sizeof(algorithms) / sizeof(algorithms[0])))
@@ -348,7 +448,7 @@ pgl_algo_by_name(const char *name)
 const char *
 pgl_algo_names(void)
 {
-	return "linear_regression, logistic_regression, als";
+	return "linear_regression, logistic_regression, als, kmeans";
 }
 
 pgl_rc

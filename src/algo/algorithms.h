@@ -26,13 +26,14 @@ typedef struct pgl_dataset
 	int32_t		   n_classes;
 } pgl_dataset;
 
-/* Hyperparameters shared by the supervised algorithms. */
+/* Hyperparameters shared by the supervised algorithms (and kmeans). */
 typedef struct pgl_train_params
 {
 	double	 l2;
 	int32_t	 max_iter;
 	double	 tol;
 	uint64_t seed;
+	int32_t	 k; /* kmeans: number of clusters */
 } pgl_train_params;
 
 typedef struct pgl_train_info
@@ -57,7 +58,7 @@ typedef struct pgl_algo_ops
 	 * Predict n encoded rows (X column-major n x n_inputs, leading dimension
 	 * ld >= n).  out: n values
 	 * for regression, n x n_classes row-major probabilities for
-	 * classification.
+	 * classification, n 0-based cluster numbers for clustering.
 	 */
 	pgl_rc (*predict)(const pgl_env *env, const pgl_model *m, const double *X, int64_t ld,
 					  int64_t n, double *out, pgl_status *st);

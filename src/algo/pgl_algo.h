@@ -83,17 +83,19 @@ typedef enum pgl_algorithm
 {
 	PGL_ALGO_LINEAR_REGRESSION = 1,
 	PGL_ALGO_LOGISTIC_REGRESSION = 2,
-	PGL_ALGO_ALS = 3
+	PGL_ALGO_ALS = 3,
+	PGL_ALGO_KMEANS = 4
 	/* new algorithms get the next number; never reuse one */
 } pgl_algorithm;
 
-#define PGL_ALGO_MAX 3
+#define PGL_ALGO_MAX 4
 
 typedef enum pgl_task
 {
 	PGL_TASK_REGRESSION = 1,
 	PGL_TASK_CLASSIFICATION = 2,
-	PGL_TASK_RECOMMENDATION = 3 /* (user, item) -> score; no features */
+	PGL_TASK_RECOMMENDATION = 3, /* (user, item) -> score; no features */
+	PGL_TASK_CLUSTERING = 4		 /* features -> cluster; no target, no classes */
 } pgl_task;
 
 typedef enum pgl_feature_kind

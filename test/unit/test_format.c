@@ -1054,12 +1054,16 @@ test_recommendation(void)
 	frc = pgl_model_check_structure(env, &m, PGL_ERR_CORRUPT, &st);
 	OK(frc == PGL_ERR_CORRUPT && strstr(st.msg, "2 classes") != NULL,
 	   "recommendation: classes are refused: \"%s\"", st.msg);
+	m.task = PGL_TASK_CLUSTERING;
+	frc = pgl_model_check_structure(env, &m, PGL_ERR_CORRUPT, &st);
+	OK(frc == PGL_ERR_CORRUPT && strstr(st.msg, "clustering model has 2 classes") != NULL,
+	   "clustering: classes are refused: \"%s\"", st.msg);
 	m.n_classes = 0;
 	m.classes = NULL;
-	m.task = 4;
+	m.task = 5;
 	frc = pgl_model_check_structure(env, &m, PGL_ERR_CORRUPT, &st);
-	OK(frc == PGL_ERR_CORRUPT && strstr(st.msg, "unknown task id 4") != NULL,
-	   "task 4 is unknown: \"%s\"", st.msg);
+	OK(frc == PGL_ERR_CORRUPT && strstr(st.msg, "unknown task id 5") != NULL,
+	   "task 5 is unknown: \"%s\"", st.msg);
 
 	/* today's rules for the other tasks are unchanged */
 	lin = make_linreg();
