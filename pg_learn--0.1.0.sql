@@ -493,3 +493,21 @@ AS 'MODULE_PATHNAME', 'ai_centroids'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.ai_centroids(text) IS
 	'Centroids of the deployed version of a kmeans model, one row per cluster, in encoded input order';
+
+/* ------------------------------------------------------------------------
+ * Moving models between databases
+ * ------------------------------------------------------------------------ */
+
+CREATE FUNCTION @extschema@.ai_export_model(name text, version integer DEFAULT NULL)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'ai_export_model'
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION @extschema@.ai_export_model(text, integer) IS
+	'A version of a model (the deployed one by default) as a self-describing, checksummed bytea';
+
+CREATE FUNCTION @extschema@.ai_import_model(name text, model bytea, deploy boolean DEFAULT true)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'ai_import_model'
+LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION @extschema@.ai_import_model(text, bytea, boolean) IS
+	'Validate an exported model and store it as a new version; returns the version number';

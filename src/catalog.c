@@ -276,6 +276,54 @@ pgl_check_model_writable(const char *name)
 	SPI_finish();
 }
 
+int64
+pgl_catalog_version_for_export(const char *name, int32 version, bool given)
+{
+	OwnerSwitch sw;
+	Oid			types[2] = {TEXTOID, INT4OID};
+	Datum		values[2] = {CStringGetTextDatum(name), Int32GetDatum(version)};
+	char		nulls[2] = {' ', given ? ' ' : 'n'};
+	bool		isnull;
+	Oid			owner;
+	int64		id;
+	const char *s;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	become_owner(&sw);
+	s = ext_schema();
+	if (SPI_execute_with_args(
+			psprintf("SELECT m.owner::pg_catalog.oid, v.id FROM %s.ai_catalog_models m "
+					 "LEFT JOIN %s.ai_catalog_versions v ON v.model_name OPERATOR(pg_catalog.=) "
+					 "m.name AND v.version OPERATOR(pg_catalog.=) COALESCE($2, m.deployed_version) "
+					 "WHERE m.name OPERATOR(pg_catalog.=) $1",
+					 s, s),
+			2, types, values, nulls, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "pg_learn: catalog query failed");
+	if (SPI_processed == 0)
+		model_not_found(name);
+	owner =
+		DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	if (!has_privs_of_role(sw.caller, owner))
+		ereport(
+			ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied to export model \"%s\"", name),
+			 errdetail("The model belongs to role \"%s\".",
+					   GetUserNameFromId(owner, true) ? GetUserNameFromId(owner, true) : "?"),
+			 errhint(
+				 "Only the owner, a member of the owning role, or a superuser may export it.")));
+	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	if (isnull)
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
+						given ? errmsg("model \"%s\" has no version %d", name, version)
+							  : errmsg("model \"%s\" has no deployed version", name),
+						errhint("ai_models lists the versions.")));
+	restore_user(&sw);
+	SPI_finish();
+	return id;
+}
+
 static Datum
 text_array(int n, char **items)
 {

@@ -201,6 +201,9 @@ typedef struct PglVersionInfo
 /* deployed version of a model; ERROR if the model does not exist */
 extern PglVersionInfo pgl_catalog_deployed(const char *name);
 
+/* the version id to export (the deployed one unless given); checks ownership */
+extern int64 pgl_catalog_version_for_export(const char *name, int32 version, bool given);
+
 /* the blob of a version (palloc'd copy in CurrentMemoryContext) */
 extern bytea *pgl_catalog_blob(int64 version_id);
 
