@@ -511,3 +511,15 @@ AS 'MODULE_PATHNAME', 'ai_import_model'
 LANGUAGE C VOLATILE STRICT;
 COMMENT ON FUNCTION @extschema@.ai_import_model(text, bytea, boolean) IS
 	'Validate an exported model and store it as a new version; returns the version number';
+
+/* ------------------------------------------------------------------------
+ * Explanations
+ * ------------------------------------------------------------------------ */
+
+CREATE FUNCTION @extschema@.ai_explain(name text, features record,
+	OUT feature text, OUT value text, OUT contribution double precision, OUT class text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ai_explain'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_explain(text, record) IS
+	'Exact additive contributions of each feature to a linear or logistic prediction (link scale), plus a (base) row';

@@ -37,15 +37,17 @@ PG_FUNCTION_INFO_V1(ai_cluster_record);
 PG_FUNCTION_INFO_V1(ai_cluster_array);
 PG_FUNCTION_INFO_V1(ai_centroids);
 PG_FUNCTION_INFO_V1(ai_model_classes);
+PG_FUNCTION_INFO_V1(ai_explain);
 PG_FUNCTION_INFO_V1(ai_model_features);
 PG_FUNCTION_INFO_V1(ai_model_coefficients);
 
 typedef enum Want
 {
-	WANT_VALUE,	 /* ai_predict: regression output */
-	WANT_CLASS,	 /* ai_classify */
-	WANT_PROBA,	 /* ai_predict_proba */
-	WANT_CLUSTER /* ai_cluster */
+	WANT_EXPLAIN, /* ai_explain: any model with coefficients */
+	WANT_VALUE,	  /* ai_predict: regression output */
+	WANT_CLASS,	  /* ai_classify */
+	WANT_PROBA,	  /* ai_predict_proba */
+	WANT_CLUSTER  /* ai_cluster */
 } Want;
 
 typedef struct PredictState
@@ -106,6 +108,16 @@ check_task(const char *name, const pgl_model *m, Want want)
 									: "Use ai_predict() with a regression model.")));
 	if (want == WANT_CLUSTER)
 		return;
+	if (want == WANT_EXPLAIN)
+	{
+		if (pgl_model_tensor(m, "coef") == NULL)
+			ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+							errmsg("ai_explain does not support model \"%s\" (%s)", name,
+								   pgl_algo_by_id(m->algorithm)->name),
+							errhint("ai_explain explains linear_regression and "
+									"logistic_regression models.")));
+		return;
+	}
 	if (want == WANT_VALUE && m->task == PGL_TASK_CLASSIFICATION)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE), errmsg("model \"%s\" is a classifier", name),
@@ -580,5 +592,99 @@ ai_model_coefficients(PG_FUNCTION_ARGS)
 			values[2] = Float8GetDatum(w[i * ncol + k]);
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		}
+	return (Datum) 0;
+}
+
+/* ---------- ai_explain ---------- */
+
+/*
+ * Exact additive explanation of a linear or logistic model, on the link
+ * scale (the prediction itself, or the log-odds / softmax input of the
+ * explained class), relative to a reference row: every numeric feature at its
+ * training mean, every categorical one at its most frequent category.  A
+ * '(base)' row carries the reference's score, so the contributions of all
+ * rows add up to the row's score exactly.
+ */
+Datum
+ai_explain(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo	 *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	PredictState	 *st = predict_record(fcinfo, WANT_EXPLAIN);
+	const pgl_model	 *m = st->model;
+	const pgl_tensor *t = pgl_model_tensor(m, "coef");
+	const double	 *w = t->data;
+	int64			  ncol = t->dims[1];
+	int64			  c = 0;
+	double			 *ref = palloc(sizeof(double) * (m->n_inputs + 1));
+	double			  base;
+	int				  col = 0;
+	Datum			  values[4];
+	bool			  nulls[4];
+	const char		 *cls = NULL;
+
+	/* the class explained: the predicted one (for two classes, the second's log-odds) */
+	if (m->task == PGL_TASK_CLASSIFICATION)
+	{
+		int best = 0;
+
+		for (int i = 1; i < st->n_out; i++)
+			if (st->out[i] > st->out[best])
+				best = i;
+		c = ncol == 1 ? 0 : best;
+		cls = m->classes[ncol == 1 ? 1 : best];
+	}
+
+	/* the reference row, encoded */
+	for (int f = 0; f < m->n_features; f++)
+	{
+		const pgl_feature *feat = &m->features[f];
+
+		if (feat->kind == PGL_FEATURE_NUMERIC)
+			ref[col++] = feat->impute;
+		else
+		{
+			for (int k = 0; k < feat->n_categories; k++)
+				ref[col + k] = k == feat->impute_category ? 1.0 : 0.0;
+			col += feat->n_categories;
+		}
+	}
+	base = w[(Size) m->n_inputs * ncol + c];
+	for (int i = 0; i < m->n_inputs; i++)
+		base += w[(Size) i * ncol + c] * ref[i];
+
+	InitMaterializedSRF(fcinfo, 0);
+	memset(nulls, 0, sizeof(nulls));
+	values[0] = CStringGetTextDatum("(base)");
+	nulls[1] = true;
+	values[2] = Float8GetDatum(base);
+	values[3] = cls ? CStringGetTextDatum(cls) : (Datum) 0;
+	nulls[3] = cls == NULL;
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+
+	col = 0;
+	for (int f = 0; f < m->n_features; f++)
+	{
+		const pgl_feature *feat = &m->features[f];
+		int				   width = feat->kind == PGL_FEATURE_NUMERIC ? 1 : feat->n_categories;
+		double			   contribution = 0;
+
+		for (int i = col; i < col + width; i++)
+			contribution += w[(Size) i * ncol + c] * (st->x[i] - ref[i]);
+		col += width;
+
+		memset(nulls, 0, sizeof(nulls));
+		values[0] = CStringGetTextDatum(feat->name);
+		if (st->isnull[f])
+			nulls[1] = true; /* imputed */
+		else if (feat->kind == PGL_FEATURE_NUMERIC)
+			values[1] = CStringGetTextDatum(psprintf("%.15g", st->raw[f]));
+		else
+			values[1] = CStringGetTextDatum(st->raw[f] >= 0 ? feat->categories[(int) st->raw[f]]
+															: "(unseen)");
+		values[2] = Float8GetDatum(contribution);
+		values[3] = cls ? CStringGetTextDatum(cls) : (Datum) 0;
+		nulls[3] = cls == NULL;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
 	return (Datum) 0;
 }
