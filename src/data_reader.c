@@ -64,10 +64,42 @@ typedef struct PglReceiver
 
 	/* per feature, compact for the per-row loop: attribute and how to read it */
 	int	 *feat_att;
+	/* the columns the hold-out split hashes: all of the data's */
+	int	 *hash_att;
+	int	  n_hash_att;
+	bool  hash_detoasts; /* some are varlena: hashing may allocate */
 	char *feat_how; /* 'd' float8, 'i' int4, 'l' int8, 'n' other number, 'c' category */
 } PglReceiver;
 
 #define PGL_STAGE_ROWS 128
+
+uint64
+pgl_row_hash(TupleDesc desc, const Datum *values, const bool *isnull, const int *atts, int natts)
+{
+	uint64 h = UINT64CONST(0x706c5f6c6561726e);
+
+	for (int i = 0; i < natts; i++)
+	{
+		int				  a = atts[i];
+		Form_pg_attribute att = TupleDescAttr(desc, a);
+
+		if (isnull[a])
+			h = pgl_hash_value(h, PGL_HASH_NULL);
+		else if (att->attbyval)
+			h = pgl_hash_value(h, (uint64) values[a]);
+		else if (att->attlen == -1)
+		{
+			struct varlena *v = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(values[a]));
+
+			h = pgl_hash_bytes(h, VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
+		}
+		else if (att->attlen == -2)
+			h = pgl_hash_bytes(h, DatumGetCString(values[a]), strlen(DatumGetCString(values[a])));
+		else
+			h = pgl_hash_bytes(h, DatumGetPointer(values[a]), att->attlen);
+	}
+	return h;
+}
 
 bool
 pgl_type_is_numeric(Oid typid)
@@ -447,6 +479,15 @@ receiver_startup(DestReceiver *self, int operation, TupleDesc desc)
 														: 'n';
 	}
 
+	r->hash_att = MemoryContextAlloc(r->data_cxt, sizeof(int) * (desc->natts + 1));
+	r->n_hash_att = 0;
+	for (int i = 0; i < desc->natts; i++)
+		if (!TupleDescAttr(desc, i)->attisdropped)
+			r->hash_att[r->n_hash_att++] = i;
+	for (int i = 0; i < r->n_hash_att; i++)
+		if (!TupleDescAttr(desc, r->hash_att[i])->attbyval)
+			r->hash_detoasts = true;
+
 	/* numbers only: the training rows can go straight to the hook */
 	ds->streamed = r->hook != NULL;
 	for (int f = 0; f < ds->n_features; f++)
@@ -738,7 +779,18 @@ receiver_receive(TupleTableSlot *slot, DestReceiver *self)
 	if ((ds->n_rows & 4095) == 0)
 		CHECK_FOR_INTERRUPTS();
 
-	part = pgl_row_in_test(ds->seed, ds->n_rows, ds->test_fraction) ? PGL_TEST : PGL_TRAIN;
+	part = PGL_TRAIN;
+	if (ds->test_fraction > 0)
+	{
+		MemoryContext old = MemoryContextSwitchTo(r->row_cxt);
+		uint64		  h = pgl_row_hash(slot->tts_tupleDescriptor, slot->tts_values,
+									   slot->tts_isnull, r->hash_att, r->n_hash_att);
+
+		MemoryContextSwitchTo(old);
+		need_reset = r->hash_detoasts;
+		if (pgl_hash_in_test(ds->seed, h, ds->test_fraction))
+			part = PGL_TEST;
+	}
 	row = ds->part[part].n;
 	if (row >= ds->part[part].cap && !(part == PGL_TRAIN && ds->streamed))
 		grow_part(r, part);

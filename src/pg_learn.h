@@ -171,6 +171,14 @@ extern PglDataSet *pgl_read_data(const char *data, const char *target, PglColumn
 								 double test_fraction, uint64 seed, PglBatchHook hook,
 								 void *hook_arg);
 
+/*
+ * Hash of the values of a row at the attribute numbers atts (0-based: every
+ * column of the data, in order), for the hold-out split (pgl_hash_in_test).
+ * Detoasts varlena values in CurrentMemoryContext.
+ */
+extern uint64 pgl_row_hash(TupleDesc desc, const Datum *values, const bool *isnull, const int *atts,
+						   int natts);
+
 /* move the hold-out rows back into the training part */
 extern void pgl_merge_parts(PglDataSet *ds);
 

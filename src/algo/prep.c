@@ -131,3 +131,36 @@ pgl_row_in_test(uint64_t seed, int64_t row, double fraction)
 		return false;
 	return pgl_rng_uniform(&state) < fraction;
 }
+
+uint64_t
+pgl_hash_bytes(uint64_t h, const void *data, size_t len)
+{
+	const unsigned char *b = data;
+	size_t				 i = 0;
+
+	for (; i + 8 <= len; i += 8)
+	{
+		uint64_t v;
+
+		memcpy(&v, b + i, 8);
+		h = pgl_hash_value(h, v);
+	}
+	if (i < len)
+	{
+		uint64_t v = 0;
+
+		memcpy(&v, b + i, len - i);
+		h = pgl_hash_value(h, v);
+	}
+	return pgl_hash_value(h, (uint64_t) len);
+}
+
+bool
+pgl_hash_in_test(uint64_t seed, uint64_t hash, double fraction)
+{
+	uint64_t state = seed ^ (hash * UINT64_C(0xD1B54A32D192ED03));
+
+	if (fraction <= 0.0)
+		return false;
+	return pgl_rng_uniform(&state) < fraction;
+}

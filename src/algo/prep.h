@@ -38,8 +38,34 @@ extern uint64_t pgl_rng_next(uint64_t *state);
 extern double pgl_rng_uniform(uint64_t *state);
 
 /*
+ * The hold-out split of supervised training: a row belongs to the hold-out
+ * when a draw seeded by (seed, hash of the row's values) falls below
+ * fraction.  The hash covers every column of the data (excluded ones too)
+ * as the server stores the values, so a row's side depends on the row only: the same
+ * data in any order, read by one query or by aggregates in parallel
+ * workers, splits the same way.  Identical rows fall on the same side.
+ *
+ * pgl_hash_value mixes one 64-bit value (a pass-by-value datum, or a NULL
+ * marker) into h; pgl_hash_bytes the bytes of a pass-by-reference one.
+ */
+static inline uint64_t
+pgl_hash_value(uint64_t h, uint64_t v)
+{
+	h ^= v + UINT64_C(0x9E3779B97F4A7C15) + (h << 6) + (h >> 2);
+	h *= UINT64_C(0xBF58476D1CE4E5B9);
+	return h ^ (h >> 31);
+}
+
+extern uint64_t pgl_hash_bytes(uint64_t h, const void *data, size_t len);
+
+/* is the row whose values hash to hash in the hold-out? */
+extern bool pgl_hash_in_test(uint64_t seed, uint64_t hash, double fraction);
+
+#define PGL_HASH_NULL UINT64_C(0x6E756C6C6E756C6C) /* what a NULL mixes in */
+
+/*
  * Does row number row (0-based, in the order the rows arrive) belong to the
- * hold-out?  Each row is drawn independently with probability fraction from
+ * hold-out?  (The recommenders' split of (user, item) pairs.)  Each row is drawn independently with probability fraction from
  * a hash of (seed, row), so the decision needs no knowledge of the other
  * rows: the same rows in the same order with the same seed give the same
  * split, and it can be taken while the rows stream in.
