@@ -523,3 +523,27 @@ AS 'MODULE_PATHNAME', 'ai_explain'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.ai_explain(text, record) IS
 	'Exact additive contributions of each feature to a linear or logistic prediction (link scale), plus a (base) row';
+
+-- ---------- one row as training sees it (the aggregate training method) ----------
+
+CREATE FUNCTION @extschema@.ai_holdout(data_row record, seed pg_catalog.int8 DEFAULT 42,
+	fraction pg_catalog.float8 DEFAULT 0.2)
+RETURNS pg_catalog.bool
+AS 'MODULE_PATHNAME', 'ai_holdout'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_holdout(record, pg_catalog.int8, pg_catalog.float8) IS
+	'Is this row of the data in the hold-out of ai_train with this seed and test_size?';
+
+CREATE FUNCTION @extschema@.ai_features(model pg_catalog.bytea, data_row record)
+RETURNS pg_catalog.float8[]
+AS 'MODULE_PATHNAME', 'ai_features'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_features(pg_catalog.bytea, record) IS
+	'The inputs a model computes from a row (imputation, one-hot encoding), in its input order';
+
+CREATE FUNCTION @extschema@.ai_label(model pg_catalog.bytea, data_row record)
+RETURNS pg_catalog.float8
+AS 'MODULE_PATHNAME', 'ai_label'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_label(pg_catalog.bytea, record) IS
+	'The target of a row as a model trains on it: the number, or the 0-based class index (NULL if unknown)';

@@ -64,6 +64,12 @@ ext_schema(void)
 	return cached_schema;
 }
 
+const char *
+pgl_ext_schema(void)
+{
+	return ext_schema();
+}
+
 static Oid
 ext_owner(void)
 {

@@ -15,11 +15,11 @@
 #include "utils/builtins.h"
 #include "utils/numeric.h"
 
-#define SUPERVISED_KEYS "test_size, seed, l2, max_iter, tol, exclude, nulls, deploy"
+#define SUPERVISED_KEYS "test_size, seed, l2, max_iter, tol, exclude, nulls, method, deploy"
 #define RECOMMENDER_KEYS                                                                           \
 	"feedback, factors, l2, iterations, alpha, cg_steps, k, test_size, seed, user_col, "           \
 	"item_col, rating_col, duplicates, cold_start, deploy"
-#define CLUSTERING_KEYS "k, max_iter, tol, seed, exclude, nulls, deploy"
+#define CLUSTERING_KEYS "k, max_iter, tol, seed, exclude, nulls, method, deploy"
 
 static const char *valid_keys;
 
@@ -169,6 +169,7 @@ static void
 parse_supervised(const char *key, JsonbValue *v, PglTrainOptions *opts)
 {
 	static const char *const nulls[] = {"impute", "error", NULL};
+	static const char *const methods[] = {"auto", "memory", "aggregate", NULL};
 
 	if (parse_common(key, v, opts))
 		return;
@@ -186,6 +187,8 @@ parse_supervised(const char *key, JsonbValue *v, PglTrainOptions *opts)
 		parse_exclude(v, opts);
 	else if (strcmp(key, "nulls") == 0)
 		opts->nulls_error = get_choice(key, v, nulls, "\"impute\" or \"error\"") == 1;
+	else if (strcmp(key, "method") == 0)
+		opts->method = get_choice(key, v, methods, "\"auto\", \"memory\" or \"aggregate\"");
 	else
 		unknown_option(key);
 }
@@ -246,7 +249,8 @@ parse_clustering(const char *key, JsonbValue *v, PglTrainOptions *opts)
 		opts->k = get_int(key, v, 1, 100000);
 	else if (strcmp(key, "seed") == 0 || strcmp(key, "deploy") == 0 ||
 			 strcmp(key, "max_iter") == 0 || strcmp(key, "tol") == 0 ||
-			 strcmp(key, "exclude") == 0 || strcmp(key, "nulls") == 0)
+			 strcmp(key, "exclude") == 0 || strcmp(key, "nulls") == 0 ||
+			 strcmp(key, "method") == 0)
 	{
 		if (strcmp(key, "tol") == 0 && v->type == jbvNumeric)
 		{

@@ -52,6 +52,7 @@ typedef struct PglTrainOptions
 	List  *exclude; /* of char * */
 	bool   nulls_error;
 	bool   deploy;
+	int	   method; /* PGL_METHOD_*: in memory, or by aggregate passes */
 	/* recommenders */
 	bool   implicit;
 	int	   factors; /* 0: not given */
@@ -64,6 +65,11 @@ typedef struct PglTrainOptions
 	bool   duplicates_sum;
 	bool   cold_start_error;
 } PglTrainOptions;
+
+/* "method" */
+#define PGL_METHOD_AUTO		 0
+#define PGL_METHOD_MEMORY	 1
+#define PGL_METHOD_AGGREGATE 2
 
 /* the option families of pgl_parse_train_options */
 #define PGL_OPTS_SUPERVISED	 0
@@ -242,6 +248,21 @@ extern Datum pgl_store_trained(FunctionCallInfo fcinfo, MemoryContext out_cxt, c
 							   const pgl_model *m, const char *name, const char *algorithm,
 							   Jsonb *options, const char *data, int64 rows, const char *metrics,
 							   instr_time start, bool deploy);
+
+/* ---------- train_agg.c: "method": "aggregate" ---------- */
+
+struct pgl_algo_ops;
+extern Datum pgl_train_aggregate(FunctionCallInfo fcinfo, const struct pgl_algo_ops *ops,
+								 const char *name, const char *algorithm, const char *data,
+								 const char *target, Jsonb *options, const PglTrainOptions *opts,
+								 instr_time start);
+
+/* "method": "auto": would training in memory exceed pg_learn.max_train_memory? */
+extern bool pgl_aggregate_wanted(const struct pgl_algo_ops *ops, const char *data,
+								 const char *target, const PglTrainOptions *opts);
+
+/* quoted schema of the extension (inside SPI) */
+extern const char *pgl_ext_schema(void);
 
 /* ---------- model_cache.c ---------- */
 

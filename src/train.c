@@ -352,6 +352,10 @@ ai_train(PG_FUNCTION_ARGS)
 	pgl_check_model_writable(name);
 
 	INSTR_TIME_SET_CURRENT(start);
+	if (opts.method == PGL_METHOD_AGGREGATE ||
+		(opts.method == PGL_METHOD_AUTO && pgl_aggregate_wanted(ops, data, target, &opts)))
+		PG_RETURN_DATUM(pgl_train_aggregate(fcinfo, ops, name, algorithm, data, target, options,
+											&opts, start));
 	train_cxt =
 		AllocSetContextCreate(CurrentMemoryContext, "pg_learn training", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(train_cxt);

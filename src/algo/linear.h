@@ -136,6 +136,24 @@ extern pgl_rc pgl_logreg_fit(const pgl_env *env, const double *X, int64_t ld, in
 							 double *coef, int32_t *iterations, double *loss, pgl_status *st);
 
 /*
+ * Logistic regression over data the caller streams itself (the aggregate
+ * method): the same objective, standardization and L-BFGS as
+ * pgl_logreg_fit, with every objective evaluation one call of the oracle.
+ * stats holds the standardization's column statistics over the training
+ * rows in ai_stats_agg's layout ([p, per column n, mean, M2, min, max]).
+ * oracle(arg, w, out) gets weights on the scale of X ((p + 1) x ncol
+ * row-major, intercepts last, ncol = k == 2 ? 1 : k) and writes
+ * out = [n, sum of log-losses, sum of gradients ((p + 1) x ncol, same
+ * layout)] over the training rows; it may not return (an ERROR).
+ */
+typedef void (*pgl_logreg_oracle)(void *arg, const double *w, double *out);
+
+extern pgl_rc pgl_logreg_fit_oracle(const pgl_env *env, int32_t p, int32_t k, const double *stats,
+									const pgl_logreg_params *params, pgl_logreg_oracle oracle,
+									void *arg, double *coef, int32_t *iterations, double *loss,
+									pgl_status *st);
+
+/*
  * Class probabilities for n rows: proba is n x k row-major (k columns even
  * for the binary model).  Numerically stable (max-subtracted softmax).
  */

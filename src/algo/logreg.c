@@ -145,6 +145,69 @@ logreg_fg(void *arg, const double *theta, double *grad)
 	return loss * inv_n + 0.5 * c->l2 * reg;
 }
 
+/*
+ * The end of a fit: map the standardized parameters theta back to the scale
+ * of X, check them, and say through env->notice when L-BFGS did not converge.
+ */
+static pgl_rc
+logreg_finish(const pgl_env *env, const double *theta, const double *mu, const double *sd,
+			  int32_t p, int32_t ncol, const pgl_lbfgs_result *r, const pgl_logreg_params *params,
+			  double *coef, int32_t *iterations, double *loss, pgl_status *st)
+{
+	size_t					dim = ((size_t) p + 1) * (size_t) ncol;
+	const pgl_lbfgs_result *resp = r;
+
+	/* back to the scale of X */
+	for (int32_t c = 0; c < ncol; c++)
+	{
+		double b = theta[(size_t) p * ncol + c];
+
+		for (int32_t j = 0; j < p; j++)
+		{
+			double w = theta[(size_t) j * ncol + c] / sd[j];
+
+			coef[(size_t) j * ncol + c] = w;
+			b -= w * mu[j];
+		}
+		coef[(size_t) p * ncol + c] = b;
+	}
+	for (size_t j = 0; j < dim; j++)
+		if (!isfinite(coef[j]))
+		{
+			return pgl_fail(st, PGL_ERR_NUMERIC,
+							"logistic_regression produced non-finite coefficients");
+		}
+
+	*iterations = resp->iterations;
+	*loss = resp->f;
+
+	if (!resp->converged)
+	{
+		char msg[256];
+
+		if (resp->iterations >= params->max_iter)
+		{
+			snprintf(msg, sizeof(msg), "logistic_regression did not converge in %d iterations",
+					 (int) resp->iterations);
+			pgl_notice(
+				env, msg,
+				"Raise \"max_iter\", or raise \"l2\" if the classes are (nearly) separable.");
+		}
+		else
+		{
+			snprintf(msg, sizeof(msg),
+					 "logistic_regression stopped after %d iterations without reaching tol "
+					 "(gradient norm %g)",
+					 (int) resp->iterations, resp->gnorm_inf);
+			pgl_notice(env, msg,
+					   "The loss could not be reduced further in floating point; raise \"tol\", or "
+					   "raise \"l2\" if the classes are (nearly) separable.");
+		}
+	}
+
+	return PGL_OK;
+}
+
 pgl_rc
 pgl_logreg_fit(const pgl_env *env, const double *X, int64_t ld, int64_t n, int32_t p,
 			   const int32_t *label, int32_t k, const pgl_logreg_params *params, double *coef,
@@ -264,54 +327,7 @@ pgl_logreg_fit(const pgl_env *env, const double *X, int64_t ld, int64_t n, int32
 	if (rc != PGL_OK)
 		goto done;
 
-	/* back to the scale of X */
-	for (int32_t c = 0; c < ncol; c++)
-	{
-		double b = theta[(size_t) p * ncol + c];
-
-		for (int32_t j = 0; j < p; j++)
-		{
-			double w = theta[(size_t) j * ncol + c] / sd[j];
-
-			coef[(size_t) j * ncol + c] = w;
-			b -= w * mu[j];
-		}
-		coef[(size_t) p * ncol + c] = b;
-	}
-	for (size_t j = 0; j < dim; j++)
-		if (!isfinite(coef[j]))
-		{
-			rc = pgl_fail(st, PGL_ERR_NUMERIC,
-						  "logistic_regression produced non-finite coefficients");
-			goto done;
-		}
-
-	*iterations = res.iterations;
-	*loss = res.f;
-
-	if (!res.converged)
-	{
-		char msg[256];
-
-		if (res.iterations >= params->max_iter)
-		{
-			snprintf(msg, sizeof(msg), "logistic_regression did not converge in %d iterations",
-					 (int) res.iterations);
-			pgl_notice(
-				env, msg,
-				"Raise \"max_iter\", or raise \"l2\" if the classes are (nearly) separable.");
-		}
-		else
-		{
-			snprintf(msg, sizeof(msg),
-					 "logistic_regression stopped after %d iterations without reaching tol "
-					 "(gradient norm %g)",
-					 (int) res.iterations, res.gnorm_inf);
-			pgl_notice(env, msg,
-					   "The loss could not be reduced further in floating point; raise \"tol\", or "
-					   "raise \"l2\" if the classes are (nearly) separable.");
-		}
-	}
+	rc = logreg_finish(env, theta, mu, sd, p, ncol, &res, params, coef, iterations, loss, st);
 
 done:
 	pgl_free(env, Z);
@@ -409,4 +425,141 @@ pgl_logreg_predict_proba(const pgl_env *env, const double *coef, int32_t p, int3
 
 	pgl_free(env, buf);
 	return PGL_OK;
+}
+
+/* ---------- from a gradient oracle: the aggregate method ---------- */
+
+typedef struct oracle_ctx
+{
+	int32_t			  p;
+	int32_t			  ncol;
+	const double	 *mu;
+	const double	 *sd;
+	const bool		 *constant;
+	double			  l2;
+	pgl_logreg_oracle oracle;
+	void			 *arg;
+	double			 *w;   /* (p + 1) x ncol: theta on the scale of X */
+	double			 *out; /* the oracle's [n, loss_sum, grad_sum] */
+} oracle_ctx;
+
+/*
+ * The objective of logreg_fg over standardized parameters, from sums over
+ * the raw rows: with w_j = theta_j / sd_j and b' = b - sum_j w_j mu_j the
+ * scores are the same, and the standardized gradient of a weight is
+ * (sum r x_j - mu_j sum r) / sd_j.  A constant column is exactly zero once
+ * standardized, so it has no score and only the penalty's gradient.
+ */
+static double
+oracle_fg(void *arg, const double *theta, double *grad)
+{
+	oracle_ctx	 *c = arg;
+	int32_t		  p = c->p, ncol = c->ncol;
+	const double *g;
+	double		  n, inv_n, reg = 0.0;
+
+	for (int32_t k = 0; k < ncol; k++)
+	{
+		double b = theta[(size_t) p * ncol + k];
+
+		for (int32_t j = 0; j < p; j++)
+		{
+			double w = c->constant[j] ? 0.0 : theta[(size_t) j * ncol + k] / c->sd[j];
+
+			c->w[(size_t) j * ncol + k] = w;
+			b -= w * c->mu[j];
+		}
+		c->w[(size_t) p * ncol + k] = b;
+	}
+	c->oracle(c->arg, c->w, c->out);
+	n = c->out[0];
+	if (!(n >= 1.0))
+		return NAN;
+	inv_n = 1.0 / n;
+	g = c->out + 2;
+	for (int32_t k = 0; k < ncol; k++)
+	{
+		double gb = g[(size_t) p * ncol + k];
+
+		for (int32_t j = 0; j < p; j++)
+		{
+			size_t i = (size_t) j * ncol + k;
+			double t = theta[i];
+
+			grad[i] =
+				(c->constant[j] ? 0.0 : (g[i] - c->mu[j] * gb) / c->sd[j] * inv_n) + c->l2 * t;
+			reg += t * t;
+		}
+		grad[(size_t) p * ncol + k] = gb * inv_n;
+	}
+	return c->out[1] * inv_n + 0.5 * c->l2 * reg;
+}
+
+pgl_rc
+pgl_logreg_fit_oracle(const pgl_env *env, int32_t p, int32_t k, const double *stats,
+					  const pgl_logreg_params *params, pgl_logreg_oracle oracle, void *arg,
+					  double *coef, int32_t *iterations, double *loss, pgl_status *st)
+{
+	int32_t			 ncol = k == 2 ? 1 : k;
+	size_t			 dim = ((size_t) p + 1) * (size_t) ncol;
+	double			*mu, *sd, *theta, *w, *out;
+	bool			*constant;
+	oracle_ctx		 ctx;
+	pgl_lbfgs_result res;
+	pgl_rc			 rc;
+
+	if (p < 0 || k < 2)
+		return pgl_fail(st, PGL_ERR_INVALID, "logistic_regression needs at least two classes");
+	if (dim > INT32_MAX / 2)
+		return pgl_fail(st, PGL_ERR_INVALID, "logistic_regression: too many parameters");
+	mu = pgl_alloc(env, sizeof(double) * ((size_t) p + 1));
+	sd = pgl_alloc(env, sizeof(double) * ((size_t) p + 1));
+	constant = pgl_alloc(env, sizeof(bool) * ((size_t) p + 1));
+	theta = pgl_alloc0(env, sizeof(double) * dim);
+	w = pgl_alloc(env, sizeof(double) * dim);
+	out = pgl_alloc(env, sizeof(double) * (dim + 2));
+	if (!mu || !sd || !constant || !theta || !w || !out)
+		return pgl_fail(st, PGL_ERR_NOMEM, "out of memory");
+
+	/* the standardization of pgl_logreg_fit, from the column statistics */
+	for (int32_t j = 0; j < p; j++)
+	{
+		const double *c = stats + 1 + 5 * (size_t) j;
+		double		  n = c[0], mean = c[1], m2 = c[2], lo = c[3], hi = c[4];
+		double		  m = fmax(fabs(lo), fabs(hi));
+		bool		  same = lo == hi;
+		double		  s = n > 0 ? sqrt(m2 / n) : 0.0;
+
+		mu[j] = same ? lo : mean;
+		constant[j] = same || !isfinite(s) || s <= LOGREG_CONST_ULPS * DBL_EPSILON * m;
+		sd[j] = constant[j] ? 1.0 : s;
+	}
+	ctx.p = p;
+	ctx.ncol = ncol;
+	ctx.mu = mu;
+	ctx.sd = sd;
+	ctx.constant = constant;
+	ctx.l2 = params->l2;
+	ctx.oracle = oracle;
+	ctx.arg = arg;
+	ctx.w = w;
+	ctx.out = out;
+	rc = pgl_lbfgs(env, (int32_t) dim, theta, oracle_fg, &ctx, params->max_iter, params->tol,
+				   LOGREG_LBFGS_MEMORY, &res, st);
+	if (rc == PGL_OK)
+	{
+		/* a constant column's weight is 0 on the scale of X, as in pgl_logreg_fit */
+		for (int32_t j = 0; j < p; j++)
+			if (constant[j])
+				for (int32_t c = 0; c < ncol; c++)
+					theta[(size_t) j * ncol + c] = 0.0;
+		rc = logreg_finish(env, theta, mu, sd, p, ncol, &res, params, coef, iterations, loss, st);
+	}
+	pgl_free(env, mu);
+	pgl_free(env, sd);
+	pgl_free(env, constant);
+	pgl_free(env, theta);
+	pgl_free(env, w);
+	pgl_free(env, out);
+	return rc;
 }

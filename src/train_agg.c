@@ -1,0 +1,842 @@
+/*-------------------------------------------------------------------------
+ *
+ * train_agg.c
+ *	  ai_train with "method": "aggregate": training as passes of
+ *	  parallel-safe aggregates over the data query, so that no row is kept
+ *	  in the backend and PostgreSQL's parallel query (or Citus) can split
+ *	  every pass.
+ *
+ * The passes, each one SQL statement run through SPI as the caller:
+ *
+ *	1. preprocessing: row counts, NULL counts, the sums behind the numeric
+ *	   imputation (sum, count), and per categorical column (and a
+ *	   classifier's labels) the values of the training rows with their
+ *	   counts (GROUP BY);
+ *	2. the fit: linear_regression one ai_linreg_agg pass; logistic_regression
+ *	   one ai_stats_agg pass for the standardization, then L-BFGS with one
+ *	   ai_logreg_grad_agg pass per objective evaluation;
+ *	3. the hold-out rows, encoded, for the test metrics (the hold-out is a
+ *	   fraction of the data and is kept in memory, as in-memory training
+ *	   does).
+ *
+ * Rows are split by ai_holdout(row, seed, test_size), the same hash of the
+ * row's values that the reader uses, encoded by ai_features(model, row)
+ * and labelled by ai_label(model, row), where model is the model with its
+ * learned preprocessing: in-memory and aggregate training see the same
+ * rows on each side of the split, encoded the same way, and store models
+ * of the same form.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "pg_learn.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "nodes/nodeFuncs.h"
+#include "nodes/plannodes.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+#include "algorithms.h"
+#include "linear.h"
+#include "model_format.h"
+#include "moments.h"
+#include "prep.h"
+
+/* the doubles of a float8[] without NULLs (ARR_DATA_PTR warns under -Wextra) */
+static inline double *
+arr_doubles(ArrayType *a)
+{
+	return (double *) ((char *) a + ARR_OVERHEAD_NONULLS(ARR_NDIM(a)));
+}
+
+typedef struct AggTrain
+{
+	const char	 *schema;	/* quoted schema of the extension */
+	const char	 *from;		/* FROM ... WHERE <target not null> (no split) */
+	const char	 *split;	/* boolean expression: the row is in the hold-out */
+	PglDataSet	 *ds;		/* the columns (no rows) */
+	double		  fraction; /* test_size in use */
+	uint64		  seed;
+	int			  passes;
+	int			  max_workers; /* the largest Gather of a pass's plan */
+	MemoryContext cxt;		   /* the training's */
+} AggTrain;
+
+/* the largest number of workers a Gather (Merge) in the plan asks for */
+static int
+plan_workers(Plan *plan)
+{
+	int w = 0;
+
+	if (plan == NULL)
+		return 0;
+	if (IsA(plan, Gather))
+		w = ((Gather *) plan)->num_workers;
+	else if (IsA(plan, GatherMerge))
+		w = ((GatherMerge *) plan)->num_workers;
+	return Max(w, Max(plan_workers(plan->lefttree), plan_workers(plan->righttree)));
+}
+
+/*
+ * Run one pass (a query with up to two parameters) and return its first
+ * row's tuple table; notes the plan's parallel workers.
+ */
+static SPITupleTable *
+run_pass(AggTrain *at, const char *sql, int nargs, Oid *types, Datum *values, int64 *rows)
+{
+	SPIPlanPtr	plan = SPI_prepare_cursor(sql, nargs, types, CURSOR_OPT_PARALLEL_OK);
+	CachedPlan *cplan;
+	int			rc;
+
+	if (plan == NULL)
+		elog(ERROR, "pg_learn: could not prepare an aggregate pass: %s",
+			 SPI_result_code_string(SPI_result));
+	rc = SPI_execute_plan(plan, values, NULL, true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "pg_learn: an aggregate pass failed: %s", SPI_result_code_string(rc));
+	cplan = SPI_plan_get_cached_plan(plan);
+	if (cplan)
+	{
+		ListCell *lc;
+
+		foreach (lc, cplan->stmt_list)
+		{
+			PlannedStmt *ps = lfirst_node(PlannedStmt, lc);
+
+			at->max_workers = Max(at->max_workers, plan_workers(ps->planTree));
+		}
+		ReleaseCachedPlan(cplan, NULL);
+	}
+	SPI_freeplan(plan);
+	at->passes++;
+	if (rows)
+		*rows = (int64) SPI_processed;
+	return SPI_tuptable;
+}
+
+static double
+get_double(SPITupleTable *t, int row, int col, double if_null)
+{
+	bool  isnull;
+	Datum d = SPI_getbinval(t->vals[row], t->tupdesc, col, &isnull);
+
+	if (isnull)
+		return if_null;
+	return pgl_datum_to_double(d, SPI_gettypeid(t->tupdesc, col));
+}
+
+/* the float8[] in column col of the first row, or NULL; *n its length */
+static double *
+get_array(AggTrain *at, SPITupleTable *t, int col, int *n)
+{
+	bool		  isnull;
+	Datum		  d = SPI_getbinval(t->vals[0], t->tupdesc, col, &isnull);
+	ArrayType	 *a;
+	double		 *out;
+	MemoryContext old;
+
+	*n = 0;
+	if (isnull)
+		return NULL;
+	a = DatumGetArrayTypeP(d);
+	if (ARR_NDIM(a) > 1 || ARR_HASNULL(a) || ARR_ELEMTYPE(a) != FLOAT8OID)
+		elog(ERROR, "pg_learn: unexpected state from an aggregate pass");
+	*n = ARR_NDIM(a) == 0 ? 0 : ARR_DIMS(a)[0];
+	old = MemoryContextSwitchTo(at->cxt);
+	out = palloc(sizeof(double) * (*n + 1));
+	memcpy(out, arr_doubles(a), sizeof(double) * *n);
+	MemoryContextSwitchTo(old);
+	return out;
+}
+
+static Datum
+float8_array(const double *v, int n)
+{
+	Datum *d = palloc(sizeof(Datum) * (n + 1));
+
+	for (int i = 0; i < n; i++)
+		d[i] = Float8GetDatum(v[i]);
+	return PointerGetDatum(
+		construct_array(d, n, FLOAT8OID, sizeof(double), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+/* ---------- pass 1: the preprocessing ---------- */
+
+typedef struct AggCounts
+{
+	int64	n_train, n_test, n_skipped;
+	int64  *n_nulls; /* per feature, kept rows */
+	double *sum;	 /* numeric features: training sum */
+	int64  *count;	 /* numeric features: training non-NULL values */
+} AggCounts;
+
+static void
+count_pass(AggTrain *at, AggCounts *c)
+{
+	PglDataSet	  *ds = at->ds;
+	StringInfoData sql;
+	SPITupleTable *t;
+	const char	  *tgt =
+		   ds->target ? psprintf("q.%s IS NOT NULL", quote_identifier(ds->target->name)) : "true";
+	int col;
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "SELECT count(*) FILTER (WHERE NOT (%s)), "
+					 "count(*) FILTER (WHERE %s AND NOT (%s)), count(*) FILTER (WHERE %s AND (%s))",
+					 tgt, tgt, at->split, tgt, at->split);
+	for (int f = 0; f < ds->n_features; f++)
+	{
+		PglColumn  *fc = &ds->features[f];
+		const char *qc = quote_identifier(fc->name);
+
+		appendStringInfo(&sql, ", count(*) FILTER (WHERE %s AND q.%s IS NULL)", tgt, qc);
+		if (fc->kind == PGL_COL_NUMERIC)
+			appendStringInfo(
+				&sql,
+				", pg_catalog.sum(q.%s::pg_catalog.float8) FILTER (WHERE %s AND NOT (%s))"
+				", count(q.%s) FILTER (WHERE %s AND NOT (%s))",
+				qc, tgt, at->split, qc, tgt, at->split);
+	}
+	appendStringInfo(&sql, " %s", at->from);
+	t = run_pass(at, sql.data, 0, NULL, NULL, NULL);
+	c->n_skipped = (int64) get_double(t, 0, 1, 0);
+	c->n_train = (int64) get_double(t, 0, 2, 0);
+	c->n_test = (int64) get_double(t, 0, 3, 0);
+	c->n_nulls = MemoryContextAllocZero(at->cxt, sizeof(int64) * (ds->n_features + 1));
+	c->sum = MemoryContextAllocZero(at->cxt, sizeof(double) * (ds->n_features + 1));
+	c->count = MemoryContextAllocZero(at->cxt, sizeof(int64) * (ds->n_features + 1));
+	col = 4;
+	for (int f = 0; f < ds->n_features; f++)
+	{
+		PglColumn *fc = &ds->features[f];
+
+		c->n_nulls[f] = (int64) get_double(t, 0, col++, 0);
+		if (fc->kind == PGL_COL_NUMERIC)
+		{
+			c->sum[f] = get_double(t, 0, col++, 0);
+			c->count[f] = (int64) get_double(t, 0, col++, 0);
+			if (!isfinite(c->sum[f]))
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_EXCEPTION),
+						 errmsg("feature column \"%s\" holds NaN or Infinity, or its sum overflows",
+								fc->name),
+						 errhint("Filter such rows out or replace the value in a SELECT, e.g. "
+								 "NULLIF(%s, 'NaN').",
+								 quote_identifier(fc->name))));
+		}
+	}
+	SPI_freetuptable(t);
+}
+
+typedef struct ValueCount
+{
+	char  *str;
+	int64  count;
+	double num;
+} ValueCount;
+
+static int
+cmp_vc_str(const void *a, const void *b)
+{
+	return strcmp(((const ValueCount *) a)->str, ((const ValueCount *) b)->str);
+}
+
+static int
+cmp_vc_num(const void *a, const void *b)
+{
+	double x = ((const ValueCount *) a)->num, y = ((const ValueCount *) b)->num;
+
+	if (x != y)
+		return x < y ? -1 : 1;
+	return cmp_vc_str(a, b);
+}
+
+/*
+ * The sorted vocabulary of a categorical column over the training rows and
+ * its most frequent value, as in-memory training learns it: text by the
+ * type's output function, sorted by strcmp (numerically for integer labels),
+ * the mode the first of the largest counts in that order.
+ */
+static int32
+vocabulary_pass(AggTrain *at, PglColumn *c, bool numeric_order, char ***cats, int32 *mode)
+{
+	PglDataSet	  *ds = at->ds;
+	const char	  *qc = quote_identifier(c->name);
+	SPITupleTable *t;
+	int64		   nrows;
+	ValueCount	  *vc;
+	int64		   best = -1;
+	char		  *sql;
+
+	sql =
+		psprintf("SELECT pg_catalog.format('%%s', q.%s), count(*) %s AND q.%s IS NOT NULL AND NOT "
+				 "(%s) GROUP BY 1",
+				 qc, at->from, qc, at->split);
+	(void) ds;
+	t = run_pass(at, sql, 0, NULL, NULL, &nrows);
+	if (nrows > 100000)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("column \"%s\" has " INT64_FORMAT " distinct values in the training rows",
+						c->name, nrows),
+				 errhint("One-hot encoding needs few categories; exclude the column or map it "
+						 "to fewer values in a SELECT.")));
+	vc = MemoryContextAlloc(at->cxt, sizeof(ValueCount) * (nrows + 1));
+	for (int64 i = 0; i < nrows; i++)
+	{
+		vc[i].str = MemoryContextStrdup(at->cxt, SPI_getvalue(t->vals[i], t->tupdesc, 1));
+		vc[i].count = (int64) get_double(t, (int) i, 2, 0);
+		vc[i].num = numeric_order ? strtod(vc[i].str, NULL) : 0;
+	}
+	SPI_freetuptable(t);
+	qsort(vc, nrows, sizeof(ValueCount), numeric_order ? cmp_vc_num : cmp_vc_str);
+	*cats = MemoryContextAlloc(at->cxt, sizeof(char *) * (nrows + 1));
+	*mode = 0;
+	for (int64 i = 0; i < nrows; i++)
+	{
+		(*cats)[i] = vc[i].str;
+		if (vc[i].count > best)
+		{
+			best = vc[i].count;
+			*mode = (int32) i;
+		}
+	}
+	return (int32) nrows;
+}
+
+/* ---------- the model with its preprocessing ---------- */
+
+/* a zero parameter tensor of the algorithm, so that the model can be written */
+static void
+placeholder_tensors(pgl_model *m)
+{
+	int32		ncol = m->task == PGL_TASK_CLASSIFICATION && m->n_classes > 2 ? m->n_classes : 1;
+	pgl_tensor *t = palloc0(sizeof(pgl_tensor));
+
+	strcpy(t->name, "coef");
+	t->dtype = PGL_F64;
+	t->ndim = 2;
+	t->dims[0] = m->n_inputs + 1;
+	t->dims[1] = ncol;
+	t->data = palloc0(sizeof(double) * (m->n_inputs + 1) * ncol);
+	m->tensors = t;
+	m->n_tensors = 1;
+}
+
+static bytea *
+model_bytes(const pgl_env *env, const pgl_model *m)
+{
+	pgl_status st;
+	uint8_t	  *buf;
+	size_t	   len;
+	bytea	  *b;
+
+	memset(&st, 0, sizeof(st));
+	if (pgl_model_write(env, m, &buf, &len, &st) != PGL_OK)
+		pgl_report(&st, "could not serialize the model");
+	b = palloc(VARHDRSZ + len);
+	SET_VARSIZE(b, VARHDRSZ + len);
+	memcpy(VARDATA(b), buf, len);
+	return b;
+}
+
+/* ---------- logistic regression: one pass per objective evaluation ---------- */
+
+typedef struct GradOracle
+{
+	AggTrain  *at;
+	SPIPlanPtr plan;
+	Datum	   blob;
+	int32	   p;
+} GradOracle;
+
+static void
+grad_oracle(void *arg, const double *w, double *out)
+{
+	GradOracle	  *g = arg;
+	Datum		   values[2];
+	SPITupleTable *t;
+	double		  *s;
+	int			   n;
+	int			   rc;
+
+	CHECK_FOR_INTERRUPTS();
+	values[0] = g->blob;
+	values[1] = float8_array(w, g->p + 1);
+	rc = SPI_execute_plan(g->plan, values, NULL, true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "pg_learn: an aggregate pass failed: %s", SPI_result_code_string(rc));
+	g->at->passes++;
+	t = SPI_tuptable;
+	s = get_array(g->at, t, 1, &n);
+	SPI_freetuptable(t);
+	pfree(DatumGetPointer(values[1]));
+	if (s == NULL)
+	{
+		memset(out, 0, sizeof(double) * (g->p + 3));
+		return;
+	}
+	if (n != g->p + 3)
+		elog(ERROR, "pg_learn: unexpected gradient state of length %d", n);
+	/* ai_logreg_grad_agg returns [n, mean loss, mean gradient]: back to sums */
+	out[0] = s[0];
+	for (int i = 1; i < n; i++)
+		out[i] = s[i] * s[0];
+	pfree(s);
+}
+
+/* ---------- the driver ---------- */
+
+static void
+need_rows(AggTrain *at, AggCounts *c, const char *data, const char *target, double test_size_given)
+{
+	int64 n = c->n_train + c->n_test;
+
+	if (n == 0)
+		ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND), errmsg("no rows to train on"),
+						c->n_skipped > 0
+							? errdetail(INT64_FORMAT
+										" rows were skipped because their target \"%s\" is NULL.",
+										c->n_skipped, target)
+							: errdetail("The data \"%s\" returned no rows.", data)));
+	if (c->n_train == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("no training rows: all " INT64_FORMAT " rows fell in the hold-out", n),
+				 errhint("Lower \"test_size\" (now %g), or train on more rows.", at->fraction)));
+}
+
+Datum
+pgl_train_aggregate(FunctionCallInfo fcinfo, const pgl_algo_ops *ops, const char *name,
+					const char *algorithm, const char *data, const char *target, Jsonb *options,
+					const PglTrainOptions *opts, instr_time start)
+{
+	MemoryContext  caller = CurrentMemoryContext;
+	MemoryContext  cxt;
+	AggTrain	   at;
+	AggCounts	   counts;
+	pgl_model	  *m;
+	pgl_env		   env;
+	pgl_status	   st;
+	bool		   classification = ops->task == PGL_TASK_CLASSIFICATION;
+	int32		   p, class_mode;
+	bytea		  *prep;
+	StringInfoData metrics;
+	char		  *query;
+	Datum		   result;
+	int32		   rank = 0, iterations = 0;
+	double		   loss = 0, train_sse = 0, train_sst = 0;
+	int64		   n_test_unknown = 0;
+
+	if (ops->id != PGL_ALGO_LINEAR_REGRESSION && ops->id != PGL_ALGO_LOGISTIC_REGRESSION)
+		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						errmsg("%s does not train with \"method\": \"aggregate\"", algorithm),
+						errhint("linear_regression and logistic_regression do; use \"method\": "
+								"\"memory\".")));
+
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "pg_learn aggregate training",
+								ALLOCSET_DEFAULT_SIZES);
+	MemoryContextSwitchTo(cxt);
+	env = pgl_backend_env(cxt);
+	memset(&at, 0, sizeof(at));
+	at.cxt = cxt;
+	at.seed = opts->seed;
+	at.fraction = opts->test_size >= 0 ? opts->test_size : 0.2;
+
+	/* the columns, their kinds and the target's checks: the reader's, on no rows */
+	query = pgl_data_query(data);
+	pgl_check_single_select(query);
+	at.ds = pgl_read_data(psprintf("SELECT * FROM (%s) q LIMIT 0", query), target,
+						  classification ? PGL_COL_CATEGORICAL : PGL_COL_NUMERIC, opts->exclude,
+						  NIL, algorithm, 0.0, opts->seed, NULL, NULL);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	MemoryContextSwitchTo(cxt);
+	at.schema = pgl_ext_schema();
+	at.from = psprintf("FROM (%s) q WHERE q.%s IS NOT NULL", query, quote_identifier(target));
+
+	for (;;)
+	{
+		at.split = at.fraction > 0 ? psprintf("%s.ai_holdout(q, %llu::pg_catalog.int8, "
+											  "%.17g::pg_catalog.float8)",
+											  at.schema, (unsigned long long) at.seed, at.fraction)
+								   : "false";
+		/* pass 1 counts every row, also those with a NULL target */
+		{
+			const char *from = at.from;
+
+			at.from = psprintf("FROM (%s) q", query);
+			count_pass(&at, &counts);
+			at.from = from;
+		}
+		need_rows(&at, &counts, data, target, opts->test_size);
+		/* below 50 rows a default hold-out would be too small to tell anything */
+		if (opts->test_size < 0 && counts.n_train + counts.n_test < 50 && counts.n_test > 0)
+		{
+			at.fraction = 0;
+			continue;
+		}
+		break;
+	}
+
+	for (int f = 0; f < at.ds->n_features; f++)
+	{
+		PglColumn *c = &at.ds->features[f];
+
+		if (counts.n_nulls[f] == counts.n_train + counts.n_test)
+			ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+							errmsg("column \"%s\" is NULL in every row", c->name),
+							errhint("Leave it out with \"exclude\": [\"%s\"].", c->name)));
+		if (counts.n_nulls[f] > 0 && opts->nulls_error)
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("column \"%s\" has " INT64_FORMAT " NULL values", c->name,
+							counts.n_nulls[f]),
+					 errdetail("The option \"nulls\" is \"error\"."),
+					 errhint("Filter the rows out, or set \"nulls\": \"impute\" to use the "
+							 "training mean (numbers) or most frequent value (categories).")));
+	}
+
+	/* the preprocessing, learned on the training rows */
+	m = palloc0(sizeof(pgl_model));
+	m->algorithm = ops->id;
+	m->task = ops->task;
+	m->n_features = at.ds->n_features;
+	m->features = palloc0(sizeof(pgl_feature) * m->n_features);
+	for (int f = 0; f < m->n_features; f++)
+	{
+		PglColumn	*c = &at.ds->features[f];
+		pgl_feature *feat = &m->features[f];
+
+		feat->name = c->name;
+		feat->type_name = c->type_name;
+		if (c->kind == PGL_COL_NUMERIC)
+		{
+			feat->kind = PGL_FEATURE_NUMERIC;
+			if (counts.count[f] == 0)
+				ereport(
+					ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("column \"%s\" is NULL in every training row", c->name),
+					 errhint("Leave it out with \"exclude\", or use a smaller \"test_size\".")));
+			feat->impute = counts.sum[f] / counts.count[f];
+		}
+		else
+		{
+			feat->kind = PGL_FEATURE_CATEGORICAL;
+			feat->n_categories =
+				vocabulary_pass(&at, c, false, &feat->categories, &feat->impute_category);
+			if (feat->n_categories == 0)
+				ereport(
+					ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("column \"%s\" is NULL in every training row", c->name),
+					 errhint("Leave it out with \"exclude\", or use a smaller \"test_size\".")));
+		}
+	}
+	m->n_inputs = p = pgl_model_input_width(m);
+	m->target_name = at.ds->target->name;
+	m->target_type = at.ds->target->type_name;
+	if (classification)
+	{
+		m->n_classes =
+			vocabulary_pass(&at, at.ds->target, pgl_type_is_integer(at.ds->target->typid),
+							&m->classes, &class_mode);
+		if (m->n_classes < 2)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("target column \"%s\" has only one class (%s) in the training rows",
+							target, m->n_classes ? m->classes[0] : "none"),
+					 errhint("A classifier needs at least two distinct labels.")));
+		if (m->n_classes > 2)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("logistic_regression with \"method\": \"aggregate\" supports two "
+							"classes, but \"%s\" has %d in the training rows",
+							target, m->n_classes),
+					 errhint("Train the multinomial model with \"method\": \"memory\" (raise "
+							 "pg_learn.max_train_memory if needed).")));
+	}
+	placeholder_tensors(m);
+	prep = model_bytes(&env, m);
+
+	/* the fit */
+	pgl_set_blas_threads();
+	memset(&st, 0, sizeof(st));
+	{
+		Oid			types[2] = {BYTEAOID, FLOAT8ARRAYOID};
+		Datum		values[2] = {PointerGetDatum(prep), 0};
+		const char *S = at.schema;
+
+		if (ops->id == PGL_ALGO_LINEAR_REGRESSION)
+		{
+			SPITupleTable *t;
+			double		  *s;
+			int			   len;
+			double		  *coef = ((double *) m->tensors[0].data);
+
+			t = run_pass(
+				&at,
+				psprintf("SELECT %s.ai_linreg_agg(%s.ai_features($1, q), %s.ai_label($1, q)) "
+						 "%s AND NOT (%s)",
+						 S, S, S, at.from, at.split),
+				1, types, values, NULL);
+			s = get_array(&at, t, 1, &len);
+			SPI_freetuptable(t);
+			if (s == NULL || (size_t) len != PGL_LINREG_STATE_LEN(p))
+				elog(ERROR, "pg_learn: unexpected ai_linreg_agg state");
+			if (pgl_linreg_state_solve(&env, s, opts->l2 >= 0 ? opts->l2 : ops->default_l2, coef,
+									   &rank, &st) != PGL_OK)
+				pgl_report(&st, psprintf("training \"%s\" failed", name));
+			/* the training residuals from the co-moments: C_yy - 2 wᵀC_xy + wᵀC_xx w */
+			{
+				const double *C = s + 2 + p + 1;
+				double		  q = C[PGL_PACKED(p, p)];
+
+				for (int j = 0; j < p; j++)
+				{
+					double cw = 0;
+
+					for (int k = 0; k < p; k++)
+						cw += C[j <= k ? PGL_PACKED(j, k) : PGL_PACKED(k, j)] * coef[k];
+					q += coef[j] * (cw - 2.0 * C[PGL_PACKED(j, p)]);
+				}
+				train_sse = Max(q, 0.0);
+				train_sst = C[PGL_PACKED(p, p)];
+			}
+		}
+		else
+		{
+			SPITupleTable	 *t;
+			double			 *stats;
+			int64			  nrows;
+			GradOracle		  g;
+			pgl_logreg_params lp;
+
+			/* the standardization: ai_stats_agg over the encoded training rows */
+			t = run_pass(
+				&at,
+				psprintf(
+					"SELECT (e->>'count')::pg_catalog.float8, "
+					"(e->>'mean')::pg_catalog.float8, (e->>'stddev')::pg_catalog.float8, "
+					"(e->>'min')::pg_catalog.float8, (e->>'max')::pg_catalog.float8 "
+					"FROM (SELECT %s.ai_stats_agg(%s.ai_features($1, q)) AS s %s AND NOT (%s)) a, "
+					"pg_catalog.jsonb_array_elements(a.s) WITH ORDINALITY AS x(e, i) ORDER BY x.i",
+					S, S, at.from, at.split),
+				1, types, values, &nrows);
+			if (nrows != p)
+				elog(ERROR, "pg_learn: ai_stats_agg returned " INT64_FORMAT " columns, not %d",
+					 nrows, p);
+			stats = palloc0(sizeof(double) * PGL_STATS_LEN(p));
+			stats[0] = p;
+			for (int j = 0; j < p; j++)
+			{
+				double *c = stats + 1 + 5 * j;
+				double	sd = get_double(t, j, 3, 0);
+
+				c[0] = get_double(t, j, 1, 0);
+				c[1] = get_double(t, j, 2, 0);
+				c[2] = sd * sd * c[0];
+				c[3] = get_double(t, j, 4, 0);
+				c[4] = get_double(t, j, 5, 0);
+			}
+			SPI_freetuptable(t);
+
+			g.at = &at;
+			g.p = p;
+			g.blob = PointerGetDatum(prep);
+			g.plan = SPI_prepare_cursor(
+				psprintf(
+					"SELECT %s.ai_logreg_grad_agg($2, %s.ai_features($1, q), %s.ai_label($1, q)) "
+					"%s AND NOT (%s)",
+					S, S, S, at.from, at.split),
+				2, types, CURSOR_OPT_PARALLEL_OK);
+			if (g.plan == NULL)
+				elog(ERROR, "pg_learn: could not prepare the gradient pass: %s",
+					 SPI_result_code_string(SPI_result));
+			{
+				CachedPlan *cplan = SPI_plan_get_cached_plan(g.plan);
+
+				if (cplan)
+				{
+					at.max_workers =
+						Max(at.max_workers,
+							plan_workers(linitial_node(PlannedStmt, cplan->stmt_list)->planTree));
+					ReleaseCachedPlan(cplan, NULL);
+				}
+			}
+			lp.l2 = opts->l2 >= 0 ? opts->l2 : ops->default_l2;
+			lp.max_iter = opts->max_iter > 0 ? opts->max_iter : 200;
+			lp.tol = opts->tol;
+			if (pgl_logreg_fit_oracle(&env, p, 2, stats, &lp, grad_oracle, &g,
+									  (double *) m->tensors[0].data, &iterations, &loss,
+									  &st) != PGL_OK)
+				pgl_report(&st, psprintf("training \"%s\" failed", name));
+			SPI_freeplan(g.plan);
+		}
+	}
+
+	/* the hold-out, encoded, for the test metrics */
+	initStringInfo(&metrics);
+	appendStringInfo(&metrics, "{\"train\": {\"n\": " INT64_FORMAT, counts.n_train);
+	if (!classification)
+		appendStringInfo(&metrics, ", \"r2\": %s, \"rmse\": %.10g",
+						 train_sst > 0 ? psprintf("%.10g", 1 - train_sse / train_sst) : "null",
+						 sqrt(train_sse / counts.n_train));
+	appendStringInfoChar(&metrics, '}');
+	if (counts.n_test > 0)
+	{
+		int64		   n_test = counts.n_test, rows = 0;
+		double		  *X, *y = NULL, *pred;
+		int32		  *label = NULL;
+		Oid			   types[1] = {BYTEAOID};
+		Datum		   values[1] = {PointerGetDatum(prep)};
+		SPITupleTable *t;
+		int64		   nrows;
+
+		pgl_check_memory((Size) n_test * (p + 1 + m->n_classes) * sizeof(double),
+						 psprintf("keeping the " INT64_FORMAT " hold-out rows", n_test));
+		X = palloc_extended(sizeof(double) * n_test * (p > 0 ? p : 1), MCXT_ALLOC_HUGE);
+		if (classification)
+			label = palloc_extended(sizeof(int32) * (n_test + 1), MCXT_ALLOC_HUGE);
+		else
+			y = palloc_extended(sizeof(double) * (n_test + 1), MCXT_ALLOC_HUGE);
+		{
+			Portal cur = SPI_cursor_open_with_args(
+				NULL,
+				psprintf("SELECT %s.ai_features($1, q), %s.ai_label($1, q) %s AND (%s)", at.schema,
+						 at.schema, at.from, at.split),
+				1, types, values, NULL, true, 0);
+
+			at.passes++;
+			for (;;)
+			{
+				SPI_cursor_fetch(cur, true, 10000);
+				t = SPI_tuptable;
+				nrows = (int64) SPI_processed;
+				if (nrows == 0)
+					break;
+				for (int64 i = 0; i < nrows && rows < n_test; i++)
+				{
+					bool	   isnull;
+					Datum	   fd = SPI_getbinval(t->vals[i], t->tupdesc, 1, &isnull);
+					double	   lab = get_double(t, (int) i, 2, NAN);
+					ArrayType *a;
+
+					if (isnan(lab))
+					{
+						n_test_unknown++;
+						continue;
+					}
+					a = DatumGetArrayTypeP(fd);
+					for (int j = 0; j < p; j++)
+						X[rows + j * n_test] = ((double *) arr_doubles(a))[j];
+					if (classification)
+						label[rows] = (int32) lab;
+					else
+						y[rows] = lab;
+					rows++;
+				}
+				SPI_freetuptable(t);
+				CHECK_FOR_INTERRUPTS();
+			}
+			SPI_cursor_close(cur);
+		}
+		if (rows > 0)
+		{
+			pred = palloc_extended(sizeof(double) * rows * (classification ? m->n_classes : 1),
+								   MCXT_ALLOC_HUGE);
+			if (ops->predict(&env, m, X, n_test, rows, pred, &st) != PGL_OK)
+				pgl_report(&st, "evaluating the model failed");
+			appendStringInfoString(&metrics, ", \"test\": ");
+			pgl_metrics_json(&metrics, m, rows, y, label, pred);
+		}
+		counts.n_test = rows;
+	}
+	appendStringInfo(&metrics, ", \"rows_train\": " INT64_FORMAT ", \"rows_test\": " INT64_FORMAT,
+					 counts.n_train, counts.n_test);
+	if (counts.n_skipped > 0)
+		appendStringInfo(&metrics, ", \"rows_skipped_null_target\": " INT64_FORMAT,
+						 counts.n_skipped);
+	if (n_test_unknown > 0)
+		appendStringInfo(&metrics, ", \"rows_test_unknown_class\": " INT64_FORMAT, n_test_unknown);
+	if (ops->id == PGL_ALGO_LINEAR_REGRESSION)
+		appendStringInfo(&metrics, ", \"rank\": %d", rank);
+	else
+		appendStringInfo(&metrics, ", \"iterations\": %d, \"loss\": %.10g", iterations, loss);
+	appendStringInfo(&metrics,
+					 ", \"method\": \"aggregate\", \"passes\": %d, \"parallel_workers\": %d}",
+					 at.passes, at.max_workers);
+	/*
+	 * Every SPI call returns to SPI's procedure context, so much of the above
+	 * lives there: store the version before SPI_finish frees it.
+	 */
+	result = pgl_store_trained(fcinfo, caller, &env, m, name, algorithm, options, data,
+							   counts.n_train + counts.n_test + n_test_unknown, metrics.data, start,
+							   opts->deploy);
+	SPI_finish();
+	MemoryContextSwitchTo(caller);
+	MemoryContextDelete(cxt);
+	return result;
+}
+
+/*
+ * "method": "auto": would the in-memory path exceed pg_learn.max_train_memory?
+ * From the planner's row estimate and the data's columns: every column of
+ * every row is kept, except that linear_regression over numbers keeps only
+ * the hold-out.
+ */
+bool
+pgl_aggregate_wanted(const pgl_algo_ops *ops, const char *data, const char *target,
+					 const PglTrainOptions *opts)
+{
+	char	   *query = pgl_data_query(data);
+	SPIPlanPtr	plan;
+	CachedPlan *cplan;
+	double		rows = 0;
+	int			ncols = 0;
+	bool		numbers = true;
+	double		bytes;
+
+	if (ops->id != PGL_ALGO_LINEAR_REGRESSION && ops->id != PGL_ALGO_LOGISTIC_REGRESSION)
+		return false;
+	pgl_check_single_select(query);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	plan = SPI_prepare(query, 0, NULL);
+	if (plan != NULL && (cplan = SPI_plan_get_cached_plan(plan)) != NULL)
+	{
+		if (list_length(cplan->stmt_list) == 1)
+		{
+			PlannedStmt *ps = linitial_node(PlannedStmt, cplan->stmt_list);
+			ListCell	*lc;
+
+			if (ps->planTree)
+				rows = ps->planTree->plan_rows;
+			foreach (lc, ps->planTree ? ps->planTree->targetlist : NIL)
+			{
+				TargetEntry *te = lfirst_node(TargetEntry, lc);
+
+				if (te->resjunk)
+					continue;
+				ncols++;
+				if (!pgl_type_is_numeric(exprType((Node *) te->expr)))
+					numbers = false;
+			}
+		}
+		ReleaseCachedPlan(cplan, NULL);
+	}
+	SPI_finish();
+	bytes = rows * ncols * (sizeof(double) + 1);
+	if (ops->id == PGL_ALGO_LINEAR_REGRESSION && numbers)
+		bytes *= opts->test_size >= 0 ? opts->test_size : 0.2;
+	return bytes > (double) pgl_max_train_memory_kb * 1024.0;
+}
