@@ -1,0 +1,100 @@
+-- ai_train with "method": "aggregate": the same model as in memory, from
+-- parallel-safe aggregate passes that keep no rows
+SET extra_float_digits = 0;
+CREATE TABLE agt AS
+  SELECT i,
+         (i % 13)::float8 AS a,
+         CASE WHEN i % 7 = 0 THEN NULL ELSE (i % 5)::float8 END AS b,
+         CASE WHEN i % 11 = 0 THEN NULL ELSE (ARRAY['x', 'y', 'z'])[1 + i % 3] END AS c,
+         (i % 4)::numeric / 3 AS d,
+         2 + 0.5 * (i % 13) - (i % 5) + CASE i % 3 WHEN 0 THEN 3 ELSE 0 END + sin(i) AS y,
+         ((i % 13) + sin(i * 7) * 4 > 6) AS lab
+    FROM generate_series(1, 6000) i;
+ANALYZE agt;
+
+-- the same split, preprocessing and coefficients as in memory
+SELECT version FROM ai_train('agt_lin_mem', 'linear_regression', 'SELECT a, b, c, d, y FROM agt', 'y', '{"method": "memory", "l2": 0.5}');
+SELECT version FROM ai_train('agt_lin_agg', 'linear_regression', 'SELECT a, b, c, d, y FROM agt', 'y', '{"method": "aggregate", "l2": 0.5}');
+SELECT m.metrics -> 'test' = a.metrics -> 'test' AS same_test_metrics,
+       m.metrics ->> 'rows_train' = a.metrics ->> 'rows_train' AS same_split,
+       a.metrics ->> 'method' AS method, a.metrics ->> 'passes' AS passes
+  FROM ai_models m, ai_models a WHERE m.name = 'agt_lin_mem' AND a.name = 'agt_lin_agg';
+SELECT max(abs(ai_predict('agt_lin_mem', t) - ai_predict('agt_lin_agg', t))
+           / greatest(abs(ai_predict('agt_lin_mem', t)), 1)) < 1e-9 AS same_predictions
+  FROM agt t;
+-- the models have the same form: features, imputation and vocabulary
+SELECT (SELECT array_agg(feature || '=' || value ORDER BY feature) FROM ai_explain('agt_lin_mem', t) WHERE feature <> '(base)')
+     = (SELECT array_agg(feature || '=' || value ORDER BY feature) FROM ai_explain('agt_lin_agg', t) WHERE feature <> '(base)') AS same_encoding
+  FROM agt t WHERE i = 77;
+
+SELECT version FROM ai_train('agt_log_mem', 'logistic_regression', 'SELECT a, b, c, d, lab FROM agt', 'lab', '{"method": "memory"}');
+SELECT version FROM ai_train('agt_log_agg', 'logistic_regression', 'SELECT a, b, c, d, lab FROM agt', 'lab', '{"method": "aggregate"}');
+SELECT m.metrics -> 'test' = a.metrics -> 'test' AS same_test_metrics,
+       m.metrics ->> 'iterations' = a.metrics ->> 'iterations' AS same_iterations
+  FROM ai_models m, ai_models a WHERE m.name = 'agt_log_mem' AND a.name = 'agt_log_agg';
+SELECT max(abs((ai_predict_proba('agt_log_mem', t))[2] - (ai_predict_proba('agt_log_agg', t))[2])) < 1e-9 AS same_probabilities,
+       bool_and(ai_classify('agt_log_mem', t) = ai_classify('agt_log_agg', t)) AS same_classes
+  FROM agt t;
+
+-- the row functions: the split, the encoding and the label of training
+SELECT count(*) FILTER (WHERE ai_holdout(t, 42, 0.2)) = (SELECT (metrics ->> 'rows_test')::int FROM ai_models WHERE name = 'agt_lin_mem') AS holdout_matches
+  FROM (SELECT a, b, c, d, y FROM agt) t;
+SELECT ai_holdout(t, 42, 0) AS never FROM (SELECT a, b, c, d, y FROM agt) t LIMIT 1;
+SELECT ai_export_model('agt_log_agg') AS blob \gset
+SELECT i, a, b, c, ai_features(:'blob', t) AS inputs, lab, ai_label(:'blob', t) AS label
+  FROM agt t WHERE i IN (1, 7, 33) ORDER BY i;
+
+-- parallel query splits every pass: Partial Aggregate -> Gather -> Finalize Aggregate
+SET max_parallel_workers_per_gather = 2;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+EXPLAIN (COSTS OFF)
+SELECT ai_linreg_agg(ai_features(:'blob', t), ai_label(:'blob', t)) FROM agt t WHERE NOT ai_holdout(t);
+SELECT version FROM ai_train('agt_lin_par', 'linear_regression', 'SELECT a, b, c, d, y FROM agt', 'y', '{"method": "aggregate", "l2": 0.5}');
+SELECT version FROM ai_train('agt_log_par', 'logistic_regression', 'SELECT a, b, c, d, lab FROM agt', 'lab', '{"method": "aggregate"}');
+-- the split hashes every column of the data, excluded ones too: other data, other split
+SELECT version FROM ai_train('agt_lin_excl', 'linear_regression', 'agt', 'y', '{"method": "aggregate", "exclude": ["i", "lab"], "l2": 0.5}');
+SELECT name, (metrics ->> 'parallel_workers')::int AS workers_planned FROM ai_models WHERE name IN ('agt_lin_par', 'agt_log_par') ORDER BY name;
+SELECT (SELECT count(*) FILTER (WHERE ai_holdout(t)) FROM agt t) = (SELECT (metrics ->> 'rows_test')::int FROM ai_models WHERE name = 'agt_lin_excl') AS split_of_whole_rows;
+SELECT max(abs(ai_predict('agt_lin_mem', t) - ai_predict('agt_lin_par', t))
+           / greatest(abs(ai_predict('agt_lin_mem', t)), 1)) < 1e-9 AS same_as_serial,
+       max(abs((ai_predict_proba('agt_log_mem', t))[2] - (ai_predict_proba('agt_log_par', t))[2])) < 1e-9 AS same_as_serial_logistic
+  FROM agt t;
+RESET max_parallel_workers_per_gather;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+
+-- "auto" (the default): aggregate passes when the rows would not fit pg_learn.max_train_memory
+CREATE TABLE agt_big AS
+  SELECT i, (i % 97)::float8 AS a, ((i * 7) % 31)::float8 AS b, (i % 3 = 0) AS flag,
+         (i % 97) - 0.5 * ((i * 7) % 31) + 5 * (i % 3 = 0)::int + cos(i) AS y
+    FROM generate_series(1, 60000) i;
+ANALYZE agt_big;
+SET pg_learn.max_train_memory = '1MB';
+SELECT version FROM ai_train('agt_big_auto', 'linear_regression', 'agt_big', 'y', '{"exclude": ["i"], "l2": 0.01}');
+SELECT metrics ->> 'method' AS method FROM ai_models WHERE name = 'agt_big_auto';
+-- "memory" keeps the ERROR, whose hint names the aggregate method
+SELECT version FROM ai_train('agt_big_mem', 'linear_regression', 'agt_big', 'y', '{"exclude": ["i"], "l2": 0.01, "method": "memory"}');
+RESET pg_learn.max_train_memory;
+SELECT version FROM ai_train('agt_big_mem', 'linear_regression', 'agt_big', 'y', '{"exclude": ["i"], "l2": 0.01, "method": "memory"}');
+SELECT metrics ->> 'method' IS NULL AS in_memory FROM ai_models WHERE name = 'agt_big_mem';
+SELECT max(abs(ai_predict('agt_big_mem', t) - ai_predict('agt_big_auto', t))
+           / greatest(abs(ai_predict('agt_big_mem', t)), 1)) < 1e-9 AS same_coefficients
+  FROM agt_big t;
+
+-- errors
+SELECT version FROM ai_train('agt_e', 'linear_regression', 'agt', 'y', '{"method": "cluster"}');
+SELECT version FROM ai_train('agt_e', 'logistic_regression', 'SELECT a, c FROM agt WHERE c IS NOT NULL', 'c', '{"method": "aggregate"}');
+SELECT version FROM ai_train('agt_e', 'linear_regression', 'SELECT a, y FROM agt WHERE false', 'y', '{"method": "aggregate"}');
+SELECT version FROM ai_train('agt_e', 'linear_regression', 'SELECT a, ''NaN''::float8 AS b, y FROM agt', 'y', '{"method": "aggregate"}');
+SELECT version FROM ai_train('agt_e', 'linear_regression', 'SELECT a, y FROM agt', 'nope', '{"method": "aggregate"}');
+SELECT ai_features(:'blob', t) FROM (SELECT 1 AS a) t;
+SELECT ai_features(:'blob', t) FROM (SELECT 'x'::text AS a, 1 AS b, 'x' AS c, 1 AS d) t;
+SELECT ai_features('\x00'::bytea, t) FROM (SELECT 1 AS a) t;
+SELECT ai_holdout(t, -1, 0.2) FROM (SELECT 1 AS a) t;
+SELECT ai_holdout(t, 1, 1) FROM (SELECT 1 AS a) t;
+
+DROP TABLE agt, agt_big;
+SELECT count(*) FROM (SELECT ai_drop_model(name) FROM ai_models WHERE name LIKE 'agt%') d;
