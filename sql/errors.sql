@@ -92,9 +92,10 @@ SELECT * FROM ai_train('', 'linear_regression', 'er', 'y');
 SELECT ai_deploy('er_reg', 42);
 -- the data does not fit pg_learn.max_train_memory
 SET pg_learn.max_train_memory = '1MB';
-SELECT * FROM ai_train('m', 'logistic_regression', 'SELECT i::float8 AS x, i % 2 AS y FROM generate_series(1, 100000) i', 'y');
+SELECT * FROM ai_train('m', 'logistic_regression', 'SELECT i::float8 AS x, i % 2 AS y FROM generate_series(1, 100000) i', 'y', '{"method": "memory"}');
+-- (by default, "method": "auto" would train it by aggregate passes: see aggregate_training)
 -- linear_regression streams its training rows into XᵀX: only the hold-out is kept
-SELECT rows_used FROM ai_train('m_stream', 'linear_regression', 'SELECT i::float8 AS x, i::float8 AS y FROM generate_series(1, 100000) i', 'y', '{"test_size": 0}');
+SELECT rows_used FROM ai_train('m_stream', 'linear_regression', 'SELECT i::float8 AS x, i::float8 AS y FROM generate_series(1, 100000) i', 'y', '{"test_size": 0, "method": "memory"}');
 RESET pg_learn.max_train_memory;
 -- duplicate column names
 SELECT * FROM ai_train('m', 'linear_regression', 'SELECT x, x, y FROM er', 'y');
