@@ -535,6 +535,110 @@ test_lbfgs(void)
 	}
 }
 
+/* ---------- the gradient-oracle fit (the aggregate method) ---------- */
+
+typedef struct mem_oracle
+{
+	const double  *X;
+	const int32_t *label;
+	int			   n, p;
+	int			   calls;
+} mem_oracle;
+
+/* sums over the rows of log-loss and gradient at raw-scale weights w */
+static void
+mem_oracle_fn(void *arg, const double *w, double *out)
+{
+	mem_oracle *o = arg;
+	int			p = o->p;
+
+	o->calls++;
+	memset(out, 0, sizeof(double) * (p + 3));
+	out[0] = o->n;
+	for (int i = 0; i < o->n; i++)
+	{
+		double z = w[p], y = o->label[i];
+		double r;
+
+		for (int j = 0; j < p; j++)
+			z += w[j] * o->X[i + j * o->n];
+		out[1] += fmax(z, 0.0) + log1p(exp(-fabs(z))) - y * z;
+		r = 1.0 / (1.0 + exp(-z)) - y;
+		for (int j = 0; j < p; j++)
+			out[2 + j] += r * o->X[i + j * o->n];
+		out[2 + p] += r;
+	}
+}
+
+static void
+test_oracle(void)
+{
+	enum
+	{
+		N = 600,
+		P = 4
+	};
+	double			 *X = malloc(sizeof(double) * N * P);
+	int32_t			 *label = malloc(sizeof(int32_t) * N);
+	double			  stats[1 + 5 * P];
+	double			  c1[P + 1], c2[P + 1];
+	int32_t			  it1, it2;
+	double			  l1, l2;
+	pgl_status		  st;
+	pgl_logreg_params lp = {0.01, 200, 1e-8};
+	mem_oracle		  o = {X, label, N, P, 0};
+	pgl_env			  env = pgl_malloc_env;
+	double			  worst = 0;
+
+	for (int i = 0; i < N; i++)
+	{
+		double z = 0;
+
+		for (int j = 0; j < P; j++)
+		{
+			/* column 3 is constant: no weight, on both paths */
+			X[i + j * N] = j == 3 ? 5.0 : 100.0 * j + (1 + j) * nrand();
+			z += j == 3 ? 0 : (j % 2 ? 1.0 : -1.0) * (X[i + j * N] - 100.0 * j) / (1 + j);
+		}
+		label[i] = z + 0.5 * nrand() > 0;
+	}
+	/* the column statistics, as ai_stats_agg keeps them */
+	stats[0] = P;
+	for (int j = 0; j < P; j++)
+	{
+		double *c = stats + 1 + 5 * j, mean = 0, m2 = 0, lo = X[j * N], hi = X[j * N];
+
+		for (int i = 0; i < N; i++)
+			mean += X[i + j * N];
+		mean /= N;
+		for (int i = 0; i < N; i++)
+		{
+			m2 += (X[i + j * N] - mean) * (X[i + j * N] - mean);
+			lo = fmin(lo, X[i + j * N]);
+			hi = fmax(hi, X[i + j * N]);
+		}
+		c[0] = N;
+		c[1] = mean;
+		c[2] = m2;
+		c[3] = lo;
+		c[4] = hi;
+	}
+	memset(&st, 0, sizeof(st));
+	OK(pgl_logreg_fit(&env, X, N, N, P, label, 2, &lp, c1, &it1, &l1, &st) == PGL_OK,
+	   "in-memory fit");
+	OK(pgl_logreg_fit_oracle(&env, P, 2, stats, &lp, mem_oracle_fn, &o, c2, &it2, &l2, &st) ==
+		   PGL_OK,
+	   "oracle fit");
+	for (int j = 0; j <= P; j++)
+		worst = fmax(worst, fabs(c1[j] - c2[j]) / fmax(1.0, fabs(c1[j])));
+	OK(worst < 1e-9, "oracle and in-memory coefficients agree (worst relative %g)", worst);
+	OK(it1 == it2 && fabs(l1 - l2) < 1e-12, "same iterations (%d, %d) and loss", it1, it2);
+	OK(c2[3] == 0.0, "a constant column gets no weight");
+	OK(o.calls >= it2, "one oracle call per objective evaluation (%d calls)", o.calls);
+	free(X);
+	free(label);
+}
+
 int
 main(void)
 {
@@ -545,5 +649,6 @@ main(void)
 	test_edge_cases();
 	test_alloc_failures();
 	test_lbfgs();
+	test_oracle();
 	return unit_done();
 }
