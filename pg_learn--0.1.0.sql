@@ -547,3 +547,13 @@ AS 'MODULE_PATHNAME', 'ai_label'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.ai_label(pg_catalog.bytea, record) IS
 	'The target of a row as a model trains on it: the number, or the 0-based class index (NULL if unknown)';
+
+CREATE AGGREGATE @extschema@.ai_kmeans_step_state(centroids pg_catalog.float8[], features pg_catalog.float8[]) (
+	SFUNC = @extschema@.ai_kmeans_step_agg_sfunc,
+	STYPE = pg_catalog.float8[],
+	INITCOND = '{}',
+	COMBINEFUNC = @extschema@.ai_kmeans_step_agg_combine,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.ai_kmeans_step_state(pg_catalog.float8[], pg_catalog.float8[]) IS
+	'The whole state of one Lloyd step: [k, d, inertia, centroids, counts, offsets] (see ai_kmeans_step_agg)';

@@ -36,6 +36,24 @@ SELECT max(abs((ai_predict_proba('agt_log_mem', t))[2] - (ai_predict_proba('agt_
        bool_and(ai_classify('agt_log_mem', t) = ai_classify('agt_log_agg', t)) AS same_classes
   FROM agt t;
 
+-- kmeans: the same seeding sample (drawn by row hash), then Lloyd steps as
+-- ai_kmeans_step_state passes: the same centroids
+CREATE TABLE agk AS
+  SELECT i, (i % 4) * 10 + sin(i) * 2 AS x, ((i / 4) % 3) * 8 + cos(i * 3) * 2 AS y,
+         CASE WHEN i % 50 = 0 THEN NULL ELSE (ARRAY['u', 'v'])[1 + (i % 4) / 2] END AS c
+    FROM generate_series(1, 12000) i;
+ANALYZE agk;
+SELECT version FROM ai_train('agk_mem', 'kmeans', 'agk', options => '{"k": 12, "exclude": ["i"], "method": "memory"}');
+SELECT version FROM ai_train('agk_agg', 'kmeans', 'agk', options => '{"k": 12, "exclude": ["i"], "method": "aggregate"}');
+SELECT m.metrics -> 'train' -> 'cluster_sizes' = a.metrics -> 'train' -> 'cluster_sizes' AS same_sizes,
+       abs((m.metrics -> 'train' ->> 'inertia')::float8 / (a.metrics -> 'train' ->> 'inertia')::float8 - 1) < 1e-9 AS same_inertia,
+       m.metrics ->> 'iterations' AS iterations_memory, a.metrics ->> 'iterations' AS iterations_aggregate
+  FROM ai_models m, ai_models a WHERE m.name = 'agk_mem' AND a.name = 'agk_agg';
+SELECT max(abs(cm - ca) / greatest(abs(cm), 1)) < 1e-9 AS same_centroids
+  FROM ai_centroids('agk_mem') m JOIN ai_centroids('agk_agg') a USING (cluster),
+       LATERAL unnest(m.centroid, a.centroid) AS u(cm, ca);
+SELECT count(*) FILTER (WHERE ai_cluster('agk_mem', t) <> ai_cluster('agk_agg', t)) AS disagree FROM agk t;
+
 -- the row functions: the split, the encoding and the label of training
 SELECT count(*) FILTER (WHERE ai_holdout(t, 42, 0.2)) = (SELECT (metrics ->> 'rows_test')::int FROM ai_models WHERE name = 'agt_lin_mem') AS holdout_matches
   FROM (SELECT a, b, c, d, y FROM agt) t;
@@ -55,7 +73,11 @@ SELECT version FROM ai_train('agt_lin_par', 'linear_regression', 'SELECT a, b, c
 SELECT version FROM ai_train('agt_log_par', 'logistic_regression', 'SELECT a, b, c, d, lab FROM agt', 'lab', '{"method": "aggregate"}');
 -- the split hashes every column of the data, excluded ones too: other data, other split
 SELECT version FROM ai_train('agt_lin_excl', 'linear_regression', 'agt', 'y', '{"method": "aggregate", "exclude": ["i", "lab"], "l2": 0.5}');
-SELECT name, (metrics ->> 'parallel_workers')::int AS workers_planned FROM ai_models WHERE name IN ('agt_lin_par', 'agt_log_par') ORDER BY name;
+SELECT version FROM ai_train('agk_par', 'kmeans', 'agk', options => '{"k": 12, "exclude": ["i"], "method": "aggregate"}');
+SELECT name, (metrics ->> 'parallel_workers')::int AS workers_planned FROM ai_models WHERE name IN ('agt_lin_par', 'agt_log_par', 'agk_par') ORDER BY name;
+SELECT max(abs(cm - ca) / greatest(abs(cm), 1)) < 1e-9 AS same_centroids_as_serial
+  FROM ai_centroids('agk_mem') m JOIN ai_centroids('agk_par') a USING (cluster),
+       LATERAL unnest(m.centroid, a.centroid) AS u(cm, ca);
 SELECT (SELECT count(*) FILTER (WHERE ai_holdout(t)) FROM agt t) = (SELECT (metrics ->> 'rows_test')::int FROM ai_models WHERE name = 'agt_lin_excl') AS split_of_whole_rows;
 SELECT max(abs(ai_predict('agt_lin_mem', t) - ai_predict('agt_lin_par', t))
            / greatest(abs(ai_predict('agt_lin_mem', t)), 1)) < 1e-9 AS same_as_serial,
@@ -75,6 +97,8 @@ ANALYZE agt_big;
 SET pg_learn.max_train_memory = '1MB';
 SELECT version FROM ai_train('agt_big_auto', 'linear_regression', 'agt_big', 'y', '{"exclude": ["i"], "l2": 0.01}');
 SELECT metrics ->> 'method' AS method FROM ai_models WHERE name = 'agt_big_auto';
+SELECT version FROM ai_train('agt_big_km', 'kmeans', 'agt_big', options => '{"k": 3, "exclude": ["i", "y"]}');
+SELECT metrics ->> 'method' AS kmeans_method FROM ai_models WHERE name = 'agt_big_km';
 -- "memory" keeps the ERROR, whose hint names the aggregate method
 SELECT version FROM ai_train('agt_big_mem', 'linear_regression', 'agt_big', 'y', '{"exclude": ["i"], "l2": 0.01, "method": "memory"}');
 RESET pg_learn.max_train_memory;
@@ -96,5 +120,6 @@ SELECT ai_features('\x00'::bytea, t) FROM (SELECT 1 AS a) t;
 SELECT ai_holdout(t, -1, 0.2) FROM (SELECT 1 AS a) t;
 SELECT ai_holdout(t, 1, 1) FROM (SELECT 1 AS a) t;
 
-DROP TABLE agt, agt_big;
-SELECT count(*) FROM (SELECT ai_drop_model(name) FROM ai_models WHERE name LIKE 'agt%') d;
+SELECT version FROM ai_train('agt_e', 'kmeans', 'agk', options => '{"k": 20000, "method": "aggregate"}');
+DROP TABLE agt, agt_big, agk;
+SELECT count(*) FROM (SELECT ai_drop_model(name) FROM ai_models WHERE name LIKE 'ag_\_%') d;

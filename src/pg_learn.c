@@ -174,6 +174,6 @@ pgl_check_memory(Size bytes, const char *what)
 			 errmsg("%s needs %s, more than pg_learn.max_train_memory (%s)", what,
 					pretty_size((double) bytes), pretty_size(pgl_max_train_memory_kb * 1024.0)),
 			 errhint("Raise pg_learn.max_train_memory, e.g. SET pg_learn.max_train_memory = '4GB', "
-					 "train on a sample of the rows, or (linear_regression, logistic_regression) "
-					 "train with \"method\": \"aggregate\", which keeps no rows.")));
+					 "train on a sample of the rows, or (linear_regression, logistic_regression, "
+					 "kmeans) train with \"method\": \"aggregate\", which keeps no rows.")));
 }

@@ -261,6 +261,21 @@ extern Datum pgl_train_aggregate(FunctionCallInfo fcinfo, const struct pgl_algo_
 extern bool pgl_aggregate_wanted(const struct pgl_algo_ops *ops, const char *data,
 								 const char *target, const PglTrainOptions *opts);
 
+/*
+ * The k-means seeding sample (row-major rows x p), the same for both
+ * methods: about max(10000, 4k) of the n rows, drawn by row hash, encoded
+ * by the model prep (its preprocessing), sorted by value.  *passes is
+ * incremented when not NULL.
+ */
+extern double *pgl_kmeans_sample(const char *query, bytea *prep, int32 p, int32 k, int64 n,
+								 uint64 seed, int64 *rows, int *passes);
+
+/*
+ * The model's preprocessing as a model blob (zero parameters of the right
+ * shape; k: kmeans clusters), for ai_features / ai_label in SQL passes.
+ */
+extern bytea *pgl_prep_blob(const pgl_env *env, pgl_model *m, int32 k);
+
 /* quoted schema of the extension (inside SPI) */
 extern const char *pgl_ext_schema(void);
 

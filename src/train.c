@@ -354,8 +354,8 @@ ai_train(PG_FUNCTION_ARGS)
 	INSTR_TIME_SET_CURRENT(start);
 	if (opts.method == PGL_METHOD_AGGREGATE ||
 		(opts.method == PGL_METHOD_AUTO && pgl_aggregate_wanted(ops, data, target, &opts)))
-		PG_RETURN_DATUM(pgl_train_aggregate(fcinfo, ops, name, algorithm, data, target, options,
-											&opts, start));
+		PG_RETURN_DATUM(
+			pgl_train_aggregate(fcinfo, ops, name, algorithm, data, target, options, &opts, start));
 	train_cxt =
 		AllocSetContextCreate(CurrentMemoryContext, "pg_learn training", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(train_cxt);
@@ -603,6 +603,16 @@ ai_train(PG_FUNCTION_ARGS)
 	params.tol = opts.tol;
 	params.seed = opts.seed;
 	params.k = opts.k > 0 ? opts.k : 8;
+	params.sample = NULL;
+	params.sample_rows = 0;
+	if (clustering)
+	{
+		/* the seeding sample, drawn as the aggregate method draws it */
+		bytea *prep = pgl_prep_blob(&env, m, params.k);
+
+		params.sample = pgl_kmeans_sample(pgl_data_query(data), prep, p, params.k, n_train,
+										  opts.seed, &params.sample_rows, NULL);
+	}
 	if (ds->streamed)
 	{
 		double *impute = palloc(sizeof(double) * (p + 1));

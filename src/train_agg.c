@@ -43,6 +43,8 @@
 #include "utils/memutils.h"
 
 #include "algorithms.h"
+#include "aggsteps.h"
+#include "kmeans.h"
 #include "linear.h"
 #include "model_format.h"
 #include "moments.h"
@@ -315,19 +317,40 @@ vocabulary_pass(AggTrain *at, PglColumn *c, bool numeric_order, char ***cats, in
 
 /* a zero parameter tensor of the algorithm, so that the model can be written */
 static void
-placeholder_tensors(pgl_model *m)
+placeholder_tensors(pgl_model *m, int32 k)
 {
-	int32		ncol = m->task == PGL_TASK_CLASSIFICATION && m->n_classes > 2 ? m->n_classes : 1;
-	pgl_tensor *t = palloc0(sizeof(pgl_tensor));
+	if (m->task == PGL_TASK_CLUSTERING)
+	{
+		pgl_tensor *t = palloc0(sizeof(pgl_tensor) * 2);
 
-	strcpy(t->name, "coef");
-	t->dtype = PGL_F64;
-	t->ndim = 2;
-	t->dims[0] = m->n_inputs + 1;
-	t->dims[1] = ncol;
-	t->data = palloc0(sizeof(double) * (m->n_inputs + 1) * ncol);
-	m->tensors = t;
-	m->n_tensors = 1;
+		strcpy(t[0].name, "centroids");
+		t[0].dtype = PGL_F64;
+		t[0].ndim = 2;
+		t[0].dims[0] = k;
+		t[0].dims[1] = m->n_inputs;
+		t[0].data = palloc0(sizeof(double) * k * (m->n_inputs > 0 ? m->n_inputs : 1));
+		strcpy(t[1].name, "inertia");
+		t[1].dtype = PGL_F64;
+		t[1].ndim = 1;
+		t[1].dims[0] = 1;
+		t[1].data = palloc0(sizeof(double));
+		m->tensors = t;
+		m->n_tensors = 2;
+		return;
+	}
+	{
+		int32 ncol = m->task == PGL_TASK_CLASSIFICATION && m->n_classes > 2 ? m->n_classes : 1;
+		pgl_tensor *t = palloc0(sizeof(pgl_tensor));
+
+		strcpy(t->name, "coef");
+		t->dtype = PGL_F64;
+		t->ndim = 2;
+		t->dims[0] = m->n_inputs + 1;
+		t->dims[1] = ncol;
+		t->data = palloc0(sizeof(double) * (m->n_inputs + 1) * ncol);
+		m->tensors = t;
+		m->n_tensors = 1;
+	}
 }
 
 static bytea *
@@ -435,11 +458,19 @@ pgl_train_aggregate(FunctionCallInfo fcinfo, const pgl_algo_ops *ops, const char
 	double		   loss = 0, train_sse = 0, train_sst = 0;
 	int64		   n_test_unknown = 0;
 
-	if (ops->id != PGL_ALGO_LINEAR_REGRESSION && ops->id != PGL_ALGO_LOGISTIC_REGRESSION)
+	bool	clustering = ops->task == PGL_TASK_CLUSTERING;
+	int32	k = opts->k > 0 ? opts->k : 8;
+	double *sample = NULL;
+	int64	sample_rows = 0;
+	int64  *sizes = NULL;
+	double	silhouette = NAN, inertia = 0;
+
+	if (ops->id != PGL_ALGO_LINEAR_REGRESSION && ops->id != PGL_ALGO_LOGISTIC_REGRESSION &&
+		ops->id != PGL_ALGO_KMEANS)
 		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 						errmsg("%s does not train with \"method\": \"aggregate\"", algorithm),
-						errhint("linear_regression and logistic_regression do; use \"method\": "
-								"\"memory\".")));
+						errhint("linear_regression, logistic_regression and kmeans do; use "
+								"\"method\": \"memory\".")));
 
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "pg_learn aggregate training",
 								ALLOCSET_DEFAULT_SIZES);
@@ -448,7 +479,7 @@ pgl_train_aggregate(FunctionCallInfo fcinfo, const pgl_algo_ops *ops, const char
 	memset(&at, 0, sizeof(at));
 	at.cxt = cxt;
 	at.seed = opts->seed;
-	at.fraction = opts->test_size >= 0 ? opts->test_size : 0.2;
+	at.fraction = clustering ? 0.0 : opts->test_size >= 0 ? opts->test_size : 0.2;
 
 	/* the columns, their kinds and the target's checks: the reader's, on no rows */
 	query = pgl_data_query(data);
@@ -461,7 +492,9 @@ pgl_train_aggregate(FunctionCallInfo fcinfo, const pgl_algo_ops *ops, const char
 		elog(ERROR, "SPI_connect failed");
 	MemoryContextSwitchTo(cxt);
 	at.schema = pgl_ext_schema();
-	at.from = psprintf("FROM (%s) q WHERE q.%s IS NOT NULL", query, quote_identifier(target));
+	at.from = target
+				  ? psprintf("FROM (%s) q WHERE q.%s IS NOT NULL", query, quote_identifier(target))
+				  : psprintf("FROM (%s) q WHERE true", query);
 
 	for (;;)
 	{
@@ -543,8 +576,14 @@ pgl_train_aggregate(FunctionCallInfo fcinfo, const pgl_algo_ops *ops, const char
 		}
 	}
 	m->n_inputs = p = pgl_model_input_width(m);
-	m->target_name = at.ds->target->name;
-	m->target_type = at.ds->target->type_name;
+	m->target_name = target ? at.ds->target->name : NULL;
+	m->target_type = target ? at.ds->target->type_name : NULL;
+	if (clustering && k > counts.n_train)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("kmeans cannot find %d clusters in " INT64_FORMAT " rows", k,
+							   counts.n_train),
+						errhint(opts->k > 0 ? "Choose \"k\" between 1 and the number of rows."
+											: "The default \"k\" is 8; choose a smaller \"k\".")));
 	if (classification)
 	{
 		m->n_classes =
@@ -565,7 +604,7 @@ pgl_train_aggregate(FunctionCallInfo fcinfo, const pgl_algo_ops *ops, const char
 					 errhint("Train the multinomial model with \"method\": \"memory\" (raise "
 							 "pg_learn.max_train_memory if needed).")));
 	}
-	placeholder_tensors(m);
+	placeholder_tensors(m, k);
 	prep = model_bytes(&env, m);
 
 	/* the fit */
@@ -576,7 +615,94 @@ pgl_train_aggregate(FunctionCallInfo fcinfo, const pgl_algo_ops *ops, const char
 		Datum		values[2] = {PointerGetDatum(prep), 0};
 		const char *S = at.schema;
 
-		if (ops->id == PGL_ALGO_LINEAR_REGRESSION)
+		if (clustering)
+		{
+			double	  *C = m->tensors[0].data;
+			double	   prev = INFINITY, cur = INFINITY;
+			SPIPlanPtr plan;
+			int		   max_iter = opts->max_iter > 0 ? opts->max_iter : 100;
+			double	  *next = palloc(sizeof(double) * k * (p > 0 ? p : 1));
+
+			sample = pgl_kmeans_sample(query, prep, p, k, counts.n_train, opts->seed, &sample_rows,
+									   &at.passes);
+			if (pgl_kmeans_seed(&env, sample, sample_rows, p, k, opts->seed, C, &st) != PGL_OK)
+				pgl_report(&st, psprintf("training \"%s\" failed", name));
+			plan = SPI_prepare_cursor(
+				psprintf("SELECT %s.ai_kmeans_step_state($2, %s.ai_features($1, q)) %s", S, S,
+						 at.from),
+				2, types, CURSOR_OPT_PARALLEL_OK);
+			if (plan == NULL)
+				elog(ERROR, "pg_learn: could not prepare the Lloyd step: %s",
+					 SPI_result_code_string(SPI_result));
+			{
+				CachedPlan *cplan = SPI_plan_get_cached_plan(plan);
+
+				if (cplan)
+				{
+					at.max_workers =
+						Max(at.max_workers,
+							plan_workers(linitial_node(PlannedStmt, cplan->stmt_list)->planTree));
+					ReleaseCachedPlan(cplan, NULL);
+				}
+			}
+			for (int it = 1; it <= max_iter; it++)
+			{
+				SPITupleTable *t;
+				double		  *s;
+				int			   len;
+				double		   moved = 0, scale = 0;
+
+				CHECK_FOR_INTERRUPTS();
+				values[1] = float8_array(C, k * p);
+				if (SPI_execute_plan(plan, values, NULL, true, 0) != SPI_OK_SELECT)
+					elog(ERROR, "pg_learn: a Lloyd step failed");
+				at.passes++;
+				t = SPI_tuptable;
+				s = get_array(&at, t, 1, &len);
+				SPI_freetuptable(t);
+				if (s == NULL || (size_t) len != PGL_KMEANS_LEN(k, p))
+					elog(ERROR, "pg_learn: unexpected ai_kmeans_step_state state");
+				cur = s[2];
+				iterations = it;
+				sizes = palloc(sizeof(int64) * k);
+				for (int c = 0; c < k; c++)
+					sizes[c] = (int64) s[3 + (size_t) k * p + c];
+				if (!isfinite(cur))
+					ereport(ERROR, (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+									errmsg("kmeans distances overflowed")));
+				/* the criteria of pgl_kmeans_fit: the inertia settles, or no row moves */
+				if (fabs(prev - cur) <= opts->tol * cur || it == max_iter)
+					break;
+				pgl_kmeans_centroids(s, next);
+				for (int i = 0; i < k * p; i++)
+				{
+					moved = Max(moved, fabs(next[i] - C[i]));
+					scale = Max(scale, fabs(C[i]));
+				}
+				if (moved <= 1e-13 * (1 + scale) && it > 1)
+					break;
+				memcpy(C, next, sizeof(double) * k * p);
+				prev = cur;
+			}
+			inertia = cur;
+			*(double *) m->tensors[1].data = cur;
+			SPI_freeplan(plan);
+			/* the silhouette on the seeding sample */
+			{
+				double *Xs = palloc(sizeof(double) * sample_rows * (p > 0 ? p : 1));
+				int32  *lab = palloc(sizeof(int32) * (sample_rows + 1));
+
+				for (int64 i = 0; i < sample_rows; i++)
+					for (int j = 0; j < p; j++)
+						Xs[i + j * sample_rows] = sample[i * p + j];
+				if (pgl_kmeans_assign(&env, C, k, p, Xs, sample_rows, sample_rows, lab, NULL,
+									  &st) != PGL_OK ||
+					pgl_kmeans_silhouette(&env, Xs, sample_rows, sample_rows, p, lab, k, opts->seed,
+										  &silhouette, &st) != PGL_OK)
+					pgl_report(&st, "evaluating the model failed");
+			}
+		}
+		else if (ops->id == PGL_ALGO_LINEAR_REGRESSION)
 		{
 			SPITupleTable *t;
 			double		  *s;
@@ -686,6 +812,20 @@ pgl_train_aggregate(FunctionCallInfo fcinfo, const pgl_algo_ops *ops, const char
 
 	/* the hold-out, encoded, for the test metrics */
 	initStringInfo(&metrics);
+	if (clustering)
+	{
+		appendStringInfo(&metrics, "{\"train\": {\"n\": " INT64_FORMAT ", \"inertia\": %.10g",
+						 counts.n_train, inertia);
+		appendStringInfo(&metrics, ", \"silhouette\": %s, \"cluster_sizes\": [",
+						 isfinite(silhouette) ? psprintf("%.10g", silhouette) : "null");
+		for (int32 c = 0; c < k; c++)
+			appendStringInfo(&metrics, "%s" INT64_FORMAT, c ? ", " : "", sizes ? sizes[c] : 0);
+		appendStringInfo(&metrics,
+						 "]}, \"iterations\": %d, \"method\": \"aggregate\", \"passes\": %d, "
+						 "\"parallel_workers\": %d}",
+						 iterations, at.passes, at.max_workers);
+		goto store;
+	}
 	appendStringInfo(&metrics, "{\"train\": {\"n\": " INT64_FORMAT, counts.n_train);
 	if (!classification)
 		appendStringInfo(&metrics, ", \"r2\": %s, \"rmse\": %.10g",
@@ -775,6 +915,8 @@ pgl_train_aggregate(FunctionCallInfo fcinfo, const pgl_algo_ops *ops, const char
 	appendStringInfo(&metrics,
 					 ", \"method\": \"aggregate\", \"passes\": %d, \"parallel_workers\": %d}",
 					 at.passes, at.max_workers);
+store:
+
 	/*
 	 * Every SPI call returns to SPI's procedure context, so much of the above
 	 * lives there: store the version before SPI_finish frees it.
@@ -806,7 +948,8 @@ pgl_aggregate_wanted(const pgl_algo_ops *ops, const char *data, const char *targ
 	bool		numbers = true;
 	double		bytes;
 
-	if (ops->id != PGL_ALGO_LINEAR_REGRESSION && ops->id != PGL_ALGO_LOGISTIC_REGRESSION)
+	if (ops->id != PGL_ALGO_LINEAR_REGRESSION && ops->id != PGL_ALGO_LOGISTIC_REGRESSION &&
+		ops->id != PGL_ALGO_KMEANS)
 		return false;
 	pgl_check_single_select(query);
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -839,4 +982,102 @@ pgl_aggregate_wanted(const pgl_algo_ops *ops, const char *data, const char *targ
 	if (ops->id == PGL_ALGO_LINEAR_REGRESSION && numbers)
 		bytes *= opts->test_size >= 0 ? opts->test_size : 0.2;
 	return bytes > (double) pgl_max_train_memory_kb * 1024.0;
+}
+
+/* ---------- the k-means seeding sample ---------- */
+
+static int
+cmp_rows(const void *a, const void *b, void *arg)
+{
+	int			  p = *(int *) arg;
+	const double *x = *(const double *const *) a, *y = *(const double *const *) b;
+
+	for (int j = 0; j < p; j++)
+		if (x[j] != y[j])
+			return x[j] < y[j] ? -1 : 1;
+	return 0;
+}
+
+double *
+pgl_kmeans_sample(const char *query, bytea *prep, int32 p, int32 k, int64 n, uint64 seed,
+				  int64 *rows, int *passes)
+{
+	MemoryContext out = CurrentMemoryContext;
+	int64		  target = Max((int64) PGL_KMEANS_SEED_SAMPLE, 4 * (int64) k);
+	double		  frac = n > target ? (double) target / (double) n : 1.0;
+	Oid			  types[1] = {BYTEAOID};
+	Datum		  values[1] = {PointerGetDatum(prep)};
+	double		**ptr, *S;
+	int64		  m = 0, cap = Min(n, target + target / 2) + 16;
+	Portal		  cur;
+	const char	 *schema;
+	char		 *sql;
+	int			  pp = p;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	schema = pgl_ext_schema();
+	sql = psprintf("SELECT %s.ai_features($1, q) FROM (%s) q", schema, query);
+	if (frac < 1.0)
+		sql = psprintf("%s WHERE %s.ai_holdout(q, %llu::pg_catalog.int8, %.17g::pg_catalog.float8)",
+					   sql, schema,
+					   (unsigned long long) ((seed ^ UINT64CONST(0x73616d706c65)) &
+											 INT64CONST(0x3fffffffffffffff)),
+					   frac);
+	ptr = MemoryContextAllocHuge(out, sizeof(double *) * cap);
+	cur = SPI_cursor_open_with_args(NULL, sql, 1, types, values, NULL, true, 0);
+	for (;;)
+	{
+		SPI_cursor_fetch(cur, true, 10000);
+		if (SPI_processed == 0)
+			break;
+		for (uint64 i = 0; i < SPI_processed; i++)
+		{
+			bool	   isnull;
+			ArrayType *a = DatumGetArrayTypeP(
+				SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+
+			if (m == cap)
+			{
+				cap *= 2;
+				ptr = repalloc_huge(ptr, sizeof(double *) * cap);
+			}
+			ptr[m] = MemoryContextAlloc(out, sizeof(double) * (p > 0 ? p : 1));
+			memcpy(ptr[m], arr_doubles(a), sizeof(double) * p);
+			m++;
+		}
+		SPI_freetuptable(SPI_tuptable);
+		CHECK_FOR_INTERRUPTS();
+	}
+	SPI_cursor_close(cur);
+	SPI_finish();
+	if (passes)
+		(*passes)++;
+	if (m < k)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("kmeans drew only " INT64_FORMAT " rows to seed %d clusters", m, k),
+						errhint("Choose a smaller \"k\".")));
+	/* in the order of their values, so that the way the rows arrived does not matter */
+	qsort_arg(ptr, m, sizeof(double *), cmp_rows, &pp);
+	S = MemoryContextAllocHuge(out, sizeof(double) * m * (p > 0 ? p : 1));
+	for (int64 i = 0; i < m; i++)
+	{
+		memcpy(S + i * p, ptr[i], sizeof(double) * p);
+		pfree(ptr[i]);
+	}
+	pfree(ptr);
+	*rows = m;
+	return S;
+}
+
+bytea *
+pgl_prep_blob(const pgl_env *env, pgl_model *m, int32 k)
+{
+	bytea *b;
+
+	placeholder_tensors(m, k);
+	b = model_bytes(env, m);
+	m->tensors = NULL;
+	m->n_tensors = 0;
+	return b;
 }

@@ -326,7 +326,8 @@ static pgl_rc
 kmeans_train(const pgl_env *env, const pgl_dataset *d, const pgl_train_params *params, pgl_model *m,
 			 pgl_train_info *info, pgl_status *st)
 {
-	pgl_kmeans_params kp = {params->k, params->max_iter, params->tol, params->seed};
+	pgl_kmeans_params kp = {params->k,	  params->max_iter, params->tol,
+							params->seed, params->sample,	params->sample_rows};
 	pgl_tensor		 *t;
 	double			 *C, *inertia;
 	pgl_rc			  rc;

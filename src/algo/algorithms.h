@@ -34,6 +34,9 @@ typedef struct pgl_train_params
 	double	 tol;
 	uint64_t seed;
 	int32_t	 k; /* kmeans: number of clusters */
+	/* kmeans: the seeding sample (row-major, sample_rows x p), or NULL */
+	const double *sample;
+	int64_t		  sample_rows;
 } pgl_train_params;
 
 typedef struct pgl_train_info

@@ -331,6 +331,17 @@ pgl_kmeans_fit(const pgl_env *env, const double *X, int64_t ld, int64_t n, int32
 						(int) k, (long long) n);
 
 	/* seeding on a sample */
+	if (params->sample != NULL)
+	{
+		if (params->sample_rows < k)
+			return pgl_fail(st, PGL_ERR_INVALID,
+							"kmeans cannot seed %d clusters from a sample of %lld rows", (int) k,
+							(long long) params->sample_rows);
+		rc = seed_plusplus(env, params->sample, params->sample_rows, p, k, &rng, C, st);
+		if (rc != PGL_OK)
+			goto done;
+		goto lloyd;
+	}
 	idx = pgl_alloc(env, sizeof(int64_t) * (size_t) m);
 	S = pgl_alloc(env, sizeof(double) * (size_t) m * (size_t) (p > 0 ? p : 1));
 	if (idx == NULL || S == NULL)
@@ -349,7 +360,7 @@ pgl_kmeans_fit(const pgl_env *env, const double *X, int64_t ld, int64_t n, int32
 	if (rc != PGL_OK)
 		goto done;
 
-	/* Lloyd */
+lloyd:
 	label = pgl_alloc(env, sizeof(int32_t) * (size_t) n);
 	prev = pgl_alloc(env, sizeof(int32_t) * (size_t) n);
 	dist2 = pgl_alloc(env, sizeof(double) * (size_t) n);
@@ -400,6 +411,19 @@ done:
 	pgl_free(env, off);
 	pgl_free(env, cnt);
 	return rc;
+}
+
+pgl_rc
+pgl_kmeans_seed(const pgl_env *env, const double *S, int64_t m, int32_t p, int32_t k, uint64_t seed,
+				double *C, pgl_status *st)
+{
+	uint64_t rng = seed ^ UINT64_C(0x6B6D65616E73); /* as pgl_kmeans_fit */
+
+	if (k < 1 || (int64_t) k > m || p < 0)
+		return pgl_fail(st, PGL_ERR_INVALID,
+						"kmeans cannot seed %d clusters from a sample of %lld rows", (int) k,
+						(long long) m);
+	return seed_plusplus(env, S, m, p, k, &rng, C, st);
 }
 
 pgl_rc

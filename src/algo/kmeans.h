@@ -26,7 +26,23 @@ typedef struct pgl_kmeans_params
 	int32_t	 max_iter; /* Lloyd iterations, >= 1 */
 	double	 tol;	   /* stop when the relative inertia change is below */
 	uint64_t seed;	   /* seeding sample and k-means++ draws */
+
+	/*
+	 * The seeding sample, row-major sample_rows x p, when the caller drew
+	 * it (training draws it by row hash in SQL, so that in-memory and
+	 * aggregate training seed from the same rows); NULL: a seeded sample of
+	 * up to PGL_KMEANS_SEED_SAMPLE of the rows of X.
+	 */
+	const double *sample;
+	int64_t		  sample_rows;
 } pgl_kmeans_params;
+
+/*
+ * Greedy k-means++ seeding of k centroids (C, k x p row-major) on the m
+ * rows of S (row-major), with the draws seeded as in pgl_kmeans_fit; k <= m.
+ */
+extern pgl_rc pgl_kmeans_seed(const pgl_env *env, const double *S, int64_t m, int32_t p, int32_t k,
+							  uint64_t seed, double *C, pgl_status *st);
 
 /*
  * Fit k centroids (k x p, row-major, written to C) to the n rows of X.
