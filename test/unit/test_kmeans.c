@@ -46,7 +46,7 @@ main(void)
 {
 	counters		  c;
 	pgl_env			  env = make_env(&c);
-	pgl_kmeans_params kp = {K, 100, 0.0, 7};
+	pgl_kmeans_params kp = {K, 100, 0.0, 7, NULL, 0};
 	double			  C[K * P], C2[K * P], inertia, inertia2, sil;
 	int32_t			  it, it2, label[N];
 	pgl_status		  st;
@@ -84,7 +84,7 @@ main(void)
 		static double	  U[N * P];
 		double			  Cu[6 * P], in;
 		int32_t			  its;
-		pgl_kmeans_params ku = {6, 200, 0.0, 11};
+		pgl_kmeans_params ku = {6, 200, 0.0, 11, NULL, 0};
 
 		for (int i = 0; i < N * P; i++)
 			U[i] = urand();
@@ -114,7 +114,7 @@ main(void)
 		double			  Y[10] = {1, 1, 1, 1, 1, 2, 2, 2, 2, 2}; /* 10 rows, p = 1 */
 		double			  Cy[4], in;
 		int32_t			  its;
-		pgl_kmeans_params kq = {4, 50, 1e-4, 3};
+		pgl_kmeans_params kq = {4, 50, 1e-4, 3, NULL, 0};
 
 		OK(pgl_kmeans_fit(&env, Y, 10, 10, 1, &kq, Cy, &its, &in, &st) == PGL_OK && in == 0.0,
 		   "k above the distinct points: re-seeded empty clusters, inertia 0");
@@ -157,6 +157,40 @@ main(void)
 		c.fail_at = -1;
 		OK(total > 0 && all_nomem, "each of %d allocation failures returns NOMEM (bad %d)", total,
 		   bad);
+	}
+	/* a seeding sample given by the caller (training draws it in SQL) */
+	{
+		double			 *S = malloc(sizeof(double) * N * P);
+		double			  C3[K * P], C4[K * P], in3;
+		int32_t			  it3;
+		pgl_kmeans_params ks = {K, 100, 0.0, 7, NULL, 0};
+		bool			  same = true;
+
+		for (int i = 0; i < N; i++)
+			for (int j = 0; j < P; j++)
+				S[i * P + j] = X[i + j * N];
+		ks.sample = S;
+		ks.sample_rows = N;
+		OK(pgl_kmeans_fit(&env, X, N, N, P, &ks, C3, &it3, &in3, &st) == PGL_OK,
+		   "fit with a given sample: %s", st.msg);
+		NEAR(in3, inertia, 1e-9, "the same clustering of the blobs (inertia %.6g)", in3);
+		OK(pgl_kmeans_seed(&env, S, N, P, K, 7, C4, &st) == PGL_OK, "pgl_kmeans_seed");
+		/* the first centroid of the fit moved from its seed; the seeds are rows of S */
+		for (int c = 0; c < K; c++)
+		{
+			bool found = false;
+
+			for (int i = 0; i < N && !found; i++)
+				found = S[i * P] == C4[c * P] && S[i * P + 1] == C4[c * P + 1];
+			same &= found;
+		}
+		OK(same, "pgl_kmeans_seed picks rows of the sample");
+		ks.sample_rows = K - 1;
+		OK(pgl_kmeans_fit(&env, X, N, N, P, &ks, C3, &it3, &in3, &st) == PGL_ERR_INVALID,
+		   "a sample smaller than k is refused: %s", st.msg);
+		OK(pgl_kmeans_seed(&env, S, K - 1, P, K, 7, C4, &st) == PGL_ERR_INVALID,
+		   "pgl_kmeans_seed refuses k > rows");
+		free(S);
 	}
 	return unit_done();
 }
