@@ -186,13 +186,16 @@ count_pass(AggTrain *at, AggCounts *c)
 	SPITupleTable *t;
 	const char	  *tgt =
 		   ds->target ? psprintf("q.%s IS NOT NULL", quote_identifier(ds->target->name)) : "true";
-	int col;
+	int64 nrows;
 
+	/*
+	 * One row per side of the split: grouping by the split evaluates it once
+	 * per row (a FILTER per aggregate would evaluate it in each).
+	 */
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
-					 "SELECT count(*) FILTER (WHERE NOT (%s)), "
-					 "count(*) FILTER (WHERE %s AND NOT (%s)), count(*) FILTER (WHERE %s AND (%s))",
-					 tgt, tgt, at->split, tgt, at->split);
+					 "SELECT %s, count(*) FILTER (WHERE NOT (%s)), count(*) FILTER (WHERE %s)",
+					 at->split, tgt, tgt);
 	for (int f = 0; f < ds->n_features; f++)
 	{
 		PglColumn  *fc = &ds->features[f];
@@ -200,38 +203,53 @@ count_pass(AggTrain *at, AggCounts *c)
 
 		appendStringInfo(&sql, ", count(*) FILTER (WHERE %s AND q.%s IS NULL)", tgt, qc);
 		if (fc->kind == PGL_COL_NUMERIC)
-			appendStringInfo(
-				&sql,
-				", pg_catalog.sum(q.%s::pg_catalog.float8) FILTER (WHERE %s AND NOT (%s))"
-				", count(q.%s) FILTER (WHERE %s AND NOT (%s))",
-				qc, tgt, at->split, qc, tgt, at->split);
+			appendStringInfo(&sql,
+							 ", pg_catalog.sum(q.%s::pg_catalog.float8) FILTER (WHERE %s)"
+							 ", count(q.%s) FILTER (WHERE %s)",
+							 qc, tgt, qc, tgt);
 	}
-	appendStringInfo(&sql, " %s", at->from);
-	t = run_pass(at, sql.data, 0, NULL, NULL, NULL);
-	c->n_skipped = (int64) get_double(t, 0, 1, 0);
-	c->n_train = (int64) get_double(t, 0, 2, 0);
-	c->n_test = (int64) get_double(t, 0, 3, 0);
+	appendStringInfo(&sql, " %s GROUP BY 1", at->from);
+	t = run_pass(at, sql.data, 0, NULL, NULL, &nrows);
+	memset(c, 0, sizeof(*c));
 	c->n_nulls = MemoryContextAllocZero(at->cxt, sizeof(int64) * (ds->n_features + 1));
 	c->sum = MemoryContextAllocZero(at->cxt, sizeof(double) * (ds->n_features + 1));
 	c->count = MemoryContextAllocZero(at->cxt, sizeof(int64) * (ds->n_features + 1));
-	col = 4;
-	for (int f = 0; f < ds->n_features; f++)
+	for (int64 r = 0; r < nrows; r++)
 	{
-		PglColumn *fc = &ds->features[f];
+		bool isnull;
+		bool test = DatumGetBool(SPI_getbinval(t->vals[r], t->tupdesc, 1, &isnull));
+		int	 col = 4;
 
-		c->n_nulls[f] = (int64) get_double(t, 0, col++, 0);
-		if (fc->kind == PGL_COL_NUMERIC)
+		c->n_skipped += (int64) get_double(t, (int) r, 2, 0);
+		if (test)
+			c->n_test += (int64) get_double(t, (int) r, 3, 0);
+		else
+			c->n_train += (int64) get_double(t, (int) r, 3, 0);
+		for (int f = 0; f < ds->n_features; f++)
 		{
-			c->sum[f] = get_double(t, 0, col++, 0);
-			c->count[f] = (int64) get_double(t, 0, col++, 0);
-			if (!isfinite(c->sum[f]))
-				ereport(ERROR,
-						(errcode(ERRCODE_DATA_EXCEPTION),
-						 errmsg("feature column \"%s\" holds NaN or Infinity, or its sum overflows",
-								fc->name),
-						 errhint("Filter such rows out or replace the value in a SELECT, e.g. "
-								 "NULLIF(%s, 'NaN').",
-								 quote_identifier(fc->name))));
+			PglColumn *fc = &ds->features[f];
+
+			c->n_nulls[f] += (int64) get_double(t, (int) r, col++, 0);
+			if (fc->kind == PGL_COL_NUMERIC)
+			{
+				double sum = get_double(t, (int) r, col++, 0);
+				int64  cnt = (int64) get_double(t, (int) r, col++, 0);
+
+				if (!isfinite(sum))
+					ereport(ERROR,
+							(errcode(ERRCODE_DATA_EXCEPTION),
+							 errmsg("feature column \"%s\" holds NaN or Infinity, or its sum "
+									"overflows",
+									fc->name),
+							 errhint("Filter such rows out or replace the value in a SELECT, "
+									 "e.g. NULLIF(%s, 'NaN').",
+									 quote_identifier(fc->name))));
+				if (!test)
+				{
+					c->sum[f] = sum;
+					c->count[f] = cnt;
+				}
+			}
 		}
 	}
 	SPI_freetuptable(t);
@@ -711,9 +729,9 @@ pgl_train_aggregate(FunctionCallInfo fcinfo, const pgl_algo_ops *ops, const char
 
 			t = run_pass(
 				&at,
-				psprintf("SELECT %s.ai_linreg_agg(%s.ai_features($1, q), %s.ai_label($1, q)) "
+				psprintf("SELECT %s.ai_linreg_agg(%s.ai_features($1, q), q.%s::pg_catalog.float8) "
 						 "%s AND NOT (%s)",
-						 S, S, S, at.from, at.split),
+						 S, S, quote_identifier(target), at.from, at.split),
 				1, types, values, NULL);
 			s = get_array(&at, t, 1, &len);
 			SPI_freetuptable(t);
