@@ -557,3 +557,37 @@ CREATE AGGREGATE @extschema@.ai_kmeans_step_state(centroids pg_catalog.float8[],
 );
 COMMENT ON AGGREGATE @extschema@.ai_kmeans_step_state(pg_catalog.float8[], pg_catalog.float8[]) IS
 	'The whole state of one Lloyd step: [k, d, inertia, centroids, counts, offsets] (see ai_kmeans_step_agg)';
+
+CREATE FUNCTION @extschema@.ai_softmax_grad_agg_sfunc(state pg_catalog.float8[],
+	weights pg_catalog.float8[], features pg_catalog.float8[], label pg_catalog.float8)
+RETURNS pg_catalog.float8[]
+AS 'MODULE_PATHNAME', 'ai_softmax_grad_agg_sfunc'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_softmax_grad_agg_sfunc(pg_catalog.float8[], pg_catalog.float8[], pg_catalog.float8[], pg_catalog.float8) IS
+	'Transition function of ai_softmax_grad_agg: adds one row''s softmax loss and gradient';
+
+CREATE FUNCTION @extschema@.ai_softmax_grad_agg_combine(a pg_catalog.float8[], b pg_catalog.float8[])
+RETURNS pg_catalog.float8[]
+AS 'MODULE_PATHNAME', 'ai_softmax_grad_agg_combine'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_softmax_grad_agg_combine(pg_catalog.float8[], pg_catalog.float8[]) IS
+	'Combine function of ai_softmax_grad_agg: adds two partial states';
+
+CREATE FUNCTION @extschema@.ai_softmax_grad_agg_final(state pg_catalog.float8[])
+RETURNS pg_catalog.float8[]
+AS 'MODULE_PATHNAME', 'ai_softmax_grad_agg_final'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_softmax_grad_agg_final(pg_catalog.float8[]) IS
+	'Final function of ai_softmax_grad_agg: [n, mean loss, mean gradient]';
+
+CREATE AGGREGATE @extschema@.ai_softmax_grad_agg(weights pg_catalog.float8[],
+	features pg_catalog.float8[], label pg_catalog.float8) (
+	SFUNC = @extschema@.ai_softmax_grad_agg_sfunc,
+	STYPE = pg_catalog.float8[],
+	INITCOND = '{}',
+	COMBINEFUNC = @extschema@.ai_softmax_grad_agg_combine,
+	FINALFUNC = @extschema@.ai_softmax_grad_agg_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.ai_softmax_grad_agg(pg_catalog.float8[], pg_catalog.float8[], pg_catalog.float8) IS
+	'Mean loss and gradient of a multinomial (softmax) logistic regression at the given (features + 1) x classes weights';

@@ -36,6 +36,16 @@ SELECT max(abs((ai_predict_proba('agt_log_mem', t))[2] - (ai_predict_proba('agt_
        bool_and(ai_classify('agt_log_mem', t) = ai_classify('agt_log_agg', t)) AS same_classes
   FROM agt t;
 
+-- multinomial: one ai_softmax_grad_agg pass per evaluation
+SELECT version FROM ai_train('agt_mn_mem', 'logistic_regression', 'SELECT a, b, d, y, c FROM agt WHERE c IS NOT NULL', 'c', '{"method": "memory"}');
+SELECT version FROM ai_train('agt_mn_agg', 'logistic_regression', 'SELECT a, b, d, y, c FROM agt WHERE c IS NOT NULL', 'c', '{"method": "aggregate"}');
+SELECT m.metrics -> 'test' = a.metrics -> 'test' AS same_test_metrics,
+       m.metrics ->> 'iterations' = a.metrics ->> 'iterations' AS same_iterations
+  FROM ai_models m, ai_models a WHERE m.name = 'agt_mn_mem' AND a.name = 'agt_mn_agg';
+SELECT max(abs(pm - pa)) < 1e-9 AS same_probabilities
+  FROM (SELECT * FROM agt WHERE c IS NOT NULL) t,
+       LATERAL unnest(ai_predict_proba('agt_mn_mem', t), ai_predict_proba('agt_mn_agg', t)) AS u(pm, pa);
+
 -- kmeans: the same seeding sample (drawn by row hash), then Lloyd steps as
 -- ai_kmeans_step_state passes: the same centroids
 CREATE TABLE agk AS
@@ -97,12 +107,17 @@ ANALYZE agt_big;
 SET pg_learn.max_train_memory = '1MB';
 SELECT version FROM ai_train('agt_big_auto', 'linear_regression', 'agt_big', 'y', '{"exclude": ["i"], "l2": 0.01}');
 SELECT metrics ->> 'method' AS method FROM ai_models WHERE name = 'agt_big_auto';
+SELECT version FROM ai_train('agt_big_log', 'logistic_regression', 'SELECT a, b, y, flag FROM agt_big', 'flag');
+SELECT metrics ->> 'method' AS logistic_method FROM ai_models WHERE name = 'agt_big_log';
 SELECT version FROM ai_train('agt_big_km', 'kmeans', 'agt_big', options => '{"k": 3, "exclude": ["i", "y"]}');
 SELECT metrics ->> 'method' AS kmeans_method FROM ai_models WHERE name = 'agt_big_km';
 -- "memory" keeps the ERROR, whose hint names the aggregate method
 SELECT version FROM ai_train('agt_big_mem', 'linear_regression', 'agt_big', 'y', '{"exclude": ["i"], "l2": 0.01, "method": "memory"}');
 RESET pg_learn.max_train_memory;
 SELECT version FROM ai_train('agt_big_mem', 'linear_regression', 'agt_big', 'y', '{"exclude": ["i"], "l2": 0.01, "method": "memory"}');
+SELECT version FROM ai_train('agt_big_log_mem', 'logistic_regression', 'SELECT a, b, y, flag FROM agt_big', 'flag', '{"method": "memory"}');
+SELECT max(abs((ai_predict_proba('agt_big_log_mem', t))[2] - (ai_predict_proba('agt_big_log', t))[2])) < 1e-9 AS same_logistic
+  FROM agt_big t;
 SELECT metrics ->> 'method' IS NULL AS in_memory FROM ai_models WHERE name = 'agt_big_mem';
 SELECT max(abs(ai_predict('agt_big_mem', t) - ai_predict('agt_big_auto', t))
            / greatest(abs(ai_predict('agt_big_mem', t)), 1)) < 1e-9 AS same_coefficients
@@ -110,7 +125,6 @@ SELECT max(abs(ai_predict('agt_big_mem', t) - ai_predict('agt_big_auto', t))
 
 -- errors
 SELECT version FROM ai_train('agt_e', 'linear_regression', 'agt', 'y', '{"method": "cluster"}');
-SELECT version FROM ai_train('agt_e', 'logistic_regression', 'SELECT a, c FROM agt WHERE c IS NOT NULL', 'c', '{"method": "aggregate"}');
 SELECT version FROM ai_train('agt_e', 'linear_regression', 'SELECT a, y FROM agt WHERE false', 'y', '{"method": "aggregate"}');
 SELECT version FROM ai_train('agt_e', 'linear_regression', 'SELECT a, ''NaN''::float8 AS b, y FROM agt', 'y', '{"method": "aggregate"}');
 SELECT version FROM ai_train('agt_e', 'linear_regression', 'SELECT a, y FROM agt', 'nope', '{"method": "aggregate"}');

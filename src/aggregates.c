@@ -45,6 +45,9 @@ PG_FUNCTION_INFO_V1(ai_linreg_solve);
 PG_FUNCTION_INFO_V1(ai_logreg_grad_agg_sfunc);
 PG_FUNCTION_INFO_V1(ai_logreg_grad_agg_combine);
 PG_FUNCTION_INFO_V1(ai_logreg_grad_agg_final);
+PG_FUNCTION_INFO_V1(ai_softmax_grad_agg_sfunc);
+PG_FUNCTION_INFO_V1(ai_softmax_grad_agg_combine);
+PG_FUNCTION_INFO_V1(ai_softmax_grad_agg_final);
 PG_FUNCTION_INFO_V1(ai_kmeans_step_agg_sfunc);
 PG_FUNCTION_INFO_V1(ai_kmeans_step_agg_combine);
 PG_FUNCTION_INFO_V1(ai_kmeans_step_agg_final);
@@ -180,12 +183,24 @@ kmeans_shape(const double *s, size_t len)
 #define LINREG_AGG		"ai_linreg_agg"
 #define LOGREG_GRAD_AGG "ai_logreg_grad_agg"
 #define KMEANS_AGG		"ai_kmeans_step_agg"
+#define SOFTMAX_AGG		"ai_softmax_grad_agg"
 
 static const agg_kind stats_kind = {STATS_AGG, pgl_stats_check, stats_shape};
 static const agg_kind linreg_kind = {LINREG_AGG, pgl_linreg_state_check, linreg_shape};
 static const agg_kind logreg_grad_kind = {LOGREG_GRAD_AGG, pgl_logreg_grad_check,
 										  logreg_grad_shape};
 static const agg_kind kmeans_kind = {KMEANS_AGG, pgl_kmeans_check, kmeans_shape};
+
+static size_t
+softmax_shape(const double *s, size_t len)
+{
+	return len >= 2 && s[0] >= 1 && s[0] <= PGL_LOGREG_GRAD_MAX_P && s[1] >= 2 &&
+				   s[1] <= PGL_SOFTMAX_MAX_K && s[0] * s[1] <= PGL_SOFTMAX_MAX_PK
+			   ? PGL_SOFTMAX_GRAD_LEN((int32) s[0], (int32) s[1])
+			   : 0;
+}
+
+static const agg_kind softmax_kind = {SOFTMAX_AGG, pgl_softmax_grad_check, softmax_shape};
 
 /*
  * The transition state to update: the first argument itself inside an
@@ -613,6 +628,137 @@ ai_logreg_grad_agg_final(PG_FUNCTION_ARGS)
 	r[0] = s[1];
 	for (int32 j = 0; j <= p + 1; j++)
 		r[1 + j] = s[2 + j] / s[1];
+	PG_RETURN_ARRAYTYPE_P(result);
+}
+
+/* ---------- ai_softmax_grad_agg ---------- */
+
+/*
+ * ai_softmax_grad_agg(weights, features, label): weights is (p + 1) x k,
+ * as a two-dimensional array or flat, row after row; label a class index.
+ */
+Datum
+ai_softmax_grad_agg_sfunc(PG_FUNCTION_ARGS)
+{
+	ArrayType	 *w = PG_GETARG_ARRAYTYPE_P(1);
+	ArrayType	 *x = PG_GETARG_ARRAYTYPE_P(2);
+	double		  y = PG_GETARG_FLOAT8(3);
+	bool		  in_agg;
+	ArrayType	 *st;
+	int32		  p;
+	size_t		  len;
+	double		 *s;
+	const double *v = array_data(x);
+	const double *wv;
+	int			  n, nw, k;
+	double		  zbuf[64];
+
+	input_array(x, SOFTMAX_AGG, &n);
+	nw = array_length1(w);
+	if (ARR_NDIM(w) > 2 || (ARR_NDIM(w) == 2 && ARR_DIMS(w)[0] != n + 1) || nw % (n + 1) != 0 ||
+		nw / (n + 1) < 2)
+		ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+						errmsg("%s: weights has %d elements, not (%d + 1) x k for %d features and "
+							   "k >= 2 classes",
+							   SOFTMAX_AGG, nw, n, n),
+						errhint("Pass the weights as a (features + 1) x classes array: one row per "
+								"feature, then the intercepts.")));
+	k = nw / (n + 1);
+	if (k > PGL_SOFTMAX_MAX_K || (double) n * k > PGL_SOFTMAX_MAX_PK)
+		ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+						errmsg("%s takes at most %d classes and %d weights, not %d x %d",
+							   SOFTMAX_AGG, PGL_SOFTMAX_MAX_K, PGL_SOFTMAX_MAX_PK, n + 1, k)));
+	if (ARR_HASNULL(w))
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						errmsg("%s: weights has a NULL element", SOFTMAX_AGG)));
+	wv = array_data(w);
+	for (int j = 0; j < nw; j++)
+		if (!isfinite(wv[j]))
+			reject_nonfinite(SOFTMAX_AGG, "weights", j + 1, wv[j],
+							 "The weights must be finite numbers.");
+	if (!(y >= 0 && y < k && y == floor(y)))
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("%s: label must be a class index from 0 to %d, not %g", SOFTMAX_AGG,
+							   k - 1, y),
+						errhint("Number the classes 0 to k - 1.")));
+	if (ARR_HASNULL(x))
+	{
+		if (AggCheckCallContext(fcinfo, NULL))
+			PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+		st = PG_GETARG_ARRAYTYPE_P_COPY(0);
+		(void) state_values(st, &softmax_kind, true, &p, &len);
+		PG_RETURN_ARRAYTYPE_P(st);
+	}
+	st = writable_state(fcinfo, &in_agg);
+	s = state_values(st, &softmax_kind, !in_agg, &p, &len);
+	for (int j = 0; j < n; j++)
+		if (!isfinite(v[j]))
+			reject_nonfinite(SOFTMAX_AGG, "features", j + 1, v[j], LOGREG_NONFINITE_HINT);
+	if (s == NULL)
+	{
+		st = new_state(PGL_SOFTMAX_GRAD_LEN(n, k));
+		s = array_data(st);
+		pgl_softmax_grad_init(s, n, k);
+		p = n;
+	}
+	else if (p != n || (int) s[1] != k)
+		ereport(
+			ERROR,
+			(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+			 errmsg("%s got rows of different shapes: %d features and %d classes, then %d and %d",
+					SOFTMAX_AGG, (int) p, (int) s[1], n, k),
+			 errhint("Every row of one aggregate must have the same features and weights.")));
+	pgl_softmax_grad_add(s, p, k, wv, v, (int32) y, k <= 64 ? zbuf : palloc(sizeof(double) * k));
+	if (!isfinite(s[3]))
+		overflowed(SOFTMAX_AGG, "loss");
+	PG_RETURN_ARRAYTYPE_P(st);
+}
+
+static void
+softmax_merge(double *a, const double *b, int32 p)
+{
+	pgl_softmax_grad_merge(a, b);
+}
+
+Datum
+ai_softmax_grad_agg_combine(PG_FUNCTION_ARGS)
+{
+	bool		  in_agg;
+	ArrayType	 *a = writable_state(fcinfo, &in_agg);
+	ArrayType	 *b = PG_GETARG_ARRAYTYPE_P(1);
+	int32		  pa, pb;
+	size_t		  la, lb;
+	double		 *sa = state_values(a, &softmax_kind, !in_agg, &pa, &la);
+	const double *sb = state_values(b, &softmax_kind, true, &pb, &lb);
+
+	if (sb == NULL)
+		PG_RETURN_ARRAYTYPE_P(a);
+	if (sa == NULL)
+		PG_RETURN_ARRAYTYPE_P(copy_state(b));
+	if (la != lb || pa != pb)
+		length_mismatch(SOFTMAX_AGG, (int32) la, (int) lb);
+	softmax_merge(sa, sb, pa);
+	PG_RETURN_ARRAYTYPE_P(a);
+}
+
+/* [n, mean loss, mean gradient ((p + 1) x k, row-major)] */
+Datum
+ai_softmax_grad_agg_final(PG_FUNCTION_ARGS)
+{
+	ArrayType	 *st = PG_GETARG_ARRAYTYPE_P(0);
+	int32		  p;
+	size_t		  len;
+	const double *s = state_values(st, &softmax_kind, true, &p, &len);
+	ArrayType	 *result;
+	double		 *r;
+
+	if (s == NULL || s[2] == 0.0)
+		PG_RETURN_NULL();
+	result = new_state(len - 2);
+	r = array_data(result);
+	r[0] = s[2];
+	for (size_t i = 3; i < len; i++)
+		r[i - 2] = s[i] / s[2];
 	PG_RETURN_ARRAYTYPE_P(result);
 }
 

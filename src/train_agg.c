@@ -396,6 +396,7 @@ typedef struct GradOracle
 	SPIPlanPtr plan;
 	Datum	   blob;
 	int32	   p;
+	int32	   ncol; /* 1: ai_logreg_grad_agg; k > 2: ai_softmax_grad_agg */
 } GradOracle;
 
 static void
@@ -410,7 +411,7 @@ grad_oracle(void *arg, const double *w, double *out)
 
 	CHECK_FOR_INTERRUPTS();
 	values[0] = g->blob;
-	values[1] = float8_array(w, g->p + 1);
+	values[1] = float8_array(w, (g->p + 1) * g->ncol);
 	rc = SPI_execute_plan(g->plan, values, NULL, true, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "pg_learn: an aggregate pass failed: %s", SPI_result_code_string(rc));
@@ -421,12 +422,12 @@ grad_oracle(void *arg, const double *w, double *out)
 	pfree(DatumGetPointer(values[1]));
 	if (s == NULL)
 	{
-		memset(out, 0, sizeof(double) * (g->p + 3));
+		memset(out, 0, sizeof(double) * ((g->p + 1) * g->ncol + 2));
 		return;
 	}
-	if (n != g->p + 3)
+	if (n != (g->p + 1) * g->ncol + 2)
 		elog(ERROR, "pg_learn: unexpected gradient state of length %d", n);
-	/* ai_logreg_grad_agg returns [n, mean loss, mean gradient]: back to sums */
+	/* the aggregates return [n, mean loss, mean gradient]: back to sums */
 	out[0] = s[0];
 	for (int i = 1; i < n; i++)
 		out[i] = s[i] * s[0];
@@ -613,14 +614,6 @@ pgl_train_aggregate(FunctionCallInfo fcinfo, const pgl_algo_ops *ops, const char
 					 errmsg("target column \"%s\" has only one class (%s) in the training rows",
 							target, m->n_classes ? m->classes[0] : "none"),
 					 errhint("A classifier needs at least two distinct labels.")));
-		if (m->n_classes > 2)
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("logistic_regression with \"method\": \"aggregate\" supports two "
-							"classes, but \"%s\" has %d in the training rows",
-							target, m->n_classes),
-					 errhint("Train the multinomial model with \"method\": \"memory\" (raise "
-							 "pg_learn.max_train_memory if needed).")));
 	}
 	placeholder_tensors(m, k);
 	prep = model_bytes(&env, m);
@@ -796,12 +789,13 @@ pgl_train_aggregate(FunctionCallInfo fcinfo, const pgl_algo_ops *ops, const char
 
 			g.at = &at;
 			g.p = p;
+			g.ncol = m->n_classes > 2 ? m->n_classes : 1;
 			g.blob = PointerGetDatum(prep);
 			g.plan = SPI_prepare_cursor(
-				psprintf(
-					"SELECT %s.ai_logreg_grad_agg($2, %s.ai_features($1, q), %s.ai_label($1, q)) "
-					"%s AND NOT (%s)",
-					S, S, S, at.from, at.split),
+				psprintf("SELECT %s.%s($2, %s.ai_features($1, q), %s.ai_label($1, q)) "
+						 "%s AND NOT (%s)",
+						 S, g.ncol > 1 ? "ai_softmax_grad_agg" : "ai_logreg_grad_agg", S, S,
+						 at.from, at.split),
 				2, types, CURSOR_OPT_PARALLEL_OK);
 			if (g.plan == NULL)
 				elog(ERROR, "pg_learn: could not prepare the gradient pass: %s",
@@ -820,7 +814,7 @@ pgl_train_aggregate(FunctionCallInfo fcinfo, const pgl_algo_ops *ops, const char
 			lp.l2 = opts->l2 >= 0 ? opts->l2 : ops->default_l2;
 			lp.max_iter = opts->max_iter > 0 ? opts->max_iter : 200;
 			lp.tol = opts->tol;
-			if (pgl_logreg_fit_oracle(&env, p, 2, stats, &lp, grad_oracle, &g,
+			if (pgl_logreg_fit_oracle(&env, p, m->n_classes, stats, &lp, grad_oracle, &g,
 									  (double *) m->tensors[0].data, &iterations, &loss,
 									  &st) != PGL_OK)
 				pgl_report(&st, psprintf("training \"%s\" failed", name));

@@ -116,6 +116,112 @@ pgl_logreg_grad_check(const double *s, size_t len, char *why, size_t whylen)
 	return true;
 }
 
+/* ---------- ai_softmax_grad_agg ---------- */
+
+void
+pgl_softmax_grad_init(double *s, int32_t p, int32_t k)
+{
+	s[0] = p;
+	s[1] = k;
+	memset(s + 2, 0, sizeof(double) * (PGL_SOFTMAX_GRAD_LEN(p, k) - 2));
+}
+
+void
+pgl_softmax_grad_add(double *s, int32_t p, int32_t k, const double *w, const double *x, int32_t y,
+					 double *z)
+{
+	double *g = s + 4;
+	double	m, sum = 0.0, lse;
+
+	for (int32_t c = 0; c < k; c++)
+		z[c] = w[(size_t) p * k + c];
+	for (int32_t j = 0; j < p; j++)
+		if (x[j] != 0.0)
+			for (int32_t c = 0; c < k; c++)
+				z[c] += w[(size_t) j * k + c] * x[j];
+	m = z[0];
+	for (int32_t c = 1; c < k; c++)
+		if (z[c] > m)
+			m = z[c];
+	for (int32_t c = 0; c < k; c++)
+		sum += exp(z[c] - m);
+	lse = m + log(sum);
+	s[2] += 1.0;
+	s[3] += lse - z[y];
+	for (int32_t c = 0; c < k; c++)
+	{
+		double r = exp(z[c] - lse) - (c == y ? 1.0 : 0.0);
+
+		if (r == 0.0)
+			continue;
+		for (int32_t j = 0; j < p; j++)
+			g[(size_t) j * k + c] += r * x[j];
+		g[(size_t) p * k + c] += r;
+	}
+}
+
+void
+pgl_softmax_grad_merge(double *a, const double *b)
+{
+	size_t len = PGL_SOFTMAX_GRAD_LEN((int32_t) a[0], (int32_t) a[1]);
+
+	for (size_t i = 2; i < len; i++)
+		a[i] += b[i];
+}
+
+bool
+pgl_softmax_grad_check(const double *s, size_t len, char *why, size_t whylen)
+{
+	int32_t p, k;
+
+	if (len < 2 || !(s[0] >= 1.0 && s[0] <= PGL_LOGREG_GRAD_MAX_P) || s[0] != floor(s[0]) ||
+		!(s[1] >= 2.0 && s[1] <= PGL_SOFTMAX_MAX_K) || s[1] != floor(s[1]) ||
+		s[0] * s[1] > PGL_SOFTMAX_MAX_PK)
+	{
+		snprintf(why, whylen,
+				 "Its first two elements, the numbers of features and classes, are not whole "
+				 "numbers from 1 to %d and from 2 to %d with a product of at most %d.",
+				 PGL_LOGREG_GRAD_MAX_P, PGL_SOFTMAX_MAX_K, PGL_SOFTMAX_MAX_PK);
+		return false;
+	}
+	p = (int32_t) s[0];
+	k = (int32_t) s[1];
+	if (len != PGL_SOFTMAX_GRAD_LEN(p, k))
+	{
+		snprintf(why, whylen, "With %d features and %d classes, a state has %zu elements, not %zu.",
+				 (int) p, (int) k, PGL_SOFTMAX_GRAD_LEN(p, k), len);
+		return false;
+	}
+	if (!all_finite(s, 2, len, why, whylen))
+		return false;
+	if (!whole_count(s[2]))
+	{
+		snprintf(why, whylen, "Its row count, %g, is not a whole number >= 0.", s[2]);
+		return false;
+	}
+	if (s[3] < 0.0)
+	{
+		snprintf(why, whylen, "Its loss, %g, is negative.", s[3]);
+		return false;
+	}
+	/* each row adds softmax - onehot, in (-1, 1), to each intercept's gradient */
+	for (int32_t c = 0; c < k; c++)
+		if (fabs(s[4 + (size_t) p * k + c]) > s[2])
+		{
+			snprintf(why, whylen, "Its intercept gradient %d, %g, is not possible for %.0f rows.",
+					 (int) c + 1, s[4 + (size_t) p * k + c], s[2]);
+			return false;
+		}
+	if (s[2] == 0.0)
+		for (size_t i = 3; i < len; i++)
+			if (s[i] != 0.0)
+			{
+				snprintf(why, whylen, "With 0 rows, element %zu must be 0.", i + 1);
+				return false;
+			}
+	return true;
+}
+
 /* ---------- ai_kmeans_step_agg ---------- */
 
 void

@@ -60,6 +60,32 @@ extern void pgl_logreg_grad_merge(double *a, const double *b, int32_t p);
  */
 extern bool pgl_logreg_grad_check(const double *s, size_t len, char *why, size_t whylen);
 
+/* ---------- ai_softmax_grad_agg ---------- */
+
+/*
+ * The multinomial (softmax) counterpart of ai_logreg_grad_agg, k >= 2
+ * classes, PGL_SOFTMAX_GRAD_LEN(p, k) doubles:
+ *	 [p, k, n, loss_sum, grad_sum ((p + 1) x k, row-major)]
+ * for weights W ((p + 1) x k row-major: row j < p the weights of feature j,
+ * row p the intercepts), z = Wᵀ[x, 1], label y in [0, k): the loss
+ * logsumexp(z) - z_y and its gradient [x, 1] (softmax(z) - onehot(y))ᵀ.
+ */
+#define PGL_SOFTMAX_MAX_K		   1000
+#define PGL_SOFTMAX_MAX_PK		   1000000
+#define PGL_SOFTMAX_GRAD_LEN(p, k) (4 + ((size_t) (p) + 1) * (size_t) (k))
+
+extern void pgl_softmax_grad_init(double *s, int32_t p, int32_t k);
+
+/* add one row; z is scratch of k doubles */
+extern void pgl_softmax_grad_add(double *s, int32_t p, int32_t k, const double *w, const double *x,
+								 int32_t y, double *z);
+
+/* a += b (same p and k) */
+extern void pgl_softmax_grad_merge(double *a, const double *b);
+
+/* is s (len doubles) a state of ai_softmax_grad_agg?  (as pgl_logreg_grad_check) */
+extern bool pgl_softmax_grad_check(const double *s, size_t len, char *why, size_t whylen);
+
 /* ---------- ai_kmeans_step_agg ---------- */
 
 /* an empty state for the k centroids c (k*d values, row-major) */
