@@ -136,8 +136,14 @@ linreg_predict(const pgl_env *env, const pgl_model *m, const double *X, int64_t 
 			   double *out, pgl_status *st)
 {
 	(void) env;
-	(void) st;
 	pgl_linreg_predict(pgl_model_tensor(m, "coef")->data, m->n_inputs, X, ld, n, out);
+	/* overflow (inf, or inf - inf): an ERROR, never a silent NaN */
+	for (int64_t i = 0; i < n; i++)
+		if (!isfinite(out[i]))
+			return pgl_fail(st, PGL_ERR_NUMERIC,
+							"the prediction of row %lld is not finite: its feature values are "
+							"too large for the model's coefficients",
+							(long long) (i + 1));
 	return PGL_OK;
 }
 
