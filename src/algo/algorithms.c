@@ -6,6 +6,7 @@
  *-------------------------------------------------------------------------
  */
 #include "algorithms.h"
+#include "als.h"
 #include "kmeans.h"
 #include "linear.h"
 
@@ -281,6 +282,13 @@ als_validate(const pgl_model *m, pgl_status *st)
 	if (!(uf = want_tensor(m, "user_factors", PGL_F32, nu, -2, st)))
 		return st->rc;
 	k = uf->dims[1];
+	/* the glue holds counts and k in int32 and sizes work arrays by k */
+	if (nu >= INT32_MAX || ni >= INT32_MAX || k > PGL_ALS_MAX_FACTORS)
+		return pgl_fail(st, PGL_ERR_CORRUPT,
+						"als model has %lld users, %lld items and %lld factors; at most %d "
+						"factors and %d users or items are allowed",
+						(long long) nu, (long long) ni, (long long) k, PGL_ALS_MAX_FACTORS,
+						INT32_MAX - 1);
 	if (k < 1 || !(vf = want_tensor(m, "item_factors", PGL_F32, ni, k, st)) ||
 		!(ub = want_tensor(m, "user_bias", PGL_F32, nu, -1, st)) ||
 		!(ib = want_tensor(m, "item_bias", PGL_F32, ni, -1, st)) ||

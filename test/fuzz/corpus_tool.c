@@ -388,6 +388,68 @@ seeds(const char *tag, pgl_model *m)
 	free(blob);
 }
 
+/* set dims[d] of the tensor called name in a written blob; false if absent */
+static bool
+patch_dim(uint8_t *blob, size_t len, const char *name, int d, uint64_t v)
+{
+	size_t	 n = strlen(name);
+	uint8_t	 key[64];
+	uint8_t *p;
+
+	put_le(key, n, 4);
+	memcpy(key + 4, name, n);
+	p = memmem(blob, len, key, n + 4);
+	if (p == NULL)
+		return false;
+	put_le(p + 4 + n + 8 + 8 * (size_t) d, v, 8);
+	return true;
+}
+
+/*
+ * An als model with no users and no items but 5000 factors: no data bytes,
+ * so the shape alone must be refused (the glue keeps k in an int32 and
+ * sizes work arrays by it).
+ */
+static void
+als_absurd_k(void)
+{
+	pgl_model *m = als(false);
+	uint8_t	  *blob;
+	size_t	   len;
+	pgl_status st;
+
+	/* shrink to 0 users and 0 items while keeping the writer happy */
+	for (int i = 0; i < m->n_tensors; i++)
+	{
+		pgl_tensor *t = &m->tensors[i];
+
+		if (strcmp(t->name, "config") == 0 || strcmp(t->name, "global_mean") == 0 ||
+			strcmp(t->name, "columns") == 0)
+			continue;
+		if (strcmp(t->name, "seen_ptr") == 0)
+			t->dims[0] = 1;
+		else
+			t->dims[0] = 0;
+	}
+	memset(&st, 0, sizeof(st));
+	if (pgl_model_write(env, m, &blob, &len, &st) != PGL_OK)
+	{
+		fprintf(stderr, "corpus_tool: empty als: %s\n", st.msg);
+		exit(1);
+	}
+	put_file("valid-als-empty", blob, len);
+	patch_dim(blob, len, "user_factors", 1, 5000);
+	patch_dim(blob, len, "item_factors", 1, 5000);
+	restamp(blob, len);
+	put_file("regress-als-empty-5000-factors", blob, len);
+	patch_dim(blob, len, "user_factors", 1, (uint64_t) 1 << 33);
+	patch_dim(blob, len, "item_factors", 1, (uint64_t) 1 << 33);
+	restamp(blob, len);
+	put_file("regress-als-empty-2^33-factors", blob, len);
+	free(blob);
+	pgl_model_free(env, m);
+}
+
 /* a tensor with absurd dimensions on the golden linear model */
 static void
 absurd_dims(void)
@@ -436,6 +498,7 @@ gen(void)
 		pgl_model_free(env, models[i].m);
 	}
 	absurd_dims();
+	als_absurd_k();
 	return 0;
 }
 
