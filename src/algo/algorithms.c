@@ -267,7 +267,7 @@ static pgl_rc
 als_validate(const pgl_model *m, pgl_status *st)
 {
 	int64_t			  nu, ni, k, nnz;
-	const pgl_tensor *uf, *vf, *ub, *ib, *mu, *pop, *sp, *si, *cfg;
+	const pgl_tensor *uf, *vf, *ub, *ib, *mu, *pop, *sp, *si, *cfg, *cols;
 	const int64_t	 *ptr;
 	const int32_t	 *items;
 
@@ -299,6 +299,10 @@ als_validate(const pgl_model *m, pgl_status *st)
 		!(cfg = want_tensor(m, "config", PGL_F64, 8, -1, st)))
 		return st->rc == PGL_OK ? pgl_fail(st, PGL_ERR_CORRUPT, "als model has no factors")
 								: st->rc;
+	/* optional: the user, item and rating column names ai_evaluate reads again */
+	cols = pgl_model_tensor(m, "columns");
+	if (cols != NULL && (cols->dtype != PGL_STR || cols->ndim != 1 || cols->dims[0] != 3))
+		return pgl_fail(st, PGL_ERR_CORRUPT, "als model \"columns\" tensor is not 3 strings");
 	if (!all_finite_f32(uf) || !all_finite_f32(vf) || !all_finite_f32(ub) || !all_finite_f32(ib) ||
 		!all_finite_f32(pop) || !isfinite(*(const double *) mu->data))
 		return pgl_fail(st, PGL_ERR_CORRUPT, "als model has non-finite parameters");

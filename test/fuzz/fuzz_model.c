@@ -200,6 +200,21 @@ use_als(const pgl_model *m)
 	als.item_bias = (float *) tensor_data(m, "item_bias");
 	als.mu = *(const double *) tensor_data(m, "global_mean");
 
+	/* ai_evaluate's column_option (src/recommend_train.c) */
+	{
+		const pgl_tensor *t = pgl_model_tensor(m, "columns");
+
+		if (t != NULL && t->dtype == PGL_STR && t->dims[0] == 3)
+			for (int c = 0; c < 3; c++)
+				CHECK(((char *const *) t->data)[c] != NULL, "column name %d", c);
+	}
+	/* the config values the glue branches on */
+	{
+		const double *cfg = tensor_data(m, "config");
+
+		CHECK(cfg[6] >= 1 && cfg[6] <= 1000 && (cfg[0] == 0 || cfg[0] == 1), "config k %g", cfg[6]);
+	}
+
 	if (als.n_users > 0)
 	{
 		memset(&st, 0, sizeof(st));
