@@ -390,18 +390,29 @@ kmeans_predict(const pgl_env *env, const pgl_model *m, const double *X, int64_t 
 {
 	const pgl_tensor *t = pgl_model_tensor(m, "centroids");
 	int32_t			 *label;
+	double			 *dist2;
 	pgl_rc			  rc;
 
 	if (n <= 0)
 		return PGL_OK;
 	label = pgl_alloc(env, sizeof(int32_t) * (size_t) n);
-	if (label == NULL)
+	dist2 = pgl_alloc(env, sizeof(double) * (size_t) n);
+	if (label == NULL || dist2 == NULL)
 		return pgl_fail(st, PGL_ERR_NOMEM, "out of memory");
-	rc = pgl_kmeans_assign(env, t->data, (int32_t) t->dims[0], m->n_inputs, X, ld, n, label, NULL,
+	rc = pgl_kmeans_assign(env, t->data, (int32_t) t->dims[0], m->n_inputs, X, ld, n, label, dist2,
 						   st);
 	for (int64_t i = 0; rc == PGL_OK && i < n; i++)
+	{
+		/* overflowed distances compare as equal (or NaN): no nearest centroid */
+		if (!isfinite(dist2[i]))
+			rc = pgl_fail(st, PGL_ERR_NUMERIC,
+						  "the distances of row %lld to the centroids are not finite: its feature "
+						  "values are too large",
+						  (long long) (i + 1));
 		out[i] = label[i];
+	}
 	pgl_free(env, label);
+	pgl_free(env, dist2);
 	return rc;
 }
 

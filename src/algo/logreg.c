@@ -381,13 +381,17 @@ pgl_logreg_predict_proba(const pgl_env *env, const double *coef, int32_t p, int3
 			{
 				double z = out[2 * i];
 
-				/* inf - inf: features too large for the coefficients */
-				if (isnan(z))
+				/*
+				 * An infinite score comes only from overflow (inputs and
+				 * coefficients are finite), and its sign can be wrong (with
+				 * FMA, inf + a larger finite negative product stays inf).
+				 */
+				if (!isfinite(z))
 				{
 					pgl_free(env, buf);
 					return pgl_fail(st, PGL_ERR_NUMERIC,
-									"the score of row %lld is not a number: its feature values "
-									"are too large for the model's coefficients",
+									"the score of row %lld is not finite: its feature values are "
+									"too large for the model's coefficients",
 									(long long) (r0 + i + 1));
 				}
 				out[2 * i] = sigmoid(-z);
