@@ -56,6 +56,14 @@ for plant in \
       DROP VIEW IF EXISTS app.ai_models; DROP FUNCTION IF EXISTS app.ai_catalog_blobs_changed()" >/dev/null
 done
 
+# the control file keeps the extension superuser-only: not even the owner of
+# the database (who may create trusted extensions) can create it
+q postgres "CREATE DATABASE pgl_hostile_owned OWNER $H" >/dev/null
+out=$(psql -X -q -At -d pgl_hostile_owned -c "SET ROLE $H" -c "CREATE EXTENSION pg_learn" 2>&1)
+ok "$(echo "$out" | grep -q 'permission denied to create extension "pg_learn"' && echo 0 || echo 1)" \
+   "a non-superuser, even the database owner, cannot CREATE EXTENSION pg_learn (${out%%$'\n'*})"
+q postgres "DROP DATABASE pgl_hostile_owned" >/dev/null
+
 # ---------- 2. traps ----------
 # the trap log: anyone may write to it, so a trap that runs as anyone records itself
 qh "CREATE TABLE trap.log (what text, by_role text DEFAULT current_user, at timestamptz DEFAULT clock_timestamp());
