@@ -3,6 +3,32 @@
 \echo Use "CREATE EXTENSION pg_learn" to load this file. \quit
 
 /* ------------------------------------------------------------------------
+ * Rules for everything in this script (and every upgrade script); see
+ * docs/security.md.  test/tap/hostile.sh attacks them.
+ *
+ * CREATE EXTENSION runs this script as a superuser with search_path set to
+ * the target schema, where another role may have planted objects.  So:
+ *
+ * 1. Qualify every reference: our own objects as @extschema@.name, built-in
+ *    functions, types and aggregates as pg_catalog.name (pg_catalog.text,
+ *    pg_catalog.jsonb, pg_catalog.now(), pg_catalog.float8[]), operators as
+ *    OPERATOR(pg_catalog.=).  Only the SQL keyword types (integer, bigint,
+ *    smallint, boolean, double precision, real) may stay bare: the grammar
+ *    maps them to pg_catalog itself.
+ * 2. Never CREATE OR REPLACE, IF NOT EXISTS or ALTER ... OWNER on a member
+ *    object: a pre-planted object with a member's name must make CREATE
+ *    EXTENSION fail, not be adopted.
+ * 3. LANGUAGE SQL and plpgsql functions pin their search_path:
+ *    SET search_path = pg_catalog, pg_temp (and still qualify).
+ * 4. No SECURITY DEFINER unless it must be; then it also pins search_path.
+ *    (The C functions that write the catalog switch to the extension owner
+ *    themselves, in src/catalog.c, with search_path pinned the same way.)
+ * 5. Every new ai_* function gets a call in test/tap/hostile.sh, which fails
+ *    when an ai_* function is not covered.
+ * 6. Add new objects in a commented section of their own at the end.
+ * ------------------------------------------------------------------------ */
+
+/* ------------------------------------------------------------------------
  * Catalog.  Models, their versions (metadata only) and the blobs live in
  * three tables, so that listing models never reads a blob.  They are
  * registered with pg_extension_config_dump, so pg_dump brings them along.
@@ -11,29 +37,29 @@
  * ------------------------------------------------------------------------ */
 
 CREATE TABLE @extschema@.ai_catalog_models (
-	name text PRIMARY KEY,
+	name pg_catalog.text PRIMARY KEY,
 	owner pg_catalog.regrole NOT NULL,
-	created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	created_at pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	deployed_version integer
 );
 
 CREATE TABLE @extschema@.ai_catalog_versions (
 	id bigserial PRIMARY KEY,
-	model_name text NOT NULL
+	model_name pg_catalog.text NOT NULL
 		REFERENCES @extschema@.ai_catalog_models (name)
 		ON DELETE CASCADE ON UPDATE CASCADE,
 	version integer NOT NULL,
-	algorithm text NOT NULL,
-	options jsonb NOT NULL,
-	feature_names text[] NOT NULL,
-	feature_types text[] NOT NULL,
-	target_name text,
-	target_type text,
-	data_source text NOT NULL,
+	algorithm pg_catalog.text NOT NULL,
+	options pg_catalog.jsonb NOT NULL,
+	feature_names pg_catalog.text[] NOT NULL,
+	feature_types pg_catalog.text[] NOT NULL,
+	target_name pg_catalog.text,
+	target_type pg_catalog.text,
+	data_source pg_catalog.text NOT NULL,
 	rows_used bigint NOT NULL,
-	metrics jsonb NOT NULL,
+	metrics pg_catalog.jsonb NOT NULL,
 	blob_size integer NOT NULL,
-	trained_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	trained_at pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	trained_by pg_catalog.regrole NOT NULL,
 	training_seconds double precision NOT NULL,
 	UNIQUE (model_name, version)
@@ -42,7 +68,7 @@ CREATE TABLE @extschema@.ai_catalog_versions (
 CREATE TABLE @extschema@.ai_catalog_blobs (
 	version_id bigint PRIMARY KEY
 		REFERENCES @extschema@.ai_catalog_versions (id) ON DELETE CASCADE,
-	blob bytea NOT NULL
+	blob pg_catalog.bytea NOT NULL
 );
 -- models are dense floating point: compression costs time and saves little
 ALTER TABLE @extschema@.ai_catalog_blobs ALTER COLUMN blob SET STORAGE EXTERNAL;
@@ -92,116 +118,116 @@ COMMENT ON VIEW @extschema@.ai_models IS
  * ------------------------------------------------------------------------ */
 
 CREATE FUNCTION @extschema@.ai_train(
-	name text,
-	algorithm text,
-	data text,
-	target text DEFAULT NULL,
-	options jsonb DEFAULT '{}',
-	OUT name text,
+	name pg_catalog.text,
+	algorithm pg_catalog.text,
+	data pg_catalog.text,
+	target pg_catalog.text DEFAULT NULL,
+	options pg_catalog.jsonb DEFAULT '{}',
+	OUT name pg_catalog.text,
 	OUT version integer,
-	OUT algorithm text,
+	OUT algorithm pg_catalog.text,
 	OUT rows_used bigint,
-	OUT metrics jsonb,
+	OUT metrics pg_catalog.jsonb,
 	OUT seconds double precision)
-RETURNS record
+RETURNS pg_catalog.record
 AS 'MODULE_PATHNAME', 'ai_train'
 LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION @extschema@.ai_train(text, text, text, text, jsonb) IS
+COMMENT ON FUNCTION @extschema@.ai_train(pg_catalog.text, pg_catalog.text, pg_catalog.text, pg_catalog.text, pg_catalog.jsonb) IS
 	'Train a model on a table, view or SELECT and store it as a new version';
 
-CREATE FUNCTION @extschema@.ai_deploy(name text, version integer)
+CREATE FUNCTION @extschema@.ai_deploy(name pg_catalog.text, version integer)
 RETURNS void
 AS 'MODULE_PATHNAME', 'ai_deploy'
 LANGUAGE C VOLATILE STRICT;
-COMMENT ON FUNCTION @extschema@.ai_deploy(text, integer) IS
+COMMENT ON FUNCTION @extschema@.ai_deploy(pg_catalog.text, integer) IS
 	'Make a version of a model the live one (deploying an older version rolls back)';
 
-CREATE FUNCTION @extschema@.ai_drop_model(name text)
+CREATE FUNCTION @extschema@.ai_drop_model(name pg_catalog.text)
 RETURNS void
 AS 'MODULE_PATHNAME', 'ai_drop_model'
 LANGUAGE C VOLATILE STRICT;
-COMMENT ON FUNCTION @extschema@.ai_drop_model(text) IS
+COMMENT ON FUNCTION @extschema@.ai_drop_model(pg_catalog.text) IS
 	'Drop a model and all its versions';
 
 /* ------------------------------------------------------------------------
  * Prediction
  * ------------------------------------------------------------------------ */
 
-CREATE FUNCTION @extschema@.ai_predict(name text, features record)
+CREATE FUNCTION @extschema@.ai_predict(name pg_catalog.text, features pg_catalog.record)
 RETURNS double precision
 AS 'MODULE_PATHNAME', 'ai_predict_record'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.ai_predict(text, record) IS
+COMMENT ON FUNCTION @extschema@.ai_predict(pg_catalog.text, pg_catalog.record) IS
 	'Predict with a regression model; features are matched to the row''s columns by name';
 
-CREATE FUNCTION @extschema@.ai_predict(name text, features double precision[])
+CREATE FUNCTION @extschema@.ai_predict(name pg_catalog.text, features double precision[])
 RETURNS double precision
 AS 'MODULE_PATHNAME', 'ai_predict_array'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.ai_predict(text, double precision[]) IS
+COMMENT ON FUNCTION @extschema@.ai_predict(pg_catalog.text, double precision[]) IS
 	'Predict with a regression model from a feature array in training order';
 
-CREATE FUNCTION @extschema@.ai_classify(name text, features record)
-RETURNS text
+CREATE FUNCTION @extschema@.ai_classify(name pg_catalog.text, features pg_catalog.record)
+RETURNS pg_catalog.text
 AS 'MODULE_PATHNAME', 'ai_classify_record'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.ai_classify(text, record) IS
+COMMENT ON FUNCTION @extschema@.ai_classify(pg_catalog.text, pg_catalog.record) IS
 	'Most probable class label (as text) from a classifier; features matched by column name';
 
-CREATE FUNCTION @extschema@.ai_classify(name text, features double precision[])
-RETURNS text
+CREATE FUNCTION @extschema@.ai_classify(name pg_catalog.text, features double precision[])
+RETURNS pg_catalog.text
 AS 'MODULE_PATHNAME', 'ai_classify_array'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.ai_classify(text, double precision[]) IS
+COMMENT ON FUNCTION @extschema@.ai_classify(pg_catalog.text, double precision[]) IS
 	'Most probable class label (as text) from a feature array in training order';
 
-CREATE FUNCTION @extschema@.ai_predict_proba(name text, features record)
+CREATE FUNCTION @extschema@.ai_predict_proba(name pg_catalog.text, features pg_catalog.record)
 RETURNS double precision[]
 AS 'MODULE_PATHNAME', 'ai_predict_proba_record'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.ai_predict_proba(text, record) IS
+COMMENT ON FUNCTION @extschema@.ai_predict_proba(pg_catalog.text, pg_catalog.record) IS
 	'Class probabilities in the order of ai_model_classes(); features matched by column name';
 
-CREATE FUNCTION @extschema@.ai_predict_proba(name text, features double precision[])
+CREATE FUNCTION @extschema@.ai_predict_proba(name pg_catalog.text, features double precision[])
 RETURNS double precision[]
 AS 'MODULE_PATHNAME', 'ai_predict_proba_array'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.ai_predict_proba(text, double precision[]) IS
+COMMENT ON FUNCTION @extschema@.ai_predict_proba(pg_catalog.text, double precision[]) IS
 	'Class probabilities in the order of ai_model_classes(), from a feature array';
 
-CREATE FUNCTION @extschema@.ai_model_classes(name text)
-RETURNS text[]
+CREATE FUNCTION @extschema@.ai_model_classes(name pg_catalog.text)
+RETURNS pg_catalog.text[]
 AS 'MODULE_PATHNAME', 'ai_model_classes'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.ai_model_classes(text) IS
+COMMENT ON FUNCTION @extschema@.ai_model_classes(pg_catalog.text) IS
 	'Class labels of the deployed version of a classifier, in probability order';
 
-CREATE FUNCTION @extschema@.ai_model_features(name text,
-	OUT "position" integer, OUT feature text, OUT type text, OUT kind text,
+CREATE FUNCTION @extschema@.ai_model_features(name pg_catalog.text,
+	OUT "position" integer, OUT feature pg_catalog.text, OUT type pg_catalog.text, OUT kind pg_catalog.text,
 	OUT inputs integer)
-RETURNS SETOF record
+RETURNS SETOF pg_catalog.record
 AS 'MODULE_PATHNAME', 'ai_model_features'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.ai_model_features(text) IS
+COMMENT ON FUNCTION @extschema@.ai_model_features(pg_catalog.text) IS
 	'Features of the deployed version of a model, in training (array) order';
 
-CREATE FUNCTION @extschema@.ai_model_coefficients(name text,
-	OUT feature text, OUT class text, OUT coefficient double precision)
-RETURNS SETOF record
+CREATE FUNCTION @extschema@.ai_model_coefficients(name pg_catalog.text,
+	OUT feature pg_catalog.text, OUT class pg_catalog.text, OUT coefficient double precision)
+RETURNS SETOF pg_catalog.record
 AS 'MODULE_PATHNAME', 'ai_model_coefficients'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.ai_model_coefficients(text) IS
+COMMENT ON FUNCTION @extschema@.ai_model_coefficients(pg_catalog.text) IS
 	'Coefficients of a linear or logistic model on the original scale of the features';
 
 /* ------------------------------------------------------------------------
  * Evaluation
  * ------------------------------------------------------------------------ */
 
-CREATE FUNCTION @extschema@.ai_evaluate(name text, data text)
-RETURNS jsonb
+CREATE FUNCTION @extschema@.ai_evaluate(name pg_catalog.text, data pg_catalog.text)
+RETURNS pg_catalog.jsonb
 AS 'MODULE_PATHNAME', 'ai_evaluate'
 LANGUAGE C VOLATILE STRICT;
-COMMENT ON FUNCTION @extschema@.ai_evaluate(text, text) IS
+COMMENT ON FUNCTION @extschema@.ai_evaluate(pg_catalog.text, pg_catalog.text) IS
 	'Metrics of the deployed version of a model on a table, view or SELECT holding the target';
 
 /* ------------------------------------------------------------------------
@@ -209,100 +235,100 @@ COMMENT ON FUNCTION @extschema@.ai_evaluate(text, text) IS
  * function exists for both families and a model answers in its own.
  * ------------------------------------------------------------------------ */
 
-CREATE FUNCTION @extschema@.ai_predict(name text, "user" bigint, item bigint)
+CREATE FUNCTION @extschema@.ai_predict(name pg_catalog.text, "user" bigint, item bigint)
 RETURNS double precision
 AS 'MODULE_PATHNAME', 'ai_predict_rec_int'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.ai_predict(text, bigint, bigint) IS
+COMMENT ON FUNCTION @extschema@.ai_predict(pg_catalog.text, bigint, bigint) IS
 	'Predicted rating (explicit) or score (implicit) of a user for an item';
 
-CREATE FUNCTION @extschema@.ai_predict(name text, "user" text, item text)
+CREATE FUNCTION @extschema@.ai_predict(name pg_catalog.text, "user" pg_catalog.text, item pg_catalog.text)
 RETURNS double precision
 AS 'MODULE_PATHNAME', 'ai_predict_rec_text'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.ai_predict(text, text, text) IS
+COMMENT ON FUNCTION @extschema@.ai_predict(pg_catalog.text, pg_catalog.text, pg_catalog.text) IS
 	'Predicted rating (explicit) or score (implicit) of a user for an item (text ids)';
 
-CREATE FUNCTION @extschema@.ai_recommend(name text, "user" bigint, k integer DEFAULT 10,
+CREATE FUNCTION @extschema@.ai_recommend(name pg_catalog.text, "user" bigint, k integer DEFAULT 10,
 	exclude_seen boolean DEFAULT true, OUT item bigint, OUT score double precision)
-RETURNS SETOF record
+RETURNS SETOF pg_catalog.record
 AS 'MODULE_PATHNAME', 'ai_recommend_int'
 LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 10;
-COMMENT ON FUNCTION @extschema@.ai_recommend(text, bigint, integer, boolean) IS
+COMMENT ON FUNCTION @extschema@.ai_recommend(pg_catalog.text, bigint, integer, boolean) IS
 	'Top-k items for a user, best first; an unknown user gets the most popular items';
 
-CREATE FUNCTION @extschema@.ai_recommend(name text, "user" text, k integer DEFAULT 10,
-	exclude_seen boolean DEFAULT true, OUT item text, OUT score double precision)
-RETURNS SETOF record
+CREATE FUNCTION @extschema@.ai_recommend(name pg_catalog.text, "user" pg_catalog.text, k integer DEFAULT 10,
+	exclude_seen boolean DEFAULT true, OUT item pg_catalog.text, OUT score double precision)
+RETURNS SETOF pg_catalog.record
 AS 'MODULE_PATHNAME', 'ai_recommend_text'
 LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 10;
-COMMENT ON FUNCTION @extschema@.ai_recommend(text, text, integer, boolean) IS
+COMMENT ON FUNCTION @extschema@.ai_recommend(pg_catalog.text, pg_catalog.text, integer, boolean) IS
 	'Top-k items for a user (text ids), best first; an unknown user gets the most popular items';
 
-CREATE FUNCTION @extschema@.ai_recommend_all(name text, k integer DEFAULT 10,
+CREATE FUNCTION @extschema@.ai_recommend_all(name pg_catalog.text, k integer DEFAULT 10,
 	OUT "user" bigint, OUT item bigint, OUT rank integer, OUT score double precision)
-RETURNS SETOF record
+RETURNS SETOF pg_catalog.record
 AS 'MODULE_PATHNAME', 'ai_recommend_all_int'
 LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 100000;
-COMMENT ON FUNCTION @extschema@.ai_recommend_all(text, integer) IS
+COMMENT ON FUNCTION @extschema@.ai_recommend_all(pg_catalog.text, integer) IS
 	'Top-k items for every user, streamed a block of users at a time';
 
-CREATE FUNCTION @extschema@.ai_recommend_all_text(name text, k integer DEFAULT 10,
-	OUT "user" text, OUT item text, OUT rank integer, OUT score double precision)
-RETURNS SETOF record
+CREATE FUNCTION @extschema@.ai_recommend_all_text(name pg_catalog.text, k integer DEFAULT 10,
+	OUT "user" pg_catalog.text, OUT item pg_catalog.text, OUT rank integer, OUT score double precision)
+RETURNS SETOF pg_catalog.record
 AS 'MODULE_PATHNAME', 'ai_recommend_all_text'
 LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 100000;
-COMMENT ON FUNCTION @extschema@.ai_recommend_all_text(text, integer) IS
+COMMENT ON FUNCTION @extschema@.ai_recommend_all_text(pg_catalog.text, integer) IS
 	'Top-k items for every user of a model with text ids';
 
-CREATE FUNCTION @extschema@.ai_similar_items(name text, item bigint, k integer DEFAULT 10,
+CREATE FUNCTION @extschema@.ai_similar_items(name pg_catalog.text, item bigint, k integer DEFAULT 10,
 	OUT item bigint, OUT similarity double precision)
-RETURNS SETOF record
+RETURNS SETOF pg_catalog.record
 AS 'MODULE_PATHNAME', 'ai_similar_items_int'
 LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 10;
-COMMENT ON FUNCTION @extschema@.ai_similar_items(text, bigint, integer) IS
+COMMENT ON FUNCTION @extschema@.ai_similar_items(pg_catalog.text, bigint, integer) IS
 	'Items most similar to an item (cosine similarity of item factors)';
 
-CREATE FUNCTION @extschema@.ai_similar_items(name text, item text, k integer DEFAULT 10,
-	OUT item text, OUT similarity double precision)
-RETURNS SETOF record
+CREATE FUNCTION @extschema@.ai_similar_items(name pg_catalog.text, item pg_catalog.text, k integer DEFAULT 10,
+	OUT item pg_catalog.text, OUT similarity double precision)
+RETURNS SETOF pg_catalog.record
 AS 'MODULE_PATHNAME', 'ai_similar_items_text'
 LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 10;
-COMMENT ON FUNCTION @extschema@.ai_similar_items(text, text, integer) IS
+COMMENT ON FUNCTION @extschema@.ai_similar_items(pg_catalog.text, pg_catalog.text, integer) IS
 	'Items most similar to an item (text ids)';
 
-CREATE FUNCTION @extschema@.ai_similar_users(name text, "user" bigint, k integer DEFAULT 10,
+CREATE FUNCTION @extschema@.ai_similar_users(name pg_catalog.text, "user" bigint, k integer DEFAULT 10,
 	OUT "user" bigint, OUT similarity double precision)
-RETURNS SETOF record
+RETURNS SETOF pg_catalog.record
 AS 'MODULE_PATHNAME', 'ai_similar_users_int'
 LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 10;
-COMMENT ON FUNCTION @extschema@.ai_similar_users(text, bigint, integer) IS
+COMMENT ON FUNCTION @extschema@.ai_similar_users(pg_catalog.text, bigint, integer) IS
 	'Users most similar to a user (cosine similarity of user factors)';
 
-CREATE FUNCTION @extschema@.ai_similar_users(name text, "user" text, k integer DEFAULT 10,
-	OUT "user" text, OUT similarity double precision)
-RETURNS SETOF record
+CREATE FUNCTION @extschema@.ai_similar_users(name pg_catalog.text, "user" pg_catalog.text, k integer DEFAULT 10,
+	OUT "user" pg_catalog.text, OUT similarity double precision)
+RETURNS SETOF pg_catalog.record
 AS 'MODULE_PATHNAME', 'ai_similar_users_text'
 LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 10;
-COMMENT ON FUNCTION @extschema@.ai_similar_users(text, text, integer) IS
+COMMENT ON FUNCTION @extschema@.ai_similar_users(pg_catalog.text, pg_catalog.text, integer) IS
 	'Users most similar to a user (text ids)';
 
-CREATE FUNCTION @extschema@.ai_recommend_for_ratings(name text, items bigint[],
+CREATE FUNCTION @extschema@.ai_recommend_for_ratings(name pg_catalog.text, items bigint[],
 	ratings double precision[], k integer DEFAULT 10,
 	OUT item bigint, OUT score double precision)
-RETURNS SETOF record
+RETURNS SETOF pg_catalog.record
 AS 'MODULE_PATHNAME', 'ai_recommend_for_ratings_int'
 LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 10;
-COMMENT ON FUNCTION @extschema@.ai_recommend_for_ratings(text, bigint[], double precision[], integer) IS
+COMMENT ON FUNCTION @extschema@.ai_recommend_for_ratings(pg_catalog.text, bigint[], double precision[], integer) IS
 	'Top-k items for a user the model has not seen, folded in from their ratings';
 
-CREATE FUNCTION @extschema@.ai_recommend_for_ratings(name text, items text[],
+CREATE FUNCTION @extschema@.ai_recommend_for_ratings(name pg_catalog.text, items pg_catalog.text[],
 	ratings double precision[], k integer DEFAULT 10,
-	OUT item text, OUT score double precision)
-RETURNS SETOF record
+	OUT item pg_catalog.text, OUT score double precision)
+RETURNS SETOF pg_catalog.record
 AS 'MODULE_PATHNAME', 'ai_recommend_for_ratings_text'
 LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 10;
-COMMENT ON FUNCTION @extschema@.ai_recommend_for_ratings(text, text[], double precision[], integer) IS
+COMMENT ON FUNCTION @extschema@.ai_recommend_for_ratings(pg_catalog.text, pg_catalog.text[], double precision[], integer) IS
 	'Top-k items for a new user from their ratings (text ids)';
 
 /* ------------------------------------------------------------------------
@@ -472,80 +498,101 @@ COMMENT ON AGGREGATE @extschema@.ai_kmeans_inertia(pg_catalog.float8[], pg_catal
  * Clustering (kmeans)
  * ------------------------------------------------------------------------ */
 
-CREATE FUNCTION @extschema@.ai_cluster(name text, features record)
+CREATE FUNCTION @extschema@.ai_cluster(name pg_catalog.text, features pg_catalog.record)
 RETURNS integer
 AS 'MODULE_PATHNAME', 'ai_cluster_record'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.ai_cluster(text, record) IS
+COMMENT ON FUNCTION @extschema@.ai_cluster(pg_catalog.text, pg_catalog.record) IS
 	'Cluster number (1 to k) of the nearest centroid of a kmeans model; features matched by column name';
 
-CREATE FUNCTION @extschema@.ai_cluster(name text, features double precision[])
+CREATE FUNCTION @extschema@.ai_cluster(name pg_catalog.text, features double precision[])
 RETURNS integer
 AS 'MODULE_PATHNAME', 'ai_cluster_array'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.ai_cluster(text, double precision[]) IS
+COMMENT ON FUNCTION @extschema@.ai_cluster(pg_catalog.text, double precision[]) IS
 	'Cluster number (1 to k) of the nearest centroid of a kmeans model, from a feature array in training order';
 
-CREATE FUNCTION @extschema@.ai_centroids(name text,
+CREATE FUNCTION @extschema@.ai_centroids(name pg_catalog.text,
 	OUT cluster integer, OUT centroid double precision[])
-RETURNS SETOF record
+RETURNS SETOF pg_catalog.record
 AS 'MODULE_PATHNAME', 'ai_centroids'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.ai_centroids(text) IS
+COMMENT ON FUNCTION @extschema@.ai_centroids(pg_catalog.text) IS
 	'Centroids of the deployed version of a kmeans model, one row per cluster, in encoded input order';
 
 /* ------------------------------------------------------------------------
  * Moving models between databases
  * ------------------------------------------------------------------------ */
 
-CREATE FUNCTION @extschema@.ai_export_model(name text, version integer DEFAULT NULL)
-RETURNS bytea
+CREATE FUNCTION @extschema@.ai_export_model(name pg_catalog.text, version integer DEFAULT NULL)
+RETURNS pg_catalog.bytea
 AS 'MODULE_PATHNAME', 'ai_export_model'
 LANGUAGE C STABLE;
-COMMENT ON FUNCTION @extschema@.ai_export_model(text, integer) IS
+COMMENT ON FUNCTION @extschema@.ai_export_model(pg_catalog.text, integer) IS
 	'A version of a model (the deployed one by default) as a self-describing, checksummed bytea';
 
-CREATE FUNCTION @extschema@.ai_import_model(name text, model bytea, deploy boolean DEFAULT true)
+CREATE FUNCTION @extschema@.ai_import_model(name pg_catalog.text, model pg_catalog.bytea, deploy boolean DEFAULT true)
 RETURNS integer
 AS 'MODULE_PATHNAME', 'ai_import_model'
 LANGUAGE C VOLATILE STRICT;
-COMMENT ON FUNCTION @extschema@.ai_import_model(text, bytea, boolean) IS
+COMMENT ON FUNCTION @extschema@.ai_import_model(pg_catalog.text, pg_catalog.bytea, boolean) IS
 	'Validate an exported model and store it as a new version; returns the version number';
 
 /* ------------------------------------------------------------------------
  * Explanations
  * ------------------------------------------------------------------------ */
 
-CREATE FUNCTION @extschema@.ai_explain(name text, features record,
-	OUT feature text, OUT value text, OUT contribution double precision, OUT class text)
-RETURNS SETOF record
+CREATE FUNCTION @extschema@.ai_explain(name pg_catalog.text, features pg_catalog.record,
+	OUT feature pg_catalog.text, OUT value pg_catalog.text, OUT contribution double precision, OUT class pg_catalog.text)
+RETURNS SETOF pg_catalog.record
 AS 'MODULE_PATHNAME', 'ai_explain'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.ai_explain(text, record) IS
+COMMENT ON FUNCTION @extschema@.ai_explain(pg_catalog.text, pg_catalog.record) IS
 	'Exact additive contributions of each feature to a linear or logistic prediction (link scale), plus a (base) row';
+
+/* ------------------------------------------------------------------------
+ * Model cache invalidation.  The ai_* functions never change a stored blob,
+ * so each backend caches its deserialized models; a superuser who UPDATEs
+ * or DELETEs rows of ai_catalog_blobs directly (a repair, or damage) fires
+ * this trigger, which invalidates the table's relcache entry: every
+ * backend's model cache is emptied at its next use and the blob is read and
+ * validated again (src/model_cache.c).
+ * ------------------------------------------------------------------------ */
+
+CREATE FUNCTION @extschema@.ai_catalog_blobs_changed()
+RETURNS pg_catalog.trigger
+AS 'MODULE_PATHNAME', 'ai_catalog_blobs_changed'
+LANGUAGE C;
+REVOKE ALL ON FUNCTION @extschema@.ai_catalog_blobs_changed() FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.ai_catalog_blobs_changed() IS
+	'Trigger: a model blob changed behind the ai_* functions, so every backend reloads and revalidates its cached models';
+
+CREATE TRIGGER ai_catalog_blobs_changed
+	AFTER UPDATE OR DELETE OR TRUNCATE ON @extschema@.ai_catalog_blobs
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.ai_catalog_blobs_changed();
 
 -- ---------- one row as training sees it (the aggregate training method) ----------
 
-CREATE FUNCTION @extschema@.ai_holdout(data_row record, seed pg_catalog.int8 DEFAULT 42,
+CREATE FUNCTION @extschema@.ai_holdout(data_row pg_catalog.record, seed pg_catalog.int8 DEFAULT 42,
 	fraction pg_catalog.float8 DEFAULT 0.2)
 RETURNS pg_catalog.bool
 AS 'MODULE_PATHNAME', 'ai_holdout'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.ai_holdout(record, pg_catalog.int8, pg_catalog.float8) IS
+COMMENT ON FUNCTION @extschema@.ai_holdout(pg_catalog.record, pg_catalog.int8, pg_catalog.float8) IS
 	'Is this row of the data in the hold-out of ai_train with this seed and test_size?';
 
-CREATE FUNCTION @extschema@.ai_features(model pg_catalog.bytea, data_row record)
+CREATE FUNCTION @extschema@.ai_features(model pg_catalog.bytea, data_row pg_catalog.record)
 RETURNS pg_catalog.float8[]
 AS 'MODULE_PATHNAME', 'ai_features'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.ai_features(pg_catalog.bytea, record) IS
+COMMENT ON FUNCTION @extschema@.ai_features(pg_catalog.bytea, pg_catalog.record) IS
 	'The inputs a model computes from a row (imputation, one-hot encoding), in its input order';
 
-CREATE FUNCTION @extschema@.ai_label(model pg_catalog.bytea, data_row record)
+CREATE FUNCTION @extschema@.ai_label(model pg_catalog.bytea, data_row pg_catalog.record)
 RETURNS pg_catalog.float8
 AS 'MODULE_PATHNAME', 'ai_label'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.ai_label(pg_catalog.bytea, record) IS
+COMMENT ON FUNCTION @extschema@.ai_label(pg_catalog.bytea, pg_catalog.record) IS
 	'The target of a row as a model trains on it: the number, or the 0-based class index (NULL if unknown)';
 
 CREATE AGGREGATE @extschema@.ai_kmeans_step_state(centroids pg_catalog.float8[], features pg_catalog.float8[]) (

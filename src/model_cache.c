@@ -3,13 +3,25 @@
  * model_cache.c
  *	  Per-backend cache of deserialized models, keyed by version id.
  *
- * A version's blob never changes once stored, so a model is read from the
- * catalog, validated and deserialized once per backend and version, into a
- * memory context of its own under CacheMemoryContext.  Callers keep the
- * pointer for one statement (fn_extra) together with pgl_cache_generation;
- * the cache evicts (deletes contexts) only when it holds more than
- * PGL_CACHE_MAX models, and bumps the generation when it does, so a
- * caller whose generation is stale looks its model up again.
+ * The ai_* functions never change a version's blob once stored, so a model
+ * is read from the catalog, validated and deserialized once per backend and
+ * version, into a memory context of its own under CacheMemoryContext.
+ * Callers keep the pointer for one statement (fn_extra) together with
+ * pgl_cache_generation; the cache evicts (deletes contexts) when it holds
+ * more than PGL_CACHE_MAX models, and bumps the generation when it does, so
+ * a caller whose generation is stale looks its model up again.
+ *
+ * A blob can still change behind the ai_* functions: a superuser may UPDATE
+ * or DELETE rows of ai_catalog_blobs directly (a repair, or damage).  A
+ * statement trigger on that table (ai_catalog_blobs_changed) then sends a
+ * relcache invalidation of the table, which reaches every backend at
+ * commit (and this one at the end of the command); the callback below
+ * marks the whole cache stale and bumps the generation, and the next lookup
+ * empties the cache, so every backend reads, and validates, the blob again
+ * at its next statement: a blob corrupted in place is an ERROR everywhere,
+ * not only in backends that had not cached it.  The callback only sets
+ * flags: it may run inside any catalog access, where freeing a model that a
+ * caller is using would be unsafe.
  *
  *-------------------------------------------------------------------------
  */
@@ -17,10 +29,20 @@
 
 #include "model_format.h"
 #include "utils/hsearch.h"
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/pg_extension.h"
 #include "commands/extension.h"
+#include "commands/trigger.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
+
+PG_FUNCTION_INFO_V1(ai_catalog_blobs_changed);
 
 #define PGL_CACHE_MAX 32
 
@@ -46,6 +68,39 @@ static HTAB	 *model_cache = NULL;
 static uint64 use_clock = 0;
 uint64		  pgl_cache_generation = 1;
 
+/* ai_catalog_blobs of the extension whose models are cached, and its state */
+static Oid	blobs_ext = InvalidOid;
+static Oid	blobs_relid = InvalidOid;
+static bool cache_stale = false;
+
+/* relcache invalidation: a blob may have changed (or everything was reset) */
+static void
+blobs_changed_callback(Datum arg, Oid relid)
+{
+	if (relid == InvalidOid || relid == blobs_relid)
+	{
+		cache_stale = true;
+		pgl_cache_generation++;
+	}
+}
+
+/*
+ * Statement trigger on ai_catalog_blobs (AFTER UPDATE OR DELETE OR
+ * TRUNCATE): invalidate the table's relcache entry, which every backend's
+ * callback above sees at commit.
+ */
+Datum
+ai_catalog_blobs_changed(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+						errmsg("ai_catalog_blobs_changed() may only be called as a trigger")));
+	CacheInvalidateRelcache(td->tg_relation);
+	return PointerGetDatum(NULL);
+}
+
 static void
 cache_init(void)
 {
@@ -56,6 +111,43 @@ cache_init(void)
 	ctl.entrysize = sizeof(CacheEntry);
 	ctl.hcxt = CacheMemoryContext;
 	model_cache = hash_create("pg_learn models", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	CacheRegisterRelcacheCallback(blobs_changed_callback, (Datum) 0);
+}
+
+/* the schema of an extension (PostgreSQL 15 has no syscache for pg_extension) */
+static Oid
+extension_schema(Oid ext)
+{
+	Relation	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Oid			nsp = InvalidOid;
+
+	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(ext));
+	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+		nsp = ((Form_pg_extension) GETSTRUCT(tup))->extnamespace;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return nsp;
+}
+
+/* free every cached model */
+static void
+cache_flush(void)
+{
+	HASH_SEQ_STATUS seq;
+	CacheEntry	   *e;
+
+	hash_seq_init(&seq, model_cache);
+	while ((e = hash_seq_search(&seq)) != NULL)
+	{
+		MemoryContextDelete(e->cxt);
+		hash_search(model_cache, &e->key, HASH_REMOVE, NULL);
+	}
+	pgl_cache_generation++;
 }
 
 /* drop the least recently used model */
@@ -90,6 +182,16 @@ pgl_model_by_version(int64 version_id, const char *name)
 	memset(&key, 0, sizeof(key));
 	key.ext = get_extension_oid("pg_learn", false);
 	key.version_id = version_id;
+	if (key.ext != blobs_ext)
+	{
+		blobs_relid = get_relname_relid("ai_catalog_blobs", extension_schema(key.ext));
+		blobs_ext = key.ext;
+	}
+	if (cache_stale)
+	{
+		cache_stale = false;
+		cache_flush();
+	}
 	e = hash_search(model_cache, &key, HASH_FIND, &found);
 	if (!found)
 	{

@@ -15,6 +15,8 @@
 #include "utils/builtins.h"
 #include "utils/numeric.h"
 
+#include "als.h"
+
 #define SUPERVISED_KEYS "test_size, seed, l2, max_iter, tol, exclude, nulls, method, deploy"
 #define RECOMMENDER_KEYS                                                                           \
 	"feedback, factors, l2, iterations, alpha, cg_steps, k, test_size, seed, user_col, "           \
@@ -205,7 +207,7 @@ parse_recommender(const char *key, JsonbValue *v, PglTrainOptions *opts)
 	if (strcmp(key, "feedback") == 0)
 		opts->implicit = get_choice(key, v, feedback, "\"explicit\" or \"implicit\"") == 1;
 	else if (strcmp(key, "factors") == 0)
-		opts->factors = get_int(key, v, 1, 1024);
+		opts->factors = get_int(key, v, 1, PGL_ALS_MAX_FACTORS);
 	else if (strcmp(key, "iterations") == 0)
 		opts->max_iter = get_int(key, v, 1, 1000);
 	else if (strcmp(key, "cg_steps") == 0)

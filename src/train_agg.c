@@ -194,18 +194,19 @@ count_pass(AggTrain *at, AggCounts *c)
 	 */
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
-					 "SELECT %s, count(*) FILTER (WHERE NOT (%s)), count(*) FILTER (WHERE %s)",
+					 "SELECT %s, pg_catalog.count(*) FILTER (WHERE NOT (%s)), pg_catalog.count(*) "
+					 "FILTER (WHERE %s)",
 					 at->split, tgt, tgt);
 	for (int f = 0; f < ds->n_features; f++)
 	{
 		PglColumn  *fc = &ds->features[f];
 		const char *qc = quote_identifier(fc->name);
 
-		appendStringInfo(&sql, ", count(*) FILTER (WHERE %s AND q.%s IS NULL)", tgt, qc);
+		appendStringInfo(&sql, ", pg_catalog.count(*) FILTER (WHERE %s AND q.%s IS NULL)", tgt, qc);
 		if (fc->kind == PGL_COL_NUMERIC)
 			appendStringInfo(&sql,
 							 ", pg_catalog.sum(q.%s::pg_catalog.float8) FILTER (WHERE %s)"
-							 ", count(q.%s) FILTER (WHERE %s)",
+							 ", pg_catalog.count(q.%s) FILTER (WHERE %s)",
 							 qc, tgt, qc, tgt);
 	}
 	appendStringInfo(&sql, " %s GROUP BY 1", at->from);
@@ -295,10 +296,10 @@ vocabulary_pass(AggTrain *at, PglColumn *c, bool numeric_order, char ***cats, in
 	int64		   best = -1;
 	char		  *sql;
 
-	sql =
-		psprintf("SELECT pg_catalog.format('%%s', q.%s), count(*) %s AND q.%s IS NOT NULL AND NOT "
-				 "(%s) GROUP BY 1",
-				 qc, at->from, qc, at->split);
+	sql = psprintf("SELECT pg_catalog.format('%%s', q.%s), pg_catalog.count(*) %s AND q.%s IS NOT "
+				   "NULL AND NOT "
+				   "(%s) GROUP BY 1",
+				   qc, at->from, qc, at->split);
 	(void) ds;
 	t = run_pass(at, sql, 0, NULL, NULL, &nrows);
 	if (nrows > 100000)
@@ -762,9 +763,11 @@ pgl_train_aggregate(FunctionCallInfo fcinfo, const pgl_algo_ops *ops, const char
 			t = run_pass(
 				&at,
 				psprintf(
-					"SELECT (e->>'count')::pg_catalog.float8, "
-					"(e->>'mean')::pg_catalog.float8, (e->>'stddev')::pg_catalog.float8, "
-					"(e->>'min')::pg_catalog.float8, (e->>'max')::pg_catalog.float8 "
+					"SELECT (e OPERATOR(pg_catalog.->>) 'count')::pg_catalog.float8, "
+					"(e OPERATOR(pg_catalog.->>) 'mean')::pg_catalog.float8, (e "
+					"OPERATOR(pg_catalog.->>) 'stddev')::pg_catalog.float8, "
+					"(e OPERATOR(pg_catalog.->>) 'min')::pg_catalog.float8, (e "
+					"OPERATOR(pg_catalog.->>) 'max')::pg_catalog.float8 "
 					"FROM (SELECT %s.ai_stats_agg(%s.ai_features($1, q)) AS s %s AND NOT (%s)) a, "
 					"pg_catalog.jsonb_array_elements(a.s) WITH ORDINALITY AS x(e, i) ORDER BY x.i",
 					S, S, at.from, at.split),

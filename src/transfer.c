@@ -24,15 +24,32 @@ PG_FUNCTION_INFO_V1(ai_import_model);
 Datum
 ai_export_model(PG_FUNCTION_ARGS)
 {
-	char *name;
-	int64 id;
+	char		 *name;
+	int64		  id;
+	bytea		 *blob;
+	MemoryContext cxt, old;
+	pgl_env		  env;
+	pgl_status	  st;
+	pgl_model	 *m = NULL;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	id = pgl_catalog_version_for_export(name, PG_ARGISNULL(1) ? 0 : PG_GETARG_INT32(1),
 										!PG_ARGISNULL(1));
-	PG_RETURN_BYTEA_P(pgl_catalog_blob(id));
+	blob = pgl_catalog_blob(id);
+
+	/* never hand out a blob damaged in the catalog: validate what is exported */
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "pg_learn export", ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	env = pgl_backend_env(cxt);
+	memset(&st, 0, sizeof(st));
+	if (pgl_model_read(&env, (const uint8_t *) VARDATA_ANY(blob), VARSIZE_ANY_EXHDR(blob), &m,
+					   &st) != PGL_OK)
+		pgl_report(&st, psprintf("model \"%s\" is corrupt", name));
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
+	PG_RETURN_BYTEA_P(blob);
 }
 
 Datum

@@ -6,6 +6,7 @@
  *-------------------------------------------------------------------------
  */
 #include "algorithms.h"
+#include "als.h"
 #include "kmeans.h"
 #include "linear.h"
 
@@ -136,8 +137,14 @@ linreg_predict(const pgl_env *env, const pgl_model *m, const double *X, int64_t 
 			   double *out, pgl_status *st)
 {
 	(void) env;
-	(void) st;
 	pgl_linreg_predict(pgl_model_tensor(m, "coef")->data, m->n_inputs, X, ld, n, out);
+	/* overflow (inf, or inf - inf): an ERROR, never a silent NaN */
+	for (int64_t i = 0; i < n; i++)
+		if (!isfinite(out[i]))
+			return pgl_fail(st, PGL_ERR_NUMERIC,
+							"the prediction of row %lld is not finite: its feature values are "
+							"too large for the model's coefficients",
+							(long long) (i + 1));
 	return PGL_OK;
 }
 
@@ -260,7 +267,7 @@ static pgl_rc
 als_validate(const pgl_model *m, pgl_status *st)
 {
 	int64_t			  nu, ni, k, nnz;
-	const pgl_tensor *uf, *vf, *ub, *ib, *mu, *pop, *sp, *si, *cfg;
+	const pgl_tensor *uf, *vf, *ub, *ib, *mu, *pop, *sp, *si, *cfg, *cols;
 	const int64_t	 *ptr;
 	const int32_t	 *items;
 
@@ -275,6 +282,13 @@ als_validate(const pgl_model *m, pgl_status *st)
 	if (!(uf = want_tensor(m, "user_factors", PGL_F32, nu, -2, st)))
 		return st->rc;
 	k = uf->dims[1];
+	/* the glue holds counts and k in int32 and sizes work arrays by k */
+	if (nu >= INT32_MAX || ni >= INT32_MAX || k > PGL_ALS_MAX_FACTORS)
+		return pgl_fail(st, PGL_ERR_CORRUPT,
+						"als model has %lld users, %lld items and %lld factors; at most %d "
+						"factors and %d users or items are allowed",
+						(long long) nu, (long long) ni, (long long) k, PGL_ALS_MAX_FACTORS,
+						INT32_MAX - 1);
 	if (k < 1 || !(vf = want_tensor(m, "item_factors", PGL_F32, ni, k, st)) ||
 		!(ub = want_tensor(m, "user_bias", PGL_F32, nu, -1, st)) ||
 		!(ib = want_tensor(m, "item_bias", PGL_F32, ni, -1, st)) ||
@@ -285,6 +299,10 @@ als_validate(const pgl_model *m, pgl_status *st)
 		!(cfg = want_tensor(m, "config", PGL_F64, 8, -1, st)))
 		return st->rc == PGL_OK ? pgl_fail(st, PGL_ERR_CORRUPT, "als model has no factors")
 								: st->rc;
+	/* optional: the user, item and rating column names ai_evaluate reads again */
+	cols = pgl_model_tensor(m, "columns");
+	if (cols != NULL && (cols->dtype != PGL_STR || cols->ndim != 1 || cols->dims[0] != 3))
+		return pgl_fail(st, PGL_ERR_CORRUPT, "als model \"columns\" tensor is not 3 strings");
 	if (!all_finite_f32(uf) || !all_finite_f32(vf) || !all_finite_f32(ub) || !all_finite_f32(ib) ||
 		!all_finite_f32(pop) || !isfinite(*(const double *) mu->data))
 		return pgl_fail(st, PGL_ERR_CORRUPT, "als model has non-finite parameters");
@@ -373,18 +391,29 @@ kmeans_predict(const pgl_env *env, const pgl_model *m, const double *X, int64_t 
 {
 	const pgl_tensor *t = pgl_model_tensor(m, "centroids");
 	int32_t			 *label;
+	double			 *dist2;
 	pgl_rc			  rc;
 
 	if (n <= 0)
 		return PGL_OK;
 	label = pgl_alloc(env, sizeof(int32_t) * (size_t) n);
-	if (label == NULL)
+	dist2 = pgl_alloc(env, sizeof(double) * (size_t) n);
+	if (label == NULL || dist2 == NULL)
 		return pgl_fail(st, PGL_ERR_NOMEM, "out of memory");
-	rc = pgl_kmeans_assign(env, t->data, (int32_t) t->dims[0], m->n_inputs, X, ld, n, label, NULL,
+	rc = pgl_kmeans_assign(env, t->data, (int32_t) t->dims[0], m->n_inputs, X, ld, n, label, dist2,
 						   st);
 	for (int64_t i = 0; rc == PGL_OK && i < n; i++)
+	{
+		/* overflowed distances compare as equal (or NaN): no nearest centroid */
+		if (!isfinite(dist2[i]))
+			rc = pgl_fail(st, PGL_ERR_NUMERIC,
+						  "the distances of row %lld to the centroids are not finite: its feature "
+						  "values are too large",
+						  (long long) (i + 1));
 		out[i] = label[i];
+	}
 	pgl_free(env, label);
+	pgl_free(env, dist2);
 	return rc;
 }
 

@@ -44,6 +44,9 @@ extern pgl_rc pgl_ratings_build(const pgl_env *env, int32_t n_users, int32_t n_i
 								const float *vals, pgl_ratings *out, pgl_status *st);
 extern void pgl_ratings_free(const pgl_env *env, pgl_ratings *r);
 
+/* the largest number of factors ("factors" option; checked again when a model is read) */
+#define PGL_ALS_MAX_FACTORS 1024
+
 typedef struct pgl_als_params
 {
 	int32_t		factors;		/* k >= 1 */

@@ -397,6 +397,19 @@ pgl_logreg_predict_proba(const pgl_env *env, const double *coef, int32_t p, int3
 			{
 				double z = out[2 * i];
 
+				/*
+				 * An infinite score comes only from overflow (inputs and
+				 * coefficients are finite), and its sign can be wrong (with
+				 * FMA, inf + a larger finite negative product stays inf).
+				 */
+				if (!isfinite(z))
+				{
+					pgl_free(env, buf);
+					return pgl_fail(st, PGL_ERR_NUMERIC,
+									"the score of row %lld is not finite: its feature values are "
+									"too large for the model's coefficients",
+									(long long) (r0 + i + 1));
+				}
 				out[2 * i] = sigmoid(-z);
 				out[2 * i + 1] = sigmoid(z);
 			}
@@ -409,6 +422,17 @@ pgl_logreg_predict_proba(const pgl_env *env, const double *coef, int32_t p, int3
 				double	m = s[0];
 				double	sum = 0.0;
 
+				/* an infinite score makes the softmax undefined (inf - inf) */
+				for (int32_t c = 0; c < k; c++)
+					if (!isfinite(s[c]))
+					{
+						pgl_free(env, buf);
+						return pgl_fail(st, PGL_ERR_NUMERIC,
+										"the score of class %d for row %lld is not finite: its "
+										"feature values are too large for the model's "
+										"coefficients",
+										(int) (c + 1), (long long) (r0 + i + 1));
+					}
 				for (int32_t c = 1; c < k; c++)
 					if (s[c] > m)
 						m = s[c];

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Build the model-reader fuzzer (clang, libFuzzer + ASan + UBSan), check the
+# seed corpus, and fuzz for a bounded time.  Prints TAP; exits non-zero on a
+# build failure, an unexpected corpus verdict, or any crash, leak, timeout,
+# over-budget allocation or out-of-memory the fuzzer finds.
+#
+#   PGL_FUZZ_SECONDS   fuzzing time (default 60)
+#   PGL_FUZZ_ARTIFACTS where a failing input is written (default: a temp dir,
+#                      kept and printed on failure)
+#   CC_FUZZ            the compiler (default clang)
+set -uo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+ALGO="$ROOT/src/algo"
+SECONDS_BUDGET=${PGL_FUZZ_SECONDS:-60}
+CC_FUZZ=${CC_FUZZ:-clang}
+BLAS_INC=${BLAS_INC:-/usr/include/x86_64-linux-gnu/openblas-pthread}
+BUILD=$(mktemp -d /tmp/pg_learn-fuzz.XXXXXX)
+ART=${PGL_FUZZ_ARTIFACTS:-$BUILD/artifacts}
+mkdir -p "$BUILD/work" "$ART"
+N=0
+FAILED=0
+ok() { N=$((N + 1)); if [ "$1" -eq 0 ]; then echo "ok $N - $2"; else echo "not ok $N - $2"; FAILED=$((FAILED + 1)); fi; }
+cleanup() { [ "$FAILED" -eq 0 ] && rm -rf "$BUILD"; }
+trap cleanup EXIT
+
+CFLAGS=(-std=c11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -fno-omit-frame-pointer
+        -fsanitize=address,undefined -fno-sanitize-recover=undefined -I"$ALGO" -I"$BLAS_INC")
+LIBS=(-lopenblas -llapacke -lm -lpthread)
+
+"$CC_FUZZ" "${CFLAGS[@]}" -fsanitize=fuzzer "$HERE/fuzz_model.c" "$ALGO"/*.c "${LIBS[@]}" \
+  -o "$BUILD/fuzz_model" >"$BUILD/build.log" 2>&1 &&
+"$CC_FUZZ" "${CFLAGS[@]}" "$HERE/corpus_tool.c" "$ALGO"/*.c "${LIBS[@]}" \
+  -o "$BUILD/corpus_tool" >>"$BUILD/build.log" 2>&1
+rc=$?
+[ $rc -ne 0 ] && sed 's/^/# /' "$BUILD/build.log" | head -40
+ok $rc "build fuzz_model and corpus_tool with $CC_FUZZ -fsanitize=fuzzer,address,undefined"
+if [ $rc -ne 0 ]; then echo "1..$N"; exit 1; fi
+
+# every valid-* seed is accepted and writes back identically; every other seed is refused
+out=$("$BUILD/corpus_tool" check "$HERE/corpus" 2>&1)
+rc=$?
+echo "$out" | grep -v '^# [0-9]* corpus files' | head -20
+ok $rc "seed corpus: $(echo "$out" | sed -n 's/^# \([0-9]* corpus files, [0-9]* unexpected\)$/\1/p')"
+
+export OPENBLAS_NUM_THREADS=1
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:quarantine_size_mb=64:allocator_may_return_null=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+start=$(date +%s)
+"$BUILD/fuzz_model" -max_total_time="$SECONDS_BUDGET" -timeout=10 -rss_limit_mb=1024 \
+  -malloc_limit_mb=256 -print_final_stats=1 -artifact_prefix="$ART/" \
+  "$BUILD/work" "$HERE/corpus" >"$BUILD/fuzz.log" 2>&1
+rc=$?
+elapsed=$(( $(date +%s) - start ))
+execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$BUILD/fuzz.log" | tail -1)
+cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+ corp: [0-9]+' "$BUILD/fuzz.log" | tail -1)
+if [ $rc -ne 0 ]; then
+  grep -E 'check failed|ERROR: |runtime error|SUMMARY|Test unit written|out-of-memory|malloc\(' "$BUILD/fuzz.log" | head -20 | sed 's/^/# /'
+  echo "# full log: $BUILD/fuzz.log; failing input in $ART"
+fi
+ok $rc "fuzz_model: ${execs:-?} executions in ${elapsed} s (${cov:-no stats}), no crash, leak, timeout or OOM"
+echo "1..$N"
+[ "$FAILED" -eq 0 ]
