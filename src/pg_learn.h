@@ -227,6 +227,40 @@ extern void pgl_check_model_writable(const char *name);
 /* insert a version (creating the model row if new); returns version number */
 extern int32 pgl_catalog_store(const PglNewVersion *nv);
 
+/* running catalog statements as the extension's owner (inside SPI) */
+typedef struct PglOwnerSwitch
+{
+	Oid caller;
+	Oid saved_user;
+	int saved_sec;
+	int guc_nest;
+} PglOwnerSwitch;
+
+extern const char *pgl_catalog_schema(void);
+extern void		   pgl_catalog_become_owner(PglOwnerSwitch *sw);
+extern void		   pgl_catalog_restore_user(PglOwnerSwitch *sw);
+
+/* ---------- privileges.c: who may use a model ---------- */
+
+typedef enum PglPrivilege
+{
+	PGL_PRIV_PREDICT, /* every use: predict, explain, evaluate, recommend... */
+	PGL_PRIV_TRAIN	  /* add versions (retrain, import); implies predict */
+} PglPrivilege;
+
+/*
+ * May caller use the model with this privilege?  The owner, a role with the
+ * owner's privileges (member, superuser) always; others by a grant to them,
+ * to a role whose privileges they have, or to PUBLIC.  Inside SPI, as the
+ * extension owner.
+ */
+extern bool pgl_priv_check(const char *schema, const char *name, Oid caller, Oid owner,
+						   PglPrivilege priv);
+
+/* the permission ERROR for a denied use */
+extern void pgl_priv_denied(const char *name, Oid caller, Oid owner, PglPrivilege priv)
+	pg_attribute_noreturn();
+
 /* ---------- train.c ---------- */
 
 /* serialize, store as a new version, and return ai_train's row (in out_cxt) */
@@ -264,6 +298,7 @@ typedef struct PglCallModel
 	TransactionId	 snap_xmin; /* snapshot of the last version lookup */
 	TransactionId	 snap_xmax;
 	CommandId		 snap_cid;
+	Oid				 user_id; /* whose privilege the last lookup checked */
 	const pgl_model *model;
 } PglCallModel;
 
