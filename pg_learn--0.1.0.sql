@@ -604,3 +604,16 @@ AS 'MODULE_PATHNAME', 'ai_revoke'
 LANGUAGE C VOLATILE STRICT;
 COMMENT ON FUNCTION @extschema@.ai_revoke(text, text, text) IS
 	'Take a privilege on a model back from a role (revoking predict takes train too)';
+
+/* ------------------------------------------------------------------------
+ * Feature importance (permutation importance over the training hold-out)
+ * ------------------------------------------------------------------------ */
+
+CREATE FUNCTION @extschema@.ai_feature_importance(name text, repeats integer DEFAULT 5,
+	seed bigint DEFAULT 42,
+	OUT feature text, OUT importance double precision, OUT std double precision)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ai_feature_importance'
+LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION @extschema@.ai_feature_importance(text, integer, bigint) IS
+	'Permutation importance of each feature on the training hold-out: mean drop of R² (regression) or accuracy (classification) over seeded shuffles';

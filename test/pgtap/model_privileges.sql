@@ -5,7 +5,7 @@
 -- export, writing a grant directly, the model cache across SET ROLE in one
 -- session, SECURITY DEFINER functions, and a grant revoked with a warm cache.
 BEGIN;
-SELECT plan(77);
+SELECT plan(79);
 
 CREATE ROLE pgl_owner;
 CREATE ROLE pgl_grantee;
@@ -61,6 +61,7 @@ SELECT throws_ok($$SELECT ai_model_classes('mp_cls')$$, '42501', 'permission den
 SELECT throws_ok($$SELECT * FROM ai_model_features('mp_reg')$$, '42501', 'permission denied for model "mp_reg"', 'ai_model_features');
 SELECT throws_ok($$SELECT * FROM ai_model_coefficients('mp_reg')$$, '42501', 'permission denied for model "mp_reg"', 'ai_model_coefficients');
 SELECT throws_ok($$SELECT * FROM ai_explain('mp_reg', (SELECT d FROM mp_data d LIMIT 1))$$, '42501', 'permission denied for model "mp_reg"', 'ai_explain');
+SELECT throws_ok($$SELECT * FROM ai_feature_importance('mp_reg')$$, '42501', 'permission denied for model "mp_reg"', 'ai_feature_importance');
 SELECT throws_ok($$SELECT ai_evaluate('mp_reg', 'SELECT x, z, y FROM mp_data')$$, '42501', 'permission denied for model "mp_reg"', 'ai_evaluate');
 SELECT throws_ok($$SELECT ai_cluster('mp_km', ARRAY[1.0, 2.0])$$, '42501', 'permission denied for model "mp_km"', 'ai_cluster');
 SELECT throws_ok($$SELECT * FROM ai_centroids('mp_km')$$, '42501', 'permission denied for model "mp_km"', 'ai_centroids');
@@ -104,6 +105,7 @@ RESET ROLE;
 SET ROLE pgl_grantee;
 SELECT ok(ai_predict('mp_reg', ARRAY[1.0, 2.0]) IS NOT NULL, 'the grantee predicts');
 SELECT ok((SELECT count(*) FROM ai_explain('mp_reg', (SELECT d FROM mp_data d LIMIT 1))) = 3, 'and explains');
+SELECT is((SELECT count(*)::int FROM ai_feature_importance('mp_reg')), 2, 'and computes feature importance (reading the data as itself)');
 SELECT is((SELECT array_agg(DISTINCT name) FROM ai_models), ARRAY['mp_reg'], 'ai_models shows the grantee the granted model only');
 SELECT is((SELECT count(*)::int FROM ai_catalog_versions WHERE model_name <> 'mp_reg'), 0, 'and so do the tables');
 SELECT throws_ok($$SELECT ai_predict_proba('mp_cls', ARRAY[1.0, 2.0])$$, '42501', 'permission denied for model "mp_cls"', 'not the other models');
