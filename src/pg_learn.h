@@ -63,6 +63,7 @@ typedef struct PglTrainOptions
 	char  *rating_col;
 	bool   duplicates_sum;
 	bool   cold_start_error;
+	int	   storage; /* pgl_storage kind of "storage" (PGL_STORE_NATIVE: float64) */
 } PglTrainOptions;
 
 /* the option families of pgl_parse_train_options */
@@ -71,6 +72,9 @@ typedef struct PglTrainOptions
 #define PGL_OPTS_CLUSTERING	 2
 
 extern void pgl_parse_train_options(Jsonb *options, int family, PglTrainOptions *opts);
+
+/* the (validated) "storage" option of ai_train's options, as a pgl_storage kind */
+extern int pgl_option_storage(Jsonb *options);
 
 /* ---------- data_reader.c ---------- */
 

@@ -177,6 +177,13 @@ pgl_store_trained(FunctionCallInfo fcinfo, MemoryContext out_cxt, const pgl_env 
 	MemoryContext old;
 
 	memset(&st, 0, sizeof(st));
+	/* quantized storage: weights and factors encoded as the option says */
+	if (pgl_model_set_storage(env, (pgl_model *) m, pgl_option_storage(options), &st) != PGL_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("the model cannot be stored as the \"storage\" option asks: %s", st.msg),
+				 errhint("Use \"storage\": \"float32\" or \"int8\", or leave the option out "
+						 "(float64).")));
 	if (pgl_model_write(env, m, &buf, &buflen, &st) != PGL_OK)
 		pgl_report(&st, "could not serialize the model");
 	blob = palloc_extended(VARHDRSZ + buflen, MCXT_ALLOC_HUGE);
