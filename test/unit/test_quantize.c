@@ -615,9 +615,53 @@ test_refusals(void)
 	}
 }
 
+/* the docs' example: the worked example of model-format.md stored as float16 */
+static void
+test_doc_example(void)
+{
+	static const uint8_t tail[] = {4, 0, 0, 0, 'c', 'o', 'e', 'f', 6, 0, 0,	   0,	 2,	   0,	0,
+								   0, 2, 0, 0, 0,	0,	 0,	  0,   0, 1, 0,	   0,	 0,	   0,	0,
+								   0, 0, 1, 0, 0,	0,	 2,	  0,   0, 0, 0x00, 0x40, 0x00, 0x3c};
+	pgl_model			*m = pgl_alloc0(env, sizeof(pgl_model));
+	double				*coef = pgl_alloc(env, 2 * sizeof(double));
+	uint8_t				*blob = NULL;
+	size_t				 len = 0;
+	pgl_status			 st;
+
+	m->algorithm = PGL_ALGO_LINEAR_REGRESSION;
+	m->task = PGL_TASK_REGRESSION;
+	m->n_features = 1;
+	m->features = pgl_alloc0(env, sizeof(pgl_feature));
+	m->features[0].name = xstrdup("x");
+	m->features[0].type_name = xstrdup("float8");
+	m->features[0].kind = PGL_FEATURE_NUMERIC;
+	m->features[0].impute = 0.5;
+	m->n_inputs = 1;
+	m->target_name = xstrdup("y");
+	m->target_type = xstrdup("float8");
+	m->n_tensors = 1;
+	m->tensors = pgl_alloc0(env, sizeof(pgl_tensor));
+	strcpy(m->tensors[0].name, "coef");
+	m->tensors[0].dtype = PGL_F64;
+	m->tensors[0].ndim = 2;
+	m->tensors[0].dims[0] = 2;
+	m->tensors[0].dims[1] = 1;
+	coef[0] = 2.0;
+	coef[1] = 1.0;
+	m->tensors[0].data = coef;
+	m->tensors[0].storage = PGL_STORE_F16;
+	memset(&st, 0, sizeof(st));
+	OK(pgl_model_write(env, m, &blob, &len, &st) == PGL_OK && len == 138 && blob[6] == 1 &&
+		   blob[7] == 0 && memcmp(blob + 90, tail, sizeof(tail)) == 0,
+	   "model-format.md: the worked example as float16 is 138 bytes, flag 1, coef as documented");
+	pgl_free(env, blob);
+	pgl_model_free(env, m);
+}
+
 int
 main(void)
 {
+	test_doc_example();
 	test_f16();
 	test_round_trips();
 	test_set_storage();
