@@ -5,7 +5,7 @@
 -- export, writing a grant directly, the model cache across SET ROLE in one
 -- session, SECURITY DEFINER functions, and a grant revoked with a warm cache.
 BEGIN;
-SELECT plan(79);
+SELECT plan(81);
 
 CREATE ROLE pgl_owner;
 CREATE ROLE pgl_grantee;
@@ -100,6 +100,11 @@ SELECT throws_ok($$SELECT ai_grant('mp_reg', 'pgl_grantee', 'write')$$, '22023',
 SELECT throws_ok($$SELECT ai_grant('mp_reg', 'no_such_role', 'predict')$$, '42704', 'role "no_such_role" does not exist', 'an unknown role is refused');
 SELECT throws_ok($$SELECT ai_grant('no_model', 'pgl_grantee', 'predict')$$, '42704', 'model "no_model" does not exist', 'an unknown model is refused');
 SELECT results_eq($$SELECT name, grantee, privilege FROM ai_model_grants$$, $$VALUES ('mp_reg'::text, 'pgl_grantee'::text, 'predict'::text)$$, 'ai_model_grants lists the grant');
+RESET ROLE;
+
+SET ROLE pgl_outsider;
+SELECT is((SELECT count(*)::int FROM ai_catalog_grants), 0, 'the outsider does not see grants made to others');
+SELECT is((SELECT count(*)::int FROM ai_model_grants), 0, 'nor through ai_model_grants');
 RESET ROLE;
 
 SET ROLE pgl_grantee;
