@@ -273,6 +273,9 @@ extern Datum pgl_store_trained(FunctionCallInfo fcinfo, MemoryContext out_cxt, c
 							   Jsonb *options, const char *data, int64 rows, const char *metrics,
 							   instr_time start, bool deploy);
 
+/* encode weights and factors as "storage" asks (pgl_model_set_storage); ERROR if they cannot be */
+extern void pgl_apply_storage(const pgl_env *env, pgl_model *m, int kind);
+
 /* ---------- model_cache.c ---------- */
 
 /*

@@ -400,36 +400,93 @@ quantizable(const pgl_tensor *t)
 	return false;
 }
 
+/*
+ * Replace t's values by what storing them as t->storage gives back, keeping
+ * the int8 scales (so that the writer uses the same ones): afterwards the
+ * model in memory is exactly the model a read of its blob gives.
+ */
+static pgl_rc
+quantize_in_place(const pgl_env *env, pgl_tensor *t, pgl_status *st)
+{
+	int64_t count = pgl_tensor_count(t);
+	int64_t n_scales = storage_scales(t);
+	int64_t per = n_scales > 0 ? count / n_scales : 0;
+
+	if (n_scales > 0)
+	{
+		t->scales = pgl_alloc(env, sizeof(float) * (size_t) n_scales);
+		if (t->scales == NULL)
+			return pgl_fail(st, PGL_ERR_NOMEM, "out of memory");
+		for (int64_t r = 0; r < n_scales; r++)
+			t->scales[r] = int8_scale(t, r * per, per);
+	}
+	for (int64_t i = 0; i < count; i++)
+	{
+		double x = elem(t, i);
+
+		if (t->storage == PGL_STORE_F32)
+			x = (float) x;
+		else if (t->storage == PGL_STORE_F16)
+			x = pgl_f16_to_f32(pgl_f32_to_f16((float) x));
+		else
+		{
+			float s = t->scales[per > 0 ? i / per : 0];
+
+			x = (double) int8_code(x, s) * s;
+		}
+		if (t->dtype == PGL_F64)
+			((double *) t->data)[i] = x;
+		else
+			((float *) t->data)[i] = (float) x;
+	}
+	return PGL_OK;
+}
+
 pgl_rc
 pgl_model_set_storage(const pgl_env *env, pgl_model *m, int32_t kind, pgl_status *st)
 {
 	if (kind != PGL_STORE_NATIVE && kind != PGL_STORE_F32 && kind != PGL_STORE_F16 &&
 		kind != PGL_STORE_I8_ROW)
 		return pgl_fail(st, PGL_ERR_INVALID, "unknown storage kind %d", (int) kind);
-	for (int32_t i = 0; i < m->n_tensors; i++)
-	{
-		pgl_tensor *t = &m->tensors[i];
-		int32_t		storage = PGL_STORE_NATIVE;
 
-		if (!quantizable(t))
-			continue;
-		if (kind == PGL_STORE_F32)
-			storage = t->dtype == PGL_F64 ? PGL_STORE_F32 : PGL_STORE_NATIVE;
-		else if (kind == PGL_STORE_F16)
-			storage = PGL_STORE_F16;
-		else if (kind == PGL_STORE_I8_ROW)
-			storage = t->ndim == 2 && t->dims[1] >= 2 ? PGL_STORE_I8_ROW : PGL_STORE_I8_TENSOR;
-		t->storage = storage;
-		/* scales kept from a read belong to the old storage */
-		pgl_free(env, t->scales);
-		t->scales = NULL;
+	/* first check every tensor, so that a refusal changes nothing */
+	for (int pass = 0; pass < 2; pass++)
+		for (int32_t i = 0; i < m->n_tensors; i++)
 		{
-			pgl_rc rc = check_encodable(t, i, PGL_ERR_INVALID, st);
+			pgl_tensor *t = &m->tensors[i];
+			pgl_tensor	probe;
+			int32_t		storage = PGL_STORE_NATIVE;
+			pgl_rc		rc;
 
-			if (rc != PGL_OK)
-				return rc;
+			if (!quantizable(t))
+				continue;
+			if (kind == PGL_STORE_F32)
+				storage = t->dtype == PGL_F64 ? PGL_STORE_F32 : PGL_STORE_NATIVE;
+			else if (kind == PGL_STORE_F16)
+				storage = PGL_STORE_F16;
+			else if (kind == PGL_STORE_I8_ROW)
+				storage = t->ndim == 2 && t->dims[1] >= 2 ? PGL_STORE_I8_ROW : PGL_STORE_I8_TENSOR;
+			if (pass == 0)
+			{
+				probe = *t;
+				probe.storage = storage;
+				probe.scales = NULL;
+				rc = check_encodable(&probe, i, PGL_ERR_INVALID, st);
+				if (rc != PGL_OK)
+					return rc;
+				continue;
+			}
+			/* scales kept from a read belong to the old storage */
+			pgl_free(env, t->scales);
+			t->scales = NULL;
+			t->storage = storage;
+			if (storage != PGL_STORE_NATIVE)
+			{
+				rc = quantize_in_place(env, t, st);
+				if (rc != PGL_OK)
+					return rc;
+			}
 		}
-	}
 	return PGL_OK;
 }
 

@@ -49,9 +49,11 @@ extern pgl_rc pgl_model_check_structure(const pgl_env *env, const pgl_model *m, 
  * int8 (one scale per row of a 2-d tensor with rows of at least 2 values,
  * else one per tensor).  kind is one of PGL_STORE_F32, PGL_STORE_F16 or
  * PGL_STORE_I8_ROW (meaning "int8, the scales chosen as above"), or
- * PGL_STORE_NATIVE to store everything as is.  Fails with PGL_ERR_INVALID,
- * naming the tensor, if a value cannot be represented (beyond the float16
- * range, say).
+ * PGL_STORE_NATIVE to store everything as is.  The values are replaced by
+ * what the storage gives back (the int8 scales kept in the tensors), so the
+ * model in memory predicts exactly as the stored one will.  Fails with
+ * PGL_ERR_INVALID, naming the tensor and changing nothing, if a value cannot
+ * be represented (beyond the float16 range, say).
  */
 extern pgl_rc pgl_model_set_storage(const pgl_env *env, pgl_model *m, int32_t kind, pgl_status *st);
 

@@ -417,6 +417,48 @@ test_set_storage(void)
 	rc = pgl_model_set_storage(env, m, 7, &st);
 	OK(rc == PGL_ERR_INVALID, "an unknown kind is refused");
 	pgl_model_free(env, m);
+
+	/* the values in memory become exactly what a write and a read give back */
+	{
+		static const int32_t	 kinds[] = {PGL_STORE_F32, PGL_STORE_F16, PGL_STORE_I8_ROW};
+		static const char *const names[] = {"float32", "float16", "int8"};
+
+		for (int k = 0; k < 3; k++)
+		{
+			pgl_model *q = make_model(10, 50, 8, 2.0);
+			pgl_model *r = NULL;
+			uint8_t	  *blob = NULL;
+			size_t	   len = 0;
+			bool	   same = true;
+
+			strcpy(q->tensors[1].name, "user_factors");
+			memset(&st, 0, sizeof(st));
+			rc = pgl_model_set_storage(env, q, kinds[k], &st);
+			if (rc == PGL_OK)
+				rc = pgl_model_write(env, q, &blob, &len, &st);
+			if (rc == PGL_OK)
+				rc = pgl_model_read(env, blob, len, &r, &st);
+			for (int t = 0; rc == PGL_OK && t < 2; t++)
+				same &= memcmp(q->tensors[t].data, r->tensors[t].data,
+							   pgl_tensor_count(&q->tensors[t]) *
+								   (q->tensors[t].dtype == PGL_F64 ? 8 : 4)) == 0;
+			OK(rc == PGL_OK && same,
+			   "%s: after pgl_model_set_storage the model in memory is bit for bit the stored one",
+			   names[k]);
+			/* setting it again changes nothing (f64: bit for bit) */
+			if (rc == PGL_OK)
+			{
+				double before = ((double *) q->tensors[0].data)[3];
+
+				rc = pgl_model_set_storage(env, q, kinds[k], &st);
+				OK(rc == PGL_OK && ((double *) q->tensors[0].data)[3] == before,
+				   "%s: storing a stored model again is the identity", names[k]);
+			}
+			pgl_free(env, blob);
+			pgl_model_free(env, r);
+			pgl_model_free(env, q);
+		}
+	}
 }
 
 /* ---------- the reader's refusals ---------- */
