@@ -5,7 +5,7 @@
 -- export, writing a grant directly, the model cache across SET ROLE in one
 -- session, SECURITY DEFINER functions, and a grant revoked with a warm cache.
 BEGIN;
-SELECT plan(81);
+SELECT plan(84);
 
 CREATE ROLE pgl_owner;
 CREATE ROLE pgl_grantee;
@@ -69,6 +69,7 @@ SELECT throws_ok($$SELECT ai_predict('mp_rec', 1::bigint, 2::bigint)$$, '42501',
 SELECT throws_ok($$SELECT * FROM ai_recommend('mp_rec', 1::bigint)$$, '42501', 'permission denied for model "mp_rec"', 'ai_recommend');
 SELECT throws_ok($$SELECT * FROM ai_recommend_all('mp_rec', 2)$$, '42501', 'permission denied for model "mp_rec"', 'ai_recommend_all');
 SELECT throws_ok($$SELECT * FROM ai_similar_items('mp_rec', 3::bigint)$$, '42501', 'permission denied for model "mp_rec"', 'ai_similar_items');
+SELECT throws_ok($$SELECT * FROM ai_similar_users('mp_rec', 3::bigint)$$, '42501', 'permission denied for model "mp_rec"', 'ai_similar_users');
 SELECT throws_ok($$SELECT * FROM ai_recommend_for_ratings('mp_rec', ARRAY[1, 2]::bigint[], ARRAY[5, 1]::float8[])$$, '42501', 'permission denied for model "mp_rec"', 'ai_recommend_for_ratings');
 SELECT throws_ok($$SELECT ai_evaluate('mp_rec', 'mp_ratings')$$, '42501', 'permission denied for model "mp_rec"', 'ai_evaluate of a recommender');
 SELECT throws_ok($$SELECT ai_export_model('mp_reg')$$, '42501', 'permission denied to export model "mp_reg"', 'ai_export_model');
@@ -76,6 +77,16 @@ SELECT throws_ok($$SELECT ai_train('mp_reg', 'linear_regression', 'SELECT x, z, 
 SELECT throws_ok($$SELECT ai_deploy('mp_reg', 1)$$, '42501', 'permission denied to deploy model "mp_reg"', 'deploying');
 SELECT throws_ok($$SELECT ai_drop_model('mp_reg')$$, '42501', 'permission denied to drop model "mp_reg"', 'dropping');
 SELECT throws_ok($$SELECT ai_grant('mp_reg', 'pgl_outsider', 'predict')$$, '42501', 'permission denied to grant privileges on model "mp_reg"', 'granting itself');
+-- in parallel workers too (each worker looks the model up and checks again)
+SET LOCAL force_parallel_mode = on;
+SET LOCAL parallel_setup_cost = 0;
+SET LOCAL parallel_tuple_cost = 0;
+SET LOCAL min_parallel_table_scan_size = 0;
+SELECT throws_ok($$SELECT sum(ai_predict('mp_reg', d)) FROM mp_data d$$, '42501', 'permission denied for model "mp_reg"', 'ai_predict in a parallel query');
+RESET force_parallel_mode;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
 -- getting around it: the view, the tables, the blobs, statistics, a leaky function
 SELECT is((SELECT count(*)::int FROM ai_models), 0, 'ai_models shows the outsider no model');
 SELECT is((SELECT count(*)::int FROM ai_catalog_models), 0, 'a direct SELECT on ai_catalog_models returns no row');
@@ -109,6 +120,15 @@ RESET ROLE;
 
 SET ROLE pgl_grantee;
 SELECT ok(ai_predict('mp_reg', ARRAY[1.0, 2.0]) IS NOT NULL, 'the grantee predicts');
+SET LOCAL force_parallel_mode = on;
+SET LOCAL parallel_setup_cost = 0;
+SET LOCAL parallel_tuple_cost = 0;
+SET LOCAL min_parallel_table_scan_size = 0;
+SELECT ok((SELECT sum(ai_predict('mp_reg', d)) FROM mp_data d) IS NOT NULL, 'also in a parallel query');
+RESET force_parallel_mode;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
 SELECT ok((SELECT count(*) FROM ai_explain('mp_reg', (SELECT d FROM mp_data d LIMIT 1))) = 3, 'and explains');
 SELECT is((SELECT count(*)::int FROM ai_feature_importance('mp_reg')), 2, 'and computes feature importance (reading the data as itself)');
 SELECT is((SELECT array_agg(DISTINCT name) FROM ai_models), ARRAY['mp_reg'], 'ai_models shows the grantee the granted model only');
