@@ -538,7 +538,8 @@ CREATE TABLE @extschema@.ai_catalog_grants (
 		ON DELETE CASCADE ON UPDATE CASCADE,
 	-- the model's owner, repeated so that the policies need no cycle
 	model_owner pg_catalog.regrole NOT NULL,
-	grantee pg_catalog.oid NOT NULL,	-- a role, or 0 for PUBLIC
+	-- a role, or 0 ('-') for PUBLIC; regrole, so that pg_dump writes role names
+	grantee pg_catalog.regrole NOT NULL,
 	privilege text NOT NULL
 		CHECK (privilege OPERATOR(pg_catalog.=) ANY ('{predict,train}'::text[])),
 	granted_by pg_catalog.regrole NOT NULL,
@@ -559,8 +560,8 @@ ALTER TABLE @extschema@.ai_catalog_grants ENABLE ROW LEVEL SECURITY;
 -- a grant is visible to the model's owner (and members) and to its grantee
 CREATE POLICY ai_grants_visible ON @extschema@.ai_catalog_grants FOR SELECT
 	USING (pg_catalog.pg_has_role(model_owner::pg_catalog.oid, 'USAGE')
-		   OR grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid
-		   OR pg_catalog.pg_has_role(grantee, 'USAGE'));
+		   OR grantee::pg_catalog.oid OPERATOR(pg_catalog.=) 0::pg_catalog.oid
+		   OR pg_catalog.pg_has_role(grantee::pg_catalog.oid, 'USAGE'));
 
 -- a model is visible to whoever may use it
 CREATE POLICY ai_models_usable ON @extschema@.ai_catalog_models FOR SELECT
@@ -581,8 +582,8 @@ ALTER VIEW @extschema@.ai_models SET (security_invoker = true);
 
 CREATE VIEW @extschema@.ai_model_grants WITH (security_invoker = true) AS
 SELECT g.model_name AS name,
-	   CASE WHEN g.grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid THEN 'PUBLIC'
-			ELSE g.grantee::pg_catalog.regrole::text END AS grantee,
+	   CASE WHEN g.grantee::pg_catalog.oid OPERATOR(pg_catalog.=) 0::pg_catalog.oid THEN 'PUBLIC'
+			ELSE g.grantee::text END AS grantee,
 	   g.privilege,
 	   g.granted_by,
 	   g.granted_at

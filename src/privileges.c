@@ -60,13 +60,14 @@ pgl_priv_check(const char *schema, const char *name, Oid caller, Oid owner, PglP
 	values[0] = CStringGetTextDatum(name);
 	values[1] = CStringGetTextDatum(priv_names[priv]);
 	values[2] = ObjectIdGetDatum(caller);
-	rc = SPI_execute_with_args(psprintf("SELECT EXISTS (SELECT 1 FROM %s.ai_catalog_grants "
-										"WHERE model_name OPERATOR(pg_catalog.=) $1 "
-										"AND privilege OPERATOR(pg_catalog.=) $2 "
-										"AND (grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid "
-										"OR pg_catalog.pg_has_role($3, grantee, 'USAGE')))",
-										schema),
-							   3, types, values, NULL, true, 1);
+	rc = SPI_execute_with_args(
+		psprintf("SELECT EXISTS (SELECT 1 FROM %s.ai_catalog_grants "
+				 "WHERE model_name OPERATOR(pg_catalog.=) $1 "
+				 "AND privilege OPERATOR(pg_catalog.=) $2 "
+				 "AND (grantee::pg_catalog.oid OPERATOR(pg_catalog.=) 0::pg_catalog.oid "
+				 "OR pg_catalog.pg_has_role($3, grantee::pg_catalog.oid, 'USAGE')))",
+				 schema),
+		3, types, values, NULL, true, 1);
 	if (rc != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "pg_learn: privilege query failed (%s)", SPI_result_code_string(rc));
 	return DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
@@ -177,7 +178,8 @@ ai_grant(PG_FUNCTION_ARGS)
 		if (SPI_execute_with_args(
 				psprintf("INSERT INTO %s.ai_catalog_grants "
 						 "(model_name, model_owner, grantee, privilege, granted_by) "
-						 "VALUES ($1, $2::pg_catalog.regrole, $3, $4, $5::pg_catalog.regrole) "
+						 "VALUES ($1, $2::pg_catalog.regrole, $3::pg_catalog.regrole, $4, "
+						 "$5::pg_catalog.regrole) "
 						 "ON CONFLICT DO NOTHING",
 						 s),
 				5, types, values, NULL, false, 0) != SPI_OK_INSERT)
@@ -209,7 +211,7 @@ ai_revoke(PG_FUNCTION_ARGS)
 	/* revoking predict takes train too (train includes predict) */
 	if (SPI_execute_with_args(psprintf("DELETE FROM %s.ai_catalog_grants "
 									   "WHERE model_name OPERATOR(pg_catalog.=) $1 "
-									   "AND grantee OPERATOR(pg_catalog.=) $2 "
+									   "AND grantee::pg_catalog.oid OPERATOR(pg_catalog.=) $2 "
 									   "AND (privilege OPERATOR(pg_catalog.=) $3 "
 									   "OR $3 OPERATOR(pg_catalog.=) 'predict')",
 									   s),

@@ -97,7 +97,7 @@ CREATE FUNCTION pg_temp.mp_leak(t text) RETURNS boolean LANGUAGE plpgsql COST 0.
 BEGIN RAISE NOTICE 'leaked %', t; RETURN true; END $$;
 SELECT is((SELECT count(*)::int FROM ai_catalog_versions WHERE pg_temp.mp_leak(model_name || ' ' || metrics::text)), 0,
           'a cheap leaky function in WHERE sees no row (policies run first)');
-SELECT throws_ok($$INSERT INTO ai_catalog_grants VALUES ('mp_reg', 'pgl_owner', 'pgl_outsider'::regrole, 'predict', 'pgl_owner')$$,
+SELECT throws_ok($$INSERT INTO ai_catalog_grants VALUES ('mp_reg', 'pgl_owner', 'pgl_outsider', 'predict', 'pgl_owner')$$,
                  '42501', 'permission denied for table ai_catalog_grants', 'writing a grant directly fails');
 SELECT throws_ok($$UPDATE ai_catalog_models SET owner = 'pgl_outsider' WHERE name = 'mp_reg'$$,
                  '42501', 'permission denied for table ai_catalog_models', 'taking the model over directly fails');
