@@ -638,3 +638,98 @@ CREATE AGGREGATE @extschema@.ai_softmax_grad_agg(weights pg_catalog.float8[],
 );
 COMMENT ON AGGREGATE @extschema@.ai_softmax_grad_agg(pg_catalog.float8[], pg_catalog.float8[], pg_catalog.float8) IS
 	'Mean loss and gradient of a multinomial (softmax) logistic regression at the given (features + 1) x classes weights';
+
+/* ------------------------------------------------------------------------
+ * Model privileges.  A model belongs to the role that created it; others
+ * use it through ai_grant().  Row-level security on the catalog tables shows
+ * a role only the models it may use (the functions check the same rule in C,
+ * as the extension owner, before they read a blob); the blobs are readable
+ * by nobody but the extension owner.  See src/privileges.c.
+ * ------------------------------------------------------------------------ */
+
+CREATE TABLE @extschema@.ai_catalog_grants (
+	model_name text NOT NULL
+		REFERENCES @extschema@.ai_catalog_models (name)
+		ON DELETE CASCADE ON UPDATE CASCADE,
+	-- the model's owner, repeated so that the policies need no cycle
+	model_owner pg_catalog.regrole NOT NULL,
+	-- a role, or 0 ('-') for PUBLIC; regrole, so that pg_dump writes role names
+	grantee pg_catalog.regrole NOT NULL,
+	privilege text NOT NULL
+		CHECK (privilege OPERATOR(pg_catalog.=) ANY ('{predict,train}'::text[])),
+	granted_by pg_catalog.regrole NOT NULL,
+	granted_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	PRIMARY KEY (model_name, grantee, privilege)
+);
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.ai_catalog_grants', '');
+REVOKE ALL ON @extschema@.ai_catalog_grants FROM PUBLIC;
+GRANT SELECT ON @extschema@.ai_catalog_grants TO PUBLIC;
+COMMENT ON TABLE @extschema@.ai_catalog_grants IS
+	'pg_learn model privileges granted with ai_grant (train includes predict)';
+
+ALTER TABLE @extschema@.ai_catalog_models ENABLE ROW LEVEL SECURITY;
+ALTER TABLE @extschema@.ai_catalog_versions ENABLE ROW LEVEL SECURITY;
+ALTER TABLE @extschema@.ai_catalog_blobs ENABLE ROW LEVEL SECURITY;
+ALTER TABLE @extschema@.ai_catalog_grants ENABLE ROW LEVEL SECURITY;
+
+-- a grant is visible to the model's owner (and members) and to its grantee
+CREATE POLICY ai_grants_visible ON @extschema@.ai_catalog_grants FOR SELECT
+	USING (pg_catalog.pg_has_role(model_owner::pg_catalog.oid, 'USAGE')
+		   OR grantee::pg_catalog.oid OPERATOR(pg_catalog.=) 0::pg_catalog.oid
+		   OR pg_catalog.pg_has_role(grantee::pg_catalog.oid, 'USAGE'));
+
+-- a model is visible to whoever may use it
+CREATE POLICY ai_models_usable ON @extschema@.ai_catalog_models FOR SELECT
+	USING (pg_catalog.pg_has_role(owner::pg_catalog.oid, 'USAGE')
+		   OR EXISTS (SELECT 1 FROM @extschema@.ai_catalog_grants g
+					   WHERE g.model_name OPERATOR(pg_catalog.=) name
+						 AND g.privilege OPERATOR(pg_catalog.=) 'predict'::text));
+
+-- a version is visible with its model
+CREATE POLICY ai_versions_usable ON @extschema@.ai_catalog_versions FOR SELECT
+	USING (EXISTS (SELECT 1 FROM @extschema@.ai_catalog_models m
+					WHERE m.name OPERATOR(pg_catalog.=) model_name));
+
+-- no policy on ai_catalog_blobs: only its owner (the extension's) reads it
+
+-- the view reads the tables as the caller, so their policies apply
+ALTER VIEW @extschema@.ai_models SET (security_invoker = true);
+
+CREATE VIEW @extschema@.ai_model_grants WITH (security_invoker = true) AS
+SELECT g.model_name AS name,
+	   CASE WHEN g.grantee::pg_catalog.oid OPERATOR(pg_catalog.=) 0::pg_catalog.oid THEN 'PUBLIC'
+			ELSE g.grantee::text END AS grantee,
+	   g.privilege,
+	   g.granted_by,
+	   g.granted_at
+  FROM @extschema@.ai_catalog_grants g;
+GRANT SELECT ON @extschema@.ai_model_grants TO PUBLIC;
+COMMENT ON VIEW @extschema@.ai_model_grants IS
+	'Model privileges granted with ai_grant, as far as the caller may see them';
+
+CREATE FUNCTION @extschema@.ai_grant(name text, role text, privilege text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'ai_grant'
+LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION @extschema@.ai_grant(text, text, text) IS
+	'Let a role (or PUBLIC) use a model: ''predict'' (every use) or ''train'' (add versions, includes predict)';
+
+CREATE FUNCTION @extschema@.ai_revoke(name text, role text, privilege text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'ai_revoke'
+LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION @extschema@.ai_revoke(text, text, text) IS
+	'Take a privilege on a model back from a role (revoking predict takes train too)';
+
+/* ------------------------------------------------------------------------
+ * Feature importance (permutation importance over the training hold-out)
+ * ------------------------------------------------------------------------ */
+
+CREATE FUNCTION @extschema@.ai_feature_importance(name text, repeats integer DEFAULT 5,
+	seed bigint DEFAULT 42,
+	OUT feature text, OUT importance double precision, OUT std double precision)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ai_feature_importance'
+LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION @extschema@.ai_feature_importance(text, integer, bigint) IS
+	'Permutation importance of each feature on the training hold-out: mean drop of R² (regression) or accuracy (classification) over seeded shuffles';

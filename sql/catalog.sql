@@ -39,7 +39,7 @@ SELECT octet_length(b.blob) = v.blob_size AS size_matches, substr(b.blob, 1, 4) 
 SELECT c.relname FROM pg_extension e, unnest(e.extconfig) AS t(oid) JOIN pg_class c ON c.oid = t.oid
  WHERE e.extname = 'pg_learn' ORDER BY 1;
 
--- ordinary roles may read the catalog but not write it
+-- ordinary roles may read the catalog (only the models they may use) but not write it
 CREATE ROLE cat_reader;
 SET ROLE cat_reader;
 SELECT count(*) FROM ai_models WHERE name = 'cat_m';

@@ -107,17 +107,28 @@ model_not_found(const char *name)
 		 errhint("SELECT DISTINCT name FROM ai_models lists the models; ai_train() creates one.")));
 }
 
-/* state for running catalog statements as the extension owner */
-typedef struct OwnerSwitch
-{
-	Oid caller;
-	Oid saved_user;
-	int saved_sec;
-	int guc_nest;
-} OwnerSwitch;
+typedef PglOwnerSwitch OwnerSwitch;
 
 static void become_owner(OwnerSwitch *sw);
 static void restore_user(OwnerSwitch *sw);
+
+const char *
+pgl_catalog_schema(void)
+{
+	return ext_schema();
+}
+
+void
+pgl_catalog_become_owner(PglOwnerSwitch *sw)
+{
+	become_owner(sw);
+}
+
+void
+pgl_catalog_restore_user(PglOwnerSwitch *sw)
+{
+	restore_user(sw);
+}
 
 PglVersionInfo
 pgl_catalog_deployed(const char *name)
@@ -129,10 +140,17 @@ pgl_catalog_deployed(const char *name)
 	TupleDesc	   desc;
 	MemoryContext  outer = CurrentMemoryContext;
 
+	OwnerSwitch sw;
+	Oid			owner;
+	bool		undeployed;
+
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	/* as the owner: row-level security hides models the caller may not use */
+	become_owner(&sw);
 	s = ext_schema();
-	spi_query_name(psprintf("SELECT v.id, v.version, v.algorithm, m.deployed_version IS NULL "
+	spi_query_name(psprintf("SELECT v.id, v.version, v.algorithm, m.deployed_version IS NULL, "
+							"m.owner::pg_catalog.oid "
 							"FROM %s.ai_catalog_models m "
 							"LEFT JOIN %s.ai_catalog_versions v "
 							"ON v.model_name OPERATOR(pg_catalog.=) m.name "
@@ -144,15 +162,22 @@ pgl_catalog_deployed(const char *name)
 		model_not_found(name);
 	tup = SPI_tuptable->vals[0];
 	desc = SPI_tuptable->tupdesc;
-	if (DatumGetBool(SPI_getbinval(tup, desc, 4, &isnull)))
+	owner = DatumGetObjectId(SPI_getbinval(tup, desc, 5, &isnull));
+	undeployed = DatumGetBool(SPI_getbinval(tup, desc, 4, &isnull));
+	info.version_id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
+	info.version = DatumGetInt32(SPI_getbinval(tup, desc, 2, &isnull));
+	info.algorithm =
+		MemoryContextStrdup(outer, SPI_getvalue(tup, desc, 3) ? SPI_getvalue(tup, desc, 3) : "");
+	/* before saying anything about versions: may the caller use it at all? */
+	if (!pgl_priv_check(s, name, sw.caller, owner, PGL_PRIV_PREDICT))
+		pgl_priv_denied(name, sw.caller, owner, PGL_PRIV_PREDICT);
+	if (undeployed)
 		ereport(
 			ERROR,
 			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 			 errmsg("model \"%s\" has no deployed version", name),
 			 errhint("Deploy one with ai_deploy(name, version); ai_models lists the versions.")));
-	info.version_id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
-	info.version = DatumGetInt32(SPI_getbinval(tup, desc, 2, &isnull));
-	info.algorithm = MemoryContextStrdup(outer, SPI_getvalue(tup, desc, 3));
+	restore_user(&sw);
 	SPI_finish();
 	return info;
 }
@@ -200,7 +225,7 @@ pgl_catalog_blob(int64 version_id)
  */
 static bool
 lock_model_checked(const char *schema, const char *name, Oid caller, bool missing_ok,
-				   const char *action)
+				   const char *action, bool train_grant_ok)
 {
 	Oid	 owner;
 	bool isnull;
@@ -217,14 +242,23 @@ lock_model_checked(const char *schema, const char *name, Oid caller, bool missin
 	}
 	owner =
 		DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	if (train_grant_ok && pgl_priv_check(schema, name, caller, owner, PGL_PRIV_TRAIN))
+		return true;
 	if (!has_privs_of_role(caller, owner))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied to %s model \"%s\"", action, name),
-				 errdetail("The model belongs to role \"%s\".",
-						   GetUserNameFromId(owner, true) ? GetUserNameFromId(owner, true) : "?"),
-				 errhint("Only the owner, a member of the owning role, or a superuser may %s it.",
-						 action)));
+		ereport(
+			ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied to %s model \"%s\"", action, name),
+			 errdetail("The model belongs to role \"%s\".",
+					   GetUserNameFromId(owner, true) ? GetUserNameFromId(owner, true) : "?"),
+			 train_grant_ok
+				 ? errhint("Only the owner, a member of the owning role, a superuser, or a role "
+						   "granted the train privilege (ai_grant(name, role, 'train')) may %s "
+						   "it.",
+						   action)
+				 : errhint("Only the owner, a member of the owning role, or a superuser may %s "
+						   "it.",
+						   action)));
 	return true;
 }
 
@@ -269,14 +303,18 @@ pgl_check_model_writable(const char *name)
 		Oid	 owner = DatumGetObjectId(
 			 SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 
-		if (!has_privs_of_role(sw.caller, owner))
+		if (!pgl_priv_check(ext_schema(), name, sw.caller, owner, PGL_PRIV_TRAIN))
 			ereport(
 				ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied to retrain model \"%s\"", name),
 				 errdetail("The model belongs to role \"%s\".",
 						   GetUserNameFromId(owner, true) ? GetUserNameFromId(owner, true) : "?"),
-				 errhint("Choose another model name, or ask the owner to retrain it.")));
+				 errhint("Choose another model name, or ask the owner to grant you the train "
+						 "privilege: ai_grant('%s', '%s', 'train').",
+						 name,
+						 GetUserNameFromId(sw.caller, true) ? GetUserNameFromId(sw.caller, true)
+															: "?")));
 	}
 	restore_user(&sw);
 	SPI_finish();
@@ -377,7 +415,7 @@ pgl_catalog_store(const PglNewVersion *nv)
 						  s),
 				 2, types, values, SPI_OK_INSERT);
 	}
-	lock_model_checked(s, nv->name, sw.caller, false, "retrain");
+	lock_model_checked(s, nv->name, sw.caller, false, "retrain", true);
 
 	spi_query_name(
 		psprintf("SELECT COALESCE(pg_catalog.max(version), 0) OPERATOR(pg_catalog.+) 1 "
@@ -468,7 +506,7 @@ ai_deploy(PG_FUNCTION_ARGS)
 		elog(ERROR, "SPI_connect failed");
 	become_owner(&sw);
 	s = ext_schema();
-	lock_model_checked(s, name, sw.caller, false, "deploy");
+	lock_model_checked(s, name, sw.caller, false, "deploy", false);
 	spi_exec(psprintf("UPDATE %s.ai_catalog_models m SET deployed_version = $2 "
 					  "WHERE m.name OPERATOR(pg_catalog.=) $1 AND EXISTS "
 					  "(SELECT 1 FROM %s.ai_catalog_versions v "
@@ -508,7 +546,7 @@ ai_drop_model(PG_FUNCTION_ARGS)
 		elog(ERROR, "SPI_connect failed");
 	become_owner(&sw);
 	s = ext_schema();
-	lock_model_checked(s, name, sw.caller, false, "drop");
+	lock_model_checked(s, name, sw.caller, false, "drop", false);
 	spi_exec(psprintf("DELETE FROM %s.ai_catalog_models WHERE name OPERATOR(pg_catalog.=) $1", s),
 			 1, types, values, SPI_OK_DELETE);
 	restore_user(&sw);

@@ -35,6 +35,7 @@
 #include "catalog/pg_extension.h"
 #include "commands/extension.h"
 #include "commands/trigger.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/inval.h"
@@ -251,8 +252,14 @@ pgl_call_model(PglCallModel *cm, text *name, MemoryContext mcxt, bool *changed)
 					 memcmp(cm->name, VARDATA_ANY(name), len) == 0;
 
 	*changed = false;
-	if (same_name && (snap == NULL || (snap->xmin == cm->snap_xmin && snap->xmax == cm->snap_xmax &&
-									   snap->curcid == cm->snap_cid)))
+	/*
+	 * The privilege is checked with the lookup: a call site that runs as
+	 * another user than at its last lookup (SET ROLE, SECURITY DEFINER) looks
+	 * again.
+	 */
+	if (same_name && cm->user_id == GetUserId() &&
+		(snap == NULL || (snap->xmin == cm->snap_xmin && snap->xmax == cm->snap_xmax &&
+						  snap->curcid == cm->snap_cid)))
 	{
 		if (cm->generation != pgl_cache_generation)
 		{
@@ -268,7 +275,9 @@ pgl_call_model(PglCallModel *cm, text *name, MemoryContext mcxt, bool *changed)
 
 	if (!same_name)
 		cm->name = MemoryContextStrdup(mcxt, text_to_cstring(name));
+	cm->user_id = InvalidOid; /* until the lookup (and its check) succeeds */
 	info = pgl_catalog_deployed(cm->name);
+	cm->user_id = GetUserId();
 	if (snap)
 	{
 		cm->snap_xmin = snap->xmin;

@@ -17,11 +17,11 @@
 
 #include "als.h"
 
-#define SUPERVISED_KEYS "test_size, seed, l2, max_iter, tol, exclude, nulls, method, deploy"
+#define SUPERVISED_KEYS "test_size, seed, l2, max_iter, tol, exclude, nulls, method, deploy, storage"
 #define RECOMMENDER_KEYS                                                                           \
 	"feedback, factors, l2, iterations, alpha, cg_steps, k, test_size, seed, user_col, "           \
-	"item_col, rating_col, duplicates, cold_start, deploy"
-#define CLUSTERING_KEYS "k, max_iter, tol, seed, exclude, nulls, method, deploy"
+	"item_col, rating_col, duplicates, cold_start, deploy, storage"
+#define CLUSTERING_KEYS "k, max_iter, tol, seed, exclude, nulls, method, deploy, storage"
 
 static const char *valid_keys;
 
@@ -128,6 +128,8 @@ unknown_option(const char *key)
 					errhint("Valid options are: %s.", valid_keys)));
 }
 
+static int storage_kind(JsonbValue *v);
+
 /* keys every family has */
 static bool
 parse_common(const char *key, JsonbValue *v, PglTrainOptions *opts)
@@ -162,9 +164,37 @@ parse_common(const char *key, JsonbValue *v, PglTrainOptions *opts)
 			option_error(key, "true or false", jbv_describe(v));
 		opts->deploy = v->val.boolean;
 	}
+	else if (strcmp(key, "storage") == 0)
+		opts->storage = storage_kind(v);
 	else
 		return false;
 	return true;
+}
+
+/*
+ * "storage": how weights and factors are stored (quantize.c in the docs:
+ * user-guide "Quantized storage"); the PGL_STORE_* kind of
+ * pgl_model_set_storage.
+ */
+static int
+storage_kind(JsonbValue *v)
+{
+	static const char *const kinds[] = {"float64", "float32", "float16", "int8", NULL};
+	static const int codes[] = {PGL_STORE_NATIVE, PGL_STORE_F32, PGL_STORE_F16, PGL_STORE_I8_ROW};
+
+	return codes[get_choice("storage", v, kinds,
+							"\"float64\" (the default), \"float32\", \"float16\" or \"int8\"")];
+}
+
+int
+pgl_option_storage(Jsonb *options)
+{
+	JsonbValue *v;
+
+	if (options == NULL || !JB_ROOT_IS_OBJECT(options))
+		return PGL_STORE_NATIVE;
+	v = getKeyJsonValueFromContainer(&options->root, "storage", strlen("storage"), NULL);
+	return v ? storage_kind(v) : PGL_STORE_NATIVE;
 }
 
 static void
@@ -252,7 +282,7 @@ parse_clustering(const char *key, JsonbValue *v, PglTrainOptions *opts)
 	else if (strcmp(key, "seed") == 0 || strcmp(key, "deploy") == 0 ||
 			 strcmp(key, "max_iter") == 0 || strcmp(key, "tol") == 0 ||
 			 strcmp(key, "exclude") == 0 || strcmp(key, "nulls") == 0 ||
-			 strcmp(key, "method") == 0)
+			 strcmp(key, "method") == 0 || strcmp(key, "storage") == 0)
 	{
 		if (strcmp(key, "tol") == 0 && v->type == jbvNumeric)
 		{
@@ -263,7 +293,8 @@ parse_clustering(const char *key, JsonbValue *v, PglTrainOptions *opts)
 				option_error(key, "a number >= 0", jbv_describe(v));
 			opts->tol = t;
 		}
-		else if (strcmp(key, "seed") == 0 || strcmp(key, "deploy") == 0)
+		else if (strcmp(key, "seed") == 0 || strcmp(key, "deploy") == 0 ||
+				 strcmp(key, "storage") == 0)
 			parse_common(key, v, opts);
 		else
 			parse_supervised(key, v, opts);

@@ -64,6 +64,7 @@ typedef struct PglTrainOptions
 	char  *rating_col;
 	bool   duplicates_sum;
 	bool   cold_start_error;
+	int	   storage; /* pgl_storage kind of "storage" (PGL_STORE_NATIVE: float64) */
 } PglTrainOptions;
 
 /* "method" */
@@ -77,6 +78,9 @@ typedef struct PglTrainOptions
 #define PGL_OPTS_CLUSTERING	 2
 
 extern void pgl_parse_train_options(Jsonb *options, int family, PglTrainOptions *opts);
+
+/* the (validated) "storage" option of ai_train's options, as a pgl_storage kind */
+extern int pgl_option_storage(Jsonb *options);
 
 /* ---------- data_reader.c ---------- */
 
@@ -241,6 +245,40 @@ extern void pgl_check_model_writable(const char *name);
 /* insert a version (creating the model row if new); returns version number */
 extern int32 pgl_catalog_store(const PglNewVersion *nv);
 
+/* running catalog statements as the extension's owner (inside SPI) */
+typedef struct PglOwnerSwitch
+{
+	Oid caller;
+	Oid saved_user;
+	int saved_sec;
+	int guc_nest;
+} PglOwnerSwitch;
+
+extern const char *pgl_catalog_schema(void);
+extern void		   pgl_catalog_become_owner(PglOwnerSwitch *sw);
+extern void		   pgl_catalog_restore_user(PglOwnerSwitch *sw);
+
+/* ---------- privileges.c: who may use a model ---------- */
+
+typedef enum PglPrivilege
+{
+	PGL_PRIV_PREDICT, /* every use: predict, explain, evaluate, recommend... */
+	PGL_PRIV_TRAIN	  /* add versions (retrain, import); implies predict */
+} PglPrivilege;
+
+/*
+ * May caller use the model with this privilege?  The owner, a role with the
+ * owner's privileges (member, superuser) always; others by a grant to them,
+ * to a role whose privileges they have, or to PUBLIC.  Inside SPI, as the
+ * extension owner.
+ */
+extern bool pgl_priv_check(const char *schema, const char *name, Oid caller, Oid owner,
+						   PglPrivilege priv);
+
+/* the permission ERROR for a denied use */
+extern void pgl_priv_denied(const char *name, Oid caller, Oid owner, PglPrivilege priv)
+	pg_attribute_noreturn();
+
 /* ---------- train.c ---------- */
 
 /* serialize, store as a new version, and return ai_train's row (in out_cxt) */
@@ -279,6 +317,9 @@ extern bytea *pgl_prep_blob(const pgl_env *env, pgl_model *m, int32 k);
 /* quoted schema of the extension (inside SPI) */
 extern const char *pgl_ext_schema(void);
 
+/* encode weights and factors as "storage" asks (pgl_model_set_storage); ERROR if they cannot be */
+extern void pgl_apply_storage(const pgl_env *env, pgl_model *m, int kind);
+
 /* ---------- model_cache.c ---------- */
 
 /*
@@ -308,6 +349,7 @@ typedef struct PglCallModel
 	TransactionId	 snap_xmin; /* snapshot of the last version lookup */
 	TransactionId	 snap_xmax;
 	CommandId		 snap_cid;
+	Oid				 user_id; /* whose privilege the last lookup checked */
 	const pgl_model *model;
 } PglCallModel;
 

@@ -667,6 +667,28 @@ pgl_train_recommender(FunctionCallInfo fcinfo, const char *name, const char *alg
 	memset(&info, 0, sizeof(info));
 	env_report(pgl_als_fit(&env, &train, &params, &am, &info, &st), &st,
 			   psprintf("training \"%s\" failed", name));
+	/* quantized storage: the metrics below are of the factors as stored */
+	if (opts.storage != PGL_STORE_NATIVE)
+	{
+		pgl_model  fm;
+		pgl_tensor ft[2];
+
+		memset(&fm, 0, sizeof(fm));
+		memset(ft, 0, sizeof(ft));
+		strcpy(ft[0].name, "user_factors");
+		strcpy(ft[1].name, "item_factors");
+		for (int i = 0; i < 2; i++)
+		{
+			ft[i].dtype = PGL_F32;
+			ft[i].ndim = 2;
+			ft[i].dims[0] = i == 0 ? n_users : n_items;
+			ft[i].dims[1] = am.k;
+			ft[i].data = i == 0 ? am.U : am.V;
+		}
+		fm.n_tensors = 2;
+		fm.tensors = ft;
+		pgl_apply_storage(&env, &fm, opts.storage);
+	}
 
 	/* evaluate */
 	initStringInfo(&metrics);

@@ -156,6 +156,26 @@ gram_hook(void *arg, PglDataSet *ds, const double *const *cols, const bool *cons
 /* ---------- result row ---------- */
 
 /*
+ * Quantized storage: encode the weights and factors as the "storage" option
+ * asks, replacing them by the values the stored model will have (so the
+ * metrics computed after it are the stored model's).
+ */
+void
+pgl_apply_storage(const pgl_env *env, pgl_model *m, int kind)
+{
+	pgl_status st;
+
+	memset(&st, 0, sizeof(st));
+	if (pgl_model_set_storage(env, m, kind, &st) != PGL_OK)
+		ereport(ERROR,
+				(errcode(st.rc == PGL_ERR_NOMEM ? ERRCODE_OUT_OF_MEMORY
+												: ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("the model cannot be stored as the \"storage\" option asks: %s", st.msg),
+				 errhint("Use \"storage\": \"float32\" or \"int8\", or leave the option out "
+						 "(float64).")));
+}
+
+/*
  * The common end of every training: serialize the model, store it as a new
  * version, and build ai_train's result row in out_cxt.  Runs in the
  * training's memory context.
@@ -177,6 +197,8 @@ pgl_store_trained(FunctionCallInfo fcinfo, MemoryContext out_cxt, const pgl_env 
 	MemoryContext old;
 
 	memset(&st, 0, sizeof(st));
+	/* quantized storage (applied before the metrics already: then the identity) */
+	pgl_apply_storage(env, (pgl_model *) m, pgl_option_storage(options));
 	if (pgl_model_write(env, m, &buf, &buflen, &st) != PGL_OK)
 		pgl_report(&st, "could not serialize the model");
 	blob = palloc_extended(VARHDRSZ + buflen, MCXT_ALLOC_HUGE);
@@ -626,6 +648,7 @@ ai_train(PG_FUNCTION_ARGS)
 	}
 	else if (ops->train(&env, &dset, &params, m, &info, &st) != PGL_OK)
 		pgl_report(&st, psprintf("training \"%s\" failed", name));
+	pgl_apply_storage(&env, m, opts.storage);
 
 	/* evaluate */
 	phase(name, "evaluating");

@@ -825,6 +825,9 @@ pgl_train_aggregate(FunctionCallInfo fcinfo, const pgl_algo_ops *ops, const char
 		}
 	}
 
+	/* quantized storage: the hold-out metrics are of the model as stored */
+	pgl_apply_storage(&env, m, opts->storage);
+
 	/* the hold-out, encoded, for the test metrics */
 	initStringInfo(&metrics);
 	if (clustering)

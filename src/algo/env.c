@@ -163,6 +163,7 @@ pgl_model_free(const pgl_env *env, pgl_model *m)
 					pgl_free(env, strs[j]);
 			}
 			pgl_free(env, t->data);
+			pgl_free(env, t->scales);
 		}
 		pgl_free(env, m->tensors);
 	}

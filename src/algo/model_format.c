@@ -23,14 +23,23 @@
  * str (each element a string, read into a NUL-terminated allocation; the
  * tensor's data is then a char *[count] array).
  *
+ * Encoded tensors (on-disk dtype 6, only in blobs whose header has flag
+ * PGL_FORMAT_FLAG_ENCODED) hold f64 or f32 data as float32, float16 or int8
+ * with scales; the reader decodes them once into their dtype and keeps the
+ * int8 scales, so that writing the model again gives the same bytes.
+ *
  *-------------------------------------------------------------------------
  */
 #include "model_format.h"
 #include "algorithms.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* on-disk dtype of an encoded tensor (in memory it has its logical dtype) */
+#define DTYPE_ENCODED 6
 
 /* fixed sizes of the encoding */
 #define HEADER_SIZE	   16 /* magic, version, flags, total length */
@@ -190,6 +199,297 @@ checked_count(int32_t ndim, const int64_t *dims)
 	return empty ? 0 : nonzero;
 }
 
+/* ---------- encoded (quantized) tensors ---------- */
+
+uint16_t
+pgl_f32_to_f16(float f)
+{
+	uint32_t x, sign, exp, mant, half, rem;
+	int32_t	 e;
+
+	memcpy(&x, &f, sizeof(x));
+	sign = (x >> 16) & 0x8000;
+	exp = (x >> 23) & 0xFF;
+	mant = x & 0x7FFFFF;
+	if (exp == 0xFF) /* infinity, NaN (quiet) */
+		return (uint16_t) (sign | 0x7C00 | (mant ? 0x200 : 0));
+	e = (int32_t) exp - 127 + 15;
+	if (e >= 31)
+		return (uint16_t) (sign | 0x7C00); /* overflow */
+	if (e <= 0)
+	{
+		/* a binary16 subnormal: m * 2^-24 */
+		uint32_t shift, halfway;
+
+		if (e < -10)
+			return (uint16_t) sign; /* below half the smallest subnormal */
+		mant |= 0x800000;
+		shift = (uint32_t) (14 - e);
+		half = mant >> shift;
+		rem = mant & ((1u << shift) - 1);
+		halfway = 1u << (shift - 1);
+		if (rem > halfway || (rem == halfway && (half & 1)))
+			half++;
+		return (uint16_t) (sign | half);
+	}
+	half = ((uint32_t) e << 10) | (mant >> 13);
+	rem = mant & 0x1FFF;
+	/* a carry into the exponent is right, up to infinity */
+	if (rem > 0x1000 || (rem == 0x1000 && (half & 1)))
+		half++;
+	return (uint16_t) (sign | half);
+}
+
+float
+pgl_f16_to_f32(uint16_t h)
+{
+	uint32_t sign = (uint32_t) (h & 0x8000) << 16;
+	uint32_t exp = (h >> 10) & 0x1F;
+	uint32_t mant = h & 0x3FF;
+	uint32_t x;
+	float	 f;
+
+	if (exp == 0)
+	{
+		if (mant == 0)
+			x = sign;
+		else
+		{
+			/* subnormal: normalize */
+			uint32_t e = 0;
+
+			while (!(mant & 0x400))
+			{
+				mant <<= 1;
+				e++;
+			}
+			mant &= 0x3FF;
+			x = sign | ((127 - 15 + 1 - e) << 23) | (mant << 13);
+		}
+	}
+	else if (exp == 31)
+		x = sign | 0x7F800000 | (mant << 13);
+	else
+		x = sign | ((exp + 112) << 23) | (mant << 13);
+	memcpy(&f, &x, sizeof(f));
+	return f;
+}
+
+/* element i of a f64 or f32 tensor, as double */
+static inline double
+elem(const pgl_tensor *t, int64_t i)
+{
+	return t->dtype == PGL_F64 ? ((const double *) t->data)[i] : ((const float *) t->data)[i];
+}
+
+/* bytes per element of an encoding */
+static size_t
+storage_esize(int32_t storage)
+{
+	switch (storage)
+	{
+		case PGL_STORE_F32:
+			return 4;
+		case PGL_STORE_F16:
+			return 2;
+		case PGL_STORE_I8_TENSOR:
+		case PGL_STORE_I8_ROW:
+			return 1;
+		default:
+			return 0;
+	}
+}
+
+/* number of int8 scales: one per tensor, or per row (dims[0]) */
+static int64_t
+storage_scales(const pgl_tensor *t)
+{
+	if (t->storage == PGL_STORE_I8_TENSOR)
+		return 1;
+	if (t->storage == PGL_STORE_I8_ROW)
+		return t->dims[0];
+	return 0;
+}
+
+/*
+ * The int8 scale of elements [start, start + n): their largest magnitude
+ * over 127, as float; 0 when that is 0 or below the smallest normal float
+ * (the values then store as 0), so the largest element always stores as
+ * +-127.  -1 when it does not fit a float.
+ */
+static float
+int8_scale(const pgl_tensor *t, int64_t start, int64_t n)
+{
+	double maxabs = 0, s;
+
+	for (int64_t i = start; i < start + n; i++)
+		if (fabs(elem(t, i)) > maxabs)
+			maxabs = fabs(elem(t, i));
+	s = maxabs / 127.0;
+	if (s > FLT_MAX)
+		return -1;
+	if ((float) s < FLT_MIN)
+		return 0;
+	return (float) s;
+}
+
+static inline int32_t
+int8_code(double x, float scale)
+{
+	double q;
+
+	if (scale == 0)
+		return 0;
+	q = nearbyint(x / scale);
+	return q > 127 ? 127 : q < -127 ? -127 : (int32_t) q;
+}
+
+/*
+ * Can the tensor's values be stored as its storage says?  (The writer
+ * checks before it writes, so that it never writes what the reader would
+ * refuse.)
+ */
+static pgl_rc
+check_encodable(const pgl_tensor *t, int32_t index, pgl_rc bad, pgl_status *st)
+{
+	int64_t count = pgl_tensor_count(t);
+
+	for (int64_t i = 0; i < count; i++)
+	{
+		double x = elem(t, i);
+
+		if (!isfinite(x))
+			return pgl_fail(
+				st, bad, "model tensor %d holds a non-finite value, which %s storage cannot hold",
+				(int) index,
+				t->storage == PGL_STORE_F32	  ? "float32"
+				: t->storage == PGL_STORE_F16 ? "float16"
+											  : "int8");
+		if (t->storage == PGL_STORE_F32 && !isfinite((float) x))
+			return pgl_fail(st, bad, "model tensor \"%s\" holds %g, beyond the float32 range",
+							t->name, x);
+		if (t->storage == PGL_STORE_F16 && (pgl_f32_to_f16((float) x) & 0x7C00) == 0x7C00)
+			return pgl_fail(st, bad,
+							"model tensor \"%s\" holds %g, beyond the float16 range (65504)",
+							t->name, x);
+	}
+	if (t->scales == NULL && (t->storage == PGL_STORE_I8_TENSOR || t->storage == PGL_STORE_I8_ROW))
+	{
+		int64_t rows = storage_scales(t);
+		int64_t per = rows > 0 ? count / rows : 0;
+
+		for (int64_t r = 0; r < rows; r++)
+			if (int8_scale(t, r * per, per) < 0)
+				return pgl_fail(st, bad,
+								"model tensor \"%s\" holds values too large for int8 storage",
+								t->name);
+	}
+	return PGL_OK;
+}
+
+static bool
+quantizable(const pgl_tensor *t)
+{
+	static const char *const names[] = {"coef", "centroids", "user_factors", "item_factors"};
+
+	if (t->dtype != PGL_F64 && t->dtype != PGL_F32)
+		return false;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(t->name, names[i]) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Replace t's values by what storing them as t->storage gives back, keeping
+ * the int8 scales (so that the writer uses the same ones): afterwards the
+ * model in memory is exactly the model a read of its blob gives.
+ */
+static pgl_rc
+quantize_in_place(const pgl_env *env, pgl_tensor *t, pgl_status *st)
+{
+	int64_t count = pgl_tensor_count(t);
+	int64_t n_scales = storage_scales(t);
+	int64_t per = n_scales > 0 ? count / n_scales : 0;
+
+	if (n_scales > 0)
+	{
+		t->scales = pgl_alloc(env, sizeof(float) * (size_t) n_scales);
+		if (t->scales == NULL)
+			return pgl_fail(st, PGL_ERR_NOMEM, "out of memory");
+		for (int64_t r = 0; r < n_scales; r++)
+			t->scales[r] = int8_scale(t, r * per, per);
+	}
+	for (int64_t i = 0; i < count; i++)
+	{
+		double x = elem(t, i);
+
+		if (t->storage == PGL_STORE_F32)
+			x = (float) x;
+		else if (t->storage == PGL_STORE_F16)
+			x = pgl_f16_to_f32(pgl_f32_to_f16((float) x));
+		else
+		{
+			float s = t->scales[per > 0 ? i / per : 0];
+
+			x = (double) int8_code(x, s) * s;
+		}
+		if (t->dtype == PGL_F64)
+			((double *) t->data)[i] = x;
+		else
+			((float *) t->data)[i] = (float) x;
+	}
+	return PGL_OK;
+}
+
+pgl_rc
+pgl_model_set_storage(const pgl_env *env, pgl_model *m, int32_t kind, pgl_status *st)
+{
+	if (kind != PGL_STORE_NATIVE && kind != PGL_STORE_F32 && kind != PGL_STORE_F16 &&
+		kind != PGL_STORE_I8_ROW)
+		return pgl_fail(st, PGL_ERR_INVALID, "unknown storage kind %d", (int) kind);
+
+	/* first check every tensor, so that a refusal changes nothing */
+	for (int pass = 0; pass < 2; pass++)
+		for (int32_t i = 0; i < m->n_tensors; i++)
+		{
+			pgl_tensor *t = &m->tensors[i];
+			pgl_tensor	probe;
+			int32_t		storage = PGL_STORE_NATIVE;
+			pgl_rc		rc;
+
+			if (!quantizable(t))
+				continue;
+			if (kind == PGL_STORE_F32)
+				storage = t->dtype == PGL_F64 ? PGL_STORE_F32 : PGL_STORE_NATIVE;
+			else if (kind == PGL_STORE_F16)
+				storage = PGL_STORE_F16;
+			else if (kind == PGL_STORE_I8_ROW)
+				storage = t->ndim == 2 && t->dims[1] >= 2 ? PGL_STORE_I8_ROW : PGL_STORE_I8_TENSOR;
+			if (pass == 0)
+			{
+				probe = *t;
+				probe.storage = storage;
+				probe.scales = NULL;
+				rc = check_encodable(&probe, i, PGL_ERR_INVALID, st);
+				if (rc != PGL_OK)
+					return rc;
+				continue;
+			}
+			/* scales kept from a read belong to the old storage */
+			pgl_free(env, t->scales);
+			t->scales = NULL;
+			t->storage = storage;
+			if (storage != PGL_STORE_NATIVE)
+			{
+				rc = quantize_in_place(env, t, st);
+				if (rc != PGL_OK)
+					return rc;
+			}
+		}
+	return PGL_OK;
+}
+
 /* ---------- structural rules shared by the writer and the reader ---------- */
 
 static int
@@ -343,6 +643,18 @@ pgl_model_check_structure(const pgl_env *env, const pgl_model *m, pgl_rc bad, pg
 			return pgl_fail(st, bad, "model tensor %d has invalid dimensions", (int) i);
 		if (count > 0 && t->data == NULL)
 			return pgl_fail(st, bad, "model tensor %d has no data", (int) i);
+		if (t->storage < PGL_STORE_NATIVE || t->storage > PGL_STORE_MAX)
+			return pgl_fail(st, bad, "model tensor %d has unknown storage %d", (int) i,
+							(int) t->storage);
+		if (t->storage != PGL_STORE_NATIVE && t->dtype != PGL_F64 && t->dtype != PGL_F32)
+			return pgl_fail(st, bad, "model tensor %d of dtype %d cannot be stored encoded",
+							(int) i, (int) t->dtype);
+		if (t->storage == PGL_STORE_F32 && t->dtype != PGL_F64)
+			return pgl_fail(st, bad, "model tensor %d is float32 already: storage 1 is for f64",
+							(int) i);
+		if (t->storage == PGL_STORE_I8_ROW && t->ndim != 2)
+			return pgl_fail(st, bad, "model tensor %d has per-row int8 storage but %d dimensions",
+							(int) i, (int) t->ndim);
 		if (t->dtype == PGL_STR)
 		{
 			char *const *strs = t->data;
@@ -501,13 +813,70 @@ put_tensor_data(writer *w, const pgl_tensor *t)
 	}
 }
 
+/* the data of an encoded tensor: logical dtype, storage, scales, codes */
+static void
+put_encoded_data(writer *w, const pgl_tensor *t)
+{
+	int64_t count = pgl_tensor_count(t);
+	int64_t n_scales = storage_scales(t);
+	int64_t per = n_scales > 0 ? count / (n_scales > 0 ? n_scales : 1) : 0;
+
+	put_i32(w, t->dtype);
+	put_i32(w, t->storage);
+	if (w->buf == NULL)
+	{
+		w->pos += (uint64_t) n_scales * 4 + (uint64_t) count * storage_esize(t->storage);
+		return;
+	}
+	if (n_scales > 0)
+	{
+		/* dims[0] == 0 with a row storage: no scale, no data */
+		uint64_t codes = w->pos + (uint64_t) n_scales * 4;
+
+		for (int64_t r = 0; r < n_scales; r++)
+		{
+			float	 s = t->scales ? t->scales[r] : int8_scale(t, r * per, per);
+			uint32_t u;
+
+			memcpy(&u, &s, sizeof(u));
+			put_u32(w, u);
+			for (int64_t i = r * per; i < (r + 1) * per; i++)
+				w->buf[codes + (uint64_t) i] = (uint8_t) (int8_t) int8_code(elem(t, i), s);
+		}
+		w->pos += (uint64_t) count;
+		return;
+	}
+	for (int64_t i = 0; i < count; i++)
+	{
+		if (t->storage == PGL_STORE_F32)
+		{
+			float	 f = (float) elem(t, i);
+			uint32_t u;
+
+			memcpy(&u, &f, sizeof(u));
+			put_u32(w, u);
+		}
+		else
+			put_u16(w, pgl_f32_to_f16((float) elem(t, i)));
+	}
+}
+
+static bool
+has_encoded(const pgl_model *m)
+{
+	for (int32_t i = 0; i < m->n_tensors; i++)
+		if (m->tensors[i].storage != PGL_STORE_NATIVE)
+			return true;
+	return false;
+}
+
 static void
 put_model(writer *w, const pgl_model *m)
 {
 	/* header; the total length is known after the sizing pass */
 	put_bytes(w, PGL_FORMAT_MAGIC, 4);
 	put_u16(w, PGL_FORMAT_VERSION);
-	put_u16(w, 0);
+	put_u16(w, has_encoded(m) ? PGL_FORMAT_FLAG_ENCODED : 0);
 	put_u64(w, 0); /* patched by pgl_model_write */
 
 	put_i32(w, m->algorithm);
@@ -541,11 +910,14 @@ put_model(writer *w, const pgl_model *m)
 		const pgl_tensor *t = &m->tensors[i];
 
 		put_string(w, t->name);
-		put_i32(w, t->dtype);
+		put_i32(w, t->storage != PGL_STORE_NATIVE ? DTYPE_ENCODED : t->dtype);
 		put_i32(w, t->ndim);
 		for (int32_t d = 0; d < t->ndim; d++)
 			put_i64(w, t->dims[d]);
-		put_tensor_data(w, t);
+		if (t->storage != PGL_STORE_NATIVE)
+			put_encoded_data(w, t);
+		else
+			put_tensor_data(w, t);
 	}
 }
 
@@ -574,6 +946,13 @@ pgl_model_write(const pgl_env *env, const pgl_model *m, uint8_t **out, size_t *l
 		st->rc = PGL_ERR_INVALID;
 		return PGL_ERR_INVALID;
 	}
+	for (int32_t i = 0; i < m->n_tensors; i++)
+		if (m->tensors[i].storage != PGL_STORE_NATIVE)
+		{
+			rc = check_encodable(&m->tensors[i], i, PGL_ERR_INVALID, st);
+			if (rc != PGL_OK)
+				return rc;
+		}
 
 	/* sizing pass */
 	put_model(&w, m);
@@ -605,6 +984,8 @@ typedef struct reader
 	size_t		   pos;
 	size_t		   end; /* offset of the CRC: the body ends here */
 	pgl_status	  *st;
+	bool		   encoded_ok; /* header flag: encoded tensors allowed */
+	int32_t		   n_encoded;  /* encoded tensors read */
 } reader;
 
 #define TRY(expr)                                                                                  \
@@ -756,6 +1137,160 @@ get_feature(reader *r, pgl_feature *f)
 	return PGL_OK;
 }
 
+/* the dims of a tensor, after its dtype (shared by both kinds of tensors) */
+static pgl_rc
+get_dims(reader *r, pgl_tensor *t, int32_t index)
+{
+	size_t at = r->pos;
+
+	TRY(get_i32(r, &t->ndim));
+	if (t->ndim < 0 || t->ndim > PGL_TENSOR_MAX_DIMS)
+	{
+		int32_t ndim = t->ndim;
+
+		t->ndim = 0;
+		return pgl_fail(
+			r->st, PGL_ERR_CORRUPT,
+			"model blob tensor %d has %d dimensions at offset %zu, at most %d are allowed",
+			(int) index, (int) ndim, at, PGL_TENSOR_MAX_DIMS);
+	}
+	for (int32_t d = 0; d < t->ndim; d++)
+	{
+		at = r->pos;
+		TRY(get_i64(r, &t->dims[d]));
+		if (t->dims[d] < 0)
+			return pgl_fail(r->st, PGL_ERR_CORRUPT,
+							"model blob tensor %d dimension %d is negative (%lld) at offset %zu",
+							(int) index, (int) d, (long long) t->dims[d], at);
+	}
+	if (checked_count(t->ndim, t->dims) < 0)
+		return pgl_fail(r->st, PGL_ERR_CORRUPT,
+						"model blob tensor %d has dimensions whose product overflows", (int) index);
+	return PGL_OK;
+}
+
+/*
+ * An encoded tensor (dtype 6): dims, then its logical dtype (f64 or f32),
+ * its storage, the int8 scales, and the codes; decoded into the logical
+ * dtype.  Canonical: int8 codes are in [-127, 127], a row with scale 0 has
+ * only zero codes and any other row a code of +-127, scales are +0 or
+ * normal positive floats; float16 and float32 codes are finite.
+ */
+static pgl_rc
+get_encoded_tensor(reader *r, pgl_tensor *t, int32_t index)
+{
+	size_t		   at;
+	int64_t		   count, n_scales, per;
+	size_t		   esize;
+	const uint8_t *p;
+
+	TRY(get_dims(r, t, index));
+	count = checked_count(t->ndim, t->dims);
+	at = r->pos;
+	TRY(get_i32(r, &t->dtype));
+	if (t->dtype != PGL_F64 && t->dtype != PGL_F32)
+		return pgl_fail(r->st, PGL_ERR_CORRUPT,
+						"model blob encoded tensor %d has dtype %d at offset %zu, only f64 (1) "
+						"and f32 (2) can be encoded",
+						(int) index, (int) t->dtype, at);
+	at = r->pos;
+	TRY(get_i32(r, &t->storage));
+	esize = storage_esize(t->storage);
+	if (esize == 0 || (t->storage == PGL_STORE_F32 && t->dtype != PGL_F64) ||
+		(t->storage == PGL_STORE_I8_ROW && t->ndim != 2))
+	{
+		int32_t storage = t->storage;
+
+		t->storage = PGL_STORE_NATIVE;
+		return pgl_fail(r->st, PGL_ERR_CORRUPT,
+						"model blob encoded tensor %d has invalid storage %d at offset %zu for "
+						"dtype %d and %d dimensions",
+						(int) index, (int) storage, at, (int) t->dtype, (int) t->ndim);
+	}
+	n_scales = storage_scales(t);
+	if ((uint64_t) n_scales > remaining(r) / 4 ||
+		(uint64_t) count > (remaining(r) - (size_t) n_scales * 4) / esize)
+		return pgl_fail(r->st, PGL_ERR_CORRUPT,
+						"model blob is truncated: encoded tensor %d at offset %zu needs %lld "
+						"scales and %lld elements of %zu bytes, %zu bytes remain",
+						(int) index, r->pos, (long long) n_scales, (long long) count, esize,
+						remaining(r));
+	t->data = pgl_alloc(r->env, (size_t) count * (t->dtype == PGL_F64 ? 8 : 4) + 1);
+	if (t->data == NULL)
+		return pgl_fail(r->st, PGL_ERR_NOMEM, "out of memory");
+	if (n_scales > 0)
+	{
+		t->scales = pgl_alloc(r->env, sizeof(float) * (size_t) n_scales + 1);
+		if (t->scales == NULL)
+			return pgl_fail(r->st, PGL_ERR_NOMEM, "out of memory");
+	}
+	per = n_scales > 0 ? count / n_scales : 0;
+	p = r->buf + r->pos;
+	for (int64_t s = 0; s < n_scales; s++)
+	{
+		uint32_t u = get_u32(p + s * 4);
+		float	 scale;
+		int32_t	 maxq = 0;
+
+		memcpy(&scale, &u, sizeof(scale));
+		if (!(u == 0 || (isfinite(scale) && scale >= FLT_MIN &&
+						 (t->dtype == PGL_F64 || isfinite((float) (127.0 * scale))))))
+			return pgl_fail(r->st, PGL_ERR_CORRUPT,
+							"model blob encoded tensor %d has an invalid scale %g at offset %zu",
+							(int) index, (double) scale, r->pos + (size_t) s * 4);
+		t->scales[s] = scale;
+		for (int64_t i = s * per; i < (s + 1) * per; i++)
+		{
+			int32_t q = (int8_t) p[n_scales * 4 + i];
+
+			if (q == -128)
+				return pgl_fail(r->st, PGL_ERR_CORRUPT,
+								"model blob encoded tensor %d has the int8 code -128 at offset "
+								"%zu",
+								(int) index, r->pos + (size_t) (n_scales * 4 + i));
+			if (abs(q) > maxq)
+				maxq = abs(q);
+			if (t->dtype == PGL_F64)
+				((double *) t->data)[i] = (double) q * scale;
+			else
+				((float *) t->data)[i] = (float) ((double) q * scale);
+		}
+		if (scale == 0 ? maxq != 0 : maxq != 127)
+			return pgl_fail(r->st, PGL_ERR_CORRUPT,
+							"model blob encoded tensor %d row %lld has scale %g but largest code "
+							"%d (needs %d)",
+							(int) index, (long long) s, (double) scale, (int) maxq,
+							scale == 0 ? 0 : 127);
+	}
+	if (n_scales == 0)
+		for (int64_t i = 0; i < count; i++)
+		{
+			double x;
+
+			if (t->storage == PGL_STORE_F32)
+			{
+				uint32_t u = get_u32(p + i * 4);
+				float	 f;
+
+				memcpy(&f, &u, sizeof(f));
+				x = f;
+			}
+			else
+				x = pgl_f16_to_f32(get_u16(p + i * 2));
+			if (!isfinite(x))
+				return pgl_fail(r->st, PGL_ERR_CORRUPT,
+								"model blob encoded tensor %d element %lld is not finite",
+								(int) index, (long long) i);
+			if (t->dtype == PGL_F64)
+				((double *) t->data)[i] = x;
+			else
+				((float *) t->data)[i] = (float) x;
+		}
+	r->pos += (size_t) n_scales * 4 + (size_t) count * esize;
+	r->n_encoded++;
+	return PGL_OK;
+}
+
 static pgl_rc
 get_tensor(reader *r, pgl_tensor *t, int32_t index)
 {
@@ -776,6 +1311,15 @@ get_tensor(reader *r, pgl_tensor *t, int32_t index)
 
 	at = r->pos;
 	TRY(get_i32(r, &t->dtype));
+	if (t->dtype == DTYPE_ENCODED)
+	{
+		if (!r->encoded_ok)
+			return pgl_fail(r->st, PGL_ERR_CORRUPT,
+							"model blob tensor %d is encoded at offset %zu, but the header does "
+							"not have the encoded-tensors flag",
+							(int) index, at);
+		return get_encoded_tensor(r, t, index);
+	}
 	esize = dtype_size(t->dtype);
 	if (esize == 0)
 		return pgl_fail(r->st, PGL_ERR_CORRUPT,
@@ -942,7 +1486,7 @@ check_envelope(const uint8_t *buf, size_t len, pgl_status *st)
 						"model blob is truncated: need %d bytes at offset 0, %zu remain",
 						HEADER_SIZE, len);
 	flags = get_u16(buf + 6);
-	if (flags != 0)
+	if ((flags & ~PGL_FORMAT_FLAG_ENCODED) != 0)
 		return pgl_fail(st, PGL_ERR_CORRUPT, "model blob has unknown flags 0x%04x",
 						(unsigned) flags);
 	total = get_u64(buf + 8);
@@ -988,8 +1532,13 @@ pgl_model_read(const pgl_env *env, const uint8_t *buf, size_t len, pgl_model **o
 	r.pos = HEADER_SIZE;
 	r.end = len - CRC_SIZE;
 	r.st = st;
+	r.encoded_ok = (get_u16(buf + 6) & PGL_FORMAT_FLAG_ENCODED) != 0;
+	r.n_encoded = 0;
 
 	rc = get_body(&r, m);
+	if (rc == PGL_OK && r.encoded_ok && r.n_encoded == 0)
+		rc = pgl_fail(st, PGL_ERR_CORRUPT,
+					  "model blob has the encoded-tensors flag but no encoded tensor");
 	if (rc == PGL_OK)
 		rc = pgl_model_check_structure(env, m, PGL_ERR_CORRUPT, st);
 	if (rc == PGL_OK)

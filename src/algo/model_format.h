@@ -39,6 +39,28 @@ extern pgl_rc pgl_model_read(const pgl_env *env, const uint8_t *buf, size_t len,
 extern pgl_rc pgl_model_check_structure(const pgl_env *env, const pgl_model *m, pgl_rc bad,
 										pgl_status *st);
 
+/* header flags: bit 0 = the blob holds encoded (quantized) tensors */
+#define PGL_FORMAT_FLAG_ENCODED 0x0001
+
+/*
+ * Quantized storage.  pgl_model_set_storage marks the tensors of weights and
+ * factors (coef, centroids, user_factors, item_factors) for storage as
+ * float32 ("float32": f64 tensors only; f32 ones stay native), float16 or
+ * int8 (one scale per row of a 2-d tensor with rows of at least 2 values,
+ * else one per tensor).  kind is one of PGL_STORE_F32, PGL_STORE_F16 or
+ * PGL_STORE_I8_ROW (meaning "int8, the scales chosen as above"), or
+ * PGL_STORE_NATIVE to store everything as is.  The values are replaced by
+ * what the storage gives back (the int8 scales kept in the tensors), so the
+ * model in memory predicts exactly as the stored one will.  Fails with
+ * PGL_ERR_INVALID, naming the tensor and changing nothing, if a value cannot
+ * be represented (beyond the float16 range, say).
+ */
+extern pgl_rc pgl_model_set_storage(const pgl_env *env, pgl_model *m, int32_t kind, pgl_status *st);
+
+/* IEEE binary16 <-> binary32, round to nearest even; overflow gives infinity */
+extern uint16_t pgl_f32_to_f16(float f);
+extern float	pgl_f16_to_f32(uint16_t h);
+
 /* CRC-32C (Castagnoli), as in iSCSI: pgl_crc32c(0, "123456789", 9) == 0xE3069283 */
 extern uint32_t pgl_crc32c(uint32_t crc, const void *data, size_t len);
 

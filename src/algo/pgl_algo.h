@@ -137,13 +137,31 @@ typedef enum pgl_dtype
 #define PGL_TENSOR_NAME_LEN 32
 #define PGL_TENSOR_MAX_DIMS 4
 
+/*
+ * How a f64 or f32 tensor is stored in the blob (docs/model-format.md,
+ * "Encoded tensors").  In memory the data is always dtype's, decoded once
+ * when the blob is read; the storage only changes the bytes written.
+ */
+typedef enum pgl_storage
+{
+	PGL_STORE_NATIVE = 0,	 /* as its dtype */
+	PGL_STORE_F32 = 1,		 /* f64 data rounded to binary32 */
+	PGL_STORE_F16 = 2,		 /* binary16 */
+	PGL_STORE_I8_TENSOR = 3, /* int8, one scale for the tensor */
+	PGL_STORE_I8_ROW = 4	 /* int8, one scale per row (dims[0]) of a 2-d tensor */
+} pgl_storage;
+
+#define PGL_STORE_MAX 4
+
 typedef struct pgl_tensor
 {
 	char	name[PGL_TENSOR_NAME_LEN]; /* NUL-terminated */
 	int32_t dtype;					   /* pgl_dtype */
 	int32_t ndim;
 	int64_t dims[PGL_TENSOR_MAX_DIMS];
-	void   *data; /* product(dims) elements of dtype */
+	void   *data;	 /* product(dims) elements of dtype */
+	int32_t storage; /* pgl_storage; 0 (native) unless quantized */
+	float  *scales;	 /* int8 storage read from a blob: its scales (else NULL) */
 } pgl_tensor;
 
 typedef struct pgl_model

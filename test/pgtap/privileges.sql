@@ -30,7 +30,8 @@ SELECT throws_ok($$SELECT ai_drop_model('alice_m')$$, '42501', 'permission denie
                  'another role cannot drop the model');
 SELECT throws_ok($$DELETE FROM ai_catalog_models$$, '42501', NULL, 'the catalog tables are not writable directly');
 SELECT throws_ok($$UPDATE ai_catalog_versions SET version = 9$$, '42501', NULL, 'versions are not writable directly');
-SELECT lives_ok($$SELECT ai_predict('alice_m', ARRAY[1.0])$$, 'any role may predict with it');
+SELECT throws_ok($$SELECT ai_predict('alice_m', ARRAY[1.0])$$, '42501', 'permission denied for model "alice_m"',
+                 'another role may not predict with it without a grant (test/pgtap/model_privileges.sql)');
 RESET ROLE;
 
 -- column privileges apply

@@ -14,6 +14,9 @@ q $src "SELECT version FROM ai_train('reg', 'linear_regression', 'h', 'y', '{\"e
 q $src "SELECT version FROM ai_train('reg', 'linear_regression', 'h', 'y', '{\"exclude\": [\"id\", \"f\"], \"l2\": 5}')" >/dev/null
 q $src "SELECT ai_deploy('reg', 1)" >/dev/null
 q $src "SELECT version FROM ai_train('cls', 'logistic_regression', 'h', 'f', '{\"exclude\": [\"id\"]}')" >/dev/null
+q postgres "DROP ROLE IF EXISTS pgl_dump_reader" >/dev/null
+q postgres "CREATE ROLE pgl_dump_reader"
+q $src "SELECT ai_grant('cls', 'pgl_dump_reader', 'predict')" >/dev/null
 PRED="SELECT string_agg(ai_predict('reg', h)::text || '/' || ai_classify('cls', h) || '/' ||
         (ai_predict_proba('cls', h))[2]::text, ',' ORDER BY id) FROM h"
 MODELS="SELECT string_agg(name || ':' || version || ':' || deployed || ':' || blob_size, ',' ORDER BY name, version) FROM ai_models"
@@ -29,6 +32,13 @@ is "$(q $dst "$PRED")" "$before" "restored models predict the same values for al
 is "$(q $dst "SELECT version FROM ai_train('reg', 'linear_regression', 'h', 'y', '{\"exclude\": [\"id\", \"f\"]}')")" "3" \
    "training after a restore continues the version numbers"
 is "$(q $dst "SELECT count(*) FROM ai_catalog_blobs")" "4" "one blob per version after restore and retrain"
+grep -q "pgl_dump_reader" "${TMPDIR:-/tmp}/pgl_dump.sql"
+ok $? "the dump names the grantee of a model privilege by role name (regrole)"
+is "$(q $dst "SELECT string_agg(name || ':' || grantee || ':' || privilege, ',') FROM ai_model_grants")" \
+   "cls:pgl_dump_reader:predict" "model privileges came back"
+is "$(q $dst "SET ROLE pgl_dump_reader; SELECT count(DISTINCT name) FROM ai_models")" "1" \
+   "and the grantee sees the granted model only"
 rm -f "${TMPDIR:-/tmp}/pgl_dump.sql"
 for db in $src $dst; do q postgres "DROP DATABASE $db"; done
+q postgres "DROP ROLE pgl_dump_reader"
 done_testing

@@ -766,7 +766,7 @@ test_patched_linreg(void)
 		restamp(b, len);
 		expect_corrupt(b, len, "version 0 is invalid", "format version 0");
 		b[4] = 1;
-		b[6] = 1;
+		b[6] = 2; /* bit 0 is the encoded-tensors flag (test_quantize.c) */
 		restamp(b, len);
 		expect_corrupt(b, len, "unknown flags", "nonzero flags");
 		b[6] = 0;
@@ -956,7 +956,9 @@ test_patched_ext(void)
 	last = L.t[keys].str[5];
 
 	/* the i64 tensor */
-	patch32(blob, len, L.t[ids].dtype, 6, "unknown dtype 6", "dtype 6");
+	patch32(blob, len, L.t[ids].dtype, 7, "unknown dtype 7", "dtype 7");
+	patch32(blob, len, L.t[ids].dtype, 6, "does not have the encoded-tensors flag",
+			"dtype 6 (encoded) without the header flag");
 	patch32(blob, len, L.t[ids].dtype, PGL_I32, "", "an i64 tensor read as i32");
 	patch32(blob, len, L.t[ids].dtype, PGL_STR, "", "an i64 tensor read as str");
 	patch64(blob, len, L.t[ids].dims[0], 7, "", "an i64 tensor one element too long");

@@ -1,0 +1,346 @@
+/*-------------------------------------------------------------------------
+ *
+ * importance.c
+ *	  ai_feature_importance: permutation importance over the hold-out.
+ *
+ * The hold-out is the one the training used: the version's data source is
+ * read again (as the caller) with the training's test_size and seed, and
+ * pgl_row_in_test routes the same rows to it (the same rows in the same
+ * order give the same split; see the user guide).  The model is scored on
+ * it (R² for regression, accuracy for classification); then, for each
+ * feature and each of `repeats` seeded shuffles, the feature's encoded
+ * columns are permuted across the hold-out rows (all one-hot columns of a
+ * categorical feature with the same permutation, which is permuting the raw
+ * feature) and the model is scored again.  The importance is the mean drop
+ * of the score, std its standard deviation over the shuffles.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "pg_learn.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+
+#include "algorithms.h"
+#include "metrics.h"
+#include "prep.h"
+
+PG_FUNCTION_INFO_V1(ai_feature_importance);
+
+#define PGL_IMPORTANCE_MAX_REPEATS 1000
+
+/* the data source and options the version was trained with */
+static void
+version_source(int64 version_id, char **data, Jsonb **options)
+{
+	Oid			  types[1] = {INT8OID};
+	Datum		  values[1] = {Int64GetDatum(version_id)};
+	MemoryContext outer = CurrentMemoryContext;
+	bool		  isnull;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	/* as the caller: it may use the model, so row-level security shows the row */
+	if (SPI_execute_with_args(psprintf("SELECT data_source, options FROM %s.ai_catalog_versions "
+									   "WHERE id OPERATOR(pg_catalog.=) $1",
+									   pgl_catalog_schema()),
+							  1, types, values, NULL, true, 1) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "pg_learn: model version " INT64_FORMAT " not found in the catalog",
+			 version_id);
+	*data =
+		MemoryContextStrdup(outer, SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
+	{
+		Datum		  d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+		MemoryContext old = MemoryContextSwitchTo(outer);
+
+		*options = DatumGetJsonbPCopy(d);
+		MemoryContextSwitchTo(old);
+	}
+	SPI_finish();
+}
+
+/* R² (regression) or accuracy (classification) of predictions */
+static double
+score(const pgl_model *m, int64 n, const double *y, const int32 *label, const double *pred)
+{
+	if (m->task == PGL_TASK_REGRESSION)
+	{
+		pgl_regression_metrics rm;
+
+		pgl_regression_metrics_compute(y, pred, n, &rm);
+		return rm.r2;
+	}
+	else
+	{
+		int32 k = m->n_classes;
+		int64 right = 0;
+
+		for (int64 i = 0; i < n; i++)
+		{
+			const double *p = pred + i * k;
+			int32		  best = 0;
+
+			for (int32 c = 1; c < k; c++)
+				if (p[c] > p[best])
+					best = c;
+			right += best == label[i];
+		}
+		return (double) right / n;
+	}
+}
+
+Datum
+ai_feature_importance(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo	   *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char			   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	int32				repeats = PG_GETARG_INT32(1);
+	int64				seed = PG_GETARG_INT64(2);
+	int64				version_id;
+	const pgl_model	   *m = pgl_model_get(name, &version_id);
+	const pgl_algo_ops *ops;
+	bool				classification;
+	char			   *data;
+	Jsonb			   *options;
+	PglTrainOptions		opts;
+	double				fraction;
+	MemoryContext		cxt, old;
+	PglDataSet		   *ds;
+	List			   *only = NIL;
+	const double	  **raw;
+	const bool		  **rnull;
+	int64				n;
+	int64			   *keep_rows = NULL;
+	double			   *X, *Xp, *pred, *y = NULL;
+	int32			   *label = NULL;
+	int32			   *col0, *width;
+	int64			   *perm;
+	double			   *drops;
+	double				base;
+	pgl_env				env;
+	pgl_status			st;
+
+	if (repeats < 1 || repeats > PGL_IMPORTANCE_MAX_REPEATS)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("repeats must be between 1 and %d, not %d",
+							   PGL_IMPORTANCE_MAX_REPEATS, repeats)));
+	if (seed < 0)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("seed must be a non-negative integer, not " INT64_FORMAT, seed)));
+	if (m->task != PGL_TASK_REGRESSION && m->task != PGL_TASK_CLASSIFICATION)
+		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						errmsg("ai_feature_importance does not support model \"%s\" (%s)", name,
+							   pgl_algo_by_id(m->algorithm)->name),
+						errdetail(m->task == PGL_TASK_CLUSTERING
+									  ? "A clustering model has no target and is trained without a "
+										"hold-out, so there is no score to lose."
+									  : "A recommender has no features."),
+						errhint("ai_feature_importance explains linear_regression and "
+								"logistic_regression models.")));
+	ops = pgl_algo_by_id(m->algorithm);
+	classification = m->task == PGL_TASK_CLASSIFICATION;
+
+	version_source(version_id, &data, &options);
+	if (strcmp(data, "(imported)") == 0)
+		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						errmsg("model \"%s\" was imported: its hold-out is unknown", name),
+						errhint("Train it in this database to compute its feature importance.")));
+	pgl_parse_train_options(options, PGL_OPTS_SUPERVISED, &opts);
+	fraction = opts.test_size >= 0 ? opts.test_size : 0.2;
+
+	cxt =
+		AllocSetContextCreate(CurrentMemoryContext, "pg_learn importance", ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+
+	for (int f = 0; f < m->n_features; f++)
+		only = lappend(only, m->features[f].name);
+	ds = pgl_read_data(data, m->target_name, classification ? PGL_COL_CATEGORICAL : PGL_COL_NUMERIC,
+					   NIL, only, ops->name, fraction, opts.seed, NULL, NULL);
+	/* the data's query may have used other models and evicted this one */
+	m = pgl_model_by_version(version_id, name);
+	n = ds->part[PGL_TEST].n;
+	/* as in training: a default hold-out of fewer than 50 rows was not kept */
+	if (opts.test_size < 0 && ds->n_rows < 50)
+		n = 0;
+	if (n == 0)
+		ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND),
+						errmsg("model \"%s\" has no hold-out rows to compute importance on", name),
+						errdetail("Its training data \"%s\" now gives no hold-out rows with test "
+								  "size %g and seed " UINT64_FORMAT ".",
+								  data, opts.test_size >= 0 ? opts.test_size : 0.2, opts.seed),
+						errhint("Train with \"test_size\" above 0 on at least 50 rows.")));
+
+	/* map the data's categories onto the model's vocabularies (as ai_evaluate) */
+	raw = palloc(sizeof(double *) * (m->n_features + 1));
+	rnull = palloc(sizeof(bool *) * (m->n_features + 1));
+	for (int f = 0; f < m->n_features; f++)
+	{
+		PglColumn		  *c = &ds->features[f];
+		const pgl_feature *feat = &m->features[f];
+
+		if ((feat->kind == PGL_FEATURE_NUMERIC) != (c->kind == PGL_COL_NUMERIC))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("column \"%s\" of the training data now has type %s, but model \"%s\" "
+							"was trained on it as %s (%s)",
+							c->name, c->type_name, name,
+							feat->kind == PGL_FEATURE_NUMERIC ? "a number" : "a category",
+							feat->type_name)));
+		if (c->kind == PGL_COL_CATEGORICAL)
+		{
+			int32	nv = pgl_vocab_size(c->vocab);
+			int32  *map = palloc(sizeof(int32) * (nv + 1));
+			double *v = pgl_column_values(ds, c, PGL_TEST);
+			bool   *nl = c->nulls[PGL_TEST];
+
+			for (int32 i = 0; i < nv; i++)
+			{
+				const char *s = pgl_vocab_string(c->vocab, i);
+
+				map[i] = pgl_category_find(feat, s, strlen(s));
+			}
+			for (int64 r = 0; r < n; r++)
+				if (!(nl && nl[r]))
+					v[r] = map[(int32) v[r]];
+		}
+		raw[f] = pgl_column_values(ds, c, PGL_TEST);
+		rnull[f] = c->nulls[PGL_TEST];
+	}
+
+	/* the target; hold-out rows whose label is no class of the model are left out */
+	{
+		double *t = pgl_column_values(ds, ds->target, PGL_TEST);
+		int64	kept = 0;
+
+		keep_rows = palloc(sizeof(int64) * n);
+		if (classification)
+		{
+			int32  nv = pgl_vocab_size(ds->target->vocab);
+			int32 *map = palloc(sizeof(int32) * (nv + 1));
+
+			for (int32 i = 0; i < nv; i++)
+			{
+				const char *s = pgl_vocab_string(ds->target->vocab, i);
+
+				map[i] = -1;
+				for (int32 c = 0; c < m->n_classes; c++)
+					if (strcmp(m->classes[c], s) == 0)
+						map[i] = c;
+			}
+			label = palloc(sizeof(int32) * n);
+			for (int64 r = 0; r < n; r++)
+				if (map[(int32) t[r]] >= 0)
+				{
+					label[kept] = map[(int32) t[r]];
+					keep_rows[kept++] = r;
+				}
+		}
+		else
+		{
+			y = palloc(sizeof(double) * n);
+			for (int64 r = 0; r < n; r++)
+			{
+				y[kept] = t[r];
+				keep_rows[kept++] = r;
+			}
+		}
+		n = kept;
+		if (n == 0)
+			ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND),
+							errmsg("model \"%s\" has no hold-out rows with a known class", name)));
+	}
+
+	pgl_check_memory(ds->bytes + (Size) n *
+									 (2 * m->n_inputs + (classification ? m->n_classes : 1) + 2) *
+									 sizeof(double),
+					 psprintf("feature importance on " INT64_FORMAT " hold-out rows", n));
+	X = palloc_extended(sizeof(double) * n * Max(m->n_inputs, 1), MCXT_ALLOC_HUGE);
+	Xp = palloc_extended(sizeof(double) * n * Max(m->n_inputs, 1), MCXT_ALLOC_HUGE);
+	pgl_encode_rows(m, raw, rnull, keep_rows, n, X);
+	memcpy(Xp, X, sizeof(double) * n * m->n_inputs);
+	pred =
+		palloc_extended(sizeof(double) * n * (classification ? m->n_classes : 1), MCXT_ALLOC_HUGE);
+	perm = palloc_extended(sizeof(int64) * n, MCXT_ALLOC_HUGE);
+	drops = palloc(sizeof(double) * repeats);
+
+	/* the encoded columns of each feature */
+	col0 = palloc(sizeof(int32) * (m->n_features + 1));
+	width = palloc(sizeof(int32) * (m->n_features + 1));
+	{
+		int32 col = 0;
+
+		for (int f = 0; f < m->n_features; f++)
+		{
+			col0[f] = col;
+			width[f] = m->features[f].kind == PGL_FEATURE_NUMERIC ? 1 : m->features[f].n_categories;
+			col += width[f];
+		}
+	}
+
+	pgl_set_blas_threads();
+	env = pgl_backend_env(cxt);
+	memset(&st, 0, sizeof(st));
+	if (ops->predict(&env, m, X, n, n, pred, &st) != PGL_OK)
+		pgl_report(&st, "prediction failed");
+	base = score(m, n, y, label, pred);
+	ereport(DEBUG1, (errmsg_internal("ai_feature_importance: " INT64_FORMAT
+									 " hold-out rows, baseline %s %.6f",
+									 n, classification ? "accuracy" : "R2", base)));
+
+	MemoryContextSwitchTo(old);
+	InitMaterializedSRF(fcinfo, 0);
+	MemoryContextSwitchTo(cxt);
+	for (int f = 0; f < m->n_features; f++)
+	{
+		double mean = 0, var = 0;
+		Datum  values[3];
+		bool   nulls[3] = {false, false, false};
+
+		for (int32 r = 0; r < repeats; r++)
+		{
+			/* one stream per (seed, feature, repeat): independent of the other features */
+			uint64 rng = (uint64) seed * UINT64_C(0x9E3779B97F4A7C15) ^
+						 ((uint64) f << 32 | (uint64) r) * UINT64_C(0xD1B54A32D192ED03);
+
+			CHECK_FOR_INTERRUPTS();
+			for (int64 i = 0; i < n; i++)
+				perm[i] = i;
+			for (int64 i = n - 1; i > 0; i--)
+			{
+				int64 j = (int64) (pgl_rng_next(&rng) % (uint64) (i + 1));
+				int64 tmp = perm[i];
+
+				perm[i] = perm[j];
+				perm[j] = tmp;
+			}
+			for (int32 c = col0[f]; c < col0[f] + width[f]; c++)
+				for (int64 i = 0; i < n; i++)
+					Xp[(Size) c * n + i] = X[(Size) c * n + perm[i]];
+			if (ops->predict(&env, m, Xp, n, n, pred, &st) != PGL_OK)
+				pgl_report(&st, "prediction failed");
+			drops[r] = base - score(m, n, y, label, pred);
+			mean += drops[r];
+		}
+		/* restore the feature's columns */
+		memcpy(Xp + (Size) col0[f] * n, X + (Size) col0[f] * n, sizeof(double) * n * width[f]);
+		mean /= repeats;
+		for (int32 r = 0; r < repeats; r++)
+			var += (drops[r] - mean) * (drops[r] - mean);
+		var /= repeats;
+
+		values[0] = CStringGetTextDatum(m->features[f].name);
+		values[1] = Float8GetDatum(mean);
+		values[2] = Float8GetDatum(sqrt(var));
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
+	return (Datum) 0;
+}
