@@ -31,6 +31,19 @@ src/algo/%.o: src/algo/%.c $(wildcard src/algo/*.h)
 
 $(GLUE_OBJS): $(wildcard src/*.h) $(wildcard src/algo/*.h)
 
+# the launcher library (shared_preload_libraries) is built by its own
+# Makefile: PGXS builds one MODULE_big per Makefile
+all: launcher-lib
+launcher-lib:
+	$(MAKE) -C src/launcher PG_CONFIG=$(PG_CONFIG)
+install: launcher-install
+launcher-install:
+	$(MAKE) -C src/launcher PG_CONFIG=$(PG_CONFIG) install
+clean: launcher-clean
+launcher-clean:
+	$(MAKE) -C src/launcher PG_CONFIG=$(PG_CONFIG) clean
+.PHONY: launcher-lib launcher-install launcher-clean
+
 unitcheck:
 	$(MAKE) -C test/unit check
 

@@ -736,7 +736,10 @@ receiver_receive(TupleTableSlot *slot, DestReceiver *self)
 		return true;
 	}
 	if ((ds->n_rows & 4095) == 0)
+	{
 		CHECK_FOR_INTERRUPTS();
+		pgl_progress_rows(ds->n_rows);
+	}
 
 	part = pgl_row_in_test(ds->seed, ds->n_rows, ds->test_fraction) ? PGL_TEST : PGL_TRAIN;
 	row = ds->part[part].n;
@@ -891,6 +894,7 @@ pgl_read_data(const char *data, const char *target, PglColumnKind target_kind, L
 
 	if (ds->features == NULL)
 		elog(ERROR, "pg_learn: the data query did not start");
+	pgl_progress_rows(ds->n_rows);
 	return ds;
 }
 

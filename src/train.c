@@ -255,6 +255,7 @@ phase(const char *name, const char *what)
 	static bool		  started = false;
 	instr_time		  now;
 
+	pgl_progress_phase(what);
 	if (!pgl_verbose)
 		return;
 	INSTR_TIME_SET_CURRENT(now);
@@ -329,6 +330,7 @@ ai_train(PG_FUNCTION_ARGS)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						errmsg("unknown algorithm \"%s\"", algorithm),
 						errhint("Valid algorithms are: %s.", pgl_algo_names())));
+	pgl_progress_begin(name, algorithm);
 	if (ops->task == PGL_TASK_RECOMMENDATION)
 		return pgl_train_recommender(fcinfo, name, algorithm, data, target, options);
 	clustering = ops->task == PGL_TASK_CLUSTERING;
