@@ -956,21 +956,27 @@ pgl_dispatcher_main(Datum arg)
 
 		/* 4. due schedules become jobs */
 		spi_run(
-			psprintf("WITH due AS (SELECT * FROM %s.ai_catalog_schedules WHERE next_run <= now() "
-					 "FOR UPDATE SKIP LOCKED), "
+			psprintf("WITH due AS (SELECT * FROM %s.ai_catalog_schedules c WHERE next_run <= now() "
+					 "AND NOT EXISTS (SELECT FROM %s.ai_catalog_jobs j WHERE j.id = c.last_job "
+					 "AND j.state IN ('queued', 'running')) FOR UPDATE SKIP LOCKED), "
 					 "j AS (INSERT INTO %s.ai_catalog_jobs (model_name, algorithm, data, target, "
 					 "options, deploy, metric, owner, search_path, schedule_name) "
 					 "SELECT name, algorithm, data, target, options, deploy, metric, owner, "
 					 "search_path, name FROM due RETURNING id, schedule_name) "
 					 "UPDATE %s.ai_catalog_schedules c SET last_run = now(), last_job = j.id, "
 					 "next_run = CASE WHEN c.cron IS NULL "
-					 "THEN greatest(c.next_run + c.every_interval, now()) "
+					 "THEN CASE WHEN c.next_run + c.every_interval > now() "
+					 "THEN c.next_run + c.every_interval ELSE now() + c.every_interval END "
 					 "ELSE %s.ai_cron_next(c.cron, now()) END "
 					 "FROM j WHERE c.name = j.schedule_name",
-					 s, s, s, s),
+					 s, s, s, s, s),
 			0, NULL, NULL, NULL, SPI_OK_UPDATE);
-		spi_run(psprintf("SELECT min(next_run) FROM %s.ai_catalog_schedules", s), 0, NULL, NULL,
-				NULL, SPI_OK_SELECT);
+		/* (a schedule whose last job has not ended waits for that job's end) */
+		spi_run(psprintf("SELECT min(next_run) FROM %s.ai_catalog_schedules c WHERE NOT EXISTS "
+						 "(SELECT FROM %s.ai_catalog_jobs j WHERE j.id = c.last_job "
+						 "AND j.state IN ('queued', 'running'))",
+						 s, s),
+				0, NULL, NULL, NULL, SPI_OK_SELECT);
 		{
 			bool  isnull;
 			Datum v = spi_datum(0, 1, &isnull);
@@ -1100,6 +1106,12 @@ free_my_slot(void)
 	LWLockAcquire(sh->lock, LW_EXCLUSIVE);
 	if (my_job_slot->state == PGL_SLOT_STARTED)
 		my_job_slot->state = PGL_SLOT_FREE;
+	/* a queued job or a waiting schedule may go now */
+	for (int d = 0; d < sh->n_databases; d++)
+		if (sh->databases[d].oid == MyDatabaseId)
+			sh->databases[d].scan_requested = true;
+	if (sh->launcher_latch)
+		SetLatch(sh->launcher_latch);
 	LWLockRelease(sh->lock);
 }
 

@@ -176,6 +176,16 @@ launcher_sigterm(SIGNAL_ARGS)
 	errno = save_errno;
 }
 
+/* the postmaster's notice that a worker started or stopped */
+static void
+launcher_sigusr1(SIGNAL_ARGS)
+{
+	int save_errno = errno;
+
+	SetLatch(MyLatch);
+	errno = save_errno;
+}
+
 /* registration handles, known only to this launcher process */
 static BackgroundWorkerHandle **job_handles;
 static BackgroundWorkerHandle  *dispatcher;
@@ -239,6 +249,8 @@ pgl_launcher_main(Datum arg)
 
 	pqsignal(SIGTERM, launcher_sigterm);
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	/* (a bgworker without a database connection ignores SIGUSR1 by default) */
+	pqsignal(SIGUSR1, launcher_sigusr1);
 	BackgroundWorkerUnblockSignals();
 
 	job_handles = MemoryContextAllocZero(TopMemoryContext,
