@@ -858,7 +858,16 @@ pgl_dispatcher_main(Datum arg)
 	LWLockRelease(sh->lock);
 
 	db->has_extension = ext_info(&ei);
-	if (db->has_extension)
+	if (!db->has_extension)
+	{
+		/* jobs of a dropped extension are gone with it: free their slots */
+		LWLockAcquire(sh->lock, LW_EXCLUSIVE);
+		for (int i = 0; i < sh->max_workers; i++)
+			if (sh->slots[i].state == PGL_SLOT_ORPHANED && sh->slots[i].dboid == MyDatabaseId)
+				sh->slots[i].state = PGL_SLOT_FREE;
+		LWLockRelease(sh->lock);
+	}
+	else
 	{
 		const char	  *s = ei.schema;
 		List		  *active = NIL;
