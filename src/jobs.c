@@ -168,17 +168,19 @@ require_launcher(const char *what)
 
 static bool wake_registered = false;
 static bool wake_pending = false;
+static char wake_db[NAMEDATALEN]; /* looked up before commit */
 
 static void
 wake_launcher(void)
 {
-	PglShared *sh = pgl_shared();
+	PglShared  *sh = pgl_shared();
+	const char *name = wake_db;
 
-	if (sh == NULL)
+	if (sh == NULL || name[0] == '\0')
 		return;
 	LWLockAcquire(sh->lock, LW_EXCLUSIVE);
 	for (int d = 0; d < sh->n_databases; d++)
-		if (sh->databases[d].oid == MyDatabaseId || sh->databases[d].oid == InvalidOid)
+		if (strcmp(sh->databases[d].name, name) == 0)
 			sh->databases[d].scan_requested = true;
 	if (sh->launcher_latch)
 		SetLatch(sh->launcher_latch);
@@ -202,6 +204,7 @@ wake_after_commit(void)
 		RegisterXactCallback(wake_at_commit, NULL);
 		wake_registered = true;
 	}
+	strlcpy(wake_db, get_database_name(MyDatabaseId), NAMEDATALEN);
 	wake_pending = true;
 }
 
@@ -855,6 +858,7 @@ pgl_dispatcher_main(Datum arg)
 
 	LWLockAcquire(sh->lock, LW_EXCLUSIVE);
 	db->oid = MyDatabaseId;
+	db->connected = true;
 	LWLockRelease(sh->lock);
 
 	db->has_extension = ext_info(&ei);

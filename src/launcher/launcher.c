@@ -306,8 +306,15 @@ pgl_launcher_main(Datum arg)
 				for (int i = 0; i < sh->max_workers; i++)
 					if (sh->slots[i].state == PGL_SLOT_CLAIMED)
 						sh->slots[i].state = PGL_SLOT_FREE;
-				sh->databases[dispatcher_db].next_scan =
-					TimestampTzPlusMilliseconds(GetCurrentTimestamp(), pgl_naptime * 1000);
+				/*
+				 * A dispatcher that could not connect (the database does
+				 * not exist yet, or was dropped) is tried again in a minute,
+				 * or when a job is submitted there.
+				 */
+				sh->databases[dispatcher_db].next_scan = TimestampTzPlusMilliseconds(
+					GetCurrentTimestamp(),
+					(sh->databases[dispatcher_db].connected ? pgl_naptime : Max(pgl_naptime, 60)) *
+						1000L);
 				LWLockRelease(sh->lock);
 				pfree(dispatcher);
 				dispatcher = NULL;
@@ -388,6 +395,7 @@ pgl_launcher_main(Datum arg)
 					(db->next_due != 0 && now >= db->next_due))
 				{
 					db->scan_requested = false;
+					db->connected = false;
 					if (start_dispatcher(sh, d))
 						dispatcher_db = d;
 					else

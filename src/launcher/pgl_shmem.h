@@ -69,6 +69,7 @@ typedef struct PglDatabase
 	TimestampTz next_scan; /* launcher: when to dispatch next */
 	TimestampTz next_due;  /* dispatcher: earliest schedule, or 0 */
 	bool		scan_requested;
+	bool		connected; /* its last dispatcher connected (the database exists) */
 } PglDatabase;
 
 typedef struct PglProgress
