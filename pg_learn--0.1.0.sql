@@ -568,6 +568,7 @@ CREATE TABLE @extschema@.ai_catalog_schedules (
 	metric text,
 	owner pg_catalog.oid NOT NULL,
 	search_path text NOT NULL,
+	time_zone text NOT NULL,
 	created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	next_run timestamptz NOT NULL,
 	last_run timestamptz,
@@ -617,6 +618,7 @@ SELECT s.name,
 	   s.deploy,
 	   s.metric,
 	   s.owner::pg_catalog.regrole AS owner,
+	   s.time_zone,
 	   s.created_at,
 	   s.last_run,
 	   s.last_job,
@@ -657,12 +659,13 @@ LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION @extschema@.ai_wait(bigint, interval) IS
 	'Wait until a job ends (or the timeout passes) and return its state';
 
-CREATE FUNCTION @extschema@.ai_cron_next(cron text, after timestamptz)
+CREATE FUNCTION @extschema@.ai_cron_next(cron text, after timestamptz,
+	time_zone text DEFAULT NULL)
 RETURNS timestamptz
 AS 'MODULE_PATHNAME', 'ai_cron_next'
-LANGUAGE C STABLE STRICT;
-COMMENT ON FUNCTION @extschema@.ai_cron_next(text, timestamptz) IS
-	'The first time after a moment that a five-field cron expression matches';
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION @extschema@.ai_cron_next(text, timestamptz, text) IS
+	'The first time after a moment that a five-field cron expression matches (in a time zone, default the session''s)';
 
 CREATE FUNCTION @extschema@.ai_schedule(
 	name text,

@@ -107,12 +107,14 @@ SELECT state, error FROM ai_jobs WHERE schedule = 'jm' ORDER BY id LIMIT 1;
 
 -- cron schedules (in the session's time zone)
 SELECT ai_schedule('jcron', '30 2 * * 1-5', 'linear_regression', 'jobs_s', 'y') > now() AS scheduled;
-SELECT name, schedule FROM ai_schedules;
+SELECT name, schedule, time_zone FROM ai_schedules;
 SELECT ai_unschedule('jcron');
 SELECT ai_cron_next('30 2 * * 1-5', '2026-11-27 21:00+00');
 SELECT ai_cron_next('*/15 * * * *', '2026-11-24 21:00+00');
 SELECT ai_cron_next('0 0 29 2 *', '2026-11-24 21:00+00');
 SELECT ai_cron_next('0 12 1 * 0', '2026-11-24 21:00+00');
+SELECT ai_cron_next('30 2 * * *', '2026-11-24 21:00+00', 'America/New_York');
+SELECT ai_cron_next('30 2 * * *', '2026-11-24 21:00+00', 'Mars/Olympus');
 
 -- errors
 SELECT ai_schedule('x', 'every tuesday', 'linear_regression', 'jobs_s', 'y');

@@ -567,16 +567,16 @@ looks_like_cron(const char *expr)
 	return strchr(expr, ' ') != NULL || strchr(expr, '*') != NULL;
 }
 
-/* the first minute strictly after `after` matching c, in the session's time zone */
+/* the first minute strictly after `after` matching c, in time zone tzp */
 static TimestampTz
-cron_next(const Cron *c, TimestampTz after)
+cron_next(const Cron *c, TimestampTz after, pg_tz *tzp)
 {
 	struct pg_tm tm;
 	fsec_t		 fsec;
 	int			 tz;
 	int			 jd;
 
-	if (timestamp2tm(after, &tz, &tm, &fsec, NULL, session_timezone) != 0)
+	if (timestamp2tm(after, &tz, &tm, &fsec, NULL, tzp) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE), errmsg("timestamp out of range")));
 	jd = date2j(tm.tm_year, tm.tm_mon, tm.tm_mday);
@@ -613,7 +613,7 @@ cron_next(const Cron *c, TimestampTz after)
 				t.tm_mday = d;
 				t.tm_hour = h;
 				t.tm_min = mi;
-				off = DetermineTimeZoneOffset(&t, session_timezone);
+				off = DetermineTimeZoneOffset(&t, tzp);
 				if (tm2timestamp(&t, 0, &off, &ts) != 0)
 					continue;
 				if (ts > after)
@@ -639,12 +639,27 @@ bad_schedule(const char *every)
 Datum
 ai_cron_next(PG_FUNCTION_ARGS)
 {
-	char *expr = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	Cron  c;
+	char  *expr;
+	Cron   c;
+	pg_tz *tzp = session_timezone;
 
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	expr = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	if (!PG_ARGISNULL(2))
+	{
+		char *name = text_to_cstring(PG_GETARG_TEXT_PP(2));
+
+		tzp = pg_tzset(name);
+		if (tzp == NULL)
+			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							errmsg("time zone \"%s\" not recognized", name),
+							errhint("Use a name of pg_timezone_names, such as 'UTC' or "
+									"'Europe/Paris'.")));
+	}
 	if (!cron_parse(expr, &c))
 		bad_schedule(expr);
-	PG_RETURN_TIMESTAMPTZ(cron_next(&c, PG_GETARG_TIMESTAMPTZ(1)));
+	PG_RETURN_TIMESTAMPTZ(cron_next(&c, PG_GETARG_TIMESTAMPTZ(1), tzp));
 }
 
 /* ---------- ai_schedule, ai_unschedule ---------- */
@@ -652,19 +667,19 @@ ai_cron_next(PG_FUNCTION_ARGS)
 Datum
 ai_schedule(PG_FUNCTION_ARGS)
 {
-	char	   *name, *every;
-	JobOptions	jo;
-	ExtInfo		ei;
-	AsOwner		sw;
-	Cron		c;
-	bool		is_cron;
-	Datum		iv = (Datum) 0;
-	Oid			caller = GetUserId();
-	Oid			types[12] = {TEXTOID,  INTERVALOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
-							 JSONBOID, TEXTOID,		TEXTOID, OIDOID,  TEXTOID, TIMESTAMPTZOID};
-	Datum		values[12];
-	char		nulls[12] = "            ";
-	bool		isnull;
+	char	  *name, *every;
+	JobOptions jo;
+	ExtInfo	   ei;
+	AsOwner	   sw;
+	Cron	   c;
+	bool	   is_cron;
+	Datum	   iv = (Datum) 0;
+	Oid		   caller = GetUserId();
+	Oid	  types[13] = {TEXTOID, INTERVALOID, TEXTOID, TEXTOID, TEXTOID,		   TEXTOID, JSONBOID,
+					   TEXTOID, TEXTOID,	 OIDOID,  TEXTOID, TIMESTAMPTZOID, TEXTOID};
+	Datum values[13];
+	char  nulls[13] = "             ";
+	bool  isnull;
 	TimestampTz next;
 
 	require_launcher("ai_schedule");
@@ -692,7 +707,7 @@ ai_schedule(PG_FUNCTION_ARGS)
 	{
 		if (!cron_parse(every, &c))
 			bad_schedule(every);
-		next = cron_next(&c, GetCurrentTimestamp());
+		next = cron_next(&c, GetCurrentTimestamp(), session_timezone);
 	}
 	else
 	{
@@ -743,6 +758,7 @@ ai_schedule(PG_FUNCTION_ARGS)
 	values[9] = ObjectIdGetDatum(caller);
 	values[10] = CStringGetTextDatum(GetConfigOption("search_path", false, false));
 	values[11] = TimestampTzGetDatum(next);
+	values[12] = CStringGetTextDatum(pg_get_timezone_name(session_timezone));
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -774,11 +790,12 @@ ai_schedule(PG_FUNCTION_ARGS)
 					1, t1, v1, NULL, SPI_OK_DELETE);
 		}
 	}
-	spi_run(psprintf("INSERT INTO %s.ai_catalog_schedules (name, every_interval, cron, algorithm, "
-					 "data, target, options, deploy, metric, owner, search_path, next_run) VALUES "
-					 "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-					 ei.schema),
-			12, types, values, nulls, SPI_OK_INSERT);
+	spi_run(
+		psprintf("INSERT INTO %s.ai_catalog_schedules (name, every_interval, cron, algorithm, "
+				 "data, target, options, deploy, metric, owner, search_path, next_run, time_zone) "
+				 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+				 ei.schema),
+		13, types, values, nulls, SPI_OK_INSERT);
 	unbecome(&sw);
 	SPI_finish();
 	wake_after_commit();
@@ -980,7 +997,7 @@ pgl_dispatcher_main(Datum arg)
 					 "next_run = CASE WHEN c.cron IS NULL "
 					 "THEN CASE WHEN c.next_run + c.every_interval > now() "
 					 "THEN c.next_run + c.every_interval ELSE now() + c.every_interval END "
-					 "ELSE %s.ai_cron_next(c.cron, now()) END "
+					 "ELSE %s.ai_cron_next(c.cron, now(), c.time_zone) END "
 					 "FROM j WHERE c.name = j.schedule_name",
 					 s, s, s, s, s),
 			0, NULL, NULL, NULL, SPI_OK_UPDATE);
