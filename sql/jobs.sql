@@ -199,6 +199,27 @@ RESET ROLE;
 REVOKE CREATE ON SCHEMA public FROM regress_pgl_j1, regress_pgl_j2;
 DROP ROLE regress_pgl_j1;
 DROP ROLE regress_pgl_j2;
+-- a dropped role: DROP ROLE is not refused; its schedules are removed and
+-- its queued jobs failed at the launcher's next look; its history stays
+CREATE ROLE regress_pgl_j3 LOGIN;
+GRANT SELECT ON jobs_s TO regress_pgl_j3;
+SET ROLE regress_pgl_j3;
+SELECT ai_train_async('j3m', 'linear_regression', 'public.jobs_s', 'y') AS j \gset
+SELECT ai_wait(:j, '60 s');
+SELECT ai_schedule('j3m', '1 day', 'linear_regression', 'public.jobs_s', 'y') > now() AS scheduled;
+SELECT ai_drop_model('j3m');
+RESET ROLE;
+REVOKE SELECT ON jobs_s FROM regress_pgl_j3;
+DROP ROLE regress_pgl_j3;
+-- (any job makes the launcher look at the database)
+-- (waiting for a job in the transaction that submitted it would never end)
+DO $$ BEGIN PERFORM ai_wait(ai_train_async('jm', 'linear_regression', 'jobs_s', 'y'), '60 s');
+  EXCEPTION WHEN object_not_in_prerequisite_state THEN
+    RAISE NOTICE '%', regexp_replace(SQLERRM, '\d+', 'N'); END $$;
+SELECT ai_train_async('jm', 'linear_regression', 'jobs_s', 'y') AS j \gset
+SELECT ai_wait(:j, '60 s');
+SELECT count(*) AS schedules_left FROM ai_catalog_schedules WHERE name = 'j3m';
+SELECT state, submitted_by::text ~ '^\d+$' AS shown_as_oid FROM ai_jobs WHERE model = 'j3m';
 DROP SCHEMA jobs_other CASCADE;
 DROP TABLE jobs_s, jobs_bad, jobs_big;
 DROP FUNCTION jobs_poll(text);

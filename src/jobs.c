@@ -355,15 +355,25 @@ job_state_checked(const char *schema, int64 id, Oid caller, bool lock)
 	bool  isnull;
 	Oid	  owner;
 
-	spi_run(psprintf("SELECT state, owner FROM %s.ai_catalog_jobs WHERE id OPERATOR(pg_catalog.=) "
-					 "$1%s",
+	spi_run(psprintf("SELECT state, owner, xmin FROM %s.ai_catalog_jobs WHERE id "
+					 "OPERATOR(pg_catalog.=) $1%s",
 					 schema, lock ? " FOR UPDATE" : ""),
 			1, types, values, NULL, SPI_OK_SELECT);
 	if (SPI_processed == 1)
 	{
 		owner = DatumGetObjectId(spi_datum(0, 2, &isnull));
 		if (has_privs_of_role(caller, owner))
+		{
+			TransactionId xmin = DatumGetTransactionId(spi_datum(0, 3, &isnull));
+
+			if (!lock && TransactionIdIsCurrentTransactionId(xmin))
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("job " INT64_FORMAT " was submitted in this transaction", id),
+						 errdetail("A job starts after the transaction that submitted it commits."),
+						 errhint("COMMIT first, then call ai_wait.")));
 			return spi_text(0, 1);
+		}
 	}
 	/* another role's job is reported as missing: its existence is not shown */
 	ereport(ERROR,

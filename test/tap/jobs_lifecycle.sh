@@ -123,6 +123,14 @@ echo "# recorded $(since "$t") s after SIGKILL"
 is "$(q $db "SELECT count(*) FROM ai_models WHERE name = 'big_kill'")" "0" "... with no model version"
 is "$(ls /proc/"$(pm_pid)"/task | wc -l)" "1" "the postmaster still has one thread after the crash restart"
 
+# --- a worker that crashes (SIGSEGV) likewise ---
+j=$(long_job big_segv); training $j
+kill -SEGV "$(job_pid $j)"
+sleep 0.5
+wait_for postgres "SELECT true" 60
+q $db "SELECT ai_wait($j, '60 s')" >/dev/null
+is "$(q $db "SELECT state FROM ai_jobs WHERE id = $j")" "failed" "a job whose worker crashed with SIGSEGV is failed after the crash restart"
+
 # --- a restart with queued jobs: they survive and run; nothing stays running ---
 j1=$(long_job); j2=$(long_job)
 wait_for $db "SELECT count(*) = 2 FROM ai_jobs WHERE id IN ($j1, $j2) AND state = 'running'"
