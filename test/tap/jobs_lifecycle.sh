@@ -22,7 +22,16 @@ restart() { as_owner pg_ctl -D "$PGL_DIR/data" -l "$PGL_DIR/server.log" -m fast 
 pm_pid() { head -1 "$PGL_DIR/data/postmaster.pid"; }
 # the launcher is connected to no database, so it is not in pg_stat_activity:
 # find it among the postmaster's children by its process title
-launcher_pid() { pgrep -P "$(pm_pid)" -f '^postgres: pg_learn launcher' | head -1; }
+launcher_pids() {
+  local pm c pid
+  pm=$(pm_pid)
+  for c in /proc/[0-9]*/cmdline; do
+    pid=${c#/proc/}; pid=${pid%/cmdline}
+    [ "$(awk '{ print $4 }' "/proc/$pid/stat" 2>/dev/null)" = "$pm" ] || continue
+    tr '\0' ' ' <"$c" 2>/dev/null | grep -q '^postgres: pg_learn launcher' && echo "$pid"
+  done
+}
+launcher_pid() { launcher_pids | head -1; }
 launcher_up() {
   local n=$(( ${1:-60} * 10 ))
   for _ in $(seq 1 $n); do [ -n "$(launcher_pid)" ] && return 0; sleep 0.1; done
@@ -43,7 +52,7 @@ job_pid() { q $db "SELECT pid FROM ai_progress WHERE job_id = $1"; }
 # --- the launcher and the postmaster ---
 launcher_up 30
 ok $? "the launcher runs with the server"
-is "$(pgrep -P "$(pm_pid)" -f '^postgres: pg_learn launcher' | wc -l)" "1" "... once"
+is "$(launcher_pids | wc -l)" "1" "... once"
 j=$(q $db "SELECT ai_train_async('m', 'linear_regression', 's', 'y')")
 is "$(q $db "SELECT ai_wait($j, '60 s')")" "succeeded" "a job in a database other than postgres succeeds"
 is "$(ls /proc/"$(pm_pid)"/task | wc -l)" "1" "the postmaster has exactly one thread (after trainings ran)"
