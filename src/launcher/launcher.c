@@ -50,7 +50,7 @@ PGDLLEXPORT void pgl_launcher_main(Datum arg);
 
 static int	 pgl_max_workers = 2;
 static char *pgl_databases = NULL;
-static int	 pgl_naptime = 10;
+static int	 pgl_naptime = 60;
 
 static PglSharedHandle		  *handle;
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
@@ -143,7 +143,7 @@ _PG_init(void)
 							   "postgres", PGC_POSTMASTER, GUC_LIST_INPUT, NULL, NULL, NULL);
 	DefineCustomIntVariable(
 		"pg_learn.naptime", "How often the launcher looks at each database without being woken.",
-		NULL, &pgl_naptime, 10, 1, 3600, PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
+		NULL, &pgl_naptime, 60, 1, 3600, PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
 
 	handle = (PglSharedHandle *) MemoryContextAllocZero(TopMemoryContext, sizeof(PglSharedHandle));
 	*find_rendezvous_variable(PGL_SHMEM_RENDEZVOUS) = handle;
@@ -306,6 +306,18 @@ pgl_launcher_main(Datum arg)
 				for (int i = 0; i < sh->max_workers; i++)
 					if (sh->slots[i].state == PGL_SLOT_CLAIMED)
 						sh->slots[i].state = PGL_SLOT_FREE;
+
+				/*
+				 * It could not connect: if the database was dropped, the
+				 * jobs of its orphaned slots went with it, and nobody else
+				 * would free the slots.
+				 */
+				if (!sh->databases[dispatcher_db].connected &&
+					sh->databases[dispatcher_db].oid != InvalidOid)
+					for (int i = 0; i < sh->max_workers; i++)
+						if (sh->slots[i].state == PGL_SLOT_ORPHANED &&
+							sh->slots[i].dboid == sh->databases[dispatcher_db].oid)
+							sh->slots[i].state = PGL_SLOT_FREE;
 				/*
 				 * A dispatcher that could not connect (the database does
 				 * not exist yet, or was dropped) is tried again in a minute,
