@@ -126,6 +126,8 @@ SELECT ai_train_async('x', 'boosted_trees', 'jobs_s', 'y');
 SELECT ai_train_async('x', 'linear_regression', NULL, 'y');
 SELECT ai_train_async('x', 'linear_regression', 'jobs_s', 'y', '{"deploy": "sometimes"}');
 SELECT ai_train_async('x', 'linear_regression', 'jobs_s', 'y', '{"metric": 3}');
+SELECT ai_train_async('x', 'linear_regression', 'jobs_s', 'y', '{"l3": 1}');
+SELECT ai_schedule('x', '1 day', 'kmeans', 'jobs_s', NULL, '{"k": "many"}');
 SELECT ai_cancel(0);
 SELECT ai_wait(0);
 BEGIN ISOLATION LEVEL REPEATABLE READ;

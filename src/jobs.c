@@ -273,6 +273,22 @@ split_job_options(Jsonb *options, JobOptions *jo)
 	}
 }
 
+/* ERROR now, not when the job runs, for options ai_train would refuse */
+static void
+check_train_options(const char *algorithm, Jsonb *train_options)
+{
+	const pgl_algo_ops *ops = pgl_algo_by_name(algorithm);
+	PglTrainOptions		opts;
+
+	if (ops == NULL || train_options == NULL)
+		return;
+	pgl_parse_train_options(train_options,
+							ops->task == PGL_TASK_RECOMMENDATION ? PGL_OPTS_RECOMMENDER
+							: ops->task == PGL_TASK_CLUSTERING	 ? PGL_OPTS_CLUSTERING
+																 : PGL_OPTS_SUPERVISED,
+							&opts);
+}
+
 static void
 check_train_args(FunctionCallInfo fcinfo, int first, const char *fn)
 {
@@ -309,6 +325,7 @@ ai_train_async(PG_FUNCTION_ARGS)
 	check_train_args(fcinfo, 0, "ai_train_async");
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	split_job_options(PG_ARGISNULL(4) ? NULL : PG_GETARG_JSONB_P(4), &jo);
+	check_train_options(text_to_cstring(PG_GETARG_TEXT_PP(1)), jo.train_options);
 	pgl_check_model_writable(name);
 
 	values[0] = PG_GETARG_DATUM(0);
@@ -711,6 +728,7 @@ ai_schedule(PG_FUNCTION_ARGS)
 							errhint("Valid algorithms are: %s.", pgl_algo_names())));
 	}
 	split_job_options(PG_ARGISNULL(5) ? NULL : PG_GETARG_JSONB_P(5), &jo);
+	check_train_options(text_to_cstring(PG_GETARG_TEXT_PP(2)), jo.train_options);
 
 	is_cron = looks_like_cron(every);
 	if (is_cron)
