@@ -540,7 +540,7 @@ CREATE TABLE @extschema@.ai_catalog_jobs (
 	options jsonb NOT NULL,
 	deploy text NOT NULL DEFAULT 'always' CHECK (deploy IN ('always', 'if_better')),
 	metric text,
-	owner pg_catalog.oid NOT NULL,
+	owner pg_catalog.regrole NOT NULL,
 	search_path text NOT NULL,
 	state text NOT NULL DEFAULT 'queued'
 		CHECK (state IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')),
@@ -566,7 +566,7 @@ CREATE TABLE @extschema@.ai_catalog_schedules (
 	options jsonb NOT NULL,
 	deploy text NOT NULL DEFAULT 'always' CHECK (deploy IN ('always', 'if_better')),
 	metric text,
-	owner pg_catalog.oid NOT NULL,
+	owner pg_catalog.regrole NOT NULL,
 	search_path text NOT NULL,
 	time_zone text NOT NULL,
 	created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),

@@ -60,10 +60,12 @@ SELECT ai_cancel(:j) AS cancel_again;
 SELECT count(*) AS progress_rows FROM ai_progress;
 
 -- at most pg_learn.max_workers (2) run; the others wait queued and can be cancelled
-SELECT ai_train_async('jbig', 'logistic_regression', 'jobs_big', 'y',
-                      '{"max_iter": 1000000, "tol": 1e-300, "l2": 0}') AS j1 \gset
-SELECT ai_train_async('jbig', 'logistic_regression', 'jobs_big', 'y',
-                      '{"max_iter": 1000000, "tol": 1e-300, "l2": 0}') AS j2 \gset
+-- (two jobs that run long on any machine: their data query sleeps 1 ms a row)
+CREATE FUNCTION jobs_slow(float8) RETURNS float8 LANGUAGE sql AS 'SELECT pg_sleep(0.001); SELECT $1';
+SELECT ai_train_async('jbig', 'logistic_regression',
+                      'SELECT jobs_slow(a) AS a, b, c, y FROM jobs_big', 'y') AS j1 \gset
+SELECT ai_train_async('jbig', 'logistic_regression',
+                      'SELECT jobs_slow(a) AS a, b, c, y FROM jobs_big', 'y') AS j2 \gset
 SELECT ai_train_async('jm', 'linear_regression', 'jobs_s', 'y') AS j3 \gset
 SELECT jobs_poll($$(SELECT count(*) FROM ai_jobs WHERE id IN ($$ || :j1 || ',' || :j2 ||
                  $$) AND state = 'running') = 2$$) AS two_running;
@@ -225,3 +227,4 @@ SELECT state, submitted_by::text ~ '^\d+$' AS shown_as_oid FROM ai_jobs WHERE mo
 DROP SCHEMA jobs_other CASCADE;
 DROP TABLE jobs_s, jobs_bad, jobs_big;
 DROP FUNCTION jobs_poll(text);
+DROP FUNCTION jobs_slow(float8);

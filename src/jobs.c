@@ -372,7 +372,7 @@ job_state_checked(const char *schema, int64 id, Oid caller, bool lock)
 	bool  isnull;
 	Oid	  owner;
 
-	spi_run(psprintf("SELECT state, owner, xmin FROM %s.ai_catalog_jobs WHERE id "
+	spi_run(psprintf("SELECT state, owner::pg_catalog.oid, xmin FROM %s.ai_catalog_jobs WHERE id "
 					 "OPERATOR(pg_catalog.=) $1%s",
 					 schema, lock ? " FOR UPDATE" : ""),
 			1, types, values, NULL, SPI_OK_SELECT);
@@ -798,7 +798,7 @@ ai_schedule(PG_FUNCTION_ARGS)
 		Oid	  t1[1] = {TEXTOID};
 		Datum v1[1] = {PG_GETARG_DATUM(0)};
 
-		spi_run(psprintf("SELECT owner FROM %s.ai_catalog_schedules WHERE name "
+		spi_run(psprintf("SELECT owner::pg_catalog.oid FROM %s.ai_catalog_schedules WHERE name "
 						 "OPERATOR(pg_catalog.=) $1 FOR UPDATE",
 						 ei.schema),
 				1, t1, v1, NULL, SPI_OK_SELECT);
@@ -846,7 +846,7 @@ ai_unschedule(PG_FUNCTION_ARGS)
 	if (!ext_info(&ei))
 		elog(ERROR, "pg_learn: extension not found");
 	become(&sw, ei.owner);
-	spi_run(psprintf("SELECT owner FROM %s.ai_catalog_schedules WHERE name "
+	spi_run(psprintf("SELECT owner::pg_catalog.oid FROM %s.ai_catalog_schedules WHERE name "
 					 "OPERATOR(pg_catalog.=) $1 FOR UPDATE",
 					 ei.schema),
 			1, types, values, NULL, SPI_OK_SELECT);
@@ -890,6 +890,13 @@ pgl_dispatcher_main(Datum arg)
 	int			 n_claimed = 0;
 	TimestampTz	 next_due = 0;
 
+	/*
+	 * The default SIGTERM handler of a background worker raises FATAL inside
+	 * the handler, which becomes a PANIC (and a crash restart) when it lands
+	 * in a critical section such as a commit; die() waits for the next
+	 * interrupt check.
+	 */
+	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnection(db->name, NULL, 0);
 	pgstat_report_appname("pg_learn dispatcher");
@@ -1001,14 +1008,15 @@ pgl_dispatcher_main(Datum arg)
 		}
 
 		/* 3. jobs and schedules of roles that no longer exist */
-		spi_run(psprintf("UPDATE %s.ai_catalog_jobs j SET state = 'failed', finished_at = now(), "
-						 "error = 'the role (OID ' || owner || ') that submitted the job no longer "
-						 "exists' WHERE state = 'queued' AND NOT EXISTS (SELECT FROM pg_authid r "
-						 "WHERE r.oid = j.owner)",
-						 s),
+		spi_run(psprintf(
+					"UPDATE %s.ai_catalog_jobs j SET state = 'failed', finished_at = now(), "
+					"error = 'the role (OID ' || owner::oid || ') that submitted the job no longer "
+					"exists' WHERE state = 'queued' AND NOT EXISTS (SELECT FROM pg_authid r "
+					"WHERE r.oid = j.owner::oid)",
+					s),
 				0, NULL, NULL, NULL, SPI_OK_UPDATE);
 		spi_run(psprintf("DELETE FROM %s.ai_catalog_schedules c WHERE NOT EXISTS "
-						 "(SELECT FROM pg_authid r WHERE r.oid = c.owner)",
+						 "(SELECT FROM pg_authid r WHERE r.oid = c.owner::oid)",
 						 s),
 				0, NULL, NULL, NULL, SPI_OK_DELETE);
 
@@ -1044,12 +1052,13 @@ pgl_dispatcher_main(Datum arg)
 
 		/* 5. claim queued jobs, re-checking LOGIN and CONNECT of their role */
 		spi_run(
-			psprintf("SELECT j.id, j.owner, r.oid IS NOT NULL, coalesce(r.rolcanlogin, false), "
-					 "r.oid IS NOT NULL AND has_database_privilege(j.owner, %u::oid, 'CONNECT'), "
-					 "r.rolname FROM %s.ai_catalog_jobs j "
-					 "LEFT JOIN pg_authid r ON r.oid = j.owner "
-					 "WHERE j.state = 'queued' ORDER BY j.id LIMIT %d FOR UPDATE OF j SKIP LOCKED",
-					 MyDatabaseId, s, sh->max_workers * 4 + 16),
+			psprintf(
+				"SELECT j.id, j.owner::oid, r.oid IS NOT NULL, coalesce(r.rolcanlogin, false), "
+				"r.oid IS NOT NULL AND has_database_privilege(j.owner::oid, %u::oid, 'CONNECT'), "
+				"r.rolname FROM %s.ai_catalog_jobs j "
+				"LEFT JOIN pg_authid r ON r.oid = j.owner::oid "
+				"WHERE j.state = 'queued' ORDER BY j.id LIMIT %d FOR UPDATE OF j SKIP LOCKED",
+				MyDatabaseId, s, sh->max_workers * 4 + 16),
 			0, NULL, NULL, NULL, SPI_OK_SELECT);
 		{
 			SPITupleTable *tt = SPI_tuptable;

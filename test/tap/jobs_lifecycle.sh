@@ -44,9 +44,13 @@ q $db "CREATE TABLE s AS SELECT i::float8 AS x, 2.0 * i AS y FROM generate_serie
 q $db "CREATE TABLE big AS SELECT a, b, c, a > b AS y
        FROM (SELECT random() AS a, random() AS b, random() AS c FROM generate_series(1, 200000)) s"
 q $db "GRANT SELECT ON s, big TO PUBLIC"
+# a job that runs long on any machine, idle meanwhile: its data query sleeps
+# 0.5 ms per row (200000 rows), and reading checks for interrupts
+q $db "CREATE FUNCTION slow(float8) RETURNS float8 LANGUAGE sql AS 'SELECT pg_sleep(0.0005); SELECT \$1'"
 LONGARGS="'big', 'logistic_regression', 'big', 'y', '{\"max_iter\": 1000000, \"tol\": 1e-300, \"l2\": 0}'"
-long_job() { q $db "SELECT ai_train_async('${1:-big}', 'logistic_regression', 'big', 'y', '{\"max_iter\": 1000000, \"tol\": 1e-300, \"l2\": 0}')"; }
-training() { wait_for $db "SELECT EXISTS (SELECT FROM ai_progress WHERE job_id = $1 AND iteration > 0)" 120; }
+long_job() { q $db "SELECT ai_train_async('${1:-big}', 'logistic_regression', 'SELECT slow(a) AS a, b, c, y FROM big', 'y')"; }
+# the job's training has started (it shows in ai_progress)
+training() { wait_for $db "SELECT EXISTS (SELECT FROM ai_progress WHERE job_id = $1)" 120; }
 job_pid() { q $db "SELECT pid FROM ai_progress WHERE job_id = $1"; }
 
 # --- the launcher and the postmaster ---
@@ -96,7 +100,7 @@ echo "# recorded $(since "$t") s after ai_cancel"
 q postgres "DROP ROLE IF EXISTS pgl_timeout"
 q postgres "CREATE ROLE pgl_timeout LOGIN"
 q postgres "ALTER ROLE pgl_timeout SET statement_timeout = '1s'"
-j=$(PGUSER=pgl_timeout q $db "SELECT ai_train_async('big_t', 'logistic_regression', 'big', 'y', '{\"max_iter\": 1000000, \"tol\": 1e-300, \"l2\": 0}')")
+j=$(PGUSER=pgl_timeout q $db "SELECT ai_train_async('big_t', 'logistic_regression', 'SELECT slow(a) AS a, b, c, y FROM big', 'y')")
 is "$(q $db "SELECT ai_wait($j, '60 s')" >/dev/null; q $db "SELECT state || ': ' || error FROM ai_jobs WHERE id = $j")" \
    "failed: canceling statement due to statement timeout (statement_timeout = 1000 ms)" \
    "the submitting role's statement_timeout fails a long job with a message"
