@@ -208,6 +208,8 @@ restart
 launcher_up 30
 ok $? "the launcher is back with the preload"
 
+# (a background worker's default SIGTERM handler would PANIC inside a commit)
+ok "$(grep -q PANIC "$PGL_DIR/server.log"; echo $((1 - $?)))" "no PANIC in the server log"
 rm -f "${TMPDIR:-/tmp}/pgl_dropext.out"
 q postgres "DROP DATABASE $db WITH (FORCE)"
 q postgres "DROP ROLE pgl_timeout"
