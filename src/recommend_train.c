@@ -689,6 +689,7 @@ pgl_train_recommender(FunctionCallInfo fcinfo, const char *name, const char *alg
 		json_number(&metrics, "mae", sae / n_train);
 	}
 	appendStringInfoChar(&metrics, '}');
+	pgl_progress_phase("evaluating");
 	if (n_test > 0)
 	{
 		appendStringInfoString(&metrics, ", \"test\": ");

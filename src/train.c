@@ -176,6 +176,7 @@ pgl_store_trained(FunctionCallInfo fcinfo, MemoryContext out_cxt, const pgl_env 
 	bool		  nulls[6] = {false, false, false, false, false, false};
 	MemoryContext old;
 
+	pgl_progress_phase("saving");
 	memset(&st, 0, sizeof(st));
 	if (pgl_model_write(env, m, &buf, &buflen, &st) != PGL_OK)
 		pgl_report(&st, "could not serialize the model");
