@@ -189,6 +189,18 @@ q $db "CREATE EXTENSION pg_learn"
 j=$(q $db "SELECT ai_train_async('m', 'linear_regression', 's', 'y')")
 is "$(q $db "SELECT ai_wait($j, '60 s')")" "succeeded" "jobs run again after DROP and CREATE EXTENSION"
 
+# --- pg_dump keeps the schedules, their owners by name ---
+q postgres "DROP ROLE IF EXISTS pgl_sched_owner"; q postgres "CREATE ROLE pgl_sched_owner LOGIN"
+q $db "GRANT SELECT ON s TO pgl_sched_owner"
+PGUSER=pgl_sched_owner q $db "SELECT ai_schedule('dumped', '30 2 * * *', 'linear_regression', 'public.s', 'y')" >/dev/null
+q postgres "DROP DATABASE IF EXISTS pgl_jobs_restore"; q postgres "CREATE DATABASE pgl_jobs_restore"
+pg_dump -d $db | psql -X -q -v ON_ERROR_STOP=1 -d pgl_jobs_restore >/dev/null 2>&1
+ok $? "a database with schedules dumps and restores"
+is "$(q pgl_jobs_restore "SELECT name || ' ' || schedule || ' ' || owner FROM ai_schedules")" \
+   "dumped 30 2 * * * pgl_sched_owner" "the restored schedule keeps its cron expression and owner"
+q $db "SELECT ai_unschedule('dumped')" >/dev/null
+q postgres "DROP DATABASE pgl_jobs_restore"
+
 # --- without the preload: background features ERROR with a hint; the rest works ---
 conf="$PGL_DIR/data/postgresql.conf"
 echo "shared_preload_libraries = ''  # pgl_jobs_nopreload" >>"$conf"
@@ -213,4 +225,5 @@ ok "$(grep -q PANIC "$PGL_DIR/server.log"; echo $((1 - $?)))" "no PANIC in the s
 rm -f "${TMPDIR:-/tmp}/pgl_dropext.out"
 q postgres "DROP DATABASE $db WITH (FORCE)"
 q postgres "DROP ROLE pgl_timeout"
+q postgres "DROP ROLE pgl_sched_owner"
 done_testing
