@@ -447,6 +447,7 @@ pgl_launcher_main(Datum arg)
 	}
 	LWLockRelease(sh->lock);
 	ereport(LOG, (errmsg("pg_learn launcher shutting down"),
-				  errdetail("Running jobs go on; the launcher starts again in 5 seconds.")));
+				  errdetail("Running jobs go on; unless the server is shutting down, the launcher "
+							"starts again in 5 seconds.")));
 	proc_exit(1);
 }
