@@ -10,7 +10,7 @@ OBJS = $(GLUE_OBJS) $(ALGO_OBJS)
 DATA = $(EXTENSION)--$(EXTVERSION).sql
 PGFILEDESC = "pg_learn - train and serve machine-learning models in PostgreSQL"
 
-REGRESS = catalog linear logistic predict evaluate errors recommend aggregates kmeans transfer explain aggregate_training softmax_grad importance quantize
+REGRESS = catalog linear logistic predict evaluate errors recommend aggregates kmeans transfer explain aggregate_training softmax_grad importance quantize jobs
 REGRESS_OPTS = --inputdir=sql --outputdir=. --load-extension=$(EXTENSION)
 
 BLAS_INC ?= /usr/include/x86_64-linux-gnu/openblas-pthread
@@ -30,6 +30,19 @@ src/algo/%.o: src/algo/%.c $(wildcard src/algo/*.h)
 	$(CC) -O3 -g -fno-omit-frame-pointer $(CFLAGS_SL) -std=c11 -D_GNU_SOURCE -Wall -Wextra -I$(srcdir)/src/algo -I$(BLAS_INC) -c -o $@ $<
 
 $(GLUE_OBJS): $(wildcard src/*.h) $(wildcard src/algo/*.h)
+
+# the launcher library (shared_preload_libraries) is built by its own
+# Makefile: PGXS builds one MODULE_big per Makefile
+all: launcher-lib
+launcher-lib:
+	$(MAKE) -C src/launcher PG_CONFIG=$(PG_CONFIG)
+install: launcher-install
+launcher-install:
+	$(MAKE) -C src/launcher PG_CONFIG=$(PG_CONFIG) install
+clean: launcher-clean
+launcher-clean:
+	$(MAKE) -C src/launcher PG_CONFIG=$(PG_CONFIG) clean
+.PHONY: launcher-lib launcher-install launcher-clean
 
 unitcheck:
 	$(MAKE) -C test/unit check

@@ -733,3 +733,188 @@ AS 'MODULE_PATHNAME', 'ai_feature_importance'
 LANGUAGE C VOLATILE STRICT;
 COMMENT ON FUNCTION @extschema@.ai_feature_importance(text, integer, bigint) IS
 	'Permutation importance of each feature on the training hold-out: mean drop of R² (regression) or accuracy (classification) over seeded shuffles';
+
+/* ------------------------------------------------------------------------
+ * Background training (docs/background.md): jobs, schedules, progress.
+ * The job tables are read and written only through the functions and the
+ * views below; a role sees its own jobs and schedules (and those of roles
+ * it is a member of; a superuser sees all).  Owners are role OIDs.
+ * ------------------------------------------------------------------------ */
+
+CREATE TABLE @extschema@.ai_catalog_jobs (
+	id bigserial PRIMARY KEY,
+	model_name pg_catalog.text NOT NULL,
+	algorithm pg_catalog.text NOT NULL,
+	data pg_catalog.text NOT NULL,
+	target pg_catalog.text,
+	options pg_catalog.jsonb NOT NULL,
+	deploy pg_catalog.text NOT NULL DEFAULT 'always' CHECK (deploy IN ('always', 'if_better')),
+	metric pg_catalog.text,
+	owner pg_catalog.regrole NOT NULL,
+	search_path pg_catalog.text NOT NULL,
+	state pg_catalog.text NOT NULL DEFAULT 'queued'
+		CHECK (state IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')),
+	schedule_name pg_catalog.text,
+	submitted_at pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	started_at pg_catalog.timestamptz,
+	finished_at pg_catalog.timestamptz,
+	worker_pid integer,
+	error pg_catalog.text,
+	version integer,
+	deployed boolean
+);
+CREATE INDEX ai_catalog_jobs_active ON @extschema@.ai_catalog_jobs (id)
+	WHERE state IN ('queued', 'running');
+
+CREATE TABLE @extschema@.ai_catalog_schedules (
+	name pg_catalog.text PRIMARY KEY,
+	every_interval pg_catalog.interval,
+	cron pg_catalog.text,
+	algorithm pg_catalog.text NOT NULL,
+	data pg_catalog.text NOT NULL,
+	target pg_catalog.text,
+	options pg_catalog.jsonb NOT NULL,
+	deploy pg_catalog.text NOT NULL DEFAULT 'always' CHECK (deploy IN ('always', 'if_better')),
+	metric pg_catalog.text,
+	owner pg_catalog.regrole NOT NULL,
+	search_path pg_catalog.text NOT NULL,
+	time_zone pg_catalog.text NOT NULL,
+	created_at pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	next_run pg_catalog.timestamptz NOT NULL,
+	last_run pg_catalog.timestamptz,
+	last_job bigint,
+	CHECK ((every_interval IS NULL) <> (cron IS NULL))
+);
+
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.ai_catalog_schedules', '');
+REVOKE ALL ON @extschema@.ai_catalog_jobs, @extschema@.ai_catalog_schedules,
+	@extschema@.ai_catalog_jobs_id_seq FROM PUBLIC;
+COMMENT ON TABLE @extschema@.ai_catalog_jobs IS
+	'pg_learn background training jobs (read them through ai_jobs)';
+COMMENT ON TABLE @extschema@.ai_catalog_schedules IS
+	'pg_learn training schedules (read them through ai_schedules)';
+
+CREATE VIEW @extschema@.ai_jobs WITH (security_barrier) AS
+SELECT j.id,
+	   j.model_name AS model,
+	   j.algorithm,
+	   j.state,
+	   j.owner::pg_catalog.regrole AS submitted_by,
+	   j.submitted_at,
+	   j.started_at,
+	   j.finished_at,
+	   j.error,
+	   j.version,
+	   j.deployed,
+	   j.schedule_name AS schedule,
+	   j.worker_pid AS pid,
+	   j.data,
+	   j.target,
+	   j.options,
+	   j.deploy
+  FROM @extschema@.ai_catalog_jobs j
+ WHERE pg_catalog.pg_has_role(j.owner, 'MEMBER');
+GRANT SELECT ON @extschema@.ai_jobs TO PUBLIC;
+COMMENT ON VIEW @extschema@.ai_jobs IS
+	'Background training jobs of the current role: state, times, error, version produced';
+
+CREATE VIEW @extschema@.ai_schedules WITH (security_barrier) AS
+SELECT s.name,
+	   COALESCE(s.cron, s.every_interval::pg_catalog.text) AS schedule,
+	   s.algorithm,
+	   s.data,
+	   s.target,
+	   s.options,
+	   s.deploy,
+	   s.metric,
+	   s.owner::pg_catalog.regrole AS owner,
+	   s.time_zone,
+	   s.created_at,
+	   s.last_run,
+	   s.last_job,
+	   j.state AS last_state,
+	   j.error AS last_error,
+	   j.version AS last_version,
+	   s.next_run
+  FROM @extschema@.ai_catalog_schedules s
+  LEFT JOIN @extschema@.ai_catalog_jobs j ON j.id OPERATOR(pg_catalog.=) s.last_job
+ WHERE pg_catalog.pg_has_role(s.owner, 'MEMBER');
+GRANT SELECT ON @extschema@.ai_schedules TO PUBLIC;
+COMMENT ON VIEW @extschema@.ai_schedules IS
+	'Training schedules of the current role with their last run, last state and next run';
+
+CREATE FUNCTION @extschema@.ai_train_async(
+	name pg_catalog.text,
+	algorithm pg_catalog.text,
+	data pg_catalog.text,
+	target pg_catalog.text DEFAULT NULL,
+	options pg_catalog.jsonb DEFAULT '{}')
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'ai_train_async'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.ai_train_async(pg_catalog.text, pg_catalog.text, pg_catalog.text, pg_catalog.text, pg_catalog.jsonb) IS
+	'Queue a training (the arguments of ai_train) for a background worker; returns the job id';
+
+CREATE FUNCTION @extschema@.ai_cancel(job_id bigint)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'ai_cancel'
+LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION @extschema@.ai_cancel(bigint) IS
+	'Cancel a queued or running job; false if it had already ended';
+
+CREATE FUNCTION @extschema@.ai_wait(job_id bigint, timeout pg_catalog.interval DEFAULT NULL)
+RETURNS pg_catalog.text
+AS 'MODULE_PATHNAME', 'ai_wait'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.ai_wait(bigint, pg_catalog.interval) IS
+	'Wait until a job ends (or the timeout passes) and return its state';
+
+CREATE FUNCTION @extschema@.ai_cron_next(cron pg_catalog.text, after pg_catalog.timestamptz,
+	time_zone pg_catalog.text DEFAULT NULL)
+RETURNS pg_catalog.timestamptz
+AS 'MODULE_PATHNAME', 'ai_cron_next'
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION @extschema@.ai_cron_next(pg_catalog.text, pg_catalog.timestamptz, pg_catalog.text) IS
+	'The first time after a moment that a five-field cron expression matches (in a time zone, default the session''s)';
+
+CREATE FUNCTION @extschema@.ai_schedule(
+	name pg_catalog.text,
+	every pg_catalog.text,
+	algorithm pg_catalog.text,
+	data pg_catalog.text,
+	target pg_catalog.text DEFAULT NULL,
+	options pg_catalog.jsonb DEFAULT '{}')
+RETURNS pg_catalog.timestamptz
+AS 'MODULE_PATHNAME', 'ai_schedule'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.ai_schedule(pg_catalog.text, pg_catalog.text, pg_catalog.text, pg_catalog.text, pg_catalog.text, pg_catalog.jsonb) IS
+	'Retrain a model every interval or on a cron schedule; returns the first run time';
+
+CREATE FUNCTION @extschema@.ai_unschedule(name pg_catalog.text)
+RETURNS pg_catalog.void
+AS 'MODULE_PATHNAME', 'ai_unschedule'
+LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION @extschema@.ai_unschedule(pg_catalog.text) IS
+	'Remove the training schedule of a model';
+
+CREATE FUNCTION @extschema@.ai_progress(
+	OUT pid integer,
+	OUT job_id bigint,
+	OUT model pg_catalog.text,
+	OUT algorithm pg_catalog.text,
+	OUT role pg_catalog.regrole,
+	OUT phase pg_catalog.text,
+	OUT rows_read bigint,
+	OUT iteration integer,
+	OUT max_iterations integer,
+	OUT loss double precision,
+	OUT started_at pg_catalog.timestamptz,
+	OUT elapsed_seconds double precision)
+RETURNS SETOF pg_catalog.record
+AS 'MODULE_PATHNAME', 'ai_progress'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.ai_progress() IS
+	'Trainings running now in this database, synchronous and background: phase, rows, iteration, loss';
+
+CREATE VIEW @extschema@.ai_progress AS SELECT * FROM @extschema@.ai_progress();
+GRANT SELECT ON @extschema@.ai_progress TO PUBLIC;

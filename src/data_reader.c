@@ -777,7 +777,10 @@ receiver_receive(TupleTableSlot *slot, DestReceiver *self)
 		return true;
 	}
 	if ((ds->n_rows & 4095) == 0)
+	{
 		CHECK_FOR_INTERRUPTS();
+		pgl_progress_rows(ds->n_rows);
+	}
 
 	part = PGL_TRAIN;
 	if (ds->test_fraction > 0)
@@ -943,6 +946,7 @@ pgl_read_data(const char *data, const char *target, PglColumnKind target_kind, L
 
 	if (ds->features == NULL)
 		elog(ERROR, "pg_learn: the data query did not start");
+	pgl_progress_rows(ds->n_rows);
 	return ds;
 }
 

@@ -104,6 +104,7 @@ env_notice(void *arg, const char *msg, const char *hint)
 static void
 env_progress(void *arg, int iter, int max_iter, double loss)
 {
+	pgl_progress_iter(iter, max_iter, loss);
 	if (pgl_verbose && (iter % 10 == 0 || iter == max_iter))
 		ereport(NOTICE, (errmsg("pg_learn: iteration %d of %d, loss %.6g", iter, max_iter, loss)));
 }

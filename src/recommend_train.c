@@ -639,6 +639,7 @@ pgl_train_recommender(FunctionCallInfo fcinfo, const char *name, const char *alg
 		}
 		n_test = q;
 	}
+	pgl_progress_phase("preprocessing");
 	env_report(pgl_ratings_build(&env, n_users, n_items, n_train, tr_u, tr_i, tr_r, &train, &st),
 			   &st, "training failed");
 	env_report(pgl_ratings_build(&env, n_users, n_items, n_test, te_u, te_i, te_r, &test, &st), &st,
@@ -665,6 +666,7 @@ pgl_train_recommender(FunctionCallInfo fcinfo, const char *name, const char *alg
 							  n_users, n_items));
 	memset(&am, 0, sizeof(am));
 	memset(&info, 0, sizeof(info));
+	pgl_progress_phase("training");
 	env_report(pgl_als_fit(&env, &train, &params, &am, &info, &st), &st,
 			   psprintf("training \"%s\" failed", name));
 	/* quantized storage: the metrics below are of the factors as stored */
@@ -709,6 +711,7 @@ pgl_train_recommender(FunctionCallInfo fcinfo, const char *name, const char *alg
 		json_number(&metrics, "mae", sae / n_train);
 	}
 	appendStringInfoChar(&metrics, '}');
+	pgl_progress_phase("evaluating");
 	if (n_test > 0)
 	{
 		appendStringInfoString(&metrics, ", \"test\": ");

@@ -196,6 +196,7 @@ pgl_store_trained(FunctionCallInfo fcinfo, MemoryContext out_cxt, const pgl_env 
 	bool		  nulls[6] = {false, false, false, false, false, false};
 	MemoryContext old;
 
+	pgl_progress_phase("saving");
 	memset(&st, 0, sizeof(st));
 	/* quantized storage (applied before the metrics already: then the identity) */
 	pgl_apply_storage(env, (pgl_model *) m, pgl_option_storage(options));
@@ -277,6 +278,7 @@ phase(const char *name, const char *what)
 	static bool		  started = false;
 	instr_time		  now;
 
+	pgl_progress_phase(what);
 	if (!pgl_verbose)
 		return;
 	INSTR_TIME_SET_CURRENT(now);
@@ -351,6 +353,7 @@ ai_train(PG_FUNCTION_ARGS)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						errmsg("unknown algorithm \"%s\"", algorithm),
 						errhint("Valid algorithms are: %s.", pgl_algo_names())));
+	pgl_progress_begin(name, algorithm);
 	if (ops->task == PGL_TASK_RECOMMENDATION)
 		return pgl_train_recommender(fcinfo, name, algorithm, data, target, options);
 	clustering = ops->task == PGL_TASK_CLUSTERING;
