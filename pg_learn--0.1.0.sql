@@ -648,17 +648,17 @@ COMMENT ON AGGREGATE @extschema@.ai_softmax_grad_agg(pg_catalog.float8[], pg_cat
  * ------------------------------------------------------------------------ */
 
 CREATE TABLE @extschema@.ai_catalog_grants (
-	model_name text NOT NULL
+	model_name pg_catalog.text NOT NULL
 		REFERENCES @extschema@.ai_catalog_models (name)
 		ON DELETE CASCADE ON UPDATE CASCADE,
 	-- the model's owner, repeated so that the policies need no cycle
 	model_owner pg_catalog.regrole NOT NULL,
 	-- a role, or 0 ('-') for PUBLIC; regrole, so that pg_dump writes role names
 	grantee pg_catalog.regrole NOT NULL,
-	privilege text NOT NULL
-		CHECK (privilege OPERATOR(pg_catalog.=) ANY ('{predict,train}'::text[])),
+	privilege pg_catalog.text NOT NULL
+		CHECK (privilege OPERATOR(pg_catalog.=) ANY ('{predict,train}'::pg_catalog.text[])),
 	granted_by pg_catalog.regrole NOT NULL,
-	granted_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	granted_at pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	PRIMARY KEY (model_name, grantee, privilege)
 );
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.ai_catalog_grants', '');
@@ -683,7 +683,7 @@ CREATE POLICY ai_models_usable ON @extschema@.ai_catalog_models FOR SELECT
 	USING (pg_catalog.pg_has_role(owner::pg_catalog.oid, 'USAGE')
 		   OR EXISTS (SELECT 1 FROM @extschema@.ai_catalog_grants g
 					   WHERE g.model_name OPERATOR(pg_catalog.=) name
-						 AND g.privilege OPERATOR(pg_catalog.=) 'predict'::text));
+						 AND g.privilege OPERATOR(pg_catalog.=) 'predict'::pg_catalog.text));
 
 -- a version is visible with its model
 CREATE POLICY ai_versions_usable ON @extschema@.ai_catalog_versions FOR SELECT
@@ -698,7 +698,7 @@ ALTER VIEW @extschema@.ai_models SET (security_invoker = true);
 CREATE VIEW @extschema@.ai_model_grants WITH (security_invoker = true) AS
 SELECT g.model_name AS name,
 	   CASE WHEN g.grantee::pg_catalog.oid OPERATOR(pg_catalog.=) 0::pg_catalog.oid THEN 'PUBLIC'
-			ELSE g.grantee::text END AS grantee,
+			ELSE g.grantee::pg_catalog.text END AS grantee,
 	   g.privilege,
 	   g.granted_by,
 	   g.granted_at
@@ -707,31 +707,31 @@ GRANT SELECT ON @extschema@.ai_model_grants TO PUBLIC;
 COMMENT ON VIEW @extschema@.ai_model_grants IS
 	'Model privileges granted with ai_grant, as far as the caller may see them';
 
-CREATE FUNCTION @extschema@.ai_grant(name text, role text, privilege text)
-RETURNS void
+CREATE FUNCTION @extschema@.ai_grant(name pg_catalog.text, role pg_catalog.text, privilege pg_catalog.text)
+RETURNS pg_catalog.void
 AS 'MODULE_PATHNAME', 'ai_grant'
 LANGUAGE C VOLATILE STRICT;
-COMMENT ON FUNCTION @extschema@.ai_grant(text, text, text) IS
+COMMENT ON FUNCTION @extschema@.ai_grant(pg_catalog.text, pg_catalog.text, pg_catalog.text) IS
 	'Let a role (or PUBLIC) use a model: ''predict'' (every use) or ''train'' (add versions, includes predict)';
 
-CREATE FUNCTION @extschema@.ai_revoke(name text, role text, privilege text)
-RETURNS void
+CREATE FUNCTION @extschema@.ai_revoke(name pg_catalog.text, role pg_catalog.text, privilege pg_catalog.text)
+RETURNS pg_catalog.void
 AS 'MODULE_PATHNAME', 'ai_revoke'
 LANGUAGE C VOLATILE STRICT;
-COMMENT ON FUNCTION @extschema@.ai_revoke(text, text, text) IS
+COMMENT ON FUNCTION @extschema@.ai_revoke(pg_catalog.text, pg_catalog.text, pg_catalog.text) IS
 	'Take a privilege on a model back from a role (revoking predict takes train too)';
 
 /* ------------------------------------------------------------------------
  * Feature importance (permutation importance over the training hold-out)
  * ------------------------------------------------------------------------ */
 
-CREATE FUNCTION @extschema@.ai_feature_importance(name text, repeats integer DEFAULT 5,
+CREATE FUNCTION @extschema@.ai_feature_importance(name pg_catalog.text, repeats integer DEFAULT 5,
 	seed bigint DEFAULT 42,
-	OUT feature text, OUT importance double precision, OUT std double precision)
-RETURNS SETOF record
+	OUT feature pg_catalog.text, OUT importance double precision, OUT std double precision)
+RETURNS SETOF pg_catalog.record
 AS 'MODULE_PATHNAME', 'ai_feature_importance'
 LANGUAGE C VOLATILE STRICT;
-COMMENT ON FUNCTION @extschema@.ai_feature_importance(text, integer, bigint) IS
+COMMENT ON FUNCTION @extschema@.ai_feature_importance(pg_catalog.text, integer, bigint) IS
 	'Permutation importance of each feature on the training hold-out: mean drop of R² (regression) or accuracy (classification) over seeded shuffles';
 
 /* ------------------------------------------------------------------------

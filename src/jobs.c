@@ -119,6 +119,28 @@ unbecome(AsOwner *sw)
 static int
 spi_run(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls, int expect)
 {
+	int nest = NewGUCNestLevel();
+	int rc;
+
+	/*
+	 * Our own statements resolve nothing through the caller's search_path
+	 * (where a hostile role may have planted an operator =); only the
+	 * training call itself (spi_run_as_caller) runs with it.
+	 */
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	rc = SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0);
+	AtEOXact_GUC(true, nest);
+	if (rc != expect)
+		elog(ERROR, "pg_learn: job statement failed (%s): %s", SPI_result_code_string(rc), sql);
+	return rc;
+}
+
+/* a statement that must see the caller's search_path: the ai_train call of a job */
+static int
+spi_run_as_caller(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls,
+				  int expect)
+{
 	int rc = SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0);
 
 	if (rc != expect)
@@ -1258,7 +1280,7 @@ run_training(const ExtInfo *ei, const JobRow *j, bool *deployed, char **note)
 	values[3] = j->target ? CStringGetTextDatum(j->target) : (Datum) 0;
 	nulls[3] = j->target ? ' ' : 'n';
 	values[4] = opts;
-	spi_run(
+	spi_run_as_caller(
 		psprintf("SELECT version, metrics::text FROM %s.ai_train($1, $2, $3, $4, $5)", ei->schema),
 		5, types, values, nulls, SPI_OK_SELECT);
 	version = DatumGetInt32(spi_datum(0, 1, &isnull));

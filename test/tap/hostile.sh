@@ -221,12 +221,15 @@ SELECT count(*) FILTER (WHERE app.ai_holdout(h, 42, 0.2)) > 0 FROM public.houses
 SELECT count(app.ai_features(app.ai_export_model('cls3agg'), h)) FROM public.houses h;
 SELECT count(app.ai_label(app.ai_export_model('cls3agg'), h)) FROM public.houses h;
 SELECT app.ai_train_async('regasync', 'linear_regression', 'public.houses', 'y', '{\"exclude\": [\"id\"]}') AS job \\gset
-SELECT app.ai_wait(:job, '2 minutes') IN ('succeeded', 'failed');
+SELECT app.ai_wait(:job, '2 minutes') IS NOT NULL;
 SELECT app.ai_cancel(:job) IS NOT NULL;
 SELECT count(*) >= 0 FROM app.ai_progress();
 SELECT app.ai_cron_next('30 2 * * *', pg_catalog.now()) IS NOT NULL;
 SELECT app.ai_schedule('regsched', '1 hour', 'linear_regression', 'public.houses', 'y', '{\"exclude\": [\"id\"]}') IS NOT NULL;
 SELECT app.ai_unschedule('regsched');
+SELECT count(*) > 0 FROM app.ai_feature_importance('reg', 2);
+SELECT app.ai_grant('reg', 'public', 'predict');
+SELECT app.ai_revoke('reg', 'public', 'predict');
 SELECT count(*) FROM app.ai_models;
 SELECT app.ai_drop_model('reg_copy');
 "
