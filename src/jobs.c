@@ -328,6 +328,18 @@ check_train_args(FunctionCallInfo fcinfo, int first, const char *fn)
 
 /* ---------- ai_train_async ---------- */
 
+/*
+ * A queued job or a schedule is a promise to the DBA: its transaction
+ * commits synchronously even when synchronous_commit is off, so a crash
+ * right after the submission cannot lose it.
+ */
+static void
+durable_commit(void)
+{
+	(void) set_config_option("synchronous_commit", "on", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_LOCAL, true, 0, false);
+}
+
 Datum
 ai_train_async(PG_FUNCTION_ARGS)
 {
@@ -342,6 +354,8 @@ ai_train_async(PG_FUNCTION_ARGS)
 	char	  *name;
 	bool	   isnull;
 	int64	   id;
+
+	durable_commit();
 
 	require_launcher("ai_train_async");
 	check_train_args(fcinfo, 0, "ai_train_async");
@@ -730,6 +744,8 @@ ai_schedule(PG_FUNCTION_ARGS)
 	char  nulls[13] = "             ";
 	bool  isnull;
 	TimestampTz next;
+
+	durable_commit();
 
 	require_launcher("ai_schedule");
 	if (PG_ARGISNULL(1))
