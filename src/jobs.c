@@ -937,6 +937,8 @@ pgl_dispatcher_main(Datum arg)
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnection(db->name, NULL, 0);
+	/* a claimed or ended job stays so across a crash (synchronous_commit may be off) */
+	SetConfigOption("synchronous_commit", "on", PGC_SUSET, PGC_S_OVERRIDE);
 	pgstat_report_appname("pg_learn dispatcher");
 
 	SetCurrentStatementStartTimestamp();
@@ -1414,6 +1416,8 @@ pgl_job_worker_main(Datum arg)
 	BackgroundWorkerUnblockSignals();
 	/* the submitting role, by OID: a renamed role keeps its jobs */
 	BackgroundWorkerInitializeConnectionByOid(dboid, roleid, 0);
+	/* the job's end and its model version stay recorded across a crash */
+	SetConfigOption("synchronous_commit", "on", PGC_SUSET, PGC_S_OVERRIDE);
 	slot->pid = MyProcPid;
 	/* a worker that exits before recording leaves the slot for the launcher */
 	pgstat_report_appname(psprintf("pg_learn job " INT64_FORMAT, job_id));
