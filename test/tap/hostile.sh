@@ -157,6 +157,15 @@ is "$(qs "SELECT count(*) FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND
             AND NOT coalesce(p.proconfig @> '{search_path=pg_catalog, pg_temp}', false)")" "0" \
    "every SQL or plpgsql member function pins search_path = pg_catalog, pg_temp"
 
+# static rules over every install and upgrade script (comments and string literals stripped)
+SQLDIR="$(cd "$(dirname "$0")/../.." && pwd)"
+bad=$(for f in "$SQLDIR"/pg_learn--*.sql; do
+  perl -0pe 's{/\*.*?\*/}{}gs; s/--[^\n]*//g; s/\x27(?:[^\x27]|\x27\x27)*\x27/\x27\x27/g' "$f" |
+    grep -noiE 'create[[:space:]]+or[[:space:]]+replace|if[[:space:]]+not[[:space:]]+exists|security[[:space:]]+definer' |
+    sed "s|^|$(basename "$f"):|"
+done)
+is "$bad" "" "the install and upgrade scripts use no CREATE OR REPLACE, IF NOT EXISTS or SECURITY DEFINER"
+
 # ---------- 4. every ai_* function, called with the trap schema first ----------
 qs "CREATE TABLE public.houses AS SELECT i AS id, (i % 13)::float8 AS a, (ARRAY['x','y','z'])[1 + i % 3] AS c,
       (i % 4 = 0) AS f, 1.5 * (i % 13) + CASE i % 3 WHEN 0 THEN 4 ELSE 0 END + sin(i) AS y
