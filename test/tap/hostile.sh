@@ -322,7 +322,7 @@ qs "DELETE FROM app.ai_catalog_blobs WHERE version_id = $ID" >/dev/null
 out=$(in_a "$PRED")
 ok "$(echo "$out" | grep -q 'has no blob' && echo 0 || echo 1)" "a deleted blob row is an ERROR in the cached backend (${out%%$'\n'*})"
 
-echo "# cached backend log:"; sed "s/^/#   /" "$TMP/a.out"
+[ "$T_FAILED" -gt 0 ] && { echo "# cached backend log:"; sed "s/^/#   /" "$TMP/a.out"; }
 exec 7>&-
 wait $APID 2>/dev/null
 rm -rf "$TMP"
