@@ -176,6 +176,14 @@ qs "CREATE TABLE public.houses AS SELECT i AS id, (i % 13)::float8 AS a, (ARRAY[
       FROM public.ratings;
     GRANT SELECT ON public.houses, public.ratings, public.ratings_text TO $V;" >/dev/null
 
+# look-alike catalog relations first on the path: reading one runs the trap
+out=$(qh "CREATE VIEW trap.ai_catalog_models AS SELECT m.* FROM app.ai_catalog_models m WHERE trap.hit('trap view ai_catalog_models');
+    CREATE VIEW trap.ai_catalog_versions AS SELECT v.* FROM app.ai_catalog_versions v WHERE trap.hit('trap view ai_catalog_versions');
+    CREATE VIEW trap.ai_catalog_blobs AS SELECT 1::bigint AS version_id, '\\x00'::bytea AS blob WHERE trap.hit('trap view ai_catalog_blobs');
+    CREATE VIEW trap.pg_extension AS SELECT e.* FROM pg_catalog.pg_extension e WHERE trap.hit('trap view pg_extension');
+    GRANT SELECT ON ALL TABLES IN SCHEMA trap TO PUBLIC;")
+ok "$([ -z "$out" ] && echo 0 || echo 1)" "look-alike views of the catalog tables and pg_extension in trap ${out:0:200}"
+
 # $1: a session prefix (SET ROLE ... or nothing); the calls name app.ai_* explicitly
 CALLS="
 SELECT version FROM app.ai_train('reg', 'linear_regression', 'public.houses', 'y', '{\"exclude\": [\"id\", \"f\", \"c\"]}');
