@@ -131,10 +131,12 @@ ai_evaluate(PG_FUNCTION_ARGS)
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "pg_learn evaluate", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(cxt);
 
+	/* copies: the data's query may empty the model cache (eviction, a changed blob) */
 	for (int f = 0; f < m->n_features; f++)
-		only = lappend(only, m->features[f].name);
-	ds = pgl_read_data(data, m->target_name, classification ? PGL_COL_CATEGORICAL : PGL_COL_NUMERIC,
-					   NIL, only, pgl_algo_by_id(m->algorithm)->name, 0.0, 0, NULL, NULL);
+		only = lappend(only, pstrdup(m->features[f].name));
+	ds = pgl_read_data(data, pstrdup(m->target_name),
+					   classification ? PGL_COL_CATEGORICAL : PGL_COL_NUMERIC, NIL, only,
+					   pgl_algo_by_id(m->algorithm)->name, 0.0, 0, NULL, NULL);
 	/* the data's query may have used other models and evicted this one */
 	m = pgl_model_by_version(version_id, name);
 	n = ds->n_rows;

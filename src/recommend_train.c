@@ -795,7 +795,8 @@ column_option(const pgl_model *m, int c)
 	if (t == NULL || t->dtype != PGL_STR || t->dims[0] != 3)
 		return NULL;
 	cols = t->data;
-	return cols[c][0] ? cols[c] : NULL;
+	/* a copy: the data's query may empty the model cache (eviction, a changed blob) */
+	return cols[c][0] ? pstrdup(cols[c]) : NULL;
 }
 
 Datum

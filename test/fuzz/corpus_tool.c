@@ -10,6 +10,9 @@
  *							must be accepted and write back identically,
  *							every other one must be rejected as corrupt
  *							with a message
+ *	corpus_tool verdict DIR	print "NAME ok" or "NAME refused" for every
+ *							file of DIR (test/fuzz/pyreader.py --agree
+ *							compares these with its own)
  *
  * The damaged variants are the kinds of malformed input issue 7 lists:
  * truncated, bit-flipped (with and without a re-stamped CRC, so that the
@@ -504,6 +507,8 @@ gen(void)
 
 /* ---------- checking ---------- */
 
+static bool verdict_mode = false;
+
 static int
 check(const char *dir)
 {
@@ -547,6 +552,13 @@ check(const char *dir)
 		memset(&st, 0, sizeof(st));
 		rc = pgl_model_read(env, buf, (size_t) len, &m, &st);
 		n++;
+		if (verdict_mode)
+		{
+			printf("%s %s\n", e->d_name, rc == PGL_OK ? "ok" : "refused");
+			pgl_model_free(env, m);
+			free(buf);
+			continue;
+		}
 		if (want_valid && rc != PGL_OK)
 		{
 			printf("# %s: rejected: %s\n", e->d_name, st.msg);
@@ -577,6 +589,8 @@ check(const char *dir)
 		free(buf);
 	}
 	closedir(d);
+	if (verdict_mode)
+		return 0;
 	printf("# %d corpus files, %d unexpected\n", n, bad);
 	return bad > 0 || n == 0;
 }
@@ -591,6 +605,11 @@ main(int argc, char **argv)
 	}
 	if (argc == 3 && strcmp(argv[1], "check") == 0)
 		return check(argv[2]);
-	fprintf(stderr, "usage: corpus_tool gen|check DIR\n");
+	if (argc == 3 && strcmp(argv[1], "verdict") == 0)
+	{
+		verdict_mode = true;
+		return check(argv[2]);
+	}
+	fprintf(stderr, "usage: corpus_tool gen|check|verdict DIR\n");
 	return 2;
 }

@@ -157,6 +157,15 @@ is "$(qs "SELECT count(*) FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND
             AND NOT coalesce(p.proconfig @> '{search_path=pg_catalog, pg_temp}', false)")" "0" \
    "every SQL or plpgsql member function pins search_path = pg_catalog, pg_temp"
 
+# static rules over every install and upgrade script (comments and string literals stripped)
+SQLDIR="$(cd "$(dirname "$0")/../.." && pwd)"
+bad=$(for f in "$SQLDIR"/pg_learn--*.sql; do
+  perl -0pe 's{/\*.*?\*/}{}gs; s/--[^\n]*//g; s/\x27(?:[^\x27]|\x27\x27)*\x27/\x27\x27/g' "$f" |
+    grep -noiE 'create[[:space:]]+or[[:space:]]+replace|if[[:space:]]+not[[:space:]]+exists|security[[:space:]]+definer' |
+    sed "s|^|$(basename "$f"):|"
+done)
+is "$bad" "" "the install and upgrade scripts use no CREATE OR REPLACE, IF NOT EXISTS or SECURITY DEFINER"
+
 # ---------- 4. every ai_* function, called with the trap schema first ----------
 qs "CREATE TABLE public.houses AS SELECT i AS id, (i % 13)::float8 AS a, (ARRAY['x','y','z'])[1 + i % 3] AS c,
       (i % 4 = 0) AS f, 1.5 * (i % 13) + CASE i % 3 WHEN 0 THEN 4 ELSE 0 END + sin(i) AS y
@@ -166,6 +175,14 @@ qs "CREATE TABLE public.houses AS SELECT i AS id, (i % 13)::float8 AS a, (ARRAY[
     CREATE TABLE public.ratings_text AS SELECT 'u' || user_id AS user_id, 'i' || item_id AS item_id, rating
       FROM public.ratings;
     GRANT SELECT ON public.houses, public.ratings, public.ratings_text TO $V;" >/dev/null
+
+# look-alike catalog relations first on the path: reading one runs the trap
+out=$(qh "CREATE VIEW trap.ai_catalog_models AS SELECT m.* FROM app.ai_catalog_models m WHERE trap.hit('trap view ai_catalog_models');
+    CREATE VIEW trap.ai_catalog_versions AS SELECT v.* FROM app.ai_catalog_versions v WHERE trap.hit('trap view ai_catalog_versions');
+    CREATE VIEW trap.ai_catalog_blobs AS SELECT 1::bigint AS version_id, '\\x00'::bytea AS blob WHERE trap.hit('trap view ai_catalog_blobs');
+    CREATE VIEW trap.pg_extension AS SELECT e.* FROM pg_catalog.pg_extension e WHERE trap.hit('trap view pg_extension');
+    GRANT SELECT ON ALL TABLES IN SCHEMA trap TO PUBLIC;")
+ok "$([ -z "$out" ] && echo 0 || echo 1)" "look-alike views of the catalog tables and pg_extension in trap ${out:0:200}"
 
 # $1: a session prefix (SET ROLE ... or nothing); the calls name app.ai_* explicitly
 CALLS="
@@ -331,7 +348,7 @@ qs "DELETE FROM app.ai_catalog_blobs WHERE version_id = $ID" >/dev/null
 out=$(in_a "$PRED")
 ok "$(echo "$out" | grep -q 'has no blob' && echo 0 || echo 1)" "a deleted blob row is an ERROR in the cached backend (${out%%$'\n'*})"
 
-echo "# cached backend log:"; sed "s/^/#   /" "$TMP/a.out"
+[ "$T_FAILED" -gt 0 ] && { echo "# cached backend log:"; sed "s/^/#   /" "$TMP/a.out"; }
 exec 7>&-
 wait $APID 2>/dev/null
 rm -rf "$TMP"

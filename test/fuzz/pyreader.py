@@ -1,0 +1,320 @@
+#!/usr/bin/env python3
+"""An independent reader of the pg_learn model format, written from
+docs/model-format.md alone (not from model_format.c), to show the document is
+complete enough for a reader in another language.
+
+    pyreader.py FILE...      print "ok" or the reason each file is refused
+    pyreader.py --check DIR  every valid-* file must be accepted and every
+                             other file refused; exit 1 otherwise
+    pyreader.py --agree CORPUS_TOOL DIR...
+                             every file of the DIRs, as is and with its length
+                             and CRC re-stamped, gets the same verdict from
+                             this reader and from the C reader (corpus_tool
+                             verdict); exit 1 otherwise
+
+Standard library only."""
+import math
+import os
+import struct
+import sys
+
+
+class Corrupt(Exception):
+    pass
+
+
+def crc32c(data):
+    table = []
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
+        table.append(c)
+    crc = 0xFFFFFFFF
+    for b in data:
+        crc = table[(crc ^ b) & 0xFF] ^ (crc >> 8)
+    return crc ^ 0xFFFFFFFF
+
+
+assert crc32c(b"123456789") == 0xE3069283
+
+MAX_STRING = 65535
+DTYPES = {1: ("<d", 8), 2: ("<f", 4), 3: ("<i", 4), 4: ("<q", 8), 5: (None, 4)}
+MIN_SIZE = {"string": 4, "feature": 28, "tensor": 12}
+
+
+class Reader:
+    def __init__(self, buf, end):
+        self.buf, self.pos, self.end = buf, 16, end
+
+    def need(self, n):
+        if self.end - self.pos < n:
+            raise Corrupt(f"truncated: need {n} bytes at offset {self.pos}")
+
+    def unpack(self, fmt, size):
+        self.need(size)
+        (v,) = struct.unpack_from(fmt, self.buf, self.pos)
+        self.pos += size
+        return v
+
+    def i32(self):
+        return self.unpack("<i", 4)
+
+    def i64(self):
+        return self.unpack("<q", 8)
+
+    def f64(self):
+        return self.unpack("<d", 8)
+
+    def count(self, what):
+        n = self.i32()
+        if n < 0 or n * MIN_SIZE[what] > self.end - self.pos:
+            raise Corrupt(f"bad {what} count {n}")
+        return n
+
+    def string(self, limit=MAX_STRING):
+        n = self.unpack("<I", 4)
+        if n > limit:
+            raise Corrupt(f"string of {n} bytes")
+        self.need(n)
+        b = bytes(self.buf[self.pos:self.pos + n])
+        self.pos += n
+        if b"\0" in b:
+            raise Corrupt("string with a zero byte")
+        return b
+
+
+def read(buf):
+    # envelope
+    if len(buf) < 6 or buf[:4] != b"PGLM":
+        raise Corrupt("no magic")
+    version, = struct.unpack_from("<H", buf, 4)
+    if version == 0 or version > 1:
+        raise Corrupt(f"format version {version}")
+    if len(buf) < 16:
+        raise Corrupt("short header")
+    flags, total = struct.unpack_from("<HQ", buf, 6)
+    if flags != 0:
+        raise Corrupt("flags")
+    if total != len(buf):
+        raise Corrupt("length mismatch")
+    if len(buf) < 52:
+        raise Corrupt("shorter than the smallest model")
+    if struct.unpack_from("<I", buf, len(buf) - 4)[0] != crc32c(buf[:-4]):
+        raise Corrupt("checksum mismatch")
+
+    r = Reader(buf, len(buf) - 4)
+    m = {"algorithm": r.i32()}
+    if m["algorithm"] not in (1, 2, 3, 4):
+        raise Corrupt("unknown algorithm")
+    m["task"], m["n_inputs"] = r.i32(), r.i32()
+    feats = []
+    for _ in range(r.count("feature")):
+        f = {"name": r.string(), "type": r.string(), "kind": r.i32(), "impute": r.f64(),
+             "impute_category": r.i32()}
+        f["categories"] = [r.string() for _ in range(r.count("string"))]
+        feats.append(f)
+    m["features"] = feats
+    m["target_name"], m["target_type"] = r.string(), r.string()
+    m["classes"] = [r.string() for _ in range(r.count("string"))]
+    tensors = {}
+    names = []
+    for i in range(r.count("tensor")):
+        name = r.string(31)
+        if not name:
+            raise Corrupt("empty tensor name")
+        dtype = r.i32()
+        if dtype not in DTYPES:
+            raise Corrupt("unknown dtype")
+        ndim = r.i32()
+        if not 0 <= ndim <= 4:
+            raise Corrupt("ndim")
+        dims = [r.i64() for _ in range(ndim)]
+        if any(d < 0 for d in dims):
+            raise Corrupt("negative dim")
+        prod = 1
+        for d in dims:
+            if d:
+                prod *= d
+        if prod * 8 > 2**63 - 1:
+            raise Corrupt("dims overflow")
+        count = 0 if 0 in dims else prod
+        fmt, size = DTYPES[dtype]
+        if count * size > r.end - r.pos:
+            raise Corrupt("tensor data truncated")
+        if dtype == 5:
+            data = [r.string() for _ in range(count)]
+        else:
+            data = list(struct.unpack_from("<%d%s" % (count, fmt[1]), buf, r.pos))
+            r.pos += count * size
+        names.append(name)
+        tensors[name.decode("latin-1")] = (dtype, dims, data)
+    if r.pos != r.end:
+        raise Corrupt("bytes after the tensors")
+    m["tensors"] = tensors
+
+    # structure
+    task = m["task"]
+    if task not in (1, 2, 3, 4):
+        raise Corrupt("unknown task")
+    if task == 3 and (feats or m["n_inputs"] or m["classes"]):
+        raise Corrupt("recommender with features or classes")
+    width = 0
+    for f in feats:
+        if not f["name"] or not math.isfinite(f["impute"]):
+            raise Corrupt("feature name or impute")
+        if f["kind"] == 1:
+            if f["categories"] or f["impute_category"] != 0:
+                raise Corrupt("numeric feature with categories")
+            width += 1
+        elif f["kind"] == 2:
+            cats = f["categories"]
+            if not cats or not 0 <= f["impute_category"] < len(cats):
+                raise Corrupt("categorical feature")
+            if any(a >= b for a, b in zip(cats, cats[1:])):
+                raise Corrupt("categories not strictly sorted")
+            width += len(cats)
+        else:
+            raise Corrupt("feature kind")
+    if width > 2**31 - 1 or m["n_inputs"] != width:
+        raise Corrupt("n_inputs")
+    k = len(m["classes"])
+    if (task == 2 and k < 2) or (task in (1, 3, 4) and k != 0):
+        raise Corrupt("classes for the task")
+    if len(set(m["classes"])) != k:
+        raise Corrupt("duplicate class")
+    if len(set(names)) != len(names):
+        raise Corrupt("duplicate tensor name")
+
+    # the algorithm's invariants
+    algo = m["algorithm"]
+    if {1: 1, 2: 2, 3: 3, 4: 4}[algo] != task:
+        raise Corrupt("task does not match the algorithm")
+    T = tensors
+
+    def want(name, dtype, shape):
+        t = T.get(name)
+        if t is None or t[0] != dtype or len(t[1]) != len(shape) or \
+                any(s is not None and s != d for s, d in zip(shape, t[1])):
+            raise Corrupt(f"tensor {name}")
+        return t
+
+    if algo in (1, 2):
+        ncol = 1 if algo == 1 or k == 2 else k
+        c = want("coef", 1, [width + 1, ncol])
+        if not all(math.isfinite(v) for v in c[2]):
+            raise Corrupt("coef not finite")
+    elif algo == 4:
+        c = want("centroids", 1, [None, width])
+        if not 1 <= c[1][0] <= 100000 or not all(math.isfinite(v) for v in c[2]):
+            raise Corrupt("centroids")
+        i = want("inertia", 1, [1])
+        if not (math.isfinite(i[2][0]) and i[2][0] >= 0):
+            raise Corrupt("inertia")
+    else:
+        def ids(int_name, key_name):
+            a, b = T.get(int_name), T.get(key_name)
+            if (a is None) == (b is None):
+                raise Corrupt(f"{int_name} / {key_name}")
+            t = want(int_name, 4, [None]) if a else want(key_name, 5, [None])
+            if any(x >= y for x, y in zip(t[2], t[2][1:])):
+                raise Corrupt("ids not ascending")
+            return t[1][0], a is not None
+        nu, ufam = ids("user_ids", "user_keys")
+        ni, ifam = ids("item_ids", "item_keys")
+        if ufam != ifam:
+            raise Corrupt("id families differ")
+        uf = want("user_factors", 2, [nu, None])
+        kf = uf[1][1]
+        if not 1 <= kf <= 1024 or nu >= 2**31 - 1 or ni >= 2**31 - 1:
+            raise Corrupt("als shape")
+        floats = [uf, want("item_factors", 2, [ni, kf]), want("user_bias", 2, [nu]),
+                  want("item_bias", 2, [ni]), want("item_popularity", 2, [ni])]
+        mu = want("global_mean", 1, [1])
+        ptr = want("seen_ptr", 4, [nu + 1])[2]
+        items = want("seen_items", 3, [None])[2]
+        cfg = want("config", 1, [8])[2]
+        if "columns" in T:
+            want("columns", 5, [3])
+        if not all(math.isfinite(v) for t in floats for v in t[2]) or not math.isfinite(mu[2][0]):
+            raise Corrupt("als values not finite")
+        implicit, l2, alpha, cg, cold, iters, kk, dup = cfg
+        if not (implicit in (0, 1) and math.isfinite(l2) and l2 >= 0 and math.isfinite(alpha)
+                and alpha >= 0 and 1 <= cg <= 100 and cold in (0, 1) and 1 <= iters <= 1000
+                and 1 <= kk <= 1000 and dup in (0, 1)):
+            raise Corrupt("config")
+        if ptr[0] != 0 or ptr[nu] != len(items):
+            raise Corrupt("seen_ptr")
+        for u in range(nu):
+            if ptr[u + 1] < ptr[u]:
+                raise Corrupt("seen_ptr not ascending")
+            row = items[ptr[u]:ptr[u + 1]]
+            if any(not 0 <= x < ni for x in row) or any(x >= y for x, y in zip(row, row[1:])):
+                raise Corrupt("seen_items")
+    return m
+
+
+def verdict(path):
+    try:
+        read(open(path, "rb").read())
+        return None
+    except Corrupt as e:
+        return str(e)
+
+
+def restamped(b):
+    b = bytearray(b)
+    if len(b) >= 20:
+        b[8:16] = len(b).to_bytes(8, "little")
+        b[-4:] = crc32c(bytes(b[:-4])).to_bytes(4, "little")
+    return bytes(b)
+
+
+def agree(tool, dirs):
+    import subprocess
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        n = 0
+        for d in dirs:
+            for name in os.listdir(d):
+                raw = open(os.path.join(d, name), "rb").read()
+                for tag, b in (("raw", raw), ("restamped", restamped(raw))):
+                    with open(os.path.join(tmp, f"{n:06d}-{tag}"), "wb") as f:
+                        f.write(b)
+                n += 1
+        out = subprocess.run([tool, "verdict", tmp], capture_output=True, text=True, check=True)
+        c = dict(line.split() for line in out.stdout.splitlines())
+        bad = 0
+        for name, cv in sorted(c.items()):
+            pv = "ok" if verdict(os.path.join(tmp, name)) is None else "refused"
+            if pv != cv:
+                bad += 1
+                if bad <= 10:
+                    print(f"# {name}: C reader {cv}, this reader {pv} "
+                          f"({verdict(os.path.join(tmp, name))})")
+        accepted = sum(1 for v in c.values() if v == "ok")
+        print(f"# {len(c)} inputs ({accepted} accepted), {bad} disagree")
+        return 1 if bad or not c else 0
+
+
+def main(argv):
+    if len(argv) >= 4 and argv[1] == "--agree":
+        return agree(argv[2], argv[3:])
+    if len(argv) == 3 and argv[1] == "--check":
+        bad = n = 0
+        for name in sorted(os.listdir(argv[2])):
+            n += 1
+            v = verdict(os.path.join(argv[2], name))
+            if name.startswith("valid-") != (v is None):
+                bad += 1
+                print(f"# {name}: " + (f"refused: {v}" if v else "accepted"))
+        print(f"# {n} corpus files, {bad} disagree")
+        return 1 if bad or not n else 0
+    for path in argv[1:]:
+        v = verdict(path)
+        print(f"{path}: " + ("ok" if v is None else v))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
