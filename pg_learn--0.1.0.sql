@@ -523,3 +523,39 @@ AS 'MODULE_PATHNAME', 'ai_explain'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.ai_explain(text, record) IS
 	'Exact additive contributions of each feature to a linear or logistic prediction (link scale), plus a (base) row';
+
+/* ------------------------------------------------------------------------
+ * Neural networks (algorithm neural_net): a tensor column given as bytea,
+ * and the per-epoch training history
+ * ------------------------------------------------------------------------ */
+
+CREATE FUNCTION @extschema@.ai_predict(name text, features bytea)
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'ai_predict_bytea'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_predict(text, bytea) IS
+	'Prediction of a neural_net regression model from a tensor given as bytes (uint8)';
+
+CREATE FUNCTION @extschema@.ai_classify(name text, features bytea)
+RETURNS text
+AS 'MODULE_PATHNAME', 'ai_classify_bytea'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_classify(text, bytea) IS
+	'Most probable class of a neural_net classifier for a tensor given as bytes (uint8)';
+
+CREATE FUNCTION @extschema@.ai_predict_proba(name text, features bytea)
+RETURNS double precision[]
+AS 'MODULE_PATHNAME', 'ai_predict_proba_bytea'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_predict_proba(text, bytea) IS
+	'Class probabilities (in ai_model_classes order) of a neural_net classifier for a tensor given as bytes';
+
+CREATE FUNCTION @extschema@.ai_training_history(name text,
+	OUT epoch integer, OUT train_loss double precision, OUT train_accuracy double precision,
+	OUT validation_loss double precision, OUT validation_accuracy double precision,
+	OUT seconds double precision, OUT kept boolean)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ai_training_history'
+LANGUAGE C STABLE STRICT;
+COMMENT ON FUNCTION @extschema@.ai_training_history(text) IS
+	'Per-epoch training and validation loss and accuracy of the deployed neural_net version; kept marks the epoch whose weights it holds';
