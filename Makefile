@@ -10,7 +10,7 @@ OBJS = $(GLUE_OBJS) $(ALGO_OBJS)
 DATA = $(EXTENSION)--$(EXTVERSION).sql
 PGFILEDESC = "pg_learn - train and serve machine-learning models in PostgreSQL"
 
-REGRESS = catalog linear logistic predict evaluate errors recommend aggregates kmeans transfer explain
+REGRESS = catalog linear logistic predict evaluate errors recommend aggregates kmeans transfer explain neural_net
 REGRESS_OPTS = --inputdir=sql --outputdir=. --load-extension=$(EXTENSION)
 
 BLAS_INC ?= /usr/include/x86_64-linux-gnu/openblas-pthread

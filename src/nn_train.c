@@ -143,8 +143,12 @@ layer_int(int i, const char *type, const char *key, JsonbValue *v, int lo, int h
 		JsonbValue	   e;
 		int			   n = 0, first = 0;
 
-		while (JsonbIteratorNext(&it, &e, true) != WJB_DONE)
-			if (e.type == jbvNumeric)
+		JsonbIteratorToken tok;
+
+		while ((tok = JsonbIteratorNext(&it, &e, true)) != WJB_DONE)
+			if (tok != WJB_ELEM)
+				continue;
+			else if (e.type == jbvNumeric)
 			{
 				int k = layer_int(i, type, key, &e, lo, hi);
 
@@ -763,6 +767,14 @@ read_array_data(const char *data, const char *target, bool classification, NnOpt
 		if (pgl_nn_array_type_ok(att->atttypid))
 			feat = a;
 	}
+	if (targ >= 0 && !classification && !pgl_type_is_numeric(TupleDescAttr(desc, targ)->atttypid))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("target column \"%s\" has type %s, but this network is a regression",
+						target, format_type_be(TupleDescAttr(desc, targ)->atttypid)),
+				 errhint("A network whose last layer has \"activation\": \"softmax\" (or one "
+						 "\"sigmoid\" unit) is a classifier; any other last layer predicts a "
+						 "number.")));
 	if (feat < 0 || nfeat != 1 || targ < 0)
 	{
 		if (feat >= 0 && targ >= 0)
