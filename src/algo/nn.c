@@ -1289,6 +1289,40 @@ eval_all(const pgl_env *env, pgl_nn *net, const pgl_nn_data *d, int64_t *correct
 	return sum / (double) d->n;
 }
 
+/* one Adam step with bias correction over P parameters */
+static void
+adam_step(float *restrict p, const float *restrict g, float *restrict m1, float *restrict m2,
+		  int64_t P, const pgl_nn_spec *sp, int64_t t)
+{
+	float b1 = (float) sp->beta1, b2 = (float) sp->beta2, eps = (float) sp->epsilon;
+	float c1 = 1 - b1, c2 = 1 - b2;
+	float lrt = (float) (sp->learning_rate * sqrt(1.0 - pow(sp->beta2, (double) t)) /
+						 (1.0 - pow(sp->beta1, (double) t)));
+
+	for (int64_t j = 0; j < P; j++)
+	{
+		float gj = g[j];
+
+		m1[j] = b1 * m1[j] + c1 * gj;
+		m2[j] = b2 * m2[j] + c2 * gj * gj;
+		p[j] -= lrt * m1[j] / (sqrtf(m2[j]) + eps);
+	}
+}
+
+/* one step of SGD with momentum: v = mom v - lr g; p += v */
+static void
+sgd_step(float *restrict p, const float *restrict g, float *restrict v, int64_t P,
+		 const pgl_nn_spec *sp)
+{
+	float mom = (float) sp->momentum, lr = (float) sp->learning_rate;
+
+	for (int64_t j = 0; j < P; j++)
+	{
+		v[j] = mom * v[j] - lr * g[j];
+		p[j] += v[j];
+	}
+}
+
 pgl_rc
 pgl_nn_train(const pgl_env *env, pgl_nn *net, const pgl_nn_data *train, const pgl_nn_data *valid,
 			 pgl_nn_result *res, pgl_status *st)
@@ -1359,7 +1393,6 @@ pgl_nn_train(const pgl_env *env, pgl_nn *net, const pgl_nn_data *train, const pg
 			int32_t nb = (int32_t) (n - r0 < B ? n - r0 : B);
 			int32_t c = 0;
 			double	loss;
-			float	lr = (float) sp->learning_rate;
 
 			pgl_interrupts(env);
 			for (int32_t i = 0; i < nb; i++)
@@ -1387,30 +1420,9 @@ pgl_nn_train(const pgl_env *env, pgl_nn *net, const pgl_nn_data *train, const pg
 			right += c;
 			t++;
 			if (sp->optimizer == PGL_NN_ADAM)
-			{
-				float  b1 = (float) sp->beta1, b2 = (float) sp->beta2, eps = (float) sp->epsilon;
-				float  lrt = (float) (sp->learning_rate * sqrt(1.0 - pow(sp->beta2, (double) t)) /
-									  (1.0 - pow(sp->beta1, (double) t)));
-				float *p = net->params, *g = net->grads;
-
-				for (int64_t j = 0; j < P; j++)
-				{
-					m1[j] = b1 * m1[j] + (1 - b1) * g[j];
-					m2[j] = b2 * m2[j] + (1 - b2) * g[j] * g[j];
-					p[j] -= lrt * m1[j] / (sqrtf(m2[j]) + eps);
-				}
-			}
+				adam_step(net->params, net->grads, m1, m2, P, sp, t);
 			else
-			{
-				float  mom = (float) sp->momentum;
-				float *p = net->params, *g = net->grads;
-
-				for (int64_t j = 0; j < P; j++)
-				{
-					m1[j] = mom * m1[j] - lr * g[j];
-					p[j] += m1[j];
-				}
-			}
+				sgd_step(net->params, net->grads, m1, P, sp);
 		}
 		h->train_loss = loss_sum / (double) n;
 		h->train_acc = classify ? (double) right / (double) n : NAN;
