@@ -27,7 +27,7 @@ include $(PGXS)
 
 # src/algo never sees postgres.h: compile it with its own flags
 src/algo/%.o: src/algo/%.c $(wildcard src/algo/*.h)
-	$(CC) -O3 -g -fno-omit-frame-pointer -fno-math-errno $(CFLAGS_SL) -std=c11 -D_GNU_SOURCE -Wall -Wextra -I$(srcdir)/src/algo -I$(BLAS_INC) -c -o $@ $<
+	$(CC) -O3 -g -fno-omit-frame-pointer -fno-math-errno -fno-trapping-math $(CFLAGS_SL) -std=c11 -D_GNU_SOURCE -Wall -Wextra -I$(srcdir)/src/algo -I$(BLAS_INC) -c -o $@ $<
 
 $(GLUE_OBJS): $(wildcard src/*.h) $(wildcard src/algo/*.h)
 

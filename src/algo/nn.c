@@ -631,8 +631,9 @@ act_forward(int32_t act, float alpha, float *a, int64_t rows, int64_t group)
 	switch (act)
 	{
 		case PGL_NN_RELU:
+			/* max(v, 0) as (v + |v|) / 2: exact, branch-free, vectorizes */
 			for (int64_t i = 0; i < count; i++)
-				a[i] = a[i] > 0 ? a[i] : 0.0f;
+				a[i] = 0.5f * (a[i] + fabsf(a[i]));
 			break;
 		case PGL_NN_LEAKY_RELU:
 			for (int64_t i = 0; i < count; i++)
@@ -683,7 +684,8 @@ act_forward(int32_t act, float alpha, float *a, int64_t rows, int64_t group)
 
 /* d (gradient w.r.t. the output a) becomes the gradient w.r.t. the pre-activation */
 static void
-act_backward(int32_t act, float alpha, const float *a, float *d, int64_t rows, int64_t group)
+act_backward(int32_t act, float alpha, const float *restrict a, float *restrict d, int64_t rows,
+			 int64_t group)
 {
 	int64_t count = rows * group;
 
@@ -691,13 +693,11 @@ act_backward(int32_t act, float alpha, const float *a, float *d, int64_t rows, i
 	{
 		case PGL_NN_RELU:
 			for (int64_t i = 0; i < count; i++)
-				if (!(a[i] > 0))
-					d[i] = 0;
+				d[i] *= (float) (a[i] > 0);
 			break;
 		case PGL_NN_LEAKY_RELU:
 			for (int64_t i = 0; i < count; i++)
-				if (!(a[i] > 0))
-					d[i] *= alpha;
+				d[i] *= a[i] > 0 ? 1.0f : alpha;
 			break;
 		case PGL_NN_TANH:
 			for (int64_t i = 0; i < count; i++)
@@ -727,11 +727,15 @@ act_backward(int32_t act, float alpha, const float *a, float *d, int64_t rows, i
 
 /* ---------- conv helpers ---------- */
 
+/*
+ * The k * C values of one kernel row are contiguous in the input (NHWC):
+ * copied with one memcpy when the row lies inside the image.
+ */
 static void
 im2col(const nn_layer *l, const float *in, int32_t n, float *cols)
 {
 	int32_t k = l->s.kernel, str = l->s.stride, C = l->in_c;
-	size_t	cbytes = sizeof(float) * (size_t) C;
+	int64_t kc = (int64_t) k * C;
 
 	for (int32_t b = 0; b < n; b++)
 	{
@@ -740,22 +744,28 @@ im2col(const nn_layer *l, const float *in, int32_t n, float *cols)
 		for (int32_t oh = 0; oh < l->out_h; oh++)
 			for (int32_t ow = 0; ow < l->out_w; ow++)
 			{
-				float *row = cols + (((int64_t) b * l->out_h + oh) * l->out_w + ow) * l->kkc;
+				float  *row = cols + (((int64_t) b * l->out_h + oh) * l->out_w + ow) * l->kkc;
+				int32_t iw0 = ow * str - l->pad_l;
 
 				for (int32_t kh = 0; kh < k; kh++)
 				{
 					int32_t ih = oh * str - l->pad_t + kh;
+					float  *dst = row + kh * kc;
 
-					for (int32_t kw = 0; kw < k; kw++)
-					{
-						int32_t iw = ow * str - l->pad_l + kw;
-						float  *dst = row + ((int64_t) kh * k + kw) * C;
+					if (ih < 0 || ih >= l->in_h)
+						memset(dst, 0, sizeof(float) * (size_t) kc);
+					else if (iw0 >= 0 && iw0 + k <= l->in_w)
+						memcpy(dst, x + ((int64_t) ih * l->in_w + iw0) * C,
+							   sizeof(float) * (size_t) kc);
+					else
+						for (int32_t kw = 0; kw < k; kw++)
+						{
+							int32_t		 iw = iw0 + kw;
+							const float *src = x + ((int64_t) ih * l->in_w + iw) * C;
 
-						if (ih >= 0 && ih < l->in_h && iw >= 0 && iw < l->in_w)
-							memcpy(dst, x + ((int64_t) ih * l->in_w + iw) * C, cbytes);
-						else
-							memset(dst, 0, cbytes);
-					}
+							for (int32_t c = 0; c < C; c++)
+								dst[kw * C + c] = iw >= 0 && iw < l->in_w ? src[c] : 0.0f;
+						}
 				}
 			}
 	}
@@ -765,6 +775,7 @@ static void
 col2im(const nn_layer *l, const float *cols, int32_t n, float *din)
 {
 	int32_t k = l->s.kernel, str = l->s.stride, C = l->in_c;
+	int64_t kc = (int64_t) k * C;
 
 	memset(din, 0, sizeof(float) * (size_t) n * (size_t) l->in_size);
 	for (int32_t b = 0; b < n; b++)
@@ -775,27 +786,38 @@ col2im(const nn_layer *l, const float *cols, int32_t n, float *din)
 			for (int32_t ow = 0; ow < l->out_w; ow++)
 			{
 				const float *row = cols + (((int64_t) b * l->out_h + oh) * l->out_w + ow) * l->kkc;
+				int32_t		 iw0 = ow * str - l->pad_l;
+				int32_t		 kw0 = iw0 < 0 ? -iw0 : 0;
+				int32_t		 kw1 = iw0 + k > l->in_w ? l->in_w - iw0 : k;
 
 				for (int32_t kh = 0; kh < k; kh++)
 				{
-					int32_t ih = oh * str - l->pad_t + kh;
+					int32_t		 ih = oh * str - l->pad_t + kh;
+					const float *src;
+					float		*dst;
 
-					if (ih < 0 || ih >= l->in_h)
+					if (ih < 0 || ih >= l->in_h || kw1 <= kw0)
 						continue;
-					for (int32_t kw = 0; kw < k; kw++)
-					{
-						int32_t		 iw = ow * str - l->pad_l + kw;
-						const float *src = row + ((int64_t) kh * k + kw) * C;
-						float		*dst;
-
-						if (iw < 0 || iw >= l->in_w)
-							continue;
-						dst = x + ((int64_t) ih * l->in_w + iw) * C;
-						for (int32_t c = 0; c < C; c++)
-							dst[c] += src[c];
-					}
+					src = row + kh * kc + (int64_t) kw0 * C;
+					dst = x + ((int64_t) ih * l->in_w + iw0 + kw0) * C;
+					for (int64_t j = 0; j < (int64_t) (kw1 - kw0) * C; j++)
+						dst[j] += src[j];
 				}
 			}
+	}
+}
+
+/* running max over a window, channel by channel, with the argmax (vectorizes) */
+static void
+max_update(float *restrict o, int32_t *restrict ix, const float *restrict v, int32_t pos, int32_t C)
+{
+	for (int32_t c = 0; c < C; c++)
+	{
+		float	cur = o[c], nv = v[c];
+		int32_t ci = ix[c];
+
+		o[c] = nv > cur ? nv : cur;
+		ix[c] = nv > cur ? pos + c : ci;
 	}
 }
 
@@ -861,6 +883,7 @@ layer_forward(pgl_nn *net, nn_layer *l, const float *in, int32_t n, bool trainin
 			bool	is_max = l->s.type == PGL_NN_MAXPOOL2D;
 			float	inv = 1.0f / (float) (k * k);
 
+			/* channels innermost: contiguous in NHWC */
 			for (int32_t bi = 0; bi < n; bi++)
 			{
 				const float *x = in + (int64_t) bi * l->in_size;
@@ -869,34 +892,36 @@ layer_forward(pgl_nn *net, nn_layer *l, const float *in, int32_t n, bool trainin
 
 				for (int32_t oh = 0; oh < l->out_h; oh++)
 					for (int32_t ow = 0; ow < l->out_w; ow++)
+					{
+						int64_t oi = ((int64_t) oh * l->out_w + ow) * C;
+						int32_t p0 = ((oh * str) * l->in_w + ow * str) * C;
+
 						for (int32_t c = 0; c < C; c++)
 						{
-							int64_t oi = ((int64_t) oh * l->out_w + ow) * C + c;
-							float	best = -FLT_MAX, sum = 0;
-							int32_t bidx = -1;
-
-							for (int32_t kh = 0; kh < k; kh++)
-								for (int32_t kw = 0; kw < k; kw++)
-								{
-									int32_t pos =
-										((oh * str + kh) * l->in_w + ow * str + kw) * C + c;
-									float v = x[pos];
-
-									if (bidx < 0 || v > best)
-									{
-										best = v;
-										bidx = pos;
-									}
-									sum += v;
-								}
+							o[oi + c] = is_max ? x[p0 + c] : 0.0f;
 							if (is_max)
-							{
-								o[oi] = best;
-								ix[oi] = bidx;
-							}
-							else
-								o[oi] = sum * inv;
+								ix[oi + c] = p0 + c;
 						}
+						for (int32_t kh = 0; kh < k; kh++)
+							for (int32_t kw = 0; kw < k; kw++)
+							{
+								int32_t		 pos = ((oh * str + kh) * l->in_w + ow * str + kw) * C;
+								const float *v = x + pos;
+
+								if (is_max)
+								{
+									if (kh == 0 && kw == 0)
+										continue;
+									max_update(o + oi, ix + oi, v, pos, C);
+								}
+								else
+									for (int32_t c = 0; c < C; c++)
+										o[oi + c] += v[c];
+							}
+						if (!is_max)
+							for (int32_t c = 0; c < C; c++)
+								o[oi + c] *= inv;
+					}
 			}
 			break;
 		}
