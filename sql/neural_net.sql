@@ -97,6 +97,11 @@ SELECT bool_and(ai_classify('nn_cnn', t) = ai_classify('nn_cnn', img)) AS row_eq
        avg((ai_classify('nn_cnn', img) = kind::text)::int) >= 0.9 AS accurate
   FROM nn_img t;
 SELECT feature, type FROM ai_model_features('nn_cnn');
+-- ai_evaluate reads the tensor column in batches: the same accuracy as row by row
+SELECT (ai_evaluate('nn_cnn', 'SELECT img, kind FROM nn_img')->>'accuracy')::float8
+       = (SELECT avg((ai_classify('nn_cnn', img) = kind::text)::int) FROM nn_img) AS same_accuracy,
+       (ai_evaluate('nn_cnn', 'SELECT img, kind FROM nn_img')->>'n')::int AS n;
+SELECT (ai_evaluate('nn_reg', 'SELECT a, b, y FROM nn_reg')->>'r2')::float8 > 0.95 AS evaluates_columns;
 
 -- smallint[] input with conv2d stride 2 and sigmoid, the same data as bytea
 SELECT (metrics->'test'->>'accuracy')::float8 >= 0.8 AS accurate, metrics->>'network' AS network
@@ -179,6 +184,9 @@ SELECT ai_classify('nn_cnn', t) FROM (SELECT i AS img FROM nn_img LIMIT 1) t;
 SELECT ai_classify('nn_cls', '\x0102'::bytea);
 SELECT ai_predict('nn_bytes', '\x0102'::bytea);
 SELECT ai_classify('nn_bytes', '\x0102'::bytea);
+SELECT ai_evaluate('nn_cnn', 'SELECT pix AS other, kind FROM nn_img');
+SELECT ai_evaluate('nn_cnn', 'SELECT i AS img, kind FROM nn_img');
+SELECT ai_evaluate('nn_cnn', 'SELECT img, kind + 5 AS kind FROM nn_img');
 SELECT * FROM ai_training_history('no_such_model');
 SELECT ai_train('lin', 'linear_regression', 'SELECT a, y FROM nn_reg', 'y') IS NOT NULL AS trained;
 SELECT * FROM ai_training_history('lin');

@@ -11,6 +11,8 @@
 
 #include "pg_learn.h"
 
+#include "access/htup.h"
+
 #include "nn.h"
 
 /* ai_train(name, 'neural_net', data, target, options) */
@@ -37,5 +39,8 @@ extern void pgl_nn_predict_record(const pgl_model *m, const char *name, HeapTupl
 								  double *out);
 extern void pgl_nn_predict_array(const pgl_model *m, const char *name, Datum arr, Oid typid,
 								 double *out);
+
+/* ai_evaluate(name, data) of a model over a tensor column (jsonb metrics) */
+extern Datum pgl_nn_evaluate(const char *name, int64 version_id, const char *data);
 
 #endif /* PGL_NN_GLUE_H */

@@ -17,11 +17,14 @@
 
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
+#include "executor/spi.h"
 #include "funcapi.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/portal.h"
 #include "utils/typcache.h"
 
 #include "algorithms.h"
@@ -265,4 +268,178 @@ ai_training_history(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	PG_RETURN_NULL();
+}
+
+/* ---------- ai_evaluate for a network over a tensor column ---------- */
+
+#define NN_EVAL_BATCH 256
+
+/*
+ * ai_evaluate(name, data) of a neural_net model reading one tensor column:
+ * the data must have that column and the target; rows with a NULL target
+ * are skipped, a NULL tensor is an ERROR.  Predictions run in batches.
+ */
+Datum
+pgl_nn_evaluate(const char *name, int64 version_id, const char *data)
+{
+	MemoryContext cxt =
+		AllocSetContextCreate(CurrentMemoryContext, "pg_learn evaluate", ALLOCSET_DEFAULT_SIZES);
+	MemoryContext	 old = MemoryContextSwitchTo(cxt);
+	const pgl_model *m = pgl_model_by_version(version_id, name);
+	bool			 classification = m->task == PGL_TASK_CLASSIFICATION;
+	int				 width = classification ? m->n_classes : 1;
+	char			*query = pgl_data_query(data);
+	const char		*col = m->features[0].name;
+	pgl_env			 env = pgl_backend_env(cxt);
+	pgl_status		 st;
+	pgl_nn			*net;
+	const double	*cfg;
+	SPIPlanPtr		 plan;
+	Portal			 portal;
+	TupleDesc		 desc;
+	int				 fatt = -1, tatt = -1;
+	Oid				 ftype, ttype;
+	FmgrInfo		 tout;
+	int64			 n = 0, cap = 1024, row = 0;
+	double			*pred, *y;
+	int32			*label = NULL;
+	float			*xb;
+	int				 nb = 0;
+	StringInfoData	 buf;
+	Datum			 result;
+
+	memset(&st, 0, sizeof(st));
+	pgl_check_single_select(query);
+	if (pgl_nn_from_model(&env, m, NN_EVAL_BATCH, &net, &st) != PGL_OK)
+		pgl_report(&st, "loading the network failed");
+	cfg = pgl_model_tensor(m, "nn_config")->data;
+	xb = palloc(sizeof(float) * NN_EVAL_BATCH * pgl_nn_input_size(net));
+	pred = palloc_extended(sizeof(double) * cap * width, MCXT_ALLOC_HUGE);
+	y = palloc_extended(sizeof(double) * cap, MCXT_ALLOC_HUGE);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	plan = SPI_prepare(query, 0, NULL);
+	if (plan == NULL)
+		elog(ERROR, "pg_learn: could not prepare the data query: %s",
+			 SPI_result_code_string(SPI_result));
+	portal = SPI_cursor_open(NULL, plan, NULL, NULL, true);
+	desc = portal->tupDesc;
+	for (int a = 0; desc && a < desc->natts; a++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, a);
+
+		if (att->attisdropped)
+			continue;
+		if (strcmp(NameStr(att->attname), col) == 0)
+			fatt = a;
+		else if (strcmp(NameStr(att->attname), m->target_name) == 0)
+			tatt = a;
+	}
+	if (fatt < 0 || tatt < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("the data has no column \"%s\"", fatt < 0 ? col : m->target_name),
+				 errhint("Model \"%s\" reads the tensor column \"%s\" and the target \"%s\".", name,
+						 col, m->target_name)));
+	ftype = TupleDescAttr(desc, fatt)->atttypid;
+	ttype = TupleDescAttr(desc, tatt)->atttypid;
+	if (!pgl_nn_array_type_ok(ftype))
+		ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+						errmsg("column \"%s\" has type %s, but the network reads a tensor (%s)",
+							   col, format_type_be(ftype), m->features[0].type_name)));
+	if (!classification && !pgl_type_is_numeric(ttype))
+		ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+						errmsg("target \"%s\" has type %s, not a number", m->target_name,
+							   format_type_be(ttype))));
+	if (classification)
+	{
+		Oid	 fn;
+		bool varlena;
+
+		getTypeOutputInfo(ttype, &fn, &varlena);
+		fmgr_info_cxt(fn, &tout, cxt);
+		label = palloc_extended(sizeof(int32) * cap, MCXT_ALLOC_HUGE);
+	}
+
+	for (;;)
+	{
+		bool done;
+
+		SPI_cursor_fetch(portal, true, NN_EVAL_BATCH);
+		done = SPI_processed == 0;
+		for (uint64 i = 0; i < SPI_processed; i++, row++)
+		{
+			HeapTuple t = SPI_tuptable->vals[i];
+			bool	  tnull, fnull;
+			Datum	  tv = heap_getattr(t, tatt + 1, SPI_tuptable->tupdesc, &tnull);
+			Datum	  fv = heap_getattr(t, fatt + 1, SPI_tuptable->tupdesc, &fnull);
+
+			if (tnull)
+				continue;
+			if (fnull)
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("column \"%s\" is NULL in row " INT64_FORMAT, col, row + 1)));
+			if (n + nb == cap)
+			{
+				cap *= 2;
+				pred = repalloc_huge(pred, sizeof(double) * cap * width);
+				y = repalloc_huge(y, sizeof(double) * cap);
+				if (label)
+					label = repalloc_huge(label, sizeof(int32) * cap);
+			}
+			pgl_nn_datum_to_floats(fv, ftype, pgl_nn_input_size(net), cfg[PGL_NN_CFG_SCALE],
+								   xb + (int64) nb * pgl_nn_input_size(net), col, row);
+			if (classification)
+			{
+				char *s = OutputFunctionCall(&tout, tv);
+				int32 c = -1;
+
+				for (int32 k = 0; k < m->n_classes; k++)
+					if (strcmp(m->classes[k], s) == 0)
+						c = k;
+				if (c < 0)
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("label \"%s\" of target \"%s\" is not a class of model \"%s\"",
+									s, m->target_name, name),
+							 errhint("The model knows the classes listed by "
+									 "ai_model_classes('%s'); filter the other rows out.",
+									 name)));
+				label[n + nb] = c;
+			}
+			else
+				y[n + nb] = pgl_datum_to_double(tv, ttype);
+			if (++nb == NN_EVAL_BATCH)
+			{
+				if (pgl_nn_predict_rows(&env, net, m, xb, nb, pred + n * width, &st) != PGL_OK)
+					pgl_report(&st, "prediction failed");
+				n += nb;
+				nb = 0;
+			}
+		}
+		SPI_freetuptable(SPI_tuptable);
+		CHECK_FOR_INTERRUPTS();
+		if (done)
+			break;
+	}
+	if (nb > 0)
+	{
+		if (pgl_nn_predict_rows(&env, net, m, xb, nb, pred + n * width, &st) != PGL_OK)
+			pgl_report(&st, "prediction failed");
+		n += nb;
+	}
+	SPI_cursor_close(portal);
+	SPI_finish();
+	if (n == 0)
+		ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND), errmsg("no rows to evaluate on"),
+						errdetail("The data returned no rows with a non-NULL target \"%s\".",
+								  m->target_name)));
+	initStringInfo(&buf);
+	pgl_metrics_json(&buf, m, n, y, label, pred);
+	MemoryContextSwitchTo(old);
+	result = DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));
+	MemoryContextDelete(cxt);
+	return result;
 }
