@@ -814,10 +814,10 @@ max_update(float *restrict o, int32_t *restrict ix, const float *restrict v, int
 	for (int32_t c = 0; c < C; c++)
 	{
 		float	cur = o[c], nv = v[c];
-		int32_t ci = ix[c];
+		int32_t gt = -(int32_t) (nv > cur); /* all ones when the new value wins */
 
 		o[c] = nv > cur ? nv : cur;
-		ix[c] = nv > cur ? pos + c : ci;
+		ix[c] = (ix[c] & ~gt) | ((pos + c) & gt);
 	}
 }
 
