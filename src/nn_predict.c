@@ -305,6 +305,7 @@ pgl_nn_evaluate(const char *name, int64 version_id, const char *data)
 	int32			*label = NULL;
 	float			*xb;
 	int				 nb = 0;
+	MemoryContext	 batch_cxt;
 	StringInfoData	 buf;
 	Datum			 result;
 
@@ -362,12 +363,17 @@ pgl_nn_evaluate(const char *name, int64 version_id, const char *data)
 		label = palloc_extended(sizeof(int32) * cap, MCXT_ALLOC_HUGE);
 	}
 
+	batch_cxt =
+		AllocSetContextCreate(CurrentMemoryContext, "pg_learn rows", ALLOCSET_DEFAULT_SIZES);
 	for (;;)
 	{
-		bool done;
+		bool		  done;
+		MemoryContext prev;
 
 		SPI_cursor_fetch(portal, true, NN_EVAL_BATCH);
 		done = SPI_processed == 0;
+		/* detoasted tensors and label strings live for one batch of rows */
+		prev = MemoryContextSwitchTo(batch_cxt);
 		for (uint64 i = 0; i < SPI_processed; i++, row++)
 		{
 			HeapTuple t = SPI_tuptable->vals[i];
@@ -419,6 +425,8 @@ pgl_nn_evaluate(const char *name, int64 version_id, const char *data)
 				nb = 0;
 			}
 		}
+		MemoryContextSwitchTo(prev);
+		MemoryContextReset(batch_cxt);
 		SPI_freetuptable(SPI_tuptable);
 		CHECK_FOR_INTERRUPTS();
 		if (done)

@@ -722,14 +722,15 @@ static bool
 read_array_data(const char *data, const char *target, bool classification, NnOptions *o,
 				MemoryContext cxt, NnArrayData *ad)
 {
-	char	  *query = pgl_data_query(data);
-	SPIPlanPtr plan;
-	Portal	   portal;
-	TupleDesc  desc;
-	int		   feat = -1, targ = -1, nfeat = 0;
-	int64	   row = 0;
-	FmgrInfo   tout;
-	bool	   integer_target;
+	char		 *query = pgl_data_query(data);
+	SPIPlanPtr	  plan;
+	Portal		  portal;
+	TupleDesc	  desc;
+	int			  feat = -1, targ = -1, nfeat = 0;
+	int64		  row = 0;
+	FmgrInfo	  tout;
+	bool		  integer_target;
+	MemoryContext batch_cxt;
 
 	pgl_check_single_select(query);
 	memset(ad, 0, sizeof(*ad));
@@ -821,11 +822,17 @@ read_array_data(const char *data, const char *target, bool classification, NnOpt
 								(o->shape_ndim > 1 ? o->shape[2] : 1)
 						  : -1;
 
+	/* detoasted tensors and label strings live for one batch of rows */
+	batch_cxt =
+		AllocSetContextCreate(CurrentMemoryContext, "pg_learn rows", ALLOCSET_DEFAULT_SIZES);
 	for (;;)
 	{
+		MemoryContext prev;
+
 		SPI_cursor_fetch(portal, true, 1000);
 		if (SPI_processed == 0)
 			break;
+		prev = MemoryContextSwitchTo(batch_cxt);
 		for (uint64 i = 0; i < SPI_processed; i++, row++)
 		{
 			HeapTuple t = SPI_tuptable->vals[i];
@@ -887,6 +894,8 @@ read_array_data(const char *data, const char *target, bool classification, NnOpt
 			}
 			ad->y[part][ad->n[part]++] = yv;
 		}
+		MemoryContextSwitchTo(prev);
+		MemoryContextReset(batch_cxt);
 		SPI_freetuptable(SPI_tuptable);
 		CHECK_FOR_INTERRUPTS();
 	}
