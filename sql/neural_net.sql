@@ -175,6 +175,12 @@ SELECT ai_train('e', 'neural_net', 'SELECT ARRAY[1, ''NaN'']::float8[] AS v, i %
                 '{"layers": [{"dense": {"units": 2, "activation": "softmax"}}]}');
 SELECT ai_train('e', 'neural_net', 'SELECT ARRAY[i, 1]::real[] AS v, i AS y FROM generate_series(1, 60) i', 'y',
                 '{"layers": [{"dense": {"units": 1}}], "learning_rate": 10, "epochs": 5, "optimizer": "sgd", "scale": 1e15}');
+SET pg_learn.max_train_memory = '1MB';
+SELECT ai_train('e', 'neural_net', 'SELECT img, kind FROM nn_img', 'kind',
+                '{"layers": [{"conv2d": {"filters": 64, "kernel": 3, "padding": "same"}}, {"flatten": {}},
+                             {"dense": {"units": 3, "activation": "softmax"}}],
+                  "input_shape": [6, 6, 1], "batch_size": 1024}');
+RESET pg_learn.max_train_memory;
 -- prediction errors
 SELECT ai_predict('nn_cls', p) FROM nn_points p LIMIT 1;
 SELECT ai_classify('nn_reg', r) FROM nn_reg r LIMIT 1;

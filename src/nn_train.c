@@ -1007,6 +1007,7 @@ pgl_train_neural_net(FunctionCallInfo fcinfo, const char *name, const char *algo
 	StringInfoData metrics;
 	Datum		   result;
 	instr_time	   fit_start, fit_time;
+	int32		   max_batch;
 
 	if (target == NULL)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -1329,7 +1330,21 @@ pgl_train_neural_net(FunctionCallInfo fcinfo, const char *name, const char *algo
 	o.spec.in_w = o.shape_ndim == 1 ? 1 : o.shape[1];
 	o.spec.in_c = o.shape_ndim == 1 ? o.shape[0] : o.shape[2];
 
-	if (pgl_nn_create(&env, &o.spec, o.spec.batch_size, &net, &st) != PGL_OK)
+	/* buffers for at most the training rows in one batch */
+	max_batch = (int32) Min((int64) o.spec.batch_size, Max(n[PGL_TRAIN], 1));
+	{
+		int64 net_bytes = 0;
+		Size  data_bytes = 0;
+
+		for (int part = 0; part < 2; part++)
+			data_bytes += (Size) n[part] * D * sizeof(float);
+		if (pgl_nn_memory(&o.spec, max_batch, &net_bytes, &st) == PGL_OK)
+			pgl_check_memory(data_bytes + (Size) net_bytes,
+							 psprintf("training a network of batch %d on " INT64_FORMAT
+									  " rows of " INT64_FORMAT " values",
+									  max_batch, n[0] + n[1], D));
+	}
+	if (pgl_nn_create(&env, &o.spec, max_batch, &net, &st) != PGL_OK)
 	{
 		if (st.rc == PGL_ERR_INVALID)
 			ereport(

@@ -525,6 +525,42 @@ nomem:
 }
 
 pgl_rc
+pgl_nn_memory(const pgl_nn_spec *spec_in, int32_t max_batch, int64_t *bytes, pgl_status *st)
+{
+	pgl_nn_spec spec = *spec_in;
+	nn_layer	tmp[NN_MAX_LAYERS];
+	int64_t		P, S, widest, total;
+	double		b = max_batch < 1 ? 1 : max_batch;
+
+	if (spec.n_layers < 1 || spec.n_layers > NN_MAX_LAYERS)
+		return pgl_fail(st, PGL_ERR_INVALID, "a network needs between 1 and %d layers, not %d",
+						NN_MAX_LAYERS, (int) spec.n_layers);
+	adjust_binary(&spec);
+	if (nn_infer(&spec, tmp, &P, &S, PGL_ERR_INVALID, st) != PGL_OK)
+		return st->rc;
+	/* parameters, gradients, two optimizer moments, the best weights */
+	total = (int64_t) sizeof(float) * (5 * P + 2 * S);
+	widest = tmp[0].in_size;
+	for (int i = 0; i < spec.n_layers; i++)
+	{
+		const nn_layer *l = &tmp[i];
+		double			per_row = (double) l->out_size;
+
+		if (l->out_size > widest)
+			widest = l->out_size;
+		if (l->s.type == PGL_NN_CONV2D)
+			per_row += (double) l->out_h * l->out_w * l->kkc;
+		else if (l->s.type == PGL_NN_MAXPOOL2D || l->s.type == PGL_NN_DROPOUT ||
+				 l->s.type == PGL_NN_BATCHNORM)
+			per_row += (double) l->out_size;
+		total += (int64_t) (4.0 * b * per_row);
+	}
+	total += (int64_t) (4.0 * b * (2.0 * widest + tmp[0].in_size));
+	*bytes = total;
+	return PGL_OK;
+}
+
+pgl_rc
 pgl_nn_create(const pgl_env *env, const pgl_nn_spec *spec, int32_t max_batch, pgl_nn **out,
 			  pgl_status *st)
 {

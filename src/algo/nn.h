@@ -134,6 +134,10 @@ extern pgl_rc pgl_nn_create(const pgl_env *env, const pgl_nn_spec *spec, int32_t
 							pgl_nn **out, pgl_status *st);
 extern void	  pgl_nn_destroy(const pgl_env *env, pgl_nn *net);
 
+/* bytes a network of spec and its training take for batches of max_batch rows */
+extern pgl_rc pgl_nn_memory(const pgl_nn_spec *spec, int32_t max_batch, int64_t *bytes,
+							pgl_status *st);
+
 /* sizes */
 extern int32_t pgl_nn_input_size(const pgl_nn *net);
 extern int64_t pgl_nn_param_count(const pgl_nn *net);
