@@ -650,6 +650,35 @@ test_nomem(void)
 	OK(all && i > 5, "every allocation failure in create returns PGL_ERR_NOMEM (%d tried)", i);
 }
 
+/* the memory estimate grows with the batch and covers the parameters */
+static void
+test_memory(void)
+{
+	pgl_nn_spec		  spec;
+	pgl_nn_layer_spec l[4] = {CONV(8, 3, 1, 1, PGL_NN_RELU), POOL(PGL_NN_MAXPOOL2D, 2, 0), FLAT,
+							  DENSE(10, PGL_NN_SOFTMAX)};
+	int64_t			  b1 = 0, b64 = 0;
+	pgl_status		  st;
+	pgl_nn			 *net;
+
+	pgl_nn_spec_defaults(&spec);
+	spec.layers = l;
+	spec.n_layers = 4;
+	spec.in_ndim = 3;
+	spec.in_h = spec.in_w = 28;
+	spec.in_c = 1;
+	spec.loss = CE;
+	spec.n_out = 10;
+	OK(pgl_nn_memory(&spec, 1, &b1, &st) == PGL_OK && pgl_nn_memory(&spec, 64, &b64, &st) == PGL_OK,
+	   "memory estimate");
+	OK(pgl_nn_create(&pgl_malloc_env, &spec, 1, &net, &st) == PGL_OK, "create for the estimate");
+	OK(b1 >= 5 * 4 * pgl_nn_param_count(net) && b64 > 32 * b1 / 2,
+	   "memory estimate: %lld bytes at batch 1, %lld at batch 64", (long long) b1, (long long) b64);
+	pgl_nn_destroy(&pgl_malloc_env, net);
+	l[3].units = 9;
+	OK(pgl_nn_memory(&spec, 1, &b1, &st) == PGL_ERR_INVALID, "memory estimate of a bad spec fails");
+}
+
 int
 main(void)
 {
@@ -660,5 +689,6 @@ main(void)
 	test_regression_early_stopping();
 	test_model_roundtrip();
 	test_nomem();
+	test_memory();
 	return unit_done();
 }
