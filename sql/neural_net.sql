@@ -181,6 +181,13 @@ SELECT ai_train('e', 'neural_net', 'SELECT img, kind FROM nn_img', 'kind',
                              {"dense": {"units": 3, "activation": "softmax"}}],
                   "input_shape": [6, 6, 1], "batch_size": 1024}');
 RESET pg_learn.max_train_memory;
+-- interrupts are checked every batch: a timeout stops a long training
+SET statement_timeout = '300ms';
+SELECT ai_train('e', 'neural_net', 'SELECT img, kind FROM nn_img', 'kind',
+                '{"layers": [{"conv2d": {"filters": 8, "kernel": 3}}, {"flatten": {}},
+                             {"dense": {"units": 3, "activation": "softmax"}}],
+                  "input_shape": [6, 6, 1], "epochs": 100000}');
+RESET statement_timeout;
 -- prediction errors
 SELECT ai_predict('nn_cls', p) FROM nn_points p LIMIT 1;
 SELECT ai_classify('nn_reg', r) FROM nn_reg r LIMIT 1;
