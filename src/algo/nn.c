@@ -466,9 +466,13 @@ nn_build(const pgl_env *env, const pgl_nn_spec *spec_in, int32_t max_batch, bool
 		if (net->params == NULL || net->stats == NULL)
 			goto nomem;
 	}
-	net->grads = pgl_alloc0(env, sizeof(float) * (size_t) (P + 1));
-	if (net->grads == NULL)
-		goto nomem;
+	/* a network built from a model only predicts: no gradients */
+	if (alloc_params)
+	{
+		net->grads = pgl_alloc0(env, sizeof(float) * (size_t) (P + 1));
+		if (net->grads == NULL)
+			goto nomem;
+	}
 
 	widest = net->in_size;
 	for (int i = 0; i < net->L; i++)
@@ -510,12 +514,14 @@ nn_build(const pgl_env *env, const pgl_nn_spec *spec_in, int32_t max_batch, bool
 				break;
 		}
 	}
-	net->g0 = pgl_alloc(env, sizeof(float) * (size_t) max_batch * (size_t) widest);
-	net->g1 = pgl_alloc(env, sizeof(float) * (size_t) max_batch * (size_t) widest);
-	if (net->g0 == NULL || net->g1 == NULL)
-		goto nomem;
 	if (alloc_params)
+	{
+		net->g0 = pgl_alloc(env, sizeof(float) * (size_t) max_batch * (size_t) widest);
+		net->g1 = pgl_alloc(env, sizeof(float) * (size_t) max_batch * (size_t) widest);
+		if (net->g0 == NULL || net->g1 == NULL)
+			goto nomem;
 		init_params(net);
+	}
 	*out = net;
 	return PGL_OK;
 
