@@ -258,8 +258,8 @@ extern pgl_rc pgl_nn_to_model(const pgl_env *env, pgl_nn *net, const double *con
  * Build a network from a model's tensors for batches of up to max_batch
  * rows, for prediction only (pgl_nn_forward, pgl_nn_eval_loss,
  * pgl_nn_predict_rows): its parameters point into the model's tensors,
- * which must outlive it, and it has no gradient buffers.  Fails with PGL_ERR_CORRUPT when the
- * tensors do not describe a valid network.
+ * which must outlive it, and it has no gradient buffers.  Fails with
+ * PGL_ERR_CORRUPT when the tensors do not describe a valid network.
  */
 extern pgl_rc pgl_nn_from_model(const pgl_env *env, const pgl_model *m, int32_t max_batch,
 								pgl_nn **out, pgl_status *st);
