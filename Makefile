@@ -10,7 +10,7 @@ OBJS = $(GLUE_OBJS) $(ALGO_OBJS)
 DATA = $(EXTENSION)--$(EXTVERSION).sql $(EXTENSION)--0.1.0.sql $(EXTENSION)--0.1.0--0.2.0.sql
 PGFILEDESC = "pg_learn - train and serve machine-learning models in PostgreSQL"
 
-REGRESS = catalog linear logistic predict evaluate errors recommend aggregates kmeans transfer explain aggregate_training softmax_grad importance quantize jobs
+REGRESS = catalog linear logistic predict evaluate errors recommend aggregates kmeans transfer explain aggregate_training softmax_grad importance quantize jobs neural_net
 REGRESS_OPTS = --inputdir=sql --outputdir=. --load-extension=$(EXTENSION)
 
 BLAS_INC ?= /usr/include/x86_64-linux-gnu/openblas-pthread
@@ -27,7 +27,7 @@ include $(PGXS)
 
 # src/algo never sees postgres.h: compile it with its own flags
 src/algo/%.o: src/algo/%.c $(wildcard src/algo/*.h)
-	$(CC) -O3 -g -fno-omit-frame-pointer $(CFLAGS_SL) -std=c11 -D_GNU_SOURCE -Wall -Wextra -I$(srcdir)/src/algo -I$(BLAS_INC) -c -o $@ $<
+	$(CC) -O3 -g -fno-omit-frame-pointer -fno-math-errno -fno-trapping-math $(CFLAGS_SL) -std=c11 -D_GNU_SOURCE -Wall -Wextra -I$(srcdir)/src/algo -I$(BLAS_INC) -c -o $@ $<
 
 $(GLUE_OBJS): $(wildcard src/*.h) $(wildcard src/algo/*.h)
 

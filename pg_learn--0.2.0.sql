@@ -926,3 +926,39 @@ COMMENT ON FUNCTION @extschema@.ai_progress() IS
 
 CREATE VIEW @extschema@.ai_progress AS SELECT * FROM @extschema@.ai_progress();
 GRANT SELECT ON @extschema@.ai_progress TO PUBLIC;
+
+/* ------------------------------------------------------------------------
+ * Neural networks (algorithm neural_net): a tensor column given as bytea,
+ * and the per-epoch training history
+ * ------------------------------------------------------------------------ */
+
+CREATE FUNCTION @extschema@.ai_predict(name pg_catalog.text, features pg_catalog.bytea)
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'ai_predict_bytea'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_predict(pg_catalog.text, pg_catalog.bytea) IS
+	'Prediction of a neural_net regression model from a tensor given as bytes (uint8)';
+
+CREATE FUNCTION @extschema@.ai_classify(name pg_catalog.text, features pg_catalog.bytea)
+RETURNS pg_catalog.text
+AS 'MODULE_PATHNAME', 'ai_classify_bytea'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_classify(pg_catalog.text, pg_catalog.bytea) IS
+	'Most probable class of a neural_net classifier for a tensor given as bytes (uint8)';
+
+CREATE FUNCTION @extschema@.ai_predict_proba(name pg_catalog.text, features pg_catalog.bytea)
+RETURNS double precision[]
+AS 'MODULE_PATHNAME', 'ai_predict_proba_bytea'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_predict_proba(pg_catalog.text, pg_catalog.bytea) IS
+	'Class probabilities (in ai_model_classes order) of a neural_net classifier for a tensor given as bytes';
+
+CREATE FUNCTION @extschema@.ai_training_history(name pg_catalog.text,
+	OUT epoch integer, OUT train_loss double precision, OUT train_accuracy double precision,
+	OUT validation_loss double precision, OUT validation_accuracy double precision,
+	OUT seconds double precision, OUT kept boolean)
+RETURNS SETOF pg_catalog.record
+AS 'MODULE_PATHNAME', 'ai_training_history'
+LANGUAGE C STABLE STRICT;
+COMMENT ON FUNCTION @extschema@.ai_training_history(pg_catalog.text) IS
+	'Per-epoch training and validation loss and accuracy of the deployed neural_net version; kept marks the epoch whose weights it holds';

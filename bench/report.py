@@ -278,10 +278,11 @@ def main():
             old = f.read()
     except OSError:
         old = ""
-    b, e = old.find("<!-- als:begin -->"), old.find("<!-- als:end -->")
-    if b >= 0 and e > b:
-        md.append(old[b:e + len("<!-- als:end -->")])
-        md.append("")
+    for tag in ("als", "nn"):  # bench/run_als, bench/fashion_mnist/run
+        b, e = old.find("<!-- %s:begin -->" % tag), old.find("<!-- %s:end -->" % tag)
+        if b >= 0 and e > b:
+            md.append(old[b:e + len("<!-- %s:end -->" % tag)])
+            md.append("")
     with open(args.out, "w") as f:
         f.write("\n".join(md))
     print("wrote %s" % os.path.relpath(args.out))

@@ -14,6 +14,7 @@
 #include "utils/memutils.h"
 
 #include "algorithms.h"
+#include "nn_glue.h"
 #include "metrics.h"
 #include "prep.h"
 #include "recommend.h"
@@ -127,6 +128,9 @@ ai_evaluate(PG_FUNCTION_ARGS)
 						errdetail("A clustering model has no target to compare with; its training "
 								  "metrics hold the inertia and the silhouette."),
 						errhint("Assign rows to clusters with ai_cluster().")));
+
+	if (pgl_nn_reads_array(m)) /* a network over a tensor column: nn_predict.c */
+		PG_RETURN_DATUM(pgl_nn_evaluate(name, version_id, data));
 
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "pg_learn evaluate", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(cxt);

@@ -25,6 +25,7 @@
 #include "utils/typcache.h"
 
 #include "algorithms.h"
+#include "nn_glue.h"
 #include "prep.h"
 
 PG_FUNCTION_INFO_V1(ai_predict_record);
@@ -371,6 +372,11 @@ predict_record(FunctionCallInfo fcinfo, Want want)
 	PredictState   *st = get_state(fcinfo, want);
 	HeapTupleHeader rec = PG_GETARG_HEAPTUPLEHEADER(1);
 
+	if (pgl_nn_reads_array(st->model)) /* a network over a tensor column: nn_predict.c */
+	{
+		pgl_nn_predict_record(st->model, st->name, rec, st->out);
+		return st;
+	}
 	map_row_type(st, rec, fcinfo->flinfo->fn_mcxt);
 	read_record(st, rec);
 	predict_one(st);
@@ -382,6 +388,11 @@ predict_array(FunctionCallInfo fcinfo, Want want)
 {
 	PredictState *st = get_state(fcinfo, want);
 
+	if (pgl_nn_reads_array(st->model))
+	{
+		pgl_nn_predict_array(st->model, st->name, PG_GETARG_DATUM(1), FLOAT8ARRAYOID, st->out);
+		return st;
+	}
 	read_array(st, PG_GETARG_ARRAYTYPE_P(1));
 	predict_one(st);
 	return st;

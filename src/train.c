@@ -24,6 +24,7 @@
 #include "algorithms.h"
 #include "kmeans.h"
 #include "model_format.h"
+#include "nn_glue.h"
 #include "prep.h"
 #include "recommend.h"
 
@@ -356,6 +357,8 @@ ai_train(PG_FUNCTION_ARGS)
 	pgl_progress_begin(name, algorithm);
 	if (ops->task == PGL_TASK_RECOMMENDATION)
 		return pgl_train_recommender(fcinfo, name, algorithm, data, target, options);
+	if (ops->id == PGL_ALGO_NEURAL_NET)
+		return pgl_train_neural_net(fcinfo, name, algorithm, data, target, options);
 	clustering = ops->task == PGL_TASK_CLUSTERING;
 	pgl_parse_train_options(options, clustering ? PGL_OPTS_CLUSTERING : PGL_OPTS_SUPERVISED, &opts);
 	classification = ops->task == PGL_TASK_CLASSIFICATION;

@@ -9,6 +9,7 @@
 #include "als.h"
 #include "kmeans.h"
 #include "linear.h"
+#include "nn.h"
 
 #include <math.h>
 #include <string.h>
@@ -453,6 +454,9 @@ static const pgl_algo_ops algorithms[] = {
 	{PGL_ALGO_ALS, "als", PGL_TASK_RECOMMENDATION, 0.05, NULL, NULL, als_validate, NULL},
 	{PGL_ALGO_KMEANS, "kmeans", PGL_TASK_CLUSTERING, 0.0, kmeans_train, kmeans_predict,
 	 kmeans_validate, NULL},
+	/* trained through its own glue (nn_train.c); the task is the model's */
+	{PGL_ALGO_NEURAL_NET, "neural_net", 0, 0.0, NULL, pgl_nn_predict_encoded, pgl_nn_validate,
+	 NULL},
 };
 
 #define N_ALGORITHMS ((int) (sizeof(algorithms) / sizeof(algorithms[0])))
@@ -478,7 +482,7 @@ pgl_algo_by_name(const char *name)
 const char *
 pgl_algo_names(void)
 {
-	return "linear_regression, logistic_regression, als, kmeans";
+	return "linear_regression, logistic_regression, als, kmeans, neural_net";
 }
 
 pgl_rc
@@ -488,7 +492,8 @@ pgl_algo_validate(const pgl_model *m, pgl_status *st)
 
 	if (ops == NULL)
 		return pgl_fail(st, PGL_ERR_CORRUPT, "unknown algorithm id %d", (int) m->algorithm);
-	if (m->task != ops->task)
+	if (ops->task == 0 ? (m->task != PGL_TASK_REGRESSION && m->task != PGL_TASK_CLASSIFICATION)
+					   : m->task != ops->task)
 		return pgl_fail(st, PGL_ERR_CORRUPT, "task %d does not match algorithm %s", (int) m->task,
 						ops->name);
 	if (m->n_inputs != pgl_model_input_width(m))

@@ -50,7 +50,7 @@ typedef struct pgl_algo_ops
 {
 	int32_t		id;	  /* pgl_algorithm */
 	const char *name; /* as given to ai_train */
-	int32_t		task; /* pgl_task */
+	int32_t		task; /* pgl_task; 0: regression or classification, per model */
 	double		default_l2;
 
 	/* fit: add the algorithm's tensors to m (features/classes already set) */

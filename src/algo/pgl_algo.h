@@ -84,11 +84,12 @@ typedef enum pgl_algorithm
 	PGL_ALGO_LINEAR_REGRESSION = 1,
 	PGL_ALGO_LOGISTIC_REGRESSION = 2,
 	PGL_ALGO_ALS = 3,
-	PGL_ALGO_KMEANS = 4
+	PGL_ALGO_KMEANS = 4,
+	PGL_ALGO_NEURAL_NET = 5
 	/* new algorithms get the next number; never reuse one */
 } pgl_algorithm;
 
-#define PGL_ALGO_MAX 4
+#define PGL_ALGO_MAX 5
 
 typedef enum pgl_task
 {

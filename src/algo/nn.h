@@ -1,0 +1,279 @@
+/*-------------------------------------------------------------------------
+ *
+ * nn.h
+ *	  Neural networks (nn.c): a sequential layer engine in float32 over
+ *	  SGEMM, trained with mini-batch Adam or SGD with momentum.
+ *
+ * A sample is a tensor of shape (h, w, c), stored row-major with the
+ * channels last (NHWC for a batch), or a flat vector of d values (shape
+ * (d), ndim 1).  Layers:
+ *
+ *	dense		  flat in, units out; W is [in, units], b is [units]
+ *	conv2d		  (h, w, c) in, filters out; W is [k, k, c, filters] (HWIO),
+ *				  computed as one SGEMM over the im2col matrix of the batch
+ *	maxpool2d	  window p, stride s (default p), valid padding
+ *	avgpool2d	  as maxpool2d, the mean of the window
+ *	flatten		  (h, w, c) -> (h * w * c)
+ *	dropout		  inverted dropout in training, identity in inference
+ *	batchnorm	  per last axis (channels, or the units of a flat input);
+ *				  batch statistics in training, running ones in inference
+ *	activation	  an activation on its own
+ *
+ * dense and conv2d carry an activation (linear, relu, leaky_relu, tanh,
+ * sigmoid, softmax).  The loss follows the task: softmax cross-entropy
+ * (classification, last activation softmax over n classes), sigmoid
+ * cross-entropy (two classes, one sigmoid output), or mean squared error
+ * (regression, targets standardized during training).
+ *
+ * Every product goes through cblas_sgemm.  With one BLAS thread a fixed
+ * seed gives bit-identical results.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PGL_NN_H
+#define PGL_NN_H
+
+#include "pgl_algo.h"
+
+typedef enum pgl_nn_layer_type
+{
+	PGL_NN_DENSE = 1,
+	PGL_NN_DROPOUT = 2,
+	PGL_NN_CONV2D = 3,
+	PGL_NN_MAXPOOL2D = 4,
+	PGL_NN_AVGPOOL2D = 5,
+	PGL_NN_FLATTEN = 6,
+	PGL_NN_BATCHNORM = 7,
+	PGL_NN_ACTIVATION = 8
+} pgl_nn_layer_type;
+
+#define PGL_NN_LAYER_MAX 8
+
+typedef enum pgl_nn_activation
+{
+	PGL_NN_LINEAR = 0,
+	PGL_NN_RELU = 1,
+	PGL_NN_LEAKY_RELU = 2,
+	PGL_NN_TANH = 3,
+	PGL_NN_SIGMOID = 4,
+	PGL_NN_SOFTMAX = 5
+} pgl_nn_activation;
+
+#define PGL_NN_ACT_MAX 5
+
+typedef enum pgl_nn_loss
+{
+	PGL_NN_LOSS_SOFTMAX_CE = 1, /* classification, softmax over n_out >= 2 */
+	PGL_NN_LOSS_SIGMOID_CE = 2, /* two classes, one sigmoid output */
+	PGL_NN_LOSS_MSE = 3			/* regression */
+} pgl_nn_loss;
+
+typedef enum pgl_nn_optimizer
+{
+	PGL_NN_ADAM = 0,
+	PGL_NN_SGD = 1
+} pgl_nn_optimizer;
+
+typedef enum pgl_nn_init
+{
+	PGL_NN_INIT_AUTO = 0, /* He for relu / leaky_relu, Xavier otherwise */
+	PGL_NN_INIT_HE = 1,
+	PGL_NN_INIT_XAVIER = 2
+} pgl_nn_init;
+
+typedef struct pgl_nn_layer_spec
+{
+	int32_t type;		/* pgl_nn_layer_type */
+	int32_t activation; /* pgl_nn_activation (dense, conv2d, activation) */
+	int32_t units;		/* dense units, conv2d filters */
+	int32_t kernel;		/* conv2d kernel, pool window */
+	int32_t stride;		/* conv2d (default 1) and pools (default window) */
+	int32_t padding;	/* conv2d: 0 valid, 1 same */
+	double	rate;		/* dropout rate in [0, 1) */
+	double	alpha;		/* leaky_relu slope (default 0.01) */
+} pgl_nn_layer_spec;
+
+typedef struct pgl_nn_spec
+{
+	int32_t			   n_layers;
+	pgl_nn_layer_spec *layers;
+	int32_t			   in_ndim; /* 1: flat (in_c values), 3: (in_h, in_w, in_c) */
+	int32_t			   in_h, in_w, in_c;
+	int32_t			   loss;  /* pgl_nn_loss */
+	int32_t			   n_out; /* outputs of the last layer */
+	int32_t			   optimizer;
+	int32_t			   init;
+	double			   learning_rate;
+	double			   momentum;			  /* sgd */
+	double			   beta1, beta2, epsilon; /* adam */
+	double			   l2;
+	int32_t			   batch_size;
+	int32_t			   epochs;
+	int32_t			   patience; /* 0: no early stopping */
+	uint64_t		   seed;
+} pgl_nn_spec;
+
+/* defaults: adam 0.001, batch 32, 10 epochs, no l2, no early stopping */
+extern void pgl_nn_spec_defaults(pgl_nn_spec *spec);
+
+/* names, for messages and the glue's parser */
+extern const char *pgl_nn_layer_name(int32_t type);
+extern const char *pgl_nn_activation_name(int32_t act);
+
+/* an opaque network: layers, shapes, parameters, buffers for a batch size */
+typedef struct pgl_nn pgl_nn;
+
+/*
+ * Infer the shapes of spec and allocate a network for batches of up to
+ * max_batch rows, parameters initialized from spec->seed.  A spec that does
+ * not fit (unknown layer, bad sizes, a shape mismatch, a last layer that
+ * does not match the loss) fails with PGL_ERR_INVALID and a message naming
+ * the layer (1-based) and the shapes.
+ */
+extern pgl_rc pgl_nn_create(const pgl_env *env, const pgl_nn_spec *spec, int32_t max_batch,
+							pgl_nn **out, pgl_status *st);
+extern void	  pgl_nn_destroy(const pgl_env *env, pgl_nn *net);
+
+/* bytes a network of spec and its training take for batches of max_batch rows */
+extern pgl_rc pgl_nn_memory(const pgl_nn_spec *spec, int32_t max_batch, int64_t *bytes,
+							pgl_status *st);
+
+/* sizes */
+extern int32_t pgl_nn_input_size(const pgl_nn *net);
+extern int64_t pgl_nn_param_count(const pgl_nn *net);
+extern float  *pgl_nn_params(pgl_nn *net);
+extern float  *pgl_nn_grads(pgl_nn *net);
+
+/* "28x28x1 -> conv2d 26x26x32 -> ..." into buf */
+extern void pgl_nn_describe(const pgl_nn *net, char *buf, size_t len);
+
+/*
+ * Forward a batch of n <= max_batch rows (X row-major n x input size);
+ * returns the last layer's outputs (n x n_out, post-activation), owned by
+ * the network.  training: dropout masks and batch statistics.
+ */
+extern const float *pgl_nn_forward(pgl_nn *net, const float *X, int32_t n, bool training);
+
+/*
+ * Forward in training mode, the loss (mean over the batch, plus the L2
+ * term) and its gradient into pgl_nn_grads.  label (classification) or y
+ * (regression, n x n_out) gives the target.  *correct counts the right
+ * classes (classification) when not NULL.
+ */
+extern double pgl_nn_loss_grad(pgl_nn *net, const float *X, int32_t n, const int32_t *label,
+							   const float *y, int32_t *correct);
+
+/* the same loss without gradients, in inference mode (the L2 term left out) */
+extern double pgl_nn_eval_loss(pgl_nn *net, const float *X, int32_t n, const int32_t *label,
+							   const float *y, int32_t *correct);
+
+/* reseed the generator of dropout masks (tests) */
+extern void pgl_nn_reseed(pgl_nn *net, uint64_t seed);
+
+/* ---------- training ---------- */
+
+/* per-epoch record */
+typedef struct pgl_nn_epoch
+{
+	double train_loss;
+	double train_acc; /* NaN for regression */
+	double val_loss;  /* NaN without a hold-out */
+	double val_acc;
+	double seconds;
+} pgl_nn_epoch;
+
+#define PGL_NN_HISTORY_COLS 5
+
+typedef struct pgl_nn_data
+{
+	const float	  *X; /* row-major n x input size */
+	int64_t		   n;
+	const int32_t *label; /* classification */
+	const float	  *y;	  /* regression: n x n_out */
+} pgl_nn_data;
+
+typedef struct pgl_nn_result
+{
+	int32_t		  epochs_run;
+	int32_t		  best_epoch; /* 1-based: the weights kept */
+	double		  loss;		  /* monitored loss of the kept weights */
+	pgl_nn_epoch *history;	  /* epochs_run entries, allocated through env */
+	double		  flops;	  /* floating-point operations of the GEMMs */
+	double		  gemm_seconds;
+} pgl_nn_result;
+
+/*
+ * Train net on train; validation (may have n == 0) is evaluated after each
+ * epoch.  Mini-batches of spec->batch_size rows in an order shuffled per
+ * epoch by the seed; interrupts are checked every batch, progress reported
+ * every epoch.  With patience > 0 training stops when the monitored loss
+ * (validation, or training without a hold-out) has not improved for
+ * patience epochs, and the best weights are restored.
+ */
+extern pgl_rc pgl_nn_train(const pgl_env *env, pgl_nn *net, const pgl_nn_data *train,
+						   const pgl_nn_data *valid, pgl_nn_result *res, pgl_status *st);
+
+/* ---------- models ---------- */
+
+/*
+ * Model tensors:
+ *	"nn_arch"	 i32 [layers, 8]: type, activation, units, kernel, stride,
+ *				 padding, 0, 0
+ *	"nn_lparam"	 f64 [layers, 2]: dropout rate, leaky_relu slope
+ *	"nn_config"	 f64 [PGL_NN_CONFIG_LEN]: see PGL_NN_CFG_*
+ *	"nn_params"	 f32 [P]: every trainable parameter, in layer order
+ *	"nn_stats"	 f32 [S]: batchnorm running means and variances (S may be 0)
+ *	"nn_mu", "nn_sd" f64 [n_inputs]: input standardization (column inputs)
+ *	"nn_history" f64 [epochs, 5]: train loss, train accuracy, validation
+ *				 loss, validation accuracy, seconds
+ */
+#define PGL_NN_CFG_IN_NDIM	  0
+#define PGL_NN_CFG_IN_H		  1
+#define PGL_NN_CFG_IN_W		  2
+#define PGL_NN_CFG_IN_C		  3
+#define PGL_NN_CFG_LOSS		  4
+#define PGL_NN_CFG_N_OUT	  5
+#define PGL_NN_CFG_SCALE	  6 /* array inputs: multiplier */
+#define PGL_NN_CFG_INPUT_KIND 7 /* 0 columns, 1 float array, 2 bytea */
+#define PGL_NN_CFG_Y_MU		  8
+#define PGL_NN_CFG_Y_SD		  9
+#define PGL_NN_CFG_BEST_EPOCH 10
+#define PGL_NN_CFG_EPOCHS_RUN 11
+#define PGL_NN_CONFIG_LEN	  12
+
+#define PGL_NN_INPUT_COLUMNS 0
+#define PGL_NN_INPUT_ARRAY	 1
+#define PGL_NN_INPUT_BYTEA	 2
+
+/*
+ * Add the network's tensors to m.  config holds the glue's part (scale,
+ * input kind, target scaling; the rest is filled in here); mu/sd (may be
+ * NULL) the input standardization over m->n_inputs columns.
+ */
+extern pgl_rc pgl_nn_to_model(const pgl_env *env, pgl_nn *net, const double *config,
+							  const double *mu, const double *sd, const pgl_nn_result *res,
+							  pgl_model *m, pgl_status *st);
+
+/*
+ * Build a network from a model's tensors for batches of up to max_batch
+ * rows, for prediction only (pgl_nn_forward, pgl_nn_eval_loss,
+ * pgl_nn_predict_rows): its parameters point into the model's tensors,
+ * which must outlive it, and it has no gradient buffers.  Fails with
+ * PGL_ERR_CORRUPT when the tensors do not describe a valid network.
+ */
+extern pgl_rc pgl_nn_from_model(const pgl_env *env, const pgl_model *m, int32_t max_batch,
+								pgl_nn **out, pgl_status *st);
+
+/*
+ * Predict n rows given as float tensors (row-major n x input size, already
+ * scaled): out n x n_classes probabilities (classification) or n values.
+ */
+extern pgl_rc pgl_nn_predict_rows(const pgl_env *env, pgl_nn *net, const pgl_model *m,
+								  const float *X, int64_t n, double *out, pgl_status *st);
+
+/* the ops of the algorithm table */
+extern pgl_rc pgl_nn_validate(const pgl_model *m, pgl_status *st);
+extern pgl_rc pgl_nn_predict_encoded(const pgl_env *env, const pgl_model *m, const double *X,
+									 int64_t ld, int64_t n, double *out, pgl_status *st);
+
+#endif /* PGL_NN_H */

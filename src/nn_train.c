@@ -1,0 +1,1420 @@
+/*-------------------------------------------------------------------------
+ *
+ * nn_train.c
+ *	  ai_train(name, 'neural_net', ...): parse the layer spec and options,
+ *	  read the data (ordinary columns through the usual reader and
+ *	  preprocessing, or one array / bytea column read as a tensor), train
+ *	  with nn.c, evaluate, and store the model version.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "pg_learn.h"
+
+#include <math.h>
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/numeric.h"
+#include "utils/portal.h"
+
+#include "algorithms.h"
+#include "nn_glue.h"
+#include "prep.h"
+
+#define NN_KEYS                                                                                    \
+	"layers, input_shape, scale, optimizer, learning_rate, momentum, batch_size, epochs, "         \
+	"patience, l2, init, test_size, seed, exclude, nulls, deploy"
+#define NN_LAYERS	   "dense, conv2d, maxpool2d, avgpool2d, flatten, dropout, batchnorm, activation"
+#define NN_ACTIVATIONS "linear, relu, leaky_relu, tanh, sigmoid, softmax"
+
+typedef struct NnOptions
+{
+	pgl_nn_spec spec;
+	bool		have_layers;
+	int32		shape[3];
+	int			shape_ndim; /* 0: not given */
+	double		scale;
+	double		test_size; /* < 0: not given */
+	List	   *exclude;
+	bool		nulls_error;
+	bool		deploy;
+} NnOptions;
+
+/* ---------- option parsing ---------- */
+
+static const char *
+jbv_text(JsonbValue *v)
+{
+	switch (v->type)
+	{
+		case jbvNull:
+			return "null";
+		case jbvString:
+			return psprintf("\"%s\"", pnstrdup(v->val.string.val, v->val.string.len));
+		case jbvNumeric:
+			return DatumGetCString(
+				DirectFunctionCall1(numeric_out, NumericGetDatum(v->val.numeric)));
+		case jbvBool:
+			return v->val.boolean ? "true" : "false";
+		case jbvBinary:
+			return JsonContainerIsArray(v->val.binary.data) ? "an array" : "an object";
+		default:
+			return "an unexpected value";
+	}
+}
+
+static void
+pg_attribute_noreturn() opt_error(const char *key, const char *expected, JsonbValue *v)
+{
+	ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					errmsg("option \"%s\" must be %s, not %s", key, expected, jbv_text(v)),
+					errhint("Valid options of neural_net are: %s.", NN_KEYS)));
+}
+
+static void
+pg_attribute_noreturn() layer_error(int i, const char *type, const char *msg, const char *hint)
+{
+	ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					errmsg("layer %d (%s): %s", i + 1, type, msg), hint ? errhint("%s", hint) : 0));
+}
+
+static double
+num(const char *key, JsonbValue *v, const char *expected)
+{
+	if (v->type != jbvNumeric)
+		opt_error(key, expected, v);
+	return DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric)));
+}
+
+static int
+int_in(const char *key, JsonbValue *v, int lo, int hi)
+{
+	char  *expected = psprintf("an integer between %d and %d", lo, hi);
+	double d = num(key, v, expected);
+
+	if (!(d >= lo && d <= hi && d == floor(d)))
+		opt_error(key, expected, v);
+	return (int) d;
+}
+
+static char *
+str(const char *key, JsonbValue *v, const char *expected)
+{
+	if (v->type != jbvString)
+		opt_error(key, expected, v);
+	return pnstrdup(v->val.string.val, v->val.string.len);
+}
+
+static int32
+parse_activation(int i, const char *type, JsonbValue *v)
+{
+	static const char *const names[] = {"linear",  "relu",	  "leaky_relu", "tanh",
+										"sigmoid", "softmax", NULL};
+	char					*s;
+
+	if (v->type != jbvString)
+		layer_error(i, type, psprintf("\"activation\" must be a name, not %s", jbv_text(v)),
+					"Activations are: " NN_ACTIVATIONS ".");
+	s = pnstrdup(v->val.string.val, v->val.string.len);
+	for (int a = 0; names[a]; a++)
+		if (strcmp(s, names[a]) == 0)
+			return a;
+	layer_error(i, type, psprintf("unknown activation \"%s\"", s),
+				"Activations are: " NN_ACTIVATIONS ".");
+}
+
+/* a layer parameter that is a positive integer (or [n, n] for kernel sizes) */
+static int
+layer_int(int i, const char *type, const char *key, JsonbValue *v, int lo, int hi)
+{
+	double d;
+
+	if (v->type == jbvBinary && JsonContainerIsArray(v->val.binary.data))
+	{
+		/* [k, k]: square windows only */
+		JsonbIterator *it = JsonbIteratorInit(v->val.binary.data);
+		JsonbValue	   e;
+		int			   n = 0, first = 0;
+
+		JsonbIteratorToken tok;
+
+		while ((tok = JsonbIteratorNext(&it, &e, true)) != WJB_DONE)
+			if (tok != WJB_ELEM)
+				continue;
+			else if (e.type == jbvNumeric)
+			{
+				int k = layer_int(i, type, key, &e, lo, hi);
+
+				if (n++ == 0)
+					first = k;
+				else if (k != first)
+					layer_error(i, type, psprintf("\"%s\" must be square", key),
+								"Give one number, e.g. 3 for a 3x3 window.");
+			}
+			else if (e.type != jbvNull)
+				layer_error(i, type, psprintf("\"%s\" must hold numbers", key), NULL);
+		if (n < 1 || n > 2)
+			layer_error(i, type, psprintf("\"%s\" must be a number or [n, n]", key), NULL);
+		return first;
+	}
+	if (v->type != jbvNumeric)
+		layer_error(i, type, psprintf("\"%s\" must be an integer, not %s", key, jbv_text(v)), NULL);
+	d = DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric)));
+	if (!(d >= lo && d <= hi && d == floor(d)))
+		layer_error(i, type,
+					psprintf("\"%s\" must be an integer between %d and %d, not %s", key, lo, hi,
+							 jbv_text(v)),
+					NULL);
+	return (int) d;
+}
+
+static void
+parse_layer(int i, JsonbValue *elem, pgl_nn_layer_spec *l)
+{
+	JsonbIterator	  *it;
+	JsonbValue		   v;
+	JsonbIteratorToken tok;
+	char			  *type = NULL;
+	JsonbValue		   body;
+	int				   nkeys = 0;
+
+	memset(l, 0, sizeof(*l));
+	l->alpha = 0.01;
+	if (elem->type != jbvBinary || JsonContainerIsArray(elem->val.binary.data))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("layer %d must be an object like {\"dense\": {\"units\": 64}}, not %s",
+						i + 1, jbv_text(elem)),
+				 errhint("Layers are: " NN_LAYERS ".")));
+	it = JsonbIteratorInit(elem->val.binary.data);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		if (tok == WJB_KEY)
+		{
+			type = pnstrdup(v.val.string.val, v.val.string.len);
+			nkeys++;
+		}
+		else if (tok == WJB_VALUE)
+			body = v;
+	}
+	if (nkeys != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("layer %d must have exactly one key, its type, not %d", i + 1, nkeys),
+				 errhint("For example {\"dense\": {\"units\": 64, \"activation\": "
+						 "\"relu\"}}. Layers are: " NN_LAYERS ".")));
+	if (strcmp(type, "dense") == 0)
+		l->type = PGL_NN_DENSE;
+	else if (strcmp(type, "conv2d") == 0)
+		l->type = PGL_NN_CONV2D;
+	else if (strcmp(type, "maxpool2d") == 0)
+		l->type = PGL_NN_MAXPOOL2D;
+	else if (strcmp(type, "avgpool2d") == 0)
+		l->type = PGL_NN_AVGPOOL2D;
+	else if (strcmp(type, "flatten") == 0)
+		l->type = PGL_NN_FLATTEN;
+	else if (strcmp(type, "dropout") == 0)
+		l->type = PGL_NN_DROPOUT;
+	else if (strcmp(type, "batchnorm") == 0 || strcmp(type, "batch_normalization") == 0)
+		l->type = PGL_NN_BATCHNORM;
+	else if (strcmp(type, "activation") == 0)
+		l->type = PGL_NN_ACTIVATION;
+	else
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("layer %d has an unknown type \"%s\"", i + 1, type),
+						errhint("Layers are: " NN_LAYERS ".")));
+	if (l->type == PGL_NN_MAXPOOL2D || l->type == PGL_NN_AVGPOOL2D)
+		l->kernel = 2;
+	if (l->type == PGL_NN_CONV2D)
+	{
+		l->kernel = 3;
+		l->stride = 1;
+	}
+
+	/* shorthands: {"dense": 64}, {"dropout": 0.2}, {"maxpool2d": 2}, {"activation": "relu"} */
+	if (body.type == jbvNumeric)
+	{
+		switch (l->type)
+		{
+			case PGL_NN_DENSE:
+				l->units = layer_int(i, type, "units", &body, 1, 1 << 24);
+				return;
+			case PGL_NN_DROPOUT:
+				l->rate = DatumGetFloat8(
+					DirectFunctionCall1(numeric_float8, NumericGetDatum(body.val.numeric)));
+				if (!(l->rate >= 0 && l->rate < 1))
+					layer_error(i, type,
+								psprintf("the rate must be in [0, 1), not %s", jbv_text(&body)),
+								NULL);
+				return;
+			case PGL_NN_MAXPOOL2D:
+			case PGL_NN_AVGPOOL2D:
+				l->kernel = layer_int(i, type, "size", &body, 1, 64);
+				return;
+			default:
+				break;
+		}
+	}
+	if (body.type == jbvString && l->type == PGL_NN_ACTIVATION)
+	{
+		l->activation = parse_activation(i, type, &body);
+		return;
+	}
+	if (body.type == jbvNull && (l->type == PGL_NN_FLATTEN || l->type == PGL_NN_BATCHNORM))
+		return;
+	if (body.type != jbvBinary || JsonContainerIsArray(body.val.binary.data))
+		layer_error(i, type, psprintf("its parameters must be an object, not %s", jbv_text(&body)),
+					"For example {\"conv2d\": {\"filters\": 32, \"kernel\": 3}}.");
+
+	it = JsonbIteratorInit(body.val.binary.data);
+	{
+		char *key = NULL;
+		bool  units_given = false;
+
+		while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+		{
+			if (tok == WJB_KEY)
+			{
+				key = pnstrdup(v.val.string.val, v.val.string.len);
+				continue;
+			}
+			if (tok != WJB_VALUE)
+				continue;
+			if (strcmp(key, "activation") == 0 &&
+				(l->type == PGL_NN_DENSE || l->type == PGL_NN_CONV2D ||
+				 l->type == PGL_NN_ACTIVATION))
+				l->activation = parse_activation(i, type, &v);
+			else if (strcmp(key, "alpha") == 0 &&
+					 (l->type == PGL_NN_DENSE || l->type == PGL_NN_CONV2D ||
+					  l->type == PGL_NN_ACTIVATION))
+			{
+				if (v.type != jbvNumeric)
+					layer_error(i, type, "\"alpha\" must be a number", NULL);
+				l->alpha = DatumGetFloat8(
+					DirectFunctionCall1(numeric_float8, NumericGetDatum(v.val.numeric)));
+			}
+			else if (strcmp(key, "units") == 0 && l->type == PGL_NN_DENSE)
+			{
+				l->units = layer_int(i, type, key, &v, 1, 1 << 24);
+				units_given = true;
+			}
+			else if (strcmp(key, "filters") == 0 && l->type == PGL_NN_CONV2D)
+			{
+				l->units = layer_int(i, type, key, &v, 1, 65536);
+				units_given = true;
+			}
+			else if (strcmp(key, "kernel") == 0 && l->type == PGL_NN_CONV2D)
+				l->kernel = layer_int(i, type, key, &v, 1, 64);
+			else if ((strcmp(key, "size") == 0 || strcmp(key, "pool") == 0) &&
+					 (l->type == PGL_NN_MAXPOOL2D || l->type == PGL_NN_AVGPOOL2D))
+				l->kernel = layer_int(i, type, key, &v, 1, 64);
+			else if (strcmp(key, "stride") == 0 &&
+					 (l->type == PGL_NN_CONV2D || l->type == PGL_NN_MAXPOOL2D ||
+					  l->type == PGL_NN_AVGPOOL2D))
+				l->stride = layer_int(i, type, key, &v, 1, 64);
+			else if (strcmp(key, "padding") == 0 && l->type == PGL_NN_CONV2D)
+			{
+				char *p = v.type == jbvString ? pnstrdup(v.val.string.val, v.val.string.len) : "";
+
+				if (strcmp(p, "same") == 0)
+					l->padding = 1;
+				else if (strcmp(p, "valid") == 0)
+					l->padding = 0;
+				else
+					layer_error(
+						i, type,
+						psprintf("\"padding\" must be \"same\" or \"valid\", not %s", jbv_text(&v)),
+						NULL);
+			}
+			else if (strcmp(key, "rate") == 0 && l->type == PGL_NN_DROPOUT)
+			{
+				if (v.type != jbvNumeric)
+					layer_error(i, type, "\"rate\" must be a number in [0, 1)", NULL);
+				l->rate = DatumGetFloat8(
+					DirectFunctionCall1(numeric_float8, NumericGetDatum(v.val.numeric)));
+				if (!(l->rate >= 0 && l->rate < 1))
+					layer_error(i, type,
+								psprintf("the rate must be in [0, 1), not %s", jbv_text(&v)), NULL);
+			}
+			else
+			{
+				const char *valid = l->type == PGL_NN_DENSE	   ? "units, activation, alpha"
+									: l->type == PGL_NN_CONV2D ? "filters, kernel, stride, "
+																 "padding, activation, alpha"
+									: l->type == PGL_NN_MAXPOOL2D || l->type == PGL_NN_AVGPOOL2D
+										? "size, stride"
+									: l->type == PGL_NN_DROPOUT	   ? "rate"
+									: l->type == PGL_NN_ACTIVATION ? "activation, alpha"
+																   : "none";
+
+				layer_error(i, type, psprintf("unknown parameter \"%s\"", key),
+							psprintf("Parameters of %s are: %s.", type, valid));
+			}
+		}
+		if ((l->type == PGL_NN_DENSE || l->type == PGL_NN_CONV2D) && !units_given)
+			layer_error(i, type,
+						l->type == PGL_NN_DENSE ? "\"units\" is missing" : "\"filters\" is missing",
+						NULL);
+	}
+}
+
+static void
+parse_layers(JsonbValue *v, NnOptions *o)
+{
+	JsonbIterator	  *it;
+	JsonbValue		   e;
+	JsonbIteratorToken tok;
+	int				   n = 0, cap = 8;
+
+	if (v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data))
+		opt_error("layers", "an array of layers", v);
+	o->spec.layers = palloc0(sizeof(pgl_nn_layer_spec) * cap);
+	it = JsonbIteratorInit(v->val.binary.data);
+	while ((tok = JsonbIteratorNext(&it, &e, true)) != WJB_DONE)
+	{
+		if (tok != WJB_ELEM)
+			continue;
+		if (n == 64)
+			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							errmsg("a network may have at most 64 layers")));
+		if (n == cap)
+		{
+			cap *= 2;
+			o->spec.layers = repalloc(o->spec.layers, sizeof(pgl_nn_layer_spec) * cap);
+		}
+		parse_layer(n, &e, &o->spec.layers[n]);
+		n++;
+	}
+	if (n == 0)
+		opt_error("layers", "a non-empty array of layers", v);
+	o->spec.n_layers = n;
+	o->have_layers = true;
+}
+
+static void
+parse_shape(JsonbValue *v, NnOptions *o)
+{
+	JsonbIterator	  *it;
+	JsonbValue		   e;
+	JsonbIteratorToken tok;
+	int				   n = 0;
+
+	if (v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data))
+		opt_error("input_shape", "an array like [28, 28, 1] or [784]", v);
+	it = JsonbIteratorInit(v->val.binary.data);
+	while ((tok = JsonbIteratorNext(&it, &e, true)) != WJB_DONE)
+	{
+		if (tok != WJB_ELEM)
+			continue;
+		if (n == 3)
+			opt_error("input_shape", "an array of 1 to 3 sizes", v);
+		o->shape[n++] = int_in("input_shape", &e, 1, 1 << 24);
+	}
+	if (n == 0)
+		opt_error("input_shape", "an array of 1 to 3 sizes", v);
+	o->shape_ndim = n;
+	if (n == 2)
+		o->shape[2] = 1; /* (height, width): one channel */
+}
+
+static void
+parse_options(Jsonb *options, NnOptions *o)
+{
+	JsonbIterator	  *it;
+	JsonbValue		   v;
+	JsonbIteratorToken tok;
+	char			  *key = NULL;
+
+	memset(o, 0, sizeof(*o));
+	pgl_nn_spec_defaults(&o->spec);
+	o->scale = 1.0;
+	o->test_size = -1;
+	o->deploy = true;
+	if (options == NULL || !JB_ROOT_IS_OBJECT(options))
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("neural_net needs options with \"layers\""),
+						errhint("For example options => '{\"layers\": [{\"dense\": {\"units\": 32, "
+								"\"activation\": \"relu\"}}, {\"dense\": {\"units\": 1}}]}'.")));
+	it = JsonbIteratorInit(&options->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		if (tok == WJB_KEY)
+		{
+			key = pnstrdup(v.val.string.val, v.val.string.len);
+			continue;
+		}
+		if (tok != WJB_VALUE)
+			continue;
+		if (strcmp(key, "layers") == 0)
+			parse_layers(&v, o);
+		else if (strcmp(key, "input_shape") == 0)
+			parse_shape(&v, o);
+		else if (strcmp(key, "scale") == 0)
+		{
+			o->scale = num(key, &v, "a finite number");
+			if (!isfinite(o->scale) || o->scale == 0)
+				opt_error(key, "a finite non-zero number", &v);
+		}
+		else if (strcmp(key, "optimizer") == 0)
+		{
+			char *s = str(key, &v, "\"adam\" or \"sgd\"");
+
+			if (strcmp(s, "adam") == 0)
+				o->spec.optimizer = PGL_NN_ADAM;
+			else if (strcmp(s, "sgd") == 0)
+				o->spec.optimizer = PGL_NN_SGD;
+			else
+				opt_error(key, "\"adam\" or \"sgd\"", &v);
+		}
+		else if (strcmp(key, "init") == 0)
+		{
+			char *s = str(key, &v, "\"auto\", \"he\" or \"xavier\"");
+
+			if (strcmp(s, "auto") == 0)
+				o->spec.init = PGL_NN_INIT_AUTO;
+			else if (strcmp(s, "he") == 0)
+				o->spec.init = PGL_NN_INIT_HE;
+			else if (strcmp(s, "xavier") == 0)
+				o->spec.init = PGL_NN_INIT_XAVIER;
+			else
+				opt_error(key, "\"auto\", \"he\" or \"xavier\"", &v);
+		}
+		else if (strcmp(key, "learning_rate") == 0)
+		{
+			o->spec.learning_rate = num(key, &v, "a number > 0");
+			if (!(o->spec.learning_rate > 0 && o->spec.learning_rate <= 10))
+				opt_error(key, "a number in (0, 10]", &v);
+		}
+		else if (strcmp(key, "momentum") == 0)
+		{
+			o->spec.momentum = num(key, &v, "a number in [0, 1)");
+			if (!(o->spec.momentum >= 0 && o->spec.momentum < 1))
+				opt_error(key, "a number in [0, 1)", &v);
+		}
+		else if (strcmp(key, "l2") == 0)
+		{
+			o->spec.l2 = num(key, &v, "a number >= 0");
+			if (!(o->spec.l2 >= 0 && isfinite(o->spec.l2)))
+				opt_error(key, "a number >= 0", &v);
+		}
+		else if (strcmp(key, "batch_size") == 0)
+			o->spec.batch_size = int_in(key, &v, 1, 65536);
+		else if (strcmp(key, "epochs") == 0)
+			o->spec.epochs = int_in(key, &v, 1, 100000);
+		else if (strcmp(key, "patience") == 0)
+			o->spec.patience = int_in(key, &v, 1, 100000);
+		else if (strcmp(key, "test_size") == 0)
+		{
+			o->test_size = num(key, &v, "a number in [0, 1)");
+			if (!(o->test_size >= 0 && o->test_size < 1))
+				opt_error(key, "a number in [0, 1)", &v);
+		}
+		else if (strcmp(key, "seed") == 0)
+		{
+			double s = num(key, &v, "a non-negative integer");
+
+			if (!(s >= 0 && s <= 9007199254740992.0 && s == floor(s)))
+				opt_error(key, "a non-negative integer", &v);
+			o->spec.seed = (uint64) s;
+		}
+		else if (strcmp(key, "exclude") == 0)
+		{
+			if (v.type == jbvString)
+				o->exclude = lappend(o->exclude, pnstrdup(v.val.string.val, v.val.string.len));
+			else if (v.type == jbvBinary && JsonContainerIsArray(v.val.binary.data))
+			{
+				JsonbIterator *ei = JsonbIteratorInit(v.val.binary.data);
+				JsonbValue	   e;
+
+				while ((tok = JsonbIteratorNext(&ei, &e, true)) != WJB_DONE)
+					if (tok == WJB_ELEM)
+					{
+						if (e.type != jbvString)
+							opt_error(key, "an array of column names", &v);
+						o->exclude =
+							lappend(o->exclude, pnstrdup(e.val.string.val, e.val.string.len));
+					}
+			}
+			else
+				opt_error(key, "an array of column names", &v);
+		}
+		else if (strcmp(key, "nulls") == 0)
+		{
+			char *s = str(key, &v, "\"impute\" or \"error\"");
+
+			if (strcmp(s, "impute") != 0 && strcmp(s, "error") != 0)
+				opt_error(key, "\"impute\" or \"error\"", &v);
+			o->nulls_error = strcmp(s, "error") == 0;
+		}
+		else if (strcmp(key, "deploy") == 0)
+		{
+			if (v.type != jbvBool)
+				opt_error(key, "true or false", &v);
+			o->deploy = v.val.boolean;
+		}
+		else
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("unknown option \"%s\"", key),
+					 errhint("Valid options of neural_net are: %s.", NN_KEYS)));
+	}
+	if (!o->have_layers)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("neural_net needs the option \"layers\""),
+				 errhint("For example \"layers\": [{\"dense\": {\"units\": 32, \"activation\": "
+						 "\"relu\"}}, {\"dense\": {\"units\": 10, \"activation\": "
+						 "\"softmax\"}}].")));
+}
+
+/* ---------- array conversion ---------- */
+
+bool
+pgl_nn_array_type_ok(Oid typid)
+{
+	Oid base = getBaseType(typid);
+
+	return base == BYTEAOID || base == FLOAT4ARRAYOID || base == FLOAT8ARRAYOID ||
+		   base == INT2ARRAYOID || base == INT4ARRAYOID;
+}
+
+static char *
+row_text(int64 row)
+{
+	return row >= 0 ? psprintf(" in row " INT64_FORMAT, row + 1) : "";
+}
+
+void
+pgl_nn_datum_to_floats(Datum d, Oid typid, int64 expect, double scale, float *dst,
+					   const char *column, int64 row)
+{
+	Oid	  base = getBaseType(typid);
+	float s = (float) scale;
+
+	if (base == BYTEAOID)
+	{
+		bytea		*b = DatumGetByteaPP(d);
+		const uint8 *p = (const uint8 *) VARDATA_ANY(b);
+		int64		 n = VARSIZE_ANY_EXHDR(b);
+
+		if (n != expect)
+			ereport(ERROR,
+					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+					 errmsg("column \"%s\"%s has " INT64_FORMAT
+							" bytes, but the input shape needs " INT64_FORMAT,
+							column, row_text(row), n, expect),
+					 errhint("Each byte is one value (uint8); give \"input_shape\" to match.")));
+		for (int64 i = 0; i < n; i++)
+			dst[i] = (float) p[i] * s;
+		return;
+	}
+	else
+	{
+		ArrayType  *a = DatumGetArrayTypeP(d);
+		int64		n = ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
+		const char *p = ARR_DATA_PTR(a);
+
+		if (ARR_HASNULL(a) && array_contains_nulls(a))
+			ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+							errmsg("column \"%s\"%s has a NULL element", column, row_text(row)),
+							errhint("A tensor input cannot impute: replace the NULLs first.")));
+		if (n != expect)
+			ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+							errmsg("column \"%s\"%s has " INT64_FORMAT
+								   " elements, but the input shape needs " INT64_FORMAT,
+								   column, row_text(row), n, expect),
+							errhint("Every row must hold one tensor of \"input_shape\".")));
+		switch (ARR_ELEMTYPE(a))
+		{
+			case FLOAT4OID:
+				for (int64 i = 0; i < n; i++)
+				{
+					float v = ((const float *) p)[i];
+
+					if (!isfinite(v))
+						goto nonfinite;
+					dst[i] = v * s;
+				}
+				break;
+			case FLOAT8OID:
+				for (int64 i = 0; i < n; i++)
+				{
+					double v = ((const double *) p)[i];
+
+					if (!isfinite(v))
+						goto nonfinite;
+					dst[i] = (float) (v * scale);
+				}
+				break;
+			case INT2OID:
+				for (int64 i = 0; i < n; i++)
+					dst[i] = (float) ((const int16 *) p)[i] * s;
+				break;
+			case INT4OID:
+				for (int64 i = 0; i < n; i++)
+					dst[i] = (float) ((const int32 *) p)[i] * s;
+				break;
+			default:
+				ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+								errmsg("column \"%s\" has type %s, not a tensor type", column,
+									   format_type_be(typid)),
+								errhint("Tensor inputs are real[], double precision[], "
+										"smallint[], integer[] or bytea.")));
+		}
+		return;
+	}
+nonfinite:
+	ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
+					errmsg("column \"%s\"%s has a non-finite element", column, row_text(row)),
+					errhint("Replace NaN and Infinity before training or predicting.")));
+}
+
+/* ---------- reading an array column ---------- */
+
+typedef struct NnArrayData
+{
+	char	 *column;
+	Oid		  typid;
+	char	 *type_name;
+	char	 *target_type;
+	Oid		  target_typid;
+	int64	  D;
+	int64	  n[2], cap[2];
+	float	 *X[2];
+	double	 *y[2]; /* regression target, or class code */
+	int64	  n_skipped;
+	PglVocab *vocab; /* classification: label strings */
+} NnArrayData;
+
+static void
+grow(NnArrayData *ad, int part, MemoryContext cxt)
+{
+	int64 cap = ad->cap[part] ? ad->cap[part] * 2 : 1024;
+
+	pgl_check_memory(
+		(Size) (cap + ad->cap[1 - part]) * (ad->D * sizeof(float) + sizeof(double)),
+		psprintf("reading " INT64_FORMAT " tensors of " INT64_FORMAT " values", cap, ad->D));
+	if (ad->X[part] == NULL)
+	{
+		ad->X[part] = MemoryContextAllocExtended(cxt, sizeof(float) * cap * ad->D, MCXT_ALLOC_HUGE);
+		ad->y[part] = MemoryContextAllocExtended(cxt, sizeof(double) * cap, MCXT_ALLOC_HUGE);
+	}
+	else
+	{
+		ad->X[part] = repalloc_huge(ad->X[part], sizeof(float) * cap * ad->D);
+		ad->y[part] = repalloc_huge(ad->y[part], sizeof(double) * cap);
+	}
+	ad->cap[part] = cap;
+}
+
+/*
+ * Open the data query; if, apart from the target and the excluded columns,
+ * it has exactly one column of a tensor type, read it and return true.
+ * Otherwise return false without reading (the column path reads it).
+ */
+static bool
+read_array_data(const char *data, const char *target, bool classification, NnOptions *o,
+				MemoryContext cxt, NnArrayData *ad)
+{
+	char		 *query = pgl_data_query(data);
+	SPIPlanPtr	  plan;
+	Portal		  portal;
+	TupleDesc	  desc;
+	int			  feat = -1, targ = -1, nfeat = 0;
+	int64		  row = 0;
+	FmgrInfo	  tout;
+	bool		  integer_target;
+	MemoryContext batch_cxt;
+
+	pgl_check_single_select(query);
+	memset(ad, 0, sizeof(*ad));
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	plan = SPI_prepare(query, 0, NULL);
+	if (plan == NULL)
+		elog(ERROR, "pg_learn: could not prepare the data query: %s",
+			 SPI_result_code_string(SPI_result));
+	portal = SPI_cursor_open(NULL, plan, NULL, NULL, true);
+	desc = portal->tupDesc;
+	if (desc == NULL)
+		ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
+						errmsg("data must be a query that returns rows")));
+	for (int a = 0; a < desc->natts; a++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, a);
+		const char		 *nm = NameStr(att->attname);
+		bool			  excluded = false;
+		ListCell		 *lc;
+
+		if (att->attisdropped)
+			continue;
+		if (strcmp(nm, target) == 0)
+		{
+			targ = a;
+			continue;
+		}
+		foreach (lc, o->exclude)
+			if (strcmp((char *) lfirst(lc), nm) == 0)
+				excluded = true;
+		if (excluded)
+			continue;
+		nfeat++;
+		if (pgl_nn_array_type_ok(att->atttypid))
+			feat = a;
+	}
+	if (targ >= 0 && !classification && !pgl_type_is_numeric(TupleDescAttr(desc, targ)->atttypid))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("target column \"%s\" has type %s, but this network is a regression",
+						target, format_type_be(TupleDescAttr(desc, targ)->atttypid)),
+				 errhint("A network whose last layer has \"activation\": \"softmax\" (or one "
+						 "\"sigmoid\" unit) is a classifier; any other last layer predicts a "
+						 "number.")));
+	if (feat < 0 || nfeat != 1 || targ < 0)
+	{
+		if (feat >= 0 && targ >= 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("column \"%s\" is a tensor, but the data has %d other feature columns",
+							NameStr(TupleDescAttr(desc, feat)->attname), nfeat - 1),
+					 errhint("A tensor input must be the only feature: select just it and the "
+							 "target, or leave the others out with \"exclude\".")));
+		SPI_cursor_close(portal);
+		SPI_finish();
+		return false;
+	}
+
+	{
+		MemoryContext old = MemoryContextSwitchTo(cxt);
+
+		ad->column = pstrdup(NameStr(TupleDescAttr(desc, feat)->attname));
+		ad->typid = TupleDescAttr(desc, feat)->atttypid;
+		ad->type_name = format_type_be(ad->typid);
+		ad->target_typid = TupleDescAttr(desc, targ)->atttypid;
+		ad->target_type = format_type_be(ad->target_typid);
+		if (classification)
+			ad->vocab = pgl_vocab_create(cxt);
+		MemoryContextSwitchTo(old);
+	}
+	if (!classification && !pgl_type_is_numeric(ad->target_typid))
+		ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+						errmsg("target column \"%s\" has type %s, but this network is a regression",
+							   target, ad->target_type),
+						errhint("A network whose last layer has \"activation\": \"softmax\" (or "
+								"one \"sigmoid\" unit) is a classifier; any other last layer "
+								"predicts a number.")));
+	integer_target = pgl_type_is_integer(ad->target_typid);
+	if (classification)
+	{
+		Oid	 fn;
+		bool varlena;
+
+		getTypeOutputInfo(ad->target_typid, &fn, &varlena);
+		fmgr_info_cxt(fn, &tout, cxt);
+	}
+	ad->D = o->shape_ndim ? (int64) o->shape[0] * (o->shape_ndim > 1 ? o->shape[1] : 1) *
+								(o->shape_ndim > 1 ? o->shape[2] : 1)
+						  : -1;
+
+	/* detoasted tensors and label strings live for one batch of rows */
+	batch_cxt =
+		AllocSetContextCreate(CurrentMemoryContext, "pg_learn rows", ALLOCSET_DEFAULT_SIZES);
+	for (;;)
+	{
+		MemoryContext prev;
+
+		SPI_cursor_fetch(portal, true, 1000);
+		if (SPI_processed == 0)
+			break;
+		prev = MemoryContextSwitchTo(batch_cxt);
+		for (uint64 i = 0; i < SPI_processed; i++, row++)
+		{
+			HeapTuple t = SPI_tuptable->vals[i];
+			bool	  tnull, fnull;
+			Datum	  tv = heap_getattr(t, targ + 1, SPI_tuptable->tupdesc, &tnull);
+			Datum	  fv = heap_getattr(t, feat + 1, SPI_tuptable->tupdesc, &fnull);
+			int		  part;
+			double	  yv;
+
+			if (tnull)
+			{
+				ad->n_skipped++;
+				continue;
+			}
+			if (fnull)
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("column \"%s\" is NULL in row " INT64_FORMAT, ad->column, row + 1),
+						 errhint("A tensor input cannot be imputed: filter such rows out.")));
+			if (ad->D < 0)
+			{
+				/* no input_shape: a flat vector as long as the first row's */
+				if (getBaseType(ad->typid) == BYTEAOID)
+					ad->D = VARSIZE_ANY_EXHDR(DatumGetByteaPP(fv));
+				else
+				{
+					ArrayType *arr = DatumGetArrayTypeP(fv);
+
+					ad->D = ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
+				}
+				if (ad->D < 1)
+					ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+									errmsg("column \"%s\" is empty in row " INT64_FORMAT,
+										   ad->column, row + 1)));
+				o->shape_ndim = 1;
+				o->shape[0] = (int32) ad->D;
+			}
+			part = pgl_row_in_test(o->spec.seed, row, o->test_size >= 0 ? o->test_size : 0.2)
+					   ? PGL_TEST
+					   : PGL_TRAIN;
+			if (ad->n[part] == ad->cap[part])
+				grow(ad, part, cxt);
+			pgl_nn_datum_to_floats(fv, ad->typid, ad->D, o->scale,
+								   ad->X[part] + ad->n[part] * ad->D, ad->column, row);
+			if (classification)
+			{
+				char *s = OutputFunctionCall(&tout, tv);
+
+				yv = pgl_vocab_intern(ad->vocab, s, strlen(s));
+				pfree(s);
+			}
+			else
+			{
+				yv = pgl_datum_to_double(tv, ad->target_typid);
+				if (!isfinite(yv))
+					ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
+									errmsg("target \"%s\" is not finite in row " INT64_FORMAT,
+										   target, row + 1)));
+			}
+			ad->y[part][ad->n[part]++] = yv;
+		}
+		MemoryContextSwitchTo(prev);
+		MemoryContextReset(batch_cxt);
+		SPI_freetuptable(SPI_tuptable);
+		CHECK_FOR_INTERRUPTS();
+	}
+	SPI_cursor_close(portal);
+	SPI_finish();
+	(void) integer_target;
+	return true;
+}
+
+/* ---------- classes ---------- */
+
+typedef struct ClassCount
+{
+	const char *str;
+	int32		code;
+	int64		count;
+	double		num;
+} ClassCount;
+
+static int
+cmp_class_str(const void *a, const void *b)
+{
+	return strcmp(((const ClassCount *) a)->str, ((const ClassCount *) b)->str);
+}
+
+static int
+cmp_class_num(const void *a, const void *b)
+{
+	double x = ((const ClassCount *) a)->num, y = ((const ClassCount *) b)->num;
+
+	if (x != y)
+		return x < y ? -1 : 1;
+	return cmp_class_str(a, b);
+}
+
+/*
+ * The sorted vocabulary of the values seen in the training part (as in
+ * train.c: numeric order for integer labels); recode[code] gives the index,
+ * or -1 for a value seen only in the hold-out.
+ */
+static int32
+learn_classes(PglVocab *vocab, const double *codes, int64 n, bool numeric_order, char ***cats,
+			  int32 **recode)
+{
+	int32		nv = pgl_vocab_size(vocab);
+	ClassCount *cc = palloc0(sizeof(ClassCount) * (nv > 0 ? nv : 1));
+	int32		nk = 0;
+
+	*recode = palloc(sizeof(int32) * (nv > 0 ? nv : 1));
+	for (int32 i = 0; i < nv; i++)
+	{
+		cc[i].str = pgl_vocab_string(vocab, i);
+		cc[i].code = i;
+		if (numeric_order)
+			cc[i].num = strtod(cc[i].str, NULL);
+		(*recode)[i] = -1;
+	}
+	for (int64 i = 0; i < n; i++)
+		if (codes[i] >= 0)
+			cc[(int32) codes[i]].count++;
+	for (int32 i = 0; i < nv; i++)
+		if (cc[i].count > 0)
+			cc[nk++] = cc[i];
+	qsort(cc, nk, sizeof(ClassCount), numeric_order ? cmp_class_num : cmp_class_str);
+	*cats = palloc(sizeof(char *) * (nk > 0 ? nk : 1));
+	for (int32 i = 0; i < nk; i++)
+	{
+		(*recode)[cc[i].code] = i;
+		(*cats)[i] = pstrdup(cc[i].str);
+	}
+	return nk;
+}
+
+/* ---------- ai_train ---------- */
+
+static bool
+spec_is_classifier(const pgl_nn_spec *spec)
+{
+	const pgl_nn_layer_spec *last = &spec->layers[spec->n_layers - 1];
+
+	return last->activation == PGL_NN_SOFTMAX ||
+		   (last->activation == PGL_NN_SIGMOID && last->type == PGL_NN_DENSE && last->units == 1);
+}
+
+Datum
+pgl_train_neural_net(FunctionCallInfo fcinfo, const char *name, const char *algorithm,
+					 const char *data, const char *target, Jsonb *options)
+{
+	NnOptions	   o;
+	MemoryContext  train_cxt, old;
+	instr_time	   start;
+	pgl_env		   env;
+	pgl_status	   st;
+	bool		   classification;
+	NnArrayData	   ad;
+	bool		   array_input;
+	pgl_model	  *m;
+	float		  *X[2] = {NULL, NULL};
+	int64		   n[2] = {0, 0};
+	int32		  *label[2] = {NULL, NULL};
+	double		  *yd[2] = {NULL, NULL};
+	float		  *yf[2] = {NULL, NULL};
+	double		  *mu = NULL, *sd = NULL;
+	double		   config[PGL_NN_CONFIG_LEN];
+	double		   y_mu = 0, y_sd = 1;
+	int64		   D, n_skipped = 0, n_unknown = 0;
+	pgl_nn		  *net;
+	pgl_nn_result  res;
+	StringInfoData metrics;
+	Datum		   result;
+	instr_time	   fit_start, fit_time;
+	int32		   max_batch;
+
+	if (target == NULL)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("neural_net needs a target column"),
+						errhint("Name the column to predict: ai_train(name, 'neural_net', data, "
+								"target => 'column', options => ...).")));
+	parse_options(options, &o);
+	classification = spec_is_classifier(&o.spec);
+	pgl_check_model_writable(name);
+
+	INSTR_TIME_SET_CURRENT(start);
+	train_cxt =
+		AllocSetContextCreate(CurrentMemoryContext, "pg_learn training", ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(train_cxt);
+	env = pgl_backend_env(train_cxt);
+	memset(&st, 0, sizeof(st));
+	memset(config, 0, sizeof(config));
+	config[PGL_NN_CFG_SCALE] = o.scale;
+
+	m = palloc0(sizeof(pgl_model));
+	m->algorithm = PGL_ALGO_NEURAL_NET;
+	m->task = classification ? PGL_TASK_CLASSIFICATION : PGL_TASK_REGRESSION;
+
+	array_input = read_array_data(data, target, classification, &o, train_cxt, &ad);
+	if (array_input)
+	{
+		int32 *recode = NULL;
+
+		n_skipped = ad.n_skipped;
+		D = ad.D;
+		for (int p = 0; p < 2; p++)
+		{
+			n[p] = ad.n[p];
+			X[p] = ad.X[p];
+		}
+		if (n[PGL_TRAIN] + n[PGL_TEST] == 0)
+			ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND), errmsg("no rows to train on")));
+		/* below 50 rows a default hold-out would be too small to tell anything */
+		if (o.test_size < 0 && n[PGL_TRAIN] + n[PGL_TEST] < 50 && n[PGL_TEST] > 0)
+		{
+			int64	nt = n[PGL_TRAIN] + n[PGL_TEST];
+			float  *x = palloc_extended(sizeof(float) * nt * D, MCXT_ALLOC_HUGE);
+			double *yy = palloc_extended(sizeof(double) * nt, MCXT_ALLOC_HUGE);
+
+			memcpy(x, X[0], sizeof(float) * n[0] * D);
+			memcpy(x + n[0] * D, X[1], sizeof(float) * n[1] * D);
+			memcpy(yy, ad.y[0], sizeof(double) * n[0]);
+			memcpy(yy + n[0], ad.y[1], sizeof(double) * n[1]);
+			X[0] = x;
+			ad.y[0] = yy;
+			n[0] = nt;
+			n[1] = 0;
+		}
+		m->n_features = 1;
+		m->features = palloc0(sizeof(pgl_feature));
+		m->features[0].name = ad.column;
+		m->features[0].type_name = ad.type_name;
+		m->features[0].kind = PGL_FEATURE_NUMERIC;
+		m->n_inputs = 1;
+		m->target_name = pstrdup(target);
+		m->target_type = ad.target_type;
+		config[PGL_NN_CFG_INPUT_KIND] =
+			getBaseType(ad.typid) == BYTEAOID ? PGL_NN_INPUT_BYTEA : PGL_NN_INPUT_ARRAY;
+		if (classification)
+		{
+			m->n_classes =
+				learn_classes(ad.vocab, ad.y[PGL_TRAIN], n[PGL_TRAIN],
+							  pgl_type_is_integer(ad.target_typid), &m->classes, &recode);
+			for (int p = 0; p < 2; p++)
+			{
+				label[p] = palloc_extended(sizeof(int32) * (n[p] + 1), MCXT_ALLOC_HUGE);
+				for (int64 i = 0; i < n[p]; i++)
+					label[p][i] = recode[(int32) ad.y[p][i]];
+			}
+		}
+		else
+		{
+			yd[0] = ad.y[0];
+			yd[1] = ad.y[1];
+		}
+	}
+	else
+	{
+		PglDataSet *ds;
+		int32		p;
+
+		if (o.scale != 1.0)
+			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							errmsg("option \"scale\" applies to a tensor (array or bytea) column"),
+							errhint("Ordinary columns are standardized by the model.")));
+		ds = pgl_read_data(data, target, classification ? PGL_COL_CATEGORICAL : PGL_COL_NUMERIC,
+						   o.exclude, NIL, algorithm, o.test_size >= 0 ? o.test_size : 0.2,
+						   o.spec.seed, NULL, NULL);
+		n_skipped = ds->n_skipped;
+		if (ds->n_rows == 0)
+			ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND), errmsg("no rows to train on")));
+		if (o.test_size < 0 && ds->n_rows < 50 && ds->part[PGL_TEST].n > 0)
+			pgl_merge_parts(ds);
+		if (ds->part[PGL_TRAIN].n == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("no training rows: all " INT64_FORMAT " rows fell in the hold-out",
+							ds->n_rows),
+					 errhint("Lower \"test_size\".")));
+		m->n_features = ds->n_features;
+		m->features = palloc0(sizeof(pgl_feature) * (ds->n_features + 1));
+		for (int f = 0; f < ds->n_features; f++)
+		{
+			PglColumn	*c = &ds->features[f];
+			pgl_feature *feat = &m->features[f];
+
+			if (c->n_nulls > 0 && o.nulls_error)
+				ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+								errmsg("column \"%s\" has " INT64_FORMAT " NULL values", c->name,
+									   c->n_nulls),
+								errdetail("The option \"nulls\" is \"error\".")));
+			feat->name = c->name;
+			feat->type_name = c->type_name;
+			if (c->kind == PGL_COL_NUMERIC)
+			{
+				feat->kind = PGL_FEATURE_NUMERIC;
+				if (c->count[PGL_TRAIN] == 0)
+					ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+									errmsg("column \"%s\" is NULL in every training row", c->name),
+									errhint("Leave it out with \"exclude\".")));
+				feat->impute = c->sum[PGL_TRAIN] / c->count[PGL_TRAIN];
+			}
+			else
+			{
+				int32  *recode;
+				double *v[2] = {pgl_column_values(ds, c, PGL_TRAIN),
+								pgl_column_values(ds, c, PGL_TEST)};
+				int64	cnt_mode = -1;
+
+				feat->kind = PGL_FEATURE_CATEGORICAL;
+				/* NULLs are coded as their slot's old value: mask them out with -1 */
+				for (int part = 0; part < 2; part++)
+					for (int64 i = 0; i < ds->part[part].n; i++)
+						if (c->nulls[part] && c->nulls[part][i])
+							v[part][i] = -1;
+				feat->n_categories = learn_classes(c->vocab, v[PGL_TRAIN], ds->part[PGL_TRAIN].n,
+												   false, &feat->categories, &recode);
+				if (feat->n_categories == 0)
+					ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+									errmsg("column \"%s\" is NULL in every training row", c->name),
+									errhint("Leave it out with \"exclude\".")));
+				for (int part = 0; part < 2; part++)
+					for (int64 i = 0; i < ds->part[part].n; i++)
+						if (v[part][i] >= 0)
+							v[part][i] = recode[(int32) v[part][i]];
+				/* the mode imputes NULLs */
+				{
+					int64 *cnt = palloc0(sizeof(int64) * feat->n_categories);
+
+					for (int64 i = 0; i < ds->part[PGL_TRAIN].n; i++)
+						if (v[PGL_TRAIN][i] >= 0)
+							cnt[(int32) v[PGL_TRAIN][i]]++;
+					for (int32 k = 0; k < feat->n_categories; k++)
+						if (cnt[k] > cnt_mode)
+						{
+							cnt_mode = cnt[k];
+							feat->impute_category = k;
+						}
+				}
+			}
+		}
+		m->n_inputs = p = pgl_model_input_width(m);
+		if (p < 1)
+			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							errmsg("the data has no feature columns")));
+		m->target_name = ds->target->name;
+		m->target_type = ds->target->type_name;
+		D = p;
+		if (o.shape_ndim)
+		{
+			int64 want =
+				(int64) o.shape[0] * (o.shape_ndim > 1 ? (int64) o.shape[1] * o.shape[2] : 1);
+
+			if (want != p)
+				ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+								errmsg("\"input_shape\" holds " INT64_FORMAT
+									   " values, but the columns encode to %d inputs",
+									   want, (int) p),
+								errhint("Leave \"input_shape\" out for ordinary columns.")));
+		}
+		else
+		{
+			o.shape_ndim = 1;
+			o.shape[0] = p;
+		}
+		config[PGL_NN_CFG_INPUT_KIND] = PGL_NN_INPUT_COLUMNS;
+
+		if (classification)
+		{
+			int32  *recode;
+			double *lab[2] = {pgl_column_values(ds, ds->target, PGL_TRAIN),
+							  pgl_column_values(ds, ds->target, PGL_TEST)};
+
+			m->n_classes =
+				learn_classes(ds->target->vocab, lab[PGL_TRAIN], ds->part[PGL_TRAIN].n,
+							  pgl_type_is_integer(ds->target->typid), &m->classes, &recode);
+			for (int part = 0; part < 2; part++)
+			{
+				label[part] =
+					palloc_extended(sizeof(int32) * (ds->part[part].n + 1), MCXT_ALLOC_HUGE);
+				for (int64 i = 0; i < ds->part[part].n; i++)
+					label[part][i] = recode[(int32) lab[part][i]];
+			}
+		}
+		else
+			for (int part = 0; part < 2; part++)
+				yd[part] = pgl_column_values(ds, ds->target, part);
+
+		/* encode, standardize on the training rows, and transpose to float rows */
+		mu = palloc0(sizeof(double) * p);
+		sd = palloc0(sizeof(double) * p);
+		for (int part = 0; part < 2; part++)
+		{
+			int64		   rows = ds->part[part].n;
+			const double **raw = palloc(sizeof(double *) * (ds->n_features + 1));
+			const bool	 **rnull = palloc(sizeof(bool *) * (ds->n_features + 1));
+			double		  *E;
+
+			n[part] = rows;
+			if (rows == 0)
+				continue;
+			for (int f = 0; f < ds->n_features; f++)
+			{
+				raw[f] = pgl_column_values(ds, &ds->features[f], part);
+				rnull[f] = ds->features[f].nulls[part];
+			}
+			pgl_check_memory(ds->bytes + (Size) rows * p * (sizeof(double) + sizeof(float)),
+							 psprintf("encoding " INT64_FORMAT " rows into %d inputs", rows, p));
+			E = palloc_extended(sizeof(double) * rows * p, MCXT_ALLOC_HUGE);
+			pgl_encode_rows(m, raw, rnull, NULL, rows, E);
+			if (part == PGL_TRAIN)
+				for (int32 j = 0; j < p; j++)
+				{
+					double s = 0, ss = 0;
+
+					for (int64 i = 0; i < rows; i++)
+						s += E[i + j * rows];
+					mu[j] = s / rows;
+					for (int64 i = 0; i < rows; i++)
+						ss += (E[i + j * rows] - mu[j]) * (E[i + j * rows] - mu[j]);
+					sd[j] = sqrt(ss / rows);
+					if (!(sd[j] > 1e-12 * fmax(1.0, fabs(mu[j]))) || !isfinite(sd[j]))
+						sd[j] = 1.0;
+				}
+			X[part] = palloc_extended(sizeof(float) * rows * p, MCXT_ALLOC_HUGE);
+			for (int64 i = 0; i < rows; i++)
+				for (int32 j = 0; j < p; j++)
+					X[part][i * p + j] = (float) ((E[i + j * rows] - mu[j]) / sd[j]);
+			pfree(E);
+		}
+	}
+
+	if (n[PGL_TRAIN] == 0)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("no training rows: all rows fell in the hold-out"),
+						errhint("Lower \"test_size\".")));
+
+	if (classification)
+	{
+		if (m->n_classes < 2)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("target column \"%s\" has only one class (%s) in the training rows",
+							target, m->n_classes ? m->classes[0] : "none"),
+					 errhint("A classifier needs at least two distinct labels.")));
+		/* hold-out rows of a label unseen in training cannot be scored */
+		{
+			int64 k = 0;
+
+			for (int64 i = 0; i < n[PGL_TEST]; i++)
+			{
+				if (label[PGL_TEST][i] < 0)
+				{
+					n_unknown++;
+					continue;
+				}
+				if (k != i)
+				{
+					memmove(X[PGL_TEST] + k * D, X[PGL_TEST] + i * D, sizeof(float) * D);
+					label[PGL_TEST][k] = label[PGL_TEST][i];
+				}
+				k++;
+			}
+			n[PGL_TEST] = k;
+		}
+		o.spec.loss = PGL_NN_LOSS_SOFTMAX_CE;
+		o.spec.n_out = m->n_classes;
+	}
+	else
+	{
+		double s = 0, ss = 0;
+
+		for (int64 i = 0; i < n[PGL_TRAIN]; i++)
+			s += yd[PGL_TRAIN][i];
+		y_mu = s / n[PGL_TRAIN];
+		for (int64 i = 0; i < n[PGL_TRAIN]; i++)
+			ss += (yd[PGL_TRAIN][i] - y_mu) * (yd[PGL_TRAIN][i] - y_mu);
+		y_sd = sqrt(ss / n[PGL_TRAIN]);
+		if (!(y_sd > 0) || !isfinite(y_sd))
+			y_sd = 1;
+		for (int part = 0; part < 2; part++)
+		{
+			yf[part] = palloc_extended(sizeof(float) * (n[part] + 1), MCXT_ALLOC_HUGE);
+			for (int64 i = 0; i < n[part]; i++)
+				yf[part][i] = (float) ((yd[part][i] - y_mu) / y_sd);
+		}
+		o.spec.loss = PGL_NN_LOSS_MSE;
+		o.spec.n_out = 1;
+	}
+	config[PGL_NN_CFG_Y_MU] = y_mu;
+	config[PGL_NN_CFG_Y_SD] = y_sd;
+
+	o.spec.in_ndim = o.shape_ndim == 1 ? 1 : 3;
+	o.spec.in_h = o.shape_ndim == 1 ? 1 : o.shape[0];
+	o.spec.in_w = o.shape_ndim == 1 ? 1 : o.shape[1];
+	o.spec.in_c = o.shape_ndim == 1 ? o.shape[0] : o.shape[2];
+
+	/* buffers for at most the training rows in one batch */
+	max_batch = (int32) Min((int64) o.spec.batch_size, Max(n[PGL_TRAIN], 1));
+	{
+		int64 net_bytes = 0;
+		Size  data_bytes = 0;
+
+		for (int part = 0; part < 2; part++)
+			data_bytes += (Size) n[part] * D * sizeof(float);
+		if (pgl_nn_memory(&o.spec, max_batch, &net_bytes, &st) == PGL_OK)
+			pgl_check_memory(data_bytes + (Size) net_bytes,
+							 psprintf("training a network of batch %d on " INT64_FORMAT
+									  " rows of " INT64_FORMAT " values",
+									  max_batch, n[0] + n[1], D));
+	}
+	if (pgl_nn_create(&env, &o.spec, max_batch, &net, &st) != PGL_OK)
+	{
+		if (st.rc == PGL_ERR_INVALID)
+			ereport(
+				ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the network does not fit: %s", st.msg),
+				 errdetail("The input shape is %s; the target is %s.",
+						   o.shape_ndim == 1
+							   ? psprintf("(%d)", o.shape[0])
+							   : psprintf("(%d, %d, %d)", o.shape[0], o.shape[1], o.shape[2]),
+						   classification ? psprintf("%d classes", m->n_classes) : "one number")));
+		pgl_report(&st, "creating the network failed");
+	}
+
+	/* fit */
+	pgl_set_blas_threads();
+	INSTR_TIME_SET_CURRENT(fit_start);
+	{
+		pgl_nn_data tr = {X[PGL_TRAIN], n[PGL_TRAIN], label[PGL_TRAIN], yf[PGL_TRAIN]};
+		pgl_nn_data va = {X[PGL_TEST], n[PGL_TEST], label[PGL_TEST], yf[PGL_TEST]};
+
+		if (pgl_nn_train(&env, net, &tr, &va, &res, &st) != PGL_OK)
+			pgl_report(&st, psprintf("training \"%s\" failed", name));
+	}
+	INSTR_TIME_SET_CURRENT(fit_time);
+	INSTR_TIME_SUBTRACT(fit_time, fit_start);
+	if (pgl_nn_to_model(&env, net, config, mu, sd, &res, m, &st) != PGL_OK)
+		pgl_report(&st, "saving the network failed");
+
+	/* evaluate */
+	initStringInfo(&metrics);
+	appendStringInfoChar(&metrics, '{');
+	for (int part = 0; part < 2; part++)
+	{
+		int64	rows = n[part];
+		double *pred;
+
+		if (rows == 0)
+			continue;
+		pred = palloc_extended(sizeof(double) * rows * (classification ? m->n_classes : 1),
+							   MCXT_ALLOC_HUGE);
+		if (pgl_nn_predict_rows(&env, net, m, X[part], rows, pred, &st) != PGL_OK)
+			pgl_report(&st, "evaluating the model failed");
+		appendStringInfo(&metrics, "%s\"%s\": ", part ? ", " : "", part == 0 ? "train" : "test");
+		pgl_metrics_json(&metrics, m, rows, yd[part], label[part], pred);
+		pfree(pred);
+	}
+	appendStringInfo(&metrics, ", \"rows_train\": " INT64_FORMAT ", \"rows_test\": " INT64_FORMAT,
+					 n[0], n[1]);
+	if (n_skipped > 0)
+		appendStringInfo(&metrics, ", \"rows_skipped_null_target\": " INT64_FORMAT, n_skipped);
+	if (n_unknown > 0)
+		appendStringInfo(&metrics, ", \"rows_test_unknown_class\": " INT64_FORMAT, n_unknown);
+	{
+		double secs = INSTR_TIME_GET_DOUBLE(fit_time);
+		char   arch[1024];
+
+		pgl_nn_describe(net, arch, sizeof(arch));
+		appendStringInfo(&metrics,
+						 ", \"epochs\": %d, \"best_epoch\": %d, \"loss\": %.10g, "
+						 "\"parameters\": " INT64_FORMAT
+						 ", \"network\": \"%s\", \"fit_seconds\": %.4f, \"gflop\": %.4f, "
+						 "\"gflop_per_second\": %.3f}",
+						 res.epochs_run, res.best_epoch, res.loss, pgl_nn_param_count(net), arch,
+						 secs, res.flops / 1e9, secs > 0 ? res.flops / 1e9 / secs : 0.0);
+	}
+
+	result = pgl_store_trained(fcinfo, old, &env, m, name, algorithm, options, data,
+							   n[0] + n[1] + n_unknown, metrics.data, start, o.deploy);
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(train_cxt);
+	PG_RETURN_DATUM(result);
+}

@@ -1,0 +1,694 @@
+/*
+ * Tests of nn.c: numeric gradient checks for every layer type and
+ * activation and each loss (central differences in float32 over the
+ * training-mode loss, dropout masks fixed by reseeding), shape errors that
+ * name the layer and the shapes, XOR and a small regression learned,
+ * determinism for a seed, early stopping keeping the best weights, the
+ * model tensors round-tripping through the model format, and allocation
+ * failures.
+ */
+#include "algorithms.h"
+#include "model_format.h"
+#include "nn.h"
+#include "testenv.h"
+#include "unit.h"
+
+#include <string.h>
+
+#define MAXL 8
+
+typedef struct case_def
+{
+	const char		 *name;
+	int				  ndim, h, w, c;
+	int				  loss, n_out;
+	double			  l2;
+	int				  n_layers;
+	pgl_nn_layer_spec layers[MAXL];
+} case_def;
+
+#define DENSE(u, a)                                                                                \
+	{                                                                                              \
+		PGL_NN_DENSE, a, u, 0, 0, 0, 0, 0.1                                                        \
+	}
+#define CONV(f, k, s, pad, a)                                                                      \
+	{                                                                                              \
+		PGL_NN_CONV2D, a, f, k, s, pad, 0, 0.1                                                     \
+	}
+#define POOL(t, k, s)                                                                              \
+	{                                                                                              \
+		t, 0, 0, k, s, 0, 0, 0                                                                     \
+	}
+#define FLAT                                                                                       \
+	{                                                                                              \
+		PGL_NN_FLATTEN, 0, 0, 0, 0, 0, 0, 0                                                        \
+	}
+#define DROP(r)                                                                                    \
+	{                                                                                              \
+		PGL_NN_DROPOUT, 0, 0, 0, 0, 0, r, 0                                                        \
+	}
+#define BN                                                                                         \
+	{                                                                                              \
+		PGL_NN_BATCHNORM, 0, 0, 0, 0, 0, 0, 0                                                      \
+	}
+#define ACT(a)                                                                                     \
+	{                                                                                              \
+		PGL_NN_ACTIVATION, a, 0, 0, 0, 0, 0, 0.1                                                   \
+	}
+
+enum
+{
+	CE = PGL_NN_LOSS_SOFTMAX_CE,
+	MSE = PGL_NN_LOSS_MSE
+};
+
+static const case_def cases[] = {
+	{"dense tanh + softmax cross-entropy",
+	 1,
+	 1,
+	 1,
+	 5,
+	 CE,
+	 3,
+	 0,
+	 2,
+	 {DENSE(6, PGL_NN_TANH), DENSE(3, PGL_NN_SOFTMAX)}},
+	{"dense relu + mse",
+	 1,
+	 1,
+	 1,
+	 5,
+	 MSE,
+	 1,
+	 0,
+	 2,
+	 {DENSE(7, PGL_NN_RELU), DENSE(1, PGL_NN_LINEAR)}},
+	{"dense leaky_relu + mse",
+	 1,
+	 1,
+	 1,
+	 5,
+	 MSE,
+	 1,
+	 0,
+	 2,
+	 {DENSE(7, PGL_NN_LEAKY_RELU), DENSE(1, PGL_NN_LINEAR)}},
+	{"dense sigmoid + mse with 2 outputs",
+	 1,
+	 1,
+	 1,
+	 4,
+	 MSE,
+	 2,
+	 0,
+	 2,
+	 {DENSE(5, PGL_NN_SIGMOID), DENSE(2, PGL_NN_TANH)}},
+	{"hidden softmax",
+	 1,
+	 1,
+	 1,
+	 4,
+	 MSE,
+	 1,
+	 0,
+	 2,
+	 {DENSE(5, PGL_NN_SOFTMAX), DENSE(1, PGL_NN_LINEAR)}},
+	{"binary sigmoid cross-entropy",
+	 1,
+	 1,
+	 1,
+	 4,
+	 CE,
+	 2,
+	 0,
+	 2,
+	 {DENSE(5, PGL_NN_TANH), DENSE(1, PGL_NN_SIGMOID)}},
+	{"activation layers (relu, tanh, sigmoid, leaky_relu, softmax)",
+	 1,
+	 1,
+	 1,
+	 4,
+	 CE,
+	 3,
+	 0,
+	 6,
+	 {DENSE(6, PGL_NN_LINEAR), ACT(PGL_NN_TANH), ACT(PGL_NN_SIGMOID), ACT(PGL_NN_LEAKY_RELU),
+	  DENSE(3, PGL_NN_LINEAR), ACT(PGL_NN_SOFTMAX)}},
+	{"l2 weight decay",
+	 1,
+	 1,
+	 1,
+	 4,
+	 CE,
+	 3,
+	 0.1,
+	 2,
+	 {DENSE(5, PGL_NN_TANH), DENSE(3, PGL_NN_SOFTMAX)}},
+	{"dropout 0.5",
+	 1,
+	 1,
+	 1,
+	 5,
+	 CE,
+	 3,
+	 0,
+	 3,
+	 {DENSE(8, PGL_NN_TANH), DROP(0.5), DENSE(3, PGL_NN_SOFTMAX)}},
+	{"batchnorm on a flat input",
+	 1,
+	 1,
+	 1,
+	 5,
+	 CE,
+	 3,
+	 0,
+	 3,
+	 {DENSE(6, PGL_NN_LINEAR), BN, DENSE(3, PGL_NN_SOFTMAX)}},
+	{"conv2d valid stride 1 after conv2d",
+	 3,
+	 6,
+	 6,
+	 2,
+	 CE,
+	 3,
+	 0,
+	 4,
+	 {CONV(3, 3, 1, 0, PGL_NN_TANH), CONV(2, 2, 1, 0, PGL_NN_RELU), FLAT,
+	  DENSE(3, PGL_NN_SOFTMAX)}},
+	{"conv2d same stride 2",
+	 3,
+	 7,
+	 7,
+	 2,
+	 CE,
+	 3,
+	 0,
+	 4,
+	 {CONV(3, 3, 1, 1, PGL_NN_TANH), CONV(4, 3, 2, 1, PGL_NN_SIGMOID), FLAT,
+	  DENSE(3, PGL_NN_SOFTMAX)}},
+	{"maxpool2d",
+	 3,
+	 6,
+	 6,
+	 1,
+	 CE,
+	 3,
+	 0,
+	 4,
+	 {CONV(3, 3, 1, 1, PGL_NN_TANH), POOL(PGL_NN_MAXPOOL2D, 2, 0), FLAT, DENSE(3, PGL_NN_SOFTMAX)}},
+	{"avgpool2d stride 1",
+	 3,
+	 6,
+	 6,
+	 1,
+	 MSE,
+	 1,
+	 0,
+	 4,
+	 {CONV(2, 3, 1, 0, PGL_NN_TANH), POOL(PGL_NN_AVGPOOL2D, 2, 1), FLAT, DENSE(1, PGL_NN_LINEAR)}},
+	{"batchnorm on channels",
+	 3,
+	 5,
+	 5,
+	 2,
+	 CE,
+	 3,
+	 0,
+	 4,
+	 {CONV(3, 3, 1, 1, PGL_NN_LINEAR), BN, FLAT, DENSE(3, PGL_NN_SOFTMAX)}},
+	{"flatten of a flat input, dense after pooling",
+	 3,
+	 4,
+	 4,
+	 1,
+	 MSE,
+	 1,
+	 0,
+	 5,
+	 {CONV(2, 2, 1, 0, PGL_NN_RELU), POOL(PGL_NN_MAXPOOL2D, 3, 0), FLAT, FLAT,
+	  DENSE(1, PGL_NN_LINEAR)}},
+};
+
+static void
+make_spec(const case_def *cd, pgl_nn_spec *spec, pgl_nn_layer_spec *layers)
+{
+	pgl_nn_spec_defaults(spec);
+	memcpy(layers, cd->layers, sizeof(pgl_nn_layer_spec) * cd->n_layers);
+	spec->n_layers = cd->n_layers;
+	spec->layers = layers;
+	spec->in_ndim = cd->ndim;
+	spec->in_h = cd->h;
+	spec->in_w = cd->w;
+	spec->in_c = cd->c;
+	spec->loss = cd->loss;
+	spec->n_out = cd->n_out;
+	spec->l2 = cd->l2;
+	spec->seed = 7;
+}
+
+static double
+loss_at(pgl_nn *net, const float *X, int n, const int32_t *label, const float *y)
+{
+	pgl_nn_reseed(net, 12345);
+	return pgl_nn_loss_grad(net, X, n, label, y, NULL);
+}
+
+static void
+grad_check(const case_def *cd)
+{
+	const pgl_env	  env = pgl_malloc_env;
+	pgl_nn_spec		  spec;
+	pgl_nn_layer_spec layers[MAXL];
+	pgl_nn			 *net;
+	pgl_status		  st;
+	int				  n = 4;
+	float			  X[4 * 256];
+	int32_t			  label[4];
+	float			  y[8];
+	float			 *p, *g, *ga;
+	int64_t			  P;
+	double			  num2 = 0, diff2 = 0, ana2 = 0;
+	int				  in;
+
+	memset(&st, 0, sizeof(st));
+	make_spec(cd, &spec, layers);
+	if (pgl_nn_create(&env, &spec, n, &net, &st) != PGL_OK)
+	{
+		OK(0, "gradient check %s: create failed: %s", cd->name, st.msg);
+		return;
+	}
+	in = pgl_nn_input_size(net);
+	for (int i = 0; i < n * in; i++)
+		X[i] = (float) nrand();
+	for (int i = 0; i < n; i++)
+		label[i] = i % (cd->n_out == 2 && cd->loss == CE ? 2 : cd->n_out);
+	for (int i = 0; i < 8; i++)
+		y[i] = (float) nrand();
+	/* batchnorm gamma / beta away from 1 / 0, so their gradients matter */
+	P = pgl_nn_param_count(net);
+	p = pgl_nn_params(net);
+	for (int64_t j = 0; j < P; j++)
+		p[j] += (float) (0.1 * nrand());
+
+	loss_at(net, X, n, label, y);
+	ga = malloc(sizeof(float) * P);
+	g = pgl_nn_grads(net);
+	memcpy(ga, g, sizeof(float) * P);
+	for (int64_t j = 0; j < P; j++)
+	{
+		float  save = p[j];
+		double h = 2e-3, lp, lm, num;
+
+		p[j] = save + (float) h;
+		lp = loss_at(net, X, n, label, y);
+		p[j] = save - (float) h;
+		lm = loss_at(net, X, n, label, y);
+		p[j] = save;
+		num = (lp - lm) / (2 * h);
+		num2 += num * num;
+		ana2 += (double) ga[j] * ga[j];
+		diff2 += (num - ga[j]) * (num - ga[j]);
+	}
+	{
+		double rel = sqrt(diff2) / fmax(sqrt(num2) + sqrt(ana2), 1e-12);
+
+		OK(rel < 1e-3 && ana2 > 0, "gradient check %s: %lld parameters, relative error %.2e",
+		   cd->name, (long long) P, rel);
+	}
+	free(ga);
+	pgl_nn_destroy(&env, net);
+}
+
+static void
+expect_error(const char *what, pgl_nn_spec *spec, const char *needle1, const char *needle2)
+{
+	pgl_nn	  *net = NULL;
+	pgl_status st;
+	pgl_rc	   rc;
+
+	memset(&st, 0, sizeof(st));
+	rc = pgl_nn_create(&pgl_malloc_env, spec, 4, &net, &st);
+	OK(rc == PGL_ERR_INVALID && net == NULL && strstr(st.msg, needle1) &&
+		   (needle2 == NULL || strstr(st.msg, needle2)),
+	   "%s: %s", what, st.msg);
+	pgl_nn_destroy(&pgl_malloc_env, net);
+}
+
+static void
+test_shape_errors(void)
+{
+	pgl_nn_spec		  spec;
+	pgl_nn_layer_spec l[4];
+
+	pgl_nn_spec_defaults(&spec);
+	spec.layers = l;
+	spec.in_ndim = 3;
+	spec.in_h = spec.in_w = 28;
+	spec.in_c = 1;
+	spec.loss = CE;
+	spec.n_out = 10;
+	spec.n_layers = 2;
+	l[0] = (pgl_nn_layer_spec) CONV(4, 3, 1, 0, PGL_NN_RELU);
+	l[1] = (pgl_nn_layer_spec) DENSE(10, PGL_NN_SOFTMAX);
+	expect_error("dense after conv2d", &spec, "layer 2 (dense) with input shape (26, 26, 4)",
+				 "flatten");
+	l[1] = (pgl_nn_layer_spec) FLAT;
+	spec.n_layers = 3;
+	l[2] = (pgl_nn_layer_spec) DENSE(9, PGL_NN_SOFTMAX);
+	expect_error("wrong number of outputs", &spec, "last layer (3, dense) outputs shape (9)",
+				 "(10)");
+	l[2] = (pgl_nn_layer_spec) DENSE(10, PGL_NN_RELU);
+	expect_error("classification without softmax", &spec, "\"activation\": \"softmax\"", "relu");
+	l[0] = (pgl_nn_layer_spec) CONV(4, 30, 1, 0, PGL_NN_RELU);
+	l[2] = (pgl_nn_layer_spec) DENSE(10, PGL_NN_SOFTMAX);
+	expect_error("kernel larger than the input", &spec,
+				 "layer 1 (conv2d) with input shape (28, 28, 1)", "kernel 30");
+	l[0] = (pgl_nn_layer_spec) DENSE(-3, PGL_NN_RELU);
+	spec.in_ndim = 1;
+	spec.in_c = 5;
+	expect_error("negative units", &spec, "layer 1 (dense) with input shape (5)", "units");
+	l[0] = (pgl_nn_layer_spec) CONV(4, 3, 1, 0, PGL_NN_RELU);
+	expect_error("conv2d on a flat input", &spec, "layer 1 (conv2d) with input shape (5)",
+				 "input_shape");
+	l[0] = (pgl_nn_layer_spec) POOL(PGL_NN_MAXPOOL2D, 2, 0);
+	expect_error("pool on a flat input", &spec, "layer 1 (maxpool2d)", NULL);
+	l[0] = (pgl_nn_layer_spec) DROP(1.0);
+	expect_error("dropout rate 1", &spec, "layer 1 (dropout)", "[0, 1)");
+	l[0].type = 99;
+	expect_error("unknown layer type", &spec, "layer 1 has an unknown type 99", NULL);
+	spec.n_layers = 0;
+	expect_error("no layers", &spec, "between 1 and", NULL);
+}
+
+/* XOR: not linearly separable; a small tanh network learns it exactly */
+static void
+test_xor(void)
+{
+	counters		  cnt;
+	pgl_env			  env = make_env(&cnt);
+	pgl_nn_spec		  spec;
+	pgl_nn_layer_spec l[2] = {DENSE(8, PGL_NN_TANH), DENSE(2, PGL_NN_SOFTMAX)};
+	float			  X[400 * 2];
+	int32_t			  label[400];
+	pgl_nn			 *net, *net2;
+	pgl_status		  st;
+	pgl_nn_data		  tr = {X, 400, label, NULL}, va = {X, 0, NULL, NULL};
+	pgl_nn_result	  res, res2;
+	int32_t			  correct = 0;
+
+	memset(&st, 0, sizeof(st));
+	for (int i = 0; i < 400; i++)
+	{
+		int a = i & 1, b = (i >> 1) & 1;
+
+		X[2 * i] = (float) (a + 0.1 * nrand());
+		X[2 * i + 1] = (float) (b + 0.1 * nrand());
+		label[i] = a ^ b;
+	}
+	pgl_nn_spec_defaults(&spec);
+	spec.layers = l;
+	spec.n_layers = 2;
+	spec.in_ndim = 1;
+	spec.in_c = 2;
+	spec.loss = CE;
+	spec.n_out = 2;
+	spec.learning_rate = 0.05;
+	spec.batch_size = 16;
+	spec.epochs = 40;
+	OK(pgl_nn_create(&env, &spec, 16, &net, &st) == PGL_OK, "xor: create");
+	OK(pgl_nn_train(&env, net, &tr, &va, &res, &st) == PGL_OK, "xor: train %s", st.msg);
+	pgl_nn_eval_loss(net, X, 16, label, NULL, &correct);
+	OK(correct == 16, "xor: first 16 rows all right (%d)", correct);
+	OK(res.history[res.epochs_run - 1].train_acc >= 0.99, "xor: training accuracy %.3f",
+	   res.history[res.epochs_run - 1].train_acc);
+	OK(cnt.progress == 40 && cnt.interrupts >= 40 * 25, "xor: progress %d, interrupts %d",
+	   cnt.progress, cnt.interrupts);
+	OK(res.flops > 0, "xor: flops counted");
+
+	/* the same seed gives the same weights, bit for bit */
+	OK(pgl_nn_create(&env, &spec, 16, &net2, &st) == PGL_OK &&
+		   pgl_nn_train(&env, net2, &tr, &va, &res2, &st) == PGL_OK,
+	   "xor: second run");
+	OK(memcmp(pgl_nn_params(net), pgl_nn_params(net2), sizeof(float) * pgl_nn_param_count(net)) ==
+		   0,
+	   "xor: deterministic for a seed");
+	free(res.history);
+	free(res2.history);
+	pgl_nn_destroy(&env, net2);
+
+	/* sgd with momentum learns it too */
+	spec.optimizer = PGL_NN_SGD;
+	spec.learning_rate = 0.1;
+	OK(pgl_nn_create(&env, &spec, 16, &net2, &st) == PGL_OK &&
+		   pgl_nn_train(&env, net2, &tr, &va, &res2, &st) == PGL_OK,
+	   "xor sgd: train");
+	OK(res2.history[res2.epochs_run - 1].train_acc >= 0.99, "xor sgd: training accuracy %.3f",
+	   res2.history[res2.epochs_run - 1].train_acc);
+	free(res2.history);
+	pgl_nn_destroy(&env, net2);
+	pgl_nn_destroy(&env, net);
+}
+
+/* regression of y = sin(2x) + noise, with a hold-out and early stopping */
+static void
+test_regression_early_stopping(void)
+{
+	const pgl_env	  env = pgl_malloc_env;
+	pgl_nn_spec		  spec;
+	pgl_nn_layer_spec l[3] = {DENSE(32, PGL_NN_TANH), DENSE(16, PGL_NN_RELU),
+							  DENSE(1, PGL_NN_LINEAR)};
+	enum
+	{
+		N = 600,
+		NV = 200
+	};
+	static float  X[N], y[N], Xv[NV], yv[NV];
+	pgl_nn		 *net;
+	pgl_status	  st;
+	pgl_nn_result res;
+	double		  vl;
+
+	memset(&st, 0, sizeof(st));
+	for (int i = 0; i < N; i++)
+	{
+		X[i] = (float) (3 * urand() - 1.5);
+		y[i] = (float) (sin(2 * X[i]) + 0.05 * nrand());
+	}
+	for (int i = 0; i < NV; i++)
+	{
+		Xv[i] = (float) (3 * urand() - 1.5);
+		yv[i] = (float) sin(2 * Xv[i]);
+	}
+	pgl_nn_spec_defaults(&spec);
+	spec.layers = l;
+	spec.n_layers = 3;
+	spec.in_ndim = 1;
+	spec.in_c = 1;
+	spec.loss = MSE;
+	spec.n_out = 1;
+	spec.learning_rate = 0.01;
+	spec.batch_size = 32;
+	spec.epochs = 60;
+	spec.patience = 5;
+	{
+		pgl_nn_data tr = {X, N, NULL, y}, va = {Xv, NV, NULL, yv};
+
+		OK(pgl_nn_create(&env, &spec, 32, &net, &st) == PGL_OK &&
+			   pgl_nn_train(&env, net, &tr, &va, &res, &st) == PGL_OK,
+		   "regression: train %s", st.msg);
+	}
+	vl = 0;
+	for (int r0 = 0; r0 < NV; r0 += 32)
+	{
+		int nb = NV - r0 < 32 ? NV - r0 : 32;
+
+		vl += nb * pgl_nn_eval_loss(net, Xv + r0, nb, NULL, yv + r0, NULL);
+	}
+	vl /= NV;
+	OK(vl < 0.02, "regression: validation mse %.4f < 0.02", vl);
+	OK(res.best_epoch >= 1 && res.best_epoch <= res.epochs_run &&
+		   vl == res.history[res.best_epoch - 1].val_loss && vl == res.loss,
+	   "early stopping kept the weights of the best epoch %d of %d (%.6f)", res.best_epoch,
+	   res.epochs_run, res.history[res.best_epoch - 1].val_loss);
+	for (int e = res.best_epoch; e < res.epochs_run; e++)
+		if (!(res.history[e].val_loss >= res.loss))
+			OK(0, "a later epoch was better than the kept one");
+	OK(res.epochs_run == spec.epochs || res.epochs_run - res.best_epoch == spec.patience,
+	   "stopped after patience epochs without improvement (%d, best %d)", res.epochs_run,
+	   res.best_epoch);
+	free(res.history);
+	pgl_nn_destroy(&env, net);
+}
+
+/* the model tensors survive the model format, and predictions agree */
+static void
+test_model_roundtrip(void)
+{
+	const pgl_env	  env = pgl_malloc_env;
+	pgl_nn_spec		  spec;
+	pgl_nn_layer_spec l[4] = {DENSE(6, PGL_NN_RELU), BN, DROP(0.2), DENSE(3, PGL_NN_SOFTMAX)};
+	pgl_nn			 *net, *net2;
+	pgl_status		  st;
+	pgl_model		 *m = calloc(1, sizeof(pgl_model)), *m2 = NULL;
+	static float	  X[60 * 2];
+	static int32_t	  label[60];
+	double			  config[PGL_NN_CONFIG_LEN] = {0};
+	double			  mu[2] = {0, 0}, sd[2] = {1, 1};
+	double			  Xd[60 * 2], out[60 * 3], out2[60 * 3];
+	pgl_nn_result	  res;
+	uint8_t			 *blob;
+	size_t			  len;
+	bool			  same = true;
+
+	memset(&st, 0, sizeof(st));
+	for (int i = 0; i < 60; i++)
+	{
+		label[i] = i % 3;
+		X[2 * i] = (float) (label[i] + 0.3 * nrand());
+		X[2 * i + 1] = (float) (-label[i] + 0.3 * nrand());
+		Xd[i] = X[2 * i];
+		Xd[i + 60] = X[2 * i + 1];
+	}
+	pgl_nn_spec_defaults(&spec);
+	spec.layers = l;
+	spec.n_layers = 4;
+	spec.in_ndim = 1;
+	spec.in_c = 2;
+	spec.loss = CE;
+	spec.n_out = 3;
+	spec.epochs = 3;
+	spec.batch_size = 8;
+	{
+		pgl_nn_data tr = {X, 60, label, NULL};
+
+		OK(pgl_nn_create(&env, &spec, 16, &net, &st) == PGL_OK &&
+			   pgl_nn_train(&env, net, &tr, NULL, &res, &st) == PGL_OK,
+		   "roundtrip: train");
+	}
+	m->algorithm = PGL_ALGO_NEURAL_NET;
+	m->task = PGL_TASK_CLASSIFICATION;
+	m->n_features = 2;
+	m->features = calloc(2, sizeof(pgl_feature));
+	for (int f = 0; f < 2; f++)
+	{
+		m->features[f].name = strdup(f ? "b" : "a");
+		m->features[f].type_name = strdup("real");
+		m->features[f].kind = PGL_FEATURE_NUMERIC;
+	}
+	m->n_inputs = 2;
+	m->target_name = strdup("y");
+	m->target_type = strdup("integer");
+	m->n_classes = 3;
+	m->classes = calloc(3, sizeof(char *));
+	for (int c = 0; c < 3; c++)
+		m->classes[c] = strdup(c == 0 ? "0" : c == 1 ? "1" : "2");
+	config[PGL_NN_CFG_Y_SD] = 1;
+	config[PGL_NN_CFG_SCALE] = 1;
+	OK(pgl_nn_to_model(&env, net, config, mu, sd, &res, m, &st) == PGL_OK, "roundtrip: to model");
+	OK(pgl_algo_validate(m, &st) == PGL_OK, "roundtrip: validates %s", st.msg);
+	OK(pgl_model_write(&env, m, &blob, &len, &st) == PGL_OK, "roundtrip: write %s", st.msg);
+	OK(pgl_model_read(&env, blob, len, &m2, &st) == PGL_OK, "roundtrip: read %s", st.msg);
+	OK(pgl_nn_predict_rows(&env, net, m, X, 60, out, &st) == PGL_OK &&
+		   pgl_algo_by_id(PGL_ALGO_NEURAL_NET)->predict(&env, m2, Xd, 60, 60, out2, &st) == PGL_OK,
+	   "roundtrip: predict");
+	for (int i = 0; i < 180; i++)
+		if (out[i] != out2[i])
+			same = false;
+	OK(same, "roundtrip: the read model predicts exactly as the trained network");
+	OK(pgl_nn_from_model(&env, m2, 4, &net2, &st) == PGL_OK, "roundtrip: from model");
+	pgl_nn_destroy(&env, net2);
+
+	/* a corrupted architecture is refused */
+	((int32_t *) ((pgl_tensor *) pgl_model_tensor(m2, "nn_arch"))->data)[2] = 7;
+	OK(pgl_algo_validate(m2, &st) == PGL_ERR_CORRUPT, "corrupt units refused: %s", st.msg);
+	((int32_t *) ((pgl_tensor *) pgl_model_tensor(m2, "nn_arch"))->data)[2] = 6;
+	((float *) ((pgl_tensor *) pgl_model_tensor(m2, "nn_params"))->data)[0] = NAN;
+	OK(pgl_algo_validate(m2, &st) == PGL_ERR_CORRUPT, "non-finite parameter refused: %s", st.msg);
+
+	free(blob);
+	free(res.history);
+	pgl_model_free(&env, m);
+	pgl_model_free(&env, m2);
+	pgl_nn_destroy(&env, net);
+}
+
+static void
+test_nomem(void)
+{
+	pgl_nn_spec		  spec;
+	pgl_nn_layer_spec l[5] = {CONV(2, 3, 1, 1, PGL_NN_RELU), POOL(PGL_NN_MAXPOOL2D, 2, 0), BN, FLAT,
+							  DENSE(3, PGL_NN_SOFTMAX)};
+	bool			  all = true;
+	int				  i;
+
+	pgl_nn_spec_defaults(&spec);
+	spec.layers = l;
+	spec.n_layers = 5;
+	spec.in_ndim = 3;
+	spec.in_h = spec.in_w = 6;
+	spec.in_c = 1;
+	spec.loss = CE;
+	spec.n_out = 3;
+	for (i = 0; i < 40; i++)
+	{
+		counters   cnt;
+		pgl_env	   env = make_env(&cnt);
+		pgl_nn	  *net = NULL;
+		pgl_status st;
+		pgl_rc	   rc;
+
+		cnt.fail_at = i;
+		rc = pgl_nn_create(&env, &spec, 4, &net, &st);
+		if (rc == PGL_OK)
+		{
+			pgl_nn_destroy(&env, net);
+			break;
+		}
+		if (rc != PGL_ERR_NOMEM || net != NULL)
+			all = false;
+	}
+	OK(all && i > 5, "every allocation failure in create returns PGL_ERR_NOMEM (%d tried)", i);
+}
+
+/* the memory estimate grows with the batch and covers the parameters */
+static void
+test_memory(void)
+{
+	pgl_nn_spec		  spec;
+	pgl_nn_layer_spec l[4] = {CONV(8, 3, 1, 1, PGL_NN_RELU), POOL(PGL_NN_MAXPOOL2D, 2, 0), FLAT,
+							  DENSE(10, PGL_NN_SOFTMAX)};
+	int64_t			  b1 = 0, b64 = 0;
+	pgl_status		  st;
+	pgl_nn			 *net;
+
+	pgl_nn_spec_defaults(&spec);
+	spec.layers = l;
+	spec.n_layers = 4;
+	spec.in_ndim = 3;
+	spec.in_h = spec.in_w = 28;
+	spec.in_c = 1;
+	spec.loss = CE;
+	spec.n_out = 10;
+	OK(pgl_nn_memory(&spec, 1, &b1, &st) == PGL_OK && pgl_nn_memory(&spec, 64, &b64, &st) == PGL_OK,
+	   "memory estimate");
+	OK(pgl_nn_create(&pgl_malloc_env, &spec, 1, &net, &st) == PGL_OK, "create for the estimate");
+	OK(b1 >= 5 * 4 * pgl_nn_param_count(net) && b64 > 32 * b1 / 2,
+	   "memory estimate: %lld bytes at batch 1, %lld at batch 64", (long long) b1, (long long) b64);
+	pgl_nn_destroy(&pgl_malloc_env, net);
+	l[3].units = 9;
+	OK(pgl_nn_memory(&spec, 1, &b1, &st) == PGL_ERR_INVALID, "memory estimate of a bad spec fails");
+}
+
+int
+main(void)
+{
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		grad_check(&cases[i]);
+	test_shape_errors();
+	test_xor();
+	test_regression_early_stopping();
+	test_model_roundtrip();
+	test_nomem();
+	test_memory();
+	return unit_done();
+}
