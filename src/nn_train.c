@@ -616,9 +616,12 @@ pgl_nn_datum_to_floats(Datum d, Oid typid, int64 expect, double scale, float *ds
 	}
 	else
 	{
-		ArrayType  *a = DatumGetArrayTypeP(d);
-		int64		n = ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
-		const char *p = ARR_DATA_PTR(a);
+		ArrayType *a = DatumGetArrayTypeP(d);
+		int64	   n = ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
+		/* ARR_DATA_PTR, without its mixed-signedness warning */
+		const char *p =
+			(const char *) a +
+			(ARR_HASNULL(a) ? (Size) a->dataoffset : (Size) ARR_OVERHEAD_NONULLS(ARR_NDIM(a)));
 
 		if (ARR_HASNULL(a) && array_contains_nulls(a))
 			ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -907,30 +910,6 @@ read_array_data(const char *data, const char *target, bool classification, NnOpt
 
 /* ---------- classes ---------- */
 
-typedef struct ClassCount
-{
-	const char *str;
-	int32		code;
-	int64		count;
-	double		num;
-} ClassCount;
-
-static int
-cmp_class_str(const void *a, const void *b)
-{
-	return strcmp(((const ClassCount *) a)->str, ((const ClassCount *) b)->str);
-}
-
-static int
-cmp_class_num(const void *a, const void *b)
-{
-	double x = ((const ClassCount *) a)->num, y = ((const ClassCount *) b)->num;
-
-	if (x != y)
-		return x < y ? -1 : 1;
-	return cmp_class_str(a, b);
-}
-
 /*
  * The sorted vocabulary of the values seen in the training part (as in
  * train.c: numeric order for integer labels); recode[code] gives the index,
@@ -940,17 +919,15 @@ static int32
 learn_classes(PglVocab *vocab, const double *codes, int64 n, bool numeric_order, char ***cats,
 			  int32 **recode)
 {
-	int32		nv = pgl_vocab_size(vocab);
-	ClassCount *cc = palloc0(sizeof(ClassCount) * (nv > 0 ? nv : 1));
-	int32		nk = 0;
+	int32		   nv = pgl_vocab_size(vocab);
+	PglValueCount *cc = palloc0(sizeof(PglValueCount) * (nv > 0 ? nv : 1));
+	int32		   nk = 0;
 
 	*recode = palloc(sizeof(int32) * (nv > 0 ? nv : 1));
 	for (int32 i = 0; i < nv; i++)
 	{
 		cc[i].str = pgl_vocab_string(vocab, i);
 		cc[i].code = i;
-		if (numeric_order)
-			cc[i].num = strtod(cc[i].str, NULL);
 		(*recode)[i] = -1;
 	}
 	for (int64 i = 0; i < n; i++)
@@ -959,7 +936,7 @@ learn_classes(PglVocab *vocab, const double *codes, int64 n, bool numeric_order,
 	for (int32 i = 0; i < nv; i++)
 		if (cc[i].count > 0)
 			cc[nk++] = cc[i];
-	qsort(cc, nk, sizeof(ClassCount), numeric_order ? cmp_class_num : cmp_class_str);
+	pgl_sort_value_counts(cc, nk, numeric_order);
 	*cats = palloc(sizeof(char *) * (nk > 0 ? nk : 1));
 	for (int32 i = 0; i < nk; i++)
 	{

@@ -100,6 +100,22 @@ extern int32	   pgl_vocab_size(PglVocab *v);
 extern const char *pgl_vocab_string(PglVocab *v, int32 code);
 
 /*
+ * A value of a categorical column (or class label) with the number of
+ * training rows that hold it.  pgl_sort_value_counts orders values as every
+ * vocabulary is ordered: by strcmp, or numerically (then by strcmp) for
+ * integer labels; it fills num itself.
+ */
+typedef struct PglValueCount
+{
+	const char *str;
+	int32		code;  /* the caller's code of the value (e.g. in a PglVocab) */
+	int64		count; /* training rows */
+	double		num;   /* numeric order: the value as a number */
+} PglValueCount;
+
+extern void pgl_sort_value_counts(PglValueCount *vc, int64 n, bool numeric_order);
+
+/*
  * The rows read are routed, as they arrive, to one of two parts: the
  * training rows (PGL_TRAIN) and the hold-out (PGL_TEST).  Each part keeps
  * all its columns in one column-major block (column c at block + c * cap),

@@ -32,30 +32,6 @@ PG_FUNCTION_INFO_V1(ai_train);
 
 /* ---------- learning the preprocessing ---------- */
 
-typedef struct CodeCount
-{
-	const char *str;
-	int32		code;  /* code in the reader's vocabulary */
-	int64		count; /* rows in the training split */
-	double		num;   /* numeric labels: value, for ordering */
-} CodeCount;
-
-static int
-cmp_code_str(const void *a, const void *b)
-{
-	return strcmp(((const CodeCount *) a)->str, ((const CodeCount *) b)->str);
-}
-
-static int
-cmp_code_num(const void *a, const void *b)
-{
-	double x = ((const CodeCount *) a)->num, y = ((const CodeCount *) b)->num;
-
-	if (x != y)
-		return x < y ? -1 : 1;
-	return cmp_code_str(a, b);
-}
-
 /*
  * Build the sorted vocabulary of a categorical column from its training
  * rows and recode both parts to the new index (-1 for a value seen only in
@@ -64,20 +40,18 @@ cmp_code_num(const void *a, const void *b)
 static int32
 learn_vocabulary(PglDataSet *ds, PglColumn *c, bool numeric_order, char ***cats, int32 *mode)
 {
-	int32	   nv = pgl_vocab_size(c->vocab);
-	CodeCount *cc = palloc0(sizeof(CodeCount) * (nv > 0 ? nv : 1));
-	int32	  *remap = palloc(sizeof(int32) * (nv > 0 ? nv : 1));
-	int32	   nk = 0;
-	int64	   best = -1;
-	double	  *v = pgl_column_values(ds, c, PGL_TRAIN);
-	bool	  *nl = c->nulls[PGL_TRAIN];
+	int32		   nv = pgl_vocab_size(c->vocab);
+	PglValueCount *cc = palloc0(sizeof(PglValueCount) * (nv > 0 ? nv : 1));
+	int32		  *remap = palloc(sizeof(int32) * (nv > 0 ? nv : 1));
+	int32		   nk = 0;
+	int64		   best = -1;
+	double		  *v = pgl_column_values(ds, c, PGL_TRAIN);
+	bool		  *nl = c->nulls[PGL_TRAIN];
 
 	for (int32 i = 0; i < nv; i++)
 	{
 		cc[i].str = pgl_vocab_string(c->vocab, i);
 		cc[i].code = i;
-		if (numeric_order)
-			cc[i].num = strtod(cc[i].str, NULL);
 	}
 	for (int64 i = 0; i < ds->part[PGL_TRAIN].n; i++)
 		if (!(nl && nl[i]))
@@ -87,7 +61,7 @@ learn_vocabulary(PglDataSet *ds, PglColumn *c, bool numeric_order, char ***cats,
 	for (int32 i = 0; i < nv; i++)
 		if (cc[i].count > 0)
 			cc[nk++] = cc[i];
-	qsort(cc, nk, sizeof(CodeCount), numeric_order ? cmp_code_num : cmp_code_str);
+	pgl_sort_value_counts(cc, nk, numeric_order);
 
 	for (int32 i = 0; i < nv; i++)
 		remap[i] = -1;

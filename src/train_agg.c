@@ -256,29 +256,6 @@ count_pass(AggTrain *at, AggCounts *c)
 	SPI_freetuptable(t);
 }
 
-typedef struct ValueCount
-{
-	char  *str;
-	int64  count;
-	double num;
-} ValueCount;
-
-static int
-cmp_vc_str(const void *a, const void *b)
-{
-	return strcmp(((const ValueCount *) a)->str, ((const ValueCount *) b)->str);
-}
-
-static int
-cmp_vc_num(const void *a, const void *b)
-{
-	double x = ((const ValueCount *) a)->num, y = ((const ValueCount *) b)->num;
-
-	if (x != y)
-		return x < y ? -1 : 1;
-	return cmp_vc_str(a, b);
-}
-
 /*
  * The sorted vocabulary of a categorical column over the training rows and
  * its most frequent value, as in-memory training learns it: text by the
@@ -292,7 +269,7 @@ vocabulary_pass(AggTrain *at, PglColumn *c, bool numeric_order, char ***cats, in
 	const char	  *qc = quote_identifier(c->name);
 	SPITupleTable *t;
 	int64		   nrows;
-	ValueCount	  *vc;
+	PglValueCount *vc;
 	int64		   best = -1;
 	char		  *sql;
 
@@ -309,20 +286,19 @@ vocabulary_pass(AggTrain *at, PglColumn *c, bool numeric_order, char ***cats, in
 						c->name, nrows),
 				 errhint("One-hot encoding needs few categories; exclude the column or map it "
 						 "to fewer values in a SELECT.")));
-	vc = MemoryContextAlloc(at->cxt, sizeof(ValueCount) * (nrows + 1));
+	vc = MemoryContextAlloc(at->cxt, sizeof(PglValueCount) * (nrows + 1));
 	for (int64 i = 0; i < nrows; i++)
 	{
 		vc[i].str = MemoryContextStrdup(at->cxt, SPI_getvalue(t->vals[i], t->tupdesc, 1));
 		vc[i].count = (int64) get_double(t, (int) i, 2, 0);
-		vc[i].num = numeric_order ? strtod(vc[i].str, NULL) : 0;
 	}
 	SPI_freetuptable(t);
-	qsort(vc, nrows, sizeof(ValueCount), numeric_order ? cmp_vc_num : cmp_vc_str);
+	pgl_sort_value_counts(vc, nrows, numeric_order);
 	*cats = MemoryContextAlloc(at->cxt, sizeof(char *) * (nrows + 1));
 	*mode = 0;
 	for (int64 i = 0; i < nrows; i++)
 	{
-		(*cats)[i] = vc[i].str;
+		(*cats)[i] = unconstify(char *, vc[i].str);
 		if (vc[i].count > best)
 		{
 			best = vc[i].count;

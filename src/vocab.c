@@ -107,3 +107,30 @@ pgl_vocab_string(PglVocab *v, int32 code)
 	Assert(code >= 0 && code < v->n);
 	return v->strs[code];
 }
+
+/* ---------- ordering a vocabulary ---------- */
+
+static int
+cmp_value_str(const void *a, const void *b)
+{
+	return strcmp(((const PglValueCount *) a)->str, ((const PglValueCount *) b)->str);
+}
+
+static int
+cmp_value_num(const void *a, const void *b)
+{
+	double x = ((const PglValueCount *) a)->num, y = ((const PglValueCount *) b)->num;
+
+	if (x != y)
+		return x < y ? -1 : 1;
+	return cmp_value_str(a, b);
+}
+
+void
+pgl_sort_value_counts(PglValueCount *vc, int64 n, bool numeric_order)
+{
+	if (numeric_order)
+		for (int64 i = 0; i < n; i++)
+			vc[i].num = strtod(vc[i].str, NULL);
+	qsort(vc, n, sizeof(PglValueCount), numeric_order ? cmp_value_num : cmp_value_str);
+}
