@@ -42,13 +42,16 @@ SELECT s.storage, c.blob_size < f.blob_size AS cls_smaller, c.blob_size = f.blob
   JOIN ai_models f ON f.name = 'qn_cls_float64'
   JOIN ai_models g ON g.name = 'qn_reg_float64'
  ORDER BY s.ord;
--- the weights ("parameters" of them) take 2 bytes each as float16 and 1 as
--- int8 instead of 4, plus a few bytes of encoding (storage kind, int8 scale)
-SELECT s.storage, (f.blob_size - c.blob_size) BETWEEN n * b - 16 AND n * b AS saves_as_expected
-  FROM (VALUES ('float16', 2), ('int8', 3)) s(storage, b)
+-- the weights ("parameters" of them) take 2 bytes each as float16; as int8,
+-- 1 byte each in blocks of 64 (the last padded with zeros) plus a 4-byte
+-- scale per block, instead of 4; plus a few bytes of encoding
+SELECT s.storage, (f.blob_size - c.blob_size) BETWEEN saved - 16 AND saved AS saves_as_expected
+  FROM (VALUES ('float16'), ('int8')) s(storage)
   JOIN ai_models c ON c.name = 'qn_cls_' || s.storage
   JOIN ai_models f ON f.name = 'qn_cls_float64',
-       LATERAL (SELECT (c.metrics->>'parameters')::int AS n) p
+       LATERAL (SELECT (c.metrics->>'parameters')::int AS n) p,
+       LATERAL (SELECT CASE s.storage WHEN 'float16' THEN 2 * n
+                       ELSE 4 * n - 68 * ceil(n / 64.0)::int END AS saved) v
  ORDER BY s.storage;
 
 -- predictions stay close to the float32 network's: the labels that agree,

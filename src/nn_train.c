@@ -1378,12 +1378,16 @@ pgl_train_neural_net(FunctionCallInfo fcinfo, const char *name, const char *algo
 		pgl_report(&st, "saving the network failed");
 	/*
 	 * Quantized storage: encode the weights now and evaluate the network
-	 * with the values the stored model will have.
+	 * with the values the stored model will have.  int8 gets one scale per
+	 * PGL_NN_PARAM_BLOCK parameters: "nn_params" in rows of that many.
 	 */
 	if (o.storage != PGL_STORE_NATIVE)
 	{
 		const pgl_tensor *pt;
 
+		if (o.storage == PGL_STORE_I8_ROW &&
+			pgl_nn_block_params(&env, m, PGL_NN_PARAM_BLOCK, &st) != PGL_OK)
+			pgl_report(&st, "saving the network failed");
 		pgl_apply_storage(&env, m, o.storage);
 		pt = pgl_model_tensor(m, "nn_params");
 		memcpy(pgl_nn_params(net), pt->data, sizeof(float) * (size_t) pgl_nn_param_count(net));
