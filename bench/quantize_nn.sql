@@ -1,6 +1,7 @@
 -- bench/quantize_nn.sql: the neural_net part of bench/quantize, run after
 -- bench/quantize.sql (it fills qb_results) on fashion_train / fashion_test as
--- bench/fashion_mnist/load.py --limit N creates them.  An MLP 784-128-10
+-- bench/fashion_mnist/load.py --limit N creates them (bench/quantize runs it
+-- when the data set is installed).  An MLP 784-128-10
 -- (relu, softmax), Adam 0.001, batch 128, 5 epochs, one thread, trained once
 -- per storage from the same seed on all of fashion_train (test_size 0) and
 -- measured on fashion_test with ai_evaluate, plus the share of test images
