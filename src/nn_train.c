@@ -30,7 +30,7 @@
 
 #define NN_KEYS                                                                                    \
 	"layers, input_shape, scale, optimizer, learning_rate, momentum, batch_size, epochs, "         \
-	"patience, l2, init, test_size, seed, exclude, nulls, deploy"
+	"patience, l2, init, test_size, seed, exclude, nulls, deploy, storage"
 #define NN_LAYERS	   "dense, conv2d, maxpool2d, avgpool2d, flatten, dropout, batchnorm, activation"
 #define NN_ACTIVATIONS "linear, relu, leaky_relu, tanh, sigmoid, softmax"
 
@@ -45,6 +45,7 @@ typedef struct NnOptions
 	List	   *exclude;
 	bool		nulls_error;
 	bool		deploy;
+	int			storage; /* PGL_STORE_*, of the "storage" option */
 } NnOptions;
 
 /* ---------- option parsing ---------- */
@@ -553,6 +554,8 @@ parse_options(Jsonb *options, NnOptions *o)
 				opt_error(key, "\"impute\" or \"error\"", &v);
 			o->nulls_error = strcmp(s, "error") == 0;
 		}
+		else if (strcmp(key, "storage") == 0)
+			o->storage = pgl_option_storage(options);
 		else if (strcmp(key, "deploy") == 0)
 		{
 			if (v.type != jbvBool)
@@ -1350,6 +1353,22 @@ pgl_train_neural_net(FunctionCallInfo fcinfo, const char *name, const char *algo
 	INSTR_TIME_SUBTRACT(fit_time, fit_start);
 	if (pgl_nn_to_model(&env, net, config, mu, sd, &res, m, &st) != PGL_OK)
 		pgl_report(&st, "saving the network failed");
+	/*
+	 * Quantized storage: encode the weights now and evaluate the network
+	 * with the values the stored model will have.  int8 gets one scale per
+	 * PGL_NN_PARAM_BLOCK parameters: "nn_params" in rows of that many.
+	 */
+	if (o.storage != PGL_STORE_NATIVE)
+	{
+		const pgl_tensor *pt;
+
+		if (o.storage == PGL_STORE_I8_ROW &&
+			pgl_nn_block_params(&env, m, PGL_NN_PARAM_BLOCK, &st) != PGL_OK)
+			pgl_report(&st, "saving the network failed");
+		pgl_apply_storage(&env, m, o.storage);
+		pt = pgl_model_tensor(m, "nn_params");
+		memcpy(pgl_nn_params(net), pt->data, sizeof(float) * (size_t) pgl_nn_param_count(net));
+	}
 
 	/* evaluate */
 	initStringInfo(&metrics);

@@ -17,7 +17,8 @@
 
 #include "als.h"
 
-#define SUPERVISED_KEYS "test_size, seed, l2, max_iter, tol, exclude, nulls, method, deploy, storage"
+#define SUPERVISED_KEYS                                                                            \
+	"test_size, seed, l2, max_iter, tol, exclude, nulls, method, deploy, storage"
 #define RECOMMENDER_KEYS                                                                           \
 	"feedback, factors, l2, iterations, alpha, cg_steps, k, test_size, seed, user_col, "           \
 	"item_col, rating_col, duplicates, cold_start, deploy, storage"
@@ -30,7 +31,7 @@ option_error(const char *key, const char *expected, const char *got)
 {
 	ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					errmsg("option \"%s\" must be %s, not %s", key, expected, got),
-					errhint("Valid options are: %s.", valid_keys)));
+					valid_keys ? errhint("Valid options are: %s.", valid_keys) : 0));
 }
 
 static const char *
@@ -193,6 +194,8 @@ pgl_option_storage(Jsonb *options)
 
 	if (options == NULL || !JB_ROOT_IS_OBJECT(options))
 		return PGL_STORE_NATIVE;
+	/* called outside pgl_parse_options (neural_net): no key list to hint */
+	valid_keys = NULL;
 	v = getKeyJsonValueFromContainer(&options->root, "storage", strlen("storage"), NULL);
 	return v ? storage_kind(v) : PGL_STORE_NATIVE;
 }

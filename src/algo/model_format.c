@@ -390,7 +390,8 @@ check_encodable(const pgl_tensor *t, int32_t index, pgl_rc bad, pgl_status *st)
 static bool
 quantizable(const pgl_tensor *t)
 {
-	static const char *const names[] = {"coef", "centroids", "user_factors", "item_factors"};
+	static const char *const names[] = {"coef", "centroids", "user_factors", "item_factors",
+										"nn_params"};
 
 	if (t->dtype != PGL_F64 && t->dtype != PGL_F32)
 		return false;

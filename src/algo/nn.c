@@ -1724,6 +1724,64 @@ spec_from_model(const pgl_model *m, pgl_nn_spec *spec, pgl_nn_layer_spec *layers
 	return PGL_OK;
 }
 
+/*
+ * int8 storage: view "nn_params" as rows of "block" values (the last one
+ * padded with zeros), so that int8 gets one scale per block of parameters
+ * (per-row int8 of a 2-d tensor) rather than one for the whole network.
+ */
+pgl_rc
+pgl_nn_block_params(const pgl_env *env, pgl_model *m, int32_t block, pgl_status *st)
+{
+	pgl_tensor *t = NULL;
+	int64_t		P, rows;
+	float	   *d;
+
+	for (int32_t i = 0; i < m->n_tensors; i++)
+		if (strcmp(m->tensors[i].name, "nn_params") == 0)
+			t = &m->tensors[i];
+	if (t == NULL || t->dtype != PGL_F32 || t->ndim != 1 || block < 2 ||
+		block > PGL_NN_MAX_PARAM_BLOCK)
+		return pgl_fail(st, PGL_ERR_INVALID, "no one-dimensional \"nn_params\" to split in blocks");
+	P = t->dims[0];
+	if (P == 0)
+		return PGL_OK;
+	rows = (P + block - 1) / block;
+	d = pgl_alloc0(env, sizeof(float) * (size_t) (rows * block));
+	if (d == NULL)
+		return pgl_fail(st, PGL_ERR_NOMEM, "out of memory");
+	memcpy(d, t->data, sizeof(float) * (size_t) P);
+	pgl_free(env, t->data);
+	t->data = d;
+	t->ndim = 2;
+	t->dims[0] = rows;
+	t->dims[1] = block;
+	return PGL_OK;
+}
+
+/*
+ * Does "nn_params" hold P parameters: f32 [P], or f32 [ceil(P / B), B] with
+ * zeros after the P-th (pgl_nn_block_params)?
+ */
+static bool
+params_fit(const pgl_tensor *t, int64_t P)
+{
+	int64_t B;
+
+	if (t == NULL || t->dtype != PGL_F32)
+		return false;
+	if (t->ndim == 1)
+		return t->dims[0] == P;
+	if (t->ndim != 2 || P == 0)
+		return false;
+	B = t->dims[1];
+	if (B < 2 || B > PGL_NN_MAX_PARAM_BLOCK || t->dims[0] != (P + B - 1) / B)
+		return false;
+	for (int64_t i = P; i < t->dims[0] * B; i++)
+		if (((const float *) t->data)[i] != 0)
+			return false;
+	return true;
+}
+
 pgl_rc
 pgl_nn_validate(const pgl_model *m, pgl_status *st)
 {
@@ -1752,7 +1810,7 @@ pgl_nn_validate(const pgl_model *m, pgl_status *st)
 			 m->n_classes != 0)
 		return pgl_fail(st, PGL_ERR_CORRUPT, "neural_net model has an invalid task");
 	t = pgl_model_tensor(m, "nn_params");
-	if (t == NULL || t->dtype != PGL_F32 || t->ndim != 1 || t->dims[0] != P)
+	if (!params_fit(t, P))
 		return pgl_fail(st, PGL_ERR_CORRUPT,
 						"neural_net model \"nn_params\" does not hold the %lld parameters of "
 						"its layers",
@@ -1810,7 +1868,7 @@ pgl_nn_from_model(const pgl_env *env, const pgl_model *m, int32_t max_batch, pgl
 	rc = nn_build(env, &spec, max_batch, false, &net, st);
 	if (rc != PGL_OK)
 		return rc == PGL_ERR_INVALID ? (st->rc = PGL_ERR_CORRUPT) : rc;
-	if (pgl_model_tensor(m, "nn_params")->dims[0] != net->P ||
+	if (!params_fit(pgl_model_tensor(m, "nn_params"), net->P) ||
 		pgl_model_tensor(m, "nn_stats")->dims[0] != net->S)
 	{
 		pgl_nn_destroy(env, net);

@@ -221,7 +221,10 @@ extern pgl_rc pgl_nn_train(const pgl_env *env, pgl_nn *net, const pgl_nn_data *t
  *				 padding, 0, 0
  *	"nn_lparam"	 f64 [layers, 2]: dropout rate, leaky_relu slope
  *	"nn_config"	 f64 [PGL_NN_CONFIG_LEN]: see PGL_NN_CFG_*
- *	"nn_params"	 f32 [P]: every trainable parameter, in layer order
+ *	"nn_params"	 f32 [P]: every trainable parameter, in layer order; or,
+ *				 stored as int8, f32 [ceil(P / B), B] (2 <= B <= 65536): the
+ *				 same values in rows of B, the last padded with zeros, so
+ *				 that int8 has one scale per block (pgl_nn_block_params)
  *	"nn_stats"	 f32 [S]: batchnorm running means and variances (S may be 0)
  *	"nn_mu", "nn_sd" f64 [n_inputs]: input standardization (column inputs)
  *	"nn_history" f64 [epochs, 5]: train loss, train accuracy, validation
@@ -272,6 +275,17 @@ extern pgl_rc pgl_nn_predict_rows(const pgl_env *env, pgl_nn *net, const pgl_mod
 								  const float *X, int64_t n, double *out, pgl_status *st);
 
 /* the ops of the algorithm table */
+/* parameters per int8 scale ("storage": "int8"), and the largest block a reader accepts */
+#define PGL_NN_PARAM_BLOCK	   64
+#define PGL_NN_MAX_PARAM_BLOCK 65536
+
+/*
+ * Reshape m's "nn_params" f32 [P] into f32 [ceil(P / block), block], zero
+ * padded, before int8 storage (pgl_model_set_storage then gives each row
+ * its own scale).  The first P values stay the parameters, in order.
+ */
+extern pgl_rc pgl_nn_block_params(const pgl_env *env, pgl_model *m, int32_t block, pgl_status *st);
+
 extern pgl_rc pgl_nn_validate(const pgl_model *m, pgl_status *st);
 extern pgl_rc pgl_nn_predict_encoded(const pgl_env *env, const pgl_model *m, const double *X,
 									 int64_t ld, int64_t n, double *out, pgl_status *st);

@@ -4,8 +4,8 @@
  * training-mode loss, dropout masks fixed by reseeding), shape errors that
  * name the layer and the shapes, XOR and a small regression learned,
  * determinism for a seed, early stopping keeping the best weights, the
- * model tensors round-tripping through the model format, and allocation
- * failures.
+ * model tensors round-tripping through the model format (also with
+ * quantized storage of the parameters), and allocation failures.
  */
 #include "algorithms.h"
 #include "model_format.h"
@@ -612,6 +612,197 @@ test_model_roundtrip(void)
 	pgl_nn_destroy(&env, net);
 }
 
+/* a trained 2-16-3 network with batchnorm as a model, for the storage tests */
+static pgl_model *
+quant_model(const pgl_env *env, pgl_nn **net, double *Xd, float *X)
+{
+	static pgl_nn_layer_spec l[3] = {DENSE(16, PGL_NN_RELU), BN, DENSE(3, PGL_NN_SOFTMAX)};
+	static int32_t			 label[60];
+	pgl_nn_spec				 spec;
+	pgl_status				 st;
+	pgl_model				*m = calloc(1, sizeof(pgl_model));
+	double					 config[PGL_NN_CONFIG_LEN] = {0};
+	double					 mu[2] = {0, 0}, sd[2] = {1, 1};
+	pgl_nn_result			 res;
+	pgl_nn_data				 tr = {X, 60, label, NULL};
+
+	memset(&st, 0, sizeof(st));
+	for (int i = 0; i < 60; i++)
+	{
+		label[i] = i % 3;
+		X[2 * i] = (float) (label[i] + 0.3 * nrand());
+		X[2 * i + 1] = (float) (-label[i] + 0.3 * nrand());
+		Xd[i] = X[2 * i];
+		Xd[i + 60] = X[2 * i + 1];
+	}
+	pgl_nn_spec_defaults(&spec);
+	spec.layers = l;
+	spec.n_layers = 3;
+	spec.in_ndim = 1;
+	spec.in_c = 2;
+	spec.loss = CE;
+	spec.n_out = 3;
+	spec.epochs = 5;
+	spec.batch_size = 8;
+	OK(pgl_nn_create(env, &spec, 60, net, &st) == PGL_OK &&
+		   pgl_nn_train(env, *net, &tr, NULL, &res, &st) == PGL_OK,
+	   "quantized: train %s", st.msg);
+	m->algorithm = PGL_ALGO_NEURAL_NET;
+	m->task = PGL_TASK_CLASSIFICATION;
+	m->n_features = 2;
+	m->features = calloc(2, sizeof(pgl_feature));
+	for (int f = 0; f < 2; f++)
+	{
+		m->features[f].name = strdup(f ? "b" : "a");
+		m->features[f].type_name = strdup("real");
+		m->features[f].kind = PGL_FEATURE_NUMERIC;
+	}
+	m->n_inputs = 2;
+	m->target_name = strdup("y");
+	m->target_type = strdup("integer");
+	m->n_classes = 3;
+	m->classes = calloc(3, sizeof(char *));
+	for (int c = 0; c < 3; c++)
+		m->classes[c] = strdup(c == 0 ? "0" : c == 1 ? "1" : "2");
+	config[PGL_NN_CFG_Y_SD] = 1;
+	config[PGL_NN_CFG_SCALE] = 1;
+	OK(pgl_nn_to_model(env, *net, config, mu, sd, &res, m, &st) == PGL_OK, "quantized: to model");
+	free(res.history);
+	return m;
+}
+
+/*
+ * Quantized storage of "nn_params": float16 within half an ulp of binary16,
+ * int8 within half a step of its block's scale (one scale per block of
+ * parameters), padding zero, batchnorm statistics untouched; the blob reads
+ * back to exactly the values in memory, validates, predicts as the
+ * quantized model and close to the float32 network; a blocked tensor with
+ * non-zero padding is refused.
+ */
+static void
+test_quantized(void)
+{
+	counters			 cnt;
+	pgl_env				 env = make_env(&cnt);
+	static const int32_t kinds[] = {PGL_STORE_F32, PGL_STORE_F16, PGL_STORE_I8_ROW};
+
+	for (int k = 0; k < 3; k++)
+	{
+		int32_t			  kind = kinds[k];
+		const int32_t	  B = 8;
+		pgl_nn			 *net;
+		pgl_model		 *m, *m2 = NULL;
+		pgl_status		  st;
+		static float	  X[120];
+		double			  Xd[120], out[180], out2[180], out3[180];
+		const pgl_tensor *t, *t2, *stats;
+		float			 *orig, *ostats;
+		int64_t			  P, S;
+		uint8_t			 *blob;
+		size_t			  len;
+		bool			  within = true, same = true, close = true, pad0 = true, stats_same;
+		pgl_nn			 *qnet;
+
+		memset(&st, 0, sizeof(st));
+		m = quant_model(&env, &net, Xd, X);
+		P = pgl_nn_param_count(net);
+		orig = malloc(sizeof(float) * P);
+		memcpy(orig, pgl_model_tensor(m, "nn_params")->data, sizeof(float) * P);
+		stats = pgl_model_tensor(m, "nn_stats");
+		S = stats->dims[0];
+		ostats = malloc(sizeof(float) * (S + 1));
+		memcpy(ostats, stats->data, sizeof(float) * S);
+		OK(pgl_nn_predict_rows(&env, net, m, X, 60, out, &st) == PGL_OK, "quantized: predict");
+
+		if (kind == PGL_STORE_I8_ROW)
+		{
+			OK(pgl_nn_block_params(&env, m, B, &st) == PGL_OK, "int8: blocks %s", st.msg);
+			OK(pgl_nn_block_params(&env, m, B, &st) == PGL_ERR_INVALID,
+			   "int8: blocks of blocks refused");
+		}
+		OK(pgl_model_set_storage(&env, m, kind, &st) == PGL_OK, "storage %d: set %s", kind, st.msg);
+		t = pgl_model_tensor(m, "nn_params");
+		OK(kind == PGL_STORE_I8_ROW
+			   ? t->ndim == 2 && t->dims[0] == (P + B - 1) / B && t->dims[1] == B &&
+					 t->storage == PGL_STORE_I8_ROW
+			   : t->ndim == 1 && t->dims[0] == P &&
+					 t->storage == (kind == PGL_STORE_F32 ? PGL_STORE_NATIVE : kind),
+		   "storage %d: nn_params shape and storage", kind);
+		for (int64_t i = 0; i < P; i++)
+		{
+			float  q = ((const float *) t->data)[i];
+			double bound;
+
+			if (kind == PGL_STORE_F32)
+				bound = 0;
+			else if (kind == PGL_STORE_F16)
+				bound = fabs(orig[i]) * 0x1p-11 + 0x1p-25;
+			else
+			{
+				int64_t r = i / B;
+				double	mx = 0;
+
+				for (int64_t j = r * B; j < (r + 1) * B && j < P; j++)
+					mx = fmax(mx, fabs(orig[j]));
+				bound = mx / 127 / 2 * (1 + 1e-6) + 1e-30;
+			}
+			if (fabs(q - orig[i]) > bound)
+				within = false;
+		}
+		OK(within, "storage %d: every parameter within its bound", kind);
+		if (kind == PGL_STORE_I8_ROW)
+			for (int64_t i = P; i < t->dims[0] * B; i++)
+				if (((const float *) t->data)[i] != 0)
+					pad0 = false;
+		OK(pad0, "storage %d: padding stays zero", kind);
+		stats = pgl_model_tensor(m, "nn_stats");
+		stats_same = stats->storage == PGL_STORE_NATIVE &&
+					 memcmp(stats->data, ostats, sizeof(float) * S) == 0;
+		OK(stats_same, "storage %d: batchnorm statistics stay float32", kind);
+
+		OK(pgl_algo_validate(m, &st) == PGL_OK, "storage %d: validates %s", kind, st.msg);
+		OK(pgl_model_write(&env, m, &blob, &len, &st) == PGL_OK, "storage %d: write %s", kind,
+		   st.msg);
+		OK(pgl_model_read(&env, blob, len, &m2, &st) == PGL_OK, "storage %d: read %s", kind,
+		   st.msg);
+		t2 = pgl_model_tensor(m2, "nn_params");
+		OK(t2->ndim == t->ndim && t2->dims[0] == t->dims[0] &&
+			   memcmp(t2->data, t->data, sizeof(float) * pgl_tensor_count(t)) == 0,
+		   "storage %d: the blob reads back to the values in memory", kind);
+		OK(pgl_algo_validate(m2, &st) == PGL_OK, "storage %d: read model validates", kind);
+		OK(pgl_nn_from_model(&env, m, 60, &qnet, &st) == PGL_OK &&
+			   pgl_nn_predict_rows(&env, qnet, m, X, 60, out2, &st) == PGL_OK,
+		   "storage %d: quantized network predicts", kind);
+		pgl_nn_destroy(&env, qnet);
+		OK(pgl_algo_by_id(PGL_ALGO_NEURAL_NET)->predict(&env, m2, Xd, 60, 60, out3, &st) == PGL_OK,
+		   "storage %d: read model predicts", kind);
+		for (int i = 0; i < 180; i++)
+		{
+			if (out2[i] != out3[i])
+				same = false;
+			if (fabs(out2[i] - out[i]) > (kind == PGL_STORE_I8_ROW ? 0.05 : 0.005))
+				close = false;
+			if (kind == PGL_STORE_F32 && out2[i] != out[i])
+				close = false;
+		}
+		OK(same, "storage %d: the read model predicts exactly as the quantized one", kind);
+		OK(close, "storage %d: probabilities close to the float32 network's", kind);
+
+		if (kind == PGL_STORE_I8_ROW && t2->dims[0] * B > P)
+		{
+			((float *) ((pgl_tensor *) t2)->data)[t2->dims[0] * B - 1] = 1;
+			OK(pgl_algo_validate(m2, &st) == PGL_ERR_CORRUPT, "int8: non-zero padding refused: %s",
+			   st.msg);
+		}
+		free(blob);
+		free(orig);
+		free(ostats);
+		pgl_model_free(&env, m);
+		pgl_model_free(&env, m2);
+		pgl_nn_destroy(&env, net);
+	}
+}
+
 static void
 test_nomem(void)
 {
@@ -688,6 +879,7 @@ main(void)
 	test_xor();
 	test_regression_early_stopping();
 	test_model_roundtrip();
+	test_quantized();
 	test_nomem();
 	test_memory();
 	return unit_done();
