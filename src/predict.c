@@ -705,8 +705,40 @@ explain_next(uint64 *state)
 #define EXPLAIN_SEED UINT64CONST(20261124)
 
 /*
+ * Permutation k into perm: even k a fresh random one (Fisher-Yates), odd k
+ * the reverse of the one before (antithetic pairs: for two features a pair
+ * gives the exact Shapley values, and in general it lowers the variance).
+ */
+static void
+explain_permutation(int k, uint64 *rng, int *perm, int p)
+{
+	if (k % 2 == 1)
+	{
+		for (int a = 0, b = p - 1; a < b; a++, b--)
+		{
+			int t = perm[a];
+
+			perm[a] = perm[b];
+			perm[b] = t;
+		}
+		return;
+	}
+	for (int f = 0; f < p; f++)
+		perm[f] = f;
+	for (int f = p - 1; f > 0; f--)
+	{
+		int j = (int) (explain_next(rng) % (uint64) (f + 1));
+		int t = perm[f];
+
+		perm[f] = perm[j];
+		perm[j] = t;
+	}
+}
+
+/*
  * neural_net over feature columns: baseline Shapley values by permutation
- * sampling.  For each of M seeded permutations the features are switched
+ * sampling.  For each of M seeded permutations (in antithetic pairs: a
+ * random one, then its reverse) the features are switched
  * from the reference to the row's value one at a time, and each is credited
  * the change of every output; the credits are averaged over the
  * permutations.  The two ends of every permutation (the reference and the
@@ -758,16 +790,7 @@ explain_neural_net(ReturnSetInfo *rsinfo, PredictState *st)
 	}
 	for (int k = 0; k < M; k++)
 	{
-		for (int f = 0; f < p; f++)
-			perm[f] = f;
-		for (int f = p - 1; f > 0; f--) /* Fisher-Yates */
-		{
-			int j = (int) (explain_next(&rng) % (uint64) (f + 1));
-			int t = perm[f];
-
-			perm[f] = perm[j];
-			perm[j] = t;
-		}
+		explain_permutation(k, &rng, perm, p);
 		memcpy(row, ref, sizeof(double) * q);
 		for (int step = 0; step + 1 < p; step++)
 		{
@@ -792,16 +815,7 @@ explain_neural_net(ReturnSetInfo *rsinfo, PredictState *st)
 	rng = EXPLAIN_SEED;
 	for (int k = 0; k < M; k++)
 	{
-		for (int f = 0; f < p; f++)
-			perm[f] = f;
-		for (int f = p - 1; f > 0; f--)
-		{
-			int j = (int) (explain_next(&rng) % (uint64) (f + 1));
-			int t = perm[f];
-
-			perm[f] = perm[j];
-			perm[j] = t;
-		}
+		explain_permutation(k, &rng, perm, p);
 		for (int step = 0; step < p; step++)
 		{
 			int			  f = perm[step];
