@@ -23,6 +23,7 @@ extern void openblas_set_num_threads(int num_threads);
 int	 pgl_max_train_memory_kb = 1024 * 1024; /* 1GB */
 int	 pgl_threads = 0;
 bool pgl_verbose = false;
+int	 pgl_explain_permutations = 64;
 
 static int blas_threads_applied = -1;
 
@@ -43,6 +44,11 @@ _PG_init(void)
 
 	DefineCustomBoolVariable("pg_learn.verbose", "Report each training phase as a NOTICE.", NULL,
 							 &pgl_verbose, false, PGC_USERSET, 0, NULL, NULL, NULL);
+
+	DefineCustomIntVariable(
+		"pg_learn.explain_permutations", "Permutations ai_explain samples for a neural_net model.",
+		"More permutations give steadier contributions; they always add up.",
+		&pgl_explain_permutations, 64, 1, 100000, PGC_USERSET, 0, NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("pg_learn");
 }

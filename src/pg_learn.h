@@ -21,6 +21,7 @@
 extern int	pgl_max_train_memory_kb;
 extern int	pgl_threads;
 extern bool pgl_verbose;
+extern int	pgl_explain_permutations; /* pg_learn.explain_permutations */
 
 /* ---------- pg_learn.c: the algo environment, errors ---------- */
 
