@@ -40,6 +40,13 @@ SELECT version FROM ai_train('fi_lin2', 'linear_regression', 'SELECT a, b, c, y 
 SELECT (SELECT importance FROM ai_feature_importance('fi_lin') WHERE feature = 'a')
     <> (SELECT importance FROM ai_feature_importance('fi_lin2') WHERE feature = 'a') AS other_holdout;
 
+-- a neural network over the same columns: its own options are not in the way
+SELECT version FROM ai_train('fi_nn', 'neural_net', 'SELECT a, b, c, y FROM fi ORDER BY id', 'y',
+       '{"layers": [{"dense": {"units": 8, "activation": "relu"}}, {"dense": {"units": 1}}],
+         "epochs": 60, "learning_rate": 0.01, "seed": 3}');
+SELECT feature, importance > 0.5 AS matters, abs(importance) < 0.05 AS negligible
+  FROM ai_feature_importance('fi_nn') ORDER BY feature;
+
 -- errors
 SELECT version FROM ai_train('fi_all', 'linear_regression', 'SELECT a, b, y FROM fi', 'y', '{"test_size": 0}');
 SELECT * FROM ai_feature_importance('fi_all');

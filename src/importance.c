@@ -96,6 +96,23 @@ score(const pgl_model *m, int64 n, const double *y, const int32 *label, const do
 	}
 }
 
+/* a number of the training options (jsonb), or dflt when absent */
+static double
+option_number(Jsonb *options, const char *key, double dflt)
+{
+	JsonbValue k, *v;
+
+	if (options == NULL || !JB_ROOT_IS_OBJECT(options))
+		return dflt;
+	k.type = jbvString;
+	k.val.string.val = unconstify(char *, key);
+	k.val.string.len = strlen(key);
+	v = findJsonbValueFromContainer(&options->root, JB_FOBJECT, &k);
+	if (v == NULL || v->type != jbvNumeric)
+		return dflt;
+	return DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric)));
+}
+
 Datum
 ai_feature_importance(PG_FUNCTION_ARGS)
 {
@@ -142,8 +159,8 @@ ai_feature_importance(PG_FUNCTION_ARGS)
 									  ? "A clustering model has no target and is trained without a "
 										"hold-out, so there is no score to lose."
 									  : "A recommender has no features."),
-						errhint("ai_feature_importance explains linear_regression and "
-								"logistic_regression models.")));
+						errhint("ai_feature_importance explains linear_regression, "
+								"logistic_regression and neural_net models.")));
 	ops = pgl_algo_by_id(m->algorithm);
 	classification = m->task == PGL_TASK_CLASSIFICATION;
 
@@ -152,7 +169,18 @@ ai_feature_importance(PG_FUNCTION_ARGS)
 		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 						errmsg("model \"%s\" was imported: its hold-out is unknown", name),
 						errhint("Train it in this database to compute its feature importance.")));
-	pgl_parse_train_options(options, PGL_OPTS_SUPERVISED, &opts);
+	if (m->algorithm == PGL_ALGO_NEURAL_NET && pgl_model_tensor(m, "nn_mu") == NULL)
+		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						errmsg("ai_feature_importance does not support model \"%s\": its input is "
+							   "one tensor column",
+							   name),
+						errdetail("Shuffling a whole image or array column measures one number "
+								  "for all its values."),
+						errhint("ai_feature_importance explains models over ordinary feature "
+								"columns.")));
+	/* only the split matters here: the algorithm's own options are not parsed again */
+	opts.test_size = option_number(options, "test_size", -1);
+	opts.seed = (uint64) option_number(options, "seed", 42);
 	fraction = opts.test_size >= 0 ? opts.test_size : 0.2;
 
 	cxt =
