@@ -71,6 +71,12 @@ SELECT ai_holdout(t, 42, 0) AS never FROM (SELECT a, b, c, d, y FROM agt) t LIMI
 SELECT ai_export_model('agt_log_agg') AS blob \gset
 SELECT i, a, b, c, ai_features(:'blob', t) AS inputs, lab, ai_label(:'blob', t) AS label
   FROM agt t WHERE i IN (1, 7, 33) ORDER BY i;
+-- a model that changes from row to row (not a constant): each row is encoded by its own
+SELECT ai_export_model('agt_mn_agg') AS blob2 \gset
+SELECT i, array_length(ai_features(CASE WHEN i % 2 = 0 THEN :'blob'::bytea ELSE :'blob2'::bytea END, t), 1) AS inputs,
+       ai_features(CASE WHEN i % 2 = 0 THEN :'blob'::bytea ELSE :'blob2'::bytea END, t)
+         = CASE WHEN i % 2 = 0 THEN ai_features(:'blob', t) ELSE ai_features(:'blob2', t) END AS as_its_own
+  FROM agt t WHERE i <= 4 ORDER BY i;
 
 -- parallel query splits every pass: Partial Aggregate -> Gather -> Finalize Aggregate
 SET max_parallel_workers_per_gather = 2;
@@ -136,4 +142,4 @@ SELECT ai_holdout(t, 1, 1) FROM (SELECT 1 AS a) t;
 
 SELECT version FROM ai_train('agt_e', 'kmeans', 'agk', options => '{"k": 20000, "method": "aggregate"}');
 DROP TABLE agt, agt_big, agk;
-SELECT count(*) FROM (SELECT ai_drop_model(name) FROM ai_models WHERE name LIKE 'ag_\_%') d;
+SELECT count(*) FROM (SELECT ai_drop_model(name) FROM (SELECT DISTINCT name FROM ai_models WHERE name LIKE 'agt%' OR name LIKE 'agk%') m) d;

@@ -215,6 +215,25 @@ writable_state(FunctionCallInfo fcinfo, bool *in_agg)
 	return *in_agg ? a : copy_state(a);
 }
 
+/*
+ * A row with a NULL feature element is skipped, like a NULL argument of the
+ * strict transition function: the state goes on unchanged (checked first
+ * when the function is called outside an aggregate).
+ */
+static Datum
+skip_row(FunctionCallInfo fcinfo, const agg_kind *kind)
+{
+	ArrayType *st;
+	int32	   p;
+	size_t	   len;
+
+	if (AggCheckCallContext(fcinfo, NULL))
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	st = PG_GETARG_ARRAYTYPE_P_COPY(0);
+	(void) state_values(st, kind, true, &p, &len);
+	PG_RETURN_ARRAYTYPE_P(st);
+}
+
 /* the values of a feature array; *hasnull when some element is NULL */
 static void
 input_array(ArrayType *x, const char *agg, int *n)
@@ -324,6 +343,9 @@ combine(FunctionCallInfo fcinfo, const agg_kind *kind,
 		PG_RETURN_ARRAYTYPE_P(copy_state(b));
 	if (pa != pb)
 		length_mismatch(kind->name, pa, pb);
+	/* same features, other shape (the softmax state's classes): the state lengths differ */
+	if (la != lb)
+		length_mismatch(kind->name, (int32) la, (int) lb);
 	merge(sa, sb, pa);
 	PG_RETURN_ARRAYTYPE_P(a);
 }
@@ -421,14 +443,7 @@ ai_linreg_agg_sfunc(PG_FUNCTION_ARGS)
 
 	input_array(x, LINREG_AGG, &n);
 	if (ARR_HASNULL(x))
-	{
-		/* a row with a NULL feature is skipped, like a NULL target */
-		if (AggCheckCallContext(fcinfo, NULL))
-			PG_RETURN_DATUM(PG_GETARG_DATUM(0));
-		st = PG_GETARG_ARRAYTYPE_P_COPY(0);
-		(void) state_values(st, &linreg_kind, true, &p, &len);
-		PG_RETURN_ARRAYTYPE_P(st);
-	}
+		return skip_row(fcinfo, &linreg_kind);
 	st = writable_state(fcinfo, &in_agg);
 	s = state_values(st, &linreg_kind, !in_agg, &p, &len);
 	for (int j = 0; j < n; j++)
@@ -572,14 +587,7 @@ ai_logreg_grad_agg_sfunc(PG_FUNCTION_ARGS)
 						errmsg("%s: label must be 0 or 1, not %g", LOGREG_GRAD_AGG, y),
 						errhint("Map the two classes to 0 and 1, e.g. (label = 'yes')::int.")));
 	if (ARR_HASNULL(x))
-	{
-		/* a row with a NULL feature is skipped, like a NULL label */
-		if (AggCheckCallContext(fcinfo, NULL))
-			PG_RETURN_DATUM(PG_GETARG_DATUM(0));
-		st = PG_GETARG_ARRAYTYPE_P_COPY(0);
-		(void) state_values(st, &logreg_grad_kind, true, &p, &len);
-		PG_RETURN_ARRAYTYPE_P(st);
-	}
+		return skip_row(fcinfo, &logreg_grad_kind);
 	st = writable_state(fcinfo, &in_agg);
 	s = state_values(st, &logreg_grad_kind, !in_agg, &p, &len);
 	for (int j = 0; j < n; j++)
@@ -682,13 +690,7 @@ ai_softmax_grad_agg_sfunc(PG_FUNCTION_ARGS)
 							   k - 1, y),
 						errhint("Number the classes 0 to k - 1.")));
 	if (ARR_HASNULL(x))
-	{
-		if (AggCheckCallContext(fcinfo, NULL))
-			PG_RETURN_DATUM(PG_GETARG_DATUM(0));
-		st = PG_GETARG_ARRAYTYPE_P_COPY(0);
-		(void) state_values(st, &softmax_kind, true, &p, &len);
-		PG_RETURN_ARRAYTYPE_P(st);
-	}
+		return skip_row(fcinfo, &softmax_kind);
 	st = writable_state(fcinfo, &in_agg);
 	s = state_values(st, &softmax_kind, !in_agg, &p, &len);
 	for (int j = 0; j < n; j++)
@@ -723,22 +725,7 @@ softmax_merge(double *a, const double *b, int32 p)
 Datum
 ai_softmax_grad_agg_combine(PG_FUNCTION_ARGS)
 {
-	bool		  in_agg;
-	ArrayType	 *a = writable_state(fcinfo, &in_agg);
-	ArrayType	 *b = PG_GETARG_ARRAYTYPE_P(1);
-	int32		  pa, pb;
-	size_t		  la, lb;
-	double		 *sa = state_values(a, &softmax_kind, !in_agg, &pa, &la);
-	const double *sb = state_values(b, &softmax_kind, true, &pb, &lb);
-
-	if (sb == NULL)
-		PG_RETURN_ARRAYTYPE_P(a);
-	if (sa == NULL)
-		PG_RETURN_ARRAYTYPE_P(copy_state(b));
-	if (la != lb || pa != pb)
-		length_mismatch(SOFTMAX_AGG, (int32) la, (int) lb);
-	softmax_merge(sa, sb, pa);
-	PG_RETURN_ARRAYTYPE_P(a);
+	return combine(fcinfo, &softmax_kind, softmax_merge);
 }
 
 /* [n, mean loss, mean gradient ((p + 1) x k, row-major)] */
@@ -819,14 +806,7 @@ ai_kmeans_step_agg_sfunc(PG_FUNCTION_ARGS)
 	input_array(x, KMEANS_AGG, &d);
 	cv = kmeans_centroids(c, d, &k);
 	if (ARR_HASNULL(x))
-	{
-		/* a row with a NULL feature is skipped */
-		if (AggCheckCallContext(fcinfo, NULL))
-			PG_RETURN_DATUM(PG_GETARG_DATUM(0));
-		st = PG_GETARG_ARRAYTYPE_P_COPY(0);
-		(void) state_values(st, &kmeans_kind, true, &kk, &len);
-		PG_RETURN_ARRAYTYPE_P(st);
-	}
+		return skip_row(fcinfo, &kmeans_kind);
 	st = writable_state(fcinfo, &in_agg);
 	s = state_values(st, &kmeans_kind, !in_agg, &kk, &len);
 	for (int j = 0; j < d; j++)

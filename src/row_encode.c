@@ -116,8 +116,9 @@ ai_holdout(PG_FUNCTION_ARGS)
 typedef struct ModelCache
 {
 	RowCache	  row;
-	MemoryContext cxt;	/* everything below */
-	bytea		 *blob; /* copy of the model bytes, to recognise them */
+	MemoryContext cxt;		  /* everything below */
+	bool		  arg_stable; /* the model argument is a Const or Param */
+	bytea		 *blob;		  /* copy of the model bytes, to recognise them */
 	pgl_model	 *m;
 	/* per feature (and the target at index n_features): */
 	int		 *att;		/* attribute in the record, by name */
@@ -145,8 +146,14 @@ model_cache(FunctionCallInfo fcinfo, bytea *blob, const char *fn)
 	ModelCache *mc = fcinfo->flinfo->fn_extra;
 	Size		len = VARSIZE_ANY_EXHDR(blob);
 
-	if (mc != NULL && VARSIZE_ANY_EXHDR(mc->blob) == len &&
-		memcmp(VARDATA_ANY(mc->blob), VARDATA_ANY(blob), len) == 0)
+	/*
+	 * A model given as a constant or a parameter (the aggregate passes) is
+	 * the same for the whole statement: decoded once, never compared again.
+	 * Otherwise (a model from a column, say) its bytes are compared per row.
+	 */
+	if (mc != NULL &&
+		(mc->arg_stable || (VARSIZE_ANY_EXHDR(mc->blob) == len &&
+							memcmp(VARDATA_ANY(mc->blob), VARDATA_ANY(blob), len) == 0)))
 		return mc;
 
 	{
@@ -186,6 +193,7 @@ model_cache(FunctionCallInfo fcinfo, bytea *blob, const char *fn)
 		}
 		MemoryContextSwitchTo(old);
 		n->cxt = cxt;
+		n->arg_stable = get_fn_expr_arg_stable(fcinfo->flinfo, 0);
 		if (mc != NULL)
 		{
 			n->row = mc->row; /* the record type cache stays valid */

@@ -85,23 +85,16 @@ plan_workers(Plan *plan)
 	return Max(w, Max(plan_workers(plan->lefttree), plan_workers(plan->righttree)));
 }
 
-/*
- * Run one pass (a query with up to two parameters) and return its first
- * row's tuple table; notes the plan's parallel workers.
- */
-static SPITupleTable *
-run_pass(AggTrain *at, const char *sql, int nargs, Oid *types, Datum *values, int64 *rows)
+/* prepare a pass (run once, or once per step); notes the workers its plan asks for */
+static SPIPlanPtr
+prepare_pass(AggTrain *at, const char *sql, int nargs, Oid *types)
 {
 	SPIPlanPtr	plan = SPI_prepare_cursor(sql, nargs, types, CURSOR_OPT_PARALLEL_OK);
 	CachedPlan *cplan;
-	int			rc;
 
 	if (plan == NULL)
 		elog(ERROR, "pg_learn: could not prepare an aggregate pass: %s",
 			 SPI_result_code_string(SPI_result));
-	rc = SPI_execute_plan(plan, values, NULL, true, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "pg_learn: an aggregate pass failed: %s", SPI_result_code_string(rc));
 	cplan = SPI_plan_get_cached_plan(plan);
 	if (cplan)
 	{
@@ -115,11 +108,32 @@ run_pass(AggTrain *at, const char *sql, int nargs, Oid *types, Datum *values, in
 		}
 		ReleaseCachedPlan(cplan, NULL);
 	}
-	SPI_freeplan(plan);
+	return plan;
+}
+
+/* run a prepared pass: its result rows (*rows of them, when rows is given) */
+static SPITupleTable *
+exec_pass(AggTrain *at, SPIPlanPtr plan, Datum *values, int64 *rows)
+{
+	int rc = SPI_execute_plan(plan, values, NULL, true, 0);
+
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "pg_learn: an aggregate pass failed: %s", SPI_result_code_string(rc));
 	at->passes++;
 	if (rows)
 		*rows = (int64) SPI_processed;
 	return SPI_tuptable;
+}
+
+/* prepare, run and forget a pass that runs once */
+static SPITupleTable *
+run_pass(AggTrain *at, const char *sql, int nargs, Oid *types, Datum *values, int64 *rows)
+{
+	SPIPlanPtr	   plan = prepare_pass(at, sql, nargs, types);
+	SPITupleTable *t = exec_pass(at, plan, values, rows);
+
+	SPI_freeplan(plan);
+	return t;
 }
 
 static double
@@ -155,6 +169,17 @@ get_array(AggTrain *at, SPITupleTable *t, int col, int *n)
 	memcpy(out, arr_doubles(a), sizeof(double) * *n);
 	MemoryContextSwitchTo(old);
 	return out;
+}
+
+/* run a prepared aggregate pass: its float8[] result (NULL: no rows), *n its length */
+static double *
+array_pass(AggTrain *at, SPIPlanPtr plan, Datum *values, int *n)
+{
+	SPITupleTable *t = exec_pass(at, plan, values, NULL);
+	double		  *s = get_array(at, t, 1, n);
+
+	SPI_freetuptable(t);
+	return s;
 }
 
 static Datum
@@ -379,23 +404,15 @@ typedef struct GradOracle
 static void
 grad_oracle(void *arg, const double *w, double *out)
 {
-	GradOracle	  *g = arg;
-	Datum		   values[2];
-	SPITupleTable *t;
-	double		  *s;
-	int			   n;
-	int			   rc;
+	GradOracle *g = arg;
+	Datum		values[2];
+	double	   *s;
+	int			n;
 
 	CHECK_FOR_INTERRUPTS();
 	values[0] = g->blob;
 	values[1] = float8_array(w, (g->p + 1) * g->ncol);
-	rc = SPI_execute_plan(g->plan, values, NULL, true, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "pg_learn: an aggregate pass failed: %s", SPI_result_code_string(rc));
-	g->at->passes++;
-	t = SPI_tuptable;
-	s = get_array(g->at, t, 1, &n);
-	SPI_freetuptable(t);
+	s = array_pass(g->at, g->plan, values, &n);
 	pfree(DatumGetPointer(values[1]));
 	if (s == NULL)
 	{
@@ -610,51 +627,32 @@ pgl_train_aggregate(FunctionCallInfo fcinfo, const pgl_algo_ops *ops, const char
 			SPIPlanPtr plan;
 			int		   max_iter = opts->max_iter > 0 ? opts->max_iter : 100;
 			double	  *next = palloc(sizeof(double) * k * (p > 0 ? p : 1));
+			double	  *s = NULL; /* the state of the last pass */
 
 			sample = pgl_kmeans_sample(query, prep, p, k, counts.n_train, opts->seed, &sample_rows,
 									   &at.passes);
 			if (pgl_kmeans_seed(&env, sample, sample_rows, p, k, opts->seed, C, &st) != PGL_OK)
 				pgl_report(&st, psprintf("training \"%s\" failed", name));
-			plan = SPI_prepare_cursor(
+			plan = prepare_pass(
+				&at,
 				psprintf("SELECT %s.ai_kmeans_step_state($2, %s.ai_features($1, q)) %s", S, S,
 						 at.from),
-				2, types, CURSOR_OPT_PARALLEL_OK);
-			if (plan == NULL)
-				elog(ERROR, "pg_learn: could not prepare the Lloyd step: %s",
-					 SPI_result_code_string(SPI_result));
-			{
-				CachedPlan *cplan = SPI_plan_get_cached_plan(plan);
-
-				if (cplan)
-				{
-					at.max_workers =
-						Max(at.max_workers,
-							plan_workers(linitial_node(PlannedStmt, cplan->stmt_list)->planTree));
-					ReleaseCachedPlan(cplan, NULL);
-				}
-			}
+				2, types);
 			for (int it = 1; it <= max_iter; it++)
 			{
-				SPITupleTable *t;
-				double		  *s;
-				int			   len;
-				double		   moved = 0, scale = 0;
+				int	   len;
+				double moved = 0, scale = 0;
 
 				CHECK_FOR_INTERRUPTS();
 				values[1] = float8_array(C, k * p);
-				if (SPI_execute_plan(plan, values, NULL, true, 0) != SPI_OK_SELECT)
-					elog(ERROR, "pg_learn: a Lloyd step failed");
-				at.passes++;
-				t = SPI_tuptable;
-				s = get_array(&at, t, 1, &len);
-				SPI_freetuptable(t);
+				if (s)
+					pfree(s);
+				s = array_pass(&at, plan, values, &len);
+				pfree(DatumGetPointer(values[1]));
 				if (s == NULL || (size_t) len != PGL_KMEANS_LEN(k, p))
 					elog(ERROR, "pg_learn: unexpected ai_kmeans_step_state state");
 				cur = s[2];
 				iterations = it;
-				sizes = palloc(sizeof(int64) * k);
-				for (int c = 0; c < k; c++)
-					sizes[c] = (int64) s[3 + (size_t) k * p + c];
 				if (!isfinite(cur))
 					ereport(ERROR, (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 									errmsg("kmeans distances overflowed")));
@@ -674,6 +672,10 @@ pgl_train_aggregate(FunctionCallInfo fcinfo, const pgl_algo_ops *ops, const char
 			}
 			inertia = cur;
 			*(double *) m->tensors[1].data = cur;
+			/* the cluster sizes of the last pass, whose centroids the model keeps */
+			sizes = palloc(sizeof(int64) * k);
+			for (int c = 0; c < k; c++)
+				sizes[c] = (int64) s[3 + (size_t) k * p + c];
 			SPI_freeplan(plan);
 			/* the silhouette on the seeding sample */
 			{
@@ -770,26 +772,13 @@ pgl_train_aggregate(FunctionCallInfo fcinfo, const pgl_algo_ops *ops, const char
 			g.p = p;
 			g.ncol = m->n_classes > 2 ? m->n_classes : 1;
 			g.blob = PointerGetDatum(prep);
-			g.plan = SPI_prepare_cursor(
-				psprintf("SELECT %s.%s($2, %s.ai_features($1, q), %s.ai_label($1, q)) "
-						 "%s AND NOT (%s)",
-						 S, g.ncol > 1 ? "ai_softmax_grad_agg" : "ai_logreg_grad_agg", S, S,
-						 at.from, at.split),
-				2, types, CURSOR_OPT_PARALLEL_OK);
-			if (g.plan == NULL)
-				elog(ERROR, "pg_learn: could not prepare the gradient pass: %s",
-					 SPI_result_code_string(SPI_result));
-			{
-				CachedPlan *cplan = SPI_plan_get_cached_plan(g.plan);
-
-				if (cplan)
-				{
-					at.max_workers =
-						Max(at.max_workers,
-							plan_workers(linitial_node(PlannedStmt, cplan->stmt_list)->planTree));
-					ReleaseCachedPlan(cplan, NULL);
-				}
-			}
+			g.plan =
+				prepare_pass(&at,
+							 psprintf("SELECT %s.%s($2, %s.ai_features($1, q), %s.ai_label($1, q)) "
+									  "%s AND NOT (%s)",
+									  S, g.ncol > 1 ? "ai_softmax_grad_agg" : "ai_logreg_grad_agg",
+									  S, S, at.from, at.split),
+							 2, types);
 			lp.l2 = opts->l2 >= 0 ? opts->l2 : ops->default_l2;
 			lp.max_iter = opts->max_iter > 0 ? opts->max_iter : 200;
 			lp.tol = opts->tol;

@@ -39,7 +39,6 @@ echo "$out" | grep -q "canceling statement due to statement timeout"
 ok $? "statement_timeout cancels a long training"
 is "$(q $db "SELECT count(*) FROM ai_models WHERE name = 'big'")" "0" "the timed-out training left no model"
 
-start=$(date +%s.%N)
 cancel_out=$(mktemp "${TMPDIR:-/tmp}/pgl_cancel.XXXXXX")
 psql -X -q -At -d $db -c "SET application_name = 'pgl_long'; $LONG" >"$cancel_out" 2>&1 &
 bg=$!
@@ -48,15 +47,15 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 sleep 2
+is "$(q $db "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pgl_long' AND state = 'active'")" \
+   "1" "the training is still running when the cancel is sent"
 t0=$(date +%s.%N)
 q $db "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'pgl_long'" >/dev/null
 wait $bg
 t1=$(date +%s.%N)
 grep -q "canceling statement due to user request" "$cancel_out"
 ok $? "pg_cancel_backend cancels a running training"
-# (a bound loose enough for a loaded machine, where the training alone runs
-# ~20 s; the time the cancel took is printed, not asserted)
-ok "$(awk -v a="$t0" -v b="$t1" 'BEGIN { exit !(b - a < 5) }'; echo $?)" "the cancel lands long before the training would end"
+# how long the cancel took is printed, not asserted (speed belongs in bench/)
 echo "# cancel took $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') s"
 is "$(q $db "SELECT count(*) FROM ai_models WHERE name = 'big'")" "0" "the cancelled training left no model"
 rm -f "$cancel_out"
