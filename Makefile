@@ -1,13 +1,13 @@
 # pg_learn: machine learning inside PostgreSQL
 EXTENSION = pg_learn
-EXTVERSION = 0.2.0
+EXTVERSION = 0.3.0
 MODULE_big = pg_learn
 
 ALGO_OBJS = $(patsubst %.c,%.o,$(wildcard src/algo/*.c))
 GLUE_OBJS = $(patsubst %.c,%.o,$(wildcard src/*.c))
 OBJS = $(GLUE_OBJS) $(ALGO_OBJS)
 
-DATA = $(EXTENSION)--$(EXTVERSION).sql $(EXTENSION)--0.1.0.sql $(EXTENSION)--0.1.0--0.2.0.sql
+DATA = $(EXTENSION)--$(EXTVERSION).sql $(EXTENSION)--0.1.0.sql $(EXTENSION)--0.2.0.sql $(EXTENSION)--0.1.0--0.2.0.sql $(EXTENSION)--0.2.0--0.3.0.sql
 PGFILEDESC = "pg_learn - train and serve machine-learning models in PostgreSQL"
 
 REGRESS = catalog linear logistic predict evaluate errors recommend aggregates kmeans transfer explain aggregate_training softmax_grad importance quantize jobs neural_net quantize_nn

@@ -131,9 +131,9 @@ is "$(qs "SELECT coalesce(string_agg(what, '; '), '') FROM trap.log")" "" "no tr
 out=$(qs "DROP EXTENSION pg_learn; CREATE EXTENSION pg_learn SCHEMA app VERSION '0.1.0'")
 ok "$([ -z "$out" ] && echo 0 || echo 1)" "CREATE EXTENSION pg_learn SCHEMA app VERSION '0.1.0' with the traps planted ${out:0:300}"
 out=$(qs "ALTER EXTENSION pg_learn UPDATE")
-ok "$([ -z "$out" ] && echo 0 || echo 1)" "ALTER EXTENSION pg_learn UPDATE (0.1.0 -> 0.2.0) with the traps planted ${out:0:300}"
+ok "$([ -z "$out" ] && echo 0 || echo 1)" "ALTER EXTENSION pg_learn UPDATE (0.1.0 -> 0.2.0 -> 0.3.0) with the traps planted ${out:0:300}"
 is "$(qs "SELECT coalesce(string_agg(what, '; '), '') FROM trap.log")" "" "no trap ran during the install of 0.1.0 or the update"
-is "$(qs "SELECT extversion FROM pg_extension WHERE extname = 'pg_learn'")" "0.2.0" "  (the checks below run on the updated extension)"
+is "$(qs "SELECT extversion FROM pg_extension WHERE extname = 'pg_learn'")" "0.3.0" "  (the checks below run on the updated extension)"
 MEMBER_DEPS="
 WITH ext AS (SELECT oid FROM pg_extension WHERE extname = 'pg_learn'),
 members AS (SELECT classid, objid FROM pg_depend WHERE refclassid = 'pg_extension'::regclass
