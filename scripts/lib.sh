@@ -5,6 +5,14 @@
 # and removes the directory, also when the caller fails.
 
 PGL_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# PGL_STAGE=/some/dir: build, install and run against a private copy of the
+# PostgreSQL installation in that directory instead of the system's, so that
+# several checkouts can test side by side on one machine without installing
+# over each other's pg_learn (PostgreSQL finds its lib and share directories
+# relative to its binaries).  Unset (CI, demo): the system installation.
+if [ -n "${PGL_STAGE:-}" ]; then
+  PG_BIN=$PGL_STAGE/usr/lib/postgresql/15/bin
+fi
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 export PATH="$PG_BIN:$PATH"
 
@@ -13,11 +21,19 @@ pgl_log() { printf '\033[1mpg_learn:\033[0m %s\n' "$*" >&2; }
 # install packages, build and install the extension
 pgl_setup() {
   "$PGL_ROOT/scripts/deps"
+  if [ -n "${PGL_STAGE:-}" ] && [ ! -x "$PG_BIN/postgres" ]; then
+    pgl_log "copying the PostgreSQL installation to $PGL_STAGE"
+    mkdir -p "$PGL_STAGE/usr/lib/postgresql" "$PGL_STAGE/usr/share/postgresql" "$PGL_STAGE/usr/include"
+    cp -a /usr/lib/postgresql/15 "$PGL_STAGE/usr/lib/postgresql/"
+    cp -a /usr/share/postgresql/15 "$PGL_STAGE/usr/share/postgresql/"
+    cp -a /usr/include/postgresql "$PGL_STAGE/usr/include/"
+    chmod -R a+rX "$PGL_STAGE"
+  fi
   pgl_log "building and installing the extension"
   local sudo=
   [ "$(id -u)" -eq 0 ] || sudo=sudo
-  make -C "$PGL_ROOT" -s -j2 >/dev/null
-  $sudo make -C "$PGL_ROOT" -s install >/dev/null
+  make -C "$PGL_ROOT" -s -j2 PG_CONFIG="$PG_BIN/pg_config" >/dev/null
+  $sudo make -C "$PGL_ROOT" -s install PG_CONFIG="$PG_BIN/pg_config" >/dev/null
 }
 
 # run a command as the cluster's unprivileged owner
