@@ -71,6 +71,32 @@ metric_value(Jsonb *metrics, const char *metric, double *out)
 	return false;
 }
 
+/* "a, b" of the numeric metrics of the hold-out (else training) object */
+static char *
+metric_names(Jsonb *metrics)
+{
+	StringInfoData s;
+	JsonbValue	   pv, v;
+	JsonbIterator *it;
+	int			   tok;
+	char		  *key = NULL;
+
+	initStringInfo(&s);
+	if ((!getKeyJsonValueFromContainer(&metrics->root, "test", 4, &pv) &&
+		 !getKeyJsonValueFromContainer(&metrics->root, "train", 5, &pv)) ||
+		pv.type != jbvBinary)
+		return "none";
+	it = JsonbIteratorInit(pv.val.binary.data);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		if (tok == WJB_KEY)
+			key = pnstrdup(v.val.string.val, v.val.string.len);
+		else if (tok == WJB_VALUE && v.type == jbvNumeric && strcmp(key, "n") != 0)
+			appendStringInfo(&s, "%s%s", s.len ? ", " : "", key);
+	}
+	return s.len ? s.data : "none";
+}
+
 /* "ndcg@k" -> "ndcg@10" with the model's ranking cutoff (metrics "k") */
 static char *
 metric_name(const char *pattern, Jsonb *metrics)
@@ -104,8 +130,7 @@ choose_metric(const PglTrainOptions *opts, int32 task, Jsonb *metrics, double *v
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("the new version has no metric \"%s\" to compare", list),
-			 errdetail("Its metrics are: %s.",
-					   DatumGetCString(DirectFunctionCall1(jsonb_out, JsonbPGetDatum(metrics)))),
+			 errdetail("Its metrics are: %s.", metric_names(metrics)),
 			 errhint("Name one of its metrics with the option \"metric\", or deploy with "
 					 "\"deploy\": true.")));
 	return NULL;
