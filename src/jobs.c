@@ -1194,8 +1194,7 @@ if_better_note(Jsonb *metrics, int32 version, bool deployed)
 	JsonbValue		ib, live;
 	JsonbContainer *c;
 
-	if (!getKeyJsonValueFromContainer(&metrics->root, "if_better", 9, &ib) ||
-		ib.type != jbvBinary)
+	if (!getKeyJsonValueFromContainer(&metrics->root, "if_better", 9, &ib) || ib.type != jbvBinary)
 		return NULL;
 	c = ib.val.binary.data;
 	if (!getKeyJsonValueFromContainer(c, "live", 4, &live))
@@ -1215,23 +1214,23 @@ if_better_note(Jsonb *metrics, int32 version, bool deployed)
 static int32
 run_training(const ExtInfo *ei, const JobRow *j, bool *deployed, char **note)
 {
-	Oid		types[5] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID};
-	Datum	values[5];
-	char	nulls[5] = "     ";
-	bool	isnull;
-	int32	version;
-	Datum	opts = DirectFunctionCall1(jsonb_in, CStringGetDatum(j->options));
+	Oid	  types[5] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID};
+	Datum values[5];
+	char  nulls[5] = "     ";
+	bool  isnull;
+	int32 version;
+	Datum opts = DirectFunctionCall1(jsonb_in, CStringGetDatum(j->options));
 
 	*note = NULL;
 	if (strcmp(j->deploy, "if_better") == 0)
 	{
 		opts = DirectFunctionCall2(
 			jsonb_concat, opts,
-			DirectFunctionCall1(
-				jsonb_in, CStringGetDatum(j->metric ? psprintf("{\"deploy\": \"if_better\", "
-															   "\"metric\": \"%s\"}",
-															   j->metric)
-													: "{\"deploy\": \"if_better\"}")));
+			DirectFunctionCall1(jsonb_in,
+								CStringGetDatum(j->metric ? psprintf("{\"deploy\": \"if_better\", "
+																	 "\"metric\": \"%s\"}",
+																	 j->metric)
+														  : "{\"deploy\": \"if_better\"}")));
 	}
 	values[0] = CStringGetTextDatum(j->name);
 	values[1] = CStringGetTextDatum(j->algorithm);

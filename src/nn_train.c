@@ -755,9 +755,8 @@ read_array_data(const char *data, const char *target, bool classification, NnOpt
 				o->shape_ndim = 1;
 				o->shape[0] = (int32) ad->D;
 			}
-			part = pgl_row_in_test(o->spec.seed, row, PGL_TEST_FRACTION(o->test_size))
-					   ? PGL_TEST
-					   : PGL_TRAIN;
+			part = pgl_row_in_test(o->spec.seed, row, PGL_TEST_FRACTION(o->test_size)) ? PGL_TEST
+																					   : PGL_TRAIN;
 			if (ad->n[part] == ad->cap[part])
 				grow(ad, part, cxt);
 			pgl_nn_datum_to_floats(fv, ad->typid, ad->D, o->scale,
@@ -959,8 +958,8 @@ pgl_train_neural_net(FunctionCallInfo fcinfo, const char *name, const char *algo
 							errmsg("option \"scale\" applies to a tensor (array or bytea) column"),
 							errhint("Ordinary columns are standardized by the model.")));
 		ds = pgl_read_data(data, target, classification ? PGL_COL_CATEGORICAL : PGL_COL_NUMERIC,
-						   o.exclude, NIL, algorithm, PGL_TEST_FRACTION(o.test_size),
-						   o.spec.seed, NULL, NULL);
+						   o.exclude, NIL, algorithm, PGL_TEST_FRACTION(o.test_size), o.spec.seed,
+						   NULL, NULL);
 		n_skipped = ds->n_skipped;
 		if (ds->n_rows == 0)
 			ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND), errmsg("no rows to train on")));
@@ -1289,7 +1288,7 @@ pgl_train_neural_net(FunctionCallInfo fcinfo, const char *name, const char *algo
 	}
 
 	{
-		PglTrained t = {name,	 algorithm,	   data, options, topts, n[0] + n[1] + n_unknown,
+		PglTrained t = {name,		  algorithm, data, options, topts, n[0] + n[1] + n_unknown,
 						metrics.data, start};
 
 		result = pgl_store_trained(fcinfo, old, &env, m, &t);

@@ -65,12 +65,12 @@ pgl_option_type_text(const pgl_option_spec *o)
 			if (o->flags & PGL_OPT_NONZERO)
 				return "a finite non-zero number";
 			if (o->hi >= 1e308)
-				return psprintf("a number %s %g", (o->flags & PGL_OPT_LO_OPEN) ? ">" : ">=",
-								o->lo);
+				return psprintf("a number %s %g", (o->flags & PGL_OPT_LO_OPEN) ? ">" : ">=", o->lo);
 			return psprintf("a number in %s%g, %g%s", lb, o->lo, o->hi, hb);
 		case PGL_OPT_INTEGER:
 			if (o->hi >= 9e15)
-				return o->lo == 0 ? "a non-negative integer" : psprintf("an integer >= %.0f", o->lo);
+				return o->lo == 0 ? "a non-negative integer"
+								  : psprintf("an integer >= %.0f", o->lo);
 			return psprintf("an integer between %.0f and %.0f", o->lo, o->hi);
 		case PGL_OPT_BOOLEAN:
 			return "true or false";
@@ -252,43 +252,92 @@ set_number_slot(PglTrainOptions *opts, int slot, double d)
 {
 	switch (slot)
 	{
-		case PGL_SLOT_TEST_SIZE: opts->test_size = d; break;
-		case PGL_SLOT_SEED: opts->seed = (uint64) d; break;
-		case PGL_SLOT_L2: opts->l2 = d; break;
-		case PGL_SLOT_MAX_ITER: opts->max_iter = (int) d; break;
-		case PGL_SLOT_TOL: opts->tol = d; break;
-		case PGL_SLOT_KEEP_VERSIONS: opts->keep_versions = (int) d; break;
-		case PGL_SLOT_K: opts->k = (int) d; break;
-		case PGL_SLOT_FACTORS: opts->factors = (int) d; break;
-		case PGL_SLOT_ALPHA: opts->alpha = d; break;
-		case PGL_SLOT_CG_STEPS: opts->cg_steps = (int) d; break;
-		case PGL_SLOT_SCALE: opts->scale = d; break;
-		case PGL_SLOT_LEARNING_RATE: opts->learning_rate = d; break;
-		case PGL_SLOT_MOMENTUM: opts->momentum = d; break;
-		case PGL_SLOT_BATCH_SIZE: opts->batch_size = (int) d; break;
-		case PGL_SLOT_EPOCHS: opts->epochs = (int) d; break;
-		case PGL_SLOT_PATIENCE: opts->patience = (int) d; break;
-		default: elog(ERROR, "pg_learn: option slot %d is not a number", slot);
+		case PGL_SLOT_TEST_SIZE:
+			opts->test_size = d;
+			break;
+		case PGL_SLOT_SEED:
+			opts->seed = (uint64) d;
+			break;
+		case PGL_SLOT_L2:
+			opts->l2 = d;
+			break;
+		case PGL_SLOT_MAX_ITER:
+			opts->max_iter = (int) d;
+			break;
+		case PGL_SLOT_TOL:
+			opts->tol = d;
+			break;
+		case PGL_SLOT_KEEP_VERSIONS:
+			opts->keep_versions = (int) d;
+			break;
+		case PGL_SLOT_K:
+			opts->k = (int) d;
+			break;
+		case PGL_SLOT_FACTORS:
+			opts->factors = (int) d;
+			break;
+		case PGL_SLOT_ALPHA:
+			opts->alpha = d;
+			break;
+		case PGL_SLOT_CG_STEPS:
+			opts->cg_steps = (int) d;
+			break;
+		case PGL_SLOT_SCALE:
+			opts->scale = d;
+			break;
+		case PGL_SLOT_LEARNING_RATE:
+			opts->learning_rate = d;
+			break;
+		case PGL_SLOT_MOMENTUM:
+			opts->momentum = d;
+			break;
+		case PGL_SLOT_BATCH_SIZE:
+			opts->batch_size = (int) d;
+			break;
+		case PGL_SLOT_EPOCHS:
+			opts->epochs = (int) d;
+			break;
+		case PGL_SLOT_PATIENCE:
+			opts->patience = (int) d;
+			break;
+		default:
+			elog(ERROR, "pg_learn: option slot %d is not a number", slot);
 	}
 }
 
 static void
 set_choice_slot(PglTrainOptions *opts, int slot, int i)
 {
-	static const int storage[] = {PGL_STORE_NATIVE, PGL_STORE_F32, PGL_STORE_F16,
-								  PGL_STORE_I8_ROW};
+	static const int storage[] = {PGL_STORE_NATIVE, PGL_STORE_F32, PGL_STORE_F16, PGL_STORE_I8_ROW};
 
 	switch (slot)
 	{
-		case PGL_SLOT_NULLS: opts->nulls_error = i == 1; break;
-		case PGL_SLOT_METHOD: opts->method = i; break;
-		case PGL_SLOT_STORAGE: opts->storage = storage[i]; break;
-		case PGL_SLOT_FEEDBACK: opts->implicit = i == 1; break;
-		case PGL_SLOT_DUPLICATES: opts->duplicates_sum = i == 1; break;
-		case PGL_SLOT_COLD_START: opts->cold_start_error = i == 1; break;
-		case PGL_SLOT_OPTIMIZER: opts->optimizer = i; break;
-		case PGL_SLOT_INIT: opts->init = i; break;
-		default: elog(ERROR, "pg_learn: option slot %d is not a choice", slot);
+		case PGL_SLOT_NULLS:
+			opts->nulls_error = i == 1;
+			break;
+		case PGL_SLOT_METHOD:
+			opts->method = i;
+			break;
+		case PGL_SLOT_STORAGE:
+			opts->storage = storage[i];
+			break;
+		case PGL_SLOT_FEEDBACK:
+			opts->implicit = i == 1;
+			break;
+		case PGL_SLOT_DUPLICATES:
+			opts->duplicates_sum = i == 1;
+			break;
+		case PGL_SLOT_COLD_START:
+			opts->cold_start_error = i == 1;
+			break;
+		case PGL_SLOT_OPTIMIZER:
+			opts->optimizer = i;
+			break;
+		case PGL_SLOT_INIT:
+			opts->init = i;
+			break;
+		default:
+			elog(ERROR, "pg_learn: option slot %d is not a choice", slot);
 	}
 }
 
@@ -376,19 +425,19 @@ set_defaults(const pgl_algo_ops *ops, PglTrainOptions *opts)
 void
 pgl_parse_options(const pgl_algo_ops *ops, Jsonb *options, PglTrainOptions *opts)
 {
-	JsonbIterator	  *it;
-	JsonbValue		   v;
-	JsonbIteratorToken tok;
+	JsonbIterator		  *it;
+	JsonbValue			   v;
+	JsonbIteratorToken	   tok;
 	const pgl_option_spec *o = NULL;
 
 	set_defaults(ops, opts);
 	if (options == NULL)
 		return;
 	if (!JB_ROOT_IS_OBJECT(options))
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						errmsg("options must be a JSON object"),
-						errhint("Pass for example '{\"seed\": 7}'. Valid options of %s are: %s.",
-								ops->name, pgl_option_keys(ops))));
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("options must be a JSON object"),
+				 errhint("Pass for example '{\"seed\": 7}'. Valid options of %s are: %s.",
+						 ops->name, pgl_option_keys(ops))));
 
 	it = JsonbIteratorInit(&options->root);
 	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
@@ -399,10 +448,10 @@ pgl_parse_options(const pgl_algo_ops *ops, Jsonb *options, PglTrainOptions *opts
 
 			o = pgl_algo_option(ops, key);
 			if (o == NULL)
-				ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-								errmsg("unknown option \"%s\"", key),
-								errhint("Valid options of %s are: %s.", ops->name,
-										pgl_option_keys(ops))));
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("unknown option \"%s\"", key),
+						 errhint("Valid options of %s are: %s.", ops->name, pgl_option_keys(ops))));
 		}
 		else if (tok == WJB_VALUE)
 			read_one(ops, o, &v, opts);
@@ -418,9 +467,9 @@ ai_algorithm_options(PG_FUNCTION_ARGS)
 	char		  *only = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
 
 	if (only && pgl_algo_by_name(only) == NULL)
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						errmsg("unknown algorithm \"%s\"", only),
-						errhint("Valid algorithms are: %s.", pgl_algo_names())));
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("unknown algorithm \"%s\"", only),
+				 errhint("Valid algorithms are: %s.", pgl_algo_names())));
 	InitMaterializedSRF(fcinfo, 0);
 	for (int id = 1; id <= PGL_ALGO_MAX; id++)
 	{
@@ -430,8 +479,8 @@ ai_algorithm_options(PG_FUNCTION_ARGS)
 			continue;
 		for (const pgl_option_spec *o = ops->options; o && o->key; o++)
 		{
-			Datum values[6];
-			bool  nulls[6] = {false, false, false, false, false, false};
+			Datum		values[6];
+			bool		nulls[6] = {false, false, false, false, false, false};
 			const char *ex = o->example;
 
 			/* "metric": the family's default metric makes the example */

@@ -108,8 +108,8 @@ extern const char *pgl_option_keys(const struct pgl_algo_ops *ops);
 extern char *pgl_option_type_text(const struct pgl_option_spec *o);
 
 /* the ERROR of a bad option value, with the algorithm's keys as hint */
-extern void pgl_option_error(const struct pgl_algo_ops *ops, const char *key,
-							 const char *expected, JsonbValue *v) pg_attribute_noreturn();
+extern void pgl_option_error(const struct pgl_algo_ops *ops, const char *key, const char *expected,
+							 JsonbValue *v) pg_attribute_noreturn();
 
 /* the index of s among the words "a|b|c" ("ndcg@k" matches "ndcg@10"), or -1 */
 extern int pgl_choice_index(const char *choices, const char *s);

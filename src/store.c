@@ -64,7 +64,8 @@ metric_value(Jsonb *metrics, const char *metric, double *out)
 		}
 		if (getKeyJsonValueFromContainer(c, metric, strlen(metric), &v) && v.type == jbvNumeric)
 		{
-			*out = DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v.val.numeric)));
+			*out =
+				DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v.val.numeric)));
 			return isfinite(*out);
 		}
 	}
@@ -106,9 +107,9 @@ metric_name(const char *pattern, Jsonb *metrics)
 
 	if (n > 2 && strcmp(pattern + n - 2, "@k") == 0 &&
 		getKeyJsonValueFromContainer(&metrics->root, "k", 1, &v) && v.type == jbvNumeric)
-		return psprintf("%.*s@%s", (int) (n - 1) - 1, pattern,
-						DatumGetCString(DirectFunctionCall1(numeric_out,
-															NumericGetDatum(v.val.numeric))));
+		return psprintf(
+			"%.*s@%s", (int) (n - 1) - 1, pattern,
+			DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v.val.numeric))));
 	return pstrdup(pattern);
 }
 
@@ -127,12 +128,11 @@ choose_metric(const PglTrainOptions *opts, int32 task, Jsonb *metrics, double *v
 		if (metric_value(metrics, name, value))
 			return name;
 	}
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("the new version has no metric \"%s\" to compare", list),
-			 errdetail("Its metrics are: %s.", metric_names(metrics)),
-			 errhint("Name one of its metrics with the option \"metric\", or deploy with "
-					 "\"deploy\": true.")));
+	ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					errmsg("the new version has no metric \"%s\" to compare", list),
+					errdetail("Its metrics are: %s.", metric_names(metrics)),
+					errhint("Name one of its metrics with the option \"metric\", or deploy with "
+							"\"deploy\": true.")));
 	return NULL;
 }
 
@@ -144,9 +144,9 @@ choose_metric(const PglTrainOptions *opts, int32 task, Jsonb *metrics, double *v
 static bool
 decide_if_better(const char *name, const PglTrainOptions *opts, int32 task, StringInfo metrics)
 {
-	Jsonb		  *mine = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(metrics->data)));
-	double		   a, b = 0;
-	char		  *metric = choose_metric(opts, task, mine, &a);
+	Jsonb *mine = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(metrics->data)));
+	double a, b = 0;
+	char  *metric = choose_metric(opts, task, mine, &a);
 	PglOwnerSwitch sw;
 	Oid			   types[1] = {TEXTOID};
 	Datum		   values[1] = {CStringGetTextDatum(name)};
@@ -169,7 +169,8 @@ decide_if_better(const char *name, const PglTrainOptions *opts, int32 task, Stri
 		bool  isnull;
 		Datum j = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
 
-		live = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		live =
+			DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 		have_live = metric_value(DatumGetJsonbP(j), metric, &b);
 	}
 	pgl_catalog_restore_user(&sw);
@@ -260,9 +261,8 @@ pgl_store_trained(FunctionCallInfo fcinfo, MemoryContext out_cxt, const pgl_env 
 	memset(&nv, 0, sizeof(nv));
 	initStringInfo(&metrics);
 	appendStringInfoString(&metrics, t->metrics);
-	nv.deploy = t->opts->deploy_if_better
-					? decide_if_better(t->name, t->opts, m->task, &metrics)
-					: t->opts->deploy;
+	nv.deploy = t->opts->deploy_if_better ? decide_if_better(t->name, t->opts, m->task, &metrics)
+										  : t->opts->deploy;
 	nv.blob = serialize(env, m);
 	INSTR_TIME_SET_CURRENT(elapsed);
 	INSTR_TIME_SUBTRACT(elapsed, t->start);

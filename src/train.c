@@ -301,8 +301,8 @@ ai_train(PG_FUNCTION_ARGS)
 	}
 	ds = pgl_read_data(data, target, classification ? PGL_COL_CATEGORICAL : PGL_COL_NUMERIC,
 					   opts.exclude, NIL, algorithm,
-					   clustering ? 0.0 : PGL_TEST_FRACTION(opts.test_size),
-					   opts.seed, ops->train_gram ? gram_hook : NULL, gram);
+					   clustering ? 0.0 : PGL_TEST_FRACTION(opts.test_size), opts.seed,
+					   ops->train_gram ? gram_hook : NULL, gram);
 	n = ds->n_rows;
 	if (n == 0)
 		ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND), errmsg("no rows to train on"),

@@ -906,9 +906,8 @@ store:
 	 * lives there: store the version before SPI_finish frees it.
 	 */
 	{
-		PglTrained t = {name,		  algorithm,
-						data,		  options,
-						opts,		  counts.n_train + counts.n_test + n_test_unknown,
+		PglTrained t = {name,		  algorithm, data,
+						options,	  opts,		 counts.n_train + counts.n_test + n_test_unknown,
 						metrics.data, start};
 
 		result = pgl_store_trained(fcinfo, caller, &env, m, &t);

@@ -456,8 +456,8 @@ static const pgl_algo_ops algorithms[] = {
 	{PGL_ALGO_KMEANS, "kmeans", PGL_TASK_CLUSTERING, 0.0, kmeans_train, kmeans_predict,
 	 kmeans_validate, NULL, pgl_kmeans_options, NULL},
 	/* trained through its own glue (nn_train.c); the task is the model's */
-	{PGL_ALGO_NEURAL_NET, "neural_net", 0, 0.0, NULL, pgl_nn_predict_encoded, pgl_nn_validate,
-	 NULL, pgl_neural_net_options, NULL},
+	{PGL_ALGO_NEURAL_NET, "neural_net", 0, 0.0, NULL, pgl_nn_predict_encoded, pgl_nn_validate, NULL,
+	 pgl_neural_net_options, NULL},
 };
 
 #define N_ALGORITHMS ((int) (sizeof(algorithms) / sizeof(algorithms[0])))

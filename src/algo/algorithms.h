@@ -3,8 +3,21 @@
  * algorithms.h
  *	  The table of operations every algorithm plugs into.
  *
- * Adding an algorithm means one new file implementing these operations and
- * one line in algorithms.c.
+ * Adding an algorithm that trains on rows (a design matrix):
+ *   1. one new file src/algo/NAME.c with its train, predict and validate
+ *	    operations and its option list (pgl_option_spec NAME_options[], built
+ *	    from PGL_OPTIONS_COMMON, PGL_OPTION_METRIC and PGL_OPTION_END; every
+ *	    entry needs a default, a description and an example that trains
+ *	    quickly: sql/options.sql trains with each), declared at the end of
+ *	    this header, and an id in pgl_algo.h;
+ *   2. one line in the algorithms[] table of algorithms.c naming them.
+ * ai_train (train.c) then reads, preprocesses, splits, fits, evaluates and
+ * stores it (store.c) like linear_regression; the option reader
+ * (src/options.c), ai_train_async, ai_schedule and ai_algorithm_options
+ * need nothing more.  A family with another reader shape (als: (user, item,
+ * rating) triples; neural_net: tensors) still has its own glue driver
+ * (recommend_train.c, nn_train.c) called from ai_train after the options
+ * are read, ending in the same store step.
  *
  *-------------------------------------------------------------------------
  */
@@ -128,16 +141,41 @@ typedef struct pgl_option_spec
  * PGL_OPTION_METRIC).
  */
 #define PGL_OPTIONS_COMMON                                                                         \
-	{"seed", PGL_OPT_INTEGER, PGL_SLOT_SEED, 0, 9007199254740992.0, 0, NULL, "42",                 \
-	 "seed of the hold-out split and of every random choice", "7"},                                \
-		{"deploy", PGL_OPT_DEPLOY, PGL_SLOT_DEPLOY, 0, 0, 0, NULL, "true",                         \
+	{"seed",                                                                                       \
+	 PGL_OPT_INTEGER,                                                                              \
+	 PGL_SLOT_SEED,                                                                                \
+	 0,                                                                                            \
+	 9007199254740992.0,                                                                           \
+	 0,                                                                                            \
+	 NULL,                                                                                         \
+	 "42",                                                                                         \
+	 "seed of the hold-out split and of every random choice",                                      \
+	 "7"},                                                                                         \
+		{"deploy",                                                                                 \
+		 PGL_OPT_DEPLOY,                                                                           \
+		 PGL_SLOT_DEPLOY,                                                                          \
+		 0,                                                                                        \
+		 0,                                                                                        \
+		 0,                                                                                        \
+		 NULL,                                                                                     \
+		 "true",                                                                                   \
 		 "make the new version live: true, false, or \"if_better\" than the live one by "          \
 		 "\"metric\"",                                                                             \
 		 "\"if_better\""},                                                                         \
-		{"keep_versions", PGL_OPT_INTEGER, PGL_SLOT_KEEP_VERSIONS, 1, 1000000, 0, NULL, "all",     \
-		 "keep at most this many undeployed versions: older ones are dropped", "3"},               \
-		{"storage", PGL_OPT_CHOICE, PGL_SLOT_STORAGE, 0, 0, 0, "float64|float32|float16|int8",    \
-		 "float64", "how weights and factors are stored", "\"float32\""}
+		{"keep_versions",                                                                          \
+		 PGL_OPT_INTEGER,                                                                          \
+		 PGL_SLOT_KEEP_VERSIONS,                                                                   \
+		 1,                                                                                        \
+		 1000000,                                                                                  \
+		 0,                                                                                        \
+		 NULL,                                                                                     \
+		 "all",                                                                                    \
+		 "keep at most this many undeployed versions: older ones are dropped",                     \
+		 "3"},                                                                                     \
+	{                                                                                              \
+		"storage", PGL_OPT_CHOICE, PGL_SLOT_STORAGE, 0, 0, 0, "float64|float32|float16|int8",      \
+			"float64", "how weights and factors are stored", "\"float32\""                         \
+	}
 
 /*
  * "metric": one of the family's metrics ("a|b"; "ndcg@k" stands for any
@@ -150,7 +188,10 @@ typedef struct pgl_option_spec
 			"the metric \"deploy\": \"if_better\" compares (hold-out, else training)", example     \
 	}
 
-#define PGL_OPTION_END {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL}
+#define PGL_OPTION_END                                                                             \
+	{                                                                                              \
+		NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL                                                \
+	}
 
 typedef struct pgl_algo_ops
 {

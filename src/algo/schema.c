@@ -17,24 +17,36 @@
 
 /* entries several families share (one definition each) */
 #define OPT_TEST_SIZE                                                                              \
-	{"test_size", PGL_OPT_NUMBER, PGL_SLOT_TEST_SIZE, 0, 1, PGL_OPT_HI_OPEN, NULL,                 \
-	 "0.2 (0 below 50 rows)", "fraction of the rows held out to evaluate the model", "0.25"}
+	{                                                                                              \
+		"test_size", PGL_OPT_NUMBER, PGL_SLOT_TEST_SIZE, 0, 1, PGL_OPT_HI_OPEN, NULL,              \
+			"0.2 (0 below 50 rows)", "fraction of the rows held out to evaluate the model", "0.25" \
+	}
 #define OPT_EXCLUDE                                                                                \
-	{"exclude", PGL_OPT_COLUMNS, PGL_SLOT_EXCLUDE, 0, 0, 0, NULL, "none",                          \
-	 "columns that are not features", "[\"id\"]"}
+	{                                                                                              \
+		"exclude", PGL_OPT_COLUMNS, PGL_SLOT_EXCLUDE, 0, 0, 0, NULL, "none",                       \
+			"columns that are not features", "[\"id\"]"                                            \
+	}
 #define OPT_NULLS                                                                                  \
-	{"nulls", PGL_OPT_CHOICE, PGL_SLOT_NULLS, 0, 0, 0, "impute|error", "impute",                  \
-	 "NULL features: impute the training mean or most frequent value, or refuse them",           \
-	 "\"error\""}
+	{                                                                                              \
+		"nulls", PGL_OPT_CHOICE, PGL_SLOT_NULLS, 0, 0, 0, "impute|error", "impute",                \
+			"NULL features: impute the training mean or most frequent value, or refuse them",      \
+			"\"error\""                                                                            \
+	}
 #define OPT_METHOD                                                                                 \
-	{"method", PGL_OPT_CHOICE, PGL_SLOT_METHOD, 0, 0, 0, "auto|memory|aggregate", "auto",          \
-	 "train in memory, or by aggregate passes (auto: when the data would not fit)",             \
-	 "\"memory\""}
+	{                                                                                              \
+		"method", PGL_OPT_CHOICE, PGL_SLOT_METHOD, 0, 0, 0, "auto|memory|aggregate", "auto",       \
+			"train in memory, or by aggregate passes (auto: when the data would not fit)",         \
+			"\"memory\""                                                                           \
+	}
 #define OPT_MAX_ITER(dflt)                                                                         \
-	{"max_iter", PGL_OPT_INTEGER, PGL_SLOT_MAX_ITER, 1, 1000000, 0, NULL, dflt,                    \
-	 "most iterations of the solver", "50"}
+	{                                                                                              \
+		"max_iter", PGL_OPT_INTEGER, PGL_SLOT_MAX_ITER, 1, 1000000, 0, NULL, dflt,                 \
+			"most iterations of the solver", "50"                                                  \
+	}
 #define OPT_L2(dflt, desc)                                                                         \
-	{"l2", PGL_OPT_NUMBER, PGL_SLOT_L2, 0, 1e308, 0, NULL, dflt, desc, "0.1"}
+	{                                                                                              \
+		"l2", PGL_OPT_NUMBER, PGL_SLOT_L2, 0, 1e308, 0, NULL, dflt, desc, "0.1"                    \
+	}
 
 #define REGRESSION_METRICS	   "rmse|r2|mae"
 #define CLASSIFICATION_METRICS "accuracy|log_loss|f1_macro|precision_macro|recall_macro|roc_auc"
@@ -117,10 +129,10 @@ const pgl_option_spec pgl_neural_net_options[] = {
 	 "shape of one input: [height, width, channels], [height, width] or [n]", "[3]"},
 	{"scale", PGL_OPT_NUMBER, PGL_SLOT_SCALE, -1e308, 1e308, PGL_OPT_NONZERO, NULL, "1",
 	 "divide the values of a tensor (array or bytea) column by this", "2"},
-	{"optimizer", PGL_OPT_CHOICE, PGL_SLOT_OPTIMIZER, 0, 0, 0, "adam|sgd", "adam",
-	 "the optimizer", "\"sgd\""},
-	{"learning_rate", PGL_OPT_NUMBER, PGL_SLOT_LEARNING_RATE, 0, 10, PGL_OPT_LO_OPEN, NULL,
-	 "0.001", "step size of the optimizer", "0.01"},
+	{"optimizer", PGL_OPT_CHOICE, PGL_SLOT_OPTIMIZER, 0, 0, 0, "adam|sgd", "adam", "the optimizer",
+	 "\"sgd\""},
+	{"learning_rate", PGL_OPT_NUMBER, PGL_SLOT_LEARNING_RATE, 0, 10, PGL_OPT_LO_OPEN, NULL, "0.001",
+	 "step size of the optimizer", "0.01"},
 	{"momentum", PGL_OPT_NUMBER, PGL_SLOT_MOMENTUM, 0, 1, PGL_OPT_HI_OPEN, NULL, "0.9",
 	 "momentum of sgd", "0.5"},
 	{"batch_size", PGL_OPT_INTEGER, PGL_SLOT_BATCH_SIZE, 1, 65536, 0, NULL, "32",
