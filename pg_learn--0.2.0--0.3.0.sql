@@ -14,6 +14,42 @@
  * Training options: one schema per algorithm, deploy "if_better"
  * ------------------------------------------------------------------------ */
 
+/* ai_train returns whether the new version was deployed ("deploy": "if_better") */
+DROP FUNCTION @extschema@.ai_train(pg_catalog.text, pg_catalog.text, pg_catalog.text, pg_catalog.text, pg_catalog.jsonb);
+CREATE FUNCTION @extschema@.ai_train(
+	name pg_catalog.text,
+	algorithm pg_catalog.text,
+	data pg_catalog.text,
+	target pg_catalog.text DEFAULT NULL,
+	options pg_catalog.jsonb DEFAULT '{}',
+	OUT name pg_catalog.text,
+	OUT version integer,
+	OUT algorithm pg_catalog.text,
+	OUT rows_used bigint,
+	OUT metrics pg_catalog.jsonb,
+	OUT seconds double precision,
+	OUT deployed boolean)
+RETURNS pg_catalog.record
+AS 'MODULE_PATHNAME', 'ai_train'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.ai_train(pg_catalog.text, pg_catalog.text, pg_catalog.text, pg_catalog.text, pg_catalog.jsonb) IS
+	'Train a model on a table, view or SELECT and store it as a new version (deployed says whether it went live)';
+
+CREATE FUNCTION @extschema@.ai_algorithm_options(
+	algorithm pg_catalog.text DEFAULT NULL,
+	OUT algorithm pg_catalog.text,
+	OUT option pg_catalog.text,
+	OUT type pg_catalog.text,
+	OUT default_value pg_catalog.text,
+	OUT description pg_catalog.text,
+	OUT example pg_catalog.jsonb)
+RETURNS SETOF pg_catalog.record
+AS 'MODULE_PATHNAME', 'ai_algorithm_options'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_algorithm_options(pg_catalog.text) IS
+	'The options ai_train accepts for each algorithm (or one): type, default, description and a valid example';
+
+
 /* ------------------------------------------------------------------------
  * Schedules: pause after repeated failures, resume
  * ------------------------------------------------------------------------ */

@@ -128,12 +128,27 @@ CREATE FUNCTION @extschema@.ai_train(
 	OUT algorithm pg_catalog.text,
 	OUT rows_used bigint,
 	OUT metrics pg_catalog.jsonb,
-	OUT seconds double precision)
+	OUT seconds double precision,
+	OUT deployed boolean)
 RETURNS pg_catalog.record
 AS 'MODULE_PATHNAME', 'ai_train'
 LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION @extschema@.ai_train(pg_catalog.text, pg_catalog.text, pg_catalog.text, pg_catalog.text, pg_catalog.jsonb) IS
-	'Train a model on a table, view or SELECT and store it as a new version';
+	'Train a model on a table, view or SELECT and store it as a new version (deployed says whether it went live)';
+
+CREATE FUNCTION @extschema@.ai_algorithm_options(
+	algorithm pg_catalog.text DEFAULT NULL,
+	OUT algorithm pg_catalog.text,
+	OUT option pg_catalog.text,
+	OUT type pg_catalog.text,
+	OUT default_value pg_catalog.text,
+	OUT description pg_catalog.text,
+	OUT example pg_catalog.jsonb)
+RETURNS SETOF pg_catalog.record
+AS 'MODULE_PATHNAME', 'ai_algorithm_options'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_algorithm_options(pg_catalog.text) IS
+	'The options ai_train accepts for each algorithm (or one): type, default, description and a valid example';
 
 CREATE FUNCTION @extschema@.ai_deploy(name pg_catalog.text, version integer)
 RETURNS void

@@ -80,7 +80,7 @@ SELECT ai_train_async('jm', 'linear_regression',
                       'SELECT x, y + ((x * 7919)::int % 100) AS y FROM jobs_s', 'y',
                       '{"deploy": "if_better"}') AS j \gset
 SELECT ai_wait(:j, '60 s');
-SELECT version, deployed, error LIKE 'not deployed: new version 2 has r2 %' AS note
+SELECT version, deployed, error LIKE 'not deployed: new version 2 has rmse %' AS note
   FROM ai_jobs WHERE id = :j;
 SELECT version, deployed FROM ai_models WHERE name = 'jm' ORDER BY version;
 -- a version at least as good is deployed; "metric" names the one to compare

@@ -234,81 +234,26 @@ wake_after_commit(void)
 
 typedef struct JobOptions
 {
-	Jsonb	   *train_options; /* without the job's own keys */
-	const char *deploy;		   /* "always" or "if_better" */
+	Jsonb	   *train_options; /* passed to ai_train as they are */
+	const char *deploy;		   /* "always" or "if_better", shown in ai_jobs */
 	char	   *metric;		   /* NULL: the algorithm's default */
 } JobOptions;
 
 /*
- * "deploy": "if_better" and "metric" belong to the job; the rest (including
- * "deploy": true/false) goes to ai_train.
+ * Read the options as ai_train will (the algorithm's schema, options.c):
+ * ERROR now, not when the job runs.  "deploy" and "metric" are ai_train's
+ * options like the others; the job keeps a copy for ai_jobs.
  */
 static void
-split_job_options(Jsonb *options, JobOptions *jo)
-{
-	JsonbValue	v;
-	JsonbValue *d, *m;
-
-	jo->deploy = "always";
-	jo->metric = NULL;
-	jo->train_options = options;
-	if (options == NULL)
-		return;
-	if (!JB_ROOT_IS_OBJECT(options))
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						errmsg("options must be a JSON object")));
-	v.type = jbvString;
-	v.val.string.val = "deploy";
-	v.val.string.len = 6;
-	d = findJsonbValueFromContainer(&options->root, JB_FOBJECT, &v);
-	v.val.string.val = "metric";
-	m = findJsonbValueFromContainer(&options->root, JB_FOBJECT, &v);
-	if (d && d->type == jbvString)
-	{
-		char *s = pnstrdup(d->val.string.val, d->val.string.len);
-
-		if (strcmp(s, "if_better") != 0 && strcmp(s, "always") != 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("invalid value \"%s\" of option \"deploy\"", s),
-					 errhint("Valid values are true, false, \"always\" and \"if_better\".")));
-		jo->deploy = strcmp(s, "if_better") == 0 ? "if_better" : "always";
-	}
-	if (m)
-	{
-		if (m->type != jbvString || m->val.string.len == 0)
-			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							errmsg("option \"metric\" must be a metric name"),
-							errhint("For example \"r2\", \"rmse\", \"accuracy\", \"f1_macro\", "
-									"\"silhouette\" or \"ndcg@10\".")));
-		jo->metric = pnstrdup(m->val.string.val, m->val.string.len);
-	}
-	if ((d && d->type == jbvString) || m)
-	{
-		Datum o = JsonbPGetDatum(options);
-
-		if (d && d->type == jbvString)
-			o = DirectFunctionCall2(jsonb_delete, o, CStringGetTextDatum("deploy"));
-		if (m)
-			o = DirectFunctionCall2(jsonb_delete, o, CStringGetTextDatum("metric"));
-		jo->train_options = DatumGetJsonbP(o);
-	}
-}
-
-/* ERROR now, not when the job runs, for options ai_train would refuse */
-static void
-check_train_options(const char *algorithm, Jsonb *train_options)
+split_job_options(const char *algorithm, Jsonb *options, JobOptions *jo)
 {
 	const pgl_algo_ops *ops = pgl_algo_by_name(algorithm);
 	PglTrainOptions		opts;
 
-	if (ops == NULL || train_options == NULL)
-		return;
-	pgl_parse_train_options(train_options,
-							ops->task == PGL_TASK_RECOMMENDATION ? PGL_OPTS_RECOMMENDER
-							: ops->task == PGL_TASK_CLUSTERING	 ? PGL_OPTS_CLUSTERING
-																 : PGL_OPTS_SUPERVISED,
-							&opts);
+	pgl_parse_options(ops, options, &opts);
+	jo->train_options = options;
+	jo->deploy = opts.deploy_if_better ? "if_better" : "always";
+	jo->metric = opts.metric;
 }
 
 static void
@@ -360,8 +305,8 @@ ai_train_async(PG_FUNCTION_ARGS)
 	require_launcher("ai_train_async");
 	check_train_args(fcinfo, 0, "ai_train_async");
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	split_job_options(PG_ARGISNULL(4) ? NULL : PG_GETARG_JSONB_P(4), &jo);
-	check_train_options(text_to_cstring(PG_GETARG_TEXT_PP(1)), jo.train_options);
+	split_job_options(text_to_cstring(PG_GETARG_TEXT_PP(1)),
+					  PG_ARGISNULL(4) ? NULL : PG_GETARG_JSONB_P(4), &jo);
 	pgl_check_model_writable(name);
 
 	values[0] = PG_GETARG_DATUM(0);
@@ -765,8 +710,8 @@ ai_schedule(PG_FUNCTION_ARGS)
 							errmsg("unknown algorithm \"%s\"", algorithm),
 							errhint("Valid algorithms are: %s.", pgl_algo_names())));
 	}
-	split_job_options(PG_ARGISNULL(5) ? NULL : PG_GETARG_JSONB_P(5), &jo);
-	check_train_options(text_to_cstring(PG_GETARG_TEXT_PP(2)), jo.train_options);
+	split_job_options(text_to_cstring(PG_GETARG_TEXT_PP(2)),
+					  PG_ARGISNULL(5) ? NULL : PG_GETARG_JSONB_P(5), &jo);
 
 	is_cron = looks_like_cron(every);
 	if (is_cron)
@@ -1222,76 +1167,71 @@ free_my_slot(void)
 	LWLockRelease(sh->lock);
 }
 
-/* the metric a job's deploy "if_better" compares, and whether lower is better */
-static const char *
-default_metric(const char *algorithm, const char *metrics_json)
-{
-	const pgl_algo_ops *ops = pgl_algo_by_name(algorithm);
-
-	if (ops == NULL)
-		return "r2";
-	switch (ops->task)
-	{
-		case PGL_TASK_REGRESSION:
-			return "r2";
-		case PGL_TASK_CLASSIFICATION:
-			return "accuracy";
-		case PGL_TASK_CLUSTERING:
-			return "silhouette";
-		default:
-		{
-			/* recommenders: the first ndcg@k of the metrics */
-			const char *p = strstr(metrics_json, "\"ndcg@");
-
-			if (p)
-			{
-				const char *e = strchr(p + 1, '"');
-
-				return pnstrdup(p + 1, e - p - 1);
-			}
-			return "rmse";
-		}
-	}
-}
-
-static bool
-lower_is_better(const char *metric)
-{
-	return strcmp(metric, "rmse") == 0 || strcmp(metric, "mae") == 0 ||
-		   strcmp(metric, "log_loss") == 0 || strcmp(metric, "inertia") == 0;
-}
-
 typedef struct JobRow
 {
 	char *name, *algorithm, *data, *target, *options, *deploy, *metric, *search_path;
 } JobRow;
 
+/* the text of a jsonb field of obj, or "?" */
+static const char *
+jsonb_field(JsonbContainer *obj, const char *key)
+{
+	JsonbValue v;
+
+	if (!getKeyJsonValueFromContainer(obj, key, strlen(key), &v))
+		return "?";
+	if (v.type == jbvString)
+		return pnstrdup(v.val.string.val, v.val.string.len);
+	if (v.type == jbvNumeric)
+		return DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v.val.numeric)));
+	return "?";
+}
+
+/* "deployed: new version 3 has rmse 1.2, live version 2 has 1.3" of ai_train's metrics */
+static char *
+if_better_note(Jsonb *metrics, int32 version, bool deployed)
+{
+	JsonbValue		ib, live;
+	JsonbContainer *c;
+
+	if (!getKeyJsonValueFromContainer(&metrics->root, "if_better", 9, &ib) || ib.type != jbvBinary)
+		return NULL;
+	c = ib.val.binary.data;
+	if (!getKeyJsonValueFromContainer(c, "live", 4, &live))
+		return NULL;
+	return psprintf("%s: new version %d has %s %s, live version %s has %s%s",
+					deployed ? "deployed" : "not deployed", version, jsonb_field(c, "metric"),
+					jsonb_field(c, "new"), jsonb_field(c, "live_version"), jsonb_field(c, "live"),
+					deployed ? "" : " (better)");
+}
+
 /*
- * Train; with deploy "if_better", deploy only if the new version's metric
- * (hold-out if any, else training) is not worse than the live version's.
- * Returns the version; *deployed and *note are set.
+ * Train through ai_train, which also decides the deployment ("deploy":
+ * "if_better" with "metric" are ai_train's options, store.c).  A job queued
+ * before 0.3 kept "if_better" in its own columns only: they are put back
+ * into the options.  Returns the version; *deployed and *note are set.
  */
 static int32
 run_training(const ExtInfo *ei, const JobRow *j, bool *deployed, char **note)
 {
-	bool		if_better = strcmp(j->deploy, "if_better") == 0;
-	Oid			types[5] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID};
-	Datum		values[5];
-	char		nulls[5] = "     ";
-	bool		isnull;
-	int32		version;
-	char	   *metrics;
-	const char *metric;
-	Datum		opts = DirectFunctionCall1(jsonb_in, CStringGetDatum(j->options));
+	Oid	  types[5] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID};
+	Datum values[5];
+	char  nulls[5] = "     ";
+	bool  isnull;
+	int32 version;
+	Datum opts = DirectFunctionCall1(jsonb_in, CStringGetDatum(j->options));
 
 	*note = NULL;
-	*deployed = false;
-	if (if_better)
-		opts = DirectFunctionCall3(
-			jsonb_set, opts,
-			PointerGetDatum(construct_array((Datum[]){CStringGetTextDatum("deploy")}, 1, TEXTOID,
-											-1, false, TYPALIGN_INT)),
-			DirectFunctionCall1(jsonb_in, CStringGetDatum("false")));
+	if (strcmp(j->deploy, "if_better") == 0)
+	{
+		opts = DirectFunctionCall2(
+			jsonb_concat, opts,
+			DirectFunctionCall1(jsonb_in,
+								CStringGetDatum(j->metric ? psprintf("{\"deploy\": \"if_better\", "
+																	 "\"metric\": \"%s\"}",
+																	 j->metric)
+														  : "{\"deploy\": \"if_better\"}")));
+	}
 	values[0] = CStringGetTextDatum(j->name);
 	values[1] = CStringGetTextDatum(j->algorithm);
 	values[2] = CStringGetTextDatum(j->data);
@@ -1299,61 +1239,12 @@ run_training(const ExtInfo *ei, const JobRow *j, bool *deployed, char **note)
 	nulls[3] = j->target ? ' ' : 'n';
 	values[4] = opts;
 	spi_run_as_caller(
-		psprintf("SELECT version, metrics::text FROM %s.ai_train($1, $2, $3, $4, $5)", ei->schema),
+		psprintf("SELECT version, deployed, metrics FROM %s.ai_train($1, $2, $3, $4, $5)",
+				 ei->schema),
 		5, types, values, nulls, SPI_OK_SELECT);
 	version = DatumGetInt32(spi_datum(0, 1, &isnull));
-	metrics = spi_text(0, 2);
-	if (!if_better)
-	{
-		spi_run(psprintf("SELECT deployed FROM %s.ai_models WHERE name = $1 AND version = %d",
-						 ei->schema, version),
-				1, types, values, NULL, SPI_OK_SELECT);
-		*deployed = SPI_processed == 1 && DatumGetBool(spi_datum(0, 1, &isnull));
-		return version;
-	}
-
-	metric = j->metric ? j->metric : default_metric(j->algorithm, metrics);
-	{
-		Oid	  t[3] = {TEXTOID, INT4OID, TEXTOID};
-		Datum v[3] = {CStringGetTextDatum(j->name), Int32GetDatum(version),
-					  CStringGetTextDatum(metric)};
-		bool  n1, n2, n3;
-		Datum newv, oldv, live;
-
-		spi_run(
-			psprintf("SELECT coalesce(n.metrics->'test'->>$3, n.metrics->'train'->>$3, "
-					 "n.metrics->>$3)::float8, "
-					 "coalesce(o.metrics->'test'->>$3, o.metrics->'train'->>$3, "
-					 "o.metrics->>$3)::float8, m.deployed_version "
-					 "FROM %s.ai_catalog_models m "
-					 "JOIN %s.ai_catalog_versions n ON n.model_name = m.name AND n.version = $2 "
-					 "LEFT JOIN %s.ai_catalog_versions o ON o.model_name = m.name "
-					 "AND o.version = m.deployed_version WHERE m.name = $1",
-					 ei->schema, ei->schema, ei->schema),
-			3, t, v, NULL, SPI_OK_SELECT);
-		newv = spi_datum(0, 1, &n1);
-		oldv = spi_datum(0, 2, &n2);
-		live = spi_datum(0, 3, &n3);
-		if (n1)
-			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							errmsg("the new version has no metric \"%s\" to compare", metric),
-							errhint("Name one of the metrics of ai_models.metrics with the "
-									"option \"metric\".")));
-		if (n3 || n2)
-			*deployed = true;
-		else
-		{
-			double a = DatumGetFloat8(newv), b = DatumGetFloat8(oldv);
-
-			*deployed = lower_is_better(metric) ? a <= b : a >= b;
-			*note = psprintf("%s: new version %d has %s %.6g, live version %d has %.6g%s",
-							 *deployed ? "deployed" : "not deployed", version, metric, a,
-							 DatumGetInt32(live), b, *deployed ? "" : " (better)");
-		}
-		if (*deployed)
-			spi_run(psprintf("SELECT %s.ai_deploy($1, $2)", ei->schema), 2, t, v, NULL,
-					SPI_OK_SELECT);
-	}
+	*deployed = DatumGetBool(spi_datum(0, 2, &isnull));
+	*note = if_better_note(DatumGetJsonbP(spi_datum(0, 3, &isnull)), version, *deployed);
 	return version;
 }
 

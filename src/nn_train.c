@@ -26,11 +26,9 @@
 
 #include "algorithms.h"
 #include "nn_glue.h"
+#include "store.h"
 #include "prep.h"
 
-#define NN_KEYS                                                                                    \
-	"layers, input_shape, scale, optimizer, learning_rate, momentum, batch_size, epochs, "         \
-	"patience, l2, init, test_size, seed, exclude, nulls, deploy, storage"
 #define NN_LAYERS	   "dense, conv2d, maxpool2d, avgpool2d, flatten, dropout, batchnorm, activation"
 #define NN_ACTIVATIONS "linear, relu, leaky_relu, tanh, sigmoid, softmax"
 
@@ -44,7 +42,6 @@ typedef struct NnOptions
 	double		test_size; /* < 0: not given */
 	List	   *exclude;
 	bool		nulls_error;
-	bool		deploy;
 	int			storage; /* PGL_STORE_*, of the "storage" option */
 } NnOptions;
 
@@ -74,9 +71,7 @@ jbv_text(JsonbValue *v)
 static void
 pg_attribute_noreturn() opt_error(const char *key, const char *expected, JsonbValue *v)
 {
-	ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					errmsg("option \"%s\" must be %s, not %s", key, expected, jbv_text(v)),
-					errhint("Valid options of neural_net are: %s.", NN_KEYS)));
+	pgl_option_error(pgl_algo_by_id(PGL_ALGO_NEURAL_NET), key, expected, v);
 }
 
 static void
@@ -103,14 +98,6 @@ int_in(const char *key, JsonbValue *v, int lo, int hi)
 	if (!(d >= lo && d <= hi && d == floor(d)))
 		opt_error(key, expected, v);
 	return (int) d;
-}
-
-static char *
-str(const char *key, JsonbValue *v, const char *expected)
-{
-	if (v->type != jbvString)
-		opt_error(key, expected, v);
-	return pnstrdup(v->val.string.val, v->val.string.len);
 }
 
 static int32
@@ -425,155 +412,47 @@ parse_shape(JsonbValue *v, NnOptions *o)
 		o->shape[2] = 1; /* (height, width): one channel */
 }
 
+/* the network's options, from those read by the schema (options.c) */
 static void
-parse_options(Jsonb *options, NnOptions *o)
+nn_options(const PglTrainOptions *t, NnOptions *o)
 {
-	JsonbIterator	  *it;
-	JsonbValue		   v;
-	JsonbIteratorToken tok;
-	char			  *key = NULL;
+	static const int32 optimizers[] = {PGL_NN_ADAM, PGL_NN_SGD};
+	static const int32 inits[] = {PGL_NN_INIT_AUTO, PGL_NN_INIT_HE, PGL_NN_INIT_XAVIER};
 
 	memset(o, 0, sizeof(*o));
 	pgl_nn_spec_defaults(&o->spec);
-	o->scale = 1.0;
-	o->test_size = -1;
-	o->deploy = true;
-	if (options == NULL || !JB_ROOT_IS_OBJECT(options))
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						errmsg("neural_net needs options with \"layers\""),
-						errhint("For example options => '{\"layers\": [{\"dense\": {\"units\": 32, "
-								"\"activation\": \"relu\"}}, {\"dense\": {\"units\": 1}}]}'.")));
-	it = JsonbIteratorInit(&options->root);
-	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
-	{
-		if (tok == WJB_KEY)
-		{
-			key = pnstrdup(v.val.string.val, v.val.string.len);
-			continue;
-		}
-		if (tok != WJB_VALUE)
-			continue;
-		if (strcmp(key, "layers") == 0)
-			parse_layers(&v, o);
-		else if (strcmp(key, "input_shape") == 0)
-			parse_shape(&v, o);
-		else if (strcmp(key, "scale") == 0)
-		{
-			o->scale = num(key, &v, "a finite number");
-			if (!isfinite(o->scale) || o->scale == 0)
-				opt_error(key, "a finite non-zero number", &v);
-		}
-		else if (strcmp(key, "optimizer") == 0)
-		{
-			char *s = str(key, &v, "\"adam\" or \"sgd\"");
-
-			if (strcmp(s, "adam") == 0)
-				o->spec.optimizer = PGL_NN_ADAM;
-			else if (strcmp(s, "sgd") == 0)
-				o->spec.optimizer = PGL_NN_SGD;
-			else
-				opt_error(key, "\"adam\" or \"sgd\"", &v);
-		}
-		else if (strcmp(key, "init") == 0)
-		{
-			char *s = str(key, &v, "\"auto\", \"he\" or \"xavier\"");
-
-			if (strcmp(s, "auto") == 0)
-				o->spec.init = PGL_NN_INIT_AUTO;
-			else if (strcmp(s, "he") == 0)
-				o->spec.init = PGL_NN_INIT_HE;
-			else if (strcmp(s, "xavier") == 0)
-				o->spec.init = PGL_NN_INIT_XAVIER;
-			else
-				opt_error(key, "\"auto\", \"he\" or \"xavier\"", &v);
-		}
-		else if (strcmp(key, "learning_rate") == 0)
-		{
-			o->spec.learning_rate = num(key, &v, "a number > 0");
-			if (!(o->spec.learning_rate > 0 && o->spec.learning_rate <= 10))
-				opt_error(key, "a number in (0, 10]", &v);
-		}
-		else if (strcmp(key, "momentum") == 0)
-		{
-			o->spec.momentum = num(key, &v, "a number in [0, 1)");
-			if (!(o->spec.momentum >= 0 && o->spec.momentum < 1))
-				opt_error(key, "a number in [0, 1)", &v);
-		}
-		else if (strcmp(key, "l2") == 0)
-		{
-			o->spec.l2 = num(key, &v, "a number >= 0");
-			if (!(o->spec.l2 >= 0 && isfinite(o->spec.l2)))
-				opt_error(key, "a number >= 0", &v);
-		}
-		else if (strcmp(key, "batch_size") == 0)
-			o->spec.batch_size = int_in(key, &v, 1, 65536);
-		else if (strcmp(key, "epochs") == 0)
-			o->spec.epochs = int_in(key, &v, 1, 100000);
-		else if (strcmp(key, "patience") == 0)
-			o->spec.patience = int_in(key, &v, 1, 100000);
-		else if (strcmp(key, "test_size") == 0)
-		{
-			o->test_size = num(key, &v, "a number in [0, 1)");
-			if (!(o->test_size >= 0 && o->test_size < 1))
-				opt_error(key, "a number in [0, 1)", &v);
-		}
-		else if (strcmp(key, "seed") == 0)
-		{
-			double s = num(key, &v, "a non-negative integer");
-
-			if (!(s >= 0 && s <= 9007199254740992.0 && s == floor(s)))
-				opt_error(key, "a non-negative integer", &v);
-			o->spec.seed = (uint64) s;
-		}
-		else if (strcmp(key, "exclude") == 0)
-		{
-			if (v.type == jbvString)
-				o->exclude = lappend(o->exclude, pnstrdup(v.val.string.val, v.val.string.len));
-			else if (v.type == jbvBinary && JsonContainerIsArray(v.val.binary.data))
-			{
-				JsonbIterator *ei = JsonbIteratorInit(v.val.binary.data);
-				JsonbValue	   e;
-
-				while ((tok = JsonbIteratorNext(&ei, &e, true)) != WJB_DONE)
-					if (tok == WJB_ELEM)
-					{
-						if (e.type != jbvString)
-							opt_error(key, "an array of column names", &v);
-						o->exclude =
-							lappend(o->exclude, pnstrdup(e.val.string.val, e.val.string.len));
-					}
-			}
-			else
-				opt_error(key, "an array of column names", &v);
-		}
-		else if (strcmp(key, "nulls") == 0)
-		{
-			char *s = str(key, &v, "\"impute\" or \"error\"");
-
-			if (strcmp(s, "impute") != 0 && strcmp(s, "error") != 0)
-				opt_error(key, "\"impute\" or \"error\"", &v);
-			o->nulls_error = strcmp(s, "error") == 0;
-		}
-		else if (strcmp(key, "storage") == 0)
-			o->storage = pgl_option_storage(options);
-		else if (strcmp(key, "deploy") == 0)
-		{
-			if (v.type != jbvBool)
-				opt_error(key, "true or false", &v);
-			o->deploy = v.val.boolean;
-		}
-		else
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("unknown option \"%s\"", key),
-					 errhint("Valid options of neural_net are: %s.", NN_KEYS)));
-	}
-	if (!o->have_layers)
+	if (t->layers == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("neural_net needs the option \"layers\""),
 				 errhint("For example \"layers\": [{\"dense\": {\"units\": 32, \"activation\": "
 						 "\"relu\"}}, {\"dense\": {\"units\": 10, \"activation\": "
 						 "\"softmax\"}}].")));
+	parse_layers(t->layers, o);
+	if (t->input_shape)
+		parse_shape(t->input_shape, o);
+	o->scale = t->scale;
+	if (t->optimizer >= 0)
+		o->spec.optimizer = optimizers[t->optimizer];
+	if (t->init >= 0)
+		o->spec.init = inits[t->init];
+	if (t->learning_rate > 0)
+		o->spec.learning_rate = t->learning_rate;
+	if (t->momentum >= 0)
+		o->spec.momentum = t->momentum;
+	if (t->l2 >= 0)
+		o->spec.l2 = t->l2;
+	if (t->batch_size > 0)
+		o->spec.batch_size = t->batch_size;
+	if (t->epochs > 0)
+		o->spec.epochs = t->epochs;
+	if (t->patience > 0)
+		o->spec.patience = t->patience;
+	o->spec.seed = t->seed;
+	o->test_size = t->test_size;
+	o->exclude = t->exclude;
+	o->nulls_error = t->nulls_error;
+	o->storage = t->storage;
 }
 
 /* ---------- array conversion ---------- */
@@ -876,9 +755,8 @@ read_array_data(const char *data, const char *target, bool classification, NnOpt
 				o->shape_ndim = 1;
 				o->shape[0] = (int32) ad->D;
 			}
-			part = pgl_row_in_test(o->spec.seed, row, o->test_size >= 0 ? o->test_size : 0.2)
-					   ? PGL_TEST
-					   : PGL_TRAIN;
+			part = pgl_row_in_test(o->spec.seed, row, PGL_TEST_FRACTION(o->test_size)) ? PGL_TEST
+																					   : PGL_TRAIN;
 			if (ad->n[part] == ad->cap[part])
 				grow(ad, part, cxt);
 			pgl_nn_datum_to_floats(fv, ad->typid, ad->D, o->scale,
@@ -962,7 +840,8 @@ spec_is_classifier(const pgl_nn_spec *spec)
 
 Datum
 pgl_train_neural_net(FunctionCallInfo fcinfo, const char *name, const char *algorithm,
-					 const char *data, const char *target, Jsonb *options)
+					 const char *data, const char *target, Jsonb *options,
+					 const PglTrainOptions *topts)
 {
 	NnOptions	   o;
 	MemoryContext  train_cxt, old;
@@ -994,7 +873,7 @@ pgl_train_neural_net(FunctionCallInfo fcinfo, const char *name, const char *algo
 						errmsg("neural_net needs a target column"),
 						errhint("Name the column to predict: ai_train(name, 'neural_net', data, "
 								"target => 'column', options => ...).")));
-	parse_options(options, &o);
+	nn_options(topts, &o);
 	classification = spec_is_classifier(&o.spec);
 	pgl_check_model_writable(name);
 
@@ -1079,8 +958,8 @@ pgl_train_neural_net(FunctionCallInfo fcinfo, const char *name, const char *algo
 							errmsg("option \"scale\" applies to a tensor (array or bytea) column"),
 							errhint("Ordinary columns are standardized by the model.")));
 		ds = pgl_read_data(data, target, classification ? PGL_COL_CATEGORICAL : PGL_COL_NUMERIC,
-						   o.exclude, NIL, algorithm, o.test_size >= 0 ? o.test_size : 0.2,
-						   o.spec.seed, NULL, NULL);
+						   o.exclude, NIL, algorithm, PGL_TEST_FRACTION(o.test_size), o.spec.seed,
+						   NULL, NULL);
 		n_skipped = ds->n_skipped;
 		if (ds->n_rows == 0)
 			ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND), errmsg("no rows to train on")));
@@ -1408,8 +1287,12 @@ pgl_train_neural_net(FunctionCallInfo fcinfo, const char *name, const char *algo
 						 secs, res.flops / 1e9, secs > 0 ? res.flops / 1e9 / secs : 0.0);
 	}
 
-	result = pgl_store_trained(fcinfo, old, &env, m, name, algorithm, options, data,
-							   n[0] + n[1] + n_unknown, metrics.data, start, o.deploy);
+	{
+		PglTrained t = {name,		  algorithm, data, options, topts, n[0] + n[1] + n_unknown,
+						metrics.data, start};
+
+		result = pgl_store_trained(fcinfo, old, &env, m, &t);
+	}
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(train_cxt);
 	PG_RETURN_DATUM(result);

@@ -1,10 +1,13 @@
 /*-------------------------------------------------------------------------
  *
  * options.c
- *	  Parse and validate the options jsonb of ai_train.
+ *	  The one reader of ai_train's options jsonb, driven by the option
+ *	  schema of the algorithm (pgl_algo_ops.options, src/algo/schema.c).
  *
- * Each algorithm family accepts its own set of keys; an unknown key, or one
- * that belongs to another family, is an error that lists the valid ones.
+ * ai_train, ai_train_async, ai_schedule and the aggregate method all read
+ * options here: an unknown key or a bad value is the same error everywhere,
+ * with a hint listing the keys of that algorithm.  ai_algorithm_options()
+ * lists the schema in SQL.
  *
  *-------------------------------------------------------------------------
  */
@@ -12,26 +15,78 @@
 
 #include <math.h>
 
+#include "funcapi.h"
 #include "utils/builtins.h"
 #include "utils/numeric.h"
 
-#include "als.h"
+#include "algorithms.h"
 
-#define SUPERVISED_KEYS                                                                            \
-	"test_size, seed, l2, max_iter, tol, exclude, nulls, method, deploy, storage"
-#define RECOMMENDER_KEYS                                                                           \
-	"feedback, factors, l2, iterations, alpha, cg_steps, k, test_size, seed, user_col, "           \
-	"item_col, rating_col, duplicates, cold_start, deploy, storage"
-#define CLUSTERING_KEYS "k, max_iter, tol, seed, exclude, nulls, method, deploy, storage"
+PG_FUNCTION_INFO_V1(ai_algorithm_options);
 
-static const char *valid_keys;
-
-static void
-option_error(const char *key, const char *expected, const char *got)
+/* "a, b, c" of the keys of an algorithm */
+const char *
+pgl_option_keys(const pgl_algo_ops *ops)
 {
-	ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					errmsg("option \"%s\" must be %s, not %s", key, expected, got),
-					valid_keys ? errhint("Valid options are: %s.", valid_keys) : 0));
+	StringInfoData s;
+
+	initStringInfo(&s);
+	for (const pgl_option_spec *o = ops->options; o && o->key; o++)
+		appendStringInfo(&s, "%s%s", s.len ? ", " : "", o->key);
+	return s.data;
+}
+
+/* "\"a\", \"b\" or \"c\"" of "a|b|c" */
+static char *
+choice_text(const char *choices)
+{
+	StringInfoData s;
+	char		  *copy = pstrdup(choices);
+	char		  *save = NULL;
+	int			   n = 0, total = 1;
+
+	for (const char *c = choices; *c; c++)
+		total += *c == '|';
+	initStringInfo(&s);
+	for (char *w = strtok_r(copy, "|", &save); w; w = strtok_r(NULL, "|", &save), n++)
+		appendStringInfo(&s, "%s\"%s\"", n == 0 ? "" : n == total - 1 ? " or " : ", ", w);
+	return s.data;
+}
+
+/* what a value of the option must be, for messages and ai_algorithm_options */
+char *
+pgl_option_type_text(const pgl_option_spec *o)
+{
+	const char *lb = (o->flags & PGL_OPT_LO_OPEN) ? "(" : "[";
+	const char *hb = (o->flags & PGL_OPT_HI_OPEN) ? ")" : "]";
+
+	switch (o->type)
+	{
+		case PGL_OPT_NUMBER:
+			if (o->flags & PGL_OPT_NONZERO)
+				return "a finite non-zero number";
+			if (o->hi >= 1e308)
+				return psprintf("a number %s %g", (o->flags & PGL_OPT_LO_OPEN) ? ">" : ">=", o->lo);
+			return psprintf("a number in %s%g, %g%s", lb, o->lo, o->hi, hb);
+		case PGL_OPT_INTEGER:
+			if (o->hi >= 9e15)
+				return o->lo == 0 ? "a non-negative integer"
+								  : psprintf("an integer >= %.0f", o->lo);
+			return psprintf("an integer between %.0f and %.0f", o->lo, o->hi);
+		case PGL_OPT_BOOLEAN:
+			return "true or false";
+		case PGL_OPT_CHOICE:
+			return choice_text(o->choices);
+		case PGL_OPT_COLUMN:
+			return "a column name";
+		case PGL_OPT_COLUMNS:
+			return "an array of column names";
+		case PGL_OPT_METRIC:
+			return psprintf("a metric: %s", choice_text(o->choices));
+		case PGL_OPT_DEPLOY:
+			return "true, false or \"if_better\"";
+		default:
+			return (char *) o->choices;
+	}
 }
 
 static const char *
@@ -49,309 +104,396 @@ jbv_describe(JsonbValue *v)
 		case jbvBool:
 			return v->val.boolean ? "true" : "false";
 		case jbvBinary:
-			return "an array or object";
+			return JsonContainerIsArray(v->val.binary.data) ? "an array" : "an object";
 		default:
 			return "an unexpected value";
 	}
 }
 
-static double
-get_number(const char *key, JsonbValue *v, const char *expected)
+static void
+pg_attribute_noreturn() option_error_got(const pgl_algo_ops *ops, const char *key,
+										 const char *expected, const char *got)
 {
-	if (v->type != jbvNumeric)
-		option_error(key, expected, jbv_describe(v));
-	return DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric)));
+	ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					errmsg("option \"%s\" must be %s, not %s", key, expected, got),
+					errhint("Valid options of %s are: %s.", ops->name, pgl_option_keys(ops))));
+	pg_unreachable();
 }
 
-static int
-get_int(const char *key, JsonbValue *v, int lo, int hi)
+/* the error of a bad value; never returns */
+void
+pgl_option_error(const pgl_algo_ops *ops, const char *key, const char *expected, JsonbValue *v)
 {
-	char  *expected = psprintf("an integer between %d and %d", lo, hi);
-	double d = get_number(key, v, expected);
-
-	if (!(d >= lo && d <= hi && d == floor(d)))
-		option_error(key, expected, jbv_describe(v));
-	return (int) d;
-}
-
-static char *
-get_string(const char *key, JsonbValue *v, const char *expected)
-{
-	if (v->type != jbvString)
-		option_error(key, expected, jbv_describe(v));
-	return pnstrdup(v->val.string.val, v->val.string.len);
-}
-
-/* one of the given words, returned as its index */
-static int
-get_choice(const char *key, JsonbValue *v, const char *const *choices, const char *expected)
-{
-	char *s = get_string(key, v, expected);
-
-	for (int i = 0; choices[i]; i++)
-		if (strcmp(s, choices[i]) == 0)
-			return i;
-	option_error(key, expected, jbv_describe(v));
-	return -1;
+	option_error_got(ops, key, expected, jbv_describe(v));
 }
 
 static void
-parse_exclude(JsonbValue *v, PglTrainOptions *opts)
+bad_value(const pgl_algo_ops *ops, const pgl_option_spec *o, JsonbValue *v)
+{
+	pgl_option_error(ops, o->key, pgl_option_type_text(o), v);
+}
+
+static double
+number_value(const pgl_algo_ops *ops, const pgl_option_spec *o, JsonbValue *v)
+{
+	double d;
+
+	if (v->type != jbvNumeric)
+		bad_value(ops, o, v);
+	d = DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric)));
+	if (!isfinite(d) || d < o->lo || d > o->hi || ((o->flags & PGL_OPT_LO_OPEN) && d == o->lo) ||
+		((o->flags & PGL_OPT_HI_OPEN) && d == o->hi) || ((o->flags & PGL_OPT_NONZERO) && d == 0) ||
+		(o->type == PGL_OPT_INTEGER && d != floor(d)))
+		bad_value(ops, o, v);
+	return d;
+}
+
+static char *
+string_value(const pgl_algo_ops *ops, const pgl_option_spec *o, JsonbValue *v)
+{
+	if (v->type != jbvString || v->val.string.len == 0)
+		bad_value(ops, o, v);
+	return pnstrdup(v->val.string.val, v->val.string.len);
+}
+
+/* "ndcg@k" in a list matches "ndcg@" and a positive integer */
+static bool
+word_matches(const char *pattern, const char *s)
+{
+	size_t n = strlen(pattern);
+
+	if (n > 2 && strcmp(pattern + n - 2, "@k") == 0)
+	{
+		const char *d = s + n - 1;
+
+		if (strncmp(pattern, s, n - 1) != 0 || *d < '1' || *d > '9')
+			return false;
+		while (*d >= '0' && *d <= '9')
+			d++;
+		return *d == '\0';
+	}
+	return strcmp(pattern, s) == 0;
+}
+
+/* the index of s among the words of choices, or -1 */
+int
+pgl_choice_index(const char *choices, const char *s)
+{
+	char *copy = pstrdup(choices);
+	char *save = NULL;
+	int	  i = 0;
+
+	for (char *w = strtok_r(copy, "|", &save); w; w = strtok_r(NULL, "|", &save), i++)
+		if (word_matches(w, s))
+			return i;
+	return -1;
+}
+
+static int
+choice_value(const pgl_algo_ops *ops, const pgl_option_spec *o, JsonbValue *v)
+{
+	int i;
+
+	if (v->type != jbvString)
+		bad_value(ops, o, v);
+	i = pgl_choice_index(o->choices, pnstrdup(v->val.string.val, v->val.string.len));
+	if (i < 0)
+		bad_value(ops, o, v);
+	return i;
+}
+
+static List *
+columns_value(const pgl_algo_ops *ops, const pgl_option_spec *o, JsonbValue *v)
 {
 	JsonbIterator	  *it;
 	JsonbValue		   elem;
 	JsonbIteratorToken tok;
+	List			  *out = NIL;
 
 	if (v->type == jbvString)
-	{
-		opts->exclude = lappend(opts->exclude, pnstrdup(v->val.string.val, v->val.string.len));
-		return;
-	}
+		return list_make1(pnstrdup(v->val.string.val, v->val.string.len));
 	if (v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data))
-		option_error("exclude", "an array of column names", jbv_describe(v));
-
+		bad_value(ops, o, v);
 	it = JsonbIteratorInit(v->val.binary.data);
 	while ((tok = JsonbIteratorNext(&it, &elem, true)) != WJB_DONE)
 	{
 		if (tok != WJB_ELEM)
 			continue;
 		if (elem.type != jbvString)
-			option_error("exclude", "an array of column names",
-						 psprintf("an array holding %s", jbv_describe(&elem)));
-		opts->exclude = lappend(opts->exclude, pnstrdup(elem.val.string.val, elem.val.string.len));
+			option_error_got(ops, o->key, pgl_option_type_text(o),
+							 psprintf("an array holding %s", jbv_describe(&elem)));
+		out = lappend(out, pnstrdup(elem.val.string.val, elem.val.string.len));
 	}
+	return out;
 }
 
 static void
-unknown_option(const char *key)
+deploy_value(const pgl_algo_ops *ops, const pgl_option_spec *o, JsonbValue *v,
+			 PglTrainOptions *opts)
 {
-	ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("unknown option \"%s\"", key),
-					errhint("Valid options are: %s.", valid_keys)));
-}
-
-static int storage_kind(JsonbValue *v);
-
-/* keys every family has */
-static bool
-parse_common(const char *key, JsonbValue *v, PglTrainOptions *opts)
-{
-	if (strcmp(key, "test_size") == 0)
+	if (v->type == jbvBool)
 	{
-		double t = get_number(key, v, "a number in [0, 1)");
-
-		if (!(t >= 0 && t < 1))
-			option_error(key, "a number in [0, 1)", jbv_describe(v));
-		opts->test_size = t;
-	}
-	else if (strcmp(key, "seed") == 0)
-	{
-		double s = get_number(key, v, "a non-negative integer");
-
-		if (!(s >= 0 && s <= 9007199254740992.0 && s == floor(s)))
-			option_error(key, "a non-negative integer", jbv_describe(v));
-		opts->seed = (uint64) s;
-	}
-	else if (strcmp(key, "l2") == 0)
-	{
-		double l2 = get_number(key, v, "a number >= 0");
-
-		if (!(l2 >= 0 && isfinite(l2)))
-			option_error(key, "a number >= 0", jbv_describe(v));
-		opts->l2 = l2;
-	}
-	else if (strcmp(key, "deploy") == 0)
-	{
-		if (v->type != jbvBool)
-			option_error(key, "true or false", jbv_describe(v));
 		opts->deploy = v->val.boolean;
+		opts->deploy_if_better = false;
 	}
-	else if (strcmp(key, "storage") == 0)
-		opts->storage = storage_kind(v);
+	else if (v->type == jbvString && v->val.string.len == 9 &&
+			 strncmp(v->val.string.val, "if_better", 9) == 0)
+	{
+		opts->deploy = false; /* stored undeployed, then compared (store.c) */
+		opts->deploy_if_better = true;
+	}
 	else
-		return false;
-	return true;
+		bad_value(ops, o, v);
 }
 
-/*
- * "storage": how weights and factors are stored (quantize.c in the docs:
- * user-guide "Quantized storage"); the PGL_STORE_* kind of
- * pgl_model_set_storage.
- */
-static int
-storage_kind(JsonbValue *v)
+/* store the value of o into opts (the slots of numbers and words) */
+static void
+set_number_slot(PglTrainOptions *opts, int slot, double d)
 {
-	static const char *const kinds[] = {"float64", "float32", "float16", "int8", NULL};
-	static const int codes[] = {PGL_STORE_NATIVE, PGL_STORE_F32, PGL_STORE_F16, PGL_STORE_I8_ROW};
-
-	return codes[get_choice("storage", v, kinds,
-							"\"float64\" (the default), \"float32\", \"float16\" or \"int8\"")];
-}
-
-int
-pgl_option_storage(Jsonb *options)
-{
-	JsonbValue *v;
-
-	if (options == NULL || !JB_ROOT_IS_OBJECT(options))
-		return PGL_STORE_NATIVE;
-	/* called outside pgl_parse_options (neural_net): no key list to hint */
-	valid_keys = NULL;
-	v = getKeyJsonValueFromContainer(&options->root, "storage", strlen("storage"), NULL);
-	return v ? storage_kind(v) : PGL_STORE_NATIVE;
+	switch (slot)
+	{
+		case PGL_SLOT_TEST_SIZE:
+			opts->test_size = d;
+			break;
+		case PGL_SLOT_SEED:
+			opts->seed = (uint64) d;
+			break;
+		case PGL_SLOT_L2:
+			opts->l2 = d;
+			break;
+		case PGL_SLOT_MAX_ITER:
+			opts->max_iter = (int) d;
+			break;
+		case PGL_SLOT_TOL:
+			opts->tol = d;
+			break;
+		case PGL_SLOT_KEEP_VERSIONS:
+			opts->keep_versions = (int) d;
+			break;
+		case PGL_SLOT_K:
+			opts->k = (int) d;
+			break;
+		case PGL_SLOT_FACTORS:
+			opts->factors = (int) d;
+			break;
+		case PGL_SLOT_ALPHA:
+			opts->alpha = d;
+			break;
+		case PGL_SLOT_CG_STEPS:
+			opts->cg_steps = (int) d;
+			break;
+		case PGL_SLOT_SCALE:
+			opts->scale = d;
+			break;
+		case PGL_SLOT_LEARNING_RATE:
+			opts->learning_rate = d;
+			break;
+		case PGL_SLOT_MOMENTUM:
+			opts->momentum = d;
+			break;
+		case PGL_SLOT_BATCH_SIZE:
+			opts->batch_size = (int) d;
+			break;
+		case PGL_SLOT_EPOCHS:
+			opts->epochs = (int) d;
+			break;
+		case PGL_SLOT_PATIENCE:
+			opts->patience = (int) d;
+			break;
+		default:
+			elog(ERROR, "pg_learn: option slot %d is not a number", slot);
+	}
 }
 
 static void
-parse_supervised(const char *key, JsonbValue *v, PglTrainOptions *opts)
+set_choice_slot(PglTrainOptions *opts, int slot, int i)
 {
-	static const char *const nulls[] = {"impute", "error", NULL};
-	static const char *const methods[] = {"auto", "memory", "aggregate", NULL};
+	static const int storage[] = {PGL_STORE_NATIVE, PGL_STORE_F32, PGL_STORE_F16, PGL_STORE_I8_ROW};
 
-	if (parse_common(key, v, opts))
-		return;
-	if (strcmp(key, "max_iter") == 0)
-		opts->max_iter = get_int(key, v, 1, 1000000);
-	else if (strcmp(key, "tol") == 0)
+	switch (slot)
 	{
-		double t = get_number(key, v, "a number > 0");
-
-		if (!(t > 0 && isfinite(t)))
-			option_error(key, "a number > 0", jbv_describe(v));
-		opts->tol = t;
+		case PGL_SLOT_NULLS:
+			opts->nulls_error = i == 1;
+			break;
+		case PGL_SLOT_METHOD:
+			opts->method = i;
+			break;
+		case PGL_SLOT_STORAGE:
+			opts->storage = storage[i];
+			break;
+		case PGL_SLOT_FEEDBACK:
+			opts->implicit = i == 1;
+			break;
+		case PGL_SLOT_DUPLICATES:
+			opts->duplicates_sum = i == 1;
+			break;
+		case PGL_SLOT_COLD_START:
+			opts->cold_start_error = i == 1;
+			break;
+		case PGL_SLOT_OPTIMIZER:
+			opts->optimizer = i;
+			break;
+		case PGL_SLOT_INIT:
+			opts->init = i;
+			break;
+		default:
+			elog(ERROR, "pg_learn: option slot %d is not a choice", slot);
 	}
-	else if (strcmp(key, "exclude") == 0)
-		parse_exclude(v, opts);
-	else if (strcmp(key, "nulls") == 0)
-		opts->nulls_error = get_choice(key, v, nulls, "\"impute\" or \"error\"") == 1;
-	else if (strcmp(key, "method") == 0)
-		opts->method = get_choice(key, v, methods, "\"auto\", \"memory\" or \"aggregate\"");
-	else
-		unknown_option(key);
 }
 
 static void
-parse_recommender(const char *key, JsonbValue *v, PglTrainOptions *opts)
+read_one(const pgl_algo_ops *ops, const pgl_option_spec *o, JsonbValue *v, PglTrainOptions *opts)
 {
-	static const char *const feedback[] = {"explicit", "implicit", NULL};
-	static const char *const duplicates[] = {"last", "sum", NULL};
-	static const char *const cold[] = {"popular", "error", NULL};
-
-	if (parse_common(key, v, opts))
-		return;
-	if (strcmp(key, "feedback") == 0)
-		opts->implicit = get_choice(key, v, feedback, "\"explicit\" or \"implicit\"") == 1;
-	else if (strcmp(key, "factors") == 0)
-		opts->factors = get_int(key, v, 1, PGL_ALS_MAX_FACTORS);
-	else if (strcmp(key, "iterations") == 0)
-		opts->max_iter = get_int(key, v, 1, 1000);
-	else if (strcmp(key, "cg_steps") == 0)
-		opts->cg_steps = get_int(key, v, 1, 100);
-	else if (strcmp(key, "k") == 0)
-		opts->k = get_int(key, v, 1, 1000);
-	else if (strcmp(key, "alpha") == 0)
+	switch (o->type)
 	{
-		double a = get_number(key, v, "a number >= 0");
-
-		if (!(a >= 0 && isfinite(a)))
-			option_error(key, "a number >= 0", jbv_describe(v));
-		opts->alpha = a;
-	}
-	else if (strcmp(key, "user_col") == 0)
-		opts->user_col = get_string(key, v, "a column name");
-	else if (strcmp(key, "item_col") == 0)
-		opts->item_col = get_string(key, v, "a column name");
-	else if (strcmp(key, "rating_col") == 0)
-		opts->rating_col = get_string(key, v, "a column name");
-	else if (strcmp(key, "duplicates") == 0)
-		opts->duplicates_sum = get_choice(key, v, duplicates, "\"last\" or \"sum\"") == 1;
-	else if (strcmp(key, "cold_start") == 0)
-		opts->cold_start_error = get_choice(key, v, cold, "\"popular\" or \"error\"") == 1;
-	else
-		unknown_option(key);
-}
-
-/* kmeans: no target, so no hold-out and no supervised-only keys */
-static void
-parse_clustering(const char *key, JsonbValue *v, PglTrainOptions *opts)
-{
-	if (strcmp(key, "test_size") == 0)
-		ereport(
-			ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("option \"test_size\" is not used by kmeans"),
-			 errdetail("kmeans has no target to evaluate on a hold-out: it trains on every row."),
-			 errhint("Valid options are: %s.", valid_keys)));
-	if (strcmp(key, "k") == 0)
-		opts->k = get_int(key, v, 1, 100000);
-	else if (strcmp(key, "seed") == 0 || strcmp(key, "deploy") == 0 ||
-			 strcmp(key, "max_iter") == 0 || strcmp(key, "tol") == 0 ||
-			 strcmp(key, "exclude") == 0 || strcmp(key, "nulls") == 0 ||
-			 strcmp(key, "method") == 0 || strcmp(key, "storage") == 0)
-	{
-		if (strcmp(key, "tol") == 0 && v->type == jbvNumeric)
+		case PGL_OPT_NUMBER:
+		case PGL_OPT_INTEGER:
+			set_number_slot(opts, o->slot, number_value(ops, o, v));
+			break;
+		case PGL_OPT_CHOICE:
+			set_choice_slot(opts, o->slot, choice_value(ops, o, v));
+			break;
+		case PGL_OPT_BOOLEAN:
+			if (v->type != jbvBool)
+				bad_value(ops, o, v);
+			break;
+		case PGL_OPT_COLUMN:
 		{
-			/* kmeans accepts tol = 0: run until no row changes cluster */
-			double t = get_number(key, v, "a number >= 0");
+			char *s = string_value(ops, o, v);
 
-			if (!(t >= 0 && isfinite(t)))
-				option_error(key, "a number >= 0", jbv_describe(v));
-			opts->tol = t;
+			if (o->slot == PGL_SLOT_USER_COL)
+				opts->user_col = s;
+			else if (o->slot == PGL_SLOT_ITEM_COL)
+				opts->item_col = s;
+			else
+				opts->rating_col = s;
+			break;
 		}
-		else if (strcmp(key, "seed") == 0 || strcmp(key, "deploy") == 0 ||
-				 strcmp(key, "storage") == 0)
-			parse_common(key, v, opts);
-		else
-			parse_supervised(key, v, opts);
+		case PGL_OPT_COLUMNS:
+			opts->exclude = list_concat(opts->exclude, columns_value(ops, o, v));
+			break;
+		case PGL_OPT_METRIC:
+			if (v->type != jbvString ||
+				pgl_choice_index(o->choices, pnstrdup(v->val.string.val, v->val.string.len)) < 0)
+				bad_value(ops, o, v);
+			opts->metric = pnstrdup(v->val.string.val, v->val.string.len);
+			break;
+		case PGL_OPT_DEPLOY:
+			deploy_value(ops, o, v, opts);
+			break;
+		case PGL_OPT_JSON:
+		{
+			/* kept for the family's parser; points into the options */
+			JsonbValue *copy = palloc(sizeof(JsonbValue));
+
+			*copy = *v;
+			if (o->slot == PGL_SLOT_LAYERS)
+				opts->layers = copy;
+			else
+				opts->input_shape = copy;
+			break;
+		}
 	}
-	else
-		unknown_option(key);
 }
 
-void
-pgl_parse_train_options(Jsonb *options, int family, PglTrainOptions *opts)
+/* the defaults: "not given" for those that depend on the data or other options */
+static void
+set_defaults(const pgl_algo_ops *ops, PglTrainOptions *opts)
 {
-	JsonbIterator	  *it;
-	JsonbValue		   v;
-	JsonbIteratorToken tok;
-	char			  *key = NULL;
+	const pgl_option_spec *tol = pgl_algo_option(ops, "tol");
 
 	memset(opts, 0, sizeof(*opts));
+	opts->ops = ops;
 	opts->test_size = -1;
 	opts->seed = 42;
 	opts->l2 = -1;
 	opts->max_iter = -1;
-	opts->tol = 1e-6;
+	opts->tol = tol ? strtod(tol->default_value, NULL) : 1e-6;
 	opts->deploy = true;
 	opts->alpha = -1;
-	valid_keys = family == PGL_OPTS_RECOMMENDER	 ? RECOMMENDER_KEYS
-				 : family == PGL_OPTS_CLUSTERING ? CLUSTERING_KEYS
-												 : SUPERVISED_KEYS;
-	if (family == PGL_OPTS_CLUSTERING)
-		opts->tol = 1e-4;
+	opts->scale = 1.0;
+	opts->optimizer = -1;
+	opts->init = -1;
+	opts->learning_rate = -1;
+	opts->momentum = -1;
+}
 
+/*
+ * Read options (NULL: none) as the schema of ops says, into opts.  Every
+ * key must be one of the algorithm's; each value is checked.
+ */
+void
+pgl_parse_options(const pgl_algo_ops *ops, Jsonb *options, PglTrainOptions *opts)
+{
+	JsonbIterator		  *it;
+	JsonbValue			   v;
+	JsonbIteratorToken	   tok;
+	const pgl_option_spec *o = NULL;
+
+	set_defaults(ops, opts);
 	if (options == NULL)
 		return;
 	if (!JB_ROOT_IS_OBJECT(options))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("options must be a JSON object"),
-				 errhint("Pass for example '{\"l2\": 0.1, \"test_size\": 0.2}'. Valid options "
-						 "are: %s.",
-						 valid_keys)));
+				 errhint("Pass for example '{\"seed\": 7}'. Valid options of %s are: %s.",
+						 ops->name, pgl_option_keys(ops))));
 
 	it = JsonbIteratorInit(&options->root);
 	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
 	{
 		if (tok == WJB_KEY)
 		{
-			key = pnstrdup(v.val.string.val, v.val.string.len);
-			continue;
+			char *key = pnstrdup(v.val.string.val, v.val.string.len);
+
+			o = pgl_algo_option(ops, key);
+			if (o == NULL)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("unknown option \"%s\"", key),
+						 errhint("Valid options of %s are: %s.", ops->name, pgl_option_keys(ops))));
 		}
-		if (tok != WJB_VALUE)
-			continue;
-		if (family == PGL_OPTS_RECOMMENDER)
-			parse_recommender(key, &v, opts);
-		else if (family == PGL_OPTS_CLUSTERING)
-			parse_clustering(key, &v, opts);
-		else
-			parse_supervised(key, &v, opts);
+		else if (tok == WJB_VALUE)
+			read_one(ops, o, &v, opts);
 	}
+}
+
+/* ---------- ai_algorithm_options(algorithm) ---------- */
+
+Datum
+ai_algorithm_options(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char		  *only = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
+
+	if (only && pgl_algo_by_name(only) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("unknown algorithm \"%s\"", only),
+				 errhint("Valid algorithms are: %s.", pgl_algo_names())));
+	InitMaterializedSRF(fcinfo, 0);
+	for (int id = 1; id <= PGL_ALGO_MAX; id++)
+	{
+		const pgl_algo_ops *ops = pgl_algo_by_id(id);
+
+		if (ops == NULL || (only && strcmp(only, ops->name) != 0))
+			continue;
+		for (const pgl_option_spec *o = ops->options; o && o->key; o++)
+		{
+			Datum		values[6];
+			bool		nulls[6] = {false, false, false, false, false, false};
+			const char *ex = o->example;
+
+			/* "metric": the family's default metric makes the example */
+			if (ex == NULL)
+				ex = psprintf("\"%s\"", o->default_value);
+			values[0] = CStringGetTextDatum(ops->name);
+			values[1] = CStringGetTextDatum(o->key);
+			values[2] = CStringGetTextDatum(pgl_option_type_text(o));
+			values[3] = CStringGetTextDatum(o->default_value);
+			values[4] = CStringGetTextDatum(o->description);
+			values[5] = DirectFunctionCall1(jsonb_in, CStringGetDatum(ex));
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
+	}
+	return (Datum) 0;
 }

@@ -41,19 +41,32 @@ extern int pgl_thread_count(void);
 extern void pgl_set_blas_threads(void);
 extern void pgl_set_blas_threads_n(int n);
 
-/* ---------- options.c ---------- */
+/* ---------- options.c: the one reader of the options jsonb ---------- */
+
+struct pgl_algo_ops;
+struct pgl_option_spec;
+
+/* the default "test_size": the fraction of rows held out */
+#define PGL_DEFAULT_TEST_SIZE 0.2
+
+/* the hold-out fraction of a "test_size" option value (< 0: not given) */
+#define PGL_TEST_FRACTION(t) ((t) >= 0 ? (t) : PGL_DEFAULT_TEST_SIZE)
 
 typedef struct PglTrainOptions
 {
-	double test_size; /* < 0: not given */
-	uint64 seed;
-	double l2;		 /* < 0: not given */
-	int	   max_iter; /* iterations; < 0: not given */
-	double tol;
-	List  *exclude; /* of char * */
-	bool   nulls_error;
-	bool   deploy;
-	int	   method; /* PGL_METHOD_*: in memory, or by aggregate passes */
+	const struct pgl_algo_ops *ops;
+	double					   test_size; /* < 0: not given */
+	uint64					   seed;
+	double					   l2;		 /* < 0: not given */
+	int						   max_iter; /* iterations; < 0: not given */
+	double					   tol;
+	List					  *exclude; /* of char * */
+	bool					   nulls_error;
+	bool					   deploy;			 /* deploy when stored */
+	bool					   deploy_if_better; /* "if_better": compare, then deploy */
+	char					  *metric;			 /* of "if_better"; NULL: the default */
+	int						   keep_versions;	 /* 0: keep all */
+	int						   method;			 /* PGL_METHOD_* */
 	/* recommenders */
 	bool   implicit;
 	int	   factors; /* 0: not given */
@@ -66,6 +79,17 @@ typedef struct PglTrainOptions
 	bool   duplicates_sum;
 	bool   cold_start_error;
 	int	   storage; /* pgl_storage kind of "storage" (PGL_STORE_NATIVE: float64) */
+	/* neural_net (< 0 or 0: not given); layers and input_shape point into the options */
+	JsonbValue *layers;
+	JsonbValue *input_shape;
+	double		scale;
+	int			optimizer; /* index in "adam|sgd" */
+	int			init;	   /* index in "auto|he|xavier" */
+	double		learning_rate;
+	double		momentum;
+	int			batch_size;
+	int			epochs;
+	int			patience;
 } PglTrainOptions;
 
 /* "method" */
@@ -73,15 +97,22 @@ typedef struct PglTrainOptions
 #define PGL_METHOD_MEMORY	 1
 #define PGL_METHOD_AGGREGATE 2
 
-/* the option families of pgl_parse_train_options */
-#define PGL_OPTS_SUPERVISED	 0
-#define PGL_OPTS_RECOMMENDER 1
-#define PGL_OPTS_CLUSTERING	 2
+/* read options (NULL: none) by the algorithm's schema; ERROR on a bad key or value */
+extern void pgl_parse_options(const struct pgl_algo_ops *ops, Jsonb *options,
+							  PglTrainOptions *opts);
 
-extern void pgl_parse_train_options(Jsonb *options, int family, PglTrainOptions *opts);
+/* "a, b, c": the keys of an algorithm, for hints */
+extern const char *pgl_option_keys(const struct pgl_algo_ops *ops);
 
-/* the (validated) "storage" option of ai_train's options, as a pgl_storage kind */
-extern int pgl_option_storage(Jsonb *options);
+/* what a value of an option must be ("a number in [0, 1)") */
+extern char *pgl_option_type_text(const struct pgl_option_spec *o);
+
+/* the ERROR of a bad option value, with the algorithm's keys as hint */
+extern void pgl_option_error(const struct pgl_algo_ops *ops, const char *key, const char *expected,
+							 JsonbValue *v) pg_attribute_noreturn();
+
+/* the index of s among the words "a|b|c" ("ndcg@k" matches "ndcg@10"), or -1 */
+extern int pgl_choice_index(const char *choices, const char *s);
 
 /* ---------- data_reader.c ---------- */
 
@@ -296,14 +327,6 @@ extern bool pgl_priv_check(const char *schema, const char *name, Oid caller, Oid
 extern void pgl_priv_denied(const char *name, Oid caller, Oid owner, PglPrivilege priv)
 	pg_attribute_noreturn();
 
-/* ---------- train.c ---------- */
-
-/* serialize, store as a new version, and return ai_train's row (in out_cxt) */
-extern Datum pgl_store_trained(FunctionCallInfo fcinfo, MemoryContext out_cxt, const pgl_env *env,
-							   const pgl_model *m, const char *name, const char *algorithm,
-							   Jsonb *options, const char *data, int64 rows, const char *metrics,
-							   instr_time start, bool deploy);
-
 /* ---------- train_agg.c: "method": "aggregate" ---------- */
 
 struct pgl_algo_ops;
@@ -333,9 +356,6 @@ extern bytea *pgl_prep_blob(const pgl_env *env, pgl_model *m, int32 k);
 
 /* quoted schema of the extension (inside SPI) */
 extern const char *pgl_ext_schema(void);
-
-/* encode weights and factors as "storage" asks (pgl_model_set_storage); ERROR if they cannot be */
-extern void pgl_apply_storage(const pgl_env *env, pgl_model *m, int kind);
 
 /* ---------- model_cache.c ---------- */
 

@@ -14,6 +14,7 @@
  *-------------------------------------------------------------------------
  */
 #include "recommend.h"
+#include "store.h"
 
 #include <math.h>
 
@@ -499,7 +500,8 @@ env_report(pgl_rc rc, pgl_status *st, const char *what)
 
 Datum
 pgl_train_recommender(FunctionCallInfo fcinfo, const char *name, const char *algorithm,
-					  const char *data, const char *target, Jsonb *options)
+					  const char *data, const char *target, Jsonb *options,
+					  const PglTrainOptions *topts)
 {
 	PglTrainOptions	 opts;
 	MemoryContext	 train_cxt, old;
@@ -524,7 +526,7 @@ pgl_train_recommender(FunctionCallInfo fcinfo, const char *name, const char *alg
 	int32			 k;
 	double			 test_size;
 
-	pgl_parse_train_options(options, PGL_OPTS_RECOMMENDER, &opts);
+	opts = *topts;
 	if (target && opts.rating_col == NULL)
 		opts.rating_col = (char *) target;
 	if (!opts.implicit && opts.l2 == 0)
@@ -581,7 +583,7 @@ pgl_train_recommender(FunctionCallInfo fcinfo, const char *name, const char *alg
 	 * Hold out ratings per user: each rating is drawn with probability
 	 * test_size, but a user always keeps at least one rating in training.
 	 */
-	test_size = opts.test_size >= 0 ? opts.test_size : (kept >= 50 ? 0.2 : 0.0);
+	test_size = opts.test_size >= 0 ? opts.test_size : (kept >= 50 ? PGL_DEFAULT_TEST_SIZE : 0.0);
 	tr_u = palloc_extended(sizeof(int32) * kept, MCXT_ALLOC_HUGE);
 	tr_i = palloc_extended(sizeof(int32) * kept, MCXT_ALLOC_HUGE);
 	tr_r = palloc_extended(sizeof(float) * kept, MCXT_ALLOC_HUGE);
@@ -775,8 +777,8 @@ pgl_train_recommender(FunctionCallInfo fcinfo, const char *name, const char *alg
 	}
 
 	{
-		Datum result = pgl_store_trained(fcinfo, old, &env, m, name, algorithm, options, data, kept,
-										 metrics.data, start, opts.deploy);
+		PglTrained t = {name, algorithm, data, options, &opts, kept, metrics.data, start};
+		Datum	   result = pgl_store_trained(fcinfo, old, &env, m, &t);
 
 		MemoryContextSwitchTo(old);
 		MemoryContextDelete(train_cxt);

@@ -27,6 +27,7 @@
 #include "nn_glue.h"
 #include "prep.h"
 #include "recommend.h"
+#include "store.h"
 
 PG_FUNCTION_INFO_V1(ai_train);
 
@@ -126,93 +127,6 @@ gram_hook(void *arg, PglDataSet *ds, const double *const *cols, const bool *cons
 	}
 	if (pgl_gram_add(&h->env, &h->g, cols, nulls, rows, rows, &st) != PGL_OK)
 		pgl_report(&st, "training failed");
-}
-
-/* ---------- result row ---------- */
-
-/*
- * Quantized storage: encode the weights and factors as the "storage" option
- * asks, replacing them by the values the stored model will have (so the
- * metrics computed after it are the stored model's).
- */
-void
-pgl_apply_storage(const pgl_env *env, pgl_model *m, int kind)
-{
-	pgl_status st;
-
-	memset(&st, 0, sizeof(st));
-	if (pgl_model_set_storage(env, m, kind, &st) != PGL_OK)
-		ereport(ERROR,
-				(errcode(st.rc == PGL_ERR_NOMEM ? ERRCODE_OUT_OF_MEMORY
-												: ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("the model cannot be stored as the \"storage\" option asks: %s", st.msg),
-				 errhint("Use \"storage\": \"float32\" or \"int8\", or leave the option out "
-						 "(float64).")));
-}
-
-/*
- * The common end of every training: serialize the model, store it as a new
- * version, and build ai_train's result row in out_cxt.  Runs in the
- * training's memory context.
- */
-Datum
-pgl_store_trained(FunctionCallInfo fcinfo, MemoryContext out_cxt, const pgl_env *env,
-				  const pgl_model *m, const char *name, const char *algorithm, Jsonb *options,
-				  const char *data, int64 rows, const char *metrics, instr_time start, bool deploy)
-{
-	pgl_status	  st;
-	uint8_t		 *buf;
-	size_t		  buflen;
-	bytea		 *blob;
-	instr_time	  elapsed;
-	PglNewVersion nv;
-	TupleDesc	  desc;
-	Datum		  values[6];
-	bool		  nulls[6] = {false, false, false, false, false, false};
-	MemoryContext old;
-
-	pgl_progress_phase("saving");
-	memset(&st, 0, sizeof(st));
-	/* quantized storage (applied before the metrics already: then the identity) */
-	pgl_apply_storage(env, (pgl_model *) m, pgl_option_storage(options));
-	if (pgl_model_write(env, m, &buf, &buflen, &st) != PGL_OK)
-		pgl_report(&st, "could not serialize the model");
-	blob = palloc_extended(VARHDRSZ + buflen, MCXT_ALLOC_HUGE);
-	SET_VARSIZE(blob, VARHDRSZ + buflen);
-	memcpy(VARDATA(blob), buf, buflen);
-
-	INSTR_TIME_SET_CURRENT(elapsed);
-	INSTR_TIME_SUBTRACT(elapsed, start);
-
-	memset(&nv, 0, sizeof(nv));
-	nv.name = name;
-	nv.algorithm = algorithm;
-	nv.options =
-		options ? options : DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")));
-	nv.model = m;
-	nv.data_source = data;
-	nv.rows_used = rows;
-	nv.metrics_json = metrics;
-	nv.blob = blob;
-	nv.seconds = INSTR_TIME_GET_DOUBLE(elapsed);
-	nv.deploy = deploy;
-
-	old = MemoryContextSwitchTo(out_cxt);
-	values[1] = Int32GetDatum(pgl_catalog_store(&nv));
-	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-	desc = BlessTupleDesc(desc);
-	values[0] = CStringGetTextDatum(name);
-	values[2] = CStringGetTextDatum(algorithm);
-	values[3] = Int64GetDatum(rows);
-	values[4] = DirectFunctionCall1(jsonb_in, CStringGetDatum(metrics));
-	values[5] = Float8GetDatum(nv.seconds);
-	{
-		Datum result = HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
-
-		MemoryContextSwitchTo(old);
-		return result;
-	}
 }
 
 /*
@@ -328,13 +242,13 @@ ai_train(PG_FUNCTION_ARGS)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						errmsg("unknown algorithm \"%s\"", algorithm),
 						errhint("Valid algorithms are: %s.", pgl_algo_names())));
+	pgl_parse_options(ops, options, &opts);
 	pgl_progress_begin(name, algorithm);
 	if (ops->task == PGL_TASK_RECOMMENDATION)
-		return pgl_train_recommender(fcinfo, name, algorithm, data, target, options);
+		return pgl_train_recommender(fcinfo, name, algorithm, data, target, options, &opts);
 	if (ops->id == PGL_ALGO_NEURAL_NET)
-		return pgl_train_neural_net(fcinfo, name, algorithm, data, target, options);
+		return pgl_train_neural_net(fcinfo, name, algorithm, data, target, options, &opts);
 	clustering = ops->task == PGL_TASK_CLUSTERING;
-	pgl_parse_train_options(options, clustering ? PGL_OPTS_CLUSTERING : PGL_OPTS_SUPERVISED, &opts);
 	classification = ops->task == PGL_TASK_CLASSIFICATION;
 	if (clustering && target != NULL)
 		ereport(ERROR,
@@ -387,10 +301,8 @@ ai_train(PG_FUNCTION_ARGS)
 	}
 	ds = pgl_read_data(data, target, classification ? PGL_COL_CATEGORICAL : PGL_COL_NUMERIC,
 					   opts.exclude, NIL, algorithm,
-					   clustering			 ? 0.0
-					   : opts.test_size >= 0 ? opts.test_size
-											 : 0.2,
-					   opts.seed, ops->train_gram ? gram_hook : NULL, gram);
+					   clustering ? 0.0 : PGL_TEST_FRACTION(opts.test_size), opts.seed,
+					   ops->train_gram ? gram_hook : NULL, gram);
 	n = ds->n_rows;
 	if (n == 0)
 		ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND), errmsg("no rows to train on"),
@@ -684,8 +596,11 @@ ai_train(PG_FUNCTION_ARGS)
 
 	/* save */
 	phase(name, "saving");
-	result = pgl_store_trained(fcinfo, old, &env, m, name, algorithm, options, data, n,
-							   metrics.data, start, opts.deploy);
+	{
+		PglTrained t = {name, algorithm, data, options, &opts, n, metrics.data, start};
+
+		result = pgl_store_trained(fcinfo, old, &env, m, &t);
+	}
 	phase(name, "done");
 	phase(name, NULL);
 

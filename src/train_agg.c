@@ -29,6 +29,7 @@
  *-------------------------------------------------------------------------
  */
 #include "pg_learn.h"
+#include "store.h"
 
 #include <math.h>
 
@@ -492,7 +493,7 @@ pgl_train_aggregate(FunctionCallInfo fcinfo, const pgl_algo_ops *ops, const char
 	memset(&at, 0, sizeof(at));
 	at.cxt = cxt;
 	at.seed = opts->seed;
-	at.fraction = clustering ? 0.0 : opts->test_size >= 0 ? opts->test_size : 0.2;
+	at.fraction = clustering ? 0.0 : PGL_TEST_FRACTION(opts->test_size);
 
 	/* the columns, their kinds and the target's checks: the reader's, on no rows */
 	query = pgl_data_query(data);
@@ -904,9 +905,13 @@ store:
 	 * Every SPI call returns to SPI's procedure context, so much of the above
 	 * lives there: store the version before SPI_finish frees it.
 	 */
-	result = pgl_store_trained(fcinfo, caller, &env, m, name, algorithm, options, data,
-							   counts.n_train + counts.n_test + n_test_unknown, metrics.data, start,
-							   opts->deploy);
+	{
+		PglTrained t = {name,		  algorithm, data,
+						options,	  opts,		 counts.n_train + counts.n_test + n_test_unknown,
+						metrics.data, start};
+
+		result = pgl_store_trained(fcinfo, caller, &env, m, &t);
+	}
 	SPI_finish();
 	MemoryContextSwitchTo(caller);
 	MemoryContextDelete(cxt);
@@ -963,7 +968,7 @@ pgl_aggregate_wanted(const pgl_algo_ops *ops, const char *data, const char *targ
 	SPI_finish();
 	bytes = rows * ncols * (sizeof(double) + 1);
 	if (ops->id == PGL_ALGO_LINEAR_REGRESSION && numbers)
-		bytes *= opts->test_size >= 0 ? opts->test_size : 0.2;
+		bytes *= PGL_TEST_FRACTION(opts->test_size);
 	return bytes > (double) pgl_max_train_memory_kb * 1024.0;
 }
 

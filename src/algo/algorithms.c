@@ -447,16 +447,17 @@ kmeans_validate(const pgl_model *m, pgl_status *st)
 
 static const pgl_algo_ops algorithms[] = {
 	{PGL_ALGO_LINEAR_REGRESSION, "linear_regression", PGL_TASK_REGRESSION, 0.0, linreg_train,
-	 linreg_predict, linreg_validate, linreg_train_gram},
+	 linreg_predict, linreg_validate, linreg_train_gram, pgl_linear_regression_options, NULL},
 	{PGL_ALGO_LOGISTIC_REGRESSION, "logistic_regression", PGL_TASK_CLASSIFICATION, 1e-4,
-	 logreg_train, logreg_predict, logreg_validate, NULL},
+	 logreg_train, logreg_predict, logreg_validate, NULL, pgl_logistic_regression_options, NULL},
 	/* trained and used through its own glue (recommend*.c): no dense-matrix ops */
-	{PGL_ALGO_ALS, "als", PGL_TASK_RECOMMENDATION, 0.05, NULL, NULL, als_validate, NULL},
+	{PGL_ALGO_ALS, "als", PGL_TASK_RECOMMENDATION, 0.05, NULL, NULL, als_validate, NULL,
+	 pgl_als_options, "ndcg@k|rmse"},
 	{PGL_ALGO_KMEANS, "kmeans", PGL_TASK_CLUSTERING, 0.0, kmeans_train, kmeans_predict,
-	 kmeans_validate, NULL},
+	 kmeans_validate, NULL, pgl_kmeans_options, NULL},
 	/* trained through its own glue (nn_train.c); the task is the model's */
-	{PGL_ALGO_NEURAL_NET, "neural_net", 0, 0.0, NULL, pgl_nn_predict_encoded, pgl_nn_validate,
-	 NULL},
+	{PGL_ALGO_NEURAL_NET, "neural_net", 0, 0.0, NULL, pgl_nn_predict_encoded, pgl_nn_validate, NULL,
+	 pgl_neural_net_options, NULL},
 };
 
 #define N_ALGORITHMS ((int) (sizeof(algorithms) / sizeof(algorithms[0])))

@@ -3,8 +3,21 @@
  * algorithms.h
  *	  The table of operations every algorithm plugs into.
  *
- * Adding an algorithm means one new file implementing these operations and
- * one line in algorithms.c.
+ * Adding an algorithm that trains on rows (a design matrix):
+ *   1. one new file src/algo/NAME.c with its train, predict and validate
+ *	    operations and its option list (pgl_option_spec NAME_options[], built
+ *	    from PGL_OPTIONS_COMMON, PGL_OPTION_METRIC and PGL_OPTION_END; every
+ *	    entry needs a default, a description and an example that trains
+ *	    quickly: sql/options.sql trains with each), declared at the end of
+ *	    this header, and an id in pgl_algo.h;
+ *   2. one line in the algorithms[] table of algorithms.c naming them.
+ * ai_train (train.c) then reads, preprocesses, splits, fits, evaluates and
+ * stores it (store.c) like linear_regression; the option reader
+ * (src/options.c), ai_train_async, ai_schedule and ai_algorithm_options
+ * need nothing more.  A family with another reader shape (als: (user, item,
+ * rating) triples; neural_net: tensors) still has its own glue driver
+ * (recommend_train.c, nn_train.c) called from ai_train after the options
+ * are read, ending in the same store step.
  *
  *-------------------------------------------------------------------------
  */
@@ -46,6 +59,140 @@ typedef struct pgl_train_info
 	int32_t rank; /* linear models: numerical rank used */
 } pgl_train_info;
 
+/* ---------- the option schema ---------- */
+
+/* what an option's value must be */
+typedef enum pgl_opt_type
+{
+	PGL_OPT_NUMBER = 1, /* a number in [lo, hi] (an end is open with the flags below) */
+	PGL_OPT_INTEGER,	/* an integer in [lo, hi] */
+	PGL_OPT_BOOLEAN,	/* true or false */
+	PGL_OPT_CHOICE,		/* one of the words of choices ("impute|error"): its index */
+	PGL_OPT_COLUMN,		/* a column name */
+	PGL_OPT_COLUMNS,	/* a column name or an array of them */
+	PGL_OPT_METRIC,		/* a metric name */
+	PGL_OPT_DEPLOY,		/* true, false or "if_better" */
+	PGL_OPT_JSON		/* structured: checked by the family's own parser (layers, shapes) */
+} pgl_opt_type;
+
+#define PGL_OPT_LO_OPEN 1 /* lo itself is not allowed */
+#define PGL_OPT_HI_OPEN 2 /* hi itself is not allowed */
+#define PGL_OPT_NONZERO 4 /* 0 is not allowed */
+
+/* where the reader (src/options.c) stores a value: a field of PglTrainOptions */
+typedef enum pgl_opt_slot
+{
+	PGL_SLOT_TEST_SIZE = 1,
+	PGL_SLOT_SEED,
+	PGL_SLOT_L2,
+	PGL_SLOT_MAX_ITER,
+	PGL_SLOT_TOL,
+	PGL_SLOT_EXCLUDE,
+	PGL_SLOT_NULLS,
+	PGL_SLOT_METHOD,
+	PGL_SLOT_DEPLOY,
+	PGL_SLOT_METRIC,
+	PGL_SLOT_KEEP_VERSIONS,
+	PGL_SLOT_STORAGE,
+	PGL_SLOT_K,
+	PGL_SLOT_FEEDBACK,
+	PGL_SLOT_FACTORS,
+	PGL_SLOT_ALPHA,
+	PGL_SLOT_CG_STEPS,
+	PGL_SLOT_USER_COL,
+	PGL_SLOT_ITEM_COL,
+	PGL_SLOT_RATING_COL,
+	PGL_SLOT_DUPLICATES,
+	PGL_SLOT_COLD_START,
+	PGL_SLOT_LAYERS,
+	PGL_SLOT_INPUT_SHAPE,
+	PGL_SLOT_SCALE,
+	PGL_SLOT_OPTIMIZER,
+	PGL_SLOT_INIT,
+	PGL_SLOT_LEARNING_RATE,
+	PGL_SLOT_MOMENTUM,
+	PGL_SLOT_BATCH_SIZE,
+	PGL_SLOT_EPOCHS,
+	PGL_SLOT_PATIENCE
+} pgl_opt_slot;
+
+/*
+ * One option of an algorithm: ai_train, ai_train_async, ai_schedule and
+ * the aggregate method validate with it (src/options.c), and
+ * ai_algorithm_options() lists it; the test of every option is generated
+ * from that list, so each entry needs an example that trains quickly.
+ */
+typedef struct pgl_option_spec
+{
+	const char *key;
+	int32_t		type; /* pgl_opt_type */
+	int32_t		slot; /* pgl_opt_slot */
+	double		lo, hi;
+	int32_t		flags;		   /* PGL_OPT_LO_OPEN, PGL_OPT_HI_OPEN */
+	const char *choices;	   /* CHOICE, METRIC: "a|b|c"; JSON: what it must be */
+	const char *default_value; /* as text, for the docs */
+	const char *description;   /* one line */
+	const char *example;	   /* a valid value as JSON text */
+} pgl_option_spec;
+
+/*
+ * The keys every family has, for the end of a family's list (before its
+ * "metric" entry, whose choices and example are the family's: see
+ * PGL_OPTION_METRIC).
+ */
+#define PGL_OPTIONS_COMMON                                                                         \
+	{"seed",                                                                                       \
+	 PGL_OPT_INTEGER,                                                                              \
+	 PGL_SLOT_SEED,                                                                                \
+	 0,                                                                                            \
+	 9007199254740992.0,                                                                           \
+	 0,                                                                                            \
+	 NULL,                                                                                         \
+	 "42",                                                                                         \
+	 "seed of the hold-out split and of every random choice",                                      \
+	 "7"},                                                                                         \
+		{"deploy",                                                                                 \
+		 PGL_OPT_DEPLOY,                                                                           \
+		 PGL_SLOT_DEPLOY,                                                                          \
+		 0,                                                                                        \
+		 0,                                                                                        \
+		 0,                                                                                        \
+		 NULL,                                                                                     \
+		 "true",                                                                                   \
+		 "make the new version live: true, false, or \"if_better\" than the live one by "          \
+		 "\"metric\"",                                                                             \
+		 "\"if_better\""},                                                                         \
+		{"keep_versions",                                                                          \
+		 PGL_OPT_INTEGER,                                                                          \
+		 PGL_SLOT_KEEP_VERSIONS,                                                                   \
+		 1,                                                                                        \
+		 1000000,                                                                                  \
+		 0,                                                                                        \
+		 NULL,                                                                                     \
+		 "all",                                                                                    \
+		 "keep at most this many undeployed versions: older ones are dropped",                     \
+		 "3"},                                                                                     \
+	{                                                                                              \
+		"storage", PGL_OPT_CHOICE, PGL_SLOT_STORAGE, 0, 0, 0, "float64|float32|float16|int8",      \
+			"float64", "how weights and factors are stored", "\"float32\""                         \
+	}
+
+/*
+ * "metric": one of the family's metrics ("a|b"; "ndcg@k" stands for any
+ * "ndcg@N"), the first one the default of "deploy": "if_better" unless the
+ * ops say otherwise.
+ */
+#define PGL_OPTION_METRIC(metrics, dflt, example)                                                  \
+	{                                                                                              \
+		"metric", PGL_OPT_METRIC, PGL_SLOT_METRIC, 0, 0, 0, metrics, dflt,                         \
+			"the metric \"deploy\": \"if_better\" compares (hold-out, else training)", example     \
+	}
+
+#define PGL_OPTION_END                                                                             \
+	{                                                                                              \
+		NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL                                                \
+	}
+
 typedef struct pgl_algo_ops
 {
 	int32_t		id;	  /* pgl_algorithm */
@@ -76,6 +223,12 @@ typedef struct pgl_algo_ops
 	pgl_rc (*train_gram)(const pgl_env *env, pgl_gram *g, const double *impute,
 						 const pgl_train_params *params, pgl_model *m, pgl_train_info *info,
 						 double *sse, double *sst, pgl_status *st);
+
+	/* the options ai_train accepts, ended by an entry with key NULL */
+	const pgl_option_spec *options;
+
+	/* the metric of "deploy": "if_better" (NULL: by the model's task) */
+	const char *default_metric;
 } pgl_algo_ops;
 
 extern const pgl_algo_ops *pgl_algo_by_id(int32_t id);
@@ -83,6 +236,26 @@ extern const pgl_algo_ops *pgl_algo_by_name(const char *name);
 
 /* "linear_regression, logistic_regression" for hints */
 extern const char *pgl_algo_names(void);
+
+/* the option lists of the families (schema.c) */
+extern const pgl_option_spec pgl_linear_regression_options[];
+extern const pgl_option_spec pgl_logistic_regression_options[];
+extern const pgl_option_spec pgl_kmeans_options[];
+extern const pgl_option_spec pgl_als_options[];
+extern const pgl_option_spec pgl_neural_net_options[];
+
+/* the option key of an algorithm, or NULL */
+extern const pgl_option_spec *pgl_algo_option(const pgl_algo_ops *ops, const char *key);
+
+/*
+ * The metric "deploy": "if_better" compares when none is named: the
+ * algorithm's, else by task (regression rmse, classification accuracy,
+ * clustering silhouette).  "ndcg@k" means the model's ranking cutoff.
+ */
+extern const char *pgl_algo_default_metric(const pgl_algo_ops *ops, int32_t task);
+
+/* is a lower value of this metric better (rmse, mae, log_loss, inertia...)? */
+extern int pgl_metric_lower_is_better(const char *metric);
 
 /* convenience: validate m with its algorithm's rule (unknown id fails) */
 extern pgl_rc pgl_algo_validate(const pgl_model *m, pgl_status *st);

@@ -1,0 +1,191 @@
+/*-------------------------------------------------------------------------
+ *
+ * schema.c
+ *	  The option schema of each algorithm (pgl_option_spec), the one list
+ *	  ai_train, ai_train_async, ai_schedule, the aggregate method and
+ *	  ai_algorithm_options() read.
+ *
+ * A new algorithm defines its list in its own file, with the shared
+ * entries below, and names it in its pgl_algo_ops entry.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "algorithms.h"
+#include "als.h"
+
+#include <string.h>
+
+/* entries several families share (one definition each) */
+#define OPT_TEST_SIZE                                                                              \
+	{                                                                                              \
+		"test_size", PGL_OPT_NUMBER, PGL_SLOT_TEST_SIZE, 0, 1, PGL_OPT_HI_OPEN, NULL,              \
+			"0.2 (0 below 50 rows)", "fraction of the rows held out to evaluate the model", "0.25" \
+	}
+#define OPT_EXCLUDE                                                                                \
+	{                                                                                              \
+		"exclude", PGL_OPT_COLUMNS, PGL_SLOT_EXCLUDE, 0, 0, 0, NULL, "none",                       \
+			"columns that are not features", "[\"id\"]"                                            \
+	}
+#define OPT_NULLS                                                                                  \
+	{                                                                                              \
+		"nulls", PGL_OPT_CHOICE, PGL_SLOT_NULLS, 0, 0, 0, "impute|error", "impute",                \
+			"NULL features: impute the training mean or most frequent value, or refuse them",      \
+			"\"error\""                                                                            \
+	}
+#define OPT_METHOD                                                                                 \
+	{                                                                                              \
+		"method", PGL_OPT_CHOICE, PGL_SLOT_METHOD, 0, 0, 0, "auto|memory|aggregate", "auto",       \
+			"train in memory, or by aggregate passes (auto: when the data would not fit)",         \
+			"\"memory\""                                                                           \
+	}
+#define OPT_MAX_ITER(dflt)                                                                         \
+	{                                                                                              \
+		"max_iter", PGL_OPT_INTEGER, PGL_SLOT_MAX_ITER, 1, 1000000, 0, NULL, dflt,                 \
+			"most iterations of the solver", "50"                                                  \
+	}
+#define OPT_L2(dflt, desc)                                                                         \
+	{                                                                                              \
+		"l2", PGL_OPT_NUMBER, PGL_SLOT_L2, 0, 1e308, 0, NULL, dflt, desc, "0.1"                    \
+	}
+
+#define REGRESSION_METRICS	   "rmse|r2|mae"
+#define CLASSIFICATION_METRICS "accuracy|log_loss|f1_macro|precision_macro|recall_macro|roc_auc"
+
+const pgl_option_spec pgl_linear_regression_options[] = {
+	OPT_TEST_SIZE,
+	OPT_L2("0", "ridge penalty on the coefficients (not the intercept)"),
+	OPT_MAX_ITER("200"),
+	{"tol", PGL_OPT_NUMBER, PGL_SLOT_TOL, 0, 1e308, PGL_OPT_LO_OPEN, NULL, "1e-6",
+	 "convergence tolerance of the solver", "0.001"},
+	OPT_EXCLUDE,
+	OPT_NULLS,
+	OPT_METHOD,
+	PGL_OPTIONS_COMMON,
+	PGL_OPTION_METRIC(REGRESSION_METRICS, "rmse", "\"r2\""),
+	PGL_OPTION_END};
+
+const pgl_option_spec pgl_logistic_regression_options[] = {
+	OPT_TEST_SIZE,
+	OPT_L2("1e-4", "L2 penalty on the coefficients (not the intercepts)"),
+	OPT_MAX_ITER("200"),
+	{"tol", PGL_OPT_NUMBER, PGL_SLOT_TOL, 0, 1e308, PGL_OPT_LO_OPEN, NULL, "1e-6",
+	 "convergence tolerance of the gradient", "0.001"},
+	OPT_EXCLUDE,
+	OPT_NULLS,
+	OPT_METHOD,
+	PGL_OPTIONS_COMMON,
+	PGL_OPTION_METRIC(CLASSIFICATION_METRICS, "accuracy", "\"log_loss\""),
+	PGL_OPTION_END};
+
+const pgl_option_spec pgl_kmeans_options[] = {
+	{"k", PGL_OPT_INTEGER, PGL_SLOT_K, 1, 100000, 0, NULL, "8", "number of clusters", "2"},
+	OPT_MAX_ITER("100"),
+	{"tol", PGL_OPT_NUMBER, PGL_SLOT_TOL, 0, 1e308, 0, NULL, "1e-4",
+	 "stop when the centroids move less (0: when no row changes cluster)", "0"},
+	OPT_EXCLUDE,
+	OPT_NULLS,
+	OPT_METHOD,
+	PGL_OPTIONS_COMMON,
+	PGL_OPTION_METRIC("silhouette|inertia", "silhouette", "\"inertia\""),
+	PGL_OPTION_END};
+
+const pgl_option_spec pgl_als_options[] = {
+	{"feedback", PGL_OPT_CHOICE, PGL_SLOT_FEEDBACK, 0, 0, 0, "explicit|implicit", "explicit",
+	 "ratings to predict (explicit), or confidence of an interaction (implicit)", "\"implicit\""},
+	{"factors", PGL_OPT_INTEGER, PGL_SLOT_FACTORS, 1, PGL_ALS_MAX_FACTORS, 0, NULL, "32",
+	 "latent factors per user and item", "4"},
+	OPT_L2("0.05 (explicit), 30 (implicit)",
+		   "L2 penalty on the factors (above 0 for explicit feedback)"),
+	{"iterations", PGL_OPT_INTEGER, PGL_SLOT_MAX_ITER, 1, 1000, 0, NULL, "15",
+	 "alternating least squares sweeps", "3"},
+	{"alpha", PGL_OPT_NUMBER, PGL_SLOT_ALPHA, 0, 1e308, 0, NULL, "5",
+	 "confidence per unit of an implicit rating", "10"},
+	{"cg_steps", PGL_OPT_INTEGER, PGL_SLOT_CG_STEPS, 1, 100, 0, NULL, "3",
+	 "conjugate gradient steps per solve (implicit feedback)", "2"},
+	{"k", PGL_OPT_INTEGER, PGL_SLOT_K, 1, 1000, 0, NULL, "10",
+	 "ranking cutoff of the hold-out metrics", "5"},
+	OPT_TEST_SIZE,
+	{"user_col", PGL_OPT_COLUMN, PGL_SLOT_USER_COL, 0, 0, 0, NULL, "the first column",
+	 "column of the user ids", "\"user_id\""},
+	{"item_col", PGL_OPT_COLUMN, PGL_SLOT_ITEM_COL, 0, 0, 0, NULL, "the second column",
+	 "column of the item ids", "\"item_id\""},
+	{"rating_col", PGL_OPT_COLUMN, PGL_SLOT_RATING_COL, 0, 0, 0, NULL, "the third column",
+	 "column of the ratings", "\"rating\""},
+	{"duplicates", PGL_OPT_CHOICE, PGL_SLOT_DUPLICATES, 0, 0, 0, "last|sum", "last",
+	 "several ratings of one (user, item): keep the last read, or add them", "\"sum\""},
+	{"cold_start", PGL_OPT_CHOICE, PGL_SLOT_COLD_START, 0, 0, 0, "popular|error", "popular",
+	 "recommending to an unknown user: the most popular items, or an error", "\"error\""},
+	PGL_OPTIONS_COMMON,
+	PGL_OPTION_METRIC("ndcg@k|rmse|mae|precision@k|recall@k|map@k|coverage", "ndcg@k",
+					  "\"coverage\""),
+	PGL_OPTION_END};
+
+const pgl_option_spec pgl_neural_net_options[] = {
+	{"layers", PGL_OPT_JSON, PGL_SLOT_LAYERS, 0, 0, 0, "an array of layers", "(required)",
+	 "the layers, first to last (docs/neural-networks.md)",
+	 "[{\"dense\": {\"units\": 4, \"activation\": \"relu\"}}, {\"dense\": 1}]"},
+	{"input_shape", PGL_OPT_JSON, PGL_SLOT_INPUT_SHAPE, 0, 0, 0,
+	 "an array like [28, 28, 1] or [784]", "the inputs, flat",
+	 "shape of one input: [height, width, channels], [height, width] or [n]", "[3]"},
+	{"scale", PGL_OPT_NUMBER, PGL_SLOT_SCALE, -1e308, 1e308, PGL_OPT_NONZERO, NULL, "1",
+	 "divide the values of a tensor (array or bytea) column by this", "2"},
+	{"optimizer", PGL_OPT_CHOICE, PGL_SLOT_OPTIMIZER, 0, 0, 0, "adam|sgd", "adam", "the optimizer",
+	 "\"sgd\""},
+	{"learning_rate", PGL_OPT_NUMBER, PGL_SLOT_LEARNING_RATE, 0, 10, PGL_OPT_LO_OPEN, NULL, "0.001",
+	 "step size of the optimizer", "0.01"},
+	{"momentum", PGL_OPT_NUMBER, PGL_SLOT_MOMENTUM, 0, 1, PGL_OPT_HI_OPEN, NULL, "0.9",
+	 "momentum of sgd", "0.5"},
+	{"batch_size", PGL_OPT_INTEGER, PGL_SLOT_BATCH_SIZE, 1, 65536, 0, NULL, "32",
+	 "rows per gradient step", "8"},
+	{"epochs", PGL_OPT_INTEGER, PGL_SLOT_EPOCHS, 1, 100000, 0, NULL, "10",
+	 "passes over the training rows", "2"},
+	{"patience", PGL_OPT_INTEGER, PGL_SLOT_PATIENCE, 1, 100000, 0, NULL, "none",
+	 "stop after this many epochs without a better hold-out loss", "2"},
+	OPT_L2("0", "L2 penalty on the weights"),
+	{"init", PGL_OPT_CHOICE, PGL_SLOT_INIT, 0, 0, 0, "auto|he|xavier", "auto",
+	 "weight initialization (auto: he before relu, else xavier)", "\"xavier\""},
+	OPT_TEST_SIZE,
+	OPT_EXCLUDE,
+	OPT_NULLS,
+	PGL_OPTIONS_COMMON,
+	PGL_OPTION_METRIC(REGRESSION_METRICS "|" CLASSIFICATION_METRICS,
+					  "rmse (regression), accuracy (classifier)", "\"rmse\""),
+	PGL_OPTION_END};
+
+const pgl_option_spec *
+pgl_algo_option(const pgl_algo_ops *ops, const char *key)
+{
+	for (const pgl_option_spec *o = ops->options; o && o->key; o++)
+		if (strcmp(o->key, key) == 0)
+			return o;
+	return NULL;
+}
+
+const char *
+pgl_algo_default_metric(const pgl_algo_ops *ops, int32_t task)
+{
+	if (ops->default_metric)
+		return ops->default_metric;
+	switch (task)
+	{
+		case PGL_TASK_REGRESSION:
+			return "rmse";
+		case PGL_TASK_CLASSIFICATION:
+			return "accuracy";
+		case PGL_TASK_CLUSTERING:
+			return "silhouette";
+		default:
+			return "ndcg@k|rmse";
+	}
+}
+
+int
+pgl_metric_lower_is_better(const char *metric)
+{
+	static const char *const lower[] = {"rmse", "mae", "log_loss", "inertia", "mse", NULL};
+
+	for (int i = 0; lower[i]; i++)
+		if (strcmp(metric, lower[i]) == 0)
+			return 1;
+	return 0;
+}
