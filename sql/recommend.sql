@@ -76,6 +76,7 @@ SELECT * FROM ai_recommend('rt', 'u1', 3);
 SELECT * FROM ai_recommend_all_text('rt', 3);
 SELECT * FROM ai_recommend_for_ratings('rt', ARRAY[1, 999]::bigint[], ARRAY[5, 4], 5);
 SELECT * FROM ai_recommend_for_ratings('rt', ARRAY[1]::bigint[], ARRAY[5, 4], 5);
+SELECT * FROM ai_recommend_for_ratings('rt', ARRAY[1, NULL]::bigint[], ARRAY[5, 4], 5);
 SELECT * FROM ai_recommend('rt', 1::bigint, -1);
 SELECT ai_predict('rt', ARRAY[1.0]);
 SELECT * FROM ai_recommend('pr_none', 1::bigint);
