@@ -65,3 +65,206 @@ COMMENT ON FUNCTION @extschema@.ai_algorithm_options(pg_catalog.text) IS
 /* ------------------------------------------------------------------------
  * Names: user_id / item_id, one name for a model and for a duration
  * ------------------------------------------------------------------------ */
+
+-- The recommender functions take and return user_id / item_id ("user" is a
+-- reserved word: SELECT user FROM ai_recommend_all(...) returned
+-- current_user), and ai_recommend_for_ratings takes item_ids.
+DROP FUNCTION @extschema@.ai_predict(pg_catalog.text, bigint, bigint);
+DROP FUNCTION @extschema@.ai_predict(pg_catalog.text, pg_catalog.text, pg_catalog.text);
+DROP FUNCTION @extschema@.ai_recommend(pg_catalog.text, bigint, integer, boolean);
+DROP FUNCTION @extschema@.ai_recommend(pg_catalog.text, pg_catalog.text, integer, boolean);
+DROP FUNCTION @extschema@.ai_recommend_all(pg_catalog.text, integer);
+DROP FUNCTION @extschema@.ai_recommend_all_text(pg_catalog.text, integer);
+DROP FUNCTION @extschema@.ai_similar_items(pg_catalog.text, bigint, integer);
+DROP FUNCTION @extschema@.ai_similar_items(pg_catalog.text, pg_catalog.text, integer);
+DROP FUNCTION @extschema@.ai_similar_users(pg_catalog.text, bigint, integer);
+DROP FUNCTION @extschema@.ai_similar_users(pg_catalog.text, pg_catalog.text, integer);
+DROP FUNCTION @extschema@.ai_recommend_for_ratings(pg_catalog.text, bigint[], double precision[], integer);
+DROP FUNCTION @extschema@.ai_recommend_for_ratings(pg_catalog.text, pg_catalog.text[], double precision[], integer);
+
+CREATE FUNCTION @extschema@.ai_predict(name pg_catalog.text, user_id bigint, item_id bigint)
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'ai_predict_rec_int'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_predict(pg_catalog.text, bigint, bigint) IS
+	'Predicted rating (explicit) or score (implicit) of a user for an item';
+
+CREATE FUNCTION @extschema@.ai_predict(name pg_catalog.text, user_id pg_catalog.text, item_id pg_catalog.text)
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'ai_predict_rec_text'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_predict(pg_catalog.text, pg_catalog.text, pg_catalog.text) IS
+	'Predicted rating (explicit) or score (implicit) of a user for an item (text ids)';
+
+CREATE FUNCTION @extschema@.ai_recommend(name pg_catalog.text, user_id bigint, k integer DEFAULT 10,
+	exclude_seen boolean DEFAULT true, OUT item_id bigint, OUT score double precision)
+RETURNS SETOF pg_catalog.record
+AS 'MODULE_PATHNAME', 'ai_recommend_int'
+LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 10;
+COMMENT ON FUNCTION @extschema@.ai_recommend(pg_catalog.text, bigint, integer, boolean) IS
+	'Top-k items for a user, best first; an unknown user gets the most popular items';
+
+CREATE FUNCTION @extschema@.ai_recommend(name pg_catalog.text, user_id pg_catalog.text, k integer DEFAULT 10,
+	exclude_seen boolean DEFAULT true, OUT item_id pg_catalog.text, OUT score double precision)
+RETURNS SETOF pg_catalog.record
+AS 'MODULE_PATHNAME', 'ai_recommend_text'
+LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 10;
+COMMENT ON FUNCTION @extschema@.ai_recommend(pg_catalog.text, pg_catalog.text, integer, boolean) IS
+	'Top-k items for a user (text ids), best first; an unknown user gets the most popular items';
+
+CREATE FUNCTION @extschema@.ai_recommend_all(name pg_catalog.text, k integer DEFAULT 10,
+	OUT user_id bigint, OUT item_id bigint, OUT rank integer, OUT score double precision)
+RETURNS SETOF pg_catalog.record
+AS 'MODULE_PATHNAME', 'ai_recommend_all_int'
+LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 100000;
+COMMENT ON FUNCTION @extschema@.ai_recommend_all(pg_catalog.text, integer) IS
+	'Top-k items for every user, streamed a block of users at a time';
+
+CREATE FUNCTION @extschema@.ai_recommend_all_text(name pg_catalog.text, k integer DEFAULT 10,
+	OUT user_id pg_catalog.text, OUT item_id pg_catalog.text, OUT rank integer, OUT score double precision)
+RETURNS SETOF pg_catalog.record
+AS 'MODULE_PATHNAME', 'ai_recommend_all_text'
+LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 100000;
+COMMENT ON FUNCTION @extschema@.ai_recommend_all_text(pg_catalog.text, integer) IS
+	'Top-k items for every user of a model with text ids';
+
+CREATE FUNCTION @extschema@.ai_similar_items(name pg_catalog.text, item_id bigint, k integer DEFAULT 10,
+	OUT item_id bigint, OUT similarity double precision)
+RETURNS SETOF pg_catalog.record
+AS 'MODULE_PATHNAME', 'ai_similar_items_int'
+LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 10;
+COMMENT ON FUNCTION @extschema@.ai_similar_items(pg_catalog.text, bigint, integer) IS
+	'Items most similar to an item (cosine similarity of item factors)';
+
+CREATE FUNCTION @extschema@.ai_similar_items(name pg_catalog.text, item_id pg_catalog.text, k integer DEFAULT 10,
+	OUT item_id pg_catalog.text, OUT similarity double precision)
+RETURNS SETOF pg_catalog.record
+AS 'MODULE_PATHNAME', 'ai_similar_items_text'
+LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 10;
+COMMENT ON FUNCTION @extschema@.ai_similar_items(pg_catalog.text, pg_catalog.text, integer) IS
+	'Items most similar to an item (text ids)';
+
+CREATE FUNCTION @extschema@.ai_similar_users(name pg_catalog.text, user_id bigint, k integer DEFAULT 10,
+	OUT user_id bigint, OUT similarity double precision)
+RETURNS SETOF pg_catalog.record
+AS 'MODULE_PATHNAME', 'ai_similar_users_int'
+LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 10;
+COMMENT ON FUNCTION @extschema@.ai_similar_users(pg_catalog.text, bigint, integer) IS
+	'Users most similar to a user (cosine similarity of user factors)';
+
+CREATE FUNCTION @extschema@.ai_similar_users(name pg_catalog.text, user_id pg_catalog.text, k integer DEFAULT 10,
+	OUT user_id pg_catalog.text, OUT similarity double precision)
+RETURNS SETOF pg_catalog.record
+AS 'MODULE_PATHNAME', 'ai_similar_users_text'
+LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 10;
+COMMENT ON FUNCTION @extschema@.ai_similar_users(pg_catalog.text, pg_catalog.text, integer) IS
+	'Users most similar to a user (text ids)';
+
+CREATE FUNCTION @extschema@.ai_recommend_for_ratings(name pg_catalog.text, item_ids bigint[],
+	ratings double precision[], k integer DEFAULT 10,
+	OUT item_id bigint, OUT score double precision)
+RETURNS SETOF pg_catalog.record
+AS 'MODULE_PATHNAME', 'ai_recommend_for_ratings_int'
+LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 10;
+COMMENT ON FUNCTION @extschema@.ai_recommend_for_ratings(pg_catalog.text, bigint[], double precision[], integer) IS
+	'Top-k items for a user the model has not seen, folded in from their ratings';
+
+CREATE FUNCTION @extschema@.ai_recommend_for_ratings(name pg_catalog.text, item_ids pg_catalog.text[],
+	ratings double precision[], k integer DEFAULT 10,
+	OUT item_id pg_catalog.text, OUT score double precision)
+RETURNS SETOF pg_catalog.record
+AS 'MODULE_PATHNAME', 'ai_recommend_for_ratings_text'
+LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 10;
+COMMENT ON FUNCTION @extschema@.ai_recommend_for_ratings(pg_catalog.text, pg_catalog.text[], double precision[], integer) IS
+	'Top-k items for a new user from their ratings (text ids)';
+
+-- ai_holdout(data_row, seed, test_size): the name of the ai_train option
+DROP FUNCTION @extschema@.ai_holdout(pg_catalog.record, pg_catalog.int8, pg_catalog.float8);
+CREATE FUNCTION @extschema@.ai_holdout(data_row pg_catalog.record, seed pg_catalog.int8 DEFAULT 42,
+	test_size pg_catalog.float8 DEFAULT 0.2)
+RETURNS pg_catalog.bool
+AS 'MODULE_PATHNAME', 'ai_holdout'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_holdout(pg_catalog.record, pg_catalog.int8, pg_catalog.float8) IS
+	'Is this row of the data in the hold-out of ai_train with this seed and test_size?';
+
+-- a model is "name" and a duration "seconds" everywhere: ai_models
+-- (training_seconds), ai_jobs (model), ai_progress (model, elapsed_seconds)
+DROP VIEW @extschema@.ai_models;
+CREATE VIEW @extschema@.ai_models WITH (security_invoker = true) AS
+SELECT m.name,
+	   v.version,
+	   v.algorithm,
+	   (v.version OPERATOR(pg_catalog.=) m.deployed_version) IS TRUE AS deployed,
+	   v.target_name,
+	   v.feature_names,
+	   v.rows_used,
+	   v.metrics,
+	   v.blob_size,
+	   v.options,
+	   v.data_source,
+	   v.trained_at,
+	   v.trained_by,
+	   v.training_seconds AS seconds,
+	   m.owner
+  FROM @extschema@.ai_catalog_models m
+  JOIN @extschema@.ai_catalog_versions v ON v.model_name OPERATOR(pg_catalog.=) m.name;
+
+GRANT SELECT ON @extschema@.ai_models TO PUBLIC;
+COMMENT ON VIEW @extschema@.ai_models IS
+	'Every model version with its metrics, size, and whether it is the deployed one';
+
+DROP VIEW @extschema@.ai_jobs;
+CREATE VIEW @extschema@.ai_jobs WITH (security_barrier) AS
+SELECT j.id,
+	   j.model_name AS name,
+	   j.algorithm,
+	   j.state,
+	   j.owner::pg_catalog.regrole AS submitted_by,
+	   j.submitted_at,
+	   j.started_at,
+	   j.finished_at,
+	   j.error,
+	   j.version,
+	   j.deployed,
+	   j.schedule_name AS schedule,
+	   j.worker_pid AS pid,
+	   j.data,
+	   j.target,
+	   j.options,
+	   j.deploy
+  FROM @extschema@.ai_catalog_jobs j
+ WHERE pg_catalog.pg_has_role(j.owner, 'MEMBER');
+GRANT SELECT ON @extschema@.ai_jobs TO PUBLIC;
+COMMENT ON VIEW @extschema@.ai_jobs IS
+	'Background training jobs of the current role: state, times, error, version produced';
+
+DROP VIEW @extschema@.ai_progress;
+DROP FUNCTION @extschema@.ai_progress();
+CREATE FUNCTION @extschema@.ai_progress(
+	OUT pid integer,
+	OUT job_id bigint,
+	OUT name pg_catalog.text,
+	OUT algorithm pg_catalog.text,
+	OUT role pg_catalog.regrole,
+	OUT phase pg_catalog.text,
+	OUT rows_read bigint,
+	OUT iteration integer,
+	OUT max_iterations integer,
+	OUT loss double precision,
+	OUT started_at pg_catalog.timestamptz,
+	OUT seconds double precision)
+RETURNS SETOF pg_catalog.record
+AS 'MODULE_PATHNAME', 'ai_progress'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.ai_progress() IS
+	'Trainings running now in this database, synchronous and background: phase, rows, iteration, loss';
+
+CREATE VIEW @extschema@.ai_progress AS SELECT * FROM @extschema@.ai_progress();
+GRANT SELECT ON @extschema@.ai_progress TO PUBLIC;
+COMMENT ON VIEW @extschema@.ai_progress IS
+	'Trainings running now in this database (the rows of ai_progress())';
+
+-- ai_explain explains every family but als
+COMMENT ON FUNCTION @extschema@.ai_explain(pg_catalog.text, pg_catalog.record) IS
+	'Contribution of each feature to a prediction, plus a (base) row: exact on the link scale for linear and logistic models, sampled Shapley values for neural_net, squared distance to the centroid for kmeans';

@@ -104,7 +104,7 @@ SELECT m.name,
 	   v.data_source,
 	   v.trained_at,
 	   v.trained_by,
-	   v.training_seconds,
+	   v.training_seconds AS seconds,
 	   m.owner
   FROM @extschema@.ai_catalog_models m
   JOIN @extschema@.ai_catalog_versions v ON v.model_name OPERATOR(pg_catalog.=) m.name;
@@ -250,30 +250,30 @@ COMMENT ON FUNCTION @extschema@.ai_evaluate(pg_catalog.text, pg_catalog.text) IS
  * function exists for both families and a model answers in its own.
  * ------------------------------------------------------------------------ */
 
-CREATE FUNCTION @extschema@.ai_predict(name pg_catalog.text, "user" bigint, item bigint)
+CREATE FUNCTION @extschema@.ai_predict(name pg_catalog.text, user_id bigint, item_id bigint)
 RETURNS double precision
 AS 'MODULE_PATHNAME', 'ai_predict_rec_int'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.ai_predict(pg_catalog.text, bigint, bigint) IS
 	'Predicted rating (explicit) or score (implicit) of a user for an item';
 
-CREATE FUNCTION @extschema@.ai_predict(name pg_catalog.text, "user" pg_catalog.text, item pg_catalog.text)
+CREATE FUNCTION @extschema@.ai_predict(name pg_catalog.text, user_id pg_catalog.text, item_id pg_catalog.text)
 RETURNS double precision
 AS 'MODULE_PATHNAME', 'ai_predict_rec_text'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.ai_predict(pg_catalog.text, pg_catalog.text, pg_catalog.text) IS
 	'Predicted rating (explicit) or score (implicit) of a user for an item (text ids)';
 
-CREATE FUNCTION @extschema@.ai_recommend(name pg_catalog.text, "user" bigint, k integer DEFAULT 10,
-	exclude_seen boolean DEFAULT true, OUT item bigint, OUT score double precision)
+CREATE FUNCTION @extschema@.ai_recommend(name pg_catalog.text, user_id bigint, k integer DEFAULT 10,
+	exclude_seen boolean DEFAULT true, OUT item_id bigint, OUT score double precision)
 RETURNS SETOF pg_catalog.record
 AS 'MODULE_PATHNAME', 'ai_recommend_int'
 LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 10;
 COMMENT ON FUNCTION @extschema@.ai_recommend(pg_catalog.text, bigint, integer, boolean) IS
 	'Top-k items for a user, best first; an unknown user gets the most popular items';
 
-CREATE FUNCTION @extschema@.ai_recommend(name pg_catalog.text, "user" pg_catalog.text, k integer DEFAULT 10,
-	exclude_seen boolean DEFAULT true, OUT item pg_catalog.text, OUT score double precision)
+CREATE FUNCTION @extschema@.ai_recommend(name pg_catalog.text, user_id pg_catalog.text, k integer DEFAULT 10,
+	exclude_seen boolean DEFAULT true, OUT item_id pg_catalog.text, OUT score double precision)
 RETURNS SETOF pg_catalog.record
 AS 'MODULE_PATHNAME', 'ai_recommend_text'
 LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 10;
@@ -281,7 +281,7 @@ COMMENT ON FUNCTION @extschema@.ai_recommend(pg_catalog.text, pg_catalog.text, i
 	'Top-k items for a user (text ids), best first; an unknown user gets the most popular items';
 
 CREATE FUNCTION @extschema@.ai_recommend_all(name pg_catalog.text, k integer DEFAULT 10,
-	OUT "user" bigint, OUT item bigint, OUT rank integer, OUT score double precision)
+	OUT user_id bigint, OUT item_id bigint, OUT rank integer, OUT score double precision)
 RETURNS SETOF pg_catalog.record
 AS 'MODULE_PATHNAME', 'ai_recommend_all_int'
 LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 100000;
@@ -289,57 +289,57 @@ COMMENT ON FUNCTION @extschema@.ai_recommend_all(pg_catalog.text, integer) IS
 	'Top-k items for every user, streamed a block of users at a time';
 
 CREATE FUNCTION @extschema@.ai_recommend_all_text(name pg_catalog.text, k integer DEFAULT 10,
-	OUT "user" pg_catalog.text, OUT item pg_catalog.text, OUT rank integer, OUT score double precision)
+	OUT user_id pg_catalog.text, OUT item_id pg_catalog.text, OUT rank integer, OUT score double precision)
 RETURNS SETOF pg_catalog.record
 AS 'MODULE_PATHNAME', 'ai_recommend_all_text'
 LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 100000;
 COMMENT ON FUNCTION @extschema@.ai_recommend_all_text(pg_catalog.text, integer) IS
 	'Top-k items for every user of a model with text ids';
 
-CREATE FUNCTION @extschema@.ai_similar_items(name pg_catalog.text, item bigint, k integer DEFAULT 10,
-	OUT item bigint, OUT similarity double precision)
+CREATE FUNCTION @extschema@.ai_similar_items(name pg_catalog.text, item_id bigint, k integer DEFAULT 10,
+	OUT item_id bigint, OUT similarity double precision)
 RETURNS SETOF pg_catalog.record
 AS 'MODULE_PATHNAME', 'ai_similar_items_int'
 LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 10;
 COMMENT ON FUNCTION @extschema@.ai_similar_items(pg_catalog.text, bigint, integer) IS
 	'Items most similar to an item (cosine similarity of item factors)';
 
-CREATE FUNCTION @extschema@.ai_similar_items(name pg_catalog.text, item pg_catalog.text, k integer DEFAULT 10,
-	OUT item pg_catalog.text, OUT similarity double precision)
+CREATE FUNCTION @extschema@.ai_similar_items(name pg_catalog.text, item_id pg_catalog.text, k integer DEFAULT 10,
+	OUT item_id pg_catalog.text, OUT similarity double precision)
 RETURNS SETOF pg_catalog.record
 AS 'MODULE_PATHNAME', 'ai_similar_items_text'
 LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 10;
 COMMENT ON FUNCTION @extschema@.ai_similar_items(pg_catalog.text, pg_catalog.text, integer) IS
 	'Items most similar to an item (text ids)';
 
-CREATE FUNCTION @extschema@.ai_similar_users(name pg_catalog.text, "user" bigint, k integer DEFAULT 10,
-	OUT "user" bigint, OUT similarity double precision)
+CREATE FUNCTION @extschema@.ai_similar_users(name pg_catalog.text, user_id bigint, k integer DEFAULT 10,
+	OUT user_id bigint, OUT similarity double precision)
 RETURNS SETOF pg_catalog.record
 AS 'MODULE_PATHNAME', 'ai_similar_users_int'
 LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 10;
 COMMENT ON FUNCTION @extschema@.ai_similar_users(pg_catalog.text, bigint, integer) IS
 	'Users most similar to a user (cosine similarity of user factors)';
 
-CREATE FUNCTION @extschema@.ai_similar_users(name pg_catalog.text, "user" pg_catalog.text, k integer DEFAULT 10,
-	OUT "user" pg_catalog.text, OUT similarity double precision)
+CREATE FUNCTION @extschema@.ai_similar_users(name pg_catalog.text, user_id pg_catalog.text, k integer DEFAULT 10,
+	OUT user_id pg_catalog.text, OUT similarity double precision)
 RETURNS SETOF pg_catalog.record
 AS 'MODULE_PATHNAME', 'ai_similar_users_text'
 LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 10;
 COMMENT ON FUNCTION @extschema@.ai_similar_users(pg_catalog.text, pg_catalog.text, integer) IS
 	'Users most similar to a user (text ids)';
 
-CREATE FUNCTION @extschema@.ai_recommend_for_ratings(name pg_catalog.text, items bigint[],
+CREATE FUNCTION @extschema@.ai_recommend_for_ratings(name pg_catalog.text, item_ids bigint[],
 	ratings double precision[], k integer DEFAULT 10,
-	OUT item bigint, OUT score double precision)
+	OUT item_id bigint, OUT score double precision)
 RETURNS SETOF pg_catalog.record
 AS 'MODULE_PATHNAME', 'ai_recommend_for_ratings_int'
 LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 10;
 COMMENT ON FUNCTION @extschema@.ai_recommend_for_ratings(pg_catalog.text, bigint[], double precision[], integer) IS
 	'Top-k items for a user the model has not seen, folded in from their ratings';
 
-CREATE FUNCTION @extschema@.ai_recommend_for_ratings(name pg_catalog.text, items pg_catalog.text[],
+CREATE FUNCTION @extschema@.ai_recommend_for_ratings(name pg_catalog.text, item_ids pg_catalog.text[],
 	ratings double precision[], k integer DEFAULT 10,
-	OUT item pg_catalog.text, OUT score double precision)
+	OUT item_id pg_catalog.text, OUT score double precision)
 RETURNS SETOF pg_catalog.record
 AS 'MODULE_PATHNAME', 'ai_recommend_for_ratings_text'
 LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 10;
@@ -563,7 +563,7 @@ RETURNS SETOF pg_catalog.record
 AS 'MODULE_PATHNAME', 'ai_explain'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.ai_explain(pg_catalog.text, pg_catalog.record) IS
-	'Exact additive contributions of each feature to a linear or logistic prediction (link scale), plus a (base) row';
+	'Contribution of each feature to a prediction, plus a (base) row: exact on the link scale for linear and logistic models, sampled Shapley values for neural_net, squared distance to the centroid for kmeans';
 
 /* ========================================================================
  * New in 0.2.0.  Everything below this line is also the upgrade script
@@ -597,7 +597,7 @@ CREATE TRIGGER ai_catalog_blobs_changed
 -- ---------- one row as training sees it (the aggregate training method) ----------
 
 CREATE FUNCTION @extschema@.ai_holdout(data_row pg_catalog.record, seed pg_catalog.int8 DEFAULT 42,
-	fraction pg_catalog.float8 DEFAULT 0.2)
+	test_size pg_catalog.float8 DEFAULT 0.2)
 RETURNS pg_catalog.bool
 AS 'MODULE_PATHNAME', 'ai_holdout'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
@@ -819,7 +819,7 @@ COMMENT ON TABLE @extschema@.ai_catalog_schedules IS
 
 CREATE VIEW @extschema@.ai_jobs WITH (security_barrier) AS
 SELECT j.id,
-	   j.model_name AS model,
+	   j.model_name AS name,
 	   j.algorithm,
 	   j.state,
 	   j.owner::pg_catalog.regrole AS submitted_by,
@@ -923,7 +923,7 @@ COMMENT ON FUNCTION @extschema@.ai_unschedule(pg_catalog.text) IS
 CREATE FUNCTION @extschema@.ai_progress(
 	OUT pid integer,
 	OUT job_id bigint,
-	OUT model pg_catalog.text,
+	OUT name pg_catalog.text,
 	OUT algorithm pg_catalog.text,
 	OUT role pg_catalog.regrole,
 	OUT phase pg_catalog.text,
@@ -932,7 +932,7 @@ CREATE FUNCTION @extschema@.ai_progress(
 	OUT max_iterations integer,
 	OUT loss double precision,
 	OUT started_at pg_catalog.timestamptz,
-	OUT elapsed_seconds double precision)
+	OUT seconds double precision)
 RETURNS SETOF pg_catalog.record
 AS 'MODULE_PATHNAME', 'ai_progress'
 LANGUAGE C VOLATILE;
@@ -941,6 +941,8 @@ COMMENT ON FUNCTION @extschema@.ai_progress() IS
 
 CREATE VIEW @extschema@.ai_progress AS SELECT * FROM @extschema@.ai_progress();
 GRANT SELECT ON @extschema@.ai_progress TO PUBLIC;
+COMMENT ON VIEW @extschema@.ai_progress IS
+	'Trainings running now in this database (the rows of ai_progress())';
 
 /* ------------------------------------------------------------------------
  * Neural networks (algorithm neural_net): a tensor column given as bytea,

@@ -98,6 +98,6 @@ SELECT 'km', s.storage, s.ord, NULL, 'same_cluster_pct',
 INSERT INTO qb_results
 SELECT 'als', s.storage, s.ord, NULL, 'top10_overlap_pct',
        100.0 * (SELECT count(*) FROM generate_series(1, 300) u,
-                 LATERAL (SELECT item FROM ai_recommend('qb_als_' || s.storage, u::bigint, 10)
-                          INTERSECT SELECT item FROM ai_recommend('qb_als_float64', u::bigint, 10)) x) / 3000
+                 LATERAL (SELECT item_id FROM ai_recommend('qb_als_' || s.storage, u::bigint, 10)
+                          INTERSECT SELECT item_id FROM ai_recommend('qb_als_float64', u::bigint, 10)) x) / 3000
   FROM qb_storage s;

@@ -175,9 +175,9 @@ def main():
     ]
     walls = [
         ("ai_train explicit, 5 iterations, wall clock", "train_explicit",
-         "training_seconds %.2f s" % float(val["train_explicit_seconds"])),
+         "ai_models.seconds %.2f s" % float(val["train_explicit_seconds"])),
         ("ai_train implicit, 5 iterations, wall clock", "train_implicit",
-         "training_seconds %.2f s" % float(val["train_implicit_seconds"])),
+         "ai_models.seconds %.2f s" % float(val["train_implicit_seconds"])),
         ("ai_train explicit, threads = 1", "train_explicit_1t", ""),
         ("ai_train implicit, threads = 1", "train_implicit_1t", ""),
         ("SELECT count(*) FROM ai_recommend_all('als_explicit', 10), first call",

@@ -45,8 +45,8 @@ SELECT id, sqft, neighborhood, price,
        round(ai_predict('house_price', h)::numeric) AS predicted
   FROM houses h ORDER BY id LIMIT 8;
 
-\echo '== 4. A churn table of 8,000 customers, and a logistic regression classifier =='
-CREATE TABLE customers AS
+\echo '== 4. 8,000 customers (and 2,000 who joined later, kept apart), a logistic regression classifier =='
+CREATE TABLE all_customers AS
 SELECT i AS customer_id, tenure_months, monthly_charges, contract, support_calls,
        random() < 1 / (1 + exp(-(-1.0 - 0.06 * tenure_months + 0.03 * monthly_charges
                                  + 0.5 * support_calls
@@ -57,7 +57,10 @@ SELECT i AS customer_id, tenure_months, monthly_charges, contract, support_calls
                round((20 + random() * 100)::numeric, 2) AS monthly_charges,
                (ARRAY['month-to-month', 'one-year', 'two-year'])[1 + (random() * 2)::int] AS contract,
                (random() * 5)::int AS support_calls
-          FROM generate_series(1, 8000) i) s;
+          FROM generate_series(1, 10000) i) s;
+CREATE TABLE customers AS SELECT * FROM all_customers WHERE customer_id <= 8000;
+CREATE TABLE customers_2026 AS SELECT * FROM all_customers WHERE customer_id > 8000;
+DROP TABLE all_customers;
 
 SELECT name, version, rows_used,
        metrics -> 'test' ->> 'accuracy' AS test_accuracy,
@@ -75,9 +78,8 @@ SELECT customer_id, tenure_months, contract, support_calls, churned,
        round((ai_predict_proba('churn', c))[2]::numeric, 3) AS p_churn
   FROM customers c ORDER BY customer_id LIMIT 8;
 
-\echo '== 6. Evaluate on fresh data from a query; confusion matrix =='
-SELECT jsonb_pretty(ai_evaluate('churn',
-         'SELECT * FROM customers WHERE customer_id % 10 = 0') - 'per_class');
+\echo '== 6. Evaluate on the 2,000 later customers, which the model never saw; confusion matrix =='
+SELECT jsonb_pretty(ai_evaluate('churn', 'customers_2026') - 'per_class');
 
 \echo '== 7. Versions: retrain with l2, roll back, list =='
 SELECT version FROM ai_train('house_price', 'linear_regression', 'houses', 'price',
@@ -105,9 +107,9 @@ SELECT name, rows_used, metrics -> 'users' AS users, metrics -> 'items' AS films
   FROM ai_train('films', 'als', 'ratings', options => '{"factors": 16}');
 
 \echo '== Five films for user 42 (ones they rated are left out) =='
-SELECT item AS film_id, round(score::numeric, 2) AS predicted_stars FROM ai_recommend('films', 42, 5);
+SELECT item_id AS film_id, round(score::numeric, 2) AS predicted_stars FROM ai_recommend('films', 42, 5);
 
 \echo '== Films like film 7, and a new user folded in from three ratings =='
-SELECT item AS film_id, round(similarity::numeric, 3) AS similarity FROM ai_similar_items('films', 7, 3);
-SELECT item AS film_id, round(score::numeric, 2) AS score
+SELECT item_id AS film_id, round(similarity::numeric, 3) AS similarity FROM ai_similar_items('films', 7, 3);
+SELECT item_id AS film_id, round(score::numeric, 2) AS score
   FROM ai_recommend_for_ratings('films', ARRAY[1, 2, 3]::bigint[], ARRAY[5, 4, 1], 3);

@@ -65,7 +65,7 @@ SELECT max(abs(cm - ca) / greatest(abs(cm), 1)) < 1e-9 AS same_centroids
 SELECT count(*) FILTER (WHERE ai_cluster('agk_mem', t) <> ai_cluster('agk_agg', t)) AS disagree FROM agk t;
 
 -- the row functions: the split, the encoding and the label of training
-SELECT count(*) FILTER (WHERE ai_holdout(t, 42, 0.2)) = (SELECT (metrics ->> 'rows_test')::int FROM ai_models WHERE name = 'agt_lin_mem') AS holdout_matches
+SELECT count(*) FILTER (WHERE ai_holdout(t, seed => 42, test_size => 0.2)) = (SELECT (metrics ->> 'rows_test')::int FROM ai_models WHERE name = 'agt_lin_mem') AS holdout_matches
   FROM (SELECT a, b, c, d, y FROM agt) t;
 SELECT ai_holdout(t, 42, 0) AS never FROM (SELECT a, b, c, d, y FROM agt) t LIMIT 1;
 SELECT ai_export_model('agt_log_agg') AS blob \gset

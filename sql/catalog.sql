@@ -12,7 +12,7 @@ SELECT name, version, algorithm, rows_used FROM ai_train('cat_m', 'linear_regres
 SELECT name, version FROM ai_train('cat_m', 'linear_regression', 'cat_data', 'y', '{"exclude": ["id"], "l2": 100, "deploy": false}');
 
 SELECT name, version, algorithm, deployed, target_name, feature_names, rows_used,
-       blob_size > 0 AS has_blob, options, data_source, trained_by, training_seconds >= 0 AS timed
+       blob_size > 0 AS has_blob, options, data_source, trained_by, seconds >= 0 AS timed
   FROM ai_models WHERE name = 'cat_m' ORDER BY version;
 
 -- metadata of a version

@@ -20,7 +20,7 @@ END $$;
 -- an async job that succeeds
 SELECT ai_train_async('jm', 'linear_regression', 'jobs_s', 'y') AS j \gset
 SELECT ai_wait(:j, '60 s');
-SELECT model, algorithm, state, submitted_by, error, version, deployed, schedule,
+SELECT name, algorithm, state, submitted_by, error, version, deployed, schedule,
        started_at >= submitted_at AND finished_at >= started_at AS times_ok
   FROM ai_jobs WHERE id = :j;
 SELECT round(ai_predict('jm', ARRAY[10.0])::numeric, 6) AS predicted;
@@ -46,11 +46,11 @@ CREATE TABLE jobs_big AS SELECT a, b, c, a > b AS y
   FROM (SELECT random() AS a, random() AS b, random() AS c FROM generate_series(1, 100000)) s;
 SELECT ai_train_async('jbig', 'logistic_regression', 'jobs_big', 'y',
                       '{"max_iter": 1000000, "tol": 1e-300, "l2": 0}') AS j \gset
-SELECT jobs_poll($$EXISTS (SELECT FROM ai_progress WHERE model = 'jbig' AND phase = 'training'
+SELECT jobs_poll($$EXISTS (SELECT FROM ai_progress WHERE name = 'jbig' AND phase = 'training'
                            AND iteration > 0)$$) AS training;
 SELECT job_id = :j AS is_the_job, algorithm, role, phase, rows_read, max_iterations,
-       loss IS NOT NULL AS has_loss, elapsed_seconds > 0 AS elapsed
-  FROM ai_progress WHERE model = 'jbig';
+       loss IS NOT NULL AS has_loss, seconds > 0 AS elapsed
+  FROM ai_progress WHERE name = 'jbig';
 SELECT ai_wait(:j, '0.1 s') AS still;
 SELECT ai_cancel(:j);
 SELECT ai_wait(:j, '60 s');
@@ -153,7 +153,7 @@ SELECT set_config('jobs.j', :'j', false) IS NOT NULL AS noted;
 -- the job read the rows with the role's row level security
 SELECT rows_used, trained_by FROM ai_models WHERE name = 'j1m';
 SELECT ai_schedule('j1m', '1 day', 'linear_regression', 'jobs_j1', 'y', '{"exclude": ["who"]}') > now();
-SELECT model, state, submitted_by FROM ai_jobs;
+SELECT name, state, submitted_by FROM ai_jobs;
 SET ROLE regress_pgl_j2;
 SELECT count(*) AS jobs_seen FROM ai_jobs;
 SELECT count(*) AS schedules_seen FROM ai_schedules;
@@ -172,18 +172,18 @@ DELETE FROM ai_catalog_jobs;
 -- the job runs as its role: reading another role's table fails
 SELECT ai_train_async('j2m', 'linear_regression', 'jobs_j1', 'y') AS j2 \gset
 SELECT ai_wait(:j2, '60 s');
-SELECT model, state, error, submitted_by FROM ai_jobs;
+SELECT name, state, error, submitted_by FROM ai_jobs;
 RESET ROLE;
 -- a member of the owning role sees its jobs; a superuser sees all
 GRANT regress_pgl_j1 TO regress_pgl_j2;
 SET ROLE regress_pgl_j2;
-SELECT model, submitted_by FROM ai_jobs ORDER BY id;
+SELECT name, submitted_by FROM ai_jobs ORDER BY id;
 SELECT name, owner FROM ai_schedules;
 RESET ROLE;
 SELECT count(*) AS superuser_sees FROM ai_jobs WHERE submitted_by::text LIKE 'regress_pgl_j_';
 -- a renamed role keeps its jobs (owners are OIDs)
 ALTER ROLE regress_pgl_j1 RENAME TO regress_pgl_j1b;
-SELECT DISTINCT submitted_by FROM ai_jobs WHERE model = 'j1m';
+SELECT DISTINCT submitted_by FROM ai_jobs WHERE name = 'j1m';
 ALTER ROLE regress_pgl_j1b RENAME TO regress_pgl_j1;
 -- LOGIN is re-checked when the job runs
 ALTER ROLE regress_pgl_j1 NOLOGIN;
@@ -223,7 +223,7 @@ DO $$ BEGIN PERFORM ai_wait(ai_train_async('jm', 'linear_regression', 'jobs_s', 
 SELECT ai_train_async('jm', 'linear_regression', 'jobs_s', 'y') AS j \gset
 SELECT ai_wait(:j, '60 s');
 SELECT count(*) AS schedules_left FROM ai_catalog_schedules WHERE name = 'j3m';
-SELECT state, submitted_by::text ~ '^\d+$' AS shown_as_oid FROM ai_jobs WHERE model = 'j3m';
+SELECT state, submitted_by::text ~ '^\d+$' AS shown_as_oid FROM ai_jobs WHERE name = 'j3m';
 DROP SCHEMA jobs_other CASCADE;
 DROP TABLE jobs_s, jobs_bad, jobs_big;
 DROP FUNCTION jobs_poll(text);

@@ -126,7 +126,7 @@ check_task(const char *name, const pgl_model *m, Want want)
 	if (m->task == PGL_TASK_RECOMMENDATION)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE), errmsg("model \"%s\" is a recommender", name),
-				 errhint("Use ai_predict(name, user, item), ai_recommend() or "
+				 errhint("Use ai_predict(name, user_id, item_id), ai_recommend() or "
 						 "ai_recommend_all() with it.")));
 	if (m->task == PGL_TASK_CLUSTERING && want != WANT_CLUSTER)
 		ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),

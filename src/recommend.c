@@ -246,7 +246,7 @@ als_report(pgl_rc rc, pgl_status *st)
 		pgl_report(st, "recommendation failed");
 }
 
-/* ---------- ai_predict(name, user, item) ---------- */
+/* ---------- ai_predict(name, user_id, item_id) ---------- */
 
 static Datum
 predict_rec(FunctionCallInfo fcinfo, bool text_ids)
@@ -631,7 +631,7 @@ recommend_for_ratings(FunctionCallInfo fcinfo, bool text_ids)
 	if (ni != nr)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("items and ratings must have the same length, not %d and %d", ni, nr)));
+				 errmsg("item_ids and ratings must have the same length, not %d and %d", ni, nr)));
 	items = palloc(sizeof(int32) * (ni + 1));
 	ratings = palloc(sizeof(float) * (ni + 1));
 	for (int j = 0; j < ni; j++)
@@ -639,8 +639,9 @@ recommend_for_ratings(FunctionCallInfo fcinfo, bool text_ids)
 		char *shown;
 
 		if (in[j] || rn[j])
-			ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-							errmsg("items and ratings must not contain NULL (element %d)", j + 1)));
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("item_ids and ratings must not contain NULL (element %d)", j + 1)));
 		if (text_ids)
 		{
 			text *t = DatumGetTextPP(ie[j]);

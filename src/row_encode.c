@@ -83,32 +83,34 @@ row_deform(FunctionCallInfo fcinfo, RowCache *rc, HeapTupleHeader rec)
 	heap_deform_tuple(&tuple, rc->desc, rc->values, rc->nulls);
 }
 
-/* ---------- ai_holdout(row, seed, fraction) ---------- */
+/* ---------- ai_holdout(row, seed, test_size) ---------- */
 
 Datum
 ai_holdout(PG_FUNCTION_ARGS)
 {
 	HeapTupleHeader rec = PG_GETARG_HEAPTUPLEHEADER(0);
 	int64			seed = PG_GETARG_INT64(1);
-	double			fraction = PG_GETARG_FLOAT8(2);
+	double			test_size = PG_GETARG_FLOAT8(2);
 	RowCache	   *rc = fcinfo->flinfo->fn_extra;
 	uint64			h;
 
 	if (seed < 0)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						errmsg("seed must be >= 0, not " INT64_FORMAT, seed)));
-	if (!(fraction >= 0 && fraction < 1))
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						errmsg("fraction must be in [0, 1), not %g", fraction),
-						errhint("It is the \"test_size\" of ai_train.")));
-	if (fraction == 0)
+	if (!(test_size >= 0 && test_size < 1))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("test_size must be in [0, 1), not %g", test_size),
+				 errhint("It is the share of rows in the hold-out, as the \"test_size\" option of "
+						 "ai_train.")));
+	if (test_size == 0)
 		PG_RETURN_BOOL(false);
 	if (rc == NULL)
 		rc = fcinfo->flinfo->fn_extra =
 			MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(RowCache));
 	row_deform(fcinfo, rc, rec);
 	h = pgl_row_hash(rc->desc, rc->values, rc->nulls, rc->atts, rc->natts);
-	PG_RETURN_BOOL(pgl_hash_in_test((uint64) seed, h, fraction));
+	PG_RETURN_BOOL(pgl_hash_in_test((uint64) seed, h, test_size));
 }
 
 /* ---------- the model of ai_features / ai_label ---------- */

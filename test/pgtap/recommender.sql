@@ -44,9 +44,9 @@ SELECT cmp_ok(
            FROM clicks GROUP BY u) s),
   'recall@10 is well above a most-popular baseline');
 -- the recommendations of a user come from the user's group
-SELECT cmp_ok((SELECT avg((item % 8 = 5 AND item <= 160)::int)::float8 FROM ai_recommend('clicks', 5::bigint, 10)), '>=',
+SELECT cmp_ok((SELECT avg((item_id % 8 = 5 AND item_id <= 160)::int)::float8 FROM ai_recommend('clicks', 5::bigint, 10)), '>=',
               0.8::float8, 'a user''s top 10 are mostly items of the user''s group');
-SELECT cmp_ok((SELECT avg((item % 8 = 3)::int)::float8 FROM ai_similar_items('clicks', 3::bigint, 5)), '>=',
+SELECT cmp_ok((SELECT avg((item_id % 8 = 3)::int)::float8 FROM ai_similar_items('clicks', 3::bigint, 5)), '>=',
               0.8::float8, 'similar items come from the item''s group');
 
 SELECT * FROM finish();

@@ -44,7 +44,7 @@ UNION ALL SELECT 'log_class', id, ai_classify('up_log', h) FROM up_houses h
 UNION ALL SELECT 'km', id, ai_cluster('up_km', h)::text FROM up_houses h
 UNION ALL SELECT 'als', u * 1000 + i, ai_predict('up_als', u::bigint, i::bigint)::text
             FROM generate_series(1, 40) u, generate_series(1, 25) i
-UNION ALL SELECT 'als_top', u, (SELECT array_agg(item) FROM ai_recommend('up_als', u::bigint, 5))::text
+UNION ALL SELECT 'als_top', u, (SELECT array_agg(r.i) FROM ai_recommend('up_als', u::bigint, 5) AS r(i, s))::text
             FROM generate_series(1, 40) u
 UNION ALL SELECT 'at010', id, ai_predict('up_at010', h)::text FROM up_houses h"
 # rows of up_expected (the 0.1.0 code's, recorded on another machine) that
