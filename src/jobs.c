@@ -65,56 +65,26 @@ PGDLLEXPORT void pgl_job_worker_main(Datum arg);
 
 /* ---------- the extension, and writing as its owner ---------- */
 
+/*
+ * The schema lookup and the switch to the extension's owner are catalog.c's
+ * (pgl_catalog_schema, pgl_catalog_become_owner, pgl_catalog_restore_user).
+ */
 typedef struct ExtInfo
 {
 	char *schema; /* quoted */
-	Oid	  owner;
 } ExtInfo;
 
 /* inside SPI; false if the extension is not installed */
 static bool
 ext_info(ExtInfo *ei)
 {
-	bool isnull;
-
-	if (SPI_execute("SELECT n.nspname, e.extowner FROM pg_catalog.pg_extension e "
-					"JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace "
-					"WHERE e.extname OPERATOR(pg_catalog.=) 'pg_learn'",
-					true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "pg_learn: could not read pg_extension");
-	if (SPI_processed != 1)
+	if (!pgl_extension_installed())
 		return false;
-	ei->schema =
-		pstrdup(quote_identifier(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1)));
-	ei->owner =
-		DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	ei->schema = pstrdup(pgl_catalog_schema());
 	return true;
 }
 
-typedef struct AsOwner
-{
-	Oid saved_user;
-	int saved_sec;
-	int guc_nest;
-} AsOwner;
-
-static void
-become(AsOwner *sw, Oid owner)
-{
-	GetUserIdAndSecContext(&sw->saved_user, &sw->saved_sec);
-	SetUserIdAndSecContext(owner, sw->saved_sec | SECURITY_LOCAL_USERID_CHANGE |
-									  SECURITY_RESTRICTED_OPERATION);
-	sw->guc_nest = NewGUCNestLevel();
-	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
-}
-
-static void
-unbecome(AsOwner *sw)
-{
-	AtEOXact_GUC(true, sw->guc_nest);
-	SetUserIdAndSecContext(sw->saved_user, sw->saved_sec);
-}
+typedef PglOwnerSwitch AsOwner;
 
 static int
 spi_run(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls, int expect)
@@ -326,14 +296,14 @@ ai_train_async(PG_FUNCTION_ARGS)
 		elog(ERROR, "SPI_connect failed");
 	if (!ext_info(&ei))
 		elog(ERROR, "pg_learn: extension not found");
-	become(&sw, ei.owner);
+	pgl_catalog_become_owner(&sw);
 	spi_run(psprintf("INSERT INTO %s.ai_catalog_jobs (model_name, algorithm, data, target, "
 					 "options, deploy, metric, owner, search_path) "
 					 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
 					 ei.schema),
 			9, types, values, nulls, SPI_OK_INSERT_RETURNING);
 	id = DatumGetInt64(spi_datum(0, 1, &isnull));
-	unbecome(&sw);
+	pgl_catalog_restore_user(&sw);
 	SPI_finish();
 	wake_after_commit();
 	PG_RETURN_INT64(id);
@@ -395,7 +365,7 @@ ai_cancel(PG_FUNCTION_ARGS)
 		elog(ERROR, "SPI_connect failed");
 	if (!ext_info(&ei))
 		elog(ERROR, "pg_learn: extension not found");
-	become(&sw, ei.owner);
+	pgl_catalog_become_owner(&sw);
 	state = job_state_checked(ei.schema, id, caller, true);
 	if (strcmp(state, "queued") == 0)
 	{
@@ -427,7 +397,7 @@ ai_cancel(PG_FUNCTION_ARGS)
 		}
 		LWLockRelease(sh->lock);
 	}
-	unbecome(&sw);
+	pgl_catalog_restore_user(&sw);
 	SPI_finish();
 	PG_RETURN_BOOL(done);
 }
@@ -463,10 +433,10 @@ ai_wait(PG_FUNCTION_ARGS)
 			elog(ERROR, "SPI_connect failed");
 		if (!ext_info(&ei))
 			elog(ERROR, "pg_learn: extension not found");
-		become(&sw, ei.owner);
+		pgl_catalog_become_owner(&sw);
 		state = job_state_checked(ei.schema, id, caller, false);
 		state = MemoryContextStrdup(outer, state);
-		unbecome(&sw);
+		pgl_catalog_restore_user(&sw);
 		SPI_finish();
 		if (strcmp(state, "queued") != 0 && strcmp(state, "running") != 0)
 			break;
@@ -775,7 +745,7 @@ ai_schedule(PG_FUNCTION_ARGS)
 		elog(ERROR, "SPI_connect failed");
 	if (!ext_info(&ei))
 		elog(ERROR, "pg_learn: extension not found");
-	become(&sw, ei.owner);
+	pgl_catalog_become_owner(&sw);
 	/* an existing schedule of the name is replaced, if it is the caller's */
 	{
 		Oid	  t1[1] = {TEXTOID};
@@ -807,7 +777,7 @@ ai_schedule(PG_FUNCTION_ARGS)
 				 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
 				 ei.schema),
 		13, types, values, nulls, SPI_OK_INSERT);
-	unbecome(&sw);
+	pgl_catalog_restore_user(&sw);
 	SPI_finish();
 	wake_after_commit();
 	PG_RETURN_TIMESTAMPTZ(next);
@@ -828,7 +798,7 @@ ai_unschedule(PG_FUNCTION_ARGS)
 		elog(ERROR, "SPI_connect failed");
 	if (!ext_info(&ei))
 		elog(ERROR, "pg_learn: extension not found");
-	become(&sw, ei.owner);
+	pgl_catalog_become_owner(&sw);
 	spi_run(psprintf("SELECT owner::pg_catalog.oid FROM %s.ai_catalog_schedules WHERE name "
 					 "OPERATOR(pg_catalog.=) $1 FOR UPDATE",
 					 ei.schema),
@@ -841,7 +811,7 @@ ai_unschedule(PG_FUNCTION_ARGS)
 	spi_run(psprintf("DELETE FROM %s.ai_catalog_schedules WHERE name OPERATOR(pg_catalog.=) $1",
 					 ei.schema),
 			1, types, values, NULL, SPI_OK_DELETE);
-	unbecome(&sw);
+	pgl_catalog_restore_user(&sw);
 	SPI_finish();
 	PG_RETURN_VOID();
 }
@@ -1265,13 +1235,13 @@ record_end(const ExtInfo *ei, int64 id, const char *state, const char *error, in
 	nulls[3] = version > 0 ? ' ' : 'n';
 	values[4] = BoolGetDatum(deployed);
 	nulls[4] = version > 0 ? ' ' : 'n';
-	become(&sw, ei->owner);
+	pgl_catalog_become_owner(&sw);
 	spi_run(psprintf("UPDATE %s.ai_catalog_jobs SET state = $2, error = $3, version = $4, "
 					 "deployed = $5, finished_at = pg_catalog.now() "
 					 "WHERE id OPERATOR(pg_catalog.=) $1",
 					 ei->schema),
 			5, types, values, nulls, SPI_OK_UPDATE);
-	unbecome(&sw);
+	pgl_catalog_restore_user(&sw);
 }
 
 void
@@ -1325,7 +1295,7 @@ pgl_job_worker_main(Datum arg)
 		Oid		types[1] = {INT8OID};
 		Datum	values[1] = {Int64GetDatum(job_id)};
 
-		become(&sw, ei.owner);
+		pgl_catalog_become_owner(&sw);
 		spi_run(psprintf("UPDATE %s.ai_catalog_jobs SET worker_pid = %d "
 						 "WHERE id OPERATOR(pg_catalog.=) $1 AND state OPERATOR(pg_catalog.=) "
 						 "'running' RETURNING model_name, algorithm, data, target, options::text, "
@@ -1348,7 +1318,7 @@ pgl_job_worker_main(Datum arg)
 			j.search_path = pstrdup(spi_text(0, 8));
 			MemoryContextSwitchTo(old);
 		}
-		unbecome(&sw);
+		pgl_catalog_restore_user(&sw);
 	}
 	SPI_finish();
 	PopActiveSnapshot();

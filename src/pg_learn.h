@@ -302,7 +302,8 @@ typedef struct PglOwnerSwitch
 	int guc_nest;
 } PglOwnerSwitch;
 
-extern const char *pgl_catalog_schema(void);
+extern const char *pgl_catalog_schema(void); /* quoted, for SQL text */
+extern bool		   pgl_extension_installed(void);
 extern void		   pgl_catalog_become_owner(PglOwnerSwitch *sw);
 extern void		   pgl_catalog_restore_user(PglOwnerSwitch *sw);
 
