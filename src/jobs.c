@@ -2,13 +2,14 @@
  *
  * jobs.c
  *	  Background training: ai_train_async, ai_cancel, ai_wait, ai_schedule,
- *	  ai_unschedule, and the two background worker entry points that
- *	  pg_learn_launcher starts (src/launcher/launcher.c):
+ *	  ai_unschedule, ai_resume_schedule, and the two background worker entry
+ *	  points that pg_learn_launcher starts (src/launcher/launcher.c):
  *
  *	  pgl_dispatcher_main: connected to one database as the bootstrap
  *	  superuser for a moment; records the end of orphaned jobs, fails jobs
- *	  left "running" by a crash or restart, turns due schedules into jobs,
- *	  and claims queued jobs into free job slots after re-checking that
+ *	  left "running" by a crash or restart, counts the failed runs of
+ *	  schedules in a row and pauses those with too many, turns due active
+ *	  schedules into jobs, and claims queued jobs into free job slots after re-checking that
  *	  their role may still log in and connect.
  *
  *	  pgl_job_worker_main: connected as the role that submitted the job (by
@@ -23,6 +24,7 @@
  */
 #include "pg_learn.h"
 
+#include <math.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -58,6 +60,7 @@ PG_FUNCTION_INFO_V1(ai_cancel);
 PG_FUNCTION_INFO_V1(ai_wait);
 PG_FUNCTION_INFO_V1(ai_schedule);
 PG_FUNCTION_INFO_V1(ai_unschedule);
+PG_FUNCTION_INFO_V1(ai_resume_schedule);
 PG_FUNCTION_INFO_V1(ai_cron_next);
 
 PGDLLEXPORT void pgl_dispatcher_main(Datum arg);
@@ -241,6 +244,50 @@ check_train_args(FunctionCallInfo fcinfo, int first, const char *fn)
 						errhint("Valid algorithms are: %s.", pgl_algo_names())));
 }
 
+/* ---------- a schedule's own option ---------- */
+
+/*
+ * "max_failures": N (failed runs in a row after which a schedule is paused,
+ * 0 for never) belongs to ai_schedule; it is taken out of *options before
+ * they go to ai_train.  Returns N, or pg_learn.schedule_max_failures when
+ * absent.  for_schedule false (ai_train_async): the option is refused.
+ */
+static int
+take_max_failures(Jsonb **options, bool for_schedule)
+{
+	JsonbValue	k;
+	JsonbValue *v;
+	double		n;
+
+	if (*options == NULL || !JB_ROOT_IS_OBJECT(*options))
+		return pgl_schedule_max_failures;
+	k.type = jbvString;
+	k.val.string.val = "max_failures";
+	k.val.string.len = strlen("max_failures");
+	v = findJsonbValueFromContainer(&(*options)->root, JB_FOBJECT, &k);
+	if (v == NULL)
+		return pgl_schedule_max_failures;
+	if (!for_schedule)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("option \"max_failures\" applies to schedules only"),
+						errhint("Give it to ai_schedule; a job of ai_train_async runs once.")));
+	n = v->type == jbvNumeric
+			? DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric)))
+			: -1;
+	if (!(n >= 0 && n <= PGL_MAX_FAILURES_LIMIT && n == floor(n)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value of option \"max_failures\""),
+				 errdetail("It must be a whole number from 0 to %d.", PGL_MAX_FAILURES_LIMIT),
+				 errhint("Give the number of failed runs in a row after which the schedule is "
+						 "paused, or 0 to never pause it (default: "
+						 "pg_learn.schedule_max_failures, now %d).",
+						 pgl_schedule_max_failures)));
+	*options = DatumGetJsonbP(DirectFunctionCall2(jsonb_delete, JsonbPGetDatum(*options),
+												  CStringGetTextDatum("max_failures")));
+	return (int) n;
+}
+
 /* ---------- ai_train_async ---------- */
 
 /*
@@ -267,6 +314,7 @@ ai_train_async(PG_FUNCTION_ARGS)
 	char	   nulls[9] = "         ";
 	Oid		   caller = GetUserId();
 	char	  *name;
+	Jsonb	  *options;
 	bool	   isnull;
 	int64	   id;
 
@@ -275,8 +323,9 @@ ai_train_async(PG_FUNCTION_ARGS)
 	require_launcher("ai_train_async");
 	check_train_args(fcinfo, 0, "ai_train_async");
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	split_job_options(text_to_cstring(PG_GETARG_TEXT_PP(1)),
-					  PG_ARGISNULL(4) ? NULL : PG_GETARG_JSONB_P(4), &jo);
+	options = PG_ARGISNULL(4) ? NULL : PG_GETARG_JSONB_P(4);
+	(void) take_max_failures(&options, false);
+	split_job_options(text_to_cstring(PG_GETARG_TEXT_PP(1)), options, &jo);
 	pgl_check_model_writable(name);
 
 	values[0] = PG_GETARG_DATUM(0);
@@ -653,11 +702,13 @@ ai_schedule(PG_FUNCTION_ARGS)
 	bool	   is_cron;
 	Datum	   iv = (Datum) 0;
 	Oid		   caller = GetUserId();
-	Oid	  types[13] = {TEXTOID, INTERVALOID, TEXTOID, TEXTOID, TEXTOID,		   TEXTOID, JSONBOID,
-					   TEXTOID, TEXTOID,	 OIDOID,  TEXTOID, TIMESTAMPTZOID, TEXTOID};
-	Datum values[13];
-	char  nulls[13] = "             ";
-	bool  isnull;
+	Oid	   types[14] = {TEXTOID, INTERVALOID, TEXTOID, TEXTOID, TEXTOID,		TEXTOID, JSONBOID,
+						TEXTOID, TEXTOID,	  OIDOID,  TEXTOID, TIMESTAMPTZOID, TEXTOID, INT4OID};
+	Datum  values[14];
+	char   nulls[14] = "              ";
+	Jsonb *options;
+	int	   max_failures;
+	bool   isnull;
 	TimestampTz next;
 
 	durable_commit();
@@ -680,8 +731,9 @@ ai_schedule(PG_FUNCTION_ARGS)
 							errmsg("unknown algorithm \"%s\"", algorithm),
 							errhint("Valid algorithms are: %s.", pgl_algo_names())));
 	}
-	split_job_options(text_to_cstring(PG_GETARG_TEXT_PP(2)),
-					  PG_ARGISNULL(5) ? NULL : PG_GETARG_JSONB_P(5), &jo);
+	options = PG_ARGISNULL(5) ? NULL : PG_GETARG_JSONB_P(5);
+	max_failures = take_max_failures(&options, true);
+	split_job_options(text_to_cstring(PG_GETARG_TEXT_PP(2)), options, &jo);
 
 	is_cron = looks_like_cron(every);
 	if (is_cron)
@@ -740,6 +792,7 @@ ai_schedule(PG_FUNCTION_ARGS)
 	values[10] = CStringGetTextDatum(GetConfigOption("search_path", false, false));
 	values[11] = TimestampTzGetDatum(next);
 	values[12] = CStringGetTextDatum(pg_get_timezone_name(session_timezone));
+	values[13] = Int32GetDatum(max_failures);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -773,10 +826,11 @@ ai_schedule(PG_FUNCTION_ARGS)
 	}
 	spi_run(
 		psprintf("INSERT INTO %s.ai_catalog_schedules (name, every_interval, cron, algorithm, "
-				 "data, target, options, deploy, metric, owner, search_path, next_run, time_zone) "
-				 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+				 "data, target, options, deploy, metric, owner, search_path, next_run, time_zone, "
+				 "max_failures) "
+				 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
 				 ei.schema),
-		13, types, values, nulls, SPI_OK_INSERT);
+		14, types, values, nulls, SPI_OK_INSERT);
 	pgl_catalog_restore_user(&sw);
 	SPI_finish();
 	wake_after_commit();
@@ -816,6 +870,60 @@ ai_unschedule(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
+/*
+ * A paused schedule (see the dispatcher's step 4) becomes active again with
+ * no failures counted, its next run computed from now as for a new
+ * schedule.  Resuming an active schedule changes nothing (a NOTICE says
+ * so), so "resume all of mine" is one statement.  Returns the next run.
+ */
+Datum
+ai_resume_schedule(PG_FUNCTION_ARGS)
+{
+	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	ExtInfo		ei;
+	AsOwner		sw;
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1] = {PG_GETARG_DATUM(0)};
+	bool		isnull;
+	Oid			caller = GetUserId();
+	TimestampTz next;
+
+	durable_commit();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (!ext_info(&ei))
+		elog(ERROR, "pg_learn: extension not found");
+	pgl_catalog_become_owner(&sw);
+	spi_run(psprintf("SELECT owner::pg_catalog.oid, state, next_run FROM %s.ai_catalog_schedules "
+					 "WHERE name OPERATOR(pg_catalog.=) $1 FOR UPDATE",
+					 ei.schema),
+			1, types, values, NULL, SPI_OK_SELECT);
+	if (SPI_processed == 0 ||
+		!has_privs_of_role(caller, DatumGetObjectId(spi_datum(0, 1, &isnull))))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("model \"%s\" has no schedule", name),
+				 errhint("SELECT name FROM ai_schedules lists your schedules.")));
+	next = DatumGetTimestampTz(spi_datum(0, 3, &isnull));
+	if (strcmp(spi_text(0, 2), "paused") != 0)
+		ereport(NOTICE, (errmsg("the schedule of model \"%s\" is not paused", name),
+						 errdetail("It stays as it is; its next run is unchanged.")));
+	else
+	{
+		spi_run(psprintf("UPDATE %s.ai_catalog_schedules SET state = 'active', "
+						 "consecutive_failures = 0, paused_at = NULL, next_run = CASE WHEN cron "
+						 "IS NULL THEN pg_catalog.now() OPERATOR(pg_catalog.+) every_interval "
+						 "ELSE %s.ai_cron_next(cron, pg_catalog.now(), time_zone) END "
+						 "WHERE name OPERATOR(pg_catalog.=) $1 RETURNING next_run",
+						 ei.schema, ei.schema),
+				1, types, values, NULL, SPI_OK_UPDATE_RETURNING);
+		next = DatumGetTimestampTz(spi_datum(0, 1, &isnull));
+		wake_after_commit();
+	}
+	pgl_catalog_restore_user(&sw);
+	SPI_finish();
+	PG_RETURN_TIMESTAMPTZ(next);
+}
+
 /* ---------- the dispatcher ---------- */
 
 static PglShared *
@@ -826,6 +934,53 @@ worker_shared(void)
 	if (sh == NULL)
 		ereport(FATAL, (errmsg("pg_learn: the launcher's shared memory is missing")));
 	return sh;
+}
+
+/*
+ * Count the end of each schedule's last job, once (counted_job): a failure
+ * adds one to consecutive_failures and records the error, a success resets
+ * both, a cancellation or a vanished job changes nothing.  A schedule with
+ * max_failures (> 0) failures in a row is paused, with a LOG line.  Until
+ * its last job is counted a schedule does not fire again, so no run goes
+ * uncounted.  Inside SPI, search_path pinned.
+ */
+static void
+count_schedule_runs(const char *s)
+{
+	spi_run(psprintf(
+				"WITH ended AS (SELECT c.name, c.last_job, j.state, j.error "
+				"FROM %s.ai_catalog_schedules c LEFT JOIN %s.ai_catalog_jobs j "
+				"ON j.id = c.last_job AND j.schedule_name = c.name "
+				"WHERE c.last_job IS NOT NULL AND c.counted_job IS DISTINCT FROM c.last_job "
+				"AND (j.id IS NULL OR j.state NOT IN ('queued', 'running')) "
+				"FOR UPDATE OF c SKIP LOCKED), "
+				"counted AS (SELECT e.*, e.state = 'failed' AND c.max_failures > 0 "
+				"AND c.consecutive_failures + 1 >= c.max_failures AS pause "
+				"FROM ended e JOIN %s.ai_catalog_schedules c ON c.name = e.name) "
+				"UPDATE %s.ai_catalog_schedules c SET counted_job = e.last_job, "
+				"consecutive_failures = CASE e.state WHEN 'failed' THEN c.consecutive_failures + 1 "
+				"WHEN 'succeeded' THEN 0 ELSE c.consecutive_failures END, "
+				"last_error = CASE e.state WHEN 'failed' THEN e.error WHEN 'succeeded' THEN NULL "
+				"ELSE c.last_error END, "
+				"state = CASE WHEN e.pause THEN 'paused' ELSE c.state END, "
+				"paused_at = CASE WHEN e.pause THEN now() ELSE c.paused_at END "
+				"FROM counted e WHERE c.name = e.name "
+				"RETURNING c.name, c.consecutive_failures, c.last_error, e.pause",
+				s, s, s, s),
+			0, NULL, NULL, NULL, SPI_OK_UPDATE_RETURNING);
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		bool isnull;
+
+		if (DatumGetBool(spi_datum(r, 4, &isnull)))
+			ereport(
+				LOG,
+				(errmsg("pg_learn: the schedule of model \"%s\" is paused after %s failed "
+						"runs in a row",
+						spi_text(r, 1), spi_text(r, 2)),
+				 errdetail("The last error was: %s", spi_text(r, 3) ? spi_text(r, 3) : "?"),
+				 errhint("Fix the cause, then SELECT ai_resume_schedule('%s').", spi_text(r, 1))));
+	}
 }
 
 /*
@@ -975,11 +1130,14 @@ pgl_dispatcher_main(Datum arg)
 						 s),
 				0, NULL, NULL, NULL, SPI_OK_DELETE);
 
-		/* 4. due schedules become jobs */
+		/* 4. count the end of each schedule's last job; too many failures pause it */
+		count_schedule_runs(s);
+
+		/* 5. due schedules become jobs (once the end of their last job was counted) */
 		spi_run(
 			psprintf("WITH due AS (SELECT * FROM %s.ai_catalog_schedules c WHERE next_run <= now() "
-					 "AND NOT EXISTS (SELECT FROM %s.ai_catalog_jobs j WHERE j.id = c.last_job "
-					 "AND j.state IN ('queued', 'running')) FOR UPDATE SKIP LOCKED), "
+					 "AND state = 'active' AND c.counted_job IS NOT DISTINCT FROM c.last_job "
+					 "FOR UPDATE SKIP LOCKED), "
 					 "j AS (INSERT INTO %s.ai_catalog_jobs (model_name, algorithm, data, target, "
 					 "options, deploy, metric, owner, search_path, schedule_name) "
 					 "SELECT name, algorithm, data, target, options, deploy, metric, owner, "
@@ -990,10 +1148,11 @@ pgl_dispatcher_main(Datum arg)
 					 "THEN c.next_run + c.every_interval ELSE now() + c.every_interval END "
 					 "ELSE %s.ai_cron_next(c.cron, now(), c.time_zone) END "
 					 "FROM j WHERE c.name = j.schedule_name",
-					 s, s, s, s, s),
+					 s, s, s, s),
 			0, NULL, NULL, NULL, SPI_OK_UPDATE);
 		/* (a schedule whose last job has not ended waits for that job's end) */
-		spi_run(psprintf("SELECT min(next_run) FROM %s.ai_catalog_schedules c WHERE NOT EXISTS "
+		spi_run(psprintf("SELECT min(next_run) FROM %s.ai_catalog_schedules c "
+						 "WHERE state = 'active' AND NOT EXISTS "
 						 "(SELECT FROM %s.ai_catalog_jobs j WHERE j.id = c.last_job "
 						 "AND j.state IN ('queued', 'running'))",
 						 s, s),
@@ -1005,7 +1164,7 @@ pgl_dispatcher_main(Datum arg)
 			next_due = isnull ? 0 : DatumGetTimestampTz(v);
 		}
 
-		/* 5. claim queued jobs, re-checking LOGIN and CONNECT of their role */
+		/* 6. claim queued jobs, re-checking LOGIN and CONNECT of their role */
 		spi_run(
 			psprintf(
 				"SELECT j.id, j.owner::oid, r.oid IS NOT NULL, coalesce(r.rolcanlogin, false), "
