@@ -4,7 +4,7 @@ EXTVERSION = 0.3.0
 MODULE_big = pg_learn
 
 ALGO_OBJS = $(patsubst %.c,%.o,$(wildcard src/algo/*.c))
-GLUE_OBJS = $(patsubst %.c,%.o,$(wildcard src/*.c))
+GLUE_OBJS = $(patsubst %.c,%.o,$(wildcard src/*.c src/jobs/*.c))
 OBJS = $(GLUE_OBJS) $(ALGO_OBJS)
 
 DATA = $(EXTENSION)--$(EXTVERSION).sql $(EXTENSION)--0.1.0.sql $(EXTENSION)--0.2.0.sql $(EXTENSION)--0.1.0--0.2.0.sql $(EXTENSION)--0.2.0--0.3.0.sql
@@ -29,7 +29,7 @@ include $(PGXS)
 src/algo/%.o: src/algo/%.c $(wildcard src/algo/*.h)
 	$(CC) -O3 -g -fno-omit-frame-pointer -fno-math-errno -fno-trapping-math $(CFLAGS_SL) -std=c11 -D_GNU_SOURCE -Wall -Wextra -I$(srcdir)/src/algo -I$(BLAS_INC) -c -o $@ $<
 
-$(GLUE_OBJS): $(wildcard src/*.h) $(wildcard src/algo/*.h)
+$(GLUE_OBJS): $(wildcard src/*.h src/jobs/*.h) $(wildcard src/algo/*.h)
 
 # the launcher library (shared_preload_libraries) is built by its own
 # Makefile: PGXS builds one MODULE_big per Makefile

@@ -54,6 +54,54 @@ COMMENT ON FUNCTION @extschema@.ai_algorithm_options(pg_catalog.text) IS
  * Schedules: pause after repeated failures, resume
  * ------------------------------------------------------------------------ */
 
+/* existing schedules get the default of pg_learn.schedule_max_failures;
+ * their last job's end is counted at the launcher's next look */
+ALTER TABLE @extschema@.ai_catalog_schedules
+	ADD COLUMN max_failures integer NOT NULL DEFAULT 5 CHECK (max_failures >= 0),
+	ADD COLUMN state pg_catalog.text NOT NULL DEFAULT 'active' CHECK (state IN ('active', 'paused')),
+	ADD COLUMN consecutive_failures integer NOT NULL DEFAULT 0,
+	ADD COLUMN last_error pg_catalog.text,
+	ADD COLUMN counted_job bigint,
+	ADD COLUMN paused_at pg_catalog.timestamptz;
+ALTER TABLE @extschema@.ai_catalog_schedules ALTER COLUMN max_failures DROP DEFAULT;
+
+DROP VIEW @extschema@.ai_schedules;
+CREATE VIEW @extschema@.ai_schedules WITH (security_barrier) AS
+SELECT s.name,
+	   COALESCE(s.cron, s.every_interval::pg_catalog.text) AS schedule,
+	   s.state,
+	   s.algorithm,
+	   s.data,
+	   s.target,
+	   s.options,
+	   s.deploy,
+	   s.metric,
+	   s.owner::pg_catalog.regrole AS owner,
+	   s.time_zone,
+	   s.created_at,
+	   s.last_run,
+	   s.last_job,
+	   j.state AS last_state,
+	   CASE WHEN j.id IS NULL THEN s.last_error ELSE j.error END AS last_error,
+	   j.version AS last_version,
+	   s.consecutive_failures,
+	   s.max_failures,
+	   s.paused_at,
+	   CASE WHEN s.state OPERATOR(pg_catalog.=) 'active' THEN s.next_run END AS next_run
+  FROM @extschema@.ai_catalog_schedules s
+  LEFT JOIN @extschema@.ai_catalog_jobs j ON j.id OPERATOR(pg_catalog.=) s.last_job
+ WHERE pg_catalog.pg_has_role(s.owner, 'MEMBER');
+GRANT SELECT ON @extschema@.ai_schedules TO PUBLIC;
+COMMENT ON VIEW @extschema@.ai_schedules IS
+	'Training schedules of the current role: state (active or paused), last run, last state and error, failures in a row, next run';
+
+CREATE FUNCTION @extschema@.ai_resume_schedule(name pg_catalog.text)
+RETURNS pg_catalog.timestamptz
+AS 'MODULE_PATHNAME', 'ai_resume_schedule'
+LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION @extschema@.ai_resume_schedule(pg_catalog.text) IS
+	'Resume a schedule paused after failed runs in a row (pg_learn.schedule_max_failures, option max_failures); returns its next run';
+
 /* ------------------------------------------------------------------------
  * Versions: pinning (version => N), ai_drop_version, ai_deploy's result
  * ------------------------------------------------------------------------ */

@@ -806,6 +806,12 @@ CREATE TABLE @extschema@.ai_catalog_schedules (
 	next_run pg_catalog.timestamptz NOT NULL,
 	last_run pg_catalog.timestamptz,
 	last_job bigint,
+	max_failures integer NOT NULL CHECK (max_failures >= 0),
+	state pg_catalog.text NOT NULL DEFAULT 'active' CHECK (state IN ('active', 'paused')),
+	consecutive_failures integer NOT NULL DEFAULT 0,
+	last_error pg_catalog.text,
+	counted_job bigint,
+	paused_at pg_catalog.timestamptz,
 	CHECK ((every_interval IS NULL) <> (cron IS NULL))
 );
 
@@ -844,6 +850,7 @@ COMMENT ON VIEW @extschema@.ai_jobs IS
 CREATE VIEW @extschema@.ai_schedules WITH (security_barrier) AS
 SELECT s.name,
 	   COALESCE(s.cron, s.every_interval::pg_catalog.text) AS schedule,
+	   s.state,
 	   s.algorithm,
 	   s.data,
 	   s.target,
@@ -856,15 +863,18 @@ SELECT s.name,
 	   s.last_run,
 	   s.last_job,
 	   j.state AS last_state,
-	   j.error AS last_error,
+	   CASE WHEN j.id IS NULL THEN s.last_error ELSE j.error END AS last_error,
 	   j.version AS last_version,
-	   s.next_run
+	   s.consecutive_failures,
+	   s.max_failures,
+	   s.paused_at,
+	   CASE WHEN s.state OPERATOR(pg_catalog.=) 'active' THEN s.next_run END AS next_run
   FROM @extschema@.ai_catalog_schedules s
   LEFT JOIN @extschema@.ai_catalog_jobs j ON j.id OPERATOR(pg_catalog.=) s.last_job
  WHERE pg_catalog.pg_has_role(s.owner, 'MEMBER');
 GRANT SELECT ON @extschema@.ai_schedules TO PUBLIC;
 COMMENT ON VIEW @extschema@.ai_schedules IS
-	'Training schedules of the current role with their last run, last state and next run';
+	'Training schedules of the current role: state (active or paused), last run, last state and error, failures in a row, next run';
 
 CREATE FUNCTION @extschema@.ai_train_async(
 	name pg_catalog.text,
@@ -919,6 +929,13 @@ AS 'MODULE_PATHNAME', 'ai_unschedule'
 LANGUAGE C VOLATILE STRICT;
 COMMENT ON FUNCTION @extschema@.ai_unschedule(pg_catalog.text) IS
 	'Remove the training schedule of a model';
+
+CREATE FUNCTION @extschema@.ai_resume_schedule(name pg_catalog.text)
+RETURNS pg_catalog.timestamptz
+AS 'MODULE_PATHNAME', 'ai_resume_schedule'
+LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION @extschema@.ai_resume_schedule(pg_catalog.text) IS
+	'Resume a schedule paused after failed runs in a row (pg_learn.schedule_max_failures, option max_failures); returns its next run';
 
 CREATE FUNCTION @extschema@.ai_progress(
 	OUT pid integer,

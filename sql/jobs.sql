@@ -107,6 +107,55 @@ SELECT ai_unschedule('jm');
 SELECT version FROM ai_models WHERE name = 'jm' AND deployed;
 SELECT state, error FROM ai_jobs WHERE schedule = 'jm' ORDER BY id LIMIT 1;
 
+-- a schedule that fails max_failures times in a row is paused, with the
+-- error visible; it fires no more until ai_resume_schedule, which counts anew
+SELECT ai_schedule('jpause', '1 second', 'linear_regression', 'jobs_bad', 'y',
+                   '{"max_failures": 3}') IS NOT NULL AS scheduled;
+SELECT jobs_poll($$EXISTS (SELECT FROM ai_schedules WHERE name = 'jpause'
+                           AND state = 'paused')$$) AS paused;
+SELECT state, consecutive_failures, max_failures, last_state, last_error,
+       paused_at IS NOT NULL AS paused_at, next_run
+  FROM ai_schedules WHERE name = 'jpause';
+SELECT count(*) AS runs, count(*) FILTER (WHERE state = 'failed') AS failed
+  FROM ai_jobs WHERE schedule = 'jpause';
+-- (any job makes the launcher look at the database: a due active schedule would fire)
+SELECT ai_train_async('jm', 'linear_regression', 'jobs_s', 'y') AS j \gset
+SELECT ai_wait(:j, '60 s');
+SELECT count(*) AS runs_while_paused FROM ai_jobs WHERE schedule = 'jpause';
+SELECT ai_resume_schedule('jpause') > now() AS resumed;
+SELECT state, consecutive_failures, paused_at, next_run IS NOT NULL AS has_next_run
+  FROM ai_schedules WHERE name = 'jpause';
+SELECT ai_resume_schedule('jpause') IS NOT NULL AS resumed_again;
+SELECT jobs_poll($$EXISTS (SELECT FROM ai_schedules WHERE name = 'jpause'
+                           AND state = 'paused')$$) AS paused_again;
+SELECT consecutive_failures, count(*) AS runs
+  FROM ai_schedules s JOIN ai_jobs j ON j.schedule = s.name
+ WHERE s.name = 'jpause' GROUP BY 1;
+SELECT ai_unschedule('jpause');
+
+-- a success resets the count (and clears the error); max_failures 0 never pauses
+CREATE TABLE jobs_flip AS SELECT * FROM jobs_bad;
+SELECT ai_schedule('jflip', '1 second', 'linear_regression', 'jobs_flip', 'y',
+                   '{"max_failures": 0}') IS NOT NULL AS scheduled;
+SELECT jobs_poll($$EXISTS (SELECT FROM ai_schedules WHERE name = 'jflip'
+                           AND consecutive_failures >= 2)$$) AS failing;
+SELECT state, max_failures FROM ai_schedules WHERE name = 'jflip';
+UPDATE jobs_flip SET y = 2 * x;
+SELECT jobs_poll($$EXISTS (SELECT FROM ai_schedules WHERE name = 'jflip' AND state = 'active'
+                           AND consecutive_failures = 0 AND last_state = 'succeeded'
+                           AND last_error IS NULL)$$) AS reset;
+-- (the runs go on succeeding: the count stays 0 and the recorded error cleared)
+SELECT consecutive_failures, last_error FROM ai_catalog_schedules WHERE name = 'jflip';
+SELECT ai_unschedule('jflip');
+DROP TABLE jobs_flip;
+-- the default comes from pg_learn.schedule_max_failures when the schedule is made
+SHOW pg_learn.schedule_max_failures;
+SET pg_learn.schedule_max_failures = 2;
+SELECT ai_schedule('jdef', '1 day', 'linear_regression', 'jobs_s', 'y') IS NOT NULL AS scheduled;
+RESET pg_learn.schedule_max_failures;
+SELECT max_failures, state, consecutive_failures FROM ai_schedules WHERE name = 'jdef';
+SELECT ai_unschedule('jdef');
+
 -- cron schedules (in the session's time zone)
 SELECT ai_schedule('jcron', '30 2 * * 1-5', 'linear_regression', 'jobs_s', 'y') > now() AS scheduled;
 SELECT name, schedule, time_zone FROM ai_schedules;
@@ -130,6 +179,11 @@ SELECT ai_train_async('x', 'linear_regression', 'jobs_s', 'y', '{"deploy": "some
 SELECT ai_train_async('x', 'linear_regression', 'jobs_s', 'y', '{"metric": 3}');
 SELECT ai_train_async('x', 'linear_regression', 'jobs_s', 'y', '{"l3": 1}');
 SELECT ai_schedule('x', '1 day', 'kmeans', 'jobs_s', NULL, '{"k": "many"}');
+SELECT ai_schedule('x', '1 day', 'linear_regression', 'jobs_s', 'y', '{"max_failures": -1}');
+SELECT ai_schedule('x', '1 day', 'linear_regression', 'jobs_s', 'y', '{"max_failures": 2.5}');
+SELECT ai_schedule('x', '1 day', 'linear_regression', 'jobs_s', 'y', '{"max_failures": "3"}');
+SELECT ai_train_async('x', 'linear_regression', 'jobs_s', 'y', '{"max_failures": 3}');
+SELECT ai_resume_schedule('nope');
 SELECT ai_cancel(0);
 SELECT ai_wait(0);
 BEGIN ISOLATION LEVEL REPEATABLE READ;
@@ -163,6 +217,7 @@ DO $$ BEGIN PERFORM ai_cancel(current_setting('jobs.j')::bigint);
 DO $$ BEGIN PERFORM ai_wait(current_setting('jobs.j')::bigint);
   EXCEPTION WHEN undefined_object THEN RAISE NOTICE 'ai_wait: %', SQLERRM ~ '^job \d+ does not exist$'; END $$;
 SELECT ai_unschedule('j1m');
+SELECT ai_resume_schedule('j1m');
 SELECT ai_schedule('j1m', '1 day', 'linear_regression', 'jobs_j1', 'y');
 SELECT count(*) FROM ai_catalog_jobs;
 INSERT INTO ai_catalog_jobs (model_name, algorithm, data, options, owner, search_path)

@@ -118,6 +118,13 @@ pgl_catalog_schema(void)
 	return ext_schema();
 }
 
+/* false in a database without the extension (the job dispatcher asks) */
+bool
+pgl_extension_installed(void)
+{
+	return OidIsValid(get_extension_oid("pg_learn", true));
+}
+
 void
 pgl_catalog_become_owner(PglOwnerSwitch *sw)
 {

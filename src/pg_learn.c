@@ -24,6 +24,7 @@ int	 pgl_max_train_memory_kb = 1024 * 1024; /* 1GB */
 int	 pgl_threads = 0;
 bool pgl_verbose = false;
 int	 pgl_explain_permutations = 64;
+int	 pgl_schedule_max_failures = 5;
 
 static int blas_threads_applied = -1;
 
@@ -49,6 +50,13 @@ _PG_init(void)
 		"pg_learn.explain_permutations", "Permutations ai_explain samples for a neural_net model.",
 		"More permutations give steadier contributions; they always add up.",
 		&pgl_explain_permutations, 64, 1, 100000, PGC_USERSET, 0, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("pg_learn.schedule_max_failures",
+							"Failed runs in a row after which a new schedule is paused (0: never).",
+							"ai_schedule stores the value in effect with the schedule; its option "
+							"\"max_failures\" overrides it.",
+							&pgl_schedule_max_failures, 5, 0, PGL_MAX_FAILURES_LIMIT, PGC_USERSET,
+							0, NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("pg_learn");
 }

@@ -22,6 +22,8 @@ extern int	pgl_max_train_memory_kb;
 extern int	pgl_threads;
 extern bool pgl_verbose;
 extern int	pgl_explain_permutations; /* pg_learn.explain_permutations */
+extern int	pgl_schedule_max_failures; /* pg_learn.schedule_max_failures */
+#define PGL_MAX_FAILURES_LIMIT 1000000
 
 /* ---------- pg_learn.c: the algo environment, errors ---------- */
 
@@ -302,7 +304,8 @@ typedef struct PglOwnerSwitch
 	int guc_nest;
 } PglOwnerSwitch;
 
-extern const char *pgl_catalog_schema(void);
+extern const char *pgl_catalog_schema(void); /* quoted, for SQL text */
+extern bool		   pgl_extension_installed(void);
 extern void		   pgl_catalog_become_owner(PglOwnerSwitch *sw);
 extern void		   pgl_catalog_restore_user(PglOwnerSwitch *sw);
 

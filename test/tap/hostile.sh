@@ -250,6 +250,7 @@ SELECT app.ai_cancel(:job) IS NOT NULL;
 SELECT count(*) >= 0 FROM app.ai_progress();
 SELECT app.ai_cron_next('30 2 * * *', pg_catalog.now()) IS NOT NULL;
 SELECT app.ai_schedule('regsched', '1 hour', 'linear_regression', 'public.houses', 'y', '{\"exclude\": [\"id\"]}') IS NOT NULL;
+SELECT app.ai_resume_schedule('regsched') IS NOT NULL;
 SELECT app.ai_unschedule('regsched');
 SELECT count(*) > 0 FROM app.ai_algorithm_options();
 SELECT count(*) > 0 FROM app.ai_algorithm_options('neural_net');
@@ -287,6 +288,14 @@ missing=$(qs "SELECT p.proname FROM pg_proc p JOIN pg_depend d ON d.objid = p.oi
               WHERE p.proname LIKE 'ai\_%' AND p.prorettype <> 'trigger'::regtype
                 AND p.proname !~ '_(sfunc|combine|final)\$' ORDER BY 1" | sort -u | comm -23 - <(echo "$called"))
 is "$missing" "" "every ai_* function of the extension is called by this test (add new ones to CALLS)"
+
+# resuming a paused schedule (paused here by hand) writes the catalog and
+# computes the next run with no trap on the victim's path
+qv "SELECT app.ai_schedule('regpause', '30 2 * * *', 'linear_regression', 'public.houses', 'y')" >/dev/null
+qs "UPDATE app.ai_catalog_schedules SET state = 'paused' WHERE name = 'regpause'" >/dev/null
+is "$(qv "SET search_path = trap, pg_catalog, public; SELECT app.ai_resume_schedule('regpause') > pg_catalog.now();
+          SELECT app.ai_unschedule('regpause');" | head -1)" "t" "the victim resumes a paused schedule with the trap schema first on its path"
+is "$(qs "SELECT coalesce(string_agg(DISTINCT what, '; '), '') FROM trap.log")" "" "  and no trap ran"
 
 # positive control: the traps do fire when names resolve through that search_path
 psql -X -q -At -d $DB -c "SET ROLE $V; SET search_path = trap, pg_catalog, public;

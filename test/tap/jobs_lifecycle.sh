@@ -189,6 +189,25 @@ q $db "CREATE EXTENSION pg_learn"
 j=$(q $db "SELECT ai_train_async('m', 'linear_regression', 's', 'y')")
 is "$(q $db "SELECT ai_wait($j, '60 s')")" "succeeded" "jobs run again after DROP and CREATE EXTENSION"
 
+# --- a schedule failing in a row is paused, says so in the log, stays paused across a restart ---
+q $db "CREATE TABLE bad AS SELECT i::float8 AS x, NULL::float8 AS y FROM generate_series(1, 10) i"
+q $db "SELECT ai_schedule('flaky', '1 second', 'linear_regression', 'bad', 'y', '{\"max_failures\": 2}')" >/dev/null
+wait_for $db "SELECT state = 'paused' FROM ai_schedules WHERE name = 'flaky'" 60
+ok $? "a 1-second schedule of a failing training is paused after max_failures (2) runs"
+grep -q 'LOG:  pg_learn: the schedule of model "flaky" is paused after 2 failed runs in a row' "$PGL_DIR/server.log"
+ok $? "... with a LOG line in the server log"
+restart
+launcher_up 30
+j=$(q $db "SELECT ai_train_async('m_other', 'linear_regression', 's', 'y')")
+q $db "SELECT ai_wait($j, '60 s')" >/dev/null
+is "$(q $db "SELECT state || ' ' || consecutive_failures || ' ' || (SELECT count(*) FROM ai_jobs WHERE schedule = 'flaky')
+             FROM ai_schedules WHERE name = 'flaky'")" "paused 2 2" "a paused schedule stays paused and fires no more after a restart"
+q $db "UPDATE bad SET y = x"
+q $db "SELECT ai_resume_schedule('flaky')" >/dev/null
+wait_for $db "SELECT last_state = 'succeeded' AND state = 'active' FROM ai_schedules WHERE name = 'flaky'" 60
+ok $? "resumed, it runs again (and succeeds on fixed data)"
+q $db "SELECT ai_unschedule('flaky')" >/dev/null
+
 # --- pg_dump keeps the schedules, their owners by name ---
 q postgres "DROP ROLE IF EXISTS pgl_sched_owner"; q postgres "CREATE ROLE pgl_sched_owner LOGIN"
 q $db "GRANT SELECT ON s TO pgl_sched_owner"
