@@ -153,7 +153,13 @@ pgl_nn_predict_array(const pgl_model *m, const char *name, Datum arr, Oid typid,
 	predict_datum(m, arr, typid, out);
 }
 
-/* ---------- the bytea forms ---------- */
+/*
+ * ---------- the bytea forms ----------
+ *
+ * ai_predict / ai_classify / ai_predict_proba(name, bytea, version): not
+ * STRICT (a NULL version means the deployed one), so a NULL name or tensor
+ * gives NULL here.
+ */
 
 typedef struct ByteaState
 {
@@ -172,7 +178,8 @@ bytea_predict(FunctionCallInfo fcinfo, bool want_class)
 	if (s == NULL)
 		s = fcinfo->flinfo->fn_extra =
 			MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ByteaState));
-	m = pgl_call_model(&s->cm, PG_GETARG_TEXT_PP(0), fcinfo->flinfo->fn_mcxt, &changed);
+	m = pgl_call_model_version(&s->cm, PG_GETARG_TEXT_PP(0), pgl_version_arg(fcinfo, 2),
+							   fcinfo->flinfo->fn_mcxt, &changed);
 	if (!pgl_nn_reads_array(m))
 		ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
 						errmsg("model \"%s\" does not read a tensor column", s->cm.name),
@@ -198,14 +205,20 @@ bytea_predict(FunctionCallInfo fcinfo, bool want_class)
 Datum
 ai_predict_bytea(PG_FUNCTION_ARGS)
 {
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_NULL();
 	PG_RETURN_FLOAT8(bytea_predict(fcinfo, false)->out[0]);
 }
 
 Datum
 ai_classify_bytea(PG_FUNCTION_ARGS)
 {
-	ByteaState *s = bytea_predict(fcinfo, true);
+	ByteaState *s;
 	int			best = 0;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	s = bytea_predict(fcinfo, true);
 
 	for (int i = 1; i < s->n_out; i++)
 		if (s->out[i] > s->out[best])
@@ -216,8 +229,13 @@ ai_classify_bytea(PG_FUNCTION_ARGS)
 Datum
 ai_predict_proba_bytea(PG_FUNCTION_ARGS)
 {
-	ByteaState *s = bytea_predict(fcinfo, true);
-	Datum	   *d = palloc(sizeof(Datum) * s->n_out);
+	ByteaState *s;
+	Datum	   *d;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	s = bytea_predict(fcinfo, true);
+	d = palloc(sizeof(Datum) * s->n_out);
 
 	for (int i = 0; i < s->n_out; i++)
 		d[i] = Float8GetDatum(s->out[i]);
