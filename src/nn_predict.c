@@ -293,6 +293,62 @@ ai_training_history(PG_FUNCTION_ARGS)
 #define NN_EVAL_BATCH 256
 
 /*
+ * The tensor column (*fatt) and the target (*tatt) of the data of
+ * ai_evaluate for a network; ERROR when one is missing or of a wrong type.
+ */
+static void
+nn_eval_columns(TupleDesc desc, const pgl_model *m, const char *name, int *fatt, int *tatt)
+{
+	const char *col = m->features[0].name;
+	Oid			ftype, ttype;
+
+	*fatt = *tatt = -1;
+	for (int a = 0; desc && a < desc->natts; a++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, a);
+
+		if (att->attisdropped)
+			continue;
+		if (strcmp(NameStr(att->attname), col) == 0)
+			*fatt = a;
+		else if (strcmp(NameStr(att->attname), m->target_name) == 0)
+			*tatt = a;
+	}
+	if (*fatt < 0 || *tatt < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("the data has no column \"%s\"", *fatt < 0 ? col : m->target_name),
+				 errhint("Model \"%s\" reads the tensor column \"%s\" and the target \"%s\".", name,
+						 col, m->target_name)));
+	ftype = TupleDescAttr(desc, *fatt)->atttypid;
+	ttype = TupleDescAttr(desc, *tatt)->atttypid;
+	if (!pgl_nn_array_type_ok(ftype))
+		ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+						errmsg("column \"%s\" has type %s, but the network reads a tensor (%s)",
+							   col, format_type_be(ftype), m->features[0].type_name)));
+	if (m->task != PGL_TASK_CLASSIFICATION && !pgl_type_is_numeric(ttype))
+		ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+						errmsg("target \"%s\" has type %s, not a number", m->target_name,
+							   format_type_be(ttype))));
+}
+
+/* the class number of a label; ERROR when the model does not know it */
+static int32
+nn_eval_class(const pgl_model *m, const char *name, const char *s)
+{
+	for (int32 k = 0; k < m->n_classes; k++)
+		if (strcmp(m->classes[k], s) == 0)
+			return k;
+	ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					errmsg("label \"%s\" of target \"%s\" is not a class of model \"%s\"", s,
+						   m->target_name, name),
+					errhint("The model knows the classes listed by ai_model_classes('%s'); "
+							"filter the other rows out.",
+							name)));
+	return -1; /* not reached */
+}
+
+/*
  * ai_evaluate(name, data) of a neural_net model reading one tensor column:
  * the data must have that column and the target; rows with a NULL target
  * are skipped, a NULL tensor is an ERROR.  Predictions run in batches.
@@ -344,33 +400,9 @@ pgl_nn_evaluate(const char *name, int64 version_id, const char *data)
 			 SPI_result_code_string(SPI_result));
 	portal = SPI_cursor_open(NULL, plan, NULL, NULL, true);
 	desc = portal->tupDesc;
-	for (int a = 0; desc && a < desc->natts; a++)
-	{
-		Form_pg_attribute att = TupleDescAttr(desc, a);
-
-		if (att->attisdropped)
-			continue;
-		if (strcmp(NameStr(att->attname), col) == 0)
-			fatt = a;
-		else if (strcmp(NameStr(att->attname), m->target_name) == 0)
-			tatt = a;
-	}
-	if (fatt < 0 || tatt < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("the data has no column \"%s\"", fatt < 0 ? col : m->target_name),
-				 errhint("Model \"%s\" reads the tensor column \"%s\" and the target \"%s\".", name,
-						 col, m->target_name)));
+	nn_eval_columns(desc, m, name, &fatt, &tatt);
 	ftype = TupleDescAttr(desc, fatt)->atttypid;
 	ttype = TupleDescAttr(desc, tatt)->atttypid;
-	if (!pgl_nn_array_type_ok(ftype))
-		ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
-						errmsg("column \"%s\" has type %s, but the network reads a tensor (%s)",
-							   col, format_type_be(ftype), m->features[0].type_name)));
-	if (!classification && !pgl_type_is_numeric(ttype))
-		ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
-						errmsg("target \"%s\" has type %s, not a number", m->target_name,
-							   format_type_be(ttype))));
 	if (classification)
 	{
 		Oid	 fn;
@@ -416,23 +448,7 @@ pgl_nn_evaluate(const char *name, int64 version_id, const char *data)
 			pgl_nn_datum_to_floats(fv, ftype, pgl_nn_input_size(net), cfg[PGL_NN_CFG_SCALE],
 								   xb + (int64) nb * pgl_nn_input_size(net), col, row);
 			if (classification)
-			{
-				char *s = OutputFunctionCall(&tout, tv);
-				int32 c = -1;
-
-				for (int32 k = 0; k < m->n_classes; k++)
-					if (strcmp(m->classes[k], s) == 0)
-						c = k;
-				if (c < 0)
-					ereport(ERROR,
-							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							 errmsg("label \"%s\" of target \"%s\" is not a class of model \"%s\"",
-									s, m->target_name, name),
-							 errhint("The model knows the classes listed by "
-									 "ai_model_classes('%s'); filter the other rows out.",
-									 name)));
-				label[n + nb] = c;
-			}
+				label[n + nb] = nn_eval_class(m, name, OutputFunctionCall(&tout, tv));
 			else
 				y[n + nb] = pgl_datum_to_double(tv, ttype);
 			if (++nb == NN_EVAL_BATCH)
