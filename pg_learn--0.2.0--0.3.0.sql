@@ -106,6 +106,132 @@ COMMENT ON FUNCTION @extschema@.ai_resume_schedule(pg_catalog.text) IS
  * Versions: pinning (version => N), ai_drop_version, ai_deploy's result
  * ------------------------------------------------------------------------ */
 
+/*
+ * The scoring functions take "version => N" as their last parameter; they
+ * are no longer STRICT (a NULL version means the deployed one).
+ */
+DROP FUNCTION @extschema@.ai_predict(pg_catalog.text, pg_catalog.record);
+CREATE FUNCTION @extschema@.ai_predict(name pg_catalog.text, features pg_catalog.record, version integer DEFAULT NULL)
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'ai_predict_record'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_predict(pg_catalog.text, pg_catalog.record, integer) IS
+	'Predict with a regression model; features are matched to the row''s columns by name';
+
+DROP FUNCTION @extschema@.ai_predict(pg_catalog.text, double precision[]);
+CREATE FUNCTION @extschema@.ai_predict(name pg_catalog.text, features double precision[], version integer DEFAULT NULL)
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'ai_predict_array'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_predict(pg_catalog.text, double precision[], integer) IS
+	'Predict with a regression model from a feature array in training order';
+
+DROP FUNCTION @extschema@.ai_predict(pg_catalog.text, pg_catalog.bytea);
+CREATE FUNCTION @extschema@.ai_predict(name pg_catalog.text, features pg_catalog.bytea, version integer DEFAULT NULL)
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'ai_predict_bytea'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_predict(pg_catalog.text, pg_catalog.bytea, integer) IS
+	'Prediction of a neural_net regression model from a tensor given as bytes (uint8)';
+
+DROP FUNCTION @extschema@.ai_classify(pg_catalog.text, pg_catalog.record);
+CREATE FUNCTION @extschema@.ai_classify(name pg_catalog.text, features pg_catalog.record, version integer DEFAULT NULL)
+RETURNS pg_catalog.text
+AS 'MODULE_PATHNAME', 'ai_classify_record'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_classify(pg_catalog.text, pg_catalog.record, integer) IS
+	'Most probable class label (as text) from a classifier; features matched by column name';
+
+DROP FUNCTION @extschema@.ai_classify(pg_catalog.text, double precision[]);
+CREATE FUNCTION @extschema@.ai_classify(name pg_catalog.text, features double precision[], version integer DEFAULT NULL)
+RETURNS pg_catalog.text
+AS 'MODULE_PATHNAME', 'ai_classify_array'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_classify(pg_catalog.text, double precision[], integer) IS
+	'Most probable class label (as text) from a feature array in training order';
+
+DROP FUNCTION @extschema@.ai_classify(pg_catalog.text, pg_catalog.bytea);
+CREATE FUNCTION @extschema@.ai_classify(name pg_catalog.text, features pg_catalog.bytea, version integer DEFAULT NULL)
+RETURNS pg_catalog.text
+AS 'MODULE_PATHNAME', 'ai_classify_bytea'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_classify(pg_catalog.text, pg_catalog.bytea, integer) IS
+	'Most probable class of a neural_net classifier for a tensor given as bytes (uint8)';
+
+DROP FUNCTION @extschema@.ai_predict_proba(pg_catalog.text, pg_catalog.record);
+CREATE FUNCTION @extschema@.ai_predict_proba(name pg_catalog.text, features pg_catalog.record, version integer DEFAULT NULL)
+RETURNS double precision[]
+AS 'MODULE_PATHNAME', 'ai_predict_proba_record'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_predict_proba(pg_catalog.text, pg_catalog.record, integer) IS
+	'Class probabilities in the order of ai_model_classes(); features matched by column name';
+
+DROP FUNCTION @extschema@.ai_predict_proba(pg_catalog.text, double precision[]);
+CREATE FUNCTION @extschema@.ai_predict_proba(name pg_catalog.text, features double precision[], version integer DEFAULT NULL)
+RETURNS double precision[]
+AS 'MODULE_PATHNAME', 'ai_predict_proba_array'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_predict_proba(pg_catalog.text, double precision[], integer) IS
+	'Class probabilities in the order of ai_model_classes(), from a feature array';
+
+DROP FUNCTION @extschema@.ai_predict_proba(pg_catalog.text, pg_catalog.bytea);
+CREATE FUNCTION @extschema@.ai_predict_proba(name pg_catalog.text, features pg_catalog.bytea, version integer DEFAULT NULL)
+RETURNS double precision[]
+AS 'MODULE_PATHNAME', 'ai_predict_proba_bytea'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_predict_proba(pg_catalog.text, pg_catalog.bytea, integer) IS
+	'Class probabilities (in ai_model_classes order) of a neural_net classifier for a tensor given as bytes';
+
+DROP FUNCTION @extschema@.ai_cluster(pg_catalog.text, pg_catalog.record);
+CREATE FUNCTION @extschema@.ai_cluster(name pg_catalog.text, features pg_catalog.record, version integer DEFAULT NULL)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'ai_cluster_record'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_cluster(pg_catalog.text, pg_catalog.record, integer) IS
+	'Cluster number (1 to k) of the nearest centroid of a kmeans model; features matched by column name';
+
+DROP FUNCTION @extschema@.ai_cluster(pg_catalog.text, double precision[]);
+CREATE FUNCTION @extschema@.ai_cluster(name pg_catalog.text, features double precision[], version integer DEFAULT NULL)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'ai_cluster_array'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_cluster(pg_catalog.text, double precision[], integer) IS
+	'Cluster number (1 to k) of the nearest centroid of a kmeans model, from a feature array in training order';
+
+DROP FUNCTION @extschema@.ai_evaluate(pg_catalog.text, pg_catalog.text);
+CREATE FUNCTION @extschema@.ai_evaluate(name pg_catalog.text, data pg_catalog.text, version integer DEFAULT NULL)
+RETURNS pg_catalog.jsonb
+AS 'MODULE_PATHNAME', 'ai_evaluate'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.ai_evaluate(pg_catalog.text, pg_catalog.text, integer) IS
+	'Metrics of a version of a model (the deployed one by default) on a table, view or SELECT holding the target';
+
+DROP FUNCTION @extschema@.ai_explain(pg_catalog.text, pg_catalog.record);
+CREATE FUNCTION @extschema@.ai_explain(name pg_catalog.text, features pg_catalog.record,
+	version integer DEFAULT NULL,
+	OUT feature pg_catalog.text, OUT value pg_catalog.text, OUT contribution double precision, OUT class pg_catalog.text)
+RETURNS SETOF pg_catalog.record
+AS 'MODULE_PATHNAME', 'ai_explain'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_explain(pg_catalog.text, pg_catalog.record, integer) IS
+	'Contribution of each feature to a prediction, plus a (base) row: exact on the link scale for linear and logistic models, sampled Shapley values for neural_net, squared distance to the centroid for kmeans';
+
+/* ai_deploy returns the version it replaced: a new return type */
+DROP FUNCTION @extschema@.ai_deploy(pg_catalog.text, integer);
+CREATE FUNCTION @extschema@.ai_deploy(name pg_catalog.text, version integer)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'ai_deploy'
+LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION @extschema@.ai_deploy(pg_catalog.text, integer) IS
+	'Make a version of a model the live one (deploying an older version rolls back); returns the version it replaced';
+
+CREATE FUNCTION @extschema@.ai_drop_version(name pg_catalog.text, version integer)
+RETURNS void
+AS 'MODULE_PATHNAME', 'ai_drop_version'
+LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION @extschema@.ai_drop_version(pg_catalog.text, integer) IS
+	'Drop one version of a model and its blob (not the deployed one)';
+
 /* ------------------------------------------------------------------------
  * Classifiers: positive class, threshold, class weights, label with probability
  * ------------------------------------------------------------------------ */
@@ -313,6 +439,7 @@ GRANT SELECT ON @extschema@.ai_progress TO PUBLIC;
 COMMENT ON VIEW @extschema@.ai_progress IS
 	'Trainings running now in this database (the rows of ai_progress())';
 
--- ai_explain explains every family but als
-COMMENT ON FUNCTION @extschema@.ai_explain(pg_catalog.text, pg_catalog.record) IS
+-- ai_explain explains every family but als (the Versions section above
+-- created it again with its version argument and this comment)
+COMMENT ON FUNCTION @extschema@.ai_explain(pg_catalog.text, pg_catalog.record, integer) IS
 	'Contribution of each feature to a prediction, plus a (base) row: exact on the link scale for linear and logistic models, sampled Shapley values for neural_net, squared distance to the centroid for kmeans';

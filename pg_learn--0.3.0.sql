@@ -151,11 +151,11 @@ COMMENT ON FUNCTION @extschema@.ai_algorithm_options(pg_catalog.text) IS
 	'The options ai_train accepts for each algorithm (or one): type, default, description and a valid example';
 
 CREATE FUNCTION @extschema@.ai_deploy(name pg_catalog.text, version integer)
-RETURNS void
+RETURNS integer
 AS 'MODULE_PATHNAME', 'ai_deploy'
 LANGUAGE C VOLATILE STRICT;
 COMMENT ON FUNCTION @extschema@.ai_deploy(pg_catalog.text, integer) IS
-	'Make a version of a model the live one (deploying an older version rolls back)';
+	'Make a version of a model the live one (deploying an older version rolls back); returns the version it replaced';
 
 CREATE FUNCTION @extschema@.ai_drop_model(name pg_catalog.text)
 RETURNS void
@@ -168,46 +168,46 @@ COMMENT ON FUNCTION @extschema@.ai_drop_model(pg_catalog.text) IS
  * Prediction
  * ------------------------------------------------------------------------ */
 
-CREATE FUNCTION @extschema@.ai_predict(name pg_catalog.text, features pg_catalog.record)
+CREATE FUNCTION @extschema@.ai_predict(name pg_catalog.text, features pg_catalog.record, version integer DEFAULT NULL)
 RETURNS double precision
 AS 'MODULE_PATHNAME', 'ai_predict_record'
-LANGUAGE C STABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.ai_predict(pg_catalog.text, pg_catalog.record) IS
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_predict(pg_catalog.text, pg_catalog.record, integer) IS
 	'Predict with a regression model; features are matched to the row''s columns by name';
 
-CREATE FUNCTION @extschema@.ai_predict(name pg_catalog.text, features double precision[])
+CREATE FUNCTION @extschema@.ai_predict(name pg_catalog.text, features double precision[], version integer DEFAULT NULL)
 RETURNS double precision
 AS 'MODULE_PATHNAME', 'ai_predict_array'
-LANGUAGE C STABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.ai_predict(pg_catalog.text, double precision[]) IS
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_predict(pg_catalog.text, double precision[], integer) IS
 	'Predict with a regression model from a feature array in training order';
 
-CREATE FUNCTION @extschema@.ai_classify(name pg_catalog.text, features pg_catalog.record)
+CREATE FUNCTION @extschema@.ai_classify(name pg_catalog.text, features pg_catalog.record, version integer DEFAULT NULL)
 RETURNS pg_catalog.text
 AS 'MODULE_PATHNAME', 'ai_classify_record'
-LANGUAGE C STABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.ai_classify(pg_catalog.text, pg_catalog.record) IS
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_classify(pg_catalog.text, pg_catalog.record, integer) IS
 	'Most probable class label (as text) from a classifier; features matched by column name';
 
-CREATE FUNCTION @extschema@.ai_classify(name pg_catalog.text, features double precision[])
+CREATE FUNCTION @extschema@.ai_classify(name pg_catalog.text, features double precision[], version integer DEFAULT NULL)
 RETURNS pg_catalog.text
 AS 'MODULE_PATHNAME', 'ai_classify_array'
-LANGUAGE C STABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.ai_classify(pg_catalog.text, double precision[]) IS
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_classify(pg_catalog.text, double precision[], integer) IS
 	'Most probable class label (as text) from a feature array in training order';
 
-CREATE FUNCTION @extschema@.ai_predict_proba(name pg_catalog.text, features pg_catalog.record)
+CREATE FUNCTION @extschema@.ai_predict_proba(name pg_catalog.text, features pg_catalog.record, version integer DEFAULT NULL)
 RETURNS double precision[]
 AS 'MODULE_PATHNAME', 'ai_predict_proba_record'
-LANGUAGE C STABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.ai_predict_proba(pg_catalog.text, pg_catalog.record) IS
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_predict_proba(pg_catalog.text, pg_catalog.record, integer) IS
 	'Class probabilities in the order of ai_model_classes(); features matched by column name';
 
-CREATE FUNCTION @extschema@.ai_predict_proba(name pg_catalog.text, features double precision[])
+CREATE FUNCTION @extschema@.ai_predict_proba(name pg_catalog.text, features double precision[], version integer DEFAULT NULL)
 RETURNS double precision[]
 AS 'MODULE_PATHNAME', 'ai_predict_proba_array'
-LANGUAGE C STABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.ai_predict_proba(pg_catalog.text, double precision[]) IS
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_predict_proba(pg_catalog.text, double precision[], integer) IS
 	'Class probabilities in the order of ai_model_classes(), from a feature array';
 
 CREATE FUNCTION @extschema@.ai_model_classes(name pg_catalog.text)
@@ -238,12 +238,12 @@ COMMENT ON FUNCTION @extschema@.ai_model_coefficients(pg_catalog.text) IS
  * Evaluation
  * ------------------------------------------------------------------------ */
 
-CREATE FUNCTION @extschema@.ai_evaluate(name pg_catalog.text, data pg_catalog.text)
+CREATE FUNCTION @extschema@.ai_evaluate(name pg_catalog.text, data pg_catalog.text, version integer DEFAULT NULL)
 RETURNS pg_catalog.jsonb
 AS 'MODULE_PATHNAME', 'ai_evaluate'
-LANGUAGE C VOLATILE STRICT;
-COMMENT ON FUNCTION @extschema@.ai_evaluate(pg_catalog.text, pg_catalog.text) IS
-	'Metrics of the deployed version of a model on a table, view or SELECT holding the target';
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.ai_evaluate(pg_catalog.text, pg_catalog.text, integer) IS
+	'Metrics of a version of a model (the deployed one by default) on a table, view or SELECT holding the target';
 
 /* ------------------------------------------------------------------------
  * Recommenders (algorithm 'als').  Ids are integers (bigint) or text; each
@@ -513,18 +513,18 @@ COMMENT ON AGGREGATE @extschema@.ai_kmeans_inertia(pg_catalog.float8[], pg_catal
  * Clustering (kmeans)
  * ------------------------------------------------------------------------ */
 
-CREATE FUNCTION @extschema@.ai_cluster(name pg_catalog.text, features pg_catalog.record)
+CREATE FUNCTION @extschema@.ai_cluster(name pg_catalog.text, features pg_catalog.record, version integer DEFAULT NULL)
 RETURNS integer
 AS 'MODULE_PATHNAME', 'ai_cluster_record'
-LANGUAGE C STABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.ai_cluster(pg_catalog.text, pg_catalog.record) IS
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_cluster(pg_catalog.text, pg_catalog.record, integer) IS
 	'Cluster number (1 to k) of the nearest centroid of a kmeans model; features matched by column name';
 
-CREATE FUNCTION @extschema@.ai_cluster(name pg_catalog.text, features double precision[])
+CREATE FUNCTION @extschema@.ai_cluster(name pg_catalog.text, features double precision[], version integer DEFAULT NULL)
 RETURNS integer
 AS 'MODULE_PATHNAME', 'ai_cluster_array'
-LANGUAGE C STABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.ai_cluster(pg_catalog.text, double precision[]) IS
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_cluster(pg_catalog.text, double precision[], integer) IS
 	'Cluster number (1 to k) of the nearest centroid of a kmeans model, from a feature array in training order';
 
 CREATE FUNCTION @extschema@.ai_centroids(name pg_catalog.text,
@@ -558,11 +558,12 @@ COMMENT ON FUNCTION @extschema@.ai_import_model(pg_catalog.text, pg_catalog.byte
  * ------------------------------------------------------------------------ */
 
 CREATE FUNCTION @extschema@.ai_explain(name pg_catalog.text, features pg_catalog.record,
+	version integer DEFAULT NULL,
 	OUT feature pg_catalog.text, OUT value pg_catalog.text, OUT contribution double precision, OUT class pg_catalog.text)
 RETURNS SETOF pg_catalog.record
 AS 'MODULE_PATHNAME', 'ai_explain'
-LANGUAGE C STABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.ai_explain(pg_catalog.text, pg_catalog.record) IS
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_explain(pg_catalog.text, pg_catalog.record, integer) IS
 	'Contribution of each feature to a prediction, plus a (base) row: exact on the link scale for linear and logistic models, sampled Shapley values for neural_net, squared distance to the centroid for kmeans';
 
 /* ========================================================================
@@ -966,25 +967,25 @@ COMMENT ON VIEW @extschema@.ai_progress IS
  * and the per-epoch training history
  * ------------------------------------------------------------------------ */
 
-CREATE FUNCTION @extschema@.ai_predict(name pg_catalog.text, features pg_catalog.bytea)
+CREATE FUNCTION @extschema@.ai_predict(name pg_catalog.text, features pg_catalog.bytea, version integer DEFAULT NULL)
 RETURNS double precision
 AS 'MODULE_PATHNAME', 'ai_predict_bytea'
-LANGUAGE C STABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.ai_predict(pg_catalog.text, pg_catalog.bytea) IS
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_predict(pg_catalog.text, pg_catalog.bytea, integer) IS
 	'Prediction of a neural_net regression model from a tensor given as bytes (uint8)';
 
-CREATE FUNCTION @extschema@.ai_classify(name pg_catalog.text, features pg_catalog.bytea)
+CREATE FUNCTION @extschema@.ai_classify(name pg_catalog.text, features pg_catalog.bytea, version integer DEFAULT NULL)
 RETURNS pg_catalog.text
 AS 'MODULE_PATHNAME', 'ai_classify_bytea'
-LANGUAGE C STABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.ai_classify(pg_catalog.text, pg_catalog.bytea) IS
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_classify(pg_catalog.text, pg_catalog.bytea, integer) IS
 	'Most probable class of a neural_net classifier for a tensor given as bytes (uint8)';
 
-CREATE FUNCTION @extschema@.ai_predict_proba(name pg_catalog.text, features pg_catalog.bytea)
+CREATE FUNCTION @extschema@.ai_predict_proba(name pg_catalog.text, features pg_catalog.bytea, version integer DEFAULT NULL)
 RETURNS double precision[]
 AS 'MODULE_PATHNAME', 'ai_predict_proba_bytea'
-LANGUAGE C STABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.ai_predict_proba(pg_catalog.text, pg_catalog.bytea) IS
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_predict_proba(pg_catalog.text, pg_catalog.bytea, integer) IS
 	'Class probabilities (in ai_model_classes order) of a neural_net classifier for a tensor given as bytes';
 
 CREATE FUNCTION @extschema@.ai_training_history(name pg_catalog.text,
@@ -996,3 +997,15 @@ AS 'MODULE_PATHNAME', 'ai_training_history'
 LANGUAGE C STABLE STRICT;
 COMMENT ON FUNCTION @extschema@.ai_training_history(pg_catalog.text) IS
 	'Per-epoch training and validation loss and accuracy of the deployed neural_net version; kept marks the epoch whose weights it holds';
+
+/* ------------------------------------------------------------------------
+ * Versions (0.3.0): dropping one version.  The scoring functions take
+ * "version => N" to score a version without deploying it.
+ * ------------------------------------------------------------------------ */
+
+CREATE FUNCTION @extschema@.ai_drop_version(name pg_catalog.text, version integer)
+RETURNS void
+AS 'MODULE_PATHNAME', 'ai_drop_version'
+LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION @extschema@.ai_drop_version(pg_catalog.text, integer) IS
+	'Drop one version of a model and its blob (not the deployed one)';

@@ -15,7 +15,7 @@ SELECT round(ai_predict('pr', r)::numeric, 6) AS predicted FROM (SELECT 1.0::flo
 -- the array form takes the features in training order
 SELECT round(ai_predict('pr', ARRAY[2.5, 3])::numeric, 6) AS predicted;
 SELECT round(ai_predict('pr', ARRAY[2.5, 3]::real[])::numeric, 6) AS predicted;
--- NULL row or NULL model name: NULL result (the functions are strict)
+-- NULL row or NULL model name: NULL result
 SELECT ai_predict('pr', NULL::pr) IS NULL AS null_row, ai_predict(NULL, ARRAY[1.0, 2.0]) IS NULL AS null_name;
 -- many rows in one statement, two models in one statement
 SELECT version FROM ai_train('pr2', 'linear_regression', 'SELECT a, y FROM pr', 'y');

@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * catalog.c
- *	  The model catalog: store versions, find the deployed one, deploy, drop.
+ *	  The model catalog: store versions, find the deployed one (or a
+ *	  pinned one), deploy, drop a model or one of its versions.
  *
  * The catalog tables are readable by everyone and writable by no ordinary
  * role.  The functions here check that the caller owns the model (or is a
@@ -25,6 +26,7 @@
 
 PG_FUNCTION_INFO_V1(ai_deploy);
 PG_FUNCTION_INFO_V1(ai_drop_model);
+PG_FUNCTION_INFO_V1(ai_drop_version);
 
 /*
  * Schema and owner of the extension, looked up through SPI (PostgreSQL 15
@@ -137,8 +139,40 @@ pgl_catalog_restore_user(PglOwnerSwitch *sw)
 	restore_user(sw);
 }
 
+/*
+ * The versions of a model as "1, 2, 4", or "none" (inside SPI, as the
+ * owner); writing: the caller has locked or written in this SPI connection.
+ */
+static const char *
+version_list(const char *schema, const char *name, bool writing)
+{
+	char *v;
+
+	spi_query_name(psprintf("SELECT pg_catalog.string_agg(version::pg_catalog.text, ', ' "
+							"ORDER BY version) FROM %s.ai_catalog_versions "
+							"WHERE model_name OPERATOR(pg_catalog.=) $1",
+							schema),
+				   name, writing);
+	v = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	return v ? v : "none";
+}
+
+static void
+version_not_found(const char *schema, const char *name, int32 version, bool writing)
+{
+	ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
+					errmsg("model \"%s\" has no version %d", name, version),
+					errhint("Its versions are: %s.", version_list(schema, name, writing))));
+}
+
 PglVersionInfo
 pgl_catalog_deployed(const char *name)
+{
+	return pgl_catalog_version(name, 0);
+}
+
+PglVersionInfo
+pgl_catalog_version(const char *name, int32 version)
 {
 	PglVersionInfo info;
 	const char	  *s;
@@ -146,44 +180,49 @@ pgl_catalog_deployed(const char *name)
 	HeapTuple	   tup;
 	TupleDesc	   desc;
 	MemoryContext  outer = CurrentMemoryContext;
-
-	OwnerSwitch sw;
-	Oid			owner;
-	bool		undeployed;
+	Oid			   types[2] = {TEXTOID, INT4OID};
+	Datum		   values[2] = {CStringGetTextDatum(name), Int32GetDatum(version)};
+	char		   nulls[2] = {' ', version > 0 ? ' ' : 'n'};
+	OwnerSwitch	   sw;
+	Oid			   owner;
+	int			   rc;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	/* as the owner: row-level security hides models the caller may not use */
 	become_owner(&sw);
 	s = ext_schema();
-	spi_query_name(psprintf("SELECT v.id, v.version, v.algorithm, m.deployed_version IS NULL, "
-							"m.owner::pg_catalog.oid "
-							"FROM %s.ai_catalog_models m "
-							"LEFT JOIN %s.ai_catalog_versions v "
-							"ON v.model_name OPERATOR(pg_catalog.=) m.name "
-							"AND v.version OPERATOR(pg_catalog.=) m.deployed_version "
-							"WHERE m.name OPERATOR(pg_catalog.=) $1",
-							s, s),
-				   name, false);
+	/* version NULL: the deployed one */
+	rc = SPI_execute_with_args(
+		psprintf("SELECT v.id, v.version, v.algorithm, m.owner::pg_catalog.oid "
+				 "FROM %s.ai_catalog_models m "
+				 "LEFT JOIN %s.ai_catalog_versions v "
+				 "ON v.model_name OPERATOR(pg_catalog.=) m.name "
+				 "AND v.version OPERATOR(pg_catalog.=) COALESCE($2, m.deployed_version) "
+				 "WHERE m.name OPERATOR(pg_catalog.=) $1",
+				 s, s),
+		2, types, values, nulls, true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "pg_learn: catalog query failed (%s)", SPI_result_code_string(rc));
 	if (SPI_processed == 0)
 		model_not_found(name);
 	tup = SPI_tuptable->vals[0];
 	desc = SPI_tuptable->tupdesc;
-	owner = DatumGetObjectId(SPI_getbinval(tup, desc, 5, &isnull));
-	undeployed = DatumGetBool(SPI_getbinval(tup, desc, 4, &isnull));
-	info.version_id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
-	info.version = DatumGetInt32(SPI_getbinval(tup, desc, 2, &isnull));
-	info.algorithm =
-		MemoryContextStrdup(outer, SPI_getvalue(tup, desc, 3) ? SPI_getvalue(tup, desc, 3) : "");
+	owner = DatumGetObjectId(SPI_getbinval(tup, desc, 4, &isnull));
 	/* before saying anything about versions: may the caller use it at all? */
 	if (!pgl_priv_check(s, name, sw.caller, owner, PGL_PRIV_PREDICT))
 		pgl_priv_denied(name, sw.caller, owner, PGL_PRIV_PREDICT);
-	if (undeployed)
+	info.version_id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
+	if (isnull && version > 0)
+		version_not_found(s, name, version, false);
+	if (isnull)
 		ereport(
 			ERROR,
 			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 			 errmsg("model \"%s\" has no deployed version", name),
 			 errhint("Deploy one with ai_deploy(name, version); ai_models lists the versions.")));
+	info.version = DatumGetInt32(SPI_getbinval(tup, desc, 2, &isnull));
+	info.algorithm = MemoryContextStrdup(outer, SPI_getvalue(tup, desc, 3));
 	restore_user(&sw);
 	SPI_finish();
 	return info;
@@ -499,8 +538,64 @@ pgl_catalog_store(const PglNewVersion *nv)
 	return version;
 }
 
+/*
+ * The deployed version of a model, or 0 if none (inside SPI, after
+ * lock_model_checked).
+ */
+static int32
+deployed_version(const char *schema, const char *name)
+{
+	bool  isnull;
+	Datum d;
+
+	spi_query_name(psprintf("SELECT deployed_version FROM %s.ai_catalog_models "
+							"WHERE name OPERATOR(pg_catalog.=) $1",
+							schema),
+				   name, true);
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	return isnull ? 0 : DatumGetInt32(d);
+}
+
+/* ai_deploy(name, version): the version it replaced (NULL when none was deployed) */
 Datum
 ai_deploy(PG_FUNCTION_ARGS)
+{
+	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	int32		version = PG_GETARG_INT32(1);
+	OwnerSwitch sw;
+	const char *s;
+	Oid			types[2] = {TEXTOID, INT4OID};
+	Datum		values[2] = {CStringGetTextDatum(name), Int32GetDatum(version)};
+	int32		replaced;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	become_owner(&sw);
+	s = ext_schema();
+	lock_model_checked(s, name, sw.caller, false, "deploy", false);
+	replaced = deployed_version(s, name);
+	spi_exec(psprintf("UPDATE %s.ai_catalog_models m SET deployed_version = $2 "
+					  "WHERE m.name OPERATOR(pg_catalog.=) $1 AND EXISTS "
+					  "(SELECT 1 FROM %s.ai_catalog_versions v "
+					  "WHERE v.model_name OPERATOR(pg_catalog.=) $1 "
+					  "AND v.version OPERATOR(pg_catalog.=) $2)",
+					  s, s),
+			 2, types, values, SPI_OK_UPDATE);
+	if (SPI_processed == 0)
+		version_not_found(s, name, version, true);
+	restore_user(&sw);
+	SPI_finish();
+	if (replaced == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_INT32(replaced);
+}
+
+/*
+ * ai_drop_version(name, version): remove one version and its blob.  Like
+ * retraining, it needs the train privilege; the deployed version stays.
+ */
+Datum
+ai_drop_version(PG_FUNCTION_ARGS)
 {
 	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	int32		version = PG_GETARG_INT32(1);
@@ -513,28 +608,23 @@ ai_deploy(PG_FUNCTION_ARGS)
 		elog(ERROR, "SPI_connect failed");
 	become_owner(&sw);
 	s = ext_schema();
-	lock_model_checked(s, name, sw.caller, false, "deploy", false);
-	spi_exec(psprintf("UPDATE %s.ai_catalog_models m SET deployed_version = $2 "
-					  "WHERE m.name OPERATOR(pg_catalog.=) $1 AND EXISTS "
-					  "(SELECT 1 FROM %s.ai_catalog_versions v "
-					  "WHERE v.model_name OPERATOR(pg_catalog.=) $1 "
-					  "AND v.version OPERATOR(pg_catalog.=) $2)",
-					  s, s),
-			 2, types, values, SPI_OK_UPDATE);
+	lock_model_checked(s, name, sw.caller, false, "drop a version of", true);
+	if (deployed_version(s, name) == version)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_IN_USE),
+				 errmsg("version %d of model \"%s\" is deployed", version, name),
+				 errdetail("Its versions are: %s.", version_list(s, name, true)),
+				 errhint("Deploy another version first with ai_deploy('%s', version), or drop "
+						 "the whole model with ai_drop_model('%s').",
+						 name, name)));
+	/* the blob goes with it (ON DELETE CASCADE) */
+	spi_exec(psprintf("DELETE FROM %s.ai_catalog_versions "
+					  "WHERE model_name OPERATOR(pg_catalog.=) $1 "
+					  "AND version OPERATOR(pg_catalog.=) $2",
+					  s),
+			 2, types, values, SPI_OK_DELETE);
 	if (SPI_processed == 0)
-	{
-		spi_query_name(
-			psprintf("SELECT pg_catalog.string_agg(version::text, ', ' ORDER BY version) "
-					 "FROM %s.ai_catalog_versions WHERE model_name OPERATOR(pg_catalog.=) $1",
-					 s),
-			name, true);
-		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
-						errmsg("model \"%s\" has no version %d", name, version),
-						errhint("Its versions are: %s.",
-								SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1)
-									? SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1)
-									: "none")));
-	}
+		version_not_found(s, name, version, true);
 	restore_user(&sw);
 	SPI_finish();
 	PG_RETURN_VOID();

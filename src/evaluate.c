@@ -98,15 +98,52 @@ pgl_metrics_json(StringInfo buf, const pgl_model *m, int64 n, const double *y, c
 	}
 }
 
+/* the target's labels as class numbers of model m; ERROR on a label it does not know */
+static int32 *
+class_labels(PglDataSet *ds, const pgl_model *m, const char *name)
+{
+	int64	n = ds->n_rows;
+	int32	nv = pgl_vocab_size(ds->target->vocab);
+	int32  *map = palloc(sizeof(int32) * (nv + 1));
+	int32  *label;
+	double *t;
+
+	for (int32 i = 0; i < nv; i++)
+	{
+		const char *s = pgl_vocab_string(ds->target->vocab, i);
+
+		map[i] = -1;
+		for (int32 c = 0; c < m->n_classes; c++)
+			if (strcmp(m->classes[c], s) == 0)
+				map[i] = c;
+		if (map[i] < 0)
+			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							errmsg("label \"%s\" of target \"%s\" is not a class of model \"%s\"",
+								   s, m->target_name, name),
+							errhint("The model knows the classes listed by ai_model_classes('%s'); "
+									"filter the other rows out.",
+									name)));
+	}
+	label = palloc_extended(sizeof(int32) * n, MCXT_ALLOC_HUGE);
+	t = pgl_column_values(ds, ds->target, PGL_TRAIN);
+	for (int64 r = 0; r < n; r++)
+		label[r] = map[(int32) t[r]];
+	return label;
+}
+
+/*
+ * ai_evaluate(name, data, version): metrics of a version (the deployed one
+ * when version is NULL) on data holding the target.
+ */
 Datum
 ai_evaluate(PG_FUNCTION_ARGS)
 {
-	char			   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	char			   *data = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	char			   *name;
+	char			   *data;
 	int64				version_id;
-	const pgl_model	   *m = pgl_model_get(name, &version_id);
-	const pgl_algo_ops *ops = pgl_algo_by_id(m->algorithm);
-	bool				classification = m->task == PGL_TASK_CLASSIFICATION;
+	const pgl_model	   *m;
+	const pgl_algo_ops *ops;
+	bool				classification;
 	MemoryContext		cxt, old;
 	PglDataSet		   *ds;
 	List			   *only = NIL;
@@ -120,6 +157,14 @@ ai_evaluate(PG_FUNCTION_ARGS)
 	StringInfoData		buf;
 	Datum				result;
 
+	/* not STRICT: a NULL version means the deployed one */
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	data = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	m = pgl_model_get_version(name, pgl_version_arg(fcinfo, 2), &version_id);
+	ops = pgl_algo_by_id(m->algorithm);
+	classification = m->task == PGL_TASK_CLASSIFICATION;
 	if (m->task == PGL_TASK_RECOMMENDATION)
 		PG_RETURN_DATUM(pgl_evaluate_recommender(name, version_id, data));
 	if (m->task == PGL_TASK_CLUSTERING)
@@ -190,35 +235,7 @@ ai_evaluate(PG_FUNCTION_ARGS)
 		rnull[f] = c->nulls[PGL_TRAIN];
 	}
 	if (classification)
-	{
-		int32  nv = pgl_vocab_size(ds->target->vocab);
-		int32 *map = palloc(sizeof(int32) * (nv + 1));
-
-		for (int32 i = 0; i < nv; i++)
-		{
-			const char *s = pgl_vocab_string(ds->target->vocab, i);
-
-			map[i] = -1;
-			for (int32 c = 0; c < m->n_classes; c++)
-				if (strcmp(m->classes[c], s) == 0)
-					map[i] = c;
-			if (map[i] < 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("label \"%s\" of target \"%s\" is not a class of model \"%s\"", s,
-								m->target_name, name),
-						 errhint("The model knows the classes listed by ai_model_classes('%s'); "
-								 "filter the other rows out.",
-								 name)));
-		}
-		label = palloc_extended(sizeof(int32) * n, MCXT_ALLOC_HUGE);
-		{
-			double *t = pgl_column_values(ds, ds->target, PGL_TRAIN);
-
-			for (int64 r = 0; r < n; r++)
-				label[r] = map[(int32) t[r]];
-		}
-	}
+		label = class_labels(ds, m, name);
 
 	pgl_check_memory(ds->bytes + (Size) n * (m->n_inputs + (classification ? m->n_classes : 1)) *
 									 sizeof(double),

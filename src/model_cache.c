@@ -229,21 +229,56 @@ pgl_model_by_version(int64 version_id, const char *name)
 const pgl_model *
 pgl_model_get(const char *name, int64 *version_id)
 {
-	PglVersionInfo info = pgl_catalog_deployed(name);
+	return pgl_model_get_version(name, 0, version_id);
+}
+
+const pgl_model *
+pgl_model_get_version(const char *name, int32 version, int64 *version_id)
+{
+	PglVersionInfo info = pgl_catalog_version(name, version);
 
 	if (version_id)
 		*version_id = info.version_id;
 	return pgl_model_by_version(info.version_id, name);
 }
 
-/*
- * The deployed version is looked up once per statement.  A fresh FmgrInfo
- * (a new statement) starts with no state; an expression state that lives
- * longer than a statement (PL/pgSQL keeps simple expressions for the whole
- * transaction) notices a new statement by its new snapshot, and looks again.
- */
+int32
+pgl_version_arg(FunctionCallInfo fcinfo, int argno)
+{
+	int32 version;
+
+	if (PG_NARGS() <= argno || PG_ARGISNULL(argno))
+		return 0;
+	version = PG_GETARG_INT32(argno);
+	if (version < 1)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("version %d is not valid", version),
+						errdetail("Versions are numbered from 1."),
+						errhint("Pass a version listed in ai_models, or NULL for the deployed "
+								"one.")));
+	return version;
+}
+
 const pgl_model *
 pgl_call_model(PglCallModel *cm, text *name, MemoryContext mcxt, bool *changed)
+{
+	return pgl_call_model_version(cm, name, 0, mcxt, changed);
+}
+
+/*
+ * The requested version (the deployed one, or a pinned one) is looked up
+ * once per statement: a pinned number can name another version id in the
+ * next statement (dropped, and the number given again by a new training),
+ * and the privilege is checked with every lookup.  A fresh FmgrInfo (a new
+ * statement) starts with no state; an expression state that lives longer
+ * than a statement (PL/pgSQL keeps simple expressions for the whole
+ * transaction) notices a new statement by its new snapshot, and looks again.
+ * Within a statement the state is reused while the name and the requested
+ * version stay the same; the model itself comes from the per-backend cache.
+ */
+const pgl_model *
+pgl_call_model_version(PglCallModel *cm, text *name, int32 version, MemoryContext mcxt,
+					   bool *changed)
 {
 	size_t		   len = VARSIZE_ANY_EXHDR(name);
 	Snapshot	   snap = ActiveSnapshotSet() ? GetActiveSnapshot() : NULL;
@@ -257,7 +292,7 @@ pgl_call_model(PglCallModel *cm, text *name, MemoryContext mcxt, bool *changed)
 	 * another user than at its last lookup (SET ROLE, SECURITY DEFINER) looks
 	 * again.
 	 */
-	if (same_name && cm->user_id == GetUserId() &&
+	if (same_name && cm->version == version && cm->user_id == GetUserId() &&
 		(snap == NULL || (snap->xmin == cm->snap_xmin && snap->xmax == cm->snap_xmax &&
 						  snap->curcid == cm->snap_cid)))
 	{
@@ -274,9 +309,13 @@ pgl_call_model(PglCallModel *cm, text *name, MemoryContext mcxt, bool *changed)
 	}
 
 	if (!same_name)
+	{
 		cm->name = MemoryContextStrdup(mcxt, text_to_cstring(name));
+		cm->model = NULL;
+	}
 	cm->user_id = InvalidOid; /* until the lookup (and its check) succeeds */
-	info = pgl_catalog_deployed(cm->name);
+	cm->version = version;
+	info = pgl_catalog_version(cm->name, version);
 	cm->user_id = GetUserId();
 	if (snap)
 	{
@@ -284,7 +323,7 @@ pgl_call_model(PglCallModel *cm, text *name, MemoryContext mcxt, bool *changed)
 		cm->snap_xmax = snap->xmax;
 		cm->snap_cid = snap->curcid;
 	}
-	if (!same_name || info.version_id != cm->version_id || cm->model == NULL)
+	if (info.version_id != cm->version_id || cm->model == NULL)
 		*changed = true;
 	if (*changed || cm->generation != pgl_cache_generation)
 	{

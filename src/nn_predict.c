@@ -153,7 +153,13 @@ pgl_nn_predict_array(const pgl_model *m, const char *name, Datum arr, Oid typid,
 	predict_datum(m, arr, typid, out);
 }
 
-/* ---------- the bytea forms ---------- */
+/*
+ * ---------- the bytea forms ----------
+ *
+ * ai_predict / ai_classify / ai_predict_proba(name, bytea, version): not
+ * STRICT (a NULL version means the deployed one), so a NULL name or tensor
+ * gives NULL here.
+ */
 
 typedef struct ByteaState
 {
@@ -172,7 +178,8 @@ bytea_predict(FunctionCallInfo fcinfo, bool want_class)
 	if (s == NULL)
 		s = fcinfo->flinfo->fn_extra =
 			MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ByteaState));
-	m = pgl_call_model(&s->cm, PG_GETARG_TEXT_PP(0), fcinfo->flinfo->fn_mcxt, &changed);
+	m = pgl_call_model_version(&s->cm, PG_GETARG_TEXT_PP(0), pgl_version_arg(fcinfo, 2),
+							   fcinfo->flinfo->fn_mcxt, &changed);
 	if (!pgl_nn_reads_array(m))
 		ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
 						errmsg("model \"%s\" does not read a tensor column", s->cm.name),
@@ -198,14 +205,20 @@ bytea_predict(FunctionCallInfo fcinfo, bool want_class)
 Datum
 ai_predict_bytea(PG_FUNCTION_ARGS)
 {
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_NULL();
 	PG_RETURN_FLOAT8(bytea_predict(fcinfo, false)->out[0]);
 }
 
 Datum
 ai_classify_bytea(PG_FUNCTION_ARGS)
 {
-	ByteaState *s = bytea_predict(fcinfo, true);
+	ByteaState *s;
 	int			best = 0;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	s = bytea_predict(fcinfo, true);
 
 	for (int i = 1; i < s->n_out; i++)
 		if (s->out[i] > s->out[best])
@@ -216,8 +229,13 @@ ai_classify_bytea(PG_FUNCTION_ARGS)
 Datum
 ai_predict_proba_bytea(PG_FUNCTION_ARGS)
 {
-	ByteaState *s = bytea_predict(fcinfo, true);
-	Datum	   *d = palloc(sizeof(Datum) * s->n_out);
+	ByteaState *s;
+	Datum	   *d;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	s = bytea_predict(fcinfo, true);
+	d = palloc(sizeof(Datum) * s->n_out);
 
 	for (int i = 0; i < s->n_out; i++)
 		d[i] = Float8GetDatum(s->out[i]);
@@ -275,6 +293,62 @@ ai_training_history(PG_FUNCTION_ARGS)
 #define NN_EVAL_BATCH 256
 
 /*
+ * The tensor column (*fatt) and the target (*tatt) of the data of
+ * ai_evaluate for a network; ERROR when one is missing or of a wrong type.
+ */
+static void
+nn_eval_columns(TupleDesc desc, const pgl_model *m, const char *name, int *fatt, int *tatt)
+{
+	const char *col = m->features[0].name;
+	Oid			ftype, ttype;
+
+	*fatt = *tatt = -1;
+	for (int a = 0; desc && a < desc->natts; a++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, a);
+
+		if (att->attisdropped)
+			continue;
+		if (strcmp(NameStr(att->attname), col) == 0)
+			*fatt = a;
+		else if (strcmp(NameStr(att->attname), m->target_name) == 0)
+			*tatt = a;
+	}
+	if (*fatt < 0 || *tatt < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("the data has no column \"%s\"", *fatt < 0 ? col : m->target_name),
+				 errhint("Model \"%s\" reads the tensor column \"%s\" and the target \"%s\".", name,
+						 col, m->target_name)));
+	ftype = TupleDescAttr(desc, *fatt)->atttypid;
+	ttype = TupleDescAttr(desc, *tatt)->atttypid;
+	if (!pgl_nn_array_type_ok(ftype))
+		ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+						errmsg("column \"%s\" has type %s, but the network reads a tensor (%s)",
+							   col, format_type_be(ftype), m->features[0].type_name)));
+	if (m->task != PGL_TASK_CLASSIFICATION && !pgl_type_is_numeric(ttype))
+		ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+						errmsg("target \"%s\" has type %s, not a number", m->target_name,
+							   format_type_be(ttype))));
+}
+
+/* the class number of a label; ERROR when the model does not know it */
+static int32
+nn_eval_class(const pgl_model *m, const char *name, const char *s)
+{
+	for (int32 k = 0; k < m->n_classes; k++)
+		if (strcmp(m->classes[k], s) == 0)
+			return k;
+	ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					errmsg("label \"%s\" of target \"%s\" is not a class of model \"%s\"", s,
+						   m->target_name, name),
+					errhint("The model knows the classes listed by ai_model_classes('%s'); "
+							"filter the other rows out.",
+							name)));
+	return -1; /* not reached */
+}
+
+/*
  * ai_evaluate(name, data) of a neural_net model reading one tensor column:
  * the data must have that column and the target; rows with a NULL target
  * are skipped, a NULL tensor is an ERROR.  Predictions run in batches.
@@ -326,33 +400,9 @@ pgl_nn_evaluate(const char *name, int64 version_id, const char *data)
 			 SPI_result_code_string(SPI_result));
 	portal = SPI_cursor_open(NULL, plan, NULL, NULL, true);
 	desc = portal->tupDesc;
-	for (int a = 0; desc && a < desc->natts; a++)
-	{
-		Form_pg_attribute att = TupleDescAttr(desc, a);
-
-		if (att->attisdropped)
-			continue;
-		if (strcmp(NameStr(att->attname), col) == 0)
-			fatt = a;
-		else if (strcmp(NameStr(att->attname), m->target_name) == 0)
-			tatt = a;
-	}
-	if (fatt < 0 || tatt < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("the data has no column \"%s\"", fatt < 0 ? col : m->target_name),
-				 errhint("Model \"%s\" reads the tensor column \"%s\" and the target \"%s\".", name,
-						 col, m->target_name)));
+	nn_eval_columns(desc, m, name, &fatt, &tatt);
 	ftype = TupleDescAttr(desc, fatt)->atttypid;
 	ttype = TupleDescAttr(desc, tatt)->atttypid;
-	if (!pgl_nn_array_type_ok(ftype))
-		ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
-						errmsg("column \"%s\" has type %s, but the network reads a tensor (%s)",
-							   col, format_type_be(ftype), m->features[0].type_name)));
-	if (!classification && !pgl_type_is_numeric(ttype))
-		ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
-						errmsg("target \"%s\" has type %s, not a number", m->target_name,
-							   format_type_be(ttype))));
 	if (classification)
 	{
 		Oid	 fn;
@@ -398,23 +448,7 @@ pgl_nn_evaluate(const char *name, int64 version_id, const char *data)
 			pgl_nn_datum_to_floats(fv, ftype, pgl_nn_input_size(net), cfg[PGL_NN_CFG_SCALE],
 								   xb + (int64) nb * pgl_nn_input_size(net), col, row);
 			if (classification)
-			{
-				char *s = OutputFunctionCall(&tout, tv);
-				int32 c = -1;
-
-				for (int32 k = 0; k < m->n_classes; k++)
-					if (strcmp(m->classes[k], s) == 0)
-						c = k;
-				if (c < 0)
-					ereport(ERROR,
-							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							 errmsg("label \"%s\" of target \"%s\" is not a class of model \"%s\"",
-									s, m->target_name, name),
-							 errhint("The model knows the classes listed by "
-									 "ai_model_classes('%s'); filter the other rows out.",
-									 name)));
-				label[n + nb] = c;
-			}
+				label[n + nb] = nn_eval_class(m, name, OutputFunctionCall(&tout, tv));
 			else
 				y[n + nb] = pgl_datum_to_double(tv, ttype);
 			if (++nb == NN_EVAL_BATCH)

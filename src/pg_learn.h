@@ -269,6 +269,12 @@ typedef struct PglVersionInfo
 /* deployed version of a model; ERROR if the model does not exist */
 extern PglVersionInfo pgl_catalog_deployed(const char *name);
 
+/*
+ * Version "version" of a model (0: the deployed one), after the same
+ * privilege check; ERROR naming the versions that exist if it has none such.
+ */
+extern PglVersionInfo pgl_catalog_version(const char *name, int32 version);
+
 /* the version id to export (the deployed one unless given); checks ownership */
 extern int64 pgl_catalog_version_for_export(const char *name, int32 version, bool given);
 
@@ -368,6 +374,16 @@ extern const char *pgl_ext_schema(void);
  */
 extern const pgl_model *pgl_model_get(const char *name, int64 *version_id);
 
+/* the same for a pinned version (0: the deployed one) */
+extern const pgl_model *pgl_model_get_version(const char *name, int32 version, int64 *version_id);
+
+/*
+ * The optional "version => N" argument argno of a scoring function: 0 when
+ * NULL or absent (an older SQL declaration), the deployed version; ERROR
+ * when it is not positive.
+ */
+extern int32 pgl_version_arg(FunctionCallInfo fcinfo, int argno);
+
 /* bumped whenever the cache frees a model: recheck cached pointers */
 extern uint64 pgl_cache_generation;
 
@@ -384,6 +400,7 @@ extern const pgl_model *pgl_model_by_version(int64 version_id, const char *name)
 typedef struct PglCallModel
 {
 	char			*name;
+	int32			 version; /* requested: 0 = the deployed one */
 	int64			 version_id;
 	uint64			 generation;
 	TransactionId	 snap_xmin; /* snapshot of the last version lookup */
@@ -395,6 +412,10 @@ typedef struct PglCallModel
 
 extern const pgl_model *pgl_call_model(PglCallModel *cm, text *name, MemoryContext mcxt,
 									   bool *changed);
+
+/* the same for a pinned version (0: the deployed one, looked up per statement) */
+extern const pgl_model *pgl_call_model_version(PglCallModel *cm, text *name, int32 version,
+											   MemoryContext mcxt, bool *changed);
 
 /* ---------- evaluate.c: metrics as JSON ---------- */
 

@@ -1,17 +1,22 @@
 /*-------------------------------------------------------------------------
  *
  * predict.c
- *	  ai_predict, ai_classify, ai_predict_proba, ai_cluster and model
- *	  introspection (ai_centroids among it).
+ *	  Scoring: ai_predict, ai_classify, ai_predict_proba and ai_cluster
+ *	  over a row or a float8[] (the bytea forms: nn_predict.c).
  *
  * Per call site (fn_extra) we keep, for one statement: the model name, the
- * deployed version found by one catalog lookup, the cached model, and the
- * mapping from the model's features to the columns of the row type we are
- * given.  Per row we only deform the row, encode it and multiply.
+ * version found by one catalog lookup (the deployed one, or the one pinned
+ * by "version => N"), the cached model, and the mapping from the model's
+ * features to the columns of the row type we are given.  Per row we only
+ * deform the row, encode it and multiply.
+ *
+ * The functions are not STRICT (a NULL version means the deployed one), so
+ * a NULL name or features gives NULL here.  Model introspection is in
+ * introspect.c, ai_explain in explain.c.
  *
  *-------------------------------------------------------------------------
  */
-#include "pg_learn.h"
+#include "predict.h"
 
 #include <math.h>
 
@@ -25,7 +30,6 @@
 #include "utils/snapmgr.h"
 #include "utils/typcache.h"
 
-#include "algorithms.h"
 #include "nn_glue.h"
 #include "prep.h"
 
@@ -37,46 +41,17 @@ PG_FUNCTION_INFO_V1(ai_predict_proba_record);
 PG_FUNCTION_INFO_V1(ai_predict_proba_array);
 PG_FUNCTION_INFO_V1(ai_cluster_record);
 PG_FUNCTION_INFO_V1(ai_cluster_array);
-PG_FUNCTION_INFO_V1(ai_centroids);
-PG_FUNCTION_INFO_V1(ai_model_classes);
-PG_FUNCTION_INFO_V1(ai_explain);
-PG_FUNCTION_INFO_V1(ai_model_features);
-PG_FUNCTION_INFO_V1(ai_model_coefficients);
 
-typedef enum Want
-{
-	WANT_EXPLAIN, /* ai_explain: any model with coefficients */
-	WANT_VALUE,	  /* ai_predict: regression output */
-	WANT_CLASS,	  /* ai_classify */
-	WANT_PROBA,	  /* ai_predict_proba */
-	WANT_CLUSTER  /* ai_cluster */
-} Want;
+/* the optional version argument of every scoring function */
+#define VERSION_ARG 2
 
-typedef struct PredictState
-{
-	PglCallModel		cm;
-	char			   *name;
-	const pgl_model	   *model;
-	const pgl_algo_ops *ops;
-	int					n_out;
-	bool				ready; /* set up for cm's model */
-	const char		   *fname; /* the SQL function, for hints */
-
-	/* row type mapping, valid while tuptype/tuptypmod match */
-	Oid		  tuptype;
-	int32	  tuptypmod;
-	TupleDesc tupdesc;
-	int		 *attno; /* per feature: 0-based column */
-	Oid		 *atttype;
-	FmgrInfo *outfn;
-	Datum	 *values;
-	bool	 *nulls;
-
-	double *raw;
-	bool   *isnull;
-	double *x;
-	double *out;
-} PredictState;
+/* not STRICT: NULL name or features, NULL result */
+#define RETURN_NULL_IF_NULL_ARGS()                                                                 \
+	do                                                                                             \
+	{                                                                                              \
+		if (PG_ARGISNULL(0) || PG_ARGISNULL(1))                                                    \
+			PG_RETURN_NULL();                                                                      \
+	} while (0)
 
 static const char *
 feature_list(const pgl_model *m)
@@ -89,10 +64,10 @@ feature_list(const pgl_model *m)
 	return s.data;
 }
 
-static void
-check_task(const char *name, const pgl_model *m, Want want)
+void
+pgl_check_task(const char *name, const pgl_model *m, PglWant want)
 {
-	if (want == WANT_EXPLAIN)
+	if (want == PGL_WANT_EXPLAIN)
 	{
 		if (m->task == PGL_TASK_RECOMMENDATION)
 			ereport(ERROR,
@@ -128,41 +103,42 @@ check_task(const char *name, const pgl_model *m, Want want)
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE), errmsg("model \"%s\" is a recommender", name),
 				 errhint("Use ai_predict(name, user_id, item_id), ai_recommend() or "
 						 "ai_recommend_all() with it.")));
-	if (m->task == PGL_TASK_CLUSTERING && want != WANT_CLUSTER)
+	if (m->task == PGL_TASK_CLUSTERING && want != PGL_WANT_CLUSTER)
 		ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
 						errmsg("model \"%s\" is a clustering model", name),
 						errhint("Use ai_cluster() for the cluster number of a row, or "
 								"ai_centroids() for the cluster centres.")));
-	if (want == WANT_CLUSTER && m->task != PGL_TASK_CLUSTERING)
+	if (want == PGL_WANT_CLUSTER && m->task != PGL_TASK_CLUSTERING)
 		ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
 						errmsg("model \"%s\" is not a clustering model", name),
 						errhint(m->task == PGL_TASK_CLASSIFICATION
 									? "Use ai_classify() or ai_predict_proba() with a classifier."
 									: "Use ai_predict() with a regression model.")));
-	if (want == WANT_CLUSTER)
+	if (want == PGL_WANT_CLUSTER)
 		return;
-	if (want == WANT_VALUE && m->task == PGL_TASK_CLASSIFICATION)
+	if (want == PGL_WANT_VALUE && m->task == PGL_TASK_CLASSIFICATION)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE), errmsg("model \"%s\" is a classifier", name),
 				 errhint("Use ai_classify() for the predicted label, or ai_predict_proba() for "
 						 "class probabilities.")));
-	if (want != WANT_VALUE && m->task != PGL_TASK_CLASSIFICATION)
+	if (want != PGL_WANT_VALUE && m->task != PGL_TASK_CLASSIFICATION)
 		ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
 						errmsg("model \"%s\" is a regression model, not a classifier", name),
 						errhint("Use ai_predict() for its numeric prediction.")));
 }
 
-static PredictState *
-get_state(FunctionCallInfo fcinfo, Want want)
+static PglPredictState *
+get_state(FunctionCallInfo fcinfo, PglWant want, int version_argno)
 {
-	PredictState	*st = fcinfo->flinfo->fn_extra;
+	PglPredictState *st = fcinfo->flinfo->fn_extra;
 	MemoryContext	 mcxt = fcinfo->flinfo->fn_mcxt;
+	int32			 version = pgl_version_arg(fcinfo, version_argno);
 	const pgl_model *m;
 	bool			 changed;
 
 	if (st == NULL)
-		st = fcinfo->flinfo->fn_extra = MemoryContextAllocZero(mcxt, sizeof(PredictState));
-	m = pgl_call_model(&st->cm, PG_GETARG_TEXT_PP(0), mcxt, &changed);
+		st = fcinfo->flinfo->fn_extra = MemoryContextAllocZero(mcxt, sizeof(PglPredictState));
+	m = pgl_call_model_version(&st->cm, PG_GETARG_TEXT_PP(0), version, mcxt, &changed);
 	if (!changed && st->ready)
 		return st;
 
@@ -170,17 +146,18 @@ get_state(FunctionCallInfo fcinfo, Want want)
 	{
 		PglCallModel cm = st->cm;
 
-		memset(st, 0, sizeof(PredictState));
+		memset(st, 0, sizeof(PglPredictState));
 		st->cm = cm;
 	}
 	st->name = st->cm.name;
-	st->fname = want == WANT_VALUE	   ? "ai_predict"
-				: want == WANT_CLASS   ? "ai_classify"
-				: want == WANT_CLUSTER ? "ai_cluster"
-									   : "ai_predict_proba";
+	st->fname = want == PGL_WANT_VALUE	   ? "ai_predict"
+				: want == PGL_WANT_CLASS   ? "ai_classify"
+				: want == PGL_WANT_CLUSTER ? "ai_cluster"
+				: want == PGL_WANT_PROBA   ? "ai_predict_proba"
+										   : "ai_explain";
 	st->model = m;
 	st->ops = pgl_algo_by_id(m->algorithm);
-	check_task(st->name, m, want);
+	pgl_check_task(st->name, m, want);
 	st->n_out = m->task == PGL_TASK_CLASSIFICATION ? m->n_classes : 1;
 	st->raw = MemoryContextAlloc(mcxt, sizeof(double) * (m->n_features + 1));
 	st->isnull = MemoryContextAlloc(mcxt, sizeof(bool) * (m->n_features + 1));
@@ -201,7 +178,7 @@ reject_nonfinite(const char *feature, double v)
 
 /* map the model's features to the columns of this row type */
 static void
-map_row_type(PredictState *st, HeapTupleHeader rec, MemoryContext mcxt)
+map_row_type(PglPredictState *st, HeapTupleHeader rec, MemoryContext mcxt)
 {
 	Oid				 tuptype = HeapTupleHeaderGetTypeId(rec);
 	int32			 tuptypmod = HeapTupleHeaderGetTypMod(rec);
@@ -286,7 +263,7 @@ map_row_type(PredictState *st, HeapTupleHeader rec, MemoryContext mcxt)
 
 /* encode the record's features into st->raw / st->isnull */
 static void
-read_record(PredictState *st, HeapTupleHeader rec)
+read_record(PglPredictState *st, HeapTupleHeader rec)
 {
 	const pgl_model *m = st->model;
 	HeapTupleData	 tuple;
@@ -335,7 +312,7 @@ read_record(PredictState *st, HeapTupleHeader rec)
 
 /* encode the float8[] features into st->raw / st->isnull */
 static void
-read_array(PredictState *st, ArrayType *arr)
+read_array(PglPredictState *st, ArrayType *arr)
 {
 	const pgl_model *m = st->model;
 	Datum			*elems;
@@ -377,7 +354,7 @@ read_array(PredictState *st, ArrayType *arr)
 
 /* predict the encoded row into st->out */
 static void
-predict_one(PredictState *st)
+predict_one(PglPredictState *st)
 {
 	pgl_env	   env = pgl_backend_env(CurrentMemoryContext);
 	pgl_status s;
@@ -388,11 +365,11 @@ predict_one(PredictState *st)
 		pgl_report(&s, "prediction failed");
 }
 
-static PredictState *
-predict_record(FunctionCallInfo fcinfo, Want want)
+PglPredictState *
+pgl_predict_record(FunctionCallInfo fcinfo, PglWant want, int version_argno)
 {
-	PredictState   *st = get_state(fcinfo, want);
-	HeapTupleHeader rec = PG_GETARG_HEAPTUPLEHEADER(1);
+	PglPredictState *st = get_state(fcinfo, want, version_argno);
+	HeapTupleHeader	 rec = PG_GETARG_HEAPTUPLEHEADER(1);
 
 	if (pgl_nn_reads_array(st->model)) /* a network over a tensor column: nn_predict.c */
 	{
@@ -405,10 +382,10 @@ predict_record(FunctionCallInfo fcinfo, Want want)
 	return st;
 }
 
-static PredictState *
-predict_array(FunctionCallInfo fcinfo, Want want)
+static PglPredictState *
+predict_array(FunctionCallInfo fcinfo, PglWant want)
 {
-	PredictState *st = get_state(fcinfo, want);
+	PglPredictState *st = get_state(fcinfo, want, VERSION_ARG);
 
 	if (pgl_nn_reads_array(st->model))
 	{
@@ -432,7 +409,7 @@ argmax(const double *v, int n)
 }
 
 static Datum
-proba_array(PredictState *st)
+proba_array(PglPredictState *st)
 {
 	Datum *d = palloc(sizeof(Datum) * st->n_out);
 
@@ -445,492 +422,62 @@ proba_array(PredictState *st)
 Datum
 ai_predict_record(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_FLOAT8(predict_record(fcinfo, WANT_VALUE)->out[0]);
+	RETURN_NULL_IF_NULL_ARGS();
+	PG_RETURN_FLOAT8(pgl_predict_record(fcinfo, PGL_WANT_VALUE, VERSION_ARG)->out[0]);
 }
 
 Datum
 ai_predict_array(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_FLOAT8(predict_array(fcinfo, WANT_VALUE)->out[0]);
+	RETURN_NULL_IF_NULL_ARGS();
+	PG_RETURN_FLOAT8(predict_array(fcinfo, PGL_WANT_VALUE)->out[0]);
 }
 
 Datum
 ai_classify_record(PG_FUNCTION_ARGS)
 {
-	PredictState *st = predict_record(fcinfo, WANT_CLASS);
+	PglPredictState *st;
 
+	RETURN_NULL_IF_NULL_ARGS();
+	st = pgl_predict_record(fcinfo, PGL_WANT_CLASS, VERSION_ARG);
 	PG_RETURN_TEXT_P(cstring_to_text(st->model->classes[argmax(st->out, st->n_out)]));
 }
 
 Datum
 ai_classify_array(PG_FUNCTION_ARGS)
 {
-	PredictState *st = predict_array(fcinfo, WANT_CLASS);
+	PglPredictState *st;
 
+	RETURN_NULL_IF_NULL_ARGS();
+	st = predict_array(fcinfo, PGL_WANT_CLASS);
 	PG_RETURN_TEXT_P(cstring_to_text(st->model->classes[argmax(st->out, st->n_out)]));
 }
 
 Datum
 ai_predict_proba_record(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_DATUM(proba_array(predict_record(fcinfo, WANT_PROBA)));
+	RETURN_NULL_IF_NULL_ARGS();
+	PG_RETURN_DATUM(proba_array(pgl_predict_record(fcinfo, PGL_WANT_PROBA, VERSION_ARG)));
 }
 
 Datum
 ai_predict_proba_array(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_DATUM(proba_array(predict_array(fcinfo, WANT_PROBA)));
+	RETURN_NULL_IF_NULL_ARGS();
+	PG_RETURN_DATUM(proba_array(predict_array(fcinfo, PGL_WANT_PROBA)));
 }
 
 /* cluster numbers are 1-based in SQL (0-based in the model) */
 Datum
 ai_cluster_record(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_INT32((int32) predict_record(fcinfo, WANT_CLUSTER)->out[0] + 1);
+	RETURN_NULL_IF_NULL_ARGS();
+	PG_RETURN_INT32((int32) pgl_predict_record(fcinfo, PGL_WANT_CLUSTER, VERSION_ARG)->out[0] + 1);
 }
 
 Datum
 ai_cluster_array(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_INT32((int32) predict_array(fcinfo, WANT_CLUSTER)->out[0] + 1);
-}
-
-/* ---------- introspection ---------- */
-
-/* ai_centroids(name): (cluster 1..k, centroid in encoded input order) */
-Datum
-ai_centroids(PG_FUNCTION_ARGS)
-{
-	ReturnSetInfo	 *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	char			 *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	const pgl_model	 *m = pgl_model_get(name, NULL);
-	const pgl_tensor *t;
-	const double	 *c;
-	int64			  k, p;
-	Datum			 *d;
-
-	if (m->task != PGL_TASK_CLUSTERING)
-		ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
-						errmsg("model \"%s\" is not a clustering model", name),
-						errhint("Only kmeans models have centroids.")));
-	t = pgl_model_tensor(m, "centroids");
-	c = t->data;
-	k = t->dims[0];
-	p = t->dims[1];
-	d = palloc(sizeof(Datum) * (p + 1));
-	InitMaterializedSRF(fcinfo, 0);
-	for (int64 i = 0; i < k; i++)
-	{
-		Datum values[2];
-		bool  nulls[2] = {false, false};
-
-		for (int64 j = 0; j < p; j++)
-			d[j] = Float8GetDatum(c[i * p + j]);
-		values[0] = Int32GetDatum((int32) i + 1);
-		values[1] = PointerGetDatum(
-			construct_array(d, (int) p, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
-	return (Datum) 0;
-}
-
-Datum
-ai_model_classes(PG_FUNCTION_ARGS)
-{
-	char			*name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	const pgl_model *m = pgl_model_get(name, NULL);
-	Datum			*d;
-
-	check_task(name, m, WANT_CLASS);
-	d = palloc(sizeof(Datum) * m->n_classes);
-	for (int i = 0; i < m->n_classes; i++)
-		d[i] = CStringGetTextDatum(m->classes[i]);
-	PG_RETURN_ARRAYTYPE_P(construct_array(d, m->n_classes, TEXTOID, -1, false, TYPALIGN_INT));
-}
-
-Datum
-ai_model_features(PG_FUNCTION_ARGS)
-{
-	ReturnSetInfo	*rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	char			*name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	const pgl_model *m = pgl_model_get(name, NULL);
-
-	InitMaterializedSRF(fcinfo, 0);
-	for (int f = 0; f < m->n_features; f++)
-	{
-		const pgl_feature *feat = &m->features[f];
-		Datum			   values[5];
-		bool			   nulls[5] = {false, false, false, false, false};
-
-		values[0] = Int32GetDatum(f + 1);
-		values[1] = CStringGetTextDatum(feat->name);
-		values[2] = CStringGetTextDatum(feat->type_name);
-		values[3] =
-			CStringGetTextDatum(feat->kind == PGL_FEATURE_NUMERIC ? "numeric" : "categorical");
-		values[4] = Int32GetDatum(feat->kind == PGL_FEATURE_NUMERIC ? 1 : feat->n_categories);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
-	return (Datum) 0;
-}
-
-Datum
-ai_model_coefficients(PG_FUNCTION_ARGS)
-{
-	ReturnSetInfo	 *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	char			 *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	const pgl_model	 *m = pgl_model_get(name, NULL);
-	const pgl_tensor *t = pgl_model_tensor(m, "coef");
-	int64			  ncol;
-	const double	 *w;
-	char			**input_names;
-	int				  col = 0;
-
-	if (t == NULL || t->ndim != 2)
-		ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
-						errmsg("model \"%s\" has no coefficients", name),
-						errhint(m->task == PGL_TASK_CLUSTERING
-									? "A kmeans model has centroids: see ai_centroids()."
-									: "Only linear_regression and logistic_regression models have "
-									  "coefficients.")));
-	ncol = t->dims[1];
-	w = t->data;
-
-	/* "column" for numbers, "column=value" for one-hot inputs */
-	input_names = palloc(sizeof(char *) * (m->n_inputs + 1));
-	for (int f = 0; f < m->n_features; f++)
-	{
-		const pgl_feature *feat = &m->features[f];
-
-		if (feat->kind == PGL_FEATURE_NUMERIC)
-			input_names[col++] = feat->name;
-		else
-			for (int c = 0; c < feat->n_categories; c++)
-				input_names[col++] = psprintf("%s=%s", feat->name, feat->categories[c]);
-	}
-	input_names[m->n_inputs] = "(intercept)";
-
-	InitMaterializedSRF(fcinfo, 0);
-	for (int64 k = 0; k < ncol; k++)
-		for (int i = 0; i <= m->n_inputs; i++)
-		{
-			Datum values[3];
-			bool  nulls[3] = {false, false, false};
-
-			values[0] = CStringGetTextDatum(input_names[i]);
-			if (m->task == PGL_TASK_CLASSIFICATION)
-				/* binary models have one column: the positive (second) class */
-				values[1] = CStringGetTextDatum(m->classes[ncol == 1 ? 1 : k]);
-			else
-				nulls[1] = true;
-			values[2] = Float8GetDatum(w[i * ncol + k]);
-			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-		}
-	return (Datum) 0;
-}
-
-/* ---------- ai_explain ---------- */
-
-/* the reference row, encoded: numeric features at their training mean, categorical at the mode */
-static double *
-explain_reference(const pgl_model *m)
-{
-	double *ref = palloc(sizeof(double) * (m->n_inputs + 1));
-	int		col = 0;
-
-	for (int f = 0; f < m->n_features; f++)
-	{
-		const pgl_feature *feat = &m->features[f];
-
-		if (feat->kind == PGL_FEATURE_NUMERIC)
-			ref[col++] = feat->impute;
-		else
-		{
-			for (int k = 0; k < feat->n_categories; k++)
-				ref[col + k] = k == feat->impute_category ? 1.0 : 0.0;
-			col += feat->n_categories;
-		}
-	}
-	return ref;
-}
-
-static int
-feature_width(const pgl_feature *feat)
-{
-	return feat->kind == PGL_FEATURE_NUMERIC ? 1 : feat->n_categories;
-}
-
-/* one output row: feature f (f < 0: the (base) row) */
-static void
-explain_emit(ReturnSetInfo *rsinfo, PredictState *st, int f, double contribution, const char *cls)
-{
-	const pgl_model *m = st->model;
-	Datum			 values[4];
-	bool			 nulls[4] = {false, false, false, false};
-
-	if (f < 0)
-	{
-		values[0] = CStringGetTextDatum("(base)");
-		nulls[1] = true;
-	}
-	else
-	{
-		const pgl_feature *feat = &m->features[f];
-
-		values[0] = CStringGetTextDatum(feat->name);
-		if (st->isnull[f])
-			nulls[1] = true; /* imputed */
-		else if (feat->kind == PGL_FEATURE_NUMERIC)
-			values[1] = CStringGetTextDatum(psprintf("%.15g", st->raw[f]));
-		else
-			values[1] = CStringGetTextDatum(st->raw[f] >= 0 ? feat->categories[(int) st->raw[f]]
-															: "(unseen)");
-	}
-	values[2] = Float8GetDatum(contribution);
-	values[3] = cls ? CStringGetTextDatum(cls) : (Datum) 0;
-	nulls[3] = cls == NULL;
-	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-}
-
-/* a small fixed-seed generator (splitmix64) for the permutations */
-static uint64
-explain_next(uint64 *state)
-{
-	uint64 z = (*state += UINT64CONST(0x9E3779B97F4A7C15));
-
-	z = (z ^ (z >> 30)) * UINT64CONST(0xBF58476D1CE4E5B9);
-	z = (z ^ (z >> 27)) * UINT64CONST(0x94D049BB133111EB);
-	return z ^ (z >> 31);
-}
-
-#define EXPLAIN_SEED UINT64CONST(20261124)
-
-/*
- * Permutation k into perm: even k a fresh random one (Fisher-Yates), odd k
- * the reverse of the one before (antithetic pairs: for two features a pair
- * gives the exact Shapley values, and in general it lowers the variance).
- */
-static void
-explain_permutation(int k, uint64 *rng, int *perm, int p)
-{
-	if (k % 2 == 1)
-	{
-		for (int a = 0, b = p - 1; a < b; a++, b--)
-		{
-			int t = perm[a];
-
-			perm[a] = perm[b];
-			perm[b] = t;
-		}
-		return;
-	}
-	for (int f = 0; f < p; f++)
-		perm[f] = f;
-	for (int f = p - 1; f > 0; f--)
-	{
-		int j = (int) (explain_next(rng) % (uint64) (f + 1));
-		int t = perm[f];
-
-		perm[f] = perm[j];
-		perm[j] = t;
-	}
-}
-
-/*
- * neural_net over feature columns: baseline Shapley values by permutation
- * sampling.  For each of M seeded permutations (in antithetic pairs: a
- * random one, then its reverse) the features are switched
- * from the reference to the row's value one at a time, and each is credited
- * the change of every output; the credits are averaged over the
- * permutations.  The two ends of every permutation (the reference and the
- * row itself) are predicted one row at a time exactly like ai_predict, the
- * M*(p-1) rows in between in one batch, so each permutation telescopes to
- * f(x) - f(reference) and the contributions plus the base f(reference) add
- * up to ai_predict / ai_predict_proba.
- */
-static void
-explain_neural_net(ReturnSetInfo *rsinfo, PredictState *st)
-{
-	const pgl_model *m = st->model;
-	int				 p = m->n_features;
-	int				 q = m->n_inputs;
-	int				 width = st->n_out;
-	int				 M = pgl_explain_permutations;
-	int64			 nrows = (int64) M * (p > 1 ? p - 1 : 0);
-	double			*ref = explain_reference(m);
-	double			*fref = palloc(sizeof(double) * width);
-	double			*fx = palloc(sizeof(double) * width);
-	double			*contrib = palloc0(sizeof(double) * p * width);
-	int				*start = palloc(sizeof(int) * (p + 1));
-	int				*perm = palloc(sizeof(int) * (p + 1));
-	double			*row = palloc(sizeof(double) * (q + 1));
-	double			*X = NULL, *out = NULL;
-	uint64			 rng = EXPLAIN_SEED;
-	pgl_env			 env = pgl_backend_env(CurrentMemoryContext);
-	pgl_status		 s;
-
-	memcpy(fx, st->out, sizeof(double) * width);
-	start[0] = 0;
-	for (int f = 0; f < p; f++)
-		start[f + 1] = start[f] + feature_width(&m->features[f]);
-
-	memset(&s, 0, sizeof(s));
-	if (st->ops->predict(&env, m, ref, 1, 1, fref, &s) != PGL_OK)
-		pgl_report(&s, "prediction failed");
-
-	/* the hybrid rows, column-major (ld = nrows) */
-	if (nrows > 0)
-	{
-		if ((Size) nrows * (Size) q > MaxAllocHugeSize / sizeof(double) / 2)
-			ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-							errmsg("ai_explain would need %lld hybrid rows of %d inputs",
-								   (long long) nrows, q),
-							errhint("Lower pg_learn.explain_permutations (now %d).", M)));
-		X = palloc_extended(sizeof(double) * nrows * q, MCXT_ALLOC_HUGE);
-		out = palloc_extended(sizeof(double) * nrows * width, MCXT_ALLOC_HUGE);
-	}
-	for (int k = 0; k < M; k++)
-	{
-		explain_permutation(k, &rng, perm, p);
-		memcpy(row, ref, sizeof(double) * q);
-		for (int step = 0; step + 1 < p; step++)
-		{
-			int	  f = perm[step];
-			int64 r = (int64) k * (p - 1) + step;
-
-			for (int j = start[f]; j < start[f + 1]; j++)
-				row[j] = st->x[j];
-			for (int j = 0; j < q; j++)
-				X[r + nrows * j] = row[j];
-		}
-		CHECK_FOR_INTERRUPTS();
-	}
-	if (nrows > 0)
-	{
-		memset(&s, 0, sizeof(s));
-		if (st->ops->predict(&env, m, X, nrows, nrows, out, &s) != PGL_OK)
-			pgl_report(&s, "prediction failed");
-	}
-
-	/* replay the same permutations and credit each step's change */
-	rng = EXPLAIN_SEED;
-	for (int k = 0; k < M; k++)
-	{
-		explain_permutation(k, &rng, perm, p);
-		for (int step = 0; step < p; step++)
-		{
-			int			  f = perm[step];
-			const double *before =
-				step == 0 ? fref : out + ((int64) k * (p - 1) + step - 1) * width;
-			const double *after = step == p - 1 ? fx : out + ((int64) k * (p - 1) + step) * width;
-
-			for (int c = 0; c < width; c++)
-				contrib[f * width + c] += after[c] - before[c];
-		}
-	}
-
-	for (int c = 0; c < width; c++)
-	{
-		const char *cls = m->task == PGL_TASK_CLASSIFICATION ? m->classes[c] : NULL;
-
-		explain_emit(rsinfo, st, -1, fref[c], cls);
-		for (int f = 0; f < p; f++)
-			explain_emit(rsinfo, st, f, contrib[f * width + c] / M, cls);
-	}
-}
-
-/*
- * kmeans: the squared distance of the row to its assigned centroid, split by
- * feature (the sum of (x_j - c_j)² over the feature's inputs); base 0.
- */
-static void
-explain_kmeans(ReturnSetInfo *rsinfo, PredictState *st)
-{
-	const pgl_model	 *m = st->model;
-	const pgl_tensor *t = pgl_model_tensor(m, "centroids");
-	int64			  cluster = (int64) st->out[0];
-	const double	 *c = (const double *) t->data + cluster * t->dims[1];
-	char			 *cls = psprintf("%lld", (long long) cluster + 1);
-	int				  col = 0;
-
-	explain_emit(rsinfo, st, -1, 0.0, cls);
-	for (int f = 0; f < m->n_features; f++)
-	{
-		int	   width = feature_width(&m->features[f]);
-		double d2 = 0;
-
-		for (int j = col; j < col + width; j++)
-			d2 += (st->x[j] - c[j]) * (st->x[j] - c[j]);
-		col += width;
-		explain_emit(rsinfo, st, f, d2, cls);
-	}
-}
-
-/*
- * Exact additive explanation of a linear or logistic model, on the link
- * scale (the prediction itself, or the log-odds / softmax input of the
- * explained class), relative to a reference row: every numeric feature at its
- * training mean, every categorical one at its most frequent category.  A
- * '(base)' row carries the reference's score, so the contributions of all
- * rows add up to the row's score exactly.  neural_net and kmeans models:
- * see explain_neural_net and explain_kmeans.
- */
-Datum
-ai_explain(PG_FUNCTION_ARGS)
-{
-	ReturnSetInfo	 *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	PredictState	 *st = predict_record(fcinfo, WANT_EXPLAIN);
-	const pgl_model	 *m = st->model;
-	const pgl_tensor *t;
-	const double	 *w;
-	int64			  ncol;
-	int64			  c = 0;
-	double			 *ref;
-	double			  base;
-	int				  col = 0;
-	const char		 *cls = NULL;
-
-	InitMaterializedSRF(fcinfo, 0);
-	if (m->algorithm == PGL_ALGO_NEURAL_NET)
-	{
-		explain_neural_net(rsinfo, st);
-		return (Datum) 0;
-	}
-	if (m->algorithm == PGL_ALGO_KMEANS)
-	{
-		explain_kmeans(rsinfo, st);
-		return (Datum) 0;
-	}
-	t = pgl_model_tensor(m, "coef");
-	w = t->data;
-	ncol = t->dims[1];
-
-	/* the class explained: the predicted one (for two classes, the second's log-odds) */
-	if (m->task == PGL_TASK_CLASSIFICATION)
-	{
-		int best = 0;
-
-		for (int i = 1; i < st->n_out; i++)
-			if (st->out[i] > st->out[best])
-				best = i;
-		c = ncol == 1 ? 0 : best;
-		cls = m->classes[ncol == 1 ? 1 : best];
-	}
-
-	ref = explain_reference(m);
-	base = w[(Size) m->n_inputs * ncol + c];
-	for (int i = 0; i < m->n_inputs; i++)
-		base += w[(Size) i * ncol + c] * ref[i];
-	explain_emit(rsinfo, st, -1, base, cls);
-
-	for (int f = 0; f < m->n_features; f++)
-	{
-		int	   width = feature_width(&m->features[f]);
-		double contribution = 0;
-
-		for (int i = col; i < col + width; i++)
-			contribution += w[(Size) i * ncol + c] * (st->x[i] - ref[i]);
-		col += width;
-		explain_emit(rsinfo, st, f, contribution, cls);
-	}
-	return (Datum) 0;
+	RETURN_NULL_IF_NULL_ARGS();
+	PG_RETURN_INT32((int32) predict_array(fcinfo, PGL_WANT_CLUSTER)->out[0] + 1);
 }

@@ -42,7 +42,7 @@ qs "CREATE SCHEMA trap AUTHORIZATION $H" >/dev/null
 
 # ---------- 1. a pre-planted member name makes CREATE EXTENSION fail ----------
 for plant in \
-  "CREATE FUNCTION app.ai_predict(name text, features double precision[]) RETURNS double precision LANGUAGE sql AS 'SELECT 42.0::float8'" \
+  "CREATE FUNCTION app.ai_predict(name text, features double precision[], version integer) RETURNS double precision LANGUAGE sql AS 'SELECT 42.0::float8'" \
   "CREATE TABLE app.ai_catalog_models (name text)" \
   "CREATE VIEW app.ai_models AS SELECT 1 AS name" \
   "CREATE FUNCTION app.ai_catalog_blobs_changed() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NULL; END'"; do
@@ -52,7 +52,7 @@ for plant in \
   ok "$(echo "$out" | grep -q 'already exists' && echo 0 || echo 1)" \
      "a pre-planted $what makes CREATE EXTENSION fail (${out%%$'\n'*})"
   is "$(qs "SELECT count(*) FROM pg_extension WHERE extname = 'pg_learn'")" "0" "  and no extension was created"
-  qs "DROP FUNCTION IF EXISTS app.ai_predict(text, double precision[]); DROP TABLE IF EXISTS app.ai_catalog_models;
+  qs "DROP FUNCTION IF EXISTS app.ai_predict(text, double precision[], integer); DROP TABLE IF EXISTS app.ai_catalog_models;
       DROP VIEW IF EXISTS app.ai_models; DROP FUNCTION IF EXISTS app.ai_catalog_blobs_changed()" >/dev/null
 done
 
@@ -215,6 +215,14 @@ SELECT app.ai_evaluate('rec', 'public.ratings') IS NOT NULL;
 SELECT count(*) FROM app.ai_explain('reg', (SELECT h FROM public.houses h LIMIT 1));
 SELECT count(app.ai_cluster('km', h)) FROM public.houses h;
 SELECT app.ai_cluster('km', ARRAY[1.0, 2.0]::float8[]) IS NOT NULL;
+SELECT count(app.ai_predict('reg', h, version => 2)) FROM public.houses h;
+SELECT app.ai_predict('reg', ARRAY[NULL]::float8[], version => 1) IS NOT NULL;
+SELECT count(app.ai_classify('cls3', h, version => 1)) FROM public.houses h;
+SELECT count(app.ai_predict_proba('cls3', h, version => 1)) FROM public.houses h;
+SELECT count(app.ai_cluster('km', h, version => 1)) FROM public.houses h;
+SELECT app.ai_evaluate('reg', 'public.houses', version => 2) IS NOT NULL;
+SELECT count(*) FROM app.ai_explain('reg', (SELECT h FROM public.houses h LIMIT 1), version => 2);
+SELECT app.ai_drop_version('reg', 2);
 SELECT count(*) FROM app.ai_centroids('km');
 SELECT app.ai_predict('rec', 3::bigint, 3::bigint) IS NOT NULL;
 SELECT app.ai_predict('rect', 'u3', 'i3') IS NOT NULL;

@@ -23,8 +23,8 @@ q $db "SELECT ai_deploy('m', 1)" >/dev/null
 is "$(ask "SELECT round(ai_predict('m', ARRAY[10.0])::numeric, 6);")" "20.000000" \
    "a rollback committed in session B is used by session A's next statement"
 # an uncommitted deploy in B is not seen by A
-is "$(ask "BEGIN; SELECT ai_deploy('m', 2); SELECT round(ai_predict('m', ARRAY[10.0])::numeric, 6);")" "21.000000" \
-   "session A sees its own uncommitted deploy"
+is "$(ask "BEGIN; SELECT ai_deploy('m', 2) AS replaced; SELECT round(ai_predict('m', ARRAY[10.0])::numeric, 6);")" "121.000000" \
+   "session A sees its own uncommitted deploy (ai_deploy returned 1, the version it replaced; then 21.000000)"
 is "$(q $db "SELECT round(ai_predict('m', ARRAY[10.0])::numeric, 6)")" "20.000000" \
    "session B does not see A's uncommitted deploy"
 ask "ROLLBACK;" >/dev/null

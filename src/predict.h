@@ -1,0 +1,73 @@
+/*-------------------------------------------------------------------------
+ *
+ * predict.h
+ *	  Scoring one row with a stored model: the per-call-site state shared
+ *	  by the scoring functions (predict.c), ai_explain (explain.c) and the
+ *	  task checks of introspection (introspect.c).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PGL_PREDICT_H
+#define PGL_PREDICT_H
+
+#include "pg_learn.h"
+
+#include "access/htup.h"
+
+#include "algorithms.h"
+
+/* what a function wants of a model: the checks and the error hints follow it */
+typedef enum PglWant
+{
+	PGL_WANT_EXPLAIN, /* ai_explain: any model with coefficients */
+	PGL_WANT_VALUE,	  /* ai_predict: regression output */
+	PGL_WANT_CLASS,	  /* ai_classify */
+	PGL_WANT_PROBA,	  /* ai_predict_proba */
+	PGL_WANT_CLUSTER  /* ai_cluster */
+} PglWant;
+
+/*
+ * Per call site (fn_extra), for one statement: the model (the requested
+ * version, looked up once), the mapping of its features to the columns of
+ * the row type given, and the buffers of one row.
+ */
+typedef struct PglPredictState
+{
+	PglCallModel		cm;
+	char			   *name;
+	const pgl_model	   *model;
+	const pgl_algo_ops *ops;
+	int					n_out;
+	bool				ready; /* set up for cm's model */
+	const char		   *fname; /* the SQL function, for hints */
+
+	/* row type mapping, valid while tuptype/tuptypmod match */
+	Oid		  tuptype;
+	int32	  tuptypmod;
+	TupleDesc tupdesc;
+	int		 *attno; /* per feature: 0-based column */
+	Oid		 *atttype;
+	FmgrInfo *outfn;
+	Datum	 *values;
+	bool	 *nulls;
+
+	/* the row: raw features, their NULLs, encoded inputs, the model's outputs */
+	double *raw;
+	bool   *isnull;
+	double *x;
+	double *out;
+} PglPredictState;
+
+/* ERROR unless model m (called name) can do what want asks */
+extern void pgl_check_task(const char *name, const pgl_model *m, PglWant want);
+
+/*
+ * Score the row argument (argument 1, a record) with the model named by
+ * argument 0, in the version of argument version_argno (NULL or absent: the
+ * deployed one); the outputs are in the returned state's out.  The caller
+ * has checked that arguments 0 and 1 are not NULL.
+ */
+extern PglPredictState *pgl_predict_record(FunctionCallInfo fcinfo, PglWant want,
+										   int version_argno);
+
+#endif /* PGL_PREDICT_H */
