@@ -362,8 +362,23 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.ai_holdout(pg_catalog.record, pg_catalog.int8, pg_catalog.float8) IS
 	'Is this row of the data in the hold-out of ai_train with this seed and test_size?';
 
--- a model is "name" and a duration "seconds" everywhere: ai_models
--- (training_seconds), ai_jobs (model), ai_progress (model, elapsed_seconds)
+-- a model is "name" and a duration "seconds" everywhere, in the catalog
+-- tables too.  RENAME COLUMN carries the policies, views and foreign keys
+-- along (they refer to columns by number); the constraint and index names
+-- that PostgreSQL derived from the old column names are renamed to what a
+-- fresh installation derives.
+ALTER TABLE @extschema@.ai_catalog_versions RENAME COLUMN model_name TO name;
+ALTER TABLE @extschema@.ai_catalog_versions RENAME COLUMN training_seconds TO seconds;
+ALTER TABLE @extschema@.ai_catalog_versions
+	RENAME CONSTRAINT ai_catalog_versions_model_name_fkey TO ai_catalog_versions_name_fkey;
+ALTER TABLE @extschema@.ai_catalog_versions
+	RENAME CONSTRAINT ai_catalog_versions_model_name_version_key TO ai_catalog_versions_name_version_key;
+ALTER TABLE @extschema@.ai_catalog_grants RENAME COLUMN model_name TO name;
+ALTER TABLE @extschema@.ai_catalog_grants
+	RENAME CONSTRAINT ai_catalog_grants_model_name_fkey TO ai_catalog_grants_name_fkey;
+ALTER TABLE @extschema@.ai_catalog_jobs RENAME COLUMN model_name TO name;
+
+-- ai_models (training_seconds), ai_jobs (model), ai_progress (model, elapsed_seconds)
 DROP VIEW @extschema@.ai_models;
 CREATE VIEW @extschema@.ai_models WITH (security_invoker = true) AS
 SELECT m.name,
@@ -379,10 +394,10 @@ SELECT m.name,
 	   v.data_source,
 	   v.trained_at,
 	   v.trained_by,
-	   v.training_seconds AS seconds,
+	   v.seconds,
 	   m.owner
   FROM @extschema@.ai_catalog_models m
-  JOIN @extschema@.ai_catalog_versions v ON v.model_name OPERATOR(pg_catalog.=) m.name;
+  JOIN @extschema@.ai_catalog_versions v ON v.name OPERATOR(pg_catalog.=) m.name;
 
 GRANT SELECT ON @extschema@.ai_models TO PUBLIC;
 COMMENT ON VIEW @extschema@.ai_models IS
@@ -391,7 +406,7 @@ COMMENT ON VIEW @extschema@.ai_models IS
 DROP VIEW @extschema@.ai_jobs;
 CREATE VIEW @extschema@.ai_jobs WITH (security_barrier) AS
 SELECT j.id,
-	   j.model_name AS name,
+	   j.name,
 	   j.algorithm,
 	   j.state,
 	   j.owner::pg_catalog.regrole AS submitted_by,

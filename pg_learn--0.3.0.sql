@@ -45,7 +45,7 @@ CREATE TABLE @extschema@.ai_catalog_models (
 
 CREATE TABLE @extschema@.ai_catalog_versions (
 	id bigserial PRIMARY KEY,
-	model_name pg_catalog.text NOT NULL
+	name pg_catalog.text NOT NULL
 		REFERENCES @extschema@.ai_catalog_models (name)
 		ON DELETE CASCADE ON UPDATE CASCADE,
 	version integer NOT NULL,
@@ -61,8 +61,8 @@ CREATE TABLE @extschema@.ai_catalog_versions (
 	blob_size integer NOT NULL,
 	trained_at pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	trained_by pg_catalog.regrole NOT NULL,
-	training_seconds double precision NOT NULL,
-	UNIQUE (model_name, version)
+	seconds double precision NOT NULL,
+	UNIQUE (name, version)
 );
 
 CREATE TABLE @extschema@.ai_catalog_blobs (
@@ -104,10 +104,10 @@ SELECT m.name,
 	   v.data_source,
 	   v.trained_at,
 	   v.trained_by,
-	   v.training_seconds AS seconds,
+	   v.seconds,
 	   m.owner
   FROM @extschema@.ai_catalog_models m
-  JOIN @extschema@.ai_catalog_versions v ON v.model_name OPERATOR(pg_catalog.=) m.name;
+  JOIN @extschema@.ai_catalog_versions v ON v.name OPERATOR(pg_catalog.=) m.name;
 
 GRANT SELECT ON @extschema@.ai_models TO PUBLIC;
 COMMENT ON VIEW @extschema@.ai_models IS
@@ -672,7 +672,7 @@ COMMENT ON AGGREGATE @extschema@.ai_softmax_grad_agg(pg_catalog.float8[], pg_cat
  * ------------------------------------------------------------------------ */
 
 CREATE TABLE @extschema@.ai_catalog_grants (
-	model_name pg_catalog.text NOT NULL
+	name pg_catalog.text NOT NULL
 		REFERENCES @extschema@.ai_catalog_models (name)
 		ON DELETE CASCADE ON UPDATE CASCADE,
 	-- the model's owner, repeated so that the policies need no cycle
@@ -683,7 +683,7 @@ CREATE TABLE @extschema@.ai_catalog_grants (
 		CHECK (privilege OPERATOR(pg_catalog.=) ANY ('{predict,train}'::pg_catalog.text[])),
 	granted_by pg_catalog.regrole NOT NULL,
 	granted_at pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.now(),
-	PRIMARY KEY (model_name, grantee, privilege)
+	PRIMARY KEY (name, grantee, privilege)
 );
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.ai_catalog_grants', '');
 REVOKE ALL ON @extschema@.ai_catalog_grants FROM PUBLIC;
@@ -702,17 +702,18 @@ CREATE POLICY ai_grants_visible ON @extschema@.ai_catalog_grants FOR SELECT
 		   OR grantee::pg_catalog.oid OPERATOR(pg_catalog.=) 0::pg_catalog.oid
 		   OR pg_catalog.pg_has_role(grantee::pg_catalog.oid, 'USAGE'));
 
--- a model is visible to whoever may use it
+-- a model is visible to whoever may use it.  The subqueries name the
+-- policy's own table explicitly: their tables have a "name" column too.
 CREATE POLICY ai_models_usable ON @extschema@.ai_catalog_models FOR SELECT
 	USING (pg_catalog.pg_has_role(owner::pg_catalog.oid, 'USAGE')
 		   OR EXISTS (SELECT 1 FROM @extschema@.ai_catalog_grants g
-					   WHERE g.model_name OPERATOR(pg_catalog.=) name
+					   WHERE g.name OPERATOR(pg_catalog.=) ai_catalog_models.name
 						 AND g.privilege OPERATOR(pg_catalog.=) 'predict'::pg_catalog.text));
 
 -- a version is visible with its model
 CREATE POLICY ai_versions_usable ON @extschema@.ai_catalog_versions FOR SELECT
 	USING (EXISTS (SELECT 1 FROM @extschema@.ai_catalog_models m
-					WHERE m.name OPERATOR(pg_catalog.=) model_name));
+					WHERE m.name OPERATOR(pg_catalog.=) ai_catalog_versions.name));
 
 -- no policy on ai_catalog_blobs: only its owner (the extension's) reads it
 
@@ -720,7 +721,7 @@ CREATE POLICY ai_versions_usable ON @extschema@.ai_catalog_versions FOR SELECT
 ALTER VIEW @extschema@.ai_models SET (security_invoker = true);
 
 CREATE VIEW @extschema@.ai_model_grants WITH (security_invoker = true) AS
-SELECT g.model_name AS name,
+SELECT g.name,
 	   CASE WHEN g.grantee::pg_catalog.oid OPERATOR(pg_catalog.=) 0::pg_catalog.oid THEN 'PUBLIC'
 			ELSE g.grantee::pg_catalog.text END AS grantee,
 	   g.privilege,
@@ -767,7 +768,7 @@ COMMENT ON FUNCTION @extschema@.ai_feature_importance(pg_catalog.text, integer, 
 
 CREATE TABLE @extschema@.ai_catalog_jobs (
 	id bigserial PRIMARY KEY,
-	model_name pg_catalog.text NOT NULL,
+	name pg_catalog.text NOT NULL,
 	algorithm pg_catalog.text NOT NULL,
 	data pg_catalog.text NOT NULL,
 	target pg_catalog.text,
@@ -826,7 +827,7 @@ COMMENT ON TABLE @extschema@.ai_catalog_schedules IS
 
 CREATE VIEW @extschema@.ai_jobs WITH (security_barrier) AS
 SELECT j.id,
-	   j.model_name AS name,
+	   j.name,
 	   j.algorithm,
 	   j.state,
 	   j.owner::pg_catalog.regrole AS submitted_by,

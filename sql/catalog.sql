@@ -18,7 +18,7 @@ SELECT name, version, algorithm, deployed, target_name, feature_names, rows_used
 -- metadata of a version
 SELECT version, feature_types, target_type, metrics ? 'train' AS has_train, metrics ? 'test' AS has_test,
        (metrics -> 'test' ->> 'n')::int AS n_test, (metrics ->> 'rows_train')::int AS n_train
-  FROM ai_catalog_versions WHERE model_name = 'cat_m' ORDER BY version;
+  FROM ai_catalog_versions WHERE name = 'cat_m' ORDER BY version;
 
 -- predictions come from the deployed version; rollback by deploying an older one
 SELECT round(ai_predict('cat_m', ARRAY[3, 4])::numeric, 4) AS v2;
@@ -30,10 +30,10 @@ SELECT round(ai_predict('cat_m', ARRAY[3, 4])::numeric, 4) AS v3;
 
 -- blobs live in their own table, one per version
 SELECT count(*) AS blobs FROM ai_catalog_blobs b JOIN ai_catalog_versions v ON v.id = b.version_id
- WHERE v.model_name = 'cat_m';
+ WHERE v.name = 'cat_m';
 SELECT octet_length(b.blob) = v.blob_size AS size_matches, substr(b.blob, 1, 4) AS magic
   FROM ai_catalog_blobs b JOIN ai_catalog_versions v ON v.id = b.version_id
- WHERE v.model_name = 'cat_m' ORDER BY v.version;
+ WHERE v.name = 'cat_m' ORDER BY v.version;
 
 -- the catalog tables are registered for pg_dump
 SELECT c.relname FROM pg_extension e, unnest(e.extconfig) AS t(oid) JOIN pg_class c ON c.oid = t.oid
@@ -51,7 +51,7 @@ DROP ROLE cat_reader;
 -- a blob corrupted in place is caught when a backend loads it: an ERROR, not a crash
 SELECT version FROM ai_train('cat_bad', 'linear_regression', 'cat_data', 'y', '{"exclude": ["id"]}');
 UPDATE ai_catalog_blobs SET blob = overlay(blob PLACING '\xff'::bytea FROM 40 FOR 1)
- WHERE version_id = (SELECT id FROM ai_catalog_versions WHERE model_name = 'cat_bad');
+ WHERE version_id = (SELECT id FROM ai_catalog_versions WHERE name = 'cat_bad');
 \c
 -- (checksums depend on the coefficients' last bits, so they are masked here)
 CREATE FUNCTION cat_try(sql text) RETURNS text LANGUAGE plpgsql AS $$
@@ -63,7 +63,7 @@ EXCEPTION WHEN OTHERS THEN
 END $$;
 SELECT cat_try($$SELECT ai_predict('cat_bad', ARRAY[1, 2])$$);
 UPDATE ai_catalog_blobs SET blob = substr(blob, 1, 20)
- WHERE version_id = (SELECT id FROM ai_catalog_versions WHERE model_name = 'cat_bad');
+ WHERE version_id = (SELECT id FROM ai_catalog_versions WHERE name = 'cat_bad');
 SELECT cat_try($$SELECT ai_predict('cat_bad', ARRAY[1, 2])$$);
 DROP FUNCTION cat_try(text);
 SELECT ai_drop_model('cat_bad');
@@ -71,7 +71,7 @@ SELECT ai_drop_model('cat_bad');
 -- drop removes the model, its versions and blobs
 SELECT ai_drop_model('cat_m');
 SELECT count(*) FROM ai_models WHERE name = 'cat_m';
-SELECT count(*) FROM ai_catalog_versions WHERE model_name = 'cat_m';
+SELECT count(*) FROM ai_catalog_versions WHERE name = 'cat_m';
 SELECT count(*) FROM ai_catalog_blobs;
 -- and the name can be used again, starting at version 1
 SELECT name, version FROM ai_train('cat_m', 'linear_regression', 'cat_data', 'y', '{"exclude": ["id"]}');

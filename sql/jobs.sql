@@ -220,7 +220,7 @@ SELECT ai_unschedule('j1m');
 SELECT ai_resume_schedule('j1m');
 SELECT ai_schedule('j1m', '1 day', 'linear_regression', 'jobs_j1', 'y');
 SELECT count(*) FROM ai_catalog_jobs;
-INSERT INTO ai_catalog_jobs (model_name, algorithm, data, options, owner, search_path)
+INSERT INTO ai_catalog_jobs (name, algorithm, data, options, owner, search_path)
   VALUES ('x', 'linear_regression', 'jobs_s', '{}', 10, 'public');
 UPDATE ai_catalog_schedules SET next_run = now();
 DELETE FROM ai_catalog_jobs;

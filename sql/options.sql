@@ -173,4 +173,4 @@ SELECT * FROM ai_train('opt_d', 'linear_regression', 'opt_reg', 'y', '{"keep_ver
 
 -- clean up
 SELECT count(ai_drop_model(name)) FROM (SELECT DISTINCT name FROM ai_models WHERE name LIKE 'opt%') m;
-DELETE FROM ai_catalog_jobs WHERE model_name LIKE 'opt%';
+DELETE FROM ai_catalog_jobs WHERE name LIKE 'opt%';

@@ -60,7 +60,7 @@ SELECT ai_export_model('qz_lin_copy') = ai_export_model('qz_lin_int8') AS same_b
 -- the header flag (byte 7) of an encoded blob; a blob corrupted in place is caught at load
 SELECT get_byte(ai_export_model('qz_lin_float16'), 6) AS flags_f16, get_byte(ai_export_model('qz_lin_float64'), 6) AS flags_f64;
 UPDATE ai_catalog_blobs SET blob = overlay(blob PLACING '\x00'::bytea FROM 7 FOR 1)
- WHERE version_id = (SELECT id FROM ai_catalog_versions WHERE model_name = 'qz_lin_float16');
+ WHERE version_id = (SELECT id FROM ai_catalog_versions WHERE name = 'qz_lin_float16');
 \c
 SELECT ai_predict('qz_lin_float16', q) FROM qz q LIMIT 1;
 

@@ -36,6 +36,7 @@ PG_FUNCTION_INFO_V1(ai_drop_version);
 static Oid	cached_ext_oid = InvalidOid;
 static char cached_schema[NAMEDATALEN * 2 + 3];
 static Oid	cached_owner = InvalidOid;
+static Oid	cached_namespace = InvalidOid;
 
 static void
 ext_lookup(void)
@@ -45,7 +46,7 @@ ext_lookup(void)
 
 	if (ext == cached_ext_oid)
 		return;
-	if (SPI_execute("SELECT n.nspname, e.extowner FROM pg_catalog.pg_extension e "
+	if (SPI_execute("SELECT n.nspname, e.extowner, e.extnamespace FROM pg_catalog.pg_extension e "
 					"JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace "
 					"WHERE e.extname OPERATOR(pg_catalog.=) 'pg_learn'",
 					true, 1) != SPI_OK_SELECT ||
@@ -56,7 +57,33 @@ ext_lookup(void)
 			sizeof(cached_schema));
 	cached_owner =
 		DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	cached_namespace =
+		DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
 	cached_ext_oid = ext;
+}
+
+/*
+ * A catalog column, by its 0.3.0 name, as the installed tables call it.
+ * 0.3.0 renamed model_name to name (ai_catalog_versions, _grants, _jobs)
+ * and training_seconds to seconds (ai_catalog_versions); the library serves
+ * a database still at 0.1.0 or 0.2.0 until its ALTER EXTENSION UPDATE
+ * (test/tap/upgrade.sh trains there).  Looked up in the syscache at each
+ * call, so an update in the same session is seen at once.  Inside SPI.
+ */
+const char *
+pgl_catalog_col(const char *col)
+{
+	Oid rel;
+
+	ext_lookup();
+	rel = get_relname_relid("ai_catalog_versions", cached_namespace);
+	if (!OidIsValid(rel) || get_attnum(rel, "model_name") == InvalidAttrNumber)
+		return col;
+	if (strcmp(col, "name") == 0)
+		return "model_name";
+	if (strcmp(col, "seconds") == 0)
+		return "training_seconds";
+	return col;
 }
 
 static const char *
@@ -150,8 +177,8 @@ version_list(const char *schema, const char *name, bool writing)
 
 	spi_query_name(psprintf("SELECT pg_catalog.string_agg(version::pg_catalog.text, ', ' "
 							"ORDER BY version) FROM %s.ai_catalog_versions "
-							"WHERE model_name OPERATOR(pg_catalog.=) $1",
-							schema),
+							"WHERE %s OPERATOR(pg_catalog.=) $1",
+							schema, pgl_catalog_col("name")),
 				   name, writing);
 	v = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 	return v ? v : "none";
@@ -197,10 +224,10 @@ pgl_catalog_version(const char *name, int32 version)
 		psprintf("SELECT v.id, v.version, v.algorithm, m.owner::pg_catalog.oid "
 				 "FROM %s.ai_catalog_models m "
 				 "LEFT JOIN %s.ai_catalog_versions v "
-				 "ON v.model_name OPERATOR(pg_catalog.=) m.name "
+				 "ON v.%s OPERATOR(pg_catalog.=) m.name "
 				 "AND v.version OPERATOR(pg_catalog.=) COALESCE($2, m.deployed_version) "
 				 "WHERE m.name OPERATOR(pg_catalog.=) $1",
-				 s, s),
+				 s, s, pgl_catalog_col("name")),
 		2, types, values, nulls, true, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "pg_learn: catalog query failed (%s)", SPI_result_code_string(rc));
@@ -384,10 +411,10 @@ pgl_catalog_version_for_export(const char *name, int32 version, bool given)
 	s = ext_schema();
 	if (SPI_execute_with_args(
 			psprintf("SELECT m.owner::pg_catalog.oid, v.id FROM %s.ai_catalog_models m "
-					 "LEFT JOIN %s.ai_catalog_versions v ON v.model_name OPERATOR(pg_catalog.=) "
+					 "LEFT JOIN %s.ai_catalog_versions v ON v.%s OPERATOR(pg_catalog.=) "
 					 "m.name AND v.version OPERATOR(pg_catalog.=) COALESCE($2, m.deployed_version) "
 					 "WHERE m.name OPERATOR(pg_catalog.=) $1",
-					 s, s),
+					 s, s, pgl_catalog_col("name")),
 			2, types, values, nulls, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "pg_learn: catalog query failed");
 	if (SPI_processed == 0)
@@ -463,11 +490,10 @@ pgl_catalog_store(const PglNewVersion *nv)
 	}
 	lock_model_checked(s, nv->name, sw.caller, false, "retrain", true);
 
-	spi_query_name(
-		psprintf("SELECT COALESCE(pg_catalog.max(version), 0) OPERATOR(pg_catalog.+) 1 "
-				 "FROM %s.ai_catalog_versions WHERE model_name OPERATOR(pg_catalog.=) $1",
-				 s),
-		nv->name, true);
+	spi_query_name(psprintf("SELECT COALESCE(pg_catalog.max(version), 0) OPERATOR(pg_catalog.+) 1 "
+							"FROM %s.ai_catalog_versions WHERE %s OPERATOR(pg_catalog.=) $1",
+							s, pgl_catalog_col("name")),
+				   nv->name, true);
 	version =
 		DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 
@@ -499,13 +525,13 @@ pgl_catalog_store(const PglNewVersion *nv)
 
 		rc = SPI_execute_with_args(
 			psprintf("INSERT INTO %s.ai_catalog_versions "
-					 "(model_name, version, algorithm, options, feature_names, "
+					 "(%s, version, algorithm, options, feature_names, "
 					 "feature_types, target_name, target_type, data_source, "
-					 "rows_used, metrics, blob_size, trained_by, training_seconds) "
+					 "rows_used, metrics, blob_size, trained_by, %s) "
 					 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
 					 "$11::pg_catalog.jsonb, $12, $13::pg_catalog.regrole, $14) "
 					 "RETURNING id",
-					 s),
+					 s, pgl_catalog_col("name"), pgl_catalog_col("seconds")),
 			14, types, values, nulls, false, 0);
 		if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
 			elog(ERROR, "pg_learn: could not insert the model version (%s)",
@@ -577,9 +603,9 @@ ai_deploy(PG_FUNCTION_ARGS)
 	spi_exec(psprintf("UPDATE %s.ai_catalog_models m SET deployed_version = $2 "
 					  "WHERE m.name OPERATOR(pg_catalog.=) $1 AND EXISTS "
 					  "(SELECT 1 FROM %s.ai_catalog_versions v "
-					  "WHERE v.model_name OPERATOR(pg_catalog.=) $1 "
+					  "WHERE v.%s OPERATOR(pg_catalog.=) $1 "
 					  "AND v.version OPERATOR(pg_catalog.=) $2)",
-					  s, s),
+					  s, s, pgl_catalog_col("name")),
 			 2, types, values, SPI_OK_UPDATE);
 	if (SPI_processed == 0)
 		version_not_found(s, name, version, true);
@@ -619,9 +645,9 @@ ai_drop_version(PG_FUNCTION_ARGS)
 						 name, name)));
 	/* the blob goes with it (ON DELETE CASCADE) */
 	spi_exec(psprintf("DELETE FROM %s.ai_catalog_versions "
-					  "WHERE model_name OPERATOR(pg_catalog.=) $1 "
+					  "WHERE %s OPERATOR(pg_catalog.=) $1 "
 					  "AND version OPERATOR(pg_catalog.=) $2",
-					  s),
+					  s, pgl_catalog_col("name")),
 			 2, types, values, SPI_OK_DELETE);
 	if (SPI_processed == 0)
 		version_not_found(s, name, version, true);

@@ -311,6 +311,8 @@ typedef struct PglOwnerSwitch
 } PglOwnerSwitch;
 
 extern const char *pgl_catalog_schema(void); /* quoted, for SQL text */
+/* a catalog column by its 0.3.0 name ("name", "seconds"), as the installed version calls it */
+extern const char *pgl_catalog_col(const char *col);
 extern bool		   pgl_extension_installed(void);
 extern void		   pgl_catalog_become_owner(PglOwnerSwitch *sw);
 extern void		   pgl_catalog_restore_user(PglOwnerSwitch *sw);

@@ -62,11 +62,11 @@ pgl_priv_check(const char *schema, const char *name, Oid caller, Oid owner, PglP
 	values[2] = ObjectIdGetDatum(caller);
 	rc = SPI_execute_with_args(
 		psprintf("SELECT EXISTS (SELECT 1 FROM %s.ai_catalog_grants "
-				 "WHERE model_name OPERATOR(pg_catalog.=) $1 "
+				 "WHERE %s OPERATOR(pg_catalog.=) $1 "
 				 "AND privilege OPERATOR(pg_catalog.=) $2 "
 				 "AND (grantee::pg_catalog.oid OPERATOR(pg_catalog.=) 0::pg_catalog.oid "
 				 "OR pg_catalog.pg_has_role($3, grantee::pg_catalog.oid, 'USAGE')))",
-				 schema),
+				 schema, pgl_catalog_col("name")),
 		3, types, values, NULL, true, 1);
 	if (rc != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "pg_learn: privilege query failed (%s)", SPI_result_code_string(rc));
@@ -177,11 +177,11 @@ ai_grant(PG_FUNCTION_ARGS)
 
 		if (SPI_execute_with_args(
 				psprintf("INSERT INTO %s.ai_catalog_grants "
-						 "(model_name, model_owner, grantee, privilege, granted_by) "
+						 "(%s, model_owner, grantee, privilege, granted_by) "
 						 "VALUES ($1, $2::pg_catalog.regrole, $3::pg_catalog.regrole, $4, "
 						 "$5::pg_catalog.regrole) "
 						 "ON CONFLICT DO NOTHING",
-						 s),
+						 s, pgl_catalog_col("name")),
 				5, types, values, NULL, false, 0) != SPI_OK_INSERT)
 			elog(ERROR, "pg_learn: could not store the grant");
 	}
@@ -210,11 +210,11 @@ ai_revoke(PG_FUNCTION_ARGS)
 	(void) lock_for_grant(s, name, sw.caller, "revoke");
 	/* revoking predict takes train too (train includes predict) */
 	if (SPI_execute_with_args(psprintf("DELETE FROM %s.ai_catalog_grants "
-									   "WHERE model_name OPERATOR(pg_catalog.=) $1 "
+									   "WHERE %s OPERATOR(pg_catalog.=) $1 "
 									   "AND grantee::pg_catalog.oid OPERATOR(pg_catalog.=) $2 "
 									   "AND (privilege OPERATOR(pg_catalog.=) $3 "
 									   "OR $3 OPERATOR(pg_catalog.=) 'predict')",
-									   s),
+									   s, pgl_catalog_col("name")),
 							  3, types, values, NULL, false, 0) != SPI_OK_DELETE)
 		elog(ERROR, "pg_learn: could not delete the grant");
 	if (SPI_processed == 0)

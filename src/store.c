@@ -158,10 +158,10 @@ decide_if_better(const char *name, const PglTrainOptions *opts, int32 task, Stri
 	pgl_catalog_become_owner(&sw);
 	if (SPI_execute_with_args(
 			psprintf("SELECT v.version, v.metrics FROM %s.ai_catalog_models m "
-					 "JOIN %s.ai_catalog_versions v ON v.model_name OPERATOR(pg_catalog.=) m.name "
+					 "JOIN %s.ai_catalog_versions v ON v.%s OPERATOR(pg_catalog.=) m.name "
 					 "AND v.version OPERATOR(pg_catalog.=) m.deployed_version "
 					 "WHERE m.name OPERATOR(pg_catalog.=) $1",
-					 pgl_catalog_schema(), pgl_catalog_schema()),
+					 pgl_catalog_schema(), pgl_catalog_schema(), pgl_catalog_col("name")),
 			1, types, values, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "pg_learn: could not read the live version");
 	if (SPI_processed == 1)
@@ -204,13 +204,13 @@ prune_versions(const char *name, int keep)
 	s = pgl_catalog_schema();
 	if (SPI_execute_with_args(
 			psprintf("DELETE FROM %s.ai_catalog_versions v "
-					 "WHERE v.model_name OPERATOR(pg_catalog.=) $1 "
+					 "WHERE v.%s OPERATOR(pg_catalog.=) $1 "
 					 "AND v.version IS DISTINCT FROM (SELECT m.deployed_version "
 					 "FROM %s.ai_catalog_models m WHERE m.name OPERATOR(pg_catalog.=) $1) "
 					 "AND v.version OPERATOR(pg_catalog.<=) (SELECT w.version "
-					 "FROM %s.ai_catalog_versions w WHERE w.model_name OPERATOR(pg_catalog.=) $1 "
+					 "FROM %s.ai_catalog_versions w WHERE w.%s OPERATOR(pg_catalog.=) $1 "
 					 "ORDER BY w.version DESC OFFSET $2 LIMIT 1)",
-					 s, s, s),
+					 s, pgl_catalog_col("name"), s, s, pgl_catalog_col("name")),
 			2, types, values, NULL, false, 0) != SPI_OK_DELETE)
 		elog(ERROR, "pg_learn: could not prune the versions of \"%s\"", name);
 	pgl_catalog_restore_user(&sw);

@@ -249,10 +249,10 @@ ai_train_async(PG_FUNCTION_ARGS)
 	if (!ext_info(&ei))
 		elog(ERROR, "pg_learn: extension not found");
 	pgl_catalog_become_owner(&sw);
-	spi_run(psprintf("INSERT INTO %s.ai_catalog_jobs (model_name, algorithm, data, target, "
+	spi_run(psprintf("INSERT INTO %s.ai_catalog_jobs (%s, algorithm, data, target, "
 					 "options, deploy, metric, owner, search_path) "
 					 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-					 ei.schema),
+					 ei.schema, pgl_catalog_col("name")),
 			9, types, values, nulls, SPI_OK_INSERT_RETURNING);
 	id = DatumGetInt64(spi_datum(0, 1, &isnull));
 	pgl_catalog_restore_user(&sw);

@@ -181,7 +181,7 @@ fire_due_schedules(const char *s)
 	spi_run(psprintf("WITH due AS (SELECT * FROM %s.ai_catalog_schedules c WHERE next_run <= now() "
 					 "AND state = 'active' AND c.counted_job IS NOT DISTINCT FROM c.last_job "
 					 "FOR UPDATE SKIP LOCKED), "
-					 "j AS (INSERT INTO %s.ai_catalog_jobs (model_name, algorithm, data, target, "
+					 "j AS (INSERT INTO %s.ai_catalog_jobs (%s, algorithm, data, target, "
 					 "options, deploy, metric, owner, search_path, schedule_name) "
 					 "SELECT name, algorithm, data, target, options, deploy, metric, owner, "
 					 "search_path, name FROM due RETURNING id, schedule_name) "
@@ -191,7 +191,7 @@ fire_due_schedules(const char *s)
 					 "THEN c.next_run + c.every_interval ELSE now() + c.every_interval END "
 					 "ELSE %s.ai_cron_next(c.cron, now(), c.time_zone) END "
 					 "FROM j WHERE c.name = j.schedule_name",
-					 s, s, s, s),
+					 s, s, pgl_catalog_col("name"), s, s),
 			0, NULL, NULL, NULL, SPI_OK_UPDATE);
 }
 

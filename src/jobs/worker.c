@@ -202,9 +202,9 @@ read_job(int64 job_id, MemoryContext top, ExtInfo *ei, JobRow *j)
 		pgl_catalog_become_owner(&sw);
 		spi_run(psprintf("UPDATE %s.ai_catalog_jobs SET worker_pid = %d "
 						 "WHERE id OPERATOR(pg_catalog.=) $1 AND state OPERATOR(pg_catalog.=) "
-						 "'running' RETURNING model_name, algorithm, data, target, options::text, "
+						 "'running' RETURNING %s, algorithm, data, target, options::text, "
 						 "deploy, metric, search_path",
-						 ei->schema, MyProcPid),
+						 ei->schema, MyProcPid, pgl_catalog_col("name")),
 				1, types, values, NULL, SPI_OK_UPDATE_RETURNING);
 		if (SPI_processed == 1)
 		{

@@ -95,7 +95,7 @@ SELECT throws_ok($$SELECT blob FROM ai_catalog_blobs$$, '42501', 'permission den
 SELECT is((SELECT count(*)::int FROM pg_stats WHERE tablename LIKE 'ai_catalog%'), 0, 'pg_stats shows nothing of the catalog');
 CREATE FUNCTION pg_temp.mp_leak(t text) RETURNS boolean LANGUAGE plpgsql COST 0.0000001 AS $$
 BEGIN RAISE NOTICE 'leaked %', t; RETURN true; END $$;
-SELECT is((SELECT count(*)::int FROM ai_catalog_versions WHERE pg_temp.mp_leak(model_name || ' ' || metrics::text)), 0,
+SELECT is((SELECT count(*)::int FROM ai_catalog_versions WHERE pg_temp.mp_leak(name || ' ' || metrics::text)), 0,
           'a cheap leaky function in WHERE sees no row (policies run first)');
 SELECT throws_ok($$INSERT INTO ai_catalog_grants VALUES ('mp_reg', 'pgl_owner', 'pgl_outsider', 'predict', 'pgl_owner')$$,
                  '42501', 'permission denied for table ai_catalog_grants', 'writing a grant directly fails');
@@ -132,7 +132,7 @@ RESET min_parallel_table_scan_size;
 SELECT ok((SELECT count(*) FROM ai_explain('mp_reg', (SELECT d FROM mp_data d LIMIT 1))) = 3, 'and explains');
 SELECT is((SELECT count(*)::int FROM ai_feature_importance('mp_reg')), 2, 'and computes feature importance (reading the data as itself)');
 SELECT is((SELECT array_agg(DISTINCT name) FROM ai_models), ARRAY['mp_reg'], 'ai_models shows the grantee the granted model only');
-SELECT is((SELECT count(*)::int FROM ai_catalog_versions WHERE model_name <> 'mp_reg'), 0, 'and so do the tables');
+SELECT is((SELECT count(*)::int FROM ai_catalog_versions WHERE name <> 'mp_reg'), 0, 'and so do the tables');
 SELECT throws_ok($$SELECT ai_predict_proba('mp_cls', ARRAY[1.0, 2.0])$$, '42501', 'permission denied for model "mp_cls"', 'not the other models');
 SELECT throws_ok($$SELECT ai_export_model('mp_reg')$$, '42501', 'permission denied to export model "mp_reg"', 'predict does not export');
 SELECT throws_ok($$SELECT ai_train('mp_reg', 'linear_regression', 'SELECT x, z, y FROM mp_data', 'y')$$, '42501', 'permission denied to retrain model "mp_reg"', 'predict does not retrain');

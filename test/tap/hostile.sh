@@ -318,8 +318,8 @@ qs "SELECT app.ai_drop_model(name) FROM (SELECT DISTINCT name FROM app.ai_models
 qs "SET search_path = app, public;
     SELECT version FROM ai_train('cm', 'linear_regression', 'public.houses', 'y', '{\"exclude\": [\"id\", \"f\"]}');
     SELECT version FROM ai_train('crec', 'als', 'public.ratings', options => '{\"factors\": 3, \"iterations\": 3}');" >/dev/null
-ID=$(qs "SELECT v.id FROM app.ai_catalog_versions v WHERE model_name = 'cm'")
-RID=$(qs "SELECT v.id FROM app.ai_catalog_versions v WHERE model_name = 'crec'")
+ID=$(qs "SELECT v.id FROM app.ai_catalog_versions v WHERE v.name = 'cm'")
+RID=$(qs "SELECT v.id FROM app.ai_catalog_versions v WHERE v.name = 'crec'")
 qs "CREATE TABLE public.saved AS SELECT * FROM app.ai_catalog_blobs" >/dev/null
 
 # a second backend that has both models cached, driven through a fifo

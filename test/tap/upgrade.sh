@@ -125,8 +125,15 @@ is "$(q $db "SELECT extversion FROM pg_extension WHERE extname = 'pg_learn'")" "
 is "$(changed_since_snapshot)" "0" "after the update to 0.3.0: every prediction is the same float8, bit for bit"
 is "$(q $db "SELECT string_agg(name || ':' || version || ':' || deployed, ' ' ORDER BY name, version) FROM ai_models")" \
    "up_als:1:true up_at010:1:true up_km:1:true up_lin:1:false up_lin:2:true up_log:1:true" "ai_models lists every version after the update"
+is "$(q $db "SELECT string_agg(attrelid::regclass::text || '.' || attname, ' ' ORDER BY attrelid::regclass::text, attname)
+               FROM pg_attribute WHERE attname IN ('name', 'seconds', 'model_name', 'training_seconds')
+                AND attrelid IN ('ai_catalog_versions'::regclass, 'ai_catalog_grants'::regclass,
+                                 'ai_catalog_jobs'::regclass) AND NOT attisdropped")" \
+   "ai_catalog_grants.name ai_catalog_jobs.name ai_catalog_versions.name ai_catalog_versions.seconds" \
+   "the catalog tables call the model name and the duration seconds (renamed columns, data kept)"
 q $db "SELECT version FROM ai_train('up_log', 'logistic_regression', 'SELECT a, b, c, y > 5 AS y FROM up_houses', 'y')" >/dev/null
 ok $? "an old model retrains at 0.3.0"
+is "$(q $db "SELECT count(*) FROM ai_catalog_versions WHERE name = 'up_log'")" "2" "... into version 2 of the same model"
 q postgres "DROP DATABASE $fresh" >/dev/null
 q postgres "CREATE DATABASE $fresh" >/dev/null
 q $fresh "CREATE EXTENSION pg_learn" >/dev/null
