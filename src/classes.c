@@ -27,12 +27,30 @@ class_list(const pgl_model *m)
 	return s.data;
 }
 
+/*
+ * The index of a class named in an option, or -1.  A boolean target's
+ * classes are "f" and "t" (boolean's text output); the option may also say
+ * false / true (as JSON or text), no / yes, off / on or 0 / 1.
+ */
 static int32
 class_index(const pgl_model *m, const char *label)
 {
+	static const char *const falses[] = {"false", "no", "off", "0", NULL};
+	static const char *const trues[] = {"true", "yes", "on", "1", NULL};
+
 	for (int32 c = 0; c < m->n_classes; c++)
 		if (strcmp(m->classes[c], label) == 0)
 			return c;
+	if (m->target_type != NULL && strcmp(m->target_type, "boolean") == 0)
+		for (int i = 0; falses[i]; i++)
+		{
+			const char *as = pg_strcasecmp(label, falses[i]) == 0  ? "f"
+							 : pg_strcasecmp(label, trues[i]) == 0 ? "t"
+																   : NULL;
+
+			if (as != NULL)
+				return class_index(m, as);
+		}
 	return -1;
 }
 
