@@ -87,3 +87,42 @@ SELECT version FROM ai_train('cls_agg', 'logistic_regression', 'cls_rows', 'chur
 SELECT ai_model_classes('cls_agg');
 SELECT max(abs((ai_predict_proba('cls_agg', r))[2] - (ai_predict_proba('cls_false', r))[2])) < 1e-4 AS same_as_memory
   FROM cls_rows r;
+
+-- the decision threshold: stored by "threshold", overridden per call
+SELECT version FROM ai_train('cls_t03', 'logistic_regression', 'cls_rows', 'churned',
+                             '{"exclude": ["id", "band"], "threshold": 0.3}');
+SELECT count(*) FILTER (WHERE ai_classify('cls_t03', r) <> ai_classify('cls_default', r, threshold => 0.3))
+         AS differ_from_override,
+       count(*) FILTER (WHERE ai_classify('cls_t03', r)::boolean)
+         > count(*) FILTER (WHERE ai_classify('cls_default', r)::boolean) AS more_true,
+       count(*) FILTER (WHERE ai_classify('cls_t03', r, threshold => 0.5) <> ai_classify('cls_default', r))
+         AS override_back
+  FROM cls_rows r;
+SELECT bool_and(ai_classify('cls_default', r, 0.3)::boolean = ((ai_predict_proba('cls_default', r))[2] >= 0.3))
+       AS label_follows_threshold
+  FROM cls_rows r;
+-- the hold-out metrics are those of the stored threshold (metrics keep 10 digits)
+SELECT abs((metrics -> 'test' ->> 'accuracy')::float8
+           - (SELECT avg((ai_classify('cls_t03', r)::boolean = r.churned)::int)
+                FROM cls_rows r WHERE ai_holdout(r, 42, 0.2))) < 1e-9 AS test_accuracy_uses_threshold
+  FROM ai_models WHERE name = 'cls_t03';
+-- the array and bytea forms, and the version argument after the threshold
+SELECT ai_classify('cls_default', ARRAY[0.5, 0.5]::float8[], threshold => 0.01) AS low,
+       ai_classify('cls_default', ARRAY[0.5, 0.5]::float8[], threshold => 0.99) AS high,
+       ai_classify('cls_default', ARRAY[0.5, 0.5]::float8[], version => 1) AS pinned;
+
+-- ai_classify_proba: the label with its probability, one model evaluation
+SELECT bool_and(p.label = ai_classify('cls_t03', r)
+                AND p.probability = (ai_predict_proba('cls_t03', r))[array_position(ai_model_classes('cls_t03'), p.label)])
+       AS agrees
+  FROM cls_rows r, LATERAL ai_classify_proba('cls_t03', r) p;
+SELECT p.label, round(p.probability::numeric, 6) = round((ai_predict_proba('cls_band', ARRAY[0.1, 0.2]))[array_position(ai_model_classes('cls_band'), p.label)]::numeric, 6) AS same
+  FROM ai_classify_proba('cls_band', ARRAY[0.1, 0.2]) p;
+SELECT label, probability >= 0.01 AS at_least_threshold
+  FROM ai_classify_proba('cls_default', ARRAY[0.5, 0.5], threshold => 0.01);
+SELECT label FROM ai_classify_proba('cls_nn', ARRAY[0.5, 0.5]::float8[], version => 1);
+SELECT * FROM ai_classify_proba('cls_default', NULL::float8[]);
+-- errors
+SELECT ai_classify('cls_default', ARRAY[0.5, 0.5], threshold => 1.5);
+SELECT ai_classify('cls_band', ARRAY[0.5, 0.5], threshold => 0.5);
+SELECT * FROM ai_classify_proba('cls_default', ARRAY[0.5, 0.5], threshold => 0);

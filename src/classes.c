@@ -145,17 +145,22 @@ pgl_classes_prepare(const PglTrainOptions *o, const pgl_env *env, pgl_model *m,
 	if (o->positive_class != NULL)
 		order_positive(o, m, label, n);
 	if (o->threshold >= 0)
-	{
-		pgl_status st;
-
 		need_binary(m, "threshold");
-		memset(&st, 0, sizeof(st));
-		if (pgl_model_set_threshold(env, m, o->threshold, &st) != PGL_OK)
-			pgl_report(&st, "could not set the decision threshold");
-	}
 	if (o->class_weight_balanced || o->n_class_weights > 0)
 		return class_weights(o, m, label[PGL_TRAIN], n[PGL_TRAIN]);
 	return NULL;
+}
+
+void
+pgl_classes_finish(const PglTrainOptions *o, const pgl_env *env, pgl_model *m)
+{
+	pgl_status st;
+
+	if (o->threshold < 0)
+		return;
+	memset(&st, 0, sizeof(st));
+	if (pgl_model_set_threshold(env, m, o->threshold, &st) != PGL_OK)
+		pgl_report(&st, "could not set the decision threshold");
 }
 
 void

@@ -1237,6 +1237,8 @@ pgl_train_neural_net(FunctionCallInfo fcinfo, const char *name, const char *algo
 	INSTR_TIME_SUBTRACT(fit_time, fit_start);
 	if (pgl_nn_to_model(&env, net, config, mu, sd, &res, m, &st) != PGL_OK)
 		pgl_report(&st, "saving the network failed");
+	if (classification)
+		pgl_classes_finish(topts, &env, m);
 	/*
 	 * Quantized storage: encode the weights now and evaluate the network
 	 * with the values the stored model will have.  int8 gets one scale per

@@ -544,6 +544,8 @@ ai_train(PG_FUNCTION_ARGS)
 	}
 	else if (ops->train(&env, &dset, &params, m, &info, &st) != PGL_OK)
 		pgl_report(&st, psprintf("training \"%s\" failed", name));
+	if (classification)
+		pgl_classes_finish(&opts, &env, m);
 	pgl_apply_storage(&env, m, opts.storage);
 
 	/* evaluate */

@@ -625,6 +625,7 @@ pgl_train_aggregate(FunctionCallInfo fcinfo, const pgl_algo_ops *ops, const char
 					 errhint("Use \"method\": \"memory\", or leave \"class_weight\" out.")));
 		/* positive_class and threshold (tensors[0] stays the coefficients) */
 		(void) pgl_classes_prepare(opts, &env, m, no_labels, (int64[2]){0, 0});
+		pgl_classes_finish(opts, &env, m);
 	}
 	prep = model_bytes(&env, m);
 

@@ -15,7 +15,20 @@ pgl_model_threshold(const pgl_model *m)
 {
 	const pgl_tensor *t = pgl_model_tensor(m, "threshold");
 
-	return t ? *(const double *) t->data : PGL_DEFAULT_THRESHOLD;
+	return t ? *(const double *) t->data : -1.0;
+}
+
+int32_t
+pgl_decide_class(const double *proba, int32_t k, double threshold)
+{
+	int32_t best = 0;
+
+	if (k == 2 && threshold > 0.0 && threshold < 1.0)
+		return proba[1] >= threshold ? 1 : 0;
+	for (int32_t c = 1; c < k; c++)
+		if (proba[c] > proba[best])
+			best = c;
+	return best;
 }
 
 pgl_rc

@@ -6,8 +6,9 @@
  *
  * The threshold is an optional tensor "threshold" (f64, one value in
  * (0, 1)) of a classification model with exactly two classes; without it
- * the threshold is 0.5.  ai_classify says classes[1] (the positive class)
- * when P(classes[1]) >= threshold.
+ * the class is the most probable one (which for two classes is the same as
+ * a threshold of 0.5 but for an exact tie).  With it ai_classify says
+ * classes[1] (the positive class) when P(classes[1]) >= threshold.
  *
  *-------------------------------------------------------------------------
  */
@@ -16,10 +17,15 @@
 
 #include "pgl_algo.h"
 
-#define PGL_DEFAULT_THRESHOLD 0.5
-
-/* the model's decision threshold (0.5 when it has none) */
+/* the model's decision threshold, or -1 when it has none (then: the most probable class) */
 extern double pgl_model_threshold(const pgl_model *m);
+
+/*
+ * The class a classifier says for probabilities proba[0..k): with a
+ * threshold in (0, 1) and two classes, class 1 when proba[1] >= threshold;
+ * otherwise the most probable class (the lowest index wins a tie).
+ */
+extern int32_t pgl_decide_class(const double *proba, int32_t k, double threshold);
 
 /* add (or replace) the threshold of a two-class classifier */
 extern pgl_rc pgl_model_set_threshold(const pgl_env *env, pgl_model *m, double threshold,
