@@ -155,7 +155,8 @@ const pgl_option_spec pgl_als_options[] = {
 const pgl_option_spec pgl_neural_net_options[] = {
 	{"layers", PGL_OPT_JSON, PGL_SLOT_LAYERS, 0, 0, 0, "an array of layers", "(required)",
 	 "the layers, first to last (docs/neural-networks.md)",
-	 "[{\"dense\": {\"units\": 4, \"activation\": \"relu\"}}, {\"dense\": 1}]"},
+	 "[{\"dense\": {\"units\": 4, \"activation\": \"relu\"}}, "
+	 "{\"dense\": {\"units\": 2, \"activation\": \"softmax\"}}]"},
 	{"input_shape", PGL_OPT_JSON, PGL_SLOT_INPUT_SHAPE, 0, 0, 0,
 	 "an array like [28, 28, 1] or [784]", "the inputs, flat",
 	 "shape of one input: [height, width, channels], [height, width] or [n]", "[3]"},
