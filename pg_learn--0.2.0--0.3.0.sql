@@ -135,28 +135,31 @@ COMMENT ON FUNCTION @extschema@.ai_predict(pg_catalog.text, pg_catalog.bytea, in
 	'Prediction of a neural_net regression model from a tensor given as bytes (uint8)';
 
 DROP FUNCTION @extschema@.ai_classify(pg_catalog.text, pg_catalog.record);
-CREATE FUNCTION @extschema@.ai_classify(name pg_catalog.text, features pg_catalog.record, version integer DEFAULT NULL)
+CREATE FUNCTION @extschema@.ai_classify(name pg_catalog.text, features pg_catalog.record,
+	threshold double precision DEFAULT NULL, version integer DEFAULT NULL)
 RETURNS pg_catalog.text
 AS 'MODULE_PATHNAME', 'ai_classify_record'
 LANGUAGE C STABLE PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.ai_classify(pg_catalog.text, pg_catalog.record, integer) IS
-	'Most probable class label (as text) from a classifier; features matched by column name';
+COMMENT ON FUNCTION @extschema@.ai_classify(pg_catalog.text, pg_catalog.record, double precision, integer) IS
+	'Class label (as text) from a classifier: the most probable, or for two classes the positive one when its probability reaches the threshold (the argument, else the model''s); features matched by column name';
 
 DROP FUNCTION @extschema@.ai_classify(pg_catalog.text, double precision[]);
-CREATE FUNCTION @extschema@.ai_classify(name pg_catalog.text, features double precision[], version integer DEFAULT NULL)
+CREATE FUNCTION @extschema@.ai_classify(name pg_catalog.text, features double precision[],
+	threshold double precision DEFAULT NULL, version integer DEFAULT NULL)
 RETURNS pg_catalog.text
 AS 'MODULE_PATHNAME', 'ai_classify_array'
 LANGUAGE C STABLE PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.ai_classify(pg_catalog.text, double precision[], integer) IS
-	'Most probable class label (as text) from a feature array in training order';
+COMMENT ON FUNCTION @extschema@.ai_classify(pg_catalog.text, double precision[], double precision, integer) IS
+	'Class label (as text) from a feature array in training order (threshold as for the record form)';
 
 DROP FUNCTION @extschema@.ai_classify(pg_catalog.text, pg_catalog.bytea);
-CREATE FUNCTION @extschema@.ai_classify(name pg_catalog.text, features pg_catalog.bytea, version integer DEFAULT NULL)
+CREATE FUNCTION @extschema@.ai_classify(name pg_catalog.text, features pg_catalog.bytea,
+	threshold double precision DEFAULT NULL, version integer DEFAULT NULL)
 RETURNS pg_catalog.text
 AS 'MODULE_PATHNAME', 'ai_classify_bytea'
 LANGUAGE C STABLE PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.ai_classify(pg_catalog.text, pg_catalog.bytea, integer) IS
-	'Most probable class of a neural_net classifier for a tensor given as bytes (uint8)';
+COMMENT ON FUNCTION @extschema@.ai_classify(pg_catalog.text, pg_catalog.bytea, double precision, integer) IS
+	'Class of a neural_net classifier for a tensor given as bytes (uint8) (threshold as for the record form)';
 
 DROP FUNCTION @extschema@.ai_predict_proba(pg_catalog.text, pg_catalog.record);
 CREATE FUNCTION @extschema@.ai_predict_proba(name pg_catalog.text, features pg_catalog.record, version integer DEFAULT NULL)
@@ -235,6 +238,34 @@ COMMENT ON FUNCTION @extschema@.ai_drop_version(pg_catalog.text, integer) IS
 /* ------------------------------------------------------------------------
  * Classifiers: positive class, threshold, class weights, label with probability
  * ------------------------------------------------------------------------ */
+
+/* ai_classify_proba: the label ai_classify says with its probability, in one call */
+CREATE FUNCTION @extschema@.ai_classify_proba(name pg_catalog.text, features pg_catalog.record,
+	threshold double precision DEFAULT NULL, version integer DEFAULT NULL,
+	OUT label pg_catalog.text, OUT probability double precision)
+RETURNS record
+AS 'MODULE_PATHNAME', 'ai_classify_proba_record'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_classify_proba(pg_catalog.text, pg_catalog.record, double precision, integer) IS
+	'The class ai_classify says and its probability, in one model evaluation; features matched by column name';
+
+CREATE FUNCTION @extschema@.ai_classify_proba(name pg_catalog.text, features double precision[],
+	threshold double precision DEFAULT NULL, version integer DEFAULT NULL,
+	OUT label pg_catalog.text, OUT probability double precision)
+RETURNS record
+AS 'MODULE_PATHNAME', 'ai_classify_proba_array'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_classify_proba(pg_catalog.text, double precision[], double precision, integer) IS
+	'The class ai_classify says and its probability, from a feature array in training order';
+
+CREATE FUNCTION @extschema@.ai_classify_proba(name pg_catalog.text, features pg_catalog.bytea,
+	threshold double precision DEFAULT NULL, version integer DEFAULT NULL,
+	OUT label pg_catalog.text, OUT probability double precision)
+RETURNS record
+AS 'MODULE_PATHNAME', 'ai_classify_proba_bytea'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_classify_proba(pg_catalog.text, pg_catalog.bytea, double precision, integer) IS
+	'The class ai_classify says and its probability, for a tensor given as bytes (uint8)';
 
 /* ------------------------------------------------------------------------
  * Names: user_id / item_id, one name for a model and for a duration

@@ -25,7 +25,8 @@ INSERT INTO opt_case VALUES
   ('logistic_regression', 'opt_cls', 'y', '{}'),
   ('kmeans', 'opt_km', NULL, '{}'),
   ('als', 'opt_rat', NULL, '{}'),
-  ('neural_net', 'opt_nn', 'y',
+  -- a classifier, so that the classifier options apply (the layers example is one)
+  ('neural_net', 'SELECT c.id, n.x, c.y FROM opt_cls c JOIN opt_nn n USING (id)', 'y',
    jsonb_build_object('layers', (SELECT example FROM ai_algorithm_options('neural_net')
                                  WHERE option = 'layers'),
                       'epochs', 2, 'exclude', '["id"]'::jsonb));

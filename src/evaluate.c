@@ -14,6 +14,7 @@
 #include "utils/memutils.h"
 
 #include "algorithms.h"
+#include "classifier.h"
 #include "nn_glue.h"
 #include "metrics.h"
 #include "prep.h"
@@ -56,7 +57,8 @@ pgl_metrics_json(StringInfo buf, const pgl_model *m, int64 n, const double *y, c
 		int				  k = m->n_classes;
 
 		memset(&st, 0, sizeof(st));
-		if (pgl_class_metrics_compute(&env, label, pred, n, k, &cm, &st) != PGL_OK)
+		if (pgl_class_metrics_threshold(&env, label, pred, n, k, pgl_model_threshold(m), &cm,
+										&st) != PGL_OK)
 			pgl_report(&st, "computing metrics failed");
 		appendStringInfo(buf, "{\"n\": " INT64_FORMAT, n);
 		append_number(buf, "accuracy", cm.accuracy, true);

@@ -29,10 +29,12 @@
 
 #include "algorithms.h"
 #include "nn_glue.h"
+#include "predict.h"
 
 PG_FUNCTION_INFO_V1(ai_predict_bytea);
 PG_FUNCTION_INFO_V1(ai_classify_bytea);
 PG_FUNCTION_INFO_V1(ai_predict_proba_bytea);
+PG_FUNCTION_INFO_V1(ai_classify_proba_bytea);
 PG_FUNCTION_INFO_V1(ai_training_history);
 
 /* the per-backend network of the last model used */
@@ -169,7 +171,7 @@ typedef struct ByteaState
 } ByteaState;
 
 static ByteaState *
-bytea_predict(FunctionCallInfo fcinfo, bool want_class)
+bytea_predict(FunctionCallInfo fcinfo, bool want_class, int version_argno)
 {
 	ByteaState		*s = fcinfo->flinfo->fn_extra;
 	const pgl_model *m;
@@ -178,7 +180,7 @@ bytea_predict(FunctionCallInfo fcinfo, bool want_class)
 	if (s == NULL)
 		s = fcinfo->flinfo->fn_extra =
 			MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ByteaState));
-	m = pgl_call_model_version(&s->cm, PG_GETARG_TEXT_PP(0), pgl_version_arg(fcinfo, 2),
+	m = pgl_call_model_version(&s->cm, PG_GETARG_TEXT_PP(0), pgl_version_arg(fcinfo, version_argno),
 							   fcinfo->flinfo->fn_mcxt, &changed);
 	if (!pgl_nn_reads_array(m))
 		ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
@@ -207,23 +209,32 @@ ai_predict_bytea(PG_FUNCTION_ARGS)
 {
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		PG_RETURN_NULL();
-	PG_RETURN_FLOAT8(bytea_predict(fcinfo, false)->out[0]);
+	PG_RETURN_FLOAT8(bytea_predict(fcinfo, false, 2)->out[0]);
 }
 
 Datum
 ai_classify_bytea(PG_FUNCTION_ARGS)
 {
 	ByteaState *s;
-	int			best = 0;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		PG_RETURN_NULL();
-	s = bytea_predict(fcinfo, true);
+	s = bytea_predict(fcinfo, true, 3);
+	PG_RETURN_TEXT_P(cstring_to_text(
+		s->cm.model->classes[pgl_classify_index(fcinfo, s->cm.name, s->cm.model, s->out, 2)]));
+}
 
-	for (int i = 1; i < s->n_out; i++)
-		if (s->out[i] > s->out[best])
-			best = i;
-	PG_RETURN_TEXT_P(cstring_to_text(s->cm.model->classes[best]));
+/* ai_classify_proba(name, bytea, threshold, version) */
+Datum
+ai_classify_proba_bytea(PG_FUNCTION_ARGS)
+{
+	ByteaState *s;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	s = bytea_predict(fcinfo, true, 3);
+	PG_RETURN_DATUM(pgl_classification_row(
+		s->cm.model, s->out, pgl_classify_index(fcinfo, s->cm.name, s->cm.model, s->out, 2)));
 }
 
 Datum
@@ -234,7 +245,7 @@ ai_predict_proba_bytea(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		PG_RETURN_NULL();
-	s = bytea_predict(fcinfo, true);
+	s = bytea_predict(fcinfo, true, 2);
 	d = palloc(sizeof(Datum) * s->n_out);
 
 	for (int i = 0; i < s->n_out; i++)

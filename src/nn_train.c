@@ -9,6 +9,7 @@
  *-------------------------------------------------------------------------
  */
 #include "pg_learn.h"
+#include "classes.h"
 
 #include <math.h>
 
@@ -1159,9 +1160,13 @@ pgl_train_neural_net(FunctionCallInfo fcinfo, const char *name, const char *algo
 		}
 		o.spec.loss = PGL_NN_LOSS_SOFTMAX_CE;
 		o.spec.n_out = m->n_classes;
+		o.spec.class_weight = pgl_classes_prepare(topts, &env, m, label, n);
 	}
 	else
 	{
+		pgl_classes_refuse(topts, algorithm,
+						   "The last layer has no softmax (nor one sigmoid unit), so the network "
+						   "is a regression.");
 		double s = 0, ss = 0;
 
 		for (int64 i = 0; i < n[PGL_TRAIN]; i++)
@@ -1232,6 +1237,8 @@ pgl_train_neural_net(FunctionCallInfo fcinfo, const char *name, const char *algo
 	INSTR_TIME_SUBTRACT(fit_time, fit_start);
 	if (pgl_nn_to_model(&env, net, config, mu, sd, &res, m, &st) != PGL_OK)
 		pgl_report(&st, "saving the network failed");
+	if (classification)
+		pgl_classes_finish(topts, &env, m);
 	/*
 	 * Quantized storage: encode the weights now and evaluate the network
 	 * with the values the stored model will have.  int8 gets one scale per

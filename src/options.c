@@ -84,6 +84,8 @@ pgl_option_type_text(const pgl_option_spec *o)
 			return psprintf("a metric: %s", choice_text(o->choices));
 		case PGL_OPT_DEPLOY:
 			return "true, false or \"if_better\"";
+		case PGL_OPT_LABEL:
+			return "a class label (a string, number or boolean)";
 		default:
 			return (char *) o->choices;
 	}
@@ -227,6 +229,80 @@ columns_value(const pgl_algo_ops *ops, const pgl_option_spec *o, JsonbValue *v)
 	return out;
 }
 
+/*
+ * A class label as the model keeps it: the text of a string, "true" or
+ * "false", or a number as numeric_out writes it (integers without ".0").
+ */
+static char *
+label_text(JsonbValue *v)
+{
+	switch (v->type)
+	{
+		case jbvString:
+			return pnstrdup(v->val.string.val, v->val.string.len);
+		case jbvBool:
+			return pstrdup(v->val.boolean ? "true" : "false");
+		case jbvNumeric:
+		{
+			double d = DatumGetFloat8(
+				DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric)));
+
+			if (isfinite(d) && d == floor(d) && fabs(d) < 1e15)
+				return psprintf("%.0f", d);
+			return DatumGetCString(
+				DirectFunctionCall1(numeric_out, NumericGetDatum(v->val.numeric)));
+		}
+		default:
+			return NULL;
+	}
+}
+
+/* "class_weight": "balanced", or {"label": weight > 0, ...} */
+static void
+class_weight_value(const pgl_algo_ops *ops, const pgl_option_spec *o, JsonbValue *v,
+				   PglTrainOptions *opts)
+{
+	JsonbIterator	  *it;
+	JsonbValue		   e;
+	JsonbIteratorToken tok;
+	char			  *key = NULL;
+	int				   n = 0, cap;
+
+	if (v->type == jbvString && v->val.string.len == 8 &&
+		strncmp(v->val.string.val, "balanced", 8) == 0)
+	{
+		opts->class_weight_balanced = true;
+		return;
+	}
+	if (v->type != jbvBinary || !JsonContainerIsObject(v->val.binary.data))
+		bad_value(ops, o, v);
+	cap = JsonContainerSize(v->val.binary.data) + 1;
+	opts->class_weight_labels = palloc(sizeof(char *) * cap);
+	opts->class_weight_values = palloc(sizeof(double) * cap);
+	it = JsonbIteratorInit(v->val.binary.data);
+	while ((tok = JsonbIteratorNext(&it, &e, true)) != WJB_DONE)
+	{
+		double w;
+
+		if (tok == WJB_KEY)
+		{
+			key = pnstrdup(e.val.string.val, e.val.string.len);
+			continue;
+		}
+		if (tok != WJB_VALUE)
+			continue;
+		w = e.type == jbvNumeric ? DatumGetFloat8(DirectFunctionCall1(
+									   numeric_float8, NumericGetDatum(e.val.numeric)))
+								 : NAN;
+		if (!(isfinite(w) && w > 0))
+			option_error_got(ops, o->key, pgl_option_type_text(o),
+							 psprintf("%s for class \"%s\"", jbv_describe(&e), key));
+		opts->class_weight_labels[n] = key;
+		opts->class_weight_values[n++] = w;
+	}
+	opts->n_class_weights = n;
+}
+
 static void
 deploy_value(const pgl_algo_ops *ops, const pgl_option_spec *o, JsonbValue *v,
 			 PglTrainOptions *opts)
@@ -299,6 +375,9 @@ set_number_slot(PglTrainOptions *opts, int slot, double d)
 			break;
 		case PGL_SLOT_PATIENCE:
 			opts->patience = (int) d;
+			break;
+		case PGL_SLOT_THRESHOLD:
+			opts->threshold = d;
 			break;
 		default:
 			elog(ERROR, "pg_learn: option slot %d is not a number", slot);
@@ -381,6 +460,13 @@ read_one(const pgl_algo_ops *ops, const pgl_option_spec *o, JsonbValue *v, PglTr
 		case PGL_OPT_DEPLOY:
 			deploy_value(ops, o, v, opts);
 			break;
+		case PGL_OPT_LABEL:
+			if ((opts->positive_class = label_text(v)) == NULL)
+				bad_value(ops, o, v);
+			break;
+		case PGL_OPT_CLASS_WEIGHT:
+			class_weight_value(ops, o, v, opts);
+			break;
 		case PGL_OPT_JSON:
 		{
 			/* kept for the family's parser; points into the options */
@@ -416,6 +502,7 @@ set_defaults(const pgl_algo_ops *ops, PglTrainOptions *opts)
 	opts->init = -1;
 	opts->learning_rate = -1;
 	opts->momentum = -1;
+	opts->threshold = -1;
 }
 
 /*

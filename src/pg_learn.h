@@ -92,6 +92,13 @@ typedef struct PglTrainOptions
 	int			batch_size;
 	int			epochs;
 	int			patience;
+	/* classifiers (src/classes.c) */
+	char   *positive_class;		   /* NULL: not given */
+	double	threshold;			   /* < 0: not given (0.5) */
+	bool	class_weight_balanced; /* "class_weight": "balanced" */
+	int		n_class_weights;	   /* "class_weight": {label: weight, ...} */
+	char  **class_weight_labels;
+	double *class_weight_values;
 } PglTrainOptions;
 
 /* "method" */

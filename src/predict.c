@@ -28,8 +28,10 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
+#include "utils/memutils.h"
 #include "utils/typcache.h"
 
+#include "classifier.h"
 #include "nn_glue.h"
 #include "prep.h"
 
@@ -41,9 +43,16 @@ PG_FUNCTION_INFO_V1(ai_predict_proba_record);
 PG_FUNCTION_INFO_V1(ai_predict_proba_array);
 PG_FUNCTION_INFO_V1(ai_cluster_record);
 PG_FUNCTION_INFO_V1(ai_cluster_array);
+PG_FUNCTION_INFO_V1(ai_classify_proba_record);
+PG_FUNCTION_INFO_V1(ai_classify_proba_array);
 
-/* the optional version argument of every scoring function */
-#define VERSION_ARG 2
+/*
+ * The optional version argument of every scoring function; ai_classify and
+ * ai_classify_proba have a threshold before it.
+ */
+#define VERSION_ARG			   2
+#define CLASSIFY_THRESHOLD_ARG 2
+#define CLASSIFY_VERSION_ARG   3
 
 /* not STRICT: NULL name or features, NULL result */
 #define RETURN_NULL_IF_NULL_ARGS()                                                                 \
@@ -383,9 +392,9 @@ pgl_predict_record(FunctionCallInfo fcinfo, PglWant want, int version_argno)
 }
 
 static PglPredictState *
-predict_array(FunctionCallInfo fcinfo, PglWant want)
+predict_array(FunctionCallInfo fcinfo, PglWant want, int version_argno)
 {
-	PglPredictState *st = get_state(fcinfo, want, VERSION_ARG);
+	PglPredictState *st = get_state(fcinfo, want, version_argno);
 
 	if (pgl_nn_reads_array(st->model))
 	{
@@ -397,15 +406,62 @@ predict_array(FunctionCallInfo fcinfo, PglWant want)
 	return st;
 }
 
-static int
-argmax(const double *v, int n)
+/*
+ * The class ai_classify says (pgl_decide_class): for two classes by the
+ * threshold argument when given, else by the model's threshold (or the most
+ * probable class when it has none); the most probable for more classes.
+ */
+int
+pgl_classify_index(FunctionCallInfo fcinfo, const char *name, const pgl_model *m,
+				   const double *proba, int threshold_argno)
 {
-	int best = 0;
+	double t = pgl_model_threshold(m);
 
-	for (int i = 1; i < n; i++)
-		if (v[i] > v[best])
-			best = i;
-	return best;
+	if (PG_NARGS() > threshold_argno && !PG_ARGISNULL(threshold_argno))
+	{
+		t = PG_GETARG_FLOAT8(threshold_argno);
+		if (!(t > 0.0 && t < 1.0))
+			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							errmsg("threshold %g is not in (0, 1)", t),
+							errhint("Give the probability of the positive class from which it is "
+									"said, for example threshold => 0.3.")));
+		if (m->n_classes != 2)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("a threshold needs a binary classifier, but model \"%s\" has %d "
+							"classes",
+							name, m->n_classes),
+					 errhint("Leave threshold out: with more than two classes the most probable "
+							 "class is said.")));
+	}
+	return pgl_decide_class(proba, m->n_classes, t);
+}
+
+/*
+ * ai_classify_proba's result: the label and its probability, as a row of
+ * the (label text, probability double precision) type every form returns
+ * (its descriptor built and blessed once per backend).
+ */
+Datum
+pgl_classification_row(const pgl_model *m, const double *proba, int c)
+{
+	static TupleDesc desc = NULL;
+	Datum			 values[2];
+	bool			 nulls[2] = {false, false};
+
+	if (desc == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+		TupleDesc	  d = CreateTemplateTupleDesc(2);
+
+		TupleDescInitEntry(d, 1, "label", TEXTOID, -1, 0);
+		TupleDescInitEntry(d, 2, "probability", FLOAT8OID, -1, 0);
+		desc = BlessTupleDesc(d);
+		MemoryContextSwitchTo(old);
+	}
+	values[0] = CStringGetTextDatum(m->classes[c]);
+	values[1] = Float8GetDatum(proba[c]);
+	return HeapTupleGetDatum(heap_form_tuple(desc, values, nulls));
 }
 
 static Datum
@@ -430,7 +486,7 @@ Datum
 ai_predict_array(PG_FUNCTION_ARGS)
 {
 	RETURN_NULL_IF_NULL_ARGS();
-	PG_RETURN_FLOAT8(predict_array(fcinfo, PGL_WANT_VALUE)->out[0]);
+	PG_RETURN_FLOAT8(predict_array(fcinfo, PGL_WANT_VALUE, VERSION_ARG)->out[0]);
 }
 
 Datum
@@ -439,8 +495,10 @@ ai_classify_record(PG_FUNCTION_ARGS)
 	PglPredictState *st;
 
 	RETURN_NULL_IF_NULL_ARGS();
-	st = pgl_predict_record(fcinfo, PGL_WANT_CLASS, VERSION_ARG);
-	PG_RETURN_TEXT_P(cstring_to_text(st->model->classes[argmax(st->out, st->n_out)]));
+	st = pgl_predict_record(fcinfo, PGL_WANT_CLASS, CLASSIFY_VERSION_ARG);
+	PG_RETURN_TEXT_P(cstring_to_text(
+		st->model->classes[pgl_classify_index(fcinfo, st->name, st->model, st->out,
+											  CLASSIFY_THRESHOLD_ARG)]));
 }
 
 Datum
@@ -449,8 +507,34 @@ ai_classify_array(PG_FUNCTION_ARGS)
 	PglPredictState *st;
 
 	RETURN_NULL_IF_NULL_ARGS();
-	st = predict_array(fcinfo, PGL_WANT_CLASS);
-	PG_RETURN_TEXT_P(cstring_to_text(st->model->classes[argmax(st->out, st->n_out)]));
+	st = predict_array(fcinfo, PGL_WANT_CLASS, CLASSIFY_VERSION_ARG);
+	PG_RETURN_TEXT_P(cstring_to_text(
+		st->model->classes[pgl_classify_index(fcinfo, st->name, st->model, st->out,
+											  CLASSIFY_THRESHOLD_ARG)]));
+}
+
+Datum
+ai_classify_proba_record(PG_FUNCTION_ARGS)
+{
+	PglPredictState *st;
+
+	RETURN_NULL_IF_NULL_ARGS();
+	st = pgl_predict_record(fcinfo, PGL_WANT_CLASS, CLASSIFY_VERSION_ARG);
+	PG_RETURN_DATUM(pgl_classification_row(
+		st->model, st->out,
+		pgl_classify_index(fcinfo, st->name, st->model, st->out, CLASSIFY_THRESHOLD_ARG)));
+}
+
+Datum
+ai_classify_proba_array(PG_FUNCTION_ARGS)
+{
+	PglPredictState *st;
+
+	RETURN_NULL_IF_NULL_ARGS();
+	st = predict_array(fcinfo, PGL_WANT_CLASS, CLASSIFY_VERSION_ARG);
+	PG_RETURN_DATUM(pgl_classification_row(
+		st->model, st->out,
+		pgl_classify_index(fcinfo, st->name, st->model, st->out, CLASSIFY_THRESHOLD_ARG)));
 }
 
 Datum
@@ -464,7 +548,7 @@ Datum
 ai_predict_proba_array(PG_FUNCTION_ARGS)
 {
 	RETURN_NULL_IF_NULL_ARGS();
-	PG_RETURN_DATUM(proba_array(predict_array(fcinfo, PGL_WANT_PROBA)));
+	PG_RETURN_DATUM(proba_array(predict_array(fcinfo, PGL_WANT_PROBA, VERSION_ARG)));
 }
 
 /* cluster numbers are 1-based in SQL (0-based in the model) */
@@ -479,5 +563,5 @@ Datum
 ai_cluster_array(PG_FUNCTION_ARGS)
 {
 	RETURN_NULL_IF_NULL_ARGS();
-	PG_RETURN_INT32((int32) predict_array(fcinfo, PGL_WANT_CLUSTER)->out[0] + 1);
+	PG_RETURN_INT32((int32) predict_array(fcinfo, PGL_WANT_CLUSTER, VERSION_ARG)->out[0] + 1);
 }

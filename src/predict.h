@@ -70,4 +70,11 @@ extern void pgl_check_task(const char *name, const pgl_model *m, PglWant want);
 extern PglPredictState *pgl_predict_record(FunctionCallInfo fcinfo, PglWant want,
 										   int version_argno);
 
+/* the class index ai_classify says for proba (m->n_classes values); threshold argument at argno */
+extern int pgl_classify_index(FunctionCallInfo fcinfo, const char *name, const pgl_model *m,
+							  const double *proba, int threshold_argno);
+
+/* ai_classify_proba's (label, probability) row for class c */
+extern Datum pgl_classification_row(const pgl_model *m, const double *proba, int c);
+
 #endif /* PGL_PREDICT_H */

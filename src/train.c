@@ -22,6 +22,7 @@
 #include "utils/memutils.h"
 
 #include "algorithms.h"
+#include "classes.h"
 #include "kmeans.h"
 #include "model_format.h"
 #include "nn_glue.h"
@@ -519,6 +520,9 @@ ai_train(PG_FUNCTION_ARGS)
 	params.k = opts.k > 0 ? opts.k : 8;
 	params.sample = NULL;
 	params.sample_rows = 0;
+	params.class_weight =
+		classification ? pgl_classes_prepare(&opts, &env, m, label, (int64[2]){n_train, n_test})
+					   : NULL;
 	if (clustering)
 	{
 		/* the seeding sample, drawn as the aggregate method draws it */
@@ -540,6 +544,8 @@ ai_train(PG_FUNCTION_ARGS)
 	}
 	else if (ops->train(&env, &dset, &params, m, &info, &st) != PGL_OK)
 		pgl_report(&st, psprintf("training \"%s\" failed", name));
+	if (classification)
+		pgl_classes_finish(&opts, &env, m);
 	pgl_apply_storage(&env, m, opts.storage);
 
 	/* evaluate */

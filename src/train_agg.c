@@ -29,6 +29,7 @@
  *-------------------------------------------------------------------------
  */
 #include "pg_learn.h"
+#include "classes.h"
 #include "store.h"
 
 #include <math.h>
@@ -611,6 +612,21 @@ pgl_train_aggregate(FunctionCallInfo fcinfo, const pgl_algo_ops *ops, const char
 					 errhint("A classifier needs at least two distinct labels.")));
 	}
 	placeholder_tensors(m, k);
+	if (classification)
+	{
+		int32 *no_labels[2] = {NULL, NULL};
+
+		if (opts->class_weight_balanced || opts->n_class_weights > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("option \"class_weight\" is not supported by the aggregate method"),
+					 errdetail("The aggregate passes (ai_logreg_grad_agg, ai_softmax_grad_agg) "
+							   "weigh every row alike."),
+					 errhint("Use \"method\": \"memory\", or leave \"class_weight\" out.")));
+		/* positive_class and threshold (tensors[0] stays the coefficients) */
+		(void) pgl_classes_prepare(opts, &env, m, no_labels, (int64[2]){0, 0});
+		pgl_classes_finish(opts, &env, m);
+	}
 	prep = model_bytes(&env, m);
 
 	/* the fit */

@@ -163,7 +163,7 @@ static pgl_rc
 logreg_train(const pgl_env *env, const pgl_dataset *d, const pgl_train_params *params, pgl_model *m,
 			 pgl_train_info *info, pgl_status *st)
 {
-	pgl_logreg_params lp = {params->l2, params->max_iter, params->tol};
+	pgl_logreg_params lp = {params->l2, params->max_iter, params->tol, params->class_weight};
 	int32_t			  ncol = d->n_classes == 2 ? 1 : d->n_classes;
 	double			 *coef;
 	pgl_rc			  rc;

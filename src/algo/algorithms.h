@@ -50,6 +50,8 @@ typedef struct pgl_train_params
 	/* kmeans: the seeding sample (row-major, sample_rows x p), or NULL */
 	const double *sample;
 	int64_t		  sample_rows;
+	/* classifiers: one weight per class (> 0), or NULL for all 1 */
+	const double *class_weight;
 } pgl_train_params;
 
 typedef struct pgl_train_info
@@ -64,15 +66,17 @@ typedef struct pgl_train_info
 /* what an option's value must be */
 typedef enum pgl_opt_type
 {
-	PGL_OPT_NUMBER = 1, /* a number in [lo, hi] (an end is open with the flags below) */
-	PGL_OPT_INTEGER,	/* an integer in [lo, hi] */
-	PGL_OPT_BOOLEAN,	/* true or false */
-	PGL_OPT_CHOICE,		/* one of the words of choices ("impute|error"): its index */
-	PGL_OPT_COLUMN,		/* a column name */
-	PGL_OPT_COLUMNS,	/* a column name or an array of them */
-	PGL_OPT_METRIC,		/* a metric name */
-	PGL_OPT_DEPLOY,		/* true, false or "if_better" */
-	PGL_OPT_JSON		/* structured: checked by the family's own parser (layers, shapes) */
+	PGL_OPT_NUMBER = 1,	 /* a number in [lo, hi] (an end is open with the flags below) */
+	PGL_OPT_INTEGER,	 /* an integer in [lo, hi] */
+	PGL_OPT_BOOLEAN,	 /* true or false */
+	PGL_OPT_CHOICE,		 /* one of the words of choices ("impute|error"): its index */
+	PGL_OPT_COLUMN,		 /* a column name */
+	PGL_OPT_COLUMNS,	 /* a column name or an array of them */
+	PGL_OPT_METRIC,		 /* a metric name */
+	PGL_OPT_DEPLOY,		 /* true, false or "if_better" */
+	PGL_OPT_JSON,		 /* structured: checked by the family's own parser (layers, shapes) */
+	PGL_OPT_LABEL,		 /* a class label: a string, number or boolean, kept as its text */
+	PGL_OPT_CLASS_WEIGHT /* "balanced", or an object from class label to a weight > 0 */
 } pgl_opt_type;
 
 #define PGL_OPT_LO_OPEN 1 /* lo itself is not allowed */
@@ -113,7 +117,10 @@ typedef enum pgl_opt_slot
 	PGL_SLOT_MOMENTUM,
 	PGL_SLOT_BATCH_SIZE,
 	PGL_SLOT_EPOCHS,
-	PGL_SLOT_PATIENCE
+	PGL_SLOT_PATIENCE,
+	PGL_SLOT_POSITIVE_CLASS,
+	PGL_SLOT_THRESHOLD,
+	PGL_SLOT_CLASS_WEIGHT
 } pgl_opt_slot;
 
 /*

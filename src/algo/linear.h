@@ -114,6 +114,12 @@ typedef struct pgl_logreg_params
 	double	l2;		  /* penalty on standardized weights, >= 0 */
 	int32_t max_iter; /* > 0 */
 	double	tol;	  /* > 0; stop when ||grad||_inf <= tol */
+	/*
+	 * k weights, one per class, each finite and > 0, or NULL (all 1): row i
+	 * counts class_weight[label[i]] times in the mean log-loss (which stays
+	 * divided by n, as scikit-learn's class_weight does).
+	 */
+	const double *class_weight;
 } pgl_logreg_params;
 
 /*

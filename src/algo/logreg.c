@@ -39,6 +39,7 @@ typedef struct logreg_ctx
 	int32_t		   p;
 	int32_t		   ncol; /* 1 (binary) or k */
 	const int32_t *label;
+	const double  *cw; /* class weights, or NULL */
 	double		   l2;
 	double		  *S; /* scores / residuals, ncol x n col-major */
 } logreg_ctx;
@@ -92,9 +93,10 @@ logreg_fg(void *arg, const double *theta, double *grad)
 		{
 			double z = S[i];
 			double yi = c->label[i] == 1 ? 1.0 : 0.0;
+			double w = c->cw ? c->cw[c->label[i]] : 1.0;
 
-			loss += softplus(z) - yi * z;
-			S[i] = sigmoid(z) - yi;
+			loss += w * (softplus(z) - yi * z);
+			S[i] = w * (sigmoid(z) - yi);
 		}
 	}
 	else
@@ -105,6 +107,7 @@ logreg_fg(void *arg, const double *theta, double *grad)
 			double	m = s[0];
 			double	sum = 0.0;
 			double	lse;
+			double	w = c->cw ? c->cw[c->label[i]] : 1.0;
 
 			for (int32_t k = 1; k < ncol; k++)
 				if (s[k] > m)
@@ -112,10 +115,10 @@ logreg_fg(void *arg, const double *theta, double *grad)
 			for (int32_t k = 0; k < ncol; k++)
 				sum += exp(s[k] - m);
 			lse = m + log(sum);
-			loss += lse - s[c->label[i]];
+			loss += w * (lse - s[c->label[i]]);
 			for (int32_t k = 0; k < ncol; k++)
-				s[k] = exp(s[k] - lse);
-			s[c->label[i]] -= 1.0;
+				s[k] = w * exp(s[k] - lse);
+			s[c->label[i]] -= w;
 		}
 	}
 
@@ -242,6 +245,13 @@ pgl_logreg_fit(const pgl_env *env, const double *X, int64_t ld, int64_t n, int32
 		if (label[i] < 0 || label[i] >= k)
 			return pgl_fail(st, PGL_ERR_INVALID, "logistic_regression: class index %d out of range",
 							(int) label[i]);
+	if (params->class_weight)
+		for (int32_t c = 0; c < k; c++)
+			if (!(isfinite(params->class_weight[c]) && params->class_weight[c] > 0.0))
+				return pgl_fail(st, PGL_ERR_INVALID,
+								"logistic_regression: the weight of class %d is %g; class weights "
+								"must be finite and > 0",
+								(int) c, params->class_weight[c]);
 
 	ncol = k == 2 ? 1 : k;
 	dim = ((size_t) p + 1) * (size_t) ncol;
@@ -314,6 +324,7 @@ pgl_logreg_fit(const pgl_env *env, const double *X, int64_t ld, int64_t n, int32
 	ctx.p = p;
 	ctx.ncol = ncol;
 	ctx.label = label;
+	ctx.cw = params->class_weight;
 	ctx.l2 = params->l2;
 	ctx.S = S;
 

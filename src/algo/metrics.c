@@ -17,6 +17,7 @@
  *-------------------------------------------------------------------------
  */
 #include "metrics.h"
+#include "classifier.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -220,6 +221,14 @@ pgl_rc
 pgl_class_metrics_compute(const pgl_env *env, const int32_t *label, const double *proba, int64_t n,
 						  int32_t k, pgl_class_metrics *out, pgl_status *st)
 {
+	return pgl_class_metrics_threshold(env, label, proba, n, k, -1.0, out, st);
+}
+
+pgl_rc
+pgl_class_metrics_threshold(const pgl_env *env, const int32_t *label, const double *proba,
+							int64_t n, int32_t k, double threshold, pgl_class_metrics *out,
+							pgl_status *st)
+{
 	size_t	kk;
 	int64_t correct = 0;
 	ksum	ll = {0, 0};
@@ -272,12 +281,9 @@ pgl_class_metrics_compute(const pgl_env *env, const int32_t *label, const double
 	{
 		const double *row = proba + i * k;
 		int32_t		  actual = label[i];
-		int32_t		  predicted = 0;
+		int32_t		  predicted = pgl_decide_class(row, k, threshold);
 		double		  p;
 
-		for (int32_t c = 1; c < k; c++)
-			if (row[c] > row[predicted])
-				predicted = c;
 		out->confusion[(size_t) actual * (size_t) k + (size_t) predicted]++;
 		correct += actual == predicted;
 

@@ -50,6 +50,12 @@ extern pgl_rc pgl_class_metrics_compute(const pgl_env *env, const int32_t *label
 										const double *proba, int64_t n, int32_t k,
 										pgl_class_metrics *out, pgl_status *st);
 
+/* the same, the predicted class decided by a threshold as pgl_decide_class does (< 0: argmax) */
+extern pgl_rc pgl_class_metrics_threshold(const pgl_env *env, const int32_t *label,
+										  const double *proba, int64_t n, int32_t k,
+										  double threshold, pgl_class_metrics *out,
+										  pgl_status *st);
+
 extern void pgl_class_metrics_free(const pgl_env *env, pgl_class_metrics *m);
 
 #endif /* PGL_METRICS_H */

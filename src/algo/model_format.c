@@ -31,6 +31,7 @@
  *-------------------------------------------------------------------------
  */
 #include "model_format.h"
+#include "classifier.h"
 #include "algorithms.h"
 
 #include <float.h>
@@ -666,6 +667,9 @@ pgl_model_check_structure(const pgl_env *env, const pgl_model *m, pgl_rc bad, pg
 									(int) i, (long long) j);
 		}
 	}
+
+	if (pgl_check_threshold(m, bad, st) != PGL_OK)
+		return st->rc;
 
 	/*
 	 * Class labels and tensor names must be distinct; sort a scratch array

@@ -1210,10 +1210,11 @@ static double
 compute_loss(const pgl_nn *net, const float *out, int32_t n, const int32_t *label, const float *y,
 			 int32_t *correct, float *grad)
 {
-	int32_t k = net->spec.n_out;
-	double	loss = 0;
-	int32_t right = 0;
-	float	inv = 1.0f / (float) n;
+	int32_t		  k = net->spec.n_out;
+	double		  loss = 0;
+	int32_t		  right = 0;
+	float		  inv = 1.0f / (float) n;
+	const double *cw = net->spec.class_weight;
 
 	switch (net->spec.loss)
 	{
@@ -1222,8 +1223,9 @@ compute_loss(const pgl_nn *net, const float *out, int32_t n, const int32_t *labe
 			{
 				const float *p = out + (int64_t) i * k;
 				int32_t		 best = 0;
+				double		 w = cw ? cw[label[i]] : 1.0;
 
-				loss -= log(fmax((double) p[label[i]], 1e-30));
+				loss -= w * log(fmax((double) p[label[i]], 1e-30));
 				for (int32_t j = 1; j < k; j++)
 					if (p[j] > p[best])
 						best = j;
@@ -1231,10 +1233,11 @@ compute_loss(const pgl_nn *net, const float *out, int32_t n, const int32_t *labe
 				if (grad)
 				{
 					float *g = grad + (int64_t) i * k;
+					float  wi = (float) w * inv;
 
 					for (int32_t j = 0; j < k; j++)
-						g[j] = p[j] * inv;
-					g[label[i]] -= inv;
+						g[j] = p[j] * wi;
+					g[label[i]] -= wi;
 				}
 			}
 			break;
@@ -1243,11 +1246,12 @@ compute_loss(const pgl_nn *net, const float *out, int32_t n, const int32_t *labe
 			{
 				double a = out[i];
 				int	   t = label[i] == 1;
+				double w = cw ? cw[label[i]] : 1.0;
 
-				loss -= t ? log(fmax(a, 1e-30)) : log(fmax(1.0 - a, 1e-30));
+				loss -= w * (t ? log(fmax(a, 1e-30)) : log(fmax(1.0 - a, 1e-30)));
 				right += (a >= 0.5) == t;
 				if (grad)
-					grad[i] = (float) (a - t) * inv;
+					grad[i] = (float) (w * (a - t)) * inv;
 			}
 			break;
 		case PGL_NN_LOSS_MSE:
@@ -1420,6 +1424,17 @@ pgl_nn_train(const pgl_env *env, pgl_nn *net, const pgl_nn_data *train, const pg
 			if (train->label[i] < 0 || train->label[i] >= (k == 1 ? 2 : k))
 				return pgl_fail(st, PGL_ERR_INVALID, "neural_net: class index %d out of range",
 								(int) train->label[i]);
+	if (sp->class_weight != NULL)
+	{
+		if (!classify)
+			return pgl_fail(st, PGL_ERR_INVALID, "neural_net: class weights need a classifier");
+		for (int32_t c = 0; c < (k == 1 ? 2 : k); c++)
+			if (!(isfinite(sp->class_weight[c]) && sp->class_weight[c] > 0.0))
+				return pgl_fail(st, PGL_ERR_INVALID,
+								"neural_net: the weight of class %d is %g; class weights must be "
+								"finite and > 0",
+								(int) c, sp->class_weight[c]);
+	}
 	if (B > n)
 		B = (int32_t) n;
 

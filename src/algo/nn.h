@@ -111,6 +111,12 @@ typedef struct pgl_nn_spec
 	int32_t			   epochs;
 	int32_t			   patience; /* 0: no early stopping */
 	uint64_t		   seed;
+	/*
+	 * Training only, not stored: n_out class weights (2 for a sigmoid
+	 * output), each finite and > 0, or NULL (all 1).  A row of class c counts
+	 * class_weight[c] times in the cross-entropy (still divided by the rows).
+	 */
+	const double *class_weight;
 } pgl_nn_spec;
 
 /* defaults: adam 0.001, batch 32, 10 epochs, no l2, no early stopping */

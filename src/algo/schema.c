@@ -48,6 +48,37 @@
 		"l2", PGL_OPT_NUMBER, PGL_SLOT_L2, 0, 1e308, 0, NULL, dflt, desc, "0.1"                    \
 	}
 
+/* the options of a classifier's classes (logistic_regression, neural_net) */
+#define OPT_CLASSIFIER                                                                             \
+	{"positive_class",                                                                             \
+	 PGL_OPT_LABEL,                                                                                \
+	 PGL_SLOT_POSITIVE_CLASS,                                                                      \
+	 0,                                                                                            \
+	 0,                                                                                            \
+	 0,                                                                                            \
+	 NULL,                                                                                         \
+	 "the second class in sort order (true, 1, or the later text)",                                \
+	 "binary: the class whose probability the model gives, and whose side the coefficients' "      \
+	 "signs "                                                                                      \
+	 "point to",                                                                                   \
+	 "\"a\""},                                                                                     \
+		{"threshold",                                                                              \
+		 PGL_OPT_NUMBER,                                                                           \
+		 PGL_SLOT_THRESHOLD,                                                                       \
+		 0,                                                                                        \
+		 1,                                                                                        \
+		 PGL_OPT_LO_OPEN | PGL_OPT_HI_OPEN,                                                        \
+		 NULL,                                                                                     \
+		 "0.5",                                                                                    \
+		 "binary: ai_classify says the positive class when its probability is at least this",      \
+		 "0.4"},                                                                                   \
+	{                                                                                              \
+		"class_weight", PGL_OPT_CLASS_WEIGHT, PGL_SLOT_CLASS_WEIGHT, 0, 0, 0,                      \
+			"\"balanced\" or an object from class to a weight > 0", "1 for every class",           \
+			"weight of each class in the loss (balanced: rows / (classes * rows of the class))",   \
+			"\"balanced\""                                                                         \
+	}
+
 #define REGRESSION_METRICS	   "rmse|r2|mae"
 #define CLASSIFICATION_METRICS "accuracy|log_loss|f1_macro|precision_macro|recall_macro|roc_auc"
 
@@ -70,6 +101,7 @@ const pgl_option_spec pgl_logistic_regression_options[] = {
 	OPT_MAX_ITER("200"),
 	{"tol", PGL_OPT_NUMBER, PGL_SLOT_TOL, 0, 1e308, PGL_OPT_LO_OPEN, NULL, "1e-6",
 	 "convergence tolerance of the gradient", "0.001"},
+	OPT_CLASSIFIER,
 	OPT_EXCLUDE,
 	OPT_NULLS,
 	OPT_METHOD,
@@ -123,7 +155,8 @@ const pgl_option_spec pgl_als_options[] = {
 const pgl_option_spec pgl_neural_net_options[] = {
 	{"layers", PGL_OPT_JSON, PGL_SLOT_LAYERS, 0, 0, 0, "an array of layers", "(required)",
 	 "the layers, first to last (docs/neural-networks.md)",
-	 "[{\"dense\": {\"units\": 4, \"activation\": \"relu\"}}, {\"dense\": 1}]"},
+	 "[{\"dense\": {\"units\": 4, \"activation\": \"relu\"}}, "
+	 "{\"dense\": {\"units\": 2, \"activation\": \"softmax\"}}]"},
 	{"input_shape", PGL_OPT_JSON, PGL_SLOT_INPUT_SHAPE, 0, 0, 0,
 	 "an array like [28, 28, 1] or [784]", "the inputs, flat",
 	 "shape of one input: [height, width, channels], [height, width] or [n]", "[3]"},
@@ -144,6 +177,7 @@ const pgl_option_spec pgl_neural_net_options[] = {
 	OPT_L2("0", "L2 penalty on the weights"),
 	{"init", PGL_OPT_CHOICE, PGL_SLOT_INIT, 0, 0, 0, "auto|he|xavier", "auto",
 	 "weight initialization (auto: he before relu, else xavier)", "\"xavier\""},
+	OPT_CLASSIFIER,
 	OPT_TEST_SIZE,
 	OPT_EXCLUDE,
 	OPT_NULLS,

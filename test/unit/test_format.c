@@ -16,6 +16,7 @@
  *-------------------------------------------------------------------------
  */
 #include "model_format.h"
+#include "classifier.h"
 #include "algorithms.h"
 #include "unit.h"
 
@@ -1513,6 +1514,86 @@ test_misc(void)
 	}
 }
 
+/*
+ * The decision threshold of a binary classifier (classifier.c): set, kept
+ * through a blob, used by pgl_decide_class; a threshold outside (0, 1) or on
+ * a model of three classes is refused by the writer and by the reader.
+ */
+static void
+test_threshold(void)
+{
+	static const char *const classes[] = {"no", "yes"};
+	static const double		 coef[] = {1.0, -2.0, 0.5, 0.25};
+	pgl_model				*m = make_logreg();
+	pgl_model				*r = NULL;
+	uint8_t					*blob = NULL;
+	size_t					 len = 0;
+	pgl_status				 st;
+	double					 p[2] = {0.7, 0.3};
+
+	OK(pgl_model_set_threshold(env, m, 0.3, &st) == PGL_ERR_INVALID,
+	   "threshold: refused on a model of three classes (%s)", st.msg);
+	pgl_free(env, m->classes[2]);
+	m->n_classes = 2;
+	for (int i = 0; i < 2; i++)
+	{
+		pgl_free(env, m->classes[i]);
+		m->classes[i] = xstrdup(classes[i]);
+	}
+	pgl_free(env, m->tensors[0].data);
+	pgl_free(env, m->tensors);
+	set_coef(m, 4, 1, coef);
+	OK(pgl_model_threshold(m) < 0, "threshold: none by default");
+	OK(pgl_decide_class(p, 2, pgl_model_threshold(m)) == 0, "threshold: none: the most probable");
+	OK(pgl_model_set_threshold(env, m, 1.0, &st) == PGL_ERR_INVALID, "threshold: 1 refused");
+	OK(pgl_model_set_threshold(env, m, 0.25, &st) == PGL_OK &&
+		   pgl_model_set_threshold(env, m, 0.3, &st) == PGL_OK && m->n_tensors == 2,
+	   "threshold: set, and set again in place");
+	OK(pgl_decide_class(p, 2, pgl_model_threshold(m)) == 1, "threshold: 0.3 says class 1 at 0.3");
+	OK(pgl_model_write(env, m, &blob, &len, &st) == PGL_OK &&
+		   pgl_model_read(env, blob, len, &r, &st) == PGL_OK && pgl_model_threshold(r) == 0.3,
+	   "threshold: kept through a blob");
+	if (r)
+		pgl_model_free(env, r);
+	r = NULL;
+	free(blob);
+	blob = NULL;
+	*(double *) pgl_model_tensor(m, "threshold")->data = 1.5;
+	OK(pgl_model_write(env, m, &blob, &len, &st) != PGL_OK && strstr(st.msg, "threshold"),
+	   "threshold: the writer refuses 1.5 (%s)", st.msg);
+	*(double *) pgl_model_tensor(m, "threshold")->data = 0.3;
+	m->task = PGL_TASK_REGRESSION;
+	m->n_classes = 0;
+	OK(pgl_model_write(env, m, &blob, &len, &st) != PGL_OK, "threshold: refused on a regression");
+	m->task = PGL_TASK_CLASSIFICATION;
+	m->n_classes = 2;
+	/* a blob whose threshold byte pattern is patched to NaN is refused by the reader */
+	if (pgl_model_write(env, m, &blob, &len, &st) == PGL_OK)
+	{
+		double	 t = 0.3, nan = NAN;
+		uint8_t *at = NULL;
+
+		for (size_t i = 0; i + 8 <= len; i++)
+			if (memcmp(blob + i, &t, 8) == 0)
+				at = blob + i;
+		if (at)
+		{
+			pgl_status st2;
+
+			/* re-stamp the CRC so that only the value is wrong */
+			memcpy(at, &nan, 8);
+			restamp(blob, len);
+			OK(pgl_model_read(env, blob, len, &r, &st2) == PGL_ERR_CORRUPT &&
+				   strstr(st2.msg, "threshold") != NULL,
+			   "threshold: the reader refuses a NaN threshold (%s)", st2.msg);
+		}
+		else
+			OK(false, "threshold: value found in the blob");
+		free(blob);
+	}
+	pgl_model_free(env, m);
+}
+
 int
 main(void)
 {
@@ -1545,6 +1626,7 @@ main(void)
 	test_out_of_memory(many, "1000 strings");
 	test_misc();
 	test_fuzz();
+	test_threshold();
 
 	pgl_model_free(env, lin);
 	pgl_model_free(env, log);

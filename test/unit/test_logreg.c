@@ -119,7 +119,7 @@ test_binary(void)
 	int32_t			  label[N];
 	double			  coef[P + 1];
 	double			 *proba = malloc(sizeof(double) * N * 2);
-	pgl_logreg_params lp = {1e-4, 200, 1e-6};
+	pgl_logreg_params lp = {1e-4, 200, 1e-6, NULL};
 	int32_t			  iters = -1;
 	double			  loss = NAN;
 	double			  worst;
@@ -182,7 +182,7 @@ test_multiclass(void)
 	double			  coef[(P + 1) * K];
 	double			  proba[N * K];
 	double			  centers[K][P] = {{0, 0}, {4, 0}, {0, 4}};
-	pgl_logreg_params lp = {1e-3, 300, 1e-7};
+	pgl_logreg_params lp = {1e-3, 300, 1e-7, NULL};
 	int32_t			  iters;
 	double			  loss;
 	double			  worst;
@@ -238,7 +238,7 @@ test_optimality(void)
 	int32_t			  label2[N];
 	int32_t			  label3[N];
 	double			  coef[(P + 1) * 3];
-	pgl_logreg_params lp = {0.05, 500, 1e-10};
+	pgl_logreg_params lp = {0.05, 500, 1e-10, NULL};
 	int32_t			  iters;
 	double			  loss;
 	pgl_status		  st = {0};
@@ -290,7 +290,7 @@ test_scale_invariance(void)
 	int32_t			  label[N];
 	double			  c1[P + 1];
 	double			  c2[P + 1];
-	pgl_logreg_params lp = {0.0, 500, 1e-9};
+	pgl_logreg_params lp = {0.0, 500, 1e-9, NULL};
 	int32_t			  iters;
 	double			  loss;
 	pgl_status		  st = {0};
@@ -326,7 +326,7 @@ test_edge_cases(void)
 	int32_t			  label3[N];
 	double			  coef[3 * 3];
 	double			  proba[N * 3];
-	pgl_logreg_params lp = {1e-4, 100, 1e-10};
+	pgl_logreg_params lp = {1e-4, 100, 1e-10, NULL};
 	int32_t			  iters;
 	double			  loss;
 	counters		  c;
@@ -392,7 +392,7 @@ test_alloc_failures(void)
 	double			  X[N * 2];
 	int32_t			  label[N];
 	double			  coef[3 * 3];
-	pgl_logreg_params lp = {1e-2, 50, 1e-6};
+	pgl_logreg_params lp = {1e-2, 50, 1e-6, NULL};
 	int32_t			  iters;
 	double			  loss;
 	counters		  c;
@@ -585,7 +585,7 @@ test_oracle(void)
 	int32_t			  it1, it2;
 	double			  l1, l2;
 	pgl_status		  st;
-	pgl_logreg_params lp = {0.01, 200, 1e-8};
+	pgl_logreg_params lp = {0.01, 200, 1e-8, NULL};
 	mem_oracle		  o = {X, label, N, P, 0};
 	pgl_env			  env = pgl_malloc_env;
 	double			  worst = 0;
@@ -639,6 +639,91 @@ test_oracle(void)
 	free(label);
 }
 
+/*
+ * Class weights: weighting the rows of one class by 2 is the same objective
+ * as listing those rows twice, up to the factor n'/n on the mean loss.
+ * Without l2 (the penalty is on standardized weights, and listing rows twice
+ * changes the standardization) and on overlapping classes, both fits reach
+ * the same maximum-likelihood coefficients.  Binary and multiclass; then bad weights are refused.
+ */
+static void
+test_class_weight_k(int K)
+{
+	enum
+	{
+		N = 600,
+		P = 2
+	};
+	double			 *X = malloc(sizeof(double) * N * P);
+	double			 *X2 = malloc(sizeof(double) * 2 * N * P);
+	int32_t			 *label = malloc(sizeof(int32_t) * N);
+	int32_t			 *label2 = malloc(sizeof(int32_t) * 2 * N);
+	int				  ncol = K == 2 ? 1 : K;
+	double			 *coef = malloc(sizeof(double) * (P + 1) * ncol);
+	double			 *coef2 = malloc(sizeof(double) * (P + 1) * ncol);
+	double			 *coef0 = malloc(sizeof(double) * (P + 1) * ncol);
+	double			  cw[4] = {1.0, 2.0, 1.0, 1.0};
+	pgl_logreg_params lp = {0, 500, 1e-10, cw};
+	pgl_logreg_params lp2 = {0, 500, 1e-10, NULL};
+	int32_t			  iters;
+	double			  loss, worst = 0;
+	int				  n2 = 0;
+	counters		  c;
+	pgl_env			  env = make_env(&c);
+	pgl_status		  st = {0};
+	pgl_rc			  rc, rc2;
+
+	for (int i = 0; i < N; i++)
+	{
+		label[i] = i % K;
+		for (int j = 0; j < P; j++)
+			X[i + j * N] = (label[i] == j ? 1.0 : 0.0) + 1.5 * nrand();
+	}
+	/* the rows, with each row of class 1 twice */
+	for (int rep = 0; rep < 2; rep++)
+		for (int i = 0; i < N; i++)
+			if (rep == 0 || label[i] == 1)
+			{
+				for (int j = 0; j < P; j++)
+					X2[n2 + j * 2 * N] = X[i + j * N];
+				label2[n2++] = label[i];
+			}
+	rc = pgl_logreg_fit(&env, X, N, N, P, label, K, &lp, coef, &iters, &loss, &st);
+	rc2 = pgl_logreg_fit(&env, X2, 2 * N, n2, P, label2, K, &lp2, coef2, &iters, &loss, &st);
+	OK(rc == PGL_OK && rc2 == PGL_OK, "%d classes: weighted and duplicated fits succeed (%s)", K,
+	   st.msg);
+	for (int j = 0; j < (P + 1) * ncol; j++)
+		worst = fmax(worst, fabs(coef[j] - coef2[j]));
+	OK(worst < 1e-6, "%d classes: class weight 2 = the rows of the class twice (max diff %g)", K,
+	   worst);
+	lp.class_weight = NULL;
+	rc = pgl_logreg_fit(&env, X, N, N, P, label, K, &lp, coef0, &iters, &loss, &st);
+	OK(rc == PGL_OK && (K == 2 ? coef[P] > coef0[P] : coef[P * ncol + 1] > coef0[P * ncol + 1]),
+	   "%d classes: weighting class 1 raises its intercept", K);
+	cw[0] = 0.0;
+	lp.class_weight = cw;
+	rc = pgl_logreg_fit(&env, X, N, N, P, label, K, &lp, coef, &iters, &loss, &st);
+	OK(rc == PGL_ERR_INVALID && strstr(st.msg, "weight of class 0") != NULL,
+	   "%d classes: a zero class weight is refused (%s)", K, st.msg);
+	cw[0] = NAN;
+	rc = pgl_logreg_fit(&env, X, N, N, P, label, K, &lp, coef, &iters, &loss, &st);
+	OK(rc == PGL_ERR_INVALID, "%d classes: a NaN class weight is refused", K);
+	free(X);
+	free(X2);
+	free(label);
+	free(label2);
+	free(coef);
+	free(coef2);
+	free(coef0);
+}
+
+static void
+test_class_weight(void)
+{
+	test_class_weight_k(2);
+	test_class_weight_k(3);
+}
+
 int
 main(void)
 {
@@ -650,5 +735,6 @@ main(void)
 	test_alloc_failures();
 	test_lbfgs();
 	test_oracle();
+	test_class_weight();
 	return unit_done();
 }

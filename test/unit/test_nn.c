@@ -870,6 +870,99 @@ test_memory(void)
 	OK(pgl_nn_memory(&spec, 1, &b1, &st) == PGL_ERR_INVALID, "memory estimate of a bad spec fails");
 }
 
+/*
+ * Class weights: all 1 is the unweighted training, bit for bit; a weight of
+ * 4 on the rare class raises its predicted probability; the loss is the
+ * weighted mean cross-entropy; bad weights are refused.  For a softmax over
+ * two units and for one sigmoid unit.
+ */
+static void
+test_class_weight_last(pgl_nn_layer_spec last, const char *what)
+{
+	enum
+	{
+		N = 500
+	};
+	counters		  cnt;
+	pgl_env			  env = make_env(&cnt);
+	pgl_nn_spec		  spec;
+	pgl_nn_layer_spec l[2] = {DENSE(4, PGL_NN_TANH), last};
+	float			  X[N * 2];
+	int32_t			  label[N];
+	pgl_nn			 *net[3];
+	pgl_status		  st;
+	pgl_nn_data		  tr = {X, N, label, NULL};
+	pgl_nn_result	  res;
+	double			  ones[2] = {1, 1}, heavy[2] = {1, 4}, bad[2] = {1, -1};
+	double			 *weights[3] = {NULL, ones, heavy};
+	double			  mean1[3] = {0, 0, 0};
+	double			  want = 0;
+
+	memset(&st, 0, sizeof(st));
+	for (int i = 0; i < N; i++)
+	{
+		label[i] = i % 5 == 0;
+		X[2 * i] = (float) (label[i] + nrand());
+		X[2 * i + 1] = (float) nrand();
+	}
+	pgl_nn_spec_defaults(&spec);
+	spec.layers = l;
+	spec.n_layers = 2;
+	spec.in_ndim = 1;
+	spec.in_c = 2;
+	spec.loss = CE;
+	spec.n_out = 2;
+	spec.learning_rate = 0.02;
+	spec.epochs = 5;
+	for (int w = 0; w < 3; w++)
+	{
+		spec.class_weight = weights[w];
+		OK(pgl_nn_create(&env, &spec, N, &net[w], &st) == PGL_OK &&
+			   pgl_nn_train(&env, net[w], &tr, NULL, &res, &st) == PGL_OK,
+		   "%s: trains with class weights %d (%s)", what, w, st.msg);
+		free(res.history);
+		{
+			const float *out = pgl_nn_forward(net[w], X, N, false);
+			int			 k = last.units;
+
+			for (int i = 0; i < N; i++)
+				mean1[w] += (k == 1 ? out[i] : out[2 * i + 1]) / N;
+			if (w == 2)
+				for (int i = 0; i < N; i++)
+				{
+					double p1 = k == 1 ? out[i] : out[2 * i + 1];
+
+					want -= heavy[label[i]] * log(label[i] ? p1 : 1 - p1) / N;
+				}
+		}
+	}
+	OK(memcmp(pgl_nn_params(net[0]), pgl_nn_params(net[1]),
+			  sizeof(float) * pgl_nn_param_count(net[0])) == 0,
+	   "%s: class weights of 1 train the same network, bit for bit", what);
+	OK(mean1[2] > mean1[0] + 0.05,
+	   "%s: weight 4 on the rare class raises its mean probability "
+	   "(%.3f -> %.3f)",
+	   what, mean1[0], mean1[2]);
+	NEAR(pgl_nn_eval_loss(net[2], X, N, label, NULL, NULL), want, 1e-5,
+		 "%s: the loss is the weighted mean cross-entropy (%g)", what, want);
+	for (int w = 0; w < 3; w++)
+		pgl_nn_destroy(&env, net[w]);
+
+	spec.class_weight = bad;
+	OK(pgl_nn_create(&env, &spec, N, &net[0], &st) == PGL_OK &&
+		   pgl_nn_train(&env, net[0], &tr, NULL, &res, &st) == PGL_ERR_INVALID &&
+		   strstr(st.msg, "weight of class 1") != NULL,
+	   "%s: a negative class weight is refused (%s)", what, st.msg);
+	pgl_nn_destroy(&env, net[0]);
+}
+
+static void
+test_class_weight(void)
+{
+	test_class_weight_last((pgl_nn_layer_spec) DENSE(2, PGL_NN_SOFTMAX), "softmax");
+	test_class_weight_last((pgl_nn_layer_spec) DENSE(1, PGL_NN_SIGMOID), "sigmoid");
+}
+
 int
 main(void)
 {
@@ -882,5 +975,6 @@ main(void)
 	test_quantized();
 	test_nomem();
 	test_memory();
+	test_class_weight();
 	return unit_done();
 }
