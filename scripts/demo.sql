@@ -78,6 +78,11 @@ SELECT customer_id, tenure_months, contract, support_calls, churned,
        round((ai_predict_proba('churn', c))[2]::numeric, 3) AS p_churn
   FROM customers c ORDER BY customer_id LIMIT 8;
 
+\echo '== A lower decision threshold catches more churners: the label with its probability, in one call =='
+SELECT c.customer_id, c.churned, p.label::boolean AS predicted_at_0_3, round(p.probability::numeric, 3) AS p_of_label
+  FROM customers c, LATERAL ai_classify_proba('churn', c, threshold => 0.3) p
+ ORDER BY c.customer_id LIMIT 5;
+
 \echo '== 6. Evaluate on the 2,000 later customers, which the model never saw; confusion matrix =='
 SELECT jsonb_pretty(ai_evaluate('churn', 'customers_2026') - 'per_class');
 
@@ -88,6 +93,19 @@ SELECT ai_deploy('house_price', 1);
 SELECT name, version, algorithm, deployed, rows_used, blob_size,
        round((metrics -> 'test' ->> 'r2')::numeric, 4) AS test_r2
   FROM ai_models ORDER BY name, version;
+
+\echo '== Shadow scoring: version 2 scores beside the deployed version 1, without being deployed =='
+SELECT id, price, round(ai_predict('house_price', h)::numeric) AS live_v1,
+       round(ai_predict('house_price', h, version => 2)::numeric) AS candidate_v2
+  FROM houses h ORDER BY id LIMIT 3;
+
+\echo '== Retrain, deploy only if the hold-out RMSE is not worse, keep at most 3 versions =='
+SELECT version, deployed, metrics -> 'if_better' AS decision
+  FROM ai_train('house_price', 'linear_regression', 'houses', 'price',
+                '{"exclude": ["id"], "l2": 5000, "deploy": "if_better", "keep_versions": 3}');
+
+\echo '== Every option of every algorithm, with its default (ai_algorithm_options) =='
+SELECT option, type, default_value FROM ai_algorithm_options('logistic_regression') ORDER BY option;
 
 \echo
 \echo '== 8. Recommendations: about 36,000 star ratings of 300 films by 1,000 users, ALS =='
