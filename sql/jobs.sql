@@ -277,6 +277,11 @@ DO $$ BEGIN PERFORM ai_wait(ai_train_async('jm', 'linear_regression', 'jobs_s', 
     RAISE NOTICE '%', regexp_replace(SQLERRM, '\d+', 'N'); END $$;
 SELECT ai_train_async('jm', 'linear_regression', 'jobs_s', 'y') AS j \gset
 SELECT ai_wait(:j, '60 s');
+-- (and a second one: the look that claims it starts after the first job
+-- ended, so after DROP ROLE committed; a look that began before could claim
+-- the first job and still have seen the role)
+SELECT ai_train_async('jm', 'linear_regression', 'jobs_s', 'y') AS j \gset
+SELECT ai_wait(:j, '60 s');
 SELECT count(*) AS schedules_left FROM ai_catalog_schedules WHERE name = 'j3m';
 SELECT state, submitted_by::text ~ '^\d+$' AS shown_as_oid FROM ai_jobs WHERE name = 'j3m';
 DROP SCHEMA jobs_other CASCADE;

@@ -561,6 +561,29 @@ ai_schedule(PG_FUNCTION_ARGS)
 	PG_RETURN_TIMESTAMPTZ(next);
 }
 
+/*
+ * Inside SPI as the owner: lock the schedule of model name, selecting the
+ * columns cols (the owner first).  Another role's schedule is reported as
+ * missing, as ai_jobs hides it.
+ */
+static void
+lock_own_schedule(const char *schema, const char *name, Oid caller, const char *cols)
+{
+	Oid	  types[1] = {TEXTOID};
+	Datum values[1] = {CStringGetTextDatum(name)};
+	bool  isnull;
+
+	spi_run(psprintf("SELECT %s FROM %s.ai_catalog_schedules "
+					 "WHERE name OPERATOR(pg_catalog.=) $1 FOR UPDATE",
+					 cols, schema),
+			1, types, values, NULL, SPI_OK_SELECT);
+	if (SPI_processed == 0 ||
+		!has_privs_of_role(caller, DatumGetObjectId(spi_datum(0, 1, &isnull))))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("model \"%s\" has no schedule", name),
+				 errhint("SELECT name FROM ai_schedules lists your schedules.")));
+}
+
 Datum
 ai_unschedule(PG_FUNCTION_ARGS)
 {
@@ -569,7 +592,6 @@ ai_unschedule(PG_FUNCTION_ARGS)
 	AsOwner sw;
 	Oid		types[1] = {TEXTOID};
 	Datum	values[1] = {PG_GETARG_DATUM(0)};
-	bool	isnull;
 	Oid		caller = GetUserId();
 
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -577,15 +599,7 @@ ai_unschedule(PG_FUNCTION_ARGS)
 	if (!ext_info(&ei))
 		elog(ERROR, "pg_learn: extension not found");
 	pgl_catalog_become_owner(&sw);
-	spi_run(psprintf("SELECT owner::pg_catalog.oid FROM %s.ai_catalog_schedules WHERE name "
-					 "OPERATOR(pg_catalog.=) $1 FOR UPDATE",
-					 ei.schema),
-			1, types, values, NULL, SPI_OK_SELECT);
-	if (SPI_processed == 0 ||
-		!has_privs_of_role(caller, DatumGetObjectId(spi_datum(0, 1, &isnull))))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("model \"%s\" has no schedule", name),
-				 errhint("SELECT name FROM ai_schedules lists your schedules.")));
+	lock_own_schedule(ei.schema, name, caller, "owner::pg_catalog.oid");
 	spi_run(psprintf("DELETE FROM %s.ai_catalog_schedules WHERE name OPERATOR(pg_catalog.=) $1",
 					 ei.schema),
 			1, types, values, NULL, SPI_OK_DELETE);
@@ -618,15 +632,7 @@ ai_resume_schedule(PG_FUNCTION_ARGS)
 	if (!ext_info(&ei))
 		elog(ERROR, "pg_learn: extension not found");
 	pgl_catalog_become_owner(&sw);
-	spi_run(psprintf("SELECT owner::pg_catalog.oid, state, next_run FROM %s.ai_catalog_schedules "
-					 "WHERE name OPERATOR(pg_catalog.=) $1 FOR UPDATE",
-					 ei.schema),
-			1, types, values, NULL, SPI_OK_SELECT);
-	if (SPI_processed == 0 ||
-		!has_privs_of_role(caller, DatumGetObjectId(spi_datum(0, 1, &isnull))))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("model \"%s\" has no schedule", name),
-				 errhint("SELECT name FROM ai_schedules lists your schedules.")));
+	lock_own_schedule(ei.schema, name, caller, "owner::pg_catalog.oid, state, next_run");
 	next = DatumGetTimestampTz(spi_datum(0, 3, &isnull));
 	if (strcmp(spi_text(0, 2), "paused") != 0)
 		ereport(NOTICE, (errmsg("the schedule of model \"%s\" is not paused", name),
