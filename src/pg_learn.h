@@ -347,12 +347,6 @@ extern void pgl_priv_denied(const char *name, Oid caller, Oid owner, PglPrivileg
 
 /* ---------- train_agg.c: "method": "aggregate" ---------- */
 
-struct pgl_algo_ops;
-extern Datum pgl_train_aggregate(FunctionCallInfo fcinfo, const struct pgl_algo_ops *ops,
-								 const char *name, const char *algorithm, const char *data,
-								 const char *target, Jsonb *options, const PglTrainOptions *opts,
-								 instr_time start);
-
 /* "method": "auto": would training in memory exceed pg_learn.max_train_memory? */
 extern bool pgl_aggregate_wanted(const struct pgl_algo_ops *ops, const char *data,
 								 const char *target, const PglTrainOptions *opts);

@@ -47,11 +47,6 @@ typedef struct PglRecView
 extern void pgl_rank_metrics_json(StringInfo buf, const pgl_rank_metrics *rm, int64 n, int32 k,
 								  bool implicit);
 
-/* ai_train for algorithm "als" */
-extern Datum pgl_train_recommender(FunctionCallInfo fcinfo, const char *name, const char *algorithm,
-								   const char *data, const char *target, Jsonb *options,
-								   const PglTrainOptions *opts);
-
 /* ai_evaluate for a recommender */
 extern Datum pgl_evaluate_recommender(const char *name, int64 version_id, const char *data);
 
