@@ -165,14 +165,14 @@ layer_int(int i, const char *type, const char *key, JsonbValue *v, int lo, int h
 	return (int) d;
 }
 
-static void
-parse_layer(int i, JsonbValue *elem, pgl_nn_layer_spec *l)
+/* the type of layer i, its one key, and its body; the type's default sizes */
+static char *
+layer_type(int i, JsonbValue *elem, pgl_nn_layer_spec *l, JsonbValue *body)
 {
 	JsonbIterator	  *it;
 	JsonbValue		   v;
 	JsonbIteratorToken tok;
 	char			  *type = NULL;
-	JsonbValue		   body;
 	int				   nkeys = 0;
 
 	memset(l, 0, sizeof(*l));
@@ -192,7 +192,7 @@ parse_layer(int i, JsonbValue *elem, pgl_nn_layer_spec *l)
 			nkeys++;
 		}
 		else if (tok == WJB_VALUE)
-			body = v;
+			*body = v;
 	}
 	if (nkeys != 1)
 		ereport(ERROR,
@@ -227,132 +227,150 @@ parse_layer(int i, JsonbValue *elem, pgl_nn_layer_spec *l)
 		l->kernel = 3;
 		l->stride = 1;
 	}
+	return type;
+}
 
-	/* shorthands: {"dense": 64}, {"dropout": 0.2}, {"maxpool2d": 2}, {"activation": "relu"} */
-	if (body.type == jbvNumeric)
+/*
+ * The shorthands: {"dense": 64}, {"dropout": 0.2}, {"maxpool2d": 2},
+ * {"activation": "relu"}, {"flatten": null}.  Returns whether body was one.
+ */
+static bool
+layer_shorthand(int i, const char *type, JsonbValue *body, pgl_nn_layer_spec *l)
+{
+	if (body->type == jbvNumeric)
 	{
 		switch (l->type)
 		{
 			case PGL_NN_DENSE:
-				l->units = layer_int(i, type, "units", &body, 1, 1 << 24);
-				return;
+				l->units = layer_int(i, type, "units", body, 1, 1 << 24);
+				return true;
 			case PGL_NN_DROPOUT:
 				l->rate = DatumGetFloat8(
-					DirectFunctionCall1(numeric_float8, NumericGetDatum(body.val.numeric)));
+					DirectFunctionCall1(numeric_float8, NumericGetDatum(body->val.numeric)));
 				if (!(l->rate >= 0 && l->rate < 1))
 					layer_error(i, type,
-								psprintf("the rate must be in [0, 1), not %s", jbv_text(&body)),
+								psprintf("the rate must be in [0, 1), not %s", jbv_text(body)),
 								NULL);
-				return;
+				return true;
 			case PGL_NN_MAXPOOL2D:
 			case PGL_NN_AVGPOOL2D:
-				l->kernel = layer_int(i, type, "size", &body, 1, 64);
-				return;
+				l->kernel = layer_int(i, type, "size", body, 1, 64);
+				return true;
 			default:
 				break;
 		}
 	}
-	if (body.type == jbvString && l->type == PGL_NN_ACTIVATION)
+	if (body->type == jbvString && l->type == PGL_NN_ACTIVATION)
 	{
-		l->activation = parse_activation(i, type, &body);
-		return;
+		l->activation = parse_activation(i, type, body);
+		return true;
 	}
-	if (body.type == jbvNull && (l->type == PGL_NN_FLATTEN || l->type == PGL_NN_BATCHNORM))
+	return body->type == jbvNull && (l->type == PGL_NN_FLATTEN || l->type == PGL_NN_BATCHNORM);
+}
+
+/* one parameter key: v of layer i; sets *units_given for "units" and "filters" */
+static void
+layer_param(int i, const char *type, const char *key, JsonbValue *v, pgl_nn_layer_spec *l,
+			bool *units_given)
+{
+	if (strcmp(key, "activation") == 0 &&
+		(l->type == PGL_NN_DENSE || l->type == PGL_NN_CONV2D || l->type == PGL_NN_ACTIVATION))
+		l->activation = parse_activation(i, type, v);
+	else if (strcmp(key, "alpha") == 0 &&
+			 (l->type == PGL_NN_DENSE || l->type == PGL_NN_CONV2D || l->type == PGL_NN_ACTIVATION))
+	{
+		if (v->type != jbvNumeric)
+			layer_error(i, type, "\"alpha\" must be a number", NULL);
+		l->alpha =
+			DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric)));
+	}
+	else if (strcmp(key, "units") == 0 && l->type == PGL_NN_DENSE)
+	{
+		l->units = layer_int(i, type, key, v, 1, 1 << 24);
+		*units_given = true;
+	}
+	else if (strcmp(key, "filters") == 0 && l->type == PGL_NN_CONV2D)
+	{
+		l->units = layer_int(i, type, key, v, 1, 65536);
+		*units_given = true;
+	}
+	else if (strcmp(key, "kernel") == 0 && l->type == PGL_NN_CONV2D)
+		l->kernel = layer_int(i, type, key, v, 1, 64);
+	else if ((strcmp(key, "size") == 0 || strcmp(key, "pool") == 0) &&
+			 (l->type == PGL_NN_MAXPOOL2D || l->type == PGL_NN_AVGPOOL2D))
+		l->kernel = layer_int(i, type, key, v, 1, 64);
+	else if (strcmp(key, "stride") == 0 &&
+			 (l->type == PGL_NN_CONV2D || l->type == PGL_NN_MAXPOOL2D ||
+			  l->type == PGL_NN_AVGPOOL2D))
+		l->stride = layer_int(i, type, key, v, 1, 64);
+	else if (strcmp(key, "padding") == 0 && l->type == PGL_NN_CONV2D)
+	{
+		char *p = v->type == jbvString ? pnstrdup(v->val.string.val, v->val.string.len) : "";
+
+		if (strcmp(p, "same") == 0)
+			l->padding = 1;
+		else if (strcmp(p, "valid") == 0)
+			l->padding = 0;
+		else
+			layer_error(i, type,
+						psprintf("\"padding\" must be \"same\" or \"valid\", not %s", jbv_text(v)),
+						NULL);
+	}
+	else if (strcmp(key, "rate") == 0 && l->type == PGL_NN_DROPOUT)
+	{
+		if (v->type != jbvNumeric)
+			layer_error(i, type, "\"rate\" must be a number in [0, 1)", NULL);
+		l->rate =
+			DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric)));
+		if (!(l->rate >= 0 && l->rate < 1))
+			layer_error(i, type, psprintf("the rate must be in [0, 1), not %s", jbv_text(v)), NULL);
+	}
+	else
+	{
+		const char *valid = l->type == PGL_NN_DENSE	   ? "units, activation, alpha"
+							: l->type == PGL_NN_CONV2D ? "filters, kernel, stride, "
+														 "padding, activation, alpha"
+							: l->type == PGL_NN_MAXPOOL2D || l->type == PGL_NN_AVGPOOL2D
+								? "size, stride"
+							: l->type == PGL_NN_DROPOUT	   ? "rate"
+							: l->type == PGL_NN_ACTIVATION ? "activation, alpha"
+														   : "none";
+
+		layer_error(i, type, psprintf("unknown parameter \"%s\"", key),
+					psprintf("Parameters of %s are: %s.", type, valid));
+	}
+}
+
+static void
+parse_layer(int i, JsonbValue *elem, pgl_nn_layer_spec *l)
+{
+	JsonbIterator	  *it;
+	JsonbValue		   v;
+	JsonbIteratorToken tok;
+	JsonbValue		   body;
+	char			  *type;
+	char			  *key = NULL;
+	bool			   units_given = false;
+
+	memset(&body, 0, sizeof(body));
+	type = layer_type(i, elem, l, &body);
+	if (layer_shorthand(i, type, &body, l))
 		return;
 	if (body.type != jbvBinary || JsonContainerIsArray(body.val.binary.data))
 		layer_error(i, type, psprintf("its parameters must be an object, not %s", jbv_text(&body)),
 					"For example {\"conv2d\": {\"filters\": 32, \"kernel\": 3}}.");
-
 	it = JsonbIteratorInit(body.val.binary.data);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
 	{
-		char *key = NULL;
-		bool  units_given = false;
-
-		while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
-		{
-			if (tok == WJB_KEY)
-			{
-				key = pnstrdup(v.val.string.val, v.val.string.len);
-				continue;
-			}
-			if (tok != WJB_VALUE)
-				continue;
-			if (strcmp(key, "activation") == 0 &&
-				(l->type == PGL_NN_DENSE || l->type == PGL_NN_CONV2D ||
-				 l->type == PGL_NN_ACTIVATION))
-				l->activation = parse_activation(i, type, &v);
-			else if (strcmp(key, "alpha") == 0 &&
-					 (l->type == PGL_NN_DENSE || l->type == PGL_NN_CONV2D ||
-					  l->type == PGL_NN_ACTIVATION))
-			{
-				if (v.type != jbvNumeric)
-					layer_error(i, type, "\"alpha\" must be a number", NULL);
-				l->alpha = DatumGetFloat8(
-					DirectFunctionCall1(numeric_float8, NumericGetDatum(v.val.numeric)));
-			}
-			else if (strcmp(key, "units") == 0 && l->type == PGL_NN_DENSE)
-			{
-				l->units = layer_int(i, type, key, &v, 1, 1 << 24);
-				units_given = true;
-			}
-			else if (strcmp(key, "filters") == 0 && l->type == PGL_NN_CONV2D)
-			{
-				l->units = layer_int(i, type, key, &v, 1, 65536);
-				units_given = true;
-			}
-			else if (strcmp(key, "kernel") == 0 && l->type == PGL_NN_CONV2D)
-				l->kernel = layer_int(i, type, key, &v, 1, 64);
-			else if ((strcmp(key, "size") == 0 || strcmp(key, "pool") == 0) &&
-					 (l->type == PGL_NN_MAXPOOL2D || l->type == PGL_NN_AVGPOOL2D))
-				l->kernel = layer_int(i, type, key, &v, 1, 64);
-			else if (strcmp(key, "stride") == 0 &&
-					 (l->type == PGL_NN_CONV2D || l->type == PGL_NN_MAXPOOL2D ||
-					  l->type == PGL_NN_AVGPOOL2D))
-				l->stride = layer_int(i, type, key, &v, 1, 64);
-			else if (strcmp(key, "padding") == 0 && l->type == PGL_NN_CONV2D)
-			{
-				char *p = v.type == jbvString ? pnstrdup(v.val.string.val, v.val.string.len) : "";
-
-				if (strcmp(p, "same") == 0)
-					l->padding = 1;
-				else if (strcmp(p, "valid") == 0)
-					l->padding = 0;
-				else
-					layer_error(
-						i, type,
-						psprintf("\"padding\" must be \"same\" or \"valid\", not %s", jbv_text(&v)),
-						NULL);
-			}
-			else if (strcmp(key, "rate") == 0 && l->type == PGL_NN_DROPOUT)
-			{
-				if (v.type != jbvNumeric)
-					layer_error(i, type, "\"rate\" must be a number in [0, 1)", NULL);
-				l->rate = DatumGetFloat8(
-					DirectFunctionCall1(numeric_float8, NumericGetDatum(v.val.numeric)));
-				if (!(l->rate >= 0 && l->rate < 1))
-					layer_error(i, type,
-								psprintf("the rate must be in [0, 1), not %s", jbv_text(&v)), NULL);
-			}
-			else
-			{
-				const char *valid = l->type == PGL_NN_DENSE	   ? "units, activation, alpha"
-									: l->type == PGL_NN_CONV2D ? "filters, kernel, stride, "
-																 "padding, activation, alpha"
-									: l->type == PGL_NN_MAXPOOL2D || l->type == PGL_NN_AVGPOOL2D
-										? "size, stride"
-									: l->type == PGL_NN_DROPOUT	   ? "rate"
-									: l->type == PGL_NN_ACTIVATION ? "activation, alpha"
-																   : "none";
-
-				layer_error(i, type, psprintf("unknown parameter \"%s\"", key),
-							psprintf("Parameters of %s are: %s.", type, valid));
-			}
-		}
-		if ((l->type == PGL_NN_DENSE || l->type == PGL_NN_CONV2D) && !units_given)
-			layer_error(i, type,
-						l->type == PGL_NN_DENSE ? "\"units\" is missing" : "\"filters\" is missing",
-						NULL);
+		if (tok == WJB_KEY)
+			key = pnstrdup(v.val.string.val, v.val.string.len);
+		else if (tok == WJB_VALUE)
+			layer_param(i, type, key, &v, l, &units_given);
 	}
+	if ((l->type == PGL_NN_DENSE || l->type == PGL_NN_CONV2D) && !units_given)
+		layer_error(i, type,
+					l->type == PGL_NN_DENSE ? "\"units\" is missing" : "\"filters\" is missing",
+					NULL);
 }
 
 static void
@@ -600,6 +618,136 @@ grow(NnArrayData *ad, int part, MemoryContext cxt)
 	ad->cap[part] = cap;
 }
 
+/* what read_tensor_row needs */
+typedef struct TensorReader
+{
+	NnArrayData	 *ad;
+	NnOptions	 *o;
+	const char	 *target;
+	bool		  classification;
+	int			  feat, targ; /* attribute indexes */
+	FmgrInfo	  tout;		  /* classification: the target's output function */
+	MemoryContext cxt;
+} TensorReader;
+
+/* one row of a tensor read: to the training rows or the hold-out */
+static void
+read_tensor_row(TensorReader *tr, HeapTuple t, TupleDesc tupdesc, int64 row)
+{
+	NnArrayData *ad = tr->ad;
+	NnOptions	*o = tr->o;
+	bool		 tnull, fnull;
+	Datum		 tv = heap_getattr(t, tr->targ + 1, tupdesc, &tnull);
+	Datum		 fv = heap_getattr(t, tr->feat + 1, tupdesc, &fnull);
+	int			 part;
+	double		 yv;
+
+	if (tnull)
+	{
+		ad->n_skipped++;
+		return;
+	}
+	if (fnull)
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						errmsg("column \"%s\" is NULL in row " INT64_FORMAT, ad->column, row + 1),
+						errhint("A tensor input cannot be imputed: filter such rows out.")));
+	if (ad->D < 0)
+	{
+		/* no input_shape: a flat vector as long as the first row's */
+		if (getBaseType(ad->typid) == BYTEAOID)
+			ad->D = VARSIZE_ANY_EXHDR(DatumGetByteaPP(fv));
+		else
+		{
+			ArrayType *arr = DatumGetArrayTypeP(fv);
+
+			ad->D = ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
+		}
+		if (ad->D < 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+					 errmsg("column \"%s\" is empty in row " INT64_FORMAT, ad->column, row + 1)));
+		o->shape_ndim = 1;
+		o->shape[0] = (int32) ad->D;
+	}
+	part =
+		pgl_row_in_test(o->spec.seed, row, PGL_TEST_FRACTION(o->test_size)) ? PGL_TEST : PGL_TRAIN;
+	if (ad->n[part] == ad->cap[part])
+		grow(ad, part, tr->cxt);
+	pgl_nn_datum_to_floats(fv, ad->typid, ad->D, o->scale, ad->X[part] + ad->n[part] * ad->D,
+						   ad->column, row);
+	if (tr->classification)
+	{
+		char *str = OutputFunctionCall(&tr->tout, tv);
+
+		yv = pgl_vocab_intern(ad->vocab, str, strlen(str));
+		pfree(str);
+	}
+	else
+	{
+		yv = pgl_datum_to_double(tv, ad->target_typid);
+		if (!isfinite(yv))
+			ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
+							errmsg("target \"%s\" is not finite in row " INT64_FORMAT, tr->target,
+								   row + 1)));
+	}
+	ad->y[part][ad->n[part]++] = yv;
+}
+
+/*
+ * The tensor column of the data (*feat), apart from the target (*targ) and
+ * the excluded columns, or -1 when there is none or other features beside
+ * it.  ERROR for a tensor among other features, a regression of a
+ * non-numeric target.
+ */
+static void
+find_tensor_column(TupleDesc desc, const char *target, bool classification, NnOptions *o, int *feat,
+				   int *targ)
+{
+	int nfeat = 0;
+
+	*feat = *targ = -1;
+	for (int a = 0; a < desc->natts; a++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, a);
+		const char		 *nm = NameStr(att->attname);
+		bool			  excluded = false;
+		ListCell		 *lc;
+
+		if (att->attisdropped)
+			continue;
+		if (strcmp(nm, target) == 0)
+		{
+			*targ = a;
+			continue;
+		}
+		foreach (lc, o->exclude)
+			if (strcmp((char *) lfirst(lc), nm) == 0)
+				excluded = true;
+		if (excluded)
+			continue;
+		nfeat++;
+		if (pgl_nn_array_type_ok(att->atttypid))
+			*feat = a;
+	}
+	if (*targ >= 0 && !classification && !pgl_type_is_numeric(TupleDescAttr(desc, *targ)->atttypid))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("target column \"%s\" has type %s, but this network is a regression",
+						target, format_type_be(TupleDescAttr(desc, *targ)->atttypid)),
+				 errhint("A network whose last layer has \"activation\": \"softmax\" (or one "
+						 "\"sigmoid\" unit) is a classifier; any other last layer predicts a "
+						 "number.")));
+	if (*feat >= 0 && *targ >= 0 && nfeat != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("column \"%s\" is a tensor, but the data has %d other feature columns",
+						NameStr(TupleDescAttr(desc, *feat)->attname), nfeat - 1),
+				 errhint("A tensor input must be the only feature: select just it and the "
+						 "target, or leave the others out with \"exclude\".")));
+	if (nfeat != 1 || *targ < 0)
+		*feat = -1;
+}
+
 /*
  * Open the data query; if, apart from the target and the excluded columns,
  * it has exactly one column of a tensor type, read it and return true.
@@ -613,10 +761,9 @@ read_array_data(const char *data, const char *target, bool classification, NnOpt
 	SPIPlanPtr	  plan;
 	Portal		  portal;
 	TupleDesc	  desc;
-	int			  feat = -1, targ = -1, nfeat = 0;
+	int			  feat, targ;
 	int64		  row = 0;
-	FmgrInfo	  tout;
-	bool		  integer_target;
+	TensorReader  tr;
 	MemoryContext batch_cxt;
 
 	pgl_check_single_select(query);
@@ -632,46 +779,9 @@ read_array_data(const char *data, const char *target, bool classification, NnOpt
 	if (desc == NULL)
 		ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
 						errmsg("data must be a query that returns rows")));
-	for (int a = 0; a < desc->natts; a++)
+	find_tensor_column(desc, target, classification, o, &feat, &targ);
+	if (feat < 0)
 	{
-		Form_pg_attribute att = TupleDescAttr(desc, a);
-		const char		 *nm = NameStr(att->attname);
-		bool			  excluded = false;
-		ListCell		 *lc;
-
-		if (att->attisdropped)
-			continue;
-		if (strcmp(nm, target) == 0)
-		{
-			targ = a;
-			continue;
-		}
-		foreach (lc, o->exclude)
-			if (strcmp((char *) lfirst(lc), nm) == 0)
-				excluded = true;
-		if (excluded)
-			continue;
-		nfeat++;
-		if (pgl_nn_array_type_ok(att->atttypid))
-			feat = a;
-	}
-	if (targ >= 0 && !classification && !pgl_type_is_numeric(TupleDescAttr(desc, targ)->atttypid))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("target column \"%s\" has type %s, but this network is a regression",
-						target, format_type_be(TupleDescAttr(desc, targ)->atttypid)),
-				 errhint("A network whose last layer has \"activation\": \"softmax\" (or one "
-						 "\"sigmoid\" unit) is a classifier; any other last layer predicts a "
-						 "number.")));
-	if (feat < 0 || nfeat != 1 || targ < 0)
-	{
-		if (feat >= 0 && targ >= 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATATYPE_MISMATCH),
-					 errmsg("column \"%s\" is a tensor, but the data has %d other feature columns",
-							NameStr(TupleDescAttr(desc, feat)->attname), nfeat - 1),
-					 errhint("A tensor input must be the only feature: select just it and the "
-							 "target, or leave the others out with \"exclude\".")));
 		SPI_cursor_close(portal);
 		SPI_finish();
 		return false;
@@ -696,14 +806,21 @@ read_array_data(const char *data, const char *target, bool classification, NnOpt
 						errhint("A network whose last layer has \"activation\": \"softmax\" (or "
 								"one \"sigmoid\" unit) is a classifier; any other last layer "
 								"predicts a number.")));
-	integer_target = pgl_type_is_integer(ad->target_typid);
+	memset(&tr, 0, sizeof(tr));
+	tr.ad = ad;
+	tr.o = o;
+	tr.target = target;
+	tr.classification = classification;
+	tr.feat = feat;
+	tr.targ = targ;
+	tr.cxt = cxt;
 	if (classification)
 	{
 		Oid	 fn;
 		bool varlena;
 
 		getTypeOutputInfo(ad->target_typid, &fn, &varlena);
-		fmgr_info_cxt(fn, &tout, cxt);
+		fmgr_info_cxt(fn, &tr.tout, cxt);
 	}
 	ad->D = o->shape_ndim ? (int64) o->shape[0] * (o->shape_ndim > 1 ? o->shape[1] : 1) *
 								(o->shape_ndim > 1 ? o->shape[2] : 1)
@@ -721,65 +838,7 @@ read_array_data(const char *data, const char *target, bool classification, NnOpt
 			break;
 		prev = MemoryContextSwitchTo(batch_cxt);
 		for (uint64 i = 0; i < SPI_processed; i++, row++)
-		{
-			HeapTuple t = SPI_tuptable->vals[i];
-			bool	  tnull, fnull;
-			Datum	  tv = heap_getattr(t, targ + 1, SPI_tuptable->tupdesc, &tnull);
-			Datum	  fv = heap_getattr(t, feat + 1, SPI_tuptable->tupdesc, &fnull);
-			int		  part;
-			double	  yv;
-
-			if (tnull)
-			{
-				ad->n_skipped++;
-				continue;
-			}
-			if (fnull)
-				ereport(ERROR,
-						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-						 errmsg("column \"%s\" is NULL in row " INT64_FORMAT, ad->column, row + 1),
-						 errhint("A tensor input cannot be imputed: filter such rows out.")));
-			if (ad->D < 0)
-			{
-				/* no input_shape: a flat vector as long as the first row's */
-				if (getBaseType(ad->typid) == BYTEAOID)
-					ad->D = VARSIZE_ANY_EXHDR(DatumGetByteaPP(fv));
-				else
-				{
-					ArrayType *arr = DatumGetArrayTypeP(fv);
-
-					ad->D = ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
-				}
-				if (ad->D < 1)
-					ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-									errmsg("column \"%s\" is empty in row " INT64_FORMAT,
-										   ad->column, row + 1)));
-				o->shape_ndim = 1;
-				o->shape[0] = (int32) ad->D;
-			}
-			part = pgl_row_in_test(o->spec.seed, row, PGL_TEST_FRACTION(o->test_size)) ? PGL_TEST
-																					   : PGL_TRAIN;
-			if (ad->n[part] == ad->cap[part])
-				grow(ad, part, cxt);
-			pgl_nn_datum_to_floats(fv, ad->typid, ad->D, o->scale,
-								   ad->X[part] + ad->n[part] * ad->D, ad->column, row);
-			if (classification)
-			{
-				char *s = OutputFunctionCall(&tout, tv);
-
-				yv = pgl_vocab_intern(ad->vocab, s, strlen(s));
-				pfree(s);
-			}
-			else
-			{
-				yv = pgl_datum_to_double(tv, ad->target_typid);
-				if (!isfinite(yv))
-					ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
-									errmsg("target \"%s\" is not finite in row " INT64_FORMAT,
-										   target, row + 1)));
-			}
-			ad->y[part][ad->n[part]++] = yv;
-		}
+			read_tensor_row(&tr, SPI_tuptable->vals[i], SPI_tuptable->tupdesc, row);
 		MemoryContextSwitchTo(prev);
 		MemoryContextReset(batch_cxt);
 		SPI_freetuptable(SPI_tuptable);
@@ -787,7 +846,6 @@ read_array_data(const char *data, const char *target, bool classification, NnOpt
 	}
 	SPI_cursor_close(portal);
 	SPI_finish();
-	(void) integer_target;
 	return true;
 }
 
