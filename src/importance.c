@@ -16,7 +16,12 @@
  *
  *-------------------------------------------------------------------------
  */
-#include "pg_learn.h"
+#include "glue.h"
+#include "options.h"
+#include "vocab.h"
+#include "data_reader.h"
+#include "catalog.h"
+#include "model_cache.h"
 
 #include <math.h>
 

@@ -9,7 +9,7 @@
 #ifndef PGL_NN_GLUE_H
 #define PGL_NN_GLUE_H
 
-#include "pg_learn.h"
+#include "glue.h"
 
 #include "access/htup.h"
 

@@ -9,6 +9,10 @@
  *-------------------------------------------------------------------------
  */
 #include "train_glue.h"
+#include "options.h"
+#include "vocab.h"
+#include "data_reader.h"
+#include "evaluate.h"
 
 #include <math.h>
 

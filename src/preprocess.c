@@ -8,6 +8,9 @@
  *-------------------------------------------------------------------------
  */
 #include "preprocess.h"
+#include "options.h"
+#include "vocab.h"
+#include "data_reader.h"
 
 #include "prep.h"
 

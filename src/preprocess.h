@@ -10,7 +10,11 @@
 #ifndef PGL_PREPROCESS_H
 #define PGL_PREPROCESS_H
 
-#include "pg_learn.h"
+#include "glue.h"
+
+#include "data_reader.h"
+#include "options.h"
+#include "vocab.h"
 
 /*
  * The sorted vocabulary of a categorical column (or class label) from the

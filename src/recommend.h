@@ -8,7 +8,9 @@
 #ifndef PGL_RECOMMEND_H
 #define PGL_RECOMMEND_H
 
-#include "pg_learn.h"
+#include "glue.h"
+
+#include "lib/stringinfo.h"
 
 #include "als.h"
 

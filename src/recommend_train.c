@@ -14,6 +14,10 @@
  *-------------------------------------------------------------------------
  */
 #include "recommend.h"
+#include "options.h"
+#include "vocab.h"
+#include "data_reader.h"
+#include "model_cache.h"
 #include "store.h"
 #include "train_glue.h"
 

@@ -17,6 +17,9 @@
  *-------------------------------------------------------------------------
  */
 #include "train_glue.h"
+#include "options.h"
+#include "catalog.h"
+#include "progress.h"
 
 #include "miscadmin.h"
 #include "utils/builtins.h"

@@ -29,6 +29,12 @@
  *-------------------------------------------------------------------------
  */
 #include "train_glue.h"
+#include "options.h"
+#include "vocab.h"
+#include "data_reader.h"
+#include "catalog.h"
+#include "evaluate.h"
+#include "train_agg.h"
 
 #include "classes.h"
 #include "preprocess.h"

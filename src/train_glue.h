@@ -29,9 +29,11 @@
 #ifndef PGL_TRAIN_GLUE_H
 #define PGL_TRAIN_GLUE_H
 
-#include "pg_learn.h"
+#include "glue.h"
+#include "options.h"
 
 #include "lib/stringinfo.h"
+#include "portability/instr_time.h"
 
 #include "algorithms.h"
 

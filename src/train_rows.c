@@ -10,6 +10,10 @@
  *-------------------------------------------------------------------------
  */
 #include "train_glue.h"
+#include "options.h"
+#include "data_reader.h"
+#include "evaluate.h"
+#include "train_agg.h"
 
 #include <math.h>
 
