@@ -853,34 +853,6 @@ read_array_data(const char *data, const char *target, bool classification, NnOpt
 	return true;
 }
 
-/* ---------- classes ---------- */
-
-/*
- * The sorted vocabulary of the labels seen in the training part of a
- * tensor read (numeric order for integer labels); recode[code] gives the
- * index, or -1 for a label seen only in the hold-out.
- */
-static int32
-learn_classes(PglVocab *vocab, const double *codes, int64 n, bool numeric_order, char ***cats,
-			  int32 **recode)
-{
-	int32		   nv = pgl_vocab_size(vocab);
-	PglValueCount *cc = palloc0(sizeof(PglValueCount) * (nv > 0 ? nv : 1));
-	int32		   mode;
-
-	*recode = palloc(sizeof(int32) * (nv > 0 ? nv : 1));
-	for (int32 i = 0; i < nv; i++)
-	{
-		cc[i].str = pgl_vocab_string(vocab, i);
-		cc[i].code = i;
-		(*recode)[i] = -1;
-	}
-	for (int64 i = 0; i < n; i++)
-		if (codes[i] >= 0)
-			cc[(int32) codes[i]].count++;
-	return pgl_learn_vocabulary(cc, nv, numeric_order, cats, &mode, *recode);
-}
-
 /* ---------- the glue steps (train_glue.h) ---------- */
 
 static bool
@@ -1006,9 +978,12 @@ array_preprocess(PglTrainCall *c, NnTrain *t)
 	if (t->classification)
 	{
 		int32 *recode;
+		int32  mode;
 
-		m->n_classes = learn_classes(ad->vocab, ad->y[PGL_TRAIN], t->n[PGL_TRAIN],
-									 pgl_type_is_integer(ad->target_typid), &m->classes, &recode);
+		/* the labels seen in training, in vocabulary order; -1 for one seen only in the hold-out */
+		m->n_classes = pgl_learn_code_vocabulary(ad->vocab, ad->y[PGL_TRAIN], NULL, t->n[PGL_TRAIN],
+												 pgl_type_is_integer(ad->target_typid), &m->classes,
+												 &mode, &recode);
 		for (int p = 0; p < 2; p++)
 		{
 			t->label[p] = palloc_extended(sizeof(int32) * (t->n[p] + 1), MCXT_ALLOC_HUGE);

@@ -43,29 +43,34 @@ pgl_learn_vocabulary(PglValueCount *vc, int64 n, bool numeric_order, char ***cat
 }
 
 int32
+pgl_learn_code_vocabulary(PglVocab *vocab, const double *codes, const bool *nulls, int64 n,
+						  bool numeric_order, char ***cats, int32 *mode, int32 **remap)
+{
+	int32		   nv = pgl_vocab_size(vocab);
+	PglValueCount *cc = palloc0(sizeof(PglValueCount) * (nv > 0 ? nv : 1));
+
+	*remap = palloc(sizeof(int32) * (nv > 0 ? nv : 1));
+	for (int32 i = 0; i < nv; i++)
+	{
+		cc[i].str = pgl_vocab_string(vocab, i);
+		cc[i].code = i;
+		(*remap)[i] = -1;
+	}
+	for (int64 i = 0; i < n; i++)
+		if (!(nulls && nulls[i]) && codes[i] >= 0)
+			cc[(int32) codes[i]].count++;
+	return pgl_learn_vocabulary(cc, nv, numeric_order, cats, mode, *remap);
+}
+
+int32
 pgl_learn_column_vocabulary(PglDataSet *ds, PglColumn *c, bool numeric_order, char ***cats,
 							int32 *mode)
 {
-	int32		   nv = pgl_vocab_size(c->vocab);
-	PglValueCount *cc = palloc0(sizeof(PglValueCount) * (nv > 0 ? nv : 1));
-	int32		  *remap = palloc(sizeof(int32) * (nv > 0 ? nv : 1));
-	int32		   nk;
+	int32 *remap;
+	int32  nk = pgl_learn_code_vocabulary(c->vocab, pgl_column_values(ds, c, PGL_TRAIN),
+										  c->nulls[PGL_TRAIN], ds->part[PGL_TRAIN].n, numeric_order,
+										  cats, mode, &remap);
 
-	for (int32 i = 0; i < nv; i++)
-	{
-		cc[i].str = pgl_vocab_string(c->vocab, i);
-		cc[i].code = i;
-		remap[i] = -1;
-	}
-	{
-		double *v = pgl_column_values(ds, c, PGL_TRAIN);
-		bool   *nl = c->nulls[PGL_TRAIN];
-
-		for (int64 i = 0; i < ds->part[PGL_TRAIN].n; i++)
-			if (!(nl && nl[i]))
-				cc[(int32) v[i]].count++;
-	}
-	nk = pgl_learn_vocabulary(cc, nv, numeric_order, cats, mode, remap);
 	for (int part = 0; part < 2; part++)
 	{
 		double *v = pgl_column_values(ds, c, part);

@@ -28,6 +28,15 @@ extern int32 pgl_learn_vocabulary(PglValueCount *vc, int64 n, bool numeric_order
 								  int32 *mode, int32 *remap);
 
 /*
+ * The same from the codes (in vocab) of n training values, those with
+ * nulls[i] set or a code below 0 left out; *remap (allocated) maps each
+ * code to its index, or -1.
+ */
+extern int32 pgl_learn_code_vocabulary(PglVocab *vocab, const double *codes, const bool *nulls,
+									   int64 n, bool numeric_order, char ***cats, int32 *mode,
+									   int32 **remap);
+
+/*
  * The vocabulary of a categorical column of an in-memory data set over its
  * training rows; both parts are recoded to it (-1 for a value seen only in
  * the hold-out).
