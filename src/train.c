@@ -127,7 +127,8 @@ ai_train(PG_FUNCTION_ARGS)
 	pgl_parse_options(c.ops, c.options, &c.opts);
 	pgl_progress_begin(c.name, c.algorithm);
 	glue = pgl_train_glue(c.ops->id);
-	glue->check(&c);
+	if (glue->check)
+		glue->check(&c);
 	pgl_check_model_writable(c.name);
 
 	INSTR_TIME_SET_CURRENT(c.start);

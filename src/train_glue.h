@@ -59,7 +59,10 @@ typedef struct PglTrainCall
 
 typedef struct PglTrainGlue
 {
-	/* arguments and family options, before anything is read (ERRORs) */
+	/*
+	 * Optional: arguments and family options, before anything is read
+	 * (ERRORs).  A method glue's is not called: its family's was.
+	 */
 	void (*check)(PglTrainCall *c);
 
 	/* optional: the glue that trains this call instead (a "method") */
