@@ -22,7 +22,9 @@
  * rating) triples and neural_net tensors), besides 1. and 2.:
  *   3. one new glue file src/NAME_train.c defining a const PglTrainGlue
  *	    pgl_glue_NAME (src/train_glue.h: its check, read, preprocess, fit
- *	    and metrics hooks, each filling the PglTrainCall);
+ *	    and metrics hooks, each filling the PglTrainCall; a classifier
+ *	    calls src/classes.h's pgl_classes_prepare before its fit and
+ *	    pgl_classes_finish after it, as train_rows.c and nn_train.c do);
  *   4. one line F(PGL_ALGO_NAME, pgl_glue_NAME) in PGL_TRAIN_FAMILIES of
  *	    src/train.c, which declares it and makes ai_train use it.
  * The store step, the deployment ("deploy", "keep_versions"), progress and
