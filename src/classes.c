@@ -8,6 +8,7 @@
  *-------------------------------------------------------------------------
  */
 #include "classes.h"
+#include "data_reader.h"
 
 #include "lib/stringinfo.h"
 

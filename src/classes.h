@@ -10,7 +10,7 @@
 #ifndef PGL_CLASSES_H
 #define PGL_CLASSES_H
 
-#include "pg_learn.h"
+#include "options.h"
 
 /*
  * After the classes of m are learned and label[part][i] (class index, or

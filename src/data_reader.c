@@ -12,7 +12,10 @@
  *
  *-------------------------------------------------------------------------
  */
-#include "pg_learn.h"
+#include "glue.h"
+#include "vocab.h"
+#include "data_reader.h"
+#include "progress.h"
 
 #include <math.h>
 #include <sys/mman.h>

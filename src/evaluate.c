@@ -5,7 +5,11 @@
  *
  *-------------------------------------------------------------------------
  */
-#include "pg_learn.h"
+#include "glue.h"
+#include "vocab.h"
+#include "data_reader.h"
+#include "model_cache.h"
+#include "evaluate.h"
 
 #include <math.h>
 

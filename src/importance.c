@@ -16,7 +16,12 @@
  *
  *-------------------------------------------------------------------------
  */
-#include "pg_learn.h"
+#include "glue.h"
+#include "options.h"
+#include "vocab.h"
+#include "data_reader.h"
+#include "catalog.h"
+#include "model_cache.h"
 
 #include <math.h>
 
@@ -181,7 +186,7 @@ ai_feature_importance(PG_FUNCTION_ARGS)
 	/* only the split matters here: the algorithm's own options are not parsed again */
 	opts.test_size = option_number(options, "test_size", -1);
 	opts.seed = (uint64) option_number(options, "seed", 42);
-	fraction = opts.test_size >= 0 ? opts.test_size : 0.2;
+	fraction = PGL_TEST_FRACTION(opts.test_size);
 
 	cxt =
 		AllocSetContextCreate(CurrentMemoryContext, "pg_learn importance", ALLOCSET_DEFAULT_SIZES);
@@ -202,7 +207,7 @@ ai_feature_importance(PG_FUNCTION_ARGS)
 						errmsg("model \"%s\" has no hold-out rows to compute importance on", name),
 						errdetail("Its training data \"%s\" now gives no hold-out rows with test "
 								  "size %g and seed " UINT64_FORMAT ".",
-								  data, opts.test_size >= 0 ? opts.test_size : 0.2, opts.seed),
+								  data, PGL_TEST_FRACTION(opts.test_size), opts.seed),
 						errhint("Train with \"test_size\" above 0 on at least 50 rows.")));
 
 	/* map the data's categories onto the model's vocabularies (as ai_evaluate) */

@@ -25,7 +25,9 @@
  *
  *-------------------------------------------------------------------------
  */
-#include "pg_learn.h"
+#include "glue.h"
+#include "catalog.h"
+#include "model_cache.h"
 
 #include "model_format.h"
 #include "utils/hsearch.h"

@@ -9,16 +9,11 @@
 #ifndef PGL_NN_GLUE_H
 #define PGL_NN_GLUE_H
 
-#include "pg_learn.h"
+#include "glue.h"
 
 #include "access/htup.h"
 
 #include "nn.h"
-
-/* ai_train(name, 'neural_net', data, target, options) */
-extern Datum pgl_train_neural_net(FunctionCallInfo fcinfo, const char *name, const char *algorithm,
-								  const char *data, const char *target, Jsonb *options,
-								  const PglTrainOptions *opts);
 
 /* is m a neural_net reading one array (or bytea) column? */
 extern bool pgl_nn_reads_array(const pgl_model *m);

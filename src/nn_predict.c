@@ -11,7 +11,10 @@
  *
  *-------------------------------------------------------------------------
  */
-#include "pg_learn.h"
+#include "glue.h"
+#include "data_reader.h"
+#include "model_cache.h"
+#include "evaluate.h"
 
 #include <math.h>
 

@@ -8,8 +8,11 @@
  *
  *-------------------------------------------------------------------------
  */
-#include "pg_learn.h"
-#include "classes.h"
+#include "train_glue.h"
+#include "options.h"
+#include "vocab.h"
+#include "data_reader.h"
+#include "evaluate.h"
 
 #include <math.h>
 
@@ -26,6 +29,8 @@
 #include "utils/portal.h"
 
 #include "algorithms.h"
+#include "classes.h"
+#include "preprocess.h"
 #include "nn_glue.h"
 #include "store.h"
 #include "prep.h"
@@ -164,14 +169,14 @@ layer_int(int i, const char *type, const char *key, JsonbValue *v, int lo, int h
 	return (int) d;
 }
 
-static void
-parse_layer(int i, JsonbValue *elem, pgl_nn_layer_spec *l)
+/* the type of layer i, its one key, and its body; the type's default sizes */
+static char *
+layer_type(int i, JsonbValue *elem, pgl_nn_layer_spec *l, JsonbValue *body)
 {
 	JsonbIterator	  *it;
 	JsonbValue		   v;
 	JsonbIteratorToken tok;
 	char			  *type = NULL;
-	JsonbValue		   body;
 	int				   nkeys = 0;
 
 	memset(l, 0, sizeof(*l));
@@ -191,7 +196,7 @@ parse_layer(int i, JsonbValue *elem, pgl_nn_layer_spec *l)
 			nkeys++;
 		}
 		else if (tok == WJB_VALUE)
-			body = v;
+			*body = v;
 	}
 	if (nkeys != 1)
 		ereport(ERROR,
@@ -226,132 +231,150 @@ parse_layer(int i, JsonbValue *elem, pgl_nn_layer_spec *l)
 		l->kernel = 3;
 		l->stride = 1;
 	}
+	return type;
+}
 
-	/* shorthands: {"dense": 64}, {"dropout": 0.2}, {"maxpool2d": 2}, {"activation": "relu"} */
-	if (body.type == jbvNumeric)
+/*
+ * The shorthands: {"dense": 64}, {"dropout": 0.2}, {"maxpool2d": 2},
+ * {"activation": "relu"}, {"flatten": null}.  Returns whether body was one.
+ */
+static bool
+layer_shorthand(int i, const char *type, JsonbValue *body, pgl_nn_layer_spec *l)
+{
+	if (body->type == jbvNumeric)
 	{
 		switch (l->type)
 		{
 			case PGL_NN_DENSE:
-				l->units = layer_int(i, type, "units", &body, 1, 1 << 24);
-				return;
+				l->units = layer_int(i, type, "units", body, 1, 1 << 24);
+				return true;
 			case PGL_NN_DROPOUT:
 				l->rate = DatumGetFloat8(
-					DirectFunctionCall1(numeric_float8, NumericGetDatum(body.val.numeric)));
+					DirectFunctionCall1(numeric_float8, NumericGetDatum(body->val.numeric)));
 				if (!(l->rate >= 0 && l->rate < 1))
 					layer_error(i, type,
-								psprintf("the rate must be in [0, 1), not %s", jbv_text(&body)),
+								psprintf("the rate must be in [0, 1), not %s", jbv_text(body)),
 								NULL);
-				return;
+				return true;
 			case PGL_NN_MAXPOOL2D:
 			case PGL_NN_AVGPOOL2D:
-				l->kernel = layer_int(i, type, "size", &body, 1, 64);
-				return;
+				l->kernel = layer_int(i, type, "size", body, 1, 64);
+				return true;
 			default:
 				break;
 		}
 	}
-	if (body.type == jbvString && l->type == PGL_NN_ACTIVATION)
+	if (body->type == jbvString && l->type == PGL_NN_ACTIVATION)
 	{
-		l->activation = parse_activation(i, type, &body);
-		return;
+		l->activation = parse_activation(i, type, body);
+		return true;
 	}
-	if (body.type == jbvNull && (l->type == PGL_NN_FLATTEN || l->type == PGL_NN_BATCHNORM))
+	return body->type == jbvNull && (l->type == PGL_NN_FLATTEN || l->type == PGL_NN_BATCHNORM);
+}
+
+/* one parameter key: v of layer i; sets *units_given for "units" and "filters" */
+static void
+layer_param(int i, const char *type, const char *key, JsonbValue *v, pgl_nn_layer_spec *l,
+			bool *units_given)
+{
+	if (strcmp(key, "activation") == 0 &&
+		(l->type == PGL_NN_DENSE || l->type == PGL_NN_CONV2D || l->type == PGL_NN_ACTIVATION))
+		l->activation = parse_activation(i, type, v);
+	else if (strcmp(key, "alpha") == 0 &&
+			 (l->type == PGL_NN_DENSE || l->type == PGL_NN_CONV2D || l->type == PGL_NN_ACTIVATION))
+	{
+		if (v->type != jbvNumeric)
+			layer_error(i, type, "\"alpha\" must be a number", NULL);
+		l->alpha =
+			DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric)));
+	}
+	else if (strcmp(key, "units") == 0 && l->type == PGL_NN_DENSE)
+	{
+		l->units = layer_int(i, type, key, v, 1, 1 << 24);
+		*units_given = true;
+	}
+	else if (strcmp(key, "filters") == 0 && l->type == PGL_NN_CONV2D)
+	{
+		l->units = layer_int(i, type, key, v, 1, 65536);
+		*units_given = true;
+	}
+	else if (strcmp(key, "kernel") == 0 && l->type == PGL_NN_CONV2D)
+		l->kernel = layer_int(i, type, key, v, 1, 64);
+	else if ((strcmp(key, "size") == 0 || strcmp(key, "pool") == 0) &&
+			 (l->type == PGL_NN_MAXPOOL2D || l->type == PGL_NN_AVGPOOL2D))
+		l->kernel = layer_int(i, type, key, v, 1, 64);
+	else if (strcmp(key, "stride") == 0 &&
+			 (l->type == PGL_NN_CONV2D || l->type == PGL_NN_MAXPOOL2D ||
+			  l->type == PGL_NN_AVGPOOL2D))
+		l->stride = layer_int(i, type, key, v, 1, 64);
+	else if (strcmp(key, "padding") == 0 && l->type == PGL_NN_CONV2D)
+	{
+		char *p = v->type == jbvString ? pnstrdup(v->val.string.val, v->val.string.len) : "";
+
+		if (strcmp(p, "same") == 0)
+			l->padding = 1;
+		else if (strcmp(p, "valid") == 0)
+			l->padding = 0;
+		else
+			layer_error(i, type,
+						psprintf("\"padding\" must be \"same\" or \"valid\", not %s", jbv_text(v)),
+						NULL);
+	}
+	else if (strcmp(key, "rate") == 0 && l->type == PGL_NN_DROPOUT)
+	{
+		if (v->type != jbvNumeric)
+			layer_error(i, type, "\"rate\" must be a number in [0, 1)", NULL);
+		l->rate =
+			DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric)));
+		if (!(l->rate >= 0 && l->rate < 1))
+			layer_error(i, type, psprintf("the rate must be in [0, 1), not %s", jbv_text(v)), NULL);
+	}
+	else
+	{
+		const char *valid = l->type == PGL_NN_DENSE	   ? "units, activation, alpha"
+							: l->type == PGL_NN_CONV2D ? "filters, kernel, stride, "
+														 "padding, activation, alpha"
+							: l->type == PGL_NN_MAXPOOL2D || l->type == PGL_NN_AVGPOOL2D
+								? "size, stride"
+							: l->type == PGL_NN_DROPOUT	   ? "rate"
+							: l->type == PGL_NN_ACTIVATION ? "activation, alpha"
+														   : "none";
+
+		layer_error(i, type, psprintf("unknown parameter \"%s\"", key),
+					psprintf("Parameters of %s are: %s.", type, valid));
+	}
+}
+
+static void
+parse_layer(int i, JsonbValue *elem, pgl_nn_layer_spec *l)
+{
+	JsonbIterator	  *it;
+	JsonbValue		   v;
+	JsonbIteratorToken tok;
+	JsonbValue		   body;
+	char			  *type;
+	char			  *key = NULL;
+	bool			   units_given = false;
+
+	memset(&body, 0, sizeof(body));
+	type = layer_type(i, elem, l, &body);
+	if (layer_shorthand(i, type, &body, l))
 		return;
 	if (body.type != jbvBinary || JsonContainerIsArray(body.val.binary.data))
 		layer_error(i, type, psprintf("its parameters must be an object, not %s", jbv_text(&body)),
 					"For example {\"conv2d\": {\"filters\": 32, \"kernel\": 3}}.");
-
 	it = JsonbIteratorInit(body.val.binary.data);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
 	{
-		char *key = NULL;
-		bool  units_given = false;
-
-		while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
-		{
-			if (tok == WJB_KEY)
-			{
-				key = pnstrdup(v.val.string.val, v.val.string.len);
-				continue;
-			}
-			if (tok != WJB_VALUE)
-				continue;
-			if (strcmp(key, "activation") == 0 &&
-				(l->type == PGL_NN_DENSE || l->type == PGL_NN_CONV2D ||
-				 l->type == PGL_NN_ACTIVATION))
-				l->activation = parse_activation(i, type, &v);
-			else if (strcmp(key, "alpha") == 0 &&
-					 (l->type == PGL_NN_DENSE || l->type == PGL_NN_CONV2D ||
-					  l->type == PGL_NN_ACTIVATION))
-			{
-				if (v.type != jbvNumeric)
-					layer_error(i, type, "\"alpha\" must be a number", NULL);
-				l->alpha = DatumGetFloat8(
-					DirectFunctionCall1(numeric_float8, NumericGetDatum(v.val.numeric)));
-			}
-			else if (strcmp(key, "units") == 0 && l->type == PGL_NN_DENSE)
-			{
-				l->units = layer_int(i, type, key, &v, 1, 1 << 24);
-				units_given = true;
-			}
-			else if (strcmp(key, "filters") == 0 && l->type == PGL_NN_CONV2D)
-			{
-				l->units = layer_int(i, type, key, &v, 1, 65536);
-				units_given = true;
-			}
-			else if (strcmp(key, "kernel") == 0 && l->type == PGL_NN_CONV2D)
-				l->kernel = layer_int(i, type, key, &v, 1, 64);
-			else if ((strcmp(key, "size") == 0 || strcmp(key, "pool") == 0) &&
-					 (l->type == PGL_NN_MAXPOOL2D || l->type == PGL_NN_AVGPOOL2D))
-				l->kernel = layer_int(i, type, key, &v, 1, 64);
-			else if (strcmp(key, "stride") == 0 &&
-					 (l->type == PGL_NN_CONV2D || l->type == PGL_NN_MAXPOOL2D ||
-					  l->type == PGL_NN_AVGPOOL2D))
-				l->stride = layer_int(i, type, key, &v, 1, 64);
-			else if (strcmp(key, "padding") == 0 && l->type == PGL_NN_CONV2D)
-			{
-				char *p = v.type == jbvString ? pnstrdup(v.val.string.val, v.val.string.len) : "";
-
-				if (strcmp(p, "same") == 0)
-					l->padding = 1;
-				else if (strcmp(p, "valid") == 0)
-					l->padding = 0;
-				else
-					layer_error(
-						i, type,
-						psprintf("\"padding\" must be \"same\" or \"valid\", not %s", jbv_text(&v)),
-						NULL);
-			}
-			else if (strcmp(key, "rate") == 0 && l->type == PGL_NN_DROPOUT)
-			{
-				if (v.type != jbvNumeric)
-					layer_error(i, type, "\"rate\" must be a number in [0, 1)", NULL);
-				l->rate = DatumGetFloat8(
-					DirectFunctionCall1(numeric_float8, NumericGetDatum(v.val.numeric)));
-				if (!(l->rate >= 0 && l->rate < 1))
-					layer_error(i, type,
-								psprintf("the rate must be in [0, 1), not %s", jbv_text(&v)), NULL);
-			}
-			else
-			{
-				const char *valid = l->type == PGL_NN_DENSE	   ? "units, activation, alpha"
-									: l->type == PGL_NN_CONV2D ? "filters, kernel, stride, "
-																 "padding, activation, alpha"
-									: l->type == PGL_NN_MAXPOOL2D || l->type == PGL_NN_AVGPOOL2D
-										? "size, stride"
-									: l->type == PGL_NN_DROPOUT	   ? "rate"
-									: l->type == PGL_NN_ACTIVATION ? "activation, alpha"
-																   : "none";
-
-				layer_error(i, type, psprintf("unknown parameter \"%s\"", key),
-							psprintf("Parameters of %s are: %s.", type, valid));
-			}
-		}
-		if ((l->type == PGL_NN_DENSE || l->type == PGL_NN_CONV2D) && !units_given)
-			layer_error(i, type,
-						l->type == PGL_NN_DENSE ? "\"units\" is missing" : "\"filters\" is missing",
-						NULL);
+		if (tok == WJB_KEY)
+			key = pnstrdup(v.val.string.val, v.val.string.len);
+		else if (tok == WJB_VALUE)
+			layer_param(i, type, key, &v, l, &units_given);
 	}
+	if ((l->type == PGL_NN_DENSE || l->type == PGL_NN_CONV2D) && !units_given)
+		layer_error(i, type,
+					l->type == PGL_NN_DENSE ? "\"units\" is missing" : "\"filters\" is missing",
+					NULL);
 }
 
 static void
@@ -599,6 +622,136 @@ grow(NnArrayData *ad, int part, MemoryContext cxt)
 	ad->cap[part] = cap;
 }
 
+/* what read_tensor_row needs */
+typedef struct TensorReader
+{
+	NnArrayData	 *ad;
+	NnOptions	 *o;
+	const char	 *target;
+	bool		  classification;
+	int			  feat, targ; /* attribute indexes */
+	FmgrInfo	  tout;		  /* classification: the target's output function */
+	MemoryContext cxt;
+} TensorReader;
+
+/* one row of a tensor read: to the training rows or the hold-out */
+static void
+read_tensor_row(TensorReader *tr, HeapTuple t, TupleDesc tupdesc, int64 row)
+{
+	NnArrayData *ad = tr->ad;
+	NnOptions	*o = tr->o;
+	bool		 tnull, fnull;
+	Datum		 tv = heap_getattr(t, tr->targ + 1, tupdesc, &tnull);
+	Datum		 fv = heap_getattr(t, tr->feat + 1, tupdesc, &fnull);
+	int			 part;
+	double		 yv;
+
+	if (tnull)
+	{
+		ad->n_skipped++;
+		return;
+	}
+	if (fnull)
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						errmsg("column \"%s\" is NULL in row " INT64_FORMAT, ad->column, row + 1),
+						errhint("A tensor input cannot be imputed: filter such rows out.")));
+	if (ad->D < 0)
+	{
+		/* no input_shape: a flat vector as long as the first row's */
+		if (getBaseType(ad->typid) == BYTEAOID)
+			ad->D = VARSIZE_ANY_EXHDR(DatumGetByteaPP(fv));
+		else
+		{
+			ArrayType *arr = DatumGetArrayTypeP(fv);
+
+			ad->D = ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
+		}
+		if (ad->D < 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+					 errmsg("column \"%s\" is empty in row " INT64_FORMAT, ad->column, row + 1)));
+		o->shape_ndim = 1;
+		o->shape[0] = (int32) ad->D;
+	}
+	part =
+		pgl_row_in_test(o->spec.seed, row, PGL_TEST_FRACTION(o->test_size)) ? PGL_TEST : PGL_TRAIN;
+	if (ad->n[part] == ad->cap[part])
+		grow(ad, part, tr->cxt);
+	pgl_nn_datum_to_floats(fv, ad->typid, ad->D, o->scale, ad->X[part] + ad->n[part] * ad->D,
+						   ad->column, row);
+	if (tr->classification)
+	{
+		char *str = OutputFunctionCall(&tr->tout, tv);
+
+		yv = pgl_vocab_intern(ad->vocab, str, strlen(str));
+		pfree(str);
+	}
+	else
+	{
+		yv = pgl_datum_to_double(tv, ad->target_typid);
+		if (!isfinite(yv))
+			ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
+							errmsg("target \"%s\" is not finite in row " INT64_FORMAT, tr->target,
+								   row + 1)));
+	}
+	ad->y[part][ad->n[part]++] = yv;
+}
+
+/*
+ * The tensor column of the data (*feat), apart from the target (*targ) and
+ * the excluded columns, or -1 when there is none or other features beside
+ * it.  ERROR for a tensor among other features, a regression of a
+ * non-numeric target.
+ */
+static void
+find_tensor_column(TupleDesc desc, const char *target, bool classification, NnOptions *o, int *feat,
+				   int *targ)
+{
+	int nfeat = 0;
+
+	*feat = *targ = -1;
+	for (int a = 0; a < desc->natts; a++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, a);
+		const char		 *nm = NameStr(att->attname);
+		bool			  excluded = false;
+		ListCell		 *lc;
+
+		if (att->attisdropped)
+			continue;
+		if (strcmp(nm, target) == 0)
+		{
+			*targ = a;
+			continue;
+		}
+		foreach (lc, o->exclude)
+			if (strcmp((char *) lfirst(lc), nm) == 0)
+				excluded = true;
+		if (excluded)
+			continue;
+		nfeat++;
+		if (pgl_nn_array_type_ok(att->atttypid))
+			*feat = a;
+	}
+	if (*targ >= 0 && !classification && !pgl_type_is_numeric(TupleDescAttr(desc, *targ)->atttypid))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("target column \"%s\" has type %s, but this network is a regression",
+						target, format_type_be(TupleDescAttr(desc, *targ)->atttypid)),
+				 errhint("A network whose last layer has \"activation\": \"softmax\" (or one "
+						 "\"sigmoid\" unit) is a classifier; any other last layer predicts a "
+						 "number.")));
+	if (*feat >= 0 && *targ >= 0 && nfeat != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("column \"%s\" is a tensor, but the data has %d other feature columns",
+						NameStr(TupleDescAttr(desc, *feat)->attname), nfeat - 1),
+				 errhint("A tensor input must be the only feature: select just it and the "
+						 "target, or leave the others out with \"exclude\".")));
+	if (nfeat != 1 || *targ < 0)
+		*feat = -1;
+}
+
 /*
  * Open the data query; if, apart from the target and the excluded columns,
  * it has exactly one column of a tensor type, read it and return true.
@@ -612,10 +765,9 @@ read_array_data(const char *data, const char *target, bool classification, NnOpt
 	SPIPlanPtr	  plan;
 	Portal		  portal;
 	TupleDesc	  desc;
-	int			  feat = -1, targ = -1, nfeat = 0;
+	int			  feat, targ;
 	int64		  row = 0;
-	FmgrInfo	  tout;
-	bool		  integer_target;
+	TensorReader  tr;
 	MemoryContext batch_cxt;
 
 	pgl_check_single_select(query);
@@ -631,46 +783,9 @@ read_array_data(const char *data, const char *target, bool classification, NnOpt
 	if (desc == NULL)
 		ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
 						errmsg("data must be a query that returns rows")));
-	for (int a = 0; a < desc->natts; a++)
+	find_tensor_column(desc, target, classification, o, &feat, &targ);
+	if (feat < 0)
 	{
-		Form_pg_attribute att = TupleDescAttr(desc, a);
-		const char		 *nm = NameStr(att->attname);
-		bool			  excluded = false;
-		ListCell		 *lc;
-
-		if (att->attisdropped)
-			continue;
-		if (strcmp(nm, target) == 0)
-		{
-			targ = a;
-			continue;
-		}
-		foreach (lc, o->exclude)
-			if (strcmp((char *) lfirst(lc), nm) == 0)
-				excluded = true;
-		if (excluded)
-			continue;
-		nfeat++;
-		if (pgl_nn_array_type_ok(att->atttypid))
-			feat = a;
-	}
-	if (targ >= 0 && !classification && !pgl_type_is_numeric(TupleDescAttr(desc, targ)->atttypid))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("target column \"%s\" has type %s, but this network is a regression",
-						target, format_type_be(TupleDescAttr(desc, targ)->atttypid)),
-				 errhint("A network whose last layer has \"activation\": \"softmax\" (or one "
-						 "\"sigmoid\" unit) is a classifier; any other last layer predicts a "
-						 "number.")));
-	if (feat < 0 || nfeat != 1 || targ < 0)
-	{
-		if (feat >= 0 && targ >= 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATATYPE_MISMATCH),
-					 errmsg("column \"%s\" is a tensor, but the data has %d other feature columns",
-							NameStr(TupleDescAttr(desc, feat)->attname), nfeat - 1),
-					 errhint("A tensor input must be the only feature: select just it and the "
-							 "target, or leave the others out with \"exclude\".")));
 		SPI_cursor_close(portal);
 		SPI_finish();
 		return false;
@@ -695,14 +810,21 @@ read_array_data(const char *data, const char *target, bool classification, NnOpt
 						errhint("A network whose last layer has \"activation\": \"softmax\" (or "
 								"one \"sigmoid\" unit) is a classifier; any other last layer "
 								"predicts a number.")));
-	integer_target = pgl_type_is_integer(ad->target_typid);
+	memset(&tr, 0, sizeof(tr));
+	tr.ad = ad;
+	tr.o = o;
+	tr.target = target;
+	tr.classification = classification;
+	tr.feat = feat;
+	tr.targ = targ;
+	tr.cxt = cxt;
 	if (classification)
 	{
 		Oid	 fn;
 		bool varlena;
 
 		getTypeOutputInfo(ad->target_typid, &fn, &varlena);
-		fmgr_info_cxt(fn, &tout, cxt);
+		fmgr_info_cxt(fn, &tr.tout, cxt);
 	}
 	ad->D = o->shape_ndim ? (int64) o->shape[0] * (o->shape_ndim > 1 ? o->shape[1] : 1) *
 								(o->shape_ndim > 1 ? o->shape[2] : 1)
@@ -720,65 +842,7 @@ read_array_data(const char *data, const char *target, bool classification, NnOpt
 			break;
 		prev = MemoryContextSwitchTo(batch_cxt);
 		for (uint64 i = 0; i < SPI_processed; i++, row++)
-		{
-			HeapTuple t = SPI_tuptable->vals[i];
-			bool	  tnull, fnull;
-			Datum	  tv = heap_getattr(t, targ + 1, SPI_tuptable->tupdesc, &tnull);
-			Datum	  fv = heap_getattr(t, feat + 1, SPI_tuptable->tupdesc, &fnull);
-			int		  part;
-			double	  yv;
-
-			if (tnull)
-			{
-				ad->n_skipped++;
-				continue;
-			}
-			if (fnull)
-				ereport(ERROR,
-						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-						 errmsg("column \"%s\" is NULL in row " INT64_FORMAT, ad->column, row + 1),
-						 errhint("A tensor input cannot be imputed: filter such rows out.")));
-			if (ad->D < 0)
-			{
-				/* no input_shape: a flat vector as long as the first row's */
-				if (getBaseType(ad->typid) == BYTEAOID)
-					ad->D = VARSIZE_ANY_EXHDR(DatumGetByteaPP(fv));
-				else
-				{
-					ArrayType *arr = DatumGetArrayTypeP(fv);
-
-					ad->D = ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
-				}
-				if (ad->D < 1)
-					ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-									errmsg("column \"%s\" is empty in row " INT64_FORMAT,
-										   ad->column, row + 1)));
-				o->shape_ndim = 1;
-				o->shape[0] = (int32) ad->D;
-			}
-			part = pgl_row_in_test(o->spec.seed, row, PGL_TEST_FRACTION(o->test_size)) ? PGL_TEST
-																					   : PGL_TRAIN;
-			if (ad->n[part] == ad->cap[part])
-				grow(ad, part, cxt);
-			pgl_nn_datum_to_floats(fv, ad->typid, ad->D, o->scale,
-								   ad->X[part] + ad->n[part] * ad->D, ad->column, row);
-			if (classification)
-			{
-				char *s = OutputFunctionCall(&tout, tv);
-
-				yv = pgl_vocab_intern(ad->vocab, s, strlen(s));
-				pfree(s);
-			}
-			else
-			{
-				yv = pgl_datum_to_double(tv, ad->target_typid);
-				if (!isfinite(yv))
-					ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
-									errmsg("target \"%s\" is not finite in row " INT64_FORMAT,
-										   target, row + 1)));
-			}
-			ad->y[part][ad->n[part]++] = yv;
-		}
+			read_tensor_row(&tr, SPI_tuptable->vals[i], SPI_tuptable->tupdesc, row);
 		MemoryContextSwitchTo(prev);
 		MemoryContextReset(batch_cxt);
 		SPI_freetuptable(SPI_tuptable);
@@ -786,49 +850,10 @@ read_array_data(const char *data, const char *target, bool classification, NnOpt
 	}
 	SPI_cursor_close(portal);
 	SPI_finish();
-	(void) integer_target;
 	return true;
 }
 
-/* ---------- classes ---------- */
-
-/*
- * The sorted vocabulary of the values seen in the training part (as in
- * train.c: numeric order for integer labels); recode[code] gives the index,
- * or -1 for a value seen only in the hold-out.
- */
-static int32
-learn_classes(PglVocab *vocab, const double *codes, int64 n, bool numeric_order, char ***cats,
-			  int32 **recode)
-{
-	int32		   nv = pgl_vocab_size(vocab);
-	PglValueCount *cc = palloc0(sizeof(PglValueCount) * (nv > 0 ? nv : 1));
-	int32		   nk = 0;
-
-	*recode = palloc(sizeof(int32) * (nv > 0 ? nv : 1));
-	for (int32 i = 0; i < nv; i++)
-	{
-		cc[i].str = pgl_vocab_string(vocab, i);
-		cc[i].code = i;
-		(*recode)[i] = -1;
-	}
-	for (int64 i = 0; i < n; i++)
-		if (codes[i] >= 0)
-			cc[(int32) codes[i]].count++;
-	for (int32 i = 0; i < nv; i++)
-		if (cc[i].count > 0)
-			cc[nk++] = cc[i];
-	pgl_sort_value_counts(cc, nk, numeric_order);
-	*cats = palloc(sizeof(char *) * (nk > 0 ? nk : 1));
-	for (int32 i = 0; i < nk; i++)
-	{
-		(*recode)[cc[i].code] = i;
-		(*cats)[i] = pstrdup(cc[i].str);
-	}
-	return nk;
-}
-
-/* ---------- ai_train ---------- */
+/* ---------- the glue steps (train_glue.h) ---------- */
 
 static bool
 spec_is_classifier(const pgl_nn_spec *spec)
@@ -839,468 +864,454 @@ spec_is_classifier(const pgl_nn_spec *spec)
 		   (last->activation == PGL_NN_SIGMOID && last->type == PGL_NN_DENSE && last->units == 1);
 }
 
-Datum
-pgl_train_neural_net(FunctionCallInfo fcinfo, const char *name, const char *algorithm,
-					 const char *data, const char *target, Jsonb *options,
-					 const PglTrainOptions *topts)
+typedef struct NnTrain
 {
-	NnOptions	   o;
-	MemoryContext  train_cxt, old;
-	instr_time	   start;
-	pgl_env		   env;
-	pgl_status	   st;
-	bool		   classification;
-	NnArrayData	   ad;
-	bool		   array_input;
-	pgl_model	  *m;
-	float		  *X[2] = {NULL, NULL};
-	int64		   n[2] = {0, 0};
-	int32		  *label[2] = {NULL, NULL};
-	double		  *yd[2] = {NULL, NULL};
-	float		  *yf[2] = {NULL, NULL};
-	double		  *mu = NULL, *sd = NULL;
-	double		   config[PGL_NN_CONFIG_LEN];
-	double		   y_mu = 0, y_sd = 1;
-	int64		   D, n_skipped = 0, n_unknown = 0;
-	pgl_nn		  *net;
-	pgl_nn_result  res;
-	StringInfoData metrics;
-	Datum		   result;
-	instr_time	   fit_start, fit_time;
-	int32		   max_batch;
+	NnOptions	  o;
+	bool		  classification;
+	bool		  array_input; /* one tensor column, else ordinary columns */
+	NnArrayData	  ad;
+	PglDataSet	 *ds;
+	float		 *X[2];
+	int64		  n[2];
+	int32		 *label[2];
+	double		 *yd[2];
+	float		 *yf[2];
+	double		 *mu, *sd;
+	double		  config[PGL_NN_CONFIG_LEN];
+	int64		  D, n_skipped, n_unknown;
+	pgl_nn		 *net;
+	pgl_nn_result res;
+	instr_time	  fit_time;
+} NnTrain;
 
-	if (target == NULL)
+static void
+nn_check(PglTrainCall *c)
+{
+	NnTrain *t;
+
+	if (c->target == NULL)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						errmsg("neural_net needs a target column"),
 						errhint("Name the column to predict: ai_train(name, 'neural_net', data, "
 								"target => 'column', options => ...).")));
-	nn_options(topts, &o);
-	classification = spec_is_classifier(&o.spec);
-	pgl_check_model_writable(name);
+	c->state = t = palloc0(sizeof(NnTrain));
+	nn_options(&c->opts, &t->o);
+	t->classification = spec_is_classifier(&t->o.spec);
+}
 
-	INSTR_TIME_SET_CURRENT(start);
-	train_cxt =
-		AllocSetContextCreate(CurrentMemoryContext, "pg_learn training", ALLOCSET_DEFAULT_SIZES);
-	old = MemoryContextSwitchTo(train_cxt);
-	env = pgl_backend_env(train_cxt);
-	memset(&st, 0, sizeof(st));
-	memset(config, 0, sizeof(config));
-	config[PGL_NN_CFG_SCALE] = o.scale;
+/* a tensor column: below 50 rows a default hold-out would be too small to tell anything */
+static void
+array_read(PglTrainCall *c, NnTrain *t)
+{
+	NnArrayData *ad = &t->ad;
+	int64		 nt = ad->n[PGL_TRAIN] + ad->n[PGL_TEST];
 
-	m = palloc0(sizeof(pgl_model));
-	m->algorithm = PGL_ALGO_NEURAL_NET;
-	m->task = classification ? PGL_TASK_CLASSIFICATION : PGL_TASK_REGRESSION;
-
-	array_input = read_array_data(data, target, classification, &o, train_cxt, &ad);
-	if (array_input)
+	t->n_skipped = ad->n_skipped;
+	t->D = ad->D;
+	for (int p = 0; p < 2; p++)
 	{
-		int32 *recode = NULL;
+		t->n[p] = ad->n[p];
+		t->X[p] = ad->X[p];
+	}
+	if (nt == 0)
+		ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND), errmsg("no rows to train on")));
+	if (t->o.test_size < 0 && nt < 50 && t->n[PGL_TEST] > 0)
+	{
+		float  *x = palloc_extended(sizeof(float) * nt * t->D, MCXT_ALLOC_HUGE);
+		double *yy = palloc_extended(sizeof(double) * nt, MCXT_ALLOC_HUGE);
 
-		n_skipped = ad.n_skipped;
-		D = ad.D;
+		memcpy(x, t->X[0], sizeof(float) * t->n[0] * t->D);
+		memcpy(x + t->n[0] * t->D, t->X[1], sizeof(float) * t->n[1] * t->D);
+		memcpy(yy, ad->y[0], sizeof(double) * t->n[0]);
+		memcpy(yy + t->n[0], ad->y[1], sizeof(double) * t->n[1]);
+		t->X[0] = x;
+		ad->y[0] = yy;
+		t->n[0] = nt;
+		t->n[1] = 0;
+	}
+}
+
+/* read one tensor column, else the columns as the rows family reads them */
+static void
+nn_read(PglTrainCall *c)
+{
+	NnTrain *t = c->state;
+
+	t->config[PGL_NN_CFG_SCALE] = t->o.scale;
+	t->array_input = read_array_data(c->data, c->target, t->classification, &t->o, c->cxt, &t->ad);
+	if (t->array_input)
+	{
+		array_read(c, t);
+		return;
+	}
+	if (t->o.scale != 1.0)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("option \"scale\" applies to a tensor (array or bytea) column"),
+						errhint("Ordinary columns are standardized by the model.")));
+	t->ds = pgl_read_data(
+		c->data, c->target, t->classification ? PGL_COL_CATEGORICAL : PGL_COL_NUMERIC, t->o.exclude,
+		NIL, c->algorithm, PGL_TEST_FRACTION(t->o.test_size), t->o.spec.seed, NULL, NULL);
+	t->n_skipped = t->ds->n_skipped;
+	pgl_check_rows_read(t->ds, c->data, c->target);
+	if (t->o.test_size < 0 && t->ds->n_rows < 50 && t->ds->part[PGL_TEST].n > 0)
+		pgl_merge_parts(t->ds);
+	pgl_check_rows_split(t->ds, &c->opts);
+}
+
+/* a tensor column: one numeric feature, the classes of the labels */
+static void
+array_preprocess(PglTrainCall *c, NnTrain *t)
+{
+	NnArrayData *ad = &t->ad;
+	pgl_model	*m = c->m;
+
+	m->n_features = 1;
+	m->features = palloc0(sizeof(pgl_feature));
+	m->features[0].name = ad->column;
+	m->features[0].type_name = ad->type_name;
+	m->features[0].kind = PGL_FEATURE_NUMERIC;
+	m->n_inputs = 1;
+	m->target_name = pstrdup(c->target);
+	m->target_type = ad->target_type;
+	t->config[PGL_NN_CFG_INPUT_KIND] =
+		getBaseType(ad->typid) == BYTEAOID ? PGL_NN_INPUT_BYTEA : PGL_NN_INPUT_ARRAY;
+	if (t->classification)
+	{
+		int32 *recode;
+		int32  mode;
+
+		/* the labels seen in training, in vocabulary order; -1 for one seen only in the hold-out */
+		m->n_classes = pgl_learn_code_vocabulary(ad->vocab, ad->y[PGL_TRAIN], NULL, t->n[PGL_TRAIN],
+												 pgl_type_is_integer(ad->target_typid), &m->classes,
+												 &mode, &recode);
 		for (int p = 0; p < 2; p++)
 		{
-			n[p] = ad.n[p];
-			X[p] = ad.X[p];
-		}
-		if (n[PGL_TRAIN] + n[PGL_TEST] == 0)
-			ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND), errmsg("no rows to train on")));
-		/* below 50 rows a default hold-out would be too small to tell anything */
-		if (o.test_size < 0 && n[PGL_TRAIN] + n[PGL_TEST] < 50 && n[PGL_TEST] > 0)
-		{
-			int64	nt = n[PGL_TRAIN] + n[PGL_TEST];
-			float  *x = palloc_extended(sizeof(float) * nt * D, MCXT_ALLOC_HUGE);
-			double *yy = palloc_extended(sizeof(double) * nt, MCXT_ALLOC_HUGE);
-
-			memcpy(x, X[0], sizeof(float) * n[0] * D);
-			memcpy(x + n[0] * D, X[1], sizeof(float) * n[1] * D);
-			memcpy(yy, ad.y[0], sizeof(double) * n[0]);
-			memcpy(yy + n[0], ad.y[1], sizeof(double) * n[1]);
-			X[0] = x;
-			ad.y[0] = yy;
-			n[0] = nt;
-			n[1] = 0;
-		}
-		m->n_features = 1;
-		m->features = palloc0(sizeof(pgl_feature));
-		m->features[0].name = ad.column;
-		m->features[0].type_name = ad.type_name;
-		m->features[0].kind = PGL_FEATURE_NUMERIC;
-		m->n_inputs = 1;
-		m->target_name = pstrdup(target);
-		m->target_type = ad.target_type;
-		config[PGL_NN_CFG_INPUT_KIND] =
-			getBaseType(ad.typid) == BYTEAOID ? PGL_NN_INPUT_BYTEA : PGL_NN_INPUT_ARRAY;
-		if (classification)
-		{
-			m->n_classes =
-				learn_classes(ad.vocab, ad.y[PGL_TRAIN], n[PGL_TRAIN],
-							  pgl_type_is_integer(ad.target_typid), &m->classes, &recode);
-			for (int p = 0; p < 2; p++)
-			{
-				label[p] = palloc_extended(sizeof(int32) * (n[p] + 1), MCXT_ALLOC_HUGE);
-				for (int64 i = 0; i < n[p]; i++)
-					label[p][i] = recode[(int32) ad.y[p][i]];
-			}
-		}
-		else
-		{
-			yd[0] = ad.y[0];
-			yd[1] = ad.y[1];
+			t->label[p] = palloc_extended(sizeof(int32) * (t->n[p] + 1), MCXT_ALLOC_HUGE);
+			for (int64 i = 0; i < t->n[p]; i++)
+				t->label[p][i] = recode[(int32) ad->y[p][i]];
 		}
 	}
 	else
 	{
-		PglDataSet *ds;
-		int32		p;
+		t->yd[0] = ad->y[0];
+		t->yd[1] = ad->y[1];
+	}
+}
 
-		if (o.scale != 1.0)
+/* encode a part, standardize by the training rows, and transpose to float rows */
+static void
+encode_part(PglTrainCall *c, NnTrain *t, int part)
+{
+	PglDataSet	  *ds = t->ds;
+	int32		   p = c->m->n_inputs;
+	int64		   rows = ds->part[part].n;
+	const double **raw = palloc(sizeof(double *) * (ds->n_features + 1));
+	const bool	 **rnull = palloc(sizeof(bool *) * (ds->n_features + 1));
+	double		  *E;
+
+	t->n[part] = rows;
+	if (rows == 0)
+		return;
+	for (int f = 0; f < ds->n_features; f++)
+	{
+		raw[f] = pgl_column_values(ds, &ds->features[f], part);
+		rnull[f] = ds->features[f].nulls[part];
+	}
+	pgl_check_memory(ds->bytes + (Size) rows * p * (sizeof(double) + sizeof(float)),
+					 psprintf("encoding " INT64_FORMAT " rows into %d inputs", rows, p));
+	E = palloc_extended(sizeof(double) * rows * p, MCXT_ALLOC_HUGE);
+	pgl_encode_rows(c->m, raw, rnull, NULL, rows, E);
+	if (part == PGL_TRAIN)
+		for (int32 j = 0; j < p; j++)
+		{
+			double s = 0, ss = 0;
+
+			for (int64 i = 0; i < rows; i++)
+				s += E[i + j * rows];
+			t->mu[j] = s / rows;
+			for (int64 i = 0; i < rows; i++)
+				ss += (E[i + j * rows] - t->mu[j]) * (E[i + j * rows] - t->mu[j]);
+			t->sd[j] = sqrt(ss / rows);
+			if (!(t->sd[j] > 1e-12 * fmax(1.0, fabs(t->mu[j]))) || !isfinite(t->sd[j]))
+				t->sd[j] = 1.0;
+		}
+	t->X[part] = palloc_extended(sizeof(float) * rows * p, MCXT_ALLOC_HUGE);
+	for (int64 i = 0; i < rows; i++)
+		for (int32 j = 0; j < p; j++)
+			t->X[part][i * p + j] = (float) ((E[i + j * rows] - t->mu[j]) / t->sd[j]);
+	pfree(E);
+}
+
+/* ordinary columns: the rows family's preprocessing, then standardized float rows */
+static void
+columns_preprocess(PglTrainCall *c, NnTrain *t)
+{
+	PglDataSet *ds = t->ds;
+	NnOptions  *o = &t->o;
+	pgl_model  *m;
+	int32		p;
+
+	m = c->m = pgl_learn_dataset_features(ds, PGL_ALGO_NEURAL_NET, c->m->task);
+	p = m->n_inputs;
+	if (p < 1)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("the data has no feature columns")));
+	t->D = p;
+	if (o->shape_ndim)
+	{
+		int64 want =
+			(int64) o->shape[0] * (o->shape_ndim > 1 ? (int64) o->shape[1] * o->shape[2] : 1);
+
+		if (want != p)
 			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							errmsg("option \"scale\" applies to a tensor (array or bytea) column"),
-							errhint("Ordinary columns are standardized by the model.")));
-		ds = pgl_read_data(data, target, classification ? PGL_COL_CATEGORICAL : PGL_COL_NUMERIC,
-						   o.exclude, NIL, algorithm, PGL_TEST_FRACTION(o.test_size), o.spec.seed,
-						   NULL, NULL);
-		n_skipped = ds->n_skipped;
-		if (ds->n_rows == 0)
-			ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND), errmsg("no rows to train on")));
-		if (o.test_size < 0 && ds->n_rows < 50 && ds->part[PGL_TEST].n > 0)
-			pgl_merge_parts(ds);
-		if (ds->part[PGL_TRAIN].n == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("no training rows: all " INT64_FORMAT " rows fell in the hold-out",
-							ds->n_rows),
-					 errhint("Lower \"test_size\".")));
-		m->n_features = ds->n_features;
-		m->features = palloc0(sizeof(pgl_feature) * (ds->n_features + 1));
-		for (int f = 0; f < ds->n_features; f++)
-		{
-			PglColumn	*c = &ds->features[f];
-			pgl_feature *feat = &m->features[f];
-
-			if (c->n_nulls > 0 && o.nulls_error)
-				ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-								errmsg("column \"%s\" has " INT64_FORMAT " NULL values", c->name,
-									   c->n_nulls),
-								errdetail("The option \"nulls\" is \"error\".")));
-			feat->name = c->name;
-			feat->type_name = c->type_name;
-			if (c->kind == PGL_COL_NUMERIC)
-			{
-				feat->kind = PGL_FEATURE_NUMERIC;
-				if (c->count[PGL_TRAIN] == 0)
-					ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-									errmsg("column \"%s\" is NULL in every training row", c->name),
-									errhint("Leave it out with \"exclude\".")));
-				feat->impute = c->sum[PGL_TRAIN] / c->count[PGL_TRAIN];
-			}
-			else
-			{
-				int32  *recode;
-				double *v[2] = {pgl_column_values(ds, c, PGL_TRAIN),
-								pgl_column_values(ds, c, PGL_TEST)};
-				int64	cnt_mode = -1;
-
-				feat->kind = PGL_FEATURE_CATEGORICAL;
-				/* NULLs are coded as their slot's old value: mask them out with -1 */
-				for (int part = 0; part < 2; part++)
-					for (int64 i = 0; i < ds->part[part].n; i++)
-						if (c->nulls[part] && c->nulls[part][i])
-							v[part][i] = -1;
-				feat->n_categories = learn_classes(c->vocab, v[PGL_TRAIN], ds->part[PGL_TRAIN].n,
-												   false, &feat->categories, &recode);
-				if (feat->n_categories == 0)
-					ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-									errmsg("column \"%s\" is NULL in every training row", c->name),
-									errhint("Leave it out with \"exclude\".")));
-				for (int part = 0; part < 2; part++)
-					for (int64 i = 0; i < ds->part[part].n; i++)
-						if (v[part][i] >= 0)
-							v[part][i] = recode[(int32) v[part][i]];
-				/* the mode imputes NULLs */
-				{
-					int64 *cnt = palloc0(sizeof(int64) * feat->n_categories);
-
-					for (int64 i = 0; i < ds->part[PGL_TRAIN].n; i++)
-						if (v[PGL_TRAIN][i] >= 0)
-							cnt[(int32) v[PGL_TRAIN][i]]++;
-					for (int32 k = 0; k < feat->n_categories; k++)
-						if (cnt[k] > cnt_mode)
-						{
-							cnt_mode = cnt[k];
-							feat->impute_category = k;
-						}
-				}
-			}
-		}
-		m->n_inputs = p = pgl_model_input_width(m);
-		if (p < 1)
-			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							errmsg("the data has no feature columns")));
-		m->target_name = ds->target->name;
-		m->target_type = ds->target->type_name;
-		D = p;
-		if (o.shape_ndim)
-		{
-			int64 want =
-				(int64) o.shape[0] * (o.shape_ndim > 1 ? (int64) o.shape[1] * o.shape[2] : 1);
-
-			if (want != p)
-				ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-								errmsg("\"input_shape\" holds " INT64_FORMAT
-									   " values, but the columns encode to %d inputs",
-									   want, (int) p),
-								errhint("Leave \"input_shape\" out for ordinary columns.")));
-		}
-		else
-		{
-			o.shape_ndim = 1;
-			o.shape[0] = p;
-		}
-		config[PGL_NN_CFG_INPUT_KIND] = PGL_NN_INPUT_COLUMNS;
-
-		if (classification)
-		{
-			int32  *recode;
-			double *lab[2] = {pgl_column_values(ds, ds->target, PGL_TRAIN),
-							  pgl_column_values(ds, ds->target, PGL_TEST)};
-
-			m->n_classes =
-				learn_classes(ds->target->vocab, lab[PGL_TRAIN], ds->part[PGL_TRAIN].n,
-							  pgl_type_is_integer(ds->target->typid), &m->classes, &recode);
-			for (int part = 0; part < 2; part++)
-			{
-				label[part] =
-					palloc_extended(sizeof(int32) * (ds->part[part].n + 1), MCXT_ALLOC_HUGE);
-				for (int64 i = 0; i < ds->part[part].n; i++)
-					label[part][i] = recode[(int32) lab[part][i]];
-			}
-		}
-		else
-			for (int part = 0; part < 2; part++)
-				yd[part] = pgl_column_values(ds, ds->target, part);
-
-		/* encode, standardize on the training rows, and transpose to float rows */
-		mu = palloc0(sizeof(double) * p);
-		sd = palloc0(sizeof(double) * p);
+							errmsg("\"input_shape\" holds " INT64_FORMAT
+								   " values, but the columns encode to %d inputs",
+								   want, (int) p),
+							errhint("Leave \"input_shape\" out for ordinary columns.")));
+	}
+	else
+	{
+		o->shape_ndim = 1;
+		o->shape[0] = p;
+	}
+	t->config[PGL_NN_CFG_INPUT_KIND] = PGL_NN_INPUT_COLUMNS;
+	if (t->classification)
+	{
+		t->n_unknown = pgl_learn_dataset_classes(ds, m, c->target);
 		for (int part = 0; part < 2; part++)
 		{
-			int64		   rows = ds->part[part].n;
-			const double **raw = palloc(sizeof(double *) * (ds->n_features + 1));
-			const bool	 **rnull = palloc(sizeof(bool *) * (ds->n_features + 1));
-			double		  *E;
+			double *lab = pgl_column_values(ds, ds->target, part);
 
-			n[part] = rows;
-			if (rows == 0)
-				continue;
-			for (int f = 0; f < ds->n_features; f++)
-			{
-				raw[f] = pgl_column_values(ds, &ds->features[f], part);
-				rnull[f] = ds->features[f].nulls[part];
-			}
-			pgl_check_memory(ds->bytes + (Size) rows * p * (sizeof(double) + sizeof(float)),
-							 psprintf("encoding " INT64_FORMAT " rows into %d inputs", rows, p));
-			E = palloc_extended(sizeof(double) * rows * p, MCXT_ALLOC_HUGE);
-			pgl_encode_rows(m, raw, rnull, NULL, rows, E);
-			if (part == PGL_TRAIN)
-				for (int32 j = 0; j < p; j++)
-				{
-					double s = 0, ss = 0;
-
-					for (int64 i = 0; i < rows; i++)
-						s += E[i + j * rows];
-					mu[j] = s / rows;
-					for (int64 i = 0; i < rows; i++)
-						ss += (E[i + j * rows] - mu[j]) * (E[i + j * rows] - mu[j]);
-					sd[j] = sqrt(ss / rows);
-					if (!(sd[j] > 1e-12 * fmax(1.0, fabs(mu[j]))) || !isfinite(sd[j]))
-						sd[j] = 1.0;
-				}
-			X[part] = palloc_extended(sizeof(float) * rows * p, MCXT_ALLOC_HUGE);
-			for (int64 i = 0; i < rows; i++)
-				for (int32 j = 0; j < p; j++)
-					X[part][i * p + j] = (float) ((E[i + j * rows] - mu[j]) / sd[j]);
-			pfree(E);
+			t->label[part] =
+				palloc_extended(sizeof(int32) * (ds->part[part].n + 1), MCXT_ALLOC_HUGE);
+			for (int64 i = 0; i < ds->part[part].n; i++)
+				t->label[part][i] = (int32) lab[i];
 		}
 	}
+	else
+		for (int part = 0; part < 2; part++)
+			t->yd[part] = pgl_column_values(ds, ds->target, part);
+	t->mu = palloc0(sizeof(double) * p);
+	t->sd = palloc0(sizeof(double) * p);
+	for (int part = 0; part < 2; part++)
+		encode_part(c, t, part);
+}
 
-	if (n[PGL_TRAIN] == 0)
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						errmsg("no training rows: all rows fell in the hold-out"),
-						errhint("Lower \"test_size\".")));
+/* a classifier's hold-out rows of a label unseen in training cannot be scored */
+static void
+drop_unknown_labels(NnTrain *t)
+{
+	int64 k = 0;
 
-	if (classification)
+	for (int64 i = 0; i < t->n[PGL_TEST]; i++)
 	{
-		if (m->n_classes < 2)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("target column \"%s\" has only one class (%s) in the training rows",
-							target, m->n_classes ? m->classes[0] : "none"),
-					 errhint("A classifier needs at least two distinct labels.")));
-		/* hold-out rows of a label unseen in training cannot be scored */
+		if (t->label[PGL_TEST][i] < 0)
 		{
-			int64 k = 0;
-
-			for (int64 i = 0; i < n[PGL_TEST]; i++)
-			{
-				if (label[PGL_TEST][i] < 0)
-				{
-					n_unknown++;
-					continue;
-				}
-				if (k != i)
-				{
-					memmove(X[PGL_TEST] + k * D, X[PGL_TEST] + i * D, sizeof(float) * D);
-					label[PGL_TEST][k] = label[PGL_TEST][i];
-				}
-				k++;
-			}
-			n[PGL_TEST] = k;
+			t->n_unknown++;
+			continue;
 		}
-		o.spec.loss = PGL_NN_LOSS_SOFTMAX_CE;
-		o.spec.n_out = m->n_classes;
-		o.spec.class_weight = pgl_classes_prepare(topts, &env, m, label, n);
+		if (k != i)
+		{
+			memmove(t->X[PGL_TEST] + k * t->D, t->X[PGL_TEST] + i * t->D, sizeof(float) * t->D);
+			t->label[PGL_TEST][k] = t->label[PGL_TEST][i];
+		}
+		k++;
+	}
+	t->n[PGL_TEST] = k;
+}
+
+/* the loss and output of the network, and the regression target standardized */
+static void
+nn_target(PglTrainCall *c, NnTrain *t)
+{
+	double y_mu = 0, y_sd = 1;
+
+	if (t->classification)
+	{
+		pgl_check_classes(c->m, c->target);
+		drop_unknown_labels(t);
+		t->o.spec.loss = PGL_NN_LOSS_SOFTMAX_CE;
+		t->o.spec.n_out = c->m->n_classes;
+		t->o.spec.class_weight = pgl_classes_prepare(&c->opts, &c->env, c->m, t->label, t->n);
 	}
 	else
 	{
-		pgl_classes_refuse(topts, algorithm,
+		double s = 0, ss = 0;
+		int64  n = t->n[PGL_TRAIN];
+
+		pgl_classes_refuse(&c->opts, c->algorithm,
 						   "The last layer has no softmax (nor one sigmoid unit), so the network "
 						   "is a regression.");
-		double s = 0, ss = 0;
 
-		for (int64 i = 0; i < n[PGL_TRAIN]; i++)
-			s += yd[PGL_TRAIN][i];
-		y_mu = s / n[PGL_TRAIN];
-		for (int64 i = 0; i < n[PGL_TRAIN]; i++)
-			ss += (yd[PGL_TRAIN][i] - y_mu) * (yd[PGL_TRAIN][i] - y_mu);
-		y_sd = sqrt(ss / n[PGL_TRAIN]);
+		for (int64 i = 0; i < n; i++)
+			s += t->yd[PGL_TRAIN][i];
+		y_mu = s / n;
+		for (int64 i = 0; i < n; i++)
+			ss += (t->yd[PGL_TRAIN][i] - y_mu) * (t->yd[PGL_TRAIN][i] - y_mu);
+		y_sd = sqrt(ss / n);
 		if (!(y_sd > 0) || !isfinite(y_sd))
 			y_sd = 1;
 		for (int part = 0; part < 2; part++)
 		{
-			yf[part] = palloc_extended(sizeof(float) * (n[part] + 1), MCXT_ALLOC_HUGE);
-			for (int64 i = 0; i < n[part]; i++)
-				yf[part][i] = (float) ((yd[part][i] - y_mu) / y_sd);
+			t->yf[part] = palloc_extended(sizeof(float) * (t->n[part] + 1), MCXT_ALLOC_HUGE);
+			for (int64 i = 0; i < t->n[part]; i++)
+				t->yf[part][i] = (float) ((t->yd[part][i] - y_mu) / y_sd);
 		}
-		o.spec.loss = PGL_NN_LOSS_MSE;
-		o.spec.n_out = 1;
+		t->o.spec.loss = PGL_NN_LOSS_MSE;
+		t->o.spec.n_out = 1;
 	}
-	config[PGL_NN_CFG_Y_MU] = y_mu;
-	config[PGL_NN_CFG_Y_SD] = y_sd;
+	t->config[PGL_NN_CFG_Y_MU] = y_mu;
+	t->config[PGL_NN_CFG_Y_SD] = y_sd;
+}
 
-	o.spec.in_ndim = o.shape_ndim == 1 ? 1 : 3;
-	o.spec.in_h = o.shape_ndim == 1 ? 1 : o.shape[0];
-	o.spec.in_w = o.shape_ndim == 1 ? 1 : o.shape[1];
-	o.spec.in_c = o.shape_ndim == 1 ? o.shape[0] : o.shape[2];
+/* the network for the input shape, with buffers for at most the training rows in one batch */
+static void
+nn_create(PglTrainCall *c, NnTrain *t)
+{
+	NnOptions *o = &t->o;
+	int32	   max_batch = (int32) Min((int64) o->spec.batch_size, Max(t->n[PGL_TRAIN], 1));
+	int64	   net_bytes = 0;
+	Size	   data_bytes = 0;
+	pgl_status st;
 
-	/* buffers for at most the training rows in one batch */
-	max_batch = (int32) Min((int64) o.spec.batch_size, Max(n[PGL_TRAIN], 1));
-	{
-		int64 net_bytes = 0;
-		Size  data_bytes = 0;
-
-		for (int part = 0; part < 2; part++)
-			data_bytes += (Size) n[part] * D * sizeof(float);
-		if (pgl_nn_memory(&o.spec, max_batch, &net_bytes, &st) == PGL_OK)
-			pgl_check_memory(data_bytes + (Size) net_bytes,
-							 psprintf("training a network of batch %d on " INT64_FORMAT
-									  " rows of " INT64_FORMAT " values",
-									  max_batch, n[0] + n[1], D));
-	}
-	if (pgl_nn_create(&env, &o.spec, max_batch, &net, &st) != PGL_OK)
+	memset(&st, 0, sizeof(st));
+	o->spec.in_ndim = o->shape_ndim == 1 ? 1 : 3;
+	o->spec.in_h = o->shape_ndim == 1 ? 1 : o->shape[0];
+	o->spec.in_w = o->shape_ndim == 1 ? 1 : o->shape[1];
+	o->spec.in_c = o->shape_ndim == 1 ? o->shape[0] : o->shape[2];
+	for (int part = 0; part < 2; part++)
+		data_bytes += (Size) t->n[part] * t->D * sizeof(float);
+	if (pgl_nn_memory(&o->spec, max_batch, &net_bytes, &st) == PGL_OK)
+		pgl_check_memory(data_bytes + (Size) net_bytes,
+						 psprintf("training a network of batch %d on " INT64_FORMAT
+								  " rows of " INT64_FORMAT " values",
+								  max_batch, t->n[0] + t->n[1], t->D));
+	if (pgl_nn_create(&c->env, &o->spec, max_batch, &t->net, &st) != PGL_OK)
 	{
 		if (st.rc == PGL_ERR_INVALID)
-			ereport(
-				ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("the network does not fit: %s", st.msg),
-				 errdetail("The input shape is %s; the target is %s.",
-						   o.shape_ndim == 1
-							   ? psprintf("(%d)", o.shape[0])
-							   : psprintf("(%d, %d, %d)", o.shape[0], o.shape[1], o.shape[2]),
-						   classification ? psprintf("%d classes", m->n_classes) : "one number")));
+			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							errmsg("the network does not fit: %s", st.msg),
+							errdetail("The input shape is %s; the target is %s.",
+									  o->shape_ndim == 1 ? psprintf("(%d)", o->shape[0])
+														 : psprintf("(%d, %d, %d)", o->shape[0],
+																	o->shape[1], o->shape[2]),
+									  t->classification ? psprintf("%d classes", c->m->n_classes)
+														: "one number")));
 		pgl_report(&st, "creating the network failed");
 	}
+}
 
-	/* fit */
+static void
+nn_preprocess(PglTrainCall *c)
+{
+	NnTrain *t = c->state;
+
+	c->m = palloc0(sizeof(pgl_model));
+	c->m->algorithm = PGL_ALGO_NEURAL_NET;
+	c->m->task = t->classification ? PGL_TASK_CLASSIFICATION : PGL_TASK_REGRESSION;
+	if (t->array_input)
+		array_preprocess(c, t);
+	else
+		columns_preprocess(c, t);
+	if (t->n[PGL_TRAIN] == 0)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("no training rows: all rows fell in the hold-out"),
+						errhint("Lower \"test_size\".")));
+	nn_target(c, t);
+	nn_create(c, t);
+}
+
+static void
+nn_fit(PglTrainCall *c)
+{
+	NnTrain	  *t = c->state;
+	pgl_model *m = c->m;
+	instr_time fit_start;
+	pgl_status st;
+
+	memset(&st, 0, sizeof(st));
 	pgl_set_blas_threads();
 	INSTR_TIME_SET_CURRENT(fit_start);
 	{
-		pgl_nn_data tr = {X[PGL_TRAIN], n[PGL_TRAIN], label[PGL_TRAIN], yf[PGL_TRAIN]};
-		pgl_nn_data va = {X[PGL_TEST], n[PGL_TEST], label[PGL_TEST], yf[PGL_TEST]};
+		pgl_nn_data tr = {t->X[PGL_TRAIN], t->n[PGL_TRAIN], t->label[PGL_TRAIN], t->yf[PGL_TRAIN]};
+		pgl_nn_data va = {t->X[PGL_TEST], t->n[PGL_TEST], t->label[PGL_TEST], t->yf[PGL_TEST]};
 
-		if (pgl_nn_train(&env, net, &tr, &va, &res, &st) != PGL_OK)
-			pgl_report(&st, psprintf("training \"%s\" failed", name));
+		if (pgl_nn_train(&c->env, t->net, &tr, &va, &t->res, &st) != PGL_OK)
+			pgl_report(&st, psprintf("training \"%s\" failed", c->name));
 	}
-	INSTR_TIME_SET_CURRENT(fit_time);
-	INSTR_TIME_SUBTRACT(fit_time, fit_start);
-	if (pgl_nn_to_model(&env, net, config, mu, sd, &res, m, &st) != PGL_OK)
+	INSTR_TIME_SET_CURRENT(t->fit_time);
+	INSTR_TIME_SUBTRACT(t->fit_time, fit_start);
+	if (pgl_nn_to_model(&c->env, t->net, t->config, t->mu, t->sd, &t->res, m, &st) != PGL_OK)
 		pgl_report(&st, "saving the network failed");
-	if (classification)
-		pgl_classes_finish(topts, &env, m);
+	if (t->classification)
+		pgl_classes_finish(&c->opts, &c->env, m);
+
 	/*
 	 * Quantized storage: encode the weights now and evaluate the network
 	 * with the values the stored model will have.  int8 gets one scale per
 	 * PGL_NN_PARAM_BLOCK parameters: "nn_params" in rows of that many.
 	 */
-	if (o.storage != PGL_STORE_NATIVE)
+	if (t->o.storage != PGL_STORE_NATIVE)
 	{
 		const pgl_tensor *pt;
 
-		if (o.storage == PGL_STORE_I8_ROW &&
-			pgl_nn_block_params(&env, m, PGL_NN_PARAM_BLOCK, &st) != PGL_OK)
+		if (t->o.storage == PGL_STORE_I8_ROW &&
+			pgl_nn_block_params(&c->env, m, PGL_NN_PARAM_BLOCK, &st) != PGL_OK)
 			pgl_report(&st, "saving the network failed");
-		pgl_apply_storage(&env, m, o.storage);
+		pgl_apply_storage(&c->env, m, t->o.storage);
 		pt = pgl_model_tensor(m, "nn_params");
-		memcpy(pgl_nn_params(net), pt->data, sizeof(float) * (size_t) pgl_nn_param_count(net));
+		memcpy(pgl_nn_params(t->net), pt->data,
+			   sizeof(float) * (size_t) pgl_nn_param_count(t->net));
 	}
+}
 
-	/* evaluate */
-	initStringInfo(&metrics);
-	appendStringInfoChar(&metrics, '{');
+static void
+nn_metrics(PglTrainCall *c, StringInfo buf)
+{
+	NnTrain	  *t = c->state;
+	pgl_model *m = c->m;
+	pgl_status st;
+	double	   secs = INSTR_TIME_GET_DOUBLE(t->fit_time);
+	char	   arch[1024];
+
+	memset(&st, 0, sizeof(st));
+	appendStringInfoChar(buf, '{');
 	for (int part = 0; part < 2; part++)
 	{
-		int64	rows = n[part];
+		int64	rows = t->n[part];
 		double *pred;
 
 		if (rows == 0)
 			continue;
-		pred = palloc_extended(sizeof(double) * rows * (classification ? m->n_classes : 1),
+		pred = palloc_extended(sizeof(double) * rows * (t->classification ? m->n_classes : 1),
 							   MCXT_ALLOC_HUGE);
-		if (pgl_nn_predict_rows(&env, net, m, X[part], rows, pred, &st) != PGL_OK)
+		if (pgl_nn_predict_rows(&c->env, t->net, m, t->X[part], rows, pred, &st) != PGL_OK)
 			pgl_report(&st, "evaluating the model failed");
-		appendStringInfo(&metrics, "%s\"%s\": ", part ? ", " : "", part == 0 ? "train" : "test");
-		pgl_metrics_json(&metrics, m, rows, yd[part], label[part], pred);
+		appendStringInfo(buf, "%s\"%s\": ", part ? ", " : "", part == 0 ? "train" : "test");
+		pgl_metrics_json(buf, m, rows, t->yd[part], t->label[part], pred);
 		pfree(pred);
 	}
-	appendStringInfo(&metrics, ", \"rows_train\": " INT64_FORMAT ", \"rows_test\": " INT64_FORMAT,
-					 n[0], n[1]);
-	if (n_skipped > 0)
-		appendStringInfo(&metrics, ", \"rows_skipped_null_target\": " INT64_FORMAT, n_skipped);
-	if (n_unknown > 0)
-		appendStringInfo(&metrics, ", \"rows_test_unknown_class\": " INT64_FORMAT, n_unknown);
-	{
-		double secs = INSTR_TIME_GET_DOUBLE(fit_time);
-		char   arch[1024];
-
-		pgl_nn_describe(net, arch, sizeof(arch));
-		appendStringInfo(&metrics,
-						 ", \"epochs\": %d, \"best_epoch\": %d, \"loss\": %.10g, "
-						 "\"parameters\": " INT64_FORMAT
-						 ", \"network\": \"%s\", \"fit_seconds\": %.4f, \"gflop\": %.4f, "
-						 "\"gflop_per_second\": %.3f}",
-						 res.epochs_run, res.best_epoch, res.loss, pgl_nn_param_count(net), arch,
-						 secs, res.flops / 1e9, secs > 0 ? res.flops / 1e9 / secs : 0.0);
-	}
-
-	{
-		PglTrained t = {name,		  algorithm, data, options, topts, n[0] + n[1] + n_unknown,
-						metrics.data, start};
-
-		result = pgl_store_trained(fcinfo, old, &env, m, &t);
-	}
-	MemoryContextSwitchTo(old);
-	MemoryContextDelete(train_cxt);
-	PG_RETURN_DATUM(result);
+	appendStringInfo(buf, ", \"rows_train\": " INT64_FORMAT ", \"rows_test\": " INT64_FORMAT,
+					 t->n[0], t->n[1]);
+	if (t->n_skipped > 0)
+		appendStringInfo(buf, ", \"rows_skipped_null_target\": " INT64_FORMAT, t->n_skipped);
+	if (t->n_unknown > 0)
+		appendStringInfo(buf, ", \"rows_test_unknown_class\": " INT64_FORMAT, t->n_unknown);
+	pgl_nn_describe(t->net, arch, sizeof(arch));
+	appendStringInfo(buf,
+					 ", \"epochs\": %d, \"best_epoch\": %d, \"loss\": %.10g, "
+					 "\"parameters\": " INT64_FORMAT
+					 ", \"network\": \"%s\", \"fit_seconds\": %.4f, \"gflop\": %.4f, "
+					 "\"gflop_per_second\": %.3f}",
+					 t->res.epochs_run, t->res.best_epoch, t->res.loss, pgl_nn_param_count(t->net),
+					 arch, secs, t->res.flops / 1e9, secs > 0 ? t->res.flops / 1e9 / secs : 0.0);
+	c->rows_used = t->n[0] + t->n[1] + t->n_unknown;
 }
+
+const PglTrainGlue pgl_glue_neural_net = {
+	.check = nn_check,
+	.read = nn_read,
+	.preprocess = nn_preprocess,
+	.fit = nn_fit,
+	.metrics = nn_metrics,
+};

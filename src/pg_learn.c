@@ -5,7 +5,8 @@
  *
  *-------------------------------------------------------------------------
  */
-#include "pg_learn.h"
+#include "glue.h"
+#include "progress.h"
 
 #include <limits.h>
 #include <math.h>

@@ -23,7 +23,9 @@
  *
  *-------------------------------------------------------------------------
  */
-#include "pg_learn.h"
+#include "glue.h"
+#include "catalog.h"
+#include "privileges.h"
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"

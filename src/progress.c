@@ -11,7 +11,8 @@
  *
  *-------------------------------------------------------------------------
  */
-#include "pg_learn.h"
+#include "glue.h"
+#include "progress.h"
 
 #include <math.h>
 

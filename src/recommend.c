@@ -11,6 +11,7 @@
  *-------------------------------------------------------------------------
  */
 #include "recommend.h"
+#include "model_cache.h"
 
 #include <math.h>
 

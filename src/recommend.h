@@ -8,7 +8,9 @@
 #ifndef PGL_RECOMMEND_H
 #define PGL_RECOMMEND_H
 
-#include "pg_learn.h"
+#include "glue.h"
+
+#include "lib/stringinfo.h"
 
 #include "als.h"
 
@@ -46,11 +48,6 @@ typedef struct PglRecView
 /* ranking metrics as a JSON object */
 extern void pgl_rank_metrics_json(StringInfo buf, const pgl_rank_metrics *rm, int64 n, int32 k,
 								  bool implicit);
-
-/* ai_train for algorithm "als" */
-extern Datum pgl_train_recommender(FunctionCallInfo fcinfo, const char *name, const char *algorithm,
-								   const char *data, const char *target, Jsonb *options,
-								   const PglTrainOptions *opts);
 
 /* ai_evaluate for a recommender */
 extern Datum pgl_evaluate_recommender(const char *name, int64 version_id, const char *data);

@@ -14,7 +14,12 @@
  *-------------------------------------------------------------------------
  */
 #include "recommend.h"
+#include "options.h"
+#include "vocab.h"
+#include "data_reader.h"
+#include "model_cache.h"
 #include "store.h"
+#include "train_glue.h"
 
 #include <math.h>
 
@@ -489,7 +494,7 @@ pgl_rank_metrics_json(StringInfo buf, const pgl_rank_metrics *rm, int64 n, int32
 	appendStringInfoChar(buf, '}');
 }
 
-/* ---------- ai_train ---------- */
+/* ---------- the glue steps (train_glue.h) ---------- */
 
 static void
 env_report(pgl_rc rc, pgl_status *st, const char *what)
@@ -498,293 +503,324 @@ env_report(pgl_rc rc, pgl_status *st, const char *what)
 		pgl_report(st, what);
 }
 
-Datum
-pgl_train_recommender(FunctionCallInfo fcinfo, const char *name, const char *algorithm,
-					  const char *data, const char *target, Jsonb *options,
-					  const PglTrainOptions *topts)
+typedef struct RecTrain
 {
-	PglTrainOptions	 opts;
-	MemoryContext	 train_cxt, old;
-	RecReceiver		 r;
-	instr_time		 start;
-	int32			*uorder, *iorder, *uremap, *iremap;
-	int32			 n_users, n_items;
-	int64			 n, kept, n_dups = 0, n_train = 0, n_test = 0;
-	int32			*tr_u, *tr_i, *te_u, *te_i;
-	float			*tr_r, *te_r;
-	pgl_ratings		 train, test;
-	pgl_als_params	 params;
-	pgl_als_model	 am;
-	pgl_als_info	 info;
-	pgl_rank_metrics rm;
-	pgl_env			 env;
-	pgl_status		 st;
-	pgl_model		*m;
-	float			*popularity;
-	double			*config, *mu;
-	StringInfoData	 metrics;
-	int32			 k;
-	double			 test_size;
+	RecReceiver	   r;
+	int32		  *uorder, *iorder;
+	int32		   n_users, n_items, k;
+	int64		   kept, n_dups, n_train, n_test;
+	int32		  *tr_u, *tr_i, *te_u, *te_i;
+	float		  *tr_r, *te_r;
+	pgl_ratings	   train, test;
+	pgl_als_params params;
+	pgl_als_model  am;
+	pgl_als_info   info;
+} RecTrain;
 
-	opts = *topts;
-	if (target && opts.rating_col == NULL)
-		opts.rating_col = (char *) target;
-	if (!opts.implicit && opts.l2 == 0)
+static void
+rec_check(PglTrainCall *c)
+{
+	if (c->target && c->opts.rating_col == NULL)
+		c->opts.rating_col = (char *) c->target;
+	if (!c->opts.implicit && c->opts.l2 == 0)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						errmsg("option \"l2\" must be above 0 for explicit feedback"),
 						errdetail("Each user's and item's least-squares system needs the "
 								  "regularization to be solvable."),
 						errhint("Use a small value such as 0.01, or \"feedback\": \"implicit\".")));
-	k = opts.k > 0 ? opts.k : 10;
-	pgl_check_model_writable(name);
+}
 
-	INSTR_TIME_SET_CURRENT(start);
-	train_cxt =
-		AllocSetContextCreate(CurrentMemoryContext, "pg_learn training", ALLOCSET_DEFAULT_SIZES);
-	old = MemoryContextSwitchTo(train_cxt);
-	env = pgl_backend_env(train_cxt);
-	memset(&st, 0, sizeof(st));
+/* the (user, item, rating) rows: ids sorted, duplicates resolved */
+static void
+rec_read(PglTrainCall *c)
+{
+	RecTrain	*t = palloc0(sizeof(RecTrain));
+	RecReceiver *r = &t->r;
+	int32		*uremap, *iremap;
 
-	/* read */
-	memset(&r, 0, sizeof(r));
-	r.user_col = opts.user_col;
-	r.item_col = opts.item_col;
-	r.rating_col = opts.rating_col;
-	r.cxt = train_cxt;
-	read_ratings(&r, data);
-	n = r.n;
-	if (n == 0)
+	c->state = t;
+	t->k = c->opts.k > 0 ? c->opts.k : 10;
+	r->user_col = c->opts.user_col;
+	r->item_col = c->opts.item_col;
+	r->rating_col = c->opts.rating_col;
+	r->cxt = c->cxt;
+	read_ratings(r, c->data);
+	if (r->n == 0)
 		ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND), errmsg("no ratings to train on"),
-						r.skipped > 0 ? errdetail(INT64_FORMAT " rows were skipped because their "
-															   "user, item or rating is NULL.",
-												  r.skipped)
-									  : errdetail("The data \"%s\" returned no rows.", data)));
+						r->skipped > 0 ? errdetail(INT64_FORMAT " rows were skipped because their "
+																"user, item or rating is NULL.",
+												   r->skipped)
+									   : errdetail("The data \"%s\" returned no rows.", c->data)));
 
 	/* sorted ids, and the ratings recoded to them and sorted by (user, item, arrival) */
-	uorder = sorted_order(&r.users, &uremap);
-	iorder = sorted_order(&r.items, &iremap);
-	n_users = idmap_size(&r.users);
-	n_items = idmap_size(&r.items);
-	for (int64 j = 0; j < n; j++)
+	t->uorder = sorted_order(&r->users, &uremap);
+	t->iorder = sorted_order(&r->items, &iremap);
+	t->n_users = idmap_size(&r->users);
+	t->n_items = idmap_size(&r->items);
+	for (int64 j = 0; j < r->n; j++)
 	{
-		r.rows[j].u = uremap[r.rows[j].u];
-		r.rows[j].i = iremap[r.rows[j].i];
+		r->rows[j].u = uremap[r->rows[j].u];
+		r->rows[j].i = iremap[r->rows[j].i];
 	}
 	/* duplicates: the last one wins, or they are summed */
-	kept = dedupe(r.rows, n, opts.duplicates_sum, &n_dups);
-	for (int64 j = 0; j < kept; j++)
-		if (fabs(r.rows[j].r) > PGL_MAX_RATING)
+	t->kept = dedupe(r->rows, r->n, c->opts.duplicates_sum, &t->n_dups);
+	for (int64 j = 0; j < t->kept; j++)
+		if (fabs(r->rows[j].r) > PGL_MAX_RATING)
 			ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
 							errmsg("a summed rating reaches %g, beyond the limit of 1e9",
-								   (double) r.rows[j].r),
+								   (double) r->rows[j].r),
 							errhint("Rescale the ratings, or use \"duplicates\": \"last\".")));
+}
 
-	/*
-	 * Hold out ratings per user: each rating is drawn with probability
-	 * test_size, but a user always keeps at least one rating in training.
-	 */
-	test_size = opts.test_size >= 0 ? opts.test_size : (kept >= 50 ? PGL_DEFAULT_TEST_SIZE : 0.0);
-	tr_u = palloc_extended(sizeof(int32) * kept, MCXT_ALLOC_HUGE);
-	tr_i = palloc_extended(sizeof(int32) * kept, MCXT_ALLOC_HUGE);
-	tr_r = palloc_extended(sizeof(float) * kept, MCXT_ALLOC_HUGE);
-	te_u = palloc_extended(sizeof(int32) * (kept + 1), MCXT_ALLOC_HUGE);
-	te_i = palloc_extended(sizeof(int32) * (kept + 1), MCXT_ALLOC_HUGE);
-	te_r = palloc_extended(sizeof(float) * (kept + 1), MCXT_ALLOC_HUGE);
+/*
+ * Hold out ratings per user: each rating is drawn with probability
+ * test_size, but a user always keeps at least one rating in training.
+ */
+static void
+holdout_per_user(RecTrain *t, uint64 seed, double test_size)
+{
+	RatingRow *rows = t->r.rows;
+	int64	   kept = t->kept;
+
+	t->tr_u = palloc_extended(sizeof(int32) * kept, MCXT_ALLOC_HUGE);
+	t->tr_i = palloc_extended(sizeof(int32) * kept, MCXT_ALLOC_HUGE);
+	t->tr_r = palloc_extended(sizeof(float) * kept, MCXT_ALLOC_HUGE);
+	t->te_u = palloc_extended(sizeof(int32) * (kept + 1), MCXT_ALLOC_HUGE);
+	t->te_i = palloc_extended(sizeof(int32) * (kept + 1), MCXT_ALLOC_HUGE);
+	t->te_r = palloc_extended(sizeof(float) * (kept + 1), MCXT_ALLOC_HUGE);
 	for (int64 j = 0; j < kept;)
 	{
 		int64 end = j;
 		int64 in_train = 0;
 
-		while (end < kept && r.rows[end].u == r.rows[j].u)
+		while (end < kept && rows[end].u == rows[j].u)
 			end++;
 		for (int64 q = j; q < end; q++)
 		{
-			bool held = pgl_row_in_test(opts.seed, q, test_size);
+			bool held = pgl_row_in_test(seed, q, test_size);
 
 			/* the user's last rating stays in training if none did */
 			if (held && !(q == end - 1 && in_train == 0))
 			{
-				te_u[n_test] = r.rows[q].u;
-				te_i[n_test] = r.rows[q].i;
-				te_r[n_test++] = r.rows[q].r;
+				t->te_u[t->n_test] = rows[q].u;
+				t->te_i[t->n_test] = rows[q].i;
+				t->te_r[t->n_test++] = rows[q].r;
 			}
 			else
 			{
-				tr_u[n_train] = r.rows[q].u;
-				tr_i[n_train] = r.rows[q].i;
-				tr_r[n_train++] = r.rows[q].r;
+				t->tr_u[t->n_train] = rows[q].u;
+				t->tr_i[t->n_train] = rows[q].i;
+				t->tr_r[t->n_train++] = rows[q].r;
 				in_train++;
 			}
 		}
 		j = end;
 	}
-	/* likewise an item whose ratings all fell in the hold-out gets one back */
-	{
-		bool *has_train = palloc0(sizeof(bool) * (n_items + 1));
-		int64 q = 0;
+}
 
-		for (int64 j = 0; j < n_train; j++)
-			has_train[tr_i[j]] = true;
-		for (int64 j = 0; j < n_test; j++)
+/* an item whose ratings all fell in the hold-out gets one back */
+static void
+holdout_items_back(RecTrain *t)
+{
+	bool *has_train = palloc0(sizeof(bool) * (t->n_items + 1));
+	int64 q = 0;
+
+	for (int64 j = 0; j < t->n_train; j++)
+		has_train[t->tr_i[j]] = true;
+	for (int64 j = 0; j < t->n_test; j++)
+	{
+		if (!has_train[t->te_i[j]])
 		{
-			if (!has_train[te_i[j]])
-			{
-				has_train[te_i[j]] = true;
-				tr_u[n_train] = te_u[j];
-				tr_i[n_train] = te_i[j];
-				tr_r[n_train++] = te_r[j];
-				continue;
-			}
-			te_u[q] = te_u[j];
-			te_i[q] = te_i[j];
-			te_r[q++] = te_r[j];
+			has_train[t->te_i[j]] = true;
+			t->tr_u[t->n_train] = t->te_u[j];
+			t->tr_i[t->n_train] = t->te_i[j];
+			t->tr_r[t->n_train++] = t->te_r[j];
+			continue;
 		}
-		n_test = q;
+		t->te_u[q] = t->te_u[j];
+		t->te_i[q] = t->te_i[j];
+		t->te_r[q++] = t->te_r[j];
 	}
-	pgl_progress_phase("preprocessing");
-	env_report(pgl_ratings_build(&env, n_users, n_items, n_train, tr_u, tr_i, tr_r, &train, &st),
+	t->n_test = q;
+}
+
+/* the split and the sparse rating matrices */
+static void
+rec_preprocess(PglTrainCall *c)
+{
+	RecTrain  *t = c->state;
+	pgl_status st;
+	double	   test_size =
+		c->opts.test_size >= 0 ? c->opts.test_size : (t->kept >= 50 ? PGL_DEFAULT_TEST_SIZE : 0.0);
+
+	memset(&st, 0, sizeof(st));
+	holdout_per_user(t, c->opts.seed, test_size);
+	holdout_items_back(t);
+	env_report(pgl_ratings_build(&c->env, t->n_users, t->n_items, t->n_train, t->tr_u, t->tr_i,
+								 t->tr_r, &t->train, &st),
 			   &st, "training failed");
-	env_report(pgl_ratings_build(&env, n_users, n_items, n_test, te_u, te_i, te_r, &test, &st), &st,
-			   "training failed");
+	env_report(pgl_ratings_build(&c->env, t->n_users, t->n_items, t->n_test, t->te_u, t->te_i,
+								 t->te_r, &t->test, &st),
+			   &st, "training failed");
+}
 
-	/* fit */
-	memset(&params, 0, sizeof(params));
-	params.implicit = opts.implicit;
-	params.factors = opts.factors > 0 ? opts.factors : 32;
-	params.l2 = opts.l2 >= 0 ? opts.l2 : (opts.implicit ? 30.0 : 0.05);
-	params.iterations = opts.max_iter > 0 ? opts.max_iter : 15;
-	params.alpha = opts.alpha >= 0 ? opts.alpha : 5.0;
-	params.cg_steps = opts.cg_steps > 0 ? opts.cg_steps : 3;
-	params.seed = opts.seed;
-	params.threads = pgl_thread_count();
-	pgl_set_blas_threads();
-	/* the rows read, both orientations of the ratings, the factors, workspace */
-	pgl_check_memory((Size) r.cap * sizeof(RatingRow) +
-						 (Size) kept * 2 * (sizeof(int32) + sizeof(float) + sizeof(int64)) +
-						 (Size) (n_users + n_items) * (params.factors + 2) * sizeof(float) * 2 +
-						 (Size) params.threads * (params.factors + 1) * (params.factors + 1) *
-							 sizeof(double) * 4,
-					 psprintf("training %d factors for %d users and %d items", params.factors,
-							  n_users, n_items));
-	memset(&am, 0, sizeof(am));
-	memset(&info, 0, sizeof(info));
-	pgl_progress_phase("training");
-	env_report(pgl_als_fit(&env, &train, &params, &am, &info, &st), &st,
-			   psprintf("training \"%s\" failed", name));
-	/* quantized storage: the metrics below are of the factors as stored */
-	if (opts.storage != PGL_STORE_NATIVE)
-	{
-		pgl_model  fm;
-		pgl_tensor ft[2];
+/* the model: ids, factors, biases, what each user has seen, the config */
+static pgl_model *
+rec_model(PglTrainCall *c, RecTrain *t)
+{
+	pgl_model *m = palloc0(sizeof(pgl_model));
+	float	  *popularity = palloc0(sizeof(float) * (t->n_items + 1));
+	double	  *config = palloc0(sizeof(double) * PGL_ALS_CFG_LEN);
+	double	  *mu = palloc(sizeof(double));
+	char	 **cols = palloc(sizeof(char *) * 3);
 
-		memset(&fm, 0, sizeof(fm));
-		memset(ft, 0, sizeof(ft));
-		strcpy(ft[0].name, "user_factors");
-		strcpy(ft[1].name, "item_factors");
-		for (int i = 0; i < 2; i++)
-		{
-			ft[i].dtype = PGL_F32;
-			ft[i].ndim = 2;
-			ft[i].dims[0] = i == 0 ? n_users : n_items;
-			ft[i].dims[1] = am.k;
-			ft[i].data = i == 0 ? am.U : am.V;
-		}
-		fm.n_tensors = 2;
-		fm.tensors = ft;
-		pgl_apply_storage(&env, &fm, opts.storage);
-	}
-
-	/* evaluate */
-	initStringInfo(&metrics);
-	appendStringInfo(&metrics, "{\"train\": {\"n\": " INT64_FORMAT, n_train);
-	if (!params.implicit)
-	{
-		double sse = 0, sae = 0;
-
-		for (int32 u = 0; u < n_users; u++)
-			for (int64 q = train.user_ptr[u]; q < train.user_ptr[u + 1]; q++)
-			{
-				double e = pgl_als_predict(&am, u, train.user_items[q]) - train.user_vals[q];
-
-				sse += e * e;
-				sae += fabs(e);
-			}
-		json_number(&metrics, "rmse", sqrt(sse / n_train));
-		json_number(&metrics, "mae", sae / n_train);
-	}
-	appendStringInfoChar(&metrics, '}');
-	pgl_progress_phase("evaluating");
-	if (n_test > 0)
-	{
-		appendStringInfoString(&metrics, ", \"test\": ");
-		env_report(pgl_als_evaluate(&env, &am, &train, &test, k, params.implicit, params.threads,
-									&rm, &st),
-				   &st, "evaluating the model failed");
-		pgl_rank_metrics_json(&metrics, &rm, n_test, k, params.implicit);
-	}
-	appendStringInfo(&metrics,
-					 ", \"k\": %d, \"users\": %d, \"items\": %d, \"rows_train\": " INT64_FORMAT
-					 ", \"rows_test\": " INT64_FORMAT ", \"duplicates\": " INT64_FORMAT
-					 ", \"iterations\": %d, \"loss\": %.10g, \"seconds_per_iteration\": %.6g",
-					 k, n_users, n_items, n_train, n_test, n_dups, info.iterations, info.loss,
-					 info.seconds_per_iteration);
-	if (r.skipped > 0)
-		appendStringInfo(&metrics, ", \"rows_skipped_null\": " INT64_FORMAT, r.skipped);
-	appendStringInfoChar(&metrics, '}');
-
-	/* the model */
-	m = palloc0(sizeof(pgl_model));
 	m->algorithm = PGL_ALGO_ALS;
 	m->task = PGL_TASK_RECOMMENDATION;
 	m->target_name = "";
 	m->target_type = "";
-	popularity = palloc0(sizeof(float) * (n_items + 1));
-	for (int32 i = 0; i < n_items; i++)
-		popularity[i] = (float) (train.item_ptr[i + 1] - train.item_ptr[i]);
-	config = palloc0(sizeof(double) * PGL_ALS_CFG_LEN);
-	config[PGL_ALS_CFG_IMPLICIT] = params.implicit ? 1 : 0;
-	config[PGL_ALS_CFG_L2] = params.l2;
-	config[PGL_ALS_CFG_ALPHA] = params.alpha;
-	config[PGL_ALS_CFG_CG_STEPS] = params.cg_steps;
-	config[PGL_ALS_CFG_COLD_ERROR] = opts.cold_start_error ? 1 : 0;
-	config[PGL_ALS_CFG_ITERATIONS] = params.iterations;
-	config[PGL_ALS_CFG_K] = k;
-	config[PGL_ALS_CFG_DUP_SUM] = opts.duplicates_sum ? 1 : 0;
-	mu = palloc(sizeof(double));
-	*mu = am.mu;
+	for (int32 i = 0; i < t->n_items; i++)
+		popularity[i] = (float) (t->train.item_ptr[i + 1] - t->train.item_ptr[i]);
+	config[PGL_ALS_CFG_IMPLICIT] = t->params.implicit ? 1 : 0;
+	config[PGL_ALS_CFG_L2] = t->params.l2;
+	config[PGL_ALS_CFG_ALPHA] = t->params.alpha;
+	config[PGL_ALS_CFG_CG_STEPS] = t->params.cg_steps;
+	config[PGL_ALS_CFG_COLD_ERROR] = c->opts.cold_start_error ? 1 : 0;
+	config[PGL_ALS_CFG_ITERATIONS] = t->params.iterations;
+	config[PGL_ALS_CFG_K] = t->k;
+	config[PGL_ALS_CFG_DUP_SUM] = c->opts.duplicates_sum ? 1 : 0;
+	*mu = t->am.mu;
 	m->n_tensors = 12;
 	m->tensors = palloc0(sizeof(pgl_tensor) * m->n_tensors);
-	id_tensor(&m->tensors[0], "user_ids", "user_keys", &r.users, uorder);
-	id_tensor(&m->tensors[1], "item_ids", "item_keys", &r.items, iorder);
-	tensor(&m->tensors[2], "user_factors", PGL_F32, 2, n_users, am.k, am.U);
-	tensor(&m->tensors[3], "item_factors", PGL_F32, 2, n_items, am.k, am.V);
-	tensor(&m->tensors[4], "user_bias", PGL_F32, 1, n_users, 0, am.user_bias);
-	tensor(&m->tensors[5], "item_bias", PGL_F32, 1, n_items, 0, am.item_bias);
+	id_tensor(&m->tensors[0], "user_ids", "user_keys", &t->r.users, t->uorder);
+	id_tensor(&m->tensors[1], "item_ids", "item_keys", &t->r.items, t->iorder);
+	tensor(&m->tensors[2], "user_factors", PGL_F32, 2, t->n_users, t->am.k, t->am.U);
+	tensor(&m->tensors[3], "item_factors", PGL_F32, 2, t->n_items, t->am.k, t->am.V);
+	tensor(&m->tensors[4], "user_bias", PGL_F32, 1, t->n_users, 0, t->am.user_bias);
+	tensor(&m->tensors[5], "item_bias", PGL_F32, 1, t->n_items, 0, t->am.item_bias);
 	tensor(&m->tensors[6], "global_mean", PGL_F64, 1, 1, 0, mu);
-	tensor(&m->tensors[7], "item_popularity", PGL_F32, 1, n_items, 0, popularity);
-	tensor(&m->tensors[8], "seen_ptr", PGL_I64, 1, n_users + 1, 0, train.user_ptr);
-	tensor(&m->tensors[9], "seen_items", PGL_I32, 1, n_train, 0, train.user_items);
+	tensor(&m->tensors[7], "item_popularity", PGL_F32, 1, t->n_items, 0, popularity);
+	tensor(&m->tensors[8], "seen_ptr", PGL_I64, 1, t->n_users + 1, 0, t->train.user_ptr);
+	tensor(&m->tensors[9], "seen_items", PGL_I32, 1, t->n_train, 0, t->train.user_items);
 	tensor(&m->tensors[10], "config", PGL_F64, 1, PGL_ALS_CFG_LEN, 0, config);
 	/* the rating column's name, for ai_evaluate */
 	tensor(&m->tensors[11], "columns", PGL_STR, 1, 3, 0, NULL);
-	{
-		char **cols = palloc(sizeof(char *) * 3);
-
-		cols[0] = pstrdup(r.user_col ? r.user_col : "");
-		cols[1] = pstrdup(r.item_col ? r.item_col : "");
-		cols[2] = pstrdup(r.rating_col ? r.rating_col : "");
-		m->tensors[11].data = cols;
-	}
-
-	{
-		PglTrained t = {name, algorithm, data, options, &opts, kept, metrics.data, start};
-		Datum	   result = pgl_store_trained(fcinfo, old, &env, m, &t);
-
-		MemoryContextSwitchTo(old);
-		MemoryContextDelete(train_cxt);
-		PG_RETURN_DATUM(result);
-	}
+	cols[0] = pstrdup(t->r.user_col ? t->r.user_col : "");
+	cols[1] = pstrdup(t->r.item_col ? t->r.item_col : "");
+	cols[2] = pstrdup(t->r.rating_col ? t->r.rating_col : "");
+	m->tensors[11].data = cols;
+	return m;
 }
+
+/* quantized storage: the metrics are of the factors as stored */
+static void
+store_factors(PglTrainCall *c, RecTrain *t)
+{
+	pgl_model  fm;
+	pgl_tensor ft[2];
+
+	memset(&fm, 0, sizeof(fm));
+	memset(ft, 0, sizeof(ft));
+	strcpy(ft[0].name, "user_factors");
+	strcpy(ft[1].name, "item_factors");
+	for (int i = 0; i < 2; i++)
+	{
+		ft[i].dtype = PGL_F32;
+		ft[i].ndim = 2;
+		ft[i].dims[0] = i == 0 ? t->n_users : t->n_items;
+		ft[i].dims[1] = t->am.k;
+		ft[i].data = i == 0 ? t->am.U : t->am.V;
+	}
+	fm.n_tensors = 2;
+	fm.tensors = ft;
+	pgl_apply_storage(&c->env, &fm, c->opts.storage);
+}
+
+static void
+rec_fit(PglTrainCall *c)
+{
+	RecTrain	   *t = c->state;
+	pgl_als_params *params = &t->params;
+	pgl_status		st;
+
+	memset(&st, 0, sizeof(st));
+	params->implicit = c->opts.implicit;
+	params->factors = c->opts.factors > 0 ? c->opts.factors : 32;
+	params->l2 = c->opts.l2 >= 0 ? c->opts.l2 : (c->opts.implicit ? 30.0 : 0.05);
+	params->iterations = c->opts.max_iter > 0 ? c->opts.max_iter : 15;
+	params->alpha = c->opts.alpha >= 0 ? c->opts.alpha : 5.0;
+	params->cg_steps = c->opts.cg_steps > 0 ? c->opts.cg_steps : 3;
+	params->seed = c->opts.seed;
+	params->threads = pgl_thread_count();
+	pgl_set_blas_threads();
+	/* the rows read, both orientations of the ratings, the factors, workspace */
+	pgl_check_memory((Size) t->r.cap * sizeof(RatingRow) +
+						 (Size) t->kept * 2 * (sizeof(int32) + sizeof(float) + sizeof(int64)) +
+						 (Size) (t->n_users + t->n_items) * (params->factors + 2) * sizeof(float) *
+							 2 +
+						 (Size) params->threads * (params->factors + 1) * (params->factors + 1) *
+							 sizeof(double) * 4,
+					 psprintf("training %d factors for %d users and %d items", params->factors,
+							  t->n_users, t->n_items));
+	env_report(pgl_als_fit(&c->env, &t->train, params, &t->am, &t->info, &st), &st,
+			   psprintf("training \"%s\" failed", c->name));
+	if (c->opts.storage != PGL_STORE_NATIVE)
+		store_factors(c, t);
+	c->m = rec_model(c, t);
+}
+
+static void
+rec_metrics(PglTrainCall *c, StringInfo buf)
+{
+	RecTrain		*t = c->state;
+	pgl_rank_metrics rm;
+	pgl_status		 st;
+
+	memset(&st, 0, sizeof(st));
+	appendStringInfo(buf, "{\"train\": {\"n\": " INT64_FORMAT, t->n_train);
+	if (!t->params.implicit)
+	{
+		double sse = 0, sae = 0;
+
+		for (int32 u = 0; u < t->n_users; u++)
+			for (int64 q = t->train.user_ptr[u]; q < t->train.user_ptr[u + 1]; q++)
+			{
+				double e =
+					pgl_als_predict(&t->am, u, t->train.user_items[q]) - t->train.user_vals[q];
+
+				sse += e * e;
+				sae += fabs(e);
+			}
+		json_number(buf, "rmse", sqrt(sse / t->n_train));
+		json_number(buf, "mae", sae / t->n_train);
+	}
+	appendStringInfoChar(buf, '}');
+	if (t->n_test > 0)
+	{
+		appendStringInfoString(buf, ", \"test\": ");
+		env_report(pgl_als_evaluate(&c->env, &t->am, &t->train, &t->test, t->k, t->params.implicit,
+									t->params.threads, &rm, &st),
+				   &st, "evaluating the model failed");
+		pgl_rank_metrics_json(buf, &rm, t->n_test, t->k, t->params.implicit);
+	}
+	appendStringInfo(buf,
+					 ", \"k\": %d, \"users\": %d, \"items\": %d, \"rows_train\": " INT64_FORMAT
+					 ", \"rows_test\": " INT64_FORMAT ", \"duplicates\": " INT64_FORMAT
+					 ", \"iterations\": %d, \"loss\": %.10g, \"seconds_per_iteration\": %.6g",
+					 t->k, t->n_users, t->n_items, t->n_train, t->n_test, t->n_dups,
+					 t->info.iterations, t->info.loss, t->info.seconds_per_iteration);
+	if (t->r.skipped > 0)
+		appendStringInfo(buf, ", \"rows_skipped_null\": " INT64_FORMAT, t->r.skipped);
+	appendStringInfoChar(buf, '}');
+	c->rows_used = t->kept;
+}
+
+const PglTrainGlue pgl_glue_recommender = {
+	.check = rec_check,
+	.read = rec_read,
+	.preprocess = rec_preprocess,
+	.fit = rec_fit,
+	.metrics = rec_metrics,
+};
 
 /* ---------- ai_evaluate ---------- */
 

@@ -12,7 +12,8 @@
  *
  *-------------------------------------------------------------------------
  */
-#include "pg_learn.h"
+#include "glue.h"
+#include "data_reader.h"
 
 #include <math.h>
 

@@ -8,7 +8,10 @@
  *
  *-------------------------------------------------------------------------
  */
-#include "pg_learn.h"
+#include "glue.h"
+#include "options.h"
+#include "catalog.h"
+#include "progress.h"
 
 #include <math.h>
 

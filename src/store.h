@@ -11,7 +11,12 @@
 #ifndef PGL_STORE_H
 #define PGL_STORE_H
 
-#include "pg_learn.h"
+#include "glue.h"
+
+#include "portability/instr_time.h"
+#include "utils/jsonb.h"
+
+#include "options.h"
 
 /* what a training hands to the store step */
 typedef struct PglTrained

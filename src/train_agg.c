@@ -28,8 +28,16 @@
  *
  *-------------------------------------------------------------------------
  */
-#include "pg_learn.h"
+#include "train_glue.h"
+#include "options.h"
+#include "vocab.h"
+#include "data_reader.h"
+#include "catalog.h"
+#include "evaluate.h"
+#include "train_agg.h"
+
 #include "classes.h"
+#include "preprocess.h"
 #include "store.h"
 
 #include <math.h>
@@ -297,7 +305,6 @@ vocabulary_pass(AggTrain *at, PglColumn *c, bool numeric_order, char ***cats, in
 	SPITupleTable *t;
 	int64		   nrows;
 	PglValueCount *vc;
-	int64		   best = -1;
 	char		  *sql;
 
 	sql = psprintf("SELECT pg_catalog.format('%%s', q.%s), pg_catalog.count(*) %s AND q.%s IS NOT "
@@ -320,19 +327,7 @@ vocabulary_pass(AggTrain *at, PglColumn *c, bool numeric_order, char ***cats, in
 		vc[i].count = (int64) get_double(t, (int) i, 2, 0);
 	}
 	SPI_freetuptable(t);
-	pgl_sort_value_counts(vc, nrows, numeric_order);
-	*cats = MemoryContextAlloc(at->cxt, sizeof(char *) * (nrows + 1));
-	*mode = 0;
-	for (int64 i = 0; i < nrows; i++)
-	{
-		(*cats)[i] = unconstify(char *, vc[i].str);
-		if (vc[i].count > best)
-		{
-			best = vc[i].count;
-			*mode = (int32) i;
-		}
-	}
-	return (int32) nrows;
+	return pgl_learn_vocabulary(vc, nrows, numeric_order, cats, mode, NULL);
 }
 
 /* ---------- the model with its preprocessing ---------- */
@@ -430,10 +425,27 @@ grad_oracle(void *arg, const double *w, double *out)
 	pfree(s);
 }
 
-/* ---------- the driver ---------- */
+/* ---------- the glue steps (train_glue.h) ---------- */
+
+typedef struct AggTraining
+{
+	AggTrain  at;
+	AggCounts counts;
+	char	 *query;
+	bytea	 *prep; /* the model with its preprocessing, for ai_features / ai_label */
+	int32	  p, k;
+	int32	  rank, iterations;
+	double	  loss, train_sse, train_sst;
+	int64	  n_test_unknown;
+	/* kmeans */
+	double *sample;
+	int64	sample_rows;
+	int64  *sizes;
+	double	silhouette, inertia;
+} AggTraining;
 
 static void
-need_rows(AggTrain *at, AggCounts *c, const char *data, const char *target, double test_size_given)
+need_rows(AggTrain *at, AggCounts *c, const char *data, const char *target)
 {
 	int64 n = c->n_train + c->n_test;
 
@@ -451,172 +463,105 @@ need_rows(AggTrain *at, AggCounts *c, const char *data, const char *target, doub
 				 errhint("Lower \"test_size\" (now %g), or train on more rows.", at->fraction)));
 }
 
-Datum
-pgl_train_aggregate(FunctionCallInfo fcinfo, const pgl_algo_ops *ops, const char *name,
-					const char *algorithm, const char *data, const char *target, Jsonb *options,
-					const PglTrainOptions *opts, instr_time start)
+/* pass 1: the counts, splitting again without a hold-out when the data is small */
+static void
+agg_read(PglTrainCall *c)
 {
-	MemoryContext  caller = CurrentMemoryContext;
-	MemoryContext  cxt;
-	AggTrain	   at;
-	AggCounts	   counts;
-	pgl_model	  *m;
-	pgl_env		   env;
-	pgl_status	   st;
-	bool		   classification = ops->task == PGL_TASK_CLASSIFICATION;
-	int32		   p, class_mode;
-	bytea		  *prep;
-	StringInfoData metrics;
-	char		  *query;
-	Datum		   result;
-	int32		   rank = 0, iterations = 0;
-	double		   loss = 0, train_sse = 0, train_sst = 0;
-	int64		   n_test_unknown = 0;
+	AggTraining		   *a = palloc0(sizeof(AggTraining));
+	AggTrain		   *at = &a->at;
+	const pgl_algo_ops *ops = c->ops;
+	const char		   *target = c->target;
+	bool				clustering = ops->task == PGL_TASK_CLUSTERING;
 
-	bool	clustering = ops->task == PGL_TASK_CLUSTERING;
-	int32	k = opts->k > 0 ? opts->k : 8;
-	double *sample = NULL;
-	int64	sample_rows = 0;
-	int64  *sizes = NULL;
-	double	silhouette = NAN, inertia = 0;
-
+	c->state = a;
 	if (ops->id != PGL_ALGO_LINEAR_REGRESSION && ops->id != PGL_ALGO_LOGISTIC_REGRESSION &&
 		ops->id != PGL_ALGO_KMEANS)
 		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						errmsg("%s does not train with \"method\": \"aggregate\"", algorithm),
+						errmsg("%s does not train with \"method\": \"aggregate\"", c->algorithm),
 						errhint("linear_regression, logistic_regression and kmeans do; use "
 								"\"method\": \"memory\".")));
-
-	cxt = AllocSetContextCreate(CurrentMemoryContext, "pg_learn aggregate training",
-								ALLOCSET_DEFAULT_SIZES);
-	MemoryContextSwitchTo(cxt);
-	env = pgl_backend_env(cxt);
-	memset(&at, 0, sizeof(at));
-	at.cxt = cxt;
-	at.seed = opts->seed;
-	at.fraction = clustering ? 0.0 : PGL_TEST_FRACTION(opts->test_size);
+	a->silhouette = NAN;
+	a->k = c->opts.k > 0 ? c->opts.k : 8;
+	at->cxt = c->cxt;
+	at->seed = c->opts.seed;
+	at->fraction = clustering ? 0.0 : PGL_TEST_FRACTION(c->opts.test_size);
 
 	/* the columns, their kinds and the target's checks: the reader's, on no rows */
-	query = pgl_data_query(data);
-	pgl_check_single_select(query);
-	at.ds = pgl_read_data(psprintf("SELECT * FROM (%s) q LIMIT 0", query), target,
-						  classification ? PGL_COL_CATEGORICAL : PGL_COL_NUMERIC, opts->exclude,
-						  NIL, algorithm, 0.0, opts->seed, NULL, NULL);
+	a->query = pgl_data_query(c->data);
+	pgl_check_single_select(a->query);
+	at->ds =
+		pgl_read_data(psprintf("SELECT * FROM (%s) q LIMIT 0", a->query), target,
+					  ops->task == PGL_TASK_CLASSIFICATION ? PGL_COL_CATEGORICAL : PGL_COL_NUMERIC,
+					  c->opts.exclude, NIL, c->algorithm, 0.0, c->opts.seed, NULL, NULL);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	MemoryContextSwitchTo(cxt);
-	at.schema = pgl_ext_schema();
-	at.from = target
-				  ? psprintf("FROM (%s) q WHERE q.%s IS NOT NULL", query, quote_identifier(target))
-				  : psprintf("FROM (%s) q WHERE true", query);
-
+	MemoryContextSwitchTo(c->cxt);
+	at->schema = pgl_ext_schema();
+	at->from =
+		target ? psprintf("FROM (%s) q WHERE q.%s IS NOT NULL", a->query, quote_identifier(target))
+			   : psprintf("FROM (%s) q WHERE true", a->query);
 	for (;;)
 	{
-		at.split = at.fraction > 0 ? psprintf("%s.ai_holdout(q, %llu::pg_catalog.int8, "
-											  "%.17g::pg_catalog.float8)",
-											  at.schema, (unsigned long long) at.seed, at.fraction)
-								   : "false";
-		/* pass 1 counts every row, also those with a NULL target */
-		{
-			const char *from = at.from;
+		const char *from = at->from;
 
-			at.from = psprintf("FROM (%s) q", query);
-			count_pass(&at, &counts);
-			at.from = from;
-		}
-		need_rows(&at, &counts, data, target, opts->test_size);
+		at->split = at->fraction > 0
+						? psprintf("%s.ai_holdout(q, %llu::pg_catalog.int8, "
+								   "%.17g::pg_catalog.float8)",
+								   at->schema, (unsigned long long) at->seed, at->fraction)
+						: "false";
+		/* pass 1 counts every row, also those with a NULL target */
+		at->from = psprintf("FROM (%s) q", a->query);
+		count_pass(at, &a->counts);
+		at->from = from;
+		need_rows(at, &a->counts, c->data, target);
 		/* below 50 rows a default hold-out would be too small to tell anything */
-		if (opts->test_size < 0 && counts.n_train + counts.n_test < 50 && counts.n_test > 0)
+		if (c->opts.test_size < 0 && a->counts.n_train + a->counts.n_test < 50 &&
+			a->counts.n_test > 0)
 		{
-			at.fraction = 0;
+			at->fraction = 0;
 			continue;
 		}
 		break;
 	}
+	for (int f = 0; f < at->ds->n_features; f++)
+		pgl_check_column_nulls(&at->ds->features[f], a->counts.n_nulls[f],
+							   a->counts.n_train + a->counts.n_test, c->opts.nulls_error);
+}
 
-	for (int f = 0; f < at.ds->n_features; f++)
+static int32
+agg_vocabulary(void *arg, PglColumn *c, bool numeric_order, char ***cats, int32 *mode)
+{
+	return vocabulary_pass(arg, c, numeric_order, cats, mode);
+}
+
+/* the preprocessing, learned on the training rows */
+static void
+agg_preprocess(PglTrainCall *c)
+{
+	AggTraining *a = c->state;
+	PglDataSet	*ds = a->at.ds;
+	pgl_model	*m;
+
+	m = c->m = pgl_learn_features(ds, c->ops->id, c->ops->task, a->counts.sum, a->counts.count,
+								  agg_vocabulary, &a->at);
+	a->p = m->n_inputs;
+	if (c->ops->task == PGL_TASK_CLUSTERING)
+		pgl_check_kmeans_k(c->opts.k, a->counts.n_train);
+	if (c->ops->task == PGL_TASK_CLASSIFICATION)
 	{
-		PglColumn *c = &at.ds->features[f];
+		int32 class_mode;
 
-		if (counts.n_nulls[f] == counts.n_train + counts.n_test)
-			ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-							errmsg("column \"%s\" is NULL in every row", c->name),
-							errhint("Leave it out with \"exclude\": [\"%s\"].", c->name)));
-		if (counts.n_nulls[f] > 0 && opts->nulls_error)
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("column \"%s\" has " INT64_FORMAT " NULL values", c->name,
-							counts.n_nulls[f]),
-					 errdetail("The option \"nulls\" is \"error\"."),
-					 errhint("Filter the rows out, or set \"nulls\": \"impute\" to use the "
-							 "training mean (numbers) or most frequent value (categories).")));
+		m->n_classes = vocabulary_pass(&a->at, ds->target, pgl_type_is_integer(ds->target->typid),
+									   &m->classes, &class_mode);
+		pgl_check_classes(m, c->target);
 	}
-
-	/* the preprocessing, learned on the training rows */
-	m = palloc0(sizeof(pgl_model));
-	m->algorithm = ops->id;
-	m->task = ops->task;
-	m->n_features = at.ds->n_features;
-	m->features = palloc0(sizeof(pgl_feature) * m->n_features);
-	for (int f = 0; f < m->n_features; f++)
-	{
-		PglColumn	*c = &at.ds->features[f];
-		pgl_feature *feat = &m->features[f];
-
-		feat->name = c->name;
-		feat->type_name = c->type_name;
-		if (c->kind == PGL_COL_NUMERIC)
-		{
-			feat->kind = PGL_FEATURE_NUMERIC;
-			if (counts.count[f] == 0)
-				ereport(
-					ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("column \"%s\" is NULL in every training row", c->name),
-					 errhint("Leave it out with \"exclude\", or use a smaller \"test_size\".")));
-			feat->impute = counts.sum[f] / counts.count[f];
-		}
-		else
-		{
-			feat->kind = PGL_FEATURE_CATEGORICAL;
-			feat->n_categories =
-				vocabulary_pass(&at, c, false, &feat->categories, &feat->impute_category);
-			if (feat->n_categories == 0)
-				ereport(
-					ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("column \"%s\" is NULL in every training row", c->name),
-					 errhint("Leave it out with \"exclude\", or use a smaller \"test_size\".")));
-		}
-	}
-	m->n_inputs = p = pgl_model_input_width(m);
-	m->target_name = target ? at.ds->target->name : NULL;
-	m->target_type = target ? at.ds->target->type_name : NULL;
-	if (clustering && k > counts.n_train)
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						errmsg("kmeans cannot find %d clusters in " INT64_FORMAT " rows", k,
-							   counts.n_train),
-						errhint(opts->k > 0 ? "Choose \"k\" between 1 and the number of rows."
-											: "The default \"k\" is 8; choose a smaller \"k\".")));
-	if (classification)
-	{
-		m->n_classes =
-			vocabulary_pass(&at, at.ds->target, pgl_type_is_integer(at.ds->target->typid),
-							&m->classes, &class_mode);
-		if (m->n_classes < 2)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("target column \"%s\" has only one class (%s) in the training rows",
-							target, m->n_classes ? m->classes[0] : "none"),
-					 errhint("A classifier needs at least two distinct labels.")));
-	}
-	placeholder_tensors(m, k);
-	if (classification)
+	placeholder_tensors(m, a->k);
+	if (c->ops->task == PGL_TASK_CLASSIFICATION)
 	{
 		int32 *no_labels[2] = {NULL, NULL};
 
-		if (opts->class_weight_balanced || opts->n_class_weights > 0)
+		if (c->opts.class_weight_balanced || c->opts.n_class_weights > 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("option \"class_weight\" is not supported by the aggregate method"),
@@ -624,316 +569,379 @@ pgl_train_aggregate(FunctionCallInfo fcinfo, const pgl_algo_ops *ops, const char
 							   "weigh every row alike."),
 					 errhint("Use \"method\": \"memory\", or leave \"class_weight\" out.")));
 		/* positive_class and threshold (tensors[0] stays the coefficients) */
-		(void) pgl_classes_prepare(opts, &env, m, no_labels, (int64[2]){0, 0});
-		pgl_classes_finish(opts, &env, m);
+		(void) pgl_classes_prepare(&c->opts, &c->env, m, no_labels, (int64[2]){0, 0});
+		pgl_classes_finish(&c->opts, &c->env, m);
 	}
-	prep = model_bytes(&env, m);
+	a->prep = model_bytes(&c->env, m);
+}
 
-	/* the fit */
-	pgl_set_blas_threads();
+/* kmeans: Lloyd's iterations, one ai_kmeans_step_state pass each */
+static void
+agg_fit_kmeans(PglTrainCall *c, AggTraining *a)
+{
+	AggTrain  *at = &a->at;
+	pgl_model *m = c->m;
+	int32	   p = a->p, k = a->k;
+	Oid		   types[2] = {BYTEAOID, FLOAT8ARRAYOID};
+	Datum	   values[2] = {PointerGetDatum(a->prep), 0};
+	double	  *C = m->tensors[0].data;
+	double	   prev = INFINITY, cur = INFINITY;
+	SPIPlanPtr plan;
+	int		   max_iter = c->opts.max_iter > 0 ? c->opts.max_iter : 100;
+	double	  *next = palloc(sizeof(double) * k * (p > 0 ? p : 1));
+	double	  *s = NULL; /* the state of the last pass */
+	pgl_status st;
+
 	memset(&st, 0, sizeof(st));
+	a->sample = pgl_kmeans_sample(a->query, a->prep, p, k, a->counts.n_train, c->opts.seed,
+								  &a->sample_rows, &at->passes);
+	if (pgl_kmeans_seed(&c->env, a->sample, a->sample_rows, p, k, c->opts.seed, C, &st) != PGL_OK)
+		pgl_report(&st, psprintf("training \"%s\" failed", c->name));
+	plan = prepare_pass(at,
+						psprintf("SELECT %s.ai_kmeans_step_state($2, %s.ai_features($1, q)) %s",
+								 at->schema, at->schema, at->from),
+						2, types);
+	for (int it = 1; it <= max_iter; it++)
 	{
-		Oid			types[2] = {BYTEAOID, FLOAT8ARRAYOID};
-		Datum		values[2] = {PointerGetDatum(prep), 0};
-		const char *S = at.schema;
+		int	   len;
+		double moved = 0, scale = 0;
 
-		if (clustering)
+		CHECK_FOR_INTERRUPTS();
+		values[1] = float8_array(C, k * p);
+		if (s)
+			pfree(s);
+		s = array_pass(at, plan, values, &len);
+		pfree(DatumGetPointer(values[1]));
+		if (s == NULL || (size_t) len != PGL_KMEANS_LEN(k, p))
+			elog(ERROR, "pg_learn: unexpected ai_kmeans_step_state state");
+		cur = s[2];
+		a->iterations = it;
+		if (!isfinite(cur))
+			ereport(ERROR, (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+							errmsg("kmeans distances overflowed")));
+		/* the criteria of pgl_kmeans_fit: the inertia settles, or no row moves */
+		if (fabs(prev - cur) <= c->opts.tol * cur || it == max_iter)
+			break;
+		pgl_kmeans_centroids(s, next);
+		for (int i = 0; i < k * p; i++)
 		{
-			double	  *C = m->tensors[0].data;
-			double	   prev = INFINITY, cur = INFINITY;
-			SPIPlanPtr plan;
-			int		   max_iter = opts->max_iter > 0 ? opts->max_iter : 100;
-			double	  *next = palloc(sizeof(double) * k * (p > 0 ? p : 1));
-			double	  *s = NULL; /* the state of the last pass */
-
-			sample = pgl_kmeans_sample(query, prep, p, k, counts.n_train, opts->seed, &sample_rows,
-									   &at.passes);
-			if (pgl_kmeans_seed(&env, sample, sample_rows, p, k, opts->seed, C, &st) != PGL_OK)
-				pgl_report(&st, psprintf("training \"%s\" failed", name));
-			plan = prepare_pass(
-				&at,
-				psprintf("SELECT %s.ai_kmeans_step_state($2, %s.ai_features($1, q)) %s", S, S,
-						 at.from),
-				2, types);
-			for (int it = 1; it <= max_iter; it++)
-			{
-				int	   len;
-				double moved = 0, scale = 0;
-
-				CHECK_FOR_INTERRUPTS();
-				values[1] = float8_array(C, k * p);
-				if (s)
-					pfree(s);
-				s = array_pass(&at, plan, values, &len);
-				pfree(DatumGetPointer(values[1]));
-				if (s == NULL || (size_t) len != PGL_KMEANS_LEN(k, p))
-					elog(ERROR, "pg_learn: unexpected ai_kmeans_step_state state");
-				cur = s[2];
-				iterations = it;
-				if (!isfinite(cur))
-					ereport(ERROR, (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-									errmsg("kmeans distances overflowed")));
-				/* the criteria of pgl_kmeans_fit: the inertia settles, or no row moves */
-				if (fabs(prev - cur) <= opts->tol * cur || it == max_iter)
-					break;
-				pgl_kmeans_centroids(s, next);
-				for (int i = 0; i < k * p; i++)
-				{
-					moved = Max(moved, fabs(next[i] - C[i]));
-					scale = Max(scale, fabs(C[i]));
-				}
-				if (moved <= 1e-13 * (1 + scale) && it > 1)
-					break;
-				memcpy(C, next, sizeof(double) * k * p);
-				prev = cur;
-			}
-			inertia = cur;
-			*(double *) m->tensors[1].data = cur;
-			/* the cluster sizes of the last pass, whose centroids the model keeps */
-			sizes = palloc(sizeof(int64) * k);
-			for (int c = 0; c < k; c++)
-				sizes[c] = (int64) s[3 + (size_t) k * p + c];
-			SPI_freeplan(plan);
-			/* the silhouette on the seeding sample */
-			{
-				double *Xs = palloc(sizeof(double) * sample_rows * (p > 0 ? p : 1));
-				int32  *lab = palloc(sizeof(int32) * (sample_rows + 1));
-
-				for (int64 i = 0; i < sample_rows; i++)
-					for (int j = 0; j < p; j++)
-						Xs[i + j * sample_rows] = sample[i * p + j];
-				if (pgl_kmeans_assign(&env, C, k, p, Xs, sample_rows, sample_rows, lab, NULL,
-									  &st) != PGL_OK ||
-					pgl_kmeans_silhouette(&env, Xs, sample_rows, sample_rows, p, lab, k, opts->seed,
-										  &silhouette, &st) != PGL_OK)
-					pgl_report(&st, "evaluating the model failed");
-			}
+			moved = Max(moved, fabs(next[i] - C[i]));
+			scale = Max(scale, fabs(C[i]));
 		}
-		else if (ops->id == PGL_ALGO_LINEAR_REGRESSION)
-		{
-			SPITupleTable *t;
-			double		  *s;
-			int			   len;
-			double		  *coef = ((double *) m->tensors[0].data);
-
-			t = run_pass(
-				&at,
-				psprintf("SELECT %s.ai_linreg_agg(%s.ai_features($1, q), q.%s::pg_catalog.float8) "
-						 "%s AND NOT (%s)",
-						 S, S, quote_identifier(target), at.from, at.split),
-				1, types, values, NULL);
-			s = get_array(&at, t, 1, &len);
-			SPI_freetuptable(t);
-			if (s == NULL || (size_t) len != PGL_LINREG_STATE_LEN(p))
-				elog(ERROR, "pg_learn: unexpected ai_linreg_agg state");
-			if (pgl_linreg_state_solve(&env, s, opts->l2 >= 0 ? opts->l2 : ops->default_l2, coef,
-									   &rank, &st) != PGL_OK)
-				pgl_report(&st, psprintf("training \"%s\" failed", name));
-			/* the training residuals from the co-moments: C_yy - 2 wᵀC_xy + wᵀC_xx w */
-			{
-				const double *C = s + 2 + p + 1;
-				double		  q = C[PGL_PACKED(p, p)];
-
-				for (int j = 0; j < p; j++)
-				{
-					double cw = 0;
-
-					for (int k = 0; k < p; k++)
-						cw += C[j <= k ? PGL_PACKED(j, k) : PGL_PACKED(k, j)] * coef[k];
-					q += coef[j] * (cw - 2.0 * C[PGL_PACKED(j, p)]);
-				}
-				train_sse = Max(q, 0.0);
-				train_sst = C[PGL_PACKED(p, p)];
-			}
-		}
-		else
-		{
-			SPITupleTable	 *t;
-			double			 *stats;
-			int64			  nrows;
-			GradOracle		  g;
-			pgl_logreg_params lp;
-
-			/* the standardization: ai_stats_agg over the encoded training rows */
-			t = run_pass(
-				&at,
-				psprintf(
-					"SELECT (e OPERATOR(pg_catalog.->>) 'count')::pg_catalog.float8, "
-					"(e OPERATOR(pg_catalog.->>) 'mean')::pg_catalog.float8, (e "
-					"OPERATOR(pg_catalog.->>) 'stddev')::pg_catalog.float8, "
-					"(e OPERATOR(pg_catalog.->>) 'min')::pg_catalog.float8, (e "
-					"OPERATOR(pg_catalog.->>) 'max')::pg_catalog.float8 "
-					"FROM (SELECT %s.ai_stats_agg(%s.ai_features($1, q)) AS s %s AND NOT (%s)) a, "
-					"pg_catalog.jsonb_array_elements(a.s) WITH ORDINALITY AS x(e, i) ORDER BY x.i",
-					S, S, at.from, at.split),
-				1, types, values, &nrows);
-			if (nrows != p)
-				elog(ERROR, "pg_learn: ai_stats_agg returned " INT64_FORMAT " columns, not %d",
-					 nrows, p);
-			stats = palloc0(sizeof(double) * PGL_STATS_LEN(p));
-			stats[0] = p;
-			for (int j = 0; j < p; j++)
-			{
-				double *c = stats + 1 + 5 * j;
-				double	sd = get_double(t, j, 3, 0);
-
-				c[0] = get_double(t, j, 1, 0);
-				c[1] = get_double(t, j, 2, 0);
-				c[2] = sd * sd * c[0];
-				c[3] = get_double(t, j, 4, 0);
-				c[4] = get_double(t, j, 5, 0);
-			}
-			SPI_freetuptable(t);
-
-			g.at = &at;
-			g.p = p;
-			g.ncol = m->n_classes > 2 ? m->n_classes : 1;
-			g.blob = PointerGetDatum(prep);
-			g.plan =
-				prepare_pass(&at,
-							 psprintf("SELECT %s.%s($2, %s.ai_features($1, q), %s.ai_label($1, q)) "
-									  "%s AND NOT (%s)",
-									  S, g.ncol > 1 ? "ai_softmax_grad_agg" : "ai_logreg_grad_agg",
-									  S, S, at.from, at.split),
-							 2, types);
-			lp.l2 = opts->l2 >= 0 ? opts->l2 : ops->default_l2;
-			lp.max_iter = opts->max_iter > 0 ? opts->max_iter : 200;
-			lp.tol = opts->tol;
-			if (pgl_logreg_fit_oracle(&env, p, m->n_classes, stats, &lp, grad_oracle, &g,
-									  (double *) m->tensors[0].data, &iterations, &loss,
-									  &st) != PGL_OK)
-				pgl_report(&st, psprintf("training \"%s\" failed", name));
-			SPI_freeplan(g.plan);
-		}
+		if (moved <= 1e-13 * (1 + scale) && it > 1)
+			break;
+		memcpy(C, next, sizeof(double) * k * p);
+		prev = cur;
 	}
+	a->inertia = cur;
+	*(double *) m->tensors[1].data = cur;
+	/* the cluster sizes of the last pass, whose centroids the model keeps */
+	a->sizes = palloc(sizeof(int64) * k);
+	for (int j = 0; j < k; j++)
+		a->sizes[j] = (int64) s[3 + (size_t) k * p + j];
+	SPI_freeplan(plan);
+}
 
+/* kmeans: the silhouette on the seeding sample */
+static void
+agg_kmeans_silhouette(PglTrainCall *c, AggTraining *a)
+{
+	int32	   p = a->p, k = a->k;
+	int64	   n = a->sample_rows;
+	double	  *Xs = palloc(sizeof(double) * n * (p > 0 ? p : 1));
+	int32	  *lab = palloc(sizeof(int32) * (n + 1));
+	pgl_status st;
+
+	memset(&st, 0, sizeof(st));
+	for (int64 i = 0; i < n; i++)
+		for (int j = 0; j < p; j++)
+			Xs[i + j * n] = a->sample[i * p + j];
+	if (pgl_kmeans_assign(&c->env, c->m->tensors[0].data, k, p, Xs, n, n, lab, NULL, &st) !=
+			PGL_OK ||
+		pgl_kmeans_silhouette(&c->env, Xs, n, n, p, lab, k, c->opts.seed, &a->silhouette, &st) !=
+			PGL_OK)
+		pgl_report(&st, "evaluating the model failed");
+}
+
+/* linear_regression: one ai_linreg_agg pass, solved */
+static void
+agg_fit_linear(PglTrainCall *c, AggTraining *a)
+{
+	AggTrain	  *at = &a->at;
+	int32		   p = a->p;
+	Oid			   types[1] = {BYTEAOID};
+	Datum		   values[1] = {PointerGetDatum(a->prep)};
+	SPITupleTable *t;
+	double		  *s;
+	int			   len;
+	double		  *coef = ((double *) c->m->tensors[0].data);
+	pgl_status	   st;
+
+	memset(&st, 0, sizeof(st));
+	t = run_pass(at,
+				 psprintf("SELECT %s.ai_linreg_agg(%s.ai_features($1, q), q.%s::pg_catalog.float8) "
+						  "%s AND NOT (%s)",
+						  at->schema, at->schema, quote_identifier(c->target), at->from, at->split),
+				 1, types, values, NULL);
+	s = get_array(at, t, 1, &len);
+	SPI_freetuptable(t);
+	if (s == NULL || (size_t) len != PGL_LINREG_STATE_LEN(p))
+		elog(ERROR, "pg_learn: unexpected ai_linreg_agg state");
+	if (pgl_linreg_state_solve(&c->env, s, c->opts.l2 >= 0 ? c->opts.l2 : c->ops->default_l2, coef,
+							   &a->rank, &st) != PGL_OK)
+		pgl_report(&st, psprintf("training \"%s\" failed", c->name));
+	/* the training residuals from the co-moments: C_yy - 2 wᵀC_xy + wᵀC_xx w */
+	{
+		const double *C = s + 2 + p + 1;
+		double		  q = C[PGL_PACKED(p, p)];
+
+		for (int j = 0; j < p; j++)
+		{
+			double cw = 0;
+
+			for (int k = 0; k < p; k++)
+				cw += C[j <= k ? PGL_PACKED(j, k) : PGL_PACKED(k, j)] * coef[k];
+			q += coef[j] * (cw - 2.0 * C[PGL_PACKED(j, p)]);
+		}
+		a->train_sse = Max(q, 0.0);
+		a->train_sst = C[PGL_PACKED(p, p)];
+	}
+}
+
+/* the standardization of logistic regression: ai_stats_agg over the encoded training rows */
+static double *
+agg_feature_stats(AggTraining *a)
+{
+	AggTrain	  *at = &a->at;
+	int32		   p = a->p;
+	Oid			   types[1] = {BYTEAOID};
+	Datum		   values[1] = {PointerGetDatum(a->prep)};
+	const char	  *S = at->schema;
+	SPITupleTable *t;
+	double		  *stats;
+	int64		   nrows;
+
+	t = run_pass(at,
+				 psprintf("SELECT (e OPERATOR(pg_catalog.->>) 'count')::pg_catalog.float8, "
+						  "(e OPERATOR(pg_catalog.->>) 'mean')::pg_catalog.float8, (e "
+						  "OPERATOR(pg_catalog.->>) 'stddev')::pg_catalog.float8, "
+						  "(e OPERATOR(pg_catalog.->>) 'min')::pg_catalog.float8, (e "
+						  "OPERATOR(pg_catalog.->>) 'max')::pg_catalog.float8 "
+						  "FROM (SELECT %s.ai_stats_agg(%s.ai_features($1, q)) AS s %s AND NOT "
+						  "(%s)) a, "
+						  "pg_catalog.jsonb_array_elements(a.s) WITH ORDINALITY AS x(e, i) ORDER "
+						  "BY x.i",
+						  S, S, at->from, at->split),
+				 1, types, values, &nrows);
+	if (nrows != p)
+		elog(ERROR, "pg_learn: ai_stats_agg returned " INT64_FORMAT " columns, not %d", nrows, p);
+	stats = palloc0(sizeof(double) * PGL_STATS_LEN(p));
+	stats[0] = p;
+	for (int j = 0; j < p; j++)
+	{
+		double *col = stats + 1 + 5 * j;
+		double	sd = get_double(t, j, 3, 0);
+
+		col[0] = get_double(t, j, 1, 0);
+		col[1] = get_double(t, j, 2, 0);
+		col[2] = sd * sd * col[0];
+		col[3] = get_double(t, j, 4, 0);
+		col[4] = get_double(t, j, 5, 0);
+	}
+	SPI_freetuptable(t);
+	return stats;
+}
+
+/* logistic_regression: L-BFGS with one gradient pass per objective evaluation */
+static void
+agg_fit_logistic(PglTrainCall *c, AggTraining *a)
+{
+	AggTrain		 *at = &a->at;
+	pgl_model		 *m = c->m;
+	Oid				  types[2] = {BYTEAOID, FLOAT8ARRAYOID};
+	const char		 *S = at->schema;
+	double			 *stats = agg_feature_stats(a);
+	GradOracle		  g;
+	pgl_logreg_params lp;
+	pgl_status		  st;
+
+	memset(&st, 0, sizeof(st));
+	g.at = at;
+	g.p = a->p;
+	g.ncol = m->n_classes > 2 ? m->n_classes : 1;
+	g.blob = PointerGetDatum(a->prep);
+	g.plan = prepare_pass(at,
+						  psprintf("SELECT %s.%s($2, %s.ai_features($1, q), %s.ai_label($1, q)) "
+								   "%s AND NOT (%s)",
+								   S, g.ncol > 1 ? "ai_softmax_grad_agg" : "ai_logreg_grad_agg", S,
+								   S, at->from, at->split),
+						  2, types);
+	lp.l2 = c->opts.l2 >= 0 ? c->opts.l2 : c->ops->default_l2;
+	lp.max_iter = c->opts.max_iter > 0 ? c->opts.max_iter : 200;
+	lp.tol = c->opts.tol;
+	if (pgl_logreg_fit_oracle(&c->env, a->p, m->n_classes, stats, &lp, grad_oracle, &g,
+							  (double *) m->tensors[0].data, &a->iterations, &a->loss,
+							  &st) != PGL_OK)
+		pgl_report(&st, psprintf("training \"%s\" failed", c->name));
+	SPI_freeplan(g.plan);
+}
+
+static void
+agg_fit(PglTrainCall *c)
+{
+	AggTraining *a = c->state;
+
+	pgl_set_blas_threads();
+	if (c->ops->task == PGL_TASK_CLUSTERING)
+	{
+		agg_fit_kmeans(c, a);
+		agg_kmeans_silhouette(c, a);
+	}
+	else if (c->ops->id == PGL_ALGO_LINEAR_REGRESSION)
+		agg_fit_linear(c, a);
+	else
+		agg_fit_logistic(c, a);
 	/* quantized storage: the hold-out metrics are of the model as stored */
-	pgl_apply_storage(&env, m, opts->storage);
+	pgl_apply_storage(&c->env, c->m, c->opts.storage);
+}
 
-	/* the hold-out, encoded, for the test metrics */
-	initStringInfo(&metrics);
-	if (clustering)
+/* the hold-out, encoded, and its metrics ("test": ...); returns the rows scored */
+static int64
+agg_test_metrics(PglTrainCall *c, AggTraining *a, StringInfo buf)
+{
+	AggTrain  *at = &a->at;
+	pgl_model *m = c->m;
+	bool	   classification = c->ops->task == PGL_TASK_CLASSIFICATION;
+	int32	   p = a->p;
+	int64	   n_test = a->counts.n_test, rows = 0;
+	double	  *X, *y = NULL, *pred;
+	int32	  *label = NULL;
+	Oid		   types[1] = {BYTEAOID};
+	Datum	   values[1] = {PointerGetDatum(a->prep)};
+	Portal	   cur;
+	pgl_status st;
+
+	memset(&st, 0, sizeof(st));
+	pgl_check_memory((Size) n_test * (p + 1 + m->n_classes) * sizeof(double),
+					 psprintf("keeping the " INT64_FORMAT " hold-out rows", n_test));
+	X = palloc_extended(sizeof(double) * n_test * (p > 0 ? p : 1), MCXT_ALLOC_HUGE);
+	if (classification)
+		label = palloc_extended(sizeof(int32) * (n_test + 1), MCXT_ALLOC_HUGE);
+	else
+		y = palloc_extended(sizeof(double) * (n_test + 1), MCXT_ALLOC_HUGE);
+	cur = SPI_cursor_open_with_args(NULL,
+									psprintf("SELECT %s.ai_features($1, q), %s.ai_label($1, q) "
+											 "%s AND (%s)",
+											 at->schema, at->schema, at->from, at->split),
+									1, types, values, NULL, true, 0);
+	at->passes++;
+	for (;;)
 	{
-		appendStringInfo(&metrics, "{\"train\": {\"n\": " INT64_FORMAT ", \"inertia\": %.10g",
-						 counts.n_train, inertia);
-		appendStringInfo(&metrics, ", \"silhouette\": %s, \"cluster_sizes\": [",
-						 isfinite(silhouette) ? psprintf("%.10g", silhouette) : "null");
-		for (int32 c = 0; c < k; c++)
-			appendStringInfo(&metrics, "%s" INT64_FORMAT, c ? ", " : "", sizes ? sizes[c] : 0);
-		appendStringInfo(&metrics,
-						 "]}, \"iterations\": %d, \"method\": \"aggregate\", \"passes\": %d, "
-						 "\"parallel_workers\": %d}",
-						 iterations, at.passes, at.max_workers);
-		goto store;
-	}
-	appendStringInfo(&metrics, "{\"train\": {\"n\": " INT64_FORMAT, counts.n_train);
-	if (!classification)
-		appendStringInfo(&metrics, ", \"r2\": %s, \"rmse\": %.10g",
-						 train_sst > 0 ? psprintf("%.10g", 1 - train_sse / train_sst) : "null",
-						 sqrt(train_sse / counts.n_train));
-	appendStringInfoChar(&metrics, '}');
-	if (counts.n_test > 0)
-	{
-		int64		   n_test = counts.n_test, rows = 0;
-		double		  *X, *y = NULL, *pred;
-		int32		  *label = NULL;
-		Oid			   types[1] = {BYTEAOID};
-		Datum		   values[1] = {PointerGetDatum(prep)};
 		SPITupleTable *t;
 		int64		   nrows;
 
-		pgl_check_memory((Size) n_test * (p + 1 + m->n_classes) * sizeof(double),
-						 psprintf("keeping the " INT64_FORMAT " hold-out rows", n_test));
-		X = palloc_extended(sizeof(double) * n_test * (p > 0 ? p : 1), MCXT_ALLOC_HUGE);
-		if (classification)
-			label = palloc_extended(sizeof(int32) * (n_test + 1), MCXT_ALLOC_HUGE);
-		else
-			y = palloc_extended(sizeof(double) * (n_test + 1), MCXT_ALLOC_HUGE);
+		SPI_cursor_fetch(cur, true, 10000);
+		t = SPI_tuptable;
+		nrows = (int64) SPI_processed;
+		if (nrows == 0)
+			break;
+		for (int64 i = 0; i < nrows && rows < n_test; i++)
 		{
-			Portal cur = SPI_cursor_open_with_args(
-				NULL,
-				psprintf("SELECT %s.ai_features($1, q), %s.ai_label($1, q) %s AND (%s)", at.schema,
-						 at.schema, at.from, at.split),
-				1, types, values, NULL, true, 0);
+			bool	   isnull;
+			Datum	   fd = SPI_getbinval(t->vals[i], t->tupdesc, 1, &isnull);
+			double	   lab = get_double(t, (int) i, 2, NAN);
+			ArrayType *arr;
 
-			at.passes++;
-			for (;;)
+			if (isnan(lab))
 			{
-				SPI_cursor_fetch(cur, true, 10000);
-				t = SPI_tuptable;
-				nrows = (int64) SPI_processed;
-				if (nrows == 0)
-					break;
-				for (int64 i = 0; i < nrows && rows < n_test; i++)
-				{
-					bool	   isnull;
-					Datum	   fd = SPI_getbinval(t->vals[i], t->tupdesc, 1, &isnull);
-					double	   lab = get_double(t, (int) i, 2, NAN);
-					ArrayType *a;
-
-					if (isnan(lab))
-					{
-						n_test_unknown++;
-						continue;
-					}
-					a = DatumGetArrayTypeP(fd);
-					for (int j = 0; j < p; j++)
-						X[rows + j * n_test] = ((double *) arr_doubles(a))[j];
-					if (classification)
-						label[rows] = (int32) lab;
-					else
-						y[rows] = lab;
-					rows++;
-				}
-				SPI_freetuptable(t);
-				CHECK_FOR_INTERRUPTS();
+				a->n_test_unknown++;
+				continue;
 			}
-			SPI_cursor_close(cur);
+			arr = DatumGetArrayTypeP(fd);
+			for (int j = 0; j < p; j++)
+				X[rows + j * n_test] = ((double *) arr_doubles(arr))[j];
+			if (classification)
+				label[rows] = (int32) lab;
+			else
+				y[rows] = lab;
+			rows++;
 		}
-		if (rows > 0)
-		{
-			pred = palloc_extended(sizeof(double) * rows * (classification ? m->n_classes : 1),
-								   MCXT_ALLOC_HUGE);
-			if (ops->predict(&env, m, X, n_test, rows, pred, &st) != PGL_OK)
-				pgl_report(&st, "evaluating the model failed");
-			appendStringInfoString(&metrics, ", \"test\": ");
-			pgl_metrics_json(&metrics, m, rows, y, label, pred);
-		}
-		counts.n_test = rows;
+		SPI_freetuptable(t);
+		CHECK_FOR_INTERRUPTS();
 	}
-	appendStringInfo(&metrics, ", \"rows_train\": " INT64_FORMAT ", \"rows_test\": " INT64_FORMAT,
-					 counts.n_train, counts.n_test);
-	if (counts.n_skipped > 0)
-		appendStringInfo(&metrics, ", \"rows_skipped_null_target\": " INT64_FORMAT,
-						 counts.n_skipped);
-	if (n_test_unknown > 0)
-		appendStringInfo(&metrics, ", \"rows_test_unknown_class\": " INT64_FORMAT, n_test_unknown);
-	if (ops->id == PGL_ALGO_LINEAR_REGRESSION)
-		appendStringInfo(&metrics, ", \"rank\": %d", rank);
-	else
-		appendStringInfo(&metrics, ", \"iterations\": %d, \"loss\": %.10g", iterations, loss);
-	appendStringInfo(&metrics,
-					 ", \"method\": \"aggregate\", \"passes\": %d, \"parallel_workers\": %d}",
-					 at.passes, at.max_workers);
-store:
-
-	/*
-	 * Every SPI call returns to SPI's procedure context, so much of the above
-	 * lives there: store the version before SPI_finish frees it.
-	 */
+	SPI_cursor_close(cur);
+	if (rows > 0)
 	{
-		PglTrained t = {name,		  algorithm, data,
-						options,	  opts,		 counts.n_train + counts.n_test + n_test_unknown,
-						metrics.data, start};
-
-		result = pgl_store_trained(fcinfo, caller, &env, m, &t);
+		pred = palloc_extended(sizeof(double) * rows * (classification ? m->n_classes : 1),
+							   MCXT_ALLOC_HUGE);
+		if (c->ops->predict(&c->env, m, X, n_test, rows, pred, &st) != PGL_OK)
+			pgl_report(&st, "evaluating the model failed");
+		appendStringInfoString(buf, ", \"test\": ");
+		pgl_metrics_json(buf, m, rows, y, label, pred);
 	}
-	SPI_finish();
-	MemoryContextSwitchTo(caller);
-	MemoryContextDelete(cxt);
-	return result;
+	return rows;
 }
 
+static void
+agg_metrics(PglTrainCall *c, StringInfo buf)
+{
+	AggTraining *a = c->state;
+	AggCounts	*counts = &a->counts;
+
+	appendStringInfoChar(buf, '{');
+	if (c->ops->task == PGL_TASK_CLUSTERING)
+	{
+		pgl_kmeans_metrics_json(buf, counts->n_train, a->inertia, a->silhouette, a->sizes, a->k,
+								a->iterations);
+		appendStringInfo(buf,
+						 ", \"method\": \"aggregate\", \"passes\": %d, "
+						 "\"parallel_workers\": %d}",
+						 a->at.passes, a->at.max_workers);
+		c->rows_used = counts->n_train + counts->n_test;
+		return;
+	}
+	appendStringInfo(buf, "\"train\": {\"n\": " INT64_FORMAT, counts->n_train);
+	if (c->ops->task != PGL_TASK_CLASSIFICATION)
+		appendStringInfo(buf, ", \"r2\": %s, \"rmse\": %.10g",
+						 a->train_sst > 0 ? psprintf("%.10g", 1 - a->train_sse / a->train_sst)
+										  : "null",
+						 sqrt(a->train_sse / counts->n_train));
+	appendStringInfoChar(buf, '}');
+	if (counts->n_test > 0)
+		counts->n_test = agg_test_metrics(c, a, buf);
+	appendStringInfo(buf, ", \"rows_train\": " INT64_FORMAT ", \"rows_test\": " INT64_FORMAT,
+					 counts->n_train, counts->n_test);
+	if (counts->n_skipped > 0)
+		appendStringInfo(buf, ", \"rows_skipped_null_target\": " INT64_FORMAT, counts->n_skipped);
+	if (a->n_test_unknown > 0)
+		appendStringInfo(buf, ", \"rows_test_unknown_class\": " INT64_FORMAT, a->n_test_unknown);
+	if (c->ops->id == PGL_ALGO_LINEAR_REGRESSION)
+		appendStringInfo(buf, ", \"rank\": %d", a->rank);
+	else
+		appendStringInfo(buf, ", \"iterations\": %d, \"loss\": %.10g", a->iterations, a->loss);
+	appendStringInfo(buf, ", \"method\": \"aggregate\", \"passes\": %d, \"parallel_workers\": %d}",
+					 a->at.passes, a->at.max_workers);
+	c->rows_used = counts->n_train + counts->n_test + a->n_test_unknown;
+}
+
+/*
+ * Every SPI call returns to SPI's procedure context, so much of the above
+ * lives there: the version is stored (by the pipeline) before this frees it.
+ */
+static void
+agg_finish(PglTrainCall *c)
+{
+	SPI_finish();
+}
+
+/* "method": "aggregate" of the rows family: chosen by its method hook, after its check */
+const PglTrainGlue pgl_glue_aggregate = {
+	.read = agg_read,
+	.preprocess = agg_preprocess,
+	.fit = agg_fit,
+	.metrics = agg_metrics,
+	.finish = agg_finish,
+};
 /*
  * "method": "auto": would the in-memory path exceed pg_learn.max_train_memory?
  * From the planner's row estimate and the data's columns: every column of

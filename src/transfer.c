@@ -10,7 +10,8 @@
  *
  *-------------------------------------------------------------------------
  */
-#include "pg_learn.h"
+#include "glue.h"
+#include "catalog.h"
 
 #include "utils/builtins.h"
 #include "utils/memutils.h"

@@ -9,7 +9,8 @@
  *
  *-------------------------------------------------------------------------
  */
-#include "pg_learn.h"
+#include "glue.h"
+#include "vocab.h"
 
 #include "common/hashfn.h"
 

@@ -11,13 +11,24 @@
  *	    quickly: sql/options.sql trains with each), declared at the end of
  *	    this header, and an id in pgl_algo.h;
  *   2. one line in the algorithms[] table of algorithms.c naming them.
- * ai_train (train.c) then reads, preprocesses, splits, fits, evaluates and
- * stores it (store.c) like linear_regression; the option reader
- * (src/options.c), ai_train_async, ai_schedule and ai_algorithm_options
- * need nothing more.  A family with another reader shape (als: (user, item,
- * rating) triples; neural_net: tensors) still has its own glue driver
- * (recommend_train.c, nn_train.c) called from ai_train after the options
- * are read, ending in the same store step.
+ * ai_train (src/train.c) then runs it through the one pipeline, options ->
+ * read -> preprocess -> fit -> metrics -> store, with the rows family's
+ * glue (src/train_rows.c: reads the columns, learns the preprocessing in
+ * src/preprocess.c, splits, calls train and predict, stores with
+ * src/store.c) like linear_regression; the option reader (src/options.c),
+ * ai_train_async, ai_schedule and ai_algorithm_options need nothing more.
+ *
+ * Adding a family with another reader shape (as als reads (user, item,
+ * rating) triples and neural_net tensors), besides 1. and 2.:
+ *   3. one new glue file src/NAME_train.c defining a const PglTrainGlue
+ *	    pgl_glue_NAME (src/train_glue.h: its check, read, preprocess, fit
+ *	    and metrics hooks, each filling the PglTrainCall; a classifier
+ *	    calls src/classes.h's pgl_classes_prepare before its fit and
+ *	    pgl_classes_finish after it, as train_rows.c and nn_train.c do);
+ *   4. one line F(PGL_ALGO_NAME, pgl_glue_NAME) in PGL_TRAIN_FAMILIES of
+ *	    src/train.c, which declares it and makes ai_train use it.
+ * The store step, the deployment ("deploy", "keep_versions"), progress and
+ * the result row stay the pipeline's.
  *
  *-------------------------------------------------------------------------
  */

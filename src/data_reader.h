@@ -1,0 +1,134 @@
+/*-------------------------------------------------------------------------
+ *
+ * data_reader.h
+ *	  Reading the data query into columns, split into training rows and
+ *	  hold-out (data_reader.c).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PGL_DATA_READER_H
+#define PGL_DATA_READER_H
+
+#include "glue.h"
+
+#include "access/tupdesc.h"
+#include "nodes/pg_list.h"
+
+#include "vocab.h"
+
+/* how a column is read */
+typedef enum PglColumnKind
+{
+	PGL_COL_NUMERIC,	/* int2/4/8, float4/8, numeric */
+	PGL_COL_CATEGORICAL /* text-like, boolean, enum, anything else */
+} PglColumnKind;
+
+/*
+ * The rows read are routed, as they arrive, to one of two parts: the
+ * training rows (PGL_TRAIN) and the hold-out (PGL_TEST).  Each part keeps
+ * all its columns in one column-major block (column c at block + c * cap),
+ * so when every feature is a number without NULLs the block is the design
+ * matrix itself (leading dimension cap) and training copies nothing.
+ */
+#define PGL_TRAIN 0
+#define PGL_TEST  1
+
+typedef struct PglPart
+{
+	int64	n;	   /* rows */
+	int64	cap;   /* rows allocated per column */
+	double *block; /* cap x ncols */
+} PglPart;
+
+/* one column of the data */
+typedef struct PglColumn
+{
+	char		 *name;
+	Oid			  typid;
+	Oid			  basetype; /* getBaseType(typid) */
+	char		 *type_name;
+	int			  attnum; /* 0-based position in the result */
+	int			  col;	  /* column of the part blocks */
+	PglColumnKind kind;
+	FmgrInfo	  outfunc;	/* categorical: text output of the type */
+	PglVocab	 *vocab;	/* categorical only: code of each value */
+	bool		 *nulls[2]; /* per part; NULL until the first NULL */
+	int64		  n_nulls;	/* in both parts */
+	double		  sum[2];	/* numeric: sum of non-NULL values per part */
+	int64		  count[2]; /* numeric: non-NULL values per part */
+} PglColumn;
+
+typedef struct PglDataSet
+{
+	char	  *query;	  /* the SQL that was run */
+	int64	   n_rows;	  /* rows kept (non-NULL target) */
+	int64	   n_skipped; /* rows skipped for a NULL target */
+	int		   n_features;
+	PglColumn *features; /* n_features */
+	PglColumn *target;	 /* NULL when none asked for */
+	int		   ncols;	 /* columns of the blocks */
+	PglPart	   part[2];
+	double	   test_fraction; /* rows routed to PGL_TEST */
+	uint64	   seed;
+	Size	   bytes;	 /* memory of the blocks */
+	bool	   streamed; /* training rows went to the batch hook only */
+} PglDataSet;
+
+/*
+ * Optional consumer of the training rows, batch by batch (cols[c] and
+ * nulls[c] for the block columns, nulls[c] NULL when the batch has none).
+ * When given and every feature is a number, the training rows are not
+ * stored at all: ds->streamed is set and their blocks stay empty.
+ */
+typedef void (*PglBatchHook)(void *arg, PglDataSet *ds, const double *const *cols,
+							 const bool *const *nulls, int rows);
+
+/* the values of a column in a part (numbers, or vocabulary codes) */
+static inline double *
+pgl_column_values(PglDataSet *ds, PglColumn *c, int part)
+{
+	return ds->part[part].block + (Size) c->col * ds->part[part].cap;
+}
+
+/* "SELECT ..." or a (qualified) relation name -> SQL; ERROR if missing */
+extern char *pgl_data_query(const char *data);
+
+/*
+ * Run the data query as the current user and read it into columns.
+ * target: the target column name or NULL.  exclude: names to leave out.
+ * target_kind: what the target is read as.  Errors on a missing target.
+ * only: if not NIL, read exactly these feature columns in this order
+ * (evaluation) and ignore the others.
+ */
+extern PglDataSet *pgl_read_data(const char *data, const char *target, PglColumnKind target_kind,
+								 List *exclude, List *only, const char *algorithm,
+								 double test_fraction, uint64 seed, PglBatchHook hook,
+								 void *hook_arg);
+
+/*
+ * Hash of the values of a row at the attribute numbers atts (0-based: every
+ * column of the data, in order), for the hold-out split (pgl_hash_in_test).
+ * Detoasts varlena values in CurrentMemoryContext.
+ */
+extern uint64 pgl_row_hash(TupleDesc desc, const Datum *values, const bool *isnull, const int *atts,
+						   int natts);
+
+/* move the hold-out rows back into the training part */
+extern void pgl_merge_parts(PglDataSet *ds);
+
+/* remove the rows of a part whose keep[i] is false */
+extern void pgl_compact_part(PglDataSet *ds, int part, const bool *keep);
+
+/* ERROR unless query is exactly one SELECT-like statement */
+extern void pgl_check_single_select(const char *query);
+
+/* is this type read as a number? */
+extern bool pgl_type_is_numeric(Oid typid);
+
+/* smallint, integer or bigint (or a domain over one)? */
+extern bool pgl_type_is_integer(Oid typid);
+
+/* value of a numeric datum as double */
+extern double pgl_datum_to_double(Datum d, Oid typid);
+
+#endif /* PGL_DATA_READER_H */

@@ -1,0 +1,22 @@
+/*-------------------------------------------------------------------------
+ *
+ * evaluate.h
+ *	  Metrics as JSON (evaluate.c).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PGL_EVALUATE_H
+#define PGL_EVALUATE_H
+
+#include "glue.h"
+
+#include "lib/stringinfo.h"
+
+/*
+ * Append metrics of predictions to buf as a JSON object.  Regression: y and
+ * pred (n each).  Classification: label and proba (n x k).
+ */
+extern void pgl_metrics_json(StringInfo buf, const pgl_model *m, int64 n, const double *y,
+							 const int32 *label, const double *pred);
+
+#endif /* PGL_EVALUATE_H */
