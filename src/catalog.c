@@ -12,7 +12,10 @@
  *
  *-------------------------------------------------------------------------
  */
-#include "pg_learn.h"
+#include "glue.h"
+
+#include "catalog.h"
+#include "privileges.h"
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"

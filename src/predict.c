@@ -17,6 +17,7 @@
  *-------------------------------------------------------------------------
  */
 #include "predict.h"
+#include "data_reader.h"
 
 #include <math.h>
 
@@ -496,9 +497,8 @@ ai_classify_record(PG_FUNCTION_ARGS)
 
 	RETURN_NULL_IF_NULL_ARGS();
 	st = pgl_predict_record(fcinfo, PGL_WANT_CLASS, CLASSIFY_VERSION_ARG);
-	PG_RETURN_TEXT_P(cstring_to_text(
-		st->model->classes[pgl_classify_index(fcinfo, st->name, st->model, st->out,
-											  CLASSIFY_THRESHOLD_ARG)]));
+	PG_RETURN_TEXT_P(cstring_to_text(st->model->classes[pgl_classify_index(
+		fcinfo, st->name, st->model, st->out, CLASSIFY_THRESHOLD_ARG)]));
 }
 
 Datum
@@ -508,9 +508,8 @@ ai_classify_array(PG_FUNCTION_ARGS)
 
 	RETURN_NULL_IF_NULL_ARGS();
 	st = predict_array(fcinfo, PGL_WANT_CLASS, CLASSIFY_VERSION_ARG);
-	PG_RETURN_TEXT_P(cstring_to_text(
-		st->model->classes[pgl_classify_index(fcinfo, st->name, st->model, st->out,
-											  CLASSIFY_THRESHOLD_ARG)]));
+	PG_RETURN_TEXT_P(cstring_to_text(st->model->classes[pgl_classify_index(
+		fcinfo, st->name, st->model, st->out, CLASSIFY_THRESHOLD_ARG)]));
 }
 
 Datum

@@ -10,9 +10,13 @@
 #ifndef PGL_PREDICT_H
 #define PGL_PREDICT_H
 
-#include "pg_learn.h"
+#include "glue.h"
+
+#include "catalog.h"
+#include "model_cache.h"
 
 #include "access/htup.h"
+#include "access/tupdesc.h"
 
 #include "algorithms.h"
 

@@ -10,7 +10,11 @@
 #ifndef PGL_JOBS_INTERNAL_H
 #define PGL_JOBS_INTERNAL_H
 
-#include "pg_learn.h"
+#include "glue.h"
+
+#include "catalog.h"
+#include "options.h"
+#include "progress.h"
 
 #include "executor/spi.h"
 #include "pgtime.h"
