@@ -104,13 +104,31 @@ pgl_metrics_json(StringInfo buf, const pgl_model *m, int64 n, const double *y, c
 	}
 }
 
+int32 *
+pgl_class_map(PglVocab *vocab, const pgl_model *m)
+{
+	int32  nv = pgl_vocab_size(vocab);
+	int32 *map = palloc(sizeof(int32) * (nv + 1));
+
+	for (int32 i = 0; i < nv; i++)
+	{
+		const char *s = pgl_vocab_string(vocab, i);
+
+		map[i] = -1;
+		for (int32 c = 0; c < m->n_classes; c++)
+			if (strcmp(m->classes[c], s) == 0)
+				map[i] = c;
+	}
+	return map;
+}
+
 /* the target's labels as class numbers of model m; ERROR on a label it does not know */
 static int32 *
 class_labels(PglDataSet *ds, const pgl_model *m, const char *name)
 {
 	int64	n = ds->n_rows;
 	int32	nv = pgl_vocab_size(ds->target->vocab);
-	int32  *map = palloc(sizeof(int32) * (nv + 1));
+	int32  *map = pgl_class_map(ds->target->vocab, m);
 	int32  *label;
 	double *t;
 
@@ -118,10 +136,6 @@ class_labels(PglDataSet *ds, const pgl_model *m, const char *name)
 	{
 		const char *s = pgl_vocab_string(ds->target->vocab, i);
 
-		map[i] = -1;
-		for (int32 c = 0; c < m->n_classes; c++)
-			if (strcmp(m->classes[c], s) == 0)
-				map[i] = c;
 		if (map[i] < 0)
 			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 							errmsg("label \"%s\" of target \"%s\" is not a class of model \"%s\"",

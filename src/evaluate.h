@@ -19,4 +19,11 @@
 extern void pgl_metrics_json(StringInfo buf, const pgl_model *m, int64 n, const double *y,
 							 const int32 *label, const double *pred);
 
+/*
+ * For each value of a target vocabulary (its code), the class number of
+ * model m with that label, or -1 for a label the model does not know.
+ */
+struct PglVocab;
+extern int32 *pgl_class_map(struct PglVocab *vocab, const pgl_model *m);
+
 #endif /* PGL_EVALUATE_H */

@@ -22,6 +22,7 @@
 #include "data_reader.h"
 #include "catalog.h"
 #include "model_cache.h"
+#include "evaluate.h"
 
 #include <math.h>
 
@@ -33,6 +34,7 @@
 #include "utils/memutils.h"
 
 #include "algorithms.h"
+#include "classifier.h"
 #include "metrics.h"
 #include "prep.h"
 
@@ -71,7 +73,10 @@ version_source(int64 version_id, char **data, Jsonb **options)
 	SPI_finish();
 }
 
-/* R² (regression) or accuracy (classification) of predictions */
+/*
+ * R² (regression) or accuracy (classification) of predictions, the class
+ * decided as ai_classify decides it (the model's threshold, if it has one)
+ */
 static double
 score(const pgl_model *m, int64 n, const double *y, const int32 *label, const double *pred)
 {
@@ -84,19 +89,12 @@ score(const pgl_model *m, int64 n, const double *y, const int32 *label, const do
 	}
 	else
 	{
-		int32 k = m->n_classes;
-		int64 right = 0;
+		int32  k = m->n_classes;
+		double t = pgl_model_threshold(m);
+		int64  right = 0;
 
 		for (int64 i = 0; i < n; i++)
-		{
-			const double *p = pred + i * k;
-			int32		  best = 0;
-
-			for (int32 c = 1; c < k; c++)
-				if (p[c] > p[best])
-					best = c;
-			right += best == label[i];
-		}
+			right += pgl_decide_class(pred + i * k, k, t) == label[i];
 		return (double) right / n;
 	}
 }
@@ -118,37 +116,10 @@ option_number(Jsonb *options, const char *key, double dflt)
 	return DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric)));
 }
 
-Datum
-ai_feature_importance(PG_FUNCTION_ARGS)
+/* the arguments and the model's task: ERROR unless its importance can be computed */
+static void
+check_request(const char *name, const pgl_model *m, int32 repeats, int64 seed)
 {
-	ReturnSetInfo	   *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	char			   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	int32				repeats = PG_GETARG_INT32(1);
-	int64				seed = PG_GETARG_INT64(2);
-	int64				version_id;
-	const pgl_model	   *m = pgl_model_get(name, &version_id);
-	const pgl_algo_ops *ops;
-	bool				classification;
-	char			   *data;
-	Jsonb			   *options;
-	PglTrainOptions		opts;
-	double				fraction;
-	MemoryContext		cxt, old;
-	PglDataSet		   *ds;
-	List			   *only = NIL;
-	const double	  **raw;
-	const bool		  **rnull;
-	int64				n;
-	int64			   *keep_rows = NULL;
-	double			   *X, *Xp, *pred, *y = NULL;
-	int32			   *label = NULL;
-	int32			   *col0, *width;
-	int64			   *perm;
-	double			   *drops;
-	double				base;
-	pgl_env				env;
-	pgl_status			st;
-
 	if (repeats < 1 || repeats > PGL_IMPORTANCE_MAX_REPEATS)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						errmsg("repeats must be between 1 and %d, not %d",
@@ -166,10 +137,12 @@ ai_feature_importance(PG_FUNCTION_ARGS)
 									  : "A recommender has no features."),
 						errhint("ai_feature_importance explains linear_regression, "
 								"logistic_regression and neural_net models.")));
-	ops = pgl_algo_by_id(m->algorithm);
-	classification = m->task == PGL_TASK_CLASSIFICATION;
+}
 
-	version_source(version_id, &data, &options);
+/* the model's source and inputs: an imported model or a tensor network cannot be explained so */
+static void
+check_source(const char *name, const pgl_model *m, const char *data)
+{
 	if (strcmp(data, "(imported)") == 0)
 		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 						errmsg("model \"%s\" was imported: its hold-out is unknown", name),
@@ -183,36 +156,23 @@ ai_feature_importance(PG_FUNCTION_ARGS)
 								  "for all its values."),
 						errhint("ai_feature_importance explains models over ordinary feature "
 								"columns.")));
-	/* only the split matters here: the algorithm's own options are not parsed again */
-	opts.test_size = option_number(options, "test_size", -1);
-	opts.seed = (uint64) option_number(options, "seed", 42);
-	fraction = PGL_TEST_FRACTION(opts.test_size);
+}
 
-	cxt =
-		AllocSetContextCreate(CurrentMemoryContext, "pg_learn importance", ALLOCSET_DEFAULT_SIZES);
-	old = MemoryContextSwitchTo(cxt);
+/* the hold-out rows of the training, encoded for the model, with their targets */
+typedef struct Holdout
+{
+	int64	n;
+	double *X;	   /* n x n_inputs, column-major */
+	double *y;	   /* regression */
+	int32  *label; /* classification */
+	Size	bytes; /* of the rows read */
+} Holdout;
 
-	for (int f = 0; f < m->n_features; f++)
-		only = lappend(only, m->features[f].name);
-	ds = pgl_read_data(data, m->target_name, classification ? PGL_COL_CATEGORICAL : PGL_COL_NUMERIC,
-					   NIL, only, ops->name, fraction, opts.seed, NULL, NULL);
-	/* the data's query may have used other models and evicted this one */
-	m = pgl_model_by_version(version_id, name);
-	n = ds->part[PGL_TEST].n;
-	/* as in training: a default hold-out of fewer than 50 rows was not kept */
-	if (opts.test_size < 0 && ds->n_rows < 50)
-		n = 0;
-	if (n == 0)
-		ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND),
-						errmsg("model \"%s\" has no hold-out rows to compute importance on", name),
-						errdetail("Its training data \"%s\" now gives no hold-out rows with test "
-								  "size %g and seed " UINT64_FORMAT ".",
-								  data, PGL_TEST_FRACTION(opts.test_size), opts.seed),
-						errhint("Train with \"test_size\" above 0 on at least 50 rows.")));
-
-	/* map the data's categories onto the model's vocabularies (as ai_evaluate) */
-	raw = palloc(sizeof(double *) * (m->n_features + 1));
-	rnull = palloc(sizeof(bool *) * (m->n_features + 1));
+/* the hold-out's feature columns, the data's categories mapped onto the model's */
+static void
+holdout_features(PglDataSet *ds, const pgl_model *m, const char *name, int64 n, const double **raw,
+				 const bool **rnull)
+{
 	for (int f = 0; f < m->n_features; f++)
 	{
 		PglColumn		  *c = &ds->features[f];
@@ -246,123 +206,205 @@ ai_feature_importance(PG_FUNCTION_ARGS)
 		raw[f] = pgl_column_values(ds, c, PGL_TEST);
 		rnull[f] = c->nulls[PGL_TEST];
 	}
+}
 
-	/* the target; hold-out rows whose label is no class of the model are left out */
+/*
+ * The hold-out's targets; the rows whose label is no class of the model are
+ * left out (keep_rows: the rows kept).  Returns how many are kept.
+ */
+static int64
+holdout_targets(PglDataSet *ds, const pgl_model *m, int64 n, Holdout *h, int64 *keep_rows)
+{
+	double *t = pgl_column_values(ds, ds->target, PGL_TEST);
+	int64	kept = 0;
+
+	if (m->task == PGL_TASK_CLASSIFICATION)
 	{
-		double *t = pgl_column_values(ds, ds->target, PGL_TEST);
-		int64	kept = 0;
+		int32 *map = pgl_class_map(ds->target->vocab, m);
 
-		keep_rows = palloc(sizeof(int64) * n);
-		if (classification)
-		{
-			int32  nv = pgl_vocab_size(ds->target->vocab);
-			int32 *map = palloc(sizeof(int32) * (nv + 1));
-
-			for (int32 i = 0; i < nv; i++)
+		h->label = palloc(sizeof(int32) * n);
+		for (int64 r = 0; r < n; r++)
+			if (map[(int32) t[r]] >= 0)
 			{
-				const char *s = pgl_vocab_string(ds->target->vocab, i);
-
-				map[i] = -1;
-				for (int32 c = 0; c < m->n_classes; c++)
-					if (strcmp(m->classes[c], s) == 0)
-						map[i] = c;
-			}
-			label = palloc(sizeof(int32) * n);
-			for (int64 r = 0; r < n; r++)
-				if (map[(int32) t[r]] >= 0)
-				{
-					label[kept] = map[(int32) t[r]];
-					keep_rows[kept++] = r;
-				}
-		}
-		else
-		{
-			y = palloc(sizeof(double) * n);
-			for (int64 r = 0; r < n; r++)
-			{
-				y[kept] = t[r];
+				h->label[kept] = map[(int32) t[r]];
 				keep_rows[kept++] = r;
 			}
-		}
-		n = kept;
-		if (n == 0)
-			ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND),
-							errmsg("model \"%s\" has no hold-out rows with a known class", name)));
 	}
-
-	pgl_check_memory(ds->bytes + (Size) n *
-									 (2 * m->n_inputs + (classification ? m->n_classes : 1) + 2) *
-									 sizeof(double),
-					 psprintf("feature importance on " INT64_FORMAT " hold-out rows", n));
-	X = palloc_extended(sizeof(double) * n * Max(m->n_inputs, 1), MCXT_ALLOC_HUGE);
-	Xp = palloc_extended(sizeof(double) * n * Max(m->n_inputs, 1), MCXT_ALLOC_HUGE);
-	pgl_encode_rows(m, raw, rnull, keep_rows, n, X);
-	memcpy(Xp, X, sizeof(double) * n * m->n_inputs);
-	pred =
-		palloc_extended(sizeof(double) * n * (classification ? m->n_classes : 1), MCXT_ALLOC_HUGE);
-	perm = palloc_extended(sizeof(int64) * n, MCXT_ALLOC_HUGE);
-	drops = palloc(sizeof(double) * repeats);
-
-	/* the encoded columns of each feature */
-	col0 = palloc(sizeof(int32) * (m->n_features + 1));
-	width = palloc(sizeof(int32) * (m->n_features + 1));
+	else
 	{
-		int32 col = 0;
-
-		for (int f = 0; f < m->n_features; f++)
+		h->y = palloc(sizeof(double) * n);
+		for (int64 r = 0; r < n; r++)
 		{
-			col0[f] = col;
-			width[f] = m->features[f].kind == PGL_FEATURE_NUMERIC ? 1 : m->features[f].n_categories;
-			col += width[f];
+			h->y[kept] = t[r];
+			keep_rows[kept++] = r;
 		}
 	}
+	return kept;
+}
+
+/*
+ * Read the version's data source again, as the caller, with the training's
+ * test_size and seed, and encode its hold-out rows.  *m is reloaded: the
+ * data's query may have used other models and evicted it.
+ */
+static void
+read_holdout(const char *name, int64 version_id, const pgl_model **m, const char *data,
+			 Jsonb *options, Holdout *h)
+{
+	bool		   classification = (*m)->task == PGL_TASK_CLASSIFICATION;
+	double		   test_size = option_number(options, "test_size", -1);
+	uint64		   seed = (uint64) option_number(options, "seed", 42);
+	List		  *only = NIL;
+	PglDataSet	  *ds;
+	const double **raw;
+	const bool	 **rnull;
+	int64		  *keep_rows;
+	int64		   n;
+
+	/* only the split matters here: the algorithm's own options are not parsed again */
+	for (int f = 0; f < (*m)->n_features; f++)
+		only = lappend(only, (*m)->features[f].name);
+	ds = pgl_read_data(
+		data, (*m)->target_name, classification ? PGL_COL_CATEGORICAL : PGL_COL_NUMERIC, NIL, only,
+		pgl_algo_by_id((*m)->algorithm)->name, PGL_TEST_FRACTION(test_size), seed, NULL, NULL);
+	*m = pgl_model_by_version(version_id, name);
+	n = ds->part[PGL_TEST].n;
+	/* as in training: a default hold-out of fewer than 50 rows was not kept */
+	if (test_size < 0 && ds->n_rows < 50)
+		n = 0;
+	if (n == 0)
+		ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND),
+						errmsg("model \"%s\" has no hold-out rows to compute importance on", name),
+						errdetail("Its training data \"%s\" now gives no hold-out rows with test "
+								  "size %g and seed " UINT64_FORMAT ".",
+								  data, PGL_TEST_FRACTION(test_size), seed),
+						errhint("Train with \"test_size\" above 0 on at least 50 rows.")));
+
+	raw = palloc(sizeof(double *) * ((*m)->n_features + 1));
+	rnull = palloc(sizeof(bool *) * ((*m)->n_features + 1));
+	holdout_features(ds, *m, name, n, raw, rnull);
+	keep_rows = palloc(sizeof(int64) * n);
+	h->n = holdout_targets(ds, *m, n, h, keep_rows);
+	if (h->n == 0)
+		ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND),
+						errmsg("model \"%s\" has no hold-out rows with a known class", name)));
+	h->bytes = ds->bytes;
+	pgl_check_memory(ds->bytes +
+						 (Size) h->n *
+							 (2 * (*m)->n_inputs + (classification ? (*m)->n_classes : 1) + 2) *
+							 sizeof(double),
+					 psprintf("feature importance on " INT64_FORMAT " hold-out rows", h->n));
+	h->X = palloc_extended(sizeof(double) * h->n * Max((*m)->n_inputs, 1), MCXT_ALLOC_HUGE);
+	pgl_encode_rows(*m, raw, rnull, keep_rows, h->n, h->X);
+}
+
+/*
+ * The drop of the score when the encoded columns [c0, c0 + width) are
+ * shuffled across the rows, for each of the repeats (seeded per (seed,
+ * feature f, repeat): independent of the other features).  Xp is a copy of
+ * h->X, restored on return.
+ */
+static void
+shuffled_drops(const pgl_env *env, const pgl_model *m, const Holdout *h, double *Xp, double base,
+			   int32 c0, int32 width, int f, int64 seed, int32 repeats, double *drops)
+{
+	const pgl_algo_ops *ops = pgl_algo_by_id(m->algorithm);
+	int64				n = h->n;
+	int64			   *perm = palloc_extended(sizeof(int64) * n, MCXT_ALLOC_HUGE);
+	double			   *pred = palloc_extended(sizeof(double) * n *
+												   (m->task == PGL_TASK_CLASSIFICATION ? m->n_classes : 1),
+											   MCXT_ALLOC_HUGE);
+	pgl_status			st;
+
+	memset(&st, 0, sizeof(st));
+	for (int32 r = 0; r < repeats; r++)
+	{
+		uint64 rng = (uint64) seed * UINT64_C(0x9E3779B97F4A7C15) ^
+					 ((uint64) f << 32 | (uint64) r) * UINT64_C(0xD1B54A32D192ED03);
+
+		CHECK_FOR_INTERRUPTS();
+		for (int64 i = 0; i < n; i++)
+			perm[i] = i;
+		for (int64 i = n - 1; i > 0; i--)
+		{
+			int64 j = (int64) (pgl_rng_next(&rng) % (uint64) (i + 1));
+			int64 tmp = perm[i];
+
+			perm[i] = perm[j];
+			perm[j] = tmp;
+		}
+		for (int32 c = c0; c < c0 + width; c++)
+			for (int64 i = 0; i < n; i++)
+				Xp[(Size) c * n + i] = h->X[(Size) c * n + perm[i]];
+		if (ops->predict(env, m, Xp, n, n, pred, &st) != PGL_OK)
+			pgl_report(&st, "prediction failed");
+		drops[r] = base - score(m, n, h->y, h->label, pred);
+	}
+	memcpy(Xp + (Size) c0 * n, h->X + (Size) c0 * n, sizeof(double) * n * width);
+	pfree(perm);
+	pfree(pred);
+}
+
+Datum
+ai_feature_importance(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo	*rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char			*name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	int32			 repeats = PG_GETARG_INT32(1);
+	int64			 seed = PG_GETARG_INT64(2);
+	int64			 version_id;
+	const pgl_model *m = pgl_model_get(name, &version_id);
+	char			*data;
+	Jsonb			*options;
+	MemoryContext	 cxt, old;
+	Holdout			 h;
+	double			*Xp, *pred, *drops;
+	double			 base;
+	int32			 col = 0;
+	pgl_env			 env;
+	pgl_status		 st;
+
+	check_request(name, m, repeats, seed);
+	version_source(version_id, &data, &options);
+	check_source(name, m, data);
+
+	cxt =
+		AllocSetContextCreate(CurrentMemoryContext, "pg_learn importance", ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	memset(&h, 0, sizeof(h));
+	read_holdout(name, version_id, &m, data, options, &h);
+	Xp = palloc_extended(sizeof(double) * h.n * Max(m->n_inputs, 1), MCXT_ALLOC_HUGE);
+	memcpy(Xp, h.X, sizeof(double) * h.n * m->n_inputs);
+	pred = palloc_extended(sizeof(double) * h.n *
+							   (m->task == PGL_TASK_CLASSIFICATION ? m->n_classes : 1),
+						   MCXT_ALLOC_HUGE);
+	drops = palloc(sizeof(double) * repeats);
 
 	pgl_set_blas_threads();
 	env = pgl_backend_env(cxt);
 	memset(&st, 0, sizeof(st));
-	if (ops->predict(&env, m, X, n, n, pred, &st) != PGL_OK)
+	if (pgl_algo_by_id(m->algorithm)->predict(&env, m, h.X, h.n, h.n, pred, &st) != PGL_OK)
 		pgl_report(&st, "prediction failed");
-	base = score(m, n, y, label, pred);
-	ereport(DEBUG1, (errmsg_internal("ai_feature_importance: " INT64_FORMAT
-									 " hold-out rows, baseline %s %.6f",
-									 n, classification ? "accuracy" : "R2", base)));
+	base = score(m, h.n, h.y, h.label, pred);
+	ereport(DEBUG1, (errmsg_internal(
+						"ai_feature_importance: " INT64_FORMAT " hold-out rows, baseline %s %.6f",
+						h.n, m->task == PGL_TASK_CLASSIFICATION ? "accuracy" : "R2", base)));
 
 	MemoryContextSwitchTo(old);
 	InitMaterializedSRF(fcinfo, 0);
 	MemoryContextSwitchTo(cxt);
 	for (int f = 0; f < m->n_features; f++)
 	{
+		/* a feature's encoded columns: one number, or its one-hot categories */
+		int32  width = m->features[f].kind == PGL_FEATURE_NUMERIC ? 1 : m->features[f].n_categories;
 		double mean = 0, var = 0;
 		Datum  values[3];
 		bool   nulls[3] = {false, false, false};
 
+		shuffled_drops(&env, m, &h, Xp, base, col, width, f, seed, repeats, drops);
+		col += width;
 		for (int32 r = 0; r < repeats; r++)
-		{
-			/* one stream per (seed, feature, repeat): independent of the other features */
-			uint64 rng = (uint64) seed * UINT64_C(0x9E3779B97F4A7C15) ^
-						 ((uint64) f << 32 | (uint64) r) * UINT64_C(0xD1B54A32D192ED03);
-
-			CHECK_FOR_INTERRUPTS();
-			for (int64 i = 0; i < n; i++)
-				perm[i] = i;
-			for (int64 i = n - 1; i > 0; i--)
-			{
-				int64 j = (int64) (pgl_rng_next(&rng) % (uint64) (i + 1));
-				int64 tmp = perm[i];
-
-				perm[i] = perm[j];
-				perm[j] = tmp;
-			}
-			for (int32 c = col0[f]; c < col0[f] + width[f]; c++)
-				for (int64 i = 0; i < n; i++)
-					Xp[(Size) c * n + i] = X[(Size) c * n + perm[i]];
-			if (ops->predict(&env, m, Xp, n, n, pred, &st) != PGL_OK)
-				pgl_report(&st, "prediction failed");
-			drops[r] = base - score(m, n, y, label, pred);
 			mean += drops[r];
-		}
-		/* restore the feature's columns */
-		memcpy(Xp + (Size) col0[f] * n, X + (Size) col0[f] * n, sizeof(double) * n * width[f]);
 		mean /= repeats;
 		for (int32 r = 0; r < repeats; r++)
 			var += (drops[r] - mean) * (drops[r] - mean);
