@@ -120,8 +120,9 @@ extern void pgl_trees_predict(const pgl_trees *t, const double *X, int64_t ld, i
  * each tree's cover-weighted mean leaf value); each row's values sum to
  * its margin.  Missing (NaN) inputs follow the default direction, as in
  * prediction.  An internal node of cover 0 sends half of the weight each
- * way.  Checks interrupts between rows; t must be validated (max_depth
- * set).  Scratch memory through env: PGL_ERR_NOMEM on failure.
+ * way.  Checks interrupts between rows; t must come from a validated
+ * model (recursion depth is bounded by PGL_TREES_MAX_DEPTH).  Scratch
+ * memory (about 70 kB per call) through env: PGL_ERR_NOMEM on failure.
  */
 extern pgl_rc pgl_trees_shap(const pgl_env *env, const pgl_trees *t, const double *X, int64_t ld,
 							 int64_t n, double *out, pgl_status *st);
