@@ -120,6 +120,12 @@ SELECT avg((ai_classify('nn_bytes', raw) = kind::text)::int) >= 0.9 AS accurate_
        bool_and(ai_classify('nn_bytes', raw) = ai_classify('nn_bytes', t)) AS row_equals_bytea,
        bool_and(array_length(ai_predict_proba('nn_bytes', raw), 1) = 3) AS proba
   FROM nn_img t;
+-- ai_classify_proba over bytea: ai_classify's label and that label's probability
+SELECT bool_and(p.label = ai_classify('nn_bytes', t.raw)
+                AND p.probability = (ai_predict_proba('nn_bytes', t.raw))[array_position(ai_model_classes('nn_bytes'), p.label)])
+       AS bytea_label_with_probability
+  FROM nn_img t, LATERAL ai_classify_proba('nn_bytes', t.raw) p;
+SELECT ai_classify('nn_bytes', raw, threshold => 0.5) FROM nn_img LIMIT 1;
 
 -- deterministic for a seed with pg_learn.threads = 1
 SELECT a.metrics->'loss' = b.metrics->'loss' AS same_loss

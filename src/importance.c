@@ -302,18 +302,15 @@ read_holdout(const char *name, int64 version_id, const pgl_model **m, const char
  * The drop of the score when the encoded columns [c0, c0 + width) are
  * shuffled across the rows, for each of the repeats (seeded per (seed,
  * feature f, repeat): independent of the other features).  Xp is a copy of
- * h->X, restored on return.
+ * h->X, restored on return; perm (n) and pred (the predictions) are scratch.
  */
 static void
-shuffled_drops(const pgl_env *env, const pgl_model *m, const Holdout *h, double *Xp, double base,
-			   int32 c0, int32 width, int f, int64 seed, int32 repeats, double *drops)
+shuffled_drops(const pgl_env *env, const pgl_model *m, const Holdout *h, double *Xp, int64 *perm,
+			   double *pred, double base, int32 c0, int32 width, int f, int64 seed, int32 repeats,
+			   double *drops)
 {
 	const pgl_algo_ops *ops = pgl_algo_by_id(m->algorithm);
 	int64				n = h->n;
-	int64			   *perm = palloc_extended(sizeof(int64) * n, MCXT_ALLOC_HUGE);
-	double			   *pred = palloc_extended(sizeof(double) * n *
-												   (m->task == PGL_TASK_CLASSIFICATION ? m->n_classes : 1),
-											   MCXT_ALLOC_HUGE);
 	pgl_status			st;
 
 	memset(&st, 0, sizeof(st));
@@ -341,8 +338,6 @@ shuffled_drops(const pgl_env *env, const pgl_model *m, const Holdout *h, double 
 		drops[r] = base - score(m, n, h->y, h->label, pred);
 	}
 	memcpy(Xp + (Size) c0 * n, h->X + (Size) c0 * n, sizeof(double) * n * width);
-	pfree(perm);
-	pfree(pred);
 }
 
 Datum
@@ -359,6 +354,7 @@ ai_feature_importance(PG_FUNCTION_ARGS)
 	MemoryContext	 cxt, old;
 	Holdout			 h;
 	double			*Xp, *pred, *drops;
+	int64			*perm;
 	double			 base;
 	int32			 col = 0;
 	pgl_env			 env;
@@ -379,6 +375,7 @@ ai_feature_importance(PG_FUNCTION_ARGS)
 							   (m->task == PGL_TASK_CLASSIFICATION ? m->n_classes : 1),
 						   MCXT_ALLOC_HUGE);
 	drops = palloc(sizeof(double) * repeats);
+	perm = palloc_extended(sizeof(int64) * h.n, MCXT_ALLOC_HUGE);
 
 	pgl_set_blas_threads();
 	env = pgl_backend_env(cxt);
@@ -401,7 +398,7 @@ ai_feature_importance(PG_FUNCTION_ARGS)
 		Datum  values[3];
 		bool   nulls[3] = {false, false, false};
 
-		shuffled_drops(&env, m, &h, Xp, base, col, width, f, seed, repeats, drops);
+		shuffled_drops(&env, m, &h, Xp, perm, pred, base, col, width, f, seed, repeats, drops);
 		col += width;
 		for (int32 r = 0; r < repeats; r++)
 			mean += drops[r];
