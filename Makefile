@@ -10,7 +10,7 @@ OBJS = $(GLUE_OBJS) $(ALGO_OBJS)
 DATA = $(EXTENSION)--$(EXTVERSION).sql $(EXTENSION)--0.1.0.sql $(EXTENSION)--0.2.0.sql $(EXTENSION)--0.1.0--0.2.0.sql $(EXTENSION)--0.2.0--0.3.0.sql
 PGFILEDESC = "pg_learn - train and serve machine-learning models in PostgreSQL"
 
-REGRESS = catalog linear logistic predict evaluate errors recommend aggregates kmeans transfer explain aggregate_training softmax_grad importance quantize jobs neural_net quantize_nn options versions classifier pipeline
+REGRESS = catalog linear logistic predict evaluate errors recommend aggregates kmeans transfer explain aggregate_training softmax_grad importance quantize jobs neural_net quantize_nn options versions classifier pipeline trees
 REGRESS_OPTS = --inputdir=sql --outputdir=. --load-extension=$(EXTENSION)
 
 BLAS_INC ?= /usr/include/x86_64-linux-gnu/openblas-pthread
@@ -19,7 +19,7 @@ PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/algo -I$(BLAS_INC)
 # headers trigger under -Wextra (static inline functions); C11 lets
 # declarations follow statements, which PGXS's flags warn of.
 PG_CFLAGS = -O3 -std=gnu11 -Wextra -Wno-unused-parameter -Wno-declaration-after-statement
-SHLIB_LINK = -lopenblas -llapacke -lm -lpthread
+SHLIB_LINK = -lopenblas -llapacke -lxgboost -lm -lpthread
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)

@@ -541,19 +541,21 @@ COMMENT ON FUNCTION @extschema@.ai_centroids(pg_catalog.text) IS
  * Moving models between databases
  * ------------------------------------------------------------------------ */
 
-CREATE FUNCTION @extschema@.ai_export_model(name pg_catalog.text, version integer DEFAULT NULL)
+CREATE FUNCTION @extschema@.ai_export_model(name pg_catalog.text, version integer DEFAULT NULL,
+	format pg_catalog.text DEFAULT 'pg_learn')
 RETURNS pg_catalog.bytea
 AS 'MODULE_PATHNAME', 'ai_export_model'
 LANGUAGE C STABLE;
-COMMENT ON FUNCTION @extschema@.ai_export_model(pg_catalog.text, integer) IS
-	'A version of a model (the deployed one by default) as a self-describing, checksummed bytea';
+COMMENT ON FUNCTION @extschema@.ai_export_model(pg_catalog.text, integer, pg_catalog.text) IS
+	'A version of a model (the deployed one by default) as a self-describing, checksummed bytea (format pg_learn), or a tree model as XGBoost JSON (format xgboost_json)';
 
-CREATE FUNCTION @extschema@.ai_import_model(name pg_catalog.text, model pg_catalog.bytea, deploy boolean DEFAULT true)
+CREATE FUNCTION @extschema@.ai_import_model(name pg_catalog.text, model pg_catalog.bytea, deploy boolean DEFAULT true,
+	format pg_catalog.text DEFAULT 'pg_learn')
 RETURNS integer
 AS 'MODULE_PATHNAME', 'ai_import_model'
 LANGUAGE C VOLATILE STRICT;
-COMMENT ON FUNCTION @extschema@.ai_import_model(pg_catalog.text, pg_catalog.bytea, boolean) IS
-	'Validate an exported model and store it as a new version; returns the version number';
+COMMENT ON FUNCTION @extschema@.ai_import_model(pg_catalog.text, pg_catalog.bytea, boolean, pg_catalog.text) IS
+	'Validate an exported model (format pg_learn) or an XGBoost JSON model (format xgboost_json) and store it as a new version; returns the version number';
 
 /* ------------------------------------------------------------------------
  * Explanations
@@ -566,7 +568,7 @@ RETURNS SETOF pg_catalog.record
 AS 'MODULE_PATHNAME', 'ai_explain'
 LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.ai_explain(pg_catalog.text, pg_catalog.record, integer) IS
-	'Contribution of each feature to a prediction, plus a (base) row: exact on the link scale for linear and logistic models, sampled Shapley values for neural_net, squared distance to the centroid for kmeans';
+	'Contribution of each feature to a prediction, plus a (base) row: exact on the link scale for linear and logistic models, exact TreeSHAP on the margin for xgboost and random_forest, sampled Shapley values for neural_net, squared distance to the centroid for kmeans';
 
 /* ========================================================================
  * New in 0.2.0.  Everything below this line is also the upgrade script
@@ -753,13 +755,13 @@ COMMENT ON FUNCTION @extschema@.ai_revoke(pg_catalog.text, pg_catalog.text, pg_c
  * ------------------------------------------------------------------------ */
 
 CREATE FUNCTION @extschema@.ai_feature_importance(name pg_catalog.text, repeats integer DEFAULT 5,
-	seed bigint DEFAULT 42,
+	seed bigint DEFAULT 42, kind pg_catalog.text DEFAULT 'permutation',
 	OUT feature pg_catalog.text, OUT importance double precision, OUT std double precision)
 RETURNS SETOF pg_catalog.record
 AS 'MODULE_PATHNAME', 'ai_feature_importance'
 LANGUAGE C VOLATILE STRICT;
-COMMENT ON FUNCTION @extschema@.ai_feature_importance(pg_catalog.text, integer, bigint) IS
-	'Permutation importance of each feature on the training hold-out: mean drop of R² (regression) or accuracy (classification) over seeded shuffles';
+COMMENT ON FUNCTION @extschema@.ai_feature_importance(pg_catalog.text, integer, bigint, pg_catalog.text) IS
+	'Importance of each feature: permutation (mean drop of R² or accuracy on the training hold-out over seeded shuffles), or a tree model''s gain, cover or weight';
 
 /* ------------------------------------------------------------------------
  * Background training (docs/background.md): jobs, schedules, progress.

@@ -66,12 +66,12 @@ typedef struct PglReceiver
 	void		*hook_arg;
 
 	/* per feature, compact for the per-row loop: attribute and how to read it */
-	int	 *feat_att;
+	int *feat_att;
 	/* the columns the hold-out split hashes: all of the data's */
 	int	 *hash_att;
 	int	  n_hash_att;
 	bool  hash_detoasts; /* some are varlena: hashing may allocate */
-	char *feat_how; /* 'd' float8, 'i' int4, 'l' int8, 'n' other number, 'c' category */
+	char *feat_how;		 /* 'd' float8, 'i' int4, 'l' int8, 'n' other number, 'c' category */
 } PglReceiver;
 
 #define PGL_STAGE_ROWS 128
@@ -92,7 +92,8 @@ pgl_row_hash(TupleDesc desc, const Datum *values, const bool *isnull, const int 
 			h = pgl_hash_value(h, (uint64) values[a]);
 		else if (att->attlen == -1)
 		{
-			struct varlena *v = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(values[a]));
+			struct varlena *v =
+				pg_detoast_datum_packed((struct varlena *) DatumGetPointer(values[a]));
 
 			h = pgl_hash_bytes(h, VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
 		}
@@ -432,6 +433,9 @@ receiver_startup(DestReceiver *self, int operation, TupleDesc desc)
 							errmsg("target column \"%s\" is not in the data", r->target),
 							errhint("The data has the columns %s.", cols.data)));
 		att = TupleDescAttr(desc, target_att);
+		if (r->target_kind == PGL_COL_AUTO)
+			r->target_kind =
+				pgl_type_is_numeric(att->atttypid) ? PGL_COL_NUMERIC : PGL_COL_CATEGORICAL;
 		if (r->target_kind == PGL_COL_NUMERIC && !pgl_type_is_numeric(att->atttypid))
 			ereport(ERROR,
 					(errcode(ERRCODE_DATATYPE_MISMATCH),
@@ -789,8 +793,8 @@ receiver_receive(TupleTableSlot *slot, DestReceiver *self)
 	if (ds->test_fraction > 0)
 	{
 		MemoryContext old = MemoryContextSwitchTo(r->row_cxt);
-		uint64		  h = pgl_row_hash(slot->tts_tupleDescriptor, slot->tts_values,
-									   slot->tts_isnull, r->hash_att, r->n_hash_att);
+		uint64 h = pgl_row_hash(slot->tts_tupleDescriptor, slot->tts_values, slot->tts_isnull,
+								r->hash_att, r->n_hash_att);
 
 		MemoryContextSwitchTo(old);
 		need_reset = r->hash_detoasts;

@@ -19,8 +19,9 @@
 /* how a column is read */
 typedef enum PglColumnKind
 {
-	PGL_COL_NUMERIC,	/* int2/4/8, float4/8, numeric */
-	PGL_COL_CATEGORICAL /* text-like, boolean, enum, anything else */
+	PGL_COL_NUMERIC,	 /* int2/4/8, float4/8, numeric */
+	PGL_COL_CATEGORICAL, /* text-like, boolean, enum, anything else */
+	PGL_COL_AUTO		 /* a target: numeric when its type is, else categorical */
 } PglColumnKind;
 
 /*

@@ -6,12 +6,15 @@
  * Linear and logistic models: exact additive contributions on the link
  * scale.  neural_net over feature columns: baseline Shapley values by
  * permutation sampling.  kmeans: the squared distance to the assigned
- * centroid, split by feature.  The row is scored by predict.c, in the
+ * centroid, split by feature.  Tree ensembles: exact TreeSHAP on the
+ * margin.  The row is scored by predict.c, in the
  * version asked for ("version => N", or the deployed one).
  *
  *-------------------------------------------------------------------------
  */
 #include "predict.h"
+
+#include "trees.h"
 
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -307,6 +310,56 @@ explain_linear(ReturnSetInfo *rsinfo, PglPredictState *st)
 }
 
 /*
+ * Tree ensembles: exact path-dependent TreeSHAP (trees.c) on the margin of
+ * the explained output (the prediction before the link: the log-odds of
+ * the second class, the predicted class's softmax input, or the value
+ * before exp); '(base)' is the expected margin, so the rows add up to the
+ * row's margin.  A one-hot feature's contribution is the sum of its inputs'.
+ */
+static void
+explain_trees(ReturnSetInfo *rsinfo, PglPredictState *st)
+{
+	const pgl_model *m = st->model;
+	int				 p = m->n_inputs;
+	pgl_env			 env = pgl_backend_env(CurrentMemoryContext);
+	pgl_trees		 t;
+	pgl_status		 err;
+	double			*phi;
+	const double	*g;
+	int				 group = 0, col = 0;
+	const char		*cls = NULL;
+
+	memset(&err, 0, sizeof(err));
+	if (pgl_trees_get(m, &t, &err) != PGL_OK)
+		pgl_report(&err, "explaining the row failed");
+	phi = palloc(sizeof(double) * (Size) t.n_groups * (p + 1));
+	if (pgl_trees_shap(&env, &t, st->x, 1, 1, phi, &err) != PGL_OK)
+		pgl_report(&err, "explaining the row failed");
+	if (m->task == PGL_TASK_CLASSIFICATION)
+	{
+		int best = 0;
+
+		for (int i = 1; i < st->n_out; i++)
+			if (st->out[i] > st->out[best])
+				best = i;
+		group = t.n_groups == 1 ? 0 : best;
+		cls = m->classes[t.n_groups == 1 ? 1 : best];
+	}
+	g = phi + (Size) group * (p + 1);
+	explain_emit(rsinfo, st, -1, g[p], cls);
+	for (int f = 0; f < m->n_features; f++)
+	{
+		int	   width = feature_width(&m->features[f]);
+		double contribution = 0;
+
+		for (int i = col; i < col + width; i++)
+			contribution += g[i];
+		col += width;
+		explain_emit(rsinfo, st, f, contribution, cls);
+	}
+}
+
+/*
  * ai_explain(name, features, version): not STRICT (a NULL version means the
  * deployed one), so a NULL name or row gives no rows here.
  */
@@ -324,6 +377,9 @@ ai_explain(PG_FUNCTION_ARGS)
 		explain_neural_net(rsinfo, st);
 	else if (st->model->algorithm == PGL_ALGO_KMEANS)
 		explain_kmeans(rsinfo, st);
+	else if (st->model->algorithm == PGL_ALGO_XGBOOST ||
+			 st->model->algorithm == PGL_ALGO_RANDOM_FOREST)
+		explain_trees(rsinfo, st);
 	else
 		explain_linear(rsinfo, st);
 	return (Datum) 0;

@@ -14,6 +14,9 @@
  * feature) and the model is scored again.  The importance is the mean drop
  * of the score, std its standard deviation over the shuffles.
  *
+ * kind => 'gain', 'cover' or 'weight' instead reads a tree ensemble's
+ * split statistics, as XGBoost's get_score does (no data is read).
+ *
  *-------------------------------------------------------------------------
  */
 #include "glue.h"
@@ -37,6 +40,7 @@
 #include "classifier.h"
 #include "metrics.h"
 #include "prep.h"
+#include "trees.h"
 
 PG_FUNCTION_INFO_V1(ai_feature_importance);
 
@@ -340,6 +344,59 @@ shuffled_drops(const pgl_env *env, const pgl_model *m, const Holdout *h, double 
 	memcpy(Xp + (Size) c0 * n, h->X + (Size) c0 * n, sizeof(double) * n * width);
 }
 
+/* the kinds of importance ai_feature_importance computes */
+#define IMPORTANCE_KINDS   "permutation|gain|cover|weight"
+#define IMPORTANCE_KIND(k) ((k) == 1 ? "gain" : (k) == 2 ? "cover" : "weight")
+
+/*
+ * A tree ensemble's split statistics per feature (XGBoost's get_score,
+ * summed over a categorical feature's one-hot inputs): "weight" the number
+ * of splits on the feature, "gain" and "cover" the mean gain and cover of
+ * those splits (0 for a feature no tree splits on).  std is NULL.
+ */
+static void
+split_importance(FunctionCallInfo fcinfo, const char *name, const pgl_model *m, int kind)
+{
+	ReturnSetInfo	 *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	const pgl_tensor *gain = pgl_model_tensor(m, "split_gain");
+	pgl_trees		  t;
+	pgl_status		  st;
+	double			 *w, *g, *c;
+	int32			  col = 0;
+
+	memset(&st, 0, sizeof(st));
+	if (m->algorithm != PGL_ALGO_XGBOOST && m->algorithm != PGL_ALGO_RANDOM_FOREST)
+		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						errmsg("importance \"%s\" needs a tree model, but \"%s\" is %s",
+							   IMPORTANCE_KIND(kind), name, pgl_algo_by_id(m->algorithm)->name),
+						errhint("Use kind => 'permutation', which every supervised model has.")));
+	if (gain == NULL || pgl_trees_get(m, &t, &st) != PGL_OK)
+		pgl_report(&st, psprintf("model \"%s\" is corrupt", name));
+	w = palloc(sizeof(double) * (m->n_inputs + 1));
+	g = palloc(sizeof(double) * (m->n_inputs + 1));
+	c = palloc(sizeof(double) * (m->n_inputs + 1));
+	pgl_trees_split_stats(&t, gain->data, w, g, c);
+	InitMaterializedSRF(fcinfo, 0);
+	for (int f = 0; f < m->n_features; f++)
+	{
+		int32  width = m->features[f].kind == PGL_FEATURE_NUMERIC ? 1 : m->features[f].n_categories;
+		double sw = 0, sg = 0, sc = 0;
+		Datum  values[3];
+		bool   nulls[3] = {false, false, true};
+
+		for (int32 i = col; i < col + width; i++)
+		{
+			sw += w[i];
+			sg += g[i];
+			sc += c[i];
+		}
+		col += width;
+		values[0] = CStringGetTextDatum(m->features[f].name);
+		values[1] = Float8GetDatum(kind == 3 ? sw : sw == 0 ? 0.0 : (kind == 1 ? sg : sc) / sw);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+}
+
 Datum
 ai_feature_importance(PG_FUNCTION_ARGS)
 {
@@ -359,7 +416,18 @@ ai_feature_importance(PG_FUNCTION_ARGS)
 	int32			 col = 0;
 	pgl_env			 env;
 	pgl_status		 st;
+	char			*kind_text = text_to_cstring(PG_GETARG_TEXT_PP(3));
+	int				 kind = pgl_choice_index(IMPORTANCE_KINDS, kind_text);
 
+	if (kind < 0)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("unknown importance kind \"%s\"", kind_text),
+						errhint("Valid kinds are permutation, gain, cover and weight.")));
+	if (kind > 0)
+	{
+		split_importance(fcinfo, name, m, kind);
+		return (Datum) 0;
+	}
 	check_request(name, m, repeats, seed);
 	version_source(version_id, &data, &options);
 	check_source(name, m, data);

@@ -380,6 +380,33 @@ set_number_slot(PglTrainOptions *opts, int slot, double d)
 		case PGL_SLOT_THRESHOLD:
 			opts->threshold = d;
 			break;
+		case PGL_SLOT_N_ESTIMATORS:
+			opts->n_estimators = (int) d;
+			break;
+		case PGL_SLOT_MAX_DEPTH:
+			opts->max_depth = (int) d;
+			break;
+		case PGL_SLOT_MAX_BIN:
+			opts->max_bin = (int) d;
+			break;
+		case PGL_SLOT_EARLY_STOPPING:
+			opts->early_stopping_rounds = (int) d;
+			break;
+		case PGL_SLOT_SUBSAMPLE:
+			opts->subsample = d;
+			break;
+		case PGL_SLOT_COLSAMPLE_BYTREE:
+			opts->colsample_bytree = d;
+			break;
+		case PGL_SLOT_COLSAMPLE_BYNODE:
+			opts->colsample_bynode = d;
+			break;
+		case PGL_SLOT_MIN_CHILD_WEIGHT:
+			opts->min_child_weight = d;
+			break;
+		case PGL_SLOT_L1:
+			opts->l1 = d;
+			break;
 		default:
 			elog(ERROR, "pg_learn: option slot %d is not a number", slot);
 	}
@@ -415,6 +442,9 @@ set_choice_slot(PglTrainOptions *opts, int slot, int i)
 			break;
 		case PGL_SLOT_INIT:
 			opts->init = i;
+			break;
+		case PGL_SLOT_OBJECTIVE:
+			opts->objective = i;
 			break;
 		default:
 			elog(ERROR, "pg_learn: option slot %d is not a choice", slot);
@@ -504,6 +534,14 @@ set_defaults(const pgl_algo_ops *ops, PglTrainOptions *opts)
 	opts->learning_rate = -1;
 	opts->momentum = -1;
 	opts->threshold = -1;
+	opts->n_estimators = -1;
+	opts->max_depth = -1;
+	opts->max_bin = -1;
+	opts->subsample = -1;
+	opts->colsample_bytree = -1;
+	opts->colsample_bynode = -1;
+	opts->min_child_weight = -1;
+	opts->l1 = -1;
 }
 
 /*

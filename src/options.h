@@ -61,6 +61,17 @@ typedef struct PglTrainOptions
 	int			batch_size;
 	int			epochs;
 	int			patience;
+	/* tree ensembles (< 0: not given; objective 0: "auto") */
+	int	   n_estimators;
+	int	   max_depth;
+	int	   max_bin;
+	int	   early_stopping_rounds; /* 0: none */
+	int	   objective;			  /* index in PGL_XGB_OBJECTIVES */
+	double subsample;
+	double colsample_bytree;
+	double colsample_bynode;
+	double min_child_weight;
+	double l1;
 	/* classifiers (src/classes.c) */
 	char   *positive_class;		   /* NULL: not given */
 	double	threshold;			   /* < 0: not given (0.5) */

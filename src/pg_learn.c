@@ -124,6 +124,17 @@ env_progress(void *arg, int iter, int max_iter, double loss)
 		ereport(NOTICE, (errmsg("pg_learn: iteration %d of %d, loss %.6g", iter, max_iter, loss)));
 }
 
+/* fn(ptr) when the context is reset or deleted: on success, ERROR and cancel alike */
+static void
+env_defer(void *arg, void (*fn)(void *ptr), void *ptr)
+{
+	MemoryContextCallback *cb = MemoryContextAlloc((MemoryContext) arg, sizeof(*cb));
+
+	cb->func = fn;
+	cb->arg = ptr;
+	MemoryContextRegisterResetCallback((MemoryContext) arg, cb);
+}
+
 pgl_env
 pgl_backend_env(MemoryContext cxt)
 {
@@ -134,6 +145,7 @@ pgl_backend_env(MemoryContext cxt)
 		.check_interrupts = env_interrupts,
 		.progress = env_progress,
 		.notice = env_notice,
+		.defer = env_defer,
 	};
 
 	return env;

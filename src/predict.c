@@ -100,12 +100,12 @@ pgl_check_task(const char *name, const pgl_model *m, PglWant want)
 							 "image) are out of scope; compare ai_predict_proba() on edited "
 							 "tensors instead.")));
 		if (pgl_model_tensor(m, "coef") == NULL && m->algorithm != PGL_ALGO_NEURAL_NET &&
-			m->algorithm != PGL_ALGO_KMEANS)
+			m->algorithm != PGL_ALGO_KMEANS && pgl_model_tensor(m, "tree_offsets") == NULL)
 			ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 							errmsg("ai_explain does not support model \"%s\" (%s)", name,
 								   pgl_algo_by_id(m->algorithm)->name),
 							errhint("ai_explain explains linear_regression, logistic_regression, "
-									"neural_net and kmeans models.")));
+									"xgboost, random_forest, neural_net and kmeans models.")));
 		return;
 	}
 	if (m->task == PGL_TASK_RECOMMENDATION)

@@ -8,6 +8,7 @@
  *-------------------------------------------------------------------------
  */
 #include "preprocess.h"
+#include "algorithms.h"
 #include "options.h"
 #include "vocab.h"
 #include "data_reader.h"
@@ -151,7 +152,8 @@ pgl_learn_dataset_features(PglDataSet *ds, int32 algorithm, int32 task)
 }
 
 void
-pgl_check_column_nulls(const PglColumn *c, int64 n_nulls, int64 n, bool nulls_error)
+pgl_check_column_nulls(const PglColumn *c, int64 n_nulls, int64 n, bool nulls_error,
+					   bool missing_ok)
 {
 	if (n_nulls == n)
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -161,8 +163,11 @@ pgl_check_column_nulls(const PglColumn *c, int64 n_nulls, int64 n, bool nulls_er
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 						errmsg("column \"%s\" has " INT64_FORMAT " NULL values", c->name, n_nulls),
 						errdetail("The option \"nulls\" is \"error\"."),
-						errhint("Filter the rows out, or set \"nulls\": \"impute\" to use the "
-								"training mean (numbers) or most frequent value (categories).")));
+						missing_ok ? errhint("Filter the rows out, or set \"nulls\": \"missing\" to "
+											 "let each split learn where a NULL goes.")
+								   : errhint("Filter the rows out, or set \"nulls\": \"impute\" to "
+											 "use the training mean (numbers) or most frequent "
+											 "value (categories).")));
 }
 
 void
@@ -230,7 +235,7 @@ pgl_check_rows_split(const PglDataSet *ds, const PglTrainOptions *opts)
 			 errhint("Lower \"test_size\" (now %g), or train on more rows.", ds->test_fraction)));
 	for (int f = 0; f < ds->n_features; f++)
 		pgl_check_column_nulls(&ds->features[f], ds->features[f].n_nulls, ds->n_rows,
-							   opts->nulls_error);
+							   opts->nulls_error, opts->ops->learns_missing);
 }
 
 void

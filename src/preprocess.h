@@ -61,7 +61,9 @@ extern pgl_model *pgl_learn_features(PglDataSet *ds, int32 algorithm, int32 task
 extern pgl_model *pgl_learn_dataset_features(PglDataSet *ds, int32 algorithm, int32 task);
 
 /* ERROR for a column NULL in every one of n rows, or with NULLs under "nulls": "error" */
-extern void pgl_check_column_nulls(const PglColumn *c, int64 n_nulls, int64 n, bool nulls_error);
+/* ERROR on a column of NULLs, or on any NULL with "nulls": "error" (missing_ok: the hint) */
+extern void pgl_check_column_nulls(const PglColumn *c, int64 n_nulls, int64 n, bool nulls_error,
+								   bool missing_ok);
 
 /* ERROR when the data gave no row with a target */
 extern void pgl_check_rows_read(const PglDataSet *ds, const char *data, const char *target);

@@ -526,7 +526,7 @@ agg_read(PglTrainCall *c)
 	}
 	for (int f = 0; f < at->ds->n_features; f++)
 		pgl_check_column_nulls(&at->ds->features[f], a->counts.n_nulls[f],
-							   a->counts.n_train + a->counts.n_test, c->opts.nulls_error);
+							   a->counts.n_train + a->counts.n_test, c->opts.nulls_error, false);
 }
 
 static int32

@@ -23,6 +23,7 @@
 #include "classes.h"
 #include "preprocess.h"
 #include "kmeans.h"
+#include "xgboost.h"
 #include "model_format.h"
 #include "prep.h"
 #include "store.h"
@@ -72,6 +73,7 @@ gram_hook(void *arg, PglDataSet *ds, const double *const *cols, const bool *cons
 typedef struct RowsTrain
 {
 	bool			 classification;
+	int32			 task; /* the model's: the algorithm's, or by objective or target */
 	bool			 clustering;
 	GramHook		*gram;
 	PglDataSet		*ds;
@@ -169,7 +171,7 @@ rows_read(PglTrainCall *c)
 	PglDataSet		   *ds;
 
 	c->state = r;
-	r->classification = ops->task == PGL_TASK_CLASSIFICATION;
+	r->task = ops->task ? ops->task : pgl_xgb_objective_task(c->opts.objective);
 	r->clustering = ops->task == PGL_TASK_CLUSTERING;
 
 	/*
@@ -186,12 +188,19 @@ rows_read(PglTrainCall *c)
 		cb->arg = r->gram;
 		MemoryContextRegisterResetCallback(c->cxt, cb);
 	}
-	r->ds = ds =
-		pgl_read_data(c->data, c->target, r->classification ? PGL_COL_CATEGORICAL : PGL_COL_NUMERIC,
-					  c->opts.exclude, NIL, c->algorithm,
-					  r->clustering ? 0.0 : PGL_TEST_FRACTION(c->opts.test_size), c->opts.seed,
-					  ops->train_gram ? gram_hook : NULL, r->gram);
+	r->ds = ds = pgl_read_data(c->data, c->target,
+							   r->task == PGL_TASK_CLASSIFICATION ? PGL_COL_CATEGORICAL
+							   : r->task == 0					  ? PGL_COL_AUTO
+																  : PGL_COL_NUMERIC,
+							   c->opts.exclude, NIL, c->algorithm,
+							   r->clustering ? 0.0 : PGL_TEST_FRACTION(c->opts.test_size),
+							   c->opts.seed, ops->train_gram ? gram_hook : NULL, r->gram);
 	pgl_check_rows_read(ds, c->data, c->target);
+	/* a task by the target's type ("objective": "auto") */
+	if (r->task == 0 && ds->target)
+		r->task =
+			ds->target->kind == PGL_COL_CATEGORICAL ? PGL_TASK_CLASSIFICATION : PGL_TASK_REGRESSION;
+	r->classification = r->task == PGL_TASK_CLASSIFICATION;
 	if (c->opts.test_size < 0 && ds->n_rows < 50 && ds->part[PGL_TEST].n > 0)
 		merge_small_holdout(r);
 	pgl_check_rows_split(ds, &c->opts);
@@ -256,8 +265,13 @@ rows_preprocess(PglTrainCall *c)
 	PglDataSet *ds = r->ds;
 	pgl_model  *m;
 
-	m = c->m = pgl_learn_dataset_features(ds, c->ops->id, c->ops->task);
+	m = c->m = pgl_learn_dataset_features(ds, c->ops->id, r->task);
 	r->p = m->n_inputs;
+	/* a NULL stays missing (NaN) for an algorithm that learns where it goes */
+	if (c->ops->learns_missing)
+		for (int f = 0; f < m->n_features; f++)
+			if (m->features[f].kind == PGL_FEATURE_NUMERIC)
+				m->features[f].impute = NAN;
 	r->ld[PGL_TRAIN] = r->ld[PGL_TEST] = 1;
 	if (r->clustering)
 		pgl_check_kmeans_k(c->opts.k, r->n_train);
@@ -285,6 +299,18 @@ pgl_train_params_from(pgl_train_params *params, const pgl_algo_ops *ops,
 	params->k = opts->k > 0 ? opts->k : 8;
 	params->sample = NULL;
 	params->sample_rows = 0;
+	params->threads = pgl_thread_count();
+	params->n_estimators = opts->n_estimators;
+	params->max_depth = opts->max_depth;
+	params->max_bin = opts->max_bin;
+	params->early_stopping_rounds = opts->early_stopping_rounds;
+	params->objective = opts->objective;
+	params->learning_rate = opts->learning_rate;
+	params->subsample = opts->subsample;
+	params->colsample_bytree = opts->colsample_bytree;
+	params->colsample_bynode = opts->colsample_bynode;
+	params->min_child_weight = opts->min_child_weight;
+	params->l1 = opts->l1;
 }
 
 void
@@ -305,19 +331,30 @@ rows_fit(PglTrainCall *c)
 	RowsTrain		   *r = c->state;
 	const pgl_algo_ops *ops = c->ops;
 	pgl_model		   *m = c->m;
-	pgl_dataset			dset;
+	pgl_dataset			dset, holdout;
 	pgl_status			st;
 
 	pgl_set_blas_threads();
 	memset(&st, 0, sizeof(st));
-	dset.X = r->X[PGL_TRAIN];
-	dset.ld = r->ld[PGL_TRAIN];
-	dset.n = r->n_train;
-	dset.p = r->p;
-	dset.y = r->y[PGL_TRAIN];
-	dset.label = r->label[PGL_TRAIN];
-	dset.n_classes = m->n_classes;
+	for (int part = 0; part < 2; part++)
+	{
+		pgl_dataset *d = part == PGL_TRAIN ? &dset : &holdout;
+
+		d->X = r->X[part];
+		d->ld = r->ld[part];
+		d->n = part == PGL_TRAIN ? r->n_train : r->n_test;
+		d->p = r->p;
+		d->y = r->y[part];
+		d->label = r->label[part];
+		d->n_classes = m->n_classes;
+	}
 	pgl_train_params_from(&r->params, ops, &c->opts);
+	r->params.holdout = &holdout;
+	if (ops->train_memory)
+		pgl_check_memory(r->ds->bytes +
+							 (Size) ops->train_memory(r->n_train + r->n_test, r->p, m->n_classes),
+						 psprintf("the %s copies of " INT64_FORMAT " rows of %d inputs", ops->name,
+								  r->n_train + r->n_test, r->p));
 	r->params.class_weight =
 		r->classification
 			? pgl_classes_prepare(&c->opts, &c->env, m, r->label, (int64[2]){r->n_train, r->n_test})
@@ -435,8 +472,8 @@ rows_metrics(PglTrainCall *c, StringInfo buf)
 	if (c->ops->id == PGL_ALGO_LINEAR_REGRESSION)
 		appendStringInfo(buf, ", \"rank\": %d", r->info.rank);
 	else if (!r->clustering) /* kmeans_metrics wrote the iterations */
-		appendStringInfo(buf, ", \"iterations\": %d, \"loss\": %.10g", r->info.iterations,
-						 r->info.loss);
+		appendStringInfo(buf, ", \"iterations\": %d, \"loss\": %s", r->info.iterations,
+						 isfinite(r->info.loss) ? psprintf("%.10g", r->info.loss) : "null");
 	appendStringInfoChar(buf, '}');
 	c->rows_used = r->n;
 }

@@ -63,6 +63,22 @@ typedef struct pgl_train_params
 	int64_t		  sample_rows;
 	/* classifiers: one weight per class (> 0), or NULL for all 1 */
 	const double *class_weight;
+	/* threads the algorithm may start (0: one) */
+	int32_t threads;
+	/* rows held out: early stopping and progress (NULL or n = 0: none) */
+	const pgl_dataset *holdout;
+	/* tree ensembles (xgboost.c): < 0 means the algorithm's default */
+	int32_t n_estimators;
+	int32_t max_depth;
+	int32_t max_bin;
+	int32_t early_stopping_rounds; /* 0: none */
+	int32_t objective;			   /* index in PGL_XGB_OBJECTIVES; 0: "auto" */
+	double	learning_rate;
+	double	subsample;
+	double	colsample_bytree;
+	double	colsample_bynode;
+	double	min_child_weight;
+	double	l1;
 } pgl_train_params;
 
 typedef struct pgl_train_info
@@ -131,7 +147,17 @@ typedef enum pgl_opt_slot
 	PGL_SLOT_PATIENCE,
 	PGL_SLOT_POSITIVE_CLASS,
 	PGL_SLOT_THRESHOLD,
-	PGL_SLOT_CLASS_WEIGHT
+	PGL_SLOT_CLASS_WEIGHT,
+	PGL_SLOT_N_ESTIMATORS,
+	PGL_SLOT_MAX_DEPTH,
+	PGL_SLOT_MAX_BIN,
+	PGL_SLOT_EARLY_STOPPING,
+	PGL_SLOT_OBJECTIVE,
+	PGL_SLOT_SUBSAMPLE,
+	PGL_SLOT_COLSAMPLE_BYTREE,
+	PGL_SLOT_COLSAMPLE_BYNODE,
+	PGL_SLOT_MIN_CHILD_WEIGHT,
+	PGL_SLOT_L1
 } pgl_opt_slot;
 
 /*
@@ -247,6 +273,19 @@ typedef struct pgl_algo_ops
 
 	/* the metric of "deploy": "if_better" (NULL: by the model's task) */
 	const char *default_metric;
+
+	/*
+	 * The algorithm learns where a missing value goes (tree ensembles): a
+	 * NULL numeric feature encodes as NaN (impute NaN) instead of the mean.
+	 */
+	bool learns_missing;
+
+	/*
+	 * Optional: the bytes train() allocates outside env for n rows of p
+	 * inputs and k outputs (a third-party library's copies), which the glue
+	 * counts against pg_learn.max_train_memory before calling it.
+	 */
+	int64_t (*train_memory)(int64_t n, int32_t p, int32_t k);
 } pgl_algo_ops;
 
 extern const pgl_algo_ops *pgl_algo_by_id(int32_t id);
@@ -261,6 +300,8 @@ extern const pgl_option_spec pgl_logistic_regression_options[];
 extern const pgl_option_spec pgl_kmeans_options[];
 extern const pgl_option_spec pgl_als_options[];
 extern const pgl_option_spec pgl_neural_net_options[];
+extern const pgl_option_spec pgl_xgboost_options[];
+extern const pgl_option_spec pgl_random_forest_options[];
 
 /* the option key of an algorithm, or NULL */
 extern const pgl_option_spec *pgl_algo_option(const pgl_algo_ops *ops, const char *key);

@@ -56,6 +56,13 @@ pgl_notice(const pgl_env *env, const char *msg, const char *hint)
 		env->notice(env->arg, msg, hint);
 }
 
+void
+pgl_defer(const pgl_env *env, void (*fn)(void *ptr), void *ptr)
+{
+	if (env->defer)
+		env->defer(env->arg, fn, ptr);
+}
+
 pgl_rc
 pgl_fail(pgl_status *st, pgl_rc rc, const char *fmt, ...)
 {

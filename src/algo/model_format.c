@@ -389,10 +389,22 @@ check_encodable(const pgl_tensor *t, int32_t index, pgl_rc bad, pgl_status *st)
 }
 
 static bool
+learns_missing(int32_t algorithm)
+{
+	const pgl_algo_ops *ops = pgl_algo_by_id(algorithm);
+
+	return ops != NULL && ops->learns_missing;
+}
+
+/*
+ * The tensors "storage" encodes.  A tree's split thresholds stay binary32:
+ * a coarser threshold would send rows down the other branch.
+ */
+static bool
 quantizable(const pgl_tensor *t)
 {
-	static const char *const names[] = {"coef", "centroids", "user_factors", "item_factors",
-										"nn_params"};
+	static const char *const names[] = {"coef",		 "centroids",  "user_factors", "item_factors",
+										"nn_params", "leaf_value", "cover",		   "split_gain"};
 
 	if (t->dtype != PGL_F64 && t->dtype != PGL_F32)
 		return false;
@@ -563,7 +575,9 @@ pgl_model_check_structure(const pgl_env *env, const pgl_model *m, pgl_rc bad, pg
 			return pgl_fail(st, bad, "model feature %d has no valid name", (int) i);
 		if (!string_ok(f->type_name))
 			return pgl_fail(st, bad, "model feature %d has no valid type name", (int) i);
-		if (!isfinite(f->impute))
+		/* NaN: a missing value stays missing, for an algorithm that learns where it goes */
+		if (!isfinite(f->impute) &&
+			!(isnan(f->impute) && f->kind == PGL_FEATURE_NUMERIC && learns_missing(m->algorithm)))
 			return pgl_fail(st, bad, "model feature %d has a non-finite impute value", (int) i);
 		if (f->kind == PGL_FEATURE_NUMERIC)
 		{

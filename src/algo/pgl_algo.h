@@ -43,6 +43,15 @@ typedef struct pgl_env
 	void (*progress)(void *arg, int iter, int max_iter, double loss);
 	/* an informational message meant for the user (NOTICE) */
 	void (*notice)(void *arg, const char *msg, const char *hint);
+
+	/*
+	 * Optional: make sure fn(ptr) runs when the work ends, even when
+	 * check_interrupts throws (a backend: a reset callback of the training's
+	 * memory context).  For resources the allocator does not own (a
+	 * third-party library's handles); fn must tolerate being called after
+	 * the algorithm released them itself.  NULL: nothing is deferred.
+	 */
+	void (*defer)(void *arg, void (*fn)(void *ptr), void *ptr);
 } pgl_env;
 
 /* helpers over pgl_env (defined in env.c) */
@@ -52,6 +61,7 @@ extern void	 pgl_free(const pgl_env *env, void *ptr);
 extern void	 pgl_interrupts(const pgl_env *env);
 extern void	 pgl_progress(const pgl_env *env, int iter, int max_iter, double loss);
 extern void	 pgl_notice(const pgl_env *env, const char *msg, const char *hint);
+extern void	 pgl_defer(const pgl_env *env, void (*fn)(void *ptr), void *ptr);
 
 /* an env over malloc/free with no-op callbacks (unit tests, tools) */
 extern const pgl_env pgl_malloc_env;
@@ -85,11 +95,13 @@ typedef enum pgl_algorithm
 	PGL_ALGO_LOGISTIC_REGRESSION = 2,
 	PGL_ALGO_ALS = 3,
 	PGL_ALGO_KMEANS = 4,
-	PGL_ALGO_NEURAL_NET = 5
+	PGL_ALGO_NEURAL_NET = 5,
+	PGL_ALGO_XGBOOST = 6,
+	PGL_ALGO_RANDOM_FOREST = 7
 	/* new algorithms get the next number; never reuse one */
 } pgl_algorithm;
 
-#define PGL_ALGO_MAX 5
+#define PGL_ALGO_MAX 7
 
 typedef enum pgl_task
 {
@@ -101,14 +113,16 @@ typedef enum pgl_task
 
 typedef enum pgl_feature_kind
 {
-	PGL_FEATURE_NUMERIC = 1,	/* one input column, NULL -> impute */
+	PGL_FEATURE_NUMERIC = 1,	/* one input column, NULL -> impute (NaN: missing) */
 	PGL_FEATURE_CATEGORICAL = 2 /* one-hot over vocabulary */
 } pgl_feature_kind;
 
 /*
  * One source column of the training data and how it is encoded.
  *
- * A numeric feature becomes one input: its value, or impute when NULL.
+ * A numeric feature becomes one input: its value, or impute when NULL.  An
+ * algorithm that learns what to do with a missing value (tree ensembles:
+ * pgl_algo_ops.learns_missing) has impute NaN, so NULL encodes as NaN.
  * A categorical feature with n_categories values becomes n_categories
  * one-hot inputs in vocabulary order (vocabulary sorted by strcmp, so it can
  * be binary-searched); an unseen value encodes as all zeros, and NULL as the

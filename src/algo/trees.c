@@ -571,3 +571,21 @@ pgl_trees_shap(const pgl_env *env, const pgl_trees *t, const double *X, int64_t 
 	pgl_free(env, means);
 	return PGL_OK;
 }
+
+void
+pgl_trees_split_stats(const pgl_trees *t, const double *gain, double *weight, double *total_gain,
+					  double *total_cover)
+{
+	for (int32_t j = 0; j < t->n_inputs; j++)
+		weight[j] = total_gain[j] = total_cover[j] = 0;
+	for (int64_t i = 0; i < t->n_nodes; i++)
+	{
+		int32_t f = t->split_feature[i];
+
+		if (f < 0)
+			continue;
+		weight[f] += 1;
+		total_gain[f] += gain[i];
+		total_cover[f] += t->cover[i];
+	}
+}

@@ -109,6 +109,16 @@ extern void pgl_trees_predict_margin(const pgl_trees *t, const double *X, int64_
  */
 extern void pgl_trees_apply_link(int32_t link, int64_t n, int32_t n_groups, double *inout);
 
+/*
+ * XGBoost's split statistics per input (arrays of n_inputs, zeroed here):
+ * weight, the number of splits on the input; total_gain, the sum of their
+ * gains (gain: the split_gain tensor's data, N values); total_cover, the
+ * sum of their covers.  get_score's "gain" and "cover" are the totals
+ * divided by the weight.
+ */
+extern void pgl_trees_split_stats(const pgl_trees *t, const double *gain, double *weight,
+								  double *total_gain, double *total_cover);
+
 /* margins then the link: n x n_groups predictions */
 extern void pgl_trees_predict(const pgl_trees *t, const double *X, int64_t ld, int64_t n,
 							  double *out);
