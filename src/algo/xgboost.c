@@ -481,6 +481,9 @@ train_ensemble(const pgl_env *env, const pgl_dataset *d, const pgl_train_params 
 	if (rc == PGL_OK)
 		rc = convert(env, h->booster, m, st);
 	release_handles(h);
+	/* a deferred release still holds h: the allocator frees it with the context */
+	if (env->defer == NULL)
+		pgl_free(env, h);
 	flush_log(env);
 	return rc;
 }

@@ -500,7 +500,7 @@ expect_corrupt(const uint8_t *b, size_t len, const char *expect, const char *wha
 	pgl_status st;
 	pgl_rc	   rc;
 	failing	   f = {0, -1, 0};
-	pgl_env	   fenv = {&f, failing_alloc, failing_free, NULL, NULL, NULL};
+	pgl_env	   fenv = {.arg = &f, .alloc = failing_alloc, .free = failing_free};
 
 	memset(&st, 0, sizeof(st));
 	rc = pgl_model_read(&fenv, b, len, &m, &st);
@@ -1226,7 +1226,7 @@ test_out_of_memory(pgl_model *m, const char *name)
 	size_t	   len = 0;
 	pgl_status st;
 	failing	   f = {0, -1, 0};
-	pgl_env	   fenv = {&f, failing_alloc, failing_free, NULL, NULL, NULL};
+	pgl_env	   fenv = {.arg = &f, .alloc = failing_alloc, .free = failing_free};
 	int		   n_allocs, bad = 0;
 
 	pgl_model_write(env, m, &blob, &len, &st);
