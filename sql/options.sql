@@ -29,7 +29,10 @@ INSERT INTO opt_case VALUES
   ('neural_net', 'SELECT c.id, n.x, c.y FROM opt_cls c JOIN opt_nn n USING (id)', 'y',
    jsonb_build_object('layers', (SELECT example FROM ai_algorithm_options('neural_net')
                                  WHERE option = 'layers'),
-                      'epochs', 2, 'exclude', '["id"]'::jsonb));
+                      'epochs', 2, 'exclude', '["id"]'::jsonb)),
+  -- tree ensembles as classifiers, so that the classifier options apply
+  ('xgboost', 'opt_cls', 'y', '{"n_estimators": 3}'),
+  ('random_forest', 'opt_cls', 'y', '{"n_estimators": 3}');
 
 -- every algorithm is covered by this test
 SELECT DISTINCT algorithm FROM ai_algorithm_options() EXCEPT SELECT algorithm FROM opt_case;

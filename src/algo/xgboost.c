@@ -95,7 +95,7 @@ pgl_xgb_objective_task(int32_t objective)
 		 "auto",                                                                                   \
 		 "the loss (auto: reg:squarederror for a numeric target, binary:logistic or "              \
 		 "multi:softprob for labels)",                                                             \
-		 "\"reg:absoluteerror\""},                                                                 \
+		 "\"multi:softprob\""},                                                                 \
 		{"l1",                                                                                     \
 		 PGL_OPT_NUMBER,                                                                           \
 		 PGL_SLOT_L1,                                                                              \
@@ -129,7 +129,7 @@ const pgl_option_spec pgl_xgboost_options[] = {
 	 "stop after this many rounds without a better hold-out metric, keeping the best round", "2"},
 	OPT_L2("1", "L2 penalty on the leaf values (XGBoost's lambda)"),
 	PGL_OPTIONS_COMMON,
-	PGL_OPTION_METRIC(TREE_METRICS, "rmse (regression), accuracy (classifier)", "\"mae\""),
+	PGL_OPTION_METRIC(TREE_METRICS, "rmse (regression), accuracy (classifier)", "\"log_loss\""),
 	PGL_OPTION_END};
 
 const pgl_option_spec pgl_random_forest_options[] = {
@@ -142,7 +142,7 @@ const pgl_option_spec pgl_random_forest_options[] = {
 	 "0.8", "fraction of the inputs each split may use", "0.5"},
 	OPT_L2("1e-5", "L2 penalty on the leaf values (XGBoost's lambda)"),
 	PGL_OPTIONS_COMMON,
-	PGL_OPTION_METRIC(TREE_METRICS, "rmse (regression), accuracy (classifier)", "\"mae\""),
+	PGL_OPTION_METRIC(TREE_METRICS, "rmse (regression), accuracy (classifier)", "\"log_loss\""),
 	PGL_OPTION_END};
 
 /* ---------- XGBoost's log and errors ---------- */
