@@ -420,7 +420,7 @@ convert_tree(reader *r, const tree_in *ti)
 					   (int) x);
 		for (int side = 1; side >= 0; side--)
 		{
-			int64_t c;
+			int64_t c = 0;
 
 			int_at(side ? ti->right : ti->left, x, &c);
 			stack[sp].x = (int32_t) c;
@@ -652,9 +652,9 @@ pgl_xgb_info_free(const pgl_env *env, pgl_xgb_info *info)
 static pgl_rc
 read_doc(reader *r, const pgl_json *root, const pgl_model *m, pgl_xgb_info *info)
 {
-	const pgl_json		*learner, *trees, *tinfo;
-	const objective_def *obj;
-	double				 base;
+	const pgl_json		*learner, *trees = NULL, *tinfo = NULL;
+	const objective_def *obj = NULL;
+	double				 base = 0;
 	pgl_rc				 rc;
 	char				*s;
 
@@ -810,7 +810,7 @@ static const objective_def *
 writer_objective(const pgl_model *m, const pgl_trees *t, pgl_status *st)
 {
 	const pgl_tensor	*ot = pgl_model_tensor(m, "objective");
-	const objective_def *obj;
+	const objective_def *obj = NULL;
 	static const char	*by_link[] = {"reg:squarederror", "binary:logistic", "multi:softprob",
 									  "count:poisson"};
 
@@ -997,7 +997,7 @@ pgl_rc
 pgl_xgb_json_write(const pgl_env *env, const pgl_model *m, char **out, size_t *len, pgl_status *st)
 {
 	pgl_trees			 t;
-	const objective_def *obj;
+	const objective_def *obj = NULL;
 	const pgl_tensor	*gain = pgl_model_tensor(m, "split_gain");
 	sbuf				 b = {.env = env};
 	pgl_rc				 rc;
