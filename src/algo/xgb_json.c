@@ -330,9 +330,15 @@ convert_node(reader *r, const tree_in *ti, int32_t x, int64_t o, bool *leaf)
 				   "tree %d node %d is a categorical split (split_type %lld), which is not "
 				   "supported",
 				   (int) ti->id, (int) x, (long long) stype);
-	if (!(hess >= 0.0))
-		return bad(r, "tree %d node %d has sum_hessian %g, expected a value >= 0", (int) ti->id,
-				   (int) x, hess);
+	/* XGBoost keeps these in binary32: so do we, which makes them round-trip */
+	hess = (double) (float) hess;
+	gain = (double) (float) gain;
+	if (!(hess >= 0.0) || !isfinite(hess))
+		return bad(r, "tree %d node %d has sum_hessian %g, expected a finite value >= 0",
+				   (int) ti->id, (int) x, hess);
+	if (!isfinite(gain))
+		return bad(r, "tree %d node %d has loss_change %g, outside the float range", (int) ti->id,
+				   (int) x, gain);
 	c32 = (float) cond;
 	if (!isfinite(c32))
 		return bad(r, "tree %d node %d has split condition %g, outside the float range",
@@ -414,7 +420,7 @@ convert_tree(reader *r, const tree_in *ti)
 					   (int) x);
 		for (int side = 1; side >= 0; side--)
 		{
-			int64_t c;
+			int64_t c = 0;
 
 			int_at(side ? ti->right : ti->left, x, &c);
 			stack[sp].x = (int32_t) c;
@@ -469,6 +475,7 @@ read_learner_params(reader *r, const pgl_json *learner, const pgl_model *m, pgl_
 		return bad(r, "learner_model_param has no \"base_score\"");
 	if (!number_value(r, bs, &p))
 		return bad(r, "learner_model_param.base_score is not a number");
+	p = (double) (float) p; /* XGBoost's base_score is binary32 */
 	if ((*obj)->base == BASE_LOGIT && !(p > 0.0 && p < 1.0))
 		return bad(r, "base_score %g of objective %s is not a probability in (0, 1)", p,
 				   (*obj)->name);
@@ -645,9 +652,9 @@ pgl_xgb_info_free(const pgl_env *env, pgl_xgb_info *info)
 static pgl_rc
 read_doc(reader *r, const pgl_json *root, const pgl_model *m, pgl_xgb_info *info)
 {
-	const pgl_json		*learner, *trees, *tinfo;
-	const objective_def *obj;
-	double				 base;
+	const pgl_json		*learner, *trees = NULL, *tinfo = NULL;
+	const objective_def *obj = NULL;
+	double				 base = 0;
 	pgl_rc				 rc;
 	char				*s;
 
@@ -703,5 +710,340 @@ pgl_xgb_json_read(const pgl_env *env, const char *text, size_t len, pgl_model *m
 	}
 	m->tensors = r.t;
 	m->n_tensors = N_TENSORS;
+	return PGL_OK;
+}
+
+/* ---------- writing ---------- */
+
+typedef struct sbuf
+{
+	const pgl_env *env;
+	char		  *data;
+	size_t		   len, cap;
+	bool		   oom;
+} sbuf;
+
+static void
+sb_reserve(sbuf *b, size_t more)
+{
+	size_t ncap;
+	char  *nd;
+
+	if (b->oom || b->len + more + 1 <= b->cap)
+		return;
+	ncap = b->cap ? b->cap : 4096;
+	while (ncap < b->len + more + 1)
+		ncap *= 2;
+	if ((nd = pgl_alloc(b->env, ncap)) == NULL)
+	{
+		b->oom = true;
+		return;
+	}
+	if (b->len)
+		memcpy(nd, b->data, b->len);
+	pgl_free(b->env, b->data);
+	b->data = nd;
+	b->cap = ncap;
+}
+
+static void
+sb_put(sbuf *b, const char *s)
+{
+	size_t n = strlen(s);
+
+	sb_reserve(b, n);
+	if (b->oom)
+		return;
+	memcpy(b->data + b->len, s, n + 1);
+	b->len += n;
+}
+
+static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+sb_printf(sbuf *b, const char *fmt, ...)
+{
+	char	tmp[128];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	sb_put(b, tmp);
+}
+
+/* a binary32 value (finite) that reads back as itself, always as a JSON float */
+static void
+sb_float(sbuf *b, double v)
+{
+	char tmp[48];
+
+	snprintf(tmp, sizeof(tmp), "%.9g", v);
+	if (strpbrk(tmp, ".e") == NULL)
+		strcat(tmp, ".0");
+	sb_put(b, tmp);
+}
+
+/* a JSON string (s is UTF-8) */
+static void
+sb_string(sbuf *b, const char *s)
+{
+	sb_put(b, "\"");
+	for (const unsigned char *u = (const unsigned char *) s; *u; u++)
+	{
+		if (*u == '"' || *u == '\\')
+			sb_printf(b, "\\%c", *u);
+		else if (*u < 0x20)
+			sb_printf(b, "\\u%04x", *u);
+		else
+		{
+			char c[2] = {(char) *u, 0};
+
+			sb_put(b, c);
+		}
+	}
+	sb_put(b, "\"");
+}
+
+/* the objective of m: its tensor, else the usual one for its link */
+static const objective_def *
+writer_objective(const pgl_model *m, const pgl_trees *t, pgl_status *st)
+{
+	const pgl_tensor	*ot = pgl_model_tensor(m, "objective");
+	const objective_def *obj = NULL;
+	static const char	*by_link[] = {"reg:squarederror", "binary:logistic", "multi:softprob",
+									  "count:poisson"};
+
+	if (ot == NULL)
+		return find_objective(by_link[t->link]);
+	if (ot->dtype != PGL_STR || pgl_tensor_count(ot) != 1 || ot->data == NULL ||
+		((char **) ot->data)[0] == NULL)
+	{
+		pgl_fail(st, PGL_ERR_INVALID, "tree tensor \"objective\" is not one string");
+		return NULL;
+	}
+	if ((obj = find_objective(((char **) ot->data)[0])) == NULL)
+	{
+		pgl_fail(st, PGL_ERR_INVALID, "objective \"%.60s\" cannot be written as XGBoost JSON",
+				 ((char **) ot->data)[0]);
+		return NULL;
+	}
+	if (obj->link != t->link)
+	{
+		pgl_fail(st, PGL_ERR_INVALID, "objective %s does not match the model's link %d", obj->name,
+				 (int) t->link);
+		return NULL;
+	}
+	return obj;
+}
+
+/* feature names go out only when each feature is one numeric input */
+static bool
+names_writable(const pgl_model *m)
+{
+	if (m->n_features != m->n_inputs || m->features == NULL)
+		return false;
+	for (int32_t i = 0; i < m->n_features; i++)
+		if (m->features[i].kind != PGL_FEATURE_NUMERIC || m->features[i].name == NULL ||
+			strpbrk(m->features[i].name, "[]<") != NULL)
+			return false;
+	return true;
+}
+
+/*
+ * XGBoost's predictor goes from a split to left_child + 1 when the value
+ * is not below the threshold: its right child must directly follow its
+ * left child.  So the nodes are numbered breadth-first (siblings get
+ * consecutive ids, as XGBoost's own expansion gives them): map[i] is the
+ * XGBoost id of our node i, inv the reverse, parent by XGBoost id.
+ */
+static void
+bfs_ids(const pgl_trees *t, int64_t base, int32_t n, int32_t *map, int32_t *inv, int32_t *parent)
+{
+	int32_t next = 1;
+
+	map[0] = 0;
+	inv[0] = 0;
+	parent[0] = 2147483647; /* as XGBoost writes the root's parent */
+	for (int32_t q = 0; q < n; q++)
+	{
+		int32_t i = inv[q];
+
+		if (t->split_feature[base + i] < 0)
+			continue;
+		for (int side = 0; side < 2; side++)
+		{
+			int32_t c = side ? t->right_child[base + i] : t->left_child[base + i];
+
+			map[c] = next;
+			inv[next] = c;
+			parent[next++] = q;
+		}
+	}
+}
+
+/* one tree: the arrays of xgboost's schema, nodes in bfs_ids order */
+static void
+write_tree(sbuf *b, const pgl_trees *t, int32_t tree, const pgl_tensor *gain, int32_t *scratch)
+{
+	int64_t		  base = t->tree_offsets[tree];
+	int32_t		  n = (int32_t) (t->tree_offsets[tree + 1] - base);
+	int32_t		 *map = scratch, *inv = scratch + n, *parent = scratch + 2 * n;
+	const double *g = gain ? gain->data : NULL;
+
+	bfs_ids(t, base, n, map, inv, parent);
+
+	/* emit key: [expr for q = 0 .. n-1], where j is our global node number of id q */
+#define ARRAY(key, expr)                                                                           \
+	do                                                                                             \
+	{                                                                                              \
+		sb_put(b, "\"" key "\":[");                                                                \
+		for (int32_t q = 0; q < n; q++)                                                            \
+		{                                                                                          \
+			int64_t j = base + inv[q];                                                             \
+			bool	leaf = t->split_feature[j] < 0;                                                \
+                                                                                                   \
+			(void) leaf;                                                                           \
+			if (q)                                                                                 \
+				sb_put(b, ",");                                                                    \
+			expr;                                                                                  \
+		}                                                                                          \
+		sb_put(b, "],");                                                                           \
+	} while (0)
+
+	sb_put(b, "{");
+	ARRAY("base_weights", sb_float(b, leaf ? (double) (float) t->leaf_value[j] : 0.0));
+	sb_put(b, "\"categories\":[],\"categories_nodes\":[],\"categories_segments\":[],"
+			  "\"categories_sizes\":[],");
+	ARRAY("default_left", sb_printf(b, "%d", (int) t->default_left[j]));
+	sb_printf(b, "\"id\":%d,", (int) tree);
+	ARRAY("left_children", sb_printf(b, "%d", leaf ? -1 : (int) map[t->left_child[j]]));
+	ARRAY("loss_changes", sb_float(b, g && !leaf ? g[j] : 0.0));
+	ARRAY("parents", sb_printf(b, "%d", (int) parent[q]));
+	ARRAY("right_children", sb_printf(b, "%d", leaf ? -1 : (int) map[t->right_child[j]]));
+	ARRAY("split_conditions",
+		  sb_float(b, leaf ? (double) (float) t->leaf_value[j] : (double) t->split_threshold[j]));
+	ARRAY("split_indices", sb_printf(b, "%d", leaf ? 0 : (int) t->split_feature[j]));
+	ARRAY("split_type", sb_put(b, "0"));
+	ARRAY("sum_hessian", sb_float(b, t->cover[j]));
+	sb_printf(b,
+			  "\"tree_param\":{\"num_deleted\":\"0\",\"num_feature\":\"%d\",\"num_nodes\":\"%d\","
+			  "\"size_leaf_vector\":\"0\"}}",
+			  (int) t->n_inputs, (int) n);
+#undef ARRAY
+}
+
+/* learner_model_param, objective and feature names */
+static pgl_rc
+write_learner_head(sbuf *b, const pgl_model *m, const pgl_trees *t, const objective_def *obj,
+				   pgl_status *st)
+{
+	double margin = t->base_score[0], p;
+	bool   names = names_writable(m);
+
+	for (int32_t g = 1; g < t->n_groups; g++)
+		if (t->base_score[g] != margin)
+			return pgl_fail(st, PGL_ERR_INVALID,
+							"the output groups have different base scores (%g and %g), but "
+							"XGBoost has one",
+							margin, t->base_score[g]);
+	p = obj->base == BASE_LOGIT ? 1.0 / (1.0 + exp(-margin))
+		: obj->base == BASE_LOG ? exp(margin)
+								: margin;
+	if (!isfinite((float) p) || (obj->base == BASE_LOGIT && !((float) p > 0 && (float) p < 1)) ||
+		(obj->base == BASE_LOG && !((float) p > 0)))
+		return pgl_fail(st, PGL_ERR_INVALID,
+						"base score margin %g has no XGBoost base_score for objective %s", margin,
+						obj->name);
+	sb_put(b, "{\"learner\":{\"attributes\":{},\"feature_names\":[");
+	for (int32_t i = 0; names && i < m->n_features; i++)
+	{
+		if (i)
+			sb_put(b, ",");
+		sb_string(b, m->features[i].name);
+	}
+	sb_put(b, "],\"feature_types\":[");
+	for (int32_t i = 0; names && i < m->n_features; i++)
+		sb_put(b, i ? ",\"float\"" : "\"float\"");
+	sb_put(b, "],\"gradient_booster\":{\"model\":{\"gbtree_model_param\":{\"num_parallel_tree\":"
+			  "\"1\",");
+	sb_printf(b, "\"num_trees\":\"%d\",\"size_leaf_vector\":\"0\"},\"tree_info\":[",
+			  (int) t->n_trees);
+	for (int32_t i = 0; i < t->n_trees; i++)
+		sb_printf(b, i ? ",%d" : "%d", (int) t->tree_group[i]);
+	sb_put(b, "],\"trees\":[");
+	/* the trees follow, then write_learner_tail */
+	(void) st;
+	return PGL_OK;
+}
+
+static void
+write_learner_tail(sbuf *b, const pgl_trees *t, const objective_def *obj, double p)
+{
+	sb_put(b, "]},\"name\":\"gbtree\"},\"learner_model_param\":{\"base_score\":\"");
+	sb_float(b, (double) (float) p);
+	sb_printf(b,
+			  "\",\"boost_from_average\":\"1\",\"num_class\":\"%d\",\"num_feature\":\"%d\","
+			  "\"num_target\":\"1\"},\"objective\":{\"name\":\"%s\"",
+			  t->n_groups > 1 ? (int) t->n_groups : 0, (int) t->n_inputs, obj->name);
+	if (obj->param == NULL)
+		sb_printf(b, ",\"softmax_multiclass_param\":{\"num_class\":\"%d\"}", (int) t->n_groups);
+	else if (obj->param[0])
+		sb_printf(b, ",%s", obj->param);
+	sb_put(b, "}},\"version\":[1,7,4]}");
+}
+
+pgl_rc
+pgl_xgb_json_write(const pgl_env *env, const pgl_model *m, char **out, size_t *len, pgl_status *st)
+{
+	pgl_trees			 t;
+	const objective_def *obj = NULL;
+	const pgl_tensor	*gain = pgl_model_tensor(m, "split_gain");
+	sbuf				 b = {.env = env};
+	pgl_rc				 rc;
+	double				 margin;
+	int64_t				 max_tree = 0;
+	int32_t				*scratch;
+
+	*out = NULL;
+	*len = 0;
+	if ((rc = pgl_trees_get(m, &t, st)) != PGL_OK)
+		return rc;
+	if (gain && (gain->dtype != PGL_F64 || pgl_tensor_count(gain) != t.n_nodes))
+		return pgl_fail(st, PGL_ERR_INVALID, "tree tensor \"split_gain\" has the wrong shape");
+	if ((obj = writer_objective(m, &t, st)) == NULL)
+		return st->rc;
+	for (int32_t i = 0; i < t.n_trees; i++)
+		if (t.tree_offsets[i + 1] - t.tree_offsets[i] > max_tree)
+			max_tree = t.tree_offsets[i + 1] - t.tree_offsets[i];
+	if ((scratch = pgl_alloc(env, sizeof(int32_t) * 3 * (size_t) (max_tree + 1))) == NULL)
+		return pgl_fail(st, PGL_ERR_NOMEM, "out of memory while writing an XGBoost JSON model");
+	if ((rc = write_learner_head(&b, m, &t, obj, st)) != PGL_OK)
+	{
+		pgl_free(env, scratch);
+		pgl_free(env, b.data);
+		return rc;
+	}
+	for (int32_t i = 0; i < t.n_trees && !b.oom; i++)
+	{
+		if (i)
+			sb_put(&b, ",");
+		write_tree(&b, &t, i, gain, scratch);
+		if (i % 64 == 63)
+			pgl_interrupts(env);
+	}
+	margin = t.base_score[0];
+	write_learner_tail(&b, &t, obj,
+					   obj->base == BASE_LOGIT ? 1.0 / (1.0 + exp(-margin))
+					   : obj->base == BASE_LOG ? exp(margin)
+											   : margin);
+	pgl_free(env, scratch);
+	if (b.oom)
+	{
+		pgl_free(env, b.data);
+		return pgl_fail(st, PGL_ERR_NOMEM, "out of memory while writing an XGBoost JSON model");
+	}
+	*out = b.data;
+	*len = b.len;
 	return PGL_OK;
 }

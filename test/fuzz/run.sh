@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Build the model-reader fuzzer (clang, libFuzzer + ASan + UBSan), check the
 # seed corpus, fuzz for a bounded time, and compare the C reader with an
-# independent Python reader (pyreader.py) on every input kept.  Prints TAP;
+# independent Python reader (pyreader.py) on every input kept.  Then the
+# XGBoost JSON fuzzer (fuzz_xgb_json.c, seeds in corpus_xgb_json/) gets a
+# third of the budget.  Prints TAP;
 # exits non-zero on a build failure, an unexpected corpus verdict, any
 # crash, leak, timeout, over-budget allocation or out-of-memory the fuzzer
 # finds, or a disagreement between the readers.
 #
-#   PGL_FUZZ_SECONDS   fuzzing time (default 60)
+#   PGL_FUZZ_SECONDS   fuzzing time in all (default 60): 2/3 model, 1/3 json
 #   PGL_FUZZ_ARTIFACTS where a failing input is written (default: a temp dir,
 #                      kept and printed on failure)
 #   CC_FUZZ            the compiler (default clang)
@@ -14,12 +16,14 @@ set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 ALGO="$ROOT/src/algo"
-SECONDS_BUDGET=${PGL_FUZZ_SECONDS:-60}
+TOTAL_BUDGET=${PGL_FUZZ_SECONDS:-60}
+JSON_BUDGET=$(( TOTAL_BUDGET / 3 > 0 ? TOTAL_BUDGET / 3 : 1 ))
+SECONDS_BUDGET=$(( TOTAL_BUDGET - JSON_BUDGET > 0 ? TOTAL_BUDGET - JSON_BUDGET : 1 ))
 CC_FUZZ=${CC_FUZZ:-clang}
 BLAS_INC=${BLAS_INC:-/usr/include/x86_64-linux-gnu/openblas-pthread}
 BUILD=$(mktemp -d /tmp/pg_learn-fuzz.XXXXXX)
 ART=${PGL_FUZZ_ARTIFACTS:-$BUILD/artifacts}
-mkdir -p "$BUILD/work" "$ART"
+mkdir -p "$BUILD/work" "$BUILD/work_json" "$ART"
 N=0
 FAILED=0
 ok() { N=$((N + 1)); if [ "$1" -eq 0 ]; then echo "ok $N - $2"; else echo "not ok $N - $2"; FAILED=$((FAILED + 1)); fi; }
@@ -28,15 +32,18 @@ trap cleanup EXIT
 
 CFLAGS=(-std=c11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -fno-omit-frame-pointer
         -fsanitize=address,undefined -fno-sanitize-recover=undefined -I"$ALGO" -I"$BLAS_INC")
-LIBS=(-lopenblas -llapacke -lm -lpthread)
+# -lxgboost: src/algo holds the xgboost family (training through its C API)
+LIBS=(-lopenblas -llapacke -lxgboost -lm -lpthread)
 
 "$CC_FUZZ" "${CFLAGS[@]}" -fsanitize=fuzzer "$HERE/fuzz_model.c" "$ALGO"/*.c "${LIBS[@]}" \
   -o "$BUILD/fuzz_model" >"$BUILD/build.log" 2>&1 &&
 "$CC_FUZZ" "${CFLAGS[@]}" "$HERE/corpus_tool.c" "$ALGO"/*.c "${LIBS[@]}" \
-  -o "$BUILD/corpus_tool" >>"$BUILD/build.log" 2>&1
+  -o "$BUILD/corpus_tool" >>"$BUILD/build.log" 2>&1 &&
+"$CC_FUZZ" "${CFLAGS[@]}" -fsanitize=fuzzer "$HERE/fuzz_xgb_json.c" "$ALGO"/*.c "${LIBS[@]}" \
+  -o "$BUILD/fuzz_xgb_json" >>"$BUILD/build.log" 2>&1
 rc=$?
 [ $rc -ne 0 ] && sed 's/^/# /' "$BUILD/build.log" | head -40
-ok $rc "build fuzz_model and corpus_tool with $CC_FUZZ -fsanitize=fuzzer,address,undefined"
+ok $rc "build fuzz_model, corpus_tool and fuzz_xgb_json with $CC_FUZZ -fsanitize=fuzzer,address,undefined"
 if [ $rc -ne 0 ]; then echo "1..$N"; exit 1; fi
 
 # every valid-* seed is accepted and writes back identically; every other seed is refused
@@ -71,5 +78,21 @@ if command -v python3 >/dev/null; then
   echo "$out" | grep -v 'inputs (' | head -10
   ok $rc "a Python reader written from docs/model-format.md agrees with the C reader: $(echo "$out" | sed -n 's/^# \([0-9]* inputs.*\)$/\1/p')"
 fi
+# the XGBoost JSON reader and writer: seeds are the fixtures and mutations
+# (cycles, shared and out-of-range children, depth 70, non-finite numbers,
+# wrong types); refusals must be clean, acceptances validate and round-trip
+start=$(date +%s)
+"$BUILD/fuzz_xgb_json" -max_total_time="$JSON_BUDGET" -timeout=10 -rss_limit_mb=1024 \
+  -malloc_limit_mb=256 -max_len=65536 -print_final_stats=1 -artifact_prefix="$ART/" \
+  "$BUILD/work_json" "$HERE/corpus_xgb_json" >"$BUILD/fuzz_json.log" 2>&1
+rc=$?
+elapsed=$(( $(date +%s) - start ))
+execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$BUILD/fuzz_json.log" | tail -1)
+cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+ corp: [0-9]+' "$BUILD/fuzz_json.log" | tail -1)
+if [ $rc -ne 0 ]; then
+  grep -E 'fuzz_xgb_json:|ERROR: |runtime error|SUMMARY|Test unit written|out-of-memory|malloc\(' "$BUILD/fuzz_json.log" | head -20 | sed 's/^/# /'
+  echo "# full log: $BUILD/fuzz_json.log; failing input in $ART"
+fi
+ok $rc "fuzz_xgb_json: ${execs:-?} executions in ${elapsed} s (${cov:-no stats}), no crash, leak, timeout, OOM or round-trip difference"
 echo "1..$N"
 [ "$FAILED" -eq 0 ]
