@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# pg_dump + restore into a new database brings the models back, and they
-# predict the same values.
+# pg_dump + restore into a new database brings the models back (linear,
+# logistic, xgboost), and they predict the same values.
 set -u
 . "$(dirname "$0")/lib.sh"
 src=pgl_dump_src; dst=pgl_dump_dst
@@ -14,11 +14,12 @@ q $src "SELECT version FROM ai_train('reg', 'linear_regression', 'h', 'y', '{\"e
 q $src "SELECT version FROM ai_train('reg', 'linear_regression', 'h', 'y', '{\"exclude\": [\"id\", \"f\"], \"l2\": 5}')" >/dev/null
 q $src "SELECT ai_deploy('reg', 1)" >/dev/null
 q $src "SELECT version FROM ai_train('cls', 'logistic_regression', 'h', 'f', '{\"exclude\": [\"id\"]}')" >/dev/null
+q $src "SELECT version FROM ai_train('gbt', 'xgboost', 'h', 'y', '{\"exclude\": [\"id\"], \"n_estimators\": 10}')" >/dev/null
 q postgres "DROP ROLE IF EXISTS pgl_dump_reader" >/dev/null
 q postgres "CREATE ROLE pgl_dump_reader"
 q $src "SELECT ai_grant('cls', 'pgl_dump_reader', 'predict')" >/dev/null
 PRED="SELECT string_agg(ai_predict('reg', h)::text || '/' || ai_classify('cls', h) || '/' ||
-        (ai_predict_proba('cls', h))[2]::text, ',' ORDER BY id) FROM h"
+        (ai_predict_proba('cls', h))[2]::text || '/' || ai_predict('gbt', h)::text, ',' ORDER BY id) FROM h"
 MODELS="SELECT string_agg(name || ':' || version || ':' || deployed || ':' || blob_size, ',' ORDER BY name, version) FROM ai_models"
 before=$(q $src "$PRED"); models_before=$(q $src "$MODELS")
 
@@ -31,7 +32,7 @@ is "$(q $dst "$MODELS")" "$models_before" "the models, versions, deployed flags 
 is "$(q $dst "$PRED")" "$before" "restored models predict the same values for all 500 rows"
 is "$(q $dst "SELECT version FROM ai_train('reg', 'linear_regression', 'h', 'y', '{\"exclude\": [\"id\", \"f\"]}')")" "3" \
    "training after a restore continues the version numbers"
-is "$(q $dst "SELECT count(*) FROM ai_catalog_blobs")" "4" "one blob per version after restore and retrain"
+is "$(q $dst "SELECT count(*) FROM ai_catalog_blobs")" "5" "one blob per version after restore and retrain"
 grep -q "pgl_dump_reader" "${TMPDIR:-/tmp}/pgl_dump.sql"
 ok $? "the dump names the grantee of a model privilege by role name (regrole)"
 is "$(q $dst "SELECT string_agg(name || ':' || grantee || ':' || privilege, ',') FROM ai_model_grants")" \
