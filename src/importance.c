@@ -416,8 +416,9 @@ ai_feature_importance(PG_FUNCTION_ARGS)
 	int32			 col = 0;
 	pgl_env			 env;
 	pgl_status		 st;
-	char			*kind_text = text_to_cstring(PG_GETARG_TEXT_PP(3));
-	int				 kind = pgl_choice_index(IMPORTANCE_KINDS, kind_text);
+	/* a database still at 0.2.0 or older declares no kind argument */
+	char *kind_text = PG_NARGS() > 3 ? text_to_cstring(PG_GETARG_TEXT_PP(3)) : "permutation";
+	int	  kind = pgl_choice_index(IMPORTANCE_KINDS, kind_text);
 
 	if (kind < 0)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -43,7 +43,9 @@ PG_FUNCTION_INFO_V1(ai_import_model);
 static int
 format_arg(FunctionCallInfo fcinfo, int arg)
 {
-	char *format = PG_ARGISNULL(arg) ? "pg_learn" : text_to_cstring(PG_GETARG_TEXT_PP(arg));
+	/* a database still at 0.2.0 or older declares no format argument */
+	char *format = PG_NARGS() <= arg || PG_ARGISNULL(arg) ? "pg_learn"
+														  : text_to_cstring(PG_GETARG_TEXT_PP(arg));
 	int	  i = pgl_choice_index(FORMATS, format);
 
 	if (i < 0)
