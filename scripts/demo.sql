@@ -86,6 +86,21 @@ SELECT c.customer_id, c.churned, p.label::boolean AS predicted_at_0_3, round(p.p
 \echo '== 6. Evaluate on the 2,000 later customers, which the model never saw; confusion matrix =='
 SELECT jsonb_pretty(ai_evaluate('churn', 'customers_2026') - 'per_class');
 
+\echo '== Gradient-boosted trees (libxgboost) on the same customers, judged on the same later customers =='
+SELECT name, algorithm, metrics -> 'test' ->> 'accuracy' AS test_accuracy,
+       metrics -> 'test' ->> 'roc_auc' AS test_auc, metrics ->> 'iterations' AS rounds_kept
+  FROM ai_train('churn_gbt', 'xgboost', 'customers', 'churned',
+                '{"exclude": ["customer_id"], "n_estimators": 200, "learning_rate": 0.1,
+                  "max_depth": 3, "early_stopping_rounds": 10}');
+SELECT (ai_evaluate('churn', 'customers_2026') ->> 'roc_auc')::numeric(5, 4) AS logistic_auc,
+       (ai_evaluate('churn_gbt', 'customers_2026') ->> 'roc_auc')::numeric(5, 4) AS xgboost_auc;
+
+\echo '== Why customer 1 is scored so: exact TreeSHAP contributions to the log-odds of churn =='
+SELECT e.feature, e.value, round(e.contribution::numeric, 3) AS contribution
+  FROM customers c, LATERAL ai_explain('churn_gbt', c) e WHERE c.customer_id = 1;
+SELECT feature, round(importance::numeric, 1) AS gain
+  FROM ai_feature_importance('churn_gbt', kind => 'gain') ORDER BY importance DESC;
+
 \echo '== 7. Versions: retrain with l2, roll back, list =='
 SELECT version FROM ai_train('house_price', 'linear_regression', 'houses', 'price',
                              '{"exclude": ["id"], "l2": 1000}');

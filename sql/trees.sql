@@ -183,6 +183,20 @@ SELECT version FROM ai_train('xt_reg', 'xgboost', 'SELECT x, z, surface FROM xt_
 SELECT ai_predict('xt_reg', r) <> ai_predict('xt_reg', r, version => 1) AS versions_differ
   FROM xt_rows r WHERE id = 3;
 
+-- XGBoost's copies of the rows count against pg_learn.max_train_memory
+SET pg_learn.max_train_memory = '1MB';
+SELECT ai_train('xt_bad', 'xgboost',
+  'SELECT i::float8 AS a1, (i % 7)::float8 AS a2, (i % 11)::float8 AS a3, (i % 13)::float8 AS a4,
+          (i % 17)::float8 AS a5, (i % 19)::float8 AS a6, (i % 23)::float8 AS a7, (i % 29)::float8 AS a8,
+          (i % 31)::float8 AS y FROM generate_series(1, 8000) i', 'y', '{"test_size": 0}');
+RESET pg_learn.max_train_memory;
+-- a cancel between rounds (statement_timeout) frees the booster, and the next training works
+SET statement_timeout = '300ms';
+SELECT ai_train('xt_bad', 'xgboost', 'xt_rows', 'surface', '{"n_estimators": 100000}');
+RESET statement_timeout;
+SELECT version FROM ai_train('xt_after', 'xgboost', 'SELECT x, z, surface FROM xt_rows', 'surface',
+  '{"n_estimators": 3}');
+
 -- the options as ai_algorithm_options lists them
 SELECT option, default_value FROM ai_algorithm_options('xgboost') ORDER BY 1;
 SELECT option, default_value FROM ai_algorithm_options('random_forest') ORDER BY 1;
