@@ -353,7 +353,7 @@ rows_fit(PglTrainCall *c)
 	if (ops->train_memory)
 		pgl_check_memory(r->ds->bytes +
 							 (Size) ops->train_memory(r->n_train + r->n_test, r->p, m->n_classes),
-						 psprintf("the %s copies of " INT64_FORMAT " rows of %d inputs", ops->name,
+						 psprintf("training %s on " INT64_FORMAT " rows of %d inputs", ops->name,
 								  r->n_train + r->n_test, r->p));
 	r->params.class_weight =
 		r->classification
