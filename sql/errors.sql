@@ -12,7 +12,7 @@ SELECT ai_predict('no_such_model', ARRAY[1.0]);
 SELECT ai_deploy('no_such_model', 1);
 SELECT ai_drop_model('no_such_model');
 -- unknown algorithm: the hint lists the valid ones
-SELECT * FROM ai_train('m', 'random_forest', 'er', 'y');
+SELECT * FROM ai_train('m', 'boosted_trees', 'er', 'y');
 -- missing relation
 SELECT * FROM ai_train('m', 'linear_regression', 'no_such_table', 'y');
 SELECT * FROM ai_train('m', 'linear_regression', 'public.no_such_table', 'y');

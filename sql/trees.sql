@@ -90,6 +90,9 @@ SELECT version FROM ai_train('xt_early', 'xgboost',
   'SELECT x, z, ((id * 7919) % 1009)::float8 / 1009 AS noise FROM xt_rows', 'noise',
   '{"n_estimators": 200, "early_stopping_rounds": 3, "max_depth": 6}');
 SELECT (metrics->>'iterations')::int < 200 AS stopped_early FROM ai_models WHERE name = 'xt_early';
+-- early stopping needs a hold-out
+SELECT ai_train('xt_bad', 'xgboost', 'xt_rows', 'surface',
+  '{"exclude": ["id", "step", "label", "kind"], "early_stopping_rounds": 3, "test_size": 0}');
 
 -- other objectives
 SELECT version FROM ai_train('xt_mae', 'xgboost', 'SELECT x, z, surface FROM xt_rows', 'surface',

@@ -95,7 +95,7 @@ pgl_xgb_objective_task(int32_t objective)
 		 "auto",                                                                                   \
 		 "the loss (auto: reg:squarederror for a numeric target, binary:logistic or "              \
 		 "multi:softprob for labels)",                                                             \
-		 "\"multi:softprob\""},                                                                 \
+		 "\"multi:softprob\""},                                                                    \
 		{"l1",                                                                                     \
 		 PGL_OPT_NUMBER,                                                                           \
 		 PGL_SLOT_L1,                                                                              \
@@ -440,6 +440,16 @@ train_ensemble(const pgl_env *env, const pgl_dataset *d, const pgl_train_params 
 
 	if ((rc = resolve_objective(d, params, m, &obj, st)) != PGL_OK)
 		return rc;
+	if (!forest && params->early_stopping_rounds > 0 &&
+		(params->holdout == NULL || params->holdout->n == 0))
+	{
+		pgl_fail(st, PGL_ERR_INVALID,
+				 "early_stopping_rounds needs hold-out rows, and this training has none");
+		snprintf(st->detail, sizeof(st->detail),
+				 "The rounds stop when the hold-out metric stops improving: set \"test_size\" "
+				 "above 0 (with fewer than 50 rows the default hold-out is empty).");
+		return PGL_ERR_INVALID;
+	}
 	setup_library();
 	h = pgl_alloc0(env, sizeof(xgb_handles));
 	if (h == NULL)
