@@ -30,25 +30,27 @@
 typedef struct xgb_objective
 {
 	const char *name;
-	int32_t		task; /* 0: auto */
-	const char *eval; /* XGBoost's metric of the hold-out (progress, early stopping) */
+	int32_t		task;	/* 0: auto */
+	const char *eval;	/* XGBoost's metric of the hold-out (progress, early stopping) */
+	bool		nonneg; /* the target must be >= 0 */
 } xgb_objective;
 
 /* in the order of PGL_XGB_OBJECTIVES */
 static const xgb_objective objectives[] = {
-	{"auto", 0, NULL},
-	{"reg:squarederror", PGL_TASK_REGRESSION, "rmse"},
-	{"reg:absoluteerror", PGL_TASK_REGRESSION, "mae"},
-	{"count:poisson", PGL_TASK_REGRESSION, "poisson-nloglik"},
-	{"reg:tweedie", PGL_TASK_REGRESSION, "tweedie-nloglik@1.5"},
-	{"binary:logistic", PGL_TASK_CLASSIFICATION, "logloss"},
-	{"multi:softprob", PGL_TASK_CLASSIFICATION, "mlogloss"},
+	{"auto", 0, NULL, false},
+	{"reg:squarederror", PGL_TASK_REGRESSION, "rmse", false},
+	{"reg:absoluteerror", PGL_TASK_REGRESSION, "mae", false},
+	{"count:poisson", PGL_TASK_REGRESSION, "poisson-nloglik", true},
+	{"reg:tweedie", PGL_TASK_REGRESSION, "tweedie-nloglik@1.5", true},
+	{"binary:logistic", PGL_TASK_CLASSIFICATION, "logloss", false},
+	{"multi:softprob", PGL_TASK_CLASSIFICATION, "mlogloss", false},
 };
 
 #define N_OBJECTIVES ((int32_t) (sizeof(objectives) / sizeof(objectives[0])))
-#define OBJ_BINARY	 5
-#define OBJ_MULTI	 6
-#define OBJ_SQUARED	 1
+/* the defaults of "auto", by index */
+#define OBJ_SQUARED 1
+#define OBJ_BINARY	5
+#define OBJ_MULTI	6
 
 int32_t
 pgl_xgb_objective_task(int32_t objective)
@@ -299,7 +301,7 @@ resolve_objective(const pgl_dataset *d, const pgl_train_params *params, const pg
 		return pgl_fail(st, PGL_ERR_INVALID,
 						"objective \"binary:logistic\" needs 2 classes, but the target has %d",
 						(int) m->n_classes);
-	if (o == 3 || o == 4) /* count:poisson, reg:tweedie */
+	if (objectives[o].nonneg)
 		for (int64_t i = 0; i < d->n; i++)
 			if (!(d->y[i] >= 0))
 				return pgl_fail(st, PGL_ERR_INVALID,
