@@ -284,38 +284,126 @@ goes_left(double x, float threshold, int32_t default_left)
 	return (float) x < threshold;
 }
 
-/* the leaf value tree k gives row i */
-static inline double
-tree_value(const pgl_trees *t, int32_t k, const double *X, int64_t ld, int64_t i)
+/*
+ * The walkers.  A node's work is a chain of dependent loads (feature, the
+ * value, threshold, child) behind a branch the CPU cannot predict, so one
+ * row through one tree at a time leaves the core idle.  Both walkers keep
+ * several independent chains in flight: a block of rows through one tree
+ * (batches), or one row through several trees at once (a single row).  In
+ * the preorder layout the left child of node i is i + 1.  The values are
+ * rounded to binary32 once, as XGBoost compares them.
+ */
+#define WALK_BLOCK	64	  /* rows walked together through a tree */
+#define WALK_TREES	8	  /* trees walked together by one row */
+#define WALK_FLOATS 16384 /* the block's binary32 copy of its rows (64 kB) */
+
+/* the child of global node g that binary32 value x goes to (node: its index in the tree) */
+static inline int32_t
+next_node(const pgl_trees *t, int64_t g, int32_t node, float x)
 {
-	const int64_t base = t->tree_offsets[k];
-	int32_t		  node = 0;
-	int32_t		  f;
+	/* without branches: which way a row goes is unpredictable */
+	int32_t left = (x < t->split_threshold[g]) | ((x != x) & (t->default_left[g] != 0));
+	int32_t right = t->right_child[g];
 
-	while ((f = t->split_feature[base + node]) >= 0)
+	return right + ((node + 1 - right) & -left);
+}
+
+/* nb rows (xb: row-major nb x p, binary32) through tree tr: add each leaf to out (nb x k) */
+static void
+walk_block(const pgl_trees *t, int32_t tr, const float *xb, int32_t p, int32_t nb, double *out)
+{
+	const int64_t base = t->tree_offsets[tr];
+	const int32_t k = t->n_groups, group = t->tree_group[tr];
+	int32_t		  node[WALK_BLOCK];
+	bool		  active = true;
+
+	memset(node, 0, sizeof(int32_t) * (size_t) nb);
+	while (active)
 	{
-		int64_t g = base + node;
+		active = false;
+		for (int32_t r = 0; r < nb; r++)
+		{
+			int64_t g = base + node[r];
+			int32_t f = t->split_feature[g];
 
-		node = goes_left(X[(int64_t) f * ld + i], t->split_threshold[g], t->default_left[g])
-				   ? t->left_child[g]
-				   : t->right_child[g];
+			if (f < 0)
+				continue;
+			node[r] = next_node(t, g, node[r], xb[(int64_t) r * p + f]);
+			active = true;
+		}
 	}
-	return t->leaf_value[base + node];
+	for (int32_t r = 0; r < nb; r++)
+		out[(int64_t) r * k + group] += t->leaf_value[base + node[r]];
+}
+
+/* one row (x: p values, binary32) through every tree, WALK_TREES at a time: its k margins */
+static void
+walk_row(const pgl_trees *t, const float *x, double *row)
+{
+	for (int32_t t0 = 0; t0 < t->n_trees; t0 += WALK_TREES)
+	{
+		int32_t nt = t->n_trees - t0 < WALK_TREES ? t->n_trees - t0 : WALK_TREES;
+		int32_t node[WALK_TREES] = {0};
+		bool	active = true;
+
+		while (active)
+		{
+			active = false;
+			for (int32_t j = 0; j < nt; j++)
+			{
+				int64_t g = t->tree_offsets[t0 + j] + node[j];
+				int32_t f = t->split_feature[g];
+
+				if (f < 0)
+					continue;
+				node[j] = next_node(t, g, node[j], x[f]);
+				active = true;
+			}
+		}
+		for (int32_t j = 0; j < nt; j++)
+			row[t->tree_group[t0 + j]] += t->leaf_value[t->tree_offsets[t0 + j] + node[j]];
+	}
 }
 
 void
 pgl_trees_predict_margin(const pgl_trees *t, const double *X, int64_t ld, int64_t n, double *out)
 {
-	const int32_t k = t->n_groups;
+	const int32_t k = t->n_groups, p = t->n_inputs > 0 ? t->n_inputs : 1;
+	const int32_t block = WALK_FLOATS / p < 1			 ? 1
+						  : WALK_FLOATS / p > WALK_BLOCK ? WALK_BLOCK
+														 : WALK_FLOATS / p;
+	float		  xb[WALK_FLOATS];
+	float		 *xrow = p <= WALK_FLOATS ? xb : NULL;
 
-	for (int64_t i = 0; i < n; i++)
+	for (int64_t i = 0; i < n * k; i++)
+		out[i] = t->base_score[i % k];
+	for (int64_t i0 = 0; i0 < n; i0 += block)
 	{
-		double *row = out + i * k;
+		int32_t nb = n - i0 < block ? (int32_t) (n - i0) : block;
 
-		for (int32_t g = 0; g < k; g++)
-			row[g] = t->base_score[g];
-		for (int32_t tr = 0; tr < t->n_trees; tr++)
-			row[t->tree_group[tr]] += tree_value(t, tr, X, ld, i);
+		if (xrow == NULL)
+		{
+			/* more inputs than the buffer holds: one row, read in place */
+			for (int32_t tr = 0; tr < t->n_trees; tr++)
+			{
+				int64_t base = t->tree_offsets[tr];
+				int32_t node = 0, f;
+
+				while ((f = t->split_feature[base + node]) >= 0)
+					node = next_node(t, base + node, node, (float) X[(int64_t) f * ld + i0]);
+				out[i0 * k + t->tree_group[tr]] += t->leaf_value[base + node];
+			}
+			continue;
+		}
+		for (int32_t f = 0; f < t->n_inputs; f++)
+			for (int32_t r = 0; r < nb; r++)
+				xb[(int64_t) r * p + f] = (float) X[(int64_t) f * ld + i0 + r];
+		if (nb < WALK_TREES)
+			for (int32_t r = 0; r < nb; r++)
+				walk_row(t, xb + (int64_t) r * p, out + (i0 + r) * k);
+		else
+			for (int32_t tr = 0; tr < t->n_trees; tr++)
+				walk_block(t, tr, xb, p, nb, out + i0 * k);
 	}
 }
 

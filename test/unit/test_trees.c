@@ -821,11 +821,45 @@ test_round_trip(void)
 	pgl_free(env, blob);
 }
 
+/* more inputs than the walker's binary32 buffer holds: rows are read in place */
+static void
+test_wide_rows(void)
+{
+	enum
+	{
+		P = 20000,
+		N = 3
+	};
+	static const int32_t f[] = {P - 1, -1, -1}, l[] = {1, -1, -1}, r[] = {2, -1, -1},
+						 d[] = {0, 0, 0};
+	static const float	thr[] = {0.5f, 0, 0};
+	static const double v[] = {0, -1, 1};
+	double			   *X = calloc((size_t) P * N, sizeof(double));
+	double				out[N];
+	pgl_trees			t;
+	pgl_status			st = {0};
+	pgl_model		   *m;
+
+	X[(size_t) (P - 1) * N + 0] = 0.25;
+	X[(size_t) (P - 1) * N + 1] = 0.75;
+	X[(size_t) (P - 1) * N + 2] = NAN;
+	ens_init(&E, P, 1, PGL_TREES_LINK_IDENTITY);
+	add_tree(&E, 0, 3, f, thr, d, l, r, v);
+	m = to_model(&E, PGL_TASK_REGRESSION, 0);
+	OK(pgl_trees_validate(m, &t, &st) == PGL_OK, "a tree over %d inputs validates: %s", P, st.msg);
+	pgl_trees_predict_margin(&t, X, N, N, out);
+	OK(out[0] == -1 && out[1] == 1 && out[2] == 1,
+	   "wide rows walk in place: %g %g %g (want -1 1 1, NaN right)", out[0], out[1], out[2]);
+	pgl_model_free(env, m);
+	free(X);
+}
+
 int
 main(void)
 {
 	test_hand_built();
 	test_random_predict();
+	test_wide_rows();
 	test_links();
 	test_shap_random();
 	test_depth_limit();
