@@ -201,6 +201,46 @@ pgl_catalog_deployed(const char *name)
 	return pgl_catalog_version(name, 0);
 }
 
+/*
+ * The plan of pgl_catalog_version's lookup, kept for the backend: it runs
+ * once per scoring statement, and parsing and planning it each time cost
+ * more than the prediction itself.  Keyed by the schema and the catalog's
+ * column name (a database at an older version names it differently).
+ */
+static SPIPlanPtr version_plan = NULL;
+static char		  version_plan_key[2 * NAMEDATALEN + 2];
+
+static SPIPlanPtr
+version_lookup_plan(const char *s)
+{
+	char	   key[sizeof(version_plan_key)];
+	Oid		   types[2] = {TEXTOID, INT4OID};
+	SPIPlanPtr plan;
+
+	snprintf(key, sizeof(key), "%s.%s", s, pgl_catalog_col("name"));
+	if (version_plan != NULL && strcmp(key, version_plan_key) == 0)
+		return version_plan;
+	if (version_plan != NULL)
+		SPI_freeplan(version_plan);
+	version_plan = NULL;
+	/* version NULL: the deployed one */
+	plan = SPI_prepare(
+		psprintf("SELECT v.id, v.version, v.algorithm, m.owner::pg_catalog.oid "
+				 "FROM %s.ai_catalog_models m "
+				 "LEFT JOIN %s.ai_catalog_versions v "
+				 "ON v.%s OPERATOR(pg_catalog.=) m.name "
+				 "AND v.version OPERATOR(pg_catalog.=) COALESCE($2, m.deployed_version) "
+				 "WHERE m.name OPERATOR(pg_catalog.=) $1",
+				 s, s, pgl_catalog_col("name")),
+		2, types);
+	if (plan == NULL || SPI_keepplan(plan) != 0)
+		elog(ERROR, "pg_learn: preparing the catalog query failed (%s)",
+			 SPI_result_code_string(SPI_result));
+	strlcpy(version_plan_key, key, sizeof(version_plan_key));
+	version_plan = plan;
+	return plan;
+}
+
 PglVersionInfo
 pgl_catalog_version(const char *name, int32 version)
 {
@@ -210,7 +250,6 @@ pgl_catalog_version(const char *name, int32 version)
 	HeapTuple	   tup;
 	TupleDesc	   desc;
 	MemoryContext  outer = CurrentMemoryContext;
-	Oid			   types[2] = {TEXTOID, INT4OID};
 	Datum		   values[2] = {CStringGetTextDatum(name), Int32GetDatum(version)};
 	char		   nulls[2] = {' ', version > 0 ? ' ' : 'n'};
 	OwnerSwitch	   sw;
@@ -222,16 +261,7 @@ pgl_catalog_version(const char *name, int32 version)
 	/* as the owner: row-level security hides models the caller may not use */
 	become_owner(&sw);
 	s = ext_schema();
-	/* version NULL: the deployed one */
-	rc = SPI_execute_with_args(
-		psprintf("SELECT v.id, v.version, v.algorithm, m.owner::pg_catalog.oid "
-				 "FROM %s.ai_catalog_models m "
-				 "LEFT JOIN %s.ai_catalog_versions v "
-				 "ON v.%s OPERATOR(pg_catalog.=) m.name "
-				 "AND v.version OPERATOR(pg_catalog.=) COALESCE($2, m.deployed_version) "
-				 "WHERE m.name OPERATOR(pg_catalog.=) $1",
-				 s, s, pgl_catalog_col("name")),
-		2, types, values, nulls, true, 0);
+	rc = SPI_execute_plan(version_lookup_plan(s), values, nulls, true, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "pg_learn: catalog query failed (%s)", SPI_result_code_string(rc));
 	if (SPI_processed == 0)
