@@ -313,7 +313,7 @@ add_trees(pgl_model *m, int32_t k, int32_t link, const char *objective, const se
 	int32_t *grp;
 	int32_t *params, *sf, *dl, *lc, *rc;
 	float	*thr;
-	double	*leaf, *cover, *gain;
+	double	*base, *leaf, *cover, *gain;
 
 	for (int32_t t = 0; t < n_trees; t++)
 		n += trees[t].n;
@@ -322,7 +322,10 @@ add_trees(pgl_model *m, int32_t k, int32_t link, const char *objective, const se
 	params[1] = link;
 	off = add_tensor(m, "tree_offsets", PGL_I64, 1, n_trees + 1, 0)->data;
 	grp = add_tensor(m, "tree_group", PGL_I32, 1, n_trees, 0)->data;
-	fill_f64(add_tensor(m, "base_score", PGL_F64, 1, k, 0), -0.25);
+	/* one base score for every group, as XGBoost has (and its JSON export needs) */
+	base = add_tensor(m, "base_score", PGL_F64, 1, k, 0)->data;
+	for (int32_t g = 0; g < k; g++)
+		base[g] = -0.25;
 	sf = add_tensor(m, "split_feature", PGL_I32, 1, n, 0)->data;
 	thr = add_tensor(m, "split_threshold", PGL_F32, 1, n, 0)->data;
 	dl = add_tensor(m, "default_left", PGL_I32, 1, n, 0)->data;
