@@ -18,8 +18,11 @@
  * truncated, bit-flipped (with and without a re-stamped CRC, so that the
  * structure and not only the checksum is tested), lying counts and
  * lengths, absurd dimensions, a wrong algorithm id, a later format
- * version.  Files named regress-* are inputs the fuzzer found; they are
- * rejected too.
+ * version; for tree models also hand-made damage to the trees (tree-*:
+ * cycles, bad children, depth 65, groups, links, offsets, missing
+ * tensors), and NaN impute values where the algorithm does not allow them
+ * (nan-impute-*).  Files named regress-* are inputs the fuzzer found; they
+ * are rejected too (valid-regress-* are accepted ones).
  *
  *-------------------------------------------------------------------------
  */

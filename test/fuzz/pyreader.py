@@ -12,7 +12,8 @@ complete enough for a reader in another language.
                              this reader and from the C reader (corpus_tool
                              verdict); exit 1 otherwise
 
-Standard library only."""
+Standard library only.  Knows every algorithm but neural_net (id 5), whose
+blobs it refuses (the corpus has none, so the fuzzer never makes one)."""
 import math
 import os
 import struct
