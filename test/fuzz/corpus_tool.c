@@ -18,8 +18,11 @@
  * truncated, bit-flipped (with and without a re-stamped CRC, so that the
  * structure and not only the checksum is tested), lying counts and
  * lengths, absurd dimensions, a wrong algorithm id, a later format
- * version.  Files named regress-* are inputs the fuzzer found; they are
- * rejected too.
+ * version; for tree models also hand-made damage to the trees (tree-*:
+ * cycles, bad children, depth 65, groups, links, offsets, missing
+ * tensors), and NaN impute values where the algorithm does not allow them
+ * (nan-impute-*).  Files named regress-* are inputs the fuzzer found; they
+ * are rejected too (valid-regress-* are accepted ones).
  *
  *-------------------------------------------------------------------------
  */
@@ -27,6 +30,7 @@
 #include "model_format.h"
 
 #include <dirent.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -242,6 +246,167 @@ als(bool text)
 	((char **) t->data)[0] = dup(text ? "customer" : "");
 	((char **) t->data)[1] = dup("");
 	((char **) t->data)[2] = dup(text ? "" : "stars");
+	return m;
+}
+
+/*
+ * Tree ensembles (xgboost, random_forest): a numeric feature whose impute is
+ * NaN (a missing value follows each split's default direction) and a
+ * categorical one, so inputs 0 "height", 1..3 "color" = blue, green, red.
+ * Trees are given in depth-first preorder (trees.h).
+ */
+typedef struct seed_node
+{
+	int32_t feature; /* -1: leaf */
+	float	threshold;
+	int32_t left, right;
+} seed_node;
+
+typedef struct seed_tree
+{
+	const seed_node *nodes;
+	int32_t			 n;
+} seed_tree;
+
+#define LEAF                                                                                       \
+	{                                                                                              \
+		-1, 0.0f, -1, -1                                                                           \
+	}
+
+/* depth 2, 5 nodes */
+static const seed_node tree_a[] = {{0, 0.5f, 1, 4}, {2, 0.5f, 2, 3}, LEAF, LEAF, LEAF};
+
+/* depth 3, 7 nodes */
+static const seed_node tree_b[] = {
+	{1, 0.5f, 1, 6}, {0, 2.5f, 2, 5}, {3, 0.5f, 3, 4}, LEAF, LEAF, LEAF, LEAF};
+
+/* a lone leaf */
+static const seed_node tree_c[] = {LEAF};
+
+static const seed_tree seed_trees[] = {{tree_a, 5}, {tree_b, 7}, {tree_c, 1}};
+
+static pgl_model *
+tree_base(int32_t algorithm, int32_t task, int n_classes)
+{
+	static const char *const labels[] = {"bird", "cat", "dog"};
+	pgl_model				*m = new_model(algorithm, task);
+
+	add_numeric(m, "height", NAN);
+	add_categorical(m, "color", 3, colors, 1);
+	if (task == PGL_TASK_REGRESSION)
+		set_target(m, "price", "numeric");
+	else
+	{
+		set_target(m, "kind", "text");
+		m->n_classes = n_classes;
+		m->classes = calloc((size_t) n_classes, sizeof(char *));
+		for (int i = 0; i < n_classes; i++)
+			m->classes[i] = dup(n_classes == 2 ? (i == 0 ? "no" : "yes") : labels[i]);
+	}
+	return m;
+}
+
+/* the tree tensors of n_trees trees (tree t in group t % k) */
+static void
+add_trees(pgl_model *m, int32_t k, int32_t link, const char *objective, const seed_tree *trees,
+		  int32_t n_trees)
+{
+	int64_t	 n = 0, at = 0;
+	int64_t *off;
+	int32_t *grp;
+	int32_t *params, *sf, *dl, *lc, *rc;
+	float	*thr;
+	double	*base, *leaf, *cover, *gain;
+
+	for (int32_t t = 0; t < n_trees; t++)
+		n += trees[t].n;
+	params = add_tensor(m, "tree_params", PGL_I32, 1, 2, 0)->data;
+	params[0] = k;
+	params[1] = link;
+	off = add_tensor(m, "tree_offsets", PGL_I64, 1, n_trees + 1, 0)->data;
+	grp = add_tensor(m, "tree_group", PGL_I32, 1, n_trees, 0)->data;
+	/* one base score for every group, as XGBoost has (and its JSON export needs) */
+	base = add_tensor(m, "base_score", PGL_F64, 1, k, 0)->data;
+	for (int32_t g = 0; g < k; g++)
+		base[g] = -0.25;
+	sf = add_tensor(m, "split_feature", PGL_I32, 1, n, 0)->data;
+	thr = add_tensor(m, "split_threshold", PGL_F32, 1, n, 0)->data;
+	dl = add_tensor(m, "default_left", PGL_I32, 1, n, 0)->data;
+	lc = add_tensor(m, "left_child", PGL_I32, 1, n, 0)->data;
+	rc = add_tensor(m, "right_child", PGL_I32, 1, n, 0)->data;
+	leaf = add_tensor(m, "leaf_value", PGL_F64, 1, n, 0)->data;
+	cover = add_tensor(m, "cover", PGL_F64, 1, n, 0)->data;
+	gain = add_tensor(m, "split_gain", PGL_F64, 1, n, 0)->data;
+	((char **) add_tensor(m, "objective", PGL_STR, 1, 1, 0)->data)[0] = dup(objective);
+	for (int32_t t = 0; t < n_trees; t++)
+	{
+		off[t] = at;
+		grp[t] = t % k;
+		for (int32_t i = 0; i < trees[t].n; i++)
+		{
+			const seed_node *s = &trees[t].nodes[i];
+			int64_t			 g = at + i;
+
+			sf[g] = s->feature;
+			thr[g] = s->threshold;
+			lc[g] = s->left;
+			rc[g] = s->right;
+			dl[g] = (int32_t) (g % 2);
+			leaf[g] = s->feature < 0 ? 0.125 * (double) (g % 5) - 0.25 * (t % 3) : 0;
+			gain[g] = s->feature < 0 ? 0 : 1.5 + (double) g;
+		}
+		/* children come after their parent: covers add up bottom-up */
+		for (int32_t i = trees[t].n - 1; i >= 0; i--)
+			cover[at + i] = trees[t].nodes[i].feature < 0
+								? 1.0 + (double) ((at + i) % 3)
+								: cover[at + lc[at + i]] + cover[at + rc[at + i]];
+		at += trees[t].n;
+	}
+	off[n_trees] = at;
+}
+
+/* xgboost or random_forest: regression, or classification of 2 or 3 classes */
+static pgl_model *
+trees(int32_t algorithm, int32_t task, int n_classes, int32_t k, int32_t link,
+	  const char *objective, int32_t n_trees)
+{
+	pgl_model *m = tree_base(algorithm, task, n_classes);
+	seed_tree  ts[9];
+
+	for (int32_t t = 0; t < n_trees; t++)
+		ts[t] = seed_trees[t % 3];
+	add_trees(m, k, link, objective, ts, n_trees);
+	return m;
+}
+
+/*
+ * Regression whose tree 0 is a chain of depth 64, the deepest allowed:
+ * internal node 2j at depth j (j < 64) has the leaf 2j + 1 on its left and
+ * node 2j + 2 on its right; node 128 is the leaf at depth 64.  Tree 1 has a
+ * split and two leaves.
+ */
+static pgl_model *
+trees_deep(void)
+{
+	pgl_model			  *m = tree_base(PGL_ALGO_XGBOOST, PGL_TASK_REGRESSION, 0);
+	static const seed_node small[] = {{2, 0.5f, 1, 2}, LEAF, LEAF};
+	seed_node			   chain[129];
+	seed_tree			   ts[2] = {{chain, 129}, {small, 3}};
+
+	for (int32_t i = 0; i < 129; i++)
+	{
+		seed_node n = LEAF;
+
+		if (i % 2 == 0 && i < 128)
+		{
+			n.feature = (i / 2) % 4;
+			n.threshold = 0.5f + (float) i;
+			n.left = i + 1;
+			n.right = i + 2;
+		}
+		chain[i] = n;
+	}
+	add_trees(m, 1, 0, "reg:squarederror", ts, 2);
 	return m;
 }
 
@@ -483,6 +648,295 @@ absurd_dims(void)
 	pgl_model_free(env, m);
 }
 
+/* ---------- damaged tree models ---------- */
+
+/*
+ * The first occurrence of the string name (u32 length, bytes) at or after
+ * from in a written blob, or exit: a generator bug.
+ */
+static uint8_t *
+find_string(uint8_t *blob, size_t len, size_t from, const char *name)
+{
+	size_t	 n = strlen(name);
+	uint8_t	 key[64];
+	uint8_t *p;
+
+	put_le(key, n, 4);
+	memcpy(key + 4, name, n);
+	p = memmem(blob + from, len - from, key, n + 4);
+	if (p == NULL)
+	{
+		fprintf(stderr, "corpus_tool: no \"%s\" in the blob\n", name);
+		exit(1);
+	}
+	return p;
+}
+
+typedef enum patch_kind
+{
+	PATCH_I32,
+	PATCH_I64,
+	PATCH_F32,
+	PATCH_F64,
+	PATCH_DTYPE,  /* the tensor's dtype field (same element size) */
+	PATCH_RENAME, /* add value to the last byte of the tensor's name */
+	PATCH_IMPUTE  /* "tensor" names a feature: its impute value */
+} patch_kind;
+
+typedef struct tree_patch
+{
+	const char *name; /* the seed is NAME-TAG */
+	patch_kind	kind;
+	const char *tensor; /* or feature */
+	int64_t		index;
+	double		value;
+} tree_patch;
+
+static void
+apply_patch(uint8_t *b, size_t len, const tree_patch *p)
+{
+	/* the features start after the header and 4 i32 fields */
+	uint8_t *s = find_string(b, len, p->kind == PATCH_IMPUTE ? 32 : 0, p->tensor);
+	size_t	 n = strlen(p->tensor);
+	uint8_t *after = s + 4 + n; /* tensor: dtype, ndim, dims; feature: type name */
+	uint8_t *data = after + 8 + 8 * (size_t) after[4];
+	uint64_t u;
+	float	 f = (float) p->value;
+	uint32_t u32;
+
+	switch (p->kind)
+	{
+		case PATCH_I32:
+			put_le(data + 4 * p->index, (uint64_t) (int64_t) p->value, 4);
+			break;
+		case PATCH_I64:
+			put_le(data + 8 * p->index, (uint64_t) (int64_t) p->value, 8);
+			break;
+		case PATCH_F32:
+			memcpy(&u32, &f, 4);
+			put_le(data + 4 * p->index, u32, 4);
+			break;
+		case PATCH_F64:
+			memcpy(&u, &p->value, 8);
+			put_le(data + 8 * p->index, u, 8);
+			break;
+		case PATCH_DTYPE:
+			put_le(after, (uint64_t) (int64_t) p->value, 4);
+			break;
+		case PATCH_RENAME:
+			after[-1] = (uint8_t) (after[-1] + (int) p->value);
+			break;
+		case PATCH_IMPUTE:
+			/* type name (u32 length, bytes), kind, then impute */
+			memcpy(&u, &p->value, 8);
+			put_le(after + 4 + (after[0] | (size_t) after[1] << 8) + 4, u, 8);
+			break;
+	}
+}
+
+/*
+ * Copies of blob, each with a run of patches of the same name applied,
+ * re-stamped, as NAME-TAG
+ */
+static void
+patched(const char *tag, const uint8_t *blob, size_t len, const tree_patch *p, int n)
+{
+	for (int i = 0; i < n;)
+	{
+		uint8_t *b = malloc(len);
+		char	 name[256];
+		int		 j = i;
+
+		memcpy(b, blob, len);
+		for (; j < n && strcmp(p[j].name, p[i].name) == 0; j++)
+			apply_patch(b, len, &p[j]);
+		restamp(b, len);
+		snprintf(name, sizeof(name), "%s-%s", p[i].name, tag);
+		put_file(name, b, len);
+		free(b);
+		i = j;
+	}
+}
+
+/* write m (which must be valid) and return its blob */
+static uint8_t *
+written(pgl_model *m, size_t *len, const char *what)
+{
+	uint8_t	  *blob;
+	pgl_status st;
+
+	memset(&st, 0, sizeof(st));
+	if (pgl_model_write(env, m, &blob, len, &st) != PGL_OK)
+	{
+		fprintf(stderr, "corpus_tool: %s: %s\n", what, st.msg);
+		exit(1);
+	}
+	return blob;
+}
+
+#define NPATCH(a) ((int) (sizeof(a) / sizeof(a[0])))
+
+/*
+ * On the regression seed: tree 0 = nodes 0-4 (tree_a), tree 1 = nodes 5-11
+ * (tree_b), tree 2 = node 12; child indices are within the tree.
+ */
+static const tree_patch regression_patches[] = {
+	/* structure: cycles, shared children, out of range, preorder */
+	{"tree-self-child", PATCH_I32, "right_child", 6, 1},
+	{"tree-child-back-to-root", PATCH_I32, "right_child", 6, 0},
+	{"tree-shared-child", PATCH_I32, "right_child", 5, 2},
+	{"tree-left-child-not-next", PATCH_I32, "left_child", 5, 6},
+	{"tree-child-out-of-range", PATCH_I32, "right_child", 5, 7},
+	{"tree-child-far", PATCH_I32, "right_child", 0, 2147483647},
+	{"tree-child-minus-2", PATCH_I32, "left_child", 0, -2},
+	{"tree-internal-no-child", PATCH_I32, "right_child", 0, -1},
+	{"tree-leaf-with-child", PATCH_I32, "left_child", 2, 3},
+	{"tree-unreached-nodes", PATCH_I32, "split_feature", 0, -1},
+	{"tree-unreached-nodes", PATCH_I32, "left_child", 0, -1},
+	{"tree-unreached-nodes", PATCH_I32, "right_child", 0, -1},
+	/* node values */
+	{"tree-split-feature-n_inputs", PATCH_I32, "split_feature", 1, 4},
+	{"tree-split-feature-minus-2", PATCH_I32, "split_feature", 1, -2},
+	{"tree-split-feature-max", PATCH_I32, "split_feature", 5, 2147483647},
+	{"tree-threshold-nan", PATCH_F32, "split_threshold", 0, NAN},
+	{"tree-threshold-inf", PATCH_F32, "split_threshold", 6, -INFINITY},
+	{"tree-threshold-nan-on-leaf", PATCH_F32, "split_threshold", 12, NAN},
+	{"tree-leaf-nan", PATCH_F64, "leaf_value", 2, NAN},
+	{"tree-leaf-inf-on-internal", PATCH_F64, "leaf_value", 0, INFINITY},
+	{"tree-cover-negative", PATCH_F64, "cover", 3, -1},
+	{"tree-cover-nan", PATCH_F64, "cover", 7, NAN},
+	{"tree-default-left-2", PATCH_I32, "default_left", 4, 2},
+	{"tree-base-score-inf", PATCH_F64, "base_score", 0, INFINITY},
+	{"tree-split-gain-nan", PATCH_F64, "split_gain", 1, NAN},
+	/* parameters and groups */
+	{"tree-groups-0", PATCH_I32, "tree_params", 0, 0},
+	{"tree-groups-2", PATCH_I32, "tree_params", 0, 2},
+	{"tree-groups-huge", PATCH_I32, "tree_params", 0, 1000001},
+	{"tree-link-4", PATCH_I32, "tree_params", 1, 4},
+	{"tree-link-negative", PATCH_I32, "tree_params", 1, -1},
+	{"tree-link-softmax", PATCH_I32, "tree_params", 1, 2},
+	{"tree-group-out-of-range", PATCH_I32, "tree_group", 1, 1},
+	{"tree-group-negative", PATCH_I32, "tree_group", 2, -1},
+	/* offsets */
+	{"tree-offsets-empty-tree", PATCH_I64, "tree_offsets", 1, 0},
+	{"tree-offsets-decreasing", PATCH_I64, "tree_offsets", 2, 4},
+	{"tree-offsets-start-1", PATCH_I64, "tree_offsets", 0, 1},
+	{"tree-offsets-end-short", PATCH_I64, "tree_offsets", 3, 12},
+	{"tree-offsets-huge", PATCH_I64, "tree_offsets", 1, 1099511627776.0},
+	{"tree-offsets-negative", PATCH_I64, "tree_offsets", 1, -5},
+	/* tensors missing or of the wrong dtype */
+	{"tree-missing-split_gain", PATCH_RENAME, "split_gain", 0, 1},
+	{"tree-missing-objective", PATCH_RENAME, "objective", 0, 1},
+	{"tree-missing-cover", PATCH_RENAME, "cover", 0, 1},
+	{"tree-missing-tree_params", PATCH_RENAME, "tree_params", 0, 1},
+	{"tree-left_child-as-f32", PATCH_DTYPE, "left_child", 0, PGL_F32},
+	{"tree-split_threshold-as-i32", PATCH_DTYPE, "split_threshold", 0, PGL_I32},
+	{"tree-leaf_value-as-i64", PATCH_DTYPE, "leaf_value", 0, PGL_I64},
+	/* impute: NaN only on a numeric feature */
+	{"tree-nan-impute-categorical", PATCH_IMPUTE, "color", 0, NAN},
+	{"tree-inf-impute", PATCH_IMPUTE, "height", 0, INFINITY},
+};
+
+/* the links a classifier's groups allow */
+static const tree_patch binary_patches[] = {
+	{"tree-link-identity", PATCH_I32, "tree_params", 1, 0},
+	{"tree-link-softmax", PATCH_I32, "tree_params", 1, 2},
+	{"tree-link-exp", PATCH_I32, "tree_params", 1, 3},
+};
+static const tree_patch binary2_patches[] = {
+	{"tree-link-sigmoid", PATCH_I32, "tree_params", 1, 1},
+};
+static const tree_patch multi_patches[] = {
+	{"tree-link-sigmoid", PATCH_I32, "tree_params", 1, 1},
+	{"tree-groups-2", PATCH_I32, "tree_params", 0, 2},
+	{"tree-group-out-of-range", PATCH_I32, "tree_group", 5, 3},
+};
+
+/* NaN impute: only for the algorithms that learn where a missing value goes */
+static const tree_patch nan_impute_linear[] = {{"nan-impute", PATCH_IMPUTE, "sqft", 0, NAN}};
+static const tree_patch nan_impute_logistic[] = {{"nan-impute", PATCH_IMPUTE, "age", 0, NAN}};
+static const tree_patch nan_impute_kmeans[] = {{"nan-impute", PATCH_IMPUTE, "y", 0, NAN}};
+
+/*
+ * Depth 65: on the deep seed, the leaf 128 at depth 64 becomes a split
+ * whose children are the next two nodes (tree 1's split, made a leaf, and
+ * its first leaf); tree 1 keeps its last leaf.
+ */
+static const tree_patch depth65_patches[] = {
+	{"tree-depth-65", PATCH_I32, "split_feature", 128, 0},
+	{"tree-depth-65", PATCH_I32, "left_child", 128, 129},
+	{"tree-depth-65", PATCH_I32, "right_child", 128, 130},
+	{"tree-depth-65", PATCH_I32, "split_feature", 129, -1},
+	{"tree-depth-65", PATCH_I32, "left_child", 129, -1},
+	{"tree-depth-65", PATCH_I32, "right_child", 129, -1},
+	{"tree-depth-65", PATCH_I64, "tree_offsets", 1, 131},
+};
+
+static void
+tree_seeds(void)
+{
+	struct
+	{
+		const char		 *tag;
+		pgl_model		 *m;
+		const tree_patch *p;
+		int				  n;
+		bool			  generic; /* and the truncations, flips, lies of seeds() */
+	} models[] = {
+		{"xgboost-regression",
+		 trees(PGL_ALGO_XGBOOST, PGL_TASK_REGRESSION, 0, 1, 0, "reg:squarederror", 3),
+		 regression_patches, NPATCH(regression_patches), true},
+		{"xgboost-binary",
+		 trees(PGL_ALGO_XGBOOST, PGL_TASK_CLASSIFICATION, 2, 1, 1, "binary:logistic", 3),
+		 binary_patches, NPATCH(binary_patches), true},
+		{"xgboost-multi",
+		 trees(PGL_ALGO_XGBOOST, PGL_TASK_CLASSIFICATION, 3, 3, 2, "multi:softprob", 6),
+		 multi_patches, NPATCH(multi_patches), true},
+		{"random-forest",
+		 trees(PGL_ALGO_RANDOM_FOREST, PGL_TASK_REGRESSION, 0, 1, 0, "reg:squarederror", 4), NULL,
+		 0, true},
+		{"xgboost-binary-softmax",
+		 trees(PGL_ALGO_XGBOOST, PGL_TASK_CLASSIFICATION, 2, 2, 2, "multi:softprob", 4),
+		 binary2_patches, NPATCH(binary2_patches), false},
+		{"random-forest-poisson",
+		 trees(PGL_ALGO_RANDOM_FOREST, PGL_TASK_REGRESSION, 0, 1, 3, "count:poisson", 2), NULL, 0,
+		 false},
+		{"linear", linear(), nan_impute_linear, 1, false},
+		{"logistic-binary", logistic(2), nan_impute_logistic, 1, false},
+		{"kmeans", kmeans(), nan_impute_kmeans, 1, false},
+	};
+
+	for (size_t i = 0; i < sizeof(models) / sizeof(models[0]); i++)
+	{
+		size_t	 len;
+		uint8_t *blob = written(models[i].m, &len, models[i].tag);
+		char	 name[256];
+
+		if (models[i].generic)
+			seeds(models[i].tag, models[i].m);
+		else if (models[i].m->algorithm >= PGL_ALGO_XGBOOST)
+		{
+			snprintf(name, sizeof(name), "valid-%s", models[i].tag);
+			put_file(name, blob, len);
+		}
+		patched(models[i].tag, blob, len, models[i].p, models[i].n);
+		free(blob);
+		pgl_model_free(env, models[i].m);
+	}
+
+	/* the deepest tree allowed, and one level more */
+	{
+		pgl_model *m = trees_deep();
+		size_t	   len;
+		uint8_t	  *blob = written(m, &len, "deep trees");
+
+		put_file("valid-xgboost-depth-64", blob, len);
+		patched("xgboost", blob, len, depth65_patches, NPATCH(depth65_patches));
+		free(blob);
+		pgl_model_free(env, m);
+	}
+}
+
 static int
 gen(void)
 {
@@ -502,6 +956,7 @@ gen(void)
 	}
 	absurd_dims();
 	als_absurd_k();
+	tree_seeds();
 	return 0;
 }
 

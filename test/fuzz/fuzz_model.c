@@ -25,7 +25,10 @@
  *	  algorithm's predict on a few rows, and for als the view the glue
  *	  builds (pgl_rec_view), a top-k for user 0 excluding its seen items
  *	  and the items similar to item 0.  Outputs are in range (labels in
- *	  [0, k), probabilities in [0, 1] and summing to 1, no NaN).
+ *	  [0, k), probabilities in [0, 1] and summing to 1, no NaN); for tree
+ *	  ensembles also what ai_explain, ai_feature_importance and
+ *	  ai_export_model do: TreeSHAP (each row's contributions sum to its
+ *	  margin), the split statistics and the XGBoost JSON writer.
  *
  * Any violation aborts, which libFuzzer reports as a crash with the input.
  *
@@ -34,6 +37,8 @@
 #include "algorithms.h"
 #include "als.h"
 #include "model_format.h"
+#include "trees.h"
+#include "xgb_json.h"
 
 #include <malloc.h>
 #include <math.h>
@@ -171,6 +176,107 @@ use_dense(const pgl_model *m, const pgl_algo_ops *ops)
 	free(out);
 }
 
+/*
+ * Does every child cover at most its parent's cover?  The validator does not
+ * require it (an XGBoost parent's cover is the sum of its children's, up to
+ * binary32 rounding); where it fails, TreeSHAP's cover fractions exceed 1
+ * and can grow to 1e308, so its sums are compared only where it holds.
+ */
+static bool
+covers_nested(const pgl_trees *t)
+{
+	for (int32_t k = 0; k < t->n_trees; k++)
+	{
+		int64_t base = t->tree_offsets[k];
+
+		for (int64_t g = base; g < t->tree_offsets[k + 1]; g++)
+			if (t->split_feature[g] >= 0 && (t->cover[base + t->left_child[g]] > t->cover[g] ||
+											 t->cover[base + t->right_child[g]] > t->cover[g]))
+				return false;
+	}
+	return true;
+}
+
+/*
+ * What the glue does with a tree model beyond predict (explain.c,
+ * importance.c, transfer.c), on the rows use_dense predicts: zeros, ones,
+ * the impute values (NaN for a numeric feature: the default directions).
+ */
+static void
+use_trees(const pgl_model *m)
+{
+	const int64_t	  n = 3;
+	const pgl_tensor *gain = pgl_model_tensor(m, "split_gain");
+	pgl_trees		  t;
+	pgl_status		  st;
+	int32_t			  p = m->n_inputs, k;
+	double			 *X, *margin, *phi, *w, *g, *c;
+	char			 *json = NULL;
+	size_t			  len = 0;
+
+	memset(&st, 0, sizeof(st));
+	CHECK(pgl_trees_get(m, &t, &st) == PGL_OK, "accepted tree model: %s", st.msg);
+	CHECK(gain != NULL, "accepted tree model without split_gain");
+	k = t.n_groups;
+	X = calloc((size_t) n * (size_t) (p > 0 ? p : 1), sizeof(double));
+	margin = calloc((size_t) (n * k), sizeof(double));
+	phi = calloc((size_t) (n * k) * (size_t) (p + 1), sizeof(double));
+	w = calloc((size_t) p + 1, sizeof(double));
+	g = calloc((size_t) p + 1, sizeof(double));
+	c = calloc((size_t) p + 1, sizeof(double));
+	CHECK(X && margin && phi && w && g && c, "out of memory for %d inputs, %d groups", (int) p,
+		  (int) k);
+	for (int32_t j = 0, col = 0; j < m->n_features; j++)
+	{
+		const pgl_feature *f = &m->features[j];
+		int32_t			   width = f->kind == PGL_FEATURE_NUMERIC ? 1 : f->n_categories;
+
+		for (int32_t i = 0; i < width; i++)
+			X[n * (col + i) + 1] = 1.0;
+		if (f->kind == PGL_FEATURE_NUMERIC)
+			X[n * col + 2] = f->impute;
+		else
+			X[n * (col + f->impute_category) + 2] = 1.0;
+		col += width;
+	}
+	pgl_trees_predict_margin(&t, X, n, n, margin);
+	if (pgl_trees_shap(heap, &t, X, n, n, phi, &st) != PGL_OK)
+		CHECK(st.msg[0] != '\0', "TreeSHAP failed without a message");
+	else if (covers_nested(&t))
+		for (int64_t r = 0; r < n * k; r++)
+		{
+			const double *v = phi + r * (p + 1);
+			double		  sum = 0, scale = fabs(margin[r]);
+
+			for (int32_t j = 0; j <= p; j++)
+			{
+				sum += v[j];
+				scale += fabs(v[j]);
+			}
+			/* compare only where nothing overflowed */
+			if (isfinite(scale))
+				CHECK(fabs(sum - margin[r]) <= 1e-9 * (1 + scale),
+					  "row %lld group %lld: contributions sum to %.17g, margin %.17g",
+					  (long long) (r / k), (long long) (r % k), sum, margin[r]);
+		}
+	pgl_trees_split_stats(&t, gain->data, w, g, c);
+	for (int32_t j = 0; j < p; j++)
+		CHECK(w[j] >= 0 && w[j] == (double) (int64_t) w[j], "input %d has %g splits", (int) j,
+			  w[j]);
+	memset(&st, 0, sizeof(st));
+	if (pgl_xgb_json_write(heap, m, &json, &len, &st) == PGL_OK)
+		CHECK(json != NULL && strlen(json) == len, "XGBoost JSON of %zu bytes", len);
+	else
+		CHECK(st.msg[0] != '\0', "XGBoost JSON export failed without a message");
+	free(json);
+	free(X);
+	free(margin);
+	free(phi);
+	free(w);
+	free(g);
+	free(c);
+}
+
 /* what the recommender glue does with a model (src/recommend.c) */
 static void
 use_als(const pgl_model *m)
@@ -276,6 +382,8 @@ read_one(const uint8_t *data, size_t size)
 		use_als(m);
 	else
 		use_dense(m, pgl_algo_by_id(m->algorithm));
+	if (m->algorithm == PGL_ALGO_XGBOOST || m->algorithm == PGL_ALGO_RANDOM_FOREST)
+		use_trees(m);
 
 	pgl_model_free(&budget_env, m);
 	CHECK(live_bytes == 0, "model_free left %zu bytes", live_bytes);

@@ -12,7 +12,8 @@ complete enough for a reader in another language.
                              this reader and from the C reader (corpus_tool
                              verdict); exit 1 otherwise
 
-Standard library only."""
+Standard library only.  Knows every algorithm but neural_net (id 5), whose
+blobs it refuses (the corpus has none, so the fuzzer never makes one)."""
 import math
 import os
 import struct
@@ -105,7 +106,8 @@ def read(buf):
 
     r = Reader(buf, len(buf) - 4)
     m = {"algorithm": r.i32()}
-    if m["algorithm"] not in (1, 2, 3, 4):
+    # neural_net (5) is not implemented here: refused, so its blobs disagree
+    if m["algorithm"] not in (1, 2, 3, 4, 6, 7):
         raise Corrupt("unknown algorithm")
     m["task"], m["n_inputs"] = r.i32(), r.i32()
     feats = []
@@ -159,10 +161,16 @@ def read(buf):
         raise Corrupt("unknown task")
     if task == 3 and (feats or m["n_inputs"] or m["classes"]):
         raise Corrupt("recommender with features or classes")
+    # tree ensembles (6, 7) learn where a missing value goes: a numeric
+    # feature's impute may be NaN there, so that NULL stays missing
+    nan_ok = m["algorithm"] in TREE_ALGORITHMS
     width = 0
     for f in feats:
-        if not f["name"] or not math.isfinite(f["impute"]):
-            raise Corrupt("feature name or impute")
+        if not f["name"]:
+            raise Corrupt("feature name")
+        if not math.isfinite(f["impute"]) and not (
+                nan_ok and f["kind"] == 1 and math.isnan(f["impute"])):
+            raise Corrupt("feature impute")
         if f["kind"] == 1:
             if f["categories"] or f["impute_category"] != 0:
                 raise Corrupt("numeric feature with categories")
@@ -185,10 +193,17 @@ def read(buf):
         raise Corrupt("duplicate class")
     if len(set(names)) != len(names):
         raise Corrupt("duplicate tensor name")
+    # the decision threshold of a two-class classifier, any algorithm
+    if "threshold" in tensors:
+        dtype, dims, data = tensors["threshold"]
+        if dtype != 1 or dims != [1] or not 0 < data[0] < 1:
+            raise Corrupt("threshold tensor")
+        if task != 2 or k != 2:
+            raise Corrupt("threshold on a model that is not a two-class classifier")
 
     # the algorithm's invariants
     algo = m["algorithm"]
-    if {1: 1, 2: 2, 3: 3, 4: 4}[algo] != task:
+    if task not in {1: (1,), 2: (2,), 3: (3,), 4: (4,), 6: (1, 2), 7: (1, 2)}[algo]:
         raise Corrupt("task does not match the algorithm")
     T = tensors
 
@@ -204,6 +219,8 @@ def read(buf):
         c = want("coef", 1, [width + 1, ncol])
         if not all(math.isfinite(v) for v in c[2]):
             raise Corrupt("coef not finite")
+    elif algo in TREE_ALGORITHMS:
+        trees(m, want)
     elif algo == 4:
         c = want("centroids", 1, [None, width])
         if not 1 <= c[1][0] <= 100000 or not all(math.isfinite(v) for v in c[2]):
@@ -252,6 +269,88 @@ def read(buf):
             if any(not 0 <= x < ni for x in row) or any(x >= y for x, y in zip(row, row[1:])):
                 raise Corrupt("seen_items")
     return m
+
+
+TREE_ALGORITHMS = (6, 7)
+MAX_DEPTH = 64
+INT32_MAX = 2**31 - 1
+
+
+def trees(m, want):
+    """The "trees" section of docs/model-format.md: xgboost and random_forest."""
+    k, link = want("tree_params", 3, [2])[2]
+    if not 1 <= k <= 1000000 or link not in (0, 1, 2, 3):
+        raise Corrupt(f"tree_params {k} {link}")
+    n_classes = len(m["classes"])
+    if m["task"] == 1:
+        fits = k == 1 and link in (0, 1, 3)
+    elif n_classes == 2:
+        fits = (k, link) in ((1, 1), (2, 2))
+    else:
+        fits = k == n_classes and link == 2
+    if not fits:
+        raise Corrupt(f"{k} groups and link {link} for task {m['task']}")
+
+    offsets = want("tree_offsets", 4, [None])[2]
+    n_trees = len(offsets) - 1
+    if n_trees < 0 or n_trees > INT32_MAX:
+        raise Corrupt("tree_offsets length")
+    group = want("tree_group", 3, [n_trees])[2]
+    base = want("base_score", 1, [k])[2]
+    feature = want("split_feature", 3, [None])[2]
+    n = len(feature)
+    threshold = want("split_threshold", 2, [n])[2]
+    default_left = want("default_left", 3, [n])[2]
+    left = want("left_child", 3, [n])[2]
+    right = want("right_child", 3, [n])[2]
+    leaf = want("leaf_value", 1, [n])[2]
+    cover = want("cover", 1, [n])[2]
+    gain = want("split_gain", 1, [n])[2]
+    objective = want("objective", 5, [1])[2]
+    if len(objective[0]) >= 48:
+        raise Corrupt("objective too long")
+
+    if not all(math.isfinite(b) for b in base):
+        raise Corrupt("base_score not finite")
+    if offsets[0] != 0 or offsets[-1] != n:
+        raise Corrupt("tree_offsets ends")
+    for t in range(n_trees):
+        if not 1 <= offsets[t + 1] - offsets[t] <= INT32_MAX:
+            raise Corrupt(f"tree {t} size")
+        if not 0 <= group[t] < k:
+            raise Corrupt(f"tree {t} group")
+
+    # each node on its own
+    for g in range(n):
+        if not -1 <= feature[g] < m["n_inputs"]:
+            raise Corrupt(f"node {g} split feature")
+        if not all(math.isfinite(v) for v in (threshold[g], leaf[g], cover[g], gain[g])):
+            raise Corrupt(f"node {g} value not finite")
+        if cover[g] < 0 or default_left[g] not in (0, 1):
+            raise Corrupt(f"node {g} cover or default_left")
+        if feature[g] == -1 and (left[g], right[g]) != (-1, -1):
+            raise Corrupt(f"leaf {g} with children")
+
+    # each tree: replay a depth-first preorder walk from the root; the node
+    # popped must always be the next one in storage order, and the walk must
+    # end exactly at the end of the tree
+    for t in range(n_trees):
+        base_node, size = offsets[t], offsets[t + 1] - offsets[t]
+        visited = 0
+        todo = [(0, 0)]
+        while todo:
+            node, depth = todo.pop()
+            if node != visited or node >= size:
+                raise Corrupt(f"tree {t}: node {node} where the preorder has {visited}")
+            visited += 1
+            g = base_node + node
+            if feature[g] >= 0:
+                if depth + 1 > MAX_DEPTH:
+                    raise Corrupt(f"tree {t} deeper than {MAX_DEPTH}")
+                todo.append((right[g], depth + 1))
+                todo.append((left[g], depth + 1))
+        if visited != size:
+            raise Corrupt(f"tree {t}: {size - visited} nodes not reached")
 
 
 def verdict(path):

@@ -37,6 +37,19 @@ for f in "$CORPUS"/*; do
                   SELECT count(*) FROM ai_recommend_for_ratings('$name', ARRAY[-5, 95]::bigint[], ARRAY[4, 1]::float8[], 3);
                   SELECT count(*) FROM ai_recommend_for_ratings('$name', ARRAY['apple'], ARRAY[4]::float8[], 3);
                   SELECT ai_predict('$name', 7::bigint, 95::bigint);" ;;
+        xgboost|random_forest)
+          # the trees' seeds: height (numeric, impute NaN: NULL follows the default directions), color
+          rec="(SELECT 1.5::float8 AS height, 'green'::text AS color) r"
+          nul="(SELECT NULL::float8 AS height, NULL::text AS color) r"
+          sql="SELECT ai_predict('$name', r) FROM $rec; SELECT ai_predict('$name', r) FROM $nul;
+               SELECT ai_classify('$name', r) FROM $nul; SELECT ai_predict_proba('$name', r) FROM $rec;
+               SELECT ai_predict('$name', $arr); SELECT ai_predict_proba('$name', $arr);
+               SELECT count(*) FROM $rec, LATERAL ai_explain('$name', r) e;
+               SELECT count(*) FROM $nul, LATERAL ai_explain('$name', r) e;
+               SELECT count(*) FROM ai_feature_importance('$name', kind => 'gain');
+               SELECT count(*) FROM ai_feature_importance('$name', kind => 'cover');
+               SELECT count(*) FROM ai_feature_importance('$name', kind => 'weight');
+               SELECT length(ai_export_model('$name', format => 'xgboost_json'));" ;;
         *) sql="SELECT 1" ;;
       esac
       while IFS= read -r stmt; do
