@@ -149,6 +149,17 @@ check_node(const pgl_trees *t, int32_t tree, int64_t base, int32_t i, int32_t si
  * preorder walk of a binary tree no deeper than PGL_TREES_MAX_DEPTH (a
  * stack of pending right children, on the C stack).
  */
+/*
+ * The most a child's cover may be: its parent's, plus a relative slack for
+ * the binary32 rounding of XGBoost's sums.  It bounds TreeSHAP's fractions
+ * (child cover / parent cover) by 1 + PGL_TREES_COVER_SLACK.
+ */
+static inline double
+cover_limit(double parent)
+{
+	return parent + parent * PGL_TREES_COVER_SLACK;
+}
+
 static pgl_rc
 check_tree(const pgl_trees *t, int32_t tree, int32_t *max_depth, pgl_status *st)
 {
@@ -177,6 +188,13 @@ check_tree(const pgl_trees *t, int32_t tree, int32_t *max_depth, pgl_status *st)
 								"tree %d node %d has left child %d, expected %d (depth-first "
 								"preorder)",
 								(int) tree, (int) i, (int) t->left_child[base + i], (int) i + 1);
+			if (t->cover[base + i + 1] > cover_limit(t->cover[base + i]) ||
+				t->cover[base + t->right_child[base + i]] > cover_limit(t->cover[base + i]))
+				return pgl_fail(st, PGL_ERR_CORRUPT,
+								"tree %d node %d has cover %g, below a child's (%g, %g): a child "
+								"sees a subset of its parent's rows",
+								(int) tree, (int) i, t->cover[base + i], t->cover[base + i + 1],
+								t->cover[base + t->right_child[base + i]]);
 			pend[sp] = t->right_child[base + i];
 			pend_parent[sp] = i;
 			pend_depth[sp] = depth + 1;

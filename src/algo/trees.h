@@ -24,7 +24,8 @@
  *	left_child		i32 [N]		 index within the tree, -1 for a leaf
  *	right_child		i32 [N]		 index within the tree, -1 for a leaf
  *	leaf_value		f64 [N]		 a leaf's value (internal nodes: finite, unused)
- *	cover			f64 [N]		 sum of hessians of the node's training rows
+ *	cover			f64 [N]		 sum of hessians of the node's training rows (a
+ *								 child's at most its parent's, to PGL_TREES_COVER_SLACK)
  *
  * Each tree is stored in depth-first preorder: node 0 is the root, an
  * internal node i has left child i + 1, and its right child starts right
@@ -46,6 +47,9 @@
 #include "pgl_algo.h"
 
 #define PGL_TREES_MAX_DEPTH 64
+
+/* a child's cover is at most its parent's times 1 + this (validator) */
+#define PGL_TREES_COVER_SLACK 1e-3
 
 /* the inverse link from margin to prediction */
 typedef enum pgl_trees_link

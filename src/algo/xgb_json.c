@@ -413,6 +413,16 @@ convert_tree(reader *r, const tree_in *ti)
 				(int32_t) (o - base);
 		if ((rc = convert_node(r, ti, x, o, &leaf)) != PGL_OK)
 			return rc;
+		/* a child sees a subset of its parent's rows (trees.h, PGL_TREES_COVER_SLACK) */
+		if (stack[sp].parent >= 0)
+		{
+			const double *cover = r->t[T_COVER].data;
+			double		  pc = cover[stack[sp].parent];
+
+			if (cover[o] > pc + pc * PGL_TREES_COVER_SLACK)
+				return bad(r, "tree %d node %d has sum_hessian %g, above its parent's %g",
+						   (int) ti->id, (int) x, cover[o], pc);
+		}
 		if (leaf)
 			continue;
 		if (depth >= PGL_TREES_MAX_DEPTH)

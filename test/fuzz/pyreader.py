@@ -272,6 +272,7 @@ def read(buf):
 
 
 TREE_ALGORITHMS = (6, 7)
+COVER_SLACK = 1e-3
 MAX_DEPTH = 64
 INT32_MAX = 2**31 - 1
 
@@ -351,6 +352,14 @@ def trees(m, want):
                 todo.append((left[g], depth + 1))
         if visited != size:
             raise Corrupt(f"tree {t}: {size - visited} nodes not reached")
+        # a child sees a subset of its parent's rows: its cover is not larger
+        # (up to a relative slack of COVER_SLACK for binary32 rounding)
+        for node in range(size):
+            g = base_node + node
+            if feature[g] >= 0:
+                limit = cover[g] + cover[g] * COVER_SLACK
+                if cover[base_node + left[g]] > limit or cover[base_node + right[g]] > limit:
+                    raise Corrupt(f"tree {t} node {node}: a child's cover exceeds its own")
 
 
 def verdict(path):

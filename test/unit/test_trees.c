@@ -65,6 +65,18 @@ add_tree(ens *e, int group, int n, const int32_t *feat, const float *thr, const 
 	e->off[++e->n_trees] = e->n;
 }
 
+/* cover 0 for node i (within the tree at base) and all below it */
+static void
+zero_covers(ens *e, int64_t base, int32_t i)
+{
+	e->cover[base + i] = 0;
+	if (e->lc[base + i] >= 0)
+	{
+		zero_covers(e, base, e->lc[base + i]);
+		zero_covers(e, base, e->rc[base + i]);
+	}
+}
+
 /* a random subtree in preorder; returns its root's index within the tree */
 static int32_t
 gen_node(ens *e, int64_t base, int depth, int max_depth)
@@ -86,11 +98,15 @@ gen_node(ens *e, int64_t base, int depth, int max_depth)
 	e->leaf[g] = 0;
 	e->lc[g] = gen_node(e, base, depth + 1, max_depth);
 	e->rc[g] = gen_node(e, base, depth + 1, max_depth);
-	/* covers roughly the sum of the children, sometimes 0 */
-	e->cover[g] = urand() < 0.05 ? 0.0
-								 : (e->cover[base + e->lc[g]] + e->cover[base + e->rc[g]]) *
-										   (0.9 + 0.2 * urand()) +
-									   0.01;
+	/*
+	 * covers at least the sum of the children (a child sees a subset of its
+	 * parent's rows, which the validator requires), and sometimes a whole
+	 * subtree of cover 0 (TreeSHAP then sends half of the weight each way)
+	 */
+	e->cover[g] =
+		(e->cover[base + e->lc[g]] + e->cover[base + e->rc[g]]) * (1 + 0.1 * urand()) + 0.01;
+	if (urand() < 0.05)
+		zero_covers(e, base, (int32_t) (g - base));
 	return (int32_t) (g - base);
 }
 
