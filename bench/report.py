@@ -278,7 +278,7 @@ def main():
             old = f.read()
     except OSError:
         old = ""
-    for tag in ("als", "nn"):  # bench/run_als, bench/fashion_mnist/run
+    for tag in ("als", "nn", "trees"):  # bench/run_als, bench/fashion_mnist/run, bench/run_trees
         b, e = old.find("<!-- %s:begin -->" % tag), old.find("<!-- %s:end -->" % tag)
         if b >= 0 and e > b:
             md.append(old[b:e + len("<!-- %s:end -->" % tag)])
