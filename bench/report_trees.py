@@ -118,7 +118,7 @@ def build(med, val, d):
     our_rmse = float(mt["test"]["rmse"])
     py_rmse = float(val["py_xgb_rmse"])
     rel = abs(our_rmse - py_rmse) / py_rmse
-    ours_rps, xgb_rps = rows / m("d_arr_py"), rows / m("py_inplace_2t")
+    ours_rps, xgb_rps = 1000.0 * rows / m("d_arr_py"), 1000.0 * rows / m("py_inplace_2t")
     lat = {k: latencies(os.path.join(d, "lat_" + k)) for k in ("floor", "rec", "arr")}
     tg = [
         ("A: ai_train <= peer XGBRegressor.fit + 1.5 x scan", b <= fit + 1.5 * a,
