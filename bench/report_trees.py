@@ -118,16 +118,18 @@ def build(med, val, d):
     our_rmse = float(mt["test"]["rmse"])
     py_rmse = float(val["py_xgb_rmse"])
     rel = abs(our_rmse - py_rmse) / py_rmse
-    ours_rps, xgb_rps = 1000.0 * rows / m("d_arr_py"), 1000.0 * rows / m("py_inplace_2t")
+    best = min(("py_inplace_2t", "py_inplace_1t"), key=m)
+    ours_rps, xgb_rps = 1000.0 * rows / m("d_arr_py"), 1000.0 * rows / m(best)
     lat = {k: latencies(os.path.join(d, "lat_" + k)) for k in ("floor", "rec", "arr")}
     tg = [
         ("A: ai_train <= peer XGBRegressor.fit + 1.5 x scan", b <= fit + 1.5 * a,
          "%.0f ms vs %.0f + 1.5 x %.0f = %.0f ms" % (b, fit, a, fit + 1.5 * a)),
         ("A: >= 5 x faster than the peer end to end", tot >= 5 * b,
          "%.2f x (peer %.0f ms, ours %.0f ms)" % (tot / b, tot, b)),
-        ("A: our predictor's rows/s >= xgboost inplace_predict's (same model, nthread 2)",
-         ours_rps >= xgb_rps, "%.2f M vs %.2f M rows/s (%.2f x)"
-         % (ours_rps / 1e6, xgb_rps / 1e6, ours_rps / xgb_rps)),
+        ("A: our predictor's rows/s (one backend) >= xgboost inplace_predict's (same model, "
+         "the faster of nthread 2 and 1)", ours_rps >= xgb_rps,
+         "%.2f M vs %.2f M rows/s (nthread %s): %.2f x"
+         % (ours_rps / 1e6, xgb_rps / 1e6, best[-2], ours_rps / xgb_rps)),
         ("A: single-row ai_predict('m', r) median latency < 0.1 ms",
          percentile(lat["rec"], 50) < 100, "median %.3f ms, p99 %.3f ms (SELECT 1: median %.3f ms)"
          % (percentile(lat["rec"], 50) / 1e3, percentile(lat["rec"], 99) / 1e3,
@@ -248,6 +250,13 @@ def render(med, val, res, tg, notes, ntest, command):
     md += ["", "### Targets", "", "| | target | measured |", "|---|---|---|"]
     md += ["| **%s** | %s | %s |" % ("PASS" if ok else "MISS", n, x) for n, ok, x in tg]
     md += [""] + ["- " + n for n in notes]
+    # the hand-written reading of the figures (why a target is missed)
+    here = os.path.dirname(os.path.abspath(__file__))
+    try:
+        with open(os.path.join(here, "trees_analysis.md")) as f:
+            md += ["", f.read().rstrip("\n")]
+    except OSError:
+        pass
     return md
 
 
