@@ -88,6 +88,22 @@ def load(dsn=""):
     return med, val
 
 
+def load_files(d):
+    """the same from the copies bench/run_trees keeps in bench/out/trees/"""
+    times, val = {}, {}
+    with open(os.path.join(d, "bench_times.tsv")) as f:
+        for line in f:
+            step, _, ms = line.rstrip("\n").split("\t")
+            times.setdefault(step, []).append(float(ms))
+    with open(os.path.join(d, "bench_values.tsv")) as f:
+        for line in f:
+            k, v = line.rstrip("\n").split("\t", 1)
+            val[k] = v.replace("\\n", "\n").replace("\\t", "\t").replace("\\\\", "\\")
+    # percentile_disc(0.5): the lower middle value
+    med = {s: (sorted(x)[(len(x) - 1) // 2], min(x), max(x), len(x)) for s, x in times.items()}
+    return med, val
+
+
 def build(med, val, d):
     """(results rows, target rows, notes) from the measurements"""
     m = lambda s: med[s][0]  # noqa: E731
@@ -178,9 +194,9 @@ def build(med, val, d):
     return res, tg, notes, ntest
 
 
-def render(med, val, res, tg, notes, ntest, command):
+def render(med, val, res, tg, notes, ntest, command, when=None):
     rows = int(val["rows"])
-    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    now = (when or datetime.datetime.now(datetime.timezone.utc)).strftime("%Y-%m-%d %H:%M UTC")
     env = [
         ("date", now),
         ("command", "`%s`" % command),
@@ -265,8 +281,17 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--command", default="bench/run_trees")
     ap.add_argument("--dir", required=True, help="the cluster's directory (notices, pgbench logs)")
+    ap.add_argument("--from-files", action="store_true",
+                    help="read --dir's bench_times.tsv and bench_values.tsv (bench/out/trees, "
+                    "kept by bench/run_trees) instead of the database: render again")
     args = ap.parse_args()
-    med, val = load()
+    when = None
+    if args.from_files:
+        med, val = load_files(args.dir)
+        when = datetime.datetime.fromtimestamp(
+            os.path.getmtime(os.path.join(args.dir, "bench_values.tsv")), datetime.timezone.utc)
+    else:
+        med, val = load()
     res, tg, notes, ntest = build(med, val, args.dir)
 
     w = max(len(r[1]) for r in res)
@@ -282,7 +307,7 @@ def main():
     for n in notes:
         print(n)
 
-    section = "\n".join(render(med, val, res, tg, notes, ntest, args.command))
+    section = "\n".join(render(med, val, res, tg, notes, ntest, args.command, when))
     try:
         with open(args.out) as f:
             old = f.read()

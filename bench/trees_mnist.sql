@@ -5,6 +5,8 @@
 -- fm_train (60,000 rows) and fm_test (10,000 rows): label integer (0..9),
 -- then p1 .. p784 float4, the pixels 0..255 row by row, one column each.
 
+SET client_min_messages = warning;
+
 DO $$
 DECLARE
 	cols text;
