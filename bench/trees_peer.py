@@ -25,7 +25,6 @@ bench/run_trees's own measurements.
 """
 
 import argparse
-import statistics
 import sys
 import time
 
