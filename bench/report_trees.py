@@ -249,7 +249,7 @@ def render(med, val, res, tg, notes, ntest, command, when=None):
         "float64 array.",
         "- Single-row latency: `pgbench -n -M prepared -c 1 -T %s` per statement, median and "
         "p99 over every transaction of the per-transaction log (client side, unix socket)."
-        % os.environ.get("BENCH_PGBENCH_SECONDS", "10"),
+        % val.get("pgbench_seconds", "10"),
     ]
     if "mnist_trees" in val:
         md.append("- Data B: `bench/fashion_mnist/load.py` then `bench/trees_mnist.sql`: "
