@@ -196,7 +196,8 @@ def build(med, val, d):
 
 def render(med, val, res, tg, notes, ntest, command, when=None):
     rows = int(val["rows"])
-    now = (when or datetime.datetime.now(datetime.timezone.utc)).strftime("%Y-%m-%d %H:%M UTC")
+    now = val.get("finished") or (when or datetime.datetime.now(datetime.timezone.utc)).strftime(
+        "%Y-%m-%d %H:%M UTC")
     env = [
         ("date", now),
         ("command", "`%s`" % command),
