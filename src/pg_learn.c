@@ -121,7 +121,14 @@ env_progress(void *arg, int iter, int max_iter, double loss)
 {
 	pgl_progress_iter(iter, max_iter, loss);
 	if (pgl_verbose && (iter % 10 == 0 || iter == max_iter))
-		ereport(NOTICE, (errmsg("pg_learn: iteration %d of %d, loss %.6g", iter, max_iter, loss)));
+	{
+		/* no loss to report (a tree ensemble without hold-out rows) */
+		if (isnan(loss))
+			ereport(NOTICE, (errmsg("pg_learn: iteration %d of %d", iter, max_iter)));
+		else
+			ereport(NOTICE,
+					(errmsg("pg_learn: iteration %d of %d, loss %.6g", iter, max_iter, loss)));
+	}
 }
 
 /* fn(ptr) when the context is reset or deleted: on success, ERROR and cancel alike */
