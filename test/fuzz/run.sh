@@ -55,19 +55,26 @@ ok $rc "seed corpus: $(echo "$out" | sed -n 's/^# \([0-9]* corpus files, [0-9]* 
 export OPENBLAS_NUM_THREADS=1
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:quarantine_size_mb=64:allocator_may_return_null=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-start=$(date +%s)
-"$BUILD/fuzz_model" -max_total_time="$SECONDS_BUDGET" -timeout=10 -rss_limit_mb=1024 \
-  -malloc_limit_mb=256 -print_final_stats=1 -artifact_prefix="$ART/" \
-  "$BUILD/work" "$HERE/corpus" >"$BUILD/fuzz.log" 2>&1
-rc=$?
-elapsed=$(( $(date +%s) - start ))
-execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$BUILD/fuzz.log" | tail -1)
-cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+ corp: [0-9]+' "$BUILD/fuzz.log" | tail -1)
-if [ $rc -ne 0 ]; then
-  grep -E 'check failed|ERROR: |runtime error|SUMMARY|Test unit written|out-of-memory|malloc\(' "$BUILD/fuzz.log" | head -20 | sed 's/^/# /'
-  echo "# full log: $BUILD/fuzz.log; failing input in $ART"
-fi
-ok $rc "fuzz_model: ${execs:-?} executions in ${elapsed} s (${cov:-no stats}), no crash, leak, timeout or OOM"
+# run_fuzzer BIN SECONDS WORKDIR CORPUS LOG WHAT [libFuzzer flags]: one TAP line
+run_fuzzer() {
+  local bin=$1 budget=$2 work=$3 corpus=$4 log=$5 what=$6 start rc elapsed execs cov
+  shift 6
+  start=$(date +%s)
+  "$BUILD/$bin" -max_total_time="$budget" -timeout=10 -rss_limit_mb=1024 -malloc_limit_mb=256 \
+    -print_final_stats=1 -artifact_prefix="$ART/" "$@" "$work" "$corpus" >"$log" 2>&1
+  rc=$?
+  elapsed=$(( $(date +%s) - start ))
+  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+  cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+ corp: [0-9]+' "$log" | tail -1)
+  if [ $rc -ne 0 ]; then
+    grep -E "check failed|$bin:|ERROR: |runtime error|SUMMARY|Test unit written|out-of-memory|malloc\\(" \
+      "$log" | head -20 | sed 's/^/# /'
+    echo "# full log: $log; failing input in $ART"
+  fi
+  ok $rc "$bin: ${execs:-?} executions in ${elapsed} s (${cov:-no stats}), $what"
+}
+run_fuzzer fuzz_model "$SECONDS_BUDGET" "$BUILD/work" "$HERE/corpus" "$BUILD/fuzz.log" \
+  "no crash, leak, timeout or OOM"
 
 # docs/model-format.md is enough to write a reader: an independent one in
 # Python, written from the document, gives the C reader's verdict on every
@@ -81,18 +88,7 @@ fi
 # the XGBoost JSON reader and writer: seeds are the fixtures and mutations
 # (cycles, shared and out-of-range children, depth 70, non-finite numbers,
 # wrong types); refusals must be clean, acceptances validate and round-trip
-start=$(date +%s)
-"$BUILD/fuzz_xgb_json" -max_total_time="$JSON_BUDGET" -timeout=10 -rss_limit_mb=1024 \
-  -malloc_limit_mb=256 -max_len=65536 -print_final_stats=1 -artifact_prefix="$ART/" \
-  "$BUILD/work_json" "$HERE/corpus_xgb_json" >"$BUILD/fuzz_json.log" 2>&1
-rc=$?
-elapsed=$(( $(date +%s) - start ))
-execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$BUILD/fuzz_json.log" | tail -1)
-cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+ corp: [0-9]+' "$BUILD/fuzz_json.log" | tail -1)
-if [ $rc -ne 0 ]; then
-  grep -E 'fuzz_xgb_json:|ERROR: |runtime error|SUMMARY|Test unit written|out-of-memory|malloc\(' "$BUILD/fuzz_json.log" | head -20 | sed 's/^/# /'
-  echo "# full log: $BUILD/fuzz_json.log; failing input in $ART"
-fi
-ok $rc "fuzz_xgb_json: ${execs:-?} executions in ${elapsed} s (${cov:-no stats}), no crash, leak, timeout, OOM or round-trip difference"
+run_fuzzer fuzz_xgb_json "$JSON_BUDGET" "$BUILD/work_json" "$HERE/corpus_xgb_json" \
+  "$BUILD/fuzz_json.log" "no crash, leak, timeout, OOM or round-trip difference" -max_len=65536
 echo "1..$N"
 [ "$FAILED" -eq 0 ]
