@@ -527,3 +527,16 @@ COMMENT ON FUNCTION @extschema@.ai_import_model(pg_catalog.text, pg_catalog.byte
 
 COMMENT ON FUNCTION @extschema@.ai_explain(pg_catalog.text, pg_catalog.record, integer) IS
 	'Contribution of each feature to a prediction, plus a (base) row: exact on the link scale for linear and logistic models, exact TreeSHAP on the margin for xgboost and random_forest, sampled Shapley values for neural_net, squared distance to the centroid for kmeans';
+
+/* ------------------------------------------------------------------------
+ * Search and cross-validation (issue 15): "search" in ai_train is an
+ * option; ai_cross_validate scores a setting by K folds, storing nothing.
+ * ------------------------------------------------------------------------ */
+CREATE FUNCTION @extschema@.ai_cross_validate(name pg_catalog.text, algorithm pg_catalog.text,
+	data pg_catalog.text, target pg_catalog.text DEFAULT NULL,
+	options pg_catalog.jsonb DEFAULT NULL, folds integer DEFAULT 5)
+RETURNS TABLE(fold integer, metrics pg_catalog.jsonb)
+AS 'MODULE_PATHNAME', 'ai_cross_validate'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.ai_cross_validate(pg_catalog.text, pg_catalog.text, pg_catalog.text, pg_catalog.text, pg_catalog.jsonb, integer) IS
+	'K-fold cross-validation of a training without storing a model: one row per fold (its hold-out metrics), then fold NULL rows with {"summary": "mean"} and {"summary": "std"}';

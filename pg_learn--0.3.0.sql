@@ -1047,3 +1047,16 @@ AS 'MODULE_PATHNAME', 'ai_classify_proba_bytea'
 LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.ai_classify_proba(pg_catalog.text, pg_catalog.bytea, double precision, integer) IS
 	'The class ai_classify says and its probability, for a tensor given as bytes (uint8)';
+
+/* ------------------------------------------------------------------------
+ * Search and cross-validation (issue 15): "search" in ai_train is an
+ * option; ai_cross_validate scores a setting by K folds, storing nothing.
+ * ------------------------------------------------------------------------ */
+CREATE FUNCTION @extschema@.ai_cross_validate(name pg_catalog.text, algorithm pg_catalog.text,
+	data pg_catalog.text, target pg_catalog.text DEFAULT NULL,
+	options pg_catalog.jsonb DEFAULT NULL, folds integer DEFAULT 5)
+RETURNS TABLE(fold integer, metrics pg_catalog.jsonb)
+AS 'MODULE_PATHNAME', 'ai_cross_validate'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.ai_cross_validate(pg_catalog.text, pg_catalog.text, pg_catalog.text, pg_catalog.text, pg_catalog.jsonb, integer) IS
+	'K-fold cross-validation of a training without storing a model: one row per fold (its hold-out metrics), then fold NULL rows with {"summary": "mean"} and {"summary": "std"}';

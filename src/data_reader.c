@@ -798,7 +798,8 @@ receiver_receive(TupleTableSlot *slot, DestReceiver *self)
 
 		MemoryContextSwitchTo(old);
 		need_reset = r->hash_detoasts;
-		if (pgl_hash_in_test(ds->seed, h, ds->test_fraction))
+		if (ds->folds > 0 ? pgl_hash_in_fold(ds->seed, h, ds->fold, ds->folds)
+						  : pgl_hash_in_test(ds->seed, h, ds->test_fraction))
 			part = PGL_TEST;
 	}
 	row = ds->part[part].n;
@@ -889,6 +890,15 @@ pgl_read_data(const char *data, const char *target, PglColumnKind target_kind, L
 			  List *only, const char *algorithm, double test_fraction, uint64 seed,
 			  PglBatchHook hook, void *hook_arg)
 {
+	return pgl_read_data_fold(data, target, target_kind, exclude, only, algorithm, test_fraction,
+							  seed, 0, 0, hook, hook_arg);
+}
+
+PglDataSet *
+pgl_read_data_fold(const char *data, const char *target, PglColumnKind target_kind, List *exclude,
+				   List *only, const char *algorithm, double test_fraction, uint64 seed, int fold,
+				   int folds, PglBatchHook hook, void *hook_arg)
+{
 	PglReceiver		  r;
 	PglDataSet		 *ds = palloc0(sizeof(PglDataSet));
 	SPIExecuteOptions opts;
@@ -899,6 +909,8 @@ pgl_read_data(const char *data, const char *target, PglColumnKind target_kind, L
 	ds->query = pgl_data_query(data);
 	ds->test_fraction = test_fraction;
 	ds->seed = seed;
+	ds->fold = fold;
+	ds->folds = folds;
 	pgl_check_single_select(ds->query);
 
 	memset(&r, 0, sizeof(r));

@@ -71,8 +71,9 @@ typedef struct PglDataSet
 	PglPart	   part[2];
 	double	   test_fraction; /* rows routed to PGL_TEST */
 	uint64	   seed;
-	Size	   bytes;	 /* memory of the blocks */
-	bool	   streamed; /* training rows went to the batch hook only */
+	int		   fold, folds; /* folds > 0: the hold-out is this fold (pgl_hash_in_fold) */
+	Size	   bytes;		/* memory of the blocks */
+	bool	   streamed;	/* training rows went to the batch hook only */
 } PglDataSet;
 
 /*
@@ -105,6 +106,17 @@ extern PglDataSet *pgl_read_data(const char *data, const char *target, PglColumn
 								 List *exclude, List *only, const char *algorithm,
 								 double test_fraction, uint64 seed, PglBatchHook hook,
 								 void *hook_arg);
+
+/*
+ * The same, with the hold-out one of folds disjoint folds of the rows
+ * (0-based fold; folds 0: by test_fraction as above), drawn from the same
+ * hash: a search trial's or ai_cross_validate's validation fold.
+ * test_fraction must then be above 0.
+ */
+extern PglDataSet *pgl_read_data_fold(const char *data, const char *target,
+									  PglColumnKind target_kind, List *exclude, List *only,
+									  const char *algorithm, double test_fraction, uint64 seed,
+									  int fold, int folds, PglBatchHook hook, void *hook_arg);
 
 /*
  * Hash of the values of a row at the attribute numbers atts (0-based: every

@@ -939,6 +939,15 @@ nn_read(PglTrainCall *c)
 
 	t->config[PGL_NN_CFG_SCALE] = t->o.scale;
 	t->array_input = read_array_data(c->data, c->target, t->classification, &t->o, c->cxt, &t->ad);
+	if (t->array_input && c->opts.trial)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("\"search\" and ai_cross_validate do not support a neural_net on a tensor "
+						"column (\"%s\")",
+						t->ad.column),
+				 errdetail("Its hold-out is drawn by row position, not by ai_holdout."),
+				 errhint("Compare settings by training each with ai_train and reading its "
+						 "metrics.")));
 	if (t->array_input)
 	{
 		array_read(c, t);
@@ -948,9 +957,10 @@ nn_read(PglTrainCall *c)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						errmsg("option \"scale\" applies to a tensor (array or bytea) column"),
 						errhint("Ordinary columns are standardized by the model.")));
-	t->ds = pgl_read_data(
-		c->data, c->target, t->classification ? PGL_COL_CATEGORICAL : PGL_COL_NUMERIC, t->o.exclude,
-		NIL, c->algorithm, PGL_TEST_FRACTION(t->o.test_size), t->o.spec.seed, NULL, NULL);
+	t->ds = pgl_read_data_fold(c->data, c->target,
+							   t->classification ? PGL_COL_CATEGORICAL : PGL_COL_NUMERIC,
+							   t->o.exclude, NIL, c->algorithm, PGL_TEST_FRACTION(t->o.test_size),
+							   t->o.spec.seed, c->opts.fold, c->opts.folds, NULL, NULL);
 	t->n_skipped = t->ds->n_skipped;
 	pgl_check_rows_read(t->ds, c->data, c->target);
 	if (t->o.test_size < 0 && t->ds->n_rows < 50 && t->ds->part[PGL_TEST].n > 0)

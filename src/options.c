@@ -21,6 +21,7 @@
 #include "utils/numeric.h"
 
 #include "algorithms.h"
+#include "search.h"
 
 PG_FUNCTION_INFO_V1(ai_algorithm_options);
 
@@ -504,13 +505,25 @@ read_one(const pgl_algo_ops *ops, const pgl_option_spec *o, JsonbValue *v, PglTr
 			JsonbValue *copy = palloc(sizeof(JsonbValue));
 
 			*copy = *v;
-			if (o->slot == PGL_SLOT_LAYERS)
+			if (o->slot == PGL_SLOT_SEARCH)
+				opts->search = pgl_search_parse(ops, copy);
+			else if (o->slot == PGL_SLOT_LAYERS)
 				opts->layers = copy;
 			else
 				opts->input_shape = copy;
 			break;
 		}
 	}
+}
+
+void
+pgl_option_check_value(const pgl_algo_ops *ops, const pgl_option_spec *o, JsonbValue *v)
+{
+	PglTrainOptions scratch;
+
+	memset(&scratch, 0, sizeof(scratch));
+	scratch.ops = ops;
+	read_one(ops, o, v, &scratch);
 }
 
 /* the defaults: "not given" for those that depend on the data or other options */

@@ -79,6 +79,16 @@ typedef struct PglTrainOptions
 	int		n_class_weights;	   /* "class_weight": {label: weight, ...} */
 	char  **class_weight_labels;
 	double *class_weight_values;
+	/* "search" (src/search.c): as validated, pointing into the options; NULL: none */
+	struct PglSearch *search;
+	/*
+	 * Not options: set by a search trial or ai_cross_validate.  With folds
+	 * > 0 the hold-out is fold number fold (0-based) of folds disjoint ones
+	 * drawn by the same hash as the split (pgl_hash_in_fold).
+	 */
+	int	 fold;
+	int	 folds;
+	bool trial; /* a search trial or a cross-validation fold: stores nothing */
 } PglTrainOptions;
 
 /* "method" */
@@ -99,6 +109,10 @@ extern char *pgl_option_type_text(const struct pgl_option_spec *o);
 /* the ERROR of a bad option value, with the algorithm's keys as hint */
 extern void pgl_option_error(const struct pgl_algo_ops *ops, const char *key, const char *expected,
 							 JsonbValue *v) pg_attribute_noreturn();
+
+/* ERROR unless v is a valid value of option o (the check the reader does) */
+extern void pgl_option_check_value(const struct pgl_algo_ops *ops, const struct pgl_option_spec *o,
+								   JsonbValue *v);
 
 /* the index of s among the words "a|b|c" ("ndcg@k" matches "ndcg@10"), or -1 */
 extern int pgl_choice_index(const char *choices, const char *s);

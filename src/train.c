@@ -20,6 +20,7 @@
 #include "options.h"
 #include "catalog.h"
 #include "progress.h"
+#include "search.h"
 
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -114,6 +115,79 @@ train_arguments(FunctionCallInfo fcinfo, PglTrainCall *c)
 						errhint("Valid algorithms are: %s.", pgl_algo_names())));
 }
 
+/* a phase of c: the progress and NOTICE of pgl_train_phase, the trial's number in a trial */
+static void
+train_phase(PglTrainCall *c, const char *what)
+{
+	if (c->trial == NULL)
+		pgl_train_phase(c->name, what);
+	else if (pgl_verbose && what)
+		ereport(NOTICE, (errmsg("pg_learn: training \"%s\", %s: %s", c->name, c->trial, what)));
+}
+
+/*
+ * [method] -> read -> preprocess -> fit -> metrics, in a new c->cxt (the
+ * caller deletes it, switching back to the context this returns); the
+ * glue that trained.
+ */
+static const PglTrainGlue *
+train_steps(PglTrainCall *c, const PglTrainGlue *glue, StringInfo metrics, MemoryContext *old)
+{
+	if (glue->method)
+	{
+		const PglTrainGlue *other = glue->method(c);
+
+		if (other)
+			glue = other;
+	}
+	c->cxt =
+		AllocSetContextCreate(CurrentMemoryContext, "pg_learn training", ALLOCSET_DEFAULT_SIZES);
+	*old = MemoryContextSwitchTo(c->cxt);
+	c->env = pgl_backend_env(c->cxt);
+
+	train_phase(c, "reading data");
+	glue->read(c);
+	train_phase(c, "preprocessing");
+	glue->preprocess(c);
+	train_phase(c, "training");
+	glue->fit(c);
+	train_phase(c, "evaluating");
+	initStringInfo(metrics);
+	glue->metrics(c, metrics);
+	return glue;
+}
+
+char *
+pgl_train_dry_run(PglTrainCall *c)
+{
+	const PglTrainGlue *glue = pgl_train_glue(c->ops->id);
+	MemoryContext		old;
+	StringInfoData		metrics;
+	char			   *result;
+
+	c->opts.trial = true;
+	if (glue->check)
+		glue->check(c);
+	INSTR_TIME_SET_CURRENT(c->start);
+	glue = train_steps(c, glue, &metrics, &old);
+	result = MemoryContextStrdup(old, metrics.data);
+	if (glue->finish)
+		glue->finish(c);
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(c->cxt);
+	c->cxt = NULL;
+	return result;
+}
+
+/* the metrics with "search": {...} of the trials added (a JSON object's members) */
+static void
+append_search(StringInfo metrics, const char *record)
+{
+	Assert(metrics->data[metrics->len - 1] == '}');
+	metrics->data[--metrics->len] = '\0';
+	appendStringInfo(metrics, ", %s}", record);
+}
+
 Datum
 ai_train(PG_FUNCTION_ARGS)
 {
@@ -121,6 +195,7 @@ ai_train(PG_FUNCTION_ARGS)
 	const PglTrainGlue *glue;
 	MemoryContext		old;
 	StringInfoData		metrics;
+	StringInfoData		search;
 	Datum				result;
 
 	train_arguments(fcinfo, &c);
@@ -132,29 +207,20 @@ ai_train(PG_FUNCTION_ARGS)
 	pgl_check_model_writable(c.name);
 
 	INSTR_TIME_SET_CURRENT(c.start);
-	if (glue->method)
+	initStringInfo(&search);
+	if (c.opts.search)
 	{
-		const PglTrainGlue *other = glue->method(&c);
-
-		if (other)
-			glue = other;
+		/* the trials, then the best setting through the same pipeline */
+		c.options = pgl_search_run(&c, &search);
+		pgl_parse_options(c.ops, c.options, &c.opts);
+		if (glue->check)
+			glue->check(&c);
 	}
-	c.cxt =
-		AllocSetContextCreate(CurrentMemoryContext, "pg_learn training", ALLOCSET_DEFAULT_SIZES);
-	old = MemoryContextSwitchTo(c.cxt);
-	c.env = pgl_backend_env(c.cxt);
+	glue = train_steps(&c, glue, &metrics, &old);
+	if (search.len > 0)
+		append_search(&metrics, search.data);
 
-	pgl_train_phase(c.name, "reading data");
-	glue->read(&c);
-	pgl_train_phase(c.name, "preprocessing");
-	glue->preprocess(&c);
-	pgl_train_phase(c.name, "training");
-	glue->fit(&c);
-	pgl_train_phase(c.name, "evaluating");
-	initStringInfo(&metrics);
-	glue->metrics(&c, &metrics);
-
-	pgl_train_phase(c.name, "saving");
+	train_phase(&c, "saving");
 	{
 		PglTrained t = {c.name,	 c.algorithm, c.data,		c.options,
 						&c.opts, c.rows_used, metrics.data, c.start};

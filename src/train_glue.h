@@ -55,6 +55,8 @@ typedef struct PglTrainCall
 	pgl_model *m;
 	int64	   rows_used; /* the rows read and used (ai_train's rows_used) */
 	void	  *state;	  /* the family's own */
+	/* a search trial or a cross-validation fold ("trial 2 of 9"): no store */
+	const char *trial;
 } PglTrainCall;
 
 typedef struct PglTrainGlue
@@ -83,6 +85,14 @@ typedef struct PglTrainGlue
 	/* optional: after the version is stored (SPI_finish...) */
 	void (*finish)(PglTrainCall *c);
 } PglTrainGlue;
+
+/*
+ * A dry run of the pipeline for a search trial or a cross-validation fold:
+ * check -> [method] -> read -> preprocess -> fit -> metrics, and nothing
+ * stored.  c has its arguments, ops and read options; returns the metrics
+ * (in the caller's memory context) and frees what the training allocated.
+ */
+extern char *pgl_train_dry_run(PglTrainCall *c);
 
 /* the design-matrix family, the default (train_rows.c), and its "method": "aggregate" */
 extern const PglTrainGlue pgl_glue_rows;

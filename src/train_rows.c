@@ -188,13 +188,14 @@ rows_read(PglTrainCall *c)
 		cb->arg = r->gram;
 		MemoryContextRegisterResetCallback(c->cxt, cb);
 	}
-	r->ds = ds = pgl_read_data(c->data, c->target,
-							   r->task == PGL_TASK_CLASSIFICATION ? PGL_COL_CATEGORICAL
-							   : r->task == 0					  ? PGL_COL_AUTO
-																  : PGL_COL_NUMERIC,
-							   c->opts.exclude, NIL, c->algorithm,
-							   r->clustering ? 0.0 : PGL_TEST_FRACTION(c->opts.test_size),
-							   c->opts.seed, ops->train_gram ? gram_hook : NULL, r->gram);
+	r->ds = ds = pgl_read_data_fold(c->data, c->target,
+									r->task == PGL_TASK_CLASSIFICATION ? PGL_COL_CATEGORICAL
+									: r->task == 0					   ? PGL_COL_AUTO
+																	   : PGL_COL_NUMERIC,
+									c->opts.exclude, NIL, c->algorithm,
+									r->clustering ? 0.0 : PGL_TEST_FRACTION(c->opts.test_size),
+									c->opts.seed, c->opts.fold, r->clustering ? 0 : c->opts.folds,
+									ops->train_gram ? gram_hook : NULL, r->gram);
 	pgl_check_rows_read(ds, c->data, c->target);
 	/* a task by the target's type ("objective": "auto") */
 	if (r->task == 0 && ds->target)

@@ -157,7 +157,8 @@ typedef enum pgl_opt_slot
 	PGL_SLOT_COLSAMPLE_BYTREE,
 	PGL_SLOT_COLSAMPLE_BYNODE,
 	PGL_SLOT_MIN_CHILD_WEIGHT,
-	PGL_SLOT_L1
+	PGL_SLOT_L1,
+	PGL_SLOT_SEARCH
 } pgl_opt_slot;
 
 /*
@@ -216,9 +217,22 @@ typedef struct pgl_option_spec
 		 "all",                                                                                    \
 		 "keep at most this many undeployed versions: older ones are dropped",                     \
 		 "3"},                                                                                     \
+		{"storage",                                                                                \
+		 PGL_OPT_CHOICE,                                                                           \
+		 PGL_SLOT_STORAGE,                                                                         \
+		 0,                                                                                        \
+		 0,                                                                                        \
+		 0,                                                                                        \
+		 "float64|float32|float16|int8",                                                           \
+		 "float64",                                                                                \
+		 "how weights and factors are stored",                                                     \
+		 "\"float32\""},                                                                           \
 	{                                                                                              \
-		"storage", PGL_OPT_CHOICE, PGL_SLOT_STORAGE, 0, 0, 0, "float64|float32|float16|int8",      \
-			"float64", "how weights and factors are stored", "\"float32\""                         \
+		"search", PGL_OPT_JSON, PGL_SLOT_SEARCH, 0, 0, 0,                                          \
+			"an object like {\"params\": {\"l2\": [0.1, 1]}}", "none",                             \
+			"try settings of other options on a validation split of the training rows, and "       \
+			"train the best (docs/user-guide.md)",                                                 \
+			"{\"params\": {\"storage\": [\"float64\", \"float32\"]}}"                              \
 	}
 
 /*

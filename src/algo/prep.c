@@ -164,3 +164,15 @@ pgl_hash_in_test(uint64_t seed, uint64_t hash, double fraction)
 		return false;
 	return pgl_rng_uniform(&state) < fraction;
 }
+
+bool
+pgl_hash_in_fold(uint64_t seed, uint64_t hash, int fold, int folds)
+{
+	uint64_t state = seed ^ (hash * UINT64_C(0xD1B54A32D192ED03));
+	int		 f;
+
+	if (folds <= 0)
+		return false;
+	f = (int) (pgl_rng_uniform(&state) * folds);
+	return (f < folds ? f : folds - 1) == fold;
+}

@@ -61,6 +61,13 @@ extern uint64_t pgl_hash_bytes(uint64_t h, const void *data, size_t len);
 /* is the row whose values hash to hash in the hold-out? */
 extern bool pgl_hash_in_test(uint64_t seed, uint64_t hash, double fraction);
 
+/*
+ * Is that row in fold number fold (0-based) of folds?  The folds cut the
+ * same uniform draw pgl_hash_in_test compares with the fraction into folds
+ * equal intervals, so they are disjoint and cover every row.
+ */
+extern bool pgl_hash_in_fold(uint64_t seed, uint64_t hash, int fold, int folds);
+
 #define PGL_HASH_NULL UINT64_C(0x6E756C6C6E756C6C) /* what a NULL mixes in */
 
 /*
