@@ -357,8 +357,9 @@ trial_options(const pgl_algo_ops *ops, Jsonb *base, const char *setting, double 
 {
 	Jsonb *o = options_with(base, setting ? setting : "{}");
 
-	o = options_with(o, psprintf("{\"test_size\": %.17g, \"seed\": " UINT64_FORMAT "}",
-								 folds > 0 ? 1.0 / folds : fraction, seed));
+	o = options_with(o, psprintf("{\"seed\": " UINT64_FORMAT "}", seed));
+	if (pgl_algo_option(ops, "test_size"))
+		o = options_with(o, psprintf("{\"test_size\": %.17g}", folds > 0 ? 1.0 / folds : fraction));
 	if (folds > 0 && pgl_algo_option(ops, "method"))
 		o = options_with(o, "{\"method\": \"memory\"}");
 	return o;

@@ -202,7 +202,8 @@ ai_train(PG_FUNCTION_ARGS)
 	pgl_parse_options(c.ops, c.options, &c.opts);
 	pgl_progress_begin(c.name, c.algorithm);
 	glue = pgl_train_glue(c.ops->id);
-	if (glue->check)
+	/* with "search", every setting is checked instead (pgl_search_run) */
+	if (glue->check && !c.opts.search)
 		glue->check(&c);
 	pgl_check_model_writable(c.name);
 
