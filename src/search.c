@@ -460,10 +460,9 @@ dry_run(PglTrainCall *parent, Jsonb *options, const char *data, int fold, int fo
 static bool
 fatal_error(int code)
 {
-	return code == ERRCODE_QUERY_CANCELED || code == ERRCODE_ADMIN_SHUTDOWN ||
-		   code == ERRCODE_FEATURE_NOT_SUPPORTED || code == ERRCODE_INSUFFICIENT_PRIVILEGE ||
-		   code == ERRCODE_UNDEFINED_TABLE || code == ERRCODE_UNDEFINED_COLUMN ||
-		   code == ERRCODE_SYNTAX_ERROR;
+	return code == ERRCODE_QUERY_CANCELED || code == ERRCODE_FEATURE_NOT_SUPPORTED ||
+		   code == ERRCODE_INSUFFICIENT_PRIVILEGE || code == ERRCODE_UNDEFINED_TABLE ||
+		   code == ERRCODE_UNDEFINED_COLUMN || code == ERRCODE_SYNTAX_ERROR;
 }
 
 /*

@@ -217,6 +217,8 @@ SELECT count(*) FROM app.ai_model_coefficients('cls3');
 SELECT app.ai_evaluate('reg', 'public.houses') IS NOT NULL;
 SELECT app.ai_evaluate('rec', 'public.ratings') IS NOT NULL;
 SELECT count(*) FROM app.ai_explain('reg', (SELECT h FROM public.houses h LIMIT 1));
+SELECT count(*) FROM app.ai_cross_validate('cv', 'linear_regression', 'public.houses', 'y', '{\"exclude\": [\"id\", \"f\", \"c\"]}', 3);
+SELECT version FROM app.ai_train('srch', 'linear_regression', 'public.houses', 'y', '{\"exclude\": [\"id\", \"f\", \"c\"], \"search\": {\"params\": {\"l2\": [0, 1]}}}');
 SELECT count(app.ai_cluster('km', h)) FROM public.houses h;
 SELECT app.ai_cluster('km', ARRAY[1.0, 2.0]::float8[]) IS NOT NULL;
 SELECT count(app.ai_predict('reg', h, version => 2)) FROM public.houses h;
