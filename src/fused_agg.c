@@ -47,6 +47,7 @@
 
 #include "aggsteps.h"
 #include "moments.h"
+#include "prep.h"
 
 PG_FUNCTION_INFO_V1(ai_linreg_fit_agg_sfunc);
 PG_FUNCTION_INFO_V1(ai_logreg_fit_agg_sfunc);
@@ -123,7 +124,8 @@ fused_parts(Fused *f, double *s, size_t len, const char *agg, bool full)
 	bool ok;
 
 	memset(f, 0, sizeof(*f));
-	if (len < FUSED_HDR + 2 || (s[0] != FUSED_LINREG && s[0] != FUSED_LOGREG && s[0] != FUSED_KMEANS))
+	if (len < FUSED_HDR + 2 ||
+		(s[0] != FUSED_LINREG && s[0] != FUSED_LOGREG && s[0] != FUSED_KMEANS))
 		not_a_state(agg, "Its first element is not -1, -2 or -3 (linear, logistic, kmeans).");
 	f->tag = (int) s[0];
 	f->s = s;
@@ -347,8 +349,7 @@ site_of(FunctionCallInfo fcinfo, const char *agg)
 	ArrayType *columns = NULL;
 
 	if (PG_ARGISNULL(1))
-		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-						errmsg("%s: model is NULL", agg),
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s: model is NULL", agg),
 						errhint("Pass the model with its preprocessing, as ai_export_model "
 								"returns it.")));
 	if (site == NULL)
@@ -482,7 +483,7 @@ block_row(Fused *f, Site *site, const double *x, double y)
 		flush(f, site_scratch(site, f));
 }
 
-/* a new state of the family, its acc empty */
+/* a new state of the family; the caller initializes its acc */
 static ArrayType *
 new_state(Fused *f, int tag, int32 p, int32 ncol, size_t L, int32 B)
 {
@@ -494,7 +495,17 @@ new_state(Fused *f, int tag, int32 p, int32 ncol, size_t L, int32 B)
 	s[1] = 0;
 	s[2] = B;
 	s[3] = (double) L;
-	fused_parts(f, s, len, family_name(tag), false);
+	memset(f, 0, sizeof(*f));
+	f->tag = tag;
+	f->p = p;
+	f->ncol = ncol;
+	f->B = B;
+	f->s = s;
+	f->len = len;
+	f->acc = s + FUSED_HDR;
+	f->L = L;
+	f->w = tag == FUSED_LOGREG ? f->acc + L : NULL;
+	f->block = f->acc + L + (f->w ? ((size_t) p + 1) * ncol : 0);
 	return a;
 }
 
@@ -540,8 +551,8 @@ fit_weights(FunctionCallInfo fcinfo, int32 p, int32 ncol, const char *agg)
 	int		   n;
 
 	if (PG_ARGISNULL(6))
-		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-						errmsg("%s: weights is NULL", agg)));
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s: weights is NULL", agg)));
 	w = PG_GETARG_ARRAYTYPE_P(6);
 	n = ARR_NDIM(w) == 0 ? 0 : ArrayGetNItems(ARR_NDIM(w), ARR_DIMS(w));
 	if (ARR_NDIM(w) > 2 || n != (p + 1) * ncol)
@@ -625,8 +636,8 @@ fit_centroids(FunctionCallInfo fcinfo, int32 d, int32 *k, const char *agg)
 	int		   n;
 
 	if (PG_ARGISNULL(4))
-		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-						errmsg("%s: centroids is NULL", agg)));
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s: centroids is NULL", agg)));
 	c = PG_GETARG_ARRAYTYPE_P(4);
 	n = ARR_NDIM(c) == 0 ? 0 : ArrayGetNItems(ARR_NDIM(c), ARR_DIMS(c));
 	if (ARR_NDIM(c) > 2 || n == 0 || n % d != 0 || (ARR_NDIM(c) == 2 && ARR_DIMS(c)[1] != d))
@@ -674,10 +685,9 @@ ai_kmeans_fit_agg_sfunc(PG_FUNCTION_ARGS)
 		const double *c = fit_centroids(fcinfo, d, &k, agg);
 
 		if (!empty && (k != f.ncol || memcmp(c, f.acc + 3, sizeof(double) * k * d) != 0))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("%s: the centroids differ between rows", agg),
-					 errhint("Pass the same centroids to every row of one aggregate.")));
+			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							errmsg("%s: the centroids differ between rows", agg),
+							errhint("Pass the same centroids to every row of one aggregate.")));
 		if (empty)
 		{
 			st = new_state(&f, FUSED_KMEANS, d, k, PGL_KMEANS_LEN(k, d), 0);
@@ -702,9 +712,9 @@ ai_kmeans_fit_agg_sfunc(PG_FUNCTION_ARGS)
 Datum
 ai_fit_agg_combine(PG_FUNCTION_ARGS)
 {
-	bool	   in_agg = AggCheckCallContext(fcinfo, NULL) != 0;
-	ArrayType *a = in_agg ? PG_GETARG_ARRAYTYPE_P(0) : PG_GETARG_ARRAYTYPE_P_COPY(0);
-	ArrayType *b = PG_GETARG_ARRAYTYPE_P_COPY(1); /* its pending block is added in place */
+	bool		in_agg = AggCheckCallContext(fcinfo, NULL) != 0;
+	ArrayType  *a = in_agg ? PG_GETARG_ARRAYTYPE_P(0) : PG_GETARG_ARRAYTYPE_P_COPY(0);
+	ArrayType  *b = PG_GETARG_ARRAYTYPE_P_COPY(1); /* its pending block is added in place */
 	const char *agg = "ai_fit_agg_combine";
 	Fused		fa, fb;
 	double	   *scratch;
@@ -734,10 +744,10 @@ ai_fit_agg_combine(PG_FUNCTION_ARGS)
 	else if (fa.tag == FUSED_KMEANS)
 	{
 		if (!pgl_kmeans_merge(fa.acc, fb.acc))
-			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							errmsg("%s: the partial states have different centroids",
-								   family_name(fa.tag)),
-							errhint("Merge only states computed from the same centroids.")));
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s: the partial states have different centroids", family_name(fa.tag)),
+					 errhint("Merge only states computed from the same centroids.")));
 	}
 	else if (fa.ncol == 1)
 		pgl_logreg_grad_merge(fa.acc, fb.acc, fa.p);
@@ -756,7 +766,7 @@ ai_fit_agg_combine(PG_FUNCTION_ARGS)
 Datum
 ai_fit_agg_final(PG_FUNCTION_ARGS)
 {
-	ArrayType *st = PG_GETARG_ARRAYTYPE_P_COPY(0);
+	ArrayType  *st = PG_GETARG_ARRAYTYPE_P_COPY(0);
 	const char *agg = "ai_fit_agg_final";
 	Fused		f;
 	double	   *scratch, *r, n;

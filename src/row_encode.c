@@ -189,9 +189,9 @@ column_names(PglRowEnc *e, ArrayType *columns)
 							   e->fn, ARR_NDIM(columns))));
 	deconstruct_array(columns, TEXTOID, -1, false, TYPALIGN_INT, &d, &nulls, &n);
 	if (n == 0)
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						errmsg("%s: columns is empty", e->fn),
-						errhint("Pass the names of the row's fields, in their order.")));
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s: columns is empty", e->fn),
+				 errhint("Pass the names of the row's fields, in their order.")));
 	e->colnames = palloc(sizeof(char *) * n);
 	for (int i = 0; i < n; i++)
 	{
@@ -273,9 +273,8 @@ pgl_rowenc_same(const PglRowEnc *e, bytea *blob, ArrayType *columns)
 		return false;
 	if ((columns == NULL) != (e->names == NULL))
 		return false;
-	return columns == NULL ||
-		   (VARSIZE(columns) == VARSIZE(e->names) &&
-			memcmp(columns, e->names, VARSIZE(columns)) == 0);
+	return columns == NULL || (VARSIZE(columns) == VARSIZE(e->names) &&
+							   memcmp(columns, e->names, VARSIZE(columns)) == 0);
 }
 
 /* the attribute of column name in the record, or -1 */
@@ -310,13 +309,13 @@ static pg_attribute_noreturn() void no_column(PglRowEnc *e, const char *name)
 								"names of all the data's columns, in the order of the row's "
 								"fields.")));
 	if (e->row.anonymous)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("%s: the row is an anonymous record, without the column \"%s\"", e->fn,
-						name),
-				 errdetail("Its fields are named f1 to f%d, as ROW(...) names them.",
-						   e->row.desc->natts),
-				 errhint("Pass the names of its fields, in order, as the argument columns.")));
+		ereport(
+			ERROR,
+			(errcode(ERRCODE_UNDEFINED_COLUMN),
+			 errmsg("%s: the row is an anonymous record, without the column \"%s\"", e->fn, name),
+			 errdetail("Its fields are named f1 to f%d, as ROW(...) names them.",
+					   e->row.desc->natts),
+			 errhint("Pass the names of its fields, in order, as the argument columns.")));
 	ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
 					errmsg("%s: the row has no column \"%s\"", e->fn, name),
 					errhint("The model reads the columns it was trained on, by name.")));

@@ -32,9 +32,9 @@ typedef struct PglRowEnc PglRowEnc;
  * messages.  columns: the data's column names (a text[] without NULLs) to
  * read records positionally, or NULL to read them by name.
  */
-extern PglRowEnc *pgl_rowenc_create(MemoryContext parent, bytea *blob, ArrayType *columns,
-									const char *fn);
-extern void pgl_rowenc_free(PglRowEnc *e);
+extern PglRowEnc	   *pgl_rowenc_create(MemoryContext parent, bytea *blob, ArrayType *columns,
+										  const char *fn);
+extern void				pgl_rowenc_free(PglRowEnc *e);
 extern const pgl_model *pgl_rowenc_model(const PglRowEnc *e);
 
 /* are these the bytes of the encoder's model / its column names? */

@@ -72,6 +72,8 @@ typedef struct AggTrain
 	const char	 *schema;	/* quoted schema of the extension */
 	const char	 *from;		/* FROM ... WHERE <target not null> (no split) */
 	const char	 *split;	/* boolean expression: the row is in the hold-out */
+	const char	 *row;		/* ROW(q.c1, ..., q.cN): every column of the data, in order */
+	const char	 *cols;		/* their names, a text[] literal */
 	PglDataSet	 *ds;		/* the columns (no rows) */
 	double		  fraction; /* test_size in use */
 	uint64		  seed;
@@ -201,6 +203,46 @@ float8_array(const double *v, int n)
 		d[i] = Float8GetDatum(v[i]);
 	return PointerGetDatum(
 		construct_array(d, n, FLOAT8OID, sizeof(double), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+/*
+ * The row of the passes: ROW(q.c1, ..., q.cN) of every column of the data in
+ * its order, and the names of those columns as a text[] literal.  The row
+ * functions and fused aggregates read it positionally, so the pass means
+ * the same wherever its SQL is shipped (Citus deparses a whole-row reference
+ * q into ROW(c1, ..., cN), an anonymous record).  SPI is connected.
+ */
+static void
+row_clause(const char *query, const char **row, const char **cols)
+{
+	SPITupleTable *t;
+	StringInfoData r, c;
+	int			   n = 0;
+	int			   rc = SPI_execute(psprintf("SELECT * FROM (%s) q LIMIT 0", query), true, 0);
+
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "pg_learn: could not read the columns of the data: %s",
+			 SPI_result_code_string(rc));
+	t = SPI_tuptable;
+	initStringInfo(&r);
+	initStringInfo(&c);
+	appendStringInfoString(&r, "ROW(");
+	appendStringInfoString(&c, "ARRAY[");
+	for (int i = 0; i < t->tupdesc->natts; i++)
+	{
+		Form_pg_attribute a = TupleDescAttr(t->tupdesc, i);
+
+		if (a->attisdropped)
+			continue;
+		appendStringInfo(&r, "%sq.%s", n ? ", " : "", quote_identifier(NameStr(a->attname)));
+		appendStringInfo(&c, "%s%s", n ? ", " : "", quote_literal_cstr(NameStr(a->attname)));
+		n++;
+	}
+	appendStringInfoString(&r, ")");
+	appendStringInfoString(&c, "]::pg_catalog.text[]");
+	SPI_freetuptable(t);
+	*row = r.data;
+	*cols = c.data;
 }
 
 /* ---------- pass 1: the preprocessing ---------- */
@@ -498,6 +540,7 @@ agg_read(PglTrainCall *c)
 		elog(ERROR, "SPI_connect failed");
 	MemoryContextSwitchTo(c->cxt);
 	at->schema = pgl_ext_schema();
+	row_clause(a->query, &at->row, &at->cols);
 	at->from =
 		target ? psprintf("FROM (%s) q WHERE q.%s IS NOT NULL", a->query, quote_identifier(target))
 			   : psprintf("FROM (%s) q WHERE true", a->query);
@@ -506,9 +549,9 @@ agg_read(PglTrainCall *c)
 		const char *from = at->from;
 
 		at->split = at->fraction > 0
-						? psprintf("%s.ai_holdout(q, %llu::pg_catalog.int8, "
+						? psprintf("%s.ai_holdout(%s, %llu::pg_catalog.int8, "
 								   "%.17g::pg_catalog.float8)",
-								   at->schema, (unsigned long long) at->seed, at->fraction)
+								   at->schema, at->row, (unsigned long long) at->seed, at->fraction)
 						: "false";
 		/* pass 1 counts every row, also those with a NULL target */
 		at->from = psprintf("FROM (%s) q", a->query);
@@ -575,7 +618,7 @@ agg_preprocess(PglTrainCall *c)
 	a->prep = model_bytes(&c->env, m);
 }
 
-/* kmeans: Lloyd's iterations, one ai_kmeans_step_state pass each */
+/* kmeans: Lloyd's iterations, one ai_kmeans_fit_agg pass each */
 static void
 agg_fit_kmeans(PglTrainCall *c, AggTraining *a)
 {
@@ -598,8 +641,8 @@ agg_fit_kmeans(PglTrainCall *c, AggTraining *a)
 	if (pgl_kmeans_seed(&c->env, a->sample, a->sample_rows, p, k, c->opts.seed, C, &st) != PGL_OK)
 		pgl_report(&st, psprintf("training \"%s\" failed", c->name));
 	plan = prepare_pass(at,
-						psprintf("SELECT %s.ai_kmeans_step_state($2, %s.ai_features($1, q)) %s",
-								 at->schema, at->schema, at->from),
+						psprintf("SELECT %s.ai_kmeans_fit_agg($1, %s, %s, $2) %s", at->schema,
+								 at->row, at->cols, at->from),
 						2, types);
 	for (int it = 1; it <= max_iter; it++)
 	{
@@ -613,7 +656,7 @@ agg_fit_kmeans(PglTrainCall *c, AggTraining *a)
 		s = array_pass(at, plan, values, &len);
 		pfree(DatumGetPointer(values[1]));
 		if (s == NULL || (size_t) len != PGL_KMEANS_LEN(k, p))
-			elog(ERROR, "pg_learn: unexpected ai_kmeans_step_state state");
+			elog(ERROR, "pg_learn: unexpected ai_kmeans_fit_agg state");
 		cur = s[2];
 		a->iterations = it;
 		if (!isfinite(cur))
@@ -679,14 +722,15 @@ agg_fit_linear(PglTrainCall *c, AggTraining *a)
 
 	memset(&st, 0, sizeof(st));
 	t = run_pass(at,
-				 psprintf("SELECT %s.ai_linreg_agg(%s.ai_features($1, q), q.%s::pg_catalog.float8) "
-						  "%s AND NOT (%s)",
-						  at->schema, at->schema, quote_identifier(c->target), at->from, at->split),
+				 psprintf("SELECT %s.ai_linreg_fit_agg($1, %s, %s, %llu::pg_catalog.int8, "
+						  "%.17g::pg_catalog.float8) %s",
+						  at->schema, at->row, at->cols, (unsigned long long) at->seed,
+						  at->fraction, at->from),
 				 1, types, values, NULL);
 	s = get_array(at, t, 1, &len);
 	SPI_freetuptable(t);
 	if (s == NULL || (size_t) len != PGL_LINREG_STATE_LEN(p))
-		elog(ERROR, "pg_learn: unexpected ai_linreg_agg state");
+		elog(ERROR, "pg_learn: unexpected ai_linreg_fit_agg state");
 	if (pgl_linreg_state_solve(&c->env, s, c->opts.l2 >= 0 ? c->opts.l2 : c->ops->default_l2, coef,
 							   &a->rank, &st) != PGL_OK)
 		pgl_report(&st, psprintf("training \"%s\" failed", c->name));
@@ -727,11 +771,11 @@ agg_feature_stats(AggTraining *a)
 						  "OPERATOR(pg_catalog.->>) 'stddev')::pg_catalog.float8, "
 						  "(e OPERATOR(pg_catalog.->>) 'min')::pg_catalog.float8, (e "
 						  "OPERATOR(pg_catalog.->>) 'max')::pg_catalog.float8 "
-						  "FROM (SELECT %s.ai_stats_agg(%s.ai_features($1, q)) AS s %s AND NOT "
-						  "(%s)) a, "
+						  "FROM (SELECT %s.ai_stats_agg(%s.ai_features($1, %s, %s)) AS s %s AND "
+						  "NOT (%s)) a, "
 						  "pg_catalog.jsonb_array_elements(a.s) WITH ORDINALITY AS x(e, i) ORDER "
 						  "BY x.i",
-						  S, S, at->from, at->split),
+						  S, S, at->row, at->cols, at->from, at->split),
 				 1, types, values, &nrows);
 	if (nrows != p)
 		elog(ERROR, "pg_learn: ai_stats_agg returned " INT64_FORMAT " columns, not %d", nrows, p);
@@ -771,10 +815,10 @@ agg_fit_logistic(PglTrainCall *c, AggTraining *a)
 	g.ncol = m->n_classes > 2 ? m->n_classes : 1;
 	g.blob = PointerGetDatum(a->prep);
 	g.plan = prepare_pass(at,
-						  psprintf("SELECT %s.%s($2, %s.ai_features($1, q), %s.ai_label($1, q)) "
-								   "%s AND NOT (%s)",
-								   S, g.ncol > 1 ? "ai_softmax_grad_agg" : "ai_logreg_grad_agg", S,
-								   S, at->from, at->split),
+						  psprintf("SELECT %s.ai_logreg_fit_agg($1, %s, %s, %llu::pg_catalog.int8, "
+								   "%.17g::pg_catalog.float8, $2) %s",
+								   S, at->row, at->cols, (unsigned long long) at->seed,
+								   at->fraction, at->from),
 						  2, types);
 	lp.l2 = c->opts.l2 >= 0 ? c->opts.l2 : c->ops->default_l2;
 	lp.max_iter = c->opts.max_iter > 0 ? c->opts.max_iter : 200;
@@ -830,9 +874,10 @@ agg_test_metrics(PglTrainCall *c, AggTraining *a, StringInfo buf)
 	else
 		y = palloc_extended(sizeof(double) * (n_test + 1), MCXT_ALLOC_HUGE);
 	cur = SPI_cursor_open_with_args(NULL,
-									psprintf("SELECT %s.ai_features($1, q), %s.ai_label($1, q) "
-											 "%s AND (%s)",
-											 at->schema, at->schema, at->from, at->split),
+									psprintf("SELECT %s.ai_features($1, %s, %s), "
+											 "%s.ai_label($1, %s, %s) %s AND (%s)",
+											 at->schema, at->row, at->cols, at->schema, at->row,
+											 at->cols, at->from, at->split),
 									1, types, values, NULL, true, 0);
 	at->passes++;
 	for (;;)
@@ -1022,20 +1067,22 @@ pgl_kmeans_sample(const char *query, bytea *prep, int32 p, int32 k, int64 n, uin
 	double		**ptr, *S;
 	int64		  m = 0, cap = Min(n, target + target / 2) + 16;
 	Portal		  cur;
-	const char	 *schema;
+	const char	 *schema, *row, *cols;
 	char		 *sql;
 	int			  pp = p;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	schema = pgl_ext_schema();
-	sql = psprintf("SELECT %s.ai_features($1, q) FROM (%s) q", schema, query);
+	row_clause(query, &row, &cols);
+	sql = psprintf("SELECT %s.ai_features($1, %s, %s) FROM (%s) q", schema, row, cols, query);
 	if (frac < 1.0)
-		sql = psprintf("%s WHERE %s.ai_holdout(q, %llu::pg_catalog.int8, %.17g::pg_catalog.float8)",
-					   sql, schema,
-					   (unsigned long long) ((seed ^ UINT64CONST(0x73616d706c65)) &
-											 INT64CONST(0x3fffffffffffffff)),
-					   frac);
+		sql =
+			psprintf("%s WHERE %s.ai_holdout(%s, %llu::pg_catalog.int8, %.17g::pg_catalog.float8)",
+					 sql, schema, row,
+					 (unsigned long long) ((seed ^ UINT64CONST(0x73616d706c65)) &
+										   INT64CONST(0x3fffffffffffffff)),
+					 frac);
 	ptr = MemoryContextAllocHuge(out, sizeof(double *) * cap);
 	cur = SPI_cursor_open_with_args(NULL, sql, 1, types, values, NULL, true, 0);
 	for (;;)
