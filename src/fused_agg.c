@@ -139,13 +139,13 @@ fused_parts(Fused *f, double *s, size_t len, const char *agg, bool full)
 	f->L = (size_t) s[3];
 	if (f->tag == FUSED_LINREG)
 	{
-		ok = pgl_linreg_state_check(f->acc, f->L, why, sizeof(why)) || !full;
+		ok = !full || pgl_linreg_state_check(f->acc, f->L, why, sizeof(why));
 		f->p = (int32) f->acc[0];
 		f->ncol = 1;
 	}
 	else if (f->tag == FUSED_KMEANS)
 	{
-		ok = pgl_kmeans_check(f->acc, f->L, why, sizeof(why)) || !full;
+		ok = !full || pgl_kmeans_check(f->acc, f->L, why, sizeof(why));
 		f->p = (int32) f->acc[1];
 		f->ncol = (int32) f->acc[0];
 	}
@@ -154,9 +154,8 @@ fused_parts(Fused *f, double *s, size_t len, const char *agg, bool full)
 		/* binary: [p, n, ...]; softmax: [p, k, n, ...], told apart by the length */
 		f->p = (int32) f->acc[0];
 		f->ncol = f->L == PGL_LOGREG_GRAD_LEN(f->p) ? 1 : (int32) f->acc[1];
-		ok = (f->ncol == 1 ? pgl_logreg_grad_check(f->acc, f->L, why, sizeof(why))
-						   : pgl_softmax_grad_check(f->acc, f->L, why, sizeof(why))) ||
-			 !full;
+		ok = !full || (f->ncol == 1 ? pgl_logreg_grad_check(f->acc, f->L, why, sizeof(why))
+									: pgl_softmax_grad_check(f->acc, f->L, why, sizeof(why)));
 	}
 	if (!ok)
 		not_a_state(agg, why);

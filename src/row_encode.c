@@ -161,8 +161,6 @@ struct PglRowEnc
 	bool	  map_target;
 	Oid		  map_type;
 	int32	  map_typmod;
-	double	 *raw;
-	bool	 *isnull;
 	int32	 *class_order; /* classes sorted by strcmp (they may be in numeric order) */
 };
 
@@ -238,8 +236,6 @@ pgl_rowenc_create(MemoryContext parent, bytea *blob, ArrayType *columns, const c
 	n->att = palloc(sizeof(int) * (nf + 1));
 	n->typid = palloc(sizeof(Oid) * (nf + 1));
 	n->outfunc = palloc0(sizeof(FmgrInfo) * (nf + 1));
-	n->raw = palloc(sizeof(double) * (nf + 1));
-	n->isnull = palloc(sizeof(bool) * (nf + 1));
 	if (n->m->n_classes > 0)
 	{
 		n->class_order = palloc(sizeof(int32) * n->m->n_classes);
@@ -415,31 +411,57 @@ number_of(PglRowEnc *e, int f, const char *name, bool is_target)
 	return v;
 }
 
+/*
+ * The inputs of the loaded row: pgl_encode_row of the raw values, written
+ * directly (numeric columns of type float8 without a call).
+ */
 void
 pgl_rowenc_features(PglRowEnc *e, double *x)
 {
 	const pgl_model *m = e->m;
+	const Datum		*values = e->row.values;
+	const bool		*nulls = e->row.nulls;
+	int32			 col = 0;
 
 	for (int f = 0; f < m->n_features; f++)
 	{
 		const pgl_feature *feat = &m->features[f];
 		int				   a = e->att[f];
 
-		e->isnull[f] = e->row.nulls[a];
-		e->raw[f] = 0;
-		if (e->isnull[f])
-			continue;
 		if (feat->kind == PGL_FEATURE_NUMERIC)
-			e->raw[f] = number_of(e, f, feat->name, false);
+		{
+			double v;
+
+			if (nulls[a])
+				v = feat->impute;
+			else
+			{
+				v = e->typid[f] == FLOAT8OID ? DatumGetFloat8(values[a])
+											 : pgl_datum_to_double(values[a], e->typid[f]);
+				if (unlikely(!isfinite(v)))
+					(void) number_of(e, f, feat->name, false);
+			}
+			x[col++] = v;
+		}
 		else
 		{
-			char *s = OutputFunctionCall(&e->outfunc[f], e->row.values[a]);
+			int64 idx;
 
-			e->raw[f] = pgl_category_find(feat, s, strlen(s));
-			pfree(s);
+			if (nulls[a])
+				idx = feat->impute_category;
+			else
+			{
+				char *s = OutputFunctionCall(&e->outfunc[f], values[a]);
+
+				idx = pgl_category_find(feat, s, strlen(s));
+				pfree(s);
+			}
+			memset(x + col, 0, sizeof(double) * feat->n_categories);
+			if (idx >= 0 && idx < feat->n_categories)
+				x[col + idx] = 1.0;
+			col += feat->n_categories;
 		}
 	}
-	pgl_encode_row(m, e->raw, e->isnull, x);
 }
 
 bool
