@@ -559,7 +559,9 @@ fit_weights(FunctionCallInfo fcinfo, int32 p, int32 ncol, const char *agg)
 						errmsg("%s: weights has %d elements, not (%d + 1) x %d for the model's %d "
 							   "inputs and %s",
 							   agg, n, p, ncol, p, ncol == 1 ? "two classes" : "classes"),
-						errhint("Pass one row per input, then the intercepts: %d columns.", ncol)));
+						errhint("Pass (inputs + 1) x %d weights: one row per input, then the "
+								"intercepts.",
+								ncol)));
 	if (ARR_HASNULL(w))
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 						errmsg("%s: weights has a NULL element", agg)));
