@@ -73,7 +73,8 @@ typedef struct AggTrain
 	const char	 *from;		/* FROM ... WHERE <target not null> (no split) */
 	const char	 *split;	/* boolean expression: the row is in the hold-out */
 	const char	 *row;		/* ROW(q.c1, ..., q.cN): every column of the data, in order */
-	const char	 *cols;		/* their names, a text[] literal */
+	const char	 *rowargs;	/* the row arguments of ai_features / ai_label: row, names */
+	bool		  fused;	/* the database's SQL has the fused aggregates (0.3.0) */
 	PglDataSet	 *ds;		/* the columns (no rows) */
 	double		  fraction; /* test_size in use */
 	uint64		  seed;
@@ -207,19 +208,35 @@ float8_array(const double *v, int n)
 
 /*
  * The row of the passes: ROW(q.c1, ..., q.cN) of every column of the data in
- * its order, and the names of those columns as a text[] literal.  The row
- * functions and fused aggregates read it positionally, so the pass means
- * the same wherever its SQL is shipped (Citus deparses a whole-row reference
- * q into ROW(c1, ..., cN), an anonymous record).  SPI is connected.
+ * its order, and *rowargs, the arguments of the row functions: that row and
+ * the names of its columns as a text[] literal.  The row functions and fused
+ * aggregates read it positionally, so the pass means the same wherever its
+ * SQL is shipped (Citus deparses a whole-row reference q into ROW(c1, ...,
+ * cN), an anonymous record).  A database whose SQL predates them (0.2.0
+ * with this library, before ALTER EXTENSION UPDATE) gets the whole-row
+ * reference q; returns whether the SQL has them.  SPI is connected.
  */
-static void
-row_clause(const char *query, const char **row, const char **cols)
+static bool
+row_clause(const char *query, const char *schema, const char **row, const char **rowargs)
 {
 	SPITupleTable *t;
 	StringInfoData r, c;
 	int			   n = 0;
-	int			   rc = SPI_execute(psprintf("SELECT * FROM (%s) q LIMIT 0", query), true, 0);
+	int			   rc;
+	bool		   isnull;
 
+	rc = SPI_execute(
+		psprintf("SELECT pg_catalog.to_regprocedure(%s) IS NOT NULL",
+				 quote_literal_cstr(psprintf("%s.ai_fit_agg_final(pg_catalog.float8[])", schema))),
+		true, 0);
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "pg_learn: could not look up ai_fit_agg_final");
+	if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
+	{
+		*row = *rowargs = "q";
+		return false;
+	}
+	rc = SPI_execute(psprintf("SELECT * FROM (%s) q LIMIT 0", query), true, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "pg_learn: could not read the columns of the data: %s",
 			 SPI_result_code_string(rc));
@@ -242,7 +259,8 @@ row_clause(const char *query, const char **row, const char **cols)
 	appendStringInfoString(&c, "]::pg_catalog.text[]");
 	SPI_freetuptable(t);
 	*row = r.data;
-	*cols = c.data;
+	*rowargs = psprintf("%s, %s", r.data, c.data);
+	return true;
 }
 
 /* ---------- pass 1: the preprocessing ---------- */
@@ -540,7 +558,7 @@ agg_read(PglTrainCall *c)
 		elog(ERROR, "SPI_connect failed");
 	MemoryContextSwitchTo(c->cxt);
 	at->schema = pgl_ext_schema();
-	row_clause(a->query, &at->row, &at->cols);
+	at->fused = row_clause(a->query, at->schema, &at->row, &at->rowargs);
 	at->from =
 		target ? psprintf("FROM (%s) q WHERE q.%s IS NOT NULL", a->query, quote_identifier(target))
 			   : psprintf("FROM (%s) q WHERE true", a->query);
@@ -640,10 +658,14 @@ agg_fit_kmeans(PglTrainCall *c, AggTraining *a)
 								  &a->sample_rows, &at->passes);
 	if (pgl_kmeans_seed(&c->env, a->sample, a->sample_rows, p, k, c->opts.seed, C, &st) != PGL_OK)
 		pgl_report(&st, psprintf("training \"%s\" failed", c->name));
-	plan = prepare_pass(at,
-						psprintf("SELECT %s.ai_kmeans_fit_agg($1, %s, %s, $2) %s", at->schema,
-								 at->row, at->cols, at->from),
-						2, types);
+	plan =
+		prepare_pass(at,
+					 at->fused ? psprintf("SELECT %s.ai_kmeans_fit_agg($1, %s, $2) %s", at->schema,
+										  at->rowargs, at->from)
+							   : psprintf("SELECT %s.ai_kmeans_step_state($2, %s.ai_features($1, "
+										  "q)) %s",
+										  at->schema, at->schema, at->from),
+					 2, types);
 	for (int it = 1; it <= max_iter; it++)
 	{
 		int	   len;
@@ -722,10 +744,14 @@ agg_fit_linear(PglTrainCall *c, AggTraining *a)
 
 	memset(&st, 0, sizeof(st));
 	t = run_pass(at,
-				 psprintf("SELECT %s.ai_linreg_fit_agg($1, %s, %s, %llu::pg_catalog.int8, "
-						  "%.17g::pg_catalog.float8) %s",
-						  at->schema, at->row, at->cols, (unsigned long long) at->seed,
-						  at->fraction, at->from),
+				 at->fused ? psprintf("SELECT %s.ai_linreg_fit_agg($1, %s, %llu::pg_catalog.int8, "
+									  "%.17g::pg_catalog.float8) %s",
+									  at->schema, at->rowargs, (unsigned long long) at->seed,
+									  at->fraction, at->from)
+						   : psprintf("SELECT %s.ai_linreg_agg(%s.ai_features($1, q), "
+									  "q.%s::pg_catalog.float8) %s AND NOT (%s)",
+									  at->schema, at->schema, quote_identifier(c->target), at->from,
+									  at->split),
 				 1, types, values, NULL);
 	s = get_array(at, t, 1, &len);
 	SPI_freetuptable(t);
@@ -771,11 +797,11 @@ agg_feature_stats(AggTraining *a)
 						  "OPERATOR(pg_catalog.->>) 'stddev')::pg_catalog.float8, "
 						  "(e OPERATOR(pg_catalog.->>) 'min')::pg_catalog.float8, (e "
 						  "OPERATOR(pg_catalog.->>) 'max')::pg_catalog.float8 "
-						  "FROM (SELECT %s.ai_stats_agg(%s.ai_features($1, %s, %s)) AS s %s AND "
+						  "FROM (SELECT %s.ai_stats_agg(%s.ai_features($1, %s)) AS s %s AND "
 						  "NOT (%s)) a, "
 						  "pg_catalog.jsonb_array_elements(a.s) WITH ORDINALITY AS x(e, i) ORDER "
 						  "BY x.i",
-						  S, S, at->row, at->cols, at->from, at->split),
+						  S, S, at->rowargs, at->from, at->split),
 				 1, types, values, &nrows);
 	if (nrows != p)
 		elog(ERROR, "pg_learn: ai_stats_agg returned " INT64_FORMAT " columns, not %d", nrows, p);
@@ -814,12 +840,16 @@ agg_fit_logistic(PglTrainCall *c, AggTraining *a)
 	g.p = a->p;
 	g.ncol = m->n_classes > 2 ? m->n_classes : 1;
 	g.blob = PointerGetDatum(a->prep);
-	g.plan = prepare_pass(at,
-						  psprintf("SELECT %s.ai_logreg_fit_agg($1, %s, %s, %llu::pg_catalog.int8, "
-								   "%.17g::pg_catalog.float8, $2) %s",
-								   S, at->row, at->cols, (unsigned long long) at->seed,
-								   at->fraction, at->from),
-						  2, types);
+	g.plan = prepare_pass(
+		at,
+		at->fused ? psprintf("SELECT %s.ai_logreg_fit_agg($1, %s, %llu::pg_catalog.int8, "
+							 "%.17g::pg_catalog.float8, $2) %s",
+							 S, at->rowargs, (unsigned long long) at->seed, at->fraction, at->from)
+				  : psprintf("SELECT %s.%s($2, %s.ai_features($1, q), %s.ai_label($1, "
+							 "q)) %s AND NOT (%s)",
+							 S, g.ncol > 1 ? "ai_softmax_grad_agg" : "ai_logreg_grad_agg", S, S,
+							 at->from, at->split),
+		2, types);
 	lp.l2 = c->opts.l2 >= 0 ? c->opts.l2 : c->ops->default_l2;
 	lp.max_iter = c->opts.max_iter > 0 ? c->opts.max_iter : 200;
 	lp.tol = c->opts.tol;
@@ -874,10 +904,10 @@ agg_test_metrics(PglTrainCall *c, AggTraining *a, StringInfo buf)
 	else
 		y = palloc_extended(sizeof(double) * (n_test + 1), MCXT_ALLOC_HUGE);
 	cur = SPI_cursor_open_with_args(NULL,
-									psprintf("SELECT %s.ai_features($1, %s, %s), "
-											 "%s.ai_label($1, %s, %s) %s AND (%s)",
-											 at->schema, at->row, at->cols, at->schema, at->row,
-											 at->cols, at->from, at->split),
+									psprintf("SELECT %s.ai_features($1, %s), "
+											 "%s.ai_label($1, %s) %s AND (%s)",
+											 at->schema, at->rowargs, at->schema, at->rowargs,
+											 at->from, at->split),
 									1, types, values, NULL, true, 0);
 	at->passes++;
 	for (;;)
@@ -1067,15 +1097,15 @@ pgl_kmeans_sample(const char *query, bytea *prep, int32 p, int32 k, int64 n, uin
 	double		**ptr, *S;
 	int64		  m = 0, cap = Min(n, target + target / 2) + 16;
 	Portal		  cur;
-	const char	 *schema, *row, *cols;
+	const char	 *schema, *row, *rowargs;
 	char		 *sql;
 	int			  pp = p;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	schema = pgl_ext_schema();
-	row_clause(query, &row, &cols);
-	sql = psprintf("SELECT %s.ai_features($1, %s, %s) FROM (%s) q", schema, row, cols, query);
+	(void) row_clause(query, schema, &row, &rowargs);
+	sql = psprintf("SELECT %s.ai_features($1, %s) FROM (%s) q", schema, rowargs, query);
 	if (frac < 1.0)
 		sql =
 			psprintf("%s WHERE %s.ai_holdout(%s, %llu::pg_catalog.int8, %.17g::pg_catalog.float8)",
