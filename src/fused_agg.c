@@ -337,6 +337,7 @@ typedef struct Site
 	double	   test_size;
 	double	  *scratch; /* scratch_len doubles, then a row of inputs */
 	size_t	   nscratch;
+	Fused	   parts; /* of the state last seen inside an aggregate */
 } Site;
 
 /* the encoder for this row's model and column names: the same for every row */
@@ -371,6 +372,7 @@ site_of(FunctionCallInfo fcinfo, const char *agg)
 		if (site->scratch)
 			pfree(site->scratch);
 		site->scratch = NULL;
+		memset(&site->parts, 0, sizeof(site->parts));
 	}
 	site->model_ptr = DatumGetPointer(PG_GETARG_DATUM(1));
 	site->columns_ptr = PG_ARGISNULL(3) ? NULL : DatumGetPointer(PG_GETARG_DATUM(3));
@@ -415,7 +417,7 @@ site_split(FunctionCallInfo fcinfo, Site *site, const char *agg)
  * a copy; NULL for the empty state '{}'.  Parts in *f when not empty.
  */
 static ArrayType *
-state_arg(FunctionCallInfo fcinfo, Fused *f, const char *agg, bool *empty)
+state_arg(FunctionCallInfo fcinfo, Site *site, Fused *f, const char *agg, bool *empty)
 {
 	ArrayType *a = PG_GETARG_ARRAYTYPE_P(0);
 	bool	   in_agg = AggCheckCallContext(fcinfo, NULL) != 0;
@@ -427,7 +429,16 @@ state_arg(FunctionCallInfo fcinfo, Fused *f, const char *agg, bool *empty)
 		return a;
 	if (ARR_NDIM(a) != 1 || ARR_HASNULL(a) || ARR_ELEMTYPE(a) != FLOAT8OID)
 		not_a_state(agg, "It is not a one-dimensional float8[] without NULLs.");
+	/* the state of the last row, updated in place: its parts are known */
+	if (in_agg && site->parts.s == array_data(a) && site->parts.len == (size_t) ARR_DIMS(a)[0] &&
+		site->parts.tag == array_data(a)[0])
+	{
+		*f = site->parts;
+		return a;
+	}
 	fused_parts(f, array_data(a), (size_t) ARR_DIMS(a)[0], agg, !in_agg);
+	if (in_agg)
+		site->parts = *f;
 	return a;
 }
 
@@ -526,7 +537,7 @@ ai_linreg_fit_agg_sfunc(PG_FUNCTION_ARGS)
 						errmsg("%s: the model is not a regression model", agg),
 						errhint("Pass the preprocessing of a linear_regression model.")));
 	site_split(fcinfo, site, agg);
-	st = state_arg(fcinfo, &f, agg, &empty);
+	st = state_arg(fcinfo, site, &f, agg, &empty);
 	if (!empty && (f.tag != FUSED_LINREG || f.p != p))
 		not_a_state(agg, "It is the state of another aggregate or model.");
 	x = site_scratch(site, &(Fused){.p = p, .ncol = 1}) + scratch_len(&(Fused){.p = p, .ncol = 1}) -
@@ -593,7 +604,7 @@ ai_logreg_fit_agg_sfunc(PG_FUNCTION_ARGS)
 						errhint("Pass the preprocessing of a logistic_regression model.")));
 	ncol = m->n_classes > 2 ? m->n_classes : 1;
 	site_split(fcinfo, site, agg);
-	st = state_arg(fcinfo, &f, agg, &empty);
+	st = state_arg(fcinfo, site, &f, agg, &empty);
 	if (!empty && (f.tag != FUSED_LOGREG || f.p != p || f.ncol != ncol))
 		not_a_state(agg, "It is the state of another aggregate or model.");
 	/* the weights: checked when their Datum changes, and the same for every row */
@@ -677,7 +688,7 @@ ai_kmeans_fit_agg_sfunc(PG_FUNCTION_ARGS)
 	double			*x;
 	Fused			 shape;
 
-	st = state_arg(fcinfo, &f, agg, &empty);
+	st = state_arg(fcinfo, site, &f, agg, &empty);
 	if (!empty && (f.tag != FUSED_KMEANS || f.p != d))
 		not_a_state(agg, "It is the state of another aggregate or model.");
 	if (empty || PG_ARGISNULL(4) || DatumGetPointer(PG_GETARG_DATUM(4)) != site->param_ptr ||
