@@ -12,19 +12,22 @@
  *	   imputation (sum, count), and per categorical column (and a
  *	   classifier's labels) the values of the training rows with their
  *	   counts (GROUP BY);
- *	2. the fit: linear_regression one ai_linreg_agg pass; logistic_regression
- *	   one ai_stats_agg pass for the standardization, then L-BFGS with one
- *	   ai_logreg_grad_agg pass per objective evaluation;
+ *	2. the fit: linear_regression one ai_linreg_fit_agg pass;
+ *	   logistic_regression one ai_stats_agg pass for the standardization,
+ *	   then L-BFGS with one ai_logreg_fit_agg pass per objective evaluation;
+ *	   kmeans one ai_kmeans_fit_agg pass per Lloyd step;
  *	3. the hold-out rows, encoded, for the test metrics (the hold-out is a
  *	   fraction of the data and is kept in memory, as in-memory training
  *	   does).
  *
- * Rows are split by ai_holdout(row, seed, test_size), the same hash of the
- * row's values that the reader uses, encoded by ai_features(model, row)
- * and labelled by ai_label(model, row), where model is the model with its
- * learned preprocessing: in-memory and aggregate training see the same
- * rows on each side of the split, encoded the same way, and store models
- * of the same form.
+ * Rows are split by the hash of the row's values that the reader uses
+ * (ai_holdout, and inside the fused aggregates of fused_agg.c), encoded by
+ * the encoder of ai_features and labelled as ai_label does, with the model
+ * and its learned preprocessing: in-memory and aggregate training see the
+ * same rows on each side of the split, encoded the same way, and store
+ * models of the same form.  A pass names its row ROW(q.c1, ..., q.cN) of
+ * every column of the data, with their names (row_clause), so that it means
+ * the same when an engine such as Citus ships it as SQL to other nodes.
  *
  *-------------------------------------------------------------------------
  */
