@@ -287,27 +287,22 @@ count_pass(AggTrain *at, AggCounts *c)
 	int64 nrows;
 
 	/*
-	 * One row per side of the split: grouping by the split evaluates it once
-	 * per row (a FILTER per aggregate would evaluate it in each).
+	 * One row per side of the split and presence of the target: grouping
+	 * evaluates the split once per row, and the aggregates need no FILTER
+	 * (a feature's NULLs are count(*) - count(column)).
 	 */
 	initStringInfo(&sql);
-	appendStringInfo(&sql,
-					 "SELECT %s, pg_catalog.count(*) FILTER (WHERE NOT (%s)), pg_catalog.count(*) "
-					 "FILTER (WHERE %s)",
-					 at->split, tgt, tgt);
+	appendStringInfo(&sql, "SELECT %s, %s, pg_catalog.count(*)", at->split, tgt);
 	for (int f = 0; f < ds->n_features; f++)
 	{
 		PglColumn  *fc = &ds->features[f];
 		const char *qc = quote_identifier(fc->name);
 
-		appendStringInfo(&sql, ", pg_catalog.count(*) FILTER (WHERE %s AND q.%s IS NULL)", tgt, qc);
+		appendStringInfo(&sql, ", pg_catalog.count(q.%s)", qc);
 		if (fc->kind == PGL_COL_NUMERIC)
-			appendStringInfo(&sql,
-							 ", pg_catalog.sum(q.%s::pg_catalog.float8) FILTER (WHERE %s)"
-							 ", pg_catalog.count(q.%s) FILTER (WHERE %s)",
-							 qc, tgt, qc, tgt);
+			appendStringInfo(&sql, ", pg_catalog.sum(q.%s::pg_catalog.float8)", qc);
 	}
-	appendStringInfo(&sql, " %s GROUP BY 1", at->from);
+	appendStringInfo(&sql, " %s GROUP BY 1, 2", at->from);
 	t = run_pass(at, sql.data, 0, NULL, NULL, &nrows);
 	memset(c, 0, sizeof(*c));
 	c->n_nulls = MemoryContextAllocZero(at->cxt, sizeof(int64) * (ds->n_features + 1));
@@ -315,24 +310,30 @@ count_pass(AggTrain *at, AggCounts *c)
 	c->count = MemoryContextAllocZero(at->cxt, sizeof(int64) * (ds->n_features + 1));
 	for (int64 r = 0; r < nrows; r++)
 	{
-		bool isnull;
-		bool test = DatumGetBool(SPI_getbinval(t->vals[r], t->tupdesc, 1, &isnull));
-		int	 col = 4;
+		bool  isnull;
+		bool  test = DatumGetBool(SPI_getbinval(t->vals[r], t->tupdesc, 1, &isnull));
+		bool  kept = DatumGetBool(SPI_getbinval(t->vals[r], t->tupdesc, 2, &isnull));
+		int64 rows = (int64) get_double(t, (int) r, 3, 0);
+		int	  col = 4;
 
-		c->n_skipped += (int64) get_double(t, (int) r, 2, 0);
+		if (!kept)
+		{
+			c->n_skipped += rows;
+			continue;
+		}
 		if (test)
-			c->n_test += (int64) get_double(t, (int) r, 3, 0);
+			c->n_test += rows;
 		else
-			c->n_train += (int64) get_double(t, (int) r, 3, 0);
+			c->n_train += rows;
 		for (int f = 0; f < ds->n_features; f++)
 		{
 			PglColumn *fc = &ds->features[f];
+			int64	   cnt = (int64) get_double(t, (int) r, col++, 0);
 
-			c->n_nulls[f] += (int64) get_double(t, (int) r, col++, 0);
+			c->n_nulls[f] += rows - cnt;
 			if (fc->kind == PGL_COL_NUMERIC)
 			{
 				double sum = get_double(t, (int) r, col++, 0);
-				int64  cnt = (int64) get_double(t, (int) r, col++, 0);
 
 				if (!isfinite(sum))
 					ereport(ERROR,
