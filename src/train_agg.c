@@ -38,6 +38,7 @@
 #include "catalog.h"
 #include "evaluate.h"
 #include "train_agg.h"
+#include "row_encode.h"
 
 #include "classes.h"
 #include "preprocess.h"
@@ -78,6 +79,7 @@ typedef struct AggTrain
 	const char	 *row;		/* ROW(q.c1, ..., q.cN): every column of the data, in order */
 	const char	 *rowargs;	/* the row arguments of ai_features / ai_label: row, names */
 	bool		  fused;	/* the database's SQL has the fused aggregates (0.3.0) */
+	ArrayType	 *names;	/* fused: the column names of row, a text[] */
 	PglDataSet	 *ds;		/* the columns (no rows) */
 	double		  fraction; /* test_size in use */
 	uint64		  seed;
@@ -220,8 +222,10 @@ float8_array(const double *v, int n)
  * reference q; returns whether the SQL has them.  SPI is connected.
  */
 static bool
-row_clause(const char *query, const char *schema, const char **row, const char **rowargs)
+row_clause(const char *query, const char *schema, const char **row, const char **rowargs,
+		   ArrayType **names)
 {
+	Datum		  *nd;
 	SPITupleTable *t;
 	StringInfoData r, c;
 	int			   n = 0;
@@ -244,6 +248,7 @@ row_clause(const char *query, const char *schema, const char **row, const char *
 		elog(ERROR, "pg_learn: could not read the columns of the data: %s",
 			 SPI_result_code_string(rc));
 	t = SPI_tuptable;
+	nd = palloc(sizeof(Datum) * (t->tupdesc->natts + 1));
 	initStringInfo(&r);
 	initStringInfo(&c);
 	appendStringInfoString(&r, "ROW(");
@@ -256,6 +261,7 @@ row_clause(const char *query, const char *schema, const char **row, const char *
 			continue;
 		appendStringInfo(&r, "%sq.%s", n ? ", " : "", quote_identifier(NameStr(a->attname)));
 		appendStringInfo(&c, "%s%s", n ? ", " : "", quote_literal_cstr(NameStr(a->attname)));
+		nd[n] = CStringGetTextDatum(NameStr(a->attname));
 		n++;
 	}
 	appendStringInfoString(&r, ")");
@@ -263,6 +269,8 @@ row_clause(const char *query, const char *schema, const char **row, const char *
 	SPI_freetuptable(t);
 	*row = r.data;
 	*rowargs = psprintf("%s, %s", r.data, c.data);
+	if (names)
+		*names = construct_array(nd, n, TEXTOID, -1, false, TYPALIGN_INT);
 	return true;
 }
 
@@ -562,7 +570,7 @@ agg_read(PglTrainCall *c)
 		elog(ERROR, "SPI_connect failed");
 	MemoryContextSwitchTo(c->cxt);
 	at->schema = pgl_ext_schema();
-	at->fused = row_clause(a->query, at->schema, &at->row, &at->rowargs);
+	at->fused = row_clause(a->query, at->schema, &at->row, &at->rowargs, &at->names);
 	at->from =
 		target ? psprintf("FROM (%s) q WHERE q.%s IS NOT NULL", a->query, quote_identifier(target))
 			   : psprintf("FROM (%s) q WHERE true", a->query);
@@ -898,6 +906,8 @@ agg_test_metrics(PglTrainCall *c, AggTraining *a, StringInfo buf)
 	Datum	   values[1] = {PointerGetDatum(a->prep)};
 	Portal	   cur;
 	pgl_status st;
+	PglRowEnc *enc = NULL;
+	double	  *xrow = NULL;
 
 	memset(&st, 0, sizeof(st));
 	pgl_check_memory((Size) n_test * (p + 1 + m->n_classes) * sizeof(double),
@@ -907,12 +917,21 @@ agg_test_metrics(PglTrainCall *c, AggTraining *a, StringInfo buf)
 		label = palloc_extended(sizeof(int32) * (n_test + 1), MCXT_ALLOC_HUGE);
 	else
 		y = palloc_extended(sizeof(double) * (n_test + 1), MCXT_ALLOC_HUGE);
-	cur = SPI_cursor_open_with_args(NULL,
-									psprintf("SELECT %s.ai_features($1, %s), "
-											 "%s.ai_label($1, %s) %s AND (%s)",
-											 at->schema, at->rowargs, at->schema, at->rowargs,
-											 at->from, at->split),
-									1, types, values, NULL, true, 0);
+	/* fused: the rows themselves, encoded here; else ai_features / ai_label */
+	if (at->fused)
+	{
+		enc = pgl_rowenc_create(CurrentMemoryContext, a->prep, at->names, "ai_train");
+		xrow = palloc(sizeof(double) * (p + 1));
+		cur = SPI_cursor_open_with_args(
+			NULL, psprintf("SELECT %s %s AND (%s)", at->row, at->from, at->split), 0, NULL, NULL,
+			NULL, true, 0);
+	}
+	else
+		cur = SPI_cursor_open_with_args(NULL,
+										psprintf("SELECT %s.ai_features($1, q), "
+												 "%s.ai_label($1, q) %s AND (%s)",
+												 at->schema, at->schema, at->from, at->split),
+										1, types, values, NULL, true, 0);
 	at->passes++;
 	for (;;)
 	{
@@ -926,19 +945,30 @@ agg_test_metrics(PglTrainCall *c, AggTraining *a, StringInfo buf)
 			break;
 		for (int64 i = 0; i < nrows && rows < n_test; i++)
 		{
-			bool	   isnull;
-			Datum	   fd = SPI_getbinval(t->vals[i], t->tupdesc, 1, &isnull);
-			double	   lab = get_double(t, (int) i, 2, NAN);
-			ArrayType *arr;
+			bool		  isnull;
+			Datum		  fd = SPI_getbinval(t->vals[i], t->tupdesc, 1, &isnull);
+			double		  lab = NAN;
+			const double *x;
 
+			if (enc)
+			{
+				pgl_rowenc_load(enc, DatumGetHeapTupleHeader(fd), true);
+				if (pgl_rowenc_label(enc, &lab))
+					pgl_rowenc_features(enc, xrow);
+				x = xrow;
+			}
+			else
+			{
+				lab = get_double(t, (int) i, 2, NAN);
+				x = isnan(lab) ? NULL : arr_doubles(DatumGetArrayTypeP(fd));
+			}
 			if (isnan(lab))
 			{
 				a->n_test_unknown++;
 				continue;
 			}
-			arr = DatumGetArrayTypeP(fd);
 			for (int j = 0; j < p; j++)
-				X[rows + j * n_test] = ((double *) arr_doubles(arr))[j];
+				X[rows + j * n_test] = x[j];
 			if (classification)
 				label[rows] = (int32) lab;
 			else
@@ -949,6 +979,8 @@ agg_test_metrics(PglTrainCall *c, AggTraining *a, StringInfo buf)
 		CHECK_FOR_INTERRUPTS();
 	}
 	SPI_cursor_close(cur);
+	if (enc)
+		pgl_rowenc_free(enc);
 	if (rows > 0)
 	{
 		pred = palloc_extended(sizeof(double) * rows * (classification ? m->n_classes : 1),
@@ -1108,7 +1140,7 @@ pgl_kmeans_sample(const char *query, bytea *prep, int32 p, int32 k, int64 n, uin
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	schema = pgl_ext_schema();
-	(void) row_clause(query, schema, &row, &rowargs);
+	(void) row_clause(query, schema, &row, &rowargs, NULL);
 	sql = psprintf("SELECT %s.ai_features($1, %s) FROM (%s) q", schema, rowargs, query);
 	if (frac < 1.0)
 		sql =
