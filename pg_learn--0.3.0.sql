@@ -1060,3 +1060,100 @@ AS 'MODULE_PATHNAME', 'ai_cross_validate'
 LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION @extschema@.ai_cross_validate(pg_catalog.text, pg_catalog.text, pg_catalog.text, pg_catalog.text, pg_catalog.jsonb, integer) IS
 	'K-fold cross-validation of a training without storing a model: one row per fold (its hold-out metrics), then fold NULL rows with {"summary": "mean"} and {"summary": "std"}';
+
+/* ------------------------------------------------------------------------
+ * Scale-out: fused aggregates, anonymous rows.  A pass of the "aggregate"
+ * training method writes ROW(q.c1, ..., q.cN) with the data's column names
+ * (so that engines that ship SQL, such as Citus, see the row as the pass
+ * wrote it), and one fused aggregate per family does the hold-out test, the
+ * encoding and the accumulation in one call per row.
+ * ------------------------------------------------------------------------ */
+
+CREATE FUNCTION @extschema@.ai_features(model pg_catalog.bytea, data_row pg_catalog.record, columns pg_catalog.text[])
+RETURNS pg_catalog.float8[]
+AS 'MODULE_PATHNAME', 'ai_features'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_features(pg_catalog.bytea, pg_catalog.record, pg_catalog.text[]) IS
+	'The inputs a model computes from a row read positionally: field i of data_row is the column columns[i]';
+
+CREATE FUNCTION @extschema@.ai_label(model pg_catalog.bytea, data_row pg_catalog.record, columns pg_catalog.text[])
+RETURNS pg_catalog.float8
+AS 'MODULE_PATHNAME', 'ai_label'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_label(pg_catalog.bytea, pg_catalog.record, pg_catalog.text[]) IS
+	'The target of a row read positionally (field i is the column columns[i]), as a model trains on it';
+
+CREATE FUNCTION @extschema@.ai_linreg_fit_agg_sfunc(state pg_catalog.float8[], model pg_catalog.bytea,
+	data_row pg_catalog.record, columns pg_catalog.text[], seed pg_catalog.int8, test_size pg_catalog.float8)
+RETURNS pg_catalog.float8[]
+AS 'MODULE_PATHNAME', 'ai_linreg_fit_agg_sfunc'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_linreg_fit_agg_sfunc(pg_catalog.float8[], pg_catalog.bytea, pg_catalog.record, pg_catalog.text[], pg_catalog.int8, pg_catalog.float8) IS
+	'Transition function of ai_linreg_fit_agg: splits, encodes and adds one row (a block at a time, DSYRK)';
+
+CREATE FUNCTION @extschema@.ai_logreg_fit_agg_sfunc(state pg_catalog.float8[], model pg_catalog.bytea,
+	data_row pg_catalog.record, columns pg_catalog.text[], seed pg_catalog.int8, test_size pg_catalog.float8,
+	weights pg_catalog.float8[])
+RETURNS pg_catalog.float8[]
+AS 'MODULE_PATHNAME', 'ai_logreg_fit_agg_sfunc'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_logreg_fit_agg_sfunc(pg_catalog.float8[], pg_catalog.bytea, pg_catalog.record, pg_catalog.text[], pg_catalog.int8, pg_catalog.float8, pg_catalog.float8[]) IS
+	'Transition function of ai_logreg_fit_agg: splits, encodes and adds one row''s loss and gradient (a block at a time, DGEMM)';
+
+CREATE FUNCTION @extschema@.ai_kmeans_fit_agg_sfunc(state pg_catalog.float8[], model pg_catalog.bytea,
+	data_row pg_catalog.record, columns pg_catalog.text[], centroids pg_catalog.float8[])
+RETURNS pg_catalog.float8[]
+AS 'MODULE_PATHNAME', 'ai_kmeans_fit_agg_sfunc'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_kmeans_fit_agg_sfunc(pg_catalog.float8[], pg_catalog.bytea, pg_catalog.record, pg_catalog.text[], pg_catalog.float8[]) IS
+	'Transition function of ai_kmeans_fit_agg: encodes one row and assigns it to its nearest centroid';
+
+CREATE FUNCTION @extschema@.ai_fit_agg_combine(a pg_catalog.float8[], b pg_catalog.float8[])
+RETURNS pg_catalog.float8[]
+AS 'MODULE_PATHNAME', 'ai_fit_agg_combine'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_fit_agg_combine(pg_catalog.float8[], pg_catalog.float8[]) IS
+	'Combine function of ai_linreg_fit_agg, ai_logreg_fit_agg and ai_kmeans_fit_agg: merges two partial states';
+
+CREATE FUNCTION @extschema@.ai_fit_agg_final(state pg_catalog.float8[])
+RETURNS pg_catalog.float8[]
+AS 'MODULE_PATHNAME', 'ai_fit_agg_final'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_fit_agg_final(pg_catalog.float8[]) IS
+	'Final function of the fused aggregates: the state of ai_linreg_agg, the result of ai_logreg_grad_agg / ai_softmax_grad_agg, or the state of ai_kmeans_step_state';
+
+CREATE AGGREGATE @extschema@.ai_linreg_fit_agg(model pg_catalog.bytea, data_row pg_catalog.record,
+	columns pg_catalog.text[], seed pg_catalog.int8, test_size pg_catalog.float8) (
+	SFUNC = @extschema@.ai_linreg_fit_agg_sfunc,
+	STYPE = pg_catalog.float8[],
+	INITCOND = '{}',
+	COMBINEFUNC = @extschema@.ai_fit_agg_combine,
+	FINALFUNC = @extschema@.ai_fit_agg_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.ai_linreg_fit_agg(pg_catalog.bytea, pg_catalog.record, pg_catalog.text[], pg_catalog.int8, pg_catalog.float8) IS
+	'Fused ai_linreg_agg over the training rows of the data: hold-out, encoding by the model and co-moments in one call per row';
+
+CREATE AGGREGATE @extschema@.ai_logreg_fit_agg(model pg_catalog.bytea, data_row pg_catalog.record,
+	columns pg_catalog.text[], seed pg_catalog.int8, test_size pg_catalog.float8, weights pg_catalog.float8[]) (
+	SFUNC = @extschema@.ai_logreg_fit_agg_sfunc,
+	STYPE = pg_catalog.float8[],
+	INITCOND = '{}',
+	COMBINEFUNC = @extschema@.ai_fit_agg_combine,
+	FINALFUNC = @extschema@.ai_fit_agg_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.ai_logreg_fit_agg(pg_catalog.bytea, pg_catalog.record, pg_catalog.text[], pg_catalog.int8, pg_catalog.float8, pg_catalog.float8[]) IS
+	'Fused ai_logreg_grad_agg / ai_softmax_grad_agg over the training rows of the data: mean log-loss and gradient at the weights';
+
+CREATE AGGREGATE @extschema@.ai_kmeans_fit_agg(model pg_catalog.bytea, data_row pg_catalog.record,
+	columns pg_catalog.text[], centroids pg_catalog.float8[]) (
+	SFUNC = @extschema@.ai_kmeans_fit_agg_sfunc,
+	STYPE = pg_catalog.float8[],
+	INITCOND = '{}',
+	COMBINEFUNC = @extschema@.ai_fit_agg_combine,
+	FINALFUNC = @extschema@.ai_fit_agg_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.ai_kmeans_fit_agg(pg_catalog.bytea, pg_catalog.record, pg_catalog.text[], pg_catalog.float8[]) IS
+	'Fused ai_kmeans_step_state over the rows of the data, encoded by the model: the whole state of one Lloyd step';

@@ -2,18 +2,26 @@
  *
  * row_encode.c
  *	  ai_holdout, ai_features and ai_label: what the training reader does
- *	  to one row, as functions of a whole-row record, so that aggregate
- *	  passes over the data (the "aggregate" training method, or a user's
- *	  own query) see the rows exactly as in-memory training does.
+ *	  to one row, as functions of a record, so that aggregate passes over
+ *	  the data (the "aggregate" training method, or a user's own query) see
+ *	  the rows exactly as in-memory training does.  The encoder (a decoded
+ *	  model and where each of its columns sits in the record, row_encode.h)
+ *	  is shared with the fused aggregates (fused_agg.c).
  *
- * They are PARALLEL SAFE and keep only a per-call-site cache in fn_extra
- * (the decoded model and where each of its columns sits in the record),
- * which is rebuilt when the model bytes or the record type change.
+ * A record is read by name (a whole-row reference), or positionally when
+ * the data's column names are given (ai_features(model, row, columns)):
+ * the passes write ROW(q.c1, ..., q.cN), which survives being shipped as
+ * SQL (Citus turns a whole-row reference into such an anonymous record).
+ *
+ * They are PARALLEL SAFE and keep only a per-call-site cache in fn_extra,
+ * which is rebuilt when the model bytes, the column names or the record
+ * type change.
  *
  *-------------------------------------------------------------------------
  */
 #include "glue.h"
 #include "data_reader.h"
+#include "row_encode.h"
 
 #include <math.h>
 
@@ -50,10 +58,28 @@ typedef struct RowCache
 	bool	 *nulls;
 	int		 *atts; /* non-dropped attributes, in order */
 	int		  natts;
+	bool	  anonymous; /* a record type whose fields are named f1..fn */
 } RowCache;
 
+/* ROW(a, b) has fields named f1, f2: no names of the data's */
+static bool
+anonymous_record(TupleDesc d)
+{
+	char name[NAMEDATALEN];
+
+	if (d->tdtypeid != RECORDOID)
+		return false;
+	for (int i = 0; i < d->natts; i++)
+	{
+		snprintf(name, sizeof(name), "f%d", i + 1);
+		if (strcmp(NameStr(TupleDescAttr(d, i)->attname), name) != 0)
+			return false;
+	}
+	return true;
+}
+
 static void
-row_deform(FunctionCallInfo fcinfo, RowCache *rc, HeapTupleHeader rec)
+row_deform(MemoryContext cxt, RowCache *rc, HeapTupleHeader rec)
 {
 	Oid			  type = HeapTupleHeaderGetTypeId(rec);
 	int32		  typmod = HeapTupleHeaderGetTypMod(rec);
@@ -61,7 +87,7 @@ row_deform(FunctionCallInfo fcinfo, RowCache *rc, HeapTupleHeader rec)
 
 	if (rc->desc == NULL || rc->tuptype != type || rc->tuptypmod != typmod)
 	{
-		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+		MemoryContext old = MemoryContextSwitchTo(cxt);
 		TupleDesc	  d = lookup_rowtype_tupdesc(type, typmod);
 
 		rc->desc = CreateTupleDescCopy(d);
@@ -73,6 +99,7 @@ row_deform(FunctionCallInfo fcinfo, RowCache *rc, HeapTupleHeader rec)
 		for (int i = 0; i < rc->desc->natts; i++)
 			if (!TupleDescAttr(rc->desc, i)->attisdropped)
 				rc->atts[rc->natts++] = i;
+		rc->anonymous = anonymous_record(rc->desc);
 		rc->tuptype = type;
 		rc->tuptypmod = typmod;
 		MemoryContextSwitchTo(old);
@@ -109,31 +136,33 @@ ai_holdout(PG_FUNCTION_ARGS)
 	if (rc == NULL)
 		rc = fcinfo->flinfo->fn_extra =
 			MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(RowCache));
-	row_deform(fcinfo, rc, rec);
+	row_deform(fcinfo->flinfo->fn_mcxt, rc, rec);
 	h = pgl_row_hash(rc->desc, rc->values, rc->nulls, rc->atts, rc->natts);
 	PG_RETURN_BOOL(pgl_hash_in_test((uint64) seed, h, test_size));
 }
 
-/* ---------- the model of ai_features / ai_label ---------- */
+/* ---------- the encoder of a model (row_encode.h) ---------- */
 
-typedef struct ModelCache
+struct PglRowEnc
 {
 	RowCache	  row;
-	MemoryContext cxt;		  /* everything below */
-	bool		  arg_stable; /* the model argument is a Const or Param */
-	bytea		 *blob;		  /* copy of the model bytes, to recognise them */
+	MemoryContext cxt;	 /* everything below */
+	const char	 *fn;	 /* the caller, in messages */
+	bytea		 *blob;	 /* copy of the model bytes, to recognise them */
+	ArrayType	 *names; /* copy of the column names given, or NULL */
+	char		**colnames;
+	int			  ncolnames;
 	pgl_model	 *m;
 	/* per feature (and the target at index n_features): */
-	int		 *att;		/* attribute in the record, by name */
+	int		 *att;		/* attribute in the record */
 	Oid		 *typid;	/* of that attribute */
 	FmgrInfo *outfunc;	/* categorical: the type's text output */
 	bool	  map_done; /* att/typid filled for the cached record type */
+	bool	  map_target;
 	Oid		  map_type;
 	int32	  map_typmod;
-	double	 *raw;
-	bool	 *isnull;
 	int32	 *class_order; /* classes sorted by strcmp (they may be in numeric order) */
-} ModelCache;
+};
 
 static int
 cmp_class(const void *a, const void *b, void *arg)
@@ -143,74 +172,120 @@ cmp_class(const void *a, const void *b, void *arg)
 	return strcmp(classes[*(const int32 *) a], classes[*(const int32 *) b]);
 }
 
-static ModelCache *
-model_cache(FunctionCallInfo fcinfo, bytea *blob, const char *fn)
+/* the column names of a text[] (1-D, no NULLs, no empty name) */
+static void
+column_names(PglRowEnc *e, ArrayType *columns)
 {
-	ModelCache *mc = fcinfo->flinfo->fn_extra;
-	Size		len = VARSIZE_ANY_EXHDR(blob);
+	Datum *d;
+	bool  *nulls;
+	int	   n;
 
-	/*
-	 * A model given as a constant or a parameter (the aggregate passes) is
-	 * the same for the whole statement: decoded once, never compared again.
-	 * Otherwise (a model from a column, say) its bytes are compared per row.
-	 */
-	if (mc != NULL &&
-		(mc->arg_stable || (VARSIZE_ANY_EXHDR(mc->blob) == len &&
-							memcmp(VARDATA_ANY(mc->blob), VARDATA_ANY(blob), len) == 0)))
-		return mc;
-
+	if (ARR_NDIM(columns) > 1)
+		ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+						errmsg("%s: columns must be a one-dimensional text[], not one of %d "
+							   "dimensions",
+							   e->fn, ARR_NDIM(columns))));
+	deconstruct_array(columns, TEXTOID, -1, false, TYPALIGN_INT, &d, &nulls, &n);
+	if (n == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s: columns is empty", e->fn),
+				 errhint("Pass the names of the row's fields, in their order.")));
+	e->colnames = palloc(sizeof(char *) * n);
+	for (int i = 0; i < n; i++)
 	{
-		MemoryContext cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "pg_learn row encoder",
-												  ALLOCSET_SMALL_SIZES);
-		MemoryContext old = MemoryContextSwitchTo(cxt);
-		pgl_env		  env = pgl_backend_env(cxt);
-		pgl_status	  st;
-		ModelCache	 *n = palloc0(sizeof(ModelCache));
-		int			  nf;
-
-		memset(&st, 0, sizeof(st));
-		if (pgl_model_read(&env, (const uint8_t *) VARDATA_ANY(blob), len, &n->m, &st) != PGL_OK)
-			ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
-							errmsg("%s: the model is not valid: %s", fn, st.msg),
-							st.detail[0] ? errdetail("%s", st.detail) : 0,
-							errhint("Pass a model as ai_export_model returns it.")));
-		if (n->m->n_features == 0)
-			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							errmsg("%s: the model has no feature columns", fn),
-							errhint("Recommender models encode (user, item) pairs, not rows.")));
-		n->blob = palloc(VARHDRSZ + len);
-		SET_VARSIZE(n->blob, VARHDRSZ + len);
-		memcpy(VARDATA(n->blob), VARDATA_ANY(blob), len);
-		nf = n->m->n_features;
-		n->att = palloc(sizeof(int) * (nf + 1));
-		n->typid = palloc(sizeof(Oid) * (nf + 1));
-		n->outfunc = palloc0(sizeof(FmgrInfo) * (nf + 1));
-		n->raw = palloc(sizeof(double) * (nf + 1));
-		n->isnull = palloc(sizeof(bool) * (nf + 1));
-		if (n->m->n_classes > 0)
-		{
-			n->class_order = palloc(sizeof(int32) * n->m->n_classes);
-			for (int32 i = 0; i < n->m->n_classes; i++)
-				n->class_order[i] = i;
-			qsort_arg(n->class_order, n->m->n_classes, sizeof(int32), cmp_class, n->m->classes);
-		}
-		MemoryContextSwitchTo(old);
-		n->cxt = cxt;
-		n->arg_stable = get_fn_expr_arg_stable(fcinfo->flinfo, 0);
-		if (mc != NULL)
-		{
-			n->row = mc->row; /* the record type cache stays valid */
-			MemoryContextDelete(mc->cxt);
-		}
-		fcinfo->flinfo->fn_extra = n;
-		return n;
+		if (nulls[i])
+			ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+							errmsg("%s: column name %d is NULL", e->fn, i + 1),
+							errhint("Pass the names of the row's fields, in their order.")));
+		e->colnames[i] = TextDatumGetCString(d[i]);
 	}
+	e->ncolnames = n;
+	e->names = palloc(VARSIZE(columns));
+	memcpy(e->names, columns, VARSIZE(columns));
+}
+
+PglRowEnc *
+pgl_rowenc_create(MemoryContext parent, bytea *blob, ArrayType *columns, const char *fn)
+{
+	MemoryContext cxt = AllocSetContextCreate(parent, "pg_learn row encoder", ALLOCSET_SMALL_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	pgl_env		  env = pgl_backend_env(cxt);
+	pgl_status	  st;
+	PglRowEnc	 *n = palloc0(sizeof(PglRowEnc));
+	Size		  len = VARSIZE_ANY_EXHDR(blob);
+	int			  nf;
+
+	n->cxt = cxt;
+	n->fn = fn;
+	memset(&st, 0, sizeof(st));
+	if (pgl_model_read(&env, (const uint8_t *) VARDATA_ANY(blob), len, &n->m, &st) != PGL_OK)
+		ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
+						errmsg("%s: the model is not valid: %s", fn, st.msg),
+						st.detail[0] ? errdetail("%s", st.detail) : 0,
+						errhint("Pass a model as ai_export_model returns it.")));
+	if (n->m->n_features == 0)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("%s: the model has no feature columns", fn),
+						errhint("Recommender models encode (user, item) pairs, not rows.")));
+	if (columns)
+		column_names(n, columns);
+	n->blob = palloc(VARHDRSZ + len);
+	SET_VARSIZE(n->blob, VARHDRSZ + len);
+	memcpy(VARDATA(n->blob), VARDATA_ANY(blob), len);
+	nf = n->m->n_features;
+	n->att = palloc(sizeof(int) * (nf + 1));
+	n->typid = palloc(sizeof(Oid) * (nf + 1));
+	n->outfunc = palloc0(sizeof(FmgrInfo) * (nf + 1));
+	if (n->m->n_classes > 0)
+	{
+		n->class_order = palloc(sizeof(int32) * n->m->n_classes);
+		for (int32 i = 0; i < n->m->n_classes; i++)
+			n->class_order[i] = i;
+		qsort_arg(n->class_order, n->m->n_classes, sizeof(int32), cmp_class, n->m->classes);
+	}
+	MemoryContextSwitchTo(old);
+	return n;
+}
+
+void
+pgl_rowenc_free(PglRowEnc *e)
+{
+	MemoryContextDelete(e->cxt);
+}
+
+const pgl_model *
+pgl_rowenc_model(const PglRowEnc *e)
+{
+	return e->m;
+}
+
+bool
+pgl_rowenc_same(const PglRowEnc *e, bytea *blob, ArrayType *columns)
+{
+	Size len = VARSIZE_ANY_EXHDR(blob);
+
+	if (VARSIZE_ANY_EXHDR(e->blob) != len ||
+		memcmp(VARDATA_ANY(e->blob), VARDATA_ANY(blob), len) != 0)
+		return false;
+	if ((columns == NULL) != (e->names == NULL))
+		return false;
+	return columns == NULL || (VARSIZE(columns) == VARSIZE(e->names) &&
+							   memcmp(columns, e->names, VARSIZE(columns)) == 0);
 }
 
 /* the attribute of column name in the record, or -1 */
 static int
-find_att(TupleDesc desc, const char *name)
+find_att(PglRowEnc *e, const char *name)
 {
+	TupleDesc desc = e->row.desc;
+
+	if (e->colnames)
+	{
+		for (int i = 0; i < e->ncolnames; i++)
+			if (strcmp(e->colnames[i], name) == 0)
+				return e->row.atts[i];
+		return -1;
+	}
 	for (int i = 0; i < desc->natts; i++)
 	{
 		Form_pg_attribute a = TupleDescAttr(desc, i);
@@ -221,15 +296,42 @@ find_att(TupleDesc desc, const char *name)
 	return -1;
 }
 
+static pg_attribute_noreturn() void no_column(PglRowEnc *e, const char *name)
+{
+	if (e->colnames)
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
+						errmsg("%s: the column names do not include \"%s\"", e->fn, name),
+						errhint("The model reads the columns it was trained on, by name: pass the "
+								"names of all the data's columns, in the order of the row's "
+								"fields.")));
+	if (e->row.anonymous)
+		ereport(
+			ERROR,
+			(errcode(ERRCODE_UNDEFINED_COLUMN),
+			 errmsg("%s: the row is an anonymous record, without the column \"%s\"", e->fn, name),
+			 errdetail("Its fields are named f1 to f%d, as ROW(...) names them.",
+					   e->row.desc->natts),
+			 errhint("Pass the names of its fields, in order, as the argument columns.")));
+	ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
+					errmsg("%s: the row has no column \"%s\"", e->fn, name),
+					errhint("The model reads the columns it was trained on, by name.")));
+}
+
 /* where the model's columns sit in this record type; checks their types */
 static void
-map_columns(FunctionCallInfo fcinfo, ModelCache *mc, bool with_target, const char *fn)
+map_columns(PglRowEnc *e, bool with_target)
 {
-	TupleDesc		 desc = mc->row.desc;
-	const pgl_model *m = mc->m;
+	TupleDesc		 desc = e->row.desc;
+	const pgl_model *m = e->m;
 
-	if (mc->map_done && mc->map_type == mc->row.tuptype && mc->map_typmod == mc->row.tuptypmod)
+	if (e->map_done && e->map_type == e->row.tuptype && e->map_typmod == e->row.tuptypmod &&
+		(e->map_target || !with_target))
 		return;
+	if (e->colnames && e->row.natts != e->ncolnames)
+		ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+						errmsg("%s: the row has %d fields, but %d column names are given", e->fn,
+							   e->row.natts, e->ncolnames),
+						errhint("Pass one name per field of the row, in order.")));
 	for (int f = 0; f <= m->n_features; f++)
 	{
 		const char *name;
@@ -243,7 +345,7 @@ map_columns(FunctionCallInfo fcinfo, ModelCache *mc, bool with_target, const cha
 				break;
 			if (m->target_name == NULL)
 				ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-								errmsg("%s: the model has no target column", fn)));
+								errmsg("%s: the model has no target column", e->fn)));
 			name = m->target_name;
 			numeric = m->task != PGL_TASK_CLASSIFICATION;
 		}
@@ -252,38 +354,50 @@ map_columns(FunctionCallInfo fcinfo, ModelCache *mc, bool with_target, const cha
 			name = m->features[f].name;
 			numeric = m->features[f].kind == PGL_FEATURE_NUMERIC;
 		}
-		a = find_att(desc, name);
+		a = find_att(e, name);
 		if (a < 0)
-			ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
-							errmsg("%s: the row has no column \"%s\"", fn, name),
-							errhint("The model reads the columns it was trained on, by name.")));
+			no_column(e, name);
 		typid = TupleDescAttr(desc, a)->atttypid;
 		if (numeric && !pgl_type_is_numeric(typid))
 			ereport(ERROR,
 					(errcode(ERRCODE_DATATYPE_MISMATCH),
-					 errmsg("%s: column \"%s\" has type %s, but the model reads it as a number", fn,
-							name, format_type_be(typid)),
+					 errmsg("%s: column \"%s\" has type %s, but the model reads it as a number",
+							e->fn, name, format_type_be(typid)),
 					 errhint("Cast the column to a number in a SELECT.")));
-		mc->att[f] = a;
-		mc->typid[f] = typid;
+		e->att[f] = a;
+		e->typid[f] = typid;
 		if (!numeric)
 		{
 			Oid	 out;
 			bool varlena;
 
 			getTypeOutputInfo(typid, &out, &varlena);
-			fmgr_info_cxt(out, &mc->outfunc[f], fcinfo->flinfo->fn_mcxt);
+			fmgr_info_cxt(out, &e->outfunc[f], e->cxt);
 		}
 	}
-	mc->map_done = true;
-	mc->map_type = mc->row.tuptype;
-	mc->map_typmod = mc->row.tuptypmod;
+	e->map_done = true;
+	e->map_target = with_target;
+	e->map_type = e->row.tuptype;
+	e->map_typmod = e->row.tuptypmod;
+}
+
+void
+pgl_rowenc_load(PglRowEnc *e, HeapTupleHeader rec, bool with_target)
+{
+	row_deform(e->cxt, &e->row, rec);
+	map_columns(e, with_target);
+}
+
+uint64
+pgl_rowenc_hash(PglRowEnc *e)
+{
+	return pgl_row_hash(e->row.desc, e->row.values, e->row.nulls, e->row.atts, e->row.natts);
 }
 
 static double
-number_of(ModelCache *mc, int f, const char *name, bool is_target)
+number_of(PglRowEnc *e, int f, const char *name, bool is_target)
 {
-	double v = pgl_datum_to_double(mc->row.values[mc->att[f]], mc->typid[f]);
+	double v = pgl_datum_to_double(e->row.values[e->att[f]], e->typid[f]);
 
 	if (!isfinite(v))
 		ereport(
@@ -297,40 +411,146 @@ number_of(ModelCache *mc, int f, const char *name, bool is_target)
 	return v;
 }
 
-/* ---------- ai_features(model, row) ---------- */
+/*
+ * The inputs of the loaded row: pgl_encode_row of the raw values, written
+ * directly (numeric columns of type float8 without a call).
+ */
+void
+pgl_rowenc_features(PglRowEnc *e, double *x)
+{
+	const pgl_model *m = e->m;
+	const Datum		*values = e->row.values;
+	const bool		*nulls = e->row.nulls;
+	int32			 col = 0;
+
+	for (int f = 0; f < m->n_features; f++)
+	{
+		const pgl_feature *feat = &m->features[f];
+		int				   a = e->att[f];
+
+		if (feat->kind == PGL_FEATURE_NUMERIC)
+		{
+			double v;
+
+			if (nulls[a])
+				v = feat->impute;
+			else
+			{
+				v = e->typid[f] == FLOAT8OID ? DatumGetFloat8(values[a])
+											 : pgl_datum_to_double(values[a], e->typid[f]);
+				if (unlikely(!isfinite(v)))
+					(void) number_of(e, f, feat->name, false);
+			}
+			x[col++] = v;
+		}
+		else
+		{
+			int64 idx;
+
+			if (nulls[a])
+				idx = feat->impute_category;
+			else
+			{
+				char *s = OutputFunctionCall(&e->outfunc[f], values[a]);
+
+				idx = pgl_category_find(feat, s, strlen(s));
+				pfree(s);
+			}
+			memset(x + col, 0, sizeof(double) * feat->n_categories);
+			if (idx >= 0 && idx < feat->n_categories)
+				x[col + idx] = 1.0;
+			col += feat->n_categories;
+		}
+	}
+}
+
+bool
+pgl_rowenc_label(PglRowEnc *e, double *y)
+{
+	const pgl_model *m = e->m;
+	int				 t = m->n_features;
+	int				 a = e->att[t];
+
+	if (e->row.nulls[a])
+		return false;
+	if (m->task != PGL_TASK_CLASSIFICATION)
+	{
+		*y = number_of(e, t, m->target_name, true);
+		return true;
+	}
+	{
+		char *s = OutputFunctionCall(&e->outfunc[t], e->row.values[a]);
+		int32 lo = 0, hi = m->n_classes - 1;
+		bool  found = false;
+
+		while (lo <= hi)
+		{
+			int32 mid = lo + (hi - lo) / 2;
+			int32 k = e->class_order[mid];
+			int	  c = strcmp(s, m->classes[k]);
+
+			if (c == 0)
+			{
+				*y = (double) k;
+				found = true;
+				break;
+			}
+			if (c < 0)
+				hi = mid - 1;
+			else
+				lo = mid + 1;
+		}
+		pfree(s);
+		return found;
+	}
+}
+
+/* ---------- ai_features / ai_label: the encoder of a call site ---------- */
+
+typedef struct SiteCache
+{
+	PglRowEnc *enc;
+	bool	   arg_stable; /* the model and columns are Consts or Params */
+} SiteCache;
+
+/*
+ * A model given as a constant or a parameter (the aggregate passes) is the
+ * same for the whole statement: decoded once, never compared again.
+ * Otherwise (a model from a column, say) its bytes are compared per row.
+ */
+static PglRowEnc *
+site_encoder(FunctionCallInfo fcinfo, const char *fn)
+{
+	SiteCache *sc = fcinfo->flinfo->fn_extra;
+	bytea	  *blob = PG_GETARG_BYTEA_PP(0);
+	ArrayType *columns = PG_NARGS() > 2 ? PG_GETARG_ARRAYTYPE_P(2) : NULL;
+
+	if (sc == NULL)
+		sc = fcinfo->flinfo->fn_extra =
+			MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(SiteCache));
+	if (sc->enc != NULL && (sc->arg_stable || pgl_rowenc_same(sc->enc, blob, columns)))
+		return sc->enc;
+	if (sc->enc != NULL)
+		pgl_rowenc_free(sc->enc);
+	sc->enc = NULL;
+	sc->enc = pgl_rowenc_create(fcinfo->flinfo->fn_mcxt, blob, columns, fn);
+	sc->arg_stable = get_fn_expr_arg_stable(fcinfo->flinfo, 0) &&
+					 (PG_NARGS() < 3 || get_fn_expr_arg_stable(fcinfo->flinfo, 2));
+	return sc->enc;
+}
+
+/* ---------- ai_features(model, row [, columns]) ---------- */
 
 Datum
 ai_features(PG_FUNCTION_ARGS)
 {
-	bytea			*blob = PG_GETARG_BYTEA_PP(0);
 	HeapTupleHeader	 rec = PG_GETARG_HEAPTUPLEHEADER(1);
-	ModelCache		*mc = model_cache(fcinfo, blob, "ai_features");
-	const pgl_model *m = mc->m;
+	PglRowEnc		*e = site_encoder(fcinfo, "ai_features");
+	const pgl_model *m = pgl_rowenc_model(e);
 	ArrayType		*result;
-	double			*x;
 	int				 p = m->n_inputs;
 
-	row_deform(fcinfo, &mc->row, rec);
-	map_columns(fcinfo, mc, false, "ai_features");
-	for (int f = 0; f < m->n_features; f++)
-	{
-		const pgl_feature *feat = &m->features[f];
-		int				   a = mc->att[f];
-
-		mc->isnull[f] = mc->row.nulls[a];
-		mc->raw[f] = 0;
-		if (mc->isnull[f])
-			continue;
-		if (feat->kind == PGL_FEATURE_NUMERIC)
-			mc->raw[f] = number_of(mc, f, feat->name, false);
-		else
-		{
-			char *s = OutputFunctionCall(&mc->outfunc[f], mc->row.values[a]);
-
-			mc->raw[f] = pgl_category_find(feat, s, strlen(s));
-			pfree(s);
-		}
-	}
+	pgl_rowenc_load(e, rec, false);
 	result = palloc0(ARR_OVERHEAD_NONULLS(1) + sizeof(double) * (p > 0 ? p : 1));
 	SET_VARSIZE(result, ARR_OVERHEAD_NONULLS(1) + sizeof(double) * p);
 	result->ndim = 1;
@@ -338,12 +558,11 @@ ai_features(PG_FUNCTION_ARGS)
 	result->elemtype = FLOAT8OID;
 	ARR_DIMS(result)[0] = p;
 	ARR_LBOUND(result)[0] = 1;
-	x = (double *) arr_doubles(result);
-	pgl_encode_row(m, mc->raw, mc->isnull, x);
+	pgl_rowenc_features(e, arr_doubles(result));
 	PG_RETURN_ARRAYTYPE_P(result);
 }
 
-/* ---------- ai_label(model, row) ---------- */
+/* ---------- ai_label(model, row [, columns]) ---------- */
 
 /*
  * The target of a row as training uses it: the number for a regression
@@ -353,37 +572,12 @@ ai_features(PG_FUNCTION_ARGS)
 Datum
 ai_label(PG_FUNCTION_ARGS)
 {
-	bytea			*blob = PG_GETARG_BYTEA_PP(0);
-	HeapTupleHeader	 rec = PG_GETARG_HEAPTUPLEHEADER(1);
-	ModelCache		*mc = model_cache(fcinfo, blob, "ai_label");
-	const pgl_model *m = mc->m;
-	int				 t = m->n_features;
-	int				 a;
+	HeapTupleHeader rec = PG_GETARG_HEAPTUPLEHEADER(1);
+	PglRowEnc	   *e = site_encoder(fcinfo, "ai_label");
+	double			y;
 
-	row_deform(fcinfo, &mc->row, rec);
-	map_columns(fcinfo, mc, true, "ai_label");
-	a = mc->att[t];
-	if (mc->row.nulls[a])
+	pgl_rowenc_load(e, rec, true);
+	if (!pgl_rowenc_label(e, &y))
 		PG_RETURN_NULL();
-	if (m->task != PGL_TASK_CLASSIFICATION)
-		PG_RETURN_FLOAT8(number_of(mc, t, m->target_name, true));
-	{
-		char *s = OutputFunctionCall(&mc->outfunc[t], mc->row.values[a]);
-		int32 lo = 0, hi = m->n_classes - 1;
-
-		while (lo <= hi)
-		{
-			int32 mid = lo + (hi - lo) / 2;
-			int32 k = mc->class_order[mid];
-			int	  c = strcmp(s, m->classes[k]);
-
-			if (c == 0)
-				PG_RETURN_FLOAT8((double) k);
-			if (c < 0)
-				hi = mid - 1;
-			else
-				lo = mid + 1;
-		}
-		PG_RETURN_NULL();
-	}
+	PG_RETURN_FLOAT8(y);
 }

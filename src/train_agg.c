@@ -12,19 +12,22 @@
  *	   imputation (sum, count), and per categorical column (and a
  *	   classifier's labels) the values of the training rows with their
  *	   counts (GROUP BY);
- *	2. the fit: linear_regression one ai_linreg_agg pass; logistic_regression
- *	   one ai_stats_agg pass for the standardization, then L-BFGS with one
- *	   ai_logreg_grad_agg pass per objective evaluation;
+ *	2. the fit: linear_regression one ai_linreg_fit_agg pass;
+ *	   logistic_regression one ai_stats_agg pass for the standardization,
+ *	   then L-BFGS with one ai_logreg_fit_agg pass per objective evaluation;
+ *	   kmeans one ai_kmeans_fit_agg pass per Lloyd step;
  *	3. the hold-out rows, encoded, for the test metrics (the hold-out is a
  *	   fraction of the data and is kept in memory, as in-memory training
  *	   does).
  *
- * Rows are split by ai_holdout(row, seed, test_size), the same hash of the
- * row's values that the reader uses, encoded by ai_features(model, row)
- * and labelled by ai_label(model, row), where model is the model with its
- * learned preprocessing: in-memory and aggregate training see the same
- * rows on each side of the split, encoded the same way, and store models
- * of the same form.
+ * Rows are split by the hash of the row's values that the reader uses
+ * (ai_holdout, and inside the fused aggregates of fused_agg.c), encoded by
+ * the encoder of ai_features and labelled as ai_label does, with the model
+ * and its learned preprocessing: in-memory and aggregate training see the
+ * same rows on each side of the split, encoded the same way, and store
+ * models of the same form.  A pass names its row ROW(q.c1, ..., q.cN) of
+ * every column of the data, with their names (row_clause), so that it means
+ * the same when an engine such as Citus ships it as SQL to other nodes.
  *
  *-------------------------------------------------------------------------
  */
@@ -35,6 +38,7 @@
 #include "catalog.h"
 #include "evaluate.h"
 #include "train_agg.h"
+#include "row_encode.h"
 
 #include "classes.h"
 #include "preprocess.h"
@@ -72,6 +76,10 @@ typedef struct AggTrain
 	const char	 *schema;	/* quoted schema of the extension */
 	const char	 *from;		/* FROM ... WHERE <target not null> (no split) */
 	const char	 *split;	/* boolean expression: the row is in the hold-out */
+	const char	 *row;		/* ROW(q.c1, ..., q.cN): every column of the data, in order */
+	const char	 *rowargs;	/* the row arguments of ai_features / ai_label: row, names */
+	bool		  fused;	/* the database's SQL has the fused aggregates (0.3.0) */
+	ArrayType	 *names;	/* fused: the column names of row, a text[] */
 	PglDataSet	 *ds;		/* the columns (no rows) */
 	double		  fraction; /* test_size in use */
 	uint64		  seed;
@@ -203,6 +211,69 @@ float8_array(const double *v, int n)
 		construct_array(d, n, FLOAT8OID, sizeof(double), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 }
 
+/*
+ * The row of the passes: ROW(q.c1, ..., q.cN) of every column of the data in
+ * its order, and *rowargs, the arguments of the row functions: that row and
+ * the names of its columns as a text[] literal.  The row functions and fused
+ * aggregates read it positionally, so the pass means the same wherever its
+ * SQL is shipped (Citus deparses a whole-row reference q into ROW(c1, ...,
+ * cN), an anonymous record).  A database whose SQL predates them (0.2.0
+ * with this library, before ALTER EXTENSION UPDATE) gets the whole-row
+ * reference q; returns whether the SQL has them.  SPI is connected.
+ */
+static bool
+row_clause(const char *query, const char *schema, const char **row, const char **rowargs,
+		   ArrayType **names)
+{
+	Datum		  *nd;
+	SPITupleTable *t;
+	StringInfoData r, c;
+	int			   n = 0;
+	int			   rc;
+	bool		   isnull;
+
+	rc = SPI_execute(
+		psprintf("SELECT pg_catalog.to_regprocedure(%s) IS NOT NULL",
+				 quote_literal_cstr(psprintf("%s.ai_fit_agg_final(pg_catalog.float8[])", schema))),
+		true, 0);
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "pg_learn: could not look up ai_fit_agg_final");
+	if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
+	{
+		*row = *rowargs = "q";
+		return false;
+	}
+	rc = SPI_execute(psprintf("SELECT * FROM (%s) q LIMIT 0", query), true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "pg_learn: could not read the columns of the data: %s",
+			 SPI_result_code_string(rc));
+	t = SPI_tuptable;
+	nd = palloc(sizeof(Datum) * (t->tupdesc->natts + 1));
+	initStringInfo(&r);
+	initStringInfo(&c);
+	appendStringInfoString(&r, "ROW(");
+	appendStringInfoString(&c, "ARRAY[");
+	for (int i = 0; i < t->tupdesc->natts; i++)
+	{
+		Form_pg_attribute a = TupleDescAttr(t->tupdesc, i);
+
+		if (a->attisdropped)
+			continue;
+		appendStringInfo(&r, "%sq.%s", n ? ", " : "", quote_identifier(NameStr(a->attname)));
+		appendStringInfo(&c, "%s%s", n ? ", " : "", quote_literal_cstr(NameStr(a->attname)));
+		nd[n] = CStringGetTextDatum(NameStr(a->attname));
+		n++;
+	}
+	appendStringInfoString(&r, ")");
+	appendStringInfoString(&c, "]::pg_catalog.text[]");
+	SPI_freetuptable(t);
+	*row = r.data;
+	*rowargs = psprintf("%s, %s", r.data, c.data);
+	if (names)
+		*names = construct_array(nd, n, TEXTOID, -1, false, TYPALIGN_INT);
+	return true;
+}
+
 /* ---------- pass 1: the preprocessing ---------- */
 
 typedef struct AggCounts
@@ -224,27 +295,22 @@ count_pass(AggTrain *at, AggCounts *c)
 	int64 nrows;
 
 	/*
-	 * One row per side of the split: grouping by the split evaluates it once
-	 * per row (a FILTER per aggregate would evaluate it in each).
+	 * One row per side of the split and presence of the target: grouping
+	 * evaluates the split once per row, and the aggregates need no FILTER
+	 * (a feature's NULLs are count(*) - count(column)).
 	 */
 	initStringInfo(&sql);
-	appendStringInfo(&sql,
-					 "SELECT %s, pg_catalog.count(*) FILTER (WHERE NOT (%s)), pg_catalog.count(*) "
-					 "FILTER (WHERE %s)",
-					 at->split, tgt, tgt);
+	appendStringInfo(&sql, "SELECT %s, %s, pg_catalog.count(*)", at->split, tgt);
 	for (int f = 0; f < ds->n_features; f++)
 	{
 		PglColumn  *fc = &ds->features[f];
 		const char *qc = quote_identifier(fc->name);
 
-		appendStringInfo(&sql, ", pg_catalog.count(*) FILTER (WHERE %s AND q.%s IS NULL)", tgt, qc);
+		appendStringInfo(&sql, ", pg_catalog.count(q.%s)", qc);
 		if (fc->kind == PGL_COL_NUMERIC)
-			appendStringInfo(&sql,
-							 ", pg_catalog.sum(q.%s::pg_catalog.float8) FILTER (WHERE %s)"
-							 ", pg_catalog.count(q.%s) FILTER (WHERE %s)",
-							 qc, tgt, qc, tgt);
+			appendStringInfo(&sql, ", pg_catalog.sum(q.%s::pg_catalog.float8)", qc);
 	}
-	appendStringInfo(&sql, " %s GROUP BY 1", at->from);
+	appendStringInfo(&sql, " %s GROUP BY 1, 2", at->from);
 	t = run_pass(at, sql.data, 0, NULL, NULL, &nrows);
 	memset(c, 0, sizeof(*c));
 	c->n_nulls = MemoryContextAllocZero(at->cxt, sizeof(int64) * (ds->n_features + 1));
@@ -252,24 +318,30 @@ count_pass(AggTrain *at, AggCounts *c)
 	c->count = MemoryContextAllocZero(at->cxt, sizeof(int64) * (ds->n_features + 1));
 	for (int64 r = 0; r < nrows; r++)
 	{
-		bool isnull;
-		bool test = DatumGetBool(SPI_getbinval(t->vals[r], t->tupdesc, 1, &isnull));
-		int	 col = 4;
+		bool  isnull;
+		bool  test = DatumGetBool(SPI_getbinval(t->vals[r], t->tupdesc, 1, &isnull));
+		bool  kept = DatumGetBool(SPI_getbinval(t->vals[r], t->tupdesc, 2, &isnull));
+		int64 rows = (int64) get_double(t, (int) r, 3, 0);
+		int	  col = 4;
 
-		c->n_skipped += (int64) get_double(t, (int) r, 2, 0);
+		if (!kept)
+		{
+			c->n_skipped += rows;
+			continue;
+		}
 		if (test)
-			c->n_test += (int64) get_double(t, (int) r, 3, 0);
+			c->n_test += rows;
 		else
-			c->n_train += (int64) get_double(t, (int) r, 3, 0);
+			c->n_train += rows;
 		for (int f = 0; f < ds->n_features; f++)
 		{
 			PglColumn *fc = &ds->features[f];
+			int64	   cnt = (int64) get_double(t, (int) r, col++, 0);
 
-			c->n_nulls[f] += (int64) get_double(t, (int) r, col++, 0);
+			c->n_nulls[f] += rows - cnt;
 			if (fc->kind == PGL_COL_NUMERIC)
 			{
 				double sum = get_double(t, (int) r, col++, 0);
-				int64  cnt = (int64) get_double(t, (int) r, col++, 0);
 
 				if (!isfinite(sum))
 					ereport(ERROR,
@@ -498,6 +570,7 @@ agg_read(PglTrainCall *c)
 		elog(ERROR, "SPI_connect failed");
 	MemoryContextSwitchTo(c->cxt);
 	at->schema = pgl_ext_schema();
+	at->fused = row_clause(a->query, at->schema, &at->row, &at->rowargs, &at->names);
 	at->from =
 		target ? psprintf("FROM (%s) q WHERE q.%s IS NOT NULL", a->query, quote_identifier(target))
 			   : psprintf("FROM (%s) q WHERE true", a->query);
@@ -506,9 +579,9 @@ agg_read(PglTrainCall *c)
 		const char *from = at->from;
 
 		at->split = at->fraction > 0
-						? psprintf("%s.ai_holdout(q, %llu::pg_catalog.int8, "
+						? psprintf("%s.ai_holdout(%s, %llu::pg_catalog.int8, "
 								   "%.17g::pg_catalog.float8)",
-								   at->schema, (unsigned long long) at->seed, at->fraction)
+								   at->schema, at->row, (unsigned long long) at->seed, at->fraction)
 						: "false";
 		/* pass 1 counts every row, also those with a NULL target */
 		at->from = psprintf("FROM (%s) q", a->query);
@@ -575,7 +648,7 @@ agg_preprocess(PglTrainCall *c)
 	a->prep = model_bytes(&c->env, m);
 }
 
-/* kmeans: Lloyd's iterations, one ai_kmeans_step_state pass each */
+/* kmeans: Lloyd's iterations, one ai_kmeans_fit_agg pass each */
 static void
 agg_fit_kmeans(PglTrainCall *c, AggTraining *a)
 {
@@ -597,10 +670,14 @@ agg_fit_kmeans(PglTrainCall *c, AggTraining *a)
 								  &a->sample_rows, &at->passes);
 	if (pgl_kmeans_seed(&c->env, a->sample, a->sample_rows, p, k, c->opts.seed, C, &st) != PGL_OK)
 		pgl_report(&st, psprintf("training \"%s\" failed", c->name));
-	plan = prepare_pass(at,
-						psprintf("SELECT %s.ai_kmeans_step_state($2, %s.ai_features($1, q)) %s",
-								 at->schema, at->schema, at->from),
-						2, types);
+	plan =
+		prepare_pass(at,
+					 at->fused ? psprintf("SELECT %s.ai_kmeans_fit_agg($1, %s, $2) %s", at->schema,
+										  at->rowargs, at->from)
+							   : psprintf("SELECT %s.ai_kmeans_step_state($2, %s.ai_features($1, "
+										  "q)) %s",
+										  at->schema, at->schema, at->from),
+					 2, types);
 	for (int it = 1; it <= max_iter; it++)
 	{
 		int	   len;
@@ -613,7 +690,7 @@ agg_fit_kmeans(PglTrainCall *c, AggTraining *a)
 		s = array_pass(at, plan, values, &len);
 		pfree(DatumGetPointer(values[1]));
 		if (s == NULL || (size_t) len != PGL_KMEANS_LEN(k, p))
-			elog(ERROR, "pg_learn: unexpected ai_kmeans_step_state state");
+			elog(ERROR, "pg_learn: unexpected ai_kmeans_fit_agg state");
 		cur = s[2];
 		a->iterations = it;
 		if (!isfinite(cur))
@@ -679,14 +756,19 @@ agg_fit_linear(PglTrainCall *c, AggTraining *a)
 
 	memset(&st, 0, sizeof(st));
 	t = run_pass(at,
-				 psprintf("SELECT %s.ai_linreg_agg(%s.ai_features($1, q), q.%s::pg_catalog.float8) "
-						  "%s AND NOT (%s)",
-						  at->schema, at->schema, quote_identifier(c->target), at->from, at->split),
+				 at->fused ? psprintf("SELECT %s.ai_linreg_fit_agg($1, %s, %llu::pg_catalog.int8, "
+									  "%.17g::pg_catalog.float8) %s",
+									  at->schema, at->rowargs, (unsigned long long) at->seed,
+									  at->fraction, at->from)
+						   : psprintf("SELECT %s.ai_linreg_agg(%s.ai_features($1, q), "
+									  "q.%s::pg_catalog.float8) %s AND NOT (%s)",
+									  at->schema, at->schema, quote_identifier(c->target), at->from,
+									  at->split),
 				 1, types, values, NULL);
 	s = get_array(at, t, 1, &len);
 	SPI_freetuptable(t);
 	if (s == NULL || (size_t) len != PGL_LINREG_STATE_LEN(p))
-		elog(ERROR, "pg_learn: unexpected ai_linreg_agg state");
+		elog(ERROR, "pg_learn: unexpected ai_linreg_fit_agg state");
 	if (pgl_linreg_state_solve(&c->env, s, c->opts.l2 >= 0 ? c->opts.l2 : c->ops->default_l2, coef,
 							   &a->rank, &st) != PGL_OK)
 		pgl_report(&st, psprintf("training \"%s\" failed", c->name));
@@ -727,11 +809,11 @@ agg_feature_stats(AggTraining *a)
 						  "OPERATOR(pg_catalog.->>) 'stddev')::pg_catalog.float8, "
 						  "(e OPERATOR(pg_catalog.->>) 'min')::pg_catalog.float8, (e "
 						  "OPERATOR(pg_catalog.->>) 'max')::pg_catalog.float8 "
-						  "FROM (SELECT %s.ai_stats_agg(%s.ai_features($1, q)) AS s %s AND NOT "
-						  "(%s)) a, "
+						  "FROM (SELECT %s.ai_stats_agg(%s.ai_features($1, %s)) AS s %s AND "
+						  "NOT (%s)) a, "
 						  "pg_catalog.jsonb_array_elements(a.s) WITH ORDINALITY AS x(e, i) ORDER "
 						  "BY x.i",
-						  S, S, at->from, at->split),
+						  S, S, at->rowargs, at->from, at->split),
 				 1, types, values, &nrows);
 	if (nrows != p)
 		elog(ERROR, "pg_learn: ai_stats_agg returned " INT64_FORMAT " columns, not %d", nrows, p);
@@ -770,12 +852,16 @@ agg_fit_logistic(PglTrainCall *c, AggTraining *a)
 	g.p = a->p;
 	g.ncol = m->n_classes > 2 ? m->n_classes : 1;
 	g.blob = PointerGetDatum(a->prep);
-	g.plan = prepare_pass(at,
-						  psprintf("SELECT %s.%s($2, %s.ai_features($1, q), %s.ai_label($1, q)) "
-								   "%s AND NOT (%s)",
-								   S, g.ncol > 1 ? "ai_softmax_grad_agg" : "ai_logreg_grad_agg", S,
-								   S, at->from, at->split),
-						  2, types);
+	g.plan = prepare_pass(
+		at,
+		at->fused ? psprintf("SELECT %s.ai_logreg_fit_agg($1, %s, %llu::pg_catalog.int8, "
+							 "%.17g::pg_catalog.float8, $2) %s",
+							 S, at->rowargs, (unsigned long long) at->seed, at->fraction, at->from)
+				  : psprintf("SELECT %s.%s($2, %s.ai_features($1, q), %s.ai_label($1, "
+							 "q)) %s AND NOT (%s)",
+							 S, g.ncol > 1 ? "ai_softmax_grad_agg" : "ai_logreg_grad_agg", S, S,
+							 at->from, at->split),
+		2, types);
 	lp.l2 = c->opts.l2 >= 0 ? c->opts.l2 : c->ops->default_l2;
 	lp.max_iter = c->opts.max_iter > 0 ? c->opts.max_iter : 200;
 	lp.tol = c->opts.tol;
@@ -820,6 +906,8 @@ agg_test_metrics(PglTrainCall *c, AggTraining *a, StringInfo buf)
 	Datum	   values[1] = {PointerGetDatum(a->prep)};
 	Portal	   cur;
 	pgl_status st;
+	PglRowEnc *enc = NULL;
+	double	  *xrow = NULL;
 
 	memset(&st, 0, sizeof(st));
 	pgl_check_memory((Size) n_test * (p + 1 + m->n_classes) * sizeof(double),
@@ -829,11 +917,21 @@ agg_test_metrics(PglTrainCall *c, AggTraining *a, StringInfo buf)
 		label = palloc_extended(sizeof(int32) * (n_test + 1), MCXT_ALLOC_HUGE);
 	else
 		y = palloc_extended(sizeof(double) * (n_test + 1), MCXT_ALLOC_HUGE);
-	cur = SPI_cursor_open_with_args(NULL,
-									psprintf("SELECT %s.ai_features($1, q), %s.ai_label($1, q) "
-											 "%s AND (%s)",
-											 at->schema, at->schema, at->from, at->split),
-									1, types, values, NULL, true, 0);
+	/* fused: the rows themselves, encoded here; else ai_features / ai_label */
+	if (at->fused)
+	{
+		enc = pgl_rowenc_create(CurrentMemoryContext, a->prep, at->names, "ai_train");
+		xrow = palloc(sizeof(double) * (p + 1));
+		cur = SPI_cursor_open_with_args(
+			NULL, psprintf("SELECT %s %s AND (%s)", at->row, at->from, at->split), 0, NULL, NULL,
+			NULL, true, 0);
+	}
+	else
+		cur = SPI_cursor_open_with_args(NULL,
+										psprintf("SELECT %s.ai_features($1, q), "
+												 "%s.ai_label($1, q) %s AND (%s)",
+												 at->schema, at->schema, at->from, at->split),
+										1, types, values, NULL, true, 0);
 	at->passes++;
 	for (;;)
 	{
@@ -847,19 +945,30 @@ agg_test_metrics(PglTrainCall *c, AggTraining *a, StringInfo buf)
 			break;
 		for (int64 i = 0; i < nrows && rows < n_test; i++)
 		{
-			bool	   isnull;
-			Datum	   fd = SPI_getbinval(t->vals[i], t->tupdesc, 1, &isnull);
-			double	   lab = get_double(t, (int) i, 2, NAN);
-			ArrayType *arr;
+			bool		  isnull;
+			Datum		  fd = SPI_getbinval(t->vals[i], t->tupdesc, 1, &isnull);
+			double		  lab = NAN;
+			const double *x;
 
+			if (enc)
+			{
+				pgl_rowenc_load(enc, DatumGetHeapTupleHeader(fd), true);
+				if (pgl_rowenc_label(enc, &lab))
+					pgl_rowenc_features(enc, xrow);
+				x = xrow;
+			}
+			else
+			{
+				lab = get_double(t, (int) i, 2, NAN);
+				x = isnan(lab) ? NULL : arr_doubles(DatumGetArrayTypeP(fd));
+			}
 			if (isnan(lab))
 			{
 				a->n_test_unknown++;
 				continue;
 			}
-			arr = DatumGetArrayTypeP(fd);
 			for (int j = 0; j < p; j++)
-				X[rows + j * n_test] = ((double *) arr_doubles(arr))[j];
+				X[rows + j * n_test] = x[j];
 			if (classification)
 				label[rows] = (int32) lab;
 			else
@@ -870,6 +979,8 @@ agg_test_metrics(PglTrainCall *c, AggTraining *a, StringInfo buf)
 		CHECK_FOR_INTERRUPTS();
 	}
 	SPI_cursor_close(cur);
+	if (enc)
+		pgl_rowenc_free(enc);
 	if (rows > 0)
 	{
 		pred = palloc_extended(sizeof(double) * rows * (classification ? m->n_classes : 1),
@@ -1022,20 +1133,22 @@ pgl_kmeans_sample(const char *query, bytea *prep, int32 p, int32 k, int64 n, uin
 	double		**ptr, *S;
 	int64		  m = 0, cap = Min(n, target + target / 2) + 16;
 	Portal		  cur;
-	const char	 *schema;
+	const char	 *schema, *row, *rowargs;
 	char		 *sql;
 	int			  pp = p;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	schema = pgl_ext_schema();
-	sql = psprintf("SELECT %s.ai_features($1, q) FROM (%s) q", schema, query);
+	(void) row_clause(query, schema, &row, &rowargs, NULL);
+	sql = psprintf("SELECT %s.ai_features($1, %s) FROM (%s) q", schema, rowargs, query);
 	if (frac < 1.0)
-		sql = psprintf("%s WHERE %s.ai_holdout(q, %llu::pg_catalog.int8, %.17g::pg_catalog.float8)",
-					   sql, schema,
-					   (unsigned long long) ((seed ^ UINT64CONST(0x73616d706c65)) &
-											 INT64CONST(0x3fffffffffffffff)),
-					   frac);
+		sql =
+			psprintf("%s WHERE %s.ai_holdout(%s, %llu::pg_catalog.int8, %.17g::pg_catalog.float8)",
+					 sql, schema, row,
+					 (unsigned long long) ((seed ^ UINT64CONST(0x73616d706c65)) &
+										   INT64CONST(0x3fffffffffffffff)),
+					 frac);
 	ptr = MemoryContextAllocHuge(out, sizeof(double *) * cap);
 	cur = SPI_cursor_open_with_args(NULL, sql, 1, types, values, NULL, true, 0);
 	for (;;)

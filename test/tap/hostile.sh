@@ -258,6 +258,11 @@ SELECT version FROM app.ai_train('kmagg', 'kmeans', 'SELECT a, y, c FROM public.
 SELECT count(*) FILTER (WHERE app.ai_holdout(h, 42, 0.2)) > 0 FROM public.houses h;
 SELECT count(app.ai_features(app.ai_export_model('cls3agg'), h)) FROM public.houses h;
 SELECT count(app.ai_label(app.ai_export_model('cls3agg'), h)) FROM public.houses h;
+SELECT count(app.ai_features(app.ai_export_model('cls3agg'), ROW(h.id, h.a, h.c, h.f, h.y), ARRAY['id', 'a', 'c', 'f', 'y'])) FROM public.houses h;
+SELECT count(app.ai_label(app.ai_export_model('cls3agg'), ROW(h.id, h.a, h.c, h.f, h.y), ARRAY['id', 'a', 'c', 'f', 'y'])) FROM public.houses h;
+SELECT app.ai_linreg_solve(app.ai_linreg_fit_agg(app.ai_export_model('regagg'), ROW(h.id, h.a, h.c, h.f, h.y), ARRAY['id', 'a', 'c', 'f', 'y'], 42, 0.2)) IS NOT NULL FROM public.houses h;
+SELECT app.ai_logreg_fit_agg(app.ai_export_model('clsn'), ROW(h.a, h.y, h.f), ARRAY['a', 'y', 'f'], 42, 0.2, ARRAY[0.0, 0.0, 0.0]) IS NOT NULL FROM public.houses h;
+SELECT app.ai_kmeans_fit_agg(app.ai_export_model('kmagg'), ROW(h.a, h.y, h.c), ARRAY['a', 'y', 'c'], ARRAY[0.0, 0.0, 0.0, 0.0, 0.0]) IS NOT NULL FROM public.houses h;
 SELECT app.ai_train_async('regasync', 'linear_regression', 'public.houses', 'y', '{\"exclude\": [\"id\"]}') AS job \\gset
 SELECT app.ai_wait(:job, '2 minutes') IS NOT NULL;
 SELECT app.ai_cancel(:job) IS NOT NULL;
