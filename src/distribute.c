@@ -187,6 +187,9 @@ flush_pending(List *todo)
 	bool		   isnull;
 	const char	  *s;
 
+	/* dropped later in the same transaction: nothing to copy, or no one to copy it */
+	if (!pgl_extension_installed() || !OidIsValid(get_extension_oid("citus", true)))
+		return;
 	PushActiveSnapshot(GetTransactionSnapshot());
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
