@@ -300,7 +300,8 @@ apply_state(const char *s, Datum name, Datum state, Datum vers, Datum blobs)
 				 "AND (v.version OPERATOR(pg_catalog.<>) ALL (SELECT (e.value "
 				 "OPERATOR(pg_catalog.->>) 'version')::integer "
 				 "FROM pg_catalog.jsonb_array_elements($2 OPERATOR(pg_catalog.->) 'versions') e) "
-				 "OR EXISTS (SELECT 1 FROM pg_catalog.unnest($3, $4) u(version, blob) "
+				 "OR EXISTS (SELECT 1 FROM ROWS FROM (pg_catalog.unnest($3), "
+				 "pg_catalog.unnest($4)) u(version, blob) "
 				 "WHERE u.version OPERATOR(pg_catalog.=) v.version AND NOT EXISTS "
 				 "(SELECT 1 FROM %s.ai_catalog_blobs c WHERE c.version_id "
 				 "OPERATOR(pg_catalog.=) v.id AND c.blob OPERATOR(pg_catalog.=) u.blob)))",
@@ -324,7 +325,8 @@ apply_state(const char *s, Datum name, Datum state, Datum vers, Datum blobs)
 					 s, s),
 			2, types, values, NULL, SPI_OK_INSERT);
 	spi_run(psprintf("INSERT INTO %s.ai_catalog_blobs (version_id, blob) "
-					 "SELECT v.id, u.blob FROM pg_catalog.unnest($3, $4) u(version, blob) "
+					 "SELECT v.id, u.blob FROM ROWS FROM (pg_catalog.unnest($3), "
+					 "pg_catalog.unnest($4)) u(version, blob) "
 					 "JOIN %s.ai_catalog_versions v ON v.name OPERATOR(pg_catalog.=) $1 "
 					 "AND v.version OPERATOR(pg_catalog.=) u.version "
 					 "ON CONFLICT (version_id) DO NOTHING",
