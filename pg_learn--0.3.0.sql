@@ -1060,6 +1060,8 @@ AS 'MODULE_PATHNAME', 'ai_cross_validate'
 LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION @extschema@.ai_cross_validate(pg_catalog.text, pg_catalog.text, pg_catalog.text, pg_catalog.text, pg_catalog.jsonb, integer) IS
 	'K-fold cross-validation of a training without storing a model: one row per fold (its hold-out metrics), then fold NULL rows with {"summary": "mean"} and {"summary": "std"}';
+
+/* ------------------------------------------------------------------------
  * Scale-out: distributed scoring (docs/scale-out.md).  On a Citus
  * coordinator, every change of a model (a new version, a deploy, a drop, a
  * grant) is copied at commit to the workers, which call this function with
