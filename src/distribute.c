@@ -288,7 +288,7 @@ apply_state(const char *s, Datum name, Datum state, Datum vers, Datum blobs)
 	bool  isnull;
 
 	spi_run(psprintf("INSERT INTO %s.ai_catalog_models AS m (name, owner, created_at) "
-					 "SELECT $1, r.owner, r.created_at "
+					 "SELECT $1, r.owner, COALESCE(r.created_at, pg_catalog.now()) "
 					 "FROM pg_catalog.jsonb_populate_record(NULL::%s.ai_catalog_models, $2) r "
 					 "ON CONFLICT (name) DO UPDATE SET owner = EXCLUDED.owner, "
 					 "created_at = EXCLUDED.created_at",
