@@ -1157,3 +1157,20 @@ CREATE AGGREGATE @extschema@.ai_kmeans_fit_agg(model pg_catalog.bytea, data_row 
 );
 COMMENT ON AGGREGATE @extschema@.ai_kmeans_fit_agg(pg_catalog.bytea, pg_catalog.record, pg_catalog.text[], pg_catalog.float8[]) IS
 	'Fused ai_kmeans_step_state over the rows of the data, encoded by the model: the whole state of one Lloyd step';
+
+/* ------------------------------------------------------------------------
+ * Scale-out: distributed scoring (docs/scale-out.md).  On a Citus
+ * coordinator, every change of a model (a new version, a deploy, a drop, a
+ * grant) is copied at commit to the workers, which call this function with
+ * the model's state; then ai_predict() and friends run on the shards.
+ * Internal: only the extension's owner (and superusers) may call it.
+ * ------------------------------------------------------------------------ */
+
+CREATE FUNCTION @extschema@.ai_catalog_apply(name pg_catalog.text, state pg_catalog.jsonb,
+	versions integer[] DEFAULT NULL, blobs pg_catalog.bytea[] DEFAULT NULL)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'ai_catalog_apply'
+LANGUAGE C VOLATILE;
+REVOKE ALL ON FUNCTION @extschema@.ai_catalog_apply(pg_catalog.text, pg_catalog.jsonb, integer[], pg_catalog.bytea[]) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.ai_catalog_apply(pg_catalog.text, pg_catalog.jsonb, integer[], pg_catalog.bytea[]) IS
+	'Internal (Citus workers): make this node''s copy of a model equal to the coordinator''s state (NULL: drop it), with the blobs of the given versions; returns how many versions still lack a blob here';

@@ -15,6 +15,7 @@
 #include "glue.h"
 
 #include "catalog.h"
+#include "distribute.h"
 #include "privileges.h"
 
 #include "access/xact.h"
@@ -591,6 +592,7 @@ pgl_catalog_store(const PglNewVersion *nv)
 						  s),
 				 2, types, values, SPI_OK_UPDATE);
 	}
+	pgl_distribute_changed(nv->name, version);
 
 	restore_user(&sw);
 	SPI_finish();
@@ -642,6 +644,7 @@ ai_deploy(PG_FUNCTION_ARGS)
 			 2, types, values, SPI_OK_UPDATE);
 	if (SPI_processed == 0)
 		version_not_found(s, name, version, true);
+	pgl_distribute_changed(name, 0);
 	restore_user(&sw);
 	SPI_finish();
 	if (replaced == 0)
@@ -684,6 +687,7 @@ ai_drop_version(PG_FUNCTION_ARGS)
 			 2, types, values, SPI_OK_DELETE);
 	if (SPI_processed == 0)
 		version_not_found(s, name, version, true);
+	pgl_distribute_changed(name, 0);
 	restore_user(&sw);
 	SPI_finish();
 	PG_RETURN_VOID();
@@ -705,6 +709,7 @@ ai_drop_model(PG_FUNCTION_ARGS)
 	lock_model_checked(s, name, sw.caller, false, "drop", false);
 	spi_exec(psprintf("DELETE FROM %s.ai_catalog_models WHERE name OPERATOR(pg_catalog.=) $1", s),
 			 1, types, values, SPI_OK_DELETE);
+	pgl_distribute_changed(name, 0);
 	restore_user(&sw);
 	SPI_finish();
 	PG_RETURN_VOID();

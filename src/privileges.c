@@ -25,6 +25,7 @@
  */
 #include "glue.h"
 #include "catalog.h"
+#include "distribute.h"
 #include "privileges.h"
 
 #include "catalog/pg_type.h"
@@ -187,6 +188,7 @@ ai_grant(PG_FUNCTION_ARGS)
 				5, types, values, NULL, false, 0) != SPI_OK_INSERT)
 			elog(ERROR, "pg_learn: could not store the grant");
 	}
+	pgl_distribute_changed(name, 0);
 	pgl_catalog_restore_user(&sw);
 	SPI_finish();
 	PG_RETURN_VOID();
@@ -224,6 +226,7 @@ ai_revoke(PG_FUNCTION_ARGS)
 								role_name(grantee), priv_names[priv], name),
 						 errdetail("The owner and roles with the owner's privileges need no grant; "
 								   "SELECT * FROM ai_model_grants lists the grants.")));
+	pgl_distribute_changed(name, 0);
 	pgl_catalog_restore_user(&sw);
 	SPI_finish();
 	PG_RETURN_VOID();

@@ -11,6 +11,7 @@
 #include "glue.h"
 #include "options.h"
 #include "catalog.h"
+#include "distribute.h"
 #include "progress.h"
 
 #include <math.h>
@@ -216,6 +217,8 @@ prune_versions(const char *name, int keep)
 					 s, pgl_catalog_col("name"), s, s, pgl_catalog_col("name")),
 			2, types, values, NULL, false, 0) != SPI_OK_DELETE)
 		elog(ERROR, "pg_learn: could not prune the versions of \"%s\"", name);
+	if (SPI_processed > 0)
+		pgl_distribute_changed(name, 0);
 	pgl_catalog_restore_user(&sw);
 	SPI_finish();
 }

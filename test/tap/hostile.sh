@@ -282,6 +282,12 @@ SELECT app.ai_grant('reg', 'public', 'predict');
 SELECT app.ai_revoke('reg', 'public', 'predict');
 SELECT count(*) FROM app.ai_models;
 SELECT app.ai_drop_model('reg_copy');
+DO \$\$BEGIN
+  IF pg_catalog.has_function_privilege('app.ai_catalog_apply(pg_catalog.text, pg_catalog.jsonb, integer[], pg_catalog.bytea[])', 'EXECUTE') THEN
+    PERFORM app.ai_catalog_apply('hostile_copy', '{\"owner\": \"postgres\", \"deployed_version\": null, \"versions\": [], \"grants\": []}'::pg_catalog.jsonb, '{}'::integer[], '{}'::pg_catalog.bytea[]);
+    PERFORM app.ai_catalog_apply('hostile_copy', NULL);
+  END IF;
+END\$\$;
 "
 run_calls() {   # $1: role to SET (or empty), $2: search_path; prints errors only
   local set_role=""
