@@ -66,6 +66,7 @@ params_default(bool implicit, int32_t k)
 	memset(&p, 0, sizeof(p));
 	p.factors = k;
 	p.l2 = implicit ? 0.1 : 0.02;
+	p.bias_l2 = -1; /* the biases penalized like the factors */
 	p.iterations = 15;
 	p.alpha = implicit ? 10.0 : 0.0;
 	p.seed = 42;
