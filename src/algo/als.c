@@ -928,6 +928,32 @@ val_score(const pgl_env *env, const pgl_als_model *m, const pgl_ratings *R,
 	return PGL_OK;
 }
 
+/*
+ * After iteration it (0-based): score m on params->val, keep the best in
+ * info, and *stop once params->patience iterations brought no better score.
+ */
+static pgl_rc
+early_stop(const pgl_env *env, const pgl_als_model *m, const pgl_ratings *R,
+		   const pgl_als_params *params, int32_t it, pgl_als_info *info, bool *stop, pgl_status *st)
+{
+	double score;
+	pgl_rc rc;
+
+	if ((rc = val_score(env, m, R, params, &score, st)) != PGL_OK)
+		return rc;
+	if (params->val_scores)
+		params->val_scores[it] = score;
+	if (info->best_iteration == 0 ||
+		(params->implicit ? score > info->best_score : score < info->best_score))
+	{
+		info->best_iteration = it + 1;
+		info->best_score = score;
+	}
+	else if (it + 1 - info->best_iteration >= params->patience)
+		*stop = true;
+	return PGL_OK;
+}
+
 static int64_t
 longest_row(const int64_t *ptr, int32_t n)
 {
@@ -1025,6 +1051,7 @@ pgl_als_fit(const pgl_env *env, const pgl_ratings *R, const pgl_als_params *para
 	for (int32_t it = 0; it < params->iterations; it++)
 	{
 		double ul, il, trace = 0.0;
+		bool   stop = false;
 
 		/* users against the items */
 		c.ptr = R->user_ptr;
@@ -1063,23 +1090,10 @@ pgl_als_fit(const pgl_env *env, const pgl_ratings *R, const pgl_als_params *para
 		}
 		info->iterations = it + 1;
 		pgl_progress(env, it + 1, params->iterations, loss);
-		if (params->val)
-		{
-			double score;
-
-			if ((rc = val_score(env, m, R, params, &score, st)) != PGL_OK)
-				goto done;
-			if (params->val_scores)
-				params->val_scores[it] = score;
-			if (info->best_iteration == 0 ||
-				(params->implicit ? score > info->best_score : score < info->best_score))
-			{
-				info->best_iteration = it + 1;
-				info->best_score = score;
-			}
-			else if (it + 1 - info->best_iteration >= params->patience)
-				break;
-		}
+		if (params->val && (rc = early_stop(env, m, R, params, it, info, &stop, st)) != PGL_OK)
+			goto done;
+		if (stop)
+			break;
 	}
 	info->loss = loss;
 	info->seconds_per_iteration = (now_seconds() - t0) / info->iterations;
