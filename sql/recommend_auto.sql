@@ -77,3 +77,7 @@ SELECT * FROM ai_train('gr_e', 'als', 'gr_clean', options => '{"feedback": "impl
 SELECT * FROM ai_train('gr_e', 'als', 'gr_clean', options => '{"l2": 0}');
 SELECT algorithm, option, type, default_value FROM ai_algorithm_options('als')
  WHERE option IN ('l2', 'bias_l2', 'early_stopping_rounds', 'iterations') ORDER BY option;
+
+-- clean up (later tests count the models of the database)
+SELECT count(ai_drop_model(name)) AS dropped FROM (SELECT DISTINCT name FROM ai_models WHERE name LIKE 'gr\_%') m;
+DROP TABLE gr_clean, gr_noisy, gr_sweep;
