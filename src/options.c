@@ -67,7 +67,9 @@ pgl_option_type_text(const pgl_option_spec *o)
 			if (o->flags & PGL_OPT_NONZERO)
 				return "a finite non-zero number";
 			if (o->hi >= 1e308)
-				return psprintf("a number %s %g", (o->flags & PGL_OPT_LO_OPEN) ? ">" : ">=", o->lo);
+				return psprintf("a number %s %g%s",
+								(o->flags & PGL_OPT_LO_OPEN) ? ">" : ">=", o->lo,
+								(o->flags & PGL_OPT_AUTO) ? " or \"auto\"" : "");
 			return psprintf("a number in %s%g, %g%s", lb, o->lo, o->hi, hb);
 		case PGL_OPT_INTEGER:
 			if (o->hi >= 9e15)
@@ -142,6 +144,9 @@ number_value(const pgl_algo_ops *ops, const pgl_option_spec *o, JsonbValue *v)
 {
 	double d;
 
+	if ((o->flags & PGL_OPT_AUTO) && v->type == jbvString && v->val.string.len == 4 &&
+		strncmp(v->val.string.val, "auto", 4) == 0)
+		return PGL_OPT_AUTO_VALUE;
 	if (v->type != jbvNumeric)
 		bad_value(ops, o, v);
 	d = DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric)));
@@ -408,6 +413,9 @@ set_number_slot(PglTrainOptions *opts, int slot, double d)
 		case PGL_SLOT_L1:
 			opts->l1 = d;
 			break;
+		case PGL_SLOT_BIAS_L2:
+			opts->bias_l2 = d;
+			break;
 		default:
 			elog(ERROR, "pg_learn: option slot %d is not a number", slot);
 	}
@@ -555,6 +563,8 @@ set_defaults(const pgl_algo_ops *ops, PglTrainOptions *opts)
 	opts->colsample_bynode = -1;
 	opts->min_child_weight = -1;
 	opts->l1 = -1;
+	opts->bias_l2 = -1;
+	opts->early_stopping_rounds = -1;
 }
 
 /*

@@ -28,7 +28,7 @@ typedef struct PglTrainOptions
 	const struct pgl_algo_ops *ops;
 	double					   test_size; /* < 0: not given */
 	uint64					   seed;
-	double					   l2;		 /* < 0: not given */
+	double					   l2;		 /* -1: not given; PGL_OPT_AUTO_VALUE: "auto" */
 	int						   max_iter; /* iterations; < 0: not given */
 	double					   tol;
 	List					  *exclude; /* of char * */
@@ -43,7 +43,8 @@ typedef struct PglTrainOptions
 	int	   factors; /* 0: not given */
 	double alpha;	/* < 0: not given */
 	int	   cg_steps;
-	int	   k; /* recommenders: ranking cutoff; kmeans: clusters; 0: not given */
+	double bias_l2; /* als: -1: not given; PGL_OPT_AUTO_VALUE: "auto" */
+	int	   k;		/* recommenders: ranking cutoff; kmeans: clusters; 0: not given */
 	char  *user_col;
 	char  *item_col;
 	char  *rating_col;
@@ -65,7 +66,7 @@ typedef struct PglTrainOptions
 	int	   n_estimators;
 	int	   max_depth;
 	int	   max_bin;
-	int	   early_stopping_rounds; /* 0: none */
+	int	   early_stopping_rounds; /* 0: none; -1: not given */
 	int	   objective;			  /* index in PGL_XGB_OBJECTIVES */
 	double subsample;
 	double colsample_bytree;

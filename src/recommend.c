@@ -680,6 +680,10 @@ recommend_for_ratings(FunctionCallInfo fcinfo, bool text_ids)
 	params.implicit = implicit_model(&st->v);
 	params.factors = st->v.als.k;
 	params.l2 = st->v.config[PGL_ALS_CFG_L2];
+	/* models before 0.3.0 have no bias_l2: their biases were penalized like the factors */
+	params.bias_l2 = tensor_data(st->v.model, "bias_l2")
+						 ? *(const double *) tensor_data(st->v.model, "bias_l2")
+						 : -1;
 	params.alpha = st->v.config[PGL_ALS_CFG_ALPHA];
 	params.cg_steps = (int32) st->v.config[PGL_ALS_CFG_CG_STEPS];
 	params.iterations = 1;

@@ -515,6 +515,9 @@ typedef struct RecTrain
 	pgl_als_params params;
 	pgl_als_model  am;
 	pgl_als_info   info;
+	pgl_als_auto   au;
+	bool		   searched; /* pgl_als_fit_auto ran (au is its report) */
+	int32		   patience; /* early stopping; 0: none */
 } RecTrain;
 
 static void
@@ -528,6 +531,11 @@ rec_check(PglTrainCall *c)
 						errdetail("Each user's and item's least-squares system needs the "
 								  "regularization to be solvable."),
 						errhint("Use a small value such as 0.01, or \"feedback\": \"implicit\".")));
+	if (c->opts.implicit && c->opts.bias_l2 != -1)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("option \"bias_l2\" applies to explicit feedback only"),
+						errdetail("Implicit-feedback models have no biases."),
+						errhint("Remove \"bias_l2\", or use \"feedback\": \"explicit\".")));
 }
 
 /* the (user, item, rating) rows: ids sorted, duplicates resolved */
@@ -690,7 +698,7 @@ rec_model(PglTrainCall *c, RecTrain *t)
 	config[PGL_ALS_CFG_DUP_SUM] = c->opts.duplicates_sum ? 1 : 0;
 	*mu = t->am.mu;
 	m->n_tensors = 12;
-	m->tensors = palloc0(sizeof(pgl_tensor) * m->n_tensors);
+	m->tensors = palloc0(sizeof(pgl_tensor) * (m->n_tensors + 1));
 	id_tensor(&m->tensors[0], "user_ids", "user_keys", &t->r.users, t->uorder);
 	id_tensor(&m->tensors[1], "item_ids", "item_keys", &t->r.items, t->iorder);
 	tensor(&m->tensors[2], "user_factors", PGL_F32, 2, t->n_users, t->am.k, t->am.U);
@@ -704,6 +712,13 @@ rec_model(PglTrainCall *c, RecTrain *t)
 	tensor(&m->tensors[10], "config", PGL_F64, 1, PGL_ALS_CFG_LEN, 0, config);
 	/* the rating column's name, for ai_evaluate */
 	tensor(&m->tensors[11], "columns", PGL_STR, 1, 3, 0, NULL);
+	if (!t->params.implicit)
+	{
+		double *bias_l2 = palloc(sizeof(double));
+
+		*bias_l2 = t->params.bias_l2;
+		tensor(&m->tensors[m->n_tensors++], "bias_l2", PGL_F64, 1, 1, 0, bias_l2);
+	}
 	cols[0] = pstrdup(t->r.user_col ? t->r.user_col : "");
 	cols[1] = pstrdup(t->r.item_col ? t->r.item_col : "");
 	cols[2] = pstrdup(t->r.rating_col ? t->r.rating_col : "");
@@ -735,37 +750,135 @@ store_factors(PglTrainCall *c, RecTrain *t)
 	pgl_apply_storage(&c->env, &fm, c->opts.storage);
 }
 
+/*
+ * The grids of "l2": "auto" and "bias_l2": "auto" (bench/run_als_defaults
+ * and docs/user-guide.md say how they were chosen); the first value of a
+ * grid is used when the data is too small for a validation split.
+ */
+static const double als_l2_grid[] = {0.1, 0.03, 0.3};
+static const double als_l2_grid_implicit[] = {30, 10, 100};
+static const double als_bias_grid[] = {5, 1, 25};
+
+/* fewer training ratings than this: no validation split, no search */
+#define ALS_MIN_VAL_RATINGS 200
+
+static void
+rec_auto_setup(PglTrainCall *c, RecTrain *t)
+{
+	pgl_als_auto *a = &t->au;
+	bool l2_auto = c->opts.l2 == PGL_OPT_AUTO_VALUE || (c->opts.l2 < 0 && !c->opts.implicit);
+	bool bias_auto =
+		!c->opts.implicit && (c->opts.bias_l2 == PGL_OPT_AUTO_VALUE || c->opts.bias_l2 < 0);
+
+	memset(a, 0, sizeof(*a));
+	if (l2_auto)
+	{
+		a->l2_grid = c->opts.implicit ? als_l2_grid_implicit : als_l2_grid;
+		a->n_l2 = 3;
+	}
+	if (bias_auto)
+	{
+		a->bias_grid = als_bias_grid;
+		a->n_bias = 3;
+	}
+	a->val_fraction = 0.1;
+	a->max_val_users = c->opts.implicit ? 2000 : 0;
+	a->min_ratings = ALS_MIN_VAL_RATINGS;
+	a->all_iterations = t->patience == 0;
+	t->searched = l2_auto || bias_auto || t->patience > 0;
+}
+
 static void
 rec_fit(PglTrainCall *c)
 {
 	RecTrain	   *t = c->state;
 	pgl_als_params *params = &t->params;
 	pgl_status		st;
+	pgl_rc			rc;
 
 	memset(&st, 0, sizeof(st));
 	params->implicit = c->opts.implicit;
 	params->factors = c->opts.factors > 0 ? c->opts.factors : 32;
-	params->l2 = c->opts.l2 >= 0 ? c->opts.l2 : (c->opts.implicit ? 30.0 : 0.05);
+	params->l2 = c->opts.l2 >= 0 ? c->opts.l2 : 30.0;
+	params->bias_l2 = c->opts.implicit ? -1 : c->opts.bias_l2 >= 0 ? c->opts.bias_l2 : 5.0;
 	params->iterations = c->opts.max_iter > 0 ? c->opts.max_iter : 15;
 	params->alpha = c->opts.alpha >= 0 ? c->opts.alpha : 5.0;
 	params->cg_steps = c->opts.cg_steps > 0 ? c->opts.cg_steps : 3;
 	params->seed = c->opts.seed;
 	params->threads = pgl_thread_count();
+	t->patience = c->opts.early_stopping_rounds >= 0 ? c->opts.early_stopping_rounds : 2;
+	params->patience = t->patience > 0 ? t->patience : params->iterations;
+	params->rank_k = t->k;
 	pgl_set_blas_threads();
-	/* the rows read, both orientations of the ratings, the factors, workspace */
+	/* the rows read, both orientations of the ratings (twice with a split), the factors, workspace */
 	pgl_check_memory((Size) t->r.cap * sizeof(RatingRow) +
-						 (Size) t->kept * 2 * (sizeof(int32) + sizeof(float) + sizeof(int64)) +
+						 (Size) t->kept * 4 * (sizeof(int32) + sizeof(float) + sizeof(int64)) +
 						 (Size) (t->n_users + t->n_items) * (params->factors + 2) * sizeof(float) *
 							 2 +
 						 (Size) params->threads * (params->factors + 1) * (params->factors + 1) *
 							 sizeof(double) * 4,
 					 psprintf("training %d factors for %d users and %d items", params->factors,
 							  t->n_users, t->n_items));
-	env_report(pgl_als_fit(&c->env, &t->train, params, &t->am, &t->info, &st), &st,
-			   psprintf("training \"%s\" failed", c->name));
+	rec_auto_setup(c, t);
+	if (t->searched)
+	{
+		rc = pgl_als_fit_auto(&c->env, &t->train, params, &t->au, &t->am, &t->info, &st);
+		if (rc == PGL_OK && t->au.chosen >= 0)
+		{
+			params->l2 = t->au.trials[t->au.chosen].l2;
+			params->bias_l2 = t->au.trials[t->au.chosen].bias_l2;
+		}
+		else if (rc == PGL_OK)
+		{
+			/* too few ratings for a split: the grids' first values */
+			if (t->au.n_l2 > 0)
+				params->l2 = t->au.l2_grid[0];
+			if (t->au.n_bias > 0)
+				params->bias_l2 = t->au.bias_grid[0];
+		}
+	}
+	else
+		rc = pgl_als_fit(&c->env, &t->train, params, &t->am, &t->info, &st);
+	env_report(rc, &st, psprintf("training \"%s\" failed", c->name));
 	if (c->opts.storage != PGL_STORE_NATIVE)
 		store_factors(c, t);
 	c->m = rec_model(c, t);
+}
+
+/* the validation split's search and early stopping, for the metrics */
+static void
+rec_search_json(RecTrain *t, StringInfo buf)
+{
+	pgl_als_auto *a = &t->au;
+
+	appendStringInfo(buf, ", \"l2\": %.10g", t->params.l2);
+	if (!t->params.implicit)
+		appendStringInfo(buf, ", \"bias_l2\": %.10g", t->params.bias_l2);
+	if (!t->searched)
+		return;
+	appendStringInfo(buf, ", \"validation\": {\"rows\": " INT64_FORMAT, a->n_val);
+	if (t->params.implicit)
+		appendStringInfo(buf, ", \"metric\": \"ndcg@%d\"", t->k);
+	else
+		appendStringInfoString(buf, ", \"metric\": \"rmse\"");
+	appendStringInfo(buf, ", \"early_stopping_rounds\": %d, \"trials\": [", t->patience);
+	for (int32 j = 0; j < a->n_trials; j++)
+	{
+		const pgl_als_trial *tr = &a->trials[j];
+
+		appendStringInfo(buf, "%s{\"l2\": %.10g", j ? ", " : "", tr->l2);
+		if (!t->params.implicit)
+			appendStringInfo(buf, ", \"bias_l2\": %.10g", tr->bias_l2);
+		appendStringInfo(buf, ", \"score\": %.10g, \"iterations\": %d, \"seconds\": %.4g}",
+						 tr->score, tr->iterations, tr->seconds);
+	}
+	appendStringInfoChar(buf, ']');
+	if (a->chosen >= 0)
+		appendStringInfo(buf, ", \"chosen\": %d", a->chosen);
+	else
+		appendStringInfoString(buf, ", \"chosen\": null, \"note\": \"too few ratings for a "
+									"validation split: the defaults were used\"");
+	appendStringInfoChar(buf, '}');
 }
 
 static void
@@ -808,6 +921,7 @@ rec_metrics(PglTrainCall *c, StringInfo buf)
 					 ", \"iterations\": %d, \"loss\": %.10g, \"seconds_per_iteration\": %.6g",
 					 t->k, t->n_users, t->n_items, t->n_train, t->n_test, t->n_dups,
 					 t->info.iterations, t->info.loss, t->info.seconds_per_iteration);
+	rec_search_json(t, buf);
 	if (t->r.skipped > 0)
 		appendStringInfo(buf, ", \"rows_skipped_null\": " INT64_FORMAT, t->r.skipped);
 	appendStringInfoChar(buf, '}');

@@ -305,6 +305,17 @@ als_validate(const pgl_model *m, pgl_status *st)
 	cols = pgl_model_tensor(m, "columns");
 	if (cols != NULL && (cols->dtype != PGL_STR || cols->ndim != 1 || cols->dims[0] != 3))
 		return pgl_fail(st, PGL_ERR_CORRUPT, "als model \"columns\" tensor is not 3 strings");
+	/* optional (0.3.0 on): the penalty of the biases, for fold-in */
+	if (pgl_model_tensor(m, "bias_l2") != NULL)
+	{
+		const pgl_tensor *bl = want_tensor(m, "bias_l2", PGL_F64, 1, -1, st);
+
+		if (bl == NULL)
+			return st->rc;
+		if (!(*(const double *) bl->data >= 0) || !isfinite(*(const double *) bl->data))
+			return pgl_fail(st, PGL_ERR_CORRUPT,
+							"als model \"bias_l2\" is not a finite number >= 0");
+	}
 	if (!all_finite_f32(uf) || !all_finite_f32(vf) || !all_finite_f32(ub) || !all_finite_f32(ib) ||
 		!all_finite_f32(pop) || !isfinite(*(const double *) mu->data))
 		return pgl_fail(st, PGL_ERR_CORRUPT, "als model has non-finite parameters");

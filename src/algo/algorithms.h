@@ -109,6 +109,10 @@ typedef enum pgl_opt_type
 #define PGL_OPT_LO_OPEN 1 /* lo itself is not allowed */
 #define PGL_OPT_HI_OPEN 2 /* hi itself is not allowed */
 #define PGL_OPT_NONZERO 4 /* 0 is not allowed */
+#define PGL_OPT_AUTO	8 /* NUMBER: the string "auto" is also allowed (PGL_OPT_AUTO_VALUE) */
+
+/* what the reader stores for "auto" (a value not given is -1) */
+#define PGL_OPT_AUTO_VALUE (-2.0)
 
 /* where the reader (src/options.c) stores a value: a field of PglTrainOptions */
 typedef enum pgl_opt_slot
@@ -158,7 +162,8 @@ typedef enum pgl_opt_slot
 	PGL_SLOT_COLSAMPLE_BYNODE,
 	PGL_SLOT_MIN_CHILD_WEIGHT,
 	PGL_SLOT_L1,
-	PGL_SLOT_SEARCH
+	PGL_SLOT_SEARCH,
+	PGL_SLOT_BIAS_L2
 } pgl_opt_slot;
 
 /*

@@ -267,7 +267,8 @@ typedef struct als_ctx
 	int32_t			 cg_steps;	/* implicit: > 0 CG steps, 0 a direct solve */
 	int32_t			 loss_mode; /* 0 none, 1 regularization only, 2 full */
 	double			 l2, alpha, mu;
-	int64_t			 seg; /* ALS_SEG_ROWS, or less when no row is longer */
+	double			 bias_l2; /* explicit: < 0: l2 times the row's count */
+	int64_t			 seg;	  /* ALS_SEG_ROWS, or less when no row is longer */
 	const int64_t	*ptr;
 	const int32_t	*idx;
 	const float		*val;
@@ -488,7 +489,7 @@ solve_explicit(als_ctx *c, als_work *w, int64_t row)
 	int64_t beg = c->ptr[row];
 	int64_t n = c->ptr[row + 1] - beg;
 	float  *x = c->X + (size_t) row * k;
-	double	tt = 0.0, reg, xb = 0.0, xx = 0.0;
+	double	tt = 0.0, reg, breg, xb = 0.0, xx = 0.0;
 
 	if (n == 0)
 	{
@@ -526,8 +527,10 @@ solve_explicit(als_ctx *c, als_work *w, int64_t row)
 		gram_rank8(w->G, k1, w->A);
 	}
 	reg = c->l2 * (double) n;
-	for (int32_t d = 0; d < k1; d++)
+	breg = c->bias_l2 >= 0.0 ? c->bias_l2 : reg;
+	for (int32_t d = 0; d < k; d++)
 		w->G[d + (size_t) d * k1] += reg;
+	w->G[k + (size_t) k * k1] += breg;
 	memcpy(w->sol, w->b, sizeof(double) * (size_t) k1);
 	if (!cholesky_solve(w->G, k1, w->sol, w->t))
 	{
@@ -535,15 +538,16 @@ solve_explicit(als_ctx *c, als_work *w, int64_t row)
 		return;
 	}
 	for (int32_t d = 0; d < k1; d++)
-	{
 		xb += w->sol[d] * w->b[d];
+	for (int32_t d = 0; d < k; d++)
 		xx += w->sol[d] * w->sol[d];
-	}
 	for (int32_t d = 0; d < k; d++)
 		x[d] = (float) w->sol[d];
 	c->xb[row] = (float) w->sol[k];
 	if (c->row_loss)
-		c->row_loss[row] = c->loss_mode == 2 ? tt - xb : c->loss_mode == 1 ? reg * xx : 0.0;
+		c->row_loss[row] = c->loss_mode == 2   ? tt - xb
+						   : c->loss_mode == 1 ? reg * xx + breg * w->sol[k] * w->sol[k]
+											   : 0.0;
 }
 
 /* implicit: gather rows [beg, beg + m) of Y into w->B */
@@ -883,6 +887,70 @@ check_params(const pgl_als_params *p, pgl_status *st)
 		return pgl_fail(st, PGL_ERR_INVALID, "cg_steps must be at least 1, got %d", p->cg_steps);
 	if (p->threads < 1)
 		return pgl_fail(st, PGL_ERR_INVALID, "threads must be at least 1, got %d", p->threads);
+	if (!p->implicit && !(p->bias_l2 < 0.0 || isfinite(p->bias_l2)))
+		return pgl_fail(st, PGL_ERR_INVALID, "bias_l2 must be a finite number >= 0, got %g",
+						p->bias_l2);
+	if (p->val && p->patience < 1)
+		return pgl_fail(st, PGL_ERR_INVALID, "patience must be at least 1, got %d", p->patience);
+	if (p->val && p->implicit && p->rank_k < 1)
+		return pgl_fail(st, PGL_ERR_INVALID, "the ranking cutoff must be at least 1, got %d",
+						p->rank_k);
+	return PGL_OK;
+}
+
+/*
+ * The score of m on params->val: RMSE (explicit), or NDCG@rank_k among all
+ * items but the user's training items in R (implicit).
+ */
+static pgl_rc
+val_score(const pgl_env *env, const pgl_als_model *m, const pgl_ratings *R,
+		  const pgl_als_params *params, double *score, pgl_status *st)
+{
+	const pgl_ratings *v = params->val;
+	pgl_rank_metrics   rm;
+	double			   sse = 0.0;
+	pgl_rc			   rc;
+
+	if (params->implicit)
+	{
+		rc = pgl_als_evaluate(env, m, R, v, params->rank_k, true, params->threads, &rm, st);
+		*score = rm.ndcg;
+		return rc;
+	}
+	for (int32_t u = 0; u < v->n_users; u++)
+		for (int64_t q = v->user_ptr[u]; q < v->user_ptr[u + 1]; q++)
+		{
+			double e = pgl_als_predict(m, u, v->user_items[q]) - v->user_vals[q];
+
+			sse += e * e;
+		}
+	*score = v->nnz > 0 ? sqrt(sse / (double) v->nnz) : 0.0;
+	return PGL_OK;
+}
+
+/*
+ * After iteration it (0-based): score m on params->val, keep the best in
+ * info, and *stop once params->patience iterations brought no better score.
+ */
+static pgl_rc
+early_stop(const pgl_env *env, const pgl_als_model *m, const pgl_ratings *R,
+		   const pgl_als_params *params, int32_t it, pgl_als_info *info, bool *stop, pgl_status *st)
+{
+	double score;
+	pgl_rc rc;
+
+	if ((rc = val_score(env, m, R, params, &score, st)) != PGL_OK)
+		return rc;
+	if (params->val_scores)
+		params->val_scores[it] = score;
+	if (info->best_iteration == 0 ||
+		(params->implicit ? score > info->best_score : score < info->best_score))
+	{
+		info->best_iteration = it + 1;
+		info->best_score = score;
+	}
+	else if (it + 1 - info->best_iteration >= params->patience)
+		*stop = true;
 	return PGL_OK;
 }
 
@@ -972,6 +1040,7 @@ pgl_als_fit(const pgl_env *env, const pgl_ratings *R, const pgl_als_params *para
 	c.implicit = params->implicit;
 	c.cg_steps = params->cg_steps;
 	c.l2 = params->l2;
+	c.bias_l2 = params->bias_l2;
 	c.alpha = params->alpha;
 	c.mu = m->mu;
 	c.seg = seg;
@@ -982,6 +1051,7 @@ pgl_als_fit(const pgl_env *env, const pgl_ratings *R, const pgl_als_params *para
 	for (int32_t it = 0; it < params->iterations; it++)
 	{
 		double ul, il, trace = 0.0;
+		bool   stop = false;
 
 		/* users against the items */
 		c.ptr = R->user_ptr;
@@ -1020,9 +1090,13 @@ pgl_als_fit(const pgl_env *env, const pgl_ratings *R, const pgl_als_params *para
 		}
 		info->iterations = it + 1;
 		pgl_progress(env, it + 1, params->iterations, loss);
+		if (params->val && (rc = early_stop(env, m, R, params, it, info, &stop, st)) != PGL_OK)
+			goto done;
+		if (stop)
+			break;
 	}
 	info->loss = loss;
-	info->seconds_per_iteration = (now_seconds() - t0) / params->iterations;
+	info->seconds_per_iteration = (now_seconds() - t0) / info->iterations;
 	rc = PGL_OK;
 
 done:
@@ -1157,6 +1231,7 @@ pgl_als_fold_in(const pgl_env *env, const pgl_als_model *m, const pgl_als_params
 	memset(&c, 0, sizeof(c));
 	c.k = m->k;
 	c.l2 = params->l2;
+	c.bias_l2 = params->bias_l2;
 	c.mu = m->mu;
 	c.seg = n < 1 ? 1 : min64(n, ALS_SEG_ROWS);
 	c.ptr = ptr;

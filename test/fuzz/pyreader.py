@@ -253,6 +253,10 @@ def read(buf):
         cfg = want("config", 1, [8])[2]
         if "columns" in T:
             want("columns", 5, [3])
+        if "bias_l2" in T:
+            bl = want("bias_l2", 1, [1])[2][0]
+            if not (math.isfinite(bl) and bl >= 0):
+                raise Corrupt("bias_l2")
         if not all(math.isfinite(v) for t in floats for v in t[2]) or not math.isfinite(mu[2][0]):
             raise Corrupt("als values not finite")
         implicit, l2, alpha, cg, cold, iters, kk, dup = cfg

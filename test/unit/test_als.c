@@ -66,6 +66,7 @@ params_default(bool implicit, int32_t k)
 	memset(&p, 0, sizeof(p));
 	p.factors = k;
 	p.l2 = implicit ? 0.1 : 0.02;
+	p.bias_l2 = -1; /* the biases penalized like the factors */
 	p.iterations = 15;
 	p.alpha = implicit ? 10.0 : 0.0;
 	p.seed = 42;
@@ -1095,6 +1096,96 @@ test_alloc_failures(void)
 	triples_free(&t);
 }
 
+/* bias_l2, early stopping on a validation split, and pgl_als_fit_auto */
+static void
+test_auto(void)
+{
+	enum
+	{
+		NU = 200,
+		NI = 150,
+		K = 3
+	};
+	triples				tr, te;
+	pgl_ratings			R, T;
+	pgl_als_params		p = params_default(false, K);
+	pgl_als_model		m;
+	pgl_als_info		info;
+	pgl_status			st = {0};
+	double				scores[30], maxb = 0;
+	static const double l2s[] = {1e-4, 0.05, 30};
+	static const double biases[] = {5, 1};
+	pgl_als_auto		a;
+
+	planted_explicit(NU, NI, K, 0.3, 1.0, 10, &tr, &te);
+	R = build(&tr, NU, NI);
+	T = build(&te, NU, NI);
+
+	/* an overwhelming bias penalty leaves the biases at 0 */
+	p.bias_l2 = 1e12;
+	OK(pgl_als_fit(&pgl_malloc_env, &R, &p, &m, &info, &st) == PGL_OK, "bias_l2 fit (%s)", st.msg);
+	for (int32_t u = 0; u < NU; u++)
+		maxb = fmax(maxb, fabs(m.user_bias[u]));
+	OK(maxb < 1e-6, "bias_l2 1e12: user biases 0 (largest %g)", maxb);
+	pgl_als_model_free(&pgl_malloc_env, &m);
+
+	/* early stopping: scores recorded, the best kept, stopped after patience */
+	p.bias_l2 = 1;
+	p.l2 = 1e-4; /* over-fits: the validation RMSE turns up */
+	p.iterations = 30;
+	p.val = &T;
+	p.patience = 2;
+	p.val_scores = scores;
+	OK(pgl_als_fit(&pgl_malloc_env, &R, &p, &m, &info, &st) == PGL_OK, "early stopping fit (%s)",
+	   st.msg);
+	{
+		bool best = true;
+
+		for (int32_t j = 0; j < info.iterations; j++)
+			best = best && scores[j] >= info.best_score;
+		OK(info.best_iteration >= 1 && scores[info.best_iteration - 1] == info.best_score && best &&
+			   (info.iterations == 30 || info.iterations == info.best_iteration + 2),
+		   "early stopping: best %d of %d run, score %g", info.best_iteration, info.iterations,
+		   info.best_score);
+	}
+	pgl_als_model_free(&pgl_malloc_env, &m);
+	p.patience = 0;
+	OK(pgl_als_fit(&pgl_malloc_env, &R, &p, &m, &info, &st) == PGL_ERR_INVALID,
+	   "patience 0 refused");
+
+	/* the search: every l2 with the first bias, then the other bias with the best l2 */
+	p = params_default(false, K);
+	memset(&a, 0, sizeof(a));
+	a.l2_grid = l2s;
+	a.n_l2 = 3;
+	a.bias_grid = biases;
+	a.n_bias = 2;
+	a.val_fraction = 0.1;
+	a.min_ratings = 100;
+	p.patience = 2;
+	OK(pgl_als_fit_auto(&pgl_malloc_env, &R, &p, &a, &m, &info, &st) == PGL_OK, "auto fit (%s)",
+	   st.msg);
+	for (int32_t j = 0; j < a.n_trials; j++)
+		printf("# trial %d: l2 %g bias_l2 %g score %g iterations %d\n", j, a.trials[j].l2,
+			   a.trials[j].bias_l2, a.trials[j].score, a.trials[j].iterations);
+	OK(a.n_val > 0 && a.n_trials == 4 && a.trials[3].l2 == a.trials[1].l2 &&
+		   a.trials[0].bias_l2 == 5 && a.trials[3].bias_l2 == 1,
+	   "auto: 4 trials on %lld validation ratings", (long long) a.n_val);
+	OK(a.trials[a.chosen].l2 == 0.05 && info.iterations == a.trials[a.chosen].iterations,
+	   "auto: picks l2 0.05 (planted noise 1, between over- and under-fitting), %d iterations",
+	   info.iterations);
+	pgl_als_model_free(&pgl_malloc_env, &m);
+	a.min_ratings = R.nnz + 1;
+	OK(pgl_als_fit_auto(&pgl_malloc_env, &R, &p, &a, &m, &info, &st) == PGL_OK && a.n_val == 0 &&
+		   a.chosen == -1 && info.iterations == p.iterations,
+	   "auto: too few ratings, no split, the first values");
+	pgl_als_model_free(&pgl_malloc_env, &m);
+	pgl_ratings_free(&pgl_malloc_env, &R);
+	pgl_ratings_free(&pgl_malloc_env, &T);
+	triples_free(&tr);
+	triples_free(&te);
+}
+
 int
 main(void)
 {
@@ -1107,5 +1198,6 @@ main(void)
 	test_evaluate_metrics();
 	test_validation();
 	test_alloc_failures();
+	test_auto();
 	return unit_done();
 }
