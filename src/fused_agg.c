@@ -29,7 +29,7 @@
  * Inside an aggregate the state is updated in place (as float8_accum does):
  * a row costs the encoding and, every B rows, the block's BLAS calls, with
  * no allocation.  The decoded model, the column map and scratch buffers live
- * in fn_extra, per call site.
+ * in fn_extra, per call site (the decoded model itself once per backend).
  *
  *-------------------------------------------------------------------------
  */
@@ -325,10 +325,39 @@ scratch_len(const Fused *f)
 
 /* ---------- the transition functions ---------- */
 
+/*
+ * The encoder (the decoded model and where its columns sit in the row) is
+ * kept for the backend, not per call site: an engine that builds a new
+ * FmgrInfo for every row (Citus's worker_partial_agg does, which empties
+ * fn_extra) would otherwise decode the model on every row.  One entry; a
+ * generation number tells a call site that the entry was replaced (by
+ * another model's aggregate) and must be looked up again.
+ */
+static PglRowEnc	*shared_enc = NULL;
+static uint64		 shared_gen = 0;
+static MemoryContext shared_cxt = NULL;
+
+static PglRowEnc *
+shared_encoder(bytea *blob, ArrayType *columns, const char *agg)
+{
+	if (shared_enc != NULL && pgl_rowenc_same(shared_enc, blob, columns))
+		return shared_enc;
+	if (shared_cxt == NULL)
+		shared_cxt =
+			AllocSetContextCreate(TopMemoryContext, "pg_learn fused encoder", ALLOCSET_SMALL_SIZES);
+	if (shared_enc != NULL)
+		pgl_rowenc_free(shared_enc);
+	shared_enc = NULL;
+	shared_gen++;
+	shared_enc = pgl_rowenc_create(shared_cxt, blob, columns, agg);
+	return shared_enc;
+}
+
 /* what a call site keeps between rows (fn_extra) */
 typedef struct Site
 {
-	PglRowEnc *enc;
+	PglRowEnc *enc; /* the shared encoder of generation enc_gen */
+	uint64	   enc_gen;
 	void	  *model_ptr, *columns_ptr; /* the arguments last seen to be the encoder's */
 	void	  *param_ptr;				/* the weights / centroids last checked, for ... */
 	double	  *param_state;				/* ... this state */
@@ -356,23 +385,27 @@ site_of(FunctionCallInfo fcinfo, const char *agg)
 		site = fcinfo->flinfo->fn_extra =
 			MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(Site));
 	/* the same Datums as the last row (a constant or a parameter): nothing to compare */
-	if (site->enc && DatumGetPointer(PG_GETARG_DATUM(1)) == site->model_ptr &&
+	if (site->enc && site->enc_gen == shared_gen &&
+		DatumGetPointer(PG_GETARG_DATUM(1)) == site->model_ptr &&
 		(PG_ARGISNULL(3) ? site->columns_ptr == NULL
 						 : DatumGetPointer(PG_GETARG_DATUM(3)) == site->columns_ptr))
 		return site;
 	blob = PG_GETARG_BYTEA_PP(1);
 	if (!PG_ARGISNULL(3))
 		columns = PG_GETARG_ARRAYTYPE_P(3);
-	if (site->enc == NULL || !pgl_rowenc_same(site->enc, blob, columns))
 	{
-		if (site->enc)
-			pgl_rowenc_free(site->enc);
-		site->enc = NULL;
-		site->enc = pgl_rowenc_create(fcinfo->flinfo->fn_mcxt, blob, columns, agg);
-		if (site->scratch)
-			pfree(site->scratch);
-		site->scratch = NULL;
-		memset(&site->parts, 0, sizeof(site->parts));
+		PglRowEnc *enc = shared_encoder(blob, columns, agg);
+
+		/* another model, or the shared entry was rebuilt: the sized buffers start over */
+		if (enc != site->enc || site->enc_gen != shared_gen)
+		{
+			site->enc = enc;
+			site->enc_gen = shared_gen;
+			if (site->scratch)
+				pfree(site->scratch);
+			site->scratch = NULL;
+			memset(&site->parts, 0, sizeof(site->parts));
+		}
 	}
 	site->model_ptr = DatumGetPointer(PG_GETARG_DATUM(1));
 	site->columns_ptr = PG_ARGISNULL(3) ? NULL : DatumGetPointer(PG_GETARG_DATUM(3));

@@ -8,6 +8,7 @@
  */
 #include "trees.h"
 
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -107,9 +108,11 @@ check_node(const pgl_trees *t, int32_t tree, int64_t base, int32_t i, int32_t si
 	if (!isfinite(t->split_threshold[g]))
 		return pgl_fail(st, PGL_ERR_CORRUPT, "tree %d node %d has a non-finite threshold",
 						(int) tree, (int) i);
-	if (!isfinite(t->leaf_value[g]))
-		return pgl_fail(st, PGL_ERR_CORRUPT, "tree %d node %d has a non-finite leaf value",
-						(int) tree, (int) i);
+	/* XGBoost's leaves are binary32: a larger one is not a tree model's */
+	if (!(fabs(t->leaf_value[g]) <= FLT_MAX))
+		return pgl_fail(st, PGL_ERR_CORRUPT,
+						"tree %d node %d has leaf value %g, outside the binary32 range", (int) tree,
+						(int) i, t->leaf_value[g]);
 	if (!(t->cover[g] >= 0.0) || !isfinite(t->cover[g]))
 		return pgl_fail(st, PGL_ERR_CORRUPT,
 						"tree %d node %d has cover %g, expected a finite value >= 0", (int) tree,
@@ -485,6 +488,19 @@ typedef struct shap_ctx
 	double			*phi; /* n_inputs contributions of the current row and group */
 } shap_ctx;
 
+/*
+ * Fractions below SHAP_MIN_FRACTION count as 0, and a path's weight below
+ * SHAP_MIN_WEIGHT ends it: the path's weights are products of fractions,
+ * and unwinding divides by them, so weights near the bottom of the double
+ * range (a crafted cover 1e-300 of its parent's) would lose every digit.
+ * A real model's fractions are at least one row in the rows of its
+ * training (about 1e-10 at the most rows), and its path weights above
+ * 0.5^64; the same fractions give the base value (tree_mean), so the
+ * contributions still add up to the margin.
+ */
+#define SHAP_MIN_FRACTION 1e-12
+#define SHAP_MIN_WEIGHT	  1e-150
+
 /* the fractions of the cover of node that go to its two children */
 static inline void
 child_fractions(const pgl_trees *t, int64_t g, int64_t base, double *left, double *right)
@@ -495,6 +511,10 @@ child_fractions(const pgl_trees *t, int64_t g, int64_t base, double *left, doubl
 	{
 		*left = t->cover[base + t->left_child[g]] / c;
 		*right = t->cover[base + t->right_child[g]] / c;
+		if (*left < SHAP_MIN_FRACTION)
+			*left = 0;
+		if (*right < SHAP_MIN_FRACTION)
+			*right = 0;
 	}
 	else
 		*left = *right = 0.5;
@@ -614,23 +634,31 @@ shap_recurse(const shap_ctx *c, int32_t node, const path_elem *parent, int d, do
 		unwind_path(p, d, idx);
 		d--;
 	}
-	if (fl * in_zero != 0 || in_one != 0)
-		shap_recurse(c, hot, p, d + 1, fl * in_zero, in_one, f);
-	if (fr * in_zero != 0)
+	if (fl * in_zero >= SHAP_MIN_WEIGHT || in_one != 0)
+		shap_recurse(c, hot, p, d + 1, fl * in_zero < SHAP_MIN_WEIGHT ? 0 : fl * in_zero, in_one,
+					 f);
+	if (fr * in_zero >= SHAP_MIN_WEIGHT)
 		shap_recurse(c, cold, p, d + 1, fr * in_zero, 0, f);
 }
 
-/* the cover-weighted mean leaf value of the subtree at node (v of no feature) */
+/*
+ * w times the cover-weighted mean leaf value of the subtree at node (v of no
+ * feature), leaving out the paths TreeSHAP leaves out (weight below
+ * SHAP_MIN_WEIGHT)
+ */
 static double
-tree_mean(const pgl_trees *t, int64_t base, int32_t node)
+tree_mean(const pgl_trees *t, int64_t base, int32_t node, double w)
 {
 	int64_t g = base + node;
 	double	fl, fr;
 
+	if (w < SHAP_MIN_WEIGHT)
+		return 0;
 	if (t->split_feature[g] < 0)
-		return t->leaf_value[g];
+		return w * t->leaf_value[g];
 	child_fractions(t, g, base, &fl, &fr);
-	return fl * tree_mean(t, base, t->left_child[g]) + fr * tree_mean(t, base, t->right_child[g]);
+	return tree_mean(t, base, t->left_child[g], w * fl) +
+		   tree_mean(t, base, t->right_child[g], w * fr);
 }
 
 pgl_rc
@@ -651,7 +679,7 @@ pgl_trees_shap(const pgl_env *env, const pgl_trees *t, const double *X, int64_t 
 		return pgl_fail(st, PGL_ERR_NOMEM, "out of memory");
 	}
 	for (int32_t k = 0; k < t->n_trees; k++)
-		means[k] = tree_mean(t, t->tree_offsets[k], 0);
+		means[k] = tree_mean(t, t->tree_offsets[k], 0, 1.0);
 	c.t = t;
 	c.X = X;
 	c.ld = ld;

@@ -23,7 +23,8 @@
  *	default_left	i32 [N]		 1: a missing (NaN) x goes left, 0: right
  *	left_child		i32 [N]		 index within the tree, -1 for a leaf
  *	right_child		i32 [N]		 index within the tree, -1 for a leaf
- *	leaf_value		f64 [N]		 a leaf's value (internal nodes: finite, unused)
+ *	leaf_value		f64 [N]		 a leaf's value, within the binary32 range (internal
+ *								 nodes: unused)
  *	cover			f64 [N]		 sum of hessians of the node's training rows (a
  *								 child's at most its parent's, to PGL_TREES_COVER_SLACK)
  *

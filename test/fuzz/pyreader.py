@@ -277,6 +277,7 @@ def read(buf):
 
 TREE_ALGORITHMS = (6, 7)
 COVER_SLACK = 1e-3
+FLT_MAX = 3.4028234663852886e38
 MAX_DEPTH = 64
 INT32_MAX = 2**31 - 1
 
@@ -331,6 +332,8 @@ def trees(m, want):
             raise Corrupt(f"node {g} split feature")
         if not all(math.isfinite(v) for v in (threshold[g], leaf[g], cover[g], gain[g])):
             raise Corrupt(f"node {g} value not finite")
+        if abs(leaf[g]) > FLT_MAX:
+            raise Corrupt(f"node {g} leaf value outside the binary32 range")
         if cover[g] < 0 or default_left[g] not in (0, 1):
             raise Corrupt(f"node {g} cover or default_left")
         if feature[g] == -1 and (left[g], right[g]) != (-1, -1):

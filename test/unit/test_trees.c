@@ -761,7 +761,7 @@ test_validator(void)
 		{c_feature_lo, "tree 0 node 1 splits on input -2"},
 		{c_threshold, "tree 1 node 1 has a non-finite threshold"},
 		{c_threshold_inf, "tree 0 node 0 has a non-finite threshold"},
-		{c_leaf, "tree 0 node 4 has a non-finite leaf value"},
+		{c_leaf, "tree 0 node 4 has leaf value inf, outside the binary32 range"},
 		{c_cover_neg, "tree 0 node 3 has cover -1"},
 		{c_cover_nan, "tree 0 node 0 has cover nan"},
 		{c_default, "tree 0 node 2 has default_left 2"},
