@@ -11,28 +11,8 @@
 
 CREATE EXTENSION IF NOT EXISTS pg_learn;
 
-DROP TABLE IF EXISTS bench_times;
-CREATE TABLE bench_times (step text, rep int, ms float8);
-DROP TABLE IF EXISTS bench_values;
-CREATE TABLE bench_values (key text, value text);
-
--- run sql reps times, record each wall time (ms, measured in the server with
--- clock_timestamp(), so no client transfer is included) and return the median
-CREATE OR REPLACE FUNCTION bench_time(step text, sql text, reps int DEFAULT 3)
-RETURNS float8 LANGUAGE plpgsql AS $$
-DECLARE
-	t0 timestamptz;
-	ms float8;
-BEGIN
-	FOR r IN 1..reps LOOP
-		t0 := clock_timestamp();
-		EXECUTE sql;
-		ms := 1000 * extract(epoch FROM clock_timestamp() - t0);
-		INSERT INTO bench_times VALUES (step, r, ms);
-	END LOOP;
-	RETURN (SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY b.ms)
-			  FROM bench_times b WHERE b.step = bench_time.step);
-END $$;
+-- bench_times, bench_values and bench_time() (bench/timing.sql)
+\ir timing.sql
 
 DROP TABLE IF EXISTS t CASCADE;
 CREATE TABLE t (
