@@ -122,6 +122,10 @@ SELECT ai_logreg_fit_agg(:'log', ROW(a, b, c, lab), ARRAY['a', 'b', 'c', 'lab'],
 SELECT ai_logreg_fit_agg(:'log', ROW(a, b, c, lab), ARRAY['a', 'b', 'c', 'lab'], 42, 0.2, ARRAY[i, 0, 0, 0, 0, 0]::float8[]) FROM anr;
 SELECT ai_logreg_fit_agg(:'log', ROW(a, b, c, lab), ARRAY['a', 'b', 'c', 'lab'], 42, 0.2, NULL) FROM anr;
 SELECT ai_kmeans_fit_agg(:'km', ROW(a, b, c), ARRAY['a', 'b', 'c'], '{1,2,3,4}') FROM anr;
+-- a NULL or non-finite centroid value, and a NULL weight, are refused by the one check of both
+SELECT ai_kmeans_fit_agg(:'km', ROW(a, b, c), ARRAY['a', 'b', 'c'], '{1,2,NULL,4,5}') FROM anr;
+SELECT ai_kmeans_fit_agg(:'km', ROW(a, b, c), ARRAY['a', 'b', 'c'], '{1,2,Infinity,4,5}') FROM anr;
+SELECT ai_logreg_fit_agg(:'log', ROW(a, b, c, lab), ARRAY['a', 'b', 'c', 'lab'], 42, 0.2, '{1,2,3,4,5,NULL}') FROM anr;
 SELECT ai_kmeans_fit_agg(:'km', ROW(a, b, c), ARRAY['a', 'b', 'c'], ARRAY[i, 0, 0, 0, 0]::float8[]) FROM anr;
 SELECT ai_linreg_fit_agg('\x00'::bytea, ROW(a, b, c, y), ARRAY['a', 'b', 'c', 'y'], 42, 0.2) FROM anr;
 -- states from outside

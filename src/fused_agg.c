@@ -586,6 +586,20 @@ ai_linreg_fit_agg_sfunc(PG_FUNCTION_ARGS)
 	PG_RETURN_ARRAYTYPE_P(st);
 }
 
+/* the n values of a (weights or centroids) parameter array: ERROR on a NULL or a non-finite one */
+static const double *
+finite_values(const char *agg, const char *what, ArrayType *a, int n)
+{
+	if (ARR_HASNULL(a))
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						errmsg("%s: %s has a NULL element", agg, what)));
+	for (int i = 0; i < n; i++)
+		if (!isfinite(array_data(a)[i]))
+			ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
+							errmsg("%s: %s element %d is not a finite number", agg, what, i + 1)));
+	return array_data(a);
+}
+
 /* the weights of ai_logreg_fit_agg: (p + 1) x ncol finite values */
 static const double *
 fit_weights(FunctionCallInfo fcinfo, int32 p, int32 ncol, const char *agg)
@@ -606,14 +620,7 @@ fit_weights(FunctionCallInfo fcinfo, int32 p, int32 ncol, const char *agg)
 						errhint("Pass (inputs + 1) x %d weights: one row per input, then the "
 								"intercepts.",
 								ncol)));
-	if (ARR_HASNULL(w))
-		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-						errmsg("%s: weights has a NULL element", agg)));
-	for (int i = 0; i < n; i++)
-		if (!isfinite(array_data(w)[i]))
-			ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
-							errmsg("%s: weights element %d is not a finite number", agg, i + 1)));
-	return array_data(w);
+	return finite_values(agg, "weights", w, n);
 }
 
 /* ai_logreg_fit_agg(model, data_row, columns, seed, test_size, weights) */
@@ -696,14 +703,7 @@ fit_centroids(FunctionCallInfo fcinfo, int32 d, int32 *k, const char *agg)
 		ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 						errmsg("%s takes at most %d centroids and %d values in all, not %d x %d",
 							   agg, PGL_KMEANS_MAX_K, PGL_KMEANS_MAX_KD, (int) *k, d)));
-	if (ARR_HASNULL(c))
-		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-						errmsg("%s: centroids has a NULL element", agg)));
-	for (int i = 0; i < n; i++)
-		if (!isfinite(array_data(c)[i]))
-			ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
-							errmsg("%s: centroids element %d is not a finite number", agg, i + 1)));
-	return array_data(c);
+	return finite_values(agg, "centroids", c, n);
 }
 
 /* ai_kmeans_fit_agg(model, data_row, columns, centroids) */
