@@ -1132,7 +1132,7 @@ CREATE AGGREGATE @extschema@.ai_linreg_fit_agg(model pg_catalog.bytea, data_row 
 	PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE @extschema@.ai_linreg_fit_agg(pg_catalog.bytea, pg_catalog.record, pg_catalog.text[], pg_catalog.int8, pg_catalog.float8) IS
-	'Fused ai_linreg_agg over the training rows of the data: hold-out, encoding by the model and co-moments in one call per row';
+	'Fused ai_linreg_agg over the data: hold-out, encoding by the model, co-moments of the training rows and of the hold-out, NULL counts, in one call per row';
 
 CREATE AGGREGATE @extschema@.ai_logreg_fit_agg(model pg_catalog.bytea, data_row pg_catalog.record,
 	columns pg_catalog.text[], seed pg_catalog.int8, test_size pg_catalog.float8, weights pg_catalog.float8[]) (
@@ -1157,6 +1157,69 @@ CREATE AGGREGATE @extschema@.ai_kmeans_fit_agg(model pg_catalog.bytea, data_row 
 );
 COMMENT ON AGGREGATE @extschema@.ai_kmeans_fit_agg(pg_catalog.bytea, pg_catalog.record, pg_catalog.text[], pg_catalog.float8[]) IS
 	'Fused ai_kmeans_step_state over the rows of the data, encoded by the model: the whole state of one Lloyd step';
+
+-- The fields form of the fused aggregates: the row's fields as trailing
+-- arguments (no record built per row; at most 94 fields), named by columns.
+CREATE FUNCTION @extschema@.ai_linreg_fit_agg_fields_sfunc(state pg_catalog.float8[], model pg_catalog.bytea,
+	columns pg_catalog.text[], seed pg_catalog.int8, test_size pg_catalog.float8, VARIADIC fields "any")
+RETURNS pg_catalog.float8[]
+AS 'MODULE_PATHNAME', 'ai_linreg_fit_agg_fields_sfunc'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_linreg_fit_agg_fields_sfunc(pg_catalog.float8[], pg_catalog.bytea, pg_catalog.text[], pg_catalog.int8, pg_catalog.float8, "any") IS
+	'Transition function of ai_linreg_fit_agg (fields form): splits, encodes and adds one row given as its fields';
+
+CREATE FUNCTION @extschema@.ai_logreg_fit_agg_fields_sfunc(state pg_catalog.float8[], model pg_catalog.bytea,
+	columns pg_catalog.text[], seed pg_catalog.int8, test_size pg_catalog.float8, weights pg_catalog.float8[],
+	VARIADIC fields "any")
+RETURNS pg_catalog.float8[]
+AS 'MODULE_PATHNAME', 'ai_logreg_fit_agg_fields_sfunc'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_logreg_fit_agg_fields_sfunc(pg_catalog.float8[], pg_catalog.bytea, pg_catalog.text[], pg_catalog.int8, pg_catalog.float8, pg_catalog.float8[], "any") IS
+	'Transition function of ai_logreg_fit_agg (fields form): splits, encodes and adds one row''s loss and gradient';
+
+CREATE FUNCTION @extschema@.ai_kmeans_fit_agg_fields_sfunc(state pg_catalog.float8[], model pg_catalog.bytea,
+	columns pg_catalog.text[], centroids pg_catalog.float8[], VARIADIC fields "any")
+RETURNS pg_catalog.float8[]
+AS 'MODULE_PATHNAME', 'ai_kmeans_fit_agg_fields_sfunc'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_kmeans_fit_agg_fields_sfunc(pg_catalog.float8[], pg_catalog.bytea, pg_catalog.text[], pg_catalog.float8[], "any") IS
+	'Transition function of ai_kmeans_fit_agg (fields form): encodes one row and assigns it to its nearest centroid';
+
+CREATE AGGREGATE @extschema@.ai_linreg_fit_agg(model pg_catalog.bytea, columns pg_catalog.text[],
+	seed pg_catalog.int8, test_size pg_catalog.float8, VARIADIC fields "any") (
+	SFUNC = @extschema@.ai_linreg_fit_agg_fields_sfunc,
+	STYPE = pg_catalog.float8[],
+	INITCOND = '{}',
+	COMBINEFUNC = @extschema@.ai_fit_agg_combine,
+	FINALFUNC = @extschema@.ai_fit_agg_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.ai_linreg_fit_agg(pg_catalog.bytea, pg_catalog.text[], pg_catalog.int8, pg_catalog.float8, "any") IS
+	'Fused ai_linreg_agg over the data, the row given as its fields: co-moments of the training rows and of the hold-out, NULL counts';
+
+CREATE AGGREGATE @extschema@.ai_logreg_fit_agg(model pg_catalog.bytea, columns pg_catalog.text[],
+	seed pg_catalog.int8, test_size pg_catalog.float8, weights pg_catalog.float8[], VARIADIC fields "any") (
+	SFUNC = @extschema@.ai_logreg_fit_agg_fields_sfunc,
+	STYPE = pg_catalog.float8[],
+	INITCOND = '{}',
+	COMBINEFUNC = @extschema@.ai_fit_agg_combine,
+	FINALFUNC = @extschema@.ai_fit_agg_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.ai_logreg_fit_agg(pg_catalog.bytea, pg_catalog.text[], pg_catalog.int8, pg_catalog.float8, pg_catalog.float8[], "any") IS
+	'Fused ai_logreg_grad_agg / ai_softmax_grad_agg over the training rows, the row given as its fields';
+
+CREATE AGGREGATE @extschema@.ai_kmeans_fit_agg(model pg_catalog.bytea, columns pg_catalog.text[],
+	centroids pg_catalog.float8[], VARIADIC fields "any") (
+	SFUNC = @extschema@.ai_kmeans_fit_agg_fields_sfunc,
+	STYPE = pg_catalog.float8[],
+	INITCOND = '{}',
+	COMBINEFUNC = @extschema@.ai_fit_agg_combine,
+	FINALFUNC = @extschema@.ai_fit_agg_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.ai_kmeans_fit_agg(pg_catalog.bytea, pg_catalog.text[], pg_catalog.float8[], "any") IS
+	'Fused ai_kmeans_step_state over the rows of the data, the row given as its fields';
 
 /* ------------------------------------------------------------------------
  * Scale-out: distributed scoring (docs/scale-out.md).  On a Citus

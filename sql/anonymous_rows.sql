@@ -40,11 +40,32 @@ SELECT max(abs(ai_predict('anr_lin', t) - ai_predict('anr_lin_mem', t)) / greate
   FROM anr t;
 
 -- the fused aggregates: one call per row, the same states as the unfused passes
+-- linear regression: the training rows' state, the hold-out's, then the rows
+-- with a NULL target and the NULLs per feature (a, b, c) on each side
 SELECT max(abs(f - u) / greatest(abs(u), 1)) < 1e-9 AS linreg_same_state
-  FROM (SELECT ai_linreg_fit_agg(:'lin', ROW(a, b, c, y), ARRAY['a', 'b', 'c', 'y'], 42, 0.2) AS s FROM anr WHERE y IS NOT NULL) f,
-       (SELECT ai_linreg_agg(ai_features(:'lin', t), ai_label(:'lin', t)) AS s
-          FROM (SELECT a, b, c, y FROM anr) t WHERE NOT ai_holdout(t, 42, 0.2)) u,
-       LATERAL unnest(f.s, u.s) AS x(f, u);
+  FROM (SELECT ai_linreg_fit_agg(:'lin', ROW(a, b, c, y), ARRAY['a', 'b', 'c', 'y'], 42, 0.2) AS s FROM anr) f,
+       (SELECT ai_linreg_agg(ai_features(:'lin', t), ai_label(:'lin', t)) FILTER (WHERE NOT ai_holdout(t, 42, 0.2))
+               || ai_linreg_agg(ai_features(:'lin', t), ai_label(:'lin', t)) FILTER (WHERE ai_holdout(t, 42, 0.2)) AS s
+          FROM (SELECT a, b, c, y FROM anr) t WHERE y IS NOT NULL) u,
+       LATERAL unnest(f.s[1:array_length(u.s, 1)], u.s) AS x(f, u);
+SELECT s[array_length(s, 1) - 6:] AS counts,
+       (SELECT count(*) FROM anr WHERE y IS NULL) AS null_targets,
+       (SELECT count(*) FILTER (WHERE b IS NULL) FROM anr t WHERE y IS NOT NULL) AS null_b,
+       (SELECT count(*) FILTER (WHERE c IS NULL) FROM anr t WHERE y IS NOT NULL) AS null_c
+  FROM (SELECT ai_linreg_fit_agg(:'lin', ROW(a, b, c, y), ARRAY['a', 'b', 'c', 'y'], 42, 0.2) AS s FROM anr) f;
+-- the fields form: the same states, without a record per row
+SELECT ai_linreg_fit_agg(:'lin', ARRAY['a', 'b', 'c', 'y'], 42, 0.2, a, b, c, y)
+       = ai_linreg_fit_agg(:'lin', ROW(a, b, c, y), ARRAY['a', 'b', 'c', 'y'], 42, 0.2) AS linreg_fields,
+       ai_logreg_fit_agg(:'log', ARRAY['a', 'b', 'c', 'lab'], 42, 0.2, ARRAY[0.1, -0.2, 0.3, 0, 0.05, -1], a, b, c, lab)
+       = ai_logreg_fit_agg(:'log', ROW(a, b, c, lab), ARRAY['a', 'b', 'c', 'lab'], 42, 0.2, ARRAY[0.1, -0.2, 0.3, 0, 0.05, -1]) AS logreg_fields,
+       ai_kmeans_fit_agg(:'km', ARRAY['a', 'b', 'c'], '{{0,0,0,0,0},{5,2,1,0,0},{10,4,0,0,1}}', a, b, c)
+       = ai_kmeans_fit_agg(:'km', ROW(a, b, c), ARRAY['a', 'b', 'c'], '{{0,0,0,0,0},{5,2,1,0,0},{10,4,0,0,1}}') AS kmeans_fields
+  FROM anr;
+-- in any order of the fields, by the names given (the hold-out hashes the
+-- fields in their order, as the data's columns: here there is none)
+SELECT ai_linreg_fit_agg(:'lin', ARRAY['y', 'c', 'b', 'a'], 42, 0, y, c, b, a)
+       = ai_linreg_fit_agg(:'lin', ARRAY['a', 'b', 'c', 'y'], 42, 0, a, b, c, y) AS any_order
+  FROM anr;
 SELECT array_length(ai_linreg_solve(ai_linreg_fit_agg(:'lin', ROW(a, b, c, y), ARRAY['a', 'b', 'c', 'y'], 42, 0.2), 0.5), 1) AS coefficients
   FROM anr;
 SELECT (ai_linreg_fit_agg(:'lin', ROW(a, b, c, y), ARRAY['a', 'b', 'c', 'y'], 42, 0))[2] AS rows_no_holdout FROM anr;
@@ -68,7 +89,7 @@ SELECT max(abs(f - u)) < 1e-9 AS kmeans_same_state
 -- by name when no column names are given (a NULL columns argument)
 SELECT ai_linreg_fit_agg(:'lin', t, NULL, 42, 0.2) = ai_linreg_fit_agg(:'lin', ROW(a, b, c, y), ARRAY['a', 'b', 'c', 'y'], 42, 0.2) AS by_name
   FROM (SELECT a, b, c, y FROM anr) t;
--- one state per group; NULL rows and rows without a label are skipped; no rows: NULL
+-- one state per group; NULL rows are skipped, rows without a label counted; no rows: NULL
 SELECT i % 2 AS g, (ai_linreg_fit_agg(:'lin', ROW(a, b, c, y), ARRAY['a', 'b', 'c', 'y'], 42, 0))[2] AS n
   FROM anr GROUP BY 1 ORDER BY 1;
 SELECT (ai_linreg_fit_agg(:'lin', CASE WHEN i % 2 = 0 THEN ROW(a, b, c, y) END, ARRAY['a', 'b', 'c', 'y'], 42, 0))[2] AS even_rows,
@@ -86,7 +107,14 @@ SELECT max(abs(f - u) / greatest(abs(u), 1)) < 1e-9 AS parallel_same_state
   FROM (SELECT ai_linreg_fit_agg(:'lin', ROW(a, b, c, y), ARRAY['a', 'b', 'c', 'y'], 42, 0.2) AS s FROM anr) f,
        (SELECT ai_linreg_agg(ai_features(:'lin', t), ai_label(:'lin', t)) AS s
           FROM (SELECT a, b, c, y FROM anr) t WHERE NOT ai_holdout(t, 42, 0.2)) u,
-       LATERAL unnest(f.s, u.s) AS x(f, u);
+       LATERAL unnest(f.s[1:array_length(u.s, 1)], u.s) AS x(f, u);
+EXPLAIN (COSTS OFF)
+SELECT ai_logreg_fit_agg(:'log', ARRAY['a', 'b', 'c', 'lab'], 42, 0.2, ARRAY[0.1, -0.2, 0.3, 0, 0.05, -1], a, b, c, lab) FROM anr;
+SELECT max(abs(f - u) / greatest(abs(u), 1)) < 1e-9 AS parallel_fields_same_state
+  FROM (SELECT ai_linreg_fit_agg(:'lin', ARRAY['a', 'b', 'c', 'y'], 42, 0.2, a, b, c, y) AS s FROM anr) f,
+       (SELECT ai_linreg_agg(ai_features(:'lin', t), ai_label(:'lin', t)) AS s
+          FROM (SELECT a, b, c, y FROM anr) t WHERE NOT ai_holdout(t, 42, 0.2)) u,
+       LATERAL unnest(f.s[1:array_length(u.s, 1)], u.s) AS x(f, u);
 RESET max_parallel_workers_per_gather;
 RESET parallel_setup_cost;
 RESET parallel_tuple_cost;
@@ -128,6 +156,15 @@ SELECT ai_kmeans_fit_agg(:'km', ROW(a, b, c), ARRAY['a', 'b', 'c'], '{1,2,Infini
 SELECT ai_logreg_fit_agg(:'log', ROW(a, b, c, lab), ARRAY['a', 'b', 'c', 'lab'], 42, 0.2, '{1,2,3,4,5,NULL}') FROM anr;
 SELECT ai_kmeans_fit_agg(:'km', ROW(a, b, c), ARRAY['a', 'b', 'c'], ARRAY[i, 0, 0, 0, 0]::float8[]) FROM anr;
 SELECT ai_linreg_fit_agg('\x00'::bytea, ROW(a, b, c, y), ARRAY['a', 'b', 'c', 'y'], 42, 0.2) FROM anr;
+-- the fields form: names for every field, and of the model's columns
+SELECT ai_linreg_fit_agg(:'lin', NULL, 42, 0.2, a, b, c, y) FROM anr;
+SELECT ai_linreg_fit_agg(:'lin', ARRAY['a', 'b', 'c'], 42, 0.2, a, b, c, y) FROM anr;
+SELECT ai_linreg_fit_agg(:'lin', ARRAY['a', 'b', 'c', 'z'], 42, 0.2, a, b, c, y) FROM anr;
+SELECT ai_linreg_fit_agg(:'lin', ARRAY['a', 'b', 'c', 'y'], 42, 0.2, a::text, b, c, y) FROM anr;
+SELECT ai_kmeans_fit_agg(:'km', ARRAY['a', 'b', 'c'], '{1,2,3,4}', a, b, c) FROM anr;
+-- ai_linreg_solve reads the training part of ai_linreg_fit_agg's result, checking the rest
+SELECT ai_linreg_solve(s[1:array_length(s, 1) - 1], 0.5) FROM (SELECT ai_linreg_fit_agg(:'lin', ROW(a, b, c, y), ARRAY['a', 'b', 'c', 'y'], 42, 0.2) AS s FROM anr) f;
+SELECT ai_linreg_solve(s[1:array_length(s, 1) - 1] || -1::float8, 0.5) FROM (SELECT ai_linreg_fit_agg(:'lin', ROW(a, b, c, y), ARRAY['a', 'b', 'c', 'y'], 42, 0.2) AS s FROM anr) f;
 -- states from outside
 SELECT ai_fit_agg_final('{1,2,3,4,5,6}');
 SELECT ai_fit_agg_final('{-1,0,128,3,1,0,0}');

@@ -493,11 +493,42 @@ ai_linreg_agg_final(PG_FUNCTION_ARGS)
 	PG_RETURN_ARRAYTYPE_P(copy_state(st));
 }
 
+/*
+ * What ai_linreg_fit_agg returns is the training rows' state followed by
+ * the hold-out's state and counts (fused_agg.c): its first part, once the
+ * rest is checked; any other array as it is.
+ */
+static ArrayType *
+training_part(ArrayType *st)
+{
+	const double *s = array_data(st);
+	size_t		  len = ARR_NDIM(st) == 1 ? (size_t) ARR_DIMS(st)[0] : 0;
+	size_t		  L = linreg_shape(s, len);
+	size_t		  rest;
+	char		  why[256];
+	ArrayType	 *a;
+
+	if (L == 0 || len <= L || ARR_HASNULL(st) || ARR_ELEMTYPE(st) != FLOAT8OID)
+		return st;
+	rest = len - L;
+	if (rest < L + 3 || (rest - L - 1) % 2 != 0)
+		not_a_state(linreg_kind.name, "It is longer than a state of its inputs, and not as long "
+									  "as a result of ai_linreg_fit_agg.");
+	if (!pgl_linreg_state_check(s + L, L, why, sizeof(why)) || s[L] != s[0])
+		not_a_state("ai_linreg_fit_agg", "Its hold-out part is not a state of its inputs.");
+	for (size_t i = 2 * L; i < len; i++)
+		if (!(s[i] >= 0 && s[i] == floor(s[i]) && s[i] < 1e18))
+			not_a_state("ai_linreg_fit_agg", "Its counts are not whole numbers >= 0.");
+	a = new_state(L);
+	memcpy(array_data(a), s, sizeof(double) * L);
+	return a;
+}
+
 /* ai_linreg_solve(state, l2): p weights then the intercept */
 Datum
 ai_linreg_solve(PG_FUNCTION_ARGS)
 {
-	ArrayType	 *st = PG_GETARG_ARRAYTYPE_P(0);
+	ArrayType	 *st = training_part(PG_GETARG_ARRAYTYPE_P(0));
 	double		  l2 = PG_GETARG_FLOAT8(1);
 	int32		  p;
 	size_t		  len;

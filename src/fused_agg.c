@@ -10,21 +10,42 @@
  *	  ai_kmeans_step_state does: the hold-out test, the encoding and the
  *	  accumulation.
  *
+ * Each has two forms.  The row form takes the row as a record and the
+ * names of its fields (ai_linreg_fit_agg(model, row, columns, seed,
+ * test_size)): what Citus ships to its workers, whose whole-row references
+ * become anonymous records.  The fields form takes the names, then the
+ * row's fields themselves as trailing arguments (ai_linreg_fit_agg(model,
+ * columns, seed, test_size, VARIADIC "any")): no record is built and taken
+ * apart per row, which is about half of a row's cost; it needs the
+ * arguments' types from the call (so not through Citus's
+ * worker_partial_agg, which calls the transition function without them),
+ * and takes at most 94 fields (FUNC_MAX_ARGS).
+ *
  * The state is a float8[] (text I/O, so that parallel query and Citus ship
  * partial states as they do those of the other aggregates; Citus refuses
  * aggregates with an internal state):
  *
  *	 [tag, pending rows r, block rows B, L, acc (L), weights (logistic), block]
  *
+ * and for linear regression, which also learns what the hold-out and the
+ * NULLs hold in the same pass:
+ *
+ *	 [tag, r, B, L, acc (L), test (L), r_test, skipped, nulls (2 nf), block, test block]
+ *
  * tag is -1 (linear), -2 (logistic), -3 (kmeans): never a valid first
  * element of the other aggregates' states.  acc is the state of the
- * unfused aggregate, in its layout (aggsteps.h, moments.h).  The encoded
- * rows of linear and logistic regression wait in the block (B rows of
- * p + 1 values: the inputs, then the target or class index) and are added
- * B at a time with BLAS: linear regression the block's means and co-moments
- * by DSYRK, merged into acc (Chan et al.); logistic regression the scores
- * and the gradient by two DGEMMs.  kmeans adds each row to acc directly
- * (B = 0).  The final function (and a combine) adds the pending rows.
+ * unfused aggregate, in its layout (aggsteps.h, moments.h).  Linear
+ * regression adds a hold-out row to test (the hold-out's state of
+ * ai_linreg_agg, from which the test metrics follow without another pass)
+ * instead of skipping it, counts the rows with a NULL target (skipped) and
+ * the NULLs of each of the model's nf features on each side of the split.
+ * The encoded rows of linear and logistic regression wait in the block (B
+ * rows of p + 1 values: the inputs, then the target or class index) and are
+ * added B at a time with BLAS: linear regression the block's means and
+ * co-moments by DSYRK, merged into acc (Chan et al.); logistic regression
+ * the scores and the gradient by two DGEMMs.  kmeans adds each row to acc
+ * directly (B = 0).  The final function (and a combine) adds the pending
+ * rows.
  *
  * Inside an aggregate the state is updated in place (as float8_accum does):
  * a row costs the encoding and, every B rows, the block's BLAS calls, with
@@ -52,6 +73,9 @@
 PG_FUNCTION_INFO_V1(ai_linreg_fit_agg_sfunc);
 PG_FUNCTION_INFO_V1(ai_logreg_fit_agg_sfunc);
 PG_FUNCTION_INFO_V1(ai_kmeans_fit_agg_sfunc);
+PG_FUNCTION_INFO_V1(ai_linreg_fit_agg_fields_sfunc);
+PG_FUNCTION_INFO_V1(ai_logreg_fit_agg_fields_sfunc);
+PG_FUNCTION_INFO_V1(ai_kmeans_fit_agg_fields_sfunc);
 PG_FUNCTION_INFO_V1(ai_fit_agg_combine);
 PG_FUNCTION_INFO_V1(ai_fit_agg_final);
 
@@ -94,16 +118,45 @@ typedef struct Fused
 	double *w;	   /* logistic: (p + 1) x ncol, row-major */
 	double *block; /* B x (p + 1), row-major */
 	size_t	len;   /* of s */
+	/* linear regression only: */
+	int32	nf;			/* the model's features */
+	double *test;		/* the hold-out's state of ai_linreg_agg (L) */
+	double *counts;		/* r_test, skipped, NULLs per feature: training (nf), hold-out (nf) */
+	double *test_block; /* B x (p + 1) */
 } Fused;
 
+#define LINREG_COUNTS(nf) (2 + 2 * (size_t) (nf))
+
 static size_t
-fused_len(int tag, int32 p, int32 ncol, size_t L, int32 B)
+fused_len(int tag, int32 p, int32 ncol, size_t L, int32 B, int32 nf)
 {
-	size_t n = FUSED_HDR + L + (size_t) B * ((size_t) p + 1);
+	size_t rows = (size_t) B * ((size_t) p + 1);
+	size_t n = FUSED_HDR + L + rows;
 
 	if (tag == FUSED_LOGREG)
 		n += ((size_t) p + 1) * (size_t) ncol;
+	if (tag == FUSED_LINREG)
+		n += L + LINREG_COUNTS(nf) + rows;
 	return n;
+}
+
+/* the pointers of f into f->s, from its shape */
+static void
+fused_layout(Fused *f)
+{
+	size_t rows = (size_t) f->B * ((size_t) f->p + 1);
+
+	f->acc = f->s + FUSED_HDR;
+	f->w = f->tag == FUSED_LOGREG ? f->acc + f->L : NULL;
+	f->block = f->acc + f->L + (f->w ? ((size_t) f->p + 1) * f->ncol : 0);
+	f->test = f->counts = f->test_block = NULL;
+	if (f->tag == FUSED_LINREG)
+	{
+		f->test = f->acc + f->L;
+		f->counts = f->test + f->L;
+		f->block = f->counts + LINREG_COUNTS(f->nf);
+		f->test_block = f->block + rows;
+	}
 }
 
 static pg_attribute_noreturn() void not_a_state(const char *agg, const char *why)
@@ -111,6 +164,29 @@ static pg_attribute_noreturn() void not_a_state(const char *agg, const char *why
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("argument is not a state of %s", agg),
 			 errdetail("%s", why), errhint("Pass the value %s returned, unchanged.", agg)));
+}
+
+static bool
+is_count(double v, double max)
+{
+	return v >= 0 && v <= max && v == floor(v);
+}
+
+/* a linear regression state's hold-out state and counts (a state from outside) */
+static void
+check_linreg_extra(const Fused *f, const char *agg)
+{
+	char why[256];
+
+	if (!pgl_linreg_state_check(f->test, f->L, why, sizeof(why)))
+		not_a_state(agg, why);
+	if ((int32) f->test[0] != f->p)
+		not_a_state(agg, "Its hold-out part is of another number of inputs.");
+	if (!is_count(f->counts[0], f->B))
+		not_a_state(agg, "Its pending hold-out rows are not between 0 and the block rows.");
+	for (size_t i = 1; i < LINREG_COUNTS(f->nf); i++)
+		if (!is_count(f->counts[i], 1e18))
+			not_a_state(agg, "Its counts are not whole numbers >= 0.");
 }
 
 /*
@@ -131,9 +207,8 @@ fused_parts(Fused *f, double *s, size_t len, const char *agg, bool full)
 	f->s = s;
 	f->len = len;
 	f->acc = s + FUSED_HDR;
-	if (!(s[2] >= 0 && s[2] <= FUSED_BLOCK && s[2] == floor(s[2])) ||
-		!(s[1] >= 0 && s[1] <= s[2] && s[1] == floor(s[1])) ||
-		!(s[3] >= 2 && s[3] <= len - FUSED_HDR && s[3] == floor(s[3])))
+	if (!is_count(s[2], FUSED_BLOCK) || !is_count(s[1], s[2]) || !(s[3] >= 2) ||
+		!is_count(s[3], (double) (len - FUSED_HDR)))
 		not_a_state(agg, "Its header (pending rows, block rows, state length) is not consistent.");
 	f->B = (int32) s[2];
 	f->L = (size_t) s[3];
@@ -142,6 +217,14 @@ fused_parts(Fused *f, double *s, size_t len, const char *agg, bool full)
 		ok = !full || pgl_linreg_state_check(f->acc, f->L, why, sizeof(why));
 		f->p = (int32) f->acc[0];
 		f->ncol = 1;
+		if (ok && f->p >= 1 && f->p <= PGL_MOMENTS_MAX_P)
+		{
+			/* the features: what the length leaves for their NULL counts */
+			size_t fixed = fused_len(FUSED_LINREG, f->p, 1, f->L, f->B, 0);
+
+			if (len > fixed && (len - fixed) % 2 == 0 && (len - fixed) / 2 <= (size_t) f->p)
+				f->nf = (int32) ((len - fixed) / 2);
+		}
 	}
 	else if (f->tag == FUSED_KMEANS)
 	{
@@ -160,14 +243,16 @@ fused_parts(Fused *f, double *s, size_t len, const char *agg, bool full)
 	if (!ok)
 		not_a_state(agg, why);
 	if (f->p < 1 || f->p > PGL_MOMENTS_MAX_P || f->ncol < 1 ||
-		len != fused_len(f->tag, f->p, f->ncol, f->L, f->B))
+		(f->tag == FUSED_LINREG && f->nf < 1) ||
+		len != fused_len(f->tag, f->p, f->ncol, f->L, f->B, f->nf))
 		not_a_state(agg, "Its length does not match its header.");
-	f->w = f->tag == FUSED_LOGREG ? f->acc + f->L : NULL;
-	f->block = f->acc + f->L + (f->w ? ((size_t) f->p + 1) * f->ncol : 0);
+	fused_layout(f);
 	if (full)
 	{
 		size_t from = f->w ? (size_t) (f->w - s) : (size_t) (f->block - s);
 
+		if (f->tag == FUSED_LINREG)
+			check_linreg_extra(f, agg);
 		for (size_t i = from; i < len; i++)
 			if (!isfinite(s[i]))
 				not_a_state(agg, "It holds a value that is not a finite number.");
@@ -198,18 +283,18 @@ static pg_attribute_noreturn() void overflowed(const char *agg, const char *what
 }
 
 /*
- * Linear regression: the block's means and centred co-moments (DSYRK),
- * merged into acc.  scratch: PGL_LINREG_STATE_LEN(p) + (p + 1)^2 doubles.
+ * Linear regression: the means and centred co-moments of r rows of X (row
+ * after row of p + 1 values; centred in place) by DSYRK, merged into the
+ * state acc.  scratch: PGL_LINREG_STATE_LEN(p) + (p + 1)^2 doubles.
  */
 static void
-flush_linreg(Fused *f, double *scratch)
+add_moments(int32 p, double *acc, double *X, int32 r, double *scratch)
 {
-	int32	p = f->p, d = p + 1, r = (int32) f->s[1];
+	int32	d = p + 1;
 	double *T = scratch;
 	double *mean = T + 2;
 	double *C = mean + d;
 	double *G = scratch + PGL_LINREG_STATE_LEN(p);
-	double *X = f->block;
 
 	T[0] = p;
 	T[1] = r;
@@ -227,14 +312,14 @@ flush_linreg(Fused *f, double *scratch)
 	for (int32 b = 0; b < d; b++)
 		for (int32 a = 0; a <= b; a++)
 			C[PGL_PACKED(a, b)] = G[(size_t) b * d + a];
-	pgl_linreg_state_merge(f->acc, T, p);
+	pgl_linreg_state_merge(acc, T, p);
 	{
-		const double *m = f->acc + 2;
+		const double *m = acc + 2;
 		const double *Ca = m + d;
 
 		for (int32 j = 0; j < d; j++)
 			if (!isfinite(m[j]) || !isfinite(Ca[PGL_PACKED(j, j)]))
-				overflowed(family_name(f->tag), "sums of squares");
+				overflowed(family_name(FUSED_LINREG), "sums of squares");
 	}
 }
 
@@ -302,15 +387,22 @@ flush_logreg(Fused *f, double *scratch)
 			overflowed(family_name(f->tag), "gradient");
 }
 
+/* add the pending rows of both blocks */
 static void
 flush(Fused *f, double *scratch)
 {
+	if (f->tag == FUSED_LINREG)
+	{
+		if (f->s[1] > 0)
+			add_moments(f->p, f->acc, f->block, (int32) f->s[1], scratch);
+		if (f->counts[0] > 0)
+			add_moments(f->p, f->test, f->test_block, (int32) f->counts[0], scratch);
+		f->s[1] = f->counts[0] = 0;
+		return;
+	}
 	if (f->s[1] == 0)
 		return;
-	if (f->tag == FUSED_LINREG)
-		flush_linreg(f, scratch);
-	else
-		flush_logreg(f, scratch);
+	flush_logreg(f, scratch);
 	f->s[1] = 0;
 }
 
@@ -324,6 +416,23 @@ scratch_len(const Fused *f)
 }
 
 /* ---------- the transition functions ---------- */
+
+/*
+ * Where a form of an aggregate has its arguments (0 is the state; -1: it
+ * has none of that argument).  The row form passes the row as a record
+ * (row); the fields form passes its fields from argument fields on.
+ */
+typedef struct Form
+{
+	int model, row, columns, seed, test_size, param, fields;
+} Form;
+
+static const Form linreg_row = {1, 2, 3, 4, 5, -1, -1};
+static const Form linreg_fields = {1, -1, 2, 3, 4, -1, 5};
+static const Form logreg_row = {1, 2, 3, 4, 5, 6, -1};
+static const Form logreg_fields = {1, -1, 2, 3, 4, 5, 6};
+static const Form kmeans_row = {1, 2, 3, -1, -1, 4, -1};
+static const Form kmeans_fields = {1, -1, 2, -1, -1, 3, 4};
 
 /*
  * The encoder (the decoded model and where its columns sit in the row) is
@@ -356,43 +465,91 @@ shared_encoder(bytea *blob, ArrayType *columns, const char *agg)
 /* what a call site keeps between rows (fn_extra) */
 typedef struct Site
 {
-	PglRowEnc *enc; /* the shared encoder of generation enc_gen */
-	uint64	   enc_gen;
-	void	  *model_ptr, *columns_ptr; /* the arguments last seen to be the encoder's */
-	void	  *param_ptr;				/* the weights / centroids last checked, for ... */
-	double	  *param_state;				/* ... this state */
-	bool	   split_set;
-	int64	   seed;
-	double	   test_size;
-	double	  *scratch; /* scratch_len doubles, then a row of inputs */
-	size_t	   nscratch;
-	Fused	   parts; /* of the state last seen inside an aggregate */
+	const Form *form;
+	PglRowEnc  *enc; /* the shared encoder of generation enc_gen */
+	uint64		enc_gen;
+	void	   *model_ptr, *columns_ptr; /* the arguments last seen to be the encoder's */
+	void	   *param_ptr;				 /* the weights / centroids last checked, for ... */
+	double	   *param_state;			 /* ... this state */
+	bool		split_set;
+	int64		seed;
+	double		test_size;
+	TupleDesc	fields; /* the fields form: the types of the fields */
+	uint64		fields_id;
+	double	   *scratch; /* scratch_len doubles, then a row of inputs */
+	size_t		nscratch;
+	Fused		parts; /* of the state last seen inside an aggregate */
 } Site;
+
+/* the fields form: the types of the trailing arguments, from the call */
+static void
+site_fields(FunctionCallInfo fcinfo, Site *site, const char *agg)
+{
+	static uint64 last_id = 0;
+	int			  first = site->form->fields;
+	int			  n = PG_NARGS() - first;
+	TupleDesc	  d;
+
+	if (n < 1)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("%s: no fields of the row are given", agg),
+						errhint("Pass the row's fields after the fixed arguments, in the order of "
+								"the column names.")));
+	d = CreateTemplateTupleDesc(n);
+	for (int i = 0; i < n; i++)
+	{
+		Oid type = get_fn_expr_argtype(fcinfo->flinfo, first + i);
+
+		if (!OidIsValid(type))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("%s: the types of the row's fields are not known in this call", agg),
+					 errdetail("The fields form reads them from the call, which an engine that "
+							   "calls the transition function directly (as Citus's "
+							   "worker_partial_agg does) does not pass."),
+					 errhint("Pass the row as a record: %s(model, ROW(...), columns, ...).", agg)));
+		TupleDescInitEntry(d, (AttrNumber) (i + 1), psprintf("f%d", i + 1), type, -1, 0);
+	}
+	site->fields = d;
+	site->fields_id = ++last_id;
+}
 
 /* the encoder for this row's model and column names: the same for every row */
 static Site *
-site_of(FunctionCallInfo fcinfo, const char *agg)
+site_of(FunctionCallInfo fcinfo, const Form *form, const char *agg)
 {
 	Site	  *site = fcinfo->flinfo->fn_extra;
+	int		   ca = form->columns;
 	bytea	  *blob;
 	ArrayType *columns = NULL;
 
-	if (PG_ARGISNULL(1))
+	if (PG_ARGISNULL(form->model))
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s: model is NULL", agg),
 						errhint("Pass the model with its preprocessing, as ai_export_model "
 								"returns it.")));
+	if (form->fields >= 0 && PG_ARGISNULL(ca))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s: columns is NULL", agg),
+				 errhint("Pass the names of the row's fields, in the order they are given.")));
 	if (site == NULL)
-		site = fcinfo->flinfo->fn_extra =
-			MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(Site));
+	{
+		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+
+		site = fcinfo->flinfo->fn_extra = palloc0(sizeof(Site));
+		site->form = form;
+		if (form->fields >= 0)
+			site_fields(fcinfo, site, agg);
+		MemoryContextSwitchTo(old);
+	}
 	/* the same Datums as the last row (a constant or a parameter): nothing to compare */
 	if (site->enc && site->enc_gen == shared_gen &&
-		DatumGetPointer(PG_GETARG_DATUM(1)) == site->model_ptr &&
-		(PG_ARGISNULL(3) ? site->columns_ptr == NULL
-						 : DatumGetPointer(PG_GETARG_DATUM(3)) == site->columns_ptr))
+		DatumGetPointer(PG_GETARG_DATUM(form->model)) == site->model_ptr &&
+		(PG_ARGISNULL(ca) ? site->columns_ptr == NULL
+						  : DatumGetPointer(PG_GETARG_DATUM(ca)) == site->columns_ptr))
 		return site;
-	blob = PG_GETARG_BYTEA_PP(1);
-	if (!PG_ARGISNULL(3))
-		columns = PG_GETARG_ARRAYTYPE_P(3);
+	blob = PG_GETARG_BYTEA_PP(form->model);
+	if (!PG_ARGISNULL(ca))
+		columns = PG_GETARG_ARRAYTYPE_P(ca);
 	{
 		PglRowEnc *enc = shared_encoder(blob, columns, agg);
 
@@ -407,24 +564,25 @@ site_of(FunctionCallInfo fcinfo, const char *agg)
 			memset(&site->parts, 0, sizeof(site->parts));
 		}
 	}
-	site->model_ptr = DatumGetPointer(PG_GETARG_DATUM(1));
-	site->columns_ptr = PG_ARGISNULL(3) ? NULL : DatumGetPointer(PG_GETARG_DATUM(3));
+	site->model_ptr = DatumGetPointer(PG_GETARG_DATUM(form->model));
+	site->columns_ptr = PG_ARGISNULL(ca) ? NULL : DatumGetPointer(PG_GETARG_DATUM(ca));
 	return site;
 }
 
-/* seed and test_size (arguments 4 and 5): checked, and the same for every row */
+/* seed and test_size: checked, and the same for every row */
 static void
 site_split(FunctionCallInfo fcinfo, Site *site, const char *agg)
 {
+	int	   sa = site->form->seed, ta = site->form->test_size;
 	int64  seed;
 	double ts;
 
-	if (PG_ARGISNULL(4) || PG_ARGISNULL(5))
+	if (PG_ARGISNULL(sa) || PG_ARGISNULL(ta))
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 						errmsg("%s: seed and test_size must not be NULL", agg),
 						errhint("Pass test_size 0 for no hold-out.")));
-	seed = PG_GETARG_INT64(4);
-	ts = PG_GETARG_FLOAT8(5);
+	seed = PG_GETARG_INT64(sa);
+	ts = PG_GETARG_FLOAT8(ta);
 	if (site->split_set && seed == site->seed && ts == site->test_size)
 		return;
 	if (seed < 0)
@@ -475,25 +633,42 @@ state_arg(FunctionCallInfo fcinfo, Site *site, Fused *f, const char *agg, bool *
 	return a;
 }
 
-/*
- * The common part of a row: NULL row, NULL or unknown label, or a hold-out
- * row: false (skip it).  Else the inputs into x, the label into *y.
- */
-static bool
-take_row(FunctionCallInfo fcinfo, Site *site, bool with_target, bool split, double *x, double *y)
+/* what take_row made of a row */
+typedef enum RowIs
 {
-	PglRowEnc *e = site->enc;
+	ROW_NONE,	  /* a NULL row: nothing to count */
+	ROW_NO_LABEL, /* a NULL target, or a class the model does not know */
+	ROW_TEST,	  /* in the hold-out */
+	ROW_TRAIN
+} RowIs;
 
-	if (PG_ARGISNULL(2))
-		return false;
-	pgl_rowenc_load(e, PG_GETARG_HEAPTUPLEHEADER(2), with_target);
+/*
+ * The common part of a row: loads it, reads its label into *y (with_target)
+ * and tells its side of the split.  The inputs go into x for a training row,
+ * and for a hold-out row when test_inputs.
+ */
+static RowIs
+take_row(FunctionCallInfo fcinfo, Site *site, bool with_target, bool test_inputs, double *x,
+		 double *y)
+{
+	PglRowEnc  *e = site->enc;
+	const Form *form = site->form;
+	bool		test;
+
+	if (form->fields >= 0)
+		pgl_rowenc_load_fields(e, site->fields, site->fields_id, &fcinfo->args[form->fields],
+							   with_target);
+	else if (PG_ARGISNULL(form->row))
+		return ROW_NONE;
+	else
+		pgl_rowenc_load(e, PG_GETARG_HEAPTUPLEHEADER(form->row), with_target);
 	if (with_target && !pgl_rowenc_label(e, y))
-		return false;
-	if (split && site->test_size > 0 &&
-		pgl_hash_in_test((uint64) site->seed, pgl_rowenc_hash(e), site->test_size))
-		return false;
-	pgl_rowenc_features(e, x);
-	return true;
+		return ROW_NO_LABEL;
+	test = form->seed >= 0 && site->test_size > 0 &&
+		   pgl_hash_in_test((uint64) site->seed, pgl_rowenc_hash(e), site->test_size);
+	if (!test || test_inputs)
+		pgl_rowenc_features(e, x);
+	return test ? ROW_TEST : ROW_TRAIN;
 }
 
 static double *
@@ -511,26 +686,35 @@ site_scratch(Site *site, const Fused *f)
 	return site->scratch;
 }
 
-/* a row into the block of a linear or logistic state; adds the block when full */
+/* the row buffer of the site's scratch, for p inputs and ncol columns */
+static double *
+site_row(Site *site, int32 p, int32 ncol)
+{
+	Fused shape = {.p = p, .ncol = ncol};
+
+	return site_scratch(site, &shape) + scratch_len(&shape) - (p + 1);
+}
+
+/* a row into a block of B rows with r pending: added when full */
 static void
-block_row(Fused *f, Site *site, const double *x, double y)
+block_row(Fused *f, Site *site, double *block, double *pending, const double *x, double y)
 {
 	int32	p = f->p;
-	int32	r = (int32) f->s[1];
-	double *row = f->block + (size_t) r * (p + 1);
+	int32	r = (int32) *pending;
+	double *row = block + (size_t) r * (p + 1);
 
 	memcpy(row, x, sizeof(double) * p);
 	row[p] = y;
-	f->s[1] = r + 1;
+	*pending = r + 1;
 	if (r + 1 == f->B)
 		flush(f, site_scratch(site, f));
 }
 
 /* a new state of the family; the caller initializes its acc */
 static ArrayType *
-new_state(Fused *f, int tag, int32 p, int32 ncol, size_t L, int32 B)
+new_state(Fused *f, int tag, int32 p, int32 ncol, size_t L, int32 B, int32 nf)
 {
-	size_t	   len = fused_len(tag, p, ncol, L, B);
+	size_t	   len = fused_len(tag, p, ncol, L, B, nf);
 	ArrayType *a = new_array(len);
 	double	  *s = array_data(a);
 
@@ -545,25 +729,28 @@ new_state(Fused *f, int tag, int32 p, int32 ncol, size_t L, int32 B)
 	f->B = B;
 	f->s = s;
 	f->len = len;
-	f->acc = s + FUSED_HDR;
 	f->L = L;
-	f->w = tag == FUSED_LOGREG ? f->acc + L : NULL;
-	f->block = f->acc + L + (f->w ? ((size_t) p + 1) * ncol : 0);
+	f->nf = nf;
+	fused_layout(f);
 	return a;
 }
 
-/* ai_linreg_fit_agg(model, data_row, columns, seed, test_size) */
-Datum
-ai_linreg_fit_agg_sfunc(PG_FUNCTION_ARGS)
+/*
+ * ai_linreg_fit_agg(model, data_row, columns, seed, test_size), and the
+ * fields form (model, columns, seed, test_size, VARIADIC fields)
+ */
+static Datum
+linreg_fit(FunctionCallInfo fcinfo, const Form *form)
 {
 	const char		*agg = "ai_linreg_fit_agg";
-	Site			*site = site_of(fcinfo, agg);
+	Site			*site = site_of(fcinfo, form, agg);
 	const pgl_model *m = pgl_rowenc_model(site->enc);
 	int32			 p = m->n_inputs;
 	Fused			 f;
 	bool			 empty;
 	ArrayType		*st;
-	double			*x, y;
+	double			*x = site_row(site, p, 1), y;
+	RowIs			 is;
 
 	if (m->task != PGL_TASK_REGRESSION)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -571,19 +758,40 @@ ai_linreg_fit_agg_sfunc(PG_FUNCTION_ARGS)
 						errhint("Pass the preprocessing of a linear_regression model.")));
 	site_split(fcinfo, site, agg);
 	st = state_arg(fcinfo, site, &f, agg, &empty);
-	if (!empty && (f.tag != FUSED_LINREG || f.p != p))
+	if (!empty && (f.tag != FUSED_LINREG || f.p != p || f.nf != m->n_features))
 		not_a_state(agg, "It is the state of another aggregate or model.");
-	x = site_scratch(site, &(Fused){.p = p, .ncol = 1}) + scratch_len(&(Fused){.p = p, .ncol = 1}) -
-		(p + 1);
-	if (!take_row(fcinfo, site, true, true, x, &y))
+	is = take_row(fcinfo, site, true, true, x, &y);
+	if (is == ROW_NONE)
 		PG_RETURN_ARRAYTYPE_P(st);
 	if (empty)
 	{
-		st = new_state(&f, FUSED_LINREG, p, 1, PGL_LINREG_STATE_LEN(p), FUSED_BLOCK);
+		st = new_state(&f, FUSED_LINREG, p, 1, PGL_LINREG_STATE_LEN(p), FUSED_BLOCK, m->n_features);
 		pgl_linreg_state_init(f.acc, p);
+		pgl_linreg_state_init(f.test, p);
 	}
-	block_row(&f, site, x, y);
+	if (is == ROW_NO_LABEL)
+	{
+		f.counts[1] += 1;
+		PG_RETURN_ARRAYTYPE_P(st);
+	}
+	pgl_rowenc_count_nulls(site->enc, f.counts + 2 + (is == ROW_TEST ? f.nf : 0));
+	if (is == ROW_TEST)
+		block_row(&f, site, f.test_block, &f.counts[0], x, y);
+	else
+		block_row(&f, site, f.block, &f.s[1], x, y);
 	PG_RETURN_ARRAYTYPE_P(st);
+}
+
+Datum
+ai_linreg_fit_agg_sfunc(PG_FUNCTION_ARGS)
+{
+	return linreg_fit(fcinfo, &linreg_row);
+}
+
+Datum
+ai_linreg_fit_agg_fields_sfunc(PG_FUNCTION_ARGS)
+{
+	return linreg_fit(fcinfo, &linreg_fields);
 }
 
 /* the n values of a (weights or centroids) parameter array: ERROR on a NULL or a non-finite one */
@@ -602,15 +810,15 @@ finite_values(const char *agg, const char *what, ArrayType *a, int n)
 
 /* the weights of ai_logreg_fit_agg: (p + 1) x ncol finite values */
 static const double *
-fit_weights(FunctionCallInfo fcinfo, int32 p, int32 ncol, const char *agg)
+fit_weights(FunctionCallInfo fcinfo, int arg, int32 p, int32 ncol, const char *agg)
 {
 	ArrayType *w;
 	int		   n;
 
-	if (PG_ARGISNULL(6))
+	if (PG_ARGISNULL(arg))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s: weights is NULL", agg)));
-	w = PG_GETARG_ARRAYTYPE_P(6);
+	w = PG_GETARG_ARRAYTYPE_P(arg);
 	n = ARR_NDIM(w) == 0 ? 0 : ArrayGetNItems(ARR_NDIM(w), ARR_DIMS(w));
 	if (ARR_NDIM(w) > 2 || n != (p + 1) * ncol)
 		ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
@@ -623,20 +831,20 @@ fit_weights(FunctionCallInfo fcinfo, int32 p, int32 ncol, const char *agg)
 	return finite_values(agg, "weights", w, n);
 }
 
-/* ai_logreg_fit_agg(model, data_row, columns, seed, test_size, weights) */
-Datum
-ai_logreg_fit_agg_sfunc(PG_FUNCTION_ARGS)
+/* ai_logreg_fit_agg(model, data_row, columns, seed, test_size, weights), and the fields form */
+static Datum
+logreg_fit(FunctionCallInfo fcinfo, const Form *form)
 {
 	const char		*agg = "ai_logreg_fit_agg";
-	Site			*site = site_of(fcinfo, agg);
+	Site			*site = site_of(fcinfo, form, agg);
 	const pgl_model *m = pgl_rowenc_model(site->enc);
 	int32			 p = m->n_inputs;
+	int				 wa = form->param;
 	int32			 ncol;
 	Fused			 f;
 	bool			 empty;
 	ArrayType		*st;
 	double			*x, y;
-	Fused			 shape;
 
 	if (m->task != PGL_TASK_CLASSIFICATION || m->n_classes < 2)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -648,10 +856,10 @@ ai_logreg_fit_agg_sfunc(PG_FUNCTION_ARGS)
 	if (!empty && (f.tag != FUSED_LOGREG || f.p != p || f.ncol != ncol))
 		not_a_state(agg, "It is the state of another aggregate or model.");
 	/* the weights: checked when their Datum changes, and the same for every row */
-	if (empty || PG_ARGISNULL(6) || DatumGetPointer(PG_GETARG_DATUM(6)) != site->param_ptr ||
+	if (empty || PG_ARGISNULL(wa) || DatumGetPointer(PG_GETARG_DATUM(wa)) != site->param_ptr ||
 		site->param_state != f.s)
 	{
-		const double *w = fit_weights(fcinfo, p, ncol, agg);
+		const double *w = fit_weights(fcinfo, wa, p, ncol, agg);
 
 		if (!empty && memcmp(w, f.w, sizeof(double) * (p + 1) * ncol) != 0)
 			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -661,7 +869,7 @@ ai_logreg_fit_agg_sfunc(PG_FUNCTION_ARGS)
 		{
 			size_t L = ncol == 1 ? PGL_LOGREG_GRAD_LEN(p) : PGL_SOFTMAX_GRAD_LEN(p, ncol);
 
-			st = new_state(&f, FUSED_LOGREG, p, ncol, L, FUSED_BLOCK);
+			st = new_state(&f, FUSED_LOGREG, p, ncol, L, FUSED_BLOCK, 0);
 			if (ncol == 1)
 				pgl_logreg_grad_init(f.acc, p);
 			else
@@ -669,28 +877,39 @@ ai_logreg_fit_agg_sfunc(PG_FUNCTION_ARGS)
 			memcpy(f.w, w, sizeof(double) * (p + 1) * ncol);
 			empty = false;
 		}
-		site->param_ptr = DatumGetPointer(PG_GETARG_DATUM(6));
+		site->param_ptr = DatumGetPointer(PG_GETARG_DATUM(wa));
 		site->param_state = f.s;
 	}
-	shape = (Fused){.p = p, .ncol = ncol};
-	x = site_scratch(site, &shape) + scratch_len(&shape) - (p + 1);
-	if (!take_row(fcinfo, site, true, true, x, &y))
+	x = site_row(site, p, ncol);
+	if (take_row(fcinfo, site, true, false, x, &y) != ROW_TRAIN)
 		PG_RETURN_ARRAYTYPE_P(st);
-	block_row(&f, site, x, y);
+	block_row(&f, site, f.block, &f.s[1], x, y);
 	PG_RETURN_ARRAYTYPE_P(st);
+}
+
+Datum
+ai_logreg_fit_agg_sfunc(PG_FUNCTION_ARGS)
+{
+	return logreg_fit(fcinfo, &logreg_row);
+}
+
+Datum
+ai_logreg_fit_agg_fields_sfunc(PG_FUNCTION_ARGS)
+{
+	return logreg_fit(fcinfo, &logreg_fields);
 }
 
 /* the centroids of ai_kmeans_fit_agg: k x d (or flat) finite values; sets *k */
 static const double *
-fit_centroids(FunctionCallInfo fcinfo, int32 d, int32 *k, const char *agg)
+fit_centroids(FunctionCallInfo fcinfo, int arg, int32 d, int32 *k, const char *agg)
 {
 	ArrayType *c;
 	int		   n;
 
-	if (PG_ARGISNULL(4))
+	if (PG_ARGISNULL(arg))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s: centroids is NULL", agg)));
-	c = PG_GETARG_ARRAYTYPE_P(4);
+	c = PG_GETARG_ARRAYTYPE_P(arg);
 	n = ARR_NDIM(c) == 0 ? 0 : ArrayGetNItems(ARR_NDIM(c), ARR_DIMS(c));
 	if (ARR_NDIM(c) > 2 || n == 0 || n % d != 0 || (ARR_NDIM(c) == 2 && ARR_DIMS(c)[1] != d))
 		ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
@@ -706,28 +925,28 @@ fit_centroids(FunctionCallInfo fcinfo, int32 d, int32 *k, const char *agg)
 	return finite_values(agg, "centroids", c, n);
 }
 
-/* ai_kmeans_fit_agg(model, data_row, columns, centroids) */
-Datum
-ai_kmeans_fit_agg_sfunc(PG_FUNCTION_ARGS)
+/* ai_kmeans_fit_agg(model, data_row, columns, centroids), and the fields form */
+static Datum
+kmeans_fit(FunctionCallInfo fcinfo, const Form *form)
 {
 	const char		*agg = "ai_kmeans_fit_agg";
-	Site			*site = site_of(fcinfo, agg);
+	Site			*site = site_of(fcinfo, form, agg);
 	const pgl_model *m = pgl_rowenc_model(site->enc);
 	int32			 d = m->n_inputs;
+	int				 ca = form->param;
 	int32			 k = 0;
 	Fused			 f;
 	bool			 empty;
 	ArrayType		*st;
 	double			*x;
-	Fused			 shape;
 
 	st = state_arg(fcinfo, site, &f, agg, &empty);
 	if (!empty && (f.tag != FUSED_KMEANS || f.p != d))
 		not_a_state(agg, "It is the state of another aggregate or model.");
-	if (empty || PG_ARGISNULL(4) || DatumGetPointer(PG_GETARG_DATUM(4)) != site->param_ptr ||
+	if (empty || PG_ARGISNULL(ca) || DatumGetPointer(PG_GETARG_DATUM(ca)) != site->param_ptr ||
 		site->param_state != f.s)
 	{
-		const double *c = fit_centroids(fcinfo, d, &k, agg);
+		const double *c = fit_centroids(fcinfo, ca, d, &k, agg);
 
 		if (!empty && (k != f.ncol || memcmp(c, f.acc + 3, sizeof(double) * k * d) != 0))
 			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -735,21 +954,32 @@ ai_kmeans_fit_agg_sfunc(PG_FUNCTION_ARGS)
 							errhint("Pass the same centroids to every row of one aggregate.")));
 		if (empty)
 		{
-			st = new_state(&f, FUSED_KMEANS, d, k, PGL_KMEANS_LEN(k, d), 0);
+			st = new_state(&f, FUSED_KMEANS, d, k, PGL_KMEANS_LEN(k, d), 0, 0);
 			pgl_kmeans_init(f.acc, k, d, c);
 			empty = false;
 		}
-		site->param_ptr = DatumGetPointer(PG_GETARG_DATUM(4));
+		site->param_ptr = DatumGetPointer(PG_GETARG_DATUM(ca));
 		site->param_state = f.s;
 	}
-	shape = (Fused){.p = d, .ncol = 1};
-	x = site_scratch(site, &shape) + scratch_len(&shape) - (d + 1);
-	if (!take_row(fcinfo, site, false, false, x, NULL))
+	x = site_row(site, d, 1);
+	if (take_row(fcinfo, site, false, false, x, NULL) != ROW_TRAIN)
 		PG_RETURN_ARRAYTYPE_P(st);
 	(void) pgl_kmeans_add(f.acc, x);
 	if (!isfinite(f.acc[2]))
 		overflowed(agg, "sum of squared distances");
 	PG_RETURN_ARRAYTYPE_P(st);
+}
+
+Datum
+ai_kmeans_fit_agg_sfunc(PG_FUNCTION_ARGS)
+{
+	return kmeans_fit(fcinfo, &kmeans_row);
+}
+
+Datum
+ai_kmeans_fit_agg_fields_sfunc(PG_FUNCTION_ARGS)
+{
+	return kmeans_fit(fcinfo, &kmeans_fields);
 }
 
 /* ---------- combine and final, shared by the three ---------- */
@@ -775,7 +1005,7 @@ ai_fit_agg_combine(PG_FUNCTION_ARGS)
 		not_a_state(agg, "It is not a one-dimensional float8[] without NULLs.");
 	fused_parts(&fa, array_data(a), (size_t) ARR_DIMS(a)[0], agg, !in_agg);
 	if (fa.tag != fb.tag || fa.p != fb.p || fa.ncol != fb.ncol || fa.L != fb.L || fa.B != fb.B ||
-		(fa.w && memcmp(fa.w, fb.w, sizeof(double) * (fa.p + 1) * fa.ncol) != 0))
+		fa.nf != fb.nf || (fa.w && memcmp(fa.w, fb.w, sizeof(double) * (fa.p + 1) * fa.ncol) != 0))
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						errmsg("%s: the partial states are of different aggregates, models or "
 							   "parameters",
@@ -785,7 +1015,12 @@ ai_fit_agg_combine(PG_FUNCTION_ARGS)
 	flush(&fa, scratch);
 	flush(&fb, scratch);
 	if (fa.tag == FUSED_LINREG)
+	{
 		pgl_linreg_state_merge(fa.acc, fb.acc, fa.p);
+		pgl_linreg_state_merge(fa.test, fb.test, fa.p);
+		for (size_t i = 1; i < LINREG_COUNTS(fa.nf); i++)
+			fa.counts[i] += fb.counts[i];
+	}
 	else if (fa.tag == FUSED_KMEANS)
 	{
 		if (!pgl_kmeans_merge(fa.acc, fb.acc))
@@ -803,10 +1038,13 @@ ai_fit_agg_combine(PG_FUNCTION_ARGS)
 }
 
 /*
- * The result: linear regression the state of ai_linreg_agg (for
- * ai_linreg_solve); logistic regression what ai_logreg_grad_agg or
+ * The result: linear regression the state of ai_linreg_agg of the training
+ * rows (for ai_linreg_solve), then that of the hold-out, the rows with a
+ * NULL target and the NULLs of each feature in the training rows and in
+ * the hold-out; logistic regression what ai_logreg_grad_agg or
  * ai_softmax_grad_agg return ([n, mean loss, mean gradient]); kmeans the
- * state of ai_kmeans_step_state.  NULL when no row was added.
+ * state of ai_kmeans_step_state.  NULL when no row was added (linear
+ * regression: when no row was seen).
  */
 Datum
 ai_fit_agg_final(PG_FUNCTION_ARGS)
@@ -824,12 +1062,21 @@ ai_fit_agg_final(PG_FUNCTION_ARGS)
 	fused_parts(&f, array_data(st), (size_t) ARR_DIMS(st)[0], agg, true);
 	scratch = palloc(sizeof(double) * scratch_len(&f));
 	flush(&f, scratch);
-	if (f.tag != FUSED_LOGREG)
+	if (f.tag == FUSED_LINREG)
 	{
-		n = f.tag == FUSED_LINREG ? f.acc[1] : 0;
-		if (f.tag == FUSED_KMEANS)
-			for (int32 c = 0; c < f.ncol; c++)
-				n += f.acc[3 + (size_t) f.ncol * f.p + c];
+		size_t len = 2 * f.L + LINREG_COUNTS(f.nf) - 1;
+
+		result = new_array(len);
+		r = array_data(result);
+		memcpy(r, f.acc, sizeof(double) * 2 * f.L);
+		memcpy(r + 2 * f.L, f.counts + 1, sizeof(double) * (LINREG_COUNTS(f.nf) - 1));
+		PG_RETURN_ARRAYTYPE_P(result);
+	}
+	if (f.tag == FUSED_KMEANS)
+	{
+		n = 0;
+		for (int32 c = 0; c < f.ncol; c++)
+			n += f.acc[3 + (size_t) f.ncol * f.p + c];
 		if (n == 0)
 			PG_RETURN_NULL();
 		result = new_array(f.L);

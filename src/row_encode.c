@@ -59,7 +59,14 @@ typedef struct RowCache
 	int		 *atts; /* non-dropped attributes, in order */
 	int		  natts;
 	bool	  anonymous; /* a record type whose fields are named f1..fn */
+	uint64	  fields_id; /* loaded from separate values: the id of their desc, else 0 */
+	bool	  any_null;	 /* the loaded row has a NULL */
 } RowCache;
+
+#define LABEL_CACHE 64
+
+/* the typmod a RowCache of separate values (pgl_rowenc_load_fields) notes */
+#define FIELDS_TYPMOD (-2)
 
 /* ROW(a, b) has fields named f1, f2: no names of the data's */
 static bool
@@ -100,6 +107,7 @@ row_deform(MemoryContext cxt, RowCache *rc, HeapTupleHeader rec)
 			if (!TupleDescAttr(rc->desc, i)->attisdropped)
 				rc->atts[rc->natts++] = i;
 		rc->anonymous = anonymous_record(rc->desc);
+		rc->fields_id = 0;
 		rc->tuptype = type;
 		rc->tuptypmod = typmod;
 		MemoryContextSwitchTo(old);
@@ -109,6 +117,7 @@ row_deform(MemoryContext cxt, RowCache *rc, HeapTupleHeader rec)
 	tuple.t_tableOid = InvalidOid;
 	tuple.t_data = rec;
 	heap_deform_tuple(&tuple, rc->desc, rc->values, rc->nulls);
+	rc->any_null = HeapTupleHasNulls(&tuple);
 }
 
 /* ---------- ai_holdout(row, seed, test_size) ---------- */
@@ -162,6 +171,15 @@ struct PglRowEnc
 	Oid		  map_type;
 	int32	  map_typmod;
 	int32	 *class_order; /* classes sorted by strcmp (they may be in numeric order) */
+	/*
+	 * A classifier's labels of a pass-by-value type (integers, booleans):
+	 * the class of the last labels seen, by Datum (direct-mapped), so that
+	 * a row's label costs no text conversion.  -1: not a class.
+	 */
+	bool  label_byval;
+	bool  label_cached[LABEL_CACHE];
+	Datum label_key[LABEL_CACHE];
+	int32 label_class[LABEL_CACHE];
 };
 
 static int
@@ -373,6 +391,11 @@ map_columns(PglRowEnc *e, bool with_target)
 
 			getTypeOutputInfo(typid, &out, &varlena);
 			fmgr_info_cxt(out, &e->outfunc[f], e->cxt);
+			if (f == m->n_features)
+			{
+				e->label_byval = get_typbyval(typid);
+				memset(e->label_cached, 0, sizeof(e->label_cached));
+			}
 		}
 	}
 	e->map_done = true;
@@ -386,6 +409,50 @@ pgl_rowenc_load(PglRowEnc *e, HeapTupleHeader rec, bool with_target)
 {
 	row_deform(e->cxt, &e->row, rec);
 	map_columns(e, with_target);
+}
+
+void
+pgl_rowenc_load_fields(PglRowEnc *e, TupleDesc desc, uint64 id, const NullableDatum *fields,
+					   bool with_target)
+{
+	RowCache *rc = &e->row;
+
+	Assert(id != 0 && e->colnames != NULL);
+	if (rc->desc == NULL || rc->tuptypmod != FIELDS_TYPMOD || rc->fields_id != id)
+	{
+		MemoryContext old = MemoryContextSwitchTo(e->cxt);
+
+		rc->desc = CreateTupleDescCopy(desc);
+		rc->values = palloc(sizeof(Datum) * (desc->natts + 1));
+		rc->nulls = palloc(sizeof(bool) * (desc->natts + 1));
+		rc->atts = palloc(sizeof(int) * (desc->natts + 1));
+		for (int i = 0; i < desc->natts; i++)
+			rc->atts[i] = i;
+		rc->natts = desc->natts;
+		rc->anonymous = true;
+		rc->tuptype = RECORDOID;
+		rc->tuptypmod = FIELDS_TYPMOD;
+		rc->fields_id = id;
+		e->map_done = false;
+		MemoryContextSwitchTo(old);
+	}
+	rc->any_null = false;
+	for (int i = 0; i < rc->natts; i++)
+	{
+		rc->values[i] = fields[i].value;
+		rc->nulls[i] = fields[i].isnull;
+		rc->any_null |= fields[i].isnull;
+	}
+	map_columns(e, with_target);
+}
+
+void
+pgl_rowenc_count_nulls(const PglRowEnc *e, double *nulls)
+{
+	if (!e->row.any_null)
+		return;
+	for (int f = 0; f < e->m->n_features; f++)
+		nulls[f] += e->row.nulls[e->att[f]];
 }
 
 uint64
@@ -464,6 +531,8 @@ pgl_rowenc_features(PglRowEnc *e, double *x)
 	}
 }
 
+static int32 label_class(PglRowEnc *e, Datum value);
+
 bool
 pgl_rowenc_label(PglRowEnc *e, double *y)
 {
@@ -478,31 +547,55 @@ pgl_rowenc_label(PglRowEnc *e, double *y)
 		*y = number_of(e, t, m->target_name, true);
 		return true;
 	}
+	if (e->label_byval)
 	{
-		char *s = OutputFunctionCall(&e->outfunc[t], e->row.values[a]);
-		int32 lo = 0, hi = m->n_classes - 1;
-		bool  found = false;
+		Datum d = e->row.values[a];
+		int	  slot = (int) (pgl_hash_value(0, (uint64) d) & (LABEL_CACHE - 1));
 
-		while (lo <= hi)
+		if (!e->label_cached[slot] || e->label_key[slot] != d)
 		{
-			int32 mid = lo + (hi - lo) / 2;
-			int32 k = e->class_order[mid];
-			int	  c = strcmp(s, m->classes[k]);
-
-			if (c == 0)
-			{
-				*y = (double) k;
-				found = true;
-				break;
-			}
-			if (c < 0)
-				hi = mid - 1;
-			else
-				lo = mid + 1;
+			e->label_key[slot] = d;
+			e->label_class[slot] = label_class(e, d);
+			e->label_cached[slot] = true;
 		}
-		pfree(s);
-		return found;
+		*y = (double) e->label_class[slot];
+		return e->label_class[slot] >= 0;
 	}
+	{
+		int32 k = label_class(e, e->row.values[a]);
+
+		*y = (double) k;
+		return k >= 0;
+	}
+}
+
+/* the class of a label (by its text, as training reads it), or -1 */
+static int32
+label_class(PglRowEnc *e, Datum value)
+{
+	const pgl_model *m = e->m;
+	char			*s = OutputFunctionCall(&e->outfunc[m->n_features], value);
+	int32			 lo = 0, hi = m->n_classes - 1;
+	int32			 found = -1;
+
+	while (lo <= hi)
+	{
+		int32 mid = lo + (hi - lo) / 2;
+		int32 k = e->class_order[mid];
+		int	  c = strcmp(s, m->classes[k]);
+
+		if (c == 0)
+		{
+			found = k;
+			break;
+		}
+		if (c < 0)
+			hi = mid - 1;
+		else
+			lo = mid + 1;
+	}
+	pfree(s);
+	return found;
 }
 
 /* ---------- ai_features / ai_label: the encoder of a call site ---------- */

@@ -47,6 +47,17 @@ extern bool pgl_rowenc_same(const PglRowEnc *e, bytea *blob, ArrayType *columns)
 extern void pgl_rowenc_load(PglRowEnc *e, HeapTupleHeader rec, bool with_target);
 
 /* the loaded row's hash over all its columns in order (the hold-out split) */
+/*
+ * Load a row given as separate values, the fields form of the fused
+ * aggregates: desc gives their types (the encoder must have column names),
+ * and id, never 0, identifies desc (a new id maps the columns again).
+ */
+extern void pgl_rowenc_load_fields(PglRowEnc *e, TupleDesc desc, uint64 id,
+								   const NullableDatum *fields, bool with_target);
+
+/* add 1 to nulls[f] for each feature f that is NULL in the loaded row */
+extern void pgl_rowenc_count_nulls(const PglRowEnc *e, double *nulls);
+
 extern uint64 pgl_rowenc_hash(PglRowEnc *e);
 
 /* the loaded row's p inputs (imputed, one-hot encoded) into x */

@@ -47,6 +47,7 @@
 #include <math.h>
 
 #include "catalog/pg_type.h"
+#include "commands/extension.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
@@ -75,9 +76,12 @@ typedef struct AggTrain
 {
 	const char	 *schema;	/* quoted schema of the extension */
 	const char	 *from;		/* FROM ... WHERE <target not null> (no split) */
+	const char	 *from_all; /* FROM ...: every row */
 	const char	 *split;	/* boolean expression: the row is in the hold-out */
 	const char	 *row;		/* ROW(q.c1, ..., q.cN): every column of the data, in order */
 	const char	 *rowargs;	/* the row arguments of ai_features / ai_label: row, names */
+	const char	 *colnames; /* fused: the names of row, a text[] literal */
+	const char	 *fields;	/* the fields form of the fused aggregates: q.c1, ..., q.cN; or NULL */
 	bool		  fused;	/* the database's SQL has the fused aggregates (0.3.0) */
 	ArrayType	 *names;	/* fused: the column names of row, a text[] */
 	PglDataSet	 *ds;		/* the columns (no rows) */
@@ -223,11 +227,11 @@ float8_array(const double *v, int n)
  */
 static bool
 row_clause(const char *query, const char *schema, const char **row, const char **rowargs,
-		   ArrayType **names)
+		   ArrayType **names, const char **colnames, const char **fields)
 {
 	Datum		  *nd;
 	SPITupleTable *t;
-	StringInfoData r, c;
+	StringInfoData r, c, f;
 	int			   n = 0;
 	int			   rc;
 	bool		   isnull;
@@ -241,6 +245,8 @@ row_clause(const char *query, const char *schema, const char **row, const char *
 	if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
 	{
 		*row = *rowargs = "q";
+		if (fields)
+			*fields = NULL;
 		return false;
 	}
 	rc = SPI_execute(psprintf("SELECT * FROM (%s) q LIMIT 0", query), true, 0);
@@ -251,6 +257,7 @@ row_clause(const char *query, const char *schema, const char **row, const char *
 	nd = palloc(sizeof(Datum) * (t->tupdesc->natts + 1));
 	initStringInfo(&r);
 	initStringInfo(&c);
+	initStringInfo(&f);
 	appendStringInfoString(&r, "ROW(");
 	appendStringInfoString(&c, "ARRAY[");
 	for (int i = 0; i < t->tupdesc->natts; i++)
@@ -260,6 +267,7 @@ row_clause(const char *query, const char *schema, const char **row, const char *
 		if (a->attisdropped)
 			continue;
 		appendStringInfo(&r, "%sq.%s", n ? ", " : "", quote_identifier(NameStr(a->attname)));
+		appendStringInfo(&f, "%sq.%s", n ? ", " : "", quote_identifier(NameStr(a->attname)));
 		appendStringInfo(&c, "%s%s", n ? ", " : "", quote_literal_cstr(NameStr(a->attname)));
 		nd[n] = CStringGetTextDatum(NameStr(a->attname));
 		n++;
@@ -271,7 +279,30 @@ row_clause(const char *query, const char *schema, const char **row, const char *
 	*rowargs = psprintf("%s, %s", r.data, c.data);
 	if (names)
 		*names = construct_array(nd, n, TEXTOID, -1, false, TYPALIGN_INT);
+	if (colnames)
+		*colnames = c.data;
+	/*
+	 * The fields form passes the columns themselves (no record per row),
+	 * within FUNC_MAX_ARGS; not with Citus, whose worker_partial_agg calls
+	 * the transition function without the arguments' types.
+	 */
+	if (fields)
+		*fields = n <= PGL_FUSED_MAX_FIELDS && !OidIsValid(get_extension_oid("citus", true))
+					  ? f.data
+					  : NULL;
 	return true;
+}
+
+/*
+ * A call of fused aggregate agg over the data's rows: model $1, then the
+ * aggregate's own arguments args, in whichever form the row takes.
+ */
+static char *
+fused_call(const AggTrain *at, const char *agg, const char *args)
+{
+	if (at->fields)
+		return psprintf("%s.%s($1, %s, %s, %s)", at->schema, agg, at->colnames, args, at->fields);
+	return psprintf("%s.%s($1, %s, %s)", at->schema, agg, at->rowargs, args);
 }
 
 /* ---------- pass 1: the preprocessing ---------- */
@@ -509,6 +540,10 @@ typedef struct AggTraining
 	int32	  rank, iterations;
 	double	  loss, train_sse, train_sst;
 	int64	  n_test_unknown;
+	/* linear regression */
+	bool	one_pass;	/* the fit pass also counts: no count pass */
+	bool	imputed;	/* the one pass: the NULLs have their training means */
+	double *test_state; /* the hold-out's state of ai_linreg_agg, or NULL */
 	/* kmeans */
 	double *sample;
 	int64	sample_rows;
@@ -535,7 +570,21 @@ need_rows(AggTrain *at, AggCounts *c, const char *data, const char *target)
 				 errhint("Lower \"test_size\" (now %g), or train on more rows.", at->fraction)));
 }
 
-/* pass 1: the counts, splitting again without a hold-out when the data is small */
+static bool
+all_numeric(const PglDataSet *ds)
+{
+	for (int f = 0; f < ds->n_features; f++)
+		if (ds->features[f].kind != PGL_COL_NUMERIC)
+			return false;
+	return true;
+}
+
+static void agg_preprocess(PglTrainCall *c);
+
+/*
+ * pass 1: the counts, splitting again without a hold-out when the data is
+ * small; none for linear regression over numbers, whose fit pass counts.
+ */
 static void
 agg_read(PglTrainCall *c)
 {
@@ -570,23 +619,41 @@ agg_read(PglTrainCall *c)
 		elog(ERROR, "SPI_connect failed");
 	MemoryContextSwitchTo(c->cxt);
 	at->schema = pgl_ext_schema();
-	at->fused = row_clause(a->query, at->schema, &at->row, &at->rowargs, &at->names);
+	at->fused = row_clause(a->query, at->schema, &at->row, &at->rowargs, &at->names, &at->colnames,
+						   &at->fields);
 	at->from =
 		target ? psprintf("FROM (%s) q WHERE q.%s IS NOT NULL", a->query, quote_identifier(target))
 			   : psprintf("FROM (%s) q WHERE true", a->query);
+	at->from_all = psprintf("FROM (%s) q", a->query);
+	/* linear regression over numbers: its one fit pass counts too (agg_fit_linear) */
+	a->one_pass = at->fused && ops->id == PGL_ALGO_LINEAR_REGRESSION && all_numeric(at->ds);
+	if (a->one_pass)
+	{
+		int nf = at->ds->n_features;
+
+		/* NULLs read as 0 until the pass has counted them */
+		a->counts.n_nulls = MemoryContextAllocZero(at->cxt, sizeof(int64) * (nf + 1));
+		a->counts.sum = MemoryContextAllocZero(at->cxt, sizeof(double) * (nf + 1));
+		a->counts.count = MemoryContextAlloc(at->cxt, sizeof(int64) * (nf + 1));
+		for (int f = 0; f < nf; f++)
+			a->counts.count[f] = 1;
+		return;
+	}
 	for (;;)
 	{
-		const char *from = at->from;
-
 		at->split = at->fraction > 0
 						? psprintf("%s.ai_holdout(%s, %llu::pg_catalog.int8, "
 								   "%.17g::pg_catalog.float8)",
 								   at->schema, at->row, (unsigned long long) at->seed, at->fraction)
 						: "false";
 		/* pass 1 counts every row, also those with a NULL target */
-		at->from = psprintf("FROM (%s) q", a->query);
-		count_pass(at, &a->counts);
-		at->from = from;
+		{
+			const char *from = at->from;
+
+			at->from = at->from_all;
+			count_pass(at, &a->counts);
+			at->from = from;
+		}
 		need_rows(at, &a->counts, c->data, target);
 		/* below 50 rows a default hold-out would be too small to tell anything */
 		if (c->opts.test_size < 0 && a->counts.n_train + a->counts.n_test < 50 &&
@@ -670,14 +737,13 @@ agg_fit_kmeans(PglTrainCall *c, AggTraining *a)
 								  &a->sample_rows, &at->passes);
 	if (pgl_kmeans_seed(&c->env, a->sample, a->sample_rows, p, k, c->opts.seed, C, &st) != PGL_OK)
 		pgl_report(&st, psprintf("training \"%s\" failed", c->name));
-	plan =
-		prepare_pass(at,
-					 at->fused ? psprintf("SELECT %s.ai_kmeans_fit_agg($1, %s, $2) %s", at->schema,
-										  at->rowargs, at->from)
-							   : psprintf("SELECT %s.ai_kmeans_step_state($2, %s.ai_features($1, "
-										  "q)) %s",
-										  at->schema, at->schema, at->from),
-					 2, types);
+	plan = prepare_pass(
+		at,
+		at->fused ? psprintf("SELECT %s %s", fused_call(at, "ai_kmeans_fit_agg", "$2"), at->from)
+				  : psprintf("SELECT %s.ai_kmeans_step_state($2, %s.ai_features($1, "
+							 "q)) %s",
+							 at->schema, at->schema, at->from),
+		2, types);
 	for (int it = 1; it <= max_iter; it++)
 	{
 		int	   len;
@@ -740,54 +806,143 @@ agg_kmeans_silhouette(PglTrainCall *c, AggTraining *a)
 		pgl_report(&st, "evaluating the model failed");
 }
 
-/* linear_regression: one ai_linreg_agg pass, solved */
+/*
+ * The residuals of weights coef (p, then the intercept) over the rows of a
+ * state of ai_linreg_agg, from its co-moments: C_yy - 2 wᵀC_xy + wᵀC_xx w,
+ * plus n times the squared mean residual (0 on the rows the weights were
+ * fitted to, with their unpenalized intercept).  *sst: C_yy.
+ */
+static double
+moments_sse(const double *s, int32 p, const double *coef, double *sst)
+{
+	double		  n = s[1];
+	const double *mean = s + 2;
+	const double *C = mean + p + 1;
+	double		  q = C[PGL_PACKED(p, p)];
+	double		  r = mean[p] - coef[p];
+
+	for (int j = 0; j < p; j++)
+	{
+		double cw = 0;
+
+		for (int k = 0; k < p; k++)
+			cw += C[j <= k ? PGL_PACKED(j, k) : PGL_PACKED(k, j)] * coef[k];
+		q += coef[j] * (cw - 2.0 * C[PGL_PACKED(j, p)]);
+		r -= coef[j] * mean[j];
+	}
+	*sst = C[PGL_PACKED(p, p)];
+	return Max(q, 0.0) + n * r * r;
+}
+
+/*
+ * The one pass of linear regression over numbers: what count_pass would
+ * have counted, from the counts of ai_linreg_fit_agg's result R (its
+ * training and hold-out states, L doubles each, then the rows with a NULL
+ * target and the NULLs per feature on each side).  Returns false when the
+ * pass must run again: with a hold-out of a small data set dropped, or with
+ * the numeric NULLs imputed by the training means the pass has just
+ * learned (the pass ran with 0 for them).
+ */
+static bool
+one_pass_counts(PglTrainCall *c, AggTraining *a, const double *R, size_t L)
+{
+	AggTrain	 *at = &a->at;
+	AggCounts	 *counts = &a->counts;
+	PglDataSet	 *ds = at->ds;
+	int			  nf = ds->n_features;
+	const double *nulls = R + 2 * L + 1;
+	bool		  any_null = false;
+
+	counts->n_train = (int64) R[1];
+	counts->n_test = (int64) R[L + 1];
+	counts->n_skipped = (int64) R[2 * L];
+	need_rows(at, counts, c->data, c->target);
+	if (c->opts.test_size < 0 && counts->n_train + counts->n_test < 50 && counts->n_test > 0)
+	{
+		at->fraction = 0;
+		return false;
+	}
+	for (int f = 0; f < nf; f++)
+	{
+		counts->n_nulls[f] = (int64) (nulls[f] + nulls[nf + f]);
+		pgl_check_column_nulls(&ds->features[f], counts->n_nulls[f],
+							   counts->n_train + counts->n_test, c->opts.nulls_error, false);
+		any_null |= counts->n_nulls[f] > 0;
+	}
+	if (!any_null || a->imputed)
+		return true;
+	/* a NULL read as 0: the sum of feature f is the mean of its inputs times n */
+	for (int f = 0; f < nf; f++)
+	{
+		counts->sum[f] = R[2 + f] * (double) counts->n_train;
+		counts->count[f] = counts->n_train - (int64) nulls[f];
+	}
+	a->imputed = true;
+	agg_preprocess(c);
+	return false;
+}
+
+/*
+ * linear_regression: one ai_linreg_fit_agg pass (the co-moments of both
+ * sides of the split), solved; a second one when NULLs were imputed (the
+ * one pass) or the hold-out dropped.
+ */
 static void
 agg_fit_linear(PglTrainCall *c, AggTraining *a)
 {
 	AggTrain	  *at = &a->at;
-	int32		   p = a->p;
 	Oid			   types[1] = {BYTEAOID};
-	Datum		   values[1] = {PointerGetDatum(a->prep)};
 	SPITupleTable *t;
 	double		  *s;
 	int			   len;
-	double		  *coef = ((double *) c->m->tensors[0].data);
+	size_t		   L;
+	double		  *coef;
 	pgl_status	   st;
 
 	memset(&st, 0, sizeof(st));
-	t = run_pass(at,
-				 at->fused ? psprintf("SELECT %s.ai_linreg_fit_agg($1, %s, %llu::pg_catalog.int8, "
-									  "%.17g::pg_catalog.float8) %s",
-									  at->schema, at->rowargs, (unsigned long long) at->seed,
-									  at->fraction, at->from)
-						   : psprintf("SELECT %s.ai_linreg_agg(%s.ai_features($1, q), "
-									  "q.%s::pg_catalog.float8) %s AND NOT (%s)",
-									  at->schema, at->schema, quote_identifier(c->target), at->from,
-									  at->split),
-				 1, types, values, NULL);
-	s = get_array(at, t, 1, &len);
-	SPI_freetuptable(t);
-	if (s == NULL || (size_t) len != PGL_LINREG_STATE_LEN(p))
-		elog(ERROR, "pg_learn: unexpected ai_linreg_fit_agg state");
+	for (;;)
+	{
+		Datum values[1] = {PointerGetDatum(a->prep)};
+
+		L = PGL_LINREG_STATE_LEN(a->p);
+		t = run_pass(
+			at,
+			at->fused ? psprintf("SELECT %s %s",
+								 fused_call(at, "ai_linreg_fit_agg",
+											psprintf("%llu::pg_catalog.int8, "
+													 "%.17g::pg_catalog.float8",
+													 (unsigned long long) at->seed, at->fraction)),
+								 a->one_pass ? at->from_all : at->from)
+					  : psprintf("SELECT %s.ai_linreg_agg(%s.ai_features($1, q), "
+								 "q.%s::pg_catalog.float8) %s AND NOT (%s)",
+								 at->schema, at->schema, quote_identifier(c->target), at->from,
+								 at->split),
+			1, types, values, NULL);
+		s = get_array(at, t, 1, &len);
+		SPI_freetuptable(t);
+		if (!at->fused)
+		{
+			if (s == NULL || (size_t) len != L)
+				elog(ERROR, "pg_learn: unexpected ai_linreg_agg state");
+			break;
+		}
+		if (s == NULL && a->one_pass)
+		{
+			/* no row at all */
+			a->counts.n_train = a->counts.n_test = a->counts.n_skipped = 0;
+			need_rows(at, &a->counts, c->data, c->target);
+		}
+		if (s == NULL || (size_t) len != 2 * L + 1 + 2 * (size_t) at->ds->n_features)
+			elog(ERROR, "pg_learn: unexpected ai_linreg_fit_agg result");
+		a->test_state = s + L;
+		if (!a->one_pass || one_pass_counts(c, a, s, L))
+			break;
+	}
+	coef = (double *) c->m->tensors[0].data;
 	if (pgl_linreg_state_solve(&c->env, s, c->opts.l2 >= 0 ? c->opts.l2 : c->ops->default_l2, coef,
 							   &a->rank, &st) != PGL_OK)
 		pgl_report(&st, psprintf("training \"%s\" failed", c->name));
-	/* the training residuals from the co-moments: C_yy - 2 wᵀC_xy + wᵀC_xx w */
-	{
-		const double *C = s + 2 + p + 1;
-		double		  q = C[PGL_PACKED(p, p)];
-
-		for (int j = 0; j < p; j++)
-		{
-			double cw = 0;
-
-			for (int k = 0; k < p; k++)
-				cw += C[j <= k ? PGL_PACKED(j, k) : PGL_PACKED(k, j)] * coef[k];
-			q += coef[j] * (cw - 2.0 * C[PGL_PACKED(j, p)]);
-		}
-		a->train_sse = Max(q, 0.0);
-		a->train_sst = C[PGL_PACKED(p, p)];
-	}
+	a->train_sse = moments_sse(s, a->p, coef, &a->train_sst);
 }
 
 /* the standardization of logistic regression: ai_stats_agg over the encoded training rows */
@@ -854,13 +1009,16 @@ agg_fit_logistic(PglTrainCall *c, AggTraining *a)
 	g.blob = PointerGetDatum(a->prep);
 	g.plan = prepare_pass(
 		at,
-		at->fused ? psprintf("SELECT %s.ai_logreg_fit_agg($1, %s, %llu::pg_catalog.int8, "
-							 "%.17g::pg_catalog.float8, $2) %s",
-							 S, at->rowargs, (unsigned long long) at->seed, at->fraction, at->from)
-				  : psprintf("SELECT %s.%s($2, %s.ai_features($1, q), %s.ai_label($1, "
-							 "q)) %s AND NOT (%s)",
-							 S, g.ncol > 1 ? "ai_softmax_grad_agg" : "ai_logreg_grad_agg", S, S,
-							 at->from, at->split),
+		at->fused
+			? psprintf("SELECT %s %s",
+					   fused_call(at, "ai_logreg_fit_agg",
+								  psprintf("%llu::pg_catalog.int8, %.17g::pg_catalog.float8, $2",
+										   (unsigned long long) at->seed, at->fraction)),
+					   at->from)
+			: psprintf("SELECT %s.%s($2, %s.ai_features($1, q), %s.ai_label($1, "
+					   "q)) %s AND NOT (%s)",
+					   S, g.ncol > 1 ? "ai_softmax_grad_agg" : "ai_logreg_grad_agg", S, S, at->from,
+					   at->split),
 		2, types);
 	lp.l2 = c->opts.l2 >= 0 ? c->opts.l2 : c->ops->default_l2;
 	lp.max_iter = c->opts.max_iter > 0 ? c->opts.max_iter : 200;
@@ -1018,7 +1176,16 @@ agg_metrics(PglTrainCall *c, StringInfo buf)
 										  : "null",
 						 sqrt(a->train_sse / counts->n_train));
 	appendStringInfoChar(buf, '}');
-	if (counts->n_test > 0)
+	if (counts->n_test > 0 && a->test_state)
+	{
+		/* linear regression: from the hold-out's co-moments, for the weights as stored */
+		double sst, sse = moments_sse(a->test_state, a->p, c->m->tensors[0].data, &sst);
+
+		appendStringInfo(buf, ", \"test\": {\"n\": " INT64_FORMAT ", \"r2\": %s, \"rmse\": %.10g}",
+						 counts->n_test, sst > 0 ? psprintf("%.10g", 1 - sse / sst) : "null",
+						 sqrt(sse / counts->n_test));
+	}
+	else if (counts->n_test > 0)
 		counts->n_test = agg_test_metrics(c, a, buf);
 	appendStringInfo(buf, ", \"rows_train\": " INT64_FORMAT ", \"rows_test\": " INT64_FORMAT,
 					 counts->n_train, counts->n_test);
@@ -1140,7 +1307,7 @@ pgl_kmeans_sample(const char *query, bytea *prep, int32 p, int32 k, int64 n, uin
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	schema = pgl_ext_schema();
-	(void) row_clause(query, schema, &row, &rowargs, NULL);
+	(void) row_clause(query, schema, &row, &rowargs, NULL, NULL, NULL);
 	sql = psprintf("SELECT %s.ai_features($1, %s) FROM (%s) q", schema, rowargs, query);
 	if (frac < 1.0)
 		sql =

@@ -11,6 +11,13 @@
 
 #include "options.h"
 
+/*
+ * The most columns a pass gives the fused aggregates as separate arguments
+ * (their fields form): FUNC_MAX_ARGS less the state and the fixed
+ * arguments of ai_logreg_fit_agg.  Wider data goes as a record.
+ */
+#define PGL_FUSED_MAX_FIELDS 94
+
 /* "method": "auto": would training in memory exceed pg_learn.max_train_memory? */
 extern bool pgl_aggregate_wanted(const struct pgl_algo_ops *ops, const char *data,
 								 const char *target, const PglTrainOptions *opts);
