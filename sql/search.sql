@@ -126,7 +126,7 @@ SELECT o, sr_try(o::jsonb) AS error FROM (VALUES
   ('{"search": {"params": {"l2": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], "tol": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], "max_iter": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]}}}')
 ) AS t(o);
 SELECT sr_try('{"search": {"params": {"k": [2]}, "folds": 2}}', 'kmeans', 'SELECT x1 FROM sr', NULL);
-SELECT sr_try('{"search": {"params": {"factors": [2]}}}', 'als',
+SELECT sr_try('{"search": {"params": {"k": [2]}}}', 'als',
               'SELECT id AS u, id % 7 AS i, 1.0 AS r FROM sr', NULL);
 SELECT sr_try('{"search": {"params": {"layers": [3]}}}', 'neural_net');
 SELECT sr_try('{"search": {"params": {"layers": [[{"dense": {"units": 0}}]]}}}', 'neural_net');

@@ -17,6 +17,17 @@
 /* ratings are kept in float32 and squared: keep them far from overflow */
 #define PGL_MAX_RATING 1e9
 
+struct PglTrainOptions;
+
+/*
+ * "search" for als (recommend_train.c): the pins of the "auto" options not
+ * searched (a JSON object), and the metric its trials are scored on (named
+ * or NULL; ERROR when the validation split does not report it).
+ */
+extern char		  *pgl_rec_search_pins(const struct PglTrainOptions *opts, bool l2_searched,
+									   bool bias_l2_searched);
+extern const char *pgl_rec_search_metric(const struct PglTrainOptions *opts, const char *named);
+
 /* config tensor layout (docs/model-format.md, "als") */
 #define PGL_ALS_CFG_IMPLICIT   0
 #define PGL_ALS_CFG_L2		   1

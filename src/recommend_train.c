@@ -581,15 +581,34 @@ rec_read(PglTrainCall *c)
 }
 
 /*
- * Hold out ratings per user: each rating is drawn with probability
- * test_size, but a user always keeps at least one rating in training.
+ * Which ratings a split holds out: each one drawn with probability
+ * fraction, or (folds > 0) those of fold number fold of folds disjoint
+ * folds.  Both cut the same uniform draw of (seed, position).
+ */
+typedef struct SplitRule
+{
+	uint64 seed;
+	double fraction;
+	int	   fold;
+	int	   folds;
+} SplitRule;
+
+static bool
+split_holds(const SplitRule *s, int64 q)
+{
+	if (s->folds > 0)
+		return pgl_hash_in_fold(s->seed, (uint64) q, s->fold, s->folds);
+	return pgl_row_in_test(s->seed, q, s->fraction);
+}
+
+/*
+ * Hold out ratings per user by rule (rows sorted by user): a user always
+ * keeps at least one rating in training.
  */
 static void
-holdout_per_user(RecTrain *t, uint64 seed, double test_size)
+holdout_per_user(RecTrain *t, const RatingRow *rows, int64 kept, const SplitRule *rule)
 {
-	RatingRow *rows = t->r.rows;
-	int64	   kept = t->kept;
-
+	t->n_train = t->n_test = 0;
 	t->tr_u = palloc_extended(sizeof(int32) * kept, MCXT_ALLOC_HUGE);
 	t->tr_i = palloc_extended(sizeof(int32) * kept, MCXT_ALLOC_HUGE);
 	t->tr_r = palloc_extended(sizeof(float) * kept, MCXT_ALLOC_HUGE);
@@ -605,7 +624,7 @@ holdout_per_user(RecTrain *t, uint64 seed, double test_size)
 			end++;
 		for (int64 q = j; q < end; q++)
 		{
-			bool held = pgl_row_in_test(seed, q, test_size);
+			bool held = split_holds(rule, q);
 
 			/* the user's last rating stays in training if none did */
 			if (held && !(q == end - 1 && in_train == 0))
@@ -652,6 +671,44 @@ holdout_items_back(RecTrain *t)
 	t->n_test = q;
 }
 
+/*
+ * A search trial or a cross-validation fold (c->opts.trial): the hold-out
+ * just drawn is set aside, never seen, and the validation split is carved
+ * per user out of the training ratings left, in the same way, with the
+ * seed "seed" + 1: fold c->opts.fold of c->opts.folds, else a fraction
+ * test_size (0.2 when 0).  ai_cross_validate passes "test_size": 0, so its
+ * folds cut all the ratings.
+ */
+static void
+validation_split(PglTrainCall *c, RecTrain *t, double test_size)
+{
+	RatingRow *rows = palloc_extended(sizeof(RatingRow) * (t->n_train + 1), MCXT_ALLOC_HUGE);
+	int64	   n = t->n_train;
+	SplitRule  rule = {(c->opts.seed + 1) % UINT64CONST(9007199254740992),
+					   test_size > 0 ? test_size : PGL_DEFAULT_TEST_SIZE, c->opts.fold,
+					   c->opts.folds};
+
+	for (int64 j = 0; j < n; j++)
+	{
+		rows[j].u = t->tr_u[j];
+		rows[j].i = t->tr_i[j];
+		rows[j].r = t->tr_r[j];
+		rows[j].pad = 0;
+		rows[j].seq = j;
+	}
+	/* by (user, item): the items given back by holdout_items_back were appended */
+	qsort(rows, n, sizeof(RatingRow), cmp_rating);
+	pfree(t->tr_u);
+	pfree(t->tr_i);
+	pfree(t->tr_r);
+	pfree(t->te_u);
+	pfree(t->te_i);
+	pfree(t->te_r);
+	holdout_per_user(t, rows, n, &rule);
+	holdout_items_back(t);
+	pfree(rows);
+}
+
 /* the split and the sparse rating matrices */
 static void
 rec_preprocess(PglTrainCall *c)
@@ -660,10 +717,13 @@ rec_preprocess(PglTrainCall *c)
 	pgl_status st;
 	double	   test_size =
 		c->opts.test_size >= 0 ? c->opts.test_size : (t->kept >= 50 ? PGL_DEFAULT_TEST_SIZE : 0.0);
+	SplitRule holdout = {c->opts.seed, test_size, 0, 0};
 
 	memset(&st, 0, sizeof(st));
-	holdout_per_user(t, c->opts.seed, test_size);
+	holdout_per_user(t, t->r.rows, t->kept, &holdout);
 	holdout_items_back(t);
+	if (c->opts.trial)
+		validation_split(c, t, test_size);
 	env_report(pgl_ratings_build(&c->env, t->n_users, t->n_items, t->n_train, t->tr_u, t->tr_i,
 								 t->tr_r, &t->train, &st),
 			   &st, "training failed");
@@ -786,6 +846,62 @@ rec_auto_setup(PglTrainCall *c, RecTrain *t)
 	a->min_ratings = ALS_MIN_VAL_RATINGS;
 	a->all_iterations = t->patience == 0;
 	t->searched = l2_auto || bias_auto || t->patience > 0;
+}
+
+/*
+ * A search runs no "auto" inside its trials: "l2" and "bias_l2" left
+ * "auto" (by default or by name) and not searched are pinned, in every
+ * trial and in the final training, to the first value of their grid (the
+ * value used when the data is too small for a split).  The JSON object of
+ * the pins, "{}" when none.
+ */
+char *
+pgl_rec_search_pins(const PglTrainOptions *opts, bool l2_searched, bool bias_l2_searched)
+{
+	StringInfoData b;
+
+	initStringInfo(&b);
+	appendStringInfoChar(&b, '{');
+	if (!l2_searched && (opts->l2 == PGL_OPT_AUTO_VALUE || (opts->l2 < 0 && !opts->implicit)))
+		appendStringInfo(&b, "\"l2\": %g",
+						 opts->implicit ? als_l2_grid_implicit[0] : als_l2_grid[0]);
+	if (!bias_l2_searched && !opts->implicit &&
+		(opts->bias_l2 == PGL_OPT_AUTO_VALUE || opts->bias_l2 < 0))
+		appendStringInfo(&b, "%s\"bias_l2\": %g", b.len > 1 ? ", " : "", als_bias_grid[0]);
+	appendStringInfoChar(&b, '}');
+	return b.data;
+}
+
+/*
+ * The metric a search's trials are scored on (named: "search" "metric",
+ * else the "metric" option): it must be one the validation split reports,
+ * at the cutoff "k".  Default: rmse (explicit), ndcg@k (implicit).
+ */
+const char *
+pgl_rec_search_metric(const PglTrainOptions *opts, const char *named)
+{
+	int			k = opts->k > 0 ? opts->k : 10;
+	const char *valid =
+		opts->implicit
+			? psprintf("precision@%d, recall@%d, ndcg@%d, map@%d and coverage", k, k, k, k)
+			: psprintf("rmse, mae, precision@%d, recall@%d, ndcg@%d, map@%d and "
+					   "coverage",
+					   k, k, k, k);
+	const char *at = named ? strchr(named, '@') : NULL;
+
+	if (named == NULL)
+		return opts->implicit ? psprintf("ndcg@%d", k) : "rmse";
+	if ((opts->implicit && (strcmp(named, "rmse") == 0 || strcmp(named, "mae") == 0)) ||
+		(at && atoi(at + 1) != k))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("als cannot score the trials of a search on \"%s\"", named),
+				 errdetail("The validation split of %s feedback with \"k\" %d reports %s.",
+						   opts->implicit ? "implicit" : "explicit", k, valid),
+				 at ? errhint("Name the metric at the cutoff \"k\" (%.*s@%d), or set \"k\": %d.",
+							  (int) (at - named), named, k, atoi(at + 1))
+					: errhint("Implicit feedback is scored by ranking metrics.")));
+	return named;
 }
 
 static void

@@ -21,7 +21,13 @@
  *
  * ai_cross_validate runs the same dry run once per fold of the whole data.
  *
- * als is refused: its reader holds ratings out per user, not by ai_holdout.
+ * als holds ratings out per user by their position, not by ai_holdout: its
+ * trials read the whole data with the training's own "seed" and
+ * "test_size", and its glue (recommend_train.c) sets that hold-out aside
+ * and carves the validation split (or fold) per user out of the rest; a
+ * fold of ai_cross_validate passes "test_size": 0.  Its "auto" options not
+ * searched are pinned (pgl_rec_search_pins), and it scores by rmse or
+ * ndcg@k by feedback (pgl_rec_search_metric).
  *
  *-------------------------------------------------------------------------
  */
@@ -31,6 +37,7 @@
 #include "catalog.h"
 #include "data_reader.h"
 #include "progress.h"
+#include "recommend.h"
 
 #include <math.h>
 
@@ -115,6 +122,10 @@ parse_param(const pgl_algo_ops *ops, const char *key, JsonbValue *v, PglSearchPa
 						 "\"seed\" and \"test_size\" define the split the trials are scored on; "
 						 "\"search\", \"deploy\", \"keep_versions\" and \"metric\" are not "
 						 "settings of the model.");
+	if (ops->id == PGL_ALGO_ALS && (strcmp(key, "feedback") == 0 || strcmp(key, "k") == 0))
+		search_error(ops, psprintf("option \"%s\" cannot be searched", key),
+					 "\"feedback\" and \"k\" define the metric the trials of als are scored "
+					 "on.");
 	if (v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data) ||
 		JsonContainerSize(v->val.binary.data) == 0)
 		search_error(
@@ -216,12 +227,6 @@ pgl_search_parse(const pgl_algo_ops *ops, JsonbValue *v)
 	JsonbIteratorToken tok;
 	char			  *key = NULL;
 
-	if (ops->id == PGL_ALGO_ALS)
-		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						errmsg("option \"search\" is not available for als"),
-						errdetail("Its reader holds ratings out per user, not by ai_holdout, so a "
-								  "validation split cannot be carved out of its training ratings."),
-						errhint("Train one model per setting and compare their metrics.")));
 	if (v->type != jbvBinary || !JsonContainerIsObject(v->val.binary.data))
 		search_error(ops, psprintf("option \"search\" must be an object, not %s", jbv_text(v)),
 					 search_keys_hint);
@@ -357,6 +362,9 @@ trial_options(const pgl_algo_ops *ops, Jsonb *base, const char *setting, double 
 {
 	Jsonb *o = options_with(base, setting ? setting : "{}");
 
+	/* als keeps the training's split and carves the validation itself; a fold (fraction 0) cuts all */
+	if (ops->id == PGL_ALGO_ALS)
+		return fraction > 0 ? o : options_with(o, "{\"test_size\": 0}");
 	o = options_with(o, psprintf("{\"seed\": " UINT64_FORMAT "}", seed));
 	if (pgl_algo_option(ops, "test_size"))
 		o = options_with(o, psprintf("{\"test_size\": %.17g}", folds > 0 ? 1.0 / folds : fraction));
@@ -371,6 +379,8 @@ trial_options(const pgl_algo_ops *ops, Jsonb *base, const char *setting, double 
 static const char *
 metric_list(const PglTrainCall *c, const PglSearch *s)
 {
+	if (c->ops->id == PGL_ALGO_ALS)
+		return pgl_rec_search_metric(&c->opts, s && s->metric ? s->metric : c->opts.metric);
 	if (s && s->metric)
 		return s->metric;
 	if (c->opts.metric)
@@ -530,7 +540,8 @@ training_rows_query(PglTrainCall *c)
 {
 	char *q = pgl_data_query(c->data);
 
-	if (c->ops->task == PGL_TASK_CLUSTERING || c->opts.test_size == 0)
+	/* als: its trials hold out what the training would (recommend_train.c) */
+	if (c->ops->task == PGL_TASK_CLUSTERING || c->ops->id == PGL_ALGO_ALS || c->opts.test_size == 0)
 		return q;
 	return psprintf("SELECT * FROM (%s) q WHERE NOT %s.ai_holdout(q, " UINT64_FORMAT
 					"::pg_catalog.int8, %.17g::pg_catalog.float8)",
@@ -605,11 +616,33 @@ search_record(StringInfo b, const PglSearch *s, const char *metric, Trial *trial
 	appendStringInfoString(b, "]}");
 }
 
+/* is key one of the searched options? */
+static bool
+searched(const PglSearch *s, const char *key)
+{
+	for (int i = 0; i < s->n_params; i++)
+		if (strcmp(s->params[i].key, key) == 0)
+			return true;
+	return false;
+}
+
+/* the options every trial and the final training share: als pins its "auto" options */
+static Jsonb *
+search_base(PglTrainCall *c, const PglSearch *s)
+{
+	Jsonb *base = pgl_search_strip(c->options);
+
+	if (c->ops->id == PGL_ALGO_ALS)
+		base = options_with(
+			base, pgl_rec_search_pins(&c->opts, searched(s, "l2"), searched(s, "bias_l2")));
+	return base;
+}
+
 Jsonb *
 pgl_search_run(PglTrainCall *c, StringInfo record)
 {
 	const PglSearch *s = c->opts.search;
-	Jsonb			*base = pgl_search_strip(c->options);
+	Jsonb			*base = search_base(c, s);
 	const char		*data = training_rows_query(c);
 	int				 n, best = -1;
 	int64			*settings = choose_settings(s, c->opts.seed, &n);
@@ -748,13 +781,11 @@ cv_arguments(FunctionCallInfo fcinfo, PglTrainCall *c, int *folds)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("folds must be between 2 and %d, not %d", PGL_SEARCH_MAX_FOLDS, *folds)));
-	if (c->ops->task == PGL_TASK_CLUSTERING || c->ops->id == PGL_ALGO_ALS)
+	if (c->ops->task == PGL_TASK_CLUSTERING)
 		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 						errmsg("ai_cross_validate does not support %s", c->algorithm),
-						errdetail(c->ops->id == PGL_ALGO_ALS
-									  ? "Its reader holds ratings out per user, not by ai_holdout."
-									  : "A clustering has no hold-out to score."),
-						errhint("Cross-validate a regression or a classifier.")));
+						errdetail("A clustering has no hold-out to score."),
+						errhint("Cross-validate a regression, a classifier or als.")));
 }
 
 /*
