@@ -72,6 +72,11 @@ SELECT sum((metrics->>'rows_test')::int) BETWEEN 0.95 * (SELECT count(*) FROM rs
            - max((metrics->>'rmse')::float8) FILTER (WHERE metrics->>'summary' = 'std')) < 1e-9 AS std_ok
   FROM rs_cv;
 SELECT count(*) FROM ai_models WHERE name = 'rs_cv';
+-- with "test_size": 0 (nothing held out) a search's folds are ai_cross_validate's: the same scores
+SELECT (SELECT array_agg(round(x::numeric, 6)) FROM jsonb_array_elements_text(metrics->'search'->'trials'->0->'scores') x)
+       = (SELECT array_agg(round((metrics->'test'->>'rmse')::numeric, 6) ORDER BY fold) FROM rs_cv WHERE fold IS NOT NULL) AS same_folds
+  FROM ai_train('rs_t0', 'als', 'rs_clean',
+                options => '{"factors": 4, "l2": 0.1, "test_size": 0, "search": {"params": {"bias_l2": [5]}, "folds": 3}}');
 
 -- errors
 SELECT * FROM ai_train('rs_e', 'als', 'rs_clean', options => '{"search": {"params": {"l2": [1]}, "metric": "accuracy"}}');
@@ -84,3 +89,6 @@ SELECT * FROM ai_train('rs_e', 'als', 'rs_clean', options => '{"search": {"param
 SELECT * FROM ai_train('rs_e', 'als', 'rs_clean', options => '{"search": {"params": {"bias_l2": [1]}}, "feedback": "implicit"}');
 SELECT * FROM ai_cross_validate('rs_e', 'als', 'rs_clean', NULL, '{"l2": 0}', 3);
 SELECT count(*) FROM ai_models WHERE name = 'rs_e';
+
+SELECT count(ai_drop_model(name)) AS dropped FROM (SELECT DISTINCT name FROM ai_models WHERE name LIKE 'rs%') m;
+DROP TABLE rs_clean, rs_cv;
