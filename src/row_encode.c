@@ -163,10 +163,11 @@ struct PglRowEnc
 	int			  ncolnames;
 	pgl_model	 *m;
 	/* per feature (and the target at index n_features): */
-	int		 *att;		/* attribute in the record */
-	Oid		 *typid;	/* of that attribute */
-	FmgrInfo *outfunc;	/* categorical: the type's text output */
-	bool	  map_done; /* att/typid filled for the cached record type */
+	int		 *att;		  /* attribute in the record */
+	Oid		 *typid;	  /* of that attribute */
+	FmgrInfo *outfunc;	  /* categorical: the type's text output */
+	bool	  map_done;	  /* att/typid filled for the cached record type */
+	bool	  all_float8; /* every feature a number read from a float8 */
 	bool	  map_target;
 	Oid		  map_type;
 	int32	  map_typmod;
@@ -398,6 +399,9 @@ map_columns(PglRowEnc *e, bool with_target)
 			}
 		}
 	}
+	e->all_float8 = true;
+	for (int f = 0; f < m->n_features; f++)
+		e->all_float8 &= m->features[f].kind == PGL_FEATURE_NUMERIC && e->typid[f] == FLOAT8OID;
 	e->map_done = true;
 	e->map_target = with_target;
 	e->map_type = e->row.tuptype;
@@ -490,6 +494,19 @@ pgl_rowenc_features(PglRowEnc *e, double *x)
 	const bool		*nulls = e->row.nulls;
 	int32			 col = 0;
 
+	/* the common case: float8 columns without a NULL, one input each */
+	if (e->all_float8 && !e->row.any_null)
+	{
+		bool finite = true;
+
+		for (int f = 0; f < m->n_features; f++)
+		{
+			x[f] = DatumGetFloat8(values[e->att[f]]);
+			finite &= isfinite(x[f]);
+		}
+		if (likely(finite))
+			return;
+	}
 	for (int f = 0; f < m->n_features; f++)
 	{
 		const pgl_feature *feat = &m->features[f];
