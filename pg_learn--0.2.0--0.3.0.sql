@@ -718,3 +718,18 @@ LANGUAGE C VOLATILE;
 REVOKE ALL ON FUNCTION @extschema@.ai_catalog_apply(pg_catalog.text, pg_catalog.jsonb, integer[], pg_catalog.bytea[]) FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.ai_catalog_apply(pg_catalog.text, pg_catalog.jsonb, integer[], pg_catalog.bytea[]) IS
 	'Internal (Citus workers): make this node''s copy of a model equal to the coordinator''s state (NULL: drop it), with the blobs of the given versions; returns how many versions still lack a blob here';
+
+/* ------------------------------------------------------------------------
+ * Column types (issue 15): date, timestamp, timestamptz and interval
+ * features; ai_model_features says how each feature becomes its inputs.
+ * ------------------------------------------------------------------------ */
+
+DROP FUNCTION @extschema@.ai_model_features(pg_catalog.text);
+CREATE FUNCTION @extschema@.ai_model_features(name pg_catalog.text,
+	OUT "position" integer, OUT feature pg_catalog.text, OUT type pg_catalog.text, OUT kind pg_catalog.text,
+	OUT inputs integer, OUT encoding pg_catalog.text)
+RETURNS SETOF pg_catalog.record
+AS 'MODULE_PATHNAME', 'ai_model_features'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_model_features(pg_catalog.text) IS
+	'Features of the deployed version of a model, in training (array) order, and how each becomes the model''s inputs';

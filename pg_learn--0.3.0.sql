@@ -221,12 +221,12 @@ COMMENT ON FUNCTION @extschema@.ai_model_classes(pg_catalog.text) IS
 
 CREATE FUNCTION @extschema@.ai_model_features(name pg_catalog.text,
 	OUT "position" integer, OUT feature pg_catalog.text, OUT type pg_catalog.text, OUT kind pg_catalog.text,
-	OUT inputs integer)
+	OUT inputs integer, OUT encoding pg_catalog.text)
 RETURNS SETOF pg_catalog.record
 AS 'MODULE_PATHNAME', 'ai_model_features'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.ai_model_features(pg_catalog.text) IS
-	'Features of the deployed version of a model, in training (array) order';
+	'Features of the deployed version of a model, in training (array) order, and how each becomes the model''s inputs';
 
 CREATE FUNCTION @extschema@.ai_model_coefficients(name pg_catalog.text,
 	OUT feature pg_catalog.text, OUT class pg_catalog.text, OUT coefficient double precision)

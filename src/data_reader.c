@@ -29,9 +29,11 @@
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
 #include "utils/builtins.h"
+#include "utils/date.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/regproc.h"
+#include "utils/timestamp.h"
 #include "utils/typcache.h"
 
 #include "prep.h"
@@ -123,6 +125,125 @@ pgl_type_is_numeric(Oid typid)
 }
 
 bool
+pgl_type_is_time(Oid typid)
+{
+	Oid base = getBaseType(typid);
+
+	return base == DATEOID || base == TIMESTAMPOID || base == TIMESTAMPTZOID;
+}
+
+bool
+pgl_type_is_number_feature(Oid typid)
+{
+	return pgl_type_is_numeric(typid) || pgl_type_is_time(typid) ||
+		   getBaseType(typid) == INTERVALOID;
+}
+
+void
+pgl_check_aggregate_features(const PglDataSet *ds)
+{
+	for (int f = 0; f < ds->n_features; f++)
+	{
+		const PglColumn *c = &ds->features[f];
+
+		if (c->kind == PGL_COL_NUMERIC && !pgl_type_is_numeric(c->typid))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("\"method\": \"aggregate\" cannot train on column \"%s\" of type %s",
+							c->name, c->type_name),
+					 errdetail("Date, time and interval features are learned by training in "
+							   "memory only."),
+					 errhint("Train with \"method\": \"memory\", or convert the column in a "
+							 "SELECT, e.g. extract(epoch from %s) AS %s.",
+							 quote_identifier(c->name), quote_identifier(c->name))));
+	}
+}
+
+char *
+pgl_time_text(int32 kind, double seconds)
+{
+	double day, rest;
+	int64  year;
+	int	   month, mday, h, mi;
+
+	if (!(fabs(seconds) <= PGL_TIME_MAX_SECONDS))
+		return psprintf("%g", seconds);
+	day = floor(seconds / SECS_PER_DAY);
+	rest = seconds - day * SECS_PER_DAY;
+	pgl_civil_from_days((int64) day, &year, &month, &mday);
+	if (kind == PGL_FEATURE_DATE)
+		return psprintf("%04lld-%02d-%02d", (long long) year, month, mday);
+	h = (int) (rest / 3600);
+	mi = (int) ((rest - h * 3600) / 60);
+	rest -= h * 3600 + mi * 60;
+	if (rest == floor(rest))
+		return psprintf("%04lld-%02d-%02d %02d:%02d:%02d", (long long) year, month, mday, h, mi,
+						(int) rest);
+	return psprintf("%04lld-%02d-%02d %02d:%02d:%09.6f", (long long) year, month, mday, h, mi,
+					rest);
+}
+
+const char *
+pgl_feature_kind_noun(const pgl_feature *f)
+{
+	switch (f->kind)
+	{
+		case PGL_FEATURE_NUMERIC:
+			return "a number";
+		case PGL_FEATURE_DATE:
+			return "a date";
+		case PGL_FEATURE_TIMESTAMP:
+			return "a timestamp";
+		default:
+			return "a category";
+	}
+}
+
+bool
+pgl_column_fits_feature(const PglColumn *c, const pgl_feature *f)
+{
+	if (c->kind == PGL_COL_NUMERIC)
+		return pgl_feature_is_number(f) && pgl_type_fits_feature(f->kind, c->typid);
+	return f->kind == PGL_FEATURE_CATEGORICAL;
+}
+
+bool
+pgl_type_fits_feature(int32 kind, Oid typid)
+{
+	if (kind == PGL_FEATURE_DATE || kind == PGL_FEATURE_TIMESTAMP)
+		return pgl_type_is_time(typid);
+	return pgl_type_is_numeric(typid) || getBaseType(typid) == INTERVALOID;
+}
+
+void
+pgl_reject_nonfinite(const char *name, Oid typid, double v, int64 row, bool is_target)
+{
+	const char *what = isnan(v) ? "NaN" : (v > 0 ? "Infinity" : "-Infinity");
+	const char *hint_value = "NaN";
+	char	   *where = row >= 0 ? psprintf(" in row " INT64_FORMAT, row + 1) : "";
+
+	if (pgl_type_is_time(typid))
+	{
+		what = v > 0 ? "infinity" : "-infinity";
+		hint_value = what;
+	}
+	else if (isinf(v))
+		hint_value = v > 0 ? "Infinity" : "-Infinity";
+	ereport(
+		ERROR,
+		(errcode(ERRCODE_DATA_EXCEPTION),
+		 errmsg("%s column \"%s\" holds %s%s", is_target ? "target" : "feature", name, what, where),
+		 pgl_type_is_time(typid)
+			 ? errdetail("A %s feature becomes its year, month, day of the week and days "
+						 "elapsed, which an infinite value does not have.",
+						 format_type_be(typid))
+			 : 0,
+		 errhint("Filter such rows out or replace the value in a SELECT, e.g. "
+				 "NULLIF(%s, '%s').",
+				 quote_identifier(name), hint_value)));
+}
+
+bool
 pgl_type_is_integer(Oid typid)
 {
 	Oid base = getBaseType(typid);
@@ -167,6 +288,36 @@ pgl_datum_to_double(Datum d, Oid typid)
 			return (double) DatumGetFloat4(d);
 		case NUMERICOID:
 			return DatumGetFloat8(DirectFunctionCall1(numeric_float8, d));
+		case DATEOID:
+		{
+			DateADT v = DatumGetDateADT(d);
+
+			if (DATE_NOT_FINITE(v))
+				return DATE_IS_NOBEGIN(v) ? -INFINITY : INFINITY;
+			return ((double) v + (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE)) * SECS_PER_DAY;
+		}
+		case TIMESTAMPOID:
+		case TIMESTAMPTZOID:
+		{
+			Timestamp v = DatumGetTimestamp(d);
+
+			if (TIMESTAMP_NOT_FINITE(v))
+				return TIMESTAMP_IS_NOBEGIN(v) ? -INFINITY : INFINITY;
+			/* whole seconds and the fraction apart: exact to the microsecond */
+			return (double) (v / USECS_PER_SEC +
+							 (int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY) +
+				   (double) (v % USECS_PER_SEC) / USECS_PER_SEC;
+		}
+		case INTERVALOID:
+		{
+			/* as extract(epoch from ...): a year is 365.25 days, a month 30 */
+			Interval *iv = DatumGetIntervalP(d);
+
+			return (double) iv->time / USECS_PER_SEC +
+				   (double) DAYS_PER_YEAR * SECS_PER_DAY * (iv->month / MONTHS_PER_YEAR) +
+				   (double) DAYS_PER_MONTH * SECS_PER_DAY * (iv->month % MONTHS_PER_YEAR) +
+				   (double) iv->day * SECS_PER_DAY;
+		}
 		default:
 			return pgl_datum_to_double(d, getBaseType(typid));
 	}
@@ -314,6 +465,8 @@ init_column(PglColumn *c, Form_pg_attribute att, int attnum, PglColumnKind kind,
 	c->type_name = format_type_be(att->atttypid);
 	c->attnum = attnum;
 	c->kind = kind;
+	c->is_time = kind == PGL_COL_NUMERIC && pgl_type_is_time(att->atttypid);
+	c->min[0] = c->min[1] = INFINITY;
 	if (kind == PGL_COL_CATEGORICAL)
 	{
 		Oid	 outfn;
@@ -330,18 +483,37 @@ add_feature(PglReceiver *r, Form_pg_attribute att, int i)
 {
 	PglDataSet *ds = r->ds;
 
-	if (pgl_type_is_numeric(att->atttypid))
+	if (pgl_type_is_number_feature(att->atttypid))
 		init_column(&ds->features[ds->n_features++], att, i, PGL_COL_NUMERIC, r->data_cxt);
 	else if (type_is_categorical(att->atttypid))
 		init_column(&ds->features[ds->n_features++], att, i, PGL_COL_CATEGORICAL, r->data_cxt);
 	else
-		ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
-						errmsg("column \"%s\" has type %s, which pg_learn cannot use as a feature",
-							   NameStr(att->attname), format_type_be(att->atttypid)),
-						errdetail("Features must be numeric (smallint, integer, bigint, real, "
-								  "double precision, numeric) "
-								  "or categorical (text, varchar, char, boolean, an enum)."),
-						errhint("Leave it out with \"exclude\", or convert it in a SELECT.")));
+		pgl_refuse_feature_type(NameStr(att->attname), att->atttypid);
+}
+
+void
+pgl_refuse_feature_type(const char *name, Oid typid)
+{
+	Oid base = getBaseType(typid);
+
+	if (base == JSONBOID || base == JSONOID)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("column \"%s\" has type %s, which pg_learn cannot use as a feature", name,
+						format_type_be(typid)),
+				 errdetail("A JSON document has no fixed set of values to learn from."),
+				 errhint("Extract the fields you need as columns in a SELECT, e.g. "
+						 "(%s->>'price')::float8 AS price, %s->>'color' AS color, and leave "
+						 "%s out with \"exclude\" or the SELECT list.",
+						 quote_identifier(name), quote_identifier(name), quote_identifier(name))));
+	ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+					errmsg("column \"%s\" has type %s, which pg_learn cannot use as a feature",
+						   name, format_type_be(typid)),
+					errdetail("Features must be numeric (smallint, integer, bigint, real, "
+							  "double precision, numeric, interval), dates and times (date, "
+							  "timestamp, timestamptz) "
+							  "or categorical (text, varchar, char, boolean, an enum)."),
+					errhint("Leave it out with \"exclude\", or convert it in a SELECT.")));
 }
 
 static void
@@ -498,7 +670,7 @@ receiver_startup(DestReceiver *self, int operation, TupleDesc desc)
 	/* numbers only: the training rows can go straight to the hook */
 	ds->streamed = r->hook != NULL;
 	for (int f = 0; f < ds->n_features; f++)
-		if (ds->features[f].kind != PGL_COL_NUMERIC)
+		if (ds->features[f].kind != PGL_COL_NUMERIC || ds->features[f].is_time)
 			ds->streamed = false;
 	MemoryContextSwitchTo(old);
 }
@@ -613,18 +785,6 @@ category_string(PglColumn *c, Datum d, Size *len)
 }
 
 static void
-reject_nonfinite(PglColumn *c, double v, int64 row, bool is_target)
-{
-	ereport(
-		ERROR,
-		(errcode(ERRCODE_DATA_EXCEPTION),
-		 errmsg("%s column \"%s\" holds %s in row " INT64_FORMAT, is_target ? "target" : "feature",
-				c->name, isnan(v) ? "NaN" : (v > 0 ? "Infinity" : "-Infinity"), row + 1),
-		 errhint("Filter such rows out or replace the value in a SELECT, e.g. NULLIF(%s, 'NaN').",
-				 quote_identifier(c->name))));
-}
-
-static void
 set_null(PglReceiver *r, PglColumn *c, int part)
 {
 	r->stage_nulls[part][c->col * PGL_STAGE_ROWS + r->staged[part]] = true;
@@ -717,10 +877,15 @@ flush_stage(PglReceiver *r, int part)
 			/* find the row, in arrival order, for the message */
 			for (int i = 0; i < k; i++)
 				if (!nl[i] && !isfinite(v[i]))
-					reject_nonfinite(col, v[i], row_number(r, part, first + i), f < 0);
+					pgl_reject_nonfinite(col->name, col->typid, v[i],
+										 row_number(r, part, first + i), f < 0);
 		}
 		col->sum[part] += sum;
 		col->count[part] += count;
+		if (col->is_time)
+			for (int i = 0; i < k; i++)
+				if (!nl[i] && v[i] < col->min[part])
+					col->min[part] = v[i];
 	}
 
 	if (part == PGL_TRAIN && ds->streamed)
@@ -1013,7 +1178,12 @@ pgl_merge_parts(PglDataSet *ds)
 	{
 		PglColumn *col = f < 0 ? ds->target : &ds->features[f];
 
-		if (col == NULL || col->count[PGL_TEST] == 0)
+		if (col == NULL)
+			continue;
+		if (col->min[PGL_TEST] < col->min[PGL_TRAIN])
+			col->min[PGL_TRAIN] = col->min[PGL_TEST];
+		col->min[PGL_TEST] = INFINITY;
+		if (col->count[PGL_TEST] == 0)
 			continue;
 		col->sum[PGL_TRAIN] += col->sum[PGL_TEST];
 		col->count[PGL_TRAIN] += col->count[PGL_TEST];

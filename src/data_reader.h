@@ -19,8 +19,9 @@
 /* how a column is read */
 typedef enum PglColumnKind
 {
-	PGL_COL_NUMERIC,	 /* int2/4/8, float4/8, numeric */
-	PGL_COL_CATEGORICAL, /* text-like, boolean, enum, anything else */
+	PGL_COL_NUMERIC,	 /* int2/4/8, float4/8, numeric; interval (seconds); date,
+						  * timestamp, timestamptz (seconds since 1970: is_time) */
+	PGL_COL_CATEGORICAL, /* text-like, boolean, enum */
 	PGL_COL_AUTO		 /* a target: numeric when its type is, else categorical */
 } PglColumnKind;
 
@@ -57,6 +58,8 @@ typedef struct PglColumn
 	int64		  n_nulls;	/* in both parts */
 	double		  sum[2];	/* numeric: sum of non-NULL values per part */
 	int64		  count[2]; /* numeric: non-NULL values per part */
+	bool		  is_time;	/* date, timestamp(tz): the model expands it (prep.h) */
+	double		  min[2];	/* is_time: smallest value per part (+inf: none) */
 } PglColumn;
 
 typedef struct PglDataSet
@@ -135,13 +138,59 @@ extern void pgl_compact_part(PglDataSet *ds, int part, const bool *keep);
 /* ERROR unless query is exactly one SELECT-like statement */
 extern void pgl_check_single_select(const char *query);
 
-/* is this type read as a number? */
+/* is this type read as a number? (a target, or a number feature) */
 extern bool pgl_type_is_numeric(Oid typid);
+
+/* date, timestamp or timestamptz (or a domain over one)? */
+extern bool pgl_type_is_time(Oid typid);
+
+/*
+ * Is a feature of this type read as a number: a numeric type, interval
+ * (its seconds) or a date/time type (seconds since 1970)?
+ */
+extern bool pgl_type_is_number_feature(Oid typid);
+
+/*
+ * Can a column of this type feed a number feature of this kind
+ * (pgl_feature_kind): numeric types and interval for a numeric feature,
+ * date, timestamp and timestamptz for a date or timestamp one?
+ */
+extern bool pgl_type_fits_feature(int32 kind, Oid typid);
+
+/*
+ * seconds since 1970 as text: "YYYY-MM-DD" for a date feature (kind),
+ * "YYYY-MM-DD HH:MM:SS[.ffffff]" for a timestamp one (UTC for timestamptz)
+ */
+extern char *pgl_time_text(int32 kind, double seconds);
+
+/* "a number", "a category", "a date", "a timestamp": how a feature is read */
+extern const char *pgl_feature_kind_noun(const pgl_feature *f);
+
+/* can data column c (as the reader read it) feed model feature f? */
+extern bool pgl_column_fits_feature(const PglColumn *c, const pgl_feature *f);
+
+/*
+ * ERROR for a feature or target value that is NaN or infinite: names the
+ * column, its value ("infinity" for a date) and row (row >= 0: 0-based
+ * position in the data; < 0: not known).
+ */
+extern void pgl_reject_nonfinite(const char *name, Oid typid, double v, int64 row, bool is_target)
+	pg_attribute_noreturn();
+
+/* ERROR: a column of this type cannot be a feature (jsonb: how to extract fields) */
+extern void pgl_refuse_feature_type(const char *name, Oid typid) pg_attribute_noreturn();
+
+/* ERROR for a feature that "method": "aggregate" cannot train on (date, time, interval) */
+extern void pgl_check_aggregate_features(const PglDataSet *ds);
 
 /* smallint, integer or bigint (or a domain over one)? */
 extern bool pgl_type_is_integer(Oid typid);
 
-/* value of a numeric datum as double */
+/*
+ * value of a numeric datum as double; of an interval, its seconds (as
+ * extract(epoch from ...)); of a date, timestamp or timestamptz, seconds
+ * since 1970-01-01 00:00 (UTC for timestamptz), +-Infinity for +-infinity
+ */
 extern double pgl_datum_to_double(Datum d, Oid typid);
 
 #endif /* PGL_DATA_READER_H */

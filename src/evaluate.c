@@ -222,14 +222,12 @@ ai_evaluate(PG_FUNCTION_ARGS)
 		PglColumn		  *c = &ds->features[f];
 		const pgl_feature *feat = &m->features[f];
 
-		if ((feat->kind == PGL_FEATURE_NUMERIC) != (c->kind == PGL_COL_NUMERIC))
+		if (!pgl_column_fits_feature(c, feat))
 			ereport(
 				ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("column \"%s\" has type %s, but model \"%s\" was trained on it as %s (%s)",
-						c->name, c->type_name, name,
-						feat->kind == PGL_FEATURE_NUMERIC ? "a number" : "a category",
-						feat->type_name),
+						c->name, c->type_name, name, pgl_feature_kind_noun(feat), feat->type_name),
 				 errhint("Cast the column in a SELECT to the type used in training.")));
 		if (c->kind == PGL_COL_CATEGORICAL)
 		{

@@ -14,6 +14,8 @@
  */
 #include "predict.h"
 
+#include "data_reader.h"
+#include "prep.h"
 #include "trees.h"
 
 #include "funcapi.h"
@@ -35,6 +37,11 @@ explain_reference(const pgl_model *m)
 
 		if (feat->kind == PGL_FEATURE_NUMERIC)
 			ref[col++] = feat->impute;
+		else if (pgl_feature_is_number(feat))
+		{
+			pgl_time_expand(feat->kind, feat->origin, feat->impute, ref + col);
+			col += pgl_feature_width(feat);
+		}
 		else
 		{
 			for (int k = 0; k < feat->n_categories; k++)
@@ -43,12 +50,6 @@ explain_reference(const pgl_model *m)
 		}
 	}
 	return ref;
-}
-
-static int
-feature_width(const pgl_feature *feat)
-{
-	return feat->kind == PGL_FEATURE_NUMERIC ? 1 : feat->n_categories;
 }
 
 /* one output row: feature f (f < 0: the (base) row) */
@@ -74,6 +75,8 @@ explain_emit(ReturnSetInfo *rsinfo, PglPredictState *st, int f, double contribut
 			nulls[1] = true; /* imputed */
 		else if (feat->kind == PGL_FEATURE_NUMERIC)
 			values[1] = CStringGetTextDatum(psprintf("%.15g", st->raw[f]));
+		else if (pgl_feature_is_number(feat))
+			values[1] = CStringGetTextDatum(pgl_time_text(feat->kind, st->raw[f]));
 		else
 			values[1] = CStringGetTextDatum(st->raw[f] >= 0 ? feat->categories[(int) st->raw[f]]
 															: "(unseen)");
@@ -164,7 +167,7 @@ explain_neural_net(ReturnSetInfo *rsinfo, PglPredictState *st)
 	memcpy(fx, st->out, sizeof(double) * width);
 	start[0] = 0;
 	for (int f = 0; f < p; f++)
-		start[f + 1] = start[f] + feature_width(&m->features[f]);
+		start[f + 1] = start[f] + pgl_feature_width(&m->features[f]);
 
 	memset(&s, 0, sizeof(s));
 	if (st->ops->predict(&env, m, ref, 1, 1, fref, &s) != PGL_OK)
@@ -248,7 +251,7 @@ explain_kmeans(ReturnSetInfo *rsinfo, PglPredictState *st)
 	explain_emit(rsinfo, st, -1, 0.0, cls);
 	for (int f = 0; f < m->n_features; f++)
 	{
-		int	   width = feature_width(&m->features[f]);
+		int	   width = pgl_feature_width(&m->features[f]);
 		double d2 = 0;
 
 		for (int j = col; j < col + width; j++)
@@ -299,7 +302,7 @@ explain_linear(ReturnSetInfo *rsinfo, PglPredictState *st)
 
 	for (int f = 0; f < m->n_features; f++)
 	{
-		int	   width = feature_width(&m->features[f]);
+		int	   width = pgl_feature_width(&m->features[f]);
 		double contribution = 0;
 
 		for (int i = col; i < col + width; i++)
@@ -349,7 +352,7 @@ explain_trees(ReturnSetInfo *rsinfo, PglPredictState *st)
 	explain_emit(rsinfo, st, -1, g[p], cls);
 	for (int f = 0; f < m->n_features; f++)
 	{
-		int	   width = feature_width(&m->features[f]);
+		int	   width = pgl_feature_width(&m->features[f]);
 		double contribution = 0;
 
 		for (int i = col; i < col + width; i++)

@@ -182,13 +182,12 @@ holdout_features(PglDataSet *ds, const pgl_model *m, const char *name, int64 n, 
 		PglColumn		  *c = &ds->features[f];
 		const pgl_feature *feat = &m->features[f];
 
-		if ((feat->kind == PGL_FEATURE_NUMERIC) != (c->kind == PGL_COL_NUMERIC))
+		if (!pgl_column_fits_feature(c, feat))
 			ereport(ERROR,
 					(errcode(ERRCODE_DATATYPE_MISMATCH),
 					 errmsg("column \"%s\" of the training data now has type %s, but model \"%s\" "
 							"was trained on it as %s (%s)",
-							c->name, c->type_name, name,
-							feat->kind == PGL_FEATURE_NUMERIC ? "a number" : "a category",
+							c->name, c->type_name, name, pgl_feature_kind_noun(feat),
 							feat->type_name)));
 		if (c->kind == PGL_COL_CATEGORICAL)
 		{
@@ -379,7 +378,7 @@ split_importance(FunctionCallInfo fcinfo, const char *name, const pgl_model *m, 
 	InitMaterializedSRF(fcinfo, 0);
 	for (int f = 0; f < m->n_features; f++)
 	{
-		int32  width = m->features[f].kind == PGL_FEATURE_NUMERIC ? 1 : m->features[f].n_categories;
+		int32  width = pgl_feature_width(&m->features[f]);
 		double sw = 0, sg = 0, sc = 0;
 		Datum  values[3];
 		bool   nulls[3] = {false, false, true};
@@ -462,7 +461,7 @@ ai_feature_importance(PG_FUNCTION_ARGS)
 	for (int f = 0; f < m->n_features; f++)
 	{
 		/* a feature's encoded columns: one number, or its one-hot categories */
-		int32  width = m->features[f].kind == PGL_FEATURE_NUMERIC ? 1 : m->features[f].n_categories;
+		int32  width = pgl_feature_width(&m->features[f]);
 		double mean = 0, var = 0;
 		Datum  values[3];
 		bool   nulls[3] = {false, false, false};

@@ -7,6 +7,8 @@
  *-------------------------------------------------------------------------
  */
 #include "predict.h"
+#include "data_reader.h"
+#include "prep.h"
 
 #include "catalog/pg_type.h"
 #include "funcapi.h"
@@ -69,6 +71,45 @@ ai_model_classes(PG_FUNCTION_ARGS)
 	PG_RETURN_ARRAYTYPE_P(construct_array(d, m->n_classes, TEXTOID, -1, false, TYPALIGN_INT));
 }
 
+static const char *
+feature_kind_name(const pgl_feature *feat)
+{
+	switch (feat->kind)
+	{
+		case PGL_FEATURE_NUMERIC:
+			return "numeric";
+		case PGL_FEATURE_DATE:
+			return "date";
+		case PGL_FEATURE_TIMESTAMP:
+			return "timestamp";
+		default:
+			return "categorical";
+	}
+}
+
+/*
+ * How a feature becomes its inputs, as ai_model_features shows it
+ * (docs/user-guide.md, "Column types").
+ */
+static char *
+feature_encoding(const pgl_feature *feat)
+{
+	StringInfoData s;
+
+	if (feat->kind == PGL_FEATURE_NUMERIC)
+		return strcmp(feat->type_name, "interval") == 0 ? "seconds (extract(epoch from ...))"
+														: "value";
+	if (feat->kind == PGL_FEATURE_CATEGORICAL)
+		return psprintf("one-hot over %d values", feat->n_categories);
+	initStringInfo(&s);
+	for (int k = 0; k < pgl_feature_width(feat) - 1; k++)
+		appendStringInfo(&s, "%s, ", pgl_time_input_name(feat->kind, k));
+	appendStringInfo(&s, "days since %s", pgl_time_text(PGL_FEATURE_DATE, feat->origin));
+	if (strcmp(feat->type_name, "timestamp with time zone") == 0)
+		appendStringInfoString(&s, " (in UTC)");
+	return s.data;
+}
+
 Datum
 ai_model_features(PG_FUNCTION_ARGS)
 {
@@ -80,18 +121,29 @@ ai_model_features(PG_FUNCTION_ARGS)
 	for (int f = 0; f < m->n_features; f++)
 	{
 		const pgl_feature *feat = &m->features[f];
-		Datum			   values[5];
-		bool			   nulls[5] = {false, false, false, false, false};
+		Datum			   values[6];
+		bool			   nulls[6] = {false, false, false, false, false, false};
 
 		values[0] = Int32GetDatum(f + 1);
 		values[1] = CStringGetTextDatum(feat->name);
 		values[2] = CStringGetTextDatum(feat->type_name);
-		values[3] =
-			CStringGetTextDatum(feat->kind == PGL_FEATURE_NUMERIC ? "numeric" : "categorical");
-		values[4] = Int32GetDatum(feat->kind == PGL_FEATURE_NUMERIC ? 1 : feat->n_categories);
+		values[3] = CStringGetTextDatum(feature_kind_name(feat));
+		values[4] = Int32GetDatum(pgl_feature_width(feat));
+		values[5] = CStringGetTextDatum(feature_encoding(feat));
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;
+}
+
+/* the name of input k of a feature: "x", "color=red", "day_month_sin" */
+static char *
+input_name(const pgl_feature *feat, int k)
+{
+	if (feat->kind == PGL_FEATURE_NUMERIC)
+		return feat->name;
+	if (feat->kind == PGL_FEATURE_CATEGORICAL)
+		return psprintf("%s=%s", feat->name, feat->categories[k]);
+	return psprintf("%s_%s", feat->name, pgl_time_input_name(feat->kind, k));
 }
 
 Datum
@@ -116,18 +168,11 @@ ai_model_coefficients(PG_FUNCTION_ARGS)
 	ncol = t->dims[1];
 	w = t->data;
 
-	/* "column" for numbers, "column=value" for one-hot inputs */
+	/* "column" for numbers, "column=value" for one-hot inputs, "column_part" for dates */
 	input_names = palloc(sizeof(char *) * (m->n_inputs + 1));
 	for (int f = 0; f < m->n_features; f++)
-	{
-		const pgl_feature *feat = &m->features[f];
-
-		if (feat->kind == PGL_FEATURE_NUMERIC)
-			input_names[col++] = feat->name;
-		else
-			for (int c = 0; c < feat->n_categories; c++)
-				input_names[col++] = psprintf("%s=%s", feat->name, feat->categories[c]);
-	}
+		for (int k = 0; k < pgl_feature_width(&m->features[f]); k++)
+			input_names[col++] = input_name(&m->features[f], k);
 	input_names[m->n_inputs] = "(intercept)";
 
 	InitMaterializedSRF(fcinfo, 0);

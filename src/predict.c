@@ -239,15 +239,18 @@ map_row_type(PglPredictState *st, HeapTupleHeader rec, MemoryContext mcxt)
 									"rename a column with AS in a subquery.")));
 		st->attno[f] = found;
 		st->atttype[f] = TupleDescAttr(desc, found)->atttypid;
-		if (feat->kind == PGL_FEATURE_NUMERIC)
+		if (pgl_feature_is_number(feat))
 		{
-			if (!pgl_type_is_numeric(st->atttype[f]))
+			if (!pgl_type_fits_feature(feat->kind, st->atttype[f]))
 				ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
 								errmsg("column \"%s\" has type %s, but model \"%s\" was trained on "
-									   "it as a number (%s)",
+									   "it as %s (%s)",
 									   feat->name, format_type_be(st->atttype[f]), st->name,
+									   feat->kind == PGL_FEATURE_NUMERIC ? "a number" : "a date",
 									   feat->type_name),
-								errhint("Cast the column to a numeric type in a subquery.")));
+								errhint("Cast the column to %s in a subquery.",
+										feat->kind == PGL_FEATURE_NUMERIC ? "a numeric type"
+																		  : feat->type_name)));
 		}
 		else
 		{
@@ -292,12 +295,16 @@ read_record(PglPredictState *st, HeapTupleHeader rec)
 		st->isnull[f] = st->nulls[a];
 		if (st->nulls[a])
 			continue;
-		if (feat->kind == PGL_FEATURE_NUMERIC)
+		if (pgl_feature_is_number(feat))
 		{
 			double v = pgl_datum_to_double(st->values[a], st->atttype[f]);
 
 			if (!isfinite(v))
+			{
+				if (pgl_type_is_time(st->atttype[f]))
+					pgl_reject_nonfinite(feat->name, st->atttype[f], v, -1, false);
 				reject_nonfinite(feat->name, v);
+			}
 			st->raw[f] = v;
 		}
 		else
@@ -330,7 +337,7 @@ read_array(PglPredictState *st, ArrayType *arr)
 	int				 n;
 
 	for (int f = 0; f < m->n_features; f++)
-		if (m->features[f].kind != PGL_FEATURE_NUMERIC)
+		if (!pgl_feature_is_number(&m->features[f]))
 			ereport(
 				ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
@@ -357,6 +364,15 @@ read_array(PglPredictState *st, ArrayType *arr)
 
 			if (!isfinite(v))
 				reject_nonfinite(m->features[f].name, v);
+			if (m->features[f].kind != PGL_FEATURE_NUMERIC && !(fabs(v) <= PGL_TIME_MAX_SECONDS))
+				ereport(ERROR,
+						(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+						 errmsg("feature \"%s\" is %g seconds since 1970, beyond the %g a date "
+								"may have",
+								m->features[f].name, v, PGL_TIME_MAX_SECONDS),
+						 errhint("In a float8[], a %s feature is its seconds since 1970-01-01 "
+								 "UTC, as extract(epoch from ...) gives them.",
+								 m->features[f].type_name)));
 			st->raw[f] = v;
 		}
 	}

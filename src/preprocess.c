@@ -13,6 +13,8 @@
 #include "vocab.h"
 #include "data_reader.h"
 
+#include "catalog/pg_type.h"
+
 #include "prep.h"
 
 int32
@@ -115,6 +117,12 @@ pgl_learn_features(PglDataSet *ds, int32 algorithm, int32 task, const double *su
 			if (count[f] == 0)
 				null_in_training(c);
 			feat->impute = sum[f] / count[f];
+			if (c->is_time)
+			{
+				/* a date has no hour: its inputs leave it out */
+				feat->kind = c->basetype == DATEOID ? PGL_FEATURE_DATE : PGL_FEATURE_TIMESTAMP;
+				feat->origin = pgl_time_day_start(c->min[PGL_TRAIN]);
+			}
 		}
 		else
 		{
@@ -160,14 +168,15 @@ pgl_check_column_nulls(const PglColumn *c, int64 n_nulls, int64 n, bool nulls_er
 						errmsg("column \"%s\" is NULL in every row", c->name),
 						errhint("Leave it out with \"exclude\": [\"%s\"].", c->name)));
 	if (n_nulls > 0 && nulls_error)
-		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-						errmsg("column \"%s\" has " INT64_FORMAT " NULL values", c->name, n_nulls),
-						errdetail("The option \"nulls\" is \"error\"."),
-						missing_ok ? errhint("Filter the rows out, or set \"nulls\": \"missing\" to "
-											 "let each split learn where a NULL goes.")
-								   : errhint("Filter the rows out, or set \"nulls\": \"impute\" to "
-											 "use the training mean (numbers) or most frequent "
-											 "value (categories).")));
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("column \"%s\" has " INT64_FORMAT " NULL values", c->name, n_nulls),
+				 errdetail("The option \"nulls\" is \"error\"."),
+				 missing_ok ? errhint("Filter the rows out, or set \"nulls\": \"missing\" to "
+									  "let each split learn where a NULL goes.")
+							: errhint("Filter the rows out, or set \"nulls\": \"impute\" to "
+									  "use the training mean (numbers) or most frequent "
+									  "value (categories).")));
 }
 
 void

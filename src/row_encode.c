@@ -371,18 +371,21 @@ map_columns(PglRowEnc *e, bool with_target)
 		else
 		{
 			name = m->features[f].name;
-			numeric = m->features[f].kind == PGL_FEATURE_NUMERIC;
+			numeric = pgl_feature_is_number(&m->features[f]);
 		}
 		a = find_att(e, name);
 		if (a < 0)
 			no_column(e, name);
 		typid = TupleDescAttr(desc, a)->atttypid;
-		if (numeric && !pgl_type_is_numeric(typid))
-			ereport(ERROR,
-					(errcode(ERRCODE_DATATYPE_MISMATCH),
-					 errmsg("%s: column \"%s\" has type %s, but the model reads it as a number",
-							e->fn, name, format_type_be(typid)),
-					 errhint("Cast the column to a number in a SELECT.")));
+		if (numeric && !(f == m->n_features ? pgl_type_is_numeric(typid)
+											: pgl_type_fits_feature(m->features[f].kind, typid)))
+			ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+							errmsg("%s: column \"%s\" has type %s, but the model reads it as %s",
+								   e->fn, name, format_type_be(typid),
+								   f < m->n_features && m->features[f].kind != PGL_FEATURE_NUMERIC
+									   ? m->features[f].type_name
+									   : "a number"),
+							errhint("Cast the column in a SELECT.")));
 		e->att[f] = a;
 		e->typid[f] = typid;
 		if (!numeric)
@@ -470,6 +473,8 @@ number_of(PglRowEnc *e, int f, const char *name, bool is_target)
 {
 	double v = pgl_datum_to_double(e->row.values[e->att[f]], e->typid[f]);
 
+	if (!isfinite(v) && pgl_type_is_time(e->typid[f]))
+		pgl_reject_nonfinite(name, e->typid[f], v, -1, is_target);
 	if (!isfinite(v))
 		ereport(
 			ERROR,
@@ -526,6 +531,15 @@ pgl_rowenc_features(PglRowEnc *e, double *x)
 					(void) number_of(e, f, feat->name, false);
 			}
 			x[col++] = v;
+		}
+		else if (pgl_feature_is_number(feat))
+		{
+			double v = nulls[a] ? feat->impute : pgl_datum_to_double(values[a], e->typid[f]);
+
+			if (unlikely(!isfinite(v)) && !nulls[a])
+				(void) number_of(e, f, feat->name, false);
+			pgl_time_expand(feat->kind, feat->origin, v, x + col);
+			col += pgl_feature_width(feat);
 		}
 		else
 		{

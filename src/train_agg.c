@@ -614,6 +614,7 @@ agg_read(PglTrainCall *c)
 		pgl_read_data(psprintf("SELECT * FROM (%s) q LIMIT 0", a->query), target,
 					  ops->task == PGL_TASK_CLASSIFICATION ? PGL_COL_CATEGORICAL : PGL_COL_NUMERIC,
 					  c->opts.exclude, NIL, c->algorithm, 0.0, c->opts.seed, NULL, NULL);
+	pgl_check_aggregate_features(at->ds);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");

@@ -220,7 +220,8 @@ design_matrix(RowsTrain *r, pgl_model *m, int part)
 	bool		direct = true;
 
 	for (int f = 0; f < ds->n_features; f++)
-		if (ds->features[f].kind != PGL_COL_NUMERIC || ds->features[f].nulls[part])
+		if (ds->features[f].kind != PGL_COL_NUMERIC || ds->features[f].is_time ||
+			ds->features[f].nulls[part])
 			direct = false;
 	r->ld[part] = 1;
 	if (rows == 0)
@@ -271,7 +272,7 @@ rows_preprocess(PglTrainCall *c)
 	/* a NULL stays missing (NaN) for an algorithm that learns where it goes */
 	if (c->ops->learns_missing)
 		for (int f = 0; f < m->n_features; f++)
-			if (m->features[f].kind == PGL_FEATURE_NUMERIC)
+			if (pgl_feature_is_number(&m->features[f]))
 				m->features[f].impute = NAN;
 	r->ld[PGL_TRAIN] = r->ld[PGL_TEST] = 1;
 	if (r->clustering)

@@ -102,7 +102,7 @@ pgl_model_input_width(const pgl_model *m)
 	int64_t w = 0;
 
 	for (int32_t i = 0; i < m->n_features; i++)
-		w += m->features[i].kind == PGL_FEATURE_CATEGORICAL ? m->features[i].n_categories : 1;
+		w += pgl_feature_width(&m->features[i]);
 	return w > INT32_MAX ? -1 : (int32_t) w;
 }
 

@@ -33,11 +33,19 @@
 #include "model_format.h"
 #include "classifier.h"
 #include "algorithms.h"
+#include "prep.h"
 
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* a date or timestamp feature (format version 2) */
+static inline bool
+is_time(const pgl_feature *f)
+{
+	return f->kind == PGL_FEATURE_DATE || f->kind == PGL_FEATURE_TIMESTAMP;
+}
 
 /* on-disk dtype of an encoded tensor (in memory it has its logical dtype) */
 #define DTYPE_ENCODED 6
@@ -577,14 +585,34 @@ pgl_model_check_structure(const pgl_env *env, const pgl_model *m, pgl_rc bad, pg
 			return pgl_fail(st, bad, "model feature %d has no valid type name", (int) i);
 		/* NaN: a missing value stays missing, for an algorithm that learns where it goes */
 		if (!isfinite(f->impute) &&
-			!(isnan(f->impute) && f->kind == PGL_FEATURE_NUMERIC && learns_missing(m->algorithm)))
+			!(isnan(f->impute) && (f->kind == PGL_FEATURE_NUMERIC || is_time(f)) &&
+			  learns_missing(m->algorithm)))
 			return pgl_fail(st, bad, "model feature %d has a non-finite impute value", (int) i);
-		if (f->kind == PGL_FEATURE_NUMERIC)
+		if (f->kind == PGL_FEATURE_NUMERIC || is_time(f))
 		{
 			if (f->n_categories != 0 || f->impute_category != 0)
-				return pgl_fail(
-					st, bad, "model feature %d is numeric but has categories or an impute category",
-					(int) i);
+				return pgl_fail(st, bad,
+								"model feature %d is %s but has categories or an impute category",
+								(int) i, is_time(f) ? "a date or timestamp" : "numeric");
+		}
+		if (f->kind == PGL_FEATURE_NUMERIC || f->kind == PGL_FEATURE_CATEGORICAL)
+		{
+			if (f->origin != 0)
+				return pgl_fail(st, bad, "model feature %d is not a date but has an origin",
+								(int) i);
+		}
+		if (is_time(f))
+		{
+			if (!(fabs(f->origin) <= PGL_TIME_MAX_SECONDS) ||
+				f->origin != pgl_time_day_start(f->origin))
+				return pgl_fail(st, bad,
+								"model feature %d has an origin that is not the start of a day "
+								"within %g seconds of 1970",
+								(int) i, PGL_TIME_MAX_SECONDS);
+			if (!(fabs(f->impute) <= PGL_TIME_MAX_SECONDS) && !isnan(f->impute))
+				return pgl_fail(st, bad,
+								"model feature %d has an impute value beyond %g seconds of 1970",
+								(int) i, PGL_TIME_MAX_SECONDS);
 		}
 		else if (f->kind == PGL_FEATURE_CATEGORICAL)
 		{
@@ -607,7 +635,7 @@ pgl_model_check_structure(const pgl_env *env, const pgl_model *m, pgl_rc bad, pg
 						(int) i, (int) c);
 			}
 		}
-		else
+		else if (f->kind != PGL_FEATURE_NUMERIC)
 			return pgl_fail(st, bad, "model feature %d has unknown kind %d", (int) i,
 							(int) f->kind);
 	}
@@ -881,6 +909,15 @@ put_encoded_data(writer *w, const pgl_tensor *t)
 }
 
 static bool
+has_time(const pgl_model *m)
+{
+	for (int32_t i = 0; i < m->n_features; i++)
+		if (is_time(&m->features[i]))
+			return true;
+	return false;
+}
+
+static bool
 has_encoded(const pgl_model *m)
 {
 	for (int32_t i = 0; i < m->n_tensors; i++)
@@ -894,7 +931,7 @@ put_model(writer *w, const pgl_model *m)
 {
 	/* header; the total length is known after the sizing pass */
 	put_bytes(w, PGL_FORMAT_MAGIC, 4);
-	put_u16(w, PGL_FORMAT_VERSION);
+	put_u16(w, has_time(m) ? PGL_FORMAT_VERSION_TIME : 1);
 	put_u16(w, has_encoded(m) ? PGL_FORMAT_FLAG_ENCODED : 0);
 	put_u64(w, 0); /* patched by pgl_model_write */
 
@@ -915,6 +952,8 @@ put_model(writer *w, const pgl_model *m)
 		put_i32(w, f->n_categories);
 		for (int32_t c = 0; c < f->n_categories; c++)
 			put_string(w, f->categories[c]);
+		if (is_time(f))
+			put_f64(w, f->origin);
 	}
 
 	put_string(w, m->target_name);
@@ -1003,6 +1042,7 @@ typedef struct reader
 	size_t		   pos;
 	size_t		   end; /* offset of the CRC: the body ends here */
 	pgl_status	  *st;
+	uint16_t	   version;	   /* of the blob */
 	bool		   encoded_ok; /* header flag: encoded tensors allowed */
 	int32_t		   n_encoded;  /* encoded tensors read */
 } reader;
@@ -1152,6 +1192,15 @@ get_feature(reader *r, pgl_feature *f)
 		f->n_categories = n;
 		for (int32_t c = 0; c < n; c++)
 			TRY(get_string(r, &f->categories[c], "category"));
+	}
+	if (is_time(f))
+	{
+		if (r->version < PGL_FORMAT_VERSION_TIME)
+			return pgl_fail(r->st, PGL_ERR_CORRUPT,
+							"model feature \"%s\" has kind %d, which format version %d does not "
+							"have",
+							f->name, (int) f->kind, (int) r->version);
+		TRY(get_f64(r, &f->origin));
 	}
 	return PGL_OK;
 }
@@ -1551,6 +1600,7 @@ pgl_model_read(const pgl_env *env, const uint8_t *buf, size_t len, pgl_model **o
 	r.pos = HEADER_SIZE;
 	r.end = len - CRC_SIZE;
 	r.st = st;
+	r.version = get_u16(buf + 4);
 	r.encoded_ok = (get_u16(buf + 6) & PGL_FORMAT_FLAG_ENCODED) != 0;
 	r.n_encoded = 0;
 

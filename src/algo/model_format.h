@@ -12,7 +12,15 @@
 #include "pgl_algo.h"
 
 #define PGL_FORMAT_MAGIC   "PGLM"
-#define PGL_FORMAT_VERSION 1
+#define PGL_FORMAT_VERSION 2
+
+/*
+ * Version 2 adds the date and timestamp feature kinds (3, 4), whose feature
+ * record ends with an f64 origin.  A writer writes the lowest version that
+ * holds the model: 1 unless it has such a feature, so every other blob is
+ * byte for byte what version 1 was.
+ */
+#define PGL_FORMAT_VERSION_TIME 2
 
 /*
  * Serialize m.  *out is allocated through env and holds *len bytes.

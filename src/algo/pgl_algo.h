@@ -113,9 +113,13 @@ typedef enum pgl_task
 
 typedef enum pgl_feature_kind
 {
-	PGL_FEATURE_NUMERIC = 1,	/* one input column, NULL -> impute (NaN: missing) */
-	PGL_FEATURE_CATEGORICAL = 2 /* one-hot over vocabulary */
+	PGL_FEATURE_NUMERIC = 1,	 /* one input column, NULL -> impute (NaN: missing) */
+	PGL_FEATURE_CATEGORICAL = 2, /* one-hot over vocabulary */
+	PGL_FEATURE_DATE = 3,		 /* seconds since 1970 -> year, month, weekday, days (prep.h) */
+	PGL_FEATURE_TIMESTAMP = 4	 /* the same plus the hour of the day */
 } pgl_feature_kind;
+
+#define PGL_FEATURE_KIND_MAX 4
 
 /*
  * One source column of the training data and how it is encoded.
@@ -127,6 +131,13 @@ typedef enum pgl_feature_kind
  * one-hot inputs in vocabulary order (vocabulary sorted by strcmp, so it can
  * be binary-searched); an unseen value encodes as all zeros, and NULL as the
  * one-hot of impute_category (the most frequent training category).
+ *
+ * A date or timestamp feature (PGL_FEATURE_DATE, PGL_FEATURE_TIMESTAMP) has
+ * a raw value in seconds since 1970-01-01 00:00 (UTC for timestamptz) and
+ * becomes the inputs pgl_time_expand gives (prep.h): a NULL is the training
+ * mean impute, or NaN (every input missing) for a tree ensemble; origin is
+ * the start of the day of the earliest training value, which the elapsed
+ * days count from.
  */
 typedef struct pgl_feature
 {
@@ -137,7 +148,18 @@ typedef struct pgl_feature
 	int32_t impute_category; /* categorical: index of mode */
 	int32_t n_categories;
 	char  **categories; /* sorted by strcmp */
+	double	origin;		/* date, timestamp: seconds since 1970 of day 0; else 0 */
 } pgl_feature;
+
+/* number of inputs feature f encodes to */
+extern int32_t pgl_feature_width(const pgl_feature *f);
+
+/* is the raw value of f a number (every kind but categorical)? */
+static inline bool
+pgl_feature_is_number(const pgl_feature *f)
+{
+	return f->kind != PGL_FEATURE_CATEGORICAL;
+}
 
 /* A named dense array of parameters (row-major, up to 4 dimensions). */
 typedef enum pgl_dtype

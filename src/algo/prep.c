@@ -7,7 +7,96 @@
  */
 #include "prep.h"
 
+#include <math.h>
 #include <string.h>
+
+#define SECS_PER_DAY 86400.0
+#define TWO_PI		 6.283185307179586476925286766559
+
+int32_t
+pgl_feature_width(const pgl_feature *f)
+{
+	switch (f->kind)
+	{
+		case PGL_FEATURE_CATEGORICAL:
+			return f->n_categories;
+		case PGL_FEATURE_DATE:
+			return PGL_DATE_INPUTS;
+		case PGL_FEATURE_TIMESTAMP:
+			return PGL_TIMESTAMP_INPUTS;
+		default:
+			return 1;
+	}
+}
+
+/* Howard Hinnant's days_from_civil inverse: exact for any int64 day within range */
+void
+pgl_civil_from_days(int64_t days, int64_t *year, int *month, int *day)
+{
+	int64_t z = days + 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;										 /* [0, 146096] */
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* [0, 399] */
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);				 /* [0, 365] */
+	int64_t mp = (5 * doy + 2) / 153;									 /* [0, 11] */
+
+	*day = (int) (doy - (153 * mp + 2) / 5 + 1);
+	*month = (int) (mp < 10 ? mp + 3 : mp - 9);
+	*year = yoe + era * 400 + (*month <= 2);
+}
+
+double
+pgl_time_day_start(double seconds)
+{
+	return floor(seconds / SECS_PER_DAY) * SECS_PER_DAY;
+}
+
+void
+pgl_time_expand(int32_t kind, double origin, double seconds, double *x)
+{
+	int		n = kind == PGL_FEATURE_TIMESTAMP ? PGL_TIMESTAMP_INPUTS : PGL_DATE_INPUTS;
+	double	dayf, hour;
+	int64_t days, year;
+	int		month, mday, dow;
+
+	if (!(fabs(seconds) <= PGL_TIME_MAX_SECONDS) || !(fabs(origin) <= PGL_TIME_MAX_SECONDS))
+	{
+		for (int i = 0; i < n; i++)
+			x[i] = NAN;
+		return;
+	}
+	dayf = floor(seconds / SECS_PER_DAY);
+	days = (int64_t) dayf;
+	hour = (seconds - dayf * SECS_PER_DAY) / 3600.0;
+	if (hour < 0 || hour >= 24) /* rounding at a day boundary */
+		hour = 0;
+	pgl_civil_from_days(days, &year, &month, &mday);
+	dow = (int) (((days + 4) % 7 + 7) % 7); /* 1970-01-01 was a Thursday */
+	*x++ = (double) year;
+	*x++ = sin(TWO_PI * (month - 1) / 12.0);
+	*x++ = cos(TWO_PI * (month - 1) / 12.0);
+	*x++ = sin(TWO_PI * dow / 7.0);
+	*x++ = cos(TWO_PI * dow / 7.0);
+	if (kind == PGL_FEATURE_TIMESTAMP)
+	{
+		*x++ = sin(TWO_PI * hour / 24.0);
+		*x++ = cos(TWO_PI * hour / 24.0);
+	}
+	*x = (seconds - origin) / SECS_PER_DAY;
+}
+
+const char *
+pgl_time_input_name(int32_t kind, int32_t k)
+{
+	static const char *const date_names[PGL_DATE_INPUTS] = {"year",	   "month_sin", "month_cos",
+															"dow_sin", "dow_cos",	"days"};
+	static const char *const ts_names[PGL_TIMESTAMP_INPUTS] = {
+		"year", "month_sin", "month_cos", "dow_sin", "dow_cos", "hour_sin", "hour_cos", "days"};
+
+	if (kind == PGL_FEATURE_TIMESTAMP)
+		return k >= 0 && k < PGL_TIMESTAMP_INPUTS ? ts_names[k] : "?";
+	return k >= 0 && k < PGL_DATE_INPUTS ? date_names[k] : "?";
+}
 
 /* compare a (ptr, len) string with a NUL-terminated one like strcmp */
 static int
@@ -52,6 +141,11 @@ pgl_encode_row(const pgl_model *m, const double *raw, const bool *isnull, double
 
 		if (feat->kind == PGL_FEATURE_NUMERIC)
 			x[col++] = isnull[f] ? feat->impute : raw[f];
+		else if (feat->kind == PGL_FEATURE_DATE || feat->kind == PGL_FEATURE_TIMESTAMP)
+		{
+			pgl_time_expand(feat->kind, feat->origin, isnull[f] ? feat->impute : raw[f], x + col);
+			col += pgl_feature_width(feat);
+		}
 		else
 		{
 			int64_t idx = isnull[f] ? feat->impute_category : (int64_t) raw[f];
@@ -87,6 +181,21 @@ pgl_encode_rows(const pgl_model *m, const double *const *raw, const bool *const 
 				dst[i] = nul && nul[r] ? feat->impute : src[r];
 			}
 			col++;
+		}
+		else if (feat->kind == PGL_FEATURE_DATE || feat->kind == PGL_FEATURE_TIMESTAMP)
+		{
+			int32_t w = pgl_feature_width(feat);
+			double	x[PGL_TIMESTAMP_INPUTS];
+
+			for (int64_t i = 0; i < n; i++)
+			{
+				int64_t r = rows ? rows[i] : i;
+
+				pgl_time_expand(feat->kind, feat->origin, nul && nul[r] ? feat->impute : src[r], x);
+				for (int32_t k = 0; k < w; k++)
+					X[(col + k) * n + i] = x[k];
+			}
+			col += w;
 		}
 		else
 		{

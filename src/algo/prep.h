@@ -16,6 +16,36 @@
 
 #include "pgl_algo.h"
 
+/*
+ * Dates and timestamps.  The raw value is in seconds since 1970-01-01 00:00
+ * (proleptic Gregorian calendar, no leap seconds; a timestamptz in UTC, a
+ * timestamp as its wall-clock fields).  It becomes, in this order:
+ *
+ *	year				the calendar year (astronomical: year 0 is 1 BC)
+ *	month_sin/month_cos	sin/cos of 2 pi (month - 1) / 12
+ *	dow_sin/dow_cos		sin/cos of 2 pi dow / 7 (dow 0 = Sunday, as extract(dow))
+ *	hour_sin/hour_cos	timestamps only: sin/cos of 2 pi h / 24, h the hour of
+ *						the day with its fraction (minutes, seconds)
+ *	days				(value - origin) / 86400: days since the model's origin
+ *
+ * A NaN (a missing value), or a value beyond PGL_TIME_MAX_SECONDS, makes
+ * every input NaN.
+ */
+#define PGL_DATE_INPUTS		 6
+#define PGL_TIMESTAMP_INPUTS 8
+#define PGL_TIME_MAX_SECONDS 1e15 /* about 31.7 million years; PostgreSQL's dates end sooner */
+
+extern void pgl_time_expand(int32_t kind, double origin, double seconds, double *x);
+
+/* the name of input k of a date or timestamp feature ("year", "month_sin", ...) */
+extern const char *pgl_time_input_name(int32_t kind, int32_t k);
+
+/* the start of the day (00:00) of seconds since 1970, as seconds since 1970 */
+extern double pgl_time_day_start(double seconds);
+
+/* the calendar date of day number days (0: 1970-01-01) */
+extern void pgl_civil_from_days(int64_t days, int64_t *year, int *month, int *day);
+
 /* index of value in the sorted vocabulary of f, or -1 */
 extern int32_t pgl_category_find(const pgl_feature *f, const char *value, size_t len);
 
