@@ -246,8 +246,7 @@ map_row_type(PglPredictState *st, HeapTupleHeader rec, MemoryContext mcxt)
 								errmsg("column \"%s\" has type %s, but model \"%s\" was trained on "
 									   "it as %s (%s)",
 									   feat->name, format_type_be(st->atttype[f]), st->name,
-									   feat->kind == PGL_FEATURE_NUMERIC ? "a number" : "a date",
-									   feat->type_name),
+									   pgl_feature_kind_noun(feat), feat->type_name),
 								errhint("Cast the column to %s in a subquery.",
 										feat->kind == PGL_FEATURE_NUMERIC ? "a numeric type"
 																		  : feat->type_name)));

@@ -168,15 +168,14 @@ pgl_check_column_nulls(const PglColumn *c, int64 n_nulls, int64 n, bool nulls_er
 						errmsg("column \"%s\" is NULL in every row", c->name),
 						errhint("Leave it out with \"exclude\": [\"%s\"].", c->name)));
 	if (n_nulls > 0 && nulls_error)
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("column \"%s\" has " INT64_FORMAT " NULL values", c->name, n_nulls),
-				 errdetail("The option \"nulls\" is \"error\"."),
-				 missing_ok ? errhint("Filter the rows out, or set \"nulls\": \"missing\" to "
-									  "let each split learn where a NULL goes.")
-							: errhint("Filter the rows out, or set \"nulls\": \"impute\" to "
-									  "use the training mean (numbers) or most frequent "
-									  "value (categories).")));
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						errmsg("column \"%s\" has " INT64_FORMAT " NULL values", c->name, n_nulls),
+						errdetail("The option \"nulls\" is \"error\"."),
+						missing_ok ? errhint("Filter the rows out, or set \"nulls\": \"missing\" to "
+											 "let each split learn where a NULL goes.")
+								   : errhint("Filter the rows out, or set \"nulls\": \"impute\" to "
+											 "use the training mean (numbers) or most frequent "
+											 "value (categories).")));
 }
 
 void

@@ -379,13 +379,17 @@ map_columns(PglRowEnc *e, bool with_target)
 		typid = TupleDescAttr(desc, a)->atttypid;
 		if (numeric && !(f == m->n_features ? pgl_type_is_numeric(typid)
 											: pgl_type_fits_feature(m->features[f].kind, typid)))
+		{
+			bool number = f == m->n_features || m->features[f].kind == PGL_FEATURE_NUMERIC;
+
 			ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
 							errmsg("%s: column \"%s\" has type %s, but the model reads it as %s",
 								   e->fn, name, format_type_be(typid),
-								   f < m->n_features && m->features[f].kind != PGL_FEATURE_NUMERIC
-									   ? m->features[f].type_name
-									   : "a number"),
-							errhint("Cast the column in a SELECT.")));
+								   number ? "a number" : pgl_feature_kind_noun(&m->features[f])),
+							number ? errhint("Cast the column to a number in a SELECT.")
+								   : errhint("Cast the column to %s in a SELECT.",
+											 m->features[f].type_name)));
+		}
 		e->att[f] = a;
 		e->typid[f] = typid;
 		if (!numeric)

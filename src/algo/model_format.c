@@ -1605,6 +1605,11 @@ pgl_model_read(const pgl_env *env, const uint8_t *buf, size_t len, pgl_model **o
 	r.n_encoded = 0;
 
 	rc = get_body(&r, m);
+	/* the writer's rule: the lowest version that holds the model, so a blob reads back the same */
+	if (rc == PGL_OK && r.version == PGL_FORMAT_VERSION_TIME && !has_time(m))
+		rc = pgl_fail(st, PGL_ERR_CORRUPT,
+					  "model blob is format version %d but has no date or timestamp feature",
+					  (int) r.version);
 	if (rc == PGL_OK && r.encoded_ok && r.n_encoded == 0)
 		rc = pgl_fail(st, PGL_ERR_CORRUPT,
 					  "model blob has the encoded-tensors flag but no encoded tensor");

@@ -146,6 +146,37 @@ linear(void)
 	return m;
 }
 
+/* a date feature (format version 2): origin 2024-01-01, impute 2024-07-01 */
+static void
+add_time(pgl_model *m, const char *name, int32_t kind)
+{
+	pgl_feature *f;
+
+	m->features = realloc(m->features, sizeof(pgl_feature) * (size_t) (m->n_features + 1));
+	f = &m->features[m->n_features++];
+	memset(f, 0, sizeof(*f));
+	f->name = dup(name);
+	f->type_name = dup(kind == PGL_FEATURE_DATE ? "date" : "timestamp with time zone");
+	f->kind = kind;
+	f->origin = 1704067200.0;
+	f->impute = 1719792000.0 + (kind == PGL_FEATURE_DATE ? 0 : 3600.5);
+	m->n_inputs += pgl_feature_width(f);
+}
+
+static pgl_model *
+linear_date(void)
+{
+	pgl_model *m = new_model(PGL_ALGO_LINEAR_REGRESSION, PGL_TASK_REGRESSION);
+
+	add_numeric(m, "sqft", 1234.5);
+	add_time(m, "sold_on", PGL_FEATURE_DATE);
+	add_categorical(m, "color", 3, colors, 1);
+	add_time(m, "listed_at", PGL_FEATURE_TIMESTAMP);
+	set_target(m, "price", "numeric");
+	fill_f64(add_tensor(m, "coef", PGL_F64, 2, m->n_inputs + 1, 1), -1.5);
+	return m;
+}
+
 static pgl_model *
 logistic(int k)
 {
@@ -539,7 +570,7 @@ seeds(const char *tag, pgl_model *m)
 	TAGGED("lie-n_features-max", 28, 0x7fffffff, 4, true);
 	TAGGED("lie-n_features-negative", 28, 0xffffffff, 4, true);
 	TAGGED("lie-string-length", 32, 0xfffffff0, 4, true);
-	TAGGED("future-version", 4, 2, 2, true);
+	TAGGED("future-version", 4, PGL_FORMAT_VERSION + 1, 2, true);
 	TAGGED("flags-set", 6, 1, 2, true);
 	TAGGED("lie-total-length", 8, (uint64_t) len + 1000, 8, false);
 	snprintf(name, sizeof(name), "wrong-algorithm-%s", tag);
@@ -937,6 +968,46 @@ tree_seeds(void)
 	}
 }
 
+/*
+ * Hostile date features: an unknown kind, a non-finite or unaligned origin,
+ * an impute beyond the range, a date kind in a version 1 blob, and a
+ * version 2 blob without one (the writer writes the lowest version).
+ */
+static void
+time_seeds(void)
+{
+	pgl_model *m = linear_date();
+	size_t	   len;
+	uint8_t	  *blob = written(m, &len, "linear-date");
+	/* sold_on: name, type "date", kind, impute, impute_category, n_categories, origin */
+	size_t	 kind = (size_t) (find_string(blob, len, 32, "sold_on") - blob) + 4 + 7 + 4 + 4;
+	size_t	 impute = kind + 4, origin = kind + 4 + 8 + 4 + 4;
+	double	 v;
+	uint64_t u;
+
+#define F64(x) (v = (x), memcpy(&u, &v, 8), u)
+	variant("time-kind-unknown-linear-date", blob, len, kind, 5, 4, true);
+	variant("time-kind-numeric-with-origin-linear-date", blob, len, kind, PGL_FEATURE_NUMERIC, 4,
+			true);
+	variant("time-origin-nan-linear-date", blob, len, origin, F64(NAN), 8, true);
+	variant("time-origin-inf-linear-date", blob, len, origin, F64(-INFINITY), 8, true);
+	variant("time-origin-not-midnight-linear-date", blob, len, origin, F64(1704067200.5), 8, true);
+	variant("time-origin-huge-linear-date", blob, len, origin, F64(8.64e20), 8, true);
+	variant("time-impute-huge-linear-date", blob, len, impute, F64(1e300), 8, true);
+	variant("time-impute-nan-linear-date", blob, len, impute, F64(NAN), 8, true);
+	variant("time-in-version-1-linear-date", blob, len, 4, 1, 2, true);
+	variant("valid-time-origin-1969-linear-date", blob, len, origin, F64(-86400.0), 8, true);
+#undef F64
+	free(blob);
+	pgl_model_free(env, m);
+
+	m = linear();
+	blob = written(m, &len, "linear");
+	variant("version-2-without-dates-linear", blob, len, 4, 2, 2, true);
+	free(blob);
+	pgl_model_free(env, m);
+}
+
 static int
 gen(void)
 {
@@ -945,8 +1016,13 @@ gen(void)
 		const char *tag;
 		pgl_model  *m;
 	} models[] = {
-		{"linear", linear()}, {"logistic-binary", logistic(2)}, {"logistic-multi", logistic(4)},
-		{"kmeans", kmeans()}, {"als-int", als(false)},			{"als-text", als(true)},
+		{"linear", linear()},
+		{"logistic-binary", logistic(2)},
+		{"logistic-multi", logistic(4)},
+		{"kmeans", kmeans()},
+		{"als-int", als(false)},
+		{"als-text", als(true)},
+		{"linear-date", linear_date()},
 	};
 
 	for (size_t i = 0; i < sizeof(models) / sizeof(models[0]); i++)
@@ -957,6 +1033,7 @@ gen(void)
 	absurd_dims();
 	als_absurd_k();
 	tree_seeds();
+	time_seeds();
 	return 0;
 }
 

@@ -90,7 +90,7 @@ def read(buf):
     if len(buf) < 6 or buf[:4] != b"PGLM":
         raise Corrupt("no magic")
     version, = struct.unpack_from("<H", buf, 4)
-    if version == 0 or version > 1:
+    if version == 0 or version > 2:
         raise Corrupt(f"format version {version}")
     if len(buf) < 16:
         raise Corrupt("short header")
@@ -115,7 +115,15 @@ def read(buf):
         f = {"name": r.string(), "type": r.string(), "kind": r.i32(), "impute": r.f64(),
              "impute_category": r.i32()}
         f["categories"] = [r.string() for _ in range(r.count("string"))]
+        # date (3) and timestamp (4) features, format version 2: an f64 origin
+        if f["kind"] in (3, 4):
+            if version < 2:
+                raise Corrupt("date feature in format version 1")
+            f["origin"] = r.f64()
         feats.append(f)
+    # the lowest version that holds the model
+    if version == 2 and not any(f["kind"] in (3, 4) for f in feats):
+        raise Corrupt("format version 2 without a date feature")
     m["features"] = feats
     m["target_name"], m["target_type"] = r.string(), r.string()
     m["classes"] = [r.string() for _ in range(r.count("string"))]
@@ -169,7 +177,7 @@ def read(buf):
         if not f["name"]:
             raise Corrupt("feature name")
         if not math.isfinite(f["impute"]) and not (
-                nan_ok and f["kind"] == 1 and math.isnan(f["impute"])):
+                nan_ok and f["kind"] in (1, 3, 4) and math.isnan(f["impute"])):
             raise Corrupt("feature impute")
         if f["kind"] == 1:
             if f["categories"] or f["impute_category"] != 0:
@@ -182,6 +190,15 @@ def read(buf):
             if any(a >= b for a, b in zip(cats, cats[1:])):
                 raise Corrupt("categories not strictly sorted")
             width += len(cats)
+        elif f["kind"] in (3, 4):
+            if f["categories"] or f["impute_category"] != 0:
+                raise Corrupt("date feature with categories")
+            o = f["origin"]
+            if not abs(o) <= 1e15 or o != math.floor(o / 86400.0) * 86400.0:
+                raise Corrupt("date origin")
+            if not abs(f["impute"]) <= 1e15 and not math.isnan(f["impute"]):
+                raise Corrupt("date impute")
+            width += 6 if f["kind"] == 3 else 8
         else:
             raise Corrupt("feature kind")
     if width > 2**31 - 1 or m["n_inputs"] != width:

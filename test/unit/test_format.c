@@ -759,9 +759,9 @@ test_patched_linreg(void)
 	{
 		uint8_t *b = dup_blob(blob, len);
 
-		b[4] = 2;
+		b[4] = 3;
 		restamp(b, len);
-		expect_corrupt(b, len, "model format version 2 is newer than this pg_learn supports (1)",
+		expect_corrupt(b, len, "model format version 3 is newer than this pg_learn supports (2)",
 					   "a newer format version");
 		b[4] = 0;
 		restamp(b, len);
@@ -801,7 +801,9 @@ test_patched_linreg(void)
 	patch32(blob, len, L.f[0].name, UINT32_MAX, "the limit is 65535", "a 4 GiB string length");
 	patch32(blob, len, L.f[0].name, 65535, "truncated", "a string longer than the blob");
 	patch32(blob, len, L.f[0].name, 0, "", "an empty feature name");
-	patch32(blob, len, L.f[1].kind, 3, "unknown kind 3", "an unknown feature kind");
+	patch32(blob, len, L.f[1].kind, 5, "unknown kind 5", "an unknown feature kind");
+	patch32(blob, len, L.f[1].kind, PGL_FEATURE_DATE, "which format version 1 does not have",
+			"a date feature kind in a version 1 blob");
 	patch32(blob, len, L.f[1].kind, PGL_FEATURE_NUMERIC, "is numeric but has categories",
 			"a numeric feature with categories");
 	patch32(blob, len, L.f[0].kind, PGL_FEATURE_CATEGORICAL, "no categories",
