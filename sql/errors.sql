@@ -42,7 +42,7 @@ SELECT * FROM ai_train('m', 'logistic_regression', 'er', 'y', '{"exclude": ["emp
 SELECT * FROM ai_train('m', 'linear_regression', 'SELECT y FROM er', 'y');
 SELECT * FROM ai_train('m', 'linear_regression', 'er', 'y', '{"exclude": ["id", "x", "z", "flag", "label", "empty"]}');
 -- a feature type pg_learn cannot use
-SELECT * FROM ai_train('m', 'linear_regression', 'SELECT now() AS t, y FROM er', 'y');
+SELECT * FROM ai_train('m', 'linear_regression', 'SELECT localtime AS t, y FROM er', 'y');
 -- no rows
 SELECT * FROM ai_train('m', 'linear_regression', 'SELECT x, y FROM er WHERE false', 'y');
 SELECT * FROM ai_train('m', 'linear_regression', 'SELECT x, NULL::float8 AS y FROM er', 'y');

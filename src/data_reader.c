@@ -227,8 +227,6 @@ pgl_reject_nonfinite(const char *name, Oid typid, double v, int64 row, bool is_t
 		what = v > 0 ? "infinity" : "-infinity";
 		hint_value = what;
 	}
-	else if (isinf(v))
-		hint_value = v > 0 ? "Infinity" : "-Infinity";
 	ereport(
 		ERROR,
 		(errcode(ERRCODE_DATA_EXCEPTION),
