@@ -109,6 +109,7 @@ CREATE TABLE ct_docs AS
 SELECT ai_train('ct_json', 'linear_regression', 'ct_docs', 'y');
 SELECT ai_train('ct_json', 'linear_regression', 'SELECT x, doc::json AS doc, y FROM ct_docs', 'y');
 SELECT ai_train('ct_json', 'linear_regression', 'SELECT x, point(x, x) AS p, y FROM ct_docs', 'y');
+SELECT ai_train('ct_json', 'linear_regression', 'SELECT x, ARRAY[x, 1] AS a, y FROM ct_docs', 'y');
 -- the hinted extraction trains
 SELECT rows_used FROM ai_train('ct_json', 'linear_regression',
   'SELECT x, (doc->>''price'')::float8 AS price, y FROM ct_docs', 'y', '{"test_size": 0}');

@@ -504,6 +504,16 @@ pgl_refuse_feature_type(const char *name, Oid typid)
 						 "(%s->>'price')::float8 AS price, %s->>'color' AS color, and leave "
 						 "%s out with \"exclude\" or the SELECT list.",
 						 quote_identifier(name), quote_identifier(name), quote_identifier(name))));
+	if (OidIsValid(get_element_type(base)))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("column \"%s\" has type %s, which pg_learn cannot use as a feature", name,
+						format_type_be(typid)),
+				 errdetail("An array is read only by neural_net, as the one tensor column of its "
+						   "data."),
+				 errhint("Select its elements as columns, e.g. %s[1] AS %s, %s[2] AS %s.",
+						 quote_identifier(name), quote_identifier(psprintf("%s_1", name)),
+						 quote_identifier(name), quote_identifier(psprintf("%s_2", name)))));
 	ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
 					errmsg("column \"%s\" has type %s, which pg_learn cannot use as a feature",
 						   name, format_type_be(typid)),
