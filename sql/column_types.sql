@@ -47,6 +47,19 @@ SELECT (ai_evaluate('ct_lin', 'ct_days')->>'rmse')::float8 < 1e-9 AS evaluate_ex
 SELECT feature, value, round(contribution::numeric, 4) AS contribution
   FROM ai_explain('ct_lin', (SELECT t FROM ct_days t WHERE day = date '2024-03-05'));
 
+-- the blob: format version 2 (a model without dates stays version 1); its
+-- row encoder (ai_features, the aggregate passes' encoder) gives the inputs
+-- of 2024-03-05, a Tuesday in March, 429 days after the origin; imported
+-- elsewhere it predicts the same
+SELECT ai_export_model('ct_lin') AS blob \gset
+SELECT get_byte(:'blob'::bytea, 4) AS format_version;
+SELECT round(x::numeric, 6) AS input
+  FROM unnest(ai_features(:'blob', (SELECT t FROM (SELECT date '2024-03-05' AS day, 0.0 AS y) t))) x;
+SELECT ai_import_model('ct_copy', :'blob');
+SELECT round(ai_predict('ct_copy', t)::numeric, 6) = round(ai_predict('ct_lin', t)::numeric, 6)
+       AS same_after_import
+  FROM (SELECT date '2024-03-05' AS day) t;
+
 -- errors: infinite dates (training and predict), a wrong type at predict,
 -- an out-of-range array value
 CREATE TABLE ct_inf AS SELECT * FROM ct_days;
@@ -79,6 +92,7 @@ CREATE TABLE ct_waits AS
   SELECT make_interval(mins => i) AS wait, 2.0 * i AS y FROM generate_series(1, 200) i;
 SELECT rows_used FROM ai_train('ct_wait', 'linear_regression', 'ct_waits', 'y', '{"test_size": 0}');
 SELECT feature, type, kind, inputs, encoding FROM ai_model_features('ct_wait');
+SELECT get_byte(ai_export_model('ct_wait'), 4) AS format_version;
 SELECT round(ai_predict('ct_wait', t)::numeric, 6) AS pred_90_minutes
   FROM (SELECT interval '1 hour 30 minutes' AS wait) t;
 
@@ -115,5 +129,6 @@ SELECT rows_used FROM ai_train('ct_json', 'linear_regression',
   'SELECT x, (doc->>''price'')::float8 AS price, y FROM ct_docs', 'y', '{"test_size": 0}');
 
 SELECT count(ai_drop_model(n)) AS dropped
-  FROM unnest(ARRAY['ct_lin', 'ct_hour', 'ct_wait', 'ct_logit', 'ct_xgb', 'ct_json']) n;
+  FROM unnest(ARRAY['ct_lin', 'ct_copy', 'ct_hour', 'ct_wait', 'ct_logit', 'ct_xgb',
+                    'ct_json']) n;
 DROP TABLE ct_days, ct_inf, ct_hours, ct_waits, ct_weekend, ct_docs;
