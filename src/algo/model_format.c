@@ -550,6 +550,70 @@ string_ok(const char *s)
  * Declared in model_format.h so that the unit tests can check a model's
  * structure apart from its algorithm's invariants.
  */
+/* the structural rules of feature i (pgl_model_check_structure) */
+static pgl_rc
+check_feature(const pgl_model *m, int32_t i, pgl_rc bad, pgl_status *st)
+{
+	const pgl_feature *f = &m->features[i];
+
+	if (!string_ok(f->name) || f->name[0] == '\0')
+		return pgl_fail(st, bad, "model feature %d has no valid name", (int) i);
+	if (!string_ok(f->type_name))
+		return pgl_fail(st, bad, "model feature %d has no valid type name", (int) i);
+	/* NaN: a missing value stays missing, for an algorithm that learns where it goes */
+	if (!isfinite(f->impute) &&
+		!(isnan(f->impute) && (f->kind == PGL_FEATURE_NUMERIC || is_time(f)) &&
+		  learns_missing(m->algorithm)))
+		return pgl_fail(st, bad, "model feature %d has a non-finite impute value", (int) i);
+	if (f->kind == PGL_FEATURE_NUMERIC || is_time(f))
+	{
+		if (f->n_categories != 0 || f->impute_category != 0)
+			return pgl_fail(st, bad,
+							"model feature %d is %s but has categories or an impute category",
+							(int) i, is_time(f) ? "a date or timestamp" : "numeric");
+	}
+	if (f->kind == PGL_FEATURE_NUMERIC || f->kind == PGL_FEATURE_CATEGORICAL)
+	{
+		if (f->origin != 0)
+			return pgl_fail(st, bad, "model feature %d is not a date but has an origin", (int) i);
+	}
+	if (is_time(f))
+	{
+		if (!(fabs(f->origin) <= PGL_TIME_MAX_SECONDS) ||
+			f->origin != pgl_time_day_start(f->origin))
+			return pgl_fail(st, bad,
+							"model feature %d has an origin that is not the start of a day "
+							"within %g seconds of 1970",
+							(int) i, PGL_TIME_MAX_SECONDS);
+		if (!(fabs(f->impute) <= PGL_TIME_MAX_SECONDS) && !isnan(f->impute))
+			return pgl_fail(st, bad,
+							"model feature %d has an impute value beyond %g seconds of 1970",
+							(int) i, PGL_TIME_MAX_SECONDS);
+	}
+	else if (f->kind == PGL_FEATURE_CATEGORICAL)
+	{
+		if (f->n_categories < 1 || f->categories == NULL)
+			return pgl_fail(st, bad, "model feature %d is categorical but has no categories",
+							(int) i);
+		if (f->impute_category < 0 || f->impute_category >= f->n_categories)
+			return pgl_fail(st, bad, "model feature %d impute category %d is out of range [0, %d)",
+							(int) i, (int) f->impute_category, (int) f->n_categories);
+		for (int32_t c = 0; c < f->n_categories; c++)
+		{
+			if (!string_ok(f->categories[c]))
+				return pgl_fail(st, bad, "model feature %d category %d is not a valid string",
+								(int) i, (int) c);
+			if (c > 0 && strcmp(f->categories[c - 1], f->categories[c]) >= 0)
+				return pgl_fail(
+					st, bad, "model feature %d categories are not strictly sorted at category %d",
+					(int) i, (int) c);
+		}
+	}
+	else if (f->kind != PGL_FEATURE_NUMERIC)
+		return pgl_fail(st, bad, "model feature %d has unknown kind %d", (int) i, (int) f->kind);
+	return PGL_OK;
+}
+
 pgl_rc
 pgl_model_check_structure(const pgl_env *env, const pgl_model *m, pgl_rc bad, pgl_status *st)
 {
@@ -577,67 +641,10 @@ pgl_model_check_structure(const pgl_env *env, const pgl_model *m, pgl_rc bad, pg
 		return pgl_fail(st, bad, "model has an invalid feature count %d", (int) m->n_features);
 	for (int32_t i = 0; i < m->n_features; i++)
 	{
-		const pgl_feature *f = &m->features[i];
+		pgl_rc rc = check_feature(m, i, bad, st);
 
-		if (!string_ok(f->name) || f->name[0] == '\0')
-			return pgl_fail(st, bad, "model feature %d has no valid name", (int) i);
-		if (!string_ok(f->type_name))
-			return pgl_fail(st, bad, "model feature %d has no valid type name", (int) i);
-		/* NaN: a missing value stays missing, for an algorithm that learns where it goes */
-		if (!isfinite(f->impute) &&
-			!(isnan(f->impute) && (f->kind == PGL_FEATURE_NUMERIC || is_time(f)) &&
-			  learns_missing(m->algorithm)))
-			return pgl_fail(st, bad, "model feature %d has a non-finite impute value", (int) i);
-		if (f->kind == PGL_FEATURE_NUMERIC || is_time(f))
-		{
-			if (f->n_categories != 0 || f->impute_category != 0)
-				return pgl_fail(st, bad,
-								"model feature %d is %s but has categories or an impute category",
-								(int) i, is_time(f) ? "a date or timestamp" : "numeric");
-		}
-		if (f->kind == PGL_FEATURE_NUMERIC || f->kind == PGL_FEATURE_CATEGORICAL)
-		{
-			if (f->origin != 0)
-				return pgl_fail(st, bad, "model feature %d is not a date but has an origin",
-								(int) i);
-		}
-		if (is_time(f))
-		{
-			if (!(fabs(f->origin) <= PGL_TIME_MAX_SECONDS) ||
-				f->origin != pgl_time_day_start(f->origin))
-				return pgl_fail(st, bad,
-								"model feature %d has an origin that is not the start of a day "
-								"within %g seconds of 1970",
-								(int) i, PGL_TIME_MAX_SECONDS);
-			if (!(fabs(f->impute) <= PGL_TIME_MAX_SECONDS) && !isnan(f->impute))
-				return pgl_fail(st, bad,
-								"model feature %d has an impute value beyond %g seconds of 1970",
-								(int) i, PGL_TIME_MAX_SECONDS);
-		}
-		else if (f->kind == PGL_FEATURE_CATEGORICAL)
-		{
-			if (f->n_categories < 1 || f->categories == NULL)
-				return pgl_fail(st, bad, "model feature %d is categorical but has no categories",
-								(int) i);
-			if (f->impute_category < 0 || f->impute_category >= f->n_categories)
-				return pgl_fail(st, bad,
-								"model feature %d impute category %d is out of range [0, %d)",
-								(int) i, (int) f->impute_category, (int) f->n_categories);
-			for (int32_t c = 0; c < f->n_categories; c++)
-			{
-				if (!string_ok(f->categories[c]))
-					return pgl_fail(st, bad, "model feature %d category %d is not a valid string",
-									(int) i, (int) c);
-				if (c > 0 && strcmp(f->categories[c - 1], f->categories[c]) >= 0)
-					return pgl_fail(
-						st, bad,
-						"model feature %d categories are not strictly sorted at category %d",
-						(int) i, (int) c);
-			}
-		}
-		else if (f->kind != PGL_FEATURE_NUMERIC)
-			return pgl_fail(st, bad, "model feature %d has unknown kind %d", (int) i,
-							(int) f->kind);
+		if (rc != PGL_OK)
+			return rc;
 	}
 	width = pgl_model_input_width(m);
 	if (width < 0 || m->n_inputs != width)
