@@ -28,10 +28,12 @@
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/plancache.h"
 #include "utils/regproc.h"
 #include "utils/timestamp.h"
 #include "utils/typcache.h"
@@ -70,10 +72,14 @@ typedef struct PglReceiver
 	/* per feature, compact for the per-row loop: attribute and how to read it */
 	int *feat_att;
 	/* the columns the hold-out split hashes: all of the data's */
-	int	 *hash_att;
-	int	  n_hash_att;
-	bool  hash_detoasts; /* some are varlena: hashing may allocate */
-	char *feat_how;		 /* 'd' float8, 'i' int4, 'l' int8, 'n' other number, 'c' category */
+	int	   *hash_att;
+	int		n_hash_att;
+	bool	hash_detoasts; /* some are varlena: hashing may allocate */
+	char   *feat_how;	   /* 'd' float8, 'i' int4, 'l' int8, 'n' other number, 'c' category,
+						  * 'e' array element */
+	int32  *array_len;	   /* per attribute: the length of a number array's first value */
+	double *elem_vals;	   /* the elements of the row's array being read (row context) */
+	bool   *elem_nulls;
 } PglReceiver;
 
 #define PGL_STAGE_ROWS 128
@@ -125,6 +131,78 @@ pgl_type_is_numeric(Oid typid)
 }
 
 bool
+pgl_type_is_number_array(Oid typid)
+{
+	Oid elem = get_element_type(getBaseType(typid));
+
+	return OidIsValid(elem) && pgl_type_is_numeric(elem);
+}
+
+int
+pgl_array_numbers(Datum d, const char *name, int32 length, double **vals, bool **nulls)
+{
+	ArrayType *arr = DatumGetArrayTypeP(d);
+	Oid		   elemtype = ARR_ELEMTYPE(arr);
+	int16	   typlen;
+	bool	   typbyval;
+	char	   typalign;
+	Datum	  *elems;
+	int		   n;
+
+	n = ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
+	if (length > 0 && n != length)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("array column \"%s\" has a value with %d element%s, not %d", name, n,
+						n == 1 ? "" : "s", length),
+				 errdetail("An array column is one feature per element, of the fixed length its "
+						   "first value had in training."),
+				 errhint("Pad or cut the array in a SELECT, e.g. %s[1:%d].", quote_identifier(name),
+						 length)));
+	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
+	deconstruct_array(arr, elemtype, typlen, typbyval, typalign, &elems, nulls, &n);
+	*vals = palloc(sizeof(double) * (n + 1));
+	for (int i = 0; i < n; i++)
+		(*vals)[i] = (*nulls)[i] ? 0 : pgl_datum_to_double(elems[i], elemtype);
+	return n;
+}
+
+char *
+pgl_feature_display_name(const pgl_feature *f)
+{
+	if (f->kind == PGL_FEATURE_ELEMENT)
+		return psprintf("%s[%d]", f->name, f->element + 1);
+	return f->name;
+}
+
+void
+pgl_check_feature_columns(const PglDataSet *ds, const pgl_model *m, const char *name)
+{
+	for (int f = 0; f < m->n_features && f < ds->n_features; f++)
+	{
+		const pgl_feature *feat = &m->features[f];
+		const PglColumn	  *c = &ds->features[f];
+
+		if (feat->kind == PGL_FEATURE_ELEMENT && feat->element == 0 && c->length != feat->length)
+			ereport(ERROR,
+					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+					 errmsg("column \"%s\" has %s, but model \"%s\" was trained on arrays of %d "
+							"elements",
+							feat->name,
+							c->length > 0 ? psprintf("arrays of %d elements", c->length)
+										  : psprintf("type %s", c->type_name),
+							name, feat->length),
+					 errhint("Pad or cut the array in a SELECT, e.g. %s[1:%d].",
+							 quote_identifier(feat->name), feat->length)));
+	}
+	if (ds->n_features != m->n_features)
+		ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+						errmsg("the data's columns give %d features, but model \"%s\" has %d",
+							   ds->n_features, name, m->n_features),
+						errhint("An array column is one feature per element.")));
+}
+
+bool
 pgl_type_is_time(Oid typid)
 {
 	Oid base = getBaseType(typid);
@@ -150,12 +228,17 @@ pgl_check_aggregate_features(const PglDataSet *ds)
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("\"method\": \"aggregate\" cannot train on column \"%s\" of type %s",
-							c->name, c->type_name),
-					 errdetail("Date, time and interval features are learned by training in "
+							c->source ? c->source : c->name, c->type_name),
+					 errdetail("Date, time, interval and array features are learned by training in "
 							   "memory only."),
-					 errhint("Train with \"method\": \"memory\", or convert the column in a "
-							 "SELECT, e.g. extract(epoch from %s) AS %s.",
-							 quote_identifier(c->name), quote_identifier(c->name))));
+					 c->source
+						 ? errhint("Train with \"method\": \"memory\", or select the elements as "
+								   "columns, e.g. %s[1] AS %s.",
+								   quote_identifier(c->source),
+								   quote_identifier(psprintf("%s_1", c->source)))
+						 : errhint("Train with \"method\": \"memory\", or convert the column in a "
+								   "SELECT, e.g. extract(epoch from %s) AS %s.",
+								   quote_identifier(c->name), quote_identifier(c->name))));
 	}
 }
 
@@ -194,6 +277,8 @@ pgl_feature_kind_noun(const pgl_feature *f)
 			return "a date";
 		case PGL_FEATURE_TIMESTAMP:
 			return "a timestamp";
+		case PGL_FEATURE_ELEMENT:
+			return psprintf("an array of %d numbers", f->length);
 		default:
 			return "a category";
 	}
@@ -203,7 +288,8 @@ bool
 pgl_column_fits_feature(const PglColumn *c, const pgl_feature *f)
 {
 	if (c->kind == PGL_COL_NUMERIC)
-		return pgl_feature_is_number(f) && pgl_type_fits_feature(f->kind, c->typid);
+		return pgl_feature_is_number(f) && pgl_type_fits_feature(f->kind, c->typid) &&
+			   c->length == f->length && c->element == f->element;
 	return f->kind == PGL_FEATURE_CATEGORICAL;
 }
 
@@ -212,6 +298,8 @@ pgl_type_fits_feature(int32 kind, Oid typid)
 {
 	if (kind == PGL_FEATURE_DATE || kind == PGL_FEATURE_TIMESTAMP)
 		return pgl_type_is_time(typid);
+	if (kind == PGL_FEATURE_ELEMENT)
+		return pgl_type_is_number_array(typid);
 	return pgl_type_is_numeric(typid) || getBaseType(typid) == INTERVALOID;
 }
 
@@ -483,6 +571,28 @@ add_feature(PglReceiver *r, Form_pg_attribute att, int i)
 
 	if (pgl_type_is_number_feature(att->atttypid))
 		init_column(&ds->features[ds->n_features++], att, i, PGL_COL_NUMERIC, r->data_cxt);
+	else if (pgl_type_is_number_array(att->atttypid) && r->array_len && r->array_len[i] > 0)
+	{
+		/* one feature per element */
+		for (int32 k = 0; k < r->array_len[i]; k++)
+		{
+			PglColumn *c = &ds->features[ds->n_features++];
+
+			init_column(c, att, i, PGL_COL_NUMERIC, r->data_cxt);
+			c->source = c->name;
+			c->name = psprintf("%s[%d]", c->source, k + 1);
+			c->element = k;
+			c->length = r->array_len[i];
+		}
+	}
+	else if (pgl_type_is_number_array(att->atttypid))
+	{
+		/* no value to learn the length from: an error once rows were read */
+		PglColumn *c = &ds->features[ds->n_features++];
+
+		init_column(c, att, i, PGL_COL_NUMERIC, r->data_cxt);
+		c->source = c->name;
+	}
 	else if (type_is_categorical(att->atttypid))
 		init_column(&ds->features[ds->n_features++], att, i, PGL_COL_CATEGORICAL, r->data_cxt);
 	else
@@ -509,8 +619,8 @@ pgl_refuse_feature_type(const char *name, Oid typid)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("column \"%s\" has type %s, which pg_learn cannot use as a feature", name,
 						format_type_be(typid)),
-				 errdetail("An array is read only by neural_net, as the one tensor column of its "
-						   "data."),
+				 errdetail("Only an array of numbers is a feature (one per element); neural_net "
+						   "also reads any numeric array or bytea as its one tensor column."),
 				 errhint("Select its elements as columns, e.g. %s[1] AS %s, %s[2] AS %s.",
 						 quote_identifier(name), quote_identifier(psprintf("%s_1", name)),
 						 quote_identifier(name), quote_identifier(psprintf("%s_2", name)))));
@@ -535,7 +645,13 @@ receiver_startup(DestReceiver *self, int operation, TupleDesc desc)
 	StringInfoData cols;
 
 	initStringInfo(&cols);
-	ds->features = palloc0(sizeof(PglColumn) * desc->natts);
+	{
+		int64 cap = desc->natts;
+
+		for (int i = 0; r->array_len && i < desc->natts; i++)
+			cap += Max(r->array_len[i], 0);
+		ds->features = palloc0(sizeof(PglColumn) * cap);
+	}
 	ds->n_features = 0;
 
 	for (int i = 0; i < desc->natts; i++)
@@ -571,10 +687,15 @@ receiver_startup(DestReceiver *self, int operation, TupleDesc desc)
 			add_feature(r, att, i);
 	}
 
-	/* evaluation: the model's features, in the model's order */
+	/* evaluation: the model's features, in the model's order (an array's once) */
 	foreach (lc, r->only)
 	{
 		int found = -1;
+
+		if (foreach_current_index(lc) > 0 &&
+			strcmp((char *) lfirst(lc),
+				   (char *) list_nth(r->only, foreach_current_index(lc) - 1)) == 0)
+			continue;
 
 		for (int i = 0; i < desc->natts; i++)
 			if (!TupleDescAttr(desc, i)->attisdropped &&
@@ -660,6 +781,8 @@ receiver_startup(DestReceiver *self, int operation, TupleDesc desc)
 
 		r->feat_att[f] = c->attnum;
 		r->feat_how[f] = c->kind == PGL_COL_CATEGORICAL ? 'c'
+						 : c->length > 0				? 'e'
+						 : c->source					? 'z'
 						 : c->basetype == FLOAT8OID		? 'd'
 						 : c->basetype == INT4OID		? 'i'
 						 : c->basetype == INT8OID		? 'l'
@@ -832,6 +955,29 @@ read_value(PglReceiver *r, PglColumn *c, TupleTableSlot *slot, int part, int64 r
 										 "or group its values in a SELECT.")));
 		*dst = code;
 	}
+}
+
+/*
+ * An array element: the first element of an array column deconstructs the
+ * row's array (in the row context), the others read it.
+ */
+static void
+read_element(PglReceiver *r, PglColumn *c, Datum d, int part, double *dst)
+{
+	if (c->element == 0)
+	{
+		MemoryContext old = MemoryContextSwitchTo(r->row_cxt);
+
+		(void) pgl_array_numbers(d, c->source, c->length, &r->elem_vals, &r->elem_nulls);
+		MemoryContextSwitchTo(old);
+	}
+	if (r->elem_nulls[c->element])
+	{
+		*dst = 0;
+		set_null(r, c, part);
+	}
+	else
+		*dst = r->elem_vals[c->element];
 }
 
 /* the 1-based position in the data of a part's row still in the stage */
@@ -1022,6 +1168,14 @@ receiver_receive(TupleTableSlot *slot, DestReceiver *self)
 				case 'n':
 					*dst = pgl_datum_to_double(values[a], ds->features[f].basetype);
 					break;
+				case 'e':
+					read_element(r, &ds->features[f], values[a], part, dst);
+					need_reset = true;
+					break;
+				case 'z': /* an array column without length (pgl_read_data_fold) */
+					*dst = 0;
+					set_null(r, &ds->features[f], part);
+					break;
 				default:
 				{
 					MemoryContext old = MemoryContextSwitchTo(r->row_cxt);
@@ -1056,6 +1210,78 @@ receiver_shutdown(DestReceiver *self)
 static void
 receiver_destroy(DestReceiver *self)
 {
+}
+
+/* is this result column a feature (not the target, not excluded, in "only" if given)? */
+static bool
+is_feature_name(PglReceiver *r, const char *name)
+{
+	ListCell *lc;
+
+	if (r->target && strcmp(name, r->target) == 0)
+		return false;
+	foreach (lc, r->exclude)
+		if (strcmp((char *) lfirst(lc), name) == 0)
+			return false;
+	if (r->only == NIL)
+		return true;
+	foreach (lc, r->only)
+		if (strcmp((char *) lfirst(lc), name) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * The length of each number-array feature column: the number of elements of
+ * its first non-NULL value, by a query of its own (the column layout is set
+ * before the first row arrives).  0 when every value is NULL or empty.
+ */
+static void
+array_lengths(PglReceiver *r, SPIPlanPtr plan)
+{
+	List			 *sources = SPI_plan_get_plan_sources(plan);
+	CachedPlanSource *ps;
+	TupleDesc		  desc;
+
+	if (list_length(sources) != 1)
+		return;
+	ps = linitial(sources);
+	desc = ps->resultDesc;
+	if (desc == NULL)
+		return;
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		const char		 *q;
+		bool			  isnull;
+		Datum			  d;
+
+		if (att->attisdropped || !pgl_type_is_number_array(att->atttypid) ||
+			!is_feature_name(r, NameStr(att->attname)))
+			continue;
+		if (r->array_len == NULL)
+			r->array_len = MemoryContextAllocZero(r->data_cxt, sizeof(int32) * desc->natts);
+		q = quote_identifier(NameStr(att->attname));
+		if (SPI_execute(psprintf("SELECT pg_catalog.cardinality(q.%s) FROM (%s\n) q "
+								 "WHERE pg_catalog.cardinality(q.%s) > 0 LIMIT 1",
+								 q, r->ds->query, q),
+						false, 1) != SPI_OK_SELECT)
+			elog(ERROR, "pg_learn: could not read the length of array column %s", q);
+		if (SPI_processed == 1)
+		{
+			d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+			if (!isnull)
+				r->array_len[i] = DatumGetInt32(d);
+		}
+		if (r->array_len[i] > PGL_MAX_ARRAY_LENGTH)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("array column \"%s\" has %d elements, more than the %d features an "
+							"array may give",
+							NameStr(att->attname), r->array_len[i], PGL_MAX_ARRAY_LENGTH),
+					 errhint("Leave it out with \"exclude\", or select fewer elements.")));
+		SPI_freetuptable(SPI_tuptable);
+	}
 }
 
 PglDataSet *
@@ -1111,6 +1337,7 @@ pgl_read_data_fold(const char *data, const char *target, PglColumnKind target_ki
 	if (plan == NULL)
 		elog(ERROR, "pg_learn: could not prepare the data query: %s",
 			 SPI_result_code_string(SPI_result));
+	array_lengths(&r, plan);
 	cplan = SPI_plan_get_cached_plan(plan);
 	if (cplan && list_length(cplan->stmt_list) == 1)
 	{
@@ -1138,6 +1365,15 @@ pgl_read_data_fold(const char *data, const char *target, PglColumnKind target_ki
 
 	if (ds->features == NULL)
 		elog(ERROR, "pg_learn: the data query did not start");
+	for (int f = 0; f < ds->n_features && ds->n_rows > 0; f++)
+		if (ds->features[f].source && ds->features[f].length == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("array column \"%s\" is NULL or empty in every row",
+							ds->features[f].source),
+					 errdetail("An array column is one feature per element, as many as its first "
+							   "non-empty value has."),
+					 errhint("Leave it out with \"exclude\".")));
 	pgl_progress_rows(ds->n_rows);
 	return ds;
 }

@@ -60,6 +60,9 @@ typedef struct PglColumn
 	int64		  count[2]; /* numeric: non-NULL values per part */
 	bool		  is_time;	/* date, timestamp(tz): the model expands it (prep.h) */
 	double		  min[2];	/* is_time: smallest value per part (+inf: none) */
+	char		 *source;	/* array element: the array column's name (name is "a[1]") */
+	int32		  element;	/* array element: 0-based index */
+	int32		  length;	/* array element: the array's fixed length; else 0 */
 } PglColumn;
 
 typedef struct PglDataSet
@@ -137,6 +140,29 @@ extern void pgl_compact_part(PglDataSet *ds, int part, const bool *keep);
 
 /* ERROR unless query is exactly one SELECT-like statement */
 extern void pgl_check_single_select(const char *query);
+
+/*
+ * Is this an array of a numeric type (a domain over one too), whose
+ * elements are features?
+ */
+extern bool pgl_type_is_number_array(Oid typid);
+
+/*
+ * The elements of a numeric array datum (any number of dimensions, in
+ * storage order) as doubles in *vals, NULL flags in *nulls (palloc'd in
+ * CurrentMemoryContext); ERROR naming the column (name) when it does not
+ * have exactly length elements.  Returns the count.
+ */
+extern int pgl_array_numbers(Datum d, const char *name, int32 length, double **vals, bool **nulls);
+
+/* a feature as messages and outputs name it: "a", or "a[2]" for an array element */
+extern char *pgl_feature_display_name(const pgl_feature *f);
+
+/*
+ * ERROR unless the columns the reader read for the model's features (only)
+ * line up with them: an array column has the model's length.
+ */
+extern void pgl_check_feature_columns(const PglDataSet *ds, const pgl_model *m, const char *name);
 
 /* is this type read as a number? (a target, or a number feature) */
 extern bool pgl_type_is_numeric(Oid typid);

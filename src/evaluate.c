@@ -208,6 +208,7 @@ ai_evaluate(PG_FUNCTION_ARGS)
 					   pgl_algo_by_id(m->algorithm)->name, 0.0, 0, NULL, NULL);
 	/* the data's query may have used other models and evicted this one */
 	m = pgl_model_by_version(version_id, name);
+	pgl_check_feature_columns(ds, m, name);
 	n = ds->n_rows;
 	if (n == 0)
 		ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND), errmsg("no rows to evaluate on"),

@@ -35,7 +35,7 @@ explain_reference(const pgl_model *m)
 	{
 		const pgl_feature *feat = &m->features[f];
 
-		if (feat->kind == PGL_FEATURE_NUMERIC)
+		if (feat->kind == PGL_FEATURE_NUMERIC || feat->kind == PGL_FEATURE_ELEMENT)
 			ref[col++] = feat->impute;
 		else if (pgl_feature_is_number(feat))
 		{
@@ -70,10 +70,10 @@ explain_emit(ReturnSetInfo *rsinfo, PglPredictState *st, int f, double contribut
 	{
 		const pgl_feature *feat = &m->features[f];
 
-		values[0] = CStringGetTextDatum(feat->name);
+		values[0] = CStringGetTextDatum(pgl_feature_display_name(feat));
 		if (st->isnull[f])
 			nulls[1] = true; /* imputed */
-		else if (feat->kind == PGL_FEATURE_NUMERIC)
+		else if (feat->kind == PGL_FEATURE_NUMERIC || feat->kind == PGL_FEATURE_ELEMENT)
 			values[1] = CStringGetTextDatum(psprintf("%.15g", st->raw[f]));
 		else if (pgl_feature_is_number(feat))
 			values[1] = CStringGetTextDatum(pgl_time_text(feat->kind, st->raw[f]));

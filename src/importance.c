@@ -271,6 +271,7 @@ read_holdout(const char *name, int64 version_id, const pgl_model **m, const char
 		data, (*m)->target_name, classification ? PGL_COL_CATEGORICAL : PGL_COL_NUMERIC, NIL, only,
 		pgl_algo_by_id((*m)->algorithm)->name, PGL_TEST_FRACTION(test_size), seed, NULL, NULL);
 	*m = pgl_model_by_version(version_id, name);
+	pgl_check_feature_columns(ds, *m, name);
 	n = ds->part[PGL_TEST].n;
 	/* as in training: a default hold-out of fewer than 50 rows was not kept */
 	if (test_size < 0 && ds->n_rows < 50)
@@ -390,7 +391,7 @@ split_importance(FunctionCallInfo fcinfo, const char *name, const pgl_model *m, 
 			sc += c[i];
 		}
 		col += width;
-		values[0] = CStringGetTextDatum(m->features[f].name);
+		values[0] = CStringGetTextDatum(pgl_feature_display_name(&m->features[f]));
 		values[1] = Float8GetDatum(kind == 3 ? sw : sw == 0 ? 0.0 : (kind == 1 ? sg : sc) / sw);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
@@ -475,7 +476,7 @@ ai_feature_importance(PG_FUNCTION_ARGS)
 			var += (drops[r] - mean) * (drops[r] - mean);
 		var /= repeats;
 
-		values[0] = CStringGetTextDatum(m->features[f].name);
+		values[0] = CStringGetTextDatum(pgl_feature_display_name(&m->features[f]));
 		values[1] = Float8GetDatum(mean);
 		values[2] = Float8GetDatum(sqrt(var));
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);

@@ -82,6 +82,8 @@ feature_kind_name(const pgl_feature *feat)
 			return "date";
 		case PGL_FEATURE_TIMESTAMP:
 			return "timestamp";
+		case PGL_FEATURE_ELEMENT:
+			return "array element";
 		default:
 			return "categorical";
 	}
@@ -101,6 +103,8 @@ feature_encoding(const pgl_feature *feat)
 														: "value";
 	if (feat->kind == PGL_FEATURE_CATEGORICAL)
 		return psprintf("one-hot over %d values", feat->n_categories);
+	if (feat->kind == PGL_FEATURE_ELEMENT)
+		return psprintf("element %d of %d", feat->element + 1, feat->length);
 	initStringInfo(&s);
 	for (int k = 0; k < pgl_feature_width(feat) - 1; k++)
 		appendStringInfo(&s, "%s, ", pgl_time_input_name(feat->kind, k));
@@ -125,7 +129,7 @@ ai_model_features(PG_FUNCTION_ARGS)
 		bool			   nulls[6] = {false, false, false, false, false, false};
 
 		values[0] = Int32GetDatum(f + 1);
-		values[1] = CStringGetTextDatum(feat->name);
+		values[1] = CStringGetTextDatum(pgl_feature_display_name(feat));
 		values[2] = CStringGetTextDatum(feat->type_name);
 		values[3] = CStringGetTextDatum(feature_kind_name(feat));
 		values[4] = Int32GetDatum(pgl_feature_width(feat));
@@ -139,8 +143,8 @@ ai_model_features(PG_FUNCTION_ARGS)
 static char *
 input_name(const pgl_feature *feat, int k)
 {
-	if (feat->kind == PGL_FEATURE_NUMERIC)
-		return feat->name;
+	if (feat->kind == PGL_FEATURE_NUMERIC || feat->kind == PGL_FEATURE_ELEMENT)
+		return pgl_feature_display_name(feat);
 	if (feat->kind == PGL_FEATURE_CATEGORICAL)
 		return psprintf("%s=%s", feat->name, feat->categories[k]);
 	return psprintf("%s_%s", feat->name, pgl_time_input_name(feat->kind, k));

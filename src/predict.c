@@ -70,7 +70,11 @@ feature_list(const pgl_model *m)
 
 	initStringInfo(&s);
 	for (int f = 0; f < m->n_features; f++)
-		appendStringInfo(&s, "%s%s", f ? ", " : "", quote_identifier(m->features[f].name));
+		appendStringInfo(&s, "%s%s", f ? ", " : "",
+						 m->features[f].kind == PGL_FEATURE_ELEMENT
+							 ? psprintf("%s[%d]", quote_identifier(m->features[f].name),
+										m->features[f].element + 1)
+							 : quote_identifier(m->features[f].name));
 	return s.data;
 }
 
@@ -279,6 +283,8 @@ read_record(PglPredictState *st, HeapTupleHeader rec)
 {
 	const pgl_model *m = st->model;
 	HeapTupleData	 tuple;
+	double			*elems = NULL; /* the array whose elements are being read */
+	bool			*elem_nulls = NULL;
 
 	tuple.t_len = HeapTupleHeaderGetDatumLength(rec);
 	ItemPointerSetInvalid(&tuple.t_self);
@@ -294,7 +300,17 @@ read_record(PglPredictState *st, HeapTupleHeader rec)
 		st->isnull[f] = st->nulls[a];
 		if (st->nulls[a])
 			continue;
-		if (pgl_feature_is_number(feat))
+		if (feat->kind == PGL_FEATURE_ELEMENT)
+		{
+			if (feat->element == 0)
+				(void) pgl_array_numbers(st->values[a], feat->name, feat->length, &elems,
+										 &elem_nulls);
+			st->isnull[f] = elem_nulls[feat->element];
+			st->raw[f] = elems[feat->element];
+			if (!isfinite(st->raw[f]))
+				reject_nonfinite(pgl_feature_display_name(feat), st->raw[f]);
+		}
+		else if (pgl_feature_is_number(feat))
 		{
 			double v = pgl_datum_to_double(st->values[a], st->atttype[f]);
 
@@ -363,7 +379,9 @@ read_array(PglPredictState *st, ArrayType *arr)
 
 			if (!isfinite(v))
 				reject_nonfinite(m->features[f].name, v);
-			if (m->features[f].kind != PGL_FEATURE_NUMERIC && !(fabs(v) <= PGL_TIME_MAX_SECONDS))
+			if ((m->features[f].kind == PGL_FEATURE_DATE ||
+				 m->features[f].kind == PGL_FEATURE_TIMESTAMP) &&
+				!(fabs(v) <= PGL_TIME_MAX_SECONDS))
 				ereport(ERROR,
 						(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 						 errmsg("feature \"%s\" is %g seconds since 1970, beyond the %g a date "

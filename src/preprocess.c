@@ -117,6 +117,13 @@ pgl_learn_features(PglDataSet *ds, int32 algorithm, int32 task, const double *su
 			if (count[f] == 0)
 				null_in_training(c);
 			feat->impute = sum[f] / count[f];
+			if (c->length > 0)
+			{
+				feat->name = c->source;
+				feat->kind = PGL_FEATURE_ELEMENT;
+				feat->element = c->element;
+				feat->length = c->length;
+			}
 			if (c->is_time)
 			{
 				/* a date has no hour: its inputs leave it out */

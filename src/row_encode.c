@@ -502,6 +502,8 @@ pgl_rowenc_features(PglRowEnc *e, double *x)
 	const Datum		*values = e->row.values;
 	const bool		*nulls = e->row.nulls;
 	int32			 col = 0;
+	double			*elems = NULL; /* the array whose elements are being read */
+	bool			*elem_nulls = NULL;
 
 	/* the common case: float8 columns without a NULL, one input each */
 	if (e->all_float8 && !e->row.any_null)
@@ -521,7 +523,28 @@ pgl_rowenc_features(PglRowEnc *e, double *x)
 		const pgl_feature *feat = &m->features[f];
 		int				   a = e->att[f];
 
-		if (feat->kind == PGL_FEATURE_NUMERIC)
+		if (feat->kind == PGL_FEATURE_ELEMENT)
+		{
+			double v = feat->impute;
+
+			if (feat->element == 0 && !nulls[a])
+			{
+				if (elems)
+				{
+					pfree(elems);
+					pfree(elem_nulls);
+				}
+				(void) pgl_array_numbers(values[a], feat->name, feat->length, &elems, &elem_nulls);
+			}
+			if (!nulls[a] && !elem_nulls[feat->element])
+			{
+				v = elems[feat->element];
+				if (unlikely(!isfinite(v)))
+					pgl_reject_nonfinite(pgl_feature_display_name(feat), FLOAT8OID, v, -1, false);
+			}
+			x[col++] = v;
+		}
+		else if (feat->kind == PGL_FEATURE_NUMERIC)
 		{
 			double v;
 
@@ -563,6 +586,11 @@ pgl_rowenc_features(PglRowEnc *e, double *x)
 				x[col + idx] = 1.0;
 			col += feat->n_categories;
 		}
+	}
+	if (elems)
+	{
+		pfree(elems);
+		pfree(elem_nulls);
 	}
 }
 

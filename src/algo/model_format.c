@@ -47,6 +47,13 @@ is_time(const pgl_feature *f)
 	return f->kind == PGL_FEATURE_DATE || f->kind == PGL_FEATURE_TIMESTAMP;
 }
 
+/* a kind of format version 2: date, timestamp, array element */
+static inline bool
+is_v2(const pgl_feature *f)
+{
+	return is_time(f) || f->kind == PGL_FEATURE_ELEMENT;
+}
+
 /* on-disk dtype of an encoded tensor (in memory it has its logical dtype) */
 #define DTYPE_ENCODED 6
 
@@ -550,6 +557,38 @@ string_ok(const char *s)
  * Declared in model_format.h so that the unit tests can check a model's
  * structure apart from its algorithm's invariants.
  */
+/*
+ * Array element i: 0 <= element < length <= PGL_MAX_ARRAY_LENGTH, and the
+ * elements of one array are consecutive features of one name, in order, all
+ * of them.
+ */
+static pgl_rc
+check_element(const pgl_model *m, int32_t i, pgl_rc bad, pgl_status *st)
+{
+	const pgl_feature *f = &m->features[i];
+	const pgl_feature *g;
+
+	if (f->length < 1 || f->length > PGL_MAX_ARRAY_LENGTH || f->element < 0 ||
+		f->element >= f->length)
+		return pgl_fail(st, bad,
+						"model feature %d is element %d of an array of length %d, out of range",
+						(int) i, (int) f->element, (int) f->length);
+	if (f->element > 0)
+	{
+		g = i > 0 ? &m->features[i - 1] : NULL;
+		if (g == NULL || g->kind != PGL_FEATURE_ELEMENT || g->element != f->element - 1 ||
+			g->length != f->length || strcmp(g->name, f->name) != 0)
+			return pgl_fail(st, bad, "model feature %d does not follow element %d of array \"%s\"",
+							(int) i, (int) f->element - 1, f->name);
+	}
+	g = i + 1 < m->n_features ? &m->features[i + 1] : NULL;
+	if (f->element < f->length - 1 &&
+		(g == NULL || g->kind != PGL_FEATURE_ELEMENT || g->element != f->element + 1))
+		return pgl_fail(st, bad, "model feature %d: array \"%s\" ends before its %d elements",
+						(int) i, f->name, (int) f->length);
+	return PGL_OK;
+}
+
 /* the structural rules of feature i (pgl_model_check_structure) */
 static pgl_rc
 check_feature(const pgl_model *m, int32_t i, pgl_rc bad, pgl_status *st)
@@ -560,23 +599,28 @@ check_feature(const pgl_model *m, int32_t i, pgl_rc bad, pgl_status *st)
 		return pgl_fail(st, bad, "model feature %d has no valid name", (int) i);
 	if (!string_ok(f->type_name))
 		return pgl_fail(st, bad, "model feature %d has no valid type name", (int) i);
+	if (f->kind < PGL_FEATURE_NUMERIC || f->kind > PGL_FEATURE_KIND_MAX)
+		return pgl_fail(st, bad, "model feature %d has unknown kind %d", (int) i, (int) f->kind);
 	/* NaN: a missing value stays missing, for an algorithm that learns where it goes */
 	if (!isfinite(f->impute) &&
-		!(isnan(f->impute) && (f->kind == PGL_FEATURE_NUMERIC || is_time(f)) &&
-		  learns_missing(m->algorithm)))
+		!(isnan(f->impute) && f->kind != PGL_FEATURE_CATEGORICAL && learns_missing(m->algorithm)))
 		return pgl_fail(st, bad, "model feature %d has a non-finite impute value", (int) i);
-	if (f->kind == PGL_FEATURE_NUMERIC || is_time(f))
+	if (f->kind != PGL_FEATURE_CATEGORICAL)
 	{
 		if (f->n_categories != 0 || f->impute_category != 0)
-			return pgl_fail(st, bad,
-							"model feature %d is %s but has categories or an impute category",
-							(int) i, is_time(f) ? "a date or timestamp" : "numeric");
+			return pgl_fail(
+				st, bad, "model feature %d is %s but has categories or an impute category", (int) i,
+				is_time(f)						 ? "a date or timestamp"
+				: f->kind == PGL_FEATURE_ELEMENT ? "an array element"
+												 : "numeric");
 	}
-	if (f->kind == PGL_FEATURE_NUMERIC || f->kind == PGL_FEATURE_CATEGORICAL)
-	{
-		if (f->origin != 0)
-			return pgl_fail(st, bad, "model feature %d is not a date but has an origin", (int) i);
-	}
+	if (!is_time(f) && f->origin != 0)
+		return pgl_fail(st, bad, "model feature %d is not a date but has an origin", (int) i);
+	if (f->kind != PGL_FEATURE_ELEMENT && (f->element != 0 || f->length != 0))
+		return pgl_fail(st, bad, "model feature %d is not an array element but has a length",
+						(int) i);
+	if (f->kind == PGL_FEATURE_ELEMENT)
+		return check_element(m, i, bad, st);
 	if (is_time(f))
 	{
 		if (!(fabs(f->origin) <= PGL_TIME_MAX_SECONDS) ||
@@ -916,10 +960,10 @@ put_encoded_data(writer *w, const pgl_tensor *t)
 }
 
 static bool
-has_time(const pgl_model *m)
+has_v2(const pgl_model *m)
 {
 	for (int32_t i = 0; i < m->n_features; i++)
-		if (is_time(&m->features[i]))
+		if (is_v2(&m->features[i]))
 			return true;
 	return false;
 }
@@ -938,7 +982,7 @@ put_model(writer *w, const pgl_model *m)
 {
 	/* header; the total length is known after the sizing pass */
 	put_bytes(w, PGL_FORMAT_MAGIC, 4);
-	put_u16(w, has_time(m) ? PGL_FORMAT_VERSION_TIME : 1);
+	put_u16(w, has_v2(m) ? PGL_FORMAT_VERSION_KINDS : 1);
 	put_u16(w, has_encoded(m) ? PGL_FORMAT_FLAG_ENCODED : 0);
 	put_u64(w, 0); /* patched by pgl_model_write */
 
@@ -961,6 +1005,11 @@ put_model(writer *w, const pgl_model *m)
 			put_string(w, f->categories[c]);
 		if (is_time(f))
 			put_f64(w, f->origin);
+		if (f->kind == PGL_FEATURE_ELEMENT)
+		{
+			put_i32(w, f->element);
+			put_i32(w, f->length);
+		}
 	}
 
 	put_string(w, m->target_name);
@@ -1200,14 +1249,20 @@ get_feature(reader *r, pgl_feature *f)
 		for (int32_t c = 0; c < n; c++)
 			TRY(get_string(r, &f->categories[c], "category"));
 	}
-	if (is_time(f))
+	if (is_v2(f))
 	{
-		if (r->version < PGL_FORMAT_VERSION_TIME)
+		if (r->version < PGL_FORMAT_VERSION_KINDS)
 			return pgl_fail(r->st, PGL_ERR_CORRUPT,
 							"model feature \"%s\" has kind %d, which format version %d does not "
 							"have",
 							f->name, (int) f->kind, (int) r->version);
-		TRY(get_f64(r, &f->origin));
+		if (is_time(f))
+			TRY(get_f64(r, &f->origin));
+		else
+		{
+			TRY(get_i32(r, &f->element));
+			TRY(get_i32(r, &f->length));
+		}
 	}
 	return PGL_OK;
 }
@@ -1613,9 +1668,9 @@ pgl_model_read(const pgl_env *env, const uint8_t *buf, size_t len, pgl_model **o
 
 	rc = get_body(&r, m);
 	/* the writer's rule: the lowest version that holds the model, so a blob reads back the same */
-	if (rc == PGL_OK && r.version == PGL_FORMAT_VERSION_TIME && !has_time(m))
+	if (rc == PGL_OK && r.version == PGL_FORMAT_VERSION_KINDS && !has_v2(m))
 		rc = pgl_fail(st, PGL_ERR_CORRUPT,
-					  "model blob is format version %d but has no date or timestamp feature",
+					  "model blob is format version %d but has no date, timestamp or array feature",
 					  (int) r.version);
 	if (rc == PGL_OK && r.encoded_ok && r.n_encoded == 0)
 		rc = pgl_fail(st, PGL_ERR_CORRUPT,

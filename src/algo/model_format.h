@@ -16,11 +16,12 @@
 
 /*
  * Version 2 adds the date and timestamp feature kinds (3, 4), whose feature
- * record ends with an f64 origin.  A writer writes the lowest version that
- * holds the model: 1 unless it has such a feature, so every other blob is
- * byte for byte what version 1 was.
+ * record ends with an f64 origin, and the array element kind (5), whose
+ * record ends with i32 element and i32 length.  A writer writes the lowest
+ * version that holds the model: 1 unless it has such a feature, so every
+ * other blob is byte for byte what version 1 was.
  */
-#define PGL_FORMAT_VERSION_TIME 2
+#define PGL_FORMAT_VERSION_KINDS 2
 
 /*
  * Serialize m.  *out is allocated through env and holds *len bytes.

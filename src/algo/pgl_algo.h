@@ -116,10 +116,11 @@ typedef enum pgl_feature_kind
 	PGL_FEATURE_NUMERIC = 1,	 /* one input column, NULL -> impute (NaN: missing) */
 	PGL_FEATURE_CATEGORICAL = 2, /* one-hot over vocabulary */
 	PGL_FEATURE_DATE = 3,		 /* seconds since 1970 -> year, month, weekday, days (prep.h) */
-	PGL_FEATURE_TIMESTAMP = 4	 /* the same plus the hour of the day */
+	PGL_FEATURE_TIMESTAMP = 4,	 /* the same plus the hour of the day */
+	PGL_FEATURE_ELEMENT = 5		 /* one element of a fixed-length numeric array column */
 } pgl_feature_kind;
 
-#define PGL_FEATURE_KIND_MAX 4
+#define PGL_FEATURE_KIND_MAX 5
 
 /*
  * One source column of the training data and how it is encoded.
@@ -138,6 +139,11 @@ typedef enum pgl_feature_kind
  * mean impute, or NaN (every input missing) for a tree ensemble; origin is
  * the start of the day of the earliest training value, which the elapsed
  * days count from.
+ *
+ * An array column of fixed length L is L features of kind
+ * PGL_FEATURE_ELEMENT, consecutive, all named after the column, element 0
+ * to L - 1, each length L: one numeric input each (impute: that element's
+ * training mean, or NaN for a tree ensemble).
  */
 typedef struct pgl_feature
 {
@@ -149,7 +155,12 @@ typedef struct pgl_feature
 	int32_t n_categories;
 	char  **categories; /* sorted by strcmp */
 	double	origin;		/* date, timestamp: seconds since 1970 of day 0; else 0 */
+	int32_t element;	/* array element: 0-based index in the array */
+	int32_t length;		/* array element: the array's fixed length; else 0 */
 } pgl_feature;
+
+/* largest array length an array column may have as features */
+#define PGL_MAX_ARRAY_LENGTH 100000
 
 /* number of inputs feature f encodes to */
 extern int32_t pgl_feature_width(const pgl_feature *f);

@@ -139,7 +139,7 @@ pgl_encode_row(const pgl_model *m, const double *raw, const bool *isnull, double
 	{
 		const pgl_feature *feat = &m->features[f];
 
-		if (feat->kind == PGL_FEATURE_NUMERIC)
+		if (feat->kind == PGL_FEATURE_NUMERIC || feat->kind == PGL_FEATURE_ELEMENT)
 			x[col++] = isnull[f] ? feat->impute : raw[f];
 		else if (feat->kind == PGL_FEATURE_DATE || feat->kind == PGL_FEATURE_TIMESTAMP)
 		{
@@ -170,7 +170,7 @@ pgl_encode_rows(const pgl_model *m, const double *const *raw, const bool *const 
 		const double	  *src = raw[f];
 		const bool		  *nul = isnull[f];
 
-		if (feat->kind == PGL_FEATURE_NUMERIC)
+		if (feat->kind == PGL_FEATURE_NUMERIC || feat->kind == PGL_FEATURE_ELEMENT)
 		{
 			double *dst = X + col * n;
 

@@ -163,6 +163,27 @@ add_time(pgl_model *m, const char *name, int32_t kind)
 	m->n_inputs += pgl_feature_width(f);
 }
 
+/* an array column of length n: n element features */
+static void
+add_array(pgl_model *m, const char *name, int32_t n)
+{
+	for (int32_t k = 0; k < n; k++)
+	{
+		pgl_feature *f;
+
+		m->features = realloc(m->features, sizeof(pgl_feature) * (size_t) (m->n_features + 1));
+		f = &m->features[m->n_features++];
+		memset(f, 0, sizeof(*f));
+		f->name = dup(name);
+		f->type_name = dup("double precision[]");
+		f->kind = PGL_FEATURE_ELEMENT;
+		f->impute = 0.5 * k;
+		f->element = k;
+		f->length = n;
+		m->n_inputs++;
+	}
+}
+
 static pgl_model *
 linear_date(void)
 {
@@ -172,6 +193,7 @@ linear_date(void)
 	add_time(m, "sold_on", PGL_FEATURE_DATE);
 	add_categorical(m, "color", 3, colors, 1);
 	add_time(m, "listed_at", PGL_FEATURE_TIMESTAMP);
+	add_array(m, "rooms", 3);
 	set_target(m, "price", "numeric");
 	fill_f64(add_tensor(m, "coef", PGL_F64, 2, m->n_inputs + 1, 1), -1.5);
 	return m;
@@ -969,9 +991,10 @@ tree_seeds(void)
 }
 
 /*
- * Hostile date features: an unknown kind, a non-finite or unaligned origin,
- * an impute beyond the range, a date kind in a version 1 blob, and a
- * version 2 blob without one (the writer writes the lowest version).
+ * Hostile date and array features: an unknown kind, a non-finite or
+ * unaligned origin, an impute beyond the range, a date kind in a version 1
+ * blob, a version 2 blob without one (the writer writes the lowest
+ * version), array elements out of range, out of order or of another array.
  */
 static void
 time_seeds(void)
@@ -986,7 +1009,7 @@ time_seeds(void)
 	uint64_t u;
 
 #define F64(x) (v = (x), memcpy(&u, &v, 8), u)
-	variant("time-kind-unknown-linear-date", blob, len, kind, 5, 4, true);
+	variant("time-kind-unknown-linear-date", blob, len, kind, 6, 4, true);
 	variant("time-kind-numeric-with-origin-linear-date", blob, len, kind, PGL_FEATURE_NUMERIC, 4,
 			true);
 	variant("time-origin-nan-linear-date", blob, len, origin, F64(NAN), 8, true);
@@ -997,6 +1020,22 @@ time_seeds(void)
 	variant("time-impute-nan-linear-date", blob, len, impute, F64(NAN), 8, true);
 	variant("time-in-version-1-linear-date", blob, len, 4, 1, 2, true);
 	variant("valid-time-origin-1969-linear-date", blob, len, origin, F64(-86400.0), 8, true);
+	/* rooms: 3 element features; each record ends with element, length */
+	{
+		size_t first = (size_t) (find_string(blob, len, 32, "rooms") - blob);
+		size_t tail = 4 + 5 + 4 + 18 + 4 + 8 + 4 + 4; /* name, type, kind, impute, cat, n */
+		size_t rec = tail + 8;						  /* + element, length */
+
+		variant("array-element-beyond-length-linear-date", blob, len, first + tail, 3, 4, true);
+		variant("array-length-0-linear-date", blob, len, first + tail + 4, 0, 4, true);
+		variant("array-length-huge-linear-date", blob, len, first + tail + 4, 0x7fffffff, 4, true);
+		variant("array-starts-at-1-linear-date", blob, len, first + tail, 1, 4, true);
+		variant("array-skips-an-element-linear-date", blob, len, first + rec + tail, 2, 4, true);
+		variant("array-other-length-linear-date", blob, len, first + rec + tail + 4, 4, 4, true);
+		variant("array-ends-early-linear-date", blob, len, first + tail + 4, 4, 4, true);
+		variant("array-renamed-element-linear-date", blob, len, first + rec + 4, 'R', 1, true);
+		variant("array-element-negative-linear-date", blob, len, first + tail, 0xffffffff, 4, true);
+	}
 #undef F64
 	free(blob);
 	pgl_model_free(env, m);

@@ -115,15 +115,19 @@ def read(buf):
         f = {"name": r.string(), "type": r.string(), "kind": r.i32(), "impute": r.f64(),
              "impute_category": r.i32()}
         f["categories"] = [r.string() for _ in range(r.count("string"))]
-        # date (3) and timestamp (4) features, format version 2: an f64 origin
-        if f["kind"] in (3, 4):
+        # format version 2: date (3) and timestamp (4) features end with an
+        # f64 origin, array elements (5) with i32 element and i32 length
+        if f["kind"] in (3, 4, 5):
             if version < 2:
-                raise Corrupt("date feature in format version 1")
-            f["origin"] = r.f64()
+                raise Corrupt("date or array feature in format version 1")
+            if f["kind"] == 5:
+                f["element"], f["length"] = r.i32(), r.i32()
+            else:
+                f["origin"] = r.f64()
         feats.append(f)
     # the lowest version that holds the model
-    if version == 2 and not any(f["kind"] in (3, 4) for f in feats):
-        raise Corrupt("format version 2 without a date feature")
+    if version == 2 and not any(f["kind"] in (3, 4, 5) for f in feats):
+        raise Corrupt("format version 2 without a date or array feature")
     m["features"] = feats
     m["target_name"], m["target_type"] = r.string(), r.string()
     m["classes"] = [r.string() for _ in range(r.count("string"))]
@@ -173,11 +177,11 @@ def read(buf):
     # feature's impute may be NaN there, so that NULL stays missing
     nan_ok = m["algorithm"] in TREE_ALGORITHMS
     width = 0
-    for f in feats:
+    for i, f in enumerate(feats):
         if not f["name"]:
             raise Corrupt("feature name")
         if not math.isfinite(f["impute"]) and not (
-                nan_ok and f["kind"] in (1, 3, 4) and math.isnan(f["impute"])):
+                nan_ok and f["kind"] in (1, 3, 4, 5) and math.isnan(f["impute"])):
             raise Corrupt("feature impute")
         if f["kind"] == 1:
             if f["categories"] or f["impute_category"] != 0:
@@ -190,6 +194,21 @@ def read(buf):
             if any(a >= b for a, b in zip(cats, cats[1:])):
                 raise Corrupt("categories not strictly sorted")
             width += len(cats)
+        elif f["kind"] == 5:
+            if f["categories"] or f["impute_category"] != 0:
+                raise Corrupt("array element with categories")
+            e, n = f["element"], f["length"]
+            if not 1 <= n <= 100000 or not 0 <= e < n:
+                raise Corrupt("array element out of range")
+            if e > 0:
+                g = feats[i - 1] if i > 0 else None
+                if (g is None or g["kind"] != 5 or g["element"] != e - 1
+                        or g["length"] != n or g["name"] != f["name"]):
+                    raise Corrupt("array element out of order")
+            h = feats[i + 1] if i + 1 < len(feats) else None
+            if e < n - 1 and (h is None or h["kind"] != 5 or h.get("element") != e + 1):
+                raise Corrupt("array ends early")
+            width += 1
         elif f["kind"] in (3, 4):
             if f["categories"] or f["impute_category"] != 0:
                 raise Corrupt("date feature with categories")

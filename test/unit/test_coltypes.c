@@ -236,10 +236,10 @@ test_format(void)
 		   strstr(st.msg, "not a date but has an origin") != NULL,
 	   "a number with an origin is refused: %s", st.msg);
 	m->features[1].origin = 0;
-	m->features[1].kind = 5;
+	m->features[1].kind = 6;
 	OK(pgl_model_write(env, m, &blob, &len, &st) == PGL_ERR_INVALID &&
-		   strstr(st.msg, "unknown kind 5") != NULL,
-	   "kind 5 is refused: %s", st.msg);
+		   strstr(st.msg, "unknown kind 6") != NULL,
+	   "kind 6 is refused: %s", st.msg);
 	m->features[1].kind = PGL_FEATURE_NUMERIC;
 	pgl_model_free(env, m);
 }
@@ -273,6 +273,99 @@ test_versions(void)
 	pgl_model_free(env, m);
 }
 
+/* linear_regression over an array of 3 numbers and a number */
+static pgl_model *
+array_model(void)
+{
+	pgl_model  *m = pgl_alloc0(env, sizeof(pgl_model));
+	pgl_tensor *t;
+
+	m->algorithm = PGL_ALGO_LINEAR_REGRESSION;
+	m->task = PGL_TASK_REGRESSION;
+	m->n_features = 4;
+	m->features = pgl_alloc0(env, sizeof(pgl_feature) * 4);
+	for (int f = 0; f < 4; f++)
+	{
+		m->features[f].name = xstrdup(f < 3 ? "v" : "x");
+		m->features[f].type_name = xstrdup(f < 3 ? "double precision[]" : "float8");
+		m->features[f].kind = f < 3 ? PGL_FEATURE_ELEMENT : PGL_FEATURE_NUMERIC;
+		m->features[f].element = f < 3 ? f : 0;
+		m->features[f].length = f < 3 ? 3 : 0;
+		m->features[f].impute = 10.0 + f;
+	}
+	m->n_inputs = pgl_model_input_width(m);
+	m->target_name = xstrdup("y");
+	m->target_type = xstrdup("float8");
+	m->n_tensors = 1;
+	m->tensors = pgl_alloc0(env, sizeof(pgl_tensor));
+	t = &m->tensors[0];
+	strcpy(t->name, "coef");
+	t->dtype = PGL_F64;
+	t->ndim = 2;
+	t->dims[0] = m->n_inputs + 1;
+	t->dims[1] = 1;
+	t->data = pgl_alloc0(env, sizeof(double) * (size_t) (m->n_inputs + 1));
+	return m;
+}
+
+/* write m, expecting the writer to refuse it with a message containing want */
+static void
+refused(pgl_model *m, const char *want, const char *what)
+{
+	uint8_t	  *blob = NULL;
+	size_t	   len = 0;
+	pgl_status st;
+
+	memset(&st, 0, sizeof(st));
+	OK(pgl_model_write(env, m, &blob, &len, &st) == PGL_ERR_INVALID && strstr(st.msg, want),
+	   "%s: %s", what, st.msg);
+	if (st.rc == PGL_OK)
+		pgl_free(env, blob);
+}
+
+static void
+test_arrays(void)
+{
+	pgl_model *m = array_model(), *back = NULL;
+	double	   raw[4] = {1, 2, 3, 4}, x[4];
+	bool	   isnull[4] = {false, true, false, false};
+	uint8_t	  *blob = NULL;
+	size_t	   len = 0;
+	pgl_status st;
+
+	OK(m->n_inputs == 4, "an array of 3 and a number: 4 inputs");
+	pgl_encode_row(m, raw, isnull, x);
+	OK(x[0] == 1 && x[1] == 11 && x[2] == 3 && x[3] == 4,
+	   "elements encode as numbers; a NULL element is its own mean");
+	memset(&st, 0, sizeof(st));
+	OK(pgl_model_write(env, m, &blob, &len, &st) == PGL_OK && blob[4] == 2,
+	   "a model with an array is format version 2: %s", st.msg);
+	OK(pgl_model_read(env, blob, len, &back, &st) == PGL_OK && back->features[2].element == 2 &&
+		   back->features[2].length == 3 && back->features[3].length == 0,
+	   "elements and lengths survive: %s", st.msg);
+	pgl_model_free(env, back);
+	pgl_free(env, blob);
+
+	m->features[1].element = 2;
+	refused(m, "model feature 0: array \"v\" ends before", "an element out of order");
+	m->features[1].element = 1;
+	m->features[2].length = 4;
+	m->features[1].length = 4;
+	m->features[0].length = 4;
+	refused(m, "ends before its 4 elements", "an array cut short");
+	for (int f = 0; f < 3; f++)
+		m->features[f].length = 3;
+	m->features[0].element = 3;
+	refused(m, "element 3 of an array of length 3", "an element beyond the length");
+	m->features[0].element = 0;
+	m->features[3].length = 2;
+	refused(m, "not an array element but has a length", "a number with a length");
+	m->features[3].length = 0;
+	m->features[1].name[0] = 'w';
+	refused(m, "does not follow element 0 of array \"w\"", "an element of another array");
+	pgl_model_free(env, m);
+}
+
 int
 main(void)
 {
@@ -281,5 +374,6 @@ main(void)
 	test_encode();
 	test_format();
 	test_versions();
+	test_arrays();
 	return unit_done();
 }
