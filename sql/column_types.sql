@@ -113,22 +113,66 @@ SELECT feature, kind, inputs FROM ai_model_features('ct_xgb');
 SELECT ai_classify('ct_xgb', t) IS NOT NULL AS null_day_classified
   FROM (SELECT NULL::date AS day) t;
 
+-- arrays of numbers: one feature per element, of the length the first
+-- non-empty value has (multi-dimensional ones in storage order)
+CREATE TABLE ct_arr AS
+  SELECT i, ARRAY[i % 7, i % 5, i % 3]::float8[] AS v, i % 4 AS k,
+         1 + 2 * (i % 7) - 3 * (i % 5) + 0.5 * (i % 3) + (i % 4) AS y
+    FROM generate_series(1, 300) i;
+SELECT rows_used FROM ai_train('ct_vec', 'linear_regression', 'SELECT v, k, y FROM ct_arr', 'y',
+                               '{"test_size": 0}');
+SELECT * FROM ai_model_features('ct_vec');
+SELECT feature, round(coefficient::numeric, 6) AS coefficient FROM ai_model_coefficients('ct_vec');
+-- a row with a float8[] or an int[], the flat float8[] form, a NULL element
+-- (that element's training mean), a NULL array (every element's mean)
+SELECT round(ai_predict('ct_vec', t)::numeric, 6) AS pred
+  FROM (SELECT ARRAY[1, 2, 3]::float8[] AS v, 1 AS k) t;
+SELECT round(ai_predict('ct_vec', t)::numeric, 6) AS pred
+  FROM (SELECT ARRAY[1, 2, 3] AS v, 1 AS k) t;
+SELECT round(ai_predict('ct_vec', ARRAY[1, 2, 3, 1]::float8[])::numeric, 6) AS pred;
+SELECT round(ai_predict('ct_vec', t)::numeric, 6) =
+       round((1 + 2 * 1 - 3 * 2 + 0.5 * (SELECT avg(i % 3) FROM ct_arr) + 1)::numeric, 6)
+       AS null_element_is_its_mean
+  FROM (SELECT ARRAY[1, 2, NULL]::float8[] AS v, 1 AS k) t;
+SELECT round(ai_predict('ct_vec', t)::numeric, 6) AS pred_null_array
+  FROM (SELECT NULL::float8[] AS v, 1 AS k) t;
+SELECT feature, value FROM ai_explain('ct_vec', (SELECT t FROM ct_arr t WHERE i = 10));
+SELECT (ai_evaluate('ct_vec', 'SELECT v, k, y FROM ct_arr')->>'rmse')::float8 < 1e-9 AS evaluate_exact;
+-- errors: another length (predict, evaluate, training), a number for an
+-- array, an array NULL in every row
+SELECT ai_predict('ct_vec', t) FROM (SELECT ARRAY[1, 2]::float8[] AS v, 1 AS k) t;
+SELECT ai_evaluate('ct_vec', 'SELECT v[1:2] AS v, k, y FROM ct_arr');
+SELECT ai_predict('ct_vec', t) FROM (SELECT 1.0 AS v, 1 AS k) t;
+SELECT ai_train('ct_bad', 'linear_regression',
+  'SELECT CASE WHEN i = 50 THEN ARRAY[1.0] ELSE v END AS v, y FROM ct_arr', 'y');
+SELECT ai_train('ct_bad', 'linear_regression', 'SELECT NULL::float8[] AS v, y FROM ct_arr', 'y');
+SELECT rows_used FROM ai_train('ct_mat', 'linear_regression',
+  'SELECT ARRAY[[i % 7, 1], [i % 5, i % 3]] AS m, y FROM ct_arr', 'y', '{"test_size": 0}');
+SELECT feature, type, kind, inputs, encoding FROM ai_model_features('ct_mat');
+-- a tree ensemble names the elements in its importance
+SELECT rows_used FROM ai_train('ct_vxgb', 'xgboost', 'SELECT v, k, y FROM ct_arr', 'y',
+                               '{"test_size": 0, "n_estimators": 10}');
+SELECT feature FROM ai_feature_importance('ct_vxgb', kind => 'gain') ORDER BY feature;
+
 -- "method": "aggregate" does not learn date features: a clear refusal
 SELECT ai_train('ct_agg', 'linear_regression', 'ct_days', 'y', '{"method": "aggregate"}');
+SELECT ai_train('ct_agg', 'linear_regression', 'SELECT v, y FROM ct_arr', 'y',
+                '{"method": "aggregate"}');
 
--- refused types: jsonb and json with the extraction to use; others with the list
+-- refused types: jsonb and json with the extraction to use, arrays of
+-- anything but numbers, others with the list
 CREATE TABLE ct_docs AS
   SELECT i::float8 AS x, jsonb_build_object('price', i) AS doc, i::float8 AS y
     FROM generate_series(1, 20) i;
 SELECT ai_train('ct_json', 'linear_regression', 'ct_docs', 'y');
 SELECT ai_train('ct_json', 'linear_regression', 'SELECT x, doc::json AS doc, y FROM ct_docs', 'y');
 SELECT ai_train('ct_json', 'linear_regression', 'SELECT x, point(x, x) AS p, y FROM ct_docs', 'y');
-SELECT ai_train('ct_json', 'linear_regression', 'SELECT x, ARRAY[x, 1] AS a, y FROM ct_docs', 'y');
+SELECT ai_train('ct_json', 'linear_regression', 'SELECT x, ARRAY[x::text] AS a, y FROM ct_docs', 'y');
 -- the hinted extraction trains
 SELECT rows_used FROM ai_train('ct_json', 'linear_regression',
   'SELECT x, (doc->>''price'')::float8 AS price, y FROM ct_docs', 'y', '{"test_size": 0}');
 
 SELECT count(ai_drop_model(n)) AS dropped
   FROM unnest(ARRAY['ct_lin', 'ct_copy', 'ct_hour', 'ct_wait', 'ct_logit', 'ct_xgb',
-                    'ct_json']) n;
-DROP TABLE ct_days, ct_inf, ct_hours, ct_waits, ct_weekend, ct_docs;
+                    'ct_vec', 'ct_mat', 'ct_vxgb', 'ct_json']) n;
+DROP TABLE ct_days, ct_inf, ct_hours, ct_waits, ct_weekend, ct_arr, ct_docs;
