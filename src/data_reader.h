@@ -19,7 +19,7 @@
 /* how a column is read */
 typedef enum PglColumnKind
 {
-	PGL_COL_NUMERIC,	 /* int2/4/8, float4/8, numeric; interval (seconds); date,
+	PGL_COL_NUMERIC,	 /* int2/4/8, float4/8, numeric; interval (seconds); array elements; date,
 						  * timestamp, timestamptz (seconds since 1970: is_time) */
 	PGL_COL_CATEGORICAL, /* text-like, boolean, enum */
 	PGL_COL_AUTO		 /* a target: numeric when its type is, else categorical */
