@@ -1,4 +1,5 @@
--- pg_learn demo: a regression and a classifier on generated, realistic data.
+-- pg_learn demo: a regression and a classifier on generated, realistic data,
+-- recommendations, tuning, date features and training by aggregate passes.
 \set ON_ERROR_STOP 1
 \pset footer off
 SET client_min_messages = warning;
@@ -146,3 +147,40 @@ SELECT item_id AS film_id, round(score::numeric, 2) AS predicted_stars FROM ai_r
 SELECT item_id AS film_id, round(similarity::numeric, 3) AS similarity FROM ai_similar_items('films', 7, 3);
 SELECT item_id AS film_id, round(score::numeric, 2) AS score
   FROM ai_recommend_for_ratings('films', ARRAY[1, 2, 3]::bigint[], ARRAY[5, 4, 1], 3);
+
+\echo
+\echo '== 9. Getting a good model: search l2 by 3-fold cross-validation inside ai_train =='
+SELECT version, jsonb_path_query_first(metrics, '$.search.trials[*] ? (@.chosen == true).params.l2') AS chosen_l2,
+       round((metrics -> 'test' ->> 'roc_auc')::numeric, 4) AS test_auc,
+       jsonb_array_length(metrics -> 'search' -> 'trials') AS trials
+  FROM ai_train('churn_tuned', 'logistic_regression', 'customers', 'churned',
+                '{"exclude": ["customer_id"],
+                  "search": {"params": {"l2": [0.001, 0.1, 10, 1000]}, "folds": 3, "metric": "roc_auc"}}');
+\echo '== ... and ai_cross_validate: 5 folds of the house-price model, nothing stored =='
+SELECT coalesce(fold::text, metrics ->> 'summary') AS fold,
+       round(coalesce(metrics -> 'test' ->> 'rmse', metrics ->> 'rmse')::numeric) AS rmse,
+       round(coalesce(metrics -> 'test' ->> 'r2', metrics ->> 'r2')::numeric, 4) AS r2
+  FROM ai_cross_validate('house_cv', 'linear_regression', 'houses', 'price', '{"exclude": ["id"]}', 5);
+
+\echo '== Dates as features: daily sales with a weekly cycle and a trend, the date column as it is =='
+CREATE TABLE daily_sales AS
+SELECT d::date AS day,
+       round((200 + 0.1 * (d::date - date '2024-01-01')
+              + CASE extract(isodow FROM d) WHEN 6 THEN 80 WHEN 7 THEN 60 ELSE 0 END
+              + 10 * (random() - 0.5))::numeric, 1) AS sales
+  FROM generate_series(date '2024-01-01', date '2025-12-31', interval '1 day') d;
+SELECT version, round((metrics -> 'test' ->> 'r2')::numeric, 3) AS test_r2
+  FROM ai_train('sales_by_day', 'xgboost', 'daily_sales', 'sales', '{"n_estimators": 60}');
+SELECT feature, kind, encoding FROM ai_model_features('sales_by_day');
+SELECT day, to_char(day, 'Dy') AS weekday, round(ai_predict('sales_by_day', t)::numeric) AS predicted
+  FROM (SELECT g::date AS day FROM generate_series(date '2026-01-02', date '2026-01-05', interval '1 day') g) t;
+
+\echo '== Training by aggregate passes (for data that does not fit, or for Citus): the same model =='
+SELECT name, coalesce(metrics ->> 'method', 'memory') AS method, metrics ->> 'passes' AS passes,
+       round((metrics -> 'test' ->> 'r2')::numeric, 6) AS test_r2
+  FROM ai_train('house_price_agg', 'linear_regression', 'SELECT sqft, bedrooms, bathrooms, age, price FROM houses',
+                'price', '{"method": "aggregate"}')
+UNION ALL
+SELECT name, 'memory', NULL, round((metrics -> 'test' ->> 'r2')::numeric, 6)
+  FROM ai_train('house_price_mem', 'linear_regression', 'SELECT sqft, bedrooms, bathrooms, age, price FROM houses',
+                'price', '{"method": "memory"}');
