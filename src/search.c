@@ -44,6 +44,7 @@
 #include "access/xact.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "port/atomics.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
 #include "utils/memutils.h"
@@ -476,13 +477,14 @@ fatal_error(int code)
 }
 
 /*
- * One trial in a subtransaction: true and its score, or false and the
- * message of its ERROR.  A cancel, or an error no setting can avoid (a
- * missing table), is raised again.
+ * One trial in a subtransaction: true and its score (its metric's name in
+ * r->metric), or false and the message of its ERROR in r->error.  A
+ * cancel, or an error no setting can avoid (a missing table), is raised
+ * again.
  */
 static bool
 run_trial(PglTrainCall *parent, Jsonb *options, const char *data, int fold, int folds,
-		  const char *label, const char *list, double *score, const char **metric, char **error)
+		  const char *label, const char *list, double *score, PglTrialResult *r)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
@@ -494,10 +496,11 @@ run_trial(PglTrainCall *parent, Jsonb *options, const char *data, int fold, int 
 	MemoryContextSwitchTo(work);
 	PG_TRY();
 	{
-		char  *m = dry_run(parent, options, data, fold, folds, label);
-		double d = trial_score(m, list, parent->ops->task == PGL_TASK_CLUSTERING, metric);
+		char	   *m = dry_run(parent, options, data, fold, folds, label);
+		const char *metric = NULL;
+		double		d = trial_score(m, list, parent->ops->task == PGL_TASK_CLUSTERING, &metric);
 
-		*metric = MemoryContextStrdup(cxt, *metric);
+		strlcpy(r->metric, metric, sizeof(r->metric));
 		*score = d;
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(cxt);
@@ -516,7 +519,8 @@ run_trial(PglTrainCall *parent, Jsonb *options, const char *data, int fold, int 
 		CurrentResourceOwner = owner;
 		if (fatal_error(ed->sqlerrcode))
 			ReThrowError(ed);
-		*error = ed->message;
+		strlcpy(r->error, ed->message && ed->message[0] ? ed->message : "unknown error",
+				sizeof(r->error));
 	}
 	PG_END_TRY();
 	MemoryContextDelete(work);
@@ -524,15 +528,6 @@ run_trial(PglTrainCall *parent, Jsonb *options, const char *data, int fold, int 
 }
 
 /* ---------- the search ---------- */
-
-typedef struct Trial
-{
-	char   *params; /* JSON */
-	double	score;
-	double *scores; /* per fold */
-	char   *error;	/* NULL: scored */
-	double	seconds;
-} Trial;
 
 /* the training rows of c as a query: the rows its reader does not hold out */
 static char *
@@ -555,65 +550,47 @@ trial_seed(uint64 seed)
 	return (seed + 1) % UINT64CONST(9007199254740992);
 }
 
-/* run every fold of one setting into tr */
+/* run every fold of one setting (params) into r */
 static void
-run_setting(PglTrainCall *c, const PglSearch *s, Jsonb *base, const char *data, Trial *tr,
-			const char *label, const char **metric)
+run_setting(PglTrainCall *c, const PglSearch *s, Jsonb *base, const char *data, const char *params,
+			PglTrialResult *r, const char *label)
 {
 	const char *list = metric_list(c, s);
 	int			nf = s->folds > 0 ? s->folds : 1;
 	double		fraction = c->opts.test_size > 0 ? c->opts.test_size : PGL_DEFAULT_TEST_SIZE;
-	Jsonb	   *o =
-		trial_options(c->ops, base, tr->params, fraction, trial_seed(c->opts.seed), s->folds);
+	Jsonb *o = trial_options(c->ops, base, params, fraction, trial_seed(c->opts.seed), s->folds);
 	instr_time t0, t1;
 
+	memset(r, 0, sizeof(*r));
+	r->pid = MyProcPid;
 	INSTR_TIME_SET_CURRENT(t0);
-	tr->scores = palloc(sizeof(double) * nf);
-	tr->score = 0;
-	for (int f = 0; f < nf && tr->error == NULL; f++)
+	for (int f = 0; f < nf; f++)
 	{
-		if (!run_trial(c, o, data, f, s->folds, label, list, &tr->scores[f], metric, &tr->error))
+		if (!run_trial(c, o, data, f, s->folds, label, list, &r->scores[f], r))
 			break;
-		tr->score += tr->scores[f] / nf;
+		r->score += r->scores[f] / nf;
 	}
 	INSTR_TIME_SET_CURRENT(t1);
 	INSTR_TIME_SUBTRACT(t1, t0);
-	tr->seconds = INSTR_TIME_GET_DOUBLE(t1);
+	r->seconds = INSTR_TIME_GET_DOUBLE(t1);
+	r->done = true;
 }
 
-/* "search": {...} of the trials, best the chosen one */
-static void
-search_record(StringInfo b, const PglSearch *s, const char *metric, Trial *trials, int n, int best)
+/* the settings of c's search (their indexes into the grid), and their number */
+static int64 *
+search_settings(PglTrainCall *c, int *n)
 {
-	appendStringInfo(
-		b, "\"search\": {\"method\": \"%s\", \"metric\": ", s->random ? "random" : "grid");
-	escape_json(b, metric);
-	appendStringInfo(b, ", \"folds\": %d, \"best\": %d, \"trials\": [", s->folds, best + 1);
-	for (int i = 0; i < n; i++)
-	{
-		Trial *t = &trials[i];
+	return choose_settings(c->opts.search, c->opts.seed, n);
+}
 
-		appendStringInfo(b, "%s{\"trial\": %d, \"params\": %s", i ? ", " : "", i + 1, t->params);
-		if (t->error)
-		{
-			appendStringInfoString(b, ", \"error\": ");
-			escape_json(b, t->error);
-		}
-		else
-		{
-			appendStringInfo(b, ", \"score\": %.10g", t->score);
-			if (s->folds > 0)
-			{
-				appendStringInfoString(b, ", \"scores\": [");
-				for (int f = 0; f < s->folds; f++)
-					appendStringInfo(b, "%s%.10g", f ? ", " : "", t->scores[f]);
-				appendStringInfoChar(b, ']');
-			}
-		}
-		appendStringInfo(b, ", \"seconds\": %.3f, \"chosen\": %s}", t->seconds,
-						 i == best ? "true" : "false");
-	}
-	appendStringInfoString(b, "]}");
+/* the JSON of setting g of s */
+static char *
+setting_params(const PglSearch *s, int64 g)
+{
+	int *idx = palloc(sizeof(int) * s->n_params);
+
+	setting_values(s, g, idx);
+	return setting_json(s, idx);
 }
 
 /* is key one of the searched options? */
@@ -638,53 +615,141 @@ search_base(PglTrainCall *c, const PglSearch *s)
 	return base;
 }
 
+void
+pgl_search_trial(PglTrainCall *c, int i, PglTrialResult *r)
+{
+	const PglSearch *s = c->opts.search;
+	int				 n;
+	int64			*settings = search_settings(c, &n);
+
+	Assert(i >= 0 && i < n);
+	run_setting(c, s, search_base(c, s), training_rows_query(c), setting_params(s, settings[i]), r,
+				psprintf("trial %d of %d", i + 1, n));
+}
+
+int
+pgl_search_best(const PglTrialResult *r, int n)
+{
+	int best = -1;
+
+	for (int i = 0; i < n; i++)
+	{
+		bool lower;
+
+		if (!r[i].done)
+			continue;
+		pg_read_barrier(); /* r may be a parallel search's, being written */
+		if (r[i].error[0] != '\0' || r[i].fatal != 0)
+			continue;
+		lower = pgl_metric_lower_is_better(r[i].metric);
+		if (best < 0 || (lower ? r[i].score < r[best].score : r[i].score > r[best].score))
+			best = i;
+	}
+	return best;
+}
+
+void
+pgl_search_progress(int i, int n, const PglTrialResult *r)
+{
+	int best = pgl_search_best(r, n);
+
+	if (best < 0)
+		pgl_progress_phase(psprintf("trial %d of %d", i, n));
+	else
+		pgl_progress_phase(
+			psprintf("trial %d of %d, best %s %.6g", i, n, r[best].metric, r[best].score));
+}
+
+/* "search": {...} of the trials, best the chosen one; with each trial's pid if parallel */
+static void
+search_record(StringInfo b, const PglSearch *s, char **params, PglTrialResult *trials, int n,
+			  int best, bool parallel)
+{
+	appendStringInfo(
+		b, "\"search\": {\"method\": \"%s\", \"metric\": ", s->random ? "random" : "grid");
+	escape_json(b, trials[best].metric);
+	appendStringInfo(b, ", \"folds\": %d, \"best\": %d, \"trials\": [", s->folds, best + 1);
+	for (int i = 0; i < n; i++)
+	{
+		PglTrialResult *t = &trials[i];
+
+		appendStringInfo(b, "%s{\"trial\": %d, \"params\": %s", i ? ", " : "", i + 1, params[i]);
+		if (t->error[0] != '\0')
+		{
+			appendStringInfoString(b, ", \"error\": ");
+			escape_json(b, t->error);
+		}
+		else
+		{
+			appendStringInfo(b, ", \"score\": %.10g", t->score);
+			if (s->folds > 0)
+			{
+				appendStringInfoString(b, ", \"scores\": [");
+				for (int f = 0; f < s->folds; f++)
+					appendStringInfo(b, "%s%.10g", f ? ", " : "", t->scores[f]);
+				appendStringInfoChar(b, ']');
+			}
+		}
+		if (parallel)
+			appendStringInfo(b, ", \"pid\": %d", (int) t->pid);
+		appendStringInfo(b, ", \"seconds\": %.3f, \"chosen\": %s}", t->seconds,
+						 i == best ? "true" : "false");
+	}
+	appendStringInfoString(b, "]}");
+}
+
+/* every setting passes the checks of the options before anything is read */
+static void
+check_settings(PglTrainCall *c, Jsonb *base, char **params, int n)
+{
+	const PglTrainGlue *glue = pgl_train_glue(c->ops->id);
+
+	for (int i = 0; i < n; i++)
+	{
+		PglTrainCall t = *c;
+
+		t.options = options_with(base, params[i]);
+		pgl_parse_options(t.ops, t.options, &t.opts);
+		if (glue->check)
+			glue->check(&t);
+	}
+}
+
 Jsonb *
 pgl_search_run(PglTrainCall *c, StringInfo record)
 {
 	const PglSearch *s = c->opts.search;
 	Jsonb			*base = search_base(c, s);
-	const char		*data = training_rows_query(c);
-	int				 n, best = -1;
-	int64			*settings = choose_settings(s, c->opts.seed, &n);
-	Trial			*trials = palloc0(sizeof(Trial) * n);
-	int				*idx = palloc(sizeof(int) * s->n_params);
-	const char		*metric = NULL;
-	bool			 lower;
+	int				 n, best;
+	int64			*settings = search_settings(c, &n);
+	PglTrialResult	*trials = palloc0(sizeof(PglTrialResult) * n);
+	char		   **params = palloc(sizeof(char *) * n);
+	bool			 parallel;
 
 	for (int i = 0; i < n; i++)
+		params[i] = setting_params(s, settings[i]);
+	check_settings(c, base, params, n);
+	/* in a job, the trials fan out over free job slots; else one after the other */
+	parallel = pgl_trials_parallel(c, n, trials);
+	if (!parallel)
 	{
-		setting_values(s, settings[i], idx);
-		trials[i].params = setting_json(s, idx);
-		/* every setting passes the checks of the options before anything is read */
-		{
-			PglTrainCall		t = *c;
-			const PglTrainGlue *glue = pgl_train_glue(c->ops->id);
+		const char *data = training_rows_query(c);
 
-			t.options = options_with(base, trials[i].params);
-			pgl_parse_options(t.ops, t.options, &t.opts);
-			if (glue->check)
-				glue->check(&t);
+		for (int i = 0; i < n; i++)
+		{
+			pgl_search_progress(i + 1, n, trials);
+			run_setting(c, s, base, data, params[i], &trials[i],
+						psprintf("trial %d of %d", i + 1, n));
 		}
 	}
-	for (int i = 0; i < n; i++)
-	{
-		char *label = psprintf("trial %d of %d", i + 1, n);
-
-		pgl_progress_phase(label);
-		run_setting(c, s, base, data, &trials[i], label, &metric);
-	}
-	lower = metric && pgl_metric_lower_is_better(metric);
-	for (int i = 0; i < n; i++)
-		if (trials[i].error == NULL && (best < 0 || (lower ? trials[i].score < trials[best].score
-														   : trials[i].score > trials[best].score)))
-			best = i;
+	best = pgl_search_best(trials, n);
 	if (best < 0)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						errmsg("every trial of the search failed"),
-						errdetail("Trial 1 (%s): %s", trials[0].params, trials[0].error),
+						errdetail("Trial 1 (%s): %s", params[0], trials[0].error),
 						errhint("Widen or change the searched values.")));
-	search_record(record, s, metric, trials, n, best);
-	return options_with(base, trials[best].params);
+	search_record(record, s, params, trials, n, best, parallel);
+	return options_with(base, params[best]);
 }
 
 /* ---------- ai_cross_validate ---------- */

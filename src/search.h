@@ -53,6 +53,47 @@ extern PglSearch *pgl_search_parse(const struct pgl_algo_ops *ops, JsonbValue *v
  */
 extern Jsonb *pgl_search_run(struct PglTrainCall *c, StringInfo record);
 
+/* the longest message and metric name a trial's result keeps */
+#define PGL_TRIAL_ERROR_LEN	 1000
+#define PGL_TRIAL_METRIC_LEN 64
+
+/*
+ * The outcome of one setting's trials (every fold).  Plain data: it lives
+ * in the dynamic shared memory of a parallel search (jobs/trials.c) too.
+ */
+typedef struct PglTrialResult
+{
+	volatile bool done;	 /* set last (after a write barrier) */
+	int32		  pid;	 /* the process that ran it */
+	int			  fatal; /* an error no setting avoids (its SQLSTATE), or 0 */
+	double		  score; /* the mean over the folds */
+	double		  scores[PGL_SEARCH_MAX_FOLDS];
+	double		  seconds;
+	char		  metric[PGL_TRIAL_METRIC_LEN]; /* what score is, "" if none */
+	char		  error[PGL_TRIAL_ERROR_LEN];	/* "" if scored */
+} PglTrialResult;
+
+/*
+ * Run setting i (0-based) of c's "search", every fold, into r as the serial
+ * search does: an ERROR of the trial is recorded in r->error; a cancel or an
+ * error no setting avoids is raised.  c as ai_train parsed it.
+ */
+extern void pgl_search_trial(struct PglTrainCall *c, int i, PglTrialResult *r);
+
+/* the index of the best done trial of r[0..n-1], or -1 */
+extern int pgl_search_best(const PglTrialResult *r, int n);
+
+/* the progress phase "trial i of n, best <metric> <score>" */
+extern void pgl_search_progress(int i, int n, const PglTrialResult *r);
+
+/*
+ * jobs/trials.c: in a job worker, run the n trials of c's "search" in this
+ * process and in helpers claimed into free job slots (pg_learn.max_workers),
+ * into r[0..n-1].  False, and nothing run, when no slot is free or this is
+ * not a job: the caller runs them itself.
+ */
+extern bool pgl_trials_parallel(struct PglTrainCall *c, int n, PglTrialResult *r);
+
 /* the options jsonb less the key "search" */
 extern Jsonb *pgl_search_strip(Jsonb *options);
 

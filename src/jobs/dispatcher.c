@@ -110,6 +110,9 @@ record_orphans(PglShared *sh, const char *s)
 		Datum values[3];
 		bool  cancelled = copy[k].got_sigterm || copy[k].cancel_requested;
 
+		/* a trial helper's job is its searching worker's to record */
+		if (copy[k].trial)
+			continue;
 		copy[k].message[PGL_MSG_LEN - 1] = '\0';
 		values[0] = Int64GetDatum(copy[k].job_id);
 		values[1] = CStringGetTextDatum(cancelled ? "cancelled" : "failed");

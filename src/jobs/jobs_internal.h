@@ -136,4 +136,7 @@ extern void pgl_schedule_invalid(const char *every) pg_attribute_noreturn();
 PGDLLEXPORT void pgl_dispatcher_main(Datum arg);
 PGDLLEXPORT void pgl_job_worker_main(Datum arg);
 
+/* trials.c: a trial slot's worker, connected, runs trials of job_id's search */
+extern void pgl_trials_help(int64 job_id, uint32 trials_dsm, volatile PglJobSlot *slot);
+
 #endif /* PGL_JOBS_INTERNAL_H */

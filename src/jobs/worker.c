@@ -6,7 +6,8 @@
  *	  ai_train through SPI with that role's privileges, row level security
  *	  and statement_timeout, and records the end of the job in the same
  *	  transaction as the new model version (or, after an ERROR, in a
- *	  transaction of its own).
+ *	  transaction of its own).  A trial slot's worker helps a running job
+ *	  with the trials of its search instead (trials.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -292,6 +293,8 @@ pgl_job_worker_main(Datum arg)
 	int32		  version = 0;
 	bool		  deployed = false;
 	char		 *note = NULL;
+	bool		  trial;
+	uint32		  trials_dsm;
 
 	memcpy(&job_id, MyBgworkerEntry->bgw_extra, sizeof(int64));
 	LWLockAcquire(sh->lock, LW_SHARED);
@@ -302,6 +305,8 @@ pgl_job_worker_main(Datum arg)
 	}
 	dboid = slot->dboid;
 	roleid = slot->roleid;
+	trial = slot->trial;
+	trials_dsm = slot->trials_dsm;
 	LWLockRelease(sh->lock);
 	my_job_slot = slot;
 
@@ -313,7 +318,15 @@ pgl_job_worker_main(Datum arg)
 	SetConfigOption("synchronous_commit", "on", PGC_SUSET, PGC_S_OVERRIDE);
 	slot->pid = MyProcPid;
 	/* a worker that exits before recording leaves the slot for the launcher */
-	pgstat_report_appname(psprintf("pg_learn job " INT64_FORMAT, job_id));
+	pgstat_report_appname(psprintf(
+		trial ? "pg_learn trials of job " INT64_FORMAT : "pg_learn job " INT64_FORMAT, job_id));
+	if (trial)
+	{
+		/* a helper of a search (trials.c): no job row of its own */
+		pgl_trials_help(job_id, trials_dsm, slot);
+		free_my_slot();
+		proc_exit(0);
+	}
 
 	/* read the job */
 	runnable = read_job(job_id, top, &ei, &j);

@@ -16,6 +16,12 @@
  * A worker that stops without doing so leaves the slot ORPHANED, and the
  * next dispatcher of its database records the job as failed or cancelled.
  *
+ * A trial slot (trial = true) helps the running job job_id with the trials
+ * of its "search" (jobs/trials.c): that job's worker claims it straight
+ * into READY, with no job row of its own; the helper takes trials from the
+ * dynamic shared memory segment trials_dsm until none is left.  An
+ * orphaned trial slot is only freed: the job's own worker records its end.
+ *
  * Progress slots: one per backend (index MyBackendId - 1), written only by
  * their backend; readers copy them under the changecount protocol of
  * pgstat's activity entries (even = stable).
@@ -34,7 +40,7 @@
 #include "storage/spin.h"
 
 #define PGL_SHMEM_RENDEZVOUS "pg_learn_shared"
-#define PGL_SHMEM_VERSION	 1
+#define PGL_SHMEM_VERSION	 2
 
 #define PGL_MAX_DATABASES 16
 #define PGL_NAME_LEN	  128 /* model names longer than this are cut in progress */
@@ -58,6 +64,8 @@ typedef struct PglJobSlot
 	pid_t		 pid;				   /* of the worker, once running */
 	bool		 cancel_requested;	   /* by ai_cancel */
 	bool		 got_sigterm;		   /* the worker received SIGTERM */
+	bool		 trial;				   /* a helper running trials of job_id */
+	uint32		 trials_dsm;		   /* trial: the search's dsm_handle */
 	char		 message[PGL_MSG_LEN]; /* ORPHANED: why */
 } PglJobSlot;
 
@@ -81,7 +89,7 @@ typedef struct PglProgress
 	int64			job_id; /* 0: not a job */
 	char			model[PGL_NAME_LEN];
 	char			algorithm[32];
-	char			phase[16];
+	char			phase[64]; /* "trial 3 of 8, best rmse 0.5" */
 	int64			rows_read;
 	int32			iteration;
 	int32			max_iterations;
