@@ -442,9 +442,8 @@ pgl_trials_help(int64 job_id, uint32 trials_dsm, volatile PglJobSlot *slot)
 		AbortCurrentTransaction();
 		QueryCancelPending = false;
 		RESUME_INTERRUPTS();
-		if (ed->sqlerrcode == ERRCODE_QUERY_CANCELED)
-			ereport(LOG, (errmsg("pg_learn job " INT64_FORMAT ": a helper's trial was cancelled",
-								 job_id)));
+		ereport(LOG, (errmsg("pg_learn job " INT64_FORMAT ": a helper of its search stopped: %s",
+							 job_id, ed->message ? ed->message : "unknown error")));
 		if (taken >= 0)
 		{
 			if (ed->sqlerrcode == ERRCODE_QUERY_CANCELED)
