@@ -3,7 +3,7 @@
 # (src/jobs/trials.c; needs the cluster of scripts/test: pg_learn_launcher
 # preloaded, pgl_jobs in pg_learn.databases, pg_learn.max_workers = 2):
 # the same choice and scores as the serial search, trials in two processes,
-# progress, a failing trial, ai_cancel, a helper cancelled alone, and
+# progress, a failing trial, ai_cancel, a helper cancelled alone, als, and
 # pg_learn.max_workers = 1 (the serial search in the job's worker).
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -90,6 +90,15 @@ is "$(q $db "SELECT ai_wait($j, '120 s')")" "succeeded" "the job succeeds when i
 is "$(q $db "SELECT count(*) FROM ai_models m, jsonb_array_elements(m.metrics->'search'->'trials') t
              WHERE m.name = 'helper_cancelled' AND t->>'error' = 'the trial''s worker was cancelled'")" \
    "1" "the helper's trial is recorded as failed"
+
+# --- als: its trials split per user, in a helper as in the job's worker ---
+psql -X -q -v ON_ERROR_STOP=1 -d $db -f "$(dirname "$0")/../../bench/gen_ratings.sql" \
+  -c "CREATE TABLE r AS SELECT * FROM pg_temp.gen_ratings(300, 400, 0.3, noise_sd => 0.15, taste_sd => 1.2, rank => 4, median_per_user => 40)" >/dev/null
+RS='{"factors": 8, "search": {"params": {"l2": [0.003, 0.1, 10]}, "folds": 3}}'
+q $db "SELECT version FROM ai_train('als_serial', 'als', 'r', options => '$RS')" >/dev/null
+j=$(q $db "SELECT ai_train_async('als_par', 'als', 'r', NULL, '$RS')")
+is "$(q $db "SELECT ai_wait($j, '120 s')")" "succeeded" "an als search in a job succeeds"
+is "$(summary als_par)" "$(summary als_serial)" "the same als trials, scores and choice as the serial search"
 
 # --- pg_learn.max_workers = 1: the job's worker runs the search itself ---
 q postgres "ALTER SYSTEM SET pg_learn.max_workers = 1"
