@@ -1243,8 +1243,8 @@ nn_fit(PglTrainCall *c)
 	pgl_set_blas_threads();
 	INSTR_TIME_SET_CURRENT(fit_start);
 	{
-		pgl_nn_data tr = {t->X[PGL_TRAIN], t->n[PGL_TRAIN], t->label[PGL_TRAIN], t->yf[PGL_TRAIN]};
-		pgl_nn_data va = {t->X[PGL_TEST], t->n[PGL_TEST], t->label[PGL_TEST], t->yf[PGL_TEST]};
+		pgl_nn_data tr = {t->X[PGL_TRAIN], t->n[PGL_TRAIN], t->label[PGL_TRAIN], t->yf[PGL_TRAIN], NULL};
+		pgl_nn_data va = {t->X[PGL_TEST], t->n[PGL_TEST], t->label[PGL_TEST], t->yf[PGL_TEST], NULL};
 
 		if (pgl_nn_train(&c->env, t->net, &tr, &va, &t->res, &st) != PGL_OK)
 			pgl_report(&st, psprintf("training \"%s\" failed", c->name));
