@@ -668,6 +668,14 @@ pgl_nn_takes_sequences(const pgl_nn *net)
 	return net->layer[0].in_ndim == 2 || net->layer[0].s.type == PGL_NN_EMBEDDING;
 }
 
+int32_t
+pgl_nn_step_size(const pgl_nn *net)
+{
+	if (!pgl_nn_takes_sequences(net))
+		return 0;
+	return net->layer[0].in_ndim == 2 ? net->layer[0].in_c : 1;
+}
+
 void
 pgl_nn_sequence_lengths(const pgl_nn *net, const float *X, int64_t n, int32_t *lengths)
 {

@@ -220,6 +220,9 @@ extern void pgl_nn_set_lengths(pgl_nn *net, const int32_t *lengths);
 /* does the network take sequences (a (T, F) input, or token ids into an embedding)? */
 extern bool pgl_nn_takes_sequences(const pgl_nn *net);
 
+/* values per step of a sequence input (features; 1 for token ids), 0 for another input */
+extern int32_t pgl_nn_step_size(const pgl_nn *net);
+
 /*
  * The lengths of n rows of X as stored: a row's length is one past its last
  * step that is not all zeros (token ids: the last non-zero id).
