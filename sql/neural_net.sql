@@ -140,7 +140,7 @@ SELECT ai_train('e', 'neural_net', 'nn_points', 'cls');
 SELECT ai_train('e', 'neural_net', 'nn_points', 'cls', '{"epochs": 3}');
 SELECT ai_train('e', 'neural_net', 'nn_points', options => '{"layers": [{"dense": 3}]}');
 SELECT ai_train('e', 'neural_net', 'nn_points', 'cls', '{"layers": [{"dense": 3}], "max_iter": 3}');
-SELECT ai_train('e', 'neural_net', 'nn_points', 'cls', '{"layers": [{"lstm": {"units": 3}}]}');
+SELECT ai_train('e', 'neural_net', 'nn_points', 'cls', '{"layers": [{"rnn": {"units": 3}}]}');
 SELECT ai_train('e', 'neural_net', 'nn_points', 'cls', '{"layers": [{"dense": {"units": -3}}]}');
 SELECT ai_train('e', 'neural_net', 'nn_points', 'cls', '{"layers": [{"dense": {"activation": "relu"}}]}');
 SELECT ai_train('e', 'neural_net', 'nn_points', 'cls', '{"layers": [{"dense": {"units": 3, "activation": "swish"}}]}');

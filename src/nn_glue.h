@@ -27,6 +27,14 @@ extern bool pgl_nn_reads_array(const pgl_model *m);
 extern void pgl_nn_datum_to_floats(Datum d, Oid typid, int64 expect, double scale, float *dst,
 								   const char *column, int64 row);
 
+/*
+ * The same for a sequence of steps of step values (step > 0): fewer values
+ * than expect, a whole number of steps, are padded with zero steps at the
+ * end (padding); step 0: exactly expect values.
+ */
+extern void pgl_nn_datum_to_steps(Datum d, Oid typid, int64 expect, int64 step, double scale,
+								  float *dst, const char *column, int64 row);
+
 /* may a column of this type be the tensor input? */
 extern bool pgl_nn_array_type_ok(Oid typid);
 

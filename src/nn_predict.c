@@ -99,8 +99,8 @@ predict_datum(const pgl_model *m, Datum d, Oid typid, double *out)
 				 errmsg("column \"%s\" has type %s, but the network reads a tensor (%s)",
 						m->features[0].name, format_type_be(typid), m->features[0].type_name),
 				 errhint("Pass real[], double precision[], smallint[], integer[] or bytea.")));
-	pgl_nn_datum_to_floats(d, typid, pgl_nn_input_size(net), cfg[PGL_NN_CFG_SCALE], net_x,
-						   m->features[0].name, -1);
+	pgl_nn_datum_to_steps(d, typid, pgl_nn_input_size(net), pgl_nn_step_size(net),
+						  cfg[PGL_NN_CFG_SCALE], net_x, m->features[0].name, -1);
 	memset(&st, 0, sizeof(st));
 	if (pgl_nn_predict_rows(&env, net, m, net_x, 1, out, &st) != PGL_OK)
 		pgl_report(&st, "prediction failed");
@@ -459,8 +459,9 @@ pgl_nn_evaluate(const char *name, int64 version_id, const char *data)
 				if (label)
 					label = repalloc_huge(label, sizeof(int32) * cap);
 			}
-			pgl_nn_datum_to_floats(fv, ftype, pgl_nn_input_size(net), cfg[PGL_NN_CFG_SCALE],
-								   xb + (int64) nb * pgl_nn_input_size(net), col, row);
+			pgl_nn_datum_to_steps(fv, ftype, pgl_nn_input_size(net), pgl_nn_step_size(net),
+								  cfg[PGL_NN_CFG_SCALE], xb + (int64) nb * pgl_nn_input_size(net),
+								  col, row);
 			if (classification)
 				label[n + nb] = nn_eval_class(m, name, OutputFunctionCall(&tout, tv));
 			else

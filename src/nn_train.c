@@ -35,7 +35,9 @@
 #include "store.h"
 #include "prep.h"
 
-#define NN_LAYERS	   "dense, conv2d, maxpool2d, avgpool2d, flatten, dropout, batchnorm, activation"
+#define NN_LAYERS                                                                                  \
+	"dense, conv2d, maxpool2d, avgpool2d, flatten, dropout, batchnorm, activation, embedding, "    \
+	"lstm, gru, conv1d, global_avg_pool1d, global_max_pool1d"
 #define NN_ACTIVATIONS "linear, relu, leaky_relu, tanh, sigmoid, softmax"
 
 typedef struct NnOptions
@@ -44,6 +46,8 @@ typedef struct NnOptions
 	bool		have_layers;
 	int32		shape[3];
 	int			shape_ndim; /* 0: not given */
+	bool		sequence;	/* a sequence layer: the input is (steps, features) */
+	bool		token_ids;	/* an embedding first: the input is (steps) token ids */
 	double		scale;
 	double		test_size; /* < 0: not given */
 	List	   *exclude;
@@ -220,13 +224,25 @@ layer_type(int i, JsonbValue *elem, pgl_nn_layer_spec *l, JsonbValue *body)
 		l->type = PGL_NN_BATCHNORM;
 	else if (strcmp(type, "activation") == 0)
 		l->type = PGL_NN_ACTIVATION;
+	else if (strcmp(type, "embedding") == 0)
+		l->type = PGL_NN_EMBEDDING;
+	else if (strcmp(type, "lstm") == 0)
+		l->type = PGL_NN_LSTM;
+	else if (strcmp(type, "gru") == 0)
+		l->type = PGL_NN_GRU;
+	else if (strcmp(type, "conv1d") == 0)
+		l->type = PGL_NN_CONV1D;
+	else if (strcmp(type, "global_avg_pool1d") == 0)
+		l->type = PGL_NN_GLOBAL_AVG_POOL1D;
+	else if (strcmp(type, "global_max_pool1d") == 0)
+		l->type = PGL_NN_GLOBAL_MAX_POOL1D;
 	else
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						errmsg("layer %d has an unknown type \"%s\"", i + 1, type),
 						errhint("Layers are: " NN_LAYERS ".")));
 	if (l->type == PGL_NN_MAXPOOL2D || l->type == PGL_NN_AVGPOOL2D)
 		l->kernel = 2;
-	if (l->type == PGL_NN_CONV2D)
+	if (l->type == PGL_NN_CONV2D || l->type == PGL_NN_CONV1D)
 	{
 		l->kernel = 3;
 		l->stride = 1;
@@ -247,6 +263,10 @@ layer_shorthand(int i, const char *type, JsonbValue *body, pgl_nn_layer_spec *l)
 		{
 			case PGL_NN_DENSE:
 				l->units = layer_int(i, type, "units", body, 1, 1 << 24);
+				return true;
+			case PGL_NN_LSTM:
+			case PGL_NN_GRU:
+				l->units = layer_int(i, type, "units", body, 1, 4096);
 				return true;
 			case PGL_NN_DROPOUT:
 				l->rate = DatumGetFloat8(
@@ -269,7 +289,47 @@ layer_shorthand(int i, const char *type, JsonbValue *body, pgl_nn_layer_spec *l)
 		l->activation = parse_activation(i, type, body);
 		return true;
 	}
-	return body->type == jbvNull && (l->type == PGL_NN_FLATTEN || l->type == PGL_NN_BATCHNORM);
+	return body->type == jbvNull &&
+		   (l->type == PGL_NN_FLATTEN || l->type == PGL_NN_BATCHNORM ||
+			l->type == PGL_NN_GLOBAL_AVG_POOL1D || l->type == PGL_NN_GLOBAL_MAX_POOL1D);
+}
+
+/* a JSON boolean */
+static int32
+layer_bool(int i, const char *type, const char *key, JsonbValue *v)
+{
+	if (v->type != jbvBool)
+		layer_error(i, type, psprintf("\"%s\" must be true or false, not %s", key, jbv_text(v)),
+					NULL);
+	return v->val.boolean ? 1 : 0;
+}
+
+/* the parameters of embedding, lstm and gru; false for another key */
+static bool
+seq_layer_param(int i, const char *type, const char *key, JsonbValue *v, pgl_nn_layer_spec *l,
+				bool *units_given)
+{
+	bool rnn = l->type == PGL_NN_LSTM || l->type == PGL_NN_GRU;
+
+	if (l->type == PGL_NN_EMBEDDING && strcmp(key, "vocab") == 0)
+		l->vocab = layer_int(i, type, key, v, 2, 1 << 24);
+	else if (l->type == PGL_NN_EMBEDDING && strcmp(key, "dim") == 0)
+	{
+		l->units = layer_int(i, type, key, v, 1, 65536);
+		*units_given = true;
+	}
+	else if (rnn && strcmp(key, "units") == 0)
+	{
+		l->units = layer_int(i, type, key, v, 1, 4096);
+		*units_given = true;
+	}
+	else if (rnn && strcmp(key, "return_sequences") == 0)
+		l->return_sequences = layer_bool(i, type, key, v);
+	else if (rnn && strcmp(key, "bidirectional") == 0)
+		l->bidirectional = layer_bool(i, type, key, v);
+	else
+		return false;
+	return true;
 }
 
 /* one parameter key: v of layer i; sets *units_given for "units" and "filters" */
@@ -277,11 +337,15 @@ static void
 layer_param(int i, const char *type, const char *key, JsonbValue *v, pgl_nn_layer_spec *l,
 			bool *units_given)
 {
+	bool conv = l->type == PGL_NN_CONV2D || l->type == PGL_NN_CONV1D;
+
+	if (seq_layer_param(i, type, key, v, l, units_given))
+		return;
 	if (strcmp(key, "activation") == 0 &&
-		(l->type == PGL_NN_DENSE || l->type == PGL_NN_CONV2D || l->type == PGL_NN_ACTIVATION))
+		(l->type == PGL_NN_DENSE || conv || l->type == PGL_NN_ACTIVATION))
 		l->activation = parse_activation(i, type, v);
 	else if (strcmp(key, "alpha") == 0 &&
-			 (l->type == PGL_NN_DENSE || l->type == PGL_NN_CONV2D || l->type == PGL_NN_ACTIVATION))
+			 (l->type == PGL_NN_DENSE || conv || l->type == PGL_NN_ACTIVATION))
 	{
 		if (v->type != jbvNumeric)
 			layer_error(i, type, "\"alpha\" must be a number", NULL);
@@ -293,21 +357,20 @@ layer_param(int i, const char *type, const char *key, JsonbValue *v, pgl_nn_laye
 		l->units = layer_int(i, type, key, v, 1, 1 << 24);
 		*units_given = true;
 	}
-	else if (strcmp(key, "filters") == 0 && l->type == PGL_NN_CONV2D)
+	else if (strcmp(key, "filters") == 0 && conv)
 	{
 		l->units = layer_int(i, type, key, v, 1, 65536);
 		*units_given = true;
 	}
-	else if (strcmp(key, "kernel") == 0 && l->type == PGL_NN_CONV2D)
-		l->kernel = layer_int(i, type, key, v, 1, 64);
+	else if (strcmp(key, "kernel") == 0 && conv)
+		l->kernel = layer_int(i, type, key, v, 1, l->type == PGL_NN_CONV1D ? 256 : 64);
 	else if ((strcmp(key, "size") == 0 || strcmp(key, "pool") == 0) &&
 			 (l->type == PGL_NN_MAXPOOL2D || l->type == PGL_NN_AVGPOOL2D))
 		l->kernel = layer_int(i, type, key, v, 1, 64);
 	else if (strcmp(key, "stride") == 0 &&
-			 (l->type == PGL_NN_CONV2D || l->type == PGL_NN_MAXPOOL2D ||
-			  l->type == PGL_NN_AVGPOOL2D))
+			 (conv || l->type == PGL_NN_MAXPOOL2D || l->type == PGL_NN_AVGPOOL2D))
 		l->stride = layer_int(i, type, key, v, 1, 64);
-	else if (strcmp(key, "padding") == 0 && l->type == PGL_NN_CONV2D)
+	else if (strcmp(key, "padding") == 0 && conv)
 	{
 		char *p = v->type == jbvString ? pnstrdup(v->val.string.val, v->val.string.len) : "";
 
@@ -331,9 +394,11 @@ layer_param(int i, const char *type, const char *key, JsonbValue *v, pgl_nn_laye
 	}
 	else
 	{
-		const char *valid = l->type == PGL_NN_DENSE	   ? "units, activation, alpha"
-							: l->type == PGL_NN_CONV2D ? "filters, kernel, stride, "
-														 "padding, activation, alpha"
+		const char *valid = l->type == PGL_NN_DENSE ? "units, activation, alpha"
+							: conv ? "filters, kernel, stride, padding, activation, alpha"
+							: l->type == PGL_NN_EMBEDDING ? "vocab, dim"
+							: l->type == PGL_NN_LSTM || l->type == PGL_NN_GRU
+								? "units, return_sequences, bidirectional"
 							: l->type == PGL_NN_MAXPOOL2D || l->type == PGL_NN_AVGPOOL2D
 								? "size, stride"
 							: l->type == PGL_NN_DROPOUT	   ? "rate"
@@ -371,9 +436,16 @@ parse_layer(int i, JsonbValue *elem, pgl_nn_layer_spec *l)
 		else if (tok == WJB_VALUE)
 			layer_param(i, type, key, &v, l, &units_given);
 	}
-	if ((l->type == PGL_NN_DENSE || l->type == PGL_NN_CONV2D) && !units_given)
+	if (l->type == PGL_NN_EMBEDDING && (!units_given || l->vocab == 0))
+		layer_error(i, type, !units_given ? "\"dim\" is missing" : "\"vocab\" is missing",
+					"For example {\"embedding\": {\"vocab\": 10000, \"dim\": 64}}: token ids "
+					"1 .. vocab - 1, 0 the padding.");
+	if ((l->type == PGL_NN_DENSE || l->type == PGL_NN_CONV2D || l->type == PGL_NN_CONV1D ||
+		 l->type == PGL_NN_LSTM || l->type == PGL_NN_GRU) &&
+		!units_given)
 		layer_error(i, type,
-					l->type == PGL_NN_DENSE ? "\"units\" is missing" : "\"filters\" is missing",
+					l->type == PGL_NN_CONV2D || l->type == PGL_NN_CONV1D ? "\"filters\" is missing"
+																		 : "\"units\" is missing",
 					NULL);
 }
 
@@ -453,6 +525,10 @@ nn_options(const PglTrainOptions *t, NnOptions *o)
 						 "\"relu\"}}, {\"dense\": {\"units\": 10, \"activation\": "
 						 "\"softmax\"}}].")));
 	parse_layers(t->layers, o);
+	for (int i = 0; i < o->spec.n_layers; i++)
+		if (o->spec.layers[i].type >= PGL_NN_EMBEDDING)
+			o->sequence = true;
+	o->token_ids = o->spec.layers[0].type == PGL_NN_EMBEDDING;
 	if (t->input_shape)
 		parse_shape(t->input_shape, o);
 	o->scale = t->scale;
@@ -500,6 +576,25 @@ void
 pgl_nn_datum_to_floats(Datum d, Oid typid, int64 expect, double scale, float *dst,
 					   const char *column, int64 row)
 {
+	pgl_nn_datum_to_steps(d, typid, expect, 0, scale, dst, column, row);
+}
+
+/* may n values stand for expect: as many, or (a sequence) fewer whole steps, padded */
+static bool
+size_fits(int64 n, int64 expect, int64 step, float *dst)
+{
+	if (n == expect)
+		return true;
+	if (step <= 0 || n <= 0 || n > expect || n % step != 0)
+		return false;
+	memset(dst + n, 0, sizeof(float) * (expect - n));
+	return true;
+}
+
+void
+pgl_nn_datum_to_steps(Datum d, Oid typid, int64 expect, int64 step, double scale, float *dst,
+					  const char *column, int64 row)
+{
 	Oid	  base = getBaseType(typid);
 	float s = (float) scale;
 
@@ -509,7 +604,7 @@ pgl_nn_datum_to_floats(Datum d, Oid typid, int64 expect, double scale, float *ds
 		const uint8 *p = (const uint8 *) VARDATA_ANY(b);
 		int64		 n = VARSIZE_ANY_EXHDR(b);
 
-		if (n != expect)
+		if (!size_fits(n, expect, step, dst))
 			ereport(ERROR,
 					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 					 errmsg("column \"%s\"%s has " INT64_FORMAT
@@ -533,12 +628,17 @@ pgl_nn_datum_to_floats(Datum d, Oid typid, int64 expect, double scale, float *ds
 			ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 							errmsg("column \"%s\"%s has a NULL element", column, row_text(row)),
 							errhint("A tensor input cannot impute: replace the NULLs first.")));
-		if (n != expect)
-			ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-							errmsg("column \"%s\"%s has " INT64_FORMAT
-								   " elements, but the input shape needs " INT64_FORMAT,
-								   column, row_text(row), n, expect),
-							errhint("Every row must hold one tensor of \"input_shape\".")));
+		if (!size_fits(n, expect, step, dst))
+			ereport(ERROR,
+					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+					 errmsg("column \"%s\"%s has " INT64_FORMAT
+							" elements, but the input shape needs " INT64_FORMAT,
+							column, row_text(row), n, expect),
+					 step > 0
+						 ? errhint("A sequence of at most " INT64_FORMAT " steps of " INT64_FORMAT
+								   " values: shorter ones are padded.",
+								   expect / step, step)
+						 : errhint("Every row must hold one tensor of \"input_shape\".")));
 		switch (ARR_ELEMTYPE(a))
 		{
 			case FLOAT4OID:
@@ -634,6 +734,13 @@ typedef struct TensorReader
 	MemoryContext cxt;
 } TensorReader;
 
+/* values per step of a sequence input: features, 1 for token ids */
+static int64
+seq_step(const NnOptions *o)
+{
+	return !o->token_ids && o->shape_ndim == 2 ? o->shape[1] : 1;
+}
+
 /* one row of a tensor read: to the training rows or the hold-out */
 static void
 read_tensor_row(TensorReader *tr, HeapTuple t, TupleDesc tupdesc, int64 row)
@@ -665,20 +772,31 @@ read_tensor_row(TensorReader *tr, HeapTuple t, TupleDesc tupdesc, int64 row)
 			ArrayType *arr = DatumGetArrayTypeP(fv);
 
 			ad->D = ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
+			/* a sequence: the first row's [steps][features] */
+			if (o->sequence && !o->token_ids && ARR_NDIM(arr) == 2 && ad->D > 0)
+			{
+				o->shape_ndim = 2;
+				o->shape[0] = ARR_DIMS(arr)[0];
+				o->shape[1] = ARR_DIMS(arr)[1];
+				o->shape[2] = 1;
+			}
 		}
 		if (ad->D < 1)
 			ereport(ERROR,
 					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 					 errmsg("column \"%s\" is empty in row " INT64_FORMAT, ad->column, row + 1)));
-		o->shape_ndim = 1;
-		o->shape[0] = (int32) ad->D;
+		if (o->shape_ndim != 2)
+		{
+			o->shape_ndim = 1;
+			o->shape[0] = (int32) ad->D;
+		}
 	}
 	part =
 		pgl_row_in_test(o->spec.seed, row, PGL_TEST_FRACTION(o->test_size)) ? PGL_TEST : PGL_TRAIN;
 	if (ad->n[part] == ad->cap[part])
 		grow(ad, part, tr->cxt);
-	pgl_nn_datum_to_floats(fv, ad->typid, ad->D, o->scale, ad->X[part] + ad->n[part] * ad->D,
-						   ad->column, row);
+	pgl_nn_datum_to_steps(fv, ad->typid, ad->D, o->sequence ? seq_step(o) : 0, o->scale,
+						  ad->X[part] + ad->n[part] * ad->D, ad->column, row);
 	if (tr->classification)
 	{
 		char *str = OutputFunctionCall(&tr->tout, tv);
@@ -931,6 +1049,37 @@ array_read(PglTrainCall *c, NnTrain *t)
 	}
 }
 
+/*
+ * Token ids into an embedding: integers in 0 .. vocab - 1, not scaled.
+ * (At prediction an id outside that range reads as padding.)
+ */
+static void
+check_token_ids(NnTrain *t)
+{
+	int32 vocab = t->o.spec.layers[0].vocab;
+
+	if (!t->o.token_ids)
+		return;
+	if (t->o.scale != 1.0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("option \"scale\" cannot apply to token ids (column \"%s\")", t->ad.column),
+				 errhint("Leave \"scale\" out: an embedding reads ids as they are.")));
+	for (int part = 0; part < 2; part++)
+		for (int64 i = 0; i < t->n[part] * t->D; i++)
+		{
+			float v = t->X[part][i];
+
+			if (!(v >= 0 && v < (float) vocab && v == floorf(v)))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("column \"%s\" holds the token id %g, but the embedding reads "
+								"ids 0 .. %d (\"vocab\": %d)",
+								t->ad.column, (double) v, (int) vocab - 1, (int) vocab),
+						 errhint("Raise \"vocab\" above the largest id; 0 is the padding.")));
+		}
+}
+
 /* read one tensor column, else the columns as the rows family reads them */
 static void
 nn_read(PglTrainCall *c)
@@ -951,8 +1100,18 @@ nn_read(PglTrainCall *c)
 	if (t->array_input)
 	{
 		array_read(c, t);
+		check_token_ids(t);
 		return;
 	}
+	if (t->o.sequence)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("sequence layers (%s) need one array column as the input",
+						"embedding, lstm, gru, conv1d, global pools"),
+				 errdetail("The data has no single array or bytea column beside the target."),
+				 errhint("Give the sequence as a float8[][] column of [steps, features] "
+						 "(trailing all-zero steps are padding), or token ids as an integer[] "
+						 "column (0 is padding) into an embedding.")));
 	if (t->o.scale != 1.0)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						errmsg("option \"scale\" applies to a tensor (array or bytea) column"),
@@ -1189,6 +1348,20 @@ nn_create(PglTrainCall *c, NnTrain *t)
 	o->spec.in_h = o->shape_ndim == 1 ? 1 : o->shape[0];
 	o->spec.in_w = o->shape_ndim == 1 ? 1 : o->shape[1];
 	o->spec.in_c = o->shape_ndim == 1 ? o->shape[0] : o->shape[2];
+	if (o->sequence && !o->token_ids)
+	{
+		/* (steps, features); a flat input is one feature per step */
+		if (o->shape_ndim == 3)
+			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							errmsg("a sequence input has the shape [steps, features], not "
+								   "[%d, %d, %d]",
+								   o->shape[0], o->shape[1], o->shape[2]),
+							errhint("Give \"input_shape\" as [steps, features].")));
+		o->spec.in_ndim = 2;
+		o->spec.in_h = o->shape[0];
+		o->spec.in_w = 1;
+		o->spec.in_c = o->shape_ndim == 2 ? o->shape[1] : 1;
+	}
 	for (int part = 0; part < 2; part++)
 		data_bytes += (Size) t->n[part] * t->D * sizeof(float);
 	if (pgl_nn_memory(&o->spec, max_batch, &net_bytes, &st) == PGL_OK)
@@ -1202,9 +1375,11 @@ nn_create(PglTrainCall *c, NnTrain *t)
 			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 							errmsg("the network does not fit: %s", st.msg),
 							errdetail("The input shape is %s; the target is %s.",
-									  o->shape_ndim == 1 ? psprintf("(%d)", o->shape[0])
-														 : psprintf("(%d, %d, %d)", o->shape[0],
-																	o->shape[1], o->shape[2]),
+									  o->spec.in_ndim == 1 ? psprintf("(%d)", o->shape[0])
+									  : o->spec.in_ndim == 2
+										  ? psprintf("(%d, %d)", o->spec.in_h, o->spec.in_c)
+										  : psprintf("(%d, %d, %d)", o->shape[0], o->shape[1],
+													 o->shape[2]),
 									  t->classification ? psprintf("%d classes", c->m->n_classes)
 														: "one number")));
 		pgl_report(&st, "creating the network failed");
@@ -1243,8 +1418,10 @@ nn_fit(PglTrainCall *c)
 	pgl_set_blas_threads();
 	INSTR_TIME_SET_CURRENT(fit_start);
 	{
-		pgl_nn_data tr = {t->X[PGL_TRAIN], t->n[PGL_TRAIN], t->label[PGL_TRAIN], t->yf[PGL_TRAIN]};
-		pgl_nn_data va = {t->X[PGL_TEST], t->n[PGL_TEST], t->label[PGL_TEST], t->yf[PGL_TEST]};
+		pgl_nn_data tr = {t->X[PGL_TRAIN], t->n[PGL_TRAIN], t->label[PGL_TRAIN], t->yf[PGL_TRAIN],
+						  NULL};
+		pgl_nn_data va = {t->X[PGL_TEST], t->n[PGL_TEST], t->label[PGL_TEST], t->yf[PGL_TEST],
+						  NULL};
 
 		if (pgl_nn_train(&c->env, t->net, &tr, &va, &t->res, &st) != PGL_OK)
 			pgl_report(&st, psprintf("training \"%s\" failed", c->name));

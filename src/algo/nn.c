@@ -13,7 +13,7 @@
  *
  *-------------------------------------------------------------------------
  */
-#include "nn.h"
+#include "nn_internal.h"
 
 #include <cblas.h>
 #include <float.h>
@@ -24,46 +24,10 @@
 
 #include "prep.h"
 
-#define NN_MAX_LAYERS  64
-#define NN_MAX_DIM	   (1 << 24)
 #define NN_BN_MOMENTUM 0.99f
 #define NN_BN_EPS	   1e-3f
-#define NN_ARCH_COLS   8
-
-typedef struct nn_layer
-{
-	pgl_nn_layer_spec s;
-	int32_t			  in_ndim, in_h, in_w, in_c;
-	int32_t			  out_ndim, out_h, out_w, out_c;
-	int64_t			  in_size, out_size;
-	int32_t			  pad_t, pad_l;
-	int64_t			  n_w, n_b;		 /* parameters: W then b (batchnorm: gamma, beta) */
-	int64_t			  p_off;		 /* in params */
-	int64_t			  s_off;		 /* in stats (batchnorm: mean, var) */
-	int64_t			  kkc;			 /* conv2d: k * k * in_c */
-	float			 *out;			 /* max_batch x out_size */
-	float			 *cols;			 /* conv2d: im2col of the batch */
-	int32_t			 *idx;			 /* maxpool2d: argmax within the sample */
-	float			 *mask;			 /* dropout */
-	float			 *xhat;			 /* batchnorm: normalized input */
-	float			 *bmean, *bistd; /* batchnorm: batch statistics */
-} nn_layer;
-
-struct pgl_nn
-{
-	pgl_env		env;
-	pgl_nn_spec spec;
-	int32_t		L;
-	nn_layer   *layer;
-	int32_t		max_batch;
-	int64_t		in_size;
-	int64_t		P, S;
-	float	   *params, *grads, *stats;
-	bool		owns_params;
-	float	   *g0, *g1; /* gradient ping-pong, max_batch x widest */
-	uint64_t	rng;
-	double		flops;
-};
+#define NN_ARCH_COLS   8  /* as written when columns 8 and up are all 0 */
+#define NN_ARCH_WIDE   12 /* with the attention columns */
 
 /* ---------- names ---------- */
 
@@ -88,6 +52,18 @@ pgl_nn_layer_name(int32_t type)
 			return "batchnorm";
 		case PGL_NN_ACTIVATION:
 			return "activation";
+		case PGL_NN_EMBEDDING:
+			return "embedding";
+		case PGL_NN_LSTM:
+			return "lstm";
+		case PGL_NN_GRU:
+			return "gru";
+		case PGL_NN_CONV1D:
+			return "conv1d";
+		case PGL_NN_GLOBAL_AVG_POOL1D:
+			return "global_avg_pool1d";
+		case PGL_NN_GLOBAL_MAX_POOL1D:
+			return "global_max_pool1d";
 		default:
 			return "unknown";
 	}
@@ -123,14 +99,16 @@ shape_str(char *buf, size_t len, int32_t ndim, int32_t h, int32_t w, int32_t c)
 {
 	if (ndim == 1)
 		snprintf(buf, len, "(%d)", (int) c);
+	else if (ndim == 2)
+		snprintf(buf, len, "(%d, %d)", (int) h, (int) c);
 	else
 		snprintf(buf, len, "(%d, %d, %d)", (int) h, (int) w, (int) c);
 }
 
 /* ---------- shape inference ---------- */
 
-static pgl_rc
-layer_fail(pgl_status *st, pgl_rc rc, int i, const nn_layer *l, const char *what)
+pgl_rc
+nn_layer_fail(pgl_status *st, pgl_rc rc, int i, const nn_layer *l, const char *what)
 {
 	char in[64];
 
@@ -142,7 +120,8 @@ layer_fail(pgl_status *st, pgl_rc rc, int i, const nn_layer *l, const char *what
 static bool
 has_activation(int32_t type)
 {
-	return type == PGL_NN_DENSE || type == PGL_NN_CONV2D || type == PGL_NN_ACTIVATION;
+	return type == PGL_NN_DENSE || type == PGL_NN_CONV2D || type == PGL_NN_ACTIVATION ||
+		   type == PGL_NN_CONV1D;
 }
 
 /*
@@ -162,7 +141,9 @@ nn_infer(const pgl_nn_spec *spec, nn_layer *layers, int64_t *P, int64_t *S, pgl_
 						(int) spec->n_layers);
 	if (ndim == 1)
 		h = w = 1;
-	if ((ndim != 1 && ndim != 3) || h < 1 || w < 1 || c < 1 || (int64_t) h * w * c > NN_MAX_DIM)
+	if (ndim == 2)
+		w = 1;
+	if ((ndim < 1 || ndim > 3) || h < 1 || w < 1 || c < 1 || (int64_t) h * w * c > NN_MAX_DIM)
 		return pgl_fail(st, rc, "invalid input shape (%d, %d, %d)", (int) h, (int) w, (int) c);
 
 	for (int i = 0; i < spec->n_layers; i++)
@@ -179,19 +160,26 @@ nn_infer(const pgl_nn_spec *spec, nn_layer *layers, int64_t *P, int64_t *S, pgl_
 		l->in_size = (int64_t) h * w * c;
 		if (l->s.activation < 0 || l->s.activation > PGL_NN_ACT_MAX ||
 			(!has_activation(l->s.type) && l->s.activation != PGL_NN_LINEAR))
-			return layer_fail(st, rc, i, l, "invalid activation");
+			return nn_layer_fail(st, rc, i, l, "invalid activation");
 		if ((l->s.activation == PGL_NN_LEAKY_RELU) && !(l->s.alpha >= 0 && l->s.alpha < 1))
-			return layer_fail(st, rc, i, l, "the leaky_relu slope \"alpha\" must be in [0, 1)");
+			return nn_layer_fail(st, rc, i, l, "the leaky_relu slope \"alpha\" must be in [0, 1)");
+		if (l->s.vocab != 0 && l->s.type != PGL_NN_EMBEDDING)
+			return nn_layer_fail(st, rc, i, l, "\"vocab\" applies to an embedding only");
+		if ((l->s.return_sequences != 0 || l->s.bidirectional != 0) && l->s.type != PGL_NN_LSTM &&
+			l->s.type != PGL_NN_GRU)
+			return nn_layer_fail(st, rc, i, l,
+								 "\"return_sequences\" and \"bidirectional\" apply to lstm "
+								 "and gru only");
 		switch (l->s.type)
 		{
 			case PGL_NN_DENSE:
 				if (ndim != 1)
-					return layer_fail(st, rc, i, l,
-									  "dense needs a flat input; add {\"flatten\": {}} before it");
+					return nn_layer_fail(
+						st, rc, i, l, "dense needs a flat input; add {\"flatten\": {}} before it");
 				if (l->s.units < 1 || l->s.units > NN_MAX_DIM)
-					return layer_fail(st, rc, i, l, "\"units\" must be a positive integer");
+					return nn_layer_fail(st, rc, i, l, "\"units\" must be a positive integer");
 				if (l->in_size * l->s.units > (int64_t) 1 << 28)
-					return layer_fail(st, rc, i, l, "too many weights (more than 2^28)");
+					return nn_layer_fail(st, rc, i, l, "too many weights (more than 2^28)");
 				c = l->s.units;
 				l->n_w = l->in_size * l->s.units;
 				l->n_b = l->s.units;
@@ -201,15 +189,16 @@ nn_infer(const pgl_nn_spec *spec, nn_layer *layers, int64_t *P, int64_t *S, pgl_
 				int32_t k = l->s.kernel, str = l->s.stride, ho, wo;
 
 				if (ndim != 3)
-					return layer_fail(st, rc, i, l,
-									  "conv2d needs an input of shape (height, width, channels); "
-									  "give \"input_shape\" as [height, width, channels]");
+					return nn_layer_fail(
+						st, rc, i, l,
+						"conv2d needs an input of shape (height, width, channels); "
+						"give \"input_shape\" as [height, width, channels]");
 				if (l->s.units < 1 || l->s.units > 65536)
-					return layer_fail(st, rc, i, l, "\"filters\" must be a positive integer");
+					return nn_layer_fail(st, rc, i, l, "\"filters\" must be a positive integer");
 				if (k < 1 || k > 64)
-					return layer_fail(st, rc, i, l, "\"kernel\" must be between 1 and 64");
+					return nn_layer_fail(st, rc, i, l, "\"kernel\" must be between 1 and 64");
 				if (str < 1 || str > 64)
-					return layer_fail(st, rc, i, l, "\"stride\" must be between 1 and 64");
+					return nn_layer_fail(st, rc, i, l, "\"stride\" must be between 1 and 64");
 				if (l->s.padding == 1)
 				{
 					int32_t ph, pw;
@@ -229,18 +218,18 @@ nn_infer(const pgl_nn_spec *spec, nn_layer *layers, int64_t *P, int64_t *S, pgl_
 								 "kernel %d does not fit with \"padding\": \"valid\"; use a "
 								 "smaller kernel or \"padding\": \"same\"",
 								 (int) k);
-						return layer_fail(st, rc, i, l, buf);
+						return nn_layer_fail(st, rc, i, l, buf);
 					}
 					ho = (h - k) / str + 1;
 					wo = (w - k) / str + 1;
 				}
 				else
-					return layer_fail(st, rc, i, l, "\"padding\" must be \"same\" or \"valid\"");
+					return nn_layer_fail(st, rc, i, l, "\"padding\" must be \"same\" or \"valid\"");
 				l->kkc = (int64_t) k * k * c;
 				l->n_w = l->kkc * l->s.units;
 				l->n_b = l->s.units;
 				if (l->n_w > (int64_t) 1 << 28)
-					return layer_fail(st, rc, i, l, "too many weights (more than 2^28)");
+					return nn_layer_fail(st, rc, i, l, "too many weights (more than 2^28)");
 				h = ho;
 				w = wo;
 				c = l->s.units;
@@ -252,15 +241,15 @@ nn_infer(const pgl_nn_spec *spec, nn_layer *layers, int64_t *P, int64_t *S, pgl_
 				int32_t k = l->s.kernel, str = l->s.stride ? l->s.stride : l->s.kernel;
 
 				if (ndim != 3)
-					return layer_fail(st, rc, i, l,
-									  "pooling needs an input of shape (height, width, channels)");
+					return nn_layer_fail(
+						st, rc, i, l, "pooling needs an input of shape (height, width, channels)");
 				if (k < 1 || k > 64 || str < 1 || str > 64)
-					return layer_fail(st, rc, i, l,
-									  "the pool size and stride must be between 1 and 64");
+					return nn_layer_fail(st, rc, i, l,
+										 "the pool size and stride must be between 1 and 64");
 				if (k > h || k > w)
 				{
 					snprintf(buf, sizeof(buf), "pool size %d is larger than the input", (int) k);
-					return layer_fail(st, rc, i, l, buf);
+					return nn_layer_fail(st, rc, i, l, buf);
 				}
 				l->s.stride = str;
 				h = (h - k) / str + 1;
@@ -274,7 +263,7 @@ nn_infer(const pgl_nn_spec *spec, nn_layer *layers, int64_t *P, int64_t *S, pgl_
 				break;
 			case PGL_NN_DROPOUT:
 				if (!(l->s.rate >= 0 && l->s.rate < 1))
-					return layer_fail(st, rc, i, l, "the dropout rate must be in [0, 1)");
+					return nn_layer_fail(st, rc, i, l, "the dropout rate must be in [0, 1)");
 				break;
 			case PGL_NN_BATCHNORM:
 				l->n_w = c;
@@ -285,7 +274,16 @@ nn_infer(const pgl_nn_spec *spec, nn_layer *layers, int64_t *P, int64_t *S, pgl_
 			case PGL_NN_ACTIVATION:
 				break;
 			default:
-				return pgl_fail(st, rc, "layer %d has an unknown type %d", i + 1, (int) l->s.type);
+				if (!nn_seq_owns(l->s.type))
+					return pgl_fail(st, rc, "layer %d has an unknown type %d", i + 1,
+									(int) l->s.type);
+				if (nn_seq_infer(l, i, rc, st) != PGL_OK)
+					return rc;
+				ndim = l->out_ndim;
+				h = l->out_h;
+				w = l->out_w;
+				c = l->out_c;
+				break;
 		}
 		l->out_ndim = ndim;
 		l->out_h = h;
@@ -293,7 +291,7 @@ nn_infer(const pgl_nn_spec *spec, nn_layer *layers, int64_t *P, int64_t *S, pgl_
 		l->out_c = c;
 		out = (int64_t) h * w * c;
 		if (out > NN_MAX_DIM)
-			return layer_fail(st, rc, i, l, "the output has more than 2^24 values");
+			return nn_layer_fail(st, rc, i, l, "the output has more than 2^24 values");
 		l->out_size = out;
 		l->p_off = p;
 		p += l->n_w + l->n_b;
@@ -350,8 +348,8 @@ adjust_binary(pgl_nn_spec *spec)
 
 /* ---------- random numbers ---------- */
 
-static double
-rng_normal(uint64_t *s)
+double
+nn_rng_normal(uint64_t *s)
 {
 	double u1 = (pgl_rng_next(s) >> 11) * (1.0 / 9007199254740992.0) + 1e-300;
 	double u2 = pgl_rng_uniform(s);
@@ -385,6 +383,11 @@ init_params(pgl_nn *net)
 			}
 			continue;
 		}
+		if (nn_seq_owns(l->s.type))
+		{
+			nn_seq_init(l, W, &rng);
+			continue;
+		}
 		if (l->n_w == 0)
 			continue;
 		if (l->s.type == PGL_NN_DENSE)
@@ -405,7 +408,7 @@ init_params(pgl_nn *net)
 			double sd = sqrt(2.0 / fan_in);
 
 			for (int64_t j = 0; j < l->n_w; j++)
-				W[j] = (float) (sd * rng_normal(&rng));
+				W[j] = (float) (sd * nn_rng_normal(&rng));
 		}
 		else
 		{
@@ -513,7 +516,22 @@ nn_build(const pgl_env *env, const pgl_nn_spec *spec_in, int32_t max_batch, bool
 			default:
 				break;
 		}
+		if (l->work_per_row > 0)
+		{
+			l->work = pgl_alloc(env, sizeof(float) * rows * (size_t) l->work_per_row);
+			if (l->work == NULL)
+				goto nomem;
+		}
+		if (nn_seq_owns(l->s.type))
+		{
+			l->len = pgl_alloc(env, sizeof(int32_t) * rows);
+			if (l->len == NULL)
+				goto nomem;
+		}
 	}
+	net->lenbuf = pgl_alloc(env, sizeof(int32_t) * (size_t) max_batch);
+	if (net->lenbuf == NULL)
+		goto nomem;
 	if (alloc_params)
 	{
 		net->g0 = pgl_alloc(env, sizeof(float) * (size_t) max_batch * (size_t) widest);
@@ -559,6 +577,7 @@ pgl_nn_memory(const pgl_nn_spec *spec_in, int32_t max_batch, int64_t *bytes, pgl
 		else if (l->s.type == PGL_NN_MAXPOOL2D || l->s.type == PGL_NN_DROPOUT ||
 				 l->s.type == PGL_NN_BATCHNORM)
 			per_row += (double) l->out_size;
+		per_row += (double) l->work_per_row;
 		total += (int64_t) (4.0 * b * per_row);
 	}
 	total += (int64_t) (4.0 * b * (2.0 * widest + tmp[0].in_size));
@@ -590,7 +609,10 @@ pgl_nn_destroy(const pgl_env *env, pgl_nn *net)
 			pgl_free(env, l->xhat);
 			pgl_free(env, l->bmean);
 			pgl_free(env, l->bistd);
+			pgl_free(env, l->work);
+			pgl_free(env, l->len);
 		}
+	pgl_free(env, net->lenbuf);
 	pgl_free(env, net->layer);
 	pgl_free(env, net->spec.layers);
 	if (net->owns_params)
@@ -635,6 +657,68 @@ pgl_nn_reseed(pgl_nn *net, uint64_t seed)
 }
 
 void
+pgl_nn_set_lengths(pgl_nn *net, const int32_t *lengths)
+{
+	net->lengths = lengths;
+}
+
+bool
+pgl_nn_takes_sequences(const pgl_nn *net)
+{
+	return net->layer[0].in_ndim == 2 || net->layer[0].s.type == PGL_NN_EMBEDDING;
+}
+
+int32_t
+pgl_nn_step_size(const pgl_nn *net)
+{
+	if (!pgl_nn_takes_sequences(net))
+		return 0;
+	return net->layer[0].in_ndim == 2 ? net->layer[0].in_c : 1;
+}
+
+void
+pgl_nn_sequence_lengths(const pgl_nn *net, const float *X, int64_t n, int32_t *lengths)
+{
+	const nn_layer *l = &net->layer[0];
+	int32_t			T = l->in_ndim == 2 ? l->in_h : l->in_c;
+	int64_t			F = l->in_ndim == 2 ? l->in_c : 1;
+
+	for (int64_t r = 0; r < n; r++)
+	{
+		const float *x = X + r * net->in_size;
+		int32_t		 len = T;
+
+		while (len > 0)
+		{
+			bool zero = true;
+
+			for (int64_t f = 0; f < F && zero; f++)
+				zero = x[(int64_t) (len - 1) * F + f] == 0.0f;
+			if (!zero)
+				break;
+			len--;
+		}
+		lengths[r] = len;
+	}
+}
+
+const int32_t *
+nn_input_lengths(const pgl_nn *net, int i)
+{
+	for (int j = i - 1; j >= 0; j--)
+	{
+		const nn_layer *p = &net->layer[j];
+
+		if (p->has_len)
+			return p->len;
+		/* a layer of nn.c keeps the time axis only from (T, F) to (T, F) */
+		if (p->in_ndim != 2 || p->out_ndim != 2 || p->in_h != p->out_h)
+			return NULL;
+	}
+	return net->lengths;
+}
+
+void
 pgl_nn_describe(const pgl_nn *net, char *buf, size_t len)
 {
 	size_t pos = 0;
@@ -654,9 +738,9 @@ pgl_nn_describe(const pgl_nn *net, char *buf, size_t len)
 
 /* ---------- GEMM ---------- */
 
-static void
-gemm(pgl_nn *net, bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float *A, int64_t lda,
-	 const float *B, int64_t ldb, float beta, float *C, int64_t ldc)
+void
+nn_gemm(pgl_nn *net, bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float *A, int64_t lda,
+		const float *B, int64_t ldb, float beta, float *C, int64_t ldc)
 {
 	cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
 				(int) M, (int) N, (int) K, 1.0f, A, (int) lda, B, (int) ldb, beta, C, (int) ldc);
@@ -665,8 +749,8 @@ gemm(pgl_nn *net, bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float
 
 /* ---------- activations ---------- */
 
-static void
-act_forward(int32_t act, float alpha, float *a, int64_t rows, int64_t group)
+void
+nn_act_forward(int32_t act, float alpha, float *a, int64_t rows, int64_t group)
 {
 	int64_t count = rows * group;
 
@@ -725,9 +809,9 @@ act_forward(int32_t act, float alpha, float *a, int64_t rows, int64_t group)
 }
 
 /* d (gradient w.r.t. the output a) becomes the gradient w.r.t. the pre-activation */
-static void
-act_backward(int32_t act, float alpha, const float *restrict a, float *restrict d, int64_t rows,
-			 int64_t group)
+void
+nn_act_backward(int32_t act, float alpha, const float *restrict a, float *restrict d, int64_t rows,
+				int64_t group)
 {
 	int64_t count = rows * group;
 
@@ -899,23 +983,23 @@ layer_forward(pgl_nn *net, nn_layer *l, const float *in, int32_t n, bool trainin
 	switch (l->s.type)
 	{
 		case PGL_NN_DENSE:
-			gemm(net, false, false, n, l->s.units, l->in_size, in, l->in_size, W, l->s.units, 0.0f,
-				 l->out, l->s.units);
+			nn_gemm(net, false, false, n, l->s.units, l->in_size, in, l->in_size, W, l->s.units,
+					0.0f, l->out, l->s.units);
 			add_bias(l->out, b, n, l->s.units);
-			act_forward(l->s.activation, (float) l->s.alpha, l->out, n, l->out_size);
+			nn_act_forward(l->s.activation, (float) l->s.alpha, l->out, n, l->out_size);
 			break;
 		case PGL_NN_CONV2D:
 		{
 			int64_t rows = (int64_t) n * l->out_h * l->out_w;
 
 			im2col(l, in, n, l->cols);
-			gemm(net, false, false, rows, l->s.units, l->kkc, l->cols, l->kkc, W, l->s.units, 0.0f,
-				 l->out, l->s.units);
+			nn_gemm(net, false, false, rows, l->s.units, l->kkc, l->cols, l->kkc, W, l->s.units,
+					0.0f, l->out, l->s.units);
 			add_bias(l->out, b, rows, l->s.units);
 			if (l->s.activation == PGL_NN_SOFTMAX)
-				act_forward(l->s.activation, (float) l->s.alpha, l->out, rows, l->out_c);
+				nn_act_forward(l->s.activation, (float) l->s.alpha, l->out, rows, l->out_c);
 			else
-				act_forward(l->s.activation, (float) l->s.alpha, l->out, n, l->out_size);
+				nn_act_forward(l->s.activation, (float) l->s.alpha, l->out, n, l->out_size);
 			break;
 		}
 		case PGL_NN_MAXPOOL2D:
@@ -1043,13 +1127,16 @@ layer_forward(pgl_nn *net, nn_layer *l, const float *in, int32_t n, bool trainin
 				}
 			break;
 		}
+		default:
+			nn_seq_forward(net, l, (int) (l - net->layer), in, n, training);
+			break;
 		case PGL_NN_ACTIVATION:
 			memcpy(l->out, in, sizeof(float) * (size_t) n * (size_t) l->out_size);
 			if (l->s.activation == PGL_NN_SOFTMAX)
-				act_forward(l->s.activation, (float) l->s.alpha, l->out,
-							(int64_t) n * (l->out_size / l->out_c), l->out_c);
+				nn_act_forward(l->s.activation, (float) l->s.alpha, l->out,
+							   (int64_t) n * (l->out_size / l->out_c), l->out_c);
 			else
-				act_forward(l->s.activation, (float) l->s.alpha, l->out, n, l->out_size);
+				nn_act_forward(l->s.activation, (float) l->s.alpha, l->out, n, l->out_size);
 			break;
 	}
 }
@@ -1088,28 +1175,28 @@ layer_backward(pgl_nn *net, nn_layer *l, const float *in, int32_t n, float *d, f
 	{
 		case PGL_NN_DENSE:
 			if (!fused)
-				act_backward(l->s.activation, (float) l->s.alpha, l->out, d, arows, group);
-			gemm(net, true, false, l->in_size, l->s.units, n, in, l->in_size, d, l->s.units, 0.0f,
-				 dW, l->s.units);
+				nn_act_backward(l->s.activation, (float) l->s.alpha, l->out, d, arows, group);
+			nn_gemm(net, true, false, l->in_size, l->s.units, n, in, l->in_size, d, l->s.units,
+					0.0f, dW, l->s.units);
 			bias_grad(d, db, n, l->s.units);
 			if (din)
-				gemm(net, false, true, n, l->in_size, l->s.units, d, l->s.units, W, l->s.units,
-					 0.0f, din, l->in_size);
+				nn_gemm(net, false, true, n, l->in_size, l->s.units, d, l->s.units, W, l->s.units,
+						0.0f, din, l->in_size);
 			break;
 		case PGL_NN_CONV2D:
 		{
 			int64_t rows = (int64_t) n * l->out_h * l->out_w;
 
 			if (!fused)
-				act_backward(l->s.activation, (float) l->s.alpha, l->out, d, arows, group);
-			gemm(net, true, false, l->kkc, l->s.units, rows, l->cols, l->kkc, d, l->s.units, 0.0f,
-				 dW, l->s.units);
+				nn_act_backward(l->s.activation, (float) l->s.alpha, l->out, d, arows, group);
+			nn_gemm(net, true, false, l->kkc, l->s.units, rows, l->cols, l->kkc, d, l->s.units,
+					0.0f, dW, l->s.units);
 			bias_grad(d, db, rows, l->s.units);
 			if (din)
 			{
 				/* the im2col matrix is no longer needed: it takes the column gradients */
-				gemm(net, false, true, rows, l->kkc, l->s.units, d, l->s.units, W, l->s.units, 0.0f,
-					 l->cols, l->kkc);
+				nn_gemm(net, false, true, rows, l->kkc, l->s.units, d, l->s.units, W, l->s.units,
+						0.0f, l->cols, l->kkc);
 				col2im(l, l->cols, n, din);
 			}
 			break;
@@ -1192,9 +1279,12 @@ layer_backward(pgl_nn *net, nn_layer *l, const float *in, int32_t n, float *d, f
 		}
 		case PGL_NN_ACTIVATION:
 			if (!fused)
-				act_backward(l->s.activation, (float) l->s.alpha, l->out, d, arows, group);
+				nn_act_backward(l->s.activation, (float) l->s.alpha, l->out, d, arows, group);
 			if (din)
 				memcpy(din, d, sizeof(float) * (size_t) n * (size_t) l->in_size);
+			break;
+		default:
+			nn_seq_backward(net, l, (int) (l - net->layer), in, n, d, din, fused);
 			break;
 	}
 }
@@ -1308,7 +1398,8 @@ pgl_nn_loss_grad(pgl_nn *net, const float *X, int32_t n, const int32_t *label, c
 			const float *W = net->params + l->p_off;
 			float		*dW = net->grads + l->p_off;
 
-			if (l->s.type != PGL_NN_DENSE && l->s.type != PGL_NN_CONV2D)
+			if (l->s.type != PGL_NN_DENSE && l->s.type != PGL_NN_CONV2D &&
+				l->s.type != PGL_NN_CONV1D)
 				continue;
 			for (int64_t j = 0; j < l->n_w; j++)
 			{
@@ -1339,6 +1430,31 @@ now_seconds(void)
 	return (double) ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+/*
+ * The lengths of the nb rows of d from r0 (perm: the rows' indexes, or
+ * NULL: consecutive) into net->lenbuf, set for the next batch; nothing
+ * when the network does not take sequences.
+ */
+static void
+batch_lengths(pgl_nn *net, const pgl_nn_data *d, int64_t r0, int32_t nb, const int64_t *perm)
+{
+	if (!pgl_nn_takes_sequences(net))
+	{
+		pgl_nn_set_lengths(net, NULL);
+		return;
+	}
+	for (int32_t i = 0; i < nb; i++)
+	{
+		int64_t src = perm ? perm[r0 + i] : r0 + i;
+
+		if (d->lengths)
+			net->lenbuf[i] = d->lengths[src];
+		else
+			pgl_nn_sequence_lengths(net, d->X + src * net->in_size, 1, &net->lenbuf[i]);
+	}
+	pgl_nn_set_lengths(net, net->lenbuf);
+}
+
 /* loss and correct count over all rows of d, in chunks of max_batch */
 static double
 eval_all(const pgl_env *env, pgl_nn *net, const pgl_nn_data *d, int64_t *correct)
@@ -1352,6 +1468,7 @@ eval_all(const pgl_env *env, pgl_nn *net, const pgl_nn_data *d, int64_t *correct
 		int32_t c = 0;
 
 		pgl_interrupts(env);
+		batch_lengths(net, d, r0, nb, NULL);
 		sum += nb * pgl_nn_eval_loss(net, d->X + r0 * net->in_size, nb,
 									 d->label ? d->label + r0 : NULL,
 									 d->y ? d->y + r0 * net->spec.n_out : NULL, &c);
@@ -1487,6 +1604,7 @@ pgl_nn_train(const pgl_env *env, pgl_nn *net, const pgl_nn_data *train, const pg
 				else
 					memcpy(yb + (int64_t) i * k, train->y + src * k, sizeof(float) * (size_t) k);
 			}
+			batch_lengths(net, train, r0, nb, perm);
 			loss = pgl_nn_loss_grad(net, xb, nb, lb, yb, &c);
 			if (!isfinite(loss))
 			{
@@ -1571,6 +1689,44 @@ done:
 
 /* ---------- model tensors ---------- */
 
+#define NN_FLAG_RETURN_SEQUENCES 1
+#define NN_FLAG_BIDIRECTIONAL	 2
+
+/* a layer's row of "nn_arch" (NN_ARCH_WIDE columns) */
+static void
+arch_from_spec(const pgl_nn_layer_spec *s, int32_t *a)
+{
+	memset(a, 0, sizeof(int32_t) * NN_ARCH_WIDE);
+	a[0] = s->type;
+	a[1] = s->activation;
+	a[2] = s->units;
+	a[3] = s->kernel;
+	a[4] = s->stride;
+	a[5] = s->padding;
+	a[6] = s->vocab;
+	a[7] = (s->return_sequences ? NN_FLAG_RETURN_SEQUENCES : 0) |
+		   (s->bidirectional ? NN_FLAG_BIDIRECTIONAL : 0);
+	/* 8 .. 11: attention */
+}
+
+/* a layer's spec from its row of "nn_arch" (cols columns); false for unknown flags */
+static bool
+spec_from_arch(const int32_t *a, int32_t cols, pgl_nn_layer_spec *s)
+{
+	(void) cols;
+	s->type = a[0];
+	s->activation = a[1];
+	s->units = a[2];
+	s->kernel = a[3];
+	s->stride = a[4];
+	s->padding = a[5];
+	s->vocab = a[6];
+	s->return_sequences = (a[7] & NN_FLAG_RETURN_SEQUENCES) != 0;
+	s->bidirectional = (a[7] & NN_FLAG_BIDIRECTIONAL) != 0;
+	/* 8 .. 11: attention */
+	return (a[7] & ~(NN_FLAG_RETURN_SEQUENCES | NN_FLAG_BIDIRECTIONAL)) == 0;
+}
+
 static pgl_tensor *
 new_tensor(pgl_model *m, const char *name, int32_t dtype, int32_t ndim, int64_t d0, int64_t d1)
 {
@@ -1595,13 +1751,22 @@ pgl_nn_to_model(const pgl_env *env, pgl_nn *net, const double *config, const dou
 	pgl_tensor *t;
 	size_t		sizes[8];
 	int			i = 0;
+	int32_t		arch_cols = NN_ARCH_COLS;
+	int32_t		row[NN_ARCH_WIDE];
 
+	for (int32_t j = 0; j < L; j++)
+	{
+		arch_from_spec(&net->spec.layers[j], row);
+		for (int k = NN_ARCH_COLS; k < NN_ARCH_WIDE; k++)
+			if (row[k] != 0)
+				arch_cols = NN_ARCH_WIDE;
+	}
 	m->tensors = pgl_alloc0(env, sizeof(pgl_tensor) * nt);
 	if (m->tensors == NULL)
 		return pgl_fail(st, PGL_ERR_NOMEM, "out of memory");
 	m->n_tensors = 0;
-	new_tensor(m, "nn_arch", PGL_I32, 2, L, NN_ARCH_COLS);
-	sizes[i++] = sizeof(int32_t) * L * NN_ARCH_COLS;
+	new_tensor(m, "nn_arch", PGL_I32, 2, L, arch_cols);
+	sizes[i++] = sizeof(int32_t) * L * arch_cols;
 	new_tensor(m, "nn_lparam", PGL_F64, 2, L, 2);
 	sizes[i++] = sizeof(double) * L * 2;
 	new_tensor(m, "nn_config", PGL_F64, 1, PGL_NN_CONFIG_LEN, 0);
@@ -1632,16 +1797,12 @@ pgl_nn_to_model(const pgl_env *env, pgl_nn *net, const double *config, const dou
 	t = &m->tensors[0];
 	for (int32_t j = 0; j < L; j++)
 	{
-		int32_t					*a = (int32_t *) t->data + j * NN_ARCH_COLS;
+		int32_t					*a = (int32_t *) t->data + j * arch_cols;
 		const pgl_nn_layer_spec *s = &net->spec.layers[j];
 		double					*lp = (double *) m->tensors[1].data + j * 2;
 
-		a[0] = s->type;
-		a[1] = s->activation;
-		a[2] = s->units;
-		a[3] = s->kernel;
-		a[4] = s->stride;
-		a[5] = s->padding;
+		arch_from_spec(s, row);
+		memcpy(a, row, sizeof(int32_t) * arch_cols);
 		lp[0] = s->rate;
 		lp[1] = s->alpha;
 	}
@@ -1693,7 +1854,8 @@ spec_from_model(const pgl_model *m, pgl_nn_spec *spec, pgl_nn_layer_spec *layers
 	int32_t			  L;
 
 	if (arch == NULL || arch->dtype != PGL_I32 || arch->ndim != 2 ||
-		arch->dims[1] != NN_ARCH_COLS || arch->dims[0] < 1 || arch->dims[0] > NN_MAX_LAYERS)
+		(arch->dims[1] != NN_ARCH_COLS && arch->dims[1] != NN_ARCH_WIDE) || arch->dims[0] < 1 ||
+		arch->dims[0] > NN_MAX_LAYERS)
 		return pgl_fail(st, PGL_ERR_CORRUPT, "neural_net model has no valid \"nn_arch\" tensor");
 	L = (int32_t) arch->dims[0];
 	if (lp == NULL || lp->dtype != PGL_F64 || lp->ndim != 2 || lp->dims[0] != L || lp->dims[1] != 2)
@@ -1709,19 +1871,21 @@ spec_from_model(const pgl_model *m, pgl_nn_spec *spec, pgl_nn_layer_spec *layers
 	spec->layers = layers;
 	for (int32_t j = 0; j < L; j++)
 	{
-		const int32_t *a = (const int32_t *) arch->data + j * NN_ARCH_COLS;
+		const int32_t *a = (const int32_t *) arch->data + j * arch->dims[1];
 		const double  *f = (const double *) lp->data + j * 2;
+		int32_t		   row[NN_ARCH_WIDE] = {0};
 
-		layers[j].type = a[0];
-		layers[j].activation = a[1];
-		layers[j].units = a[2];
-		layers[j].kernel = a[3];
-		layers[j].stride = a[4];
-		layers[j].padding = a[5];
+		memcpy(row, a, sizeof(int32_t) * (size_t) arch->dims[1]);
+		memset(&layers[j], 0, sizeof(layers[j]));
+		if (!spec_from_arch(row, (int32_t) arch->dims[1], &layers[j]))
+			return pgl_fail(st, PGL_ERR_CORRUPT,
+							"neural_net model layer %d has unknown flags in \"nn_arch\"",
+							(int) j + 1);
 		layers[j].rate = f[0];
 		layers[j].alpha = f[1];
 	}
-	if (!(c[PGL_NN_CFG_IN_NDIM] == 1 || c[PGL_NN_CFG_IN_NDIM] == 3) ||
+	if (!(c[PGL_NN_CFG_IN_NDIM] >= 1 && c[PGL_NN_CFG_IN_NDIM] <= 3 &&
+		  c[PGL_NN_CFG_IN_NDIM] == floor(c[PGL_NN_CFG_IN_NDIM])) ||
 		!(c[PGL_NN_CFG_IN_H] >= 1 && c[PGL_NN_CFG_IN_H] <= NN_MAX_DIM) ||
 		!(c[PGL_NN_CFG_IN_W] >= 1 && c[PGL_NN_CFG_IN_W] <= NN_MAX_DIM) ||
 		!(c[PGL_NN_CFG_IN_C] >= 1 && c[PGL_NN_CFG_IN_C] <= NN_MAX_DIM) ||
@@ -1912,6 +2076,13 @@ pgl_nn_predict_rows(const pgl_env *env, pgl_nn *net, const pgl_model *m, const f
 
 		if (r0 > 0)
 			pgl_interrupts(env);
+		if (pgl_nn_takes_sequences(net))
+		{
+			pgl_nn_sequence_lengths(net, X + r0 * net->in_size, nb, net->lenbuf);
+			pgl_nn_set_lengths(net, net->lenbuf);
+		}
+		else
+			pgl_nn_set_lengths(net, NULL);
 		o = pgl_nn_forward(net, X + r0 * net->in_size, nb, false);
 		for (int32_t i = 0; i < nb; i++)
 		{

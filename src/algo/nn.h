@@ -19,6 +19,29 @@
  *				  batch statistics in training, running ones in inference
  *	activation	  an activation on its own
  *
+ * Sequences (nn_seq.c): a sequence sample is a (T, F) tensor, row-major,
+ * ndim 2 (spec in_ndim 2: in_h = T, in_w = 1, in_c = F).  Token ids for an
+ * embedding are a flat (T) vector of float-encoded ids (in_ndim 1, the
+ * embedding the first layer).  Each row has a valid length (at most T,
+ * pgl_nn_set_lengths); padding is at the end of the row.
+ *
+ *	embedding	  (T) ids in, (T, units) out; W is [vocab, units]; id 0 is
+ *				  padding: its output is 0 and its row gets no gradient
+ *	lstm, gru	  (T, F) in, (T, D * units) out with return_sequences, else
+ *				  (D * units), D = 2 when bidirectional; PyTorch's gate order
+ *				  and layout per direction: W_ih [G * units, F], W_hh
+ *				  [G * units, units], b_ih, b_hh [G * units] (G = 4 for
+ *				  lstm i, f, g, o; 3 for gru r, z, n)
+ *	conv1d		  (T, F) in, (T', filters) out; W is [kernel, F, filters]
+ *	global_avg_pool1d, global_max_pool1d   (T, F) in, (F) out
+ *
+ * Masking: a step at or past a row's length is padding.  An lstm / gru
+ * leaves its state unchanged there and outputs 0; without
+ * return_sequences its output is the state after the row's last real step
+ * (the backward direction starts at that step).  conv1d outputs 0 past its
+ * output length; the pools read the real steps only (a row of length 0
+ * gives 0).
+ *
  * dense and conv2d carry an activation (linear, relu, leaky_relu, tanh,
  * sigmoid, softmax).  The loss follows the task: softmax cross-entropy
  * (classification, last activation softmax over n classes), sigmoid
@@ -44,10 +67,18 @@ typedef enum pgl_nn_layer_type
 	PGL_NN_AVGPOOL2D = 5,
 	PGL_NN_FLATTEN = 6,
 	PGL_NN_BATCHNORM = 7,
-	PGL_NN_ACTIVATION = 8
+	PGL_NN_ACTIVATION = 8,
+	/* sequence layers (nn_seq.c): input (T, F), see below */
+	PGL_NN_EMBEDDING = 9,
+	PGL_NN_LSTM = 10,
+	PGL_NN_GRU = 11,
+	PGL_NN_CONV1D = 12,
+	PGL_NN_GLOBAL_AVG_POOL1D = 13,
+	PGL_NN_GLOBAL_MAX_POOL1D = 14
+	/* 15 and up: attention layers */
 } pgl_nn_layer_type;
 
-#define PGL_NN_LAYER_MAX 8
+#define PGL_NN_LAYER_MAX 14
 
 typedef enum pgl_nn_activation
 {
@@ -83,34 +114,37 @@ typedef enum pgl_nn_init
 
 typedef struct pgl_nn_layer_spec
 {
-	int32_t type;		/* pgl_nn_layer_type */
-	int32_t activation; /* pgl_nn_activation (dense, conv2d, activation) */
-	int32_t units;		/* dense units, conv2d filters */
-	int32_t kernel;		/* conv2d kernel, pool window */
-	int32_t stride;		/* conv2d (default 1) and pools (default window) */
-	int32_t padding;	/* conv2d: 0 valid, 1 same */
-	double	rate;		/* dropout rate in [0, 1) */
-	double	alpha;		/* leaky_relu slope (default 0.01) */
+	int32_t type;			  /* pgl_nn_layer_type */
+	int32_t activation;		  /* pgl_nn_activation (dense, conv2d, activation) */
+	int32_t units;			  /* dense units, conv2d filters */
+	int32_t kernel;			  /* conv2d kernel, pool window */
+	int32_t stride;			  /* conv2d (default 1) and pools (default window) */
+	int32_t padding;		  /* conv2d: 0 valid, 1 same */
+	double	rate;			  /* dropout rate in [0, 1) */
+	double	alpha;			  /* leaky_relu slope (default 0.01) */
+	int32_t vocab;			  /* embedding: ids 0 .. vocab - 1, 0 the padding */
+	int32_t return_sequences; /* lstm, gru: 1 every step, 0 the last state */
+	int32_t bidirectional;	  /* lstm, gru: 1 forward and backward, concatenated */
 } pgl_nn_layer_spec;
 
 typedef struct pgl_nn_spec
 {
 	int32_t			   n_layers;
 	pgl_nn_layer_spec *layers;
-	int32_t			   in_ndim; /* 1: flat (in_c values), 3: (in_h, in_w, in_c) */
-	int32_t			   in_h, in_w, in_c;
-	int32_t			   loss;  /* pgl_nn_loss */
-	int32_t			   n_out; /* outputs of the last layer */
-	int32_t			   optimizer;
-	int32_t			   init;
-	double			   learning_rate;
-	double			   momentum;			  /* sgd */
-	double			   beta1, beta2, epsilon; /* adam */
-	double			   l2;
-	int32_t			   batch_size;
-	int32_t			   epochs;
-	int32_t			   patience; /* 0: no early stopping */
-	uint64_t		   seed;
+	int32_t	 in_ndim; /* 1: flat (in_c values), 2: (in_h = T, in_c = F), 3: (in_h, in_w, in_c) */
+	int32_t	 in_h, in_w, in_c;
+	int32_t	 loss;	/* pgl_nn_loss */
+	int32_t	 n_out; /* outputs of the last layer */
+	int32_t	 optimizer;
+	int32_t	 init;
+	double	 learning_rate;
+	double	 momentum;				/* sgd */
+	double	 beta1, beta2, epsilon; /* adam */
+	double	 l2;
+	int32_t	 batch_size;
+	int32_t	 epochs;
+	int32_t	 patience; /* 0: no early stopping */
+	uint64_t seed;
 	/*
 	 * Training only, not stored: n_out class weights (2 for a sigmoid
 	 * output), each finite and > 0, or NULL (all 1).  A row of class c counts
@@ -173,6 +207,28 @@ extern double pgl_nn_loss_grad(pgl_nn *net, const float *X, int32_t n, const int
 extern double pgl_nn_eval_loss(pgl_nn *net, const float *X, int32_t n, const int32_t *label,
 							   const float *y, int32_t *correct);
 
+/*
+ * The valid lengths of the next batch's rows (n values, each in 0 .. T,
+ * the padding at the end of each row), or NULL: every row full.  Set before
+ * pgl_nn_forward / pgl_nn_loss_grad / pgl_nn_eval_loss for that batch; the
+ * network keeps the pointer until the next call.  pgl_nn_train and
+ * pgl_nn_predict_rows set them themselves (pgl_nn_data.lengths, or
+ * pgl_nn_sequence_lengths).
+ */
+extern void pgl_nn_set_lengths(pgl_nn *net, const int32_t *lengths);
+
+/* does the network take sequences (a (T, F) input, or token ids into an embedding)? */
+extern bool pgl_nn_takes_sequences(const pgl_nn *net);
+
+/* values per step of a sequence input (features; 1 for token ids), 0 for another input */
+extern int32_t pgl_nn_step_size(const pgl_nn *net);
+
+/*
+ * The lengths of n rows of X as stored: a row's length is one past its last
+ * step that is not all zeros (token ids: the last non-zero id).
+ */
+extern void pgl_nn_sequence_lengths(const pgl_nn *net, const float *X, int64_t n, int32_t *lengths);
+
 /* reseed the generator of dropout masks (tests) */
 extern void pgl_nn_reseed(pgl_nn *net, uint64_t seed);
 
@@ -196,6 +252,8 @@ typedef struct pgl_nn_data
 	int64_t		   n;
 	const int32_t *label; /* classification */
 	const float	  *y;	  /* regression: n x n_out */
+	/* sequences: each row's valid length, or NULL: pgl_nn_sequence_lengths of X */
+	const int32_t *lengths;
 } pgl_nn_data;
 
 typedef struct pgl_nn_result
@@ -223,8 +281,11 @@ extern pgl_rc pgl_nn_train(const pgl_env *env, pgl_nn *net, const pgl_nn_data *t
 
 /*
  * Model tensors:
- *	"nn_arch"	 i32 [layers, 8]: type, activation, units, kernel, stride,
- *				 padding, 0, 0
+ *	"nn_arch"	 i32 [layers, 8] or [layers, 12]: type, activation, units,
+ *				 kernel, stride, padding, vocab, flags (1 return_sequences,
+ *				 2 bidirectional); 8 .. 11 (attention: heads, key_dim,
+ *				 ff_units, positional kind).  Written with 8 columns unless
+ *				 a layer has a non-zero value in columns 8 and up.
  *	"nn_lparam"	 f64 [layers, 2]: dropout rate, leaky_relu slope
  *	"nn_config"	 f64 [PGL_NN_CONFIG_LEN]: see PGL_NN_CFG_*
  *	"nn_params"	 f32 [P]: every trainable parameter, in layer order; or,

@@ -1,0 +1,98 @@
+/*-------------------------------------------------------------------------
+ *
+ * nn_internal.h
+ *	  The layer engine's internals, shared by nn.c (the engine, dense and
+ *	  convolutional layers, losses, training, model tensors) and the files
+ *	  of other layer families (nn_seq.c: embedding, lstm, gru, conv1d,
+ *	  masked pooling).  Not part of the API: include nn.h elsewhere.
+ *
+ * A layer family provides, per layer type it owns, the dispatch hooks
+ * below (shape inference, buffers, initialization, forward, backward);
+ * nn.c calls them from nn_infer, nn_build, init_params, layer_forward and
+ * layer_backward.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PGL_NN_INTERNAL_H
+#define PGL_NN_INTERNAL_H
+
+#include "nn.h"
+
+#define NN_MAX_LAYERS 64
+#define NN_MAX_DIM	  (1 << 24)
+
+typedef struct nn_layer
+{
+	pgl_nn_layer_spec s;
+	int32_t			  in_ndim, in_h, in_w, in_c;
+	int32_t			  out_ndim, out_h, out_w, out_c;
+	int64_t			  in_size, out_size;
+	int32_t			  pad_t, pad_l;
+	int64_t			  n_w, n_b;		 /* parameters: W then b (batchnorm: gamma, beta) */
+	int64_t			  p_off;		 /* in params */
+	int64_t			  s_off;		 /* in stats (batchnorm: mean, var) */
+	int64_t			  kkc;			 /* conv2d: k * k * in_c; conv1d: k * in_c */
+	float			 *out;			 /* max_batch x out_size */
+	float			 *cols;			 /* conv2d, conv1d: im2col of the batch */
+	int32_t			 *idx;			 /* maxpool2d, global_max_pool1d: argmax */
+	float			 *mask;			 /* dropout */
+	float			 *xhat;			 /* batchnorm: normalized input */
+	float			 *bmean, *bistd; /* batchnorm: batch statistics */
+	/* sequence layers */
+	int64_t	 work_per_row; /* floats of work per batch row (nn_seq_work) */
+	float	*work;		   /* max_batch * work_per_row: caches of the last forward */
+	int32_t *len;		   /* max_batch: each row's output length (time axis) */
+	bool	 has_len;	   /* len is set by the last forward (else: full) */
+} nn_layer;
+
+struct pgl_nn
+{
+	pgl_env		   env;
+	pgl_nn_spec	   spec;
+	int32_t		   L;
+	nn_layer	  *layer;
+	int32_t		   max_batch;
+	int64_t		   in_size;
+	int64_t		   P, S;
+	float		  *params, *grads, *stats;
+	bool		   owns_params;
+	float		  *g0, *g1; /* gradient ping-pong, max_batch x widest */
+	uint64_t	   rng;
+	double		   flops;
+	const int32_t *lengths; /* pgl_nn_set_lengths: the input's valid lengths, or NULL */
+	int32_t		  *lenbuf;	/* max_batch: lengths computed by train / predict */
+};
+
+/* ---------- helpers of nn.c ---------- */
+
+extern void nn_gemm(pgl_nn *net, bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float *A,
+					int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc);
+extern void nn_act_forward(int32_t act, float alpha, float *a, int64_t rows, int64_t group);
+extern void nn_act_backward(int32_t act, float alpha, const float *restrict a, float *restrict d,
+							int64_t rows, int64_t group);
+extern pgl_rc nn_layer_fail(pgl_status *st, pgl_rc rc, int i, const nn_layer *l, const char *what);
+extern double nn_rng_normal(uint64_t *s);
+
+/*
+ * The valid lengths of layer i's input (NULL: every row full).  The time
+ * axis is the input's first axis (in_h of a (T, F) input, in_c of token
+ * ids).
+ */
+extern const int32_t *nn_input_lengths(const pgl_nn *net, int i);
+
+/* ---------- nn_seq.c: embedding, lstm, gru, conv1d, masked pooling ---------- */
+
+extern bool nn_seq_owns(int32_t type);
+
+/*
+ * Shape of layer l (its input fields set): the output fields, n_w / n_b,
+ * work_per_row; rc the code for a mismatch, i the layer's index.
+ */
+extern pgl_rc nn_seq_infer(nn_layer *l, int i, pgl_rc rc, pgl_status *st);
+extern void	  nn_seq_init(nn_layer *l, float *params, uint64_t *rng);
+extern void	  nn_seq_forward(pgl_nn *net, nn_layer *l, int i, const float *in, int32_t n,
+							 bool training);
+extern void	  nn_seq_backward(pgl_nn *net, nn_layer *l, int i, const float *in, int32_t n, float *d,
+							  float *din, bool fused);
+
+#endif /* PGL_NN_INTERNAL_H */
