@@ -64,6 +64,14 @@ pgl_nn_layer_name(int32_t type)
 			return "global_avg_pool1d";
 		case PGL_NN_GLOBAL_MAX_POOL1D:
 			return "global_max_pool1d";
+		case PGL_NN_MULTI_HEAD_ATTENTION:
+			return "multi_head_attention";
+		case PGL_NN_LAYER_NORM:
+			return "layer_norm";
+		case PGL_NN_POSITIONAL_EMBEDDING:
+			return "positional_embedding";
+		case PGL_NN_TRANSFORMER_ENCODER:
+			return "transformer_encoder";
 		default:
 			return "unknown";
 	}

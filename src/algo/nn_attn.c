@@ -469,9 +469,8 @@ mha_backward(const pgl_attn_dims *d, const float *P, const float *in, int32_t n,
 	int32_t		 T = d->T, F = d->F, H = d->heads, dk = d->key_dim;
 	int64_t		 HD = (int64_t) H * dk, nT = (int64_t) n * T, ld = 3 * HD;
 	const float *Wqkv = P, *Wo = Wqkv + (int64_t) F * ld + ld;
-	float		*dWqkv = dP, *dbqkv = dWqkv + (int64_t) F * ld, *dWo = dbqkv + ld,
-		  *dbo = dWo + HD * F;
-	float scale = 1.0f / sqrtf((float) dk);
+	float *dWqkv = dP, *dbqkv = dWqkv + (int64_t) F * ld, *dWo = dbqkv + ld, *dbo = dWo + HD * F;
+	float  scale = 1.0f / sqrtf((float) dk);
 
 	zero_padding(d, lengths, dout, n, F);
 	sgemm(true, false, HD, F, nT, 1.0f, m->ctx, HD, dout, F, 0.0f, dWo, F);
