@@ -15,6 +15,7 @@
  *-------------------------------------------------------------------------
  */
 #include "nn_attn.h"
+#include "nn_internal.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -756,4 +757,68 @@ pgl_attn_flops(const pgl_attn_dims *d, int32_t n)
 		default:
 			return 0;
 	}
+}
+
+/* ---------- the engine's hooks (nn_internal.h) ---------- */
+
+bool
+nn_attn_owns(int32_t type)
+{
+	return pgl_attn_is_layer(type);
+}
+
+pgl_rc
+nn_attn_infer(nn_layer *l, int i, pgl_rc rc, pgl_status *st)
+{
+	pgl_attn_dims d;
+	const char	 *msg = pgl_attn_dims_from_spec(&l->s, l->in_ndim, l->in_h, l->in_w, l->in_c, &d);
+
+	if (msg != NULL)
+		return nn_layer_fail(st, rc, i, l, msg);
+	l->n_w = pgl_attn_n_params(&d);
+	l->n_b = 0;
+	l->work_per_row = pgl_attn_work_size(&d, 1, true);
+	l->out_ndim = l->in_ndim;
+	l->out_h = l->in_h;
+	l->out_w = l->in_w;
+	l->out_c = l->in_c;
+	return PGL_OK;
+}
+
+static void
+dims_of(const nn_layer *l, pgl_attn_dims *d)
+{
+	(void) pgl_attn_dims_from_spec(&l->s, l->in_ndim, l->in_h, l->in_w, l->in_c, d);
+}
+
+void
+nn_attn_init(nn_layer *l, float *params, uint64_t *rng)
+{
+	pgl_attn_dims d;
+
+	dims_of(l, &d);
+	pgl_attn_init(&d, params, rng);
+}
+
+void
+nn_attn_forward(pgl_nn *net, nn_layer *l, int i, const float *in, int32_t n)
+{
+	pgl_attn_dims d;
+
+	dims_of(l, &d);
+	pgl_attn_forward(&d, net->params + l->p_off, in, n, d.masked ? nn_input_lengths(net, i) : NULL,
+					 l->out, l->work);
+	net->flops += pgl_attn_flops(&d, n);
+}
+
+void
+nn_attn_backward(pgl_nn *net, nn_layer *l, int i, const float *in, int32_t n, float *d, float *din)
+{
+	pgl_attn_dims dm;
+
+	dims_of(l, &dm);
+	pgl_attn_backward(&dm, net->params + l->p_off, in, n,
+					  dm.masked ? nn_input_lengths(net, i) : NULL, d, din, net->grads + l->p_off,
+					  l->work);
+	net->flops += 2.0 * pgl_attn_flops(&dm, n);
 }

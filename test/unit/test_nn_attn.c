@@ -6,8 +6,14 @@
  * central finite differences of the same loss (also for a key_dim that is
  * not features / heads); masks: padded rows output 0 and take no gradient,
  * the values in padded rows change nothing, a sample of length 0 gives 0,
- * NULL lengths equal full lengths; shape errors.
+ * NULL lengths equal full lengths; shape errors.  Through the engine: a
+ * transformer network's gradients by finite differences with padded rows,
+ * learning "is the first vector repeated later in the sequence", the model
+ * tensors round-tripping (predictions equal) and hostile architectures
+ * refused.
  */
+#include "algorithms.h"
+#include "model_format.h"
 #include "nn_attn.h"
 #include "unit.h"
 
@@ -415,6 +421,230 @@ test_shapes(void)
 	OK(msg == NULL && d.T == 1 && !d.masked, "layer_norm on a flat input");
 }
 
+/* ---------- through the engine ---------- */
+
+#define ET 8
+#define EF 8
+#define EN 2000
+
+/*
+ * Sequences of 4 to ET codebook vectors (nonzero, so that the zero tail is
+ * the padding); label 1 when the first vector appears again later.
+ */
+static void
+repeat_task(float *X, int32_t *label, int32_t *len, int n)
+{
+	static float book[12][EF];
+	static bool	 made = false;
+
+	if (!made)
+	{
+		for (int k = 0; k < 12; k++)
+			for (int j = 0; j < EF; j++)
+				book[k][j] = frand() + (frand() > 0 ? 0.5f : -0.5f);
+		made = true;
+	}
+	memset(X, 0, sizeof(float) * (size_t) n * ET * EF);
+	for (int i = 0; i < n; i++)
+	{
+		int L = 4 + (int) ((frand() + 1) * 0.5f * (ET - 3)), first = (int) ((frand() + 1) * 6) % 12;
+		int idx[ET];
+
+		L = L > ET ? ET : L;
+		label[i] = i % 2;
+		idx[0] = first;
+		for (int t = 1; t < L; t++)
+		{
+			int k = (int) ((frand() + 1) * 6) % 12;
+
+			idx[t] = k == first ? (k + 1) % 12 : k;
+		}
+		if (label[i])
+			idx[1 + (int) ((frand() + 1) * 0.5f * (L - 1)) % (L - 1)] = first;
+		for (int t = 0; t < L; t++)
+			memcpy(X + ((int64_t) i * ET + t) * EF, book[idx[t]], sizeof(float) * EF);
+		len[i] = L;
+	}
+}
+
+static void
+engine_spec(pgl_nn_spec *spec, pgl_nn_layer_spec *l)
+{
+	memset(l, 0, sizeof(pgl_nn_layer_spec) * 4);
+	l[0].type = PGL_NN_POSITIONAL_EMBEDDING;
+	l[0].pos_kind = PGL_NN_POS_LEARNED;
+	l[1].type = PGL_NN_TRANSFORMER_ENCODER;
+	l[1].heads = 2;
+	l[1].ff_units = 16;
+	l[2].type = PGL_NN_GLOBAL_MAX_POOL1D;
+	l[3].type = PGL_NN_DENSE;
+	l[3].units = 2;
+	l[3].activation = PGL_NN_SOFTMAX;
+	pgl_nn_spec_defaults(spec);
+	spec->layers = l;
+	spec->n_layers = 4;
+	spec->in_ndim = 2;
+	spec->in_h = ET;
+	spec->in_w = 1;
+	spec->in_c = EF;
+	spec->loss = PGL_NN_LOSS_SOFTMAX_CE;
+	spec->n_out = 2;
+	spec->learning_rate = 0.01;
+	spec->batch_size = 32;
+	spec->epochs = 20;
+}
+
+/* the whole network's gradients by central differences, rows padded */
+static void
+test_engine_gradients(const pgl_env *env)
+{
+	pgl_nn_spec		  spec;
+	pgl_nn_layer_spec l[4];
+	pgl_nn			 *net;
+	pgl_status		  st;
+	static float	  X[6 * ET * EF];
+	int32_t			  label[6], len[6];
+	double			  worst = 0;
+	float			 *P, *G;
+
+	memset(&st, 0, sizeof(st));
+	engine_spec(&spec, l);
+	l[2].type = PGL_NN_GLOBAL_AVG_POOL1D;
+	repeat_task(X, label, len, 6);
+	OK(pgl_nn_create(env, &spec, 6, &net, &st) == PGL_OK, "engine: create %s", st.msg);
+	P = pgl_nn_params(net);
+	G = pgl_nn_grads(net);
+	pgl_nn_set_lengths(net, len);
+	pgl_nn_loss_grad(net, X, 6, label, NULL, NULL);
+	for (int64_t j = 0; j < pgl_nn_param_count(net); j += 1 + pgl_nn_param_count(net) / 80)
+	{
+		float  keep = P[j], h = 3e-3f, g = G[j];
+		double lp, lm;
+
+		P[j] = keep + h;
+		lp = pgl_nn_eval_loss(net, X, 6, label, NULL, NULL);
+		P[j] = keep - h;
+		lm = pgl_nn_eval_loss(net, X, 6, label, NULL, NULL);
+		P[j] = keep;
+		worst = fmax(worst, fabs((lp - lm) / (2 * h) - g) / fmax(fabs(g), 0.01));
+	}
+	OK(worst < 3e-2,
+	   "engine: positional + transformer + pool + dense gradients by finite "
+	   "differences with padded rows (worst %.2g)",
+	   worst);
+	pgl_nn_destroy(env, net);
+}
+
+static pgl_model *
+engine_model(const pgl_env *env, pgl_nn *net, const pgl_nn_result *res)
+{
+	pgl_model *m = calloc(1, sizeof(pgl_model));
+	double	   config[PGL_NN_CONFIG_LEN] = {0};
+	pgl_status st;
+
+	m->algorithm = PGL_ALGO_NEURAL_NET;
+	m->task = PGL_TASK_CLASSIFICATION;
+	m->n_features = 1;
+	m->features = calloc(1, sizeof(pgl_feature));
+	m->features[0].name = strdup("seq");
+	m->features[0].type_name = strdup("real[]");
+	m->features[0].kind = PGL_FEATURE_NUMERIC;
+	m->n_inputs = 1;
+	m->target_name = strdup("y");
+	m->target_type = strdup("integer");
+	m->n_classes = 2;
+	m->classes = calloc(2, sizeof(char *));
+	m->classes[0] = strdup("0");
+	m->classes[1] = strdup("1");
+	config[PGL_NN_CFG_Y_SD] = 1;
+	config[PGL_NN_CFG_SCALE] = 1;
+	config[PGL_NN_CFG_INPUT_KIND] = PGL_NN_INPUT_ARRAY;
+	if (pgl_nn_to_model(env, net, config, NULL, NULL, res, m, &st) != PGL_OK)
+		printf("# to model: %s\n", st.msg);
+	return m;
+}
+
+/* hostile values in a row of "nn_arch" are refused */
+static void
+hostile_arch(const pgl_env *env, pgl_model *m, int layer, int col, int32_t v, const char *what)
+{
+	pgl_tensor *t = (pgl_tensor *) pgl_model_tensor(m, "nn_arch");
+	int32_t	   *a = (int32_t *) t->data + layer * t->dims[1] + col;
+	int32_t		keep = *a;
+	pgl_status	st;
+	pgl_nn	   *net = NULL;
+
+	memset(&st, 0, sizeof(st));
+	*a = v;
+	OK(pgl_algo_validate(m, &st) == PGL_ERR_CORRUPT &&
+		   pgl_nn_from_model(env, m, 4, &net, &st) == PGL_ERR_CORRUPT,
+	   "hostile %s refused: %s", what, st.msg);
+	*a = keep;
+}
+
+static void
+test_engine_learns(const pgl_env *env)
+{
+	pgl_nn_spec		  spec;
+	pgl_nn_layer_spec l[4];
+	pgl_nn			 *net, *net2;
+	pgl_status		  st;
+	static float	  X[EN * ET * EF], Xt[200 * ET * EF];
+	static int32_t	  label[EN], len[EN], lt[200], lent[200];
+	static double	  out[400], out2[400];
+	pgl_nn_result	  res;
+	pgl_model		 *m, *m2 = NULL;
+	uint8_t			 *blob;
+	size_t			  blen;
+	int				  right = 0;
+	bool			  same = true;
+
+	memset(&st, 0, sizeof(st));
+	engine_spec(&spec, l);
+	repeat_task(X, label, len, EN);
+	repeat_task(Xt, lt, lent, 200);
+	{
+		pgl_nn_data tr = {.X = X, .n = EN, .label = label};
+
+		OK(pgl_nn_create(env, &spec, 64, &net, &st) == PGL_OK &&
+			   pgl_nn_train(env, net, &tr, NULL, &res, &st) == PGL_OK,
+		   "engine: trains %s", st.msg);
+	}
+	m = engine_model(env, net, &res);
+	OK(pgl_algo_validate(m, &st) == PGL_OK, "engine: the model validates %s", st.msg);
+	OK(pgl_nn_predict_rows(env, net, m, Xt, 200, out, &st) == PGL_OK, "engine: predicts");
+	for (int i = 0; i < 200; i++)
+		right += (out[2 * i + 1] > 0.5) == (lt[i] == 1);
+	OK(right >= 180,
+	   "engine: \"is the first vector repeated\" learned, %d of 200 held-out rows "
+	   "right",
+	   right);
+	OK(pgl_model_write(env, m, &blob, &blen, &st) == PGL_OK &&
+		   pgl_model_read(env, blob, blen, &m2, &st) == PGL_OK,
+	   "engine: the model writes and reads %s", st.msg);
+	OK(pgl_nn_from_model(env, m2, 64, &net2, &st) == PGL_OK &&
+		   pgl_nn_predict_rows(env, net2, m2, Xt, 200, out2, &st) == PGL_OK,
+	   "engine: the read model predicts %s", st.msg);
+	for (int i = 0; i < 400; i++)
+	{
+		same &= out[i] == out2[i];
+	}
+	OK(same, "engine: the read model predicts exactly as the trained network");
+	pgl_nn_destroy(env, net2);
+	hostile_arch(env, m2, 1, 8, -3, "heads -3");
+	hostile_arch(env, m2, 1, 8, 3, "heads 3 over 8 features");
+	hostile_arch(env, m2, 1, 10, 0, "ff_units 0");
+	hostile_arch(env, m2, 1, 9, 1 << 30, "key_dim 2^30");
+	hostile_arch(env, m2, 0, 8, 9, "positional kind 9");
+	hostile_arch(env, m2, 0, 11, 3, "max_len 3 below the length");
+	hostile_arch(env, m2, 3, 8, 2, "heads on a dense layer");
+	free(blob);
+	free(res.history);
+	pgl_model_free(env, m);
+	pgl_model_free(env, m2);
+	pgl_nn_destroy(env, net);
+}
+
 int
 main(void)
 {
@@ -431,6 +661,12 @@ main(void)
 	test_masks(PGL_NN_POSITIONAL_EMBEDDING);
 	test_masks(PGL_NN_TRANSFORMER_ENCODER);
 	test_shapes();
+	{
+		const pgl_env env = pgl_malloc_env;
+
+		test_engine_gradients(&env);
+		test_engine_learns(&env);
+	}
 	for (int i = 0; i < n_fx; i++)
 		free(fx[i].v);
 	return unit_done();
