@@ -536,7 +536,8 @@ nn_options(const PglTrainOptions *t, NnOptions *o)
 						 "\"softmax\"}}].")));
 	parse_layers(t->layers, o);
 	for (int i = 0; i < o->spec.n_layers; i++)
-		if (o->spec.layers[i].type >= PGL_NN_EMBEDDING)
+		if (o->spec.layers[i].type >= PGL_NN_EMBEDDING &&
+			o->spec.layers[i].type != PGL_NN_LAYER_NORM) /* layer_norm: also flat */
 			o->sequence = true;
 	o->token_ids = o->spec.layers[0].type == PGL_NN_EMBEDDING;
 	if (t->input_shape)
