@@ -164,8 +164,9 @@ pgl_attn_dims_from_spec(const pgl_nn_layer_spec *s, int32_t ndim, int32_t h, int
 		return "is not an attention layer";
 	if (pgl_attn_n_params(d) > (int64_t) 1 << 28)
 		return "too many weights (more than 2^28)";
-	if ((int64_t) d->heads * d->T * d->T > (int64_t) 1 << 28)
-		return "the attention scores of a sample take more than 2^28 values";
+	if ((int64_t) d->heads * d->T * d->T > (int64_t) 1 << 24)
+		return "the attention scores of a sample (heads x steps x steps) take more than 2^24 "
+			   "values: use fewer steps or heads";
 	return NULL;
 }
 

@@ -400,8 +400,12 @@ test_shapes(void)
 	s.heads = 0;
 	msg = pgl_attn_dims_from_spec(&s, 2, 10, 1, 8, &d);
 	OK(msg && strstr(msg, "\"heads\""), "0 heads: %s", msg);
-	s.type = PGL_NN_TRANSFORMER_ENCODER;
 	s.heads = 2;
+	s.key_dim = 1;
+	msg = pgl_attn_dims_from_spec(&s, 2, 4096, 1, 1, &d);
+	OK(msg && strstr(msg, "2^24"), "2 heads over 4096 steps: %s", msg);
+	s.key_dim = 0;
+	s.type = PGL_NN_TRANSFORMER_ENCODER;
 	s.ff_units = 0;
 	msg = pgl_attn_dims_from_spec(&s, 2, 10, 1, 8, &d);
 	OK(msg && strstr(msg, "\"ff_units\""), "transformer without ff_units: %s", msg);
