@@ -32,12 +32,14 @@
 #include "classes.h"
 #include "preprocess.h"
 #include "nn_glue.h"
+#include "nn_attn_glue.h"
 #include "store.h"
 #include "prep.h"
 
 #define NN_LAYERS                                                                                  \
 	"dense, conv2d, maxpool2d, avgpool2d, flatten, dropout, batchnorm, activation, embedding, "    \
-	"lstm, gru, conv1d, global_avg_pool1d, global_max_pool1d"
+	"lstm, gru, conv1d, global_avg_pool1d, global_max_pool1d, multi_head_attention, layer_norm, "  \
+	"positional_embedding, transformer_encoder"
 #define NN_ACTIVATIONS "linear, relu, leaky_relu, tanh, sigmoid, softmax"
 
 typedef struct NnOptions
@@ -236,6 +238,8 @@ layer_type(int i, JsonbValue *elem, pgl_nn_layer_spec *l, JsonbValue *body)
 		l->type = PGL_NN_GLOBAL_AVG_POOL1D;
 	else if (strcmp(type, "global_max_pool1d") == 0)
 		l->type = PGL_NN_GLOBAL_MAX_POOL1D;
+	else if (pgl_nn_attn_layer_type(type, &l->type))
+		;
 	else
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						errmsg("layer %d has an unknown type \"%s\"", i + 1, type),
@@ -339,6 +343,11 @@ layer_param(int i, const char *type, const char *key, JsonbValue *v, pgl_nn_laye
 {
 	bool conv = l->type == PGL_NN_CONV2D || l->type == PGL_NN_CONV1D;
 
+	if (pgl_attn_is_layer(l->type))
+	{
+		pgl_nn_attn_layer_param(i, type, key, v, l);
+		return;
+	}
 	if (seq_layer_param(i, type, key, v, l, units_given))
 		return;
 	if (strcmp(key, "activation") == 0 &&
@@ -447,6 +456,7 @@ parse_layer(int i, JsonbValue *elem, pgl_nn_layer_spec *l)
 					l->type == PGL_NN_CONV2D || l->type == PGL_NN_CONV1D ? "\"filters\" is missing"
 																		 : "\"units\" is missing",
 					NULL);
+	pgl_nn_attn_layer_done(i, type, l);
 }
 
 static void
@@ -526,7 +536,8 @@ nn_options(const PglTrainOptions *t, NnOptions *o)
 						 "\"softmax\"}}].")));
 	parse_layers(t->layers, o);
 	for (int i = 0; i < o->spec.n_layers; i++)
-		if (o->spec.layers[i].type >= PGL_NN_EMBEDDING)
+		if (o->spec.layers[i].type >= PGL_NN_EMBEDDING &&
+			o->spec.layers[i].type != PGL_NN_LAYER_NORM) /* layer_norm: also flat */
 			o->sequence = true;
 	o->token_ids = o->spec.layers[0].type == PGL_NN_EMBEDDING;
 	if (t->input_shape)

@@ -64,6 +64,14 @@ pgl_nn_layer_name(int32_t type)
 			return "global_avg_pool1d";
 		case PGL_NN_GLOBAL_MAX_POOL1D:
 			return "global_max_pool1d";
+		case PGL_NN_MULTI_HEAD_ATTENTION:
+			return "multi_head_attention";
+		case PGL_NN_LAYER_NORM:
+			return "layer_norm";
+		case PGL_NN_POSITIONAL_EMBEDDING:
+			return "positional_embedding";
+		case PGL_NN_TRANSFORMER_ENCODER:
+			return "transformer_encoder";
 		default:
 			return "unknown";
 	}
@@ -170,6 +178,12 @@ nn_infer(const pgl_nn_spec *spec, nn_layer *layers, int64_t *P, int64_t *S, pgl_
 			return nn_layer_fail(st, rc, i, l,
 								 "\"return_sequences\" and \"bidirectional\" apply to lstm "
 								 "and gru only");
+		if (!nn_attn_owns(l->s.type) &&
+			(l->s.heads != 0 || l->s.key_dim != 0 || l->s.ff_units != 0 || l->s.pos_kind != 0 ||
+			 l->s.max_len != 0))
+			return nn_layer_fail(st, rc, i, l,
+								 "\"heads\", \"key_dim\", \"ff_units\", \"kind\" and "
+								 "\"max_len\" apply to the attention layers only");
 		switch (l->s.type)
 		{
 			case PGL_NN_DENSE:
@@ -274,10 +288,11 @@ nn_infer(const pgl_nn_spec *spec, nn_layer *layers, int64_t *P, int64_t *S, pgl_
 			case PGL_NN_ACTIVATION:
 				break;
 			default:
-				if (!nn_seq_owns(l->s.type))
+				if (!nn_seq_owns(l->s.type) && !nn_attn_owns(l->s.type))
 					return pgl_fail(st, rc, "layer %d has an unknown type %d", i + 1,
 									(int) l->s.type);
-				if (nn_seq_infer(l, i, rc, st) != PGL_OK)
+				if ((nn_seq_owns(l->s.type) ? nn_seq_infer(l, i, rc, st)
+											: nn_attn_infer(l, i, rc, st)) != PGL_OK)
 					return rc;
 				ndim = l->out_ndim;
 				h = l->out_h;
@@ -386,6 +401,11 @@ init_params(pgl_nn *net)
 		if (nn_seq_owns(l->s.type))
 		{
 			nn_seq_init(l, W, &rng);
+			continue;
+		}
+		if (nn_attn_owns(l->s.type))
+		{
+			nn_attn_init(l, W, &rng);
 			continue;
 		}
 		if (l->n_w == 0)
@@ -1128,7 +1148,10 @@ layer_forward(pgl_nn *net, nn_layer *l, const float *in, int32_t n, bool trainin
 			break;
 		}
 		default:
-			nn_seq_forward(net, l, (int) (l - net->layer), in, n, training);
+			if (nn_attn_owns(l->s.type))
+				nn_attn_forward(net, l, (int) (l - net->layer), in, n);
+			else
+				nn_seq_forward(net, l, (int) (l - net->layer), in, n, training);
 			break;
 		case PGL_NN_ACTIVATION:
 			memcpy(l->out, in, sizeof(float) * (size_t) n * (size_t) l->out_size);
@@ -1284,7 +1307,10 @@ layer_backward(pgl_nn *net, nn_layer *l, const float *in, int32_t n, float *d, f
 				memcpy(din, d, sizeof(float) * (size_t) n * (size_t) l->in_size);
 			break;
 		default:
-			nn_seq_backward(net, l, (int) (l - net->layer), in, n, d, din, fused);
+			if (nn_attn_owns(l->s.type))
+				nn_attn_backward(net, l, (int) (l - net->layer), in, n, d, din);
+			else
+				nn_seq_backward(net, l, (int) (l - net->layer), in, n, d, din, fused);
 			break;
 	}
 }
@@ -1706,7 +1732,11 @@ arch_from_spec(const pgl_nn_layer_spec *s, int32_t *a)
 	a[6] = s->vocab;
 	a[7] = (s->return_sequences ? NN_FLAG_RETURN_SEQUENCES : 0) |
 		   (s->bidirectional ? NN_FLAG_BIDIRECTIONAL : 0);
-	/* 8 .. 11: attention */
+	/* 8 .. 11: attention (8: the positional kind for positional_embedding) */
+	a[8] = s->type == PGL_NN_POSITIONAL_EMBEDDING ? s->pos_kind : s->heads;
+	a[9] = s->key_dim;
+	a[10] = s->ff_units;
+	a[11] = s->max_len;
 }
 
 /* a layer's spec from its row of "nn_arch" (cols columns); false for unknown flags */
@@ -1723,7 +1753,14 @@ spec_from_arch(const int32_t *a, int32_t cols, pgl_nn_layer_spec *s)
 	s->vocab = a[6];
 	s->return_sequences = (a[7] & NN_FLAG_RETURN_SEQUENCES) != 0;
 	s->bidirectional = (a[7] & NN_FLAG_BIDIRECTIONAL) != 0;
-	/* 8 .. 11: attention */
+	/* 8 .. 11: attention (0 when the row has 8 columns) */
+	if (s->type == PGL_NN_POSITIONAL_EMBEDDING)
+		s->pos_kind = a[8];
+	else
+		s->heads = a[8];
+	s->key_dim = a[9];
+	s->ff_units = a[10];
+	s->max_len = a[11];
 	return (a[7] & ~(NN_FLAG_RETURN_SEQUENCES | NN_FLAG_BIDIRECTIONAL)) == 0;
 }
 

@@ -74,11 +74,15 @@ typedef enum pgl_nn_layer_type
 	PGL_NN_GRU = 11,
 	PGL_NN_CONV1D = 12,
 	PGL_NN_GLOBAL_AVG_POOL1D = 13,
-	PGL_NN_GLOBAL_MAX_POOL1D = 14
-	/* 15 and up: attention layers */
+	PGL_NN_GLOBAL_MAX_POOL1D = 14,
+	/* attention layers (nn_attn.c) */
+	PGL_NN_MULTI_HEAD_ATTENTION = 15,
+	PGL_NN_LAYER_NORM = 16,
+	PGL_NN_POSITIONAL_EMBEDDING = 17,
+	PGL_NN_TRANSFORMER_ENCODER = 18
 } pgl_nn_layer_type;
 
-#define PGL_NN_LAYER_MAX 14
+#define PGL_NN_LAYER_MAX 18
 
 typedef enum pgl_nn_activation
 {
@@ -125,6 +129,12 @@ typedef struct pgl_nn_layer_spec
 	int32_t vocab;			  /* embedding: ids 0 .. vocab - 1, 0 the padding */
 	int32_t return_sequences; /* lstm, gru: 1 every step, 0 the last state */
 	int32_t bidirectional;	  /* lstm, gru: 1 forward and backward, concatenated */
+	/* attention layers (nn_attn.c) */
+	int32_t heads;	  /* multi_head_attention, transformer_encoder */
+	int32_t key_dim;  /* per head; 0: features / heads */
+	int32_t ff_units; /* transformer_encoder feed-forward units */
+	int32_t pos_kind; /* positional_embedding: 0 learned, 1 sinusoidal */
+	int32_t max_len;  /* learned positions; 0: the sequence length */
 } pgl_nn_layer_spec;
 
 typedef struct pgl_nn_spec

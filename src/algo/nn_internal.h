@@ -95,4 +95,13 @@ extern void	  nn_seq_forward(pgl_nn *net, nn_layer *l, int i, const float *in, i
 extern void	  nn_seq_backward(pgl_nn *net, nn_layer *l, int i, const float *in, int32_t n, float *d,
 							  float *din, bool fused);
 
+/* ---------- nn_attn.c: attention, layer_norm, positional_embedding, transformer ---------- */
+
+extern bool	  nn_attn_owns(int32_t type);
+extern pgl_rc nn_attn_infer(nn_layer *l, int i, pgl_rc rc, pgl_status *st);
+extern void	  nn_attn_init(nn_layer *l, float *params, uint64_t *rng);
+extern void	  nn_attn_forward(pgl_nn *net, nn_layer *l, int i, const float *in, int32_t n);
+extern void nn_attn_backward(pgl_nn *net, nn_layer *l, int i, const float *in, int32_t n, float *d,
+							 float *din);
+
 #endif /* PGL_NN_INTERNAL_H */

