@@ -1,0 +1,221 @@
+/*
+ * test_text.c - the tokenizer and TF-IDF of text features (src/text).
+ */
+#include "unit.h"
+
+#include <string.h>
+
+#include "tfidf.h"
+#include "tokenize.h"
+
+static const pgl_env *env = &pgl_malloc_env;
+
+/* the tokens of s joined by '|' into buf */
+static const char *
+tokens_of(const char *s, char *buf)
+{
+	size_t	   len = strlen(s);
+	char	  *out = malloc(len + 1);
+	pgl_token *tok = malloc(sizeof(pgl_token) * pgl_tokenize_max(len));
+	int32_t	   n = pgl_tokenize(s, len, out, tok);
+
+	buf[0] = '\0';
+	for (int32_t i = 0; i < n; i++)
+	{
+		if (i)
+			strcat(buf, "|");
+		strncat(buf, out + tok[i].start, (size_t) tok[i].len);
+	}
+	free(out);
+	free(tok);
+	return buf;
+}
+
+static void
+test_tokenizer(void)
+{
+	char buf[1024];
+
+	OK(strcmp(tokens_of("The cat, THE Cat!", buf), "the|cat|the|cat") == 0, "ascii lower: %s", buf);
+	OK(strcmp(tokens_of("Don't e-mail me x", buf), "don|mail|me") == 0,
+	   "apostrophe and hyphen split, 1-char runs dropped: %s", buf);
+	OK(strcmp(tokens_of("foo_bar 42 3.14", buf), "foo_bar|42|14") == 0,
+	   "underscore and digits are word characters: %s", buf);
+	OK(strcmp(tokens_of("ÉCOLE naïve Straße İstanbul Łódź", buf),
+			  "école|naïve|straße|istanbul|łódź") == 0,
+	   "Latin-1 and Latin Extended-A lower-cased: %s", buf);
+	OK(strcmp(tokens_of("ΑΒΓ Привет ЁЖ", buf), "αβγ|привет|ёж") == 0,
+	   "Greek and Cyrillic lower-cased: %s", buf);
+	OK(strcmp(tokens_of("«quote» ¿qué? a\xC2\xA0"
+						"bc 1×2 5°C",
+						buf),
+			  "quote|qué|bc") == 0,
+	   "Latin-1 punctuation, NBSP, × and ° separate: %s", buf);
+	OK(strcmp(tokens_of("你好，世界 x—y …ok “no”", buf), "你好|世界|ok|no") == 0,
+	   "CJK kept, CJK and general punctuation separate: %s", buf);
+	OK(strcmp(tokens_of("👍ok🙂go", buf), "ok|go") == 0, "emoji separate: %s", buf);
+	OK(strcmp(tokens_of("\xff\xfe"
+						"ab\xc3"
+						"cd\xed\xa0\x80"
+						"ef\xc0\xaf"
+						"gh",
+						buf),
+			  "ab|cd|ef|gh") == 0,
+	   "invalid UTF-8 (bad lead, truncated, surrogate, overlong) separates: %s", buf);
+	OK(strcmp(tokens_of("", buf), "") == 0 && strcmp(tokens_of(" a . b ", buf), "") == 0,
+	   "empty and all-short documents have no tokens");
+	OK(strcmp(tokens_of("éa", buf), "éa") == 0 && strcmp(tokens_of("é a", buf), "") == 0,
+	   "the two-character minimum counts code points, not bytes");
+	OK(pgl_text_lower(0x00D7) == 0x00D7 && pgl_text_lower(0x0178) == 0x00FF &&
+		   pgl_text_lower(0x0130) == 'i' && pgl_text_lower(0x0141) == 0x0142 &&
+		   pgl_text_lower(0x0142) == 0x0142 && pgl_text_lower(0x4E00) == 0x4E00,
+	   "lower-case table edges");
+}
+
+static const char *corpus[] = {"The cat sat.", "the dog sat", "A cat, a dog!", "cat cat cat fish"};
+
+static pgl_tfidf
+learn(int32_t ngram, double min_df, int32_t max_features, bool sublinear, int ndocs)
+{
+	pgl_tfidf_params   p = {ngram, min_df, max_features, sublinear};
+	pgl_tfidf_builder *b;
+	pgl_status		   st;
+	pgl_tfidf		   v;
+
+	memset(&st, 0, sizeof(st));
+	OK(pgl_tfidf_builder_create(env, &p, &b, &st) == PGL_OK, "builder created");
+	for (int i = 0; i < ndocs; i++)
+		pgl_tfidf_builder_add(b, corpus[i], strlen(corpus[i]), &st);
+	pgl_tfidf_builder_add(b, NULL, 0, &st); /* a NULL: an empty document */
+	OK(pgl_tfidf_builder_finish(b, &v, &st) == PGL_OK, "vocabulary learned");
+	pgl_tfidf_builder_free(b);
+	return v;
+}
+
+static void
+free_vocab(pgl_tfidf *v)
+{
+	for (int32_t j = 0; j < v->n_terms; j++)
+		free(v->terms[j]);
+	free(v->terms);
+	free(v->idf);
+}
+
+static char *
+joined(const pgl_tfidf *v, char *buf)
+{
+	buf[0] = '\0';
+	for (int32_t j = 0; j < v->n_terms; j++)
+	{
+		if (j)
+			strcat(buf, "|");
+		strcat(buf, v->terms[j]);
+	}
+	return buf;
+}
+
+static void
+test_vocabulary(void)
+{
+	char	  buf[1024];
+	pgl_tfidf v = learn(1, 1, 0, false, 4);
+	double	  n = 5; /* four documents and the empty one */
+
+	OK(strcmp(joined(&v, buf), "cat|dog|fish|sat|the") == 0, "1-grams sorted: %s", buf);
+	NEAR(v.idf[0], log((1 + n) / (1 + 3)) + 1, 1e-15, "idf of cat (df 3)");
+	NEAR(v.idf[2], log((1 + n) / (1 + 1)) + 1, 1e-15, "idf of fish (df 1)");
+	OK(pgl_tfidf_find(&v, "fish", 4) == 2 && pgl_tfidf_find(&v, "fis", 3) == -1 &&
+		   pgl_tfidf_find(&v, "zebra", 5) == -1 && pgl_tfidf_find(&v, "ca", 2) == -1,
+	   "binary search");
+	free_vocab(&v);
+
+	v = learn(1, 2, 0, false, 4);
+	OK(strcmp(joined(&v, buf), "cat|dog|sat|the") == 0, "min_df 2 (a count): %s", buf);
+	free_vocab(&v);
+	v = learn(1, 0.5, 0, false, 4);
+	OK(strcmp(joined(&v, buf), "cat") == 0,
+	   "min_df 0.5 (a fraction of 5 documents: df >= 2.5 keeps cat only): %s", buf);
+	free_vocab(&v);
+	v = learn(1, 0.3, 0, false, 4);
+	OK(strcmp(joined(&v, buf), "cat|dog|sat|the") == 0, "min_df 0.3 of 5 docs: df >= 1.5: %s", buf);
+	free_vocab(&v);
+	v = learn(1, 1, 2, false, 4);
+	OK(strcmp(joined(&v, buf), "cat|dog") == 0,
+	   "max_features 2: cat (5 occurrences), then dog before sat and the (2, by term): %s", buf);
+	free_vocab(&v);
+	v = learn(2, 1, 0, false, 2);
+	OK(strcmp(joined(&v, buf), "cat|cat sat|dog|dog sat|sat|the|the cat|the dog") == 0,
+	   "1- and 2-grams: %s", buf);
+	free_vocab(&v);
+}
+
+static void
+test_encode(void)
+{
+	pgl_tfidf		   v = learn(1, 1, 0, false, 4);
+	pgl_tfidf_encoder *e;
+	pgl_status		   st;
+	const int32_t	  *idx;
+	const double	  *val;
+	int32_t			   k;
+	double			   n = 5, icat = log((1 + n) / 4) + 1, ifish = log((1 + n) / 2) + 1, norm;
+
+	memset(&st, 0, sizeof(st));
+	OK(pgl_tfidf_encoder_create(env, &v, &e, &st) == PGL_OK, "encoder created");
+	k = pgl_tfidf_encode(e, "Fish, cat. CAT cat unknown", 26, &idx, &val);
+	norm = sqrt(9 * icat * icat + ifish * ifish);
+	OK(k == 2 && idx[0] == 0 && idx[1] == 2, "two known terms, in index order (%d)", k);
+	NEAR(val[0], 3 * icat / norm, 1e-14, "tf 3 times idf, L2-normalised");
+	NEAR(val[1], ifish / norm, 1e-14, "tf 1 times idf, L2-normalised");
+	NEAR(val[0] * val[0] + val[1] * val[1], 1.0, 1e-14, "unit norm");
+	k = pgl_tfidf_encode(e, "nothing known here", 18, &idx, &val);
+	OK(k == 0, "unknown terms only: an empty row");
+	k = pgl_tfidf_encode(e, NULL, 0, &idx, &val);
+	OK(k == 0, "empty document: an empty row");
+	pgl_tfidf_encoder_free(e);
+
+	v.sublinear_tf = true;
+	OK(pgl_tfidf_encoder_create(env, &v, &e, &st) == PGL_OK, "encoder created");
+	k = pgl_tfidf_encode(e, "fish cat cat cat", 16, &idx, &val);
+	norm = sqrt(pow((1 + log(3)) * icat, 2) + ifish * ifish);
+	NEAR(val[0], (1 + log(3)) * icat / norm, 1e-14, "sublinear tf: 1 + ln 3");
+	pgl_tfidf_encoder_free(e);
+	free_vocab(&v);
+
+	v = learn(2, 1, 0, false, 2);
+	OK(pgl_tfidf_encoder_create(env, &v, &e, &st) == PGL_OK, "encoder created");
+	k = pgl_tfidf_encode(e, "the cat sat", 11, &idx, &val);
+	OK(k == 5 && idx[0] == 0 && idx[1] == 1 && idx[2] == 4 && idx[3] == 5 && idx[4] == 6,
+	   "1- and 2-grams of a document: cat, cat sat, sat, the, the cat (%d)", k);
+	pgl_tfidf_encoder_free(e);
+	free_vocab(&v);
+}
+
+static void
+test_errors(void)
+{
+	pgl_tfidf_params   p = {3, 1, 0, false};
+	pgl_tfidf_builder *b;
+	pgl_status		   st;
+
+	memset(&st, 0, sizeof(st));
+	OK(pgl_tfidf_builder_create(env, &p, &b, &st) == PGL_ERR_INVALID, "ngram 3 refused: %s",
+	   st.msg);
+	p.ngram_max = 2;
+	p.min_df = 0;
+	OK(pgl_tfidf_builder_create(env, &p, &b, &st) == PGL_ERR_INVALID, "min_df 0 refused");
+	p.min_df = 1;
+	p.max_features = -1;
+	OK(pgl_tfidf_builder_create(env, &p, &b, &st) == PGL_ERR_INVALID, "max_features < 0 refused");
+}
+
+int
+main(void)
+{
+	test_tokenizer();
+	test_vocabulary();
+	test_encode();
+	test_errors();
+	printf("1..%d\n", unit_n);
+	return unit_failed ? 1 : 0;
+}
