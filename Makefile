@@ -4,17 +4,18 @@ EXTVERSION = 0.3.0
 MODULE_big = pg_learn
 
 ALGO_OBJS = $(patsubst %.c,%.o,$(wildcard src/algo/*.c))
+TEXT_OBJS = $(patsubst %.c,%.o,$(wildcard src/text/*.c))
 GLUE_OBJS = $(patsubst %.c,%.o,$(wildcard src/*.c src/jobs/*.c))
-OBJS = $(GLUE_OBJS) $(ALGO_OBJS)
+OBJS = $(GLUE_OBJS) $(ALGO_OBJS) $(TEXT_OBJS)
 
 DATA = $(EXTENSION)--$(EXTVERSION).sql $(EXTENSION)--0.1.0.sql $(EXTENSION)--0.2.0.sql $(EXTENSION)--0.1.0--0.2.0.sql $(EXTENSION)--0.2.0--0.3.0.sql
 PGFILEDESC = "pg_learn - train and serve machine-learning models in PostgreSQL"
 
-REGRESS = catalog linear logistic predict evaluate errors recommend recommend_auto aggregates kmeans transfer explain aggregate_training anonymous_rows softmax_grad importance quantize jobs neural_net quantize_nn options versions classifier pipeline trees search recommend_search distribute column_types nn_sequence nn_attention
+REGRESS = catalog linear logistic predict evaluate errors recommend recommend_auto aggregates kmeans transfer explain aggregate_training anonymous_rows softmax_grad importance quantize jobs neural_net quantize_nn options versions classifier pipeline trees search recommend_search distribute column_types nn_sequence nn_attention text
 REGRESS_OPTS = --inputdir=sql --outputdir=. --load-extension=$(EXTENSION)
 
 BLAS_INC ?= /usr/include/x86_64-linux-gnu/openblas-pthread
-PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/algo -I$(BLAS_INC)
+PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/algo -I$(srcdir)/src/text -I$(BLAS_INC)
 # -Wall -Wextra, less the unused-parameter warnings that PostgreSQL's own
 # headers trigger under -Wextra (static inline functions); C11 lets
 # declarations follow statements, which PGXS's flags warn of.
@@ -29,7 +30,11 @@ include $(PGXS)
 src/algo/%.o: src/algo/%.c $(wildcard src/algo/*.h)
 	$(CC) -O3 -g -fno-omit-frame-pointer -fno-math-errno -fno-trapping-math $(CFLAGS_SL) -std=c11 -D_GNU_SOURCE -Wall -Wextra -I$(srcdir)/src/algo -I$(BLAS_INC) -c -o $@ $<
 
-$(GLUE_OBJS): $(wildcard src/*.h src/jobs/*.h) $(wildcard src/algo/*.h)
+# src/text likewise (it includes src/algo's pgl_algo.h only)
+src/text/%.o: src/text/%.c $(wildcard src/text/*.h) src/algo/pgl_algo.h
+	$(CC) -O3 -g -fno-omit-frame-pointer -fno-math-errno -fno-trapping-math $(CFLAGS_SL) -std=c11 -D_GNU_SOURCE -Wall -Wextra -I$(srcdir)/src/algo -I$(srcdir)/src/text -c -o $@ $<
+
+$(GLUE_OBJS): $(wildcard src/*.h src/jobs/*.h) $(wildcard src/algo/*.h) $(wildcard src/text/*.h)
 
 # the launcher library (shared_preload_libraries) is built by its own
 # Makefile: PGXS builds one MODULE_big per Makefile

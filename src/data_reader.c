@@ -77,6 +77,7 @@ typedef struct PglReceiver
 	bool	hash_detoasts; /* some are varlena: hashing may allocate */
 	char   *feat_how;	   /* 'd' float8, 'i' int4, 'l' int8, 'n' other number, 'c' category,
 						  * 'e' array element */
+	List   *text;		   /* the columns read as free text (pgl_read_text_columns) */
 	int32  *array_len;	   /* per attribute: the length of a number array's first value */
 	double *elem_vals;	   /* the elements of the row's array being read (row context) */
 	bool   *elem_nulls;
@@ -564,12 +565,52 @@ init_column(PglColumn *c, Form_pg_attribute att, int attnum, PglColumnKind kind,
 	}
 }
 
+static List *next_text_columns = NIL;
+
+void
+pgl_read_text_columns(List *names)
+{
+	next_text_columns = names;
+}
+
+static bool
+name_in(List *names, const char *name)
+{
+	ListCell *lc;
+
+	foreach (lc, names)
+		if (strcmp((char *) lfirst(lc), name) == 0)
+			return true;
+	return false;
+}
+
+/* a column named in "text": a text feature, or an ERROR */
+static void
+add_text_feature(PglReceiver *r, Form_pg_attribute att, int i)
+{
+	PglDataSet *ds = r->ds;
+	Oid			base = getBaseType(att->atttypid);
+	PglColumn  *c;
+
+	if (base != TEXTOID && base != VARCHAROID && base != BPCHAROID)
+		ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+						errmsg("column \"%s\" listed in \"text\" has type %s, not a text type",
+							   NameStr(att->attname), format_type_be(att->atttypid)),
+						errdetail("A text feature is free text: text, varchar or char."),
+						errhint("Remove it from \"text\", or cast it to text in a SELECT.")));
+	c = &ds->features[ds->n_features++];
+	init_column(c, att, i, PGL_COL_CATEGORICAL, r->data_cxt);
+	c->is_text = true;
+}
+
 static void
 add_feature(PglReceiver *r, Form_pg_attribute att, int i)
 {
 	PglDataSet *ds = r->ds;
 
-	if (pgl_type_is_number_feature(att->atttypid))
+	if (name_in(r->text, NameStr(att->attname)))
+		add_text_feature(r, att, i);
+	else if (pgl_type_is_number_feature(att->atttypid))
 		init_column(&ds->features[ds->n_features++], att, i, PGL_COL_NUMERIC, r->data_cxt);
 	else if (pgl_type_is_number_array(att->atttypid) && r->array_len && r->array_len[i] > 0)
 	{
@@ -707,6 +748,26 @@ receiver_startup(DestReceiver *self, int operation, TupleDesc desc)
 								   (char *) lfirst(lc)),
 							errhint("The data has the columns %s.", cols.data)));
 		add_feature(r, TupleDescAttr(desc, found), found);
+	}
+
+	/* every "text" name must be a feature of the data */
+	foreach (lc, r->text)
+	{
+		const char *name = lfirst(lc);
+		bool		found = false;
+
+		for (int f = 0; f < ds->n_features; f++)
+			if (ds->features[f].is_text && strcmp(ds->features[f].name, name) == 0)
+				found = true;
+		if (!found && r->only == NIL)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("column \"%s\" listed in \"text\" is not a feature of the data", name),
+					 errdetail("%s", r->target && strcmp(r->target, name) == 0 ? "It is the target."
+									 : name_in(r->exclude, name)
+										 ? "It is listed in \"exclude\"."
+										 : psprintf("The data has the columns %s.", cols.data)),
+					 errhint("\"text\" names feature columns that hold free text.")));
 	}
 
 	/* every excluded name must exist: a typo should not go unnoticed */
@@ -944,7 +1005,7 @@ read_value(PglReceiver *r, PglColumn *c, TupleTableSlot *slot, int part, int64 r
 		int32		code = pgl_vocab_intern(c->vocab, s, len);
 		int32		limit = is_target ? PGL_MAX_CLASSES : PGL_MAX_CATEGORIES;
 
-		if (code >= limit)
+		if (code >= limit && !c->is_text)
 			ereport(ERROR,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 					 errmsg("%s column \"%s\" has more than %d distinct values",
@@ -1324,6 +1385,8 @@ pgl_read_data_fold(const char *data, const char *target, PglColumnKind target_ki
 	r.algorithm = algorithm;
 	r.exclude = exclude;
 	r.only = only;
+	r.text = next_text_columns;
+	next_text_columns = NIL;
 	r.hook = hook;
 	r.hook_arg = hook_arg;
 	r.data_cxt = CurrentMemoryContext;

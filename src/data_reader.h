@@ -63,6 +63,8 @@ typedef struct PglColumn
 	char		 *source;	/* array element: the array column's name (name is "a[1]") */
 	int32		  element;	/* array element: 0-based index */
 	int32		  length;	/* array element: the array's fixed length; else 0 */
+	bool		  is_text;	/* a text feature (option "text"): categorical, each distinct
+							 * document in vocab, no limit on their number */
 } PglColumn;
 
 typedef struct PglDataSet
@@ -97,6 +99,14 @@ pgl_column_values(PglDataSet *ds, PglColumn *c, int part)
 {
 	return ds->part[part].block + (Size) c->col * ds->part[part].cap;
 }
+
+/*
+ * The columns the next pgl_read_data(_fold) call reads as free text (the
+ * option "text"; NIL: none).  That call takes the list and clears it: each
+ * column must be a feature of a text type (text, varchar, char or a domain
+ * over one), else an ERROR names it.
+ */
+extern void pgl_read_text_columns(List *names);
 
 /* "SELECT ..." or a (qualified) relation name -> SQL; ERROR if missing */
 extern char *pgl_data_query(const char *data);

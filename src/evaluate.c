@@ -23,6 +23,7 @@
 #include "metrics.h"
 #include "prep.h"
 #include "recommend.h"
+#include "text_glue.h"
 
 PG_FUNCTION_INFO_V1(ai_evaluate);
 
@@ -197,6 +198,7 @@ ai_evaluate(PG_FUNCTION_ARGS)
 	if (pgl_nn_reads_array(m)) /* a network over a tensor column: nn_predict.c */
 		PG_RETURN_DATUM(pgl_nn_evaluate(name, version_id, data));
 
+	pgl_text_refuse(m, name, "ai_evaluate");
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "pg_learn evaluate", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(cxt);
 

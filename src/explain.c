@@ -42,6 +42,12 @@ explain_reference(const pgl_model *m)
 			pgl_time_expand(feat->kind, feat->origin, feat->impute, ref + col);
 			col += pgl_feature_width(feat);
 		}
+		else if (feat->kind == PGL_FEATURE_TEXT)
+		{
+			/* the empty document */
+			memset(ref + col, 0, sizeof(double) * feat->n_categories);
+			col += feat->n_categories;
+		}
 		else
 		{
 			for (int k = 0; k < feat->n_categories; k++)
@@ -73,6 +79,8 @@ explain_emit(ReturnSetInfo *rsinfo, PglPredictState *st, int f, double contribut
 		values[0] = CStringGetTextDatum(pgl_feature_display_name(feat));
 		if (st->isnull[f])
 			nulls[1] = true; /* imputed */
+		else if (feat->kind == PGL_FEATURE_TEXT)
+			values[1] = CStringGetTextDatum(pnstrdup(st->doc[f], st->doc_len[f]));
 		else if (feat->kind == PGL_FEATURE_NUMERIC || feat->kind == PGL_FEATURE_ELEMENT)
 			values[1] = CStringGetTextDatum(psprintf("%.15g", st->raw[f]));
 		else if (pgl_feature_is_number(feat))
@@ -262,6 +270,31 @@ explain_kmeans(ReturnSetInfo *rsinfo, PglPredictState *st)
 }
 
 /*
+ * A text feature of a linear model: one row per term of the document,
+ * named "column:term", its TF-IDF value and its contribution (the reference
+ * is the empty document, so the terms absent from the row add nothing).
+ */
+static void
+explain_terms(ReturnSetInfo *rsinfo, const pgl_feature *feat, const double *x, const double *w,
+			  int64 ncol, int64 c, const char *cls)
+{
+	for (int k = 0; k < feat->n_categories; k++)
+	{
+		Datum values[4];
+		bool  nulls[4] = {false, false, false, false};
+
+		if (x[k] == 0)
+			continue;
+		values[0] = CStringGetTextDatum(psprintf("%s:%s", feat->name, feat->categories[k]));
+		values[1] = CStringGetTextDatum(psprintf("%.6g", x[k]));
+		values[2] = Float8GetDatum(w[(Size) k * ncol + c] * x[k]);
+		values[3] = cls ? CStringGetTextDatum(cls) : (Datum) 0;
+		nulls[3] = cls == NULL;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+}
+
+/*
  * Exact additive explanation of a linear or logistic model, on the link
  * scale (the prediction itself, or the log-odds / softmax input of the
  * explained class), relative to a reference row: every numeric feature at its
@@ -305,6 +338,13 @@ explain_linear(ReturnSetInfo *rsinfo, PglPredictState *st)
 		int	   width = pgl_feature_width(&m->features[f]);
 		double contribution = 0;
 
+		if (m->features[f].kind == PGL_FEATURE_TEXT)
+		{
+			explain_terms(rsinfo, &m->features[f], st->x + col, w + (Size) col * ncol, ncol, c,
+						  cls);
+			col += width;
+			continue;
+		}
 		for (int i = col; i < col + width; i++)
 			contribution += w[(Size) i * ncol + c] * (st->x[i] - ref[i]);
 		col += width;

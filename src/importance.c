@@ -41,6 +41,7 @@
 #include "metrics.h"
 #include "prep.h"
 #include "trees.h"
+#include "text_glue.h"
 
 PG_FUNCTION_INFO_V1(ai_feature_importance);
 
@@ -264,6 +265,7 @@ read_holdout(const char *name, int64 version_id, const pgl_model **m, const char
 	int64		  *keep_rows;
 	int64		   n;
 
+	pgl_text_refuse(*m, name, "permutation importance");
 	/* only the split matters here: the algorithm's own options are not parsed again */
 	for (int f = 0; f < (*m)->n_features; f++)
 		only = lappend(only, (*m)->features[f].name);

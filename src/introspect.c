@@ -84,6 +84,8 @@ feature_kind_name(const pgl_feature *feat)
 			return "timestamp";
 		case PGL_FEATURE_ELEMENT:
 			return "array element";
+		case PGL_FEATURE_TEXT:
+			return "text";
 		default:
 			return "categorical";
 	}
@@ -105,6 +107,9 @@ feature_encoding(const pgl_feature *feat)
 		return psprintf("one-hot over %d values", feat->n_categories);
 	if (feat->kind == PGL_FEATURE_ELEMENT)
 		return psprintf("element %d of %d", feat->element + 1, feat->length);
+	if (feat->kind == PGL_FEATURE_TEXT)
+		return psprintf("tf-idf over %d terms (1-%d grams%s)", feat->n_categories, feat->ngram_max,
+						feat->sublinear ? ", sublinear tf" : "");
 	initStringInfo(&s);
 	for (int k = 0; k < pgl_feature_width(feat) - 1; k++)
 		appendStringInfo(&s, "%s, ", pgl_time_input_name(feat->kind, k));
@@ -147,6 +152,8 @@ input_name(const pgl_feature *feat, int k)
 		return pgl_feature_display_name(feat);
 	if (feat->kind == PGL_FEATURE_CATEGORICAL)
 		return psprintf("%s=%s", feat->name, feat->categories[k]);
+	if (feat->kind == PGL_FEATURE_TEXT)
+		return psprintf("%s:%s", feat->name, feat->categories[k]);
 	return psprintf("%s_%s", feat->name, pgl_time_input_name(feat->kind, k));
 }
 

@@ -416,6 +416,12 @@ set_number_slot(PglTrainOptions *opts, int slot, double d)
 		case PGL_SLOT_BIAS_L2:
 			opts->bias_l2 = d;
 			break;
+		case PGL_SLOT_MIN_DF:
+			opts->min_df = d;
+			break;
+		case PGL_SLOT_MAX_FEATURES:
+			opts->max_features = (int) d;
+			break;
 		default:
 			elog(ERROR, "pg_learn: option slot %d is not a number", slot);
 	}
@@ -489,7 +495,10 @@ read_one(const pgl_algo_ops *ops, const pgl_option_spec *o, JsonbValue *v, PglTr
 			break;
 		}
 		case PGL_OPT_COLUMNS:
-			opts->exclude = list_concat(opts->exclude, columns_value(ops, o, v));
+			if (o->slot == PGL_SLOT_TEXT)
+				opts->text = list_concat(opts->text, columns_value(ops, o, v));
+			else
+				opts->exclude = list_concat(opts->exclude, columns_value(ops, o, v));
 			break;
 		case PGL_OPT_METRIC:
 			if (v->type != jbvString ||
@@ -565,6 +574,7 @@ set_defaults(const pgl_algo_ops *ops, PglTrainOptions *opts)
 	opts->l1 = -1;
 	opts->bias_l2 = -1;
 	opts->early_stopping_rounds = -1;
+	opts->max_features = -1;
 }
 
 /*
@@ -596,6 +606,15 @@ pgl_parse_options(const pgl_algo_ops *ops, Jsonb *options, PglTrainOptions *opts
 			char *key = pnstrdup(v.val.string.val, v.val.string.len);
 
 			o = pgl_algo_option(ops, key);
+			if (o == NULL && strcmp(key, "text") == 0 && ops->id == PGL_ALGO_NEURAL_NET)
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("neural_net does not take \"text\" columns yet"),
+						 errdetail("Text features (TF-IDF) are for linear_regression, "
+								   "logistic_regression, kmeans, xgboost and random_forest; "
+								   "token sequences for neural_net are coming."),
+						 errhint("Train one of those on the text, or leave the column out with "
+								 "\"exclude\".")));
 			if (o == NULL)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

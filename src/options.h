@@ -32,6 +32,9 @@ typedef struct PglTrainOptions
 	int						   max_iter; /* iterations; < 0: not given */
 	double					   tol;
 	List					  *exclude; /* of char * */
+	List					  *text;	/* of char *: columns of free text */
+	double					   min_df;		 /* text: 0: not given */
+	int						   max_features; /* text: < 0: not given */
 	bool					   nulls_error;
 	bool					   deploy;			 /* deploy when stored */
 	bool					   deploy_if_better; /* "if_better": compare, then deploy */

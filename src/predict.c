@@ -35,6 +35,7 @@
 #include "classifier.h"
 #include "nn_glue.h"
 #include "prep.h"
+#include "text_glue.h"
 
 PG_FUNCTION_INFO_V1(ai_predict_record);
 PG_FUNCTION_INFO_V1(ai_predict_array);
@@ -177,6 +178,15 @@ get_state(FunctionCallInfo fcinfo, PglWant want, int version_argno)
 	st->isnull = MemoryContextAlloc(mcxt, sizeof(bool) * (m->n_features + 1));
 	st->x = MemoryContextAlloc(mcxt, sizeof(double) * (m->n_inputs + 1));
 	st->out = MemoryContextAlloc(mcxt, sizeof(double) * st->n_out);
+	if (pgl_model_has_text(m))
+	{
+		MemoryContext old = MemoryContextSwitchTo(mcxt);
+
+		st->text = pgl_text_encoders(m);
+		st->doc = palloc0(sizeof(char *) * m->n_features);
+		st->doc_len = palloc0(sizeof(size_t) * m->n_features);
+		MemoryContextSwitchTo(old);
+	}
 	st->ready = true; /* not before: an ERROR above leaves it to be redone */
 	return st;
 }
@@ -277,6 +287,28 @@ map_row_type(PglPredictState *st, HeapTupleHeader rec, MemoryContext mcxt)
 	MemoryContextSwitchTo(old);
 }
 
+/* the text of a text or category column (valid for the row) */
+static const char *
+text_value(PglPredictState *st, int f, Datum d, size_t *len)
+{
+	Oid base = getBaseType(st->atttype[f]);
+
+	if (base == TEXTOID || base == VARCHAROID)
+	{
+		text *t = DatumGetTextPP(d);
+
+		*len = VARSIZE_ANY_EXHDR(t);
+		return VARDATA_ANY(t);
+	}
+	else
+	{
+		char *s = OutputFunctionCall(&st->outfn[f], d);
+
+		*len = strlen(s);
+		return s;
+	}
+}
+
 /* encode the record's features into st->raw / st->isnull */
 static void
 read_record(PglPredictState *st, HeapTupleHeader rec)
@@ -298,6 +330,16 @@ read_record(PglPredictState *st, HeapTupleHeader rec)
 		int				   a = st->attno[f];
 
 		st->isnull[f] = st->nulls[a];
+		if (feat->kind == PGL_FEATURE_TEXT)
+		{
+			/* the document, added to the inputs by predict_one */
+			st->raw[f] = 0;
+			st->doc[f] = NULL;
+			st->doc_len[f] = 0;
+			if (!st->nulls[a])
+				st->doc[f] = text_value(st, f, st->values[a], &st->doc_len[f]);
+			continue;
+		}
 		if (st->nulls[a])
 			continue;
 		if (feat->kind == PGL_FEATURE_ELEMENT)
@@ -356,9 +398,9 @@ read_array(PglPredictState *st, ArrayType *arr)
 			ereport(
 				ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg(
-					 "model \"%s\" has a categorical feature \"%s\", which a float8[] cannot carry",
-					 st->name, m->features[f].name),
+				 errmsg("model \"%s\" has a %s feature \"%s\", which a float8[] cannot carry",
+						st->name, m->features[f].kind == PGL_FEATURE_TEXT ? "text" : "categorical",
+						m->features[f].name),
 				 errhint("Pass a row instead, e.g. SELECT %s('%s', t) FROM t.", st->fname,
 						 st->name)));
 	if (ARR_NDIM(arr) > 1)
@@ -403,6 +445,12 @@ predict_one(PglPredictState *st)
 	pgl_status s;
 
 	pgl_encode_row(st->model, st->raw, st->isnull, st->x);
+	if (st->text)
+	{
+		for (int f = 0; f < st->model->n_features; f++)
+			if (st->model->features[f].kind == PGL_FEATURE_TEXT)
+				pgl_text_encode_into(st->text, f, st->doc[f], st->doc_len[f], st->x);
+	}
 	memset(&s, 0, sizeof(s));
 	if (st->ops->predict(&env, st->model, st->x, 1, 1, st->out, &s) != PGL_OK)
 		pgl_report(&s, "prediction failed");

@@ -60,6 +60,11 @@ typedef struct PglPredictState
 	bool   *isnull;
 	double *x;
 	double *out;
+
+	/* text features: their encoders, and the row's documents (NULL: none) */
+	struct PglTextEncoders *text;
+	const char			  **doc;
+	size_t				   *doc_len;
 } PglPredictState;
 
 /* ERROR unless model m (called name) can do what want asks */

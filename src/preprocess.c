@@ -131,6 +131,8 @@ pgl_learn_features(PglDataSet *ds, int32 algorithm, int32 task, const double *su
 				feat->origin = pgl_time_day_start(c->min[PGL_TRAIN]);
 			}
 		}
+		else if (c->is_text)
+			feat->kind = PGL_FEATURE_TEXT; /* its vocabulary: pgl_text_learn (text_glue.c) */
 		else
 		{
 			feat->kind = PGL_FEATURE_CATEGORICAL;
@@ -175,14 +177,15 @@ pgl_check_column_nulls(const PglColumn *c, int64 n_nulls, int64 n, bool nulls_er
 						errmsg("column \"%s\" is NULL in every row", c->name),
 						errhint("Leave it out with \"exclude\": [\"%s\"].", c->name)));
 	if (n_nulls > 0 && nulls_error)
-		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-						errmsg("column \"%s\" has " INT64_FORMAT " NULL values", c->name, n_nulls),
-						errdetail("The option \"nulls\" is \"error\"."),
-						missing_ok ? errhint("Filter the rows out, or set \"nulls\": \"missing\" to "
-											 "let each split learn where a NULL goes.")
-								   : errhint("Filter the rows out, or set \"nulls\": \"impute\" to "
-											 "use the training mean (numbers) or most frequent "
-											 "value (categories).")));
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("column \"%s\" has " INT64_FORMAT " NULL values", c->name, n_nulls),
+				 errdetail("The option \"nulls\" is \"error\"."),
+				 missing_ok ? errhint("Filter the rows out, or set \"nulls\": \"missing\" to "
+									  "let each split learn where a NULL goes.")
+							: errhint("Filter the rows out, or set \"nulls\": \"impute\" to "
+									  "use the training mean (numbers) or most frequent "
+									  "value (categories).")));
 }
 
 void
@@ -249,8 +252,9 @@ pgl_check_rows_split(const PglDataSet *ds, const PglTrainOptions *opts)
 			 errmsg("no training rows: all " INT64_FORMAT " rows fell in the hold-out", ds->n_rows),
 			 errhint("Lower \"test_size\" (now %g), or train on more rows.", ds->test_fraction)));
 	for (int f = 0; f < ds->n_features; f++)
-		pgl_check_column_nulls(&ds->features[f], ds->features[f].n_nulls, ds->n_rows,
-							   opts->nulls_error, opts->ops->learns_missing);
+		if (!ds->features[f].is_text) /* a NULL text is an empty document */
+			pgl_check_column_nulls(&ds->features[f], ds->features[f].n_nulls, ds->n_rows,
+								   opts->nulls_error, opts->ops->learns_missing);
 }
 
 void

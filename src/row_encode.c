@@ -36,6 +36,7 @@
 
 #include "model_format.h"
 #include "prep.h"
+#include "text_glue.h"
 
 PG_FUNCTION_INFO_V1(ai_holdout);
 PG_FUNCTION_INFO_V1(ai_features);
@@ -242,6 +243,7 @@ pgl_rowenc_create(MemoryContext parent, bytea *blob, ArrayType *columns, const c
 						errmsg("%s: the model is not valid: %s", fn, st.msg),
 						st.detail[0] ? errdetail("%s", st.detail) : 0,
 						errhint("Pass a model as ai_export_model returns it.")));
+	pgl_text_refuse(n->m, "(given)", fn);
 	if (n->m->n_features == 0)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						errmsg("%s: the model has no feature columns", fn),

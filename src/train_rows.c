@@ -27,6 +27,7 @@
 #include "model_format.h"
 #include "prep.h"
 #include "store.h"
+#include "text_glue.h"
 
 /* ---------- streaming the training rows into sufficient statistics ---------- */
 
@@ -80,6 +81,7 @@ typedef struct RowsTrain
 	int64			 n, n_train, n_test, n_test_unknown;
 	int32			 p;
 	double			*X[2];
+	pgl_csr			*csr[2]; /* text features and an algorithm that takes_csr: X is NULL */
 	int64			 ld[2];
 	double			*y[2];
 	int32			*label[2];
@@ -115,6 +117,18 @@ rows_check(PglTrainCall *c)
 static const PglTrainGlue *
 rows_method(PglTrainCall *c)
 {
+	if (c->opts.text != NIL)
+	{
+		if (c->opts.method == PGL_METHOD_AGGREGATE)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("\"method\": \"aggregate\" cannot train on \"text\" columns"),
+					 errdetail("A text column's vocabulary is learned from the training rows "
+							   "before any pass, and its features are sparse."),
+					 errhint("Train in memory (\"method\": \"memory\"), with "
+							 "\"max_features\" to bound the width.")));
+		return NULL;
+	}
 	if (c->opts.method == PGL_METHOD_AGGREGATE ||
 		(c->opts.method == PGL_METHOD_AUTO &&
 		 pgl_aggregate_wanted(c->ops, c->data, c->target, &c->opts)))
@@ -188,6 +202,7 @@ rows_read(PglTrainCall *c)
 		cb->arg = r->gram;
 		MemoryContextRegisterResetCallback(c->cxt, cb);
 	}
+	pgl_read_text_columns(c->opts.text);
 	r->ds = ds = pgl_read_data_fold(c->data, c->target,
 									r->task == PGL_TASK_CLASSIFICATION ? PGL_COL_CATEGORICAL
 									: r->task == 0					   ? PGL_COL_AUTO
@@ -210,9 +225,35 @@ rows_read(PglTrainCall *c)
 	r->n_test = ds->part[PGL_TEST].n;
 }
 
+/*
+ * The design matrix of a part with text features: CSR for an algorithm
+ * that takes it, else densified.
+ */
+static void
+text_design_matrix(RowsTrain *r, pgl_model *m, int part, bool takes_csr)
+{
+	PglDataSet *ds = r->ds;
+	int64		rows = ds->part[part].n;
+	Size		held = r->csr[PGL_TRAIN] ? pgl_csr_bytes(r->csr[PGL_TRAIN]) : 0;
+	pgl_csr	   *A = pgl_text_design(ds, m, part, held);
+
+	r->ld[part] = rows;
+	if (takes_csr)
+	{
+		r->csr[part] = A;
+		return;
+	}
+	pgl_check_memory(ds->bytes + held + pgl_csr_bytes(A) + (Size) rows * r->p * sizeof(double),
+					 psprintf("encoding " INT64_FORMAT " rows into %d inputs (text features "
+							  "densified for this algorithm)",
+							  rows, r->p));
+	r->X[part] = palloc_extended(sizeof(double) * rows * (r->p > 0 ? r->p : 1), MCXT_ALLOC_HUGE);
+	pgl_csr_dense_rows(A, 0, rows, r->X[part]);
+}
+
 /* the design matrix of a part: the block itself when nothing needs encoding */
 static void
-design_matrix(RowsTrain *r, pgl_model *m, int part)
+design_matrix(RowsTrain *r, pgl_model *m, int part, bool takes_csr)
 {
 	PglDataSet *ds = r->ds;
 	int64		rows = ds->part[part].n;
@@ -226,6 +267,8 @@ design_matrix(RowsTrain *r, pgl_model *m, int part)
 	r->ld[part] = 1;
 	if (rows == 0)
 		r->X[part] = NULL;
+	else if (pgl_model_has_text(m))
+		text_design_matrix(r, m, part, takes_csr);
 	else if (direct)
 	{
 		r->X[part] = ds->part[part].block;
@@ -268,6 +311,8 @@ rows_preprocess(PglTrainCall *c)
 	pgl_model  *m;
 
 	m = c->m = pgl_learn_dataset_features(ds, c->ops->id, r->task);
+	if (c->opts.text != NIL)
+		pgl_text_learn(ds, m, &c->opts);
 	r->p = m->n_inputs;
 	/* a NULL stays missing (NaN) for an algorithm that learns where it goes */
 	if (c->ops->learns_missing)
@@ -284,7 +329,7 @@ rows_preprocess(PglTrainCall *c)
 	}
 	for (int part = 0; part < 2; part++)
 		if (!(part == PGL_TRAIN && ds->streamed))
-			design_matrix(r, m, part);
+			design_matrix(r, m, part, c->ops->takes_csr);
 }
 
 void
@@ -343,6 +388,7 @@ rows_fit(PglTrainCall *c)
 		pgl_dataset *d = part == PGL_TRAIN ? &dset : &holdout;
 
 		d->X = r->X[part];
+		d->csr = r->csr[part];
 		d->ld = r->ld[part];
 		d->n = part == PGL_TRAIN ? r->n_train : r->n_test;
 		d->p = r->p;
@@ -352,7 +398,7 @@ rows_fit(PglTrainCall *c)
 	}
 	pgl_train_params_from(&r->params, ops, &c->opts);
 	r->params.holdout = &holdout;
-	if (ops->train_memory)
+	if (ops->train_memory && r->csr[PGL_TRAIN] == NULL)
 		pgl_check_memory(r->ds->bytes +
 							 (Size) ops->train_memory(r->n_train + r->n_test, r->p, m->n_classes),
 						 psprintf("training %s on " INT64_FORMAT " rows of %d inputs", ops->name,
@@ -361,9 +407,10 @@ rows_fit(PglTrainCall *c)
 		r->classification
 			? pgl_classes_prepare(&c->opts, &c->env, m, r->label, (int64[2]){r->n_train, r->n_test})
 			: NULL;
-	if (r->clustering)
+	if (r->clustering && !pgl_model_has_text(m))
 	{
-		/* the seeding sample, drawn as the aggregate method draws it */
+		/* the seeding sample, drawn as the aggregate method draws it (not text: the blob's
+		 * preprocessing leaves documents out; kmeans then seeds from the training rows) */
 		bytea *prep = pgl_prep_blob(&c->env, m, r->params.k);
 
 		r->params.sample =
@@ -417,6 +464,29 @@ kmeans_metrics(PglTrainCall *c, StringInfo buf)
 	pgl_kmeans_metrics_json(buf, n, *(const double *) in->data, sil, sizes, k, r->info.iterations);
 }
 
+/* predict the rows of a sparse design matrix, densified a block of rows at a time */
+static void
+predict_csr(PglTrainCall *c, const pgl_csr *A, double *pred)
+{
+	int32	   p = A->n_cols > 0 ? A->n_cols : 1;
+	int64	   block = Max(1, Min(A->n_rows, (4 * 1024 * 1024) / p));
+	int32	   width = c->m->task == PGL_TASK_CLASSIFICATION ? c->m->n_classes : 1;
+	double	  *X = palloc_extended(sizeof(double) * block * p, MCXT_ALLOC_HUGE);
+	pgl_status st;
+
+	memset(&st, 0, sizeof(st));
+	for (int64 r0 = 0; r0 < A->n_rows; r0 += block)
+	{
+		int64 rows = Min(block, A->n_rows - r0);
+
+		pgl_csr_dense_rows(A, r0, rows, X);
+		if (c->ops->predict(&c->env, c->m, X, rows, rows, pred + r0 * width, &st) != PGL_OK)
+			pgl_report(&st, "evaluating the model failed");
+		CHECK_FOR_INTERRUPTS();
+	}
+	pfree(X);
+}
+
 /* the metrics of one part: predicted and compared */
 static void
 part_metrics(PglTrainCall *c, StringInfo buf, int part)
@@ -445,7 +515,9 @@ part_metrics(PglTrainCall *c, StringInfo buf, int part)
 	memset(&st, 0, sizeof(st));
 	pred = palloc_extended(sizeof(double) * rows * (r->classification ? c->m->n_classes : 1),
 						   MCXT_ALLOC_HUGE);
-	if (c->ops->predict(&c->env, c->m, r->X[part], r->ld[part], rows, pred, &st) != PGL_OK)
+	if (r->csr[part])
+		predict_csr(c, r->csr[part], pred);
+	else if (c->ops->predict(&c->env, c->m, r->X[part], r->ld[part], rows, pred, &st) != PGL_OK)
 		pgl_report(&st, "evaluating the model failed");
 	appendStringInfo(buf, "%s\"%s\": ", part ? ", " : "", part == 0 ? "train" : "test");
 	pgl_metrics_json(buf, c->m, rows, r->y[part], r->label[part], pred);

@@ -173,6 +173,9 @@ logreg_train(const pgl_env *env, const pgl_dataset *d, const pgl_train_params *p
 	if (rc != PGL_OK)
 		return rc;
 	info->rank = d->p;
+	if (d->csr)
+		return pgl_logreg_fit_csr(env, d->csr, d->label, d->n_classes, &lp, coef, &info->iterations,
+								  &info->loss, st);
 	return pgl_logreg_fit(env, d->X, d->ld, d->n, d->p, d->label, d->n_classes, &lp, coef,
 						  &info->iterations, &info->loss, st);
 }
@@ -460,24 +463,24 @@ kmeans_validate(const pgl_model *m, pgl_status *st)
 static const pgl_algo_ops algorithms[] = {
 	{PGL_ALGO_LINEAR_REGRESSION, "linear_regression", PGL_TASK_REGRESSION, 0.0, linreg_train,
 	 linreg_predict, linreg_validate, linreg_train_gram, pgl_linear_regression_options, NULL, false,
-	 NULL},
+	 NULL, false},
 	{PGL_ALGO_LOGISTIC_REGRESSION, "logistic_regression", PGL_TASK_CLASSIFICATION, 1e-4,
 	 logreg_train, logreg_predict, logreg_validate, NULL, pgl_logistic_regression_options, NULL,
-	 false, NULL},
+	 false, NULL, true},
 	/* trained and used through its own glue (recommend*.c): no dense-matrix ops */
 	{PGL_ALGO_ALS, "als", PGL_TASK_RECOMMENDATION, 0.05, NULL, NULL, als_validate, NULL,
-	 pgl_als_options, "ndcg@k|rmse", false, NULL},
+	 pgl_als_options, "ndcg@k|rmse", false, NULL, false},
 	{PGL_ALGO_KMEANS, "kmeans", PGL_TASK_CLUSTERING, 0.0, kmeans_train, kmeans_predict,
-	 kmeans_validate, NULL, pgl_kmeans_options, NULL, false, NULL},
+	 kmeans_validate, NULL, pgl_kmeans_options, NULL, false, NULL, false},
 	/* trained through its own glue (nn_train.c); the task is the model's */
 	{PGL_ALGO_NEURAL_NET, "neural_net", 0, 0.0, NULL, pgl_nn_predict_encoded, pgl_nn_validate, NULL,
-	 pgl_neural_net_options, NULL, false, NULL},
+	 pgl_neural_net_options, NULL, false, NULL, false},
 	/* tree ensembles trained by libxgboost (xgboost.c); the task is the model's */
 	{PGL_ALGO_XGBOOST, "xgboost", 0, 1.0, pgl_xgboost_train, pgl_trees_model_predict,
-	 pgl_trees_model_validate, NULL, pgl_xgboost_options, NULL, true, pgl_xgb_train_memory},
+	 pgl_trees_model_validate, NULL, pgl_xgboost_options, NULL, true, pgl_xgb_train_memory, false},
 	{PGL_ALGO_RANDOM_FOREST, "random_forest", 0, 1e-5, pgl_random_forest_train,
 	 pgl_trees_model_predict, pgl_trees_model_validate, NULL, pgl_random_forest_options, NULL, true,
-	 pgl_xgb_train_memory},
+	 pgl_xgb_train_memory, false},
 };
 
 #define N_ALGORITHMS ((int) (sizeof(algorithms) / sizeof(algorithms[0])))

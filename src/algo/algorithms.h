@@ -38,10 +38,15 @@
 #include "pgl_algo.h"
 #include "linear.h"
 
-/* Training data after preprocessing: dense, column-major n x p, leading dimension ld. */
+/*
+ * Training data after preprocessing: dense, column-major n x p, leading
+ * dimension ld; or, for an algorithm whose ops have takes_csr, sparse
+ * (csr, n x p; X is then NULL) when the model has text features.
+ */
 typedef struct pgl_dataset
 {
 	const double  *X;
+	const pgl_csr *csr;
 	int64_t		   ld;
 	int64_t		   n;
 	int32_t		   p;
@@ -163,7 +168,10 @@ typedef enum pgl_opt_slot
 	PGL_SLOT_MIN_CHILD_WEIGHT,
 	PGL_SLOT_L1,
 	PGL_SLOT_SEARCH,
-	PGL_SLOT_BIAS_L2
+	PGL_SLOT_BIAS_L2,
+	PGL_SLOT_TEXT,
+	PGL_SLOT_MIN_DF,
+	PGL_SLOT_MAX_FEATURES
 } pgl_opt_slot;
 
 /*
@@ -305,6 +313,12 @@ typedef struct pgl_algo_ops
 	 * counts against pg_learn.max_train_memory before calling it.
 	 */
 	int64_t (*train_memory)(int64_t n, int32_t p, int32_t k);
+
+	/*
+	 * train takes a sparse design matrix (pgl_dataset.csr) when the model
+	 * has text features; without it the pipeline densifies the matrix.
+	 */
+	bool takes_csr;
 } pgl_algo_ops;
 
 extern const pgl_algo_ops *pgl_algo_by_id(int32_t id);

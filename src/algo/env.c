@@ -144,6 +144,7 @@ pgl_model_free(const pgl_env *env, pgl_model *m)
 					pgl_free(env, f->categories[c]);
 				pgl_free(env, f->categories);
 			}
+			pgl_free(env, f->idf);
 		}
 		pgl_free(env, m->features);
 	}
@@ -175,4 +176,13 @@ pgl_model_free(const pgl_env *env, pgl_model *m)
 		pgl_free(env, m->tensors);
 	}
 	pgl_free(env, m);
+}
+
+bool
+pgl_model_has_text(const pgl_model *m)
+{
+	for (int32_t i = 0; i < m->n_features; i++)
+		if (m->features[i].kind == PGL_FEATURE_TEXT)
+			return true;
+	return false;
 }

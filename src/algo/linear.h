@@ -142,6 +142,16 @@ extern pgl_rc pgl_logreg_fit(const pgl_env *env, const double *X, int64_t ld, in
 							 double *coef, int32_t *iterations, double *loss, pgl_status *st);
 
 /*
+ * The same fit over a sparse X (n_rows x n_cols CSR), for text features:
+ * the columns are scaled by their standard deviation as above but not
+ * centred (which only moves the intercepts, so the optimum is the same and
+ * X stays sparse); scores and gradients are sparse products.
+ */
+extern pgl_rc pgl_logreg_fit_csr(const pgl_env *env, const pgl_csr *A, const int32_t *label,
+								 int32_t k, const pgl_logreg_params *params, double *coef,
+								 int32_t *iterations, double *loss, pgl_status *st);
+
+/*
  * Logistic regression over data the caller streams itself (the aggregate
  * method): the same objective, standardization and L-BFGS as
  * pgl_logreg_fit, with every objective evaluation one call of the oracle.

@@ -34,7 +34,9 @@
 
 typedef struct logreg_ctx
 {
-	const double  *Z; /* standardized X, n x p column-major */
+	const double  *Z;  /* standardized X, n x p column-major */
+	const pgl_csr *A;  /* or the sparse X (pgl_logreg_fit_csr)... */
+	const double  *Av; /* ...its values times the column scales */
 	int64_t		   n;
 	int32_t		   p;
 	int32_t		   ncol; /* 1 (binary) or k */
@@ -65,6 +67,9 @@ sigmoid(double z)
 	}
 }
 
+static double logreg_residuals(const logreg_ctx *c, double *S);
+static void	  logreg_intercept_grad(const logreg_ctx *c, const double *S, double *gb);
+
 /* objective and gradient over the standardized parameters theta */
 static double
 logreg_fg(void *arg, const double *theta, double *grad)
@@ -86,7 +91,29 @@ logreg_fg(void *arg, const double *theta, double *grad)
 		cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, ncol, (int) n, p, 1.0, theta, ncol,
 					c->Z, (int) n, 1.0, S, ncol);
 
-	/* loss, and residuals P - Y in place of the scores */
+	loss = logreg_residuals(c, S);
+
+	/* weight gradient (1/n) Zᵀ R + l2 W, stored as ncol x p (= p x ncol row-major) */
+	if (p > 0)
+	{
+		memcpy(grad, theta, sizeof(double) * (size_t) p * ncol);
+		cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, ncol, p, (int) n, inv_n, S, ncol,
+					c->Z, (int) n, c->l2, grad, ncol);
+		for (size_t j = 0; j < (size_t) p * ncol; j++)
+			reg += theta[j] * theta[j];
+	}
+	logreg_intercept_grad(c, S, grad + (size_t) p * ncol);
+	return loss * inv_n + 0.5 * c->l2 * reg;
+}
+
+/* the loss over the scores S (ncol x n), and the residuals P - Y in their place */
+static double
+logreg_residuals(const logreg_ctx *c, double *S)
+{
+	int64_t n = c->n;
+	int32_t ncol = c->ncol;
+	double	loss = 0.0;
+
 	if (ncol == 1)
 	{
 		for (int64_t i = 0; i < n; i++)
@@ -121,30 +148,70 @@ logreg_fg(void *arg, const double *theta, double *grad)
 			s[c->label[i]] -= w;
 		}
 	}
+	return loss;
+}
 
-	/* weight gradient (1/n) Zᵀ R + l2 W, stored as ncol x p (= p x ncol row-major) */
-	if (p > 0)
+/* intercept gradient: the column means of the residuals R */
+static void
+logreg_intercept_grad(const logreg_ctx *c, const double *S, double *gb)
+{
+	for (int32_t k = 0; k < c->ncol; k++)
+		gb[k] = 0.0;
+	for (int64_t i = 0; i < c->n; i++)
+		for (int32_t k = 0; k < c->ncol; k++)
+			gb[k] += S[(size_t) i * c->ncol + k];
+	for (int32_t k = 0; k < c->ncol; k++)
+		gb[k] *= 1.0 / (double) c->n;
+}
+
+/*
+ * The objective and gradient over a sparse X (pgl_logreg_fit_csr): the
+ * same as logreg_fg with Z = X diag(scale), uncentred, as the CSR values
+ * Av: the scores are Z theta + b, the weight gradient Zᵀ R / n + l2 theta.
+ */
+static double
+logreg_fg_csr(void *arg, const double *theta, double *grad)
+{
+	logreg_ctx	  *c = arg;
+	const pgl_csr *A = c->A;
+	int32_t		   p = c->p, ncol = c->ncol;
+	const double  *b = theta + (size_t) p * ncol;
+	double		  *S = c->S;
+	double		   loss, reg = 0.0, inv_n = 1.0 / (double) c->n;
+
+	for (int64_t i = 0; i < c->n; i++)
 	{
-		memcpy(grad, theta, sizeof(double) * (size_t) p * ncol);
-		cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, ncol, p, (int) n, inv_n, S, ncol,
-					c->Z, (int) n, c->l2, grad, ncol);
-		for (size_t j = 0; j < (size_t) p * ncol; j++)
-			reg += theta[j] * theta[j];
-	}
+		double *s = S + (size_t) i * ncol;
 
-	/* intercept gradient: column means of R */
-	{
-		double *gb = grad + (size_t) p * ncol;
+		memcpy(s, b, sizeof(double) * (size_t) ncol);
+		for (int64_t e = A->indptr[i]; e < A->indptr[i + 1]; e++)
+		{
+			const double *t = theta + (size_t) A->indices[e] * ncol;
 
-		for (int32_t k = 0; k < ncol; k++)
-			gb[k] = 0.0;
-		for (int64_t i = 0; i < n; i++)
 			for (int32_t k = 0; k < ncol; k++)
-				gb[k] += S[(size_t) i * ncol + k];
-		for (int32_t k = 0; k < ncol; k++)
-			gb[k] *= inv_n;
+				s[k] += c->Av[e] * t[k];
+		}
 	}
+	loss = logreg_residuals(c, S);
+	memset(grad, 0, sizeof(double) * (size_t) p * ncol);
+	for (int64_t i = 0; i < c->n; i++)
+	{
+		const double *r = S + (size_t) i * ncol;
 
+		for (int64_t e = A->indptr[i]; e < A->indptr[i + 1]; e++)
+		{
+			double *g = grad + (size_t) A->indices[e] * ncol;
+
+			for (int32_t k = 0; k < ncol; k++)
+				g[k] += c->Av[e] * r[k];
+		}
+	}
+	for (size_t j = 0; j < (size_t) p * ncol; j++)
+	{
+		grad[j] = grad[j] * inv_n + c->l2 * theta[j];
+		reg += theta[j] * theta[j];
+	}
+	logreg_intercept_grad(c, S, grad + (size_t) p * ncol);
 	return loss * inv_n + 0.5 * c->l2 * reg;
 }
 
@@ -211,22 +278,11 @@ logreg_finish(const pgl_env *env, const double *theta, const double *mu, const d
 	return PGL_OK;
 }
 
-pgl_rc
-pgl_logreg_fit(const pgl_env *env, const double *X, int64_t ld, int64_t n, int32_t p,
-			   const int32_t *label, int32_t k, const pgl_logreg_params *params, double *coef,
-			   int32_t *iterations, double *loss, pgl_status *st)
+/* the arguments of a fit */
+static pgl_rc
+logreg_check(int64_t n, int32_t p, const int32_t *label, int32_t k, const pgl_logreg_params *params,
+			 pgl_status *st)
 {
-	int32_t			 ncol;
-	size_t			 dim;
-	double			*Z = NULL;
-	double			*S = NULL;
-	double			*mu = NULL;
-	double			*sd = NULL;
-	double			*theta = NULL;
-	logreg_ctx		 ctx;
-	pgl_lbfgs_result res;
-	pgl_rc			 rc = PGL_OK;
-
 	if (n < 1)
 		return pgl_fail(st, PGL_ERR_INVALID, "logistic_regression needs at least one training row");
 	if (n > INT_MAX)
@@ -253,6 +309,28 @@ pgl_logreg_fit(const pgl_env *env, const double *X, int64_t ld, int64_t n, int32
 								"must be finite and > 0",
 								(int) c, params->class_weight[c]);
 
+	return PGL_OK;
+}
+
+pgl_rc
+pgl_logreg_fit(const pgl_env *env, const double *X, int64_t ld, int64_t n, int32_t p,
+			   const int32_t *label, int32_t k, const pgl_logreg_params *params, double *coef,
+			   int32_t *iterations, double *loss, pgl_status *st)
+{
+	int32_t			 ncol;
+	size_t			 dim;
+	double			*Z = NULL;
+	double			*S = NULL;
+	double			*mu = NULL;
+	double			*sd = NULL;
+	double			*theta = NULL;
+	logreg_ctx		 ctx;
+	pgl_lbfgs_result res;
+	pgl_rc			 rc = PGL_OK;
+
+	rc = logreg_check(n, p, label, k, params, st);
+	if (rc != PGL_OK)
+		return rc;
 	ncol = k == 2 ? 1 : k;
 	dim = ((size_t) p + 1) * (size_t) ncol;
 
@@ -596,5 +674,97 @@ pgl_logreg_fit_oracle(const pgl_env *env, int32_t p, int32_t k, const double *st
 	pgl_free(env, theta);
 	pgl_free(env, w);
 	pgl_free(env, out);
+	return rc;
+}
+
+pgl_rc
+pgl_logreg_fit_csr(const pgl_env *env, const pgl_csr *A, const int32_t *label, int32_t k,
+				   const pgl_logreg_params *params, double *coef, int32_t *iterations, double *loss,
+				   pgl_status *st)
+{
+	int64_t			 n = A->n_rows, nnz = A->indptr[A->n_rows];
+	int32_t			 p = A->n_cols, ncol = k == 2 ? 1 : k;
+	size_t			 dim = ((size_t) p + 1) * (size_t) ncol;
+	double			*sum = NULL, *ss = NULL, *scale = NULL, *Av = NULL, *S = NULL, *theta = NULL;
+	double			*mu = NULL;
+	logreg_ctx		 ctx;
+	pgl_lbfgs_result res;
+	pgl_rc			 rc = logreg_check(n, p, label, k, params, st);
+
+	if (rc != PGL_OK)
+		return rc;
+	if (dim > INT32_MAX)
+		return pgl_fail(st, PGL_ERR_INVALID, "logistic_regression: too many parameters");
+	sum = pgl_alloc0(env, sizeof(double) * ((size_t) p + 1));
+	ss = pgl_alloc0(env, sizeof(double) * ((size_t) p + 1));
+	scale = pgl_alloc(env, sizeof(double) * ((size_t) p + 1));
+	mu = pgl_alloc0(env, sizeof(double) * ((size_t) p + 1));
+	Av = pgl_alloc(env, sizeof(double) * ((size_t) nnz + 1));
+	S = pgl_alloc(env, sizeof(double) * (size_t) n * (size_t) ncol);
+	theta = pgl_alloc0(env, sizeof(double) * dim);
+	if (!sum || !ss || !scale || !mu || !Av || !S || !theta)
+	{
+		rc = pgl_fail(st, PGL_ERR_NOMEM, "out of memory");
+		goto done;
+	}
+
+	/*
+	 * The standard deviation of each column, as the dense path standardizes
+	 * (so "l2" means the same); the columns are scaled, not centred, which
+	 * keeps them sparse and moves only the intercept: the optimum is the same.
+	 */
+	for (int64_t e = 0; e < nnz; e++)
+	{
+		double v = A->values[e];
+
+		if (!isfinite(v))
+		{
+			rc = pgl_fail(st, PGL_ERR_INVALID,
+						  "logistic_regression: input column %d contains non-finite values",
+						  (int) A->indices[e] + 1);
+			goto done;
+		}
+		sum[A->indices[e]] += v;
+		ss[A->indices[e]] += v * v;
+	}
+	for (int32_t j = 0; j < p; j++)
+	{
+		double m = sum[j] / (double) n;
+		double var = ss[j] / (double) n - m * m;
+		double sd = var > 0 ? sqrt(var) : 0.0;
+
+		/* constant (up to rounding): left out, its weight 0, as the dense path leaves it */
+		scale[j] = sd > LOGREG_CONST_ULPS * DBL_EPSILON * sqrt(ss[j] / (double) n) ? 1.0 / sd : 0.0;
+	}
+	for (int64_t e = 0; e < nnz; e++)
+		Av[e] = A->values[e] * scale[A->indices[e]];
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.A = A;
+	ctx.Av = Av;
+	ctx.n = n;
+	ctx.p = p;
+	ctx.ncol = ncol;
+	ctx.label = label;
+	ctx.cw = params->class_weight;
+	ctx.l2 = params->l2;
+	ctx.S = S;
+	rc = pgl_lbfgs(env, (int32_t) dim, theta, logreg_fg_csr, &ctx, params->max_iter, params->tol,
+				   LOGREG_LBFGS_MEMORY, &res, st);
+	if (rc != PGL_OK)
+		goto done;
+	/* back to the scale of X: w = theta * scale (sd = 1 / scale; mu = 0, not centred) */
+	for (int32_t j = 0; j < p; j++)
+		scale[j] = scale[j] > 0 ? 1.0 / scale[j] : INFINITY;
+	rc = logreg_finish(env, theta, mu, scale, p, ncol, &res, params, coef, iterations, loss, st);
+
+done:
+	pgl_free(env, sum);
+	pgl_free(env, ss);
+	pgl_free(env, scale);
+	pgl_free(env, mu);
+	pgl_free(env, Av);
+	pgl_free(env, S);
+	pgl_free(env, theta);
 	return rc;
 }

@@ -47,11 +47,11 @@ is_time(const pgl_feature *f)
 	return f->kind == PGL_FEATURE_DATE || f->kind == PGL_FEATURE_TIMESTAMP;
 }
 
-/* a kind of format version 2: date, timestamp, array element */
+/* a kind of format version 2: date, timestamp, array element, text */
 static inline bool
 is_v2(const pgl_feature *f)
 {
-	return is_time(f) || f->kind == PGL_FEATURE_ELEMENT;
+	return is_time(f) || f->kind == PGL_FEATURE_ELEMENT || f->kind == PGL_FEATURE_TEXT;
 }
 
 /* on-disk dtype of an encoded tensor (in memory it has its logical dtype) */
@@ -589,6 +589,40 @@ check_element(const pgl_model *m, int32_t i, pgl_rc bad, pgl_status *st)
 	return PGL_OK;
 }
 
+/*
+ * Text feature i: 1 <= n_categories <= PGL_MAX_TEXT_TERMS terms, valid,
+ * non-empty, strictly sorted; finite idf >= 1 each; ngram_max 1 or 2;
+ * sublinear 0 or 1; no impute value or category, origin or length.
+ */
+static pgl_rc
+check_text(const pgl_feature *f, int32_t i, pgl_rc bad, pgl_status *st)
+{
+	if (f->n_categories < 1 || f->n_categories > PGL_MAX_TEXT_TERMS || f->categories == NULL ||
+		f->idf == NULL)
+		return pgl_fail(st, bad, "model feature %d is text but has %d terms, not 1 to %d", (int) i,
+						(int) f->n_categories, PGL_MAX_TEXT_TERMS);
+	if (f->impute != 0 || f->impute_category != 0 || f->origin != 0 || f->element != 0 ||
+		f->length != 0)
+		return pgl_fail(
+			st, bad, "model feature %d is text but has an impute value, origin or length", (int) i);
+	if ((f->ngram_max != 1 && f->ngram_max != 2) || (f->sublinear != 0 && f->sublinear != 1))
+		return pgl_fail(st, bad, "model feature %d is text with n-grams up to %d and sublinear %d",
+						(int) i, (int) f->ngram_max, (int) f->sublinear);
+	for (int32_t c = 0; c < f->n_categories; c++)
+	{
+		if (!string_ok(f->categories[c]) || f->categories[c][0] == '\0')
+			return pgl_fail(st, bad, "model feature %d term %d is not a valid non-empty string",
+							(int) i, (int) c);
+		if (c > 0 && strcmp(f->categories[c - 1], f->categories[c]) >= 0)
+			return pgl_fail(st, bad, "model feature %d terms are not strictly sorted at term %d",
+							(int) i, (int) c);
+		if (!(isfinite(f->idf[c]) && f->idf[c] >= 1.0))
+			return pgl_fail(st, bad, "model feature %d term %d has idf %g, not a finite value >= 1",
+							(int) i, (int) c, f->idf[c]);
+	}
+	return PGL_OK;
+}
+
 /* the structural rules of feature i (pgl_model_check_structure) */
 static pgl_rc
 check_feature(const pgl_model *m, int32_t i, pgl_rc bad, pgl_status *st)
@@ -605,6 +639,10 @@ check_feature(const pgl_model *m, int32_t i, pgl_rc bad, pgl_status *st)
 	if (!isfinite(f->impute) &&
 		!(isnan(f->impute) && f->kind != PGL_FEATURE_CATEGORICAL && learns_missing(m->algorithm)))
 		return pgl_fail(st, bad, "model feature %d has a non-finite impute value", (int) i);
+	if (f->kind == PGL_FEATURE_TEXT)
+		return check_text(f, i, bad, st);
+	if (f->idf != NULL || f->ngram_max != 0 || f->sublinear != 0)
+		return pgl_fail(st, bad, "model feature %d is not text but has a vocabulary", (int) i);
 	if (f->kind != PGL_FEATURE_CATEGORICAL)
 	{
 		if (f->n_categories != 0 || f->impute_category != 0)
@@ -1010,6 +1048,13 @@ put_model(writer *w, const pgl_model *m)
 			put_i32(w, f->element);
 			put_i32(w, f->length);
 		}
+		if (f->kind == PGL_FEATURE_TEXT)
+		{
+			put_i32(w, f->ngram_max);
+			put_i32(w, f->sublinear);
+			for (int32_t c = 0; c < f->n_categories; c++)
+				put_f64(w, f->idf[c]);
+		}
 	}
 
 	put_string(w, m->target_name);
@@ -1229,6 +1274,21 @@ get_string(reader *r, char **out, const char *what)
 	return PGL_OK;
 }
 
+/* after a text feature's terms: n-gram length, sublinear flag, one idf per term */
+static pgl_rc
+get_text(reader *r, pgl_feature *f)
+{
+	TRY(get_i32(r, &f->ngram_max));
+	TRY(get_i32(r, &f->sublinear));
+	TRY(need(r, sizeof(double) * (size_t) f->n_categories));
+	f->idf = pgl_alloc(r->env, sizeof(double) * ((size_t) f->n_categories + 1));
+	if (f->idf == NULL)
+		return pgl_fail(r->st, PGL_ERR_NOMEM, "out of memory");
+	for (int32_t c = 0; c < f->n_categories; c++)
+		TRY(get_f64(r, &f->idf[c]));
+	return PGL_OK;
+}
+
 static pgl_rc
 get_feature(reader *r, pgl_feature *f)
 {
@@ -1258,6 +1318,8 @@ get_feature(reader *r, pgl_feature *f)
 							f->name, (int) f->kind, (int) r->version);
 		if (is_time(f))
 			TRY(get_f64(r, &f->origin));
+		else if (f->kind == PGL_FEATURE_TEXT)
+			TRY(get_text(r, f));
 		else
 		{
 			TRY(get_i32(r, &f->element));

@@ -117,10 +117,11 @@ typedef enum pgl_feature_kind
 	PGL_FEATURE_CATEGORICAL = 2, /* one-hot over vocabulary */
 	PGL_FEATURE_DATE = 3,		 /* seconds since 1970 -> year, month, weekday, days (prep.h) */
 	PGL_FEATURE_TIMESTAMP = 4,	 /* the same plus the hour of the day */
-	PGL_FEATURE_ELEMENT = 5		 /* one element of a fixed-length numeric array column */
+	PGL_FEATURE_ELEMENT = 5,	 /* one element of a fixed-length numeric array column */
+	PGL_FEATURE_TEXT = 6		 /* free text: TF-IDF over a learned vocabulary (src/text) */
 } pgl_feature_kind;
 
-#define PGL_FEATURE_KIND_MAX 5
+#define PGL_FEATURE_KIND_MAX 6
 
 /*
  * One source column of the training data and how it is encoded.
@@ -144,6 +145,15 @@ typedef enum pgl_feature_kind
  * PGL_FEATURE_ELEMENT, consecutive, all named after the column, element 0
  * to L - 1, each length L: one numeric input each (impute: that element's
  * training mean, or NaN for a tree ensemble).
+ *
+ * A text feature (PGL_FEATURE_TEXT, the option "text") becomes one input
+ * per term of its vocabulary: categories holds the n_categories terms
+ * (1-grams, and 2-grams as two tokens joined by a space; sorted by strcmp),
+ * idf their inverse document frequencies, and the input of term j is its
+ * TF-IDF in the document, the row L2-normalised (src/text/tfidf.h).  A
+ * NULL is an empty document (all zeros); impute and impute_category are 0.
+ * pgl_encode_row and pgl_encode_rows write zeros for it: the caller, which
+ * has the text, adds the document's terms (or builds the rows sparse).
  */
 typedef struct pgl_feature
 {
@@ -157,7 +167,13 @@ typedef struct pgl_feature
 	double	origin;		/* date, timestamp: seconds since 1970 of day 0; else 0 */
 	int32_t element;	/* array element: 0-based index in the array */
 	int32_t length;		/* array element: the array's fixed length; else 0 */
+	double *idf;		/* text: n_categories inverse document frequencies; else NULL */
+	int32_t ngram_max;	/* text: 1 or 2 (terms of up to that many tokens); else 0 */
+	int32_t sublinear;	/* text: 1 when tf counts as 1 + ln(tf); else 0 */
 } pgl_feature;
+
+/* most terms a text feature may have */
+#define PGL_MAX_TEXT_TERMS 1000000
 
 /* largest array length an array column may have as features */
 #define PGL_MAX_ARRAY_LENGTH 100000
@@ -165,12 +181,26 @@ typedef struct pgl_feature
 /* number of inputs feature f encodes to */
 extern int32_t pgl_feature_width(const pgl_feature *f);
 
-/* is the raw value of f a number (every kind but categorical)? */
+/* is the raw value of f a number (every kind but categorical and text)? */
 static inline bool
 pgl_feature_is_number(const pgl_feature *f)
 {
-	return f->kind != PGL_FEATURE_CATEGORICAL;
+	return f->kind != PGL_FEATURE_CATEGORICAL && f->kind != PGL_FEATURE_TEXT;
 }
+
+/*
+ * A sparse matrix in compressed sparse row form (the design matrix of a
+ * model with text features): row i has the entries indptr[i] to
+ * indptr[i + 1] - 1, column indexes increasing.
+ */
+typedef struct pgl_csr
+{
+	int64_t	 n_rows;
+	int32_t	 n_cols;
+	int64_t *indptr;  /* n_rows + 1 */
+	int32_t *indices; /* indptr[n_rows] */
+	double	*values;  /* indptr[n_rows] */
+} pgl_csr;
 
 /* A named dense array of parameters (row-major, up to 4 dimensions). */
 typedef enum pgl_dtype
@@ -232,6 +262,9 @@ typedef struct pgl_model
 
 /* number of inputs the features encode to */
 extern int32_t pgl_model_input_width(const pgl_model *m);
+
+/* does the model have a text feature? */
+extern bool pgl_model_has_text(const pgl_model *m);
 
 /* find a tensor by name; NULL if absent */
 extern const pgl_tensor *pgl_model_tensor(const pgl_model *m, const char *name);

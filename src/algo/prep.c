@@ -19,6 +19,7 @@ pgl_feature_width(const pgl_feature *f)
 	switch (f->kind)
 	{
 		case PGL_FEATURE_CATEGORICAL:
+		case PGL_FEATURE_TEXT:
 			return f->n_categories;
 		case PGL_FEATURE_DATE:
 			return PGL_DATE_INPUTS;
@@ -146,6 +147,12 @@ pgl_encode_row(const pgl_model *m, const double *raw, const bool *isnull, double
 			pgl_time_expand(feat->kind, feat->origin, isnull[f] ? feat->impute : raw[f], x + col);
 			col += pgl_feature_width(feat);
 		}
+		else if (feat->kind == PGL_FEATURE_TEXT)
+		{
+			/* the caller adds the document's terms */
+			memset(x + col, 0, sizeof(double) * feat->n_categories);
+			col += feat->n_categories;
+		}
 		else
 		{
 			int64_t idx = isnull[f] ? feat->impute_category : (int64_t) raw[f];
@@ -196,6 +203,12 @@ pgl_encode_rows(const pgl_model *m, const double *const *raw, const bool *const 
 					X[(col + k) * n + i] = x[k];
 			}
 			col += w;
+		}
+		else if (feat->kind == PGL_FEATURE_TEXT)
+		{
+			/* the caller adds the documents' terms */
+			memset(X + col * n, 0, sizeof(double) * (size_t) n * feat->n_categories);
+			col += feat->n_categories;
 		}
 		else
 		{

@@ -23,6 +23,33 @@
 		"exclude", PGL_OPT_COLUMNS, PGL_SLOT_EXCLUDE, 0, 0, 0, NULL, "none",                       \
 			"columns that are not features", "[\"id\"]"                                            \
 	}
+/* text features (the glue: src/text_glue.c; the tokenizer and TF-IDF: src/text) */
+#define OPT_TEXT                                                                                   \
+	{"text",                                                                                       \
+	 PGL_OPT_COLUMNS,                                                                              \
+	 PGL_SLOT_TEXT,                                                                                \
+	 0,                                                                                            \
+	 0,                                                                                            \
+	 0,                                                                                            \
+	 NULL,                                                                                         \
+	 "none",                                                                                       \
+	 "columns of free text: each becomes TF-IDF features of its words and word pairs",             \
+	 "[]"},                                                                                        \
+		{"min_df",                                                                                 \
+		 PGL_OPT_NUMBER,                                                                           \
+		 PGL_SLOT_MIN_DF,                                                                          \
+		 0,                                                                                        \
+		 1e9,                                                                                      \
+		 PGL_OPT_LO_OPEN,                                                                          \
+		 NULL,                                                                                     \
+		 "1",                                                                                      \
+		 "text: keep terms in at least this many training rows (>= 1), or this fraction of "       \
+		 "them (< 1)",                                                                             \
+		 "2"},                                                                                     \
+	{                                                                                              \
+		"max_features", PGL_OPT_INTEGER, PGL_SLOT_MAX_FEATURES, 0, 1000000, 0, NULL, "20000",      \
+			"text: keep at most this many terms per column, the most frequent (0: all)", "1000"    \
+	}
 #define OPT_NULLS                                                                                  \
 	{                                                                                              \
 		"nulls", PGL_OPT_CHOICE, PGL_SLOT_NULLS, 0, 0, 0, "impute|error", "impute",                \

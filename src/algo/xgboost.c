@@ -108,7 +108,7 @@ pgl_xgb_objective_task(int32_t objective)
 		 "0",                                                                                      \
 		 "L1 penalty on the leaf values (XGBoost's alpha)",                                        \
 		 "0.5"},                                                                                   \
-		OPT_CLASSIFIER, OPT_TEST_SIZE, OPT_EXCLUDE,                                                \
+		OPT_CLASSIFIER, OPT_TEST_SIZE, OPT_EXCLUDE, OPT_TEXT,                                                \
 	{                                                                                              \
 		"nulls", PGL_OPT_CHOICE, PGL_SLOT_NULLS, 0, 0, 0, "missing|error", "missing",              \
 			"NULL numeric features: missing (each split learns where they go), or refuse them",    \

@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "model_format.h"
 #include "tfidf.h"
 #include "tokenize.h"
 
@@ -209,6 +210,121 @@ test_errors(void)
 	OK(pgl_tfidf_builder_create(env, &p, &b, &st) == PGL_ERR_INVALID, "max_features < 0 refused");
 }
 
+static char *
+xstrdup(const char *s)
+{
+	char *p = malloc(strlen(s) + 1);
+
+	strcpy(p, s);
+	return p;
+}
+
+/* logistic_regression over a text feature (3 terms) and a number */
+static pgl_model *
+text_model(void)
+{
+	pgl_model  *m = calloc(1, sizeof(pgl_model));
+	pgl_tensor *t;
+	const char *terms[3] = {"bad", "good", "very good"};
+
+	m->algorithm = PGL_ALGO_LOGISTIC_REGRESSION;
+	m->task = PGL_TASK_CLASSIFICATION;
+	m->n_features = 2;
+	m->features = calloc(2, sizeof(pgl_feature));
+	m->features[0].name = xstrdup("body");
+	m->features[0].type_name = xstrdup("text");
+	m->features[0].kind = PGL_FEATURE_TEXT;
+	m->features[0].n_categories = 3;
+	m->features[0].categories = calloc(3, sizeof(char *));
+	m->features[0].idf = calloc(3, sizeof(double));
+	for (int k = 0; k < 3; k++)
+	{
+		m->features[0].categories[k] = xstrdup(terms[k]);
+		m->features[0].idf[k] = 1.0 + k;
+	}
+	m->features[0].ngram_max = 2;
+	m->features[0].sublinear = 1;
+	m->features[1].name = xstrdup("x");
+	m->features[1].type_name = xstrdup("float8");
+	m->features[1].kind = PGL_FEATURE_NUMERIC;
+	m->n_inputs = pgl_model_input_width(m);
+	m->target_name = xstrdup("y");
+	m->target_type = xstrdup("text");
+	m->n_classes = 2;
+	m->classes = calloc(2, sizeof(char *));
+	m->classes[0] = xstrdup("neg");
+	m->classes[1] = xstrdup("pos");
+	m->n_tensors = 1;
+	m->tensors = calloc(1, sizeof(pgl_tensor));
+	t = &m->tensors[0];
+	strcpy(t->name, "coef");
+	t->dtype = PGL_F64;
+	t->ndim = 2;
+	t->dims[0] = m->n_inputs + 1;
+	t->dims[1] = 1;
+	t->data = calloc((size_t) m->n_inputs + 1, sizeof(double));
+	return m;
+}
+
+static void
+test_format(void)
+{
+	pgl_model	*m = text_model(), *back = NULL;
+	uint8_t		*blob;
+	size_t		 len;
+	pgl_status	 st;
+	pgl_feature *f = &m->features[0];
+
+	memset(&st, 0, sizeof(st));
+	OK(m->n_inputs == 4, "a text feature is one input per term (%d)", m->n_inputs);
+	OK(pgl_model_write(env, m, &blob, &len, &st) == PGL_OK, "written: %s", st.msg);
+	OK(blob[4] == 2, "format version 2");
+	OK(pgl_model_read(env, blob, len, &back, &st) == PGL_OK, "read back: %s", st.msg);
+	OK(back && back->features[0].kind == PGL_FEATURE_TEXT && back->features[0].n_categories == 3 &&
+		   strcmp(back->features[0].categories[2], "very good") == 0 &&
+		   back->features[0].idf[2] == 3.0 && back->features[0].ngram_max == 2 &&
+		   back->features[0].sublinear == 1,
+	   "terms, idf, n-grams and sublinear survive");
+	pgl_model_free(env, back);
+	free(blob);
+
+	f->idf[1] = 0.5;
+	OK(pgl_model_write(env, m, &blob, &len, &st) == PGL_ERR_INVALID && strstr(st.msg, "idf"),
+	   "an idf below 1 is refused: %s", st.msg);
+	f->idf[1] = NAN;
+	OK(pgl_model_write(env, m, &blob, &len, &st) == PGL_ERR_INVALID && strstr(st.msg, "idf"),
+	   "a NaN idf is refused: %s", st.msg);
+	f->idf[1] = 2.0;
+	strcpy(f->categories[1], "bad");
+	OK(pgl_model_write(env, m, &blob, &len, &st) == PGL_ERR_INVALID &&
+		   strstr(st.msg, "not strictly sorted"),
+	   "duplicate terms are refused: %s", st.msg);
+	strcpy(f->categories[1], "goo");
+	f->ngram_max = 3;
+	OK(pgl_model_write(env, m, &blob, &len, &st) == PGL_ERR_INVALID &&
+		   strstr(st.msg, "n-grams up to 3"),
+	   "3-grams are refused: %s", st.msg);
+	f->ngram_max = 2;
+	f->impute = 1;
+	OK(pgl_model_write(env, m, &blob, &len, &st) == PGL_ERR_INVALID && strstr(st.msg, "impute"),
+	   "an impute value is refused: %s", st.msg);
+	f->impute = 0;
+	m->features[1].idf = calloc(1, sizeof(double));
+	OK(pgl_model_write(env, m, &blob, &len, &st) == PGL_ERR_INVALID &&
+		   strstr(st.msg, "not text but has a vocabulary"),
+	   "a vocabulary on a number is refused: %s", st.msg);
+	OK(pgl_model_write(env, m, &blob, &len, &st) != PGL_OK, "still refused");
+	free(m->features[1].idf);
+	m->features[1].idf = NULL;
+	OK(pgl_model_write(env, m, &blob, &len, &st) == PGL_OK, "valid again: %s", st.msg);
+	/* a truncated idf array is corrupt, not a crash */
+	for (size_t cut = len - 40; cut < len; cut += 7)
+		OK(pgl_model_read(env, blob, cut, &back, &st) == PGL_ERR_CORRUPT, "cut at %zu: corrupt",
+		   cut);
+	free(blob);
+	pgl_model_free(&pgl_malloc_env, m);
+}
+
 int
 main(void)
 {
@@ -216,6 +332,7 @@ main(void)
 	test_vocabulary();
 	test_encode();
 	test_errors();
+	test_format();
 	printf("1..%d\n", unit_n);
 	return unit_failed ? 1 : 0;
 }
