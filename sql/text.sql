@@ -7,18 +7,19 @@ SET client_min_messages = warning;
 SET extra_float_digits = 0;
 SET pg_learn.threads = 1;
 
--- 600 reviews: 8 + 4 filler words around one planted word per class, in
+-- 600 reviews: 8 + 4 filler words (the same for rows 2j and 2j + 1, so they
+-- tell nothing of the class) around one planted word per class, in
 -- varying case and punctuation; every 50th review is NULL (an empty document)
 CREATE TABLE tx_reviews AS
   SELECT i AS id,
          CASE WHEN i % 2 = 0 THEN 'pos' ELSE 'neg' END AS label,
          CASE WHEN i % 50 = 0 THEN NULL ELSE
-           (SELECT string_agg(f[1 + (i * 7 + k * 13 + k * k) % 20], ' ' ORDER BY k)
+           (SELECT string_agg(f[1 + ((i / 2) * 7 + k * 13 + k * k) % 20], ' ' ORDER BY k)
               FROM generate_series(1, 8) k)
            || ' ' || CASE WHEN i % 2 = 0
                           THEN (ARRAY['excellent', 'wonderful', 'Excellent!', 'WONDERFUL,'])[1 + (i / 2) % 4]
                           ELSE (ARRAY['awful', 'terrible', 'Awful...', 'TERRIBLE;'])[1 + (i / 2) % 4] END
-           || ' ' || (SELECT string_agg(f[1 + (i * 3 + k * 5) % 20], ' ' ORDER BY k)
+           || ' ' || (SELECT string_agg(f[1 + ((i / 2) * 3 + k * 5) % 20], ' ' ORDER BY k)
                         FROM generate_series(1, 4) k)
          END AS body,
          CASE WHEN i % 2 = 0 THEN 4.0 ELSE 1.0 END + (i % 5) * 0.01 AS stars,

@@ -174,8 +174,25 @@ logreg_train(const pgl_env *env, const pgl_dataset *d, const pgl_train_params *p
 		return rc;
 	info->rank = d->p;
 	if (d->csr)
-		return pgl_logreg_fit_csr(env, d->csr, d->label, d->n_classes, &lp, coef, &info->iterations,
-								  &info->loss, st);
+	{
+		bool   *raw = pgl_alloc0(env, sizeof(bool) * ((size_t) d->p + 1));
+		int32_t col = 0;
+
+		if (raw == NULL)
+			return pgl_fail(st, PGL_ERR_NOMEM, "out of memory");
+		for (int32_t f = 0; f < m->n_features; f++)
+		{
+			int32_t w = pgl_feature_width(&m->features[f]);
+
+			for (int32_t j = 0; j < w && m->features[f].kind == PGL_FEATURE_TEXT; j++)
+				raw[col + j] = true;
+			col += w;
+		}
+		rc = pgl_logreg_fit_csr(env, d->csr, raw, d->label, d->n_classes, &lp, coef,
+								&info->iterations, &info->loss, st);
+		pgl_free(env, raw);
+		return rc;
+	}
 	return pgl_logreg_fit(env, d->X, d->ld, d->n, d->p, d->label, d->n_classes, &lp, coef,
 						  &info->iterations, &info->loss, st);
 }

@@ -145,11 +145,14 @@ extern pgl_rc pgl_logreg_fit(const pgl_env *env, const double *X, int64_t ld, in
  * The same fit over a sparse X (n_rows x n_cols CSR), for text features:
  * the columns are scaled by their standard deviation as above but not
  * centred (which only moves the intercepts, so the optimum is the same and
- * X stays sparse); scores and gradients are sparse products.
+ * X stays sparse); scores and gradients are sparse products.  Columns with
+ * raw[j] set (TF-IDF inputs, already L2-normalised by row) are not scaled:
+ * l2 penalizes their weights as they are, as scikit-learn does
+ * (C = 1 / (l2 n)).  raw may be NULL.
  */
-extern pgl_rc pgl_logreg_fit_csr(const pgl_env *env, const pgl_csr *A, const int32_t *label,
-								 int32_t k, const pgl_logreg_params *params, double *coef,
-								 int32_t *iterations, double *loss, pgl_status *st);
+extern pgl_rc pgl_logreg_fit_csr(const pgl_env *env, const pgl_csr *A, const bool *raw,
+								 const int32_t *label, int32_t k, const pgl_logreg_params *params,
+								 double *coef, int32_t *iterations, double *loss, pgl_status *st);
 
 /*
  * Logistic regression over data the caller streams itself (the aggregate

@@ -678,9 +678,9 @@ pgl_logreg_fit_oracle(const pgl_env *env, int32_t p, int32_t k, const double *st
 }
 
 pgl_rc
-pgl_logreg_fit_csr(const pgl_env *env, const pgl_csr *A, const int32_t *label, int32_t k,
-				   const pgl_logreg_params *params, double *coef, int32_t *iterations, double *loss,
-				   pgl_status *st)
+pgl_logreg_fit_csr(const pgl_env *env, const pgl_csr *A, const bool *raw, const int32_t *label,
+				   int32_t k, const pgl_logreg_params *params, double *coef, int32_t *iterations,
+				   double *loss, pgl_status *st)
 {
 	int64_t			 n = A->n_rows, nnz = A->indptr[A->n_rows];
 	int32_t			 p = A->n_cols, ncol = k == 2 ? 1 : k;
@@ -735,6 +735,8 @@ pgl_logreg_fit_csr(const pgl_env *env, const pgl_csr *A, const int32_t *label, i
 
 		/* constant (up to rounding): left out, its weight 0, as the dense path leaves it */
 		scale[j] = sd > LOGREG_CONST_ULPS * DBL_EPSILON * sqrt(ss[j] / (double) n) ? 1.0 / sd : 0.0;
+		if (raw && raw[j] && scale[j] > 0)
+			scale[j] = 1.0;
 	}
 	for (int64_t e = 0; e < nnz; e++)
 		Av[e] = A->values[e] * scale[A->indices[e]];
