@@ -75,9 +75,12 @@ linreg_train(const pgl_env *env, const pgl_dataset *d, const pgl_train_params *p
 	rc = add_coef_tensor(env, m, d->p + 1, 1, &coef, st);
 	if (rc != PGL_OK)
 		return rc;
-	rc = pgl_linreg_fit(env, d->X, d->ld, d->n, d->p, d->y, params->l2, coef, &info->rank, st);
 	info->iterations = 1;
 	info->loss = NAN;
+	if (d->csr)
+		return pgl_linreg_fit_csr(env, d->csr, d->y, params->l2, params->max_iter, params->tol,
+								  coef, &info->rank, &info->iterations, st);
+	rc = pgl_linreg_fit(env, d->X, d->ld, d->n, d->p, d->y, params->l2, coef, &info->rank, st);
 	return rc;
 }
 
@@ -480,7 +483,7 @@ kmeans_validate(const pgl_model *m, pgl_status *st)
 static const pgl_algo_ops algorithms[] = {
 	{PGL_ALGO_LINEAR_REGRESSION, "linear_regression", PGL_TASK_REGRESSION, 0.0, linreg_train,
 	 linreg_predict, linreg_validate, linreg_train_gram, pgl_linear_regression_options, NULL, false,
-	 NULL, false},
+	 NULL, true},
 	{PGL_ALGO_LOGISTIC_REGRESSION, "logistic_regression", PGL_TASK_CLASSIFICATION, 1e-4,
 	 logreg_train, logreg_predict, logreg_validate, NULL, pgl_logistic_regression_options, NULL,
 	 false, NULL, true},

@@ -37,6 +37,20 @@ extern pgl_rc pgl_linreg_fit(const pgl_env *env, const double *X, int64_t ld, in
 							 pgl_status *st);
 
 /*
+ * The same ridge over a sparse X (linreg_csr.c, for text features): the
+ * dense solve above when X has at most PGL_LINREG_DENSE_WIDTH columns,
+ * else preconditioned conjugate gradient on the centred normal equations,
+ * matrix-free (XᵀX is never formed), at most max_iter steps until the
+ * residual is below tol times its start (env->notice when it is not).
+ * *iterations: the CG steps (1 for the dense solve).
+ */
+#define PGL_LINREG_DENSE_WIDTH 2000
+
+extern pgl_rc pgl_linreg_fit_csr(const pgl_env *env, const pgl_csr *A, const double *y, double l2,
+								 int32_t max_iter, double tol, double *coef, int32_t *rank,
+								 int32_t *iterations, pgl_status *st);
+
+/*
  * The solve of pgl_linreg_fit from sufficient statistics: G is the centred
  * Gram matrix of [X, y] over n rows ((p + 1) x (p + 1), column-major, upper
  * triangle used; row/column p is y), mu the column means, ybar the mean of

@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "linear.h"
 #include "model_format.h"
 #include "tfidf.h"
 #include "tokenize.h"
@@ -325,6 +326,106 @@ test_format(void)
 	pgl_model_free(&pgl_malloc_env, m);
 }
 
+/* a random sparse matrix: rows x cols, about per_row entries a row */
+static pgl_csr
+random_csr(int64_t rows, int32_t cols, int per_row, uint64_t seed)
+{
+	pgl_csr A;
+	int64_t nz = 0;
+
+	A.n_rows = rows;
+	A.n_cols = cols;
+	A.indptr = calloc((size_t) rows + 1, sizeof(int64_t));
+	A.indices = calloc((size_t) rows * per_row + 1, sizeof(int32_t));
+	A.values = calloc((size_t) rows * per_row + 1, sizeof(double));
+	for (int64_t i = 0; i < rows; i++)
+	{
+		int32_t col = 0;
+
+		for (int k = 0; k < per_row; k++)
+		{
+			seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+			col += 1 + (int32_t) ((seed >> 33) % (uint64_t) (2 * cols / per_row));
+			if (col >= cols)
+				break;
+			A.indices[nz] = col;
+			A.values[nz++] = 0.1 + (double) ((seed >> 20) % 1000) / 1000.0;
+		}
+		A.indptr[i + 1] = nz;
+	}
+	return A;
+}
+
+static void
+free_csr(pgl_csr *A)
+{
+	free(A->indptr);
+	free(A->indices);
+	free(A->values);
+}
+
+static void
+test_sparse_solvers(void)
+{
+	int64_t	   n = 300;
+	int32_t	   p = 2200;
+	pgl_csr	   A = random_csr(n, p, 40, 7);
+	double	  *X = calloc((size_t) n * p, sizeof(double));
+	double	  *y = malloc(sizeof(double) * n);
+	double	  *c_dense = calloc((size_t) p + 1, sizeof(double));
+	double	  *c_cg = calloc((size_t) p + 1, sizeof(double));
+	int32_t	  *label = malloc(sizeof(int32_t) * n);
+	pgl_status st;
+	int32_t	   rank, iters;
+	double	   err = 0, loss;
+
+	memset(&st, 0, sizeof(st));
+	for (int64_t i = 0; i < n; i++)
+	{
+		double s = 0;
+
+		for (int64_t e = A.indptr[i]; e < A.indptr[i + 1]; e++)
+		{
+			X[(size_t) A.indices[e] * n + i] = A.values[e];
+			s += A.values[e] * ((A.indices[e] % 7) - 3);
+		}
+		y[i] = s + 0.5;
+		label[i] = s > 0;
+	}
+	OK(pgl_linreg_fit(env, X, n, n, p, y, 1.0, c_dense, &rank, &st) == PGL_OK, "dense ridge: %s",
+	   st.msg);
+	OK(pgl_linreg_fit_csr(env, &A, y, 1.0, 1000, 1e-10, c_cg, &rank, &iters, &st) == PGL_OK,
+	   "conjugate gradient ridge: %s", st.msg);
+	for (int32_t j = 0; j <= p; j++)
+		err = fmax(err, fabs(c_dense[j] - c_cg[j]));
+	OK(err < 1e-6 && iters > 1, "CG (%d steps, %d columns) equals the dense solve: max diff %g",
+	   iters, p, err);
+
+	/* sparse logistic regression equals the dense one (same standardization, same optimum) */
+	{
+		pgl_logreg_params lp = {1e-2, 500, 1e-9, NULL};
+		double			 *w_dense = calloc((size_t) p + 1, sizeof(double));
+		double			 *w_csr = calloc((size_t) p + 1, sizeof(double));
+
+		err = 0;
+		OK(pgl_logreg_fit(env, X, n, n, p, label, 2, &lp, w_dense, &iters, &loss, &st) == PGL_OK,
+		   "dense logistic: %s", st.msg);
+		OK(pgl_logreg_fit_csr(env, &A, NULL, label, 2, &lp, w_csr, &iters, &loss, &st) == PGL_OK,
+		   "sparse logistic: %s", st.msg);
+		for (int32_t j = 0; j <= p; j++)
+			err = fmax(err, fabs(w_dense[j] - w_csr[j]) / fmax(1, fabs(w_dense[j])));
+		OK(err < 1e-3, "sparse logistic equals the dense one: max relative diff %g", err);
+		free(w_dense);
+		free(w_csr);
+	}
+	free_csr(&A);
+	free(X);
+	free(y);
+	free(c_dense);
+	free(c_cg);
+	free(label);
+}
+
 int
 main(void)
 {
@@ -333,6 +434,7 @@ main(void)
 	test_encode();
 	test_errors();
 	test_format();
+	test_sparse_solvers();
 	printf("1..%d\n", unit_n);
 	return unit_failed ? 1 : 0;
 }
