@@ -239,6 +239,50 @@ add_array(pgl_model *m, const char *name, int32_t n)
 	}
 }
 
+/* a text feature: terms (sorted), idf, 1-2 grams, sublinear tf */
+static const char *const terms[] = {"awful", "good", "very good", "zebra"};
+
+static void
+add_text(pgl_model *m, const char *name)
+{
+	pgl_feature *f;
+
+	m->features = realloc(m->features, sizeof(pgl_feature) * (size_t) (m->n_features + 1));
+	f = &m->features[m->n_features++];
+	memset(f, 0, sizeof(*f));
+	f->name = dup(name);
+	f->type_name = dup("text");
+	f->kind = PGL_FEATURE_TEXT;
+	f->n_categories = 4;
+	f->categories = calloc(4, sizeof(char *));
+	f->idf = calloc(4, sizeof(double));
+	for (int i = 0; i < 4; i++)
+	{
+		f->categories[i] = dup(terms[i]);
+		f->idf[i] = 1.0 + 0.5 * i;
+	}
+	f->ngram_max = 2;
+	f->sublinear = 1;
+	m->n_inputs += 4;
+}
+
+/* logistic regression over a text column and a number */
+static pgl_model *
+logistic_text(void)
+{
+	pgl_model *m = new_model(PGL_ALGO_LOGISTIC_REGRESSION, PGL_TASK_CLASSIFICATION);
+
+	add_text(m, "body");
+	add_numeric(m, "stars", 3.5);
+	set_target(m, "label", "text");
+	m->n_classes = 2;
+	m->classes = calloc(2, sizeof(char *));
+	m->classes[0] = dup("neg");
+	m->classes[1] = dup("pos");
+	fill_f64(add_tensor(m, "coef", PGL_F64, 2, m->n_inputs + 1, 1), 0.5);
+	return m;
+}
+
 static pgl_model *
 linear_date(void)
 {
@@ -1064,7 +1108,8 @@ time_seeds(void)
 	uint64_t u;
 
 #define F64(x) (v = (x), memcpy(&u, &v, 8), u)
-	variant("time-kind-unknown-linear-date", blob, len, kind, 6, 4, true);
+	variant("time-kind-unknown-linear-date", blob, len, kind, 7, 4, true);
+	variant("time-kind-text-linear-date", blob, len, kind, PGL_FEATURE_TEXT, 4, true);
 	variant("time-kind-numeric-with-origin-linear-date", blob, len, kind, PGL_FEATURE_NUMERIC, 4,
 			true);
 	variant("time-origin-nan-linear-date", blob, len, origin, F64(NAN), 8, true);
@@ -1102,6 +1147,42 @@ time_seeds(void)
 	pgl_model_free(env, m);
 }
 
+/*
+ * Hostile text features: terms out of order or repeated, an idf below 1,
+ * NaN or cut short, 3-grams, a sublinear flag of 2, a text kind in a
+ * version 1 blob.
+ */
+static void
+text_seeds(void)
+{
+	pgl_model *m = logistic_text();
+	size_t	   len;
+	uint8_t	  *blob = written(m, &len, "logistic-text");
+	/* after the last term "zebra": i32 ngram_max, i32 sublinear, f64 idf[4] */
+	size_t	 ngram = (size_t) (find_string(blob, len, 32, "zebra") - blob) + 4 + 5;
+	size_t	 idf = ngram + 8;
+	double	 v;
+	uint64_t u;
+
+#define F64(x) (v = (x), memcpy(&u, &v, 8), u)
+	variant("text-ngram-3-logistic-text", blob, len, ngram, 3, 4, true);
+	variant("text-ngram-0-logistic-text", blob, len, ngram, 0, 4, true);
+	variant("text-sublinear-2-logistic-text", blob, len, ngram + 4, 2, 4, true);
+	variant("text-idf-below-1-logistic-text", blob, len, idf + 8, F64(0.5), 8, true);
+	variant("text-idf-nan-logistic-text", blob, len, idf, F64(NAN), 8, true);
+	variant("text-idf-inf-logistic-text", blob, len, idf + 24, F64(INFINITY), 8, true);
+	variant("valid-text-idf-1-logistic-text", blob, len, idf, F64(1.0), 8, true);
+	/* "good" -> "aood": before "awful", out of order */
+	variant("text-terms-unsorted-logistic-text", blob, len,
+			(size_t) (find_string(blob, len, 32, "good") - blob) + 4, 'a', 1, true);
+	variant("text-kind-numeric-logistic-text", blob, len,
+			(size_t) (find_string(blob, len, 32, "body") - blob) + 4 + 4 + 4 + 4, 1, 4, true);
+	variant("text-in-version-1-logistic-text", blob, len, 4, 1, 2, true);
+#undef F64
+	free(blob);
+	pgl_model_free(env, m);
+}
+
 static int
 gen(void)
 {
@@ -1118,6 +1199,7 @@ gen(void)
 		{"als-text", als(true)},
 		{"linear-date", linear_date()},
 		{"nn-transformer", transformer_nn()},
+		{"logistic-text", logistic_text()},
 	};
 
 	for (size_t i = 0; i < sizeof(models) / sizeof(models[0]); i++)
@@ -1129,6 +1211,7 @@ gen(void)
 	als_absurd_k();
 	tree_seeds();
 	time_seeds();
+	text_seeds();
 	return 0;
 }
 

@@ -116,17 +116,23 @@ def read(buf):
              "impute_category": r.i32()}
         f["categories"] = [r.string() for _ in range(r.count("string"))]
         # format version 2: date (3) and timestamp (4) features end with an
-        # f64 origin, array elements (5) with i32 element and i32 length
-        if f["kind"] in (3, 4, 5):
+        # f64 origin, array elements (5) with i32 element and i32 length,
+        # text (6) with i32 ngram_max, i32 sublinear, f64 idf per term
+        if f["kind"] in (3, 4, 5, 6):
             if version < 2:
-                raise Corrupt("date or array feature in format version 1")
+                raise Corrupt("date, array or text feature in format version 1")
             if f["kind"] == 5:
                 f["element"], f["length"] = r.i32(), r.i32()
+            elif f["kind"] == 6:
+                f["ngram_max"], f["sublinear"] = r.i32(), r.i32()
+                if len(f["categories"]) * 8 > r.end - r.pos:
+                    raise Corrupt("idf truncated")
+                f["idf"] = [r.f64() for _ in f["categories"]]
             else:
                 f["origin"] = r.f64()
         feats.append(f)
     # the lowest version that holds the model
-    if version == 2 and not any(f["kind"] in (3, 4, 5) for f in feats):
+    if version == 2 and not any(f["kind"] in (3, 4, 5, 6) for f in feats):
         raise Corrupt("format version 2 without a date or array feature")
     m["features"] = feats
     m["target_name"], m["target_type"] = r.string(), r.string()
@@ -209,6 +215,19 @@ def read(buf):
             if e < n - 1 and (h is None or h["kind"] != 5 or h.get("element") != e + 1):
                 raise Corrupt("array ends early")
             width += 1
+        elif f["kind"] == 6:
+            terms = f["categories"]
+            if not 1 <= len(terms) <= 1000000:
+                raise Corrupt("text terms")
+            if f["impute"] != 0 or f["impute_category"] != 0:
+                raise Corrupt("text impute")
+            if f["ngram_max"] not in (1, 2) or f["sublinear"] not in (0, 1):
+                raise Corrupt("text n-grams or sublinear")
+            if any(not t for t in terms) or any(a >= b for a, b in zip(terms, terms[1:])):
+                raise Corrupt("text terms not strictly sorted")
+            if any(not (math.isfinite(v) and v >= 1.0) for v in f["idf"]):
+                raise Corrupt("text idf")
+            width += len(terms)
         elif f["kind"] in (3, 4):
             if f["categories"] or f["impute_category"] != 0:
                 raise Corrupt("date feature with categories")
