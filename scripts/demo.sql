@@ -184,3 +184,15 @@ UNION ALL
 SELECT name, 'memory', NULL, round((metrics -> 'test' ->> 'r2')::numeric, 6)
   FROM ai_train('house_price_mem', 'linear_regression', 'SELECT sqft, bedrooms, bathrooms, age, price FROM houses',
                 'price', '{"method": "memory"}');
+
+\echo '== Text as features: TF-IDF of a review column, then the words that decided one prediction =='
+CREATE TABLE demo_reviews AS
+SELECT i AS id, CASE WHEN i % 2 = 0 THEN 'pos' ELSE 'neg' END AS label,
+       (ARRAY['the film was', 'this movie felt', 'the story is', 'our evening was'])[1 + (i / 2) % 4] || ' '
+       || CASE WHEN i % 2 = 0 THEN (ARRAY['great', 'wonderful', 'moving', 'a delight'])[1 + (i / 8) % 4]
+               ELSE (ARRAY['dull', 'awful', 'too long', 'a mess'])[1 + (i / 8) % 4] END AS body
+  FROM generate_series(1, 400) i;
+SELECT round((metrics -> 'test' ->> 'accuracy')::numeric, 3) AS test_accuracy
+  FROM ai_train('review_sentiment', 'logistic_regression', 'demo_reviews', 'label', '{"text": ["body"], "exclude": ["id"]}');
+SELECT feature, round(contribution::numeric, 2) AS contribution
+  FROM ai_explain('review_sentiment', (SELECT r FROM (SELECT 'The film was a delight' AS body) r)) ORDER BY 2 DESC;
