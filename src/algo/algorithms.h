@@ -46,13 +46,13 @@
 typedef struct pgl_dataset
 {
 	const double  *X;
-	const pgl_csr *csr;
 	int64_t		   ld;
 	int64_t		   n;
 	int32_t		   p;
 	const double  *y;	  /* regression target, or NULL */
 	const int32_t *label; /* class index in [0, n_classes), or NULL */
 	int32_t		   n_classes;
+	const pgl_csr *csr; /* or NULL (last: positional initializers need not name it) */
 } pgl_dataset;
 
 /* Hyperparameters shared by the supervised algorithms (and kmeans). */

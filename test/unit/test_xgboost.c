@@ -153,7 +153,7 @@ compare(const char *what, const char *objective, int32_t task, int32_t n_classes
 	pgl_train_params params;
 	pgl_train_info	 info;
 	pgl_status		 st;
-	pgl_dataset		 d = {X, N, N, P, label ? NULL : y, label, n_classes};
+	pgl_dataset		 d = {X, N, N, P, label ? NULL : y, label, n_classes, NULL};
 	pgl_trees		 t;
 	int				 k = n_classes > 2 ? n_classes : 1;
 	double			*ours = malloc(sizeof(double) * N * k);
@@ -207,8 +207,8 @@ test_options_and_errors(void)
 	pgl_train_params params;
 	pgl_train_info	 info;
 	pgl_status		 st;
-	pgl_dataset		 d = {X, N, N, P, y, NULL, 0};
-	pgl_dataset		 hold = {X + N / 2, N, N / 2, P, y + N / 2, NULL, 0};
+	pgl_dataset		 d = {X, N, N, P, y, NULL, 0, NULL};
+	pgl_dataset		 hold = {X + N / 2, N, N / 2, P, y + N / 2, NULL, 0, NULL};
 	pgl_trees		 t;
 	double			 neg[N];
 
