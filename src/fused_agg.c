@@ -535,6 +535,13 @@ site_of(FunctionCallInfo fcinfo, const Form *form, const char *agg)
 	{
 		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
 
+		/*
+		 * One BLAS thread: a block is small, and the rows are already divided
+		 * among the parallel workers; a thread pool per worker would only
+		 * oversubscribe the cores (and spin).
+		 */
+		pgl_set_blas_threads_n(1);
+
 		site = fcinfo->flinfo->fn_extra = palloc0(sizeof(Site));
 		site->form = form;
 		if (form->fields >= 0)

@@ -940,6 +940,7 @@ agg_fit_linear(PglTrainCall *c, AggTraining *a)
 			break;
 	}
 	coef = (double *) c->m->tensors[0].data;
+	pgl_set_blas_threads(); /* the passes' aggregates ran BLAS on one thread */
 	if (pgl_linreg_state_solve(&c->env, s, c->opts.l2 >= 0 ? c->opts.l2 : c->ops->default_l2, coef,
 							   &a->rank, &st) != PGL_OK)
 		pgl_report(&st, psprintf("training \"%s\" failed", c->name));
