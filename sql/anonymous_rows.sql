@@ -162,6 +162,7 @@ SELECT ai_linreg_fit_agg(:'lin', ARRAY['a', 'b', 'c'], 42, 0.2, a, b, c, y) FROM
 SELECT ai_linreg_fit_agg(:'lin', ARRAY['a', 'b', 'c', 'z'], 42, 0.2, a, b, c, y) FROM anr;
 SELECT ai_linreg_fit_agg(:'lin', ARRAY['a', 'b', 'c', 'y'], 42, 0.2, a::text, b, c, y) FROM anr;
 SELECT ai_kmeans_fit_agg(:'km', ARRAY['a', 'b', 'c'], '{1,2,3,4}', a, b, c) FROM anr;
+SELECT ai_kmeans_fit_agg(:'km', ARRAY['a', 'b', 'c'], '{1,2,3,4,5}', VARIADIC ARRAY[a, b, 0]) FROM anr;
 -- ai_linreg_solve reads the training part of ai_linreg_fit_agg's result, checking the rest
 SELECT ai_linreg_solve(s[1:array_length(s, 1) - 1], 0.5) FROM (SELECT ai_linreg_fit_agg(:'lin', ROW(a, b, c, y), ARRAY['a', 'b', 'c', 'y'], 42, 0.2) AS s FROM anr) f;
 SELECT ai_linreg_solve(s[1:array_length(s, 1) - 1] || -1::float8, 0.5) FROM (SELECT ai_linreg_fit_agg(:'lin', ROW(a, b, c, y), ARRAY['a', 'b', 'c', 'y'], 42, 0.2) AS s FROM anr) f;

@@ -490,11 +490,16 @@ site_fields(FunctionCallInfo fcinfo, Site *site, const char *agg)
 	int			  n = PG_NARGS() - first;
 	TupleDesc	  d;
 
-	if (n < 1)
+	/* VARIADIC "any" always has a field; VARIADIC ARRAY[...] would make it one array */
+	if (get_fn_expr_variadic(fcinfo->flinfo))
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						errmsg("%s: no fields of the row are given", agg),
-						errhint("Pass the row's fields after the fixed arguments, in the order of "
-								"the column names.")));
+						errmsg("%s: the row's fields must be separate arguments, not a VARIADIC "
+							   "array",
+							   agg),
+						errhint("Pass the fields after the fixed arguments, in the order of the "
+								"column names, or the row as a record: %s(model, ROW(...), "
+								"columns, ...).",
+								agg)));
 	d = CreateTemplateTupleDesc(n);
 	for (int i = 0; i < n; i++)
 	{
