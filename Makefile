@@ -20,7 +20,7 @@ PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/algo -I$(srcdir)/src/text -I$(BLAS
 # headers trigger under -Wextra (static inline functions); C11 lets
 # declarations follow statements, which PGXS's flags warn of.
 PG_CFLAGS = -O3 -std=gnu11 -Wextra -Wno-unused-parameter -Wno-declaration-after-statement
-SHLIB_LINK = -lopenblas -llapacke -lxgboost -lm -lpthread
+SHLIB_LINK = -lopenblas -lm -lpthread
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)

@@ -1301,7 +1301,6 @@ pgl_kmeans_sample(const char *query, bytea *prep, int32 p, int32 k, int64 n, uin
 	Datum		  values[1] = {PointerGetDatum(prep)};
 	double		**ptr, *S;
 	int64		  m = 0, cap = Min(n, target + target / 2) + 16;
-	Portal		  cur;
 	const char	 *schema, *row, *rowargs;
 	char		 *sql;
 	int			  pp = p;
@@ -1319,31 +1318,31 @@ pgl_kmeans_sample(const char *query, bytea *prep, int32 p, int32 k, int64 n, uin
 										   INT64CONST(0x3fffffffffffffff)),
 					 frac);
 	ptr = MemoryContextAllocHuge(out, sizeof(double *) * cap);
-	cur = SPI_cursor_open_with_args(NULL, sql, 1, types, values, NULL, true, 0);
-	for (;;)
-	{
-		SPI_cursor_fetch(cur, true, 10000);
-		if (SPI_processed == 0)
-			break;
-		for (uint64 i = 0; i < SPI_processed; i++)
-		{
-			bool	   isnull;
-			ArrayType *a = DatumGetArrayTypeP(
-				SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
 
-			if (m == cap)
-			{
-				cap *= 2;
-				ptr = repalloc_huge(ptr, sizeof(double *) * cap);
-			}
-			ptr[m] = MemoryContextAlloc(out, sizeof(double) * (p > 0 ? p : 1));
-			memcpy(ptr[m], arr_doubles(a), sizeof(double) * p);
-			m++;
+	/*
+	 * One statement run to completion, not a cursor: the planner may then
+	 * scan in parallel (PostgreSQL plans cursors serially), and the sample is
+	 * small (about target rows).
+	 */
+	if (SPI_execute_with_args(sql, 1, types, values, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "pg_learn: the kmeans seeding sample query failed");
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool	   isnull;
+		ArrayType *a = DatumGetArrayTypeP(
+			SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+
+		if (m == cap)
+		{
+			cap *= 2;
+			ptr = repalloc_huge(ptr, sizeof(double *) * cap);
 		}
-		SPI_freetuptable(SPI_tuptable);
-		CHECK_FOR_INTERRUPTS();
+		ptr[m] = MemoryContextAlloc(out, sizeof(double) * (p > 0 ? p : 1));
+		memcpy(ptr[m], arr_doubles(a), sizeof(double) * p);
+		m++;
+		if (i % 10000 == 0)
+			CHECK_FOR_INTERRUPTS();
 	}
-	SPI_cursor_close(cur);
 	SPI_finish();
 	if (passes)
 		(*passes)++;

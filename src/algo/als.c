@@ -46,7 +46,7 @@
 #include "als_internal.h"
 
 #include <cblas.h>
-#include <lapacke.h>
+#include "lapack.h"
 #include <math.h>
 #include <string.h>
 #include <time.h>
@@ -680,11 +680,11 @@ solve_implicit_cg(als_ctx *c, als_work *w, int64_t row)
 static void
 solve_implicit_direct(als_ctx *c, als_work *w, int64_t row)
 {
-	int32_t	   k = c->k;
-	int64_t	   beg = c->ptr[row];
-	int64_t	   n = c->ptr[row + 1] - beg;
-	float	  *x = c->X + (size_t) row * k;
-	lapack_int info;
+	int32_t k = c->k;
+	int64_t beg = c->ptr[row];
+	int64_t n = c->ptr[row + 1] - beg;
+	float  *x = c->X + (size_t) row * k;
+	int		info;
 
 	for (int32_t a = 0; a < k; a++)
 		for (int32_t b = 0; b < k; b++)
@@ -716,9 +716,9 @@ solve_implicit_direct(als_ctx *c, als_work *w, int64_t row)
 		cblas_dsyrk(CblasColMajor, CblasUpper, CblasNoTrans, k, (int) m, 1.0, w->A, k, 1.0, w->G,
 					k);
 	}
-	info = LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'U', k, w->G, k);
+	info = pgl_dpotrf('U', k, w->G, k);
 	if (info == 0)
-		info = LAPACKE_dpotrs_work(LAPACK_COL_MAJOR, 'U', k, 1, w->G, k, w->sol, k);
+		info = pgl_dpotrs('U', k, 1, w->G, k, w->sol, k);
 	if (info != 0)
 	{
 		c->failed = 1;

@@ -19,7 +19,7 @@
 
 #include <cblas.h>
 #include <float.h>
-#include <lapacke.h>
+#include "lapack.h"
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -77,18 +77,18 @@ build_system(const double *G, int32_t p, const bool *constant, double l2, const 
 static int32_t
 eigen_solve(const pgl_env *env, double *W, int32_t p, const double *rhs, double *z, pgl_status *st)
 {
-	double	   *eig = NULL;
-	double	   *t = NULL;
-	double	   *work = NULL;
-	lapack_int *iwork = NULL;
-	double		wq;
-	lapack_int	iwq;
-	lapack_int	info;
-	double		maxeig;
-	double		thr;
-	int32_t		rank = -1;
+	double *eig = NULL;
+	double *t = NULL;
+	double *work = NULL;
+	int	   *iwork = NULL;
+	double	wq;
+	int		iwq;
+	int		info;
+	double	maxeig;
+	double	thr;
+	int32_t rank = -1;
 
-	info = LAPACKE_dsyevd_work(LAPACK_COL_MAJOR, 'V', 'U', p, W, p, NULL, &wq, -1, &iwq, -1);
+	info = pgl_dsyevd('V', 'U', p, W, p, NULL, &wq, -1, &iwq, -1);
 	if (info != 0)
 	{
 		pgl_fail(st, PGL_ERR_NUMERIC,
@@ -99,14 +99,13 @@ eigen_solve(const pgl_env *env, double *W, int32_t p, const double *rhs, double 
 	eig = pgl_alloc(env, sizeof(double) * (size_t) p);
 	t = pgl_alloc(env, sizeof(double) * (size_t) p);
 	work = pgl_alloc(env, sizeof(double) * (size_t) wq);
-	iwork = pgl_alloc(env, sizeof(lapack_int) * (size_t) iwq);
+	iwork = pgl_alloc(env, sizeof(int) * (size_t) iwq);
 	if (eig == NULL || t == NULL || work == NULL || iwork == NULL)
 	{
 		pgl_fail(st, PGL_ERR_NOMEM, "out of memory");
 		goto done;
 	}
-	info = LAPACKE_dsyevd_work(LAPACK_COL_MAJOR, 'V', 'U', p, W, p, eig, work, (lapack_int) wq,
-							   iwork, iwq);
+	info = pgl_dsyevd('V', 'U', p, W, p, eig, work, (int) wq, iwork, iwq);
 	if (info != 0)
 	{
 		pgl_fail(st, PGL_ERR_NUMERIC, "linear_regression: eigendecomposition failed (info %d)",
@@ -151,14 +150,14 @@ pgl_linreg_solve(const pgl_env *env, const double *G, int64_t n, int32_t p, cons
 				 double ybar, const double *maxabs, bool *constant, double l2, double *coef,
 				 int32_t *rank, pgl_status *st)
 {
-	size_t		ldg = (size_t) p + 1;
-	double	   *W = NULL;
-	double	   *d = NULL;
-	double	   *rhs = NULL;
-	double	   *work = NULL;
-	lapack_int *iwork = NULL;
-	bool		use_eigen = false;
-	pgl_rc		rc = PGL_OK;
+	size_t	ldg = (size_t) p + 1;
+	double *W = NULL;
+	double *d = NULL;
+	double *rhs = NULL;
+	double *work = NULL;
+	int	   *iwork = NULL;
+	bool	use_eigen = false;
+	pgl_rc	rc = PGL_OK;
 
 	if (p == 0)
 	{
@@ -200,26 +199,26 @@ pgl_linreg_solve(const pgl_env *env, const double *G, int64_t n, int32_t p, cons
 	/* Cholesky, with a condition estimate */
 	build_system(G, p, constant, l2, d, W, rhs);
 	{
-		double	   anorm;
-		double	   rcond = 0.0;
-		lapack_int info;
+		double anorm;
+		double rcond = 0.0;
+		int	   info;
 
 		work = pgl_alloc(env, sizeof(double) * 3 * (size_t) p);
-		iwork = pgl_alloc(env, sizeof(lapack_int) * (size_t) p);
+		iwork = pgl_alloc(env, sizeof(int) * (size_t) p);
 		if (work == NULL || iwork == NULL)
 		{
 			rc = pgl_fail(st, PGL_ERR_NOMEM, "out of memory");
 			goto done;
 		}
-		anorm = LAPACKE_dlansy_work(LAPACK_COL_MAJOR, '1', 'U', p, W, p, work);
-		info = LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'U', p, W, p);
+		anorm = pgl_dlansy('1', 'U', p, W, p, work);
+		info = pgl_dpotrf('U', p, W, p);
 		if (info == 0)
-			info = LAPACKE_dpocon_work(LAPACK_COL_MAJOR, 'U', p, W, p, anorm, &rcond, work, iwork);
+			info = pgl_dpocon('U', p, W, p, anorm, &rcond, work, iwork);
 		if (info != 0 || !(rcond >= LINREG_RCOND_MIN))
 			use_eigen = true;
 		else
 		{
-			info = LAPACKE_dpotrs_work(LAPACK_COL_MAJOR, 'U', p, 1, W, p, rhs, p);
+			info = pgl_dpotrs('U', p, 1, W, p, rhs, p);
 			if (info != 0)
 				use_eigen = true;
 			else

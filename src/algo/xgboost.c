@@ -18,7 +18,7 @@
 #include "trees.h"
 #include "xgb_json.h"
 
-#include <xgboost/c_api.h>
+#include "xgb_lib.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -108,7 +108,7 @@ pgl_xgb_objective_task(int32_t objective)
 		 "0",                                                                                      \
 		 "L1 penalty on the leaf values (XGBoost's alpha)",                                        \
 		 "0.5"},                                                                                   \
-		OPT_CLASSIFIER, OPT_TEST_SIZE, OPT_EXCLUDE, OPT_TEXT,                                                \
+		OPT_CLASSIFIER, OPT_TEST_SIZE, OPT_EXCLUDE, OPT_TEXT,                                      \
 	{                                                                                              \
 		"nulls", PGL_OPT_CHOICE, PGL_SLOT_NULLS, 0, 0, 0, "missing|error", "missing",              \
 			"NULL numeric features: missing (each split learns where they go), or refuse them",    \
@@ -179,23 +179,29 @@ flush_log(const pgl_env *env)
 	log_buf[0] = '\0';
 }
 
-static void
-setup_library(void)
+/* the library, opened by the first training that needs it (xgb_lib.h) */
+static const pgl_xgb_api *xgb;
+
+static pgl_rc
+setup_library(pgl_status *st)
 {
 	static __thread int done;
 
+	if (xgb == NULL && (xgb = pgl_xgb_lib(st)) == NULL)
+		return st->rc;
 	if (!done)
 	{
-		XGBRegisterLogCallback(xgb_log);
-		XGBSetGlobalConfig("{\"verbosity\": 1}");
+		xgb->RegisterLogCallback(xgb_log);
+		xgb->SetGlobalConfig("{\"verbosity\": 1}");
 		done = 1;
 	}
+	return PGL_OK;
 }
 
 static pgl_rc
 xgb_fail(pgl_status *st, const char *what)
 {
-	const char *err = XGBGetLastError();
+	const char *err = xgb->GetLastError();
 
 	/* XGBoost's messages start with "[time] file:line: ": keep what follows */
 	const char *colon = err ? strstr(err, ": ") : NULL;
@@ -222,11 +228,11 @@ release_handles(void *ptr)
 	xgb_handles *h = ptr;
 
 	if (h->booster)
-		XGBoosterFree(h->booster);
+		xgb->BoosterFree(h->booster);
 	if (h->train)
-		XGDMatrixFree(h->train);
+		xgb->DMatrixFree(h->train);
 	if (h->test)
-		XGDMatrixFree(h->test);
+		xgb->DMatrixFree(h->test);
 	h->booster = h->train = h->test = NULL;
 }
 
@@ -256,7 +262,7 @@ make_dmatrix(const pgl_env *env, const pgl_dataset *d, int32_t threads, const do
 			 (long long) (8 * d->ld));
 	snprintf(config, sizeof(config), "{\"missing\": NaN, \"nthread\": %d}",
 			 threads > 0 ? threads : 1);
-	rc = XGDMatrixCreateFromDense(iface, config, out);
+	rc = xgb->DMatrixCreateFromDense(iface, config, out);
 	flush_log(env);
 	if (rc != 0)
 		return xgb_fail(st, "read the training rows");
@@ -266,12 +272,12 @@ make_dmatrix(const pgl_env *env, const pgl_dataset *d, int32_t threads, const do
 		return pgl_fail(st, PGL_ERR_NOMEM, "out of memory");
 	for (int64_t i = 0; i < d->n; i++)
 		buf[i] = d->label ? (float) d->label[i] : (float) d->y[i];
-	rc = XGDMatrixSetFloatInfo(*out, "label", buf, (bst_ulong) d->n);
+	rc = xgb->DMatrixSetFloatInfo(*out, "label", buf, (bst_ulong) d->n);
 	if (rc == 0 && d->label && class_weight)
 	{
 		for (int64_t i = 0; i < d->n; i++)
 			buf[i] = (float) class_weight[d->label[i]];
-		rc = XGDMatrixSetFloatInfo(*out, "weight", buf, (bst_ulong) d->n);
+		rc = xgb->DMatrixSetFloatInfo(*out, "weight", buf, (bst_ulong) d->n);
 	}
 	pgl_free(env, buf);
 	flush_log(env);
@@ -381,13 +387,13 @@ boost(const pgl_env *env, xgb_handles *h, int32_t max_rounds, int32_t patience,
 		int			rc;
 
 		pgl_interrupts(env);
-		rc = XGBoosterUpdateOneIter(h->booster, it, h->train);
+		rc = xgb->BoosterUpdateOneIter(h->booster, it, h->train);
 		flush_log(env);
 		if (rc != 0)
 			return xgb_fail(st, "fit a boosting round");
 		if (h->test)
 		{
-			rc = XGBoosterEvalOneIter(h->booster, it, &h->test, names, 1, &line);
+			rc = xgb->BoosterEvalOneIter(h->booster, it, &h->test, names, 1, &line);
 			flush_log(env);
 			if (rc != 0)
 				return xgb_fail(st, "evaluate the hold-out");
@@ -421,7 +427,7 @@ convert(const pgl_env *env, BoosterHandle booster, pgl_model *m, pgl_status *st)
 	pgl_xgb_info xi;
 	int			 rc;
 
-	rc = XGBoosterSaveModelToBuffer(booster, "{\"format\": \"json\"}", &len, &json);
+	rc = xgb->BoosterSaveModelToBuffer(booster, "{\"format\": \"json\"}", &len, &json);
 	flush_log(env);
 	if (rc != 0)
 		return xgb_fail(st, "save the trained model");
@@ -452,7 +458,8 @@ train_ensemble(const pgl_env *env, const pgl_dataset *d, const pgl_train_params 
 				 "above 0 (with fewer than 50 rows the default hold-out is empty).");
 		return PGL_ERR_INVALID;
 	}
-	setup_library();
+	if ((rc = setup_library(st)) != PGL_OK)
+		return rc;
 	h = pgl_alloc0(env, sizeof(xgb_handles));
 	if (h == NULL)
 		return pgl_fail(st, PGL_ERR_NOMEM, "out of memory");
@@ -462,11 +469,11 @@ train_ensemble(const pgl_env *env, const pgl_dataset *d, const pgl_train_params 
 	if (rc == PGL_OK && params->holdout && params->holdout->n > 0 && !forest)
 		rc =
 			make_dmatrix(env, params->holdout, params->threads, params->class_weight, &h->test, st);
-	if (rc == PGL_OK && XGBoosterCreate(&h->train, 1, &h->booster) != 0)
+	if (rc == PGL_OK && xgb->BoosterCreate(&h->train, 1, &h->booster) != 0)
 		rc = xgb_fail(st, "create a booster");
 	n_set = settings(params, obj, m, forest, s);
 	for (int i = 0; rc == PGL_OK && i < n_set; i++)
-		if (XGBoosterSetParam(h->booster, s[i].key, s[i].value) != 0)
+		if (xgb->BoosterSetParam(h->booster, s[i].key, s[i].value) != 0)
 			rc = xgb_fail(st, "accept its parameters");
 	flush_log(env);
 	if (rc == PGL_OK)
@@ -476,16 +483,16 @@ train_ensemble(const pgl_env *env, const pgl_dataset *d, const pgl_train_params 
 	{
 		int boosted = 0;
 
-		XGBoosterBoostedRounds(h->booster, &boosted);
+		xgb->BoosterBoostedRounds(h->booster, &boosted);
 		if (rounds < boosted)
 		{
 			BoosterHandle sliced = NULL;
 
-			if (XGBoosterSlice(h->booster, 0, rounds, 1, &sliced) != 0)
+			if (xgb->BoosterSlice(h->booster, 0, rounds, 1, &sliced) != 0)
 				rc = xgb_fail(st, "keep the best rounds");
 			else
 			{
-				XGBoosterFree(h->booster);
+				xgb->BoosterFree(h->booster);
 				h->booster = sliced;
 			}
 		}
