@@ -15,27 +15,13 @@
 
 CREATE EXTENSION IF NOT EXISTS pg_learn;
 
-DROP TABLE IF EXISTS als_times;
-CREATE TABLE als_times (step text, rep int, ms float8);
+-- bench_time() and bench_times, as every bench script times (timing.sql); the
+-- ALS scripts (als_numpy.py, report_als.py) read and write the times as als_times
+DROP VIEW IF EXISTS als_times;
+\ir timing.sql
+CREATE VIEW als_times AS SELECT * FROM bench_times;
 DROP TABLE IF EXISTS als_values;
 CREATE TABLE als_values (key text PRIMARY KEY, value text);
-
--- run sql reps times, record each wall time in ms (server clock), return the median
-CREATE OR REPLACE FUNCTION als_time(step text, sql text, reps int DEFAULT 1)
-RETURNS float8 LANGUAGE plpgsql AS $$
-DECLARE
-	t0 timestamptz;
-	ms float8;
-BEGIN
-	FOR r IN 1..reps LOOP
-		t0 := clock_timestamp();
-		EXECUTE sql;
-		ms := 1000 * extract(epoch FROM clock_timestamp() - t0);
-		INSERT INTO als_times VALUES (step, r, ms);
-	END LOOP;
-	RETURN (SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY b.ms)
-			  FROM als_times b WHERE b.step = als_time.step);
-END $$;
 
 -- N(0, 1) by Box-Muller (PostgreSQL 15 has no random_normal())
 CREATE OR REPLACE FUNCTION als_normal() RETURNS float8 LANGUAGE sql VOLATILE AS

@@ -1,6 +1,6 @@
 -- What every bench/run* script times with: bench_times (each repetition's
 -- wall time), bench_values (the figures of the report) and bench_time().
--- Included by bench/setup.sql and bench/trees_setup.sql (\ir timing.sql).
+-- Included by bench/setup.sql, bench/trees_setup.sql and bench/als_setup.sql (\ir timing.sql).
 
 DROP TABLE IF EXISTS bench_times;
 CREATE TABLE bench_times (step text, rep int, ms float8);
