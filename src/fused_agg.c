@@ -843,6 +843,31 @@ fit_weights(FunctionCallInfo fcinfo, int arg, int32 p, int32 ncol, const char *a
 	return finite_values(agg, "weights", w, n);
 }
 
+/*
+ * The per-aggregate parameter (logistic weights, kmeans centroids) is read
+ * and checked on the first row and whenever its Datum changes: it must be
+ * the same for every row of one aggregate.
+ */
+static bool
+param_unchecked(FunctionCallInfo fcinfo, const Site *site, int arg, const Fused *f, bool empty)
+{
+	return empty || PG_ARGISNULL(arg) || DatumGetPointer(PG_GETARG_DATUM(arg)) != site->param_ptr ||
+		   site->param_state != f->s;
+}
+
+/* after the parameter at arg was read: same says whether it equals the state's */
+static void
+param_checked(FunctionCallInfo fcinfo, Site *site, int arg, const Fused *f, const char *agg,
+			  const char *what, bool same)
+{
+	if (!same)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("%s: the %s differ between rows", agg, what),
+						errhint("Pass the same %s to every row of one aggregate.", what)));
+	site->param_ptr = DatumGetPointer(PG_GETARG_DATUM(arg));
+	site->param_state = f->s;
+}
+
 /* ai_logreg_fit_agg(model, data_row, columns, seed, test_size, weights), and the fields form */
 static Datum
 logreg_fit(FunctionCallInfo fcinfo, const Form *form)
@@ -868,15 +893,11 @@ logreg_fit(FunctionCallInfo fcinfo, const Form *form)
 	if (!empty && (f.tag != FUSED_LOGREG || f.p != p || f.ncol != ncol))
 		not_a_state(agg, "It is the state of another aggregate or model.");
 	/* the weights: checked when their Datum changes, and the same for every row */
-	if (empty || PG_ARGISNULL(wa) || DatumGetPointer(PG_GETARG_DATUM(wa)) != site->param_ptr ||
-		site->param_state != f.s)
+	if (param_unchecked(fcinfo, site, wa, &f, empty))
 	{
 		const double *w = fit_weights(fcinfo, wa, p, ncol, agg);
+		bool		  same = true;
 
-		if (!empty && memcmp(w, f.w, sizeof(double) * (p + 1) * ncol) != 0)
-			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							errmsg("%s: the weights differ between rows", agg),
-							errhint("Pass the same weights to every row of one aggregate.")));
 		if (empty)
 		{
 			size_t L = ncol == 1 ? PGL_LOGREG_GRAD_LEN(p) : PGL_SOFTMAX_GRAD_LEN(p, ncol);
@@ -889,8 +910,9 @@ logreg_fit(FunctionCallInfo fcinfo, const Form *form)
 			memcpy(f.w, w, sizeof(double) * (p + 1) * ncol);
 			empty = false;
 		}
-		site->param_ptr = DatumGetPointer(PG_GETARG_DATUM(wa));
-		site->param_state = f.s;
+		else
+			same = memcmp(w, f.w, sizeof(double) * (p + 1) * ncol) == 0;
+		param_checked(fcinfo, site, wa, &f, agg, "weights", same);
 	}
 	x = site_row(site, p, ncol);
 	if (take_row(fcinfo, site, true, false, x, &y) != ROW_TRAIN)
@@ -955,23 +977,20 @@ kmeans_fit(FunctionCallInfo fcinfo, const Form *form)
 	st = state_arg(fcinfo, site, &f, agg, &empty);
 	if (!empty && (f.tag != FUSED_KMEANS || f.p != d))
 		not_a_state(agg, "It is the state of another aggregate or model.");
-	if (empty || PG_ARGISNULL(ca) || DatumGetPointer(PG_GETARG_DATUM(ca)) != site->param_ptr ||
-		site->param_state != f.s)
+	if (param_unchecked(fcinfo, site, ca, &f, empty))
 	{
 		const double *c = fit_centroids(fcinfo, ca, d, &k, agg);
+		bool		  same = true;
 
-		if (!empty && (k != f.ncol || memcmp(c, f.acc + 3, sizeof(double) * k * d) != 0))
-			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							errmsg("%s: the centroids differ between rows", agg),
-							errhint("Pass the same centroids to every row of one aggregate.")));
 		if (empty)
 		{
 			st = new_state(&f, FUSED_KMEANS, d, k, PGL_KMEANS_LEN(k, d), 0, 0);
 			pgl_kmeans_init(f.acc, k, d, c);
 			empty = false;
 		}
-		site->param_ptr = DatumGetPointer(PG_GETARG_DATUM(ca));
-		site->param_state = f.s;
+		else
+			same = k == f.ncol && memcmp(c, f.acc + 3, sizeof(double) * k * d) == 0;
+		param_checked(fcinfo, site, ca, &f, agg, "centroids", same);
 	}
 	x = site_row(site, d, 1);
 	if (take_row(fcinfo, site, false, false, x, NULL) != ROW_TRAIN)
