@@ -100,6 +100,8 @@ pgl_nn_spec_defaults(pgl_nn_spec *spec)
 	spec->batch_size = 32;
 	spec->epochs = 10;
 	spec->seed = 42;
+	spec->temperature = 2.0;
+	spec->distill_weight = 0.5;
 }
 
 static void
@@ -633,6 +635,7 @@ pgl_nn_destroy(const pgl_env *env, pgl_nn *net)
 			pgl_free(env, l->len);
 		}
 	pgl_free(env, net->lenbuf);
+	pgl_free(env, net->logits);
 	pgl_free(env, net->layer);
 	pgl_free(env, net->spec.layers);
 	if (net->owns_params)
@@ -1164,6 +1167,22 @@ layer_forward(pgl_nn *net, nn_layer *l, const float *in, int32_t n, bool trainin
 	}
 }
 
+/*
+ * The last layer while distilling: its pre-activation into net->logits,
+ * then its activation (softmax or sigmoid over the flat output).
+ */
+static void
+last_forward_logits(pgl_nn *net, nn_layer *l, const float *in, int32_t n)
+{
+	int32_t act = l->s.activation;
+
+	l->s.activation = PGL_NN_LINEAR;
+	layer_forward(net, l, in, n, true);
+	l->s.activation = act;
+	memcpy(net->logits, l->out, sizeof(float) * (size_t) n * (size_t) l->out_size);
+	nn_act_forward(act, (float) l->s.alpha, l->out, n, l->out_size);
+}
+
 const float *
 pgl_nn_forward(pgl_nn *net, const float *X, int32_t n, bool training)
 {
@@ -1171,7 +1190,10 @@ pgl_nn_forward(pgl_nn *net, const float *X, int32_t n, bool training)
 
 	for (int i = 0; i < net->L; i++)
 	{
-		layer_forward(net, &net->layer[i], in, n, training);
+		if (i == net->L - 1 && training && net->soft)
+			last_forward_logits(net, &net->layer[i], in, n);
+		else
+			layer_forward(net, &net->layer[i], in, n, training);
 		in = net->layer[i].out;
 	}
 	return in;
@@ -1404,7 +1426,10 @@ pgl_nn_loss_grad(pgl_nn *net, const float *X, int32_t n, const int32_t *label, c
 	float		*d = net->g0, *dn = net->g1;
 	double		 loss = compute_loss(net, out, n, label, y, correct, d);
 	double		 reg = 0;
-	float		 l2 = (float) net->spec.l2;
+
+	if (net->soft)
+		loss = nn_distill_loss(net, n, loss, d);
+	float l2 = (float) net->spec.l2;
 
 	for (int i = net->L - 1; i >= 0; i--)
 	{
@@ -1548,7 +1573,7 @@ pgl_nn_train(const pgl_env *env, pgl_nn *net, const pgl_nn_data *train, const pg
 	bool			   classify = sp->loss != PGL_NN_LOSS_MSE;
 	bool			   has_valid = valid != NULL && valid->n > 0;
 	int64_t			  *perm = NULL;
-	float			  *xb = NULL, *yb = NULL, *m1 = NULL, *m2 = NULL, *best = NULL;
+	float			  *xb = NULL, *yb = NULL, *m1 = NULL, *m2 = NULL, *best = NULL, *sb = NULL;
 	int32_t			  *lb = NULL;
 	double			   best_loss = INFINITY;
 	int64_t			   t = 0;
@@ -1578,6 +1603,8 @@ pgl_nn_train(const pgl_env *env, pgl_nn *net, const pgl_nn_data *train, const pg
 								"finite and > 0",
 								(int) c, sp->class_weight[c]);
 	}
+	if (train->soft && nn_distill_check(net, train, st) != PGL_OK)
+		return st->rc;
 	if (B > n)
 		B = (int32_t) n;
 
@@ -1589,7 +1616,10 @@ pgl_nn_train(const pgl_env *env, pgl_nn *net, const pgl_nn_data *train, const pg
 	m2 = pgl_alloc0(env, sizeof(float) * (size_t) (P + 1));
 	best = pgl_alloc(env, sizeof(float) * (size_t) (P + net->S + 1));
 	res->history = pgl_alloc0(env, sizeof(pgl_nn_epoch) * (size_t) sp->epochs);
-	if (!perm || !xb || !lb || !yb || !m1 || !m2 || !best || !res->history)
+	if (train->soft)
+		sb = pgl_alloc(env, sizeof(float) * (size_t) B * (size_t) k);
+	if (!perm || !xb || !lb || !yb || !m1 || !m2 || !best || !res->history ||
+		(train->soft && (!sb || pgl_nn_set_soft_targets(net, sb, st) != PGL_OK)))
 	{
 		rc = pgl_fail(st, PGL_ERR_NOMEM, "out of memory for training the network");
 		goto done;
@@ -1629,6 +1659,8 @@ pgl_nn_train(const pgl_env *env, pgl_nn *net, const pgl_nn_data *train, const pg
 					lb[i] = train->label[src];
 				else
 					memcpy(yb + (int64_t) i * k, train->y + src * k, sizeof(float) * (size_t) k);
+				if (sb)
+					memcpy(sb + (int64_t) i * k, train->soft + src * k, sizeof(float) * (size_t) k);
 			}
 			batch_lengths(net, train, r0, nb, perm);
 			loss = pgl_nn_loss_grad(net, xb, nb, lb, yb, &c);
@@ -1698,6 +1730,8 @@ pgl_nn_train(const pgl_env *env, pgl_nn *net, const pgl_nn_data *train, const pg
 	res->flops = net->flops;
 
 done:
+	net->soft = NULL;
+	pgl_free(env, sb);
 	pgl_free(env, perm);
 	pgl_free(env, xb);
 	pgl_free(env, lb);

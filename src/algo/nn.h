@@ -161,6 +161,15 @@ typedef struct pgl_nn_spec
 	 * class_weight[c] times in the cross-entropy (still divided by the rows).
 	 */
 	const double *class_weight;
+	/*
+	 * Training only, not stored: distillation (pgl_nn_data.soft).  The loss
+	 * is (1 - w) CE(label, softmax(z)) + w T^2 CE(soft, softmax(z / T)) of
+	 * the last layer's pre-activation z (sigmoid: the binary cross-entropy
+	 * of sigmoid(z / T)), T = temperature > 0, w = distill_weight in [0, 1];
+	 * class weights scale the first term only.
+	 */
+	double temperature;	   /* default 2 */
+	double distill_weight; /* default 0.5 */
 } pgl_nn_spec;
 
 /* defaults: adam 0.001, batch 32, 10 epochs, no l2, no early stopping */
@@ -239,6 +248,39 @@ extern int32_t pgl_nn_step_size(const pgl_nn *net);
  */
 extern void pgl_nn_sequence_lengths(const pgl_nn *net, const float *X, int64_t n, int32_t *lengths);
 
+/*
+ * Distillation targets of the next batch (n x n_out: for a softmax output
+ * the teacher's distribution softened by the temperature, for one sigmoid
+ * unit the softened probability of class 1), or NULL: none.  While set,
+ * pgl_nn_loss_grad adds the distillation term (pgl_nn_spec.temperature,
+ * distill_weight); pgl_nn_eval_loss ignores them.  The network keeps the
+ * pointer; PGL_ERR_NOMEM when the buffer of logits cannot be allocated,
+ * PGL_ERR_INVALID for a regression network.  pgl_nn_train sets them itself
+ * (pgl_nn_data.soft).
+ */
+extern pgl_rc pgl_nn_set_soft_targets(pgl_nn *net, const float *soft, pgl_status *st);
+
+/*
+ * Soften a distribution p of k >= 1 probabilities by temperature T > 0:
+ * out_j = p_j^(1/T) / sum_i p_i^(1/T) (p_j = 0 stays 0).  For a model
+ * whose probabilities are softmax(z) this is softmax(z / T) exactly, so a
+ * teacher that gives only probabilities is softened as one with logits.
+ * PGL_ERR_INVALID (naming the value) when a p_j is negative or not finite,
+ * or all are 0.
+ */
+extern pgl_rc pgl_nn_soften(const double *p, int32_t k, double T, double *out, pgl_status *st);
+
+/* ---------- layer outputs (ai_predict_tensor) ---------- */
+
+extern int32_t pgl_nn_layer_count(const pgl_nn *net);
+extern int32_t pgl_nn_layer_type_of(const pgl_nn *net, int32_t i);
+
+/*
+ * The output of layer i (0-based) for row r of the last pgl_nn_forward
+ * (post-activation; sequence layers: padded steps 0), *size values.
+ */
+extern const float *pgl_nn_layer_output(const pgl_nn *net, int32_t i, int32_t r, int64_t *size);
+
 /* reseed the generator of dropout masks (tests) */
 extern void pgl_nn_reseed(pgl_nn *net, uint64_t seed);
 
@@ -264,6 +306,11 @@ typedef struct pgl_nn_data
 	const float	  *y;	  /* regression: n x n_out */
 	/* sequences: each row's valid length, or NULL: pgl_nn_sequence_lengths of X */
 	const int32_t *lengths;
+	/*
+	 * distillation: n x n_out teacher targets, already softened (see
+	 * pgl_nn_set_soft_targets), or NULL
+	 */
+	const float *soft;
 } pgl_nn_data;
 
 typedef struct pgl_nn_result

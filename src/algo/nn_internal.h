@@ -61,6 +61,8 @@ struct pgl_nn
 	double		   flops;
 	const int32_t *lengths; /* pgl_nn_set_lengths: the input's valid lengths, or NULL */
 	int32_t		  *lenbuf;	/* max_batch: lengths computed by train / predict */
+	const float	  *soft;	/* pgl_nn_set_soft_targets: the batch's targets, or NULL */
+	float		  *logits;	/* max_batch x n_out: the last pre-activation (distillation) */
 };
 
 /* ---------- helpers of nn.c ---------- */
@@ -79,6 +81,18 @@ extern double nn_rng_normal(uint64_t *s);
  * ids).
  */
 extern const int32_t *nn_input_lengths(const pgl_nn *net, int i);
+
+/* ---------- nn_distill.c: the distillation term of the loss ---------- */
+
+/*
+ * The loss of a batch of n rows with the distillation term: hard is the
+ * hard-label loss compute_loss gave and grad its gradient w.r.t. the last
+ * pre-activation; both become the mixed loss (net->soft, net->logits).
+ */
+extern double nn_distill_loss(const pgl_nn *net, int32_t n, double hard, float *grad);
+
+/* PGL_ERR_INVALID unless the spec and train->soft can be distilled (pgl_nn_train) */
+extern pgl_rc nn_distill_check(const pgl_nn *net, const pgl_nn_data *train, pgl_status *st);
 
 /* ---------- nn_seq.c: embedding, lstm, gru, conv1d, masked pooling ---------- */
 
