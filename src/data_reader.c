@@ -68,6 +68,8 @@ typedef struct PglReceiver
 	int			 staged[2]; /* rows in the stage: the part's last ones */
 	PglBatchHook hook;
 	void		*hook_arg;
+	PglRowHook	 row_hook; /* pgl_read_row_hook */
+	void		*row_hook_arg;
 
 	/* per feature, compact for the per-row loop: attribute and how to read it */
 	int *feat_att;
@@ -571,6 +573,16 @@ void
 pgl_read_text_columns(List *names)
 {
 	next_text_columns = names;
+}
+
+static PglRowHook next_row_hook = NULL;
+static void		 *next_row_hook_arg = NULL;
+
+void
+pgl_read_row_hook(PglRowHook hook, void *arg)
+{
+	next_row_hook = hook;
+	next_row_hook_arg = arg;
 }
 
 static bool
@@ -1250,6 +1262,8 @@ receiver_receive(TupleTableSlot *slot, DestReceiver *self)
 	}
 	if (need_reset)
 		MemoryContextReset(r->row_cxt);
+	if (r->row_hook)
+		r->row_hook(r->row_hook_arg, slot, part);
 
 	ds->part[part].n++;
 	ds->n_rows++;
@@ -1387,6 +1401,10 @@ pgl_read_data_fold(const char *data, const char *target, PglColumnKind target_ki
 	r.only = only;
 	r.text = next_text_columns;
 	next_text_columns = NIL;
+	r.row_hook = next_row_hook;
+	r.row_hook_arg = next_row_hook_arg;
+	next_row_hook = NULL;
+	next_row_hook_arg = NULL;
 	r.hook = hook;
 	r.hook_arg = hook_arg;
 	r.data_cxt = CurrentMemoryContext;

@@ -12,6 +12,7 @@
 #include "glue.h"
 
 #include "access/tupdesc.h"
+#include "executor/tuptable.h"
 #include "nodes/pg_list.h"
 
 #include "vocab.h"
@@ -107,6 +108,15 @@ pgl_column_values(PglDataSet *ds, PglColumn *c, int part)
  * over one), else an ERROR names it.
  */
 extern void pgl_read_text_columns(List *names);
+
+/*
+ * A function the next pgl_read_data(_fold) call calls for each row it keeps
+ * (a non-NULL target), once read, with the part it went to (PGL_TRAIN or
+ * PGL_TEST) and the slot holding every column of the data (distillation:
+ * the teacher scores the row).  That call takes the hook and clears it.
+ */
+typedef void (*PglRowHook)(void *arg, TupleTableSlot *slot, int part);
+extern void pgl_read_row_hook(PglRowHook hook, void *arg);
 
 /* "SELECT ..." or a (qualified) relation name -> SQL; ERROR if missing */
 extern char *pgl_data_query(const char *data);

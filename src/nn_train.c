@@ -35,6 +35,7 @@
 #include "nn_attn_glue.h"
 #include "store.h"
 #include "prep.h"
+#include "distill.h"
 
 #define NN_LAYERS                                                                                  \
 	"dense, conv2d, maxpool2d, avgpool2d, flatten, dropout, batchnorm, activation, embedding, "    \
@@ -55,6 +56,7 @@ typedef struct NnOptions
 	List	   *exclude;
 	bool		nulls_error;
 	int			storage; /* PGL_STORE_*, of the "storage" option */
+	PglTeacher *teacher; /* "teacher": scores the rows as they are read; NULL: none */
 } NnOptions;
 
 /* ---------- option parsing ---------- */
@@ -564,6 +566,10 @@ nn_options(const PglTrainOptions *t, NnOptions *o)
 	o->exclude = t->exclude;
 	o->nulls_error = t->nulls_error;
 	o->storage = t->storage;
+	if (t->temperature > 0)
+		o->spec.temperature = t->temperature;
+	if (t->distill_weight >= 0)
+		o->spec.distill_weight = t->distill_weight;
 }
 
 /* ---------- array conversion ---------- */
@@ -743,6 +749,7 @@ typedef struct TensorReader
 	int			  feat, targ; /* attribute indexes */
 	FmgrInfo	  tout;		  /* classification: the target's output function */
 	MemoryContext cxt;
+	PglTeacher	 *teacher; /* distillation: scores each row kept */
 } TensorReader;
 
 /* values per step of a sequence input: features, 1 for token ids */
@@ -824,6 +831,8 @@ read_tensor_row(TensorReader *tr, HeapTuple t, TupleDesc tupdesc, int64 row)
 								   row + 1)));
 	}
 	ad->y[part][ad->n[part]++] = yv;
+	if (tr->teacher)
+		pgl_teacher_score(tr->teacher, t, tupdesc, part);
 }
 
 /*
@@ -947,6 +956,7 @@ read_array_data(const char *data, const char *target, bool classification, NnOpt
 	tr.feat = feat;
 	tr.targ = targ;
 	tr.cxt = cxt;
+	tr.teacher = o->teacher;
 	if (classification)
 	{
 		Oid	 fn;
@@ -1005,6 +1015,7 @@ typedef struct NnTrain
 	int32		 *label[2];
 	double		 *yd[2];
 	float		 *yf[2];
+	float		 *soft; /* distillation: the training rows' soft targets */
 	double		 *mu, *sd;
 	double		  config[PGL_NN_CONFIG_LEN];
 	int64		  D, n_skipped, n_unknown;
@@ -1012,6 +1023,40 @@ typedef struct NnTrain
 	pgl_nn_result res;
 	instr_time	  fit_time;
 } NnTrain;
+
+/*
+ * "teacher": the network must be a classifier; the teacher is looked up now
+ * (its privilege, its pinned version).  "temperature" and "distill_weight"
+ * need it.
+ */
+static void
+nn_check_teacher(PglTrainCall *c, NnTrain *t)
+{
+	const PglTrainOptions *o = &c->opts;
+
+	if (o->teacher == NULL)
+	{
+		if (o->temperature > 0 || o->distill_weight >= 0)
+			ereport(
+				ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("option \"%s\" needs the option \"teacher\"",
+						o->temperature > 0 ? "temperature" : "distill_weight"),
+				 errhint("Name the classifier to distill from, e.g. \"teacher\": \"big_model\", "
+						 "or leave \"temperature\" and \"distill_weight\" out.")));
+		return;
+	}
+	if (!t->classification)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("option \"teacher\" needs a classifier, but network \"%s\" is a regression",
+						c->name),
+				 errdetail("The network learns the teacher's class probabilities; its last layer "
+						   "has no softmax (nor one sigmoid unit)."),
+				 errhint("End the layers with {\"dense\": {\"units\": <classes>, \"activation\": "
+						 "\"softmax\"}}, or leave \"teacher\" out.")));
+	t->o.teacher = pgl_teacher_open(o->teacher, c->name, c->cxt);
+}
 
 static void
 nn_check(PglTrainCall *c)
@@ -1026,6 +1071,7 @@ nn_check(PglTrainCall *c)
 	c->state = t = palloc0(sizeof(NnTrain));
 	nn_options(&c->opts, &t->o);
 	t->classification = spec_is_classifier(&t->o.spec);
+	nn_check_teacher(c, t);
 }
 
 /* a tensor column: below 50 rows a default hold-out would be too small to tell anything */
@@ -1112,6 +1158,8 @@ nn_read(PglTrainCall *c)
 	{
 		array_read(c, t);
 		check_token_ids(t);
+		if (t->o.teacher)
+			pgl_teacher_align(t->o.teacher, t->n[PGL_TRAIN], t->n[PGL_TEST]);
 		return;
 	}
 	if (t->o.sequence)
@@ -1127,6 +1175,8 @@ nn_read(PglTrainCall *c)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						errmsg("option \"scale\" applies to a tensor (array or bytea) column"),
 						errhint("Ordinary columns are standardized by the model.")));
+	if (t->o.teacher)
+		pgl_read_row_hook(pgl_teacher_row_hook, t->o.teacher);
 	t->ds = pgl_read_data_fold(c->data, c->target,
 							   t->classification ? PGL_COL_CATEGORICAL : PGL_COL_NUMERIC,
 							   t->o.exclude, NIL, c->algorithm, PGL_TEST_FRACTION(t->o.test_size),
@@ -1136,6 +1186,8 @@ nn_read(PglTrainCall *c)
 	if (t->o.test_size < 0 && t->ds->n_rows < 50 && t->ds->part[PGL_TEST].n > 0)
 		pgl_merge_parts(t->ds);
 	pgl_check_rows_split(t->ds, &c->opts);
+	if (t->o.teacher)
+		pgl_teacher_align(t->o.teacher, t->ds->part[PGL_TRAIN].n, t->ds->part[PGL_TEST].n);
 }
 
 /* a tensor column: one numeric feature, the classes of the labels */
@@ -1415,6 +1467,9 @@ nn_preprocess(PglTrainCall *c)
 						errhint("Lower \"test_size\".")));
 	nn_target(c, t);
 	nn_create(c, t);
+	if (t->o.teacher)
+		t->soft = pgl_teacher_soft_targets(t->o.teacher, c->m, pgl_nn_output_count(t->net),
+										   t->n[PGL_TRAIN], t->o.spec.temperature);
 }
 
 static void
@@ -1429,10 +1484,10 @@ nn_fit(PglTrainCall *c)
 	pgl_set_blas_threads();
 	INSTR_TIME_SET_CURRENT(fit_start);
 	{
-		pgl_nn_data tr = {t->X[PGL_TRAIN], t->n[PGL_TRAIN], t->label[PGL_TRAIN], t->yf[PGL_TRAIN],
-						  NULL};
-		pgl_nn_data va = {t->X[PGL_TEST], t->n[PGL_TEST], t->label[PGL_TEST], t->yf[PGL_TEST],
-						  NULL};
+		pgl_nn_data tr = {
+			t->X[PGL_TRAIN], t->n[PGL_TRAIN], t->label[PGL_TRAIN], t->yf[PGL_TRAIN], NULL, t->soft};
+		pgl_nn_data va = {t->X[PGL_TEST],  t->n[PGL_TEST], t->label[PGL_TEST],
+						  t->yf[PGL_TEST], NULL,		   NULL};
 
 		if (pgl_nn_train(&c->env, t->net, &tr, &va, &t->res, &st) != PGL_OK)
 			pgl_report(&st, psprintf("training \"%s\" failed", c->name));
@@ -1487,6 +1542,12 @@ nn_metrics(PglTrainCall *c, StringInfo buf)
 			pgl_report(&st, "evaluating the model failed");
 		appendStringInfo(buf, "%s\"%s\": ", part ? ", " : "", part == 0 ? "train" : "test");
 		pgl_metrics_json(buf, m, rows, t->yd[part], t->label[part], pred);
+		if (part == PGL_TRAIN && t->o.teacher)
+		{
+			appendStringInfoString(buf, ", \"teacher\": ");
+			pgl_teacher_metrics(buf, t->o.teacher, m, rows, pred, t->o.spec.temperature,
+								t->o.spec.distill_weight);
+		}
 		pfree(pred);
 	}
 	appendStringInfo(buf, ", \"rows_train\": " INT64_FORMAT ", \"rows_test\": " INT64_FORMAT,

@@ -422,6 +422,12 @@ set_number_slot(PglTrainOptions *opts, int slot, double d)
 		case PGL_SLOT_MAX_FEATURES:
 			opts->max_features = (int) d;
 			break;
+		case PGL_SLOT_TEMPERATURE:
+			opts->temperature = d;
+			break;
+		case PGL_SLOT_DISTILL_WEIGHT:
+			opts->distill_weight = d;
+			break;
 		default:
 			elog(ERROR, "pg_learn: option slot %d is not a number", slot);
 	}
@@ -516,6 +522,9 @@ read_one(const pgl_algo_ops *ops, const pgl_option_spec *o, JsonbValue *v, PglTr
 		case PGL_OPT_CLASS_WEIGHT:
 			class_weight_value(ops, o, v, opts);
 			break;
+		case PGL_OPT_MODEL: /* "teacher" */
+			opts->teacher = string_value(ops, o, v);
+			break;
 		case PGL_OPT_JSON:
 		{
 			/* kept for the family's parser; points into the options */
@@ -575,6 +584,8 @@ set_defaults(const pgl_algo_ops *ops, PglTrainOptions *opts)
 	opts->bias_l2 = -1;
 	opts->early_stopping_rounds = -1;
 	opts->max_features = -1;
+	opts->temperature = -1;
+	opts->distill_weight = -1;
 }
 
 /*

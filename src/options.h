@@ -31,8 +31,8 @@ typedef struct PglTrainOptions
 	double					   l2;		 /* -1: not given; PGL_OPT_AUTO_VALUE: "auto" */
 	int						   max_iter; /* iterations; < 0: not given */
 	double					   tol;
-	List					  *exclude; /* of char * */
-	List					  *text;	/* of char *: columns of free text */
+	List					  *exclude;		 /* of char * */
+	List					  *text;		 /* of char *: columns of free text */
 	double					   min_df;		 /* text: 0: not given */
 	int						   max_features; /* text: < 0: not given */
 	bool					   nulls_error;
@@ -65,6 +65,9 @@ typedef struct PglTrainOptions
 	int			batch_size;
 	int			epochs;
 	int			patience;
+	char	   *teacher;		/* distillation: NULL: none */
+	double		temperature;	/* < 0: not given */
+	double		distill_weight; /* < 0: not given */
 	/* tree ensembles (< 0: not given; objective 0: "auto") */
 	int	   n_estimators;
 	int	   max_depth;

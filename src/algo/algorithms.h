@@ -98,17 +98,18 @@ typedef struct pgl_train_info
 /* what an option's value must be */
 typedef enum pgl_opt_type
 {
-	PGL_OPT_NUMBER = 1,	 /* a number in [lo, hi] (an end is open with the flags below) */
-	PGL_OPT_INTEGER,	 /* an integer in [lo, hi] */
-	PGL_OPT_BOOLEAN,	 /* true or false */
-	PGL_OPT_CHOICE,		 /* one of the words of choices ("impute|error"): its index */
-	PGL_OPT_COLUMN,		 /* a column name */
-	PGL_OPT_COLUMNS,	 /* a column name or an array of them */
-	PGL_OPT_METRIC,		 /* a metric name */
-	PGL_OPT_DEPLOY,		 /* true, false or "if_better" */
-	PGL_OPT_JSON,		 /* structured: checked by the family's own parser (layers, shapes) */
-	PGL_OPT_LABEL,		 /* a class label: a string, number or boolean, kept as its text */
-	PGL_OPT_CLASS_WEIGHT /* "balanced", or an object from class label to a weight > 0 */
+	PGL_OPT_NUMBER = 1,	  /* a number in [lo, hi] (an end is open with the flags below) */
+	PGL_OPT_INTEGER,	  /* an integer in [lo, hi] */
+	PGL_OPT_BOOLEAN,	  /* true or false */
+	PGL_OPT_CHOICE,		  /* one of the words of choices ("impute|error"): its index */
+	PGL_OPT_COLUMN,		  /* a column name */
+	PGL_OPT_COLUMNS,	  /* a column name or an array of them */
+	PGL_OPT_METRIC,		  /* a metric name */
+	PGL_OPT_DEPLOY,		  /* true, false or "if_better" */
+	PGL_OPT_JSON,		  /* structured: checked by the family's own parser (layers, shapes) */
+	PGL_OPT_LABEL,		  /* a class label: a string, number or boolean, kept as its text */
+	PGL_OPT_CLASS_WEIGHT, /* "balanced", or an object from class label to a weight > 0 */
+	PGL_OPT_MODEL		  /* a model name (choices: its description) */
 } pgl_opt_type;
 
 #define PGL_OPT_LO_OPEN 1 /* lo itself is not allowed */
@@ -171,7 +172,10 @@ typedef enum pgl_opt_slot
 	PGL_SLOT_BIAS_L2,
 	PGL_SLOT_TEXT,
 	PGL_SLOT_MIN_DF,
-	PGL_SLOT_MAX_FEATURES
+	PGL_SLOT_MAX_FEATURES,
+	PGL_SLOT_TEACHER,
+	PGL_SLOT_TEMPERATURE,
+	PGL_SLOT_DISTILL_WEIGHT
 } pgl_opt_slot;
 
 /*

@@ -273,6 +273,8 @@ extern pgl_rc pgl_nn_soften(const double *p, int32_t k, double T, double *out, p
 /* ---------- layer outputs (ai_predict_tensor) ---------- */
 
 extern int32_t pgl_nn_layer_count(const pgl_nn *net);
+/* outputs of the last layer: the classes, 1 for one sigmoid unit or a regression */
+extern int32_t pgl_nn_output_count(const pgl_nn *net);
 extern int32_t pgl_nn_layer_type_of(const pgl_nn *net, int32_t i);
 
 /*

@@ -34,3 +34,9 @@ pgl_nn_layer_output(const pgl_nn *net, int32_t i, int32_t r, int64_t *size)
 	*size = l->out_size;
 	return l->out + (int64_t) r * l->out_size;
 }
+
+int32_t
+pgl_nn_output_count(const pgl_nn *net)
+{
+	return net->spec.n_out;
+}
