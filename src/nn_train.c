@@ -1025,9 +1025,8 @@ typedef struct NnTrain
 } NnTrain;
 
 /*
- * "teacher": the network must be a classifier; the teacher is looked up now
- * (its privilege, its pinned version).  "temperature" and "distill_weight"
- * need it.
+ * "teacher": the network must be a classifier (the teacher itself is looked
+ * up when the rows are read).  "temperature" and "distill_weight" need it.
  */
 static void
 nn_check_teacher(PglTrainCall *c, NnTrain *t)
@@ -1055,7 +1054,7 @@ nn_check_teacher(PglTrainCall *c, NnTrain *t)
 						   "has no softmax (nor one sigmoid unit)."),
 				 errhint("End the layers with {\"dense\": {\"units\": <classes>, \"activation\": "
 						 "\"softmax\"}}, or leave \"teacher\" out.")));
-	t->o.teacher = pgl_teacher_open(o->teacher, c->name, c->cxt);
+	/* opened by nn_read, in the training's memory context */
 }
 
 static void
@@ -1144,6 +1143,8 @@ nn_read(PglTrainCall *c)
 	NnTrain *t = c->state;
 
 	t->config[PGL_NN_CFG_SCALE] = t->o.scale;
+	if (c->opts.teacher)
+		t->o.teacher = pgl_teacher_open(c->opts.teacher, c->name, c->cxt);
 	t->array_input = read_array_data(c->data, c->target, t->classification, &t->o, c->cxt, &t->ad);
 	if (t->array_input && c->opts.trial)
 		ereport(ERROR,
