@@ -733,3 +733,32 @@ AS 'MODULE_PATHNAME', 'ai_model_features'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.ai_model_features(pg_catalog.text) IS
 	'Features of the deployed version of a model, in training (array) order, and how each becomes the model''s inputs';
+
+/* ------------------------------------------------------------------------
+ * Layer outputs (issue 16): ai_predict_tensor, a network's layer (such as
+ * a pooled text embedding) or any model's output before the labels.
+ * ------------------------------------------------------------------------ */
+
+CREATE FUNCTION @extschema@.ai_predict_tensor(name pg_catalog.text, features pg_catalog.record,
+	output pg_catalog.text DEFAULT NULL, version integer DEFAULT NULL)
+RETURNS real[]
+AS 'MODULE_PATHNAME', 'ai_predict_tensor_record'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_predict_tensor(pg_catalog.text, pg_catalog.record, pg_catalog.text, integer) IS
+	'Output of a neural_net layer for a row (output: its number, negative from the end, or its type), or with output NULL the model''s output: class probabilities or the predicted value';
+
+CREATE FUNCTION @extschema@.ai_predict_tensor(name pg_catalog.text, features double precision[],
+	output pg_catalog.text DEFAULT NULL, version integer DEFAULT NULL)
+RETURNS real[]
+AS 'MODULE_PATHNAME', 'ai_predict_tensor_array'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_predict_tensor(pg_catalog.text, double precision[], pg_catalog.text, integer) IS
+	'Output of a neural_net layer (or with output NULL the model''s output) for a feature array or a tensor';
+
+CREATE FUNCTION @extschema@.ai_predict_tensor(name pg_catalog.text, features pg_catalog.bytea,
+	output pg_catalog.text DEFAULT NULL, version integer DEFAULT NULL)
+RETURNS real[]
+AS 'MODULE_PATHNAME', 'ai_predict_tensor_bytea'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_predict_tensor(pg_catalog.text, pg_catalog.bytea, pg_catalog.text, integer) IS
+	'Output of a neural_net layer (or with output NULL the model''s output) for a tensor given as bytes (uint8)';

@@ -1237,3 +1237,32 @@ LANGUAGE C VOLATILE;
 REVOKE ALL ON FUNCTION @extschema@.ai_catalog_apply(pg_catalog.text, pg_catalog.jsonb, integer[], pg_catalog.bytea[]) FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.ai_catalog_apply(pg_catalog.text, pg_catalog.jsonb, integer[], pg_catalog.bytea[]) IS
 	'Internal (Citus workers): make this node''s copy of a model equal to the coordinator''s state (NULL: drop it), with the blobs of the given versions; returns how many versions still lack a blob here';
+
+/* ------------------------------------------------------------------------
+ * Layer outputs (issue 16): ai_predict_tensor, a network's layer (such as
+ * a pooled text embedding) or any model's output before the labels.
+ * ------------------------------------------------------------------------ */
+
+CREATE FUNCTION @extschema@.ai_predict_tensor(name pg_catalog.text, features pg_catalog.record,
+	output pg_catalog.text DEFAULT NULL, version integer DEFAULT NULL)
+RETURNS real[]
+AS 'MODULE_PATHNAME', 'ai_predict_tensor_record'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_predict_tensor(pg_catalog.text, pg_catalog.record, pg_catalog.text, integer) IS
+	'Output of a neural_net layer for a row (output: its number, negative from the end, or its type), or with output NULL the model''s output: class probabilities or the predicted value';
+
+CREATE FUNCTION @extschema@.ai_predict_tensor(name pg_catalog.text, features double precision[],
+	output pg_catalog.text DEFAULT NULL, version integer DEFAULT NULL)
+RETURNS real[]
+AS 'MODULE_PATHNAME', 'ai_predict_tensor_array'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_predict_tensor(pg_catalog.text, double precision[], pg_catalog.text, integer) IS
+	'Output of a neural_net layer (or with output NULL the model''s output) for a feature array or a tensor';
+
+CREATE FUNCTION @extschema@.ai_predict_tensor(name pg_catalog.text, features pg_catalog.bytea,
+	output pg_catalog.text DEFAULT NULL, version integer DEFAULT NULL)
+RETURNS real[]
+AS 'MODULE_PATHNAME', 'ai_predict_tensor_bytea'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_predict_tensor(pg_catalog.text, pg_catalog.bytea, pg_catalog.text, integer) IS
+	'Output of a neural_net layer (or with output NULL the model''s output) for a tensor given as bytes (uint8)';

@@ -44,6 +44,13 @@ extern void pgl_nn_predict_record(const pgl_model *m, const char *name, HeapTupl
 extern void pgl_nn_predict_array(const pgl_model *m, const char *name, Datum arr, Oid typid,
 								 double *out);
 
+/*
+ * The network of m built for one row, cached per backend (the last model
+ * used): after pgl_nn_predict_record or pgl_nn_predict_array of m, its
+ * layers hold that row's outputs.
+ */
+extern pgl_nn *pgl_nn_cached_net(const pgl_model *m);
+
 /* ai_evaluate(name, data) of a model over a tensor column (jsonb metrics) */
 extern Datum pgl_nn_evaluate(const char *name, int64 version_id, const char *data);
 

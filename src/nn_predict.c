@@ -85,6 +85,12 @@ get_net(const pgl_model *m)
 	return net;
 }
 
+pgl_nn *
+pgl_nn_cached_net(const pgl_model *m)
+{
+	return get_net(m);
+}
+
 static void
 predict_datum(const pgl_model *m, Datum d, Oid typid, double *out)
 {

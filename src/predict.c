@@ -129,7 +129,7 @@ pgl_check_task(const char *name, const pgl_model *m, PglWant want)
 						errhint(m->task == PGL_TASK_CLASSIFICATION
 									? "Use ai_classify() or ai_predict_proba() with a classifier."
 									: "Use ai_predict() with a regression model.")));
-	if (want == PGL_WANT_CLUSTER)
+	if (want == PGL_WANT_CLUSTER || want == PGL_WANT_TENSOR)
 		return;
 	if (want == PGL_WANT_VALUE && m->task == PGL_TASK_CLASSIFICATION)
 		ereport(ERROR,
@@ -169,6 +169,7 @@ get_state(FunctionCallInfo fcinfo, PglWant want, int version_argno)
 				: want == PGL_WANT_CLASS   ? "ai_classify"
 				: want == PGL_WANT_CLUSTER ? "ai_cluster"
 				: want == PGL_WANT_PROBA   ? "ai_predict_proba"
+				: want == PGL_WANT_TENSOR  ? "ai_predict_tensor"
 										   : "ai_explain";
 	st->model = m;
 	st->ops = pgl_algo_by_id(m->algorithm);
@@ -437,13 +438,10 @@ read_array(PglPredictState *st, ArrayType *arr)
 	}
 }
 
-/* predict the encoded row into st->out */
+/* the row's raw features into the model's inputs st->x */
 static void
-predict_one(PglPredictState *st)
+encode_one(PglPredictState *st)
 {
-	pgl_env	   env = pgl_backend_env(CurrentMemoryContext);
-	pgl_status s;
-
 	pgl_encode_row(st->model, st->raw, st->isnull, st->x);
 	if (st->text)
 	{
@@ -451,6 +449,16 @@ predict_one(PglPredictState *st)
 			if (st->model->features[f].kind == PGL_FEATURE_TEXT)
 				pgl_text_encode_into(st->text, f, st->doc[f], st->doc_len[f], st->x);
 	}
+}
+
+/* predict the encoded row into st->out */
+static void
+predict_one(PglPredictState *st)
+{
+	pgl_env	   env = pgl_backend_env(CurrentMemoryContext);
+	pgl_status s;
+
+	encode_one(st);
 	memset(&s, 0, sizeof(s));
 	if (st->ops->predict(&env, st->model, st->x, 1, 1, st->out, &s) != PGL_OK)
 		pgl_report(&s, "prediction failed");
@@ -470,6 +478,27 @@ pgl_predict_record(FunctionCallInfo fcinfo, PglWant want, int version_argno)
 	map_row_type(st, rec, fcinfo->flinfo->fn_mcxt);
 	read_record(st, rec);
 	predict_one(st);
+	return st;
+}
+
+PglPredictState *
+pgl_encode_input(FunctionCallInfo fcinfo, PglWant want, int version_argno, bool is_array,
+				 bool is_bytea)
+{
+	PglPredictState *st = get_state(fcinfo, want, version_argno);
+
+	if (is_bytea || pgl_nn_reads_array(st->model))
+		return st;
+	if (is_array)
+		read_array(st, PG_GETARG_ARRAYTYPE_P(1));
+	else
+	{
+		HeapTupleHeader rec = PG_GETARG_HEAPTUPLEHEADER(1);
+
+		map_row_type(st, rec, fcinfo->flinfo->fn_mcxt);
+		read_record(st, rec);
+	}
+	encode_one(st);
 	return st;
 }
 

@@ -27,7 +27,8 @@ typedef enum PglWant
 	PGL_WANT_VALUE,	  /* ai_predict: regression output */
 	PGL_WANT_CLASS,	  /* ai_classify */
 	PGL_WANT_PROBA,	  /* ai_predict_proba */
-	PGL_WANT_CLUSTER  /* ai_cluster */
+	PGL_WANT_CLUSTER, /* ai_cluster */
+	PGL_WANT_TENSOR	  /* ai_predict_tensor: a classifier or a regression */
 } PglWant;
 
 /*
@@ -78,6 +79,15 @@ extern void pgl_check_task(const char *name, const pgl_model *m, PglWant want);
  */
 extern PglPredictState *pgl_predict_record(FunctionCallInfo fcinfo, PglWant want,
 										   int version_argno);
+
+/*
+ * The same up to the model's inputs: the row (argument 1, a record, or
+ * with is_array a float8[]) encoded into st->x (m->n_inputs values), not
+ * predicted.  A network over a tensor column (pgl_nn_reads_array), or any
+ * model with is_bytea, is left to the caller: st->x is then not set.
+ */
+extern PglPredictState *pgl_encode_input(FunctionCallInfo fcinfo, PglWant want, int version_argno,
+										 bool is_array, bool is_bytea);
 
 /* the class index ai_classify says for proba (m->n_classes values); threshold argument at argno */
 extern int pgl_classify_index(FunctionCallInfo fcinfo, const char *name, const pgl_model *m,
