@@ -137,16 +137,23 @@ grow(PglTeacher *t, int part)
 	t->cap[part] = cap;
 }
 
+static void
+score_context(void *arg)
+{
+	errcontext("teacher \"%s\" scoring a row of the data", (const char *) arg);
+}
+
 void
 pgl_teacher_score(PglTeacher *t, HeapTuple tuple, TupleDesc desc, int part)
 {
 	LOCAL_FCINFO(fc, 3);
-	MemoryContext old;
-	Datum		  res;
-	ArrayType	 *arr;
-	Datum		 *elems;
-	bool		 *nulls;
-	int			  n;
+	ErrorContextCallback ecb = {error_context_stack, score_context, t->name};
+	MemoryContext		 old;
+	Datum				 res;
+	ArrayType			*arr;
+	Datum				*elems;
+	bool				*nulls;
+	int					 n;
 
 	if (t->n[part] == t->cap[part])
 		grow(t, part);
@@ -165,7 +172,9 @@ pgl_teacher_score(PglTeacher *t, HeapTuple tuple, TupleDesc desc, int part)
 	fc->args[1].isnull = false;
 	fc->args[2].value = Int32GetDatum(t->version);
 	fc->args[2].isnull = false;
+	error_context_stack = &ecb;
 	res = FunctionCallInvoke(fc);
+	error_context_stack = ecb.previous;
 	if (fc->isnull)
 		elog(ERROR, "pg_learn: teacher \"%s\" gave no probabilities", t->name);
 	arr = DatumGetArrayTypeP(res);
