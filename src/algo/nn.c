@@ -19,6 +19,7 @@
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -443,6 +444,115 @@ init_params(pgl_nn *net)
 	}
 }
 
+/* ---------- length buckets ---------- */
+
+/*
+ * Can layer l, reading a (T, F) sequence (or token ids), run on the first
+ * T_b steps of a batch whose rows are at most T_b long, with the same
+ * results on those steps?  The sequence layers mask the steps past each
+ * row's length (so the steps past T_b change nothing they output), and
+ * dropout and activation work step by step.  batchnorm (statistics over
+ * every step) and flatten (the steps become features) cannot.
+ */
+static bool
+cuts_steps(const nn_layer *l)
+{
+	switch (l->s.type)
+	{
+		case PGL_NN_DROPOUT:
+		case PGL_NN_ACTIVATION:
+			return true;
+		default:
+			return nn_seq_owns(l->s.type) || nn_attn_owns(l->s.type);
+	}
+}
+
+/*
+ * The layers on the time axis, from the input to the first layer whose
+ * output has none: their full steps (steps_in, steps_out), and net->trims
+ * when each of them can run on a batch's steps.
+ */
+static void
+nn_mark_steps(pgl_nn *net)
+{
+	net->trims = pgl_nn_takes_sequences(net);
+	for (int i = 0; i < net->L && net->trims; i++)
+	{
+		nn_layer *l = &net->layer[i];
+
+		if (!cuts_steps(l))
+			net->trims = false;
+		l->steps_in = l->in_ndim == 2 ? l->in_h : l->in_c;
+		l->steps_out = l->out_ndim == 2 ? l->out_h : 0;
+		if (l->steps_out == 0)
+			break;
+	}
+	if (!net->trims)
+		for (int i = 0; i < net->L; i++)
+			net->layer[i].steps_in = net->layer[i].steps_out = 0;
+	net->steps = net->layer[0].steps_in;
+}
+
+/* run the layers on the time axis on the first steps steps (their full steps: restore) */
+static void
+nn_set_steps(pgl_nn *net, int32_t steps)
+{
+	int32_t t = steps;
+
+	net->steps = steps;
+	for (int i = 0; i < net->L && net->layer[i].steps_in > 0; i++)
+	{
+		nn_layer *l = &net->layer[i];
+
+		if (l->in_ndim == 2)
+			l->in_h = t;
+		else
+			l->in_c = t;
+		l->in_size = (int64_t) l->in_h * l->in_w * l->in_c;
+		if (l->steps_out == 0)
+			break;
+		l->out_h = l->steps_out;
+		if (t < l->steps_in)
+			l->out_h = l->s.type == PGL_NN_CONV1D ? nn_seq_out_steps(l, t) : t;
+		l->out_size = (int64_t) l->out_h * l->out_w * l->out_c;
+		t = l->out_h;
+	}
+}
+
+/*
+ * Before a batch of n rows: the layers on the time axis cut to the batch's
+ * longest row (pgl_nn_set_lengths), and X cut likewise into net->xpack;
+ * returns the input to run (X when nothing is cut).
+ */
+static const float *
+nn_begin_batch(pgl_nn *net, const float *X, int32_t n)
+{
+	int32_t T = net->layer[0].steps_in, Tb = 1;
+	int64_t step;
+
+	if (!net->trims || net->lengths == NULL || net->spec.no_buckets)
+		return X;
+	for (int32_t b = 0; b < n && Tb < T; b++)
+		if (net->lengths[b] > Tb)
+			Tb = net->lengths[b] < T ? net->lengths[b] : T;
+	if (Tb >= T)
+		return X;
+	nn_set_steps(net, Tb);
+	step = net->in_size / T;
+	for (int32_t b = 0; b < n; b++)
+		memcpy(net->xpack + (int64_t) b * Tb * step, X + (int64_t) b * net->in_size,
+			   sizeof(float) * (size_t) (Tb * step));
+	return net->xpack;
+}
+
+/* after a batch: the full shapes again */
+static void
+nn_end_batch(pgl_nn *net)
+{
+	if (net->trims && net->steps != net->layer[0].steps_in)
+		nn_set_steps(net, net->layer[0].steps_in);
+}
+
 /* ---------- construction ---------- */
 
 static pgl_rc
@@ -554,6 +664,13 @@ nn_build(const pgl_env *env, const pgl_nn_spec *spec_in, int32_t max_batch, bool
 	net->lenbuf = pgl_alloc(env, sizeof(int32_t) * (size_t) max_batch);
 	if (net->lenbuf == NULL)
 		goto nomem;
+	nn_mark_steps(net);
+	if (net->trims)
+	{
+		net->xpack = pgl_alloc(env, sizeof(float) * (size_t) max_batch * (size_t) net->in_size);
+		if (net->xpack == NULL)
+			goto nomem;
+	}
 	if (alloc_params)
 	{
 		net->g0 = pgl_alloc(env, sizeof(float) * (size_t) max_batch * (size_t) widest);
@@ -636,6 +753,7 @@ pgl_nn_destroy(const pgl_env *env, pgl_nn *net)
 		}
 	pgl_free(env, net->lenbuf);
 	pgl_free(env, net->logits);
+	pgl_free(env, net->xpack);
 	pgl_free(env, net->layer);
 	pgl_free(env, net->spec.layers);
 	if (net->owns_params)
@@ -1183,8 +1301,8 @@ last_forward_logits(pgl_nn *net, nn_layer *l, const float *in, int32_t n)
 	nn_act_forward(act, (float) l->s.alpha, l->out, n, l->out_size);
 }
 
-const float *
-pgl_nn_forward(pgl_nn *net, const float *X, int32_t n, bool training)
+static const float *
+forward_layers(pgl_nn *net, const float *X, int32_t n, bool training)
 {
 	const float *in = X;
 
@@ -1197,6 +1315,15 @@ pgl_nn_forward(pgl_nn *net, const float *X, int32_t n, bool training)
 		in = net->layer[i].out;
 	}
 	return in;
+}
+
+const float *
+pgl_nn_forward(pgl_nn *net, const float *X, int32_t n, bool training)
+{
+	const float *out = forward_layers(net, nn_begin_batch(net, X, n), n, training);
+
+	nn_end_batch(net);
+	return out;
 }
 
 /* ---------- backward ---------- */
@@ -1422,7 +1549,8 @@ double
 pgl_nn_loss_grad(pgl_nn *net, const float *X, int32_t n, const int32_t *label, const float *y,
 				 int32_t *correct)
 {
-	const float *out = pgl_nn_forward(net, X, n, true);
+	const float *Xb = nn_begin_batch(net, X, n);
+	const float *out = forward_layers(net, Xb, n, true);
 	float		*d = net->g0, *dn = net->g1;
 	double		 loss = compute_loss(net, out, n, label, y, correct, d);
 	double		 reg = 0;
@@ -1434,7 +1562,7 @@ pgl_nn_loss_grad(pgl_nn *net, const float *X, int32_t n, const int32_t *label, c
 	for (int i = net->L - 1; i >= 0; i--)
 	{
 		nn_layer	*l = &net->layer[i];
-		const float *in = i > 0 ? net->layer[i - 1].out : X;
+		const float *in = i > 0 ? net->layer[i - 1].out : Xb;
 		float		*t;
 
 		layer_backward(net, l, in, n, d, i > 0 ? dn : NULL, i == net->L - 1 && loss_is_fused(net));
@@ -1442,6 +1570,7 @@ pgl_nn_loss_grad(pgl_nn *net, const float *X, int32_t n, const int32_t *label, c
 		d = dn;
 		dn = t;
 	}
+	nn_end_batch(net);
 	if (l2 > 0)
 		for (int i = 0; i < net->L; i++)
 		{
@@ -1471,6 +1600,14 @@ pgl_nn_eval_loss(pgl_nn *net, const float *X, int32_t n, const int32_t *label, c
 }
 
 /* ---------- training ---------- */
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
+
+	return x < y ? -1 : x > y;
+}
 
 static double
 now_seconds(void)
@@ -1528,6 +1665,104 @@ eval_all(const pgl_env *env, pgl_nn *net, const pgl_nn_data *d, int64_t *correct
 	return sum / (double) d->n;
 }
 
+/*
+ * The batches of an epoch: the rows of batch k are perm[order[k]] ..
+ * perm[order[k] + B - 1] (the last one may be short).  Without buckets
+ * they run in turn.  With buckets (a network on sequences, not
+ * "buckets": false) the shuffled rows are cut into chunks of
+ * NN_BUCKET_BATCHES batches, each chunk is sorted by row length (ties keep
+ * the shuffled order), and the batches then run in an order shuffled by
+ * the seed: each batch holds rows of similar length, and a batch of short
+ * rows runs on its longest row only (nn_begin_batch).
+ */
+#define NN_BUCKET_BATCHES 64
+
+typedef struct nn_batches
+{
+	int64_t	 *order; /* count: the first row (in perm) of each batch, in running order */
+	int64_t	  count;
+	int32_t	 *len;	/* buckets: every training row's length; else NULL */
+	uint64_t *keys; /* buckets: the sort keys of a chunk */
+	int64_t	 *rows; /* buckets: the rows of a chunk */
+	bool	  owns_len;
+} nn_batches;
+
+static void
+batches_free(const pgl_env *env, nn_batches *bt)
+{
+	pgl_free(env, bt->order);
+	pgl_free(env, bt->keys);
+	pgl_free(env, bt->rows);
+	if (bt->owns_len)
+		pgl_free(env, bt->len);
+	memset(bt, 0, sizeof(*bt));
+}
+
+static bool
+batches_init(const pgl_env *env, pgl_nn *net, const pgl_nn_data *train, int32_t B, nn_batches *bt)
+{
+	int64_t n = train->n, chunk = (int64_t) B * NN_BUCKET_BATCHES;
+
+	memset(bt, 0, sizeof(*bt));
+	bt->count = (n + B - 1) / B;
+	bt->order = pgl_alloc(env, sizeof(int64_t) * (size_t) bt->count);
+	if (bt->order == NULL)
+		return false;
+	for (int64_t k = 0; k < bt->count; k++)
+		bt->order[k] = k * B;
+	if (!net->trims || net->spec.no_buckets || bt->count < 2)
+		return true;
+	if (chunk > n)
+		chunk = n;
+	bt->keys = pgl_alloc(env, sizeof(uint64_t) * (size_t) chunk);
+	bt->rows = pgl_alloc(env, sizeof(int64_t) * (size_t) chunk);
+	bt->len = (int32_t *) train->lengths;
+	if (bt->len == NULL)
+	{
+		bt->len = pgl_alloc(env, sizeof(int32_t) * (size_t) n);
+		bt->owns_len = true;
+		if (bt->len != NULL)
+			pgl_nn_sequence_lengths(net, train->X, n, bt->len);
+	}
+	return bt->keys != NULL && bt->rows != NULL && bt->len != NULL;
+}
+
+/* the epoch's batches from the shuffled rows perm (reordered within chunks) */
+static void
+batches_epoch(nn_batches *bt, int64_t *perm, int64_t n, int32_t B, uint64_t *rng)
+{
+	int64_t chunk = (int64_t) B * NN_BUCKET_BATCHES;
+
+	if (bt->keys == NULL)
+		return;
+	for (int64_t c0 = 0; c0 < n; c0 += chunk)
+	{
+		int64_t m = n - c0 < chunk ? n - c0 : chunk;
+
+		/* the length in the high bits (below 2^24), the shuffled position below */
+		for (int64_t i = 0; i < m; i++)
+		{
+			int32_t len = bt->len[perm[c0 + i]];
+
+			bt->keys[i] = ((uint64_t) (len < 0 ? 0 : len) << 39) | (uint64_t) i;
+			bt->rows[i] = perm[c0 + i];
+		}
+		qsort(bt->keys, (size_t) m, sizeof(uint64_t), cmp_u64);
+		for (int64_t i = 0; i < m; i++)
+			perm[c0 + i] = bt->rows[bt->keys[i] & (((uint64_t) 1 << 39) - 1)];
+	}
+	for (int64_t k = 0; k < bt->count; k++)
+		bt->order[k] = k * B;
+	for (int64_t k = bt->count - 1; k > 0; k--)
+	{
+		int64_t j = (int64_t) (pgl_rng_next(rng) % (uint64_t) (k + 1));
+		int64_t tmp = bt->order[k];
+
+		bt->order[k] = bt->order[j];
+		bt->order[j] = tmp;
+	}
+}
+
 /* one Adam step with bias correction over P parameters */
 static void
 adam_step(float *restrict p, const float *restrict g, float *restrict m1, float *restrict m2,
@@ -1579,6 +1814,8 @@ pgl_nn_train(const pgl_env *env, pgl_nn *net, const pgl_nn_data *train, const pg
 	int64_t			   t = 0;
 	uint64_t		   shuffle_rng = sp->seed ^ 0x2545F4914F6CDD1DULL;
 	pgl_rc			   rc = PGL_OK;
+	nn_batches		   bt;
+	pgl_nn_data		   tr = *train;
 
 	memset(res, 0, sizeof(*res));
 	if (n < 1)
@@ -1618,7 +1855,8 @@ pgl_nn_train(const pgl_env *env, pgl_nn *net, const pgl_nn_data *train, const pg
 	res->history = pgl_alloc0(env, sizeof(pgl_nn_epoch) * (size_t) sp->epochs);
 	if (train->soft)
 		sb = pgl_alloc(env, sizeof(float) * (size_t) B * (size_t) k);
-	if (!perm || !xb || !lb || !yb || !m1 || !m2 || !best || !res->history ||
+	if (!batches_init(env, net, train, B, &bt) || !perm || !xb || !lb || !yb || !m1 || !m2 ||
+		!best || !res->history ||
 		(train->soft && (!sb || pgl_nn_set_soft_targets(net, sb, st) != PGL_OK)))
 	{
 		rc = pgl_fail(st, PGL_ERR_NOMEM, "out of memory for training the network");
@@ -1643,8 +1881,11 @@ pgl_nn_train(const pgl_env *env, pgl_nn *net, const pgl_nn_data *train, const pg
 			perm[i] = perm[j];
 			perm[j] = tmp;
 		}
-		for (int64_t r0 = 0; r0 < n; r0 += B)
+		batches_epoch(&bt, perm, n, B, &shuffle_rng);
+		tr.lengths = bt.len ? bt.len : train->lengths;
+		for (int64_t bk = 0; bk < bt.count; bk++)
 		{
+			int64_t r0 = bt.order[bk];
 			int32_t nb = (int32_t) (n - r0 < B ? n - r0 : B);
 			int32_t c = 0;
 			double	loss;
@@ -1662,7 +1903,7 @@ pgl_nn_train(const pgl_env *env, pgl_nn *net, const pgl_nn_data *train, const pg
 				if (sb)
 					memcpy(sb + (int64_t) i * k, train->soft + src * k, sizeof(float) * (size_t) k);
 			}
-			batch_lengths(net, train, r0, nb, perm);
+			batch_lengths(net, &tr, r0, nb, perm);
 			loss = pgl_nn_loss_grad(net, xb, nb, lb, yb, &c);
 			if (!isfinite(loss))
 			{
@@ -1732,6 +1973,7 @@ pgl_nn_train(const pgl_env *env, pgl_nn *net, const pgl_nn_data *train, const pg
 done:
 	net->soft = NULL;
 	pgl_free(env, sb);
+	batches_free(env, &bt);
 	pgl_free(env, perm);
 	pgl_free(env, xb);
 	pgl_free(env, lb);

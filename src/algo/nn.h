@@ -170,6 +170,13 @@ typedef struct pgl_nn_spec
 	 */
 	double temperature;	   /* default 2 */
 	double distill_weight; /* default 0.5 */
+	/*
+	 * Training only, not stored: 1 ("buckets": false) batches of rows in
+	 * shuffled order, each computed over all T steps; 0 (the default)
+	 * length buckets (pgl_nn_train).  Prediction always computes a batch
+	 * over its longest row only, which gives the same outputs.
+	 */
+	int32_t no_buckets;
 } pgl_nn_spec;
 
 /* defaults: adam 0.001, batch 32, 10 epochs, no l2, no early stopping */

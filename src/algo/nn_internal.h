@@ -43,6 +43,13 @@ typedef struct nn_layer
 	float	*work;		   /* max_batch * work_per_row: caches of the last forward */
 	int32_t *len;		   /* max_batch: each row's output length (time axis) */
 	bool	 has_len;	   /* len is set by the last forward (else: full) */
+	/*
+	 * Length buckets: the full time steps of the input and output (0: no
+	 * time axis that a batch cuts).  A batch whose rows are at most T_b
+	 * long runs the leading sequence layers with their time axis cut to
+	 * T_b (in_h or in_c, out_h and the sizes), packed n x T_b x F.
+	 */
+	int32_t steps_in, steps_out;
 } nn_layer;
 
 struct pgl_nn
@@ -63,6 +70,9 @@ struct pgl_nn
 	int32_t		  *lenbuf;	/* max_batch: lengths computed by train / predict */
 	const float	  *soft;	/* pgl_nn_set_soft_targets: the batch's targets, or NULL */
 	float		  *logits;	/* max_batch x n_out: the last pre-activation (distillation) */
+	bool		   trims;	/* every layer on the time axis can run on a batch's steps */
+	int32_t		   steps;	/* the time steps of the current batch (layer 0's input) */
+	float		  *xpack;	/* max_batch x in_size: the input cut to the batch's steps */
 };
 
 /* ---------- helpers of nn.c ---------- */
@@ -108,6 +118,9 @@ extern void	  nn_seq_forward(pgl_nn *net, nn_layer *l, int i, const float *in, i
 							 bool training);
 extern void	  nn_seq_backward(pgl_nn *net, nn_layer *l, int i, const float *in, int32_t n, float *d,
 							  float *din, bool fused);
+
+/* conv1d: the output steps of an input of steps steps (at most l->out_h) */
+extern int32_t nn_seq_out_steps(const nn_layer *l, int32_t steps);
 
 /* ---------- nn_attn.c: attention, layer_norm, positional_embedding, transformer ---------- */
 

@@ -659,6 +659,12 @@ conv1d_len(const nn_layer *l, int32_t len)
 	return o > l->out_h ? l->out_h : o;
 }
 
+int32_t
+nn_seq_out_steps(const nn_layer *l, int32_t steps)
+{
+	return conv1d_len(l, steps);
+}
+
 static void
 conv1d_forward(pgl_nn *net, nn_layer *l, int i, const float *in, int32_t n)
 {
