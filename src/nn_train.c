@@ -561,6 +561,7 @@ nn_options(const PglTrainOptions *t, NnOptions *o)
 		o->spec.epochs = t->epochs;
 	if (t->patience > 0)
 		o->spec.patience = t->patience;
+	o->spec.no_buckets = t->no_buckets;
 	o->spec.seed = t->seed;
 	o->test_size = t->test_size;
 	o->exclude = t->exclude;

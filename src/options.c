@@ -487,6 +487,8 @@ read_one(const pgl_algo_ops *ops, const pgl_option_spec *o, JsonbValue *v, PglTr
 		case PGL_OPT_BOOLEAN:
 			if (v->type != jbvBool)
 				bad_value(ops, o, v);
+			if (o->slot == PGL_SLOT_BUCKETS)
+				opts->no_buckets = !v->val.boolean;
 			break;
 		case PGL_OPT_COLUMN:
 		{

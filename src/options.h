@@ -68,6 +68,7 @@ typedef struct PglTrainOptions
 	char	   *teacher;		/* distillation: NULL: none */
 	double		temperature;	/* < 0: not given */
 	double		distill_weight; /* < 0: not given */
+	bool		no_buckets;		/* "buckets": false */
 	/* tree ensembles (< 0: not given; objective 0: "auto") */
 	int	   n_estimators;
 	int	   max_depth;

@@ -121,6 +121,8 @@ const pgl_option_spec pgl_neural_net_options[] = {
 	 "passes over the training rows", "2"},
 	{"patience", PGL_OPT_INTEGER, PGL_SLOT_PATIENCE, 1, 100000, 0, NULL, "none",
 	 "stop after this many epochs without a better hold-out loss", "2"},
+	{"buckets", PGL_OPT_BOOLEAN, PGL_SLOT_BUCKETS, 0, 0, 0, NULL, "true",
+	 "sequences: batches of rows of similar length, each run on its longest row", "false"},
 	OPT_L2("0", "L2 penalty on the weights"),
 	{"init", PGL_OPT_CHOICE, PGL_SLOT_INIT, 0, 0, 0, "auto|he|xavier", "auto",
 	 "weight initialization (auto: he before relu, else xavier)", "\"xavier\""},
