@@ -45,17 +45,58 @@ nn_seq_owns(int32_t type)
 	return type >= PGL_NN_EMBEDDING && type <= PGL_NN_GLOBAL_MAX_POOL1D;
 }
 
+/*
+ * exp, the logistic function and tanh in float32 without branches or calls,
+ * so that the gate loops vectorize (libm's expf / tanhf were two thirds of
+ * an LSTM step): Cephes' expf (range reduction by ln 2, a degree-6
+ * polynomial, 2^n put in the exponent bits; the argument clamped so that
+ * 2^n stays a normal number) and Cephes' tanhf (an odd polynomial below
+ * 0.625, 1 - 2 / (exp(2|x|) + 1) above); a few ulp from libm.
+ */
+static inline float
+fast_exp(float x)
+{
+	float	t, fn, r, y, scale;
+	int32_t n, bits;
+
+	x = x > 88.0f ? 88.0f : x;
+	x = x < -87.3f ? -87.3f : x;
+	t = x * 1.44269504088896341f + 0.5f;
+	n = (int32_t) (t + 128.0f) - 128; /* floor: t + 128 > 0 */
+	fn = (float) n;
+	r = x - fn * 0.693359375f + fn * 2.12194440e-4f;
+	y = ((((((1.9875691500e-4f * r + 1.3981999507e-3f) * r + 8.3334519073e-3f) * r +
+			4.1665795894e-2f) *
+			   r +
+		   1.6666665459e-1f) *
+			  r +
+		  5.0000001201e-1f) *
+			 (r * r) +
+		 r + 1.0f);
+	bits = (n + 127) << 23;
+	memcpy(&scale, &bits, sizeof(scale)); /* 2^n */
+	return y * scale;
+}
+
 static inline float
 sigm(float z)
 {
-	if (z >= 0)
-		return 1.0f / (1.0f + expf(-z));
-	else
-	{
-		float e = expf(z);
+	return 1.0f / (1.0f + fast_exp(-z));
+}
 
-		return e / (1.0f + e);
-	}
+static inline float
+fast_tanh(float x)
+{
+	float a = fabsf(x), s = x * x;
+	float p = ((((-5.70498872745e-3f * s + 2.06390887954e-2f) * s - 5.37397155531e-2f) * s +
+				1.33314422036e-1f) *
+				   s -
+			   3.33332819422e-1f) *
+				  s * x +
+			  x;
+	float q = copysignf(1.0f - 2.0f / (fast_exp(2.0f * a) + 1.0f), x);
+
+	return a < 0.625f ? p : q;
 }
 
 /* ---------- shapes ---------- */
@@ -378,6 +419,93 @@ rnn_time(int32_t s, int32_t len, bool reverse)
 	return reverse ? len - 1 - s : s;
 }
 
+/*
+ * The cells of one row at one step, over restrict pointers so that the
+ * loops vectorize: x the input projection, r the recurrent one (gru: b_hn
+ * apart), hp / cp the state before; g the activated gates, h / c the state
+ * after (gru: hn = W_hn h + b_hn).
+ */
+static void
+lstm_cell(const float *restrict x, const float *restrict r, const float *restrict cp,
+		  float *restrict g, float *restrict c, float *restrict h, int64_t H)
+{
+	for (int64_t j = 0; j < H; j++)
+	{
+		float gi = sigm(x[j] + r[j]), gf = sigm(x[H + j] + r[H + j]);
+		float gg = fast_tanh(x[2 * H + j] + r[2 * H + j]);
+		float go = sigm(x[3 * H + j] + r[3 * H + j]);
+
+		g[j] = gi;
+		g[H + j] = gf;
+		g[2 * H + j] = gg;
+		g[3 * H + j] = go;
+		c[j] = gf * cp[j] + gi * gg;
+		h[j] = go * fast_tanh(c[j]);
+	}
+}
+
+static void
+gru_cell(const float *restrict x, const float *restrict r, const float *restrict bhn,
+		 const float *restrict hp, float *restrict g, float *restrict hn, float *restrict h,
+		 int64_t H)
+{
+	for (int64_t j = 0; j < H; j++)
+	{
+		float gr = sigm(x[j] + r[j]), gz = sigm(x[H + j] + r[H + j]);
+		float hnj = r[2 * H + j] + bhn[j];
+		float gn = fast_tanh(x[2 * H + j] + gr * hnj);
+
+		g[j] = gr;
+		g[H + j] = gz;
+		g[2 * H + j] = gn;
+		hn[j] = hnj;
+		h[j] = (1.0f - gz) * gn + gz * hp[j];
+	}
+}
+
+/*
+ * Their backward: from the gates g, the gradients of the pre-activations,
+ * input side into gx (lstm: the recurrent side is the same, copied by the
+ * caller), recurrent side into g (gru).
+ */
+static void
+lstm_cell_back(const float *restrict g, float *restrict gx, const float *restrict c,
+			   const float *restrict cp, float *restrict dh, float *restrict dc, int64_t H)
+{
+	for (int64_t j = 0; j < H; j++)
+	{
+		float gi = g[j], gf = g[H + j], gg = g[2 * H + j], go = g[3 * H + j];
+		float tc = fast_tanh(c[j]);
+		float dcc = dc[j] + dh[j] * go * (1.0f - tc * tc);
+
+		gx[j] = dcc * gg * gi * (1.0f - gi);
+		gx[H + j] = dcc * cp[j] * gf * (1.0f - gf);
+		gx[2 * H + j] = dcc * gi * (1.0f - gg * gg);
+		gx[3 * H + j] = dh[j] * tc * go * (1.0f - go);
+		dc[j] = dcc * gf;
+		dh[j] = 0.0f;
+	}
+}
+
+static void
+gru_cell_back(float *restrict g, float *restrict gx, const float *restrict hp,
+			  const float *restrict hn, float *restrict dh, int64_t H)
+{
+	for (int64_t j = 0; j < H; j++)
+	{
+		float gr = g[j], gz = g[H + j], gn = g[2 * H + j];
+		float dnp = dh[j] * (1.0f - gz) * (1.0f - gn * gn);
+		float drp = dnp * hn[j] * gr * (1.0f - gr);
+		float dzp = dh[j] * (hp[j] - gn) * gz * (1.0f - gz);
+
+		g[j] = gx[j] = drp;
+		g[H + j] = gx[H + j] = dzp;
+		gx[2 * H + j] = dnp;
+		g[2 * H + j] = dnp * gr;
+		dh[j] *= gz;
+	}
+}
+
 /* one step s of direction reverse for every row (the recurrent projection in bf->rec) */
 static void
 rnn_step(nn_layer *l, const rnn_bufs *bf, const float *bhh, int32_t s, int32_t n, bool reverse)
@@ -404,36 +532,9 @@ rnn_step(nn_layer *l, const rnn_bufs *bf, const float *bhh, int32_t s, int32_t n
 		}
 		x = bf->xg + ((int64_t) b * T + rnn_time(s, l->len[b], reverse)) * GH;
 		if (lstm)
-			for (int64_t j = 0; j < H; j++)
-			{
-				float gi = sigm(x[j] + r[j]), gf = sigm(x[H + j] + r[H + j]);
-				float gg = tanhf(x[2 * H + j] + r[2 * H + j]);
-				float go = sigm(x[3 * H + j] + r[3 * H + j]);
-
-				g[j] = gi;
-				g[H + j] = gf;
-				g[2 * H + j] = gg;
-				g[3 * H + j] = go;
-				c[j] = gf * cp[j] + gi * gg;
-				h[j] = go * tanhf(c[j]);
-			}
+			lstm_cell(x, r, cp, g, c, h, H);
 		else
-		{
-			float *hn = bf->hn + ((int64_t) s * n + b) * H;
-
-			for (int64_t j = 0; j < H; j++)
-			{
-				float gr = sigm(x[j] + r[j]), gz = sigm(x[H + j] + r[H + j]);
-				float hnj = r[2 * H + j] + bhh[2 * H + j];
-				float gn = tanhf(x[2 * H + j] + gr * hnj);
-
-				g[j] = gr;
-				g[H + j] = gz;
-				g[2 * H + j] = gn;
-				hn[j] = hnj;
-				h[j] = (1.0f - gz) * gn + gz * hp[j];
-			}
-		}
+			gru_cell(x, r, bhh + 2 * H, hp, g, bf->hn + ((int64_t) s * n + b) * H, h, H);
 	}
 }
 
@@ -510,42 +611,13 @@ rnn_step_back(nn_layer *l, const rnn_bufs *bf, const float *d, int dir, int32_t 
 				dh[j] += d[((int64_t) b * T + t) * D + dir * H + j];
 		if (lstm)
 		{
-			const float *c = bf->cs + ((int64_t) (s + 1) * n + b) * H;
-			const float *cp = bf->cs + ((int64_t) s * n + b) * H;
-
-			for (int64_t j = 0; j < H; j++)
-			{
-				float gi = g[j], gf = g[H + j], gg = g[2 * H + j], go = g[3 * H + j];
-				float tc = tanhf(c[j]);
-				float dcc = dc[j] + dh[j] * go * (1.0f - tc * tc);
-
-				g[j] = gx[j] = dcc * gg * gi * (1.0f - gi);
-				g[H + j] = gx[H + j] = dcc * cp[j] * gf * (1.0f - gf);
-				g[2 * H + j] = gx[2 * H + j] = dcc * gi * (1.0f - gg * gg);
-				g[3 * H + j] = gx[3 * H + j] = dh[j] * tc * go * (1.0f - go);
-				dc[j] = dcc * gf;
-				dh[j] = 0.0f;
-			}
+			lstm_cell_back(g, gx, bf->cs + ((int64_t) (s + 1) * n + b) * H,
+						   bf->cs + ((int64_t) s * n + b) * H, dh, dc, H);
+			memcpy(g, gx, sizeof(float) * (size_t) GH);
 		}
 		else
-		{
-			const float *hp = bf->hs + ((int64_t) s * n + b) * H;
-			const float *hn = bf->hn + ((int64_t) s * n + b) * H;
-
-			for (int64_t j = 0; j < H; j++)
-			{
-				float gr = g[j], gz = g[H + j], gn = g[2 * H + j];
-				float dnp = dh[j] * (1.0f - gz) * (1.0f - gn * gn);
-				float drp = dnp * hn[j] * gr * (1.0f - gr);
-				float dzp = dh[j] * (hp[j] - gn) * gz * (1.0f - gz);
-
-				g[j] = gx[j] = drp;
-				g[H + j] = gx[H + j] = dzp;
-				gx[2 * H + j] = dnp;
-				g[2 * H + j] = dnp * gr;
-				dh[j] *= gz;
-			}
-		}
+			gru_cell_back(g, gx, bf->hs + ((int64_t) s * n + b) * H,
+						  bf->hn + ((int64_t) s * n + b) * H, dh, H);
 	}
 }
 
@@ -560,7 +632,10 @@ rnn_backward_dir(pgl_nn *net, nn_layer *l, int dir, const float *in, int32_t n, 
 	rnn_bufs bf;
 
 	rnn_bufs_of(l, dir, n, &bf);
-	memset(bf.xg, 0, sizeof(float) * (size_t) (n * T * GH));
+	/* the padded steps' input-side gradients are 0 (the others are written) */
+	for (int32_t b = 0; b < n; b++)
+		memset(bf.xg + ((int64_t) b * T + l->len[b]) * GH, 0,
+			   sizeof(float) * (size_t) ((T - l->len[b]) * GH));
 	memset(bf.dh, 0, sizeof(float) * (size_t) (n * H));
 	memset(bf.dc, 0, sizeof(float) * (size_t) (n * H));
 	if (!l->s.return_sequences)
