@@ -530,6 +530,7 @@ nn_begin_batch(pgl_nn *net, const float *X, int32_t n)
 	int32_t T = net->layer[0].steps_in, Tb = 1;
 	int64_t step;
 
+	net->last_steps = T;
 	if (!net->trims || net->lengths == NULL || net->spec.no_buckets)
 		return X;
 	for (int32_t b = 0; b < n && Tb < T; b++)
@@ -538,11 +539,18 @@ nn_begin_batch(pgl_nn *net, const float *X, int32_t n)
 	if (Tb >= T)
 		return X;
 	nn_set_steps(net, Tb);
+	net->last_steps = Tb;
 	step = net->in_size / T;
 	for (int32_t b = 0; b < n; b++)
 		memcpy(net->xpack + (int64_t) b * Tb * step, X + (int64_t) b * net->in_size,
 			   sizeof(float) * (size_t) (Tb * step));
 	return net->xpack;
+}
+
+int32_t
+pgl_nn_batch_steps(const pgl_nn *net)
+{
+	return net->last_steps;
 }
 
 /* after a batch: the full shapes again */

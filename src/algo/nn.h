@@ -240,8 +240,21 @@ extern double pgl_nn_eval_loss(pgl_nn *net, const float *X, int32_t n, const int
  * network keeps the pointer until the next call.  pgl_nn_train and
  * pgl_nn_predict_rows set them themselves (pgl_nn_data.lengths, or
  * pgl_nn_sequence_lengths).
+ *
+ * Length buckets: with lengths set, a batch whose rows are at most T_b <
+ * T long runs the layers on the time axis on T_b steps only (the same
+ * results; not with spec.no_buckets).  Their outputs, read after
+ * pgl_nn_forward, are then packed n x T_b x F (pgl_nn_batch_steps gives
+ * T_b for the first layer's input); the layer shapes are the full ones
+ * again after each call.
  */
 extern void pgl_nn_set_lengths(pgl_nn *net, const int32_t *lengths);
+
+/*
+ * The time steps the last batch's input ran on; 0 when the network never
+ * cuts (no sequence input, or batchnorm or flatten on the time axis)
+ */
+extern int32_t pgl_nn_batch_steps(const pgl_nn *net);
 
 /* does the network take sequences (a (T, F) input, or token ids into an embedding)? */
 extern bool pgl_nn_takes_sequences(const pgl_nn *net);

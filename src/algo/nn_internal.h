@@ -66,13 +66,14 @@ struct pgl_nn
 	float		  *g0, *g1; /* gradient ping-pong, max_batch x widest */
 	uint64_t	   rng;
 	double		   flops;
-	const int32_t *lengths; /* pgl_nn_set_lengths: the input's valid lengths, or NULL */
-	int32_t		  *lenbuf;	/* max_batch: lengths computed by train / predict */
-	const float	  *soft;	/* pgl_nn_set_soft_targets: the batch's targets, or NULL */
-	float		  *logits;	/* max_batch x n_out: the last pre-activation (distillation) */
-	bool		   trims;	/* every layer on the time axis can run on a batch's steps */
-	int32_t		   steps;	/* the time steps of the current batch (layer 0's input) */
-	float		  *xpack;	/* max_batch x in_size: the input cut to the batch's steps */
+	const int32_t *lengths;	   /* pgl_nn_set_lengths: the input's valid lengths, or NULL */
+	int32_t		  *lenbuf;	   /* max_batch: lengths computed by train / predict */
+	const float	  *soft;	   /* pgl_nn_set_soft_targets: the batch's targets, or NULL */
+	float		  *logits;	   /* max_batch x n_out: the last pre-activation (distillation) */
+	bool		   trims;	   /* every layer on the time axis can run on a batch's steps */
+	int32_t		   steps;	   /* the time steps of the current batch (layer 0's input) */
+	int32_t		   last_steps; /* those of the last batch run */
+	float		  *xpack;	   /* max_batch x in_size: the input cut to the batch's steps */
 };
 
 /* ---------- helpers of nn.c ---------- */
