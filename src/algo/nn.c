@@ -553,6 +553,30 @@ pgl_nn_batch_steps(const pgl_nn *net)
 	return net->last_steps;
 }
 
+/*
+ * After pgl_nn_forward of a cut batch of n rows: the outputs of the layers
+ * on the time axis spread from n x T_b x C back to n x T x C, the steps
+ * past T_b 0 (padding), so that pgl_nn_layer_output reads full rows.
+ */
+static void
+nn_unpack_outputs(pgl_nn *net, int32_t n)
+{
+	for (int i = 0; i < net->L && net->layer[i].steps_out > 0; i++)
+	{
+		nn_layer *l = &net->layer[i];
+		int64_t	  row = (int64_t) l->out_h * l->out_w * l->out_c;
+		int64_t	  full = (int64_t) l->steps_out * l->out_w * l->out_c;
+
+		if (row == full)
+			continue;
+		for (int32_t b = n - 1; b >= 0; b--)
+		{
+			memmove(l->out + b * full, l->out + b * row, sizeof(float) * (size_t) row);
+			memset(l->out + b * full + row, 0, sizeof(float) * (size_t) (full - row));
+		}
+	}
+}
+
 /* after a batch: the full shapes again */
 static void
 nn_end_batch(pgl_nn *net)
@@ -1330,6 +1354,8 @@ pgl_nn_forward(pgl_nn *net, const float *X, int32_t n, bool training)
 {
 	const float *out = forward_layers(net, nn_begin_batch(net, X, n), n, training);
 
+	if (net->trims && net->steps != net->layer[0].steps_in)
+		nn_unpack_outputs(net, n);
 	nn_end_batch(net);
 	return out;
 }

@@ -243,10 +243,10 @@ extern double pgl_nn_eval_loss(pgl_nn *net, const float *X, int32_t n, const int
  *
  * Length buckets: with lengths set, a batch whose rows are at most T_b <
  * T long runs the layers on the time axis on T_b steps only (the same
- * results; not with spec.no_buckets).  Their outputs, read after
- * pgl_nn_forward, are then packed n x T_b x F (pgl_nn_batch_steps gives
- * T_b for the first layer's input); the layer shapes are the full ones
- * again after each call.
+ * results; not with spec.no_buckets; pgl_nn_batch_steps gives T_b).
+ * pgl_nn_forward then spreads their outputs back to n x T x F, the steps
+ * past T_b 0 (pgl_nn_layer_output reads full rows); the layer shapes are
+ * the full ones again after each call.
  */
 extern void pgl_nn_set_lengths(pgl_nn *net, const int32_t *lengths);
 
