@@ -1,0 +1,77 @@
+/*-------------------------------------------------------------------------
+ *
+ * ops.c
+ *	  The op table: one line per (op type, domain, opset range).
+ *
+ * Columns: op type, domain ("" is ai.onnx), first and last opset served,
+ * least and most inputs (absent optional inputs count), least and most
+ * outputs, kernel, static check (NULL: the counts only).  The validator
+ * refuses a node whose op has no line covering the model's opset, listing
+ * all such op types in one error.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "ox_kernels.h"
+
+#include <string.h>
+
+#define MAXO PGL_OX_OPSET_MAX
+
+const pgl_ox_op pgl_ox_ops[] = {
+	/* ops_elementwise.c */
+	{"Add", "", 7, MAXO, 2, 2, 1, 1, pgl_ox_k_binary, NULL},
+	{"Sub", "", 7, MAXO, 2, 2, 1, 1, pgl_ox_k_binary, NULL},
+	{"Mul", "", 7, MAXO, 2, 2, 1, 1, pgl_ox_k_binary, NULL},
+	{"Div", "", 7, MAXO, 2, 2, 1, 1, pgl_ox_k_binary, NULL},
+	{"Pow", "", 7, MAXO, 2, 2, 1, 1, pgl_ox_k_binary, NULL},
+	{"Equal", "", 7, MAXO, 2, 2, 1, 1, pgl_ox_k_binary, NULL},
+	{"Sqrt", "", 6, MAXO, 1, 1, 1, 1, pgl_ox_k_unary, NULL},
+	{"Exp", "", 6, MAXO, 1, 1, 1, 1, pgl_ox_k_unary, NULL},
+	{"Log", "", 6, MAXO, 1, 1, 1, 1, pgl_ox_k_unary, NULL},
+	{"Erf", "", 9, MAXO, 1, 1, 1, 1, pgl_ox_k_unary, NULL},
+	{"Neg", "", 6, MAXO, 1, 1, 1, 1, pgl_ox_k_unary, NULL},
+	{"Reciprocal", "", 6, MAXO, 1, 1, 1, 1, pgl_ox_k_unary, NULL},
+	{"Abs", "", 6, MAXO, 1, 1, 1, 1, pgl_ox_k_unary, NULL},
+	{"Relu", "", 6, MAXO, 1, 1, 1, 1, pgl_ox_k_unary, NULL},
+	{"Sigmoid", "", 6, MAXO, 1, 1, 1, 1, pgl_ox_k_unary, NULL},
+	{"Tanh", "", 6, MAXO, 1, 1, 1, 1, pgl_ox_k_unary, NULL},
+	{"LeakyRelu", "", 6, MAXO, 1, 1, 1, 1, pgl_ox_k_leaky_relu, NULL},
+	{"Where", "", 9, MAXO, 3, 3, 1, 1, pgl_ox_k_where, NULL},
+	{"Cast", "", 6, MAXO, 1, 1, 1, 1, pgl_ox_k_cast, pgl_ox_c_cast},
+
+	/* ops_shape.c */
+	{"Identity", "", 1, MAXO, 1, 1, 1, 1, pgl_ox_k_identity, NULL},
+	{"Dropout", "", 7, MAXO, 1, 3, 1, 2, pgl_ox_k_identity, pgl_ox_c_dropout},
+	{"Constant", "", 1, MAXO, 0, 0, 1, 1, pgl_ox_k_constant, pgl_ox_c_constant},
+	{"Shape", "", 1, MAXO, 1, 1, 1, 1, pgl_ox_k_shape, NULL},
+	{"Reshape", "", 5, MAXO, 2, 2, 1, 1, pgl_ox_k_reshape, NULL},
+	{"Flatten", "", 1, MAXO, 1, 1, 1, 1, pgl_ox_k_flatten, NULL},
+	{"Transpose", "", 1, MAXO, 1, 1, 1, 1, pgl_ox_k_transpose, NULL},
+	{"Concat", "", 4, MAXO, 1, 1 << 16, 1, 1, pgl_ox_k_concat, pgl_ox_c_concat},
+	{"Split", "", 2, MAXO, 1, 2, 1, 1 << 16, pgl_ox_k_split, NULL},
+	{"Slice", "", 1, MAXO, 1, 5, 1, 1, pgl_ox_k_slice, NULL},
+	{"Gather", "", 1, MAXO, 2, 2, 1, 1, pgl_ox_k_gather, NULL},
+	{"Squeeze", "", 1, MAXO, 1, 2, 1, 1, pgl_ox_k_squeeze, NULL},
+	{"Unsqueeze", "", 1, MAXO, 1, 2, 1, 1, pgl_ox_k_unsqueeze, NULL},
+	{"ConstantOfShape", "", 9, MAXO, 1, 1, 1, 1, pgl_ox_k_constant_of_shape,
+	 pgl_ox_c_constant_of_shape},
+	{"Expand", "", 8, MAXO, 2, 2, 1, 1, pgl_ox_k_expand, NULL},
+
+	/* onnxops: one line per op below */
+};
+
+const int pgl_ox_n_ops = (int) (sizeof(pgl_ox_ops) / sizeof(pgl_ox_ops[0]));
+
+const pgl_ox_op *
+pgl_ox_find_op(const char *domain, const char *op_type, int64_t opset)
+{
+	for (int i = 0; i < pgl_ox_n_ops; i++)
+	{
+		const pgl_ox_op *op = &pgl_ox_ops[i];
+
+		if (strcmp(op->op_type, op_type) == 0 && strcmp(op->domain, domain) == 0 &&
+			opset >= op->since && opset <= op->until)
+			return op;
+	}
+	return NULL;
+}
