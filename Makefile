@@ -5,8 +5,9 @@ MODULE_big = pg_learn
 
 ALGO_OBJS = $(patsubst %.c,%.o,$(wildcard src/algo/*.c))
 TEXT_OBJS = $(patsubst %.c,%.o,$(wildcard src/text/*.c))
+ONNX_OBJS = $(patsubst %.c,%.o,$(wildcard src/onnx/*.c))
 GLUE_OBJS = $(patsubst %.c,%.o,$(wildcard src/*.c src/jobs/*.c))
-OBJS = $(GLUE_OBJS) $(ALGO_OBJS) $(TEXT_OBJS)
+OBJS = $(GLUE_OBJS) $(ALGO_OBJS) $(TEXT_OBJS) $(ONNX_OBJS)
 
 DATA = $(EXTENSION)--$(EXTVERSION).sql $(EXTENSION)--0.1.0.sql $(EXTENSION)--0.2.0.sql $(EXTENSION)--0.1.0--0.2.0.sql $(EXTENSION)--0.2.0--0.3.0.sql
 PGFILEDESC = "pg_learn - train and serve machine-learning models in PostgreSQL"
@@ -35,6 +36,10 @@ src/text/%.o: src/text/%.c $(wildcard src/text/*.h) src/algo/pgl_algo.h
 	$(CC) -O3 -g -fno-omit-frame-pointer -fno-math-errno -fno-trapping-math $(CFLAGS_SL) -std=c11 -D_GNU_SOURCE -Wall -Wextra -I$(srcdir)/src/algo -I$(srcdir)/src/text -c -o $@ $<
 
 $(GLUE_OBJS): $(wildcard src/*.h src/jobs/*.h) $(wildcard src/algo/*.h) $(wildcard src/text/*.h)
+
+# src/onnx likewise (pure C: the ONNX runtime)
+src/onnx/%.o: src/onnx/%.c $(wildcard src/onnx/*.h) src/algo/pgl_algo.h
+	$(CC) -O3 -g -fno-omit-frame-pointer -fno-math-errno -fno-trapping-math $(CFLAGS_SL) -std=c11 -D_GNU_SOURCE -Wall -Wextra -I$(srcdir)/src/algo -I$(srcdir)/src/onnx -I$(BLAS_INC) -c -o $@ $<
 
 # the launcher library (shared_preload_libraries) is built by its own
 # Makefile: PGXS builds one MODULE_big per Makefile

@@ -32,8 +32,8 @@
  * temporary memory with pgl_ox_scratch().  It allocates nothing itself.
  * An optional static check runs once at import, on the node alone
  * (attributes, input counts, constant inputs): it may reject the node, and
- * may hang precomputed state on n->state (allocated with pgl_alloc on
- * m->env: the model frees it).  One line per op in the table of ops.c.
+ * may hang precomputed state on n->state (allocated with
+ * pgl_ox_state_alloc: the model frees it).  One line per op in the table of ops.c.
  *
  *-------------------------------------------------------------------------
  */
@@ -133,7 +133,7 @@ typedef struct pgl_ox_node
 	int32_t			 opset;		/* the model's opset of the node's domain */
 	int32_t			*in_slots;	/* n_inputs value slots, -1 if absent */
 	int32_t			*out_slots; /* n_outputs value slots, -1 if unused */
-	void			*state;		/* a static check's precomputed state (freed with the model) */
+	void			*state;		/* a static check's state (pgl_ox_state_alloc) */
 } pgl_ox_node;
 
 /* the attribute called name, or NULL */
@@ -221,6 +221,18 @@ extern pgl_rc pgl_ox_plan_build(pgl_ox_model *m, pgl_status *st);
 extern int pgl_ox_unsupported_ops(const pgl_ox_model *m, char *buf, size_t size);
 
 extern void pgl_ox_model_free(pgl_ox_model *m);
+
+/* memory owned by the model (zeroed; freed with it): for static checks' n->state */
+extern void *pgl_ox_state_alloc(const pgl_ox_model *m, size_t size, pgl_status *st);
+
+/*
+ * Decode one serialized TensorProto (a conformance test's input_0.pb, or a
+ * tensor a user passes as bytea) under the limits; *out owns its data and
+ * is freed with pgl_ox_tensor_free.
+ */
+extern pgl_rc pgl_ox_tensor_decode(const pgl_env *env, const uint8_t *buf, size_t len,
+								   const pgl_ox_limits *lim, pgl_ox_tensor **out, pgl_status *st);
+extern void	  pgl_ox_tensor_free(pgl_ox_tensor *t);
 
 /* an initializer of m by name, or NULL */
 extern const pgl_ox_tensor *pgl_ox_initializer(const pgl_ox_model *m, const char *name);
