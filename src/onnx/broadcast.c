@@ -12,8 +12,8 @@
 #include <string.h>
 
 pgl_rc
-pgl_ox_broadcast_shape(int32_t na, const int64_t *a, int32_t nb, const int64_t *b,
-					   int32_t *nout, int64_t *out, pgl_status *st)
+pgl_ox_broadcast_shape(int32_t na, const int64_t *a, int32_t nb, const int64_t *b, int32_t *nout,
+					   int64_t *out, pgl_status *st)
 {
 	int32_t n = na > nb ? na : nb;
 

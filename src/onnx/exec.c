@@ -185,8 +185,8 @@ take_buffer(pgl_ox_exec *x, int32_t slot, size_t bytes, int32_t *out, pgl_status
 }
 
 pgl_rc
-pgl_ox_output(pgl_ox_exec *x, pgl_ox_tensor *out, int32_t dtype, int32_t ndim,
-			  const int64_t *dims, pgl_status *st)
+pgl_ox_output(pgl_ox_exec *x, pgl_ox_tensor *out, int32_t dtype, int32_t ndim, const int64_t *dims,
+			  pgl_status *st)
 {
 	size_t	es = pgl_ox_dtype_size(dtype);
 	int64_t count;
@@ -194,15 +194,14 @@ pgl_ox_output(pgl_ox_exec *x, pgl_ox_tensor *out, int32_t dtype, int32_t ndim,
 	pgl_rc	rc;
 
 	if (slot < 0 || slot >= x->plan->n_slots || x->plan->slots[slot].kind != OX_SLOT_VALUE)
-		return pgl_fail(st, PGL_ERR_INVALID, "ONNX kernel asked a buffer for a value it may not "
-											 "write");
+		return pgl_fail(st, PGL_ERR_INVALID,
+						"ONNX kernel asked a buffer for a value it may not "
+						"write");
 	if (es == 0)
-		return pgl_fail(st, PGL_ERR_INVALID, "ONNX kernel output type %d is not supported",
-						dtype);
+		return pgl_fail(st, PGL_ERR_INVALID, "ONNX kernel output type %d is not supported", dtype);
 	if ((rc = pgl_ox_shape_count(ndim, dims, x->m->limits.max_elements, &count, st)) != PGL_OK)
 		return pgl_ox_fail(st, rc, "Dims are computed from the inputs at run time.",
-						   "ONNX output %s has an invalid shape: %s", x->vals[slot].name,
-						   st->msg);
+						   "ONNX output %s has an invalid shape: %s", x->vals[slot].name, st->msg);
 	release(x, slot);
 	if ((rc = take_buffer(x, slot, count ? (size_t) count * es : 16, &b, st)) != PGL_OK)
 		return rc;

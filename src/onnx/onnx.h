@@ -69,7 +69,7 @@ typedef struct pgl_ox_tensor
 	void	   *data;  /* count elements, row-major */
 	const char *name;  /* the value's name in the graph, or NULL */
 	/* executor-private: the arena buffer behind data (-1: none) */
-	int32_t		buf;
+	int32_t buf;
 } pgl_ox_tensor;
 
 /* bytes of one element of dtype; 0 if the dtype is not supported */
@@ -155,19 +155,19 @@ extern int32_t pgl_ox_attr_floats(const pgl_ox_node *n, const char *name, const 
 typedef struct pgl_ox_value_info
 {
 	char   *name;
-	int32_t dtype; /* 0 when the model does not say (outputs only) */
-	int32_t ndim;  /* -1 when the model gives no shape */
-	int64_t dims[PGL_OX_MAX_DIMS]; /* -1 for a symbolic or unknown dim */
+	int32_t dtype;						 /* 0 when the model does not say (outputs only) */
+	int32_t ndim;						 /* -1 when the model gives no shape */
+	int64_t dims[PGL_OX_MAX_DIMS];		 /* -1 for a symbolic or unknown dim */
 	char   *dim_params[PGL_OX_MAX_DIMS]; /* the symbol ("batch") or NULL */
 } pgl_ox_value_info;
 
 /* limits the reader and executor enforce; the glue derives them from pg_learn.max_train_memory */
 typedef struct pgl_ox_limits
 {
-	int64_t max_bytes;	 /* the serialized model, and the initializers' data in all */
-	int64_t max_nodes;	 /* nodes of the graph */
-	int64_t max_tensors; /* initializers + values */
-	int64_t max_attrs;	 /* attributes of one node, and elements of a list attribute */
+	int64_t max_bytes;	  /* the serialized model, and the initializers' data in all */
+	int64_t max_nodes;	  /* nodes of the graph */
+	int64_t max_tensors;  /* initializers + values */
+	int64_t max_attrs;	  /* attributes of one node, and elements of a list attribute */
 	int64_t max_elements; /* elements of any one tensor, at import or at run time */
 	int64_t max_arena;	  /* bytes the executor's buffers may take in all */
 } pgl_ox_limits;
@@ -241,11 +241,10 @@ extern const pgl_ox_tensor *pgl_ox_initializer(const pgl_ox_model *m, const char
  * For static checks: input i of node n when it is a constant (an
  * initializer, or the output of a Constant node), else NULL.
  */
-extern const pgl_ox_tensor *pgl_ox_const_input(const pgl_ox_model *m, const pgl_ox_node *n,
-											   int i);
+extern const pgl_ox_tensor *pgl_ox_const_input(const pgl_ox_model *m, const pgl_ox_node *n, int i);
 
 /* opsets the runtime supports in the default domain */
-#define PGL_OX_OPSET_MIN 7
+#define PGL_OX_OPSET_MIN 6
 #define PGL_OX_OPSET_MAX 17
 
 /* ---------- the executor ---------- */
@@ -260,8 +259,7 @@ extern void			pgl_ox_exec_free(pgl_ox_exec *x);
  * its rank and fixed dims too; symbolic dims take any size).  Their data
  * is only read, and must stay valid during the call.
  */
-extern pgl_rc pgl_ox_run(pgl_ox_exec *x, const pgl_ox_tensor *inputs, int n_inputs,
-						 pgl_status *st);
+extern pgl_rc pgl_ox_run(pgl_ox_exec *x, const pgl_ox_tensor *inputs, int n_inputs, pgl_status *st);
 
 /* graph output i (m->outputs order) of the last successful run */
 extern const pgl_ox_tensor *pgl_ox_result(const pgl_ox_exec *x, int i);
@@ -283,12 +281,12 @@ extern pgl_rc pgl_ox_output(pgl_ox_exec *x, pgl_ox_tensor *out, int32_t dtype, i
 /* temporary bytes for the running kernel, valid until it returns (one buffer per call) */
 extern void *pgl_ox_scratch(pgl_ox_exec *x, size_t bytes, pgl_status *st);
 
-extern const pgl_env	*pgl_ox_env(const pgl_ox_exec *x);
+extern const pgl_env	  *pgl_ox_env(const pgl_ox_exec *x);
 extern const pgl_ox_model *pgl_ox_exec_model(const pgl_ox_exec *x);
 
 /* a kernel: computes out[] from in[] (see the top of this file) */
-typedef pgl_rc (*pgl_ox_kernel)(pgl_ox_exec *x, const pgl_ox_node *n, pgl_ox_tensor **in,
-								int n_in, pgl_ox_tensor **out, int n_out, pgl_status *st);
+typedef pgl_rc (*pgl_ox_kernel)(pgl_ox_exec *x, const pgl_ox_node *n, pgl_ox_tensor **in, int n_in,
+								pgl_ox_tensor **out, int n_out, pgl_status *st);
 
 /* a static check at import; may set n->state */
 typedef pgl_rc (*pgl_ox_check)(const pgl_ox_model *m, pgl_ox_node *n, pgl_status *st);

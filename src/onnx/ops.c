@@ -7,7 +7,9 @@
  * least and most inputs (absent optional inputs count), least and most
  * outputs, kernel, static check (NULL: the counts only).  The validator
  * refuses a node whose op has no line covering the model's opset, listing
- * all such op types in one error.
+ * all such op types in one error.  Opset 6 is the oldest the runtime reads
+ * (PGL_OX_OPSET_MIN): the element-wise ops there take the legacy
+ * broadcast/axis attributes.
  *
  *-------------------------------------------------------------------------
  */
@@ -19,12 +21,12 @@
 
 const pgl_ox_op pgl_ox_ops[] = {
 	/* ops_elementwise.c */
-	{"Add", "", 7, MAXO, 2, 2, 1, 1, pgl_ox_k_binary, NULL},
-	{"Sub", "", 7, MAXO, 2, 2, 1, 1, pgl_ox_k_binary, NULL},
-	{"Mul", "", 7, MAXO, 2, 2, 1, 1, pgl_ox_k_binary, NULL},
-	{"Div", "", 7, MAXO, 2, 2, 1, 1, pgl_ox_k_binary, NULL},
-	{"Pow", "", 7, MAXO, 2, 2, 1, 1, pgl_ox_k_binary, NULL},
-	{"Equal", "", 7, MAXO, 2, 2, 1, 1, pgl_ox_k_binary, NULL},
+	{"Add", "", 6, MAXO, 2, 2, 1, 1, pgl_ox_k_binary, NULL},
+	{"Sub", "", 6, MAXO, 2, 2, 1, 1, pgl_ox_k_binary, NULL},
+	{"Mul", "", 6, MAXO, 2, 2, 1, 1, pgl_ox_k_binary, NULL},
+	{"Div", "", 6, MAXO, 2, 2, 1, 1, pgl_ox_k_binary, NULL},
+	{"Pow", "", 6, MAXO, 2, 2, 1, 1, pgl_ox_k_binary, NULL},
+	{"Equal", "", 6, MAXO, 2, 2, 1, 1, pgl_ox_k_binary, NULL},
 	{"Sqrt", "", 6, MAXO, 1, 1, 1, 1, pgl_ox_k_unary, NULL},
 	{"Exp", "", 6, MAXO, 1, 1, 1, 1, pgl_ox_k_unary, NULL},
 	{"Log", "", 6, MAXO, 1, 1, 1, 1, pgl_ox_k_unary, NULL},
@@ -41,7 +43,7 @@ const pgl_ox_op pgl_ox_ops[] = {
 
 	/* ops_shape.c */
 	{"Identity", "", 1, MAXO, 1, 1, 1, 1, pgl_ox_k_identity, NULL},
-	{"Dropout", "", 7, MAXO, 1, 3, 1, 2, pgl_ox_k_identity, pgl_ox_c_dropout},
+	{"Dropout", "", 6, MAXO, 1, 3, 1, 2, pgl_ox_k_identity, pgl_ox_c_dropout},
 	{"Constant", "", 1, MAXO, 0, 0, 1, 1, pgl_ox_k_constant, pgl_ox_c_constant},
 	{"Shape", "", 1, MAXO, 1, 1, 1, 1, pgl_ox_k_shape, NULL},
 	{"Reshape", "", 5, MAXO, 2, 2, 1, 1, pgl_ox_k_reshape, NULL},

@@ -26,8 +26,8 @@ need_inputs(const pgl_ox_node *n, pgl_ox_tensor **in, int n_in, int k, pgl_statu
 {
 	for (int i = 0; i < k; i++)
 		if (i >= n_in || !in[i])
-			return pgl_fail(st, PGL_ERR_INVALID, "ONNX node %s (%s) lacks its input %d",
-							label(n), n->op_type, i);
+			return pgl_fail(st, PGL_ERR_INVALID, "ONNX node %s (%s) lacks its input %d", label(n),
+							n->op_type, i);
 	return PGL_OK;
 }
 
@@ -35,8 +35,7 @@ static pgl_rc
 bad_type(const pgl_ox_node *n, const pgl_ox_tensor *t, const char *valid, pgl_status *st)
 {
 	return pgl_ox_fail(st, PGL_ERR_INVALID, valid, "ONNX node %s (%s) does not take %s input %s",
-					   label(n), n->op_type, pgl_ox_dtype_name(t->dtype),
-					   t->name ? t->name : "");
+					   label(n), n->op_type, pgl_ox_dtype_name(t->dtype), t->name ? t->name : "");
 }
 
 static bool
@@ -135,8 +134,7 @@ binop(const char *op)
 				BCAST_LOOP(T, T, T, ro[k] = (T) ((U) va * (U) vb));                                \
 				break;                                                                             \
 			case B_DIV:                                                                            \
-				BCAST_LOOP(T, T, T,                                                                \
-						   if (vb == 0) div0 = true;                                               \
+				BCAST_LOOP(T, T, T, if (vb == 0) div0 = true;                                      \
 						   else ro[k] = (vb == -1) ? (T) (0 - (U) va) : va / vb);                  \
 				break;                                                                             \
 			case B_EQUAL:                                                                          \
@@ -190,12 +188,43 @@ pow_generic(const pgl_ox_tensor *a, const pgl_ox_tensor *b, pgl_ox_tensor *o,
 		}
 }
 
+/*
+ * Before opset 7, B broadcasts to A only when the attribute broadcast is 1,
+ * its dims matching A's from axis on (default: A's last dims); else the
+ * shapes are equal.  bview is b with trailing 1s, so numpy rules apply.
+ */
+static pgl_rc
+legacy_broadcast(const pgl_ox_node *n, const pgl_ox_tensor *a, const pgl_ox_tensor *b,
+				 pgl_ox_tensor *bview, pgl_status *st)
+{
+	int64_t axis;
+
+	*bview = *b;
+	if (pgl_ox_attr_int(n, "broadcast", 0) == 0)
+	{
+		if (a->ndim != b->ndim || memcmp(a->dims, b->dims, sizeof(int64_t) * (size_t) a->ndim))
+			return pgl_fail(st, PGL_ERR_INVALID,
+							"ONNX node %s (%s): shapes differ and broadcast is not set", label(n),
+							n->op_type);
+		return PGL_OK;
+	}
+	axis = pgl_ox_attr_int(n, "axis", a->ndim - b->ndim);
+	if (axis < 0 || b->ndim > a->ndim || axis > a->ndim - b->ndim)
+		return pgl_fail(st, PGL_ERR_INVALID, "ONNX node %s (%s): broadcast axis %lld is invalid",
+						label(n), n->op_type, (long long) axis);
+	bview->ndim = (int32_t) (a->ndim - axis);
+	for (int32_t i = b->ndim; i < bview->ndim; i++)
+		bview->dims[i] = 1;
+	return PGL_OK;
+}
+
 pgl_rc
 pgl_ox_k_binary(pgl_ox_exec *x, const pgl_ox_node *n, pgl_ox_tensor **in, int n_in,
 				pgl_ox_tensor **out, int n_out, pgl_status *st)
 {
 	const pgl_ox_tensor *a, *b;
 	const pgl_ox_tensor *ins[2];
+	pgl_ox_tensor		 bview;
 	pgl_ox_tensor		*o = out[0];
 	int					 op = binop(n->op_type);
 	int64_t				 dims[PGL_OX_MAX_DIMS];
@@ -208,21 +237,24 @@ pgl_ox_k_binary(pgl_ox_exec *x, const pgl_ox_node *n, pgl_ox_tensor **in, int n_
 		return rc;
 	a = ins[0] = in[0];
 	b = ins[1] = in[1];
-	if (op == B_POW ? !is_number(a->dtype) : op == B_EQUAL ? pgl_ox_dtype_size(a->dtype) == 0
-														   : !is_number(a->dtype))
+	if (n->opset < 7 && (rc = legacy_broadcast(n, a, b, &bview, st)) != PGL_OK)
+		return rc;
+	if (n->opset < 7)
+		b = ins[1] = &bview;
+	if (op == B_POW		? !is_number(a->dtype)
+		: op == B_EQUAL ? pgl_ox_dtype_size(a->dtype) == 0
+						: !is_number(a->dtype))
 		return bad_type(n, a, "It takes float, double, int32 or int64 (Equal: bool too).", st);
 	if (op == B_POW ? !is_number(b->dtype) : b->dtype != a->dtype)
 		return pgl_ox_fail(st, PGL_ERR_INVALID, "Both inputs must have the same type.",
-						   "ONNX node %s (%s) has inputs of types %s and %s", label(n),
-						   n->op_type, pgl_ox_dtype_name(a->dtype), pgl_ox_dtype_name(b->dtype));
-	if ((rc = pgl_ox_broadcast_shape(a->ndim, a->dims, b->ndim, b->dims, &nd, dims, st)) !=
-		PGL_OK)
+						   "ONNX node %s (%s) has inputs of types %s and %s", label(n), n->op_type,
+						   pgl_ox_dtype_name(a->dtype), pgl_ox_dtype_name(b->dtype));
+	if ((rc = pgl_ox_broadcast_shape(a->ndim, a->dims, b->ndim, b->dims, &nd, dims, st)) != PGL_OK)
 		return pgl_ox_fail(st, rc, st->detail, "ONNX node %s (%s): %s", label(n), n->op_type,
 						   st->msg);
 	if (!o)
 		return PGL_OK;
-	if ((rc = pgl_ox_output(x, o, op == B_EQUAL ? PGL_OX_BOOL : a->dtype, nd, dims, st)) !=
-		PGL_OK)
+	if ((rc = pgl_ox_output(x, o, op == B_EQUAL ? PGL_OX_BOOL : a->dtype, nd, dims, st)) != PGL_OK)
 		return rc;
 	if (op == B_POW)
 	{
@@ -350,7 +382,7 @@ pgl_rc
 pgl_ox_k_unary(pgl_ox_exec *x, const pgl_ox_node *n, pgl_ox_tensor **in, int n_in,
 			   pgl_ox_tensor **out, int n_out, pgl_status *st)
 {
-	static const char *const names[] = {"Sqrt", "Exp",	"Log", "Erf",	  "Neg",
+	static const char *const names[] = {"Sqrt",		  "Exp", "Log",	 "Erf",		"Neg",
 										"Reciprocal", "Abs", "Relu", "Sigmoid", "Tanh"};
 	int						 f = -1;
 	pgl_rc					 rc;
@@ -460,8 +492,7 @@ pgl_ox_k_where(pgl_ox_exec *x, const pgl_ox_node *n, pgl_ox_tensor **in, int n_i
 	if (a->dtype != b->dtype)
 		return pgl_fail(st, PGL_ERR_INVALID, "ONNX node %s (Where) has inputs of types %s and %s",
 						label(n), pgl_ox_dtype_name(a->dtype), pgl_ox_dtype_name(b->dtype));
-	if ((rc = pgl_ox_broadcast_shape(c->ndim, c->dims, a->ndim, a->dims, &n1, d1, st)) !=
-			PGL_OK ||
+	if ((rc = pgl_ox_broadcast_shape(c->ndim, c->dims, a->ndim, a->dims, &n1, d1, st)) != PGL_OK ||
 		(rc = pgl_ox_broadcast_shape(n1, d1, b->ndim, b->dims, &nd, dims, st)) != PGL_OK)
 		return rc;
 	if (!o)
@@ -496,10 +527,9 @@ pgl_ox_c_cast(const pgl_ox_model *m, pgl_ox_node *n, pgl_status *st)
 		return pgl_fail(st, PGL_ERR_INVALID, "ONNX node %s (Cast) has no attribute \"to\"",
 						label(n));
 	if (a->i < 0 || a->i > 64 || pgl_ox_dtype_size((int32_t) a->i) == 0)
-		return pgl_ox_fail(st, PGL_ERR_INVALID,
-						   "Supported types: float, double, int32, int64, bool.",
-						   "unsupported ONNX Cast to type %lld in node %s", (long long) a->i,
-						   label(n));
+		return pgl_ox_fail(
+			st, PGL_ERR_INVALID, "Supported types: float, double, int32, int64, bool.",
+			"unsupported ONNX Cast to type %lld in node %s", (long long) a->i, label(n));
 	return PGL_OK;
 }
 
@@ -538,16 +568,16 @@ pgl_ox_k_cast(pgl_ox_exec *x, const pgl_ox_node *n, pgl_ox_tensor **in, int n_in
 				((double *) o)[i] = pgl_ox_get_f64(a, i);
 				break;
 			case PGL_OX_INT32:
-				((int32_t *) o)[i] = from_int ? (int32_t) (uint32_t) pgl_ox_get_i64(a, i)
-											  : (int32_t) to_i64(pgl_ox_get_f64(a, i),
-																 INT32_MIN, INT32_MAX);
+				((int32_t *) o)[i] =
+					from_int ? (int32_t) (uint32_t) pgl_ox_get_i64(a, i)
+							 : (int32_t) to_i64(pgl_ox_get_f64(a, i), INT32_MIN, INT32_MAX);
 				break;
 			case PGL_OX_INT64:
 				((int64_t *) o)[i] = pgl_ox_get_i64(a, i);
 				break;
 			case PGL_OX_BOOL:
-				((uint8_t *) o)[i] = from_int ? pgl_ox_get_i64(a, i) != 0
-											  : pgl_ox_get_f64(a, i) != 0;
+				((uint8_t *) o)[i] =
+					from_int ? pgl_ox_get_i64(a, i) != 0 : pgl_ox_get_f64(a, i) != 0;
 				break;
 		}
 	return PGL_OK;

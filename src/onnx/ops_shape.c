@@ -44,9 +44,8 @@ int_list(const pgl_ox_node *n, const pgl_ox_tensor *t, int32_t max, int64_t *v, 
 		 pgl_status *st)
 {
 	if (t->dtype != PGL_OX_INT64 && t->dtype != PGL_OX_INT32)
-		return pgl_fail(st, PGL_ERR_INVALID, "ONNX node %s (%s) takes int64 %s, not %s",
-						label(n), n->op_type, t->name ? t->name : "indices",
-						pgl_ox_dtype_name(t->dtype));
+		return pgl_fail(st, PGL_ERR_INVALID, "ONNX node %s (%s) takes int64 %s, not %s", label(n),
+						n->op_type, t->name ? t->name : "indices", pgl_ox_dtype_name(t->dtype));
 	if (t->ndim > 1 || t->count > max)
 		return pgl_fail(st, PGL_ERR_INVALID,
 						"ONNX node %s (%s): %s must be a list of at most %d values", label(n),
@@ -146,8 +145,10 @@ pgl_ox_k_identity(pgl_ox_exec *x, const pgl_ox_node *n, pgl_ox_tensor **in, int 
 
 	if ((rc = need_input(n, in, n_in, 0, st)) != PGL_OK)
 		return rc;
-	if (n_in > 2 && in[2] && in[2]->count > 0 && pgl_ox_get_i64(in[2], 0) != 0)
-		return node_fail(n, st, "training mode is not supported");
+	/* training mode draws a random mask: only a ratio of 0 (keep all) is deterministic */
+	if (n_in > 2 && in[2] && in[2]->count > 0 && pgl_ox_get_i64(in[2], 0) != 0 &&
+		!(in[1] && in[1]->count > 0 && pgl_ox_get_f64(in[1], 0) == 0))
+		return node_fail(n, st, "unsupported Dropout in training mode with a ratio above 0");
 	if ((rc = copy_as(x, in[0], out[0], in[0]->ndim, in[0]->dims, st)) != PGL_OK)
 		return rc;
 	if (n_out > 1 && out[1])
@@ -163,13 +164,16 @@ pgl_ox_k_identity(pgl_ox_exec *x, const pgl_ox_node *n, pgl_ox_tensor **in, int 
 pgl_rc
 pgl_ox_c_dropout(const pgl_ox_model *m, pgl_ox_node *n, pgl_status *st)
 {
-	const pgl_ox_tensor *tm = pgl_ox_const_input(m, n, 2);
+	const pgl_ox_tensor *tm = pgl_ox_const_input(m, n, 2), *ratio = pgl_ox_const_input(m, n, 1);
 
-	if (tm && tm->count > 0 && pgl_ox_get_i64(tm, 0) != 0)
+	if (tm && tm->count > 0 && pgl_ox_get_i64(tm, 0) != 0 &&
+		!(ratio && ratio->count > 0 && pgl_ox_get_f64(ratio, 0) == 0))
+		return pgl_fail(st, PGL_ERR_INVALID, "unsupported ONNX Dropout in training mode (node %s)",
+						label(n));
+	if (n->opset < 7 && pgl_ox_attr_int(n, "is_test", 0) == 0)
 		return pgl_fail(st, PGL_ERR_INVALID,
-						"unsupported ONNX Dropout in training mode (node %s)", label(n));
-	if (n->opset < 12 && pgl_ox_attr_int(n, "is_test", 1) == 0 && n->opset < 7)
-		return pgl_fail(st, PGL_ERR_INVALID, "unsupported ONNX Dropout in training mode");
+						"unsupported ONNX Dropout in training mode (node %s: is_test is 0)",
+						label(n));
 	return PGL_OK;
 }
 
@@ -312,8 +316,8 @@ pgl_ox_k_reshape(pgl_ox_exec *x, const pgl_ox_node *n, pgl_ox_tensor **in, int n
 	}
 	else if (known != in[0]->count)
 		return pgl_fail(st, PGL_ERR_INVALID,
-						"ONNX node %s (Reshape): shape has %lld elements, the input %lld",
-						label(n), (long long) known, (long long) in[0]->count);
+						"ONNX node %s (Reshape): shape has %lld elements, the input %lld", label(n),
+						(long long) known, (long long) in[0]->count);
 	return copy_as(x, in[0], out[0], nd, shape, st);
 }
 
@@ -436,11 +440,10 @@ pgl_ox_k_transpose(pgl_ox_exec *x, const pgl_ox_node *n, pgl_ox_tensor **in, int
 				   pgl_ox_tensor **out, int n_out, pgl_status *st)
 {
 	const int64_t *perm;
-	int64_t		   p[PGL_OX_MAX_DIMS], dims[PGL_OX_MAX_DIMS], s[PGL_OX_MAX_DIMS],
-		ps[PGL_OX_MAX_DIMS];
-	bool		   seen[PGL_OX_MAX_DIMS] = {false};
-	int32_t		   r, k;
-	pgl_rc		   rc;
+	int64_t p[PGL_OX_MAX_DIMS], dims[PGL_OX_MAX_DIMS], s[PGL_OX_MAX_DIMS], ps[PGL_OX_MAX_DIMS];
+	bool	seen[PGL_OX_MAX_DIMS] = {false};
+	int32_t r, k;
+	pgl_rc	rc;
 
 	(void) n_out;
 	if ((rc = need_input(n, in, n_in, 0, st)) != PGL_OK)
@@ -687,9 +690,9 @@ pgl_ox_k_slice(pgl_ox_exec *x, const pgl_ox_node *n, pgl_ox_tensor **in, int n_i
 	slice_args s;
 	int64_t	   dims[PGL_OX_MAX_DIMS], start[PGL_OX_MAX_DIMS], step[PGL_OX_MAX_DIMS],
 		str[PGL_OX_MAX_DIMS], base = 0;
-	bool	   seen[PGL_OX_MAX_DIMS] = {false};
-	int32_t	   r;
-	pgl_rc	   rc;
+	bool	seen[PGL_OX_MAX_DIMS] = {false};
+	int32_t r;
+	pgl_rc	rc;
 
 	(void) n_out;
 	if ((rc = need_input(n, in, n_in, 0, st)) != PGL_OK)
@@ -862,8 +865,7 @@ pgl_ox_k_expand(pgl_ox_exec *x, const pgl_ox_node *n, pgl_ox_tensor **in, int n_
 	for (int32_t i = 0; i < k; i++)
 		if (shape[i] < 0)
 			return node_fail(n, st, "shape has a negative dim");
-	if ((rc = pgl_ox_broadcast_shape(in[0]->ndim, in[0]->dims, k, shape, &nd, dims, st)) !=
-		PGL_OK)
+	if ((rc = pgl_ox_broadcast_shape(in[0]->ndim, in[0]->dims, k, shape, &nd, dims, st)) != PGL_OK)
 		return rc;
 	if (!out[0])
 		return PGL_OK;

@@ -15,13 +15,13 @@
 
 typedef struct ox_pool
 {
-	const pgl_env *env;
+	const pgl_env	*env;
 	struct ox_block *blocks;
-	size_t		   used;  /* bytes taken from env in all */
-	size_t		   limit; /* most bytes it may take */
+	size_t			 used;	/* bytes taken from env in all */
+	size_t			 limit; /* most bytes it may take */
 } ox_pool;
 
-extern void	 ox_pool_init(ox_pool *p, const pgl_env *env, size_t limit);
+extern void ox_pool_init(ox_pool *p, const pgl_env *env, size_t limit);
 /* zeroed, 16-byte aligned; NULL (and st set) on failure or over the limit */
 extern void *ox_palloc(ox_pool *p, size_t size, pgl_status *st);
 extern char *ox_pstrndup(ox_pool *p, const uint8_t *s, size_t len, pgl_status *st);
@@ -70,7 +70,7 @@ typedef struct ox_model_priv
 /* the model as allocated: the public struct first */
 typedef struct ox_model
 {
-	pgl_ox_model pub;
+	pgl_ox_model  pub;
 	ox_model_priv priv;
 } ox_model;
 
@@ -80,9 +80,9 @@ typedef struct ox_model
 
 enum
 {
-	OX_SLOT_INPUT = 1,	/* a graph input: the caller's tensor */
-	OX_SLOT_CONST = 2,	/* an initializer or a folded Constant: the model's tensor */
-	OX_SLOT_VALUE = 3	/* a node output: an arena buffer */
+	OX_SLOT_INPUT = 1, /* a graph input: the caller's tensor */
+	OX_SLOT_CONST = 2, /* an initializer or a folded Constant: the model's tensor */
+	OX_SLOT_VALUE = 3  /* a node output: an arena buffer */
 };
 
 typedef struct ox_slot
@@ -116,10 +116,10 @@ typedef struct ox_names
 	int32_t		*vals;
 } ox_names;
 
-extern pgl_rc  ox_names_init(ox_names *h, ox_pool *p, int64_t n, pgl_status *st);
+extern pgl_rc ox_names_init(ox_names *h, ox_pool *p, int64_t n, pgl_status *st);
 /* the value of key, or -1 */
 extern int32_t ox_names_get(const ox_names *h, const char *key);
 /* add key (not present) */
-extern void	   ox_names_put(ox_names *h, const char *key, int32_t val);
+extern void ox_names_put(ox_names *h, const char *key, int32_t val);
 
 #endif /* PGL_OX_INTERNAL_H */

@@ -63,27 +63,27 @@ ox_pb_next(ox_pb *c, ox_field *f, const char *what, pgl_status *st)
 			c->p += 8;
 			break;
 		case OX_WT_I32:
-			{
-				uint32_t v32;
+		{
+			uint32_t v32;
 
-				if (c->end - c->p < 4)
-					goto bad;
-				memcpy(&v32, c->p, 4);
-				f->v = v32;
-				c->p += 4;
-				break;
-			}
+			if (c->end - c->p < 4)
+				goto bad;
+			memcpy(&v32, c->p, 4);
+			f->v = v32;
+			c->p += 4;
+			break;
+		}
 		case OX_WT_LEN:
-			{
-				uint64_t len;
+		{
+			uint64_t len;
 
-				if (!ox_pb_varint(c, &len) || len > (uint64_t) (c->end - c->p))
-					goto bad;
-				f->sub.p = c->p;
-				f->sub.end = c->p + len;
-				c->p += len;
-				break;
-			}
+			if (!ox_pb_varint(c, &len) || len > (uint64_t) (c->end - c->p))
+				goto bad;
+			f->sub.p = c->p;
+			f->sub.end = c->p + len;
+			c->p += len;
+			break;
+		}
 		default:
 			goto bad;
 	}

@@ -35,9 +35,9 @@ typedef struct rd
 static pgl_rc
 bad_wire(rd *r, const char *what, uint32_t num)
 {
-	return pgl_ox_fail(r->st, PGL_ERR_INVALID,
-					   "The field has a wire type that onnx.proto does not give it.",
-					   "ONNX model is malformed: field %u of %s has the wrong wire type", num, what);
+	return pgl_ox_fail(
+		r->st, PGL_ERR_INVALID, "The field has a wire type that onnx.proto does not give it.",
+		"ONNX model is malformed: field %u of %s has the wrong wire type", num, what);
 }
 
 static pgl_rc
@@ -337,10 +337,9 @@ decode_tensor(rd *r, ox_pb msg, pgl_ox_tensor *t, const char *what)
 						(long long) tf.n_dims, PGL_OX_MAX_DIMS);
 	es = pgl_ox_dtype_size((int32_t) tf.dtype);
 	if (es == 0)
-		return pgl_ox_fail(r->st, PGL_ERR_INVALID,
-						   "Supported types: float, double, int32, int64, bool.",
-						   "unsupported ONNX tensor type %lld of tensor %s", (long long) tf.dtype,
-						   name);
+		return pgl_ox_fail(
+			r->st, PGL_ERR_INVALID, "Supported types: float, double, int32, int64, bool.",
+			"unsupported ONNX tensor type %lld of tensor %s", (long long) tf.dtype, name);
 	t->dtype = (int32_t) tf.dtype;
 	t->ndim = (int32_t) tf.n_dims;
 	/* dims first (a cheap pass), to size the data */
@@ -473,16 +472,15 @@ decode_attr(rd *r, ox_pb msg, pgl_ox_attr *a, const char *node)
 			return rc;
 	}
 	if (!a->name || !a->name[0])
-		return pgl_fail(r->st, PGL_ERR_INVALID, "ONNX node %s has an attribute with no name",
-						node);
+		return pgl_fail(r->st, PGL_ERR_INVALID, "ONNX node %s has an attribute with no name", node);
 	if (nf > r->lim->max_attrs || ni > r->lim->max_attrs || ns > r->lim->max_attrs)
 		return pgl_ox_fail(r->st, PGL_ERR_INVALID, "The limit applies to every list attribute.",
 						   "ONNX attribute %s of node %s has more than %lld elements", a->name,
 						   node, (long long) r->lim->max_attrs);
 	if (a->type == 0)
-		a->type = nf	 ? PGL_OX_ATTR_FLOATS
-				  : ni	 ? PGL_OX_ATTR_INTS
-				  : ns	 ? PGL_OX_ATTR_STRINGS
+		a->type = nf	  ? PGL_OX_ATTR_FLOATS
+				  : ni	  ? PGL_OX_ATTR_INTS
+				  : ns	  ? PGL_OX_ATTR_STRINGS
 				  : has_t ? PGL_OX_ATTR_TENSOR
 				  : has_g ? PGL_OX_ATTR_GRAPH
 				  : has_s ? PGL_OX_ATTR_STRING
@@ -506,13 +504,11 @@ decode_attr(rd *r, ox_pb msg, pgl_ox_attr *a, const char *node)
 				fill_repeated(&f, 4, 4, a->floats, &kf, nf);
 			else if (f.num == 8)
 				fill_repeated(&f, 0, 8, a->ints, &ki, ni);
-			else if (f.num == 9 &&
-					 !(a->strings[ks++] = ox_pstrndup(r->pool, f.sub.p,
-													  (size_t) (f.sub.end - f.sub.p), r->st)))
+			else if (f.num == 9 && !(a->strings[ks++] = ox_pstrndup(
+										 r->pool, f.sub.p, (size_t) (f.sub.end - f.sub.p), r->st)))
 				return r->st->rc;
 			else if (f.num == 4 && a->type == PGL_OX_ATTR_STRING &&
-					 !(a->s = ox_pstrndup(r->pool, f.sub.p, (size_t) (f.sub.end - f.sub.p),
-										  r->st)))
+					 !(a->s = ox_pstrndup(r->pool, f.sub.p, (size_t) (f.sub.end - f.sub.p), r->st)))
 				return r->st->rc;
 			else if (f.num == 5 && a->type == PGL_OX_ATTR_TENSOR)
 			{
@@ -524,10 +520,10 @@ decode_attr(rd *r, ox_pb msg, pgl_ox_attr *a, const char *node)
 			}
 		}
 	}
-	a->n = (int32_t) (a->type == PGL_OX_ATTR_FLOATS ? nf
-					  : a->type == PGL_OX_ATTR_INTS ? ni
+	a->n = (int32_t) (a->type == PGL_OX_ATTR_FLOATS	   ? nf
+					  : a->type == PGL_OX_ATTR_INTS	   ? ni
 					  : a->type == PGL_OX_ATTR_STRINGS ? ns
-														 : 0);
+													   : 0);
 	if (a->type == PGL_OX_ATTR_TENSOR && !a->t)
 		return pgl_fail(r->st, PGL_ERR_INVALID, "ONNX attribute %s of node %s has no tensor",
 						a->name, node);
@@ -572,8 +568,8 @@ decode_node(rd *r, ox_pb msg, pgl_ox_node *n)
 		return pgl_fail(r->st, PGL_ERR_INVALID, "ONNX node \"%s\" has no op_type", n->name);
 	if (na > r->lim->max_attrs || ni > 65536 || no > 65536)
 		return pgl_fail(r->st, PGL_ERR_INVALID,
-						"ONNX node \"%s\" (%s) has too many inputs, outputs or attributes",
-						n->name, n->op_type);
+						"ONNX node \"%s\" (%s) has too many inputs, outputs or attributes", n->name,
+						n->op_type);
 	n->n_inputs = (int32_t) ni;
 	n->n_outputs = (int32_t) no;
 	n->n_attrs = (int32_t) na;
@@ -630,9 +626,8 @@ decode_shape(rd *r, ox_pb msg, pgl_ox_value_info *vi)
 			{
 				rc = get_varint(r, &d, "TensorShapeProto.Dimension", &vi->dims[k]);
 				if (rc == PGL_OK && vi->dims[k] < 0)
-					return pgl_fail(r->st, PGL_ERR_INVALID,
-									"ONNX value %s has a negative dim %lld", vi->name,
-									(long long) vi->dims[k]);
+					return pgl_fail(r->st, PGL_ERR_INVALID, "ONNX value %s has a negative dim %lld",
+									vi->name, (long long) vi->dims[k]);
 				vi->dim_params[k] = NULL;
 			}
 			else if (d.num == 2)
@@ -736,7 +731,11 @@ decode_graph(rd *r, ox_pb msg, pgl_ox_model *m, pgl_ox_value_info **all_in, int3
 			case 13:
 				if (f.wt != OX_WT_LEN)
 					return bad_wire(r, "GraphProto", f.num);
-				(*(f.num == 1 ? &nn : f.num == 5 ? &nt : f.num == 11 ? &ni : f.num == 12 ? &no : &nv))++;
+				(*(f.num == 1	 ? &nn
+				   : f.num == 5	 ? &nt
+				   : f.num == 11 ? &ni
+				   : f.num == 12 ? &no
+								 : &nv))++;
 				break;
 			case 2:
 				rc = get_string(r, &f, "GraphProto", &m->graph_name);
@@ -752,8 +751,8 @@ decode_graph(rd *r, ox_pb msg, pgl_ox_model *m, pgl_ox_value_info **all_in, int3
 	}
 	if (nn > r->lim->max_nodes)
 		return pgl_ox_fail(r->st, PGL_ERR_INVALID, "Raise the limit or use a smaller model.",
-						   "ONNX graph has %lld nodes, more than the limit of %lld",
-						   (long long) nn, (long long) r->lim->max_nodes);
+						   "ONNX graph has %lld nodes, more than the limit of %lld", (long long) nn,
+						   (long long) r->lim->max_nodes);
 	if (nt + ni + no + nv > r->lim->max_tensors)
 		return pgl_ox_fail(r->st, PGL_ERR_INVALID, "Raise the limit or use a smaller model.",
 						   "ONNX graph has %lld tensors, more than the limit of %lld",
@@ -955,8 +954,8 @@ typedef struct ox_lone_tensor
 } ox_lone_tensor;
 
 pgl_rc
-pgl_ox_tensor_decode(const pgl_env *env, const uint8_t *buf, size_t len,
-					 const pgl_ox_limits *lim, pgl_ox_tensor **out, pgl_status *st)
+pgl_ox_tensor_decode(const pgl_env *env, const uint8_t *buf, size_t len, const pgl_ox_limits *lim,
+					 pgl_ox_tensor **out, pgl_status *st)
 {
 	ox_pool			pool;
 	ox_lone_tensor *lt;

@@ -98,7 +98,7 @@ check_header(pgl_ox_model *m, pgl_status *st)
 						   "unsupported ONNX IR version %lld", (long long) m->ir_version);
 	if (m->opset < PGL_OX_OPSET_MIN || m->opset > PGL_OX_OPSET_MAX)
 		return pgl_ox_fail(st, PGL_ERR_INVALID,
-						   "pg_learn runs opsets 7 to 17 of the default domain; export with "
+						   "pg_learn runs opsets 6 to 17 of the default domain; export with "
 						   "one of those (torch.onnx.export(..., opset_version=17)).",
 						   "unsupported ONNX opset %lld", (long long) m->opset);
 	return PGL_OK;
@@ -155,14 +155,13 @@ check_value_info(const pgl_ox_value_info *vi, const char *what, bool need_type, 
 	if (vi->dtype > 0 && pgl_ox_dtype_size(vi->dtype) == 0)
 		return pgl_ox_fail(st, PGL_ERR_INVALID,
 						   "Supported types: float, double, int32, int64, bool.",
-						   "unsupported ONNX type %s of graph %s %s",
-						   pgl_ox_dtype_name(vi->dtype), what, vi->name);
+						   "unsupported ONNX type %s of graph %s %s", pgl_ox_dtype_name(vi->dtype),
+						   what, vi->name);
 	return PGL_OK;
 }
 
 static pgl_rc
-add_slot(pgl_ox_plan *p, ox_names *h, const char *name, int32_t kind, int32_t index,
-		 pgl_status *st)
+add_slot(pgl_ox_plan *p, ox_names *h, const char *name, int32_t kind, int32_t index, pgl_status *st)
 {
 	ox_slot *s;
 
@@ -344,10 +343,10 @@ pgl_ox_const_input(const pgl_ox_model *m, const pgl_ox_node *n, int i)
 pgl_rc
 pgl_ox_validate(pgl_ox_model *m, pgl_status *st)
 {
-	ox_pool	   *pool = &OX_PRIV(m)->pool;
+	ox_pool		*pool = &OX_PRIV(m)->pool;
 	pgl_ox_plan *p;
-	ox_names	h;
-	pgl_rc		rc;
+	ox_names	 h;
+	pgl_rc		 rc;
 
 	if ((rc = check_header(m, st)) != PGL_OK || (rc = check_ops(m, st)) != PGL_OK)
 		return rc;

@@ -30,9 +30,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static int verbose = 0;
+static int	  verbose = 0;
 static char **allow = NULL;
-static int n_allow = 0;
+static int	  n_allow = 0;
 
 static uint8_t *
 read_file(const char *path, size_t *len)
