@@ -108,12 +108,16 @@ pgl_rc
 pgl_ox_fail(pgl_status *st, pgl_rc rc, const char *detail, const char *fmt, ...)
 {
 	va_list ap;
+	char	msg[sizeof(st->msg)], det[sizeof(st->detail)];
 
-	st->rc = rc;
+	/* through local copies: the arguments may be st->msg or st->detail themselves */
 	va_start(ap, fmt);
-	vsnprintf(st->msg, sizeof(st->msg), fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	snprintf(st->detail, sizeof(st->detail), "%s", detail ? detail : "");
+	snprintf(det, sizeof(det), "%s", detail ? detail : "");
+	st->rc = rc;
+	memcpy(st->msg, msg, sizeof(msg));
+	memcpy(st->detail, det, sizeof(det));
 	return rc;
 }
 

@@ -354,7 +354,7 @@ decode_tensor(rd *r, ox_pb msg, pgl_ox_tensor *t, const char *what)
 	}
 	if ((rc = pgl_ox_shape_count(t->ndim, t->dims, r->lim->max_elements, &t->count, r->st)) !=
 		PGL_OK)
-		return pgl_ox_fail(r->st, rc, "Dims must be >= 0 and their product within the limits.",
+		return pgl_ox_fail(r->st, rc, r->st->detail[0] ? r->st->detail : NULL,
 						   "ONNX tensor %s has an invalid shape: %s", name, r->st->msg);
 	if ((uint64_t) t->count * es > (uint64_t) (r->lim->max_bytes - r->tensor_bytes))
 		return pgl_ox_fail(r->st, PGL_ERR_INVALID,
