@@ -2,13 +2,15 @@
 # Build the model-reader fuzzer (clang, libFuzzer + ASan + UBSan), check the
 # seed corpus, fuzz for a bounded time, and compare the C reader with an
 # independent Python reader (pyreader.py) on every input kept.  Then the
-# XGBoost JSON fuzzer (fuzz_xgb_json.c, seeds in corpus_xgb_json/) gets a
-# third of the budget.  Prints TAP;
+# XGBoost JSON fuzzer (fuzz_xgb_json.c, seeds in corpus_xgb_json/) and the
+# ONNX importer fuzzer (fuzz_onnx.c, seeds in corpus_onnx/ plus a handful of
+# libonnx-testdata models when installed) get a quarter of the budget each.
+# Prints TAP;
 # exits non-zero on a build failure, an unexpected corpus verdict, any
 # crash, leak, timeout, over-budget allocation or out-of-memory the fuzzer
 # finds, or a disagreement between the readers.
 #
-#   PGL_FUZZ_SECONDS   fuzzing time in all (default 60): 2/3 model, 1/3 json
+#   PGL_FUZZ_SECONDS   fuzzing time in all (default 60): 1/2 model, 1/4 json, 1/4 onnx
 #   PGL_FUZZ_ARTIFACTS where a failing input is written (default: a temp dir,
 #                      kept and printed on failure)
 #   CC_FUZZ            the compiler (default clang)
@@ -17,13 +19,16 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 ALGO="$ROOT/src/algo"
 TOTAL_BUDGET=${PGL_FUZZ_SECONDS:-60}
-JSON_BUDGET=$(( TOTAL_BUDGET / 3 > 0 ? TOTAL_BUDGET / 3 : 1 ))
-SECONDS_BUDGET=$(( TOTAL_BUDGET - JSON_BUDGET > 0 ? TOTAL_BUDGET - JSON_BUDGET : 1 ))
+JSON_BUDGET=$(( TOTAL_BUDGET / 4 > 0 ? TOTAL_BUDGET / 4 : 1 ))
+ONNX_BUDGET=$JSON_BUDGET
+SECONDS_BUDGET=$(( TOTAL_BUDGET - 2 * JSON_BUDGET > 0 ? TOTAL_BUDGET - 2 * JSON_BUDGET : 1 ))
+ONNX="$ROOT/src/onnx"
+ONNX_DATA=${PGL_ONNX_TESTDATA:-/usr/share/libonnx-testdata/data}
 CC_FUZZ=${CC_FUZZ:-clang}
 BLAS_INC=${BLAS_INC:-/usr/include/x86_64-linux-gnu/openblas-pthread}
 BUILD=$(mktemp -d /tmp/pg_learn-fuzz.XXXXXX)
 ART=${PGL_FUZZ_ARTIFACTS:-$BUILD/artifacts}
-mkdir -p "$BUILD/work" "$BUILD/work_json" "$ART"
+mkdir -p "$BUILD/work" "$BUILD/work_json" "$BUILD/work_onnx" "$BUILD/seeds_onnx" "$ART"
 N=0
 FAILED=0
 ok() { N=$((N + 1)); if [ "$1" -eq 0 ]; then echo "ok $N - $2"; else echo "not ok $N - $2"; FAILED=$((FAILED + 1)); fi; }
@@ -40,10 +45,12 @@ LIBS=(-lopenblas -llapacke -lxgboost -lm -lpthread)
 "$CC_FUZZ" "${CFLAGS[@]}" "$HERE/corpus_tool.c" "$ALGO"/*.c "${LIBS[@]}" \
   -o "$BUILD/corpus_tool" >>"$BUILD/build.log" 2>&1 &&
 "$CC_FUZZ" "${CFLAGS[@]}" -fsanitize=fuzzer "$HERE/fuzz_xgb_json.c" "$ALGO"/*.c "${LIBS[@]}" \
-  -o "$BUILD/fuzz_xgb_json" >>"$BUILD/build.log" 2>&1
+  -o "$BUILD/fuzz_xgb_json" >>"$BUILD/build.log" 2>&1 &&
+"$CC_FUZZ" "${CFLAGS[@]}" -I"$ONNX" -fsanitize=fuzzer "$HERE/fuzz_onnx.c" "$ONNX"/*.c "$ALGO"/*.c \
+  "${LIBS[@]}" -o "$BUILD/fuzz_onnx" >>"$BUILD/build.log" 2>&1
 rc=$?
 [ $rc -ne 0 ] && sed 's/^/# /' "$BUILD/build.log" | head -40
-ok $rc "build fuzz_model, corpus_tool and fuzz_xgb_json with $CC_FUZZ -fsanitize=fuzzer,address,undefined"
+ok $rc "build fuzz_model, corpus_tool, fuzz_xgb_json and fuzz_onnx with $CC_FUZZ -fsanitize=fuzzer,address,undefined"
 if [ $rc -ne 0 ]; then echo "1..$N"; exit 1; fi
 
 # every valid-* seed is accepted and writes back identically; every other seed is refused
@@ -90,5 +97,19 @@ fi
 # wrong types); refusals must be clean, acceptances validate and round-trip
 run_fuzzer fuzz_xgb_json "$JSON_BUDGET" "$BUILD/work_json" "$HERE/corpus_xgb_json" \
   "$BUILD/fuzz_json.log" "no crash, leak, timeout, OOM or round-trip difference" -max_len=65536
+# the ONNX importer: reader, validator, planner, then a run on small inputs;
+# seeds: our generated models and a handful of conformance models
+cp "$HERE"/corpus_onnx/*.onnx "$BUILD/seeds_onnx/"
+for t in node/test_slice node/test_gather_2d_indices node/test_reshape_negative_dim \
+  node/test_transpose_all_permutations_3 node/test_concat_3d_axis_1 \
+  node/test_split_variable_parts_2d node/test_unsqueeze_two_axes node/test_expand_dim_changed \
+  node/test_where_example node/test_cast_FLOAT_to_DOUBLE node/test_basic_conv_with_padding \
+  node/test_lstm_defaults pytorch-operator/test_operator_add_broadcast \
+  pytorch-converted/test_Linear simple/test_expand_shape_model1; do
+  [ -f "$ONNX_DATA/$t/model.onnx" ] && cp "$ONNX_DATA/$t/model.onnx" "$BUILD/seeds_onnx/${t//\//_}.onnx"
+done
+run_fuzzer fuzz_onnx "$ONNX_BUDGET" "$BUILD/work_onnx" "$BUILD/seeds_onnx" "$BUILD/fuzz_onnx.log" \
+  "$(ls "$BUILD/seeds_onnx" | wc -l) seeds, no crash, leak, timeout, OOM or unclean refusal" \
+  -max_len=65536
 echo "1..$N"
 [ "$FAILED" -eq 0 ]
