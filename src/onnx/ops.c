@@ -59,7 +59,31 @@ const pgl_ox_op pgl_ox_ops[] = {
 	 pgl_ox_c_constant_of_shape},
 	{"Expand", "", 8, MAXO, 2, 2, 1, 1, pgl_ox_k_expand, NULL},
 
-	/* onnxops: one line per op below */
+	/* ops_matmul.c */
+	{"MatMul", "", 1, MAXO, 2, 2, 1, 1, pgl_ox_k_matmul, NULL},
+	{"Gemm", "", 7, MAXO, 2, 3, 1, 1, pgl_ox_k_gemm, pgl_ox_c_gemm},
+
+	/* ops_softmax.c */
+	{"Softmax", "", 1, MAXO, 1, 1, 1, 1, pgl_ox_k_softmax, NULL},
+	{"LogSoftmax", "", 1, MAXO, 1, 1, 1, 1, pgl_ox_k_softmax, NULL},
+	{"ReduceMean", "", 1, MAXO, 1, 1, 1, 1, pgl_ox_k_reduce, pgl_ox_c_reduce},
+	{"ReduceSum", "", 1, MAXO, 1, 2, 1, 1, pgl_ox_k_reduce, pgl_ox_c_reduce},
+	{"ReduceMax", "", 1, MAXO, 1, 1, 1, 1, pgl_ox_k_reduce, pgl_ox_c_reduce},
+
+	/* ops_conv.c */
+	{"Conv", "", 1, MAXO, 2, 3, 1, 1, pgl_ox_k_conv, pgl_ox_c_window},
+	{"MaxPool", "", 1, MAXO, 1, 1, 1, 2, pgl_ox_k_pool, pgl_ox_c_window},
+	{"AveragePool", "", 1, MAXO, 1, 1, 1, 1, pgl_ox_k_pool, pgl_ox_c_window},
+	{"GlobalAveragePool", "", 1, MAXO, 1, 1, 1, 1, pgl_ox_k_global_pool, NULL},
+	{"GlobalMaxPool", "", 1, MAXO, 1, 1, 1, 1, pgl_ox_k_global_pool, NULL},
+	{"BatchNormalization", "", 6, MAXO, 5, 5, 1, 5, pgl_ox_k_batchnorm, pgl_ox_c_batchnorm},
+	{"Pad", "", 2, MAXO, 1, 3, 1, 1, pgl_ox_k_pad, pgl_ox_c_pad},
+
+	/* ops_rnn.c */
+	{"RNN", "", 7, MAXO, 3, 6, 0, 2, pgl_ox_k_rnn, pgl_ox_c_rnn},
+	{"GRU", "", 7, MAXO, 3, 6, 0, 2, pgl_ox_k_rnn, pgl_ox_c_rnn},
+	{"LSTM", "", 7, MAXO, 3, 8, 0, 3, pgl_ox_k_rnn, pgl_ox_c_rnn},
+	{"LayerNormalization", "", 17, MAXO, 2, 3, 1, 3, pgl_ox_k_layernorm, pgl_ox_c_layernorm},
 };
 
 const int pgl_ox_n_ops = (int) (sizeof(pgl_ox_ops) / sizeof(pgl_ox_ops[0]));

@@ -118,8 +118,7 @@ typedef enum ox_pad_mode
  * every in dim > 1 where it pads, edge every in dim >= 1
  */
 extern void ox_pad(const void *x, void *y, size_t elem, int ndim, const int64_t *in,
-				   const int64_t *begin, const int64_t *end, ox_pad_mode mode,
-				   const void *value);
+				   const int64_t *begin, const int64_t *end, ox_pad_mode mode, const void *value);
 
 /* ---------- ops_rnn.c ---------- */
 
@@ -147,16 +146,16 @@ typedef enum ox_act
  */
 typedef struct ox_rnn
 {
-	ox_rnn_cell cell;
-	int64_t		t, n, in, h, dirs; /* dirs: 1 or 2 */
-	bool		reverse;		   /* with dirs 1: the reverse direction */
-	int			layout;
-	bool		linear_before_reset; /* GRU */
-	bool		input_forget;		 /* LSTM */
-	float		clip;				 /* > 0: clip pre-activations to [-clip, clip] */
-	ox_act		f, g, hact;			 /* per ONNX: f gates, g candidate, h output */
-	ox_act		f2, g2, hact2;		 /* the reverse direction's when dirs 2 */
-	const float *x, *w, *r, *b, *p, *h0, *c0;
+	ox_rnn_cell	   cell;
+	int64_t		   t, n, in, h, dirs; /* dirs: 1 or 2 */
+	bool		   reverse;			  /* with dirs 1: the reverse direction */
+	int			   layout;
+	bool		   linear_before_reset; /* GRU */
+	bool		   input_forget;		/* LSTM */
+	float		   clip;				/* > 0: clip pre-activations to [-clip, clip] */
+	ox_act		   f, g, hact;			/* per ONNX: f gates, g candidate, h output */
+	ox_act		   f2, g2, hact2;		/* the reverse direction's when dirs 2 */
+	const float	  *x, *w, *r, *b, *p, *h0, *c0;
 	const int32_t *seq_lens;
 	float		  *y, *y_h, *y_c;
 } ox_rnn;
@@ -175,8 +174,7 @@ extern void ox_rnn_run(const ox_rnn *r, float *scratch);
  * inv_std * scale + b, where scale and b (b may be NULL) have n elements;
  * mean and inv_std (may be NULL) get outer each
  */
-extern void ox_layernorm_f32(const float *x, float *y, int64_t outer, int64_t n,
-							 const float *scale, const float *b, float eps, float *mean,
-							 float *inv_std);
+extern void ox_layernorm_f32(const float *x, float *y, int64_t outer, int64_t n, const float *scale,
+							 const float *b, float eps, float *mean, float *inv_std);
 
 #endif /* PGL_ONNX_OPS_MATH_H */

@@ -12,6 +12,7 @@
  *-------------------------------------------------------------------------
  */
 #include "ops_math.h"
+#include "ox_kernels.h"
 
 #include <cblas.h>
 #include <stdio.h>
@@ -85,9 +86,10 @@ mm_view_make(int an, const int64_t *ad, int bn, const int64_t *bd, mm_view *v, p
 	if ((bn == 1 ? bd[0] : bd[bn - 2]) != v->k)
 	{
 		if (st)
-			pgl_fail(st, PGL_ERR_INVALID,
-				 "matmul inner dimensions differ: %lld in the first operand, %lld in the second",
-				 (long long) v->k, (long long) (bn == 1 ? bd[0] : bd[bn - 2]));
+			pgl_fail(
+				st, PGL_ERR_INVALID,
+				"matmul inner dimensions differ: %lld in the first operand, %lld in the second",
+				(long long) v->k, (long long) (bn == 1 ? bd[0] : bd[bn - 2]));
 		return false;
 	}
 	abn = an > 2 ? an - 2 : 0;
@@ -102,8 +104,8 @@ mm_view_make(int an, const int64_t *ad, int bn, const int64_t *bd, mm_view *v, p
 		{
 			if (st)
 				pgl_fail(st, PGL_ERR_INVALID,
-					 "matmul batch dimensions %lld and %lld do not broadcast", (long long) da,
-					 (long long) db);
+						 "matmul batch dimensions %lld and %lld do not broadcast", (long long) da,
+						 (long long) db);
 			return false;
 		}
 		v->ab[i] = da;
@@ -165,7 +167,7 @@ mm_batched(const mm_view *v, const int64_t *bd)
 	if (!mm_batched(&v, v.bb))                                                                     \
 	{                                                                                              \
 		/* fold A's batch onto its rows (A is [.., m, k] row-major) */                             \
-		GEMM(false, false, total * v.m, v.n, v.k, 1, a, b, 0, y);                                  \
+		GEMM(false, false, total *v.m, v.n, v.k, 1, a, b, 0, y);                                   \
 		return;                                                                                    \
 	}                                                                                              \
 	for (int64_t e = 0; e < total; e++)                                                            \
@@ -181,8 +183,8 @@ mm_batched(const mm_view *v, const int64_t *bd)
 	}
 
 void
-ox_matmul_f32(int an, const int64_t *ad, const float *a, int bn, const int64_t *bd,
-			  const float *b, float *y)
+ox_matmul_f32(int an, const int64_t *ad, const float *a, int bn, const int64_t *bd, const float *b,
+			  float *y)
 {
 	MATMUL_BODY(ox_gemm_f32)
 }
@@ -192,4 +194,155 @@ ox_matmul_f64(int an, const int64_t *ad, const double *a, int bn, const int64_t 
 			  const double *b, double *y)
 {
 	MATMUL_BODY(ox_gemm_f64)
+}
+
+/* ---------- kernels ---------- */
+
+static pgl_rc
+float_operands(const pgl_ox_node *n, pgl_ox_tensor **in, int count, pgl_status *st)
+{
+	for (int i = 0; i < count; i++)
+	{
+		if (!in[i])
+			continue;
+		if (in[i]->dtype != PGL_OX_FLOAT && in[i]->dtype != PGL_OX_DOUBLE)
+			return pgl_ox_fail(st, PGL_ERR_INVALID, "It takes float or double tensors.",
+							   "%s node \"%s\" got a %s input %d", n->op_type, n->name,
+							   pgl_ox_dtype_name(in[i]->dtype), i);
+		if (in[i]->dtype != in[0]->dtype)
+			return pgl_ox_fail(st, PGL_ERR_INVALID, "Its inputs have one dtype.",
+							   "%s node \"%s\" mixes %s and %s inputs", n->op_type, n->name,
+							   pgl_ox_dtype_name(in[0]->dtype), pgl_ox_dtype_name(in[i]->dtype));
+	}
+	return PGL_OK;
+}
+
+/* BLAS takes int dimensions */
+static pgl_rc
+blas_dims(const pgl_ox_node *n, int64_t m, int64_t k, int64_t nn, pgl_status *st)
+{
+	if (m > INT32_MAX || k > INT32_MAX || nn > INT32_MAX)
+		return pgl_ox_fail(st, PGL_ERR_INVALID, "Each dimension of a product is below 2^31.",
+						   "%s node \"%s\" has a product of %lld x %lld by %lld x %lld", n->op_type,
+						   n->name, (long long) m, (long long) k, (long long) k, (long long) nn);
+	return PGL_OK;
+}
+
+pgl_rc
+pgl_ox_k_matmul(pgl_ox_exec *x, const pgl_ox_node *n, pgl_ox_tensor **in, int n_in,
+				pgl_ox_tensor **out, int n_out, pgl_status *st)
+{
+	pgl_ox_tensor *a = in[0], *b = in[1];
+	int64_t		   yd[PGL_OX_MAX_DIMS];
+	int			   yn;
+	mm_view		   v;
+	pgl_status	   why = {0};
+
+	(void) n_in;
+	(void) n_out;
+	if (float_operands(n, in, 2, st) != PGL_OK)
+		return st->rc;
+	if (!mm_view_make(a->ndim, a->dims, b->ndim, b->dims, &v, &why))
+		return pgl_ox_fail(st, PGL_ERR_INVALID, why.detail[0] ? why.detail : "",
+						   "MatMul node \"%s\": %s", n->name, why.msg);
+	if (blas_dims(n, v.m, v.k, v.n, st) != PGL_OK)
+		return st->rc;
+	ox_matmul_shape(a->ndim, a->dims, b->ndim, b->dims, &yn, yd, NULL);
+	if (pgl_ox_output(x, out[0], a->dtype, yn, yd, st) != PGL_OK)
+		return st->rc;
+	/* a folded batch must fit BLAS's int too */
+	if (out[0]->count / (v.n ? v.n : 1) > INT32_MAX)
+		return blas_dims(n, out[0]->count, v.k, v.n, st);
+	if (a->dtype == PGL_OX_FLOAT)
+		ox_matmul_f32(a->ndim, a->dims, a->data, b->ndim, b->dims, b->data, out[0]->data);
+	else
+		ox_matmul_f64(a->ndim, a->dims, a->data, b->ndim, b->dims, b->data, out[0]->data);
+	return PGL_OK;
+}
+
+pgl_rc
+pgl_ox_c_gemm(const pgl_ox_model *m, pgl_ox_node *n, pgl_status *st)
+{
+	int64_t ta = pgl_ox_attr_int(n, "transA", 0), tb = pgl_ox_attr_int(n, "transB", 0);
+
+	(void) m;
+	if ((ta != 0 && ta != 1) || (tb != 0 && tb != 1))
+		return pgl_ox_fail(st, PGL_ERR_INVALID, "transA and transB are 0 or 1.",
+						   "Gemm node \"%s\" has transA %lld and transB %lld", n->name,
+						   (long long) ta, (long long) tb);
+	return PGL_OK;
+}
+
+/* y[M][N] = beta * C broadcast (C of rank <= 2) */
+#define GEMM_FILL_C(T)                                                                             \
+	do                                                                                             \
+	{                                                                                              \
+		const T *cv = c->data;                                                                     \
+		T		*yv = y->data;                                                                     \
+		int64_t	 sr = (c->ndim == 2 && c->dims[0] != 1) ? cd1 : 0;                                 \
+		int64_t	 sc = cd1 != 1 ? 1 : 0;                                                            \
+                                                                                                   \
+		for (int64_t i = 0; i < mm; i++)                                                           \
+			for (int64_t j = 0; j < nn; j++)                                                       \
+				yv[i * nn + j] = (T) beta * cv[i * sr + j * sc];                                   \
+	} while (0)
+
+pgl_rc
+pgl_ox_k_gemm(pgl_ox_exec *x, const pgl_ox_node *n, pgl_ox_tensor **in, int n_in,
+			  pgl_ox_tensor **out, int n_out, pgl_status *st)
+{
+	pgl_ox_tensor *a = in[0], *b = in[1], *c = n_in > 2 ? in[2] : NULL, *y = out[0];
+	bool		   ta = pgl_ox_attr_int(n, "transA", 0), tb = pgl_ox_attr_int(n, "transB", 0);
+	double		   alpha = pgl_ox_attr_float(n, "alpha", 1.0f);
+	double		   beta = pgl_ox_attr_float(n, "beta", 1.0f);
+	int64_t		   mm, kk, nn, kb, yd[2], cd0 = 1, cd1 = 1;
+
+	(void) n_out;
+	if (float_operands(n, in, n_in, st) != PGL_OK)
+		return st->rc;
+	if (a->ndim != 2 || b->ndim != 2)
+		return pgl_ox_fail(st, PGL_ERR_INVALID, "A and B are matrices.",
+						   "Gemm node \"%s\" got A of rank %d and B of rank %d", n->name, a->ndim,
+						   b->ndim);
+	mm = ta ? a->dims[1] : a->dims[0];
+	kk = ta ? a->dims[0] : a->dims[1];
+	kb = tb ? b->dims[1] : b->dims[0];
+	nn = tb ? b->dims[0] : b->dims[1];
+	if (kk != kb)
+		return pgl_ox_fail(st, PGL_ERR_INVALID, "The columns of op(A) are the rows of op(B).",
+						   "Gemm node \"%s\" multiplies %lld x %lld by %lld x %lld", n->name,
+						   (long long) mm, (long long) kk, (long long) kb, (long long) nn);
+	if (c)
+	{
+		if (c->ndim > 2)
+			return pgl_ox_fail(st, PGL_ERR_INVALID, "C has rank 0 to 2.",
+							   "Gemm node \"%s\" got C of rank %d", n->name, c->ndim);
+		cd1 = c->ndim >= 1 ? c->dims[c->ndim - 1] : 1;
+		cd0 = c->ndim == 2 ? c->dims[0] : 1;
+		if ((cd1 != 1 && cd1 != nn) || (cd0 != 1 && cd0 != mm))
+			return pgl_ox_fail(st, PGL_ERR_INVALID, "C broadcasts to [M, N].",
+							   "Gemm node \"%s\" got C of %lld x %lld for an output of %lld x %lld",
+							   n->name, (long long) cd0, (long long) cd1, (long long) mm,
+							   (long long) nn);
+	}
+	if (blas_dims(n, mm, kk, nn, st) != PGL_OK)
+		return st->rc;
+	yd[0] = mm;
+	yd[1] = nn;
+	if (pgl_ox_output(x, y, a->dtype, 2, yd, st) != PGL_OK)
+		return st->rc;
+	if (c && beta != 0.0)
+	{
+		if (a->dtype == PGL_OX_FLOAT)
+			GEMM_FILL_C(float);
+		else
+			GEMM_FILL_C(double);
+	}
+	if (a->dtype == PGL_OX_FLOAT)
+		ox_gemm_f32(ta, tb, mm, nn, kk, (float) alpha, a->data, b->data,
+					c && beta != 0.0 ? 1.0f : 0.0f, y->data);
+	else
+		ox_gemm_f64(ta, tb, mm, nn, kk, alpha, a->data, b->data, c && beta != 0.0 ? 1.0 : 0.0,
+					y->data);
+	return PGL_OK;
 }

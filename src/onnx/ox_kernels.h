@@ -44,6 +44,30 @@ PGL_OX_KERNEL(pgl_ox_k_constant_of_shape);
 PGL_OX_CHECK(pgl_ox_c_constant_of_shape);
 PGL_OX_KERNEL(pgl_ox_k_expand);
 
-/* onnxops: ops_matmul.c, ops_conv.c, ops_pool.c, ops_norm.c, ops_reduce.c, ops_rnn.c, ... */
+/* ops_matmul.c: MatMul, Gemm */
+PGL_OX_KERNEL(pgl_ox_k_matmul);
+PGL_OX_KERNEL(pgl_ox_k_gemm);
+PGL_OX_CHECK(pgl_ox_c_gemm);
+
+/* ops_softmax.c: Softmax, LogSoftmax, ReduceMean, ReduceSum, ReduceMax */
+PGL_OX_KERNEL(pgl_ox_k_softmax);
+PGL_OX_KERNEL(pgl_ox_k_reduce);
+PGL_OX_CHECK(pgl_ox_c_reduce);
+
+/* ops_conv.c: Conv, pools, BatchNormalization, Pad */
+PGL_OX_KERNEL(pgl_ox_k_conv);
+PGL_OX_KERNEL(pgl_ox_k_pool); /* MaxPool AveragePool */
+PGL_OX_CHECK(pgl_ox_c_window);
+PGL_OX_KERNEL(pgl_ox_k_global_pool); /* GlobalAveragePool GlobalMaxPool */
+PGL_OX_KERNEL(pgl_ox_k_batchnorm);
+PGL_OX_CHECK(pgl_ox_c_batchnorm);
+PGL_OX_KERNEL(pgl_ox_k_pad);
+PGL_OX_CHECK(pgl_ox_c_pad);
+
+/* ops_rnn.c: LSTM, GRU, RNN, LayerNormalization */
+PGL_OX_KERNEL(pgl_ox_k_rnn);
+PGL_OX_CHECK(pgl_ox_c_rnn);
+PGL_OX_KERNEL(pgl_ox_k_layernorm);
+PGL_OX_CHECK(pgl_ox_c_layernorm);
 
 #endif /* PGL_OX_KERNELS_H */
