@@ -1,0 +1,438 @@
+/*
+ * Tests of the ONNX operator math (src/onnx/ops_math.h) on small
+ * hand-checked cases: GEMM and batched MatMul with broadcasting and 1-D
+ * promotion, softmax and log-softmax on a strided axis, reductions over
+ * kept and reduced runs, Conv (padding, strides, dilation, groups, the
+ * 1 x 1 path), MaxPool with indices, AveragePool with and without the
+ * padding counted, BatchNormalization, Pad in its three modes and
+ * cropping, RNN, GRU (both reset orders) and LSTM (peepholes, reverse,
+ * sequence lengths, layout 1) against their cell equations written out
+ * step by step, and LayerNormalization.
+ */
+#include "ops_math.h"
+#include "unit.h"
+
+#include <string.h>
+
+#define N_(a) ((int) (sizeof(a) / sizeof((a)[0])))
+
+static bool
+close_all(const float *a, const float *b, int n, float tol)
+{
+	for (int i = 0; i < n; i++)
+		if (!(fabsf(a[i] - b[i]) <= tol * fmaxf(1.0f, fabsf(b[i]))))
+		{
+			printf("#   [%d] got %.7g want %.7g\n", i, a[i], b[i]);
+			return false;
+		}
+	return true;
+}
+
+static void
+test_gemm_matmul(void)
+{
+	float	a[6] = {1, 2, 3, 4, 5, 6}; /* 2 x 3 */
+	float	b[6] = {1, 0, 0, 1, 1, 1}; /* 3 x 2 */
+	float	y[8], want[4] = {4, 5, 10, 11};
+	float	bt[6] = {1, 0, 1, 0, 1, 1}; /* b transposed, 2 x 3 */
+	int64_t ad[3] = {2, 2, 3}, bd[2] = {3, 2}, yd[8];
+	int		yn;
+	float	a3[12], y3[8];
+
+	ox_gemm_f32(false, false, 2, 2, 3, 1, a, b, 0, y);
+	OK(close_all(y, want, 4, 1e-6f), "gemm 2x3 by 3x2");
+	ox_gemm_f32(false, true, 2, 2, 3, 1, a, bt, 0, y);
+	OK(close_all(y, want, 4, 1e-6f), "gemm with transB");
+	y[0] = y[1] = y[2] = y[3] = 1;
+	ox_gemm_f32(false, false, 2, 2, 3, 2, a, b, 1, y);
+	OK(y[0] == 9 && y[3] == 23, "gemm alpha 2, beta 1 accumulates");
+
+	/* A [2, 2, 3] @ B [3, 2]: the batch folds onto the rows */
+	for (int i = 0; i < 12; i++)
+		a3[i] = i < 6 ? a[i] : -a[i - 6];
+	OK(ox_matmul_shape(3, ad, 2, bd, &yn, yd, NULL) && yn == 3 && yd[0] == 2 && yd[1] == 2 &&
+		   yd[2] == 2,
+	   "matmul [2,2,3] @ [3,2] is [2,2,2]");
+	ox_matmul_f32(3, ad, a3, 2, bd, b, y3);
+	OK(close_all(y3, want, 4, 1e-6f) && y3[4] == -4 && y3[7] == -11, "matmul batch folded");
+
+	/* B batched [2, 3, 2] with A [2, 3] broadcast over it */
+	{
+		int64_t a2[2] = {2, 3}, b3d[3] = {2, 3, 2};
+		float	bb[12];
+
+		for (int i = 0; i < 12; i++)
+			bb[i] = i < 6 ? b[i] : 2 * b[i - 6];
+		OK(ox_matmul_shape(2, a2, 3, b3d, &yn, yd, NULL) && yn == 3 && yd[0] == 2,
+		   "matmul [2,3] @ [2,3,2] is [2,2,2]");
+		ox_matmul_f32(2, a2, a, 3, b3d, bb, y3);
+		OK(close_all(y3, want, 4, 1e-6f) && y3[4] == 8 && y3[7] == 22, "matmul A broadcast");
+	}
+	/* 1-D promotion: [3] @ [3, 2] is [2]; [2, 3] @ [3] is [2]; [3] @ [3] is a scalar */
+	{
+		int64_t v3[1] = {3}, m23[2] = {2, 3};
+		float	v[3] = {1, 1, 1};
+
+		OK(ox_matmul_shape(1, v3, 2, bd, &yn, yd, NULL) && yn == 1 && yd[0] == 2,
+		   "matmul [3] @ [3,2] is [2]");
+		ox_matmul_f32(1, v3, v, 2, bd, b, y);
+		OK(y[0] == 2 && y[1] == 2, "matmul vector by matrix");
+		OK(ox_matmul_shape(2, m23, 1, v3, &yn, yd, NULL) && yn == 1 && yd[0] == 2,
+		   "matmul [2,3] @ [3] is [2]");
+		ox_matmul_f32(2, m23, a, 1, v3, v, y);
+		OK(y[0] == 6 && y[1] == 15, "matmul matrix by vector");
+		OK(ox_matmul_shape(1, v3, 1, v3, &yn, yd, NULL) && yn == 0, "matmul [3] @ [3] is a scalar");
+	}
+	{
+		int64_t	   x1[2] = {2, 4}, x2[3] = {3, 4, 2}, x3[3] = {2, 3, 4}, x4[3] = {3, 4, 5};
+		pgl_status st = {0};
+
+		OK(!ox_matmul_shape(2, x1, 2, bd, &yn, yd, &st) && strstr(st.msg, "inner"),
+		   "matmul inner mismatch refused: %s", st.msg);
+		OK(!ox_matmul_shape(3, x3, 3, x4, &yn, yd, &st) && strstr(st.msg, "broadcast"),
+		   "matmul batch 2 vs 3 refused: %s", st.msg);
+		(void) x2;
+	}
+}
+
+static void
+test_softmax_reduce(void)
+{
+	float x[3] = {1, 2, 3}, y[6];
+	float e = expf(1) + expf(2) + expf(3);
+	float want[3] = {expf(1) / e, expf(2) / e, expf(3) / e};
+	float wlog[3] = {1 - logf(e), 2 - logf(e), 3 - logf(e)};
+	float x2[4] = {0, 1000, 0, 1000}; /* [2][2], softmax over axis 0 (stride 2) */
+
+	ox_softmax_f32(x, y, 1, 3, 1, false);
+	OK(close_all(y, want, 3, 1e-6f), "softmax [1,2,3]");
+	ox_softmax_f32(x, y, 1, 3, 1, true);
+	OK(close_all(y, wlog, 3, 1e-6f), "log_softmax [1,2,3]");
+	ox_softmax_f32(x2, y, 1, 2, 2, false);
+	OK(y[0] == 0.5f && y[1] == 0.5f && y[2] == 0.5f && y[3] == 0.5f,
+	   "softmax over a strided axis, large numbers");
+
+	{
+		float	r[12], out[12];
+		int64_t d2[2] = {2, 3}, d3[3] = {2, 3, 2};
+		bool	ax1[2] = {false, true}, ax0[2] = {true, false}, all[3] = {true, true, true};
+		bool	mid[3] = {false, true, false};
+
+		for (int i = 0; i < 12; i++)
+			r[i] = (float) i;
+		ox_reduce_f32(r, 2, d2, ax1, OX_REDUCE_SUM, out);
+		OK(out[0] == 3 && out[1] == 12, "reduce sum over the last axis");
+		ox_reduce_f32(r, 2, d2, ax0, OX_REDUCE_MEAN, out);
+		OK(out[0] == 1.5f && out[1] == 2.5f && out[2] == 3.5f, "reduce mean over the first axis");
+		ox_reduce_f32(r, 3, d3, all, OX_REDUCE_MAX, out);
+		OK(out[0] == 11, "reduce max over all");
+		/* [2][3][2] over the middle: out[a][c] = sum_b r[a][b][c] */
+		ox_reduce_f32(r, 3, d3, mid, OX_REDUCE_SUM, out);
+		OK(out[0] == 6 && out[1] == 9 && out[2] == 24 && out[3] == 27, "reduce over a middle axis");
+		ox_reduce_f32(r, 3, d3, mid, OX_REDUCE_MAX, out);
+		OK(out[0] == 4 && out[1] == 5 && out[2] == 10 && out[3] == 11, "reduce max, middle axis");
+	}
+}
+
+static void
+window_init(ox_window *w, int nsp, int64_t n, int64_t c, int64_t m, int64_t group)
+{
+	memset(w, 0, sizeof(*w));
+	w->nsp = nsp;
+	w->n = n;
+	w->c = c;
+	w->m = m;
+	w->group = group;
+	for (int i = 0; i < 3; i++)
+		w->stride[i] = w->dilation[i] = 1;
+}
+
+static void
+test_conv(void)
+{
+	float	  x[9] = {0, 1, 2, 3, 4, 5, 6, 7, 8}; /* [1][1][3][3] */
+	float	  ones[4] = {1, 1, 1, 1};
+	float	  y[32], scratch[256];
+	ox_window w;
+
+	/* 2 x 2 ones, no pad: sums of 2 x 2 blocks */
+	window_init(&w, 2, 1, 1, 1, 1);
+	w.in[0] = w.in[1] = 3;
+	w.kernel[0] = w.kernel[1] = 2;
+	w.out[0] = w.out[1] = 2;
+	OK(ox_conv_scratch(&w) == 4 * 4, "conv scratch is c k x out");
+	ox_conv_f32(&w, x, ones, NULL, y, scratch);
+	OK(y[0] == 8 && y[1] == 12 && y[2] == 20 && y[3] == 24, "conv 2x2 valid");
+
+	/* pad 1 each side, stride 2: out 2 x 2, corners of a 4 x 4 padded grid */
+	w.pad[0] = w.pad[1] = w.pad_end[0] = w.pad_end[1] = 1;
+	w.stride[0] = w.stride[1] = 2;
+	{
+		float b = 0.5f;
+
+		ox_conv_f32(&w, x, ones, &b, y, scratch);
+		OK(y[0] == 0.5f && y[1] == 3.5f && y[2] == 9.5f && y[3] == 24.5f,
+		   "conv pad 1 stride 2 with bias (%g %g %g %g)", y[0], y[1], y[2], y[3]);
+	}
+
+	/* 1-D, dilation 2, kernel 2: y[i] = x[i] + x[i + 2] over x = 0..8 */
+	window_init(&w, 1, 1, 1, 1, 1);
+	w.in[0] = 9;
+	w.kernel[0] = 2;
+	w.dilation[0] = 2;
+	w.out[0] = 7;
+	ox_conv_f32(&w, x, ones, NULL, y, scratch);
+	OK(y[0] == 2 && y[6] == 14, "conv 1-D dilation 2");
+
+	/* groups: 2 channels, 2 filters, group 2, 1 x 1: each filter scales its channel */
+	{
+		float x2[8] = {1, 2, 3, 4, 10, 20, 30, 40}, wt[2] = {2, -1};
+
+		window_init(&w, 2, 1, 2, 2, 2);
+		w.in[0] = w.in[1] = 2;
+		w.kernel[0] = w.kernel[1] = 1;
+		w.out[0] = w.out[1] = 2;
+		OK(ox_conv_scratch(&w) == 0, "conv 1x1 needs no scratch");
+		ox_conv_f32(&w, x2, wt, NULL, y, NULL);
+		OK(y[0] == 2 && y[3] == 8 && y[4] == -10 && y[7] == -40, "conv grouped 1x1");
+	}
+	/* two images, two input channels summed by one 1 x 1 filter of ones */
+	{
+		float x2[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+
+		window_init(&w, 1, 2, 2, 1, 1);
+		w.in[0] = 2;
+		w.kernel[0] = 1;
+		w.out[0] = 2;
+		ox_conv_f32(&w, x2, ones, NULL, y, NULL);
+		OK(y[0] == 4 && y[1] == 6 && y[2] == 12 && y[3] == 14, "conv batch of 2, channels summed");
+	}
+}
+
+static void
+test_pool_norm_pad(void)
+{
+	float	  x[16], y[16];
+	int64_t	  idx[16];
+	ox_window w;
+
+	for (int i = 0; i < 16; i++)
+		x[i] = (float) ((i * 7) % 16); /* [1][1][4][4] */
+	window_init(&w, 2, 1, 1, 1, 1);
+	w.in[0] = w.in[1] = 4;
+	w.kernel[0] = w.kernel[1] = 2;
+	w.stride[0] = w.stride[1] = 2;
+	w.out[0] = w.out[1] = 2;
+	ox_maxpool_f32(&w, x, y, idx);
+	/* rows: 0 7 14 5 | 12 3 10 1 | 8 15 6 13 | 4 11 2 9 */
+	OK(y[0] == 12 && y[1] == 14 && y[2] == 15 && y[3] == 13, "maxpool 2x2 stride 2");
+	OK(idx[0] == 4 && idx[1] == 2 && idx[2] == 9 && idx[3] == 11, "maxpool indices");
+
+	/* 3 x 3 average, pad 1, stride 1 on a 2 x 2 of ones: 4 valid of 9 */
+	{
+		float o[4] = {1, 1, 1, 1};
+
+		window_init(&w, 2, 1, 1, 1, 1);
+		w.in[0] = w.in[1] = 2;
+		w.kernel[0] = w.kernel[1] = 3;
+		w.pad[0] = w.pad[1] = w.pad_end[0] = w.pad_end[1] = 1;
+		w.out[0] = w.out[1] = 2;
+		ox_avgpool_f32(&w, o, y, false);
+		OK(y[0] == 1 && y[3] == 1, "avgpool without the padding counted");
+		ox_avgpool_f32(&w, o, y, true);
+		OK(fabsf(y[0] - 4.0f / 9.0f) < 1e-6f, "avgpool counting the padding");
+	}
+	/* batchnorm: (x - 1) * 2 / sqrt(4) + 3 */
+	{
+		float xb[2] = {1, 3}, sc = 2, b = 3, mean = 1, var = 4;
+
+		ox_batchnorm_f32(xb, y, 1, 1, 2, &sc, &b, &mean, &var, 0);
+		OK(y[0] == 3 && y[1] == 5, "batchnorm");
+	}
+	/* pads of [1, 2, 3] by 2 and 2 */
+	{
+		float	p[3] = {1, 2, 3}, v = -1;
+		int64_t in[1] = {3}, two[1] = {2}, crop[1] = {-1}, zero[1] = {0};
+		float	wc[7] = {-1, -1, 1, 2, 3, -1, -1}, wr[7] = {3, 2, 1, 2, 3, 2, 1};
+		float	we[7] = {1, 1, 1, 2, 3, 3, 3};
+
+		ox_pad(p, y, sizeof(float), 1, in, two, two, OX_PAD_CONSTANT, &v);
+		OK(close_all(y, wc, 7, 0), "pad constant");
+		ox_pad(p, y, sizeof(float), 1, in, two, two, OX_PAD_REFLECT, &v);
+		OK(close_all(y, wr, 7, 0), "pad reflect");
+		ox_pad(p, y, sizeof(float), 1, in, two, two, OX_PAD_EDGE, &v);
+		OK(close_all(y, we, 7, 0), "pad edge");
+		ox_pad(p, y, sizeof(float), 1, in, crop, zero, OX_PAD_CONSTANT, &v);
+		OK(y[0] == 2 && y[1] == 3, "pad negative crops");
+	}
+	/* 2-D: [[1, 2], [3, 4]] padded by one row on top, one column on the right */
+	{
+		float	p[4] = {1, 2, 3, 4}, v = 0, want[9] = {0, 0, 0, 1, 2, 0, 3, 4, 0};
+		int64_t in[2] = {2, 2}, b[2] = {1, 0}, e[2] = {0, 1};
+
+		ox_pad(p, y, sizeof(float), 2, in, b, e, OX_PAD_CONSTANT, &v);
+		OK(close_all(y, want, 9, 0), "pad 2-D constant");
+	}
+}
+
+static float
+sg(float v)
+{
+	return 1.0f / (1.0f + expf(-v));
+}
+
+static void
+rnn_init(ox_rnn *r, ox_rnn_cell cell, int64_t t, int64_t n)
+{
+	memset(r, 0, sizeof(*r));
+	r->cell = cell;
+	r->t = t;
+	r->n = n;
+	r->in = 1;
+	r->h = 1;
+	r->dirs = 1;
+	r->f = r->f2 = cell == OX_RNN_SIMPLE ? OX_ACT_TANH : OX_ACT_SIGMOID;
+	r->g = r->g2 = r->hact = r->hact2 = OX_ACT_TANH;
+}
+
+static void
+test_rnn(void)
+{
+	float  x[3] = {0.5f, -1.0f, 2.0f}, y[12], yh[4], yc[4], scratch[256];
+	ox_rnn r;
+
+	/* simple RNN: h_t = tanh(w x_t + r h_{t-1} + wb + rb) */
+	{
+		float w = 0.7f, rr = -0.3f, b[2] = {0.1f, 0.2f}, h = 0, want[3];
+
+		rnn_init(&r, OX_RNN_SIMPLE, 3, 1);
+		r.x = x;
+		r.w = &w;
+		r.r = &rr;
+		r.b = b;
+		r.y = y;
+		r.y_h = yh;
+		for (int t = 0; t < 3; t++)
+			want[t] = h = tanhf(w * x[t] + rr * h + 0.3f);
+		OK(ox_rnn_scratch(&r) > 0, "rnn scratch");
+		ox_rnn_run(&r, scratch);
+		OK(close_all(y, want, 3, 1e-6f) && yh[0] == y[2], "rnn forward");
+		r.reverse = true;
+		ox_rnn_run(&r, scratch);
+		h = 0;
+		for (int t = 2; t >= 0; t--)
+			want[t] = h = tanhf(w * x[t] + rr * h + 0.3f);
+		OK(close_all(y, want, 3, 1e-6f) && yh[0] == y[0], "rnn reverse");
+	}
+	/* GRU: z, r, h gates, both reset orders */
+	for (int lbr = 0; lbr < 2; lbr++)
+	{
+		float w[3] = {0.5f, -0.4f, 0.9f}, rr[3] = {0.3f, 0.8f, -0.6f};
+		float b[6] = {0.1f, 0.0f, -0.2f, 0.05f, 0.1f, 0.3f}, h = 0.25f, h0 = 0.25f, want[3];
+
+		rnn_init(&r, OX_RNN_GRU, 3, 1);
+		r.linear_before_reset = lbr;
+		r.x = x;
+		r.w = w;
+		r.r = rr;
+		r.b = b;
+		r.h0 = &h0;
+		r.y = y;
+		for (int t = 0; t < 3; t++)
+		{
+			float z = sg(w[0] * x[t] + rr[0] * h + b[0] + b[3]);
+			float rs = sg(w[1] * x[t] + rr[1] * h + b[1] + b[4]);
+			float hc = lbr ? tanhf(w[2] * x[t] + b[2] + rs * (rr[2] * h + b[5]))
+						   : tanhf(w[2] * x[t] + b[2] + rr[2] * (rs * h) + b[5]);
+
+			want[t] = h = (1 - z) * hc + z * h;
+		}
+		ox_rnn_run(&r, scratch);
+		OK(close_all(y, want, 3, 1e-6f), "gru linear_before_reset %d", lbr);
+	}
+	/* LSTM with peepholes, two rows, the second of length 2, layout 1 */
+	{
+		float	w[4] = {0.5f, -0.4f, 0.9f, 0.2f}, rr[4] = {0.3f, 0.8f, -0.6f, 0.1f};
+		float	p[3] = {0.1f, -0.2f, 0.3f};					   /* i, o, f */
+		float	x2[6] = {0.5f, -1.0f, 2.0f, 1.0f, 0.3f, 0.0f}; /* [N=2][T=3][1] */
+		int32_t lens[2] = {3, 2};
+		float	want[6] = {0};
+
+		rnn_init(&r, OX_RNN_LSTM, 3, 2);
+		r.layout = 1;
+		r.x = x2;
+		r.w = w;
+		r.r = rr;
+		r.p = p;
+		r.seq_lens = lens;
+		r.y = y;
+		r.y_h = yh;
+		r.y_c = yc;
+		ox_rnn_run(&r, scratch);
+		for (int b = 0; b < 2; b++)
+		{
+			float h = 0, c = 0;
+
+			for (int t = 0; t < lens[b]; t++)
+			{
+				float xt = x2[b * 3 + t];
+				float i = sg(w[0] * xt + rr[0] * h + p[0] * c);
+				float f = sg(w[2] * xt + rr[2] * h + p[2] * c);
+				float cc = tanhf(w[3] * xt + rr[3] * h);
+				float o;
+
+				c = f * c + i * cc;
+				o = sg(w[1] * xt + rr[1] * h + p[1] * c);
+				want[b * 3 + t] = h = o * tanhf(c);
+			}
+			OK(fabsf(yh[b] - h) < 1e-6f && fabsf(yc[b] - c) < 1e-6f, "lstm final state row %d", b);
+		}
+		OK(close_all(y, want, 6, 1e-6f), "lstm peepholes, layout 1, sequence lengths");
+	}
+	/* bidirectional RNN, Y [T][2][N][H] and Y_h [2][N][H] */
+	{
+		float w[2] = {1.0f, -1.0f}, rr[2] = {0.5f, 0.5f}, hf = 0, hb = 0, wf[3], wb[3];
+
+		rnn_init(&r, OX_RNN_SIMPLE, 3, 1);
+		r.dirs = 2;
+		r.x = x;
+		r.w = w;
+		r.r = rr;
+		r.y = y;
+		r.y_h = yh;
+		for (int t = 0; t < 3; t++)
+			wf[t] = hf = tanhf(x[t] + 0.5f * hf);
+		for (int t = 2; t >= 0; t--)
+			wb[t] = hb = tanhf(-x[t] + 0.5f * hb);
+		ox_rnn_run(&r, scratch);
+		OK(fabsf(y[0] - wf[0]) < 1e-6f && fabsf(y[1] - wb[0]) < 1e-6f &&
+			   fabsf(y[4] - wf[2]) < 1e-6f && fabsf(y[5] - wb[2]) < 1e-6f,
+		   "bidirectional outputs interleave by direction");
+		OK(fabsf(yh[0] - wf[2]) < 1e-6f && fabsf(yh[1] - wb[0]) < 1e-6f,
+		   "bidirectional final states");
+	}
+}
+
+static void
+test_layernorm(void)
+{
+	float x[6] = {1, 2, 3, 10, 10, 10}, sc[3] = {1, 2, 1}, b[3] = {0, 0, 1}, y[6], mean[2], inv[2];
+	float is = 1.0f / sqrtf(2.0f / 3.0f + 1e-5f);
+
+	ox_layernorm_f32(x, y, 2, 3, sc, b, 1e-5f, mean, inv);
+	OK(fabsf(y[0] + is) < 1e-5f && y[1] == 0 && fabsf(y[2] - (is + 1)) < 1e-5f, "layernorm row 1");
+	OK(y[3] == 0 && y[4] == 0 && y[5] == 1, "layernorm constant row");
+	OK(mean[0] == 2 && mean[1] == 10 && fabsf(inv[0] - is) < 1e-4f, "layernorm mean, inv std");
+}
+
+int
+main(void)
+{
+	test_gemm_matmul();
+	test_softmax_reduce();
+	test_conv();
+	test_pool_norm_pad();
+	test_rnn();
+	test_layernorm();
+	return unit_done();
+}
