@@ -61,7 +61,7 @@ const pgl_ox_op pgl_ox_ops[] = {
 
 	/* ops_matmul.c */
 	{"MatMul", "", 1, MAXO, 2, 2, 1, 1, pgl_ox_k_matmul, NULL},
-	{"Gemm", "", 7, MAXO, 2, 3, 1, 1, pgl_ox_k_gemm, pgl_ox_c_gemm},
+	{"Gemm", "", 6, MAXO, 2, 3, 1, 1, pgl_ox_k_gemm, pgl_ox_c_gemm},
 
 	/* ops_softmax.c */
 	{"Softmax", "", 1, MAXO, 1, 1, 1, 1, pgl_ox_k_softmax, NULL},

@@ -165,7 +165,7 @@ ox_conv_f32(const ox_window *w, const float *x, const float *wt, const float *bi
 /* ---------- pools ---------- */
 
 void
-ox_maxpool_f32(const ox_window *w, const float *x, float *y, int64_t *indices)
+ox_maxpool_f32(const ox_window *w, const float *x, float *y, int64_t *indices, bool col_major)
 {
 	geo3 g;
 
@@ -204,7 +204,7 @@ ox_maxpool_f32(const ox_window *w, const float *x, float *y, int64_t *indices)
 								if (arg < 0 || xp[at] > mx)
 								{
 									mx = xp[at];
-									arg = at;
+									arg = col_major ? (i2 * g.in[1] + i1) * g.in[0] + i0 : at;
 								}
 							}
 						}
@@ -423,10 +423,8 @@ pgl_ox_c_window(const pgl_ox_model *m, pgl_ox_node *n, pgl_status *st)
 		return pgl_ox_fail(st, PGL_ERR_INVALID, "group is a positive count of channel groups.",
 						   "Conv node \"%s\" has group %lld", n->name,
 						   (long long) pgl_ox_attr_int(n, "group", 1));
-	if (pgl_ox_attr_int(n, "storage_order", 0) != 0)
-		return pgl_ox_fail(st, PGL_ERR_INVALID, "Only storage_order 0 (row-major) is supported.",
-						   "MaxPool node \"%s\" has storage_order %lld", n->name,
-						   (long long) pgl_ox_attr_int(n, "storage_order", 0));
+	if (check_flag(n, "storage_order", st))
+		return st->rc;
 	return PGL_OK;
 }
 
@@ -608,7 +606,8 @@ pgl_ox_k_pool(pgl_ox_exec *x, const pgl_ox_node *n, pgl_ox_tensor **in, int n_in
 		return st->rc;
 	if (max)
 		ox_maxpool_f32(&w, xt->data, out[0]->data,
-					   n_out > 1 && out[1] ? (int64_t *) out[1]->data : NULL);
+					   n_out > 1 && out[1] ? (int64_t *) out[1]->data : NULL,
+					   pgl_ox_attr_int(n, "storage_order", 0) == 1);
 	else
 		ox_avgpool_f32(&w, xt->data, out[0]->data, pgl_ox_attr_int(n, "count_include_pad", 0) == 1);
 	return PGL_OK;

@@ -97,8 +97,13 @@ extern int64_t ox_conv_scratch(const ox_window *w);
 extern void ox_conv_f32(const ox_window *w, const float *x, const float *wt, const float *bias,
 						float *y, float *scratch);
 
-/* pools: y [n][c][out...]; count_include_pad for the average */
-extern void ox_maxpool_f32(const ox_window *w, const float *x, float *y, int64_t *indices);
+/*
+ * pools: y [n][c][out...]; indices (may be NULL) get the flat index of each
+ * maximum in x, its spatial dims in column-major order when col_major;
+ * count_include_pad for the average
+ */
+extern void ox_maxpool_f32(const ox_window *w, const float *x, float *y, int64_t *indices,
+						   bool col_major);
 extern void ox_avgpool_f32(const ox_window *w, const float *x, float *y, bool count_include_pad);
 
 /* y[n][c][...] = (x - mean[c]) * scale[c] / sqrt(var[c] + eps) + b[c] */

@@ -223,10 +223,12 @@ test_pool_norm_pad(void)
 	w.kernel[0] = w.kernel[1] = 2;
 	w.stride[0] = w.stride[1] = 2;
 	w.out[0] = w.out[1] = 2;
-	ox_maxpool_f32(&w, x, y, idx);
+	ox_maxpool_f32(&w, x, y, idx, false);
 	/* rows: 0 7 14 5 | 12 3 10 1 | 8 15 6 13 | 4 11 2 9 */
 	OK(y[0] == 12 && y[1] == 14 && y[2] == 15 && y[3] == 13, "maxpool 2x2 stride 2");
 	OK(idx[0] == 4 && idx[1] == 2 && idx[2] == 9 && idx[3] == 11, "maxpool indices");
+	ox_maxpool_f32(&w, x, y, idx, true);
+	OK(idx[0] == 1 && idx[1] == 8 && idx[2] == 6 && idx[3] == 14, "maxpool indices, column-major");
 
 	/* 3 x 3 average, pad 1, stride 1 on a 2 x 2 of ones: 4 valid of 9 */
 	{
