@@ -408,7 +408,8 @@ pgl_ox_c_window(const pgl_ox_model *m, pgl_ox_node *n, pgl_status *st)
 						   "%s node \"%s\" has no kernel_shape", n->op_type, n->name);
 	if (nk > 3)
 		return pgl_ox_fail(st, PGL_ERR_INVALID, "Windows of 1 to 3 spatial dims are supported.",
-						   "%s node \"%s\" has a kernel_shape of %d dims", n->op_type, n->name, nk);
+						   "unsupported ONNX %s over %d spatial dims (node \"%s\")", n->op_type, nk,
+						   n->name);
 	if (check_ints(n, "kernel_shape", 1, st) || check_ints(n, "strides", 1, st) ||
 		check_ints(n, "dilations", 1, st) || check_ints(n, "pads", 0, st) ||
 		check_flag(n, "ceil_mode", st) || check_flag(n, "count_include_pad", st))
@@ -591,7 +592,7 @@ pgl_ox_k_pool(pgl_ox_exec *x, const pgl_ox_node *n, pgl_ox_tensor **in, int n_in
 		return st->rc;
 	if (!max && pgl_ox_attr_find(n, "dilations"))
 		return pgl_ox_fail(st, PGL_ERR_INVALID, "AveragePool has no dilations before opset 19.",
-						   "AveragePool node \"%s\" has dilations", n->name);
+						   "unsupported ONNX AveragePool dilations (node \"%s\")", n->name);
 	w.m = xt->dims[1];
 	w.group = 1;
 	if (window_make(n, xt, kernel, pgl_ox_attr_int(n, "ceil_mode", 0) == 1, &w, st) != PGL_OK)
@@ -649,11 +650,12 @@ pgl_ox_c_batchnorm(const pgl_ox_model *m, pgl_ox_node *n, pgl_status *st)
 	(void) m;
 	if (pgl_ox_attr_int(n, "training_mode", 0) != 0 || n->n_outputs > 1)
 		return pgl_ox_fail(st, PGL_ERR_INVALID, "Inference mode only: one output, training_mode 0.",
-						   "BatchNormalization node \"%s\" is in training mode", n->name);
+						   "unsupported ONNX BatchNormalization in training mode (node \"%s\")",
+						   n->name);
 	if (pgl_ox_attr_int(n, "spatial", 1) != 1)
 		return pgl_ox_fail(st, PGL_ERR_INVALID, "Only spatial 1 (per-channel statistics).",
-						   "BatchNormalization node \"%s\" has spatial %lld", n->name,
-						   (long long) pgl_ox_attr_int(n, "spatial", 1));
+						   "unsupported ONNX BatchNormalization spatial %lld (node \"%s\")",
+						   (long long) pgl_ox_attr_int(n, "spatial", 1), n->name);
 	return PGL_OK;
 }
 

@@ -402,9 +402,10 @@ pgl_ox_c_rnn(const pgl_ox_model *m, pgl_ox_node *n, pgl_status *st)
 							   acts->n, cell_acts(cell) * dirs_of(n));
 		for (int i = 0; i < acts->n; i++)
 			if (!act_parse(acts->strings[i], &a))
-				return pgl_ox_fail(
-					st, PGL_ERR_INVALID, "The supported activations are Sigmoid, Tanh and Relu.",
-					"%s node \"%s\" has activation \"%s\"", n->op_type, n->name, acts->strings[i]);
+				return pgl_ox_fail(st, PGL_ERR_INVALID,
+								   "The supported activations are Sigmoid, Tanh and Relu.",
+								   "unsupported ONNX %s activation \"%s\" (node \"%s\")",
+								   n->op_type, acts->strings[i], n->name);
 	}
 	return PGL_OK;
 }
@@ -568,8 +569,8 @@ pgl_ox_c_layernorm(const pgl_ox_model *m, pgl_ox_node *n, pgl_status *st)
 	(void) m;
 	if (stash != 1)
 		return pgl_ox_fail(st, PGL_ERR_INVALID, "stash_type is 1 (float).",
-						   "LayerNormalization node \"%s\" has stash_type %lld", n->name,
-						   (long long) stash);
+						   "unsupported ONNX LayerNormalization stash_type %lld (node \"%s\")",
+						   (long long) stash, n->name);
 	return PGL_OK;
 }
 
