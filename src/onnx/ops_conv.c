@@ -164,6 +164,23 @@ ox_conv_f32(const ox_window *w, const float *x, const float *wt, const float *bi
 
 /* ---------- pools ---------- */
 
+/*
+ * the kernel taps [lo, hi) of output o in dim i that land inside the input
+ * (so a window mostly in the padding costs only its valid taps)
+ */
+static void
+kernel_range(const geo3 *g, int i, int64_t o, int64_t *lo, int64_t *hi)
+{
+	int64_t start = o * g->s[i] - g->p[i];
+
+	*lo = start >= 0 ? 0 : (-start + g->d[i] - 1) / g->d[i];
+	*hi = g->in[i] - start <= 0 ? 0 : (g->in[i] - start + g->d[i] - 1) / g->d[i];
+	if (*hi > g->k[i])
+		*hi = g->k[i];
+	if (*lo > *hi)
+		*lo = *hi;
+}
+
 void
 ox_maxpool_f32(const ox_window *w, const float *x, float *y, int64_t *indices, bool col_major)
 {
@@ -180,27 +197,23 @@ ox_maxpool_f32(const ox_window *w, const float *x, float *y, int64_t *indices, b
 				for (int64_t o2 = 0; o2 < g.out[2]; o2++)
 				{
 					float	mx = -INFINITY;
-					int64_t arg = -1;
+					int64_t arg = -1, o[3] = {o0, o1, o2}, klo[3], khi[3];
 
-					for (int64_t k0 = 0; k0 < g.k[0]; k0++)
+					for (int i = 0; i < 3; i++)
+						kernel_range(&g, i, o[i], &klo[i], &khi[i]);
+					for (int64_t k0 = klo[0]; k0 < khi[0]; k0++)
 					{
 						int64_t i0 = o0 * g.s[0] + k0 * g.d[0] - g.p[0];
 
-						if (i0 < 0 || i0 >= g.in[0])
-							continue;
-						for (int64_t k1 = 0; k1 < g.k[1]; k1++)
+						for (int64_t k1 = klo[1]; k1 < khi[1]; k1++)
 						{
 							int64_t i1 = o1 * g.s[1] + k1 * g.d[1] - g.p[1];
 
-							if (i1 < 0 || i1 >= g.in[1])
-								continue;
-							for (int64_t k2 = 0; k2 < g.k[2]; k2++)
+							for (int64_t k2 = klo[2]; k2 < khi[2]; k2++)
 							{
 								int64_t i2 = o2 * g.s[2] + k2 * g.d[2] - g.p[2];
 								int64_t at = (i0 * g.in[1] + i1) * g.in[2] + i2;
 
-								if (i2 < 0 || i2 >= g.in[2])
-									continue;
 								if (arg < 0 || xp[at] > mx)
 								{
 									mx = xp[at];
