@@ -399,7 +399,7 @@ static pgl_rc
 decode_attr(rd *r, ox_pb msg, pgl_ox_attr *a, const char *node)
 {
 	ox_field f;
-	int64_t	 nf = 0, ni = 0, ns = 0, v;
+	int64_t	 nf = 0, ni = 0, ns = 0, v = 0;
 	bool	 has_f = false, has_i = false, has_s = false, has_t = false, has_g = false;
 	int64_t	 other = 0;
 	pgl_rc	 rc = PGL_OK;
