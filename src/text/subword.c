@@ -652,7 +652,8 @@ bpe_alphabet(bpe *p, pgl_status *st)
 
 	if (idx == NULL || !grow(p->env, (void **) &p->kept, &p->cap_kept, p->syms.n + 1, sizeof(char)))
 		return pgl_fail(st, PGL_ERR_NOMEM, "out of memory");
-	memset(p->kept, 0, (size_t) p->syms.n);
+	for (int64_t i = 0; i < p->syms.n; i++)
+		p->kept[i] = 0;
 	for (int64_t i = 0; i < keep; i++)
 		p->kept[idx[i]] = 1;
 	p->n_kept = (int32_t) keep;

@@ -46,8 +46,7 @@
 #define PGL_TOK_UNK	  1
 #define PGL_TOK_FIRST 2 /* id of tokens[0] */
 
-#define PGL_TOKENIZER_WORD 1
-#define PGL_TOKENIZER_BPE  2
+/* PGL_TOKENIZER_WORD and PGL_TOKENIZER_BPE: pgl_algo.h */
 
 /* the end-of-word suffix of a BPE symbol (no word contains '<') */
 #define PGL_TOK_EOW		"</w>"
@@ -56,9 +55,9 @@
 /* longest word, in code points, that is not one unknown token */
 #define PGL_TOK_MAX_WORD_CHARS 50
 /* largest vocabulary, reserved ids included */
-#define PGL_TOK_MAX_VOCAB (1 << 20)
+#define PGL_TOK_MAX_VOCAB PGL_MAX_TOKENS_VOCAB
 /* longest sequence of ids */
-#define PGL_TOK_MAX_LEN 4096
+#define PGL_TOK_MAX_LEN PGL_MAX_TOKENS_LEN
 
 /* a learned vocabulary (what a tokens feature stores) */
 typedef struct pgl_tok_vocab
