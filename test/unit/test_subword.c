@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "model_format.h"
 #include "subword.h"
 
 static const pgl_env *env = &pgl_malloc_env;
@@ -219,12 +220,101 @@ test_hostile(void)
 	   "one merge: %s", buf);
 }
 
+/* the structural rules of a tokens feature (model_format.c, check_tokens) */
+static void
+test_format_rules(void)
+{
+	char	   *toks[] = {"a", "ab</w>", "b</w>"};
+	int32_t		merge[] = {2, 4, 3};
+	int32_t		bad_join[] = {4, 2, 3};
+	int32_t		out_of_range[] = {2, 4, 5};
+	pgl_feature f;
+	pgl_model	m;
+	pgl_status	st;
+	const struct
+	{
+		const char *what, *msg;
+	} cases[] = {
+		{"valid", NULL},
+		{"tokenizer 3", "tokenizer 3"},
+		{"max_len 0", "max_len 0"},
+		{"max_len too long", "max_len 4097"},
+		{"unsorted tokens", "not strictly sorted"},
+		{"a merge that does not join", "does not join"},
+		{"a merge id out of range", "has id 5"},
+		{"a word vocabulary with merges", "merges"},
+		{"an idf", "idf"},
+		{"tokens of a linear model", "not the one feature"},
+	};
+
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++)
+	{
+		char *unsorted[] = {"b</w>", "a", "ab</w>"};
+
+		memset(&f, 0, sizeof(f));
+		memset(&m, 0, sizeof(m));
+		memset(&st, 0, sizeof(st));
+		f.name = "review";
+		f.type_name = "text";
+		f.kind = PGL_FEATURE_TOKENS;
+		f.n_categories = 3;
+		f.categories = toks;
+		f.tokenizer = PGL_TOKENIZER_BPE;
+		f.length = 16;
+		f.n_merges = 1;
+		f.merges = merge;
+		m.algorithm = PGL_ALGO_NEURAL_NET;
+		m.task = PGL_TASK_REGRESSION;
+		m.n_features = 1;
+		m.features = &f;
+		m.n_inputs = 1;
+		switch (c)
+		{
+			case 1:
+				f.tokenizer = 3;
+				break;
+			case 2:
+				f.length = 0;
+				break;
+			case 3:
+				f.length = PGL_TOK_MAX_LEN + 1;
+				break;
+			case 4:
+				f.categories = unsorted;
+				break;
+			case 5:
+				f.merges = bad_join;
+				break;
+			case 6:
+				f.merges = out_of_range;
+				break;
+			case 7:
+				f.tokenizer = PGL_TOKENIZER_WORD;
+				break;
+			case 8:
+				f.ngram_max = 1;
+				break;
+			case 9:
+				m.algorithm = PGL_ALGO_LINEAR_REGRESSION;
+				break;
+		}
+		pgl_model_check_structure(env, &m, PGL_ERR_CORRUPT, &st);
+		if (cases[c].msg == NULL)
+			OK(strstr(st.msg, "feature 0") == NULL, "%s: the feature passes (%s)", cases[c].what,
+			   st.msg);
+		else
+			OK(st.rc == PGL_ERR_CORRUPT && strstr(st.msg, cases[c].msg) != NULL, "%s refused: %s",
+			   cases[c].what, st.msg);
+	}
+}
+
 int
 main(void)
 {
 	test_words();
 	test_bpe();
 	test_hostile();
+	test_format_rules();
 	printf("1..%d\n", unit_n);
 	return unit_failed ? 1 : 0;
 }
