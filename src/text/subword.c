@@ -403,6 +403,7 @@ typedef struct bpe
 	int32_t	 n_words;
 	/* pairs: a, b, count, the words that have (had) them */
 	int32_t	   *pa, *pb, *pstamp;
+	char	   *pblocked; /* a pair whose joined string is another merge's */
 	int64_t	   *pcount;
 	int32_t	  **pw;
 	int32_t	   *pw_n, *pw_cap;
@@ -529,7 +530,8 @@ pair_get(bpe *p, int32_t a, int32_t b)
 			!grow(p->env, (void **) &p->pcount, &p->cap_pairs[3], n, sizeof(int64_t)) ||
 			!grow(p->env, (void **) &p->pw, &p->cap_pairs[4], n, sizeof(int32_t *)) ||
 			!grow(p->env, (void **) &p->pw_n, &p->cap_pairs[5], n, sizeof(int32_t)) ||
-			!grow(p->env, (void **) &p->pw_cap, &p->cap_pairs[6], n, sizeof(int32_t)))
+			!grow(p->env, (void **) &p->pw_cap, &p->cap_pairs[6], n, sizeof(int32_t)) ||
+			!grow(p->env, (void **) &p->pblocked, &p->cap_pairs[7], n, sizeof(char)))
 			return -1;
 	}
 	{
@@ -538,6 +540,7 @@ pair_get(bpe *p, int32_t a, int32_t b)
 		p->pa[i] = a;
 		p->pb[i] = b;
 		p->pstamp[i] = -1;
+		p->pblocked[i] = 0;
 		p->pcount[i] = 0;
 		p->pw[i] = NULL;
 		p->pw_n[i] = p->pw_cap[i] = 0;
@@ -699,13 +702,17 @@ word_has(const bpe *p, int32_t w, int32_t a, int32_t b)
 	return false;
 }
 
-/* the symbol of a and b joined (an existing one, or new and kept); -1: no memory */
+/*
+ * The new symbol of a and b joined, kept; -2 when that string is already a
+ * symbol (reached by other merges: the pair is then never merged, so that
+ * every symbol comes from one merge); -1: no memory.
+ */
 static int64_t
 joined_symbol(bpe *p, int32_t a, int32_t b)
 {
 	size_t	la = (size_t) p->syms.lens[a], lb = (size_t) p->syms.lens[b];
 	char   *s = pgl_alloc(p->env, la + lb + 1);
-	int64_t c;
+	int64_t n = p->syms.n, c;
 
 	if (s == NULL)
 		return -1;
@@ -715,11 +722,10 @@ joined_symbol(bpe *p, int32_t a, int32_t b)
 	pgl_free(p->env, s);
 	if (c < 0 || !grow(p->env, (void **) &p->kept, &p->cap_kept, p->syms.n + 1, sizeof(char)))
 		return -1;
-	if (c == p->syms.n - 1)
-	{
-		p->kept[c] = 1;
-		p->n_kept++;
-	}
+	if (c < n)
+		return -2;
+	p->kept[c] = 1;
+	p->n_kept++;
 	return c;
 }
 
@@ -730,6 +736,11 @@ bpe_merge(bpe *p, int32_t i, int32_t stamp)
 	int32_t a = p->pa[i], b = p->pb[i];
 	int64_t c = joined_symbol(p, a, b);
 
+	if (c == -2)
+	{
+		p->pblocked[i] = 1;
+		return true;
+	}
 	if (c < 0 ||
 		!grow(p->env, (void **) &p->merges, &p->cap_merges, 3 * (p->n_merges + 1), sizeof(int32_t)))
 		return false;
@@ -773,8 +784,8 @@ bpe_learn(bpe *p, pgl_status *st)
 	{
 		heap_entry e = heap_pop(p);
 
-		if (e.count != p->pcount[e.pair])
-			continue; /* stale: a newer entry holds the count */
+		if (e.count != p->pcount[e.pair] || p->pblocked[e.pair])
+			continue; /* stale (a newer entry holds the count), or never merged */
 		if (e.count < 2)
 			break;
 		if (!bpe_merge(p, e.pair, stamp++))
@@ -827,6 +838,7 @@ bpe_free(bpe *p)
 	pgl_free(p->env, p->pa);
 	pgl_free(p->env, p->pb);
 	pgl_free(p->env, p->pstamp);
+	pgl_free(p->env, p->pblocked);
 	pgl_free(p->env, p->pcount);
 	pgl_free(p->env, p->pw);
 	pgl_free(p->env, p->pw_n);

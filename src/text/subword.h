@@ -28,8 +28,9 @@
  * occurrences, take the most frequent pair (ties: the smaller left symbol
  * by strcmp, then the smaller right one), and merge it everywhere into one
  * symbol, the two strings joined; until the vocabulary holds
- * vocab_size - 2 symbols or no pair occurs twice.  A merge whose string
- * already exists reuses that symbol.  The merges are kept in order (their
+ * vocab_size - 2 symbols or no pair occurs twice.  A pair whose joined
+ * string is already a symbol (made by other merges) is never merged, so
+ * each symbol comes from one merge.  The merges are kept in order (their
  * rank).  Encoding a word applies the same merges: start from its base
  * symbols, then repeatedly take the adjacent pair of the lowest rank and
  * merge each of its occurrences left to right, until no pair has a merge;

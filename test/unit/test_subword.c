@@ -186,13 +186,48 @@ test_bpe(void)
 	   v.tokens[2]);
 	free_vocab(&v);
 
-	/* the same string by two merges: aab (x2), then a+ab after aa+b */
+	/*
+	 * Many words over a 3-letter alphabet, where strings are reachable by
+	 * several merge paths: the vocabulary stays unique and sorted, no pair
+	 * is merged twice, and every training word encodes without unknowns.
+	 */
 	{
-		const char *d2[] = {"aab aab aab xab xab aabb"};
+		static char		 corpus[20000];
+		const char		*d2[1] = {corpus};
+		pgl_tok_encoder *e;
+		pgl_status		 st;
+		uint32_t		 x = 12345;
+		size_t			 at = 0;
+		bool			 sorted = true, known = true;
 
-		OK(learn(PGL_TOKENIZER_BPE, 40, d2, 1, &v) == PGL_OK, "BPE learns on repeated pieces");
+		for (int w = 0; w < 2000; w++)
+		{
+			int n = 2 + (int) ((x = x * 1103515245u + 12345u) >> 16) % 5;
+
+			for (int k = 0; k < n; k++)
+				corpus[at++] = "abc"[((x = x * 1103515245u + 12345u) >> 16) % 3];
+			corpus[at++] = ' ';
+		}
+		corpus[at] = '\0';
+		memset(&st, 0, sizeof(st));
+		OK(learn(PGL_TOKENIZER_BPE, 120, d2, 1, &v) == PGL_OK && v.n_merges > 50,
+		   "BPE learns on repeated pieces: %d merges", (int) v.n_merges);
 		for (int32_t i = 1; i < v.n_tokens; i++)
-			OK(strcmp(v.tokens[i - 1], v.tokens[i]) < 0, "tokens unique and sorted at %d", (int) i);
+			sorted = sorted && strcmp(v.tokens[i - 1], v.tokens[i]) < 0;
+		OK(sorted, "tokens unique and sorted");
+		OK(pgl_tok_encoder_create(env, &v, &e, &st) == PGL_OK, "no two merges of one pair: %s",
+		   st.msg);
+		{
+			int32_t *all = malloc(sizeof(int32_t) * 20000);
+			int64_t	 n = pgl_tok_encode(e, corpus, strlen(corpus), all, 20000);
+
+			for (int64_t i = 0; i < n; i++)
+				known = known && all[i] != PGL_TOK_UNK;
+			OK(n >= 2000 && known, "the %lld tokens of the training words are all known",
+			   (long long) n);
+			free(all);
+		}
+		pgl_tok_encoder_free(e);
 		free_vocab(&v);
 	}
 }
