@@ -67,6 +67,9 @@ SELECT ai_classify('nt_word', r) = sentiment AS right, review
 SELECT ai_classify('nt_word', r) IS NOT NULL AS classified,
        round((SELECT sum(p) FROM unnest(ai_predict_proba('nt_word', r)) p)::numeric, 6) AS total
   FROM (SELECT NULL::text AS review) r;
+-- ai_predict_tensor reads the text too: the LSTM's state is a text embedding
+SELECT array_length(ai_predict_tensor('nt_word', r, 'lstm'), 1) AS dims
+  FROM (SELECT 'the food was not very good and really bad' AS review) r;
 -- ai_evaluate encodes the rows the same way
 SELECT (ai_evaluate('nt_word', 'SELECT review, sentiment FROM nt_reviews WHERE id <= 200')
           ->>'accuracy')::float8 > 0.9 AS evaluated;
