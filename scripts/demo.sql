@@ -196,3 +196,20 @@ SELECT round((metrics -> 'test' ->> 'accuracy')::numeric, 3) AS test_accuracy
   FROM ai_train('review_sentiment', 'logistic_regression', 'demo_reviews', 'label', '{"text": ["body"], "exclude": ["id"]}');
 SELECT feature, round(contribution::numeric, 2) AS contribution
   FROM ai_explain('review_sentiment', (SELECT r FROM (SELECT 'The film was a delight' AS body) r)) ORDER BY 2 DESC;
+
+\echo '== Text as token ids: "good and not bad" against "not good and bad", the same words; only order tells =='
+SELECT setseed(0.42) \g /dev/null
+CREATE TABLE demo_negations AS
+SELECT format('the %s was %s %s %s and %s %s %s', (ARRAY['food', 'hotel', 'show', 'book'])[1 + floor(random() * 4)::int],
+              CASE WHEN n THEN 'not' END, (ARRAY['really', 'quite', 'very'])[1 + floor(random() * 3)::int], CASE WHEN p THEN pa ELSE na END,
+              CASE WHEN NOT n THEN 'not' END, (ARRAY['really', 'quite', 'very'])[1 + floor(random() * 3)::int], CASE WHEN p THEN na ELSE pa END) AS review,
+       CASE WHEN n = p THEN 'negative' ELSE 'positive' END AS label
+  FROM (SELECT random() < 0.5 AS n, random() < 0.5 AS p, (ARRAY['good', 'fine', 'nice'])[1 + floor(random() * 3)::int] AS pa,
+               (ARRAY['bad', 'dull', 'poor'])[1 + floor(random() * 3)::int] AS na FROM generate_series(1, 2000)) x;
+SELECT 'tf-idf + logistic' AS model, round((metrics -> 'test' ->> 'accuracy')::numeric, 2) AS test_accuracy
+  FROM ai_train('negation_tfidf', 'logistic_regression', 'demo_negations', 'label', '{"text": ["review"]}')
+UNION ALL
+SELECT 'word ids + lstm', round((metrics -> 'test' ->> 'accuracy')::numeric, 2)
+  FROM ai_train('negation_lstm', 'neural_net', 'demo_negations', 'label',
+                '{"text": ["review"], "tokenizer": "word", "epochs": 15, "learning_rate": 0.01, "layers": [{"embedding": {"dim": 8}}, {"lstm": {"units": 8}}, {"dense": {"units": 2, "activation": "softmax"}}]}');
+SELECT ai_classify('negation_lstm', r) AS lstm_says FROM (SELECT 'the food was really good and not quite bad' AS review) r;

@@ -86,6 +86,8 @@ feature_kind_name(const pgl_feature *feat)
 			return "array element";
 		case PGL_FEATURE_TEXT:
 			return "text";
+		case PGL_FEATURE_TOKENS:
+			return "tokens";
 		default:
 			return "categorical";
 	}
@@ -110,6 +112,11 @@ feature_encoding(const pgl_feature *feat)
 	if (feat->kind == PGL_FEATURE_TEXT)
 		return psprintf("tf-idf over %d terms (1-%d grams%s)", feat->n_categories, feat->ngram_max,
 						feat->sublinear ? ", sublinear tf" : "");
+	if (feat->kind == PGL_FEATURE_TOKENS)
+		return psprintf("%d token ids of a %s vocabulary of %d (0 padding, 1 unknown%s)",
+						feat->length, feat->tokenizer == PGL_TOKENIZER_WORD ? "word" : "bpe",
+						feat->n_categories + 2,
+						feat->n_merges > 0 ? psprintf(", %d merges", feat->n_merges) : "");
 	initStringInfo(&s);
 	for (int k = 0; k < pgl_feature_width(feat) - 1; k++)
 		appendStringInfo(&s, "%s, ", pgl_time_input_name(feat->kind, k));
@@ -148,7 +155,8 @@ ai_model_features(PG_FUNCTION_ARGS)
 static char *
 input_name(const pgl_feature *feat, int k)
 {
-	if (feat->kind == PGL_FEATURE_NUMERIC || feat->kind == PGL_FEATURE_ELEMENT)
+	if (feat->kind == PGL_FEATURE_NUMERIC || feat->kind == PGL_FEATURE_ELEMENT ||
+		feat->kind == PGL_FEATURE_TOKENS)
 		return pgl_feature_display_name(feat);
 	if (feat->kind == PGL_FEATURE_CATEGORICAL)
 		return psprintf("%s=%s", feat->name, feat->categories[k]);

@@ -32,6 +32,7 @@
 
 #include "algorithms.h"
 #include "nn_glue.h"
+#include "nn_text.h"
 #include "predict.h"
 
 PG_FUNCTION_INFO_V1(ai_predict_bytea);
@@ -41,11 +42,12 @@ PG_FUNCTION_INFO_V1(ai_classify_proba_bytea);
 PG_FUNCTION_INFO_V1(ai_training_history);
 
 /* the per-backend network of the last model used */
-static MemoryContext	net_cxt = NULL;
-static pgl_nn		   *net_cached = NULL;
-static const pgl_model *net_model = NULL;
-static uint64			net_generation = 0;
-static float		   *net_x = NULL;
+static MemoryContext	 net_cxt = NULL;
+static pgl_nn			*net_cached = NULL;
+static const pgl_model	*net_model = NULL;
+static uint64			 net_generation = 0;
+static float			*net_x = NULL;
+static PglNnTextEncoder *net_text = NULL; /* a text column: its encoder */
 
 bool
 pgl_nn_reads_array(const pgl_model *m)
@@ -79,6 +81,7 @@ get_net(const pgl_model *m)
 	if (pgl_nn_from_model(&env, m, 1, &net, &st) != PGL_OK)
 		pgl_report(&st, "loading the network failed");
 	net_x = MemoryContextAlloc(net_cxt, sizeof(float) * pgl_nn_input_size(net));
+	net_text = pgl_nn_text_encoder(m, net_cxt);
 	net_cached = net;
 	net_model = m;
 	net_generation = pgl_cache_generation;
@@ -92,21 +95,24 @@ pgl_nn_cached_net(const pgl_model *m)
 }
 
 static void
-predict_datum(const pgl_model *m, Datum d, Oid typid, double *out)
+predict_datum(const pgl_model *m, Datum d, bool isnull, Oid typid, double *out)
 {
 	pgl_nn		 *net = get_net(m);
 	const double *cfg = pgl_model_tensor(m, "nn_config")->data;
 	pgl_env		  env = pgl_backend_env(CurrentMemoryContext);
 	pgl_status	  st;
 
-	if (!pgl_nn_array_type_ok(typid))
+	if (net_text)
+		pgl_nn_text_encode(net_text, d, isnull, typid, net_x);
+	else if (!pgl_nn_array_type_ok(typid))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("column \"%s\" has type %s, but the network reads a tensor (%s)",
 						m->features[0].name, format_type_be(typid), m->features[0].type_name),
 				 errhint("Pass real[], double precision[], smallint[], integer[] or bytea.")));
-	pgl_nn_datum_to_steps(d, typid, pgl_nn_input_size(net), pgl_nn_step_size(net),
-						  cfg[PGL_NN_CFG_SCALE], net_x, m->features[0].name, -1);
+	else
+		pgl_nn_datum_to_steps(d, typid, pgl_nn_input_size(net), pgl_nn_step_size(net),
+							  cfg[PGL_NN_CFG_SCALE], net_x, m->features[0].name, -1);
 	memset(&st, 0, sizeof(st));
 	if (pgl_nn_predict_rows(&env, net, m, net_x, 1, out, &st) != PGL_OK)
 		pgl_report(&st, "prediction failed");
@@ -150,18 +156,18 @@ pgl_nn_predict_record(const pgl_model *m, const char *name, HeapTupleHeader rec,
 	tuple.t_data = rec;
 	d = heap_getattr(&tuple, found + 1, desc, &isnull);
 	ReleaseTupleDesc(desc);
-	if (isnull)
+	if (isnull && m->features[0].kind != PGL_FEATURE_TOKENS) /* text: an empty document */
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 						errmsg("column \"%s\" is NULL", m->features[0].name),
 						errhint("A tensor input cannot be imputed.")));
-	predict_datum(m, d, typid, out);
+	predict_datum(m, d, isnull, typid, out);
 }
 
 void
 pgl_nn_predict_array(const pgl_model *m, const char *name, Datum arr, Oid typid, double *out)
 {
 	(void) name;
-	predict_datum(m, arr, typid, out);
+	predict_datum(m, arr, false, typid, out);
 }
 
 /*
@@ -209,7 +215,7 @@ bytea_predict(FunctionCallInfo fcinfo, bool want_class, int version_argno)
 		s->n_out = m->task == PGL_TASK_CLASSIFICATION ? m->n_classes : 1;
 		s->out = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(double) * s->n_out);
 	}
-	predict_datum(m, PG_GETARG_DATUM(1), BYTEAOID, s->out);
+	predict_datum(m, PG_GETARG_DATUM(1), false, BYTEAOID, s->out);
 	return s;
 }
 
@@ -342,7 +348,8 @@ nn_eval_columns(TupleDesc desc, const pgl_model *m, const char *name, int *fatt,
 						 col, m->target_name)));
 	ftype = TupleDescAttr(desc, *fatt)->atttypid;
 	ttype = TupleDescAttr(desc, *tatt)->atttypid;
-	if (!pgl_nn_array_type_ok(ftype))
+	if (m->features[0].kind == PGL_FEATURE_TOKENS ? !pgl_nn_text_type_ok(ftype)
+												  : !pgl_nn_array_type_ok(ftype))
 		ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
 						errmsg("column \"%s\" has type %s, but the network reads a tensor (%s)",
 							   col, format_type_be(ftype), m->features[0].type_name)));
@@ -378,30 +385,31 @@ pgl_nn_evaluate(const char *name, int64 version_id, const char *data)
 {
 	MemoryContext cxt =
 		AllocSetContextCreate(CurrentMemoryContext, "pg_learn evaluate", ALLOCSET_DEFAULT_SIZES);
-	MemoryContext	 old = MemoryContextSwitchTo(cxt);
-	const pgl_model *m = pgl_model_by_version(version_id, name);
-	bool			 classification = m->task == PGL_TASK_CLASSIFICATION;
-	int				 width = classification ? m->n_classes : 1;
-	char			*query = pgl_data_query(data);
-	const char		*col = m->features[0].name;
-	pgl_env			 env = pgl_backend_env(cxt);
-	pgl_status		 st;
-	pgl_nn			*net;
-	const double	*cfg;
-	SPIPlanPtr		 plan;
-	Portal			 portal;
-	TupleDesc		 desc;
-	int				 fatt = -1, tatt = -1;
-	Oid				 ftype, ttype;
-	FmgrInfo		 tout;
-	int64			 n = 0, cap = 1024, row = 0;
-	double			*pred, *y;
-	int32			*label = NULL;
-	float			*xb;
-	int				 nb = 0;
-	MemoryContext	 batch_cxt;
-	StringInfoData	 buf;
-	Datum			 result;
+	MemoryContext	  old = MemoryContextSwitchTo(cxt);
+	const pgl_model	 *m = pgl_model_by_version(version_id, name);
+	bool			  classification = m->task == PGL_TASK_CLASSIFICATION;
+	int				  width = classification ? m->n_classes : 1;
+	char			 *query = pgl_data_query(data);
+	const char		 *col = m->features[0].name;
+	pgl_env			  env = pgl_backend_env(cxt);
+	pgl_status		  st;
+	pgl_nn			 *net;
+	const double	 *cfg;
+	SPIPlanPtr		  plan;
+	Portal			  portal;
+	TupleDesc		  desc;
+	int				  fatt = -1, tatt = -1;
+	Oid				  ftype, ttype;
+	FmgrInfo		  tout;
+	int64			  n = 0, cap = 1024, row = 0;
+	double			 *pred, *y;
+	int32			 *label = NULL;
+	float			 *xb;
+	int				  nb = 0;
+	PglNnTextEncoder *text = pgl_nn_text_encoder(m, cxt);
+	MemoryContext	  batch_cxt;
+	StringInfoData	  buf;
+	Datum			  result;
 
 	memset(&st, 0, sizeof(st));
 	pgl_check_single_select(query);
@@ -453,7 +461,7 @@ pgl_nn_evaluate(const char *name, int64 version_id, const char *data)
 
 			if (tnull)
 				continue;
-			if (fnull)
+			if (fnull && !text)
 				ereport(ERROR,
 						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 						 errmsg("column \"%s\" is NULL in row " INT64_FORMAT, col, row + 1)));
@@ -465,9 +473,13 @@ pgl_nn_evaluate(const char *name, int64 version_id, const char *data)
 				if (label)
 					label = repalloc_huge(label, sizeof(int32) * cap);
 			}
-			pgl_nn_datum_to_steps(fv, ftype, pgl_nn_input_size(net), pgl_nn_step_size(net),
-								  cfg[PGL_NN_CFG_SCALE], xb + (int64) nb * pgl_nn_input_size(net),
-								  col, row);
+			if (text)
+				pgl_nn_text_encode(text, fv, fnull, ftype,
+								   xb + (int64) nb * pgl_nn_input_size(net));
+			else
+				pgl_nn_datum_to_steps(fv, ftype, pgl_nn_input_size(net), pgl_nn_step_size(net),
+									  cfg[PGL_NN_CFG_SCALE],
+									  xb + (int64) nb * pgl_nn_input_size(net), col, row);
 			if (classification)
 				label[n + nb] = nn_eval_class(m, name, OutputFunctionCall(&tout, tv));
 			else

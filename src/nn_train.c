@@ -33,6 +33,8 @@
 #include "preprocess.h"
 #include "nn_glue.h"
 #include "nn_attn_glue.h"
+#include "nn_text.h"
+#include "subword.h"
 #include "store.h"
 #include "prep.h"
 #include "distill.h"
@@ -51,6 +53,7 @@ typedef struct NnOptions
 	int			shape_ndim; /* 0: not given */
 	bool		sequence;	/* a sequence layer: the input is (steps, features) */
 	bool		token_ids;	/* an embedding first: the input is (steps) token ids */
+	char	   *text;		/* the text column read as token ids (option "text"), or NULL */
 	double		scale;
 	double		test_size; /* < 0: not given */
 	List	   *exclude;
@@ -447,8 +450,9 @@ parse_layer(int i, JsonbValue *elem, pgl_nn_layer_spec *l)
 		else if (tok == WJB_VALUE)
 			layer_param(i, type, key, &v, l, &units_given);
 	}
-	if (l->type == PGL_NN_EMBEDDING && (!units_given || l->vocab == 0))
-		layer_error(i, type, !units_given ? "\"dim\" is missing" : "\"vocab\" is missing",
+	/* "vocab" may be left out before a text column: nn_text_options */
+	if (l->type == PGL_NN_EMBEDDING && !units_given)
+		layer_error(i, type, "\"dim\" is missing",
 					"For example {\"embedding\": {\"vocab\": 10000, \"dim\": 64}}: token ids "
 					"1 .. vocab - 1, 0 the padding.");
 	if ((l->type == PGL_NN_DENSE || l->type == PGL_NN_CONV2D || l->type == PGL_NN_CONV1D ||
@@ -520,6 +524,43 @@ parse_shape(JsonbValue *v, NnOptions *o)
 		o->shape[2] = 1; /* (height, width): one channel */
 }
 
+/*
+ * The option "text": one column, read as token ids by a first embedding
+ * (whose "vocab" may then be left out); else every embedding has "vocab".
+ */
+static void
+nn_text_options(const PglTrainOptions *t, NnOptions *o)
+{
+	if (list_length(t->text) > 1)
+		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						errmsg("neural_net reads one text column, not %d", list_length(t->text)),
+						errdetail("\"text\" names \"%s\" and \"%s\".", (char *) linitial(t->text),
+								  (char *) lsecond(t->text)),
+						errhint("Join the texts into one column in a SELECT (for example "
+								"title || ' ' || body).")));
+	o->text = t->text ? pstrdup(linitial(t->text)) : NULL;
+	if (o->text && o->spec.layers[0].type != PGL_NN_EMBEDDING)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("text column \"%s\" becomes token ids, but the first layer is not an "
+						"embedding",
+						o->text),
+				 errhint("Start the layers with {\"embedding\": {\"dim\": 32}} (its "
+						 "\"vocab\" is then the learned vocabulary's size).")));
+	if (o->text && t->input_shape)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("option \"input_shape\" does not apply to the text column \"%s\"", o->text),
+				 errhint("Give the number of token ids per row as \"max_len\".")));
+	for (int i = 0; i < o->spec.n_layers; i++)
+		if (o->spec.layers[i].type == PGL_NN_EMBEDDING && o->spec.layers[i].vocab == 0 &&
+			!(i == 0 && o->text))
+			layer_error(i, "embedding", "\"vocab\" is missing",
+						"For example {\"embedding\": {\"vocab\": 10000, \"dim\": 64}}: token ids "
+						"1 .. vocab - 1, 0 the padding; with a \"text\" column it may be left "
+						"out.");
+}
+
 /* the network's options, from those read by the schema (options.c) */
 static void
 nn_options(const PglTrainOptions *t, NnOptions *o)
@@ -542,6 +583,7 @@ nn_options(const PglTrainOptions *t, NnOptions *o)
 			o->spec.layers[i].type != PGL_NN_LAYER_NORM) /* layer_norm: also flat */
 			o->sequence = true;
 	o->token_ids = o->spec.layers[0].type == PGL_NN_EMBEDDING;
+	nn_text_options(t, o);
 	if (t->input_shape)
 		parse_shape(t->input_shape, o);
 	o->scale = t->scale;
@@ -706,17 +748,18 @@ nonfinite:
 
 typedef struct NnArrayData
 {
-	char	 *column;
-	Oid		  typid;
-	char	 *type_name;
-	char	 *target_type;
-	Oid		  target_typid;
-	int64	  D;
-	int64	  n[2], cap[2];
-	float	 *X[2];
-	double	 *y[2]; /* regression target, or class code */
-	int64	  n_skipped;
-	PglVocab *vocab; /* classification: label strings */
+	char	  *column;
+	Oid		   typid;
+	char	  *type_name;
+	char	  *target_type;
+	Oid		   target_typid;
+	int64	   D;
+	int64	   n[2], cap[2];
+	float	  *X[2];
+	double	  *y[2]; /* regression target, or class code */
+	int64	   n_skipped;
+	PglVocab  *vocab; /* classification: label strings */
+	PglNnDocs *docs;  /* a text column: its documents (X is filled after reading) */
 } NnArrayData;
 
 static void
@@ -777,6 +820,16 @@ read_tensor_row(TensorReader *tr, HeapTuple t, TupleDesc tupdesc, int64 row)
 		ad->n_skipped++;
 		return;
 	}
+	if (ad->docs)
+	{
+		/* a text column: a NULL is an empty document */
+		part = pgl_row_in_test(o->spec.seed, row, PGL_TEST_FRACTION(o->test_size)) ? PGL_TEST
+																				   : PGL_TRAIN;
+		if (ad->n[part] == ad->cap[part])
+			grow(ad, part, tr->cxt);
+		pgl_nn_docs_add(ad->docs, part, fv, fnull);
+		goto target;
+	}
 	if (fnull)
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 						errmsg("column \"%s\" is NULL in row " INT64_FORMAT, ad->column, row + 1),
@@ -816,6 +869,7 @@ read_tensor_row(TensorReader *tr, HeapTuple t, TupleDesc tupdesc, int64 row)
 		grow(ad, part, tr->cxt);
 	pgl_nn_datum_to_steps(fv, ad->typid, ad->D, o->sequence ? seq_step(o) : 0, o->scale,
 						  ad->X[part] + ad->n[part] * ad->D, ad->column, row);
+target:
 	if (tr->classification)
 	{
 		char *str = OutputFunctionCall(&tr->tout, tv);
@@ -834,6 +888,33 @@ read_tensor_row(TensorReader *tr, HeapTuple t, TupleDesc tupdesc, int64 row)
 	ad->y[part][ad->n[part]++] = yv;
 	if (tr->teacher)
 		pgl_teacher_score(tr->teacher, t, tupdesc, part);
+}
+
+/* the text column (attribute feat, -1 if missing) must be a text type and the only feature */
+static void
+text_column_check(TupleDesc desc, const NnOptions *o, int feat, int nfeat)
+{
+	Oid typid;
+
+	if (feat < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("column \"%s\" listed in \"text\" is not a feature of the data", o->text),
+				 errhint("\"text\" names the column of free text beside the target.")));
+	typid = TupleDescAttr(desc, feat)->atttypid;
+	if (!pgl_nn_text_type_ok(typid))
+		ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+						errmsg("column \"%s\" listed in \"text\" has type %s, not a text type",
+							   o->text, format_type_be(typid)),
+						errhint("Cast it to text in a SELECT, or give token ids as an integer[] "
+								"column without \"text\".")));
+	if (nfeat != 1)
+		ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+						errmsg("text column \"%s\" becomes token ids, but the data has %d other "
+							   "feature columns",
+							   o->text, nfeat - 1),
+						errhint("The text must be the only feature: select just it and the "
+								"target, or leave the others out with \"exclude\".")));
 }
 
 /*
@@ -869,9 +950,11 @@ find_tensor_column(TupleDesc desc, const char *target, bool classification, NnOp
 		if (excluded)
 			continue;
 		nfeat++;
-		if (pgl_nn_array_type_ok(att->atttypid))
+		if (o->text ? strcmp(nm, o->text) == 0 : pgl_nn_array_type_ok(att->atttypid))
 			*feat = a;
 	}
+	if (o->text)
+		text_column_check(desc, o, *feat, nfeat);
 	if (*targ >= 0 && !classification && !pgl_type_is_numeric(TupleDescAttr(desc, *targ)->atttypid))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
@@ -940,6 +1023,8 @@ read_array_data(const char *data, const char *target, bool classification, NnOpt
 		ad->target_type = format_type_be(ad->target_typid);
 		if (classification)
 			ad->vocab = pgl_vocab_create(cxt);
+		if (o->text)
+			ad->docs = pgl_nn_docs_create(cxt);
 		MemoryContextSwitchTo(old);
 	}
 	if (!classification && !pgl_type_is_numeric(ad->target_typid))
@@ -966,9 +1051,10 @@ read_array_data(const char *data, const char *target, bool classification, NnOpt
 		getTypeOutputInfo(ad->target_typid, &fn, &varlena);
 		fmgr_info_cxt(fn, &tr.tout, cxt);
 	}
-	ad->D = o->shape_ndim ? (int64) o->shape[0] * (o->shape_ndim > 1 ? o->shape[1] : 1) *
-								(o->shape_ndim > 1 ? o->shape[2] : 1)
-						  : -1;
+	ad->D = o->text			? 0 /* pgl_nn_docs_encode */
+			: o->shape_ndim ? (int64) o->shape[0] * (o->shape_ndim > 1 ? o->shape[1] : 1) *
+								  (o->shape_ndim > 1 ? o->shape[2] : 1)
+							: -1;
 
 	/* detoasted tensors and label strings live for one batch of rows */
 	batch_cxt =
@@ -1023,6 +1109,7 @@ typedef struct NnTrain
 	pgl_nn		 *net;
 	pgl_nn_result res;
 	instr_time	  fit_time;
+	pgl_feature	  tokens; /* a text column: its tokens feature */
 } NnTrain;
 
 /*
@@ -1081,6 +1168,15 @@ array_read(PglTrainCall *c, NnTrain *t)
 	NnArrayData *ad = &t->ad;
 	int64		 nt = ad->n[PGL_TRAIN] + ad->n[PGL_TEST];
 
+	/* a text column: the vocabulary of the training rows (all of them when merged below) */
+	if (ad->docs && nt > 0)
+	{
+		pgl_nn_docs_encode(ad->docs, &c->opts, t->o.test_size < 0 && nt < 50, ad->column,
+						   ad->type_name, &t->tokens, ad->X, &ad->D);
+		t->o.shape_ndim = 1;
+		t->o.shape[0] = (int32) ad->D;
+	}
+
 	t->n_skipped = ad->n_skipped;
 	t->D = ad->D;
 	for (int p = 0; p < 2; p++)
@@ -1117,6 +1213,24 @@ check_token_ids(NnTrain *t)
 
 	if (!t->o.token_ids)
 		return;
+	if (t->o.text)
+	{
+		/* ids 0 .. n_tokens + 1 */
+		int32 need = t->tokens.n_categories + PGL_TOK_FIRST;
+
+		if (vocab == 0)
+			vocab = t->o.spec.layers[0].vocab = need;
+		else if (vocab < need)
+			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							errmsg("the embedding's \"vocab\" %d is smaller than the %d ids of the "
+								   "vocabulary learned from column \"%s\"",
+								   (int) vocab, (int) need, t->ad.column),
+							errdetail("The ids are 0 (padding), 1 (unknown) and %d tokens.",
+									  (int) t->tokens.n_categories),
+							errhint("Leave \"vocab\" out to use the learned size, or lower "
+									"\"vocab_size\" to %d.",
+									(int) vocab)));
+	}
 	if (t->o.scale != 1.0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -1204,6 +1318,8 @@ array_preprocess(PglTrainCall *c, NnTrain *t)
 	m->features[0].name = ad->column;
 	m->features[0].type_name = ad->type_name;
 	m->features[0].kind = PGL_FEATURE_NUMERIC;
+	if (ad->docs)
+		m->features[0] = t->tokens;
 	m->n_inputs = 1;
 	m->target_name = pstrdup(c->target);
 	m->target_type = ad->target_type;

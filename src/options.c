@@ -428,6 +428,12 @@ set_number_slot(PglTrainOptions *opts, int slot, double d)
 		case PGL_SLOT_DISTILL_WEIGHT:
 			opts->distill_weight = d;
 			break;
+		case PGL_SLOT_VOCAB_SIZE:
+			opts->vocab_size = (int) d;
+			break;
+		case PGL_SLOT_MAX_LEN:
+			opts->max_len = (int) d;
+			break;
 		default:
 			elog(ERROR, "pg_learn: option slot %d is not a number", slot);
 	}
@@ -466,6 +472,9 @@ set_choice_slot(PglTrainOptions *opts, int slot, int i)
 			break;
 		case PGL_SLOT_OBJECTIVE:
 			opts->objective = i;
+			break;
+		case PGL_SLOT_TOKENIZER:
+			opts->tokenizer = i == 0 ? PGL_TOKENIZER_BPE : PGL_TOKENIZER_WORD;
 			break;
 		default:
 			elog(ERROR, "pg_learn: option slot %d is not a choice", slot);
@@ -619,15 +628,6 @@ pgl_parse_options(const pgl_algo_ops *ops, Jsonb *options, PglTrainOptions *opts
 			char *key = pnstrdup(v.val.string.val, v.val.string.len);
 
 			o = pgl_algo_option(ops, key);
-			if (o == NULL && strcmp(key, "text") == 0 && ops->id == PGL_ALGO_NEURAL_NET)
-				ereport(ERROR,
-						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						 errmsg("neural_net does not take \"text\" columns yet"),
-						 errdetail("Text features (TF-IDF) are for linear_regression, "
-								   "logistic_regression, kmeans, xgboost and random_forest; "
-								   "token sequences for neural_net are coming."),
-						 errhint("Train one of those on the text, or leave the column out with "
-								 "\"exclude\".")));
 			if (o == NULL)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -35,6 +35,9 @@ typedef struct PglTrainOptions
 	List					  *text;		 /* of char *: columns of free text */
 	double					   min_df;		 /* text: 0: not given */
 	int						   max_features; /* text: < 0: not given */
+	int						   tokenizer;	 /* neural_net text: PGL_TOKENIZER_*; 0: not given */
+	int						   vocab_size;	 /* neural_net text: 0: not given */
+	int						   max_len;		 /* neural_net text: 0: not given */
 	bool					   nulls_error;
 	bool					   deploy;			 /* deploy when stored */
 	bool					   deploy_if_better; /* "if_better": compare, then deploy */

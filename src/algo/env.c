@@ -145,6 +145,7 @@ pgl_model_free(const pgl_env *env, pgl_model *m)
 				pgl_free(env, f->categories);
 			}
 			pgl_free(env, f->idf);
+			pgl_free(env, f->merges);
 		}
 		pgl_free(env, m->features);
 	}

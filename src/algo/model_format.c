@@ -51,7 +51,8 @@ is_time(const pgl_feature *f)
 static inline bool
 is_v2(const pgl_feature *f)
 {
-	return is_time(f) || f->kind == PGL_FEATURE_ELEMENT || f->kind == PGL_FEATURE_TEXT;
+	return is_time(f) || f->kind == PGL_FEATURE_ELEMENT || f->kind == PGL_FEATURE_TEXT ||
+		   f->kind == PGL_FEATURE_TOKENS;
 }
 
 /* on-disk dtype of an encoded tensor (in memory it has its logical dtype) */
@@ -623,6 +624,76 @@ check_text(const pgl_feature *f, int32_t i, pgl_rc bad, pgl_status *st)
 	return PGL_OK;
 }
 
+/* BPE merge k of tokens feature i: ids of tokens, the result the two joined */
+static pgl_rc
+check_merge(const pgl_feature *f, int32_t i, int32_t k, pgl_rc bad, pgl_status *st)
+{
+	const int32_t *g = f->merges + 3 * (size_t) k;
+	const int32_t  hi = 2 + f->n_categories;
+	const char	  *l, *r, *res;
+	size_t		   ll, rl;
+
+	for (int j = 0; j < 3; j++)
+		if (g[j] < 2 || g[j] >= hi)
+			return pgl_fail(st, bad, "model feature %d merge %d has id %d, not 2 to %d", (int) i,
+							(int) k, (int) g[j], (int) hi - 1);
+	l = f->categories[g[0] - 2];
+	r = f->categories[g[1] - 2];
+	res = f->categories[g[2] - 2];
+	ll = strlen(l);
+	rl = strlen(r);
+	if (strlen(res) != ll + rl || memcmp(res, l, ll) != 0 || memcmp(res + ll, r, rl) != 0)
+		return pgl_fail(st, bad, "model feature %d merge %d does not join its two tokens", (int) i,
+						(int) k);
+	return PGL_OK;
+}
+
+/*
+ * Tokens feature i: the one feature of a neural_net; tokenizer word (no
+ * merges) or BPE; 1 to PGL_MAX_TOKENS_VOCAB - 2 valid, non-empty, strictly
+ * sorted tokens; 1 <= length (max_len) <= PGL_MAX_TOKENS_LEN; each merge
+ * joins two tokens into a third; nothing of the other kinds.
+ */
+static pgl_rc
+check_tokens(const pgl_model *m, const pgl_feature *f, int32_t i, pgl_rc bad, pgl_status *st)
+{
+	if (m->algorithm != PGL_ALGO_NEURAL_NET || m->n_features != 1)
+		return pgl_fail(st, bad,
+						"model feature %d is tokens, but not the one feature of a "
+						"neural_net",
+						(int) i);
+	if (f->tokenizer != PGL_TOKENIZER_WORD && f->tokenizer != PGL_TOKENIZER_BPE)
+		return pgl_fail(st, bad, "model feature %d has tokenizer %d, not 1 (word) or 2 (BPE)",
+						(int) i, (int) f->tokenizer);
+	if (f->n_categories < 1 || f->n_categories > PGL_MAX_TOKENS_VOCAB - 2 || f->categories == NULL)
+		return pgl_fail(st, bad, "model feature %d is tokens but has %d tokens, not 1 to %d",
+						(int) i, (int) f->n_categories, PGL_MAX_TOKENS_VOCAB - 2);
+	if (f->length < 1 || f->length > PGL_MAX_TOKENS_LEN)
+		return pgl_fail(st, bad, "model feature %d has max_len %d, not 1 to %d", (int) i,
+						(int) f->length, PGL_MAX_TOKENS_LEN);
+	if (f->impute != 0 || f->impute_category != 0 || f->origin != 0 || f->element != 0 ||
+		f->idf != NULL || f->ngram_max != 0 || f->sublinear != 0)
+		return pgl_fail(
+			st, bad, "model feature %d is tokens but has an impute value, origin or idf", (int) i);
+	if (f->n_merges < 0 || (f->n_merges > 0 && f->merges == NULL) ||
+		(f->tokenizer == PGL_TOKENIZER_WORD && f->n_merges != 0))
+		return pgl_fail(st, bad, "model feature %d has %d merges, which its tokenizer cannot have",
+						(int) i, (int) f->n_merges);
+	for (int32_t c = 0; c < f->n_categories; c++)
+	{
+		if (!string_ok(f->categories[c]) || f->categories[c][0] == '\0')
+			return pgl_fail(st, bad, "model feature %d token %d is not a valid non-empty string",
+							(int) i, (int) c);
+		if (c > 0 && strcmp(f->categories[c - 1], f->categories[c]) >= 0)
+			return pgl_fail(st, bad, "model feature %d tokens are not strictly sorted at token %d",
+							(int) i, (int) c);
+	}
+	for (int32_t k = 0; k < f->n_merges; k++)
+		if (check_merge(f, i, k, bad, st) != PGL_OK)
+			return st->rc;
+	return PGL_OK;
+}
+
 /* the structural rules of feature i (pgl_model_check_structure) */
 static pgl_rc
 check_feature(const pgl_model *m, int32_t i, pgl_rc bad, pgl_status *st)
@@ -639,6 +710,10 @@ check_feature(const pgl_model *m, int32_t i, pgl_rc bad, pgl_status *st)
 	if (!isfinite(f->impute) &&
 		!(isnan(f->impute) && f->kind != PGL_FEATURE_CATEGORICAL && learns_missing(m->algorithm)))
 		return pgl_fail(st, bad, "model feature %d has a non-finite impute value", (int) i);
+	if (f->kind == PGL_FEATURE_TOKENS)
+		return check_tokens(m, f, i, bad, st);
+	if (f->tokenizer != 0 || f->n_merges != 0 || f->merges != NULL)
+		return pgl_fail(st, bad, "model feature %d is not tokens but has a tokenizer", (int) i);
 	if (f->kind == PGL_FEATURE_TEXT)
 		return check_text(f, i, bad, st);
 	if (f->idf != NULL || f->ngram_max != 0 || f->sublinear != 0)
@@ -1055,6 +1130,14 @@ put_model(writer *w, const pgl_model *m)
 			for (int32_t c = 0; c < f->n_categories; c++)
 				put_f64(w, f->idf[c]);
 		}
+		if (f->kind == PGL_FEATURE_TOKENS)
+		{
+			put_i32(w, f->tokenizer);
+			put_i32(w, f->length);
+			put_i32(w, f->n_merges);
+			for (int64_t k = 0; k < 3 * (int64_t) f->n_merges; k++)
+				put_i32(w, f->merges[k]);
+		}
 	}
 
 	put_string(w, m->target_name);
@@ -1289,6 +1372,21 @@ get_text(reader *r, pgl_feature *f)
 	return PGL_OK;
 }
 
+/* after a tokens feature's tokens: tokenizer, max_len, the merges (3 ids each) */
+static pgl_rc
+get_tokens(reader *r, pgl_feature *f)
+{
+	TRY(get_i32(r, &f->tokenizer));
+	TRY(get_i32(r, &f->length));
+	TRY(get_count(r, &f->n_merges, 3 * sizeof(int32_t), "merges"));
+	f->merges = pgl_alloc(r->env, sizeof(int32_t) * (3 * (size_t) f->n_merges + 1));
+	if (f->merges == NULL)
+		return pgl_fail(r->st, PGL_ERR_NOMEM, "out of memory");
+	for (int64_t k = 0; k < 3 * (int64_t) f->n_merges; k++)
+		TRY(get_i32(r, &f->merges[k]));
+	return PGL_OK;
+}
+
 static pgl_rc
 get_feature(reader *r, pgl_feature *f)
 {
@@ -1320,6 +1418,8 @@ get_feature(reader *r, pgl_feature *f)
 			TRY(get_f64(r, &f->origin));
 		else if (f->kind == PGL_FEATURE_TEXT)
 			TRY(get_text(r, f));
+		else if (f->kind == PGL_FEATURE_TOKENS)
+			TRY(get_tokens(r, f));
 		else
 		{
 			TRY(get_i32(r, &f->element));

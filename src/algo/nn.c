@@ -2371,8 +2371,19 @@ pgl_nn_validate(const pgl_model *m, pgl_status *st)
 								"neural_net model input standardization is invalid");
 	}
 	else if (m->n_features != 1 || m->features[0].kind != PGL_FEATURE_NUMERIC)
-		return pgl_fail(st, PGL_ERR_CORRUPT,
-						"neural_net model over an array column must have one feature");
+	{
+		/* a text column: max_len ids into an embedding that has every id of the vocabulary */
+		const pgl_feature *f = &m->features[0];
+
+		if (m->n_features != 1 || f->kind != PGL_FEATURE_TOKENS ||
+			(int32_t) c[PGL_NN_CFG_INPUT_KIND] != PGL_NN_INPUT_ARRAY ||
+			spec.layers[0].type != PGL_NN_EMBEDDING || tmp[0].in_size != f->length ||
+			spec.layers[0].vocab < (int64_t) f->n_categories + 2)
+			return pgl_fail(st, PGL_ERR_CORRUPT,
+							"neural_net model over an array or text column must have one "
+							"feature (a text column: max_len ids into an embedding of its "
+							"vocabulary)");
+	}
 	t = pgl_model_tensor(m, "nn_history");
 	if (t != NULL && (t->dtype != PGL_F64 || t->ndim != 2 || t->dims[1] != PGL_NN_HISTORY_COLS))
 		return pgl_fail(st, PGL_ERR_CORRUPT, "neural_net model has an invalid \"nn_history\"");

@@ -118,10 +118,11 @@ typedef enum pgl_feature_kind
 	PGL_FEATURE_DATE = 3,		 /* seconds since 1970 -> year, month, weekday, days (prep.h) */
 	PGL_FEATURE_TIMESTAMP = 4,	 /* the same plus the hour of the day */
 	PGL_FEATURE_ELEMENT = 5,	 /* one element of a fixed-length numeric array column */
-	PGL_FEATURE_TEXT = 6		 /* free text: TF-IDF over a learned vocabulary (src/text) */
+	PGL_FEATURE_TEXT = 6,		 /* free text: TF-IDF over a learned vocabulary (src/text) */
+	PGL_FEATURE_TOKENS = 7		 /* free text: token ids of a neural_net (src/text/subword.h) */
 } pgl_feature_kind;
 
-#define PGL_FEATURE_KIND_MAX 6
+#define PGL_FEATURE_KIND_MAX 7
 
 /*
  * One source column of the training data and how it is encoded.
@@ -154,23 +155,39 @@ typedef enum pgl_feature_kind
  * NULL is an empty document (all zeros); impute and impute_category are 0.
  * pgl_encode_row and pgl_encode_rows write zeros for it: the caller, which
  * has the text, adds the document's terms (or builds the rows sparse).
+ *
+ * A tokens feature (PGL_FEATURE_TOKENS, the option "text" of neural_net)
+ * is the only feature of its network, one input wide: the column's text
+ * becomes length (max_len) token ids by the vocabulary of subword.h.
+ * categories holds its n_categories tokens (ids 2 .. n_categories + 1,
+ * sorted by strcmp), tokenizer says which (1 word, 2 BPE), merges holds
+ * n_merges BPE merges (left id, right id, result id, by rank).
  */
 typedef struct pgl_feature
 {
-	char   *name;			 /* column name */
-	char   *type_name;		 /* SQL type as format_type() prints it */
-	int32_t kind;			 /* pgl_feature_kind */
-	double	impute;			 /* numeric: training mean */
-	int32_t impute_category; /* categorical: index of mode */
-	int32_t n_categories;
-	char  **categories; /* sorted by strcmp */
-	double	origin;		/* date, timestamp: seconds since 1970 of day 0; else 0 */
-	int32_t element;	/* array element: 0-based index in the array */
-	int32_t length;		/* array element: the array's fixed length; else 0 */
-	double *idf;		/* text: n_categories inverse document frequencies; else NULL */
-	int32_t ngram_max;	/* text: 1 or 2 (terms of up to that many tokens); else 0 */
-	int32_t sublinear;	/* text: 1 when tf counts as 1 + ln(tf); else 0 */
+	char	*name;			  /* column name */
+	char	*type_name;		  /* SQL type as format_type() prints it */
+	int32_t	 kind;			  /* pgl_feature_kind */
+	double	 impute;		  /* numeric: training mean */
+	int32_t	 impute_category; /* categorical: index of mode */
+	int32_t	 n_categories;
+	char   **categories; /* sorted by strcmp */
+	double	 origin;	 /* date, timestamp: seconds since 1970 of day 0; else 0 */
+	int32_t	 element;	 /* array element: 0-based index in the array */
+	int32_t	 length;	 /* array element: the array's fixed length; else 0 */
+	double	*idf;		 /* text: n_categories inverse document frequencies; else NULL */
+	int32_t	 ngram_max;	 /* text: 1 or 2 (terms of up to that many tokens); else 0 */
+	int32_t	 sublinear;	 /* text: 1 when tf counts as 1 + ln(tf); else 0 */
+	int32_t	 tokenizer;	 /* tokens: 1 word, 2 BPE (subword.h); else 0 */
+	int32_t	 n_merges;	 /* tokens: BPE merges; else 0 */
+	int32_t *merges;	 /* tokens: 3 * n_merges ids; else NULL */
 } pgl_feature;
+
+/* tokens features: tokenizers, largest vocabulary (with ids 0 and 1), longest sequence */
+#define PGL_TOKENIZER_WORD	 1
+#define PGL_TOKENIZER_BPE	 2
+#define PGL_MAX_TOKENS_VOCAB (1 << 20)
+#define PGL_MAX_TOKENS_LEN	 4096
 
 /* most terms a text feature may have */
 #define PGL_MAX_TEXT_TERMS 1000000
@@ -185,7 +202,8 @@ extern int32_t pgl_feature_width(const pgl_feature *f);
 static inline bool
 pgl_feature_is_number(const pgl_feature *f)
 {
-	return f->kind != PGL_FEATURE_CATEGORICAL && f->kind != PGL_FEATURE_TEXT;
+	return f->kind != PGL_FEATURE_CATEGORICAL && f->kind != PGL_FEATURE_TEXT &&
+		   f->kind != PGL_FEATURE_TOKENS;
 }
 
 /*

@@ -21,6 +21,8 @@ pgl_feature_width(const pgl_feature *f)
 		case PGL_FEATURE_CATEGORICAL:
 		case PGL_FEATURE_TEXT:
 			return f->n_categories;
+		case PGL_FEATURE_TOKENS:
+			return 1; /* one sequence of ids: the network's only input */
 		case PGL_FEATURE_DATE:
 			return PGL_DATE_INPUTS;
 		case PGL_FEATURE_TIMESTAMP:

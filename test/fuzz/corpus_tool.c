@@ -1108,7 +1108,8 @@ time_seeds(void)
 	uint64_t u;
 
 #define F64(x) (v = (x), memcpy(&u, &v, 8), u)
-	variant("time-kind-unknown-linear-date", blob, len, kind, 7, 4, true);
+	variant("time-kind-unknown-linear-date", blob, len, kind, PGL_FEATURE_KIND_MAX + 1, 4, true);
+	variant("time-kind-tokens-linear-date", blob, len, kind, PGL_FEATURE_TOKENS, 4, true);
 	variant("time-kind-text-linear-date", blob, len, kind, PGL_FEATURE_TEXT, 4, true);
 	variant("time-kind-numeric-with-origin-linear-date", blob, len, kind, PGL_FEATURE_NUMERIC, 4,
 			true);
@@ -1183,6 +1184,115 @@ text_seeds(void)
 	pgl_model_free(env, m);
 }
 
+/*
+ * A neural_net over a text column (the option "text"): a tokens feature
+ * (BPE: tokens a, ab</w>, b</w>, the merge a + b</w>; max_len 4) into an
+ * embedding of 5 ids, a global average pool and a softmax.
+ */
+static const char *const bpe_tokens[] = {"a", "ab</w>", "b</w>"};
+
+static pgl_model *
+tokens_nn(void)
+{
+	pgl_nn_layer_spec l[3];
+	pgl_nn_spec		  spec;
+	pgl_nn			 *net;
+	pgl_status		  st;
+	pgl_model		 *m = new_model(PGL_ALGO_NEURAL_NET, PGL_TASK_CLASSIFICATION);
+	double			  config[PGL_NN_CONFIG_LEN] = {0};
+	pgl_feature		 *f;
+
+	memset(l, 0, sizeof(l));
+	memset(&st, 0, sizeof(st));
+	l[0].type = PGL_NN_EMBEDDING;
+	l[0].vocab = 5;
+	l[0].units = 3;
+	l[1].type = PGL_NN_GLOBAL_AVG_POOL1D;
+	l[2].type = PGL_NN_DENSE;
+	l[2].units = 2;
+	l[2].activation = PGL_NN_SOFTMAX;
+	pgl_nn_spec_defaults(&spec);
+	spec.layers = l;
+	spec.n_layers = 3;
+	spec.in_ndim = 1;
+	spec.in_h = 1;
+	spec.in_w = 1;
+	spec.in_c = 4;
+	spec.loss = PGL_NN_LOSS_SOFTMAX_CE;
+	spec.n_out = 2;
+	m->features = calloc(1, sizeof(pgl_feature));
+	m->n_features = 1;
+	m->n_inputs = 1;
+	f = &m->features[0];
+	f->name = dup("review");
+	f->type_name = dup("text");
+	f->kind = PGL_FEATURE_TOKENS;
+	f->n_categories = 3;
+	f->categories = calloc(3, sizeof(char *));
+	for (int i = 0; i < 3; i++)
+		f->categories[i] = dup(bpe_tokens[i]);
+	f->tokenizer = PGL_TOKENIZER_BPE;
+	f->length = 4;
+	f->n_merges = 1;
+	f->merges = calloc(3, sizeof(int32_t));
+	f->merges[0] = 2;
+	f->merges[1] = 4;
+	f->merges[2] = 3;
+	set_target(m, "y", "text");
+	m->n_classes = 2;
+	m->classes = calloc(2, sizeof(char *));
+	m->classes[0] = dup("negative");
+	m->classes[1] = dup("positive");
+	config[PGL_NN_CFG_SCALE] = 1;
+	config[PGL_NN_CFG_Y_SD] = 1;
+	config[PGL_NN_CFG_INPUT_KIND] = PGL_NN_INPUT_ARRAY;
+	if (pgl_nn_create(env, &spec, 1, &net, &st) != PGL_OK ||
+		pgl_nn_to_model(env, net, config, NULL, NULL, NULL, m, &st) != PGL_OK)
+	{
+		fprintf(stderr, "corpus_tool: nn-tokens: %s\n", st.msg);
+		exit(1);
+	}
+	pgl_nn_destroy(env, net);
+	return m;
+}
+
+/*
+ * Hostile tokens features: a tokenizer or max_len out of range, a max_len
+ * the network does not read, tokens out of order, a merge that does not
+ * join its tokens or names an id out of range, a lying merge count, merges
+ * in a word vocabulary, tokens in a version 1 blob.
+ */
+static void
+tokens_seeds(void)
+{
+	pgl_model *m = tokens_nn();
+	size_t	   len;
+	uint8_t	  *blob = written(m, &len, "nn-tokens");
+	/* after the last token "b</w>": i32 tokenizer, i32 max_len, i32 n_merges, 3 i32 per merge */
+	size_t tok = (size_t) (find_string(blob, len, 32, "b</w>") - blob) + 4 + 5;
+	size_t merge = tok + 12;
+
+	variant("tokens-tokenizer-3-nn-tokens", blob, len, tok, 3, 4, true);
+	variant("tokens-tokenizer-word-with-merges-nn-tokens", blob, len, tok, PGL_TOKENIZER_WORD, 4,
+			true);
+	variant("tokens-max-len-0-nn-tokens", blob, len, tok + 4, 0, 4, true);
+	variant("tokens-max-len-huge-nn-tokens", blob, len, tok + 4, 1u << 30, 4, true);
+	variant("tokens-max-len-not-the-input-nn-tokens", blob, len, tok + 4, 5, 4, true);
+	variant("tokens-merges-count-lies-nn-tokens", blob, len, tok + 8, 1u << 28, 4, true);
+	variant("tokens-merges-negative-nn-tokens", blob, len, tok + 8, 0xffffffffu, 4, true);
+	variant("tokens-merge-not-joined-nn-tokens", blob, len, merge, 4, 4, true);
+	variant("tokens-merge-id-0-nn-tokens", blob, len, merge + 4, 0, 4, true);
+	variant("tokens-merge-id-beyond-nn-tokens", blob, len, merge + 8, 5, 4, true);
+	/* "a" -> "c": after "ab</w>", out of order */
+	variant("tokens-unsorted-nn-tokens", blob, len,
+			(size_t) (find_string(blob, len, 32, "a") - blob) + 4, 'c', 1, true);
+	variant("tokens-kind-numeric-nn-tokens", blob, len,
+			(size_t) (find_string(blob, len, 32, "review") - blob) + 4 + 6 + 4 + 4, 1, 4, true);
+	variant("tokens-in-version-1-nn-tokens", blob, len, 4, 1, 2, true);
+	free(blob);
+	pgl_model_free(env, m);
+}
+
 static int
 gen(void)
 {
@@ -1200,6 +1310,7 @@ gen(void)
 		{"linear-date", linear_date()},
 		{"nn-transformer", transformer_nn()},
 		{"logistic-text", logistic_text()},
+		{"nn-tokens", tokens_nn()},
 	};
 
 	for (size_t i = 0; i < sizeof(models) / sizeof(models[0]); i++)
@@ -1212,6 +1323,7 @@ gen(void)
 	tree_seeds();
 	time_seeds();
 	text_seeds();
+	tokens_seeds();
 	return 0;
 }
 

@@ -37,6 +37,7 @@
 #include "algorithms.h"
 #include "als.h"
 #include "model_format.h"
+#include "subword.h"
 #include "trees.h"
 #include "xgb_json.h"
 
@@ -128,7 +129,7 @@ use_dense(const pgl_model *m, const pgl_algo_ops *ops)
 	{
 		const pgl_feature *f = &m->features[j];
 
-		if (f->kind == PGL_FEATURE_NUMERIC)
+		if (f->kind == PGL_FEATURE_NUMERIC || f->kind == PGL_FEATURE_TOKENS)
 		{
 			X[n * col + 1] = 1.0;
 			X[n * col + 2] = f->impute;
@@ -346,6 +347,31 @@ use_als(const pgl_model *m)
 	}
 }
 
+/* a tokens feature that passed the reader encodes documents into ids 0 .. n_categories + 1 */
+static void
+use_tokens(const pgl_feature *f)
+{
+	static const char doc[] = "ab abab ba b a aab Ünïcode zz ab</w> " PGL_TOK_EOW;
+	pgl_tok_vocab	  v = {f->tokenizer, f->n_categories, f->categories, f->n_merges, f->merges};
+	pgl_tok_encoder	 *e;
+	pgl_status		  st;
+	int32_t			  ids[16];
+	int64_t			  n;
+
+	memset(&st, 0, sizeof(st));
+	if (pgl_tok_encoder_create(heap, &v, &e, &st) != PGL_OK)
+	{
+		CHECK(st.rc == PGL_ERR_CORRUPT, "tokens encoder: rc %d: %s", (int) st.rc, st.msg);
+		return;
+	}
+	n = pgl_tok_encode(e, doc, sizeof(doc) - 1, ids, 16);
+	CHECK(n >= 0, "tokens: out of memory");
+	for (int64_t i = 0; i < n && i < 16; i++)
+		CHECK(ids[i] >= PGL_TOK_UNK && ids[i] < PGL_TOK_FIRST + f->n_categories, "token id %d",
+			  (int) ids[i]);
+	pgl_tok_encoder_free(e);
+}
+
 static void
 read_one(const uint8_t *data, size_t size)
 {
@@ -378,6 +404,8 @@ read_one(const uint8_t *data, size_t size)
 		free(out);
 	}
 
+	if (m->n_features == 1 && m->features[0].kind == PGL_FEATURE_TOKENS)
+		use_tokens(&m->features[0]);
 	if (m->algorithm == PGL_ALGO_ALS)
 		use_als(m);
 	else

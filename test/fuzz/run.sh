@@ -40,7 +40,9 @@ CFLAGS=(-std=c11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -fno-omit-frame-pointer
 # -lxgboost: src/algo holds the xgboost family (training through its C API)
 LIBS=(-lopenblas -llapacke -lxgboost -lm -lpthread)
 
-"$CC_FUZZ" "${CFLAGS[@]}" -fsanitize=fuzzer "$HERE/fuzz_model.c" "$ALGO"/*.c "${LIBS[@]}" \
+# the model reader's fuzzer also encodes with a tokens feature's vocabulary (src/text)
+"$CC_FUZZ" "${CFLAGS[@]}" -I"$ROOT/src/text" -fsanitize=fuzzer "$HERE/fuzz_model.c" "$ALGO"/*.c \
+  "$ROOT/src/text"/*.c "${LIBS[@]}" \
   -o "$BUILD/fuzz_model" >"$BUILD/build.log" 2>&1 &&
 "$CC_FUZZ" "${CFLAGS[@]}" "$HERE/corpus_tool.c" "$ALGO"/*.c "${LIBS[@]}" \
   -o "$BUILD/corpus_tool" >>"$BUILD/build.log" 2>&1 &&

@@ -236,10 +236,10 @@ test_format(void)
 		   strstr(st.msg, "not a date but has an origin") != NULL,
 	   "a number with an origin is refused: %s", st.msg);
 	m->features[1].origin = 0;
-	m->features[1].kind = 7;
+	m->features[1].kind = PGL_FEATURE_KIND_MAX + 1;
 	OK(pgl_model_write(env, m, &blob, &len, &st) == PGL_ERR_INVALID &&
-		   strstr(st.msg, "unknown kind 7") != NULL,
-	   "kind 7 is refused: %s", st.msg);
+		   strstr(st.msg, "unknown kind 8") != NULL,
+	   "kind 8 is refused: %s", st.msg);
 	m->features[1].kind = PGL_FEATURE_NUMERIC;
 	pgl_model_free(env, m);
 }

@@ -801,7 +801,8 @@ test_patched_linreg(void)
 	patch32(blob, len, L.f[0].name, UINT32_MAX, "the limit is 65535", "a 4 GiB string length");
 	patch32(blob, len, L.f[0].name, 65535, "truncated", "a string longer than the blob");
 	patch32(blob, len, L.f[0].name, 0, "", "an empty feature name");
-	patch32(blob, len, L.f[1].kind, 7, "unknown kind 7", "an unknown feature kind");
+	patch32(blob, len, L.f[1].kind, PGL_FEATURE_KIND_MAX + 1, "unknown kind 8",
+			"an unknown feature kind");
 	patch32(blob, len, L.f[1].kind, PGL_FEATURE_DATE, "which format version 1 does not have",
 			"a date feature kind in a version 1 blob");
 	patch32(blob, len, L.f[1].kind, PGL_FEATURE_NUMERIC, "is numeric but has categories",
