@@ -8,13 +8,13 @@
  *-------------------------------------------------------------------------
  */
 #include "subword.h"
+#include "strarena.h"
 #include "tokenize.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define ARENA_CHUNK 65536
-#define SYM_BYTES	(4 + PGL_TOK_EOW_LEN + 1) /* one code point, the suffix, NUL */
+#define SYM_BYTES (4 + PGL_TOK_EOW_LEN + 1) /* one code point, the suffix, NUL */
 
 /* FNV-1a over the bytes */
 static uint64_t
@@ -63,13 +63,6 @@ grow(const pgl_env *env, void **p, int64_t *cap, int64_t need, size_t elem)
 
 /* ---------- a map of strings to dense indexes, with an int64 value each ---------- */
 
-typedef struct chunk
-{
-	struct chunk *next;
-	size_t		  used, size;
-	char		  data[];
-} chunk;
-
 typedef struct smap
 {
 	const pgl_env *env;
@@ -79,49 +72,18 @@ typedef struct smap
 	int64_t		   n, cap, cap_lens, cap_val;
 	int32_t		  *slots; /* -1: empty */
 	int64_t		   n_slots;
-	chunk		  *arena;
+	pgl_strarena   arena;
 } smap;
 
 static void
 smap_free(smap *m)
 {
-	while (m->arena)
-	{
-		chunk *next = m->arena->next;
-
-		pgl_free(m->env, m->arena);
-		m->arena = next;
-	}
+	pgl_strarena_free(&m->arena);
 	pgl_free(m->env, m->keys);
 	pgl_free(m->env, m->lens);
 	pgl_free(m->env, m->val);
 	pgl_free(m->env, m->slots);
 	memset(m, 0, sizeof(*m));
-}
-
-static char *
-arena_copy(smap *m, const char *s, size_t len)
-{
-	chunk *c = m->arena;
-	char  *p;
-
-	if (c == NULL || c->used + len + 1 > c->size)
-	{
-		size_t size = len + 1 > ARENA_CHUNK ? len + 1 : ARENA_CHUNK;
-
-		c = pgl_alloc(m->env, sizeof(chunk) + size);
-		if (c == NULL)
-			return NULL;
-		c->next = m->arena;
-		c->used = 0;
-		c->size = size;
-		m->arena = c;
-	}
-	p = c->data + c->used;
-	memcpy(p, s, len);
-	p[len] = '\0';
-	c->used += len + 1;
-	return p;
 }
 
 static bool
@@ -180,7 +142,7 @@ smap_add(smap *m, const char *s, size_t len)
 		!grow(m->env, (void **) &m->lens, &m->cap_lens, m->n + 1, sizeof(int32_t)) ||
 		!grow(m->env, (void **) &m->val, &m->cap_val, m->n + 1, sizeof(int64_t)))
 		return -1;
-	m->keys[m->n] = arena_copy(m, s, len);
+	m->keys[m->n] = pgl_strarena_copy(&m->arena, s, len);
 	if (m->keys[m->n] == NULL)
 		return -1;
 	m->lens[m->n] = (int32_t) len;
@@ -231,6 +193,7 @@ pgl_tok_builder_create(const pgl_env *env, int32_t tokenizer, int32_t vocab_size
 	b->tokenizer = tokenizer;
 	b->vocab_size = vocab_size;
 	b->words.env = env;
+	pgl_strarena_init(&b->words.arena, env);
 	*out = b;
 	return PGL_OK;
 }
@@ -858,6 +821,7 @@ finish_bpe(pgl_tok_builder *b, pgl_tok_vocab *out, pgl_status *st)
 	memset(&p, 0, sizeof(p));
 	p.env = b->env;
 	p.syms.env = b->env;
+	pgl_strarena_init(&p.syms.arena, b->env);
 	p.target = b->vocab_size - 2;
 	rc = bpe_words(&p, &b->words, st);
 	if (rc == PGL_OK)

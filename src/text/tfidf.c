@@ -7,13 +7,12 @@
  *-------------------------------------------------------------------------
  */
 #include "tfidf.h"
+#include "strarena.h"
 #include "tokenize.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define ARENA_CHUNK 65536
 
 /* FNV-1a over the bytes */
 static uint64_t
@@ -91,13 +90,6 @@ typedef struct entry
 	int64_t last_doc;
 } entry;
 
-typedef struct chunk
-{
-	struct chunk *next;
-	size_t		  used, size;
-	char		  data[];
-} chunk;
-
 struct pgl_tfidf_builder
 {
 	const pgl_env	*env;
@@ -107,7 +99,7 @@ struct pgl_tfidf_builder
 	int64_t			 n_entries, cap_entries;
 	int32_t			*slots; /* cap_slots, -1: empty */
 	int64_t			 cap_slots;
-	chunk			*arena;
+	pgl_strarena	 arena;
 	/* scratch of one document */
 	char	  *out;
 	size_t	   out_cap;
@@ -115,31 +107,6 @@ struct pgl_tfidf_builder
 	size_t	   tok_cap;
 	char	   pair[2 * PGL_TFIDF_MAX_TERM_BYTES + 2];
 };
-
-static char *
-arena_copy(pgl_tfidf_builder *b, const char *s, size_t len)
-{
-	chunk *c = b->arena;
-	char  *p;
-
-	if (c == NULL || c->used + len + 1 > c->size)
-	{
-		size_t size = len + 1 > ARENA_CHUNK ? len + 1 : ARENA_CHUNK;
-
-		c = pgl_alloc(b->env, sizeof(chunk) + size);
-		if (c == NULL)
-			return NULL;
-		c->next = b->arena;
-		c->used = 0;
-		c->size = size;
-		b->arena = c;
-	}
-	p = c->data + c->used;
-	memcpy(p, s, len);
-	p[len] = '\0';
-	c->used += len + 1;
-	return p;
-}
 
 static bool
 rehash(pgl_tfidf_builder *b, int64_t cap)
@@ -195,7 +162,7 @@ builder_term(void *arg, const char *s, size_t len)
 		b->cap_entries = cap;
 	}
 	e = &b->entries[b->n_entries];
-	e->s = arena_copy(b, s, len);
+	e->s = pgl_strarena_copy(&b->arena, s, len);
 	if (e->s == NULL)
 		return false;
 	e->len = (int32_t) len;
@@ -231,6 +198,7 @@ pgl_tfidf_builder_create(const pgl_env *env, const pgl_tfidf_params *params,
 	if (b == NULL)
 		return pgl_fail(st, PGL_ERR_NOMEM, "out of memory");
 	b->env = env;
+	pgl_strarena_init(&b->arena, env);
 	b->params = *params;
 	b->cap_entries = 1024;
 	b->entries = pgl_alloc(env, sizeof(entry) * (size_t) b->cap_entries);
@@ -347,13 +315,7 @@ pgl_tfidf_builder_free(pgl_tfidf_builder *b)
 	if (b == NULL)
 		return;
 	env = b->env;
-	while (b->arena)
-	{
-		chunk *next = b->arena->next;
-
-		pgl_free(env, b->arena);
-		b->arena = next;
-	}
+	pgl_strarena_free(&b->arena);
 	pgl_free(env, b->entries);
 	pgl_free(env, b->slots);
 	pgl_free(env, b->out);
