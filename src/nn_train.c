@@ -561,6 +561,58 @@ nn_text_options(const PglTrainOptions *t, NnOptions *o)
 						"out.");
 }
 
+/*
+ * "prune": {"sparsity": s in [0, 1), "epochs": 1 .. epochs (default half
+ * of them, rounded up)}
+ */
+static void
+parse_prune(JsonbValue *v, pgl_nn_spec *spec)
+{
+	const char		  *shape = "an object like {\"sparsity\": 0.8, \"epochs\": 3}";
+	JsonbIterator	  *it;
+	JsonbValue		   k, e;
+	JsonbIteratorToken tok;
+	bool			   have_sparsity = false;
+	int				   epochs = (spec->epochs + 1) / 2;
+
+	if (v->type != jbvBinary || !JsonContainerIsObject(v->val.binary.data))
+		opt_error("prune", shape, v);
+	it = JsonbIteratorInit(v->val.binary.data);
+	while ((tok = JsonbIteratorNext(&it, &k, true)) != WJB_DONE)
+	{
+		char *key;
+
+		if (tok != WJB_KEY)
+			continue;
+		key = pnstrdup(k.val.string.val, k.val.string.len);
+		tok = JsonbIteratorNext(&it, &e, true);
+		if (strcmp(key, "sparsity") == 0)
+		{
+			double s = num("prune.sparsity", &e, "a number in [0, 1)");
+
+			if (!(s >= 0 && s < 1))
+				opt_error("prune.sparsity", "a number in [0, 1)", &e);
+			spec->prune_sparsity = s;
+			have_sparsity = true;
+		}
+		else if (strcmp(key, "epochs") == 0)
+			epochs = int_in("prune.epochs", &e, 1, spec->epochs);
+		else
+			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							errmsg("unknown key \"%s\" in the option \"prune\"", key),
+							errhint("\"prune\" takes \"sparsity\" and \"epochs\".")));
+	}
+	if (!have_sparsity)
+		opt_error("prune", "an object with \"sparsity\" (and \"epochs\")", v);
+	spec->prune_epochs = epochs;
+	if (spec->prune_sparsity > 0 && spec->patience > 0)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("\"prune\" and \"patience\" cannot be combined"),
+						errdetail("Early stopping would keep the weights of an epoch before the "
+								  "pruning reached its sparsity."),
+						errhint("Leave out \"patience\", or \"prune\".")));
+}
+
 /* the network's options, from those read by the schema (options.c) */
 static void
 nn_options(const PglTrainOptions *t, NnOptions *o)
@@ -604,6 +656,8 @@ nn_options(const PglTrainOptions *t, NnOptions *o)
 	if (t->patience > 0)
 		o->spec.patience = t->patience;
 	o->spec.no_buckets = t->no_buckets;
+	if (t->prune)
+		parse_prune(t->prune, &o->spec);
 	o->spec.seed = t->seed;
 	o->test_size = t->test_size;
 	o->exclude = t->exclude;
@@ -1616,6 +1670,13 @@ nn_fit(PglTrainCall *c)
 		pgl_report(&st, "saving the network failed");
 	if (t->classification)
 		pgl_classes_finish(&c->opts, &c->env, m);
+	/* pruned layers stored sparse, where that is smaller than dense */
+	if (pgl_nn_store_sparse(&c->env, t->net, m,
+							t->o.storage == PGL_STORE_I8_ROW ? 1
+							: t->o.storage == PGL_STORE_F16	 ? 2
+															 : 4,
+							&st) != PGL_OK)
+		pgl_report(&st, "saving the network failed");
 
 	/*
 	 * Quantized storage: encode the weights now and evaluate the network
@@ -1624,15 +1685,12 @@ nn_fit(PglTrainCall *c)
 	 */
 	if (t->o.storage != PGL_STORE_NATIVE)
 	{
-		const pgl_tensor *pt;
-
 		if (t->o.storage == PGL_STORE_I8_ROW &&
 			pgl_nn_block_params(&c->env, m, PGL_NN_PARAM_BLOCK, &st) != PGL_OK)
 			pgl_report(&st, "saving the network failed");
 		pgl_apply_storage(&c->env, m, t->o.storage);
-		pt = pgl_model_tensor(m, "nn_params");
-		memcpy(pgl_nn_params(t->net), pt->data,
-			   sizeof(float) * (size_t) pgl_nn_param_count(t->net));
+		if (pgl_nn_load_params(t->net, m, &st) != PGL_OK)
+			pgl_report(&st, "saving the network failed");
 	}
 }
 
@@ -1682,6 +1740,21 @@ nn_metrics(PglTrainCall *c, StringInfo buf)
 					 "\"gflop_per_second\": %.3f}",
 					 t->res.epochs_run, t->res.best_epoch, t->res.loss, pgl_nn_param_count(t->net),
 					 arch, secs, t->res.flops / 1e9, secs > 0 ? t->res.flops / 1e9 / secs : 0.0);
+	if (t->o.spec.prune_sparsity > 0)
+	{
+		const pgl_tensor *sp = pgl_model_tensor(m, "nn_sparse");
+		int64			  zeros, weights;
+
+		/* the last "}" of the metrics object: add the pruning's */
+		buf->len--;
+		buf->data[buf->len] = '\0';
+		pgl_nn_weight_zeros(t->net, &zeros, &weights);
+		appendStringInfo(buf,
+						 ", \"pruning\": {\"sparsity\": %.6f, \"weights\": " INT64_FORMAT
+						 ", \"nonzero\": " INT64_FORMAT ", \"sparse_layers\": %d}}",
+						 weights > 0 ? (double) zeros / (double) weights : 0.0, weights,
+						 weights - zeros, sp ? (int) sp->dims[0] : 0);
+	}
 	c->rows_used = t->n[0] + t->n[1] + t->n_unknown;
 }
 

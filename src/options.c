@@ -546,6 +546,8 @@ read_one(const pgl_algo_ops *ops, const pgl_option_spec *o, JsonbValue *v, PglTr
 				opts->search = pgl_search_parse(ops, copy);
 			else if (o->slot == PGL_SLOT_LAYERS)
 				opts->layers = copy;
+			else if (o->slot == PGL_SLOT_PRUNE)
+				opts->prune = copy;
 			else
 				opts->input_shape = copy;
 			break;

@@ -60,6 +60,7 @@ typedef struct PglTrainOptions
 	/* neural_net (< 0 or 0: not given); layers and input_shape point into the options */
 	JsonbValue *layers;
 	JsonbValue *input_shape;
+	JsonbValue *prune; /* "prune": {"sparsity": s, "epochs": n} */
 	double		scale;
 	int			optimizer; /* index in "adam|sgd" */
 	int			init;	   /* index in "auto|he|xavier" */

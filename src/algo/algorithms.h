@@ -179,7 +179,8 @@ typedef enum pgl_opt_slot
 	PGL_SLOT_BUCKETS,
 	PGL_SLOT_TOKENIZER,
 	PGL_SLOT_VOCAB_SIZE,
-	PGL_SLOT_MAX_LEN
+	PGL_SLOT_MAX_LEN,
+	PGL_SLOT_PRUNE
 } pgl_opt_slot;
 
 /*

@@ -419,8 +419,9 @@ learns_missing(int32_t algorithm)
 static bool
 quantizable(const pgl_tensor *t)
 {
-	static const char *const names[] = {"coef",		 "centroids",  "user_factors", "item_factors",
-										"nn_params", "leaf_value", "cover",		   "split_gain"};
+	static const char *const names[] = {"coef",			"centroids",  "user_factors",
+										"item_factors", "nn_params",  "leaf_value",
+										"cover",		"split_gain", "nn_csr_val"};
 
 	if (t->dtype != PGL_F64 && t->dtype != PGL_F32)
 		return false;

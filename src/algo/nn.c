@@ -139,7 +139,7 @@ has_activation(int32_t type)
  * Shapes and parameter offsets of every layer of spec into layers[]
  * (spec->n_layers entries); rc is the code for a mismatch.
  */
-static pgl_rc
+pgl_rc
 nn_infer(const pgl_nn_spec *spec, nn_layer *layers, int64_t *P, int64_t *S, pgl_rc rc,
 		 pgl_status *st)
 {
@@ -786,6 +786,11 @@ pgl_nn_destroy(const pgl_env *env, pgl_nn *net)
 	pgl_free(env, net->lenbuf);
 	pgl_free(env, net->logits);
 	pgl_free(env, net->xpack);
+	if (net->csr)
+		for (int i = 0; i < net->n_csr; i++)
+			pgl_free(env, net->csr[i].idx_own);
+	pgl_free(env, net->csr);
+	pgl_free(env, net->spmm_work);
 	pgl_free(env, net->layer);
 	pgl_free(env, net->spec.layers);
 	if (net->owns_params)
@@ -1156,8 +1161,11 @@ layer_forward(pgl_nn *net, nn_layer *l, const float *in, int32_t n, bool trainin
 	switch (l->s.type)
 	{
 		case PGL_NN_DENSE:
-			nn_gemm(net, false, false, n, l->s.units, l->in_size, in, l->in_size, W, l->s.units,
-					0.0f, l->out, l->s.units);
+			if (l->csr)
+				nn_sparse_forward(net, l, in, n, l->in_size, l->out);
+			else
+				nn_gemm(net, false, false, n, l->s.units, l->in_size, in, l->in_size, W, l->s.units,
+						0.0f, l->out, l->s.units);
 			add_bias(l->out, b, n, l->s.units);
 			nn_act_forward(l->s.activation, (float) l->s.alpha, l->out, n, l->out_size);
 			break;
@@ -1166,8 +1174,11 @@ layer_forward(pgl_nn *net, nn_layer *l, const float *in, int32_t n, bool trainin
 			int64_t rows = (int64_t) n * l->out_h * l->out_w;
 
 			im2col(l, in, n, l->cols);
-			nn_gemm(net, false, false, rows, l->s.units, l->kkc, l->cols, l->kkc, W, l->s.units,
-					0.0f, l->out, l->s.units);
+			if (l->csr)
+				nn_sparse_forward(net, l, l->cols, rows, l->kkc, l->out);
+			else
+				nn_gemm(net, false, false, rows, l->s.units, l->kkc, l->cols, l->kkc, W, l->s.units,
+						0.0f, l->out, l->s.units);
 			add_bias(l->out, b, rows, l->s.units);
 			if (l->s.activation == PGL_NN_SOFTMAX)
 				nn_act_forward(l->s.activation, (float) l->s.alpha, l->out, rows, l->out_c);
@@ -1850,6 +1861,7 @@ pgl_nn_train(const pgl_env *env, pgl_nn *net, const pgl_nn_data *train, const pg
 	pgl_rc			   rc = PGL_OK;
 	nn_batches		   bt;
 	pgl_nn_data		   tr = *train;
+	nn_pruner		   pr = {0};
 
 	memset(res, 0, sizeof(*res));
 	if (n < 1)
@@ -1898,6 +1910,9 @@ pgl_nn_train(const pgl_env *env, pgl_nn *net, const pgl_nn_data *train, const pg
 	}
 	for (int64_t i = 0; i < n; i++)
 		perm[i] = i;
+	if (sp->prune_sparsity != 0 &&
+		(rc = nn_prune_begin(env, net, (n + B - 1) / B, m1, m2, &pr, st)) != PGL_OK)
+		goto done;
 
 	for (int32_t epoch = 1; epoch <= sp->epochs; epoch++)
 	{
@@ -1952,10 +1967,12 @@ pgl_nn_train(const pgl_env *env, pgl_nn *net, const pgl_nn_data *train, const pg
 			loss_sum += loss * nb;
 			right += c;
 			t++;
+			nn_prune_grads(net, &pr);
 			if (sp->optimizer == PGL_NN_ADAM)
 				adam_step(net->params, net->grads, m1, m2, P, sp, t);
 			else
 				sgd_step(net->params, net->grads, m1, P, sp);
+			nn_prune_step(net, &pr, epoch, epoch == sp->epochs && bk == bt.count - 1);
 		}
 		h->train_loss = loss_sum / (double) n;
 		h->train_acc = classify ? (double) right / (double) n : NAN;
@@ -2008,6 +2025,7 @@ done:
 	net->soft = NULL;
 	pgl_free(env, sb);
 	batches_free(env, &bt);
+	nn_prune_end(env, &pr);
 	pgl_free(env, perm);
 	pgl_free(env, xb);
 	pgl_free(env, lb);
@@ -2191,7 +2209,7 @@ pgl_nn_to_model(const pgl_env *env, pgl_nn *net, const double *config, const dou
 }
 
 /* the spec a model's tensors describe; layers into the caller's array */
-static pgl_rc
+pgl_rc
 spec_from_model(const pgl_model *m, pgl_nn_spec *spec, pgl_nn_layer_spec *layers, pgl_status *st)
 {
 	const pgl_tensor *arch = pgl_model_tensor(m, "nn_arch");
@@ -2255,12 +2273,12 @@ spec_from_model(const pgl_model *m, pgl_nn_spec *spec, pgl_nn_layer_spec *layers
  * padded with zeros), so that int8 gets one scale per block of parameters
  * (per-row int8 of a 2-d tensor) rather than one for the whole network.
  */
+static pgl_rc block_tensor(const pgl_env *env, pgl_tensor *t, int32_t block, pgl_status *st);
+
 pgl_rc
 pgl_nn_block_params(const pgl_env *env, pgl_model *m, int32_t block, pgl_status *st)
 {
 	pgl_tensor *t = NULL;
-	int64_t		P, rows;
-	float	   *d;
 
 	for (int32_t i = 0; i < m->n_tensors; i++)
 		if (strcmp(m->tensors[i].name, "nn_params") == 0)
@@ -2268,6 +2286,22 @@ pgl_nn_block_params(const pgl_env *env, pgl_model *m, int32_t block, pgl_status 
 	if (t == NULL || t->dtype != PGL_F32 || t->ndim != 1 || block < 2 ||
 		block > PGL_NN_MAX_PARAM_BLOCK)
 		return pgl_fail(st, PGL_ERR_INVALID, "no one-dimensional \"nn_params\" to split in blocks");
+	if (block_tensor(env, t, block, st) != PGL_OK)
+		return st->rc;
+	/* the values of the layers stored sparse likewise */
+	for (int32_t i = 0; i < m->n_tensors; i++)
+		if (strcmp(m->tensors[i].name, "nn_csr_val") == 0 && m->tensors[i].ndim == 1 &&
+			block_tensor(env, &m->tensors[i], block, st) != PGL_OK)
+			return st->rc;
+	return PGL_OK;
+}
+
+static pgl_rc
+block_tensor(const pgl_env *env, pgl_tensor *t, int32_t block, pgl_status *st)
+{
+	int64_t P, rows;
+	float  *d;
+
 	P = t->dims[0];
 	if (P == 0)
 		return PGL_OK;
@@ -2288,7 +2322,7 @@ pgl_nn_block_params(const pgl_env *env, pgl_model *m, int32_t block, pgl_status 
  * Does "nn_params" hold P parameters: f32 [P], or f32 [ceil(P / B), B] with
  * zeros after the P-th (pgl_nn_block_params)?
  */
-static bool
+bool
 params_fit(const pgl_tensor *t, int64_t P)
 {
 	int64_t B;
@@ -2314,7 +2348,7 @@ pgl_nn_validate(const pgl_model *m, pgl_status *st)
 	pgl_nn_spec		  spec;
 	pgl_nn_layer_spec layers[NN_MAX_LAYERS];
 	nn_layer		  tmp[NN_MAX_LAYERS];
-	int64_t			  P, S;
+	int64_t			  P, S, P_sparse;
 	const pgl_tensor *t;
 	const double	 *c;
 
@@ -2335,6 +2369,10 @@ pgl_nn_validate(const pgl_model *m, pgl_status *st)
 	else if (m->task != PGL_TASK_REGRESSION || spec.loss != PGL_NN_LOSS_MSE || spec.n_out != 1 ||
 			 m->n_classes != 0)
 		return pgl_fail(st, PGL_ERR_CORRUPT, "neural_net model has an invalid task");
+	/* the weights of layers stored sparse are not in "nn_params" */
+	if (nn_sparse_validate(m, tmp, spec.n_layers, &P_sparse, st) != PGL_OK)
+		return st->rc;
+	P -= P_sparse;
 	t = pgl_model_tensor(m, "nn_params");
 	if (!params_fit(t, P))
 		return pgl_fail(st, PGL_ERR_CORRUPT,
@@ -2405,6 +2443,16 @@ pgl_nn_from_model(const pgl_env *env, const pgl_model *m, int32_t max_batch, pgl
 	rc = nn_build(env, &spec, max_batch, false, &net, st);
 	if (rc != PGL_OK)
 		return rc == PGL_ERR_INVALID ? (st->rc = PGL_ERR_CORRUPT) : rc;
+	if (pgl_model_tensor(m, "nn_sparse") != NULL)
+	{
+		/* pruned layers stored sparse: the network owns its parameters */
+		rc = nn_sparse_load(env, m, net, st);
+		if (rc != PGL_OK)
+			pgl_nn_destroy(env, net);
+		else
+			*out = net;
+		return rc;
+	}
 	if (!params_fit(pgl_model_tensor(m, "nn_params"), net->P) ||
 		pgl_model_tensor(m, "nn_stats")->dims[0] != net->S)
 	{

@@ -156,6 +156,14 @@ typedef struct pgl_nn_spec
 	int32_t	 patience; /* 0: no early stopping */
 	uint64_t seed;
 	/*
+	 * Training only, not stored: gradual magnitude pruning (nn_prune.c) of
+	 * the weight matrices of dense, conv2d and conv1d layers.  0: none;
+	 * else the final sparsity in (0, 1), reached over the last
+	 * prune_epochs (1 .. epochs) epochs.
+	 */
+	double	prune_sparsity;
+	int32_t prune_epochs;
+	/*
 	 * Training only, not stored: n_out class weights (2 for a sigmoid
 	 * output), each finite and > 0, or NULL (all 1).  A row of class c counts
 	 * class_weight[c] times in the cross-entropy (still divided by the rows).
@@ -433,7 +441,71 @@ extern pgl_rc pgl_nn_predict_rows(const pgl_env *env, pgl_nn *net, const pgl_mod
 extern pgl_rc pgl_nn_block_params(const pgl_env *env, pgl_model *m, int32_t block, pgl_status *st);
 
 extern pgl_rc pgl_nn_validate(const pgl_model *m, pgl_status *st);
-extern pgl_rc pgl_nn_predict_encoded(const pgl_env *env, const pgl_model *m, const double *X,
-									 int64_t ld, int64_t n, double *out, pgl_status *st);
+
+/* ---------- pruning and sparse storage (nn_prune.c) ---------- */
+
+/*
+ * The sparsity the pruning schedule asks at time t (in epochs, counted
+ * from the start of the last n epochs; 0 <= t <= n): Zhu and Gupta's
+ * s_f (1 - (1 - t / n)^3).
+ */
+extern double pgl_nn_prune_schedule(double s_final, int32_t n, double t);
+
+/* does a layer of this type have a weight matrix that pruning thins? */
+extern bool pgl_nn_prunable(int32_t type);
+
+/* zeros and weights in all prunable weight matrices of net */
+extern void pgl_nn_weight_zeros(const pgl_nn *net, int64_t *zeros, int64_t *weights);
+
+/*
+ * Sparse storage of a pruned network's model m (after pgl_nn_to_model,
+ * before pgl_nn_block_params and the storage): each prunable layer of a
+ * network trained with "prune" whose CSR takes fewer bytes than its dense
+ * matrix (value_bytes per stored value: 4 float32, 2 float16, 1 int8)
+ * leaves "nn_params" for the tensors "nn_sparse", "nn_csr_ptr",
+ * "nn_csr_idx" and "nn_csr_val" (docs/model-format.md).  A layer with more
+ * than 65536 input rows stays dense.
+ */
+extern pgl_rc pgl_nn_store_sparse(const pgl_env *env, const pgl_nn *net, pgl_model *m,
+								  int32_t value_bytes, pgl_status *st);
+
+/*
+ * Copy m's parameters (dense or sparse, as stored and quantized) into
+ * net's (a network of the same layers that owns its parameters).
+ */
+extern pgl_rc pgl_nn_load_params(pgl_nn *net, const pgl_model *m, pgl_status *st);
+
+/*
+ * Y (n x rows, row-major) = X (n x K, row-major) times W (K x rows), W
+ * given as the CSR of its transpose: row u of the CSR (ptr[u] ..
+ * ptr[u + 1]) holds the nonzero W[idx[p], u] = val[p], idx < K <= 65536.
+ * work: at least (K + rows) * PGL_NN_SPMM_BLOCK floats.
+ */
+#define PGL_NN_SPMM_BLOCK 64
+extern void pgl_nn_spmm(int32_t rows, const int32_t *ptr, const uint16_t *idx, const float *val,
+						const float *X, int64_t n, int32_t K, float *Y, float *work);
+
+/*
+ * Prediction: a stored sparse layer runs the SpMM kernel when its density
+ * (nonzero / weights) is below this, else its matrix is made dense once
+ * and runs SGEMM (measured: docs/benchmarks.md, "Pruning").  conv1d
+ * layers always run dense.
+ */
+#define PGL_NN_SPARSE_MAX_DENSITY 0.3
+
+/*
+ * Kernels of a network from a sparse model: PGL_NN_SPARSE_AUTO (by the
+ * density, the default), _ALWAYS (every dense / conv2d layer stored sparse
+ * runs the SpMM) or _NEVER (all dense), for tests and benchmarks.
+ */
+#define PGL_NN_SPARSE_AUTO	 0
+#define PGL_NN_SPARSE_ALWAYS 1
+#define PGL_NN_SPARSE_NEVER	 2
+extern void pgl_nn_sparse_mode(pgl_nn *net, int32_t mode);
+
+/* layers of net that run the SpMM kernel */
+extern int32_t pgl_nn_sparse_layers(const pgl_nn *net);
+extern pgl_rc  pgl_nn_predict_encoded(const pgl_env *env, const pgl_model *m, const double *X,
+									  int64_t ld, int64_t n, double *out, pgl_status *st);
 
 #endif /* PGL_NN_H */

@@ -50,7 +50,22 @@ typedef struct nn_layer
 	 * T_b (in_h or in_c, out_h and the sizes), packed n x T_b x F.
 	 */
 	int32_t steps_in, steps_out;
+	/* a layer stored sparse that runs the SpMM kernel (nn_prune.c), or NULL */
+	const struct nn_csr *csr;
 } nn_layer;
+
+/* one weight matrix stored sparse: the CSR of W transposed (nn_prune.c) */
+typedef struct nn_csr
+{
+	int32_t			layer;
+	int32_t			rows, cols; /* units; input rows of W */
+	int64_t			nnz;
+	const int32_t  *ptr;
+	const uint16_t *idx;
+	const float	   *val;
+	uint16_t	   *idx_own; /* the indexes unpacked, on a big-endian host */
+	bool			dense;	 /* its matrix is in params (the SGEMM runs) */
+} nn_csr;
 
 struct pgl_nn
 {
@@ -74,6 +89,10 @@ struct pgl_nn
 	int32_t		   steps;	   /* the time steps of the current batch (layer 0's input) */
 	int32_t		   last_steps; /* those of the last batch run */
 	float		  *xpack;	   /* max_batch x in_size: the input cut to the batch's steps */
+	/* from a sparse model (nn_prune.c) */
+	nn_csr *csr;
+	int32_t n_csr;
+	float  *spmm_work; /* widest SpMM input rows x PGL_NN_SPMM_BLOCK */
 };
 
 /* ---------- helpers of nn.c ---------- */
@@ -104,6 +123,45 @@ extern double nn_distill_loss(const pgl_nn *net, int32_t n, double hard, float *
 
 /* PGL_ERR_INVALID unless the spec and train->soft can be distilled (pgl_nn_train) */
 extern pgl_rc nn_distill_check(const pgl_nn *net, const pgl_nn_data *train, pgl_status *st);
+/* ---------- nn.c, shared with nn_prune.c ---------- */
+
+extern pgl_rc nn_infer(const pgl_nn_spec *spec, nn_layer *layers, int64_t *P, int64_t *S, pgl_rc rc,
+					   pgl_status *st);
+extern pgl_rc spec_from_model(const pgl_model *m, pgl_nn_spec *spec, pgl_nn_layer_spec *layers,
+							  pgl_status *st);
+/* does t hold P float32 values ([P], or in zero-padded blocks)? */
+extern bool params_fit(const pgl_tensor *t, int64_t P);
+
+/* ---------- nn_prune.c: gradual magnitude pruning, sparse layers ---------- */
+
+/* the pruning state of one training (all zero: no pruning) */
+typedef struct nn_pruner
+{
+	uint8_t *keep;		/* P: 0 where a weight is pruned */
+	float	*m1, *m2;	/* the optimizer's moments, zeroed where pruned */
+	int64_t	 steps;		/* optimizer steps into the last prune_epochs epochs */
+	int64_t	 per_epoch; /* steps per epoch */
+	int64_t	 every;		/* prune every this many steps */
+	double	 reached;	/* the sparsity of the last pruning */
+	float	*scratch;	/* the magnitudes of the widest matrix */
+} nn_pruner;
+
+extern pgl_rc nn_prune_begin(const pgl_env *env, pgl_nn *net, int64_t per_epoch, float *m1,
+							 float *m2, nn_pruner *pr, pgl_status *st);
+/* zero the gradients of pruned weights (before the optimizer's step) */
+extern void nn_prune_grads(pgl_nn *net, const nn_pruner *pr);
+/* after the optimizer's step of epoch (1-based); last: the training's last step */
+extern void nn_prune_step(pgl_nn *net, nn_pruner *pr, int32_t epoch, bool last);
+extern void nn_prune_end(const pgl_env *env, nn_pruner *pr);
+
+/* the sparse layers of a model into net (built from the model, no parameters yet) */
+extern pgl_rc nn_sparse_load(const pgl_env *env, const pgl_model *m, pgl_nn *net, pgl_status *st);
+/* check m's sparse tensors against the layers; *P_sparse: the weights they hold */
+extern pgl_rc nn_sparse_validate(const pgl_model *m, const nn_layer *layers, int32_t L,
+								 int64_t *P_sparse, pgl_status *st);
+/* the forward product of a layer that runs the SpMM: out = in W (rows of K values) */
+extern void nn_sparse_forward(pgl_nn *net, const nn_layer *l, const float *in, int64_t rows,
+							  int64_t K, float *out);
 
 /* ---------- nn_seq.c: embedding, lstm, gru, conv1d, masked pooling ---------- */
 

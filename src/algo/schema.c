@@ -135,6 +135,11 @@ const pgl_option_spec pgl_neural_net_options[] = {
 	{"distill_weight", PGL_OPT_NUMBER, PGL_SLOT_DISTILL_WEIGHT, 0, 1, 0, NULL, "0.5",
 	 "distillation: weight of the teacher's soft targets in the loss (the labels get the rest)",
 	 "0.7"},
+	{"prune", PGL_OPT_JSON, PGL_SLOT_PRUNE, 0, 0, 0,
+	 "an object like {\"sparsity\": 0.8, \"epochs\": 3}", "none",
+	 "gradual magnitude pruning of the dense and convolution weights to this sparsity over the "
+	 "last epochs (default half of them, rounded up); pruned layers are stored sparse",
+	 "{\"sparsity\": 0.5, \"epochs\": 1}"},
 	OPT_CLASSIFIER,
 	OPT_TEST_SIZE,
 	OPT_EXCLUDE,
