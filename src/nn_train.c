@@ -603,7 +603,9 @@ parse_prune(JsonbValue *v, pgl_nn_spec *spec)
 							errhint("\"prune\" takes \"sparsity\" and \"epochs\".")));
 	}
 	if (!have_sparsity)
-		opt_error("prune", "an object with \"sparsity\" (and \"epochs\")", v);
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("the option \"prune\" needs \"sparsity\""),
+						errhint("For example \"prune\": {\"sparsity\": 0.8, \"epochs\": 3}.")));
 	spec->prune_epochs = epochs;
 	if (spec->prune_sparsity > 0 && spec->patience > 0)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
