@@ -188,6 +188,70 @@ transformer_nn(void)
 	return m;
 }
 
+/*
+ * neural_net over three columns, 3 -> dense 8 (relu) -> dense 2 (softmax),
+ * both weight matrices pruned and stored sparse (CSR: 6 and 5 nonzeros,
+ * so the packed column indexes end in a padding half).
+ */
+static pgl_model *
+sparse_nn(void)
+{
+	pgl_nn_layer_spec l[2];
+	pgl_nn_spec		  spec;
+	pgl_nn			 *net;
+	pgl_status		  st;
+	pgl_model		 *m = new_model(PGL_ALGO_NEURAL_NET, PGL_TASK_CLASSIFICATION);
+	double			  config[PGL_NN_CONFIG_LEN] = {0};
+	double			  mu[3] = {0.5, -1, 2}, sd[3] = {1, 2, 0.5};
+	float			 *w;
+
+	memset(l, 0, sizeof(l));
+	memset(&st, 0, sizeof(st));
+	l[0].type = l[1].type = PGL_NN_DENSE;
+	l[0].units = 8;
+	l[0].activation = PGL_NN_RELU;
+	l[1].units = 2;
+	l[1].activation = PGL_NN_SOFTMAX;
+	pgl_nn_spec_defaults(&spec);
+	spec.layers = l;
+	spec.n_layers = 2;
+	spec.in_ndim = 1;
+	spec.in_h = spec.in_w = 1;
+	spec.in_c = 3;
+	spec.loss = PGL_NN_LOSS_SOFTMAX_CE;
+	spec.n_out = 2;
+	spec.prune_sparsity = 0.7;
+	spec.prune_epochs = 1;
+	for (int i = 0; i < 3; i++)
+		add_numeric(m, i == 0 ? "a" : i == 1 ? "b" : "c", 0);
+	set_target(m, "y", "text");
+	m->n_classes = 2;
+	m->classes = calloc(2, sizeof(char *));
+	m->classes[0] = dup("no");
+	m->classes[1] = dup("yes");
+	config[PGL_NN_CFG_SCALE] = 1;
+	config[PGL_NN_CFG_Y_SD] = 1;
+	if (pgl_nn_create(env, &spec, 1, &net, &st) != PGL_OK)
+	{
+		fprintf(stderr, "corpus_tool: nn-sparse: %s\n", st.msg);
+		exit(1);
+	}
+	/* W0 [3, 8] keeps j % 4 == 0, W1 [8, 2] (after b0) keeps j % 3 == 1 */
+	w = pgl_nn_params(net);
+	for (int j = 0; j < 24; j++)
+		w[j] = j % 4 == 0 ? 0.25f * (float) (j + 1) : 0.0f;
+	for (int j = 0; j < 16; j++)
+		w[32 + j] = j % 3 == 1 ? -0.55f + 0.125f * (float) j : 0.0f;
+	if (pgl_nn_to_model(env, net, config, mu, sd, NULL, m, &st) != PGL_OK ||
+		pgl_nn_store_sparse(env, net, m, 4, &st) != PGL_OK)
+	{
+		fprintf(stderr, "corpus_tool: nn-sparse: %s\n", st.msg);
+		exit(1);
+	}
+	pgl_nn_destroy(env, net);
+	return m;
+}
+
 static pgl_model *
 linear(void)
 {
@@ -1293,6 +1357,43 @@ tokens_seeds(void)
 	pgl_model_free(env, m);
 }
 
+/*
+ * Hostile sparse layers (all restamped, so only validation can refuse
+ * them): column indexes out of range or not increasing, row pointers not
+ * from 0 or decreasing, a count of nonzeros that is not the pointers', a
+ * layer out of order, a padding half that is not 0; and the same model
+ * with a valid change (another value).
+ */
+static void
+sparse_seeds(void)
+{
+	pgl_model *m = sparse_nn();
+	size_t	   len;
+	uint8_t	  *blob = written(m, &len, "nn-sparse");
+	/* data of a 1-d tensor: its name (4 + n), dtype, ndim, one dim */
+	size_t table = (size_t) (find_string(blob, len, 16, "nn_sparse") - blob) + 4 + 9 + 8 + 16;
+	size_t ptr = (size_t) (find_string(blob, len, 16, "nn_csr_ptr") - blob) + 4 + 10 + 8 + 8;
+	size_t idx = (size_t) (find_string(blob, len, 16, "nn_csr_idx") - blob) + 4 + 10 + 8 + 8;
+	size_t val = (size_t) (find_string(blob, len, 16, "nn_csr_val") - blob) + 4 + 10 + 8 + 8;
+
+	/* matrix 1 (W0 transposed, 8 rows of 3 columns): row 0 holds columns 0, 1, 2 */
+	variant("sparse-idx-out-of-range-nn-sparse", blob, len, idx, 3, 2, true);
+	variant("sparse-idx-not-increasing-nn-sparse", blob, len, idx + 2, 0, 2, true);
+	variant("sparse-ptr-not-from-0-nn-sparse", blob, len, ptr, 1, 4, true);
+	variant("sparse-ptr-decreasing-nn-sparse", blob, len, ptr + 4, 4, 4, true);
+	variant("sparse-nnz-not-ptr-nn-sparse", blob, len, table + 12, 5, 4, true);
+	variant("sparse-nnz-huge-nn-sparse", blob, len, table + 12, 0x7FFFFFFF, 4, true);
+	variant("sparse-layer-twice-nn-sparse", blob, len, table + 16, 0, 4, true);
+	variant("sparse-layer-out-of-range-nn-sparse", blob, len, table + 16, 64, 4, true);
+	variant("sparse-rows-not-units-nn-sparse", blob, len, table + 4, 9, 4, true);
+	/* 11 nonzeros: the high half of the sixth element is padding */
+	variant("sparse-idx-padding-nn-sparse", blob, len, idx + 5 * 4 + 2, 1, 2, true);
+	variant("sparse-val-nan-nn-sparse", blob, len, val + 8, 0x7FC00000, 4, true);
+	variant("valid-sparse-val-changed-nn-sparse", blob, len, val + 8, 0x3F800000, 4, true);
+	free(blob);
+	pgl_model_free(env, m);
+}
+
 static int
 gen(void)
 {
@@ -1309,6 +1410,7 @@ gen(void)
 		{"als-text", als(true)},
 		{"linear-date", linear_date()},
 		{"nn-transformer", transformer_nn()},
+		{"nn-sparse", sparse_nn()},
 		{"logistic-text", logistic_text()},
 		{"nn-tokens", tokens_nn()},
 	};
@@ -1324,6 +1426,7 @@ gen(void)
 	time_seeds();
 	text_seeds();
 	tokens_seeds();
+	sparse_seeds();
 	return 0;
 }
 
