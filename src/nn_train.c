@@ -1752,7 +1752,7 @@ nn_metrics(PglTrainCall *c, StringInfo buf)
 		buf->data[buf->len] = '\0';
 		pgl_nn_weight_zeros(t->net, &zeros, &weights);
 		appendStringInfo(buf,
-						 ", \"pruning\": {\"sparsity\": %.6f, \"weights\": " INT64_FORMAT
+						 ", \"pruning\": {\"sparsity\": %.6g, \"weights\": " INT64_FORMAT
 						 ", \"nonzero\": " INT64_FORMAT ", \"sparse_layers\": %d}}",
 						 weights > 0 ? (double) zeros / (double) weights : 0.0, weights,
 						 weights - zeros, sp ? (int) sp->dims[0] : 0);
