@@ -287,7 +287,7 @@ test_train_store(void)
 	pgl_nn			 *net, *net2;
 	pgl_status		  st;
 	pgl_nn_result	  res;
-	pgl_nn_data		  tr = {X, N, label, NULL, NULL};
+	pgl_nn_data		  tr = {X, N, label, NULL, NULL, NULL};
 	pgl_model		 *m, *m2 = NULL;
 	uint8_t			 *blob;
 	size_t			  len;
@@ -394,7 +394,7 @@ test_conv(void)
 	pgl_nn_result	  res;
 	static float	  img[60 * 36];
 	static int32_t	  lab[60];
-	pgl_nn_data		  tr = {img, 60, lab, NULL, NULL};
+	pgl_nn_data		  tr = {img, 60, lab, NULL, NULL, NULL};
 	pgl_model		 *m;
 	static double	  a[60 * 2], b[60 * 2];
 	double			  config[PGL_NN_CONFIG_LEN] = {0};
@@ -484,7 +484,7 @@ test_hostile(void)
 	pgl_nn			 *net;
 	pgl_status		  st;
 	pgl_nn_result	  res;
-	pgl_nn_data		  tr = {X, N, label, NULL, NULL};
+	pgl_nn_data		  tr = {X, N, label, NULL, NULL, NULL};
 	pgl_model		 *m;
 	int32_t			 *t, *p, *ix, save;
 	int32_t			  r0; /* the first nonzero row of matrix 1 with 2 nonzeros */
@@ -582,7 +582,7 @@ test_errors(void)
 	pgl_nn			 *net;
 	pgl_status		  st;
 	pgl_nn_result	  res;
-	pgl_nn_data		  tr = {X, N, label, NULL, NULL};
+	pgl_nn_data		  tr = {X, N, label, NULL, NULL, NULL};
 
 	memset(&st, 0, sizeof(st));
 	mlp_spec(&spec, l);
