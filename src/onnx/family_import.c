@@ -313,6 +313,8 @@ pgl_onnx_import(const pgl_env *env, const uint8_t *bytes, size_t len, const pgl_
 	{
 		if (strncmp(st->msg, "unsupported", 11) == 0)
 			HINT(o, "docs/onnx.md lists the operators and opsets (6 to 17) pg_learn runs.");
+		else if (strstr(st->msg, "limit") != NULL)
+			HINT(o, "The limits on an ONNX file follow pg_learn.max_train_memory.");
 		else
 			HINT(o, "Pass the .onnx file torch.onnx.export or skl2onnx writes, unchanged, as "
 					"bytea (for example pg_read_binary_file).");
