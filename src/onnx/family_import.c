@@ -236,6 +236,7 @@ import_classes(const pgl_env *env, pgl_onnx_import_opts *o, pgl_model *m, int32_
 		if (c > 0 && strcmp(o->classes[order[c]], o->classes[order[c - 1]]) == 0)
 		{
 			HINT(o, "Give each label once.");
+			pgl_free(env, order);
 			return pgl_fail(st, PGL_ERR_INVALID, "\"classes\" has \"%s\" twice",
 							o->classes[order[c]]);
 		}
@@ -270,7 +271,14 @@ import_build(const pgl_env *env, const pgl_ox_model *ox, const uint8_t *bytes, s
 	m->algorithm = PGL_ALGO_ONNX;
 	m->tensors = pgl_alloc0(env, sizeof(pgl_tensor) * 3);
 	if (io == NULL || m->tensors == NULL)
+	{
+		pgl_free(env, io);
 		return pgl_fail(st, PGL_ERR_NOMEM, "out of memory");
+	}
+	/* the file itself, not copied: the caller clears it before freeing m */
+	set_tensor(&m->tensors[0], "onnx", PGL_U8, (int64_t) len, (void *) bytes);
+	set_tensor(&m->tensors[1], "onnx_io", PGL_I32, PGL_ONNX_IO_LEN, io);
+	m->n_tensors = 2;
 	if ((rc = import_features(env, ox, o, m, st)) != PGL_OK ||
 		(rc = import_output(ox, o, m, io, st)) != PGL_OK)
 		return rc;
@@ -280,10 +288,6 @@ import_build(const pgl_env *env, const pgl_ox_model *ox, const uint8_t *bytes, s
 																 : "text");
 	if (m->target_name == NULL || m->target_type == NULL)
 		return pgl_fail(st, PGL_ERR_NOMEM, "out of memory");
-	/* the file itself, not copied: the caller clears it before freeing m */
-	set_tensor(&m->tensors[0], "onnx", PGL_U8, (int64_t) len, (void *) bytes);
-	set_tensor(&m->tensors[1], "onnx_io", PGL_I32, PGL_ONNX_IO_LEN, io);
-	m->n_tensors = 2;
 	if (m->task == PGL_TASK_CLASSIFICATION)
 	{
 		map = pgl_alloc0(env, sizeof(int32_t) * (size_t) o->n_classes);
