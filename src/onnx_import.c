@@ -32,8 +32,7 @@ option_error(const char *key, const char *expected)
 {
 	ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					errmsg("ONNX import option \"%s\" must be %s", key, expected),
-					errhint("The options of format 'onnx' are " ONNX_OPTIONS
-							" (docs/onnx.md).")));
+					errhint("The options of format 'onnx' are " ONNX_OPTIONS " (docs/onnx.md).")));
 }
 
 /* a string option, or NULL when absent */
@@ -59,13 +58,13 @@ label_text(const JsonbValue *v, const char *key, int *kind)
 			*kind = 1;
 			return pnstrdup(v->val.string.val, v->val.string.len);
 		case jbvNumeric:
-			{
-				char *s = DatumGetCString(
-					DirectFunctionCall1(numeric_out, NumericGetDatum(v->val.numeric)));
+		{
+			char *s =
+				DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v->val.numeric)));
 
-				*kind = strchr(s, '.') || strchr(s, 'e') || strchr(s, 'N') ? 3 : 2;
-				return s;
-			}
+			*kind = strchr(s, '.') || strchr(s, 'e') || strchr(s, 'N') ? 3 : 2;
+			return s;
+		}
 		case jbvBool:
 			*kind = 4;
 			return pstrdup(v->val.boolean ? "t" : "f");
@@ -82,12 +81,12 @@ label_text(const JsonbValue *v, const char *key, int *kind)
 static const char **
 list_option(Jsonb *jb, const char *key, int32 *n, const char **type)
 {
-	JsonbValue	   *v = getKeyJsonValueFromContainer(&jb->root, key, strlen(key), NULL);
-	JsonbIterator  *it;
-	JsonbValue		e;
+	JsonbValue		  *v = getKeyJsonValueFromContainer(&jb->root, key, strlen(key), NULL);
+	JsonbIterator	  *it;
+	JsonbValue		   e;
 	JsonbIteratorToken tok;
-	const char	  **out;
-	int				kinds = 0;
+	const char		 **out;
+	int				   kinds = 0;
 
 	*n = 0;
 	if (v == NULL)
@@ -111,8 +110,8 @@ list_option(Jsonb *jb, const char *key, int32 *n, const char **type)
 			(*n)++;
 		}
 	if (type)
-		*type = kinds == 1 << 4				 ? "boolean"
-				: kinds == 1 << 2			 ? "integer"
+		*type = kinds == 1 << 4			   ? "boolean"
+				: kinds == 1 << 2		   ? "integer"
 				: (kinds & ~(3 << 2)) == 0 ? "numeric"
 										   : "text";
 	return out;
@@ -142,8 +141,7 @@ parse_options(Jsonb *jb, pgl_onnx_import_opts *o)
 					strcmp(key, "output_kind") && strcmp(key, "columns"))
 					ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 									errmsg("unknown ONNX import option \"%s\"", key),
-									errhint("The options of format 'onnx' are " ONNX_OPTIONS
-											".")));
+									errhint("The options of format 'onnx' are " ONNX_OPTIONS ".")));
 			}
 	}
 	{
@@ -195,15 +193,15 @@ pgl_import_onnx(pgl_env *env, bytea *file, Jsonb *options, pgl_model **out)
 	parse_options(options, &o);
 	import_limits(&lim);
 	memset(&st, 0, sizeof(st));
-	if (pgl_onnx_import(env, (const uint8_t *) VARDATA_ANY(file), VARSIZE_ANY_EXHDR(file), &lim,
-						&o, out, &buf, &len, &st) != PGL_OK)
-		ereport(ERROR,
-				(errcode(st.rc == PGL_ERR_NOMEM			? ERRCODE_OUT_OF_MEMORY
-						 : strncmp(st.msg, "unsupported", 11) == 0 ? ERRCODE_FEATURE_NOT_SUPPORTED
-																   : ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("the ONNX model cannot be imported: %s", st.msg),
-				 st.detail[0] ? errdetail("%s", st.detail) : 0,
-				 o.hint[0] ? errhint("%s", o.hint) : 0));
+	if (pgl_onnx_import(env, (const uint8_t *) VARDATA_ANY(file), VARSIZE_ANY_EXHDR(file), &lim, &o,
+						out, &buf, &len, &st) != PGL_OK)
+		ereport(
+			ERROR,
+			(errcode(st.rc == PGL_ERR_NOMEM					   ? ERRCODE_OUT_OF_MEMORY
+					 : strncmp(st.msg, "unsupported", 11) == 0 ? ERRCODE_FEATURE_NOT_SUPPORTED
+															   : ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("the ONNX model cannot be imported: %s", st.msg),
+			 st.detail[0] ? errdetail("%s", st.detail) : 0, o.hint[0] ? errhint("%s", o.hint) : 0));
 	blob = palloc(VARHDRSZ + len);
 	SET_VARSIZE(blob, VARHDRSZ + len);
 	memcpy(VARDATA(blob), buf, len);

@@ -16,6 +16,10 @@
  * feature_names (else f0, f1, ...), all double precision; a classifier's
  * classes are 0 .. k-1.
  *
+ * format => 'onnx' imports an ONNX file (onnx_import.c, src/onnx/family.c)
+ * as a model of the onnx family, with the options ai_import_model takes
+ * only for this format; its export is not written yet.
+ *
  *-------------------------------------------------------------------------
  */
 #include "glue.h"
@@ -50,9 +54,10 @@ format_arg(FunctionCallInfo fcinfo, int arg)
 	int	  i = pgl_choice_index(FORMATS, format);
 
 	if (i < 0)
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						errmsg("unknown model format \"%s\"", format),
-						errhint("Valid formats are pg_learn, xgboost_json and onnx (import only).")));
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown model format \"%s\"", format),
+				 errhint("Valid formats are pg_learn, xgboost_json and onnx (import only).")));
 	return i;
 }
 
@@ -163,10 +168,11 @@ ai_export_model(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	format = format_arg(fcinfo, 2);
 	if (format == 2)
-		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						errmsg("ai_export_model does not export format onnx yet"),
-						errhint("Export with format => 'pg_learn': an imported ONNX model keeps its "
-								"file byte for byte inside, and ai_import_model reads it back.")));
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("ai_export_model does not export format onnx yet"),
+				 errhint("Export with format => 'pg_learn': an imported ONNX model keeps its "
+						 "file byte for byte inside, and ai_import_model reads it back.")));
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	id = pgl_catalog_version_for_export(name, PG_ARGISNULL(1) ? 0 : PG_GETARG_INT32(1),
 										!PG_ARGISNULL(1));
