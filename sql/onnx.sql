@@ -50,6 +50,15 @@ SELECT id, abs(p[1] - p0) < 1e-5 AND abs(p[2] - p1) < 1e-5 AND abs(p[3] - p2) < 
        ai_classify('ox_cnn', img) AS class
 FROM (SELECT r.*, ai_predict_proba('ox_cnn', r) AS p FROM onnx_img_rows r) s ORDER BY id;
 
+-- ai_predict_tensor: output NULL is the model's output (probabilities in sorted order), or
+-- any graph output by name, as computed
+SELECT bool_and(abs(t[1] - p_ant) < 1e-5 AND abs(t[3] - p_cat) < 1e-5)
+FROM (SELECT r.*, ai_predict_tensor('ox_cls', x) AS t FROM onnx_cls_rows r) s;
+SELECT bool_and(abs(t[1] - p_cat) < 1e-5 AND abs(t[2] - p_ant) < 1e-5 AND abs(t[3] - p_bee) < 1e-5)
+FROM (SELECT r.*, ai_predict_tensor('ox_cls', r, 'probs') AS t FROM onnx_cls_rows r) s;
+SELECT cardinality(ai_predict_tensor('ox_cnn', img, 'logits')) FROM onnx_img_rows WHERE id = 0;
+SELECT ai_predict_tensor('ox_cnn', img, 'nope') FROM onnx_img_rows WHERE id = 0;
+
 -- 5. export (format pg_learn) and import again: the same bytes, the same predictions
 SELECT ai_import_model('ox_copy', ai_export_model('ox_cls'));
 SELECT ai_export_model('ox_copy') = ai_export_model('ox_cls') AS same_bytes;
