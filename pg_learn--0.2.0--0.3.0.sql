@@ -762,3 +762,17 @@ AS 'MODULE_PATHNAME', 'ai_predict_tensor_bytea'
 LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.ai_predict_tensor(pg_catalog.text, pg_catalog.bytea, pg_catalog.text, integer) IS
 	'Output of a neural_net layer (or with output NULL the model''s output) for a tensor given as bytes (uint8)';
+
+/* ------------------------------------------------------------------------
+ * ONNX (issue 17): ai_import_model(..., format => 'onnx', options => ...)
+ * imports an ONNX file as a model of the onnx family (docs/onnx.md).
+ * ------------------------------------------------------------------------ */
+
+DROP FUNCTION @extschema@.ai_import_model(pg_catalog.text, pg_catalog.bytea, boolean, pg_catalog.text);
+CREATE FUNCTION @extschema@.ai_import_model(name pg_catalog.text, model pg_catalog.bytea, deploy boolean DEFAULT true,
+	format pg_catalog.text DEFAULT 'pg_learn', options pg_catalog.jsonb DEFAULT NULL)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'ai_import_model'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.ai_import_model(pg_catalog.text, pg_catalog.bytea, boolean, pg_catalog.text, pg_catalog.jsonb) IS
+	'Validate an exported model (format pg_learn), an XGBoost JSON model (format xgboost_json) or an ONNX file (format onnx, with options task, classes, output, output_kind, columns) and store it as a new version; returns the version number';

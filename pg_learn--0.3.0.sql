@@ -550,12 +550,12 @@ COMMENT ON FUNCTION @extschema@.ai_export_model(pg_catalog.text, integer, pg_cat
 	'A version of a model (the deployed one by default) as a self-describing, checksummed bytea (format pg_learn), or a tree model as XGBoost JSON (format xgboost_json)';
 
 CREATE FUNCTION @extschema@.ai_import_model(name pg_catalog.text, model pg_catalog.bytea, deploy boolean DEFAULT true,
-	format pg_catalog.text DEFAULT 'pg_learn')
+	format pg_catalog.text DEFAULT 'pg_learn', options pg_catalog.jsonb DEFAULT NULL)
 RETURNS integer
 AS 'MODULE_PATHNAME', 'ai_import_model'
-LANGUAGE C VOLATILE STRICT;
-COMMENT ON FUNCTION @extschema@.ai_import_model(pg_catalog.text, pg_catalog.bytea, boolean, pg_catalog.text) IS
-	'Validate an exported model (format pg_learn) or an XGBoost JSON model (format xgboost_json) and store it as a new version; returns the version number';
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.ai_import_model(pg_catalog.text, pg_catalog.bytea, boolean, pg_catalog.text, pg_catalog.jsonb) IS
+	'Validate an exported model (format pg_learn), an XGBoost JSON model (format xgboost_json) or an ONNX file (format onnx, with options task, classes, output, output_kind, columns) and store it as a new version; returns the version number';
 
 /* ------------------------------------------------------------------------
  * Explanations

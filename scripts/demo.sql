@@ -213,3 +213,11 @@ SELECT 'word ids + lstm', round((metrics -> 'test' ->> 'accuracy')::numeric, 2)
   FROM ai_train('negation_lstm', 'neural_net', 'demo_negations', 'label',
                 '{"text": ["review"], "tokenizer": "word", "epochs": 15, "learning_rate": 0.01, "layers": [{"embedding": {"dim": 8}}, {"lstm": {"units": 8}}, {"dense": {"units": 2, "activation": "softmax"}}]}');
 SELECT ai_classify('negation_lstm', r) AS lstm_says FROM (SELECT 'the food was really good and not quite bad' AS review) r;
+
+\echo '== Bring your own model: a linear model exported from PyTorch to ONNX (price = 150 sqft - 900 age + 50000), imported and scored =='
+-- torch.onnx.export(nn.Linear(2, 1), ..., input_names=["x"], dynamic_axes={"x": {0: "batch"}}); the file embedded here
+SELECT ai_import_model('price_onnx', decode('CAcSB3B5dG9yY2gaBjEuMTMuMDrQAQpbCgF4CghsLndlaWdodAoGbC5iaWFzEgVwcmljZRoHL2wvR2VtbSIER2VtbSoPCgVhbHBoYRUAAIA/oAEBKg4KBGJldGEVAACAP6ABASoNCgZ0cmFuc0IYAaABAhIJdG9yY2hfaml0KhoIAQgCEAFCCGwud2VpZ2h0SggAABZDAABhxCoSCAEQAUIGbC5iaWFzSgQAUENHWhgKAXgSEwoRCAESDQoHEgViYXRjaAoCCAJiHAoFcHJpY2USEwoRCAESDQoHEgViYXRjaAoCCAFCAhAN', 'base64'),
+                       format => 'onnx', options => '{"columns": ["sqft", "age"]}') AS version;
+SELECT feature, type, kind FROM ai_model_features('price_onnx');
+SELECT id, sqft, age, price, round(ai_predict('price_onnx', h)::numeric) AS onnx_price
+  FROM houses h ORDER BY id LIMIT 5;

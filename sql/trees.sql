@@ -175,7 +175,7 @@ SELECT count(*) FILTER (WHERE ai_predict('xt_reg_json', ARRAY[x, z, w, (colour =
 SELECT algorithm, data_source FROM ai_models WHERE name = 'xt_reg_json';
 -- bad formats and inputs
 SELECT ai_export_model('xt_lin', format => 'xgboost_json');
-SELECT ai_export_model('xt_reg', format => 'onnx');
+SELECT ai_export_model('xt_reg', format => 'pmml');
 SELECT ai_import_model('xt_bad', convert_to('{"learner": 1}', 'UTF8'), format => 'xgboost_json');
 SELECT ai_import_model('xt_bad', convert_to('not json', 'UTF8'), format => 'xgboost_json');
 SELECT ai_import_model('xt_bad', ai_export_model('xt_reg'), format => 'xgboost_json');

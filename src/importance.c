@@ -148,7 +148,7 @@ check_request(const char *name, const pgl_model *m, int32 repeats, int64 seed)
 static void
 check_source(const char *name, const pgl_model *m, const char *data)
 {
-	if (strcmp(data, "(imported)") == 0)
+	if (strncmp(data, "(imported", 9) == 0) /* (imported), (imported from onnx), ... */
 		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 						errmsg("model \"%s\" was imported: its hold-out is unknown", name),
 						errhint("Train it in this database to compute its feature importance.")));

@@ -12,7 +12,9 @@
  * neural_net, output names a layer: its 1-based number ('3'), a negative
  * number counting from the end ('-1' is the last layer: its raw output, one
  * value for a sigmoid unit, the standardized value of a regression), or
- * its type when only one layer has it ('global_avg_pool1d').  The layer's
+ * its type when only one layer has it ('global_avg_pool1d').  For an onnx
+ * model, output names a graph output (any of them, not only the one the
+ * model predicts from), given as computed for the row, flattened.  The layer's
  * output is the row's, after its activation, flattened (row-major, channels
  * last); sequence layers give their padded steps as 0.  The argument is
  * text so that other kinds of models (ONNX graphs) can name their outputs.
@@ -32,6 +34,7 @@
 
 #include "nn.h"
 #include "nn_glue.h"
+#include "onnx/family.h"
 
 PG_FUNCTION_INFO_V1(ai_predict_tensor_record);
 PG_FUNCTION_INFO_V1(ai_predict_tensor_array);
@@ -167,6 +170,38 @@ columns_forward(PglPredictState *st, double *out)
 	return ts.net;
 }
 
+/* an imported ONNX graph's output named output, for the encoded row st->x */
+static Datum
+onnx_output(PglPredictState *st, const char *output)
+{
+	const pgl_ox_model	*g = pgl_onnx_graph(st->model);
+	const pgl_ox_tensor *t;
+	pgl_status			 s;
+	StringInfoData		 names;
+	float				*v;
+
+	initStringInfo(&names);
+	for (int32 i = 0; g != NULL && i < g->n_outputs; i++)
+	{
+		if (strcmp(g->outputs[i].name, output) == 0)
+		{
+			memset(&s, 0, sizeof(s));
+			if (pgl_onnx_run_rows(st->model, st->x, 1, 1, i, &t, &s) != PGL_OK)
+				pgl_report(&s, "prediction failed");
+			v = palloc(sizeof(float) * (t->count + 1));
+			for (int64 k = 0; k < t->count; k++)
+				v[k] = (float) pgl_ox_get_f64(t, k);
+			return real_array(v, t->count);
+		}
+		appendStringInfo(&names, "%s%s", i ? ", " : "", g->outputs[i].name);
+	}
+	ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					errmsg("model \"%s\" has no ONNX output \"%s\"", st->name, output),
+					errdetail("The graph's outputs are %s.", names.data),
+					errhint("Name a graph output, or leave output NULL for the model's output.")));
+	return (Datum) 0; /* not reached */
+}
+
 /* the model's outputs (output NULL) or a layer's, of the row of argument 1 */
 static Datum
 predict_tensor(FunctionCallInfo fcinfo, int kind)
@@ -187,6 +222,8 @@ predict_tensor(FunctionCallInfo fcinfo, int kind)
 						errmsg("model \"%s\" does not read a tensor column", st->name),
 						errhint("A bytea input needs a neural_net model trained on a bytea or "
 								"array column; pass a row instead.")));
+	if (m->algorithm == PGL_ALGO_ONNX && output != NULL)
+		return onnx_output(st, output);
 	if (m->algorithm != PGL_ALGO_NEURAL_NET)
 	{
 		pgl_env	   env = pgl_backend_env(CurrentMemoryContext);

@@ -842,6 +842,7 @@ cv_arguments(FunctionCallInfo fcinfo, PglTrainCall *c, int *folds)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						errmsg("unknown algorithm \"%s\"", c->algorithm),
 						errhint("Valid algorithms are: %s.", pgl_algo_names())));
+	pgl_check_trainable(c->ops);
 	if (*folds < 2 || *folds > PGL_SEARCH_MAX_FOLDS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -50,6 +50,17 @@ static const struct
 	const PglTrainGlue *glue;
 } train_families[] = {PGL_TRAIN_FAMILIES(PGL_GLUE_ENTRY)};
 
+void
+pgl_check_trainable(const pgl_algo_ops *ops)
+{
+	if (ops != NULL && ops->id == PGL_ALGO_ONNX)
+		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						errmsg("algorithm \"onnx\" cannot be trained in the database"),
+						errdetail("An onnx model is a graph trained elsewhere and imported."),
+						errhint("Import the model file with ai_import_model(name, bytes, format => "
+								"'onnx'); see docs/onnx.md.")));
+}
+
 const PglTrainGlue *
 pgl_train_glue(int32 algorithm)
 {
@@ -113,6 +124,7 @@ train_arguments(FunctionCallInfo fcinfo, PglTrainCall *c)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						errmsg("unknown algorithm \"%s\"", c->algorithm),
 						errhint("Valid algorithms are: %s.", pgl_algo_names())));
+	pgl_check_trainable(c->ops);
 }
 
 /* a phase of c: the progress and NOTICE of pgl_train_phase, the trial's number in a trial */

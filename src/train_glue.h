@@ -101,6 +101,9 @@ extern const PglTrainGlue pgl_glue_aggregate;
 /* the glue of an algorithm id: its family's, else the rows glue */
 extern const PglTrainGlue *pgl_train_glue(int32 algorithm);
 
+/* ERROR for an algorithm that is imported, never trained (onnx); ops may be NULL */
+extern void pgl_check_trainable(const pgl_algo_ops *ops);
+
 /* the hyperparameters of a rows algorithm: the options, else the defaults */
 extern void pgl_train_params_from(pgl_train_params *params, const pgl_algo_ops *ops,
 								  const PglTrainOptions *opts);

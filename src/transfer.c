@@ -16,6 +16,10 @@
  * feature_names (else f0, f1, ...), all double precision; a classifier's
  * classes are 0 .. k-1.
  *
+ * format => 'onnx' imports an ONNX file (onnx_import.c, src/onnx/family.c)
+ * as a model of the onnx family, with the options ai_import_model takes
+ * only for this format; its export is not written yet.
+ *
  *-------------------------------------------------------------------------
  */
 #include "glue.h"
@@ -29,13 +33,14 @@
 #include "model_format.h"
 #include "trees.h"
 #include "xgb_json.h"
+#include "onnx_glue.h"
 
 #include <math.h>
 
 PG_FUNCTION_INFO_V1(ai_export_model);
 PG_FUNCTION_INFO_V1(ai_import_model);
 
-#define FORMATS "pg_learn|xgboost_json"
+#define FORMATS "pg_learn|xgboost_json|onnx"
 
 /* the most inputs an imported XGBoost model may have */
 #define PGL_XGB_MAX_IMPORT_INPUTS 1000000
@@ -49,9 +54,10 @@ format_arg(FunctionCallInfo fcinfo, int arg)
 	int	  i = pgl_choice_index(FORMATS, format);
 
 	if (i < 0)
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						errmsg("unknown model format \"%s\"", format),
-						errhint("Valid formats are pg_learn and xgboost_json.")));
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown model format \"%s\"", format),
+				 errhint("Valid formats are pg_learn, xgboost_json and onnx (import only).")));
 	return i;
 }
 
@@ -161,6 +167,12 @@ ai_export_model(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	format = format_arg(fcinfo, 2);
+	if (format == 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("ai_export_model does not export format onnx yet"),
+				 errhint("Export with format => 'pg_learn': an imported ONNX model keeps its "
+						 "file byte for byte inside, and ai_import_model reads it back.")));
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	id = pgl_catalog_version_for_export(name, PG_ARGISNULL(1) ? 0 : PG_GETARG_INT32(1),
 										!PG_ARGISNULL(1));
@@ -263,23 +275,41 @@ import_xgboost_json(pgl_env *env, bytea *json, pgl_model **out)
 	return blob;
 }
 
+/*
+ * ai_import_model(name, model, deploy, format, options): not STRICT since
+ * options may be NULL; a NULL name, model or deploy gives NULL as before.
+ */
 Datum
 ai_import_model(PG_FUNCTION_ARGS)
 {
-	char		 *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	bytea		 *blob = PG_GETARG_BYTEA_PP(1);
-	bool		  deploy = PG_GETARG_BOOL(2);
-	int			  format = format_arg(fcinfo, 3);
-	MemoryContext cxt =
-		AllocSetContextCreate(CurrentMemoryContext, "pg_learn import", ALLOCSET_DEFAULT_SIZES);
-	MemoryContext old = MemoryContextSwitchTo(cxt);
-	pgl_env		  env = pgl_backend_env(cxt);
+	char		 *name;
+	bytea		 *blob;
+	bool		  deploy;
+	int			  format;
+	Jsonb		 *options;
+	MemoryContext cxt, old;
+	pgl_env		  env;
 	pgl_status	  st;
 	pgl_model	 *m = NULL;
 	PglNewVersion nv;
 	bytea		 *copy;
 	int32		  version;
 
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		PG_RETURN_NULL();
+	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	blob = PG_GETARG_BYTEA_PP(1);
+	deploy = PG_GETARG_BOOL(2);
+	format = format_arg(fcinfo, 3);
+	options = PG_NARGS() > 4 && !PG_ARGISNULL(4) ? PG_GETARG_JSONB_P(4) : NULL;
+	if (options != NULL && format != 2)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("ai_import_model takes options only with format onnx"),
+						errhint("Leave options NULL for format %s.",
+								format == 1 ? "xgboost_json" : "pg_learn")));
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "pg_learn import", ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	env = pgl_backend_env(cxt);
 	if (strlen(name) == 0 || strlen(name) > 200)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						errmsg("model name must be 1 to 200 bytes long")));
@@ -287,6 +317,8 @@ ai_import_model(PG_FUNCTION_ARGS)
 	memset(&st, 0, sizeof(st));
 	if (format == 1)
 		copy = import_xgboost_json(&env, blob, &m);
+	else if (format == 2)
+		copy = pgl_import_onnx(&env, blob, options, &m);
 	else
 	{
 		if (pgl_model_read(&env, (const uint8_t *) VARDATA_ANY(blob), VARSIZE_ANY_EXHDR(blob), &m,
@@ -306,9 +338,13 @@ ai_import_model(PG_FUNCTION_ARGS)
 	memset(&nv, 0, sizeof(nv));
 	nv.name = name;
 	nv.algorithm = pgl_algo_by_id(m->algorithm)->name;
-	nv.options = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")));
+	nv.options = options != NULL
+					 ? options
+					 : DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")));
 	nv.model = m;
-	nv.data_source = format == 1 ? "(imported from xgboost_json)" : "(imported)";
+	nv.data_source = format == 1   ? "(imported from xgboost_json)"
+					 : format == 2 ? "(imported from onnx)"
+								   : "(imported)";
 	nv.rows_used = 0;
 	nv.metrics_json = "{\"imported\": true}";
 	nv.blob = copy;

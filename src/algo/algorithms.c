@@ -483,24 +483,29 @@ kmeans_validate(const pgl_model *m, pgl_status *st)
 static const pgl_algo_ops algorithms[] = {
 	{PGL_ALGO_LINEAR_REGRESSION, "linear_regression", PGL_TASK_REGRESSION, 0.0, linreg_train,
 	 linreg_predict, linreg_validate, linreg_train_gram, pgl_linear_regression_options, NULL, false,
-	 NULL, true},
+	 NULL, true, NULL},
 	{PGL_ALGO_LOGISTIC_REGRESSION, "logistic_regression", PGL_TASK_CLASSIFICATION, 1e-4,
 	 logreg_train, logreg_predict, logreg_validate, NULL, pgl_logistic_regression_options, NULL,
-	 false, NULL, true},
+	 false, NULL, true, NULL},
 	/* trained and used through its own glue (recommend*.c): no dense-matrix ops */
 	{PGL_ALGO_ALS, "als", PGL_TASK_RECOMMENDATION, 0.05, NULL, NULL, als_validate, NULL,
-	 pgl_als_options, "ndcg@k|rmse", false, NULL, false},
+	 pgl_als_options, "ndcg@k|rmse", false, NULL, false, NULL},
 	{PGL_ALGO_KMEANS, "kmeans", PGL_TASK_CLUSTERING, 0.0, kmeans_train, kmeans_predict,
-	 kmeans_validate, NULL, pgl_kmeans_options, NULL, false, NULL, false},
+	 kmeans_validate, NULL, pgl_kmeans_options, NULL, false, NULL, false, NULL},
 	/* trained through its own glue (nn_train.c); the task is the model's */
 	{PGL_ALGO_NEURAL_NET, "neural_net", 0, 0.0, NULL, pgl_nn_predict_encoded, pgl_nn_validate, NULL,
-	 pgl_neural_net_options, NULL, false, NULL, false},
+	 pgl_neural_net_options, NULL, false, NULL, false, NULL},
 	/* tree ensembles trained by libxgboost (xgboost.c); the task is the model's */
 	{PGL_ALGO_XGBOOST, "xgboost", 0, 1.0, pgl_xgboost_train, pgl_trees_model_predict,
-	 pgl_trees_model_validate, NULL, pgl_xgboost_options, NULL, true, pgl_xgb_train_memory, false},
+	 pgl_trees_model_validate, NULL, pgl_xgboost_options, NULL, true, pgl_xgb_train_memory, false,
+	 NULL},
 	{PGL_ALGO_RANDOM_FOREST, "random_forest", 0, 1e-5, pgl_random_forest_train,
 	 pgl_trees_model_predict, pgl_trees_model_validate, NULL, pgl_random_forest_options, NULL, true,
-	 pgl_xgb_train_memory, false},
+	 pgl_xgb_train_memory, false, NULL},
+	/* imported with ai_import_model(format => 'onnx'), never trained; the task is the
+	 * model's; a NULL feature encodes as NaN, which predict refuses (no imputation) */
+	{PGL_ALGO_ONNX, "onnx", 0, 0.0, NULL, pgl_onnx_predict, pgl_onnx_validate, NULL,
+	 pgl_onnx_options, NULL, true, NULL, false, pgl_onnx_prepare},
 };
 
 #define N_ALGORITHMS ((int) (sizeof(algorithms) / sizeof(algorithms[0])))
@@ -545,4 +550,14 @@ pgl_algo_validate(const pgl_model *m, pgl_status *st)
 		return pgl_fail(st, PGL_ERR_CORRUPT, "input width %d does not match the features",
 						(int) m->n_inputs);
 	return ops->validate(m, st);
+}
+
+pgl_rc
+pgl_algo_prepare(const pgl_env *env, pgl_model *m, pgl_status *st)
+{
+	const pgl_algo_ops *ops = pgl_algo_by_id(m->algorithm);
+
+	if (ops == NULL || ops->prepare == NULL)
+		return PGL_OK;
+	return ops->prepare(env, m, st);
 }

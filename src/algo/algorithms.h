@@ -328,6 +328,14 @@ typedef struct pgl_algo_ops
 	 * has text features; without it the pipeline densifies the matrix.
 	 */
 	bool takes_csr;
+
+	/*
+	 * Optional: build m->runtime (and m->runtime_free) once the blob is read
+	 * and validated (pgl_model_read calls it last; a failure makes the blob
+	 * corrupt).  Allocations go through a heap copy of env that the runtime
+	 * keeps: env itself may be on the caller's stack.
+	 */
+	pgl_rc (*prepare)(const pgl_env *env, pgl_model *m, pgl_status *st);
 } pgl_algo_ops;
 
 extern const pgl_algo_ops *pgl_algo_by_id(int32_t id);
@@ -360,5 +368,15 @@ extern int pgl_metric_lower_is_better(const char *metric);
 
 /* convenience: validate m with its algorithm's rule (unknown id fails) */
 extern pgl_rc pgl_algo_validate(const pgl_model *m, pgl_status *st);
+
+/* ops->prepare of m's algorithm when it has one (pgl_model_read) */
+extern pgl_rc pgl_algo_prepare(const pgl_env *env, pgl_model *m, pgl_status *st);
+
+/* the imported ONNX family (src/onnx/family.c): predict, validate, prepare */
+extern pgl_rc pgl_onnx_predict(const pgl_env *env, const pgl_model *m, const double *X, int64_t ld,
+							   int64_t n, double *out, pgl_status *st);
+extern pgl_rc pgl_onnx_validate(const pgl_model *m, pgl_status *st);
+extern pgl_rc pgl_onnx_prepare(const pgl_env *env, pgl_model *m, pgl_status *st);
+extern const pgl_option_spec pgl_onnx_options[];
 
 #endif /* PGL_ALGORITHMS_H */

@@ -130,6 +130,9 @@ pgl_model_free(const pgl_env *env, pgl_model *m)
 {
 	if (m == NULL)
 		return;
+	if (m->runtime && m->runtime_free)
+		m->runtime_free(m->runtime);
+	m->runtime = NULL;
 	if (m->features)
 	{
 		for (int32_t i = 0; i < m->n_features; i++)

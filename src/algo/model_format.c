@@ -185,6 +185,8 @@ dtype_size(int32_t dtype)
 			return 4;
 		case PGL_STR:
 			return MIN_STRING_SIZE;
+		case PGL_U8:
+			return 1;
 		default:
 			return 0;
 	}
@@ -1007,6 +1009,11 @@ put_tensor_data(writer *w, const pgl_tensor *t)
 		w->pos += (uint64_t) count * esize;
 		return;
 	}
+	if (t->dtype == PGL_U8)
+	{
+		put_bytes(w, t->data, (size_t) count);
+		return;
+	}
 	for (int64_t i = 0; i < count; i++)
 	{
 		if (t->dtype == PGL_F64)
@@ -1083,6 +1090,15 @@ has_v2(const pgl_model *m)
 }
 
 static bool
+has_u8(const pgl_model *m)
+{
+	for (int32_t i = 0; i < m->n_tensors; i++)
+		if (m->tensors[i].dtype == PGL_U8)
+			return true;
+	return false;
+}
+
+static bool
 has_encoded(const pgl_model *m)
 {
 	for (int32_t i = 0; i < m->n_tensors; i++)
@@ -1096,7 +1112,7 @@ put_model(writer *w, const pgl_model *m)
 {
 	/* header; the total length is known after the sizing pass */
 	put_bytes(w, PGL_FORMAT_MAGIC, 4);
-	put_u16(w, has_v2(m) ? PGL_FORMAT_VERSION_KINDS : 1);
+	put_u16(w, has_u8(m) ? PGL_FORMAT_VERSION_U8 : has_v2(m) ? PGL_FORMAT_VERSION_KINDS : 1);
 	put_u16(w, has_encoded(m) ? PGL_FORMAT_FLAG_ENCODED : 0);
 	put_u64(w, 0); /* patched by pgl_model_write */
 
@@ -1614,10 +1630,10 @@ get_tensor(reader *r, pgl_tensor *t, int32_t index)
 		return get_encoded_tensor(r, t, index);
 	}
 	esize = dtype_size(t->dtype);
-	if (esize == 0)
+	if (esize == 0 || (t->dtype == PGL_U8 && r->version < PGL_FORMAT_VERSION_U8))
 		return pgl_fail(r->st, PGL_ERR_CORRUPT,
-						"model blob tensor %d has unknown dtype %d at offset %zu", (int) index,
-						(int) t->dtype, at);
+						"model blob tensor %d has unknown dtype %d at offset %zu%s", (int) index,
+						(int) t->dtype, at, esize ? " (u8 tensors need format version 3)" : "");
 	at = r->pos;
 	TRY(get_i32(r, &t->ndim));
 	if (t->ndim < 0 || t->ndim > PGL_TENSOR_MAX_DIMS)
@@ -1671,10 +1687,16 @@ get_tensor(reader *r, pgl_tensor *t, int32_t index)
 	}
 	bytes = (size_t) count * esize;
 
-	t->data = pgl_alloc(r->env, bytes);
+	t->data = pgl_alloc(r->env, bytes + 1);
 	if (t->data == NULL)
 		return pgl_fail(r->st, PGL_ERR_NOMEM, "out of memory");
 	p = r->buf + r->pos;
+	if (t->dtype == PGL_U8)
+	{
+		memcpy(t->data, p, bytes);
+		r->pos += bytes;
+		return PGL_OK;
+	}
 	for (int64_t i = 0; i < count; i++)
 	{
 		if (esize == 8)
@@ -1831,6 +1853,9 @@ pgl_model_read(const pgl_env *env, const uint8_t *buf, size_t len, pgl_model **o
 
 	rc = get_body(&r, m);
 	/* the writer's rule: the lowest version that holds the model, so a blob reads back the same */
+	if (rc == PGL_OK && r.version == PGL_FORMAT_VERSION_U8 && !has_u8(m))
+		rc = pgl_fail(st, PGL_ERR_CORRUPT, "model blob is format version %d but has no u8 tensor",
+					  (int) r.version);
 	if (rc == PGL_OK && r.version == PGL_FORMAT_VERSION_KINDS && !has_v2(m))
 		rc = pgl_fail(st, PGL_ERR_CORRUPT,
 					  "model blob is format version %d but has no date, timestamp or array feature",
@@ -1842,6 +1867,8 @@ pgl_model_read(const pgl_env *env, const uint8_t *buf, size_t len, pgl_model **o
 		rc = pgl_model_check_structure(env, m, PGL_ERR_CORRUPT, st);
 	if (rc == PGL_OK)
 		rc = pgl_algo_validate(m, st);
+	if (rc == PGL_OK)
+		rc = pgl_algo_prepare(env, m, st);
 	if (rc != PGL_OK)
 	{
 		/* a validation failure of a decoded model means a corrupt blob */

@@ -12,7 +12,7 @@
 #include "pgl_algo.h"
 
 #define PGL_FORMAT_MAGIC   "PGLM"
-#define PGL_FORMAT_VERSION 2
+#define PGL_FORMAT_VERSION 3
 
 /*
  * Version 2 adds the date and timestamp feature kinds (3, 4), whose feature
@@ -22,6 +22,12 @@
  * other blob is byte for byte what version 1 was.
  */
 #define PGL_FORMAT_VERSION_KINDS 2
+
+/*
+ * Version 3 adds the u8 tensor dtype (7: raw bytes, an imported ONNX file);
+ * written only by a model with such a tensor.
+ */
+#define PGL_FORMAT_VERSION_U8 3
 
 /*
  * Serialize m.  *out is allocated through env and holds *len bytes.

@@ -97,11 +97,12 @@ typedef enum pgl_algorithm
 	PGL_ALGO_KMEANS = 4,
 	PGL_ALGO_NEURAL_NET = 5,
 	PGL_ALGO_XGBOOST = 6,
-	PGL_ALGO_RANDOM_FOREST = 7
-	/* new algorithms get the next number; never reuse one */
+	PGL_ALGO_RANDOM_FOREST = 7,
+	PGL_ALGO_ONNX = 8 /* an imported ONNX graph (src/onnx/family.c); never trained */
+					  /* new algorithms get the next number; never reuse one */
 } pgl_algorithm;
 
-#define PGL_ALGO_MAX 7
+#define PGL_ALGO_MAX 8
 
 typedef enum pgl_task
 {
@@ -227,7 +228,9 @@ typedef enum pgl_dtype
 	PGL_F32 = 2,
 	PGL_I32 = 3,
 	PGL_I64 = 4,
-	PGL_STR = 5 /* data is char *[count], NUL-terminated strings */
+	PGL_STR = 5, /* data is char *[count], NUL-terminated strings */
+	/* 6 is the on-disk dtype of an encoded tensor (model_format.c) */
+	PGL_U8 = 7 /* uint8_t[count]: raw bytes (an ONNX file); format version 3 */
 } pgl_dtype;
 
 #define PGL_TENSOR_NAME_LEN 32
@@ -276,6 +279,14 @@ typedef struct pgl_model
 
 	int32_t		n_tensors;
 	pgl_tensor *tensors;
+
+	/*
+	 * Algorithm-private state built when the blob is read (the optional
+	 * ops->prepare: an imported ONNX graph's plan and executor), or NULL;
+	 * runtime_free releases it (pgl_model_free calls it).
+	 */
+	void *runtime;
+	void (*runtime_free)(void *runtime);
 } pgl_model;
 
 /* number of inputs the features encode to */

@@ -11,6 +11,7 @@
  *-------------------------------------------------------------------------
  */
 #include "jobs_internal.h"
+#include "train_glue.h"
 
 #include <math.h>
 #include <signal.h>
@@ -157,6 +158,7 @@ check_train_args(FunctionCallInfo fcinfo, int first, const char *fn)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						errmsg("unknown algorithm \"%s\"", algorithm),
 						errhint("Valid algorithms are: %s.", pgl_algo_names())));
+	pgl_check_trainable(pgl_algo_by_name(algorithm));
 }
 
 /* ---------- a schedule's own option ---------- */
@@ -490,6 +492,7 @@ ai_schedule(PG_FUNCTION_ARGS)
 			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 							errmsg("unknown algorithm \"%s\"", algorithm),
 							errhint("Valid algorithms are: %s.", pgl_algo_names())));
+		pgl_check_trainable(pgl_algo_by_name(algorithm));
 	}
 	options = PG_ARGISNULL(5) ? NULL : PG_GETARG_JSONB_P(5);
 	max_failures = take_max_failures(&options, true);

@@ -40,7 +40,7 @@ def crc32c(data):
 assert crc32c(b"123456789") == 0xE3069283
 
 MAX_STRING = 65535
-DTYPES = {1: ("<d", 8), 2: ("<f", 4), 3: ("<i", 4), 4: ("<q", 8), 5: (None, 4)}
+DTYPES = {1: ("<d", 8), 2: ("<f", 4), 3: ("<i", 4), 4: ("<q", 8), 5: (None, 4), 7: ("<B", 1)}
 MIN_SIZE = {"string": 4, "feature": 28, "tensor": 12}
 
 
@@ -90,7 +90,7 @@ def read(buf):
     if len(buf) < 6 or buf[:4] != b"PGLM":
         raise Corrupt("no magic")
     version, = struct.unpack_from("<H", buf, 4)
-    if version == 0 or version > 2:
+    if version == 0 or version > 3:
         raise Corrupt(f"format version {version}")
     if len(buf) < 16:
         raise Corrupt("short header")
@@ -144,7 +144,7 @@ def read(buf):
         if not name:
             raise Corrupt("empty tensor name")
         dtype = r.i32()
-        if dtype not in DTYPES:
+        if dtype not in DTYPES or (dtype == 7 and version < 3):
             raise Corrupt("unknown dtype")
         ndim = r.i32()
         if not 0 <= ndim <= 4:
@@ -171,6 +171,8 @@ def read(buf):
         tensors[name.decode("latin-1")] = (dtype, dims, data)
     if r.pos != r.end:
         raise Corrupt("bytes after the tensors")
+    if version == 3 and not any(t[0] == 7 for t in tensors.values()):
+        raise Corrupt("format version 3 without a u8 tensor")
     m["tensors"] = tensors
 
     # structure

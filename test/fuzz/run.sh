@@ -42,11 +42,11 @@ LIBS=(-lopenblas -llapacke -lxgboost -lm -lpthread)
 
 # the model reader's fuzzer also encodes with a tokens feature's vocabulary (src/text)
 "$CC_FUZZ" "${CFLAGS[@]}" -I"$ROOT/src/text" -fsanitize=fuzzer "$HERE/fuzz_model.c" "$ALGO"/*.c \
-  "$ROOT/src/text"/*.c "${LIBS[@]}" \
+  "$ROOT/src/text"/*.c "$ONNX"/*.c "${LIBS[@]}" \
   -o "$BUILD/fuzz_model" >"$BUILD/build.log" 2>&1 &&
-"$CC_FUZZ" "${CFLAGS[@]}" "$HERE/corpus_tool.c" "$ALGO"/*.c "${LIBS[@]}" \
+"$CC_FUZZ" "${CFLAGS[@]}" "$HERE/corpus_tool.c" "$ALGO"/*.c "$ONNX"/*.c "${LIBS[@]}" \
   -o "$BUILD/corpus_tool" >>"$BUILD/build.log" 2>&1 &&
-"$CC_FUZZ" "${CFLAGS[@]}" -fsanitize=fuzzer "$HERE/fuzz_xgb_json.c" "$ALGO"/*.c "${LIBS[@]}" \
+"$CC_FUZZ" "${CFLAGS[@]}" -fsanitize=fuzzer "$HERE/fuzz_xgb_json.c" "$ALGO"/*.c "$ONNX"/*.c "${LIBS[@]}" \
   -o "$BUILD/fuzz_xgb_json" >>"$BUILD/build.log" 2>&1 &&
 "$CC_FUZZ" "${CFLAGS[@]}" -I"$ONNX" -fsanitize=fuzzer "$HERE/fuzz_onnx.c" "$ONNX"/*.c "$ALGO"/*.c \
   "${LIBS[@]}" -o "$BUILD/fuzz_onnx" >>"$BUILD/build.log" 2>&1

@@ -249,6 +249,8 @@ SELECT count(*) FROM app.ai_recommend_for_ratings('rec', ARRAY[3, 6]::bigint[], 
 SELECT count(*) FROM app.ai_recommend_for_ratings('rect', ARRAY['i3', 'i6'], ARRAY[5, 1]::float8[], 3);
 SELECT app.ai_import_model('reg_copy', app.ai_export_model('reg')) > 0;
 SELECT app.ai_import_model('reg_copy', app.ai_export_model('reg', 1)) > 0;
+SELECT app.ai_import_model('onx', decode('CAcSB3B5dG9yY2gaBjEuMTMuMDrQAQpbCgF4CghsLndlaWdodAoGbC5iaWFzEgVwcmljZRoHL2wvR2VtbSIER2VtbSoPCgVhbHBoYRUAAIA/oAEBKg4KBGJldGEVAACAP6ABASoNCgZ0cmFuc0IYAaABAhIJdG9yY2hfaml0KhoIAQgCEAFCCGwud2VpZ2h0SggAABZDAABhxCoSCAEQAUIGbC5iaWFzSgQAUENHWhgKAXgSEwoRCAESDQoHEgViYXRjaAoCCAJiHAoFcHJpY2USEwoRCAESDQoHEgViYXRjaAoCCAFCAhAN', 'base64'), format => 'onnx', options => '{\"columns\": [\"a\", \"y\"]}') > 0;
+SELECT count(app.ai_predict('onx', h)) FROM public.houses h;
 SELECT app.ai_stats_agg(ARRAY[a, y]) IS NOT NULL FROM public.houses;
 SELECT app.ai_linreg_solve(app.ai_linreg_agg(ARRAY[a], y)) IS NOT NULL FROM public.houses;
 SELECT app.ai_logreg_grad_agg(ARRAY[0.0, 0.0], ARRAY[a], f::int::float8) IS NOT NULL FROM public.houses;

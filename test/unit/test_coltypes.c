@@ -263,12 +263,12 @@ test_versions(void)
 		   strstr(st.msg, "format version 1 does not have") != NULL,
 	   "a date kind in a version 1 blob is corrupt: %s", st.msg);
 	OK(back == NULL, "and nothing is returned");
-	blob[4] = 3;
+	blob[4] = 4;
 	crc = pgl_crc32c(0, blob, len - 4);
 	memcpy(blob + len - 4, &crc, 4);
 	OK(pgl_model_read(env, blob, len, &back, &st) == PGL_ERR_CORRUPT &&
-		   strstr(st.msg, "newer than this pg_learn supports (2)") != NULL,
-	   "version 3 is newer: %s", st.msg);
+		   strstr(st.msg, "newer than this pg_learn supports (3)") != NULL,
+	   "version 4 is newer: %s", st.msg);
 	pgl_free(env, blob);
 	pgl_model_free(env, m);
 }

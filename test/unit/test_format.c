@@ -759,9 +759,9 @@ test_patched_linreg(void)
 	{
 		uint8_t *b = dup_blob(blob, len);
 
-		b[4] = 3;
+		b[4] = 4;
 		restamp(b, len);
-		expect_corrupt(b, len, "model format version 3 is newer than this pg_learn supports (2)",
+		expect_corrupt(b, len, "model format version 4 is newer than this pg_learn supports (3)",
 					   "a newer format version");
 		b[4] = 0;
 		restamp(b, len);

@@ -1,0 +1,199 @@
+/*
+ * The onnx algorithm family (src/onnx/family.c, family_import.c): import of
+ * the torch MLP fixture (../onnx/torch/test_mlp: x [batch, 20] -> logits
+ * [batch, 5]) as a classifier whose labels are not in sorted order,
+ * predictions against torch's softmax, no allocation on a second predict,
+ * the blob round trip, and the refusals (a regression of 5 values per row,
+ * class counts, format version rules).
+ */
+#include "unit.h"
+#include "family.h"
+#include "algorithms.h"
+#include "model_format.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FIXTURE "../onnx/torch/test_mlp/"
+
+static uint8_t *
+slurp(const char *path, size_t *len)
+{
+	FILE	*f = fopen(path, "rb");
+	uint8_t *buf = NULL;
+	long	 n;
+
+	if (!f)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+		(buf = malloc((size_t) n + 1)) && fread(buf, 1, (size_t) n, f) != (size_t) n)
+	{
+		free(buf);
+		buf = NULL;
+	}
+	*len = buf ? (size_t) n : 0;
+	fclose(f);
+	return buf;
+}
+
+/* an env over malloc that counts allocations */
+static int64_t n_allocs = 0;
+
+static void *
+count_alloc(void *arg, size_t size)
+{
+	(void) arg;
+	n_allocs++;
+	return malloc(size);
+}
+
+static void
+count_free(void *arg, void *p)
+{
+	(void) arg;
+	free(p);
+}
+
+static pgl_ox_tensor *
+tensor_file(const char *file)
+{
+	char		   path[512];
+	size_t		   len;
+	uint8_t		  *buf;
+	pgl_ox_tensor *t = NULL;
+	pgl_status	   st = {0};
+
+	snprintf(path, sizeof(path), FIXTURE "test_data_set_0/%s", file);
+	if (!(buf = slurp(path, &len)))
+		return NULL;
+	pgl_ox_tensor_decode(&pgl_malloc_env, buf, len, NULL, &t, &st);
+	free(buf);
+	return t;
+}
+
+/* labels of the 5 output columns: sorted, column j is class 4 - j */
+static const char *labels[] = {"e", "d", "c", "b", "a"};
+
+static void
+check_predictions(const pgl_env *env, const pgl_model *m)
+{
+	pgl_ox_tensor *in = tensor_file("input_0.pb"), *want = tensor_file("output_0.pb");
+	pgl_status	   st = {0};
+	double		  *X, out[4 * 5];
+	int64_t		   n, before;
+
+	OK(in && want && in->ndim == 2 && in->dims[1] == 20 && want->dims[1] == 5, "fixture tensors");
+	if (!in || !want)
+		return;
+	n = in->dims[0];
+	X = malloc(sizeof(double) * (size_t) (n * 20));
+	for (int64_t r = 0; r < n; r++)
+		for (int j = 0; j < 20; j++)
+			X[j * n + r] = ((float *) in->data)[r * 20 + j]; /* column-major */
+	OK(pgl_onnx_predict(env, m, X, n, n, out, &st) == PGL_OK, "predict: %s", st.msg);
+	for (int64_t r = 0; r < n; r++)
+	{
+		const float *z = (float *) want->data + r * 5;
+		double		 mx = z[0], sum = 0;
+
+		for (int j = 1; j < 5; j++)
+			mx = fmax(mx, z[j]);
+		for (int j = 0; j < 5; j++)
+			sum += exp(z[j] - mx);
+		for (int j = 0; j < 5; j++)
+			NEAR(out[r * 5 + (4 - j)], exp(z[j] - mx) / sum, 1e-5, "row %d column %d", (int) r, j);
+	}
+	before = n_allocs;
+	OK(pgl_onnx_predict(env, m, X, n, n, out, &st) == PGL_OK, "second predict");
+	OK(n_allocs == before, "a second predict allocates nothing (%lld)",
+	   (long long) (n_allocs - before));
+	/* a NULL (NaN) is refused, naming the feature */
+	X[3 * n] = NAN;
+	OK(pgl_onnx_predict(env, m, X, n, n, out, &st) == PGL_ERR_INVALID &&
+		   strstr(st.msg, "\"input\"") != NULL,
+	   "NaN refused: %s", st.msg);
+	free(X);
+	pgl_ox_tensor_free(in);
+	pgl_ox_tensor_free(want);
+}
+
+/* the blob with its version field set to v (CRC recomputed) does not read */
+static void
+check_version(const pgl_env *env, const uint8_t *blob, size_t len, uint16_t v)
+{
+	uint8_t	  *b = malloc(len);
+	uint32_t   crc;
+	pgl_model *m = NULL;
+	pgl_status st = {0};
+
+	memcpy(b, blob, len);
+	b[4] = (uint8_t) v;
+	b[5] = (uint8_t) (v >> 8);
+	crc = pgl_crc32c(0, b, len - 4);
+	for (int i = 0; i < 4; i++)
+		b[len - 4 + i] = (uint8_t) (crc >> (8 * i));
+	OK(pgl_model_read(env, b, len, &m, &st) == PGL_ERR_CORRUPT && m == NULL,
+	   "version %d refused: %s", (int) v, st.msg);
+	free(b);
+}
+
+int
+main(void)
+{
+	pgl_env				 env = pgl_malloc_env;
+	pgl_onnx_import_opts o;
+	pgl_ox_limits		 lim;
+	pgl_status			 st = {0};
+	pgl_model			*m = NULL, *m2 = NULL;
+	uint8_t				*bytes, *blob = NULL, *blob2 = NULL;
+	size_t				 len, blob_len = 0, blob2_len = 0;
+
+	env.alloc = count_alloc;
+	env.free = count_free;
+	pgl_ox_limits_default(&lim);
+	bytes = slurp(FIXTURE "model.onnx", &len);
+	OK(bytes != NULL, "fixture model");
+	if (!bytes)
+		return unit_done();
+
+	/* a regression of 5 values per row is refused, with advice */
+	memset(&o, 0, sizeof(o));
+	o.output_kind = -1;
+	OK(pgl_onnx_import(&env, bytes, len, &lim, &o, &m, &blob, &blob_len, &st) == PGL_ERR_INVALID &&
+		   m == NULL && blob == NULL && o.hint[0] != '\0',
+	   "regression refused: %s", st.msg);
+	/* 4 labels for 5 columns */
+	o.n_classes = 4;
+	o.classes = labels;
+	OK(pgl_onnx_import(&env, bytes, len, &lim, &o, &m, &blob, &blob_len, &st) == PGL_ERR_INVALID,
+	   "class count refused: %s", st.msg);
+
+	o.n_classes = 5;
+	o.output_kind = PGL_ONNX_LOGITS;
+	OK(pgl_onnx_import(&env, bytes, len, &lim, &o, &m, &blob, &blob_len, &st) == PGL_OK,
+	   "import: %s", st.msg);
+	if (m == NULL)
+		return unit_done();
+	OK(m->algorithm == PGL_ALGO_ONNX && m->task == PGL_TASK_CLASSIFICATION && m->n_features == 20 &&
+		   m->features[19].kind == PGL_FEATURE_ELEMENT && m->features[19].element == 19 &&
+		   strcmp(m->classes[0], "a") == 0 && m->runtime != NULL,
+	   "model shape");
+	OK(blob[4] == PGL_FORMAT_VERSION_U8, "written as format version 3");
+	check_predictions(&env, m);
+
+	/* the blob reads back and writes the same bytes */
+	OK(pgl_model_read(&env, blob, blob_len, &m2, &st) == PGL_OK, "read back: %s", st.msg);
+	OK(m2 && pgl_model_write(&env, m2, &blob2, &blob2_len, &st) == PGL_OK &&
+		   blob2_len == blob_len && memcmp(blob, blob2, blob_len) == 0,
+	   "round trip byte-equal");
+	check_version(&env, blob, blob_len, 2);
+
+	pgl_model_free(&env, m);
+	pgl_model_free(&env, m2);
+	pgl_free(&env, blob);
+	pgl_free(&env, blob2);
+	free(bytes);
+	return unit_done();
+}
