@@ -2474,7 +2474,6 @@ pgl_nn_predict_rows(const pgl_env *env, pgl_nn *net, const pgl_model *m, const f
 	int32_t		  k = net->spec.n_out;
 	int32_t		  width = m->task == PGL_TASK_CLASSIFICATION ? m->n_classes : 1;
 
-	(void) st;
 	for (int64_t r0 = 0; r0 < n; r0 += net->max_batch)
 	{
 		int32_t		 nb = (int32_t) (n - r0 < net->max_batch ? n - r0 : net->max_batch);
@@ -2504,6 +2503,16 @@ pgl_nn_predict_rows(const pgl_env *env, pgl_nn *net, const pgl_model *m, const f
 					dst[j] = o[(int64_t) i * k + j];
 			else
 				dst[0] = o[i] * c[PGL_NN_CFG_Y_SD] + c[PGL_NN_CFG_Y_MU];
+			for (int32_t j = 0; j < width; j++)
+				if (!isfinite(dst[j]))
+				{
+					pgl_fail(st, PGL_ERR_NUMERIC, "the network's output for row %lld is not finite",
+							 (long long) (r0 + i + 1));
+					snprintf(st->detail, sizeof(st->detail),
+							 "Its weights or the row's values overflow float32 on the way: the "
+							 "model is damaged, or the row is far outside what it was trained on.");
+					return PGL_ERR_NUMERIC;
+				}
 		}
 	}
 	return PGL_OK;
