@@ -608,6 +608,20 @@ test_model_roundtrip(void)
 	((float *) ((pgl_tensor *) pgl_model_tensor(m2, "nn_params"))->data)[0] = NAN;
 	OK(pgl_algo_validate(m2, &st) == PGL_ERR_CORRUPT, "non-finite parameter refused: %s", st.msg);
 
+	/* finite weights whose products overflow float32: an error, not NaN probabilities */
+	{
+		pgl_tensor *pt = (pgl_tensor *) pgl_model_tensor(m2, "nn_params");
+
+		for (int64_t i = 0; i < pgl_tensor_count(pt); i++)
+			((float *) pt->data)[i] = 3e38f;
+		memset(&st, 0, sizeof(st));
+		OK(pgl_algo_validate(m2, &st) == PGL_OK, "huge finite weights validate: %s", st.msg);
+		OK(pgl_algo_by_id(PGL_ALGO_NEURAL_NET)->predict(&env, m2, Xd, 60, 60, out2, &st) ==
+				   PGL_ERR_NUMERIC &&
+			   strstr(st.msg, "is not finite") != NULL && st.detail[0] != '\0',
+		   "an overflowing forward pass is refused: %s", st.msg);
+	}
+
 	free(blob);
 	free(res.history);
 	pgl_model_free(&env, m);
