@@ -48,4 +48,10 @@ typedef struct pgl_xgb_api
  */
 extern const pgl_xgb_api *pgl_xgb_lib(pgl_status *st);
 
+/*
+ * Open soname and fill api with its functions (what pgl_xgb_lib does once
+ * with PGL_XGB_SONAME); on failure st says why.  st must start clean.
+ */
+extern pgl_rc pgl_xgb_lib_open(const char *soname, pgl_xgb_api *api, pgl_status *st);
+
 #endif

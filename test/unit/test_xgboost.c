@@ -6,12 +6,14 @@
  * library's pred_contribs to 1e-5; regression, binary and multiclass, with
  * missing values.  Also: progress and interrupt callbacks once per round,
  * early stopping keeps the best round, random_forest's one round of
- * parallel trees, class weights, and the refusals of resolve_objective.
+ * parallel trees, class weights, the refusals of resolve_objective, and
+ * opening the library (xgb_lib.c: found, absent, lacking a function).
  */
 #include "algorithms.h"
 #include "testenv.h"
 #include "trees.h"
 #include "unit.h"
+#include "xgb_lib.h"
 #include "xgboost.h"
 
 #include <string.h>
@@ -270,9 +272,31 @@ test_options_and_errors(void)
 	free_model(&env, &m);
 }
 
+/* the library opened on first use: found, absent, or lacking a function */
+static void
+test_library(void)
+{
+	pgl_xgb_api api;
+	pgl_status	st;
+
+	memset(&st, 0, sizeof(st));
+	OK(pgl_xgb_lib(&st) != NULL, "libxgboost opens: %s", st.msg);
+	OK(pgl_xgb_lib(&st) == pgl_xgb_lib(&st), "once per process");
+	memset(&st, 0, sizeof(st));
+	OK(pgl_xgb_lib_open("libpgl-no-such-library.so.0", &api, &st) == PGL_ERR_INVALID &&
+		   strstr(st.msg, "could not be opened") && strstr(st.msg, "libpgl-no-such-library") &&
+		   strstr(st.detail, PGL_XGB_SONAME),
+	   "a missing library is an error naming it, the detail naming the package: %s", st.msg);
+	memset(&st, 0, sizeof(st));
+	OK(pgl_xgb_lib_open("libm.so.6", &api, &st) == PGL_ERR_INVALID &&
+		   strstr(st.msg, "has no function XGBGetLastError") != NULL,
+	   "a library without XGBoost's functions is refused: %s", st.msg);
+}
+
 int
 main(void)
 {
+	test_library();
 	make_data();
 	compare("regression", "reg:squarederror", PGL_TASK_REGRESSION, 0, NULL);
 	compare("binary", "binary:logistic", PGL_TASK_CLASSIFICATION, 2, bin);
