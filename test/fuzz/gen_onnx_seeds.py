@@ -1,5 +1,7 @@
 #!/usr/bin/python3
 """Write the small seed models of the ONNX fuzzer (test/fuzz/corpus_onnx/).
+Needs python3-onnx (apt-get install python3-onnx), which the tests themselves do not:
+the seeds are committed.
 
 Each exercises a part of the importer: an MLP with symbolic batch, shape
 arithmetic (Shape/Gather/Unsqueeze/Concat/Reshape), Slice/Split/Transpose at
