@@ -379,6 +379,50 @@ test_validation(void)
 	expect_refusal(V_OK, 5, "unsupported ONNX opset 5", "opset 5 is refused");
 }
 
+/* a graph of one node op(in0, in1) -> out over X [N, 3]; its output is Y */
+static buf
+one_node(const char *op, const char *in0, const char *in1, const char *out, int64_t opset)
+{
+	int64_t dx[2] = {-1, 3};
+	buf		g = {0}, t;
+
+	t = node(op, in0, in1, out, NULL);
+	f_msg(&g, 1, &t);
+	f_str(&g, 2, "one");
+	t = value_info("X", 1, 2, dx);
+	f_msg(&g, 11, &t);
+	t = value_info("Y", 1, 2, dx);
+	f_msg(&g, 12, &t);
+	return model(8, opset, NULL, &g);
+}
+
+static void
+expect_one_node(const char *op, const char *in0, const char *in1, const char *out, int64_t opset,
+				const char *want)
+{
+	buf			  b = one_node(op, in0, in1, out, opset);
+	pgl_ox_model *m = NULL;
+	pgl_status	  st;
+	pgl_rc		  rc = load(&b, &m, &st);
+
+	OK(rc == PGL_ERR_INVALID && m == NULL && strstr(st.msg, want), "%s(%s, %s) -> %s: %s", op,
+	   in0 ? in0 : "-", in1 ? in1 : "-", out, st.msg);
+	pgl_ox_model_free(m);
+	free(b.p);
+}
+
+/* an empty name (an absent input or output) where the op requires one is refused at import */
+static void
+test_required_names(void)
+{
+	expect_one_node("MatMul", "X", "", "Y", 13, "(MatMul) has an empty name for input 1");
+	expect_one_node("Softmax", "", NULL, "Y", 13, "(Softmax) has an empty name for input 0");
+	expect_one_node("Relu", "X", NULL, "", 13, "(Relu) has an empty name for output 0");
+	expect_one_node("Slice", "X", NULL, "Y", 13, "Slice takes 3 to 5 inputs");
+	expect_one_node("Unsqueeze", "X", NULL, "Y", 13, "Unsqueeze takes 2 to 2 inputs");
+	expect_one_node("Pad", "X", NULL, "Y", 13, "Pad takes 2 to 3 inputs");
+}
+
 static void
 test_truncations(void)
 {
@@ -549,6 +593,7 @@ main(void)
 	test_fields();
 	test_run();
 	test_validation();
+	test_required_names();
 	test_truncations();
 	test_limits();
 	test_failed_allocations();
