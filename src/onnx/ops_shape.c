@@ -686,6 +686,9 @@ pgl_ox_k_slice(pgl_ox_exec *x, const pgl_ox_node *n, pgl_ox_tensor **in, int n_i
 		if (seen[a])
 			return node_fail(n, st, "an axis is repeated");
 		seen[a] = true;
+		/* a step past the dim takes one element as the dim itself does: no stride overflows */
+		if (p > d || p < -d)
+			p = p > 0 ? (d > 0 ? d : 1) : (d > 0 ? -d : -1);
 		if (b < 0)
 			b = b < -d ? 0 : b + d;
 		if (e < 0)
@@ -700,7 +703,7 @@ pgl_ox_k_slice(pgl_ox_exec *x, const pgl_ox_node *n, pgl_ox_tensor **in, int n_i
 		{
 			b = b > d - 1 ? d - 1 : b;
 			e = e > d - 1 ? d - 1 : e;
-			dims[a] = b > e ? (b - e - 1) / (p == INT64_MIN ? INT64_MAX : -p) + 1 : 0;
+			dims[a] = b > e ? (b - e - 1) / -p + 1 : 0;
 		}
 		start[a] = b;
 		step[a] = p;
