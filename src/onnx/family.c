@@ -286,6 +286,8 @@ reserve_rows(onnx_runtime *rt, int64_t rows, pgl_status *st)
 {
 	if (rows <= rt->cap)
 		return PGL_OK;
+	/* the buffers hold cap rows only once all of them are allocated */
+	rt->cap = 0;
 	for (int32_t i = 0; i < rt->n_in; i++)
 	{
 		size_t bytes = (size_t) rows * (size_t) rt->width[i] * pgl_ox_dtype_size(rt->in[i].dtype);

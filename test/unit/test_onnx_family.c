@@ -38,15 +38,16 @@ slurp(const char *path, size_t *len)
 	return buf;
 }
 
-/* an env over malloc that counts allocations */
+/* an env over malloc that counts allocations, and fails them while fail_allocs is set */
 static int64_t n_allocs = 0;
+static bool	   fail_allocs = false;
 
 static void *
 count_alloc(void *arg, size_t size)
 {
 	(void) arg;
 	n_allocs++;
-	return malloc(size);
+	return fail_allocs ? NULL : malloc(size);
 }
 
 static void
@@ -119,6 +120,24 @@ check_predictions(const pgl_env *env, const pgl_model *m)
 	pgl_ox_tensor_free(want);
 }
 
+/* a batch whose input buffers cannot grow fails; a later, smaller batch still runs */
+static void
+check_failed_growth(const pgl_env *env, const pgl_model *m)
+{
+	double	  *X = calloc(200 * 20, sizeof(double)), out[200 * 5];
+	pgl_status st = {0};
+
+	OK(pgl_onnx_predict(env, m, X, 200, 1, out, &st) == PGL_OK, "one row: %s", st.msg);
+	fail_allocs = true;
+	OK(pgl_onnx_predict(env, m, X, 200, 200, out, &st) == PGL_ERR_NOMEM,
+	   "200 rows without memory: %s", st.msg);
+	fail_allocs = false;
+	OK(pgl_onnx_predict(env, m, X, 200, 2, out, &st) == PGL_OK &&
+		   fabs(out[0] + out[1] + out[2] + out[3] + out[4] - 1) < 1e-9,
+	   "then 2 rows run: %s", st.msg);
+	free(X);
+}
+
 /* the blob with its version field set to v (CRC recomputed) does not read */
 static void
 check_version(const pgl_env *env, const uint8_t *blob, size_t len, uint16_t v)
@@ -182,6 +201,7 @@ main(void)
 	   "model shape");
 	OK(blob[4] == PGL_FORMAT_VERSION_U8, "written as format version 3");
 	check_predictions(&env, m);
+	check_failed_growth(&env, m);
 
 	/* the blob reads back and writes the same bytes */
 	OK(pgl_model_read(&env, blob, blob_len, &m2, &st) == PGL_OK, "read back: %s", st.msg);
