@@ -138,6 +138,24 @@ check_failed_growth(const pgl_env *env, const pgl_model *m)
 	free(X);
 }
 
+/* class_map must be a permutation of the classes */
+static void
+check_class_map(const pgl_model *m)
+{
+	int32_t	  *cm = (int32_t *) pgl_model_tensor(m, "class_map")->data;
+	int32_t	   save = cm[3];
+	pgl_status st = {0};
+
+	OK(pgl_onnx_validate(m, &st) == PGL_OK, "class_map is a permutation");
+	cm[3] = cm[1];
+	OK(pgl_onnx_validate(m, &st) == PGL_ERR_CORRUPT && strstr(st.msg, "maps two columns to class"),
+	   "a repeated class: %s", st.msg);
+	cm[3] = 5;
+	OK(pgl_onnx_validate(m, &st) == PGL_ERR_CORRUPT && strstr(st.msg, "class_map[3] = 5"),
+	   "a class out of range: %s", st.msg);
+	cm[3] = save;
+}
+
 /* the blob with its version field set to v (CRC recomputed) does not read */
 static void
 check_version(const pgl_env *env, const uint8_t *blob, size_t len, uint16_t v)
@@ -202,6 +220,7 @@ main(void)
 	OK(blob[4] == PGL_FORMAT_VERSION_U8, "written as format version 3");
 	check_predictions(&env, m);
 	check_failed_growth(&env, m);
+	check_class_map(m);
 
 	/* the blob reads back and writes the same bytes */
 	OK(pgl_model_read(&env, blob, blob_len, &m2, &st) == PGL_OK, "read back: %s", st.msg);
