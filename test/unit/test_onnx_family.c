@@ -207,6 +207,36 @@ main(void)
 	OK(pgl_onnx_import(&env, bytes, len, &lim, &o, &m, &blob, &blob_len, &st) == PGL_ERR_INVALID,
 	   "class count refused: %s", st.msg);
 
+	/* "columns" with an empty name first, then a name twice */
+	{
+		const char *cols[20];
+		char		names[20][16];
+
+		for (int j = 0; j < 20; j++)
+		{
+			snprintf(names[j], sizeof(names[j]), "c%d", j);
+			cols[j] = names[j];
+		}
+		o.n_classes = 0;
+		o.n_columns = 20;
+		o.columns = cols;
+		o.task = PGL_TASK_CLASSIFICATION;
+		cols[0] = "";
+		OK(pgl_onnx_import(&env, bytes, len, &lim, &o, &m, &blob, &blob_len, &st) ==
+				   PGL_ERR_INVALID &&
+			   strstr(st.msg, "empty name at position 1"),
+		   "an empty first column name is refused: %s", st.msg);
+		cols[0] = "c0";
+		cols[19] = "c3";
+		OK(pgl_onnx_import(&env, bytes, len, &lim, &o, &m, &blob, &blob_len, &st) ==
+				   PGL_ERR_INVALID &&
+			   strstr(st.msg, "\"columns\" has \"c3\" twice"),
+		   "a column named twice is refused: %s", st.msg);
+		o.n_columns = 0;
+		o.columns = NULL;
+		o.task = 0;
+	}
+
 	o.n_classes = 5;
 	o.output_kind = PGL_ONNX_LOGITS;
 	OK(pgl_onnx_import(&env, bytes, len, &lim, &o, &m, &blob, &blob_len, &st) == PGL_OK,
