@@ -908,7 +908,6 @@ pgl_tok_encoder_create(const pgl_env *env, const pgl_tok_vocab *v, pgl_tok_encod
 					   pgl_status *st)
 {
 	pgl_tok_encoder *e = pgl_alloc0(env, sizeof(*e));
-	int32_t			 hi = PGL_TOK_FIRST + v->n_tokens;
 
 	*out = NULL;
 	if (e == NULL)
@@ -925,26 +924,12 @@ pgl_tok_encoder_create(const pgl_env *env, const pgl_tok_vocab *v, pgl_tok_encod
 	{
 		const int32_t *m = v->merges + 3 * k;
 
-		if (m[0] < PGL_TOK_FIRST || m[0] >= hi || m[1] < PGL_TOK_FIRST || m[1] >= hi ||
-			m[2] < PGL_TOK_FIRST || m[2] >= hi)
-		{
-			pgl_tok_encoder_free(e);
-			return pgl_fail(st, PGL_ERR_CORRUPT, "merge %d has an id out of range", (int) k);
-		}
 		e->mkeys[4 * k] = m[0];
 		e->mkeys[4 * k + 1] = m[1];
 		e->mkeys[4 * k + 2] = k;
 		e->mkeys[4 * k + 3] = m[2];
 	}
 	qsort(e->mkeys, (size_t) v->n_merges, 4 * sizeof(int32_t), by_pair);
-	for (int32_t k = 1; k < v->n_merges; k++)
-		if (by_pair(e->mkeys + 4 * (k - 1), e->mkeys + 4 * k) == 0)
-		{
-			int a = (int) e->mkeys[4 * k], b = (int) e->mkeys[4 * k + 1];
-
-			pgl_tok_encoder_free(e);
-			return pgl_fail(st, PGL_ERR_CORRUPT, "two merges have the pair of ids %d and %d", a, b);
-		}
 	*out = e;
 	return PGL_OK;
 }

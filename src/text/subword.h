@@ -98,8 +98,9 @@ extern void pgl_tok_builder_free(pgl_tok_builder *b);
 typedef struct pgl_tok_encoder pgl_tok_encoder;
 
 /*
- * v must outlive the encoder.  PGL_ERR_CORRUPT when two merges have the
- * same pair (the structural rules are checked on load, model_format.c).
+ * v must outlive the encoder and follow the rules of a tokens feature
+ * (model_format.c, check_tokens: merge ids in range, no pair twice), as a
+ * learned vocabulary and a loaded model do.  Fails only for memory.
  */
 extern pgl_rc pgl_tok_encoder_create(const pgl_env *env, const pgl_tok_vocab *v,
 									 pgl_tok_encoder **out, pgl_status *st);
