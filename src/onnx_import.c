@@ -25,7 +25,7 @@
 #define ONNX_OPTIONS "task, classes, output, output_kind, columns"
 
 /* the most classes or columns an option may list */
-#define ONNX_MAX_LIST 100000
+#define ONNX_MAX_LIST PGL_ONNX_MAX_CLASSES
 
 static void
 option_error(const char *key, const char *expected)

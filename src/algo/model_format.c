@@ -651,14 +651,53 @@ check_merge(const pgl_feature *f, int32_t i, int32_t k, pgl_rc bad, pgl_status *
 	return PGL_OK;
 }
 
+static int
+cmp_u64(const void *pa, const void *pb)
+{
+	uint64_t a = *(const uint64_t *) pa, b = *(const uint64_t *) pb;
+
+	return (a > b) - (a < b);
+}
+
+/* no two merges of tokens feature i have the same (left, right) pair (ids checked) */
+static pgl_rc
+check_merge_pairs(const pgl_env *env, const pgl_feature *f, int32_t i, pgl_rc bad, pgl_status *st)
+{
+	uint64_t *pairs;
+	int32_t	  n = f->n_merges;
+
+	if (n < 2)
+		return PGL_OK;
+	pairs = pgl_alloc(env, sizeof(uint64_t) * (size_t) n);
+	if (pairs == NULL)
+		return pgl_fail(st, PGL_ERR_NOMEM, "out of memory");
+	for (int32_t k = 0; k < n; k++)
+		pairs[k] = ((uint64_t) (uint32_t) f->merges[3 * (size_t) k] << 32) |
+				   (uint32_t) f->merges[3 * (size_t) k + 1];
+	qsort(pairs, (size_t) n, sizeof(uint64_t), cmp_u64);
+	for (int32_t k = 1; k < n; k++)
+		if (pairs[k] == pairs[k - 1])
+		{
+			int a = (int) (pairs[k] >> 32), b = (int) (uint32_t) pairs[k];
+
+			pgl_free(env, pairs);
+			return pgl_fail(st, bad, "model feature %d has two merges of the pair of ids %d and %d",
+							(int) i, a, b);
+		}
+	pgl_free(env, pairs);
+	return PGL_OK;
+}
+
 /*
  * Tokens feature i: the one feature of a neural_net; tokenizer word (no
  * merges) or BPE; 1 to PGL_MAX_TOKENS_VOCAB - 2 valid, non-empty, strictly
  * sorted tokens; 1 <= length (max_len) <= PGL_MAX_TOKENS_LEN; each merge
- * joins two tokens into a third; nothing of the other kinds.
+ * joins two tokens into a third, and no two merges have the same pair;
+ * nothing of the other kinds.
  */
 static pgl_rc
-check_tokens(const pgl_model *m, const pgl_feature *f, int32_t i, pgl_rc bad, pgl_status *st)
+check_tokens(const pgl_env *env, const pgl_model *m, const pgl_feature *f, int32_t i, pgl_rc bad,
+			 pgl_status *st)
 {
 	if (m->algorithm != PGL_ALGO_NEURAL_NET || m->n_features != 1)
 		return pgl_fail(st, bad,
@@ -694,12 +733,12 @@ check_tokens(const pgl_model *m, const pgl_feature *f, int32_t i, pgl_rc bad, pg
 	for (int32_t k = 0; k < f->n_merges; k++)
 		if (check_merge(f, i, k, bad, st) != PGL_OK)
 			return st->rc;
-	return PGL_OK;
+	return check_merge_pairs(env, f, i, bad, st);
 }
 
 /* the structural rules of feature i (pgl_model_check_structure) */
 static pgl_rc
-check_feature(const pgl_model *m, int32_t i, pgl_rc bad, pgl_status *st)
+check_feature(const pgl_env *env, const pgl_model *m, int32_t i, pgl_rc bad, pgl_status *st)
 {
 	const pgl_feature *f = &m->features[i];
 
@@ -714,7 +753,7 @@ check_feature(const pgl_model *m, int32_t i, pgl_rc bad, pgl_status *st)
 		!(isnan(f->impute) && f->kind != PGL_FEATURE_CATEGORICAL && learns_missing(m->algorithm)))
 		return pgl_fail(st, bad, "model feature %d has a non-finite impute value", (int) i);
 	if (f->kind == PGL_FEATURE_TOKENS)
-		return check_tokens(m, f, i, bad, st);
+		return check_tokens(env, m, f, i, bad, st);
 	if (f->tokenizer != 0 || f->n_merges != 0 || f->merges != NULL)
 		return pgl_fail(st, bad, "model feature %d is not tokens but has a tokenizer", (int) i);
 	if (f->kind == PGL_FEATURE_TEXT)
@@ -801,7 +840,7 @@ pgl_model_check_structure(const pgl_env *env, const pgl_model *m, pgl_rc bad, pg
 		return pgl_fail(st, bad, "model has an invalid feature count %d", (int) m->n_features);
 	for (int32_t i = 0; i < m->n_features; i++)
 	{
-		pgl_rc rc = check_feature(m, i, bad, st);
+		pgl_rc rc = check_feature(env, m, i, bad, st);
 
 		if (rc != PGL_OK)
 			return rc;

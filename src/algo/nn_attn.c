@@ -786,10 +786,19 @@ nn_attn_infer(nn_layer *l, int i, pgl_rc rc, pgl_status *st)
 	return PGL_OK;
 }
 
+/*
+ * The dimensions of layer l as it runs now (its time axis may be cut to a
+ * batch's steps).  A learned position table keeps its full rows: with
+ * "max_len" 0 the spec would give the current steps, and a cut batch would
+ * zero (and fill) only its first T_b rows of gradient, leaving the rest
+ * from an earlier batch for the optimizer to apply again.
+ */
 static void
 dims_of(const nn_layer *l, pgl_attn_dims *d)
 {
 	(void) pgl_attn_dims_from_spec(&l->s, l->in_ndim, l->in_h, l->in_w, l->in_c, d);
+	if (d->type == PGL_NN_POSITIONAL_EMBEDDING && d->pos_kind == PGL_NN_POS_LEARNED && d->F > 0)
+		d->max_len = (int32_t) (l->n_w / d->F);
 }
 
 void

@@ -50,15 +50,17 @@ nn_seq_owns(int32_t type)
  * so that the gate loops vectorize (libm's expf / tanhf were two thirds of
  * an LSTM step): Cephes' expf (range reduction by ln 2, a degree-6
  * polynomial, 2^n put in the exponent bits; the argument clamped so that
- * 2^n stays a normal number) and Cephes' tanhf (an odd polynomial below
+ * 2^n stays a normal number, a NaN passed through) and Cephes' tanhf (an odd polynomial below
  * 0.625, 1 - 2 / (exp(2|x|) + 1) above); a few ulp from libm.
  */
 static inline float
 fast_exp(float x)
 {
-	float	t, fn, r, y, scale;
+	float	t, fn, r, y, scale, in = x;
 	int32_t n, bits;
 
+	/* NaN: computed on 0, then returned as is (converting it to int is undefined) */
+	x = x == x ? x : 0.0f;
 	x = x > 88.0f ? 88.0f : x;
 	x = x < -87.3f ? -87.3f : x;
 	t = x * 1.44269504088896341f + 0.5f;
@@ -75,7 +77,7 @@ fast_exp(float x)
 		 r + 1.0f);
 	bits = (n + 127) << 23;
 	memcpy(&scale, &bits, sizeof(scale)); /* 2^n */
-	return y * scale;
+	return in == in ? y * scale : in;
 }
 
 static inline float

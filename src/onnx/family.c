@@ -157,21 +157,26 @@ pgl_onnx_validate(const pgl_model *m, pgl_status *st)
 		return pgl_fail(st, PGL_ERR_CORRUPT,
 						"onnx classifier has no \"class_map\" tensor of %d i32",
 						(int) m->n_classes);
+	if (m->n_classes > PGL_ONNX_MAX_CLASSES)
+		return pgl_fail(st, PGL_ERR_CORRUPT, "onnx model has %d classes, more than %d",
+						(int) m->n_classes, PGL_ONNX_MAX_CLASSES);
 	{
 		const int32_t *cm = map->data;
+		uint8_t		   seen[(PGL_ONNX_MAX_CLASSES + 7) / 8]; /* 12.5 kB, no allocation */
 
 		/* a permutation of 0 .. n_classes - 1 */
+		memset(seen, 0, ((size_t) m->n_classes + 7) / 8);
 		for (int32_t j = 0; j < m->n_classes; j++)
 		{
-			if (cm[j] < 0 || cm[j] >= m->n_classes)
+			int32_t c = cm[j];
+
+			if (c < 0 || c >= m->n_classes)
 				return pgl_fail(st, PGL_ERR_CORRUPT,
-								"onnx model class_map[%d] = %d is out of range", (int) j,
-								(int) cm[j]);
-			for (int32_t k = 0; k < j; k++)
-				if (cm[k] == cm[j])
-					return pgl_fail(st, PGL_ERR_CORRUPT,
-									"onnx model class_map maps two columns to class %d",
-									(int) cm[j]);
+								"onnx model class_map[%d] = %d is out of range", (int) j, (int) c);
+			if (seen[c / 8] & (1 << (c % 8)))
+				return pgl_fail(st, PGL_ERR_CORRUPT,
+								"onnx model class_map maps two columns to class %d", (int) c);
+			seen[c / 8] |= (uint8_t) (1 << (c % 8));
 		}
 	}
 	return PGL_OK;
@@ -286,6 +291,8 @@ reserve_rows(onnx_runtime *rt, int64_t rows, pgl_status *st)
 {
 	if (rows <= rt->cap)
 		return PGL_OK;
+	/* the buffers hold cap rows only once all of them are allocated */
+	rt->cap = 0;
 	for (int32_t i = 0; i < rt->n_in; i++)
 	{
 		size_t bytes = (size_t) rows * (size_t) rt->width[i] * pgl_ox_dtype_size(rt->in[i].dtype);

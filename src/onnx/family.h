@@ -22,6 +22,9 @@
 #include "pgl_algo.h"
 #include "onnx.h"
 
+/* the most classes an onnx classifier has (ai_import_model's lists are bounded so too) */
+#define PGL_ONNX_MAX_CLASSES 100000
+
 /* "onnx_io" elements */
 #define PGL_ONNX_IO_OUTPUT 0 /* index of the graph output read */
 #define PGL_ONNX_IO_KIND   1 /* pgl_onnx_output_kind */

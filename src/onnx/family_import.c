@@ -102,12 +102,20 @@ import_features(const pgl_env *env, const pgl_ox_model *ox, pgl_onnx_import_opts
 			feat->length = element ? (int32_t) widths[i] : 0;
 		}
 	for (int32_t a = 0; a < o->n_columns; a++)
+	{
+		if (o->columns[a][0] == '\0')
+		{
+			HINT(o, "Name each column of the graph's input with a non-empty name.");
+			return pgl_fail(st, PGL_ERR_INVALID, "\"columns\" has an empty name at position %d",
+							(int) a + 1);
+		}
 		for (int32_t b = 0; b < a; b++)
-			if (strcmp(o->columns[a], o->columns[b]) == 0 || o->columns[a][0] == '\0')
+			if (strcmp(o->columns[a], o->columns[b]) == 0)
 			{
 				HINT(o, "Name each column once.");
 				return pgl_fail(st, PGL_ERR_INVALID, "\"columns\" has \"%s\" twice", o->columns[a]);
 			}
+	}
 	return PGL_OK;
 }
 

@@ -5,9 +5,12 @@
  *
  * Columns: op type, domain ("" is ai.onnx), first and last opset served,
  * least and most inputs (absent optional inputs count), least and most
- * outputs, kernel, static check (NULL: the counts only).  The validator
- * refuses a node whose op has no line covering the model's opset, listing
- * all such op types in one error.  Opset 6 is the oldest the runtime reads
+ * outputs, kernel, static check (NULL: the counts only).  The first
+ * "least" inputs and outputs are required: the validator refuses an empty
+ * name there, so a kernel may use in[i] for i < least without a check (an
+ * op whose inputs changed with an opset has one line per range).  The
+ * validator refuses a node whose op has no line covering the model's
+ * opset, listing all such op types in one error.  Opset 6 is the oldest the runtime reads
  * (PGL_OX_OPSET_MIN): the element-wise ops there take the legacy
  * broadcast/axis attributes.
  *
@@ -51,10 +54,12 @@ const pgl_ox_op pgl_ox_ops[] = {
 	{"Transpose", "", 1, MAXO, 1, 1, 1, 1, pgl_ox_k_transpose, NULL},
 	{"Concat", "", 4, MAXO, 1, 1 << 16, 1, 1, pgl_ox_k_concat, pgl_ox_c_concat},
 	{"Split", "", 2, MAXO, 1, 2, 1, 1 << 16, pgl_ox_k_split, NULL},
-	{"Slice", "", 1, MAXO, 1, 5, 1, 1, pgl_ox_k_slice, NULL},
+	{"Slice", "", 1, 9, 1, 1, 1, 1, pgl_ox_k_slice, NULL},
+	{"Slice", "", 10, MAXO, 3, 5, 1, 1, pgl_ox_k_slice, NULL},
 	{"Gather", "", 1, MAXO, 2, 2, 1, 1, pgl_ox_k_gather, NULL},
 	{"Squeeze", "", 1, MAXO, 1, 2, 1, 1, pgl_ox_k_squeeze, NULL},
-	{"Unsqueeze", "", 1, MAXO, 1, 2, 1, 1, pgl_ox_k_unsqueeze, NULL},
+	{"Unsqueeze", "", 1, 12, 1, 1, 1, 1, pgl_ox_k_unsqueeze, NULL},
+	{"Unsqueeze", "", 13, MAXO, 2, 2, 1, 1, pgl_ox_k_unsqueeze, NULL},
 	{"ConstantOfShape", "", 9, MAXO, 1, 1, 1, 1, pgl_ox_k_constant_of_shape,
 	 pgl_ox_c_constant_of_shape},
 	{"Expand", "", 8, MAXO, 2, 2, 1, 1, pgl_ox_k_expand, NULL},
@@ -77,7 +82,8 @@ const pgl_ox_op pgl_ox_ops[] = {
 	{"GlobalAveragePool", "", 1, MAXO, 1, 1, 1, 1, pgl_ox_k_global_pool, NULL},
 	{"GlobalMaxPool", "", 1, MAXO, 1, 1, 1, 1, pgl_ox_k_global_pool, NULL},
 	{"BatchNormalization", "", 6, MAXO, 5, 5, 1, 5, pgl_ox_k_batchnorm, pgl_ox_c_batchnorm},
-	{"Pad", "", 2, MAXO, 1, 3, 1, 1, pgl_ox_k_pad, pgl_ox_c_pad},
+	{"Pad", "", 2, 10, 1, 1, 1, 1, pgl_ox_k_pad, pgl_ox_c_pad},
+	{"Pad", "", 11, MAXO, 2, 3, 1, 1, pgl_ox_k_pad, pgl_ox_c_pad},
 
 	/* ops_rnn.c */
 	{"RNN", "", 7, MAXO, 3, 6, 0, 2, pgl_ox_k_rnn, pgl_ox_c_rnn},

@@ -733,7 +733,7 @@ pgl_ox_k_pad(pgl_ox_exec *x, const pgl_ox_node *n, pgl_ox_tensor **in, int n_in,
 	(void) n_out;
 	if (n->opset >= 11)
 	{
-		if (!in[1] || in[1]->dtype != PGL_OX_INT64 || in[1]->ndim != 1)
+		if (in[1]->dtype != PGL_OX_INT64 || in[1]->ndim != 1)
 			return pgl_ox_fail(st, PGL_ERR_INVALID, "pads is a 1-D int64 tensor.",
 							   "Pad node \"%s\" got pads that are not", n->name);
 		npads = in[1]->count;

@@ -22,16 +22,6 @@ label(const pgl_ox_node *n)
 }
 
 static pgl_rc
-need_inputs(const pgl_ox_node *n, pgl_ox_tensor **in, int n_in, int k, pgl_status *st)
-{
-	for (int i = 0; i < k; i++)
-		if (i >= n_in || !in[i])
-			return pgl_fail(st, PGL_ERR_INVALID, "ONNX node %s (%s) lacks its input %d", label(n),
-							n->op_type, i);
-	return PGL_OK;
-}
-
-static pgl_rc
 bad_type(const pgl_ox_node *n, const pgl_ox_tensor *t, const char *valid, pgl_status *st)
 {
 	return pgl_ox_fail(st, PGL_ERR_INVALID, valid, "ONNX node %s (%s) does not take %s input %s",
@@ -232,9 +222,8 @@ pgl_ox_k_binary(pgl_ox_exec *x, const pgl_ox_node *n, pgl_ox_tensor **in, int n_
 	bool				 div0 = false;
 	pgl_rc				 rc;
 
+	(void) n_in;
 	(void) n_out;
-	if ((rc = need_inputs(n, in, n_in, 2, st)) != PGL_OK)
-		return rc;
 	a = ins[0] = in[0];
 	b = ins[1] = in[1];
 	if (n->opset < 7 && (rc = legacy_broadcast(n, a, b, &bview, st)) != PGL_OK)
@@ -388,12 +377,11 @@ pgl_ox_k_unary(pgl_ox_exec *x, const pgl_ox_node *n, pgl_ox_tensor **in, int n_i
 	pgl_rc					 rc;
 	int32_t					 dt;
 
+	(void) n_in;
 	(void) n_out;
 	for (int i = 0; i < 10; i++)
 		if (strcmp(n->op_type, names[i]) == 0)
 			f = i;
-	if ((rc = need_inputs(n, in, n_in, 1, st)) != PGL_OK)
-		return rc;
 	dt = in[0]->dtype;
 	if (!(is_float(dt) || ((f == 4 || f == 6 || f == 7) && is_number(dt))))
 		return bad_type(n, in[0], "It takes float or double (Neg, Abs, Relu: int32, int64 too).",
@@ -427,9 +415,8 @@ pgl_ox_k_leaky_relu(pgl_ox_exec *x, const pgl_ox_node *n, pgl_ox_tensor **in, in
 	float  alpha = pgl_ox_attr_float(n, "alpha", 0.01f);
 	pgl_rc rc;
 
+	(void) n_in;
 	(void) n_out;
-	if ((rc = need_inputs(n, in, n_in, 1, st)) != PGL_OK)
-		return rc;
 	if (!is_float(in[0]->dtype))
 		return bad_type(n, in[0], "It takes float or double.", st);
 	if (!out[0])
@@ -481,9 +468,8 @@ pgl_ox_k_where(pgl_ox_exec *x, const pgl_ox_node *n, pgl_ox_tensor **in, int n_i
 	pgl_ox_bcast		 it;
 	pgl_rc				 rc;
 
+	(void) n_in;
 	(void) n_out;
-	if ((rc = need_inputs(n, in, n_in, 3, st)) != PGL_OK)
-		return rc;
 	c = ins[0] = in[0];
 	a = ins[1] = in[1];
 	b = ins[2] = in[2];
@@ -543,9 +529,8 @@ pgl_ox_k_cast(pgl_ox_exec *x, const pgl_ox_node *n, pgl_ox_tensor **in, int n_in
 	bool				 from_int;
 	pgl_rc				 rc;
 
+	(void) n_in;
 	(void) n_out;
-	if ((rc = need_inputs(n, in, n_in, 1, st)) != PGL_OK)
-		return rc;
 	a = in[0];
 	if (!out[0])
 		return PGL_OK;

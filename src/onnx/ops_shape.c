@@ -24,15 +24,6 @@ label(const pgl_ox_node *n)
 }
 
 static pgl_rc
-need_input(const pgl_ox_node *n, pgl_ox_tensor **in, int n_in, int i, pgl_status *st)
-{
-	if (i >= n_in || !in[i])
-		return pgl_fail(st, PGL_ERR_INVALID, "ONNX node %s (%s) lacks its input %d", label(n),
-						n->op_type, i);
-	return PGL_OK;
-}
-
-static pgl_rc
 node_fail(const pgl_ox_node *n, pgl_status *st, const char *what)
 {
 	return pgl_fail(st, PGL_ERR_INVALID, "ONNX node %s (%s): %s", label(n), n->op_type, what);
@@ -143,8 +134,6 @@ pgl_ox_k_identity(pgl_ox_exec *x, const pgl_ox_node *n, pgl_ox_tensor **in, int 
 {
 	pgl_rc rc;
 
-	if ((rc = need_input(n, in, n_in, 0, st)) != PGL_OK)
-		return rc;
 	/* training mode draws a random mask: only a ratio of 0 (keep all) is deterministic */
 	if (n_in > 2 && in[2] && in[2]->count > 0 && pgl_ox_get_i64(in[2], 0) != 0 &&
 		!(in[1] && in[1]->count > 0 && pgl_ox_get_f64(in[1], 0) == 0))
@@ -249,9 +238,8 @@ pgl_ox_k_shape(pgl_ox_exec *x, const pgl_ox_node *n, pgl_ox_tensor **in, int n_i
 	int64_t start, end, len;
 	pgl_rc	rc;
 
+	(void) n_in;
 	(void) n_out;
-	if ((rc = need_input(n, in, n_in, 0, st)) != PGL_OK)
-		return rc;
 	r = in[0]->ndim;
 	start = pgl_ox_attr_int(n, "start", 0);
 	end = pgl_ox_attr_int(n, "end", r);
@@ -282,10 +270,9 @@ pgl_ox_k_reshape(pgl_ox_exec *x, const pgl_ox_node *n, pgl_ox_tensor **in, int n
 	bool	allowzero = pgl_ox_attr_int(n, "allowzero", 0) != 0;
 	pgl_rc	rc;
 
+	(void) n_in;
 	(void) n_out;
-	if ((rc = need_input(n, in, n_in, 0, st)) != PGL_OK ||
-		(rc = need_input(n, in, n_in, 1, st)) != PGL_OK ||
-		(rc = int_list(n, in[1], PGL_OX_MAX_DIMS, shape, &nd, st)) != PGL_OK)
+	if ((rc = int_list(n, in[1], PGL_OX_MAX_DIMS, shape, &nd, st)) != PGL_OK)
 		return rc;
 	for (int32_t i = 0; i < nd; i++)
 	{
@@ -327,11 +314,9 @@ pgl_ox_k_flatten(pgl_ox_exec *x, const pgl_ox_node *n, pgl_ox_tensor **in, int n
 {
 	int64_t axis = pgl_ox_attr_int(n, "axis", 1), dims[2] = {1, 1};
 	int32_t r;
-	pgl_rc	rc;
 
+	(void) n_in;
 	(void) n_out;
-	if ((rc = need_input(n, in, n_in, 0, st)) != PGL_OK)
-		return rc;
 	r = in[0]->ndim;
 	if (axis < -(int64_t) r || axis > r)
 		return node_fail(n, st, "axis is out of range [-rank, rank]");
@@ -377,8 +362,7 @@ pgl_ox_k_squeeze(pgl_ox_exec *x, const pgl_ox_node *n, pgl_ox_tensor **in, int n
 	pgl_rc	rc;
 
 	(void) n_out;
-	if ((rc = need_input(n, in, n_in, 0, st)) != PGL_OK ||
-		(rc = get_axes(n, in, n_in, axes, &k, st)) != PGL_OK)
+	if ((rc = get_axes(n, in, n_in, axes, &k, st)) != PGL_OK)
 		return rc;
 	r = in[0]->ndim;
 	if (k < 0)
@@ -410,8 +394,7 @@ pgl_ox_k_unsqueeze(pgl_ox_exec *x, const pgl_ox_node *n, pgl_ox_tensor **in, int
 	pgl_rc	rc;
 
 	(void) n_out;
-	if ((rc = need_input(n, in, n_in, 0, st)) != PGL_OK ||
-		(rc = get_axes(n, in, n_in, axes, &k, st)) != PGL_OK)
+	if ((rc = get_axes(n, in, n_in, axes, &k, st)) != PGL_OK)
 		return rc;
 	if (k < 0)
 		return node_fail(n, st, "has no axes");
@@ -445,9 +428,8 @@ pgl_ox_k_transpose(pgl_ox_exec *x, const pgl_ox_node *n, pgl_ox_tensor **in, int
 	int32_t r, k;
 	pgl_rc	rc;
 
+	(void) n_in;
 	(void) n_out;
-	if ((rc = need_input(n, in, n_in, 0, st)) != PGL_OK)
-		return rc;
 	r = in[0]->ndim;
 	k = pgl_ox_attr_ints(n, "perm", &perm);
 	if (k >= 0 && k != r)
@@ -499,8 +481,6 @@ pgl_ox_k_concat(pgl_ox_exec *x, const pgl_ox_node *n, pgl_ox_tensor **in, int n_
 	pgl_rc				 rc;
 
 	(void) n_out;
-	if ((rc = need_input(n, in, n_in, 0, st)) != PGL_OK)
-		return rc;
 	a = in[0];
 	r = a->ndim;
 	if ((rc = pgl_ox_axis(n, pgl_ox_attr_int(n, "axis", 0), r, &axis, st)) != PGL_OK)
@@ -510,8 +490,6 @@ pgl_ox_k_concat(pgl_ox_exec *x, const pgl_ox_node *n, pgl_ox_tensor **in, int n_
 	dims[axis] = 0;
 	for (int i = 0; i < n_in; i++)
 	{
-		if ((rc = need_input(n, in, n_in, i, st)) != PGL_OK)
-			return rc;
 		if (in[i]->dtype != a->dtype || in[i]->ndim != r)
 			return node_fail(n, st, "inputs differ in type or rank");
 		for (int32_t d = 0; d < r; d++)
@@ -552,8 +530,6 @@ pgl_ox_k_split(pgl_ox_exec *x, const pgl_ox_node *n, pgl_ox_tensor **in, int n_i
 	int64_t				*split;
 	pgl_rc				 rc;
 
-	if ((rc = need_input(n, in, n_in, 0, st)) != PGL_OK)
-		return rc;
 	a = in[0];
 	if ((rc = pgl_ox_axis(n, pgl_ox_attr_int(n, "axis", 0), a->ndim, &axis, st)) != PGL_OK)
 		return rc;
@@ -655,9 +631,7 @@ slice_args_get(const pgl_ox_node *n, pgl_ox_tensor **in, int n_in, int32_t r, sl
 	}
 	else
 	{
-		if ((rc = need_input(n, in, n_in, 1, st)) != PGL_OK ||
-			(rc = need_input(n, in, n_in, 2, st)) != PGL_OK ||
-			(rc = int_list(n, in[1], PGL_OX_MAX_DIMS, s->starts, &s->k, st)) != PGL_OK ||
+		if ((rc = int_list(n, in[1], PGL_OX_MAX_DIMS, s->starts, &s->k, st)) != PGL_OK ||
 			(rc = int_list(n, in[2], PGL_OX_MAX_DIMS, s->ends, &ke, st)) != PGL_OK)
 			return rc;
 		if (n_in > 3 && in[3] &&
@@ -695,8 +669,6 @@ pgl_ox_k_slice(pgl_ox_exec *x, const pgl_ox_node *n, pgl_ox_tensor **in, int n_i
 	pgl_rc	rc;
 
 	(void) n_out;
-	if ((rc = need_input(n, in, n_in, 0, st)) != PGL_OK)
-		return rc;
 	r = in[0]->ndim;
 	if ((rc = slice_args_get(n, in, n_in, r, &s, st)) != PGL_OK)
 		return rc;
@@ -714,6 +686,9 @@ pgl_ox_k_slice(pgl_ox_exec *x, const pgl_ox_node *n, pgl_ox_tensor **in, int n_i
 		if (seen[a])
 			return node_fail(n, st, "an axis is repeated");
 		seen[a] = true;
+		/* a step past the dim takes one element as the dim itself does: no stride overflows */
+		if (p > d || p < -d)
+			p = p > 0 ? (d > 0 ? d : 1) : (d > 0 ? -d : -1);
 		if (b < 0)
 			b = b < -d ? 0 : b + d;
 		if (e < 0)
@@ -728,7 +703,7 @@ pgl_ox_k_slice(pgl_ox_exec *x, const pgl_ox_node *n, pgl_ox_tensor **in, int n_i
 		{
 			b = b > d - 1 ? d - 1 : b;
 			e = e > d - 1 ? d - 1 : e;
-			dims[a] = b > e ? (b - e - 1) / (p == INT64_MIN ? INT64_MAX : -p) + 1 : 0;
+			dims[a] = b > e ? (b - e - 1) / -p + 1 : 0;
 		}
 		start[a] = b;
 		step[a] = p;
@@ -760,10 +735,8 @@ pgl_ox_k_gather(pgl_ox_exec *x, const pgl_ox_node *n, pgl_ox_tensor **in, int n_
 	size_t				 es;
 	pgl_rc				 rc;
 
+	(void) n_in;
 	(void) n_out;
-	if ((rc = need_input(n, in, n_in, 0, st)) != PGL_OK ||
-		(rc = need_input(n, in, n_in, 1, st)) != PGL_OK)
-		return rc;
 	a = in[0];
 	ix = in[1];
 	if (ix->dtype != PGL_OX_INT64 && ix->dtype != PGL_OX_INT32)
@@ -836,9 +809,9 @@ pgl_ox_k_constant_of_shape(pgl_ox_exec *x, const pgl_ox_node *n, pgl_ox_tensor *
 	size_t				 es = pgl_ox_dtype_size(dt);
 	pgl_rc				 rc;
 
+	(void) n_in;
 	(void) n_out;
-	if ((rc = need_input(n, in, n_in, 0, st)) != PGL_OK ||
-		(rc = int_list(n, in[0], PGL_OX_MAX_DIMS, dims, &nd, st)) != PGL_OK)
+	if ((rc = int_list(n, in[0], PGL_OX_MAX_DIMS, dims, &nd, st)) != PGL_OK)
 		return rc;
 	if (!out[0])
 		return PGL_OK;
@@ -857,10 +830,9 @@ pgl_ox_k_expand(pgl_ox_exec *x, const pgl_ox_node *n, pgl_ox_tensor **in, int n_
 	int32_t k, nd;
 	pgl_rc	rc;
 
+	(void) n_in;
 	(void) n_out;
-	if ((rc = need_input(n, in, n_in, 0, st)) != PGL_OK ||
-		(rc = need_input(n, in, n_in, 1, st)) != PGL_OK ||
-		(rc = int_list(n, in[1], PGL_OX_MAX_DIMS, shape, &k, st)) != PGL_OK)
+	if ((rc = int_list(n, in[1], PGL_OX_MAX_DIMS, shape, &k, st)) != PGL_OK)
 		return rc;
 	for (int32_t i = 0; i < k; i++)
 		if (shape[i] < 0)

@@ -104,12 +104,41 @@ check_header(pgl_ox_model *m, pgl_status *st)
 	return PGL_OK;
 }
 
+/*
+ * An empty name marks an absent optional input or an unused optional
+ * output: the first op->min_in inputs and op->min_out outputs are required,
+ * so the kernels never see a NULL there.
+ */
+static pgl_rc
+check_required(const pgl_ox_node *n, pgl_status *st)
+{
+	for (int32_t j = 0; j < n->op->min_in; j++)
+		if (!n->inputs[j][0])
+			return pgl_ox_fail(st, PGL_ERR_INVALID,
+							   "An empty name marks an absent optional input; the first inputs "
+							   "of an op are required.",
+							   "ONNX node %s (%s) has an empty name for input %d, and %s needs "
+							   "its first %d",
+							   node_label(n), n->op_type, (int) j, n->op_type, (int) n->op->min_in);
+	for (int32_t j = 0; j < n->op->min_out; j++)
+		if (!n->outputs[j][0])
+			return pgl_ox_fail(st, PGL_ERR_INVALID,
+							   "An empty name marks an unused optional output; the first outputs "
+							   "of an op are required.",
+							   "ONNX node %s (%s) has an empty name for output %d, and %s gives "
+							   "its first %d",
+							   node_label(n), n->op_type, (int) j, n->op_type,
+							   (int) n->op->min_out);
+	return PGL_OK;
+}
+
 /* resolve every node's op; one error listing all that are missing */
 static pgl_rc
 check_ops(pgl_ox_model *m, pgl_status *st)
 {
-	char list[200];
-	int	 n_bad;
+	char   list[200];
+	int	   n_bad;
+	pgl_rc rc;
 
 	for (int32_t i = 0; i < m->n_nodes; i++)
 	{
@@ -138,6 +167,8 @@ check_ops(pgl_ox_model *m, pgl_status *st)
 							   "inputs and %d to %d outputs",
 							   node_label(n), n->op_type, n->n_inputs, n->n_outputs, n->op_type,
 							   op->min_in, op->max_in, op->min_out, op->max_out);
+		if ((rc = check_required(n, st)) != PGL_OK)
+			return rc;
 	}
 	return PGL_OK;
 }

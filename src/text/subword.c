@@ -8,27 +8,13 @@
  *-------------------------------------------------------------------------
  */
 #include "subword.h"
-#include "strarena.h"
+#include "strmap.h"
 #include "tokenize.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #define SYM_BYTES (4 + PGL_TOK_EOW_LEN + 1) /* one code point, the suffix, NUL */
-
-/* FNV-1a over the bytes */
-static uint64_t
-hash_bytes(const char *s, size_t len)
-{
-	uint64_t h = UINT64_C(0xcbf29ce484222325);
-
-	for (size_t i = 0; i < len; i++)
-	{
-		h ^= (unsigned char) s[i];
-		h *= UINT64_C(0x100000001b3);
-	}
-	return h ^ (h >> 29);
-}
 
 static uint64_t
 hash_u64(uint64_t x)
@@ -39,116 +25,45 @@ hash_u64(uint64_t x)
 	return x;
 }
 
-/* grow the array *p of *cap elements of size elem to hold need (contents kept) */
-static bool
-grow(const pgl_env *env, void **p, int64_t *cap, int64_t need, size_t elem)
+/* ---------- strings with a count each ---------- */
+
+typedef struct counted
 {
-	int64_t c = *cap ? *cap : 16;
-	void   *q;
-
-	if (need <= *cap)
-		return true;
-	while (c < need)
-		c *= 2;
-	q = pgl_alloc(env, (size_t) c * elem);
-	if (q == NULL)
-		return false;
-	if (*p)
-		memcpy(q, *p, (size_t) *cap * elem);
-	pgl_free(env, *p);
-	*p = q;
-	*cap = c;
-	return true;
-}
-
-/* ---------- a map of strings to dense indexes, with an int64 value each ---------- */
-
-typedef struct smap
-{
-	const pgl_env *env;
-	char		 **keys; /* NUL-terminated, in the arena */
-	int32_t		  *lens;
-	int64_t		  *val;
-	int64_t		   n, cap, cap_lens, cap_val;
-	int32_t		  *slots; /* -1: empty */
-	int64_t		   n_slots;
-	pgl_strarena   arena;
-} smap;
+	pgl_strmap map;
+	int64_t	  *val; /* per key */
+	int64_t	   cap_val;
+} counted;
 
 static void
-smap_free(smap *m)
+counted_init(counted *c, const pgl_env *env)
 {
-	pgl_strarena_free(&m->arena);
-	pgl_free(m->env, m->keys);
-	pgl_free(m->env, m->lens);
-	pgl_free(m->env, m->val);
-	pgl_free(m->env, m->slots);
-	memset(m, 0, sizeof(*m));
+	pgl_strmap_init(&c->map, env, true);
+	c->val = NULL;
+	c->cap_val = 0;
 }
 
-static bool
-smap_rehash(smap *m)
+static void
+counted_free(counted *c)
 {
-	int64_t	 n_slots = m->n_slots ? m->n_slots * 2 : 1024;
-	int32_t *slots = pgl_alloc(m->env, sizeof(int32_t) * (size_t) n_slots);
-
-	if (slots == NULL)
-		return false;
-	memset(slots, 0xff, sizeof(int32_t) * (size_t) n_slots);
-	for (int64_t i = 0; i < m->n; i++)
-	{
-		uint64_t h = hash_bytes(m->keys[i], (size_t) m->lens[i]) & (uint64_t) (n_slots - 1);
-
-		while (slots[h] >= 0)
-			h = (h + 1) & (uint64_t) (n_slots - 1);
-		slots[h] = (int32_t) i;
-	}
-	pgl_free(m->env, m->slots);
-	m->slots = slots;
-	m->n_slots = n_slots;
-	return true;
+	pgl_free(c->map.env, c->val);
+	pgl_strmap_free(&c->map);
+	c->val = NULL;
+	c->cap_val = 0;
 }
 
-/* the slot of s (len bytes): holding it, or the empty one where it goes */
-static uint64_t
-smap_slot(const smap *m, const char *s, size_t len)
-{
-	uint64_t h = hash_bytes(s, len) & (uint64_t) (m->n_slots - 1);
-
-	while (m->slots[h] >= 0)
-	{
-		int32_t i = m->slots[h];
-
-		if ((size_t) m->lens[i] == len && memcmp(m->keys[i], s, len) == 0)
-			break;
-		h = (h + 1) & (uint64_t) (m->n_slots - 1);
-	}
-	return h;
-}
-
-/* index of s, added (value 0) when new; -1 when out of memory */
+/* index of s, added with count 0 when new; -1 when out of memory */
 static int64_t
-smap_add(smap *m, const char *s, size_t len)
+counted_add(counted *c, const char *s, size_t len)
 {
-	uint64_t h;
+	bool	added;
+	int64_t i;
 
-	if ((m->n + 1) * 2 > m->n_slots && !smap_rehash(m))
+	if (!pgl_grow_array(c->map.env, (void **) &c->val, &c->cap_val, c->map.n + 1, sizeof(int64_t)))
 		return -1;
-	h = smap_slot(m, s, len);
-	if (m->slots[h] >= 0)
-		return m->slots[h];
-	if (m->n >= INT32_MAX - 1 ||
-		!grow(m->env, (void **) &m->keys, &m->cap, m->n + 1, sizeof(char *)) ||
-		!grow(m->env, (void **) &m->lens, &m->cap_lens, m->n + 1, sizeof(int32_t)) ||
-		!grow(m->env, (void **) &m->val, &m->cap_val, m->n + 1, sizeof(int64_t)))
-		return -1;
-	m->keys[m->n] = pgl_strarena_copy(&m->arena, s, len);
-	if (m->keys[m->n] == NULL)
-		return -1;
-	m->lens[m->n] = (int32_t) len;
-	m->val[m->n] = 0;
-	m->slots[h] = (int32_t) m->n;
-	return m->n++;
+	i = pgl_strmap_add(&c->map, s, len, &added);
+	if (added)
+		c->val[i] = 0;
+	return i;
 }
 
 /* ---------- the builder ---------- */
@@ -157,7 +72,7 @@ struct pgl_tok_builder
 {
 	const pgl_env *env;
 	int32_t		   tokenizer, vocab_size;
-	smap		   words; /* val: occurrences */
+	counted		   words; /* val: occurrences */
 	char		  *out;
 	pgl_token	  *tok;
 	int64_t		   out_cap, tok_cap;
@@ -192,8 +107,7 @@ pgl_tok_builder_create(const pgl_env *env, int32_t tokenizer, int32_t vocab_size
 	b->env = env;
 	b->tokenizer = tokenizer;
 	b->vocab_size = vocab_size;
-	b->words.env = env;
-	pgl_strarena_init(&b->words.arena, env);
+	counted_init(&b->words, env);
 	*out = b;
 	return PGL_OK;
 }
@@ -205,8 +119,9 @@ tokenize_into(const pgl_env *env, const char *doc, size_t len, char **out, int64
 {
 	if (len > INT32_MAX)
 		len = INT32_MAX;
-	if (!grow(env, (void **) out, out_cap, (int64_t) len + 1, 1) ||
-		!grow(env, (void **) tok, tok_cap, (int64_t) pgl_tokenize_max(len), sizeof(pgl_token)))
+	if (!pgl_grow_array(env, (void **) out, out_cap, (int64_t) len + 1, 1) ||
+		!pgl_grow_array(env, (void **) tok, tok_cap, (int64_t) pgl_tokenize_max(len),
+						sizeof(pgl_token)))
 		return -1;
 	return pgl_tokenize(doc, len, *out, *tok);
 }
@@ -225,7 +140,7 @@ pgl_tok_builder_add(pgl_tok_builder *b, const char *doc, size_t len, pgl_status 
 
 		if (n_chars(s, b->tok[i].len) > PGL_TOK_MAX_WORD_CHARS)
 			continue;
-		w = smap_add(&b->words, s, (size_t) b->tok[i].len);
+		w = counted_add(&b->words, s, (size_t) b->tok[i].len);
 		if (w < 0)
 			return pgl_fail(st, PGL_ERR_NOMEM, "out of memory");
 		b->words.val[w]++;
@@ -233,24 +148,18 @@ pgl_tok_builder_add(pgl_tok_builder *b, const char *doc, size_t len, pgl_status 
 	return PGL_OK;
 }
 
-int64_t
-pgl_tok_builder_words(const pgl_tok_builder *b)
-{
-	return b->words.n;
-}
-
 void
 pgl_tok_builder_free(pgl_tok_builder *b)
 {
 	if (b == NULL)
 		return;
-	smap_free(&b->words);
+	counted_free(&b->words);
 	pgl_free(b->env, b->out);
 	pgl_free(b->env, b->tok);
 	pgl_free(b->env, b);
 }
 
-/* an index of a smap with its sort keys (qsort has no context argument) */
+/* an index of a counted map with its sort keys (qsort has no context argument) */
 typedef struct ranked_entry
 {
 	int64_t		count;
@@ -276,15 +185,17 @@ by_string(const void *pa, const void *pb)
 }
 
 /*
- * Indexes 0 .. m->n - 1 (allocated through env) ordered by value
- * descending then key, or with by_value false by key only.
+ * Indexes 0 .. c->map.n - 1 (kept[i] only, unless kept is NULL; allocated
+ * through env) ordered by value descending then key, or with by_value
+ * false by key only.
  */
 static int32_t *
-ranked(const pgl_env *env, const smap *m, const char *kept, bool by_value)
+ranked(const pgl_env *env, const counted *c, const char *kept, bool by_value)
 {
-	ranked_entry *r = pgl_alloc(env, sizeof(ranked_entry) * ((size_t) m->n + 1));
-	int32_t		 *idx = pgl_alloc(env, sizeof(int32_t) * ((size_t) m->n + 1));
-	int64_t		  n = 0;
+	const pgl_strmap *m = &c->map;
+	ranked_entry	 *r = pgl_alloc(env, sizeof(ranked_entry) * ((size_t) m->n + 1));
+	int32_t			 *idx = pgl_alloc(env, sizeof(int32_t) * ((size_t) m->n + 1));
+	int64_t			  n = 0;
 
 	if (r == NULL || idx == NULL)
 	{
@@ -295,7 +206,7 @@ ranked(const pgl_env *env, const smap *m, const char *kept, bool by_value)
 	for (int64_t i = 0; i < m->n; i++)
 		if (kept == NULL || kept[i])
 		{
-			r[n].count = by_value ? m->val[i] : 0;
+			r[n].count = by_value ? c->val[i] : 0;
 			r[n].key = m->keys[i];
 			r[n].idx = (int32_t) i;
 			n++;
@@ -307,10 +218,14 @@ ranked(const pgl_env *env, const smap *m, const char *kept, bool by_value)
 	return idx;
 }
 
-/* out->tokens: copies of the strings keys[idx[0 .. n)], sorted */
+/*
+ * out->tokens: copies of the strings keys[idx[0 .. n)], sorted by strcmp
+ * (they are already when sorted).  On failure out may hold some of them:
+ * pgl_tok_builder_finish frees it.
+ */
 static pgl_rc
-put_tokens(const pgl_env *env, char *const *keys, const int32_t *idx, int32_t n, pgl_tok_vocab *out,
-		   pgl_status *st)
+put_tokens(const pgl_env *env, const char *const *keys, const int32_t *idx, int32_t n, bool sorted,
+		   pgl_tok_vocab *out, pgl_status *st)
 {
 	out->tokens = pgl_alloc0(env, sizeof(char *) * ((size_t) n + 1));
 	if (out->tokens == NULL)
@@ -325,20 +240,23 @@ put_tokens(const pgl_env *env, char *const *keys, const int32_t *idx, int32_t n,
 			return pgl_fail(st, PGL_ERR_NOMEM, "out of memory");
 		memcpy(out->tokens[i], keys[idx[i]], l + 1);
 	}
-	qsort(out->tokens, (size_t) n, sizeof(char *), by_string);
+	if (!sorted)
+		qsort(out->tokens, (size_t) n, sizeof(char *), by_string);
 	return PGL_OK;
 }
 
+/* the most frequent words, sorted */
 static pgl_rc
 finish_words(pgl_tok_builder *b, pgl_tok_vocab *out, pgl_status *st)
 {
 	int32_t *idx = ranked(b->env, &b->words, NULL, true);
-	int32_t	 n = (int32_t) (b->words.n < b->vocab_size - 2 ? b->words.n : b->vocab_size - 2);
+	int64_t	 n_words = b->words.map.n;
+	int32_t	 n = (int32_t) (n_words < b->vocab_size - 2 ? n_words : b->vocab_size - 2);
 	pgl_rc	 rc;
 
 	if (idx == NULL)
 		return pgl_fail(st, PGL_ERR_NOMEM, "out of memory");
-	rc = put_tokens(b->env, b->words.keys, idx, n, out, st);
+	rc = put_tokens(b->env, b->words.map.keys, idx, n, false, out, st);
 	pgl_free(b->env, idx);
 	return rc;
 }
@@ -354,7 +272,7 @@ typedef struct heap_entry
 typedef struct bpe
 {
 	const pgl_env *env;
-	smap		   syms; /* val: occurrences (base symbols) */
+	counted		   syms; /* val: occurrences (base symbols) */
 	char		  *kept; /* per symbol */
 	int64_t		   cap_kept;
 	int32_t		   n_kept, target;
@@ -388,10 +306,10 @@ pair_better(const bpe *p, const heap_entry *x, const heap_entry *y)
 
 	if (x->count != y->count)
 		return x->count > y->count;
-	c = strcmp(p->syms.keys[p->pa[x->pair]], p->syms.keys[p->pa[y->pair]]);
+	c = strcmp(p->syms.map.keys[p->pa[x->pair]], p->syms.map.keys[p->pa[y->pair]]);
 	if (c != 0)
 		return c < 0;
-	return strcmp(p->syms.keys[p->pb[x->pair]], p->syms.keys[p->pb[y->pair]]) < 0;
+	return strcmp(p->syms.map.keys[p->pb[x->pair]], p->syms.map.keys[p->pb[y->pair]]) < 0;
 }
 
 static bool
@@ -399,7 +317,7 @@ heap_push(bpe *p, int32_t pair)
 {
 	int64_t i = p->n_heap++;
 
-	if (!grow(p->env, (void **) &p->heap, &p->cap_heap, p->n_heap, sizeof(heap_entry)))
+	if (!pgl_grow_array(p->env, (void **) &p->heap, &p->cap_heap, p->n_heap, sizeof(heap_entry)))
 		return false;
 	p->heap[i].count = p->pcount[pair];
 	p->heap[i].pair = pair;
@@ -487,14 +405,14 @@ pair_get(bpe *p, int32_t a, int32_t b)
 		int64_t n = p->n_pairs + 1;
 
 		if (n >= INT32_MAX ||
-			!grow(p->env, (void **) &p->pa, &p->cap_pairs[0], n, sizeof(int32_t)) ||
-			!grow(p->env, (void **) &p->pb, &p->cap_pairs[1], n, sizeof(int32_t)) ||
-			!grow(p->env, (void **) &p->pstamp, &p->cap_pairs[2], n, sizeof(int32_t)) ||
-			!grow(p->env, (void **) &p->pcount, &p->cap_pairs[3], n, sizeof(int64_t)) ||
-			!grow(p->env, (void **) &p->pw, &p->cap_pairs[4], n, sizeof(int32_t *)) ||
-			!grow(p->env, (void **) &p->pw_n, &p->cap_pairs[5], n, sizeof(int32_t)) ||
-			!grow(p->env, (void **) &p->pw_cap, &p->cap_pairs[6], n, sizeof(int32_t)) ||
-			!grow(p->env, (void **) &p->pblocked, &p->cap_pairs[7], n, sizeof(char)))
+			!pgl_grow_array(p->env, (void **) &p->pa, &p->cap_pairs[0], n, sizeof(int32_t)) ||
+			!pgl_grow_array(p->env, (void **) &p->pb, &p->cap_pairs[1], n, sizeof(int32_t)) ||
+			!pgl_grow_array(p->env, (void **) &p->pstamp, &p->cap_pairs[2], n, sizeof(int32_t)) ||
+			!pgl_grow_array(p->env, (void **) &p->pcount, &p->cap_pairs[3], n, sizeof(int64_t)) ||
+			!pgl_grow_array(p->env, (void **) &p->pw, &p->cap_pairs[4], n, sizeof(int32_t *)) ||
+			!pgl_grow_array(p->env, (void **) &p->pw_n, &p->cap_pairs[5], n, sizeof(int32_t)) ||
+			!pgl_grow_array(p->env, (void **) &p->pw_cap, &p->cap_pairs[6], n, sizeof(int32_t)) ||
+			!pgl_grow_array(p->env, (void **) &p->pblocked, &p->cap_pairs[7], n, sizeof(char)))
 			return -1;
 	}
 	{
@@ -523,7 +441,7 @@ pair_add_word(bpe *p, int32_t i, int32_t w)
 		int64_t cap = p->pw_cap[i];
 
 		if (cap >= INT32_MAX / 2 ||
-			!grow(p->env, (void **) &p->pw[i], &cap, cap + 1, sizeof(int32_t)))
+			!pgl_grow_array(p->env, (void **) &p->pw[i], &cap, cap + 1, sizeof(int32_t)))
 			return false;
 		p->pw_cap[i] = (int32_t) cap;
 	}
@@ -552,8 +470,8 @@ count_word(bpe *p, int32_t w, int sign, int32_t stamp)
 		if (p->pstamp[i] != stamp)
 		{
 			p->pstamp[i] = stamp;
-			if (!grow(p->env, (void **) &p->touched, &p->cap_touched, p->n_touched + 1,
-					  sizeof(int32_t)))
+			if (!pgl_grow_array(p->env, (void **) &p->touched, &p->cap_touched, p->n_touched + 1,
+								sizeof(int32_t)))
 				return false;
 			p->touched[p->n_touched++] = i;
 		}
@@ -563,18 +481,18 @@ count_word(bpe *p, int32_t w, int sign, int32_t stamp)
 
 /* split the words of the builder into base symbols; count them */
 static pgl_rc
-bpe_words(bpe *p, const smap *words, pgl_status *st)
+bpe_words(bpe *p, const counted *words, pgl_status *st)
 {
-	p->off = pgl_alloc(p->env, sizeof(int64_t) * ((size_t) words->n + 1));
-	p->wcount = pgl_alloc(p->env, sizeof(int64_t) * ((size_t) words->n + 1));
-	p->len = pgl_alloc(p->env, sizeof(int32_t) * ((size_t) words->n + 1));
-	p->wstamp = pgl_alloc(p->env, sizeof(int32_t) * ((size_t) words->n + 1));
+	p->off = pgl_alloc(p->env, sizeof(int64_t) * ((size_t) words->map.n + 1));
+	p->wcount = pgl_alloc(p->env, sizeof(int64_t) * ((size_t) words->map.n + 1));
+	p->len = pgl_alloc(p->env, sizeof(int32_t) * ((size_t) words->map.n + 1));
+	p->wstamp = pgl_alloc(p->env, sizeof(int32_t) * ((size_t) words->map.n + 1));
 	if (!p->off || !p->wcount || !p->len || !p->wstamp)
 		return pgl_fail(st, PGL_ERR_NOMEM, "out of memory");
-	for (int64_t w = 0; w < words->n; w++)
+	for (int64_t w = 0; w < words->map.n; w++)
 	{
-		const unsigned char *s = (const unsigned char *) words->keys[w];
-		size_t				 n = (size_t) words->lens[w], at = 0;
+		const unsigned char *s = (const unsigned char *) words->map.keys[w];
+		size_t				 n = (size_t) words->map.lens[w], at = 0;
 
 		p->off[w] = p->n_pool;
 		p->wcount[w] = words->val[w];
@@ -596,16 +514,16 @@ bpe_words(bpe *p, const smap *words, pgl_status *st)
 				memcpy(sym + l, PGL_TOK_EOW, PGL_TOK_EOW_LEN);
 				l += PGL_TOK_EOW_LEN;
 			}
-			id = smap_add(&p->syms, sym, (size_t) l);
-			if (id < 0 ||
-				!grow(p->env, (void **) &p->pool, &p->cap_pool, p->n_pool + 1, sizeof(int32_t)))
+			id = counted_add(&p->syms, sym, (size_t) l);
+			if (id < 0 || !pgl_grow_array(p->env, (void **) &p->pool, &p->cap_pool, p->n_pool + 1,
+										  sizeof(int32_t)))
 				return pgl_fail(st, PGL_ERR_NOMEM, "out of memory");
 			p->syms.val[id] += words->val[w];
 			p->pool[p->n_pool++] = (int32_t) id;
 			p->len[w]++;
 		}
 	}
-	p->n_words = (int32_t) words->n;
+	p->n_words = (int32_t) words->map.n;
 	return PGL_OK;
 }
 
@@ -613,12 +531,15 @@ bpe_words(bpe *p, const smap *words, pgl_status *st)
 static pgl_rc
 bpe_alphabet(bpe *p, pgl_status *st)
 {
-	int32_t *idx = ranked(p->env, &p->syms, NULL, true);
-	int64_t	 keep = p->syms.n < p->target ? p->syms.n : p->target;
+	int32_t *idx;
+	int64_t	 keep = p->syms.map.n < p->target ? p->syms.map.n : p->target;
 
-	if (idx == NULL || !grow(p->env, (void **) &p->kept, &p->cap_kept, p->syms.n + 1, sizeof(char)))
+	if (!pgl_grow_array(p->env, (void **) &p->kept, &p->cap_kept, p->syms.map.n + 1, sizeof(char)))
 		return pgl_fail(st, PGL_ERR_NOMEM, "out of memory");
-	for (int64_t i = 0; i < p->syms.n; i++)
+	idx = ranked(p->env, &p->syms, NULL, true);
+	if (idx == NULL)
+		return pgl_fail(st, PGL_ERR_NOMEM, "out of memory");
+	for (int64_t i = 0; i < p->syms.map.n; i++)
 		p->kept[i] = 0;
 	for (int64_t i = 0; i < keep; i++)
 		p->kept[idx[i]] = 1;
@@ -673,17 +594,18 @@ word_has(const bpe *p, int32_t w, int32_t a, int32_t b)
 static int64_t
 joined_symbol(bpe *p, int32_t a, int32_t b)
 {
-	size_t	la = (size_t) p->syms.lens[a], lb = (size_t) p->syms.lens[b];
+	size_t	la = (size_t) p->syms.map.lens[a], lb = (size_t) p->syms.map.lens[b];
 	char   *s = pgl_alloc(p->env, la + lb + 1);
-	int64_t n = p->syms.n, c;
+	int64_t n = p->syms.map.n, c;
 
 	if (s == NULL)
 		return -1;
-	memcpy(s, p->syms.keys[a], la);
-	memcpy(s + la, p->syms.keys[b], lb);
-	c = smap_add(&p->syms, s, la + lb);
+	memcpy(s, p->syms.map.keys[a], la);
+	memcpy(s + la, p->syms.map.keys[b], lb);
+	c = counted_add(&p->syms, s, la + lb);
 	pgl_free(p->env, s);
-	if (c < 0 || !grow(p->env, (void **) &p->kept, &p->cap_kept, p->syms.n + 1, sizeof(char)))
+	if (c < 0 ||
+		!pgl_grow_array(p->env, (void **) &p->kept, &p->cap_kept, p->syms.map.n + 1, sizeof(char)))
 		return -1;
 	if (c < n)
 		return -2;
@@ -704,8 +626,8 @@ bpe_merge(bpe *p, int32_t i, int32_t stamp)
 		p->pblocked[i] = 1;
 		return true;
 	}
-	if (c < 0 ||
-		!grow(p->env, (void **) &p->merges, &p->cap_merges, 3 * (p->n_merges + 1), sizeof(int32_t)))
+	if (c < 0 || !pgl_grow_array(p->env, (void **) &p->merges, &p->cap_merges,
+								 3 * (p->n_merges + 1), sizeof(int32_t)))
 		return false;
 	p->merges[3 * p->n_merges] = a;
 	p->merges[3 * p->n_merges + 1] = b;
@@ -759,30 +681,37 @@ bpe_learn(bpe *p, pgl_status *st)
 	return PGL_OK;
 }
 
-/* the kept symbols as tokens, the merges in token ids */
+/*
+ * The kept symbols as tokens, the merges in token ids.  On failure out may
+ * hold some tokens: pgl_tok_builder_finish frees it.
+ */
 static pgl_rc
 bpe_output(bpe *p, pgl_tok_vocab *out, pgl_status *st)
 {
+	/* by key only: the ids follow strcmp order, the tokens need no sort */
 	int32_t *idx = ranked(p->env, &p->syms, p->kept, false);
-	int32_t *id = pgl_alloc(p->env, sizeof(int32_t) * ((size_t) p->syms.n + 1));
+	int32_t *id = pgl_alloc(p->env, sizeof(int32_t) * ((size_t) p->syms.map.n + 1));
 	int32_t	 n = p->n_kept;
-	pgl_rc	 rc;
+	pgl_rc	 rc = PGL_ERR_NOMEM;
 
 	if (idx == NULL || id == NULL)
-		return pgl_fail(st, PGL_ERR_NOMEM, "out of memory");
+		goto done;
 	for (int32_t k = 0; k < n; k++)
 		id[idx[k]] = PGL_TOK_FIRST + k;
-	rc = put_tokens(p->env, p->syms.keys, idx, n, out, st);
-	if (rc != PGL_OK)
-		return rc;
-	out->n_merges = (int32_t) p->n_merges;
+	if (put_tokens(p->env, p->syms.map.keys, idx, n, true, out, st) != PGL_OK)
+		goto done;
 	out->merges = pgl_alloc(p->env, sizeof(int32_t) * (3 * (size_t) p->n_merges + 1));
 	if (out->merges == NULL)
-		return pgl_fail(st, PGL_ERR_NOMEM, "out of memory");
+		goto done;
+	out->n_merges = (int32_t) p->n_merges;
 	for (int64_t k = 0; k < 3 * p->n_merges; k++)
 		out->merges[k] = id[p->merges[k]];
+	rc = PGL_OK;
+done:
 	pgl_free(p->env, idx);
 	pgl_free(p->env, id);
+	if (rc != PGL_OK)
+		return pgl_fail(st, rc, "out of memory");
 	return PGL_OK;
 }
 
@@ -791,7 +720,7 @@ bpe_free(bpe *p)
 {
 	for (int64_t i = 0; i < p->n_pairs; i++)
 		pgl_free(p->env, p->pw[i]);
-	smap_free(&p->syms);
+	counted_free(&p->syms);
 	pgl_free(p->env, p->kept);
 	pgl_free(p->env, p->pool);
 	pgl_free(p->env, p->off);
@@ -820,8 +749,7 @@ finish_bpe(pgl_tok_builder *b, pgl_tok_vocab *out, pgl_status *st)
 
 	memset(&p, 0, sizeof(p));
 	p.env = b->env;
-	p.syms.env = b->env;
-	pgl_strarena_init(&p.syms.arena, b->env);
+	counted_init(&p.syms, b->env);
 	p.target = b->vocab_size - 2;
 	rc = bpe_words(&p, &b->words, st);
 	if (rc == PGL_OK)
@@ -837,13 +765,27 @@ finish_bpe(pgl_tok_builder *b, pgl_tok_vocab *out, pgl_status *st)
 pgl_rc
 pgl_tok_builder_finish(pgl_tok_builder *b, pgl_tok_vocab *out, pgl_status *st)
 {
+	pgl_rc rc;
+
 	memset(out, 0, sizeof(*out));
 	out->tokenizer = b->tokenizer;
-	if (b->words.n == 0)
+	if (b->words.map.n == 0)
 		return pgl_fail(st, PGL_ERR_INVALID,
 						"the training documents hold no word of 2 to %d characters",
 						PGL_TOK_MAX_WORD_CHARS);
-	return b->tokenizer == PGL_TOKENIZER_WORD ? finish_words(b, out, st) : finish_bpe(b, out, st);
+	rc = b->tokenizer == PGL_TOKENIZER_WORD ? finish_words(b, out, st) : finish_bpe(b, out, st);
+	if (rc != PGL_OK)
+	{
+		/* a half-built vocabulary: the tokens so far (the others NULL), the merges */
+		if (out->tokens)
+			for (int32_t i = 0; i < out->n_tokens; i++)
+				pgl_free(b->env, out->tokens[i]);
+		pgl_free(b->env, out->tokens);
+		pgl_free(b->env, out->merges);
+		memset(out, 0, sizeof(*out));
+		out->tokenizer = b->tokenizer;
+	}
+	return rc;
 }
 
 /* ---------- encoding ---------- */
@@ -859,36 +801,13 @@ struct pgl_tok_encoder
 	int32_t				 sym[PGL_TOK_MAX_WORD_CHARS];
 };
 
-/* (s, len) against the NUL-terminated t, as strcmp */
-static int
-cmp_key(const char *s, size_t len, const char *t)
+/* id of token s (len bytes) in v, or PGL_TOK_UNK */
+static int32_t
+tok_find(const pgl_tok_vocab *v, const char *s, size_t len)
 {
-	size_t tl = strlen(t);
-	int	   c = memcmp(s, t, len < tl ? len : tl);
+	int32_t k = pgl_str_bsearch(v->tokens, v->n_tokens, s, len);
 
-	if (c != 0)
-		return c;
-	return len < tl ? -1 : len > tl ? 1 : 0;
-}
-
-int32_t
-pgl_tok_find(const pgl_tok_vocab *v, const char *s, size_t len)
-{
-	int32_t lo = 0, hi = v->n_tokens - 1;
-
-	while (lo <= hi)
-	{
-		int32_t mid = lo + (hi - lo) / 2;
-		int		c = cmp_key(s, len, v->tokens[mid]);
-
-		if (c == 0)
-			return PGL_TOK_FIRST + mid;
-		if (c < 0)
-			hi = mid - 1;
-		else
-			lo = mid + 1;
-	}
-	return PGL_TOK_UNK;
+	return k < 0 ? PGL_TOK_UNK : PGL_TOK_FIRST + k;
 }
 
 static int
@@ -908,7 +827,6 @@ pgl_tok_encoder_create(const pgl_env *env, const pgl_tok_vocab *v, pgl_tok_encod
 					   pgl_status *st)
 {
 	pgl_tok_encoder *e = pgl_alloc0(env, sizeof(*e));
-	int32_t			 hi = PGL_TOK_FIRST + v->n_tokens;
 
 	*out = NULL;
 	if (e == NULL)
@@ -925,26 +843,12 @@ pgl_tok_encoder_create(const pgl_env *env, const pgl_tok_vocab *v, pgl_tok_encod
 	{
 		const int32_t *m = v->merges + 3 * k;
 
-		if (m[0] < PGL_TOK_FIRST || m[0] >= hi || m[1] < PGL_TOK_FIRST || m[1] >= hi ||
-			m[2] < PGL_TOK_FIRST || m[2] >= hi)
-		{
-			pgl_tok_encoder_free(e);
-			return pgl_fail(st, PGL_ERR_CORRUPT, "merge %d has an id out of range", (int) k);
-		}
 		e->mkeys[4 * k] = m[0];
 		e->mkeys[4 * k + 1] = m[1];
 		e->mkeys[4 * k + 2] = k;
 		e->mkeys[4 * k + 3] = m[2];
 	}
 	qsort(e->mkeys, (size_t) v->n_merges, 4 * sizeof(int32_t), by_pair);
-	for (int32_t k = 1; k < v->n_merges; k++)
-		if (by_pair(e->mkeys + 4 * (k - 1), e->mkeys + 4 * k) == 0)
-		{
-			int a = (int) e->mkeys[4 * k], b = (int) e->mkeys[4 * k + 1];
-
-			pgl_tok_encoder_free(e);
-			return pgl_fail(st, PGL_ERR_CORRUPT, "two merges have the pair of ids %d and %d", a, b);
-		}
 	*out = e;
 	return PGL_OK;
 }
@@ -990,7 +894,7 @@ bpe_word(pgl_tok_encoder *e, const char *s, int32_t len)
 			memcpy(sym + l, PGL_TOK_EOW, PGL_TOK_EOW_LEN);
 			l += PGL_TOK_EOW_LEN;
 		}
-		e->sym[n++] = pgl_tok_find(e->v, sym, (size_t) l);
+		e->sym[n++] = tok_find(e->v, sym, (size_t) l);
 	}
 	for (;;)
 	{
@@ -1043,7 +947,7 @@ pgl_tok_encode(pgl_tok_encoder *e, const char *doc, size_t len, int32_t *ids, in
 		else if (e->v->tokenizer == PGL_TOKENIZER_WORD)
 		{
 			if (total < max_ids)
-				ids[total] = pgl_tok_find(e->v, s, (size_t) l);
+				ids[total] = tok_find(e->v, s, (size_t) l);
 			total++;
 		}
 		else

@@ -81,9 +81,6 @@ extern pgl_rc pgl_tok_builder_create(const pgl_env *env, int32_t tokenizer, int3
 /* one training document (len bytes of UTF-8; a NULL value: len 0) */
 extern pgl_rc pgl_tok_builder_add(pgl_tok_builder *b, const char *doc, size_t len, pgl_status *st);
 
-/* distinct words seen so far */
-extern int64_t pgl_tok_builder_words(const pgl_tok_builder *b);
-
 /*
  * The vocabulary: out->tokens (each string separately) and out->merges are
  * allocated through env.  PGL_ERR_INVALID when the documents hold no word.
@@ -98,8 +95,9 @@ extern void pgl_tok_builder_free(pgl_tok_builder *b);
 typedef struct pgl_tok_encoder pgl_tok_encoder;
 
 /*
- * v must outlive the encoder.  PGL_ERR_CORRUPT when two merges have the
- * same pair (the structural rules are checked on load, model_format.c).
+ * v must outlive the encoder and follow the rules of a tokens feature
+ * (model_format.c, check_tokens: merge ids in range, no pair twice), as a
+ * learned vocabulary and a loaded model do.  Fails only for memory.
  */
 extern pgl_rc pgl_tok_encoder_create(const pgl_env *env, const pgl_tok_vocab *v,
 									 pgl_tok_encoder **out, pgl_status *st);
@@ -112,8 +110,5 @@ extern void	  pgl_tok_encoder_free(pgl_tok_encoder *e);
  */
 extern int64_t pgl_tok_encode(pgl_tok_encoder *e, const char *doc, size_t len, int32_t *ids,
 							  int32_t max_ids);
-
-/* id of token s (len bytes) in v, or PGL_TOK_UNK (binary search) */
-extern int32_t pgl_tok_find(const pgl_tok_vocab *v, const char *s, size_t len);
 
 #endif /* PGL_TEXT_SUBWORD_H */

@@ -7,42 +7,12 @@
  *-------------------------------------------------------------------------
  */
 #include "tfidf.h"
-#include "strarena.h"
+#include "strmap.h"
 #include "tokenize.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* FNV-1a over the bytes */
-static uint64_t
-term_hash(const char *s, size_t len)
-{
-	uint64_t h = UINT64_C(0xcbf29ce484222325);
-
-	for (size_t i = 0; i < len; i++)
-	{
-		h ^= (unsigned char) s[i];
-		h *= UINT64_C(0x100000001b3);
-	}
-	return h ^ (h >> 29);
-}
-
-/* grow *buf to hold at least need bytes (contents not kept) */
-static bool
-ensure(const pgl_env *env, void **buf, size_t *cap, size_t need)
-{
-	size_t c = *cap ? *cap : 256;
-
-	if (need <= *cap)
-		return true;
-	while (c < need)
-		c *= 2;
-	pgl_free(env, *buf);
-	*buf = pgl_alloc(env, c);
-	*cap = *buf ? c : 0;
-	return *buf != NULL;
-}
 
 /*
  * The terms of one tokenized document, in order: each 1-gram, and after it
@@ -83,11 +53,11 @@ each_term(const char *out, const pgl_token *tok, int32_t n, int32_t ngram_max, c
 
 typedef struct entry
 {
-	char   *s; /* NUL-terminated, in the arena */
-	int32_t len;
-	int64_t df;
-	int64_t count;
-	int64_t last_doc;
+	const char *s; /* NUL-terminated, the map's copy */
+	int32_t		len;
+	int64_t		df;
+	int64_t		count;
+	int64_t		last_doc;
 } entry;
 
 struct pgl_tfidf_builder
@@ -95,81 +65,41 @@ struct pgl_tfidf_builder
 	const pgl_env	*env;
 	pgl_tfidf_params params;
 	int64_t			 n_docs;
-	entry			*entries;
-	int64_t			 n_entries, cap_entries;
-	int32_t			*slots; /* cap_slots, -1: empty */
-	int64_t			 cap_slots;
-	pgl_strarena	 arena;
+	pgl_strmap		 terms;	  /* term -> index of its entry */
+	entry			*entries; /* terms.n of them */
+	int64_t			 cap_entries;
 	/* scratch of one document */
 	char	  *out;
-	size_t	   out_cap;
+	int64_t	   out_cap;
 	pgl_token *tok;
-	size_t	   tok_cap;
+	int64_t	   tok_cap;
 	char	   pair[2 * PGL_TFIDF_MAX_TERM_BYTES + 2];
 };
-
-static bool
-rehash(pgl_tfidf_builder *b, int64_t cap)
-{
-	int32_t *slots = pgl_alloc(b->env, sizeof(int32_t) * (size_t) cap);
-
-	if (slots == NULL)
-		return false;
-	memset(slots, 0xff, sizeof(int32_t) * (size_t) cap);
-	for (int64_t i = 0; i < b->n_entries; i++)
-	{
-		uint64_t h = term_hash(b->entries[i].s, (size_t) b->entries[i].len) & (uint64_t) (cap - 1);
-
-		while (slots[h] >= 0)
-			h = (h + 1) & (uint64_t) (cap - 1);
-		slots[h] = (int32_t) i;
-	}
-	pgl_free(b->env, b->slots);
-	b->slots = slots;
-	b->cap_slots = cap;
-	return true;
-}
 
 static bool
 builder_term(void *arg, const char *s, size_t len)
 {
 	pgl_tfidf_builder *b = arg;
-	uint64_t		   h;
+	bool			   added;
+	int64_t			   i;
 	entry			  *e;
 
-	if (2 * (b->n_entries + 1) > b->cap_slots && !rehash(b, b->cap_slots * 2))
+	/* room for the entry first, so that every term of the map has one */
+	if (!pgl_grow_array(b->env, (void **) &b->entries, &b->cap_entries, b->terms.n + 1,
+						sizeof(entry)))
 		return false;
-	h = term_hash(s, len) & (uint64_t) (b->cap_slots - 1);
-	while (b->slots[h] >= 0)
+	i = pgl_strmap_add(&b->terms, s, len, &added);
+	if (i < 0)
+		return false;
+	if (added)
 	{
-		e = &b->entries[b->slots[h]];
-		if ((size_t) e->len == len && memcmp(e->s, s, len) == 0)
-			goto found;
-		h = (h + 1) & (uint64_t) (b->cap_slots - 1);
+		e = &b->entries[i];
+		e->s = b->terms.keys[i];
+		e->len = (int32_t) len;
+		e->df = e->count = 0;
+		e->last_doc = -1;
 	}
-	if (b->n_entries >= INT32_MAX - 1)
-		return false;
-	if (b->n_entries == b->cap_entries)
-	{
-		int64_t cap = b->cap_entries * 2;
-		entry  *grown = pgl_alloc(b->env, sizeof(entry) * (size_t) cap);
-
-		if (grown == NULL)
-			return false;
-		memcpy(grown, b->entries, sizeof(entry) * (size_t) b->n_entries);
-		pgl_free(b->env, b->entries);
-		b->entries = grown;
-		b->cap_entries = cap;
-	}
-	e = &b->entries[b->n_entries];
-	e->s = pgl_strarena_copy(&b->arena, s, len);
-	if (e->s == NULL)
-		return false;
-	e->len = (int32_t) len;
-	e->df = e->count = 0;
-	e->last_doc = -1;
-	b->slots[h] = (int32_t) b->n_entries++;
-found:
+	e = &b->entries[i];
 	e->count++;
 	if (e->last_doc != b->n_docs)
 	{
@@ -198,15 +128,8 @@ pgl_tfidf_builder_create(const pgl_env *env, const pgl_tfidf_params *params,
 	if (b == NULL)
 		return pgl_fail(st, PGL_ERR_NOMEM, "out of memory");
 	b->env = env;
-	pgl_strarena_init(&b->arena, env);
+	pgl_strmap_init(&b->terms, env, true);
 	b->params = *params;
-	b->cap_entries = 1024;
-	b->entries = pgl_alloc(env, sizeof(entry) * (size_t) b->cap_entries);
-	if (b->entries == NULL || !rehash(b, 4096))
-	{
-		pgl_tfidf_builder_free(b);
-		return pgl_fail(st, PGL_ERR_NOMEM, "out of memory");
-	}
 	*out = b;
 	return PGL_OK;
 }
@@ -218,8 +141,9 @@ pgl_tfidf_builder_add(pgl_tfidf_builder *b, const char *doc, size_t len, pgl_sta
 
 	if (len > INT32_MAX / 2)
 		return pgl_fail(st, PGL_ERR_INVALID, "a text value of %zu bytes is too long", len);
-	if (!ensure(b->env, (void **) &b->out, &b->out_cap, len + 1) ||
-		!ensure(b->env, (void **) &b->tok, &b->tok_cap, sizeof(pgl_token) * pgl_tokenize_max(len)))
+	if (!pgl_grow_array(b->env, (void **) &b->out, &b->out_cap, (int64_t) len + 1, 1) ||
+		!pgl_grow_array(b->env, (void **) &b->tok, &b->tok_cap, (int64_t) pgl_tokenize_max(len),
+						sizeof(pgl_token)))
 		return pgl_fail(st, PGL_ERR_NOMEM, "out of memory");
 	n = pgl_tokenize(doc, len, b->out, b->tok);
 	if (!each_term(b->out, b->tok, n, b->params.ngram_max, b->pair, builder_term, b))
@@ -237,7 +161,7 @@ pgl_tfidf_builder_docs(const pgl_tfidf_builder *b)
 int64_t
 pgl_tfidf_builder_terms(const pgl_tfidf_builder *b)
 {
-	return b->n_entries;
+	return b->terms.n;
 }
 
 static int
@@ -263,13 +187,14 @@ pgl_tfidf_builder_finish(pgl_tfidf_builder *b, pgl_tfidf *out, pgl_status *st)
 	const pgl_env *env = b->env;
 	double		   n = (double) b->n_docs;
 	double		   threshold = b->params.min_df >= 1 ? b->params.min_df : b->params.min_df * n;
-	entry		 **keep = pgl_alloc(env, sizeof(entry *) * (size_t) (b->n_entries + 1));
+	int64_t		   n_entries = b->terms.n;
+	entry		 **keep = pgl_alloc(env, sizeof(entry *) * (size_t) (n_entries + 1));
 	int64_t		   k = 0;
 
 	memset(out, 0, sizeof(*out));
 	if (keep == NULL)
 		return pgl_fail(st, PGL_ERR_NOMEM, "out of memory");
-	for (int64_t i = 0; i < b->n_entries; i++)
+	for (int64_t i = 0; i < n_entries; i++)
 		if ((double) b->entries[i].df >= threshold)
 			keep[k++] = &b->entries[i];
 	if (b->params.max_features > 0 && k > b->params.max_features)
@@ -315,9 +240,8 @@ pgl_tfidf_builder_free(pgl_tfidf_builder *b)
 	if (b == NULL)
 		return;
 	env = b->env;
-	pgl_strarena_free(&b->arena);
+	pgl_strmap_free(&b->terms);
 	pgl_free(env, b->entries);
-	pgl_free(env, b->slots);
 	pgl_free(env, b->out);
 	pgl_free(env, b->tok);
 	pgl_free(env, b);
@@ -329,17 +253,15 @@ struct pgl_tfidf_encoder
 {
 	const pgl_env	*env;
 	const pgl_tfidf *v;
-	int32_t			*lens;
-	int32_t			*slots;
-	uint64_t		 mask;
+	pgl_strmap		 terms; /* v's terms (not copied): index j is term j */
 	char			*out;
-	size_t			 out_cap;
+	int64_t			 out_cap;
 	pgl_token		*tok;
-	size_t			 tok_cap;
+	int64_t			 tok_cap;
 	int32_t			*ids; /* term ids of the document, then the distinct ones */
-	size_t			 ids_cap;
+	int64_t			 ids_cap;
 	double			*val;
-	size_t			 val_cap;
+	int64_t			 val_cap;
 	int32_t			 n_ids;
 	char			 pair[2 * PGL_TFIDF_MAX_TERM_BYTES + 2];
 };
@@ -349,34 +271,20 @@ pgl_tfidf_encoder_create(const pgl_env *env, const pgl_tfidf *v, pgl_tfidf_encod
 						 pgl_status *st)
 {
 	pgl_tfidf_encoder *e = pgl_alloc0(env, sizeof(*e));
-	uint64_t		   cap = 16;
 
 	*out = NULL;
 	if (e == NULL)
 		return pgl_fail(st, PGL_ERR_NOMEM, "out of memory");
 	e->env = env;
 	e->v = v;
-	while (cap < 2 * (uint64_t) v->n_terms)
-		cap *= 2;
-	e->mask = cap - 1;
-	e->lens = pgl_alloc(env, sizeof(int32_t) * ((size_t) v->n_terms + 1));
-	e->slots = pgl_alloc(env, sizeof(int32_t) * cap);
-	if (e->lens == NULL || e->slots == NULL)
-	{
-		pgl_tfidf_encoder_free(e);
-		return pgl_fail(st, PGL_ERR_NOMEM, "out of memory");
-	}
-	memset(e->slots, 0xff, sizeof(int32_t) * cap);
+	pgl_strmap_init(&e->terms, env, false);
+	/* the terms are unique (a learned or a loaded vocabulary): index j is term j */
 	for (int32_t j = 0; j < v->n_terms; j++)
-	{
-		uint64_t h;
-
-		e->lens[j] = (int32_t) strlen(v->terms[j]);
-		h = term_hash(v->terms[j], (size_t) e->lens[j]) & e->mask;
-		while (e->slots[h] >= 0)
-			h = (h + 1) & e->mask;
-		e->slots[h] = j;
-	}
+		if (pgl_strmap_add(&e->terms, v->terms[j], strlen(v->terms[j]), NULL) < 0)
+		{
+			pgl_tfidf_encoder_free(e);
+			return pgl_fail(st, PGL_ERR_NOMEM, "out of memory");
+		}
 	*out = e;
 	return PGL_OK;
 }
@@ -386,8 +294,7 @@ pgl_tfidf_encoder_free(pgl_tfidf_encoder *e)
 {
 	if (e == NULL)
 		return;
-	pgl_free(e->env, e->lens);
-	pgl_free(e->env, e->slots);
+	pgl_strmap_free(&e->terms);
 	pgl_free(e->env, e->out);
 	pgl_free(e->env, e->tok);
 	pgl_free(e->env, e->ids);
@@ -399,19 +306,10 @@ static bool
 encoder_term(void *arg, const char *s, size_t len)
 {
 	pgl_tfidf_encoder *e = arg;
-	uint64_t		   h = term_hash(s, len) & e->mask;
+	int64_t			   j = pgl_strmap_get(&e->terms, s, len);
 
-	while (e->slots[h] >= 0)
-	{
-		int32_t j = e->slots[h];
-
-		if ((size_t) e->lens[j] == len && memcmp(e->v->terms[j], s, len) == 0)
-		{
-			e->ids[e->n_ids++] = j;
-			break;
-		}
-		h = (h + 1) & e->mask;
-	}
+	if (j >= 0)
+		e->ids[e->n_ids++] = (int32_t) j;
 	return true;
 }
 
@@ -432,10 +330,14 @@ pgl_tfidf_encode(pgl_tfidf_encoder *e, const char *doc, size_t len, const int32_
 	int32_t			 n, k = 0;
 	double			 norm = 0.0;
 
-	if (len > INT32_MAX / 2 || !ensure(e->env, (void **) &e->out, &e->out_cap, len + 1) ||
-		!ensure(e->env, (void **) &e->tok, &e->tok_cap, sizeof(pgl_token) * max_tok) ||
-		!ensure(e->env, (void **) &e->ids, &e->ids_cap, sizeof(int32_t) * 2 * max_tok) ||
-		!ensure(e->env, (void **) &e->val, &e->val_cap, sizeof(double) * 2 * max_tok))
+	if (len > INT32_MAX / 2 ||
+		!pgl_grow_array(e->env, (void **) &e->out, &e->out_cap, (int64_t) len + 1, 1) ||
+		!pgl_grow_array(e->env, (void **) &e->tok, &e->tok_cap, (int64_t) max_tok,
+						sizeof(pgl_token)) ||
+		!pgl_grow_array(e->env, (void **) &e->ids, &e->ids_cap, 2 * (int64_t) max_tok,
+						sizeof(int32_t)) ||
+		!pgl_grow_array(e->env, (void **) &e->val, &e->val_cap, 2 * (int64_t) max_tok,
+						sizeof(double)))
 		return -1;
 	n = pgl_tokenize(doc, len, e->out, e->tok);
 	e->n_ids = 0;
@@ -467,23 +369,5 @@ pgl_tfidf_encode(pgl_tfidf_encoder *e, const char *doc, size_t len, const int32_
 int32_t
 pgl_tfidf_find(const pgl_tfidf *v, const char *term, size_t len)
 {
-	int32_t lo = 0, hi = v->n_terms - 1;
-
-	while (lo <= hi)
-	{
-		int32_t		mid = lo + (hi - lo) / 2;
-		const char *t = v->terms[mid];
-		size_t		tlen = strlen(t);
-		int			c = memcmp(t, term, tlen < len ? tlen : len);
-
-		if (c == 0)
-			c = (tlen > len) - (tlen < len);
-		if (c == 0)
-			return mid;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid - 1;
-	}
-	return -1;
+	return pgl_str_bsearch(v->terms, v->n_terms, term, len);
 }

@@ -1323,8 +1323,8 @@ tokens_nn(void)
 /*
  * Hostile tokens features: a tokenizer or max_len out of range, a max_len
  * the network does not read, tokens out of order, a merge that does not
- * join its tokens or names an id out of range, a lying merge count, merges
- * in a word vocabulary, tokens in a version 1 blob.
+ * join its tokens or names an id out of range, two merges of one pair, a
+ * lying merge count, merges in a word vocabulary, tokens in a version 1 blob.
  */
 static void
 tokens_seeds(void)
@@ -1353,6 +1353,17 @@ tokens_seeds(void)
 	variant("tokens-kind-numeric-nn-tokens", blob, len,
 			(size_t) (find_string(blob, len, 32, "review") - blob) + 4 + 6 + 4 + 4, 1, 4, true);
 	variant("tokens-in-version-1-nn-tokens", blob, len, 4, 1, 2, true);
+	/* the merge written twice (n_merges 2): each merge joins, but one pair has two ranks */
+	{
+		uint8_t *b = malloc(len + 12);
+
+		memcpy(b, blob, merge + 12);
+		memcpy(b + merge + 12, blob + merge, len - merge);
+		put_le(b + tok + 8, 2, 4);
+		restamp(b, len + 12);
+		put_file("tokens-merge-pair-twice-nn-tokens", b, len + 12);
+		free(b);
+	}
 	free(blob);
 	pgl_model_free(env, m);
 }

@@ -183,6 +183,13 @@ compare_batch(const bucket_net *nd, const char *what, int n, const int32_t *len)
 	memcpy(pgl_nn_params(b), pgl_nn_params(a), sizeof(float) * (size_t) P);
 	pgl_nn_set_lengths(a, la);
 	pgl_nn_set_lengths(b, lb);
+	/*
+	 * gradients left by an earlier batch (NaN here): a batch writes every
+	 * one of them, also those of the steps past its own (a learned
+	 * position table's rows T_b .. T-1: 0)
+	 */
+	for (int64_t j = 0; j < P; j++)
+		pgl_nn_grads(a)[j] = pgl_nn_grads(b)[j] = NAN;
 	fa = a->flops;
 	fb = b->flops;
 	loss_a = pgl_nn_loss_grad(a, X, n, label, NULL, NULL);
@@ -192,6 +199,9 @@ compare_batch(const bucket_net *nd, const char *what, int n, const int32_t *len)
 	ga = malloc(sizeof(float) * (size_t) P);
 	memcpy(ga, pgl_nn_grads(a), sizeof(float) * (size_t) P);
 	e_grad = max_rel(ga, pgl_nn_grads(b), P);
+	for (int64_t j = 0; j < P; j++)
+		if (!isfinite(ga[j]) || !isfinite(pgl_nn_grads(b)[j]))
+			e_grad = INFINITY;
 	memcpy(oa, pgl_nn_forward(a, X, n, false), sizeof(float) * (size_t) n * 3);
 	e_out = max_rel(oa, pgl_nn_forward(b, X, n, false), (int64_t) n * 3);
 	/* every layer's output rows, full length again (ai_predict_tensor) */

@@ -394,6 +394,52 @@ expect_shape_error(const char *what, const pgl_nn_layer_spec *l, int nl, int ndi
 	pgl_nn_destroy(&env, net);
 }
 
+/*
+ * A NaN reaching the LSTM / GRU gates (a NaN input value) passes through
+ * as NaN: fast_exp must not convert it to an integer (undefined behaviour,
+ * caught by UBSan's float-cast-overflow); the other row stays finite.
+ */
+static void
+test_nan_gates(void)
+{
+	const pgl_env env = pgl_malloc_env;
+
+	for (int k = 0; k < 2; k++)
+	{
+		pgl_nn_layer_spec l[2] = {RNN(k == 0 ? PGL_NN_LSTM : PGL_NN_GRU, 3, 0, 1),
+								  DNS(2, PGL_NN_SOFTMAX)};
+		pgl_nn_spec		  spec;
+		pgl_nn			 *net;
+		pgl_status		  st;
+		float			  X[2 * 4 * 2];
+		const float		 *o;
+
+		memset(&st, 0, sizeof(st));
+		pgl_nn_spec_defaults(&spec);
+		spec.layers = l;
+		spec.n_layers = 2;
+		spec.in_ndim = 2;
+		spec.in_h = 4;
+		spec.in_w = 1;
+		spec.in_c = 2;
+		spec.loss = PGL_NN_LOSS_SOFTMAX_CE;
+		spec.n_out = 2;
+		if (pgl_nn_create(&env, &spec, 2, &net, &st) != PGL_OK)
+		{
+			OK(0, "NaN gates: create failed: %s", st.msg);
+			continue;
+		}
+		for (int i = 0; i < 16; i++)
+			X[i] = (float) nrand();
+		X[3] = NAN;
+		o = pgl_nn_forward(net, X, 2, false);
+		OK(isnan(o[0]) && isnan(o[1]) && isfinite(o[2]) && isfinite(o[3]),
+		   "NaN gates, %s: a NaN input gives NaN outputs (%g %g), the other row finite (%g %g)",
+		   k == 0 ? "lstm" : "gru", o[0], o[1], o[2], o[3]);
+		pgl_nn_destroy(&env, net);
+	}
+}
+
 static void
 test_shape_errors(void)
 {
@@ -555,6 +601,7 @@ int
 main(void)
 {
 	test_masking();
+	test_nan_gates();
 	test_shape_errors();
 	test_seq_model();
 	for (int i = 0; i < NFIX; i++)

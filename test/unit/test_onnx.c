@@ -379,6 +379,118 @@ test_validation(void)
 	expect_refusal(V_OK, 5, "unsupported ONNX opset 5", "opset 5 is refused");
 }
 
+/* a graph of one node op(in0, in1) -> out over X [N, 3]; its output is Y */
+static buf
+one_node(const char *op, const char *in0, const char *in1, const char *out, int64_t opset)
+{
+	int64_t dx[2] = {-1, 3};
+	buf		g = {0}, t;
+
+	t = node(op, in0, in1, out, NULL);
+	f_msg(&g, 1, &t);
+	f_str(&g, 2, "one");
+	t = value_info("X", 1, 2, dx);
+	f_msg(&g, 11, &t);
+	t = value_info("Y", 1, 2, dx);
+	f_msg(&g, 12, &t);
+	return model(8, opset, NULL, &g);
+}
+
+static void
+expect_one_node(const char *op, const char *in0, const char *in1, const char *out, int64_t opset,
+				const char *want)
+{
+	buf			  b = one_node(op, in0, in1, out, opset);
+	pgl_ox_model *m = NULL;
+	pgl_status	  st;
+	pgl_rc		  rc = load(&b, &m, &st);
+
+	OK(rc == PGL_ERR_INVALID && m == NULL && strstr(st.msg, want), "%s(%s, %s) -> %s: %s", op,
+	   in0 ? in0 : "-", in1 ? in1 : "-", out, st.msg);
+	pgl_ox_model_free(m);
+	free(b.p);
+}
+
+/* an empty name (an absent input or output) where the op requires one is refused at import */
+static void
+test_required_names(void)
+{
+	expect_one_node("MatMul", "X", "", "Y", 13, "(MatMul) has an empty name for input 1");
+	expect_one_node("Softmax", "", NULL, "Y", 13, "(Softmax) has an empty name for input 0");
+	expect_one_node("Relu", "X", NULL, "", 13, "(Relu) has an empty name for output 0");
+	expect_one_node("Slice", "X", NULL, "Y", 13, "Slice takes 3 to 5 inputs");
+	expect_one_node("Unsqueeze", "X", NULL, "Y", 13, "Unsqueeze takes 2 to 2 inputs");
+	expect_one_node("Pad", "X", NULL, "Y", 13, "Pad takes 2 to 3 inputs");
+}
+
+/* Y = Slice(X, starts, ends, axes = [0], steps) at opset 13, X [N, 3] */
+static buf
+slice_model(int64_t start, int64_t end, int64_t step)
+{
+	int64_t		d1[1] = {1}, dx[2] = {-1, 3}, axis = 0;
+	const char *ins[5] = {"X", "starts", "ends", "axes", "steps"};
+	int64_t		vals[4] = {start, end, axis, step};
+	buf			g = {0}, t = {0};
+
+	for (int i = 0; i < 5; i++)
+		f_str(&t, 1, ins[i]);
+	f_str(&t, 2, "Y");
+	f_str(&t, 3, "slice");
+	f_str(&t, 4, "Slice");
+	f_msg(&g, 1, &t);
+	f_str(&g, 2, "slice");
+	for (int i = 0; i < 4; i++)
+	{
+		t = tensor(ins[i + 1], PGL_OX_INT64, 1, d1, &vals[i], 8);
+		f_msg(&g, 5, &t);
+	}
+	t = value_info("X", 1, 2, dx);
+	f_msg(&g, 11, &t);
+	t = value_info("Y", 1, 2, dx);
+	f_msg(&g, 12, &t);
+	return model(8, 13, NULL, &g);
+}
+
+/* rows of X [3, 3] (0 .. 8) that Slice(start, end, step) on axis 0 keeps, or -1 */
+static int64_t
+slice_rows(int64_t start, int64_t end, int64_t step, float *first)
+{
+	buf					 b = slice_model(start, end, step);
+	pgl_ox_model		*m = NULL;
+	pgl_ox_exec			*x = NULL;
+	pgl_status			 st;
+	float				 in[9] = {0, 1, 2, 3, 4, 5, 6, 7, 8};
+	pgl_ox_tensor		 t = {.dtype = PGL_OX_FLOAT, .ndim = 2, .dims = {3, 3}, .data = in};
+	const pgl_ox_tensor *y = NULL;
+	int64_t				 rows = -1;
+
+	if (load(&b, &m, &st) == PGL_OK && (x = pgl_ox_exec_new(m, &st)) != NULL &&
+		pgl_ox_run(x, &t, 1, &st) == PGL_OK && (y = pgl_ox_result(x, 0)) != NULL)
+	{
+		rows = y->dims[0];
+		*first = rows > 0 ? ((float *) y->data)[0] : -1;
+	}
+	pgl_ox_exec_free(x);
+	pgl_ox_model_free(m);
+	free(b.p);
+	return rows;
+}
+
+/* steps of INT64_MAX / INT64_MIN take one element, without overflowing a stride (UBSan) */
+static void
+test_slice_huge_steps(void)
+{
+	float first = -1;
+
+	OK(slice_rows(0, INT64_MAX, INT64_MAX, &first) == 1 && first == 0,
+	   "Slice with step INT64_MAX keeps the first row (%g)", first);
+	OK(slice_rows(-1, INT64_MIN, INT64_MIN, &first) == 1 && first == 6,
+	   "Slice with step INT64_MIN keeps the last row (%g)", first);
+	OK(slice_rows(2, INT64_MIN, -2, &first) == 2 && first == 6,
+	   "Slice with step -2 keeps rows 2 and 0 (%g)", first);
+	OK(slice_rows(0, 3, 2, &first) == 2 && first == 0, "Slice with step 2 keeps rows 0 and 2");
+}
+
 static void
 test_truncations(void)
 {
@@ -549,6 +661,8 @@ main(void)
 	test_fields();
 	test_run();
 	test_validation();
+	test_required_names();
+	test_slice_huge_steps();
 	test_truncations();
 	test_limits();
 	test_failed_allocations();

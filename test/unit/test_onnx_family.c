@@ -38,15 +38,16 @@ slurp(const char *path, size_t *len)
 	return buf;
 }
 
-/* an env over malloc that counts allocations */
+/* an env over malloc that counts allocations, and fails them while fail_allocs is set */
 static int64_t n_allocs = 0;
+static bool	   fail_allocs = false;
 
 static void *
 count_alloc(void *arg, size_t size)
 {
 	(void) arg;
 	n_allocs++;
-	return malloc(size);
+	return fail_allocs ? NULL : malloc(size);
 }
 
 static void
@@ -119,6 +120,42 @@ check_predictions(const pgl_env *env, const pgl_model *m)
 	pgl_ox_tensor_free(want);
 }
 
+/* a batch whose input buffers cannot grow fails; a later, smaller batch still runs */
+static void
+check_failed_growth(const pgl_env *env, const pgl_model *m)
+{
+	double	  *X = calloc(200 * 20, sizeof(double)), out[200 * 5];
+	pgl_status st = {0};
+
+	OK(pgl_onnx_predict(env, m, X, 200, 1, out, &st) == PGL_OK, "one row: %s", st.msg);
+	fail_allocs = true;
+	OK(pgl_onnx_predict(env, m, X, 200, 200, out, &st) == PGL_ERR_NOMEM,
+	   "200 rows without memory: %s", st.msg);
+	fail_allocs = false;
+	OK(pgl_onnx_predict(env, m, X, 200, 2, out, &st) == PGL_OK &&
+		   fabs(out[0] + out[1] + out[2] + out[3] + out[4] - 1) < 1e-9,
+	   "then 2 rows run: %s", st.msg);
+	free(X);
+}
+
+/* class_map must be a permutation of the classes */
+static void
+check_class_map(const pgl_model *m)
+{
+	int32_t	  *cm = (int32_t *) pgl_model_tensor(m, "class_map")->data;
+	int32_t	   save = cm[3];
+	pgl_status st = {0};
+
+	OK(pgl_onnx_validate(m, &st) == PGL_OK, "class_map is a permutation");
+	cm[3] = cm[1];
+	OK(pgl_onnx_validate(m, &st) == PGL_ERR_CORRUPT && strstr(st.msg, "maps two columns to class"),
+	   "a repeated class: %s", st.msg);
+	cm[3] = 5;
+	OK(pgl_onnx_validate(m, &st) == PGL_ERR_CORRUPT && strstr(st.msg, "class_map[3] = 5"),
+	   "a class out of range: %s", st.msg);
+	cm[3] = save;
+}
+
 /* the blob with its version field set to v (CRC recomputed) does not read */
 static void
 check_version(const pgl_env *env, const uint8_t *blob, size_t len, uint16_t v)
@@ -170,6 +207,36 @@ main(void)
 	OK(pgl_onnx_import(&env, bytes, len, &lim, &o, &m, &blob, &blob_len, &st) == PGL_ERR_INVALID,
 	   "class count refused: %s", st.msg);
 
+	/* "columns" with an empty name first, then a name twice */
+	{
+		const char *cols[20];
+		char		names[20][16];
+
+		for (int j = 0; j < 20; j++)
+		{
+			snprintf(names[j], sizeof(names[j]), "c%d", j);
+			cols[j] = names[j];
+		}
+		o.n_classes = 0;
+		o.n_columns = 20;
+		o.columns = cols;
+		o.task = PGL_TASK_CLASSIFICATION;
+		cols[0] = "";
+		OK(pgl_onnx_import(&env, bytes, len, &lim, &o, &m, &blob, &blob_len, &st) ==
+				   PGL_ERR_INVALID &&
+			   strstr(st.msg, "empty name at position 1"),
+		   "an empty first column name is refused: %s", st.msg);
+		cols[0] = "c0";
+		cols[19] = "c3";
+		OK(pgl_onnx_import(&env, bytes, len, &lim, &o, &m, &blob, &blob_len, &st) ==
+				   PGL_ERR_INVALID &&
+			   strstr(st.msg, "\"columns\" has \"c3\" twice"),
+		   "a column named twice is refused: %s", st.msg);
+		o.n_columns = 0;
+		o.columns = NULL;
+		o.task = 0;
+	}
+
 	o.n_classes = 5;
 	o.output_kind = PGL_ONNX_LOGITS;
 	OK(pgl_onnx_import(&env, bytes, len, &lim, &o, &m, &blob, &blob_len, &st) == PGL_OK,
@@ -182,6 +249,8 @@ main(void)
 	   "model shape");
 	OK(blob[4] == PGL_FORMAT_VERSION_U8, "written as format version 3");
 	check_predictions(&env, m);
+	check_failed_growth(&env, m);
+	check_class_map(m);
 
 	/* the blob reads back and writes the same bytes */
 	OK(pgl_model_read(&env, blob, blob_len, &m2, &st) == PGL_OK, "read back: %s", st.msg);
