@@ -6,8 +6,9 @@ MODULE_big = pg_learn
 ALGO_OBJS = $(patsubst %.c,%.o,$(wildcard src/algo/*.c))
 TEXT_OBJS = $(patsubst %.c,%.o,$(wildcard src/text/*.c))
 ONNX_OBJS = $(patsubst %.c,%.o,$(wildcard src/onnx/*.c))
+CHART_OBJS = $(patsubst %.c,%.o,$(wildcard src/chart/*.c))
 GLUE_OBJS = $(patsubst %.c,%.o,$(wildcard src/*.c src/jobs/*.c))
-OBJS = $(GLUE_OBJS) $(ALGO_OBJS) $(TEXT_OBJS) $(ONNX_OBJS)
+OBJS = $(GLUE_OBJS) $(ALGO_OBJS) $(TEXT_OBJS) $(ONNX_OBJS) $(CHART_OBJS)
 
 DATA = $(EXTENSION)--$(EXTVERSION).sql $(EXTENSION)--0.1.0.sql $(EXTENSION)--0.2.0.sql $(EXTENSION)--0.1.0--0.2.0.sql $(EXTENSION)--0.2.0--0.3.0.sql
 PGFILEDESC = "pg_learn - train and serve machine-learning models in PostgreSQL"
@@ -16,7 +17,7 @@ REGRESS = catalog linear logistic predict evaluate errors recommend recommend_au
 REGRESS_OPTS = --inputdir=sql --outputdir=. --load-extension=$(EXTENSION)
 
 BLAS_INC ?= /usr/include/x86_64-linux-gnu/openblas-pthread
-PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/algo -I$(srcdir)/src/text -I$(BLAS_INC)
+PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/algo -I$(srcdir)/src/text -I$(srcdir)/src/chart -I$(BLAS_INC)
 # -Wall -Wextra, less the unused-parameter warnings that PostgreSQL's own
 # headers trigger under -Wextra (static inline functions); C11 lets
 # declarations follow statements, which PGXS's flags warn of.
@@ -35,11 +36,15 @@ src/algo/%.o: src/algo/%.c $(wildcard src/algo/*.h)
 src/text/%.o: src/text/%.c $(wildcard src/text/*.h) src/algo/pgl_algo.h
 	$(CC) -O3 -g -fno-omit-frame-pointer -fno-math-errno -fno-trapping-math $(CFLAGS_SL) -std=c11 -D_GNU_SOURCE -Wall -Wextra -I$(srcdir)/src/algo -I$(srcdir)/src/text -c -o $@ $<
 
-$(GLUE_OBJS): $(wildcard src/*.h src/jobs/*.h) $(wildcard src/algo/*.h) $(wildcard src/text/*.h)
+$(GLUE_OBJS): $(wildcard src/*.h src/jobs/*.h) $(wildcard src/algo/*.h) $(wildcard src/text/*.h) $(wildcard src/chart/*.h)
 
 # src/onnx likewise (pure C: the ONNX runtime)
 src/onnx/%.o: src/onnx/%.c $(wildcard src/onnx/*.h) src/algo/pgl_algo.h
 	$(CC) -O3 -g -fno-omit-frame-pointer -fno-math-errno -fno-trapping-math $(CFLAGS_SL) -std=c11 -D_GNU_SOURCE -Wall -Wextra -I$(srcdir)/src/algo -I$(srcdir)/src/onnx -I$(BLAS_INC) -c -o $@ $<
+
+# src/chart likewise (pure C: SVG charts)
+src/chart/%.o: src/chart/%.c $(wildcard src/chart/*.h) src/algo/pgl_algo.h
+	$(CC) -O2 -g -fno-omit-frame-pointer $(CFLAGS_SL) -std=c11 -D_GNU_SOURCE -Wall -Wextra -I$(srcdir)/src/algo -I$(srcdir)/src/chart -c -o $@ $<
 
 # the launcher library (shared_preload_libraries) is built by its own
 # Makefile: PGXS builds one MODULE_big per Makefile
