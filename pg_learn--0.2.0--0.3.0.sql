@@ -776,3 +776,17 @@ AS 'MODULE_PATHNAME', 'ai_import_model'
 LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION @extschema@.ai_import_model(pg_catalog.text, pg_catalog.bytea, boolean, pg_catalog.text, pg_catalog.jsonb) IS
 	'Validate an exported model (format pg_learn), an XGBoost JSON model (format xgboost_json) or an ONNX file (format onnx, with options task, classes, output, output_kind, columns) and store it as a new version; returns the version number';
+
+/* ------------------------------------------------------------------------
+ * Charts (issue 18): ai_chart, a self-contained SVG of a model
+ * (docs/charts.md).
+ * ------------------------------------------------------------------------ */
+
+CREATE FUNCTION @extschema@.ai_chart(name pg_catalog.text, kind pg_catalog.text,
+	data pg_catalog.text DEFAULT NULL, version integer DEFAULT NULL,
+	options pg_catalog.jsonb DEFAULT NULL)
+RETURNS pg_catalog.text
+AS 'MODULE_PATHNAME', 'ai_chart'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.ai_chart(pg_catalog.text, pg_catalog.text, pg_catalog.text, integer, pg_catalog.jsonb) IS
+	'A self-contained SVG chart of a model: learning_curve, importance, or on data (a table, view or SELECT holding the target) roc, pr, confusion, residuals';

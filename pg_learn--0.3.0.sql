@@ -1266,3 +1266,17 @@ AS 'MODULE_PATHNAME', 'ai_predict_tensor_bytea'
 LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.ai_predict_tensor(pg_catalog.text, pg_catalog.bytea, pg_catalog.text, integer) IS
 	'Output of a neural_net layer (or with output NULL the model''s output) for a tensor given as bytes (uint8)';
+
+/* ------------------------------------------------------------------------
+ * Charts (issue 18): ai_chart, a self-contained SVG of a model
+ * (docs/charts.md).
+ * ------------------------------------------------------------------------ */
+
+CREATE FUNCTION @extschema@.ai_chart(name pg_catalog.text, kind pg_catalog.text,
+	data pg_catalog.text DEFAULT NULL, version integer DEFAULT NULL,
+	options pg_catalog.jsonb DEFAULT NULL)
+RETURNS pg_catalog.text
+AS 'MODULE_PATHNAME', 'ai_chart'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.ai_chart(pg_catalog.text, pg_catalog.text, pg_catalog.text, integer, pg_catalog.jsonb) IS
+	'A self-contained SVG chart of a model: learning_curve, importance, or on data (a table, view or SELECT holding the target) roc, pr, confusion, residuals';

@@ -153,55 +153,31 @@ class_labels(PglDataSet *ds, const pgl_model *m, const char *name)
 }
 
 /*
- * ai_evaluate(name, data, version): metrics of a version (the deployed one
- * when version is NULL) on data holding the target.
+ * Predictions of model version version_id on data (a table, view or
+ * SELECT holding the features and the target), into *out: rows with a
+ * NULL target are skipped.  Allocations in the current memory context;
+ * *m is set to the model as found again after reading the data (the data's
+ * query may have used other models and evicted this one).  ERROR on data
+ * without the target, a feature column of another type, no rows, or a
+ * label the model does not know.
  */
-Datum
-ai_evaluate(PG_FUNCTION_ARGS)
+void
+pgl_predict_on_data(const char *name, int64 version_id, const char *data, const pgl_model **mp,
+					PglPredictions *out)
 {
-	char			   *name;
-	char			   *data;
-	int64				version_id;
-	const pgl_model	   *m;
-	const pgl_algo_ops *ops;
-	bool				classification;
-	MemoryContext		cxt, old;
+	const pgl_model	   *m = *mp;
+	const pgl_algo_ops *ops = pgl_algo_by_id(m->algorithm);
+	bool				classification = m->task == PGL_TASK_CLASSIFICATION;
 	PglDataSet		   *ds;
 	List			   *only = NIL;
 	const double	  **raw;
 	const bool		  **rnull;
 	int64				n;
-	double			   *X, *pred;
-	int32			   *label = NULL;
+	double			   *X;
 	pgl_env				env;
 	pgl_status			st;
-	StringInfoData		buf;
-	Datum				result;
 
-	/* not STRICT: a NULL version means the deployed one */
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		PG_RETURN_NULL();
-	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	data = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	m = pgl_model_get_version(name, pgl_version_arg(fcinfo, 2), &version_id);
-	ops = pgl_algo_by_id(m->algorithm);
-	classification = m->task == PGL_TASK_CLASSIFICATION;
-	if (m->task == PGL_TASK_RECOMMENDATION)
-		PG_RETURN_DATUM(pgl_evaluate_recommender(name, version_id, data));
-	if (m->task == PGL_TASK_CLUSTERING)
-		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						errmsg("ai_evaluate does not evaluate clustering model \"%s\"", name),
-						errdetail("A clustering model has no target to compare with; its training "
-								  "metrics hold the inertia and the silhouette."),
-						errhint("Assign rows to clusters with ai_cluster().")));
-
-	if (pgl_nn_reads_array(m)) /* a network over a tensor column: nn_predict.c */
-		PG_RETURN_DATUM(pgl_nn_evaluate(name, version_id, data));
-
-	pgl_text_refuse(m, name, "ai_evaluate");
-	cxt = AllocSetContextCreate(CurrentMemoryContext, "pg_learn evaluate", ALLOCSET_DEFAULT_SIZES);
-	old = MemoryContextSwitchTo(cxt);
-
+	memset(out, 0, sizeof(*out));
 	/* copies: the data's query may empty the model cache (eviction, a changed blob) */
 	for (int f = 0; f < m->n_features; f++)
 		only = lappend(only, pstrdup(m->features[f].name));
@@ -209,7 +185,7 @@ ai_evaluate(PG_FUNCTION_ARGS)
 					   classification ? PGL_COL_CATEGORICAL : PGL_COL_NUMERIC, NIL, only,
 					   pgl_algo_by_id(m->algorithm)->name, 0.0, 0, NULL, NULL);
 	/* the data's query may have used other models and evicted this one */
-	m = pgl_model_by_version(version_id, name);
+	m = *mp = pgl_model_by_version(version_id, name);
 	pgl_check_feature_columns(ds, m, name);
 	n = ds->n_rows;
 	if (n == 0)
@@ -256,24 +232,66 @@ ai_evaluate(PG_FUNCTION_ARGS)
 		rnull[f] = c->nulls[PGL_TRAIN];
 	}
 	if (classification)
-		label = class_labels(ds, m, name);
+		out->label = class_labels(ds, m, name);
 
 	pgl_check_memory(ds->bytes + (Size) n * (m->n_inputs + (classification ? m->n_classes : 1)) *
 									 sizeof(double),
 					 psprintf("evaluating on " INT64_FORMAT " rows", n));
 	X = palloc_extended(sizeof(double) * n * (m->n_inputs > 0 ? m->n_inputs : 1), MCXT_ALLOC_HUGE);
 	pgl_encode_rows(m, raw, rnull, NULL, n, X);
-	pred =
+	out->pred =
 		palloc_extended(sizeof(double) * n * (classification ? m->n_classes : 1), MCXT_ALLOC_HUGE);
 
 	pgl_set_blas_threads();
-	env = pgl_backend_env(cxt);
+	env = pgl_backend_env(CurrentMemoryContext);
 	memset(&st, 0, sizeof(st));
-	if (ops->predict(&env, m, X, n, n, pred, &st) != PGL_OK)
+	if (ops->predict(&env, m, X, n, n, out->pred, &st) != PGL_OK)
 		pgl_report(&st, "prediction failed");
+	pfree(X);
+	out->n = n;
+	out->y = pgl_column_values(ds, ds->target, PGL_TRAIN);
+}
 
+/*
+ * ai_evaluate(name, data, version): metrics of a version (the deployed one
+ * when version is NULL) on data holding the target.
+ */
+Datum
+ai_evaluate(PG_FUNCTION_ARGS)
+{
+	char			*name;
+	char			*data;
+	int64			 version_id;
+	const pgl_model *m;
+	MemoryContext	 cxt, old;
+	PglPredictions	 p;
+	StringInfoData	 buf;
+	Datum			 result;
+
+	/* not STRICT: a NULL version means the deployed one */
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	data = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	m = pgl_model_get_version(name, pgl_version_arg(fcinfo, 2), &version_id);
+	if (m->task == PGL_TASK_RECOMMENDATION)
+		PG_RETURN_DATUM(pgl_evaluate_recommender(name, version_id, data));
+	if (m->task == PGL_TASK_CLUSTERING)
+		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						errmsg("ai_evaluate does not evaluate clustering model \"%s\"", name),
+						errdetail("A clustering model has no target to compare with; its training "
+								  "metrics hold the inertia and the silhouette."),
+						errhint("Assign rows to clusters with ai_cluster().")));
+
+	if (pgl_nn_reads_array(m)) /* a network over a tensor column: nn_predict.c */
+		PG_RETURN_DATUM(pgl_nn_evaluate(name, version_id, data));
+
+	pgl_text_refuse(m, name, "ai_evaluate");
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "pg_learn evaluate", ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	pgl_predict_on_data(name, version_id, data, &m, &p);
 	initStringInfo(&buf);
-	pgl_metrics_json(&buf, m, n, pgl_column_values(ds, ds->target, PGL_TRAIN), label, pred);
+	pgl_metrics_json(&buf, m, p.n, p.y, p.label, p.pred);
 
 	MemoryContextSwitchTo(old);
 	result = DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));

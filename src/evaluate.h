@@ -26,4 +26,16 @@ extern void pgl_metrics_json(StringInfo buf, const pgl_model *m, int64 n, const 
 struct PglVocab;
 extern int32 *pgl_class_map(struct PglVocab *vocab, const pgl_model *m);
 
+/* the rows of some data and a model's predictions of them (pgl_predict_on_data) */
+typedef struct PglPredictions
+{
+	int64	n;
+	double *y;	   /* the target (regression) */
+	int32  *label; /* classification: the target as class numbers of the model; else NULL */
+	double *pred;  /* n values (regression) or n x n_classes probabilities */
+} PglPredictions;
+
+extern void pgl_predict_on_data(const char *name, int64 version_id, const char *data,
+								const pgl_model **m, PglPredictions *out);
+
 #endif /* PGL_EVALUATE_H */

@@ -219,7 +219,7 @@ pgl_rc
 pgl_chart_bars(pgl_svg *s, const pgl_chart *c, int n, const char *const *labels,
 			   const double *values, const double *err, bool horizontal, pgl_status *st)
 {
-	double lo, hi;
+	double lo = 0, hi = 0;
 	pgl_rc rc;
 
 	if ((rc = check_bars(n, labels, values, err, &lo, &hi, st)) != PGL_OK)
@@ -301,11 +301,13 @@ pgl_chart_heatmap(pgl_svg *s, const pgl_chart *c, int k, const char *const *labe
 	f.left = pgl_text_width(chars) + 14 + (c->y_label ? 22 : 0);
 	bottom = 28 + (c->x_label ? 24 : 0);
 	{
-		int need = (int) (28.0 * k); /* cells of at least 28 px unless a size is given */
+		/* cells of 28 to 90 px unless a size is given */
+		int need = (int) ceil(fmin(90.0, fmax(28.0, 360.0 / k)) * k);
 
-		rc = pgl_chart_size(c, imin(PGL_CHART_MAX_SIZE, imax(560, (int) f.left + 20 + need)),
-							imin(PGL_CHART_MAX_SIZE, imax(480, (int) (f.top + bottom) + need)), &w,
-							&h, st);
+		rc = pgl_chart_size(
+			c, imin(PGL_CHART_MAX_SIZE, imax(320, (int) f.left + 20 + need)),
+			imin(PGL_CHART_MAX_SIZE, imax(PGL_CHART_MIN_SIZE, (int) (f.top + bottom) + need)), &w,
+			&h, st);
 		if (rc != PGL_OK)
 			return rc;
 	}
