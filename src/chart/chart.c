@@ -50,7 +50,12 @@ pgl_attr(pgl_svg *s, const char *name, double v)
 pgl_rc
 pgl_chart_size(const pgl_chart *c, int dflt_w, int dflt_h, int *w, int *h, pgl_status *st)
 {
-	*w = c->width ? c->width : dflt_w;
+	/* by default wide enough for the title (16px bold: about 9 px a character) */
+	int title_w = 9 * pgl_utf8_length(c->title ? c->title : "") + 40;
+
+	if (title_w > 1000)
+		title_w = 1000;
+	*w = c->width ? c->width : (dflt_w > title_w ? dflt_w : title_w);
 	*h = c->height ? c->height : dflt_h;
 	if (*w < PGL_CHART_MIN_SIZE || *w > PGL_CHART_MAX_SIZE || *h < PGL_CHART_MIN_SIZE ||
 		*h > PGL_CHART_MAX_SIZE)

@@ -318,6 +318,8 @@ pgl_chart_heatmap(pgl_svg *s, const pgl_chart *c, int k, const char *const *labe
 	f.W = w;
 	f.H = h;
 	f.pw = f.ph = size * k;
+	if (w - f.left - 20 - f.pw > 0) /* a wide title: centre the grid under it */
+		f.left += (w - f.left - 20 - f.pw) / 2;
 	snprintf(desc, sizeof(desc), "A heat map of %d x %d cells.", k, k);
 	pgl_chart_begin(s, c, w, h, desc, 0);
 	for (int i = 0; i < k; i++)
