@@ -102,6 +102,9 @@ SELECT e.feature, e.value, round(e.contribution::numeric, 3) AS contribution
 SELECT feature, round(importance::numeric, 1) AS gain
   FROM ai_feature_importance('churn_gbt', kind => 'gain') ORDER BY importance DESC;
 
+\echo '== A chart to look at: the ROC curve on the later customers, as SVG, written to /tmp/pg_learn_churn_roc.svg (open it in a browser) =='
+SELECT ai_chart('churn', 'roc', 'customers_2026') \g (format=unaligned tuples_only=on) /tmp/pg_learn_churn_roc.svg
+
 \echo '== 7. Versions: retrain with l2, roll back, list =='
 SELECT version FROM ai_train('house_price', 'linear_regression', 'houses', 'price',
                              '{"exclude": ["id"], "l2": 1000}');
