@@ -7,6 +7,7 @@
  */
 #include "algorithms.h"
 #include "als.h"
+#include "iforest.h"
 #include "kmeans.h"
 #include "linear.h"
 #include "nn.h"
@@ -483,29 +484,33 @@ kmeans_validate(const pgl_model *m, pgl_status *st)
 static const pgl_algo_ops algorithms[] = {
 	{PGL_ALGO_LINEAR_REGRESSION, "linear_regression", PGL_TASK_REGRESSION, 0.0, linreg_train,
 	 linreg_predict, linreg_validate, linreg_train_gram, pgl_linear_regression_options, NULL, false,
-	 NULL, true, NULL},
+	 NULL, true, NULL, NULL, 0},
 	{PGL_ALGO_LOGISTIC_REGRESSION, "logistic_regression", PGL_TASK_CLASSIFICATION, 1e-4,
 	 logreg_train, logreg_predict, logreg_validate, NULL, pgl_logistic_regression_options, NULL,
-	 false, NULL, true, NULL},
+	 false, NULL, true, NULL, NULL, 0},
 	/* trained and used through its own glue (recommend*.c): no dense-matrix ops */
 	{PGL_ALGO_ALS, "als", PGL_TASK_RECOMMENDATION, 0.05, NULL, NULL, als_validate, NULL,
-	 pgl_als_options, "ndcg@k|rmse", false, NULL, false, NULL},
+	 pgl_als_options, "ndcg@k|rmse", false, NULL, false, NULL, NULL, 0},
 	{PGL_ALGO_KMEANS, "kmeans", PGL_TASK_CLUSTERING, 0.0, kmeans_train, kmeans_predict,
-	 kmeans_validate, NULL, pgl_kmeans_options, NULL, false, NULL, false, NULL},
+	 kmeans_validate, NULL, pgl_kmeans_options, NULL, false, NULL, false, NULL, NULL, 0},
 	/* trained through its own glue (nn_train.c); the task is the model's */
 	{PGL_ALGO_NEURAL_NET, "neural_net", 0, 0.0, NULL, pgl_nn_predict_encoded, pgl_nn_validate, NULL,
-	 pgl_neural_net_options, NULL, false, NULL, false, NULL},
+	 pgl_neural_net_options, NULL, false, NULL, false, NULL, NULL, 0},
 	/* tree ensembles trained by libxgboost (xgboost.c); the task is the model's */
 	{PGL_ALGO_XGBOOST, "xgboost", 0, 1.0, pgl_xgboost_train, pgl_trees_model_predict,
 	 pgl_trees_model_validate, NULL, pgl_xgboost_options, NULL, true, pgl_xgb_train_memory, false,
-	 NULL},
+	 NULL, NULL, 0},
 	{PGL_ALGO_RANDOM_FOREST, "random_forest", 0, 1e-5, pgl_random_forest_train,
 	 pgl_trees_model_predict, pgl_trees_model_validate, NULL, pgl_random_forest_options, NULL, true,
-	 pgl_xgb_train_memory, false, NULL},
+	 pgl_xgb_train_memory, false, NULL, NULL, 0},
 	/* imported with ai_import_model(format => 'onnx'), never trained; the task is the
 	 * model's; a NULL feature encodes as NaN, which predict refuses (no imputation) */
 	{PGL_ALGO_ONNX, "onnx", 0, 0.0, NULL, pgl_onnx_predict, pgl_onnx_validate, NULL,
-	 pgl_onnx_options, NULL, true, NULL, false, pgl_onnx_prepare},
+	 pgl_onnx_options, NULL, true, NULL, false, pgl_onnx_prepare, NULL, 0},
+	/* anomaly scores (iforest.c): predict is the score */
+	{PGL_ALGO_ISOLATION_FOREST, "isolation_forest", PGL_TASK_ANOMALY, 0.0, pgl_iforest_train,
+	 pgl_iforest_score, pgl_iforest_validate, NULL, pgl_isolation_forest_options, NULL, false, NULL,
+	 false, NULL, pgl_iforest_score, 1.0},
 };
 
 #define N_ALGORITHMS ((int) (sizeof(algorithms) / sizeof(algorithms[0])))
@@ -532,7 +537,7 @@ const char *
 pgl_algo_names(void)
 {
 	return "linear_regression, logistic_regression, als, kmeans, neural_net, xgboost, "
-		   "random_forest";
+		   "random_forest, isolation_forest";
 }
 
 pgl_rc

@@ -84,6 +84,8 @@ typedef struct pgl_train_params
 	double	colsample_bynode;
 	double	min_child_weight;
 	double	l1;
+	/* isolation_forest: the expected share of anomalies (<= 0: "auto") */
+	double contamination;
 } pgl_train_params;
 
 typedef struct pgl_train_info
@@ -180,7 +182,8 @@ typedef enum pgl_opt_slot
 	PGL_SLOT_TOKENIZER,
 	PGL_SLOT_VOCAB_SIZE,
 	PGL_SLOT_MAX_LEN,
-	PGL_SLOT_PRUNE
+	PGL_SLOT_PRUNE,
+	PGL_SLOT_CONTAMINATION
 } pgl_opt_slot;
 
 /*
@@ -336,6 +339,18 @@ typedef struct pgl_algo_ops
 	 * keeps: env itself may be on the caller's stack.
 	 */
 	pgl_rc (*prepare)(const pgl_env *env, pgl_model *m, pgl_status *st);
+
+	/*
+	 * Optional (anomaly detectors): the anomaly score of n encoded rows (X
+	 * as for predict), higher meaning more anomalous; a row is an anomaly
+	 * when its score is above the model's f64 [1] tensor
+	 * "anomaly_threshold" (ai_detect_anomalies, src/anomaly.c).
+	 * anomaly_score_max is the largest score there is (0: unbounded), the
+	 * upper end of the thresholds a caller may give.
+	 */
+	pgl_rc (*anomaly_score)(const pgl_env *env, const pgl_model *m, const double *X, int64_t ld,
+							int64_t n, double *score, pgl_status *st);
+	double anomaly_score_max;
 } pgl_algo_ops;
 
 extern const pgl_algo_ops *pgl_algo_by_id(int32_t id);

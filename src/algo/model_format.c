@@ -824,7 +824,8 @@ pgl_model_check_structure(const pgl_env *env, const pgl_model *m, pgl_rc bad, pg
 	if (pgl_algo_by_id(m->algorithm) == NULL)
 		return pgl_fail(st, bad, "unknown algorithm id %d", (int) m->algorithm);
 	if (m->task != PGL_TASK_REGRESSION && m->task != PGL_TASK_CLASSIFICATION &&
-		m->task != PGL_TASK_RECOMMENDATION && m->task != PGL_TASK_CLUSTERING)
+		m->task != PGL_TASK_RECOMMENDATION && m->task != PGL_TASK_CLUSTERING &&
+		m->task != PGL_TASK_ANOMALY)
 		return pgl_fail(st, bad, "unknown task id %d", (int) m->task);
 
 	/* a recommender scores (user, item) pairs: no features, no classes */
@@ -866,6 +867,8 @@ pgl_model_check_structure(const pgl_env *env, const pgl_model *m, pgl_rc bad, pg
 		return pgl_fail(st, bad, "regression model has %d classes", (int) m->n_classes);
 	if (m->task == PGL_TASK_CLUSTERING && m->n_classes != 0)
 		return pgl_fail(st, bad, "clustering model has %d classes, needs none", (int) m->n_classes);
+	if (m->task == PGL_TASK_ANOMALY && m->n_classes != 0)
+		return pgl_fail(st, bad, "anomaly model has %d classes, needs none", (int) m->n_classes);
 	for (int32_t c = 0; c < m->n_classes; c++)
 		if (!string_ok(m->classes[c]))
 			return pgl_fail(st, bad, "model class %d is not a valid string", (int) c);
