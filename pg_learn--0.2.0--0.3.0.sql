@@ -790,3 +790,17 @@ AS 'MODULE_PATHNAME', 'ai_chart'
 LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION @extschema@.ai_chart(pg_catalog.text, pg_catalog.text, pg_catalog.text, integer, pg_catalog.jsonb) IS
 	'A self-contained SVG chart of a model: learning_curve, importance, or on data (a table, view or SELECT holding the target) roc, pr, confusion, residuals';
+
+/* ------------------------------------------------------------------------
+ * Anomaly detection (issue 18): the isolation_forest algorithm and
+ * ai_detect_anomalies, which dispatches on the model's family (anomaly.c).
+ * ------------------------------------------------------------------------ */
+
+CREATE FUNCTION @extschema@.ai_detect_anomalies(name pg_catalog.text, features pg_catalog.record,
+	threshold double precision DEFAULT NULL, version integer DEFAULT NULL,
+	OUT is_anomaly boolean, OUT score double precision)
+RETURNS record
+AS 'MODULE_PATHNAME', 'ai_detect_anomalies_record'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_detect_anomalies(pg_catalog.text, pg_catalog.record, double precision, integer) IS
+	'Whether a row is an anomaly for an anomaly model (isolation_forest), and its score: an anomaly when the score is above the threshold (NULL: the model''s own); features matched by column name';

@@ -94,6 +94,7 @@ pgl_teacher_open(const char *name, const char *student, MemoryContext cxt)
 				 errmsg("teacher \"%s\" is a %s model, not a classifier", name,
 						m->task == PGL_TASK_REGRESSION	 ? "regression"
 						: m->task == PGL_TASK_CLUSTERING ? "clustering"
+						: m->task == PGL_TASK_ANOMALY	 ? "anomaly"
 														 : "recommender"),
 				 errdetail("A neural_net learns from the class probabilities of its teacher."),
 				 errhint("Name a classifier that ai_predict_proba() serves (neural_net, "

@@ -282,6 +282,13 @@ ai_evaluate(PG_FUNCTION_ARGS)
 						errdetail("A clustering model has no target to compare with; its training "
 								  "metrics hold the inertia and the silhouette."),
 						errhint("Assign rows to clusters with ai_cluster().")));
+	if (m->task == PGL_TASK_ANOMALY)
+		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						errmsg("ai_evaluate does not evaluate anomaly model \"%s\"", name),
+						errdetail("An anomaly model has no target to compare with; its training "
+								  "metrics hold the share of training rows above its threshold."),
+						errhint("Score rows with ai_detect_anomalies(), and compare the flags "
+								"with known labels in SQL.")));
 
 	if (pgl_nn_reads_array(m)) /* a network over a tensor column: nn_predict.c */
 		PG_RETURN_DATUM(pgl_nn_evaluate(name, version_id, data));

@@ -139,6 +139,9 @@ check_request(const char *name, const pgl_model *m, int32 repeats, int64 seed)
 						errdetail(m->task == PGL_TASK_CLUSTERING
 									  ? "A clustering model has no target and is trained without a "
 										"hold-out, so there is no score to lose."
+								  : m->task == PGL_TASK_ANOMALY
+									  ? "An anomaly model has no target, so there is no score to "
+										"lose."
 									  : "A recommender has no features."),
 						errhint("ai_feature_importance explains linear_regression, "
 								"logistic_regression and neural_net models.")));

@@ -70,7 +70,8 @@ pgl_option_type_text(const pgl_option_spec *o)
 				return psprintf("a number %s %g%s",
 								(o->flags & PGL_OPT_LO_OPEN) ? ">" : ">=", o->lo,
 								(o->flags & PGL_OPT_AUTO) ? " or \"auto\"" : "");
-			return psprintf("a number in %s%g, %g%s", lb, o->lo, o->hi, hb);
+			return psprintf("a number in %s%g, %g%s%s", lb, o->lo, o->hi, hb,
+							(o->flags & PGL_OPT_AUTO) ? " or \"auto\"" : "");
 		case PGL_OPT_INTEGER:
 			if (o->hi >= 9e15)
 				return o->lo == 0 ? "a non-negative integer"
@@ -434,6 +435,9 @@ set_number_slot(PglTrainOptions *opts, int slot, double d)
 		case PGL_SLOT_MAX_LEN:
 			opts->max_len = (int) d;
 			break;
+		case PGL_SLOT_CONTAMINATION:
+			opts->contamination = d;
+			break;
 		default:
 			elog(ERROR, "pg_learn: option slot %d is not a number", slot);
 	}
@@ -599,6 +603,7 @@ set_defaults(const pgl_algo_ops *ops, PglTrainOptions *opts)
 	opts->max_features = -1;
 	opts->temperature = -1;
 	opts->distill_weight = -1;
+	opts->contamination = -1;
 }
 
 /*

@@ -84,6 +84,8 @@ typedef struct PglTrainOptions
 	double colsample_bynode;
 	double min_child_weight;
 	double l1;
+	/* isolation_forest: the share of anomalies; < 0: not given, PGL_OPT_AUTO_VALUE: "auto" */
+	double contamination;
 	/* classifiers (src/classes.c) */
 	char   *positive_class;		   /* NULL: not given */
 	double	threshold;			   /* < 0: not given (0.5) */

@@ -36,6 +36,7 @@
 #include "nn_glue.h"
 #include "prep.h"
 #include "text_glue.h"
+#include "anomaly.h"
 
 PG_FUNCTION_INFO_V1(ai_predict_record);
 PG_FUNCTION_INFO_V1(ai_predict_array);
@@ -82,6 +83,19 @@ feature_list(const pgl_model *m)
 void
 pgl_check_task(const char *name, const pgl_model *m, PglWant want)
 {
+	if (want == PGL_WANT_ANOMALY)
+	{
+		pgl_anomaly_check_model(name, m);
+		return;
+	}
+	if (m->task == PGL_TASK_ANOMALY && want != PGL_WANT_VALUE)
+		ereport(ERROR, (errcode(want == PGL_WANT_EXPLAIN || want == PGL_WANT_TENSOR
+									? ERRCODE_FEATURE_NOT_SUPPORTED
+									: ERRCODE_WRONG_OBJECT_TYPE),
+						errmsg("model \"%s\" is an anomaly model (%s)", name,
+							   pgl_algo_by_id(m->algorithm)->name),
+						errhint("Use ai_detect_anomalies() for (is_anomaly, score), or "
+								"ai_predict() for the score alone.")));
 	if (want == PGL_WANT_EXPLAIN)
 	{
 		if (m->task == PGL_TASK_RECOMMENDATION)
@@ -142,6 +156,14 @@ pgl_check_task(const char *name, const pgl_model *m, PglWant want)
 						errhint("Use ai_predict() for its numeric prediction.")));
 }
 
+static PglPredictState *get_state(FunctionCallInfo fcinfo, PglWant want, int version_argno);
+
+PglPredictState *
+pgl_predict_state(FunctionCallInfo fcinfo, PglWant want, int version_argno)
+{
+	return get_state(fcinfo, want, version_argno);
+}
+
 static PglPredictState *
 get_state(FunctionCallInfo fcinfo, PglWant want, int version_argno)
 {
@@ -170,6 +192,7 @@ get_state(FunctionCallInfo fcinfo, PglWant want, int version_argno)
 				: want == PGL_WANT_CLUSTER ? "ai_cluster"
 				: want == PGL_WANT_PROBA   ? "ai_predict_proba"
 				: want == PGL_WANT_TENSOR  ? "ai_predict_tensor"
+				: want == PGL_WANT_ANOMALY ? "ai_detect_anomalies"
 										   : "ai_explain";
 	st->model = m;
 	st->ops = pgl_algo_by_id(m->algorithm);

@@ -28,7 +28,8 @@ typedef enum PglWant
 	PGL_WANT_CLASS,	  /* ai_classify */
 	PGL_WANT_PROBA,	  /* ai_predict_proba */
 	PGL_WANT_CLUSTER, /* ai_cluster */
-	PGL_WANT_TENSOR	  /* ai_predict_tensor: a classifier or a regression */
+	PGL_WANT_TENSOR,  /* ai_predict_tensor: a classifier or a regression */
+	PGL_WANT_ANOMALY  /* ai_detect_anomalies: a family with an anomaly score (anomaly.c) */
 } PglWant;
 
 /*
@@ -88,6 +89,13 @@ extern PglPredictState *pgl_predict_record(FunctionCallInfo fcinfo, PglWant want
  */
 extern PglPredictState *pgl_encode_input(FunctionCallInfo fcinfo, PglWant want, int version_argno,
 										 bool is_array, bool is_bytea);
+
+/*
+ * The call site's state for the model of argument 0 (version argument
+ * version_argno), checked against want, without reading the row: for a
+ * caller that dispatches on the model's family first (ai_detect_anomalies).
+ */
+extern PglPredictState *pgl_predict_state(FunctionCallInfo fcinfo, PglWant want, int version_argno);
 
 /* the class index ai_classify says for proba (m->n_classes values); threshold argument at argno */
 extern int pgl_classify_index(FunctionCallInfo fcinfo, const char *name, const pgl_model *m,

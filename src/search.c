@@ -847,11 +847,13 @@ cv_arguments(FunctionCallInfo fcinfo, PglTrainCall *c, int *folds)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("folds must be between 2 and %d, not %d", PGL_SEARCH_MAX_FOLDS, *folds)));
-	if (c->ops->task == PGL_TASK_CLUSTERING)
-		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						errmsg("ai_cross_validate does not support %s", c->algorithm),
-						errdetail("A clustering has no hold-out to score."),
-						errhint("Cross-validate a regression, a classifier or als.")));
+	if (c->ops->task == PGL_TASK_CLUSTERING || c->ops->task == PGL_TASK_ANOMALY)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("ai_cross_validate does not support %s", c->algorithm),
+				 errdetail("A %s has no hold-out to score.",
+						   c->ops->task == PGL_TASK_ANOMALY ? "anomaly model" : "clustering"),
+				 errhint("Cross-validate a regression, a classifier or als.")));
 }
 
 /*

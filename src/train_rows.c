@@ -28,6 +28,7 @@
 #include "prep.h"
 #include "store.h"
 #include "text_glue.h"
+#include "anomaly.h"
 
 /* ---------- streaming the training rows into sufficient statistics ---------- */
 
@@ -76,6 +77,7 @@ typedef struct RowsTrain
 	bool			 classification;
 	int32			 task; /* the model's: the algorithm's, or by objective or target */
 	bool			 clustering;
+	bool			 anomaly; /* isolation_forest: no target, no hold-out */
 	GramHook		*gram;
 	PglDataSet		*ds;
 	int64			 n, n_train, n_test, n_test_unknown;
@@ -96,6 +98,11 @@ rows_check(PglTrainCall *c)
 	const char *algorithm = c->algorithm;
 	bool		clustering = c->ops->task == PGL_TASK_CLUSTERING;
 
+	if (c->ops->task == PGL_TASK_ANOMALY)
+	{
+		pgl_anomaly_check_train(c);
+		return;
+	}
 	if (clustering && c->target != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -187,6 +194,7 @@ rows_read(PglTrainCall *c)
 	c->state = r;
 	r->task = ops->task ? ops->task : pgl_xgb_objective_task(c->opts.objective);
 	r->clustering = ops->task == PGL_TASK_CLUSTERING;
+	r->anomaly = ops->task == PGL_TASK_ANOMALY;
 
 	/*
 	 * While rows stream in, the one BLAS user is the Gram worker thread; a
@@ -203,14 +211,15 @@ rows_read(PglTrainCall *c)
 		MemoryContextRegisterResetCallback(c->cxt, cb);
 	}
 	pgl_read_text_columns(c->opts.text);
-	r->ds = ds = pgl_read_data_fold(c->data, c->target,
-									r->task == PGL_TASK_CLASSIFICATION ? PGL_COL_CATEGORICAL
-									: r->task == 0					   ? PGL_COL_AUTO
-																	   : PGL_COL_NUMERIC,
-									c->opts.exclude, NIL, c->algorithm,
-									r->clustering ? 0.0 : PGL_TEST_FRACTION(c->opts.test_size),
-									c->opts.seed, c->opts.fold, r->clustering ? 0 : c->opts.folds,
-									ops->train_gram ? gram_hook : NULL, r->gram);
+	r->ds = ds = pgl_read_data_fold(
+		c->data, c->target,
+		r->task == PGL_TASK_CLASSIFICATION ? PGL_COL_CATEGORICAL
+		: r->task == 0					   ? PGL_COL_AUTO
+										   : PGL_COL_NUMERIC,
+		c->opts.exclude, NIL, c->algorithm,
+		r->clustering || r->anomaly ? 0.0 : PGL_TEST_FRACTION(c->opts.test_size), c->opts.seed,
+		c->opts.fold, r->clustering || r->anomaly ? 0 : c->opts.folds,
+		ops->train_gram ? gram_hook : NULL, r->gram);
 	pgl_check_rows_read(ds, c->data, c->target);
 	/* a task by the target's type ("objective": "auto") */
 	if (r->task == 0 && ds->target)
@@ -358,6 +367,7 @@ pgl_train_params_from(pgl_train_params *params, const pgl_algo_ops *ops,
 	params->colsample_bynode = opts->colsample_bynode;
 	params->min_child_weight = opts->min_child_weight;
 	params->l1 = opts->l1;
+	params->contamination = opts->contamination;
 }
 
 void
@@ -532,6 +542,8 @@ rows_metrics(PglTrainCall *c, StringInfo buf)
 	appendStringInfoChar(buf, '{');
 	if (r->clustering)
 		kmeans_metrics(c, buf);
+	else if (r->anomaly)
+		pgl_anomaly_metrics(c, r->X[PGL_TRAIN], r->ld[PGL_TRAIN], r->n_train, buf);
 	else
 	{
 		part_metrics(c, buf, PGL_TRAIN);
@@ -545,7 +557,7 @@ rows_metrics(PglTrainCall *c, StringInfo buf)
 		appendStringInfo(buf, ", \"rows_test_unknown_class\": " INT64_FORMAT, r->n_test_unknown);
 	if (c->ops->id == PGL_ALGO_LINEAR_REGRESSION)
 		appendStringInfo(buf, ", \"rank\": %d", r->info.rank);
-	else if (!r->clustering) /* kmeans_metrics wrote the iterations */
+	else if (!r->clustering && !r->anomaly) /* kmeans_metrics wrote the iterations */
 		appendStringInfo(buf, ", \"iterations\": %d, \"loss\": %s", r->info.iterations,
 						 isfinite(r->info.loss) ? psprintf("%.10g", r->info.loss) : "null");
 	appendStringInfoChar(buf, '}');

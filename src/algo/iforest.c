@@ -5,7 +5,7 @@
  *	  threshold, and the validation of the tensors read back.
  *
  * Tensors, all trees' nodes concatenated (T trees, N nodes):
- *	"tree_offsets"		i64 [T + 1]: tree t has the nodes offsets[t] .. offsets[t + 1] - 1
+ *	"iforest_offsets"		i64 [T + 1]: tree t has the nodes offsets[t] .. offsets[t + 1] - 1
  *	"node_feature"		i32 [N]: the input a node splits on, or -1 for a leaf
  *	"node_threshold"	f64 [N]: its split value (x <= value goes left); 0 at a leaf
  *	"node_left"			i32 [N]: the left child, an index within the tree; -1 at a leaf
@@ -153,9 +153,9 @@ grow(tree_build *b, int64_t *rows, int64_t cnt, int32_t depth)
 
 /* ---------- tensors ---------- */
 
-static const char *const tensor_names[] = {"tree_offsets", "node_feature",	   "node_threshold",
-										   "node_left",	   "node_right",	   "node_size",
-										   "config",	   "anomaly_threshold"};
+static const char *const tensor_names[] = {"iforest_offsets", "node_feature",	  "node_threshold",
+										   "node_left",		  "node_right",		  "node_size",
+										   "config",		  "anomaly_threshold"};
 static const int32_t	 tensor_dtypes[] = {PGL_I64, PGL_I32, PGL_F64, PGL_I32,
 											PGL_I32, PGL_I32, PGL_F64, PGL_F64};
 #define N_TENSORS 8
@@ -289,7 +289,7 @@ static pgl_rc
 grow_forest(const pgl_env *env, const double *X, int64_t ld, int64_t n, int32_t p, int64_t psi,
 			int32_t q, const pgl_iforest_params *pr, pgl_model *m, pgl_status *st)
 {
-	int64_t	  *offsets = TENSOR(m, "tree_offsets");
+	int64_t	  *offsets = TENSOR(m, "iforest_offsets");
 	int64_t	  *all_rows = pgl_alloc(env, sizeof(int64_t) * (size_t) n);
 	int32_t	  *all_feats = pgl_alloc(env, sizeof(int32_t) * (size_t) p);
 	int32_t	  *order = pgl_alloc(env, sizeof(int32_t) * (size_t) p);
@@ -359,7 +359,7 @@ grow_forest(const pgl_env *env, const double *X, int64_t ld, int64_t n, int32_t 
 static void
 shrink_nodes(pgl_model *m)
 {
-	const pgl_tensor *off = pgl_model_tensor(m, "tree_offsets");
+	const pgl_tensor *off = pgl_model_tensor(m, "iforest_offsets");
 	int64_t			  used = ((const int64_t *) off->data)[off->dims[0] - 1];
 
 	for (int i = 1; i <= 5; i++)
@@ -435,7 +435,7 @@ pgl_rc
 pgl_iforest_score(const pgl_env *env, const pgl_model *m, const double *X, int64_t ld, int64_t n,
 				  double *out, pgl_status *st)
 {
-	const pgl_tensor *off = pgl_model_tensor(m, "tree_offsets");
+	const pgl_tensor *off = pgl_model_tensor(m, "iforest_offsets");
 	const int64_t	 *offsets = off->data;
 	int64_t			  trees = off->dims[0] - 1;
 	double			  cn = pgl_iforest_c(((const double *) TENSOR(m, "config"))[1]);

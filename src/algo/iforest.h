@@ -23,7 +23,7 @@
  * quantile at 1 - contamination, interpolated linearly as numpy does).
  *
  * Tensors (docs/model-format.md): the nodes of all trees, each tree's in
- * preorder (children after their parent), "tree_offsets" delimiting them.
+ * preorder (children after their parent), "iforest_offsets" delimiting them.
  *
  *-------------------------------------------------------------------------
  */

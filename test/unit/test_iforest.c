@@ -235,7 +235,7 @@ test_validation(void)
 	size = pgl_model_tensor(m, "node_size")->data;
 	thr = pgl_model_tensor(m, "node_threshold")->data;
 	cfg = pgl_model_tensor(m, "config")->data;
-	off = pgl_model_tensor(m, "tree_offsets")->data;
+	off = pgl_model_tensor(m, "iforest_offsets")->data;
 	split = feat[0] >= 0 ? 0 : -1;
 	OK(split == 0, "the root of tree 0 splits");
 #define DAMAGE(stmt, undo, what)                                                                   \
