@@ -32,7 +32,8 @@ INSERT INTO opt_case VALUES
                       'epochs', 2, 'exclude', '["id"]'::jsonb)),
   -- tree ensembles as classifiers, so that the classifier options apply
   ('xgboost', 'opt_cls', 'y', '{"n_estimators": 3}'),
-  ('random_forest', 'opt_cls', 'y', '{"n_estimators": 3}');
+  ('random_forest', 'opt_cls', 'y', '{"n_estimators": 3}'),
+  ('isolation_forest', 'opt_km', NULL, '{"n_estimators": 5}');
 
 -- every algorithm is covered by this test
 SELECT DISTINCT algorithm FROM ai_algorithm_options() EXCEPT SELECT algorithm FROM opt_case;

@@ -166,7 +166,7 @@ ai_detect_anomalies_record(PG_FUNCTION_ARGS)
 							max > 0 ? psprintf("between 0 and %g (both excluded)", max)
 									: "a finite number above 0",
 							st->name, t),
-					 errhint("Leave it NULL for the model's own threshold, %g.", threshold)));
+					 errhint("Leave it NULL for the model's own threshold, %.3f.", threshold)));
 		threshold = t;
 	}
 	PG_RETURN_DATUM(anomaly_row(score > threshold, score));

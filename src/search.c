@@ -851,8 +851,8 @@ cv_arguments(FunctionCallInfo fcinfo, PglTrainCall *c, int *folds)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("ai_cross_validate does not support %s", c->algorithm),
-				 errdetail("A %s has no hold-out to score.",
-						   c->ops->task == PGL_TASK_ANOMALY ? "anomaly model" : "clustering"),
+				 errdetail("%s has no hold-out to score.",
+						   c->ops->task == PGL_TASK_ANOMALY ? "An anomaly model" : "A clustering"),
 				 errhint("Cross-validate a regression, a classifier or als.")));
 }
 
