@@ -27,6 +27,7 @@
  *-------------------------------------------------------------------------
  */
 #include "algorithms.h"
+#include "iforest.h"
 #include "model_format.h"
 #include "nn.h"
 
@@ -402,6 +403,34 @@ kmeans(void)
 	add_categorical(m, "color", 3, colors, 2);
 	fill_f64(add_tensor(m, "centroids", PGL_F64, 2, 3, m->n_inputs), 2.0);
 	*(double *) add_tensor(m, "inertia", PGL_F64, 1, 1, 0)->data = 12.75;
+	return m;
+}
+
+/* isolation_forest: 3 trees of up to 8 rows, grown on 16 rows of 5 inputs */
+static pgl_model *
+iforest(void)
+{
+	pgl_model		  *m = new_model(PGL_ALGO_ISOLATION_FOREST, PGL_TASK_ANOMALY);
+	pgl_iforest_params pr = {3, 8, 1.0, 0.1, 5};
+	double			   X[16 * 5];
+	pgl_status		   st;
+
+	add_numeric(m, "x", 0);
+	add_numeric(m, "y", 1);
+	add_categorical(m, "color", 3, colors, 2);
+	for (int i = 0; i < 16; i++)
+	{
+		X[i] = (double) ((i * 7) % 16) - 8.0;
+		X[i + 16] = 0.5 * (double) ((i * 5) % 16);
+		for (int c = 0; c < 3; c++)
+			X[i + 16 * (2 + c)] = i % 3 == c;
+	}
+	memset(&st, 0, sizeof(st));
+	if (pgl_iforest_fit(env, X, 16, 16, 5, &pr, m, NULL, &st) != PGL_OK)
+	{
+		fprintf(stderr, "corpus_tool: iforest: %s\n", st.msg);
+		exit(1);
+	}
 	return m;
 }
 
@@ -1424,6 +1453,7 @@ gen(void)
 		{"nn-sparse", sparse_nn()},
 		{"logistic-text", logistic_text()},
 		{"nn-tokens", tokens_nn()},
+		{"iforest", iforest()},
 	};
 
 	for (size_t i = 0; i < sizeof(models) / sizeof(models[0]); i++)

@@ -457,9 +457,11 @@ def agree(tool, dirs):
         out = subprocess.run([tool, "verdict", tmp], capture_output=True, text=True, check=True)
         c = dict(line.split() for line in out.stdout.splitlines())
         bad = 0
-        # neural_net (algorithm 5) is not implemented here: not compared
+        # neural_net (algorithm 5) and isolation_forest (10) are not implemented
+        # here: not compared
         nn = [name for name in c
-              if open(os.path.join(tmp, name), "rb").read()[16:20] == b"\x05\x00\x00\x00"]
+              if open(os.path.join(tmp, name), "rb").read()[16:20]
+              in (b"\x05\x00\x00\x00", b"\x0a\x00\x00\x00")]
         for name in nn:
             del c[name]
         for name, cv in sorted(c.items()):
