@@ -224,3 +224,12 @@ SELECT ai_import_model('price_onnx', decode('CAcSB3B5dG9yY2gaBjEuMTMuMDrQAQpbCgF
 SELECT feature, type, kind FROM ai_model_features('price_onnx');
 SELECT id, sqft, age, price, round(ai_predict('price_onnx', h)::numeric) AS onnx_price
   FROM houses h ORDER BY id LIMIT 5;
+
+\echo '== Anomalies: an isolation forest flags the two sensor readings planted far from the others =='
+CREATE TABLE demo_sensors AS
+  SELECT i AS id, 20 + 2 * sin(i) AS temp, 50 + 5 * cos(i * 1.3) AS humidity FROM generate_series(1, 1000) i;
+INSERT INTO demo_sensors VALUES (1001, 35, 10), (1002, 5, 90);
+SELECT metrics -> 'train' -> 'anomalies' AS flagged
+  FROM ai_train('sensor_anomalies', 'isolation_forest', 'SELECT temp, humidity FROM demo_sensors', options => '{"contamination": 0.001}');
+SELECT s.id, s.temp, s.humidity, round(a.score::numeric, 3) AS score
+  FROM demo_sensors s, LATERAL ai_detect_anomalies('sensor_anomalies', s) a WHERE a.is_anomaly ORDER BY a.score DESC;
