@@ -412,15 +412,26 @@ pgl_iforest_fit(const pgl_env *env, const double *X, int64_t ld, int64_t n, int3
 
 /* ---------- scoring ---------- */
 
+/* the node arrays of a forest, looked up once per scoring call */
+typedef struct forest_view
+{
+	const int64_t *offsets;
+	int64_t		   trees;
+	const int32_t *feature;
+	const double  *thr;
+	const int32_t *left;
+	const int32_t *right;
+	const int32_t *size;
+} forest_view;
+
 /* the path length of row i (X column-major, ld) in the tree of nodes base .. */
 static double
-path_length(const pgl_model *m, int64_t base, const double *X, int64_t ld, int64_t i)
+path_length(const forest_view *f, int64_t base, const double *X, int64_t ld, int64_t i)
 {
-	const int32_t *feature = (const int32_t *) TENSOR(m, "node_feature") + base;
-	const double  *thr = (const double *) TENSOR(m, "node_threshold") + base;
-	const int32_t *left = (const int32_t *) TENSOR(m, "node_left") + base;
-	const int32_t *right = (const int32_t *) TENSOR(m, "node_right") + base;
-	const int32_t *size = (const int32_t *) TENSOR(m, "node_size") + base;
+	const int32_t *feature = f->feature + base;
+	const double  *thr = f->thr + base;
+	const int32_t *left = f->left + base;
+	const int32_t *right = f->right + base;
 	int32_t		   node = 0, depth = 0;
 
 	while (feature[node] >= 0)
@@ -428,7 +439,7 @@ path_length(const pgl_model *m, int64_t base, const double *X, int64_t ld, int64
 		node = X[i + (size_t) feature[node] * (size_t) ld] <= thr[node] ? left[node] : right[node];
 		depth++;
 	}
-	return depth + pgl_iforest_c(size[node]);
+	return depth + pgl_iforest_c(f->size[base + node]);
 }
 
 pgl_rc
@@ -436,8 +447,13 @@ pgl_iforest_score(const pgl_env *env, const pgl_model *m, const double *X, int64
 				  double *out, pgl_status *st)
 {
 	const pgl_tensor *off = pgl_model_tensor(m, "iforest_offsets");
-	const int64_t	 *offsets = off->data;
-	int64_t			  trees = off->dims[0] - 1;
+	forest_view		  f = {off->data,
+						   off->dims[0] - 1,
+						   TENSOR(m, "node_feature"),
+						   TENSOR(m, "node_threshold"),
+						   TENSOR(m, "node_left"),
+						   TENSOR(m, "node_right"),
+						   TENSOR(m, "node_size")};
 	double			  cn = pgl_iforest_c(((const double *) TENSOR(m, "config"))[1]);
 	const int64_t	  block = 256;
 
@@ -453,13 +469,13 @@ pgl_iforest_score(const pgl_env *env, const pgl_model *m, const double *X, int64
 									(long long) i + 1);
 			out[i] = 0;
 		}
-		for (int64_t t = 0; t < trees; t++)
+		for (int64_t t = 0; t < f.trees; t++)
 			for (int64_t i = r0; i < r1; i++)
-				out[i] += path_length(m, offsets[t], X, ld, i);
+				out[i] += path_length(&f, f.offsets[t], X, ld, i);
 		for (int64_t i = r0; i < r1; i++)
 		{
 			/* c(psi) = 0 (one row per tree): every row is as isolated, score 1 */
-			out[i] = cn > 0 ? exp2(-(out[i] / (double) trees) / cn) : 1.0;
+			out[i] = cn > 0 ? exp2(-(out[i] / (double) f.trees) / cn) : 1.0;
 		}
 		if (r1 < n && (r1 / block) % 64 == 0)
 			pgl_interrupts(env);
