@@ -118,3 +118,8 @@ SELECT ai_cluster('an_if', d) FROM an_data d WHERE id = 1;
 SELECT ai_explain('an_if', d) FROM an_data d WHERE id = 1;
 SELECT ai_evaluate('an_if', 'SELECT * FROM an_data');
 SELECT * FROM ai_feature_importance('an_if');
+
+-- clean up
+SELECT count(ai_drop_model(name)) AS dropped FROM (SELECT DISTINCT name FROM ai_models WHERE name LIKE 'an\_%') m;
+DROP TABLE an_data, an_flags;
+DROP FUNCTION an_n(int, int), an_u(int, int);
