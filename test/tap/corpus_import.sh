@@ -30,6 +30,11 @@ for f in "$CORPUS"/*; do
         logistic_regression) sql="SELECT ai_classify('$name', $arr); SELECT ai_predict_proba('$name', $arr);
                                   SELECT ai_model_classes('$name'); SELECT count(*) FROM ai_model_coefficients('$name');" ;;
         kmeans) sql="SELECT ai_cluster('$name', $arr); SELECT count(*) FROM ai_centroids('$name');" ;;
+        isolation_forest)
+          # the seed's features: x, y (numeric), color
+          rec="(SELECT 1.5::float8 AS x, NULL::float8 AS y, 'red'::text AS color) r"
+          sql="SELECT ai_predict('$name', r) FROM $rec; SELECT a.* FROM $rec, LATERAL ai_detect_anomalies('$name', r) a;
+               SELECT a.* FROM $rec, LATERAL ai_detect_anomalies('$name', r, 0.9) a;" ;;
         als) sql="SELECT count(*) FROM ai_recommend('$name', 7::bigint, 3); SELECT count(*) FROM ai_recommend('$name', 'ann', 3);
                   SELECT count(*) FROM ai_recommend_all('$name', 2); SELECT count(*) FROM ai_recommend_all_text('$name', 2);
                   SELECT count(*) FROM ai_similar_items('$name', 95::bigint, 2); SELECT count(*) FROM ai_similar_items('$name', 'fig', 2);
