@@ -82,7 +82,8 @@ SELECT ai_import_model('ox_e', bytes, format => 'onnx', options => '{"columns": 
 SELECT ai_import_model('ox_e', bytes, format => 'onnx', options => '{"colour": 1}') FROM onnx_files WHERE name = 'mlp_reg';
 SELECT ai_import_model('ox_e', bytes, format => 'onnx', options => '{"output_kind": "logits"}') FROM onnx_files WHERE name = 'mlp_reg';
 SELECT ai_import_model('ox_e', bytes, options => '{}') FROM onnx_files WHERE name = 'mlp_reg';
-SELECT ai_export_model('ox_reg', format => 'onnx');
+-- an imported model exports as ONNX as the file it was imported from
+SELECT ai_export_model('ox_reg', format => 'onnx') = f.bytes AS same_file FROM onnx_files f WHERE name = 'mlp_reg';
 SELECT * FROM ai_feature_importance('ox_reg');
 SELECT * FROM ai_train('ox_e', 'onnx', 'onnx_reg_rows', 'expected');
 -- a file over pg_learn.max_train_memory: the regressor with a doc_string of 1.2 MB appended

@@ -19,4 +19,10 @@
  */
 extern bytea *pgl_import_onnx(pgl_env *env, bytea *file, Jsonb *options, pgl_model **out);
 
+/*
+ * A pg_learn model (linear, logistic, neural_net, trees) as an ONNX file
+ * (onnx_export.c); ERROR with FEATURE_NOT_SUPPORTED for what has no ONNX form.
+ */
+extern bytea *pgl_export_onnx(pgl_env *env, const char *name, const pgl_model *m);
+
 #endif /* PGL_ONNX_GLUE_H */

@@ -18,7 +18,8 @@
  *
  * format => 'onnx' imports an ONNX file (onnx_import.c, src/onnx/family.c)
  * as a model of the onnx family, with the options ai_import_model takes
- * only for this format; its export is not written yet.
+ * only for this format, and exports a linear, logistic, neural_net or tree
+ * model as an ONNX file (onnx_export.c, src/onnx/export*.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -57,7 +58,7 @@ format_arg(FunctionCallInfo fcinfo, int arg)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown model format \"%s\"", format),
-				 errhint("Valid formats are pg_learn, xgboost_json and onnx (import only).")));
+				 errhint("Valid formats are pg_learn, xgboost_json and onnx.")));
 	return i;
 }
 
@@ -152,6 +153,21 @@ export_xgboost_json(pgl_env *env, const char *name, pgl_model *m)
 	return out;
 }
 
+/* an ONNX file: an imported one as it was imported, else the model's graph */
+static bytea *
+export_onnx(pgl_env *env, const char *name, pgl_model *m)
+{
+	const pgl_tensor *file = pgl_model_tensor(m, "onnx");
+	bytea			 *out;
+
+	if (m->algorithm != PGL_ALGO_ONNX || file == NULL)
+		return pgl_export_onnx(env, name, m);
+	out = palloc(VARHDRSZ + file->dims[0]);
+	SET_VARSIZE(out, VARHDRSZ + file->dims[0]);
+	memcpy(VARDATA(out), file->data, file->dims[0]);
+	return out;
+}
+
 Datum
 ai_export_model(PG_FUNCTION_ARGS)
 {
@@ -167,12 +183,6 @@ ai_export_model(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	format = format_arg(fcinfo, 2);
-	if (format == 2)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("ai_export_model does not export format onnx yet"),
-				 errhint("Export with format => 'pg_learn': an imported ONNX model keeps its "
-						 "file byte for byte inside, and ai_import_model reads it back.")));
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	id = pgl_catalog_version_for_export(name, PG_ARGISNULL(1) ? 0 : PG_GETARG_INT32(1),
 										!PG_ARGISNULL(1));
@@ -186,12 +196,12 @@ ai_export_model(PG_FUNCTION_ARGS)
 	if (pgl_model_read(&env, (const uint8_t *) VARDATA_ANY(blob), VARSIZE_ANY_EXHDR(blob), &m,
 					   &st) != PGL_OK)
 		pgl_report(&st, psprintf("model \"%s\" is corrupt", name));
-	if (format == 1)
+	if (format == 1 || format == 2)
 	{
-		bytea *json = export_xgboost_json(&env, name, m);
+		bytea *file = format == 1 ? export_xgboost_json(&env, name, m) : export_onnx(&env, name, m);
 
 		MemoryContextSwitchTo(old);
-		blob = (bytea *) pg_detoast_datum_copy((struct varlena *) json);
+		blob = (bytea *) pg_detoast_datum_copy((struct varlena *) file);
 	}
 	else
 		MemoryContextSwitchTo(old);

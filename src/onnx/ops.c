@@ -90,6 +90,10 @@ const pgl_ox_op pgl_ox_ops[] = {
 	{"GRU", "", 7, MAXO, 3, 6, 0, 2, pgl_ox_k_rnn, pgl_ox_c_rnn},
 	{"LSTM", "", 7, MAXO, 3, 8, 0, 3, pgl_ox_k_rnn, pgl_ox_c_rnn},
 	{"LayerNormalization", "", 17, MAXO, 2, 3, 1, 3, pgl_ox_k_layernorm, pgl_ox_c_layernorm},
+
+	/* ops_ml_trees.c (ai.onnx.ml) */
+	{"TreeEnsembleRegressor", "ai.onnx.ml", 1, 3, 1, 1, 1, 1, pgl_ox_k_tree_regressor,
+	 pgl_ox_c_tree_regressor},
 };
 
 const int pgl_ox_n_ops = (int) (sizeof(pgl_ox_ops) / sizeof(pgl_ox_ops[0]));
