@@ -29,8 +29,7 @@ pgl_export_onnx(pgl_env *env, const char *name, const pgl_model *m)
 		if (st.rc == PGL_ERR_INVALID && strncmp(st.msg, "unsupported", 11) == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("model \"%s\" (%s) cannot be exported as ONNX: %s", name,
-							pgl_algo_by_id(m->algorithm)->name, st.msg + 13),
+					 errmsg("model \"%s\" cannot be exported as ONNX: %s", name, st.msg + 13),
 					 st.detail[0] ? errdetail("%s", st.detail) : 0,
 					 errhint("Export it with format => 'pg_learn' to move it between "
 							 "databases.")));

@@ -13,6 +13,7 @@
  *-------------------------------------------------------------------------
  */
 #include "export.h"
+#include "algorithms.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -434,8 +435,9 @@ pgl_ox_export(const pgl_env *env, const pgl_model *m, uint8_t **out, size_t *len
 			rc = ox_export_trees(&b, m, st);
 			break;
 		default:
-			rc = pgl_fail(st, PGL_ERR_INVALID,
-						  "unsupported: a model of this algorithm has no ONNX export");
+			rc = pgl_fail(st, PGL_ERR_INVALID, "unsupported: %s has no ONNX export",
+						  pgl_algo_by_id(m->algorithm) ? pgl_algo_by_id(m->algorithm)->name
+													   : "this algorithm");
 			snprintf(st->detail, sizeof(st->detail),
 					 "ONNX export covers linear_regression, logistic_regression, neural_net, "
 					 "xgboost and random_forest.");
