@@ -55,10 +55,9 @@ format_arg(FunctionCallInfo fcinfo, int arg)
 	int	  i = pgl_choice_index(FORMATS, format);
 
 	if (i < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown model format \"%s\"", format),
-				 errhint("Valid formats are pg_learn, xgboost_json and onnx.")));
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("unknown model format \"%s\"", format),
+						errhint("Valid formats are pg_learn, xgboost_json and onnx.")));
 	return i;
 }
 

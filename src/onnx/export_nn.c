@@ -166,8 +166,7 @@ pool(nn_cursor *c, const nn_layer *l)
 }
 
 static pgl_rc
-batchnorm(nn_cursor *c, const nn_layer *l, const float *params, const float *stats,
-		  pgl_status *st)
+batchnorm(nn_cursor *c, const nn_layer *l, const float *params, const float *stats, pgl_status *st)
 {
 	int64_t		 C = l->out_c;
 	const float *gamma = params + l->p_off, *beta = gamma + C;

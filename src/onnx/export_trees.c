@@ -36,7 +36,7 @@ typedef struct tree_arrays
 static void
 arrays_free(const pgl_env *env, tree_arrays *a)
 {
-	void *all[] = {a->treeids, a->nodeids, a->feats, a->truen,	a->falsen, a->missing,
+	void *all[] = {a->treeids, a->nodeids, a->feats,  a->truen,	 a->falsen, a->missing,
 				   a->values,  a->modes,   a->t_tree, a->t_node, a->t_id,	a->t_w};
 
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)

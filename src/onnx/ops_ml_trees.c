@@ -130,11 +130,11 @@ read_nodes(const pgl_ox_model *m, const pgl_ox_node *n, tr_state *s, tr_key **ke
 {
 	static const char *const modes[] = {"LEAF",		 "BRANCH_LEQ", "BRANCH_LT", "BRANCH_GTE",
 										"BRANCH_GT", "BRANCH_EQ",  "BRANCH_NEQ"};
-	const int64_t *tid, *nid, *fid, *tn, *fn, *miss = NULL;
-	const float	  *vals;
-	const pgl_ox_attr *ma = pgl_ox_attr_find(n, "nodes_modes");
-	int32_t			   N = pgl_ox_attr_ints(n, "nodes_nodeids", &nid);
-	tr_key			  *keys;
+	const int64_t			*tid, *nid, *fid, *tn, *fn, *miss = NULL;
+	const float				*vals;
+	const pgl_ox_attr		*ma = pgl_ox_attr_find(n, "nodes_modes");
+	int32_t					 N = pgl_ox_attr_ints(n, "nodes_nodeids", &nid);
+	tr_key					*keys;
 
 	if (N < 1 || pgl_ox_attr_ints(n, "nodes_treeids", &tid) != N ||
 		pgl_ox_attr_ints(n, "nodes_featureids", &fid) != N ||
@@ -179,8 +179,8 @@ read_nodes(const pgl_ox_model *m, const pgl_ox_node *n, tr_state *s, tr_key **ke
 		d->miss_yes = miss ? miss[o] != 0 : 0;
 		d->yes = (int32_t) tn[o]; /* the ids for now: resolved below */
 		d->no = (int32_t) fn[o];
-		if (d->mode != M_LEAF && (fid[o] < 0 || tn[o] < 0 || fn[o] < 0 || tn[o] > INT32_MAX ||
-								  fn[o] > INT32_MAX))
+		if (d->mode != M_LEAF &&
+			(fid[o] < 0 || tn[o] < 0 || fn[o] < 0 || tn[o] > INT32_MAX || fn[o] > INT32_MAX))
 		{
 			pgl_free(m->env, keys);
 			return bad(st, n, "a branch has a negative feature or child id");
@@ -291,11 +291,11 @@ pgl_ox_c_tree_regressor(const pgl_ox_model *m, pgl_ox_node *n, pgl_status *st)
 	static const char *const posts[] = {"NONE", "LOGISTIC", "SOFTMAX"};
 	static const char *const tensors[] = {"base_values_as_tensor", "nodes_hitrates_as_tensor",
 										  "nodes_values_as_tensor", "target_weights_as_tensor"};
-	tr_state	*s = pgl_ox_state_alloc(m, sizeof(tr_state), st);
-	tr_key		*keys = NULL;
-	const float *base;
-	int32_t		 nb;
-	pgl_rc		 rc;
+	tr_state				*s = pgl_ox_state_alloc(m, sizeof(tr_state), st);
+	tr_key					*keys = NULL;
+	const float				*base;
+	int32_t					 nb;
+	pgl_rc					 rc;
 
 	if (!s)
 		return st->rc;
