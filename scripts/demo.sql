@@ -225,6 +225,13 @@ SELECT feature, type, kind FROM ai_model_features('price_onnx');
 SELECT id, sqft, age, price, round(ai_predict('price_onnx', h)::numeric) AS onnx_price
   FROM houses h ORDER BY id LIMIT 5;
 
+\echo '== ...and back: a pg_learn model exported as an ONNX file (ai_export_model format onnx), imported again, the same predictions =='
+SELECT length(ai_export_model('house_price_agg', format => 'onnx')) AS onnx_bytes,
+       ai_import_model('house_price_onnx', ai_export_model('house_price_agg', format => 'onnx'), format => 'onnx',
+                       options => '{"columns": ["sqft", "bedrooms", "bathrooms", "age"]}') AS version;
+SELECT id, round(ai_predict('house_price_agg', h)::numeric) AS pg_learn, round(ai_predict('house_price_onnx', h)::numeric) AS via_onnx
+  FROM houses h ORDER BY id LIMIT 3;
+
 \echo '== Anomalies: an isolation forest flags the two sensor readings planted far from the others =='
 CREATE TABLE demo_sensors AS
   SELECT i AS id, 20 + 2 * sin(i) AS temp, 50 + 5 * cos(i * 1.3) AS humidity FROM generate_series(1, 1000) i;
