@@ -49,6 +49,18 @@ SELECT ai_import_model('ex_bin_onnx', ai_export_model('ex_bin', format => 'onnx'
 SELECT count(*) FILTER (WHERE ex_close(ai_predict_proba('ex_bin_onnx', x), ai_predict_proba('ex_bin', e))) AS same_proba,
        count(*) FILTER (WHERE ai_classify('ex_bin_onnx', x) = ai_classify('ex_bin', e)) AS same_class
   FROM ex_enc e;
+-- "positive_class": the classes in the model's order ("yes", "no"), a decision threshold
+SELECT version FROM ai_train('ex_pos', 'logistic_regression', 'SELECT a, b, c, colour, label FROM ex_rows', 'label',
+                             '{"positive_class": "no", "threshold": 0.3}');
+SELECT ai_model_classes('ex_pos');
+SELECT ai_import_model('ex_pos_onnx', ai_export_model('ex_pos', format => 'onnx'), format => 'onnx',
+                       options => jsonb_build_object('classes', to_jsonb(ai_model_classes('ex_pos'))));
+-- the graph's columns are [P(yes), P(no)]; the imported model keeps its classes sorted
+-- (no, yes); the threshold is not in the graph: P(no) >= 0.3 gives "no"
+SELECT count(*) FILTER (WHERE ex_close(p_onnx, ARRAY[p[2], p[1]])) AS same_proba,
+       count(*) FILTER (WHERE CASE WHEN p_onnx[1] >= 0.3 THEN 'no' ELSE 'yes' END = cls) AS same_class
+  FROM (SELECT ai_predict_proba('ex_pos_onnx', x) AS p_onnx, ai_predict_proba('ex_pos', e) AS p,
+               ai_classify('ex_pos', e) AS cls FROM ex_enc e) s;
 SELECT version FROM ai_train('ex_multi', 'logistic_regression', 'SELECT a, b, c, colour, kind FROM ex_rows', 'kind');
 SELECT ai_import_model('ex_multi_onnx', ai_export_model('ex_multi', format => 'onnx'), format => 'onnx',
                        options => jsonb_build_object('classes', to_jsonb(ai_model_classes('ex_multi'))));
@@ -82,6 +94,14 @@ SELECT ai_import_model('ex_nn_bin_onnx', ai_export_model('ex_nn_bin', format => 
                                                      'columns', '["a", "b", "c"]'::jsonb));
 SELECT count(*) FILTER (WHERE ex_close(ai_predict_proba('ex_nn_bin_onnx', r), ai_predict_proba('ex_nn_bin', r))) AS same_proba
   FROM (SELECT a, b, c FROM ex_rows) r;
+
+-- a network stored as int8: the decoded weights are exported
+SELECT version FROM ai_train('ex_nn_int8', 'neural_net', 'SELECT a, b, c, colour, y FROM ex_rows', 'y',
+  '{"layers": [{"dense": {"units": 12, "activation": "relu"}}, {"dense": {"units": 1}}],
+    "epochs": 10, "seed": 4, "storage": "int8"}');
+SELECT ai_import_model('ex_nn_int8_onnx', ai_export_model('ex_nn_int8', format => 'onnx'), format => 'onnx');
+SELECT count(*) FILTER (WHERE ex_close(ai_predict('ex_nn_int8_onnx', x), ai_predict('ex_nn_int8', e))) AS same
+  FROM ex_enc e;
 
 -- 4. a CNN over an image array: the scale and the NHWC -> NCHW layout in the graph;
 -- conv2d same and valid, maxpool2d, avgpool2d, batchnorm on channels, activation, flatten
