@@ -8,6 +8,8 @@ arithmetic (Shape/Gather/Unsqueeze/Concat/Reshape), Slice/Split/Transpose at
 opset 13 and their attribute forms at opset 9, typed data fields instead of
 raw_data, a Constant folded at import, legacy broadcast at opset 6.
 test/fuzz/run.sh adds a few libonnx-testdata models when installed.
+tree_ensemble.onnx is not written here: it is ai_export_model(..., format =>
+'onnx') of a 2-tree, 3-class xgboost model (ai.onnx.ml TreeEnsembleRegressor).
 Run: /usr/bin/python3 test/fuzz/gen_onnx_seeds.py
 """
 import os
