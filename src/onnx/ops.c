@@ -94,6 +94,8 @@ const pgl_ox_op pgl_ox_ops[] = {
 	/* ops_ml_trees.c (ai.onnx.ml) */
 	{"TreeEnsembleRegressor", "ai.onnx.ml", 1, 3, 1, 1, 1, 1, pgl_ox_k_tree_regressor,
 	 pgl_ox_c_tree_regressor},
+	{"TreeEnsembleClassifier", "ai.onnx.ml", 1, 3, 1, 1, 1, 2, pgl_ox_k_tree_classifier,
+	 pgl_ox_c_tree_classifier},
 };
 
 const int pgl_ox_n_ops = (int) (sizeof(pgl_ox_ops) / sizeof(pgl_ox_ops[0]));

@@ -73,5 +73,7 @@ PGL_OX_CHECK(pgl_ox_c_layernorm);
 /* ops_ml_trees.c: ai.onnx.ml tree ensembles */
 PGL_OX_KERNEL(pgl_ox_k_tree_regressor);
 PGL_OX_CHECK(pgl_ox_c_tree_regressor);
+PGL_OX_KERNEL(pgl_ox_k_tree_classifier);
+PGL_OX_CHECK(pgl_ox_c_tree_classifier);
 
 #endif /* PGL_OX_KERNELS_H */

@@ -387,16 +387,17 @@ test_trees(void)
 
 typedef struct tens
 {
-	int			 n, w, nv; /* nv: nodes_values entries (0: n) */
-	int64_t		 tree[8], node[8], feat[8], yes[8], no[8], miss[8];
-	float		 val[8];
-	const char	*mode[8];
-	int64_t		 wt[8], wn[8], wid[8];
-	float		 ww[8];
-	const char	*agg, *post;
-	int64_t		 n_targets;
-	const float *base;
-	const char	*extra; /* an extra attribute name (refused ones) */
+	int			   n, w, nv; /* nv: nodes_values entries (0: n) */
+	int64_t		   tree[8], node[8], feat[8], yes[8], no[8], miss[8];
+	float		   val[8];
+	const char	  *mode[8];
+	int64_t		   wt[8], wn[8], wid[8];
+	float		   ww[8];
+	const char	  *agg, *post;
+	int64_t		   n_targets;
+	const float	  *base;
+	const char	  *extra;  /* an extra attribute name (refused ones) */
+	const int64_t *labels; /* TreeEnsembleClassifier with these n_targets labels */
 } tens;
 
 static pgl_rc
@@ -408,13 +409,24 @@ load_tens(const tens *e, pgl_ox_model **om, pgl_status *st)
 	pgl_ox_limits lim;
 	pgl_rc		  rc;
 
+	const char *w = e->labels ? "class" : "target";
+	char		an[4][32];
+
 	pgl_ox_limits_default(&lim);
 	ox_b_init(&b, env);
-	ox_b_begin(&b, "TreeEnsembleRegressor", "ai.onnx.ml");
+	ox_b_begin(&b, e->labels ? "TreeEnsembleClassifier" : "TreeEnsembleRegressor", "ai.onnx.ml");
 	ox_b_in(&b, "input");
+	if (e->labels)
+	{
+		ox_b_out(&b, "label");
+		ox_b_attr_ints(&b, "classlabels_int64s", e->labels, e->n_targets);
+	}
+	else
+	{
+		ox_b_attr_int(&b, "n_targets", e->n_targets);
+		ox_b_attr_string(&b, "aggregate_function", e->agg);
+	}
 	ox_b_out(&b, "variable");
-	ox_b_attr_int(&b, "n_targets", e->n_targets);
-	ox_b_attr_string(&b, "aggregate_function", e->agg);
 	ox_b_attr_string(&b, "post_transform", e->post);
 	if (e->base)
 		ox_b_attr_floats(&b, "base_values", e->base, e->n_targets);
@@ -426,15 +438,30 @@ load_tens(const tens *e, pgl_ox_model **om, pgl_status *st)
 	ox_b_attr_ints(&b, "nodes_truenodeids", e->yes, e->n);
 	ox_b_attr_ints(&b, "nodes_falsenodeids", e->no, e->n);
 	ox_b_attr_ints(&b, "nodes_missing_value_tracks_true", e->miss, e->n);
-	ox_b_attr_ints(&b, "target_treeids", e->wt, e->w);
-	ox_b_attr_ints(&b, "target_nodeids", e->wn, e->w);
-	ox_b_attr_ints(&b, "target_ids", e->wid, e->w);
-	ox_b_attr_floats(&b, "target_weights", e->ww, e->w);
+	snprintf(an[0], 32, "%s_treeids", w);
+	snprintf(an[1], 32, "%s_nodeids", w);
+	snprintf(an[2], 32, "%s_ids", w);
+	snprintf(an[3], 32, "%s_weights", w);
+	ox_b_attr_ints(&b, an[0], e->wt, e->w);
+	ox_b_attr_ints(&b, an[1], e->wn, e->w);
+	ox_b_attr_ints(&b, an[2], e->wid, e->w);
+	ox_b_attr_floats(&b, an[3], e->ww, e->w);
 	if (e->extra)
 		ox_b_attr_floats(&b, e->extra, e->ww, 1);
 	ox_b_end(&b);
+	if (e->labels)
+	{
+		/* the labels as float, a second output */
+		ox_b_begin(&b, "Cast", "");
+		ox_b_in(&b, "label");
+		ox_b_out(&b, "labelf");
+		ox_b_attr_int(&b, "to", PGL_OX_FLOAT);
+		ox_b_end(&b);
+	}
 	ox_b_input(&b, "input", 2);
 	ox_b_output(&b, "variable", e->n_targets);
+	if (e->labels)
+		ox_b_output(&b, "labelf", 1);
 	if (ox_b_finish(&b, "t", &buf, &len, st) != PGL_OK)
 		return st->rc;
 	rc = pgl_ox_load(env, buf, len, &lim, om, st);
@@ -497,8 +524,12 @@ run_tens(const tens *e, const float *X, int n, float *out)
 	in.data = (void *) X;
 	in.buf = -1;
 	ok = x && pgl_ox_run(x, &in, 1, &st) == PGL_OK;
+	if (!ok)
+		printf("# run: %s\n", st.msg);
 	if (ok)
-		memcpy(out, pgl_ox_result(x, 0)->data, sizeof(float) * 2 * (size_t) n);
+		memcpy(out, pgl_ox_result(x, 0)->data, sizeof(float) * (size_t) (e->n_targets * n));
+	if (ok && e->labels)
+		memcpy(out + e->n_targets * n, pgl_ox_result(x, 1)->data, sizeof(float) * (size_t) n);
 	if (x)
 		pgl_ox_exec_free(x);
 	pgl_ox_model_free(om);
@@ -539,6 +570,34 @@ test_kernel(void)
 	OK(run_tens(&e, X, 3, out) && close_to(out[0], 1 / (1 + exp(-6.0)), 1e-6) &&
 		   close_to(out[0] + out[1], 1, 1e-6),
 	   "tree kernel: SOFTMAX");
+
+	/* TreeEnsembleClassifier, 3 classes labelled 10, 20, 30 (class 2 gets no weight) */
+	{
+		static const int64_t labels[] = {10, 20, 30};
+		static const float	 base3[] = {0, 0, 0.5f};
+		tens				 c = base_tens();
+		float				 o[12];
+
+		c.labels = labels;
+		c.n_targets = 3;
+		OK(run_tens(&c, X, 3, o) && o[0] == 11 && o[1] == 5 && o[2] == 0 && o[9] == 10 &&
+			   o[10] == 20 && o[11] == 20,
+		   "tree classifier: scores per class, the label of the best scored class (%g %g %g)", o[9],
+		   o[10], o[11]);
+		c.post = "SOFTMAX";
+		c.base = base3;
+		OK(run_tens(&c, X, 3, o) &&
+			   fabs(o[1] / (exp(5.0) / (exp(11.0) + exp(5.0) + exp(0.5))) - 1) < 1e-5 &&
+			   o[10] == 20,
+		   "tree classifier: base_values, SOFTMAX");
+		c.base = NULL;
+		c.post = "NONE";
+		c.n_targets = 2;
+		memset(&st, 0, sizeof(st));
+		om = NULL;
+		OK(load_tens(&c, &om, &st) == PGL_ERR_INVALID && strstr(st.msg, "2 classes"),
+		   "tree classifier: two classes refused (%s)", st.msg);
+	}
 
 	/* refusals, each at load */
 #define REFUSED(edit, what)                                                                        \
