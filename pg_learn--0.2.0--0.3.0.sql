@@ -790,3 +790,18 @@ AS 'MODULE_PATHNAME', 'ai_chart'
 LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION @extschema@.ai_chart(pg_catalog.text, pg_catalog.text, pg_catalog.text, integer, pg_catalog.jsonb) IS
 	'A self-contained SVG chart of a model: learning_curve, importance, or on data (a table, view or SELECT holding the target) roc, pr, confusion, residuals';
+
+/* ------------------------------------------------------------------------
+ * Drift (issue 18): the training rows' summaries stored in every model
+ * trained on rows, compared with new data by ai_drift.
+ * ------------------------------------------------------------------------ */
+
+CREATE FUNCTION @extschema@.ai_drift(name pg_catalog.text, data pg_catalog.text,
+	version integer DEFAULT NULL)
+RETURNS TABLE(feature pg_catalog.text, kind pg_catalog.text, statistic pg_catalog.text,
+	value double precision, threshold double precision, drifted boolean,
+	unseen_share double precision, null_share double precision)
+AS 'MODULE_PATHNAME', 'ai_drift'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.ai_drift(pg_catalog.text, pg_catalog.text, integer) IS
+	'Drift of the data from a model''s training rows, per feature: PSI and Kolmogorov-Smirnov for numbers, Jensen-Shannon distance for categories, each flagged against its threshold, with the shares of unseen values and NULLs (docs/drift.md)';

@@ -39,6 +39,7 @@
 #include "utils/typcache.h"
 
 #include "prep.h"
+#include "drift_glue.h"
 
 #define PGL_MAX_CATEGORIES 10000
 #define PGL_MAX_CLASSES	   1000
@@ -61,15 +62,16 @@ typedef struct PglReceiver
 	 * (PGL_STAGE_ROWS rows, a few KB, cache-resident) and copied to the
 	 * blocks a batch at a time, so the blocks see sequential writes.
 	 */
-	double		*stage[2];
-	bool		*stage_nulls[2];  /* ncols x PGL_STAGE_ROWS */
-	int64		*stage_rownum[2]; /* position in the data, for messages */
-	bool		 stage_has_null[2];
-	int			 staged[2]; /* rows in the stage: the part's last ones */
-	PglBatchHook hook;
-	void		*hook_arg;
-	PglRowHook	 row_hook; /* pgl_read_row_hook */
-	void		*row_hook_arg;
+	double			*stage[2];
+	bool			*stage_nulls[2];  /* ncols x PGL_STAGE_ROWS */
+	int64			*stage_rownum[2]; /* position in the data, for messages */
+	bool			 stage_has_null[2];
+	int				 staged[2]; /* rows in the stage: the part's last ones */
+	PglBatchHook	 hook;
+	void			*hook_arg;
+	PglRowHook		 row_hook; /* pgl_read_row_hook */
+	void			*row_hook_arg;
+	PglDriftCollect *drift; /* pgl_drift_collect_next: summarizes the training rows */
 
 	/* per feature, compact for the per-row loop: attribute and how to read it */
 	int *feat_att;
@@ -1115,6 +1117,9 @@ flush_stage(PglReceiver *r, int part)
 					col->min[part] = v[i];
 	}
 
+	if (part == PGL_TRAIN && r->drift)
+		pgl_drift_feed(r->drift, ds, r->stage[part],
+					   r->stage_has_null[part] ? r->stage_nulls[part] : NULL, PGL_STAGE_ROWS, k);
 	if (part == PGL_TRAIN && ds->streamed)
 	{
 		const double **cols = palloc(sizeof(double *) * ds->ncols);
@@ -1405,6 +1410,7 @@ pgl_read_data_fold(const char *data, const char *target, PglColumnKind target_ki
 	r.row_hook_arg = next_row_hook_arg;
 	next_row_hook = NULL;
 	next_row_hook_arg = NULL;
+	r.drift = pgl_drift_collect_take();
 	r.hook = hook;
 	r.hook_arg = hook_arg;
 	r.data_cxt = CurrentMemoryContext;
