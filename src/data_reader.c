@@ -62,16 +62,15 @@ typedef struct PglReceiver
 	 * (PGL_STAGE_ROWS rows, a few KB, cache-resident) and copied to the
 	 * blocks a batch at a time, so the blocks see sequential writes.
 	 */
-	double			*stage[2];
-	bool			*stage_nulls[2];  /* ncols x PGL_STAGE_ROWS */
-	int64			*stage_rownum[2]; /* position in the data, for messages */
-	bool			 stage_has_null[2];
-	int				 staged[2]; /* rows in the stage: the part's last ones */
-	PglBatchHook	 hook;
-	void			*hook_arg;
-	PglRowHook		 row_hook; /* pgl_read_row_hook */
-	void			*row_hook_arg;
-	PglDriftCollect *drift; /* pgl_drift_collect_next: summarizes the training rows */
+	double		*stage[2];
+	bool		*stage_nulls[2];  /* ncols x PGL_STAGE_ROWS */
+	int64		*stage_rownum[2]; /* position in the data, for messages */
+	bool		 stage_has_null[2];
+	int			 staged[2]; /* rows in the stage: the part's last ones */
+	PglBatchHook hook;
+	void		*hook_arg;
+	PglRowHook	 row_hook; /* pgl_read_row_hook */
+	void		*row_hook_arg;
 
 	/* per feature, compact for the per-row loop: attribute and how to read it */
 	int *feat_att;
@@ -85,6 +84,9 @@ typedef struct PglReceiver
 	int32  *array_len;	   /* per attribute: the length of a number array's first value */
 	double *elem_vals;	   /* the elements of the row's array being read (row context) */
 	bool   *elem_nulls;
+
+	/* pgl_drift_collect_next: summarizes the training rows */
+	PglDriftCollect *drift;
 } PglReceiver;
 
 #define PGL_STAGE_ROWS 128
