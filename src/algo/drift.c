@@ -32,10 +32,49 @@ pgl_drift_sketch_init(pgl_drift_sketch *s, uint64_t seed)
 	s->rng = seed ^ UINT64_C(0x6472696674); /* "drift" */
 }
 
+/* uniform in (0, 1): never 0, so its logarithm is finite */
+static double
+open_uniform(uint64_t *rng)
+{
+	return ((double) (pgl_rng_next(rng) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+}
+
+/* the next value the reservoir takes (Li's algorithm L: skips, not a draw per value) */
+static void
+reservoir_skip(pgl_drift_sketch *s)
+{
+	s->w *= exp(log(open_uniform(&s->rng)) / PGL_DRIFT_SAMPLE);
+	s->next += (int64_t) floor(log(open_uniform(&s->rng)) / log1p(-s->w)) + 1;
+}
+
+/* take the non-NULL value x, number s->seen */
+static inline void
+reservoir_take(pgl_drift_sketch *s, double x)
+{
+	if (s->seen < PGL_DRIFT_SAMPLE)
+	{
+		s->sample[s->seen] = x;
+		if (s->seen == PGL_DRIFT_SAMPLE - 1)
+		{
+			s->w = 1.0;
+			s->next = s->seen;
+			reservoir_skip(s);
+		}
+	}
+	else if (s->seen == s->next)
+	{
+		s->sample[pgl_rng_next(&s->rng) % PGL_DRIFT_SAMPLE] = x;
+		reservoir_skip(s);
+	}
+	s->seen++;
+}
+
 pgl_rc
 pgl_drift_sketch_add(const pgl_env *env, pgl_drift_sketch *s, const double *v, const bool *nulls,
 					 int64_t n, pgl_status *st)
 {
+	double lo = s->min, hi = s->max;
+
 	if (s->sample == NULL && n > 0)
 	{
 		s->sample = pgl_alloc(env, sizeof(double) * PGL_DRIFT_SAMPLE);
@@ -43,33 +82,37 @@ pgl_drift_sketch_add(const pgl_env *env, pgl_drift_sketch *s, const double *v, c
 			return pgl_fail(st, PGL_ERR_NOMEM, "out of memory");
 	}
 	s->rows += n;
-	for (int64_t i = 0; i < n; i++)
+	if (nulls == NULL && s->seen >= PGL_DRIFT_SAMPLE)
 	{
-		double x = v[i];
+		/* the common case: a tight loop for the range, then straight to the values taken */
+		int64_t first = s->seen;
 
-		if (nulls && nulls[i])
+		for (int64_t i = 0; i < n; i++)
 		{
-			s->nulls++;
-			continue;
+			lo = v[i] < lo ? v[i] : lo;
+			hi = v[i] > hi ? v[i] : hi;
 		}
-		if (x < s->min)
-			s->min = x;
-		if (x > s->max)
-			s->max = x;
-		if (s->seen < PGL_DRIFT_SAMPLE)
-			s->sample[s->seen] = x;
-		else
+		while (s->next < first + n)
 		{
-			/* reservoir: keep x with probability SAMPLE / (seen + 1) */
-			uint64_t j = (uint64_t) (((unsigned __int128) pgl_rng_next(&s->rng) *
-									  (unsigned __int128) (s->seen + 1)) >>
-									 64);
-
-			if (j < PGL_DRIFT_SAMPLE)
-				s->sample[j] = x;
+			s->seen = s->next;
+			reservoir_take(s, v[s->next - first]);
 		}
-		s->seen++;
+		s->seen = first + n;
 	}
+	else
+		for (int64_t i = 0; i < n; i++)
+		{
+			if (nulls && nulls[i])
+			{
+				s->nulls++;
+				continue;
+			}
+			lo = v[i] < lo ? v[i] : lo;
+			hi = v[i] > hi ? v[i] : hi;
+			reservoir_take(s, v[i]);
+		}
+	s->min = lo;
+	s->max = hi;
 	return PGL_OK;
 }
 

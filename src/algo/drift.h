@@ -71,6 +71,8 @@ typedef struct pgl_drift_sketch
 	double	 min, max;
 	double	*sample; /* PGL_DRIFT_SAMPLE values, allocated on the first value */
 	uint64_t rng;
+	double	 w;	   /* the reservoir's skips (algorithm L): its weight */
+	int64_t	 next; /* the value (0-based, non-NULL) the reservoir takes next */
 } pgl_drift_sketch;
 
 extern void pgl_drift_sketch_init(pgl_drift_sketch *s, uint64_t seed);
