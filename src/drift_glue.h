@@ -17,6 +17,7 @@
 #include "glue.h"
 
 #include "data_reader.h"
+#include "utils/jsonb.h"
 
 typedef struct PglDriftCollect PglDriftCollect;
 
@@ -38,5 +39,17 @@ extern void pgl_drift_attach(PglDriftCollect *dc, pgl_model *m, const pgl_env *e
 
 /* the column of ds that feeds model feature f, or NULL */
 extern PglColumn *pgl_drift_column(PglDataSet *ds, const pgl_feature *f);
+
+/*
+ * The "drift_check" job kind of ai_schedule (drift_job.c): the algorithm
+ * name a schedule gives for it, the check of its arguments at ai_schedule
+ * (ERRORs), and the statements a run executes as the schedule's owner
+ * (*create, then the result with $1 the model, $2 the data); *model is the
+ * option "model", NULL for the schedule's name.
+ */
+#define PGL_DRIFT_JOB "drift_check"
+extern void	 pgl_drift_job_check(const char *name, bool has_target, Jsonb *options);
+extern char *pgl_drift_job_sql(const char *schema, const char *options_json, char **create,
+							   char **model);
 
 #endif /* PGL_DRIFT_GLUE_H */
