@@ -90,6 +90,40 @@ CREATE TABLE dr_ratings AS SELECT u AS user_id, (u * 7 + j) % 20 AS item_id, 1 +
 SELECT version FROM ai_train('drift_als', 'als', 'dr_ratings', options => '{"factors": 2, "iterations": 2}');
 SELECT * FROM ai_drift('drift_als', 'dr_ratings');
 
+-- on a schedule: a "drift_check" run appends ai_drift's rows to the table named by "into"
+-- (needs pg_learn_launcher, as sql/jobs.sql), created on the first run
+CREATE FUNCTION drift_poll(cond text) RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE ok boolean;
+BEGIN
+  FOR i IN 1..600 LOOP
+    BEGIN
+      EXECUTE 'SELECT (' || cond || ')' INTO ok;
+    EXCEPTION WHEN undefined_table THEN ok := false;
+    END;
+    IF ok THEN RETURN true; END IF;
+    PERFORM pg_sleep(0.1);
+  END LOOP;
+  RETURN false;
+END $$;
+SELECT ai_schedule('drift_lin_check', '1 second', 'drift_check', 'SELECT x + 1 AS x, k, color, day FROM dr_same',
+                   options => '{"model": "drift_lin", "into": "public.drift_log"}') > now() - interval '1 minute' AS scheduled;
+SELECT drift_poll('(SELECT count(*) FROM public.drift_log) >= 7') AS written;
+SELECT ai_unschedule('drift_lin_check');
+-- the first run's rows: the deployed version (2, trained on x + 3), x drifted
+SELECT model, version, feature, statistic, drifted, checked_at <= now() AS timed
+  FROM drift_log WHERE checked_at = (SELECT min(checked_at) FROM drift_log) ORDER BY feature, statistic;
+SELECT DISTINCT state, error FROM ai_jobs WHERE name = 'drift_lin_check' AND state = 'succeeded';
+-- its errors, at ai_schedule
+SELECT ai_schedule('s', '1 day', 'drift_check', 'dr_same', options => '{"model": "drift_lin"}');
+SELECT ai_schedule('s', '1 day', 'drift_check', 'dr_same', 'y', '{"model": "drift_lin", "into": "t"}');
+SELECT ai_schedule('s', '1 day', 'drift_check', 'dr_same', options => '{"model": "drift_lin", "into": "t", "bins": 3}');
+SELECT ai_schedule('s', '1 day', 'drift_check', 'dr_same', options => '{"model": "no_such_model", "into": "t"}');
+SELECT ai_schedule('s', '1 day', 'drift_check', 'dr_same', options => '{"model": "drift_lin", "into": "a.b.c.d"}');
+SELECT ai_schedule('s', '1 day', 'drift_check', 'dr_same', options => '{"model": 3, "into": "t"}');
+SELECT ai_schedule('s', '1 day', 'drift_chek', 'dr_same');
+DROP TABLE drift_log;
+DROP FUNCTION drift_poll(text);
+
 SELECT ai_drop_model(m) FROM unnest(ARRAY['drift_lin', 'drift_log', 'drift_xgb', 'drift_km', 'drift_nn',
   'drift_stream', 'drift_agg', 'drift_als']) m;
 DROP TABLE dr, dr_same, dr_ratings;
