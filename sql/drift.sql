@@ -90,6 +90,16 @@ CREATE TABLE dr_ratings AS SELECT u AS user_id, (u * 7 + j) % 20 AS item_id, 1 +
 SELECT version FROM ai_train('drift_als', 'als', 'dr_ratings', options => '{"factors": 2, "iterations": 2}');
 SELECT * FROM ai_drift('drift_als', 'dr_ratings');
 
+-- unseen categories at prediction: counted per model version, shown by ai_drift_counters
+SELECT count(ai_predict('drift_xgb', t)) AS rows_scored
+  FROM (SELECT x, k, CASE WHEN i = 2 THEN 'purple' ELSE color END AS color
+          FROM dr_same, generate_series(1, 2) i) t;
+SELECT name, version, unseen FROM ai_drift_counters WHERE name = 'drift_xgb';
+-- NULLs and known values are not counted; ai_classify counts too
+SELECT count(ai_predict('drift_xgb', t)) AS rows_scored FROM (SELECT x, k, NULL::text AS color FROM dr_same) t;
+SELECT count(ai_classify('drift_log', t)) AS rows_scored FROM (SELECT x, k, 'mauve' AS color FROM dr_same) t;
+SELECT name, unseen FROM ai_drift_counters WHERE name IN ('drift_xgb', 'drift_log') ORDER BY name;
+
 -- on a schedule: a "drift_check" run appends ai_drift's rows to the table named by "into"
 -- (needs pg_learn_launcher, as sql/jobs.sql), created on the first run
 CREATE FUNCTION drift_poll(cond text) RETURNS boolean LANGUAGE plpgsql AS $$

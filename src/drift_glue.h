@@ -52,4 +52,10 @@ extern void	 pgl_drift_job_check(const char *name, bool has_target, Jsonb *optio
 extern char *pgl_drift_job_sql(const char *schema, const char *options_json, char **create,
 							   char **model);
 
+/*
+ * n categorical values not in the vocabulary of model version version_id
+ * met at prediction (drift_counters.c; the view ai_drift_counters)
+ */
+extern void pgl_drift_count_unseen(int64 version_id, int64 n);
+
 #endif /* PGL_DRIFT_GLUE_H */
