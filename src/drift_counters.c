@@ -27,9 +27,9 @@
 
 PG_FUNCTION_INFO_V1(ai_drift_counters);
 
-static PglUnseenSlot *local_slots = NULL; /* without the launcher */
+static PglUnseen *local_slots = NULL; /* without the launcher */
 
-static PglUnseenSlot *
+static PglUnseen *
 unseen_slots(LWLock **lock)
 {
 	PglShared *sh = pgl_shared();
@@ -43,7 +43,7 @@ unseen_slots(LWLock **lock)
 	if (local_slots == NULL)
 	{
 		local_slots =
-			MemoryContextAllocZero(TopMemoryContext, sizeof(PglUnseenSlot) * PGL_UNSEEN_SLOTS);
+			MemoryContextAllocZero(TopMemoryContext, sizeof(PglUnseen) * PGL_UNSEEN_SLOTS);
 		for (int i = 0; i < PGL_UNSEEN_SLOTS; i++)
 		{
 			pg_atomic_init_u64(&local_slots[i].version_id, 0);
@@ -54,15 +54,15 @@ unseen_slots(LWLock **lock)
 }
 
 /* the slot of (this database, version_id), claimed if new; NULL when the table is full */
-static PglUnseenSlot *
-find_slot(PglUnseenSlot *slots, LWLock *lock, int64 version_id)
+static PglUnseen *
+find_slot(PglUnseen *slots, LWLock *lock, int64 version_id)
 {
 	uint32 h = (uint32) (version_id * 0x9E3779B1u) ^ MyDatabaseId;
 
 	for (int probe = 0; probe < PGL_UNSEEN_SLOTS; probe++)
 	{
-		PglUnseenSlot *s = &slots[(h + probe) % PGL_UNSEEN_SLOTS];
-		uint64		   id = pg_atomic_read_u64(&s->version_id);
+		PglUnseen *s = &slots[(h + probe) % PGL_UNSEEN_SLOTS];
+		uint64	   id = pg_atomic_read_u64(&s->version_id);
 
 		if (id == (uint64) version_id && s->dboid == MyDatabaseId)
 			return s;
@@ -88,9 +88,9 @@ find_slot(PglUnseenSlot *slots, LWLock *lock, int64 version_id)
 void
 pgl_drift_count_unseen(int64 version_id, int64 n)
 {
-	LWLock		  *lock;
-	PglUnseenSlot *slots = unseen_slots(&lock);
-	PglUnseenSlot *s;
+	LWLock	  *lock;
+	PglUnseen *slots = unseen_slots(&lock);
+	PglUnseen *s;
 
 	if (version_id <= 0 || n <= 0)
 		return;
@@ -105,7 +105,7 @@ ai_drift_counters(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	LWLock		  *lock;
-	PglUnseenSlot *slots = unseen_slots(&lock);
+	PglUnseen	  *slots = unseen_slots(&lock);
 
 	InitMaterializedSRF(fcinfo, 0);
 	for (int i = 0; i < PGL_UNSEEN_SLOTS; i++)

@@ -66,7 +66,7 @@ pgl_shmem_size(void)
 	size = MAXALIGN(size);
 	size = add_size(size, mul_size(sizeof(PglProgress), MaxBackends));
 	size = MAXALIGN(size);
-	size = add_size(size, mul_size(sizeof(PglUnseenSlot), PGL_UNSEEN_SLOTS));
+	size = add_size(size, mul_size(sizeof(PglUnseen), PGL_UNSEEN_SLOTS));
 	return size;
 }
 
@@ -103,7 +103,7 @@ pgl_shmem_startup(void)
 			(PglProgress *) ((char *) sh + MAXALIGN(offsetof(PglShared, slots) +
 													sizeof(PglJobSlot) * pgl_max_workers));
 		sh->unseen =
-			(PglUnseenSlot *) ((char *) sh->progress + MAXALIGN(sizeof(PglProgress) * MaxBackends));
+			(PglUnseen *) ((char *) sh->progress + MAXALIGN(sizeof(PglProgress) * MaxBackends));
 		for (int i = 0; i < PGL_UNSEEN_SLOTS; i++)
 		{
 			pg_atomic_init_u64(&sh->unseen[i].version_id, 0);

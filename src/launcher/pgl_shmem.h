@@ -103,26 +103,26 @@ typedef struct PglProgress
  * under the lock (dboid, then version_id written last), counted without it.
  */
 #define PGL_UNSEEN_SLOTS 1024
-typedef struct PglUnseenSlot
+typedef struct PglUnseen
 {
 	pg_atomic_uint64 version_id; /* 0: free */
 	Oid				 dboid;
 	pg_atomic_uint64 unseen;
-} PglUnseenSlot;
+} PglUnseen;
 
 typedef struct PglShared
 {
-	int			   version;
-	LWLock		  *lock; /* job slots and databases */
-	Latch		  *launcher_latch;
-	pid_t		   launcher_pid;
-	int			   max_workers;
-	int			   n_progress;
-	int			   n_databases;
-	PglDatabase	   databases[PGL_MAX_DATABASES];
-	PglProgress	  *progress;					 /* n_progress */
-	PglUnseenSlot *unseen;						 /* PGL_UNSEEN_SLOTS */
-	PglJobSlot	   slots[FLEXIBLE_ARRAY_MEMBER]; /* max_workers */
+	int			 version;
+	LWLock		*lock; /* job slots and databases */
+	Latch		*launcher_latch;
+	pid_t		 launcher_pid;
+	int			 max_workers;
+	int			 n_progress;
+	int			 n_databases;
+	PglDatabase	 databases[PGL_MAX_DATABASES];
+	PglProgress *progress;					   /* n_progress */
+	PglUnseen	*unseen;					   /* PGL_UNSEEN_SLOTS */
+	PglJobSlot	 slots[FLEXIBLE_ARRAY_MEMBER]; /* max_workers */
 } PglShared;
 
 /* what the rendezvous variable points at */
