@@ -224,3 +224,10 @@ SELECT ai_import_model('price_onnx', decode('CAcSB3B5dG9yY2gaBjEuMTMuMDrQAQpbCgF
 SELECT feature, type, kind FROM ai_model_features('price_onnx');
 SELECT id, sqft, age, price, round(ai_predict('price_onnx', h)::numeric) AS onnx_price
   FROM houses h ORDER BY id LIMIT 5;
+
+\echo '== Drift: the houses model against this year''s listings (bigger, and a new neighbourhood) =='
+SELECT feature, statistic, round(value::numeric, 3) AS value, threshold, drifted
+  FROM ai_drift('house_price', 'SELECT sqft * 1.3 AS sqft, bedrooms, bathrooms, age, has_garage,
+                                       CASE WHEN id % 5 = 0 THEN ''harbour'' ELSE neighborhood END AS neighborhood
+                                  FROM houses')
+ ORDER BY feature, statistic;
