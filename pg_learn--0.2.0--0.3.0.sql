@@ -804,3 +804,35 @@ AS 'MODULE_PATHNAME', 'ai_detect_anomalies_record'
 LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.ai_detect_anomalies(pg_catalog.text, pg_catalog.record, double precision, integer) IS
 	'Whether a row is an anomaly for an anomaly model (isolation_forest), and its score: an anomaly when the score is above the threshold (NULL: the model''s own); features matched by column name';
+
+/* ------------------------------------------------------------------------
+ * Drift (issue 18): the training rows' summaries stored in every model
+ * trained on rows, compared with new data by ai_drift.
+ * ------------------------------------------------------------------------ */
+
+CREATE FUNCTION @extschema@.ai_drift(name pg_catalog.text, data pg_catalog.text,
+	version integer DEFAULT NULL)
+RETURNS TABLE(feature pg_catalog.text, kind pg_catalog.text, statistic pg_catalog.text,
+	value double precision, threshold double precision, drifted boolean,
+	unseen_share double precision, null_share double precision)
+AS 'MODULE_PATHNAME', 'ai_drift'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.ai_drift(pg_catalog.text, pg_catalog.text, integer) IS
+	'Drift of the data from a model''s training rows, per feature: PSI and Kolmogorov-Smirnov for numbers, Jensen-Shannon distance for categories, each flagged against its threshold, with the shares of unseen values and NULLs (docs/drift.md)';
+
+CREATE FUNCTION @extschema@.ai_drift_counters_raw(OUT version_id bigint, OUT unseen bigint)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ai_drift_counters'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.ai_drift_counters_raw() IS
+	'Internal: the unseen-category counts of this database''s model versions (read them through ai_drift_counters)';
+
+CREATE VIEW @extschema@.ai_drift_counters AS
+SELECT m.name, m.version, c.unseen
+  FROM @extschema@.ai_drift_counters_raw() c
+  JOIN @extschema@.ai_catalog_versions v ON v.id OPERATOR(pg_catalog.=) c.version_id
+  JOIN @extschema@.ai_models m ON m.name OPERATOR(pg_catalog.=) v.name
+   AND m.version OPERATOR(pg_catalog.=) v.version;
+GRANT SELECT ON @extschema@.ai_drift_counters TO PUBLIC;
+COMMENT ON VIEW @extschema@.ai_drift_counters IS
+	'Per model version: categorical values met at prediction that are not in the feature''s training vocabulary, since the server started (shared memory with pg_learn_launcher preloaded, else this session''s)';

@@ -240,3 +240,10 @@ SELECT metrics -> 'train' -> 'anomalies' AS flagged
   FROM ai_train('sensor_anomalies', 'isolation_forest', 'SELECT temp, humidity FROM demo_sensors', options => '{"contamination": 0.001}');
 SELECT s.id, s.temp, s.humidity, round(a.score::numeric, 3) AS score
   FROM demo_sensors s, LATERAL ai_detect_anomalies('sensor_anomalies', s) a WHERE a.is_anomaly ORDER BY a.score DESC;
+
+\echo '== Drift: the houses model against this year''s listings (bigger, and a new neighbourhood) =='
+SELECT feature, statistic, round(value::numeric, 3) AS value, threshold, drifted
+  FROM ai_drift('house_price', 'SELECT sqft * 1.3 AS sqft, bedrooms, bathrooms, age, has_garage,
+                                       CASE WHEN id % 5 = 0 THEN ''harbour'' ELSE neighborhood END AS neighborhood
+                                  FROM houses')
+ ORDER BY feature, statistic;

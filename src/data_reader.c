@@ -39,6 +39,7 @@
 #include "utils/typcache.h"
 
 #include "prep.h"
+#include "drift_glue.h"
 
 #define PGL_MAX_CATEGORIES 10000
 #define PGL_MAX_CLASSES	   1000
@@ -83,6 +84,9 @@ typedef struct PglReceiver
 	int32  *array_len;	   /* per attribute: the length of a number array's first value */
 	double *elem_vals;	   /* the elements of the row's array being read (row context) */
 	bool   *elem_nulls;
+
+	/* pgl_drift_collect_next: summarizes the training rows */
+	PglDriftCollect *drift;
 } PglReceiver;
 
 #define PGL_STAGE_ROWS 128
@@ -1115,6 +1119,9 @@ flush_stage(PglReceiver *r, int part)
 					col->min[part] = v[i];
 	}
 
+	if (part == PGL_TRAIN && r->drift)
+		pgl_drift_feed(r->drift, ds, r->stage[part],
+					   r->stage_has_null[part] ? r->stage_nulls[part] : NULL, PGL_STAGE_ROWS, k);
 	if (part == PGL_TRAIN && ds->streamed)
 	{
 		const double **cols = palloc(sizeof(double *) * ds->ncols);
@@ -1405,6 +1412,7 @@ pgl_read_data_fold(const char *data, const char *target, PglColumnKind target_ki
 	r.row_hook_arg = next_row_hook_arg;
 	next_row_hook = NULL;
 	next_row_hook_arg = NULL;
+	r.drift = pgl_drift_collect_take();
 	r.hook = hook;
 	r.hook_arg = hook_arg;
 	r.data_cxt = CurrentMemoryContext;

@@ -17,6 +17,7 @@
  *-------------------------------------------------------------------------
  */
 #include "predict.h"
+#include "drift_glue.h"
 #include "data_reader.h"
 
 #include <math.h>
@@ -341,6 +342,7 @@ read_record(PglPredictState *st, HeapTupleHeader rec)
 	HeapTupleData	 tuple;
 	double			*elems = NULL; /* the array whose elements are being read */
 	bool			*elem_nulls = NULL;
+	int				 unseen = 0; /* categories not in the vocabulary (drift_counters.c) */
 
 	tuple.t_len = HeapTupleHeaderGetDatumLength(rec);
 	ItemPointerSetInvalid(&tuple.t_self);
@@ -404,8 +406,11 @@ read_record(PglPredictState *st, HeapTupleHeader rec)
 
 				st->raw[f] = pgl_category_find(feat, s, strlen(s));
 			}
+			unseen += st->raw[f] < 0;
 		}
 	}
+	if (unlikely(unseen > 0))
+		pgl_drift_count_unseen(st->cm.version_id, unseen);
 }
 
 /* encode the float8[] features into st->raw / st->isnull */

@@ -21,6 +21,7 @@
 #include "catalog.h"
 #include "progress.h"
 #include "search.h"
+#include "drift_glue.h"
 
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -145,6 +146,8 @@ train_phase(PglTrainCall *c, const char *what)
 static const PglTrainGlue *
 train_steps(PglTrainCall *c, const PglTrainGlue *glue, StringInfo metrics, MemoryContext *old)
 {
+	PglDriftCollect *drift;
+
 	if (glue->method)
 	{
 		const PglTrainGlue *other = glue->method(c);
@@ -157,12 +160,16 @@ train_steps(PglTrainCall *c, const PglTrainGlue *glue, StringInfo metrics, Memor
 	*old = MemoryContextSwitchTo(c->cxt);
 	c->env = pgl_backend_env(c->cxt);
 
+	/* the training rows' summaries for ai_drift, taken by the data reader (drift_glue.c) */
+	drift = c->opts.trial ? NULL : pgl_drift_collect_next(c->cxt, c->opts.seed);
 	train_phase(c, "reading data");
 	glue->read(c);
+	(void) pgl_drift_collect_take(); /* unused: a family that does not read columns */
 	train_phase(c, "preprocessing");
 	glue->preprocess(c);
 	train_phase(c, "training");
 	glue->fit(c);
+	pgl_drift_attach(drift, c->m, &c->env);
 	train_phase(c, "evaluating");
 	initStringInfo(metrics);
 	glue->metrics(c, metrics);

@@ -32,6 +32,7 @@
  */
 #include "model_format.h"
 #include "classifier.h"
+#include "drift.h"
 #include "algorithms.h"
 #include "prep.h"
 
@@ -920,6 +921,8 @@ pgl_model_check_structure(const pgl_env *env, const pgl_model *m, pgl_rc bad, pg
 	}
 
 	if (pgl_check_threshold(m, bad, st) != PGL_OK)
+		return st->rc;
+	if (pgl_drift_check(m, bad, st) != PGL_OK)
 		return st->rc;
 
 	/*

@@ -29,6 +29,7 @@
 #include "utils/memutils.h"
 
 #include "algorithms.h"
+#include "drift_glue.h"
 
 PG_FUNCTION_INFO_V1(ai_train_async);
 PG_FUNCTION_INFO_V1(ai_cancel);
@@ -471,6 +472,7 @@ ai_schedule(PG_FUNCTION_ARGS)
 	Jsonb *options;
 	int	   max_failures;
 	bool   isnull;
+	bool   drift;
 	TimestampTz next;
 
 	durable_commit();
@@ -485,21 +487,32 @@ ai_schedule(PG_FUNCTION_ARGS)
 						errmsg("name, algorithm and data of ai_schedule must not be NULL")));
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	every = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	options = PG_ARGISNULL(5) ? NULL : PG_GETARG_JSONB_P(5);
+	max_failures = take_max_failures(&options, true);
+	drift = strcmp(text_to_cstring(PG_GETARG_TEXT_PP(2)), PGL_DRIFT_JOB) == 0;
+	if (drift) /* a drift check instead of a training (drift_job.c) */
+	{
+		pgl_drift_job_check(name, !PG_ARGISNULL(4), options);
+		jo.train_options = options;
+		jo.deploy = "always";
+		jo.metric = NULL;
+	}
+	else
 	{
 		char *algorithm = text_to_cstring(PG_GETARG_TEXT_PP(2));
 
 		if (pgl_algo_by_name(algorithm) == NULL)
 			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 							errmsg("unknown algorithm \"%s\"", algorithm),
-							errhint("Valid algorithms are: %s.", pgl_algo_names())));
+							errhint("Valid algorithms are: %s, or \"%s\" for a drift check.",
+									pgl_algo_names(), PGL_DRIFT_JOB)));
 		pgl_check_trainable(pgl_algo_by_name(algorithm));
+		split_job_options(algorithm, options, &jo);
 	}
-	options = PG_ARGISNULL(5) ? NULL : PG_GETARG_JSONB_P(5);
-	max_failures = take_max_failures(&options, true);
-	split_job_options(text_to_cstring(PG_GETARG_TEXT_PP(2)), options, &jo);
 
 	next = schedule_first_run(every, &is_cron, &iv);
-	pgl_check_model_writable(name);
+	if (!drift)
+		pgl_check_model_writable(name);
 
 	values[0] = PG_GETARG_DATUM(0);
 	values[1] = iv;

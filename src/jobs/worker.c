@@ -31,6 +31,7 @@
 #include "utils/timeout.h"
 
 #include "algorithms.h"
+#include "drift_glue.h"
 
 static volatile PglJobSlot *my_job_slot = NULL;
 
@@ -110,6 +111,34 @@ if_better_note(Jsonb *metrics, int32 version, bool deployed)
 }
 
 /*
+ * A drift check (drift_job.c) instead of a training: ai_drift's rows into
+ * the table of the option "into" as the job's role; the version checked.
+ */
+static int32
+run_drift_check(const ExtInfo *ei, const JobRow *j, char **note)
+{
+	Oid	  types[2] = {TEXTOID, TEXTOID};
+	Datum values[2];
+	char *create, *model;
+	char *insert = pgl_drift_job_sql(ei->schema, j->options, &create, &model);
+	bool  isnull;
+	Datum version;
+
+	values[0] = CStringGetTextDatum(model ? model : j->name);
+	values[1] = CStringGetTextDatum(j->data);
+	spi_run_as_caller(create, 0, NULL, NULL, NULL, SPI_OK_UTILITY);
+	spi_run_as_caller(insert, 2, types, values, NULL, SPI_OK_INSERT);
+	*note = psprintf("drift check of \"%s\": " UINT64_FORMAT " rows written",
+					 TextDatumGetCString(values[0]), SPI_processed);
+	spi_run_as_caller(psprintf("SELECT version FROM %s.ai_models WHERE name "
+							   "OPERATOR(pg_catalog.=) $1 AND deployed",
+							   ei->schema),
+					  1, types, values, NULL, SPI_OK_SELECT);
+	version = SPI_processed == 1 ? spi_datum(0, 1, &isnull) : Int32GetDatum(0);
+	return DatumGetInt32(version);
+}
+
+/*
  * Train through ai_train, which also decides the deployment ("deploy":
  * "if_better" with "metric" are ai_train's options, store.c).  A job queued
  * before 0.3 kept "if_better" in its own columns only: they are put back
@@ -126,6 +155,9 @@ run_training(const ExtInfo *ei, const JobRow *j, bool *deployed, char **note)
 	Datum opts = DirectFunctionCall1(jsonb_in, CStringGetDatum(j->options));
 
 	*note = NULL;
+	*deployed = false;
+	if (strcmp(j->algorithm, PGL_DRIFT_JOB) == 0)
+		return run_drift_check(ei, j, note);
 	if (strcmp(j->deploy, "if_better") == 0)
 	{
 		opts = DirectFunctionCall2(

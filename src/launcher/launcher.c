@@ -65,6 +65,8 @@ pgl_shmem_size(void)
 	size = add_size(size, mul_size(sizeof(PglJobSlot), pgl_max_workers));
 	size = MAXALIGN(size);
 	size = add_size(size, mul_size(sizeof(PglProgress), MaxBackends));
+	size = MAXALIGN(size);
+	size = add_size(size, mul_size(sizeof(PglUnseen), PGL_UNSEEN_SLOTS));
 	return size;
 }
 
@@ -100,6 +102,13 @@ pgl_shmem_startup(void)
 		sh->progress =
 			(PglProgress *) ((char *) sh + MAXALIGN(offsetof(PglShared, slots) +
 													sizeof(PglJobSlot) * pgl_max_workers));
+		sh->unseen =
+			(PglUnseen *) ((char *) sh->progress + MAXALIGN(sizeof(PglProgress) * MaxBackends));
+		for (int i = 0; i < PGL_UNSEEN_SLOTS; i++)
+		{
+			pg_atomic_init_u64(&sh->unseen[i].version_id, 0);
+			pg_atomic_init_u64(&sh->unseen[i].unseen, 0);
+		}
 		if (!SplitIdentifierString(raw, ',', &names))
 			elog(WARNING, "pg_learn.databases is not a valid list of database names");
 		else

@@ -40,7 +40,7 @@
 #include "storage/spin.h"
 
 #define PGL_SHMEM_RENDEZVOUS "pg_learn_shared"
-#define PGL_SHMEM_VERSION	 2
+#define PGL_SHMEM_VERSION	 3
 
 #define PGL_MAX_DATABASES 16
 #define PGL_NAME_LEN	  128 /* model names longer than this are cut in progress */
@@ -97,6 +97,19 @@ typedef struct PglProgress
 	TimestampTz		started_at;
 } PglProgress;
 
+/*
+ * A model version's count of categorical values not in its vocabulary at
+ * prediction (src/drift_counters.c, the view ai_drift_counters): claimed
+ * under the lock (dboid, then version_id written last), counted without it.
+ */
+#define PGL_UNSEEN_SLOTS 1024
+typedef struct PglUnseen
+{
+	pg_atomic_uint64 version_id; /* 0: free */
+	Oid				 dboid;
+	pg_atomic_uint64 unseen;
+} PglUnseen;
+
 typedef struct PglShared
 {
 	int			 version;
@@ -108,6 +121,7 @@ typedef struct PglShared
 	int			 n_databases;
 	PglDatabase	 databases[PGL_MAX_DATABASES];
 	PglProgress *progress;					   /* n_progress */
+	PglUnseen	*unseen;					   /* PGL_UNSEEN_SLOTS */
 	PglJobSlot	 slots[FLEXIBLE_ARRAY_MEMBER]; /* max_workers */
 } PglShared;
 

@@ -28,6 +28,7 @@
  */
 #include "algorithms.h"
 #include "iforest.h"
+#include "drift.h"
 #include "model_format.h"
 #include "nn.h"
 
@@ -1434,6 +1435,54 @@ sparse_seeds(void)
 	pgl_model_free(env, m);
 }
 
+/*
+ * Drift summaries (docs/model-format.md, "Drift summaries"): linear() with a
+ * 4-bin histogram of sqft, none for rooms and the top 2 values of color,
+ * and damaged variants: a negative count, edges out of order, a NaN edge,
+ * a top value outside the vocabulary, counts that do not add up.
+ */
+static void
+drift_seeds(void)
+{
+	pgl_model		 *m = linear();
+	pgl_drift_feature f[3];
+	double			  edges[] = {100, 800, 1200, 1900, 5000};
+	int64_t			  hist[] = {25, 25, 25, 25}, top[] = {60, 30};
+	char			 *vals[] = {"red", "blue"};
+	pgl_status		  st;
+	uint8_t			 *blob;
+	size_t			  len, e, c, v, x;
+	double			  d;
+	uint64_t		  u;
+
+	memset(f, 0, sizeof(f));
+	memset(&st, 0, sizeof(st));
+	f[0] = (pgl_drift_feature){PGL_DRIFT_NUMERIC, 110, 10, 4, 0, edges, hist, NULL};
+	f[2] = (pgl_drift_feature){PGL_DRIFT_CATEGORICAL, 100, 5, 2, 5, NULL, top, vals};
+	if (pgl_drift_store(env, m, f, &st) != PGL_OK)
+	{
+		fprintf(stderr, "corpus_tool: drift: %s\n", st.msg);
+		exit(1);
+	}
+	seeds("linear-drift", m);
+	blob = written(m, &len, "linear-drift");
+	/* tensor data: name, dtype, ndim, one dim */
+	e = (size_t) (find_string(blob, len, 16, "drift_edges") - blob) + 4 + 11 + 4 + 4 + 8;
+	c = (size_t) (find_string(blob, len, 16, "drift_counts") - blob) + 4 + 12 + 4 + 4 + 8;
+	v = (size_t) (find_string(blob, len, 16, "drift_values") - blob) + 4 + 12 + 4 + 4 + 8;
+	x = (size_t) (find_string(blob, len, 16, "drift_index") - blob) + 4 + 11 + 4 + 4 + 16;
+#define F64(x) (d = (x), memcpy(&u, &d, 8), u)
+	variant("drift-count-negative-linear-drift", blob, len, c + 8, (uint64_t) -1, 8, true);
+	variant("drift-edges-unsorted-linear-drift", blob, len, e + 16, F64(700), 8, true);
+	variant("drift-edge-nan-linear-drift", blob, len, e + 8, F64(NAN), 8, true);
+	variant("drift-value-unknown-linear-drift", blob, len, v + 4, 'x', 1, true);
+	variant("drift-top-count-wrong-linear-drift", blob, len, c + 4 * 8, 61, 8, true);
+	variant("drift-index-nulls-above-rows-linear-drift", blob, len, x + 16, 111, 8, true);
+#undef F64
+	free(blob);
+	pgl_model_free(env, m);
+}
+
 static int
 gen(void)
 {
@@ -1468,6 +1517,7 @@ gen(void)
 	text_seeds();
 	tokens_seeds();
 	sparse_seeds();
+	drift_seeds();
 	return 0;
 }
 

@@ -258,6 +258,8 @@ def read(buf):
         if task != 2 or k != 2:
             raise Corrupt("threshold on a model that is not a two-class classifier")
 
+    drift(feats, tensors)
+
     # the algorithm's invariants
     algo = m["algorithm"]
     if task not in {1: (1,), 2: (2,), 3: (3,), 4: (4,), 6: (1, 2), 7: (1, 2)}[algo]:
@@ -337,6 +339,74 @@ COVER_SLACK = 1e-3
 FLT_MAX = 3.4028234663852886e38
 MAX_DEPTH = 64
 INT32_MAX = 2**31 - 1
+
+
+def drift(feats, T):
+    """The drift summaries (docs/model-format.md, "Drift summaries"), any algorithm."""
+    names = ("drift_index", "drift_edges", "drift_counts", "drift_values")
+    if not any(n in T for n in names):
+        return
+    if not all(n in T for n in names):
+        raise Corrupt("drift tensors incomplete")
+    (it, idims, idx), (et, edims, edges), (ct, cdims, counts), (vt, vdims, values) = \
+        (T[n] for n in names)
+    if (it, len(idims), et, len(edims), ct, len(cdims), vt, len(vdims)) != (4, 2, 1, 1, 4, 1, 5, 1):
+        raise Corrupt("drift tensor types")
+    if idims != [len(feats), 5]:
+        raise Corrupt("drift index shape")
+    e = c = v = 0
+    for i, feat in enumerate(feats):
+        kind, rows, nulls, n, other = idx[5 * i:5 * i + 5]
+        if not (0 <= kind <= 2 and rows >= 0 and 0 <= nulls <= rows and 0 <= n <= 1000
+                and other >= 0):
+            raise Corrupt("drift index row")
+        if kind == 0:
+            if rows or nulls or n or other:
+                raise Corrupt("drift counts without kind")
+            continue
+        if c + n > len(counts):
+            raise Corrupt("drift counts short")
+        cnt = counts[c:c + n]
+        c += n
+        if kind == 1:
+            if n > 0 and e + n + 1 > len(edges):
+                raise Corrupt("drift edges short")
+            ed = edges[e:e + n + 1] if n > 0 else []
+            e += n + 1 if n > 0 else 0
+            if feat["kind"] in (2, 6, 7) or other != 0 or (n == 0) != (nulls == rows):
+                raise Corrupt("drift numeric summary")
+            for j, x in enumerate(ed):
+                if not math.isfinite(x):
+                    raise Corrupt("drift edge not finite")
+                if j > 0 and not (x > ed[j - 1] or (j == n and x == ed[j - 1])):
+                    raise Corrupt("drift edges not increasing")
+            total = 0
+            for x in cnt:
+                if x < 0 or x > rows - nulls - total:
+                    raise Corrupt("drift count")
+                total += x
+            if n > 0 and total == 0:
+                raise Corrupt("drift histogram empty")
+        else:
+            cats = feat["categories"]
+            if feat["kind"] != 2 or n > len(cats):
+                raise Corrupt("drift categorical summary")
+            if v + n > len(values):
+                raise Corrupt("drift values short")
+            vals = values[v:v + n]
+            v += n
+            left = rows - nulls
+            known = set(cats)
+            for j, x in enumerate(vals):
+                if x not in known or x in vals[:j]:
+                    raise Corrupt("drift value")
+                if cnt[j] < 1 or cnt[j] > left or (j > 0 and cnt[j] > cnt[j - 1]):
+                    raise Corrupt("drift count")
+                left -= cnt[j]
+            if other != left:
+                raise Corrupt("drift counts do not add up")
+    if e != len(edges) or c != len(counts) or v != len(values):
+        raise Corrupt("drift tensors longer than the index")
 
 
 def trees(m, want):
