@@ -79,9 +79,17 @@ SELECT md5(ai_chart('ch_multi', 'confusion', 'ch_rows')) = md5(ai_chart('ch_mult
 SELECT version FROM ai_train('ch_bin', 'logistic_regression', 'SELECT x, bin FROM ch_rows', 'bin', '{"deploy": false}');
 SELECT ai_chart('ch_bin', 'roc', 'ch_rows', version => 2) LIKE '%version 2 on 120 rows%' AS version_2;
 
+-- drift: one bar per feature and statistic (x, z: PSI and KS), the shifted x first
+SELECT ch_count(svg, 'pgl-bar') AS bars, svg LIKE '%x (psi)%' AS x_psi,
+       position('x (' IN svg) < position('z (' IN svg) AS shifted_first,
+       svg LIKE '%of 4 are%' AS counted
+  FROM ai_chart('ch_reg', 'drift', 'SELECT x + 5 AS x, z FROM ch_rows') AS svg;
+SELECT ai_chart('ch_reg', 'drift');
+
 -- errors
 SELECT ai_chart('ch_bin', 'pie');
 SELECT ai_chart('ch_bin', 'forecast');
+SELECT ai_chart('ch_reg', 'drift', 'SELECT x FROM ch_rows');
 SELECT ai_chart('ch_reg', 'roc', 'ch_rows');
 SELECT ai_chart('ch_multi', 'roc', 'ch_rows');
 SELECT ai_chart('ch_bin', 'residuals', 'ch_rows');

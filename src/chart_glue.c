@@ -68,6 +68,7 @@ static void chart_pr(ChartCall *c, pgl_svg *s);
 static void chart_confusion(ChartCall *c, pgl_svg *s);
 static void chart_importance(ChartCall *c, pgl_svg *s);
 static void chart_residuals(ChartCall *c, pgl_svg *s);
+static void chart_drift(ChartCall *c, pgl_svg *s);
 
 /* data: the kind reads rows of the data argument (and needs it); fn NULL: not built yet */
 static const struct
@@ -83,7 +84,7 @@ static const struct
 	{"importance", chart_importance, false},
 	{"residuals", chart_residuals, true},
 	{"forecast", NULL, false}, /* forecast models (issue 18, not merged yet) */
-	{"drift", NULL, true},	   /* ai_drift (issue 18, not merged yet) */
+	{"drift", chart_drift, true},
 };
 
 /* "learning_curve, roc, ..." : the kinds that are built */
@@ -623,4 +624,65 @@ ai_chart(PG_FUNCTION_ARGS)
 	result = cstring_to_text_with_len(s.data, (int) s.len);
 	MemoryContextDelete(cxt);
 	PG_RETURN_TEXT_P(result);
+}
+
+/* ---------- drift ---------- */
+
+/*
+ * One bar per feature and statistic of ai_drift on the data: the statistic
+ * over its threshold, so PSI, Kolmogorov-Smirnov and Jensen-Shannon share
+ * one axis and a bar past 1 is a drifted feature.
+ */
+static void
+chart_drift(ChartCall *c, pgl_svg *s)
+{
+	Oid			  types[3] = {TEXTOID, TEXTOID, INT4OID};
+	Datum		  values[3];
+	MemoryContext outer = CurrentMemoryContext;
+	const char	**labels;
+	double		 *v;
+	int			  n, drifted = 0;
+	pgl_chart	  ch;
+	pgl_status	  st;
+
+	values[0] = CStringGetTextDatum(c->name);
+	values[1] = CStringGetTextDatum(c->data);
+	values[2] = Int32GetDatum(c->version_no);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args(psprintf("SELECT feature || ' (' || statistic || ')', value / "
+									   "threshold, drifted FROM %s.ai_drift($1, $2, $3) "
+									   "WHERE threshold > 0 ORDER BY value / threshold DESC, 1",
+									   pgl_catalog_schema()),
+							  3, types, values, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "pg_learn: ai_drift failed");
+	n = (int) SPI_processed;
+	labels = MemoryContextAlloc(outer, sizeof(char *) * (n + 1));
+	v = MemoryContextAlloc(outer, sizeof(double) * (n + 1));
+	for (int i = 0; i < n; i++)
+	{
+		HeapTuple t = SPI_tuptable->vals[i];
+		TupleDesc d = SPI_tuptable->tupdesc;
+		bool	  isnull;
+		Datum	  x;
+
+		labels[i] = MemoryContextStrdup(outer, SPI_getvalue(t, d, 1));
+		x = SPI_getbinval(t, d, 2, &isnull);
+		v[i] = isnull ? NAN : DatumGetFloat8(x);
+		x = SPI_getbinval(t, d, 3, &isnull);
+		drifted += !isnull && DatumGetBool(x);
+	}
+	SPI_finish();
+	if (n == 0)
+		ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND),
+						errmsg("model \"%s\" has no drift statistics to chart", c->name),
+						errdetail("ai_drift returned no statistic with a threshold.")));
+	chart_defaults(c, &ch, psprintf("Drift of %s version %d", c->name, c->version_no));
+	ch.desc = psprintf("Per feature and statistic, the drift of the data from the training rows "
+					   "of model %s version %d, as the statistic over its threshold (PSI and "
+					   "Kolmogorov-Smirnov for numbers, Jensen-Shannon distance for categories): "
+					   "above 1 is drifted; %d of %d are, largest first.",
+					   c->name, c->version_no, drifted, n);
+	ch.x_label = "statistic / threshold (above 1: drifted)";
+	check_drawn(pgl_chart_bars(s, &ch, n, labels, v, NULL, true, &st), &st);
 }

@@ -60,6 +60,7 @@ CASES=(
   "confusion|ai_chart('segment', 'confusion', 'customers')|.pgl-cell=9 .pgl-cell-value=9 .pgl-xtick=3 .pgl-ytick=3"
   "residuals|ai_chart('value', 'residuals', 'customers')|.pgl-point=600 .pgl-ref=1 .pgl-xtick=>3 .pgl-ytick=>3"
   "importance|ai_chart('value', 'importance')|.pgl-bar=4 .pgl-ytick=4 .pgl-xtick=>3"
+  "drift|ai_chart('value', 'drift', 'SELECT tenure + 15 AS tenure, spend, support_calls, age FROM customers')|.pgl-bar=8 .pgl-ytick=8 .pgl-xtick=>3"
   "learning_curve|ai_chart('value_nn', 'learning_curve')|.pgl-point=$((2 * EPOCHS)) .pgl-line=2 .pgl-ref=1 .pgl-xtick=>3"
 )
 
