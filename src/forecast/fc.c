@@ -11,10 +11,9 @@
 #include <math.h>
 #include <string.h>
 
-const pgl_fc_method *const pgl_fc_methods[] = {
-	&pgl_fc_ets,
-	/* &pgl_fc_arima, (fcarima: src/forecast/arima.c) */
-	NULL};
+const pgl_fc_method *const pgl_fc_methods[] = {&pgl_fc_ets,
+											   /* &pgl_fc_arima, (fcarima: src/forecast/arima.c) */
+											   NULL};
 
 const pgl_fc_method *
 pgl_fc_method_by_id(int32_t id)
@@ -50,8 +49,8 @@ pgl_fc_qnorm(double p)
 	static const double c[] = {-7.784894002430293e-03, -3.223964580411365e-01,
 							   -2.400758277161838e+00, -2.549732539343734e+00,
 							   4.374664141464968e+00,  2.938163982698783e+00};
-	static const double d[] = {7.784695709041462e-03, 3.224671290700398e-01,
-							   2.445134137142996e+00, 3.754408661907416e+00};
+	static const double d[] = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
+							   3.754408661907416e+00};
 	double				q, r, x, e, u;
 
 	if (!(p > 0 && p < 1))
@@ -107,7 +106,7 @@ pgl_fc_season_from_step(double step_seconds, int32_t month_step)
 int32_t
 pgl_fc_confirm_season(const double *y, int32_t n, int32_t m, double *work)
 {
-	double mean = 0, c0 = 0, cm = 0, band;
+	double	mean = 0, c0 = 0, cm = 0, band;
 	int32_t nd = n - 1;
 
 	if (m < 2 || n < 2 * m + 2)

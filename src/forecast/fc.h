@@ -41,16 +41,16 @@ typedef struct pgl_fc_method
 	pgl_rc (*fit)(const double *y, int32_t n, int32_t m, void *work, double *params,
 				  int32_t *n_params, double *aicc, double *sigma2, pgl_status *st);
 	/* h steps ahead: mean and the central interval at level (0 < level < 1) */
-	pgl_rc (*forecast)(const double *params, int32_t n_params, int32_t h, double level,
-					   void *work, double *mean, double *lo, double *hi, pgl_status *st);
+	pgl_rc (*forecast)(const double *params, int32_t n_params, int32_t h, double level, void *work,
+					   double *mean, double *lo, double *hi, pgl_status *st);
 	/* read-back validation of a packed fit (lengths, finiteness, orders in range) */
 	pgl_rc (*check)(const double *params, int32_t n_params, pgl_status *st);
 	/* a one-line description of the chosen form, e.g. "ETS(A,Ad,M)", "ARIMA(1,1,1)(0,1,1)[12]" */
 	void (*describe)(const double *params, int32_t n_params, char *buf, size_t len);
 } pgl_fc_method;
 
-extern const pgl_fc_method	pgl_fc_ets;		 /* src/forecast/ets.c (fcets) */
-extern const pgl_fc_method	pgl_fc_arima;	 /* src/forecast/arima.c (fcarima) */
+extern const pgl_fc_method		  pgl_fc_ets;		/* src/forecast/ets.c (fcets) */
+extern const pgl_fc_method		  pgl_fc_arima;		/* src/forecast/arima.c (fcarima) */
 extern const pgl_fc_method *const pgl_fc_methods[]; /* NULL-terminated, src/forecast/fc.c */
 
 /* ---------- shared helpers (fc.c) ---------- */
