@@ -162,46 +162,105 @@ ets_update(const ets_form *f, double y, double *l, double *b, double *sv)
 
 /*
  * -2 log-likelihood (Gaussian, the variance concentrated out) of the form
- * with its current parameters; the final state in *l, *b and p->seas.
+ * (E, T, S) with its current parameters; the final state in *l, *b and
+ * p->seas.  Always inlined with constant E, T, S (ets_m2ll), so each form
+ * gets a loop without the other forms' branches: this loop is where the
+ * fitting time goes.
  */
-static double
-ets_m2ll(ets_problem *p, double *lout, double *bout)
+static inline __attribute__((always_inline)) double
+ets_m2ll_form(ets_problem *p, double *lout, double *bout, const int32_t E, const int32_t T,
+			  const int32_t S)
 {
 	const ets_form *f = &p->f;
-	int32_t			m = f->m, n = p->n, ph = 0;
-	double			l = f->l0, b = f->b0, sse = 0, slog = 0;
+	const double   *y = p->y;
+	int32_t			m = f->m, n = p->n, ph = 0, c = 0;
+	double			l = f->l0, b = f->b0, sse = 0, slog = 0, prod = 1;
+	double			alpha = f->alpha, bfac = f->beta / f->alpha, gamma = f->gamma;
+	double			phi = T == T_AD ? f->phi : 1, *seas = p->seas;
 
-	if (f->s != S_N)
-		memcpy(p->seas, f->s0, sizeof(double) * m);
+	if (S != S_N)
+		memcpy(seas, f->s0, sizeof(double) * m);
 	for (int32_t t = 0; t < n; t++)
 	{
-		double dummy = 0, *sv = f->s != S_N ? &p->seas[ph] : &dummy;
-		double mu = ets_mu(f, l, b, *sv);
-		double e;
+		double phib = T == T_N ? 0 : phi * b, q = l + phib;
+		double sv = S != S_N ? seas[ph] : 0;
+		double mu = S == S_A ? q + sv : S == S_M ? q * sv : q;
+		double e, pv, lnew;
 
-		if (f->e == E_M)
+		if (E == E_M || S == S_M)
 		{
-			if (!(mu > 0))
+			if (!(mu > 0) || (S == S_M && !(q > 0)))
 				return INFINITY;
-			e = (p->y[t] - mu) / mu;
-			slog += log(mu);
+		}
+		if (E == E_M)
+		{
+			e = (y[t] - mu) / mu;
+			/* the logs of 4 one-step means at a time */
+			prod *= mu;
+			if (++c == 4)
+			{
+				slog += log(prod);
+				prod = 1;
+				c = 0;
+			}
 		}
 		else
-			e = p->y[t] - mu;
+			e = y[t] - mu;
 		sse += e * e;
-		if (!ets_update(f, p->y[t], &l, &b, sv))
-			return INFINITY;
-		if (f->s != S_N && ++ph == m)
-			ph = 0;
+		pv = S == S_A ? y[t] - sv : S == S_M ? y[t] / sv : y[t];
+		lnew = q + alpha * (pv - q);
+		if (T != T_N)
+			b = phib + bfac * (lnew - l - phib);
+		if (S != S_N)
+		{
+			seas[ph] = sv + gamma * ((S == S_A ? y[t] - q : y[t] / q) - sv);
+			if (++ph == m)
+				ph = 0;
+		}
+		l = lnew;
 	}
+	if (E == E_M)
+		slog += log(prod);
 	if (lout)
 	{
 		*lout = l;
 		*bout = b;
 	}
-	if (!(sse > 0) || !isfinite(sse))
-		return sse == 0 ? -1e300 : INFINITY;
+	if (!isfinite(sse) || !isfinite(slog) || !isfinite(l) || !isfinite(b))
+		return INFINITY;
+	if (!(sse > 0))
+		return -1e300;
 	return n * log(sse / n) + 2 * slog;
+}
+
+#define ETS_FORM(E, T, S) (((E) *3 + (T)) * 3 + (S))
+
+static double
+ets_m2ll(ets_problem *p, double *lout, double *bout)
+{
+	switch (ETS_FORM(p->f.e, p->f.t, p->f.s))
+	{
+#define ETS_CASE(E, T, S)                                                                          \
+	case ETS_FORM(E, T, S):                                                                        \
+		return ets_m2ll_form(p, lout, bout, E, T, S)
+		ETS_CASE(E_A, T_N, S_N);
+		ETS_CASE(E_A, T_A, S_N);
+		ETS_CASE(E_A, T_AD, S_N);
+		ETS_CASE(E_A, T_N, S_A);
+		ETS_CASE(E_A, T_A, S_A);
+		ETS_CASE(E_A, T_AD, S_A);
+		ETS_CASE(E_M, T_N, S_N);
+		ETS_CASE(E_M, T_A, S_N);
+		ETS_CASE(E_M, T_AD, S_N);
+		ETS_CASE(E_M, T_N, S_A);
+		ETS_CASE(E_M, T_A, S_A);
+		ETS_CASE(E_M, T_AD, S_A);
+		ETS_CASE(E_M, T_N, S_M);
+		ETS_CASE(E_M, T_A, S_M);
+		ETS_CASE(E_M, T_AD, S_M);
+#undef ETS_CASE
+	}
+	return INFINITY;
 }
 
 static double
@@ -246,7 +305,8 @@ ets_nelder_mead(ets_problem *p, double *x, int32_t dim, int32_t max_eval)
 		for (int i = 0; i <= dim; i++)
 			if (i != hi && F[i] > F[nh])
 				nh = i;
-		if (fabs(F[hi] - F[lo]) <= 1e-7 * (fabs(F[lo]) + 1e-7) && isfinite(F[hi]))
+		/* converged: the simplex's -2 log L spread is below 0.01 (AICc units) */
+		if (F[hi] - F[lo] <= 1e-2)
 			break;
 		for (int j = 0; j < dim; j++)
 		{
@@ -453,7 +513,7 @@ ets_fit_form(const double *y, int32_t n, int32_t m, int32_t e, int32_t t, int32_
 	if (t != T_N)
 		th[dim++] = 0;
 	p.dim = dim;
-	m2ll = ets_nelder_mead(&p, th, dim, 120 + 60 * dim);
+	m2ll = ets_nelder_mead(&p, th, dim, 60 + 40 * dim);
 	if (!isfinite(m2ll))
 		return INFINITY;
 	ets_decode(&p, th);
