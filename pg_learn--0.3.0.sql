@@ -1294,3 +1294,18 @@ AS 'MODULE_PATHNAME', 'ai_detect_anomalies_record'
 LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.ai_detect_anomalies(pg_catalog.text, pg_catalog.record, double precision, integer) IS
 	'Whether a row is an anomaly for an anomaly model (isolation_forest), and its score: an anomaly when the score is above the threshold (NULL: the model''s own); features matched by column name';
+
+/* ------------------------------------------------------------------------
+ * Forecasting (issue 18): the "forecast" algorithm (ai_train), and
+ * ai_forecast, the next periods of each series with a prediction interval.
+ * ------------------------------------------------------------------------ */
+
+CREATE FUNCTION @extschema@.ai_forecast(name pg_catalog.text, horizon integer DEFAULT NULL,
+	series pg_catalog.text DEFAULT NULL, level double precision DEFAULT 0.95,
+	OUT series pg_catalog.text, OUT ts timestamptz, OUT forecast double precision,
+	OUT lower double precision, OUT upper double precision)
+RETURNS SETOF pg_catalog.record
+AS 'MODULE_PATHNAME', 'ai_forecast'
+LANGUAGE C STABLE PARALLEL SAFE ROWS 1000;
+COMMENT ON FUNCTION @extschema@.ai_forecast(pg_catalog.text, integer, pg_catalog.text, double precision) IS
+	'The next periods (horizon; NULL: the model''s) of one series (NULL: every series) of a forecast model: the forecast and its interval at level';

@@ -121,8 +121,12 @@ pgl_forecast_validate(const pgl_model *m, pgl_status *st)
 		(keys = tensor_of(m, "fc_keys", PGL_STR, 1, st)) == NULL ||
 		(ser = tensor_of(m, "fc_series", PGL_F64, 2, st)) == NULL ||
 		(fits = tensor_of(m, "fc_fits", PGL_F64, 1, st)) == NULL ||
-		(last = tensor_of(m, "fc_last", PGL_F64, 1, st)) == NULL)
+		(last = tensor_of(m, "fc_last", PGL_F64, 1, st)) == NULL ||
+		tensor_of(m, "fc_columns", PGL_STR, 1, st) == NULL)
 		return st->rc;
+	if (pgl_model_tensor(m, "fc_columns")->dims[0] != 2 ||
+		((char **) pgl_model_tensor(m, "fc_columns")->data)[0][0] == '\0')
+		return pgl_fail(st, PGL_ERR_CORRUPT, "forecast model tensor \"fc_columns\" is malformed");
 	if (meta->dims[0] != PGL_FCM_N)
 		return pgl_fail(st, PGL_ERR_CORRUPT, "forecast meta has %lld values, not %d",
 						(long long) meta->dims[0], PGL_FCM_N);
@@ -151,7 +155,7 @@ pgl_forecast_validate(const pgl_model *m, pgl_status *st)
 		if (r[PGL_FCS_START] != floor(r[PGL_FCS_START]) || fabs(r[PGL_FCS_START]) > 1e16 ||
 			!(r[PGL_FCS_N_POINTS] >= 1 && r[PGL_FCS_N_POINTS] <= PGL_FC_MAX_POINTS) ||
 			!(r[PGL_FCS_SEASON] >= 1 && r[PGL_FCS_SEASON] <= PGL_FC_MAX_SEASON) ||
-			!(r[PGL_FCS_SCALE] > 0) || r[PGL_FCS_FIT_OFF] < 0 || r[PGL_FCS_FIT_LEN] < 1 ||
+			!(r[PGL_FCS_SCALE] >= 0) || r[PGL_FCS_FIT_OFF] < 0 || r[PGL_FCS_FIT_LEN] < 1 ||
 			r[PGL_FCS_FIT_OFF] + r[PGL_FCS_FIT_LEN] > (double) fits->dims[0] ||
 			r[PGL_FCS_LAST_OFF] < 0 || r[PGL_FCS_LAST_LEN] < 1 ||
 			r[PGL_FCS_LAST_LEN] > PGL_FC_MAX_LAST ||

@@ -33,7 +33,7 @@ enum
 	PGL_FCS_START = 0, /* the first timestamp: microseconds since 2000-01-01 (month grid too) */
 	PGL_FCS_N_POINTS,  /* points on the grid, gaps interpolated */
 	PGL_FCS_SEASON,	   /* m used (1: none) */
-	PGL_FCS_SCALE,	   /* MASE scale: mean |y_t - y_{t-m}| in sample (m 1: lag 1); > 0 */
+	PGL_FCS_SCALE,	   /* MASE scale: mean |y_t - y_{t-m}| in sample (m 1: lag 1); >= 0 */
 	PGL_FCS_FIT_OFF,   /* offset of the series' fits in "fc_fits" */
 	PGL_FCS_FIT_LEN,   /* doubles of them */
 	PGL_FCS_LAST_OFF,  /* offset of its last values in "fc_last" */
@@ -42,6 +42,8 @@ enum
 	PGL_FCS_SIGMA2,	   /* its innovation variance */
 	PGL_FCS_N
 };
+
+/* "fc_columns": str [2], the time column and the series column ("" for none) */
 
 /* fc_meta's time types: the time column's SQL type */
 #define PGL_FC_TIME_DATE		1
