@@ -43,7 +43,6 @@
 
 #include "forecast_glue.h"
 
-
 /* one series after preprocessing, and what its fit gives back */
 typedef struct FcSeries
 {
@@ -312,6 +311,40 @@ pgl_fc_time_text(int32 time_type, int64 t)
 	return DatumGetCString(DirectFunctionCall1(timestamp_out, TimestampGetDatum(t)));
 }
 
+/* "series \"a\"", or "the series" for the one series of a model without a series column */
+char *
+pgl_fc_series_name(const char *key)
+{
+	return key[0] ? psprintf("series \"%s\"", key) : pstrdup("the series");
+}
+
+static int
+fc_int64_cmp(const void *a, const void *b)
+{
+	int64 x = *(const int64 *) a, y = *(const int64 *) b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* the most frequent of v[0 .. n) (the smallest of equals); sorts v */
+static int64
+fc_mode(int64 *v, int64 n)
+{
+	int64 best = v[0], run = 0, best_run = 0;
+
+	qsort(v, n, sizeof(int64), fc_int64_cmp);
+	for (int64 i = 0; i < n; i++)
+	{
+		run = i > 0 && v[i] == v[i - 1] ? run + 1 : 1;
+		if (run > best_run)
+		{
+			best_run = run;
+			best = v[i];
+		}
+	}
+	return best;
+}
+
 /* the month number (year * 12 + month - 1) of a time at midnight of a first day, else -1 */
 static int64
 fc_month_of(int64 t)
@@ -364,46 +397,48 @@ fc_key_cmp(const void *a, const void *b)
 }
 
 /*
- * The grid of all series: calendar months when every time is the first
- * of a month at midnight and they are months apart, else the smallest gap
- * between two times of a series; an ERROR for a time given twice.
+ * The grid of all series: calendar months when nine times in ten are the
+ * first of a month at midnight, their step the most frequent gap in months;
+ * else a fixed step, the most frequent gap between two times of a series.
+ * The most frequent rather than the smallest, so that one time off the grid
+ * is an ERROR naming it (fc_grid_index) rather than a finer grid.  A time
+ * given twice is an ERROR.
  */
 static void
 fc_find_grid(FcTrain *t, const char *const *codes)
 {
 	FcRow *rows = t->r.rows;
-	int64  n = t->r.n, gap = 0, mgap = 0;
-	bool   months = true;
+	int64  n = t->r.n, n_gaps = 0, n_mgaps = 0, n_month = 0;
+	int64 *gaps = palloc(sizeof(int64) * Max(n, 1)), *mgaps = palloc(sizeof(int64) * Max(n, 1));
 
-	for (int64 i = 0; i < n && months; i++)
-		months = fc_month_of(rows[i].t) >= 0;
+	for (int64 i = 0; i < n; i++)
+		n_month += fc_month_of(rows[i].t) >= 0;
 	for (int64 i = 1; i < n; i++)
 	{
-		int64 d;
-
 		if (rows[i].s != rows[i - 1].s)
 			continue;
 		if (rows[i].t == rows[i - 1].t)
-			ereport(ERROR, (errcode(ERRCODE_UNIQUE_VIOLATION),
-							errmsg("series \"%s\" has two rows at %s", codes[rows[i].s],
-								   pgl_fc_time_text(t->time_type, rows[i].t)),
-							errhint("Aggregate the rows to one per period in the query (sum, "
-									"avg).")));
-		d = rows[i].t - rows[i - 1].t;
-		gap = gap == 0 || d < gap ? d : gap;
-		if (months)
-		{
-			int64 dm = fc_month_of(rows[i].t) - fc_month_of(rows[i - 1].t);
-
-			mgap = mgap == 0 || dm < mgap ? dm : mgap;
-		}
+			ereport(ERROR,
+					(errcode(ERRCODE_UNIQUE_VIOLATION),
+					 errmsg("%s has two rows at %s", pgl_fc_series_name(codes[rows[i].s]),
+							pgl_fc_time_text(t->time_type, rows[i].t)),
+					 errhint("Aggregate the rows to one per period in the query (sum, avg).")));
+		gaps[n_gaps++] = rows[i].t - rows[i - 1].t;
+		if (fc_month_of(rows[i].t) >= 0 && fc_month_of(rows[i - 1].t) >= 0)
+			mgaps[n_mgaps++] = fc_month_of(rows[i].t) - fc_month_of(rows[i - 1].t);
 	}
-	if (gap == 0)
+	if (n_gaps == 0)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						errmsg("every series has a single row: a forecast needs at least 3 "
 							   "periods per series")));
-	t->step_months = months && mgap >= 1 && mgap <= 12 ? (int32) mgap : 0;
-	t->step_us = t->step_months > 0 ? 0 : gap;
+	t->step_months = 0;
+	if (n_month >= n - n / 10 && n_mgaps > 0)
+	{
+		int64 mg = fc_mode(mgaps, n_mgaps);
+
+		t->step_months = mg >= 1 && mg <= 12 ? (int32) mg : 0;
+	}
+	t->step_us = t->step_months > 0 ? 0 : fc_mode(gaps, n_gaps);
 }
 
 /* the index of time v on the grid from start, or ERROR naming it */
@@ -428,7 +463,8 @@ fc_grid_index(FcTrain *t, int64 start, int64 v, const char *key)
 	ereport(
 		ERROR,
 		(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-		 errmsg("time %s of series \"%s\" is off the grid", pgl_fc_time_text(t->time_type, v), key),
+		 errmsg("time %s of %s is off the grid", pgl_fc_time_text(t->time_type, v),
+				pgl_fc_series_name(key)),
 		 errdetail("The data's periods are %s apart; the series starts at %s.",
 				   fc_step_text(t->step_us, t->step_months), pgl_fc_time_text(t->time_type, start)),
 		 errhint("Round the times to the grid (date_trunc) and aggregate them in the query.")));
@@ -444,10 +480,10 @@ fc_series_points(PglTrainCall *c, FcTrain *t, FcSeries *se, const FcRow *rows, i
 	int32 prev = -1;
 
 	if (last + 1 > PGL_FC_MAX_POINTS)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("series \"%s\" spans " INT64_FORMAT " periods of %s, more than %d", key,
-						last + 1, fc_step_text(t->step_us, t->step_months), PGL_FC_MAX_POINTS)));
+		ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+						errmsg("%s spans " INT64_FORMAT " periods of %s, more than %d",
+							   pgl_fc_series_name(key), last + 1,
+							   fc_step_text(t->step_us, t->step_months), PGL_FC_MAX_POINTS)));
 	se->start = rows[lo].t;
 	se->n = (int32) last + 1;
 	se->y = palloc(sizeof(double) * se->n);
@@ -469,7 +505,7 @@ fc_series_points(PglTrainCall *c, FcTrain *t, FcSeries *se, const FcRow *rows, i
 				ereport(
 					ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("series \"%s\" has no value at %s", key,
+					 errmsg("%s has no value at %s", pgl_fc_series_name(key),
 							pgl_fc_time_text(t->time_type, at)),
 					 errdetail("The data's periods are %s apart.",
 							   fc_step_text(t->step_us, t->step_months)),
@@ -487,7 +523,7 @@ fc_series_points(PglTrainCall *c, FcTrain *t, FcSeries *se, const FcRow *rows, i
 	}
 	if (prev < 0)
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-						errmsg("series \"%s\" has no value: every one is NULL", key)));
+						errmsg("%s has no value: every one is NULL", pgl_fc_series_name(key))));
 	for (int32 j = prev + 1; j < se->n; j++)
 		se->y[j] = se->y[prev];
 	t->interpolated += se->n_in;
@@ -793,14 +829,14 @@ fc_fit(PglTrainCall *c)
 	fc_run_workers(c, t);
 	for (int32 s = 0; s < t->n_series; s++)
 		if (t->series[s].st.rc != PGL_OK)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("series \"%s\" cannot be fitted: %s", t->keys[s], t->series[s].st.msg),
-					 errdetail("It has %d periods of %s (%d interpolated), season %d.",
-							   t->series[s].n, fc_step_text(t->step_us, t->step_months),
-							   t->series[s].n_in, t->series[s].m),
-					 errhint("Filter out short series in the query, or give a smaller "
-							 "\"season\" or \"test_size\".")));
+			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							errmsg("%s cannot be fitted: %s", pgl_fc_series_name(t->keys[s]),
+								   t->series[s].st.msg),
+							errdetail("It has %d periods of %s (%d interpolated), season %d.",
+									  t->series[s].n, fc_step_text(t->step_us, t->step_months),
+									  t->series[s].n_in, t->series[s].m),
+							errhint("Filter out short series in the query, or give a smaller "
+									"\"season\" or \"test_size\".")));
 	fc_build_model(c, t);
 }
 

@@ -45,6 +45,9 @@ extern void pgl_fc_read_rows(FcReceiver *r, const char *data);
 /* a grid time (microseconds since 2000-01-01) as text of the time column's type */
 extern char *pgl_fc_time_text(int32 time_type, int64 t);
 
+/* "series \"a\"", or "the series" (a model without a series column) */
+extern char *pgl_fc_series_name(const char *key);
+
 /* the first instant of month number year * 12 + month - 1 */
 extern int64 pgl_fc_month_start(int64 month);
 

@@ -209,11 +209,12 @@ fc_steps_after(const pgl_model *m, int64 s, int64 t, const char *key)
 		d /= (int64) M[PGL_FCM_STEP_US];
 	}
 	if (!ok)
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						errmsg("time %s of series \"%s\" is off the model's grid",
-							   pgl_fc_time_text((int32) M[PGL_FCM_TIME_TYPE], t), key),
-						errdetail("The series' last period is %s.",
-								  pgl_fc_time_text((int32) M[PGL_FCM_TIME_TYPE], last))));
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("time %s of %s is off the model's grid",
+						pgl_fc_time_text((int32) M[PGL_FCM_TIME_TYPE], t), pgl_fc_series_name(key)),
+				 errdetail("The series' last period is %s.",
+						   pgl_fc_time_text((int32) M[PGL_FCM_TIME_TYPE], last))));
 	return d;
 }
 
