@@ -513,7 +513,7 @@ ets_fit_form(const double *y, int32_t n, int32_t m, int32_t e, int32_t t, int32_
 	if (t != T_N)
 		th[dim++] = 0;
 	p.dim = dim;
-	m2ll = ets_nelder_mead(&p, th, dim, 60 + 40 * dim);
+	m2ll = ets_nelder_mead(&p, th, dim, 40 + 25 * dim);
 	if (!isfinite(m2ll))
 		return INFINITY;
 	ets_decode(&p, th);
