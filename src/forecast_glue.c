@@ -283,6 +283,14 @@ fc_read(PglTrainCall *c)
 {
 	FcTrain *t = palloc0(sizeof(FcTrain));
 
+	if (c->opts.trial)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("\"search\" and ai_cross_validate do not support forecast models"),
+				 errdetail("A forecast is scored on the last periods of each series, not on rows "
+						   "drawn by ai_holdout."),
+				 errhint("Compare settings by training each with \"test_size\" and reading its "
+						 "metrics.")));
 	c->state = t;
 	t->r.col[0] = c->opts.time_col;
 	t->r.col[1] = c->opts.series_col;
