@@ -233,3 +233,14 @@ SELECT metrics -> 'train' -> 'anomalies' AS flagged
   FROM ai_train('sensor_anomalies', 'isolation_forest', 'SELECT temp, humidity FROM demo_sensors', options => '{"contamination": 0.001}');
 SELECT s.id, s.temp, s.humidity, round(a.score::numeric, 3) AS score
   FROM demo_sensors s, LATERAL ai_detect_anomalies('sensor_anomalies', s) a WHERE a.is_anomaly ORDER BY a.score DESC;
+
+\echo '== Forecasting: 20 stores, a weekly pattern; ETS per store, the next week with a 80% band =='
+CREATE TABLE demo_daily AS
+  SELECT date '2024-01-01' + i AS day, 'store' || s AS store,
+         100 + 3 * s + 0.02 * i + 8 * sin(2 * pi() * i / 7) + random() AS sales
+    FROM generate_series(1, 20) s, generate_series(0, 139) i;
+SELECT metrics -> 'train' -> 'series' AS series, round((metrics -> 'test' ->> 'mase')::numeric, 2) AS test_mase
+  FROM ai_train('demo_fc', 'forecast', 'SELECT day, store, sales FROM demo_daily', 'sales',
+                '{"time": "day", "series": "store", "horizon": 7, "test_size": 7}');
+SELECT ts::date AS day, round(forecast::numeric, 1) AS forecast, round(lower::numeric, 1) AS lower, round(upper::numeric, 1) AS upper
+  FROM ai_forecast('demo_fc', 7, series => 'store3', level => 0.8);
