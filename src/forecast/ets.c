@@ -556,10 +556,15 @@ ets_fit_form(const double *y, int32_t n, int32_t m, int32_t e, int32_t t, int32_
 	params[11] = bN;
 	for (int32_t j = 0; j < mm; j++)
 		params[ETS_HEAD + j] = s != S_N ? seas[(n + j) % mm] : 0;
-	/* AICc with sigma counted; a perfect fit gets a very small value */
+	/*
+	 * AICc with sigma counted, from the full Gaussian -2 log L (the
+	 * constant n (1 + log 2 pi) included, unlike ets's, so that it is on
+	 * the scale of ARIMA's); a perfect fit gets a very small value
+	 */
 	k += 1;
 	if (m2ll <= -1e299)
 		m2ll = -1e12;
+	m2ll += n * (1 + log(2 * M_PI));
 	return m2ll + 2.0 * k + 2.0 * k * (k + 1) / fmax(n - k - 1, 1);
 }
 
