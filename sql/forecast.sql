@@ -129,3 +129,8 @@ SELECT * FROM ai_forecast('no_such_model', 3);
 SELECT * FROM ai_forecast('gappy_fc', 2, series => NULL) LIMIT 0;
 -- ai_evaluate with no later period
 SELECT ai_evaluate('sales_fc', 'SELECT * FROM daily WHERE day < ''2024-02-01''');
+
+-- clean up
+SELECT count(ai_drop_model(name)) AS dropped
+  FROM (SELECT DISTINCT name FROM ai_models WHERE algorithm = 'forecast') m;
+DROP TABLE daily, later, monthly, gappy, hourly;
