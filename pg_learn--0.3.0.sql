@@ -1326,3 +1326,18 @@ SELECT m.name, m.version, c.unseen
 GRANT SELECT ON @extschema@.ai_drift_counters TO PUBLIC;
 COMMENT ON VIEW @extschema@.ai_drift_counters IS
 	'Per model version: categorical values met at prediction that are not in the feature''s training vocabulary, since the server started (shared memory with pg_learn_launcher preloaded, else this session''s)';
+
+/* ------------------------------------------------------------------------
+ * Forecasting (issue 18): the "forecast" algorithm (ai_train), and
+ * ai_forecast, the next periods of each series with a prediction interval.
+ * ------------------------------------------------------------------------ */
+
+CREATE FUNCTION @extschema@.ai_forecast(name pg_catalog.text, horizon integer DEFAULT NULL,
+	series pg_catalog.text DEFAULT NULL, level double precision DEFAULT 0.95,
+	OUT series pg_catalog.text, OUT ts timestamptz, OUT forecast double precision,
+	OUT lower double precision, OUT upper double precision)
+RETURNS SETOF pg_catalog.record
+AS 'MODULE_PATHNAME', 'ai_forecast'
+LANGUAGE C STABLE PARALLEL SAFE ROWS 1000;
+COMMENT ON FUNCTION @extschema@.ai_forecast(pg_catalog.text, integer, pg_catalog.text, double precision) IS
+	'The next periods (horizon; NULL: the model''s) of one series (NULL: every series) of a forecast model: the forecast and its interval at level';

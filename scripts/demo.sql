@@ -247,3 +247,14 @@ SELECT feature, statistic, round(value::numeric, 3) AS value, threshold, drifted
                                        CASE WHEN id % 5 = 0 THEN ''harbour'' ELSE neighborhood END AS neighborhood
                                   FROM houses')
  ORDER BY feature, statistic;
+
+\echo '== Forecasting: 20 stores, a weekly pattern; ETS per store, the next week with a 80% band =='
+CREATE TABLE demo_daily AS
+  SELECT date '2024-01-01' + i AS day, 'store' || s AS store,
+         100 + 3 * s + 0.02 * i + 8 * sin(2 * pi() * i / 7) + random() AS sales
+    FROM generate_series(1, 20) s, generate_series(0, 139) i;
+SELECT metrics -> 'train' -> 'series' AS series, round((metrics -> 'test' ->> 'mase')::numeric, 2) AS test_mase
+  FROM ai_train('demo_fc', 'forecast', 'SELECT day, store, sales FROM demo_daily', 'sales',
+                '{"time": "day", "series": "store", "horizon": 7, "test_size": 7}');
+SELECT ts::date AS day, round(forecast::numeric, 1) AS forecast, round(lower::numeric, 1) AS lower, round(upper::numeric, 1) AS upper
+  FROM ai_forecast('demo_fc', 7, series => 'store3', level => 0.8);

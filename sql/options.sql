@@ -17,6 +17,10 @@ CREATE TABLE opt_rat AS
   SELECT u AS user_id, i AS item_id, ((u * 7 + i * 3) % 5 + 1)::float8 AS rating
   FROM generate_series(1, 20) u, generate_series(1, 12) i WHERE (u + i) % 3 <> 0;
 CREATE TABLE opt_nn AS SELECT id, ARRAY[x1, x2, x1 * x2] AS x, y FROM opt_reg;
+CREATE TABLE opt_ts AS
+  SELECT date '2024-01-01' + i AS day, 's' || s AS store,
+         10 * s + 3 * sin(2 * pi() * i / 7) + sin(i * 1.3 + s) AS v
+  FROM generate_series(1, 2) s, generate_series(0, 41) i;
 
 -- what each algorithm trains on in this test; a network needs its layers
 CREATE TABLE opt_case (algorithm text PRIMARY KEY, data text, target text, base jsonb);
@@ -33,7 +37,8 @@ INSERT INTO opt_case VALUES
   -- tree ensembles as classifiers, so that the classifier options apply
   ('xgboost', 'opt_cls', 'y', '{"n_estimators": 3}'),
   ('random_forest', 'opt_cls', 'y', '{"n_estimators": 3}'),
-  ('isolation_forest', 'opt_km', NULL, '{"n_estimators": 5}');
+  ('isolation_forest', 'opt_km', NULL, '{"n_estimators": 5}'),
+  ('forecast', 'opt_ts', 'v', '{"time": "day", "series": "store", "test_size": 2}');
 
 -- every algorithm is covered by this test
 SELECT DISTINCT algorithm FROM ai_algorithm_options() EXCEPT SELECT algorithm FROM opt_case;

@@ -10,6 +10,7 @@
 #include "data_reader.h"
 #include "model_cache.h"
 #include "evaluate.h"
+#include "forecast_glue.h"
 
 #include <math.h>
 
@@ -276,6 +277,8 @@ ai_evaluate(PG_FUNCTION_ARGS)
 	m = pgl_model_get_version(name, pgl_version_arg(fcinfo, 2), &version_id);
 	if (m->task == PGL_TASK_RECOMMENDATION)
 		PG_RETURN_DATUM(pgl_evaluate_recommender(name, version_id, data));
+	if (m->task == PGL_TASK_FORECAST) /* later periods of its series: forecast_glue_predict.c */
+		PG_RETURN_DATUM(pgl_forecast_evaluate(name, version_id, data));
 	if (m->task == PGL_TASK_CLUSTERING)
 		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 						errmsg("ai_evaluate does not evaluate clustering model \"%s\"", name),

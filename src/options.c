@@ -438,6 +438,15 @@ set_number_slot(PglTrainOptions *opts, int slot, double d)
 		case PGL_SLOT_CONTAMINATION:
 			opts->contamination = d;
 			break;
+		case PGL_SLOT_HORIZON:
+			opts->horizon = (int) d;
+			break;
+		case PGL_SLOT_SEASON:
+			opts->season = d == PGL_OPT_AUTO_VALUE ? 0 : (int) d;
+			break;
+		case PGL_SLOT_LEVEL:
+			opts->level = d;
+			break;
 		default:
 			elog(ERROR, "pg_learn: option slot %d is not a number", slot);
 	}
@@ -480,6 +489,9 @@ set_choice_slot(PglTrainOptions *opts, int slot, int i)
 		case PGL_SLOT_TOKENIZER:
 			opts->tokenizer = i == 0 ? PGL_TOKENIZER_BPE : PGL_TOKENIZER_WORD;
 			break;
+		case PGL_SLOT_MISSING:
+			opts->missing_error = i == 1;
+			break;
 		default:
 			elog(ERROR, "pg_learn: option slot %d is not a choice", slot);
 	}
@@ -511,6 +523,10 @@ read_one(const pgl_algo_ops *ops, const pgl_option_spec *o, JsonbValue *v, PglTr
 				opts->user_col = s;
 			else if (o->slot == PGL_SLOT_ITEM_COL)
 				opts->item_col = s;
+			else if (o->slot == PGL_SLOT_TIME_COL)
+				opts->time_col = s;
+			else if (o->slot == PGL_SLOT_SERIES_COL)
+				opts->series_col = s;
 			else
 				opts->rating_col = s;
 			break;

@@ -93,6 +93,13 @@ typedef struct PglTrainOptions
 	int		n_class_weights;	   /* "class_weight": {label: weight, ...} */
 	char  **class_weight_labels;
 	double *class_weight_values;
+	/* forecast (src/forecast_glue.c); 0 / NULL / < 0: not given */
+	char  *time_col;
+	char  *series_col;
+	int	   horizon;
+	int	   season;	 /* PGL_OPT_AUTO_VALUE: "auto" */
+	bool   missing_error;
+	double level;
 	/* "search" (src/search.c): as validated, pointing into the options; NULL: none */
 	struct PglSearch *search;
 	/*

@@ -366,6 +366,9 @@ trial_options(const pgl_algo_ops *ops, Jsonb *base, const char *setting, double 
 	/* als keeps the training's split and carves the validation itself; a fold (fraction 0) cuts all */
 	if (ops->id == PGL_ALGO_ALS)
 		return fraction > 0 ? o : options_with(o, "{\"test_size\": 0}");
+	/* forecast: refused by its reader (forecast_glue.c), its test_size counts periods */
+	if (ops->id == PGL_ALGO_FORECAST)
+		return o;
 	o = options_with(o, psprintf("{\"seed\": " UINT64_FORMAT "}", seed));
 	if (pgl_algo_option(ops, "test_size"))
 		o = options_with(o, psprintf("{\"test_size\": %.17g}", folds > 0 ? 1.0 / folds : fraction));
@@ -536,7 +539,8 @@ training_rows_query(PglTrainCall *c)
 	char *q = pgl_data_query(c->data);
 
 	/* als: its trials hold out what the training would (recommend_train.c) */
-	if (c->ops->task == PGL_TASK_CLUSTERING || c->ops->id == PGL_ALGO_ALS || c->opts.test_size == 0)
+	if (c->ops->task == PGL_TASK_CLUSTERING || c->ops->task == PGL_TASK_FORECAST ||
+		c->ops->id == PGL_ALGO_ALS || c->opts.test_size == 0)
 		return q;
 	return psprintf("SELECT * FROM (%s) q WHERE NOT %s.ai_holdout(q, " UINT64_FORMAT
 					"::pg_catalog.int8, %.17g::pg_catalog.float8)",

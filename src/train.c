@@ -38,7 +38,8 @@ PG_FUNCTION_INFO_V1(ai_train);
  */
 #define PGL_TRAIN_FAMILIES(F)                                                                      \
 	F(PGL_ALGO_ALS, pgl_glue_recommender)		/* (user, item, rating): recommend_train.c */      \
-	F(PGL_ALGO_NEURAL_NET, pgl_glue_neural_net) /* tensors: nn_train.c */
+	F(PGL_ALGO_NEURAL_NET, pgl_glue_neural_net) /* tensors: nn_train.c */                          \
+	F(PGL_ALGO_FORECAST, pgl_glue_forecast)		/* (time, series, value): forecast_glue.c */
 
 #define PGL_GLUE_DECLARE(id, glue) extern const PglTrainGlue glue;
 #define PGL_GLUE_ENTRY(id, glue)   {id, &glue},

@@ -511,6 +511,9 @@ static const pgl_algo_ops algorithms[] = {
 	{PGL_ALGO_ISOLATION_FOREST, "isolation_forest", PGL_TASK_ANOMALY, 0.0, pgl_iforest_train,
 	 pgl_iforest_score, pgl_iforest_validate, NULL, pgl_isolation_forest_options, NULL, false, NULL,
 	 false, NULL, pgl_iforest_score, 1.0},
+	/* time series, trained and used through its own glue (forecast_glue*.c) */
+	{PGL_ALGO_FORECAST, "forecast", PGL_TASK_FORECAST, 0.0, NULL, NULL, pgl_forecast_validate, NULL,
+	 pgl_forecast_options, "mase", false, NULL, false, NULL, NULL, 0},
 };
 
 #define N_ALGORITHMS ((int) (sizeof(algorithms) / sizeof(algorithms[0])))
@@ -537,7 +540,7 @@ const char *
 pgl_algo_names(void)
 {
 	return "linear_regression, logistic_regression, als, kmeans, neural_net, xgboost, "
-		   "random_forest, isolation_forest";
+		   "random_forest, isolation_forest, forecast";
 }
 
 pgl_rc

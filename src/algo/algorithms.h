@@ -183,7 +183,14 @@ typedef enum pgl_opt_slot
 	PGL_SLOT_VOCAB_SIZE,
 	PGL_SLOT_MAX_LEN,
 	PGL_SLOT_PRUNE,
-	PGL_SLOT_CONTAMINATION
+	PGL_SLOT_CONTAMINATION,
+	/* forecast */
+	PGL_SLOT_TIME_COL,
+	PGL_SLOT_SERIES_COL,
+	PGL_SLOT_HORIZON,
+	PGL_SLOT_SEASON,
+	PGL_SLOT_MISSING,
+	PGL_SLOT_LEVEL
 } pgl_opt_slot;
 
 /*
@@ -393,5 +400,9 @@ extern pgl_rc pgl_onnx_predict(const pgl_env *env, const pgl_model *m, const dou
 extern pgl_rc pgl_onnx_validate(const pgl_model *m, pgl_status *st);
 extern pgl_rc pgl_onnx_prepare(const pgl_env *env, pgl_model *m, pgl_status *st);
 extern const pgl_option_spec pgl_onnx_options[];
+
+/* the forecast family (src/forecast/family.c): options and the model's validation */
+extern const pgl_option_spec pgl_forecast_options[];
+extern pgl_rc pgl_forecast_validate(const pgl_model *m, pgl_status *st);
 
 #endif /* PGL_ALGORITHMS_H */

@@ -826,15 +826,14 @@ pgl_model_check_structure(const pgl_env *env, const pgl_model *m, pgl_rc bad, pg
 		return pgl_fail(st, bad, "unknown algorithm id %d", (int) m->algorithm);
 	if (m->task != PGL_TASK_REGRESSION && m->task != PGL_TASK_CLASSIFICATION &&
 		m->task != PGL_TASK_RECOMMENDATION && m->task != PGL_TASK_CLUSTERING &&
-		m->task != PGL_TASK_ANOMALY)
+		m->task != PGL_TASK_ANOMALY && m->task != PGL_TASK_FORECAST)
 		return pgl_fail(st, bad, "unknown task id %d", (int) m->task);
 
-	/* a recommender scores (user, item) pairs: no features, no classes */
-	if (m->task == PGL_TASK_RECOMMENDATION &&
+	/* a recommender scores (user, item) pairs, a forecast extends series: no features, no classes */
+	if ((m->task == PGL_TASK_RECOMMENDATION || m->task == PGL_TASK_FORECAST) &&
 		(m->n_features != 0 || m->n_inputs != 0 || m->n_classes != 0))
-		return pgl_fail(st, bad,
-						"recommendation model has %d features, %d inputs and %d classes, "
-						"needs none",
+		return pgl_fail(st, bad, "%s model has %d features, %d inputs and %d classes, needs none",
+						m->task == PGL_TASK_FORECAST ? "forecast" : "recommendation",
 						(int) m->n_features, (int) m->n_inputs, (int) m->n_classes);
 
 	/* features */

@@ -99,7 +99,7 @@ typedef enum pgl_algorithm
 	PGL_ALGO_XGBOOST = 6,
 	PGL_ALGO_RANDOM_FOREST = 7,
 	PGL_ALGO_ONNX = 8, /* an imported ONNX graph (src/onnx/family.c); never trained */
-	/* 9: forecast (src/forecast) */
+	PGL_ALGO_FORECAST = 9, /* time series (src/forecast/family.c, src/forecast_glue*.c) */
 	PGL_ALGO_ISOLATION_FOREST = 10 /* anomaly scores (iforest.c) */
 								   /* new algorithms get the next number; never reuse one */
 } pgl_algorithm;
@@ -112,7 +112,7 @@ typedef enum pgl_task
 	PGL_TASK_CLASSIFICATION = 2,
 	PGL_TASK_RECOMMENDATION = 3, /* (user, item) -> score; no features */
 	PGL_TASK_CLUSTERING = 4,	 /* features -> cluster; no target, no classes */
-	/* 5 is left to the forecast family */
+	PGL_TASK_FORECAST = 5,		 /* series -> future values; no features, no classes */
 	PGL_TASK_ANOMALY = 6 /* features -> anomaly score; no target, no classes */
 } pgl_task;
 

@@ -189,7 +189,8 @@ pgl_algo_default_metric(const pgl_algo_ops *ops, int32_t task)
 int
 pgl_metric_lower_is_better(const char *metric)
 {
-	static const char *const lower[] = {"rmse", "mae", "log_loss", "inertia", "mse", NULL};
+	static const char *const lower[] = {"rmse",	 "mae",	  "log_loss", "inertia",
+										"mse",	 "mase", "smape",	  NULL};
 
 	for (int i = 0; lower[i]; i++)
 		if (strcmp(metric, lower[i]) == 0)

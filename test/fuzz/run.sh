@@ -36,19 +36,19 @@ cleanup() { [ "$FAILED" -eq 0 ] && rm -rf "$BUILD"; }
 trap cleanup EXIT
 
 CFLAGS=(-std=c11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -fno-omit-frame-pointer
-        -fsanitize=address,undefined -fno-sanitize-recover=undefined -I"$ALGO" -I"$BLAS_INC")
+        -fsanitize=address,undefined -fno-sanitize-recover=undefined -I"$ALGO" -I"$ROOT/src/forecast" -I"$BLAS_INC")
 # -lxgboost: src/algo holds the xgboost family (training through its C API)
 LIBS=(-lopenblas -llapacke -lxgboost -lm -lpthread)
 
 # the model reader's fuzzer also encodes with a tokens feature's vocabulary (src/text)
-"$CC_FUZZ" "${CFLAGS[@]}" -I"$ROOT/src/text" -fsanitize=fuzzer "$HERE/fuzz_model.c" "$ALGO"/*.c \
+"$CC_FUZZ" "${CFLAGS[@]}" -I"$ROOT/src/text" -fsanitize=fuzzer "$HERE/fuzz_model.c" "$ALGO"/*.c "$ROOT/src/forecast"/*.c \
   "$ROOT/src/text"/*.c "$ONNX"/*.c "${LIBS[@]}" \
   -o "$BUILD/fuzz_model" >"$BUILD/build.log" 2>&1 &&
-"$CC_FUZZ" "${CFLAGS[@]}" "$HERE/corpus_tool.c" "$ALGO"/*.c "$ONNX"/*.c "${LIBS[@]}" \
+"$CC_FUZZ" "${CFLAGS[@]}" "$HERE/corpus_tool.c" "$ALGO"/*.c "$ROOT/src/forecast"/*.c "$ONNX"/*.c "${LIBS[@]}" \
   -o "$BUILD/corpus_tool" >>"$BUILD/build.log" 2>&1 &&
-"$CC_FUZZ" "${CFLAGS[@]}" -fsanitize=fuzzer "$HERE/fuzz_xgb_json.c" "$ALGO"/*.c "$ONNX"/*.c "${LIBS[@]}" \
+"$CC_FUZZ" "${CFLAGS[@]}" -fsanitize=fuzzer "$HERE/fuzz_xgb_json.c" "$ALGO"/*.c "$ROOT/src/forecast"/*.c "$ONNX"/*.c "${LIBS[@]}" \
   -o "$BUILD/fuzz_xgb_json" >>"$BUILD/build.log" 2>&1 &&
-"$CC_FUZZ" "${CFLAGS[@]}" -I"$ONNX" -fsanitize=fuzzer "$HERE/fuzz_onnx.c" "$ONNX"/*.c "$ALGO"/*.c \
+"$CC_FUZZ" "${CFLAGS[@]}" -I"$ONNX" -fsanitize=fuzzer "$HERE/fuzz_onnx.c" "$ONNX"/*.c "$ALGO"/*.c "$ROOT/src/forecast"/*.c \
   "${LIBS[@]}" -o "$BUILD/fuzz_onnx" >>"$BUILD/build.log" 2>&1
 rc=$?
 [ $rc -ne 0 ] && sed 's/^/# /' "$BUILD/build.log" | head -40

@@ -1064,12 +1064,17 @@ test_recommendation(void)
 	frc = pgl_model_check_structure(env, &m, PGL_ERR_CORRUPT, &st);
 	OK(frc == PGL_ERR_CORRUPT && strstr(st.msg, "clustering model has 2 classes") != NULL,
 	   "clustering: classes are refused: \"%s\"", st.msg);
+	m.task = PGL_TASK_FORECAST;
+	frc = pgl_model_check_structure(env, &m, PGL_ERR_CORRUPT, &st);
+	OK(frc == PGL_ERR_CORRUPT &&
+		   strstr(st.msg, "forecast model has 0 features, 0 inputs and 2 classes") != NULL,
+	   "forecast: classes are refused: \"%s\"", st.msg);
 	m.n_classes = 0;
 	m.classes = NULL;
-	m.task = 5;
+	m.task = 99;
 	frc = pgl_model_check_structure(env, &m, PGL_ERR_CORRUPT, &st);
-	OK(frc == PGL_ERR_CORRUPT && strstr(st.msg, "unknown task id 5") != NULL,
-	   "task 5 is unknown: \"%s\"", st.msg);
+	OK(frc == PGL_ERR_CORRUPT && strstr(st.msg, "unknown task id 99") != NULL,
+	   "task 99 is unknown: \"%s\"", st.msg);
 
 	/* today's rules for the other tasks are unchanged */
 	lin = make_linreg();
