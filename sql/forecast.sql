@@ -130,6 +130,30 @@ SELECT * FROM ai_forecast('gappy_fc', 2, series => NULL) LIMIT 0;
 -- ai_evaluate with no later period
 SELECT ai_evaluate('sales_fc', 'SELECT * FROM daily WHERE day < ''2024-02-01''');
 
+-- ai_detect_anomalies on a forecast model: the next days as the series
+-- continues, one day of each of two stores spiked by 30; the score is the
+-- level of the band the value sits on the edge of (threshold: the model's
+-- level, 0.95)
+CREATE TABLE daily_next AS
+  SELECT date '2024-01-01' + i AS day, 'store' || lpad(s::text, 2, '0') AS store,
+         100 + 3 * s + 0.02 * i + (5 + s % 7) * sin(2 * pi() * i / 7)
+         + sin(i * 12.9898 + s * 78.233) + CASE WHEN i = 130 AND s IN (3, 17) THEN 30 ELSE 0 END AS sales
+    FROM generate_series(1, 40) s, generate_series(126, 132) i;
+SELECT count(*) FILTER (WHERE a.is_anomaly) > 2 AS more_than_spikes,
+       bool_and(a.is_anomaly) FILTER (WHERE d.day = date '2024-01-01' + 130 AND d.store IN ('store03', 'store17')) AS spikes_found,
+       -- the fitted bands cover a little under their level (docs/forecasting.md)
+       count(*) FILTER (WHERE a.is_anomaly AND NOT (d.day = date '2024-01-01' + 130 AND d.store IN ('store03', 'store17'))) < 0.15 * 278 AS others_under_15pct,
+       bool_and(a.score >= 0 AND a.score <= 1) AS scores_in_0_1
+  FROM daily_next d, LATERAL ai_detect_anomalies('sales_fc', d) a;
+-- a stricter threshold flags fewer; a NULL value scores NULL; errors
+SELECT array_agg(store ORDER BY store) FILTER (WHERE (ai_detect_anomalies('sales_fc', d, threshold => 0.999999)).is_anomaly) AS flagged_strict
+  FROM daily_next d;
+SELECT (ai_detect_anomalies('sales_fc', t)).* FROM (SELECT date '2024-05-06' AS day, 'store01' AS store, NULL::float8 AS sales) t;
+SELECT (ai_detect_anomalies('sales_fc', t)).* FROM (SELECT date '2024-05-06' AS day, 'store01' AS store) t;
+SELECT (ai_detect_anomalies('sales_fc', t)).* FROM (SELECT date '2024-01-05' AS day, 'store01' AS store, 1.0 AS sales) t;
+SELECT (ai_detect_anomalies('sales_fc', t, threshold => 1)).* FROM (SELECT date '2024-05-06' AS day, 'store01' AS store, 1.0 AS sales) t;
+DROP TABLE daily_next;
+
 -- clean up
 SELECT count(ai_drop_model(name)) AS dropped
   FROM (SELECT DISTINCT name FROM ai_models WHERE algorithm = 'forecast') m;

@@ -26,10 +26,17 @@
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "funcapi.h"
+#include "utils/date.h"
+#include "utils/timestamp.h"
+#include "utils/lsyscache.h"
+#include "utils/typcache.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
 #include "algorithms.h"
+#include "forecast/family.h"
+#include "forecast/fc.h"
+#include "forecast_glue.h"
 #include "iforest.h"
 
 PG_FUNCTION_INFO_V1(ai_detect_anomalies_record);
@@ -37,9 +44,6 @@ PG_FUNCTION_INFO_V1(ai_detect_anomalies_record);
 /* the arguments of ai_detect_anomalies */
 #define ARG_THRESHOLD 2
 #define ARG_VERSION	  3
-
-/* the forecast family's algorithm id (pgl_algo.h, helper fcets) */
-#define ALGO_FORECAST 9
 
 /*
  * A family that scores rows other than by its anomaly_score op.  score
@@ -56,12 +60,11 @@ typedef struct PglAnomalyFamily
 	const char *hint;
 } PglAnomalyFamily;
 
+static void forecast_score(FunctionCallInfo fcinfo, PglPredictState *st, double *score,
+						   double *threshold, double *max);
+
 static const PglAnomalyFamily families[] = {
-	{ALGO_FORECAST, "forecast", NULL,
-	 "A point of a series will be an anomaly when it falls outside the model's prediction "
-	 "interval at the threshold's probability; that interval is not available to "
-	 "ai_detect_anomalies yet.",
-	 "Compare the value with ai_forecast()'s lower and upper bounds meanwhile."},
+	{PGL_ALGO_FORECAST, "forecast", forecast_score, NULL, NULL},
 	{PGL_ALGO_NEURAL_NET, "neural_net", NULL,
 	 "Neural networks will detect anomalies as autoencoders (\"task\": \"autoencoder\", the "
 	 "reconstruction error as score), which are not available yet.",
@@ -117,13 +120,134 @@ rows_score(FunctionCallInfo fcinfo, PglPredictState *st, double *score, double *
 	*max = st->ops->anomaly_score_max;
 }
 
+/* the field named col of the row argument: its value, type and NULL flag */
+static Datum
+row_field(HeapTupleHeader row, TupleDesc d, const char *col, const char *name, Oid *type,
+		  bool *isnull)
+{
+	for (int i = 0; i < d->natts; i++)
+	{
+		Form_pg_attribute a = TupleDescAttr(d, i);
+		HeapTupleData	  t;
+
+		if (a->attisdropped || strcmp(NameStr(a->attname), col) != 0)
+			continue;
+		t.t_len = HeapTupleHeaderGetDatumLength(row);
+		t.t_data = row;
+		*type = a->atttypid;
+		return heap_getattr(&t, i + 1, d, isnull);
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_UNDEFINED_COLUMN),
+			 errmsg("the row has no column \"%s\", which forecast model \"%s\" reads", col, name),
+			 errhint("Pass a row with the training's time, series and value columns.")));
+	return (Datum) 0; /* not reached */
+}
+
+/*
+ * A forecast model: the row's (time, series, value) against the band of
+ * its series at that time.  The score is the two-sided probability of the
+ * band whose edge the value sits on (erf(|value - forecast| / (sigma
+ * sqrt 2)), sigma from the model's band on the value's side), so a row is
+ * an anomaly at threshold p when it lies outside the band at level p; the
+ * default threshold is the model's "level".  A NULL value scores NULL.
+ */
+static void
+forecast_score(FunctionCallInfo fcinfo, PglPredictState *st, double *score, double *threshold,
+			   double *max)
+{
+	const pgl_model *m = st->model;
+	char		   **cols = pgl_model_tensor(m, "fc_columns")->data;
+	double			 level = ((const double *) pgl_model_tensor(m, "fc_meta")->data)[PGL_FCM_LEVEL];
+	HeapTupleHeader	 row = PG_GETARG_HEAPTUPLEHEADER(1);
+	TupleDesc		 d =
+		lookup_rowtype_tupdesc(HeapTupleHeaderGetTypeId(row), HeapTupleHeaderGetTypMod(row));
+	Oid			type;
+	bool		isnull;
+	Datum		x;
+	TimestampTz ts;
+	char	   *series = NULL;
+	double		v, f, lo, hi, z, side;
+
+	*threshold = level;
+	*max = 1;
+	*score = NAN;
+	x = row_field(row, d, cols[0], st->name, &type, &isnull);
+	if (isnull)
+	{
+		ReleaseTupleDesc(d);
+		return;
+	}
+	if (type == DATEOID)
+		ts = DatumGetTimestampTz(DirectFunctionCall1(date_timestamptz, x));
+	else if (type == TIMESTAMPOID)
+		ts = DatumGetTimestampTz(DirectFunctionCall1(timestamp_timestamptz, x));
+	else if (type == TIMESTAMPTZOID)
+		ts = DatumGetTimestampTz(x);
+	else
+		ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+						errmsg("column \"%s\" of the row is %s, not a date or timestamp", cols[0],
+							   format_type_be(type))));
+	if (cols[1][0])
+	{
+		Oid	 out;
+		bool varlena;
+
+		x = row_field(row, d, cols[1], st->name, &type, &isnull);
+		if (isnull)
+		{
+			ReleaseTupleDesc(d);
+			return;
+		}
+		getTypeOutputInfo(type, &out, &varlena);
+		series = OidOutputFunctionCall(out, x);
+	}
+	x = row_field(row, d, m->target_name, st->name, &type, &isnull);
+	ReleaseTupleDesc(d);
+	if (isnull)
+		return;
+	switch (type)
+	{
+		case FLOAT8OID:
+			v = DatumGetFloat8(x);
+			break;
+		case FLOAT4OID:
+			v = DatumGetFloat4(x);
+			break;
+		case INT2OID:
+			v = DatumGetInt16(x);
+			break;
+		case INT4OID:
+			v = DatumGetInt32(x);
+			break;
+		case INT8OID:
+			v = (double) DatumGetInt64(x);
+			break;
+		case NUMERICOID:
+			v = DatumGetFloat8(DirectFunctionCall1(numeric_float8, x));
+			break;
+		default:
+			ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+							errmsg("column \"%s\" of the row is %s, not a number", m->target_name,
+								   format_type_be(type))));
+	}
+	pgl_forecast_interval(m, series, ts, level, &f, &lo, &hi);
+	/* the band's half-width on the value's side, in standard deviations at level */
+	z = pgl_fc_z(level);
+	side = v >= f ? hi - f : f - lo;
+	if (!(side > 0) || !isfinite(v))
+		*score = v == f ? 0 : 1;
+	else
+		*score = erf(fabs(v - f) * z / (side * sqrt(2.0)));
+}
+
 /* the (is_anomaly, score) row */
 static Datum
 anomaly_row(bool is_anomaly, double score)
 {
 	static TupleDesc desc = NULL;
 	Datum			 values[2];
-	bool			 nulls[2] = {false, false};
+	bool			 nulls[2] = {isnan(score), isnan(score)};
 
 	if (desc == NULL)
 	{
