@@ -154,6 +154,15 @@ SELECT (ai_detect_anomalies('sales_fc', t)).* FROM (SELECT date '2024-01-05' AS 
 SELECT (ai_detect_anomalies('sales_fc', t, threshold => 1)).* FROM (SELECT date '2024-05-06' AS day, 'store01' AS store, 1.0 AS sales) t;
 DROP TABLE daily_next;
 
+-- ai_chart kind forecast: the kept history, the forecast and its band
+SELECT (SELECT count(*) FROM regexp_matches(svg, 'class="pgl-band"', 'g')) AS bands,
+       (SELECT count(*) FROM regexp_matches(svg, 'class="pgl-line"', 'g')) AS lines,
+       svg LIKE '%Forecast of sales_fc, store05%' AS titled, svg LIKE '%next 10 periods%80% prediction band%' AS described
+  FROM ai_chart('sales_fc', 'forecast', options => '{"series": "store05", "horizon": 10, "level": 0.8}') AS svg;
+SELECT ai_chart('sales_fc', 'forecast');
+SELECT ai_chart('sales_fc', 'forecast', options => '{"series": "store99"}');
+SELECT ai_chart('sales_fc', 'forecast', options => '{"series": "store01", "level": 1.5}');
+
 -- clean up
 SELECT count(ai_drop_model(name)) AS dropped
   FROM (SELECT DISTINCT name FROM ai_models WHERE algorithm = 'forecast') m;

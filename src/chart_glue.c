@@ -35,6 +35,8 @@
 #include "text_glue.h"
 
 #include "chart.h"
+#include "forecast/family.h"
+#include "forecast_glue.h"
 #include "curves.h"
 
 PG_FUNCTION_INFO_V1(ai_chart);
@@ -58,6 +60,9 @@ typedef struct ChartCall
 	const char *importance; /* importance: permutation, gain, cover or weight */
 	int64		max_points; /* roc, pr, residuals: points drawn at most */
 	bool		max_points_set;
+	const char *series;	 /* forecast: the series (NULL: the only one) */
+	int			horizon; /* forecast: periods (0: the model's "horizon") */
+	double		level;	 /* forecast: the band (0: the model's "level") */
 } ChartCall;
 
 typedef void (*ChartFn)(ChartCall *c, pgl_svg *s);
@@ -69,6 +74,7 @@ static void chart_confusion(ChartCall *c, pgl_svg *s);
 static void chart_importance(ChartCall *c, pgl_svg *s);
 static void chart_residuals(ChartCall *c, pgl_svg *s);
 static void chart_drift(ChartCall *c, pgl_svg *s);
+static void chart_forecast(ChartCall *c, pgl_svg *s);
 
 /* data: the kind reads rows of the data argument (and needs it); fn NULL: not built yet */
 static const struct
@@ -83,7 +89,7 @@ static const struct
 	{"confusion", chart_confusion, true},
 	{"importance", chart_importance, false},
 	{"residuals", chart_residuals, true},
-	{"forecast", NULL, false}, /* forecast models (issue 18, not merged yet) */
+	{"forecast", chart_forecast, false},
 	{"drift", chart_drift, true},
 };
 
@@ -188,12 +194,26 @@ parse_options(ChartCall *c, Jsonb *opts)
 									   "cover or weight, not \"%s\"",
 									   c->importance)));
 		}
+		else if (strcmp(key, "series") == 0)
+			c->series = option_string(key, &v);
+		else if (strcmp(key, "horizon") == 0)
+			c->horizon = (int) option_integer(key, &v, 1, 100000);
+		else if (strcmp(key, "level") == 0)
+		{
+			c->level = v.type == jbvNumeric ? DatumGetFloat8(DirectFunctionCall1(
+												  numeric_float8, NumericGetDatum(v.val.numeric)))
+											: -1;
+			if (!(c->level > 0 && c->level < 1))
+				ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+								errmsg("chart option \"level\" must be a number between 0 and 1, "
+									   "exclusive")));
+		}
 		else
 			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 							errmsg("unknown chart option \"%s\"", key),
 							errhint("Valid options: title, width, height, top (importance), "
 									"importance (permutation, gain, cover or weight), max_points "
-									"(roc, pr, residuals).")));
+									"(roc, pr, residuals), series, horizon, level (forecast).")));
 	}
 }
 
@@ -685,4 +705,51 @@ chart_drift(ChartCall *c, pgl_svg *s)
 					   c->name, c->version_no, drifted, n);
 	ch.x_label = "statistic / threshold (above 1: drifted)";
 	check_drawn(pgl_chart_bars(s, &ch, n, labels, v, NULL, true, &st), &st);
+}
+
+/* ---------- forecast ---------- */
+
+/* the history the model keeps of a series, its forecast and the band */
+static void
+chart_forecast(ChartCall *c, pgl_svg *s)
+{
+	const double	*meta;
+	PglForecastChart f;
+	pgl_series		 se[3];
+	pgl_chart		 ch;
+	pgl_status		 st;
+	double			 level;
+	int32			 h;
+
+	if (c->m->algorithm != PGL_ALGO_FORECAST)
+		ereport(
+			ERROR,
+			(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+			 errmsg("chart kind \"forecast\" needs a forecast model, and model \"%s\" is a %s "
+					"model",
+					c->name, pgl_algo_by_id(c->m->algorithm)->name),
+			 errhint(
+				 "Train one with ai_train(name, 'forecast', data, value, '{\"time\": ...}').")));
+	meta = pgl_model_tensor(c->m, "fc_meta")->data;
+	level = c->level > 0 ? c->level : meta[PGL_FCM_LEVEL];
+	h = c->horizon > 0 ? c->horizon : (int32) meta[PGL_FCM_HORIZON];
+	pgl_forecast_chart_data(c->m, c->name, c->series, h, level, &f);
+	se[0] =
+		(pgl_series){PGL_SERIES_BAND, psprintf("%g%% band", 100 * level), f.h, f.t, f.lo, f.hi, 1};
+	se[1] = (pgl_series){PGL_SERIES_LINE, "history", f.n_hist, f.hist_t, f.hist_y, NULL, 0};
+	se[2] = (pgl_series){PGL_SERIES_LINE, "forecast", f.h, f.t, f.mean, NULL, 1};
+	chart_defaults(c, &ch,
+				   f.series[0] ? psprintf("Forecast of %s, %s", c->name, f.series)
+							   : psprintf("Forecast of %s", c->name));
+	ch.desc =
+		psprintf("The last " INT64_FORMAT " values of %s of model %s version %d, and the next %d "
+				 "periods forecast with their %g%% prediction band.",
+				 f.n_hist, f.series[0] ? psprintf("series %s", f.series) : "the series", c->name,
+				 c->version_no, (int) f.h, 100 * level);
+	ch.x_time = true;
+	ch.x_label = pgl_model_tensor(c->m, "fc_columns")
+					 ? ((char **) pgl_model_tensor(c->m, "fc_columns")->data)[0]
+					 : "time";
+	ch.y_label = c->m->target_name;
+	check_drawn(pgl_chart_xy(s, &ch, 3, se, &st), &st);
 }

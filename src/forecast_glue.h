@@ -63,4 +63,23 @@ extern Datum pgl_forecast_evaluate(const char *name, int64 version_id, const cha
 extern void pgl_forecast_interval(const pgl_model *m, const char *series, TimestampTz ts,
 								  double level, double *forecast, double *lo, double *hi);
 
+/* what ai_chart's forecast kind draws of one series */
+typedef struct PglForecastChart
+{
+	char   *series; /* its key ("" for a model without a series column) */
+	int64	n_hist; /* the stored last values */
+	double *hist_t; /* their times: seconds since 1970-01-01 UTC */
+	double *hist_y;
+	int32	h; /* forecast periods */
+	double *t; /* their times, likewise */
+	double *mean, *lo, *hi;
+} PglForecastChart;
+
+/*
+ * The history the model keeps of series key (NULL: the model's only
+ * series; ERROR when it has several) and its next h periods at level.
+ */
+extern void pgl_forecast_chart_data(const pgl_model *m, const char *name, const char *key, int32 h,
+									double level, PglForecastChart *out);
+
 #endif /* PGL_FORECAST_GLUE_H */

@@ -329,3 +329,47 @@ pgl_forecast_evaluate(const char *name, int64 version_id, const char *data)
 	appendStringInfo(&buf, ", \"skipped\": " INT64_FORMAT "}", skipped);
 	return DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));
 }
+
+/* a grid time as seconds since 1970-01-01 UTC */
+static double
+fc_unix_seconds(int64 t)
+{
+	return (double) fc_timestamptz(t) / USECS_PER_SEC +
+		   (double) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY;
+}
+
+void
+pgl_forecast_chart_data(const pgl_model *m, const char *name, const char *key, int32 h,
+						double level, PglForecastChart *out)
+{
+	int64		  s, n;
+	const double *row, *last;
+	char		**keys = pgl_model_tensor(m, "fc_keys")->data;
+
+	fc_check_level(level);
+	s = fc_series_of(m, name, key);
+	if (s < 0)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("forecast model \"%s\" has " INT64_FORMAT " series: name one", name,
+							   pgl_model_tensor(m, "fc_keys")->dims[0]),
+						errhint("Pass options => '{\"series\": \"...\"}' with one of them, e.g. "
+								"\"%s\".",
+								keys[0])));
+	row = fc_row(m, s);
+	n = (int64) row[PGL_FCS_N_POINTS];
+	out->series = pstrdup(keys[s]);
+	out->n_hist = (int64) row[PGL_FCS_LAST_LEN];
+	last = (const double *) pgl_model_tensor(m, "fc_last")->data + (int64) row[PGL_FCS_LAST_OFF];
+	out->hist_t = palloc(sizeof(double) * Max(out->n_hist, 1));
+	out->hist_y = palloc(sizeof(double) * Max(out->n_hist, 1));
+	for (int64 i = 0; i < out->n_hist; i++)
+	{
+		out->hist_t[i] = fc_unix_seconds(fc_time_at(m, s, n - out->n_hist + i));
+		out->hist_y[i] = last[i];
+	}
+	out->h = h;
+	fc_forecast_series(m, s, h, level, &out->mean, &out->lo, &out->hi);
+	out->t = palloc(sizeof(double) * h);
+	for (int32 i = 0; i < h; i++)
+		out->t[i] = fc_unix_seconds(fc_time_at(m, s, n + i));
+}

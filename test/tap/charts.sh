@@ -51,6 +51,10 @@ q $DB "SELECT 1 FROM ai_train('churn', 'logistic_regression',
          '{\"layers\": [{\"dense\": {\"units\": 16, \"activation\": \"relu\"}}, {\"dense\": {\"units\": 1}}],
            \"epochs\": 30, \"learning_rate\": 0.01, \"test_size\": 0.25, \"seed\": 7}')" >/dev/null
 ok $? "four models trained"
+q $DB "SELECT 1 FROM ai_train('visits', 'forecast',
+         'SELECT date ''2024-01-01'' + i AS day, 200 + 0.5 * i + 30 * sin(2 * pi() * i / 7) + 8 * (u(i, 8) - 0.5) AS visits
+            FROM generate_series(0, 139) i', 'visits', '{\"time\": \"day\", \"horizon\": 28}')" >/dev/null
+ok $? "a forecast model trained"
 EPOCHS=$(q $DB "SELECT count(*) FROM ai_training_history('value_nn')")
 
 # kind | the ai_chart call | expected counts (selector=n; a leading > means at least)
@@ -61,6 +65,7 @@ CASES=(
   "residuals|ai_chart('value', 'residuals', 'customers')|.pgl-point=600 .pgl-ref=1 .pgl-xtick=>3 .pgl-ytick=>3"
   "importance|ai_chart('value', 'importance')|.pgl-bar=4 .pgl-ytick=4 .pgl-xtick=>3"
   "drift|ai_chart('value', 'drift', 'SELECT tenure + 15 AS tenure, spend, support_calls, age FROM customers')|.pgl-bar=8 .pgl-ytick=8 .pgl-xtick=>3"
+  "forecast|ai_chart('visits', 'forecast')|.pgl-band=1 .pgl-line=2 .pgl-legend-item=3 .pgl-xtick=>3 .pgl-ytick=>3"
   "learning_curve|ai_chart('value_nn', 'learning_curve')|.pgl-point=$((2 * EPOCHS)) .pgl-line=2 .pgl-ref=1 .pgl-xtick=>3"
 )
 
