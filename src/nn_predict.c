@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * nn_predict.c
- *	  Prediction with neural_net models that read one array or bytea
- *	  column, the bytea forms of ai_predict / ai_classify /
+ *	  Prediction with neural_net models one row a call (over ordinary
+ *	  columns or one array or bytea column), the bytea forms of ai_predict / ai_classify /
  *	  ai_predict_proba, and ai_training_history.
  *
  * A network built from a model (buffers for one row) is kept per backend
@@ -92,6 +92,20 @@ pgl_nn *
 pgl_nn_cached_net(const pgl_model *m)
 {
 	return get_net(m);
+}
+
+pgl_nn *
+pgl_nn_predict_columns(const pgl_model *m, const double *x, double *out)
+{
+	pgl_nn	  *net = get_net(m);
+	pgl_env	   env = pgl_backend_env(CurrentMemoryContext);
+	pgl_status st;
+
+	memset(&st, 0, sizeof(st));
+	if (pgl_nn_standardize(m, x, 1, 1, net_x, &st) != PGL_OK ||
+		pgl_nn_predict_rows(&env, net, m, net_x, 1, out, &st) != PGL_OK)
+		pgl_report(&st, "prediction failed");
+	return net;
 }
 
 static void

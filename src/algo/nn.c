@@ -2519,23 +2519,38 @@ pgl_nn_predict_rows(const pgl_env *env, pgl_nn *net, const pgl_model *m, const f
 }
 
 pgl_rc
-pgl_nn_predict_encoded(const pgl_env *env, const pgl_model *m, const double *X, int64_t ld,
-					   int64_t n, double *out, pgl_status *st)
+pgl_nn_standardize(const pgl_model *m, const double *X, int64_t ld, int64_t n, float *xb,
+				   pgl_status *st)
 {
-	const double *mu = pgl_model_tensor(m, "nn_mu") ? pgl_model_tensor(m, "nn_mu")->data : NULL;
-	const double *sd = pgl_model_tensor(m, "nn_sd") ? pgl_model_tensor(m, "nn_sd")->data : NULL;
-	int32_t		  p = m->n_inputs;
-	int32_t		  chunk = n < 256 ? (int32_t) (n > 0 ? n : 1) : 256;
-	pgl_nn		 *net;
-	float		 *xb;
-	int32_t		  width = m->task == PGL_TASK_CLASSIFICATION ? m->n_classes : 1;
-	pgl_rc		  rc;
+	const pgl_tensor *mu = pgl_model_tensor(m, "nn_mu");
+	const pgl_tensor *sd = pgl_model_tensor(m, "nn_sd");
+	int32_t			  p = m->n_inputs;
 
-	if (n <= 0)
-		return PGL_OK;
 	if (mu == NULL || sd == NULL)
 		return pgl_fail(st, PGL_ERR_INVALID,
 						"this neural_net model reads an array column: pass the array");
+	for (int64_t i = 0; i < n; i++)
+		for (int32_t j = 0; j < p; j++)
+			xb[i * p + j] = (float) ((X[i + j * ld] - ((const double *) mu->data)[j]) /
+									 ((const double *) sd->data)[j]);
+	return PGL_OK;
+}
+
+pgl_rc
+pgl_nn_predict_encoded(const pgl_env *env, const pgl_model *m, const double *X, int64_t ld,
+					   int64_t n, double *out, pgl_status *st)
+{
+	int32_t p = m->n_inputs;
+	int32_t chunk = n < 256 ? (int32_t) (n > 0 ? n : 1) : 256;
+	pgl_nn *net;
+	float  *xb;
+	int32_t width = m->task == PGL_TASK_CLASSIFICATION ? m->n_classes : 1;
+	pgl_rc	rc;
+
+	if (n <= 0)
+		return PGL_OK;
+	if (pgl_model_tensor(m, "nn_mu") == NULL)
+		return pgl_nn_standardize(m, X, ld, 0, NULL, st);
 	rc = pgl_nn_from_model(env, m, chunk, &net, st);
 	if (rc != PGL_OK)
 		return rc;
@@ -2549,10 +2564,9 @@ pgl_nn_predict_encoded(const pgl_env *env, const pgl_model *m, const double *X, 
 	{
 		int32_t nb = (int32_t) (n - r0 < chunk ? n - r0 : chunk);
 
-		for (int32_t i = 0; i < nb; i++)
-			for (int32_t j = 0; j < p; j++)
-				xb[(int64_t) i * p + j] = (float) ((X[r0 + i + j * ld] - mu[j]) / sd[j]);
-		rc = pgl_nn_predict_rows(env, net, m, xb, nb, out + r0 * width, st);
+		rc = pgl_nn_standardize(m, X + r0, ld, nb, xb, st);
+		if (rc == PGL_OK)
+			rc = pgl_nn_predict_rows(env, net, m, xb, nb, out + r0 * width, st);
 	}
 	pgl_free(env, xb);
 	pgl_nn_destroy(env, net);

@@ -505,7 +505,15 @@ extern void pgl_nn_sparse_mode(pgl_nn *net, int32_t mode);
 
 /* layers of net that run the SpMM kernel */
 extern int32_t pgl_nn_sparse_layers(const pgl_nn *net);
-extern pgl_rc  pgl_nn_predict_encoded(const pgl_env *env, const pgl_model *m, const double *X,
-									  int64_t ld, int64_t n, double *out, pgl_status *st);
+/*
+ * Rows i < n of a model over ordinary columns, X[i + j * ld] encoded, into
+ * standardized network inputs xb (n x n_inputs floats); PGL_ERR_INVALID when
+ * the model reads an array column (it has no standardization).
+ */
+extern pgl_rc pgl_nn_standardize(const pgl_model *m, const double *X, int64_t ld, int64_t n,
+								 float *xb, pgl_status *st);
+/* predictions of n encoded rows, building the network for this call */
+extern pgl_rc pgl_nn_predict_encoded(const pgl_env *env, const pgl_model *m, const double *X,
+									 int64_t ld, int64_t n, double *out, pgl_status *st);
 
 #endif /* PGL_NN_H */
