@@ -257,6 +257,35 @@ test_bpe(void)
 			   (long long) n);
 			free(all);
 		}
+		/*
+		 * The encoder's word cache: 70,000 distinct-enough words (more than
+		 * the cache holds, so it is emptied on the way) encode the same the
+		 * first time (computed) and the second (mostly remembered).
+		 */
+		{
+			size_t	 cap = 70000 * 16, len = 0;
+			char	*big = malloc(cap);
+			int32_t *a = malloc(sizeof(int32_t) * 1000000), *b = malloc(sizeof(int32_t) * 1000000);
+			int64_t	 na, nb;
+
+			for (int w = 0; w < 70000; w++)
+			{
+				int n = 10 + (int) ((x = x * 1103515245u + 12345u) >> 16) % 5;
+
+				for (int k = 0; k < n; k++)
+					big[len++] = "abc"[((x = x * 1103515245u + 12345u) >> 16) % 3];
+				big[len++] = ' ';
+			}
+			na = pgl_tok_encode(e, big, len, a, 1000000);
+			nb = pgl_tok_encode(e, big, len, b, 1000000);
+			OK(na > 70000 && na == nb && na <= 1000000 &&
+				   memcmp(a, b, sizeof(int32_t) * (size_t) na) == 0,
+			   "a word from the cache encodes as computed: %lld and %lld ids", (long long) na,
+			   (long long) nb);
+			free(big);
+			free(a);
+			free(b);
+		}
 		pgl_tok_encoder_free(e);
 		free_vocab(&v);
 	}
