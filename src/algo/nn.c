@@ -531,6 +531,8 @@ nn_begin_batch(pgl_nn *net, const float *X, int32_t n)
 	int64_t step;
 
 	net->last_steps = T;
+	for (int i = 0; i < net->L; i++)
+		net->layer[i].packed_row = 0;
 	if (!net->trims || net->lengths == NULL || net->spec.no_buckets)
 		return X;
 	for (int32_t b = 0; b < n && Tb < T; b++)
@@ -554,27 +556,38 @@ pgl_nn_batch_steps(const pgl_nn *net)
 }
 
 /*
- * After pgl_nn_forward of a cut batch of n rows: the outputs of the layers
- * on the time axis spread from n x T_b x C back to n x T x C, the steps
- * past T_b 0 (padding), so that pgl_nn_layer_output reads full rows.
+ * After pgl_nn_forward of a cut batch of n rows: the layers on the time
+ * axis hold their outputs packed n x T_b x C; remember it, and
+ * pgl_nn_layer_output spreads a layer's back to n x T x C when asked
+ * (nn_spread_output), not every prediction batch.
  */
 static void
-nn_unpack_outputs(pgl_nn *net, int32_t n)
+nn_mark_packed(pgl_nn *net, int32_t n)
 {
+	net->packed_n = n;
 	for (int i = 0; i < net->L && net->layer[i].steps_out > 0; i++)
 	{
 		nn_layer *l = &net->layer[i];
 		int64_t	  row = (int64_t) l->out_h * l->out_w * l->out_c;
 		int64_t	  full = (int64_t) l->steps_out * l->out_w * l->out_c;
 
-		if (row == full)
-			continue;
-		for (int32_t b = n - 1; b >= 0; b--)
-		{
-			memmove(l->out + b * full, l->out + b * row, sizeof(float) * (size_t) row);
-			memset(l->out + b * full + row, 0, sizeof(float) * (size_t) (full - row));
-		}
+		l->packed_row = row == full ? 0 : row;
 	}
+}
+
+void
+nn_spread_output(pgl_nn *net, nn_layer *l)
+{
+	int64_t row = l->packed_row, full = l->out_size;
+
+	if (row <= 0)
+		return;
+	for (int32_t b = net->packed_n - 1; b >= 0; b--)
+	{
+		memmove(l->out + b * full, l->out + b * row, sizeof(float) * (size_t) row);
+		memset(l->out + b * full + row, 0, sizeof(float) * (size_t) (full - row));
+	}
+	l->packed_row = 0;
 }
 
 /* after a batch: the full shapes again */
@@ -1366,7 +1379,10 @@ pgl_nn_forward(pgl_nn *net, const float *X, int32_t n, bool training)
 	const float *out = forward_layers(net, nn_begin_batch(net, X, n), n, training);
 
 	if (net->trims && net->steps != net->layer[0].steps_in)
-		nn_unpack_outputs(net, n);
+	{
+		nn_mark_packed(net, n);
+		nn_spread_output(net, &net->layer[net->L - 1]); /* the returned output: full rows */
+	}
 	nn_end_batch(net);
 	return out;
 }

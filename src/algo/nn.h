@@ -252,9 +252,9 @@ extern double pgl_nn_eval_loss(pgl_nn *net, const float *X, int32_t n, const int
  * Length buckets: with lengths set, a batch whose rows are at most T_b <
  * T long runs the layers on the time axis on T_b steps only (the same
  * results; not with spec.no_buckets; pgl_nn_batch_steps gives T_b).
- * pgl_nn_forward then spreads their outputs back to n x T x F, the steps
- * past T_b 0 (pgl_nn_layer_output reads full rows); the layer shapes are
- * the full ones again after each call.
+ * Their outputs stay packed n x T_b x F until pgl_nn_layer_output spreads
+ * a layer's back to n x T x F, the steps past T_b 0 (it gives full rows);
+ * the layer shapes are the full ones again after each call.
  */
 extern void pgl_nn_set_lengths(pgl_nn *net, const int32_t *lengths);
 
@@ -307,9 +307,10 @@ extern int32_t pgl_nn_layer_type_of(const pgl_nn *net, int32_t i);
 
 /*
  * The output of layer i (0-based) for row r of the last pgl_nn_forward
- * (post-activation; sequence layers: padded steps 0), *size values.
+ * (post-activation; sequence layers: padded steps 0), *size values.  Not
+ * const: the layer's output of a cut batch is spread to full rows here.
  */
-extern const float *pgl_nn_layer_output(const pgl_nn *net, int32_t i, int32_t r, int64_t *size);
+extern const float *pgl_nn_layer_output(pgl_nn *net, int32_t i, int32_t r, int64_t *size);
 
 /* reseed the generator of dropout masks (tests) */
 extern void pgl_nn_reseed(pgl_nn *net, uint64_t seed);
