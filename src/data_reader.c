@@ -69,7 +69,7 @@ typedef struct PglReceiver
 	int			 staged[2]; /* rows in the stage: the part's last ones */
 	PglBatchHook hook;
 	void		*hook_arg;
-	PglRowHook	 row_hook; /* pgl_read_row_hook */
+	PglRowHook	 row_hook; /* PglReadExtra's */
 	void		*row_hook_arg;
 
 	/* per feature, compact for the per-row loop: attribute and how to read it */
@@ -80,7 +80,7 @@ typedef struct PglReceiver
 	bool	hash_detoasts; /* some are varlena: hashing may allocate */
 	char   *feat_how;	   /* 'd' float8, 'i' int4, 'l' int8, 'n' other number, 'c' category,
 						  * 'e' array element */
-	List   *text;		   /* the columns read as free text (pgl_read_text_columns) */
+	List   *text;		   /* the columns read as free text (PglReadExtra) */
 	int32  *array_len;	   /* per attribute: the length of a number array's first value */
 	double *elem_vals;	   /* the elements of the row's array being read (row context) */
 	bool   *elem_nulls;
@@ -569,24 +569,6 @@ init_column(PglColumn *c, Form_pg_attribute att, int attnum, PglColumnKind kind,
 		fmgr_info_cxt(outfn, &c->outfunc, cxt);
 		c->vocab = pgl_vocab_create(cxt);
 	}
-}
-
-static List *next_text_columns = NIL;
-
-void
-pgl_read_text_columns(List *names)
-{
-	next_text_columns = names;
-}
-
-static PglRowHook next_row_hook = NULL;
-static void		 *next_row_hook_arg = NULL;
-
-void
-pgl_read_row_hook(PglRowHook hook, void *arg)
-{
-	next_row_hook = hook;
-	next_row_hook_arg = arg;
 }
 
 static bool
@@ -1380,6 +1362,15 @@ pgl_read_data_fold(const char *data, const char *target, PglColumnKind target_ki
 				   List *only, const char *algorithm, double test_fraction, uint64 seed, int fold,
 				   int folds, PglBatchHook hook, void *hook_arg)
 {
+	return pgl_read_data_extra(data, target, target_kind, exclude, only, algorithm, test_fraction,
+							   seed, fold, folds, hook, hook_arg, NULL);
+}
+
+PglDataSet *
+pgl_read_data_extra(const char *data, const char *target, PglColumnKind target_kind, List *exclude,
+					List *only, const char *algorithm, double test_fraction, uint64 seed, int fold,
+					int folds, PglBatchHook hook, void *hook_arg, const PglReadExtra *extra)
+{
 	PglReceiver		  r;
 	PglDataSet		 *ds = palloc0(sizeof(PglDataSet));
 	SPIExecuteOptions opts;
@@ -1406,12 +1397,12 @@ pgl_read_data_fold(const char *data, const char *target, PglColumnKind target_ki
 	r.algorithm = algorithm;
 	r.exclude = exclude;
 	r.only = only;
-	r.text = next_text_columns;
-	next_text_columns = NIL;
-	r.row_hook = next_row_hook;
-	r.row_hook_arg = next_row_hook_arg;
-	next_row_hook = NULL;
-	next_row_hook_arg = NULL;
+	if (extra)
+	{
+		r.text = extra->text;
+		r.row_hook = extra->row_hook;
+		r.row_hook_arg = extra->row_hook_arg;
+	}
 	r.drift = pgl_drift_collect_take();
 	r.hook = hook;
 	r.hook_arg = hook_arg;

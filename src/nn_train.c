@@ -1311,7 +1311,8 @@ check_token_ids(NnTrain *t)
 static void
 nn_read(PglTrainCall *c)
 {
-	NnTrain *t = c->state;
+	NnTrain		*t = c->state;
+	PglReadExtra extra;
 
 	t->config[PGL_NN_CFG_SCALE] = t->o.scale;
 	if (c->opts.teacher)
@@ -1347,12 +1348,16 @@ nn_read(PglTrainCall *c)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						errmsg("option \"scale\" applies to a tensor (array or bytea) column"),
 						errhint("Ordinary columns are standardized by the model.")));
+	memset(&extra, 0, sizeof(extra));
 	if (t->o.teacher)
-		pgl_read_row_hook(pgl_teacher_row_hook, t->o.teacher);
-	t->ds = pgl_read_data_fold(c->data, c->target,
-							   t->classification ? PGL_COL_CATEGORICAL : PGL_COL_NUMERIC,
-							   t->o.exclude, NIL, c->algorithm, PGL_TEST_FRACTION(t->o.test_size),
-							   t->o.spec.seed, c->opts.fold, c->opts.folds, NULL, NULL);
+	{
+		extra.row_hook = pgl_teacher_row_hook;
+		extra.row_hook_arg = t->o.teacher;
+	}
+	t->ds = pgl_read_data_extra(c->data, c->target,
+								t->classification ? PGL_COL_CATEGORICAL : PGL_COL_NUMERIC,
+								t->o.exclude, NIL, c->algorithm, PGL_TEST_FRACTION(t->o.test_size),
+								t->o.spec.seed, c->opts.fold, c->opts.folds, NULL, NULL, &extra);
 	t->n_skipped = t->ds->n_skipped;
 	pgl_check_rows_read(t->ds, c->data, c->target);
 	if (t->o.test_size < 0 && t->ds->n_rows < 50 && t->ds->part[PGL_TEST].n > 0)
