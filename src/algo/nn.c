@@ -1165,6 +1165,19 @@ bias_grad(const float *d, float *db, int64_t rows, int64_t width)
 
 /* ---------- forward ---------- */
 
+/*
+ * The activation of layer l on its output (rows of group values); while
+ * distilling (training with soft targets) the last layer's pre-activation
+ * is kept in net->logits first.
+ */
+static void
+layer_act(pgl_nn *net, nn_layer *l, int64_t rows, int64_t group, bool training)
+{
+	if (training && net->soft && l == &net->layer[net->L - 1])
+		memcpy(net->logits, l->out, sizeof(float) * (size_t) (rows * group));
+	nn_act_forward(l->s.activation, (float) l->s.alpha, l->out, rows, group);
+}
+
 static void
 layer_forward(pgl_nn *net, nn_layer *l, const float *in, int32_t n, bool training)
 {
@@ -1180,7 +1193,7 @@ layer_forward(pgl_nn *net, nn_layer *l, const float *in, int32_t n, bool trainin
 				nn_gemm(net, false, false, n, l->s.units, l->in_size, in, l->in_size, W, l->s.units,
 						0.0f, l->out, l->s.units);
 			add_bias(l->out, b, n, l->s.units);
-			nn_act_forward(l->s.activation, (float) l->s.alpha, l->out, n, l->out_size);
+			layer_act(net, l, n, l->out_size, training);
 			break;
 		case PGL_NN_CONV2D:
 		{
@@ -1194,9 +1207,9 @@ layer_forward(pgl_nn *net, nn_layer *l, const float *in, int32_t n, bool trainin
 						0.0f, l->out, l->s.units);
 			add_bias(l->out, b, rows, l->s.units);
 			if (l->s.activation == PGL_NN_SOFTMAX)
-				nn_act_forward(l->s.activation, (float) l->s.alpha, l->out, rows, l->out_c);
+				layer_act(net, l, rows, l->out_c, training);
 			else
-				nn_act_forward(l->s.activation, (float) l->s.alpha, l->out, n, l->out_size);
+				layer_act(net, l, n, l->out_size, training);
 			break;
 		}
 		case PGL_NN_MAXPOOL2D:
@@ -1333,28 +1346,11 @@ layer_forward(pgl_nn *net, nn_layer *l, const float *in, int32_t n, bool trainin
 		case PGL_NN_ACTIVATION:
 			memcpy(l->out, in, sizeof(float) * (size_t) n * (size_t) l->out_size);
 			if (l->s.activation == PGL_NN_SOFTMAX)
-				nn_act_forward(l->s.activation, (float) l->s.alpha, l->out,
-							   (int64_t) n * (l->out_size / l->out_c), l->out_c);
+				layer_act(net, l, (int64_t) n * (l->out_size / l->out_c), l->out_c, training);
 			else
-				nn_act_forward(l->s.activation, (float) l->s.alpha, l->out, n, l->out_size);
+				layer_act(net, l, n, l->out_size, training);
 			break;
 	}
-}
-
-/*
- * The last layer while distilling: its pre-activation into net->logits,
- * then its activation (softmax or sigmoid over the flat output).
- */
-static void
-last_forward_logits(pgl_nn *net, nn_layer *l, const float *in, int32_t n)
-{
-	int32_t act = l->s.activation;
-
-	l->s.activation = PGL_NN_LINEAR;
-	layer_forward(net, l, in, n, true);
-	l->s.activation = act;
-	memcpy(net->logits, l->out, sizeof(float) * (size_t) n * (size_t) l->out_size);
-	nn_act_forward(act, (float) l->s.alpha, l->out, n, l->out_size);
 }
 
 static const float *
@@ -1364,10 +1360,7 @@ forward_layers(pgl_nn *net, const float *X, int32_t n, bool training)
 
 	for (int i = 0; i < net->L; i++)
 	{
-		if (i == net->L - 1 && training && net->soft)
-			last_forward_logits(net, &net->layer[i], in, n);
-		else
-			layer_forward(net, &net->layer[i], in, n, training);
+		layer_forward(net, &net->layer[i], in, n, training);
 		in = net->layer[i].out;
 	}
 	return in;
