@@ -1744,7 +1744,7 @@ nn_metrics(PglTrainCall *c, StringInfo buf)
 					 ", \"epochs\": %d, \"best_epoch\": %d, \"loss\": %.10g, "
 					 "\"parameters\": " INT64_FORMAT
 					 ", \"network\": \"%s\", \"fit_seconds\": %.4f, \"gflop\": %.4f, "
-					 "\"gflop_per_second\": %.3f}",
+					 "\"gflop_per_second\": %.3f",
 					 t->res.epochs_run, t->res.best_epoch, t->res.loss, pgl_nn_param_count(t->net),
 					 arch, secs, t->res.flops / 1e9, secs > 0 ? t->res.flops / 1e9 / secs : 0.0);
 	if (t->o.spec.prune_sparsity > 0)
@@ -1752,16 +1752,14 @@ nn_metrics(PglTrainCall *c, StringInfo buf)
 		const pgl_tensor *sp = pgl_model_tensor(m, "nn_sparse");
 		int64			  zeros, weights;
 
-		/* the last "}" of the metrics object: add the pruning's */
-		buf->len--;
-		buf->data[buf->len] = '\0';
 		pgl_nn_weight_zeros(t->net, &zeros, &weights);
 		appendStringInfo(buf,
 						 ", \"pruning\": {\"sparsity\": %.6g, \"weights\": " INT64_FORMAT
-						 ", \"nonzero\": " INT64_FORMAT ", \"sparse_layers\": %d}}",
+						 ", \"nonzero\": " INT64_FORMAT ", \"sparse_layers\": %d}",
 						 weights > 0 ? (double) zeros / (double) weights : 0.0, weights,
 						 weights - zeros, sp ? (int) sp->dims[0] : 0);
 	}
+	appendStringInfoChar(buf, '}');
 	c->rows_used = t->n[0] + t->n[1] + t->n_unknown;
 }
 
