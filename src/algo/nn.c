@@ -2425,7 +2425,7 @@ pgl_nn_validate(const pgl_model *m, pgl_status *st)
 		if (m->n_features != 1 || f->kind != PGL_FEATURE_TOKENS ||
 			(int32_t) c[PGL_NN_CFG_INPUT_KIND] != PGL_NN_INPUT_ARRAY ||
 			spec.layers[0].type != PGL_NN_EMBEDDING || tmp[0].in_size != f->length ||
-			spec.layers[0].vocab < (int64_t) f->n_categories + 2)
+			spec.layers[0].vocab < (int64_t) f->n_categories + PGL_TOKENS_RESERVED)
 			return pgl_fail(st, PGL_ERR_CORRUPT,
 							"neural_net model over an array or text column must have one "
 							"feature (a text column: max_len ids into an embedding of its "

@@ -192,7 +192,9 @@ typedef struct pgl_feature
 #define PGL_TOKENIZER_WORD	 1
 #define PGL_TOKENIZER_BPE	 2
 #define PGL_MAX_TOKENS_VOCAB (1 << 20)
-#define PGL_MAX_TOKENS_LEN	 4096
+/* token ids reserved before a vocabulary's: 0 the padding, 1 unknown (subword.h) */
+#define PGL_TOKENS_RESERVED 2
+#define PGL_MAX_TOKENS_LEN	4096
 
 /* most terms a text feature may have */
 #define PGL_MAX_TEXT_TERMS 1000000
