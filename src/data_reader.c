@@ -582,20 +582,34 @@ name_in(List *names, const char *name)
 	return false;
 }
 
+bool
+pgl_type_is_text(Oid typid)
+{
+	Oid base = getBaseType(typid);
+
+	return base == TEXTOID || base == VARCHAROID || base == BPCHAROID;
+}
+
+void
+pgl_check_text_column(const char *column, Oid typid, const char *hint)
+{
+	if (!pgl_type_is_text(typid))
+		ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+						errmsg("column \"%s\" listed in \"text\" has type %s, not a text type",
+							   column, format_type_be(typid)),
+						errdetail("A text feature is free text: text, varchar or char."),
+						errhint("%s", hint)));
+}
+
 /* a column named in "text": a text feature, or an ERROR */
 static void
 add_text_feature(PglReceiver *r, Form_pg_attribute att, int i)
 {
 	PglDataSet *ds = r->ds;
-	Oid			base = getBaseType(att->atttypid);
 	PglColumn  *c;
 
-	if (base != TEXTOID && base != VARCHAROID && base != BPCHAROID)
-		ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
-						errmsg("column \"%s\" listed in \"text\" has type %s, not a text type",
-							   NameStr(att->attname), format_type_be(att->atttypid)),
-						errdetail("A text feature is free text: text, varchar or char."),
-						errhint("Remove it from \"text\", or cast it to text in a SELECT.")));
+	pgl_check_text_column(NameStr(att->attname), att->atttypid,
+						  "Remove it from \"text\", or cast it to text in a SELECT.");
 	c = &ds->features[ds->n_features++];
 	init_column(c, att, i, PGL_COL_CATEGORICAL, r->data_cxt);
 	c->is_text = true;

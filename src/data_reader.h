@@ -198,6 +198,12 @@ extern void pgl_check_feature_columns(const PglDataSet *ds, const pgl_model *m, 
 /* is this type read as a number? (a target, or a number feature) */
 extern bool pgl_type_is_numeric(Oid typid);
 
+/* text, varchar or char (or a domain over one)? */
+extern bool pgl_type_is_text(Oid typid);
+
+/* ERROR (with hint) unless column, listed in the option "text", has a text type */
+extern void pgl_check_text_column(const char *column, Oid typid, const char *hint);
+
 /* date, timestamp or timestamptz (or a domain over one)? */
 extern bool pgl_type_is_time(Oid typid);
 

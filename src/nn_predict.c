@@ -362,8 +362,12 @@ nn_eval_columns(TupleDesc desc, const pgl_model *m, const char *name, int *fatt,
 						 col, m->target_name)));
 	ftype = TupleDescAttr(desc, *fatt)->atttypid;
 	ttype = TupleDescAttr(desc, *tatt)->atttypid;
-	if (m->features[0].kind == PGL_FEATURE_TOKENS ? !pgl_nn_text_type_ok(ftype)
-												  : !pgl_nn_array_type_ok(ftype))
+	if (m->features[0].kind == PGL_FEATURE_TOKENS && !pgl_type_is_text(ftype))
+		ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+						errmsg("column \"%s\" has type %s, but the network reads it as text", col,
+							   format_type_be(ftype)),
+						errhint("Cast it to text in the data's SELECT.")));
+	if (m->features[0].kind != PGL_FEATURE_TOKENS && !pgl_nn_array_type_ok(ftype))
 		ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
 						errmsg("column \"%s\" has type %s, but the network reads a tensor (%s)",
 							   col, format_type_be(ftype), m->features[0].type_name)));

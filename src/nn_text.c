@@ -37,14 +37,6 @@ pgl_nn_docs_create(MemoryContext cxt)
 	return d;
 }
 
-bool
-pgl_nn_text_type_ok(Oid typid)
-{
-	Oid base = getBaseType(typid);
-
-	return base == TEXTOID || base == VARCHAROID || base == BPCHAROID;
-}
-
 /* room for one more document of len bytes in part p */
 static void
 docs_reserve(PglNnDocs *d, int p, Size len)
@@ -300,6 +292,7 @@ struct PglNnTextEncoder
 	const char		*column;
 	int32			 max_len;
 	int32			*ids;
+	Oid				 type_ok; /* the last column type found a text type */
 };
 
 PglNnTextEncoder *
@@ -334,11 +327,16 @@ pgl_nn_text_encode(PglNnTextEncoder *e, Datum v, bool isnull, Oid typid, float *
 	text *t;
 	int64 n = 0;
 
-	if (!isnull && !pgl_nn_text_type_ok(typid))
-		ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
-						errmsg("column \"%s\" has type %s, but the network reads it as text",
-							   e->column, format_type_be(typid)),
-						errhint("Pass a row with the text column, or cast the value to text.")));
+	if (!isnull && typid != e->type_ok)
+	{
+		if (!pgl_type_is_text(typid))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("column \"%s\" has type %s, but the network reads it as text",
+							e->column, format_type_be(typid)),
+					 errhint("Pass a row with the text column, or cast the value to text.")));
+		e->type_ok = typid;
+	}
 	if (!isnull)
 	{
 		t = DatumGetTextPP(v);

@@ -27,9 +27,6 @@ typedef struct PglNnDocs PglNnDocs;
 
 extern PglNnDocs *pgl_nn_docs_create(MemoryContext cxt);
 
-/* may a column of this type be the text column (text, varchar, char, domains over them)? */
-extern bool pgl_nn_text_type_ok(Oid typid);
-
 /* one row's document (a NULL: an empty one) into part */
 extern void pgl_nn_docs_add(PglNnDocs *d, int part, Datum v, bool isnull);
 

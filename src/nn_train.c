@@ -950,20 +950,14 @@ target:
 static void
 text_column_check(TupleDesc desc, const NnOptions *o, int feat, int nfeat)
 {
-	Oid typid;
-
 	if (feat < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_COLUMN),
 				 errmsg("column \"%s\" listed in \"text\" is not a feature of the data", o->text),
 				 errhint("\"text\" names the column of free text beside the target.")));
-	typid = TupleDescAttr(desc, feat)->atttypid;
-	if (!pgl_nn_text_type_ok(typid))
-		ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
-						errmsg("column \"%s\" listed in \"text\" has type %s, not a text type",
-							   o->text, format_type_be(typid)),
-						errhint("Cast it to text in a SELECT, or give token ids as an integer[] "
-								"column without \"text\".")));
+	pgl_check_text_column(o->text, TupleDescAttr(desc, feat)->atttypid,
+						  "Cast it to text in a SELECT, or give token ids as an integer[] column "
+						  "without \"text\".");
 	if (nfeat != 1)
 		ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
 						errmsg("text column \"%s\" becomes token ids, but the data has %d other "
