@@ -17,10 +17,7 @@
 #include "data_reader.h"
 #include "options.h"
 
-/* default of "max_len": the 95th percentile of the training lengths, at most this */
-#define PGL_NN_TEXT_MAX_LEN_CAP 512
-/* default of "vocab_size" */
-#define PGL_NN_TEXT_VOCAB 8000
+/* the defaults PGL_NN_TEXT_VOCAB and PGL_NN_TEXT_MAX_LEN_CAP: pgl_algo.h (the option schema's) */
 
 /* the documents of the two parts (training, hold-out) */
 typedef struct PglNnDocs PglNnDocs;

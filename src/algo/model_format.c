@@ -48,7 +48,7 @@ is_time(const pgl_feature *f)
 	return f->kind == PGL_FEATURE_DATE || f->kind == PGL_FEATURE_TIMESTAMP;
 }
 
-/* a kind of format version 2: date, timestamp, array element, text */
+/* a kind of format version 2: date, timestamp, array element, text, tokens */
 static inline bool
 is_v2(const pgl_feature *f)
 {
@@ -1903,7 +1903,8 @@ pgl_model_read(const pgl_env *env, const uint8_t *buf, size_t len, pgl_model **o
 					  (int) r.version);
 	if (rc == PGL_OK && r.version == PGL_FORMAT_VERSION_KINDS && !has_v2(m))
 		rc = pgl_fail(st, PGL_ERR_CORRUPT,
-					  "model blob is format version %d but has no date, timestamp or array feature",
+					  "model blob is format version %d but has no date, timestamp, array, text or "
+					  "tokens feature",
 					  (int) r.version);
 	if (rc == PGL_OK && r.encoded_ok && r.n_encoded == 0)
 		rc = pgl_fail(st, PGL_ERR_CORRUPT,
