@@ -574,6 +574,7 @@ parse_prune(JsonbValue *v, pgl_nn_spec *spec)
 	JsonbIteratorToken tok;
 	bool			   have_sparsity = false;
 	int				   epochs = (spec->epochs + 1) / 2;
+	pgl_status		   st;
 
 	if (v->type != jbvBinary || !JsonContainerIsObject(v->val.binary.data))
 		opt_error("prune", shape, v);
@@ -588,15 +589,17 @@ parse_prune(JsonbValue *v, pgl_nn_spec *spec)
 		tok = JsonbIteratorNext(&it, &e, true);
 		if (strcmp(key, "sparsity") == 0)
 		{
-			double s = num("prune.sparsity", &e, "a number in [0, 1)");
-
-			if (!(s >= 0 && s < 1))
-				opt_error("prune.sparsity", "a number in [0, 1)", &e);
-			spec->prune_sparsity = s;
+			spec->prune_sparsity = num("prune.sparsity", &e, "a number");
 			have_sparsity = true;
 		}
 		else if (strcmp(key, "epochs") == 0)
-			epochs = int_in("prune.epochs", &e, 1, spec->epochs);
+		{
+			double d = num("prune.epochs", &e, "an integer");
+
+			if (!(d == floor(d) && fabs(d) < 1e9))
+				opt_error("prune.epochs", "an integer", &e);
+			epochs = (int) d; /* its range: pgl_nn_prune_check */
+		}
 		else
 			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 							errmsg("unknown key \"%s\" in the option \"prune\"", key),
@@ -607,12 +610,15 @@ parse_prune(JsonbValue *v, pgl_nn_spec *spec)
 						errmsg("the option \"prune\" needs \"sparsity\""),
 						errhint("For example \"prune\": {\"sparsity\": 0.8, \"epochs\": 3}.")));
 	spec->prune_epochs = epochs;
-	if (spec->prune_sparsity > 0 && spec->patience > 0)
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						errmsg("\"prune\" and \"patience\" cannot be combined"),
-						errdetail("Early stopping would keep the weights of an epoch before the "
-								  "pruning reached its sparsity."),
-						errhint("Leave out \"patience\", or \"prune\".")));
+	/* the algorithm's check (nn_prune.c), here before the rows are read */
+	memset(&st, 0, sizeof(st));
+	if (pgl_nn_prune_check(spec, &st) != PGL_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("option \"prune\": %s", st.msg),
+				 st.detail[0] ? errdetail("%s", st.detail) : 0,
+				 errhint("\"prune\": {\"sparsity\": s in [0, 1), \"epochs\": 1 .. %d}, "
+						 "without \"patience\".",
+						 (int) spec->epochs)));
 }
 
 /* the network's options, from those read by the schema (options.c) */

@@ -452,6 +452,13 @@ extern pgl_rc pgl_nn_validate(const pgl_model *m, pgl_status *st);
  */
 extern double pgl_nn_prune_schedule(double s_final, int32_t n, double t);
 
+/*
+ * The pruning options of spec (prune_sparsity in [0, 1); when above 0,
+ * prune_epochs 1 .. epochs and no patience): the one check, which training
+ * and the option parser both run.
+ */
+extern pgl_rc pgl_nn_prune_check(const pgl_nn_spec *sp, pgl_status *st);
+
 /* does a layer of this type have a weight matrix that pruning thins? */
 extern bool pgl_nn_prunable(int32_t type);
 

@@ -100,6 +100,28 @@ pgl_nn_weight_zeros(const pgl_nn *net, int64_t *zeros, int64_t *weights)
 /* ---------- pruning during training ---------- */
 
 pgl_rc
+pgl_nn_prune_check(const pgl_nn_spec *sp, pgl_status *st)
+{
+	if (!(sp->prune_sparsity >= 0 && sp->prune_sparsity < 1))
+		return pgl_fail(st, PGL_ERR_INVALID, "the pruning sparsity is %g; it must be in [0, 1)",
+						sp->prune_sparsity);
+	if (sp->prune_sparsity > 0 && (sp->prune_epochs < 1 || sp->prune_epochs > sp->epochs))
+		return pgl_fail(st, PGL_ERR_INVALID,
+						"pruning over %d epochs; it must be 1 .. %d (the epochs)",
+						(int) sp->prune_epochs, (int) sp->epochs);
+	if (sp->prune_sparsity > 0 && sp->patience > 0)
+	{
+		pgl_fail(st, PGL_ERR_INVALID,
+				 "pruning and early stopping (\"patience\") cannot be combined");
+		snprintf(st->detail, sizeof(st->detail),
+				 "Early stopping would keep the weights of an epoch before the pruning reached "
+				 "its sparsity.");
+		return st->rc;
+	}
+	return PGL_OK;
+}
+
+pgl_rc
 nn_prune_begin(const pgl_env *env, pgl_nn *net, int64_t per_epoch, float *m1, float *m2,
 			   nn_pruner *pr, pgl_status *st)
 {
@@ -107,17 +129,8 @@ nn_prune_begin(const pgl_env *env, pgl_nn *net, int64_t per_epoch, float *m1, fl
 	int64_t			   widest = 0;
 
 	memset(pr, 0, sizeof(*pr));
-	if (!(sp->prune_sparsity >= 0 && sp->prune_sparsity < 1))
-		return pgl_fail(st, PGL_ERR_INVALID,
-						"neural_net: the pruning sparsity is %g; it must be in [0, 1)",
-						sp->prune_sparsity);
-	if (sp->prune_epochs < 1 || sp->prune_epochs > sp->epochs)
-		return pgl_fail(st, PGL_ERR_INVALID,
-						"neural_net: pruning over %d epochs; it must be 1 .. %d (the epochs)",
-						(int) sp->prune_epochs, (int) sp->epochs);
-	if (sp->patience > 0)
-		return pgl_fail(st, PGL_ERR_INVALID,
-						"neural_net: pruning and early stopping (\"patience\") cannot be combined");
+	if (pgl_nn_prune_check(sp, st) != PGL_OK)
+		return st->rc;
 	for (int i = 0; i < net->L; i++)
 		if (layer_prunable(&net->layer[i]) && net->layer[i].n_w > widest)
 			widest = net->layer[i].n_w;
