@@ -144,12 +144,22 @@ SELECT metrics->>'network' AS network
                 '{"layers": [{"embedding": {"vocab": 16, "dim": 4}}, {"global_avg_pool1d": null},
                              {"dense": {"units": 2, "activation": "softmax"}}],
                   "epochs": 3, "seed": 5}');
-WITH e AS (SELECT id, ai_predict_tensor('dist_emb', t, 'global_avg_pool1d') AS v FROM dist_tok t WHERE id IN (2, 4, 3))
-SELECT a.id, b.id, round(((SELECT sum(x * y) FROM unnest(a.v, b.v) u(x, y)) /
-              sqrt((SELECT sum(x * x) FROM unnest(a.v) x) * (SELECT sum(y * y) FROM unnest(b.v) y)))::numeric, 4)
-         BETWEEN -1 AND 1 AS cosine_ok,
-       cardinality(a.v) AS dim
-  FROM e a JOIN e b ON a.id < b.id ORDER BY 1, 2;
+-- the cosine of two pooled embeddings against the same from the embedding
+-- layer's steps averaged in SQL (each row's steps up to its last token)
+WITH e AS (SELECT id, ai_predict_tensor('dist_emb', t, 'global_avg_pool1d') AS v,
+                  ai_predict_tensor('dist_emb', t, '1') AS s,
+                  (SELECT max(k) FROM generate_subscripts(ids, 1) k WHERE ids[k] <> 0) AS len
+             FROM dist_tok t WHERE id IN (2, 4, 3)),
+     p AS (SELECT id, v, ARRAY(SELECT avg(s[(k - 1) * 4 + j]) FROM generate_series(1, 4) j,
+                                 generate_series(1, len) k GROUP BY j ORDER BY j)::float8[] AS w
+             FROM e),
+     c AS (SELECT a.id AS a, b.id AS b, cardinality(a.v) AS dim,
+                  (SELECT sum(x * y) FROM unnest(a.v, b.v) u(x, y)) /
+                    sqrt((SELECT sum(x * x) FROM unnest(a.v) x) * (SELECT sum(y * y) FROM unnest(b.v) y)) AS cos,
+                  (SELECT sum(x * y) FROM unnest(a.w, b.w) u(x, y)) /
+                    sqrt((SELECT sum(x * x) FROM unnest(a.w) x) * (SELECT sum(y * y) FROM unnest(b.w) y)) AS cos_sql
+             FROM p a JOIN p b ON a.id < b.id)
+SELECT a AS id, b AS id, abs(cos - cos_sql) < 1e-5 AS cosine_ok, dim FROM c ORDER BY 1, 2;
 SELECT ai_predict_tensor('dist_emb', ARRAY[1, 8, 3, 0]::float8[], 'global_avg_pool1d') =
        ai_predict_tensor('dist_emb', t, '2') AS same
   FROM dist_tok t WHERE id = 10;

@@ -73,6 +73,8 @@ SELECT array_length(ai_predict_tensor('nt_word', r, 'lstm'), 1) AS dims
 -- ai_evaluate encodes the rows the same way
 SELECT (ai_evaluate('nt_word', 'SELECT review, sentiment FROM nt_reviews WHERE id <= 200')
           ->>'accuracy')::float8 > 0.9 AS evaluated;
+-- ... and refuses a column of another type than text by name
+SELECT ai_evaluate('nt_word', 'SELECT id AS review, sentiment FROM nt_reviews');
 
 -- export and import: the same bytes, the same predictions
 SELECT ai_export_model('nt_word') AS blob \gset

@@ -69,7 +69,7 @@ typedef struct PglReceiver
 	int			 staged[2]; /* rows in the stage: the part's last ones */
 	PglBatchHook hook;
 	void		*hook_arg;
-	PglRowHook	 row_hook; /* pgl_read_row_hook */
+	PglRowHook	 row_hook; /* PglReadExtra's */
 	void		*row_hook_arg;
 
 	/* per feature, compact for the per-row loop: attribute and how to read it */
@@ -80,7 +80,7 @@ typedef struct PglReceiver
 	bool	hash_detoasts; /* some are varlena: hashing may allocate */
 	char   *feat_how;	   /* 'd' float8, 'i' int4, 'l' int8, 'n' other number, 'c' category,
 						  * 'e' array element */
-	List   *text;		   /* the columns read as free text (pgl_read_text_columns) */
+	List   *text;		   /* the columns read as free text (PglReadExtra) */
 	int32  *array_len;	   /* per attribute: the length of a number array's first value */
 	double *elem_vals;	   /* the elements of the row's array being read (row context) */
 	bool   *elem_nulls;
@@ -571,24 +571,6 @@ init_column(PglColumn *c, Form_pg_attribute att, int attnum, PglColumnKind kind,
 	}
 }
 
-static List *next_text_columns = NIL;
-
-void
-pgl_read_text_columns(List *names)
-{
-	next_text_columns = names;
-}
-
-static PglRowHook next_row_hook = NULL;
-static void		 *next_row_hook_arg = NULL;
-
-void
-pgl_read_row_hook(PglRowHook hook, void *arg)
-{
-	next_row_hook = hook;
-	next_row_hook_arg = arg;
-}
-
 static bool
 name_in(List *names, const char *name)
 {
@@ -600,20 +582,34 @@ name_in(List *names, const char *name)
 	return false;
 }
 
+bool
+pgl_type_is_text(Oid typid)
+{
+	Oid base = getBaseType(typid);
+
+	return base == TEXTOID || base == VARCHAROID || base == BPCHAROID;
+}
+
+void
+pgl_check_text_column(const char *column, Oid typid, const char *hint)
+{
+	if (!pgl_type_is_text(typid))
+		ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+						errmsg("column \"%s\" listed in \"text\" has type %s, not a text type",
+							   column, format_type_be(typid)),
+						errdetail("A text feature is free text: text, varchar or char."),
+						errhint("%s", hint)));
+}
+
 /* a column named in "text": a text feature, or an ERROR */
 static void
 add_text_feature(PglReceiver *r, Form_pg_attribute att, int i)
 {
 	PglDataSet *ds = r->ds;
-	Oid			base = getBaseType(att->atttypid);
 	PglColumn  *c;
 
-	if (base != TEXTOID && base != VARCHAROID && base != BPCHAROID)
-		ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
-						errmsg("column \"%s\" listed in \"text\" has type %s, not a text type",
-							   NameStr(att->attname), format_type_be(att->atttypid)),
-						errdetail("A text feature is free text: text, varchar or char."),
-						errhint("Remove it from \"text\", or cast it to text in a SELECT.")));
+	pgl_check_text_column(NameStr(att->attname), att->atttypid,
+						  "Remove it from \"text\", or cast it to text in a SELECT.");
 	c = &ds->features[ds->n_features++];
 	init_column(c, att, i, PGL_COL_CATEGORICAL, r->data_cxt);
 	c->is_text = true;
@@ -1380,6 +1376,15 @@ pgl_read_data_fold(const char *data, const char *target, PglColumnKind target_ki
 				   List *only, const char *algorithm, double test_fraction, uint64 seed, int fold,
 				   int folds, PglBatchHook hook, void *hook_arg)
 {
+	return pgl_read_data_extra(data, target, target_kind, exclude, only, algorithm, test_fraction,
+							   seed, fold, folds, hook, hook_arg, NULL);
+}
+
+PglDataSet *
+pgl_read_data_extra(const char *data, const char *target, PglColumnKind target_kind, List *exclude,
+					List *only, const char *algorithm, double test_fraction, uint64 seed, int fold,
+					int folds, PglBatchHook hook, void *hook_arg, const PglReadExtra *extra)
+{
 	PglReceiver		  r;
 	PglDataSet		 *ds = palloc0(sizeof(PglDataSet));
 	SPIExecuteOptions opts;
@@ -1406,12 +1411,12 @@ pgl_read_data_fold(const char *data, const char *target, PglColumnKind target_ki
 	r.algorithm = algorithm;
 	r.exclude = exclude;
 	r.only = only;
-	r.text = next_text_columns;
-	next_text_columns = NIL;
-	r.row_hook = next_row_hook;
-	r.row_hook_arg = next_row_hook_arg;
-	next_row_hook = NULL;
-	next_row_hook_arg = NULL;
+	if (extra)
+	{
+		r.text = extra->text;
+		r.row_hook = extra->row_hook;
+		r.row_hook_arg = extra->row_hook_arg;
+	}
 	r.drift = pgl_drift_collect_take();
 	r.hook = hook;
 	r.hook_arg = hook_arg;

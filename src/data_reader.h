@@ -102,21 +102,25 @@ pgl_column_values(PglDataSet *ds, PglColumn *c, int part)
 }
 
 /*
- * The columns the next pgl_read_data(_fold) call reads as free text (the
- * option "text"; NIL: none).  That call takes the list and clears it: each
- * column must be a feature of a text type (text, varchar, char or a domain
- * over one), else an ERROR names it.
- */
-extern void pgl_read_text_columns(List *names);
-
-/*
- * A function the next pgl_read_data(_fold) call calls for each row it keeps
- * (a non-NULL target), once read, with the part it went to (PGL_TRAIN or
- * PGL_TEST) and the slot holding every column of the data (distillation:
- * the teacher scores the row).  That call takes the hook and clears it.
+ * A function pgl_read_data_extra calls for each row it keeps (a non-NULL
+ * target), once read, with the part it went to (PGL_TRAIN or PGL_TEST) and
+ * the slot holding every column of the data (distillation: the teacher
+ * scores the row).
  */
 typedef void (*PglRowHook)(void *arg, TupleTableSlot *slot, int part);
-extern void pgl_read_row_hook(PglRowHook hook, void *arg);
+
+/* what a training read adds to pgl_read_data_fold (all optional) */
+typedef struct PglReadExtra
+{
+	/*
+	 * the columns read as free text (the option "text"; NIL: none): each
+	 * must be a feature of a text type (text, varchar, char or a domain over
+	 * one), else an ERROR names it
+	 */
+	List	  *text;
+	PglRowHook row_hook; /* called for each row kept, or NULL */
+	void	  *row_hook_arg;
+} PglReadExtra;
 
 /* "SELECT ..." or a (qualified) relation name -> SQL; ERROR if missing */
 extern char *pgl_data_query(const char *data);
@@ -143,6 +147,13 @@ extern PglDataSet *pgl_read_data_fold(const char *data, const char *target,
 									  PglColumnKind target_kind, List *exclude, List *only,
 									  const char *algorithm, double test_fraction, uint64 seed,
 									  int fold, int folds, PglBatchHook hook, void *hook_arg);
+
+/* the same with extra (NULL: none) */
+extern PglDataSet *pgl_read_data_extra(const char *data, const char *target,
+									   PglColumnKind target_kind, List *exclude, List *only,
+									   const char *algorithm, double test_fraction, uint64 seed,
+									   int fold, int folds, PglBatchHook hook, void *hook_arg,
+									   const PglReadExtra *extra);
 
 /*
  * Hash of the values of a row at the attribute numbers atts (0-based: every
@@ -186,6 +197,12 @@ extern void pgl_check_feature_columns(const PglDataSet *ds, const pgl_model *m, 
 
 /* is this type read as a number? (a target, or a number feature) */
 extern bool pgl_type_is_numeric(Oid typid);
+
+/* text, varchar or char (or a domain over one)? */
+extern bool pgl_type_is_text(Oid typid);
+
+/* ERROR (with hint) unless column, listed in the option "text", has a text type */
+extern void pgl_check_text_column(const char *column, Oid typid, const char *hint);
 
 /* date, timestamp or timestamptz (or a domain over one)? */
 extern bool pgl_type_is_time(Oid typid);

@@ -51,6 +51,14 @@ extern void pgl_nn_predict_array(const pgl_model *m, const char *name, Datum arr
  */
 extern pgl_nn *pgl_nn_cached_net(const pgl_model *m);
 
+/*
+ * The prediction of a network over ordinary columns for one encoded row x
+ * (m->n_inputs values, before standardization) into out, with the cached
+ * network (not one built per call); returns that network, whose layers hold
+ * the row's outputs.
+ */
+extern pgl_nn *pgl_nn_predict_columns(const pgl_model *m, const double *x, double *out);
+
 /* ai_evaluate(name, data) of a model over a tensor column (jsonb metrics) */
 extern Datum pgl_nn_evaluate(const char *name, int64 version_id, const char *data);
 

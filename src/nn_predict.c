@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * nn_predict.c
- *	  Prediction with neural_net models that read one array or bytea
- *	  column, the bytea forms of ai_predict / ai_classify /
+ *	  Prediction with neural_net models one row a call (over ordinary
+ *	  columns or one array or bytea column), the bytea forms of ai_predict / ai_classify /
  *	  ai_predict_proba, and ai_training_history.
  *
  * A network built from a model (buffers for one row) is kept per backend
@@ -92,6 +92,20 @@ pgl_nn *
 pgl_nn_cached_net(const pgl_model *m)
 {
 	return get_net(m);
+}
+
+pgl_nn *
+pgl_nn_predict_columns(const pgl_model *m, const double *x, double *out)
+{
+	pgl_nn	  *net = get_net(m);
+	pgl_env	   env = pgl_backend_env(CurrentMemoryContext);
+	pgl_status st;
+
+	memset(&st, 0, sizeof(st));
+	if (pgl_nn_standardize(m, x, 1, 1, net_x, &st) != PGL_OK ||
+		pgl_nn_predict_rows(&env, net, m, net_x, 1, out, &st) != PGL_OK)
+		pgl_report(&st, "prediction failed");
+	return net;
 }
 
 static void
@@ -348,8 +362,12 @@ nn_eval_columns(TupleDesc desc, const pgl_model *m, const char *name, int *fatt,
 						 col, m->target_name)));
 	ftype = TupleDescAttr(desc, *fatt)->atttypid;
 	ttype = TupleDescAttr(desc, *tatt)->atttypid;
-	if (m->features[0].kind == PGL_FEATURE_TOKENS ? !pgl_nn_text_type_ok(ftype)
-												  : !pgl_nn_array_type_ok(ftype))
+	if (m->features[0].kind == PGL_FEATURE_TOKENS && !pgl_type_is_text(ftype))
+		ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+						errmsg("column \"%s\" has type %s, but the network reads it as text", col,
+							   format_type_be(ftype)),
+						errhint("Cast it to text in the data's SELECT.")));
+	if (m->features[0].kind != PGL_FEATURE_TOKENS && !pgl_nn_array_type_ok(ftype))
 		ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
 						errmsg("column \"%s\" has type %s, but the network reads a tensor (%s)",
 							   col, format_type_be(ftype), m->features[0].type_name)));

@@ -37,14 +37,6 @@ pgl_nn_docs_create(MemoryContext cxt)
 	return d;
 }
 
-bool
-pgl_nn_text_type_ok(Oid typid)
-{
-	Oid base = getBaseType(typid);
-
-	return base == TEXTOID || base == VARCHAROID || base == BPCHAROID;
-}
-
 /* room for one more document of len bytes in part p */
 static void
 docs_reserve(PglNnDocs *d, int p, Size len)
@@ -143,34 +135,78 @@ learn_vocab(PglNnDocs *d, const PglTrainOptions *opts, bool with_test, const cha
 	pgl_tok_builder_free(b);
 }
 
-/* max_len: the option, else the 95th percentile of the training lengths capped */
-static int32
-choose_max_len(PglNnDocs *d, const PglTrainOptions *opts, pgl_tok_encoder *e)
+/*
+ * The training documents encoded once, for choosing max_len: the first
+ * PGL_NN_TEXT_MAX_LEN_CAP ids of document i at ids + off[i], its whole
+ * length in lens[i].
+ */
+typedef struct EncodedPart
 {
-	int64  n = d->n[PGL_TRAIN];
+	int32 *ids;
+	int64 *off;
 	int64 *lens;
-	int64  q;
+} EncodedPart;
 
-	if (opts->max_len > 0)
-		return opts->max_len;
-	if (n == 0)
-		return 1;
-	lens = palloc_extended(sizeof(int64) * n, MCXT_ALLOC_HUGE);
+static void
+encode_once(PglNnDocs *d, int p, pgl_tok_encoder *e, EncodedPart *out)
+{
+	int64 n = d->n[p], used = 0, cap = 1024;
+
+	out->ids = palloc_extended(sizeof(int32) * cap, MCXT_ALLOC_HUGE);
+	out->off = palloc_extended(sizeof(int64) * Max(n, 1), MCXT_ALLOC_HUGE);
+	out->lens = palloc_extended(sizeof(int64) * Max(n, 1), MCXT_ALLOC_HUGE);
 	for (int64 i = 0; i < n; i++)
 	{
 		size_t		len;
-		const char *s = doc(d, PGL_TRAIN, i, &len);
+		const char *s = doc(d, p, i, &len);
 
-		lens[i] = pgl_tok_encode(e, s, len, NULL, 0);
-		if (lens[i] < 0)
+		if (used + PGL_NN_TEXT_MAX_LEN_CAP > cap)
+		{
+			cap = Max(2 * cap, used + PGL_NN_TEXT_MAX_LEN_CAP);
+			out->ids = repalloc_huge(out->ids, sizeof(int32) * cap);
+		}
+		out->off[i] = used;
+		out->lens[i] = pgl_tok_encode(e, s, len, out->ids + used, PGL_NN_TEXT_MAX_LEN_CAP);
+		if (out->lens[i] < 0)
 			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+		used += Min(out->lens[i], PGL_NN_TEXT_MAX_LEN_CAP);
 		if ((i & 1023) == 0)
 			CHECK_FOR_INTERRUPTS();
 	}
-	qsort(lens, n, sizeof(int64), cmp_int64);
-	q = lens[(int64) ceil(0.95 * n) - 1];
-	pfree(lens);
+}
+
+/* max_len: the 95th percentile of the training lengths, capped */
+static int32
+choose_max_len(const int64 *lens, int64 n)
+{
+	int64 *sorted;
+	int64  q;
+
+	if (n == 0)
+		return 1;
+	sorted = palloc_extended(sizeof(int64) * n, MCXT_ALLOC_HUGE);
+	memcpy(sorted, lens, sizeof(int64) * n);
+	qsort(sorted, n, sizeof(int64), cmp_int64);
+	q = sorted[(int64) ceil(0.95 * n) - 1];
+	pfree(sorted);
 	return (int32) Max(1, Min(q, PGL_NN_TEXT_MAX_LEN_CAP));
+}
+
+/* the encoded documents as max_len float ids each (padded) */
+static float *
+ids_to_rows(const EncodedPart *enc, int64 n, int32 max_len)
+{
+	float *X = palloc_extended(sizeof(float) * Max(n, 1) * max_len, MCXT_ALLOC_HUGE);
+
+	for (int64 i = 0; i < n; i++)
+	{
+		float		*row = X + i * max_len;
+		const int32 *ids = enc->ids + enc->off[i];
+
+		for (int32 k = 0; k < max_len; k++)
+			row[k] = k < enc->lens[i] ? (float) ids[k] : (float) PGL_TOK_PAD;
+	}
+	return X;
 }
 
 /* encode the documents of part p into max_len float ids each */
@@ -206,18 +242,31 @@ pgl_nn_docs_encode(PglNnDocs *d, const PglTrainOptions *opts, bool with_test, co
 	pgl_status		 st;
 	int32			 max_len;
 	int32			*ids;
+	EncodedPart		 enc;
 
 	memset(&st, 0, sizeof(st));
+	memset(&enc, 0, sizeof(enc));
 	learn_vocab(d, opts, with_test, column, &env, &v);
 	if (pgl_tok_encoder_create(&env, &v, &e, &st) != PGL_OK)
 		pgl_report(&st, "encoding the text failed");
-	max_len = choose_max_len(d, opts, e);
+	/* without the option, the training part is encoded once: lengths, then rows */
+	if (opts->max_len <= 0)
+		encode_once(d, PGL_TRAIN, e, &enc);
+	max_len = opts->max_len > 0 ? opts->max_len : choose_max_len(enc.lens, d->n[PGL_TRAIN]);
 	pgl_check_memory((Size) (d->n[0] + d->n[1]) * max_len * sizeof(float) + d->cap[0] + d->cap[1],
 					 psprintf("encoding " INT64_FORMAT " documents into %d token ids each",
 							  d->n[0] + d->n[1], max_len));
 	ids = palloc(sizeof(int32) * max_len);
 	for (int p = 0; p < 2; p++)
-		X[p] = encode_part(d, p, e, max_len, ids);
+		if (p == PGL_TRAIN && opts->max_len <= 0)
+		{
+			X[p] = ids_to_rows(&enc, d->n[p], max_len);
+			pfree(enc.ids);
+			pfree(enc.off);
+			pfree(enc.lens);
+		}
+		else
+			X[p] = encode_part(d, p, e, max_len, ids);
 	pgl_tok_encoder_free(e);
 	*D = max_len;
 
@@ -243,6 +292,7 @@ struct PglNnTextEncoder
 	const char		*column;
 	int32			 max_len;
 	int32			*ids;
+	Oid				 type_ok; /* the last column type found a text type */
 };
 
 PglNnTextEncoder *
@@ -277,11 +327,16 @@ pgl_nn_text_encode(PglNnTextEncoder *e, Datum v, bool isnull, Oid typid, float *
 	text *t;
 	int64 n = 0;
 
-	if (!isnull && !pgl_nn_text_type_ok(typid))
-		ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
-						errmsg("column \"%s\" has type %s, but the network reads it as text",
-							   e->column, format_type_be(typid)),
-						errhint("Pass a row with the text column, or cast the value to text.")));
+	if (!isnull && typid != e->type_ok)
+	{
+		if (!pgl_type_is_text(typid))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("column \"%s\" has type %s, but the network reads it as text",
+							e->column, format_type_be(typid)),
+					 errhint("Pass a row with the text column, or cast the value to text.")));
+		e->type_ok = typid;
+	}
 	if (!isnull)
 	{
 		t = DatumGetTextPP(v);

@@ -17,18 +17,12 @@
 #include "data_reader.h"
 #include "options.h"
 
-/* default of "max_len": the 95th percentile of the training lengths, at most this */
-#define PGL_NN_TEXT_MAX_LEN_CAP 512
-/* default of "vocab_size" */
-#define PGL_NN_TEXT_VOCAB 8000
+/* the defaults PGL_NN_TEXT_VOCAB and PGL_NN_TEXT_MAX_LEN_CAP: pgl_algo.h (the option schema's) */
 
 /* the documents of the two parts (training, hold-out) */
 typedef struct PglNnDocs PglNnDocs;
 
 extern PglNnDocs *pgl_nn_docs_create(MemoryContext cxt);
-
-/* may a column of this type be the text column (text, varchar, char, domains over them)? */
-extern bool pgl_nn_text_type_ok(Oid typid);
 
 /* one row's document (a NULL: an empty one) into part */
 extern void pgl_nn_docs_add(PglNnDocs *d, int part, Datum v, bool isnull);

@@ -574,6 +574,7 @@ parse_prune(JsonbValue *v, pgl_nn_spec *spec)
 	JsonbIteratorToken tok;
 	bool			   have_sparsity = false;
 	int				   epochs = (spec->epochs + 1) / 2;
+	pgl_status		   st;
 
 	if (v->type != jbvBinary || !JsonContainerIsObject(v->val.binary.data))
 		opt_error("prune", shape, v);
@@ -588,15 +589,17 @@ parse_prune(JsonbValue *v, pgl_nn_spec *spec)
 		tok = JsonbIteratorNext(&it, &e, true);
 		if (strcmp(key, "sparsity") == 0)
 		{
-			double s = num("prune.sparsity", &e, "a number in [0, 1)");
-
-			if (!(s >= 0 && s < 1))
-				opt_error("prune.sparsity", "a number in [0, 1)", &e);
-			spec->prune_sparsity = s;
+			spec->prune_sparsity = num("prune.sparsity", &e, "a number");
 			have_sparsity = true;
 		}
 		else if (strcmp(key, "epochs") == 0)
-			epochs = int_in("prune.epochs", &e, 1, spec->epochs);
+		{
+			double d = num("prune.epochs", &e, "an integer");
+
+			if (!(d == floor(d) && fabs(d) < 1e9))
+				opt_error("prune.epochs", "an integer", &e);
+			epochs = (int) d; /* its range: pgl_nn_prune_check */
+		}
 		else
 			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 							errmsg("unknown key \"%s\" in the option \"prune\"", key),
@@ -607,12 +610,15 @@ parse_prune(JsonbValue *v, pgl_nn_spec *spec)
 						errmsg("the option \"prune\" needs \"sparsity\""),
 						errhint("For example \"prune\": {\"sparsity\": 0.8, \"epochs\": 3}.")));
 	spec->prune_epochs = epochs;
-	if (spec->prune_sparsity > 0 && spec->patience > 0)
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						errmsg("\"prune\" and \"patience\" cannot be combined"),
-						errdetail("Early stopping would keep the weights of an epoch before the "
-								  "pruning reached its sparsity."),
-						errhint("Leave out \"patience\", or \"prune\".")));
+	/* the algorithm's check (nn_prune.c), here before the rows are read */
+	memset(&st, 0, sizeof(st));
+	if (pgl_nn_prune_check(spec, &st) != PGL_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("option \"prune\": %s", st.msg),
+				 st.detail[0] ? errdetail("%s", st.detail) : 0,
+				 errhint("\"prune\": {\"sparsity\": s in [0, 1), \"epochs\": 1 .. %d}, "
+						 "without \"patience\".",
+						 (int) spec->epochs)));
 }
 
 /* the network's options, from those read by the schema (options.c) */
@@ -950,20 +956,14 @@ target:
 static void
 text_column_check(TupleDesc desc, const NnOptions *o, int feat, int nfeat)
 {
-	Oid typid;
-
 	if (feat < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_COLUMN),
 				 errmsg("column \"%s\" listed in \"text\" is not a feature of the data", o->text),
 				 errhint("\"text\" names the column of free text beside the target.")));
-	typid = TupleDescAttr(desc, feat)->atttypid;
-	if (!pgl_nn_text_type_ok(typid))
-		ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
-						errmsg("column \"%s\" listed in \"text\" has type %s, not a text type",
-							   o->text, format_type_be(typid)),
-						errhint("Cast it to text in a SELECT, or give token ids as an integer[] "
-								"column without \"text\".")));
+	pgl_check_text_column(o->text, TupleDescAttr(desc, feat)->atttypid,
+						  "Cast it to text in a SELECT, or give token ids as an integer[] column "
+						  "without \"text\".");
 	if (nfeat != 1)
 		ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
 						errmsg("text column \"%s\" becomes token ids, but the data has %d other "
@@ -1311,7 +1311,8 @@ check_token_ids(NnTrain *t)
 static void
 nn_read(PglTrainCall *c)
 {
-	NnTrain *t = c->state;
+	NnTrain		*t = c->state;
+	PglReadExtra extra;
 
 	t->config[PGL_NN_CFG_SCALE] = t->o.scale;
 	if (c->opts.teacher)
@@ -1347,12 +1348,16 @@ nn_read(PglTrainCall *c)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						errmsg("option \"scale\" applies to a tensor (array or bytea) column"),
 						errhint("Ordinary columns are standardized by the model.")));
+	memset(&extra, 0, sizeof(extra));
 	if (t->o.teacher)
-		pgl_read_row_hook(pgl_teacher_row_hook, t->o.teacher);
-	t->ds = pgl_read_data_fold(c->data, c->target,
-							   t->classification ? PGL_COL_CATEGORICAL : PGL_COL_NUMERIC,
-							   t->o.exclude, NIL, c->algorithm, PGL_TEST_FRACTION(t->o.test_size),
-							   t->o.spec.seed, c->opts.fold, c->opts.folds, NULL, NULL);
+	{
+		extra.row_hook = pgl_teacher_row_hook;
+		extra.row_hook_arg = t->o.teacher;
+	}
+	t->ds = pgl_read_data_extra(c->data, c->target,
+								t->classification ? PGL_COL_CATEGORICAL : PGL_COL_NUMERIC,
+								t->o.exclude, NIL, c->algorithm, PGL_TEST_FRACTION(t->o.test_size),
+								t->o.spec.seed, c->opts.fold, c->opts.folds, NULL, NULL, &extra);
 	t->n_skipped = t->ds->n_skipped;
 	pgl_check_rows_read(t->ds, c->data, c->target);
 	if (t->o.test_size < 0 && t->ds->n_rows < 50 && t->ds->part[PGL_TEST].n > 0)
@@ -1739,7 +1744,7 @@ nn_metrics(PglTrainCall *c, StringInfo buf)
 					 ", \"epochs\": %d, \"best_epoch\": %d, \"loss\": %.10g, "
 					 "\"parameters\": " INT64_FORMAT
 					 ", \"network\": \"%s\", \"fit_seconds\": %.4f, \"gflop\": %.4f, "
-					 "\"gflop_per_second\": %.3f}",
+					 "\"gflop_per_second\": %.3f",
 					 t->res.epochs_run, t->res.best_epoch, t->res.loss, pgl_nn_param_count(t->net),
 					 arch, secs, t->res.flops / 1e9, secs > 0 ? t->res.flops / 1e9 / secs : 0.0);
 	if (t->o.spec.prune_sparsity > 0)
@@ -1747,16 +1752,14 @@ nn_metrics(PglTrainCall *c, StringInfo buf)
 		const pgl_tensor *sp = pgl_model_tensor(m, "nn_sparse");
 		int64			  zeros, weights;
 
-		/* the last "}" of the metrics object: add the pruning's */
-		buf->len--;
-		buf->data[buf->len] = '\0';
 		pgl_nn_weight_zeros(t->net, &zeros, &weights);
 		appendStringInfo(buf,
 						 ", \"pruning\": {\"sparsity\": %.6g, \"weights\": " INT64_FORMAT
-						 ", \"nonzero\": " INT64_FORMAT ", \"sparse_layers\": %d}}",
+						 ", \"nonzero\": " INT64_FORMAT ", \"sparse_layers\": %d}",
 						 weights > 0 ? (double) zeros / (double) weights : 0.0, weights,
 						 weights - zeros, sp ? (int) sp->dims[0] : 0);
 	}
+	appendStringInfoChar(buf, '}');
 	c->rows_used = t->n[0] + t->n[1] + t->n_unknown;
 }
 

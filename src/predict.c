@@ -487,6 +487,11 @@ predict_one(PglPredictState *st)
 	pgl_status s;
 
 	encode_one(st);
+	if (st->model->algorithm == PGL_ALGO_NEURAL_NET) /* the cached network, not one per row */
+	{
+		pgl_nn_predict_columns(st->model, st->x, st->out);
+		return;
+	}
 	memset(&s, 0, sizeof(s));
 	if (st->ops->predict(&env, st->model, st->x, 1, 1, st->out, &s) != PGL_OK)
 		pgl_report(&s, "prediction failed");

@@ -43,21 +43,6 @@ PG_FUNCTION_INFO_V1(ai_predict_tensor_bytea);
 #define OUTPUT_ARG	2
 #define VERSION_ARG 3
 
-/*
- * The network of the last neural_net over ordinary columns used, per
- * backend (fn_extra holds predict.c's state of the call site).
- */
-typedef struct TensorState
-{
-	const pgl_model *model;
-	uint64			 generation;
-	pgl_nn			*net;
-	float			*x;
-	MemoryContext	 cxt;
-} TensorState;
-
-static TensorState ts;
-
 /* "1 dense, 2 dropout, 3 dense" */
 static char *
 layer_list(const pgl_nn *net)
@@ -133,41 +118,6 @@ real_array_d(const double *v, int64 n)
 	for (int64 i = 0; i < n; i++)
 		f[i] = (float) v[i];
 	return real_array(f, n);
-}
-
-/* the network of a neural_net over ordinary columns, forwarded on the encoded row st->x */
-static pgl_nn *
-columns_forward(PglPredictState *st, double *out)
-{
-	const pgl_model *m = st->model;
-	const double	*mu = pgl_model_tensor(m, "nn_mu")->data;
-	const double	*sd = pgl_model_tensor(m, "nn_sd")->data;
-	pgl_env			 env;
-	pgl_status		 s;
-
-	if (ts.model != m || ts.generation != pgl_cache_generation)
-	{
-		if (ts.cxt)
-			MemoryContextReset(ts.cxt);
-		else
-			ts.cxt =
-				AllocSetContextCreate(TopMemoryContext, "pg_learn tensor", ALLOCSET_SMALL_SIZES);
-		ts.model = NULL;
-		env = pgl_backend_env(ts.cxt);
-		memset(&s, 0, sizeof(s));
-		if (pgl_nn_from_model(&env, m, 1, &ts.net, &s) != PGL_OK)
-			pgl_report(&s, "loading the network failed");
-		ts.x = MemoryContextAlloc(ts.cxt, sizeof(float) * (m->n_inputs + 1));
-		ts.model = m;
-		ts.generation = pgl_cache_generation;
-	}
-	for (int32 j = 0; j < m->n_inputs; j++)
-		ts.x[j] = (float) ((st->x[j] - mu[j]) / sd[j]);
-	env = pgl_backend_env(CurrentMemoryContext);
-	memset(&s, 0, sizeof(s));
-	if (pgl_nn_predict_rows(&env, ts.net, m, ts.x, 1, out, &s) != PGL_OK)
-		pgl_report(&s, "prediction failed");
-	return ts.net;
 }
 
 /* an imported ONNX graph's output named output, for the encoded row st->x */
@@ -250,7 +200,7 @@ predict_tensor(FunctionCallInfo fcinfo, int kind)
 		net = pgl_nn_cached_net(m);
 	}
 	else
-		net = columns_forward(st, out);
+		net = pgl_nn_predict_columns(m, st->x, out);
 	if (output == NULL)
 		return real_array_d(out, n_out);
 	{

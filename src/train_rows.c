@@ -190,6 +190,7 @@ rows_read(PglTrainCall *c)
 	RowsTrain		   *r = palloc0(sizeof(RowsTrain));
 	const pgl_algo_ops *ops = c->ops;
 	PglDataSet		   *ds;
+	PglReadExtra		extra;
 
 	c->state = r;
 	r->task = ops->task ? ops->task : pgl_xgb_objective_task(c->opts.objective);
@@ -210,8 +211,9 @@ rows_read(PglTrainCall *c)
 		cb->arg = r->gram;
 		MemoryContextRegisterResetCallback(c->cxt, cb);
 	}
-	pgl_read_text_columns(c->opts.text);
-	r->ds = ds = pgl_read_data_fold(
+	memset(&extra, 0, sizeof(extra));
+	extra.text = c->opts.text;
+	r->ds = ds = pgl_read_data_extra(
 		c->data, c->target,
 		r->task == PGL_TASK_CLASSIFICATION ? PGL_COL_CATEGORICAL
 		: r->task == 0					   ? PGL_COL_AUTO
@@ -219,7 +221,7 @@ rows_read(PglTrainCall *c)
 		c->opts.exclude, NIL, c->algorithm,
 		r->clustering || r->anomaly ? 0.0 : PGL_TEST_FRACTION(c->opts.test_size), c->opts.seed,
 		c->opts.fold, r->clustering || r->anomaly ? 0 : c->opts.folds,
-		ops->train_gram ? gram_hook : NULL, r->gram);
+		ops->train_gram ? gram_hook : NULL, r->gram, &extra);
 	pgl_check_rows_read(ds, c->data, c->target);
 	/* a task by the target's type ("objective": "auto") */
 	if (r->task == 0 && ds->target)

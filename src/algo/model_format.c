@@ -48,7 +48,7 @@ is_time(const pgl_feature *f)
 	return f->kind == PGL_FEATURE_DATE || f->kind == PGL_FEATURE_TIMESTAMP;
 }
 
-/* a kind of format version 2: date, timestamp, array element, text */
+/* a kind of format version 2: date, timestamp, array element, text, tokens */
 static inline bool
 is_v2(const pgl_feature *f)
 {
@@ -691,7 +691,7 @@ check_merge_pairs(const pgl_env *env, const pgl_feature *f, int32_t i, pgl_rc ba
 
 /*
  * Tokens feature i: the one feature of a neural_net; tokenizer word (no
- * merges) or BPE; 1 to PGL_MAX_TOKENS_VOCAB - 2 valid, non-empty, strictly
+ * merges) or BPE; 1 to PGL_MAX_TOKENS_VOCAB - PGL_TOKENS_RESERVED valid, non-empty, strictly
  * sorted tokens; 1 <= length (max_len) <= PGL_MAX_TOKENS_LEN; each merge
  * joins two tokens into a third, and no two merges have the same pair;
  * nothing of the other kinds.
@@ -708,9 +708,10 @@ check_tokens(const pgl_env *env, const pgl_model *m, const pgl_feature *f, int32
 	if (f->tokenizer != PGL_TOKENIZER_WORD && f->tokenizer != PGL_TOKENIZER_BPE)
 		return pgl_fail(st, bad, "model feature %d has tokenizer %d, not 1 (word) or 2 (BPE)",
 						(int) i, (int) f->tokenizer);
-	if (f->n_categories < 1 || f->n_categories > PGL_MAX_TOKENS_VOCAB - 2 || f->categories == NULL)
+	if (f->n_categories < 1 || f->n_categories > PGL_MAX_TOKENS_VOCAB - PGL_TOKENS_RESERVED ||
+		f->categories == NULL)
 		return pgl_fail(st, bad, "model feature %d is tokens but has %d tokens, not 1 to %d",
-						(int) i, (int) f->n_categories, PGL_MAX_TOKENS_VOCAB - 2);
+						(int) i, (int) f->n_categories, PGL_MAX_TOKENS_VOCAB - PGL_TOKENS_RESERVED);
 	if (f->length < 1 || f->length > PGL_MAX_TOKENS_LEN)
 		return pgl_fail(st, bad, "model feature %d has max_len %d, not 1 to %d", (int) i,
 						(int) f->length, PGL_MAX_TOKENS_LEN);
@@ -1902,7 +1903,8 @@ pgl_model_read(const pgl_env *env, const uint8_t *buf, size_t len, pgl_model **o
 					  (int) r.version);
 	if (rc == PGL_OK && r.version == PGL_FORMAT_VERSION_KINDS && !has_v2(m))
 		rc = pgl_fail(st, PGL_ERR_CORRUPT,
-					  "model blob is format version %d but has no date, timestamp or array feature",
+					  "model blob is format version %d but has no date, timestamp, array, text or "
+					  "tokens feature",
 					  (int) r.version);
 	if (rc == PGL_OK && r.encoded_ok && r.n_encoded == 0)
 		rc = pgl_fail(st, PGL_ERR_CORRUPT,

@@ -531,6 +531,8 @@ nn_begin_batch(pgl_nn *net, const float *X, int32_t n)
 	int64_t step;
 
 	net->last_steps = T;
+	for (int i = 0; i < net->L; i++)
+		net->layer[i].packed_row = 0;
 	if (!net->trims || net->lengths == NULL || net->spec.no_buckets)
 		return X;
 	for (int32_t b = 0; b < n && Tb < T; b++)
@@ -554,27 +556,38 @@ pgl_nn_batch_steps(const pgl_nn *net)
 }
 
 /*
- * After pgl_nn_forward of a cut batch of n rows: the outputs of the layers
- * on the time axis spread from n x T_b x C back to n x T x C, the steps
- * past T_b 0 (padding), so that pgl_nn_layer_output reads full rows.
+ * After pgl_nn_forward of a cut batch of n rows: the layers on the time
+ * axis hold their outputs packed n x T_b x C; remember it, and
+ * pgl_nn_layer_output spreads a layer's back to n x T x C when asked
+ * (nn_spread_output), not every prediction batch.
  */
 static void
-nn_unpack_outputs(pgl_nn *net, int32_t n)
+nn_mark_packed(pgl_nn *net, int32_t n)
 {
+	net->packed_n = n;
 	for (int i = 0; i < net->L && net->layer[i].steps_out > 0; i++)
 	{
 		nn_layer *l = &net->layer[i];
 		int64_t	  row = (int64_t) l->out_h * l->out_w * l->out_c;
 		int64_t	  full = (int64_t) l->steps_out * l->out_w * l->out_c;
 
-		if (row == full)
-			continue;
-		for (int32_t b = n - 1; b >= 0; b--)
-		{
-			memmove(l->out + b * full, l->out + b * row, sizeof(float) * (size_t) row);
-			memset(l->out + b * full + row, 0, sizeof(float) * (size_t) (full - row));
-		}
+		l->packed_row = row == full ? 0 : row;
 	}
+}
+
+void
+nn_spread_output(pgl_nn *net, nn_layer *l)
+{
+	int64_t row = l->packed_row, full = l->out_size;
+
+	if (row <= 0)
+		return;
+	for (int32_t b = net->packed_n - 1; b >= 0; b--)
+	{
+		memmove(l->out + b * full, l->out + b * row, sizeof(float) * (size_t) row);
+		memset(l->out + b * full + row, 0, sizeof(float) * (size_t) (full - row));
+	}
+	l->packed_row = 0;
 }
 
 /* after a batch: the full shapes again */
@@ -1152,6 +1165,19 @@ bias_grad(const float *d, float *db, int64_t rows, int64_t width)
 
 /* ---------- forward ---------- */
 
+/*
+ * The activation of layer l on its output (rows of group values); while
+ * distilling (training with soft targets) the last layer's pre-activation
+ * is kept in net->logits first.
+ */
+static void
+layer_act(pgl_nn *net, nn_layer *l, int64_t rows, int64_t group, bool training)
+{
+	if (training && net->soft && l == &net->layer[net->L - 1])
+		memcpy(net->logits, l->out, sizeof(float) * (size_t) (rows * group));
+	nn_act_forward(l->s.activation, (float) l->s.alpha, l->out, rows, group);
+}
+
 static void
 layer_forward(pgl_nn *net, nn_layer *l, const float *in, int32_t n, bool training)
 {
@@ -1167,7 +1193,7 @@ layer_forward(pgl_nn *net, nn_layer *l, const float *in, int32_t n, bool trainin
 				nn_gemm(net, false, false, n, l->s.units, l->in_size, in, l->in_size, W, l->s.units,
 						0.0f, l->out, l->s.units);
 			add_bias(l->out, b, n, l->s.units);
-			nn_act_forward(l->s.activation, (float) l->s.alpha, l->out, n, l->out_size);
+			layer_act(net, l, n, l->out_size, training);
 			break;
 		case PGL_NN_CONV2D:
 		{
@@ -1181,9 +1207,9 @@ layer_forward(pgl_nn *net, nn_layer *l, const float *in, int32_t n, bool trainin
 						0.0f, l->out, l->s.units);
 			add_bias(l->out, b, rows, l->s.units);
 			if (l->s.activation == PGL_NN_SOFTMAX)
-				nn_act_forward(l->s.activation, (float) l->s.alpha, l->out, rows, l->out_c);
+				layer_act(net, l, rows, l->out_c, training);
 			else
-				nn_act_forward(l->s.activation, (float) l->s.alpha, l->out, n, l->out_size);
+				layer_act(net, l, n, l->out_size, training);
 			break;
 		}
 		case PGL_NN_MAXPOOL2D:
@@ -1320,28 +1346,11 @@ layer_forward(pgl_nn *net, nn_layer *l, const float *in, int32_t n, bool trainin
 		case PGL_NN_ACTIVATION:
 			memcpy(l->out, in, sizeof(float) * (size_t) n * (size_t) l->out_size);
 			if (l->s.activation == PGL_NN_SOFTMAX)
-				nn_act_forward(l->s.activation, (float) l->s.alpha, l->out,
-							   (int64_t) n * (l->out_size / l->out_c), l->out_c);
+				layer_act(net, l, (int64_t) n * (l->out_size / l->out_c), l->out_c, training);
 			else
-				nn_act_forward(l->s.activation, (float) l->s.alpha, l->out, n, l->out_size);
+				layer_act(net, l, n, l->out_size, training);
 			break;
 	}
-}
-
-/*
- * The last layer while distilling: its pre-activation into net->logits,
- * then its activation (softmax or sigmoid over the flat output).
- */
-static void
-last_forward_logits(pgl_nn *net, nn_layer *l, const float *in, int32_t n)
-{
-	int32_t act = l->s.activation;
-
-	l->s.activation = PGL_NN_LINEAR;
-	layer_forward(net, l, in, n, true);
-	l->s.activation = act;
-	memcpy(net->logits, l->out, sizeof(float) * (size_t) n * (size_t) l->out_size);
-	nn_act_forward(act, (float) l->s.alpha, l->out, n, l->out_size);
 }
 
 static const float *
@@ -1351,10 +1360,7 @@ forward_layers(pgl_nn *net, const float *X, int32_t n, bool training)
 
 	for (int i = 0; i < net->L; i++)
 	{
-		if (i == net->L - 1 && training && net->soft)
-			last_forward_logits(net, &net->layer[i], in, n);
-		else
-			layer_forward(net, &net->layer[i], in, n, training);
+		layer_forward(net, &net->layer[i], in, n, training);
 		in = net->layer[i].out;
 	}
 	return in;
@@ -1366,7 +1372,10 @@ pgl_nn_forward(pgl_nn *net, const float *X, int32_t n, bool training)
 	const float *out = forward_layers(net, nn_begin_batch(net, X, n), n, training);
 
 	if (net->trims && net->steps != net->layer[0].steps_in)
-		nn_unpack_outputs(net, n);
+	{
+		nn_mark_packed(net, n);
+		nn_spread_output(net, &net->layer[net->L - 1]); /* the returned output: full rows */
+	}
 	nn_end_batch(net);
 	return out;
 }
@@ -2416,7 +2425,7 @@ pgl_nn_validate(const pgl_model *m, pgl_status *st)
 		if (m->n_features != 1 || f->kind != PGL_FEATURE_TOKENS ||
 			(int32_t) c[PGL_NN_CFG_INPUT_KIND] != PGL_NN_INPUT_ARRAY ||
 			spec.layers[0].type != PGL_NN_EMBEDDING || tmp[0].in_size != f->length ||
-			spec.layers[0].vocab < (int64_t) f->n_categories + 2)
+			spec.layers[0].vocab < (int64_t) f->n_categories + PGL_TOKENS_RESERVED)
 			return pgl_fail(st, PGL_ERR_CORRUPT,
 							"neural_net model over an array or text column must have one "
 							"feature (a text column: max_len ids into an embedding of its "
@@ -2519,23 +2528,38 @@ pgl_nn_predict_rows(const pgl_env *env, pgl_nn *net, const pgl_model *m, const f
 }
 
 pgl_rc
-pgl_nn_predict_encoded(const pgl_env *env, const pgl_model *m, const double *X, int64_t ld,
-					   int64_t n, double *out, pgl_status *st)
+pgl_nn_standardize(const pgl_model *m, const double *X, int64_t ld, int64_t n, float *xb,
+				   pgl_status *st)
 {
-	const double *mu = pgl_model_tensor(m, "nn_mu") ? pgl_model_tensor(m, "nn_mu")->data : NULL;
-	const double *sd = pgl_model_tensor(m, "nn_sd") ? pgl_model_tensor(m, "nn_sd")->data : NULL;
-	int32_t		  p = m->n_inputs;
-	int32_t		  chunk = n < 256 ? (int32_t) (n > 0 ? n : 1) : 256;
-	pgl_nn		 *net;
-	float		 *xb;
-	int32_t		  width = m->task == PGL_TASK_CLASSIFICATION ? m->n_classes : 1;
-	pgl_rc		  rc;
+	const pgl_tensor *mu = pgl_model_tensor(m, "nn_mu");
+	const pgl_tensor *sd = pgl_model_tensor(m, "nn_sd");
+	int32_t			  p = m->n_inputs;
 
-	if (n <= 0)
-		return PGL_OK;
 	if (mu == NULL || sd == NULL)
 		return pgl_fail(st, PGL_ERR_INVALID,
 						"this neural_net model reads an array column: pass the array");
+	for (int64_t i = 0; i < n; i++)
+		for (int32_t j = 0; j < p; j++)
+			xb[i * p + j] = (float) ((X[i + j * ld] - ((const double *) mu->data)[j]) /
+									 ((const double *) sd->data)[j]);
+	return PGL_OK;
+}
+
+pgl_rc
+pgl_nn_predict_encoded(const pgl_env *env, const pgl_model *m, const double *X, int64_t ld,
+					   int64_t n, double *out, pgl_status *st)
+{
+	int32_t p = m->n_inputs;
+	int32_t chunk = n < 256 ? (int32_t) (n > 0 ? n : 1) : 256;
+	pgl_nn *net;
+	float  *xb;
+	int32_t width = m->task == PGL_TASK_CLASSIFICATION ? m->n_classes : 1;
+	pgl_rc	rc;
+
+	if (n <= 0)
+		return PGL_OK;
+	if (pgl_model_tensor(m, "nn_mu") == NULL)
+		return pgl_nn_standardize(m, X, ld, 0, NULL, st);
 	rc = pgl_nn_from_model(env, m, chunk, &net, st);
 	if (rc != PGL_OK)
 		return rc;
@@ -2549,10 +2573,9 @@ pgl_nn_predict_encoded(const pgl_env *env, const pgl_model *m, const double *X, 
 	{
 		int32_t nb = (int32_t) (n - r0 < chunk ? n - r0 : chunk);
 
-		for (int32_t i = 0; i < nb; i++)
-			for (int32_t j = 0; j < p; j++)
-				xb[(int64_t) i * p + j] = (float) ((X[r0 + i + j * ld] - mu[j]) / sd[j]);
-		rc = pgl_nn_predict_rows(env, net, m, xb, nb, out + r0 * width, st);
+		rc = pgl_nn_standardize(m, X + r0, ld, nb, xb, st);
+		if (rc == PGL_OK)
+			rc = pgl_nn_predict_rows(env, net, m, xb, nb, out + r0 * width, st);
 	}
 	pgl_free(env, xb);
 	pgl_nn_destroy(env, net);

@@ -252,9 +252,9 @@ extern double pgl_nn_eval_loss(pgl_nn *net, const float *X, int32_t n, const int
  * Length buckets: with lengths set, a batch whose rows are at most T_b <
  * T long runs the layers on the time axis on T_b steps only (the same
  * results; not with spec.no_buckets; pgl_nn_batch_steps gives T_b).
- * pgl_nn_forward then spreads their outputs back to n x T x F, the steps
- * past T_b 0 (pgl_nn_layer_output reads full rows); the layer shapes are
- * the full ones again after each call.
+ * Their outputs stay packed n x T_b x F until pgl_nn_layer_output spreads
+ * a layer's back to n x T x F, the steps past T_b 0 (it gives full rows);
+ * the layer shapes are the full ones again after each call.
  */
 extern void pgl_nn_set_lengths(pgl_nn *net, const int32_t *lengths);
 
@@ -307,9 +307,10 @@ extern int32_t pgl_nn_layer_type_of(const pgl_nn *net, int32_t i);
 
 /*
  * The output of layer i (0-based) for row r of the last pgl_nn_forward
- * (post-activation; sequence layers: padded steps 0), *size values.
+ * (post-activation; sequence layers: padded steps 0), *size values.  Not
+ * const: the layer's output of a cut batch is spread to full rows here.
  */
-extern const float *pgl_nn_layer_output(const pgl_nn *net, int32_t i, int32_t r, int64_t *size);
+extern const float *pgl_nn_layer_output(pgl_nn *net, int32_t i, int32_t r, int64_t *size);
 
 /* reseed the generator of dropout masks (tests) */
 extern void pgl_nn_reseed(pgl_nn *net, uint64_t seed);
@@ -451,6 +452,13 @@ extern pgl_rc pgl_nn_validate(const pgl_model *m, pgl_status *st);
  */
 extern double pgl_nn_prune_schedule(double s_final, int32_t n, double t);
 
+/*
+ * The pruning options of spec (prune_sparsity in [0, 1); when above 0,
+ * prune_epochs 1 .. epochs and no patience): the one check, which training
+ * and the option parser both run.
+ */
+extern pgl_rc pgl_nn_prune_check(const pgl_nn_spec *sp, pgl_status *st);
+
 /* does a layer of this type have a weight matrix that pruning thins? */
 extern bool pgl_nn_prunable(int32_t type);
 
@@ -505,7 +513,15 @@ extern void pgl_nn_sparse_mode(pgl_nn *net, int32_t mode);
 
 /* layers of net that run the SpMM kernel */
 extern int32_t pgl_nn_sparse_layers(const pgl_nn *net);
-extern pgl_rc  pgl_nn_predict_encoded(const pgl_env *env, const pgl_model *m, const double *X,
-									  int64_t ld, int64_t n, double *out, pgl_status *st);
+/*
+ * Rows i < n of a model over ordinary columns, X[i + j * ld] encoded, into
+ * standardized network inputs xb (n x n_inputs floats); PGL_ERR_INVALID when
+ * the model reads an array column (it has no standardization).
+ */
+extern pgl_rc pgl_nn_standardize(const pgl_model *m, const double *X, int64_t ld, int64_t n,
+								 float *xb, pgl_status *st);
+/* predictions of n encoded rows, building the network for this call */
+extern pgl_rc pgl_nn_predict_encoded(const pgl_env *env, const pgl_model *m, const double *X,
+									 int64_t ld, int64_t n, double *out, pgl_status *st);
 
 #endif /* PGL_NN_H */

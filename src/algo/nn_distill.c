@@ -31,9 +31,7 @@ pgl_nn_set_soft_targets(pgl_nn *net, const float *soft, pgl_status *st)
 		net->soft = NULL;
 		return PGL_OK;
 	}
-	if (net->spec.loss == PGL_NN_LOSS_MSE)
-		return pgl_fail(st, PGL_ERR_INVALID, "distillation needs a classifier, not a regression");
-	if (net->logits == NULL)
+	if (net->logits == NULL) /* a classifier: nn_distill_check ran before the first batch */
 	{
 		net->logits = pgl_alloc(&net->env,
 								sizeof(float) * (size_t) net->max_batch * (size_t) net->spec.n_out);

@@ -50,6 +50,11 @@ typedef struct nn_layer
 	 * T_b (in_h or in_c, out_h and the sizes), packed n x T_b x F.
 	 */
 	int32_t steps_in, steps_out;
+	/*
+	 * > 0: out holds the last cut forward's rows packed, packed_row floats
+	 * each (pgl_nn_layer_output spreads them to out_size when asked)
+	 */
+	int64_t packed_row;
 	/* a layer stored sparse that runs the SpMM kernel (nn_prune.c), or NULL */
 	const struct nn_csr *csr;
 } nn_layer;
@@ -88,6 +93,7 @@ struct pgl_nn
 	bool		   trims;	   /* every layer on the time axis can run on a batch's steps */
 	int32_t		   steps;	   /* the time steps of the current batch (layer 0's input) */
 	int32_t		   last_steps; /* those of the last batch run */
+	int32_t		   packed_n;   /* rows of the last forward (layers' packed_row) */
 	float		  *xpack;	   /* max_batch x in_size: the input cut to the batch's steps */
 	/* from a sparse model (nn_prune.c) */
 	nn_csr *csr;
@@ -97,6 +103,8 @@ struct pgl_nn
 
 /* ---------- helpers of nn.c ---------- */
 
+/* layer l's output of the last cut forward spread to full rows (no-op when not packed) */
+extern void nn_spread_output(pgl_nn *net, nn_layer *l);
 extern void nn_gemm(pgl_nn *net, bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float *A,
 					int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc);
 extern void nn_act_forward(int32_t act, float alpha, float *a, int64_t rows, int64_t group);

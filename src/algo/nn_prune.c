@@ -100,6 +100,28 @@ pgl_nn_weight_zeros(const pgl_nn *net, int64_t *zeros, int64_t *weights)
 /* ---------- pruning during training ---------- */
 
 pgl_rc
+pgl_nn_prune_check(const pgl_nn_spec *sp, pgl_status *st)
+{
+	if (!(sp->prune_sparsity >= 0 && sp->prune_sparsity < 1))
+		return pgl_fail(st, PGL_ERR_INVALID, "the pruning sparsity is %g; it must be in [0, 1)",
+						sp->prune_sparsity);
+	if (sp->prune_sparsity > 0 && (sp->prune_epochs < 1 || sp->prune_epochs > sp->epochs))
+		return pgl_fail(st, PGL_ERR_INVALID,
+						"pruning over %d epochs; it must be 1 .. %d (the epochs)",
+						(int) sp->prune_epochs, (int) sp->epochs);
+	if (sp->prune_sparsity > 0 && sp->patience > 0)
+	{
+		pgl_fail(st, PGL_ERR_INVALID,
+				 "pruning and early stopping (\"patience\") cannot be combined");
+		snprintf(st->detail, sizeof(st->detail),
+				 "Early stopping would keep the weights of an epoch before the pruning reached "
+				 "its sparsity.");
+		return st->rc;
+	}
+	return PGL_OK;
+}
+
+pgl_rc
 nn_prune_begin(const pgl_env *env, pgl_nn *net, int64_t per_epoch, float *m1, float *m2,
 			   nn_pruner *pr, pgl_status *st)
 {
@@ -107,17 +129,8 @@ nn_prune_begin(const pgl_env *env, pgl_nn *net, int64_t per_epoch, float *m1, fl
 	int64_t			   widest = 0;
 
 	memset(pr, 0, sizeof(*pr));
-	if (!(sp->prune_sparsity >= 0 && sp->prune_sparsity < 1))
-		return pgl_fail(st, PGL_ERR_INVALID,
-						"neural_net: the pruning sparsity is %g; it must be in [0, 1)",
-						sp->prune_sparsity);
-	if (sp->prune_epochs < 1 || sp->prune_epochs > sp->epochs)
-		return pgl_fail(st, PGL_ERR_INVALID,
-						"neural_net: pruning over %d epochs; it must be 1 .. %d (the epochs)",
-						(int) sp->prune_epochs, (int) sp->epochs);
-	if (sp->patience > 0)
-		return pgl_fail(st, PGL_ERR_INVALID,
-						"neural_net: pruning and early stopping (\"patience\") cannot be combined");
+	if (pgl_nn_prune_check(sp, st) != PGL_OK)
+		return st->rc;
 	for (int i = 0; i < net->L; i++)
 		if (layer_prunable(&net->layer[i]) && net->layer[i].n_w > widest)
 			widest = net->layer[i].n_w;
@@ -492,7 +505,15 @@ pgl_nn_store_sparse(const pgl_env *env, const pgl_nn *net, pgl_model *m, int32_t
 	val = pgl_alloc(env, sizeof(float) * (size_t) (total + 1));
 	params = pgl_alloc(env, sizeof(float) * (size_t) (net->P - removed + 1));
 	if (!tensors || !table || !ptr || !idx || !val || !params)
+	{
+		pgl_free(env, tensors);
+		pgl_free(env, table);
+		pgl_free(env, ptr);
+		pgl_free(env, idx);
+		pgl_free(env, val);
+		pgl_free(env, params);
 		return pgl_fail(st, PGL_ERR_NOMEM, "out of memory");
+	}
 
 	/* the CSR of each W^T; the other parameters in order */
 	for (int32_t k = 0; k < K; k++)
@@ -688,7 +709,21 @@ copy_params(pgl_nn *net, const float *src, const nn_csr *csr, int32_t K)
 	}
 }
 
-/* the CSR views of a validated model (idx unpacked on a big-endian host) */
+/* the indexes csr_views unpacked (on a big-endian host) of csr[0 .. K) */
+static void
+free_views(const pgl_env *env, nn_csr *csr, int32_t K)
+{
+	for (int32_t k = 0; k < K; k++)
+	{
+		pgl_free(env, csr[k].idx_own);
+		csr[k].idx_own = NULL;
+	}
+}
+
+/*
+ * The CSR views of a validated model (idx unpacked on a big-endian host);
+ * on failure the caller frees the unpacked ones (free_views).
+ */
 static pgl_rc
 csr_views(const pgl_env *env, const pgl_model *m, const nn_layer *layers, nn_csr *csr, int32_t K,
 		  pgl_status *st)
@@ -822,15 +857,19 @@ pgl_nn_load_params(pgl_nn *net, const pgl_model *m, pgl_status *st)
 			return st->rc;
 		K = (int32_t) sp->dims[0];
 		if (csr_views(&net->env, m, net->layer, csr, K, st) != PGL_OK)
+		{
+			free_views(&net->env, csr, K);
 			return st->rc;
+		}
 	}
 	if (!params_fit(pgl_model_tensor(m, "nn_params"), net->P - P_sparse))
+	{
+		free_views(&net->env, csr, K);
 		return pgl_fail(st, PGL_ERR_INVALID, "the model's parameters are not the network's");
+	}
 	copy_params(net, pgl_model_tensor(m, "nn_params")->data, csr, K);
 	for (int32_t k = 0; k < K; k++)
-	{
 		densify(&csr[k], net->params + net->layer[csr[k].layer].p_off);
-		pgl_free(&net->env, csr[k].idx_own);
-	}
+	free_views(&net->env, csr, K);
 	return PGL_OK;
 }

@@ -21,9 +21,9 @@ pgl_nn_layer_type_of(const pgl_nn *net, int32_t i)
 }
 
 const float *
-pgl_nn_layer_output(const pgl_nn *net, int32_t i, int32_t r, int64_t *size)
+pgl_nn_layer_output(pgl_nn *net, int32_t i, int32_t r, int64_t *size)
 {
-	const nn_layer *l;
+	nn_layer *l;
 
 	if (i < 0 || i >= net->L || r < 0 || r >= net->max_batch)
 	{
@@ -31,6 +31,7 @@ pgl_nn_layer_output(const pgl_nn *net, int32_t i, int32_t r, int64_t *size)
 		return NULL;
 	}
 	l = &net->layer[i];
+	nn_spread_output(net, l);
 	*size = l->out_size;
 	return l->out + (int64_t) r * l->out_size;
 }

@@ -192,7 +192,15 @@ typedef struct pgl_feature
 #define PGL_TOKENIZER_WORD	 1
 #define PGL_TOKENIZER_BPE	 2
 #define PGL_MAX_TOKENS_VOCAB (1 << 20)
-#define PGL_MAX_TOKENS_LEN	 4096
+/* neural_net text options' defaults: "vocab_size", the cap of "max_len"'s percentile */
+#define PGL_NN_TEXT_VOCAB		8000
+#define PGL_NN_TEXT_MAX_LEN_CAP 512
+/* a macro's value as a string literal */
+#define PGL_STR_(x) #x
+#define PGL_STR(x)	PGL_STR_(x)
+/* token ids reserved before a vocabulary's: 0 the padding, 1 unknown (subword.h) */
+#define PGL_TOKENS_RESERVED 2
+#define PGL_MAX_TOKENS_LEN	4096
 
 /* most terms a text feature may have */
 #define PGL_MAX_TEXT_TERMS 1000000

@@ -790,6 +790,9 @@ pgl_tok_builder_finish(pgl_tok_builder *b, pgl_tok_vocab *out, pgl_status *st)
 
 /* ---------- encoding ---------- */
 
+/* words whose BPE symbols an encoder remembers; emptied when full */
+#define TOK_CACHE_WORDS 65536
+
 struct pgl_tok_encoder
 {
 	const pgl_env		*env;
@@ -799,6 +802,10 @@ struct pgl_tok_encoder
 	pgl_token			*tok;
 	int64_t				 out_cap, tok_cap;
 	int32_t				 sym[PGL_TOK_MAX_WORD_CHARS];
+	/* the word cache: word k's symbols are ids[span[2k] .. span[2k] + span[2k + 1]) */
+	pgl_strmap cache;
+	int32_t	  *span, *ids;
+	int64_t	   cap_span, cap_ids, n_ids;
 };
 
 /* id of token s (len bytes) in v, or PGL_TOK_UNK */
@@ -833,6 +840,7 @@ pgl_tok_encoder_create(const pgl_env *env, const pgl_tok_vocab *v, pgl_tok_encod
 		return pgl_fail(st, PGL_ERR_NOMEM, "out of memory");
 	e->env = env;
 	e->v = v;
+	pgl_strmap_init(&e->cache, env, true);
 	e->mkeys = pgl_alloc(env, sizeof(int32_t) * (4 * (size_t) v->n_merges + 1));
 	if (e->mkeys == NULL)
 	{
@@ -861,6 +869,9 @@ pgl_tok_encoder_free(pgl_tok_encoder *e)
 	pgl_free(e->env, e->mkeys);
 	pgl_free(e->env, e->out);
 	pgl_free(e->env, e->tok);
+	pgl_strmap_free(&e->cache);
+	pgl_free(e->env, e->span);
+	pgl_free(e->env, e->ids);
 	pgl_free(e->env, e);
 }
 
@@ -925,6 +936,44 @@ bpe_word(pgl_tok_encoder *e, const char *s, int32_t len)
 	return n;
 }
 
+/*
+ * The BPE symbols of one word into e->sym, their count: from the cache, or
+ * computed and remembered (when memory allows: the cache is an optimization,
+ * a failure to grow it only skips it).
+ */
+static int32_t
+bpe_cached(pgl_tok_encoder *e, const char *s, int32_t len)
+{
+	int64_t k = pgl_strmap_get(&e->cache, s, (size_t) len);
+	int32_t n;
+
+	if (k >= 0)
+	{
+		n = e->span[2 * k + 1];
+		memcpy(e->sym, e->ids + e->span[2 * k], sizeof(int32_t) * (size_t) n);
+		return n;
+	}
+	n = bpe_word(e, s, len);
+	if (e->cache.n >= TOK_CACHE_WORDS)
+	{
+		pgl_strmap_free(&e->cache);
+		e->n_ids = 0;
+	}
+	if (!pgl_grow_array(e->env, (void **) &e->span, &e->cap_span, 2 * (e->cache.n + 1),
+						sizeof(int32_t)) ||
+		!pgl_grow_array(e->env, (void **) &e->ids, &e->cap_ids, e->n_ids + n, sizeof(int32_t)))
+		return n;
+	k = pgl_strmap_add(&e->cache, s, (size_t) len, NULL);
+	if (k >= 0)
+	{
+		e->span[2 * k] = (int32_t) e->n_ids;
+		e->span[2 * k + 1] = n;
+		memcpy(e->ids + e->n_ids, e->sym, sizeof(int32_t) * (size_t) n);
+		e->n_ids += n;
+	}
+	return n;
+}
+
 int64_t
 pgl_tok_encode(pgl_tok_encoder *e, const char *doc, size_t len, int32_t *ids, int32_t max_ids)
 {
@@ -952,7 +1001,7 @@ pgl_tok_encode(pgl_tok_encoder *e, const char *doc, size_t len, int32_t *ids, in
 		}
 		else
 		{
-			int32_t k = bpe_word(e, s, l);
+			int32_t k = bpe_cached(e, s, l);
 
 			for (int32_t j = 0; j < k; j++, total++)
 				if (total < max_ids)

@@ -45,7 +45,7 @@
 
 #define PGL_TOK_PAD	  0
 #define PGL_TOK_UNK	  1
-#define PGL_TOK_FIRST 2 /* id of tokens[0] */
+#define PGL_TOK_FIRST PGL_TOKENS_RESERVED /* id of tokens[0] */
 
 /* PGL_TOKENIZER_WORD and PGL_TOKENIZER_BPE: pgl_algo.h */
 

@@ -980,6 +980,99 @@ test_class_weight(void)
 	test_class_weight_last((pgl_nn_layer_spec) DENSE(1, PGL_NN_SIGMOID), "sigmoid");
 }
 
+/*
+ * pgl_nn_validate of a network over a text column (one tokens feature of
+ * n_tokens tokens, max_len 4, into an embedding of vocab ids): the
+ * embedding must hold every id, the reserved ones included.
+ */
+static pgl_rc
+text_model_rc(int32_t vocab, int32_t n_tokens, pgl_status *st)
+{
+	const pgl_env	   env = pgl_malloc_env;
+	pgl_nn_layer_spec  l[3];
+	pgl_nn_spec		   spec;
+	pgl_nn			  *net;
+	pgl_model		  *m = calloc(1, sizeof(pgl_model));
+	double			   config[PGL_NN_CONFIG_LEN] = {0};
+	pgl_nn_result	   res;
+	static float	   X[40 * 4];
+	static int32_t	   label[40];
+	pgl_nn_data		   tr = {X, 40, label, NULL};
+	static const char *words[] = {"bad", "fine", "good", "ok", "so"};
+	pgl_rc			   rc;
+
+	memset(st, 0, sizeof(*st));
+	memset(l, 0, sizeof(l));
+	l[0].type = PGL_NN_EMBEDDING;
+	l[0].units = 3;
+	l[0].vocab = vocab;
+	l[1].type = PGL_NN_GLOBAL_AVG_POOL1D;
+	l[2].type = PGL_NN_DENSE;
+	l[2].units = 2;
+	l[2].activation = PGL_NN_SOFTMAX;
+	pgl_nn_spec_defaults(&spec);
+	spec.layers = l;
+	spec.n_layers = 3;
+	spec.in_ndim = 1;
+	spec.in_h = spec.in_w = 1;
+	spec.in_c = 4;
+	spec.loss = CE;
+	spec.n_out = 2;
+	spec.epochs = 1;
+	spec.batch_size = 8;
+	for (int i = 0; i < 40; i++)
+	{
+		label[i] = i % 2;
+		for (int k = 0; k < 4; k++)
+			X[i * 4 + k] = k < 2 ? (float) (PGL_TOKENS_RESERVED + (i + k) % (vocab - 2)) : 0.0f;
+	}
+	OK(pgl_nn_create(&env, &spec, 8, &net, st) == PGL_OK &&
+		   pgl_nn_train(&env, net, &tr, NULL, &res, st) == PGL_OK,
+	   "text model: train (vocab %d): %s", (int) vocab, st->msg);
+	m->algorithm = PGL_ALGO_NEURAL_NET;
+	m->task = PGL_TASK_CLASSIFICATION;
+	m->n_features = 1;
+	m->features = calloc(1, sizeof(pgl_feature));
+	m->features[0].name = strdup("review");
+	m->features[0].type_name = strdup("text");
+	m->features[0].kind = PGL_FEATURE_TOKENS;
+	m->features[0].tokenizer = PGL_TOKENIZER_WORD;
+	m->features[0].length = 4;
+	m->features[0].n_categories = n_tokens;
+	m->features[0].categories = calloc((size_t) n_tokens, sizeof(char *));
+	for (int32_t i = 0; i < n_tokens; i++)
+		m->features[0].categories[i] = strdup(words[i]);
+	m->n_inputs = 1; /* one feature, the tensor (as the glue sets it) */
+	m->target_name = strdup("y");
+	m->target_type = strdup("integer");
+	m->n_classes = 2;
+	m->classes = calloc(2, sizeof(char *));
+	m->classes[0] = strdup("0");
+	m->classes[1] = strdup("1");
+	config[PGL_NN_CFG_INPUT_KIND] = PGL_NN_INPUT_ARRAY;
+	config[PGL_NN_CFG_Y_SD] = 1;
+	config[PGL_NN_CFG_SCALE] = 1;
+	OK(pgl_nn_to_model(&env, net, config, NULL, NULL, &res, m, st) == PGL_OK,
+	   "text model: to model: %s", st->msg);
+	memset(st, 0, sizeof(*st));
+	rc = pgl_algo_validate(m, st);
+	pgl_nn_destroy(&env, net);
+	pgl_model_free(&env, m);
+	free(res.history);
+	return rc;
+}
+
+static void
+test_text_model(void)
+{
+	pgl_status st;
+
+	OK(text_model_rc(5, 3, &st) == PGL_OK, "text model: 3 tokens into an embedding of 5 ids: %s",
+	   st.msg);
+	OK(text_model_rc(5, 4, &st) == PGL_ERR_CORRUPT && strstr(st.msg, "embedding") != NULL,
+	   "text model: 4 tokens do not fit an embedding of 5 ids (the 2 reserved): %s", st.msg);
+}
+
 int
 main(void)
 {
@@ -993,5 +1086,6 @@ main(void)
 	test_nomem();
 	test_memory();
 	test_class_weight();
+	test_text_model();
 	return unit_done();
 }

@@ -323,6 +323,37 @@ test_train_store(void)
 	}
 	OK(right > N * 0.8, "train: a pruned network still learns (%lld of %d)", (long long) right, N);
 
+	/* every allocation of storing sparse failing in turn: NOMEM, the model as it was, no leak */
+	{
+		int	 total, bad = -1;
+		bool all = true;
+
+		for (int f = 0; f < 1000; f++)
+		{
+			pgl_model *mf = to_model(&env, net, &res);
+			pgl_rc	   rc;
+
+			cnt.allocs = 0;
+			cnt.fail_at = f;
+			rc = pgl_nn_store_sparse(&env, net, mf, 4, &st);
+			cnt.fail_at = -1;
+			total = f;
+			if (rc == PGL_OK)
+			{
+				pgl_model_free(&env, mf);
+				break;
+			}
+			if (rc != PGL_ERR_NOMEM || pgl_model_tensor(mf, "nn_sparse") != NULL ||
+				pgl_algo_validate(mf, &st) != PGL_OK)
+			{
+				all = false;
+				bad = f;
+			}
+			pgl_model_free(&env, mf);
+		}
+		OK(total > 0 && all, "store sparse: each of %d allocation failures is NOMEM (bad %d)",
+		   total, bad);
+	}
 	OK(pgl_nn_store_sparse(&env, net, m, 4, &st) == PGL_OK, "store sparse %s", st.msg);
 	OK(pgl_model_tensor(m, "nn_sparse") != NULL && pgl_model_tensor(m, "nn_sparse")->dims[0] == 3,
 	   "the three layers stored sparse (each CSR smaller)");

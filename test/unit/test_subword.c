@@ -8,6 +8,7 @@
 
 #include "model_format.h"
 #include "subword.h"
+#include "testenv.h"
 
 static const pgl_env *env = &pgl_malloc_env;
 
@@ -257,6 +258,35 @@ test_bpe(void)
 			   (long long) n);
 			free(all);
 		}
+		/*
+		 * The encoder's word cache: 70,000 distinct-enough words (more than
+		 * the cache holds, so it is emptied on the way) encode the same the
+		 * first time (computed) and the second (mostly remembered).
+		 */
+		{
+			size_t	 cap = 70000 * 16, len = 0;
+			char	*big = malloc(cap);
+			int32_t *a = malloc(sizeof(int32_t) * 1000000), *b = malloc(sizeof(int32_t) * 1000000);
+			int64_t	 na, nb;
+
+			for (int w = 0; w < 70000; w++)
+			{
+				int n = 10 + (int) ((x = x * 1103515245u + 12345u) >> 16) % 5;
+
+				for (int k = 0; k < n; k++)
+					big[len++] = "abc"[((x = x * 1103515245u + 12345u) >> 16) % 3];
+				big[len++] = ' ';
+			}
+			na = pgl_tok_encode(e, big, len, a, 1000000);
+			nb = pgl_tok_encode(e, big, len, b, 1000000);
+			OK(na > 70000 && na == nb && na <= 1000000 &&
+				   memcmp(a, b, sizeof(int32_t) * (size_t) na) == 0,
+			   "a word from the cache encodes as computed: %lld and %lld ids", (long long) na,
+			   (long long) nb);
+			free(big);
+			free(a);
+			free(b);
+		}
 		pgl_tok_encoder_free(e);
 		free_vocab(&v);
 	}
@@ -370,6 +400,98 @@ test_format_rules(void)
 	}
 }
 
+/*
+ * Every allocation failing in turn, while learning (both tokenizers),
+ * creating an encoder and encoding: NOMEM (or -1; the encoder's word cache
+ * only skips remembering), the output empty, and nothing leaked
+ * (LeakSanitizer checks at exit).
+ */
+static void
+test_nomem(void)
+{
+	const char *docs[] = {"low low low low low lower lower newest newest widest",
+						  "newest newest newest widest widest lowest"};
+
+	for (int32_t tokenizer = PGL_TOKENIZER_WORD; tokenizer <= PGL_TOKENIZER_BPE; tokenizer++)
+	{
+		counters	  cnt;
+		pgl_env		  fenv = make_env(&cnt);
+		int			  total = 0, bad = -1;
+		bool		  all = true;
+		int64_t		  want;
+		char		  buf[256];
+		int32_t		  ids0[16];
+		pgl_tok_vocab v0;
+
+		OK(learn(tokenizer, 12, docs, 2, &v0) == PGL_OK, "nomem: the vocabulary to expect");
+		want = encode_str(&v0, docs[1], 16, buf, ids0);
+		free_vocab(&v0);
+
+		for (int f = 0; f < 100000; f++)
+		{
+			pgl_tok_builder *b = NULL;
+			pgl_tok_encoder *e = NULL;
+			pgl_tok_vocab	 v;
+			pgl_status		 st;
+			pgl_rc			 rc;
+			int32_t			 ids[16];
+			int64_t			 n = 0;
+
+			memset(&st, 0, sizeof(st));
+			memset(&v, 0, sizeof(v));
+			cnt.allocs = 0;
+			cnt.fail_at = f;
+			rc = pgl_tok_builder_create(&fenv, tokenizer, 12, &b, &st);
+			for (int d = 0; d < 2 && rc == PGL_OK; d++)
+				rc = pgl_tok_builder_add(b, docs[d], strlen(docs[d]), &st);
+			if (rc == PGL_OK)
+			{
+				rc = pgl_tok_builder_finish(b, &v, &st);
+				if (rc != PGL_OK && (v.tokens != NULL || v.merges != NULL || v.n_tokens != 0))
+				{
+					all = false;
+					bad = f;
+				}
+			}
+			pgl_tok_builder_free(b);
+			if (rc == PGL_OK)
+				rc = pgl_tok_encoder_create(&fenv, &v, &e, &st);
+			if (rc == PGL_OK)
+			{
+				n = pgl_tok_encode(e, docs[1], strlen(docs[1]), ids, 16);
+				n = n < 0 ? n : pgl_tok_encode(e, docs[1], strlen(docs[1]), ids, 16);
+				if (n < 0)
+					rc = PGL_ERR_NOMEM;
+			}
+			pgl_tok_encoder_free(e);
+			cnt.fail_at = -1;
+			for (int32_t i = 0; i < v.n_tokens; i++)
+				pgl_free(&fenv, v.tokens[i]);
+			pgl_free(&fenv, v.tokens);
+			pgl_free(&fenv, v.merges);
+			if (cnt.allocs <= f) /* no allocation failed: every one was tried */
+			{
+				total = f;
+				if (rc != PGL_OK || n != want)
+				{
+					all = false;
+					bad = f;
+				}
+				break;
+			}
+			/* the encoder's word cache skips a failed allocation: still right */
+			if (rc != PGL_ERR_NOMEM && !(rc == PGL_OK && n == want))
+			{
+				all = false;
+				bad = f;
+			}
+		}
+		OK(total > 10 && all,
+		   "%s: each of %d allocation failures is NOMEM, nothing half-built (bad %d)",
+		   tokenizer == PGL_TOKENIZER_WORD ? "words" : "BPE", total, bad);
+	}
+}
+
 int
 main(void)
 {
@@ -377,6 +499,7 @@ main(void)
 	test_bpe();
 	test_one_merge();
 	test_format_rules();
+	test_nomem();
 	printf("1..%d\n", unit_n);
 	return unit_failed ? 1 : 0;
 }
