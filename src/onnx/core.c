@@ -104,6 +104,19 @@ pgl_ox_limits_default(pgl_ox_limits *lim)
 	lim->max_arena = (int64_t) 4 << 30;
 }
 
+void
+pgl_ox_limits_env(const pgl_env *env, pgl_ox_limits *lim)
+{
+	int64_t bytes = env->max_memory;
+
+	pgl_ox_limits_default(lim);
+	if (bytes <= 0)
+		return;
+	lim->max_bytes = bytes < lim->max_bytes ? bytes : lim->max_bytes;
+	lim->max_arena = bytes < lim->max_arena ? bytes : lim->max_arena;
+	lim->max_elements = bytes / 4 < lim->max_elements ? bytes / 4 : lim->max_elements;
+}
+
 pgl_rc
 pgl_ox_fail(pgl_status *st, pgl_rc rc, const char *detail, const char *fmt, ...)
 {

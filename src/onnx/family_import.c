@@ -310,18 +310,19 @@ import_build(const pgl_env *env, const pgl_ox_model *ox, const uint8_t *bytes, s
 }
 
 pgl_rc
-pgl_onnx_import(const pgl_env *env, const uint8_t *bytes, size_t len, const pgl_ox_limits *lim,
-				pgl_onnx_import_opts *o, pgl_model **out, uint8_t **blob, size_t *blob_len,
-				pgl_status *st)
+pgl_onnx_import(const pgl_env *env, const uint8_t *bytes, size_t len, pgl_onnx_import_opts *o,
+				pgl_model **out, uint8_t **blob, size_t *blob_len, pgl_status *st)
 {
 	pgl_ox_model *ox = NULL;
+	pgl_ox_limits lim;
 	pgl_model	 *m;
 	pgl_rc		  rc;
 
 	*out = NULL;
 	*blob = NULL;
 	o->hint[0] = '\0';
-	if ((rc = pgl_ox_load(env, bytes, len, lim, &ox, st)) != PGL_OK)
+	pgl_ox_limits_env(env, &lim);
+	if ((rc = pgl_ox_load(env, bytes, len, &lim, &ox, st)) != PGL_OK)
 	{
 		if (strncmp(st->msg, "unsupported", 11) == 0)
 			HINT(o, "docs/onnx.md lists the operators and opsets (6 to 17) pg_learn runs.");

@@ -175,6 +175,13 @@ typedef struct pgl_ox_limits
 /* defaults for tools and tests: 1 GB of model, 100,000 nodes, 2^28 elements, 4 GB arena */
 extern void pgl_ox_limits_default(pgl_ox_limits *lim);
 
+/*
+ * The defaults lowered to env->max_memory when it is set (a backend:
+ * pg_learn.max_train_memory): the model's bytes and the arena to it, a
+ * tensor's elements to a quarter of it.
+ */
+extern void pgl_ox_limits_env(const pgl_env *env, pgl_ox_limits *lim);
+
 typedef struct pgl_ox_plan pgl_ox_plan;
 
 typedef struct pgl_ox_model

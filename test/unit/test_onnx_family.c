@@ -176,12 +176,58 @@ check_version(const pgl_env *env, const uint8_t *blob, size_t len, uint16_t v)
 	free(b);
 }
 
+/*
+ * env->max_memory bounds every load: an import over it is refused; a blob
+ * read under it decodes nothing, and its first predict is refused (not as a
+ * corrupt model), then runs once the budget allows.
+ */
+static void
+check_budget(const pgl_env *env0, const uint8_t *bytes, size_t len, const uint8_t *blob,
+			 size_t blob_len)
+{
+	pgl_env				 env = *env0;
+	pgl_onnx_import_opts o;
+	pgl_status			 st = {0};
+	pgl_model			*m = NULL;
+	uint8_t				*b = NULL;
+	size_t				 b_len = 0;
+	double				 X[20] = {0}, out[5];
+	const pgl_ox_model	*g = (const pgl_ox_model *) 1;
+
+	env.max_memory = (int64_t) len - 1;
+	memset(&o, 0, sizeof(o));
+	o.output_kind = PGL_ONNX_LOGITS;
+	o.n_classes = 5;
+	o.classes = labels;
+	OK(pgl_onnx_import(&env, bytes, len, &o, &m, &b, &b_len, &st) == PGL_ERR_INVALID &&
+		   strstr(st.msg, "exceeds the limit") && strstr(o.hint, "max_train_memory") && m == NULL,
+	   "an import over the budget is refused: %s (%s)", st.msg, o.hint);
+	OK(pgl_model_read(&env, blob, blob_len, &m, &st) == PGL_OK && !pgl_onnx_loaded(m),
+	   "a read under a small budget decodes nothing: %s", st.msg);
+	if (m == NULL)
+		return;
+	OK(pgl_onnx_predict(&env, m, X, 1, 1, out, &st) == PGL_ERR_INVALID &&
+		   strstr(st.msg, "exceeds the limit") && !pgl_onnx_loaded(m),
+	   "its first predict is over the budget: %s", st.msg);
+	OK(pgl_onnx_graph(m, &g, &st) == PGL_ERR_INVALID && g == NULL, "so is its graph: %s", st.msg);
+	pgl_model_free(&env, m);
+	m = NULL;
+	env.max_memory = (int64_t) len + 100000;
+	OK(pgl_model_read(&env, blob, blob_len, &m, &st) == PGL_OK &&
+		   pgl_onnx_graph(m, &g, &st) == PGL_OK && g != NULL && g->n_outputs == 1 &&
+		   pgl_onnx_predict(&env, m, X, 1, 1, out, &st) == PGL_OK,
+	   "under a larger budget it runs: %s", st.msg);
+	OK(m && pgl_onnx_loaded(m) && g->limits.max_bytes == env.max_memory &&
+		   g->limits.max_arena == env.max_memory,
+	   "with the budget's limits");
+	pgl_model_free(&env, m);
+}
+
 int
 main(void)
 {
 	pgl_env				 env = pgl_malloc_env;
 	pgl_onnx_import_opts o;
-	pgl_ox_limits		 lim;
 	pgl_status			 st = {0};
 	pgl_model			*m = NULL, *m2 = NULL;
 	uint8_t				*bytes, *blob = NULL, *blob2 = NULL;
@@ -189,7 +235,6 @@ main(void)
 
 	env.alloc = count_alloc;
 	env.free = count_free;
-	pgl_ox_limits_default(&lim);
 	bytes = slurp(FIXTURE "model.onnx", &len);
 	OK(bytes != NULL, "fixture model");
 	if (!bytes)
@@ -198,13 +243,13 @@ main(void)
 	/* a regression of 5 values per row is refused, with advice */
 	memset(&o, 0, sizeof(o));
 	o.output_kind = -1;
-	OK(pgl_onnx_import(&env, bytes, len, &lim, &o, &m, &blob, &blob_len, &st) == PGL_ERR_INVALID &&
+	OK(pgl_onnx_import(&env, bytes, len, &o, &m, &blob, &blob_len, &st) == PGL_ERR_INVALID &&
 		   m == NULL && blob == NULL && o.hint[0] != '\0',
 	   "regression refused: %s", st.msg);
 	/* 4 labels for 5 columns */
 	o.n_classes = 4;
 	o.classes = labels;
-	OK(pgl_onnx_import(&env, bytes, len, &lim, &o, &m, &blob, &blob_len, &st) == PGL_ERR_INVALID,
+	OK(pgl_onnx_import(&env, bytes, len, &o, &m, &blob, &blob_len, &st) == PGL_ERR_INVALID,
 	   "class count refused: %s", st.msg);
 
 	/* "columns" with an empty name first, then a name twice */
@@ -222,14 +267,12 @@ main(void)
 		o.columns = cols;
 		o.task = PGL_TASK_CLASSIFICATION;
 		cols[0] = "";
-		OK(pgl_onnx_import(&env, bytes, len, &lim, &o, &m, &blob, &blob_len, &st) ==
-				   PGL_ERR_INVALID &&
+		OK(pgl_onnx_import(&env, bytes, len, &o, &m, &blob, &blob_len, &st) == PGL_ERR_INVALID &&
 			   strstr(st.msg, "empty name at position 1"),
 		   "an empty first column name is refused: %s", st.msg);
 		cols[0] = "c0";
 		cols[19] = "c3";
-		OK(pgl_onnx_import(&env, bytes, len, &lim, &o, &m, &blob, &blob_len, &st) ==
-				   PGL_ERR_INVALID &&
+		OK(pgl_onnx_import(&env, bytes, len, &o, &m, &blob, &blob_len, &st) == PGL_ERR_INVALID &&
 			   strstr(st.msg, "\"columns\" has \"c3\" twice"),
 		   "a column named twice is refused: %s", st.msg);
 		o.n_columns = 0;
@@ -239,16 +282,19 @@ main(void)
 
 	o.n_classes = 5;
 	o.output_kind = PGL_ONNX_LOGITS;
-	OK(pgl_onnx_import(&env, bytes, len, &lim, &o, &m, &blob, &blob_len, &st) == PGL_OK,
-	   "import: %s", st.msg);
+	OK(pgl_onnx_import(&env, bytes, len, &o, &m, &blob, &blob_len, &st) == PGL_OK, "import: %s",
+	   st.msg);
 	if (m == NULL)
 		return unit_done();
 	OK(m->algorithm == PGL_ALGO_ONNX && m->task == PGL_TASK_CLASSIFICATION && m->n_features == 20 &&
 		   m->features[19].kind == PGL_FEATURE_ELEMENT && m->features[19].element == 19 &&
 		   strcmp(m->classes[0], "a") == 0 && m->runtime != NULL,
 	   "model shape");
+	OK(!pgl_onnx_loaded(m), "the model read back at import has not decoded the file again");
 	OK(blob[4] == PGL_FORMAT_VERSION_U8, "written as format version 3");
 	check_predictions(&env, m);
+	OK(pgl_onnx_loaded(m), "predict loaded the graph");
+	check_budget(&env, bytes, len, blob, blob_len);
 	check_failed_growth(&env, m);
 	check_class_map(m);
 
