@@ -209,6 +209,53 @@ test_conv(void)
 	}
 }
 
+/*
+ * The max pool's plain 1-D/2-D path (no indices, no padding, no dilation,
+ * every window inside) against the general path (with indices) on the same
+ * input: kernels 2 x 2 / 3 x 3 / 1 x 3, strides 1 to 3, odd sizes, 1-D,
+ * and a NaN kept where the first tap is.
+ */
+static void
+test_maxpool_plain(void)
+{
+	static const int64_t geo[][6] = {/* in0 in1 k0 k1 s0 s1 */
+									 {28, 28, 2, 2, 2, 2}, {7, 9, 3, 3, 1, 1}, {8, 11, 3, 3, 2, 3},
+									 {5, 6, 1, 3, 1, 2},   {9, 9, 2, 2, 3, 3}, {1, 17, 1, 4, 1, 1}};
+	float				 x[2 * 3 * 28 * 28], y1[2 * 3 * 28 * 28], y2[2 * 3 * 28 * 28];
+	int64_t				 idx[2 * 3 * 28 * 28];
+	uint64_t			 r = 12345;
+
+	for (size_t i = 0; i < sizeof(x) / sizeof(x[0]); i++)
+	{
+		r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+		x[i] = (float) ((int64_t) (r >> 40) % 1000) / 10.0f;
+	}
+	for (size_t t = 0; t < sizeof(geo) / sizeof(geo[0]); t++)
+	{
+		ox_window w;
+		int		  bad = 0;
+		int64_t	  n_out;
+
+		window_init(&w, 2, 2, 3, 3, 1);
+		for (int i = 0; i < 2; i++)
+		{
+			w.in[i] = geo[t][i];
+			w.kernel[i] = geo[t][2 + i];
+			w.stride[i] = geo[t][4 + i];
+			w.out[i] = (w.in[i] - w.kernel[i]) / w.stride[i] + 1;
+		}
+		n_out = 2 * 3 * w.out[0] * w.out[1];
+		if (t == 1)
+			x[3 * 9 + 4] = NAN; /* plane 0, a window's first tap: both paths keep it */
+		ox_maxpool_f32(&w, x, y1, idx, false);
+		ox_maxpool_f32(&w, x, y2, NULL, false);
+		for (int64_t i = 0; i < n_out; i++)
+			bad += !(y1[i] == y2[i] || (isnan(y1[i]) && isnan(y2[i])));
+		OK(bad == 0, "maxpool plain path = general path, geometry %d (%d differ)", (int) t, bad);
+		x[3 * 9 + 4] = 1.0f;
+	}
+}
+
 static void
 test_pool_norm_pad(void)
 {
@@ -434,6 +481,7 @@ main(void)
 	test_softmax_reduce();
 	test_conv();
 	test_pool_norm_pad();
+	test_maxpool_plain();
 	test_rnn();
 	test_layernorm();
 	return unit_done();
