@@ -215,6 +215,34 @@ test_conv(void)
  * input: kernels 2 x 2 / 3 x 3 / 1 x 3, strides 1 to 3, odd sizes, 1-D,
  * and a NaN kept where the first tap is.
  */
+/* the branch-free activations against libm in double, over [-100, 100] and the specials */
+static void
+test_fast_activations(void)
+{
+	double e_exp = 0, e_sig = 0, e_tanh = 0;
+
+	for (int i = -200000; i <= 200000; i++)
+	{
+		float  v = (float) i * 5e-4f;
+		double ex = exp((double) v), sg = 1.0 / (1.0 + exp(-(double) v)), th = tanh((double) v);
+
+		if (v > -87.0f && v < 88.0f)
+			e_exp = fmax(e_exp, fabs(ox_expf(v) - ex) / ex);
+		e_sig = fmax(e_sig, fabs(ox_sigmoidf(v) - sg) / fmax(sg, 1e-30));
+		if (v != 0)
+			e_tanh = fmax(e_tanh, fabs(ox_tanhf(v) - th) / fabs(th));
+	}
+	OK(e_exp < 5e-7 && e_sig < 1e-6 && e_tanh < 1e-6,
+	   "relative errors: exp %.2g, sigmoid %.2g, tanh %.2g", e_exp, e_sig, e_tanh);
+	OK(ox_tanhf(0.0f) == 0.0f && ox_tanhf(1e-30f) == 1e-30f && ox_tanhf(INFINITY) == 1.0f &&
+		   ox_tanhf(-INFINITY) == -1.0f && isnan(ox_tanhf(NAN)),
+	   "tanh of 0, tiny, infinities, NaN");
+	OK(ox_sigmoidf(INFINITY) == 1.0f && ox_sigmoidf(-INFINITY) < 1e-37f && ox_sigmoidf(0) == 0.5f &&
+		   isnan(ox_sigmoidf(NAN)) && ox_expf(200.0f) == ox_expf(88.0f) &&
+		   isfinite(ox_expf(200.0f)),
+	   "sigmoid of infinities, 0, NaN; exp clamped");
+}
+
 static void
 test_maxpool_plain(void)
 {
@@ -482,6 +510,7 @@ main(void)
 	test_conv();
 	test_pool_norm_pad();
 	test_maxpool_plain();
+	test_fast_activations();
 	test_rnn();
 	test_layernorm();
 	return unit_done();
