@@ -112,6 +112,35 @@ test_softmax_reduce(void)
 	OK(y[0] == 0.5f && y[1] == 0.5f && y[2] == 0.5f && y[3] == 0.5f,
 	   "softmax over a strided axis, large numbers");
 
+	/* the contiguous-row path: 2 rows of 37 (not a multiple of the 8 partial sums) */
+	{
+		float  xr[74], yr[74], yl[74];
+		double err = 0, errl = 0;
+
+		for (int i = 0; i < 74; i++)
+			xr[i] = (float) ((i * 37) % 23) * 0.7f - (i < 37 ? 5.0f : -300.0f);
+		ox_softmax_f32(xr, yr, 2, 37, 1, false);
+		ox_softmax_f32(xr, yl, 2, 37, 1, true);
+		for (int r = 0; r < 2; r++)
+		{
+			double mx = -INFINITY, sum = 0;
+
+			for (int i = 0; i < 37; i++)
+				mx = fmax(mx, xr[r * 37 + i]);
+			for (int i = 0; i < 37; i++)
+				sum += exp(xr[r * 37 + i] - mx);
+			for (int i = 0; i < 37; i++)
+			{
+				double p = exp(xr[r * 37 + i] - mx) / sum;
+
+				err = fmax(err, fabs(yr[r * 37 + i] - p) / p);
+				errl = fmax(errl, fabs(yl[r * 37 + i] - log(p)));
+			}
+		}
+		OK(err < 1e-6 && errl < 1e-5, "softmax rows of 37: relative error %.2g, log %.2g", err,
+		   errl);
+	}
+
 	{
 		float	r[12], out[12];
 		int64_t d2[2] = {2, 3}, d3[3] = {2, 3, 2};
