@@ -260,13 +260,17 @@ prepare_inputs(onnx_runtime *rt, const pgl_model *m, pgl_status *st)
 }
 
 /*
- * The graph (decode, validate, plan, under the limits of the env the blob
- * was read with) and, when exec, its executor: built once, on first use.
- * A file that imported but no longer loads is a corrupt model, unless it
- * is over the limits (pg_learn.max_train_memory lowered since).
+ * The graph (decode, validate, plan) and, when exec, its executor: built
+ * once, on first use, under the limits of lim_env->max_memory (the
+ * caller's at that use: a backend's current pg_learn.max_train_memory, so
+ * a load refused over the limits runs once the setting is raised), or of
+ * the env the blob was read with when lim_env is NULL.  A file that
+ * imported but no longer loads is a corrupt model, unless it is over the
+ * limits.
  */
 static pgl_rc
-runtime_ready(const pgl_model *m, onnx_runtime *rt, bool exec, pgl_status *st)
+runtime_ready(const pgl_model *m, onnx_runtime *rt, bool exec, const pgl_env *lim_env,
+			  pgl_status *st)
 {
 	const pgl_tensor *bytes;
 	pgl_ox_limits	  lim;
@@ -277,7 +281,7 @@ runtime_ready(const pgl_model *m, onnx_runtime *rt, bool exec, pgl_status *st)
 	if (rt->ox == NULL)
 	{
 		bytes = pgl_model_tensor(m, "onnx");
-		pgl_ox_limits_env(&rt->env, &lim);
+		pgl_ox_limits_env(lim_env ? lim_env : &rt->env, &lim);
 		rc = pgl_ox_load(&rt->env, bytes->data, (size_t) bytes->dims[0], &lim, &rt->ox, st);
 		if (rc == PGL_OK)
 			rc = prepare_inputs(rt, m, st);
@@ -317,7 +321,7 @@ pgl_rc
 pgl_onnx_graph(const pgl_model *m, const pgl_ox_model **graph, pgl_status *st)
 {
 	onnx_runtime *rt = m->runtime;
-	pgl_rc		  rc = runtime_ready(m, rt, false, st);
+	pgl_rc		  rc = runtime_ready(m, rt, false, NULL, st);
 
 	*graph = rc == PGL_OK ? rt->ox : NULL;
 	return rc;
@@ -510,8 +514,7 @@ pgl_onnx_predict(const pgl_env *env, const pgl_model *m, const double *X, int64_
 	int64_t		  chunk;
 	pgl_rc		  rc;
 
-	(void) env;
-	if ((rc = runtime_ready(m, rt, true, st)) != PGL_OK)
+	if ((rc = runtime_ready(m, rt, true, env, st)) != PGL_OK)
 		return rc;
 	chunk = rt->max_rows < ONNX_CHUNK_ROWS ? rt->max_rows : ONNX_CHUNK_ROWS;
 	for (int64_t r0 = 0; r0 < n; r0 += chunk)
@@ -533,7 +536,7 @@ pgl_onnx_run_rows(const pgl_model *m, const double *X, int64_t ld, int64_t n, in
 	pgl_rc		  rc;
 
 	*result = NULL;
-	if ((rc = runtime_ready(m, rt, true, st)) != PGL_OK)
+	if ((rc = runtime_ready(m, rt, true, NULL, st)) != PGL_OK)
 		return rc;
 	if (output < 0)
 		output = rt->io[PGL_ONNX_IO_OUTPUT];

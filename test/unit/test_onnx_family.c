@@ -210,6 +210,14 @@ check_budget(const pgl_env *env0, const uint8_t *bytes, size_t len, const uint8_
 		   strstr(st.msg, "exceeds the limit") && !pgl_onnx_loaded(m),
 	   "its first predict is over the budget: %s", st.msg);
 	OK(pgl_onnx_graph(m, &g, &st) == PGL_ERR_INVALID && g == NULL, "so is its graph: %s", st.msg);
+	/* predict takes the limits of its own env: a raised budget runs the same model */
+	{
+		pgl_env big = env;
+
+		big.max_memory = (int64_t) len + 100000;
+		OK(pgl_onnx_predict(&big, m, X, 1, 1, out, &st) == PGL_OK && pgl_onnx_loaded(m),
+		   "the same model predicts under a raised budget: %s", st.msg);
+	}
 	pgl_model_free(&env, m);
 	m = NULL;
 	env.max_memory = (int64_t) len + 100000;
