@@ -80,6 +80,8 @@ SELECT bool_and(ai_classify('ox_copy', x) = ai_classify('ox_cls', x)) FROM onnx_
 -- 6. errors
 SELECT ai_predict('ox_reg', ARRAY[1, 2, NULL, 4]::float8[]);
 SELECT ai_predict('ox_reg', ARRAY[1, 2, 3]::float8[]);
+-- a regression output that is not finite (inputs beyond float: inf - inf in the first layer)
+SELECT ai_predict('ox_reg', ARRAY[1e300, -1e300, 1e300, -1e300]::float8[]);
 SELECT ai_predict('ox_cls', ARRAY[1, 2, 3]::float8[]);
 SELECT ai_predict_proba('ox_bad_kind', x) FROM onnx_cls_rows LIMIT 1;
 SELECT ai_import_model('ox_e', bytes, format => 'onnx') FROM onnx_files WHERE name = 'fixed_batch';

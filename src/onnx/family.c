@@ -501,7 +501,15 @@ take_output(const pgl_model *m, const onnx_runtime *rt, int64_t r0, int64_t rows
 				return rc;
 		}
 		else
+		{
 			out[r0 + r] = pgl_ox_get_f64(t, r);
+			if (!isfinite(out[r0 + r]))
+				return pgl_ox_fail(st, PGL_ERR_NUMERIC,
+								   "An input far from what the model was trained on, or a model "
+								   "that overflows, gives NaN or infinity.",
+								   "ONNX output \"%s\" for row %lld is not finite",
+								   t->name ? t->name : "?", (long long) (r0 + r + 1));
+		}
 	}
 	return PGL_OK;
 }
