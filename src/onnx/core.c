@@ -289,12 +289,3 @@ pgl_ox_state_alloc(const pgl_ox_model *m, size_t size, pgl_status *st)
 {
 	return ox_palloc(&OX_PRIV((pgl_ox_model *) m)->pool, size, st);
 }
-
-const pgl_ox_tensor *
-pgl_ox_initializer(const pgl_ox_model *m, const char *name)
-{
-	for (int32_t i = 0; i < m->n_initializers; i++)
-		if (strcmp(m->initializers[i].name, name) == 0)
-			return &m->initializers[i];
-	return NULL;
-}

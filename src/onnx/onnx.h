@@ -241,9 +241,6 @@ extern pgl_rc pgl_ox_tensor_decode(const pgl_env *env, const uint8_t *buf, size_
 								   const pgl_ox_limits *lim, pgl_ox_tensor **out, pgl_status *st);
 extern void	  pgl_ox_tensor_free(pgl_ox_tensor *t);
 
-/* an initializer of m by name, or NULL */
-extern const pgl_ox_tensor *pgl_ox_initializer(const pgl_ox_model *m, const char *name);
-
 /*
  * For static checks: input i of node n when it is a constant (an
  * initializer, or the output of a Constant node), else NULL.
@@ -287,9 +284,6 @@ extern pgl_rc pgl_ox_output(pgl_ox_exec *x, pgl_ox_tensor *out, int32_t dtype, i
 
 /* temporary bytes for the running kernel, valid until it returns (one buffer per call) */
 extern void *pgl_ox_scratch(pgl_ox_exec *x, size_t bytes, pgl_status *st);
-
-extern const pgl_env	  *pgl_ox_env(const pgl_ox_exec *x);
-extern const pgl_ox_model *pgl_ox_exec_model(const pgl_ox_exec *x);
 
 /* a kernel: computes out[] from in[] (see the top of this file) */
 typedef pgl_rc (*pgl_ox_kernel)(pgl_ox_exec *x, const pgl_ox_node *n, pgl_ox_tensor **in, int n_in,
