@@ -138,6 +138,82 @@ check_failed_growth(const pgl_env *env, const pgl_model *m)
 	free(X);
 }
 
+/* pgl_onnx_input_width's refusals, each with advice */
+static void
+check_input_width(void)
+{
+	pgl_ox_value_info vi;
+	int64_t			  w = 0;
+	bool			  one = false;
+	char			  hint[256];
+	pgl_status		  st = {0};
+
+	memset(&vi, 0, sizeof(vi));
+	vi.name = "x";
+	vi.dtype = PGL_OX_FLOAT;
+	vi.ndim = 3;
+	vi.dims[0] = -1;
+	vi.dims[1] = 4;
+	vi.dims[2] = 5;
+	OK(pgl_onnx_input_width(&vi, &w, &one, hint, sizeof(hint), &st) == PGL_OK && w == 20 && !one,
+	   "[batch, 4, 5]: 20 values per row");
+	vi.dims[0] = 1;
+	OK(pgl_onnx_input_width(&vi, &w, &one, hint, sizeof(hint), &st) == PGL_OK && one,
+	   "a fixed batch of 1 is one row at a time");
+	vi.dims[2] = -1;
+	OK(pgl_onnx_input_width(&vi, &w, &one, hint, sizeof(hint), &st) == PGL_ERR_INVALID &&
+		   strstr(st.msg, "dim 2 is symbolic") && hint[0],
+	   "a symbolic inner dim: %s", st.msg);
+	vi.dims[2] = 5;
+	vi.ndim = -1;
+	OK(pgl_onnx_input_width(&vi, &w, &one, hint, sizeof(hint), &st) == PGL_ERR_INVALID &&
+		   strstr(st.msg, "no declared shape") && strstr(hint, "dynamic_axes"),
+	   "no declared shape: %s", st.msg);
+	vi.ndim = 0;
+	OK(pgl_onnx_input_width(&vi, &w, &one, hint, sizeof(hint), &st) == PGL_ERR_INVALID &&
+		   strstr(st.msg, "no dims"),
+	   "a scalar input: %s", st.msg);
+	vi.ndim = 3;
+	vi.dtype = PGL_OX_BOOL;
+	OK(pgl_onnx_input_width(&vi, &w, &one, hint, sizeof(hint), &st) == PGL_ERR_INVALID &&
+		   strstr(st.msg, "not a number type"),
+	   "a bool input: %s", st.msg);
+	vi.dtype = PGL_OX_INT64;
+	vi.dims[1] = 100000;
+	vi.dims[2] = 100000;
+	OK(pgl_onnx_input_width(&vi, &w, &one, hint, sizeof(hint), &st) == PGL_ERR_INVALID &&
+		   strstr(st.msg, "values per row"),
+	   "a row too wide: %s", st.msg);
+}
+
+/* pgl_onnx_validate on a damaged onnx_io: the kind, the width, a regression's class_map */
+static void
+check_corrupt_io(pgl_model *m)
+{
+	int32_t	  *io = (int32_t *) pgl_model_tensor(m, "onnx_io")->data;
+	int32_t	   save[3] = {io[0], io[1], io[2]};
+	pgl_status st = {0};
+
+	io[PGL_ONNX_IO_KIND] = PGL_ONNX_VALUES;
+	OK(pgl_onnx_validate(m, &st) == PGL_ERR_CORRUPT && strstr(st.msg, "does not fit its task"),
+	   "a classifier reading values: %s", st.msg);
+	io[PGL_ONNX_IO_KIND] = save[1];
+	io[PGL_ONNX_IO_WIDTH] = 4;
+	OK(pgl_onnx_validate(m, &st) == PGL_ERR_CORRUPT, "a width of 4 for 5 classes: %s", st.msg);
+	io[PGL_ONNX_IO_WIDTH] = save[2];
+	io[PGL_ONNX_IO_OUTPUT] = -1;
+	OK(pgl_onnx_validate(m, &st) == PGL_ERR_CORRUPT, "output -1: %s", st.msg);
+	io[PGL_ONNX_IO_OUTPUT] = save[0];
+	m->task = PGL_TASK_REGRESSION;
+	io[PGL_ONNX_IO_KIND] = PGL_ONNX_VALUES;
+	io[PGL_ONNX_IO_WIDTH] = 1;
+	OK(pgl_onnx_validate(m, &st) == PGL_ERR_CORRUPT && strstr(st.msg, "has a \"class_map\""),
+	   "a regression with a class_map: %s", st.msg);
+	m->task = PGL_TASK_CLASSIFICATION;
+	memcpy(io, save, sizeof(save));
+	OK(pgl_onnx_validate(m, &st) == PGL_OK, "restored: %s", st.msg);
+}
+
 /* class_map must be a permutation of the classes */
 static void
 check_class_map(const pgl_model *m)
@@ -305,6 +381,8 @@ main(void)
 	check_budget(&env, bytes, len, blob, blob_len);
 	check_failed_growth(&env, m);
 	check_class_map(m);
+	check_corrupt_io(m);
+	check_input_width();
 
 	/* the blob reads back and writes the same bytes */
 	OK(pgl_model_read(&env, blob, blob_len, &m2, &st) == PGL_OK, "read back: %s", st.msg);
