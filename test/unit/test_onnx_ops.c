@@ -46,6 +46,16 @@ test_gemm_matmul(void)
 	y[0] = y[1] = y[2] = y[3] = 1;
 	ox_gemm_f32(false, false, 2, 2, 3, 2, a, b, 1, y);
 	OK(y[0] == 9 && y[3] == 23, "gemm alpha 2, beta 1 accumulates");
+	/* one row (the GEMV path): row 2 of a, b plain and transposed, beta 0 over NaN, beta 1 */
+	y[0] = y[1] = NAN;
+	ox_gemm_f32(false, false, 1, 2, 3, 1, a + 3, b, 0, y);
+	OK(y[0] == 10 && y[1] == 11, "gemm of one row: %g %g", y[0], y[1]);
+	y[0] = y[1] = NAN;
+	ox_gemm_f32(false, true, 1, 2, 3, 1, a + 3, bt, 0, y);
+	OK(y[0] == 10 && y[1] == 11, "gemm of one row, transB: %g %g", y[0], y[1]);
+	y[0] = y[1] = 1;
+	ox_gemm_f32(true, true, 1, 2, 3, 2, a + 3, bt, 1, y);
+	OK(y[0] == 21 && y[1] == 23, "gemm of one row, transA (a column), alpha 2, beta 1");
 
 	/* A [2, 2, 3] @ B [3, 2]: the batch folds onto the rows */
 	for (int i = 0; i < 12; i++)
