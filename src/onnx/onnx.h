@@ -221,12 +221,6 @@ extern pgl_rc pgl_ox_decode(const pgl_env *env, const uint8_t *buf, size_t len,
 extern pgl_rc pgl_ox_validate(pgl_ox_model *m, pgl_status *st);
 extern pgl_rc pgl_ox_plan_build(pgl_ox_model *m, pgl_status *st);
 
-/*
- * The op types of m (default domain and ai.onnx.ml) that the runtime lacks
- * at m's opset, as "A, B, C" (sorted, each once) in buf; returns how many.
- */
-extern int pgl_ox_unsupported_ops(const pgl_ox_model *m, char *buf, size_t size);
-
 extern void pgl_ox_model_free(pgl_ox_model *m);
 
 /* memory owned by the model (zeroed; freed with it): for static checks' n->state */
