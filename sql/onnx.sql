@@ -17,7 +17,8 @@ SELECT ai_import_model('ox_reg_cols', bytes, format => 'onnx',
                        options => '{"columns": ["f1", "f2", "f3", "f4"]}') FROM onnx_files WHERE name = 'mlp_reg';
 SELECT id, abs(ai_predict('ox_reg_cols', r) - expected) < 1e-5 AS ok FROM onnx_reg_rows r ORDER BY id;
 SELECT bool_and(abs(ai_predict('ox_reg_cols', ARRAY[f1, f2, f3, f4]) - expected) < 1e-5) FROM onnx_reg_rows;
--- many rows in one statement reuse the plan; ai_evaluate scores a batch
+-- many rows in one statement: the model's graph is loaded once (at its first row) and
+-- its plan and buffers serve every row
 SELECT count(*) FROM generate_series(1, 200) g, onnx_reg_rows r WHERE ai_predict('ox_reg', r) IS NOT NULL;
 
 -- 2. a softmax classifier: classes in the output's column order, stored sorted
@@ -59,6 +60,17 @@ FROM (SELECT r.*, ai_predict_tensor('ox_cls', r, 'probs') AS t FROM onnx_cls_row
 SELECT cardinality(ai_predict_tensor('ox_cnn', img, 'logits')) FROM onnx_img_rows WHERE id = 0;
 SELECT ai_predict_tensor('ox_cnn', img, 'nope') FROM onnx_img_rows WHERE id = 0;
 
+-- 4b. an LSTM over a sequence of 5 steps of 3 values: a 15-element array column
+SELECT ai_import_model('ox_lstm', bytes, format => 'onnx') FROM onnx_files WHERE name = 'lstm';
+SELECT id, abs(ai_predict('ox_lstm', r) - expected) < 1e-5 AS record_ok,
+       abs(ai_predict('ox_lstm', seq) - expected) < 1e-5 AS array_ok
+FROM onnx_seq_rows r ORDER BY id;
+-- an int64 input: integers fed as they are, a fraction refused
+SELECT ai_import_model('ox_int', bytes, format => 'onnx') FROM onnx_files WHERE name = 'int_input';
+SELECT type FROM ai_model_features('ox_int') LIMIT 1;
+SELECT bool_and(abs(ai_predict('ox_int', r) - expected) < 1e-5) FROM onnx_int_rows r;
+SELECT ai_predict('ox_int', ARRAY[1.5, 2]::float8[]);
+
 -- 5. export (format pg_learn) and import again: the same bytes, the same predictions
 SELECT ai_import_model('ox_copy', ai_export_model('ox_cls'));
 SELECT ai_export_model('ox_copy') = ai_export_model('ox_cls') AS same_bytes;
@@ -68,6 +80,8 @@ SELECT bool_and(ai_classify('ox_copy', x) = ai_classify('ox_cls', x)) FROM onnx_
 -- 6. errors
 SELECT ai_predict('ox_reg', ARRAY[1, 2, NULL, 4]::float8[]);
 SELECT ai_predict('ox_reg', ARRAY[1, 2, 3]::float8[]);
+-- a regression output that is not finite (inputs beyond float: inf - inf in the first layer)
+SELECT ai_predict('ox_reg', ARRAY[1e300, -1e300, 1e300, -1e300]::float8[]);
 SELECT ai_predict('ox_cls', ARRAY[1, 2, 3]::float8[]);
 SELECT ai_predict_proba('ox_bad_kind', x) FROM onnx_cls_rows LIMIT 1;
 SELECT ai_import_model('ox_e', bytes, format => 'onnx') FROM onnx_files WHERE name = 'fixed_batch';
@@ -94,8 +108,15 @@ SELECT ai_import_model('ox_e', bytes, format => 'onnx') FROM onnx_big;
 SET pg_learn.max_train_memory = '1MB';
 SELECT ai_import_model('ox_e', bytes, format => 'onnx') FROM onnx_big;
 RESET pg_learn.max_train_memory;
+-- the graph is loaded at its first use, under the setting of that moment: refused over it
+-- (not as a corrupt model), then run once it is raised
+SET pg_learn.max_train_memory = '1MB';
+SELECT ai_predict('ox_e', x) FROM onnx_reg_rows WHERE id = 0;
+RESET pg_learn.max_train_memory;
+SELECT abs(ai_predict('ox_e', x) - expected) < 1e-5 AS ok FROM onnx_reg_rows WHERE id = 0;
 SELECT ai_import_model(NULL, '\x00'::bytea);
 SELECT count(*) FROM ai_models WHERE name = 'ox_e'; -- the big one, imported before the limit
 SELECT ai_drop_model(name) FROM ai_models WHERE name LIKE 'ox\_%' ORDER BY name;
 DROP VIEW onnx_big;
-DROP TABLE onnx_files, onnx_reg_rows, onnx_cls_rows, onnx_two_rows, onnx_img_rows;
+DROP TABLE onnx_files, onnx_reg_rows, onnx_cls_rows, onnx_two_rows, onnx_img_rows, onnx_seq_rows,
+  onnx_int_rows;

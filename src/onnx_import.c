@@ -5,8 +5,9 @@
  *	  as a model of the onnx family (src/onnx/family.c).
  *
  * The options (jsonb) become a pgl_onnx_import_opts; the runtime loads the
- * file under limits derived from pg_learn.max_train_memory, the family
- * builds the model and its blob, and transfer.c stores it like any import.
+ * file under limits derived from pg_learn.max_train_memory (the env's
+ * max_memory, set by pgl_backend_env), the family builds the model and its
+ * blob, and transfer.c stores it like any import.
  *
  *-------------------------------------------------------------------------
  */
@@ -168,33 +169,19 @@ parse_options(Jsonb *jb, pgl_onnx_import_opts *o)
 		option_error("columns", "a non-empty array of column names");
 }
 
-/* the runtime's limits from pg_learn.max_train_memory */
-static void
-import_limits(pgl_ox_limits *lim)
-{
-	int64 bytes = (int64) pgl_max_train_memory_kb * 1024;
-
-	pgl_ox_limits_default(lim);
-	lim->max_bytes = Min(lim->max_bytes, bytes);
-	lim->max_arena = Min(lim->max_arena, bytes);
-	lim->max_elements = Min(lim->max_elements, bytes / 4);
-}
-
 bytea *
 pgl_import_onnx(pgl_env *env, bytea *file, Jsonb *options, pgl_model **out)
 {
 	pgl_onnx_import_opts o;
-	pgl_ox_limits		 lim;
 	pgl_status			 st;
 	uint8_t				*buf;
 	size_t				 len;
 	bytea				*blob;
 
 	parse_options(options, &o);
-	import_limits(&lim);
 	memset(&st, 0, sizeof(st));
-	if (pgl_onnx_import(env, (const uint8_t *) VARDATA_ANY(file), VARSIZE_ANY_EXHDR(file), &lim, &o,
-						out, &buf, &len, &st) != PGL_OK)
+	if (pgl_onnx_import(env, (const uint8_t *) VARDATA_ANY(file), VARSIZE_ANY_EXHDR(file), &o, out,
+						&buf, &len, &st) != PGL_OK)
 		ereport(
 			ERROR,
 			(errcode(st.rc == PGL_ERR_NOMEM					   ? ERRCODE_OUT_OF_MEMORY

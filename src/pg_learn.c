@@ -153,6 +153,7 @@ pgl_backend_env(MemoryContext cxt)
 		.progress = env_progress,
 		.notice = env_notice,
 		.defer = env_defer,
+		.max_memory = (int64_t) pgl_max_train_memory_kb * 1024,
 	};
 
 	return env;

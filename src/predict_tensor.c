@@ -124,18 +124,18 @@ real_array_d(const double *v, int64 n)
 static Datum
 onnx_output(PglPredictState *st, const char *output)
 {
-	const pgl_ox_model	*g = pgl_onnx_graph(st->model);
+	const pgl_ox_model	*g;
 	const pgl_ox_tensor *t;
 	pgl_status			 s;
 	StringInfoData		 names;
 	float				*v;
 
-	initStringInfo(&names);
-	for (int32 i = 0; g != NULL && i < g->n_outputs; i++)
-	{
+	memset(&s, 0, sizeof(s));
+	if (pgl_onnx_graph(st->model, &g, &s) != PGL_OK)
+		pgl_report(&s, "loading the ONNX graph failed");
+	for (int32 i = 0; i < g->n_outputs; i++)
 		if (strcmp(g->outputs[i].name, output) == 0)
 		{
-			memset(&s, 0, sizeof(s));
 			if (pgl_onnx_run_rows(st->model, st->x, 1, 1, i, &t, &s) != PGL_OK)
 				pgl_report(&s, "prediction failed");
 			v = palloc(sizeof(float) * (t->count + 1));
@@ -143,8 +143,10 @@ onnx_output(PglPredictState *st, const char *output)
 				v[k] = (float) pgl_ox_get_f64(t, k);
 			return real_array(v, t->count);
 		}
+	/* the names only for the message */
+	initStringInfo(&names);
+	for (int32 i = 0; i < g->n_outputs; i++)
 		appendStringInfo(&names, "%s%s", i ? ", " : "", g->outputs[i].name);
-	}
 	ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					errmsg("model \"%s\" has no ONNX output \"%s\"", st->name, output),
 					errdetail("The graph's outputs are %s.", names.data),

@@ -52,6 +52,14 @@ typedef struct pgl_env
 	 * the algorithm released them itself.  NULL: nothing is deferred.
 	 */
 	void (*defer)(void *arg, void (*fn)(void *ptr), void *ptr);
+
+	/*
+	 * Optional: the bytes one piece of work may hold (a backend:
+	 * pg_learn.max_train_memory), for limits an algorithm derives itself,
+	 * such as those of an ONNX graph loaded when a model is first used.
+	 * 0: none given (the algorithm's defaults).
+	 */
+	int64_t max_memory;
 } pgl_env;
 
 /* helpers over pgl_env (defined in env.c) */

@@ -104,6 +104,19 @@ pgl_ox_limits_default(pgl_ox_limits *lim)
 	lim->max_arena = (int64_t) 4 << 30;
 }
 
+void
+pgl_ox_limits_env(const pgl_env *env, pgl_ox_limits *lim)
+{
+	int64_t bytes = env->max_memory;
+
+	pgl_ox_limits_default(lim);
+	if (bytes <= 0)
+		return;
+	lim->max_bytes = bytes < lim->max_bytes ? bytes : lim->max_bytes;
+	lim->max_arena = bytes < lim->max_arena ? bytes : lim->max_arena;
+	lim->max_elements = bytes / 4 < lim->max_elements ? bytes / 4 : lim->max_elements;
+}
+
 pgl_rc
 pgl_ox_fail(pgl_status *st, pgl_rc rc, const char *detail, const char *fmt, ...)
 {
@@ -275,13 +288,4 @@ void *
 pgl_ox_state_alloc(const pgl_ox_model *m, size_t size, pgl_status *st)
 {
 	return ox_palloc(&OX_PRIV((pgl_ox_model *) m)->pool, size, st);
-}
-
-const pgl_ox_tensor *
-pgl_ox_initializer(const pgl_ox_model *m, const char *name)
-{
-	for (int32_t i = 0; i < m->n_initializers; i++)
-		if (strcmp(m->initializers[i].name, name) == 0)
-			return &m->initializers[i];
-	return NULL;
 }

@@ -233,18 +233,6 @@ pgl_ox_scratch(pgl_ox_exec *x, size_t bytes, pgl_status *st)
 	return b->p;
 }
 
-const pgl_env *
-pgl_ox_env(const pgl_ox_exec *x)
-{
-	return x->env;
-}
-
-const pgl_ox_model *
-pgl_ox_exec_model(const pgl_ox_exec *x)
-{
-	return x->m;
-}
-
 int64_t
 pgl_ox_exec_bytes(const pgl_ox_exec *x)
 {

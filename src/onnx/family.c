@@ -182,7 +182,29 @@ pgl_onnx_validate(const pgl_model *m, pgl_status *st)
 	return PGL_OK;
 }
 
-/* ---------- prepare: the graph, once per read ---------- */
+/* ---------- prepare; the graph and its executor on first use ---------- */
+
+/* back to what prepare left: no graph, no executor, no input buffers */
+static void
+runtime_drop(onnx_runtime *rt)
+{
+	if (rt->in)
+		for (int32_t i = 0; i < rt->n_in; i++)
+			pgl_free(&rt->env, rt->in[i].data);
+	pgl_free(&rt->env, rt->in);
+	pgl_free(&rt->env, rt->width);
+	pgl_free(&rt->env, rt->offset);
+	if (rt->x)
+		pgl_ox_exec_free(rt->x);
+	if (rt->ox)
+		pgl_ox_model_free(rt->ox);
+	rt->in = NULL;
+	rt->width = rt->offset = NULL;
+	rt->x = NULL;
+	rt->ox = NULL;
+	rt->n_in = 0;
+	rt->cap = 0;
+}
 
 static void
 runtime_free(void *p)
@@ -190,16 +212,7 @@ runtime_free(void *p)
 	onnx_runtime *rt = p;
 	pgl_env		  env = rt->env;
 
-	if (rt->in)
-		for (int32_t i = 0; i < rt->n_in; i++)
-			pgl_free(&env, rt->in[i].data);
-	pgl_free(&env, rt->in);
-	pgl_free(&env, rt->width);
-	pgl_free(&env, rt->offset);
-	if (rt->x)
-		pgl_ox_exec_free(rt->x);
-	if (rt->ox)
-		pgl_ox_model_free(rt->ox);
+	runtime_drop(rt);
 	pgl_free(&env, rt);
 }
 
@@ -240,18 +253,59 @@ prepare_inputs(onnx_runtime *rt, const pgl_model *m, pgl_status *st)
 		return pgl_fail(st, PGL_ERR_CORRUPT,
 						"onnx model has %d inputs, and its graph's inputs take %lld values per row",
 						(int) m->n_inputs, (long long) total);
+	if (rt->io[PGL_ONNX_IO_OUTPUT] >= rt->ox->n_outputs)
+		return pgl_fail(st, PGL_ERR_CORRUPT, "onnx model reads output %d of a graph with %d",
+						(int) rt->io[PGL_ONNX_IO_OUTPUT], (int) rt->ox->n_outputs);
 	return PGL_OK;
 }
 
+/*
+ * The graph (decode, validate, plan) and, when exec, its executor: built
+ * once, on first use, under the limits of lim_env->max_memory (the
+ * caller's at that use: a backend's current pg_learn.max_train_memory, so
+ * a load refused over the limits runs once the setting is raised), or of
+ * the env the blob was read with when lim_env is NULL.  A file that
+ * imported but no longer loads is a corrupt model, unless it is over the
+ * limits.
+ */
+static pgl_rc
+runtime_ready(const pgl_model *m, onnx_runtime *rt, bool exec, const pgl_env *lim_env,
+			  pgl_status *st)
+{
+	const pgl_tensor *bytes;
+	pgl_ox_limits	  lim;
+	pgl_rc			  rc = PGL_OK;
+
+	if (rt == NULL || m->algorithm != PGL_ALGO_ONNX)
+		return pgl_fail(st, PGL_ERR_INVALID, "model is not a prepared onnx model");
+	if (rt->ox == NULL)
+	{
+		bytes = pgl_model_tensor(m, "onnx");
+		pgl_ox_limits_env(lim_env ? lim_env : &rt->env, &lim);
+		rc = pgl_ox_load(&rt->env, bytes->data, (size_t) bytes->dims[0], &lim, &rt->ox, st);
+		if (rc == PGL_OK)
+			rc = prepare_inputs(rt, m, st);
+	}
+	if (rc == PGL_OK && exec && rt->x == NULL)
+		rc = (rt->x = pgl_ox_exec_new(rt->ox, st)) != NULL ? PGL_OK : st->rc;
+	if (rc == PGL_OK)
+		return PGL_OK;
+	runtime_drop(rt);
+	if (rc != PGL_ERR_NOMEM && strstr(st->msg, "limit") == NULL)
+		st->rc = rc = PGL_ERR_CORRUPT;
+	return rc;
+}
+
+/*
+ * Nothing to decode yet: the row encoder, export and ai_import_model of a
+ * blob read models that never predict.  Only the environment is kept (a
+ * heap copy: the reader's env may be on its caller's stack).
+ */
 pgl_rc
 pgl_onnx_prepare(const pgl_env *env, pgl_model *m, pgl_status *st)
 {
-	const pgl_tensor *bytes = pgl_model_tensor(m, "onnx");
-	onnx_runtime	 *rt;
-	pgl_ox_limits	  lim;
-	pgl_rc			  rc;
+	onnx_runtime *rt = pgl_alloc0(env, sizeof(onnx_runtime));
 
-	rt = pgl_alloc0(env, sizeof(onnx_runtime));
 	if (rt == NULL)
 		return pgl_fail(st, PGL_ERR_NOMEM, "out of memory");
 	rt->env = *env;
@@ -260,27 +314,25 @@ pgl_onnx_prepare(const pgl_env *env, pgl_model *m, pgl_status *st)
 	rt->io = pgl_model_tensor(m, "onnx_io")->data;
 	rt->class_map =
 		m->task == PGL_TASK_CLASSIFICATION ? pgl_model_tensor(m, "class_map")->data : NULL;
-
-	/* the file was loaded under pg_learn.max_train_memory at import: the runtime's defaults */
-	pgl_ox_limits_default(&lim);
-	if ((rc = pgl_ox_load(&rt->env, bytes->data, (size_t) bytes->dims[0], &lim, &rt->ox, st)) !=
-		PGL_OK)
-		return rc;
-	if ((rc = prepare_inputs(rt, m, st)) != PGL_OK)
-		return rc;
-	if (rt->io[PGL_ONNX_IO_OUTPUT] >= rt->ox->n_outputs)
-		return pgl_fail(st, PGL_ERR_CORRUPT, "onnx model reads output %d of a graph with %d",
-						(int) rt->io[PGL_ONNX_IO_OUTPUT], (int) rt->ox->n_outputs);
-	rt->x = pgl_ox_exec_new(rt->ox, st);
-	return rt->x != NULL ? PGL_OK : st->rc;
+	return PGL_OK;
 }
 
-const pgl_ox_model *
-pgl_onnx_graph(const pgl_model *m)
+pgl_rc
+pgl_onnx_graph(const pgl_model *m, const pgl_ox_model **graph, pgl_status *st)
+{
+	onnx_runtime *rt = m->runtime;
+	pgl_rc		  rc = runtime_ready(m, rt, false, NULL, st);
+
+	*graph = rc == PGL_OK ? rt->ox : NULL;
+	return rc;
+}
+
+bool
+pgl_onnx_loaded(const pgl_model *m)
 {
 	const onnx_runtime *rt = m->runtime;
 
-	return m->algorithm == PGL_ALGO_ONNX && rt != NULL ? rt->ox : NULL;
+	return m->algorithm == PGL_ALGO_ONNX && rt != NULL && rt->ox != NULL;
 }
 
 /* ---------- predict ---------- */
@@ -449,7 +501,15 @@ take_output(const pgl_model *m, const onnx_runtime *rt, int64_t r0, int64_t rows
 				return rc;
 		}
 		else
+		{
 			out[r0 + r] = pgl_ox_get_f64(t, r);
+			if (!isfinite(out[r0 + r]))
+				return pgl_ox_fail(st, PGL_ERR_NUMERIC,
+								   "An input far from what the model was trained on, or a model "
+								   "that overflows, gives NaN or infinity.",
+								   "ONNX output \"%s\" for row %lld is not finite",
+								   t->name ? t->name : "?", (long long) (r0 + r + 1));
+		}
 	}
 	return PGL_OK;
 }
@@ -460,15 +520,14 @@ pgl_onnx_predict(const pgl_env *env, const pgl_model *m, const double *X, int64_
 {
 	onnx_runtime *rt = m->runtime;
 	int64_t		  chunk;
+	pgl_rc		  rc;
 
-	(void) env;
-	if (rt == NULL || rt->x == NULL)
-		return pgl_fail(st, PGL_ERR_INVALID, "onnx model was not prepared");
+	if ((rc = runtime_ready(m, rt, true, env, st)) != PGL_OK)
+		return rc;
 	chunk = rt->max_rows < ONNX_CHUNK_ROWS ? rt->max_rows : ONNX_CHUNK_ROWS;
 	for (int64_t r0 = 0; r0 < n; r0 += chunk)
 	{
 		int64_t rows = n - r0 < chunk ? n - r0 : chunk;
-		pgl_rc	rc;
 
 		if ((rc = run_chunk(m, rt, X, ld, r0, rows, st)) != PGL_OK ||
 			(rc = take_output(m, rt, r0, rows, out, st)) != PGL_OK)
@@ -485,8 +544,8 @@ pgl_onnx_run_rows(const pgl_model *m, const double *X, int64_t ld, int64_t n, in
 	pgl_rc		  rc;
 
 	*result = NULL;
-	if (m->algorithm != PGL_ALGO_ONNX || rt == NULL || rt->x == NULL)
-		return pgl_fail(st, PGL_ERR_INVALID, "model is not a prepared onnx model");
+	if ((rc = runtime_ready(m, rt, true, NULL, st)) != PGL_OK)
+		return rc;
 	if (output < 0)
 		output = rt->io[PGL_ONNX_IO_OUTPUT];
 	if (output >= rt->ox->n_outputs || n < 1 || n > rt->max_rows)

@@ -9,10 +9,11 @@
  * the output's kind and its width per row; a classifier's "class_map"
  * (i32 [n_classes]) the sorted class of each output column.  Its features
  * come from the graph inputs (pgl_onnx_import below), and the encoded row
- * is every graph input flattened, in graph order.  When the blob is read,
- * pgl_onnx_prepare decodes the graph once and keeps it with one executor
- * in m->runtime, so a statement that scores rows reuses the plan and the
- * buffers.
+ * is every graph input flattened, in graph order.  The graph is decoded
+ * (under the limits of env->max_memory) and its executor built when the
+ * model is first used, not when the blob is read, and kept in m->runtime:
+ * a statement that scores rows reuses the plan and the buffers, and a
+ * model read only to be encoded, exported or stored decodes nothing.
  *
  *-------------------------------------------------------------------------
  */
@@ -54,16 +55,17 @@ typedef struct pgl_onnx_import_opts
 } pgl_onnx_import_opts;
 
 /*
- * An ONNX file (bytes, len) as a new onnx model: loaded under lim (decode,
- * validate, plan: the runtime's errors, unsupported operators listed),
- * features from the graph inputs, the output and classes from o; then
- * written as a blob (*blob, *blob_len, through env) and read back (*out,
- * fully validated and prepared).  PGL_ERR_INVALID names what cannot be
- * used, with advice in o->hint.
+ * An ONNX file (bytes, len) as a new onnx model: loaded under the limits of
+ * env->max_memory (decode, validate, plan: the runtime's errors,
+ * unsupported operators listed), features from the graph inputs, the
+ * output and classes from o; then written as a blob (*blob, *blob_len,
+ * through env) and read back (*out, validated; its graph is decoded only
+ * if it is used, so an import decodes the file once).  PGL_ERR_INVALID names what
+ * cannot be used, with advice in o->hint.
  */
 extern pgl_rc pgl_onnx_import(const pgl_env *env, const uint8_t *bytes, size_t len,
-							  const pgl_ox_limits *lim, pgl_onnx_import_opts *o, pgl_model **out,
-							  uint8_t **blob, size_t *blob_len, pgl_status *st);
+							  pgl_onnx_import_opts *o, pgl_model **out, uint8_t **blob,
+							  size_t *blob_len, pgl_status *st);
 
 /*
  * Values per row of a graph input (the dims after the batch, which must be
@@ -73,8 +75,11 @@ extern pgl_rc pgl_onnx_import(const pgl_env *env, const uint8_t *bytes, size_t l
 extern pgl_rc pgl_onnx_input_width(const pgl_ox_value_info *vi, int64_t *width, bool *batch_one,
 								   char *hint, size_t hint_size, pgl_status *st);
 
-/* the ONNX graph of a prepared onnx model, or NULL (for ai_predict_tensor and tools) */
-extern const pgl_ox_model *pgl_onnx_graph(const pgl_model *m);
+/* the ONNX graph of an onnx model, loaded if not yet (for ai_predict_tensor and tools) */
+extern pgl_rc pgl_onnx_graph(const pgl_model *m, const pgl_ox_model **graph, pgl_status *st);
+
+/* has the model's graph been loaded (tests: a read alone decodes nothing) */
+extern bool pgl_onnx_loaded(const pgl_model *m);
 
 /*
  * Run a prepared onnx model on n encoded rows (as ops->predict takes them)

@@ -215,12 +215,17 @@ import_output(const pgl_ox_model *ox, pgl_onnx_import_opts *o, pgl_model *m, int
 	return PGL_OK;
 }
 
-static const char *const *sort_labels;
+/* a label and its output column, sorted by label */
+typedef struct label_col
+{
+	const char *label;
+	int32_t		col;
+} label_col;
 
 static int
 cmp_label(const void *a, const void *b)
 {
-	return strcmp(sort_labels[*(const int32_t *) a], sort_labels[*(const int32_t *) b]);
+	return strcmp(((const label_col *) a)->label, ((const label_col *) b)->label);
 }
 
 /* the classes sorted (pg_learn's order) and class_map: output column -> sorted class */
@@ -228,30 +233,38 @@ static pgl_rc
 import_classes(const pgl_env *env, pgl_onnx_import_opts *o, pgl_model *m, int32_t *map,
 			   pgl_status *st)
 {
-	int32_t	 k = o->n_classes;
-	int32_t *order = pgl_alloc(env, sizeof(int32_t) * (size_t) k);
+	int32_t	   k = o->n_classes;
+	label_col *order = pgl_alloc(env, sizeof(label_col) * (size_t) k);
 
 	m->classes = pgl_alloc0(env, sizeof(char *) * (size_t) k);
 	if (m->classes == NULL || order == NULL)
+	{
+		pgl_free(env, order);
 		return pgl_fail(st, PGL_ERR_NOMEM, "out of memory");
+	}
 	m->n_classes = k;
 	for (int32_t j = 0; j < k; j++)
-		order[j] = j;
-	sort_labels = o->classes;
-	qsort(order, (size_t) k, sizeof(int32_t), cmp_label);
+	{
+		order[j].label = o->classes[j];
+		order[j].col = j;
+	}
+	qsort(order, (size_t) k, sizeof(label_col), cmp_label);
 	for (int32_t c = 0; c < k; c++)
 	{
-		if (c > 0 && strcmp(o->classes[order[c]], o->classes[order[c - 1]]) == 0)
+		if (c > 0 && strcmp(order[c].label, order[c - 1].label) == 0)
 		{
 			HINT(o, "Give each label once.");
+			pgl_fail(st, PGL_ERR_INVALID, "\"classes\" has \"%s\" twice", order[c].label);
 			pgl_free(env, order);
-			return pgl_fail(st, PGL_ERR_INVALID, "\"classes\" has \"%s\" twice",
-							o->classes[order[c]]);
+			return PGL_ERR_INVALID;
 		}
-		m->classes[c] = dup_str(env, o->classes[order[c]]);
+		m->classes[c] = dup_str(env, order[c].label);
 		if (m->classes[c] == NULL)
+		{
+			pgl_free(env, order);
 			return pgl_fail(st, PGL_ERR_NOMEM, "out of memory");
-		map[order[c]] = c;
+		}
+		map[order[c].col] = c;
 	}
 	pgl_free(env, order);
 	return PGL_OK;
@@ -310,18 +323,19 @@ import_build(const pgl_env *env, const pgl_ox_model *ox, const uint8_t *bytes, s
 }
 
 pgl_rc
-pgl_onnx_import(const pgl_env *env, const uint8_t *bytes, size_t len, const pgl_ox_limits *lim,
-				pgl_onnx_import_opts *o, pgl_model **out, uint8_t **blob, size_t *blob_len,
-				pgl_status *st)
+pgl_onnx_import(const pgl_env *env, const uint8_t *bytes, size_t len, pgl_onnx_import_opts *o,
+				pgl_model **out, uint8_t **blob, size_t *blob_len, pgl_status *st)
 {
 	pgl_ox_model *ox = NULL;
+	pgl_ox_limits lim;
 	pgl_model	 *m;
 	pgl_rc		  rc;
 
 	*out = NULL;
 	*blob = NULL;
 	o->hint[0] = '\0';
-	if ((rc = pgl_ox_load(env, bytes, len, lim, &ox, st)) != PGL_OK)
+	pgl_ox_limits_env(env, &lim);
+	if ((rc = pgl_ox_load(env, bytes, len, &lim, &ox, st)) != PGL_OK)
 	{
 		if (strncmp(st->msg, "unsupported", 11) == 0)
 			HINT(o, "docs/onnx.md lists the operators and opsets (6 to 17) pg_learn runs.");

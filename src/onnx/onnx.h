@@ -175,6 +175,13 @@ typedef struct pgl_ox_limits
 /* defaults for tools and tests: 1 GB of model, 100,000 nodes, 2^28 elements, 4 GB arena */
 extern void pgl_ox_limits_default(pgl_ox_limits *lim);
 
+/*
+ * The defaults lowered to env->max_memory when it is set (a backend:
+ * pg_learn.max_train_memory): the model's bytes and the arena to it, a
+ * tensor's elements to a quarter of it.
+ */
+extern void pgl_ox_limits_env(const pgl_env *env, pgl_ox_limits *lim);
+
 typedef struct pgl_ox_plan pgl_ox_plan;
 
 typedef struct pgl_ox_model
@@ -214,12 +221,6 @@ extern pgl_rc pgl_ox_decode(const pgl_env *env, const uint8_t *buf, size_t len,
 extern pgl_rc pgl_ox_validate(pgl_ox_model *m, pgl_status *st);
 extern pgl_rc pgl_ox_plan_build(pgl_ox_model *m, pgl_status *st);
 
-/*
- * The op types of m (default domain and ai.onnx.ml) that the runtime lacks
- * at m's opset, as "A, B, C" (sorted, each once) in buf; returns how many.
- */
-extern int pgl_ox_unsupported_ops(const pgl_ox_model *m, char *buf, size_t size);
-
 extern void pgl_ox_model_free(pgl_ox_model *m);
 
 /* memory owned by the model (zeroed; freed with it): for static checks' n->state */
@@ -233,9 +234,6 @@ extern void *pgl_ox_state_alloc(const pgl_ox_model *m, size_t size, pgl_status *
 extern pgl_rc pgl_ox_tensor_decode(const pgl_env *env, const uint8_t *buf, size_t len,
 								   const pgl_ox_limits *lim, pgl_ox_tensor **out, pgl_status *st);
 extern void	  pgl_ox_tensor_free(pgl_ox_tensor *t);
-
-/* an initializer of m by name, or NULL */
-extern const pgl_ox_tensor *pgl_ox_initializer(const pgl_ox_model *m, const char *name);
 
 /*
  * For static checks: input i of node n when it is a constant (an
@@ -280,9 +278,6 @@ extern pgl_rc pgl_ox_output(pgl_ox_exec *x, pgl_ox_tensor *out, int32_t dtype, i
 
 /* temporary bytes for the running kernel, valid until it returns (one buffer per call) */
 extern void *pgl_ox_scratch(pgl_ox_exec *x, size_t bytes, pgl_status *st);
-
-extern const pgl_env	  *pgl_ox_env(const pgl_ox_exec *x);
-extern const pgl_ox_model *pgl_ox_exec_model(const pgl_ox_exec *x);
 
 /* a kernel: computes out[] from in[] (see the top of this file) */
 typedef pgl_rc (*pgl_ox_kernel)(pgl_ox_exec *x, const pgl_ox_node *n, pgl_ox_tensor **in, int n_in,

@@ -173,12 +173,87 @@ kernel_range(const geo3 *g, int i, int64_t o, int64_t *lo, int64_t *hi)
 {
 	int64_t start = o * g->s[i] - g->p[i];
 
-	*lo = start >= 0 ? 0 : (-start + g->d[i] - 1) / g->d[i];
-	*hi = g->in[i] - start <= 0 ? 0 : (g->in[i] - start + g->d[i] - 1) / g->d[i];
+	if (g->d[i] == 1) /* no division: the common case, per output in the pools */
+	{
+		*lo = start >= 0 ? 0 : -start;
+		*hi = g->in[i] - start;
+	}
+	else
+	{
+		*lo = start >= 0 ? 0 : (-start + g->d[i] - 1) / g->d[i];
+		*hi = g->in[i] - start <= 0 ? 0 : (g->in[i] - start + g->d[i] - 1) / g->d[i];
+	}
 	if (*hi > g->k[i])
 		*hi = g->k[i];
 	if (*lo > *hi)
 		*lo = *hi;
+}
+
+/* the max over the taps [klo, khi) of one window (first tap kept on ties and NaN as below) */
+static inline float
+window_max(const geo3 *g, const float *xp, const int64_t *o, const int64_t *klo, const int64_t *khi)
+{
+	float mx = -INFINITY;
+	bool  first = true;
+
+	for (int64_t k0 = klo[0]; k0 < khi[0]; k0++)
+	{
+		int64_t i0 = o[0] * g->s[0] + k0 * g->d[0] - g->p[0];
+
+		for (int64_t k1 = klo[1]; k1 < khi[1]; k1++)
+		{
+			int64_t		 i1 = o[1] * g->s[1] + k1 * g->d[1] - g->p[1];
+			const float *r = xp + (i0 * g->in[1] + i1) * g->in[2] + o[2] * g->s[2] - g->p[2];
+
+			for (int64_t k2 = klo[2]; k2 < khi[2]; k2++)
+			{
+				float v = r[k2 * g->d[2]];
+
+				if (first || v > mx)
+					mx = v;
+				first = false;
+			}
+		}
+	}
+	return mx;
+}
+
+/* every window inside the input: no padding, no dilation, none past the end */
+static bool
+pool_plain(const geo3 *g)
+{
+	for (int i = 0; i < 3; i++)
+		if (g->p[i] != 0 || g->d[i] != 1 || (g->out[i] - 1) * g->s[i] + g->k[i] > g->in[i])
+			return false;
+	return true;
+}
+
+/* one plane of a plain 1-D or 2-D max pool (k[0] == 1): no range checks in the loops */
+static void
+maxpool_plane_2d(const geo3 *g, const float *xp, float *yp)
+{
+	int64_t k1 = g->k[1], k2 = g->k[2], s1 = g->s[1], s2 = g->s[2], in2 = g->in[2];
+
+	for (int64_t o1 = 0; o1 < g->out[1]; o1++)
+	{
+		const float *r = xp + o1 * s1 * in2;
+		float		*yr = yp + o1 * g->out[2];
+
+		for (int64_t o2 = 0; o2 < g->out[2]; o2++)
+		{
+			const float *t = r + o2 * s2;
+			float		 mx = t[0];
+
+			for (int64_t a = 0; a < k1; a++)
+				for (int64_t b = 0; b < k2; b++)
+				{
+					float v = t[a * in2 + b];
+
+					mx = v > mx ? v : mx;
+				}
+			yr[o2] = mx;
+		}
+	}
 }
 
 void
@@ -187,46 +262,66 @@ ox_maxpool_f32(const ox_window *w, const float *x, float *y, int64_t *indices, b
 	geo3 g;
 
 	geo3_make(w, &g);
+	if (indices == NULL && g.k[0] == 1 && g.out[0] == 1 && pool_plain(&g))
+	{
+		for (int64_t pl = 0; pl < w->n * w->c; pl++)
+			maxpool_plane_2d(&g, x + pl * g.isz, y + pl * g.osz);
+		return;
+	}
 	for (int64_t pl = 0; pl < w->n * w->c; pl++)
 	{
 		const float *xp = x + pl * g.isz;
 		float		*yp = y + pl * g.osz;
+		int64_t		 o[3], klo[3], khi[3];
 
-		for (int64_t o0 = 0; o0 < g.out[0]; o0++)
-			for (int64_t o1 = 0; o1 < g.out[1]; o1++)
-				for (int64_t o2 = 0; o2 < g.out[2]; o2++)
+		/* each dim's taps computed at its own loop level, not per output and dim */
+		for (o[0] = 0; o[0] < g.out[0]; o[0]++)
+		{
+			kernel_range(&g, 0, o[0], &klo[0], &khi[0]);
+			for (o[1] = 0; o[1] < g.out[1]; o[1]++)
+			{
+				kernel_range(&g, 1, o[1], &klo[1], &khi[1]);
+				for (o[2] = 0; o[2] < g.out[2]; o[2]++)
 				{
-					float	mx = -INFINITY;
-					int64_t arg = -1, o[3] = {o0, o1, o2}, klo[3], khi[3];
+					int64_t at_y = (o[0] * g.out[1] + o[1]) * g.out[2] + o[2];
 
-					for (int i = 0; i < 3; i++)
-						kernel_range(&g, i, o[i], &klo[i], &khi[i]);
-					for (int64_t k0 = klo[0]; k0 < khi[0]; k0++)
+					kernel_range(&g, 2, o[2], &klo[2], &khi[2]);
+					if (indices == NULL)
 					{
-						int64_t i0 = o0 * g.s[0] + k0 * g.d[0] - g.p[0];
+						yp[at_y] = window_max(&g, xp, o, klo, khi);
+						continue;
+					}
+					{
+						float	mx = -INFINITY;
+						int64_t arg = -1;
 
-						for (int64_t k1 = klo[1]; k1 < khi[1]; k1++)
+						for (int64_t k0 = klo[0]; k0 < khi[0]; k0++)
 						{
-							int64_t i1 = o1 * g.s[1] + k1 * g.d[1] - g.p[1];
+							int64_t i0 = o[0] * g.s[0] + k0 * g.d[0] - g.p[0];
 
-							for (int64_t k2 = klo[2]; k2 < khi[2]; k2++)
+							for (int64_t k1 = klo[1]; k1 < khi[1]; k1++)
 							{
-								int64_t i2 = o2 * g.s[2] + k2 * g.d[2] - g.p[2];
-								int64_t at = (i0 * g.in[1] + i1) * g.in[2] + i2;
+								int64_t i1 = o[1] * g.s[1] + k1 * g.d[1] - g.p[1];
 
-								if (arg < 0 || xp[at] > mx)
+								for (int64_t k2 = klo[2]; k2 < khi[2]; k2++)
 								{
-									mx = xp[at];
-									arg = col_major ? (i2 * g.in[1] + i1) * g.in[0] + i0 : at;
+									int64_t i2 = o[2] * g.s[2] + k2 * g.d[2] - g.p[2];
+									int64_t at = (i0 * g.in[1] + i1) * g.in[2] + i2;
+
+									if (arg < 0 || xp[at] > mx)
+									{
+										mx = xp[at];
+										arg = col_major ? (i2 * g.in[1] + i1) * g.in[0] + i0 : at;
+									}
 								}
 							}
 						}
+						yp[at_y] = mx;
+						indices[pl * g.osz + at_y] = pl * g.isz + (arg < 0 ? 0 : arg);
 					}
-					yp[(o0 * g.out[1] + o1) * g.out[2] + o2] = mx;
-					if (indices)
-						indices[pl * g.osz + (o0 * g.out[1] + o1) * g.out[2] + o2] =
-							pl * g.isz + (arg < 0 ? 0 : arg);
 				}
+			}
+		}
 	}
 }
 

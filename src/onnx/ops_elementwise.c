@@ -10,6 +10,7 @@
  *
  *-------------------------------------------------------------------------
  */
+#include "ops_math.h"
 #include "ox_kernels.h"
 
 #include <math.h>
@@ -279,19 +280,6 @@ pgl_ox_k_binary(pgl_ox_exec *x, const pgl_ox_node *n, pgl_ox_tensor **in, int n_
 
 /* ---------- unary ---------- */
 
-static float
-sigmoidf(float v)
-{
-	if (v >= 0)
-		return 1.0f / (1.0f + expf(-v));
-	else
-	{
-		float e = expf(v);
-
-		return e / (1.0f + e);
-	}
-}
-
 static double
 sigmoid(double v)
 {
@@ -393,7 +381,7 @@ pgl_ox_k_unary(pgl_ox_exec *x, const pgl_ox_node *n, pgl_ox_tensor **in, int n_i
 	switch (dt)
 	{
 		case PGL_OX_FLOAT:
-			UNARY_F(float, f, sigmoidf, expf, logf, sqrtf, erff, tanhf, fabsf);
+			UNARY_F(float, f, ox_sigmoidf, expf, logf, sqrtf, erff, ox_tanhf, fabsf);
 			break;
 		case PGL_OX_DOUBLE:
 			UNARY_F(double, f, sigmoid, exp, log, sqrt, erf, tanh, fabs);

@@ -20,11 +20,74 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "pgl_algo.h"
 
 /* most dimensions a shape has in these functions */
 #define OX_MATH_MAX_DIMS 8
+
+/* ---------- float activations (ops_rnn.c, ops_elementwise.c) ---------- */
+
+/*
+ * e^x without a libm call or a branch, so that loops over it vectorize
+ * (Cephes expf: x = n ln 2 + r, a degree-6 polynomial in r, 2^n put in the
+ * exponent bits; within 2 ulp of expf).  x is clamped to [-87.3, 88] (the
+ * normal floats), NaN passes through.
+ */
+static inline float
+ox_expf(float x)
+{
+	float	orig = x, y, t, fx, z, p;
+	int32_t bits;
+
+	x = x == x ? x : 0.0f;
+	x = x < -87.3f ? -87.3f : x > 88.0f ? 88.0f : x;
+	y = x * 1.44269504088896341f + 0.5f;
+	t = (float) (int32_t) y;
+	fx = t > y ? t - 1.0f : t; /* floor(y) */
+	x -= fx * 0.693359375f;
+	x -= fx * -2.12194440e-4f;
+	z = x * x;
+	p = (((((1.9875691500E-4f * x + 1.3981999507E-3f) * x + 8.3334519073E-3f) * x +
+		   4.1665795894E-2f) *
+			  x +
+		  1.6666665459E-1f) *
+			 x +
+		 5.0000001201E-1f) *
+			z +
+		x + 1.0f;
+	bits = ((int32_t) fx + 127) << 23;
+	memcpy(&y, &bits, sizeof(y));
+	return orig == orig ? p * y : orig;
+}
+
+/* 1 / (1 + e^-v), branch-free (within about 3e-7 of the exact value) */
+static inline float
+ox_sigmoidf(float v)
+{
+	return 1.0f / (1.0f + ox_expf(-v));
+}
+
+/*
+ * tanh, branch-free (Cephes tanhf: an odd polynomial below 0.625, else
+ * 1 - 2 / (e^2|v| + 1) with v's sign; relative error about 2e-7)
+ */
+static inline float
+ox_tanhf(float v)
+{
+	float a = v < 0 ? -v : v, s = v * v, small, large;
+
+	small = ((((-5.70498872745E-3f * s + 2.06390887954E-2f) * s - 5.37397155531E-2f) * s +
+			  1.33314422036E-1f) *
+				 s -
+			 3.33332819422E-1f) *
+				s * v +
+			v;
+	large = 1.0f - 2.0f / (ox_expf(2.0f * a) + 1.0f);
+	large = v < 0 ? -large : large;
+	return a < 0.625f ? small : large;
+}
 
 /* ---------- ops_matmul.c ---------- */
 

@@ -50,16 +50,9 @@ act(ox_act a, float v)
 	switch (a)
 	{
 		case OX_ACT_SIGMOID:
-			if (v >= 0)
-				return 1.0f / (1.0f + expf(-v));
-			else
-			{
-				float e = expf(v);
-
-				return e / (1.0f + e);
-			}
+			return ox_sigmoidf(v);
 		case OX_ACT_TANH:
-			return tanhf(v);
+			return ox_tanhf(v);
 		case OX_ACT_RELU:
 			return v > 0 ? v : 0;
 	}
@@ -120,6 +113,14 @@ gru_rec_width(const ox_rnn *r)
 	return (r->linear_before_reset ? 3 : 2) * r->h;
 }
 
+/* an LSTM of the default activations, without peepholes, clip or coupled gates */
+static bool
+lstm_plain(const ox_rnn *r, const rnn_dir *dd)
+{
+	return dd->f == OX_ACT_SIGMOID && dd->g == OX_ACT_TANH && dd->h == OX_ACT_TANH &&
+		   dd->p == NULL && !(r->clip > 0) && !r->input_forget;
+}
+
 /* the elementwise step of row b: reads gates (and rec), updates hs, cs */
 static void
 rnn_cell(const ox_rnn *r, const rnn_dir *dd, int64_t b)
@@ -131,6 +132,16 @@ rnn_cell(const ox_rnn *r, const rnn_dir *dd, int64_t b)
 	if (r->cell == OX_RNN_SIMPLE)
 		for (int64_t j = 0; j < H; j++)
 			h[j] = act(dd->f, clipv(g[j], cl));
+	else if (r->cell == OX_RNN_LSTM && lstm_plain(r, dd))
+		/* what torch exports: one loop the compiler vectorizes */
+		for (int64_t j = 0; j < H; j++)
+		{
+			float i = ox_sigmoidf(g[j]), o = ox_sigmoidf(g[H + j]);
+			float f = ox_sigmoidf(g[2 * H + j]), cn = f * c[j] + i * ox_tanhf(g[3 * H + j]);
+
+			c[j] = cn;
+			h[j] = o * ox_tanhf(cn);
+		}
 	else if (r->cell == OX_RNN_LSTM)
 		for (int64_t j = 0; j < H; j++)
 		{

@@ -55,10 +55,43 @@
 			}                                                                                      \
 		}
 
+/* one contiguous row (the last axis, as attention has it): loops that vectorize */
+static void
+softmax_row_f32(const float *x, float *y, int64_t n, bool lg)
+{
+	float mx = -INFINITY, part[8] = {0}, sum = 0;
+
+	for (int64_t i = 0; i < n; i++)
+		mx = x[i] > mx ? x[i] : mx;
+	for (int64_t i = 0; i < n; i++)
+		y[i] = ox_expf(x[i] - mx);
+	for (int64_t i = 0; i < n; i++) /* 8 partial sums: the reduction vectorizes too */
+		part[i & 7] += y[i];
+	for (int k = 0; k < 8; k++)
+		sum += part[k];
+	if (lg)
+	{
+		float ls = logf(sum) + mx;
+
+		for (int64_t i = 0; i < n; i++)
+			y[i] = x[i] - ls;
+		return;
+	}
+	sum = 1 / sum;
+	for (int64_t i = 0; i < n; i++)
+		y[i] *= sum;
+}
+
 void
 ox_softmax_f32(const float *x, float *y, int64_t outer, int64_t n, int64_t inner, bool lg)
 {
-	SOFTMAX_BODY(float, expf, logf)
+	if (inner == 1)
+	{
+		for (int64_t o = 0; o < outer; o++)
+			softmax_row_f32(x + o * n, y + o * n, n, lg);
+		return;
+	}
+	SOFTMAX_BODY(float, ox_expf, logf)
 }
 
 void

@@ -62,9 +62,7 @@ extern int ox_pb_varint(ox_pb *c, uint64_t *v);
 
 typedef struct ox_model_priv
 {
-	ox_pool			   pool;
-	int32_t			   n_value_info;
-	pgl_ox_value_info *value_info;
+	ox_pool pool;
 } ox_model_priv;
 
 /* the model as allocated: the public struct first */

@@ -283,13 +283,10 @@ tensor_fill(rd *r, ox_pb msg, pgl_ox_tensor *t, const tensor_fields *tf, int fie
 {
 	ox_field f;
 	int64_t	 kd = 0, kv = 0;
-	size_t	 es = pgl_ox_dtype_size(t->dtype);
 	int		 width = field == 4 ? 4 : field == 10 ? 8 : 0;
 	int		 out = (field == 5) ? 4 : width ? width : 8;
 	void	*dst = t->data;
 	int32_t *tmp = NULL;
-
-	(void) es;
 
 	/* int32_data holds bools too: read into int32 then narrow */
 	if (t->dtype == PGL_OX_BOOL && !tf->has_raw)
@@ -401,7 +398,6 @@ decode_attr(rd *r, ox_pb msg, pgl_ox_attr *a, const char *node)
 	ox_field f;
 	int64_t	 nf = 0, ni = 0, ns = 0, v = 0;
 	bool	 has_f = false, has_i = false, has_s = false, has_t = false, has_g = false;
-	int64_t	 other = 0;
 	pgl_rc	 rc = PGL_OK;
 	ox_pb	 c = msg;
 
@@ -453,14 +449,6 @@ decode_attr(rd *r, ox_pb msg, pgl_ox_attr *a, const char *node)
 				if (f.wt != OX_WT_LEN)
 					return bad_wire(r, "AttributeProto", f.num);
 				ns++;
-				break;
-			case 10:
-			case 11:
-			case 14:
-			case 15:
-			case 22:
-			case 23:
-				other++;
 				break;
 			case 21:
 				return pgl_fail(r->st, PGL_ERR_INVALID,
@@ -529,7 +517,6 @@ decode_attr(rd *r, ox_pb msg, pgl_ox_attr *a, const char *node)
 						a->name, node);
 	if (a->type == PGL_OX_ATTR_STRING && !a->s)
 		a->s = ox_pstrndup(r->pool, (const uint8_t *) "", 0, r->st);
-	(void) other;
 	return PGL_OK;
 }
 
@@ -714,11 +701,10 @@ decode_value_info(rd *r, ox_pb msg, pgl_ox_value_info *vi)
 static pgl_rc
 decode_graph(rd *r, ox_pb msg, pgl_ox_model *m, pgl_ox_value_info **all_in, int32_t *n_all_in)
 {
-	ox_model_priv *priv = OX_PRIV(m);
-	ox_field	   f;
-	int64_t		   nn = 0, nt = 0, ni = 0, no = 0, nv = 0;
-	ox_pb		   c = msg;
-	pgl_rc		   rc = PGL_OK;
+	ox_field f;
+	int64_t	 nn = 0, nt = 0, ni = 0, no = 0;
+	ox_pb	 c = msg;
+	pgl_rc	 rc = PGL_OK;
 
 	NEXT(&c, &f, "GraphProto")
 	{
@@ -728,14 +714,9 @@ decode_graph(rd *r, ox_pb msg, pgl_ox_model *m, pgl_ox_value_info **all_in, int3
 			case 5:
 			case 11:
 			case 12:
-			case 13:
 				if (f.wt != OX_WT_LEN)
 					return bad_wire(r, "GraphProto", f.num);
-				(*(f.num == 1	 ? &nn
-				   : f.num == 5	 ? &nt
-				   : f.num == 11 ? &ni
-				   : f.num == 12 ? &no
-								 : &nv))++;
+				(*(f.num == 1 ? &nn : f.num == 5 ? &nt : f.num == 11 ? &ni : &no))++;
 				break;
 			case 2:
 				rc = get_string(r, &f, "GraphProto", &m->graph_name);
@@ -753,18 +734,17 @@ decode_graph(rd *r, ox_pb msg, pgl_ox_model *m, pgl_ox_value_info **all_in, int3
 		return pgl_ox_fail(r->st, PGL_ERR_INVALID, "Raise the limit or use a smaller model.",
 						   "ONNX graph has %lld nodes, more than the limit of %lld", (long long) nn,
 						   (long long) r->lim->max_nodes);
-	if (nt + ni + no + nv > r->lim->max_tensors)
+	if (nt + ni + no > r->lim->max_tensors)
 		return pgl_ox_fail(r->st, PGL_ERR_INVALID, "Raise the limit or use a smaller model.",
 						   "ONNX graph has %lld tensors, more than the limit of %lld",
-						   (long long) (nt + ni + no + nv), (long long) r->lim->max_tensors);
+						   (long long) (nt + ni + no), (long long) r->lim->max_tensors);
 	m->nodes = ox_palloc(r->pool, sizeof(pgl_ox_node) * (size_t) nn, r->st);
 	m->initializers = ox_palloc(r->pool, sizeof(pgl_ox_tensor) * (size_t) nt, r->st);
 	*all_in = ox_palloc(r->pool, sizeof(pgl_ox_value_info) * (size_t) ni, r->st);
 	m->outputs = ox_palloc(r->pool, sizeof(pgl_ox_value_info) * (size_t) no, r->st);
-	priv->value_info = ox_palloc(r->pool, sizeof(pgl_ox_value_info) * (size_t) nv, r->st);
-	if (!m->nodes || !m->initializers || !*all_in || !m->outputs || !priv->value_info)
+	if (!m->nodes || !m->initializers || !*all_in || !m->outputs)
 		return r->st->rc;
-	nn = nt = ni = no = nv = 0;
+	nn = nt = ni = no = 0;
 	c = msg;
 	while (ox_pb_next(&c, &f, "GraphProto", r->st) > 0)
 	{
@@ -781,14 +761,11 @@ decode_graph(rd *r, ox_pb msg, pgl_ox_model *m, pgl_ox_value_info **all_in, int3
 			rc = decode_value_info(r, f.sub, &(*all_in)[ni++]);
 		else if (f.num == 12)
 			rc = decode_value_info(r, f.sub, &m->outputs[no++]);
-		else if (f.num == 13)
-			rc = decode_value_info(r, f.sub, &priv->value_info[nv++]);
 		if (rc != PGL_OK)
 			return rc;
 		m->n_nodes = (int32_t) nn;
 		m->n_initializers = (int32_t) nt;
 		m->n_outputs = (int32_t) no;
-		priv->n_value_info = (int32_t) nv;
 		*n_all_in = (int32_t) ni;
 	}
 	return PGL_OK;

@@ -52,26 +52,28 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(const char *const *) a, *(const char *const *) b);
 }
 
-int
-pgl_ox_unsupported_ops(const pgl_ox_model *m, char *buf, size_t size)
+/*
+ * The op types check_ops found no table line for (n->op NULL), as "A, B, C"
+ * (sorted, each once) in buf; returns how many, -1 out of memory.  Only
+ * when some node lacks one does it sort their names.
+ */
+static int
+unsupported_ops(const pgl_ox_model *m, int32_t n_missing, char *buf, size_t size)
 {
 	const char **names;
 	int			 n = 0, k = 0;
 	size_t		 used = 0;
 	pgl_status	 st;
 
-	if (size > 0)
-		buf[0] = '\0';
-	names = pgl_ox_state_alloc(m, sizeof(char *) * (size_t) (m->n_nodes + 1), &st);
+	buf[0] = '\0';
+	if (n_missing == 0)
+		return 0;
+	names = pgl_ox_state_alloc(m, sizeof(char *) * (size_t) n_missing, &st);
 	if (!names)
 		return -1;
 	for (int32_t i = 0; i < m->n_nodes; i++)
-	{
-		int32_t opset;
-
-		if (!lookup(m, &m->nodes[i], &opset))
+		if (m->nodes[i].op == NULL)
 			names[n++] = m->nodes[i].op_type;
-	}
 	qsort(names, (size_t) n, sizeof(char *), cmp_str);
 	for (int i = 0; i < n; i++)
 	{
@@ -136,17 +138,19 @@ check_required(const pgl_ox_node *n, pgl_status *st)
 static pgl_rc
 check_ops(pgl_ox_model *m, pgl_status *st)
 {
-	char   list[200];
-	int	   n_bad;
-	pgl_rc rc;
+	char	list[200];
+	int		n_bad;
+	int32_t n_missing = 0;
+	pgl_rc	rc;
 
 	for (int32_t i = 0; i < m->n_nodes; i++)
 	{
 		pgl_ox_node *n = &m->nodes[i];
 
 		n->op = lookup(m, n, &n->opset);
+		n_missing += n->op == NULL;
 	}
-	n_bad = pgl_ox_unsupported_ops(m, list, sizeof(list));
+	n_bad = unsupported_ops(m, n_missing, list, sizeof(list));
 	if (n_bad < 0)
 		return pgl_fail(st, PGL_ERR_NOMEM, "out of memory validating an ONNX model");
 	if (n_bad > 0)

@@ -1,6 +1,8 @@
 #!/usr/bin/python3
 """Write sql/onnx_data.sql: small torch 1.13 models exported to ONNX, as
-base64 literals, with inputs and torch's outputs, for sql/onnx.sql.
+base64 literals, with inputs and torch's outputs, for sql/onnx.sql (MLPs,
+two inputs, a CNN, an LSTM, an int64 input; refused ones).  New models go
+at the end, so the earlier ones keep their bytes (one random stream).
 
 Run: /usr/bin/python3 test/onnx/gen_sql_fixtures.py  (1 thread, fixed seed:
 the same bytes every run on one torch build)."""
@@ -127,6 +129,48 @@ class Top(torch.nn.Module):
     def forward(self, x):
         return torch.topk(x, 2)[0]
 out.append("INSERT INTO onnx_files VALUES ('topk', %s);" % lit(export(Top(), X[:1], ["x"], ["y"])))
+
+# 7. an LSTM regressor: seq [N, 5, 3] -> LSTM(3, 4) -> the last step's h -> Linear -> y [N, 1];
+#    the sequence as a 15-element array column (row-major: step by step)
+class SeqReg(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.rnn = torch.nn.LSTM(3, 4, batch_first=True)
+        self.l = torch.nn.Linear(4, 1)
+
+    def forward(self, seq):
+        return self.l(self.rnn(seq)[0][:, -1, :])
+
+
+lstm = SeqReg()
+S = torch.randn(4, 5, 3)
+out.append("INSERT INTO onnx_files VALUES ('lstm', %s);" % lit(export(lstm, S[:1], ["seq"], ["y"])))
+with torch.no_grad():
+    YS = lstm(S).numpy()[:, 0]
+out.append("CREATE TABLE onnx_seq_rows (id int, seq float8[], expected float8);")
+for i in range(4):
+    out.append("INSERT INTO onnx_seq_rows VALUES (%d, %s, %r);"
+               % (i, arr(S[i].numpy().reshape(-1)), float(YS[i])))
+
+# 8. an int64 input (counts, cast to float inside): k [N, 2] -> y [N, 1]
+class Counts(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.l = torch.nn.Linear(2, 1)
+
+    def forward(self, k):
+        return self.l(k.float())
+
+
+counts = Counts()
+K = torch.tensor([[1, 2], [3, -4], [0, 7]], dtype=torch.int64)
+out.append("INSERT INTO onnx_files VALUES ('int_input', %s);" % lit(export(counts, K[:1], ["k"], ["y"])))
+with torch.no_grad():
+    YK = counts(K).numpy()[:, 0]
+out.append("CREATE TABLE onnx_int_rows (id int, k bigint[], expected float8);")
+for i in range(3):
+    out.append("INSERT INTO onnx_int_rows VALUES (%d, ARRAY[%d, %d]::bigint[], %r);"
+               % (i, int(K[i, 0]), int(K[i, 1]), float(YK[i])))
 
 with open(os.path.join(ROOT, "sql", "onnx_data.sql"), "w") as f:
     f.write("\n".join(out) + "\n")

@@ -396,7 +396,7 @@ static void
 test_out_of_memory(void)
 {
 	int		   left = 1;
-	pgl_env	   e = {&left, budget_alloc, budget_free, NULL, NULL, NULL, NULL};
+	pgl_env	   e = {.arg = &left, .alloc = budget_alloc, .free = budget_free};
 	double	   x[2000], y[2000];
 	pgl_series se = {PGL_SERIES_POINTS, NULL, 2000, x, y, NULL, 0};
 	pgl_chart  c;

@@ -164,7 +164,8 @@ enum
 	V_BAD_COUNT,
 	V_CUSTOM_DOMAIN,
 	V_NINE_DIMS,
-	V_NEG_DIM
+	V_NEG_DIM,
+	V_VALUE_INFO
 };
 
 static buf
@@ -210,6 +211,12 @@ mlp(int variant, int64_t opset)
 	f_msg(&g, 11, &t);
 	t = value_info(variant == V_NO_OUTPUT ? "Q" : "Y", 1, 2, dx);
 	f_msg(&g, 12, &t);
+	/* 20 value_info entries (field 13, intermediate shapes), one of a string type */
+	for (int i = 0; variant == V_VALUE_INFO && i < 20; i++)
+	{
+		t = value_info(i == 0 ? "t1" : "t2", i == 0 ? 8 : 1, 2, dx);
+		f_msg(&g, 13, &t);
+	}
 	return model(8, opset, variant == V_OK ? "" : NULL, &g);
 }
 
@@ -542,6 +549,17 @@ test_limits(void)
 	OK(pgl_ox_load(&pgl_malloc_env, b.p, b.n, &lim, &m, &st) != PGL_OK &&
 		   strstr(st.msg, "exceeds the limit of 100 bytes"),
 	   "the byte limit holds: %s", st.msg);
+	/* value_info (intermediate shapes) is skipped: not counted, not decoded */
+	free(b.p);
+	b = mlp(V_VALUE_INFO, 13);
+	pgl_ox_limits_default(&lim);
+	lim.max_tensors = 10;
+	OK(pgl_ox_load(&pgl_malloc_env, b.p, b.n, &lim, &m, &st) == PGL_OK,
+	   "20 value_info entries do not count against max_tensors 10: %s", st.msg);
+	pgl_ox_model_free(m);
+	m = NULL;
+	free(b.p);
+	b = mlp(V_OK, 13);
 	pgl_ox_limits_default(&lim);
 	lim.max_elements = 2;
 	OK(pgl_ox_load(&pgl_malloc_env, b.p, b.n, &lim, &m, &st) != PGL_OK &&

@@ -138,6 +138,82 @@ check_failed_growth(const pgl_env *env, const pgl_model *m)
 	free(X);
 }
 
+/* pgl_onnx_input_width's refusals, each with advice */
+static void
+check_input_width(void)
+{
+	pgl_ox_value_info vi;
+	int64_t			  w = 0;
+	bool			  one = false;
+	char			  hint[256];
+	pgl_status		  st = {0};
+
+	memset(&vi, 0, sizeof(vi));
+	vi.name = "x";
+	vi.dtype = PGL_OX_FLOAT;
+	vi.ndim = 3;
+	vi.dims[0] = -1;
+	vi.dims[1] = 4;
+	vi.dims[2] = 5;
+	OK(pgl_onnx_input_width(&vi, &w, &one, hint, sizeof(hint), &st) == PGL_OK && w == 20 && !one,
+	   "[batch, 4, 5]: 20 values per row");
+	vi.dims[0] = 1;
+	OK(pgl_onnx_input_width(&vi, &w, &one, hint, sizeof(hint), &st) == PGL_OK && one,
+	   "a fixed batch of 1 is one row at a time");
+	vi.dims[2] = -1;
+	OK(pgl_onnx_input_width(&vi, &w, &one, hint, sizeof(hint), &st) == PGL_ERR_INVALID &&
+		   strstr(st.msg, "dim 2 is symbolic") && hint[0],
+	   "a symbolic inner dim: %s", st.msg);
+	vi.dims[2] = 5;
+	vi.ndim = -1;
+	OK(pgl_onnx_input_width(&vi, &w, &one, hint, sizeof(hint), &st) == PGL_ERR_INVALID &&
+		   strstr(st.msg, "no declared shape") && strstr(hint, "dynamic_axes"),
+	   "no declared shape: %s", st.msg);
+	vi.ndim = 0;
+	OK(pgl_onnx_input_width(&vi, &w, &one, hint, sizeof(hint), &st) == PGL_ERR_INVALID &&
+		   strstr(st.msg, "no dims"),
+	   "a scalar input: %s", st.msg);
+	vi.ndim = 3;
+	vi.dtype = PGL_OX_BOOL;
+	OK(pgl_onnx_input_width(&vi, &w, &one, hint, sizeof(hint), &st) == PGL_ERR_INVALID &&
+		   strstr(st.msg, "not a number type"),
+	   "a bool input: %s", st.msg);
+	vi.dtype = PGL_OX_INT64;
+	vi.dims[1] = 100000;
+	vi.dims[2] = 100000;
+	OK(pgl_onnx_input_width(&vi, &w, &one, hint, sizeof(hint), &st) == PGL_ERR_INVALID &&
+		   strstr(st.msg, "values per row"),
+	   "a row too wide: %s", st.msg);
+}
+
+/* pgl_onnx_validate on a damaged onnx_io: the kind, the width, a regression's class_map */
+static void
+check_corrupt_io(pgl_model *m)
+{
+	int32_t	  *io = (int32_t *) pgl_model_tensor(m, "onnx_io")->data;
+	int32_t	   save[3] = {io[0], io[1], io[2]};
+	pgl_status st = {0};
+
+	io[PGL_ONNX_IO_KIND] = PGL_ONNX_VALUES;
+	OK(pgl_onnx_validate(m, &st) == PGL_ERR_CORRUPT && strstr(st.msg, "does not fit its task"),
+	   "a classifier reading values: %s", st.msg);
+	io[PGL_ONNX_IO_KIND] = save[1];
+	io[PGL_ONNX_IO_WIDTH] = 4;
+	OK(pgl_onnx_validate(m, &st) == PGL_ERR_CORRUPT, "a width of 4 for 5 classes: %s", st.msg);
+	io[PGL_ONNX_IO_WIDTH] = save[2];
+	io[PGL_ONNX_IO_OUTPUT] = -1;
+	OK(pgl_onnx_validate(m, &st) == PGL_ERR_CORRUPT, "output -1: %s", st.msg);
+	io[PGL_ONNX_IO_OUTPUT] = save[0];
+	m->task = PGL_TASK_REGRESSION;
+	io[PGL_ONNX_IO_KIND] = PGL_ONNX_VALUES;
+	io[PGL_ONNX_IO_WIDTH] = 1;
+	OK(pgl_onnx_validate(m, &st) == PGL_ERR_CORRUPT && strstr(st.msg, "has a \"class_map\""),
+	   "a regression with a class_map: %s", st.msg);
+	m->task = PGL_TASK_CLASSIFICATION;
+	memcpy(io, save, sizeof(save));
+	OK(pgl_onnx_validate(m, &st) == PGL_OK, "restored: %s", st.msg);
+}
+
 /* class_map must be a permutation of the classes */
 static void
 check_class_map(const pgl_model *m)
@@ -176,12 +252,66 @@ check_version(const pgl_env *env, const uint8_t *blob, size_t len, uint16_t v)
 	free(b);
 }
 
+/*
+ * env->max_memory bounds every load: an import over it is refused; a blob
+ * read under it decodes nothing, and its first predict is refused (not as a
+ * corrupt model), then runs once the budget allows.
+ */
+static void
+check_budget(const pgl_env *env0, const uint8_t *bytes, size_t len, const uint8_t *blob,
+			 size_t blob_len)
+{
+	pgl_env				 env = *env0;
+	pgl_onnx_import_opts o;
+	pgl_status			 st = {0};
+	pgl_model			*m = NULL;
+	uint8_t				*b = NULL;
+	size_t				 b_len = 0;
+	double				 X[20] = {0}, out[5];
+	const pgl_ox_model	*g = (const pgl_ox_model *) 1;
+
+	env.max_memory = (int64_t) len - 1;
+	memset(&o, 0, sizeof(o));
+	o.output_kind = PGL_ONNX_LOGITS;
+	o.n_classes = 5;
+	o.classes = labels;
+	OK(pgl_onnx_import(&env, bytes, len, &o, &m, &b, &b_len, &st) == PGL_ERR_INVALID &&
+		   strstr(st.msg, "exceeds the limit") && strstr(o.hint, "max_train_memory") && m == NULL,
+	   "an import over the budget is refused: %s (%s)", st.msg, o.hint);
+	OK(pgl_model_read(&env, blob, blob_len, &m, &st) == PGL_OK && !pgl_onnx_loaded(m),
+	   "a read under a small budget decodes nothing: %s", st.msg);
+	if (m == NULL)
+		return;
+	OK(pgl_onnx_predict(&env, m, X, 1, 1, out, &st) == PGL_ERR_INVALID &&
+		   strstr(st.msg, "exceeds the limit") && !pgl_onnx_loaded(m),
+	   "its first predict is over the budget: %s", st.msg);
+	OK(pgl_onnx_graph(m, &g, &st) == PGL_ERR_INVALID && g == NULL, "so is its graph: %s", st.msg);
+	/* predict takes the limits of its own env: a raised budget runs the same model */
+	{
+		pgl_env big = env;
+
+		big.max_memory = (int64_t) len + 100000;
+		OK(pgl_onnx_predict(&big, m, X, 1, 1, out, &st) == PGL_OK && pgl_onnx_loaded(m),
+		   "the same model predicts under a raised budget: %s", st.msg);
+	}
+	pgl_model_free(&env, m);
+	m = NULL;
+	env.max_memory = (int64_t) len + 100000;
+	OK(pgl_model_read(&env, blob, blob_len, &m, &st) == PGL_OK &&
+		   pgl_onnx_graph(m, &g, &st) == PGL_OK && g != NULL && g->n_outputs == 1 &&
+		   pgl_onnx_predict(&env, m, X, 1, 1, out, &st) == PGL_OK,
+	   "under a larger budget it runs: %s", st.msg);
+	OK(m && pgl_onnx_loaded(m) && g->limits.max_bytes == env.max_memory &&
+		   g->limits.max_arena == env.max_memory,
+	   "with the budget's limits");
+	pgl_model_free(&env, m);
+}
+
 int
 main(void)
 {
 	pgl_env				 env = pgl_malloc_env;
 	pgl_onnx_import_opts o;
-	pgl_ox_limits		 lim;
 	pgl_status			 st = {0};
 	pgl_model			*m = NULL, *m2 = NULL;
 	uint8_t				*bytes, *blob = NULL, *blob2 = NULL;
@@ -189,7 +319,6 @@ main(void)
 
 	env.alloc = count_alloc;
 	env.free = count_free;
-	pgl_ox_limits_default(&lim);
 	bytes = slurp(FIXTURE "model.onnx", &len);
 	OK(bytes != NULL, "fixture model");
 	if (!bytes)
@@ -198,13 +327,13 @@ main(void)
 	/* a regression of 5 values per row is refused, with advice */
 	memset(&o, 0, sizeof(o));
 	o.output_kind = -1;
-	OK(pgl_onnx_import(&env, bytes, len, &lim, &o, &m, &blob, &blob_len, &st) == PGL_ERR_INVALID &&
+	OK(pgl_onnx_import(&env, bytes, len, &o, &m, &blob, &blob_len, &st) == PGL_ERR_INVALID &&
 		   m == NULL && blob == NULL && o.hint[0] != '\0',
 	   "regression refused: %s", st.msg);
 	/* 4 labels for 5 columns */
 	o.n_classes = 4;
 	o.classes = labels;
-	OK(pgl_onnx_import(&env, bytes, len, &lim, &o, &m, &blob, &blob_len, &st) == PGL_ERR_INVALID,
+	OK(pgl_onnx_import(&env, bytes, len, &o, &m, &blob, &blob_len, &st) == PGL_ERR_INVALID,
 	   "class count refused: %s", st.msg);
 
 	/* "columns" with an empty name first, then a name twice */
@@ -222,14 +351,12 @@ main(void)
 		o.columns = cols;
 		o.task = PGL_TASK_CLASSIFICATION;
 		cols[0] = "";
-		OK(pgl_onnx_import(&env, bytes, len, &lim, &o, &m, &blob, &blob_len, &st) ==
-				   PGL_ERR_INVALID &&
+		OK(pgl_onnx_import(&env, bytes, len, &o, &m, &blob, &blob_len, &st) == PGL_ERR_INVALID &&
 			   strstr(st.msg, "empty name at position 1"),
 		   "an empty first column name is refused: %s", st.msg);
 		cols[0] = "c0";
 		cols[19] = "c3";
-		OK(pgl_onnx_import(&env, bytes, len, &lim, &o, &m, &blob, &blob_len, &st) ==
-				   PGL_ERR_INVALID &&
+		OK(pgl_onnx_import(&env, bytes, len, &o, &m, &blob, &blob_len, &st) == PGL_ERR_INVALID &&
 			   strstr(st.msg, "\"columns\" has \"c3\" twice"),
 		   "a column named twice is refused: %s", st.msg);
 		o.n_columns = 0;
@@ -239,18 +366,23 @@ main(void)
 
 	o.n_classes = 5;
 	o.output_kind = PGL_ONNX_LOGITS;
-	OK(pgl_onnx_import(&env, bytes, len, &lim, &o, &m, &blob, &blob_len, &st) == PGL_OK,
-	   "import: %s", st.msg);
+	OK(pgl_onnx_import(&env, bytes, len, &o, &m, &blob, &blob_len, &st) == PGL_OK, "import: %s",
+	   st.msg);
 	if (m == NULL)
 		return unit_done();
 	OK(m->algorithm == PGL_ALGO_ONNX && m->task == PGL_TASK_CLASSIFICATION && m->n_features == 20 &&
 		   m->features[19].kind == PGL_FEATURE_ELEMENT && m->features[19].element == 19 &&
 		   strcmp(m->classes[0], "a") == 0 && m->runtime != NULL,
 	   "model shape");
+	OK(!pgl_onnx_loaded(m), "the model read back at import has not decoded the file again");
 	OK(blob[4] == PGL_FORMAT_VERSION_U8, "written as format version 3");
 	check_predictions(&env, m);
+	OK(pgl_onnx_loaded(m), "predict loaded the graph");
+	check_budget(&env, bytes, len, blob, blob_len);
 	check_failed_growth(&env, m);
 	check_class_map(m);
+	check_corrupt_io(m);
+	check_input_width();
 
 	/* the blob reads back and writes the same bytes */
 	OK(pgl_model_read(&env, blob, blob_len, &m2, &st) == PGL_OK, "read back: %s", st.msg);

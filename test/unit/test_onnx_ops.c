@@ -46,6 +46,16 @@ test_gemm_matmul(void)
 	y[0] = y[1] = y[2] = y[3] = 1;
 	ox_gemm_f32(false, false, 2, 2, 3, 2, a, b, 1, y);
 	OK(y[0] == 9 && y[3] == 23, "gemm alpha 2, beta 1 accumulates");
+	/* one row (the GEMV path): row 2 of a, b plain and transposed, beta 0 over NaN, beta 1 */
+	y[0] = y[1] = NAN;
+	ox_gemm_f32(false, false, 1, 2, 3, 1, a + 3, b, 0, y);
+	OK(y[0] == 10 && y[1] == 11, "gemm of one row: %g %g", y[0], y[1]);
+	y[0] = y[1] = NAN;
+	ox_gemm_f32(false, true, 1, 2, 3, 1, a + 3, bt, 0, y);
+	OK(y[0] == 10 && y[1] == 11, "gemm of one row, transB: %g %g", y[0], y[1]);
+	y[0] = y[1] = 1;
+	ox_gemm_f32(true, true, 1, 2, 3, 2, a + 3, bt, 1, y);
+	OK(y[0] == 21 && y[1] == 23, "gemm of one row, transA (a column), alpha 2, beta 1");
 
 	/* A [2, 2, 3] @ B [3, 2]: the batch folds onto the rows */
 	for (int i = 0; i < 12; i++)
@@ -111,6 +121,35 @@ test_softmax_reduce(void)
 	ox_softmax_f32(x2, y, 1, 2, 2, false);
 	OK(y[0] == 0.5f && y[1] == 0.5f && y[2] == 0.5f && y[3] == 0.5f,
 	   "softmax over a strided axis, large numbers");
+
+	/* the contiguous-row path: 2 rows of 37 (not a multiple of the 8 partial sums) */
+	{
+		float  xr[74], yr[74], yl[74];
+		double err = 0, errl = 0;
+
+		for (int i = 0; i < 74; i++)
+			xr[i] = (float) ((i * 37) % 23) * 0.7f - (i < 37 ? 5.0f : -300.0f);
+		ox_softmax_f32(xr, yr, 2, 37, 1, false);
+		ox_softmax_f32(xr, yl, 2, 37, 1, true);
+		for (int r = 0; r < 2; r++)
+		{
+			double mx = -INFINITY, sum = 0;
+
+			for (int i = 0; i < 37; i++)
+				mx = fmax(mx, xr[r * 37 + i]);
+			for (int i = 0; i < 37; i++)
+				sum += exp(xr[r * 37 + i] - mx);
+			for (int i = 0; i < 37; i++)
+			{
+				double p = exp(xr[r * 37 + i] - mx) / sum;
+
+				err = fmax(err, fabs(yr[r * 37 + i] - p) / p);
+				errl = fmax(errl, fabs(yl[r * 37 + i] - log(p)));
+			}
+		}
+		OK(err < 1e-6 && errl < 1e-5, "softmax rows of 37: relative error %.2g, log %.2g", err,
+		   errl);
+	}
 
 	{
 		float	r[12], out[12];
@@ -206,6 +245,81 @@ test_conv(void)
 		w.out[0] = 2;
 		ox_conv_f32(&w, x2, ones, NULL, y, NULL);
 		OK(y[0] == 4 && y[1] == 6 && y[2] == 12 && y[3] == 14, "conv batch of 2, channels summed");
+	}
+}
+
+/*
+ * The max pool's plain 1-D/2-D path (no indices, no padding, no dilation,
+ * every window inside) against the general path (with indices) on the same
+ * input: kernels 2 x 2 / 3 x 3 / 1 x 3, strides 1 to 3, odd sizes, 1-D,
+ * and a NaN kept where the first tap is.
+ */
+/* the branch-free activations against libm in double, over [-100, 100] and the specials */
+static void
+test_fast_activations(void)
+{
+	double e_exp = 0, e_sig = 0, e_tanh = 0;
+
+	for (int i = -200000; i <= 200000; i++)
+	{
+		float  v = (float) i * 5e-4f;
+		double ex = exp((double) v), sg = 1.0 / (1.0 + exp(-(double) v)), th = tanh((double) v);
+
+		if (v > -87.0f && v < 88.0f)
+			e_exp = fmax(e_exp, fabs(ox_expf(v) - ex) / ex);
+		e_sig = fmax(e_sig, fabs(ox_sigmoidf(v) - sg) / fmax(sg, 1e-30));
+		if (v != 0)
+			e_tanh = fmax(e_tanh, fabs(ox_tanhf(v) - th) / fabs(th));
+	}
+	OK(e_exp < 5e-7 && e_sig < 1e-6 && e_tanh < 1e-6,
+	   "relative errors: exp %.2g, sigmoid %.2g, tanh %.2g", e_exp, e_sig, e_tanh);
+	OK(ox_tanhf(0.0f) == 0.0f && ox_tanhf(1e-30f) == 1e-30f && ox_tanhf(INFINITY) == 1.0f &&
+		   ox_tanhf(-INFINITY) == -1.0f && isnan(ox_tanhf(NAN)),
+	   "tanh of 0, tiny, infinities, NaN");
+	OK(ox_sigmoidf(INFINITY) == 1.0f && ox_sigmoidf(-INFINITY) < 1e-37f && ox_sigmoidf(0) == 0.5f &&
+		   isnan(ox_sigmoidf(NAN)) && ox_expf(200.0f) == ox_expf(88.0f) &&
+		   isfinite(ox_expf(200.0f)),
+	   "sigmoid of infinities, 0, NaN; exp clamped");
+}
+
+static void
+test_maxpool_plain(void)
+{
+	static const int64_t geo[][6] = {/* in0 in1 k0 k1 s0 s1 */
+									 {28, 28, 2, 2, 2, 2}, {7, 9, 3, 3, 1, 1}, {8, 11, 3, 3, 2, 3},
+									 {5, 6, 1, 3, 1, 2},   {9, 9, 2, 2, 3, 3}, {1, 17, 1, 4, 1, 1}};
+	float				 x[2 * 3 * 28 * 28], y1[2 * 3 * 28 * 28], y2[2 * 3 * 28 * 28];
+	int64_t				 idx[2 * 3 * 28 * 28];
+	uint64_t			 r = 12345;
+
+	for (size_t i = 0; i < sizeof(x) / sizeof(x[0]); i++)
+	{
+		r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+		x[i] = (float) ((int64_t) (r >> 40) % 1000) / 10.0f;
+	}
+	for (size_t t = 0; t < sizeof(geo) / sizeof(geo[0]); t++)
+	{
+		ox_window w;
+		int		  bad = 0;
+		int64_t	  n_out;
+
+		window_init(&w, 2, 2, 3, 3, 1);
+		for (int i = 0; i < 2; i++)
+		{
+			w.in[i] = geo[t][i];
+			w.kernel[i] = geo[t][2 + i];
+			w.stride[i] = geo[t][4 + i];
+			w.out[i] = (w.in[i] - w.kernel[i]) / w.stride[i] + 1;
+		}
+		n_out = 2 * 3 * w.out[0] * w.out[1];
+		if (t == 1)
+			x[3 * 9 + 4] = NAN; /* plane 0, a window's first tap: both paths keep it */
+		ox_maxpool_f32(&w, x, y1, idx, false);
+		ox_maxpool_f32(&w, x, y2, NULL, false);
+		for (int64_t i = 0; i < n_out; i++)
+			bad += !(y1[i] == y2[i] || (isnan(y1[i]) && isnan(y2[i])));
+		OK(bad == 0, "maxpool plain path = general path, geometry %d (%d differ)", (int) t, bad);
+		x[3 * 9 + 4] = 1.0f;
 	}
 }
 
@@ -434,6 +548,8 @@ main(void)
 	test_softmax_reduce();
 	test_conv();
 	test_pool_norm_pad();
+	test_maxpool_plain();
+	test_fast_activations();
 	test_rnn();
 	test_layernorm();
 	return unit_done();
