@@ -6,9 +6,10 @@ MODULE_big = pg_learn
 ALGO_OBJS = $(patsubst %.c,%.o,$(wildcard src/algo/*.c))
 TEXT_OBJS = $(patsubst %.c,%.o,$(wildcard src/text/*.c))
 ONNX_OBJS = $(patsubst %.c,%.o,$(wildcard src/onnx/*.c))
+FC_OBJS = $(patsubst %.c,%.o,$(wildcard src/forecast/*.c))
 CHART_OBJS = $(patsubst %.c,%.o,$(wildcard src/chart/*.c))
 GLUE_OBJS = $(patsubst %.c,%.o,$(wildcard src/*.c src/jobs/*.c))
-OBJS = $(GLUE_OBJS) $(ALGO_OBJS) $(TEXT_OBJS) $(ONNX_OBJS) $(CHART_OBJS)
+OBJS = $(GLUE_OBJS) $(ALGO_OBJS) $(TEXT_OBJS) $(ONNX_OBJS) $(CHART_OBJS) $(FC_OBJS)
 
 DATA = $(EXTENSION)--$(EXTVERSION).sql $(EXTENSION)--0.1.0.sql $(EXTENSION)--0.2.0.sql $(EXTENSION)--0.1.0--0.2.0.sql $(EXTENSION)--0.2.0--0.3.0.sql
 PGFILEDESC = "pg_learn - train and serve machine-learning models in PostgreSQL"
@@ -45,6 +46,10 @@ src/onnx/%.o: src/onnx/%.c $(wildcard src/onnx/*.h) src/algo/pgl_algo.h
 # src/chart likewise (pure C: SVG charts)
 src/chart/%.o: src/chart/%.c $(wildcard src/chart/*.h) src/algo/pgl_algo.h
 	$(CC) -O2 -g -fno-omit-frame-pointer $(CFLAGS_SL) -std=c11 -D_GNU_SOURCE -Wall -Wextra -I$(srcdir)/src/algo -I$(srcdir)/src/chart -c -o $@ $<
+
+# src/forecast likewise (pure C: the forecasting methods)
+src/forecast/%.o: src/forecast/%.c $(wildcard src/forecast/*.h) src/algo/pgl_algo.h
+	$(CC) -O3 -g -fno-omit-frame-pointer -fno-math-errno -fno-trapping-math $(CFLAGS_SL) -std=c11 -D_GNU_SOURCE -Wall -Wextra -I$(srcdir)/src/algo -I$(srcdir)/src/forecast -c -o $@ $<
 
 # the launcher library (shared_preload_libraries) is built by its own
 # Makefile: PGXS builds one MODULE_big per Makefile
