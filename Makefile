@@ -18,7 +18,7 @@ REGRESS = catalog linear logistic predict evaluate errors recommend recommend_au
 REGRESS_OPTS = --inputdir=sql --outputdir=. --load-extension=$(EXTENSION)
 
 BLAS_INC ?= /usr/include/x86_64-linux-gnu/openblas-pthread
-PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/algo -I$(srcdir)/src/text -I$(srcdir)/src/chart -I$(BLAS_INC)
+PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/algo -I$(srcdir)/src/text -I$(srcdir)/src/chart -I$(srcdir)/src/forecast -I$(BLAS_INC)
 # -Wall -Wextra, less the unused-parameter warnings that PostgreSQL's own
 # headers trigger under -Wextra (static inline functions); C11 lets
 # declarations follow statements, which PGXS's flags warn of.

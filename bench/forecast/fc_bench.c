@@ -3,7 +3,7 @@
  * over the series of gen.py, on T threads, like the extension fits them.
  *
  *   gcc -O3 -std=c11 -D_GNU_SOURCE -fno-math-errno -fno-trapping-math -Isrc/algo \
- *       -Isrc/forecast bench/forecast/fc_bench.c src/forecast/*.c (and a pgl_fail) \
+ *       -Isrc/forecast bench/forecast/fc_bench.c src/forecast/arima.c (and a pgl_fail) \
  *       -o fc_bench -lm -lpthread          (bench/forecast/run builds it)
  *   ./fc_bench CSV NFIT H THREADS METHODS [OUT]
  *

@@ -392,7 +392,7 @@ lm_fit(const ar_ctx *cx, const pgl_arima_order *o, double *x, int k)
 		memcpy(x, xt, sizeof(double) * k);
 		/* e2 holds the residuals of xt */
 		memcpy(cx->e, cx->e2, sizeof(double) * cx->nw);
-		if (S - St <= 1e-8 * S)
+		if (S - St <= 1e-5 * S)
 		{
 			S = St;
 			break;
