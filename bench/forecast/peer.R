@@ -5,7 +5,8 @@
 #
 # Fits the first NFIT points of each series (the first LIMIT series, default
 # all), forecasts H steps with 95% intervals; OUT gets method,id,h,mean,lo,hi.
-# Prints the elapsed time of each method (fit + forecast) and per series.
+# Prints the time of each method (fit + forecast), elapsed and CPU (user +
+# system: the figure to use on a loaded machine), in total and per series.
 args <- commandArgs(trailingOnly = TRUE)
 csv <- args[1]
 nfit <- as.integer(args[2])
@@ -18,6 +19,8 @@ by_id <- split(d, d$id)
 by_id <- by_id[order(as.integer(names(by_id)))]
 by_id <- by_id[seq_len(min(limit, length(by_id)))]
 elapsed <- c(ets = 0, arima = 0)
+cpu <- c(ets = 0, arima = 0)
+cpu_now <- function() { p <- proc.time(); p[["user.self"]] + p[["sys.self"]] }
 rows <- vector("list", 2 * length(by_id))
 k <- 0
 for (s in by_id) {
@@ -25,17 +28,22 @@ for (s in by_id) {
   y <- ts(s$y[seq_len(nfit)], frequency = s$m[1])
   for (meth in c("ets", "arima")) {
     t0 <- proc.time()[["elapsed"]]
+    c0 <- cpu_now()
     fit <- if (meth == "ets") ets(y) else auto.arima(y)
     fc <- forecast(fit, h = h, level = 95)
     elapsed[meth] <- elapsed[meth] + proc.time()[["elapsed"]] - t0
+    cpu[meth] <- cpu[meth] + cpu_now() - c0
     k <- k + 1
     rows[[k]] <- data.frame(method = meth, id = id, h = seq_len(h),
                             mean = as.numeric(fc$mean), lo = as.numeric(fc$lower[, 1]),
                             hi = as.numeric(fc$upper[, 1]))
   }
+  if (k %% 50 == 0)
+    message(sprintf("%d series, %.1f s elapsed", k / 2, sum(elapsed)))
 }
 write.csv(do.call(rbind, rows), out, row.names = FALSE, quote = FALSE)
 n <- length(by_id)
 for (meth in names(elapsed))
-  cat(sprintf("R %s: %d series of %d points, 1 process: %.3f s (%.2f ms per series)\n",
-              meth, n, nfit, elapsed[meth], 1000 * elapsed[meth] / n))
+  cat(sprintf(paste("R %s: %d series of %d points, 1 process: %.3f s elapsed, %.3f s CPU",
+                    "(%.2f ms CPU per series)\n"),
+              meth, n, nfit, elapsed[meth], cpu[meth], 1000 * cpu[meth] / n))

@@ -26,6 +26,11 @@ def main():
             for r in csv.DictReader(f):
                 fc[r["method"]][int(r["id"])].append(
                     (int(r["h"]), float(r["mean"]), float(r["lo"]), float(r["hi"])))
+    # the seasonal naive forecast as a reference row (no interval: coverage nan)
+    for i, y in ys.items():
+        m = ms[i]
+        fc["snaive (reference)"][i] = [(k + 1, y[nfit - m + k % m], float("nan"), float("nan"))
+                                       for k in range(len(y) - nfit)]
     print("| method | series | mean MASE | mean sMAPE (%) | 95% coverage | MASE m=12 | MASE m=7 |")
     print("|---|---|---|---|---|---|---|")
     for meth in sorted(fc):

@@ -41,6 +41,9 @@
 #define AR_PACF_MAX	  0.9999
 #define AR_KPSS_CRIT  0.463 /* 5% */
 #define AR_SEAS_CRIT  0.64
+#ifndef AR_START
+#define AR_START 1 /* starting values: 0 zeros, 1 the neighbour, 2 the better of both */
+#endif
 
 /* a product polynomial 1 - sum c[i] B^lag[i] (AR) or 1 + sum c[i] B^lag[i] (MA) */
 typedef struct ar_poly
@@ -404,9 +407,35 @@ lm_fit(const ar_ctx *cx, const pgl_arima_order *o, double *x, int k)
 
 /* ---------- one model ---------- */
 
-/* fit order o on cx->w from zero coefficients and the mean; fills *md (ok = 0 if unusable) */
+/*
+ * Starting values of order o from a fitted neighbour: the leading partial
+ * autocorrelations of each polynomial it shares, zero for the new ones.
+ */
 static void
-fit_model(const ar_ctx *cx, const pgl_arima_order *o, ar_model *md)
+warm_start(const pgl_arima_order *o, const ar_model *from, double *x)
+{
+	const pgl_arima_order *f = &from->o;
+	int					   n_new[4] = {o->p, o->q, o->P, o->Q}, n_old[4] = {f->p, f->q, f->P, f->Q};
+	int					   at_new = 0, at_old = 0;
+
+	for (int b = 0; b < 4; b++)
+	{
+		for (int i = 0; i < n_new[b]; i++)
+			x[at_new + i] = i < n_old[b] ? from->x[at_old + i] : 0.0;
+		at_new += n_new[b];
+		at_old += n_old[b];
+	}
+	if (o->cst && f->cst)
+		x[at_new] = from->x[at_old];
+}
+
+/*
+ * Fit order o on cx->w, from zero coefficients and the mean, and also from
+ * the neighbour warm (if any) when AR_START says so; fills *md with the
+ * better fit (ok = 0 if unusable).
+ */
+static void
+fit_model(const ar_ctx *cx, const pgl_arima_order *o, const ar_model *warm, ar_model *md)
 {
 	int	   k = order_k(o), npar = k + 1;
 	int	   ncond = o->p + o->m * o->P, nres = cx->nw - ncond;
@@ -423,7 +452,24 @@ fit_model(const ar_ctx *cx, const pgl_arima_order *o, ar_model *md)
 	mean /= cx->nw;
 	if (o->cst)
 		md->x[k - 1] = mean;
+	if (warm && AR_START == 1)
+		warm_start(o, warm, md->x);
 	md->ssr = lm_fit(cx, o, md->x, k);
+	if (warm && AR_START == 2)
+	{
+		double x2[AR_MAXK], s2w;
+
+		memcpy(x2, md->x, sizeof(x2));
+		if (o->cst)
+			x2[k - 1] = mean;
+		warm_start(o, warm, x2);
+		s2w = lm_fit(cx, o, x2, k);
+		if (isfinite(s2w) && !(s2w >= md->ssr))
+		{
+			md->ssr = s2w;
+			memcpy(md->x, x2, sizeof(x2));
+		}
+	}
 	if (!isfinite(md->ssr))
 		return;
 	x_to_coef(o, md->x, md->coef);
@@ -663,7 +709,7 @@ pgl_arima_fit_order(const double *y, int32_t n, const pgl_arima_order *o, void *
 	for (int t = 0; t < cx.nw; t++)
 		var += (w[t] - mean) * (w[t] - mean) / cx.nw;
 	cx.scale = sqrt(var) + 1e-12 * (fabs(mean) + 1.0);
-	fit_model(&cx, o, &md);
+	fit_model(&cx, o, NULL, &md);
 	if (!md.ok)
 		return pgl_fail(
 			st, PGL_ERR_INVALID,
@@ -716,7 +762,7 @@ try_model(ar_search *s, int p, int q, int P, int Q, int cst, int check_order)
 	o.P = P;
 	o.Q = Q;
 	o.cst = cst;
-	fit_model(s->cx, &o, &s->cand);
+	fit_model(s->cx, &o, s->best.ok ? &s->best : NULL, &s->cand);
 	if (s->cand.ok && s->cand.aicc < s->best.aicc)
 	{
 		s->best = s->cand;
