@@ -31,6 +31,7 @@
 #include "arima.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -514,12 +515,12 @@ is_constant(const double *x, int n)
 	return 1;
 }
 
-/* the KPSS level-stationarity statistic, Newey-West lag trunc(4 (n/100)^0.25) */
+/* the KPSS level-stationarity statistic, Newey-West lag trunc(3 sqrt(n) / 13) as R's ndiffs */
 static double
 kpss_stat(const double *x, int n)
 {
 	double mean = 0.0, S = 0.0, eta = 0.0, s2 = 0.0;
-	int	   L = (int) (4.0 * pow(n / 100.0, 0.25));
+	int	   L = (int) (3.0 * sqrt((double) n) / 13.0);
 
 	for (int t = 0; t < n; t++)
 		mean += x[t];
@@ -566,11 +567,12 @@ double
 pgl_arima_seas_strength(const double *x, int32_t n, int32_t m, double *work)
 {
 	int		h = m / 2, lo = h, hi = n - h;
-	double *detr = work, *idx = work + n;
-	double	vd = 0.0, vr = 0.0, md = 0.0, mr = 0.0, cnt = 0.0, imean = 0.0;
+	double *detr = work, *seas = work + n;
+	double	vd = 0.0, vr = 0.0, md = 0.0, mr = 0.0, cnt = 0.0;
 
 	if (m < 2 || n < 2 * m || hi <= lo)
 		return 0.0;
+	/* the trend: a centred moving average of order m (2 x m when m is even) */
 	for (int t = lo; t < hi; t++)
 	{
 		double tr = 0.0;
@@ -586,34 +588,41 @@ pgl_arima_seas_strength(const double *x, int32_t n, int32_t m, double *work)
 				tr += x[t + j];
 		detr[t] = x[t] - tr / m;
 	}
-	for (int k = 0; k < m; k++)
+	/*
+	 * the season: per phase, a tricube-weighted mean over the 11 nearest
+	 * cycles, so that it may evolve, as STL's (s.window 11) does in R's test
+	 */
+	for (int t = lo; t < hi; t++)
 	{
-		double s = 0.0, c = 0.0;
+		double s = 0.0, wsum = 0.0;
 
-		for (int t = lo + ((k - lo) % m + m) % m; t < hi; t += m)
+		for (int c = -5; c <= 5; c++)
 		{
-			s += detr[t];
-			c += 1.0;
+			int	   u = t + c * m;
+			double d = abs(c) / 6.0, wt = 1.0 - d * d * d;
+
+			if (u < lo || u >= hi)
+				continue;
+			wt = wt * wt * wt;
+			s += wt * detr[u];
+			wsum += wt;
 		}
-		idx[k] = c > 0 ? s / c : 0.0;
-		imean += idx[k] / m;
+		seas[t] = s / wsum;
 	}
 	for (int t = lo; t < hi; t++)
 	{
-		double r = detr[t] - (idx[t % m] - imean);
-
 		md += detr[t];
-		mr += r;
+		mr += detr[t] - seas[t];
 		cnt += 1.0;
 	}
 	md /= cnt;
 	mr /= cnt;
 	for (int t = lo; t < hi; t++)
 	{
-		double r = detr[t] - (idx[t % m] - imean);
+		double r = detr[t] - seas[t] - mr;
 
 		vd += (detr[t] - md) * (detr[t] - md);
-		vr += (r - mr) * (r - mr);
+		vr += r * r;
 	}
 	if (!(vd > 0.0))
 		return 0.0;

@@ -31,7 +31,7 @@ typedef struct pgl_arima_order
 /* the number of differences KPSS asks for (0 .. 2, 5% level) */
 extern int pgl_arima_ndiffs(const double *x, int32_t n, double *work);
 
-/* the strength of seasonality (0 .. 1) of a classical decomposition with period m */
+/* the strength of seasonality (0 .. 1) of a decomposition with period m; work: 2 n doubles */
 extern double pgl_arima_seas_strength(const double *x, int32_t n, int32_t m, double *work);
 
 /* fit one given order (CSS); the packed params as pgl_fc_arima.fit writes them */
