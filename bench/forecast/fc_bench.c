@@ -9,11 +9,13 @@
  *
  * Fits the first NFIT points of every series of CSV (id,m,t,y) with each
  * method of METHODS ("arima", "ets", "comb": the mean of the two forecasts,
- * its interval the mean of the two bounds) and forecasts H steps with 95%
+ * its interval the mean of the two bounds; "auto": per series the one of
+ * smaller AICc) and forecasts H steps with 95%
  * intervals; OUT (optional) gets method,id,h,mean,lo,hi.  Prints the time
  * of fit + forecast per method: elapsed, and CPU (all threads; the figure
  * to use on a loaded machine).
  */
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -30,6 +32,7 @@ typedef struct bench
 	double				*y;
 	const pgl_fc_method *meth;
 	double				*mean, *lo, *hi; /* ns * h */
+	double				*aicc;			 /* ns */
 	atomic_int			 next;
 	atomic_int			 failed;
 } bench;
@@ -67,6 +70,7 @@ worker(void *arg)
 
 		if (i >= b->ns)
 			break;
+		aicc = INFINITY;
 		if (b->meth->fit(b->y + b->off[i], n, b->m[i], work, params, &np, &aicc, &s2, &st) !=
 				PGL_OK ||
 			b->meth->forecast(params, np, b->h, 0.95, work, b->mean + (size_t) i * b->h,
@@ -75,6 +79,7 @@ worker(void *arg)
 			fprintf(stderr, "series %d: %s\n", i, st.msg);
 			atomic_fetch_add(&b->failed, 1);
 		}
+		b->aicc[i] = aicc;
 	}
 	free(work);
 	free(params);
@@ -146,6 +151,41 @@ write_out(FILE *out, const char *name, const bench *b, const double *mean, const
 		}
 }
 
+/*
+ * comb: the mean of the ARIMA and ETS forecasts and bounds; auto: per series
+ * the method of smaller AICc (what ai_train's "auto" does), and how often
+ * each was picked
+ */
+static void
+derived(FILE *out, const char *name, const bench *b, double *keep[2][4])
+{
+	size_t	nh = (size_t) b->ns * b->h;
+	double *r[3];
+	int		n_arima = 0;
+
+	for (int k = 0; k < 3; k++)
+		r[k] = malloc(sizeof(double) * nh);
+	for (int i = 0; i < b->ns; i++)
+	{
+		int pick = keep[0][3][i] < keep[1][3][i] ? 0 : 1;
+
+		n_arima += pick == 0;
+		for (int k = 0; k < 3; k++)
+			for (int s = 0; s < b->h; s++)
+			{
+				size_t j = (size_t) i * b->h + s;
+
+				r[k][j] = name[0] == 'c' ? 0.5 * (keep[0][k][j] + keep[1][k][j]) : keep[pick][k][j];
+			}
+	}
+	if (name[0] == 'a')
+		printf("auto: arima has the smaller AICc on %d of %d series\n", n_arima, b->ns);
+	if (out)
+		write_out(out, name, b, r[0], r[1], r[2]);
+	for (int k = 0; k < 3; k++)
+		free(r[k]);
+}
+
 static const pgl_fc_method *
 method(const char *name)
 {
@@ -165,7 +205,7 @@ main(int argc, char **argv)
 	int		threads;
 	char   *methods, *tok, *save;
 	FILE   *out = NULL;
-	double *keep[2][3] = {{0}};
+	double *keep[2][4] = {{0}};
 
 	if (argc < 6 || !read_csv(argv[1], &b))
 	{
@@ -186,18 +226,14 @@ main(int argc, char **argv)
 		size_t sz = sizeof(double) * b.ns * b.h;
 		double t0, c0;
 
-		if (strcmp(tok, "comb") == 0)
+		if (strcmp(tok, "comb") == 0 || strcmp(tok, "auto") == 0)
 		{
 			if (!keep[0][0] || !keep[1][0])
 			{
-				fprintf(stderr, "comb needs arima and ets before it\n");
+				fprintf(stderr, "%s needs arima and ets before it\n", tok);
 				return 2;
 			}
-			for (int k = 0; k < 3; k++)
-				for (size_t j = 0; j < (size_t) b.ns * b.h; j++)
-					keep[0][k][j] = 0.5 * (keep[0][k][j] + keep[1][k][j]);
-			if (out)
-				write_out(out, "comb", &b, keep[0][0], keep[0][1], keep[0][2]);
+			derived(out, tok, &b, keep);
 			continue;
 		}
 		b.meth = method(tok);
@@ -209,6 +245,7 @@ main(int argc, char **argv)
 		b.mean = malloc(sz);
 		b.lo = malloc(sz);
 		b.hi = malloc(sz);
+		b.aicc = malloc(sizeof(double) * b.ns);
 		t0 = clock_s(CLOCK_MONOTONIC);
 		c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
 		run(&b, threads);
@@ -222,6 +259,7 @@ main(int argc, char **argv)
 		keep[strcmp(tok, "arima") == 0 ? 0 : 1][0] = b.mean;
 		keep[strcmp(tok, "arima") == 0 ? 0 : 1][1] = b.lo;
 		keep[strcmp(tok, "arima") == 0 ? 0 : 1][2] = b.hi;
+		keep[strcmp(tok, "arima") == 0 ? 0 : 1][3] = b.aicc;
 	}
 	if (out)
 		fclose(out);

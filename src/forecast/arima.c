@@ -731,6 +731,23 @@ pgl_arima_fit_order(const double *y, int32_t n, const pgl_arima_order *o, void *
 	return PGL_OK;
 }
 
+/*
+ * The AICc reported to the caller, who compares it with ETS's: ETS's
+ * likelihood covers all n points, ARIMA's the nw = n - d - mD differenced
+ * ones (it conditions on the first d + mD), so the search's AICc is smaller
+ * by about (d + mD) (1 + log 2 pi sigma2) and would win every comparison.
+ * Rescaled here to n points: n (1 + log 2 pi sigma2) + the penalty with n.
+ * The search itself ranks by the AICc of the differenced series, as R does.
+ */
+static double
+comparable_aicc(const ar_model *md, int n, int nw)
+{
+	double npar = md->k + 1.0;
+	double m2ll = md->aicc - 2.0 * npar - 2.0 * npar * (npar + 1.0) / (nw - npar - 1.0);
+
+	return m2ll * n / nw + 2.0 * npar + 2.0 * npar * (npar + 1.0) / fmax(n - npar - 1.0, 1.0);
+}
+
 /* ---------- the stepwise search ---------- */
 
 typedef struct ar_search
@@ -888,8 +905,8 @@ arima_fit(const double *y, int32_t n, int32_t m, void *work, double *params, int
 							"arima: a series of %d points is too short for any candidate model", n);
 		css_coef(&cx, &s.best.o, s.best.coef, cx.e);
 		pack(&s.best, y, n, cx.e, cx.nw, params, n_params);
+		*aicc = comparable_aicc(&s.best, n, cx.nw);
 	}
-	*aicc = s.best.aicc;
 	*sigma2 = s.best.sigma2;
 	return PGL_OK;
 }
