@@ -6,6 +6,7 @@ MODULE_big = pg_learn
 ALGO_OBJS = $(patsubst %.c,%.o,$(wildcard src/algo/*.c))
 TEXT_OBJS = $(patsubst %.c,%.o,$(wildcard src/text/*.c))
 ONNX_OBJS = $(patsubst %.c,%.o,$(wildcard src/onnx/*.c))
+FC_OBJS = $(patsubst %.c,%.o,$(wildcard src/forecast/*.c))
 CHART_OBJS = $(patsubst %.c,%.o,$(wildcard src/chart/*.c))
 FC_OBJS = $(patsubst %.c,%.o,$(wildcard src/forecast/*.c))
 GLUE_OBJS = $(patsubst %.c,%.o,$(wildcard src/*.c src/jobs/*.c))
