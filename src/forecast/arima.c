@@ -1001,49 +1001,6 @@ arima_describe(const double *params, int32_t n_params, char *buf, size_t len)
 
 /* ---------- forecasting ---------- */
 
-double
-pgl_norm_quantile(double p)
-{
-	/* Acklam's rational approximation, then one Halley step on erfc */
-	static const double a[] = {-3.969683028665376e+01, 2.209460984245205e+02,
-							   -2.759285104469687e+02, 1.383577518672690e+02,
-							   -3.066479806614716e+01, 2.506628277459239e+00};
-	static const double b[] = {-5.447609879822406e+01, 1.615858368580409e+02,
-							   -1.556989798598866e+02, 6.680131188771972e+01,
-							   -1.328068155288572e+01};
-	static const double c[] = {-7.784894002430293e-03, -3.223964580411365e-01,
-							   -2.400758277161838e+00, -2.549732539343734e+00,
-							   4.374664141464968e+00,  2.938163982698783e+00};
-	static const double d[] = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
-							   3.754408661907416e+00};
-	double				x, q, r, e, u;
-
-	if (!(p > 0.0 && p < 1.0))
-		return p == 0.0 ? -INFINITY : (p == 1.0 ? INFINITY : NAN);
-	if (p < 0.02425)
-	{
-		q = sqrt(-2.0 * log(p));
-		x = (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
-			((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1.0);
-	}
-	else if (p > 1.0 - 0.02425)
-	{
-		q = sqrt(-2.0 * log(1.0 - p));
-		x = -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
-			((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1.0);
-	}
-	else
-	{
-		q = p - 0.5;
-		r = q * q;
-		x = (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q /
-			(((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1.0);
-	}
-	e = 0.5 * erfc(-x / M_SQRT2) - p;
-	u = e * sqrt(2.0 * M_PI) * exp(x * x / 2.0);
-	return x - u / (1.0 + x * u / 2.0);
-}
-
 /* coefficients of (1 - B)^d (1 - B^m)^D, dense, into delta[0 .. d + mD] */
 static void
 diff_poly(const pgl_arima_order *o, double *delta)
@@ -1147,7 +1104,7 @@ arima_forecast(const double *params, int32_t n_params, int32_t h, double level, 
 		mean[s] = y;
 	}
 	psi_weights(&o, &ar, &ma, delta, h, psi + h, psi);
-	z = pgl_norm_quantile(0.5 + level / 2.0);
+	z = pgl_fc_z(level);
 	for (int s = 0; s < h; s++)
 	{
 		double sd;

@@ -46,7 +46,4 @@ extern pgl_rc pgl_arima_order_of(const double *params, int32_t n_params, pgl_ari
 /* the coefficients of a packed fit: phi[p], theta[q], Phi[P], Theta[Q] (the constant is params[9]) */
 extern const double *pgl_arima_coefs(const double *params);
 
-/* the standard normal quantile */
-extern double pgl_norm_quantile(double p);
-
 #endif

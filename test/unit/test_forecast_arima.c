@@ -170,11 +170,11 @@ test_exact(void)
 	int32_t			np;
 	pgl_status		st;
 	pgl_arima_order o = {.d = 1, .m = 1};
-	double			z = pgl_norm_quantile(0.975);
+	double			z = pgl_fc_qnorm(0.975);
 	int				good = 1;
 
 	NEAR(z, 1.959963984540054, 1e-12, "normal quantile 0.975");
-	NEAR(pgl_norm_quantile(1e-10), -6.361340902404056, 1e-9, "normal quantile 1e-10");
+	NEAR(pgl_fc_qnorm(1e-10), -6.361340902404056, 1e-9, "normal quantile 1e-10");
 	y[0] = 3.0;
 	for (int t = 1; t < n; t++)
 		y[t] = y[t - 1] + nrand();
