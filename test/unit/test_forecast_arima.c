@@ -200,6 +200,30 @@ test_exact(void)
 		good &= fabs(mean[s] - y[n - 12 + s % 12]) < 1e-9 &&
 				fabs(hi[s] - mean[s] - z * sqrt(s2 * (s / 12 + 1))) < 1e-9 * (1 + fabs(hi[s]));
 	OK(good, "seasonal naive: repeats the last season, variance steps every 12");
+
+	/* ARIMA(1,0,0)(1,0,0)[12] with mean: the recursion of its AR polynomial by hand */
+	o = (pgl_arima_order){.p = 1, .P = 1, .m = 12, .cst = 1};
+	for (int t = 0; t < n; t++)
+		y[t] = 50 + 5 * sin(2 * M_PI * t / 12) + nrand();
+	OK(pgl_arima_fit_order(y, n, &o, work, params, &np, &aicc, &s2, &st) == PGL_OK,
+	   "seasonal AR fits");
+	pgl_fc_arima.forecast(params, np, h, 0.95, work, mean, lo, hi, &st);
+	{
+		double c = params[9], phi = params[13], Phi = params[14], zz[90];
+
+		good = 1;
+		for (int t = 0; t < n; t++)
+			zz[t] = y[t] - c;
+		for (int t = n; t < n + h; t++)
+		{
+			zz[t] = phi * zz[t - 1] + Phi * zz[t - 12] - phi * Phi * zz[t - 13];
+			good &= fabs(zz[t] + c - mean[t - n]) < 1e-9 * (1 + fabs(c));
+		}
+		OK(good && Phi > 0.5,
+		   "seasonal AR: forecasts follow (1 - phi B)(1 - Phi B^12)(y - c) = 0 "
+		   "(Phi %.2f)",
+		   Phi);
+	}
 	free(work);
 }
 
