@@ -110,7 +110,7 @@ SELECT ai_train('bad', 'forecast',
 -- too short a series
 SELECT ai_train('bad', 'forecast',
                 'SELECT day, store, sales FROM daily WHERE store <> ''store02'' OR day < ''2024-01-05''',
-                'sales', '{"time": "day", "series": "store"}');
+                'sales', '{"time": "day", "series": "store", "method": "ets"}');
 SELECT ai_train('bad', 'forecast', 'SELECT day, sales FROM daily WHERE store = ''store01'' LIMIT 1',
                 'sales', '{"time": "day"}');
 SELECT ai_train('bad', 'forecast', 'SELECT day, sales FROM daily WHERE false', 'sales', '{"time": "day"}');

@@ -270,12 +270,6 @@ fc_check(PglTrainCall *c)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("a forecast needs a target: the column of the values to forecast"),
 				 errhint("Name it as the fourth argument of ai_train, e.g. target => 'sales'.")));
-	if ((c->opts.method == PGL_FC_CHOOSE_ARIMA || c->opts.method == PGL_FC_CHOOSE_COMBINATION) &&
-		pgl_fc_method_by_name("arima") == NULL)
-		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						errmsg("method \"%s\" needs ARIMA, which this build does not have",
-							   c->opts.method == PGL_FC_CHOOSE_ARIMA ? "arima" : "combination"),
-						errhint("Use \"method\": \"ets\" or \"auto\".")));
 }
 
 static void

@@ -24,9 +24,10 @@ const pgl_option_spec pgl_forecast_options[] = {
 	 "periods per season (1: none); \"auto\": from the spacing (hourly 24, daily 7, weekly 52, "
 	 "monthly 12, quarterly 4), kept per series when the autocorrelation confirms it",
 	 "1"},
-	{"method", PGL_OPT_CHOICE, PGL_SLOT_METHOD, 0, 0, 0, "auto|ets|arima|combination", "\"auto\"",
-	 "ets, arima, the mean of both (combination), or auto: per series the one of smaller "
-	 "AICc",
+	{"method", PGL_OPT_CHOICE, PGL_SLOT_METHOD, 0, 0, 0, "combination|ets|arima|auto",
+	 "\"combination\"",
+	 "combination: the mean of the ETS and the ARIMA forecast (the most accurate on "
+	 "bench/forecast); ets; arima; or auto: per series the one of smaller AICc",
 	 "\"ets\""},
 	{"missing", PGL_OPT_CHOICE, PGL_SLOT_MISSING, 0, 0, 0, "interpolate|error", "\"interpolate\"",
 	 "a period missing from a series (or a NULL value): interpolated linearly, or an error",

@@ -51,10 +51,10 @@ enum
 #define PGL_FC_TIME_TIMESTAMPTZ 3
 
 /* fc_meta's "method" choice (the option's order) */
-#define PGL_FC_CHOOSE_AUTO		  0
+#define PGL_FC_CHOOSE_COMBINATION 0 /* the default: bench/forecast's most accurate */
 #define PGL_FC_CHOOSE_ETS		  1
 #define PGL_FC_CHOOSE_ARIMA		  2
-#define PGL_FC_CHOOSE_COMBINATION 3
+#define PGL_FC_CHOOSE_AUTO		  3
 
 /* most fits a series combines; most points a series may have; most last values kept */
 #define PGL_FC_MAX_FITS	  4

@@ -11,13 +11,6 @@
 #include <math.h>
 #include <string.h>
 
-/*
- * ARIMA lives in arima.c (helper fcarima's): declared weak here, so that a
- * tree without it still links (the table then ends after ets: an undefined
- * weak symbol's address is NULL).  Keep it last.
- */
-extern const pgl_fc_method pgl_fc_arima __attribute__((weak));
-
 const pgl_fc_method *const pgl_fc_methods[] = {&pgl_fc_ets, &pgl_fc_arima, NULL};
 
 const pgl_fc_method *
