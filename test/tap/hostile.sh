@@ -288,6 +288,13 @@ SELECT app.ai_grant('reg', 'public', 'predict');
 SELECT app.ai_revoke('reg', 'public', 'predict');
 SELECT count(*) FROM app.ai_models;
 SELECT app.ai_drop_model('reg_copy');
+SELECT length(app.ai_chart('clsn', 'roc', 'SELECT a, y, f FROM public.houses')) > 0;
+SELECT count(*) > 0 FROM app.ai_drift('reg', 'public.houses');
+SELECT count(*) >= 0 FROM app.ai_drift_counters_raw();
+SELECT version FROM app.ai_train('iso', 'isolation_forest', 'SELECT a, y FROM public.houses', options => '{\"n_estimators\": 10}');
+SELECT count(*) FILTER (WHERE (app.ai_detect_anomalies('iso', h)).is_anomaly) >= 0 FROM public.houses h;
+SELECT version FROM app.ai_train('fc', 'forecast', 'SELECT DATE ''2024-01-01'' + id AS day, y FROM public.houses', 'y', '{\"time\": \"day\", \"method\": \"ets\"}');
+SELECT count(*) FROM app.ai_forecast('fc', 5);
 DO \$\$BEGIN
   IF pg_catalog.has_function_privilege('app.ai_catalog_apply(pg_catalog.text, pg_catalog.jsonb, integer[], pg_catalog.bytea[])', 'EXECUTE') THEN
     PERFORM app.ai_catalog_apply('hostile_copy', '{\"owner\": \"postgres\", \"deployed_version\": null, \"versions\": [], \"grants\": []}'::pg_catalog.jsonb, '{}'::integer[], '{}'::pg_catalog.bytea[]);
