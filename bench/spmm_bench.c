@@ -5,8 +5,8 @@
  * PGL_NN_SPARSE_MAX_DENSITY.
  *
  *   gcc -O3 -std=c11 -D_GNU_SOURCE -fno-math-errno -fno-trapping-math -Isrc/algo \
- *       -I/usr/include/x86_64-linux-gnu/openblas-pthread bench/spmm_bench.c src/algo/*.c \
- *       -o spmm_bench -lopenblas -llapacke -lxgboost -lm -lpthread
+ *       -I/usr/include/x86_64-linux-gnu/openblas-pthread bench/spmm_bench.c src/algo/*.c src/forecast/*.c src/onnx/*.c -Isrc/forecast -Isrc/onnx \
+ *       -o spmm_bench -lopenblas -lxgboost -lm -lpthread
  *   ./spmm_bench K ROWS [REPS]
  *
  * Y (n x ROWS) = X (n x K) W (K x ROWS), W with a random share "density"

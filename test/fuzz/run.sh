@@ -38,7 +38,7 @@ trap cleanup EXIT
 CFLAGS=(-std=c11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -fno-omit-frame-pointer
         -fsanitize=address,undefined -fno-sanitize-recover=undefined -I"$ALGO" -I"$ROOT/src/forecast" -I"$BLAS_INC")
 # -lxgboost: src/algo holds the xgboost family (training through its C API)
-LIBS=(-lopenblas -llapacke -lxgboost -lm -lpthread)
+LIBS=(-lopenblas -lxgboost -lm -lpthread)
 
 # the model reader's fuzzer also encodes with a tokens feature's vocabulary (src/text)
 "$CC_FUZZ" "${CFLAGS[@]}" -I"$ROOT/src/text" -fsanitize=fuzzer "$HERE/fuzz_model.c" "$ALGO"/*.c "$ROOT/src/forecast"/*.c \
