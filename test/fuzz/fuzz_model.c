@@ -36,6 +36,7 @@
  */
 #include "algorithms.h"
 #include "als.h"
+#include "family.h"
 #include "model_format.h"
 #include "subword.h"
 #include "trees.h"
@@ -113,6 +114,31 @@ tensor_data(const pgl_model *m, const char *name)
 }
 
 /* a few rows through the algorithm's predict */
+/* a forecast model read back: every series forecast 3 steps, the values finite and banded */
+static void
+use_forecast(const pgl_model *m)
+{
+	const pgl_tensor *keys = pgl_model_tensor(m, "fc_keys");
+	const int32_t	  h = 3;
+	size_t			  wb = pgl_fc_forecast_work(m, h);
+	void			 *work = malloc(wb > 0 ? wb : 1);
+	double			  tmp[9], mean[3], lo[3], hi[3];
+	pgl_status		  st;
+
+	CHECK(keys != NULL && work != NULL, "forecast model without fc_keys read back");
+	for (int64_t s = 0; s < keys->dims[0] && s < 64; s++)
+	{
+		memset(&st, 0, sizeof(st));
+		if (pgl_fc_series_forecast(m, s, h, 0.9, work, tmp, mean, lo, hi, &st) != PGL_OK)
+			continue;
+		for (int32_t i = 0; i < h; i++)
+			CHECK(!(lo[i] > mean[i]) && !(mean[i] > hi[i]),
+				  "series %lld step %d: band [%g, %g] does not hold the forecast %g", (long long) s,
+				  (int) i, lo[i], hi[i], mean[i]);
+	}
+	free(work);
+}
+
 static void
 use_dense(const pgl_model *m, const pgl_algo_ops *ops)
 {
@@ -409,6 +435,8 @@ read_one(const uint8_t *data, size_t size)
 		use_tokens(&m->features[0]);
 	if (m->algorithm == PGL_ALGO_ALS)
 		use_als(m);
+	else if (m->algorithm == PGL_ALGO_FORECAST)
+		use_forecast(m);
 	else
 		use_dense(m, pgl_algo_by_id(m->algorithm));
 	if (m->algorithm == PGL_ALGO_XGBOOST || m->algorithm == PGL_ALGO_RANDOM_FOREST)
