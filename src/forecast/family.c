@@ -79,7 +79,7 @@ check_fits(const double *F, int64_t len, int64_t s, pgl_status *st)
 		if (meth == NULL)
 			return pgl_fail(st, PGL_ERR_CORRUPT, "forecast series %lld: unknown method id %g",
 							(long long) s, F[pos]);
-		if (!(np >= 1 && np == floor(np) && pos + 2 + (int64_t) np <= len))
+		if (!(np >= 1 && np == floor(np) && np <= (double) (len - pos - 2)))
 			return pgl_fail(st, PGL_ERR_CORRUPT,
 							"forecast series %lld: a fit of %g values does not fit", (long long) s,
 							np);
