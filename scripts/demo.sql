@@ -248,7 +248,7 @@ SELECT feature, statistic, round(value::numeric, 3) AS value, threshold, drifted
                                   FROM houses')
  ORDER BY feature, statistic;
 
-\echo '== Forecasting: 20 stores, a weekly pattern; ETS per store, the next week with a 80% band =='
+\echo '== Forecasting: 20 stores, a weekly pattern; ETS and ARIMA per store (their mean), the next week with a 80% band, and its chart =='
 CREATE TABLE demo_daily AS
   SELECT date '2024-01-01' + i AS day, 'store' || s AS store,
          100 + 3 * s + 0.02 * i + 8 * sin(2 * pi() * i / 7) + random() AS sales
@@ -258,3 +258,4 @@ SELECT metrics -> 'train' -> 'series' AS series, round((metrics -> 'test' ->> 'm
                 '{"time": "day", "series": "store", "horizon": 7, "test_size": 7}');
 SELECT ts::date AS day, round(forecast::numeric, 1) AS forecast, round(lower::numeric, 1) AS lower, round(upper::numeric, 1) AS upper
   FROM ai_forecast('demo_fc', 7, series => 'store3', level => 0.8);
+SELECT ai_chart('demo_fc', 'forecast', options => '{"series": "store3"}') \g (format=unaligned tuples_only=on) /tmp/pg_learn_forecast.svg
