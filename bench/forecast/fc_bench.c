@@ -13,7 +13,8 @@
  * smaller AICc) and forecasts H steps with 95%
  * intervals; OUT (optional) gets method,id,h,mean,lo,hi.  Prints the time
  * of fit + forecast per method: elapsed, and CPU (all threads; the figure
- * to use on a loaded machine).
+ * to use on a loaded machine).  FC_DESCRIBE=1 prints each fit (the order
+ * of each ARIMA) to stderr.
  */
 #include <math.h>
 #include <pthread.h>
@@ -78,6 +79,13 @@ worker(void *arg)
 		{
 			fprintf(stderr, "series %d: %s\n", i, st.msg);
 			atomic_fetch_add(&b->failed, 1);
+		}
+		else if (getenv("FC_DESCRIBE"))
+		{
+			char d[256];
+
+			b->meth->describe(params, np, d, sizeof(d));
+			fprintf(stderr, "%s %d: %s aicc %.2f\n", b->meth->name, i, d, aicc);
 		}
 		b->aicc[i] = aicc;
 	}

@@ -24,8 +24,13 @@ def main():
     for path in sys.argv[3:]:
         with open(path) as f:
             for r in csv.DictReader(f):
-                fc[r["method"]][int(r["id"])].append(
-                    (int(r["h"]), float(r["mean"]), float(r["lo"]), float(r["hi"])))
+                rows = fc[r["method"]][int(r["id"])]
+                # two files with the same method name would merge their rows
+                # and score only the first half of the horizon, twice
+                if any(x[0] == int(r["h"]) for x in rows):
+                    sys.exit(f"report.py: {path}: method {r['method']!r} has a second row for "
+                             f"series {r['id']} step {r['h']}: prefix one file's method names")
+                rows.append((int(r["h"]), float(r["mean"]), float(r["lo"]), float(r["hi"])))
     # the seasonal naive forecast as a reference row (no interval: coverage nan)
     for i, y in ys.items():
         m = ms[i]
