@@ -9,7 +9,9 @@
  *   (2,d,2)(1,D,1), (0,d,0)(0,D,0), (1,d,0)(1,D,0), (0,d,1)(0,D,1), moving to
  *   the first neighbour with a lower AICc, at most 94 models;
  * - each model fitted by conditional sum of squares (CSS, R's method "CSS")
- *   with Levenberg-Marquardt on the residuals.  The AR and MA polynomials are
+ *   with Levenberg-Marquardt on the residuals, from zero coefficients and
+ *   from the fitted neighbour's (the better of both: CSS has local minima);
+ *   sigma2 on nres - k degrees of freedom, in the AICc and the intervals.  The AR and MA polynomials are
  *   parametrised by their partial autocorrelations (tanh, Durbin-Levinson),
  *   so every fit is stationary and invertible.  CSS rather than the exact
  *   likelihood: the Kalman filter of a seasonal model has a state of
@@ -42,10 +44,6 @@
 #define AR_PACF_MAX	  0.9999
 #define AR_KPSS_CRIT  0.463 /* 5% */
 #define AR_SEAS_CRIT  0.64
-#ifndef AR_ML
-#define AR_ML 0 /* 1: refit the chosen model by kf_ma's exact likelihood */
-#endif
-#define AR_KF_MAXR 40 /* the largest MA state (q + mQ + 1) fitted by exact likelihood */
 #ifndef AR_START
 #define AR_START 2 /* starting values: 0 zeros, 1 the neighbour, 2 the better of both */
 #endif
@@ -67,7 +65,6 @@ typedef struct ar_model
 	double			coef[AR_MAXK]; /* phi, theta, Phi, Theta, constant */
 	double			ssr, sigma2, aicc;
 	int				ok;
-	int				ml; /* refitted by ml_refine */
 } ar_model;
 
 /* the differenced series and its scratch, shared by the fits of a search */
@@ -78,8 +75,6 @@ typedef struct ar_ctx
 	int			  m;
 	double		  scale;		/* sd of w (step of the constant), > 0 */
 	double		 *e, *e2, *jac; /* nw, nw, AR_MAXK * nw */
-	int			  exact;		/* 1: kf_ma's scaled residuals, 2: its innovations, 0: CSS */
-	double		 *kf_s2;		/* exact: kf_ma's sigma2 (if not NULL) */
 } ar_ctx;
 
 static size_t
@@ -215,18 +210,6 @@ order_k(const pgl_arima_order *o)
 	return o->p + o->q + o->P + o->Q + (o->cst ? 1 : 0);
 }
 
-static int
-order_ly(const pgl_arima_order *o)
-{
-	return o->d + o->m * o->D + o->p + o->m * o->P;
-}
-
-static int
-order_le(const pgl_arima_order *o)
-{
-	return o->q + o->m * o->Q;
-}
-
 /* unconstrained x -> coef (phi, theta, Phi, Theta, constant) */
 static void
 x_to_coef(const pgl_arima_order *o, const double *x, double *coef)
@@ -250,84 +233,6 @@ coef_polys(const pgl_arima_order *o, const double *coef, ar_poly *ar, ar_poly *m
 {
 	poly_product(coef, o->p, coef + o->p + o->q, o->P, o->m, -1.0, ar);
 	poly_product(coef + o->p, o->q, coef + o->p + o->q + o->P, o->Q, o->m, 1.0, ma);
-}
-
-/* ---------- the exact likelihood of the MA part ---------- */
-
-/*
- * The Kalman filter of the pure MA process u[n0 .. n) = theta(B) eps (theta
- * dense, theta[0] = 1, r - 1 = q + mQ lags), Harvey's state form, stationary
- * start (P0 = sum_k T^k R R' T'^k, finite: T is a shift).  The AR side is
- * conditioned on its first p + mP values as in CSS, so this is the exact
- * likelihood given those: the MA's pre-sample errors are no longer zero,
- * which is CSS's bias on seasonal MA terms near -1 (the airline model).
- * raw = 0: u[t] becomes v_t / sqrt(F_t) * (prod F)^(1 / 2N), whose sum of
- * squares is the concentrated -2 log likelihood's argument (N (log(S / N) +
- * 1) + const, S the return value); raw = 1: u[t] becomes the innovation v_t.
- * *s2 (if not NULL) gets sigma2 = sum v^2 / F / N.  P is frozen once F is 1.
- */
-static double
-kf_ma(const double *theta, int r, double *u, int n0, int n, int raw, double *s2)
-{
-	double P[AR_KF_MAXR * AR_KF_MAXR], a[AR_KF_MAXR], K[AR_KF_MAXR], p0[AR_KF_MAXR];
-	double ssq = 0.0, slogf = 0.0, g;
-	int	   steady = 0, N = n - n0;
-
-	for (int i = 0; i < r; i++)
-		for (int j = i; j < r; j++)
-		{
-			double v = 0.0;
-
-			for (int k = 0; j + k < r; k++)
-				v += theta[i + k] * theta[j + k];
-			P[i * r + j] = P[j * r + i] = v;
-		}
-	memset(a, 0, sizeof(double) * r);
-	for (int t = n0; t < n; t++)
-	{
-		double F = P[0], v = u[t] - a[0];
-
-		if (!(F > 0.0))
-			return INFINITY;
-		if (!steady)
-		{
-			for (int i = 0; i < r; i++)
-			{
-				p0[i] = P[i];
-				K[i] = p0[i] / F;
-			}
-			/* P <- shift(P - K P[0, .]) + R R' */
-			for (int i = 0; i < r; i++)
-				for (int j = i; j < r; j++)
-				{
-					double x = i + 1 < r && j + 1 < r
-								   ? P[(i + 1) * r + j + 1] - K[i + 1] * p0[j + 1]
-								   : 0.0;
-
-					x += theta[i] * theta[j];
-					P[i * r + j] = x;
-				}
-			for (int i = 0; i < r; i++)
-				for (int j = 0; j < i; j++)
-					P[i * r + j] = P[j * r + i];
-			steady = fabs(P[0] - F) < 1e-9 * F && F < 1.0 + 1e-7;
-		}
-		for (int i = 0; i + 1 < r; i++)
-			a[i] = a[i + 1] + K[i + 1] * v;
-		a[r - 1] = 0.0;
-		ssq += v * v / F;
-		slogf += log(F);
-		u[t] = raw ? v : v / sqrt(F);
-	}
-	if (s2)
-		*s2 = N > 0 ? ssq / N : 0.0;
-	if (N <= 0)
-		return 0.0;
-	g = exp(slogf / (2.0 * N));
-	if (!raw)
-		for (int t = n0; t < n; t++)
-			u[t] *= g;
-	return ssq * g * g;
 }
 
 /* ---------- conditional sum of squares ---------- */
@@ -354,21 +259,11 @@ css_coef(const ar_ctx *cx, const pgl_arima_order *o, const double *coef, double 
 
 		for (int i = 0; i < ar.n; i++)
 			v -= ar.c[i] * (w[t - ar.lag[i]] - c);
-		if (!cx->exact)
-			for (int i = 0; i < ma.n; i++)
-				if (t - ma.lag[i] >= 0)
-					v -= ma.c[i] * e[t - ma.lag[i]];
+		for (int i = 0; i < ma.n; i++)
+			if (t - ma.lag[i] >= 0)
+				v -= ma.c[i] * e[t - ma.lag[i]];
 		e[t] = v;
 		ssr += v * v;
-	}
-	if (cx->exact)
-	{
-		double theta[AR_KF_MAXR];
-		int	   r = order_le(o) + 1;
-
-		poly_dense(&ma, theta, r);
-		theta[0] = 1.0;
-		return kf_ma(theta, r, e, ncond, cx->nw, cx->exact == 2, cx->kf_s2);
 	}
 	return ssr;
 }
@@ -537,19 +432,6 @@ warm_start(const pgl_arima_order *o, const ar_model *from, double *x)
 		x[at_new] = from->x[at_old];
 }
 
-/* md->aicc from md->sigma2 (-2 log likelihood extrapolated to the nw points) */
-static void
-set_aicc(const ar_ctx *cx, ar_model *md, double mean)
-{
-	double npar = md->k + 1.0, s2, ll;
-
-	/* a floor so that an exact fit still has a finite likelihood */
-	s2 = fmax(md->sigma2, 1e-20 * (cx->scale * cx->scale + mean * mean) + 1e-300);
-	ll = -0.5 * cx->nw * (log(2.0 * M_PI * s2) + 1.0);
-	md->aicc = -2.0 * ll + 2.0 * npar + 2.0 * npar * (npar + 1.0) / (cx->nw - npar - 1.0);
-	md->ok = isfinite(md->aicc);
-}
-
 /*
  * Fit order o on cx->w, from zero coefficients and the mean, and also from
  * the neighbour warm (if any) when AR_START says so; fills *md with the
@@ -560,7 +442,7 @@ fit_model(const ar_ctx *cx, const pgl_arima_order *o, const ar_model *warm, ar_m
 {
 	int	   k = order_k(o), npar = k + 1;
 	int	   ncond = o->p + o->m * o->P, nres = cx->nw - ncond;
-	double mean = 0.0;
+	double mean = 0.0, ll, s2;
 
 	memset(md, 0, sizeof(*md));
 	md->o = *o;
@@ -601,42 +483,11 @@ fit_model(const ar_ctx *cx, const pgl_arima_order *o, const ar_model *warm, ar_m
 	 * on bench/forecast (mean MASE 0.916 -> 0.903, coverage 0.902 -> 0.914)
 	 */
 	md->sigma2 = md->ssr / (nres - k);
-	set_aicc(cx, md, mean);
-}
-
-/*
- * Refit md by the exact likelihood of its MA part (kf_ma) from its CSS
- * estimate; keeps the CSS fit when the MA state is too large or the refit
- * fails.  md->ssr becomes the concentrated criterion, md->sigma2 the
- * innovations' variance.
- */
-static void
-ml_refine(const ar_ctx *cx, ar_model *md)
-{
-	ar_ctx	 ml = *cx;
-	ar_model r = *md;
-	double	 s2 = NAN, mean = 0.0;
-
-	if (!AR_ML || !md->ok || md->o.q + md->o.Q == 0 || order_le(&md->o) + 1 > AR_KF_MAXR)
-		return;
-	ml.exact = 1;
-	ml.kf_s2 = &s2;
-	r.ssr = lm_fit(&ml, &r.o, r.x, r.k);
-	if (!isfinite(r.ssr))
-		return;
-	css_x(&ml, &r.o, r.x, ml.e);
-	if (!(s2 > 0.0) || !isfinite(s2))
-		return;
-	for (int t = 0; t < cx->nw; t++)
-		mean += cx->w[t] / cx->nw;
-	x_to_coef(&r.o, r.x, r.coef);
-	r.sigma2 = r.ssr / (cx->nw - r.o.p - r.o.m * r.o.P - r.k);
-	set_aicc(cx, &r, mean);
-	if (!r.ok)
-		return;
-	r.sigma2 = s2;
-	r.ml = 1;
-	*md = r;
+	/* a floor so that an exact fit still has a finite likelihood */
+	s2 = fmax(md->sigma2, 1e-20 * (cx->scale * cx->scale + mean * mean) + 1e-300);
+	ll = -0.5 * cx->nw * (log(2.0 * M_PI * s2) + 1.0);
+	md->aicc = -2.0 * ll + 2.0 * npar + 2.0 * npar * (npar + 1.0) / (cx->nw - npar - 1.0);
+	md->ok = isfinite(md->aicc);
 }
 
 /* ---------- differencing ---------- */
@@ -788,6 +639,18 @@ pgl_arima_seas_strength(const double *x, int32_t n, int32_t m, double *work)
 
 /* ---------- packing ---------- */
 
+static int
+order_ly(const pgl_arima_order *o)
+{
+	return o->d + o->m * o->D + o->p + o->m * o->P;
+}
+
+static int
+order_le(const pgl_arima_order *o)
+{
+	return o->q + o->m * o->Q;
+}
+
 /* write the packed fit of md (residuals e of w, nw long) for series y */
 static void
 pack(const ar_model *md, const double *y, int n, const double *e, int nw, double *params,
@@ -858,8 +721,6 @@ pgl_arima_fit_order(const double *y, int32_t n, const pgl_arima_order *o, void *
 	cx.e = wk + n;
 	cx.e2 = cx.e + n;
 	cx.jac = cx.e2 + n;
-	cx.exact = 0;
-	cx.kf_s2 = NULL;
 	for (int t = 0; t < cx.nw; t++)
 		mean += w[t] / cx.nw;
 	for (int t = 0; t < cx.nw; t++)
@@ -871,8 +732,6 @@ pgl_arima_fit_order(const double *y, int32_t n, const pgl_arima_order *o, void *
 			st, PGL_ERR_INVALID,
 			"arima: a series of %d points is too short for order (%d,%d,%d)(%d,%d,%d)[%d]", n, o->p,
 			o->d, o->q, o->P, o->D, o->Q, o->m);
-	ml_refine(&cx, &md);
-	cx.exact = md.ml ? 2 : 0;
 	css_coef(&cx, o, md.coef, cx.e);
 	pack(&md, y, n, cx.e, cx.nw, params, n_params);
 	*aicc = md.aicc;
@@ -1042,8 +901,6 @@ arima_fit(const double *y, int32_t n, int32_t m, void *work, double *params, int
 		cx.e = w + n;
 		cx.e2 = cx.e + n;
 		cx.jac = cx.e2 + n;
-		cx.exact = 0;
-		cx.kf_s2 = NULL;
 		for (int t = 0; t < cx.nw; t++)
 			mean += w[t] / cx.nw;
 		for (int t = 0; t < cx.nw; t++)
@@ -1054,8 +911,6 @@ arima_fit(const double *y, int32_t n, int32_t m, void *work, double *params, int
 		if (!s.best.ok)
 			return pgl_fail(st, PGL_ERR_INVALID,
 							"arima: a series of %d points is too short for any candidate model", n);
-		ml_refine(&cx, &s.best);
-		cx.exact = s.best.ml ? 2 : 0;
 		css_coef(&cx, &s.best.o, s.best.coef, cx.e);
 		pack(&s.best, y, n, cx.e, cx.nw, params, n_params);
 		*aicc = comparable_aicc(&s.best, n, cx.nw);

@@ -104,6 +104,19 @@ test_recovery(void)
 		 pgl_arima_coefs(params)[0]);
 	NEAR(params[9], 10.0, 0.05, "AR(1): mean %.3f ~ 10", params[9]);
 	NEAR(s2, 4.0, 0.15, "AR(1): sigma2 %.3f ~ 4", s2);
+	{
+		/* sigma2 is the CSS residuals' variance on n - 1 - 2 degrees of freedom */
+		double phi = pgl_arima_coefs(params)[0], c = params[9], ssr = 0.0;
+
+		for (int t = 1; t < n; t++)
+		{
+			double e = (y[t] - c) - phi * (y[t - 1] - c);
+
+			ssr += e * e;
+		}
+		NEAR(s2, ssr / (n - 3), 1e-9 * s2, "AR(1): sigma2 %.6f is ssr / (n - 1 - 2) = %.6f", s2,
+			 ssr / (n - 3));
+	}
 
 	o = (pgl_arima_order){.q = 1, .m = 1, .cst = 1};
 	sim_ma1(y, n, 0.5, -3.0);
