@@ -11,9 +11,9 @@
  * is above the threshold (the one given, else the model's stored
  * "anomaly_threshold").  A family that scores rows another way adds one
  * line with its score function: the forecast family (a point outside the
- * prediction interval, through pgl_forecast_interval) and neural_net
- * autoencoders (the reconstruction error); until they exist their lines
- * say what is missing, as FEATURE_NOT_SUPPORTED.
+ * prediction interval, through pgl_forecast_interval).  neural_net
+ * autoencoders ("task": "autoencoder", nn_train.c) use the op: their
+ * predict is the reconstruction error.
  *
  *-------------------------------------------------------------------------
  */
@@ -65,10 +65,6 @@ static void forecast_score(FunctionCallInfo fcinfo, PglPredictState *st, double 
 
 static const PglAnomalyFamily families[] = {
 	{PGL_ALGO_FORECAST, "forecast", forecast_score, NULL, NULL},
-	{PGL_ALGO_NEURAL_NET, "neural_net", NULL,
-	 "Neural networks will detect anomalies as autoencoders (\"task\": \"autoencoder\", the "
-	 "reconstruction error as score), which are not available yet.",
-	 "Train an isolation_forest on the same columns: ai_train(name, 'isolation_forest', data)."},
 };
 
 static const PglAnomalyFamily *
@@ -91,13 +87,15 @@ pgl_anomaly_check_model(const char *name, const pgl_model *m)
 						errmsg("ai_detect_anomalies does not support %s models yet, such as \"%s\"",
 							   fam->what, name),
 						errdetail("%s", fam->missing), errhint("%s", fam->hint)));
-	if (fam == NULL && (ops == NULL || ops->anomaly_score == NULL))
+	/* a family with the op may also train other tasks (a neural_net: autoencoders only) */
+	if (fam == NULL && (ops == NULL || ops->anomaly_score == NULL || m->task != PGL_TASK_ANOMALY))
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("model \"%s\" (%s) does not detect anomalies", name,
 						ops ? ops->name : "unknown"),
-				 errhint("Train an anomaly model, e.g. ai_train(name, 'isolation_forest', data), "
-						 "and pass it to ai_detect_anomalies().")));
+				 errhint("Train an anomaly model, e.g. ai_train(name, 'isolation_forest', data) "
+						 "or a neural_net with \"task\": \"autoencoder\", and pass it to "
+						 "ai_detect_anomalies().")));
 }
 
 /* the rows families: the row encoded as for ai_predict, scored by the op */

@@ -58,8 +58,10 @@ typedef struct NnOptions
 	double		test_size; /* < 0: not given */
 	List	   *exclude;
 	bool		nulls_error;
-	int			storage; /* PGL_STORE_*, of the "storage" option */
-	PglTeacher *teacher; /* "teacher": scores the rows as they are read; NULL: none */
+	int			storage;	   /* PGL_STORE_*, of the "storage" option */
+	PglTeacher *teacher;	   /* "teacher": scores the rows as they are read; NULL: none */
+	bool		autoencoder;   /* "task": "autoencoder": the output reproduces the inputs */
+	double		contamination; /* autoencoder: share of training rows above the threshold */
 } NnOptions;
 
 /* ---------- option parsing ---------- */
@@ -675,6 +677,8 @@ nn_options(const PglTrainOptions *t, NnOptions *o)
 		o->spec.temperature = t->temperature;
 	if (t->distill_weight >= 0)
 		o->spec.distill_weight = t->distill_weight;
+	o->autoencoder = t->nn_task == 1;
+	o->contamination = t->contamination > 0 ? t->contamination : 0.01;
 }
 
 /* ---------- array conversion ---------- */
@@ -1201,19 +1205,75 @@ nn_check_teacher(PglTrainCall *c, NnTrain *t)
 	/* opened by nn_read, in the training's memory context */
 }
 
+/* "task": "autoencoder": no target, ordinary columns, a linear output of the inputs' size */
+static void
+nn_check_autoencoder(PglTrainCall *c, NnTrain *t)
+{
+	const PglTrainOptions *o = &c->opts;
+	const char			  *only = o->contamination > 0 ? "contamination"
+								  : o->variational	   ? "variational"
+								  : o->beta >= 0	   ? "beta"
+													   : NULL;
+
+	if (!t->o.autoencoder)
+	{
+		if (only)
+			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							errmsg("option \"%s\" applies to an autoencoder", only),
+							errhint("Add \"task\": \"autoencoder\" (and no target), or leave "
+									"\"%s\" out.",
+									only)));
+		return;
+	}
+	if (c->target != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("an autoencoder takes no target column, but \"%s\" was given", c->target),
+				 errhint("It learns to reproduce every column except those in \"exclude\"; call "
+						 "ai_train(name, 'neural_net', data, options => ...) without a target.")));
+	if (o->teacher || t->o.sequence || t->o.text || o->input_shape)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("an autoencoder reads ordinary columns through dense layers, without "
+						"\"%s\"",
+						o->teacher		 ? "teacher"
+						: t->o.text		 ? "text"
+						: o->input_shape ? "input_shape"
+										 : "sequence layers"),
+				 errhint("Give the numeric and categorical columns; the last layer is "
+						 "{\"dense\": {\"units\": <inputs>}}.")));
+	if (t->classification)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("an autoencoder's last layer reproduces the inputs, so it cannot be "
+							   "a softmax or one sigmoid unit"),
+						errhint("End with {\"dense\": {\"units\": <inputs>}} (linear); its units "
+								"must be the encoded inputs' count.")));
+	if (o->variational)
+		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						errmsg("variational autoencoders are not available yet")));
+	if (c->opts.deploy_if_better)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("\"deploy\": \"if_better\" does not apply to an autoencoder"),
+				 errdetail("An anomaly model has no hold-out metric to compare versions by."),
+				 errhint("Deploy with true (the default) or false.")));
+}
+
 static void
 nn_check(PglTrainCall *c)
 {
 	NnTrain *t;
 
-	if (c->target == NULL)
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						errmsg("neural_net needs a target column"),
-						errhint("Name the column to predict: ai_train(name, 'neural_net', data, "
-								"target => 'column', options => ...).")));
 	c->state = t = palloc0(sizeof(NnTrain));
 	nn_options(&c->opts, &t->o);
 	t->classification = spec_is_classifier(&t->o.spec);
+	nn_check_autoencoder(c, t);
+	if (c->target == NULL && !t->o.autoencoder)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("neural_net needs a target column"),
+						errhint("Name the column to predict: ai_train(name, 'neural_net', data, "
+								"target => 'column', options => ...), or train an autoencoder "
+								"with \"task\": \"autoencoder\".")));
 	nn_check_teacher(c, t);
 }
 
@@ -1317,7 +1377,8 @@ nn_read(PglTrainCall *c)
 	t->config[PGL_NN_CFG_SCALE] = t->o.scale;
 	if (c->opts.teacher)
 		t->o.teacher = pgl_teacher_open(c->opts.teacher, c->name, c->cxt);
-	t->array_input = read_array_data(c->data, c->target, t->classification, &t->o, c->cxt, &t->ad);
+	t->array_input = !t->o.autoencoder &&
+					 read_array_data(c->data, c->target, t->classification, &t->o, c->cxt, &t->ad);
 	if (t->array_input && c->opts.trial)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -1499,7 +1560,7 @@ columns_preprocess(PglTrainCall *c, NnTrain *t)
 				t->label[part][i] = (int32) lab[i];
 		}
 	}
-	else
+	else if (!t->o.autoencoder)
 		for (int part = 0; part < 2; part++)
 			t->yd[part] = pgl_column_values(ds, ds->target, part);
 	t->mu = palloc0(sizeof(double) * p);
@@ -1537,7 +1598,17 @@ nn_target(PglTrainCall *c, NnTrain *t)
 {
 	double y_mu = 0, y_sd = 1;
 
-	if (t->classification)
+	if (t->o.autoencoder)
+	{
+		/* the standardized inputs are the targets */
+		pgl_classes_refuse(&c->opts, c->algorithm,
+						   "An autoencoder has no classes: its output reproduces the inputs.");
+		t->o.spec.loss = PGL_NN_LOSS_MSE;
+		t->o.spec.n_out = (int32) t->D;
+		t->yf[PGL_TRAIN] = t->X[PGL_TRAIN];
+		t->yf[PGL_TEST] = t->X[PGL_TEST];
+	}
+	else if (t->classification)
 	{
 		pgl_check_classes(c->m, c->target);
 		drop_unknown_labels(t);
@@ -1622,8 +1693,9 @@ nn_create(PglTrainCall *c, NnTrain *t)
 										  ? psprintf("(%d, %d)", o->spec.in_h, o->spec.in_c)
 										  : psprintf("(%d, %d, %d)", o->shape[0], o->shape[1],
 													 o->shape[2]),
-									  t->classification ? psprintf("%d classes", c->m->n_classes)
-														: "one number")));
+									  t->o.autoencoder	  ? psprintf("the %d inputs", (int) t->D)
+									  : t->classification ? psprintf("%d classes", c->m->n_classes)
+														  : "one number")));
 		pgl_report(&st, "creating the network failed");
 	}
 }
@@ -1635,7 +1707,9 @@ nn_preprocess(PglTrainCall *c)
 
 	c->m = palloc0(sizeof(pgl_model));
 	c->m->algorithm = PGL_ALGO_NEURAL_NET;
-	c->m->task = t->classification ? PGL_TASK_CLASSIFICATION : PGL_TASK_REGRESSION;
+	c->m->task = t->o.autoencoder	 ? PGL_TASK_ANOMALY
+				 : t->classification ? PGL_TASK_CLASSIFICATION
+									 : PGL_TASK_REGRESSION;
 	if (t->array_input)
 		array_preprocess(c, t);
 	else
@@ -1649,6 +1723,40 @@ nn_preprocess(PglTrainCall *c)
 	if (t->o.teacher)
 		t->soft = pgl_teacher_soft_targets(t->o.teacher, c->m, pgl_nn_output_count(t->net),
 										   t->n[PGL_TRAIN], t->o.spec.temperature);
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *) a, y = *(const double *) b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * An autoencoder's threshold: the training rows' reconstruction errors at
+ * the quantile 1 - contamination (linear between order statistics, as
+ * isolation_forest's).  The errors are kept for the metrics.
+ */
+static void
+ae_threshold(PglTrainCall *c, NnTrain *t)
+{
+	int64	   n = t->n[PGL_TRAIN];
+	double	  *s = palloc_extended(sizeof(double) * (n + 1), MCXT_ALLOC_HUGE);
+	double	   pos, frac, *thr;
+	int64	   i;
+	pgl_status st;
+
+	memset(&st, 0, sizeof(st));
+	if (pgl_nn_predict_rows(&c->env, t->net, c->m, t->X[PGL_TRAIN], n, s, &st) != PGL_OK)
+		pgl_report(&st, "scoring the training rows failed");
+	qsort(s, (size_t) n, sizeof(double), cmp_double);
+	pos = (1.0 - t->o.contamination) * (double) (n - 1);
+	i = (int64) floor(pos);
+	frac = pos - (double) i;
+	thr = (double *) pgl_model_tensor(c->m, "anomaly_threshold")->data;
+	*thr = i + 1 < n ? s[i] + frac * (s[i + 1] - s[i]) : s[n - 1];
+	pfree(s);
 }
 
 static void
@@ -1675,6 +1783,8 @@ nn_fit(PglTrainCall *c)
 	INSTR_TIME_SUBTRACT(t->fit_time, fit_start);
 	if (pgl_nn_to_model(&c->env, t->net, t->config, t->mu, t->sd, &t->res, m, &st) != PGL_OK)
 		pgl_report(&st, "saving the network failed");
+	if (t->o.autoencoder)
+		ae_threshold(c, t);
 	if (t->classification)
 		pgl_classes_finish(&c->opts, &c->env, m);
 	/* pruned layers stored sparse, where that is smaller than dense */
@@ -1701,6 +1811,24 @@ nn_fit(PglTrainCall *c)
 	}
 }
 
+/* an autoencoder's part: rows above the threshold, the mean error */
+static void
+ae_metrics(StringInfo buf, const pgl_model *m, int64 n, const double *score)
+{
+	double thr = *(const double *) pgl_model_tensor(m, "anomaly_threshold")->data, sum = 0;
+	int64  flagged = 0;
+
+	for (int64 i = 0; i < n; i++)
+	{
+		flagged += score[i] > thr;
+		sum += score[i];
+	}
+	appendStringInfo(buf,
+					 "{\"n\": " INT64_FORMAT ", \"anomalies\": " INT64_FORMAT
+					 ", \"anomaly_rate\": %.10g, \"mean_score\": %.10g, \"threshold\": %.10g}",
+					 n, flagged, (double) flagged / n, sum / n, thr);
+}
+
 static void
 nn_metrics(PglTrainCall *c, StringInfo buf)
 {
@@ -1724,7 +1852,10 @@ nn_metrics(PglTrainCall *c, StringInfo buf)
 		if (pgl_nn_predict_rows(&c->env, t->net, m, t->X[part], rows, pred, &st) != PGL_OK)
 			pgl_report(&st, "evaluating the model failed");
 		appendStringInfo(buf, "%s\"%s\": ", part ? ", " : "", part == 0 ? "train" : "test");
-		pgl_metrics_json(buf, m, rows, t->yd[part], t->label[part], pred);
+		if (t->o.autoencoder)
+			ae_metrics(buf, m, rows, pred);
+		else
+			pgl_metrics_json(buf, m, rows, t->yd[part], t->label[part], pred);
 		if (part == PGL_TRAIN && t->o.teacher)
 		{
 			appendStringInfoString(buf, ", \"teacher\": ");

@@ -447,6 +447,9 @@ set_number_slot(PglTrainOptions *opts, int slot, double d)
 		case PGL_SLOT_LEVEL:
 			opts->level = d;
 			break;
+		case PGL_SLOT_BETA:
+			opts->beta = d;
+			break;
 		default:
 			elog(ERROR, "pg_learn: option slot %d is not a number", slot);
 	}
@@ -492,6 +495,9 @@ set_choice_slot(PglTrainOptions *opts, int slot, int i)
 		case PGL_SLOT_MISSING:
 			opts->missing_error = i == 1;
 			break;
+		case PGL_SLOT_NN_TASK:
+			opts->nn_task = i;
+			break;
 		default:
 			elog(ERROR, "pg_learn: option slot %d is not a choice", slot);
 	}
@@ -514,6 +520,8 @@ read_one(const pgl_algo_ops *ops, const pgl_option_spec *o, JsonbValue *v, PglTr
 				bad_value(ops, o, v);
 			if (o->slot == PGL_SLOT_BUCKETS)
 				opts->no_buckets = !v->val.boolean;
+			else if (o->slot == PGL_SLOT_VARIATIONAL)
+				opts->variational = v->val.boolean;
 			break;
 		case PGL_OPT_COLUMN:
 		{
@@ -620,6 +628,7 @@ set_defaults(const pgl_algo_ops *ops, PglTrainOptions *opts)
 	opts->temperature = -1;
 	opts->distill_weight = -1;
 	opts->contamination = -1;
+	opts->beta = -1;
 }
 
 /*

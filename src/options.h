@@ -97,9 +97,13 @@ typedef struct PglTrainOptions
 	char  *time_col;
 	char  *series_col;
 	int	   horizon;
-	int	   season;	 /* PGL_OPT_AUTO_VALUE: "auto" */
+	int	   season; /* PGL_OPT_AUTO_VALUE: "auto" */
 	bool   missing_error;
 	double level;
+	/* neural_net autoencoders: "task" 1 "autoencoder"; "beta" < 0: not given */
+	int	   nn_task;
+	bool   variational;
+	double beta;
 	/* "search" (src/search.c): as validated, pointing into the options; NULL: none */
 	struct PglSearch *search;
 	/*

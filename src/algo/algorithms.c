@@ -493,9 +493,10 @@ static const pgl_algo_ops algorithms[] = {
 	 pgl_als_options, "ndcg@k|rmse", false, NULL, false, NULL, NULL, 0},
 	{PGL_ALGO_KMEANS, "kmeans", PGL_TASK_CLUSTERING, 0.0, kmeans_train, kmeans_predict,
 	 kmeans_validate, NULL, pgl_kmeans_options, NULL, false, NULL, false, NULL, NULL, 0},
-	/* trained through its own glue (nn_train.c); the task is the model's */
+	/* trained through its own glue (nn_train.c); the task is the model's; an autoencoder's
+	 * predict is its anomaly score, the reconstruction error */
 	{PGL_ALGO_NEURAL_NET, "neural_net", 0, 0.0, NULL, pgl_nn_predict_encoded, pgl_nn_validate, NULL,
-	 pgl_neural_net_options, NULL, false, NULL, false, NULL, NULL, 0},
+	 pgl_neural_net_options, NULL, false, NULL, false, NULL, pgl_nn_predict_encoded, 0},
 	/* tree ensembles trained by libxgboost (xgboost.c); the task is the model's */
 	{PGL_ALGO_XGBOOST, "xgboost", 0, 1.0, pgl_xgboost_train, pgl_trees_model_predict,
 	 pgl_trees_model_validate, NULL, pgl_xgboost_options, NULL, true, pgl_xgb_train_memory, false,
@@ -550,7 +551,9 @@ pgl_algo_validate(const pgl_model *m, pgl_status *st)
 
 	if (ops == NULL)
 		return pgl_fail(st, PGL_ERR_CORRUPT, "unknown algorithm id %d", (int) m->algorithm);
-	if (ops->task == 0 ? (m->task != PGL_TASK_REGRESSION && m->task != PGL_TASK_CLASSIFICATION)
+	/* task 0: the model's; an anomaly task where the family has the anomaly_score op */
+	if (ops->task == 0 ? (m->task != PGL_TASK_REGRESSION && m->task != PGL_TASK_CLASSIFICATION &&
+						  (m->task != PGL_TASK_ANOMALY || ops->anomaly_score == NULL))
 					   : m->task != ops->task)
 		return pgl_fail(st, PGL_ERR_CORRUPT, "task %d does not match algorithm %s", (int) m->task,
 						ops->name);

@@ -190,7 +190,11 @@ typedef enum pgl_opt_slot
 	PGL_SLOT_HORIZON,
 	PGL_SLOT_SEASON,
 	PGL_SLOT_MISSING,
-	PGL_SLOT_LEVEL
+	PGL_SLOT_LEVEL,
+	/* neural_net autoencoders */
+	PGL_SLOT_NN_TASK,
+	PGL_SLOT_VARIATIONAL,
+	PGL_SLOT_BETA
 } pgl_opt_slot;
 
 /*
@@ -403,6 +407,6 @@ extern const pgl_option_spec pgl_onnx_options[];
 
 /* the forecast family (src/forecast/family.c): options and the model's validation */
 extern const pgl_option_spec pgl_forecast_options[];
-extern pgl_rc pgl_forecast_validate(const pgl_model *m, pgl_status *st);
+extern pgl_rc				 pgl_forecast_validate(const pgl_model *m, pgl_status *st);
 
 #endif /* PGL_ALGORITHMS_H */

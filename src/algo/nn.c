@@ -2121,9 +2121,10 @@ pgl_nn_to_model(const pgl_env *env, pgl_nn *net, const double *config, const dou
 {
 	int32_t		L = net->L;
 	int32_t		E = res ? res->epochs_run : 0;
-	int			nt = 5 + (mu ? 2 : 0) + (E > 0 ? 1 : 0);
+	bool		ae = m->task == PGL_TASK_ANOMALY;
+	int			nt = 5 + (mu ? 2 : 0) + (E > 0 ? 1 : 0) + (ae ? 1 : 0);
 	pgl_tensor *t;
-	size_t		sizes[8];
+	size_t		sizes[9];
 	int			i = 0;
 	int32_t		arch_cols = NN_ARCH_COLS;
 	int32_t		row[NN_ARCH_WIDE];
@@ -2160,6 +2161,12 @@ pgl_nn_to_model(const pgl_env *env, pgl_nn *net, const double *config, const dou
 	{
 		new_tensor(m, "nn_history", PGL_F64, 2, E, PGL_NN_HISTORY_COLS);
 		sizes[i++] = sizeof(double) * E * PGL_NN_HISTORY_COLS;
+	}
+	if (ae)
+	{
+		/* an autoencoder: set by the caller from the training rows' errors */
+		new_tensor(m, "anomaly_threshold", PGL_F64, 1, 1, 0);
+		sizes[i++] = sizeof(double);
 	}
 	for (int j = 0; j < m->n_tensors; j++)
 	{
@@ -2375,6 +2382,19 @@ pgl_nn_validate(const pgl_model *m, pgl_status *st)
 							"neural_net model output does not match its %d classes",
 							(int) m->n_classes);
 	}
+	else if (m->task == PGL_TASK_ANOMALY)
+	{
+		/* an autoencoder: its output reproduces its (column) inputs */
+		t = pgl_model_tensor(m, "anomaly_threshold");
+		if (spec.loss != PGL_NN_LOSS_MSE || spec.n_out != m->n_inputs || m->n_classes != 0 ||
+			(int32_t) c[PGL_NN_CFG_INPUT_KIND] != PGL_NN_INPUT_COLUMNS || t == NULL ||
+			t->dtype != PGL_F64 || pgl_tensor_count(t) != 1 ||
+			!(*(const double *) t->data >= 0 && isfinite(*(const double *) t->data)))
+			return pgl_fail(st, PGL_ERR_CORRUPT,
+							"neural_net autoencoder must output its %d inputs and have a "
+							"finite \"anomaly_threshold\" >= 0",
+							(int) m->n_inputs);
+	}
 	else if (m->task != PGL_TASK_REGRESSION || spec.loss != PGL_NN_LOSS_MSE || spec.n_out != 1 ||
 			 m->n_classes != 0)
 		return pgl_fail(st, PGL_ERR_CORRUPT, "neural_net model has an invalid task");
@@ -2510,6 +2530,17 @@ pgl_nn_predict_rows(const pgl_env *env, pgl_nn *net, const pgl_model *m, const f
 			else if (net->spec.loss == PGL_NN_LOSS_SOFTMAX_CE)
 				for (int32_t j = 0; j < k; j++)
 					dst[j] = o[(int64_t) i * k + j];
+			else if (m->task == PGL_TASK_ANOMALY)
+			{
+				/* an autoencoder: the mean squared reconstruction error */
+				const float *x = X + (r0 + i) * net->in_size;
+				double		 e = 0;
+
+				for (int32_t j = 0; j < k; j++)
+					e += ((double) o[(int64_t) i * k + j] - x[j]) *
+						 ((double) o[(int64_t) i * k + j] - x[j]);
+				dst[0] = e / k;
+			}
 			else
 				dst[0] = o[i] * c[PGL_NN_CFG_Y_SD] + c[PGL_NN_CFG_Y_MU];
 			for (int32_t j = 0; j < width; j++)

@@ -140,6 +140,21 @@ const pgl_option_spec pgl_neural_net_options[] = {
 	 "gradual magnitude pruning of the dense and convolution weights to this sparsity over the "
 	 "last epochs (default half of them, rounded up); pruned layers are stored sparse",
 	 "{\"sparsity\": 0.5, \"epochs\": 1}"},
+	/* autoencoders (nn_train.c): no target, the output reproduces the inputs */
+	{"task", PGL_OPT_CHOICE, PGL_SLOT_NN_TASK, 0, 0, 0, "supervised|autoencoder", "supervised",
+	 "supervised: learn the target (the last layer makes it a classifier or a regression); "
+	 "autoencoder: no target, reproduce the inputs, the reconstruction error is an anomaly score",
+	 "\"supervised\""},
+	{"contamination", PGL_OPT_NUMBER, PGL_SLOT_CONTAMINATION, 0, 0.5, PGL_OPT_LO_OPEN, NULL, "0.01",
+	 "autoencoder: expected share of anomalies; the threshold is the training rows' "
+	 "reconstruction error that share exceeds",
+	 "0.05"},
+	{"variational", PGL_OPT_BOOLEAN, PGL_SLOT_VARIATIONAL, 0, 0, 0, NULL, "false",
+	 "autoencoder: a variational one (the last hidden layer's units are the latent size), "
+	 "which ai_generate samples from",
+	 "false"},
+	{"beta", PGL_OPT_NUMBER, PGL_SLOT_BETA, 0, 1000, 0, NULL, "1",
+	 "variational autoencoder: weight of the KL term in the loss", "0.5"},
 	OPT_CLASSIFIER,
 	OPT_TEST_SIZE,
 	OPT_EXCLUDE,
@@ -190,8 +205,8 @@ pgl_algo_default_metric(const pgl_algo_ops *ops, int32_t task)
 int
 pgl_metric_lower_is_better(const char *metric)
 {
-	static const char *const lower[] = {"rmse",	 "mae",	  "log_loss", "inertia",
-										"mse",	 "mase", "smape",	  NULL};
+	static const char *const lower[] = {"rmse", "mae",	"log_loss", "inertia",
+										"mse",	"mase", "smape",	NULL};
 
 	for (int i = 0; lower[i]; i++)
 		if (strcmp(metric, lower[i]) == 0)
