@@ -1295,6 +1295,14 @@ LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.ai_detect_anomalies(pg_catalog.text, pg_catalog.record, double precision, integer) IS
 	'Whether a row is an anomaly for an anomaly model (isolation_forest), and its score: an anomaly when the score is above the threshold (NULL: the model''s own); features matched by column name';
 
+CREATE FUNCTION @extschema@.ai_generate(name pg_catalog.text, n integer,
+	seed bigint DEFAULT NULL)
+RETURNS SETOF jsonb
+AS 'MODULE_PATHNAME', 'ai_generate'
+LANGUAGE C VOLATILE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_generate(pg_catalog.text, integer, bigint) IS
+	'n synthetic rows of a variational autoencoder (neural_net, "task": "autoencoder", "variational": true): z ~ N(0, I) through its decoder, one jsonb object of the training columns per row; seed NULL: a different draw each call';
+
 /* ------------------------------------------------------------------------
  * Drift (issue 18): the training rows' summaries stored in every model
  * trained on rows, compared with new data by ai_drift.

@@ -61,6 +61,7 @@ typedef struct NnOptions
 	int			storage;	   /* PGL_STORE_*, of the "storage" option */
 	PglTeacher *teacher;	   /* "teacher": scores the rows as they are read; NULL: none */
 	bool		autoencoder;   /* "task": "autoencoder": the output reproduces the inputs */
+	bool		variational;   /* "variational": a sample layer after the latent one */
 	double		contamination; /* autoencoder: share of training rows above the threshold */
 } NnOptions;
 
@@ -1205,6 +1206,53 @@ nn_check_teacher(PglTrainCall *c, NnTrain *t)
 	/* opened by nn_read, in the training's memory context */
 }
 
+/*
+ * "variational": the latent layer is the narrowest dense layer before the
+ * last (the first of them), linear; its units Z are the latent size.  It
+ * becomes 2Z units (the mean, then the log-variance) and a sample layer
+ * after it (nn_vae.c).
+ */
+static void
+vae_spec(NnOptions *o, double beta)
+{
+	pgl_nn_spec		  *sp = &o->spec;
+	pgl_nn_layer_spec *l;
+	int				   latent = -1;
+
+	for (int i = 0; i < sp->n_layers - 1; i++)
+		if (sp->layers[i].type == PGL_NN_DENSE &&
+			(latent < 0 || sp->layers[i].units < sp->layers[latent].units))
+			latent = i;
+	if (latent < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a variational autoencoder needs a dense layer before the last one"),
+				 errdetail("The narrowest dense layer before the last is the latent one: it gives "
+						   "the mean and log-variance of the latent distribution."),
+				 errhint("For example \"layers\": [{\"dense\": {\"units\": 16, \"activation\": "
+						 "\"tanh\"}}, {\"dense\": 2}, {\"dense\": {\"units\": 16, "
+						 "\"activation\": \"tanh\"}}, {\"dense\": <inputs>}].")));
+	if (sp->layers[latent].activation != PGL_NN_LINEAR)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the latent layer of a variational autoencoder (layer %d, dense of %d "
+						"units) must be linear, not %s",
+						latent + 1, (int) sp->layers[latent].units,
+						pgl_nn_activation_name(sp->layers[latent].activation)),
+				 errdetail("The narrowest dense layer before the last is the latent one: it gives "
+						   "the mean and log-variance of the latent distribution."),
+				 errhint("Leave its \"activation\" out.")));
+	l = palloc0(sizeof(pgl_nn_layer_spec) * (sp->n_layers + 1));
+	memcpy(l, sp->layers, sizeof(*l) * (latent + 1));
+	l[latent].units *= 2;
+	l[latent + 1].type = PGL_NN_SAMPLE;
+	memcpy(l + latent + 2, sp->layers + latent + 1, sizeof(*l) * (sp->n_layers - latent - 1));
+	sp->layers = l;
+	sp->n_layers++;
+	sp->vae_beta = beta;
+	o->variational = true;
+}
+
 /* "task": "autoencoder": no target, ordinary columns, a linear output of the inputs' size */
 static void
 nn_check_autoencoder(PglTrainCall *c, NnTrain *t)
@@ -1249,8 +1297,11 @@ nn_check_autoencoder(PglTrainCall *c, NnTrain *t)
 						errhint("End with {\"dense\": {\"units\": <inputs>}} (linear); its units "
 								"must be the encoded inputs' count.")));
 	if (o->variational)
-		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						errmsg("variational autoencoders are not available yet")));
+		vae_spec(&t->o, o->beta >= 0 ? o->beta : 1.0);
+	else if (o->beta >= 0)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("option \"beta\" applies to a variational autoencoder"),
+						errhint("Add \"variational\": true, or leave \"beta\" out.")));
 	if (c->opts.deploy_if_better)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -1871,6 +1922,9 @@ nn_metrics(PglTrainCall *c, StringInfo buf)
 	if (t->n_unknown > 0)
 		appendStringInfo(buf, ", \"rows_test_unknown_class\": " INT64_FORMAT, t->n_unknown);
 	pgl_nn_describe(t->net, arch, sizeof(arch));
+	if (t->o.variational)
+		appendStringInfo(buf, ", \"latent\": %d, \"beta\": %.10g", (int) pgl_nn_latent_size(m),
+						 t->o.spec.vae_beta);
 	appendStringInfo(buf,
 					 ", \"epochs\": %d, \"best_epoch\": %d, \"loss\": %.10g, "
 					 "\"parameters\": " INT64_FORMAT

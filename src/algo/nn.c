@@ -73,6 +73,8 @@ pgl_nn_layer_name(int32_t type)
 			return "positional_embedding";
 		case PGL_NN_TRANSFORMER_ENCODER:
 			return "transformer_encoder";
+		case PGL_NN_SAMPLE:
+			return "sample";
 		default:
 			return "unknown";
 	}
@@ -291,11 +293,13 @@ nn_infer(const pgl_nn_spec *spec, nn_layer *layers, int64_t *P, int64_t *S, pgl_
 			case PGL_NN_ACTIVATION:
 				break;
 			default:
-				if (!nn_seq_owns(l->s.type) && !nn_attn_owns(l->s.type))
+				if (!nn_seq_owns(l->s.type) && !nn_attn_owns(l->s.type) &&
+					!nn_vae_owns(l->s.type))
 					return pgl_fail(st, rc, "layer %d has an unknown type %d", i + 1,
 									(int) l->s.type);
-				if ((nn_seq_owns(l->s.type) ? nn_seq_infer(l, i, rc, st)
-											: nn_attn_infer(l, i, rc, st)) != PGL_OK)
+				if ((nn_seq_owns(l->s.type)	   ? nn_seq_infer(l, i, rc, st)
+					 : nn_attn_owns(l->s.type) ? nn_attn_infer(l, i, rc, st)
+											   : nn_vae_infer(l, i, rc, st)) != PGL_OK)
 					return rc;
 				ndim = l->out_ndim;
 				h = l->out_h;
@@ -1338,7 +1342,9 @@ layer_forward(pgl_nn *net, nn_layer *l, const float *in, int32_t n, bool trainin
 			break;
 		}
 		default:
-			if (nn_attn_owns(l->s.type))
+			if (nn_vae_owns(l->s.type))
+				nn_vae_forward(net, l, in, n, training);
+			else if (nn_attn_owns(l->s.type))
 				nn_attn_forward(net, l, (int) (l - net->layer), in, n);
 			else
 				nn_seq_forward(net, l, (int) (l - net->layer), in, n, training);
@@ -1351,6 +1357,17 @@ layer_forward(pgl_nn *net, nn_layer *l, const float *in, int32_t n, bool trainin
 				layer_act(net, l, n, l->out_size, training);
 			break;
 	}
+}
+
+const float *
+nn_forward_from(pgl_nn *net, int32_t first, const float *in, int32_t n)
+{
+	for (int32_t i = first; i < net->L; i++)
+	{
+		layer_forward(net, &net->layer[i], in, n, false);
+		in = net->layer[i].out;
+	}
+	return in;
 }
 
 static const float *
@@ -1510,7 +1527,9 @@ layer_backward(pgl_nn *net, nn_layer *l, const float *in, int32_t n, float *d, f
 				memcpy(din, d, sizeof(float) * (size_t) n * (size_t) l->in_size);
 			break;
 		default:
-			if (nn_attn_owns(l->s.type))
+			if (nn_vae_owns(l->s.type))
+				nn_vae_backward(net, l, in, n, d, din);
+			else if (nn_attn_owns(l->s.type))
 				nn_attn_backward(net, l, (int) (l - net->layer), in, n, d, din);
 			else
 				nn_seq_backward(net, l, (int) (l - net->layer), in, n, d, din, fused);
@@ -1606,7 +1625,7 @@ pgl_nn_loss_grad(pgl_nn *net, const float *X, int32_t n, const int32_t *label, c
 	const float *Xb = nn_begin_batch(net, X, n);
 	const float *out = forward_layers(net, Xb, n, true);
 	float		*d = net->g0, *dn = net->g1;
-	double		 loss = compute_loss(net, out, n, label, y, correct, d);
+	double		 loss = compute_loss(net, out, n, label, y, correct, d) + nn_vae_kl(net, n);
 	double		 reg = 0;
 
 	if (net->soft)
@@ -1650,7 +1669,7 @@ pgl_nn_eval_loss(pgl_nn *net, const float *X, int32_t n, const int32_t *label, c
 {
 	const float *out = pgl_nn_forward(net, X, n, false);
 
-	return compute_loss(net, out, n, label, y, correct, NULL);
+	return compute_loss(net, out, n, label, y, correct, NULL) + nn_vae_kl(net, n);
 }
 
 /* ---------- training ---------- */
@@ -2373,6 +2392,17 @@ pgl_nn_validate(const pgl_model *m, pgl_status *st)
 	if (nn_infer(&spec, tmp, &P, &S, PGL_ERR_CORRUPT, st) != PGL_OK)
 		return st->rc;
 	c = pgl_model_tensor(m, "nn_config")->data;
+	{
+		/* a sample layer: one, in an autoencoder */
+		int n_sample = 0;
+
+		for (int32_t i = 0; i < spec.n_layers; i++)
+			n_sample += spec.layers[i].type == PGL_NN_SAMPLE;
+		if (n_sample > 1 || (n_sample == 1 && m->task != PGL_TASK_ANOMALY))
+			return pgl_fail(st, PGL_ERR_CORRUPT,
+							"neural_net model has %d sample layers; only an autoencoder has one",
+							n_sample);
+	}
 	if (m->task == PGL_TASK_CLASSIFICATION)
 	{
 		if (spec.loss == PGL_NN_LOSS_MSE ||

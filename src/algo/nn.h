@@ -42,6 +42,16 @@
  * output length; the pools read the real steps only (a row of length 0
  * gives 0).
  *
+ * Variational autoencoders (nn_vae.c):
+ *
+ *	sample		  (2Z) in: the latent mean, then the log-variance; (Z) out:
+ *				  mean + exp(log-variance / 2) eps, eps ~ N(0, 1) from the
+ *				  network's generator, in training; the mean in inference.
+ *				  Its backward adds the gradient of the KL term
+ *				  vae_beta / n_out * sum (exp(lv) + mean^2 - 1 - lv) (the
+ *				  ELBO of a unit-variance decoder scaled by 2 / n_out, so it
+ *				  sits beside the mean squared error), which the loss adds.
+ *
  * dense and conv2d carry an activation (linear, relu, leaky_relu, tanh,
  * sigmoid, softmax).  The loss follows the task: softmax cross-entropy
  * (classification, last activation softmax over n classes), sigmoid
@@ -79,10 +89,12 @@ typedef enum pgl_nn_layer_type
 	PGL_NN_MULTI_HEAD_ATTENTION = 15,
 	PGL_NN_LAYER_NORM = 16,
 	PGL_NN_POSITIONAL_EMBEDDING = 17,
-	PGL_NN_TRANSFORMER_ENCODER = 18
+	PGL_NN_TRANSFORMER_ENCODER = 18,
+	/* variational autoencoders (nn_vae.c): not written by users, see below */
+	PGL_NN_SAMPLE = 19
 } pgl_nn_layer_type;
 
-#define PGL_NN_LAYER_MAX 18
+#define PGL_NN_LAYER_MAX 19
 
 typedef enum pgl_nn_activation
 {
@@ -185,6 +197,8 @@ typedef struct pgl_nn_spec
 	 * over its longest row only, which gives the same outputs.
 	 */
 	int32_t no_buckets;
+	/* Training only, not stored: the weight of a sample layer's KL term (default 1) */
+	double vae_beta;
 } pgl_nn_spec;
 
 /* defaults: adam 0.001, batch 32, 10 epochs, no l2, no early stopping */
@@ -297,6 +311,21 @@ extern pgl_rc pgl_nn_set_soft_targets(pgl_nn *net, const float *soft, pgl_status
  * or all are 0.
  */
 extern pgl_rc pgl_nn_soften(const double *p, int32_t k, double T, double *out, pgl_status *st);
+
+/* ---------- variational autoencoders (nn_vae.c) ---------- */
+
+/* the latent size Z of a model's sample layer; 0: the model has none */
+extern int32_t pgl_nn_latent_size(const pgl_model *m);
+
+/*
+ * n synthetic rows of a variational autoencoder m (column inputs): z ~
+ * N(0, I) from seed through the layers after its sample layer, the outputs
+ * un-standardized by "nn_mu" / "nn_sd", into out (row-major n x inputs).
+ * PGL_ERR_INVALID when m has no sample layer; PGL_ERR_NUMERIC for an
+ * output that is not finite.
+ */
+extern pgl_rc pgl_nn_generate(const pgl_env *env, const pgl_model *m, int64_t n, uint64_t seed,
+							  double *out, pgl_status *st);
 
 /* ---------- layer outputs (ai_predict_tensor) ---------- */
 

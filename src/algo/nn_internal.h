@@ -198,4 +198,16 @@ extern void	  nn_attn_forward(pgl_nn *net, nn_layer *l, int i, const float *in, 
 extern void nn_attn_backward(pgl_nn *net, nn_layer *l, int i, const float *in, int32_t n, float *d,
 							 float *din);
 
+/* ---------- variational autoencoders (nn_vae.c) ---------- */
+
+extern bool	  nn_vae_owns(int32_t type);
+extern pgl_rc nn_vae_infer(nn_layer *l, int i, pgl_rc rc, pgl_status *st);
+extern void	  nn_vae_forward(pgl_nn *net, nn_layer *l, const float *in, int32_t n, bool training);
+extern void	  nn_vae_backward(pgl_nn *net, nn_layer *l, const float *in, int32_t n, const float *d,
+							  float *din);
+/* the KL terms of the sample layers for the last forward of n rows (0: none) */
+extern double nn_vae_kl(const pgl_nn *net, int32_t n);
+/* inference through layers first .. L - 1 of n rows of in (layer first's input) */
+extern const float *nn_forward_from(pgl_nn *net, int32_t first, const float *in, int32_t n);
+
 #endif /* PGL_NN_INTERNAL_H */
