@@ -241,6 +241,12 @@ SELECT metrics -> 'train' -> 'anomalies' AS flagged
 SELECT s.id, s.temp, s.humidity, round(a.score::numeric, 3) AS score
   FROM demo_sensors s, LATERAL ai_detect_anomalies('sensor_anomalies', s) a WHERE a.is_anomaly ORDER BY a.score DESC;
 
+\echo '== Autoencoder: a variational one learns the readings, scores them, and generates new ones =='
+SELECT metrics -> 'train' -> 'anomalies' AS flagged, metrics -> 'latent' AS latent
+  FROM ai_train('sensor_vae', 'neural_net', 'SELECT temp, humidity FROM demo_sensors',
+                options => '{"task": "autoencoder", "variational": true, "contamination": 0.002, "epochs": 20, "learning_rate": 0.01, "layers": [{"dense": {"units": 8, "activation": "tanh"}}, {"dense": 1}, {"dense": {"units": 8, "activation": "tanh"}}, {"dense": 2}]}');
+SELECT g FROM ai_generate('sensor_vae', 3, seed => 1) g;
+
 \echo '== Drift: the houses model against this year''s listings (bigger, and a new neighbourhood) =='
 SELECT feature, statistic, round(value::numeric, 3) AS value, threshold, drifted
   FROM ai_drift('house_price', 'SELECT sqft * 1.3 AS sqft, bedrooms, bathrooms, age, has_garage,

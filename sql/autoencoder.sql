@@ -82,6 +82,9 @@ SELECT ai_train('ae_x', 'neural_net', 'SELECT x1, x2 FROM ae_data',
 SELECT ai_train('ae_x', 'neural_net', 'SELECT x1, x2 FROM ae_data',
                 options => '{"task": "autoencoder", "layers": [{"dense": 2}], "contamination": 0.6}');
 SELECT ai_train('ae_x', 'neural_net', 'SELECT x1, x2 FROM ae_data',
+                options => '{"task": "autoencoder", "layers": [{"dense": 2}],
+                             "search": {"params": {"l2": [0, 1]}}}');
+SELECT ai_train('ae_x', 'neural_net', 'SELECT x1, x2 FROM ae_data',
                 options => '{"task": "decoder", "layers": [{"dense": 2}]}');
 SELECT ai_train('ae_x', 'neural_net', 'SELECT x1, x2 FROM ae_data', 'x1',
                 '{"layers": [{"dense": 1}], "contamination": 0.1}');
@@ -93,7 +96,63 @@ SELECT ai_predict_proba('ae', d) FROM ae_data d WHERE id = 1;
 SELECT ai_evaluate('ae', 'SELECT * FROM ae_data');
 SELECT ai_detect_anomalies('ae', r) FROM (SELECT 1.0::float8 AS x1) r;
 
+-- a variational autoencoder ("variational": true): the latent layer is the
+-- narrowest dense one, a sample layer follows it; it still scores rows
+SELECT metrics->'latent' AS latent, metrics->'beta' AS beta, metrics->'network' AS network,
+       (metrics->'train'->>'anomaly_rate')::float8 BETWEEN 0.005 AND 0.03 AS rate_ok
+  FROM ai_train('ae_v', 'neural_net', 'SELECT x1, x2, x3, x4, x5, x6, x7, x8 FROM ae_data WHERE NOT planted',
+                options => '{"task": "autoencoder", "variational": true, "beta": 0.5, "test_size": 0,
+                             "layers": [{"dense": {"units": 16, "activation": "tanh"}},
+                                        {"dense": {"units": 2}},
+                                        {"dense": {"units": 16, "activation": "tanh"}},
+                                        {"dense": {"units": 8}}],
+                             "epochs": 40, "learning_rate": 0.01, "seed": 1}');
+SELECT avg(score) FILTER (WHERE planted) > 5 * avg(score) FILTER (WHERE NOT planted) AS vae_separates
+  FROM (SELECT planted, (ai_detect_anomalies('ae_v', d)).score FROM ae_data d) s;
+
+-- ai_generate: rows with the training columns, their means and standard
+-- deviations near the data's (|mean difference| < 0.2 sd, sd ratio 0.7 .. 1.2)
+CREATE TABLE ae_gen AS SELECT g FROM ai_generate('ae_v', 4000, seed => 7) g;
+SELECT count(*) AS rows, min((SELECT count(*) FROM jsonb_object_keys(g))) AS keys,
+       bool_and(g ?& ARRAY['x1', 'x2', 'x3', 'x4', 'x5', 'x6', 'x7', 'x8']) AS training_columns
+  FROM ae_gen;
+SELECT c.col, abs(gm - dm) < 0.2 * ds AS mean_ok, gs / ds BETWEEN 0.7 AND 1.2 AS sd_ok
+  FROM (SELECT k AS col, avg((g->>k)::float8) AS gm, stddev((g->>k)::float8) AS gs
+          FROM ae_gen, jsonb_object_keys(g) k GROUP BY k) c
+  JOIN (SELECT k AS col, avg(v) AS dm, stddev(v) AS ds
+          FROM ae_data d, LATERAL jsonb_each_text(to_jsonb(d) - 'id' - 'planted') AS e(k, v0),
+               LATERAL (SELECT v0::float8 AS v) x
+         WHERE NOT planted GROUP BY k) d USING (col)
+ ORDER BY 1;
+-- the same seed gives the same rows; n = 0 gives none
+SELECT (SELECT array_agg(g) FROM ai_generate('ae_v', 3, seed => 11) g)
+     = (SELECT array_agg(g) FROM ai_generate('ae_v', 3, seed => 11) g) AS same_seed_same_rows,
+       (SELECT count(*) FROM ai_generate('ae_v', 0)) AS none;
+
+-- variational user errors
+SELECT ai_train('ae_x', 'neural_net', 'SELECT x1, x2 FROM ae_data',
+                options => '{"task": "autoencoder", "beta": 0.5, "layers": [{"dense": 1}, {"dense": 2}]}');
+SELECT ai_train('ae_x', 'neural_net', 'SELECT x1, x2 FROM ae_data', 'x1',
+                '{"variational": true, "layers": [{"dense": 1}]}');
+SELECT ai_train('ae_x', 'neural_net', 'SELECT x1, x2 FROM ae_data',
+                options => '{"task": "autoencoder", "variational": true, "layers": [{"dense": 2}]}');
+SELECT ai_train('ae_x', 'neural_net', 'SELECT x1, x2 FROM ae_data',
+                options => '{"task": "autoencoder", "variational": true,
+                             "layers": [{"dense": {"units": 1, "activation": "tanh"}}, {"dense": 2}]}');
+SELECT ai_train('ae_x', 'neural_net', 'SELECT x1, x2 FROM ae_data',
+                options => '{"task": "autoencoder", "variational": true, "beta": -1,
+                             "layers": [{"dense": 1}, {"dense": 2}]}');
+SELECT ai_generate('ae', 3);
+SELECT ai_generate('ae_v', -1);
+SELECT ai_generate('ae_v', NULL);
+SELECT ai_generate('ae_nope', 3);
+SELECT name FROM ai_train('ae_vc', 'neural_net',
+                          'SELECT x1, x2, CASE WHEN id % 2 = 0 THEN ''a'' ELSE ''b'' END AS c FROM ae_data',
+                          options => '{"task": "autoencoder", "variational": true, "epochs": 1,
+                                       "layers": [{"dense": 1}, {"dense": 4}]}');
+SELECT ai_generate('ae_vc', 3);
+
 -- clean up
 SELECT count(ai_drop_model(name)) AS dropped FROM (SELECT DISTINCT name FROM ai_models WHERE name LIKE 'ae%') m;
-DROP TABLE ae_data, ae_flags;
+DROP TABLE ae_data, ae_flags, ae_gen;
 DROP FUNCTION ae_n(int, int), ae_u(int, int);

@@ -33,19 +33,10 @@ check_model(const char *name, const pgl_model *m)
 {
 	if (m->algorithm != PGL_ALGO_NEURAL_NET || m->task != PGL_TASK_ANOMALY ||
 		pgl_nn_latent_size(m) == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("model \"%s\" is not a variational autoencoder", name),
-				 errhint("ai_generate samples from a neural_net trained with \"task\": "
-						 "\"autoencoder\" and \"variational\": true.")));
-	if (m->n_inputs != m->n_features)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("ai_generate supports numeric columns only, and model \"%s\" encodes "
-						"its %d columns into %d inputs",
-						name, (int) m->n_features, (int) m->n_inputs),
-				 errhint("Train the variational autoencoder on numeric columns (leave categories "
-						 "out with \"exclude\").")));
+		ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
+						errmsg("model \"%s\" is not a variational autoencoder", name),
+						errhint("ai_generate samples from a neural_net trained with \"task\": "
+								"\"autoencoder\" and \"variational\": true.")));
 	for (int32 f = 0; f < m->n_features; f++)
 		if (m->features[f].kind != PGL_FEATURE_NUMERIC)
 			ereport(ERROR,
@@ -55,6 +46,14 @@ check_model(const char *name, const pgl_model *m)
 							pgl_feature_display_name(&m->features[f]), name),
 					 errhint("Train the variational autoencoder on numeric columns (leave "
 							 "categories out with \"exclude\").")));
+	if (m->n_inputs != m->n_features)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("ai_generate supports numeric columns only, and model \"%s\" encodes "
+						"its %d columns into %d inputs",
+						name, (int) m->n_features, (int) m->n_inputs),
+				 errhint("Train the variational autoencoder on numeric columns (leave categories "
+						 "out with \"exclude\").")));
 }
 
 /* one row as {"column": value, ...} */
@@ -67,7 +66,7 @@ row_jsonb(const pgl_model *m, const double *x)
 	for (int32 f = 0; f < m->n_features; f++)
 	{
 		JsonbValue k, v;
-		char	   *key = pgl_feature_display_name(&m->features[f]);
+		char	  *key = pgl_feature_display_name(&m->features[f]);
 
 		k.type = jbvString;
 		k.val.string.val = key;

@@ -1279,6 +1279,13 @@ nn_check_autoencoder(PglTrainCall *c, NnTrain *t)
 				 errmsg("an autoencoder takes no target column, but \"%s\" was given", c->target),
 				 errhint("It learns to reproduce every column except those in \"exclude\"; call "
 						 "ai_train(name, 'neural_net', data, options => ...) without a target.")));
+	if (o->search || o->trial)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("\"search\" and ai_cross_validate do not support autoencoders"),
+				 errdetail("An anomaly model has no hold-out metric to compare settings by."),
+				 errhint("Train each setting with ai_train and compare the flags with known "
+						 "labels in SQL.")));
 	if (o->teacher || t->o.sequence || t->o.text || o->input_shape)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),

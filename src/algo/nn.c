@@ -105,6 +105,7 @@ pgl_nn_spec_defaults(pgl_nn_spec *spec)
 	spec->seed = 42;
 	spec->temperature = 2.0;
 	spec->distill_weight = 0.5;
+	spec->vae_beta = 1.0;
 }
 
 static void
@@ -293,8 +294,7 @@ nn_infer(const pgl_nn_spec *spec, nn_layer *layers, int64_t *P, int64_t *S, pgl_
 			case PGL_NN_ACTIVATION:
 				break;
 			default:
-				if (!nn_seq_owns(l->s.type) && !nn_attn_owns(l->s.type) &&
-					!nn_vae_owns(l->s.type))
+				if (!nn_seq_owns(l->s.type) && !nn_attn_owns(l->s.type) && !nn_vae_owns(l->s.type))
 					return pgl_fail(st, rc, "layer %d has an unknown type %d", i + 1,
 									(int) l->s.type);
 				if ((nn_seq_owns(l->s.type)	   ? nn_seq_infer(l, i, rc, st)

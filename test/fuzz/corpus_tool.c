@@ -254,6 +254,47 @@ sparse_nn(void)
 	return m;
 }
 
+/* a variational autoencoder: dense, sample, dense; the anomaly task and its threshold */
+static pgl_model *
+vae_nn(void)
+{
+	pgl_nn_layer_spec l[3];
+	pgl_nn_spec		  spec;
+	pgl_nn			 *net;
+	pgl_status		  st;
+	pgl_model		 *m = new_model(PGL_ALGO_NEURAL_NET, PGL_TASK_ANOMALY);
+	double			  config[PGL_NN_CONFIG_LEN] = {0};
+	double			  mu[3] = {0.5, -1, 2}, sd[3] = {1, 2, 0.5};
+
+	memset(l, 0, sizeof(l));
+	memset(&st, 0, sizeof(st));
+	l[0].type = l[2].type = PGL_NN_DENSE;
+	l[0].units = 4; /* the mean and log-variance of 2 latent values */
+	l[1].type = PGL_NN_SAMPLE;
+	l[2].units = 3;
+	pgl_nn_spec_defaults(&spec);
+	spec.layers = l;
+	spec.n_layers = 3;
+	spec.in_ndim = 1;
+	spec.in_h = spec.in_w = 1;
+	spec.in_c = 3;
+	spec.loss = PGL_NN_LOSS_MSE;
+	spec.n_out = 3;
+	for (int i = 0; i < 3; i++)
+		add_numeric(m, i == 0 ? "a" : i == 1 ? "b" : "c", 0);
+	config[PGL_NN_CFG_SCALE] = 1;
+	config[PGL_NN_CFG_Y_SD] = 1;
+	if (pgl_nn_create(env, &spec, 1, &net, &st) != PGL_OK ||
+		pgl_nn_to_model(env, net, config, mu, sd, NULL, m, &st) != PGL_OK)
+	{
+		fprintf(stderr, "corpus_tool: nn-vae: %s\n", st.msg);
+		exit(1);
+	}
+	*(double *) pgl_model_tensor(m, "anomaly_threshold")->data = 0.75;
+	pgl_nn_destroy(env, net);
+	return m;
+}
+
 static pgl_model *
 linear(void)
 {
@@ -1503,6 +1544,7 @@ gen(void)
 		{"logistic-text", logistic_text()},
 		{"nn-tokens", tokens_nn()},
 		{"iforest", iforest()},
+		{"nn-vae", vae_nn()},
 	};
 
 	for (size_t i = 0; i < sizeof(models) / sizeof(models[0]); i++)
