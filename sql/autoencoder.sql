@@ -143,6 +143,7 @@ SELECT ai_train('ae_x', 'neural_net', 'SELECT x1, x2 FROM ae_data',
                 options => '{"task": "autoencoder", "variational": true, "beta": -1,
                              "layers": [{"dense": 1}, {"dense": 2}]}');
 SELECT ai_generate('ae', 3);
+SELECT ai_export_model('ae', format => 'onnx');
 SELECT ai_generate('ae_v', -1);
 SELECT ai_generate('ae_v', NULL);
 SELECT ai_generate('ae_nope', 3);

@@ -428,6 +428,16 @@ pgl_ox_export(const pgl_env *env, const pgl_model *m, uint8_t **out, size_t *len
 			rc = export_linear(&b, m, st);
 			break;
 		case PGL_ALGO_NEURAL_NET:
+			if (m->task == PGL_TASK_ANOMALY)
+			{
+				/* the graph would give the reconstruction, not the score */
+				rc =
+					pgl_fail(st, PGL_ERR_INVALID, "unsupported: an autoencoder has no ONNX export");
+				snprintf(st->detail, sizeof(st->detail),
+						 "Its score (the reconstruction error against the standardized "
+						 "inputs) is not part of the network's graph.");
+				break;
+			}
 			rc = ox_export_nn(&b, m, st);
 			break;
 		case PGL_ALGO_XGBOOST:
