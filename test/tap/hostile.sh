@@ -295,6 +295,8 @@ SELECT version FROM app.ai_train('iso', 'isolation_forest', 'SELECT a, y FROM pu
 SELECT count(*) FILTER (WHERE (app.ai_detect_anomalies('iso', h)).is_anomaly) >= 0 FROM public.houses h;
 SELECT version FROM app.ai_train('fc', 'forecast', 'SELECT DATE ''2024-01-01'' + id AS day, y FROM public.houses', 'y', '{\"time\": \"day\", \"method\": \"ets\"}');
 SELECT count(*) FROM app.ai_forecast('fc', 5);
+SELECT version FROM app.ai_train('vae', 'neural_net', 'SELECT a, y FROM public.houses', options => '{\"task\": \"autoencoder\", \"variational\": true, \"layers\": [{\"dense\": 1}, {\"dense\": 2}], \"epochs\": 2}');
+SELECT count(*) FROM app.ai_generate('vae', 3, seed => 1);
 DO \$\$BEGIN
   IF pg_catalog.has_function_privilege('app.ai_catalog_apply(pg_catalog.text, pg_catalog.jsonb, integer[], pg_catalog.bytea[])', 'EXECUTE') THEN
     PERFORM app.ai_catalog_apply('hostile_copy', '{\"owner\": \"postgres\", \"deployed_version\": null, \"versions\": [], \"grants\": []}'::pg_catalog.jsonb, '{}'::integer[], '{}'::pg_catalog.bytea[]);
