@@ -502,6 +502,25 @@ query_error_callback(void *arg)
 		errcontext("pg_learn data query \"%s\"", query);
 }
 
+void
+pgl_run_data_into(const char *data, DestReceiver *dest)
+{
+	char			 *query = pgl_data_query(data);
+	SPIExecuteOptions opts;
+	int				  rc;
+
+	pgl_check_single_select(query);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	memset(&opts, 0, sizeof(opts));
+	opts.dest = dest;
+	rc = SPI_execute_extended(query, &opts);
+	if (rc != SPI_OK_SELECT && rc != SPI_OK_UTILITY)
+		ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
+						errmsg("data must be a query that returns rows")));
+	SPI_finish();
+}
+
 /* the data must be exactly one statement, and one that returns rows */
 void
 pgl_check_single_select(const char *query)

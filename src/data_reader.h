@@ -14,6 +14,7 @@
 #include "access/tupdesc.h"
 #include "executor/tuptable.h"
 #include "nodes/pg_list.h"
+#include "tcop/dest.h"
 
 #include "vocab.h"
 
@@ -171,6 +172,13 @@ extern void pgl_compact_part(PglDataSet *ds, int part, const bool *keep);
 
 /* ERROR unless query is exactly one SELECT-like statement */
 extern void pgl_check_single_select(const char *query);
+
+/*
+ * Run data (a table, view or SELECT: pgl_data_query) once, every row into
+ * dest, after pgl_check_single_select: the readers that keep their rows in
+ * their own shape (ratings, time series) share this.
+ */
+extern void pgl_run_data_into(const char *data, DestReceiver *dest);
 
 /*
  * Is this an array of a numeric type (a domain over one too), whose

@@ -232,11 +232,6 @@ fc_shutdown(DestReceiver *self)
 void
 pgl_fc_read_rows(FcReceiver *r, const char *data)
 {
-	char			 *query = pgl_data_query(data);
-	SPIExecuteOptions opts;
-	int				  rc;
-
-	pgl_check_single_select(query);
 	r->pub.receiveSlot = fc_receive;
 	r->pub.rStartup = fc_startup;
 	r->pub.rShutdown = fc_shutdown;
@@ -244,15 +239,7 @@ pgl_fc_read_rows(FcReceiver *r, const char *data)
 	r->pub.mydest = DestNone;
 	r->row_cxt = AllocSetContextCreate(r->cxt, "pg_learn row", ALLOCSET_SMALL_SIZES);
 	r->keys = pgl_vocab_create(r->cxt);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	memset(&opts, 0, sizeof(opts));
-	opts.dest = &r->pub;
-	rc = SPI_execute_extended(query, &opts);
-	if (rc != SPI_OK_SELECT && rc != SPI_OK_UTILITY)
-		ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
-						errmsg("data must be a query that returns rows")));
-	SPI_finish();
+	pgl_run_data_into(data, &r->pub);
 }
 
 /* ---------- check ---------- */

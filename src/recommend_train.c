@@ -327,26 +327,13 @@ rec_destroy(DestReceiver *self)
 static void
 read_ratings(RecReceiver *r, const char *data)
 {
-	char			 *query = pgl_data_query(data);
-	SPIExecuteOptions opts;
-	int				  rc;
-
-	pgl_check_single_select(query);
 	r->pub.receiveSlot = rec_receive;
 	r->pub.rStartup = rec_startup;
 	r->pub.rShutdown = rec_shutdown;
 	r->pub.rDestroy = rec_destroy;
 	r->pub.mydest = DestNone;
 	r->row_cxt = AllocSetContextCreate(r->cxt, "pg_learn row", ALLOCSET_SMALL_SIZES);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	memset(&opts, 0, sizeof(opts));
-	opts.dest = &r->pub;
-	rc = SPI_execute_extended(query, &opts);
-	if (rc != SPI_OK_SELECT && rc != SPI_OK_UTILITY)
-		ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
-						errmsg("data must be a query that returns rows")));
-	SPI_finish();
+	pgl_run_data_into(data, &r->pub);
 }
 
 /* ---------- sorting ids and ratings ---------- */
