@@ -152,6 +152,9 @@ SELECT (ai_detect_anomalies('sales_fc', t)).* FROM (SELECT date '2024-05-06' AS 
 SELECT (ai_detect_anomalies('sales_fc', t)).* FROM (SELECT date '2024-05-06' AS day, 'store01' AS store) t;
 SELECT (ai_detect_anomalies('sales_fc', t)).* FROM (SELECT date '2024-01-05' AS day, 'store01' AS store, 1.0 AS sales) t;
 SELECT (ai_detect_anomalies('sales_fc', t, threshold => 1)).* FROM (SELECT date '2024-05-06' AS day, 'store01' AS store, 1.0 AS sales) t;
+SELECT (ai_detect_anomalies('sales_fc', t)).* FROM (SELECT '2024-05-06'::text AS day, 'store01' AS store, 1.0 AS sales) t;
+SELECT (ai_detect_anomalies('sales_fc', t)).* FROM (SELECT date '2024-05-06' AS day, 'store01' AS store, 'high' AS sales) t;
+SELECT (ai_detect_anomalies('sales_fc', t)).* FROM (SELECT date '2024-05-06' AS day, 'store99' AS store, 1.0 AS sales) t;
 DROP TABLE daily_next;
 
 -- ai_chart kind forecast: the kept history, the forecast and its band

@@ -229,7 +229,7 @@ forecast_score(FunctionCallInfo fcinfo, PglPredictState *st, double *score, doub
 							errmsg("column \"%s\" of the row is %s, not a number", m->target_name,
 								   format_type_be(type))));
 	}
-	pgl_forecast_interval(m, series, ts, level, &f, &lo, &hi);
+	pgl_forecast_interval(m, st->name, series, ts, level, &f, &lo, &hi);
 	/* the band's half-width on the value's side, in standard deviations at level */
 	z = pgl_fc_z(level);
 	side = v >= f ? hi - f : f - lo;

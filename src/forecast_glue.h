@@ -60,8 +60,9 @@ extern Datum pgl_forecast_evaluate(const char *name, int64 version_id, const cha
  * (iforest).  ts must be on the series' grid after its last period (ERROR
  * otherwise); *forecast, *lo, *hi get the mean and the band.
  */
-extern void pgl_forecast_interval(const pgl_model *m, const char *series, TimestampTz ts,
-								  double level, double *forecast, double *lo, double *hi);
+extern void pgl_forecast_interval(const pgl_model *m, const char *name, const char *series,
+								  TimestampTz ts, double level, double *forecast, double *lo,
+								  double *hi);
 
 /* what ai_chart's forecast kind draws of one series */
 typedef struct PglForecastChart

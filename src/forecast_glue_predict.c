@@ -219,14 +219,14 @@ fc_steps_after(const pgl_model *m, int64 s, int64 t, const char *key)
 }
 
 void
-pgl_forecast_interval(const pgl_model *m, const char *series, TimestampTz ts, double level,
-					  double *forecast, double *lo, double *hi)
+pgl_forecast_interval(const pgl_model *m, const char *name, const char *series, TimestampTz ts,
+					  double level, double *forecast, double *lo, double *hi)
 {
 	int64	s, t, h;
 	double *mean, *l, *u;
 
 	fc_check_level(level);
-	s = fc_series_of(m, "", series);
+	s = fc_series_of(m, name, series);
 	if (s < 0)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						errmsg("the forecast model has several series: name one")));
