@@ -214,7 +214,13 @@ compare_batch(const bucket_net *nd, const char *what, int n, const int32_t *len)
 
 			e_out = fmax(e_out, sa_ == sb_ ? max_rel(va, vb, sa_) : 1.0);
 		}
-	OK(fabs(loss_a - loss_b) <= 1e-6 * fmax(fabs(loss_b), 1e-6) && e_grad <= 1e-6 && e_out <= 1e-6,
+	/*
+	 * float32 through SGEMM: a cut batch multiplies matrices of other
+	 * shapes, so OpenBLAS may block and sum in another order; its kernels
+	 * differ by CPU (Prescott's gave 4.2e-6 where AVX2's give 0).  A stale
+	 * or missing step is off by far more than 1e-5.
+	 */
+	OK(fabs(loss_a - loss_b) <= 1e-5 * fmax(fabs(loss_b), 1e-6) && e_grad <= 1e-5 && e_out <= 1e-5,
 	   "%s, %s: cut as full, loss %.8g vs %.8g, relative errors gradients %.1e, outputs of "
 	   "every layer %.1e",
 	   nd->name, what, loss_a, loss_b, e_grad, e_out);
