@@ -8,7 +8,6 @@ TEXT_OBJS = $(patsubst %.c,%.o,$(wildcard src/text/*.c))
 ONNX_OBJS = $(patsubst %.c,%.o,$(wildcard src/onnx/*.c))
 FC_OBJS = $(patsubst %.c,%.o,$(wildcard src/forecast/*.c))
 CHART_OBJS = $(patsubst %.c,%.o,$(wildcard src/chart/*.c))
-FC_OBJS = $(patsubst %.c,%.o,$(wildcard src/forecast/*.c))
 GLUE_OBJS = $(patsubst %.c,%.o,$(wildcard src/*.c src/jobs/*.c))
 OBJS = $(GLUE_OBJS) $(ALGO_OBJS) $(TEXT_OBJS) $(ONNX_OBJS) $(CHART_OBJS) $(FC_OBJS)
 
@@ -24,7 +23,7 @@ PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/algo -I$(srcdir)/src/text -I$(srcd
 # headers trigger under -Wextra (static inline functions); C11 lets
 # declarations follow statements, which PGXS's flags warn of.
 PG_CFLAGS = -O3 -std=gnu11 -Wextra -Wno-unused-parameter -Wno-declaration-after-statement
-SHLIB_LINK = -lopenblas -lm -lpthread
+SHLIB_LINK = -lm -lpthread
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
@@ -35,21 +34,23 @@ src/algo/%.o: src/algo/%.c $(wildcard src/algo/*.h)
 	$(CC) -O3 -g -fno-omit-frame-pointer -fno-math-errno -fno-trapping-math $(CFLAGS_SL) -std=c11 -D_GNU_SOURCE -Wall -Wextra -I$(srcdir)/src/algo -I$(BLAS_INC) -c -o $@ $<
 
 # src/text likewise (it includes src/algo's pgl_algo.h only)
-src/text/%.o: src/text/%.c $(wildcard src/text/*.h) src/algo/pgl_algo.h
+src/text/%.o: src/text/%.c $(wildcard src/text/*.h) $(wildcard src/algo/*.h)
 	$(CC) -O3 -g -fno-omit-frame-pointer -fno-math-errno -fno-trapping-math $(CFLAGS_SL) -std=c11 -D_GNU_SOURCE -Wall -Wextra -I$(srcdir)/src/algo -I$(srcdir)/src/text -c -o $@ $<
 
-$(GLUE_OBJS): $(wildcard src/*.h src/jobs/*.h) $(wildcard src/algo/*.h) $(wildcard src/text/*.h) $(wildcard src/chart/*.h)
+$(GLUE_OBJS): $(wildcard src/*.h src/jobs/*.h) $(wildcard src/algo/*.h) $(wildcard src/text/*.h) $(wildcard src/chart/*.h) $(wildcard src/onnx/*.h) $(wildcard src/forecast/*.h)
 
-# src/onnx likewise (pure C: the ONNX runtime)
-src/onnx/%.o: src/onnx/%.c $(wildcard src/onnx/*.h) src/algo/pgl_algo.h
+# src/onnx likewise (pure C: the ONNX runtime).  Every subsystem's objects
+# depend on all of src/algo's headers: the exporter reads nn_internal.h's
+# layers, and an object built against an older layout reads the wrong fields.
+src/onnx/%.o: src/onnx/%.c $(wildcard src/onnx/*.h) $(wildcard src/algo/*.h)
 	$(CC) -O3 -g -fno-omit-frame-pointer -fno-math-errno -fno-trapping-math $(CFLAGS_SL) -std=c11 -D_GNU_SOURCE -Wall -Wextra -I$(srcdir)/src/algo -I$(srcdir)/src/onnx -I$(BLAS_INC) -c -o $@ $<
 
 # src/chart likewise (pure C: SVG charts)
-src/chart/%.o: src/chart/%.c $(wildcard src/chart/*.h) src/algo/pgl_algo.h
+src/chart/%.o: src/chart/%.c $(wildcard src/chart/*.h) $(wildcard src/algo/*.h)
 	$(CC) -O2 -g -fno-omit-frame-pointer $(CFLAGS_SL) -std=c11 -D_GNU_SOURCE -Wall -Wextra -I$(srcdir)/src/algo -I$(srcdir)/src/chart -c -o $@ $<
 
 # src/forecast likewise (pure C: the forecasting methods)
-src/forecast/%.o: src/forecast/%.c $(wildcard src/forecast/*.h) src/algo/pgl_algo.h
+src/forecast/%.o: src/forecast/%.c $(wildcard src/forecast/*.h) $(wildcard src/algo/*.h)
 	$(CC) -O3 -g -fno-omit-frame-pointer -fno-math-errno -fno-trapping-math $(CFLAGS_SL) -std=c11 -D_GNU_SOURCE -Wall -Wextra -I$(srcdir)/src/algo -I$(srcdir)/src/forecast -c -o $@ $<
 
 # the launcher library (shared_preload_libraries) is built by its own

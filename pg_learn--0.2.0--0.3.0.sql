@@ -385,11 +385,19 @@ COMMENT ON FUNCTION @extschema@.ai_recommend_for_ratings(pg_catalog.text, pg_cat
 
 -- ai_holdout(data_row, seed, test_size): the name of the ai_train option
 DROP FUNCTION @extschema@.ai_holdout(pg_catalog.record, pg_catalog.int8, pg_catalog.float8);
+CREATE FUNCTION @extschema@.ai_holdout_support(pg_catalog.internal)
+RETURNS pg_catalog.internal
+AS 'MODULE_PATHNAME', 'ai_holdout_support'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_holdout_support(pg_catalog.internal) IS
+	'Planner support of ai_holdout: the rows it keeps are its test_size (a constant) of the data';
+
 CREATE FUNCTION @extschema@.ai_holdout(data_row pg_catalog.record, seed pg_catalog.int8 DEFAULT 42,
 	test_size pg_catalog.float8 DEFAULT 0.2)
 RETURNS pg_catalog.bool
 AS 'MODULE_PATHNAME', 'ai_holdout'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+SUPPORT @extschema@.ai_holdout_support;
 COMMENT ON FUNCTION @extschema@.ai_holdout(pg_catalog.record, pg_catalog.int8, pg_catalog.float8) IS
 	'Is this row of the data in the hold-out of ai_train with this seed and test_size?';
 

@@ -98,6 +98,20 @@ SELECT count(*) FILTER (WHERE ai_cluster('agk_mem', t) <> ai_cluster('agk_agg', 
 SELECT count(*) FILTER (WHERE ai_holdout(t, seed => 42, test_size => 0.2)) = (SELECT (metrics ->> 'rows_test')::int FROM ai_models WHERE name = 'agt_lin_mem') AS holdout_matches
   FROM (SELECT a, b, c, d, y FROM agt) t;
 SELECT ai_holdout(t, 42, 0) AS never FROM (SELECT a, b, c, d, y FROM agt) t LIMIT 1;
+-- the planner knows the share ai_holdout keeps (ai_holdout_support): a
+-- constant test_size is the selectivity, NOT takes the rest; else PostgreSQL's
+-- default for a boolean function (a third)
+ANALYZE agt;
+CREATE FUNCTION pg_temp.share(q text) RETURNS numeric LANGUAGE plpgsql AS $$
+DECLARE plan json;
+BEGIN
+  EXECUTE 'EXPLAIN (FORMAT JSON) ' || q INTO plan;
+  RETURN round(((plan -> 0 -> 'Plan' ->> 'Plan Rows')::numeric / 6000), 3);
+END $$;
+SELECT pg_temp.share('SELECT * FROM agt t WHERE ai_holdout(t, 42, 0.02)') AS two_percent,
+       pg_temp.share('SELECT * FROM agt t WHERE NOT ai_holdout(t)') AS not_default,
+       pg_temp.share('SELECT * FROM agt t WHERE ai_holdout(t, test_size => 0.5)') AS named,
+       pg_temp.share('SELECT * FROM agt t WHERE ai_holdout(t, 42, t.a / 1e9)') AS not_constant;
 SELECT ai_export_model('agt_log_agg') AS blob \gset
 SELECT i, a, b, c, ai_features(:'blob', t) AS inputs, lab, ai_label(:'blob', t) AS label
   FROM agt t WHERE i IN (1, 7, 33) ORDER BY i;

@@ -18,16 +18,11 @@
 
 PG_MODULE_MAGIC;
 
-/* OpenBLAS's own call (declared here to avoid pulling cblas.h into glue) */
-extern void openblas_set_num_threads(int num_threads);
-
 int	 pgl_max_train_memory_kb = 1024 * 1024; /* 1GB */
 int	 pgl_threads = 0;
 bool pgl_verbose = false;
 int	 pgl_explain_permutations = 64;
 int	 pgl_schedule_max_failures = 5;
-
-static int blas_threads_applied = -1;
 
 void _PG_init(void);
 
@@ -77,16 +72,6 @@ void
 pgl_set_blas_threads(void)
 {
 	pgl_set_blas_threads_n(pgl_thread_count());
-}
-
-void
-pgl_set_blas_threads_n(int n)
-{
-	if (n != blas_threads_applied)
-	{
-		openblas_set_num_threads(n);
-		blas_threads_applied = n;
-	}
 }
 
 /* ---------- the algo environment over palloc ---------- */

@@ -28,6 +28,7 @@
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "funcapi.h"
+#include "nodes/supportnodes.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -39,6 +40,7 @@
 #include "text_glue.h"
 
 PG_FUNCTION_INFO_V1(ai_holdout);
+PG_FUNCTION_INFO_V1(ai_holdout_support);
 PG_FUNCTION_INFO_V1(ai_features);
 PG_FUNCTION_INFO_V1(ai_label);
 
@@ -149,6 +151,37 @@ ai_holdout(PG_FUNCTION_ARGS)
 	row_deform(fcinfo->flinfo->fn_mcxt, rc, rec);
 	h = pgl_row_hash(rc->desc, rc->values, rc->nulls, rc->atts, rc->natts);
 	PG_RETURN_BOOL(pgl_hash_in_test((uint64) seed, h, test_size));
+}
+
+/*
+ * The planner's support of ai_holdout: the share of rows it keeps is its
+ * test_size, when that is a constant.  Without it the planner takes a
+ * boolean function to keep a third of the rows; a pass that draws a small
+ * sample (the kmeans seeding) then looked too costly to gather from
+ * parallel workers and ran serially.  NOT ai_holdout(...) is 1 - test_size,
+ * by the planner's own rule for NOT.
+ */
+Datum
+ai_holdout_support(PG_FUNCTION_ARGS)
+{
+	Node *rawreq = (Node *) PG_GETARG_POINTER(0);
+
+	if (IsA(rawreq, SupportRequestSelectivity))
+	{
+		SupportRequestSelectivity *req = (SupportRequestSelectivity *) rawreq;
+		Node					  *arg = list_length(req->args) == 3 ? lthird(req->args) : NULL;
+
+		if (arg != NULL && IsA(arg, Const) && !((Const *) arg)->constisnull &&
+			((Const *) arg)->consttype == FLOAT8OID)
+		{
+			double test_size = DatumGetFloat8(((Const *) arg)->constvalue);
+
+			/* out of [0, 1) the call fails; any estimate will do until then */
+			req->selectivity = test_size >= 0 && test_size < 1 ? test_size : 0.5;
+			PG_RETURN_POINTER(req);
+		}
+	}
+	PG_RETURN_POINTER(NULL);
 }
 
 /* ---------- the encoder of a model (row_encode.h) ---------- */

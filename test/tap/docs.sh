@@ -3,7 +3,7 @@
 #  1. every function, aggregate and view of pg_learn--<default_version>.sql has
 #     a section in docs/sql-reference.md: a "## " heading naming it (the
 #     transition, combine and final functions of an aggregate are documented
-#     with their aggregate);
+#     with their aggregate, a planner support function with its function);
 #  2. every documented error message still exists: each line starting with
 #     "ERROR:  " inside a fenced code block of docs/*.md or README.md, and
 #     the example of each row of the SQLSTATE table in docs/errors.md, occurs
@@ -60,6 +60,8 @@ objects = set(re.findall(r"CREATE\s+(?:FUNCTION|AGGREGATE|VIEW)\s+@extschema@\.(
 support = set()
 for agg in re.findall(r"CREATE\s+AGGREGATE.*?\);", code, flags=re.S):
     support |= set(re.findall(r"(?:SFUNC|COMBINEFUNC|FINALFUNC)\s*=\s*@extschema@\.(\w+)", agg))
+# planner support functions are documented with the function they support
+support |= set(re.findall(r"\bSUPPORT\s+@extschema@\.(\w+)", code))
 reference = read("docs/sql-reference.md")
 headings = [l for l in reference.split("\n") if l.startswith("## ")]
 undocumented = sorted(o for o in objects - support
