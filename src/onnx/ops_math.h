@@ -89,6 +89,25 @@ ox_tanhf(float v)
 	return a < 0.625f ? small : large;
 }
 
+/* ---------- vec.c: the same over arrays, in AVX2 + FMA where the CPU has them ---------- */
+
+/* y = e^(x - shift), n values (y may be x) */
+extern void ox_vec_exp(const float *x, float shift, float *y, int64_t n);
+extern void ox_vec_sigmoid(const float *x, float *y, int64_t n);
+extern void ox_vec_tanh(const float *x, float *y, int64_t n);
+
+/* softmax of one contiguous row (y may be x) */
+extern void ox_vec_softmax_row(const float *x, float *y, int64_t n);
+
+/*
+ * one row of a plain LSTM step: gates [i, o, f, c~] (4H, pre-activation) ->
+ * c = sigmoid(f) c + sigmoid(i) tanh(c~), h = sigmoid(o) tanh(c)
+ */
+extern void ox_vec_lstm_cell(float *gates, float *c, float *h, int64_t H);
+
+/* the AVX2 kernels when on and the CPU has them, else the scalar ones: true if AVX2 */
+extern bool ox_vec_use_simd(bool on);
+
 /* ---------- ops_matmul.c ---------- */
 
 /* y = alpha * op(a) op(b) + beta * y, row-major, op = transpose when t* */

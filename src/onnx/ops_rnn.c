@@ -133,15 +133,8 @@ rnn_cell(const ox_rnn *r, const rnn_dir *dd, int64_t b)
 		for (int64_t j = 0; j < H; j++)
 			h[j] = act(dd->f, clipv(g[j], cl));
 	else if (r->cell == OX_RNN_LSTM && lstm_plain(r, dd))
-		/* what torch exports: one loop the compiler vectorizes */
-		for (int64_t j = 0; j < H; j++)
-		{
-			float i = ox_sigmoidf(g[j]), o = ox_sigmoidf(g[H + j]);
-			float f = ox_sigmoidf(g[2 * H + j]), cn = f * c[j] + i * ox_tanhf(g[3 * H + j]);
-
-			c[j] = cn;
-			h[j] = o * ox_tanhf(cn);
-		}
+		/* what torch exports: 8 lanes at a time (vec.c) */
+		ox_vec_lstm_cell(g, c, h, H);
 	else if (r->cell == OX_RNN_LSTM)
 		for (int64_t j = 0; j < H; j++)
 		{

@@ -57,34 +57,69 @@ strided_copy(void *dst, const void *src, size_t es, int32_t nd, const int64_t *d
 {
 	int64_t idx[PGL_OX_MAX_DIMS] = {0};
 	int64_t total = 1, inner, step, o = 0;
+	int64_t md[PGL_OX_MAX_DIMS], ms[PGL_OX_MAX_DIMS];
+	int32_t m = 0;
 
 	for (int32_t i = 0; i < nd; i++)
 		total *= dims[i];
 	if (total == 0)
 		return;
-	inner = nd > 0 ? dims[nd - 1] : 1;
-	step = nd > 0 ? strides[nd - 1] : 0;
+
+	/*
+	 * Dims of size 1 dropped, and a dim merged into the next where the
+	 * source walks them as one (the destination is contiguous): a
+	 * Transpose that keeps the innermost dims in place then copies long
+	 * contiguous runs (attention's head split and merge).
+	 */
+	for (int32_t i = 0; i < nd; i++)
+	{
+		if (dims[i] == 1)
+			continue;
+		if (m > 0 && ms[m - 1] == strides[i] * dims[i])
+		{
+			md[m - 1] *= dims[i];
+			ms[m - 1] = strides[i];
+			continue;
+		}
+		md[m] = dims[i];
+		ms[m] = strides[i];
+		m++;
+	}
+	if (m == 0)
+	{
+		md[0] = 1;
+		ms[0] = 1;
+		m = 1;
+	}
+	nd = m;
+	dims = md;
+	strides = ms;
+	inner = dims[nd - 1];
+	step = strides[nd - 1];
 	while (o < total)
 	{
 		int64_t off = base;
 
 		for (int32_t i = 0; i < nd - 1; i++)
 			off += idx[i] * strides[i];
-		switch (es)
-		{
-			case 1:
-				for (int64_t k = 0; k < inner; k++)
-					((uint8_t *) dst)[o + k] = ((const uint8_t *) src)[off + k * step];
-				break;
-			case 4:
-				for (int64_t k = 0; k < inner; k++)
-					((uint32_t *) dst)[o + k] = ((const uint32_t *) src)[off + k * step];
-				break;
-			default:
-				for (int64_t k = 0; k < inner; k++)
-					((uint64_t *) dst)[o + k] = ((const uint64_t *) src)[off + k * step];
-				break;
-		}
+		if (step == 1)
+			memcpy((char *) dst + o * es, (const char *) src + off * es, inner * es);
+		else
+			switch (es)
+			{
+				case 1:
+					for (int64_t k = 0; k < inner; k++)
+						((uint8_t *) dst)[o + k] = ((const uint8_t *) src)[off + k * step];
+					break;
+				case 4:
+					for (int64_t k = 0; k < inner; k++)
+						((uint32_t *) dst)[o + k] = ((const uint32_t *) src)[off + k * step];
+					break;
+				default:
+					for (int64_t k = 0; k < inner; k++)
+						((uint64_t *) dst)[o + k] = ((const uint64_t *) src)[off + k * step];
+					break;
+			}
 		o += inner;
 		for (int32_t i = nd - 2; i >= 0; i--)
 		{

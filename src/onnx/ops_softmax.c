@@ -55,31 +55,27 @@
 			}                                                                                      \
 		}
 
-/* one contiguous row (the last axis, as attention has it): loops that vectorize */
+/* one contiguous row (the last axis, as attention has it): 8 lanes at a time (vec.c) */
 static void
 softmax_row_f32(const float *x, float *y, int64_t n, bool lg)
 {
-	float mx = -INFINITY, part[8] = {0}, sum = 0;
+	float mx = -INFINITY, part[8] = {0}, sum = 0, ls;
 
+	if (!lg)
+	{
+		ox_vec_softmax_row(x, y, n);
+		return;
+	}
 	for (int64_t i = 0; i < n; i++)
 		mx = x[i] > mx ? x[i] : mx;
-	for (int64_t i = 0; i < n; i++)
-		y[i] = ox_expf(x[i] - mx);
+	ox_vec_exp(x, mx, y, n);
 	for (int64_t i = 0; i < n; i++) /* 8 partial sums: the reduction vectorizes too */
 		part[i & 7] += y[i];
 	for (int k = 0; k < 8; k++)
 		sum += part[k];
-	if (lg)
-	{
-		float ls = logf(sum) + mx;
-
-		for (int64_t i = 0; i < n; i++)
-			y[i] = x[i] - ls;
-		return;
-	}
-	sum = 1 / sum;
+	ls = logf(sum) + mx;
 	for (int64_t i = 0; i < n; i++)
-		y[i] *= sum;
+		y[i] = x[i] - ls;
 }
 
 void

@@ -7,7 +7,8 @@
  * padding counted, BatchNormalization, Pad in its three modes and
  * cropping, RNN, GRU (both reset orders) and LSTM (peepholes, reverse,
  * sequence lengths, layout 1) against their cell equations written out
- * step by step, and LayerNormalization.
+ * step by step, LayerNormalization, and the AVX2 kernels of vec.c against
+ * the scalar ones.
  */
 #include "ops_math.h"
 #include "unit.h"
@@ -541,6 +542,118 @@ test_layernorm(void)
 	OK(mean[0] == 2 && mean[1] == 10 && fabsf(inv[0] - is) < 1e-4f, "layernorm mean, inv std");
 }
 
+/*
+ * vec.c: the AVX2 kernels (where this CPU has them) against the scalar ones,
+ * on lengths around the 8 lanes and values across the range, the clamps,
+ * infinities and NaN
+ */
+static void
+test_vec_kernels(void)
+{
+	enum
+	{
+		NV = 203
+	};
+	float	 x[NV], ys[NV], yv[NV], gs[4 * 37], gv[4 * 37], cs[37], cv[37], hs[37], hv[37];
+	bool	 simd;
+	uint32_t r = 12345;
+
+	for (int i = 0; i < NV; i++)
+	{
+		r = r * 1664525u + 1013904223u;
+		x[i] = ((float) (r >> 8) / 16777216.0f - 0.5f) * (i < 100 ? 20.0f : 240.0f);
+	}
+	x[5] = NAN;
+	x[17] = INFINITY;
+	x[18] = -INFINITY;
+	x[40] = 0.6249f;
+	x[41] = -0.6251f;
+	x[42] = 88.5f;
+	x[43] = -90.0f;
+	for (int n = 0; n <= 19; n++)
+	{
+		bool same = true;
+
+		ox_vec_use_simd(false);
+		ox_vec_exp(x + 20, 0.5f, ys, n);
+		simd = ox_vec_use_simd(true);
+		ox_vec_exp(x + 20, 0.5f, yv, n);
+		same = close_all(yv, ys, n, 3e-7f);
+		OK(same, "vec exp, %d values (%s)", n, simd ? "AVX2 vs scalar" : "scalar only");
+	}
+	for (int f = 0; f < 3; f++)
+	{
+		const char *name = f == 0 ? "exp" : f == 1 ? "sigmoid" : "tanh";
+		bool		nan_ok, close;
+
+		ox_vec_use_simd(false);
+		if (f == 0)
+			ox_vec_exp(x, 0.0f, ys, NV);
+		else if (f == 1)
+			ox_vec_sigmoid(x, ys, NV);
+		else
+			ox_vec_tanh(x, ys, NV);
+		simd = ox_vec_use_simd(true);
+		if (f == 0)
+			ox_vec_exp(x, 0.0f, yv, NV);
+		else if (f == 1)
+			ox_vec_sigmoid(x, yv, NV);
+		else
+			ox_vec_tanh(x, yv, NV);
+		nan_ok = isnan(ys[5]) && isnan(yv[5]);
+		ys[5] = yv[5] = 0;
+		close = close_all(yv, ys, NV, 4e-7f);
+		OK(close && nan_ok, "vec %s over %d values, NaN kept (%s)", name, NV,
+		   simd ? "AVX2 vs scalar" : "scalar only");
+	}
+	/* the extremes against libm */
+	ox_vec_use_simd(true);
+	ox_vec_exp(x, 0.0f, yv, NV);
+	OK(yv[17] > 1e38f && yv[18] < 1e-37f && yv[18] >= 0 && fabsf(yv[40] / expf(0.6249f) - 1) < 3e-7f,
+	   "vec exp: +inf and -inf clamp to the normal range, %g", (double) yv[40]);
+	ox_vec_tanh(x, yv, NV);
+	OK(yv[17] == 1 && yv[18] == -1 && fabsf(yv[41] - tanhf(-0.6251f)) < 3e-7f &&
+		   fabsf(yv[40] - tanhf(0.6249f)) < 3e-7f,
+	   "vec tanh: the limits and both sides of 0.625");
+	/* softmax rows */
+	for (int n = 1; n <= 27; n += 13)
+	{
+		float sum = 0;
+
+		ox_vec_use_simd(false);
+		ox_vec_softmax_row(x + 50, ys, n);
+		simd = ox_vec_use_simd(true);
+		ox_vec_softmax_row(x + 50, yv, n);
+		for (int i = 0; i < n; i++)
+			sum += yv[i];
+		OK(close_all(yv, ys, n, 1e-6f) && fabsf(sum - 1) < 1e-5f, "vec softmax row of %d (%s)", n,
+		   simd ? "AVX2 vs scalar" : "scalar only");
+	}
+	ox_vec_softmax_row(x, yv, 10); /* x[5] is NaN: the row is NaN, as the scalar row */
+	OK(isnan(yv[0]) && isnan(yv[9]), "vec softmax: a NaN in the row makes it NaN");
+	/* the LSTM cell, H = 37 (four blocks of 8 and a tail) */
+	for (int i = 0; i < 4 * 37; i++)
+		gs[i] = gv[i] = x[i] / 4;
+	for (int j = 0; j < 37; j++)
+		cs[j] = cv[j] = x[150 + j] / 10;
+	ox_vec_use_simd(false);
+	ox_vec_lstm_cell(gs, cs, hs, 37);
+	simd = ox_vec_use_simd(true);
+	ox_vec_lstm_cell(gv, cv, hv, 37);
+	cs[5 % 37] = cv[5 % 37] = hs[5] = hv[5] = 0; /* gates[5] is NaN */
+	OK(close_all(cv, cs, 37, 1e-6f) && close_all(hv, hs, 37, 1e-6f), "vec lstm cell, H 37 (%s)",
+	   simd ? "AVX2 vs scalar" : "scalar only");
+	{
+		/* one unit by its equations */
+		float g[4] = {0.3f, -1.2f, 2.0f, 0.7f}, c = 0.25f, h, want_c, want_h;
+
+		want_c = 1 / (1 + expf(-2.0f)) * 0.25f + 1 / (1 + expf(-0.3f)) * tanhf(0.7f);
+		want_h = 1 / (1 + expf(1.2f)) * tanhf(want_c);
+		ox_vec_lstm_cell(g, &c, &h, 1);
+		OK(fabsf(c - want_c) < 1e-6f && fabsf(h - want_h) < 1e-6f, "vec lstm cell by its equations");
+	}
+}
+
 int
 main(void)
 {
@@ -552,5 +665,6 @@ main(void)
 	test_fast_activations();
 	test_rnn();
 	test_layernorm();
+	test_vec_kernels();
 	return unit_done();
 }
