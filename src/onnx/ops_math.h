@@ -105,6 +105,15 @@ extern void ox_vec_softmax_row(const float *x, float *y, int64_t n);
  */
 extern void ox_vec_lstm_cell(float *gates, float *c, float *h, int64_t H);
 
+/*
+ * c[n x m] += a[n x k] r^T, r [m x k], all row-major: the small products of
+ * a recurrent step.  r is packed once (m * k floats) by ox_vec_gemm_pack, in
+ * the layout of the kernel chosen (do not switch ox_vec_use_simd between).
+ */
+extern void ox_vec_gemm_pack(int64_t m, int64_t k, const float *r, float *packed);
+extern void ox_vec_gemm_acc(int64_t n, int64_t m, int64_t k, const float *a, const float *packed,
+							float *c);
+
 /* the AVX2 kernels when on and the CPU has them, else the scalar ones: true if AVX2 */
 extern bool ox_vec_use_simd(bool on);
 

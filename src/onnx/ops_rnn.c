@@ -7,12 +7,13 @@
  *	  Sigmoid, Tanh, Relu; clip; input_forget; linear_before_reset), and
  *	  LayerNormalization (opset 17).
  *
- * A direction's input projections for all steps are one SGEMM,
+ * A direction's input projections for all steps are one product,
  * X [T N, I] by W^T, with W's bias and the recurrent bias folded in
  * (except GRU's recurrent candidate bias under linear_before_reset, which
- * the reset gate multiplies).  Each step is one SGEMM of the states by
- * R^T (GRU without linear_before_reset: two, the candidate's after the
- * reset gate), then the gates element by element.  Row b is at time s
+ * the reset gate multiplies).  Each step is one product of the states by
+ * R^T (GRU: SGEMMs, and without linear_before_reset two, the candidate's
+ * after the reset gate), then the gates element by element.  The products
+ * of LSTM and RNN run on W and R packed once per run (vec.c).  Row b is at time s
  * (forward) or len_b - 1 - s (reverse) while s < len_b and keeps its
  * state after; Y is 0 at times >= len_b.  Scratch (floats):
  *
@@ -21,6 +22,8 @@
  *	rec	  [N][G H]		GRU: one step's recurrent projections
  *	h, c  [N][H]		the state
  *	rh, hh [N][H]		GRU without linear_before_reset: r * h and its projection
+ *	rt	  [G H][H]		R packed (ox_vec_gemm_pack)
+ *	wt	  [G H][I]		W packed
  *
  *-------------------------------------------------------------------------
  */
@@ -41,7 +44,8 @@ ox_rnn_scratch(const ox_rnn *r)
 {
 	int64_t gh = ox_rnn_gates(r->cell) * r->h;
 
-	return r->t * r->n * gh + 2 * r->n * gh + 4 * r->n * r->h;
+	/* xw, gates, rec; hs, cs, rh, hh; the recurrent and input weights packed */
+	return r->t * r->n * gh + 2 * r->n * gh + 4 * r->n * r->h + gh * r->h + gh * r->in;
 }
 
 static inline float
@@ -76,6 +80,8 @@ typedef struct rnn_dir
 	const float *w, *r, *b, *p;
 	int64_t		 gh;
 	float		*xw, *gates, *rec, *hs, *cs, *rh, *hh;
+	float		*rt; /* r packed for ox_vec_gemm_acc (gh x H floats) */
+	float		*wt; /* w packed likewise (gh x in floats) */
 } rnn_dir;
 
 static int64_t
@@ -90,20 +96,25 @@ rnn_project(const ox_rnn *r, const rnn_dir *dd)
 {
 	int64_t H = r->h;
 
-	ox_gemm_f32(false, true, r->t * r->n, dd->gh, r->in, 1.0f, r->x, dd->w, 0.0f, dd->xw);
-	if (!dd->b)
-		return;
+	/* the biases first, then x w^T added by the kernel of the recurrent steps */
 	for (int64_t row = 0; row < r->t * r->n; row++)
 	{
 		float *xr = dd->xw + row * dd->gh;
 
+		if (!dd->b)
+		{
+			memset(xr, 0, sizeof(float) * dd->gh);
+			continue;
+		}
 		for (int64_t j = 0; j < dd->gh; j++)
 		{
 			bool rb = !(r->cell == OX_RNN_GRU && r->linear_before_reset && j >= 2 * H);
 
-			xr[j] += dd->b[j] + (rb ? dd->b[dd->gh + j] : 0.0f);
+			xr[j] = dd->b[j] + (rb ? dd->b[dd->gh + j] : 0.0f);
 		}
 	}
+	ox_vec_gemm_pack(dd->gh, r->in, dd->w, dd->wt);
+	ox_vec_gemm_acc(r->t * r->n, dd->gh, r->in, r->x, dd->wt, dd->xw);
 }
 
 /* GRU: the recurrent projections computed before the reset gate, per row */
@@ -232,6 +243,8 @@ rnn_direction(const ox_rnn *r, rnn_dir *dd)
 			for (int64_t t = seq_len(r, b); t < r->t; t++)
 				memset(y_row(r, dd, t, b), 0, sizeof(float) * H);
 	}
+	if (r->cell != OX_RNN_GRU)
+		ox_vec_gemm_pack(dd->gh, H, dd->r, dd->rt);
 	for (int64_t s = 0; s < r->t; s++)
 	{
 		for (int64_t b = 0; b < N; b++)
@@ -243,7 +256,7 @@ rnn_direction(const ox_rnn *r, rnn_dir *dd)
 					   sizeof(float) * dd->gh);
 		}
 		if (r->cell != OX_RNN_GRU)
-			ox_gemm_f32(false, true, N, dd->gh, H, 1.0f, dd->hs, dd->r, 1.0f, dd->gates);
+			ox_vec_gemm_acc(N, dd->gh, H, dd->hs, dd->rt, dd->gates);
 		else
 		{
 			ox_gemm_f32(false, true, N, gru_rec_width(r), H, 1.0f, dd->hs, dd->r, 0.0f, dd->rec);
@@ -299,6 +312,8 @@ ox_rnn_run(const ox_rnn *r, float *scratch)
 		dd.cs = dd.hs + N * H;
 		dd.rh = dd.cs + N * H;
 		dd.hh = dd.rh + N * H;
+		dd.rt = dd.hh + N * H;
+		dd.wt = dd.rt + gh * H;
 		rnn_direction(r, &dd);
 	}
 }

@@ -65,6 +65,25 @@ softmax_scalar(const float *x, float *y, int64_t n)
 		y[i] *= sum;
 }
 
+/*
+ * The recurrent product c[n x m] += a[n x k] r^T, with r [m x k] (ONNX's
+ * layout of recurrent weights) packed once per run: the scalar kernel wants
+ * r^T row-major [k x m], the AVX2 one panels of 32 columns (below).
+ */
+static void
+pack_scalar(int64_t m, int64_t k, const float *r, float *packed)
+{
+	for (int64_t j = 0; j < m; j++)
+		for (int64_t q = 0; q < k; q++)
+			packed[q * m + j] = r[j * k + q];
+}
+
+static void
+gemm_acc_scalar(int64_t n, int64_t m, int64_t k, const float *a, const float *packed, float *c)
+{
+	ox_gemm_f32(false, false, n, m, k, 1.0f, a, packed, 1.0f, c);
+}
+
 #ifdef OX_HAVE_AVX2
 
 #define AVX2 __attribute__((target("avx2,fma")))
@@ -193,6 +212,164 @@ softmax_avx2(const float *x, float *y, int64_t n)
 		y[i] *= 1 / sum;
 }
 
+/*
+ * The AVX2 layout: panels of 32 columns, each [k][32] contiguous (8 kB for
+ * k = 64: it stays in L1 while every row of a passes over it), then the
+ * columns past the last panel as [k][rest].
+ */
+static void
+pack_avx2(int64_t m, int64_t k, const float *r, float *packed)
+{
+	int64_t m32 = m & ~(int64_t) 31, rest = m - m32;
+
+	for (int64_t p = 0; p < m32; p += 32)
+		for (int64_t q = 0; q < k; q++)
+			for (int64_t jj = 0; jj < 32; jj++)
+				packed[(p * k) + q * 32 + jj] = r[(p + jj) * k + q];
+	for (int64_t q = 0; q < k; q++)
+		for (int64_t jj = 0; jj < rest; jj++)
+			packed[m32 * k + q * rest + jj] = r[(m32 + jj) * k + q];
+}
+
+/*
+ * c += a r^T for the small products of a recurrent step (32 x 64 by 64 x
+ * 256 for torch's LSTM): two rows of a by one panel, 8 accumulators, the
+ * panel's four vectors loaded once per k for both rows.  OpenBLAS repacks
+ * the weights on every call, which was most of an LSTM step.
+ */
+AVX2 static void
+gemm_acc_avx2(int64_t n, int64_t m, int64_t k, const float *a, const float *packed, float *c)
+{
+	int64_t m32 = m & ~(int64_t) 31, rest = m - m32;
+
+	for (int64_t p = 0; p < m32; p += 32)
+	{
+		const float *panel = packed + p * k;
+
+		for (int64_t b = 0; b < n; b += 2)
+		{
+			const float *a0 = a + b * k, *a1 = b + 1 < n ? a0 + k : a0;
+			float		*c0 = c + b * m + p, *c1 = b + 1 < n ? c0 + m : NULL;
+			__m256		 x0 = _mm256_loadu_ps(c0), x1 = _mm256_loadu_ps(c0 + 8);
+			__m256		 x2 = _mm256_loadu_ps(c0 + 16), x3 = _mm256_loadu_ps(c0 + 24);
+			__m256		 y0 = _mm256_setzero_ps(), y1 = y0, y2 = y0, y3 = y0;
+
+			if (c1)
+			{
+				y0 = _mm256_loadu_ps(c1);
+				y1 = _mm256_loadu_ps(c1 + 8);
+				y2 = _mm256_loadu_ps(c1 + 16);
+				y3 = _mm256_loadu_ps(c1 + 24);
+			}
+			for (int64_t q = 0; q < k; q++)
+			{
+				const float *w = panel + q * 32;
+				__m256		 w0 = _mm256_loadu_ps(w), w1 = _mm256_loadu_ps(w + 8);
+				__m256		 w2 = _mm256_loadu_ps(w + 16), w3 = _mm256_loadu_ps(w + 24);
+				__m256		 u = _mm256_set1_ps(a0[q]), v = _mm256_set1_ps(a1[q]);
+
+				x0 = _mm256_fmadd_ps(u, w0, x0);
+				x1 = _mm256_fmadd_ps(u, w1, x1);
+				x2 = _mm256_fmadd_ps(u, w2, x2);
+				x3 = _mm256_fmadd_ps(u, w3, x3);
+				y0 = _mm256_fmadd_ps(v, w0, y0);
+				y1 = _mm256_fmadd_ps(v, w1, y1);
+				y2 = _mm256_fmadd_ps(v, w2, y2);
+				y3 = _mm256_fmadd_ps(v, w3, y3);
+			}
+			_mm256_storeu_ps(c0, x0);
+			_mm256_storeu_ps(c0 + 8, x1);
+			_mm256_storeu_ps(c0 + 16, x2);
+			_mm256_storeu_ps(c0 + 24, x3);
+			if (c1)
+			{
+				_mm256_storeu_ps(c1, y0);
+				_mm256_storeu_ps(c1 + 8, y1);
+				_mm256_storeu_ps(c1 + 16, y2);
+				_mm256_storeu_ps(c1 + 24, y3);
+			}
+		}
+	}
+	if (rest > 0) /* the columns past the last panel */
+		for (int64_t b = 0; b < n; b++)
+			for (int64_t jj = 0; jj < rest; jj++)
+			{
+				float s = c[b * m + m32 + jj];
+
+				for (int64_t q = 0; q < k; q++)
+					s += a[b * k + q] * packed[m32 * k + q * rest + jj];
+				c[b * m + m32 + jj] = s;
+			}
+}
+
+#define AVX512 __attribute__((target("avx512f,fma")))
+
+/* the AVX-512 layout: panels of 64 columns, [k][64] each, then [k][rest] */
+static void
+pack_avx512(int64_t m, int64_t k, const float *r, float *packed)
+{
+	int64_t m64 = m & ~(int64_t) 63, rest = m - m64;
+
+	for (int64_t p = 0; p < m64; p += 64)
+		for (int64_t q = 0; q < k; q++)
+			for (int64_t jj = 0; jj < 64; jj++)
+				packed[(p * k) + q * 64 + jj] = r[(p + jj) * k + q];
+	for (int64_t q = 0; q < k; q++)
+		for (int64_t jj = 0; jj < rest; jj++)
+			packed[m64 * k + q * rest + jj] = r[(m64 + jj) * k + q];
+}
+
+/* up to four rows of a by one panel of 64 columns: 16 accumulators */
+AVX512 static inline void
+panel_rows_avx512(int rows, int64_t m, int64_t k, const float *a, const float *panel, float *c)
+{
+	__m512 acc[4][4];
+
+	for (int i = 0; i < 4; i++)
+		for (int v = 0; v < 4; v++)
+			acc[i][v] = i < rows ? _mm512_loadu_ps(c + i * m + v * 16) : _mm512_setzero_ps();
+	for (int64_t q = 0; q < k; q++)
+	{
+		const float *w = panel + q * 64;
+		__m512		 w0 = _mm512_loadu_ps(w), w1 = _mm512_loadu_ps(w + 16);
+		__m512		 w2 = _mm512_loadu_ps(w + 32), w3 = _mm512_loadu_ps(w + 48);
+
+		for (int i = 0; i < 4; i++)
+		{
+			__m512 u = _mm512_set1_ps(a[(i < rows ? i : 0) * k + q]);
+
+			acc[i][0] = _mm512_fmadd_ps(u, w0, acc[i][0]);
+			acc[i][1] = _mm512_fmadd_ps(u, w1, acc[i][1]);
+			acc[i][2] = _mm512_fmadd_ps(u, w2, acc[i][2]);
+			acc[i][3] = _mm512_fmadd_ps(u, w3, acc[i][3]);
+		}
+	}
+	for (int i = 0; i < rows; i++)
+		for (int v = 0; v < 4; v++)
+			_mm512_storeu_ps(c + i * m + v * 16, acc[i][v]);
+}
+
+AVX512 static void
+gemm_acc_avx512(int64_t n, int64_t m, int64_t k, const float *a, const float *packed, float *c)
+{
+	int64_t m64 = m & ~(int64_t) 63, rest = m - m64;
+
+	for (int64_t p = 0; p < m64; p += 64)
+		for (int64_t b = 0; b < n; b += 4)
+			panel_rows_avx512(n - b < 4 ? (int) (n - b) : 4, m, k, a + b * k, packed + p * k,
+							  c + b * m + p);
+	if (rest > 0)
+		for (int64_t b = 0; b < n; b++)
+			for (int64_t jj = 0; jj < rest; jj++)
+			{
+				float s = c[b * m + m64 + jj];
+
+				for (int64_t q = 0; q < k; q++)
+					s += a[b * k + q] * packed[m64 * k + q * rest + jj];
+				c[b * m + m64 + jj] = s;
+			}
+}
+
 AVX2 static void
 lstm_avx2(float *g, float *c, float *h, int64_t H)
 {
@@ -242,12 +419,17 @@ typedef struct ox_vec_fns
 	void (*tanh)(const float *, float *, int64_t);
 	void (*lstm)(float *, float *, float *, int64_t);
 	void (*softmax)(const float *, float *, int64_t);
+	void (*pack)(int64_t, int64_t, const float *, float *);
+	void (*gemm_acc)(int64_t, int64_t, int64_t, const float *, const float *, float *);
 } ox_vec_fns;
 
-static const ox_vec_fns scalar_fns = {exp_scalar, sigmoid_scalar, tanh_scalar, lstm_scalar,
-									  softmax_scalar};
+static const ox_vec_fns scalar_fns = {exp_scalar,	  sigmoid_scalar, tanh_scalar,	  lstm_scalar,
+									  softmax_scalar, pack_scalar,	  gemm_acc_scalar};
 #ifdef OX_HAVE_AVX2
-static const ox_vec_fns avx2_fns = {exp_avx2, sigmoid_avx2, tanh_avx2, lstm_avx2, softmax_avx2};
+static const ox_vec_fns avx2_fns = {exp_avx2,	  sigmoid_avx2, tanh_avx2,	  lstm_avx2,
+									softmax_avx2, pack_avx2,	gemm_acc_avx2};
+static const ox_vec_fns avx512_fns = {exp_avx2,		sigmoid_avx2, tanh_avx2,	  lstm_avx2,
+									  softmax_avx2, pack_avx512,  gemm_acc_avx512};
 #endif
 
 static const ox_vec_fns *chosen;
@@ -267,7 +449,7 @@ ox_vec_use_simd(bool on)
 #ifdef OX_HAVE_AVX2
 	__builtin_cpu_init();
 	if (on && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-		chosen = &avx2_fns;
+		chosen = __builtin_cpu_supports("avx512f") ? &avx512_fns : &avx2_fns;
 #endif
 	return chosen != &scalar_fns;
 }
@@ -294,6 +476,18 @@ void
 ox_vec_softmax_row(const float *x, float *y, int64_t n)
 {
 	fns()->softmax(x, y, n);
+}
+
+void
+ox_vec_gemm_pack(int64_t m, int64_t k, const float *r, float *packed)
+{
+	fns()->pack(m, k, r, packed);
+}
+
+void
+ox_vec_gemm_acc(int64_t n, int64_t m, int64_t k, const float *a, const float *packed, float *c)
+{
+	fns()->gemm_acc(n, m, k, a, packed, c);
 }
 
 void

@@ -579,7 +579,7 @@ test_vec_kernels(void)
 		simd = ox_vec_use_simd(true);
 		ox_vec_exp(x + 20, 0.5f, yv, n);
 		same = close_all(yv, ys, n, 3e-7f);
-		OK(same, "vec exp, %d values (%s)", n, simd ? "AVX2 vs scalar" : "scalar only");
+		OK(same, "vec exp, %d values (%s)", n, simd ? "SIMD vs scalar" : "scalar only");
 	}
 	for (int f = 0; f < 3; f++)
 	{
@@ -604,12 +604,13 @@ test_vec_kernels(void)
 		ys[5] = yv[5] = 0;
 		close = close_all(yv, ys, NV, 4e-7f);
 		OK(close && nan_ok, "vec %s over %d values, NaN kept (%s)", name, NV,
-		   simd ? "AVX2 vs scalar" : "scalar only");
+		   simd ? "SIMD vs scalar" : "scalar only");
 	}
 	/* the extremes against libm */
 	ox_vec_use_simd(true);
 	ox_vec_exp(x, 0.0f, yv, NV);
-	OK(yv[17] > 1e38f && yv[18] < 1e-37f && yv[18] >= 0 && fabsf(yv[40] / expf(0.6249f) - 1) < 3e-7f,
+	OK(yv[17] > 1e38f && yv[18] < 1e-37f && yv[18] >= 0 &&
+		   fabsf(yv[40] / expf(0.6249f) - 1) < 3e-7f,
 	   "vec exp: +inf and -inf clamp to the normal range, %g", (double) yv[40]);
 	ox_vec_tanh(x, yv, NV);
 	OK(yv[17] == 1 && yv[18] == -1 && fabsf(yv[41] - tanhf(-0.6251f)) < 3e-7f &&
@@ -627,7 +628,7 @@ test_vec_kernels(void)
 		for (int i = 0; i < n; i++)
 			sum += yv[i];
 		OK(close_all(yv, ys, n, 1e-6f) && fabsf(sum - 1) < 1e-5f, "vec softmax row of %d (%s)", n,
-		   simd ? "AVX2 vs scalar" : "scalar only");
+		   simd ? "SIMD vs scalar" : "scalar only");
 	}
 	ox_vec_softmax_row(x, yv, 10); /* x[5] is NaN: the row is NaN, as the scalar row */
 	OK(isnan(yv[0]) && isnan(yv[9]), "vec softmax: a NaN in the row makes it NaN");
@@ -642,7 +643,38 @@ test_vec_kernels(void)
 	ox_vec_lstm_cell(gv, cv, hv, 37);
 	cs[5 % 37] = cv[5 % 37] = hs[5] = hv[5] = 0; /* gates[5] is NaN */
 	OK(close_all(cv, cs, 37, 1e-6f) && close_all(hv, hs, 37, 1e-6f), "vec lstm cell, H 37 (%s)",
-	   simd ? "AVX2 vs scalar" : "scalar only");
+	   simd ? "SIMD vs scalar" : "scalar only");
+	/* the packed product of the recurrent steps, odd shapes: rows past a block of 4, columns past a panel */
+	{
+		enum
+		{
+			GN = 7,
+			GM = 70,
+			GK = 13
+		};
+		static float a[GN * GK], rw[GM * GK], packed[GM * GK], cs2[GN * GM], cv2[GN * GM],
+			want[GN * GM];
+
+		for (int i = 0; i < GN * GK; i++)
+			a[i] = (float) ((i * 53) % 97) / 40.0f - 1.2f;
+		for (int i = 0; i < GM * GK; i++)
+			rw[i] = (float) ((i * 37) % 101) / 50.0f - 1.0f;
+		for (int i = 0; i < GN * GM; i++)
+			cs2[i] = cv2[i] = want[i] = (float) (i % 9) - 4.0f;
+		for (int b = 0; b < GN; b++)
+			for (int j = 0; j < GM; j++)
+				for (int q = 0; q < GK; q++)
+					want[b * GM + j] += a[b * GK + q] * rw[j * GK + q];
+		ox_vec_use_simd(false);
+		ox_vec_gemm_pack(GM, GK, rw, packed);
+		ox_vec_gemm_acc(GN, GM, GK, a, packed, cs2);
+		simd = ox_vec_use_simd(true);
+		ox_vec_gemm_pack(GM, GK, rw, packed);
+		ox_vec_gemm_acc(GN, GM, GK, a, packed, cv2);
+		OK(close_all(cs2, want, GN * GM, 1e-5f) && close_all(cv2, want, GN * GM, 1e-5f),
+		   "vec packed product 7 x 13 by 13 x 70, accumulated (%s)",
+		   simd ? "SIMD and scalar" : "scalar only");
+	}
 	{
 		/* one unit by its equations */
 		float g[4] = {0.3f, -1.2f, 2.0f, 0.7f}, c = 0.25f, h, want_c, want_h;
@@ -650,7 +682,8 @@ test_vec_kernels(void)
 		want_c = 1 / (1 + expf(-2.0f)) * 0.25f + 1 / (1 + expf(-0.3f)) * tanhf(0.7f);
 		want_h = 1 / (1 + expf(1.2f)) * tanhf(want_c);
 		ox_vec_lstm_cell(g, &c, &h, 1);
-		OK(fabsf(c - want_c) < 1e-6f && fabsf(h - want_h) < 1e-6f, "vec lstm cell by its equations");
+		OK(fabsf(c - want_c) < 1e-6f && fabsf(h - want_h) < 1e-6f,
+		   "vec lstm cell by its equations");
 	}
 }
 
