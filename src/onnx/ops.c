@@ -65,7 +65,7 @@ const pgl_ox_op pgl_ox_ops[] = {
 	{"Expand", "", 8, MAXO, 2, 2, 1, 1, pgl_ox_k_expand, NULL},
 
 	/* ops_matmul.c */
-	{"MatMul", "", 1, MAXO, 2, 2, 1, 1, pgl_ox_k_matmul, NULL},
+	{"MatMul", "", 1, MAXO, 2, 2, 1, 1, pgl_ox_k_matmul, pgl_ox_c_matmul},
 	{"Gemm", "", 6, MAXO, 2, 3, 1, 1, pgl_ox_k_gemm, pgl_ox_c_gemm},
 
 	/* ops_softmax.c */

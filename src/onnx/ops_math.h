@@ -106,11 +106,20 @@ extern void ox_vec_softmax_row(const float *x, float *y, int64_t n);
 extern void ox_vec_lstm_cell(float *gates, float *c, float *h, int64_t H);
 
 /*
- * c[n x m] += a[n x k] r^T, r [m x k], all row-major: the small products of
- * a recurrent step.  r is packed once (m * k floats) by ox_vec_gemm_pack, in
- * the layout of the kernel chosen (do not switch ox_vec_use_simd between).
+ * c[n x m] += a[n x k] r^T, r [m x k] (or r^T given, [k x m], r_is_km), all
+ * row-major: a product by constant weights (a recurrent layer's, a Gemm's or
+ * MatMul's initializer).  r is packed once (m * k floats) by ox_vec_gemm_pack,
+ * in the layout of the kernel chosen (do not switch ox_vec_use_simd between).
  */
-extern void ox_vec_gemm_pack(int64_t m, int64_t k, const float *r, float *packed);
+extern void ox_vec_gemm_pack(int64_t m, int64_t k, const float *r, bool r_is_km, float *packed);
+
+/*
+ * Is the packed product faster than OpenBLAS here?  With AVX-512 F (16
+ * lanes, where Debian's OpenBLAS 0.3.21 runs AVX2 kernels) it is; with
+ * AVX2 only it is not (an LSTM step: 2.6 ms against OpenBLAS's 2.2 ms), and
+ * callers keep SGEMM.
+ */
+extern bool ox_vec_gemm_packed_wins(void);
 extern void ox_vec_gemm_acc(int64_t n, int64_t m, int64_t k, const float *a, const float *packed,
 							float *c);
 

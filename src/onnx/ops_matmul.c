@@ -238,6 +238,50 @@ blas_dims(const pgl_ox_node *n, int64_t m, int64_t k, int64_t nn, pgl_status *st
 	return PGL_OK;
 }
 
+/*
+ * A product by a constant B (an initializer: torch's Linear layers), packed
+ * once at load for vec.c's kernel where it beats OpenBLAS
+ * (ox_vec_gemm_packed_wins): n->state.  Over the model's memory bound the
+ * node keeps SGEMM.
+ */
+typedef struct ox_packed_b
+{
+	int64_t m, k; /* op(B) is k x m */
+	float  *data;
+} ox_packed_b;
+
+static ox_packed_b *
+pack_const_b(const pgl_ox_model *m, const pgl_ox_node *n, bool b_is_mk)
+{
+	const pgl_ox_tensor *b = pgl_ox_const_input(m, n, 1);
+	pgl_status			 ignored = {0};
+	ox_packed_b			*pb;
+	int64_t				 mm, kk;
+
+	if (b == NULL || b->dtype != PGL_OX_FLOAT || b->ndim != 2 || !ox_vec_gemm_packed_wins())
+		return NULL;
+	mm = b_is_mk ? b->dims[0] : b->dims[1];
+	kk = b_is_mk ? b->dims[1] : b->dims[0];
+	if (mm <= 0 || kk <= 0)
+		return NULL;
+	pb = pgl_ox_state_alloc(m, sizeof(ox_packed_b) + sizeof(float) * (size_t) (mm * kk), &ignored);
+	if (pb == NULL)
+		return NULL;
+	pb->m = mm;
+	pb->k = kk;
+	pb->data = (float *) (pb + 1);
+	ox_vec_gemm_pack(mm, kk, b->data, !b_is_mk, pb->data);
+	return pb;
+}
+
+pgl_rc
+pgl_ox_c_matmul(const pgl_ox_model *m, pgl_ox_node *n, pgl_status *st)
+{
+	(void) st;
+	n->state = pack_const_b(m, n, false);
+	return PGL_OK;
+}
+
 pgl_rc
 pgl_ox_k_matmul(pgl_ox_exec *x, const pgl_ox_node *n, pgl_ox_tensor **in, int n_in,
 				pgl_ox_tensor **out, int n_out, pgl_status *st)
@@ -263,6 +307,18 @@ pgl_ox_k_matmul(pgl_ox_exec *x, const pgl_ox_node *n, pgl_ox_tensor **in, int n_
 	/* a folded batch must fit BLAS's int too */
 	if (out[0]->count / (v.n ? v.n : 1) > INT32_MAX)
 		return blas_dims(n, out[0]->count, v.k, v.n, st);
+	if (n->state && a->dtype == PGL_OX_FLOAT && a->ndim >= 2 && b->ndim == 2)
+	{
+		const ox_packed_b *pb = n->state;
+		int64_t			   k = a->dims[a->ndim - 1];
+
+		if (pb->k == k && pb->m == b->dims[1] && k > 0)
+		{
+			memset(out[0]->data, 0, sizeof(float) * (size_t) out[0]->count);
+			ox_vec_gemm_acc(a->count / k, pb->m, k, a->data, pb->data, out[0]->data);
+			return PGL_OK;
+		}
+	}
 	if (a->dtype == PGL_OX_FLOAT)
 		ox_matmul_f32(a->ndim, a->dims, a->data, b->ndim, b->dims, b->data, out[0]->data);
 	else
@@ -275,11 +331,11 @@ pgl_ox_c_gemm(const pgl_ox_model *m, pgl_ox_node *n, pgl_status *st)
 {
 	int64_t ta = pgl_ox_attr_int(n, "transA", 0), tb = pgl_ox_attr_int(n, "transB", 0);
 
-	(void) m;
 	if ((ta != 0 && ta != 1) || (tb != 0 && tb != 1))
 		return pgl_ox_fail(st, PGL_ERR_INVALID, "transA and transB are 0 or 1.",
 						   "Gemm node \"%s\" has transA %lld and transB %lld", n->name,
 						   (long long) ta, (long long) tb);
+	n->state = pack_const_b(m, n, tb == 1);
 	return PGL_OK;
 }
 
@@ -348,7 +404,14 @@ pgl_ox_k_gemm(pgl_ox_exec *x, const pgl_ox_node *n, pgl_ox_tensor **in, int n_in
 		else
 			GEMM_FILL_C(double);
 	}
-	if (a->dtype == PGL_OX_FLOAT)
+	if (n->state && a->dtype == PGL_OX_FLOAT && !ta && alpha == 1.0 &&
+		((const ox_packed_b *) n->state)->m == nn && ((const ox_packed_b *) n->state)->k == kk)
+	{
+		if (!(c && beta != 0.0))
+			memset(y->data, 0, sizeof(float) * (size_t) (mm * nn));
+		ox_vec_gemm_acc(mm, nn, kk, a->data, ((const ox_packed_b *) n->state)->data, y->data);
+	}
+	else if (a->dtype == PGL_OX_FLOAT)
 		ox_gemm_f32(ta, tb, mm, nn, kk, (float) alpha, a->data, b->data,
 					c && beta != 0.0 ? 1.0f : 0.0f, y->data);
 	else

@@ -96,7 +96,9 @@ rnn_project(const ox_rnn *r, const rnn_dir *dd)
 {
 	int64_t H = r->h;
 
-	/* the biases first, then x w^T added by the kernel of the recurrent steps */
+	bool packed = ox_vec_gemm_packed_wins();
+
+	/* the biases first, then x w^T added (the packed kernel, or SGEMM) */
 	for (int64_t row = 0; row < r->t * r->n; row++)
 	{
 		float *xr = dd->xw + row * dd->gh;
@@ -113,7 +115,12 @@ rnn_project(const ox_rnn *r, const rnn_dir *dd)
 			xr[j] = dd->b[j] + (rb ? dd->b[dd->gh + j] : 0.0f);
 		}
 	}
-	ox_vec_gemm_pack(dd->gh, r->in, dd->w, dd->wt);
+	if (!packed)
+	{
+		ox_gemm_f32(false, true, r->t * r->n, dd->gh, r->in, 1.0f, r->x, dd->w, 1.0f, dd->xw);
+		return;
+	}
+	ox_vec_gemm_pack(dd->gh, r->in, dd->w, false, dd->wt);
 	ox_vec_gemm_acc(r->t * r->n, dd->gh, r->in, r->x, dd->wt, dd->xw);
 }
 
@@ -243,8 +250,10 @@ rnn_direction(const ox_rnn *r, rnn_dir *dd)
 			for (int64_t t = seq_len(r, b); t < r->t; t++)
 				memset(y_row(r, dd, t, b), 0, sizeof(float) * H);
 	}
-	if (r->cell != OX_RNN_GRU)
-		ox_vec_gemm_pack(dd->gh, H, dd->r, dd->rt);
+	bool packed = r->cell != OX_RNN_GRU && ox_vec_gemm_packed_wins();
+
+	if (packed)
+		ox_vec_gemm_pack(dd->gh, H, dd->r, false, dd->rt);
 	for (int64_t s = 0; s < r->t; s++)
 	{
 		for (int64_t b = 0; b < N; b++)
@@ -255,8 +264,10 @@ rnn_direction(const ox_rnn *r, rnn_dir *dd)
 				memcpy(dd->gates + b * dd->gh, dd->xw + x_row(r, t, b) * dd->gh,
 					   sizeof(float) * dd->gh);
 		}
-		if (r->cell != OX_RNN_GRU)
+		if (packed)
 			ox_vec_gemm_acc(N, dd->gh, H, dd->hs, dd->rt, dd->gates);
+		else if (r->cell != OX_RNN_GRU)
+			ox_gemm_f32(false, true, N, dd->gh, H, 1.0f, dd->hs, dd->r, 1.0f, dd->gates);
 		else
 		{
 			ox_gemm_f32(false, true, N, gru_rec_width(r), H, 1.0f, dd->hs, dd->r, 0.0f, dd->rec);

@@ -48,6 +48,7 @@ PGL_OX_KERNEL(pgl_ox_k_expand);
 PGL_OX_KERNEL(pgl_ox_k_matmul);
 PGL_OX_KERNEL(pgl_ox_k_gemm);
 PGL_OX_CHECK(pgl_ox_c_gemm);
+PGL_OX_CHECK(pgl_ox_c_matmul);
 
 /* ops_softmax.c: Softmax, LogSoftmax, ReduceMean, ReduceSum, ReduceMax */
 PGL_OX_KERNEL(pgl_ox_k_softmax);

@@ -71,11 +71,11 @@ softmax_scalar(const float *x, float *y, int64_t n)
  * r^T row-major [k x m], the AVX2 one panels of 32 columns (below).
  */
 static void
-pack_scalar(int64_t m, int64_t k, const float *r, float *packed)
+pack_scalar(int64_t m, int64_t k, const float *r, int64_t sj, int64_t sq, float *packed)
 {
 	for (int64_t j = 0; j < m; j++)
 		for (int64_t q = 0; q < k; q++)
-			packed[q * m + j] = r[j * k + q];
+			packed[q * m + j] = r[j * sj + q * sq];
 }
 
 static void
@@ -218,17 +218,17 @@ softmax_avx2(const float *x, float *y, int64_t n)
  * columns past the last panel as [k][rest].
  */
 static void
-pack_avx2(int64_t m, int64_t k, const float *r, float *packed)
+pack_avx2(int64_t m, int64_t k, const float *r, int64_t sj, int64_t sq, float *packed)
 {
 	int64_t m32 = m & ~(int64_t) 31, rest = m - m32;
 
 	for (int64_t p = 0; p < m32; p += 32)
 		for (int64_t q = 0; q < k; q++)
 			for (int64_t jj = 0; jj < 32; jj++)
-				packed[(p * k) + q * 32 + jj] = r[(p + jj) * k + q];
+				packed[(p * k) + q * 32 + jj] = r[(p + jj) * sj + q * sq];
 	for (int64_t q = 0; q < k; q++)
 		for (int64_t jj = 0; jj < rest; jj++)
-			packed[m32 * k + q * rest + jj] = r[(m32 + jj) * k + q];
+			packed[m32 * k + q * rest + jj] = r[(m32 + jj) * sj + q * sq];
 }
 
 /*
@@ -306,17 +306,17 @@ gemm_acc_avx2(int64_t n, int64_t m, int64_t k, const float *a, const float *pack
 
 /* the AVX-512 layout: panels of 64 columns, [k][64] each, then [k][rest] */
 static void
-pack_avx512(int64_t m, int64_t k, const float *r, float *packed)
+pack_avx512(int64_t m, int64_t k, const float *r, int64_t sj, int64_t sq, float *packed)
 {
 	int64_t m64 = m & ~(int64_t) 63, rest = m - m64;
 
 	for (int64_t p = 0; p < m64; p += 64)
 		for (int64_t q = 0; q < k; q++)
 			for (int64_t jj = 0; jj < 64; jj++)
-				packed[(p * k) + q * 64 + jj] = r[(p + jj) * k + q];
+				packed[(p * k) + q * 64 + jj] = r[(p + jj) * sj + q * sq];
 	for (int64_t q = 0; q < k; q++)
 		for (int64_t jj = 0; jj < rest; jj++)
-			packed[m64 * k + q * rest + jj] = r[(m64 + jj) * k + q];
+			packed[m64 * k + q * rest + jj] = r[(m64 + jj) * sj + q * sq];
 }
 
 /* up to four rows of a by one panel of 64 columns: 16 accumulators */
@@ -419,7 +419,7 @@ typedef struct ox_vec_fns
 	void (*tanh)(const float *, float *, int64_t);
 	void (*lstm)(float *, float *, float *, int64_t);
 	void (*softmax)(const float *, float *, int64_t);
-	void (*pack)(int64_t, int64_t, const float *, float *);
+	void (*pack)(int64_t, int64_t, const float *, int64_t, int64_t, float *);
 	void (*gemm_acc)(int64_t, int64_t, int64_t, const float *, const float *, float *);
 } ox_vec_fns;
 
@@ -479,9 +479,22 @@ ox_vec_softmax_row(const float *x, float *y, int64_t n)
 }
 
 void
-ox_vec_gemm_pack(int64_t m, int64_t k, const float *r, float *packed)
+ox_vec_gemm_pack(int64_t m, int64_t k, const float *r, bool r_is_km, float *packed)
 {
-	fns()->pack(m, k, r, packed);
+	if (r_is_km)
+		fns()->pack(m, k, r, 1, m, packed);
+	else
+		fns()->pack(m, k, r, k, 1, packed);
+}
+
+bool
+ox_vec_gemm_packed_wins(void)
+{
+#ifdef OX_HAVE_AVX2
+	return fns() == &avx512_fns;
+#else
+	return false;
+#endif
 }
 
 void

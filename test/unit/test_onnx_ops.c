@@ -665,15 +665,24 @@ test_vec_kernels(void)
 			for (int j = 0; j < GM; j++)
 				for (int q = 0; q < GK; q++)
 					want[b * GM + j] += a[b * GK + q] * rw[j * GK + q];
+		static float rt[GK * GM], ct[GN * GM];
+
+		for (int j = 0; j < GM; j++)
+			for (int q = 0; q < GK; q++)
+				rt[q * GM + j] = rw[j * GK + q];
+		memcpy(ct, cs2, sizeof(ct));
 		ox_vec_use_simd(false);
-		ox_vec_gemm_pack(GM, GK, rw, packed);
+		ox_vec_gemm_pack(GM, GK, rw, false, packed);
 		ox_vec_gemm_acc(GN, GM, GK, a, packed, cs2);
 		simd = ox_vec_use_simd(true);
-		ox_vec_gemm_pack(GM, GK, rw, packed);
+		ox_vec_gemm_pack(GM, GK, rw, false, packed);
 		ox_vec_gemm_acc(GN, GM, GK, a, packed, cv2);
 		OK(close_all(cs2, want, GN * GM, 1e-5f) && close_all(cv2, want, GN * GM, 1e-5f),
 		   "vec packed product 7 x 13 by 13 x 70, accumulated (%s)",
 		   simd ? "SIMD and scalar" : "scalar only");
+		ox_vec_gemm_pack(GM, GK, rt, true, packed); /* from r^T, [k x m] */
+		ox_vec_gemm_acc(GN, GM, GK, a, packed, ct);
+		OK(close_all(ct, want, GN * GM, 1e-5f), "vec packed product, weights given as [k x m]");
 	}
 	{
 		/* one unit by its equations */
