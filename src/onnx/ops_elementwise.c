@@ -78,12 +78,28 @@ binop(const char *op)
 			const TB *rb = pb + it.off[1];                                                         \
 			TO		 *ro = po + it.out;                                                            \
 			int64_t	  sa = it.step[0], sb = it.step[1];                                            \
-			for (int64_t k = 0; k < it.len; k++)                                                   \
-			{                                                                                      \
-				TA va = ra[k * sa];                                                                \
-				TB vb = rb[k * sb];                                                                \
-				BODY;                                                                              \
-			}                                                                                      \
+			/* the three usual runs as their own loops, which vectorize */                         \
+			if (sa == 1 && sb == 1)                                                                \
+				for (int64_t k = 0; k < it.len; k++)                                               \
+				{                                                                                  \
+					TA va = ra[k];                                                                 \
+					TB vb = rb[k];                                                                 \
+					BODY;                                                                          \
+				}                                                                                  \
+			else if (sa == 1 && sb == 0)                                                           \
+				for (int64_t k = 0; k < it.len; k++)                                               \
+				{                                                                                  \
+					TA va = ra[k];                                                                 \
+					TB vb = rb[0];                                                                 \
+					BODY;                                                                          \
+				}                                                                                  \
+			else                                                                                   \
+				for (int64_t k = 0; k < it.len; k++)                                               \
+				{                                                                                  \
+					TA va = ra[k * sa];                                                            \
+					TB vb = rb[k * sb];                                                            \
+					BODY;                                                                          \
+				}                                                                                  \
 		}                                                                                          \
 	} while (0)
 

@@ -96,6 +96,10 @@ extern void ox_vec_exp(const float *x, float shift, float *y, int64_t n);
 extern void ox_vec_sigmoid(const float *x, float *y, int64_t n);
 extern void ox_vec_tanh(const float *x, float *y, int64_t n);
 
+/* one row of LayerNormalization (n > 0; b may be NULL); its mean and 1 / std */
+extern void ox_vec_layernorm_row(const float *x, float *y, int64_t n, const float *scale,
+								 const float *b, float eps, float *mean, float *inv_std);
+
 /* softmax of one contiguous row (y may be x) */
 extern void ox_vec_softmax_row(const float *x, float *y, int64_t n);
 

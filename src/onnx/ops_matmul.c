@@ -192,11 +192,34 @@ mm_batched(const mm_view *v, const int64_t *bd)
 		}                                                                                          \
 	}
 
+/*
+ * One product of a batched MatMul (attention's Q K^T and P V: 64 x 16 by
+ * 16 x 64, and back, per head): B packed on the stack for vec.c's kernel
+ * where it beats OpenBLAS, whose per-call packing and setup outweigh such
+ * small products.
+ */
+static void
+gemm_small_f32(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
+			   const float *b, float beta, float *y)
+{
+	float packed[4096];
+
+	if (ta || tb || alpha != 1.0f || beta != 0.0f || k * n > 4096 || k * n == 0 ||
+		!ox_vec_gemm_packed_wins())
+	{
+		ox_gemm_f32(ta, tb, m, n, k, alpha, a, b, beta, y);
+		return;
+	}
+	ox_vec_gemm_pack(n, k, b, true, packed);
+	memset(y, 0, sizeof(float) * (size_t) (m * n));
+	ox_vec_gemm_acc(m, n, k, a, packed, y);
+}
+
 void
 ox_matmul_f32(int an, const int64_t *ad, const float *a, int bn, const int64_t *bd, const float *b,
 			  float *y)
 {
-	MATMUL_BODY(ox_gemm_f32)
+	MATMUL_BODY(gemm_small_f32)
 }
 
 void

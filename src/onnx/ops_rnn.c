@@ -337,19 +337,9 @@ ox_layernorm_f32(const float *x, float *y, int64_t outer, int64_t n, const float
 {
 	for (int64_t o = 0; o < outer; o++)
 	{
-		const float *xr = x + o * n;
-		float		*yr = y + o * n;
-		double		 sum = 0, ss = 0;
-		float		 mu, is;
+		float mu, is;
 
-		for (int64_t i = 0; i < n; i++)
-			sum += xr[i];
-		mu = (float) (sum / (double) n);
-		for (int64_t i = 0; i < n; i++)
-			ss += (double) (xr[i] - mu) * (double) (xr[i] - mu);
-		is = (float) (1.0 / sqrt(ss / (double) n + (double) eps));
-		for (int64_t i = 0; i < n; i++)
-			yr[i] = (xr[i] - mu) * is * scale[i] + (b ? b[i] : 0.0f);
+		ox_vec_layernorm_row(x + o * n, y + o * n, n, scale, b, eps, &mu, &is);
 		if (mean)
 			mean[o] = mu;
 		if (inv_std)

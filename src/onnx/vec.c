@@ -84,6 +84,26 @@ gemm_acc_scalar(int64_t n, int64_t m, int64_t k, const float *a, const float *pa
 	ox_gemm_f32(false, false, n, m, k, 1.0f, a, packed, 1.0f, c);
 }
 
+/* one row of LayerNormalization, sums in double */
+static void
+layernorm_scalar(const float *xr, float *yr, int64_t n, const float *scale, const float *b,
+				 float eps, float *mean, float *inv_std)
+{
+	double sum = 0, ss = 0;
+	float  mu, is;
+
+	for (int64_t i = 0; i < n; i++)
+		sum += xr[i];
+	mu = (float) (sum / (double) n);
+	for (int64_t i = 0; i < n; i++)
+		ss += (double) (xr[i] - mu) * (double) (xr[i] - mu);
+	is = (float) (1.0 / sqrt(ss / (double) n + (double) eps));
+	for (int64_t i = 0; i < n; i++)
+		yr[i] = (xr[i] - mu) * is * scale[i] + (b ? b[i] : 0.0f);
+	*mean = mu;
+	*inv_std = is;
+}
+
 #ifdef OX_HAVE_AVX2
 
 #define AVX2 __attribute__((target("avx2,fma")))
@@ -304,19 +324,26 @@ gemm_acc_avx2(int64_t n, int64_t m, int64_t k, const float *a, const float *pack
 
 #define AVX512 __attribute__((target("avx512f,fma")))
 
-/* the AVX-512 layout: panels of 64 columns, [k][64] each, then [k][rest] */
+/*
+ * The AVX-512 layout: panels of 64 columns, [k][64] each, then panels of 16
+ * ([k][16]), then the last columns as [k][rest].
+ */
 static void
 pack_avx512(int64_t m, int64_t k, const float *r, int64_t sj, int64_t sq, float *packed)
 {
-	int64_t m64 = m & ~(int64_t) 63, rest = m - m64;
+	int64_t m64 = m & ~(int64_t) 63, m16 = m & ~(int64_t) 15, rest = m - m16;
 
 	for (int64_t p = 0; p < m64; p += 64)
 		for (int64_t q = 0; q < k; q++)
 			for (int64_t jj = 0; jj < 64; jj++)
 				packed[(p * k) + q * 64 + jj] = r[(p + jj) * sj + q * sq];
+	for (int64_t p = m64; p < m16; p += 16)
+		for (int64_t q = 0; q < k; q++)
+			for (int64_t jj = 0; jj < 16; jj++)
+				packed[(p * k) + q * 16 + jj] = r[(p + jj) * sj + q * sq];
 	for (int64_t q = 0; q < k; q++)
 		for (int64_t jj = 0; jj < rest; jj++)
-			packed[m64 * k + q * rest + jj] = r[(m64 + jj) * sj + q * sq];
+			packed[m16 * k + q * rest + jj] = r[(m16 + jj) * sj + q * sq];
 }
 
 /* up to four rows of a by one panel of 64 columns: 16 accumulators */
@@ -349,25 +376,103 @@ panel_rows_avx512(int rows, int64_t m, int64_t k, const float *a, const float *p
 			_mm512_storeu_ps(c + i * m + v * 16, acc[i][v]);
 }
 
+/* up to eight rows of a by one panel of 16 columns: 8 accumulators */
+AVX512 static inline void
+panel16_rows_avx512(int rows, int64_t m, int64_t k, const float *a, const float *panel, float *c)
+{
+	__m512 acc[8];
+
+	for (int i = 0; i < 8; i++)
+		acc[i] = i < rows ? _mm512_loadu_ps(c + i * m) : _mm512_setzero_ps();
+	for (int64_t q = 0; q < k; q++)
+	{
+		__m512 w = _mm512_loadu_ps(panel + q * 16);
+
+		for (int i = 0; i < 8; i++)
+			acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(a[(i < rows ? i : 0) * k + q]), w, acc[i]);
+	}
+	for (int i = 0; i < rows; i++)
+		_mm512_storeu_ps(c + i * m, acc[i]);
+}
+
 AVX512 static void
 gemm_acc_avx512(int64_t n, int64_t m, int64_t k, const float *a, const float *packed, float *c)
 {
-	int64_t m64 = m & ~(int64_t) 63, rest = m - m64;
+	int64_t m64 = m & ~(int64_t) 63, m16 = m & ~(int64_t) 15, rest = m - m16;
 
 	for (int64_t p = 0; p < m64; p += 64)
 		for (int64_t b = 0; b < n; b += 4)
 			panel_rows_avx512(n - b < 4 ? (int) (n - b) : 4, m, k, a + b * k, packed + p * k,
 							  c + b * m + p);
+	for (int64_t p = m64; p < m16; p += 16)
+		for (int64_t b = 0; b < n; b += 8)
+			panel16_rows_avx512(n - b < 8 ? (int) (n - b) : 8, m, k, a + b * k, packed + p * k,
+								c + b * m + p);
 	if (rest > 0)
 		for (int64_t b = 0; b < n; b++)
 			for (int64_t jj = 0; jj < rest; jj++)
 			{
-				float s = c[b * m + m64 + jj];
+				float s = c[b * m + m16 + jj];
 
 				for (int64_t q = 0; q < k; q++)
-					s += a[b * k + q] * packed[m64 * k + q * rest + jj];
-				c[b * m + m64 + jj] = s;
+					s += a[b * k + q] * packed[m16 * k + q * rest + jj];
+				c[b * m + m16 + jj] = s;
 			}
+}
+
+/* the 8 lanes' sum, in double */
+AVX2 static inline double
+hsum8(__m256 v)
+{
+	float  l[8];
+	double s = 0;
+
+	_mm256_storeu_ps(l, v);
+	for (int i = 0; i < 8; i++)
+		s += l[i];
+	return s;
+}
+
+/* one row of LayerNormalization: 8 lanes of float partial sums, each row's total in double */
+AVX2 static void
+layernorm_avx2(const float *xr, float *yr, int64_t n, const float *scale, const float *b, float eps,
+			   float *mean, float *inv_std)
+{
+	int64_t n8 = n & ~(int64_t) 7, i;
+	__m256	s8 = _mm256_setzero_ps(), mu8, is8;
+	double	sum, ss;
+	float	mu, is;
+
+	for (i = 0; i < n8; i += 8)
+		s8 = _mm256_add_ps(s8, _mm256_loadu_ps(xr + i));
+	sum = hsum8(s8);
+	for (; i < n; i++)
+		sum += xr[i];
+	mu = (float) (sum / (double) n);
+	mu8 = _mm256_set1_ps(mu);
+	s8 = _mm256_setzero_ps();
+	for (i = 0; i < n8; i += 8)
+	{
+		__m256 d = _mm256_sub_ps(_mm256_loadu_ps(xr + i), mu8);
+
+		s8 = _mm256_fmadd_ps(d, d, s8);
+	}
+	ss = hsum8(s8);
+	for (; i < n; i++)
+		ss += (double) (xr[i] - mu) * (double) (xr[i] - mu);
+	is = (float) (1.0 / sqrt(ss / (double) n + (double) eps));
+	is8 = _mm256_set1_ps(is);
+	for (i = 0; i < n8; i += 8)
+	{
+		__m256 v = _mm256_mul_ps(_mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(xr + i), mu8), is8),
+								 _mm256_loadu_ps(scale + i));
+
+		_mm256_storeu_ps(yr + i, b ? _mm256_add_ps(v, _mm256_loadu_ps(b + i)) : v);
+	}
+	for (; i < n; i++)
+		yr[i] = (xr[i] - mu) * is * scale[i] + (b ? b[i] : 0.0f);
+	*mean = mu;
+	*inv_std = is;
 }
 
 AVX2 static void
@@ -421,15 +526,18 @@ typedef struct ox_vec_fns
 	void (*softmax)(const float *, float *, int64_t);
 	void (*pack)(int64_t, int64_t, const float *, int64_t, int64_t, float *);
 	void (*gemm_acc)(int64_t, int64_t, int64_t, const float *, const float *, float *);
+	void (*layernorm)(const float *, float *, int64_t, const float *, const float *, float, float *,
+					  float *);
 } ox_vec_fns;
 
-static const ox_vec_fns scalar_fns = {exp_scalar,	  sigmoid_scalar, tanh_scalar,	  lstm_scalar,
-									  softmax_scalar, pack_scalar,	  gemm_acc_scalar};
+static const ox_vec_fns scalar_fns = {exp_scalar,	   sigmoid_scalar,	tanh_scalar,
+									  lstm_scalar,	   softmax_scalar,	pack_scalar,
+									  gemm_acc_scalar, layernorm_scalar};
 #ifdef OX_HAVE_AVX2
-static const ox_vec_fns avx2_fns = {exp_avx2,	  sigmoid_avx2, tanh_avx2,	  lstm_avx2,
-									softmax_avx2, pack_avx2,	gemm_acc_avx2};
-static const ox_vec_fns avx512_fns = {exp_avx2,		sigmoid_avx2, tanh_avx2,	  lstm_avx2,
-									  softmax_avx2, pack_avx512,  gemm_acc_avx512};
+static const ox_vec_fns avx2_fns = {exp_avx2,	  sigmoid_avx2, tanh_avx2,	   lstm_avx2,
+									softmax_avx2, pack_avx2,	gemm_acc_avx2, layernorm_avx2};
+static const ox_vec_fns avx512_fns = {exp_avx2,		sigmoid_avx2, tanh_avx2,	   lstm_avx2,
+									  softmax_avx2, pack_avx512,  gemm_acc_avx512, layernorm_avx2};
 #endif
 
 static const ox_vec_fns *chosen;
@@ -501,6 +609,13 @@ void
 ox_vec_gemm_acc(int64_t n, int64_t m, int64_t k, const float *a, const float *packed, float *c)
 {
 	fns()->gemm_acc(n, m, k, a, packed, c);
+}
+
+void
+ox_vec_layernorm_row(const float *x, float *y, int64_t n, const float *scale, const float *b,
+					 float eps, float *mean, float *inv_std)
+{
+	fns()->layernorm(x, y, n, scale, b, eps, mean, inv_std);
 }
 
 void

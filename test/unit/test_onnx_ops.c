@@ -684,6 +684,51 @@ test_vec_kernels(void)
 		ox_vec_gemm_acc(GN, GM, GK, a, packed, ct);
 		OK(close_all(ct, want, GN * GM, 1e-5f), "vec packed product, weights given as [k x m]");
 	}
+	/* 40 columns: panels of 16 and a tail of 8 (AVX-512), 32 + 8 (AVX2) */
+	{
+		static float a[9 * 21], rw[40 * 21], packed[40 * 21], c1[9 * 40], c2[9 * 40], want[9 * 40];
+
+		for (int i = 0; i < 9 * 21; i++)
+			a[i] = (float) ((i * 29) % 61) / 30.0f - 1.0f;
+		for (int i = 0; i < 40 * 21; i++)
+			rw[i] = (float) ((i * 17) % 43) / 20.0f - 1.0f;
+		for (int b = 0; b < 9; b++)
+			for (int j = 0; j < 40; j++)
+			{
+				want[b * 40 + j] = c1[b * 40 + j] = c2[b * 40 + j] = 0.5f;
+				for (int q = 0; q < 21; q++)
+					want[b * 40 + j] += a[b * 21 + q] * rw[j * 21 + q];
+			}
+		ox_vec_use_simd(false);
+		ox_vec_gemm_pack(40, 21, rw, false, packed);
+		ox_vec_gemm_acc(9, 40, 21, a, packed, c1);
+		simd = ox_vec_use_simd(true);
+		ox_vec_gemm_pack(40, 21, rw, false, packed);
+		ox_vec_gemm_acc(9, 40, 21, a, packed, c2);
+		OK(close_all(c1, want, 9 * 40, 1e-5f) && close_all(c2, want, 9 * 40, 1e-5f),
+		   "vec packed product 9 x 21 by 21 x 40 (%s)", simd ? "SIMD and scalar" : "scalar only");
+	}
+	/* LayerNormalization rows: 37 values (blocks of 8 and a tail), with and without bias */
+	{
+		float scale[37], bias[37], y1[37], y2[37], m1, m2, i1, i2;
+
+		for (int j = 0; j < 37; j++)
+		{
+			scale[j] = 0.5f + (float) j / 37.0f;
+			bias[j] = (float) (j % 5) - 2.0f;
+		}
+		for (int withb = 0; withb < 2; withb++)
+		{
+			ox_vec_use_simd(false);
+			ox_vec_layernorm_row(x + 60, y1, 37, scale, withb ? bias : NULL, 1e-5f, &m1, &i1);
+			simd = ox_vec_use_simd(true);
+			ox_vec_layernorm_row(x + 60, y2, 37, scale, withb ? bias : NULL, 1e-5f, &m2, &i2);
+			OK(close_all(y2, y1, 37, 2e-6f) && fabsf(m1 - m2) < 1e-5f * fmaxf(1, fabsf(m1)) &&
+				   fabsf(i1 - i2) < 1e-5f * i1,
+			   "vec layernorm row of 37, %s bias (%s)", withb ? "with" : "without",
+			   simd ? "SIMD vs scalar" : "scalar only");
+		}
+	}
 	{
 		/* one unit by its equations */
 		float g[4] = {0.3f, -1.2f, 2.0f, 0.7f}, c = 0.25f, h, want_c, want_h;
