@@ -412,6 +412,22 @@ pgl_ox_validate(pgl_ox_model *m, pgl_status *st)
 			s->constant = n->state;
 			s->producer = -1;
 		}
+
+		/*
+		 * Identity of a constant is that constant (torch writes one per
+		 * weight it shares between layers): folded too, so the consumers'
+		 * checks see it (a MatMul packs its constant B) and no step copies it
+		 */
+		if (strcmp(n->op_type, "Identity") == 0 && n->domain[0] == '\0' && n->n_inputs == 1 &&
+			n->n_outputs == 1 && n->in_slots[0] >= 0 && n->out_slots[0] >= 0 &&
+			p->slots[n->in_slots[0]].kind == OX_SLOT_CONST)
+		{
+			ox_slot *s = &p->slots[n->out_slots[0]];
+
+			s->kind = OX_SLOT_CONST;
+			s->constant = p->slots[n->in_slots[0]].constant;
+			s->producer = -1;
+		}
 	}
 	return PGL_OK;
 }

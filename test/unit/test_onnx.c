@@ -346,6 +346,85 @@ test_run(void)
 	free(b.p);
 }
 
+/*
+ * Products by constant weights: Y = X Identity(W) (torch's shared weights
+ * arrive through an Identity), Z = Gemm(X, V, transB) with V [70, 3]; W is
+ * [3, 70]: a panel of 64 columns and a tail.  The Identity is folded into a
+ * constant (no step), and both products equal the sums written out.
+ */
+static void
+test_const_products(void)
+{
+	static float  w[3 * 70], v[70 * 3];
+	float		  in[5 * 3];
+	int64_t		  dw[2] = {3, 70}, dv[2] = {70, 3}, dx[2] = {-1, 3}, dy[2] = {-1, 70};
+	buf			  g = {0}, t, attr = {0}, b;
+	pgl_ox_model *m = NULL;
+	pgl_ox_exec	 *x;
+	pgl_status	  st;
+	pgl_rc		  rc;
+	pgl_ox_tensor it = {.dtype = PGL_OX_FLOAT, .ndim = 2, .dims = {5, 3}, .data = in};
+
+	for (int i = 0; i < 3 * 70; i++)
+	{
+		w[i] = (float) ((i * 13) % 29) / 7.0f - 2.0f;
+		v[(i % 70) * 3 + i / 70] = w[i] * 0.5f; /* V = W^T / 2 */
+	}
+	for (int i = 0; i < 15; i++)
+		in[i] = (float) (i % 7) - 3.0f;
+	t = node("Identity", "W", NULL, "Wid", NULL);
+	f_msg(&g, 1, &t);
+	t = node("MatMul", "X", "Wid", "Y", NULL);
+	f_msg(&g, 1, &t);
+	f_str(&attr, 1, "transB");
+	f_varint(&attr, 3, 1);
+	f_varint(&attr, 20, 2); /* INT */
+	t = node("Gemm", "X", "V", "Z", &attr);
+	f_msg(&g, 1, &t);
+	f_str(&g, 2, "products");
+	t = tensor("W", 1, 2, dw, w, sizeof(w));
+	f_msg(&g, 5, &t);
+	t = tensor("V", 1, 2, dv, v, sizeof(v));
+	f_msg(&g, 5, &t);
+	t = value_info("X", 1, 2, dx);
+	f_msg(&g, 11, &t);
+	t = value_info("Y", 1, 2, dy);
+	f_msg(&g, 12, &t);
+	t = value_info("Z", 1, 2, dy);
+	f_msg(&g, 12, &t);
+	b = model(8, 13, "", &g);
+	rc = load(&b, &m, &st);
+	OK(rc == PGL_OK, "a graph of products by constants loads: %s", rc ? st.msg : "");
+	if (rc != PGL_OK)
+		return;
+	OK(m->plan->n_steps == 2, "the Identity of an initializer is folded (%d steps)",
+	   m->plan->n_steps);
+	x = pgl_ox_exec_new(m, &st);
+	rc = x ? pgl_ox_run(x, &it, 1, &st) : PGL_ERR_NOMEM;
+	if (rc == PGL_OK)
+	{
+		const float *y = pgl_ox_result(x, 0)->data, *z = pgl_ox_result(x, 1)->data;
+		bool		 ok = true;
+
+		for (int r = 0; r < 5; r++)
+			for (int j = 0; j < 70; j++)
+			{
+				float want = 0;
+
+				for (int q = 0; q < 3; q++)
+					want += in[r * 3 + q] * w[q * 70 + j];
+				ok = ok && fabsf(y[r * 70 + j] - want) <= 1e-5f * fmaxf(1, fabsf(want)) &&
+					 fabsf(z[r * 70 + j] - want / 2) <= 1e-5f * fmaxf(1, fabsf(want));
+			}
+		OK(ok, "X Identity(W) and Gemm(X, W^T / 2, transB) are the sums written out");
+	}
+	else
+		OK(false, "the products run: %s", st.msg);
+	pgl_ox_exec_free(x);
+	pgl_ox_model_free(m);
+	free(b.p);
+}
+
 static void
 expect_refusal(int variant, int64_t opset, const char *want, const char *what)
 {
@@ -678,6 +757,7 @@ main(void)
 	test_varints();
 	test_fields();
 	test_run();
+	test_const_products();
 	test_validation();
 	test_required_names();
 	test_slice_huge_steps();
