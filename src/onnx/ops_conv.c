@@ -6,9 +6,11 @@
  *	  GlobalMaxPool, BatchNormalization (inference) and Pad (constant,
  *	  reflect, edge).
  *
- * Conv is im2col + SGEMM per image and group: the column matrix
- * [c / group * kernel][out] lives in the kernel's scratch, and a 1 x 1
- * convolution with stride 1 and no padding multiplies the input in place.
+ * Conv is im2col + a product per image and group: the column matrix
+ * [c / group * kernel][out] lives in the kernel's scratch (and its copy
+ * packed for vec.c's kernel, where that beats SGEMM), and a 1 x 1
+ * convolution with stride 1 and no padding multiplies the input in place
+ * (SGEMM).
  * Geometry of every spatial rank runs through the 3-D code with leading
  * dims of size 1.
  *
@@ -66,9 +68,9 @@ ox_conv_scratch(const ox_window *w)
 	geo3 g;
 
 	geo3_make(w, &g);
-	if (conv_pointwise(&g))
-		return 0;
-	return (w->c / w->group) * g.ksz * g.osz;
+	/* the column matrix (none for 1 x 1), and its packed copy where the packed kernel runs */
+	return (conv_pointwise(&g) ? 0 : 1 + ox_vec_gemm_packed_wins()) * (w->c / w->group) * g.ksz *
+		   g.osz;
 }
 
 /* the output range [lo, hi) of positions o where o * s + off is in [0, len) */
@@ -131,10 +133,12 @@ ox_conv_f32(const ox_window *w, const float *x, const float *wt, const float *bi
 {
 	geo3	g;
 	int64_t cg = w->c / w->group, mg = w->m / w->group;
-	bool	pw;
+	bool	pw, packed;
 
 	geo3_make(w, &g);
 	pw = conv_pointwise(&g);
+	/* the packed kernel where it beats OpenBLAS (ox_conv_scratch made room); not for 1 x 1 */
+	packed = !pw && ox_vec_gemm_packed_wins();
 	for (int64_t b = 0; b < w->n; b++)
 	{
 		float *yb = y + b * w->m * g.osz;
@@ -156,8 +160,16 @@ ox_conv_f32(const ox_window *w, const float *x, const float *wt, const float *bi
 				im2col(&g, cg, xg, scratch);
 				col = scratch;
 			}
-			ox_gemm_f32(false, false, mg, g.osz, cg * g.ksz, 1.0f, wt + gr * mg * cg * g.ksz, col,
-						1.0f, yb + gr * mg * g.osz);
+			if (packed)
+			{
+				/* y[mg x osz] += W[mg x ck] col[ck x osz], col packed as the kernel's B */
+				ox_vec_gemm_pack(g.osz, cg * g.ksz, col, true, scratch + cg * g.ksz * g.osz);
+				ox_vec_gemm_acc(mg, g.osz, cg * g.ksz, wt + gr * mg * cg * g.ksz,
+								scratch + cg * g.ksz * g.osz, yb + gr * mg * g.osz);
+			}
+			else
+				ox_gemm_f32(false, false, mg, g.osz, cg * g.ksz, 1.0f, wt + gr * mg * cg * g.ksz,
+							col, 1.0f, yb + gr * mg * g.osz);
 		}
 	}
 }
@@ -233,6 +245,30 @@ static void
 maxpool_plane_2d(const geo3 *g, const float *xp, float *yp)
 {
 	int64_t k1 = g->k[1], k2 = g->k[2], s1 = g->s[1], s2 = g->s[2], in2 = g->in[2];
+
+	if (k1 == 2 && k2 == 2 && s1 == 2 && s2 == 2)
+	{
+		/* the usual 2 x 2, stride 2: the taps in the order of the loop below */
+		for (int64_t o1 = 0; o1 < g->out[1]; o1++)
+		{
+			const float *r0 = xp + o1 * 2 * in2, *r1 = r0 + in2;
+			float		*yr = yp + o1 * g->out[2];
+
+			for (int64_t o2 = 0; o2 < g->out[2]; o2++)
+			{
+				float mx = r0[2 * o2], v;
+
+				v = r0[2 * o2 + 1];
+				mx = v > mx ? v : mx;
+				v = r1[2 * o2];
+				mx = v > mx ? v : mx;
+				v = r1[2 * o2 + 1];
+				mx = v > mx ? v : mx;
+				yr[o2] = mx;
+			}
+		}
+		return;
+	}
 
 	for (int64_t o1 = 0; o1 < g->out[1]; o1++)
 	{

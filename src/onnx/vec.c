@@ -395,6 +395,27 @@ panel16_rows_avx512(int rows, int64_t m, int64_t k, const float *a, const float 
 		_mm512_storeu_ps(c + i * m, acc[i]);
 }
 
+/* up to eight rows of a by the last rest (< 16) columns, [k][rest]: masked loads and stores */
+AVX512 static inline void
+panel_rest_avx512(int rows, int rest, int64_t m, int64_t k, const float *a, const float *panel,
+				  float *c)
+{
+	__mmask16 mask = (__mmask16) ((1u << rest) - 1);
+	__m512	  acc[8];
+
+	for (int i = 0; i < 8; i++)
+		acc[i] = i < rows ? _mm512_maskz_loadu_ps(mask, c + i * m) : _mm512_setzero_ps();
+	for (int64_t q = 0; q < k; q++)
+	{
+		__m512 w = _mm512_maskz_loadu_ps(mask, panel + q * rest);
+
+		for (int i = 0; i < 8; i++)
+			acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(a[(i < rows ? i : 0) * k + q]), w, acc[i]);
+	}
+	for (int i = 0; i < rows; i++)
+		_mm512_mask_storeu_ps(c + i * m, mask, acc[i]);
+}
+
 AVX512 static void
 gemm_acc_avx512(int64_t n, int64_t m, int64_t k, const float *a, const float *packed, float *c)
 {
@@ -409,15 +430,9 @@ gemm_acc_avx512(int64_t n, int64_t m, int64_t k, const float *a, const float *pa
 			panel16_rows_avx512(n - b < 8 ? (int) (n - b) : 8, m, k, a + b * k, packed + p * k,
 								c + b * m + p);
 	if (rest > 0)
-		for (int64_t b = 0; b < n; b++)
-			for (int64_t jj = 0; jj < rest; jj++)
-			{
-				float s = c[b * m + m16 + jj];
-
-				for (int64_t q = 0; q < k; q++)
-					s += a[b * k + q] * packed[m16 * k + q * rest + jj];
-				c[b * m + m16 + jj] = s;
-			}
+		for (int64_t b = 0; b < n; b += 8)
+			panel_rest_avx512(n - b < 8 ? (int) (n - b) : 8, (int) rest, m, k, a + b * k,
+							  packed + m16 * k, c + b * m + m16);
 }
 
 /* the 8 lanes' sum, in double */
