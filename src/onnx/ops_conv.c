@@ -137,8 +137,11 @@ ox_conv_f32(const ox_window *w, const float *x, const float *wt, const float *bi
 
 	geo3_make(w, &g);
 	pw = conv_pointwise(&g);
-	/* the packed kernel where it beats OpenBLAS (ox_conv_scratch made room); not for 1 x 1 */
-	packed = !pw && ox_vec_gemm_packed_wins();
+	/*
+	 * the packed kernel where it beats OpenBLAS (ox_conv_scratch made room);
+	 * not for 1 x 1, nor for an empty product (no scratch then)
+	 */
+	packed = !pw && cg * g.ksz * g.osz > 0 && ox_vec_gemm_packed_wins();
 	for (int64_t b = 0; b < w->n; b++)
 	{
 		float *yb = y + b * w->m * g.osz;
