@@ -204,7 +204,7 @@ gemm_small_f32(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, c
 {
 	float packed[4096];
 
-	if (ta || tb || alpha != 1.0f || beta != 0.0f || k * n > 4096 || k * n == 0 ||
+	if (ta || tb || alpha != 1.0f || beta != 0.0f || k * n > 4096 || k * n == 0 || m == 0 ||
 		!ox_vec_gemm_packed_wins())
 	{
 		ox_gemm_f32(ta, tb, m, n, k, alpha, a, b, beta, y);
@@ -330,7 +330,7 @@ pgl_ox_k_matmul(pgl_ox_exec *x, const pgl_ox_node *n, pgl_ox_tensor **in, int n_
 	/* a folded batch must fit BLAS's int too */
 	if (out[0]->count / (v.n ? v.n : 1) > INT32_MAX)
 		return blas_dims(n, out[0]->count, v.k, v.n, st);
-	if (n->state && a->dtype == PGL_OX_FLOAT && a->ndim >= 2 && b->ndim == 2)
+	if (n->state && a->dtype == PGL_OX_FLOAT && a->ndim >= 2 && b->ndim == 2 && out[0]->count > 0)
 	{
 		const ox_packed_b *pb = n->state;
 		int64_t			   k = a->dims[a->ndim - 1];
@@ -427,7 +427,7 @@ pgl_ox_k_gemm(pgl_ox_exec *x, const pgl_ox_node *n, pgl_ox_tensor **in, int n_in
 		else
 			GEMM_FILL_C(double);
 	}
-	if (n->state && a->dtype == PGL_OX_FLOAT && !ta && alpha == 1.0 &&
+	if (n->state && a->dtype == PGL_OX_FLOAT && !ta && alpha == 1.0 && mm * nn > 0 &&
 		((const ox_packed_b *) n->state)->m == nn && ((const ox_packed_b *) n->state)->k == kk)
 	{
 		if (!(c && beta != 0.0))
