@@ -11,7 +11,8 @@
  * is above the threshold (the one given, else the model's stored
  * "anomaly_threshold").  A family that scores rows another way adds one
  * line with its score function: the forecast family (a point outside the
- * prediction interval, through pgl_forecast_interval).  neural_net
+ * prediction interval, through pgl_forecast_interval_cached: one forecast
+ * per series and call site, not one per row).  neural_net
  * autoencoders ("task": "autoencoder", nn_train.c) use the op: their
  * predict is the reconstruction error.
  *
@@ -229,7 +230,8 @@ forecast_score(FunctionCallInfo fcinfo, PglPredictState *st, double *score, doub
 							errmsg("column \"%s\" of the row is %s, not a number", m->target_name,
 								   format_type_be(type))));
 	}
-	pgl_forecast_interval(m, st->name, series, ts, level, &f, &lo, &hi);
+	pgl_forecast_interval_cached(m, st->cm.version_id, st->name, series, ts, level, &f, &lo, &hi,
+								 &st->family_cache, fcinfo->flinfo->fn_mcxt);
 	/* the band's half-width on the value's side, in standard deviations at level */
 	z = pgl_fc_z(level);
 	side = v >= f ? hi - f : f - lo;

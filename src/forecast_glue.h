@@ -56,13 +56,17 @@ extern Datum pgl_forecast_evaluate(const char *name, int64 version_id, const cha
 
 /*
  * The prediction interval of series (NULL: the model's only series) of a
- * forecast model at time ts (timestamptz) and level: for ai_detect_anomalies
- * (iforest).  ts must be on the series' grid after its last period (ERROR
- * otherwise); *forecast, *lo, *hi get the mean and the band.
+ * forecast model at time ts (timestamptz) and level: for ai_detect_anomalies.
+ * ts must be on the series' grid after its last period (ERROR otherwise);
+ * *forecast, *lo, *hi get the mean and the band.  *cache (NULL at first,
+ * allocated in cxt) keeps the last series' band, so that rows of one series
+ * at one level reuse its forecast instead of recomputing it per row;
+ * version_id keys it to the model version.
  */
-extern void pgl_forecast_interval(const pgl_model *m, const char *name, const char *series,
-								  TimestampTz ts, double level, double *forecast, double *lo,
-								  double *hi);
+extern void pgl_forecast_interval_cached(const pgl_model *m, int64 version_id, const char *name,
+										 const char *series, TimestampTz ts, double level,
+										 double *forecast, double *lo, double *hi, void **cache,
+										 MemoryContext cxt);
 
 /* what ai_chart's forecast kind draws of one series */
 typedef struct PglForecastChart

@@ -2,7 +2,7 @@
  *
  * forecast_glue_predict.c
  *	  Using a forecast model: ai_forecast(name, horizon, series, level),
- *	  ai_evaluate on later periods, and pgl_forecast_interval (the band at
+ *	  ai_evaluate on later periods, and pgl_forecast_interval_cached (the band at
  *	  one time, for ai_detect_anomalies).
  *
  *-------------------------------------------------------------------------
@@ -218,12 +218,22 @@ fc_steps_after(const pgl_model *m, int64 s, int64 t, const char *key)
 	return d;
 }
 
-void
-pgl_forecast_interval(const pgl_model *m, const char *name, const char *series, TimestampTz ts,
-					  double level, double *forecast, double *lo, double *hi)
+/* the last series' band at one level, steps 1..h */
+typedef struct FcBandCache
 {
-	int64	s, t, h;
-	double *mean, *l, *u;
+	int64	version_id, s;
+	double	level;
+	int32	h;
+	double *mean, *lo, *hi;
+} FcBandCache;
+
+void
+pgl_forecast_interval_cached(const pgl_model *m, int64 version_id, const char *name,
+							 const char *series, TimestampTz ts, double level, double *forecast,
+							 double *lo, double *hi, void **cache, MemoryContext cxt)
+{
+	int64		 s, t, h;
+	FcBandCache *c = *cache;
 
 	fc_check_level(level);
 	s = fc_series_of(m, name, series);
@@ -239,10 +249,36 @@ pgl_forecast_interval(const pgl_model *m, const char *name, const char *series, 
 							   pgl_fc_time_text((int32) fc_meta(m)[PGL_FCM_TIME_TYPE], t), h),
 						errhint("A forecast model's band covers the periods after its training "
 								"data.")));
-	fc_forecast_series(m, s, (int32) h, level, &mean, &l, &u);
-	*forecast = mean[h - 1];
-	*lo = l[h - 1];
-	*hi = u[h - 1];
+	/*
+	 * A forecast's step k does not depend on how many steps are computed
+	 * (the methods recurse forward), so one band of the series serves every
+	 * row up to its length; a row further out recomputes it at least twice
+	 * as long.
+	 */
+	if (c == NULL || c->version_id != version_id || c->s != s || c->level != level || c->h < h)
+	{
+		MemoryContext old = MemoryContextSwitchTo(cxt);
+		int32		  hh = (int32) Min(Max(h, c && c->s == s ? 2 * (int64) c->h : 32), 100000);
+
+		if (c == NULL)
+			c = *cache = palloc0(sizeof(FcBandCache));
+		else
+		{
+			pfree(c->mean);
+			pfree(c->lo);
+			pfree(c->hi);
+		}
+		c->version_id = version_id;
+		c->s = s;
+		c->level = level;
+		c->h = 0; /* until computed: an ERROR below leaves no half-made band */
+		fc_forecast_series(m, s, hh, level, &c->mean, &c->lo, &c->hi);
+		c->h = hh;
+		MemoryContextSwitchTo(old);
+	}
+	*forecast = c->mean[h - 1];
+	*lo = c->lo[h - 1];
+	*hi = c->hi[h - 1];
 }
 
 /*

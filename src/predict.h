@@ -67,6 +67,9 @@ typedef struct PglPredictState
 	struct PglTextEncoders *text;
 	const char			  **doc;
 	size_t				   *doc_len;
+
+	/* a family's own cache for this call site, in fn_mcxt (forecast: the last series' band) */
+	void *family_cache;
 } PglPredictState;
 
 /* ERROR unless model m (called name) can do what want asks */
