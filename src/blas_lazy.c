@@ -161,12 +161,6 @@ pgl_set_blas_threads_n(int n)
 	}
 }
 
-bool
-pgl_blas_is_open(void)
-{
-	return blas_open;
-}
-
 /* ---------- the forwarding definitions ---------- */
 
 void

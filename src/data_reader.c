@@ -502,6 +502,29 @@ query_error_callback(void *arg)
 		errcontext("pg_learn data query \"%s\"", query);
 }
 
+int
+pgl_column_index(TupleDesc desc, const char *name)
+{
+	for (int i = 0; i < desc->natts; i++)
+		if (!TupleDescAttr(desc, i)->attisdropped &&
+			strcmp(NameStr(TupleDescAttr(desc, i)->attname), name) == 0)
+			return i;
+	return -1;
+}
+
+char *
+pgl_column_list(TupleDesc desc)
+{
+	StringInfoData cols;
+
+	initStringInfo(&cols);
+	for (int i = 0; i < desc->natts; i++)
+		if (!TupleDescAttr(desc, i)->attisdropped)
+			appendStringInfo(&cols, "%s%s", cols.len ? ", " : "",
+							 quote_identifier(NameStr(TupleDescAttr(desc, i)->attname)));
+	return cols.data;
+}
+
 void
 pgl_run_data_into(const char *data, DestReceiver *dest)
 {

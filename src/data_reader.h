@@ -180,6 +180,12 @@ extern void pgl_check_single_select(const char *query);
  */
 extern void pgl_run_data_into(const char *data, DestReceiver *dest);
 
+/* the index of desc's non-dropped column called name, or -1 */
+extern int pgl_column_index(TupleDesc desc, const char *name);
+
+/* desc's non-dropped columns, quoted and comma-separated: the "The data has the columns ..." hint */
+extern char *pgl_column_list(TupleDesc desc);
+
 /*
  * Is this an array of a numeric type (a domain over one too), whose
  * elements are features?

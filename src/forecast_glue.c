@@ -82,21 +82,13 @@ typedef struct FcTrain
 static int
 fc_column(TupleDesc desc, const char *name, const char *what, const char *option)
 {
-	StringInfoData cols;
+	int i = pgl_column_index(desc, name);
 
-	for (int i = 0; i < desc->natts; i++)
-		if (!TupleDescAttr(desc, i)->attisdropped &&
-			strcmp(NameStr(TupleDescAttr(desc, i)->attname), name) == 0)
-			return i;
-	initStringInfo(&cols);
-	for (int i = 0; i < desc->natts; i++)
-		if (!TupleDescAttr(desc, i)->attisdropped)
-			appendStringInfo(&cols, "%s%s", cols.len ? ", " : "",
-							 quote_identifier(NameStr(TupleDescAttr(desc, i)->attname)));
-	ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
-					errmsg("%s column \"%s\" (%s) is not in the data", what, name, option),
-					errhint("The data has the columns %s.", cols.data)));
-	return -1;
+	if (i < 0)
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
+						errmsg("%s column \"%s\" (%s) is not in the data", what, name, option),
+						errhint("The data has the columns %s.", pgl_column_list(desc))));
+	return i;
 }
 
 static void

@@ -41,7 +41,5 @@ extern int pgl_thread_count(void);
 extern void pgl_set_blas_threads(void);
 extern void pgl_set_blas_threads_n(int n);
 
-/* OpenBLAS is opened on the first BLAS call (blas_lazy.c): has this process made one? */
-extern bool pgl_blas_is_open(void);
 
 #endif /* PGL_GLUE_H */

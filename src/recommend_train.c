@@ -154,7 +154,7 @@ id_type_is_text(Oid typid)
 static int
 find_column(TupleDesc desc, const char *name, int fallback, const char *what, const char *option)
 {
-	StringInfoData cols;
+	int i;
 
 	if (name == NULL)
 	{
@@ -169,20 +169,12 @@ find_column(TupleDesc desc, const char *name, int fallback, const char *what, co
 				 errhint("An \"als\" model reads (user, item, rating): the first three columns, "
 						 "or the ones named by \"user_col\", \"item_col\" and \"rating_col\".")));
 	}
-	for (int i = 0; i < desc->natts; i++)
-		if (!TupleDescAttr(desc, i)->attisdropped &&
-			strcmp(NameStr(TupleDescAttr(desc, i)->attname), name) == 0)
-			return i;
-	initStringInfo(&cols);
-	for (int i = 0; i < desc->natts; i++)
-		if (!TupleDescAttr(desc, i)->attisdropped)
-			appendStringInfo(&cols, "%s%s", cols.len ? ", " : "",
-							 quote_identifier(NameStr(TupleDescAttr(desc, i)->attname)));
-	ereport(ERROR,
-			(errcode(ERRCODE_UNDEFINED_COLUMN),
-			 errmsg("%s column \"%s\" (option \"%s\") is not in the data", what, name, option),
-			 errhint("The data has the columns %s.", cols.data)));
-	return -1;
+	if ((i = pgl_column_index(desc, name)) < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("%s column \"%s\" (option \"%s\") is not in the data", what, name, option),
+				 errhint("The data has the columns %s.", pgl_column_list(desc))));
+	return i;
 }
 
 static void

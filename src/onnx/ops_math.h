@@ -267,6 +267,8 @@ typedef struct ox_rnn
 	const float	  *x, *w, *r, *b, *p, *h0, *c0;
 	const int32_t *seq_lens;
 	float		  *y, *y_h, *y_c;
+	/* W and R already packed by ox_vec_gemm_pack, per direction (NULL: packed per run) */
+	const float *w_packed, *r_packed;
 } ox_rnn;
 
 /* number of gates of a cell */

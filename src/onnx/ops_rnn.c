@@ -13,7 +13,8 @@
  * the reset gate multiplies).  Each step is one product of the states by
  * R^T (GRU: SGEMMs, and without linear_before_reset two, the candidate's
  * after the reset gate), then the gates element by element.  The products
- * of LSTM and RNN run on W and R packed once per run (vec.c).  Row b is at time s
+ * of LSTM and RNN run on W and R packed at load when they are constants
+ * (pack_rnn_weights, n->state), else once per run into scratch (vec.c).  Row b is at time s
  * (forward) or len_b - 1 - s (reverse) while s < len_b and keeps its
  * state after; Y is 0 at times >= len_b.  Scratch (floats):
  *
@@ -80,8 +81,9 @@ typedef struct rnn_dir
 	const float *w, *r, *b, *p;
 	int64_t		 gh;
 	float		*xw, *gates, *rec, *hs, *cs, *rh, *hh;
-	float		*rt; /* r packed for ox_vec_gemm_acc (gh x H floats) */
-	float		*wt; /* w packed likewise (gh x in floats) */
+	const float *rt; /* r packed for ox_vec_gemm_acc (gh x H floats): at load, or into rt_buf */
+	const float *wt; /* w packed likewise (gh x in floats) */
+	float		*rt_buf, *wt_buf;
 } rnn_dir;
 
 static int64_t
@@ -94,9 +96,9 @@ seq_len(const ox_rnn *r, int64_t b)
 static void
 rnn_project(const ox_rnn *r, const rnn_dir *dd)
 {
-	int64_t H = r->h;
-
-	bool packed = ox_vec_gemm_packed_wins();
+	int64_t		 H = r->h;
+	bool		 packed = ox_vec_gemm_packed_wins();
+	const float *wt = dd->wt;
 
 	/* the biases first, then x w^T added (the packed kernel, or SGEMM) */
 	for (int64_t row = 0; row < r->t * r->n; row++)
@@ -120,8 +122,12 @@ rnn_project(const ox_rnn *r, const rnn_dir *dd)
 		ox_gemm_f32(false, true, r->t * r->n, dd->gh, r->in, 1.0f, r->x, dd->w, 1.0f, dd->xw);
 		return;
 	}
-	ox_vec_gemm_pack(dd->gh, r->in, dd->w, false, dd->wt);
-	ox_vec_gemm_acc(r->t * r->n, dd->gh, r->in, r->x, dd->wt, dd->xw);
+	if (!wt)
+	{
+		ox_vec_gemm_pack(dd->gh, r->in, dd->w, false, dd->wt_buf);
+		wt = dd->wt_buf;
+	}
+	ox_vec_gemm_acc(r->t * r->n, dd->gh, r->in, r->x, wt, dd->xw);
 }
 
 /* GRU: the recurrent projections computed before the reset gate, per row */
@@ -237,6 +243,7 @@ static void
 rnn_direction(const ox_rnn *r, rnn_dir *dd)
 {
 	int64_t H = r->h, N = r->n;
+	bool	packed;
 
 	rnn_project(r, dd);
 	for (int64_t b = 0; b < N; b++)
@@ -250,10 +257,12 @@ rnn_direction(const ox_rnn *r, rnn_dir *dd)
 			for (int64_t t = seq_len(r, b); t < r->t; t++)
 				memset(y_row(r, dd, t, b), 0, sizeof(float) * H);
 	}
-	bool packed = r->cell != OX_RNN_GRU && ox_vec_gemm_packed_wins();
-
-	if (packed)
-		ox_vec_gemm_pack(dd->gh, H, dd->r, false, dd->rt);
+	packed = r->cell != OX_RNN_GRU && ox_vec_gemm_packed_wins();
+	if (packed && !dd->rt)
+	{
+		ox_vec_gemm_pack(dd->gh, H, dd->r, false, dd->rt_buf);
+		dd->rt = dd->rt_buf;
+	}
 	for (int64_t s = 0; s < r->t; s++)
 	{
 		for (int64_t b = 0; b < N; b++)
@@ -323,8 +332,10 @@ ox_rnn_run(const ox_rnn *r, float *scratch)
 		dd.cs = dd.hs + N * H;
 		dd.rh = dd.cs + N * H;
 		dd.hh = dd.rh + N * H;
-		dd.rt = dd.hh + N * H;
-		dd.wt = dd.rt + gh * H;
+		dd.rt_buf = dd.hh + N * H;
+		dd.wt_buf = dd.rt_buf + gh * H;
+		dd.rt = r->r_packed ? r->r_packed + d * gh * H : NULL;
+		dd.wt = r->w_packed ? r->w_packed + d * gh * r->in : NULL;
 		rnn_direction(r, &dd);
 	}
 }
@@ -384,6 +395,45 @@ act_parse(const char *s, ox_act *a)
 	return true;
 }
 
+/*
+ * W and R packed once at load (n->state) when both are constants of the
+ * shapes the node's attributes give and the packed kernel wins here; R only
+ * serves LSTM and RNN (GRU's steps keep SGEMM).  Else per run, into scratch.
+ */
+static bool dims_are(const pgl_ox_tensor *t, int nd, int64_t d0, int64_t d1, int64_t d2);
+
+typedef struct ox_rnn_packed
+{
+	int64_t dirs, gh, in, h;
+	float  *w, *r;
+} ox_rnn_packed;
+
+static ox_rnn_packed *
+pack_rnn_weights(const pgl_ox_model *m, const pgl_ox_node *n, int64_t hs)
+{
+	const pgl_ox_tensor *w = pgl_ox_const_input(m, n, 1), *r = pgl_ox_const_input(m, n, 2);
+	int64_t				 D = dirs_of(n), gh = ox_rnn_gates(cell_of(n)) * hs, in;
+	pgl_status			 ignored = {0};
+	ox_rnn_packed		*pk;
+
+	if (!w || !r || w->dtype != PGL_OX_FLOAT || r->dtype != PGL_OX_FLOAT || w->ndim != 3 ||
+		!ox_vec_gemm_packed_wins() || !dims_are(r, 3, D, gh, hs) || w->dims[0] != D ||
+		w->dims[1] != gh || (in = w->dims[2]) <= 0)
+		return NULL;
+	pk = pgl_ox_state_alloc(
+		m, sizeof(ox_rnn_packed) + sizeof(float) * (size_t) (D * gh * (in + hs)), &ignored);
+	if (pk == NULL)
+		return NULL;
+	*pk = (ox_rnn_packed){.dirs = D, .gh = gh, .in = in, .h = hs, .w = (float *) (pk + 1)};
+	pk->r = pk->w + D * gh * in;
+	for (int64_t d = 0; d < D; d++)
+	{
+		ox_vec_gemm_pack(gh, in, w->data + d * gh * in, false, pk->w + d * gh * in);
+		ox_vec_gemm_pack(gh, hs, (const float *) r->data + d * gh * hs, false, pk->r + d * gh * hs);
+	}
+	return pk;
+}
+
 pgl_rc
 pgl_ox_c_rnn(const pgl_ox_model *m, pgl_ox_node *n, pgl_status *st)
 {
@@ -427,6 +477,7 @@ pgl_ox_c_rnn(const pgl_ox_model *m, pgl_ox_node *n, pgl_status *st)
 								   "unsupported ONNX %s activation \"%s\" (node \"%s\")",
 								   n->op_type, acts->strings[i], n->name);
 	}
+	n->state = pack_rnn_weights(m, n, hs);
 	return PGL_OK;
 }
 
@@ -546,6 +597,18 @@ pgl_ox_k_rnn(pgl_ox_exec *x, const pgl_ox_node *n, pgl_ox_tensor **in, int n_in,
 	rnn_attrs(n, &r);
 	if (rnn_inputs(n, in, n_in, &r, st) != PGL_OK)
 		return st->rc;
+	r.w_packed = r.r_packed = NULL;
+	if (n->state)
+	{
+		const ox_rnn_packed *pk = n->state;
+
+		if (pk->dirs == r.dirs && pk->gh == ox_rnn_gates(r.cell) * r.h && pk->in == r.in &&
+			pk->h == r.h)
+		{
+			r.w_packed = pk->w;
+			r.r_packed = pk->r;
+		}
+	}
 	if (r.layout == 0)
 	{
 		int64_t y0[4] = {r.t, r.dirs, r.n, r.h}, s0[3] = {r.dirs, r.n, r.h};
