@@ -14,9 +14,9 @@
  * R^T (GRU: SGEMMs, and without linear_before_reset two, the candidate's
  * after the reset gate), then the gates element by element.  The products
  * of LSTM and RNN run on W and R packed at load when they are constants
- * (pack_rnn_weights, n->state), else once per run into scratch (vec.c).  Row b is at time s
- * (forward) or len_b - 1 - s (reverse) while s < len_b and keeps its
- * state after; Y is 0 at times >= len_b.  Scratch (floats):
+ * (pack_rnn_weights, n->state), else once per run into scratch (vec.c).
+ * Row b is at time s (forward) or len_b - 1 - s (reverse) while s < len_b
+ * and keeps its state after; Y is 0 at times >= len_b.  Scratch (floats):
  *
  *	xw	  [T N][G H]	the input projections, rows in X's order
  *	gates [N][G H]		one step's pre-activations
