@@ -428,7 +428,7 @@ pack_rnn_weights(const pgl_ox_model *m, const pgl_ox_node *n, int64_t hs)
 	pk->r = pk->w + D * gh * in;
 	for (int64_t d = 0; d < D; d++)
 	{
-		ox_vec_gemm_pack(gh, in, w->data + d * gh * in, false, pk->w + d * gh * in);
+		ox_vec_gemm_pack(gh, in, (const float *) w->data + d * gh * in, false, pk->w + d * gh * in);
 		ox_vec_gemm_pack(gh, hs, (const float *) r->data + d * gh * hs, false, pk->r + d * gh * hs);
 	}
 	return pk;
