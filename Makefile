@@ -14,7 +14,7 @@ OBJS = $(GLUE_OBJS) $(ALGO_OBJS) $(TEXT_OBJS) $(ONNX_OBJS) $(CHART_OBJS) $(FC_OB
 DATA = $(EXTENSION)--$(EXTVERSION).sql $(EXTENSION)--0.1.0.sql $(EXTENSION)--0.2.0.sql $(EXTENSION)--0.1.0--0.2.0.sql $(EXTENSION)--0.2.0--0.3.0.sql
 PGFILEDESC = "pg_learn - train and serve machine-learning models in PostgreSQL"
 
-REGRESS = catalog linear logistic predict evaluate errors recommend recommend_auto aggregates kmeans transfer explain aggregate_training anonymous_rows softmax_grad importance quantize jobs neural_net quantize_nn options versions classifier pipeline trees search recommend_search distribute column_types nn_sequence nn_attention text nn_distill nn_text nn_prune onnx chart anomaly onnx_export drift forecast autoencoder
+REGRESS = catalog linear logistic predict evaluate errors recommend recommend_auto aggregates kmeans transfer explain aggregate_training anonymous_rows fused_prep softmax_grad importance quantize jobs neural_net quantize_nn options versions classifier pipeline trees search recommend_search distribute column_types nn_sequence nn_attention text nn_distill nn_text nn_prune onnx chart anomaly onnx_export drift forecast autoencoder
 REGRESS_OPTS = --inputdir=sql --outputdir=. --load-extension=$(EXTENSION)
 
 BLAS_INC ?= /usr/include/x86_64-linux-gnu/openblas-pthread

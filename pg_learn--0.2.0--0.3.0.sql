@@ -602,14 +602,14 @@ RETURNS pg_catalog.float8[]
 AS 'MODULE_PATHNAME', 'ai_fit_agg_combine'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.ai_fit_agg_combine(pg_catalog.float8[], pg_catalog.float8[]) IS
-	'Combine function of ai_linreg_fit_agg, ai_logreg_fit_agg and ai_kmeans_fit_agg: merges two partial states';
+	'Combine function of ai_linreg_fit_agg, ai_logreg_fit_agg, ai_kmeans_fit_agg and ai_stats_fit_agg: merges two partial states';
 
 CREATE FUNCTION @extschema@.ai_fit_agg_final(state pg_catalog.float8[])
 RETURNS pg_catalog.float8[]
 AS 'MODULE_PATHNAME', 'ai_fit_agg_final'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.ai_fit_agg_final(pg_catalog.float8[]) IS
-	'Final function of the fused aggregates: the state of ai_linreg_agg, the result of ai_logreg_grad_agg / ai_softmax_grad_agg, or the state of ai_kmeans_step_state';
+	'Final function of the fused aggregates: the state of ai_linreg_agg, the result of ai_logreg_grad_agg / ai_softmax_grad_agg, the state of ai_kmeans_step_state, or that of ai_stats_agg';
 
 CREATE AGGREGATE @extschema@.ai_linreg_fit_agg(model pg_catalog.bytea, data_row pg_catalog.record,
 	columns pg_catalog.text[], seed pg_catalog.int8, test_size pg_catalog.float8) (
@@ -709,6 +709,110 @@ CREATE AGGREGATE @extschema@.ai_kmeans_fit_agg(model pg_catalog.bytea, columns p
 );
 COMMENT ON AGGREGATE @extschema@.ai_kmeans_fit_agg(pg_catalog.bytea, pg_catalog.text[], pg_catalog.float8[], "any") IS
 	'Fused ai_kmeans_step_state over the rows of the data, the row given as its fields';
+
+-- The standardization and the counting passes, fused (ai_stats_fit_agg,
+-- ai_count_fit_agg), and the hold-out test of a row given as its fields.
+CREATE FUNCTION @extschema@.ai_holdout(seed pg_catalog.int8, test_size pg_catalog.float8, VARIADIC fields "any")
+RETURNS pg_catalog.bool
+AS 'MODULE_PATHNAME', 'ai_holdout_fields'
+LANGUAGE C IMMUTABLE PARALLEL SAFE
+SUPPORT @extschema@.ai_holdout_support;
+COMMENT ON FUNCTION @extschema@.ai_holdout(pg_catalog.int8, pg_catalog.float8, "any") IS
+	'Is this row, given as its fields in the data''s order, in the hold-out of ai_train with this seed and test_size?';
+
+CREATE FUNCTION @extschema@.ai_stats_fit_agg_sfunc(state pg_catalog.float8[], model pg_catalog.bytea,
+	data_row pg_catalog.record, columns pg_catalog.text[], seed pg_catalog.int8, test_size pg_catalog.float8)
+RETURNS pg_catalog.float8[]
+AS 'MODULE_PATHNAME', 'ai_stats_fit_agg_sfunc'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_stats_fit_agg_sfunc(pg_catalog.float8[], pg_catalog.bytea, pg_catalog.record, pg_catalog.text[], pg_catalog.int8, pg_catalog.float8) IS
+	'Transition function of ai_stats_fit_agg: splits, encodes and adds one training row''s inputs to their statistics';
+
+CREATE FUNCTION @extschema@.ai_stats_fit_agg_fields_sfunc(state pg_catalog.float8[], model pg_catalog.bytea,
+	columns pg_catalog.text[], seed pg_catalog.int8, test_size pg_catalog.float8, VARIADIC fields "any")
+RETURNS pg_catalog.float8[]
+AS 'MODULE_PATHNAME', 'ai_stats_fit_agg_fields_sfunc'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_stats_fit_agg_fields_sfunc(pg_catalog.float8[], pg_catalog.bytea, pg_catalog.text[], pg_catalog.int8, pg_catalog.float8, "any") IS
+	'Transition function of ai_stats_fit_agg (fields form): splits, encodes and adds one training row''s inputs';
+
+CREATE AGGREGATE @extschema@.ai_stats_fit_agg(model pg_catalog.bytea, data_row pg_catalog.record,
+	columns pg_catalog.text[], seed pg_catalog.int8, test_size pg_catalog.float8) (
+	SFUNC = @extschema@.ai_stats_fit_agg_sfunc,
+	STYPE = pg_catalog.float8[],
+	INITCOND = '{}',
+	COMBINEFUNC = @extschema@.ai_fit_agg_combine,
+	FINALFUNC = @extschema@.ai_fit_agg_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.ai_stats_fit_agg(pg_catalog.bytea, pg_catalog.record, pg_catalog.text[], pg_catalog.int8, pg_catalog.float8) IS
+	'Fused ai_stats_agg(ai_features(...)) over the training rows: count, mean, M2, min and max of each input';
+
+CREATE AGGREGATE @extschema@.ai_stats_fit_agg(model pg_catalog.bytea, columns pg_catalog.text[],
+	seed pg_catalog.int8, test_size pg_catalog.float8, VARIADIC fields "any") (
+	SFUNC = @extschema@.ai_stats_fit_agg_fields_sfunc,
+	STYPE = pg_catalog.float8[],
+	INITCOND = '{}',
+	COMBINEFUNC = @extschema@.ai_fit_agg_combine,
+	FINALFUNC = @extschema@.ai_fit_agg_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.ai_stats_fit_agg(pg_catalog.bytea, pg_catalog.text[], pg_catalog.int8, pg_catalog.float8, "any") IS
+	'Fused ai_stats_agg(ai_features(...)) over the training rows, the row given as its fields';
+
+CREATE FUNCTION @extschema@.ai_count_fit_agg_sfunc(state pg_catalog.float8[], data_row pg_catalog.record,
+	columns pg_catalog.text[], target pg_catalog.text, seed pg_catalog.int8, test_size pg_catalog.float8)
+RETURNS pg_catalog.float8[]
+AS 'MODULE_PATHNAME', 'ai_count_fit_agg_sfunc'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_count_fit_agg_sfunc(pg_catalog.float8[], pg_catalog.record, pg_catalog.text[], pg_catalog.text, pg_catalog.int8, pg_catalog.float8) IS
+	'Transition function of ai_count_fit_agg: splits one row and counts it, its non-NULL fields and their sums';
+
+CREATE FUNCTION @extschema@.ai_count_fit_agg_fields_sfunc(state pg_catalog.float8[], columns pg_catalog.text[],
+	target pg_catalog.text, seed pg_catalog.int8, test_size pg_catalog.float8, VARIADIC fields "any")
+RETURNS pg_catalog.float8[]
+AS 'MODULE_PATHNAME', 'ai_count_fit_agg_fields_sfunc'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_count_fit_agg_fields_sfunc(pg_catalog.float8[], pg_catalog.text[], pg_catalog.text, pg_catalog.int8, pg_catalog.float8, "any") IS
+	'Transition function of ai_count_fit_agg (fields form): splits one row given as its fields and counts it';
+
+CREATE FUNCTION @extschema@.ai_count_fit_agg_combine(a pg_catalog.float8[], b pg_catalog.float8[])
+RETURNS pg_catalog.float8[]
+AS 'MODULE_PATHNAME', 'ai_count_fit_agg_combine'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_count_fit_agg_combine(pg_catalog.float8[], pg_catalog.float8[]) IS
+	'Combine function of ai_count_fit_agg: adds two partial states';
+
+CREATE FUNCTION @extschema@.ai_count_fit_agg_final(state pg_catalog.float8[])
+RETURNS pg_catalog.float8[]
+AS 'MODULE_PATHNAME', 'ai_count_fit_agg_final'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.ai_count_fit_agg_final(pg_catalog.float8[]) IS
+	'Final function of ai_count_fit_agg: the rows on each side of the split and without a target, then per field its non-NULL values and their sum on each side';
+
+CREATE AGGREGATE @extschema@.ai_count_fit_agg(data_row pg_catalog.record, columns pg_catalog.text[],
+	target pg_catalog.text, seed pg_catalog.int8, test_size pg_catalog.float8) (
+	SFUNC = @extschema@.ai_count_fit_agg_sfunc,
+	STYPE = pg_catalog.float8[],
+	INITCOND = '{}',
+	COMBINEFUNC = @extschema@.ai_count_fit_agg_combine,
+	FINALFUNC = @extschema@.ai_count_fit_agg_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.ai_count_fit_agg(pg_catalog.record, pg_catalog.text[], pg_catalog.text, pg_catalog.int8, pg_catalog.float8) IS
+	'The first pass of "method": "aggregate": rows per side of the hold-out split, rows without a target, non-NULL values and sums per column';
+
+CREATE AGGREGATE @extschema@.ai_count_fit_agg(columns pg_catalog.text[], target pg_catalog.text,
+	seed pg_catalog.int8, test_size pg_catalog.float8, VARIADIC fields "any") (
+	SFUNC = @extschema@.ai_count_fit_agg_fields_sfunc,
+	STYPE = pg_catalog.float8[],
+	INITCOND = '{}',
+	COMBINEFUNC = @extschema@.ai_count_fit_agg_combine,
+	FINALFUNC = @extschema@.ai_count_fit_agg_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.ai_count_fit_agg(pg_catalog.text[], pg_catalog.text, pg_catalog.int8, pg_catalog.float8, "any") IS
+	'The first pass of "method": "aggregate", the row given as its fields';
 
 /* ------------------------------------------------------------------------
  * Scale-out: distributed scoring (docs/scale-out.md).  On a Citus

@@ -2,12 +2,13 @@
  *
  * fused_agg.c
  *	  The fused aggregates of the "aggregate" training method:
- *	  ai_linreg_fit_agg, ai_logreg_fit_agg and ai_kmeans_fit_agg.  Each takes
+ *	  ai_linreg_fit_agg, ai_logreg_fit_agg, ai_kmeans_fit_agg and
+ *	  ai_stats_fit_agg (the standardization of logistic regression).  Each takes
  *	  the model with its preprocessing (bytea) and one row of the data (a
  *	  record, read positionally when the data's column names are given), and
  *	  does, in one C call per row, what a pass of ai_holdout, ai_features,
  *	  ai_label and ai_linreg_agg / ai_logreg_grad_agg / ai_softmax_grad_agg /
- *	  ai_kmeans_step_state does: the hold-out test, the encoding and the
+ *	  ai_kmeans_step_state / ai_stats_agg does: the hold-out test, the encoding and the
  *	  accumulation.
  *
  * Each has two forms.  The row form takes the row as a record and the
@@ -32,7 +33,8 @@
  *
  *	 [tag, r, B, L, acc (L), test (L), r_test, skipped, nulls (2 nf), block, test block]
  *
- * tag is -1 (linear), -2 (logistic), -3 (kmeans): never a valid first
+ * tag is -1 (linear), -2 (logistic), -3 (kmeans), -4 (statistics: acc is
+ * the state of ai_stats_agg, B = 0): never a valid first
  * element of the other aggregates' states.  acc is the state of the
  * unfused aggregate, in its layout (aggsteps.h, moments.h).  Linear
  * regression adds a hold-out row to test (the hold-out's state of
@@ -76,12 +78,15 @@ PG_FUNCTION_INFO_V1(ai_kmeans_fit_agg_sfunc);
 PG_FUNCTION_INFO_V1(ai_linreg_fit_agg_fields_sfunc);
 PG_FUNCTION_INFO_V1(ai_logreg_fit_agg_fields_sfunc);
 PG_FUNCTION_INFO_V1(ai_kmeans_fit_agg_fields_sfunc);
+PG_FUNCTION_INFO_V1(ai_stats_fit_agg_sfunc);
+PG_FUNCTION_INFO_V1(ai_stats_fit_agg_fields_sfunc);
 PG_FUNCTION_INFO_V1(ai_fit_agg_combine);
 PG_FUNCTION_INFO_V1(ai_fit_agg_final);
 
 #define FUSED_LINREG (-1)
 #define FUSED_LOGREG (-2)
 #define FUSED_KMEANS (-3)
+#define FUSED_STATS	 (-4)
 #define FUSED_HDR	 4
 #define FUSED_BLOCK	 128 /* rows per block */
 
@@ -94,6 +99,8 @@ family_name(int tag)
 			return "ai_linreg_fit_agg";
 		case FUSED_LOGREG:
 			return "ai_logreg_fit_agg";
+		case FUSED_STATS:
+			return "ai_stats_fit_agg";
 		default:
 			return "ai_kmeans_fit_agg";
 	}
@@ -200,9 +207,10 @@ fused_parts(Fused *f, double *s, size_t len, const char *agg, bool full)
 	bool ok;
 
 	memset(f, 0, sizeof(*f));
-	if (len < FUSED_HDR + 2 ||
-		(s[0] != FUSED_LINREG && s[0] != FUSED_LOGREG && s[0] != FUSED_KMEANS))
-		not_a_state(agg, "Its first element is not -1, -2 or -3 (linear, logistic, kmeans).");
+	if (len < FUSED_HDR + 2 || (s[0] != FUSED_LINREG && s[0] != FUSED_LOGREG &&
+								s[0] != FUSED_KMEANS && s[0] != FUSED_STATS))
+		not_a_state(agg, "Its first element is not -1, -2, -3 or -4 (linear, logistic, kmeans, "
+						 "statistics).");
 	f->tag = (int) s[0];
 	f->s = s;
 	f->len = len;
@@ -231,6 +239,12 @@ fused_parts(Fused *f, double *s, size_t len, const char *agg, bool full)
 		ok = !full || pgl_kmeans_check(f->acc, f->L, why, sizeof(why));
 		f->p = (int32) f->acc[1];
 		f->ncol = (int32) f->acc[0];
+	}
+	else if (f->tag == FUSED_STATS)
+	{
+		ok = !full || pgl_stats_check(f->acc, f->L, why, sizeof(why));
+		f->p = (int32) f->acc[0];
+		f->ncol = 1;
 	}
 	else
 	{
@@ -485,38 +499,9 @@ typedef struct Site
 static void
 site_fields(FunctionCallInfo fcinfo, Site *site, const char *agg)
 {
-	static uint64 last_id = 0;
-	int			  first = site->form->fields;
-	int			  n = PG_NARGS() - first;
-	TupleDesc	  d;
-
-	/* VARIADIC "any" always has a field; VARIADIC ARRAY[...] would make it one array */
-	if (get_fn_expr_variadic(fcinfo->flinfo))
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						errmsg("%s: the row's fields must be separate arguments, not a VARIADIC "
-							   "array",
-							   agg),
-						errhint("Pass the fields after the fixed arguments, in the order of the "
-								"column names, or the row as a record: %s(model, ROW(...), "
-								"columns, ...).",
-								agg)));
-	d = CreateTemplateTupleDesc(n);
-	for (int i = 0; i < n; i++)
-	{
-		Oid type = get_fn_expr_argtype(fcinfo->flinfo, first + i);
-
-		if (!OidIsValid(type))
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("%s: the types of the row's fields are not known in this call", agg),
-					 errdetail("The fields form reads them from the call, which an engine that "
-							   "calls the transition function directly (as Citus's "
-							   "worker_partial_agg does) does not pass."),
-					 errhint("Pass the row as a record: %s(model, ROW(...), columns, ...).", agg)));
-		TupleDescInitEntry(d, (AttrNumber) (i + 1), psprintf("f%d", i + 1), type, -1, 0);
-	}
-	site->fields = d;
-	site->fields_id = ++last_id;
+	site->fields =
+		pgl_fields_desc(fcinfo, site->form->fields, agg,
+						psprintf("%s(model, ROW(...), columns, ...)", agg), &site->fields_id);
 }
 
 /* the encoder for this row's model and column names: the same for every row */
@@ -597,15 +582,7 @@ site_split(FunctionCallInfo fcinfo, Site *site, const char *agg)
 	ts = PG_GETARG_FLOAT8(ta);
 	if (site->split_set && seed == site->seed && ts == site->test_size)
 		return;
-	if (seed < 0)
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						errmsg("%s: seed must be >= 0, not " INT64_FORMAT, agg, seed)));
-	if (!(ts >= 0 && ts < 1))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s: test_size must be in [0, 1), not %g", agg, ts),
-				 errhint("It is the share of rows in the hold-out, as the \"test_size\" option of "
-						 "ai_train.")));
+	pgl_check_split(agg, seed, ts);
 	if (site->split_set)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						errmsg("%s: seed and test_size differ between rows", agg),
@@ -1013,7 +990,61 @@ ai_kmeans_fit_agg_fields_sfunc(PG_FUNCTION_ARGS)
 	return kmeans_fit(fcinfo, &kmeans_fields);
 }
 
-/* ---------- combine and final, shared by the three ---------- */
+/*
+ * ai_stats_fit_agg(model, data_row, columns, seed, test_size), and the
+ * fields form: the statistics of ai_stats_agg (count, mean, M2, min, max
+ * of each input) over the training rows, encoded by the model; a model
+ * with a target skips the rows without a known one, as the fit passes do.
+ * Each value is added with Welford's update (pgl_stats_add1), the order of
+ * ai_stats_agg, so a serial pass equals ai_stats_agg(ai_features(...)).
+ */
+static Datum
+stats_fit(FunctionCallInfo fcinfo, const Form *form)
+{
+	const char		*agg = "ai_stats_fit_agg";
+	Site			*site = site_of(fcinfo, form, agg);
+	const pgl_model *m = pgl_rowenc_model(site->enc);
+	int32			 p = m->n_inputs;
+	bool			 with_target = m->task != PGL_TASK_CLUSTERING;
+	Fused			 f;
+	bool			 empty;
+	ArrayType		*st;
+	double			*x = site_row(site, p, 1), y;
+
+	site_split(fcinfo, site, agg);
+	st = state_arg(fcinfo, site, &f, agg, &empty);
+	if (!empty && (f.tag != FUSED_STATS || f.p != p))
+		not_a_state(agg, "It is the state of another aggregate or model.");
+	if (take_row(fcinfo, site, with_target, false, x, &y) != ROW_TRAIN)
+		PG_RETURN_ARRAYTYPE_P(st);
+	if (empty)
+	{
+		st = new_state(&f, FUSED_STATS, p, 1, PGL_STATS_LEN(p), 0, 0);
+		pgl_stats_init(f.acc, p);
+	}
+	for (int32 j = 0; j < p; j++)
+	{
+		pgl_stats_add1(f.acc, j, x[j]);
+		if (!isfinite(f.acc[3 + 5 * (size_t) j]))
+			overflowed(agg, "sums of squares");
+	}
+	PG_RETURN_ARRAYTYPE_P(st);
+}
+
+/* the same arguments as ai_linreg_fit_agg */
+Datum
+ai_stats_fit_agg_sfunc(PG_FUNCTION_ARGS)
+{
+	return stats_fit(fcinfo, &linreg_row);
+}
+
+Datum
+ai_stats_fit_agg_fields_sfunc(PG_FUNCTION_ARGS)
+{
+	return stats_fit(fcinfo, &linreg_fields);
+}
+
+/* ---------- combine and final, shared by the four ---------- */
 
 Datum
 ai_fit_agg_combine(PG_FUNCTION_ARGS)
@@ -1052,6 +1083,8 @@ ai_fit_agg_combine(PG_FUNCTION_ARGS)
 		for (size_t i = 1; i < LINREG_COUNTS(fa.nf); i++)
 			fa.counts[i] += fb.counts[i];
 	}
+	else if (fa.tag == FUSED_STATS)
+		pgl_stats_merge(fa.acc, fb.acc, fa.p);
 	else if (fa.tag == FUSED_KMEANS)
 	{
 		if (!pgl_kmeans_merge(fa.acc, fb.acc))
@@ -1101,6 +1134,15 @@ ai_fit_agg_final(PG_FUNCTION_ARGS)
 		r = array_data(result);
 		memcpy(r, f.acc, sizeof(double) * 2 * f.L);
 		memcpy(r + 2 * f.L, f.counts + 1, sizeof(double) * (LINREG_COUNTS(f.nf) - 1));
+		PG_RETURN_ARRAYTYPE_P(result);
+	}
+	if (f.tag == FUSED_STATS)
+	{
+		/* every input has a value in every row: the first one's count is the rows' */
+		if (f.acc[1] == 0)
+			PG_RETURN_NULL();
+		result = new_array(f.L);
+		memcpy(array_data(result), f.acc, sizeof(double) * f.L);
 		PG_RETURN_ARRAYTYPE_P(result);
 	}
 	if (f.tag == FUSED_KMEANS)

@@ -28,6 +28,7 @@
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "funcapi.h"
+#include "nodes/nodeFuncs.h"
 #include "nodes/supportnodes.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -41,6 +42,7 @@
 
 PG_FUNCTION_INFO_V1(ai_holdout);
 PG_FUNCTION_INFO_V1(ai_holdout_support);
+PG_FUNCTION_INFO_V1(ai_holdout_fields);
 PG_FUNCTION_INFO_V1(ai_features);
 PG_FUNCTION_INFO_V1(ai_label);
 
@@ -51,24 +53,9 @@ arr_doubles(ArrayType *a)
 	return (double *) ((char *) a + ARR_OVERHEAD_NONULLS(ARR_NDIM(a)));
 }
 
-/* a record's columns, deformed; the type is remembered between calls */
-typedef struct RowCache
-{
-	Oid		  tuptype;
-	int32	  tuptypmod;
-	TupleDesc desc; /* a copy in fn_mcxt */
-	Datum	 *values;
-	bool	 *nulls;
-	int		 *atts; /* non-dropped attributes, in order */
-	int		  natts;
-	bool	  anonymous; /* a record type whose fields are named f1..fn */
-	uint64	  fields_id; /* loaded from separate values: the id of their desc, else 0 */
-	bool	  any_null;	 /* the loaded row has a NULL */
-} RowCache;
-
 #define LABEL_CACHE 64
 
-/* the typmod a RowCache of separate values (pgl_rowenc_load_fields) notes */
+/* the typmod a PglRow of separate values (pgl_row_load_fields) notes */
 #define FIELDS_TYPMOD (-2)
 
 /* ROW(a, b) has fields named f1, f2: no names of the data's */
@@ -88,8 +75,8 @@ anonymous_record(TupleDesc d)
 	return true;
 }
 
-static void
-row_deform(MemoryContext cxt, RowCache *rc, HeapTupleHeader rec)
+void
+pgl_row_load(MemoryContext cxt, PglRow *rc, HeapTupleHeader rec)
 {
 	Oid			  type = HeapTupleHeaderGetTypeId(rec);
 	int32		  typmod = HeapTupleHeaderGetTypMod(rec);
@@ -123,7 +110,29 @@ row_deform(MemoryContext cxt, RowCache *rc, HeapTupleHeader rec)
 	rc->any_null = HeapTupleHasNulls(&tuple);
 }
 
-/* ---------- ai_holdout(row, seed, test_size) ---------- */
+/* ---------- ai_holdout(row, seed, test_size) and its fields form ---------- */
+
+void
+pgl_check_split(const char *fn, int64 seed, double test_size)
+{
+	const char *prefix = fn ? psprintf("%s: ", fn) : "";
+
+	if (seed < 0)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("%sseed must be >= 0, not " INT64_FORMAT, prefix, seed)));
+	if (!(test_size >= 0 && test_size < 1))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%stest_size must be in [0, 1), not %g", prefix, test_size),
+				 errhint("It is the share of rows in the hold-out, as the \"test_size\" option of "
+						 "ai_train.")));
+}
+
+uint64
+pgl_row_split_hash(const PglRow *r)
+{
+	return pgl_row_hash(r->desc, r->values, r->nulls, r->atts, r->natts);
+}
 
 Datum
 ai_holdout(PG_FUNCTION_ARGS)
@@ -131,26 +140,56 @@ ai_holdout(PG_FUNCTION_ARGS)
 	HeapTupleHeader rec = PG_GETARG_HEAPTUPLEHEADER(0);
 	int64			seed = PG_GETARG_INT64(1);
 	double			test_size = PG_GETARG_FLOAT8(2);
-	RowCache	   *rc = fcinfo->flinfo->fn_extra;
-	uint64			h;
+	PglRow		   *rc = fcinfo->flinfo->fn_extra;
 
-	if (seed < 0)
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						errmsg("seed must be >= 0, not " INT64_FORMAT, seed)));
-	if (!(test_size >= 0 && test_size < 1))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("test_size must be in [0, 1), not %g", test_size),
-				 errhint("It is the share of rows in the hold-out, as the \"test_size\" option of "
-						 "ai_train.")));
+	pgl_check_split(NULL, seed, test_size);
 	if (test_size == 0)
 		PG_RETURN_BOOL(false);
 	if (rc == NULL)
 		rc = fcinfo->flinfo->fn_extra =
-			MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(RowCache));
-	row_deform(fcinfo->flinfo->fn_mcxt, rc, rec);
-	h = pgl_row_hash(rc->desc, rc->values, rc->nulls, rc->atts, rc->natts);
-	PG_RETURN_BOOL(pgl_hash_in_test((uint64) seed, h, test_size));
+			MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(PglRow));
+	pgl_row_load(fcinfo->flinfo->fn_mcxt, rc, rec);
+	PG_RETURN_BOOL(pgl_hash_in_test((uint64) seed, pgl_row_split_hash(rc), test_size));
+}
+
+/*
+ * ai_holdout(seed, test_size, VARIADIC fields "any"): the same test of a
+ * row given as its fields (no record built per row).  Not STRICT, since a
+ * field may be NULL: a NULL seed or test_size gives NULL.
+ */
+typedef struct HoldoutFields
+{
+	PglRow	  row;
+	TupleDesc desc;
+	uint64	  id;
+} HoldoutFields;
+
+Datum
+ai_holdout_fields(PG_FUNCTION_ARGS)
+{
+	HoldoutFields *hf = fcinfo->flinfo->fn_extra;
+	int64		   seed;
+	double		   test_size;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	seed = PG_GETARG_INT64(0);
+	test_size = PG_GETARG_FLOAT8(1);
+	pgl_check_split(NULL, seed, test_size);
+	if (hf == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+
+		hf = palloc0(sizeof(HoldoutFields));
+		hf->desc = pgl_fields_desc(fcinfo, 2, "ai_holdout", "ai_holdout(ROW(...), seed, test_size)",
+								   &hf->id);
+		fcinfo->flinfo->fn_extra = hf;
+		MemoryContextSwitchTo(old);
+	}
+	if (test_size == 0)
+		PG_RETURN_BOOL(false);
+	pgl_row_load_fields(fcinfo->flinfo->fn_mcxt, &hf->row, hf->desc, hf->id, &fcinfo->args[2]);
+	PG_RETURN_BOOL(pgl_hash_in_test((uint64) seed, pgl_row_split_hash(&hf->row), test_size));
 }
 
 /*
@@ -169,7 +208,13 @@ ai_holdout_support(PG_FUNCTION_ARGS)
 	if (IsA(rawreq, SupportRequestSelectivity))
 	{
 		SupportRequestSelectivity *req = (SupportRequestSelectivity *) rawreq;
-		Node					  *arg = list_length(req->args) == 3 ? lthird(req->args) : NULL;
+		Node					  *arg = NULL;
+
+		/* ai_holdout(row, seed, test_size), or ai_holdout(seed, test_size, fields ...) */
+		if (list_length(req->args) >= 3 && exprType(linitial(req->args)) == INT8OID)
+			arg = lsecond(req->args);
+		else if (list_length(req->args) == 3)
+			arg = lthird(req->args);
 
 		if (arg != NULL && IsA(arg, Const) && !((Const *) arg)->constisnull &&
 			((Const *) arg)->consttype == FLOAT8OID)
@@ -188,7 +233,7 @@ ai_holdout_support(PG_FUNCTION_ARGS)
 
 struct PglRowEnc
 {
-	RowCache	  row;
+	PglRow		  row;
 	MemoryContext cxt;	 /* everything below */
 	const char	 *fn;	 /* the caller, in messages */
 	bytea		 *blob;	 /* copy of the model bytes, to recognise them */
@@ -453,20 +498,20 @@ map_columns(PglRowEnc *e, bool with_target)
 void
 pgl_rowenc_load(PglRowEnc *e, HeapTupleHeader rec, bool with_target)
 {
-	row_deform(e->cxt, &e->row, rec);
+	pgl_row_load(e->cxt, &e->row, rec);
 	map_columns(e, with_target);
 }
 
-void
-pgl_rowenc_load_fields(PglRowEnc *e, TupleDesc desc, uint64 id, const NullableDatum *fields,
-					   bool with_target)
+bool
+pgl_row_load_fields(MemoryContext cxt, PglRow *rc, TupleDesc desc, uint64 id,
+					const NullableDatum *fields)
 {
-	RowCache *rc = &e->row;
+	bool changed = false;
 
-	Assert(id != 0 && e->colnames != NULL);
+	Assert(id != 0);
 	if (rc->desc == NULL || rc->tuptypmod != FIELDS_TYPMOD || rc->fields_id != id)
 	{
-		MemoryContext old = MemoryContextSwitchTo(e->cxt);
+		MemoryContext old = MemoryContextSwitchTo(cxt);
 
 		rc->desc = CreateTupleDescCopy(desc);
 		rc->values = palloc(sizeof(Datum) * (desc->natts + 1));
@@ -479,7 +524,7 @@ pgl_rowenc_load_fields(PglRowEnc *e, TupleDesc desc, uint64 id, const NullableDa
 		rc->tuptype = RECORDOID;
 		rc->tuptypmod = FIELDS_TYPMOD;
 		rc->fields_id = id;
-		e->map_done = false;
+		changed = true;
 		MemoryContextSwitchTo(old);
 	}
 	rc->any_null = false;
@@ -489,6 +534,52 @@ pgl_rowenc_load_fields(PglRowEnc *e, TupleDesc desc, uint64 id, const NullableDa
 		rc->nulls[i] = fields[i].isnull;
 		rc->any_null |= fields[i].isnull;
 	}
+	return changed;
+}
+
+TupleDesc
+pgl_fields_desc(FunctionCallInfo fcinfo, int first, const char *fn, const char *record_form,
+				uint64 *id)
+{
+	static uint64 last_id = 0;
+	int			  n = PG_NARGS() - first;
+	TupleDesc	  d;
+
+	/* VARIADIC "any" always has a field; VARIADIC ARRAY[...] would make it one array */
+	if (get_fn_expr_variadic(fcinfo->flinfo))
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("%s: the row's fields must be separate arguments, not a VARIADIC "
+							   "array",
+							   fn),
+						errhint("Pass the fields after the fixed arguments, in the order of the "
+								"column names, or the row as a record: %s.",
+								record_form)));
+	d = CreateTemplateTupleDesc(n);
+	for (int i = 0; i < n; i++)
+	{
+		Oid type = get_fn_expr_argtype(fcinfo->flinfo, first + i);
+
+		if (!OidIsValid(type))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("%s: the types of the row's fields are not known in this call", fn),
+					 errdetail("The fields form reads them from the call, which an engine that "
+							   "calls the transition function directly (as Citus's "
+							   "worker_partial_agg does) does not pass."),
+					 errhint("Pass the row as a record: %s.", record_form)));
+		TupleDescInitEntry(d, (AttrNumber) (i + 1), psprintf("f%d", i + 1), type, -1, 0);
+	}
+	*id = ++last_id;
+	return d;
+}
+
+void
+pgl_rowenc_load_fields(PglRowEnc *e, TupleDesc desc, uint64 id, const NullableDatum *fields,
+					   bool with_target)
+{
+	Assert(e->colnames != NULL);
+	if (pgl_row_load_fields(e->cxt, &e->row, desc, id, fields))
+		e->map_done = false;
 	map_columns(e, with_target);
 }
 
@@ -504,7 +595,7 @@ pgl_rowenc_count_nulls(const PglRowEnc *e, double *nulls)
 uint64
 pgl_rowenc_hash(PglRowEnc *e)
 {
-	return pgl_row_hash(e->row.desc, e->row.values, e->row.nulls, e->row.atts, e->row.natts);
+	return pgl_row_split_hash(&e->row);
 }
 
 static double

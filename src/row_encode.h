@@ -24,6 +24,49 @@
 
 #include "model_format.h"
 
+/*
+ * A row of the data, deformed: from a record (pgl_row_load, the type
+ * remembered between calls) or from separate values (pgl_row_load_fields).
+ */
+typedef struct PglRow
+{
+	Oid		  tuptype;
+	int32	  tuptypmod;
+	TupleDesc desc; /* a copy in the loader's context */
+	Datum	 *values;
+	bool	 *nulls;
+	int		 *atts; /* non-dropped attributes, in order */
+	int		  natts;
+	bool	  anonymous; /* a record type whose fields are named f1..fn */
+	uint64	  fields_id; /* loaded from separate values: the id of their desc, else 0 */
+	bool	  any_null;	 /* the loaded row has a NULL */
+} PglRow;
+
+/* deform record rec into r (a new record type allocates in cxt) */
+extern void pgl_row_load(MemoryContext cxt, PglRow *r, HeapTupleHeader rec);
+
+/*
+ * Load separate values whose types desc gives (pgl_fields_desc), id
+ * identifying desc; returns whether r was set up anew for it.
+ */
+extern bool pgl_row_load_fields(MemoryContext cxt, PglRow *r, TupleDesc desc, uint64 id,
+								const NullableDatum *fields);
+
+/* the loaded row's hash over all its fields in order: the hold-out split */
+extern uint64 pgl_row_split_hash(const PglRow *r);
+
+/*
+ * The fields form of a function of one row: the types of the call's
+ * arguments from first on, as a TupleDesc (in the current context), and a
+ * new id for it.  ERROR when the fields came as one VARIADIC array or the
+ * call does not give their types (record_form: the call to use instead).
+ */
+extern TupleDesc pgl_fields_desc(FunctionCallInfo fcinfo, int first, const char *fn,
+								 const char *record_form, uint64 *id);
+
+/* ERROR unless seed >= 0 and test_size in [0, 1); fn prefixes the message (or NULL) */
+extern void pgl_check_split(const char *fn, int64 seed, double test_size);
+
 typedef struct PglRowEnc PglRowEnc;
 
 /*

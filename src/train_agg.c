@@ -313,7 +313,130 @@ typedef struct AggCounts
 	int64  *n_nulls; /* per feature, kept rows */
 	double *sum;	 /* numeric features: training sum */
 	int64  *count;	 /* numeric features: training non-NULL values */
+	/* a classifier's labels in the training rows, counted by the fused pass */
+	PglValueCount *labels;
+	int64		   n_labels;
 } AggCounts;
+
+/* the field of row that holds column name (a feature or the target) */
+static int
+field_of(const AggTrain *at, const char *name)
+{
+	Datum *d;
+	int	   n;
+
+	deconstruct_array(at->names, TEXTOID, -1, false, TYPALIGN_INT, &d, NULL, &n);
+	for (int i = 0; i < n; i++)
+		if (strcmp(TextDatumGetCString(d[i]), name) == 0)
+			return i;
+	elog(ERROR, "pg_learn: column \"%s\" is not in the data's row", name);
+	return -1;
+}
+
+static void
+check_sum(const PglColumn *fc, double sum)
+{
+	if (!isfinite(sum))
+		ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
+						errmsg("feature column \"%s\" holds NaN or Infinity, or its sum "
+							   "overflows",
+							   fc->name),
+						errhint("Filter such rows out or replace the value in a SELECT, "
+								"e.g. NULLIF(%s, 'NaN').",
+								quote_identifier(fc->name))));
+}
+
+/*
+ * The fused first pass (ai_count_fit_agg): the counts and sums of every
+ * column, and for a classifier, grouped by its label, the labels of the
+ * training rows with their counts (the vocabulary_pass of the target, in
+ * the same scan).  Integer and boolean labels are grouped by value (their
+ * text is one per value), others by their text, as vocabulary_pass does.
+ */
+static void
+count_pass_fused(AggTrain *at, AggCounts *c)
+{
+	PglDataSet	  *ds = at->ds;
+	PglColumn	  *tc = ds->target;
+	bool		   by_label = tc && tc->kind == PGL_COL_CATEGORICAL;
+	const char	  *args = psprintf("%s, %s, %llu::pg_catalog.int8, %.17g::pg_catalog.float8",
+								   at->colnames, tc ? quote_literal_cstr(tc->name) : "NULL",
+								   (unsigned long long) at->seed, at->fraction);
+	const char	  *agg = at->fields
+							 ? psprintf("%s.ai_count_fit_agg(%s, %s)", at->schema, args, at->fields)
+							 : psprintf("%s.ai_count_fit_agg(%s, %s)", at->schema, at->row, args);
+	SPITupleTable *t;
+	int64		   nrows;
+	int			  *field = palloc(sizeof(int) * (ds->n_features + 1));
+
+	if (by_label)
+	{
+		const char *qt = psprintf("q.%s", quote_identifier(tc->name));
+		Oid			base = getBaseType(tc->typid);
+		bool		by_value = pgl_type_is_integer(tc->typid) || base == BOOLOID;
+
+		t = run_pass(at,
+					 psprintf("SELECT pg_catalog.format('%%s', %s), %s %s GROUP BY %s", qt, agg,
+							  at->from_all, by_value ? qt : "1"),
+					 0, NULL, NULL, &nrows);
+	}
+	else
+		t = run_pass(at, psprintf("SELECT NULL::pg_catalog.text, %s %s", agg, at->from_all), 0,
+					 NULL, NULL, &nrows);
+	for (int f = 0; f < ds->n_features; f++)
+		field[f] = field_of(at, ds->features[f].name);
+	memset(c, 0, sizeof(*c));
+	c->n_nulls = MemoryContextAllocZero(at->cxt, sizeof(int64) * (ds->n_features + 1));
+	c->sum = MemoryContextAllocZero(at->cxt, sizeof(double) * (ds->n_features + 1));
+	c->count = MemoryContextAllocZero(at->cxt, sizeof(int64) * (ds->n_features + 1));
+	if (by_label)
+		c->labels = MemoryContextAlloc(at->cxt, sizeof(PglValueCount) * (nrows + 1));
+	for (int64 r = 0; r < nrows; r++)
+	{
+		bool		  isnull;
+		Datum		  d = SPI_getbinval(t->vals[r], t->tupdesc, 2, &isnull);
+		const double *v;
+		int64		  n_train, n_test;
+
+		if (isnull)
+			continue; /* no rows */
+		v = arr_doubles(DatumGetArrayTypeP(d));
+		n_train = (int64) v[0];
+		n_test = (int64) v[1];
+		c->n_train += n_train;
+		c->n_test += n_test;
+		c->n_skipped += (int64) v[2];
+		for (int f = 0; f < ds->n_features; f++)
+		{
+			PglColumn	 *fc = &ds->features[f];
+			const double *cf = v + 3 + 4 * (size_t) field[f];
+
+			c->n_nulls[f] += (n_train - (int64) cf[0]) + (n_test - (int64) cf[2]);
+			if (fc->kind == PGL_COL_NUMERIC)
+			{
+				check_sum(fc, cf[1]);
+				check_sum(fc, cf[3]);
+				c->sum[f] += cf[1];
+				c->count[f] += (int64) cf[0];
+			}
+		}
+		if (by_label && n_train > 0)
+		{
+			PglValueCount *vc = &c->labels[c->n_labels++];
+
+			vc->str = MemoryContextStrdup(at->cxt, SPI_getvalue(t->vals[r], t->tupdesc, 1));
+			vc->count = n_train;
+		}
+	}
+	SPI_freetuptable(t);
+	if (by_label && c->n_labels > 100000)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("column \"%s\" has " INT64_FORMAT " distinct values in the training rows",
+						tc->name, c->n_labels),
+				 errhint("One-hot encoding needs few categories; exclude the column or map it "
+						 "to fewer values in a SELECT.")));
+}
 
 static void
 count_pass(AggTrain *at, AggCounts *c)
@@ -324,6 +447,12 @@ count_pass(AggTrain *at, AggCounts *c)
 	const char	  *tgt =
 		   ds->target ? psprintf("q.%s IS NOT NULL", quote_identifier(ds->target->name)) : "true";
 	int64 nrows;
+
+	if (at->fused)
+	{
+		count_pass_fused(at, c);
+		return;
+	}
 
 	/*
 	 * One row per side of the split and presence of the target: grouping
@@ -374,15 +503,7 @@ count_pass(AggTrain *at, AggCounts *c)
 			{
 				double sum = get_double(t, (int) r, col++, 0);
 
-				if (!isfinite(sum))
-					ereport(ERROR,
-							(errcode(ERRCODE_DATA_EXCEPTION),
-							 errmsg("feature column \"%s\" holds NaN or Infinity, or its sum "
-									"overflows",
-									fc->name),
-							 errhint("Filter such rows out or replace the value in a SELECT, "
-									 "e.g. NULLIF(%s, 'NaN').",
-									 quote_identifier(fc->name))));
+				check_sum(fc, sum);
 				if (!test)
 				{
 					c->sum[f] = sum;
@@ -642,11 +763,18 @@ agg_read(PglTrainCall *c)
 	}
 	for (;;)
 	{
-		at->split = at->fraction > 0
-						? psprintf("%s.ai_holdout(%s, %llu::pg_catalog.int8, "
-								   "%.17g::pg_catalog.float8)",
-								   at->schema, at->row, (unsigned long long) at->seed, at->fraction)
-						: "false";
+		/* the fields form where the passes use it: no record built per row */
+		if (at->fraction == 0)
+			at->split = "false";
+		else if (at->fields)
+			at->split =
+				psprintf("%s.ai_holdout(%llu::pg_catalog.int8, %.17g::pg_catalog.float8, "
+						 "%s)",
+						 at->schema, (unsigned long long) at->seed, at->fraction, at->fields);
+		else
+			at->split = psprintf("%s.ai_holdout(%s, %llu::pg_catalog.int8, "
+								 "%.17g::pg_catalog.float8)",
+								 at->schema, at->row, (unsigned long long) at->seed, at->fraction);
 		/* pass 1 counts every row, also those with a NULL target */
 		{
 			const char *from = at->from;
@@ -693,8 +821,14 @@ agg_preprocess(PglTrainCall *c)
 	{
 		int32 class_mode;
 
-		m->n_classes = vocabulary_pass(&a->at, ds->target, pgl_type_is_integer(ds->target->typid),
-									   &m->classes, &class_mode);
+		bool numeric_order = pgl_type_is_integer(ds->target->typid);
+
+		/* the fused first pass counted the labels; else a pass of their own */
+		m->n_classes =
+			a->counts.labels
+				? pgl_learn_vocabulary(a->counts.labels, a->counts.n_labels, numeric_order,
+									   &m->classes, &class_mode, NULL)
+				: vocabulary_pass(&a->at, ds->target, numeric_order, &m->classes, &class_mode);
 		pgl_check_classes(m, c->target);
 	}
 	placeholder_tensors(m, a->k);
@@ -947,7 +1081,11 @@ agg_fit_linear(PglTrainCall *c, AggTraining *a)
 	a->train_sse = moments_sse(s, a->p, coef, &a->train_sst);
 }
 
-/* the standardization of logistic regression: ai_stats_agg over the encoded training rows */
+/*
+ * The standardization of logistic regression: the statistics of the
+ * encoded training rows, by ai_stats_fit_agg (or ai_stats_agg of
+ * ai_features on SQL that predates it).
+ */
 static double *
 agg_feature_stats(AggTraining *a)
 {
@@ -960,6 +1098,30 @@ agg_feature_stats(AggTraining *a)
 	double		  *stats;
 	int64		   nrows;
 
+	if (at->fused)
+	{
+		bool	   isnull;
+		Datum	   d;
+		ArrayType *arr;
+
+		t = run_pass(at,
+					 psprintf("SELECT %s %s",
+							  fused_call(at, "ai_stats_fit_agg",
+										 psprintf("%llu::pg_catalog.int8, %.17g::pg_catalog.float8",
+												  (unsigned long long) at->seed, at->fraction)),
+							  at->from),
+					 1, types, values, &nrows);
+		d = SPI_getbinval(t->vals[0], t->tupdesc, 1, &isnull);
+		if (isnull)
+			elog(ERROR, "pg_learn: ai_stats_fit_agg saw no training rows");
+		arr = DatumGetArrayTypeP(d);
+		if (ARR_NDIM(arr) != 1 || (size_t) ARR_DIMS(arr)[0] != PGL_STATS_LEN(p))
+			elog(ERROR, "pg_learn: ai_stats_fit_agg returned another number of columns than %d", p);
+		stats = palloc(sizeof(double) * PGL_STATS_LEN(p));
+		memcpy(stats, arr_doubles(arr), sizeof(double) * PGL_STATS_LEN(p));
+		SPI_freetuptable(t);
+		return stats;
+	}
 	t = run_pass(at,
 				 psprintf("SELECT (e OPERATOR(pg_catalog.->>) 'count')::pg_catalog.float8, "
 						  "(e OPERATOR(pg_catalog.->>) 'mean')::pg_catalog.float8, (e "
