@@ -8,12 +8,13 @@
  *
  * The passes, each one SQL statement run through SPI as the caller:
  *
- *	1. preprocessing: row counts, NULL counts, the sums behind the numeric
- *	   imputation (sum, count), and per categorical column (and a
- *	   classifier's labels) the values of the training rows with their
- *	   counts (GROUP BY);
+ *	1. preprocessing: row counts, NULL counts and the sums behind the
+ *	   numeric imputation (one ai_count_fit_agg, grouped by a classifier's
+ *	   label, which gives its labels' training counts in the same scan),
+ *	   and per categorical column the values of the training rows with
+ *	   their counts (GROUP BY);
  *	2. the fit: linear_regression one ai_linreg_fit_agg pass;
- *	   logistic_regression one ai_stats_agg pass for the standardization,
+ *	   logistic_regression one ai_stats_fit_agg pass for the standardization,
  *	   then L-BFGS with one ai_logreg_fit_agg pass per objective evaluation;
  *	   kmeans one ai_kmeans_fit_agg pass per Lloyd step;
  *	3. the hold-out rows, encoded, for the test metrics (the hold-out is a

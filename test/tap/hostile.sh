@@ -269,6 +269,11 @@ SELECT count(app.ai_label(app.ai_export_model('cls3agg'), ROW(h.id, h.a, h.c, h.
 SELECT app.ai_linreg_solve(app.ai_linreg_fit_agg(app.ai_export_model('regagg'), ROW(h.id, h.a, h.c, h.f, h.y), ARRAY['id', 'a', 'c', 'f', 'y'], 42, 0.2)) IS NOT NULL FROM public.houses h;
 SELECT app.ai_logreg_fit_agg(app.ai_export_model('clsn'), ROW(h.a, h.y, h.f), ARRAY['a', 'y', 'f'], 42, 0.2, ARRAY[0.0, 0.0, 0.0]) IS NOT NULL FROM public.houses h;
 SELECT app.ai_kmeans_fit_agg(app.ai_export_model('kmagg'), ROW(h.a, h.y, h.c), ARRAY['a', 'y', 'c'], ARRAY[0.0, 0.0, 0.0, 0.0, 0.0]) IS NOT NULL FROM public.houses h;
+SELECT count(*) FILTER (WHERE app.ai_holdout(42::int8, 0.2::float8, h.id, h.a, h.c, h.f, h.y)) > 0 FROM public.houses h;
+SELECT app.ai_count_fit_agg(ROW(h.id, h.a, h.c, h.f, h.y), ARRAY['id', 'a', 'c', 'f', 'y'], 'y', 42, 0.2) IS NOT NULL FROM public.houses h;
+SELECT app.ai_count_fit_agg(ARRAY['id', 'a', 'c', 'f', 'y'], 'y', 42, 0.2, h.id, h.a, h.c, h.f, h.y) IS NOT NULL FROM public.houses h;
+SELECT app.ai_stats_fit_agg(app.ai_export_model('clsn'), ROW(h.a, h.y, h.f), ARRAY['a', 'y', 'f'], 42, 0.2) IS NOT NULL FROM public.houses h;
+SELECT app.ai_stats_fit_agg(app.ai_export_model('clsn'), ARRAY['a', 'y', 'f'], 42, 0.2, h.a, h.y, h.f) IS NOT NULL FROM public.houses h;
 SELECT app.ai_train_async('regasync', 'linear_regression', 'public.houses', 'y', '{\"exclude\": [\"id\"]}') AS job \\gset
 SELECT app.ai_wait(:job, '2 minutes') IS NOT NULL;
 SELECT app.ai_cancel(:job) IS NOT NULL;
