@@ -537,13 +537,20 @@ pgl_row_load_fields(MemoryContext cxt, PglRow *rc, TupleDesc desc, uint64 id,
 	return changed;
 }
 
+uint64
+pgl_fields_id(void)
+{
+	static uint64 last_id = 0;
+
+	return ++last_id;
+}
+
 TupleDesc
 pgl_fields_desc(FunctionCallInfo fcinfo, int first, const char *fn, const char *record_form,
 				uint64 *id)
 {
-	static uint64 last_id = 0;
-	int			  n = PG_NARGS() - first;
-	TupleDesc	  d;
+	int		  n = PG_NARGS() - first;
+	TupleDesc d;
 
 	/* VARIADIC "any" always has a field; VARIADIC ARRAY[...] would make it one array */
 	if (get_fn_expr_variadic(fcinfo->flinfo))
@@ -569,7 +576,7 @@ pgl_fields_desc(FunctionCallInfo fcinfo, int first, const char *fn, const char *
 					 errhint("Pass the row as a record: %s.", record_form)));
 		TupleDescInitEntry(d, (AttrNumber) (i + 1), psprintf("f%d", i + 1), type, -1, 0);
 	}
-	*id = ++last_id;
+	*id = pgl_fields_id();
 	return d;
 }
 

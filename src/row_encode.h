@@ -64,6 +64,9 @@ extern uint64 pgl_row_split_hash(const PglRow *r);
 extern TupleDesc pgl_fields_desc(FunctionCallInfo fcinfo, int first, const char *fn,
 								 const char *record_form, uint64 *id);
 
+/* a new id of a TupleDesc of fields, never 0 (the fields_id of pgl_row_load_fields) */
+extern uint64 pgl_fields_id(void);
+
 /* ERROR unless seed >= 0 and test_size in [0, 1); fn prefixes the message (or NULL) */
 extern void pgl_check_split(const char *fn, int64 seed, double test_size);
 

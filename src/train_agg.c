@@ -1231,6 +1231,11 @@ agg_test_metrics(PglTrainCall *c, AggTraining *a, StringInfo buf)
 	pgl_status st;
 	PglRowEnc *enc = NULL;
 	double	  *xrow = NULL;
+	/* the fields form: a row's columns */
+	uint64		   fields_id = 0;
+	NullableDatum *fields = NULL;
+	Datum		  *fvalues = NULL;
+	bool		  *fnulls = NULL;
 
 	memset(&st, 0, sizeof(st));
 	pgl_check_memory((Size) n_test * (p + 1 + m->n_classes) * sizeof(double),
@@ -1240,14 +1245,20 @@ agg_test_metrics(PglTrainCall *c, AggTraining *a, StringInfo buf)
 		label = palloc_extended(sizeof(int32) * (n_test + 1), MCXT_ALLOC_HUGE);
 	else
 		y = palloc_extended(sizeof(double) * (n_test + 1), MCXT_ALLOC_HUGE);
-	/* fused: the rows themselves, encoded here; else ai_features / ai_label */
+	/*
+	 * fused: the rows themselves, encoded here (their columns where the
+	 * passes use the fields form, which forms no record per row); else
+	 * ai_features / ai_label
+	 */
 	if (at->fused)
 	{
 		enc = pgl_rowenc_create(CurrentMemoryContext, a->prep, at->names, "ai_train");
 		xrow = palloc(sizeof(double) * (p + 1));
-		cur = SPI_cursor_open_with_args(
-			NULL, psprintf("SELECT %s %s AND (%s)", at->row, at->from, at->split), 0, NULL, NULL,
-			NULL, true, 0);
+		cur = SPI_cursor_open_with_args(NULL,
+										psprintf("SELECT %s %s AND (%s)",
+												 at->fields ? at->fields : at->row, at->from,
+												 at->split),
+										0, NULL, NULL, NULL, true, 0);
 	}
 	else
 		cur = SPI_cursor_open_with_args(NULL,
@@ -1268,12 +1279,39 @@ agg_test_metrics(PglTrainCall *c, AggTraining *a, StringInfo buf)
 			break;
 		for (int64 i = 0; i < nrows && rows < n_test; i++)
 		{
-			bool		  isnull;
-			Datum		  fd = SPI_getbinval(t->vals[i], t->tupdesc, 1, &isnull);
-			double		  lab = NAN;
+			bool   isnull;
+			Datum  fd = at->fields ? (Datum) 0 : SPI_getbinval(t->vals[i], t->tupdesc, 1, &isnull);
+			double lab = NAN;
 			const double *x;
 
-			if (enc)
+			if (enc && at->fields)
+			{
+				/*
+				 * the row's columns, as the fields form of the fused
+				 * aggregates takes them; their types are those of every
+				 * batch, so the encoder maps them once
+				 */
+				if (fields == NULL)
+				{
+					int natts = t->tupdesc->natts;
+
+					fields = palloc(sizeof(NullableDatum) * natts);
+					fvalues = palloc(sizeof(Datum) * natts);
+					fnulls = palloc(sizeof(bool) * natts);
+					fields_id = pgl_fields_id();
+				}
+				heap_deform_tuple(t->vals[i], t->tupdesc, fvalues, fnulls);
+				for (int j = 0; j < t->tupdesc->natts; j++)
+				{
+					fields[j].value = fvalues[j];
+					fields[j].isnull = fnulls[j];
+				}
+				pgl_rowenc_load_fields(enc, t->tupdesc, fields_id, fields, true);
+				if (pgl_rowenc_label(enc, &lab))
+					pgl_rowenc_features(enc, xrow);
+				x = xrow;
+			}
+			else if (enc)
 			{
 				pgl_rowenc_load(enc, DatumGetHeapTupleHeader(fd), true);
 				if (pgl_rowenc_label(enc, &lab))
