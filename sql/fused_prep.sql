@@ -54,6 +54,12 @@ SELECT ARRAY[count(*) FILTER (WHERE NOT h AND lab IS NOT NULL), count(*) FILTER 
              count(n) FILTER (WHERE NOT h AND lab IS NOT NULL), sum(n) FILTER (WHERE NOT h AND lab IS NOT NULL),
              count(n) FILTER (WHERE h AND lab IS NOT NULL), sum(n) FILTER (WHERE h AND lab IS NOT NULL)]::float8[] AS in_sql
   FROM (SELECT t.*, ai_holdout(t, 42, 0.2) AS h FROM fp t) x;
+-- two call sites with other names in one query (the shape of the names is kept per backend)
+SELECT ai_count_fit_agg(ARRAY['i', 'a', 'b', 'c', 'lab', 'n'], 'lab', 42, 0.2, i, a, b, c, lab, n)
+         = (SELECT ai_count_fit_agg(ARRAY['i', 'a', 'b', 'c', 'lab', 'n'], 'lab', 42, 0.2, i, a, b, c, lab, n) FROM fp) AS first_same,
+       ai_count_fit_agg(ROW(a, b), ARRAY['a', 'b'], 'b', 7, 0.5)
+         = (SELECT ai_count_fit_agg(ROW(a, b), ARRAY['a', 'b'], 'b', 7, 0.5) FROM fp) AS second_same
+  FROM fp;
 -- no target: no row is skipped; grouped by the label, the classes' training rows
 SELECT (ai_count_fit_agg(ARRAY['i', 'a', 'b', 'c', 'lab', 'n'], NULL, 42, 0.2, i, a, b, c, lab, n))[1:3] AS no_target
   FROM fp;

@@ -66,21 +66,39 @@ typedef struct CountForm
 static const CountForm count_row = {1, 2, 3, 4, 5, -1};
 static const CountForm count_fields = {-1, 1, 2, 3, 4, 5};
 
+/*
+ * What the column names, the target and the row's types give.  Kept for
+ * the backend (one entry), as the fused aggregates keep their encoder: an
+ * engine that calls the transition function with a new FmgrInfo for every
+ * row (Citus's worker_partial_agg does, which empties fn_extra) would
+ * otherwise read the names and look up the types on every row.
+ */
+typedef struct CountShape
+{
+	MemoryContext	cxt;	 /* everything below */
+	struct varlena *columns; /* the names' bytes, to recognise them */
+	char		   *target;	 /* or NULL */
+	int				ncolumns;
+	int				target_field; /* or -1 */
+	PglRow			row;
+	Oid			   *numeric;	 /* per field: its base type when numeric, else InvalidOid */
+	Oid				numeric_for; /* the row type numeric was made for */
+	int32			numeric_typmod;
+	uint64			numeric_id;
+} CountShape;
+
+static CountShape *shared_shape = NULL;
+static uint64	   shared_gen = 0;
+
 /* what a call site keeps between rows (fn_extra) */
 typedef struct CountSite
 {
 	const CountForm *form;
-	PglRow			 row;
 	TupleDesc		 fields; /* the fields form: the types of the fields */
 	uint64			 fields_id;
-	void			*columns_ptr, *target_ptr; /* the arguments last read */
+	uint64			 shape_gen;				   /* the shared shape last seen */
+	void			*columns_ptr, *target_ptr; /* the arguments it was made of */
 	bool			 target_null;
-	int				 ncolumns;
-	int				 target;	  /* field of the target, or -1 */
-	Oid				*numeric;	  /* per field: its base type when numeric, else InvalidOid */
-	Oid				 numeric_for; /* the row type numeric was made for */
-	int32			 numeric_typmod;
-	uint64			 numeric_id;
 	bool			 split_set;
 	int64			 seed;
 	double			 test_size;
@@ -127,55 +145,81 @@ state_fields(const double *s, size_t len, bool full)
 	return n;
 }
 
-/* the column names and the target: read when their Datums change */
-static void
-site_columns(FunctionCallInfo fcinfo, CountSite *site)
+/* the shape of these column names and target: the shared one, made anew when they change */
+static CountShape *
+site_shape(FunctionCallInfo fcinfo, CountSite *site)
 {
 	const CountForm *form = site->form;
-	ArrayType		*columns;
+	struct varlena	*columns;
+	ArrayType		*arr;
 	Datum			*names;
 	bool			*nulls;
-	int				 n;
+	int				 n, target_field = -1;
 	char			*target;
+	MemoryContext	 cxt, old;
+	CountShape		*shape;
 
 	if (PG_ARGISNULL(form->columns))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s: columns is NULL", AGG),
 				 errhint("Pass the names of the row's fields, in the order they are given.")));
-	if (DatumGetPointer(PG_GETARG_DATUM(form->columns)) == site->columns_ptr &&
+	/* the same Datums as the last row (constants): nothing to compare */
+	if (shared_shape && site->shape_gen == shared_gen &&
+		DatumGetPointer(PG_GETARG_DATUM(form->columns)) == site->columns_ptr &&
 		(PG_ARGISNULL(form->target) ? site->target_null
 									: !site->target_null && DatumGetPointer(PG_GETARG_DATUM(
 																form->target)) == site->target_ptr))
-		return;
-	columns = PG_GETARG_ARRAYTYPE_P(form->columns);
-	if (ARR_NDIM(columns) != 1 || ARR_ELEMTYPE(columns) != TEXTOID)
+		return shared_shape;
+	columns = PG_DETOAST_DATUM_PACKED(PG_GETARG_DATUM(form->columns));
+	target = PG_ARGISNULL(form->target) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(form->target));
+	if (shared_shape && VARSIZE_ANY(columns) == VARSIZE_ANY(shared_shape->columns) &&
+		memcmp(columns, shared_shape->columns, VARSIZE_ANY(columns)) == 0 &&
+		(target ? shared_shape->target && strcmp(target, shared_shape->target) == 0
+				: shared_shape->target == NULL))
+		goto same;
+
+	arr = DatumGetArrayTypeP(PointerGetDatum(columns));
+	if (ARR_NDIM(arr) != 1 || ARR_ELEMTYPE(arr) != TEXTOID)
 		ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 						errmsg("%s: columns must be a one-dimensional text[] of the row's field "
 							   "names",
 							   AGG)));
-	deconstruct_array(columns, TEXTOID, -1, false, TYPALIGN_INT, &names, &nulls, &n);
-	target = PG_ARGISNULL(form->target) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(form->target));
-	site->target = -1;
+	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &names, &nulls, &n);
 	for (int i = 0; i < n; i++)
 	{
 		if (nulls[i])
 			ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 							errmsg("%s: column name %d is NULL", AGG, i + 1)));
-		if (target && site->target < 0 && strcmp(TextDatumGetCString(names[i]), target) == 0)
-			site->target = i;
+		if (target && target_field < 0 && strcmp(TextDatumGetCString(names[i]), target) == 0)
+			target_field = i;
 	}
-	if (target && site->target < 0)
+	if (target && target_field < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_COLUMN),
 				 errmsg("%s: the target \"%s\" is not one of the column names", AGG, target),
 				 errhint("Pass the name of one of the row's fields, or NULL for no target.")));
-	site->ncolumns = n;
-	if (site->numeric)
-		pfree(site->numeric);
-	site->numeric = NULL; /* checked against the row again */
+	if (shared_shape)
+		MemoryContextDelete(shared_shape->cxt);
+	shared_shape = NULL;
+	shared_gen++;
+	cxt =
+		AllocSetContextCreate(TopMemoryContext, "pg_learn ai_count_fit_agg", ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	shape = palloc0(sizeof(CountShape));
+	shape->cxt = cxt;
+	shape->columns = palloc(VARSIZE_ANY(columns));
+	memcpy(shape->columns, columns, VARSIZE_ANY(columns));
+	shape->target = target ? pstrdup(target) : NULL;
+	shape->ncolumns = n;
+	shape->target_field = target_field;
+	MemoryContextSwitchTo(old);
+	shared_shape = shape;
+same:
+	site->shape_gen = shared_gen;
 	site->columns_ptr = DatumGetPointer(PG_GETARG_DATUM(form->columns));
 	site->target_null = target == NULL;
 	site->target_ptr = target ? DatumGetPointer(PG_GETARG_DATUM(form->target)) : NULL;
+	return shared_shape;
 }
 
 /* seed and test_size: checked, and the same for every row */
@@ -205,30 +249,30 @@ site_split(FunctionCallInfo fcinfo, CountSite *site)
 
 /* which fields of the loaded row are numbers: once per row type */
 static void
-site_numeric(CountSite *site, MemoryContext cxt)
+shape_numeric(CountShape *shape)
 {
-	PglRow *r = &site->row;
+	PglRow *r = &shape->row;
 
-	if (site->numeric && site->numeric_for == r->tuptype && site->numeric_typmod == r->tuptypmod &&
-		site->numeric_id == r->fields_id)
+	if (shape->numeric && shape->numeric_for == r->tuptype &&
+		shape->numeric_typmod == r->tuptypmod && shape->numeric_id == r->fields_id)
 		return;
-	if (r->natts != site->ncolumns)
+	if (r->natts != shape->ncolumns)
 		ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
 						errmsg("%s: the row has %d fields, but %d column names are given", AGG,
-							   r->natts, site->ncolumns),
+							   r->natts, shape->ncolumns),
 						errhint("Pass one name per field of the row, in order.")));
-	if (site->numeric)
-		pfree(site->numeric);
-	site->numeric = MemoryContextAlloc(cxt, sizeof(Oid) * (r->natts + 1));
+	if (shape->numeric)
+		pfree(shape->numeric);
+	shape->numeric = MemoryContextAlloc(shape->cxt, sizeof(Oid) * (r->natts + 1));
 	for (int i = 0; i < r->natts; i++)
 	{
 		Oid type = TupleDescAttr(r->desc, r->atts[i])->atttypid;
 
-		site->numeric[i] = pgl_type_is_numeric(type) ? getBaseType(type) : InvalidOid;
+		shape->numeric[i] = pgl_type_is_numeric(type) ? getBaseType(type) : InvalidOid;
 	}
-	site->numeric_for = r->tuptype;
-	site->numeric_typmod = r->tuptypmod;
-	site->numeric_id = r->fields_id;
+	shape->numeric_for = r->tuptype;
+	shape->numeric_typmod = r->tuptypmod;
+	shape->numeric_id = r->fields_id;
 }
 
 static Datum
@@ -236,6 +280,7 @@ count_fit(FunctionCallInfo fcinfo, const CountForm *form)
 {
 	CountSite	 *site = fcinfo->flinfo->fn_extra;
 	MemoryContext cxt = fcinfo->flinfo->fn_mcxt;
+	CountShape	 *shape;
 	bool		  in_agg = AggCheckCallContext(fcinfo, NULL) != 0;
 	ArrayType	 *st;
 	PglRow		 *r;
@@ -256,18 +301,18 @@ count_fit(FunctionCallInfo fcinfo, const CountForm *form)
 										   &site->fields_id);
 		MemoryContextSwitchTo(old);
 	}
-	site_columns(fcinfo, site);
+	shape = site_shape(fcinfo, site);
 	site_split(fcinfo, site);
 	st = in_agg ? PG_GETARG_ARRAYTYPE_P(0) : PG_GETARG_ARRAYTYPE_P_COPY(0);
+	r = &shape->row;
 	if (form->fields >= 0)
-		pgl_row_load_fields(cxt, &site->row, site->fields, site->fields_id,
+		pgl_row_load_fields(shape->cxt, r, site->fields, site->fields_id,
 							&fcinfo->args[form->fields]);
 	else if (PG_ARGISNULL(form->row))
 		PG_RETURN_ARRAYTYPE_P(st);
 	else
-		pgl_row_load(cxt, &site->row, PG_GETARG_HEAPTUPLEHEADER(form->row));
-	r = &site->row;
-	site_numeric(site, cxt);
+		pgl_row_load(shape->cxt, r, PG_GETARG_HEAPTUPLEHEADER(form->row));
+	shape_numeric(shape);
 	n = r->natts;
 	if (ARR_NDIM(st) == 0)
 	{
@@ -287,7 +332,7 @@ count_fit(FunctionCallInfo fcinfo, const CountForm *form)
 	else if (state_fields(state_values(st), (size_t) ARR_DIMS(st)[0], !in_agg) != n)
 		not_a_state("It is the state of a row of another number of fields.");
 	s = state_values(st);
-	if (site->target >= 0 && r->nulls[r->atts[site->target]])
+	if (shape->target_field >= 0 && r->nulls[r->atts[shape->target_field]])
 	{
 		s[4] += 1;
 		PG_RETURN_ARRAYTYPE_P(st);
@@ -303,8 +348,8 @@ count_fit(FunctionCallInfo fcinfo, const CountForm *form)
 		if (r->nulls[a])
 			continue;
 		c[0] += 1;
-		if (OidIsValid(site->numeric[i]))
-			c[1] += pgl_datum_to_double(r->values[a], site->numeric[i]);
+		if (OidIsValid(shape->numeric[i]))
+			c[1] += pgl_datum_to_double(r->values[a], shape->numeric[i]);
 	}
 	PG_RETURN_ARRAYTYPE_P(st);
 }
