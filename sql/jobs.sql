@@ -183,6 +183,12 @@ SELECT ai_schedule('x', '1 day', 'linear_regression', 'jobs_s', 'y', '{"max_fail
 SELECT ai_schedule('x', '1 day', 'linear_regression', 'jobs_s', 'y', '{"max_failures": 2.5}');
 SELECT ai_schedule('x', '1 day', 'linear_regression', 'jobs_s', 'y', '{"max_failures": "3"}');
 SELECT ai_train_async('x', 'linear_regression', 'jobs_s', 'y', '{"max_failures": 3}');
+-- the family's own checks of the arguments, as ai_train makes them, before the job is queued
+SELECT ai_train_async('x', 'neural_net', 'jobs_s', 'y', '{"contamination": 0.1, "layers": [{"dense": 1}]}');
+SELECT ai_schedule('x', '1 day', 'neural_net', 'jobs_s', 'y', '{"task": "autoencoder", "layers": [{"dense": 2}, {"dense": 2}]}');
+SELECT ai_train_async('x', 'neural_net', 'jobs_s', NULL, '{"layers": [{"dense": 1}]}');
+SELECT ai_schedule('x', '1 day', 'neural_net', 'jobs_s', 'y', '{"temperature": 2, "layers": [{"dense": 1}]}');
+SELECT count(*) AS nothing_queued FROM ai_catalog_jobs WHERE name = 'x';
 SELECT ai_resume_schedule('nope');
 SELECT ai_cancel(0);
 SELECT ai_wait(0);

@@ -199,6 +199,42 @@ pgl_train_dry_run(PglTrainCall *c)
 	return result;
 }
 
+/*
+ * The checks ai_train makes before it reads anything, for a job that will
+ * call it later (ai_train_async, ai_schedule): the options as the
+ * algorithm reads them and the family's own check of its arguments (an
+ * autoencoder's options on a network that is not one, a target where none
+ * is taken, ...), so that a mistake is an ERROR now, not a failed run.
+ * With "search", every setting is checked when the job runs, as ai_train
+ * does.
+ */
+void
+pgl_train_check(const char *name, const char *algorithm, const char *data, const char *target,
+				Jsonb *options)
+{
+	PglTrainCall		c;
+	const PglTrainGlue *glue;
+	MemoryContext		cxt, old;
+
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "pg_learn job check", ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	memset(&c, 0, sizeof(c));
+	c.name = name;
+	c.algorithm = algorithm;
+	c.data = data;
+	c.target = target;
+	c.options = options;
+	c.ops = pgl_algo_by_name(algorithm);
+	c.cxt = cxt;
+	c.env = pgl_backend_env(cxt);
+	pgl_parse_options(c.ops, options, &c.opts);
+	glue = pgl_train_glue(c.ops->id);
+	if (glue->check && !c.opts.search)
+		glue->check(&c);
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
+}
+
 /* the metrics with "search": {...} of the trials added (a JSON object's members) */
 static void
 append_search(StringInfo metrics, const char *record)

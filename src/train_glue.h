@@ -101,6 +101,13 @@ extern const PglTrainGlue pgl_glue_aggregate;
 /* the glue of an algorithm id: its family's, else the rows glue */
 extern const PglTrainGlue *pgl_train_glue(int32 algorithm);
 
+/*
+ * For a job that will train later: the checks ai_train makes before reading
+ * (options, the family's check), ERROR now.
+ */
+extern void pgl_train_check(const char *name, const char *algorithm, const char *data,
+							const char *target, Jsonb *options);
+
 /* ERROR for an algorithm that is imported, never trained (onnx); ops may be NULL */
 extern void pgl_check_trainable(const pgl_algo_ops *ops);
 

@@ -130,16 +130,19 @@ typedef struct JobOptions
 } JobOptions;
 
 /*
- * Read the options as ai_train will (the algorithm's schema, options.c):
- * ERROR now, not when the job runs.  "deploy" and "metric" are ai_train's
- * options like the others; the job keeps a copy for ai_jobs.
+ * Read the options as ai_train will (the algorithm's schema, options.c),
+ * and make ai_train's checks of the arguments (pgl_train_check): ERROR now,
+ * not when the job runs.  "deploy" and "metric" are ai_train's options like
+ * the others; the job keeps a copy for ai_jobs.
  */
 static void
-split_job_options(const char *algorithm, Jsonb *options, JobOptions *jo)
+split_job_options(const char *name, const char *algorithm, const char *data, const char *target,
+				  Jsonb *options, JobOptions *jo)
 {
 	const pgl_algo_ops *ops = pgl_algo_by_name(algorithm);
 	PglTrainOptions		opts;
 
+	pgl_train_check(name, algorithm, data, target, options);
 	pgl_parse_options(ops, options, &opts);
 	jo->train_options = options;
 	jo->deploy = opts.deploy_if_better ? "if_better" : "always";
@@ -231,7 +234,9 @@ ai_train_async(PG_FUNCTION_ARGS)
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	options = PG_ARGISNULL(4) ? NULL : PG_GETARG_JSONB_P(4);
 	(void) take_max_failures(&options, false);
-	split_job_options(text_to_cstring(PG_GETARG_TEXT_PP(1)), options, &jo);
+	split_job_options(name, text_to_cstring(PG_GETARG_TEXT_PP(1)),
+					  text_to_cstring(PG_GETARG_TEXT_PP(2)),
+					  PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3)), options, &jo);
 	pgl_check_model_writable(name);
 
 	values[0] = PG_GETARG_DATUM(0);
@@ -507,7 +512,9 @@ ai_schedule(PG_FUNCTION_ARGS)
 							errhint("Valid algorithms are: %s, or \"%s\" for a drift check.",
 									pgl_algo_names(), PGL_DRIFT_JOB)));
 		pgl_check_trainable(pgl_algo_by_name(algorithm));
-		split_job_options(algorithm, options, &jo);
+		split_job_options(name, algorithm, text_to_cstring(PG_GETARG_TEXT_PP(3)),
+						  PG_ARGISNULL(4) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(4)), options,
+						  &jo);
 	}
 
 	next = schedule_first_run(every, &is_cron, &iv);
