@@ -99,9 +99,7 @@ typedef struct CountSite
 	uint64			 shape_gen;				   /* the shared shape last seen */
 	void			*columns_ptr, *target_ptr; /* the arguments it was made of */
 	bool			 target_null;
-	bool			 split_set;
-	int64			 seed;
-	double			 test_size;
+	PglSplit		 split;
 } CountSite;
 
 static inline double *
@@ -222,31 +220,6 @@ same:
 	return shared_shape;
 }
 
-/* seed and test_size: checked, and the same for every row */
-static void
-site_split(FunctionCallInfo fcinfo, CountSite *site)
-{
-	int64  seed;
-	double ts;
-
-	if (PG_ARGISNULL(site->form->seed) || PG_ARGISNULL(site->form->test_size))
-		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-						errmsg("%s: seed and test_size must not be NULL", AGG),
-						errhint("Pass test_size 0 for no hold-out.")));
-	seed = PG_GETARG_INT64(site->form->seed);
-	ts = PG_GETARG_FLOAT8(site->form->test_size);
-	if (site->split_set && seed == site->seed && ts == site->test_size)
-		return;
-	pgl_check_split(AGG, seed, ts);
-	if (site->split_set)
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						errmsg("%s: seed and test_size differ between rows", AGG),
-						errhint("Pass the same seed and test_size to every row.")));
-	site->split_set = true;
-	site->seed = seed;
-	site->test_size = ts;
-}
-
 /* which fields of the loaded row are numbers: once per row type */
 static void
 shape_numeric(CountShape *shape)
@@ -302,7 +275,7 @@ count_fit(FunctionCallInfo fcinfo, const CountForm *form)
 		MemoryContextSwitchTo(old);
 	}
 	shape = site_shape(fcinfo, site);
-	site_split(fcinfo, site);
+	pgl_split_args(fcinfo, form->seed, form->test_size, AGG, &site->split);
 	st = in_agg ? PG_GETARG_ARRAYTYPE_P(0) : PG_GETARG_ARRAYTYPE_P_COPY(0);
 	r = &shape->row;
 	if (form->fields >= 0)
@@ -337,8 +310,7 @@ count_fit(FunctionCallInfo fcinfo, const CountForm *form)
 		s[4] += 1;
 		PG_RETURN_ARRAYTYPE_P(st);
 	}
-	test = site->test_size > 0 &&
-		   pgl_hash_in_test((uint64) site->seed, pgl_row_split_hash(r), site->test_size);
+	test = pgl_split_test(&site->split, r);
 	s[test ? 3 : 2] += 1;
 	c = s + COUNT_HDR + (test ? 2 : 0);
 	for (int i = 0; i < n; i++, c += 4)

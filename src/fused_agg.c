@@ -485,9 +485,7 @@ typedef struct Site
 	void	   *model_ptr, *columns_ptr; /* the arguments last seen to be the encoder's */
 	void	   *param_ptr;				 /* the weights / centroids last checked, for ... */
 	double	   *param_state;			 /* ... this state */
-	bool		split_set;
-	int64		seed;
-	double		test_size;
+	PglSplit	split;
 	TupleDesc	fields; /* the fields form: the types of the fields */
 	uint64		fields_id;
 	double	   *scratch; /* scratch_len doubles, then a row of inputs */
@@ -566,32 +564,6 @@ site_of(FunctionCallInfo fcinfo, const Form *form, const char *agg)
 	return site;
 }
 
-/* seed and test_size: checked, and the same for every row */
-static void
-site_split(FunctionCallInfo fcinfo, Site *site, const char *agg)
-{
-	int	   sa = site->form->seed, ta = site->form->test_size;
-	int64  seed;
-	double ts;
-
-	if (PG_ARGISNULL(sa) || PG_ARGISNULL(ta))
-		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-						errmsg("%s: seed and test_size must not be NULL", agg),
-						errhint("Pass test_size 0 for no hold-out.")));
-	seed = PG_GETARG_INT64(sa);
-	ts = PG_GETARG_FLOAT8(ta);
-	if (site->split_set && seed == site->seed && ts == site->test_size)
-		return;
-	pgl_check_split(agg, seed, ts);
-	if (site->split_set)
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						errmsg("%s: seed and test_size differ between rows", agg),
-						errhint("Pass the same seed and test_size to every row.")));
-	site->split_set = true;
-	site->seed = seed;
-	site->test_size = ts;
-}
-
 /*
  * The state to update: the first argument itself inside an aggregate, else
  * a copy; NULL for the empty state '{}'.  Parts in *f when not empty.
@@ -653,8 +625,7 @@ take_row(FunctionCallInfo fcinfo, Site *site, bool with_target, bool test_inputs
 		pgl_rowenc_load(e, PG_GETARG_HEAPTUPLEHEADER(form->row), with_target);
 	if (with_target && !pgl_rowenc_label(e, y))
 		return ROW_NO_LABEL;
-	test = form->seed >= 0 && site->test_size > 0 &&
-		   pgl_hash_in_test((uint64) site->seed, pgl_rowenc_hash(e), site->test_size);
+	test = form->seed >= 0 && pgl_split_test(&site->split, pgl_rowenc_row(e));
 	if (!test || test_inputs)
 		pgl_rowenc_features(e, x);
 	return test ? ROW_TEST : ROW_TRAIN;
@@ -745,7 +716,7 @@ linreg_fit(FunctionCallInfo fcinfo, const Form *form)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						errmsg("%s: the model is not a regression model", agg),
 						errhint("Pass the preprocessing of a linear_regression model.")));
-	site_split(fcinfo, site, agg);
+	pgl_split_args(fcinfo, site->form->seed, site->form->test_size, agg, &site->split);
 	st = state_arg(fcinfo, site, &f, agg, &empty);
 	if (!empty && (f.tag != FUSED_LINREG || f.p != p || f.nf != m->n_features))
 		not_a_state(agg, "It is the state of another aggregate or model.");
@@ -865,7 +836,7 @@ logreg_fit(FunctionCallInfo fcinfo, const Form *form)
 						errmsg("%s: the model is not a classifier", agg),
 						errhint("Pass the preprocessing of a logistic_regression model.")));
 	ncol = m->n_classes > 2 ? m->n_classes : 1;
-	site_split(fcinfo, site, agg);
+	pgl_split_args(fcinfo, site->form->seed, site->form->test_size, agg, &site->split);
 	st = state_arg(fcinfo, site, &f, agg, &empty);
 	if (!empty && (f.tag != FUSED_LOGREG || f.p != p || f.ncol != ncol))
 		not_a_state(agg, "It is the state of another aggregate or model.");
@@ -1011,7 +982,7 @@ stats_fit(FunctionCallInfo fcinfo, const Form *form)
 	ArrayType		*st;
 	double			*x = site_row(site, p, 1), y;
 
-	site_split(fcinfo, site, agg);
+	pgl_split_args(fcinfo, site->form->seed, site->form->test_size, agg, &site->split);
 	st = state_arg(fcinfo, site, &f, agg, &empty);
 	if (!empty && (f.tag != FUSED_STATS || f.p != p))
 		not_a_state(agg, "It is the state of another aggregate or model.");

@@ -128,6 +128,30 @@ pgl_check_split(const char *fn, int64 seed, double test_size)
 						 "ai_train.")));
 }
 
+void
+pgl_split_args(FunctionCallInfo fcinfo, int seed_arg, int size_arg, const char *fn, PglSplit *s)
+{
+	int64  seed;
+	double ts;
+
+	if (PG_ARGISNULL(seed_arg) || PG_ARGISNULL(size_arg))
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						errmsg("%s: seed and test_size must not be NULL", fn),
+						errhint("Pass test_size 0 for no hold-out.")));
+	seed = PG_GETARG_INT64(seed_arg);
+	ts = PG_GETARG_FLOAT8(size_arg);
+	if (s->set && seed == s->seed && ts == s->test_size)
+		return;
+	pgl_check_split(fn, seed, ts);
+	if (s->set)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("%s: seed and test_size differ between rows", fn),
+						errhint("Pass the same seed and test_size to every row.")));
+	s->set = true;
+	s->seed = seed;
+	s->test_size = ts;
+}
+
 uint64
 pgl_row_split_hash(const PglRow *r)
 {
@@ -599,10 +623,10 @@ pgl_rowenc_count_nulls(const PglRowEnc *e, double *nulls)
 		nulls[f] += e->row.nulls[e->att[f]];
 }
 
-uint64
-pgl_rowenc_hash(PglRowEnc *e)
+const PglRow *
+pgl_rowenc_row(const PglRowEnc *e)
 {
-	return pgl_row_split_hash(&e->row);
+	return &e->row;
 }
 
 static double

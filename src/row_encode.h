@@ -23,6 +23,7 @@
 #include "utils/array.h"
 
 #include "model_format.h"
+#include "prep.h"
 
 /*
  * A row of the data, deformed: from a record (pgl_row_load, the type
@@ -70,6 +71,29 @@ extern uint64 pgl_fields_id(void);
 /* ERROR unless seed >= 0 and test_size in [0, 1); fn prefixes the message (or NULL) */
 extern void pgl_check_split(const char *fn, int64 seed, double test_size);
 
+/* the split an aggregate's rows share: seed and test_size, the same for every row */
+typedef struct PglSplit
+{
+	bool   set;
+	int64  seed;
+	double test_size;
+} PglSplit;
+
+/*
+ * The split of this row, from fcinfo's arguments seed_arg and size_arg, into
+ * *s: checked on the first row, and the same on every other (ERRORs name fn).
+ */
+extern void pgl_split_args(FunctionCallInfo fcinfo, int seed_arg, int size_arg, const char *fn,
+						   PglSplit *s);
+
+/* is the loaded row r in the hold-out of split s?  (no hash without a hold-out) */
+static inline bool
+pgl_split_test(const PglSplit *s, const PglRow *r)
+{
+	return s->test_size > 0 &&
+		   pgl_hash_in_test((uint64) s->seed, pgl_row_split_hash(r), s->test_size);
+}
+
 typedef struct PglRowEnc PglRowEnc;
 
 /*
@@ -92,7 +116,6 @@ extern bool pgl_rowenc_same(const PglRowEnc *e, bytea *blob, ArrayType *columns)
  */
 extern void pgl_rowenc_load(PglRowEnc *e, HeapTupleHeader rec, bool with_target);
 
-/* the loaded row's hash over all its columns in order (the hold-out split) */
 /*
  * Load a row given as separate values, the fields form of the fused
  * aggregates: desc gives their types (the encoder must have column names),
@@ -104,7 +127,8 @@ extern void pgl_rowenc_load_fields(PglRowEnc *e, TupleDesc desc, uint64 id,
 /* add 1 to nulls[f] for each feature f that is NULL in the loaded row */
 extern void pgl_rowenc_count_nulls(const PglRowEnc *e, double *nulls);
 
-extern uint64 pgl_rowenc_hash(PglRowEnc *e);
+/* the loaded row (pgl_split_test tells its side of the split) */
+extern const PglRow *pgl_rowenc_row(const PglRowEnc *e);
 
 /* the loaded row's p inputs (imputed, one-hot encoded) into x */
 extern void pgl_rowenc_features(PglRowEnc *e, double *x);
