@@ -134,6 +134,8 @@ typedef struct pgl_ox_node
 	int32_t			*in_slots;	/* n_inputs value slots, -1 if absent */
 	int32_t			*out_slots; /* n_outputs value slots, -1 if unused */
 	void			*state;		/* a static check's state (pgl_ox_state_alloc) */
+	/* set by planning: a Conv applies the Relu that read its output alone (plan.c) */
+	bool fused_relu;
 } pgl_ox_node;
 
 /* the attribute called name, or NULL */

@@ -21,6 +21,7 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 /* the geometry as 3-D, leading spatial dims of size 1 */
@@ -62,15 +63,111 @@ conv_pointwise(const geo3 *g)
 	return true;
 }
 
+/*
+ * The "wide" convolution (2-D, stride 1, dilation 1, where the packed kernel
+ * wins): the input of an image padded once into [c][hp][wp]; then a tap
+ * (ci, k1, k2) reads, for every output, the padded plane from k1 * wp + k2
+ * on, if the output is computed on a grid as wide as the padded input
+ * (out1 rows of wp, the last wp - out2 of each unused).  So the column
+ * matrix's rows are stretches of the padded input, packed straight into the
+ * product kernel's panels: no im2col of short row copies, one copy of each
+ * value per tap.  The unused columns (wp - out2 of wp) cost their products.
+ */
+typedef struct wide_geo
+{
+	int64_t hp, wp, plane, nw; /* padded input, its plane, the wide output's columns */
+} wide_geo;
+
+static bool
+conv_wide(const geo3 *g, wide_geo *wg)
+{
+	/* a 1 x 1 convolution is a product already (no column matrix) */
+	if (!ox_vec_gemm_packed_wins() || conv_pointwise(g) || g->in[0] != 1 || g->k[0] != 1 ||
+		g->s[1] != 1 || g->s[2] != 1 || g->d[1] != 1 || g->d[2] != 1)
+		return false;
+	wg->hp = g->in[1] + g->p[1] + g->pe[1];
+	wg->wp = g->in[2] + g->p[2] + g->pe[2];
+	/* the output is what the padded input gives (no explicit output shape to honour) */
+	if (g->out[1] != wg->hp - g->k[1] + 1 || g->out[2] != wg->wp - g->k[2] + 1 || g->out[1] < 1 ||
+		g->out[2] < 1)
+		return false;
+	wg->plane = wg->hp * wg->wp;
+	wg->nw = g->out[1] * wg->wp;
+	return true;
+}
+
+/* floats of the wide convolution's scratch: padded input (and a tail), packed rows, output */
+static int64_t
+wide_scratch(const geo3 *g, const wide_geo *wg, int64_t cg, int64_t mg)
+{
+	return cg * wg->plane + g->k[2] + cg * g->ksz * wg->nw + mg * wg->nw;
+}
+
 int64_t
 ox_conv_scratch(const ox_window *w)
 {
-	geo3 g;
+	geo3	 g;
+	wide_geo wg;
 
 	geo3_make(w, &g);
+	if (conv_wide(&g, &wg))
+		return wide_scratch(&g, &wg, w->c / w->group, w->m / w->group) +
+			   /* the row pointers, as floats, and one to align them */
+			   ((w->c / w->group) * g.ksz * (int64_t) sizeof(float *) + sizeof(float) - 1) /
+				   (int64_t) sizeof(float) +
+			   1;
 	/* the column matrix (none for 1 x 1), and its packed copy where the packed kernel runs */
 	return (conv_pointwise(&g) ? 0 : 1 + ox_vec_gemm_packed_wins()) * (w->c / w->group) * g.ksz *
 		   g.osz;
+}
+
+/* one group of one image by the wide layout: y[mg][osz] = bias + wt xg */
+static void
+conv_wide_group(const geo3 *g, const wide_geo *wg, int64_t cg, int64_t mg, const float *xg,
+				const float *wt, const float *bias, bool relu, float *y, float *scratch)
+{
+	int64_t ck = cg * g->ksz;
+	float  *xp = scratch;
+	float  *packed = xp + cg * wg->plane + g->k[2];
+	float  *yw = packed + ck * wg->nw;
+	/* the row pointers after the output, aligned (ox_conv_scratch left a float for it) */
+	const float **rows = (const float **) (((uintptr_t) (yw + mg * wg->nw) + sizeof(float *) - 1) &
+										   ~(uintptr_t) (sizeof(float *) - 1));
+
+	/* the padded input, zero around (and in the tail the last taps read past) */
+	memset(xp, 0, sizeof(float) * (cg * wg->plane + g->k[2]));
+	for (int64_t ci = 0; ci < cg; ci++)
+		for (int64_t i1 = 0; i1 < g->in[1]; i1++)
+			memcpy(xp + ci * wg->plane + (i1 + g->p[1]) * wg->wp + g->p[2],
+				   xg + (ci * g->in[1] + i1) * g->in[2], sizeof(float) * g->in[2]);
+	/* row (ci, k1, k2) of the column matrix: the padded plane from k1 * wp + k2 */
+	for (int64_t ci = 0; ci < cg; ci++)
+		for (int64_t k1 = 0; k1 < g->k[1]; k1++)
+			for (int64_t k2 = 0; k2 < g->k[2]; k2++)
+				rows[(ci * g->k[1] + k1) * g->k[2] + k2] = xp + ci * wg->plane + k1 * wg->wp + k2;
+	ox_vec_gemm_pack_rows(wg->nw, ck, rows, packed);
+	for (int64_t oc = 0; oc < mg; oc++)
+	{
+		float  v = bias ? bias[oc] : 0.0f;
+		float *r = yw + oc * wg->nw;
+
+		for (int64_t i = 0; i < wg->nw; i++)
+			r[i] = v;
+	}
+	ox_vec_gemm_acc(mg, wg->nw, ck, wt, packed, yw);
+	/* the used columns of each wide row (and the fused Relu) */
+	for (int64_t oc = 0; oc < mg; oc++)
+		for (int64_t o1 = 0; o1 < g->out[1]; o1++)
+		{
+			float		*d = y + (oc * g->out[1] + o1) * g->out[2];
+			const float *r = yw + oc * wg->nw + o1 * wg->wp;
+
+			if (relu)
+				for (int64_t o2 = 0; o2 < g->out[2]; o2++)
+					d[o2] = r[o2] > 0.0f ? r[o2] : 0.0f;
+			else
+				memcpy(d, r, sizeof(float) * g->out[2]);
+		}
 }
 
 /* the output range [lo, hi) of positions o where o * s + off is in [0, len) */
@@ -131,11 +228,21 @@ void
 ox_conv_f32(const ox_window *w, const float *x, const float *wt, const float *bias, float *y,
 			float *scratch)
 {
-	geo3	g;
-	int64_t cg = w->c / w->group, mg = w->m / w->group;
-	bool	pw, packed;
+	geo3	 g;
+	wide_geo wg;
+	int64_t	 cg = w->c / w->group, mg = w->m / w->group;
+	bool	 pw, packed;
 
 	geo3_make(w, &g);
+	if (conv_wide(&g, &wg))
+	{
+		for (int64_t b = 0; b < w->n; b++)
+			for (int64_t gr = 0; gr < w->group; gr++)
+				conv_wide_group(&g, &wg, cg, mg, x + (b * w->c + gr * cg) * g.isz,
+								wt + gr * mg * cg * g.ksz, bias ? bias + gr * mg : NULL, w->relu,
+								y + (b * w->m + gr * mg) * g.osz, scratch);
+		return;
+	}
 	pw = conv_pointwise(&g);
 	/*
 	 * the packed kernel where it beats OpenBLAS (ox_conv_scratch made room);
@@ -174,6 +281,9 @@ ox_conv_f32(const ox_window *w, const float *x, const float *wt, const float *bi
 				ox_gemm_f32(false, false, mg, g.osz, cg * g.ksz, 1.0f, wt + gr * mg * cg * g.ksz,
 							col, 1.0f, yb + gr * mg * g.osz);
 		}
+		if (w->relu)
+			for (int64_t i = 0; i < w->m * g.osz; i++)
+				yb[i] = yb[i] > 0.0f ? yb[i] : 0.0f;
 	}
 }
 
@@ -602,6 +712,7 @@ window_make(const pgl_ox_node *n, const pgl_ox_tensor *x, const int64_t *kernel,
 	const char *ap = pgl_ox_attr_string(n, "auto_pad", "NOTSET");
 
 	w->nsp = x->ndim - 2;
+	w->relu = false;
 	w->n = x->dims[0];
 	w->c = x->dims[1];
 	if (window_ints(n, "strides", w->nsp, 1, w->stride, st) ||
@@ -706,6 +817,7 @@ pgl_ox_k_conv(pgl_ox_exec *x, const pgl_ox_node *n, pgl_ox_tensor **in, int n_in
 						   (long long) bt->count, (long long) w.m);
 	if (window_make(n, xt, kernel, false, &w, st) != PGL_OK)
 		return st->rc;
+	w.relu = n->fused_relu;
 	yd[0] = w.n;
 	yd[1] = w.m;
 	for (int i = 0; i < w.nsp; i++)

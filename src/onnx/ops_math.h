@@ -124,6 +124,12 @@ extern void ox_vec_gemm_pack(int64_t m, int64_t k, const float *r, bool r_is_km,
  * callers keep SGEMM.
  */
 extern bool ox_vec_gemm_packed_wins(void);
+
+/*
+ * Pack for ox_vec_gemm_acc where the packed kernel wins: the product's
+ * [k x m] right-hand side given as k rows of m contiguous floats each.
+ */
+extern void ox_vec_gemm_pack_rows(int64_t m, int64_t k, const float *const *rows, float *packed);
 extern void ox_vec_gemm_acc(int64_t n, int64_t m, int64_t k, const float *a, const float *packed,
 							float *c);
 
@@ -192,6 +198,7 @@ typedef struct ox_window
 	int		nsp;
 	int64_t n, c, m, group;
 	int64_t in[3], out[3], kernel[3], stride[3], dilation[3], pad[3], pad_end[3];
+	bool	relu; /* Conv: y = max(conv, 0) (a Relu fused at planning) */
 } ox_window;
 
 /* floats of im2col scratch one Conv of geometry w needs (0: none) */

@@ -13,6 +13,55 @@
 
 #include <string.h>
 
+/* how many of the steps read slot s, and whether it is a graph output */
+static int32_t
+slot_readers(const pgl_ox_model *m, const pgl_ox_plan *p, int32_t s)
+{
+	int32_t readers = 0;
+
+	for (int32_t i = 0; i < m->n_outputs; i++)
+		if (p->output_slots[i] == s)
+			readers++;
+	for (int32_t i = 0; i < p->n_steps; i++)
+	{
+		const pgl_ox_node *n = &m->nodes[p->steps[i]];
+
+		for (int32_t j = 0; j < n->n_inputs; j++)
+			readers += n->in_slots[j] == s;
+	}
+	return readers;
+}
+
+/*
+ * A Conv whose output only the next step's Relu reads applies the Relu
+ * itself as it writes its output (ox_window.relu), into the Relu's output:
+ * one pass over the activations fewer (torch writes a Relu after every
+ * convolution of a CNN).
+ */
+static void
+fuse_conv_relu(pgl_ox_model *m, pgl_ox_plan *p)
+{
+	int32_t k = 0;
+
+	for (int32_t i = 0; i < p->n_steps; i++)
+	{
+		pgl_ox_node *c = &m->nodes[p->steps[i]];
+		pgl_ox_node *r = i + 1 < p->n_steps ? &m->nodes[p->steps[i + 1]] : NULL;
+
+		p->steps[k++] = p->steps[i];
+		if (r == NULL || strcmp(c->op_type, "Conv") != 0 || c->domain[0] != '\0' ||
+			strcmp(r->op_type, "Relu") != 0 || r->domain[0] != '\0' || c->n_outputs != 1 ||
+			r->n_inputs != 1 || r->n_outputs != 1 || c->out_slots[0] < 0 || r->out_slots[0] < 0 ||
+			r->in_slots[0] != c->out_slots[0] || slot_readers(m, p, c->out_slots[0]) != 1)
+			continue;
+		c->fused_relu = true;
+		c->out_slots[0] = r->out_slots[0];
+		p->slots[r->out_slots[0]].producer = p->steps[i];
+		i++; /* the Relu's step goes */
+	}
+	p->n_steps = k;
+}
+
 pgl_rc
 pgl_ox_plan_build(pgl_ox_model *m, pgl_status *st)
 {
@@ -33,6 +82,8 @@ pgl_ox_plan_build(pgl_ox_model *m, pgl_status *st)
 			p->steps[k++] = p->steps[i];
 	}
 	p->n_steps = k;
+	fuse_conv_relu(m, p);
+	k = p->n_steps;
 	p->max_in = p->max_out = 1;
 	for (int32_t s = 0; s < k; s++)
 	{

@@ -18,6 +18,7 @@
 
 #include <math.h>
 #include <stdbool.h>
+#include <string.h>
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define OX_HAVE_AVX2 1
@@ -333,6 +334,19 @@ pack_avx512(int64_t m, int64_t k, const float *r, int64_t sj, int64_t sq, float 
 {
 	int64_t m64 = m & ~(int64_t) 63, m16 = m & ~(int64_t) 15, rest = m - m16;
 
+	/* r's rows contiguous (a column matrix [k x m]): a panel's row is one copy */
+	if (sj == 1)
+	{
+		for (int64_t p = 0; p < m64; p += 64)
+			for (int64_t q = 0; q < k; q++)
+				memcpy(packed + p * k + q * 64, r + p + q * sq, sizeof(float) * 64);
+		for (int64_t p = m64; p < m16; p += 16)
+			for (int64_t q = 0; q < k; q++)
+				memcpy(packed + p * k + q * 16, r + p + q * sq, sizeof(float) * 16);
+		for (int64_t q = 0; q < k; q++)
+			memcpy(packed + m16 * k + q * rest, r + m16 + q * sq, sizeof(float) * rest);
+		return;
+	}
 	for (int64_t p = 0; p < m64; p += 64)
 		for (int64_t q = 0; q < k; q++)
 			for (int64_t jj = 0; jj < 64; jj++)
@@ -608,6 +622,58 @@ ox_vec_gemm_pack(int64_t m, int64_t k, const float *r, bool r_is_km, float *pack
 		fns()->pack(m, k, r, 1, m, packed);
 	else
 		fns()->pack(m, k, r, k, 1, packed);
+}
+
+#ifdef OX_HAVE_AVX2
+/* ox_vec_gemm_pack_rows with AVX-512 copies: a panel row is a few registers, not a call */
+AVX512 static void
+pack_rows_avx512(int64_t m, int64_t k, const float *const *rows, float *packed)
+{
+	int64_t	  m64 = m & ~(int64_t) 63, m16 = m & ~(int64_t) 15, rest = m - m16;
+	__mmask16 mask = (__mmask16) ((1u << rest) - 1);
+
+	for (int64_t p = 0; p < m64; p += 64)
+		for (int64_t q = 0; q < k; q++)
+		{
+			const float *r = rows[q] + p;
+			float		*d = packed + p * k + q * 64;
+
+			_mm512_storeu_ps(d, _mm512_loadu_ps(r));
+			_mm512_storeu_ps(d + 16, _mm512_loadu_ps(r + 16));
+			_mm512_storeu_ps(d + 32, _mm512_loadu_ps(r + 32));
+			_mm512_storeu_ps(d + 48, _mm512_loadu_ps(r + 48));
+		}
+	for (int64_t p = m64; p < m16; p += 16)
+		for (int64_t q = 0; q < k; q++)
+			_mm512_storeu_ps(packed + p * k + q * 16, _mm512_loadu_ps(rows[q] + p));
+	if (rest > 0)
+		for (int64_t q = 0; q < k; q++)
+			_mm512_mask_storeu_ps(packed + m16 * k + q * rest, mask,
+								  _mm512_maskz_loadu_ps(mask, rows[q] + m16));
+}
+#endif
+
+void
+ox_vec_gemm_pack_rows(int64_t m, int64_t k, const float *const *rows, float *packed)
+{
+	int64_t m64 = m & ~(int64_t) 63, m16 = m & ~(int64_t) 15, rest = m - m16;
+
+#ifdef OX_HAVE_AVX2
+	if (fns() == &avx512_fns)
+	{
+		pack_rows_avx512(m, k, rows, packed);
+		return;
+	}
+#endif
+	/* the panels of pack_avx512: 64 columns, then 16, then the rest */
+	for (int64_t p = 0; p < m64; p += 64)
+		for (int64_t q = 0; q < k; q++)
+			memcpy(packed + p * k + q * 64, rows[q] + p, sizeof(float) * 64);
+	for (int64_t p = m64; p < m16; p += 16)
+		for (int64_t q = 0; q < k; q++)
+			memcpy(packed + p * k + q * 16, rows[q] + p, sizeof(float) * 16);
+	for (int64_t q = 0; q < k; q++)
+		memcpy(packed + m16 * k + q * rest, rows[q] + m16, sizeof(float) * rest);
 }
 
 bool

@@ -425,6 +425,75 @@ test_const_products(void)
 	free(b.p);
 }
 
+/*
+ * Conv then Relu: the Relu is applied by the Conv (fused at planning, one
+ * step) when only the Relu reads the Conv's output; not when that output is
+ * also a graph output (two steps, both results right).  X [1, 1, 3, 3] of
+ * -4..4, W a 2 x 2 of ones, no padding: the sums of 2 x 2 blocks, -8 -4 4 8.
+ */
+static void
+test_conv_relu(void)
+{
+	for (int expose = 0; expose < 2; expose++)
+	{
+		static float  w[4] = {1, 1, 1, 1};
+		float		  in[9];
+		int64_t		  dw[4] = {1, 1, 2, 2}, dx[4] = {1, 1, 3, 3}, dy[4] = {1, 1, 2, 2};
+		buf			  g = {0}, t, b;
+		pgl_ox_model *m = NULL;
+		pgl_ox_exec	 *x;
+		pgl_status	  st;
+		pgl_rc		  rc;
+		pgl_ox_tensor it = {.dtype = PGL_OX_FLOAT, .ndim = 4, .dims = {1, 1, 3, 3}, .data = in};
+
+		for (int i = 0; i < 9; i++)
+			in[i] = (float) i - 4.0f;
+		t = node("Conv", "X", "W", "C", NULL);
+		f_msg(&g, 1, &t);
+		t = node("Relu", "C", NULL, "Y", NULL);
+		f_msg(&g, 1, &t);
+		f_str(&g, 2, "conv_relu");
+		t = tensor("W", 1, 4, dw, w, sizeof(w));
+		f_msg(&g, 5, &t);
+		t = value_info("X", 1, 4, dx);
+		f_msg(&g, 11, &t);
+		t = value_info("Y", 1, 4, dy);
+		f_msg(&g, 12, &t);
+		if (expose)
+		{
+			t = value_info("C", 1, 4, dy);
+			f_msg(&g, 12, &t);
+		}
+		b = model(8, 13, "", &g);
+		rc = load(&b, &m, &st);
+		OK(rc == PGL_OK, "Conv then Relu loads: %s", rc ? st.msg : "");
+		if (rc != PGL_OK)
+			continue;
+		OK(m->plan->n_steps == (expose ? 2 : 1), "%s (%d steps)",
+		   expose ? "a Conv whose output is a graph output keeps its Relu apart"
+				  : "the Relu is fused into the Conv",
+		   m->plan->n_steps);
+		x = pgl_ox_exec_new(m, &st);
+		rc = x ? pgl_ox_run(x, &it, 1, &st) : PGL_ERR_NOMEM;
+		if (rc == PGL_OK)
+		{
+			const float *y = pgl_ox_result(x, 0)->data;
+			const float *c = expose ? pgl_ox_result(x, 1)->data : NULL;
+
+			/* blocks of -4 -3 -1 0, -3 -2 0 1, -1 0 2 3, 0 1 3 4 */
+			OK(y[0] == 0 && y[1] == 0 && y[2] == 4 && y[3] == 8 &&
+				   (!c || (c[0] == -8 && c[1] == -4 && c[2] == 4 && c[3] == 8)),
+			   "Relu(Conv) is 0 0 4 8%s (%g %g %g %g)", expose ? ", Conv -8 -4 4 8" : "", y[0],
+			   y[1], y[2], y[3]);
+		}
+		else
+			OK(false, "Conv then Relu runs: %s", st.msg);
+		pgl_ox_exec_free(x);
+		pgl_ox_model_free(m);
+		free(b.p);
+	}
+}
+
 static void
 expect_refusal(int variant, int64_t opset, const char *want, const char *what)
 {
@@ -758,6 +827,7 @@ main(void)
 	test_fields();
 	test_run();
 	test_const_products();
+	test_conv_relu();
 	test_validation();
 	test_required_names();
 	test_slice_huge_steps();

@@ -13,6 +13,7 @@
 #include "ops_math.h"
 #include "unit.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define N_(a) ((int) (sizeof(a) / sizeof((a)[0])))
@@ -200,9 +201,14 @@ test_conv(void)
 	w.in[0] = w.in[1] = 3;
 	w.kernel[0] = w.kernel[1] = 2;
 	w.out[0] = w.out[1] = 2;
-	/* the column matrix, twice where the packed kernel runs (its packed copy) */
-	OK(ox_conv_scratch(&w) == (1 + ox_vec_gemm_packed_wins()) * 4 * 4,
-	   "conv scratch is c k x out (twice with the packed kernel)");
+	/*
+	 * the column matrix, twice where the packed kernel runs (its packed
+	 * copy); there a 2-D stride-1 conv takes the wide layout instead
+	 */
+	OK(ox_vec_gemm_packed_wins() ? ox_conv_scratch(&w) > 0 && ox_conv_scratch(&w) < 256
+								 : ox_conv_scratch(&w) == 4 * 4,
+	   "conv scratch: c k x out, or the wide layout's (%lld floats)",
+	   (long long) ox_conv_scratch(&w));
 	ox_conv_f32(&w, x, ones, NULL, y, scratch);
 	OK(y[0] == 8 && y[1] == 12 && y[2] == 20 && y[3] == 24, "conv 2x2 valid");
 
@@ -248,6 +254,83 @@ test_conv(void)
 		w.out[0] = 2;
 		ox_conv_f32(&w, x2, ones, NULL, y, NULL);
 		OK(y[0] == 4 && y[1] == 6 && y[2] == 12 && y[3] == 14, "conv batch of 2, channels summed");
+	}
+}
+
+/*
+ * The wide convolution (2-D, stride 1, no dilation, where the packed kernel
+ * runs) against im2col and SGEMM (the scalar path), on shapes with
+ * asymmetric padding, non-square kernels, groups, a batch, and one with
+ * stride 2 that stays on im2col; pseudo-random values, a fixed seed.
+ */
+static void
+test_conv_wide(void)
+{
+	/* n, c, m, group, h, w, k1, k2, pad top, left, bottom, right, stride */
+	static const int shapes[][13] = {
+		{2, 3, 4, 1, 7, 9, 3, 3, 1, 1, 1, 1, 1},	 {1, 4, 6, 2, 5, 6, 3, 2, 0, 1, 2, 0, 1},
+		{3, 1, 16, 1, 28, 28, 3, 3, 1, 1, 1, 1, 1},	 {1, 2, 5, 1, 6, 6, 5, 5, 2, 2, 2, 2, 1},
+		{2, 16, 32, 1, 14, 14, 3, 3, 1, 1, 1, 1, 1}, {1, 3, 2, 1, 5, 5, 3, 3, 0, 0, 0, 0, 1},
+		{1, 2, 3, 1, 4, 9, 1, 3, 0, 1, 0, 1, 1},	 {1, 3, 4, 1, 8, 8, 3, 3, 1, 1, 1, 1, 2},
+	};
+	uint32_t seed = 12345;
+
+	for (size_t t = 0; t < sizeof(shapes) / sizeof(shapes[0]); t++)
+	{
+		const int *sh = shapes[t];
+		ox_window  w;
+		int64_t	   nx, nw, ny, ns;
+		float	  *x, *wt, *bias, *ys, *yv, *scratch;
+		bool	   simd;
+
+		window_init(&w, 2, sh[0], sh[1], sh[2], sh[3]);
+		w.in[0] = sh[4];
+		w.in[1] = sh[5];
+		w.kernel[0] = sh[6];
+		w.kernel[1] = sh[7];
+		w.pad[0] = sh[8];
+		w.pad[1] = sh[9];
+		w.pad_end[0] = sh[10];
+		w.pad_end[1] = sh[11];
+		w.stride[0] = w.stride[1] = sh[12];
+		for (int i = 0; i < 2; i++)
+			w.out[i] = (w.in[i] + w.pad[i] + w.pad_end[i] - w.kernel[i]) / w.stride[i] + 1;
+		nx = w.n * w.c * w.in[0] * w.in[1];
+		nw = w.m * (w.c / w.group) * w.kernel[0] * w.kernel[1];
+		ny = w.n * w.m * w.out[0] * w.out[1];
+		x = malloc(sizeof(float) * nx);
+		wt = malloc(sizeof(float) * nw);
+		bias = malloc(sizeof(float) * w.m);
+		ys = malloc(sizeof(float) * ny);
+		yv = malloc(sizeof(float) * ny);
+		for (int64_t i = 0; i < nx; i++)
+			x[i] = (float) ((seed = seed * 1664525u + 1013904223u) >> 8) / 16777216.0f - 0.5f;
+		for (int64_t i = 0; i < nw; i++)
+			wt[i] = (float) ((seed = seed * 1664525u + 1013904223u) >> 8) / 16777216.0f - 0.5f;
+		for (int64_t i = 0; i < w.m; i++)
+			bias[i] = (float) i * 0.25f - 1.0f;
+		ox_vec_use_simd(false);
+		ns = ox_conv_scratch(&w);
+		scratch = malloc(sizeof(float) * (ns + 1));
+		ox_conv_f32(&w, x, wt, bias, ys, scratch);
+		free(scratch);
+		simd = ox_vec_use_simd(true);
+		ns = ox_conv_scratch(&w);
+		scratch = malloc(sizeof(float) * (ns + 1));
+		ox_conv_f32(&w, x, wt, bias, yv, scratch);
+		OK(close_all(yv, ys, (int) ny, 2e-5f),
+		   "conv %dx%d of %dx%d, c %d m %d group %d, pads %d %d %d %d, stride %d, batch %d (%s)",
+		   sh[6], sh[7], sh[4], sh[5], sh[1], sh[2], sh[3], sh[8], sh[9], sh[10], sh[11], sh[12],
+		   sh[0],
+		   ox_vec_gemm_packed_wins() && sh[12] == 1 ? "wide vs im2col"
+		   : simd									? "SIMD vs scalar"
+													: "scalar only");
+		free(scratch);
+		free(x);
+		free(wt);
+		free(bias);
+		free(ys);
+		free(yv);
 	}
 }
 
@@ -749,6 +832,7 @@ main(void)
 	test_gemm_matmul();
 	test_softmax_reduce();
 	test_conv();
+	test_conv_wide();
 	test_pool_norm_pad();
 	test_maxpool_plain();
 	test_fast_activations();
