@@ -147,27 +147,13 @@ conv_wide_group(const geo3 *g, const wide_geo *wg, int64_t cg, int64_t mg, const
 				rows[(ci * g->k[1] + k1) * g->k[2] + k2] = xp + ci * wg->plane + k1 * wg->wp + k2;
 	ox_vec_gemm_pack_rows(wg->nw, ck, rows, packed);
 	for (int64_t oc = 0; oc < mg; oc++)
-	{
-		float  v = bias ? bias[oc] : 0.0f;
-		float *r = yw + oc * wg->nw;
-
-		for (int64_t i = 0; i < wg->nw; i++)
-			r[i] = v;
-	}
+		ox_vec_fill(yw + oc * wg->nw, bias ? bias[oc] : 0.0f, wg->nw);
 	ox_vec_gemm_acc(mg, wg->nw, ck, wt, packed, yw);
 	/* the used columns of each wide row (and the fused Relu) */
 	for (int64_t oc = 0; oc < mg; oc++)
 		for (int64_t o1 = 0; o1 < g->out[1]; o1++)
-		{
-			float		*d = y + (oc * g->out[1] + o1) * g->out[2];
-			const float *r = yw + oc * wg->nw + o1 * wg->wp;
-
-			if (relu)
-				for (int64_t o2 = 0; o2 < g->out[2]; o2++)
-					d[o2] = r[o2] > 0.0f ? r[o2] : 0.0f;
-			else
-				memcpy(d, r, sizeof(float) * g->out[2]);
-		}
+			ox_vec_copy_relu(yw + oc * wg->nw + o1 * wg->wp, y + (oc * g->out[1] + o1) * g->out[2],
+							 g->out[2], relu);
 }
 
 /* the output range [lo, hi) of positions o where o * s + off is in [0, len) */

@@ -125,6 +125,10 @@ extern void ox_vec_gemm_pack(int64_t m, int64_t k, const float *r, bool r_is_km,
  */
 extern bool ox_vec_gemm_packed_wins(void);
 
+/* y[0..n) = v; y = x, or max(x, 0) (NaN to 0, as Relu) with relu; AVX-512 where the CPU has it */
+extern void ox_vec_fill(float *y, float v, int64_t n);
+extern void ox_vec_copy_relu(const float *x, float *y, int64_t n, bool relu);
+
 /*
  * Pack for ox_vec_gemm_acc where the packed kernel wins: the product's
  * [k x m] right-hand side given as k rows of m contiguous floats each.

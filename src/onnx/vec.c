@@ -625,6 +625,41 @@ ox_vec_gemm_pack(int64_t m, int64_t k, const float *r, bool r_is_km, float *pack
 }
 
 #ifdef OX_HAVE_AVX2
+/* ox_vec_fill and ox_vec_copy_relu in 16 lanes (the extension is built for baseline x86-64) */
+AVX512 static void
+fill_avx512(float *y, float v, int64_t n)
+{
+	__m512	v16 = _mm512_set1_ps(v);
+	int64_t i = 0;
+
+	for (; i + 16 <= n; i += 16)
+		_mm512_storeu_ps(y + i, v16);
+	if (i < n)
+		_mm512_mask_storeu_ps(y + i, (__mmask16) ((1u << (n - i)) - 1), v16);
+}
+
+AVX512 static void
+copy_relu_avx512(const float *x, float *y, int64_t n, bool relu)
+{
+	__m512	zero = _mm512_setzero_ps();
+	int64_t i = 0;
+
+	for (; i + 16 <= n; i += 16)
+	{
+		__m512 v = _mm512_loadu_ps(x + i);
+
+		/* max(v, 0): the second operand where v is NaN, as v > 0 ? v : 0 gives 0 */
+		_mm512_storeu_ps(y + i, relu ? _mm512_max_ps(v, zero) : v);
+	}
+	if (i < n)
+	{
+		__mmask16 m = (__mmask16) ((1u << (n - i)) - 1);
+		__m512	  v = _mm512_maskz_loadu_ps(m, x + i);
+
+		_mm512_mask_storeu_ps(y + i, m, relu ? _mm512_max_ps(v, zero) : v);
+	}
+}
+
 /* ox_vec_gemm_pack_rows with AVX-512 copies: a panel row is a few registers, not a call */
 AVX512 static void
 pack_rows_avx512(int64_t m, int64_t k, const float *const *rows, float *packed)
@@ -674,6 +709,37 @@ ox_vec_gemm_pack_rows(int64_t m, int64_t k, const float *const *rows, float *pac
 			memcpy(packed + p * k + q * 16, rows[q] + p, sizeof(float) * 16);
 	for (int64_t q = 0; q < k; q++)
 		memcpy(packed + m16 * k + q * rest, rows[q] + m16, sizeof(float) * rest);
+}
+
+void
+ox_vec_fill(float *y, float v, int64_t n)
+{
+#ifdef OX_HAVE_AVX2
+	if (fns() == &avx512_fns)
+	{
+		fill_avx512(y, v, n);
+		return;
+	}
+#endif
+	for (int64_t i = 0; i < n; i++)
+		y[i] = v;
+}
+
+void
+ox_vec_copy_relu(const float *x, float *y, int64_t n, bool relu)
+{
+#ifdef OX_HAVE_AVX2
+	if (fns() == &avx512_fns)
+	{
+		copy_relu_avx512(x, y, n, relu);
+		return;
+	}
+#endif
+	if (!relu)
+		memmove(y, x, sizeof(float) * n);
+	else
+		for (int64_t i = 0; i < n; i++)
+			y[i] = x[i] > 0.0f ? x[i] : 0.0f;
 }
 
 bool

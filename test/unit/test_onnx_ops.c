@@ -257,6 +257,48 @@ test_conv(void)
 	}
 }
 
+/* ox_vec_fill and ox_vec_copy_relu against the scalar loops: odd lengths, NaN, -0, infinities */
+static void
+test_vec_fill_relu(void)
+{
+	float x[37], ys[37], yv[37];
+
+	for (int i = 0; i < 37; i++)
+		x[i] = (float) ((i * 7) % 11) - 5.5f;
+	x[3] = NAN;
+	x[4] = -0.0f;
+	x[5] = INFINITY;
+	x[6] = -INFINITY;
+	x[20] = NAN;
+	for (int n = 0; n <= 37; n += 9)
+	{
+		bool simd, same = true;
+
+		for (int relu = 0; relu < 2; relu++)
+		{
+			ox_vec_use_simd(false);
+			memset(ys, 0x55, sizeof(ys));
+			ox_vec_copy_relu(x, ys, n, relu);
+			simd = ox_vec_use_simd(true);
+			memset(yv, 0x55, sizeof(yv));
+			ox_vec_copy_relu(x, yv, n, relu);
+			/* bit for bit, and nothing written past n */
+			same = same && memcmp(ys, yv, sizeof(ys)) == 0;
+			if (relu)
+				same = same && (n <= 3 || ys[3] == 0.0f) && (n <= 4 || !signbit(ys[4]));
+		}
+		ox_vec_use_simd(false);
+		memset(ys, 0, sizeof(ys));
+		ox_vec_fill(ys, 2.5f, n);
+		simd = ox_vec_use_simd(true);
+		memset(yv, 0, sizeof(yv));
+		ox_vec_fill(yv, 2.5f, n);
+		same = same && memcmp(ys, yv, sizeof(ys)) == 0;
+		OK(same, "vec fill and copy (plain, Relu: NaN and -0 to +0), %d values (%s)", n,
+		   simd ? "SIMD vs scalar" : "scalar only");
+	}
+}
+
 /*
  * The wide convolution (2-D, stride 1, no dilation, where the packed kernel
  * runs) against im2col and SGEMM (the scalar path), on shapes with
@@ -833,6 +875,7 @@ main(void)
 	test_softmax_reduce();
 	test_conv();
 	test_conv_wide();
+	test_vec_fill_relu();
 	test_pool_norm_pad();
 	test_maxpool_plain();
 	test_fast_activations();
