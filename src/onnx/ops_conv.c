@@ -350,21 +350,9 @@ maxpool_plane_2d(const geo3 *g, const float *xp, float *yp)
 		/* the usual 2 x 2, stride 2: the taps in the order of the loop below */
 		for (int64_t o1 = 0; o1 < g->out[1]; o1++)
 		{
-			const float *r0 = xp + o1 * 2 * in2, *r1 = r0 + in2;
-			float		*yr = yp + o1 * g->out[2];
+			const float *r0 = xp + o1 * 2 * in2;
 
-			for (int64_t o2 = 0; o2 < g->out[2]; o2++)
-			{
-				float mx = r0[2 * o2], v;
-
-				v = r0[2 * o2 + 1];
-				mx = v > mx ? v : mx;
-				v = r1[2 * o2];
-				mx = v > mx ? v : mx;
-				v = r1[2 * o2 + 1];
-				mx = v > mx ? v : mx;
-				yr[o2] = mx;
-			}
+			ox_vec_maxpool2x2_row(r0, r0 + in2, yp + o1 * g->out[2], g->out[2]);
 		}
 		return;
 	}

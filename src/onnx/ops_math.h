@@ -125,6 +125,13 @@ extern void ox_vec_gemm_pack(int64_t m, int64_t k, const float *r, bool r_is_km,
  */
 extern bool ox_vec_gemm_packed_wins(void);
 
+/*
+ * One output row of a 2 x 2, stride 2 max pool: y[j] the max of r0[2j],
+ * r0[2j + 1], r1[2j], r1[2j + 1], in that order (a NaN first tap stays, a
+ * later one is passed over), for j < n
+ */
+extern void ox_vec_maxpool2x2_row(const float *r0, const float *r1, float *y, int64_t n);
+
 /* y[0..n) = v; y = x, or max(x, 0) (NaN to 0, as Relu) with relu; AVX-512 where the CPU has it */
 extern void ox_vec_fill(float *y, float v, int64_t n);
 extern void ox_vec_copy_relu(const float *x, float *y, int64_t n, bool relu);

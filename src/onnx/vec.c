@@ -660,6 +660,39 @@ copy_relu_avx512(const float *x, float *y, int64_t n, bool relu)
 	}
 }
 
+/*
+ * One output row of a 2 x 2, stride 2 max pool in 16 lanes: the even and
+ * odd taps of two input rows taken apart by permutes; max_ps(v, mx) keeps
+ * mx where either is NaN or they are equal, exactly v > mx ? v : mx.
+ */
+AVX512 static void
+maxpool2x2_avx512(const float *r0, const float *r1, float *y, int64_t n)
+{
+	const __m512i even =
+		_mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+	const __m512i odd = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
+
+	for (int64_t j = 0; j < n; j += 16)
+	{
+		int64_t	  left = n - j < 16 ? n - j : 16;	  /* outputs */
+		int64_t	  lo = 2 * left < 16 ? 2 * left : 16; /* inputs in the first half */
+		int64_t	  hi = 2 * left - lo;				  /* and in the second */
+		__mmask16 ml = (__mmask16) (lo == 16 ? 0xFFFF : (1u << lo) - 1);
+		__mmask16 mh = (__mmask16) (hi == 16 ? 0xFFFF : (1u << hi) - 1);
+		__mmask16 mo = (__mmask16) (left == 16 ? 0xFFFF : (1u << left) - 1);
+		__m512	  a0 = _mm512_maskz_loadu_ps(ml, r0 + 2 * j),
+			   b0 = _mm512_maskz_loadu_ps(mh, r0 + 2 * j + 16);
+		__m512 a1 = _mm512_maskz_loadu_ps(ml, r1 + 2 * j),
+			   b1 = _mm512_maskz_loadu_ps(mh, r1 + 2 * j + 16);
+		__m512 mx = _mm512_permutex2var_ps(a0, even, b0);
+
+		mx = _mm512_max_ps(_mm512_permutex2var_ps(a0, odd, b0), mx);
+		mx = _mm512_max_ps(_mm512_permutex2var_ps(a1, even, b1), mx);
+		mx = _mm512_max_ps(_mm512_permutex2var_ps(a1, odd, b1), mx);
+		_mm512_mask_storeu_ps(y + j, mo, mx);
+	}
+}
+
 /* ox_vec_gemm_pack_rows with AVX-512 copies: a panel row is a few registers, not a call */
 AVX512 static void
 pack_rows_avx512(int64_t m, int64_t k, const float *const *rows, float *packed)
@@ -709,6 +742,30 @@ ox_vec_gemm_pack_rows(int64_t m, int64_t k, const float *const *rows, float *pac
 			memcpy(packed + p * k + q * 16, rows[q] + p, sizeof(float) * 16);
 	for (int64_t q = 0; q < k; q++)
 		memcpy(packed + m16 * k + q * rest, rows[q] + m16, sizeof(float) * rest);
+}
+
+void
+ox_vec_maxpool2x2_row(const float *r0, const float *r1, float *y, int64_t n)
+{
+#ifdef OX_HAVE_AVX2
+	if (fns() == &avx512_fns)
+	{
+		maxpool2x2_avx512(r0, r1, y, n);
+		return;
+	}
+#endif
+	for (int64_t o2 = 0; o2 < n; o2++)
+	{
+		float mx = r0[2 * o2], v;
+
+		v = r0[2 * o2 + 1];
+		mx = v > mx ? v : mx;
+		v = r1[2 * o2];
+		mx = v > mx ? v : mx;
+		v = r1[2 * o2 + 1];
+		mx = v > mx ? v : mx;
+		y[o2] = mx;
+	}
 }
 
 void

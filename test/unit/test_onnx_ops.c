@@ -300,6 +300,43 @@ test_vec_fill_relu(void)
 }
 
 /*
+ * ox_vec_maxpool2x2_row against the scalar loop: 1 to 40 outputs (the
+ * masked tails of 16 lanes), NaN in every tap position, -0 against +0
+ */
+static void
+test_vec_maxpool2x2(void)
+{
+	float r0[80], r1[80], ys[41], yv[41];
+	bool  all = true, simd = false;
+
+	for (int i = 0; i < 80; i++)
+	{
+		r0[i] = (float) ((i * 5) % 13) - 6.0f;
+		r1[i] = (float) ((i * 11) % 17) - 8.0f;
+	}
+	r0[0] = NAN; /* first tap of output 0: stays */
+	r0[3] = NAN; /* second tap of output 1: passed over */
+	r1[4] = NAN; /* third tap of output 2 */
+	r1[7] = NAN; /* fourth tap of output 3 */
+	r0[8] = -0.0f;
+	r0[9] = 0.0f; /* output 4: -0 first, then +0 not greater: -0 */
+	r1[8] = r1[9] = -1.0f;
+	for (int n = 1; n <= 40; n++)
+	{
+		ox_vec_use_simd(false);
+		memset(ys, 0x55, sizeof(ys));
+		ox_vec_maxpool2x2_row(r0, r1, ys, n);
+		simd = ox_vec_use_simd(true);
+		memset(yv, 0x55, sizeof(yv));
+		ox_vec_maxpool2x2_row(r0, r1, yv, n);
+		all = all && memcmp(ys, yv, sizeof(ys)) == 0;
+	}
+	OK(all && isnan(yv[0]) && !isnan(yv[1]) && !isnan(yv[2]) && !isnan(yv[3]) && signbit(yv[4]),
+	   "vec max pool 2x2 rows of 1 to 40 outputs, bit for bit, NaN and -0 as the scalar loop (%s)",
+	   simd ? "SIMD vs scalar" : "scalar only");
+}
+
+/*
  * The wide convolution (2-D, stride 1, no dilation, where the packed kernel
  * runs) against im2col and SGEMM (the scalar path), on shapes with
  * asymmetric padding, non-square kernels, groups, a batch, and one with
@@ -876,6 +913,7 @@ main(void)
 	test_conv();
 	test_conv_wide();
 	test_vec_fill_relu();
+	test_vec_maxpool2x2();
 	test_pool_norm_pad();
 	test_maxpool_plain();
 	test_fast_activations();
