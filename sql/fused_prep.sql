@@ -60,6 +60,12 @@ SELECT ai_count_fit_agg(ARRAY['i', 'a', 'b', 'c', 'lab', 'n'], 'lab', 42, 0.2, i
        ai_count_fit_agg(ROW(a, b), ARRAY['a', 'b'], 'b', 7, 0.5)
          = (SELECT ai_count_fit_agg(ROW(a, b), ARRAY['a', 'b'], 'b', 7, 0.5) FROM fp) AS second_same
   FROM fp;
+-- two call sites with the same names but other types: the shared shape loads each row anew
+SELECT ai_count_fit_agg(ARRAY['a', 'b'], NULL, 3, 0.5, a, b)
+         = (SELECT ai_count_fit_agg(ARRAY['a', 'b'], NULL, 3, 0.5, a, b) FROM fp) AS float_same,
+       ai_count_fit_agg(ARRAY['a', 'b'], NULL, 3, 0.5, a::numeric, b::float8)
+         = (SELECT ai_count_fit_agg(ARRAY['a', 'b'], NULL, 3, 0.5, a::numeric, b::float8) FROM fp) AS numeric_same
+  FROM fp;
 -- no target: no row is skipped; grouped by the label, the classes' training rows
 SELECT (ai_count_fit_agg(ARRAY['i', 'a', 'b', 'c', 'lab', 'n'], NULL, 42, 0.2, i, a, b, c, lab, n))[1:3] AS no_target
   FROM fp;

@@ -75,6 +75,23 @@ anonymous_record(TupleDesc d)
 	return true;
 }
 
+/*
+ * Free what rc holds for its last row type: a loader shared by call sites
+ * of other types (the fused aggregates' encoder, ai_count_fit_agg's shape)
+ * sets itself up again at each switch, and must not grow while doing so.
+ */
+static void
+row_forget(PglRow *rc)
+{
+	if (rc->desc == NULL)
+		return;
+	FreeTupleDesc(rc->desc);
+	pfree(rc->values);
+	pfree(rc->nulls);
+	pfree(rc->atts);
+	rc->desc = NULL;
+}
+
 void
 pgl_row_load(MemoryContext cxt, PglRow *rc, HeapTupleHeader rec)
 {
@@ -87,6 +104,7 @@ pgl_row_load(MemoryContext cxt, PglRow *rc, HeapTupleHeader rec)
 		MemoryContext old = MemoryContextSwitchTo(cxt);
 		TupleDesc	  d = lookup_rowtype_tupdesc(type, typmod);
 
+		row_forget(rc);
 		rc->desc = CreateTupleDescCopy(d);
 		ReleaseTupleDesc(d);
 		rc->values = palloc(sizeof(Datum) * (rc->desc->natts + 1));
@@ -537,6 +555,7 @@ pgl_row_load_fields(MemoryContext cxt, PglRow *rc, TupleDesc desc, uint64 id,
 	{
 		MemoryContext old = MemoryContextSwitchTo(cxt);
 
+		row_forget(rc);
 		rc->desc = CreateTupleDescCopy(desc);
 		rc->values = palloc(sizeof(Datum) * (desc->natts + 1));
 		rc->nulls = palloc(sizeof(bool) * (desc->natts + 1));
