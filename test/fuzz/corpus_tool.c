@@ -31,6 +31,7 @@
 #include "drift.h"
 #include "model_format.h"
 #include "nn.h"
+#include "../unit/nn_spec.h"
 
 #include <dirent.h>
 #include <math.h>
@@ -162,15 +163,7 @@ transformer_nn(void)
 	l[3].type = PGL_NN_DENSE;
 	l[3].units = 2;
 	l[3].activation = PGL_NN_SOFTMAX;
-	pgl_nn_spec_defaults(&spec);
-	spec.layers = l;
-	spec.n_layers = 4;
-	spec.in_ndim = 2;
-	spec.in_h = 4;
-	spec.in_w = 1;
-	spec.in_c = 4;
-	spec.loss = PGL_NN_LOSS_SOFTMAX_CE;
-	spec.n_out = 2;
+	nn_spec(&spec, l, 4, 2, 4, 1, 4, PGL_NN_LOSS_SOFTMAX_CE, 2);
 	add_numeric(m, "seq", 0);
 	set_target(m, "y", "text");
 	m->n_classes = 2;
@@ -214,14 +207,7 @@ sparse_nn(void)
 	l[0].activation = PGL_NN_RELU;
 	l[1].units = 2;
 	l[1].activation = PGL_NN_SOFTMAX;
-	pgl_nn_spec_defaults(&spec);
-	spec.layers = l;
-	spec.n_layers = 2;
-	spec.in_ndim = 1;
-	spec.in_h = spec.in_w = 1;
-	spec.in_c = 3;
-	spec.loss = PGL_NN_LOSS_SOFTMAX_CE;
-	spec.n_out = 2;
+	nn_spec(&spec, l, 2, 1, 1, 1, 3, PGL_NN_LOSS_SOFTMAX_CE, 2);
 	spec.prune_sparsity = 0.7;
 	spec.prune_epochs = 1;
 	for (int i = 0; i < 3; i++)
@@ -272,14 +258,7 @@ vae_nn(void)
 	l[0].units = 4; /* the mean and log-variance of 2 latent values */
 	l[1].type = PGL_NN_SAMPLE;
 	l[2].units = 3;
-	pgl_nn_spec_defaults(&spec);
-	spec.layers = l;
-	spec.n_layers = 3;
-	spec.in_ndim = 1;
-	spec.in_h = spec.in_w = 1;
-	spec.in_c = 3;
-	spec.loss = PGL_NN_LOSS_MSE;
-	spec.n_out = 3;
+	nn_spec(&spec, l, 3, 1, 1, 1, 3, PGL_NN_LOSS_MSE, 3);
 	for (int i = 0; i < 3; i++)
 		add_numeric(m, i == 0 ? "a" : i == 1 ? "b" : "c", 0);
 	config[PGL_NN_CFG_SCALE] = 1;
@@ -1346,15 +1325,7 @@ tokens_nn(void)
 	l[2].type = PGL_NN_DENSE;
 	l[2].units = 2;
 	l[2].activation = PGL_NN_SOFTMAX;
-	pgl_nn_spec_defaults(&spec);
-	spec.layers = l;
-	spec.n_layers = 3;
-	spec.in_ndim = 1;
-	spec.in_h = 1;
-	spec.in_w = 1;
-	spec.in_c = 4;
-	spec.loss = PGL_NN_LOSS_SOFTMAX_CE;
-	spec.n_out = 2;
+	nn_spec(&spec, l, 3, 1, 1, 1, 4, PGL_NN_LOSS_SOFTMAX_CE, 2);
 	m->features = calloc(1, sizeof(pgl_feature));
 	m->n_features = 1;
 	m->n_inputs = 1;

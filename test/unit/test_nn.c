@@ -10,6 +10,7 @@
 #include "algorithms.h"
 #include "model_format.h"
 #include "nn.h"
+#include "nn_spec.h"
 #include "testenv.h"
 #include "unit.h"
 
@@ -343,14 +344,7 @@ test_shape_errors(void)
 	pgl_nn_spec		  spec;
 	pgl_nn_layer_spec l[4];
 
-	pgl_nn_spec_defaults(&spec);
-	spec.layers = l;
-	spec.in_ndim = 3;
-	spec.in_h = spec.in_w = 28;
-	spec.in_c = 1;
-	spec.loss = CE;
-	spec.n_out = 10;
-	spec.n_layers = 2;
+	nn_spec(&spec, l, 2, 3, 28, 28, 1, CE, 10);
 	l[0] = (pgl_nn_layer_spec) CONV(4, 3, 1, 0, PGL_NN_RELU);
 	l[1] = (pgl_nn_layer_spec) DENSE(10, PGL_NN_SOFTMAX);
 	expect_error("dense after conv2d", &spec, "layer 2 (dense) with input shape (26, 26, 4)",
@@ -408,13 +402,7 @@ test_xor(void)
 		X[2 * i + 1] = (float) (b + 0.1 * nrand());
 		label[i] = a ^ b;
 	}
-	pgl_nn_spec_defaults(&spec);
-	spec.layers = l;
-	spec.n_layers = 2;
-	spec.in_ndim = 1;
-	spec.in_c = 2;
-	spec.loss = CE;
-	spec.n_out = 2;
+	nn_spec(&spec, l, 2, 1, 0, 0, 2, CE, 2);
 	spec.learning_rate = 0.05;
 	spec.batch_size = 16;
 	spec.epochs = 40;
@@ -482,13 +470,7 @@ test_regression_early_stopping(void)
 		Xv[i] = (float) (3 * urand() - 1.5);
 		yv[i] = (float) sin(2 * Xv[i]);
 	}
-	pgl_nn_spec_defaults(&spec);
-	spec.layers = l;
-	spec.n_layers = 3;
-	spec.in_ndim = 1;
-	spec.in_c = 1;
-	spec.loss = MSE;
-	spec.n_out = 1;
+	nn_spec(&spec, l, 3, 1, 0, 0, 1, MSE, 1);
 	spec.learning_rate = 0.01;
 	spec.batch_size = 32;
 	spec.epochs = 60;
@@ -552,13 +534,7 @@ test_model_roundtrip(void)
 		Xd[i] = X[2 * i];
 		Xd[i + 60] = X[2 * i + 1];
 	}
-	pgl_nn_spec_defaults(&spec);
-	spec.layers = l;
-	spec.n_layers = 4;
-	spec.in_ndim = 1;
-	spec.in_c = 2;
-	spec.loss = CE;
-	spec.n_out = 3;
+	nn_spec(&spec, l, 4, 1, 0, 0, 2, CE, 3);
 	spec.epochs = 3;
 	spec.batch_size = 8;
 	{
@@ -652,13 +628,7 @@ quant_model(const pgl_env *env, pgl_nn **net, double *Xd, float *X)
 		Xd[i] = X[2 * i];
 		Xd[i + 60] = X[2 * i + 1];
 	}
-	pgl_nn_spec_defaults(&spec);
-	spec.layers = l;
-	spec.n_layers = 3;
-	spec.in_ndim = 1;
-	spec.in_c = 2;
-	spec.loss = CE;
-	spec.n_out = 3;
+	nn_spec(&spec, l, 3, 1, 0, 0, 2, CE, 3);
 	spec.epochs = 5;
 	spec.batch_size = 8;
 	OK(pgl_nn_create(env, &spec, 60, net, &st) == PGL_OK &&
@@ -829,14 +799,7 @@ test_nomem(void)
 	bool			  all = true;
 	int				  i;
 
-	pgl_nn_spec_defaults(&spec);
-	spec.layers = l;
-	spec.n_layers = 5;
-	spec.in_ndim = 3;
-	spec.in_h = spec.in_w = 6;
-	spec.in_c = 1;
-	spec.loss = CE;
-	spec.n_out = 3;
+	nn_spec(&spec, l, 5, 3, 6, 6, 1, CE, 3);
 	for (i = 0; i < 40; i++)
 	{
 		counters   cnt;
@@ -869,14 +832,7 @@ test_memory(void)
 	pgl_status		  st;
 	pgl_nn			 *net;
 
-	pgl_nn_spec_defaults(&spec);
-	spec.layers = l;
-	spec.n_layers = 4;
-	spec.in_ndim = 3;
-	spec.in_h = spec.in_w = 28;
-	spec.in_c = 1;
-	spec.loss = CE;
-	spec.n_out = 10;
+	nn_spec(&spec, l, 4, 3, 28, 28, 1, CE, 10);
 	OK(pgl_nn_memory(&spec, 1, &b1, &st) == PGL_OK && pgl_nn_memory(&spec, 64, &b64, &st) == PGL_OK,
 	   "memory estimate");
 	OK(pgl_nn_create(&pgl_malloc_env, &spec, 1, &net, &st) == PGL_OK, "create for the estimate");
@@ -922,13 +878,7 @@ test_class_weight_last(pgl_nn_layer_spec last, const char *what)
 		X[2 * i] = (float) (label[i] + nrand());
 		X[2 * i + 1] = (float) nrand();
 	}
-	pgl_nn_spec_defaults(&spec);
-	spec.layers = l;
-	spec.n_layers = 2;
-	spec.in_ndim = 1;
-	spec.in_c = 2;
-	spec.loss = CE;
-	spec.n_out = 2;
+	nn_spec(&spec, l, 2, 1, 0, 0, 2, CE, 2);
 	spec.learning_rate = 0.02;
 	spec.epochs = 5;
 	for (int w = 0; w < 3; w++)
@@ -1010,14 +960,7 @@ text_model_rc(int32_t vocab, int32_t n_tokens, pgl_status *st)
 	l[2].type = PGL_NN_DENSE;
 	l[2].units = 2;
 	l[2].activation = PGL_NN_SOFTMAX;
-	pgl_nn_spec_defaults(&spec);
-	spec.layers = l;
-	spec.n_layers = 3;
-	spec.in_ndim = 1;
-	spec.in_h = spec.in_w = 1;
-	spec.in_c = 4;
-	spec.loss = CE;
-	spec.n_out = 2;
+	nn_spec(&spec, l, 3, 1, 1, 1, 4, CE, 2);
 	spec.epochs = 1;
 	spec.batch_size = 8;
 	for (int i = 0; i < 40; i++)

@@ -14,6 +14,7 @@
 #include "algorithms.h"
 #include "model_format.h"
 #include "nn.h"
+#include "nn_spec.h"
 #include "nn_internal.h"
 #include "testenv.h"
 #include "unit.h"
@@ -63,13 +64,7 @@ test_autoencoder(void)
 			Xd[i + j * (N + 1)] = v;
 		}
 	}
-	pgl_nn_spec_defaults(&spec);
-	spec.layers = l;
-	spec.n_layers = 3;
-	spec.in_ndim = 1;
-	spec.in_c = D;
-	spec.loss = PGL_NN_LOSS_MSE;
-	spec.n_out = D;
+	nn_spec(&spec, l, 3, 1, 0, 0, D, PGL_NN_LOSS_MSE, D);
 	spec.learning_rate = 0.01;
 	spec.epochs = 40;
 	{
@@ -168,13 +163,7 @@ test_vae_gradient(void)
 	double	   num2 = 0, diff2 = 0, ana2 = 0, kl;
 
 	memset(&st, 0, sizeof(st));
-	pgl_nn_spec_defaults(&spec);
-	spec.layers = l;
-	spec.n_layers = 5;
-	spec.in_ndim = 1;
-	spec.in_c = 3;
-	spec.loss = PGL_NN_LOSS_MSE;
-	spec.n_out = 3;
+	nn_spec(&spec, l, 5, 1, 0, 0, 3, PGL_NN_LOSS_MSE, 3);
 	spec.vae_beta = 0.7;
 	spec.seed = 3;
 	if (pgl_nn_create(&env, &spec, n, &net, &st) != PGL_OK)
@@ -264,13 +253,7 @@ test_vae_generate(void)
 		for (int i = 0; i < N; i++)
 			X[i * D + j] = (float) ((X[i * D + j] - mu[j]) / sd[j]);
 	}
-	pgl_nn_spec_defaults(&spec);
-	spec.layers = l;
-	spec.n_layers = 5;
-	spec.in_ndim = 1;
-	spec.in_c = D;
-	spec.loss = PGL_NN_LOSS_MSE;
-	spec.n_out = D;
+	nn_spec(&spec, l, 5, 1, 0, 0, D, PGL_NN_LOSS_MSE, D);
 	spec.learning_rate = 0.01;
 	spec.epochs = 60;
 	{

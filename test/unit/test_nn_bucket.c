@@ -11,6 +11,7 @@
  * is deterministic by the seed and learns.
  */
 #include "nn_internal.h"
+#include "nn_spec.h"
 #include "testenv.h"
 #include "unit.h"
 
@@ -272,14 +273,8 @@ test_not_cut(void)
 		double		loss;
 
 		memset(&st, 0, sizeof(st));
-		pgl_nn_spec_defaults(&spec);
-		spec.layers = (pgl_nn_layer_spec *) specs[k];
-		spec.n_layers = nl[k];
-		spec.in_ndim = 1;
-		spec.in_h = spec.in_w = 1;
-		spec.in_c = 8;
-		spec.loss = PGL_NN_LOSS_SOFTMAX_CE;
-		spec.n_out = 3;
+		nn_spec(&spec, (pgl_nn_layer_spec *) specs[k], nl[k], 1, 1, 1, 8, PGL_NN_LOSS_SOFTMAX_CE,
+				3);
 		if (pgl_nn_create(&env, &spec, 2, &net, &st) != PGL_OK)
 		{
 			OK(0, "not cut, %s: create failed: %s", names[k], st.msg);
@@ -317,14 +312,7 @@ train_once(bool no_buckets, uint64_t seed, float *params_out, double *acc, doubl
 	uint64_t				r = 99;
 
 	memset(&st, 0, sizeof(st));
-	pgl_nn_spec_defaults(&spec);
-	spec.layers = (pgl_nn_layer_spec *) l;
-	spec.n_layers = 3;
-	spec.in_ndim = 1;
-	spec.in_h = spec.in_w = 1;
-	spec.in_c = T;
-	spec.loss = PGL_NN_LOSS_SOFTMAX_CE;
-	spec.n_out = 2;
+	nn_spec(&spec, (pgl_nn_layer_spec *) l, 3, 1, 1, 1, T, PGL_NN_LOSS_SOFTMAX_CE, 2);
 	spec.epochs = 12;
 	spec.batch_size = 8;
 	spec.learning_rate = 0.01;

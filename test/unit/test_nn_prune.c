@@ -8,6 +8,7 @@
 #include "algorithms.h"
 #include "model_format.h"
 #include "nn_internal.h"
+#include "nn_spec.h"
 #include "testenv.h"
 #include "unit.h"
 
@@ -445,14 +446,7 @@ test_conv(void)
 	l[2].type = PGL_NN_DENSE;
 	l[2].units = 2;
 	l[2].activation = PGL_NN_SOFTMAX;
-	pgl_nn_spec_defaults(&spec);
-	spec.layers = l;
-	spec.n_layers = 3;
-	spec.in_ndim = 3;
-	spec.in_h = spec.in_w = 6;
-	spec.in_c = 1;
-	spec.loss = CE;
-	spec.n_out = 2;
+	nn_spec(&spec, l, 3, 3, 6, 6, 1, CE, 2);
 	spec.epochs = 2;
 	spec.prune_sparsity = 0.9;
 	spec.prune_epochs = 1;

@@ -11,6 +11,7 @@
 #include "algorithms.h"
 #include "model_format.h"
 #include "nn_internal.h"
+#include "nn_spec.h"
 #include "testenv.h"
 #include "unit.h"
 
@@ -327,15 +328,7 @@ test_masking(void)
 	bool			  same = true;
 
 	memset(&st, 0, sizeof(st));
-	pgl_nn_spec_defaults(&spec);
-	spec.layers = l;
-	spec.n_layers = 5;
-	spec.in_ndim = 2;
-	spec.in_h = 6;
-	spec.in_w = 1;
-	spec.in_c = 2;
-	spec.loss = PGL_NN_LOSS_SOFTMAX_CE;
-	spec.n_out = 2;
+	nn_spec(&spec, l, 5, 2, 6, 1, 2, PGL_NN_LOSS_SOFTMAX_CE, 2);
 	if (pgl_nn_create(&env, &spec, 3, &net, &st) != PGL_OK)
 	{
 		OK(0, "masking: create failed: %s", st.msg);
@@ -415,15 +408,7 @@ test_nan_gates(void)
 		const float		 *o;
 
 		memset(&st, 0, sizeof(st));
-		pgl_nn_spec_defaults(&spec);
-		spec.layers = l;
-		spec.n_layers = 2;
-		spec.in_ndim = 2;
-		spec.in_h = 4;
-		spec.in_w = 1;
-		spec.in_c = 2;
-		spec.loss = PGL_NN_LOSS_SOFTMAX_CE;
-		spec.n_out = 2;
+		nn_spec(&spec, l, 2, 2, 4, 1, 2, PGL_NN_LOSS_SOFTMAX_CE, 2);
 		if (pgl_nn_create(&env, &spec, 2, &net, &st) != PGL_OK)
 		{
 			OK(0, "NaN gates: create failed: %s", st.msg);
@@ -490,13 +475,7 @@ seq_model(const pgl_env *env, pgl_nn **net, float *X, int32_t *label, int n)
 		for (int t = 0; t < 6; t++)
 			X[i * 6 + t] = t >= len ? 0.0f : (float) (t == 0 ? 1 + label[i] : 3 + (i + t) % 3);
 	}
-	pgl_nn_spec_defaults(&spec);
-	spec.layers = l;
-	spec.n_layers = 4;
-	spec.in_ndim = 1;
-	spec.in_c = 6;
-	spec.loss = PGL_NN_LOSS_SOFTMAX_CE;
-	spec.n_out = 2;
+	nn_spec(&spec, l, 4, 1, 0, 0, 6, PGL_NN_LOSS_SOFTMAX_CE, 2);
 	spec.epochs = 3;
 	spec.batch_size = 8;
 	OK(pgl_nn_create(env, &spec, 16, net, &st) == PGL_OK &&
