@@ -124,6 +124,10 @@ SELECT ai_count_fit_agg(ARRAY['i', 'a'], NULL, 42, 0.2, VARIADIC ARRAY[i, a]) FR
 SELECT ai_count_fit_agg(ROW(i, a, b), ARRAY['i', 'a', 'b', 'c'], NULL, 42, 0.2) FROM fp;
 SELECT ai_stats_fit_agg(:'log', ARRAY['a', 'b', 'c', 'lab'], 42, 1, a, b, c, lab) FROM fp;
 SELECT ai_stats_fit_agg(:'log', ARRAY['a', 'b', 'c'], 42, 0.2, a, b, c, lab) FROM fp;
+SELECT ai_stats_fit_agg(:'log', ARRAY['a', 'b', 'c', 'lab'], 42, 0.2, a * 1e200, b, c, lab) FROM fp;
+SELECT ai_stats_fit_agg_sfunc('{-4,0,0,6,1,2,1,0.5,0,2}', :'log', ROW(1.0, 2, 'x', true), ARRAY['a', 'b', 'c', 'lab'], 42, 0);
+SELECT ai_count_fit_agg(ARRAY[['i', 'a'], ['b', 'c']], NULL, 42, 0.2, i, a, b, c) FROM fp;
+SELECT ai_count_fit_agg_sfunc('{-5,1,1,0,0,1,3.5,0,0}', ROW(1, 2), ARRAY['a', 'b'], NULL, 42, 0.2);
 -- states from outside
 SELECT ai_count_fit_agg_final('{1,2,3}');
 SELECT ai_count_fit_agg_final('{-5,2,1,0,0,1,0,0,0,1,0,0,0}');

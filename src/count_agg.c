@@ -180,8 +180,10 @@ site_shape(FunctionCallInfo fcinfo, CountSite *site)
 	if (ARR_NDIM(arr) != 1 || ARR_ELEMTYPE(arr) != TEXTOID)
 		ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 						errmsg("%s: columns must be a one-dimensional text[] of the row's field "
-							   "names",
-							   AGG)));
+							   "names, not one of %d dimensions",
+							   AGG, ARR_NDIM(arr)),
+						errhint("Pass one name per field of the row, in order: ARRAY['c1', ..., "
+								"'cN'].")));
 	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &names, &nulls, &n);
 	for (int i = 0; i < n; i++)
 	{

@@ -325,19 +325,37 @@ typedef struct AggCounts
 	int64		   n_labels;
 } AggCounts;
 
-/* the field of row that holds column name (a feature or the target) */
-static int
-field_of(const AggTrain *at, const char *name)
+/* field[f]: the field of the row that holds feature f (the row has every column, by name) */
+static void
+feature_fields(const AggTrain *at, int *field)
 {
 	Datum *d;
 	int	   n;
 
 	deconstruct_array(at->names, TEXTOID, -1, false, TYPALIGN_INT, &d, NULL, &n);
-	for (int i = 0; i < n; i++)
-		if (strcmp(TextDatumGetCString(d[i]), name) == 0)
-			return i;
-	elog(ERROR, "pg_learn: column \"%s\" is not in the data's row", name);
-	return -1;
+	for (int f = 0; f < at->ds->n_features; f++)
+	{
+		field[f] = -1;
+		for (int i = 0; i < n && field[f] < 0; i++)
+			if (strcmp(TextDatumGetCString(d[i]), at->ds->features[f].name) == 0)
+				field[f] = i;
+		if (field[f] < 0)
+			elog(ERROR, "pg_learn: column \"%s\" is not in the data's row",
+				 at->ds->features[f].name);
+	}
+}
+
+/* the training rows of a categorical column may hold at most 100,000 values */
+static void
+check_distinct(const PglColumn *c, int64 n)
+{
+	if (n > 100000)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("column \"%s\" has " INT64_FORMAT " distinct values in the training rows",
+						c->name, n),
+				 errhint("One-hot encoding needs few categories; exclude the column or map it "
+						 "to fewer values in a SELECT.")));
 }
 
 static void
@@ -390,8 +408,7 @@ count_pass_fused(AggTrain *at, AggCounts *c)
 	else
 		t = run_pass(at, psprintf("SELECT NULL::pg_catalog.text, %s %s", agg, at->from_all), 0,
 					 NULL, NULL, &nrows);
-	for (int f = 0; f < ds->n_features; f++)
-		field[f] = field_of(at, ds->features[f].name);
+	feature_fields(at, field);
 	memset(c, 0, sizeof(*c));
 	c->n_nulls = MemoryContextAllocZero(at->cxt, sizeof(int64) * (ds->n_features + 1));
 	c->sum = MemoryContextAllocZero(at->cxt, sizeof(double) * (ds->n_features + 1));
@@ -436,13 +453,8 @@ count_pass_fused(AggTrain *at, AggCounts *c)
 		}
 	}
 	SPI_freetuptable(t);
-	if (by_label && c->n_labels > 100000)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("column \"%s\" has " INT64_FORMAT " distinct values in the training rows",
-						tc->name, c->n_labels),
-				 errhint("One-hot encoding needs few categories; exclude the column or map it "
-						 "to fewer values in a SELECT.")));
+	if (by_label)
+		check_distinct(tc, c->n_labels);
 }
 
 static void
@@ -544,13 +556,7 @@ vocabulary_pass(AggTrain *at, PglColumn *c, bool numeric_order, char ***cats, in
 				   qc, at->from, qc, at->split);
 	(void) ds;
 	t = run_pass(at, sql, 0, NULL, NULL, &nrows);
-	if (nrows > 100000)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("column \"%s\" has " INT64_FORMAT " distinct values in the training rows",
-						c->name, nrows),
-				 errhint("One-hot encoding needs few categories; exclude the column or map it "
-						 "to fewer values in a SELECT.")));
+	check_distinct(c, nrows);
 	vc = MemoryContextAlloc(at->cxt, sizeof(PglValueCount) * (nrows + 1));
 	for (int64 i = 0; i < nrows; i++)
 	{

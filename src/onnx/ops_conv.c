@@ -268,8 +268,7 @@ ox_conv_f32(const ox_window *w, const float *x, const float *wt, const float *bi
 							col, 1.0f, yb + gr * mg * g.osz);
 		}
 		if (w->relu)
-			for (int64_t i = 0; i < w->m * g.osz; i++)
-				yb[i] = yb[i] > 0.0f ? yb[i] : 0.0f;
+			ox_vec_copy_relu(yb, yb, w->m * g.osz, true);
 	}
 }
 

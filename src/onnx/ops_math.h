@@ -138,7 +138,9 @@ extern void ox_vec_copy_relu(const float *x, float *y, int64_t n, bool relu);
 
 /*
  * Pack for ox_vec_gemm_acc where the packed kernel wins: the product's
- * [k x m] right-hand side given as k rows of m contiguous floats each.
+ * [k x m] right-hand side given as k rows of m contiguous floats each, in
+ * the AVX-512 kernel's panels (the scalar kernel's layout without SIMD; not
+ * for the AVX2 kernel, where the packed kernel does not win).
  */
 extern void ox_vec_gemm_pack_rows(int64_t m, int64_t k, const float *const *rows, float *packed);
 extern void ox_vec_gemm_acc(int64_t n, int64_t m, int64_t k, const float *a, const float *packed,

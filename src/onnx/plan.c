@@ -13,36 +13,33 @@
 
 #include <string.h>
 
-/* how many of the steps read slot s, and whether it is a graph output */
-static int32_t
-slot_readers(const pgl_ox_model *m, const pgl_ox_plan *p, int32_t s)
+/*
+ * A Conv whose output only the next step's Relu reads applies the Relu
+ * itself as it writes its output (ox_window.relu), into the Relu's output:
+ * one pass over the activations fewer (torch writes a Relu after every
+ * convolution of a CNN).  readers[s]: the steps that read slot s, plus one
+ * if it is a graph output.
+ */
+static pgl_rc
+fuse_conv_relu(pgl_ox_model *m, pgl_ox_plan *p, pgl_status *st)
 {
-	int32_t readers = 0;
+	int32_t *readers =
+		ox_palloc(&OX_PRIV(m)->pool, sizeof(int32_t) * (size_t) (p->n_slots + 1), st);
+	int32_t k = 0;
 
+	if (!readers)
+		return st->rc;
+	memset(readers, 0, sizeof(int32_t) * (size_t) (p->n_slots + 1));
 	for (int32_t i = 0; i < m->n_outputs; i++)
-		if (p->output_slots[i] == s)
-			readers++;
+		readers[p->output_slots[i]]++;
 	for (int32_t i = 0; i < p->n_steps; i++)
 	{
 		const pgl_ox_node *n = &m->nodes[p->steps[i]];
 
 		for (int32_t j = 0; j < n->n_inputs; j++)
-			readers += n->in_slots[j] == s;
+			if (n->in_slots[j] >= 0)
+				readers[n->in_slots[j]]++;
 	}
-	return readers;
-}
-
-/*
- * A Conv whose output only the next step's Relu reads applies the Relu
- * itself as it writes its output (ox_window.relu), into the Relu's output:
- * one pass over the activations fewer (torch writes a Relu after every
- * convolution of a CNN).
- */
-static void
-fuse_conv_relu(pgl_ox_model *m, pgl_ox_plan *p)
-{
-	int32_t k = 0;
-
 	for (int32_t i = 0; i < p->n_steps; i++)
 	{
 		pgl_ox_node *c = &m->nodes[p->steps[i]];
@@ -52,7 +49,7 @@ fuse_conv_relu(pgl_ox_model *m, pgl_ox_plan *p)
 		if (r == NULL || strcmp(c->op_type, "Conv") != 0 || c->domain[0] != '\0' ||
 			strcmp(r->op_type, "Relu") != 0 || r->domain[0] != '\0' || c->n_outputs != 1 ||
 			r->n_inputs != 1 || r->n_outputs != 1 || c->out_slots[0] < 0 || r->out_slots[0] < 0 ||
-			r->in_slots[0] != c->out_slots[0] || slot_readers(m, p, c->out_slots[0]) != 1)
+			r->in_slots[0] != c->out_slots[0] || readers[c->out_slots[0]] != 1)
 			continue;
 		c->fused_relu = true;
 		c->out_slots[0] = r->out_slots[0];
@@ -60,6 +57,7 @@ fuse_conv_relu(pgl_ox_model *m, pgl_ox_plan *p)
 		i++; /* the Relu's step goes */
 	}
 	p->n_steps = k;
+	return PGL_OK;
 }
 
 pgl_rc
@@ -82,7 +80,8 @@ pgl_ox_plan_build(pgl_ox_model *m, pgl_status *st)
 			p->steps[k++] = p->steps[i];
 	}
 	p->n_steps = k;
-	fuse_conv_relu(m, p);
+	if (fuse_conv_relu(m, p, st) != PGL_OK)
+		return st->rc;
 	k = p->n_steps;
 	p->max_in = p->max_out = 1;
 	for (int32_t s = 0; s < k; s++)

@@ -334,19 +334,6 @@ pack_avx512(int64_t m, int64_t k, const float *r, int64_t sj, int64_t sq, float 
 {
 	int64_t m64 = m & ~(int64_t) 63, m16 = m & ~(int64_t) 15, rest = m - m16;
 
-	/* r's rows contiguous (a column matrix [k x m]): a panel's row is one copy */
-	if (sj == 1)
-	{
-		for (int64_t p = 0; p < m64; p += 64)
-			for (int64_t q = 0; q < k; q++)
-				memcpy(packed + p * k + q * 64, r + p + q * sq, sizeof(float) * 64);
-		for (int64_t p = m64; p < m16; p += 16)
-			for (int64_t q = 0; q < k; q++)
-				memcpy(packed + p * k + q * 16, r + p + q * sq, sizeof(float) * 16);
-		for (int64_t q = 0; q < k; q++)
-			memcpy(packed + m16 * k + q * rest, r + m16 + q * sq, sizeof(float) * rest);
-		return;
-	}
 	for (int64_t p = 0; p < m64; p += 64)
 		for (int64_t q = 0; q < k; q++)
 			for (int64_t jj = 0; jj < 64; jj++)
@@ -724,8 +711,6 @@ pack_rows_avx512(int64_t m, int64_t k, const float *const *rows, float *packed)
 void
 ox_vec_gemm_pack_rows(int64_t m, int64_t k, const float *const *rows, float *packed)
 {
-	int64_t m64 = m & ~(int64_t) 63, m16 = m & ~(int64_t) 15, rest = m - m16;
-
 #ifdef OX_HAVE_AVX2
 	if (fns() == &avx512_fns)
 	{
@@ -733,15 +718,9 @@ ox_vec_gemm_pack_rows(int64_t m, int64_t k, const float *const *rows, float *pac
 		return;
 	}
 #endif
-	/* the panels of pack_avx512: 64 columns, then 16, then the rest */
-	for (int64_t p = 0; p < m64; p += 64)
-		for (int64_t q = 0; q < k; q++)
-			memcpy(packed + p * k + q * 64, rows[q] + p, sizeof(float) * 64);
-	for (int64_t p = m64; p < m16; p += 16)
-		for (int64_t q = 0; q < k; q++)
-			memcpy(packed + p * k + q * 16, rows[q] + p, sizeof(float) * 16);
+	/* the scalar kernel's layout, [k x m] row-major (callers use it where the packed kernel wins) */
 	for (int64_t q = 0; q < k; q++)
-		memcpy(packed + m16 * k + q * rest, rows[q] + m16, sizeof(float) * rest);
+		memcpy(packed + q * m, rows[q], sizeof(float) * m);
 }
 
 void

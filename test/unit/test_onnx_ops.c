@@ -404,6 +404,20 @@ test_conv_wide(void)
 		   ox_vec_gemm_packed_wins() && sh[12] == 1 ? "wide vs im2col"
 		   : simd									? "SIMD vs scalar"
 													: "scalar only");
+		/* a fused Relu: max(0, the same output), on whichever path the shape takes */
+		w.relu = true;
+		ox_conv_f32(&w, x, wt, bias, yv, scratch);
+		w.relu = false;
+		{
+			bool relu_ok = true;
+
+			for (int64_t i = 0; i < ny; i++)
+				relu_ok = relu_ok && yv[i] >= 0.0f &&
+						  fabsf(yv[i] - (ys[i] > 0.0f ? ys[i] : 0.0f)) <=
+							  2e-5f * fmaxf(1.0f, fabsf(ys[i]));
+			OK(relu_ok, "conv %dx%d stride %d with the Relu fused: max(0, conv)", sh[6], sh[7],
+			   sh[12]);
+		}
 		free(scratch);
 		free(x);
 		free(wt);
